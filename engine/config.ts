@@ -1,0 +1,38 @@
+import { env, loadConfig, type ConfigOf } from './contracts/env.js';
+
+/** Configuration shared by every role (gateway and engine read the same variables). */
+export const sharedConfigSpec = {
+  natsUrl: env.url('NATS_URL', 'nats://127.0.0.1:4222', 'NATS server with JetStream. Unset and unreachable: in-process fake (embedded mode, `npm start` only).', ['nats:', 'tls:']),
+  redisUrl: env.url('REDIS_URL', 'redis://127.0.0.1:6379', 'Redis for user state. Unset and unreachable: in-process fake (embedded mode, `npm start` only).', ['redis:', 'rediss:']),
+  authSecret: env.optionalString('AUTH_SECRET', 'HS256 secret for JWTs. Unset: a random one per start, printed as a warning.'),
+  dataDir: env.string('DATA_DIR', './data', 'Where models and local files live.'),
+  partitions: env.int('PULSE_PARTITIONS', 16, 'Partitions of the EVENTS stream (`events.<p>`). Must be the same for every gateway and engine.', 1, 1024),
+  logLevel: env.string('LOG_LEVEL', 'info', 'pino level: trace, debug, info, warn, error.'),
+};
+
+export const engineConfigSpec = {
+  ...sharedConfigSpec,
+  engineId: env.optionalString('ENGINE_ID', 'Name of this engine in leases and logs. Unset: hostname-pid-random.'),
+  enginePort: env.int('ENGINE_PORT', 8081, 'HTTP port of a standalone engine (`npm run engine`): /healthz, /readyz, /metrics. 0 = off.', 0, 65535),
+  vectorDim: env.int('VECTOR_DIM', 64, 'Dimension of item and user vectors until a learned model sets it.', 8, 1024),
+  leaseMs: env.int('PARTITION_LEASE_MS', 10_000, 'Partition lease time (ms); a dead engine\'s partitions move after this.', 500, 600_000),
+  ackWaitMs: env.int('ACK_WAIT_MS', 10_000, 'JetStream ack wait (ms): an unacked event is redelivered after this.', 500, 600_000),
+  batchSize: env.int('CONSUME_BATCH', 256, 'Events fetched per partition per pull.', 1, 10_000),
+  dedupeTtlSeconds: env.int('DEDUPE_TTL_SECONDS', 7 * 24 * 3600, 'How long an applied event id is remembered (s).', 60),
+  recentLimit: env.int('RECENT_LIMIT', 50, 'Recent interactions kept per user.', 5, 1000),
+  tasteHalfLifeSeconds: env.number('TASTE_HALF_LIFE_SECONDS', 6 * 3600, 'Half-life of a user vector\'s past (s): older interactions weigh less.', 1),
+  popularityHalfLifeSeconds: env.number('POPULARITY_HALF_LIFE_SECONDS', 7 * 24 * 3600, 'Half-life of item popularity (s).', 60),
+  sessionGapSeconds: env.int('SESSION_GAP_SECONDS', 1800, 'Two interactions closer than this count as one session for co-visitation (s).', 1),
+  defaultK: env.int('RECOMMEND_K', 10, 'Length of pushed lists.', 1, 100),
+  hnswM: env.int('HNSW_M', 16, 'HNSW graph degree.', 4, 128),
+  hnswEfConstruction: env.int('HNSW_EF_CONSTRUCTION', 200, 'HNSW build breadth.', 10, 2000),
+  hnswEf: env.int('HNSW_EF', 64, 'HNSW query breadth (set again after every load: hnswlib resets it).', 10, 2000),
+  demoCatalog: env.bool('DEMO_CATALOG', true, 'Load the demo catalog when the catalog is empty at start.'),
+};
+
+export type SharedConfig = ConfigOf<typeof sharedConfigSpec>;
+export type EngineConfig = ConfigOf<typeof engineConfigSpec>;
+
+export function loadEngineConfig(source: NodeJS.ProcessEnv = process.env): EngineConfig {
+  return loadConfig(engineConfigSpec, source);
+}

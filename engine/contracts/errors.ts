@@ -1,0 +1,74 @@
+/**
+ * Stable error codes seen by clients (HTTP body `{error: {code, message}}` and socket acks).
+ * A code never changes meaning once shipped; add new ones instead.
+ */
+export const ErrorCodes = {
+  invalidEvent: 'invalid_event',
+  invalidItem: 'invalid_item',
+  invalidRequest: 'invalid_request',
+  payloadTooLarge: 'payload_too_large',
+  unauthorized: 'unauthorized',
+  tokenExpired: 'token_expired',
+  forbidden: 'forbidden',
+  notFound: 'not_found',
+  rateLimited: 'rate_limited',
+  unavailable: 'unavailable',
+  timeout: 'timeout',
+  internal: 'internal',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The wire shape of an error, identical over HTTP and in socket acks. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  /** Optional per-field details from validation (path -> message). */
+  details?: Record<string, string>;
+}
+
+const httpStatusByCode: Record<ErrorCode, number> = {
+  invalid_event: 400,
+  invalid_item: 400,
+  invalid_request: 400,
+  payload_too_large: 413,
+  unauthorized: 401,
+  token_expired: 401,
+  forbidden: 403,
+  not_found: 404,
+  rate_limited: 429,
+  unavailable: 503,
+  timeout: 504,
+  internal: 500,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return httpStatusByCode[code];
+}
+
+/** An error meant for a client: carries a stable `code`. Anything else is a programmer error. */
+export class PulseError extends Error {
+  override name = 'PulseError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, string>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  toWire(): WireError {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+export function isPulseError(err: unknown): err is PulseError {
+  return err instanceof PulseError;
+}
+
+/** Wire form of any thrown value; unknown errors become `internal` without leaking internals. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof PulseError) return err.toWire();
+  return { code: ErrorCodes.internal, message: 'internal error' };
+}

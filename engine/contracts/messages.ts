@@ -1,0 +1,32 @@
+import type { Item, Principal, RecommendationList, RecommendRequest } from './schemas.js';
+import type { WireError } from './errors.js';
+
+/**
+ * Request/reply methods the gateway forwards to the engine (subject `pulse.rpc.<method>`).
+ * Each maps a request payload to a result; the reply is an RpcReply.
+ */
+export interface RpcMethods {
+  recommend: { request: { principal: Principal; userId: string; options: RecommendRequest }; result: RecommendationList };
+  similar: { request: { principal: Principal; itemId: string; k: number }; result: RecommendationList };
+  'catalog.get': { request: { principal: Principal; itemId: string }; result: Item };
+  'catalog.upsert': { request: { items: Item[] }; result: { upserted: number } };
+  'catalog.delete': { request: { itemId: string }; result: { deleted: boolean } };
+  'user.tier': { request: { userId: string }; result: { tier: Principal['tier'] } };
+}
+export type RpcMethod = keyof RpcMethods;
+
+export type RpcReply<T> = { ok: true; result: T } | { ok: false; error: WireError };
+
+/** What the engine pushes to the gateways holding a user's sockets (`push.user.<id>`). */
+export type PushMessage =
+  | {
+      /** Socket.IO event name the gateway emits. */
+      event: 'recommendations';
+      data: RecommendationList;
+      /** Gateway clock (epoch ms) when the causing event was accepted; for push latency. */
+      causeReceivedAt?: number;
+    }
+  | { event: 'promotion' | 'member'; data: Record<string, unknown> };
+
+/** A catalog change as kept in the CATALOG stream (latest per item). */
+export type CatalogChange = { type: 'upsert'; item: Item } | { type: 'delete'; itemId: string };

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+
+/**
+ * The one place the public wire shapes are written (see ../shared/CONTRACT.md).
+ * Types are inferred from these schemas; validate at the edges, trust inside.
+ */
+
+export const TIERS = ['regular', 'vip', 'enterprise'] as const;
+export const TierSchema = z.enum(TIERS);
+export type Tier = z.infer<typeof TierSchema>;
+
+/** Rank of a tier: a user may see an item when rank(user) >= rank(item.minTier). */
+export function tierRank(tier: Tier): number {
+  return TIERS.indexOf(tier);
+}
+
+export const ROLES = ['visitor', 'member', 'marketing', 'admin'] as const;
+export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+
+/** Identifiers: printable, no whitespace, bounded; they end up in NATS subjects and Redis keys. */
+export const IdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:@-]+$/, 'only letters, digits and _ . : @ -');
+
+export const ItemSchema = z
+  .object({
+    itemId: IdSchema,
+    title: z.string().min(1).max(500),
+    category: z.string().min(1).max(200),
+    brand: z.string().min(1).max(200).optional(),
+    price: z.number().finite().nonnegative(),
+    tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+    minTier: TierSchema.optional(),
+    inStock: z.boolean().optional(),
+  })
+  .strict();
+export type Item = z.infer<typeof ItemSchema>;
+
+export const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'remove_from_cart', 'purchase', 'search', 'like', 'dislike'] as const;
+export const EventTypeSchema = z.enum(EVENT_TYPES);
+export type EventType = z.infer<typeof EventTypeSchema>;
+
+export const LineItemSchema = z
+  .object({
+    itemId: IdSchema,
+    quantity: z.number().int().min(-1_000_000).max(1_000_000),
+    price: z.number().finite().nonnegative(),
+  })
+  .strict();
+export type LineItem = z.infer<typeof LineItemSchema>;
+
+const eventBase = {
+  id: IdSchema.optional(),
+  ts: z.number().int().positive().optional(),
+  userId: IdSchema.optional(),
+  channel: z.string().min(1).max(64).optional(),
+};
+
+/** An event as a client sends it: a union keyed on `type`, each with what that type needs. */
+export const EventInputSchema = z.discriminatedUnion('type', [
+  z.object({ ...eventBase, type: z.literal('view'), itemId: IdSchema }).strict(),
+  z.object({ ...eventBase, type: z.literal('click'), itemId: IdSchema }).strict(),
+  z.object({ ...eventBase, type: z.literal('like'), itemId: IdSchema }).strict(),
+  z.object({ ...eventBase, type: z.literal('dislike'), itemId: IdSchema }).strict(),
+  z.object({ ...eventBase, type: z.literal('add_to_cart'), itemId: IdSchema, items: z.array(LineItemSchema).max(200).optional() }).strict(),
+  z
+    .object({ ...eventBase, type: z.literal('remove_from_cart'), itemId: IdSchema, items: z.array(LineItemSchema).max(200).optional() })
+    .strict(),
+  z
+    .object({
+      ...eventBase,
+      type: z.literal('purchase'),
+      itemId: IdSchema.optional(),
+      items: z.array(LineItemSchema).min(1).max(1000),
+      orderId: IdSchema.optional(),
+    })
+    .strict(),
+  z.object({ ...eventBase, type: z.literal('search'), query: z.string().min(1).max(500), itemId: IdSchema.optional() }).strict(),
+]);
+export type EventInput = z.infer<typeof EventInputSchema>;
+
+/**
+ * An event as it sits in the stream: the gateway has fixed its user, id and time.
+ * `id` is unique per user (the dedupe key is userId + id); `receivedAt` is the gateway's clock
+ * when it accepted the event, used for event-to-push latency.
+ */
+export type StoredEvent = EventInput & { id: string; userId: string; ts: number; receivedAt: number; tier?: Tier };
+
+const storedFields = z.object({
+  id: IdSchema,
+  userId: IdSchema,
+  ts: z.number().int().positive(),
+  receivedAt: z.number().int().positive(),
+  /** The tier the sender's token carried, if any. */
+  tier: TierSchema.optional(),
+});
+
+/** Decodes a stream message: the client's event plus the fields the gateway fixed. */
+export function parseStoredEvent(value: unknown): StoredEvent {
+  const { id, userId, ts, receivedAt, tier, ...rest } = value as Record<string, unknown>;
+  const fixed = storedFields.parse({ id, userId, ts, receivedAt, tier });
+  const input = EventInputSchema.parse({ ...rest, id, userId, ts });
+  return { ...input, ...fixed } as StoredEvent;
+}
+
+export const RecommendRequestSchema = z
+  .object({
+    k: z.coerce.number().int().min(1).max(100).optional(),
+    channel: z.string().min(1).max(64).optional(),
+    category: z.string().min(1).max(200).optional(),
+    query: z.string().min(1).max(500).optional(),
+    includeBought: z.coerce.boolean().optional(),
+  })
+  .strict();
+export type RecommendRequest = z.infer<typeof RecommendRequestSchema>;
+
+export interface RecommendedItem {
+  itemId: string;
+  score: number;
+  reason?: string;
+}
+
+export interface RecommendationList {
+  items: RecommendedItem[];
+  /** Epoch ms. */
+  generatedAt: number;
+  modelVersion: string;
+  /** The event id that caused this list, on pushes. */
+  cause?: string;
+  context?: { channel?: string; category?: string; query?: string; k?: number };
+}
+
+/** Who is asking: the gateway derives this from the token and forwards it to the engine. */
+export interface Principal {
+  userId: string;
+  role: Role;
+  /** Tier of a member; visitors and unknown users are `regular`. */
+  tier: Tier;
+}
+
+/** Readable one-line message per invalid field, for `details` in error responses. */
+export function zodDetails(error: z.ZodError): Record<string, string> {
+  const details: Record<string, string> = {};
+  for (const issue of error.issues.slice(0, 20)) {
+    details[issue.path.join('.') || '(root)'] = issue.message;
+  }
+  return details;
+}

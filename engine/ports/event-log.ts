@@ -1,0 +1,48 @@
+import type { StoredEvent } from '../contracts/schemas.js';
+
+export interface AppendResult {
+  /** Stream sequence of the stored event. */
+  seq: number;
+  /** True when the stream already held this (userId, id): nothing new was stored. */
+  duplicate: boolean;
+}
+
+/** The durable log of shopper events (JetStream `EVENTS`). The gateway appends; the engine reads. */
+export interface EventLogWriter {
+  /**
+   * Stores the event in partition `partitionOf(event.userId)`. Resolves only once the log
+   * has durably stored it (JetStream PubAck); rejects with PulseError('unavailable') otherwise.
+   */
+  append(event: StoredEvent): Promise<AppendResult>;
+}
+
+/** One event handed to a consumer; it stays pending (and is redelivered) until acked. */
+export interface DeliveredEvent {
+  event: StoredEvent;
+  partition: number;
+  seq: number;
+  /** Delivery count > 1: the log delivered this one before without an ack. */
+  redelivered: boolean;
+  /** Call only after the event's effect is stored. */
+  ack(): Promise<void>;
+  /** Ask for redelivery after `delayMs` (a transient failure). */
+  nak(delayMs?: number): void;
+}
+
+export interface ConsumeOptions {
+  /** Max events handed over in one batch. */
+  batchSize: number;
+  signal: AbortSignal;
+}
+
+/** Reads the event log one partition at a time (per-user order holds within a partition). */
+export interface EventSource {
+  /**
+   * Delivers the partition's unacked events in stream order, batch by batch, to `handler`,
+   * starting with what an earlier consumer left unacked. Resolves when `signal` aborts.
+   * A message that does not decode as a StoredEvent is logged, counted and terminated, never handed over.
+   */
+  consume(partition: number, handler: (batch: DeliveredEvent[]) => Promise<void>, options: ConsumeOptions): Promise<void>;
+  /** Number of partitions of the log. */
+  readonly partitions: number;
+}

@@ -1,0 +1,66 @@
+import type { EventType, Tier } from '../contracts/schemas.js';
+
+export interface RecentInteraction {
+  itemId: string;
+  type: EventType;
+  /** Epoch ms of the event. */
+  ts: number;
+}
+
+/** A user's materialised state, rebuildable from the event log. */
+export interface UserState {
+  /** Unit-length taste vector, or null before the first item interaction. */
+  vector: Float32Array | null;
+  /** Decayed sum of interaction weights behind `vector`; low means "still weak". */
+  strength: number;
+  /** Epoch ms of the last applied event (0 when none). */
+  updatedAt: number;
+  /** Incremented by every applied change; the optimistic-concurrency token for `apply`. */
+  version: number;
+  /** Most recent item interactions, newest first, at most `recentLimit`. */
+  recent: RecentInteraction[];
+  /** Item ids the user bought. */
+  bought: Set<string>;
+  /** Applied events per type, plus `total`. */
+  counts: Record<string, number>;
+  /** Last known tier (from the member's token or record); `regular` when unknown. */
+  tier: Tier;
+}
+
+/** One event's effect on a user's state, applied all or nothing. */
+export interface UserStateChange {
+  /** Dedupe key: an event id applied once is never applied again (while its marker lives). */
+  eventId: string;
+  /** Must equal the stored version, else `conflict` and nothing is written. */
+  expectedVersion: number;
+  type: EventType;
+  /** New vector (replaces the old one); omitted when the event did not move it. */
+  vector?: Float32Array;
+  strength: number;
+  updatedAt: number;
+  /** Prepended to `recent`, newest first. */
+  recent: RecentInteraction[];
+  /** Added to the bought set. */
+  bought: string[];
+  /** Stored as the user's tier when given. */
+  tier?: Tier;
+}
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'conflict';
+
+export interface UserStateStoreOptions {
+  /** Length of the recent-interactions list kept per user. */
+  recentLimit: number;
+  /** How long an applied event id is remembered for dedupe, in seconds. */
+  dedupeTtlSeconds: number;
+}
+
+/** Per-user state (Redis keys `u:{id}:*`). Every write for one event is one atomic step. */
+export interface UserStateStore {
+  /** The user's state; an empty state (version 0) for an unknown user. */
+  load(userId: string): Promise<UserState>;
+  /** Applies the change atomically: dedupe check, version check, all writes, dedupe marker. */
+  apply(userId: string, change: UserStateChange): Promise<ApplyOutcome>;
+  /** Whether an event id was already applied for this user. */
+  wasApplied(userId: string, eventId: string): Promise<boolean>;
+}
