@@ -10,6 +10,9 @@ export const gatewayConfigSpec = {
   socketEventsPerSecond: env.number('SOCKET_EVENTS_PER_SECOND', 50, 'Sustained `track` rate per socket; above it acks carry rate_limited.', 0.1),
   socketEventBurst: env.int('SOCKET_EVENT_BURST', 200, 'Burst of `track` calls a socket may send at once.', 1),
   visitorTokenTtlSeconds: env.int('VISITOR_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 'Lifetime of visitor tokens (s).', 60),
+  appendTimeoutMs: env.int('APPEND_TIMEOUT_MS', 5000, 'How long an event waits for the event log to confirm it (ms) before the client gets `unavailable` (retrying with the same id is safe).', 50, 120_000),
+  shutdownTimeoutMs: env.int('SHUTDOWN_TIMEOUT_MS', 10_000, 'Deadline for a graceful close (ms): in-flight appends, socket disconnects, HTTP drain; then connections are cut.', 100, 600_000),
+  corsOrigins: env.string('CORS_ORIGINS', '*', 'Origins allowed to call the HTTP API and Socket.IO from a browser: `*` or a comma-separated list of origins.'),
 };
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;

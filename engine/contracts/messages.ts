@@ -11,7 +11,11 @@ export interface RpcMethods {
   'catalog.get': { request: { principal: Principal; itemId: string }; result: Item };
   'catalog.upsert': { request: { items: Item[] }; result: { upserted: number } };
   'catalog.delete': { request: { itemId: string }; result: { deleted: boolean } };
-  'user.tier': { request: { userId: string }; result: { tier: Principal['tier'] } };
+  /** Browse the catalog (demo page, admin tools): items the principal may see, filtered and paged. */
+  'catalog.list': {
+    request: { principal: Principal; category?: string; query?: string; limit: number; offset: number };
+    result: { items: Item[]; total: number; categories: string[] };
+  };
 }
 export type RpcMethod = keyof RpcMethods;
 

@@ -112,7 +112,8 @@ export const RecommendRequestSchema = z
     channel: z.string().min(1).max(64).optional(),
     category: z.string().min(1).max(200).optional(),
     query: z.string().min(1).max(500).optional(),
-    includeBought: z.coerce.boolean().optional(),
+    /** Query strings carry 'true'/'false' (z.coerce.boolean would read 'false' as true). */
+    includeBought: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).optional(),
   })
   .strict();
 export type RecommendRequest = z.infer<typeof RecommendRequestSchema>;

@@ -1,3 +1,17 @@
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+
+/**
+ * A vector the index cannot take: wrong dimension, a non-finite component, or all zeros (no
+ * direction, so no cosine). Thrown by `upsert` and `scanExact`/`search` on a wrong dimension;
+ * nothing is changed when it is thrown.
+ */
+export class InvalidVectorError extends PulseError {
+  override name = 'InvalidVectorError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.invalidRequest, message, undefined, options);
+  }
+}
+
 export interface Neighbour {
   id: string;
   /** Cosine similarity in [-1, 1]. */
@@ -20,4 +34,10 @@ export interface VectorIndex {
    * so the answer is short only when fewer than k items pass it.
    */
   search(query: Float32Array, k: number, filter?: (id: string) => boolean): Neighbour[];
+  /**
+   * Exact cosine top-k over the given ids only (unknown ids are skipped, duplicates count once),
+   * best first. For small scopes (a category, a campaign's items), where a filtered HNSW search
+   * collapses: cost is O(|ids| x dimension), independent of the index size.
+   */
+  scanExact(query: Float32Array, k: number, ids: Iterable<string>): Neighbour[];
 }

@@ -1,0 +1,117 @@
+import { ErrorCodes, PulseError } from '../../contracts/errors.js';
+import type { InteractionStats, InteractionUpdate } from '../../ports/interaction-stats.js';
+import {
+  DEFAULT_MAX_NEIGHBOURS,
+  FORWARD_DECAY_EPOCH_MS,
+  MAX_FUTURE_SKEW_MS,
+  RESCALE_EXPONENT,
+  checkEventKey,
+  checkHalfLife,
+  checkInteractionUpdate,
+  checkItemId,
+  checkLimit,
+  checkMaxNeighbours,
+  normalisePopular,
+} from '../redis-interaction-stats.js';
+import { ExpiringKeys } from './memory-user-state-store.js';
+
+export interface MemoryInteractionStatsOptions {
+  /** Half-life of popularity, in seconds of event time. */
+  popularityHalfLifeSeconds: number;
+  /** Neighbours kept per item (trimmed once a list holds 1.5 times this). Default 200. */
+  maxNeighbours?: number;
+  /** How long a recorded event key is remembered for dedupe, in seconds. Default 7 days. */
+  dedupeTtlSeconds?: number;
+}
+
+/**
+ * In-process InteractionStats with the same semantics as RedisInteractionStats (conformance
+ * suite), including forward decay with landmark rescaling and the neighbour-list trim rule.
+ * Ties order as Redis sorted sets do: by member, reversed in best-first listings.
+ */
+export class MemoryInteractionStats implements InteractionStats {
+  private readonly halfLifeMs: number;
+  private readonly maxNeighbours: number;
+  private readonly recorded: ExpiringKeys;
+  private readonly popularity = new Map<string, number>();
+  private readonly neighbours = new Map<string, Map<string, number>>();
+  private landmark = FORWARD_DECAY_EPOCH_MS;
+
+  constructor(options: MemoryInteractionStatsOptions) {
+    this.halfLifeMs = checkHalfLife(options.popularityHalfLifeSeconds) * 1000;
+    this.maxNeighbours = checkMaxNeighbours(options.maxNeighbours ?? DEFAULT_MAX_NEIGHBOURS);
+    const ttlSeconds = options.dedupeTtlSeconds ?? 7 * 24 * 3600;
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new PulseError(ErrorCodes.invalidRequest, `dedupeTtlSeconds must be a positive integer, got ${ttlSeconds}`);
+    this.recorded = new ExpiringKeys(ttlSeconds * 1000);
+  }
+
+  async record(eventKey: string, update: InteractionUpdate): Promise<boolean> {
+    checkEventKey(eventKey);
+    checkInteractionUpdate(update);
+    if (this.recorded.has(eventKey)) return false;
+    this.recorded.add(eventKey);
+    const factor = this.decayFactor(update.ts);
+    for (const [itemId, weight] of update.items) {
+      const increment = weight * factor;
+      if (increment !== 0) this.popularity.set(itemId, (this.popularity.get(itemId) ?? 0) + increment);
+    }
+    const touched = new Set<string>();
+    for (const [a, b, weight] of update.pairs) {
+      if (a === b) continue;
+      this.addNeighbour(a, b, weight);
+      this.addNeighbour(b, a, weight);
+      touched.add(a).add(b);
+    }
+    for (const itemId of touched) this.trim(itemId);
+    return true;
+  }
+
+  async popular(limit: number): Promise<Array<[string, number]>> {
+    checkLimit(limit);
+    const positive = [...this.popularity].filter(([, score]) => score > 0);
+    return normalisePopular(bestFirst(positive).slice(0, limit));
+  }
+
+  async coVisited(itemId: string, limit: number): Promise<Array<[string, number]>> {
+    checkItemId(itemId);
+    checkLimit(limit);
+    return bestFirst([...(this.neighbours.get(itemId) ?? [])]).slice(0, limit);
+  }
+
+  /** 2^((ts - landmark) / halfLife), moving the landmark (and rescaling) as the Redis script does. */
+  private decayFactor(eventTs: number): number {
+    const ts = Math.min(eventTs, Date.now() + MAX_FUTURE_SKEW_MS);
+    let exponent = (ts - this.landmark) / this.halfLifeMs;
+    if (exponent > RESCALE_EXPONENT) {
+      const shift = Math.floor(exponent);
+      const scale = 2 ** -shift;
+      for (const [itemId, score] of this.popularity) {
+        const scaled = score * scale;
+        if (scaled === 0) this.popularity.delete(itemId);
+        else this.popularity.set(itemId, scaled);
+      }
+      this.landmark += shift * this.halfLifeMs;
+      exponent = (ts - this.landmark) / this.halfLifeMs; // not exponent - shift: keeps its rounding error
+    }
+    return 2 ** exponent;
+  }
+
+  private addNeighbour(itemId: string, neighbour: string, weight: number): void {
+    let scores = this.neighbours.get(itemId);
+    if (!scores) this.neighbours.set(itemId, (scores = new Map()));
+    scores.set(neighbour, (scores.get(neighbour) ?? 0) + weight);
+  }
+
+  /** Once a list holds more than 1.5 * maxNeighbours, keep the best maxNeighbours. */
+  private trim(itemId: string): void {
+    const scores = this.neighbours.get(itemId);
+    if (!scores || scores.size <= Math.floor(this.maxNeighbours * 1.5)) return;
+    const worstFirst = bestFirst([...scores]).reverse();
+    for (const [neighbour] of worstFirst.slice(0, scores.size - this.maxNeighbours)) scores.delete(neighbour);
+  }
+}
+
+/** Score descending, ties by member descending: the order of ZREVRANGE. */
+function bestFirst(entries: Array<[string, number]>): Array<[string, number]> {
+  return entries.sort(([aId, a], [bId, b]) => b - a || (aId < bId ? 1 : aId > bId ? -1 : 0));
+}

@@ -1,0 +1,131 @@
+import type { Tier } from '../../contracts/schemas.js';
+import type {
+  ApplyOutcome,
+  RecentInteraction,
+  UserState,
+  UserStateChange,
+  UserStateStore,
+  UserStateStoreOptions,
+} from '../../ports/user-state-store.js';
+import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions, emptyUserState } from '../redis-user-state-store.js';
+
+/**
+ * Keys remembered for a fixed time (dedupe markers). One TTL for all, so insertion order is
+ * expiry order and expired keys are swept from the front: O(1) amortised, memory bounded by the
+ * keys of the last `ttlMs`.
+ */
+export class ExpiringKeys {
+  private readonly expiries = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  has(key: string): boolean {
+    this.sweep();
+    const expiresAt = this.expiries.get(key);
+    return expiresAt !== undefined && expiresAt > this.now();
+  }
+
+  add(key: string): void {
+    this.expiries.delete(key); // re-inserted at the end, keeping the order by expiry
+    this.expiries.set(key, this.now() + this.ttlMs);
+    this.sweep();
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, expiresAt] of this.expiries) {
+      if (expiresAt > now) break;
+      this.expiries.delete(key);
+    }
+  }
+}
+
+interface StoredUser {
+  vector: Float32Array | null;
+  strength: number;
+  updatedAt: number;
+  version: number;
+  tier: Tier | undefined;
+  counts: Map<string, number>;
+  /** Newest first, at most recentLimit. */
+  recent: RecentInteraction[];
+  bought: Set<string>;
+}
+
+/**
+ * In-process UserStateStore with the same semantics as RedisUserStateStore (conformance suite):
+ * for tests and the embedded single-process mode. State lives as long as the instance; `apply`
+ * runs synchronously after validation, so it is atomic with respect to every other call.
+ */
+export class MemoryUserStateStore implements UserStateStore {
+  private readonly options: UserStateStoreOptions;
+  private readonly users = new Map<string, StoredUser>();
+  private readonly applied: ExpiringKeys;
+
+  constructor(options: UserStateStoreOptions) {
+    this.options = checkUserStateStoreOptions(options);
+    this.applied = new ExpiringKeys(this.options.dedupeTtlSeconds * 1000);
+  }
+
+  async load(userId: string): Promise<UserState> {
+    checkUserId(userId);
+    const user = this.users.get(userId);
+    if (!user) return emptyUserState();
+    const counts: Record<string, number> = {};
+    for (const [type, count] of user.counts) counts[type] = count;
+    return {
+      vector: user.vector ? new Float32Array(user.vector) : null,
+      strength: user.strength,
+      updatedAt: user.updatedAt,
+      version: user.version,
+      recent: user.recent.map((entry) => ({ ...entry })),
+      bought: new Set(user.bought),
+      counts,
+      tier: user.tier ?? 'regular',
+    };
+  }
+
+  async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {
+    checkUserId(userId);
+    checkUserStateChange(change);
+    const marker = markerKey(userId, change.eventId);
+    if (this.applied.has(marker)) return 'duplicate';
+    const user = this.users.get(userId) ?? newUser();
+    if (user.version !== change.expectedVersion) return 'conflict';
+    if (change.vector) user.vector = new Float32Array(change.vector);
+    user.strength = change.strength;
+    user.updatedAt = change.updatedAt;
+    if (change.tier !== undefined) user.tier = change.tier;
+    user.version += 1;
+    user.counts.set(change.type, (user.counts.get(change.type) ?? 0) + 1);
+    user.counts.set('total', (user.counts.get('total') ?? 0) + 1);
+    if (change.recent.length > 0) {
+      user.recent = [...change.recent.map((entry) => ({ itemId: entry.itemId, type: entry.type, ts: entry.ts })), ...user.recent].slice(
+        0,
+        this.options.recentLimit,
+      );
+    }
+    for (const itemId of change.bought) user.bought.add(itemId);
+    this.users.set(userId, user);
+    this.applied.add(marker);
+    return 'applied';
+  }
+
+  async wasApplied(userId: string, eventId: string): Promise<boolean> {
+    checkUserId(userId);
+    checkEventId(eventId);
+    return this.applied.has(markerKey(userId, eventId));
+  }
+}
+
+/** User ids hold no whitespace (IdSchema), so a newline can't make two markers collide. */
+function markerKey(userId: string, eventId: string): string {
+  return `${userId}\n${eventId}`;
+}
+
+function newUser(): StoredUser {
+  return { vector: null, strength: 0, updatedAt: 0, version: 0, tier: undefined, counts: new Map(), recent: [], bought: new Set() };
+}

@@ -1,0 +1,259 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+import { parseStoredEvent, type StoredEvent } from '../contracts/schemas.js';
+import { EVENTS_STREAM, eventMessageId, partitionOf, subjects } from '../contracts/subjects.js';
+import type { AppendResult, ConsumeOptions, DeliveredEvent, EventLogWriter, EventSource } from '../ports/event-log.js';
+
+export interface NatsEventLogOptions {
+  partitions: number;
+  /** JetStream ack wait of the partition consumers (ms). */
+  ackWaitMs: number;
+  /** How long an append waits for its PubAck before failing as unavailable (ms). */
+  publishTimeoutMs: number;
+}
+
+/** Durable consumer name of a partition: the same for every engine, so a successor resumes. */
+export function partitionConsumerName(partition: number): string {
+  return `engine-p${partition}`;
+}
+
+/** Checks consume() arguments; bad ones are programmer errors. */
+export function checkConsumeArgs(partition: number, partitions: number, batchSize: number): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+    throw new RangeError(`partition must be an integer in [0, ${partitions}), got ${partition}`);
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+}
+
+/** Decodes a stream payload (JSON of a StoredEvent); undefined when it does not decode. */
+export function decodeStoredEvent(json: string): StoredEvent | undefined {
+  try {
+    return parseStoredEvent(JSON.parse(json));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * EVENTS on JetStream. Appends carry the message id `userId/eventId`, so the stream drops a
+ * repeat within its duplicate window. Each partition is read through one durable pull consumer
+ * (`engine-p<partition>`, explicit acks) shared by whichever engine holds the partition.
+ */
+export class NatsEventLog implements EventLogWriter, EventSource {
+  readonly partitions: number;
+  private readonly consumers = new Set<AbortController>();
+  private readonly running = new Set<Promise<void>>();
+  /** Messages terminated because they did not decode, since start. */
+  undecodable = 0;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: NatsEventLogOptions,
+    private readonly logger: Logger,
+  ) {
+    this.partitions = options.partitions;
+  }
+
+  async append(event: StoredEvent): Promise<AppendResult> {
+    const partition = partitionOf(event.userId, this.partitions);
+    try {
+      // Many appends may be in flight: each request waits for its own PubAck.
+      const ack = await this.js.publish(subjects.events(partition), JSON.stringify(event), {
+        msgID: eventMessageId(event.userId, event.id),
+        timeout: this.options.publishTimeoutMs,
+      });
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      throw new PulseError(ErrorCodes.unavailable, 'event log unavailable', undefined, { cause: err });
+    }
+  }
+
+  async consume(partition: number, handler: (batch: DeliveredEvent[]) => Promise<void>, options: ConsumeOptions): Promise<void> {
+    checkConsumeArgs(partition, this.partitions, options.batchSize);
+    if (options.signal.aborted) return;
+    // Own controller: close() stops every consumer without touching the callers' signals.
+    const stop = new AbortController();
+    const forward = () => stop.abort();
+    options.signal.addEventListener('abort', forward, { once: true });
+    this.consumers.add(stop);
+    const run = this.run(partition, handler, options.batchSize, stop.signal);
+    this.running.add(run);
+    try {
+      await run;
+    } finally {
+      this.running.delete(run);
+      this.consumers.delete(stop);
+      options.signal.removeEventListener('abort', forward);
+    }
+  }
+
+  private async run(partition: number, handler: (batch: DeliveredEvent[]) => Promise<void>, batchSize: number, signal: AbortSignal): Promise<void> {
+    const name = await this.ensureConsumer(partition, batchSize);
+    if (signal.aborted) return;
+    // Messages arrive by callback into `queue`; the loop hands them over in batches, one batch at a
+    // time. The server stops delivering at max_ack_pending, which bounds the queue.
+    const queue: JsMsg[] = [];
+    let wake: (() => void) | undefined;
+    const poke = () => {
+      wake?.();
+      wake = undefined;
+    };
+    let messages: ConsumerMessages;
+    try {
+      const consumer = await this.js.consumers.get(EVENTS_STREAM, name);
+      // Pulls of up to batchSize, refilled as they are used up; an idle pull waits at the server,
+      // so a new event is delivered at once (no polling delay).
+      messages = await consumer.consume({
+        max_messages: batchSize,
+        callback: (msg) => {
+          queue.push(msg);
+          poke();
+        },
+      });
+    } catch (err) {
+      throw new PulseError(ErrorCodes.unavailable, `event consumer for partition ${partition} unavailable`, undefined, { cause: err });
+    }
+    void this.watchStatus(partition, messages);
+    let ended = false;
+    let endError: Error | undefined;
+    void messages.closed().then((err) => {
+      ended = true;
+      endError = err || undefined;
+      poke();
+    });
+    const onAbort = () => {
+      messages.stop();
+      poke();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (!signal.aborted) {
+        if (queue.length === 0) {
+          if (ended) break;
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        const batch = this.decodeBatch(partition, queue.splice(0, batchSize));
+        if (batch.length === 0) continue;
+        try {
+          await handler(batch);
+        } catch (err) {
+          // Unacked events stay pending and come back after the ack wait.
+          this.logger.error({ err, partition, size: batch.length }, 'event batch handler failed');
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      messages.stop();
+    }
+    // Messages still queued were never handed over: they stay pending and come back after the
+    // ack wait, in order with the rest (a nak now would send them ahead of unacked earlier ones).
+    if (!signal.aborted) {
+      throw new PulseError(ErrorCodes.unavailable, `event consumer for partition ${partition} stopped`, undefined, { cause: endError });
+    }
+  }
+
+  /** Logs what the client retries on its own (the consumer keeps going), so operators see it. */
+  private async watchStatus(partition: number, messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const status of messages.status()) {
+        if (status.type === 'heartbeats_missed' || status.type === 'consumer_deleted' || status.type === 'consumer_not_found' || status.type === 'stream_not_found') {
+          this.logger.warn({ partition, status }, 'event consumer trouble; retrying');
+        }
+      }
+    } catch {
+      // status stream ended with the consumer
+    }
+  }
+
+  private decodeBatch(partition: number, msgs: JsMsg[]): DeliveredEvent[] {
+    const batch: DeliveredEvent[] = [];
+    for (const msg of msgs) {
+      const event = decodeStoredEvent(msg.string());
+      if (!event) {
+        this.undecodable++;
+        this.logger.warn({ partition, seq: msg.seq, bytes: msg.data.length }, 'undecodable event terminated');
+        msg.term(); // no reason text: servers before 2.10 ignore '+TERM <reason>'
+        continue;
+      }
+      batch.push({
+        event,
+        partition,
+        seq: msg.seq,
+        redelivered: msg.redelivered,
+        ack: async () => {
+          try {
+            msg.ack();
+          } catch (err) {
+            throw new PulseError(ErrorCodes.unavailable, 'event log unavailable: ack not sent', undefined, { cause: err });
+          }
+        },
+        nak: (delayMs) => {
+          try {
+            msg.nak(delayMs);
+          } catch (err) {
+            // Connection gone: the event comes back after the ack wait anyway.
+            this.logger.warn({ err, partition, seq: msg.seq }, 'nak not sent');
+          }
+        },
+      });
+    }
+    return batch;
+  }
+
+  /** Creates the partition's durable consumer, or brings ack wait / max ack pending up to date. */
+  private async ensureConsumer(partition: number, batchSize: number): Promise<string> {
+    const name = partitionConsumerName(partition);
+    const ackWait = nanos(this.options.ackWaitMs);
+    // Room for the batch being handled plus a few queued behind it.
+    const maxAckPending = batchSize * 4;
+    try {
+      const info = await this.jsm.consumers.info(EVENTS_STREAM, name).catch((err: unknown) => {
+        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+        throw err;
+      });
+      if (!info) {
+        const config: Partial<ConsumerConfig> = {
+          durable_name: name,
+          filter_subject: subjects.events(partition),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: ackWait,
+          max_ack_pending: maxAckPending,
+        };
+        try {
+          await this.jsm.consumers.add(EVENTS_STREAM, config);
+          return name;
+        } catch (err) {
+          // Another engine created it at the same moment: fall through to update.
+          this.logger.debug({ err, partition }, 'consumer create raced; updating');
+        }
+      } else if (info.config.ack_wait === ackWait && info.config.max_ack_pending === maxAckPending) {
+        return name;
+      }
+      await this.jsm.consumers.update(EVENTS_STREAM, name, { ack_wait: ackWait, max_ack_pending: maxAckPending });
+      return name;
+    } catch (err) {
+      throw new PulseError(ErrorCodes.unavailable, `event consumer for partition ${partition} unavailable`, undefined, { cause: err });
+    }
+  }
+
+  /** Stops every consumer and waits for their in-flight batches. Idempotent. */
+  async close(): Promise<void> {
+    for (const consumer of [...this.consumers]) consumer.abort();
+    await Promise.allSettled([...this.running]);
+  }
+}

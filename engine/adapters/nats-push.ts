@@ -1,0 +1,140 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+import type { PushMessage } from '../contracts/messages.js';
+import { subjects } from '../contracts/subjects.js';
+import type { Notifier, PushSubscriber, Unsubscribe } from '../ports/notifier.js';
+
+const pushEvents = new Set(['recommendations', 'promotion', 'member']);
+
+/** Decodes a push payload; undefined when it is not a PushMessage (the caller logs and drops it). */
+export function decodePushMessage(json: string): PushMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { event, data } = value as { event?: unknown; data?: unknown };
+  if (typeof event !== 'string' || !pushEvents.has(event) || typeof data !== 'object' || data === null) return undefined;
+  return value as PushMessage;
+}
+
+/** Engine side: core NATS publish, fire and forget (a user with no socket anywhere gets nothing). */
+export class NatsNotifier implements Notifier {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly logger: Logger,
+  ) {}
+
+  pushToUser(userId: string, message: PushMessage): void {
+    this.publish(subjects.pushUser(userId), message);
+  }
+
+  pushToAll(message: PushMessage): void {
+    this.publish(subjects.pushAll, message);
+  }
+
+  private publish(subject: string, message: PushMessage): void {
+    try {
+      this.nc.publish(subject, JSON.stringify(message));
+    } catch (err) {
+      // Closed connection or oversized payload: a push is best effort, the next one supersedes it.
+      this.logger.warn({ err, subject }, 'push dropped');
+    }
+  }
+}
+
+type PushHandler = (message: PushMessage) => void;
+
+interface SharedSubscription {
+  subscription: Subscription;
+  /** Keyed per subscribe call, so one function subscribed twice is called twice, like two subscriptions. */
+  handlers: Map<number, PushHandler>;
+}
+
+/**
+ * Gateway side: one NATS subscription per subject, shared (ref-counted) by every subscribe call
+ * for that user in this process; each call's handler gets every message. Handlers share the
+ * decoded message: treat it as read-only.
+ */
+export class NatsPushSubscriber implements PushSubscriber {
+  private readonly shared = new Map<string, SharedSubscription>();
+  private nextKey = 1;
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly logger: Logger,
+  ) {}
+
+  subscribeUser(userId: string, handler: PushHandler): Unsubscribe {
+    return this.subscribe(subjects.pushUser(userId), handler);
+  }
+
+  subscribeAll(handler: PushHandler): Unsubscribe {
+    return this.subscribe(subjects.pushAll, handler);
+  }
+
+  private subscribe(subject: string, handler: PushHandler): Unsubscribe {
+    if (this.closed) throw new PulseError(ErrorCodes.unavailable, 'push subscriber is closed');
+    let entry = this.shared.get(subject);
+    if (!entry) {
+      const handlers = new Map<number, PushHandler>();
+      const subscription = this.nc.subscribe(subject, {
+        callback: (err, msg) => {
+          if (err) {
+            this.logger.error({ err, subject }, 'push subscription failed');
+            return;
+          }
+          this.dispatch(subject, handlers, msg.string());
+        },
+      });
+      entry = { subscription, handlers };
+      this.shared.set(subject, entry);
+    }
+    const key = this.nextKey++;
+    entry.handlers.set(key, handler);
+    const owner = entry;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      owner.handlers.delete(key);
+      if (owner.handlers.size === 0 && this.shared.get(subject) === owner) {
+        this.shared.delete(subject);
+        owner.subscription.unsubscribe();
+      }
+    };
+  }
+
+  private dispatch(subject: string, handlers: Map<number, PushHandler>, json: string): void {
+    const message = decodePushMessage(json);
+    if (!message) {
+      this.logger.warn({ subject, bytes: json.length }, 'undecodable push message dropped');
+      return;
+    }
+    for (const handler of [...handlers.values()]) {
+      try {
+        handler(message);
+      } catch (err) {
+        this.logger.error({ err, subject }, 'push handler failed');
+      }
+    }
+  }
+
+  /** Unsubscribes everything. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const entry of this.shared.values()) {
+      try {
+        entry.subscription.unsubscribe();
+      } catch {
+        // connection already closed
+      }
+    }
+    this.shared.clear();
+  }
+}

@@ -1,0 +1,140 @@
+import { errors as natsErrors, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { ErrorCodes, PulseError, toWireError, type ErrorCode, type WireError } from '../contracts/errors.js';
+import type { RpcMethod, RpcMethods, RpcReply } from '../contracts/messages.js';
+import { ENGINE_QUEUE, subjects } from '../contracts/subjects.js';
+import type { RpcClient, RpcHandler, RpcServer } from '../ports/rpc.js';
+
+/** Default time a caller waits for an engine's reply (ms). */
+export const DEFAULT_RPC_TIMEOUT_MS = 3000;
+
+const knownCodes = new Set<string>(Object.values(ErrorCodes));
+
+/**
+ * Runs a handler and encodes its outcome as the JSON of an RpcReply. Never throws: a PulseError
+ * becomes its wire form, anything else (including a result JSON cannot encode) `internal`, logged.
+ * Shared by the NATS adapter and the in-memory fake so both answer byte for byte alike.
+ */
+export async function runRpcHandler(method: string, handler: (request: never) => Promise<unknown>, requestJson: string, logger: Logger): Promise<string> {
+  let request: unknown;
+  try {
+    request = JSON.parse(requestJson);
+  } catch {
+    return encodeError({ code: ErrorCodes.invalidRequest, message: `rpc ${method}: request is not JSON` });
+  }
+  try {
+    const result = await handler(request as never);
+    return JSON.stringify({ ok: true, result } satisfies RpcReply<unknown>);
+  } catch (err) {
+    if (!(err instanceof PulseError)) logger.error({ err, method }, 'rpc handler failed');
+    return encodeError(toWireError(err));
+  }
+}
+
+function encodeError(error: WireError): string {
+  return JSON.stringify({ ok: false, error } satisfies RpcReply<never>);
+}
+
+/** Decodes a reply: the result, or the engine's error rethrown as a PulseError with the same code. */
+export function decodeRpcReply(method: string, replyJson: string): unknown {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(replyJson);
+  } catch {
+    throw new PulseError(ErrorCodes.internal, `rpc ${method}: reply is not JSON`);
+  }
+  if (typeof reply === 'object' && reply !== null) {
+    const { ok, result, error } = reply as { ok?: unknown; result?: unknown; error?: unknown };
+    if (ok === true) return result;
+    if (ok === false && typeof error === 'object' && error !== null) {
+      const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
+      if (typeof code === 'string' && knownCodes.has(code) && typeof message === 'string') {
+        const detailMap = typeof details === 'object' && details !== null ? (details as Record<string, string>) : undefined;
+        throw new PulseError(code as ErrorCode, message, detailMap);
+      }
+    }
+  }
+  throw new PulseError(ErrorCodes.internal, `rpc ${method}: malformed reply`);
+}
+
+/**
+ * Engine side over core NATS: each `serve` is one queue subscription on `pulse.rpc.<method>` in
+ * ENGINE_QUEUE, so any one engine answers. `close()` stops taking requests and waits for the
+ * ones in flight to be answered.
+ */
+export class NatsRpcServer implements RpcServer {
+  private readonly subscriptions: Subscription[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly logger: Logger,
+  ) {}
+
+  serve<M extends RpcMethod>(method: M, handler: RpcHandler<M>): void {
+    if (this.closed) throw new PulseError(ErrorCodes.unavailable, 'rpc server is closed');
+    const subscription = this.nc.subscribe(subjects.rpc(method), {
+      queue: ENGINE_QUEUE,
+      callback: (err, msg) => {
+        if (err) {
+          this.logger.error({ err, method }, 'rpc subscription failed');
+          return;
+        }
+        const task = this.answer(method, handler as (request: never) => Promise<unknown>, msg);
+        this.inFlight.add(task);
+        void task.finally(() => this.inFlight.delete(task));
+      },
+    });
+    this.subscriptions.push(subscription);
+  }
+
+  private async answer(method: string, handler: (request: never) => Promise<unknown>, msg: Msg): Promise<void> {
+    const reply = await runRpcHandler(method, handler, msg.string(), this.logger);
+    if (!msg.reply) return; // published, not requested: nobody waits for an answer
+    try {
+      msg.respond(reply);
+    } catch (err) {
+      // Typically a result above the server's max payload: tell the caller instead of letting it time out.
+      this.logger.error({ err, method, bytes: reply.length }, 'rpc reply could not be sent');
+      try {
+        msg.respond(encodeError({ code: ErrorCodes.internal, message: 'internal error' }));
+      } catch {
+        // connection gone: the caller times out
+      }
+    }
+  }
+
+  /** Stops taking requests (drains the subscriptions) and waits for in-flight answers. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+    await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+/** Gateway side over core NATS request/reply. */
+export class NatsRpcClient implements RpcClient {
+  constructor(private readonly nc: NatsConnection) {}
+
+  async call<M extends RpcMethod>(method: M, request: RpcMethods[M]['request'], timeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<RpcMethods[M]['result']> {
+    let reply: Msg;
+    try {
+      reply = await this.nc.request(subjects.rpc(method), JSON.stringify(request), { timeout: timeoutMs });
+    } catch (err) {
+      throw rpcFailure(method, timeoutMs, err);
+    }
+    return decodeRpcReply(method, reply.string()) as RpcMethods[M]['result'];
+  }
+}
+
+function rpcFailure(method: string, timeoutMs: number, err: unknown): PulseError {
+  if (err instanceof natsErrors.TimeoutError) {
+    return new PulseError(ErrorCodes.timeout, `rpc ${method}: no reply within ${timeoutMs} ms`, undefined, { cause: err });
+  }
+  if (err instanceof natsErrors.RequestError && err.isNoResponders()) {
+    return new PulseError(ErrorCodes.unavailable, `rpc ${method}: no engine is serving it`, undefined, { cause: err });
+  }
+  return new PulseError(ErrorCodes.unavailable, `rpc ${method}: messaging unavailable`, undefined, { cause: err });
+}

@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import type { Redis, RedisKey } from 'ioredis';
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+
+/**
+ * Lua sources of the Redis state adapters and a small runner for them.
+ *
+ * Every script declares all the keys it touches in KEYS, and all of one script's keys share a
+ * hash tag (`{<userId>}`, `{g}` or `{p}`), so each script runs on one Redis Cluster slot.
+ * Numbers written by Lua go through `string.format('%.17g')`: Lua's own number-to-string
+ * conversion keeps only 14 significant digits.
+ */
+
+/** Redis errors that mean "the server can't serve right now" rather than "our script is wrong". */
+const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
+
+/**
+ * Maps a failed Redis call to an error: connection loss, timeouts and transient server states
+ * become PulseError('unavailable') (the caller may retry); a script or command error coming back
+ * as a ReplyError is a programmer error and is rethrown as it is.
+ */
+export function redisError(operation: string, err: unknown): Error {
+  if (err instanceof PulseError) return err;
+  if (err instanceof Error && err.name === 'ReplyError' && !TRANSIENT_REPLY.test(err.message)) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new PulseError(ErrorCodes.unavailable, `redis ${operation} failed: ${reason}`, undefined, { cause: err });
+}
+
+/** Runs `call`, translating its failure with redisError. */
+export async function callRedis<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw redisError(operation, err);
+  }
+}
+
+/**
+ * A Lua script run with EVALSHA, falling back to EVAL (which also caches it on the server)
+ * when the server answers NOSCRIPT (after a restart, a failover or SCRIPT FLUSH).
+ */
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: Redis, keys: RedisKey[], args: Array<string | number | Buffer>): Promise<unknown> {
+    try {
+      try {
+        return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+          return await redis.eval(this.source, keys.length, ...keys, ...args);
+        }
+        throw err;
+      }
+    } catch (err) {
+      throw redisError(`script ${this.name}`, err);
+    }
+  }
+}
+
+/** Rejects key prefixes that would break the hash tags (a `{` before ours would become the tag). */
+export function checkKeyPrefix(prefix: string): string {
+  if (/[{}\s]/.test(prefix)) {
+    throw new PulseError(ErrorCodes.invalidRequest, `keyPrefix must not contain braces or whitespace: "${prefix}"`);
+  }
+  return prefix;
+}
+
+/** Server clock in epoch ms (TIME is allowed in scripts since Redis 5: effects are replicated). */
+const NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * One event applied to one user, all or nothing.
+ * KEYS: 1 vec, 2 st (hash), 3 recent (list), 4 bought (set), 5 dedupe marker.
+ * ARGV: 1 expectedVersion, 2 dedupeTtlSeconds, 3 recentLimit, 4 event type, 5 strength,
+ *       6 updatedAt, 7 tier ('' = keep), 8 vector bytes ('' = keep), 9 number of recent entries R,
+ *       10..9+R recent entries newest first, then the bought item ids.
+ * Returns 'duplicate' (marker exists), 'conflict' (version differs) or 'applied'.
+ */
+export const APPLY_USER_STATE = new LuaScript(
+  'applyUserState',
+  `if redis.call('EXISTS', KEYS[5]) == 1 then return 'duplicate' end
+local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
+if version ~= tonumber(ARGV[1]) then return 'conflict' end
+if ARGV[8] ~= '' then redis.call('SET', KEYS[1], ARGV[8]) end
+redis.call('HSET', KEYS[2], 'strength', ARGV[5], 'updatedAt', ARGV[6])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'tier', ARGV[7]) end
+redis.call('HINCRBY', KEYS[2], 'version', 1)
+redis.call('HINCRBY', KEYS[2], 'c:' .. ARGV[4], 1)
+redis.call('HINCRBY', KEYS[2], 'c:total', 1)
+local recentCount = tonumber(ARGV[9])
+if recentCount > 0 then
+  -- LPUSH the oldest first so the newest ends up at the head
+  for i = 9 + recentCount, 10, -1 do redis.call('LPUSH', KEYS[3], ARGV[i]) end
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
+end
+for i = 10 + recentCount, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end
+redis.call('SET', KEYS[5], '1', 'EX', tonumber(ARGV[2]))
+return 'applied'`,
+);
+
+/**
+ * One event's contribution to the shop-wide aggregates, once per event key.
+ * KEYS: 1 dedupe marker, 2 popularity zset, 3 landmark (epoch ms of forward decay), 4.. co-visitation zsets.
+ * ARGV: 1 dedupeTtlSeconds, 2 event ts (ms), 3 half-life (ms), 4 maxNeighbours, 5 initial landmark,
+ *       6 rescale exponent, 7 max future skew (ms), 8 number N of co-visitation keys,
+ *       9..8+N the item id of each co-visitation key (KEYS[3+i]), then M, M pairs of (itemId, weight),
+ *       then P, P triples (key index a, key index b, weight) with indices into KEYS.
+ * Returns 1 when recorded, 0 when the key was seen before.
+ */
+export const RECORD_INTERACTION = new LuaScript(
+  'recordInteraction',
+  `if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+${NOW_MS}
+local halfLife = tonumber(ARGV[3])
+local maxNeighbours = tonumber(ARGV[4])
+-- a clock far in the future would push the landmark ahead and wipe every score: clamp it
+local ts = math.min(tonumber(ARGV[2]), now + tonumber(ARGV[7]))
+local landmark = tonumber(redis.call('GET', KEYS[3]) or ARGV[5])
+local exponent = (ts - landmark) / halfLife
+if exponent > tonumber(ARGV[6]) then
+  -- move the landmark forward by whole half-lives and scale every score down to match
+  local shift = math.floor(exponent)
+  local scale = 2 ^ (-shift)
+  if scale > 0 then
+    redis.call('ZUNIONSTORE', KEYS[2], 1, KEYS[2], 'WEIGHTS', string.format('%.17g', scale))
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, 0)
+  else
+    redis.call('DEL', KEYS[2])
+  end
+  landmark = landmark + shift * halfLife
+  redis.call('SET', KEYS[3], string.format('%.17g', landmark))
+  -- recomputed, not exponent - shift: that would keep the rounding error of the large exponent
+  exponent = (ts - landmark) / halfLife
+end
+local factor = 2 ^ exponent
+local n = tonumber(ARGV[8])
+local covItems = {}
+for i = 1, n do covItems[3 + i] = ARGV[8 + i] end
+local at = 9 + n
+local m = tonumber(ARGV[at])
+for i = 1, m do
+  local increment = tonumber(ARGV[at + 2 * i]) * factor
+  if increment ~= 0 then redis.call('ZINCRBY', KEYS[2], string.format('%.17g', increment), ARGV[at + 2 * i - 1]) end
+end
+at = at + 2 * m + 1
+local p = tonumber(ARGV[at])
+for i = 1, p do
+  local a = tonumber(ARGV[at + 3 * i - 2])
+  local b = tonumber(ARGV[at + 3 * i - 1])
+  local w = ARGV[at + 3 * i]
+  redis.call('ZINCRBY', KEYS[a], w, covItems[b])
+  redis.call('ZINCRBY', KEYS[b], w, covItems[a])
+end
+-- bound each touched neighbour list: trim to the best maxNeighbours once it holds 1.5 times that
+local limit = math.floor(maxNeighbours * 1.5)
+for i = 4, #KEYS do
+  local card = redis.call('ZCARD', KEYS[i])
+  if card > limit then redis.call('ZREMRANGEBYRANK', KEYS[i], 0, card - maxNeighbours - 1) end
+end
+return 1`,
+);
+
+/** KEYS: 1 lease. ARGV: 1 owner, 2 ttl ms. Takes the lease if free, extends it if ours. Returns 1 when held. */
+export const ACQUIRE_LEASE = new LuaScript(
+  'acquireLease',
+  `local owner = redis.call('GET', KEYS[1])
+if not owner then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+  return 1
+end
+if owner == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+  return 1
+end
+return 0`,
+);
+
+/** KEYS: 1 lease. ARGV: 1 owner, 2 ttl ms. Extends the lease only if ours. Returns 1 when extended. */
+export const RENEW_LEASE = new LuaScript(
+  'renewLease',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+  return 1
+end
+return 0`,
+);
+
+/** KEYS: 1 lease. ARGV: 1 owner. Deletes the lease only if ours. Returns 1 when deleted. */
+export const RELEASE_LEASE = new LuaScript(
+  'releaseLease',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+);
+
+/**
+ * KEYS: 1 engines zset (score = expiry, epoch ms of the Redis clock). ARGV: 1 owner, 2 ttl ms.
+ * Records the heartbeat and drops engines already expired.
+ */
+export const HEARTBEAT = new LuaScript(
+  'heartbeat',
+  `${NOW_MS}
+redis.call('ZADD', KEYS[1], string.format('%.17g', now + tonumber(ARGV[2])), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.17g', now))
+return 1`,
+);
+
+/** KEYS: 1 engines zset. Drops expired engines and returns the live ones. */
+export const LIVE_OWNERS = new LuaScript(
+  'liveOwners',
+  `${NOW_MS}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.17g', now))
+return redis.call('ZRANGE', KEYS[1], 0, -1)`,
+);

@@ -1,0 +1,214 @@
+import type { Redis } from 'ioredis';
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+import { EVENT_TYPES, IdSchema, TIERS, type EventType, type Tier } from '../contracts/schemas.js';
+import type {
+  ApplyOutcome,
+  RecentInteraction,
+  UserState,
+  UserStateChange,
+  UserStateStore,
+  UserStateStoreOptions,
+} from '../ports/user-state-store.js';
+import { APPLY_USER_STATE, callRedis, checkKeyPrefix, redisError } from './redis-scripts.js';
+
+/**
+ * Per-user state in Redis. Keys (all of one user share the hash tag `{<userId>}`):
+ * - `u:{id}:vec`       the vector as Float32 little-endian bytes
+ * - `u:{id}:st`        hash: strength, updatedAt (epoch ms), version, tier, `c:<type>` and `c:total`
+ * - `u:{id}:recent`    list, newest first, entries `<type code>|<ts base 36>|<itemId>`, at most recentLimit
+ * - `u:{id}:bought`    set of item ids
+ * - `u:{id}:ev:<eventId>` dedupe marker, expires after dedupeTtlSeconds
+ * `apply` is one Lua script (dedupe, version check, every write, marker); `load` is one MULTI.
+ */
+export class RedisUserStateStore implements UserStateStore {
+  private readonly prefix: string;
+  private readonly options: UserStateStoreOptions;
+
+  constructor(
+    private readonly redis: Redis,
+    options: UserStateStoreOptions & { keyPrefix?: string },
+  ) {
+    this.options = checkUserStateStoreOptions(options);
+    this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
+  }
+
+  async load(userId: string): Promise<UserState> {
+    const keys = this.keys(checkUserId(userId));
+    const replies = await callRedis('load', () =>
+      this.redis.multi().getBuffer(keys.vec).hgetall(keys.st).lrange(keys.recent, 0, -1).smembers(keys.bought).exec(),
+    );
+    if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis load failed: transaction aborted');
+    for (const [err] of replies) if (err) throw redisError('load', err);
+    const [vec, st, recent, bought] = replies.map(([, value]) => value) as [Buffer | null, Record<string, string>, string[], string[]];
+    return stateFromStored(vec === null ? null : decodeVector(vec), st, recent.flatMap(decodeRecent), bought);
+  }
+
+  async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {
+    const keys = this.keys(checkUserId(userId));
+    checkUserStateChange(change);
+    const args: Array<string | number | Buffer> = [
+      change.expectedVersion,
+      this.options.dedupeTtlSeconds,
+      this.options.recentLimit,
+      change.type,
+      String(change.strength),
+      String(change.updatedAt),
+      change.tier ?? '',
+      change.vector ? encodeVector(change.vector) : '',
+      change.recent.length,
+      ...change.recent.map(encodeRecent),
+      ...change.bought,
+    ];
+    const outcome = await APPLY_USER_STATE.run(this.redis, [keys.vec, keys.st, keys.recent, keys.bought, keys.marker(change.eventId)], args);
+    if (outcome !== 'applied' && outcome !== 'duplicate' && outcome !== 'conflict') {
+      throw new Error(`applyUserState returned ${String(outcome)}`);
+    }
+    return outcome;
+  }
+
+  async wasApplied(userId: string, eventId: string): Promise<boolean> {
+    const keys = this.keys(checkUserId(userId));
+    checkEventId(eventId);
+    return (await callRedis('wasApplied', () => this.redis.exists(keys.marker(eventId)))) === 1;
+  }
+
+  private keys(userId: string) {
+    const base = `${this.prefix}u:{${userId}}:`;
+    return {
+      vec: `${base}vec`,
+      st: `${base}st`,
+      recent: `${base}recent`,
+      bought: `${base}bought`,
+      marker: (eventId: string) => `${base}ev:${eventId}`,
+    };
+  }
+}
+
+// ---- shared with MemoryUserStateStore: validation, empty state, encodings ----
+
+/** The state of a user never seen. */
+export function emptyUserState(): UserState {
+  return { vector: null, strength: 0, updatedAt: 0, version: 0, recent: [], bought: new Set(), counts: {}, tier: 'regular' };
+}
+
+export function checkUserStateStoreOptions(options: UserStateStoreOptions): UserStateStoreOptions {
+  const { recentLimit, dedupeTtlSeconds } = options;
+  if (!Number.isInteger(recentLimit) || recentLimit < 1) throw invalid(`recentLimit must be a positive integer, got ${recentLimit}`);
+  if (!Number.isInteger(dedupeTtlSeconds) || dedupeTtlSeconds < 1) {
+    throw invalid(`dedupeTtlSeconds must be a positive integer, got ${dedupeTtlSeconds}`);
+  }
+  return { recentLimit, dedupeTtlSeconds };
+}
+
+/** User ids end up inside a hash tag: they must be ids as the wire defines them (no braces). */
+export function checkUserId(userId: string): string {
+  if (!IdSchema.safeParse(userId).success) throw invalid(`invalid userId "${String(userId)}"`);
+  return userId;
+}
+
+export function checkEventId(eventId: string): string {
+  if (typeof eventId !== 'string' || eventId.length < 1 || eventId.length > 512) throw invalid('eventId must be 1 to 512 characters');
+  return eventId;
+}
+
+/** Rejects a malformed change before anything is written. */
+export function checkUserStateChange(change: UserStateChange): void {
+  checkEventId(change.eventId);
+  if (!Number.isSafeInteger(change.expectedVersion) || change.expectedVersion < 0) {
+    throw invalid(`expectedVersion must be a non-negative integer, got ${change.expectedVersion}`);
+  }
+  if (!isEventType(change.type)) throw invalid(`unknown event type "${String(change.type)}"`);
+  if (change.vector !== undefined) {
+    if (!(change.vector instanceof Float32Array) || change.vector.length === 0) throw invalid('vector must be a non-empty Float32Array');
+    if (!change.vector.every(Number.isFinite)) throw invalid('vector holds a non-finite value');
+  }
+  if (!Number.isFinite(change.strength)) throw invalid(`strength must be finite, got ${change.strength}`);
+  if (!Number.isFinite(change.updatedAt) || change.updatedAt < 0) throw invalid(`updatedAt must be epoch ms, got ${change.updatedAt}`);
+  for (const entry of change.recent) {
+    if (typeof entry.itemId !== 'string' || entry.itemId.length === 0) throw invalid('recent entry without itemId');
+    if (!isEventType(entry.type)) throw invalid(`recent entry with unknown type "${String(entry.type)}"`);
+    if (!Number.isSafeInteger(entry.ts) || entry.ts < 0) throw invalid(`recent entry ts must be integer epoch ms, got ${entry.ts}`);
+  }
+  for (const itemId of change.bought) {
+    if (typeof itemId !== 'string' || itemId.length === 0) throw invalid('bought item id must be a non-empty string');
+  }
+  if (change.tier !== undefined && !isTier(change.tier)) throw invalid(`unknown tier "${String(change.tier)}"`);
+}
+
+/** One letter per event type, for compact `recent` entries. Never change a letter: stored data uses it. */
+const TYPE_CODES: Record<EventType, string> = {
+  view: 'v',
+  click: 'c',
+  add_to_cart: 'a',
+  remove_from_cart: 'r',
+  purchase: 'p',
+  search: 's',
+  like: 'l',
+  dislike: 'd',
+};
+const TYPES_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([type, code]) => [code, type as EventType]));
+
+/** `<type code>|<ts base 36>|<itemId>`: item ids may hold '|', so it is split on the first two only. */
+export function encodeRecent(entry: RecentInteraction): string {
+  return `${TYPE_CODES[entry.type]}|${entry.ts.toString(36)}|${entry.itemId}`;
+}
+
+/** Decodes one entry; a malformed one (written by a foreign version) is dropped, not fatal. */
+export function decodeRecent(encoded: string): RecentInteraction[] {
+  const first = encoded.indexOf('|');
+  const second = encoded.indexOf('|', first + 1);
+  if (first < 0 || second < 0) return [];
+  const type = TYPES_BY_CODE.get(encoded.slice(0, first));
+  const ts = parseInt(encoded.slice(first + 1, second), 36);
+  const itemId = encoded.slice(second + 1);
+  if (!type || !Number.isFinite(ts) || itemId.length === 0) return [];
+  return [{ itemId, type, ts }];
+}
+
+/** Float32 little-endian bytes, whatever the platform's byte order. */
+export function encodeVector(vector: Float32Array): Buffer {
+  const bytes = Buffer.alloc(vector.length * 4);
+  for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i] as number, i * 4);
+  return bytes;
+}
+
+/** Reads Float32 LE bytes; reading through the Buffer avoids aligned views on a pooled, unaligned Buffer. */
+export function decodeVector(bytes: Buffer): Float32Array | null {
+  if (bytes.length === 0 || bytes.length % 4 !== 0) return null;
+  const vector = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < vector.length; i++) vector[i] = bytes.readFloatLE(i * 4);
+  return vector;
+}
+
+/** Builds a UserState from the stored hash fields (missing ones take the empty state's values). */
+export function stateFromStored(vector: Float32Array | null, st: Record<string, string>, recent: RecentInteraction[], bought: Iterable<string>): UserState {
+  const state = emptyUserState();
+  state.vector = vector;
+  state.strength = numberOr(st.strength, 0);
+  state.updatedAt = numberOr(st.updatedAt, 0);
+  state.version = numberOr(st.version, 0);
+  if (st.tier !== undefined && isTier(st.tier)) state.tier = st.tier;
+  for (const [field, value] of Object.entries(st)) {
+    if (field.startsWith('c:')) state.counts[field.slice(2)] = numberOr(value, 0);
+  }
+  state.recent = recent;
+  state.bought = new Set(bought);
+  return state;
+}
+
+function numberOr(raw: string | undefined, fallback: number): number {
+  const value = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(value) ? value : fallback;
+}
+
+function isEventType(value: unknown): value is EventType {
+  return (EVENT_TYPES as readonly unknown[]).includes(value);
+}
+
+function isTier(value: unknown): value is Tier {
+  return (TIERS as readonly unknown[]).includes(value);
+}
+
+function invalid(message: string): PulseError {
+  return new PulseError(ErrorCodes.invalidRequest, message);
+}

@@ -1,0 +1,219 @@
+import type { EventType, RecommendedItem } from '../contracts/schemas.js';
+import type { RecentInteraction } from '../ports/user-state-store.js';
+
+/**
+ * Candidate merging and scoring. Pure: the recommender gathers the signals (index, stats,
+ * catalog) and applies the filters; this module only blends and orders.
+ *
+ * Every signal is brought to [0, 1]:
+ *   sim  = max(0, cosine to the shopper's vector)        (0 when the shopper has none)
+ *   cov  = co-visitation with a recent item, each source list divided by its own best score,
+ *          scaled by the recent item's recency (newest 1, then 0.75, 0.5, ...), best kept
+ *   pop  = popularity relative to the shop's best item
+ *   rel  = max(0, cosine to the search query's vector)   (only with a query)
+ *
+ * Blend (alpha grows with the evidence behind the shopper's vector):
+ *   alpha    = strength / (strength + STRENGTH_HALF_POINT)      0 for a new shopper, ~0.9 at 20
+ *   personal = alpha * sim
+ *   crowd    = (1 - alpha) * (CROWD_COVISIT * cov + CROWD_POPULAR * pop)
+ *   score    = personal + crowd                                 without a query
+ *   score    = rel * (QUERY_SHARE + (1 - QUERY_SHARE) * (personal + crowd))   with a query
+ * so a new shopper leans on what the crowd does in the session and overall, a regular one on
+ * their own taste. A search gates everything: taste and crowd only reorder items relevant to it
+ * (by up to 2x), so a runner searching "lamp" sees lamps, runner-ish ones first. Scores stay in [0, 1].
+ * Ties break on itemId (ascending) so the same inputs always give the same list.
+ */
+
+/** Strength at which the shopper's own vector and the crowd weigh equally. */
+export const STRENGTH_HALF_POINT = 2;
+/** Within the crowd signal: session co-visitation is more specific than popularity. */
+export const CROWD_COVISIT = 0.6;
+export const CROWD_POPULAR = 0.4;
+/** Share of a searched query's relevance in the score; the rest is taste and crowd, scaled by relevance. */
+export const QUERY_SHARE = 0.5;
+/** Weight of the i-th most recent item's co-visitation list (newest first). */
+const RECENCY_WEIGHTS = [1, 0.75, 0.5, 0.35, 0.25];
+
+export interface Candidate {
+  itemId: string;
+  /** Cosine to the shopper's vector, [-1, 1]; absent when the shopper has none. */
+  similarity?: number;
+  /** Normalised co-visitation, [0, 1]. */
+  coVisitation?: number;
+  /** The recent item behind `coVisitation`. */
+  coVisitedWith?: string;
+  /** Popularity relative to the best item, [0, 1]. */
+  popularity?: number;
+  /** Cosine to the query's vector, [-1, 1]. */
+  queryRelevance?: number;
+}
+
+export interface BlendWeights {
+  /** Weight of `sim`. */
+  personal: number;
+  coVisitation: number;
+  popularity: number;
+  /** Weight of `rel` (0 without a query). */
+  query: number;
+}
+
+/** The blend for a shopper of the given strength; see the module comment. */
+export function blendWeights(strength: number, hasQuery: boolean): BlendWeights {
+  const s = Number.isFinite(strength) && strength > 0 ? strength : 0;
+  const alpha = s / (s + STRENGTH_HALF_POINT);
+  const rest = hasQuery ? 1 - QUERY_SHARE : 1;
+  return {
+    personal: rest * alpha,
+    coVisitation: rest * (1 - alpha) * CROWD_COVISIT,
+    popularity: rest * (1 - alpha) * CROWD_POPULAR,
+    query: hasQuery ? QUERY_SHARE : 0,
+  };
+}
+
+/** A list scaled so its best score is 1 (scores <= 0 and non-finite ones are dropped). */
+export function normaliseScores(list: ReadonlyArray<readonly [string, number]>): Array<[string, number]> {
+  let best = 0;
+  for (const [, score] of list) if (Number.isFinite(score) && score > best) best = score;
+  if (best === 0) return [];
+  const out: Array<[string, number]> = [];
+  for (const [id, score] of list) if (Number.isFinite(score) && score > 0) out.push([id, score / best]);
+  return out;
+}
+
+export interface CandidateSources {
+  /** Neighbours of the shopper's vector: similarity is the cosine to it. */
+  vector?: ReadonlyArray<{ id: string; similarity: number }>;
+  /** Co-visitation lists of the recent items, newest recent item first; raw scores. */
+  coVisited?: ReadonlyArray<{ via: string; items: ReadonlyArray<readonly [string, number]> }>;
+  /** Popularity in [0, 1]. */
+  popular?: ReadonlyArray<readonly [string, number]>;
+  /** Neighbours of the query's vector: similarity is the cosine to the query. */
+  query?: ReadonlyArray<{ id: string; similarity: number }>;
+}
+
+/** Merges the sources into one candidate per item, each carrying every signal it was seen with. */
+export function mergeCandidates(sources: CandidateSources): Map<string, Candidate> {
+  const merged = new Map<string, Candidate>();
+  const entry = (itemId: string): Candidate => {
+    let candidate = merged.get(itemId);
+    if (!candidate) {
+      candidate = { itemId };
+      merged.set(itemId, candidate);
+    }
+    return candidate;
+  };
+  for (const { id, similarity } of sources.vector ?? []) entry(id).similarity = similarity;
+  (sources.coVisited ?? []).forEach(({ via, items }, position) => {
+    const recency = RECENCY_WEIGHTS[Math.min(position, RECENCY_WEIGHTS.length - 1)]!;
+    for (const [id, score] of normaliseScores(items)) {
+      const value = score * recency;
+      const candidate = entry(id);
+      if (value > (candidate.coVisitation ?? 0)) {
+        candidate.coVisitation = value;
+        candidate.coVisitedWith = via;
+      }
+    }
+  });
+  for (const [id, score] of sources.popular ?? []) {
+    if (Number.isFinite(score) && score > 0) entry(id).popularity = Math.min(1, score);
+  }
+  for (const { id, similarity } of sources.query ?? []) entry(id).queryRelevance = similarity;
+  return merged;
+}
+
+export interface RankingContext {
+  /** Decayed strength of the shopper's vector. */
+  strength: number;
+  /** The search text, when the request had one. */
+  query?: string;
+  /** Title of an item for reasons; undefined for unknown items. */
+  titleOf(itemId: string): string | undefined;
+  /** The shopper's recent interaction most like `itemId`, for "like <title> you viewed". */
+  nearestRecent(itemId: string): RecentInteraction | undefined;
+}
+
+const VERB: Record<EventType, string> = {
+  view: 'viewed',
+  click: 'viewed',
+  search: 'viewed',
+  like: 'liked',
+  add_to_cart: 'added to your cart',
+  remove_from_cart: 'viewed',
+  purchase: 'bought',
+  dislike: 'viewed',
+};
+
+/** Component scores of a candidate under `weights`; they sum to its score (see the module comment). */
+export function scoreParts(candidate: Candidate, weights: BlendWeights): { personal: number; coVisitation: number; popularity: number; query: number } {
+  const relevance = clamp01(candidate.queryRelevance ?? 0);
+  // With a query, relevance gates the other signals; without one it is absent (gate 1).
+  const gate = weights.query > 0 ? relevance : 1;
+  return {
+    personal: gate * weights.personal * clamp01(candidate.similarity ?? 0),
+    coVisitation: gate * weights.coVisitation * clamp01(candidate.coVisitation ?? 0),
+    popularity: gate * weights.popularity * clamp01(candidate.popularity ?? 0),
+    query: weights.query * relevance,
+  };
+}
+
+/**
+ * The best `k` candidates, best first (ties by itemId ascending), each with its score and a
+ * reason named after the signal that contributed most to it.
+ */
+export function rankCandidates(candidates: Iterable<Candidate>, k: number, context: RankingContext): RecommendedItem[] {
+  const weights = blendWeights(context.strength, context.query !== undefined);
+  const scored: Array<{ candidate: Candidate; score: number }> = [];
+  for (const candidate of candidates) {
+    const parts = scoreParts(candidate, weights);
+    // Rounded before sorting, so equal printed scores are always in itemId order.
+    scored.push({ candidate, score: round(parts.personal + parts.coVisitation + parts.popularity + parts.query) });
+  }
+  scored.sort(byScoreThenId);
+  return scored.slice(0, Math.max(0, k)).map(({ candidate, score }) => {
+    const reason = reasonFor(candidate, weights, context);
+    return reason === undefined ? { itemId: candidate.itemId, score } : { itemId: candidate.itemId, score, reason };
+  });
+}
+
+function byScoreThenId(a: { candidate: Candidate; score: number }, b: { candidate: Candidate; score: number }): number {
+  if (b.score !== a.score) return b.score - a.score;
+  return a.candidate.itemId < b.candidate.itemId ? -1 : a.candidate.itemId > b.candidate.itemId ? 1 : 0;
+}
+
+/** The reason of the largest score component; on a tie, the earlier one in this order: query, personal, co-visitation, popularity. */
+export function reasonFor(candidate: Candidate, weights: BlendWeights, context: RankingContext): string | undefined {
+  const parts = scoreParts(candidate, weights);
+  const order: Array<[keyof typeof parts, number]> = [
+    ['query', parts.query],
+    ['personal', parts.personal],
+    ['coVisitation', parts.coVisitation],
+    ['popularity', parts.popularity],
+  ];
+  let best: [keyof typeof parts, number] | undefined;
+  for (const part of order) if (part[1] > 0 && (!best || part[1] > best[1])) best = part;
+  if (!best) return undefined;
+  switch (best[0]) {
+    case 'query':
+      return `for your search '${context.query ?? ''}'`;
+    case 'personal': {
+      const recent = context.nearestRecent(candidate.itemId);
+      const title = recent ? context.titleOf(recent.itemId) : undefined;
+      return recent && title ? `like ${title} you ${VERB[recent.type]}` : 'matches your taste';
+    }
+    case 'coVisitation': {
+      const title = candidate.coVisitedWith ? context.titleOf(candidate.coVisitedWith) : undefined;
+      return title ? `often viewed with ${title}` : 'often viewed together';
+    }
+    case 'popularity':
+      return 'popular now';
+  }
+}
+
+function clamp01(value: number): number {
+  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
+}
+
+/** Scores travel as JSON: 6 decimals are plenty and keep payloads short. */
+function round(score: number): number {
+  return Math.round(score * 1e6) / 1e6;
+}

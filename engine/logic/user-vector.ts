@@ -1,0 +1,104 @@
+import { addScaled, norm, scale } from './vector-math.js';
+
+/**
+ * Online update of a shopper's taste vector: a weighted, time-decayed fold-in of the item
+ * vectors the shopper touches. Pure; never mutates its inputs.
+ *
+ * The stored vector is unit length; `strength` says how much evidence stands behind it. An update
+ * mixes the old direction, weighted by its (decayed) strength, with the new item:
+ *
+ *   decay    = 2^(-dt / halfLife)          dt = max(0, ts - updatedAt) in seconds
+ *   s'       = min(MAX_TASTE_STRENGTH, strength * decay)
+ *   vector   = normalise(s' * vector + weight * item)
+ *   strength = min(MAX_TASTE_STRENGTH, s' + max(weight, 0))
+ *
+ * An event older than the last applied one (out of order) decays nothing (dt = 0).
+ */
+
+/**
+ * Cap on strength. With it, even a long-time shopper's vector moves by at least
+ * weight / (20 + weight) of the way toward each new item (a view: ~5%), so today's interest
+ * shows in the next list instead of drowning in years of history.
+ */
+export const MAX_TASTE_STRENGTH = 20;
+
+export interface TasteState {
+  /** Unit-length taste vector, or null before the first item interaction. */
+  vector: Float32Array | null;
+  /** Decayed sum of positive weights behind `vector`. */
+  strength: number;
+  /** Epoch ms of the last applied event (0 when none). */
+  updatedAt: number;
+}
+
+export interface FoldResult {
+  /** New unit-length vector (a fresh array). */
+  vector: Float32Array;
+  strength: number;
+  /** max(current.updatedAt, ts): feed it back as `updatedAt` for the next fold. */
+  updatedAt: number;
+}
+
+export interface WeightedVector {
+  vector: Float32Array;
+  /** Event weight (see event-weights.ts); negative pushes away. */
+  weight: number;
+}
+
+/** Folds one item into the taste; see the module comment for the formula. */
+export function foldIn(current: TasteState, itemVector: Float32Array, weight: number, ts: number, halfLifeSeconds: number): FoldResult {
+  return foldInMany(current, [{ vector: itemVector, weight }], ts, halfLifeSeconds);
+}
+
+/**
+ * Folds several items at one moment (a purchase of many lines): the past decays once, then every
+ * item is added with its own weight. Callers decide whether to split a purchase's weight across lines.
+ */
+export function foldInMany(current: TasteState, items: readonly WeightedVector[], ts: number, halfLifeSeconds: number): FoldResult {
+  if (!(halfLifeSeconds > 0) || !Number.isFinite(halfLifeSeconds)) {
+    throw new RangeError(`halfLifeSeconds must be a positive finite number, got ${halfLifeSeconds}`);
+  }
+  if (!Number.isFinite(ts)) throw new RangeError(`ts must be finite, got ${ts}`);
+  if (items.length === 0) throw new RangeError('foldInMany needs at least one item');
+  const dimension = current.vector?.length ?? items[0]!.vector.length;
+  for (const item of items) {
+    if (item.vector.length !== dimension) throw new RangeError(`vector length mismatch: ${item.vector.length} vs ${dimension}`);
+    if (!Number.isFinite(item.weight)) throw new RangeError(`weight must be finite, got ${item.weight}`);
+  }
+
+  const decayed = decayedStrength(current, ts, halfLifeSeconds);
+  const next = new Float32Array(dimension);
+  if (current.vector) addScaled(next, current.vector, decayed);
+  let gained = 0;
+  for (const item of items) {
+    addScaled(next, item.vector, item.weight);
+    gained += Math.max(item.weight, 0);
+  }
+  const strength = Math.min(MAX_TASTE_STRENGTH, decayed + gained);
+  const updatedAt = Math.max(current.updatedAt, ts);
+
+  const length = norm(next);
+  if (length > 1e-6 && Number.isFinite(length)) return { vector: scale(next, 1 / length), strength, updatedAt };
+  // The update cancelled the taste exactly (e.g. disliking the only item ever viewed): keep the
+  // old direction, or with none, point at the items' weighted sum of signs so a vector exists.
+  if (current.vector) return { vector: Float32Array.from(current.vector), strength, updatedAt };
+  return { vector: fallbackDirection(items, dimension), strength, updatedAt };
+}
+
+/** The strength left after decaying `current` to time `ts`, capped at {@link MAX_TASTE_STRENGTH}. */
+export function decayedStrength(current: TasteState, ts: number, halfLifeSeconds: number): number {
+  if (!current.vector || !(current.strength > 0)) return 0;
+  const dtSeconds = Math.max(0, ts - current.updatedAt) / 1000;
+  return Math.min(MAX_TASTE_STRENGTH, current.strength * Math.pow(2, -dtSeconds / halfLifeSeconds));
+}
+
+function fallbackDirection(items: readonly WeightedVector[], dimension: number): Float32Array {
+  const out = new Float32Array(dimension);
+  for (const item of items) addScaled(out, item.vector, item.weight === 0 ? 1 : Math.sign(item.weight));
+  const length = norm(out);
+  if (length > 1e-6 && Number.isFinite(length)) return scale(out, 1 / length);
+  // Still nothing (zero item vectors): a fixed unit vector keeps the "unit length" promise.
+  out.fill(0);
+  out[0] = 1;
+  return out;
+}

@@ -1,0 +1,260 @@
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+import type { CatalogChange } from '../contracts/messages.js';
+import { ItemSchema, tierRank, zodDetails, type Item, type Tier } from '../contracts/schemas.js';
+import type { VectorIndex } from '../ports/vector-index.js';
+import { categoryLevels, tokenize, type ContentEncoder } from '../../models/content-encoder.js';
+
+/** An item that does not pass ItemSchema; nothing was changed. */
+export class InvalidItemError extends PulseError {
+  override name = 'InvalidItemError';
+  constructor(message: string, details?: Record<string, string>) {
+    super(ErrorCodes.invalidItem, message, details);
+  }
+}
+
+/** An item that does not exist, or that the asking tier may not see (indistinguishable on purpose). */
+export class ItemNotFoundError extends PulseError {
+  override name = 'ItemNotFoundError';
+  constructor(itemId: string) {
+    super(ErrorCodes.notFound, `item ${JSON.stringify(itemId)} not found`);
+  }
+}
+
+export interface CatalogServiceOptions {
+  /** Receives every item's vector; the service keeps it in step with the catalog. */
+  index: VectorIndex;
+  encoder: ContentEncoder;
+}
+
+export interface CatalogListOptions {
+  /** Only items this tier may see are listed. */
+  tier: Tier;
+  /** A category path or an ancestor of one ("home" lists "home/lamps"); case and '/' vs '>' do not matter. */
+  category?: string;
+  /** Words that must all appear (as word prefixes) in the title, brand, category or tags. */
+  query?: string;
+  /** Page size, 0..1000. */
+  limit: number;
+  /** Items skipped, >= 0. */
+  offset: number;
+}
+
+export interface CatalogPage {
+  /** The page, in itemId order. */
+  items: Item[];
+  /** Matching items in all pages. */
+  total: number;
+  /** Leaf categories holding at least one item the tier may see, sorted. */
+  categories: string[];
+}
+
+/** Max page size of {@link CatalogService.list}. */
+export const MAX_LIST_LIMIT = 1000;
+
+interface CategoryNode {
+  /** First-seen spelling of the path, levels joined by '/'. */
+  display: string;
+  /** Items in this category or below it. */
+  ids: Set<string>;
+  /** Items whose own category is exactly this one, per minTier rank. */
+  leafCountByTier: number[];
+}
+
+interface Entry {
+  item: Item;
+  /** Lower-cased '/'-joined category levels, leaf last. */
+  levels: string[];
+  /** Searchable words for `list({query})`. */
+  words: string[];
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * The engine's copy of the catalog: items by id, per-category id sets, and the vector index kept
+ * in step (every upsert re-encodes the item). Synchronous; one instance per engine, fed from the
+ * catalog log. Each change is all or nothing: a failing encode or index upsert changes nothing.
+ */
+export class CatalogService {
+  private readonly index: VectorIndex;
+  private readonly encoder: ContentEncoder;
+  private readonly entries = new Map<string, Entry>();
+  private readonly categoryNodes = new Map<string, CategoryNode>();
+  /** All ids sorted, rebuilt lazily after a change. */
+  private sortedIds: string[] | null = null;
+  private changeCount = 0;
+
+  constructor(options: CatalogServiceOptions) {
+    if (options.index.dimension !== options.encoder.dimension) {
+      throw new RangeError(`index dimension ${options.index.dimension} differs from encoder dimension ${options.encoder.dimension}`);
+    }
+    this.index = options.index;
+    this.encoder = options.encoder;
+  }
+
+  /** Number of items. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Increases with every applied change; lets callers cache derived views. */
+  get version(): number {
+    return this.changeCount;
+  }
+
+  /**
+   * Applies one change: an upsert validates, encodes and indexes the item; a delete removes it
+   * (a no-op for an unknown id). Returns whether anything changed.
+   * @throws InvalidItemError (code `invalid_item`) for an item failing ItemSchema; nothing is changed.
+   */
+  apply(change: CatalogChange): boolean {
+    if (change.type === 'delete') return this.remove(change.itemId);
+    const parsed = ItemSchema.safeParse(change.item);
+    if (!parsed.success) {
+      const id = (change.item as { itemId?: unknown } | undefined)?.itemId;
+      throw new InvalidItemError(`invalid item${typeof id === 'string' ? ` ${JSON.stringify(id)}` : ''}`, zodDetails(parsed.error));
+    }
+    const item = parsed.data;
+    const levels = categoryLevels(item.category);
+    if (levels.length === 0) throw new InvalidItemError(`item ${JSON.stringify(item.itemId)} has an empty category path`, { category: 'no category level' });
+    // Encode and index first: if either throws, the maps are untouched.
+    const vector = this.encoder.encodeItem(item);
+    this.index.upsert(item.itemId, vector);
+
+    const previous = this.entries.get(item.itemId);
+    if (previous) this.unlinkCategories(previous);
+    else this.sortedIds = null;
+    const entry: Entry = { item, levels, words: searchWords(item) };
+    this.entries.set(item.itemId, entry);
+    this.linkCategories(entry);
+    this.changeCount++;
+    return true;
+  }
+
+  get(itemId: string): Item | undefined {
+    return this.entries.get(itemId)?.item;
+  }
+
+  /** Every item id, in itemId order. */
+  ids(): readonly string[] {
+    if (!this.sortedIds) this.sortedIds = [...this.entries.keys()].sort(compareIds);
+    return this.sortedIds;
+  }
+
+  /** Browses the items `tier` may see (out-of-stock ones included), filtered and paged in itemId order. */
+  list(options: CatalogListOptions): CatalogPage {
+    const { limit, offset } = options;
+    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) {
+      throw new PulseError(ErrorCodes.invalidRequest, `limit must be an integer in 0..${MAX_LIST_LIMIT}`, { limit: String(limit) });
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new PulseError(ErrorCodes.invalidRequest, 'offset must be an integer >= 0', { offset: String(offset) });
+    }
+    const ids = options.category === undefined ? this.ids() : [...this.itemsInCategory(options.category)].sort(compareIds);
+    const matches = options.query === undefined ? () => true : queryMatcher(options.query);
+    const items: Item[] = [];
+    let total = 0;
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (!entry || !this.isVisible(entry.item, options.tier) || !matches(entry)) continue;
+      if (total >= offset && items.length < limit) items.push(entry.item);
+      total++;
+    }
+    return { items, total, categories: this.visibleCategories(options.tier) };
+  }
+
+  /** Every leaf category (an item's own category), sorted, in first-seen spelling. */
+  categories(): string[] {
+    return this.visibleCategories('enterprise');
+  }
+
+  /** Ids in the category or below it; empty for an unknown category. Do not mutate. */
+  itemsInCategory(category: string): ReadonlySet<string> {
+    const levels = categoryLevels(category);
+    const key = levels[levels.length - 1];
+    return (key !== undefined && this.categoryNodes.get(key)?.ids) || EMPTY;
+  }
+
+  /** A user of `tier` may see the item when rank(tier) >= rank(item.minTier ?? 'regular'). */
+  isVisible(item: Item, tier: Tier): boolean {
+    return tierRank(tier) >= tierRank(item.minTier ?? 'regular');
+  }
+
+  /** Known, visible to `tier`, and not marked out of stock. */
+  isRecommendable(itemId: string, tier: Tier): boolean {
+    const entry = this.entries.get(itemId);
+    return entry !== undefined && entry.item.inStock !== false && this.isVisible(entry.item, tier);
+  }
+
+  private remove(itemId: string): boolean {
+    const entry = this.entries.get(itemId);
+    this.index.remove(itemId);
+    if (!entry) return false;
+    this.entries.delete(itemId);
+    this.unlinkCategories(entry);
+    this.sortedIds = null;
+    this.changeCount++;
+    return true;
+  }
+
+  private linkCategories(entry: Entry): void {
+    const displayLevels = displayPath(entry.item.category);
+    entry.levels.forEach((key, depth) => {
+      let node = this.categoryNodes.get(key);
+      if (!node) {
+        node = { display: displayLevels.slice(0, depth + 1).join('/'), ids: new Set(), leafCountByTier: [0, 0, 0] };
+        this.categoryNodes.set(key, node);
+      }
+      node.ids.add(entry.item.itemId);
+      if (depth === entry.levels.length - 1) node.leafCountByTier[tierRank(entry.item.minTier ?? 'regular')]!++;
+    });
+  }
+
+  private unlinkCategories(entry: Entry): void {
+    entry.levels.forEach((key, depth) => {
+      const node = this.categoryNodes.get(key);
+      if (!node) return;
+      node.ids.delete(entry.item.itemId);
+      if (depth === entry.levels.length - 1) node.leafCountByTier[tierRank(entry.item.minTier ?? 'regular')]!--;
+      if (node.ids.size === 0) this.categoryNodes.delete(key);
+    });
+  }
+
+  private visibleCategories(tier: Tier): string[] {
+    const rank = tierRank(tier);
+    const out: string[] = [];
+    for (const node of this.categoryNodes.values()) {
+      let visible = 0;
+      for (let r = 0; r <= rank; r++) visible += node.leafCountByTier[r] ?? 0;
+      if (visible > 0) out.push(node.display);
+    }
+    return out.sort(compareIds);
+  }
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Category levels with their original case, trimmed: "Home > Lamps" -> ["Home", "Lamps"]. */
+function displayPath(category: string): string[] {
+  return category
+    .split(/[/>]/)
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+function searchWords(item: Item): string[] {
+  const text = [item.title, item.brand ?? '', item.category.replaceAll(/[/>]/g, ' '), ...(item.tags ?? [])].join(' ');
+  return [...new Set(tokenize(text))];
+}
+
+/** Every query word must be a prefix of some item word ("lam" finds "lamp"); a stop-word-only query matches titles by substring. */
+function queryMatcher(query: string): (entry: Entry) => boolean {
+  const words = tokenize(query);
+  if (words.length === 0) {
+    const needle = query.trim().toLowerCase();
+    return (entry) => entry.item.title.toLowerCase().includes(needle);
+  }
+  return (entry) => words.every((word) => entry.words.some((candidate) => candidate.startsWith(word)));
+}

@@ -1,0 +1,318 @@
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+import type { RecommendationList, RecommendedItem, RecommendRequest, Tier } from '../contracts/schemas.js';
+import { mergeCandidates, rankCandidates, type Candidate } from '../logic/ranking.js';
+import { addScaled, dot, isUsableVector, normalized } from '../logic/vector-math.js';
+import type { InteractionStats } from '../ports/interaction-stats.js';
+import type { RecentInteraction, UserState } from '../ports/user-state-store.js';
+import type { Neighbour, VectorIndex } from '../ports/vector-index.js';
+import type { ContentEncoder } from '../../models/content-encoder.js';
+import { ItemNotFoundError, type CatalogService } from './catalog-service.js';
+
+export interface RecommenderOptions {
+  /** List length when the request names none. */
+  defaultK: number;
+  /** Recent items older than this (seconds before `now`) no longer seed co-visitation candidates. */
+  sessionGapSeconds: number;
+  /** Version of the model behind the vectors, stamped on every list. */
+  modelVersion: () => string;
+  /** How many recent items exclude themselves from lists. Default 20. */
+  excludeRecent?: number;
+  /** How long the shop-wide popularity list is reused, in ms (wall clock). Default 1000. */
+  popularCacheMs?: number;
+}
+
+export interface RecommenderDeps {
+  catalog: CatalogService;
+  index: VectorIndex;
+  stats: InteractionStats;
+  encoder: ContentEncoder;
+  options: RecommenderOptions;
+}
+
+/** Candidates fetched per source: CANDIDATE_FACTOR x k, at least MIN_CANDIDATES. */
+const CANDIDATE_FACTOR = 4;
+const MIN_CANDIDATES = 20;
+/** Recent items (newest first) whose co-visitation lists become candidates. */
+const COVISIT_SEEDS = 3;
+/** Recent items compared with a candidate to name it in "like <title> you viewed". */
+const REASON_RECENT = 5;
+/** Share of the query's direction in the search vector when the shopper also has a taste vector. */
+const QUERY_BLEND = 0.6;
+/** Popular items held in the cache; candidates are the first of them that pass the filters. */
+const POPULAR_POOL = 500;
+/** A category scope is "small" (scanned exactly instead of a filtered HNSW search) below either bound. */
+const SMALL_SCOPE_SHARE = 0.05;
+const SMALL_SCOPE_ITEMS = 2000;
+/** Event types that say nothing good about an item: never the "like <title>" of a reason. */
+const NEGATIVE_TYPES = new Set(['dislike', 'remove_from_cart']);
+
+type Filter = (itemId: string) => boolean;
+
+/**
+ * Answers "what should this shopper see now": merges vector neighbours, session co-visitation,
+ * popularity and query relevance, applies every business filter to all of them, and ranks with
+ * ranking.ts. Stateless apart from a short popularity cache; receives the user's state, never loads it.
+ */
+export class Recommender {
+  private readonly catalog: CatalogService;
+  private readonly index: VectorIndex;
+  private readonly stats: InteractionStats;
+  private readonly encoder: ContentEncoder;
+  private readonly options: Required<RecommenderOptions>;
+  private popularCache: { fetchedAt: number; items: Array<[string, number]> } | undefined;
+  private popularInFlight: Promise<Array<[string, number]>> | undefined;
+
+  constructor(deps: RecommenderDeps) {
+    const { options } = deps;
+    if (!Number.isInteger(options.defaultK) || options.defaultK < 1 || options.defaultK > 100) throw new RangeError(`defaultK must be an integer in 1..100, got ${options.defaultK}`);
+    if (!(options.sessionGapSeconds > 0)) throw new RangeError(`sessionGapSeconds must be positive, got ${options.sessionGapSeconds}`);
+    this.catalog = deps.catalog;
+    this.index = deps.index;
+    this.stats = deps.stats;
+    this.encoder = deps.encoder;
+    this.options = { excludeRecent: 20, popularCacheMs: 1000, ...options };
+    if (!Number.isInteger(this.options.excludeRecent) || this.options.excludeRecent < 0) throw new RangeError('excludeRecent must be an integer >= 0');
+    if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
+  }
+
+  /**
+   * The shopper's list: exactly k items whenever at least k items pass the filters (visible to
+   * the user's tier, in stock, not bought unless `includeBought`, not among the recent items,
+   * in `category` when given), best first.
+   * @param now epoch ms: the list's `generatedAt` and the reference for the session window.
+   */
+  async recommend(user: UserState, request: RecommendRequest, now: number): Promise<RecommendationList> {
+    const k = checkK(request.k ?? this.options.defaultK);
+    const scope = request.category === undefined ? undefined : this.catalog.itemsInCategory(request.category);
+    const filter = this.filterFor(user, request, scope);
+    const candidateK = Math.max(MIN_CANDIDATES, k * CANDIDATE_FACTOR);
+
+    const taste = user.vector && user.vector.length === this.index.dimension && isUsableVector(user.vector) ? normalized(user.vector) : undefined;
+    const queryVector = request.query === undefined ? undefined : this.encoder.encodeText(request.query);
+    const query = queryVector && isUsableVector(queryVector) ? queryVector : undefined;
+
+    const [coVisited, popular] = await Promise.all([this.coVisitedSources(user, now, candidateK), this.popularPool()]);
+
+    // Taste neighbours (searched with the query blended in, when there is one) and, separately,
+    // the query's own neighbours, so an exact match is never crowded out by taste.
+    const tasteSearch = taste && query ? blend(taste, query, QUERY_BLEND) : taste;
+    const merged = mergeCandidates({
+      vector: tasteSearch ? this.nearest(tasteSearch, candidateK, filter, scope) : [],
+      query: query ? this.nearest(query, candidateK, filter, scope) : [],
+      coVisited: coVisited.map(({ via, items }) => ({ via, items: items.filter(([id]) => filter(id)) })),
+      popular: firstPassing(popular, filter, candidateK),
+    });
+    this.measure(merged.values(), taste, query);
+
+    const reasons = new RecentReasons(user.recent, this.index);
+    const ranked = rankCandidates(merged.values(), k, {
+      strength: user.strength,
+      ...(request.query !== undefined && query ? { query: request.query } : {}),
+      titleOf: (itemId) => this.catalog.get(itemId)?.title,
+      nearestRecent: (itemId) => reasons.nearest(itemId),
+    });
+    if (ranked.length < k) this.fill(ranked, k, filter, scope);
+
+    return {
+      items: ranked,
+      generatedAt: now,
+      modelVersion: this.options.modelVersion(),
+      context: echo(request),
+    };
+  }
+
+  /**
+   * Items most like `itemId` (content vectors), itself excluded, only ones `tier` may see and in stock.
+   * @throws ItemNotFoundError (code `not_found`) for an unknown item or one `tier` may not see.
+   */
+  similar(itemId: string, k: number, tier: Tier): RecommendationList {
+    checkK(k);
+    const item = this.catalog.get(itemId);
+    const vector = item && this.catalog.isVisible(item, tier) ? this.index.get(itemId) : undefined;
+    if (!item || !vector) throw new ItemNotFoundError(itemId);
+    const neighbours = this.index.search(vector, k, (id) => id !== itemId && this.catalog.isRecommendable(id, tier));
+    const reason = `similar to ${item.title}`;
+    return {
+      items: neighbours.map(({ id, similarity }) => ({ itemId: id, score: Math.round(similarity * 1e6) / 1e6, reason })),
+      generatedAt: Date.now(),
+      modelVersion: this.options.modelVersion(),
+      context: { k },
+    };
+  }
+
+  private filterFor(user: UserState, request: RecommendRequest, scope: ReadonlySet<string> | undefined): Filter {
+    const excluded = new Set<string>();
+    for (const entry of user.recent.slice(0, this.options.excludeRecent)) excluded.add(entry.itemId);
+    if (!request.includeBought) for (const id of user.bought) excluded.add(id);
+    const tier = user.tier;
+    return (id) => !excluded.has(id) && (scope === undefined || scope.has(id)) && this.catalog.isRecommendable(id, tier);
+  }
+
+  /** Nearest neighbours inside the filter; a small category scope is scanned exactly (filtered HNSW collapses there). */
+  private nearest(vector: Float32Array, k: number, filter: Filter, scope: ReadonlySet<string> | undefined): Neighbour[] {
+    const catalogSize = this.catalog.size;
+    if (scope !== undefined && (scope.size < SMALL_SCOPE_ITEMS || scope.size < catalogSize * SMALL_SCOPE_SHARE)) {
+      return this.index.scanExact(vector, k, passing(scope, filter));
+    }
+    return this.index.search(vector, k, filter);
+  }
+
+  /** Co-visitation lists of the newest distinct recent items inside the session window. */
+  private async coVisitedSources(user: UserState, now: number, limit: number): Promise<Array<{ via: string; items: Array<[string, number]> }>> {
+    const sessionStart = now - this.options.sessionGapSeconds * 1000;
+    const seeds: string[] = [];
+    for (const entry of user.recent) {
+      if (seeds.length >= COVISIT_SEEDS) break;
+      if (entry.ts < sessionStart || NEGATIVE_TYPES.has(entry.type) || seeds.includes(entry.itemId)) continue;
+      seeds.push(entry.itemId);
+    }
+    // Ask for more than needed: the session's own items (excluded later) co-visit each other most.
+    const lists = await Promise.all(seeds.map((id) => this.stats.coVisited(id, limit + this.options.excludeRecent)));
+    return seeds.map((via, i) => ({ via, items: lists[i] ?? [] }));
+  }
+
+  /** The shop's most popular items, cached for `popularCacheMs`; concurrent callers share one fetch. */
+  private async popularPool(): Promise<Array<[string, number]>> {
+    const cached = this.popularCache;
+    if (cached && Date.now() - cached.fetchedAt < this.options.popularCacheMs) return cached.items;
+    if (!this.popularInFlight) {
+      this.popularInFlight = this.stats
+        .popular(POPULAR_POOL)
+        .then((items) => {
+          this.popularCache = { fetchedAt: Date.now(), items };
+          return items;
+        })
+        .finally(() => {
+          this.popularInFlight = undefined;
+        });
+    }
+    return this.popularInFlight;
+  }
+
+  /**
+   * Sets every candidate's similarity to the taste and relevance to the query from its stored
+   * vector (the search that found it may have used a blend of both, and other sources carry neither).
+   */
+  private measure(candidates: Iterable<Candidate>, taste: Float32Array | undefined, query: Float32Array | undefined): void {
+    if (!taste && !query) return;
+    for (const candidate of candidates) {
+      const vector = this.index.get(candidate.itemId);
+      if (!vector) continue;
+      if (taste) candidate.similarity = dot(taste, vector);
+      if (query) candidate.queryRelevance = dot(query, vector);
+    }
+  }
+
+  /**
+   * Tops a short list up from a stable sample of the catalog (a fresh shop has no popularity yet):
+   * catalog order visited with a fixed stride coprime to its size, so the sample spreads over it
+   * and is the same for everyone until the catalog changes.
+   */
+  private fill(list: RecommendedItem[], k: number, filter: Filter, scope: ReadonlySet<string> | undefined): void {
+    const taken = new Set(list.map((item) => item.itemId));
+    const take = (id: string): boolean => {
+      if (!taken.has(id) && filter(id)) {
+        taken.add(id);
+        list.push({ itemId: id, score: 0 });
+      }
+      return list.length >= k;
+    };
+    if (scope !== undefined) {
+      for (const id of scope) if (take(id)) return;
+      return;
+    }
+    const ids = this.catalog.ids();
+    const n = ids.length;
+    if (n === 0) return;
+    const stride = coprimeStride(n);
+    for (let i = 0, at = 0; i < n; i++, at = (at + stride) % n) if (take(ids[at]!)) return;
+  }
+}
+
+/** Names the recent item most like a candidate, comparing vectors; recent vectors are fetched once. */
+class RecentReasons {
+  private vectors: Array<{ entry: RecentInteraction; vector: Float32Array }> | undefined;
+
+  constructor(
+    private readonly recent: readonly RecentInteraction[],
+    private readonly index: VectorIndex,
+  ) {}
+
+  nearest(itemId: string): RecentInteraction | undefined {
+    const target = this.index.get(itemId);
+    if (!target) return undefined;
+    let best: RecentInteraction | undefined;
+    let bestSimilarity = -Infinity;
+    for (const { entry, vector } of this.load()) {
+      const similarity = dot(target, vector);
+      if (similarity > bestSimilarity) {
+        bestSimilarity = similarity;
+        best = entry;
+      }
+    }
+    return best;
+  }
+
+  private load(): Array<{ entry: RecentInteraction; vector: Float32Array }> {
+    if (this.vectors) return this.vectors;
+    const seen = new Set<string>();
+    this.vectors = [];
+    for (const entry of this.recent) {
+      if (this.vectors.length >= REASON_RECENT) break;
+      if (NEGATIVE_TYPES.has(entry.type) || seen.has(entry.itemId)) continue;
+      seen.add(entry.itemId);
+      const vector = this.index.get(entry.itemId);
+      if (vector) this.vectors.push({ entry, vector });
+    }
+    return this.vectors;
+  }
+}
+
+function checkK(k: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > 100) {
+    throw new PulseError(ErrorCodes.invalidRequest, 'k must be an integer in 1..100', { k: String(k) });
+  }
+  return k;
+}
+
+/** normalise((1 - share) * a + share * b) for unit a and b. */
+function blend(a: Float32Array, b: Float32Array, share: number): Float32Array {
+  const out = new Float32Array(a.length);
+  addScaled(out, a, 1 - share);
+  addScaled(out, b, share);
+  return isUsableVector(out) ? normalized(out) : b;
+}
+
+function* passing(ids: Iterable<string>, filter: Filter): Generator<string> {
+  for (const id of ids) if (filter(id)) yield id;
+}
+
+function firstPassing(list: ReadonlyArray<[string, number]>, filter: Filter, limit: number): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const entry of list) {
+    if (out.length >= limit) break;
+    if (filter(entry[0])) out.push(entry);
+  }
+  return out;
+}
+
+/** A step near n / golden ratio with gcd(step, n) = 1, so stepping visits every index once. */
+function coprimeStride(n: number): number {
+  let stride = Math.max(1, Math.round(n * 0.6180339887));
+  while (gcd(stride, n) !== 1) stride++;
+  return stride;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+function echo(request: RecommendRequest): NonNullable<RecommendationList['context']> {
+  const context: NonNullable<RecommendationList['context']> = {};
+  if (request.channel !== undefined) context.channel = request.channel;
+  if (request.category !== undefined) context.category = request.category;
+  if (request.query !== undefined) context.query = request.query;
+  if (request.k !== undefined) context.k = request.k;
+  return context;
+}

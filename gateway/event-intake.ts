@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
+import { EventInputSchema, zodDetails, type StoredEvent } from '../engine/contracts/schemas.js';
+import type { AppendResult, EventLogWriter } from '../engine/ports/event-log.js';
+import type { TokenClaims } from './auth.js';
+import type { GatewayMetrics } from './metrics.js';
+
+export interface EventIntakeOptions {
+  eventLog: EventLogWriter;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** How long one append may wait for the log's confirmation (ms) before it counts as failed. */
+  appendTimeoutMs: number;
+  /** Clock in epoch ms; injectable for tests. */
+  now?: () => number;
+}
+
+export interface BatchResult {
+  /** Events the log confirmed (duplicates of already stored ids included: they are stored). */
+  accepted: number;
+  /** Per failed event, by its index in the request, in index order. */
+  rejected: Array<{ index: number; error: WireError }>;
+}
+
+/** Largest `events` array one `POST /v1/events` may carry. */
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+/**
+ * The one way an event enters the system, shared by Socket.IO `track` and `POST /v1/events`:
+ * validate, fix user/id/time, append to the event log, count. Resolves only after the log
+ * stored the event, so an ack built on it is a durability promise.
+ */
+export class EventIntake {
+  readonly #options: EventIntakeOptions;
+  readonly #now: () => number;
+
+  constructor(options: EventIntakeOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Validates a client's event and builds the StoredEvent. The user is the token's `sub`; a body
+   * `userId` is honoured only for admin tokens (imports, backfills). The token's tier travels
+   * with the event only when the event is the bearer's own.
+   * Throws PulseError `invalid_event` with per-field details.
+   */
+  prepare(raw: unknown, claims: TokenClaims): StoredEvent {
+    const parsed = EventInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      const details = zodDetails(parsed.error);
+      const [field, problem] = Object.entries(details)[0] ?? ['(root)', 'invalid'];
+      throw new PulseError(ErrorCodes.invalidEvent, `invalid event: ${field}: ${problem}`, details);
+    }
+    const input = parsed.data;
+    const userId = claims.role === 'admin' && input.userId !== undefined ? input.userId : claims.sub;
+    const now = this.#now();
+    const event: StoredEvent = { ...input, id: input.id ?? randomUUID(), userId, ts: input.ts ?? now, receivedAt: now };
+    if (claims.tier !== undefined && userId === claims.sub) event.tier = claims.tier;
+    return event;
+  }
+
+  /**
+   * Validates, builds and appends one event; resolves after the log stored it.
+   * Throws PulseError `invalid_event` (nothing appended) or `unavailable` (the log failed or did not
+   * confirm within the deadline: the event may or may not be stored, retrying with the same id is safe).
+   */
+  async intake(raw: unknown, claims: TokenClaims): Promise<{ event: StoredEvent; result: AppendResult }> {
+    this.#options.metrics.eventsReceived.inc();
+    let event: StoredEvent;
+    try {
+      event = this.prepare(raw, claims);
+    } catch (err) {
+      this.#countRejected(err);
+      throw err;
+    }
+    return { event, result: await this.#store(event) };
+  }
+
+  /**
+   * Every element validated on its own; the valid ones appended concurrently. An element whose
+   * append fails is rejected with `unavailable`, never counted as accepted.
+   */
+  async intakeBatch(raws: unknown[], claims: TokenClaims): Promise<BatchResult> {
+    const outcomes = await Promise.allSettled(raws.map((raw) => this.intake(raw, claims)));
+    const rejected: BatchResult['rejected'] = [];
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === 'rejected') rejected.push({ index, error: wireOf(outcome.reason) });
+    });
+    return { accepted: raws.length - rejected.length, rejected };
+  }
+
+  /** Counts an event refused before validation (rate limit, size) as received and rejected. */
+  refuse(error: PulseError): PulseError {
+    this.#options.metrics.eventsReceived.inc();
+    this.#countRejected(error);
+    return error;
+  }
+
+  async #store(event: StoredEvent): Promise<AppendResult> {
+    const { eventLog, appendTimeoutMs, logger, metrics } = this.#options;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PulseError(ErrorCodes.unavailable, `the event log did not confirm within ${appendTimeoutMs} ms; retrying with the same id is safe`)),
+        appendTimeoutMs,
+      );
+    });
+    const append = eventLog.append(event);
+    try {
+      const result = await Promise.race([append, deadline]);
+      metrics.eventsAcked.inc();
+      return result;
+    } catch (err) {
+      const error = err instanceof PulseError ? err : new PulseError(ErrorCodes.unavailable, 'the event log is unavailable', undefined, { cause: err });
+      if (!(err instanceof PulseError)) logger.warn({ err, eventId: event.id, userId: event.userId }, 'event append failed');
+      // An append that lost the race may still settle; keep its rejection from going unhandled.
+      append.catch(() => undefined);
+      // Whatever the log said, the client's answer for a failed append is `unavailable`.
+      const unavailable = error.code === ErrorCodes.unavailable ? error : new PulseError(ErrorCodes.unavailable, error.message, undefined, { cause: error });
+      this.#countRejected(unavailable);
+      throw unavailable;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #countRejected(err: unknown): void {
+    this.#options.metrics.eventsRejected.inc({ code: wireOf(err).code });
+  }
+}
+
+function wireOf(err: unknown): WireError {
+  return err instanceof PulseError ? err.toWire() : { code: ErrorCodes.internal, message: 'internal error' };
+}

@@ -1,0 +1,150 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { EventLogWriter } from '../engine/ports/event-log.js';
+import type { PushSubscriber } from '../engine/ports/notifier.js';
+import type { RpcClient } from '../engine/ports/rpc.js';
+import type { TokenService } from './auth.js';
+import type { GatewayConfig } from './config.js';
+import { EventIntake } from './event-intake.js';
+import { createHttpApp, type ReadinessReport } from './http-app.js';
+import { registerApiRoutes } from './http-routes.js';
+import { GatewayMetrics } from './metrics.js';
+import { PushRouter } from './push-router.js';
+import { SocketServer } from './socket-server.js';
+
+export type { ReadinessReport } from './http-app.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  eventLog: EventLogWriter;
+  rpc: RpcClient;
+  push: PushSubscriber;
+  tokens: TokenService;
+  /** NATS, Redis, model and index checks, as the embedding process sees them. */
+  readiness: () => Promise<ReadinessReport>;
+  /** Extra registry merged into /metrics, e.g. the engine's in one process. */
+  metrics?: Registry;
+}
+
+/**
+ * The edge: HTTP (Fastify) and Socket.IO on one port. Auth, validation, rate limits; no business
+ * logic and no state but the sockets it holds, so any number can run side by side. It meets the
+ * engine only through the EventLogWriter, RpcClient and PushSubscriber ports.
+ */
+export class Gateway {
+  readonly metrics: GatewayMetrics;
+  readonly #deps: GatewayDeps;
+  readonly #logger: Logger;
+  readonly #intake: EventIntake;
+  readonly #pushRouter: PushRouter;
+  readonly #sockets: SocketServer;
+  #app: FastifyInstance | undefined;
+  #port = 0;
+  #starting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(deps: GatewayDeps) {
+    this.#deps = deps;
+    this.#logger = deps.logger.child({ component: 'gateway' });
+    this.metrics = new GatewayMetrics({ extra: deps.metrics });
+    this.#intake = new EventIntake({ eventLog: deps.eventLog, metrics: this.metrics, logger: this.#logger, appendTimeoutMs: deps.config.appendTimeoutMs });
+    this.#pushRouter = new PushRouter({
+      subscriber: deps.push,
+      emitToUser: (userId, message) => this.#sockets.emitToUser(userId, message),
+      emitToAll: (message) => this.#sockets.emitToAll(message),
+      metrics: this.metrics,
+      logger: this.#logger,
+    });
+    this.#sockets = new SocketServer({
+      config: deps.config,
+      logger: this.#logger,
+      tokens: deps.tokens,
+      rpc: deps.rpc,
+      intake: this.#intake,
+      pushRouter: this.#pushRouter,
+      metrics: this.metrics,
+    });
+  }
+
+  /** The port actually listened on (config.port may be 0); 0 before `start()`. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Listens on config.host:config.port. Calling it again returns the same start. */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#closing) throw new Error('Gateway was closed; create a new one');
+    const { config, tokens, rpc } = this.#deps;
+    const app = await createHttpApp({
+      config,
+      logger: this.#logger,
+      metrics: this.metrics,
+      readiness: this.#deps.readiness,
+      accepting: () => this.#closing === undefined,
+    });
+    this.#app = app;
+    registerApiRoutes(app, { config, tokens, rpc, intake: this.#intake });
+    // Socket.IO wraps Fastify's request listener: `/socket.io/` goes to it, the rest to Fastify.
+    this.#sockets.attach(app.server);
+    this.#pushRouter.start();
+    await app.listen({ port: config.port, host: config.host });
+    this.#port = (app.server.address() as AddressInfo).port;
+    this.#logger.info({ port: this.#port, host: config.host }, 'gateway listening');
+  }
+
+  /**
+   * Graceful and idempotent, within config.shutdownTimeoutMs: stop accepting connections and calls,
+   * let in-flight `track`/`recommend` answer, disconnect sockets, unsubscribe pushes, close HTTP
+   * (in-flight requests finish); connections still open at the deadline are cut.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const deadline = Date.now() + this.#deps.config.shutdownTimeoutMs;
+    await this.#starting?.catch(() => undefined);
+    const app = this.#app;
+    this.#sockets.stopAccepting();
+    // Stops listening now; resolves once every connection (websockets included) has ended.
+    const httpClosed = app?.close().then(
+      () => undefined,
+      (err: unknown) => this.#logger.warn({ err }, 'http close failed'),
+    );
+    await this.#step('drain socket calls', () => this.#sockets.drain(deadline));
+    await this.#step('disconnect sockets', () => this.#sockets.disconnectAll());
+    await this.#step('unsubscribe pushes', () => this.#pushRouter.close());
+    if (app && httpClosed) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
+      });
+      const outcome = await Promise.race([httpClosed, timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        this.#logger.warn('shutdown deadline passed; cutting open connections');
+        app.server.closeAllConnections();
+        await httpClosed;
+      }
+    }
+    this.#logger.info('gateway closed');
+  }
+
+  /** Runs one cleanup step; a failing step is logged and the next ones still run. */
+  async #step(name: string, step: () => void | Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      this.#logger.warn({ err, step: name }, 'gateway close step failed');
+    }
+  }
+}

@@ -1,0 +1,261 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { Server, type DefaultEventsMap, type Socket } from 'socket.io';
+import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
+import type { PushMessage } from '../engine/contracts/messages.js';
+import { RecommendRequestSchema, zodDetails, type RecommendationList } from '../engine/contracts/schemas.js';
+import type { RpcClient } from '../engine/ports/rpc.js';
+import { bearerToken, principalOf, type TokenClaims, type TokenService } from './auth.js';
+import type { GatewayConfig } from './config.js';
+import { parseCorsOrigins } from './cors.js';
+import type { EventIntake } from './event-intake.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { PushRouter } from './push-router.js';
+import { TokenBucket } from './rate-limit.js';
+
+/** Ack of `track`: `{ok: true, id}` once the event log stored the event. */
+export type TrackAck = { ok: true; id: string } | { ok: false; error: WireError };
+/** Ack of `recommend`: the RecommendationList itself on success (CONTRACT: "with ack -> list"). */
+export type RecommendAck = RecommendationList | { ok: false; error: WireError };
+
+export interface SocketServerOptions {
+  config: GatewayConfig;
+  logger: Logger;
+  tokens: TokenService;
+  rpc: RpcClient;
+  intake: EventIntake;
+  pushRouter: PushRouter;
+  metrics: GatewayMetrics;
+}
+
+interface SocketData {
+  claims: TokenClaims;
+  bucket: TokenBucket;
+}
+
+type PulseServer = Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
+type PulseSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
+type Ack = (reply: unknown) => void;
+
+/** Room holding every socket of one user on this gateway. */
+export const userRoom = (userId: string) => `user:${userId}`;
+
+/**
+ * Socket.IO frames beyond this many bytes make Socket.IO close that one socket (it cannot answer
+ * a frame it refused to read); the process keeps serving. Frames between `maxBodyBytes` and this
+ * are read and answered with a `payload_too_large` ack, and the socket stays connected.
+ */
+export function maxSocketFrameBytes(maxBodyBytes: number): number {
+  return maxBodyBytes + Math.max(16 * 1024, Math.ceil(maxBodyBytes / 4));
+}
+
+/** setTimeout's ceiling (ms); a longer token lifetime is enforced per call instead of by a timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The Socket.IO side of the gateway. Connections authenticate with a bearer token
+ * (`handshake.auth.token` or the `Authorization` header); each socket joins `user:<sub>` and holds
+ * that user's push subscription. Client events: `track` (Event, ack) and `recommend` (options, ack);
+ * both draw from one token bucket per socket (SOCKET_EVENTS_PER_SECOND / SOCKET_EVENT_BURST).
+ */
+export class SocketServer {
+  readonly #options: SocketServerOptions;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #io: PulseServer | undefined;
+  #accepting = true;
+
+  constructor(options: SocketServerOptions) {
+    this.#options = options;
+  }
+
+  /** Attaches Socket.IO to the HTTP server (it answers `/socket.io/`, client script included). */
+  attach(httpServer: HttpServer): void {
+    if (this.#io) return;
+    const { config } = this.#options;
+    const origins = parseCorsOrigins(config.corsOrigins);
+    const io: PulseServer = new Server(httpServer, {
+      maxHttpBufferSize: maxSocketFrameBytes(config.maxBodyBytes),
+      cors: { origin: origins === '*' ? '*' : origins, methods: ['GET', 'POST'] },
+    });
+    io.use((socket, next) => {
+      this.#authenticate(socket).then(
+        () => next(),
+        (err: unknown) => next(this.#refusal(err)),
+      );
+    });
+    io.on('connection', (socket) => this.#onConnection(socket));
+    this.#io = io;
+  }
+
+  /** Emits a push to every socket of `userId` held here. */
+  emitToUser(userId: string, message: PushMessage): void {
+    this.#io?.to(userRoom(userId)).emit(message.event, message.data);
+  }
+
+  /** Emits a broadcast to every socket held here. */
+  emitToAll(message: PushMessage): void {
+    this.#io?.emit(message.event, message.data);
+  }
+
+  /** Refuses new connections and new calls from now on (they get `unavailable`). */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /** Resolves when every `track`/`recommend` in flight has been answered, or at `deadline` (epoch ms). */
+  async drain(deadline: number): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    });
+    await Promise.race([Promise.allSettled([...this.#inFlight]), expired]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Closes every connection's transport. Clients see `transport close` (not `io server disconnect`),
+   * so Socket.IO clients reconnect by themselves, to another gateway during a rolling restart.
+   * The HTTP server stays up for Fastify to close.
+   */
+  disconnectAll(): void {
+    this.#io?.engine.close();
+  }
+
+  async #authenticate(socket: PulseSocket): Promise<void> {
+    if (!this.#accepting) throw new PulseError(ErrorCodes.unavailable, 'gateway is shutting down');
+    const fromAuth: unknown = socket.handshake.auth?.token;
+    const token = typeof fromAuth === 'string' && fromAuth.length > 0 ? fromAuth : bearerToken(socket.handshake.headers.authorization);
+    if (!token) throw new PulseError(ErrorCodes.unauthorized, 'missing token: connect with auth: {token}');
+    const claims = await this.#options.tokens.verify(token);
+    const { socketEventsPerSecond, socketEventBurst } = this.#options.config;
+    socket.data.claims = claims;
+    socket.data.bucket = new TokenBucket({ ratePerSecond: socketEventsPerSecond, burst: socketEventBurst });
+  }
+
+  /** The error Socket.IO hands the client in `connect_error`: `err.message`, and `err.data = {code, message}`. */
+  #refusal(err: unknown): Error {
+    const wire = this.#wire(err);
+    const refusal = new Error(wire.message) as Error & { data: WireError };
+    refusal.data = wire;
+    return refusal;
+  }
+
+  #onConnection(socket: PulseSocket): void {
+    const { pushRouter, metrics, logger } = this.#options;
+    const { claims } = socket.data;
+    void socket.join(userRoom(claims.sub));
+    const release = pushRouter.hold(claims.sub);
+    metrics.sockets.inc();
+    // A token that expires while connected ends the connection; the client reconnects with a fresh one.
+    const expiresInMs = claims.exp === undefined ? undefined : claims.exp * 1000 - Date.now();
+    const expiry = expiresInMs !== undefined && expiresInMs < MAX_TIMER_MS ? setTimeout(() => socket.disconnect(true), Math.max(0, expiresInMs)) : undefined;
+    socket.on('disconnect', (reason) => {
+      clearTimeout(expiry);
+      release();
+      metrics.sockets.dec();
+      logger.debug({ userId: claims.sub, reason }, 'socket disconnected');
+    });
+    socket.on('track', (...args: unknown[]) => this.#track(socket, args));
+    socket.on('recommend', (...args: unknown[]) => this.#recommend(socket, args));
+    logger.debug({ userId: claims.sub, role: claims.role }, 'socket connected');
+  }
+
+  #track(socket: PulseSocket, args: unknown[]): void {
+    const [payload, ack] = splitArgs(args);
+    const { intake } = this.#options;
+    const refused = this.#precheck(socket, payload);
+    if (refused) {
+      intake.refuse(refused);
+      this.#reply(ack, { ok: false, error: this.#wire(refused) });
+      return;
+    }
+    this.#hold(
+      intake.intake(payload, socket.data.claims).then(
+        ({ event }) => this.#reply(ack, { ok: true, id: event.id } satisfies TrackAck),
+        (err: unknown) => this.#reply(ack, { ok: false, error: this.#wire(err) } satisfies TrackAck),
+      ),
+    );
+  }
+
+  #recommend(socket: PulseSocket, args: unknown[]): void {
+    const [payload, ack] = splitArgs(args);
+    const refused = this.#precheck(socket, payload);
+    if (refused) {
+      this.#reply(ack, { ok: false, error: this.#wire(refused) });
+      return;
+    }
+    const parsed = RecommendRequestSchema.safeParse(payload ?? {});
+    if (!parsed.success) {
+      const details = zodDetails(parsed.error);
+      const error = new PulseError(ErrorCodes.invalidRequest, `invalid recommend options: ${Object.entries(details).map(([k, v]) => `${k}: ${v}`)[0]}`, details);
+      this.#reply(ack, { ok: false, error: this.#wire(error) });
+      return;
+    }
+    const { claims } = socket.data;
+    const { rpc, config } = this.#options;
+    this.#hold(
+      rpc.call('recommend', { principal: principalOf(claims), userId: claims.sub, options: parsed.data }, config.rpcTimeoutMs).then(
+        (list) => this.#reply(ack, list satisfies RecommendAck),
+        (err: unknown) => this.#reply(ack, { ok: false, error: this.#wire(err) } satisfies RecommendAck),
+      ),
+    );
+  }
+
+  /** The checks every client call passes first, cheapest first: closing, token expiry, rate, size. */
+  #precheck(socket: PulseSocket, payload: unknown): PulseError | undefined {
+    const { config } = this.#options;
+    const { claims, bucket } = socket.data;
+    if (!this.#accepting) return new PulseError(ErrorCodes.unavailable, 'gateway is shutting down; retry on reconnect');
+    if (claims.exp !== undefined && claims.exp * 1000 <= Date.now()) return new PulseError(ErrorCodes.tokenExpired, 'token expired');
+    if (!bucket.take()) {
+      return new PulseError(ErrorCodes.rateLimited, `more than ${config.socketEventsPerSecond}/s (burst ${config.socketEventBurst}) calls on this socket`);
+    }
+    const bytes = jsonBytes(payload);
+    if (bytes > config.maxBodyBytes) return new PulseError(ErrorCodes.payloadTooLarge, `payload is ${bytes} bytes, more than ${config.maxBodyBytes}`);
+    return undefined;
+  }
+
+  #hold(work: Promise<unknown>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  #wire(err: unknown): WireError {
+    if (err instanceof PulseError) {
+      this.#options.metrics.errors.inc({ code: err.code });
+      return err.toWire();
+    }
+    this.#options.logger.error({ err }, 'socket call failed');
+    this.#options.metrics.errors.inc({ code: ErrorCodes.internal });
+    return { code: ErrorCodes.internal, message: 'internal error' };
+  }
+
+  /** Calls the client's ack if it sent one (a missing ack callback is tolerated). */
+  #reply(ack: Ack | undefined, reply: unknown): void {
+    if (!ack) return;
+    try {
+      ack(reply);
+    } catch (err) {
+      this.#options.logger.warn({ err }, 'socket ack failed');
+    }
+  }
+}
+
+/** `(payload, ack)`, `(ack)` or `(payload)`: Socket.IO passes the ack as the last argument. */
+function splitArgs(args: unknown[]): [unknown, Ack | undefined] {
+  const last = args[args.length - 1];
+  const ack = typeof last === 'function' ? (last as Ack) : undefined;
+  const payload = ack && args.length === 1 ? undefined : args[0];
+  return [payload, ack];
+}
+
+/** UTF-8 size of the payload as JSON (what the client sent, give or take framing). */
+function jsonBytes(payload: unknown): number {
+  if (payload === undefined) return 0;
+  try {
+    return Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The benchmark's result shapes and how they are printed. The load generator writes one
+ * LoadResult as a JSON line; the orchestrator decodes it here (validated: it crosses a process
+ * boundary) and prints the floor-vs-pulse comparison. Latencies are milliseconds.
+ */
+import { z } from 'zod';
+import { formatCount } from '../lib/progress.js';
+import { renderLineChart, type PlotSeries } from '../lib/svg-plot.js';
+import type { LatencySummary } from './stats.js';
+
+const ms = z.number().nonnegative().nullable();
+
+const LatencySummarySchema = z.object({ count: z.number().int().nonnegative(), p50: ms, p95: ms, p99: ms, max: ms, mean: ms });
+
+const SecondPointSchema = z.object({
+  second: z.number().int().nonnegative(),
+  events: z.number().int().nonnegative(),
+  acks: z.number().int().nonnegative(),
+  pushes: z.number().int().nonnegative(),
+  pushP50: ms,
+  pushP99: ms,
+});
+
+const Counts = z.record(z.string(), z.number().int().nonnegative());
+
+export const LoadResultSchema = z.object({
+  label: z.string(),
+  sockets: z.object({
+    requested: z.number().int().nonnegative(),
+    connected: z.number().int().nonnegative(),
+    /** Connect failures by error code. */
+    errors: Counts,
+    /** Wall time to open all sockets (ms), and per-socket handshake latency. */
+    totalMs: z.number().nonnegative(),
+    connect: LatencySummarySchema,
+  }),
+  catalog: z.object({ visible: z.number().int().nonnegative(), sampled: z.number().int().nonnegative() }),
+  /** The measured window (after warmup), seconds. */
+  window: z.object({ warmupS: z.number().nonnegative(), durationS: z.number().positive() }),
+  targetRate: z.number().positive(),
+  /** Counts over events sent inside the measured window. */
+  events: z.object({ sent: z.number().int().nonnegative(), acked: z.number().int().nonnegative(), failed: z.number().int().nonnegative() }),
+  rates: z.object({ eventsPerSec: z.number().nonnegative(), acksPerSec: z.number().nonnegative(), pushesPerSec: z.number().nonnegative() }),
+  ack: LatencySummarySchema,
+  push: LatencySummarySchema,
+  /** Acked events without their push within `pushTimeoutMs` (late pushes included). */
+  noPush: z.number().int().nonnegative(),
+  latePushes: z.number().int().nonnegative(),
+  /** Pushes whose cause is not an outstanding event of this run (repeats, or no cause). */
+  unmatchedPushes: z.number().int().nonnegative(),
+  pushTimeoutMs: z.number().positive(),
+  /** Failed acks by error code (`ack_timeout` and `disconnected` are the generator's own). */
+  errors: Counts,
+  /** How late the generator sent events against their schedule (ms): large values mean it could not keep up. */
+  sendLag: LatencySummarySchema,
+  series: z.array(SecondPointSchema),
+});
+export type LoadResult = z.infer<typeof LoadResultSchema>;
+
+/** The last line of `stdout` that decodes as a LoadResult; throws with the reason otherwise. */
+export function parseLoadResult(stdout: string): LoadResult {
+  const lines = stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('{'));
+  const last = lines[lines.length - 1];
+  if (last === undefined) throw new Error('the load generator printed no result line');
+  let value: unknown;
+  try {
+    value = JSON.parse(last);
+  } catch (err) {
+    throw new Error(`the load generator's result is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = LoadResultSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`the load generator's result has an unexpected shape: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryBytes: number;
+  node: string;
+  os: string;
+  /** 1-minute load average when the bench started (0 where the OS has none). */
+  loadAverage: number;
+}
+
+/** The CPU model from /proc/cpuinfo text (`model name`, else `Hardware`/`Processor`), or `unknown`. */
+export function cpuModelOf(cpuinfo: string): string {
+  for (const key of ['model name', 'Hardware', 'Processor', 'cpu model']) {
+    const match = cpuinfo.match(new RegExp(`^${key}\\s*:\\s*(.+)$`, 'm'));
+    if (match?.[1]) return match[1].trim().replace(/\s+/g, ' ');
+  }
+  return 'unknown';
+}
+
+export interface BenchConditions {
+  machine: MachineInfo;
+  sockets: number;
+  ratePerSecond: number;
+  durationS: number;
+  warmupS: number;
+  catalogItems: number;
+  partitions: number;
+  pushTimeoutMs: number;
+  servers: string;
+  notes: string[];
+}
+
+export function formatConditions(c: BenchConditions): string {
+  const gib = (c.machine.memoryBytes / 2 ** 30).toFixed(1);
+  const lines = [
+    `machine     ${c.machine.cpu}, ${c.machine.cores} cores, ${gib} GiB RAM, Node ${c.machine.node}, ${c.machine.os}`,
+    `            load average ${c.machine.loadAverage.toFixed(2)} at start${c.machine.loadAverage > c.machine.cores / 2 ? ' (busy machine: other work competes with the bench, figures will be noisy)' : ''}`,
+    `load        ${formatCount(c.sockets)} sockets, ${formatCount(c.ratePerSecond)} events/s target (${fixed(c.ratePerSecond / c.sockets, 2)}/s per socket, open loop)`,
+    `window      ${c.warmupS} s warmup, then ${c.durationS} s measured; a push later than ${c.pushTimeoutMs / 1000} s counts as none`,
+    `catalog     ${formatCount(c.catalogItems)} items (demo catalog), ${c.partitions} partitions`,
+    `servers     ${c.servers}`,
+  ];
+  for (const note of c.notes) lines.push(`note        ${note}`);
+  return lines.join('\n');
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '?';
+}
+
+/** Milliseconds: two decimals under 10, one under 100, whole above; `-` when unknown. */
+export function formatMs(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '-';
+  if (Math.abs(value) < 10) return value.toFixed(2);
+  if (Math.abs(value) < 100) return value.toFixed(1);
+  return formatCount(value);
+}
+
+/** pulse - floor with a sign, or `-` when either is unknown. */
+export function formatDelta(pulse: number | null | undefined, floor: number | null | undefined): string {
+  if (pulse === null || pulse === undefined || floor === null || floor === undefined) return '-';
+  const delta = pulse - floor;
+  return `${delta >= 0 ? '+' : '-'}${formatMs(Math.abs(delta))}`;
+}
+
+export function formatErrors(errors: Record<string, number>): string {
+  const entries = Object.entries(errors).filter(([, n]) => n > 0);
+  if (entries.length === 0) return 'none';
+  return entries
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([code, n]) => `${code} ${formatCount(n)}`)
+    .join(', ');
+}
+
+function share(part: number, whole: number): string {
+  if (whole <= 0) return formatCount(part);
+  return `${formatCount(part)} (${((100 * part) / whole).toFixed(2)}%)`;
+}
+
+/** Left-aligned first column, right-aligned others, two spaces apart; a rule under the header. */
+export function renderTable(rows: string[][]): string {
+  const width = Math.max(...rows.map((row) => row.length));
+  const widths = Array.from({ length: width }, (_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
+  const render = (row: string[]) =>
+    widths
+      .map((w, col) => {
+        const cell = row[col] ?? '';
+        return col === 0 ? cell.padEnd(w) : cell.padStart(w);
+      })
+      .join('  ')
+      .trimEnd();
+  const [header, ...body] = rows;
+  if (!header) return '';
+  return [render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(render)].join('\n');
+}
+
+export interface PhaseResults {
+  floor?: LoadResult;
+  pulse?: LoadResult;
+}
+
+/** What the engine adds on top of the transport floor, per percentile (ms); null where unknown. */
+export function addedLatency(results: PhaseResults): Record<'p50' | 'p95' | 'p99' | 'max', number | null> {
+  const diff = (key: keyof LatencySummary) => {
+    const pulse = results.pulse?.push[key];
+    const floor = results.floor?.push[key];
+    return pulse === null || pulse === undefined || floor === null || floor === undefined ? null : pulse - floor;
+  };
+  return { p50: diff('p50'), p95: diff('p95'), p99: diff('p99'), max: diff('max') };
+}
+
+/** The comparison table: one column per phase that ran, plus the engine's added latency when both did. */
+export function formatComparison(results: PhaseResults): string {
+  const phases = (['floor', 'pulse'] as const).filter((name) => results[name] !== undefined);
+  const both = results.floor !== undefined && results.pulse !== undefined;
+  const header = ['', ...phases, ...(both ? ['engine adds'] : [])];
+  const row = (label: string, cell: (r: LoadResult) => string, delta?: (floor: LoadResult, pulse: LoadResult) => string): string[] => {
+    const cells = phases.map((name) => cell(results[name]!));
+    if (both) cells.push(delta ? delta(results.floor!, results.pulse!) : '');
+    return [label, ...cells];
+  };
+  const latency = (label: string, pick: (r: LoadResult) => LatencySummary, key: 'p50' | 'p95' | 'p99' | 'max', withDelta: boolean) =>
+    row(`${label} ${key} (ms)`, (r) => formatMs(pick(r)[key]), withDelta ? (f, p) => formatDelta(pick(p)[key], pick(f)[key]) : undefined);
+  return renderTable([
+    header,
+    row('events/s sent', (r) => formatCount(r.rates.eventsPerSec)),
+    row('acks/s', (r) => formatCount(r.rates.acksPerSec)),
+    row('pushes/s', (r) => formatCount(r.rates.pushesPerSec)),
+    latency('event->push', (r) => r.push, 'p50', true),
+    latency('event->push', (r) => r.push, 'p95', true),
+    latency('event->push', (r) => r.push, 'p99', true),
+    latency('event->push', (r) => r.push, 'max', true),
+    latency('ack', (r) => r.ack, 'p50', true),
+    latency('ack', (r) => r.ack, 'p99', true),
+    row('events sent / acked', (r) => `${formatCount(r.events.sent)} / ${formatCount(r.events.acked)}`),
+    row('no push (of acked)', (r) => share(r.noPush, r.events.acked)),
+    row('unmatched pushes', (r) => formatCount(r.unmatchedPushes)),
+    row('errors', (r) => formatErrors(r.errors)),
+    row('sockets connected', (r) => `${formatCount(r.sockets.connected)}/${formatCount(r.sockets.requested)}`),
+    row('connect p50/p99 (ms)', (r) => `${formatMs(r.sockets.connect.p50)}/${formatMs(r.sockets.connect.p99)}`),
+    row('generator lag p99 (ms)', (r) => formatMs(r.sendLag.p99)),
+  ]);
+}
+
+/** The latency-over-time plot: push p50/p99 per second of both phases (left, ms) and events/s (right). */
+export function benchPlot(results: PhaseResults, subtitle: string): string {
+  const series: PlotSeries[] = [];
+  const colors = { floor: '#0072B2', pulse: '#D55E00' } as const;
+  for (const phase of ['floor', 'pulse'] as const) {
+    const result = results[phase];
+    if (!result) continue;
+    const color = colors[phase];
+    series.push({ name: `${phase} push p50`, color, points: result.series.map((p) => [p.second, p.pushP50] as const) });
+    series.push({ name: `${phase} push p99`, color, dashed: true, points: result.series.map((p) => [p.second, p.pushP99] as const) });
+  }
+  for (const phase of ['floor', 'pulse'] as const) {
+    const result = results[phase];
+    if (!result) continue;
+    series.push({ name: `${phase} events/s`, color: phase === 'floor' ? '#009E73' : '#CC79A7', axis: 'right', points: result.series.map((p) => [p.second, p.events] as const) });
+  }
+  return renderLineChart({
+    title: 'Pulse event-to-push latency: transport floor vs full engine',
+    subtitle,
+    xLabel: 'seconds into the measured window (by send time)',
+    yLabel: 'event -> push latency (ms)',
+    y2Label: 'events sent per second',
+    series,
+  });
+}

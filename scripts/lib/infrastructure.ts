@@ -1,0 +1,135 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { SharedConfig } from '../../engine/config.js';
+import { NatsTransport } from '../../engine/adapters/nats-transport.js';
+import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
+import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
+import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
+import { RedisPartitionLeases } from '../../engine/adapters/redis-partition-leases.js';
+import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
+import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
+import { MemoryPartitionLeases } from '../../engine/adapters/memory/memory-partition-leases.js';
+import type { UserStateStore } from '../../engine/ports/user-state-store.js';
+import type { InteractionStats } from '../../engine/ports/interaction-stats.js';
+import type { PartitionLeases } from '../../engine/ports/partition-leases.js';
+
+export type Mode = 'connected' | 'embedded';
+
+export interface StateOptions {
+  recentLimit: number;
+  dedupeTtlSeconds: number;
+  popularityHalfLifeSeconds: number;
+}
+
+export interface Infrastructure {
+  transport: NatsTransport | MemoryTransport;
+  /** Present when the role keeps state (engine, or both roles in one process). */
+  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases };
+  mode: { nats: Mode; redis?: Mode };
+  /** Live checks for /readyz. */
+  checks(): Record<string, { ok: boolean; detail: string }>;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  logger: Logger;
+  name: string;
+  /** Fall back to in-process fakes when a server is unreachable and its URL was not set explicitly. */
+  allowEmbedded: boolean;
+  /** Also connect the state store (Redis). */
+  state?: StateOptions;
+  ackWaitMs: number;
+}
+
+const CONNECT_TIMEOUT_MS = 1500;
+
+/**
+ * Connects a role to NATS and (optionally) Redis. In embedded mode (`npm start` on a laptop with
+ * neither server) an unreachable server whose URL was left at its default is replaced by the
+ * in-process fake of the same ports, and the log and /readyz say so.
+ */
+export async function connectInfrastructure(config: SharedConfig, options: ConnectOptions): Promise<Infrastructure> {
+  const { logger } = options;
+  const cleanups: Array<() => Promise<void>> = [];
+  const mayEmbed = (envName: string) => options.allowEmbedded && !config.explicit.has(envName);
+
+  let transport: NatsTransport | MemoryTransport;
+  let natsMode: Mode = 'connected';
+  try {
+    transport = await NatsTransport.connect({ url: config.natsUrl, partitions: config.partitions, ackWaitMs: options.ackWaitMs, logger, name: options.name, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    logger.info({ url: config.natsUrl }, 'connected to NATS JetStream');
+  } catch (err) {
+    if (!mayEmbed('NATS_URL')) throw new Error(`cannot reach NATS at ${config.natsUrl}: ${(err as Error).message}`, { cause: err });
+    logger.warn({ url: config.natsUrl, reason: (err as Error).message }, 'NATS unreachable: running on the in-process event log (embedded mode, nothing survives a restart)');
+    transport = new MemoryTransport({ partitions: config.partitions, ackWaitMs: options.ackWaitMs, logger });
+    natsMode = 'embedded';
+  }
+  cleanups.push(() => transport.close());
+
+  let state: Infrastructure['state'];
+  let redisMode: Mode | undefined;
+  let redis: Redis | undefined;
+  if (options.state) {
+    const { recentLimit, dedupeTtlSeconds, popularityHalfLifeSeconds } = options.state;
+    try {
+      redis = await connectRedis(config.redisUrl);
+      redisMode = 'connected';
+      logger.info({ url: config.redisUrl }, 'connected to Redis');
+      state = {
+        users: new RedisUserStateStore(redis, { recentLimit, dedupeTtlSeconds }),
+        stats: new RedisInteractionStats(redis, { popularityHalfLifeSeconds, dedupeTtlSeconds }),
+        leases: new RedisPartitionLeases(redis),
+      };
+      const client = redis;
+      cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));
+    } catch (err) {
+      if (!mayEmbed('REDIS_URL')) {
+        await Promise.allSettled(cleanups.map((c) => c()));
+        throw new Error(`cannot reach Redis at ${config.redisUrl}: ${(err as Error).message}`, { cause: err });
+      }
+      logger.warn({ url: config.redisUrl, reason: (err as Error).message }, 'Redis unreachable: keeping user state in process memory (embedded mode, nothing survives a restart)');
+      redisMode = 'embedded';
+      state = {
+        users: new MemoryUserStateStore({ recentLimit, dedupeTtlSeconds }),
+        stats: new MemoryInteractionStats({ popularityHalfLifeSeconds }),
+        leases: new MemoryPartitionLeases(),
+      };
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    transport,
+    ...(state ? { state } : {}),
+    mode: { nats: natsMode, ...(redisMode ? { redis: redisMode } : {}) },
+    checks() {
+      const checks: Record<string, { ok: boolean; detail: string }> = {
+        nats: { ok: transport.isConnected(), detail: natsMode === 'embedded' ? 'embedded (in-process fake)' : transport.isConnected() ? `connected ${config.natsUrl}` : 'disconnected' },
+      };
+      if (redisMode) {
+        const ok = redisMode === 'embedded' || redis?.status === 'ready';
+        checks.redis = { ok, detail: redisMode === 'embedded' ? 'embedded (in-process fake)' : `${redis?.status} ${config.redisUrl}` };
+      }
+      return checks;
+    },
+    close() {
+      // Every step runs even when one fails; state first, then the transport.
+      closing ??= (async () => {
+        for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => logger.warn({ err }, 'cleanup failed'));
+      })();
+      return closing;
+    },
+  };
+}
+
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { EngineConfig } from '../../engine/config.js';
+import { Engine } from '../../engine/engine.js';
+import { EngineMetrics } from '../../engine/metrics.js';
+import type { GatewayConfig } from '../../gateway/config.js';
+import { TokenService } from '../../gateway/auth.js';
+import { Gateway, type ReadinessReport } from '../../gateway/main.js';
+import type { Infrastructure } from './infrastructure.js';
+import { resolveAuthSecret } from './auth-secret.js';
+
+/** Builds an engine on connected infrastructure (which must include state). */
+export function createEngine(config: EngineConfig, infra: Infrastructure, logger: Logger, defaultMetrics: boolean): Engine {
+  if (!infra.state) throw new Error('the engine needs the state store: connect with `state` options');
+  const { transport, state } = infra;
+  return new Engine({
+    config,
+    logger: logger.child({ role: 'engine' }),
+    eventSource: transport.eventLog,
+    catalogLog: transport.catalogLog,
+    notifier: transport.notifier,
+    rpcServer: transport.rpcServer,
+    users: state.users,
+    stats: state.stats,
+    leases: state.leases,
+    metrics: new EngineMetrics({ defaultMetrics }),
+  });
+}
+
+/** Readiness of a process: its connections, plus the engine's catalog and index when it runs one. */
+export function readiness(infra: Infrastructure, engine?: Engine): () => Promise<ReadinessReport> {
+  return async () => {
+    const checks = infra.checks();
+    if (engine) {
+      const status = engine.status();
+      checks.engine = { ok: status.ready, detail: status.ready ? `partitions ${status.partitions.join(',') || 'none'}` : 'starting' };
+      checks.index = { ok: status.catalogItems > 0, detail: `${status.catalogItems} items, model ${status.modelVersion}` };
+    }
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  };
+}
+
+export function createGateway(config: GatewayConfig, infra: Infrastructure, logger: Logger, options: { engine?: Engine; extraMetrics?: Registry }): Gateway {
+  const tokens = new TokenService(resolveAuthSecret(config.authSecret, logger));
+  return new Gateway({
+    config,
+    logger: logger.child({ role: 'gateway' }),
+    eventLog: infra.transport.eventLog,
+    rpc: infra.transport.rpcClient,
+    push: infra.transport.pushSubscriber,
+    tokens,
+    readiness: readiness(infra, options.engine),
+    ...(options.extraMetrics ? { metrics: options.extraMetrics } : {}),
+  });
+}

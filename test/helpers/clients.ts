@@ -1,0 +1,61 @@
+import { io, type Socket } from 'socket.io-client';
+import type { RecommendationList } from '../../engine/contracts/schemas.js';
+
+/** JSON over HTTP against a gateway, returning status and parsed body. */
+export async function http<T = unknown>(baseUrl: string, method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string } = {}): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON (e.g. /metrics)
+  }
+  return { status: res.status, body: parsed as T };
+}
+
+export async function visitor(baseUrl: string): Promise<{ visitorId: string; token: string }> {
+  const res = await http<{ visitorId: string; token: string }>(baseUrl, 'POST', '/v1/visitors');
+  if (res.status !== 201) throw new Error(`POST /v1/visitors: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** A connected socket.io-client (websocket transport), or the connect error. */
+export async function connectSocket(baseUrl: string, token: string): Promise<Socket> {
+  const socket = io(baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+  return socket;
+}
+
+export function emitWithAck<T>(socket: Socket, event: string, payload: unknown, timeoutMs = 5000): Promise<T> {
+  return socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
+}
+
+/** Resolves with the next `recommendations` push that satisfies `match`, or rejects after `timeoutMs`. */
+export function nextPush(socket: Socket, timeoutMs: number, match: (list: RecommendationList) => boolean = () => true): Promise<RecommendationList> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off('recommendations', onList);
+      reject(new Error(`no matching recommendations push within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onList = (list: RecommendationList) => {
+      if (!match(list)) return;
+      clearTimeout(timer);
+      socket.off('recommendations', onList);
+      resolve(list);
+    };
+    socket.on('recommendations', onList);
+  });
+}

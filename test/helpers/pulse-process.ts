@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { freePort } from './servers.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export type PulseRole = 'start' | 'engine' | 'gateway';
+
+/** A Pulse role running as its own Node process, started the way `npm run <role>` starts it. */
+export interface PulseProcess {
+  role: PulseRole;
+  /** HTTP port (gateway and start); 0 for a lone engine. */
+  port: number;
+  baseUrl: string;
+  child: ChildProcess;
+  /** Recent output, for failure messages. */
+  output(): string;
+  /** SIGTERM and wait (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL: no cleanup, no acks, leases left to expire. */
+  kill(): Promise<void>;
+}
+
+export interface SpawnPulseOptions {
+  natsUrl: string;
+  redisUrl: string;
+  authSecret: string;
+  env?: Record<string, string>;
+  /** Wait until /readyz is 200 (gateway roles) or the engine logs that it started. */
+  waitReady?: boolean;
+  timeoutMs?: number;
+}
+
+export async function spawnPulse(role: PulseRole, options: SpawnPulseOptions): Promise<PulseProcess> {
+  const port = role === 'engine' ? 0 : await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', `${role}.ts`)], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NATS_URL: options.natsUrl,
+      REDIS_URL: options.redisUrl,
+      AUTH_SECRET: options.authSecret,
+      PORT: String(port),
+      ENGINE_PORT: '0',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+
+  const proc: PulseProcess = {
+    role,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    child,
+    output: () => output,
+    async stop(graceMs = 8000) {
+      if (!alive()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (!alive()) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+
+  if (options.waitReady !== false) {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    for (;;) {
+      if (!alive()) throw new Error(`pulse ${role} exited early (${child.exitCode ?? child.signalCode}):\n${output}`);
+      if (Date.now() > deadline) {
+        await proc.kill();
+        throw new Error(`pulse ${role} not ready in time:\n${output}`);
+      }
+      if (role === 'engine' ? output.includes('"msg":"engine started"') : await isReady(proc.baseUrl)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return proc;
+}
+
+async function isReady(baseUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl}/readyz`);
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { eventEffect, touchedItems, type EffectOptions } from '../../engine/logic/event-effect.js';
+import type { StoredEvent } from '../../engine/contracts/schemas.js';
+import type { UserState } from '../../engine/ports/user-state-store.js';
+import { cosine } from '../../engine/logic/vector-math.js';
+
+const options: EffectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50 };
+const empty = (): UserState => ({ vector: null, strength: 0, updatedAt: 0, version: 0, recent: [], bought: new Set(), counts: {}, tier: 'regular' });
+const unit = (i: number, dim = 8) => Float32Array.from({ length: dim }, (_, j) => (j === i ? 1 : 0));
+const vectors = {
+  item: (id: string) => ({ a: unit(0), b: unit(1), c: unit(2) })[id],
+  text: () => unit(3),
+};
+const base = { userId: 'u1', receivedAt: 1_700_000_000_000 };
+const at = (ts: number, event: Record<string, unknown>) => ({ ...base, id: `e${ts}`, ts, ...event }) as StoredEvent;
+
+describe('eventEffect', () => {
+  it('moves the vector toward a viewed item and records it as recent, once per event id', () => {
+    const effect = eventEffect(empty(), at(1000, { type: 'view', itemId: 'a' }), vectors, options);
+    expect(effect.change.eventId).toBe('e1000');
+    expect(effect.change.expectedVersion).toBe(0);
+    expect(cosine(effect.change.vector!, unit(0))).toBeCloseTo(1, 5);
+    expect(effect.change.strength).toBe(1);
+    expect(effect.next.recent).toEqual([{ itemId: 'a', type: 'view', ts: 1000 }]);
+    expect(effect.next.counts).toEqual({ view: 1, total: 1 });
+    expect(effect.stats.items).toEqual([['a', 1]]);
+    expect(effect.stats.pairs).toEqual([]);
+  });
+
+  it('pairs a new item with the session’s recent items, not with ones from an older session', () => {
+    let state = empty();
+    state = eventEffect(state, at(1_000, { type: 'view', itemId: 'a' }), vectors, options).next;
+    state = eventEffect(state, at(2_000, { type: 'view', itemId: 'b' }), vectors, options).next;
+    const sameSession = eventEffect(state, at(3_000, { type: 'click', itemId: 'c' }), vectors, options);
+    expect(sameSession.stats.pairs).toEqual([
+      ['b', 'c', 1],
+      ['a', 'c', 1],
+    ]);
+    const later = eventEffect(state, at(2_000 + 3_600_000, { type: 'view', itemId: 'c' }), vectors, options);
+    expect(later.stats.pairs).toEqual([]);
+  });
+
+  it('adds purchased lines to the bought set, pairs the basket, and ignores returned lines', () => {
+    const purchase = at(5_000, {
+      type: 'purchase',
+      items: [
+        { itemId: 'a', quantity: 2, price: 10 },
+        { itemId: 'b', quantity: 1, price: 5 },
+        { itemId: 'c', quantity: -1, price: 5 },
+      ],
+    });
+    expect(touchedItems(purchase)).toEqual(['a', 'b']);
+    const effect = eventEffect(empty(), purchase, vectors, options);
+    expect(effect.change.bought).toEqual(['a', 'b']);
+    expect([...effect.next.bought]).toEqual(['a', 'b']);
+    expect(effect.stats.pairs).toEqual([['a', 'b', 2]]);
+    expect(cosine(effect.change.vector!, unit(0))).toBeCloseTo(cosine(effect.change.vector!, unit(1)), 5);
+  });
+
+  it('folds a search query in through the text encoder and a dislike away from the item', () => {
+    const search = eventEffect(empty(), at(1_000, { type: 'search', query: 'lamp' }), vectors, options);
+    expect(cosine(search.change.vector!, unit(3))).toBeCloseTo(1, 5);
+    expect(search.stats.items).toEqual([]);
+    const disliked = eventEffect(search.next, at(2_000, { type: 'dislike', itemId: 'a' }), vectors, options);
+    expect(cosine(disliked.change.vector!, unit(0))).toBeLessThan(0);
+    expect(disliked.change.strength).toBeLessThanOrEqual(search.change.strength);
+    expect(disliked.stats.items).toEqual([]);
+  });
+
+  it('counts an event on an unknown item without moving the vector', () => {
+    const effect = eventEffect(empty(), at(1_000, { type: 'view', itemId: 'unknown' }), vectors, options);
+    expect(effect.change.vector).toBeUndefined();
+    expect(effect.next.vector).toBeNull();
+    expect(effect.next.counts.total).toBe(1);
+    expect(effect.next.recent[0]?.itemId).toBe('unknown');
+  });
+
+  it('keeps the tier a member token carried', () => {
+    const effect = eventEffect(empty(), { ...at(1_000, { type: 'view', itemId: 'a' }), tier: 'vip' }, vectors, options);
+    expect(effect.change.tier).toBe('vip');
+    expect(effect.next.tier).toBe('vip');
+  });
+});

@@ -1,0 +1,287 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventInputSchema, ItemSchema } from '../../engine/contracts/schemas.js';
+import {
+  CsvError,
+  categoryOf,
+  columnsOf,
+  convertOnlineRetail,
+  isCsvRecordComplete,
+  isProductCode,
+  isUsableDescription,
+  median,
+  parseCsvRecord,
+  parseInvoiceDate,
+  sentenceCase,
+  tagsOf,
+} from '../../scripts/convert-online-retail.js';
+import { UsageError } from '../../scripts/lib/args.js';
+
+describe('CSV records (RFC 4180)', () => {
+  it('splits plain fields, keeping empty ones', () => {
+    expect(parseCsvRecord('a,b,c')).toEqual(['a', 'b', 'c']);
+    expect(parseCsvRecord('a,,c,')).toEqual(['a', '', 'c', '']);
+    expect(parseCsvRecord('')).toEqual(['']);
+    expect(parseCsvRecord(',')).toEqual(['', '']);
+  });
+
+  it('reads quoted fields with commas, doubled quotes and line breaks', () => {
+    expect(parseCsvRecord('536381,82567,"AIRLINE LOUNGE,METAL SIGN",2')).toEqual(['536381', '82567', 'AIRLINE LOUNGE,METAL SIGN', '2']);
+    expect(parseCsvRecord('x,"RECORD FRAME 7"" SINGLE SIZE ",y')).toEqual(['x', 'RECORD FRAME 7" SINGLE SIZE ', 'y']);
+    expect(parseCsvRecord('"",""""')).toEqual(['', '"']);
+    expect(parseCsvRecord('"two\nlines",z')).toEqual(['two\nlines', 'z']);
+    expect(parseCsvRecord('a,"b"')).toEqual(['a', 'b']);
+  });
+
+  it('keeps a stray quote inside an unquoted field', () => {
+    expect(parseCsvRecord('a,5" wide,c')).toEqual(['a', '5" wide', 'c']);
+  });
+
+  it('rejects an open quote and text after a closing quote', () => {
+    expect(() => parseCsvRecord('a,"open')).toThrow(CsvError);
+    expect(() => parseCsvRecord('a,"closed"junk,b')).toThrow(/after a closing quote at column 11/);
+  });
+
+  it('knows when a record continues on the next line', () => {
+    expect(isCsvRecordComplete('a,b')).toBe(true);
+    expect(isCsvRecordComplete('a,"b')).toBe(false);
+    expect(isCsvRecordComplete('a,"b\nc",d')).toBe(true);
+    expect(isCsvRecordComplete('a,"7"" frame')).toBe(false);
+  });
+});
+
+describe('field rules', () => {
+  it('reads both date formats as UTC and refuses impossible dates', () => {
+    expect(parseInvoiceDate('12/1/2010 8:26')).toBe(Date.UTC(2010, 11, 1, 8, 26));
+    expect(parseInvoiceDate('2010-12-01 08:26:00')).toBe(Date.UTC(2010, 11, 1, 8, 26));
+    expect(parseInvoiceDate('2011-06-30T17:05')).toBe(Date.UTC(2011, 5, 30, 17, 5));
+    expect(parseInvoiceDate(' 6/30/2011 17:05:09 ')).toBe(Date.UTC(2011, 5, 30, 17, 5, 9));
+    expect(parseInvoiceDate('2/30/2011 10:00')).toBeUndefined();
+    expect(parseInvoiceDate('2011-02-01 25:00')).toBeUndefined();
+    expect(parseInvoiceDate('yesterday')).toBeUndefined();
+    expect(parseInvoiceDate('')).toBeUndefined();
+  });
+
+  it('tells products from fees and adjustments', () => {
+    for (const code of ['85123A', '22423', '84029G', '15056BL', 'DCGS0076']) expect(isProductCode(code), code).toBe(true);
+    for (const code of ['POST', 'DOT', 'M', 'm', 'D', 'S', 'B', 'C2', 'CRUK', 'PADS', 'AMAZONFEE', 'BANK CHARGES', 'gift_0001_20', 'DCGSSGIRL']) {
+      expect(isProductCode(code), code).toBe(false);
+    }
+  });
+
+  it('derives categories from the head noun, Christmas words and phrases', () => {
+    expect(categoryOf('WHITE HANGING HEART T-LIGHT HOLDER')).toBe('candles-lights');
+    expect(categoryOf('JUMBO BAG RED RETROSPOT')).toBe('bags');
+    expect(categoryOf('LUNCH BOX I LOVE LONDON')).toBe('kitchen');
+    expect(categoryOf('60 CAKE CASES VINTAGE CHRISTMAS')).toBe('christmas');
+    expect(categoryOf('PACK OF 72 RETROSPOT CAKE CASES')).toBe('kitchen');
+    expect(categoryOf('SET OF 3 CAKE TINS PANTRY DESIGN')).toBe('kitchen');
+    expect(categoryOf('SKULLS STORAGE BOX LARGE')).toBe('storage');
+    expect(categoryOf('KNITTED UNION FLAG HOT WATER BOTTLE')).toBe('home-decor');
+    expect(categoryOf('GLASS STAR FROSTED T-LIGHT HOLDER')).toBe('candles-lights');
+    expect(categoryOf('BOX OF VINTAGE JIGSAW BLOCKS')).toBe('toys');
+    expect(categoryOf('DOORMAT WELCOME TO OUR HOME')).toBe('home-decor');
+    expect(categoryOf('PINK MURANO TWIST BRACELET')).toBe('jewellery');
+    expect(categoryOf('ROBOT BIRTHDAY CARD')).toBe('cards-wrap');
+    expect(categoryOf('WATERING CAN PINK BUNNY')).toBe('garden');
+    expect(categoryOf('ABSTRACT CIRCLES SKETCHBOOK')).toBe('stationery');
+    expect(categoryOf('SOMBRERO')).toBe('other');
+  });
+
+  it('formats titles and tags', () => {
+    expect(sentenceCase('  WHITE HANGING   HEART T-LIGHT HOLDER ')).toBe('White hanging heart t-light holder');
+    expect(tagsOf('SET OF 3 RED RETROSPOT CAKE TINS, RED')).toEqual(['red', 'retrospot', 'cake', 'tins']);
+    expect(tagsOf('A B C')).toEqual([]);
+    expect(tagsOf('ONE TWO THREE FOUR FIVE SIXES SEVENS EIGHT NINE TENS')).toHaveLength(8);
+  });
+
+  it('refuses stock-keeping notes as titles', () => {
+    expect(isUsableDescription('WHITE METAL LANTERN')).toBe(true);
+    expect(isUsableDescription('?')).toBe(false);
+    expect(isUsableDescription('damaged')).toBe(false);
+    expect(isUsableDescription('12')).toBe(false);
+  });
+
+  it('takes the median', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('finds columns by name and names the missing ones', () => {
+    expect(columnsOf(['\uFEFFInvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'])).toEqual({
+      invoice: 0,
+      stockCode: 1,
+      description: 2,
+      quantity: 3,
+      date: 4,
+      price: 5,
+      customer: 6,
+    });
+    // Online Retail II spelling.
+    expect(columnsOf(['Invoice', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'Price', 'Customer ID', 'Country']).customer).toBe(6);
+    expect(() => columnsOf(['InvoiceNo', 'StockCode'])).toThrow(/description, quantity, invoicedate, unitprice, customerid/);
+  });
+});
+
+const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
+const SAMPLE = [
+  HEADER,
+  // Invoice 536365: 85123A twice (aggregated), a lantern, a POST fee line.
+  '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom',
+  '536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom',
+  '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,4,12/1/2010 8:27,2.05,17850,United Kingdom',
+  '536365,POST,POSTAGE,1,12/1/2010 8:26,18,17850,United Kingdom',
+  // Invoice 536366 (earlier): quoted description with a comma, CustomerID written as a float.
+  '536366,22760,"TRAY, BREAKFAST IN BED",1,2010-11-30 10:00:00,12.75,14729.0,United Kingdom',
+  // A quoted description spanning two lines and holding a doubled quote.
+  '536366,22041,"RECORD FRAME 7"" SINGLE',
+  'SIZE ",48,2010-11-30 10:00:00,2.1,14729,United Kingdom',
+  // No customer: skipped for events, but its price counts for the item (median of 2.55, 2.05, 3.00).
+  '536367,85123A,CREAM HANGING HEART T-LIGHT HOLDER,1,12/2/2010 9:00,3.00,,United Kingdom',
+  // Zero price, negative quantity on a sale, bad date, a malformed record.
+  '536368,71053,WHITE METAL LANTERN,1,12/2/2010 9:00,0,17850,United Kingdom',
+  '536368,71053,WHITE METAL LANTERN,-2,12/2/2010 9:00,3.39,17850,United Kingdom',
+  '536368,71053,WHITE METAL LANTERN,2,someday,3.39,17850,United Kingdom',
+  '536368,71053,"WHITE METAL LANTERN"oops,2,12/2/2010 9:00,3.39,17850,United Kingdom',
+  // A product whose only description is a note: not an item, its sale is dropped.
+  '536369,99999,damaged,1,12/3/2010 9:00,1.00,17850,United Kingdom',
+  // A cancellation, with a fee line and a product line.
+  'C536379,D,Discount,-1,12/1/2010 9:41,27.5,17850,United Kingdom',
+  'C536379,71053,WHITE METAL LANTERN,-2,12/1/2010 9:41,3.39,17850,United Kingdom',
+  '',
+].join('\n');
+
+interface Outputs {
+  items: Array<Record<string, unknown>>;
+  events: Array<Record<string, unknown>>;
+  cancellations: Array<Record<string, unknown>>;
+}
+
+async function readOutputs(dir: string): Promise<Outputs> {
+  const read = async (name: string): Promise<Array<Record<string, unknown>>> =>
+    (await readFile(join(dir, name), 'utf8'))
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { items: await read('items.jsonl'), events: await read('events.jsonl'), cancellations: await read('cancellations.jsonl') };
+}
+
+describe('convertOnlineRetail', () => {
+  let dir: string;
+  const quiet = (): PassThrough => new PassThrough().resume();
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pulse-or-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const gz of [false, true]) {
+    it(`converts a small ${gz ? 'gzip ' : ''}CSV into items, events and cancellations`, async () => {
+      const input = join(dir, gz ? 'retail.csv.gz' : 'retail.csv');
+      await writeFile(input, gz ? gzipSync(SAMPLE) : SAMPLE);
+      const out = join(dir, 'out');
+      const stats = await convertOnlineRetail({ input, outDir: out, progressStream: quiet() });
+      const { items, events, cancellations } = await readOutputs(out);
+
+      expect(items).toEqual([
+        { itemId: '22041', title: 'Record frame 7" single size', category: 'home-decor', price: 2.1, tags: ['record', 'frame', 'single'] },
+        { itemId: '22760', title: 'Tray, breakfast in bed', category: 'kitchen', price: 12.75, tags: ['tray', 'breakfast', 'bed'] },
+        { itemId: '71053', title: 'White metal lantern', category: 'candles-lights', price: 3.39, tags: ['white', 'metal', 'lantern'] },
+        {
+          itemId: '85123A',
+          title: 'White hanging heart t-light holder',
+          category: 'candles-lights',
+          price: 2.55,
+          tags: ['white', 'hanging', 'heart', 'tlight', 'holder'],
+        },
+      ]);
+      for (const item of items) expect(ItemSchema.safeParse(item).success).toBe(true);
+
+      // Sorted by time: 536366 (Nov 30) comes first.
+      expect(events).toEqual([
+        {
+          id: 'inv-536366',
+          type: 'purchase',
+          userId: 'c14729',
+          orderId: '536366',
+          ts: Date.UTC(2010, 10, 30, 10, 0),
+          items: [
+            { itemId: '22760', quantity: 1, price: 12.75 },
+            { itemId: '22041', quantity: 48, price: 2.1 },
+          ],
+        },
+        {
+          id: 'inv-536365',
+          type: 'purchase',
+          userId: 'c17850',
+          orderId: '536365',
+          ts: Date.UTC(2010, 11, 1, 8, 26),
+          // 6 x 2.55 + 4 x 2.05 = 23.5 for 10 units: the total is kept.
+          items: [
+            { itemId: '85123A', quantity: 10, price: 2.35 },
+            { itemId: '71053', quantity: 6, price: 3.39 },
+          ],
+        },
+      ]);
+      for (const event of events) expect(EventInputSchema.safeParse(event).success).toBe(true);
+
+      expect(cancellations).toEqual([{ id: 'can-C536379', userId: 'c17850', ts: Date.UTC(2010, 11, 1, 9, 41), items: [{ itemId: '71053', quantity: -2, price: 3.39 }] }]);
+
+      expect(stats).toEqual({
+        lines: 14,
+        items: 4,
+        customers: 2,
+        invoices: 2,
+        cancellations: 1,
+        lineItems: 4,
+        skipped: {
+          non_product_code: 2,
+          no_customer: 1,
+          non_positive_price: 1,
+          non_positive_quantity: 1,
+          bad_date: 1,
+          malformed_csv: 1,
+          no_item: 1,
+        },
+      });
+      // Only the three files: the temp files were renamed into place.
+      expect((await readdir(out)).sort()).toEqual(['cancellations.jsonl', 'events.jsonl', 'items.jsonl']);
+    });
+  }
+
+  it('splits an invoice of more than 1,000 products into parts with the same orderId', async () => {
+    const rows = [HEADER];
+    for (let i = 0; i < 1001; i++) rows.push(`540000,${10000 + i},WOODEN TOY NUMBER ${i},1,2011-01-05 12:00,1.5,12345,France`);
+    const input = join(dir, 'big.csv');
+    await writeFile(input, rows.join('\r\n'));
+    const stats = await convertOnlineRetail({ input, outDir: dir, progressStream: quiet() });
+    const { events } = await readOutputs(dir);
+    expect(events.map((e) => [e.id, e.orderId, (e.items as unknown[]).length])).toEqual([
+      ['inv-540000', '540000', 1000],
+      ['inv-540000-2', '540000', 1],
+    ]);
+    expect(stats.invoices).toBe(1);
+    expect(stats.lineItems).toBe(1001);
+  });
+
+  it('fails clearly on a file without the needed columns and writes nothing', async () => {
+    const input = join(dir, 'wrong.csv');
+    await writeFile(input, 'a,b,c\n1,2,3\n');
+    const out = join(dir, 'out');
+    await expect(convertOnlineRetail({ input, outDir: out, progressStream: quiet() })).rejects.toThrow(UsageError);
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('fails on an empty file', async () => {
+    const input = join(dir, 'empty.csv');
+    await writeFile(input, '');
+    await expect(convertOnlineRetail({ input, outDir: dir, progressStream: quiet() })).rejects.toThrow(/is empty/);
+  });
+});
