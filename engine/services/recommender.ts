@@ -213,7 +213,7 @@ export class Recommender {
     const take = (id: string): boolean => {
       if (!taken.has(id) && filter(id)) {
         taken.add(id);
-        list.push({ itemId: id, score: 0 });
+        list.push({ itemId: id, score: 0, reason: scope ? 'more in this category' : 'to explore the shop' });
       }
       return list.length >= k;
     };

@@ -222,6 +222,7 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   const progress = new Progress({ label: `${options.label} load`, total: Math.round(options.ratePerSecond * (options.warmupS + options.durationS)), unit: 'events', stream: log });
   const lags: number[] = [];
   let seq = 0;
+  let cpuAtMeasure: NodeJS.CpuUsage | undefined;
 
   const send = (socketIndex: number, dueMs: number) => {
     const socket = sockets[socketIndex];
@@ -251,11 +252,15 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   for (;;) {
     const now = performance.now();
     if (now >= endAt) break;
+    if (cpuAtMeasure === undefined && now >= measureFrom) cpuAtMeasure = process.cpuUsage();
     for (const due of schedule.takeDue(now, MAX_SENDS_PER_TURN)) send(due.socket, due.dueMs);
     const wait = Math.min(schedule.nextDueMs, endAt) - performance.now();
     // setTimeout has ~1 ms granularity: sends may be up to ~1 ms late (reported as generator lag).
     await new Promise<void>((resolve) => (wait > 1 ? setTimeout(resolve, Math.floor(wait)) : setImmediate(resolve)));
   }
+  // CPU this process used while sending the measured window, as a share of one core.
+  const cpu = process.cpuUsage(cpuAtMeasure);
+  const generatorCpu = cpuAtMeasure ? (cpu.user + cpu.system) / 1000 / (performance.now() - measureFrom) : 0;
   progress.done();
 
   // Drain: every measured event gets its ack, and its push or its push timeout (bounded).
@@ -325,6 +330,7 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
     pushTimeoutMs: options.pushTimeoutMs,
     errors: countBy(errors),
     sendLag: summarize(lags),
+    generatorCpu,
     series: series.points(),
   };
 }

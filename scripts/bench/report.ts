@@ -53,6 +53,8 @@ export const LoadResultSchema = z.object({
   errors: Counts,
   /** How late the generator sent events against their schedule (ms): large values mean it could not keep up. */
   sendLag: LatencySummarySchema,
+  /** CPU the generator used during the measured window, as a share of one core (near 1 = it was the bottleneck). */
+  generatorCpu: z.number().nonnegative(),
   series: z.array(SecondPointSchema),
 });
 export type LoadResult = z.infer<typeof LoadResultSchema>;
@@ -217,6 +219,7 @@ export function formatComparison(results: PhaseResults): string {
     row('sockets connected', (r) => `${formatCount(r.sockets.connected)}/${formatCount(r.sockets.requested)}`),
     row('connect p50/p99 (ms)', (r) => `${formatMs(r.sockets.connect.p50)}/${formatMs(r.sockets.connect.p99)}`),
     row('generator lag p99 (ms)', (r) => formatMs(r.sendLag.p99)),
+    row('generator CPU (of 1 core)', (r) => `${Math.round(r.generatorCpu * 100)}%`),
   ]);
 }
 

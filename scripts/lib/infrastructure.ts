@@ -72,7 +72,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
   if (options.state) {
     const { recentLimit, dedupeTtlSeconds, popularityHalfLifeSeconds } = options.state;
     try {
-      redis = await connectRedis(config.redisUrl);
+      redis = await connectRedis(config.redisUrl, logger);
       redisMode = 'connected';
       logger.info({ url: config.redisUrl }, 'connected to Redis');
       state = {
@@ -122,14 +122,28 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
   };
 }
 
-async function connectRedis(url: string): Promise<Redis> {
+async function connectRedis(url: string, logger: Logger): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  let lastError: Error | undefined;
+  let connected = false;
+  let down = false;
+  // ioredis reconnects by itself; say so once per outage instead of once per retry.
+  redis.on('error', (err: Error) => {
+    lastError = err;
+    if (connected && !down) logger.warn({ err: err.message }, 'Redis connection lost; reconnecting');
+    if (connected) down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('Redis connection restored');
+    down = false;
+  });
   try {
     await redis.connect();
     await redis.ping();
+    connected = true;
     return redis;
   } catch (err) {
     redis.disconnect();
-    throw err;
+    throw lastError ?? err;
   }
 }
