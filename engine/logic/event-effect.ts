@@ -37,6 +37,9 @@ export function touchedItems(event: StoredEvent): string[] {
   return [...new Set(ids)];
 }
 
+/** Lines of one event that take part in co-visitation pairs (at most 435 pairs among them). */
+export const BASKET_PAIR_LIMIT = 30;
+
 /** Event types that say "these belong together" for co-visitation. */
 const PAIRING_TYPES = new Set(['view', 'click', 'like', 'add_to_cart', 'purchase']);
 
@@ -93,10 +96,13 @@ function statsUpdate(state: UserState, event: StoredEvent, items: string[], opti
   const update: InteractionUpdate = { items: pop > 0 ? items.map((id) => [id, pop]) : [], pairs: [], ts: event.ts };
   if (!PAIRING_TYPES.has(event.type) || items.length === 0) return update;
 
-  // Items bought together pair with each other; every touched item pairs with the session's recent items.
-  const pairWeight = event.type === 'purchase' ? 2 : 1;
-  for (let i = 0; i < items.length; i++) {
-    for (let j = i + 1; j < items.length; j++) update.pairs.push([items[i]!, items[j]!, pairWeight]);
+  // Items bought together pair with each other; every touched item pairs with the session's recent
+  // items. A basket's pairs grow with the square of its size, and a big order says less about any
+  // one pair: only its first BASKET_PAIR_LIMIT lines pair, each pair weighing 2/sqrt(lines - 1).
+  const paired = items.slice(0, BASKET_PAIR_LIMIT);
+  const basketWeight = event.type === 'purchase' ? 2 / Math.sqrt(Math.max(1, paired.length - 1)) : 1;
+  for (let i = 0; i < paired.length; i++) {
+    for (let j = i + 1; j < paired.length; j++) update.pairs.push([paired[i]!, paired[j]!, basketWeight]);
   }
   const sessionStart = event.ts - options.sessionGapSeconds * 1000;
   const partners: string[] = [];
@@ -106,6 +112,6 @@ function statsUpdate(state: UserState, event: StoredEvent, items: string[], opti
     if (!PAIRING_TYPES.has(entry.type) || items.includes(entry.itemId) || partners.includes(entry.itemId)) continue;
     partners.push(entry.itemId);
   }
-  for (const partner of partners) for (const itemId of items) update.pairs.push([partner, itemId, 1]);
+  for (const partner of partners) for (const itemId of paired) update.pairs.push([partner, itemId, 1]);
   return update;
 }

@@ -54,6 +54,10 @@ describe('eventEffect', () => {
     expect(effect.change.bought).toEqual(['a', 'b']);
     expect([...effect.next.bought]).toEqual(['a', 'b']);
     expect(effect.stats.pairs).toEqual([['a', 'b', 2]]);
+    const big = eventEffect(empty(), at(6_000, { type: 'purchase', items: Array.from({ length: 1000 }, (_, i) => ({ itemId: `i${i}`, quantity: 1, price: 1 })) }), vectors, options);
+    expect(big.stats.pairs).toHaveLength(435);
+    expect(big.stats.items).toHaveLength(1000);
+    expect(big.change.bought).toHaveLength(1000);
     expect(cosine(effect.change.vector!, unit(0))).toBeCloseTo(cosine(effect.change.vector!, unit(1)), 5);
   });
 
