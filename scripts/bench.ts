@@ -332,7 +332,9 @@ async function main(): Promise<number> {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
       process.stdout.write(`${formatComparison(results)}\n\n`);
-      process.stdout.write(`"engine adds" = pulse - floor at the same percentile (the floor is the same round trip without the engine's work).\n`);
+      if (results.floor && results.pulse) {
+        process.stdout.write(`"engine adds" = pulse - floor at the same percentile (the floor is the same round trip without the engine's work).\n`);
+      }
       process.stdout.write(`plot: ${svgPath}\nfull result: ${jsonPath}\n`);
     }
     return 0;

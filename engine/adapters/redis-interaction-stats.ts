@@ -1,27 +1,8 @@
 import type { Redis } from 'ioredis';
-import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { InteractionStats, InteractionUpdate } from '../ports/interaction-stats.js';
 import { RECORD_INTERACTION, callRedis, checkKeyPrefix } from './redis-scripts.js';
-
-/**
- * Time-decayed popularity uses forward decay: an event at time `ts` adds
- * `weight * 2^((ts - landmark) / halfLife)`, so later events weigh exponentially more and the
- * ranking equals a popularity decayed to "now" without ever rewriting old scores.
- *
- * Range: the landmark starts at FORWARD_DECAY_EPOCH_MS (2020-01-01). With a fixed landmark the
- * factor would overflow a double (2^1024) 1024 half-lives after it: in 2039 with a 7-day
- * half-life, after 17 hours with a 60 s one. So whenever an event's exponent exceeds
- * RESCALE_EXPONENT, the landmark moves forward by whole half-lives and every stored score is
- * multiplied by the same power of two (exact in binary floating point, ranking unchanged). Scores
- * then stay below sum(weights) * 2^64. An event older than the landmark by more than ~1074
- * half-lives adds 0 (it would have decayed away anyway). Event times more than
- * MAX_FUTURE_SKEW_MS ahead of the clock are clamped, so one bad timestamp can't wipe the scores.
- * All writers must use the same half-life.
- */
-export const FORWARD_DECAY_EPOCH_MS = Date.UTC(2020, 0, 1);
-export const RESCALE_EXPONENT = 64;
-export const MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
-export const DEFAULT_MAX_NEIGHBOURS = 200;
+import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular } from './state-semantics.js';
+import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from './state-validation.js';
 
 export interface RedisInteractionStatsOptions {
   /** Half-life of popularity, in seconds of event time. */
@@ -52,10 +33,7 @@ export class RedisInteractionStats implements InteractionStats {
     this.prefix = `${checkKeyPrefix(options.keyPrefix ?? '')}agg:{g}:`;
     this.halfLifeMs = checkHalfLife(options.popularityHalfLifeSeconds) * 1000;
     this.maxNeighbours = checkMaxNeighbours(options.maxNeighbours ?? DEFAULT_MAX_NEIGHBOURS);
-    if (!Number.isInteger(options.dedupeTtlSeconds) || options.dedupeTtlSeconds < 1) {
-      throw invalid(`dedupeTtlSeconds must be a positive integer, got ${options.dedupeTtlSeconds}`);
-    }
-    this.dedupeTtlSeconds = options.dedupeTtlSeconds;
+    this.dedupeTtlSeconds = checkDedupeTtl(options.dedupeTtlSeconds);
   }
 
   async record(eventKey: string, update: InteractionUpdate): Promise<boolean> {
@@ -127,54 +105,4 @@ function parseWithScores(reply: unknown): Array<[string, number]> {
   }
   for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), Number(reply[i + 1])]);
   return out;
-}
-
-// ---- shared with MemoryInteractionStats ----
-
-/** Scores relative to the best (best first in, best first out); non-positive scores are dropped. */
-export function normalisePopular(ranked: Array<[string, number]>): Array<[string, number]> {
-  const positive = ranked.filter(([, score]) => score > 0);
-  const best = positive[0]?.[1];
-  if (best === undefined) return [];
-  return positive.map(([itemId, score]) => [itemId, score / best]);
-}
-
-export function checkHalfLife(seconds: number): number {
-  if (!Number.isFinite(seconds) || seconds <= 0) throw invalid(`popularityHalfLifeSeconds must be a positive number, got ${seconds}`);
-  return seconds;
-}
-
-export function checkMaxNeighbours(value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw invalid(`maxNeighbours must be a positive integer, got ${value}`);
-  return value;
-}
-
-export function checkEventKey(eventKey: string): void {
-  if (typeof eventKey !== 'string' || eventKey.length < 1 || eventKey.length > 512) throw invalid('eventKey must be 1 to 512 characters');
-}
-
-export function checkItemId(itemId: string): void {
-  if (typeof itemId !== 'string' || itemId.length < 1 || itemId.length > 512) throw invalid('itemId must be 1 to 512 characters');
-}
-
-export function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 0 || limit > 10_000) throw invalid(`limit must be an integer in [0, 10000], got ${limit}`);
-}
-
-/** Rejects a malformed update before anything is written. */
-export function checkInteractionUpdate(update: InteractionUpdate): void {
-  if (!Number.isFinite(update.ts) || update.ts <= 0) throw invalid(`ts must be epoch ms, got ${update.ts}`);
-  for (const [itemId, weight] of update.items) {
-    checkItemId(itemId);
-    if (!Number.isFinite(weight)) throw invalid(`popularity weight of "${itemId}" must be finite`);
-  }
-  for (const [a, b, weight] of update.pairs) {
-    checkItemId(a);
-    checkItemId(b);
-    if (!Number.isFinite(weight)) throw invalid(`co-visitation weight of "${a}"/"${b}" must be finite`);
-  }
-}
-
-function invalid(message: string): PulseError {
-  return new PulseError(ErrorCodes.invalidRequest, message);
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { PartitionLeases } from '../ports/partition-leases.js';
 import { ACQUIRE_LEASE, HEARTBEAT, LIVE_OWNERS, RELEASE_LEASE, RENEW_LEASE, callRedis, checkKeyPrefix } from './redis-scripts.js';
+import { checkLeaseArgs, checkOwnerId, checkPartition, checkTtl } from './state-validation.js';
 
 /**
  * Partition leases in Redis, all keys under the hash tag `{p}`: `lease:{p}:<partition>` holds the
@@ -61,29 +61,4 @@ export class RedisPartitionLeases implements PartitionLeases {
   private enginesKey(): string {
     return `${this.prefix}engines`;
   }
-}
-
-// ---- shared with MemoryPartitionLeases ----
-
-export function checkLeaseArgs(partition: number, ownerId: string, ttlMs: number): void {
-  checkPartition(partition);
-  checkOwnerId(ownerId);
-  checkTtl(ttlMs);
-}
-
-export function checkPartition(partition: number): void {
-  if (!Number.isInteger(partition) || partition < 0 || partition > 1_000_000) throw invalid(`partition must be a non-negative integer, got ${partition}`);
-}
-
-export function checkOwnerId(ownerId: string): void {
-  if (typeof ownerId !== 'string' || ownerId.length < 1 || ownerId.length > 256) throw invalid('ownerId must be 1 to 256 characters');
-}
-
-export function checkTtl(ttlMs: number): void {
-  // PX rejects 0 and fractions; a day caps mistakes like passing seconds * 1000 twice
-  if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 86_400_000) throw invalid(`ttlMs must be an integer in [1, 86400000], got ${ttlMs}`);
-}
-
-function invalid(message: string): PulseError {
-  return new PulseError(ErrorCodes.invalidRequest, message);
 }

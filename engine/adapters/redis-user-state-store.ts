@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import { EVENT_TYPES, IdSchema, TIERS, type EventType, type Tier } from '../contracts/schemas.js';
+import type { EventType } from '../contracts/schemas.js';
 import type {
   ApplyOutcome,
   RecentInteraction,
@@ -10,6 +10,8 @@ import type {
   UserStateStoreOptions,
 } from '../ports/user-state-store.js';
 import { APPLY_USER_STATE, callRedis, checkKeyPrefix, redisError } from './redis-scripts.js';
+import { emptyUserState } from './state-semantics.js';
+import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions, isTier } from './state-validation.js';
 
 /**
  * Per-user state in Redis. Keys (all of one user share the hash tag `{<userId>}`):
@@ -84,56 +86,7 @@ export class RedisUserStateStore implements UserStateStore {
   }
 }
 
-// ---- shared with MemoryUserStateStore: validation, empty state, encodings ----
-
-/** The state of a user never seen. */
-export function emptyUserState(): UserState {
-  return { vector: null, strength: 0, updatedAt: 0, version: 0, recent: [], bought: new Set(), counts: {}, tier: 'regular' };
-}
-
-export function checkUserStateStoreOptions(options: UserStateStoreOptions): UserStateStoreOptions {
-  const { recentLimit, dedupeTtlSeconds } = options;
-  if (!Number.isInteger(recentLimit) || recentLimit < 1) throw invalid(`recentLimit must be a positive integer, got ${recentLimit}`);
-  if (!Number.isInteger(dedupeTtlSeconds) || dedupeTtlSeconds < 1) {
-    throw invalid(`dedupeTtlSeconds must be a positive integer, got ${dedupeTtlSeconds}`);
-  }
-  return { recentLimit, dedupeTtlSeconds };
-}
-
-/** User ids end up inside a hash tag: they must be ids as the wire defines them (no braces). */
-export function checkUserId(userId: string): string {
-  if (!IdSchema.safeParse(userId).success) throw invalid(`invalid userId "${String(userId)}"`);
-  return userId;
-}
-
-export function checkEventId(eventId: string): string {
-  if (typeof eventId !== 'string' || eventId.length < 1 || eventId.length > 512) throw invalid('eventId must be 1 to 512 characters');
-  return eventId;
-}
-
-/** Rejects a malformed change before anything is written. */
-export function checkUserStateChange(change: UserStateChange): void {
-  checkEventId(change.eventId);
-  if (!Number.isSafeInteger(change.expectedVersion) || change.expectedVersion < 0) {
-    throw invalid(`expectedVersion must be a non-negative integer, got ${change.expectedVersion}`);
-  }
-  if (!isEventType(change.type)) throw invalid(`unknown event type "${String(change.type)}"`);
-  if (change.vector !== undefined) {
-    if (!(change.vector instanceof Float32Array) || change.vector.length === 0) throw invalid('vector must be a non-empty Float32Array');
-    if (!change.vector.every(Number.isFinite)) throw invalid('vector holds a non-finite value');
-  }
-  if (!Number.isFinite(change.strength)) throw invalid(`strength must be finite, got ${change.strength}`);
-  if (!Number.isFinite(change.updatedAt) || change.updatedAt < 0) throw invalid(`updatedAt must be epoch ms, got ${change.updatedAt}`);
-  for (const entry of change.recent) {
-    if (typeof entry.itemId !== 'string' || entry.itemId.length === 0) throw invalid('recent entry without itemId');
-    if (!isEventType(entry.type)) throw invalid(`recent entry with unknown type "${String(entry.type)}"`);
-    if (!Number.isSafeInteger(entry.ts) || entry.ts < 0) throw invalid(`recent entry ts must be integer epoch ms, got ${entry.ts}`);
-  }
-  for (const itemId of change.bought) {
-    if (typeof itemId !== 'string' || itemId.length === 0) throw invalid('bought item id must be a non-empty string');
-  }
-  if (change.tier !== undefined && !isTier(change.tier)) throw invalid(`unknown tier "${String(change.tier)}"`);
-}
+// ---- encodings of the stored state ----
 
 /** One letter per event type, for compact `recent` entries. Never change a letter: stored data uses it. */
 const TYPE_CODES: Record<EventType, string> = {
@@ -199,16 +152,4 @@ export function stateFromStored(vector: Float32Array | null, st: Record<string, 
 function numberOr(raw: string | undefined, fallback: number): number {
   const value = raw === undefined ? NaN : Number(raw);
   return Number.isFinite(value) ? value : fallback;
-}
-
-function isEventType(value: unknown): value is EventType {
-  return (EVENT_TYPES as readonly unknown[]).includes(value);
-}
-
-function isTier(value: unknown): value is Tier {
-  return (TIERS as readonly unknown[]).includes(value);
-}
-
-function invalid(message: string): PulseError {
-  return new PulseError(ErrorCodes.invalidRequest, message);
 }

@@ -278,9 +278,9 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   const series = new SecondSeries(options.durationS);
   const ackLatencies: number[] = [];
   const pushLatencies: number[] = [];
+  const lateLatencies: number[] = [];
   let acked = 0;
   let noPush = 0;
-  let latePushes = 0;
   for (const r of measured) {
     series.addEvent(seconds(r.sentAt));
     if (r.failed) continue;
@@ -295,7 +295,7 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
     const latency = r.pushAt - r.sentAt;
     if (r.pushAt === 0 || latency > options.pushTimeoutMs) {
       noPush++;
-      if (r.pushAt > 0) latePushes++;
+      if (r.pushAt > 0) lateLatencies.push(latency);
       continue;
     }
     pushLatencies.push(latency);
@@ -325,7 +325,7 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
     ack: summarize(ackLatencies),
     push: summarize(pushLatencies),
     noPush,
-    latePushes,
+    latePush: summarize(lateLatencies),
     unmatchedPushes,
     pushTimeoutMs: options.pushTimeoutMs,
     errors: countBy(errors),

@@ -45,7 +45,8 @@ export const LoadResultSchema = z.object({
   push: LatencySummarySchema,
   /** Acked events without their push within `pushTimeoutMs` (late pushes included). */
   noPush: z.number().int().nonnegative(),
-  latePushes: z.number().int().nonnegative(),
+  /** The pushes among `noPush` that did arrive, late, before the generator stopped listening. */
+  latePush: LatencySummarySchema,
   /** Pushes whose cause is not an outstanding event of this run (repeats, or no cause). */
   unmatchedPushes: z.number().int().nonnegative(),
   pushTimeoutMs: z.number().positive(),
@@ -213,7 +214,8 @@ export function formatComparison(results: PhaseResults): string {
     latency('ack', (r) => r.ack, 'p50', true),
     latency('ack', (r) => r.ack, 'p99', true),
     row('events sent / acked', (r) => `${formatCount(r.events.sent)} / ${formatCount(r.events.acked)}`),
-    row('no push (of acked)', (r) => share(r.noPush, r.events.acked)),
+    row(`no push within ${(results.floor ?? results.pulse)!.pushTimeoutMs / 1000} s`, (r) => share(r.noPush, r.events.acked)),
+    row('  of which came late', (r) => (r.latePush.count > 0 ? `${formatCount(r.latePush.count)} (p50 ${formatMs(r.latePush.p50)} ms)` : '0')),
     row('unmatched pushes', (r) => formatCount(r.unmatchedPushes)),
     row('errors', (r) => formatErrors(r.errors)),
     row('sockets connected', (r) => `${formatCount(r.sockets.connected)}/${formatCount(r.sockets.requested)}`),

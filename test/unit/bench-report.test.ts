@@ -30,7 +30,7 @@ function result(label: string, pushMs: number[], overrides: Partial<LoadResult> 
     ack: summarize([1, 2, 3]),
     push: summarize(pushMs),
     noPush: 190,
-    latePushes: 0,
+    latePush: summarize([6000, 7000]),
     unmatchedPushes: 0,
     pushTimeoutMs: 5000,
     errors: { rate_limited: 4, ack_timeout: 6 },
@@ -125,7 +125,8 @@ describe('comparison', () => {
     const lines = formatComparison({ floor, pulse }).split('\n');
     expect(lines[0]).toMatch(/floor\s+pulse\s+engine adds$/);
     expect(lines.find((l) => l.startsWith('event->push p50'))).toMatch(/3\.00\s+9\.00\s+\+6\.00$/);
-    expect(lines.find((l) => l.startsWith('no push'))).toContain('190 (0.48%)');
+    expect(lines.find((l) => l.startsWith('no push within 5 s'))).toContain('190 (0.48%)');
+    expect(lines.find((l) => l.includes('came late'))).toMatch(/2 \(p50 6,000 ms\)\s+2 \(p50 6,000 ms\)$/);
     expect(lines.find((l) => l.startsWith('errors'))).toContain('ack_timeout 6, rate_limited 4');
     expect(lines.find((l) => l.startsWith('generator CPU'))).toMatch(/42%\s+42%$/);
   });

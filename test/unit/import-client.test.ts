@@ -9,7 +9,9 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenService } from '../../gateway/auth.js';
 import { UsageError } from '../../scripts/lib/args.js';
-import { ImportClient, resolveToken, runImport, type ImportKind } from '../../scripts/import.js';
+import { resolveToken, runImport } from '../../scripts/import.js';
+import { ImportClient } from '../../scripts/lib/import-client.js';
+import type { ImportKind } from '../../scripts/lib/import-lines.js';
 
 const TOKEN = 'admin-token-for-tests';
 

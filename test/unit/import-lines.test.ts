@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IdSchema } from '../../engine/contracts/schemas.js';
-import { Batcher, RejectTally, fileTagOf, formatSummary, importEventId, parseImportLine, type ImportRecord } from '../../scripts/import.js';
+import { formatSummary } from '../../scripts/import.js';
+import { Batcher, RejectTally, fileTagOf, importEventId, parseImportLine, type ImportRecord } from '../../scripts/lib/import-lines.js';
 
 describe('parseImportLine', () => {
   it('skips blank lines', () => {

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
 import { PulseError } from '../../engine/contracts/errors.js';
@@ -7,17 +5,9 @@ import type { CatalogChange } from '../../engine/contracts/messages.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
 import { partitionOf } from '../../engine/contracts/subjects.js';
 import type { DeliveredEvent } from '../../engine/ports/event-log.js';
+import { captureLogger } from '../helpers/capture-logger.js';
 
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'warn' },
-  new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(chunk.toString());
-      callback();
-    },
-  }),
-);
+const { logger, lines: logLines } = captureLogger();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

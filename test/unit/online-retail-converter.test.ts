@@ -5,21 +5,11 @@ import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventInputSchema, ItemSchema } from '../../engine/contracts/schemas.js';
-import {
-  CsvError,
-  categoryOf,
-  columnsOf,
-  convertOnlineRetail,
-  isCsvRecordComplete,
-  isProductCode,
-  isUsableDescription,
-  median,
-  parseCsvRecord,
-  parseInvoiceDate,
-  sentenceCase,
-  tagsOf,
-} from '../../scripts/convert-online-retail.js';
+import { convertOnlineRetail } from '../../scripts/convert-online-retail.js';
 import { UsageError } from '../../scripts/lib/args.js';
+import { CsvError, isCsvRecordComplete, parseCsvRecord } from '../../scripts/lib/csv.js';
+import { categoryOf, isProductCode, isUsableDescription, sentenceCase, tagsOf } from '../../scripts/online-retail/catalog-rules.js';
+import { columnsOf, median, parseInvoiceDate } from '../../scripts/online-retail/converter.js';
 
 describe('CSV records (RFC 4180)', () => {
   it('splits plain fields, keeping empty ones', () => {

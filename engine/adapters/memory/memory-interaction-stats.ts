@@ -1,18 +1,6 @@
-import { ErrorCodes, PulseError } from '../../contracts/errors.js';
 import type { InteractionStats, InteractionUpdate } from '../../ports/interaction-stats.js';
-import {
-  DEFAULT_MAX_NEIGHBOURS,
-  FORWARD_DECAY_EPOCH_MS,
-  MAX_FUTURE_SKEW_MS,
-  RESCALE_EXPONENT,
-  checkEventKey,
-  checkHalfLife,
-  checkInteractionUpdate,
-  checkItemId,
-  checkLimit,
-  checkMaxNeighbours,
-  normalisePopular,
-} from '../redis-interaction-stats.js';
+import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular } from '../state-semantics.js';
+import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from '../state-validation.js';
 import { ExpiringKeys } from './memory-user-state-store.js';
 
 export interface MemoryInteractionStatsOptions {
@@ -40,9 +28,7 @@ export class MemoryInteractionStats implements InteractionStats {
   constructor(options: MemoryInteractionStatsOptions) {
     this.halfLifeMs = checkHalfLife(options.popularityHalfLifeSeconds) * 1000;
     this.maxNeighbours = checkMaxNeighbours(options.maxNeighbours ?? DEFAULT_MAX_NEIGHBOURS);
-    const ttlSeconds = options.dedupeTtlSeconds ?? 7 * 24 * 3600;
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new PulseError(ErrorCodes.invalidRequest, `dedupeTtlSeconds must be a positive integer, got ${ttlSeconds}`);
-    this.recorded = new ExpiringKeys(ttlSeconds * 1000);
+    this.recorded = new ExpiringKeys(checkDedupeTtl(options.dedupeTtlSeconds ?? 7 * 24 * 3600) * 1000);
   }
 
   async record(eventKey: string, update: InteractionUpdate): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { PartitionLeases } from '../../ports/partition-leases.js';
-import { checkLeaseArgs, checkOwnerId, checkPartition, checkTtl } from '../redis-partition-leases.js';
+import { checkLeaseArgs, checkOwnerId, checkPartition, checkTtl } from '../state-validation.js';
 
 /**
  * In-process PartitionLeases with the same semantics as RedisPartitionLeases (conformance

@@ -7,7 +7,8 @@ import type {
   UserStateStore,
   UserStateStoreOptions,
 } from '../../ports/user-state-store.js';
-import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions, emptyUserState } from '../redis-user-state-store.js';
+import { emptyUserState } from '../state-semantics.js';
+import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions } from '../state-validation.js';
 
 /**
  * Keys remembered for a fixed time (dedupe markers). One TTL for all, so insertion order is

@@ -1,0 +1,112 @@
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+import { EVENT_TYPES, IdSchema, TIERS, type EventType, type Tier } from '../contracts/schemas.js';
+import type { InteractionUpdate } from '../ports/interaction-stats.js';
+import type { UserStateChange, UserStateStoreOptions } from '../ports/user-state-store.js';
+
+/**
+ * Argument checks of the state ports, shared by the Redis adapters and their in-memory fakes so
+ * both reject the same input with the same PulseError('invalid_request') before writing anything.
+ */
+
+/** How long an applied event or key is remembered for dedupe, in whole seconds. */
+export function checkDedupeTtl(dedupeTtlSeconds: number): number {
+  if (!Number.isInteger(dedupeTtlSeconds) || dedupeTtlSeconds < 1) {
+    throw invalid(`dedupeTtlSeconds must be a positive integer, got ${dedupeTtlSeconds}`);
+  }
+  return dedupeTtlSeconds;
+}
+
+// ---- UserStateStore ----
+
+export function checkUserStateStoreOptions(options: UserStateStoreOptions): UserStateStoreOptions {
+  const { recentLimit, dedupeTtlSeconds } = options;
+  if (!Number.isInteger(recentLimit) || recentLimit < 1) throw invalid(`recentLimit must be a positive integer, got ${recentLimit}`);
+  return { recentLimit, dedupeTtlSeconds: checkDedupeTtl(dedupeTtlSeconds) };
+}
+
+/** User ids end up inside a hash tag: they must be ids as the wire defines them (no braces). */
+export function checkUserId(userId: string): string {
+  if (!IdSchema.safeParse(userId).success) throw invalid(`invalid userId "${String(userId)}"`);
+  return userId;
+}
+
+export function checkEventId(eventId: string): string {
+  if (typeof eventId !== 'string' || eventId.length < 1 || eventId.length > 512) throw invalid('eventId must be 1 to 512 characters');
+  return eventId;
+}
+
+/** Rejects a malformed change before anything is written. */
+export function checkUserStateChange(change: UserStateChange): void {
+  checkEventId(change.eventId);
+  if (!Number.isSafeInteger(change.expectedVersion) || change.expectedVersion < 0) {
+    throw invalid(`expectedVersion must be a non-negative integer, got ${change.expectedVersion}`);
+  }
+  if (!isEventType(change.type)) throw invalid(`unknown event type "${String(change.type)}"`);
+  if (change.vector !== undefined) {
+    if (!(change.vector instanceof Float32Array) || change.vector.length === 0) throw invalid('vector must be a non-empty Float32Array');
+    if (!change.vector.every(Number.isFinite)) throw invalid('vector holds a non-finite value');
+  }
+  if (!Number.isFinite(change.strength)) throw invalid(`strength must be finite, got ${change.strength}`);
+  if (!Number.isFinite(change.updatedAt) || change.updatedAt < 0) throw invalid(`updatedAt must be epoch ms, got ${change.updatedAt}`);
+  for (const entry of change.recent) {
+    if (typeof entry.itemId !== 'string' || entry.itemId.length === 0) throw invalid('recent entry without itemId');
+    if (!isEventType(entry.type)) throw invalid(`recent entry with unknown type "${String(entry.type)}"`);
+    if (!Number.isSafeInteger(entry.ts) || entry.ts < 0) throw invalid(`recent entry ts must be integer epoch ms, got ${entry.ts}`);
+  }
+  for (const itemId of change.bought) {
+    if (typeof itemId !== 'string' || itemId.length === 0) throw invalid('bought item id must be a non-empty string');
+  }
+  if (change.tier !== undefined && !isTier(change.tier)) throw invalid(`unknown tier "${String(change.tier)}"`);
+}
+
+export function isEventType(value: unknown): value is EventType {
+  return (EVENT_TYPES as readonly unknown[]).includes(value);
+}
+
+export function isTier(value: unknown): value is Tier {
+  return (TIERS as readonly unknown[]).includes(value);
+}
+
+// ---- InteractionStats ----
+
+export function checkHalfLife(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds <= 0) throw invalid(`popularityHalfLifeSeconds must be a positive number, got ${seconds}`);
+  return seconds;
+}
+
+export function checkMaxNeighbours(value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw invalid(`maxNeighbours must be a positive integer, got ${value}`);
+  return value;
+}
+
+export function checkEventKey(eventKey: string): void {
+  if (typeof eventKey !== 'string' || eventKey.length < 1 || eventKey.length > 512) throw invalid('eventKey must be 1 to 512 characters');
+}
+
+export function checkItemId(itemId: string): void {
+  if (typeof itemId !== 'string' || itemId.length < 1 || itemId.length > 512) throw invalid('itemId must be 1 to 512 characters');
+}
+
+export function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 0 || limit > 10_000) throw invalid(`limit must be an integer in [0, 10000], got ${limit}`);
+}
+
+/** Rejects a malformed update before anything is written. */
+export function checkInteractionUpdate(update: InteractionUpdate): void {
+  if (!Number.isFinite(update.ts) || update.ts <= 0) throw invalid(`ts must be epoch ms, got ${update.ts}`);
+  for (const [itemId, weight] of update.items) {
+    checkItemId(itemId);
+    if (!Number.isFinite(weight)) throw invalid(`popularity weight of "${itemId}" must be finite`);
+  }
+  for (const [a, b, weight] of update.pairs) {
+    checkItemId(a);
+    checkItemId(b);
+    if (!Number.isFinite(weight)) throw invalid(`co-visitation weight of "${a}"/"${b}" must be finite`);
+  }
+}
+
+// ---- PartitionLeases ----
+
+function invalid(message: string): PulseError {
+  return new PulseError(ErrorCodes.invalidRequest, message);
+}

@@ -1,0 +1,295 @@
+/**
+ * The Online Retail conversion without I/O (see scripts/convert-online-retail.ts for the rules):
+ * where the columns sit, how dates read, and the converter that folds sales lines into items,
+ * purchase events and cancellations.
+ */
+import { IdSchema, type Item, type LineItem } from '../../engine/contracts/schemas.js';
+import { UsageError } from '../lib/args.js';
+import { categoryOf, isProductCode, isUsableDescription, sentenceCase, tagsOf } from './catalog-rules.js';
+
+/** Where each needed column sits; the "Online Retail II" names are accepted too. */
+export interface Columns {
+  invoice: number;
+  stockCode: number;
+  description: number;
+  quantity: number;
+  date: number;
+  price: number;
+  customer: number;
+}
+
+const COLUMN_NAMES: Record<keyof Columns, string[]> = {
+  invoice: ['invoiceno', 'invoice'],
+  stockCode: ['stockcode'],
+  description: ['description'],
+  quantity: ['quantity'],
+  date: ['invoicedate'],
+  price: ['unitprice', 'price'],
+  customer: ['customerid', 'customer id'],
+};
+
+/** Maps header names (any case, BOM and spaces trimmed) to positions; a missing one is a UsageError. */
+export function columnsOf(header: string[]): Columns {
+  const names = header.map((h) => h.replace(/^\uFEFF/, '').trim().toLowerCase());
+  const missing: string[] = [];
+  const columns = {} as Columns;
+  for (const [key, aliases] of Object.entries(COLUMN_NAMES) as Array<[keyof Columns, string[]]>) {
+    const index = names.findIndex((n) => aliases.includes(n));
+    if (index === -1) missing.push(aliases[0]!);
+    columns[key] = index;
+  }
+  if (missing.length > 0) throw new UsageError(`the CSV header lacks column(s) ${missing.join(', ')}; got: ${header.join(', ')}`);
+  return columns;
+}
+
+/** Epoch ms of an InvoiceDate (`M/D/YYYY H:MM[:SS]` or `YYYY-MM-DD[ T]HH:MM[:SS]`), read as UTC. */
+export function parseInvoiceDate(raw: string): number | undefined {
+  const text = raw.trim();
+  let parts: number[];
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
+  if (iso) parts = [iso[1], iso[2], iso[3], iso[4], iso[5], iso[6]].map((p) => Number(p ?? 0));
+  else if (us) parts = [us[3], us[1], us[2], us[4], us[5], us[6]].map((p) => Number(p ?? 0));
+  else return undefined;
+  const [year, month, day, hour, minute, second] = parts as [number, number, number, number, number, number];
+  const ts = Date.UTC(year, month - 1, day, hour, minute, second);
+  const back = new Date(ts);
+  // Date.UTC rolls 2/30 over to 3/2: a date that does not round-trip is not a date.
+  if (back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
+  return ts;
+}
+
+export type SkipReason =
+  | 'malformed_csv'
+  | 'non_product_code'
+  | 'non_positive_price'
+  | 'non_positive_quantity'
+  | 'non_negative_cancellation'
+  | 'bad_quantity'
+  | 'quantity_out_of_range'
+  | 'bad_date'
+  | 'bad_id'
+  | 'no_customer'
+  | 'invoice_customer_mismatch'
+  | 'no_item';
+
+export interface PurchaseEvent {
+  id: string;
+  type: 'purchase';
+  userId: string;
+  orderId: string;
+  ts: number;
+  items: LineItem[];
+}
+
+export interface Cancellation {
+  id: string;
+  userId: string;
+  ts: number;
+  items: LineItem[];
+}
+
+export interface ConversionResult {
+  items: Item[];
+  /** Sorted by ts, then id. */
+  events: PurchaseEvent[];
+  /** Sorted by ts, then id. */
+  cancellations: Cancellation[];
+  stats: ConversionStats;
+}
+
+export interface ConversionStats {
+  /** Data records read (header excluded). */
+  lines: number;
+  items: number;
+  /** Distinct customers with at least one purchase event. */
+  customers: number;
+  /** Invoices written as purchase events (an invoice split in parts counts once). */
+  invoices: number;
+  cancellations: number;
+  /** Line items over all purchase events. */
+  lineItems: number;
+  skipped: Partial<Record<SkipReason, number>>;
+}
+
+interface InvoiceLine {
+  quantity: number;
+  /** Sum of quantity * unit price. */
+  amount: number;
+  /** Source lines folded into this one, for the skip count when it is dropped. */
+  sourceLines: number;
+}
+
+interface Invoice {
+  invoiceNo: string;
+  userId: string;
+  cancelled: boolean;
+  /** Earliest line time (epoch ms). */
+  ts: number;
+  lines: Map<string, InvoiceLine>;
+}
+
+/** LineItem quantities are bounded (see LineItemSchema). */
+const MAX_QUANTITY = 1_000_000;
+/** Largest `items` array of one purchase event (see EventInputSchema). */
+const MAX_ITEMS_PER_EVENT = 1000;
+
+/**
+ * The conversion without I/O: feed it records with `add`, take the files' contents from `finish`.
+ * Invoices are held until the end (the full dataset needs a few tens of MB), because which items
+ * exist is only known then.
+ */
+export class OnlineRetailConverter {
+  private readonly invoices = new Map<string, Invoice>();
+  /** Per product: unit prices of its sales lines, and how often each description appeared. */
+  private readonly products = new Map<string, { prices: number[]; descriptions: Map<string, number> }>();
+  private readonly skipped: Partial<Record<SkipReason, number>> = {};
+  private lines = 0;
+
+  constructor(private readonly columns: Columns) {}
+
+  /** One data record's fields. */
+  add(fields: string[]): void {
+    this.lines += 1;
+    const reason = this.take(fields);
+    if (reason) this.skip(reason);
+  }
+
+  /** Counts a record the reader could not parse. */
+  addMalformed(): void {
+    this.lines += 1;
+    this.skip('malformed_csv');
+  }
+
+  private skip(reason: SkipReason, n = 1): void {
+    this.skipped[reason] = (this.skipped[reason] ?? 0) + n;
+  }
+
+  private take(fields: string[]): SkipReason | undefined {
+    const c = this.columns;
+    if (fields.length < Math.max(...Object.values(c)) + 1) return 'malformed_csv';
+    const invoiceNo = fields[c.invoice]!.trim().toUpperCase();
+    const code = fields[c.stockCode]!.trim().toUpperCase();
+    if (!isProductCode(code)) return 'non_product_code';
+    const price = Number(fields[c.price]!.trim());
+    if (!(Number.isFinite(price) && price > 0)) return 'non_positive_price';
+    const quantityText = fields[c.quantity]!.trim();
+    const quantity = Number(quantityText);
+    const cancelled = invoiceNo.startsWith('C');
+    if (!/^-?\d+$/.test(quantityText)) return 'bad_quantity';
+    if (Math.abs(quantity) > MAX_QUANTITY) return 'quantity_out_of_range';
+    if (!cancelled && quantity <= 0) return 'non_positive_quantity';
+    if (cancelled && quantity >= 0) return 'non_negative_cancellation';
+    const ts = parseInvoiceDate(fields[c.date]!);
+    if (ts === undefined) return 'bad_date';
+    if (!cancelled) this.noteSale(code, price, fields[c.description]!);
+    // Some exports write CustomerID as a float ("17850.0").
+    const customer = fields[c.customer]!.trim().replace(/\.0+$/, '');
+    if (customer === '') return 'no_customer';
+    const userId = `c${customer}`;
+    if (!IdSchema.safeParse(userId).success || !IdSchema.safeParse(`inv-${invoiceNo}`).success) return 'bad_id';
+    let invoice = this.invoices.get(invoiceNo);
+    if (!invoice) {
+      invoice = { invoiceNo, userId, cancelled, ts, lines: new Map() };
+      this.invoices.set(invoiceNo, invoice);
+    } else if (invoice.userId !== userId) {
+      return 'invoice_customer_mismatch';
+    }
+    invoice.ts = Math.min(invoice.ts, ts);
+    const line = invoice.lines.get(code) ?? { quantity: 0, amount: 0, sourceLines: 0 };
+    line.quantity += quantity;
+    line.amount += quantity * price;
+    line.sourceLines += 1;
+    invoice.lines.set(code, line);
+    return undefined;
+  }
+
+  private noteSale(code: string, price: number, rawDescription: string): void {
+    let product = this.products.get(code);
+    if (!product) {
+      product = { prices: [], descriptions: new Map() };
+      this.products.set(code, product);
+    }
+    product.prices.push(price);
+    const description = rawDescription.trim().replace(/\s+/g, ' ');
+    if (isUsableDescription(description)) product.descriptions.set(description, (product.descriptions.get(description) ?? 0) + 1);
+  }
+
+  /** The catalog, the events and the cancellations, with the counts. */
+  finish(): ConversionResult {
+    const items = this.buildItems();
+    const known = new Set(items.map((i) => i.itemId));
+    const events: PurchaseEvent[] = [];
+    const cancellations: Cancellation[] = [];
+    const customers = new Set<string>();
+    let invoices = 0;
+    let lineItems = 0;
+    for (const invoice of this.invoices.values()) {
+      const lines: LineItem[] = [];
+      for (const [itemId, line] of invoice.lines) {
+        if (!known.has(itemId)) {
+          this.skip('no_item', line.sourceLines);
+        } else if (line.quantity === 0 || Math.abs(line.quantity) > MAX_QUANTITY) {
+          this.skip('quantity_out_of_range', line.sourceLines);
+        } else {
+          lines.push({ itemId, quantity: line.quantity, price: round(line.amount / line.quantity, 4) });
+        }
+      }
+      if (lines.length === 0) continue;
+      if (invoice.cancelled) {
+        cancellations.push({ id: `can-${invoice.invoiceNo}`, userId: invoice.userId, ts: invoice.ts, items: lines });
+        continue;
+      }
+      invoices += 1;
+      lineItems += lines.length;
+      customers.add(invoice.userId);
+      for (let part = 0; part * MAX_ITEMS_PER_EVENT < lines.length; part++) {
+        const id = part === 0 ? `inv-${invoice.invoiceNo}` : `inv-${invoice.invoiceNo}-${part + 1}`;
+        const slice = lines.slice(part * MAX_ITEMS_PER_EVENT, (part + 1) * MAX_ITEMS_PER_EVENT);
+        events.push({ id, type: 'purchase', userId: invoice.userId, orderId: invoice.invoiceNo, ts: invoice.ts, items: slice });
+      }
+    }
+    const byTime = (a: { ts: number; id: string }, b: { ts: number; id: string }): number => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    events.sort(byTime);
+    cancellations.sort(byTime);
+    return {
+      items,
+      events,
+      cancellations,
+      stats: { lines: this.lines, items: items.length, customers: customers.size, invoices, cancellations: cancellations.length, lineItems, skipped: { ...this.skipped } },
+    };
+  }
+
+  private buildItems(): Item[] {
+    const items: Item[] = [];
+    for (const [itemId, product] of this.products) {
+      let best: string | undefined;
+      let bestCount = 0;
+      // Most frequent description; ties go to the alphabetically first, for stable output.
+      for (const [description, count] of product.descriptions) {
+        if (count > bestCount || (count === bestCount && best !== undefined && description < best)) {
+          best = description;
+          bestCount = count;
+        }
+      }
+      if (best === undefined) continue;
+      const item: Item = { itemId, title: sentenceCase(best).slice(0, 500), category: categoryOf(best), price: round(median(product.prices), 2) };
+      const tags = tagsOf(best);
+      if (tags.length > 0) item.tags = tags;
+      items.push(item);
+    }
+    return items.sort((a, b) => (a.itemId < b.itemId ? -1 : 1));
+  }
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function round(value: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}

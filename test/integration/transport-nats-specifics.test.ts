@@ -1,0 +1,61 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsTransport } from '../../engine/adapters/nats-transport.js';
+import { PulseError } from '../../engine/contracts/errors.js';
+import { CATALOG_STREAM, EVENTS_STREAM } from '../../engine/contracts/subjects.js';
+import { startNats, type TestServer } from '../helpers/servers.js';
+import { logger, sleep, startConsumer, waitUntil } from '../helpers/transport-harness.js';
+
+
+describe('NatsTransport specifics', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startNats();
+  });
+  afterAll(async () => server?.stop());
+
+  it('fails to connect as unavailable, within the connect timeout', async () => {
+    const started = Date.now();
+    const err = await NatsTransport.connect({ url: 'nats://127.0.0.1:1', partitions: 2, ackWaitMs: 500, logger, name: 'nowhere', connectTimeoutMs: 1000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PulseError);
+    expect((err as PulseError).code).toBe('unavailable');
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('brings existing streams and partition consumers up to the configured settings', async () => {
+    const admin = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(admin);
+    await jsm.streams.add({ name: EVENTS_STREAM, subjects: ['events.*'], duplicate_window: 10_000_000_000 });
+    await jsm.streams.add({ name: CATALOG_STREAM, subjects: ['catalog.item.*'] });
+    const t = await NatsTransport.connect({ url: server.url, partitions: 2, ackWaitMs: 700, logger, name: 'upgrade' });
+    expect((await jsm.streams.info(EVENTS_STREAM)).config.duplicate_window).toBe(120_000_000_000);
+    expect((await jsm.streams.info(CATALOG_STREAM)).config.max_msgs_per_subject).toBe(1);
+    for (const batchSize of [4, 8]) {
+      const controller = new AbortController();
+      const done = t.eventLog.consume(1, async () => undefined, { batchSize, signal: controller.signal });
+      await sleep(100);
+      controller.abort();
+      await done;
+      const { config } = await jsm.consumers.info(EVENTS_STREAM, 'engine-p1');
+      expect(config).toMatchObject({ max_ack_pending: batchSize * 4, ack_wait: 700_000_000, filter_subject: 'events.1', ack_policy: 'explicit' });
+    }
+    await t.close();
+    await admin.close();
+  });
+
+  it('reports a lost server and still closes promptly', async () => {
+    const own = await startNats();
+    const t = await NatsTransport.connect({ url: own.url, partitions: 2, ackWaitMs: 500, logger, name: 'orphan' });
+    const consumer = startConsumer(t, 0);
+    await sleep(100);
+    await own.stop();
+    await waitUntil('disconnect noticed', () => !t.isConnected(), 5000);
+    const started = Date.now();
+    await t.close();
+    await consumer.done;
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
