@@ -1,6 +1,6 @@
 import hnswlib from 'hnswlib-node';
 import type { Neighbour, VectorIndex } from '../ports/vector-index.js';
-import { TopK, VectorSlab, checkDimension, checkQuery, unitCopy } from './memory/exact-vector-index.js';
+import { TopK, VectorSlab, checkDimension, checkQuery, unitCopy } from './vector-slab.js';
 
 /**
  * {@link VectorIndex} over hnswlib-node's HNSW graph, in the inner-product space on unit vectors
@@ -119,13 +119,12 @@ export class HnswVectorIndex implements VectorIndex {
   }
 
   has(id: string): boolean {
-    return this.slab.slotOf(id) !== undefined;
+    return this.slab.has(id);
   }
 
   /** A copy of the stored unit vector. */
   get(id: string): Float32Array | undefined {
-    const slot = this.slab.slotOf(id);
-    return slot === undefined ? undefined : this.slab.copyOf(slot);
+    return this.slab.vectorOf(id);
   }
 
   /**
@@ -148,9 +147,7 @@ export class HnswVectorIndex implements VectorIndex {
   }
 
   scanExact(query: Float32Array, k: number, ids: Iterable<string>): Neighbour[] {
-    const unit = checkQuery(query, k, this.dimension);
-    if (unit === undefined) return [];
-    return this.slab.scanIds(unit, k, ids);
+    return this.slab.scanExact(query, k, ids);
   }
 
   private searchGraph(unit: Float32Array, wanted: number, filter?: (id: string) => boolean): Neighbour[] {

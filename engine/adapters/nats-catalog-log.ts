@@ -5,6 +5,7 @@ import type { CatalogChange } from '../contracts/messages.js';
 import { IdSchema, ItemSchema, type Item } from '../contracts/schemas.js';
 import { CATALOG_STREAM, fromSubjectToken, subjects } from '../contracts/subjects.js';
 import type { CatalogLog } from '../ports/catalog-log.js';
+import { parseJsonObject } from './json-object.js';
 
 /** Publishes kept in flight at once by `put` (each awaits its own PubAck). */
 const PUT_WINDOW = 256;
@@ -20,13 +21,8 @@ export function encodeCatalogChange(change: CatalogChange): string {
  * `subjectItemId`, when known, must match the change's item: the subject is what keeps one per item.
  */
 export function decodeCatalogChange(json: string, subjectItemId?: string): CatalogChange | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
+  const value = parseJsonObject(json);
+  if (value === undefined) return undefined;
   const { type, item, itemId } = value as { type?: unknown; item?: unknown; itemId?: unknown };
   let change: CatalogChange | undefined;
   if (type === 'upsert') {

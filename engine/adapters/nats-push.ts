@@ -4,21 +4,39 @@ import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { PushMessage } from '../contracts/messages.js';
 import { subjects } from '../contracts/subjects.js';
 import type { Notifier, PushSubscriber, Unsubscribe } from '../ports/notifier.js';
+import { parseJsonObject } from './json-object.js';
 
 const pushEvents = new Set(['recommendations', 'promotion', 'member']);
 
 /** Decodes a push payload; undefined when it is not a PushMessage (the caller logs and drops it). */
 export function decodePushMessage(json: string): PushMessage | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
+  const value = parseJsonObject(json);
+  if (value === undefined) return undefined;
   const { event, data } = value as { event?: unknown; data?: unknown };
   if (typeof event !== 'string' || !pushEvents.has(event) || typeof data !== 'object' || data === null) return undefined;
   return value as PushMessage;
+}
+
+export type PushHandler = (message: PushMessage) => void;
+
+/**
+ * Decodes a push payload and calls each handler with it, in order. Shared by NatsPushSubscriber
+ * and MemoryPushBus: an undecodable payload is logged and dropped; a throwing handler is logged
+ * and the others still run. Handlers share the decoded message: treat it as read-only.
+ */
+export function deliverPush(subject: string, json: string, handlers: Iterable<PushHandler>, logger: Logger): void {
+  const message = decodePushMessage(json);
+  if (!message) {
+    logger.warn({ subject, bytes: json.length }, 'undecodable push message dropped');
+    return;
+  }
+  for (const handler of handlers) {
+    try {
+      handler(message);
+    } catch (err) {
+      logger.error({ err, subject }, 'push handler failed');
+    }
+  }
 }
 
 /** Engine side: core NATS publish, fire and forget (a user with no socket anywhere gets nothing). */
@@ -45,8 +63,6 @@ export class NatsNotifier implements Notifier {
     }
   }
 }
-
-type PushHandler = (message: PushMessage) => void;
 
 interface SharedSubscription {
   subscription: Subscription;
@@ -88,7 +104,8 @@ export class NatsPushSubscriber implements PushSubscriber {
             this.logger.error({ err, subject }, 'push subscription failed');
             return;
           }
-          this.dispatch(subject, handlers, msg.string());
+          // A copy: a handler may unsubscribe (or subscribe) while the message is delivered.
+          deliverPush(subject, msg.string(), [...handlers.values()], this.logger);
         },
       });
       entry = { subscription, handlers };
@@ -107,21 +124,6 @@ export class NatsPushSubscriber implements PushSubscriber {
         owner.subscription.unsubscribe();
       }
     };
-  }
-
-  private dispatch(subject: string, handlers: Map<number, PushHandler>, json: string): void {
-    const message = decodePushMessage(json);
-    if (!message) {
-      this.logger.warn({ subject, bytes: json.length }, 'undecodable push message dropped');
-      return;
-    }
-    for (const handler of [...handlers.values()]) {
-      try {
-        handler(message);
-      } catch (err) {
-        this.logger.error({ err, subject }, 'push handler failed');
-      }
-    }
   }
 
   /** Unsubscribes everything. Idempotent. */

@@ -16,9 +16,9 @@ export interface RedisInteractionStatsOptions {
 
 /**
  * Shop-wide aggregates in Redis, all under the hash tag `{g}`:
- * `agg:{g}:pop` (zset item -> forward-decayed popularity), `agg:{g}:landmark` (epoch ms of the
- * decay landmark), `agg:{g}:cov:<itemId>` (zset neighbour -> co-visitation weight),
- * `agg:{g}:done:<eventKey>` (dedupe marker, expires after dedupeTtlSeconds).
+ * `agg:{g}:pop` (zset item -> forward-decayed popularity, see state-semantics.ts),
+ * `agg:{g}:landmark` (epoch ms of the decay landmark), `agg:{g}:cov:<itemId>` (zset neighbour ->
+ * co-visitation weight), `agg:{g}:done:<eventKey>` (dedupe marker, expires after dedupeTtlSeconds).
  */
 export class RedisInteractionStats implements InteractionStats {
   private readonly prefix: string;

@@ -107,6 +107,25 @@ export function checkInteractionUpdate(update: InteractionUpdate): void {
 
 // ---- PartitionLeases ----
 
+export function checkLeaseArgs(partition: number, ownerId: string, ttlMs: number): void {
+  checkPartition(partition);
+  checkOwnerId(ownerId);
+  checkTtl(ttlMs);
+}
+
+export function checkPartition(partition: number): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition > 1_000_000) throw invalid(`partition must be a non-negative integer, got ${partition}`);
+}
+
+export function checkOwnerId(ownerId: string): void {
+  if (typeof ownerId !== 'string' || ownerId.length < 1 || ownerId.length > 256) throw invalid('ownerId must be 1 to 256 characters');
+}
+
+export function checkTtl(ttlMs: number): void {
+  // PX rejects 0 and fractions; a day caps mistakes like passing seconds * 1000 twice
+  if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 86_400_000) throw invalid(`ttlMs must be an integer in [1, 86400000], got ${ttlMs}`);
+}
+
 function invalid(message: string): PulseError {
   return new PulseError(ErrorCodes.invalidRequest, message);
 }

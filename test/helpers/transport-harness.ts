@@ -115,63 +115,63 @@ function describeTransport(name: string, makeHarness: () => Promise<TransportHar
 }
 
 async function natsHarness(): Promise<TransportHarness> {
-const server: TestServer = await startNats();
-const admin: NatsConnection = await connect({ servers: server.url });
-let options = { partitions: 2, ackWaitMs: 500 };
-const opened: NatsTransport[] = [];
-const cleanup = async () => {
-  await Promise.all(opened.splice(0).map((t) => t.close()));
-};
-return {
-  async reset(next) {
-    options = next;
-    await cleanup();
-    const jsm = await jetstreamManager(admin);
-    for (const stream of [EVENTS_STREAM, CATALOG_STREAM]) await jsm.streams.delete(stream).catch(() => false);
-  },
-  async open() {
-    const transport = await NatsTransport.connect({ url: server.url, ...options, logger, name: `conformance-${opened.length}` });
-    opened.push(transport);
-    return transport;
-  },
-  async crash(transport) {
-    await transport.close();
-  },
-  async publishRaw(partition, data) {
-    await jetstream(admin).publish(`events.${partition}`, data);
-  },
-  cleanup,
-  async stop() {
-    await cleanup();
-    await admin.close();
-    await server.stop();
-  },
-};
+  const server: TestServer = await startNats();
+  const admin: NatsConnection = await connect({ servers: server.url });
+  let options = { partitions: 2, ackWaitMs: 500 };
+  const opened: NatsTransport[] = [];
+  const cleanup = async () => {
+    await Promise.all(opened.splice(0).map((t) => t.close()));
+  };
+  return {
+    async reset(next) {
+      options = next;
+      await cleanup();
+      const jsm = await jetstreamManager(admin);
+      for (const stream of [EVENTS_STREAM, CATALOG_STREAM]) await jsm.streams.delete(stream).catch(() => false);
+    },
+    async open() {
+      const transport = await NatsTransport.connect({ url: server.url, ...options, logger, name: `conformance-${opened.length}` });
+      opened.push(transport);
+      return transport;
+    },
+    async crash(transport) {
+      await transport.close();
+    },
+    async publishRaw(partition, data) {
+      await jetstream(admin).publish(`events.${partition}`, data);
+    },
+    cleanup,
+    async stop() {
+      await cleanup();
+      await admin.close();
+      await server.stop();
+    },
+  };
 }
 
 async function memoryHarness(): Promise<TransportHarness> {
-let transport: MemoryTransport | undefined;
-let options = { partitions: 2, ackWaitMs: 500 };
-return {
-  async reset(next) {
-    options = next;
-    await transport?.close();
-    transport = undefined;
-  },
-  async open() {
-    transport ??= new MemoryTransport({ ...options, logger });
-    return transport;
-  },
-  async crash() {},
-  async publishRaw(partition, data) {
-    transport!.eventLog.appendRaw(partition, data);
-  },
-  async cleanup() {
-    await transport?.close();
-    transport = undefined;
-  },
-  async stop() {
-    await transport?.close();
-  },
-};
+  let transport: MemoryTransport | undefined;
+  let options = { partitions: 2, ackWaitMs: 500 };
+  return {
+    async reset(next) {
+      options = next;
+      await transport?.close();
+      transport = undefined;
+    },
+    async open() {
+      transport ??= new MemoryTransport({ ...options, logger });
+      return transport;
+    },
+    async crash() {},
+    async publishRaw(partition, data) {
+      transport!.eventLog.appendRaw(partition, data);
+    },
+    async cleanup() {
+      await transport?.close();
+      transport = undefined;
+    },
+    async stop() {
+      await transport?.close();
+    },
+  };
 }

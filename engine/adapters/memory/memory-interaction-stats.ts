@@ -1,7 +1,7 @@
 import type { InteractionStats, InteractionUpdate } from '../../ports/interaction-stats.js';
 import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular } from '../state-semantics.js';
 import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from '../state-validation.js';
-import { ExpiringKeys } from './memory-user-state-store.js';
+import { ExpiringKeys } from './expiring-keys.js';
 
 export interface MemoryInteractionStatsOptions {
   /** Half-life of popularity, in seconds of event time. */

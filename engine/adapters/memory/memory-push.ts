@@ -3,9 +3,7 @@ import { ErrorCodes, PulseError } from '../../contracts/errors.js';
 import type { PushMessage } from '../../contracts/messages.js';
 import { subjects } from '../../contracts/subjects.js';
 import type { Notifier, PushSubscriber, Unsubscribe } from '../../ports/notifier.js';
-import { decodePushMessage } from '../nats-push.js';
-
-type PushHandler = (message: PushMessage) => void;
+import { deliverPush, type PushHandler } from '../nats-push.js';
 
 /**
  * In-memory pushes, both sides in one object: a publish reaches every handler subscribed at that
@@ -35,20 +33,7 @@ export class MemoryPushBus implements Notifier, PushSubscriber {
     const handlers = [...targets];
     // Encode now, as a publish would: later mutations of `message` do not leak to subscribers.
     const json = JSON.stringify(message);
-    queueMicrotask(() => {
-      const decoded = decodePushMessage(json);
-      if (!decoded) {
-        this.logger.warn({ subject }, 'undecodable push message dropped');
-        return;
-      }
-      for (const handler of handlers) {
-        try {
-          handler(decoded);
-        } catch (err) {
-          this.logger.error({ err, subject }, 'push handler failed');
-        }
-      }
-    });
+    queueMicrotask(() => deliverPush(subject, json, handlers, this.logger));
   }
 
   subscribeUser(userId: string, handler: PushHandler): Unsubscribe {
