@@ -23,6 +23,7 @@ export const engineConfigSpec = {
   tasteHalfLifeSeconds: env.number('TASTE_HALF_LIFE_SECONDS', 6 * 3600, 'Half-life of a user vector\'s past (s): older interactions weigh less.', 1),
   popularityHalfLifeSeconds: env.number('POPULARITY_HALF_LIFE_SECONDS', 7 * 24 * 3600, 'Half-life of item popularity (s).', 60),
   sessionGapSeconds: env.int('SESSION_GAP_SECONDS', 1800, 'Two interactions closer than this count as one session for co-visitation (s).', 1),
+  maxConcurrentUsers: env.int('ENGINE_CONCURRENCY', 64, 'Users whose events one engine processes at once (over all its partitions).', 1, 10_000),
   defaultK: env.int('RECOMMEND_K', 10, 'Length of pushed lists.', 1, 100),
   hnswM: env.int('HNSW_M', 16, 'HNSW graph degree.', 4, 128),
   hnswEfConstruction: env.int('HNSW_EF_CONSTRUCTION', 200, 'HNSW build breadth.', 10, 2000),

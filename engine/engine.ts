@@ -93,12 +93,14 @@ export class Engine {
         recentLimit: config.recentLimit,
         pushMaxAgeMs: 60_000,
         retryDelayMs: 1000,
+        maxConcurrentUsers: config.maxConcurrentUsers,
       },
     });
     this.partitions = new PartitionManager({
       source: deps.eventSource,
       leases: deps.leases,
       handler: (batch) => processor.handleBatch(batch),
+      drain: () => processor.drain(),
       metrics: this.metrics,
       logger: deps.logger.child({ component: 'partitions' }),
       options: { ownerId: this.id, leaseMs: config.leaseMs, batchSize: config.batchSize },

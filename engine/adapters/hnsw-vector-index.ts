@@ -127,6 +127,10 @@ export class HnswVectorIndex implements VectorIndex {
     return this.slab.vectorOf(id);
   }
 
+  similarity(id: string, unitQuery: Float32Array): number | undefined {
+    return this.slab.similarityOf(id, unitQuery);
+  }
+
   /**
    * Up to k nearest ids passing `filter`, best first; never shorter than k when k items pass.
    * The filter must be pure: it may be called more than once per id (sampling, then the search).

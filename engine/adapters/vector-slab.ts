@@ -103,6 +103,12 @@ export class VectorSlab {
     return slot;
   }
 
+  /** Cosine of the id's vector with a unit query; undefined for an unknown id. */
+  similarityOf(id: string, unitQuery: Float32Array): number | undefined {
+    const slot = this.slotById.get(id);
+    return slot === undefined ? undefined : this.similarity(slot, unitQuery);
+  }
+
   copyOf(slot: number): Float32Array {
     const start = slot * this.dimension;
     return this.rows.slice(start, start + this.dimension);

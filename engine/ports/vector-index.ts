@@ -28,7 +28,13 @@ export interface VectorIndex {
   upsert(id: string, vector: Float32Array): void;
   remove(id: string): boolean;
   has(id: string): boolean;
+  /** A copy of the stored unit vector. */
   get(id: string): Float32Array | undefined;
+  /**
+   * Cosine of the stored vector with a unit-length `unitQuery`, without copying the vector
+   * (the ranking hot path); undefined for an unknown id.
+   */
+  similarity(id: string, unitQuery: Float32Array): number | undefined;
   /**
    * Up to k nearest ids that pass `filter`, best first. The filter is applied inside the search,
    * so the answer is short only when fewer than k items pass it.

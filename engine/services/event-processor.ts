@@ -16,6 +16,11 @@ export interface EventProcessorOptions extends EffectOptions {
   pushMaxAgeMs: number;
   /** Delay before a transiently failed event is redelivered (ms). */
   retryDelayMs: number;
+  /**
+   * Users whose events are processed at once, over all partitions. Past a few dozen, more
+   * concurrency only queues on Redis and the CPU and makes every push later.
+   */
+  maxConcurrentUsers: number;
 }
 
 export interface EventProcessorDeps {
@@ -36,47 +41,71 @@ const MAX_CONFLICT_RETRIES = 5;
 const LAST_PUSHED_LIMIT = 100_000;
 
 /**
- * Applies delivered events: per user in order, users of one batch concurrently. An event is acked
- * only after its effect is stored; a repeated or redelivered event id is acked without effect.
+ * Applies delivered events: per user in order, different users concurrently (at most
+ * `maxConcurrentUsers` at once). Work is pipelined: `handleBatch` queues a batch behind each
+ * user's earlier events and returns at once, so one slow user never holds back the next batch;
+ * the log's max-ack-pending bounds what is queued. An event is acked only after its effect is
+ * stored; a repeated or redelivered event id is acked without effect.
  */
 export class EventProcessor {
   private readonly lastPushed = new Map<string, string>();
   private readonly now: () => number;
+  private readonly slots: Semaphore;
+  /** Tail of each user's queue; removed when the queue empties. */
+  private readonly tails = new Map<string, Promise<void>>();
+  /** Users with a failed event: what is queued behind it is handed back too, to keep the order. */
+  private readonly failed = new Set<string>();
 
   constructor(private readonly deps: EventProcessorDeps) {
     this.now = deps.now ?? Date.now;
+    this.slots = new Semaphore(deps.options.maxConcurrentUsers);
   }
 
-  /** Handles one batch from a partition. Resolves when every event is acked or handed back. */
+  /** Queues a batch; each event is acked (or handed back) when its turn has run. */
   async handleBatch(batch: DeliveredEvent[]): Promise<void> {
-    const byUser = new Map<string, DeliveredEvent[]>();
-    for (const delivered of batch) {
-      const chain = byUser.get(delivered.event.userId);
-      if (chain) chain.push(delivered);
-      else byUser.set(delivered.event.userId, [delivered]);
-    }
-    await Promise.all([...byUser.values()].map((chain) => this.handleChain(chain)));
+    for (const delivered of batch) this.enqueue(delivered);
   }
 
-  private async handleChain(chain: DeliveredEvent[]): Promise<void> {
-    for (let i = 0; i < chain.length; i++) {
-      const delivered = chain[i]!;
-      const started = performance.now();
-      try {
-        await this.process(delivered.event);
-        await delivered.ack();
-        this.deps.metrics.processSeconds.observe((performance.now() - started) / 1000);
-      } catch (err) {
-        // Transient (Redis down, timeouts): hand this and the rest of the user's chain back, in order.
-        this.deps.logger.warn({ err, eventId: delivered.event.id, userId: delivered.event.userId }, 'event failed; handed back for redelivery');
-        this.deps.metrics.errors.inc({ code: 'event_retry' });
-        for (const rest of chain.slice(i)) {
-          this.deps.metrics.eventsRetried.inc();
-          rest.nak(this.deps.options.retryDelayMs);
-        }
-        return;
-      }
+  /** Resolves when every queued event has been acked or handed back (before a partition is released). */
+  async drain(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all(this.tails.values());
+  }
+
+  private enqueue(delivered: DeliveredEvent): void {
+    const userId = delivered.event.userId;
+    const previous = this.tails.get(userId) ?? Promise.resolve();
+    const tail: Promise<void> = previous.then(() => this.slots.run(() => this.handleOne(delivered)));
+    this.tails.set(userId, tail);
+    void tail.then(() => {
+      if (this.tails.get(userId) !== tail) return;
+      this.tails.delete(userId);
+      this.failed.delete(userId);
+    });
+  }
+
+  private async handleOne(delivered: DeliveredEvent): Promise<void> {
+    const { event } = delivered;
+    if (this.failed.has(event.userId)) {
+      this.handBack(delivered);
+      return;
     }
+    const started = performance.now();
+    try {
+      await this.process(event);
+      await delivered.ack();
+      this.deps.metrics.processSeconds.observe((performance.now() - started) / 1000);
+    } catch (err) {
+      // Transient (Redis down, timeouts): hand this and what follows of the user's queue back.
+      this.deps.logger.warn({ err, eventId: event.id, userId: event.userId }, 'event failed; handed back for redelivery');
+      this.deps.metrics.errors.inc({ code: 'event_retry' });
+      this.failed.add(event.userId);
+      this.handBack(delivered);
+    }
+  }
+
+  private handBack(delivered: DeliveredEvent): void {
+    this.deps.metrics.eventsRetried.inc();
+    delivered.nak(this.deps.options.retryDelayMs);
   }
 
   /** Applies one event exactly once and pushes the user's new list when it changed. */
@@ -127,6 +156,27 @@ export class EventProcessor {
     if (this.lastPushed.size > LAST_PUSHED_LIMIT) {
       const oldest = this.lastPushed.keys().next().value;
       if (oldest !== undefined) this.lastPushed.delete(oldest);
+    }
+  }
+}
+
+/** At most `limit` tasks run at once; the rest wait in arrival order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
     }
   }
 }

@@ -14,6 +14,8 @@ export interface PartitionManagerDeps {
   source: EventSource;
   leases: PartitionLeases;
   handler: (batch: DeliveredEvent[]) => Promise<void>;
+  /** Resolves when every event handed to `handler` is acked or handed back. */
+  drain: () => Promise<void>;
   metrics: EngineMetrics;
   logger: Logger;
   options: PartitionManagerOptions;
@@ -116,6 +118,8 @@ export class PartitionManager {
     this.running.delete(partition);
     running.controller.abort();
     await running.done;
+    // Events still in flight finish before another engine may take the partition.
+    await this.deps.drain();
     if (release) await this.deps.leases.release(partition, this.deps.options.ownerId);
   }
 

@@ -196,10 +196,8 @@ export class Recommender {
   private measure(candidates: Iterable<Candidate>, taste: Float32Array | undefined, query: Float32Array | undefined): void {
     if (!taste && !query) return;
     for (const candidate of candidates) {
-      const vector = this.index.get(candidate.itemId);
-      if (!vector) continue;
-      if (taste) candidate.similarity = dot(taste, vector);
-      if (query) candidate.queryRelevance = dot(query, vector);
+      if (taste) candidate.similarity = this.index.similarity(candidate.itemId, taste) ?? candidate.similarity;
+      if (query) candidate.queryRelevance = this.index.similarity(candidate.itemId, query) ?? candidate.queryRelevance;
     }
   }
 
@@ -239,12 +237,11 @@ class RecentReasons {
   ) {}
 
   nearest(itemId: string): RecentInteraction | undefined {
-    const target = this.index.get(itemId);
-    if (!target) return undefined;
     let best: RecentInteraction | undefined;
     let bestSimilarity = -Infinity;
     for (const { entry, vector } of this.load()) {
-      const similarity = dot(target, vector);
+      const similarity = this.index.similarity(itemId, vector);
+      if (similarity === undefined) return undefined;
       if (similarity > bestSimilarity) {
         bestSimilarity = similarity;
         best = entry;

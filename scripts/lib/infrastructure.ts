@@ -73,15 +73,19 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
     const { recentLimit, dedupeTtlSeconds, popularityHalfLifeSeconds } = options.state;
     try {
       redis = await connectRedis(config.redisUrl, logger);
+      const leaseClient = redis.duplicate({ enableAutoPipelining: false });
+      leaseClient.on('error', () => undefined); // the main connection logs outages
       redisMode = 'connected';
       logger.info({ url: config.redisUrl }, 'connected to Redis');
       state = {
         users: new RedisUserStateStore(redis, { recentLimit, dedupeTtlSeconds }),
         stats: new RedisInteractionStats(redis, { popularityHalfLifeSeconds, dedupeTtlSeconds }),
-        leases: new RedisPartitionLeases(redis),
+        // Leases on their own connection: a renewal must not queue behind a burst of event writes.
+        leases: new RedisPartitionLeases(leaseClient),
       };
       const client = redis;
       cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));
+      cleanups.push(async () => void (await leaseClient.quit().catch(() => leaseClient.disconnect())));
     } catch (err) {
       if (!mayEmbed('REDIS_URL')) {
         await Promise.allSettled(cleanups.map((c) => c()));

@@ -40,6 +40,7 @@ function manager(source: RecordingSource, leases: MemoryPartitionLeases, ownerId
     source: source.consumerFor(ownerId),
     leases,
     handler: async () => undefined,
+    drain: async () => undefined,
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     options: { ownerId, leaseMs: 300, batchSize: 10 },

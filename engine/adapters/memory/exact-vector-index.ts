@@ -50,6 +50,10 @@ export class ExactVectorIndex implements VectorIndex {
     return this.slab.vectorOf(id);
   }
 
+  similarity(id: string, unitQuery: Float32Array): number | undefined {
+    return this.slab.similarityOf(id, unitQuery);
+  }
+
   search(query: Float32Array, k: number, filter?: (id: string) => boolean): Neighbour[] {
     const unit = checkQuery(query, k, this.dimension);
     if (unit === undefined || this.slab.size === 0) return [];
