@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--sockets 1000] [--rate 2000] [--duration 20] [--warmup 3] [--json] [--out DIR]
+ * `npm run bench -- [--sockets 1000] [--rate 500] [--duration 20] [--warmup 3] [--json] [--out DIR]
  *                   [--only floor|pulse] [--push-timeout 5000] [--seed 1]`
  *
  * Event-to-push latency and throughput of Pulse, next to a transport floor measured in the same run:
@@ -46,7 +46,7 @@ import { Cleanup, answers, spawnChild, waitUntil, type ChildHandle } from './ben
 
 export const USAGE = `usage: npm run bench -- [options]
   --sockets N        concurrent Socket.IO connections (default 1000)
-  --rate N           target events per second over all sockets (default 2000)
+  --rate N           target events per second over all sockets (default 500: a shopper acting every 2 s on each socket)
   --duration S       measured seconds per phase (default 20)
   --warmup S         seconds of load before measuring (default 3)
   --push-timeout MS  an event without its push within this counts as "no push" (default 5000)
@@ -92,7 +92,7 @@ export function parseBenchArgs(argv: string[], dataDir: string): BenchOptions {
   if (values.only !== undefined && values.only !== 'floor' && values.only !== 'pulse') throw new UsageError(`--only must be "floor" or "pulse", got "${values.only}"`);
   return {
     sockets: intOption('sockets', values.sockets, 1000, 1, 100_000),
-    ratePerSecond: intOption('rate', values.rate, 2000, 1, 1_000_000),
+    ratePerSecond: intOption('rate', values.rate, 500, 1, 1_000_000),
     durationS: intOption('duration', values.duration, 20, 1, 3600),
     warmupS: intOption('warmup', values.warmup, 3, 0, 600),
     pushTimeoutMs: intOption('push-timeout', values['push-timeout'], 5000, 100, 60_000),
