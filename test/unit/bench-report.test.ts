@@ -148,7 +148,7 @@ describe('comparison', () => {
 describe('command lines', () => {
   it('parses bench options with defaults', () => {
     const options = parseBenchArgs([], '/data');
-    expect(options).toMatchObject({ sockets: 1000, ratePerSecond: 2000, durationS: 20, warmupS: 3, json: false, outDir: '/data/bench', phases: ['floor', 'pulse'] });
+    expect(options).toMatchObject({ sockets: 1000, ratePerSecond: 500, durationS: 20, warmupS: 3, json: false, outDir: '/data/bench', phases: ['floor', 'pulse'] });
     expect(parseBenchArgs(['--sockets', '200', '--duration', '5', '--json', '--only', 'pulse', '--out', '/tmp/x'], '/data')).toMatchObject({
       sockets: 200,
       durationS: 5,
