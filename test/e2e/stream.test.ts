@@ -4,6 +4,7 @@ import type { Item, RecommendationList } from '../../engine/contracts/schemas.js
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { connectSocket, emitWithAck, http, nextPush, visitor } from '../helpers/clients.js';
+import { TokenService } from '../../gateway/auth.js';
 
 /**
  * Must-show 1: `npm start` (gateway + engine in one process, demo catalog) against a real
@@ -60,6 +61,27 @@ describe('the stream, end to end (npm start)', () => {
     expect(after.items.some((i) => i.itemId === a.itemId)).toBe(false);
     expect(overlap(after)).toBeGreaterThan(overlap(before));
     expect(overlap(after)).toBeGreaterThanOrEqual(5);
+  });
+
+  it('makes an upserted item recommendable within one second', async () => {
+    const admin = await new TokenService('e2e-secret-stream').sign({ sub: 'ops', role: 'admin' }, 600);
+    const { token } = await visitor(pulse.baseUrl);
+    const browse = await http<{ items: Item[] }>(pulse.baseUrl, 'GET', '/v1/items?limit=50', { token });
+    const anchor = browse.body.items.find((item) => item.inStock !== false)!;
+    const fresh: Item = { ...anchor, itemId: 'sku-new-1', title: `${anchor.title} (new edition)`, inStock: true };
+    delete fresh.minTier;
+    const started = performance.now();
+    const put = await http<Item>(pulse.baseUrl, 'PUT', '/v1/items/sku-new-1', { token: admin, body: fresh });
+    expect(put.status).toBe(200);
+    let found = false;
+    while (!found && performance.now() - started < 1000) {
+      const similar = await http<RecommendationList>(pulse.baseUrl, 'GET', `/v1/items/${anchor.itemId}/similar?k=5`, { token });
+      found = similar.body.items.some((i) => i.itemId === 'sku-new-1');
+    }
+    expect(found).toBe(true);
+    const deleted = await http(pulse.baseUrl, 'DELETE', '/v1/items/sku-new-1', { token: admin });
+    expect(deleted.status).toBe(200);
+    expect((await http(pulse.baseUrl, 'GET', '/v1/items/sku-new-1', { token })).status).toBe(404);
   });
 
   it('serves health, readiness with the real servers, and Prometheus metrics', async () => {
