@@ -1,21 +1,26 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EngineConfig } from './config.js';
 import { generateDemoCatalog } from './demo/demo-catalog.js';
 import { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
 import { ContentEncoder } from '../models/content-encoder.js';
+import { latestModelDir } from '../models/artifact.js';
 import { EngineMetrics } from './metrics.js';
 import type { CatalogLog } from './ports/catalog-log.js';
 import type { EventSource } from './ports/event-log.js';
 import type { InteractionStats } from './ports/interaction-stats.js';
-import type { Notifier } from './ports/notifier.js';
+import type { ItemVectorSource } from './ports/item-vector-source.js';
+import type { ModelAnnouncements } from './ports/model-announcements.js';
+import type { Notifier, Unsubscribe } from './ports/notifier.js';
 import type { PartitionLeases } from './ports/partition-leases.js';
 import type { RpcServer } from './ports/rpc.js';
 import type { UserStateStore } from './ports/user-state-store.js';
 import type { VectorIndex } from './ports/vector-index.js';
 import { CatalogService } from './services/catalog-service.js';
 import { EventProcessor } from './services/event-processor.js';
+import { ATTRIBUTE_MODEL_VERSION, AttributeVectorSource, loadLearnedSource, ModelRegistry, type ModelLoadResult } from './services/model-registry.js';
 import { PartitionManager } from './services/partition-manager.js';
 import { registerQueryHandlers } from './services/query-handlers.js';
 import { Recommender } from './services/recommender.js';
@@ -31,19 +36,28 @@ export interface EngineDeps {
   users: UserStateStore;
   stats: InteractionStats;
   leases: PartitionLeases;
-  /** Defaults to an HNSW index of `config.vectorDim`. */
+  /** Index of the attribute model served at start. Defaults to an HNSW index of `config.vectorDim`. */
   index?: VectorIndex;
+  /** Index for a newly loaded model of `dimension` with room for `capacity` items. Defaults to HNSW with the config's parameters. */
+  createIndex?: (dimension: number, capacity: number) => VectorIndex;
+  /** Where trainers announce new models; without it the engine only loads the newest model at start. */
+  modelAnnouncements?: ModelAnnouncements;
+  /** Directory of versioned models. Defaults to `DATA_DIR/models`. */
+  modelsDir?: string;
+  /** Reads a model directory. Defaults to the artifact reader and the learned vector source. */
+  loadModel?: (dir: string) => Promise<ItemVectorSource>;
   metrics?: EngineMetrics;
 }
 
-/** Until a learned model is loaded, item vectors come from attributes (the content encoder). */
-export const ATTRIBUTE_MODEL_VERSION = 'attributes-v1';
+export { ATTRIBUTE_MODEL_VERSION };
 
 export interface EngineStatus {
   ready: boolean;
   catalogItems: number;
   partitions: number[];
   modelVersion: string;
+  /** Version of a model whose index is being built, if any. */
+  modelBuilding?: string;
 }
 
 /**
@@ -53,13 +67,13 @@ export interface EngineStatus {
 export class Engine {
   readonly id: string;
   readonly metrics: EngineMetrics;
-  private readonly index: VectorIndex;
-  private readonly encoder: ContentEncoder;
+  private readonly models: ModelRegistry;
+  private readonly modelsDir: string;
   private readonly catalog: CatalogService;
   private readonly recommender: Recommender;
   private readonly partitions: PartitionManager;
   private readonly lifetime = new AbortController();
-  private modelVersion = ATTRIBUTE_MODEL_VERSION;
+  private stopAnnouncements: Unsubscribe | undefined;
   private ready = false;
   private closing: Promise<void> | undefined;
 
@@ -67,20 +81,34 @@ export class Engine {
     const { config } = deps;
     this.id = config.engineId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.metrics = deps.metrics ?? new EngineMetrics();
-    this.index = deps.index ?? new HnswVectorIndex({ dimension: config.vectorDim, m: config.hnswM, efConstruction: config.hnswEfConstruction, ef: config.hnswEf });
-    this.encoder = new ContentEncoder({ dimension: config.vectorDim });
-    this.catalog = new CatalogService({ index: this.index, encoder: this.encoder });
+    const createIndex =
+      deps.createIndex ??
+      ((dimension: number, capacity: number) =>
+        new HnswVectorIndex({ dimension, m: config.hnswM, efConstruction: config.hnswEfConstruction, ef: config.hnswEf, initialCapacity: Math.max(1024, capacity) }));
+    const encoder = new ContentEncoder({ dimension: config.vectorDim });
+    this.modelsDir = deps.modelsDir ?? join(config.dataDir, 'models');
+    // The catalog indexes through the registry, and the registry builds new indexes from the
+    // catalog: the forwarding closures are only called once both exist.
+    this.catalog = new CatalogService({ indexer: { upsert: (item) => this.models.upsert(item), remove: (itemId) => this.models.remove(itemId) } });
+    this.models = new ModelRegistry({
+      initial: { source: new AttributeVectorSource(encoder), index: deps.index ?? createIndex(config.vectorDim, 1024) },
+      catalog: this.catalog,
+      createIndex,
+      loadSource: deps.loadModel ?? ((dir) => loadLearnedSource(dir, encoder)),
+      modelsDir: this.modelsDir,
+      logger: deps.logger.child({ component: 'models' }),
+      metrics: this.metrics.registry,
+    });
     this.recommender = new Recommender({
       catalog: this.catalog,
-      index: this.index,
+      models: this.models,
       stats: deps.stats,
-      encoder: this.encoder,
-      options: { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds, modelVersion: () => this.modelVersion },
+      options: { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds },
     });
     const processor = new EventProcessor({
       users: deps.users,
       stats: deps.stats,
-      vectors: { item: (id) => this.index.get(id), text: (query) => this.encoder.encodeText(query) },
+      models: this.models,
       recommender: this.recommender,
       notifier: deps.notifier,
       metrics: this.metrics,
@@ -107,9 +135,18 @@ export class Engine {
     });
   }
 
-  /** Catalog replayed into the index, demo catalog seeded if the shop is empty, queries served, partitions taken. */
+  /**
+   * Newest model loaded (if any), catalog replayed into its index, demo catalog seeded if the shop
+   * is empty, queries served, partitions taken; then every announced model is loaded and swapped in.
+   */
   async start(): Promise<void> {
     const { logger, catalogLog, config } = this.deps;
+    // Subscribe first: a model announced while this engine starts is loaded after the newest one.
+    this.stopAnnouncements = this.deps.modelAnnouncements?.subscribe((announcement) => {
+      logger.info({ version: announcement.version, dir: announcement.dir }, `model ${announcement.version} announced`);
+      void this.models.load(announcement.dir);
+    });
+    await this.loadNewestModel();
     const started = performance.now();
     await catalogLog.follow((change) => {
       this.catalog.apply(change);
@@ -126,6 +163,8 @@ export class Engine {
       catalog: this.catalog,
       catalogLog,
       recommender: this.recommender,
+      models: this.models,
+      tasteHalfLifeSeconds: config.tasteHalfLifeSeconds,
       metrics: this.metrics,
     });
     await this.partitions.start();
@@ -134,13 +173,46 @@ export class Engine {
   }
 
   status(): EngineStatus {
-    return { ready: this.ready, catalogItems: this.catalog.size, partitions: this.partitions.owned, modelVersion: this.modelVersion };
+    const building = this.models.building;
+    return {
+      ready: this.ready,
+      catalogItems: this.catalog.size,
+      partitions: this.partitions.owned,
+      modelVersion: this.models.current().source.version,
+      ...(building !== undefined ? { modelBuilding: building } : {}),
+    };
+  }
+
+  /**
+   * Loads the model in `dir` (inside the models directory) and swaps it in once its index is
+   * built, as an announcement does. Never throws: a refused model is logged and reported.
+   */
+  loadModel(dir: string): Promise<ModelLoadResult> {
+    return this.models.load(dir);
+  }
+
+  /** The newest complete model under the models directory, if any; a refused one leaves the attribute model serving. */
+  private async loadNewestModel(): Promise<void> {
+    let newest: string | undefined;
+    try {
+      newest = await latestModelDir(this.modelsDir);
+    } catch (err) {
+      this.deps.logger.warn({ err, dir: this.modelsDir }, 'cannot list the models directory; serving the attribute model');
+      return;
+    }
+    if (newest === undefined) {
+      this.deps.logger.info({ dir: this.modelsDir }, `no trained model yet: serving ${ATTRIBUTE_MODEL_VERSION}`);
+      return;
+    }
+    await this.models.load(newest);
   }
 
   /** Finishes in-flight batches, releases partitions, stops following the catalog. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.ready = false;
+      this.stopAnnouncements?.();
+      this.models.close();
       await this.partitions.close().catch((err: unknown) => this.deps.logger.error({ err }, 'closing partitions failed'));
       this.lifetime.abort();
     })();

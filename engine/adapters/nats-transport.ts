@@ -13,10 +13,12 @@ import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { CATALOG_STREAM, EVENTS_STREAM, subjects } from '../contracts/subjects.js';
 import type { CatalogLog } from '../ports/catalog-log.js';
 import type { EventLogWriter, EventSource } from '../ports/event-log.js';
+import type { ModelAnnouncements } from '../ports/model-announcements.js';
 import type { Notifier, PushSubscriber } from '../ports/notifier.js';
 import type { RpcClient, RpcServer } from '../ports/rpc.js';
 import { NatsCatalogLog } from './nats-catalog-log.js';
 import { NatsEventLog } from './nats-event-log.js';
+import { NatsModelAnnouncements } from './nats-model-announcements.js';
 import { NatsNotifier, NatsPushSubscriber } from './nats-push.js';
 import { NatsRpcClient, NatsRpcServer } from './nats-rpc.js';
 
@@ -57,10 +59,13 @@ export class NatsTransport {
   readonly pushSubscriber: PushSubscriber;
   readonly rpcServer: RpcServer;
   readonly rpcClient: RpcClient;
+  /** Core NATS `pulse.model.published`: the trainer announces, engines load. */
+  readonly modelAnnouncements: ModelAnnouncements;
   private readonly events: NatsEventLog;
   private readonly catalog: NatsCatalogLog;
   private readonly pushes: NatsPushSubscriber;
   private readonly rpc: NatsRpcServer;
+  private readonly models: NatsModelAnnouncements;
   private connected = true;
   private closing: Promise<void> | undefined;
 
@@ -81,6 +86,8 @@ export class NatsTransport {
     this.pushSubscriber = this.pushes;
     this.rpcServer = this.rpc;
     this.rpcClient = new NatsRpcClient(nc);
+    this.models = new NatsModelAnnouncements(nc, logger.child({ component: 'nats-models' }));
+    this.modelAnnouncements = this.models;
     void this.watchStatus();
   }
 
@@ -162,6 +169,7 @@ export class NatsTransport {
       ['event consumers', () => this.events.close()],
       ['rpc server', () => this.rpc.close()],
       ['push subscriptions', () => this.pushes.close()],
+      ['model announcements', () => this.models.close()],
       // Draining needs the server; while disconnected it would only wait for a reconnect.
       ['drain', () => (this.isConnected() ? this.nc.drain() : this.nc.close())],
     ];

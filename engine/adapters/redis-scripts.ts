@@ -82,7 +82,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  * KEYS: 1 vec, 2 st (hash), 3 recent (list), 4 bought (set), 5 dedupe marker.
  * ARGV: 1 expectedVersion, 2 dedupeTtlSeconds, 3 recentLimit, 4 event type, 5 strength,
  *       6 updatedAt, 7 tier ('' = keep), 8 vector bytes ('' = keep), 9 number of recent entries R,
- *       10..9+R recent entries newest first, then the bought item ids.
+ *       10 vector version (stored with the vector; '' = none), 11..10+R recent entries newest
+ *       first, then the bought item ids.
  * Returns 'duplicate' (marker exists), 'conflict' (version differs) or 'applied'.
  */
 export const APPLY_USER_STATE = new LuaScript(
@@ -90,7 +91,10 @@ export const APPLY_USER_STATE = new LuaScript(
   `if redis.call('EXISTS', KEYS[5]) == 1 then return 'duplicate' end
 local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
 if version ~= tonumber(ARGV[1]) then return 'conflict' end
-if ARGV[8] ~= '' then redis.call('SET', KEYS[1], ARGV[8]) end
+if ARGV[8] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[8])
+  if ARGV[10] ~= '' then redis.call('HSET', KEYS[2], 'vectorVersion', ARGV[10]) else redis.call('HDEL', KEYS[2], 'vectorVersion') end
+end
 redis.call('HSET', KEYS[2], 'strength', ARGV[5], 'updatedAt', ARGV[6])
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'tier', ARGV[7]) end
 redis.call('HINCRBY', KEYS[2], 'version', 1)
@@ -99,10 +103,10 @@ redis.call('HINCRBY', KEYS[2], 'c:total', 1)
 local recentCount = tonumber(ARGV[9])
 if recentCount > 0 then
   -- LPUSH the oldest first so the newest ends up at the head
-  for i = 9 + recentCount, 10, -1 do redis.call('LPUSH', KEYS[3], ARGV[i]) end
+  for i = 10 + recentCount, 11, -1 do redis.call('LPUSH', KEYS[3], ARGV[i]) end
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
 end
-for i = 10 + recentCount, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end
+for i = 11 + recentCount, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end
 redis.call('SET', KEYS[5], '1', 'EX', tonumber(ARGV[2]))
 return 'applied'`,
 );

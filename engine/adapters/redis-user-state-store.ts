@@ -16,7 +16,8 @@ import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOpt
 /**
  * Per-user state in Redis. Keys (all of one user share the hash tag `{<userId>}`):
  * - `u:{id}:vec`       the vector as Float32 little-endian bytes
- * - `u:{id}:st`        hash: strength, updatedAt (epoch ms), version, tier, `c:<type>` and `c:total`
+ * - `u:{id}:st`        hash: strength, updatedAt (epoch ms), version, tier, vectorVersion (model
+ *                      version the vector was made with, written with the vector), `c:<type>` and `c:total`
  * - `u:{id}:recent`    list, newest first, entries `<type code>|<ts base 36>|<itemId>`, at most recentLimit
  * - `u:{id}:bought`    set of item ids
  * - `u:{id}:ev:<eventId>` dedupe marker, expires after dedupeTtlSeconds
@@ -58,6 +59,7 @@ export class RedisUserStateStore implements UserStateStore {
       change.tier ?? '',
       change.vector ? encodeVector(change.vector) : '',
       change.recent.length,
+      change.vectorVersion ?? '',
       ...change.recent.map(encodeRecent),
       ...change.bought,
     ];
@@ -141,6 +143,7 @@ export function stateFromStored(vector: Float32Array | null, st: Record<string, 
   state.updatedAt = numberOr(st.updatedAt, 0);
   state.version = numberOr(st.version, 0);
   if (st.tier !== undefined && isTier(st.tier)) state.tier = st.tier;
+  if (vector !== null && st.vectorVersion) state.vectorVersion = st.vectorVersion;
   for (const [field, value] of Object.entries(st)) {
     if (field.startsWith('c:')) state.counts[field.slice(2)] = numberOr(value, 0);
   }

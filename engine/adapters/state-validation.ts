@@ -46,6 +46,12 @@ export function checkUserStateChange(change: UserStateChange): void {
     if (!(change.vector instanceof Float32Array) || change.vector.length === 0) throw invalid('vector must be a non-empty Float32Array');
     if (!change.vector.every(Number.isFinite)) throw invalid('vector holds a non-finite value');
   }
+  if (change.vectorVersion !== undefined) {
+    if (change.vector === undefined) throw invalid('vectorVersion is stored with a vector: give both or neither');
+    if (typeof change.vectorVersion !== 'string' || change.vectorVersion.length < 1 || change.vectorVersion.length > 200) {
+      throw invalid('vectorVersion must be 1 to 200 characters');
+    }
+  }
   if (!Number.isFinite(change.strength)) throw invalid(`strength must be finite, got ${change.strength}`);
   if (!Number.isFinite(change.updatedAt) || change.updatedAt < 0) throw invalid(`updatedAt must be epoch ms, got ${change.updatedAt}`);
   for (const entry of change.recent) {

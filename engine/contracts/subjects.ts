@@ -36,6 +36,8 @@ export const subjects = {
   pushUser: (userId: string) => `push.user.${subjectToken(userId)}`,
   pushAll: 'push.all',
   rpc: (method: string) => `pulse.rpc.${method}`,
+  /** Core NATS: a trainer announces a new model `{version, dir}` (JSON); every engine loads it. */
+  modelPublished: 'pulse.model.published',
 } as const;
 
 /** Queue group under which engines answer request/reply calls (any one engine answers). */

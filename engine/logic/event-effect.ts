@@ -1,13 +1,21 @@
 import type { StoredEvent } from '../contracts/schemas.js';
 import type { InteractionUpdate } from '../ports/interaction-stats.js';
-import type { RecentInteraction, UserState, UserStateChange } from '../ports/user-state-store.js';
+import { UNVERSIONED_VECTOR_VERSION, type RecentInteraction, type UserState, type UserStateChange } from '../ports/user-state-store.js';
 import { popularityWeight, tasteWeight } from './event-weights.js';
-import { foldInMany, type WeightedVector } from './user-vector.js';
+import { decayedStrength, foldInMany, type TasteState, type WeightedVector } from './user-vector.js';
 
 /** Where an event's vectors come from: the item index, and the text encoder for searches. */
 export interface VectorLookup {
   item(itemId: string): Float32Array | undefined;
   text(query: string): Float32Array;
+  /**
+   * Version of the space these vectors live in (the serving model's `modelVersion`). When given,
+   * a user vector made in another space (or of another dimension) is re-derived before use, and
+   * every vector stored carries this version.
+   */
+  version?: string;
+  /** Length of the vectors; with `version`, a user vector of another length is re-derived. */
+  dimension?: number;
 }
 
 export interface EffectOptions {
@@ -47,7 +55,11 @@ const PAIRING_TYPES = new Set(['view', 'click', 'like', 'add_to_cart', 'purchase
  * What one event does to a user's state and to the shop-wide aggregates. Pure: the caller stores
  * `change` (atomically, deduped by event id) and `stats` (idempotent by event key).
  */
-export function eventEffect(state: UserState, event: StoredEvent, vectors: VectorLookup, options: EffectOptions): EventEffect {
+export function eventEffect(loaded: UserState, event: StoredEvent, vectors: VectorLookup, options: EffectOptions): EventEffect {
+  // A taste from another model's space is re-made from the recent history first; it is stored
+  // with this event even when the event itself moves nothing (a view of an item not indexed).
+  const stale = isStaleTaste(loaded, vectors);
+  const state = stale ? rederivedState(loaded, vectors, options.tasteHalfLifeSeconds) : loaded;
   const items = touchedItems(event);
   const weight = tasteWeight[event.type];
 
@@ -65,11 +77,13 @@ export function eventEffect(state: UserState, event: StoredEvent, vectors: Vecto
 
   const recent: RecentInteraction[] = items.map((itemId) => ({ itemId, type: event.type, ts: event.ts }));
   const bought = event.type === 'purchase' ? items : [];
+  const vector = taste?.vector ?? (stale ? (state.vector ?? undefined) : undefined);
   const change: UserStateChange = {
     eventId: event.id,
     expectedVersion: state.version,
     type: event.type,
-    ...(taste ? { vector: taste.vector } : {}),
+    ...(vector ? { vector } : {}),
+    ...(vector && vectors.version !== undefined ? { vectorVersion: vectors.version } : {}),
     strength: taste?.strength ?? state.strength,
     updatedAt: Math.max(state.updatedAt, event.ts),
     recent,
@@ -79,6 +93,7 @@ export function eventEffect(state: UserState, event: StoredEvent, vectors: Vecto
 
   const next: UserState = {
     vector: change.vector ?? state.vector,
+    ...(change.vectorVersion !== undefined ? { vectorVersion: change.vectorVersion } : state.vectorVersion !== undefined ? { vectorVersion: state.vectorVersion } : {}),
     strength: change.strength,
     updatedAt: change.updatedAt,
     version: state.version + 1,
@@ -114,4 +129,65 @@ function statsUpdate(state: UserState, event: StoredEvent, items: string[], opti
   }
   for (const partner of partners) for (const itemId of paired) update.pairs.push([partner, itemId, 1]);
   return update;
+}
+
+/**
+ * Whether the user's vector was made in another space than `vectors` (another model version, or
+ * another dimension). Never when `vectors` names no version, or the user has no vector.
+ */
+export function isStaleTaste(state: UserState, vectors: VectorLookup): boolean {
+  if (vectors.version === undefined || state.vector === null) return false;
+  if (vectors.dimension !== undefined && state.vector.length !== vectors.dimension) return true;
+  return (state.vectorVersion ?? UNVERSIONED_VECTOR_VERSION) !== vectors.version;
+}
+
+/**
+ * `state` with its taste in the space of `vectors`: itself when already there, else with the
+ * vector and strength re-derived from its recent interactions (see {@link rederiveTaste}).
+ * For reads: nothing is stored; the next applied event stores the re-derived vector.
+ */
+export function inSpaceOf(state: UserState, vectors: VectorLookup, halfLifeSeconds: number): UserState {
+  return isStaleTaste(state, vectors) ? rederivedState(state, vectors, halfLifeSeconds) : state;
+}
+
+function rederivedState(state: UserState, vectors: VectorLookup, halfLifeSeconds: number): UserState {
+  const taste = rederiveTaste(state.recent, vectors, halfLifeSeconds, state.updatedAt);
+  const { vectorVersion: _old, ...rest } = state;
+  return {
+    ...rest,
+    vector: taste.vector,
+    strength: taste.strength,
+    updatedAt: taste.updatedAt,
+    ...(taste.vector && vectors.version !== undefined ? { vectorVersion: vectors.version } : {}),
+  };
+}
+
+/**
+ * A taste re-made in the space of `vectors` from recent interactions (newest first, as stored):
+ * folded oldest first with the same weights, basket sharing and time decay as live events, then
+ * decayed to `updatedAt` (the user's last event). Interactions with items `vectors` does not know
+ * are skipped; with none known the vector is null and the strength 0. Searches count only through
+ * the item they led to (their words are not kept). Pure.
+ */
+export function rederiveTaste(recent: readonly RecentInteraction[], vectors: VectorLookup, halfLifeSeconds: number, updatedAt: number): TasteState {
+  let taste: TasteState = { vector: null, strength: 0, updatedAt: 0 };
+  // One event's lines share its type and time and sit next to each other: fold them as one event.
+  for (let end = recent.length; end > 0; ) {
+    const last = recent[end - 1]!;
+    let start = end - 1;
+    while (start > 0 && recent[start - 1]!.ts === last.ts && recent[start - 1]!.type === last.type) start--;
+    const group = recent.slice(start, end);
+    end = start;
+    const weight = tasteWeight[last.type];
+    const lineWeight = group.length > 1 ? weight / Math.sqrt(group.length) : weight;
+    const touched: WeightedVector[] = [];
+    for (const entry of group) {
+      const vector = vectors.item(entry.itemId);
+      if (vector && (vectors.dimension === undefined || vector.length === vectors.dimension)) touched.push({ vector, weight: lineWeight });
+    }
+    if (touched.length > 0) taste = foldInMany(taste, touched, last.ts, halfLifeSeconds);
+  }
+  if (!taste.vector) return { vector: null, strength: 0, updatedAt: Math.max(updatedAt, 0) };
+  const until = Math.max(updatedAt, taste.updatedAt);
+  return { vector: taste.vector, strength: decayedStrength(taste, until, halfLifeSeconds), updatedAt: until };
 }

@@ -34,6 +34,40 @@ export const QUERY_SHARE = 0.5;
 /** Weight of the i-th most recent item's co-visitation list (newest first). */
 const RECENCY_WEIGHTS = [1, 0.75, 0.5, 0.35, 0.25];
 
+/**
+ * Optional changes to the blend above, for tuning (`npm run eval`); every field defaults to the
+ * shop's behaviour described in the module comment.
+ */
+export interface RankingTuning {
+  /** Strength at which the shopper's own vector and the crowd weigh equally. Default STRENGTH_HALF_POINT. */
+  strengthHalfPoint?: number;
+  /** Largest share of the shopper's own vector (alpha), (0, 1]: the crowd always keeps the rest. Default 1 (no cap). */
+  maxPersonal?: number;
+  /** Share of co-visitation in the crowd signal, [0, 1]; popularity gets the rest. Default CROWD_COVISIT. */
+  crowdCoVisit?: number;
+  /**
+   * How the co-visitation lists of several recent items make one `cov`: `max` (default) keeps the
+   * best recency-weighted normalised score; `sum` adds them up (an item co-visited with several
+   * items of the session rises) and divides by the best sum, so `cov` stays in [0, 1].
+   */
+  coVisitCombine?: 'max' | 'sum';
+  /** Weight of the i-th most recent item's list, newest first; the last weight repeats. Default [1, 0.75, 0.5, 0.35, 0.25]. */
+  coVisitRecency?: readonly number[];
+}
+
+/** Checks a tuning once (constructor time), so bad values fail loudly rather than rank oddly. */
+export function checkRankingTuning(tuning: RankingTuning): RankingTuning {
+  const { strengthHalfPoint, maxPersonal, crowdCoVisit, coVisitCombine, coVisitRecency } = tuning;
+  if (maxPersonal !== undefined && !(maxPersonal > 0 && maxPersonal <= 1)) throw new RangeError(`maxPersonal must be in (0, 1], got ${maxPersonal}`);
+  if (strengthHalfPoint !== undefined && !(strengthHalfPoint > 0 && Number.isFinite(strengthHalfPoint))) throw new RangeError(`strengthHalfPoint must be a positive number, got ${strengthHalfPoint}`);
+  if (crowdCoVisit !== undefined && !(crowdCoVisit >= 0 && crowdCoVisit <= 1)) throw new RangeError(`crowdCoVisit must be in [0, 1], got ${crowdCoVisit}`);
+  if (coVisitCombine !== undefined && coVisitCombine !== 'max' && coVisitCombine !== 'sum') throw new RangeError(`coVisitCombine must be max or sum, got ${String(coVisitCombine)}`);
+  if (coVisitRecency !== undefined && (coVisitRecency.length === 0 || coVisitRecency.some((w) => !(w >= 0 && Number.isFinite(w))))) {
+    throw new RangeError('coVisitRecency must be a non-empty list of finite weights >= 0');
+  }
+  return tuning;
+}
+
 export interface Candidate {
   itemId: string;
   /** Cosine to the shopper's vector, [-1, 1]; absent when the shopper has none. */
@@ -58,14 +92,16 @@ export interface BlendWeights {
 }
 
 /** The blend for a shopper of the given strength; see the module comment. */
-export function blendWeights(strength: number, hasQuery: boolean): BlendWeights {
+export function blendWeights(strength: number, hasQuery: boolean, tuning: RankingTuning = {}): BlendWeights {
   const s = Number.isFinite(strength) && strength > 0 ? strength : 0;
-  const alpha = s / (s + STRENGTH_HALF_POINT);
+  const alpha = Math.min(tuning.maxPersonal ?? 1, s / (s + (tuning.strengthHalfPoint ?? STRENGTH_HALF_POINT)));
   const rest = hasQuery ? 1 - QUERY_SHARE : 1;
+  const coVisit = tuning.crowdCoVisit ?? CROWD_COVISIT;
+  const popular = tuning.crowdCoVisit === undefined ? CROWD_POPULAR : 1 - tuning.crowdCoVisit;
   return {
     personal: rest * alpha,
-    coVisitation: rest * (1 - alpha) * CROWD_COVISIT,
-    popularity: rest * (1 - alpha) * CROWD_POPULAR,
+    coVisitation: rest * (1 - alpha) * coVisit,
+    popularity: rest * (1 - alpha) * popular,
     query: hasQuery ? QUERY_SHARE : 0,
   };
 }
@@ -92,7 +128,7 @@ export interface CandidateSources {
 }
 
 /** Merges the sources into one candidate per item, each carrying every signal it was seen with. */
-export function mergeCandidates(sources: CandidateSources): Map<string, Candidate> {
+export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning = {}): Map<string, Candidate> {
   const merged = new Map<string, Candidate>();
   const entry = (itemId: string): Candidate => {
     let candidate = merged.get(itemId);
@@ -103,17 +139,32 @@ export function mergeCandidates(sources: CandidateSources): Map<string, Candidat
     return candidate;
   };
   for (const { id, similarity } of sources.vector ?? []) entry(id).similarity = similarity;
+  const recencyWeights = tuning.coVisitRecency ?? RECENCY_WEIGHTS;
+  const sum = tuning.coVisitCombine === 'sum';
+  /** With `sum`: the best single contribution per candidate, which names it (`coVisitedWith`). */
+  const bestPart = new Map<string, number>();
   (sources.coVisited ?? []).forEach(({ via, items }, position) => {
-    const recency = RECENCY_WEIGHTS[Math.min(position, RECENCY_WEIGHTS.length - 1)]!;
+    const recency = recencyWeights[Math.min(position, recencyWeights.length - 1)]!;
     for (const [id, score] of normaliseScores(items)) {
       const value = score * recency;
       const candidate = entry(id);
-      if (value > (candidate.coVisitation ?? 0)) {
+      if (sum) {
+        candidate.coVisitation = (candidate.coVisitation ?? 0) + value;
+        if (value > (bestPart.get(id) ?? 0)) {
+          bestPart.set(id, value);
+          candidate.coVisitedWith = via;
+        }
+      } else if (value > (candidate.coVisitation ?? 0)) {
         candidate.coVisitation = value;
         candidate.coVisitedWith = via;
       }
     }
   });
+  if (sum) {
+    let best = 0;
+    for (const candidate of merged.values()) best = Math.max(best, candidate.coVisitation ?? 0);
+    if (best > 0) for (const candidate of merged.values()) if (candidate.coVisitation !== undefined) candidate.coVisitation /= best;
+  }
   for (const [id, score] of sources.popular ?? []) {
     if (Number.isFinite(score) && score > 0) entry(id).popularity = Math.min(1, score);
   }
@@ -130,6 +181,8 @@ export interface RankingContext {
   titleOf(itemId: string): string | undefined;
   /** The shopper's recent interaction most like `itemId`, for "like <title> you viewed". */
   nearestRecent(itemId: string): RecentInteraction | undefined;
+  /** Changes to the blend (tuning); default none. */
+  tuning?: RankingTuning;
 }
 
 const VERB: Record<EventType, string> = {
@@ -161,7 +214,7 @@ export function scoreParts(candidate: Candidate, weights: BlendWeights): { perso
  * reason named after the signal that contributed most to it.
  */
 export function rankCandidates(candidates: Iterable<Candidate>, k: number, context: RankingContext): RecommendedItem[] {
-  const weights = blendWeights(context.strength, context.query !== undefined);
+  const weights = blendWeights(context.strength, context.query !== undefined, context.tuning);
   const scored: Array<{ candidate: Candidate; score: number }> = [];
   for (const candidate of candidates) {
     const parts = scoreParts(candidate, weights);

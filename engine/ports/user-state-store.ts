@@ -11,6 +11,12 @@ export interface RecentInteraction {
 export interface UserState {
   /** Unit-length taste vector, or null before the first item interaction. */
   vector: Float32Array | null;
+  /**
+   * Version of the item-vector space `vector` was made in (the `modelVersion` of the source that
+   * gave the item vectors). Absent for vectors stored before versions were recorded: those were made
+   * by the attribute encoder, {@link UNVERSIONED_VECTOR_VERSION}. Absent when `vector` is null.
+   */
+  vectorVersion?: string;
   /** Decayed sum of interaction weights behind `vector`; low means "still weak". */
   strength: number;
   /** Epoch ms of the last applied event (0 when none). */
@@ -36,6 +42,8 @@ export interface UserStateChange {
   type: EventType;
   /** New vector (replaces the old one); omitted when the event did not move it. */
   vector?: Float32Array;
+  /** Version of the space `vector` is in, stored with it (1-200 characters); only with `vector`. */
+  vectorVersion?: string;
   strength: number;
   updatedAt: number;
   /** Prepended to `recent`, newest first. */
@@ -45,6 +53,9 @@ export interface UserStateChange {
   /** Stored as the user's tier when given. */
   tier?: Tier;
 }
+
+/** The space of a stored vector that has no `vectorVersion`: the attribute encoder's. */
+export const UNVERSIONED_VECTOR_VERSION = 'attributes-v1';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'conflict';
 

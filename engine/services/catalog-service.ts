@@ -20,11 +20,17 @@ export class ItemNotFoundError extends PulseError {
   }
 }
 
-export interface CatalogServiceOptions {
-  /** Receives every item's vector; the service keeps it in step with the catalog. */
-  index: VectorIndex;
-  encoder: ContentEncoder;
+/**
+ * Keeps the vector index in step with the catalog: the engine's ModelRegistry (which encodes with
+ * the serving model and any model being built). `upsert` throws to refuse a change.
+ */
+export interface ItemIndexer {
+  upsert(item: Item): void;
+  remove(itemId: string): void;
 }
+
+/** An indexer, or (for tests and tools) a fixed index fed by the attribute encoder. */
+export type CatalogServiceOptions = { indexer: ItemIndexer } | { index: VectorIndex; encoder: ContentEncoder };
 
 export interface CatalogListOptions {
   /** Only items this tier may see are listed. */
@@ -72,12 +78,11 @@ const EMPTY: ReadonlySet<string> = new Set();
 
 /**
  * The engine's copy of the catalog: items by id, per-category id sets, and the vector index kept
- * in step (every upsert re-encodes the item). Synchronous; one instance per engine, fed from the
+ * in step through the indexer (every upsert re-encodes the item with the serving model). Synchronous; one instance per engine, fed from the
  * catalog log. Each change is all or nothing: a failing encode or index upsert changes nothing.
  */
 export class CatalogService {
-  private readonly index: VectorIndex;
-  private readonly encoder: ContentEncoder;
+  private readonly indexer: ItemIndexer;
   private readonly entries = new Map<string, Entry>();
   private readonly categoryNodes = new Map<string, CategoryNode>();
   /** All ids sorted, rebuilt lazily after a change. */
@@ -85,11 +90,15 @@ export class CatalogService {
   private changeCount = 0;
 
   constructor(options: CatalogServiceOptions) {
-    if (options.index.dimension !== options.encoder.dimension) {
-      throw new RangeError(`index dimension ${options.index.dimension} differs from encoder dimension ${options.encoder.dimension}`);
+    if ('indexer' in options) {
+      this.indexer = options.indexer;
+      return;
     }
-    this.index = options.index;
-    this.encoder = options.encoder;
+    const { index, encoder } = options;
+    if (index.dimension !== encoder.dimension) {
+      throw new RangeError(`index dimension ${index.dimension} differs from encoder dimension ${encoder.dimension}`);
+    }
+    this.indexer = { upsert: (item) => index.upsert(item.itemId, encoder.encodeItem(item)), remove: (itemId) => void index.remove(itemId) };
   }
 
   /** Number of items. */
@@ -118,8 +127,7 @@ export class CatalogService {
     const levels = categoryLevels(item.category);
     if (levels.length === 0) throw new InvalidItemError(`item ${JSON.stringify(item.itemId)} has an empty category path`, { category: 'no category level' });
     // Encode and index first: if either throws, the maps are untouched.
-    const vector = this.encoder.encodeItem(item);
-    this.index.upsert(item.itemId, vector);
+    this.indexer.upsert(item);
 
     const previous = this.entries.get(item.itemId);
     if (previous) this.unlinkCategories(previous);
@@ -188,7 +196,7 @@ export class CatalogService {
 
   private remove(itemId: string): boolean {
     const entry = this.entries.get(itemId);
-    this.index.remove(itemId);
+    this.indexer.remove(itemId);
     if (!entry) return false;
     this.entries.delete(itemId);
     this.unlinkCategories(entry);

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { RecommendationList, StoredEvent } from '../contracts/schemas.js';
 import { eventMessageId } from '../contracts/subjects.js';
-import { eventEffect, type EffectOptions, type VectorLookup } from '../logic/event-effect.js';
+import { eventEffect, inSpaceOf, type EffectOptions, type VectorLookup } from '../logic/event-effect.js';
 import type { EngineMetrics } from '../metrics.js';
 import type { DeliveredEvent } from '../ports/event-log.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { UserStateStore } from '../ports/user-state-store.js';
+import { vectorLookup, type ServingModels } from './model-registry.js';
 import type { Recommender } from './recommender.js';
 
 export interface EventProcessorOptions extends EffectOptions {
@@ -23,10 +24,21 @@ export interface EventProcessorOptions extends EffectOptions {
   maxConcurrentUsers: number;
 }
 
-export interface EventProcessorDeps {
+export type EventProcessorDeps = EventProcessorBaseDeps &
+  (
+    | {
+        /** The serving model, taken once per event: user vectors of an older one are re-derived. */
+        models: ServingModels;
+      }
+    | {
+        /** Fixed vectors (tools replaying one model): no model swaps, no re-derivation. */
+        vectors: VectorLookup;
+      }
+  );
+
+export interface EventProcessorBaseDeps {
   users: UserStateStore;
   stats: InteractionStats;
-  vectors: VectorLookup;
   recommender: Recommender;
   notifier: Notifier;
   metrics: EngineMetrics;
@@ -113,7 +125,8 @@ export class EventProcessor {
     const { users, stats, options } = this.deps;
     for (let attempt = 0; ; attempt++) {
       const state = await users.load(event.userId);
-      const effect = eventEffect(state, event, this.deps.vectors, options);
+      // A user vector from an older model is re-derived in this one's space, and stored with the event.
+      const effect = eventEffect(state, event, this.vectors(), options);
       const outcome = await users.apply(event.userId, effect.change);
       if (outcome === 'conflict') {
         if (attempt >= MAX_CONFLICT_RETRIES) throw new Error(`user ${event.userId}: version conflict persisted over ${attempt + 1} attempts`);
@@ -138,7 +151,9 @@ export class EventProcessor {
       this.deps.metrics.pushesUnchanged.inc({ why: 'backlog' });
       return;
     }
-    const list = await this.deps.recommender.recommend(next, { k: this.deps.options.defaultK }, now);
+    // A model swap may have landed while the effect was stored: rank in the space that serves now.
+    const user = inSpaceOf(next, this.vectors(), this.deps.options.tasteHalfLifeSeconds);
+    const list = await this.deps.recommender.recommend(user, { k: this.deps.options.defaultK }, now);
     const signature = list.items.map((item) => item.itemId).join('\n');
     if (this.lastPushed.get(event.userId) === signature) {
       this.deps.metrics.pushesUnchanged.inc({ why: 'unchanged' });
@@ -148,6 +163,10 @@ export class EventProcessor {
     const data: RecommendationList = { ...list, cause: event.id };
     this.deps.notifier.pushToUser(event.userId, { event: 'recommendations', data, causeReceivedAt: event.receivedAt });
     this.deps.metrics.pushes.inc();
+  }
+
+  private vectors(): VectorLookup {
+    return 'models' in this.deps ? vectorLookup(this.deps.models.current()) : this.deps.vectors;
   }
 
   private rememberPushed(userId: string, signature: string): void {

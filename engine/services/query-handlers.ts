@@ -1,11 +1,13 @@
 import { PulseError } from '../contracts/errors.js';
 import type { RpcMethod, RpcMethods } from '../contracts/messages.js';
 import { tierRank, type Principal, type Tier } from '../contracts/schemas.js';
+import { inSpaceOf } from '../logic/event-effect.js';
 import type { EngineMetrics } from '../metrics.js';
 import type { CatalogLog } from '../ports/catalog-log.js';
 import type { RpcHandler, RpcServer } from '../ports/rpc.js';
 import type { UserStateStore } from '../ports/user-state-store.js';
 import type { CatalogService } from './catalog-service.js';
+import { vectorLookup, type ServingModels } from './model-registry.js';
 import type { Recommender } from './recommender.js';
 
 export interface QueryHandlerDeps {
@@ -13,6 +15,10 @@ export interface QueryHandlerDeps {
   catalog: CatalogService;
   catalogLog: CatalogLog;
   recommender: Recommender;
+  /** The serving model: a user vector from an older one is re-derived for the answer (not stored). */
+  models: ServingModels;
+  /** Half-life of the user's past taste (s), for re-derivation. */
+  tasteHalfLifeSeconds: number;
   metrics: EngineMetrics;
   now?: () => number;
 }
@@ -46,7 +52,9 @@ export function registerQueryHandlers(server: RpcServer, deps: QueryHandlerDeps)
 
   timed('recommend', async ({ principal, userId, options }) => {
     const state = await deps.users.load(userId);
-    const user = { ...state, tier: effectiveTier(principal, userId, state.tier) };
+    // No await from here to recommend(): the space re-derived into is the one the list is ranked in.
+    const current = inSpaceOf(state, vectorLookup(deps.models.current()), deps.tasteHalfLifeSeconds);
+    const user = { ...current, tier: effectiveTier(principal, userId, state.tier) };
     return deps.recommender.recommend(user, options, now());
   });
 

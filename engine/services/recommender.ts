@@ -1,33 +1,43 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RecommendationList, RecommendedItem, RecommendRequest, Tier } from '../contracts/schemas.js';
-import { mergeCandidates, rankCandidates, type Candidate } from '../logic/ranking.js';
+import { checkRankingTuning, mergeCandidates, rankCandidates, type Candidate, type RankingTuning } from '../logic/ranking.js';
 import { addScaled, dot, isUsableVector, normalized } from '../logic/vector-math.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { RecentInteraction, UserState } from '../ports/user-state-store.js';
 import type { Neighbour, VectorIndex } from '../ports/vector-index.js';
 import type { ContentEncoder } from '../../models/content-encoder.js';
 import { ItemNotFoundError, type CatalogService } from './catalog-service.js';
+import { AttributeVectorSource, type ServingModels } from './model-registry.js';
 
 export interface RecommenderOptions {
   /** List length when the request names none. */
   defaultK: number;
   /** Recent items older than this (seconds before `now`) no longer seed co-visitation candidates. */
   sessionGapSeconds: number;
-  /** Version of the model behind the vectors, stamped on every list. */
-  modelVersion: () => string;
+  /** Overrides the `modelVersion` stamped on every list (default: the serving model's version). */
+  modelVersion?: () => string;
   /** How many recent items exclude themselves from lists. Default 20. */
   excludeRecent?: number;
   /** How long the shop-wide popularity list is reused, in ms (wall clock). Default 1000. */
   popularCacheMs?: number;
+  /** Newest distinct recent items of the session whose co-visitation lists become candidates. Default 3. */
+  coVisitSeeds?: number;
+  /**
+   * Which recent items may seed co-visitation: `session` (default) only those inside the session
+   * window; `history` the newest ones of any age (a returning buyer's last order still says what
+   * goes with it).
+   */
+  coVisitSeedScope?: 'session' | 'history';
+  /** Changes to the ranking blend (see ranking.ts); default none. */
+  ranking?: RankingTuning;
 }
 
-export interface RecommenderDeps {
+/** The index and vectors come from the swappable serving model, or (tests, tools) a fixed index + attribute encoder. */
+export type RecommenderDeps = {
   catalog: CatalogService;
-  index: VectorIndex;
   stats: InteractionStats;
-  encoder: ContentEncoder;
   options: RecommenderOptions;
-}
+} & ({ models: ServingModels } | { index: VectorIndex; encoder: ContentEncoder });
 
 /** Candidates fetched per source: CANDIDATE_FACTOR x k, at least MIN_CANDIDATES. */
 const CANDIDATE_FACTOR = 4;
@@ -55,10 +65,9 @@ type Filter = (itemId: string) => boolean;
  */
 export class Recommender {
   private readonly catalog: CatalogService;
-  private readonly index: VectorIndex;
+  private readonly models: ServingModels;
   private readonly stats: InteractionStats;
-  private readonly encoder: ContentEncoder;
-  private readonly options: Required<RecommenderOptions>;
+  private readonly options: Required<Omit<RecommenderOptions, 'modelVersion'>> & Pick<RecommenderOptions, 'modelVersion'>;
   private popularCache: { fetchedAt: number; items: Array<[string, number]> } | undefined;
   private popularInFlight: Promise<Array<[string, number]>> | undefined;
 
@@ -67,10 +76,16 @@ export class Recommender {
     if (!Number.isInteger(options.defaultK) || options.defaultK < 1 || options.defaultK > 100) throw new RangeError(`defaultK must be an integer in 1..100, got ${options.defaultK}`);
     if (!(options.sessionGapSeconds > 0)) throw new RangeError(`sessionGapSeconds must be positive, got ${options.sessionGapSeconds}`);
     this.catalog = deps.catalog;
-    this.index = deps.index;
+    if ('models' in deps) this.models = deps.models;
+    else {
+      const fixed = { source: new AttributeVectorSource(deps.encoder), index: deps.index };
+      this.models = { current: () => fixed };
+    }
     this.stats = deps.stats;
-    this.encoder = deps.encoder;
-    this.options = { excludeRecent: 20, popularCacheMs: 1000, ...options };
+    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', ranking: {}, ...options };
+    if (!Number.isInteger(this.options.coVisitSeeds) || this.options.coVisitSeeds < 0) throw new RangeError('coVisitSeeds must be an integer >= 0');
+    if (this.options.coVisitSeedScope !== 'session' && this.options.coVisitSeedScope !== 'history') throw new RangeError('coVisitSeedScope must be session or history');
+    checkRankingTuning(this.options.ranking);
     if (!Number.isInteger(this.options.excludeRecent) || this.options.excludeRecent < 0) throw new RangeError('excludeRecent must be an integer >= 0');
     if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
   }
@@ -86,9 +101,12 @@ export class Recommender {
     const scope = request.category === undefined ? undefined : this.catalog.itemsInCategory(request.category);
     const filter = this.filterFor(user, request, scope);
     const candidateK = Math.max(MIN_CANDIDATES, k * CANDIDATE_FACTOR);
+    // One model for the whole request, even if a swap lands while it awaits the aggregates.
+    const model = this.models.current();
+    const { index } = model;
 
-    const taste = user.vector && user.vector.length === this.index.dimension && isUsableVector(user.vector) ? normalized(user.vector) : undefined;
-    const queryVector = request.query === undefined ? undefined : this.encoder.encodeText(request.query);
+    const taste = user.vector && user.vector.length === index.dimension && isUsableVector(user.vector) ? normalized(user.vector) : undefined;
+    const queryVector = request.query === undefined ? undefined : model.source.encodeText(request.query);
     const query = queryVector && isUsableVector(queryVector) ? queryVector : undefined;
 
     const [coVisited, popular] = await Promise.all([this.coVisitedSources(user, now, candidateK), this.popularPool()]);
@@ -97,26 +115,27 @@ export class Recommender {
     // the query's own neighbours, so an exact match is never crowded out by taste.
     const tasteSearch = taste && query ? blend(taste, query, QUERY_BLEND) : taste;
     const merged = mergeCandidates({
-      vector: tasteSearch ? this.nearest(tasteSearch, candidateK, filter, scope) : [],
-      query: query ? this.nearest(query, candidateK, filter, scope) : [],
+      vector: tasteSearch ? this.nearest(index, tasteSearch, candidateK, filter, scope) : [],
+      query: query ? this.nearest(index, query, candidateK, filter, scope) : [],
       coVisited: coVisited.map(({ via, items }) => ({ via, items: items.filter(([id]) => filter(id)) })),
       popular: firstPassing(popular, filter, candidateK),
-    });
-    this.measure(merged.values(), taste, query);
+    }, this.options.ranking);
+    this.measure(index, merged.values(), taste, query);
 
-    const reasons = new RecentReasons(user.recent, this.index);
+    const reasons = new RecentReasons(user.recent, index);
     const ranked = rankCandidates(merged.values(), k, {
       strength: user.strength,
       ...(request.query !== undefined && query ? { query: request.query } : {}),
       titleOf: (itemId) => this.catalog.get(itemId)?.title,
       nearestRecent: (itemId) => reasons.nearest(itemId),
+      tuning: this.options.ranking,
     });
     if (ranked.length < k) this.fill(ranked, k, filter, scope);
 
     return {
       items: ranked,
       generatedAt: now,
-      modelVersion: this.options.modelVersion(),
+      modelVersion: this.options.modelVersion?.() ?? model.source.version,
       context: echo(request),
     };
   }
@@ -127,15 +146,16 @@ export class Recommender {
    */
   similar(itemId: string, k: number, tier: Tier): RecommendationList {
     checkK(k);
+    const model = this.models.current();
     const item = this.catalog.get(itemId);
-    const vector = item && this.catalog.isVisible(item, tier) ? this.index.get(itemId) : undefined;
+    const vector = item && this.catalog.isVisible(item, tier) ? model.index.get(itemId) : undefined;
     if (!item || !vector) throw new ItemNotFoundError(itemId);
-    const neighbours = this.index.search(vector, k, (id) => id !== itemId && this.catalog.isRecommendable(id, tier));
+    const neighbours = model.index.search(vector, k, (id) => id !== itemId && this.catalog.isRecommendable(id, tier));
     const reason = `similar to ${item.title}`;
     return {
       items: neighbours.map(({ id, similarity }) => ({ itemId: id, score: Math.round(similarity * 1e6) / 1e6, reason })),
       generatedAt: Date.now(),
-      modelVersion: this.options.modelVersion(),
+      modelVersion: this.options.modelVersion?.() ?? model.source.version,
       context: { k },
     };
   }
@@ -149,20 +169,20 @@ export class Recommender {
   }
 
   /** Nearest neighbours inside the filter; a small category scope is scanned exactly (filtered HNSW collapses there). */
-  private nearest(vector: Float32Array, k: number, filter: Filter, scope: ReadonlySet<string> | undefined): Neighbour[] {
+  private nearest(index: VectorIndex, vector: Float32Array, k: number, filter: Filter, scope: ReadonlySet<string> | undefined): Neighbour[] {
     const catalogSize = this.catalog.size;
     if (scope !== undefined && (scope.size < SMALL_SCOPE_ITEMS || scope.size < catalogSize * SMALL_SCOPE_SHARE)) {
-      return this.index.scanExact(vector, k, passing(scope, filter));
+      return index.scanExact(vector, k, passing(scope, filter));
     }
-    return this.index.search(vector, k, filter);
+    return index.search(vector, k, filter);
   }
 
   /** Co-visitation lists of the newest distinct recent items inside the session window. */
   private async coVisitedSources(user: UserState, now: number, limit: number): Promise<Array<{ via: string; items: Array<[string, number]> }>> {
-    const sessionStart = now - this.options.sessionGapSeconds * 1000;
+    const sessionStart = this.options.coVisitSeedScope === 'history' ? -Infinity : now - this.options.sessionGapSeconds * 1000;
     const seeds: string[] = [];
     for (const entry of user.recent) {
-      if (seeds.length >= COVISIT_SEEDS) break;
+      if (seeds.length >= this.options.coVisitSeeds) break;
       if (entry.ts < sessionStart || NEGATIVE_TYPES.has(entry.type) || seeds.includes(entry.itemId)) continue;
       seeds.push(entry.itemId);
     }
@@ -193,11 +213,11 @@ export class Recommender {
    * Sets every candidate's similarity to the taste and relevance to the query from its stored
    * vector (the search that found it may have used a blend of both, and other sources carry neither).
    */
-  private measure(candidates: Iterable<Candidate>, taste: Float32Array | undefined, query: Float32Array | undefined): void {
+  private measure(index: VectorIndex, candidates: Iterable<Candidate>, taste: Float32Array | undefined, query: Float32Array | undefined): void {
     if (!taste && !query) return;
     for (const candidate of candidates) {
-      if (taste) candidate.similarity = this.index.similarity(candidate.itemId, taste) ?? candidate.similarity;
-      if (query) candidate.queryRelevance = this.index.similarity(candidate.itemId, query) ?? candidate.queryRelevance;
+      if (taste) candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
+      if (query) candidate.queryRelevance = index.similarity(candidate.itemId, query) ?? candidate.queryRelevance;
     }
   }
 

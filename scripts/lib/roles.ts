@@ -23,6 +23,8 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     users: state.users,
     stats: state.stats,
     leases: state.leases,
+    // New models are announced on NATS; the engine loads them from DATA_DIR/models.
+    modelAnnouncements: transport.modelAnnouncements,
     metrics: new EngineMetrics({ defaultMetrics }),
   });
 }
@@ -34,7 +36,8 @@ export function readiness(infra: Infrastructure, engine?: Engine): () => Promise
     if (engine) {
       const status = engine.status();
       checks.engine = { ok: status.ready, detail: status.ready ? `partitions ${status.partitions.join(',') || 'none'}` : 'starting' };
-      checks.index = { ok: status.catalogItems > 0, detail: `${status.catalogItems} items, model ${status.modelVersion}` };
+      const building = status.modelBuilding !== undefined ? ` (building ${status.modelBuilding})` : '';
+      checks.index = { ok: status.catalogItems > 0, detail: `${status.catalogItems} items, model ${status.modelVersion}${building}` };
     }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { freePort } from './servers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,6 +36,12 @@ export interface SpawnPulseOptions {
 
 export async function spawnPulse(role: PulseRole, options: SpawnPulseOptions): Promise<PulseProcess> {
   const port = role === 'engine' ? 0 : await freePort();
+  // A private DATA_DIR unless the test gives one: models trained in ./data must not leak into tests.
+  const ownDataDir = options.env?.DATA_DIR === undefined;
+  const dataDir = options.env?.DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'pulse-data-')));
+  const removeDataDir = async () => {
+    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+  };
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', `${role}.ts`)], {
     cwd: root,
     env: {
@@ -45,6 +53,7 @@ export async function spawnPulse(role: PulseRole, options: SpawnPulseOptions): P
       ENGINE_PORT: '0',
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
+      DATA_DIR: dataDir,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,11 +79,13 @@ export async function spawnPulse(role: PulseRole, options: SpawnPulseOptions): P
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
+      await removeDataDir();
     },
     async kill() {
       if (!alive()) return;
       child.kill('SIGKILL');
       await exited;
+      await removeDataDir();
     },
   };
 

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import { loadEngineConfig } from '../../engine/config.js';
 import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
@@ -30,7 +33,10 @@ class FlakyUserStateStore extends MemoryUserStateStore {
 
 async function startEngine(options: { duplicateWindowMs?: number; users?: MemoryUserStateStore } = {}) {
   const logger = pino({ level: 'silent' });
-  const config = loadEngineConfig({ PULSE_PARTITIONS: '4', VECTOR_DIM: '32', PARTITION_LEASE_MS: '600', ACK_WAIT_MS: '500' });
+  // A private DATA_DIR: a model trained in ./data must not leak into the test.
+  const dataDir = await mkdtemp(join(tmpdir(), 'pulse-embedded-'));
+  closers.push(() => rm(dataDir, { recursive: true, force: true }));
+  const config = loadEngineConfig({ PULSE_PARTITIONS: '4', VECTOR_DIM: '32', PARTITION_LEASE_MS: '600', ACK_WAIT_MS: '500', DATA_DIR: dataDir });
   const transport = new MemoryTransport({ partitions: 4, ackWaitMs: 500, logger, ...(options.duplicateWindowMs !== undefined ? { duplicateWindowMs: options.duplicateWindowMs } : {}) });
   const users = options.users ?? new MemoryUserStateStore({ recentLimit: 50, dedupeTtlSeconds: 3600 });
   const engine = new Engine({

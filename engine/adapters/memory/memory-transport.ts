@@ -5,6 +5,7 @@ import type { Notifier, PushSubscriber } from '../../ports/notifier.js';
 import type { RpcClient, RpcServer } from '../../ports/rpc.js';
 import { MemoryCatalogLog } from './memory-catalog-log.js';
 import { MemoryEventLog } from './memory-event-log.js';
+import { MemoryModelAnnouncements } from './memory-model-announcements.js';
 import { MemoryPushBus } from './memory-push.js';
 import { MemoryRpcBus } from './memory-rpc.js';
 
@@ -20,7 +21,7 @@ export interface MemoryTransportOptions {
 const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
 
 /**
- * The in-process stand-in for NATS (tests, embedded `npm start`): the same six ports with the
+ * The in-process stand-in for NATS (tests, embedded `npm start`): the same ports with the
  * same semantics as NatsTransport, shared by everything holding this one instance.
  */
 export class MemoryTransport {
@@ -30,6 +31,7 @@ export class MemoryTransport {
   readonly pushSubscriber: PushSubscriber;
   readonly rpcServer: RpcServer;
   readonly rpcClient: RpcClient;
+  readonly modelAnnouncements: MemoryModelAnnouncements;
   private readonly catalog: MemoryCatalogLog;
   private readonly pushes: MemoryPushBus;
   private readonly rpc: MemoryRpcBus;
@@ -49,6 +51,7 @@ export class MemoryTransport {
     this.pushSubscriber = this.pushes;
     this.rpcServer = this.rpc;
     this.rpcClient = this.rpc;
+    this.modelAnnouncements = new MemoryModelAnnouncements(logger.child({ component: 'memory-models' }));
   }
 
   /** True until close(): there is no connection to lose. */
@@ -65,6 +68,7 @@ export class MemoryTransport {
       this.catalog.close();
       await Promise.allSettled([this.eventLog.close(), this.rpc.close()]);
       this.pushes.close();
+      this.modelAnnouncements.close();
     })();
     return this.closing;
   }

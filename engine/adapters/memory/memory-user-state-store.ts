@@ -13,6 +13,7 @@ import { ExpiringKeys } from './expiring-keys.js';
 
 interface StoredUser {
   vector: Float32Array | null;
+  vectorVersion: string | undefined;
   strength: number;
   updatedAt: number;
   version: number;
@@ -46,6 +47,7 @@ export class MemoryUserStateStore implements UserStateStore {
     for (const [type, count] of user.counts) counts[type] = count;
     return {
       vector: user.vector ? new Float32Array(user.vector) : null,
+      ...(user.vector && user.vectorVersion !== undefined ? { vectorVersion: user.vectorVersion } : {}),
       strength: user.strength,
       updatedAt: user.updatedAt,
       version: user.version,
@@ -63,7 +65,10 @@ export class MemoryUserStateStore implements UserStateStore {
     if (this.applied.has(marker)) return 'duplicate';
     const user = this.users.get(userId) ?? newUser();
     if (user.version !== change.expectedVersion) return 'conflict';
-    if (change.vector) user.vector = new Float32Array(change.vector);
+    if (change.vector) {
+      user.vector = new Float32Array(change.vector);
+      user.vectorVersion = change.vectorVersion;
+    }
     user.strength = change.strength;
     user.updatedAt = change.updatedAt;
     if (change.tier !== undefined) user.tier = change.tier;
@@ -95,5 +100,5 @@ function markerKey(userId: string, eventId: string): string {
 }
 
 function newUser(): StoredUser {
-  return { vector: null, strength: 0, updatedAt: 0, version: 0, tier: undefined, counts: new Map(), recent: [], bought: new Set() };
+  return { vector: null, vectorVersion: undefined, strength: 0, updatedAt: 0, version: 0, tier: undefined, counts: new Map(), recent: [], bought: new Set() };
 }

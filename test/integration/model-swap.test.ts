@@ -1,0 +1,248 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, rm, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { connect } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsTransport } from '../../engine/adapters/nats-transport.js';
+import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
+import { RedisPartitionLeases } from '../../engine/adapters/redis-partition-leases.js';
+import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
+import { loadEngineConfig } from '../../engine/config.js';
+import type { PushMessage } from '../../engine/contracts/messages.js';
+import type { Item, RecommendationList, StoredEvent } from '../../engine/contracts/schemas.js';
+import { subjects } from '../../engine/contracts/subjects.js';
+import { Engine } from '../../engine/engine.js';
+import { EngineMetrics } from '../../engine/metrics.js';
+import { coPurchaseStream, fillerCatalog, groupedCatalog, groupIds, newItemLike, trainInto } from '../helpers/grouped-shop.js';
+import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+
+/**
+ * Must-show (issue 3): a model trained on a stream where groups A and B are bought together is
+ * announced to a running engine (real nats-server and redis-server, engine in process on the NATS
+ * and Redis adapters); it swaps in without a failed request, the A shopper's next push holds B
+ * items under the new modelVersion, a corrupt model is refused while serving goes on, and an item
+ * upserted after training reaches an A shopper's list within a second (cold start).
+ */
+const DIM = 32;
+const items: Item[] = groupedCatalog(12);
+const A = groupIds(items, 'a');
+const B = new Set(groupIds(items, 'b'));
+
+describe('model hot swap in a running engine', () => {
+  let nats: TestServer;
+  let redisServer: TestServer;
+  let redis: Redis;
+  let transport: NatsTransport;
+  let engine: Engine;
+  let users: RedisUserStateStore;
+  let dataDir: string;
+  let trained: { version: string; dir: string };
+  const lines: string[] = [];
+  const pushes = new Map<string, RecommendationList[]>();
+  const unsubscribes: Array<() => void> = [];
+
+  beforeAll(async () => {
+    [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
+    dataDir = await mkdtemp(join(tmpdir(), 'pulse-swap-'));
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString());
+        callback();
+      },
+    });
+    const logger = pino({ level: 'info' }, sink);
+    transport = await NatsTransport.connect({ url: nats.url, partitions: 4, ackWaitMs: 5000, logger, name: 'model-swap-test' });
+    redis = new Redis(redisServer.url);
+    const keyPrefix = `swap-${randomBytes(4).toString('hex')}:`;
+    users = new RedisUserStateStore(redis, { recentLimit: 50, dedupeTtlSeconds: 3600, keyPrefix });
+    const config = loadEngineConfig({ PULSE_PARTITIONS: '4', VECTOR_DIM: String(DIM), DATA_DIR: dataDir, DEMO_CATALOG: 'false', PARTITION_LEASE_MS: '3000', ACK_WAIT_MS: '5000' });
+    engine = new Engine({
+      config,
+      logger,
+      eventSource: transport.eventLog,
+      catalogLog: transport.catalogLog,
+      notifier: transport.notifier,
+      rpcServer: transport.rpcServer,
+      users,
+      stats: new RedisInteractionStats(redis, { popularityHalfLifeSeconds: 7 * 24 * 3600, dedupeTtlSeconds: 3600, keyPrefix }),
+      leases: new RedisPartitionLeases(redis, { keyPrefix }),
+      modelAnnouncements: transport.modelAnnouncements,
+      metrics: new EngineMetrics(),
+    });
+    // 3,000 out-of-stock fillers make the new index's build take a while (never recommended).
+    await transport.catalogLog.put([...items, ...fillerCatalog(3000)]);
+    await engine.start();
+    await waitFor('catalog', () => engine.status().catalogItems === items.length + 3000);
+    for (const userId of ['shopper-a', 'reader-a', 'cold-a', 'pusher']) {
+      pushes.set(userId, []);
+      unsubscribes.push(transport.pushSubscriber.subscribeUser(userId, (m: PushMessage) => m.event === 'recommendations' && pushes.get(userId)!.push(m.data)));
+    }
+    await transport.flush();
+    // Trained before any test runs: TF.js steps block this process's event loop while they run.
+    trained = await trainInto(join(dataDir, 'models'), items, coPurchaseStream(items), DIM);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const unsubscribe of unsubscribes) unsubscribe();
+    await engine?.close();
+    await transport?.close();
+    redis?.disconnect();
+    await Promise.all([nats?.stop(), redisServer?.stop()]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const recommend = (userId: string, k = 10) =>
+    transport.rpcClient.call('recommend', { principal: { userId, role: 'visitor', tier: 'regular' }, userId, options: { k } }, 3000);
+
+  let sequence = 0;
+  const view = async (userId: string, itemId: string): Promise<StoredEvent> => {
+    const now = Date.now();
+    const event: StoredEvent = { id: `ev-${++sequence}`, userId, type: 'view', itemId, ts: now, receivedAt: now };
+    await transport.eventLog.append(event);
+    return event;
+  };
+  const pushCausedBy = (userId: string, eventId: string) => waitFor(`push for ${eventId}`, () => pushes.get(userId)!.find((list) => list.cause === eventId));
+  const countB = (list: RecommendationList) => list.items.filter((item) => B.has(item.itemId)).length;
+
+  it('swaps the trained model in without a failed request; the A shopper is then pushed B items', async () => {
+    // Under attribute vectors an A shopper's list is A items: nothing links A to B.
+    let last: StoredEvent | undefined;
+    for (const itemId of A.slice(0, 4)) last = await view('shopper-a', itemId);
+    for (const itemId of A.slice(4, 8)) await view('reader-a', itemId);
+    const before = await pushCausedBy('shopper-a', last!.id);
+    expect(before.modelVersion).toBe('attributes-v1');
+    expect((await users.load('shopper-a')).vectorVersion).toBe('attributes-v1');
+    expect(countB(before)).toBeLessThanOrEqual(2);
+
+    // Read lists without pause across the swap (every call must succeed), and send events whose
+    // pushes must stay on time: the build yields to the event loop every few milliseconds.
+    let stop = false;
+    const versions: string[] = [];
+    const failures: unknown[] = [];
+    let slowest = 0;
+    const reader = (async () => {
+      while (!stop) {
+        const started = performance.now();
+        try {
+          versions.push((await recommend('reader-a')).modelVersion);
+        } catch (err) {
+          failures.push(err);
+        }
+        slowest = Math.max(slowest, performance.now() - started);
+      }
+    })();
+    const others = items.filter((item) => !item.itemId.startsWith('a-') && !item.itemId.startsWith('b-'));
+    const sent: StoredEvent[] = [];
+    const writer = (async () => {
+      while (!stop) {
+        sent.push(await view('pusher', others[sent.length % others.length]!.itemId));
+        await new Promise((r) => setTimeout(r, 15));
+      }
+    })();
+
+    await transport.modelAnnouncements.announce({ version: trained.version, dir: trained.dir });
+    await waitFor('model swap', () => engine.status().modelVersion === trained.version, 20_000);
+    await waitFor('lists on the new model', () => versions.filter((v) => v === trained.version).length >= 20);
+    stop = true;
+    await Promise.all([reader, writer]);
+
+    expect(failures).toEqual([]);
+    expect(versions.filter((v) => v === 'attributes-v1').length).toBeGreaterThan(0);
+    // Each request ran on one model: once a list carried the new version, none carried the old one.
+    expect(versions.slice(versions.indexOf(trained.version))).not.toContain('attributes-v1');
+    expect(slowest).toBeLessThan(500);
+    await waitFor('pushes of the events sent', () => pushes.get('pusher')!.some((list) => list.cause === sent[sent.length - 1]!.id) || undefined).catch(() => undefined);
+    const sentAt = new Map(sent.map((event) => [event.id, event.receivedAt]));
+    const pushed = pushes.get('pusher')!.filter((list) => sentAt.has(list.cause!));
+    expect(pushed.length).toBeGreaterThan(sent.length / 2);
+    const lateness = pushed.map((list) => list.generatedAt - sentAt.get(list.cause!)!);
+    expect(Math.max(...lateness)).toBeLessThan(500);
+    expect(lines.some((line) => line.includes(`"msg":"model ${trained.version} serving (${items.length + 3000} items, built in`))).toBe(true);
+
+    // The next event re-derives the shopper's vector from the recent A views in the learned space.
+    const next = await view('shopper-a', A[4]!);
+    const after = await pushCausedBy('shopper-a', next.id);
+    expect(after.modelVersion).toBe(trained.version);
+    expect(countB(after)).toBeGreaterThanOrEqual(4);
+    expect((await users.load('shopper-a')).vectorVersion).toBe(trained.version);
+    // A reader who has not acted since gets the re-derived taste on the fly, too.
+    const read = await recommend('reader-a');
+    expect(read.modelVersion).toBe(trained.version);
+    expect(countB(read)).toBeGreaterThanOrEqual(4);
+    expect((await users.load('reader-a')).vectorVersion).toBe('attributes-v1'); // re-derived for the read only
+    expect((await engine.status()).modelBuilding).toBeUndefined();
+  }, 60_000);
+
+  it('refuses a corrupt or malformed announcement and keeps serving the model it has', async () => {
+    const models = join(dataDir, 'models');
+    // The trained files under a newer version name, then items.f32 truncated: size mismatch.
+    const corruptVersion = trained.version.replace(/-[0-9a-f]{6}$/, '-ffffff');
+    const corruptDir = join(models, corruptVersion);
+    await cp(trained.dir, corruptDir, { recursive: true });
+    await truncate(join(corruptDir, 'items.f32'), 1000);
+    await transport.modelAnnouncements.announce({ version: corruptVersion, dir: corruptDir });
+    await waitFor('refusal', () => lines.find((line) => line.includes(`model ${corruptDir} refused:`)));
+    const refusal = lines.find((line) => line.includes(`model ${corruptDir} refused:`))!;
+    expect(refusal).toContain(`; still serving ${trained.version}`);
+    expect(refusal).toContain('"level":40');
+
+    // A path outside DATA_DIR/models, and a payload that is not an announcement.
+    await transport.modelAnnouncements.announce({ version: 'x', dir: join(dataDir, '..') });
+    const raw = await connect({ servers: nats.url });
+    raw.publish(subjects.modelPublished, '{"version": 42}');
+    await raw.flush();
+    await raw.close();
+    await waitFor('second refusal', () => lines.find((line) => line.includes(`model ${join(dataDir, '..')} refused:`)));
+    await waitFor('malformed dropped', () => lines.find((line) => line.includes('malformed model announcement dropped')));
+
+    expect(engine.status().modelVersion).toBe(trained.version);
+    const list = await recommend('reader-a');
+    expect(list.modelVersion).toBe(trained.version);
+    expect(list.items).toHaveLength(10);
+    const metrics = await engine.metrics.registry.getSingleMetricAsString('pulse_engine_model_refused_total');
+    expect(metrics).toMatch(/pulse_engine_model_refused_total\{reason="size_mismatch"\} 1/);
+    expect(metrics).toMatch(/pulse_engine_model_refused_total\{reason="bad_path"\} 1/);
+  }, 30_000);
+
+  it('puts an item upserted after training into an A shopper\'s list within a second (cold start)', async () => {
+    // A shopper who has seen all of A and half of B: few near items are left, so the list shows
+    // where the newcomer ranks against items of the unrelated groups.
+    const seen = [...A, ...[...B].slice(0, 6)];
+    let last: StoredEvent | undefined;
+    for (const itemId of seen) last = await view('cold-a', itemId);
+    expect((await pushCausedBy('cold-a', last!.id)).modelVersion).toBe(trained.version);
+
+    const fresh = newItemLike('a', 'a-new');
+    const unrelated = newItemLike('e', 'e-new');
+    const started = performance.now();
+    await transport.catalogLog.put([fresh, unrelated]);
+    let ids: string[] = [];
+    while (performance.now() - started < 1000 && !ids.includes('a-new')) {
+      ids = (await recommend('cold-a')).items.map((item) => item.itemId);
+      if (!ids.includes('a-new')) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(ids).toContain('a-new');
+    // Ranked with the A+B cluster (by the model's content tower), above every item of other groups.
+    const firstOther = ids.findIndex((id) => !id.startsWith('a-') && !id.startsWith('b-'));
+    expect(firstOther === -1 || ids.indexOf('a-new') < firstOther).toBe(true);
+    const similar = async (itemId: string) =>
+      (await transport.rpcClient.call('similar', { principal: { userId: 'cold-a', role: 'visitor', tier: 'regular' }, itemId, k: 10 })).items.map((item) => item.itemId[0]);
+    expect(new Set(await similar('a-new'))).toEqual(new Set(['a', 'b']));
+    expect(new Set(await similar('e-new'))).toEqual(new Set(['e', 'f']));
+  }, 30_000);
+});
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
