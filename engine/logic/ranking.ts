@@ -119,8 +119,12 @@ export function normaliseScores(list: ReadonlyArray<readonly [string, number]>):
 export interface CandidateSources {
   /** Neighbours of the shopper's vector: similarity is the cosine to it. */
   vector?: ReadonlyArray<{ id: string; similarity: number }>;
-  /** Co-visitation lists of the recent items, newest recent item first; raw scores. */
-  coVisited?: ReadonlyArray<{ via: string; items: ReadonlyArray<readonly [string, number]> }>;
+  /**
+   * Co-visitation lists of the recent items, newest recent item first; raw scores. `position`
+   * picks the recency weight (0 = newest; default: the list's index), so the items of one basket
+   * can share one.
+   */
+  coVisited?: ReadonlyArray<{ via: string; items: ReadonlyArray<readonly [string, number]>; position?: number }>;
   /** Popularity in [0, 1]. */
   popular?: ReadonlyArray<readonly [string, number]>;
   /** Neighbours of the query's vector: similarity is the cosine to the query. */
@@ -143,7 +147,8 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
   const sum = tuning.coVisitCombine === 'sum';
   /** With `sum`: the best single contribution per candidate, which names it (`coVisitedWith`). */
   const bestPart = new Map<string, number>();
-  (sources.coVisited ?? []).forEach(({ via, items }, position) => {
+  (sources.coVisited ?? []).forEach(({ via, items, position: given }, index) => {
+    const position = given ?? index;
     const recency = recencyWeights[Math.min(position, recencyWeights.length - 1)]!;
     for (const [id, score] of normaliseScores(items)) {
       const value = score * recency;

@@ -28,6 +28,11 @@ export interface RecommenderOptions {
    * goes with it).
    */
   coVisitSeedScope?: 'session' | 'history';
+  /**
+   * What a seed's recency weight counts: `item` (default) each distinct recent item is one step
+   * older; `event` the items of one event (a basket) share a step.
+   */
+  coVisitRecencyBy?: 'item' | 'event';
   /** Changes to the ranking blend (see ranking.ts); default none. */
   ranking?: RankingTuning;
 }
@@ -82,9 +87,10 @@ export class Recommender {
       this.models = { current: () => fixed };
     }
     this.stats = deps.stats;
-    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', ranking: {}, ...options };
+    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, ...options };
     if (!Number.isInteger(this.options.coVisitSeeds) || this.options.coVisitSeeds < 0) throw new RangeError('coVisitSeeds must be an integer >= 0');
     if (this.options.coVisitSeedScope !== 'session' && this.options.coVisitSeedScope !== 'history') throw new RangeError('coVisitSeedScope must be session or history');
+    if (this.options.coVisitRecencyBy !== 'item' && this.options.coVisitRecencyBy !== 'event') throw new RangeError('coVisitRecencyBy must be item or event');
     checkRankingTuning(this.options.ranking);
     if (!Number.isInteger(this.options.excludeRecent) || this.options.excludeRecent < 0) throw new RangeError('excludeRecent must be an integer >= 0');
     if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
@@ -117,7 +123,7 @@ export class Recommender {
     const merged = mergeCandidates({
       vector: tasteSearch ? this.nearest(index, tasteSearch, candidateK, filter, scope) : [],
       query: query ? this.nearest(index, query, candidateK, filter, scope) : [],
-      coVisited: coVisited.map(({ via, items }) => ({ via, items: items.filter(([id]) => filter(id)) })),
+      coVisited: coVisited.map(({ via, items, position }) => ({ via, items: items.filter(([id]) => filter(id)), position })),
       popular: firstPassing(popular, filter, candidateK),
     }, this.options.ranking);
     this.measure(index, merged.values(), taste, query);
@@ -178,17 +184,26 @@ export class Recommender {
   }
 
   /** Co-visitation lists of the newest distinct recent items inside the session window. */
-  private async coVisitedSources(user: UserState, now: number, limit: number): Promise<Array<{ via: string; items: Array<[string, number]> }>> {
+  private async coVisitedSources(user: UserState, now: number, limit: number): Promise<Array<{ via: string; items: Array<[string, number]>; position: number }>> {
     const sessionStart = this.options.coVisitSeedScope === 'history' ? -Infinity : now - this.options.sessionGapSeconds * 1000;
+    const byEvent = this.options.coVisitRecencyBy === 'event';
     const seeds: string[] = [];
+    const positions: number[] = [];
+    let position = -1;
+    let previous: RecentInteraction | undefined;
     for (const entry of user.recent) {
       if (seeds.length >= this.options.coVisitSeeds) break;
+      // The lines of one event sit next to each other with its type and time (see RecentInteraction).
+      const sameEvent = previous !== undefined && previous.ts === entry.ts && previous.type === entry.type;
+      previous = entry;
       if (entry.ts < sessionStart || NEGATIVE_TYPES.has(entry.type) || seeds.includes(entry.itemId)) continue;
+      if (!byEvent || !sameEvent || position < 0) position++;
       seeds.push(entry.itemId);
+      positions.push(position);
     }
     // Ask for more than needed: the session's own items (excluded later) co-visit each other most.
     const lists = await Promise.all(seeds.map((id) => this.stats.coVisited(id, limit + this.options.excludeRecent)));
-    return seeds.map((via, i) => ({ via, items: lists[i] ?? [] }));
+    return seeds.map((via, i) => ({ via, items: lists[i] ?? [], position: positions[i]! }));
   }
 
   /** The shop's most popular items, cached for `popularCacheMs`; concurrent callers share one fetch. */
