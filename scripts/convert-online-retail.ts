@@ -37,10 +37,9 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, isMain, parseCommandLine, runMain } from './lib/args.js';
-import { CsvError, isCsvRecordComplete, parseCsvRecord } from './lib/csv.js';
 import { JsonlWriter, openLines } from './lib/jsonl.js';
 import { Progress, formatCount, formatElapsed } from './lib/progress.js';
-import { OnlineRetailConverter, columnsOf, type ConversionStats } from './online-retail/converter.js';
+import { convertCsvLines, type ConversionStats } from './online-retail/converter.js';
 
 export interface ConvertOptions {
   input: string;
@@ -53,39 +52,13 @@ export interface ConvertOptions {
 export async function convertOnlineRetail(options: ConvertOptions): Promise<ConversionStats> {
   const source = await openLines(options.input);
   const progress = new Progress({ label: 'convert online-retail', unit: 'lines', fraction: source.fraction, stream: options.progressStream });
-  let converter: OnlineRetailConverter | undefined;
-  let pending = '';
+  let result;
   try {
-    for await (const physical of source.lines) {
-      progress.tick();
-      // A quoted field may hold a line break: join lines until the quotes balance.
-      pending = pending === '' ? physical : `${pending}\n${physical}`;
-      if (!isCsvRecordComplete(pending)) continue;
-      const record = pending;
-      pending = '';
-      if (record.trim() === '') continue;
-      let fields: string[] | undefined;
-      try {
-        fields = parseCsvRecord(record);
-      } catch (err) {
-        if (!(err instanceof CsvError)) throw err;
-      }
-      if (!converter) {
-        if (!fields) throw new UsageError(`${options.input}: the header line is not valid CSV`);
-        converter = new OnlineRetailConverter(columnsOf(fields));
-      } else if (fields) {
-        converter.add(fields);
-      } else {
-        converter.addMalformed();
-      }
-    }
-    if (!converter) throw new UsageError(`${options.input} is empty`);
-    if (pending !== '') converter.addMalformed();
+    result = await convertCsvLines(source.lines, (message) => new UsageError(`${options.input}: ${message}`), () => progress.tick());
   } finally {
     source.close();
     progress.done();
   }
-  const result = converter.finish();
   await mkdir(options.outDir, { recursive: true });
   const files: Array<[string, unknown[]]> = [
     ['items.jsonl', result.items],

@@ -1,7 +1,6 @@
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import { CsvError, isCsvRecordComplete, parseCsvRecord } from '../lib/csv.js';
 import { openLines } from '../lib/jsonl.js';
-import { OnlineRetailConverter, columnsOf, type ConversionResult, type PurchaseEvent } from '../online-retail/converter.js';
+import { convertCsvLines, type ConversionResult, type PurchaseEvent } from '../online-retail/converter.js';
 import { DatasetError, type EvalDataset, type EvalStep } from './dataset.js';
 
 /**
@@ -26,37 +25,11 @@ export async function convertOnlineRetailFile(path: string): Promise<ConversionR
   const source = await openLines(path).catch((err: unknown) => {
     throw new DatasetError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
   });
-  let converter: OnlineRetailConverter | undefined;
-  let pending = '';
   try {
-    for await (const physical of source.lines) {
-      // A quoted field may hold a line break: join lines until the quotes balance.
-      pending = pending === '' ? physical : `${pending}\n${physical}`;
-      if (!isCsvRecordComplete(pending)) continue;
-      const record = pending;
-      pending = '';
-      if (record.trim() === '') continue;
-      let fields: string[] | undefined;
-      try {
-        fields = parseCsvRecord(record);
-      } catch (err) {
-        if (!(err instanceof CsvError)) throw err;
-      }
-      if (!converter) {
-        if (!fields) throw new DatasetError(`${path}: the header line is not valid CSV`);
-        converter = new OnlineRetailConverter(columnsOf(fields));
-      } else if (fields) {
-        converter.add(fields);
-      } else {
-        converter.addMalformed();
-      }
-    }
+    return await convertCsvLines(source.lines, (message) => new DatasetError(`${path}: ${message}`));
   } finally {
     source.close();
   }
-  if (!converter) throw new DatasetError(`${path} is empty`);
-  if (pending !== '') converter.addMalformed();
-  return converter.finish();
 }
 
 function purchaseEvent(event: PurchaseEvent): StoredEvent {

@@ -5,6 +5,7 @@
  */
 import { IdSchema, type Item, type LineItem } from '../../engine/contracts/schemas.js';
 import { UsageError } from '../lib/args.js';
+import { CsvError, isCsvRecordComplete, parseCsvRecord } from '../lib/csv.js';
 import { categoryOf, isProductCode, isUsableDescription, sentenceCase, tagsOf } from './catalog-rules.js';
 
 /** Where each needed column sits; the "Online Retail II" names are accepted too. */
@@ -292,4 +293,40 @@ export function median(values: number[]): number {
 function round(value: number, decimals: number): number {
   const f = 10 ** decimals;
   return Math.round(value * f) / f;
+}
+
+/**
+ * Feeds the lines of the Online Retail CSV to a converter: the header names the columns, every
+ * later record is a row; a record that is not valid CSV (or an unclosed quote at the end) is counted
+ * as malformed. `fail` makes the error for an empty file or a bad header; `onLine` sees every line.
+ */
+export async function convertCsvLines(lines: AsyncIterable<string>, fail: (message: string) => Error, onLine?: () => void): Promise<ConversionResult> {
+  let converter: OnlineRetailConverter | undefined;
+  let pending = '';
+  for await (const physical of lines) {
+    onLine?.();
+    // A quoted field may hold a line break: join lines until the quotes balance.
+    pending = pending === '' ? physical : `${pending}\n${physical}`;
+    if (!isCsvRecordComplete(pending)) continue;
+    const record = pending;
+    pending = '';
+    if (record.trim() === '') continue;
+    let fields: string[] | undefined;
+    try {
+      fields = parseCsvRecord(record);
+    } catch (err) {
+      if (!(err instanceof CsvError)) throw err;
+    }
+    if (!converter) {
+      if (!fields) throw fail('the header line is not valid CSV');
+      converter = new OnlineRetailConverter(columnsOf(fields));
+    } else if (fields) {
+      converter.add(fields);
+    } else {
+      converter.addMalformed();
+    }
+  }
+  if (!converter) throw fail('the file is empty');
+  if (pending !== '') converter.addMalformed();
+  return converter.finish();
 }
