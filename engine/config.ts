@@ -1,4 +1,4 @@
-import { env, loadConfig, type ConfigOf } from './contracts/env.js';
+import { ConfigError, env, loadConfig, type ConfigOf } from './contracts/env.js';
 
 /** Configuration shared by every role (gateway and engine read the same variables). */
 export const sharedConfigSpec = {
@@ -28,6 +28,11 @@ export const engineConfigSpec = {
   hnswM: env.int('HNSW_M', 16, 'HNSW graph degree.', 4, 128),
   hnswEfConstruction: env.int('HNSW_EF_CONSTRUCTION', 200, 'HNSW build breadth.', 10, 2000),
   hnswEf: env.int('HNSW_EF', 64, 'HNSW query breadth (set again after every load: hnswlib resets it).', 10, 2000),
+  tierVipPoints: env.int('TIER_VIP_POINTS', 1000, 'Lifetime points at which a member becomes VIP.', 1),
+  tierEnterprisePoints: env.int('TIER_ENTERPRISE_POINTS', 10_000, 'Lifetime points at which a member becomes enterprise (above TIER_VIP_POINTS).', 1),
+  pointsPerCurrencyRegular: env.number('POINTS_PER_CURRENCY_REGULAR', 1, 'Points a regular member earns per currency unit spent.', 0, 1000),
+  pointsPerCurrencyVip: env.number('POINTS_PER_CURRENCY_VIP', 1.5, 'Points a VIP member earns per currency unit spent.', 0, 1000),
+  pointsPerCurrencyEnterprise: env.number('POINTS_PER_CURRENCY_ENTERPRISE', 2, 'Points an enterprise member earns per currency unit spent.', 0, 1000),
   demoCatalog: env.bool('DEMO_CATALOG', true, 'Load the demo catalog when the catalog is empty at start.'),
 };
 
@@ -35,5 +40,9 @@ export type SharedConfig = ConfigOf<typeof sharedConfigSpec>;
 export type EngineConfig = ConfigOf<typeof engineConfigSpec>;
 
 export function loadEngineConfig(source: NodeJS.ProcessEnv = process.env): EngineConfig {
-  return loadConfig(engineConfigSpec, source);
+  const config = loadConfig(engineConfigSpec, source);
+  if (config.tierEnterprisePoints <= config.tierVipPoints) {
+    throw new ConfigError([`TIER_ENTERPRISE_POINTS (${config.tierEnterprisePoints}) must be above TIER_VIP_POINTS (${config.tierVipPoints})`]);
+  }
+  return config;
 }

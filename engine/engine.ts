@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EngineConfig } from './config.js';
+import { PulseError } from './contracts/errors.js';
 import { generateDemoCatalog } from './demo/demo-catalog.js';
 import { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
 import { ContentEncoder } from '../models/content-encoder.js';
@@ -16,12 +17,14 @@ import type { ModelAnnouncements } from './ports/model-announcements.js';
 import type { Notifier, Unsubscribe } from './ports/notifier.js';
 import type { PartitionLeases } from './ports/partition-leases.js';
 import type { RpcServer } from './ports/rpc.js';
+import type { MemberStore } from './ports/member-store.js';
 import type { UserStateStore } from './ports/user-state-store.js';
 import type { VectorIndex } from './ports/vector-index.js';
 import { CatalogService } from './services/catalog-service.js';
 import { EventProcessor } from './services/event-processor.js';
 import { ATTRIBUTE_MODEL_VERSION, AttributeVectorSource, loadLearnedSource, ModelRegistry, type ModelLoadResult } from './services/model-registry.js';
 import { PartitionManager } from './services/partition-manager.js';
+import { registerMemberHandlers } from './services/member-handlers.js';
 import { registerQueryHandlers } from './services/query-handlers.js';
 import { Recommender } from './services/recommender.js';
 
@@ -47,6 +50,8 @@ export interface EngineDeps {
   /** Reads a model directory. Defaults to the artifact reader and the learned vector source. */
   loadModel?: (dir: string) => Promise<ItemVectorSource>;
   metrics?: EngineMetrics;
+  /** Member accounts; without it the `members.*` methods are not served (another engine may serve them). */
+  members?: MemberStore;
 }
 
 export { ATTRIBUTE_MODEL_VERSION };
@@ -167,6 +172,22 @@ export class Engine {
       tasteHalfLifeSeconds: config.tasteHalfLifeSeconds,
       metrics: this.metrics,
     });
+    if (this.deps.members) {
+      registerMemberHandlers(this.deps.rpcServer, {
+        members: this.deps.members,
+        wrap: (method, handler) => async (request) => {
+          const end = this.metrics.rpcSeconds.startTimer({ method });
+          try {
+            return await handler(request);
+          } catch (err) {
+            this.metrics.errors.inc({ code: err instanceof PulseError ? err.code : 'internal' });
+            throw err;
+          } finally {
+            end();
+          }
+        },
+      });
+    }
     await this.partitions.start();
     this.ready = true;
     logger.info({ engineId: this.id, partitions: this.partitions.owned }, 'engine started');

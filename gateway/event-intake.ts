@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
-import { EventInputSchema, zodDetails, type StoredEvent } from '../engine/contracts/schemas.js';
+import { EventInputSchema, zodDetails, type LoggedEvent, type StoredEvent } from '../engine/contracts/schemas.js';
 import type { AppendResult, EventLogWriter } from '../engine/ports/event-log.js';
 import type { TokenClaims } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -91,6 +91,14 @@ export class EventIntake {
     return { accepted: raws.length - rejected.length, rejected };
   }
 
+  /**
+   * Appends an event the gateway itself made (a login's `merge`), with the same deadline and
+   * `unavailable` semantics as client events; not counted as received from a client.
+   */
+  appendInternal(event: LoggedEvent): Promise<AppendResult> {
+    return this.#store(event);
+  }
+
   /** Counts an event refused before validation (rate limit, size) as received and rejected. */
   refuse(error: PulseError): PulseError {
     this.#options.metrics.eventsReceived.inc();
@@ -98,7 +106,7 @@ export class EventIntake {
     return error;
   }
 
-  async #store(event: StoredEvent): Promise<AppendResult> {
+  async #store(event: LoggedEvent): Promise<AppendResult> {
     const { eventLog, appendTimeoutMs, logger, metrics } = this.#options;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

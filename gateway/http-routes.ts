@@ -7,6 +7,7 @@ import type { RpcClient } from '../engine/ports/rpc.js';
 import { bearerToken, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { MAX_EVENTS_PER_BATCH, type EventIntake } from './event-intake.js';
+import { registerMemberRoutes } from './member-routes.js';
 
 export interface ApiRoutesOptions {
   config: GatewayConfig;
@@ -149,4 +150,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
     const { events } = validate(EventBatchSchema, request.body, ErrorCodes.invalidRequest, 'request');
     return reply.code(202).send(await intake.intakeBatch(events, claims));
   });
+
+  // --- Members ---------------------------------------------------------------------------------
+  registerMemberRoutes(app, options);
 }

@@ -12,7 +12,7 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import { parseStoredEvent, type StoredEvent } from '../contracts/schemas.js';
+import { parseStoredEvent, type LoggedEvent } from '../contracts/schemas.js';
 import { EVENTS_STREAM, eventMessageId, partitionOf, subjects } from '../contracts/subjects.js';
 import type { AppendResult, ConsumeOptions, DeliveredEvent, EventLogWriter, EventSource } from '../ports/event-log.js';
 
@@ -37,8 +37,8 @@ export function checkConsumeArgs(partition: number, partitions: number, batchSiz
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
 }
 
-/** Decodes a stream payload (JSON of a StoredEvent); undefined when it does not decode. */
-export function decodeStoredEvent(json: string): StoredEvent | undefined {
+/** Decodes a stream payload (JSON of a StoredEvent or an internal merge event); undefined when it does not decode. */
+export function decodeStoredEvent(json: string): LoggedEvent | undefined {
   try {
     return parseStoredEvent(JSON.parse(json));
   } catch {
@@ -67,7 +67,7 @@ export class NatsEventLog implements EventLogWriter, EventSource {
     this.partitions = options.partitions;
   }
 
-  async append(event: StoredEvent): Promise<AppendResult> {
+  async append(event: LoggedEvent): Promise<AppendResult> {
     const partition = partitionOf(event.userId, this.partitions);
     try {
       // Many appends may be in flight: each request waits for its own PubAck.

@@ -15,6 +15,14 @@ export const ErrorCodes = {
   unavailable: 'unavailable',
   timeout: 'timeout',
   internal: 'internal',
+  /** Registration: another member already has this email. */
+  emailTaken: 'email_taken',
+  /** Registration: the email is not of the form local@domain. */
+  invalidEmail: 'invalid_email',
+  /** Login: unknown email or wrong password (one code for both: no account enumeration). */
+  invalidCredentials: 'invalid_credentials',
+  /** Registration: the password is too short or too long. */
+  invalidPassword: 'invalid_password',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -40,6 +48,10 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   unavailable: 503,
   timeout: 504,
   internal: 500,
+  email_taken: 409,
+  invalid_email: 400,
+  invalid_credentials: 401,
+  invalid_password: 400,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -1,4 +1,4 @@
-import type { Item, Principal, RecommendationList, RecommendRequest } from './schemas.js';
+import type { Item, MemberProfile, Principal, RecommendationList, RecommendRequest } from './schemas.js';
 import type { WireError } from './errors.js';
 
 /**
@@ -16,6 +16,12 @@ export interface RpcMethods {
     request: { principal: Principal; category?: string; query?: string; limit: number; offset: number };
     result: { items: Item[]; total: number; categories: string[] };
   };
+  /** Creates a member (regular tier, 0 points); `email_taken`, `invalid_email`, `invalid_password`. */
+  'members.register': { request: { email: string; password: string; name: string }; result: MemberProfile };
+  /** Checks a member's password; `invalid_credentials` for an unknown email or a wrong password. */
+  'members.login': { request: { email: string; password: string }; result: MemberProfile };
+  /** A member's record; `not_found` when there is none. */
+  'members.get': { request: { memberId: string }; result: MemberProfile };
 }
 export type RpcMethod = keyof RpcMethods;
 

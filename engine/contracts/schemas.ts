@@ -98,10 +98,48 @@ const storedFields = z.object({
   tier: TierSchema.optional(),
 });
 
-/** Decodes a stream message: the client's event plus the fields the gateway fixed. */
-export function parseStoredEvent(value: unknown): StoredEvent {
+/**
+ * An internal event no client may send (EventInputSchema refuses it): on login, the gateway
+ * appends one to the member's partition so a visitor's history joins the member's in order with
+ * the member's own events. Its id is `merge:<fromUserId>`, so logging in again merges once.
+ */
+export interface StoredMergeEvent {
+  type: 'merge';
+  id: string;
+  /** The member receiving the history. */
+  userId: string;
+  /** The visitor whose history is folded in. */
+  fromUserId: string;
+  ts: number;
+  receivedAt: number;
+  tier?: Tier;
+}
+
+/** What the event log holds: shopper events and internal ones. */
+export type LoggedEvent = StoredEvent | StoredMergeEvent;
+
+export function isMergeEvent(event: LoggedEvent): event is StoredMergeEvent {
+  return event.type === 'merge';
+}
+
+/** The id of the merge of `fromUserId`'s history into a member (one merge per visitor and member). */
+export function mergeEventId(fromUserId: string): string {
+  return `merge:${fromUserId}`;
+}
+
+const MergeFieldsSchema = z.object({ type: z.literal('merge'), fromUserId: IdSchema }).strict();
+
+/**
+ * Decodes a stream message: the client's event plus the fields the gateway fixed, or an internal
+ * merge event.
+ */
+export function parseStoredEvent(value: unknown): LoggedEvent {
   const { id, userId, ts, receivedAt, tier, ...rest } = value as Record<string, unknown>;
   const fixed = storedFields.parse({ id, userId, ts, receivedAt, tier });
+  if (rest.type === 'merge') {
+    const merge = MergeFieldsSchema.parse(rest);
+    return { ...merge, ...fixed } as StoredMergeEvent;
+  }
   const input = EventInputSchema.parse({ ...rest, id, userId, ts });
   return { ...input, ...fixed } as StoredEvent;
 }
@@ -149,4 +187,50 @@ export function zodDetails(error: z.ZodError): Record<string, string> {
     details[issue.path.join('.') || '(root)'] = issue.message;
   }
   return details;
+}
+
+// --- Members (CONTRACT.md "Identity" and "Membership") -------------------------------------------
+
+/** Longest email accepted (RFC 5321 path limit), in characters. */
+export const MAX_EMAIL_LENGTH = 254;
+
+/** An email as stored and compared: trimmed, lower-cased, `local@domain.tld`, no whitespace. */
+export const EmailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(MAX_EMAIL_LENGTH, `at most ${MAX_EMAIL_LENGTH} characters`)
+  .regex(/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/, 'not an email address (local@domain.tld)');
+
+/** A new password: 8 to 200 characters (UTF-16 units), taken as given (no trimming). */
+export const PasswordSchema = z.string().min(8, 'at least 8 characters').max(200, 'at most 200 characters');
+
+export const MemberNameSchema = z.string().trim().min(1).max(200);
+
+/** `POST /v1/members` body. */
+export const MemberRegistrationSchema = z.object({ email: EmailSchema, password: PasswordSchema, name: MemberNameSchema }).strict();
+export type MemberRegistration = z.infer<typeof MemberRegistrationSchema>;
+
+/**
+ * `POST /v1/sessions` body. The password is only bounded (an old, shorter password still logs in).
+ * `visitorId` is merged only when the request's bearer token is that visitor's own token.
+ */
+export const MemberLoginSchema = z
+  .object({ email: EmailSchema, password: z.string().min(1).max(200), visitorId: IdSchema.optional() })
+  .strict();
+export type MemberLogin = z.infer<typeof MemberLoginSchema>;
+
+/** What `GET /v1/members/me` returns: the member record without its password hash. */
+export interface MemberProfile {
+  memberId: string;
+  /** Normalised (trimmed, lower-cased). */
+  email: string;
+  name: string;
+  tier: Tier;
+  /** Spendable points. */
+  points: number;
+  /** Points ever earned (never lowered by redemptions); decides the tier. */
+  lifetimePoints: number;
+  /** Epoch ms. */
+  createdAt: number;
 }

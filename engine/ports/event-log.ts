@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../contracts/schemas.js';
+import type { LoggedEvent } from '../contracts/schemas.js';
 
 export interface AppendResult {
   /** Stream sequence of the stored event. */
@@ -13,12 +13,12 @@ export interface EventLogWriter {
    * Stores the event in partition `partitionOf(event.userId)`. Resolves only once the log
    * has durably stored it (JetStream PubAck); rejects with PulseError('unavailable') otherwise.
    */
-  append(event: StoredEvent): Promise<AppendResult>;
+  append(event: LoggedEvent): Promise<AppendResult>;
 }
 
 /** One event handed to a consumer; it stays pending (and is redelivered) until acked. */
 export interface DeliveredEvent {
-  event: StoredEvent;
+  event: LoggedEvent;
   partition: number;
   seq: number;
   /** Delivery count > 1: the log delivered this one before without an ack. */

@@ -39,7 +39,8 @@ export interface UserStateChange {
   eventId: string;
   /** Must equal the stored version, else `conflict` and nothing is written. */
   expectedVersion: number;
-  type: EventType;
+  /** Counted in `counts[type]` and `counts.total`; `merge` is a visitor's history joining a member's. */
+  type: EventType | 'merge';
   /** New vector (replaces the old one); omitted when the event did not move it. */
   vector?: Float32Array;
   /** Version of the space `vector` is in, stored with it (1-200 characters); only with `vector`. */

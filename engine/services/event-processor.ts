@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
-import type { RecommendationList, StoredEvent } from '../contracts/schemas.js';
+import { isMergeEvent, type LoggedEvent, type RecommendationList } from '../contracts/schemas.js';
 import { eventMessageId } from '../contracts/subjects.js';
 import { eventEffect, inSpaceOf, type EffectOptions, type VectorLookup } from '../logic/event-effect.js';
+import { mergeEffect } from '../logic/merge-effect.js';
 import type { EngineMetrics } from '../metrics.js';
 import type { DeliveredEvent } from '../ports/event-log.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { Notifier } from '../ports/notifier.js';
-import type { UserStateStore } from '../ports/user-state-store.js';
+import type { UserState, UserStateChange, UserStateStore } from '../ports/user-state-store.js';
 import { vectorLookup, type ServingModels } from './model-registry.js';
 import type { Recommender } from './recommender.js';
 
@@ -121,20 +122,43 @@ export class EventProcessor {
   }
 
   /** Applies one event exactly once and pushes the user's new list when it changed. */
-  async process(event: StoredEvent): Promise<'applied' | 'duplicate'> {
+  async process(event: LoggedEvent): Promise<'applied' | 'duplicate'> {
     const { users, stats, options } = this.deps;
-    for (let attempt = 0; ; attempt++) {
-      const state = await users.load(event.userId);
+    if (isMergeEvent(event)) {
+      // A visitor's history folded into a member, once per merge id. Shop-wide aggregates are
+      // untouched: the visitor's events were counted when they happened.
+      return this.applyOnce(event, async () => {
+        const [member, visitor] = await Promise.all([users.load(event.userId), users.load(event.fromUserId)]);
+        return mergeEffect(member, visitor, event, this.vectors(), options);
+      });
+    }
+    return this.applyOnce(
+      event,
       // A user vector from an older model is re-derived in this one's space, and stored with the event.
-      const effect = eventEffect(state, event, this.vectors(), options);
-      const outcome = await users.apply(event.userId, effect.change);
+      async () => eventEffect(await users.load(event.userId), event, this.vectors(), options),
+      // Aggregates are idempotent by their own key, so they are recorded on duplicates too:
+      // this completes an event whose user state was stored just before a crash.
+      (effect) => stats.record(eventMessageId(event.userId, event.id), effect.stats),
+    );
+  }
+
+  /**
+   * Computes an effect from freshly loaded state and stores it atomically; a version conflict
+   * (another writer between load and apply) recomputes, a few times at most.
+   */
+  private async applyOnce<E extends { change: UserStateChange; next: UserState }>(
+    event: LoggedEvent,
+    compute: () => Promise<E>,
+    afterStore?: (effect: E) => Promise<unknown>,
+  ): Promise<'applied' | 'duplicate'> {
+    for (let attempt = 0; ; attempt++) {
+      const effect = await compute();
+      const outcome = await this.deps.users.apply(event.userId, effect.change);
       if (outcome === 'conflict') {
         if (attempt >= MAX_CONFLICT_RETRIES) throw new Error(`user ${event.userId}: version conflict persisted over ${attempt + 1} attempts`);
         continue;
       }
-      // Aggregates are idempotent by their own key, so they are recorded on duplicates too:
-      // this completes an event whose user state was stored just before a crash.
-      await stats.record(eventMessageId(event.userId, event.id), effect.stats);
+      await afterStore?.(effect);
       if (outcome === 'duplicate') {
         this.deps.metrics.eventsDuplicate.inc();
         return 'duplicate';
@@ -145,7 +169,7 @@ export class EventProcessor {
     }
   }
 
-  private async pushIfChanged(event: StoredEvent, next: Parameters<Recommender['recommend']>[0]): Promise<void> {
+  private async pushIfChanged(event: LoggedEvent, next: Parameters<Recommender['recommend']>[0]): Promise<void> {
     const now = this.now();
     if (now - event.receivedAt > this.deps.options.pushMaxAgeMs) {
       this.deps.metrics.pushesUnchanged.inc({ why: 'backlog' });

@@ -10,6 +10,9 @@ import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-s
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
 import { MemoryPartitionLeases } from '../../engine/adapters/memory/memory-partition-leases.js';
 import type { UserStateStore } from '../../engine/ports/user-state-store.js';
+import type { MemberStore } from '../../engine/ports/member-store.js';
+import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
+import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
 import type { InteractionStats } from '../../engine/ports/interaction-stats.js';
 import type { PartitionLeases } from '../../engine/ports/partition-leases.js';
 
@@ -24,7 +27,7 @@ export interface StateOptions {
 export interface Infrastructure {
   transport: NatsTransport | MemoryTransport;
   /** Present when the role keeps state (engine, or both roles in one process). */
-  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases };
+  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore };
   mode: { nats: Mode; redis?: Mode };
   /** Live checks for /readyz. */
   checks(): Record<string, { ok: boolean; detail: string }>;
@@ -82,6 +85,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         stats: new RedisInteractionStats(redis, { popularityHalfLifeSeconds, dedupeTtlSeconds }),
         // Leases on their own connection: a renewal must not queue behind a burst of event writes.
         leases: new RedisPartitionLeases(leaseClient),
+        members: new RedisMemberStore(redis),
       };
       const client = redis;
       cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));
@@ -97,6 +101,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         users: new MemoryUserStateStore({ recentLimit, dedupeTtlSeconds }),
         stats: new MemoryInteractionStats({ popularityHalfLifeSeconds }),
         leases: new MemoryPartitionLeases(),
+        members: new MemoryMemberStore(),
       };
     }
   }

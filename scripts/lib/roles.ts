@@ -23,6 +23,7 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     users: state.users,
     stats: state.stats,
     leases: state.leases,
+    members: state.members,
     // New models are announced on NATS; the engine loads them from DATA_DIR/models.
     modelAnnouncements: transport.modelAnnouncements,
     metrics: new EngineMetrics({ defaultMetrics }),

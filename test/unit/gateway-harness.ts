@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
 import type { WireError } from '../../engine/contracts/errors.js';
-import type { StoredEvent } from '../../engine/contracts/schemas.js';
+import { isMergeEvent, type StoredEvent } from '../../engine/contracts/schemas.js';
 import type { AppendResult, EventLogWriter } from '../../engine/ports/event-log.js';
 import { TokenService } from '../../gateway/auth.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
@@ -60,7 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       partition,
       async (batch) => {
         for (const delivered of batch) {
-          appended.push(delivered.event);
+          if (!isMergeEvent(delivered.event)) appended.push(delivered.event);
           await delivered.ack();
         }
       },

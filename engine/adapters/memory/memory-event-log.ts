@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../../contracts/errors.js';
-import type { StoredEvent } from '../../contracts/schemas.js';
+import type { LoggedEvent } from '../../contracts/schemas.js';
 import { eventMessageId, partitionOf } from '../../contracts/subjects.js';
 import type { AppendResult, ConsumeOptions, DeliveredEvent, EventLogWriter, EventSource } from '../../ports/event-log.js';
 import { checkConsumeArgs, decodeStoredEvent } from '../nats-event-log.js';
@@ -97,7 +97,7 @@ export class MemoryEventLog implements EventLogWriter, EventSource {
     this.logs = Array.from({ length: options.partitions }, () => new PartitionLog());
   }
 
-  async append(event: StoredEvent): Promise<AppendResult> {
+  async append(event: LoggedEvent): Promise<AppendResult> {
     if (this.stop.signal.aborted) throw new PulseError(ErrorCodes.unavailable, 'event log unavailable: closed');
     const msgId = eventMessageId(event.userId, event.id);
     const now = Date.now();

@@ -1,0 +1,81 @@
+import type { StoredMergeEvent } from '../contracts/schemas.js';
+import type { RecentInteraction, UserState, UserStateChange } from '../ports/user-state-store.js';
+import { inSpaceOf, type VectorLookup } from './event-effect.js';
+import { tasteWeight } from './event-weights.js';
+import { foldInMany, type TasteState, type WeightedVector } from './user-vector.js';
+
+export interface MergeOptions {
+  /** Half-life of the user's past taste, seconds. */
+  tasteHalfLifeSeconds: number;
+  recentLimit: number;
+}
+
+export interface MergeEffect {
+  change: UserStateChange;
+  /** The member's state once `change` is applied. */
+  next: UserState;
+}
+
+/**
+ * What merging a visitor's history into a member does to the member's state, as one change
+ * (applied atomically and deduped by the merge event's id). Pure.
+ *
+ * The visitor's recent interactions are folded into the member's taste oldest first, one event's
+ * lines together, with the same weights, basket sharing and time decay as live events (an
+ * interaction older than the member's last one decays nothing: see user-vector.ts). They go on
+ * top of the member's recent list (the visitor's session is what came just before the login), and
+ * the visitor's purchases join the member's bought set. The visitor's own state is left as it is.
+ */
+export function mergeEffect(memberLoaded: UserState, visitorLoaded: UserState, event: StoredMergeEvent, vectors: VectorLookup, options: MergeOptions): MergeEffect {
+  const member = inSpaceOf(memberLoaded, vectors, options.tasteHalfLifeSeconds);
+  const stale = member !== memberLoaded;
+  let taste: TasteState = { vector: member.vector, strength: member.strength, updatedAt: member.updatedAt };
+  let moved = false;
+  const recent = visitorLoaded.recent;
+  // `recent` is newest first: walk it from the end, one event (same ts and type, adjacent) at a time.
+  for (let end = recent.length; end > 0; ) {
+    const last = recent[end - 1]!;
+    let start = end - 1;
+    while (start > 0 && recent[start - 1]!.ts === last.ts && recent[start - 1]!.type === last.type) start--;
+    const group = recent.slice(start, end);
+    end = start;
+    const weight = tasteWeight[last.type];
+    const lineWeight = group.length > 1 ? weight / Math.sqrt(group.length) : weight;
+    const touched: WeightedVector[] = [];
+    for (const entry of group) {
+      const vector = vectors.item(entry.itemId);
+      const fits = vector && (taste.vector ? vector.length === taste.vector.length : vectors.dimension === undefined || vector.length === vectors.dimension);
+      if (vector && fits) touched.push({ vector, weight: lineWeight });
+    }
+    if (touched.length === 0) continue;
+    taste = foldInMany(taste, touched, last.ts, options.tasteHalfLifeSeconds);
+    moved = true;
+  }
+
+  const added: RecentInteraction[] = recent.slice(0, options.recentLimit).map((entry) => ({ ...entry }));
+  const bought = [...visitorLoaded.bought].filter((itemId) => !member.bought.has(itemId));
+  const vector = moved || stale ? (taste.vector ?? undefined) : undefined;
+  const change: UserStateChange = {
+    eventId: event.id,
+    expectedVersion: member.version,
+    type: 'merge',
+    ...(vector ? { vector } : {}),
+    ...(vector && vectors.version !== undefined ? { vectorVersion: vectors.version } : {}),
+    strength: taste.strength,
+    updatedAt: Math.max(member.updatedAt, taste.updatedAt, visitorLoaded.updatedAt),
+    recent: added,
+    bought,
+  };
+  const next: UserState = {
+    ...member,
+    vector: change.vector ?? member.vector,
+    strength: change.strength,
+    updatedAt: change.updatedAt,
+    version: member.version + 1,
+    recent: added.concat(member.recent).slice(0, options.recentLimit),
+    bought: bought.length > 0 ? new Set([...member.bought, ...bought]) : member.bought,
+    counts: { ...member.counts, merge: (member.counts.merge ?? 0) + 1, total: (member.counts.total ?? 0) + 1 },
+  };
+  if (change.vectorVersion !== undefined) next.vectorVersion = change.vectorVersion;
+  return { change, next };
+}

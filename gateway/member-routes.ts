@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { ErrorCodes, PulseError, type ErrorCode } from '../engine/contracts/errors.js';
+import { MemberLoginSchema, MemberRegistrationSchema, mergeEventId, zodDetails, type MemberProfile, type StoredMergeEvent } from '../engine/contracts/schemas.js';
+import { bearerToken, requireRole, type TokenClaims } from './auth.js';
+import type { ApiRoutesOptions } from './http-routes.js';
+
+/** The error code of a body field that fails validation; fields without their own code are `invalid_request`. */
+const CODE_BY_FIELD: Record<string, ErrorCode> = { email: ErrorCodes.invalidEmail, password: ErrorCodes.invalidPassword };
+
+/** Parses a member body; the first bad field decides the code (`invalid_email`, `invalid_password`, `invalid_request`). */
+function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const fieldName = typeof issue?.path[0] === 'string' ? issue.path[0] : '(root)';
+  const code = CODE_BY_FIELD[fieldName] ?? ErrorCodes.invalidRequest;
+  throw new PulseError(code, `invalid ${fieldName}: ${issue?.message ?? 'invalid'}`, zodDetails(parsed.error));
+}
+
+/**
+ * Member accounts (CONTRACT.md "Identity" and "Membership"): the engine stores and checks them,
+ * the gateway signs the member tokens (`{sub: memberId, role: 'member', tier}`).
+ *
+ * Visitor merge on `POST /v1/sessions`: a `visitorId` is merged only when the request carries
+ * that visitor's own bearer token (`Authorization: Bearer <visitor token>`), so nobody can pull
+ * another shopper's history into their account; a missing or invalid token is 401, another
+ * user's token 403, and nothing is logged in or merged. The merge is an internal `merge` event
+ * (id `merge:<visitorId>`) on the member's partition: ordered with the member's own events and
+ * applied once however often the member logs in.
+ */
+export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
+  const { config, tokens, rpc, intake } = options;
+  const timeout = config.rpcTimeoutMs;
+
+  const authenticate = async (request: FastifyRequest): Promise<TokenClaims> => {
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new PulseError(ErrorCodes.unauthorized, 'missing bearer token (Authorization: Bearer <token>)');
+    return tokens.verify(token);
+  };
+  const memberToken = (member: MemberProfile) => tokens.sign({ sub: member.memberId, role: 'member', tier: member.tier }, config.memberTokenTtlSeconds);
+
+  app.post('/v1/members', async (request, reply) => {
+    const body = parseBody(MemberRegistrationSchema, request.body);
+    const member = await rpc.call('members.register', body, timeout);
+    return reply.code(201).send({ memberId: member.memberId, token: await memberToken(member) });
+  });
+
+  app.post('/v1/sessions', async (request) => {
+    const { email, password, visitorId } = parseBody(MemberLoginSchema, request.body);
+    if (visitorId !== undefined) {
+      const claims = await authenticate(request);
+      if (claims.role !== 'visitor' || claims.sub !== visitorId) {
+        throw new PulseError(ErrorCodes.forbidden, 'visitorId is merged only with that visitor\'s own bearer token');
+      }
+    }
+    const member = await rpc.call('members.login', { email, password }, timeout);
+    if (visitorId !== undefined) {
+      const now = Date.now();
+      const merge: StoredMergeEvent = { type: 'merge', id: mergeEventId(visitorId), userId: member.memberId, fromUserId: visitorId, ts: now, receivedAt: now };
+      // Before the token: a login that answers 200 has its merge durably in the log (retrying is safe).
+      await intake.appendInternal(merge);
+    }
+    return { memberId: member.memberId, token: await memberToken(member) };
+  });
+
+  app.get('/v1/members/me', async (request) => {
+    const claims = await authenticate(request);
+    requireRole(claims, 'member');
+    return rpc.call('members.get', { memberId: claims.sub }, timeout);
+  });
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
+import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
+import { PulseError } from '../../engine/contracts/errors.js';
+import type { MemberStore, StoredMember } from '../../engine/ports/member-store.js';
+import { startRedis, type TestServer } from '../helpers/servers.js';
+
+/** One suite for both MemberStore implementations; Redis on its own server, each test under a random prefix. */
+let server: TestServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+const prefix = () => `t${randomUUID().slice(0, 8)}:`;
+
+const member = (overrides: Partial<StoredMember> = {}): StoredMember => ({
+  memberId: `m_${randomUUID().slice(0, 12)}`,
+  email: `${randomUUID().slice(0, 8)}@example.com`,
+  name: 'Ada Lovelace',
+  tier: 'regular',
+  points: 0,
+  lifetimePoints: 0,
+  createdAt: 1_700_000_000_123,
+  passwordHash: 'scrypt$1024$8$1$c2FsdHNhbHRzYWx0c2FsdA==$a2V5a2V5a2V5a2V5a2V5a2V5',
+  ...overrides,
+});
+
+const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: unknown) => (err instanceof PulseError ? err.code : String(err)));
+
+const implementations: Array<[string, () => MemberStore]> = [
+  ['memory', () => new MemoryMemberStore()],
+  ['redis', () => new RedisMemberStore(redis, { keyPrefix: prefix() })],
+];
+
+describe.each(implementations)('MemberStore conformance: %s', (_name, create) => {
+  it('stores a member and finds it by id and by email, unchanged', async () => {
+    const store = create();
+    const ada = member({ name: 'Ada — “quotes” & ünïcode', points: 12, lifetimePoints: 34, tier: 'vip' });
+    await store.create(ada);
+    expect(await store.get(ada.memberId)).toEqual(ada);
+    expect(await store.findByEmail(ada.email)).toEqual(ada);
+    expect(await store.get('m_unknown')).toBeUndefined();
+    expect(await store.findByEmail('unknown@example.com')).toBeUndefined();
+  });
+
+  it('refuses a second member with the same email and keeps the first intact', async () => {
+    const store = create();
+    const first = member();
+    await store.create(first);
+    const second = member({ email: first.email, name: 'Eve' });
+    expect(await codeOf(store.create(second))).toBe('email_taken');
+    expect(await store.get(second.memberId)).toBeUndefined();
+    expect(await store.findByEmail(first.email)).toEqual(first);
+  });
+
+  it('lets exactly one of concurrent creations of one email win', async () => {
+    const store = create();
+    const email = `race-${randomUUID().slice(0, 6)}@example.com`;
+    const contenders = Array.from({ length: 8 }, () => member({ email }));
+    const outcomes = await Promise.all(contenders.map((m) => codeOf(store.create(m))));
+    expect(outcomes.filter((o) => o === 'resolved')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'email_taken')).toHaveLength(7);
+    const winner = contenders[outcomes.indexOf('resolved')]!;
+    expect(await store.findByEmail(email)).toEqual(winner);
+    for (const loser of contenders.filter((m) => m !== winner)) expect(await store.get(loser.memberId)).toBeUndefined();
+  });
+
+  it('refuses a reused member id without claiming the email', async () => {
+    const store = create();
+    const first = member();
+    await store.create(first);
+    const clash = member({ memberId: first.memberId });
+    await expect(store.create(clash)).rejects.toThrow();
+    expect(await store.findByEmail(clash.email)).toBeUndefined();
+    expect(await store.get(first.memberId)).toEqual(first);
+    // The email is free again for a proper registration.
+    const later = member({ email: clash.email });
+    await store.create(later);
+    expect(await store.findByEmail(clash.email)).toEqual(later);
+  });
+});
+
+describe('RedisMemberStore specifics', () => {
+  it('uses hash-tagged keys and makes the email claim permanent', async () => {
+    const keyPrefix = prefix();
+    const store = new RedisMemberStore(redis, { keyPrefix });
+    const ada = member();
+    await store.create(ada);
+    expect(await redis.hget(`${keyPrefix}m:{${ada.memberId}}:rec`, 'email')).toBe(ada.email);
+    expect(await redis.get(`${keyPrefix}email:{${ada.email}}`)).toBe(ada.memberId);
+    expect(await redis.ttl(`${keyPrefix}email:{${ada.email}}`)).toBe(-1);
+  });
+
+  it('releases the email claim when the record write fails (nothing half-applied)', async () => {
+    const keyPrefix = prefix();
+    const store = new RedisMemberStore(redis, { keyPrefix });
+    const ada = member();
+    // A non-hash value under the record key makes the record write fail inside Redis.
+    await redis.set(`${keyPrefix}m:{${ada.memberId}}:rec`, 'not a hash');
+    await expect(store.create(ada)).rejects.toThrow();
+    expect(await redis.exists(`${keyPrefix}email:{${ada.email}}`)).toBe(0);
+    expect(await store.findByEmail(ada.email)).toBeUndefined();
+  });
+
+  it('ignores an email claim whose registration never finished (a crash between the steps)', async () => {
+    const keyPrefix = prefix();
+    const store = new RedisMemberStore(redis, { keyPrefix, claimTtlSeconds: 1 });
+    await redis.set(`${keyPrefix}email:{stale@example.com}`, 'm_crashed', 'EX', 1);
+    expect(await store.findByEmail('stale@example.com')).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const later = member({ email: 'stale@example.com' });
+    await store.create(later);
+    expect(await store.findByEmail('stale@example.com')).toEqual(later);
+  });
+
+  it('reports a lost connection as unavailable', async () => {
+    const lost = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const store = new RedisMemberStore(lost);
+    expect(await codeOf(store.get('m_x'))).toBe('unavailable');
+    expect(await codeOf(store.create(member()))).toBe('unavailable');
+    lost.disconnect();
+  });
+
+  it('refuses key prefixes that would break the hash tags', () => {
+    expect(() => new RedisMemberStore(redis, { keyPrefix: 'a{b' })).toThrow(PulseError);
+  });
+});
