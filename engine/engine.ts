@@ -118,6 +118,15 @@ export class Engine {
       notifier: deps.notifier,
       metrics: this.metrics,
       logger: deps.logger.child({ component: 'events' }),
+      ...(deps.members
+        ? {
+            members: {
+              store: deps.members,
+              thresholds: { vip: config.tierVipPoints, enterprise: config.tierEnterprisePoints },
+              rates: { regular: config.pointsPerCurrencyRegular, vip: config.pointsPerCurrencyVip, enterprise: config.pointsPerCurrencyEnterprise },
+            },
+          }
+        : {}),
       options: {
         defaultK: config.defaultK,
         tasteHalfLifeSeconds: config.tasteHalfLifeSeconds,
@@ -171,6 +180,7 @@ export class Engine {
       models: this.models,
       tasteHalfLifeSeconds: config.tasteHalfLifeSeconds,
       metrics: this.metrics,
+      ...(this.deps.members ? { members: this.deps.members } : {}),
     });
     if (this.deps.members) {
       registerMemberHandlers(this.deps.rpcServer, {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorCodes, PulseError, type ErrorCode } from '../engine/contracts/errors.js';
 import { MemberLoginSchema, MemberRegistrationSchema, mergeEventId, zodDetails, type MemberProfile, type StoredMergeEvent } from '../engine/contracts/schemas.js';
 import { bearerToken, requireRole, type TokenClaims } from './auth.js';
@@ -69,4 +69,19 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
     requireRole(claims, 'member');
     return rpc.call('members.get', { memberId: claims.sub }, timeout);
   });
+
+  // Extension: the points ledger, newest first; `next` is the `before` of the following page.
+  app.get('/v1/members/me/points', async (request) => {
+    const claims = await authenticate(request);
+    requireRole(claims, 'member');
+    const query = parseBody(PointsPageSchema, request.query ?? {});
+    return rpc.call('members.points', { memberId: claims.sub, limit: query.limit, ...(query.before !== undefined ? { before: query.before } : {}) }, timeout);
+  });
 }
+
+const PointsPageSchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(50),
+    before: z.coerce.number().int().positive().optional(),
+  })
+  .strip();

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { TierSchema } from '../contracts/schemas.js';
-import type { MemberStore, StoredMember } from '../ports/member-store.js';
+import { checkLedgerPage, checkPointsChange } from '../logic/points.js';
+import type { TierThresholds } from '../logic/tiers.js';
+import type { LedgerEntry, LedgerPage, MemberStore, PointsChange, PointsOutcome, StoredMember } from '../ports/member-store.js';
 import { callRedis, checkKeyPrefix, LuaScript } from './redis-scripts.js';
 
 export interface RedisMemberStoreOptions {
@@ -9,7 +11,47 @@ export interface RedisMemberStoreOptions {
   keyPrefix?: string;
   /** How long an email claim lives before its record is written (s); a crash in between frees the email after this. */
   claimTtlSeconds?: number;
+  /** How long a points change's event id is remembered (s); unset: for ever (a replay of the whole log credits nothing twice). */
+  pointsDedupeTtlSeconds?: number;
 }
+
+/**
+ * One points change, atomically (all keys share the member's hash tag). Mirrors logic/points.ts
+ * `nextBalance`: points clamp at 0, lifetimePoints move except on redemption (clamp at 0), the
+ * tier only rises. KEYS: record, ledger list, dedupe marker. ARGV: delta, cause, ts, orderId
+ * ('' = none), eventId, vip threshold, enterprise threshold, marker TTL (s, 0 = none).
+ * Returns {-1} (no member), {0, tier, record} (already applied) or {1, previous tier, record}.
+ */
+const APPLY_POINTS = new LuaScript(
+  'apply-member-points',
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  return {0, redis.call('HGET', KEYS[1], 'tier') or 'regular', redis.call('HGETALL', KEYS[1])}
+end
+local delta = tonumber(ARGV[1])
+local points = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'points') or '0') + delta)
+local lifetime = tonumber(redis.call('HGET', KEYS[1], 'lifetimePoints') or '0')
+if ARGV[2] ~= 'redemption' then lifetime = math.max(0, lifetime + delta) end
+local from = redis.call('HGET', KEYS[1], 'tier') or 'regular'
+local rank = {regular = 0, vip = 1, enterprise = 2}
+local earned = 'regular'
+if lifetime >= tonumber(ARGV[7]) then earned = 'enterprise' elseif lifetime >= tonumber(ARGV[6]) then earned = 'vip' end
+local tier = from
+if rank[earned] > (rank[from] or 0) then tier = earned end
+local entryId = redis.call('LLEN', KEYS[2]) + 1
+local entry = '{"entryId":' .. string.format('%d', entryId) .. ',"ts":' .. ARGV[3] .. ',"delta":' .. ARGV[1]
+  .. ',"balance":' .. string.format('%.17g', points) .. ',"cause":"' .. ARGV[2] .. '"'
+if ARGV[4] ~= '' then entry = entry .. ',"orderId":' .. cjson.encode(ARGV[4]) end
+entry = entry .. ',"eventId":' .. cjson.encode(ARGV[5]) .. '}'
+redis.call('RPUSH', KEYS[2], entry)
+redis.call('HSET', KEYS[1], 'points', string.format('%.17g', points), 'lifetimePoints', string.format('%.17g', lifetime), 'tier', tier)
+if tonumber(ARGV[8]) > 0 then
+  redis.call('SET', KEYS[3], entryId, 'EX', tonumber(ARGV[8]))
+else
+  redis.call('SET', KEYS[3], entryId)
+end
+return {1, from, redis.call('HGETALL', KEYS[1])}`,
+);
 
 /** Writes the record only if none exists under this id: 1 written, 0 taken. */
 const CREATE_RECORD = new LuaScript(
@@ -30,6 +72,8 @@ return 0`,
  * Members in Redis. Keys (hash tags keep each on one cluster slot):
  * - `m:{<memberId>}:rec`  hash: email, name, tier, points, lifetimePoints, createdAt (epoch ms), passwordHash
  * - `email:{<email>}`     the memberId holding the (normalised) email
+ * - `m:{<memberId>}:ledger` list of JSON LedgerEntry, oldest first (entryId = index + 1), append-only
+ * - `m:{<memberId>}:pe:<eventId>` marker of an applied points change (value: its entryId)
  * `create`: claim the email (SET NX with a TTL), write the record (only if absent), make the
  * claim permanent (PERSIST). The two keys live on different slots, so this is not one script:
  * any failure undoes what was done (record deleted, claim released), and a crash mid-way leaves
@@ -38,6 +82,7 @@ return 0`,
 export class RedisMemberStore implements MemberStore {
   private readonly prefix: string;
   private readonly claimTtlSeconds: number;
+  private readonly pointsDedupeTtlSeconds: number;
 
   constructor(
     private readonly redis: Redis,
@@ -45,6 +90,8 @@ export class RedisMemberStore implements MemberStore {
   ) {
     this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
     this.claimTtlSeconds = options.claimTtlSeconds ?? 60;
+    this.pointsDedupeTtlSeconds = options.pointsDedupeTtlSeconds ?? 0;
+    if (!Number.isInteger(this.pointsDedupeTtlSeconds) || this.pointsDedupeTtlSeconds < 0) throw new RangeError(`pointsDedupeTtlSeconds must be a non-negative integer, got ${this.pointsDedupeTtlSeconds}`);
     if (!Number.isInteger(this.claimTtlSeconds) || this.claimTtlSeconds < 1) throw new RangeError(`claimTtlSeconds must be a positive integer, got ${this.claimTtlSeconds}`);
   }
 
@@ -81,6 +128,37 @@ export class RedisMemberStore implements MemberStore {
     return member && member.email === email ? member : undefined;
   }
 
+  async applyPoints(memberId: string, change: PointsChange, thresholds: TierThresholds): Promise<PointsOutcome> {
+    checkPointsChange(change);
+    const keys = [this.recordKey(memberId), this.ledgerKey(memberId), `${this.prefix}m:{${memberId}}:pe:${change.eventId}`];
+    const args = [String(change.delta), change.cause, String(change.ts), change.orderId ?? '', change.eventId, String(thresholds.vip), String(thresholds.enterprise), String(this.pointsDedupeTtlSeconds)];
+    const reply = (await APPLY_POINTS.run(this.redis, keys, args)) as [number, string?, string[]?];
+    if (reply[0] === -1) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
+    const member = decodeRecord(memberId, pairs(reply[2] ?? []));
+    if (!member) throw new Error(`member ${memberId}: record unreadable after a points change`);
+    const from = TierSchema.parse(reply[1]);
+    const applied = reply[0] === 1;
+    return { applied, member, ...(applied && member.tier !== from ? { tierChanged: { from, to: member.tier } } : {}) };
+  }
+
+  async ledger(memberId: string, page: LedgerPage): Promise<LedgerEntry[]> {
+    checkLedgerPage(page);
+    // entryId n sits at list index n - 1 (append-only), so a page is one LRANGE.
+    const key = this.ledgerKey(memberId);
+    let raw: string[];
+    if (page.before === undefined) raw = await callRedis('read ledger', () => this.redis.lrange(key, -page.limit, -1));
+    else {
+      const end = page.before - 2;
+      if (end < 0) return [];
+      raw = await callRedis('read ledger', () => this.redis.lrange(key, Math.max(0, end - page.limit + 1), end));
+    }
+    return raw.map((entry) => JSON.parse(entry) as LedgerEntry).reverse();
+  }
+
+  private ledgerKey(memberId: string): string {
+    return `${this.prefix}m:{${memberId}}:ledger`;
+  }
+
   private recordKey(memberId: string): string {
     return `${this.prefix}m:{${memberId}}:rec`;
   }
@@ -88,6 +166,13 @@ export class RedisMemberStore implements MemberStore {
   private emailKey(email: string): string {
     return `${this.prefix}email:{${email}}`;
   }
+}
+
+/** HGETALL's flat [field, value, ...] reply (from a script) as an object. */
+function pairs(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
 }
 
 function encodeRecord(member: StoredMember): string[] {

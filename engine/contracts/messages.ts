@@ -1,5 +1,6 @@
 import type { Item, MemberProfile, Principal, RecommendationList, RecommendRequest } from './schemas.js';
 import type { WireError } from './errors.js';
+import type { LedgerEntry } from '../ports/member-store.js';
 
 /**
  * Request/reply methods the gateway forwards to the engine (subject `pulse.rpc.<method>`).
@@ -22,6 +23,8 @@ export interface RpcMethods {
   'members.login': { request: { email: string; password: string }; result: MemberProfile };
   /** A member's record; `not_found` when there is none. */
   'members.get': { request: { memberId: string }; result: MemberProfile };
+  /** A member's points ledger, newest first (`limit` 1..1000, entries with entryId < `before`); `not_found` when no member. */
+  'members.points': { request: { memberId: string; limit: number; before?: number }; result: { entries: LedgerEntry[]; next?: number } };
 }
 export type RpcMethod = keyof RpcMethods;
 

@@ -1,4 +1,6 @@
-import type { MemberProfile } from '../contracts/schemas.js';
+import type { MemberProfile, Tier } from '../contracts/schemas.js';
+import type { PointsCause } from '../logic/points.js';
+import type { TierThresholds } from '../logic/tiers.js';
 
 /** A member as stored: the public profile plus the password hash (never leaves the engine). */
 export interface StoredMember extends MemberProfile {
@@ -21,4 +23,54 @@ export interface MemberStore {
   get(memberId: string): Promise<StoredMember | undefined>;
   /** The member holding `email` (already normalised), or undefined. */
   findByEmail(email: string): Promise<StoredMember | undefined>;
+  /**
+   * Applies a points change once per `eventId` (Redis: `m:{<memberId>}:pe:<eventId>`), in one
+   * atomic step with the record's points, lifetimePoints and tier and the ledger entry (rules in
+   * logic/points.ts `nextBalance`). A repeated eventId returns `applied: false` and the member as
+   * it is now, changing nothing. Throws PulseError `not_found` when there is no such member.
+   */
+  applyPoints(memberId: string, change: PointsChange, thresholds: TierThresholds): Promise<PointsOutcome>;
+  /** Ledger entries, newest first: at most `limit`, with entryId < `before` when given. */
+  ledger(memberId: string, page: LedgerPage): Promise<LedgerEntry[]>;
+}
+
+/** A points change to apply (delta in whole points, signed). */
+export interface PointsChange {
+  /** The causing event's id: the idempotency key. */
+  eventId: string;
+  /** When it happened (epoch ms). */
+  ts: number;
+  delta: number;
+  cause: PointsCause;
+  orderId?: string;
+}
+
+export interface PointsOutcome {
+  /** False when this eventId was applied before (nothing changed). */
+  applied: boolean;
+  member: StoredMember;
+  /** Set when this change raised the tier. */
+  tierChanged?: { from: Tier; to: Tier };
+}
+
+/** One ledger entry (append-only). */
+export interface LedgerEntry {
+  /** 1, 2, 3, ... per member, in the order applied. */
+  entryId: number;
+  /** Epoch ms of the causing event. */
+  ts: number;
+  /** The true change (may exceed what the clamped balance shows). */
+  delta: number;
+  /** Spendable points after this entry. */
+  balance: number;
+  cause: PointsCause;
+  orderId?: string;
+  eventId: string;
+}
+
+export interface LedgerPage {
+  /** 1..1000. */
+  limit: number;
+  /** Only entries with entryId below this (the previous page's last entryId). */
+  before?: number;
 }

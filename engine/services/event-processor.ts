@@ -7,6 +7,10 @@ import type { EngineMetrics } from '../metrics.js';
 import type { DeliveredEvent } from '../ports/event-log.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { Notifier } from '../ports/notifier.js';
+import { tierRank, type Tier } from '../contracts/schemas.js';
+import { orderCause, orderPoints, orderTotal } from '../logic/points.js';
+import type { PointsRates, TierThresholds } from '../logic/tiers.js';
+import type { MemberStore } from '../ports/member-store.js';
 import type { UserState, UserStateChange, UserStateStore } from '../ports/user-state-store.js';
 import { vectorLookup, type ServingModels } from './model-registry.js';
 import type { Recommender } from './recommender.js';
@@ -40,11 +44,14 @@ export type EventProcessorDeps = EventProcessorBaseDeps &
 export interface EventProcessorBaseDeps {
   users: UserStateStore;
   stats: InteractionStats;
-  recommender: Recommender;
+  /** Ranks the list pushed after an event; absent in replay tools, which push nothing. */
+  recommender?: Recommender;
   notifier: Notifier;
   metrics: EngineMetrics;
   logger: Logger;
   options: EventProcessorOptions;
+  /** Members earn points from their purchases; without it no points are credited. */
+  members?: { store: MemberStore; thresholds: TierThresholds; rates: PointsRates };
   now?: () => number;
 }
 
@@ -138,8 +145,45 @@ export class EventProcessor {
       async () => eventEffect(await users.load(event.userId), event, this.vectors(), options),
       // Aggregates are idempotent by their own key, so they are recorded on duplicates too:
       // this completes an event whose user state was stored just before a crash.
-      (effect) => stats.record(eventMessageId(event.userId, event.id), effect.stats),
+      async (effect) => {
+        await stats.record(eventMessageId(event.userId, event.id), effect.stats);
+        // Points are idempotent by their own marker (another slot than the user state), so this
+        // runs on duplicates too and completes a purchase whose points were not stored before a crash.
+        const memberTier = await this.creditPurchase(event);
+        // Lists follow the member record's tier at once (the token's tier is only raised at login).
+        return memberTier && tierRank(memberTier) > tierRank(effect.next.tier) ? { ...effect.next, tier: memberTier } : undefined;
+      },
     );
+  }
+
+  /**
+   * Credits (or, for negative quantities, takes back) a member's points for a purchase, at the
+   * member's tier at that moment; pushes a `member` event when the tier rose. Returns the member's
+   * tier, or undefined when the user is no member (or the event no purchase).
+   */
+  private async creditPurchase(event: LoggedEvent): Promise<Tier | undefined> {
+    const members = this.deps.members;
+    if (!members || event.type !== 'purchase') return undefined;
+    const member = await members.store.get(event.userId);
+    if (!member) return undefined;
+    const total = orderTotal(event.items);
+    const outcome = await members.store.applyPoints(
+      event.userId,
+      {
+        eventId: event.id,
+        ts: event.ts,
+        delta: orderPoints(total, member.tier, members.rates),
+        cause: orderCause(total),
+        ...(event.orderId !== undefined ? { orderId: event.orderId } : {}),
+      },
+      members.thresholds,
+    );
+    if (outcome.tierChanged) {
+      const { from, to } = outcome.tierChanged;
+      const { points, lifetimePoints } = outcome.member;
+      this.deps.notifier.pushToUser(event.userId, { event: 'member', data: { type: 'tier_changed', from, to, points, lifetimePoints } });
+    }
+    return outcome.member.tier;
   }
 
   /**
@@ -149,7 +193,8 @@ export class EventProcessor {
   private async applyOnce<E extends { change: UserStateChange; next: UserState }>(
     event: LoggedEvent,
     compute: () => Promise<E>,
-    afterStore?: (effect: E) => Promise<unknown>,
+    /** Runs after the store (also on duplicates); may return the state to rank the push for. */
+    afterStore?: (effect: E) => Promise<UserState | undefined | void>,
   ): Promise<'applied' | 'duplicate'> {
     for (let attempt = 0; ; attempt++) {
       const effect = await compute();
@@ -158,26 +203,28 @@ export class EventProcessor {
         if (attempt >= MAX_CONFLICT_RETRIES) throw new Error(`user ${event.userId}: version conflict persisted over ${attempt + 1} attempts`);
         continue;
       }
-      await afterStore?.(effect);
+      const ranked = (await afterStore?.(effect)) ?? effect.next;
       if (outcome === 'duplicate') {
         this.deps.metrics.eventsDuplicate.inc();
         return 'duplicate';
       }
       this.deps.metrics.eventsApplied.inc({ type: event.type });
-      await this.pushIfChanged(event, effect.next);
+      await this.pushIfChanged(event, ranked);
       return 'applied';
     }
   }
 
   private async pushIfChanged(event: LoggedEvent, next: Parameters<Recommender['recommend']>[0]): Promise<void> {
     const now = this.now();
+    const recommender = this.deps.recommender;
+    if (!recommender) return;
     if (now - event.receivedAt > this.deps.options.pushMaxAgeMs) {
       this.deps.metrics.pushesUnchanged.inc({ why: 'backlog' });
       return;
     }
     // A model swap may have landed while the effect was stored: rank in the space that serves now.
     const user = inSpaceOf(next, this.vectors(), this.deps.options.tasteHalfLifeSeconds);
-    const list = await this.deps.recommender.recommend(user, { k: this.deps.options.defaultK }, now);
+    const list = await recommender.recommend(user, { k: this.deps.options.defaultK }, now);
     const signature = list.items.map((item) => item.itemId).join('\n');
     if (this.lastPushed.get(event.userId) === signature) {
       this.deps.metrics.pushesUnchanged.inc({ why: 'unchanged' });

@@ -93,4 +93,16 @@ export function registerMemberHandlers(server: RpcServer, deps: MemberHandlerDep
       return profileOf(member);
     }),
   );
+
+  server.serve(
+    'members.points',
+    wrap('members.points', async ({ memberId, limit, before }) => {
+      const id = field(IdSchema, memberId, 'memberId', ErrorCodes.invalidRequest);
+      if (!(await deps.members.get(id))) throw new PulseError(ErrorCodes.notFound, `no member ${id}`);
+      const entries = await deps.members.ledger(id, before === undefined ? { limit } : { limit, before });
+      // More to read while the page is full and its oldest entry is not the first one.
+      const last = entries.at(-1);
+      return last && entries.length === limit && last.entryId > 1 ? { entries, next: last.entryId } : { entries };
+    }),
+  );
 }

@@ -5,6 +5,7 @@ import { inSpaceOf } from '../logic/event-effect.js';
 import type { EngineMetrics } from '../metrics.js';
 import type { CatalogLog } from '../ports/catalog-log.js';
 import type { RpcHandler, RpcServer } from '../ports/rpc.js';
+import type { MemberStore } from '../ports/member-store.js';
 import type { UserStateStore } from '../ports/user-state-store.js';
 import type { CatalogService } from './catalog-service.js';
 import { vectorLookup, type ServingModels } from './model-registry.js';
@@ -20,6 +21,8 @@ export interface QueryHandlerDeps {
   /** Half-life of the user's past taste (s), for re-derivation. */
   tasteHalfLifeSeconds: number;
   metrics: EngineMetrics;
+  /** Member records: a member's list is filtered for at least the record's tier (raised by points). */
+  members?: MemberStore;
   now?: () => number;
 }
 
@@ -51,10 +54,11 @@ export function registerQueryHandlers(server: RpcServer, deps: QueryHandlerDeps)
   };
 
   timed('recommend', async ({ principal, userId, options }) => {
-    const state = await deps.users.load(userId);
+    const [state, member] = await Promise.all([deps.users.load(userId), deps.members?.get(userId)]);
     // No await from here to recommend(): the space re-derived into is the one the list is ranked in.
     const current = inSpaceOf(state, vectorLookup(deps.models.current()), deps.tasteHalfLifeSeconds);
-    const user = { ...current, tier: effectiveTier(principal, userId, state.tier) };
+    const stored = member && tierRank(member.tier) > tierRank(state.tier) ? member.tier : state.tier;
+    const user = { ...current, tier: effectiveTier(principal, userId, stored) };
     return deps.recommender.recommend(user, options, now());
   });
 

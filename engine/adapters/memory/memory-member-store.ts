@@ -1,10 +1,16 @@
 import { ErrorCodes, PulseError } from '../../contracts/errors.js';
-import type { MemberStore, StoredMember } from '../../ports/member-store.js';
+import { checkLedgerPage, checkPointsChange, nextBalance } from '../../logic/points.js';
+import type { TierThresholds } from '../../logic/tiers.js';
+import type { LedgerEntry, LedgerPage, MemberStore, PointsChange, PointsOutcome, StoredMember } from '../../ports/member-store.js';
 
 /** In-process members (embedded mode, tests); same semantics as RedisMemberStore. */
 export class MemoryMemberStore implements MemberStore {
   private readonly byId = new Map<string, StoredMember>();
   private readonly idByEmail = new Map<string, string>();
+  /** Per member, oldest first: entryId = index + 1. */
+  private readonly ledgers = new Map<string, LedgerEntry[]>();
+  /** `<memberId>\n<eventId>` of applied points changes. */
+  private readonly appliedEvents = new Set<string>();
 
   async create(member: StoredMember): Promise<void> {
     if (this.idByEmail.has(member.email)) throw new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
@@ -22,5 +28,37 @@ export class MemoryMemberStore implements MemberStore {
   async findByEmail(email: string): Promise<StoredMember | undefined> {
     const memberId = this.idByEmail.get(email);
     return memberId === undefined ? undefined : this.get(memberId);
+  }
+
+  async applyPoints(memberId: string, change: PointsChange, thresholds: TierThresholds): Promise<PointsOutcome> {
+    checkPointsChange(change);
+    // No await below: check, update and append happen as one step, like the Redis script.
+    const member = this.byId.get(memberId);
+    if (!member) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
+    const marker = `${memberId}\n${change.eventId}`;
+    if (this.appliedEvents.has(marker)) return { applied: false, member: { ...member } };
+    const next = nextBalance(member, change.delta, change.cause, thresholds);
+    const from = member.tier;
+    const ledger = this.ledgers.get(memberId) ?? [];
+    ledger.push({
+      entryId: ledger.length + 1,
+      ts: change.ts,
+      delta: change.delta,
+      balance: next.points,
+      cause: change.cause,
+      ...(change.orderId !== undefined ? { orderId: change.orderId } : {}),
+      eventId: change.eventId,
+    });
+    this.ledgers.set(memberId, ledger);
+    this.appliedEvents.add(marker);
+    Object.assign(member, next);
+    return { applied: true, member: { ...member }, ...(next.tier !== from ? { tierChanged: { from, to: next.tier } } : {}) };
+  }
+
+  async ledger(memberId: string, page: LedgerPage): Promise<LedgerEntry[]> {
+    checkLedgerPage(page);
+    const entries = this.ledgers.get(memberId) ?? [];
+    const end = Math.min(entries.length, (page.before ?? entries.length + 1) - 1);
+    return entries.slice(Math.max(0, end - page.limit), end).reverse().map((entry) => ({ ...entry }));
   }
 }
