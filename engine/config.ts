@@ -1,4 +1,5 @@
 import { ConfigError, env, loadConfig, type ConfigOf } from './contracts/env.js';
+import { DEFAULT_REWARDS, parseRewardCatalogue } from './logic/coupons.js';
 
 /** Configuration shared by every role (gateway and engine read the same variables). */
 export const sharedConfigSpec = {
@@ -33,6 +34,7 @@ export const engineConfigSpec = {
   pointsPerCurrencyRegular: env.number('POINTS_PER_CURRENCY_REGULAR', 1, 'Points a regular member earns per currency unit spent.', 0, 1000),
   pointsPerCurrencyVip: env.number('POINTS_PER_CURRENCY_VIP', 1.5, 'Points a VIP member earns per currency unit spent.', 0, 1000),
   pointsPerCurrencyEnterprise: env.number('POINTS_PER_CURRENCY_ENTERPRISE', 2, 'Points an enterprise member earns per currency unit spent.', 0, 1000),
+  rewards: env.string('REWARDS', DEFAULT_REWARDS, 'Reward catalogue (JSON array of {rewardId, points, value, ttlDays}): points buy a value coupon.'),
   demoCatalog: env.bool('DEMO_CATALOG', true, 'Load the demo catalog when the catalog is empty at start.'),
 };
 
@@ -43,6 +45,11 @@ export function loadEngineConfig(source: NodeJS.ProcessEnv = process.env): Engin
   const config = loadConfig(engineConfigSpec, source);
   if (config.tierEnterprisePoints <= config.tierVipPoints) {
     throw new ConfigError([`TIER_ENTERPRISE_POINTS (${config.tierEnterprisePoints}) must be above TIER_VIP_POINTS (${config.tierVipPoints})`]);
+  }
+  try {
+    parseRewardCatalogue(config.rewards);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
   }
   return config;
 }

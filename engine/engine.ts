@@ -25,6 +25,12 @@ import { EventProcessor } from './services/event-processor.js';
 import { ATTRIBUTE_MODEL_VERSION, AttributeVectorSource, loadLearnedSource, ModelRegistry, type ModelLoadResult } from './services/model-registry.js';
 import { PartitionManager } from './services/partition-manager.js';
 import { registerMemberHandlers } from './services/member-handlers.js';
+import { registerCouponHandlers } from './services/coupon-handlers.js';
+import { registerHistoryHandlers } from './services/history-handlers.js';
+import { parseRewardCatalogue } from './logic/coupons.js';
+import type { CouponStore } from './ports/coupon-store.js';
+import type { RpcHandler } from './ports/rpc.js';
+import type { RpcMethod } from './contracts/messages.js';
 import { registerQueryHandlers } from './services/query-handlers.js';
 import { Recommender } from './services/recommender.js';
 
@@ -52,6 +58,8 @@ export interface EngineDeps {
   metrics?: EngineMetrics;
   /** Member accounts; without it the `members.*` methods are not served (another engine may serve them). */
   members?: MemberStore;
+  /** Coupons and rewards; without it the `coupons.*` and `rewards.*` methods are not served. */
+  coupons?: CouponStore;
 }
 
 export { ATTRIBUTE_MODEL_VERSION };
@@ -182,6 +190,21 @@ export class Engine {
       metrics: this.metrics,
       ...(this.deps.members ? { members: this.deps.members } : {}),
     });
+    const wrap = <M extends RpcMethod>(method: M, handler: RpcHandler<M>): RpcHandler<M> => async (request) => {
+      const end = this.metrics.rpcSeconds.startTimer({ method });
+      try {
+        return await handler(request);
+      } catch (err) {
+        this.metrics.errors.inc({ code: err instanceof PulseError ? err.code : 'internal' });
+        throw err;
+      } finally {
+        end();
+      }
+    };
+    if (this.deps.coupons) {
+      registerCouponHandlers(this.deps.rpcServer, { coupons: this.deps.coupons, rewards: parseRewardCatalogue(config.rewards), wrap });
+      if (this.deps.members) registerHistoryHandlers(this.deps.rpcServer, { members: this.deps.members, coupons: this.deps.coupons, users: this.deps.users, wrap });
+    }
     if (this.deps.members) {
       registerMemberHandlers(this.deps.rpcServer, {
         members: this.deps.members,

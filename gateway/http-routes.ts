@@ -8,6 +8,7 @@ import { bearerToken, principalOf, requireRole, type TokenClaims, type TokenServ
 import type { GatewayConfig } from './config.js';
 import { MAX_EVENTS_PER_BATCH, type EventIntake } from './event-intake.js';
 import { registerMemberRoutes } from './member-routes.js';
+import { registerCouponRoutes } from './coupon-routes.js';
 
 export interface ApiRoutesOptions {
   config: GatewayConfig;
@@ -153,4 +154,5 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
 
   // --- Members ---------------------------------------------------------------------------------
   registerMemberRoutes(app, options);
+  registerCouponRoutes(app, options);
 }

@@ -23,6 +23,18 @@ export const ErrorCodes = {
   invalidCredentials: 'invalid_credentials',
   /** Registration: the password is too short or too long. */
   invalidPassword: 'invalid_password',
+  /** Coupons: no coupon has this code. */
+  couponNotFound: 'coupon_not_found',
+  /** Coupons: the code belongs to another member. */
+  couponNotYours: 'coupon_not_yours',
+  /** Coupons: past its expiresAt (engine clock); gone for good, hence 410. */
+  couponExpired: 'coupon_expired',
+  /** Coupons: already redeemed (one use). */
+  couponUsed: 'coupon_used',
+  /** Rewards: the balance is below the reward's price. */
+  insufficientPoints: 'insufficient_points',
+  /** Rewards: no reward with this rewardId in the catalogue (`REWARDS`). */
+  rewardNotFound: 'reward_not_found',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -52,6 +64,12 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   invalid_email: 400,
   invalid_credentials: 401,
   invalid_password: 400,
+  coupon_not_found: 404,
+  coupon_not_yours: 403,
+  coupon_expired: 410,
+  coupon_used: 409,
+  insufficient_points: 409,
+  reward_not_found: 404,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -1,6 +1,8 @@
 import type { Item, MemberProfile, Principal, RecommendationList, RecommendRequest } from './schemas.js';
 import type { WireError } from './errors.js';
 import type { LedgerEntry } from '../ports/member-store.js';
+import type { Coupon } from '../ports/coupon-store.js';
+import type { RecentInteraction } from '../ports/user-state-store.js';
 
 /**
  * Request/reply methods the gateway forwards to the engine (subject `pulse.rpc.<method>`).
@@ -25,6 +27,17 @@ export interface RpcMethods {
   'members.get': { request: { memberId: string }; result: MemberProfile };
   /** A member's points ledger, newest first (`limit` 1..1000, entries with entryId < `before`); `not_found` when no member. */
   'members.points': { request: { memberId: string; limit: number; before?: number }; result: { entries: LedgerEntry[]; next?: number } };
+  /** Events, orders, points ledger and coupons, newest first, paged together by ts (`limit` 1..200, ts < `before`); `next` is the following page's `before`. */
+  'members.history': {
+    request: { memberId: string; limit: number; before?: number };
+    result: { events: RecentInteraction[]; orders: LedgerEntry[]; points: LedgerEntry[]; coupons: Coupon[]; next?: number };
+  };
+  /** A member's coupons, newest first. */
+  'coupons.list': { request: { memberId: string }; result: { coupons: Coupon[] } };
+  /** Uses a coupon once: `coupon_not_found`, `coupon_not_yours`, `coupon_expired`, `coupon_used`. */
+  'coupons.redeem': { request: { memberId: string; code: string; orderId: string }; result: Coupon };
+  /** Points for a coupon, once per requestId: `reward_not_found`, `insufficient_points`, `not_found`. */
+  'rewards.redeem': { request: { memberId: string; rewardId: string; requestId: string }; result: { coupon: Coupon; points: number; applied: boolean } };
 }
 export type RpcMethod = keyof RpcMethods;
 

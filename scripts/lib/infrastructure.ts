@@ -4,6 +4,9 @@ import type { SharedConfig } from '../../engine/config.js';
 import { NatsTransport } from '../../engine/adapters/nats-transport.js';
 import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
 import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
+import { RedisCouponStore } from '../../engine/adapters/redis-coupon-store.js';
+import { MemoryCouponStore } from '../../engine/adapters/memory/memory-coupon-store.js';
+import type { CouponStore } from '../../engine/ports/coupon-store.js';
 import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
 import { RedisPartitionLeases } from '../../engine/adapters/redis-partition-leases.js';
 import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
@@ -27,7 +30,7 @@ export interface StateOptions {
 export interface Infrastructure {
   transport: NatsTransport | MemoryTransport;
   /** Present when the role keeps state (engine, or both roles in one process). */
-  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore };
+  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore; coupons: CouponStore };
   mode: { nats: Mode; redis?: Mode };
   /** Live checks for /readyz. */
   checks(): Record<string, { ok: boolean; detail: string }>;
@@ -86,6 +89,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         // Leases on their own connection: a renewal must not queue behind a burst of event writes.
         leases: new RedisPartitionLeases(leaseClient),
         members: new RedisMemberStore(redis),
+        coupons: new RedisCouponStore(redis),
       };
       const client = redis;
       cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));
@@ -97,11 +101,13 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
       }
       logger.warn({ url: config.redisUrl, reason: (err as Error).message }, 'Redis unreachable: keeping user state in process memory (embedded mode, nothing survives a restart)');
       redisMode = 'embedded';
+      const members = new MemoryMemberStore();
       state = {
         users: new MemoryUserStateStore({ recentLimit, dedupeTtlSeconds }),
         stats: new MemoryInteractionStats({ popularityHalfLifeSeconds }),
         leases: new MemoryPartitionLeases(),
-        members: new MemoryMemberStore(),
+        members,
+        coupons: new MemoryCouponStore(members),
       };
     }
   }

@@ -24,6 +24,7 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     stats: state.stats,
     leases: state.leases,
     members: state.members,
+    coupons: state.coupons,
     // New models are announced on NATS; the engine loads them from DATA_DIR/models.
     modelAnnouncements: transport.modelAnnouncements,
     metrics: new EngineMetrics({ defaultMetrics }),

@@ -1,0 +1,200 @@
+import type { Redis } from 'ioredis';
+import { ErrorCodes, PulseError } from '../contracts/errors.js';
+import type { Coupon, CouponStore, RewardOutcome, RewardRequest } from '../ports/coupon-store.js';
+import { callRedis, checkKeyPrefix, LuaScript } from './redis-scripts.js';
+
+export interface RedisCouponStoreOptions {
+  /** The same prefix as the RedisMemberStore's (rewards write the member's record and ledger). */
+  keyPrefix?: string;
+}
+
+/**
+ * Uses one coupon. KEYS: coupon hash. ARGV: now (epoch ms), orderId.
+ * Returns {-1} (no such coupon of this member), {-2} (expired), {-3} (used) or {1, fields}.
+ * The used check comes first: a used coupon says so even after it expired.
+ */
+const REDEEM = new LuaScript(
+  'redeem-coupon',
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if redis.call('HEXISTS', KEYS[1], 'redeemedAt') == 1 then return {-3} end
+if tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) <= tonumber(ARGV[1]) then return {-2} end
+redis.call('HSET', KEYS[1], 'redeemedAt', ARGV[1], 'orderId', ARGV[2])
+return {1, redis.call('HGETALL', KEYS[1])}`,
+);
+
+/**
+ * Points for a coupon, once per request. KEYS: member record, ledger, request marker, coupon
+ * hash, coupon index zset. ARGV: points (positive), ts, eventId, code, createdAt, then the
+ * coupon's hash fields. Ledger entry format as in RedisMemberStore's apply-member-points.
+ * Returns {-1} (no member), {-2, points} (short), {-3} (code taken), {0, code, points} (repeat)
+ * or {1, code, points}.
+ */
+const REDEEM_REWARD = new LuaScript(
+  'redeem-reward',
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local points = tonumber(redis.call('HGET', KEYS[1], 'points') or '0')
+local prior = redis.call('GET', KEYS[3])
+if prior then return {0, prior, string.format('%.17g', points)} end
+local cost = tonumber(ARGV[1])
+if points < cost then return {-2, string.format('%.17g', points)} end
+if redis.call('EXISTS', KEYS[4]) == 1 then return {-3} end
+points = points - cost
+local entryId = redis.call('LLEN', KEYS[2]) + 1
+local entry = '{"entryId":' .. string.format('%d', entryId) .. ',"ts":' .. ARGV[2] .. ',"delta":-' .. ARGV[1]
+  .. ',"balance":' .. string.format('%.17g', points) .. ',"cause":"redemption","eventId":' .. cjson.encode(ARGV[3]) .. '}'
+redis.call('RPUSH', KEYS[2], entry)
+redis.call('HSET', KEYS[1], 'points', string.format('%.17g', points))
+redis.call('HSET', KEYS[4], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[4])
+redis.call('SET', KEYS[3], ARGV[4])
+return {1, ARGV[4], string.format('%.17g', points)}`,
+);
+
+/** Stores a campaign coupon. KEYS: member record, coupon hash, index zset. ARGV: code, createdAt, fields. */
+const ISSUE = new LuaScript(
+  'issue-coupon',
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1`,
+);
+
+/**
+ * Coupons in Redis. Keys (the member's share its hash tag with the member record, so a reward is
+ * one script over record, ledger and coupon):
+ * - `m:{<memberId>}:cp:<code>`   hash: kind, value, discountPercent?, expiresAt, createdAt, sourceType, sourceId, redeemedAt?, orderId?
+ * - `m:{<memberId>}:coupons`     zset code -> createdAt (listing)
+ * - `m:{<memberId>}:rw:<requestId>` the code a reward request issued (idempotency; kept for ever)
+ * - `coupon:{<code>}`            the owning memberId; only tells "someone else's" from "no such"
+ *   (redeeming reads the caller's own key, so the index is written after the coupon: a crash in
+ *   between makes another member's attempt answer `coupon_not_found` instead of `coupon_not_yours`
+ *   until a retry of the same reward request writes it).
+ */
+export class RedisCouponStore implements CouponStore {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisCouponStoreOptions = {},
+  ) {
+    this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
+  }
+
+  async issue(coupon: Coupon): Promise<void> {
+    const id = coupon.memberId;
+    const reply = await ISSUE.run(this.redis, [this.key(id, 'rec'), this.couponKey(id, coupon.code), this.key(id, 'coupons')], [coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)]);
+    if (reply === -1) throw new PulseError(ErrorCodes.notFound, `no member ${id}`);
+    if (reply === 0) throw new Error(`coupon code ${coupon.code} already exists`);
+    await this.writeIndex(coupon.code, id);
+  }
+
+  async list(memberId: string, limit: number): Promise<Coupon[]> {
+    checkLimit(limit);
+    const codes = await callRedis('list coupons', () => this.redis.zrevrange(this.key(memberId, 'coupons'), 0, limit - 1));
+    if (codes.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const code of codes) pipeline.hgetall(this.couponKey(memberId, code));
+    const replies = (await callRedis('read coupons', () => pipeline.exec())) ?? [];
+    const coupons: Coupon[] = [];
+    replies.forEach(([err, fields], i) => {
+      if (err) throw err;
+      const coupon = decodeCoupon(memberId, codes[i]!, fields as Record<string, string>);
+      if (coupon) coupons.push(coupon);
+    });
+    return coupons;
+  }
+
+  async redeem(memberId: string, code: string, orderId: string, now: number): Promise<Coupon> {
+    const reply = (await REDEEM.run(this.redis, [this.couponKey(memberId, code)], [String(now), orderId])) as [number, string[]?];
+    if (reply[0] === -3) throw new PulseError(ErrorCodes.couponUsed, `coupon ${code} was already used`);
+    if (reply[0] === -2) throw new PulseError(ErrorCodes.couponExpired, `coupon ${code} has expired`);
+    if (reply[0] === -1) {
+      const owner = await callRedis('find coupon owner', () => this.redis.get(this.indexKey(code)));
+      if (owner !== null && owner !== memberId) throw new PulseError(ErrorCodes.couponNotYours, `coupon ${code} belongs to another member`);
+      throw new PulseError(ErrorCodes.couponNotFound, `no coupon ${code}`);
+    }
+    const coupon = decodeCoupon(memberId, code, pairs(reply[1] ?? []));
+    if (!coupon) throw new Error(`coupon ${code}: unreadable after redeeming`);
+    return coupon;
+  }
+
+  async redeemReward(memberId: string, request: RewardRequest): Promise<RewardOutcome> {
+    if (!Number.isInteger(request.points) || request.points <= 0) throw new RangeError(`reward points must be a positive integer, got ${request.points}`);
+    const { coupon } = request;
+    const keys = [this.key(memberId, 'rec'), this.key(memberId, 'ledger'), this.key(memberId, `rw:${request.requestId}`), this.couponKey(memberId, coupon.code), this.key(memberId, 'coupons')];
+    const args = [String(request.points), String(request.ts), `reward:${request.requestId}`, coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)];
+    const reply = (await REDEEM_REWARD.run(this.redis, keys, args)) as [number, string?, string?];
+    if (reply[0] === -1) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
+    if (reply[0] === -2) throw new PulseError(ErrorCodes.insufficientPoints, `this reward costs ${request.points} points; the balance is ${reply[1]}`, { points: String(reply[1]) });
+    if (reply[0] === -3) throw new Error(`coupon code ${coupon.code} already exists`);
+    const code = reply[1]!;
+    // Written on repeats too: a retried request repairs an index a crash left out.
+    await this.writeIndex(code, memberId);
+    const stored = reply[0] === 1 ? { ...coupon, memberId } : await this.get(memberId, code);
+    if (!stored) throw new Error(`coupon ${code} of reward request ${request.requestId} is missing`);
+    return { applied: reply[0] === 1, coupon: stored, points: Number(reply[2]) };
+  }
+
+  private async get(memberId: string, code: string): Promise<Coupon | undefined> {
+    const fields = await callRedis('read coupon', () => this.redis.hgetall(this.couponKey(memberId, code)));
+    return decodeCoupon(memberId, code, fields);
+  }
+
+  private async writeIndex(code: string, memberId: string): Promise<void> {
+    await callRedis('index coupon', () => this.redis.set(this.indexKey(code), memberId));
+  }
+
+  private key(memberId: string, suffix: string): string {
+    return `${this.prefix}m:{${memberId}}:${suffix}`;
+  }
+
+  private couponKey(memberId: string, code: string): string {
+    return this.key(memberId, `cp:${code}`);
+  }
+
+  private indexKey(code: string): string {
+    return `${this.prefix}coupon:{${code}}`;
+  }
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError(`limit must be an integer in 1..1000, got ${limit}`);
+}
+
+function pairs(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+}
+
+function encodeCoupon(coupon: Coupon): string[] {
+  const fields = [
+    'kind', coupon.kind,
+    'value', String(coupon.value),
+    'expiresAt', String(coupon.expiresAt),
+    'createdAt', String(coupon.createdAt),
+    'sourceType', coupon.source.type,
+    'sourceId', coupon.source.id,
+  ];
+  if (coupon.discountPercent !== undefined) fields.push('discountPercent', String(coupon.discountPercent));
+  if (coupon.redeemedAt !== undefined) fields.push('redeemedAt', String(coupon.redeemedAt));
+  if (coupon.orderId !== undefined) fields.push('orderId', coupon.orderId);
+  return fields;
+}
+
+function decodeCoupon(memberId: string, code: string, fields: Record<string, string>): Coupon | undefined {
+  if (fields.kind === undefined || fields.expiresAt === undefined) return undefined;
+  return {
+    code,
+    memberId,
+    kind: fields.kind === 'percent' ? 'percent' : 'value',
+    value: Number(fields.value ?? 0),
+    ...(fields.discountPercent !== undefined ? { discountPercent: Number(fields.discountPercent) } : {}),
+    expiresAt: Number(fields.expiresAt),
+    createdAt: Number(fields.createdAt ?? 0),
+    source: { type: fields.sourceType === 'campaign' ? 'campaign' : 'reward', id: fields.sourceId ?? '' },
+    ...(fields.redeemedAt !== undefined ? { redeemedAt: Number(fields.redeemedAt) } : {}),
+    ...(fields.orderId !== undefined ? { orderId: fields.orderId } : {}),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Coupons and rewards. A coupon belongs to one member and is used at most once. Redis keys (all
+ * of a member's on the member's hash tag, see RedisCouponStore): `m:{<memberId>}:cp:<code>`,
+ * `m:{<memberId>}:coupons`, `m:{<memberId>}:rw:<requestId>`, plus the index `coupon:{<code>}`.
+ */
+export interface CouponStore {
+  /**
+   * Stores a new coupon (campaigns). Throws PulseError `not_found` when the member does not exist,
+   * a plain Error when the code is taken (a fresh random code never is in practice).
+   */
+  issue(coupon: Coupon): Promise<void>;
+  /** The member's coupons, newest first (at most `limit`, 1..1000). */
+  list(memberId: string, limit: number): Promise<Coupon[]>;
+  /**
+   * Uses `code` for `orderId`, in one atomic step: it must exist (`coupon_not_found`), belong to
+   * `memberId` (`coupon_not_yours`), not be expired at `now` (`coupon_expired`: expiresAt <= now)
+   * and not be used (`coupon_used`). Returns the coupon as redeemed; on any error nothing changes.
+   */
+  redeem(memberId: string, code: string, orderId: string, now: number): Promise<Coupon>;
+  /**
+   * Spends points on a coupon, once per `requestId`, in one atomic step: checks the balance
+   * (`insufficient_points`), deducts it, appends a `redemption` ledger entry (eventId
+   * `reward:<requestId>`) and stores `coupon`. A repeated requestId returns the coupon of the
+   * first call with `applied: false` and changes nothing. `not_found` when there is no member.
+   */
+  redeemReward(memberId: string, request: RewardRequest): Promise<RewardOutcome>;
+}
+
+export type CouponKind = 'value' | 'percent';
+
+export interface Coupon {
+  /** COUPON_ALPHABET characters (logic/coupons.ts). */
+  code: string;
+  memberId: string;
+  kind: CouponKind;
+  /** Currency units off (kind `value`); 0 for kind `percent`. */
+  value: number;
+  /** 1..100 (kind `percent` only). */
+  discountPercent?: number;
+  /** Epoch ms; the coupon is expired from this instant on. */
+  expiresAt: number;
+  /** Epoch ms. */
+  createdAt: number;
+  source: { type: 'reward' | 'campaign'; id: string };
+  /** Epoch ms (engine clock) of the one use. */
+  redeemedAt?: number;
+  orderId?: string;
+}
+
+export interface RewardRequest {
+  /** Idempotency key of the request (per member). */
+  requestId: string;
+  /** Points spent (positive integer). */
+  points: number;
+  /** Epoch ms; the ledger entry's ts. */
+  ts: number;
+  /** The coupon to issue (its memberId is the member's). */
+  coupon: Coupon;
+}
+
+export interface RewardOutcome {
+  /** False when this requestId was redeemed before (nothing changed; `coupon` is the first one). */
+  applied: boolean;
+  coupon: Coupon;
+  /** Spendable points after the redemption (now, for a repeat). */
+  points: number;
+}
