@@ -170,24 +170,38 @@ function rederivedState(state: UserState, vectors: VectorLookup, halfLifeSeconds
  * the item they led to (their words are not kept). Pure.
  */
 export function rederiveTaste(recent: readonly RecentInteraction[], vectors: VectorLookup, halfLifeSeconds: number, updatedAt: number): TasteState {
-  let taste: TasteState = { vector: null, strength: 0, updatedAt: 0 };
-  // One event's lines share its type and time and sit next to each other: fold them as one event.
-  for (let end = recent.length; end > 0; ) {
-    const last = recent[end - 1]!;
-    let start = end - 1;
-    while (start > 0 && recent[start - 1]!.ts === last.ts && recent[start - 1]!.type === last.type) start--;
-    const group = recent.slice(start, end);
-    end = start;
-    const weight = tasteWeight[last.type];
-    const lineWeight = group.length > 1 ? weight / Math.sqrt(group.length) : weight;
-    const touched: WeightedVector[] = [];
-    for (const entry of group) {
-      const vector = vectors.item(entry.itemId);
-      if (vector && (vectors.dimension === undefined || vector.length === vectors.dimension)) touched.push({ vector, weight: lineWeight });
-    }
-    if (touched.length > 0) taste = foldInMany(taste, touched, last.ts, halfLifeSeconds);
-  }
+  const { taste } = foldRecent({ vector: null, strength: 0, updatedAt: 0 }, recent, vectors, halfLifeSeconds);
   if (!taste.vector) return { vector: null, strength: 0, updatedAt: Math.max(updatedAt, 0) };
   const until = Math.max(updatedAt, taste.updatedAt);
   return { vector: taste.vector, strength: decayedStrength(taste, until, halfLifeSeconds), updatedAt: until };
+}
+
+/**
+ * Folds recent interactions (newest first, as stored) into `start`, oldest first, one event at a
+ * time: an event's lines share its type and time and sit next to each other, and share its weight
+ * as weight/sqrt(lines), as live events do. Vectors of another dimension than the taste's (or the
+ * lookup's) are skipped. `moved` says whether any vector was folded in. Pure.
+ */
+export function foldRecent(start: TasteState, recent: readonly RecentInteraction[], vectors: VectorLookup, halfLifeSeconds: number): { taste: TasteState; moved: boolean } {
+  let taste = start;
+  let moved = false;
+  for (let end = recent.length; end > 0; ) {
+    const last = recent[end - 1]!;
+    let first = end - 1;
+    while (first > 0 && recent[first - 1]!.ts === last.ts && recent[first - 1]!.type === last.type) first--;
+    const group = recent.slice(first, end);
+    end = first;
+    const weight = tasteWeight[last.type];
+    const lineWeight = group.length > 1 ? weight / Math.sqrt(group.length) : weight;
+    const dimension = taste.vector?.length ?? vectors.dimension;
+    const touched: WeightedVector[] = [];
+    for (const entry of group) {
+      const vector = vectors.item(entry.itemId);
+      if (vector && (dimension === undefined || vector.length === dimension)) touched.push({ vector, weight: lineWeight });
+    }
+    if (touched.length === 0) continue;
+    taste = foldInMany(taste, touched, last.ts, halfLifeSeconds);
+    moved = true;
+  }
+  return { taste, moved };
 }

@@ -1,8 +1,6 @@
 import type { StoredMergeEvent } from '../contracts/schemas.js';
 import type { RecentInteraction, UserState, UserStateChange } from '../ports/user-state-store.js';
-import { inSpaceOf, type VectorLookup } from './event-effect.js';
-import { tasteWeight } from './event-weights.js';
-import { foldInMany, type TasteState, type WeightedVector } from './user-vector.js';
+import { foldRecent, inSpaceOf, type VectorLookup } from './event-effect.js';
 
 export interface MergeOptions {
   /** Half-life of the user's past taste, seconds. */
@@ -29,28 +27,8 @@ export interface MergeEffect {
 export function mergeEffect(memberLoaded: UserState, visitorLoaded: UserState, event: StoredMergeEvent, vectors: VectorLookup, options: MergeOptions): MergeEffect {
   const member = inSpaceOf(memberLoaded, vectors, options.tasteHalfLifeSeconds);
   const stale = member !== memberLoaded;
-  let taste: TasteState = { vector: member.vector, strength: member.strength, updatedAt: member.updatedAt };
-  let moved = false;
   const recent = visitorLoaded.recent;
-  // `recent` is newest first: walk it from the end, one event (same ts and type, adjacent) at a time.
-  for (let end = recent.length; end > 0; ) {
-    const last = recent[end - 1]!;
-    let start = end - 1;
-    while (start > 0 && recent[start - 1]!.ts === last.ts && recent[start - 1]!.type === last.type) start--;
-    const group = recent.slice(start, end);
-    end = start;
-    const weight = tasteWeight[last.type];
-    const lineWeight = group.length > 1 ? weight / Math.sqrt(group.length) : weight;
-    const touched: WeightedVector[] = [];
-    for (const entry of group) {
-      const vector = vectors.item(entry.itemId);
-      const fits = vector && (taste.vector ? vector.length === taste.vector.length : vectors.dimension === undefined || vector.length === vectors.dimension);
-      if (vector && fits) touched.push({ vector, weight: lineWeight });
-    }
-    if (touched.length === 0) continue;
-    taste = foldInMany(taste, touched, last.ts, options.tasteHalfLifeSeconds);
-    moved = true;
-  }
+  const { taste, moved } = foldRecent({ vector: member.vector, strength: member.strength, updatedAt: member.updatedAt }, recent, vectors, options.tasteHalfLifeSeconds);
 
   const added: RecentInteraction[] = recent.slice(0, options.recentLimit).map((entry) => ({ ...entry }));
   const bought = [...visitorLoaded.bought].filter((itemId) => !member.bought.has(itemId));

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryCouponStore } from '../../engine/adapters/memory/memory-coupon-store.js';
 import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
 import { RedisCouponStore } from '../../engine/adapters/redis-coupon-store.js';
@@ -9,21 +9,11 @@ import { PulseError } from '../../engine/contracts/errors.js';
 import { couponCodeFrom } from '../../engine/logic/coupons.js';
 import type { Coupon, CouponStore } from '../../engine/ports/coupon-store.js';
 import type { MemberStore, StoredMember } from '../../engine/ports/member-store.js';
-import { startRedis, type TestServer } from '../helpers/servers.js';
+import { useRedisServer } from '../helpers/redis-suite.js';
 
 /** Coupons and rewards: one suite for both CouponStore implementations (Redis on its own server, random prefixes). */
-let server: TestServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
+useRedisServer((client) => (redis = client));
 
 const T0 = 1_700_000_000_000;
 const thresholds = { vip: 1000, enterprise: 10_000 };

@@ -1,25 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
 import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { MemberStore, PointsChange, StoredMember } from '../../engine/ports/member-store.js';
-import { startRedis, type TestServer } from '../helpers/servers.js';
+import { useRedisServer } from '../helpers/redis-suite.js';
 
 /** Points and ledger: one suite for both MemberStore implementations (Redis on its own server, random prefixes). */
-let server: TestServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
+useRedisServer((client) => (redis = client));
 
 const thresholds = { vip: 1000, enterprise: 10_000 };
 const member = (): StoredMember => ({

@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
 import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { MemberStore, StoredMember } from '../../engine/ports/member-store.js';
-import { startRedis, type TestServer } from '../helpers/servers.js';
+import { randomPrefix, useRedisServer } from '../helpers/redis-suite.js';
 
 /** One suite for both MemberStore implementations; Redis on its own server, each test under a random prefix. */
-let server: TestServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+let redisUrl: string;
+useRedisServer((client, url) => {
+  redis = client;
+  redisUrl = url;
 });
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
-
-const prefix = () => `t${randomUUID().slice(0, 8)}:`;
+const prefix = randomPrefix;
 
 const member = (overrides: Partial<StoredMember> = {}): StoredMember => ({
   memberId: `m_${randomUUID().slice(0, 12)}`,
@@ -124,7 +117,7 @@ describe('RedisMemberStore specifics', () => {
   });
 
   it('reports a lost connection as unavailable', async () => {
-    const lost = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const lost = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     const store = new RedisMemberStore(lost);
     expect(await codeOf(store.get('m_x'))).toBe('unavailable');
     expect(await codeOf(store.create(member()))).toBe('unavailable');

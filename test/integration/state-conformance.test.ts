@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PulseError } from '../../engine/contracts/errors.js';
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
 import { MemoryPartitionLeases } from '../../engine/adapters/memory/memory-partition-leases.js';
@@ -12,26 +11,19 @@ import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-stor
 import type { InteractionStats } from '../../engine/ports/interaction-stats.js';
 import type { PartitionLeases } from '../../engine/ports/partition-leases.js';
 import type { UserStateChange, UserStateStore, UserStateStoreOptions } from '../../engine/ports/user-state-store.js';
-import { startRedis, type TestServer } from '../helpers/servers.js';
+import { randomPrefix, useRedisServer } from '../helpers/redis-suite.js';
 
 /**
  * One conformance suite per state port, run against the Redis adapter (on a redis-server of its
  * own, every test under a random key prefix) and against the in-memory fake.
  */
-let server: TestServer;
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+let redisUrl: string;
+useRedisServer((client, url) => {
+  redis = client;
+  redisUrl = url;
 });
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
-
-const prefix = () => `t${randomUUID().slice(0, 8)}:`;
+const prefix = randomPrefix;
 
 interface Factories {
   users(options: UserStateStoreOptions): UserStateStore;
@@ -413,7 +405,7 @@ describe('Redis adapters: storage details', () => {
   });
 
   it('reports a lost connection as unavailable', async () => {
-    const lost = new Redis(server.url, { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false });
+    const lost = new Redis(redisUrl, { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false });
     const store = new RedisUserStateStore(lost, { recentLimit: 5, dedupeTtlSeconds: 60 });
     const err = await store.load('u1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PulseError);
