@@ -208,17 +208,7 @@ export class Engine {
     if (this.deps.members) {
       registerMemberHandlers(this.deps.rpcServer, {
         members: this.deps.members,
-        wrap: (method, handler) => async (request) => {
-          const end = this.metrics.rpcSeconds.startTimer({ method });
-          try {
-            return await handler(request);
-          } catch (err) {
-            this.metrics.errors.inc({ code: err instanceof PulseError ? err.code : 'internal' });
-            throw err;
-          } finally {
-            end();
-          }
-        },
+        wrap,
       });
     }
     await this.partitions.start();

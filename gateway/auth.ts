@@ -82,6 +82,13 @@ export function bearerToken(header: string | string[] | undefined): string | und
   return match?.[1];
 }
 
+/** The verified claims of a request's `Authorization: Bearer` token; `unauthorized` when there is none. */
+export async function authenticate(tokens: TokenService, authorization: string | string[] | undefined): Promise<TokenClaims> {
+  const token = bearerToken(authorization);
+  if (!token) throw new PulseError(ErrorCodes.unauthorized, 'missing bearer token (Authorization: Bearer <token>)');
+  return tokens.verify(token);
+}
+
 /** Who is asking, as forwarded to the engine in rpc calls. */
 export function principalOf(claims: TokenClaims): Principal {
   return { userId: claims.sub, role: claims.role, tier: claims.tier ?? 'regular' };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 import { zodDetails } from '../engine/contracts/schemas.js';
 import { RequestIdSchema } from '../engine/logic/coupons.js';
-import { bearerToken, requireRole, type TokenClaims } from './auth.js';
+import { authenticate as authenticateBearer, requireRole, type TokenClaims } from './auth.js';
 import type { ApiRoutesOptions } from './http-routes.js';
 
 const RedeemBodySchema = z.object({ orderId: z.string().trim().min(1).max(200) }).strict();
@@ -40,9 +40,7 @@ export function registerCouponRoutes(app: FastifyInstance, options: ApiRoutesOpt
   const timeout = config.rpcTimeoutMs;
 
   const member = async (request: FastifyRequest): Promise<TokenClaims> => {
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw new PulseError(ErrorCodes.unauthorized, 'missing bearer token (Authorization: Bearer <token>)');
-    const claims = await tokens.verify(token);
+    const claims = await authenticateBearer(tokens, request.headers.authorization);
     requireRole(claims, 'member');
     return claims;
   };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ErrorCodes, PulseError, type ErrorCode, type WireError } from '../engine/contracts/errors.js';
 import { IdSchema, ItemSchema, RecommendRequestSchema, zodDetails, type Item } from '../engine/contracts/schemas.js';
 import type { RpcClient } from '../engine/ports/rpc.js';
-import { bearerToken, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
+import { authenticate as authenticateBearer, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { MAX_EVENTS_PER_BATCH, type EventIntake } from './event-intake.js';
 import { registerMemberRoutes } from './member-routes.js';
@@ -61,11 +61,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
   const { config, tokens, rpc, intake } = options;
   const timeout = config.rpcTimeoutMs;
 
-  const authenticate = async (request: FastifyRequest): Promise<TokenClaims> => {
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw new PulseError(ErrorCodes.unauthorized, 'missing bearer token (Authorization: Bearer <token>)');
-    return tokens.verify(token);
-  };
+  const authenticate = (request: FastifyRequest): Promise<TokenClaims> => authenticateBearer(tokens, request.headers.authorization);
 
   app.post('/v1/visitors', async (_request, reply) => {
     const visitorId = `v_${randomBytes(12).toString('base64url')}`;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ErrorCodes, PulseError, type ErrorCode } from '../engine/contracts/errors.js';
 import { MemberLoginSchema, MemberRegistrationSchema, mergeEventId, zodDetails, type MemberProfile, type StoredMergeEvent } from '../engine/contracts/schemas.js';
-import { bearerToken, requireRole, type TokenClaims } from './auth.js';
+import { authenticate as authenticateBearer, requireRole, type TokenClaims } from './auth.js';
 import type { ApiRoutesOptions } from './http-routes.js';
 
 /** The error code of a body field that fails validation; fields without their own code are `invalid_request`. */
@@ -33,11 +33,7 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
   const { config, tokens, rpc, intake } = options;
   const timeout = config.rpcTimeoutMs;
 
-  const authenticate = async (request: FastifyRequest): Promise<TokenClaims> => {
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw new PulseError(ErrorCodes.unauthorized, 'missing bearer token (Authorization: Bearer <token>)');
-    return tokens.verify(token);
-  };
+  const authenticate = (request: FastifyRequest): Promise<TokenClaims> => authenticateBearer(tokens, request.headers.authorization);
   const memberToken = (member: MemberProfile) => tokens.sign({ sub: member.memberId, role: 'member', tier: member.tier }, config.memberTokenTtlSeconds);
 
   app.post('/v1/members', async (request, reply) => {
