@@ -25,6 +25,7 @@ import { EventProcessor } from './services/event-processor.js';
 import { ATTRIBUTE_MODEL_VERSION, AttributeVectorSource, loadLearnedSource, ModelRegistry, type ModelLoadResult } from './services/model-registry.js';
 import { PartitionManager } from './services/partition-manager.js';
 import { registerMemberHandlers } from './services/member-handlers.js';
+import { registerMemberImportHandler } from './services/member-import-handlers.js';
 import { registerCouponHandlers } from './services/coupon-handlers.js';
 import { registerHistoryHandlers } from './services/history-handlers.js';
 import { parseRewardCatalogue } from './logic/coupons.js';
@@ -210,6 +211,7 @@ export class Engine {
         members: this.deps.members,
         wrap,
       });
+      registerMemberImportHandler(this.deps.rpcServer, { members: this.deps.members, wrap });
     }
     await this.partitions.start();
     this.ready = true;

@@ -7,7 +7,8 @@ import { RequestIdSchema } from '../engine/logic/coupons.js';
 import { authenticate as authenticateBearer, requireRole, type TokenClaims } from './auth.js';
 import type { ApiRoutesOptions } from './http-routes.js';
 
-const RedeemBodySchema = z.object({ orderId: z.string().trim().min(1).max(200) }).strict();
+/** The body of a redeem (`POST /v1/members/me/coupons/:code/redeem`; the socket's `redeem` adds `code`). */
+export const RedeemBodySchema = z.object({ orderId: z.string().trim().min(1).max(200) }).strict();
 const RewardBodySchema = z.object({ rewardId: z.string().min(1).max(64), requestId: RequestIdSchema.optional() }).strict();
 
 const HistoryQuerySchema = z
@@ -17,7 +18,8 @@ const HistoryQuerySchema = z
   })
   .strip();
 
-function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
+/** Parses a request body; the first bad field names the `invalid_request` (HTTP and socket alike). */
+export function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

@@ -1,21 +1,24 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ErrorCodes, PulseError, type ErrorCode } from '../engine/contracts/errors.js';
-import { MemberLoginSchema, MemberRegistrationSchema, mergeEventId, zodDetails, type MemberProfile, type StoredMergeEvent } from '../engine/contracts/schemas.js';
+import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
+import {
+  IdSchema,
+  MAX_MEMBERS_PER_BATCH,
+  MemberLoginSchema,
+  MemberRegistrationSchema,
+  memberValidationError,
+  mergeEventId,
+  type MemberProfile,
+  type StoredMergeEvent,
+} from '../engine/contracts/schemas.js';
 import { authenticate as authenticateBearer, requireRole, type TokenClaims } from './auth.js';
 import type { ApiRoutesOptions } from './http-routes.js';
-
-/** The error code of a body field that fails validation; fields without their own code are `invalid_request`. */
-const CODE_BY_FIELD: Record<string, ErrorCode> = { email: ErrorCodes.invalidEmail, password: ErrorCodes.invalidPassword };
 
 /** Parses a member body; the first bad field decides the code (`invalid_email`, `invalid_password`, `invalid_request`). */
 function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const fieldName = typeof issue?.path[0] === 'string' ? issue.path[0] : '(root)';
-  const code = CODE_BY_FIELD[fieldName] ?? ErrorCodes.invalidRequest;
-  throw new PulseError(code, `invalid ${fieldName}: ${issue?.message ?? 'invalid'}`, zodDetails(parsed.error));
+  throw memberValidationError(parsed.error);
 }
 
 /**
@@ -28,6 +31,11 @@ function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown
  * user's token 403, and nothing is logged in or merged. The merge is an internal `merge` event
  * (id `merge:<visitorId>`) on the member's partition: ordered with the member's own events and
  * applied once however often the member logs in.
+ *
+ * Admin extensions: `POST /v1/members/batch` imports members (see MemberImportSchema: no
+ * password, so they cannot log in until one is set; there is no route for that yet),
+ * `GET /v1/members/:memberId` and `GET /v1/members/:memberId/points` read any member's profile
+ * and ledger.
  */
 export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
   const { config, tokens, rpc, intake } = options;
@@ -66,6 +74,30 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
     return rpc.call('members.get', { memberId: claims.sub }, timeout);
   });
 
+  // Extension (admin): import members. Each entry is validated by the engine, which owns the
+  // accounts, and answered by index: {created, existing, rejected: [{index, error}]}.
+  app.post('/v1/members/batch', async (request) => {
+    requireRole(await authenticate(request), 'admin');
+    const { members } = parseBody(MemberBatchSchema, request.body);
+    if (members.length === 0) return { created: 0, existing: 0, rejected: [] };
+    return rpc.call('members.import', { members }, timeout);
+  });
+
+  // Extension (admin): any member's profile (`/v1/members/me` is the member's own).
+  app.get('/v1/members/:memberId', async (request) => {
+    requireRole(await authenticate(request), 'admin');
+    const { memberId } = parseBody(MemberParamsSchema, request.params);
+    return rpc.call('members.get', { memberId }, timeout);
+  });
+
+  // Extension (admin): any member's points ledger, paged as `/v1/members/me/points`.
+  app.get('/v1/members/:memberId/points', async (request) => {
+    requireRole(await authenticate(request), 'admin');
+    const { memberId } = parseBody(MemberParamsSchema, request.params);
+    const query = parseBody(PointsPageSchema, request.query ?? {});
+    return rpc.call('members.points', { memberId, limit: query.limit, ...(query.before !== undefined ? { before: query.before } : {}) }, timeout);
+  });
+
   // Extension: the points ledger, newest first; `next` is the `before` of the following page.
   app.get('/v1/members/me/points', async (request) => {
     const claims = await authenticate(request);
@@ -74,6 +106,11 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
     return rpc.call('members.points', { memberId: claims.sub, limit: query.limit, ...(query.before !== undefined ? { before: query.before } : {}) }, timeout);
   });
 }
+
+const MemberBatchSchema = z
+  .object({ members: z.array(z.unknown()).max(MAX_MEMBERS_PER_BATCH, `at most ${MAX_MEMBERS_PER_BATCH} members per batch`) })
+  .strict();
+const MemberParamsSchema = z.object({ memberId: IdSchema });
 
 const PointsPageSchema = z
   .object({

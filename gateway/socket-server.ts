@@ -1,12 +1,15 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type DefaultEventsMap, type Socket } from 'socket.io';
+import { z } from 'zod';
 import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
 import type { PushMessage } from '../engine/contracts/messages.js';
 import { RecommendRequestSchema, zodDetails, type RecommendationList } from '../engine/contracts/schemas.js';
+import type { Coupon } from '../engine/ports/coupon-store.js';
 import type { RpcClient } from '../engine/ports/rpc.js';
-import { bearerToken, principalOf, type TokenClaims, type TokenService } from './auth.js';
+import { bearerToken, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
+import { parseBody, RedeemBodySchema } from './coupon-routes.js';
 import { parseCorsOrigins } from './cors.js';
 import type { EventIntake } from './event-intake.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -17,6 +20,11 @@ import { TokenBucket } from './rate-limit.js';
 export type TrackAck = { ok: true; id: string } | { ok: false; error: WireError };
 /** Ack of `recommend`: the RecommendationList itself on success (CONTRACT: "with ack -> list"). */
 export type RecommendAck = RecommendationList | { ok: false; error: WireError };
+/** Ack of `redeem` (extension): the coupon as used, or the error HTTP redeem would answer. */
+export type RedeemAck = { ok: true; coupon: Coupon } | { ok: false; error: WireError };
+
+/** `redeem` payload: the HTTP body plus the code (the HTTP route has it in the path; the engine decides what names a coupon). */
+const RedeemRequestSchema = RedeemBodySchema.extend({ code: z.string().max(200) }).strict();
 
 export interface SocketServerOptions {
   config: GatewayConfig;
@@ -55,8 +63,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * The Socket.IO side of the gateway. Connections authenticate with a bearer token
  * (`handshake.auth.token` or the `Authorization` header); each socket joins `user:<sub>` and holds
- * that user's push subscription. Client events: `track` (Event, ack) and `recommend` (options, ack);
- * both draw from one token bucket per socket (SOCKET_EVENTS_PER_SECOND / SOCKET_EVENT_BURST).
+ * that user's push subscription. Client events: `track` (Event, ack), `recommend` (options, ack)
+ * and `redeem` (`{code, orderId}`, ack; members only, the `coupons.redeem` call HTTP redeem makes);
+ * all draw from one token bucket per socket (SOCKET_EVENTS_PER_SECOND / SOCKET_EVENT_BURST).
  */
 export class SocketServer {
   readonly #options: SocketServerOptions;
@@ -102,7 +111,7 @@ export class SocketServer {
     this.#accepting = false;
   }
 
-  /** Resolves when every `track`/`recommend` in flight has been answered, or at `deadline` (epoch ms). */
+  /** Resolves when every call in flight (`track`, `recommend`, `redeem`) has been answered, or at `deadline` (epoch ms). */
   async drain(deadline: number): Promise<void> {
     if (this.#inFlight.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -158,6 +167,7 @@ export class SocketServer {
     });
     socket.on('track', (...args: unknown[]) => this.#track(socket, args));
     socket.on('recommend', (...args: unknown[]) => this.#recommend(socket, args));
+    socket.on('redeem', (...args: unknown[]) => this.#redeem(socket, args));
     logger.debug({ userId: claims.sub, role: claims.role }, 'socket connected');
   }
 
@@ -198,6 +208,29 @@ export class SocketServer {
       rpc.call('recommend', { principal: principalOf(claims), userId: claims.sub, options: parsed.data }, config.rpcTimeoutMs).then(
         (list) => this.#reply(ack, list satisfies RecommendAck),
         (err: unknown) => this.#reply(ack, { ok: false, error: this.#wire(err) } satisfies RecommendAck),
+      ),
+    );
+  }
+
+  /** Uses one of the member's coupons; the engine makes it one use (one script), so of simultaneous calls exactly one succeeds. */
+  #redeem(socket: PulseSocket, args: unknown[]): void {
+    const [payload, ack] = splitArgs(args);
+    const { claims } = socket.data;
+    const { rpc, config } = this.#options;
+    let request: { code: string; orderId: string };
+    try {
+      const refused = this.#precheck(socket, payload);
+      if (refused) throw refused;
+      requireRole(claims, 'member');
+      request = parseBody(RedeemRequestSchema, payload);
+    } catch (err) {
+      this.#reply(ack, { ok: false, error: this.#wire(err) } satisfies RedeemAck);
+      return;
+    }
+    this.#hold(
+      rpc.call('coupons.redeem', { memberId: claims.sub, code: request.code, orderId: request.orderId }, config.rpcTimeoutMs).then(
+        (coupon) => this.#reply(ack, { ok: true, coupon } satisfies RedeemAck),
+        (err: unknown) => this.#reply(ack, { ok: false, error: this.#wire(err) } satisfies RedeemAck),
       ),
     );
   }

@@ -1,12 +1,19 @@
 /**
- * `npm run check:points -- [--input FILE.csv(.gz)]`
+ * `npm run check:points -- [--input FILE.csv(.gz)] [--url URL [--token T] [--concurrency 16] [--wait 120]]`
  *
- * Issue 4, must-show 1: replays every online-retail invoice and cancellation of every customer
- * through the engine's own path (EventProcessor + MemoryMemberStore, members created from the
- * customers, regular at first, rates and thresholds from the engine configuration) and compares
- * each member's points with an independent computation straight from the CSV. Prints the number
- * of mismatches (must be 0), then replays everything a second time and checks nothing changed.
- * Exit code 0 only when both hold.
+ * Issue 4, must-show 1: compares each online-retail customer's points, lifetime points and tier
+ * with an independent computation straight from the CSV, and prints the number of mismatches
+ * (must be 0). Rates and thresholds are the engine configuration's, read from this process's
+ * environment (`POINTS_PER_CURRENCY_*`, `TIER_*_POINTS`): give it the engine's values.
+ *
+ * - Without `--url`: replays every invoice and cancellation of every customer through the
+ *   engine's own path (EventProcessor + MemoryMemberStore, members created from the customers,
+ *   regular at first), compares, then replays everything a second time and checks nothing
+ *   changed. Exit code 0 only when both hold.
+ * - With `--url`: the balances are the ones a running Pulse reports (`GET /v1/members/:id` as
+ *   admin: `--token`, else one minted from AUTH_SECRET) after `npm run import` of the converter's
+ *   members.jsonl and events.jsonl; see scripts/lib/remote-points.ts (it waits up to `--wait`
+ *   seconds for the engine to drain a backlog). Exit code 0 only with 0 mismatches.
  *
  * The independent side shares nothing with the engine's points code: it reads the CSV rows
  * itself, keeps a row when its StockCode is a catalog item (the converter's catalog decides which
@@ -26,10 +33,12 @@ import type { LoggedEvent, Tier } from '../engine/contracts/schemas.js';
 import { loadEngineConfig } from '../engine/config.js';
 import { EngineMetrics } from '../engine/metrics.js';
 import { EventProcessor } from '../engine/services/event-processor.js';
-import { isMain, parseCommandLine, runMain, UsageError } from './lib/args.js';
+import { resolveToken } from './import.js';
+import { intOption, isMain, parseCommandLine, runMain, UsageError } from './lib/args.js';
 import { isCsvRecordComplete, parseCsvRecord } from './lib/csv.js';
 import { openLines } from './lib/jsonl.js';
-import { columnsOf, convertCsvLines, parseInvoiceDate } from './online-retail/converter.js';
+import { checkRemotePoints, formatRemoteReport, type RemotePointsOptions, type RemotePointsReport } from './lib/remote-points.js';
+import { columnsOf, convertCsvLines, parseInvoiceDate, timeOrderedEvents, type ConversionResult } from './online-retail/converter.js';
 
 export interface Rules {
   rates: Record<Tier, number>;
@@ -138,16 +147,18 @@ export interface PointsCheckReport {
   lines: string[];
 }
 
-/** Converts `input`, replays it through the engine, computes the CSV's answer, compares; replays again. */
-export async function checkOnlineRetailPoints(input: string, rules: Rules): Promise<PointsCheckReport> {
+async function convert(input: string): Promise<ConversionResult> {
   const source = await openLines(input).catch((err: unknown) => {
     throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new UsageError(`no such file: ${input}`) : err;
   });
-  const converted = await convertCsvLines(source.lines, (message) => new UsageError(`${input}: ${message}`)).finally(() => source.close());
-  const events: LoggedEvent[] = [
-    ...converted.events.map((e) => ({ ...e, receivedAt: e.ts })),
-    ...converted.cancellations.map((c) => ({ ...c, type: 'purchase' as const, orderId: c.id.replace(/^can-/, ''), receivedAt: c.ts })),
-  ].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return convertCsvLines(source.lines, (message) => new UsageError(`${input}: ${message}`)).finally(() => source.close());
+}
+
+/** Converts `input`, replays it through the engine, computes the CSV's answer, compares; replays again. */
+export async function checkOnlineRetailPoints(input: string, rules: Rules): Promise<PointsCheckReport> {
+  const converted = await convert(input);
+  // The order of events.jsonl: by time, then id.
+  const events: LoggedEvent[] = timeOrderedEvents(converted).map((e) => ({ ...e, receivedAt: e.ts }));
 
   const expected = await independentPoints(input, new Set(converted.items.map((i) => i.itemId)), rules);
   const { members, replay } = await engineReplay(events, rules);
@@ -187,12 +198,50 @@ export async function checkOnlineRetailPoints(input: string, rules: Rules): Prom
   return { customers: expected.size, mismatches, appliedBySecondReplay: appliedAgain, changedBySecondReplay: changed, lines };
 }
 
+export interface RemoteCheckReport extends RemotePointsReport {
+  lines: string[];
+}
+
+/**
+ * Converts `input`, computes the CSV's answer and compares it with what the Pulse at `remote.url`
+ * reports for every member of the conversion (members.jsonl: customers with a purchase or a cancellation).
+ */
+export async function checkOnlineRetailPointsRemote(input: string, rules: Rules, remote: Omit<RemotePointsOptions, 'expected'>): Promise<RemoteCheckReport> {
+  const converted = await convert(input);
+  const computed = await independentPoints(input, new Set(converted.items.map((i) => i.itemId)), rules);
+  const expected = new Map<string, Expected>();
+  for (const userId of new Set([...converted.members.map((m) => m.memberId), ...computed.keys()])) {
+    expected.set(userId, computed.get(userId) ?? { points: 0, lifetimePoints: 0, tier: 'regular' });
+  }
+  const report = await checkRemotePoints({ ...remote, expected });
+  const tiers = { regular: 0, vip: 0, enterprise: 0 };
+  for (const want of expected.values()) tiers[want.tier]++;
+  const lines = [
+    `online-retail points at ${remote.url}: ${expected.size} customers, ${converted.events.length + converted.cancellations.length} events (${converted.cancellations.length} cancellations)`,
+    `  tiers (csv): regular ${tiers.regular}, vip ${tiers.vip}, enterprise ${tiers.enterprise}`,
+    ...formatRemoteReport(report, remote.url),
+  ];
+  return { ...report, lines };
+}
+
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const USAGE = `usage: npm run check:points -- [--input FILE.csv.gz]
-  --input FILE   the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)`;
+export const USAGE = `usage: npm run check:points -- [--input FILE.csv.gz] [--url URL [--token T] [--concurrency N] [--wait S]]
+  --input FILE     the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)
+  --url URL        compare with a running Pulse (after importing members.jsonl and events.jsonl) instead of an in-process replay
+  --token TOKEN    admin bearer token for --url (default: minted from AUTH_SECRET)
+  --concurrency N  profile reads in flight, 1-256 (default 16)
+  --wait S         longest wait for the engine to apply a backlog, 0-3600 s (default 120)
+The rates and tier thresholds come from POINTS_PER_CURRENCY_* and TIER_*_POINTS, as for the engine.`;
 
 async function main(): Promise<number> {
-  const args = parseCommandLine(process.argv.slice(2), { input: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const args = parseCommandLine(process.argv.slice(2), {
+    input: { type: 'string' },
+    url: { type: 'string' },
+    token: { type: 'string' },
+    concurrency: { type: 'string' },
+    wait: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -204,6 +253,16 @@ async function main(): Promise<number> {
     vip: config.tierVipPoints,
     enterprise: config.tierEnterprisePoints,
   };
+  if (args.url !== undefined) {
+    if (!/^https?:\/\//.test(args.url) || !URL.canParse(args.url)) throw new UsageError(`--url must be an http(s) URL, got "${args.url}"`);
+    const concurrency = intOption('concurrency', args.concurrency, 16, 1, 256);
+    const waitMs = intOption('wait', args.wait, 120, 0, 3600) * 1000;
+    const token = await resolveToken(args.token, process.env);
+    const report = await checkOnlineRetailPointsRemote(input, rules, { url: args.url, token, concurrency, waitMs });
+    process.stdout.write(`${report.lines.join('\n')}\n`);
+    return report.mismatches === 0 ? 0 : 1;
+  }
+  if (args.token !== undefined || args.concurrency !== undefined || args.wait !== undefined) throw new UsageError('--token, --concurrency and --wait go with --url');
   const report = await checkOnlineRetailPoints(input, rules);
   process.stdout.write(`${report.lines.join('\n')}\n`);
   return report.mismatches === 0 && report.changedBySecondReplay === 0 && report.appliedBySecondReplay === 0 ? 0 : 1;

@@ -9,14 +9,19 @@
  *   frequent description in sentence case, `price` the median positive UnitPrice of its sales
  *   lines (every customer, registered or not), `category` from CATEGORY_RULES
  *   (online-retail/catalog-rules.ts), `tags` the salient words of the title, no brand.
- * - `events.jsonl`: one `purchase` per non-cancelled invoice with a CustomerID, sorted by time:
- *   `{id: 'inv-<InvoiceNo>', type: 'purchase', userId: 'c<CustomerID>', orderId: InvoiceNo, ts, items}`,
- *   items aggregated per StockCode (quantity summed, price = the quantity-weighted unit price, so
- *   the order total is kept). An invoice of more than 1,000 products (the Event limit) is split
- *   into `inv-<no>`, `inv-<no>-2`, ... with the same orderId.
- * - `cancellations.jsonl`: one line per cancelled invoice (InvoiceNo starting with `C`) with a
- *   CustomerID: `{id: 'can-<InvoiceNo>', userId, ts, items}`. Quantities stay negative as in the
- *   source, so sum(quantity * price) is the (negative) amount to reverse.
+ * - `members.jsonl`: one member per customer with a purchase or a cancellation:
+ *   `{memberId: 'c<CustomerID>', email: 'c<CustomerID>@online-retail.invalid', name: 'Customer <CustomerID>',
+ *   createdAt: first invoice}` (for `npm run import -- --members`; imported members have no password).
+ * - `events.jsonl`: purchases and cancellations in one file, sorted by time (then id), because a
+ *   customer's points depend on the tier held when each one happens:
+ *   - one `purchase` per non-cancelled invoice with a CustomerID,
+ *     `{id: 'inv-<InvoiceNo>', type: 'purchase', userId: 'c<CustomerID>', orderId: InvoiceNo, ts, items}`,
+ *     items aggregated per StockCode (quantity summed, price = the quantity-weighted unit price, so
+ *     the order total is kept). An invoice of more than 1,000 products (the Event limit) is split
+ *     into `inv-<no>`, `inv-<no>-2`, ... with the same orderId.
+ *   - one `purchase` with negative quantities per cancelled invoice (InvoiceNo starting with `C`)
+ *     with a CustomerID: `{id: 'can-<InvoiceNo>', type: 'purchase', userId, orderId: InvoiceNo, ts, items}`.
+ *     Quantities stay negative as in the source, so sum(quantity * price) is the amount to reverse.
  *
  * Rules (each skipped line is counted under the first reason that applies):
  * - Product codes: a StockCode is a product when it contains a digit and is not a known fee or
@@ -39,7 +44,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError, isMain, parseCommandLine, runMain } from './lib/args.js';
 import { JsonlWriter, openLines } from './lib/jsonl.js';
 import { Progress, formatCount, formatElapsed } from './lib/progress.js';
-import { convertCsvLines, type ConversionStats } from './online-retail/converter.js';
+import { convertCsvLines, timeOrderedEvents, type ConversionStats } from './online-retail/converter.js';
 
 export interface ConvertOptions {
   input: string;
@@ -62,8 +67,8 @@ export async function convertOnlineRetail(options: ConvertOptions): Promise<Conv
   await mkdir(options.outDir, { recursive: true });
   const files: Array<[string, unknown[]]> = [
     ['items.jsonl', result.items],
-    ['events.jsonl', result.events],
-    ['cancellations.jsonl', result.cancellations],
+    ['members.jsonl', result.members],
+    ['events.jsonl', timeOrderedEvents(result)],
   ];
   const writers = files.map(([name]) => new JsonlWriter(resolve(options.outDir, name)));
   try {
@@ -83,10 +88,10 @@ export function formatStats(stats: ConversionStats, outDir: string, seconds: num
     `online retail -> ${outDir} in ${formatElapsed(seconds)}`,
     row('lines read', stats.lines),
     row('items', stats.items, 'items.jsonl'),
-    row('customers', stats.customers),
+    row('members', stats.members, `members.jsonl (${formatCount(stats.customers)} with a purchase)`),
     row('invoices (purchases)', stats.invoices, 'events.jsonl'),
     row('line items', stats.lineItems),
-    row('cancellations', stats.cancellations, 'cancellations.jsonl'),
+    row('cancellations', stats.cancellations, 'events.jsonl'),
   ];
   const skipped = Object.entries(stats.skipped).sort((a, b) => b[1] - a[1]);
   const total = skipped.reduce((sum, [, n]) => sum + n, 0);
@@ -99,7 +104,7 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const USAGE = `usage: npm run convert:online-retail -- [--input FILE.csv.gz] [--out DIR]
   --input FILE   the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)
-  --out DIR      where items.jsonl, events.jsonl and cancellations.jsonl go (default data/online-retail)`;
+  --out DIR      where items.jsonl, members.jsonl and events.jsonl go (default data/online-retail)`;
 
 async function main(): Promise<number> {
   const args = parseCommandLine(process.argv.slice(2), { input: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });

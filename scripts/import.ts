@@ -1,9 +1,16 @@
 /**
- * `npm run import -- --items F.jsonl | --events F.jsonl [--url URL] [--token T] [--batch 500] [--concurrency 4]`
+ * `npm run import -- --items F.jsonl | --members F.jsonl | --events F.jsonl [--url URL] [--token T] [--batch 500] [--concurrency 4]`
  *
  * Loads a JSON Lines file (or `.jsonl.gz`) into a running Pulse through the gateway's public HTTP
- * API, so it works against any deployment: items with `POST /v1/items/batch`, events with
- * `POST /v1/events`, both with an admin token (`--token`, else minted from AUTH_SECRET).
+ * API, so it works against any deployment: items with `POST /v1/items/batch`, members with
+ * `POST /v1/members/batch`, events with `POST /v1/events`, all with an admin token (`--token`,
+ * else minted from AUTH_SECRET).
+ *
+ * - Order: lines are spread over `--concurrency` lanes by key (an event's userId, an item's or a
+ *   member's id; see laneOf), each lane with one request in flight, so one user's events reach
+ *   the event log in file order. The exception is a line the server rejected as transient
+ *   (`unavailable`: the log did not confirm in time): it is retried after the rest of its batch.
+ * - Members: an existing memberId is left unchanged and counted as existing, so a re-run is safe.
  *
  * - Lines are parsed locally only as JSON (blank lines skipped; a line that is not a JSON object
  *   is rejected as `invalid_json` with its line number). Validation is the server's: it is the
@@ -20,7 +27,7 @@
  */
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from './lib/args.js';
 import { ImportAbortedError, ImportClient } from './lib/import-client.js';
-import { Batcher, RejectTally, fileTagOf, parseImportLine, type ImportKind, type ImportRecord } from './lib/import-lines.js';
+import { Batcher, RejectTally, fileTagOf, laneOf, parseImportLine, type ImportKind, type ImportRecord } from './lib/import-lines.js';
 import { openLines } from './lib/jsonl.js';
 import { Progress, formatCount, formatElapsed, formatRate } from './lib/progress.js';
 
@@ -30,6 +37,8 @@ export interface ImportSummary {
   /** Lines read, blank ones included. */
   lines: number;
   accepted: number;
+  /** Members only: accepted lines whose memberId existed already (left unchanged). */
+  existing?: number;
   rejects: RejectTally;
   seconds: number;
   /** Why the import stopped before the end of the file, if it did. */
@@ -41,7 +50,7 @@ export interface RunImportOptions {
   kind: ImportKind;
   client: Pick<ImportClient, 'send'>;
   batchSize: number;
-  /** Batches in flight at once. */
+  /** Lanes, each with one batch in flight (see the file comment). */
   concurrency: number;
   /** Progress output; default stderr. */
   progressStream?: NodeJS.WritableStream;
@@ -54,19 +63,21 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   const source = await openLines(options.path);
   const fileTag = fileTagOf(options.path);
   const progress = new Progress({ label: `import ${options.kind}`, unit: 'lines', fraction: source.fraction, stream: options.progressStream });
-  const batcher = new Batcher(options.batchSize);
+  // One batcher and at most one request per lane: a key's lines keep their file order.
+  const lanes = Array.from({ length: options.concurrency }, () => ({ batcher: new Batcher(options.batchSize), busy: Promise.resolve() }));
   const rejects = new RejectTally();
-  const inFlight = new Set<Promise<void>>();
   let accepted = 0;
+  let existing = 0;
   let lines = 0;
   let aborted: string | undefined;
 
-  const dispatch = async (batch: ImportRecord[]): Promise<void> => {
-    while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+  const dispatch = async (lane: (typeof lanes)[number], batch: ImportRecord[]): Promise<void> => {
+    await lane.busy;
     if (aborted !== undefined) return;
     const task = options.client.send(batch).then(
       (outcome) => {
         accepted += outcome.accepted;
+        existing += outcome.existing ?? 0;
         for (const reject of outcome.rejected) rejects.add(reject.line, reject.error);
       },
       (err: unknown) => {
@@ -74,10 +85,9 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
         aborted ??= err.message;
       },
     );
-    const tracked = task.finally(() => inFlight.delete(tracked));
-    // A programmer error surfaces through Promise.race/all below, not as an unhandled rejection.
-    tracked.catch(() => undefined);
-    inFlight.add(tracked);
+    // A programmer error surfaces through the next await of this lane or Promise.all below, not as an unhandled rejection.
+    task.catch(() => undefined);
+    lane.busy = task;
   };
 
   try {
@@ -92,17 +102,21 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
       const parsed = parseImportLine(text, lines, options.kind, fileTag);
       if (parsed.kind === 'reject') rejects.add(parsed.line, parsed.error);
       if (parsed.kind !== 'record') continue;
-      const batch = batcher.push(parsed.record);
-      if (batch) await dispatch(batch);
+      const lane = lanes[laneOf(parsed.record, options.kind, lanes.length)]!;
+      const batch = lane.batcher.push(parsed.record);
+      if (batch) await dispatch(lane, batch);
     }
-    const last = batcher.flush();
-    if (last && aborted === undefined) await dispatch(last);
-    await Promise.all(inFlight);
+    for (const lane of lanes) {
+      const last = lane.batcher.flush();
+      if (last && aborted === undefined) await dispatch(lane, last);
+    }
+    await Promise.all(lanes.map((lane) => lane.busy));
   } finally {
     source.close();
     progress.done();
   }
   const summary: ImportSummary = { kind: options.kind, file: options.path, lines, accepted, rejects, seconds: (performance.now() - started) / 1000 };
+  if (options.kind === 'members') summary.existing = existing;
   if (aborted !== undefined) summary.aborted = aborted;
   return summary;
 }
@@ -113,7 +127,7 @@ export function formatSummary(summary: ImportSummary): string {
   const out = [
     `${summary.kind} from ${summary.file}`,
     `  lines     ${formatCount(summary.lines)}`,
-    `  accepted  ${formatCount(summary.accepted)}`,
+    `  accepted  ${formatCount(summary.accepted)}${summary.kind === 'members' ? `  (${formatCount(summary.existing ?? 0)} existed already, left unchanged)` : ''}`,
     `  rejected  ${formatCount(rejects.total)}`,
     `  time      ${formatElapsed(summary.seconds)}  (${formatRate(summary.seconds > 0 ? summary.lines / summary.seconds : Number.NaN, 'lines')})`,
   ];
@@ -125,18 +139,19 @@ export function formatSummary(summary: ImportSummary): string {
   }
   if (summary.aborted !== undefined) {
     out.push(`ABORTED after reading ${formatCount(summary.lines)} lines: ${summary.aborted}`);
-    out.push('  re-running the same command is safe: items are upserts and event ids are deterministic.');
+    out.push('  re-running the same command is safe: items are upserts, existing members are kept and event ids are deterministic.');
   }
   return out.join('\n');
 }
 
-export const USAGE = `usage: npm run import -- (--items FILE.jsonl | --events FILE.jsonl) [options]
+export const USAGE = `usage: npm run import -- (--items FILE.jsonl | --members FILE.jsonl | --events FILE.jsonl) [options]
   --items FILE     one Item per line (.jsonl or .jsonl.gz)
+  --members FILE   one member per line: {memberId, email?, name, createdAt?}; existing ids are left unchanged
   --events FILE    one Event per line; may carry userId and ts; lines without id get a deterministic one
   --url URL        gateway base URL (default http://127.0.0.1:\${PORT:-8080})
   --token TOKEN    admin bearer token (default: minted from AUTH_SECRET)
   --batch N        lines per request, 1-1000 (default 500)
-  --concurrency N  requests in flight, 1-64 (default 4)`;
+  --concurrency N  requests in flight, 1-64 (default 4); one user's events stay in file order`;
 
 /** The admin token: --token, else one signed with AUTH_SECRET, else a UsageError (exit 2). */
 export async function resolveToken(token: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
@@ -153,6 +168,7 @@ export async function resolveToken(token: string | undefined, env: NodeJS.Proces
 async function main(): Promise<number> {
   const args = parseCommandLine(process.argv.slice(2), {
     items: { type: 'string' },
+    members: { type: 'string' },
     events: { type: 'string' },
     url: { type: 'string' },
     token: { type: 'string' },
@@ -164,9 +180,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if ((args.items === undefined) === (args.events === undefined)) throw new UsageError('give exactly one of --items FILE or --events FILE');
-  const kind: ImportKind = args.items !== undefined ? 'items' : 'events';
-  const path = (args.items ?? args.events)!;
+  const given = (['items', 'members', 'events'] as const).filter((k) => args[k] !== undefined);
+  if (given.length !== 1) throw new UsageError('give exactly one of --items FILE, --members FILE or --events FILE');
+  const kind: ImportKind = given[0]!;
+  const path = args[kind]!;
   const url = args.url ?? `http://127.0.0.1:${process.env.PORT || 8080}`;
   if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
   const batchSize = intOption('batch', args.batch, 500, 1, 1000);

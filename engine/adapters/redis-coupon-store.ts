@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import type { Coupon, CouponStore, RewardOutcome, RewardRequest } from '../ports/coupon-store.js';
-import { callRedis, checkKeyPrefix, LuaScript } from './redis-scripts.js';
+import { CouponCodeTakenError, type Coupon, type CouponStore, type RewardOutcome, type RewardRequest } from '../ports/coupon-store.js';
+import { callRedis, checkKeyPrefix, LuaScript, RELEASE_LEASE } from './redis-scripts.js';
 
 export interface RedisCouponStoreOptions {
   /** The same prefix as the RedisMemberStore's (rewards write the member's record and ledger). */
@@ -50,14 +50,38 @@ redis.call('SET', KEYS[3], ARGV[4])
 return {1, ARGV[4], string.format('%.17g', points)}`,
 );
 
-/** Stores a campaign coupon. KEYS: member record, coupon hash, index zset. ARGV: code, createdAt, fields. */
+/**
+ * Stores a campaign coupon. KEYS: member record, coupon hash, index zset. ARGV: code, createdAt, fields.
+ * Returns -1 (no member), -2 (another coupon has this code), 0 (this very coupon is stored: a
+ * retry; every given field matches) or 1 (stored).
+ */
 const ISSUE = new LuaScript(
   'issue-coupon',
   `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  for i = 3, #ARGV, 2 do
+    if redis.call('HGET', KEYS[2], ARGV[i]) ~= ARGV[i + 1] then return -2 end
+  end
+  return 0
+end
 redis.call('HSET', KEYS[2], unpack(ARGV, 3))
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return 1`,
+);
+
+/**
+ * Reserves a code for a member. KEYS: the code's index. ARGV: memberId.
+ * Returns 1 (reserved now), 0 (already this member's) or -1 (another member's).
+ */
+const CLAIM_CODE = new LuaScript(
+  'claim-coupon-code',
+  `local owner = redis.call('GET', KEYS[1])
+if not owner then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return 1
+end
+if owner == ARGV[1] then return 0 end
+return -1`,
 );
 
 /**
@@ -66,10 +90,16 @@ return 1`,
  * - `m:{<memberId>}:cp:<code>`   hash: kind, value, discountPercent?, expiresAt, createdAt, sourceType, sourceId, redeemedAt?, orderId?
  * - `m:{<memberId>}:coupons`     zset code -> createdAt (listing)
  * - `m:{<memberId>}:rw:<requestId>` the code a reward request issued (idempotency; kept for ever)
- * - `coupon:{<code>}`            the owning memberId; only tells "someone else's" from "no such"
- *   (redeeming reads the caller's own key, so the index is written after the coupon: a crash in
- *   between makes another member's attempt answer `coupon_not_found` instead of `coupon_not_yours`
- *   until a retry of the same reward request writes it).
+ * - `coupon:{<code>}`            the owning memberId (kept for ever); only tells "someone else's"
+ *   from "no such" (redeeming reads the caller's own key).
+ *
+ * The index is on its own slot, so it cannot be in the member's script (not Cluster-safe). It is
+ * claimed first (CLAIM_CODE: free or already this member's), then the member's script writes the
+ * coupon. Every stored coupon thus has its index; a crash between the two steps leaves only a
+ * reservation: the owner's redeem answers `coupon_not_found`, anyone else's `coupon_not_yours`, and
+ * no other member can get that code. A claim made by a call that then definitely wrote nothing
+ * (no member, short balance, a racing repeat of the request) is released; one whose outcome is
+ * unknown (Redis failed mid-call) is kept.
  */
 export class RedisCouponStore implements CouponStore {
   private readonly prefix: string;
@@ -81,12 +111,17 @@ export class RedisCouponStore implements CouponStore {
     this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
   }
 
-  async issue(coupon: Coupon): Promise<void> {
+  async issue(coupon: Coupon): Promise<boolean> {
     const id = coupon.memberId;
+    const claimed = await this.claim(coupon.code, id);
     const reply = await ISSUE.run(this.redis, [this.key(id, 'rec'), this.couponKey(id, coupon.code), this.key(id, 'coupons')], [coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)]);
-    if (reply === -1) throw new PulseError(ErrorCodes.notFound, `no member ${id}`);
-    if (reply === 0) throw new Error(`coupon code ${coupon.code} already exists`);
-    await this.writeIndex(coupon.code, id);
+    if (reply === -1) {
+      if (claimed) await this.release(coupon.code, id);
+      throw new PulseError(ErrorCodes.notFound, `no member ${id}`);
+    }
+    // The index stays: the code is this member's (their other coupon's).
+    if (reply === -2) throw new CouponCodeTakenError(coupon.code);
+    return reply === 1;
   }
 
   async list(memberId: string, limit: number): Promise<Coupon[]> {
@@ -122,15 +157,19 @@ export class RedisCouponStore implements CouponStore {
   async redeemReward(memberId: string, request: RewardRequest): Promise<RewardOutcome> {
     if (!Number.isInteger(request.points) || request.points <= 0) throw new RangeError(`reward points must be a positive integer, got ${request.points}`);
     const { coupon } = request;
-    const keys = [this.key(memberId, 'rec'), this.key(memberId, 'ledger'), this.key(memberId, `rw:${request.requestId}`), this.couponKey(memberId, coupon.code), this.key(memberId, 'coupons')];
+    const marker = this.key(memberId, `rw:${request.requestId}`);
+    // A repeat claims nothing (its code was claimed the first time); the script answers it.
+    const repeat = (await callRedis('read reward request', () => this.redis.exists(marker))) === 1;
+    const claimed = repeat ? false : await this.claim(coupon.code, memberId);
+    const keys = [this.key(memberId, 'rec'), this.key(memberId, 'ledger'), marker, this.couponKey(memberId, coupon.code), this.key(memberId, 'coupons')];
     const args = [String(request.points), String(request.ts), `reward:${request.requestId}`, coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)];
     const reply = (await REDEEM_REWARD.run(this.redis, keys, args)) as [number, string?, string?];
+    // Nothing was written under this code (no member, short balance, or the request raced its repeat).
+    if (claimed && (reply[0] === -1 || reply[0] === -2 || reply[0] === 0)) await this.release(coupon.code, memberId);
     if (reply[0] === -1) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
     if (reply[0] === -2) throw new PulseError(ErrorCodes.insufficientPoints, `this reward costs ${request.points} points; the balance is ${reply[1]}`, { points: String(reply[1]) });
-    if (reply[0] === -3) throw new Error(`coupon code ${coupon.code} already exists`);
+    if (reply[0] === -3) throw new CouponCodeTakenError(coupon.code);
     const code = reply[1]!;
-    // Written on repeats too: a retried request repairs an index a crash left out.
-    await this.writeIndex(code, memberId);
     const stored = reply[0] === 1 ? { ...coupon, memberId } : await this.get(memberId, code);
     if (!stored) throw new Error(`coupon ${code} of reward request ${request.requestId} is missing`);
     return { applied: reply[0] === 1, coupon: stored, points: Number(reply[2]) };
@@ -141,8 +180,19 @@ export class RedisCouponStore implements CouponStore {
     return decodeCoupon(memberId, code, fields);
   }
 
-  private async writeIndex(code: string, memberId: string): Promise<void> {
-    await callRedis('index coupon', () => this.redis.set(this.indexKey(code), memberId));
+  /** Reserves `code` for `memberId`: true when reserved now, false when it already was theirs; CouponCodeTakenError when another member's. */
+  private async claim(code: string, memberId: string): Promise<boolean> {
+    const reply = await CLAIM_CODE.run(this.redis, [this.indexKey(code)], [memberId]);
+    if (reply === -1) throw new CouponCodeTakenError(code);
+    return reply === 1;
+  }
+
+  /**
+   * Undoes a claim this call made (compare-and-delete: the script a lease release uses). A failed
+   * undo is not reported: what it leaves is a reservation, which is harmless (see the class).
+   */
+  private async release(code: string, memberId: string): Promise<void> {
+    await RELEASE_LEASE.run(this.redis, [this.indexKey(code)], [memberId]).catch(() => undefined);
   }
 
   private key(memberId: string, suffix: string): string {

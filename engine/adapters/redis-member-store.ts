@@ -70,7 +70,7 @@ return 0`,
 
 /**
  * Members in Redis. Keys (hash tags keep each on one cluster slot):
- * - `m:{<memberId>}:rec`  hash: email, name, tier, points, lifetimePoints, createdAt (epoch ms), passwordHash
+ * - `m:{<memberId>}:rec`  hash: email ('' = none), name, tier, points, lifetimePoints, createdAt (epoch ms), passwordHash (absent = none)
  * - `email:{<email>}`     the memberId holding the (normalised) email
  * - `m:{<memberId>}:ledger` list of JSON LedgerEntry, oldest first (entryId = index + 1), append-only
  * - `m:{<memberId>}:pe:<eventId>` marker of an applied points change (value: its entryId)
@@ -78,6 +78,7 @@ return 0`,
  * claim permanent (PERSIST). The two keys live on different slots, so this is not one script:
  * any failure undoes what was done (record deleted, claim released), and a crash mid-way leaves
  * at worst a record no email points to and a claim that expires after `claimTtlSeconds`.
+ * `createIfAbsent` (imports) checks the record first and takes over a claim naming its own id.
  */
 export class RedisMemberStore implements MemberStore {
   private readonly prefix: string;
@@ -97,20 +98,67 @@ export class RedisMemberStore implements MemberStore {
 
   async create(member: StoredMember): Promise<void> {
     const emailKey = this.emailKey(member.email);
-    const recordKey = this.recordKey(member.memberId);
     const claimed = await callRedis('claim email', () => this.redis.set(emailKey, member.memberId, 'EX', this.claimTtlSeconds, 'NX'));
     if (claimed !== 'OK') throw new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
+    if ((await this.writeRecord(member, emailKey)) === 'existing') {
+      await RELEASE_CLAIM.run(this.redis, [emailKey], [member.memberId]).catch(() => undefined);
+      throw new Error(`member id ${member.memberId} already exists`);
+    }
+  }
+
+  async createIfAbsent(member: StoredMember): Promise<'created' | 'existing'> {
+    const recordKey = this.recordKey(member.memberId);
+    if ((await callRedis('find member', () => this.redis.exists(recordKey))) === 1) return 'existing';
+    if (member.email === '') return this.writeRecord(member, undefined);
+    const emailKey = this.emailKey(member.email);
+    await this.claimForImport(member, emailKey);
+    const outcome = await this.writeRecord(member, emailKey);
+    if (outcome === 'existing') {
+      // Another call created this id meanwhile. If it holds this email, the claim is its own to
+      // make permanent; otherwise ours is stale and goes.
+      const holderEmail = await this.redis.hget(recordKey, 'email').catch(() => null);
+      if (holderEmail !== member.email) await RELEASE_CLAIM.run(this.redis, [emailKey], [member.memberId]).catch(() => undefined);
+    }
+    return outcome;
+  }
+
+  /**
+   * Claims the email for an import. A claim already naming this memberId is taken over: it is
+   * the same member imported concurrently, or an import that crashed between its steps, and the
+   * record script decides which call writes.
+   */
+  private async claimForImport(member: StoredMember, emailKey: string): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const claimed = await callRedis('claim email', () => this.redis.set(emailKey, member.memberId, 'EX', this.claimTtlSeconds, 'NX'));
+      if (claimed === 'OK') return;
+      const holder = await callRedis('read email claim', () => this.redis.get(emailKey));
+      if (holder === member.memberId) return;
+      if (holder !== null) throw new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
+      // The claim expired between the two reads: claim again.
+    }
+    throw new PulseError(ErrorCodes.unavailable, 'the email claim keeps changing; retry');
+  }
+
+  /**
+   * Writes the record if none exists under its id, then makes the claim on `emailKey` permanent.
+   * `existing` writes nothing. Any failure undoes what was done (record deleted, claim released).
+   */
+  private async writeRecord(member: StoredMember, emailKey: string | undefined): Promise<'created' | 'existing'> {
+    const recordKey = this.recordKey(member.memberId);
     let written = false;
     try {
       const created = await CREATE_RECORD.run(this.redis, [recordKey], encodeRecord(member));
-      if (created !== 1) throw new Error(`member id ${member.memberId} already exists`);
+      if (created !== 1) return 'existing';
       written = true;
-      const persisted = await callRedis('persist email claim', () => this.redis.persist(emailKey));
-      if (persisted !== 1) throw new PulseError(ErrorCodes.unavailable, 'the email claim expired before the member was stored; retry');
+      if (emailKey !== undefined) {
+        const persisted = await callRedis('persist email claim', () => this.redis.persist(emailKey));
+        if (persisted !== 1) throw new PulseError(ErrorCodes.unavailable, 'the email claim expired before the member was stored; retry');
+      }
+      return 'created';
     } catch (err) {
       // Undo in reverse; a failing undo is reported through the original error (the claim expires anyway).
       if (written) await this.redis.del(recordKey).catch(() => undefined);
-      await RELEASE_CLAIM.run(this.redis, [emailKey], [member.memberId]).catch(() => undefined);
+      if (emailKey !== undefined) await RELEASE_CLAIM.run(this.redis, [emailKey], [member.memberId]).catch(() => undefined);
       throw err;
     }
   }
@@ -183,14 +231,15 @@ function encodeRecord(member: StoredMember): string[] {
     'points', String(member.points),
     'lifetimePoints', String(member.lifetimePoints),
     'createdAt', String(member.createdAt),
-    'passwordHash', member.passwordHash,
+    ...(member.passwordHash !== undefined ? ['passwordHash', member.passwordHash] : []),
   ];
 }
 
 function decodeRecord(memberId: string, fields: Record<string, string>): StoredMember | undefined {
-  if (fields.email === undefined || fields.passwordHash === undefined) return undefined;
+  // The record is written by one HSET, so a hash with an email is complete.
+  if (fields.email === undefined) return undefined;
   const tier = TierSchema.safeParse(fields.tier);
-  return {
+  const member: StoredMember = {
     memberId,
     email: fields.email,
     name: fields.name ?? '',
@@ -198,6 +247,7 @@ function decodeRecord(memberId: string, fields: Record<string, string>): StoredM
     points: Number(fields.points ?? 0),
     lifetimePoints: Number(fields.lifetimePoints ?? 0),
     createdAt: Number(fields.createdAt ?? 0),
-    passwordHash: fields.passwordHash,
   };
+  if (fields.passwordHash !== undefined) member.passwordHash = fields.passwordHash;
+  return member;
 }

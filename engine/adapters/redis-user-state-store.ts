@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import type { EventType } from '../contracts/schemas.js';
+import type { EventType, Tier } from '../contracts/schemas.js';
 import type {
   ApplyOutcome,
   RecentInteraction,
@@ -44,6 +44,11 @@ export class RedisUserStateStore implements UserStateStore {
     for (const [err] of replies) if (err) throw redisError('load', err);
     const [vec, st, recent, bought] = replies.map(([, value]) => value) as [Buffer | null, Record<string, string>, string[], string[]];
     return stateFromStored(vec === null ? null : decodeVector(vec), st, recent.flatMap(decodeRecent), bought);
+  }
+
+  async tier(userId: string): Promise<Tier> {
+    const stored = await callRedis('tier', () => this.redis.hget(this.keys(checkUserId(userId)).st, 'tier'));
+    return stored !== null && isTier(stored) ? stored : 'regular';
   }
 
   async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {

@@ -25,6 +25,12 @@ export interface RpcMethods {
   'members.login': { request: { email: string; password: string }; result: MemberProfile };
   /** A member's record; `not_found` when there is none. */
   'members.get': { request: { memberId: string }; result: MemberProfile };
+  /**
+   * Imports members (admin), each entry validated alone against MemberImportSchema and applied in
+   * order: a known memberId is left unchanged (`existing`); rejected per index with `invalid_email`,
+   * `invalid_request` or `email_taken`. At most MAX_MEMBERS_PER_BATCH entries.
+   */
+  'members.import': { request: { members: unknown[] }; result: { created: number; existing: number; rejected: Array<{ index: number; error: WireError }> } };
   /** A member's points ledger, newest first (`limit` 1..1000, entries with entryId < `before`); `not_found` when no member. */
   'members.points': { request: { memberId: string; limit: number; before?: number }; result: { entries: LedgerEntry[]; next?: number } };
   /** Events, orders, points ledger and coupons, newest first, paged together by ts (`limit` 1..200, ts < `before`); `next` is the following page's `before`. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorCodes, PulseError, type ErrorCode } from './errors.js';
 
 /**
  * The one place the public wire shapes are written (see ../shared/CONTRACT.md).
@@ -219,6 +220,38 @@ export const MemberLoginSchema = z
   .object({ email: EmailSchema, password: z.string().min(1).max(200), visitorId: IdSchema.optional() })
   .strict();
 export type MemberLogin = z.infer<typeof MemberLoginSchema>;
+
+/** Member fields with an error code of their own; any other bad field is `invalid_request`. */
+const CODE_BY_MEMBER_FIELD: Record<string, ErrorCode> = { email: ErrorCodes.invalidEmail, password: ErrorCodes.invalidPassword };
+
+/**
+ * The error for a member body (registration, login, import entry) that fails validation: the
+ * first bad field decides the code (`invalid_email`, `invalid_password`, else `invalid_request`).
+ */
+export function memberValidationError(error: z.ZodError): PulseError {
+  const issue = error.issues[0];
+  const field = typeof issue?.path[0] === 'string' ? issue.path[0] : '(root)';
+  return new PulseError(CODE_BY_MEMBER_FIELD[field] ?? ErrorCodes.invalidRequest, `invalid ${field}: ${issue?.message ?? 'invalid'}`, zodDetails(error));
+}
+
+/** Largest `members` array one `POST /v1/members/batch` may carry. */
+export const MAX_MEMBERS_PER_BATCH = 1000;
+
+/**
+ * One entry of `POST /v1/members/batch` (extension, admin): a member made by an import, with no
+ * password (login answers `invalid_credentials`). Without `email` the member has none (`''`);
+ * `createdAt` (epoch ms) defaults to the engine's clock. Tier and points start at regular / 0:
+ * they come from the member's purchases.
+ */
+export const MemberImportSchema = z
+  .object({
+    memberId: IdSchema,
+    email: EmailSchema.optional(),
+    name: MemberNameSchema,
+    createdAt: z.number().int().nonnegative().max(8.64e15).optional(),
+  })
+  .strict();
+export type MemberImport = z.infer<typeof MemberImportSchema>;
 
 /** What `GET /v1/members/me` returns: the member record without its password hash. */
 export interface MemberProfile {

@@ -1,7 +1,8 @@
-import type { StoredEvent } from '../contracts/schemas.js';
+import type { StoredEvent, Tier } from '../contracts/schemas.js';
 import type { InteractionUpdate } from '../ports/interaction-stats.js';
 import { UNVERSIONED_VECTOR_VERSION, type RecentInteraction, type UserState, type UserStateChange } from '../ports/user-state-store.js';
 import { popularityWeight, tasteWeight } from './event-weights.js';
+import { highestTier } from './tiers.js';
 import { decayedStrength, foldInMany, type TasteState, type WeightedVector } from './user-vector.js';
 
 /** Where an event's vectors come from: the item index, and the text encoder for searches. */
@@ -54,8 +55,12 @@ const PAIRING_TYPES = new Set(['view', 'click', 'like', 'add_to_cart', 'purchase
 /**
  * What one event does to a user's state and to the shop-wide aggregates. Pure: the caller stores
  * `change` (atomically, deduped by event id) and `stats` (idempotent by event key).
+ *
+ * The stored tier only rises: the highest of the stored one, the sender's token tier (`event.tier`)
+ * and `recordTier`, the member record's tier after this event's points (purchases of members), so
+ * an event sent with a token minted before an upgrade never lowers it.
  */
-export function eventEffect(loaded: UserState, event: StoredEvent, vectors: VectorLookup, options: EffectOptions): EventEffect {
+export function eventEffect(loaded: UserState, event: StoredEvent, vectors: VectorLookup, options: EffectOptions, recordTier?: Tier): EventEffect {
   // A taste from another model's space is re-made from the recent history first; it is stored
   // with this event even when the event itself moves nothing (a view of an item not indexed).
   const stale = isStaleTaste(loaded, vectors);
@@ -77,6 +82,7 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
 
   const recent: RecentInteraction[] = items.map((itemId) => ({ itemId, type: event.type, ts: event.ts }));
   const bought = event.type === 'purchase' ? items : [];
+  const tier = highestTier(state.tier, event.tier, recordTier);
   const vector = taste?.vector ?? (stale ? (state.vector ?? undefined) : undefined);
   const change: UserStateChange = {
     eventId: event.id,
@@ -88,7 +94,7 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
     updatedAt: Math.max(state.updatedAt, event.ts),
     recent,
     bought,
-    ...(event.tier ? { tier: event.tier } : {}),
+    ...(tier !== state.tier ? { tier } : {}),
   };
 
   const next: UserState = {
@@ -100,7 +106,7 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
     recent: recent.concat(state.recent).slice(0, options.recentLimit),
     bought: bought.length > 0 ? new Set([...state.bought, ...bought]) : state.bought,
     counts: { ...state.counts, [event.type]: (state.counts[event.type] ?? 0) + 1, total: (state.counts.total ?? 0) + 1 },
-    tier: event.tier ?? state.tier,
+    tier,
   };
 
   return { change, stats: statsUpdate(state, event, items, options), next };

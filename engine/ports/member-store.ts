@@ -2,10 +2,14 @@ import type { MemberProfile, Tier } from '../contracts/schemas.js';
 import type { PointsCause } from '../logic/points.js';
 import type { TierThresholds } from '../logic/tiers.js';
 
-/** A member as stored: the public profile plus the password hash (never leaves the engine). */
+/**
+ * A member as stored: the public profile plus the password hash (never leaves the engine).
+ * An imported member (`members.import`) may have no password (login answers
+ * `invalid_credentials`) and no email (`email: ''`, nothing claimed, nobody can log in as it).
+ */
 export interface StoredMember extends MemberProfile {
-  /** `scrypt$N$r$p$salt$key` (see logic/passwords.ts). */
-  passwordHash: string;
+  /** `scrypt$N$r$p$salt$key` (see logic/passwords.ts); absent: no password set. */
+  passwordHash?: string;
 }
 
 /**
@@ -19,6 +23,14 @@ export interface MemberStore {
    * (nothing left behind that a later registration or login would see).
    */
   create(member: StoredMember): Promise<void>;
+  /**
+   * Stores `member` unless one with its memberId exists (imports: running one twice is safe).
+   * `existing`: that member is left exactly as it is (whatever `member` says), nothing claimed.
+   * `created`: stored with its email claimed (none when `email` is ''), all or nothing.
+   * Throws PulseError `email_taken` when a member with another id holds the email (nothing
+   * written), `unavailable` as `create` does. Concurrent calls for one memberId: one creates.
+   */
+  createIfAbsent(member: StoredMember): Promise<'created' | 'existing'>;
   /** The member, or undefined. */
   get(memberId: string): Promise<StoredMember | undefined>;
   /** The member holding `email` (already normalised), or undefined. */

@@ -71,6 +71,8 @@ export interface UserStateStoreOptions {
 export interface UserStateStore {
   /** The user's state; an empty state (version 0) for an unknown user. */
   load(userId: string): Promise<UserState>;
+  /** The user's stored tier (`regular` for an unknown user): one small read, for answers that need nothing else of the state. */
+  tier(userId: string): Promise<Tier>;
   /** Applies the change atomically: dedupe check, version check, all writes, dedupe marker. */
   apply(userId: string, change: UserStateChange): Promise<ApplyOutcome>;
   /** Whether an event id was already applied for this user. */

@@ -4,7 +4,7 @@ import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { IdSchema, zodDetails } from '../contracts/schemas.js';
 import type { RpcMethod } from '../contracts/messages.js';
 import { CouponCodeSchema, couponCodeFrom, DAY_MS, RequestIdSchema, type Reward } from '../logic/coupons.js';
-import type { CouponStore } from '../ports/coupon-store.js';
+import { CouponCodeTakenError, type CouponStore } from '../ports/coupon-store.js';
 import type { RpcHandler, RpcServer } from '../ports/rpc.js';
 
 export interface CouponHandlerDeps {
@@ -85,8 +85,8 @@ export function registerCouponHandlers(server: RpcServer, deps: CouponHandlerDep
           const outcome = await deps.coupons.redeemReward(id, { requestId, points: reward.points, ts, coupon });
           return { coupon: outcome.coupon, points: outcome.points, applied: outcome.applied };
         } catch (err) {
-          // A taken code is a plain Error from the store and nothing was written: draw again.
-          if (err instanceof PulseError || !(err instanceof Error) || !/already exists/.test(err.message) || attempt >= CODE_ATTEMPTS) throw err;
+          // A taken code: nothing was written, draw again.
+          if (!(err instanceof CouponCodeTakenError) || attempt >= CODE_ATTEMPTS) throw err;
         }
       }
     }),

@@ -7,7 +7,7 @@ import type { EngineMetrics } from '../metrics.js';
 import type { DeliveredEvent } from '../ports/event-log.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { Notifier } from '../ports/notifier.js';
-import { tierRank, type Tier } from '../contracts/schemas.js';
+import type { Tier } from '../contracts/schemas.js';
 import { orderCause, orderPoints, orderTotal } from '../logic/points.js';
 import type { PointsRates, TierThresholds } from '../logic/tiers.js';
 import type { MemberStore } from '../ports/member-store.js';
@@ -139,19 +139,23 @@ export class EventProcessor {
         return mergeEffect(member, visitor, event, this.vectors(), options);
       });
     }
+    // Points come first (once per event id by their own marker, so a redelivery or a version
+    // conflict credits nothing twice): the member record's tier after them is stored with the
+    // user state, and pushes after this and later events (sent with a token minted before the
+    // upgrade) are ranked for it without reading the record again.
+    let credited: Promise<Tier | undefined> | undefined;
     return this.applyOnce(
       event,
       // A user vector from an older model is re-derived in this one's space, and stored with the event.
-      async () => eventEffect(await users.load(event.userId), event, this.vectors(), options),
+      async () => {
+        credited ??= this.creditPurchase(event);
+        const [state, recordTier] = await Promise.all([users.load(event.userId), credited]);
+        return eventEffect(state, event, this.vectors(), options, recordTier);
+      },
       // Aggregates are idempotent by their own key, so they are recorded on duplicates too:
       // this completes an event whose user state was stored just before a crash.
       async (effect) => {
         await stats.record(eventMessageId(event.userId, event.id), effect.stats);
-        // Points are idempotent by their own marker (another slot than the user state), so this
-        // runs on duplicates too and completes a purchase whose points were not stored before a crash.
-        const memberTier = await this.creditPurchase(event);
-        // Lists follow the member record's tier at once (the token's tier is only raised at login).
-        return memberTier && tierRank(memberTier) > tierRank(effect.next.tier) ? { ...effect.next, tier: memberTier } : undefined;
       },
     );
   }
@@ -193,8 +197,8 @@ export class EventProcessor {
   private async applyOnce<E extends { change: UserStateChange; next: UserState }>(
     event: LoggedEvent,
     compute: () => Promise<E>,
-    /** Runs after the store (also on duplicates); may return the state to rank the push for. */
-    afterStore?: (effect: E) => Promise<UserState | undefined | void>,
+    /** Runs after the store (also on duplicates). */
+    afterStore?: (effect: E) => Promise<void>,
   ): Promise<'applied' | 'duplicate'> {
     for (let attempt = 0; ; attempt++) {
       const effect = await compute();
@@ -203,13 +207,13 @@ export class EventProcessor {
         if (attempt >= MAX_CONFLICT_RETRIES) throw new Error(`user ${event.userId}: version conflict persisted over ${attempt + 1} attempts`);
         continue;
       }
-      const ranked = (await afterStore?.(effect)) ?? effect.next;
+      await afterStore?.(effect);
       if (outcome === 'duplicate') {
         this.deps.metrics.eventsDuplicate.inc();
         return 'duplicate';
       }
       this.deps.metrics.eventsApplied.inc({ type: event.type });
-      await this.pushIfChanged(event, ranked);
+      await this.pushIfChanged(event, effect.next);
       return 'applied';
     }
   }

@@ -1,6 +1,7 @@
 import { PulseError } from '../contracts/errors.js';
 import type { RpcMethod, RpcMethods } from '../contracts/messages.js';
-import { tierRank, type Principal, type Tier } from '../contracts/schemas.js';
+import type { Principal, Tier } from '../contracts/schemas.js';
+import { answerTier, seesEveryTier, type AnswerScope } from '../logic/tiers.js';
 import { inSpaceOf } from '../logic/event-effect.js';
 import type { EngineMetrics } from '../metrics.js';
 import type { CatalogLog } from '../ports/catalog-log.js';
@@ -21,19 +22,9 @@ export interface QueryHandlerDeps {
   /** Half-life of the user's past taste (s), for re-derivation. */
   tasteHalfLifeSeconds: number;
   metrics: EngineMetrics;
-  /** Member records: a member's list is filtered for at least the record's tier (raised by points). */
+  /** Member records: a member's answers are filtered for at least the record's tier (raised by points). */
   members?: MemberStore;
   now?: () => number;
-}
-
-/**
- * The tier a list is filtered for. The engine's record of the user wins; a caller's token may
- * only raise it for the caller's own lists (a storefront backend minting member tokens with a
- * tier), never for someone else's.
- */
-function effectiveTier(principal: Principal, userId: string, stored: Tier): Tier {
-  if (principal.userId !== userId) return stored;
-  return tierRank(principal.tier) > tierRank(stored) ? principal.tier : stored;
 }
 
 /** Registers the engine's request/reply methods (what the gateway forwards). */
@@ -53,28 +44,39 @@ export function registerQueryHandlers(server: RpcServer, deps: QueryHandlerDeps)
     });
   };
 
+  /**
+   * The tier the caller's own answer (similar, catalog routes) is filtered for, by `answerTier`
+   * over the stored tiers: one small read each of the user state and the member record, none for
+   * an admin on catalog routes. `recommend` loads the whole state anyway and passes its tier.
+   */
+  const ownAnswerTier = async (principal: Principal, scope: AnswerScope): Promise<Tier> => {
+    const stored = seesEveryTier(principal, scope)
+      ? []
+      : await Promise.all([deps.users.tier(principal.userId), deps.members?.get(principal.userId).then((member) => member?.tier)]);
+    return answerTier(principal, principal.userId, stored, scope);
+  };
+
   timed('recommend', async ({ principal, userId, options }) => {
     const [state, member] = await Promise.all([deps.users.load(userId), deps.members?.get(userId)]);
     // No await from here to recommend(): the space re-derived into is the one the list is ranked in.
     const current = inSpaceOf(state, vectorLookup(deps.models.current()), deps.tasteHalfLifeSeconds);
-    const stored = member && tierRank(member.tier) > tierRank(state.tier) ? member.tier : state.tier;
-    const user = { ...current, tier: effectiveTier(principal, userId, stored) };
+    const user = { ...current, tier: answerTier(principal, userId, [state.tier, member?.tier], 'list') };
     return deps.recommender.recommend(user, options, now());
   });
 
-  timed('similar', async ({ principal, itemId, k }) => deps.recommender.similar(itemId, k, principal.tier));
+  timed('similar', async ({ principal, itemId, k }) => deps.recommender.similar(itemId, k, await ownAnswerTier(principal, 'list')));
 
   timed('catalog.get', async ({ principal, itemId }) => {
     const item = deps.catalog.get(itemId);
     // An item the caller's tier may not see does not exist for them (no existence leak).
-    if (!item || (principal.role !== 'admin' && !deps.catalog.isVisible(item, principal.tier))) {
+    if (!item || !deps.catalog.isVisible(item, await ownAnswerTier(principal, 'catalog'))) {
       throw new PulseError('not_found', `item ${itemId} not found`);
     }
     return item;
   });
 
   timed('catalog.list', async ({ principal, category, query, limit, offset }) => {
-    const tier: Tier = principal.role === 'admin' ? 'enterprise' : principal.tier;
+    const tier = await ownAnswerTier(principal, 'catalog');
     return deps.catalog.list({ tier, limit, offset, ...(category ? { category } : {}), ...(query ? { query } : {}) });
   });
 

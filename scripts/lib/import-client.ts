@@ -14,12 +14,18 @@ const WireErrorSchema = z.object({ code: z.string(), message: z.string() }).pass
 const BatchResponseSchema = z.object({
   accepted: z.number().int().nonnegative().optional(),
   upserted: z.number().int().nonnegative().optional(),
+  /** Members: `created` new ones, `existing` ones left as they were. */
+  created: z.number().int().nonnegative().optional(),
+  existing: z.number().int().nonnegative().optional(),
   rejected: z.array(z.object({ index: z.number().int().nonnegative(), error: WireErrorSchema })),
 });
 const ErrorResponseSchema = z.object({ error: WireErrorSchema });
 
 export interface BatchOutcome {
+  /** Lines the server took (members: created + existing). */
   accepted: number;
+  /** Of those, members that existed already (left unchanged); 0 for other kinds. */
+  existing?: number;
   rejected: Array<{ line: number; error: LineError }>;
 }
 
@@ -38,6 +44,9 @@ export interface ImportClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** The gateway's batch endpoint per kind; the body is `{<kind>: [...]}`. */
+const ENDPOINTS: Record<ImportKind, string> = { items: '/v1/items/batch', members: '/v1/members/batch', events: '/v1/events' };
+
 type Attempt = { kind: 'ok'; outcome: BatchOutcome } | { kind: 'split'; error: LineError } | { kind: 'retry'; reason: string; afterMs?: number } | { kind: 'fail'; error: LineError };
 
 /** Sends batches to one gateway; maps the server's per-index rejects back to line numbers. */
@@ -50,7 +59,7 @@ export class ImportClient {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: ImportClientOptions) {
-    this.endpoint = new URL(options.kind === 'items' ? '/v1/items/batch' : '/v1/events', options.url).href;
+    this.endpoint = new URL(ENDPOINTS[options.kind], options.url).href;
     this.attempts = options.attempts ?? 5;
     this.backoffMs = options.backoffMs ?? 250;
     this.timeoutMs = options.timeoutMs ?? 60_000;
@@ -74,7 +83,7 @@ export class ImportClient {
         // Lines the server could not store right now are retried; retrying with the same id is safe.
         const transient = new Set(result.outcome.rejected.filter((r) => isTransientCode(r.error.code)).map((r) => r.line));
         const lasting = result.outcome.rejected.filter((r) => !transient.has(r.line) || attempt >= this.attempts);
-        this.merge(total, { accepted: result.outcome.accepted, rejected: lasting });
+        this.merge(total, { ...result.outcome, rejected: lasting });
         pending = attempt >= this.attempts ? [] : pending.filter((r) => transient.has(r.line));
         if (pending.length === 0) break;
         await this.sleep(this.delay(attempt));
@@ -90,6 +99,7 @@ export class ImportClient {
 
   private merge(into: BatchOutcome, from: BatchOutcome): BatchOutcome {
     into.accepted += from.accepted;
+    if (from.existing) into.existing = (into.existing ?? 0) + from.existing;
     for (const reject of from.rejected) into.rejected.push(reject);
     return into;
   }
@@ -101,7 +111,7 @@ export class ImportClient {
   }
 
   private async attempt(batch: ImportRecord[]): Promise<Attempt> {
-    const body = JSON.stringify(this.options.kind === 'items' ? { items: batch.map((r) => r.value) } : { events: batch.map((r) => r.value) });
+    const body = JSON.stringify({ [this.options.kind]: batch.map((r) => r.value) });
     let response: Response;
     let text: string;
     try {
@@ -128,6 +138,8 @@ export class ImportClient {
         if (!record) throw new ImportAbortedError(`${this.endpoint} rejected index ${r.index} of a batch of ${batch.length}`);
         return { line: record.line, error: { code: r.error.code, message: r.error.message } };
       });
+      const { created, existing } = parsed.data;
+      if (created !== undefined) return { kind: 'ok', outcome: { accepted: created + (existing ?? 0), existing: existing ?? 0, rejected } };
       const accepted = parsed.data.accepted ?? parsed.data.upserted ?? batch.length - rejected.length;
       return { kind: 'ok', outcome: { accepted, rejected } };
     }

@@ -1,11 +1,15 @@
 /**
  * The pure line handling of `npm run import` (see scripts/import.ts): parsing a line, the
- * deterministic id of an event without one, batching, and tallying rejects by reason.
+ * deterministic id of an event without one, lanes that keep one key's lines in order, batching,
+ * and tallying rejects by reason.
  */
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 
-export type ImportKind = 'items' | 'events';
+export type ImportKind = 'items' | 'members' | 'events';
+
+/** Per kind, the field whose lines must reach the server in file order (see laneOf). */
+const ORDER_KEY: Record<ImportKind, string> = { items: 'itemId', members: 'memberId', events: 'userId' };
 
 /** A reject as the summary shows it: the server's `{code, message}` or a local one. */
 export interface LineError {
@@ -52,6 +56,20 @@ export function parseImportLine(text: string, line: number, kind: ImportKind, fi
   const record = value as Record<string, unknown>;
   if (kind === 'events' && record.id === undefined) record.id = importEventId(fileTag, line, trimmed);
   return { kind: 'record', record: { line, value: record } };
+}
+
+/**
+ * The lane (0..lanes-1) of a record, from FNV-1a of its key: an event's userId, an item's itemId,
+ * a member's memberId (a line without one: the empty key). Lines with one key share a lane, and a
+ * lane has one batch in flight at a time, so a user's events reach the gateway in file order
+ * however many lanes run (a customer's points depend on the order; so does "last upsert wins").
+ */
+export function laneOf(record: ImportRecord, kind: ImportKind, lanes: number): number {
+  const raw = record.value[ORDER_KEY[kind]];
+  const key = typeof raw === 'string' ? raw : '';
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
 }
 
 /** Collects records into batches of `size`, in file order. */

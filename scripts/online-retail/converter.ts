@@ -1,9 +1,9 @@
 /**
  * The Online Retail conversion without I/O (see scripts/convert-online-retail.ts for the rules):
  * where the columns sit, how dates read, and the converter that folds sales lines into items,
- * purchase events and cancellations.
+ * members, purchase events and cancellations.
  */
-import { IdSchema, type Item, type LineItem } from '../../engine/contracts/schemas.js';
+import { IdSchema, type Item, type LineItem, type MemberImport } from '../../engine/contracts/schemas.js';
 import { UsageError } from '../lib/args.js';
 import { CsvError, isCsvRecordComplete, parseCsvRecord } from '../lib/csv.js';
 import { categoryOf, isProductCode, isUsableDescription, sentenceCase, tagsOf } from './catalog-rules.js';
@@ -92,11 +92,44 @@ export interface Cancellation {
 
 export interface ConversionResult {
   items: Item[];
+  /** One per customer with a purchase or a cancellation, sorted by memberId (see memberOf). */
+  members: MemberImport[];
   /** Sorted by ts, then id. */
   events: PurchaseEvent[];
   /** Sorted by ts, then id. */
   cancellations: Cancellation[];
   stats: ConversionStats;
+}
+
+const byTime = (a: { ts: number; id: string }, b: { ts: number; id: string }): number => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * A cancellation as the event that reverses its points: a `purchase` with the negative
+ * quantities, orderId = the InvoiceNo (`C…`). The engine books a negative total as a cancellation
+ * at the rate of the tier held at that moment, and leaves negative lines out of the shopper's taste.
+ */
+export function cancellationEvent(cancellation: Cancellation): PurchaseEvent {
+  return { id: cancellation.id, type: 'purchase', userId: cancellation.userId, orderId: cancellation.id.replace(/^can-/, ''), ts: cancellation.ts, items: cancellation.items };
+}
+
+/**
+ * Purchases and cancellations in one list, by time (then id: `can-` before `inv-` at the same
+ * time): what events.jsonl holds. One list because points depend on the tier held when each
+ * event happens, so a customer's events must reach the engine in this order; two files imported
+ * one after the other would apply every cancellation after all purchases.
+ */
+export function timeOrderedEvents(result: Pick<ConversionResult, 'events' | 'cancellations'>): PurchaseEvent[] {
+  return [...result.events, ...result.cancellations.map(cancellationEvent)].sort(byTime);
+}
+
+/**
+ * The member of a customer: memberId = the events' userId (`c<CustomerID>`), a placeholder email
+ * on the reserved `.invalid` TLD (RFC 2606: never deliverable, never someone's real address),
+ * `Customer <CustomerID>` as the name (the data has none), created at the first invoice.
+ */
+export function memberOf(userId: string, firstTs: number): MemberImport {
+  // Ids may hold `@` or `:`; the local part keeps the safe characters only.
+  return { memberId: userId, email: `${userId.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}@online-retail.invalid`, name: `Customer ${userId.replace(/^c/, '')}`, createdAt: firstTs };
 }
 
 export interface ConversionStats {
@@ -105,6 +138,8 @@ export interface ConversionStats {
   items: number;
   /** Distinct customers with at least one purchase event. */
   customers: number;
+  /** Members written: customers with a purchase or a cancellation. */
+  members: number;
   /** Invoices written as purchase events (an invoice split in parts counts once). */
   invoices: number;
   cancellations: number;
@@ -223,6 +258,8 @@ export class OnlineRetailConverter {
     const events: PurchaseEvent[] = [];
     const cancellations: Cancellation[] = [];
     const customers = new Set<string>();
+    /** Per customer, the time of the first kept invoice (purchase or cancellation). */
+    const firstTs = new Map<string, number>();
     let invoices = 0;
     let lineItems = 0;
     for (const invoice of this.invoices.values()) {
@@ -237,6 +274,7 @@ export class OnlineRetailConverter {
         }
       }
       if (lines.length === 0) continue;
+      firstTs.set(invoice.userId, Math.min(firstTs.get(invoice.userId) ?? Infinity, invoice.ts));
       if (invoice.cancelled) {
         cancellations.push({ id: `can-${invoice.invoiceNo}`, userId: invoice.userId, ts: invoice.ts, items: lines });
         continue;
@@ -250,14 +288,24 @@ export class OnlineRetailConverter {
         events.push({ id, type: 'purchase', userId: invoice.userId, orderId: invoice.invoiceNo, ts: invoice.ts, items: slice });
       }
     }
-    const byTime = (a: { ts: number; id: string }, b: { ts: number; id: string }): number => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     events.sort(byTime);
     cancellations.sort(byTime);
+    const members = [...firstTs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([userId, ts]) => memberOf(userId, ts));
     return {
       items,
+      members,
       events,
       cancellations,
-      stats: { lines: this.lines, items: items.length, customers: customers.size, invoices, cancellations: cancellations.length, lineItems, skipped: { ...this.skipped } },
+      stats: {
+        lines: this.lines,
+        items: items.length,
+        customers: customers.size,
+        members: members.length,
+        invoices,
+        cancellations: cancellations.length,
+        lineItems,
+        skipped: { ...this.skipped },
+      },
     };
   }
 

@@ -81,6 +81,61 @@ describe.each(implementations)('MemberStore conformance: %s', (_name, create) =>
     await store.create(later);
     expect(await store.findByEmail(clash.email)).toEqual(later);
   });
+  describe('createIfAbsent (imports)', () => {
+    it('creates once; a second call with other fields leaves the stored member unchanged and claims nothing', async () => {
+      const store = create();
+      const { passwordHash: _none, ...imported } = member({ createdAt: 1_291_000_000_000 });
+      expect(await store.createIfAbsent(imported)).toBe('created');
+      expect(await store.get(imported.memberId)).toEqual(imported);
+      expect(await store.findByEmail(imported.email)).toEqual(imported);
+      const again = { ...imported, email: `${randomUUID().slice(0, 8)}@example.com`, name: 'Someone else', points: 99 };
+      expect(await store.createIfAbsent(again)).toBe('existing');
+      expect(await store.get(imported.memberId)).toEqual(imported);
+      expect(await store.findByEmail(again.email)).toBeUndefined();
+    });
+
+    it('refuses an email another member holds, writing nothing', async () => {
+      const store = create();
+      const holder = member();
+      await store.create(holder);
+      const clash = member({ email: holder.email });
+      expect(await codeOf(store.createIfAbsent(clash))).toBe('email_taken');
+      expect(await store.get(clash.memberId)).toBeUndefined();
+      expect(await store.findByEmail(holder.email)).toEqual(holder);
+    });
+
+    it('stores members without an email, none of them findable by email', async () => {
+      const store = create();
+      const first = member({ email: '' });
+      const second = member({ email: '' });
+      expect(await store.createIfAbsent(first)).toBe('created');
+      expect(await store.createIfAbsent(second)).toBe('created');
+      expect(await store.get(second.memberId)).toEqual(second);
+      expect(await store.findByEmail('')).toBeUndefined();
+    });
+
+    it('lets exactly one of concurrent imports of one member create it', async () => {
+      const store = create();
+      const ada = member();
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.createIfAbsent({ ...ada })));
+      expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'existing')).toHaveLength(7);
+      expect(await store.get(ada.memberId)).toEqual(ada);
+      expect(await store.findByEmail(ada.email)).toEqual(ada);
+    });
+
+    it('lets exactly one of concurrent imports of one email under different ids win', async () => {
+      const store = create();
+      const email = `race-${randomUUID().slice(0, 6)}@example.com`;
+      const contenders = Array.from({ length: 8 }, () => member({ email }));
+      const outcomes = await Promise.all(contenders.map((m) => store.createIfAbsent(m).catch((err: unknown) => (err instanceof PulseError ? err.code : String(err)))));
+      expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'email_taken')).toHaveLength(7);
+      const winner = contenders[outcomes.indexOf('created')]!;
+      expect(await store.findByEmail(email)).toEqual(winner);
+      for (const loser of contenders.filter((m) => m !== winner)) expect(await store.get(loser.memberId)).toBeUndefined();
+    });
+  });
 });
 
 describe('RedisMemberStore specifics', () => {
@@ -122,6 +177,17 @@ describe('RedisMemberStore specifics', () => {
     expect(await codeOf(store.get('m_x'))).toBe('unavailable');
     expect(await codeOf(store.create(member()))).toBe('unavailable');
     lost.disconnect();
+  });
+
+  it('an import takes over an email claim naming its own id (a crash between its steps) and makes it permanent', async () => {
+    const keyPrefix = prefix();
+    const store = new RedisMemberStore(redis, { keyPrefix });
+    const ada = member();
+    await redis.set(`${keyPrefix}email:{${ada.email}}`, ada.memberId, 'EX', 60);
+    expect(await store.createIfAbsent(ada)).toBe('created');
+    expect(await store.findByEmail(ada.email)).toEqual(ada);
+    expect(await redis.ttl(`${keyPrefix}email:{${ada.email}}`)).toBe(-1);
+    expect(await redis.hexists(`${keyPrefix}m:{${ada.memberId}}:rec`, 'passwordHash')).toBe(1);
   });
 
   it('refuses key prefixes that would break the hash tags', () => {

@@ -96,6 +96,7 @@ describe.each(implementations)('UserStateStore conformance (%s)', (_name, make) 
       tier: 'regular',
     });
     expect(await store.wasApplied('nobody', 'e1')).toBe(false);
+    expect(await store.tier('nobody')).toBe('regular');
   });
 
   it('stores what apply wrote and load reads it back exactly', async () => {
@@ -124,6 +125,7 @@ describe.each(implementations)('UserStateStore conformance (%s)', (_name, make) 
     expect(afterFirst.updatedAt).toBe(1_700_000_000_123);
     expect(afterFirst.version).toBe(1);
     expect(afterFirst.tier).toBe('vip');
+    expect(await store.tier('u1')).toBe('vip');
     expect(afterFirst.counts).toEqual({ purchase: 1, total: 1 });
     expect(afterFirst.bought).toEqual(new Set(['i3', 'i2|odd']));
     expect(afterFirst.recent).toEqual(first.recent);
@@ -148,6 +150,7 @@ describe.each(implementations)('UserStateStore conformance (%s)', (_name, make) 
     const afterThird = await store.load('u1');
     expect(bytes(afterThird.vector as Float32Array).equals(bytes(replacement))).toBe(true);
     expect(afterThird.tier).toBe('enterprise');
+    expect(await store.tier('u1')).toBe('enterprise');
   });
 
   it('answers duplicate for an applied event id and changes nothing', async () => {

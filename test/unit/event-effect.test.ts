@@ -84,4 +84,14 @@ describe('eventEffect', () => {
     expect(effect.change.tier).toBe('vip');
     expect(effect.next.tier).toBe('vip');
   });
+
+  it("only raises the stored tier: a token minted before an upgrade keeps it, the member record's tier lifts it", () => {
+    const vip: UserState = { ...empty(), tier: 'vip' };
+    const stale = eventEffect(vip, { ...at(1_000, { type: 'view', itemId: 'a' }), tier: 'regular' }, vectors, options);
+    expect(stale.change.tier).toBeUndefined();
+    expect(stale.next.tier).toBe('vip');
+    const upgraded = eventEffect(empty(), { ...at(2_000, { type: 'purchase', items: [{ itemId: 'a', quantity: 1, price: 150 }] }), tier: 'regular' }, vectors, options, 'vip');
+    expect(upgraded.change.tier).toBe('vip');
+    expect(upgraded.next.tier).toBe('vip');
+  });
 });

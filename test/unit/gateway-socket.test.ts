@@ -151,6 +151,42 @@ describe('gateway Socket.IO', () => {
     });
   });
 
+  describe('redeem', () => {
+    const coupon = { code: 'K7QX2M9PRT4W', kind: 'value', value: 5, expiresAt: 2e12, createdAt: 1e12, source: { type: 'reward', id: 'r5' } } as const;
+    const calls: Array<{ memberId: string; code: string; orderId: string }> = [];
+    beforeAll(() => {
+      h.transport.rpcServer.serve('coupons.redeem', async (request) => {
+        calls.push(request);
+        if (request.code === 'USEDUSEDUSED') throw new PulseError(ErrorCodes.couponUsed, 'coupon USEDUSEDUSED was already used');
+        return { ...coupon, memberId: request.memberId, code: request.code, redeemedAt: 1.5e12, orderId: request.orderId };
+      });
+    });
+
+    it('forwards {code, orderId} of a member to coupons.redeem and acks {ok, coupon}', async () => {
+      const socket = await connect(await h.token('member', 'm-redeem'));
+      const ack = await emitWithAck(socket, 'redeem', { code: 'K7QX2M9PRT4W', orderId: ' o-1 ' });
+      expect(ack).toEqual({ ok: true, coupon: { ...coupon, memberId: 'm-redeem', redeemedAt: 1.5e12, orderId: 'o-1' } });
+      expect(calls.at(-1)).toEqual({ memberId: 'm-redeem', code: 'K7QX2M9PRT4W', orderId: 'o-1' });
+      // The engine's error comes back as the same object HTTP carries.
+      expect(await emitWithAck(socket, 'redeem', { code: 'USEDUSEDUSED', orderId: 'o-2' })).toEqual({ ok: false, error: { code: 'coupon_used', message: 'coupon USEDUSEDUSED was already used' } });
+    });
+
+    it('refuses non-members and malformed payloads without calling the engine', async () => {
+      const before = calls.length;
+      for (const role of ['visitor', 'admin'] as const) {
+        const socket = await connect(await h.token(role, `${role}-redeem`));
+        expect(await emitWithAck(socket, 'redeem', { code: 'K7QX2M9PRT4W', orderId: 'o-1' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      }
+      const member = await connect(await h.token('member', 'm-redeem-bad'));
+      for (const bad of [{ code: 'K7QX2M9PRT4W' }, { orderId: 'o-1' }, { code: 7, orderId: 'o-1' }, { code: 'K7QX2M9PRT4W', orderId: 'o-1', extra: true }, 'K7QX2M9PRT4W', undefined]) {
+        const ack = await emitWithAck(member, 'redeem', bad);
+        expect(ack, JSON.stringify(bad)).toMatchObject({ ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/^invalid /), details: expect.any(Object) } });
+      }
+      expect(calls.length).toBe(before);
+      expect(member.connected).toBe(true);
+    });
+  });
+
   describe('pushes', () => {
     it("reach every socket of the user on this gateway and no other user's", async () => {
       const [a1, a2, b] = await Promise.all([connect(await h.token('member', 'alice')), connect(await h.token('member', 'alice')), connect(await h.token('member', 'bob'))]);

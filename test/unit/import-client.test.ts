@@ -9,9 +9,9 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TokenService } from '../../gateway/auth.js';
 import { UsageError } from '../../scripts/lib/args.js';
-import { resolveToken, runImport } from '../../scripts/import.js';
+import { formatSummary, resolveToken, runImport } from '../../scripts/import.js';
 import { ImportClient } from '../../scripts/lib/import-client.js';
-import type { ImportKind } from '../../scripts/lib/import-lines.js';
+import { laneOf, type ImportKind } from '../../scripts/lib/import-lines.js';
 
 const TOKEN = 'admin-token-for-tests';
 
@@ -22,6 +22,11 @@ const TOKEN = 'admin-token-for-tests';
 class FakeGateway {
   readonly stored = new Map<string, unknown>();
   readonly items = new Map<string, unknown>();
+  readonly members = new Map<string, Record<string, unknown>>();
+  /** `userId/id` of each stored event, in the order the server took them. */
+  readonly arrival: string[] = [];
+  /** Delay before a request is handled (ms), e.g. random, so concurrent requests overtake each other. */
+  delayMs: () => number = () => 0;
   requests = 0;
   /** Answer the next N requests with 503. */
   fail503 = 0;
@@ -46,6 +51,8 @@ class FakeGateway {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
+    const delay = this.delayMs();
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
@@ -55,7 +62,7 @@ class FakeGateway {
       return send(503, { error: { code: 'unavailable', message: 'event log unavailable' } });
     }
     if (raw.length > this.maxBodyBytes) return send(413, { error: { code: 'payload_too_large', message: `body over ${this.maxBodyBytes} bytes` } });
-    const body = JSON.parse(raw.toString('utf8')) as { events?: Array<Record<string, unknown>>; items?: Array<Record<string, unknown>> };
+    const body = JSON.parse(raw.toString('utf8')) as { events?: Array<Record<string, unknown>>; items?: Array<Record<string, unknown>>; members?: Array<Record<string, unknown>> };
     const rejected: Array<{ index: number; error: { code: string; message: string } }> = [];
     if (req.url === '/v1/events' && body.events) {
       body.events.forEach((event, index) => {
@@ -63,6 +70,7 @@ class FakeGateway {
         const id = String(event.id);
         if (this.unavailableOnce.delete(id)) return rejected.push({ index, error: { code: 'unavailable', message: 'append timed out' } });
         this.stored.set(`${String(event.userId)}/${id}`, event);
+        this.arrival.push(`${String(event.userId)}/${id}`);
       });
       return send(202, { accepted: body.events.length - rejected.length, rejected });
     }
@@ -72,6 +80,18 @@ class FakeGateway {
         this.items.set(String(item.itemId), item);
       });
       return send(200, { upserted: body.items.length - rejected.length, rejected });
+    }
+    if (req.url === '/v1/members/batch' && body.members) {
+      let created = 0;
+      let existing = 0;
+      body.members.forEach((member, index) => {
+        const memberId = String(member.memberId);
+        if (this.members.has(memberId)) return void (existing += 1);
+        if ([...this.members.values()].some((m) => m.email === member.email)) return rejected.push({ index, error: { code: 'email_taken', message: 'a member with this email already exists' } });
+        this.members.set(memberId, member);
+        created += 1;
+      });
+      return send(200, { created, existing, rejected });
     }
     send(404, { error: { code: 'not_found', message: 'no route' } });
   }
@@ -129,12 +149,47 @@ describe('import over HTTP', () => {
     const path = join(dir, 'retry.jsonl');
     gateway.fail503 = 2;
     gateway.unavailableOnce.add('given-3');
-    await writeFile(path, `${[...events(10), '{"id":"given-3","type":"view","itemId":"a","userId":"u3"}'].join('\n')}\n`);
+    const lines = [...events(10), '{"id":"given-3","type":"view","itemId":"a","userId":"u3"}'];
+    await writeFile(path, `${lines.join('\n')}\n`);
     const summary = await runImport({ path, kind: 'events', client: client('events'), batchSize: 4, concurrency: 2, progressStream: quiet() });
     expect(summary.accepted).toBe(11);
     expect(summary.rejects.total).toBe(0);
     expect(gateway.stored.size).toBe(11);
-    expect(gateway.requests).toBe(2 + 3 + 1); // two 503s, three batches, one retry of the unavailable line
+    // Lines go to 2 lanes by user, batched per lane.
+    const perLane = [0, 0];
+    lines.forEach((text, i) => perLane[laneOf({ line: i + 1, value: JSON.parse(text) as Record<string, unknown> }, 'events', 2)]! += 1);
+    const batches = perLane.reduce((n, count) => n + Math.ceil(count / 4), 0);
+    expect(gateway.requests).toBe(2 + batches + 1); // two 503s, the batches, one retry of the unavailable line
+  });
+
+  it("keeps each user's events in file order with several requests in flight", async () => {
+    gateway.delayMs = () => Math.random() * 6;
+    const lines = Array.from({ length: 240 }, (_, i) => JSON.stringify({ id: `e${i}`, type: 'view', itemId: 'x', userId: `u${i % 5}` }));
+    const path = join(dir, 'ordered.jsonl');
+    await writeFile(path, `${lines.join('\n')}\n`);
+    const summary = await runImport({ path, kind: 'events', client: client('events'), batchSize: 3, concurrency: 4, progressStream: quiet() });
+    expect(summary.accepted).toBe(240);
+    for (let u = 0; u < 5; u++) {
+      const arrived = gateway.arrival.filter((key) => key.startsWith(`u${u}/`)).map((key) => Number(key.slice(key.indexOf('/e') + 2)));
+      expect(arrived).toEqual([...arrived].sort((a, b) => a - b));
+      expect(arrived).toHaveLength(48);
+    }
+  });
+
+  it('imports members: new ones created, known ids counted as existing, a taken email rejected by line', async () => {
+    const member = (id: string, email = `${id}@shop.invalid`) => JSON.stringify({ memberId: id, email, name: `Customer ${id}` });
+    const path = join(dir, 'members.jsonl');
+    await writeFile(path, `${[member('c1'), member('c2'), 'oops', member('c3', 'c1@shop.invalid'), member('c4')].join('\n')}\n`);
+    const first = await runImport({ path, kind: 'members', client: client('members'), batchSize: 2, concurrency: 2, progressStream: quiet() });
+    expect(first).toMatchObject({ lines: 5, accepted: 3, existing: 0 });
+    expect(first.rejects.top(5)).toEqual([
+      { code: 'email_taken', message: 'a member with this email already exists', count: 1, firstLines: [4] },
+      expect.objectContaining({ code: 'invalid_json', firstLines: [3] }),
+    ]);
+    expect([...gateway.members.keys()].sort()).toEqual(['c1', 'c2', 'c4']);
+    const again = await runImport({ path, kind: 'members', client: client('members'), batchSize: 500, concurrency: 1, progressStream: quiet() });
+    expect(again).toMatchObject({ accepted: 3, existing: 3 });
+    expect(formatSummary(again)).toContain('accepted  3  (3 existed already, left unchanged)');
   });
 
   it('splits batches the server finds too large and rejects a line too large alone', async () => {
@@ -225,7 +280,7 @@ describe('npm run import (the command)', () => {
 
       const both = await run(['--events', path, '--items', path, '--token', 't'], {});
       expect(both.code).toBe(2);
-      expect(both.stderr).toMatch(/exactly one of --items FILE or --events FILE/);
+      expect(both.stderr).toMatch(/exactly one of --items FILE, --members FILE or --events FILE/);
 
       const badBatch = await run(['--events', path, '--batch', '5000', '--token', 't'], {});
       expect(badBatch.code).toBe(2);

@@ -14,7 +14,20 @@ import type { Recommender } from '../../engine/services/recommender.js';
 const thresholds = { vip: 1000, enterprise: 10_000 };
 const rates = { regular: 1, vip: 1.5, enterprise: 2 };
 
+/** Set `next` to make the user store's next apply fail as Redis would when it drops out. */
+const failApply = { next: false };
+class FlakyUserStateStore extends MemoryUserStateStore {
+  override async apply(...args: Parameters<MemoryUserStateStore['apply']>) {
+    if (failApply.next) {
+      failApply.next = false;
+      throw new Error('connection lost');
+    }
+    return super.apply(...args);
+  }
+}
+
 function setup(members: MemberStore) {
+  const users = new FlakyUserStateStore({ recentLimit: 20, dedupeTtlSeconds: 3600 });
   const pushes: Array<{ userId: string; message: PushMessage }> = [];
   const rankedTiers: Tier[] = [];
   // Only what the processor calls: the tier each pushed list is ranked for is what matters here.
@@ -29,7 +42,7 @@ function setup(members: MemberStore) {
     pushToAll: () => undefined,
   };
   const processor = new EventProcessor({
-    users: new MemoryUserStateStore({ recentLimit: 20, dedupeTtlSeconds: 3600 }),
+    users,
     stats: new MemoryInteractionStats({ popularityHalfLifeSeconds: 3600 }),
     vectors: { item: () => new Float32Array(8).fill(0.5), text: () => new Float32Array(8).fill(0.5) },
     recommender,
@@ -40,7 +53,7 @@ function setup(members: MemberStore) {
     now: () => 1_700_000_001_000,
     options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 10, maxConcurrentUsers: 4 },
   });
-  return { processor, pushes, rankedTiers };
+  return { processor, pushes, rankedTiers, users };
 }
 
 const member = (memberId: string): StoredMember => ({ memberId, email: `${memberId}@example.com`, name: 'M', tier: 'regular', points: 0, lifetimePoints: 0, createdAt: 1, passwordHash: 'x' });
@@ -61,26 +74,36 @@ describe('EventProcessor: points from purchases', () => {
     expect((await store.ledger('m_a', { limit: 10 })).map((e) => [e.cause, e.delta])).toEqual([['cancellation', -32], ['order', 32]]);
   });
 
-  it('completes the points of a purchase whose user state was stored before a crash', async () => {
+  it('completes a purchase whose points or user state failed, crediting once', async () => {
     const inner = new MemoryMemberStore();
     await inner.create(member('m_b'));
-    let failNext = true;
+    let failPoints = true;
     const flaky: MemberStore = Object.assign(Object.create(inner) as MemberStore, {
       applyPoints: async (...args: Parameters<MemberStore['applyPoints']>) => {
-        if (failNext) {
-          failNext = false;
+        if (failPoints) {
+          failPoints = false;
           throw new Error('redis went away');
         }
         return inner.applyPoints(...args);
       },
     });
-    const { processor } = setup(flaky);
+    const { processor, users } = setup(flaky);
     await expect(processor.process(purchase('m_b', 'p1', 1, 40))).rejects.toThrow('redis went away');
     expect((await inner.get('m_b'))?.points).toBe(0);
-    // Redelivery: the user state says duplicate, the points step still runs, once.
-    expect(await processor.process(purchase('m_b', 'p1', 1, 40))).toBe('duplicate');
+    expect(await users.wasApplied('m_b', 'p1')).toBe(false);
+    // Redelivery: points and user state both applied, once.
+    expect(await processor.process(purchase('m_b', 'p1', 1, 40))).toBe('applied');
     expect(await processor.process(purchase('m_b', 'p1', 1, 40))).toBe('duplicate');
     expect((await inner.get('m_b'))?.points).toBe(40);
+
+    // Points stored, then the user state write fails: the redelivery credits nothing twice and
+    // stores the state with the tier the points reached.
+    failApply.next = true;
+    await expect(processor.process(purchase('m_b', 'p2', 1, 1000))).rejects.toThrow('connection lost');
+    expect(await inner.get('m_b')).toMatchObject({ points: 1040, tier: 'vip' });
+    expect(await processor.process(purchase('m_b', 'p2', 1, 1000))).toBe('applied');
+    expect(await inner.get('m_b')).toMatchObject({ points: 1040, tier: 'vip' });
+    expect(await users.tier('m_b')).toBe('vip');
   });
 
   it('pushes a member event when the tier rises and ranks the pushed list for the new tier', async () => {
@@ -96,6 +119,17 @@ describe('EventProcessor: points from purchases', () => {
     expect(rankedTiers).toEqual(['regular', 'vip']);
     await processor.process(purchase('m_c', 'p3', 1, 10)); // VIP rate: 15
     expect(await store.get('m_c')).toMatchObject({ tier: 'vip', points: 1015 });
+  });
+
+  it('ranks pushes after later events sent with the token minted before the upgrade for the new tier', async () => {
+    const store = new MemoryMemberStore();
+    await store.create(member('m_d'));
+    const { processor, rankedTiers, users } = setup(store);
+    const withStaleToken = (event: LoggedEvent): LoggedEvent => ({ ...event, tier: 'regular' });
+    await processor.process(withStaleToken(purchase('m_d', 'p1', 1, 1000)));
+    await processor.process(withStaleToken({ type: 'view', id: 'v1', userId: 'm_d', itemId: 'sku-2', ts: 1_700_000_000_100, receivedAt: 1_700_000_000_600 }));
+    expect(rankedTiers).toEqual(['vip', 'vip']);
+    expect(await users.tier('m_d')).toBe('vip');
   });
 
   it('ignores purchases of users who are no members', async () => {

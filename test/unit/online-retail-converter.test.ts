@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventInputSchema, ItemSchema } from '../../engine/contracts/schemas.js';
+import { EventInputSchema, ItemSchema, MemberImportSchema } from '../../engine/contracts/schemas.js';
 import { convertOnlineRetail } from '../../scripts/convert-online-retail.js';
 import { UsageError } from '../../scripts/lib/args.js';
 import { CsvError, isCsvRecordComplete, parseCsvRecord } from '../../scripts/lib/csv.js';
@@ -148,8 +148,8 @@ const SAMPLE = [
 
 interface Outputs {
   items: Array<Record<string, unknown>>;
+  members: Array<Record<string, unknown>>;
   events: Array<Record<string, unknown>>;
-  cancellations: Array<Record<string, unknown>>;
 }
 
 async function readOutputs(dir: string): Promise<Outputs> {
@@ -158,7 +158,7 @@ async function readOutputs(dir: string): Promise<Outputs> {
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { items: await read('items.jsonl'), events: await read('events.jsonl'), cancellations: await read('cancellations.jsonl') };
+  return { items: await read('items.jsonl'), members: await read('members.jsonl'), events: await read('events.jsonl') };
 }
 
 describe('convertOnlineRetail', () => {
@@ -173,12 +173,12 @@ describe('convertOnlineRetail', () => {
   });
 
   for (const gz of [false, true]) {
-    it(`converts a small ${gz ? 'gzip ' : ''}CSV into items, events and cancellations`, async () => {
+    it(`converts a small ${gz ? 'gzip ' : ''}CSV into items, members and one time-ordered file of purchases and cancellations`, async () => {
       const input = join(dir, gz ? 'retail.csv.gz' : 'retail.csv');
       await writeFile(input, gz ? gzipSync(SAMPLE) : SAMPLE);
       const out = join(dir, 'out');
       const stats = await convertOnlineRetail({ input, outDir: out, progressStream: quiet() });
-      const { items, events, cancellations } = await readOutputs(out);
+      const { items, members, events } = await readOutputs(out);
 
       expect(items).toEqual([
         { itemId: '22041', title: 'Record frame 7" single size', category: 'home-decor', price: 2.1, tags: ['record', 'frame', 'single'] },
@@ -194,7 +194,14 @@ describe('convertOnlineRetail', () => {
       ]);
       for (const item of items) expect(ItemSchema.safeParse(item).success).toBe(true);
 
-      // Sorted by time: 536366 (Nov 30) comes first.
+      // One member per customer, created at the first invoice; the email is a placeholder on .invalid.
+      expect(members).toEqual([
+        { memberId: 'c14729', email: 'c14729@online-retail.invalid', name: 'Customer 14729', createdAt: Date.UTC(2010, 10, 30, 10, 0) },
+        { memberId: 'c17850', email: 'c17850@online-retail.invalid', name: 'Customer 17850', createdAt: Date.UTC(2010, 11, 1, 8, 26) },
+      ]);
+      for (const member of members) expect(MemberImportSchema.safeParse(member).success).toBe(true);
+
+      // Sorted by time: 536366 (Nov 30) comes first, the cancellation of Dec 1 9:41 after the 8:26 order.
       expect(events).toEqual([
         {
           id: 'inv-536366',
@@ -219,15 +226,15 @@ describe('convertOnlineRetail', () => {
             { itemId: '71053', quantity: 6, price: 3.39 },
           ],
         },
+        { id: 'can-C536379', type: 'purchase', userId: 'c17850', orderId: 'C536379', ts: Date.UTC(2010, 11, 1, 9, 41), items: [{ itemId: '71053', quantity: -2, price: 3.39 }] },
       ]);
       for (const event of events) expect(EventInputSchema.safeParse(event).success).toBe(true);
-
-      expect(cancellations).toEqual([{ id: 'can-C536379', userId: 'c17850', ts: Date.UTC(2010, 11, 1, 9, 41), items: [{ itemId: '71053', quantity: -2, price: 3.39 }] }]);
 
       expect(stats).toEqual({
         lines: 14,
         items: 4,
         customers: 2,
+        members: 2,
         invoices: 2,
         cancellations: 1,
         lineItems: 4,
@@ -242,7 +249,7 @@ describe('convertOnlineRetail', () => {
         },
       });
       // Only the three files: the temp files were renamed into place.
-      expect((await readdir(out)).sort()).toEqual(['cancellations.jsonl', 'events.jsonl', 'items.jsonl']);
+      expect((await readdir(out)).sort()).toEqual(['events.jsonl', 'items.jsonl', 'members.jsonl']);
     });
   }
 

@@ -1,33 +1,58 @@
 import { ErrorCodes, PulseError } from '../../contracts/errors.js';
 import type { TierThresholds } from '../../logic/tiers.js';
-import type { Coupon, CouponStore, RewardOutcome, RewardRequest } from '../../ports/coupon-store.js';
+import { CouponCodeTakenError, type Coupon, type CouponStore, type RewardOutcome, type RewardRequest } from '../../ports/coupon-store.js';
 import type { MemoryMemberStore } from './memory-member-store.js';
 
 /** Redemptions never change the tier (lifetime points stay), so any thresholds do; these never trigger. */
 const NO_TIER_CHANGE: TierThresholds = { vip: Number.MAX_SAFE_INTEGER - 1, enterprise: Number.MAX_SAFE_INTEGER };
 
+export interface MemoryCouponStoreOptions {
+  /**
+   * The code index (code -> memberId), RedisCouponStore's `coupon:{<code>}`; a new map when not
+   * given. Passing one lets a test seed a reservation without a coupon (a crash between the two steps).
+   */
+  codeIndex?: Map<string, string>;
+}
+
 /**
- * In-process coupons (embedded mode, tests); same semantics as RedisCouponStore. Rewards spend
- * points through the MemoryMemberStore (its `redemption` ledger entries), one request per member
- * at a time; a purchase or cancellation landing between the balance check and the deduction is
- * the one interleaving the in-process store allows (the points then clamp at 0, as the ledger says).
+ * In-process coupons (embedded mode, tests); same semantics as RedisCouponStore, including the
+ * order of the two steps (the code is reserved in the index, then the coupon stored). Rewards
+ * spend points through the MemoryMemberStore (its `redemption` ledger entries), one request per
+ * member at a time; a purchase or cancellation landing between the balance check and the
+ * deduction is the one interleaving the in-process store allows (the points then clamp at 0, as
+ * the ledger says).
  */
 export class MemoryCouponStore implements CouponStore {
   /** memberId -> code -> coupon. */
   private readonly byMember = new Map<string, Map<string, Coupon>>();
-  /** code -> memberId. */
-  private readonly owner = new Map<string, string>();
+  /** code -> memberId: reserved codes, each stored coupon's among them. */
+  private readonly owner: Map<string, string>;
   /** `<memberId>\n<requestId>` -> code. */
   private readonly requests = new Map<string, string>();
   /** Per member, the tail of its queue of reward requests. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly members: MemoryMemberStore) {}
+  constructor(
+    private readonly members: MemoryMemberStore,
+    options: MemoryCouponStoreOptions = {},
+  ) {
+    this.owner = options.codeIndex ?? new Map();
+  }
 
-  async issue(coupon: Coupon): Promise<void> {
-    if (!(await this.members.get(coupon.memberId))) throw new PulseError(ErrorCodes.notFound, `no member ${coupon.memberId}`);
-    if (this.owner.has(coupon.code)) throw new Error(`coupon code ${coupon.code} already exists`);
+  async issue(coupon: Coupon): Promise<boolean> {
+    const claimed = this.claim(coupon.code, coupon.memberId);
+    if (!(await this.members.get(coupon.memberId))) {
+      if (claimed) this.owner.delete(coupon.code);
+      throw new PulseError(ErrorCodes.notFound, `no member ${coupon.memberId}`);
+    }
+    const stored = this.byMember.get(coupon.memberId)?.get(coupon.code);
+    if (stored) {
+      // A retry of this very coupon changes nothing; another coupon's code is taken.
+      if (!sameFields(coupon, stored)) throw new CouponCodeTakenError(coupon.code);
+      return false;
+    }
     this.store(coupon);
+    return true;
   }
 
   async list(memberId: string, limit: number): Promise<Coupon[]> {
@@ -76,12 +101,31 @@ export class MemoryCouponStore implements CouponStore {
     if (member.points < request.points) {
       throw new PulseError(ErrorCodes.insufficientPoints, `this reward costs ${request.points} points; the balance is ${member.points}`, { points: String(member.points) });
     }
-    if (this.owner.has(request.coupon.code)) throw new Error(`coupon code ${request.coupon.code} already exists`);
-    const outcome = await this.members.applyPoints(memberId, { eventId: `reward:${request.requestId}`, ts: request.ts, delta: -request.points, cause: 'redemption' }, NO_TIER_CHANGE);
+    const { code } = request.coupon;
+    const claimed = this.claim(code, memberId);
+    if (this.byMember.get(memberId)?.has(code)) throw new CouponCodeTakenError(code);
+    let outcome;
+    try {
+      outcome = await this.members.applyPoints(memberId, { eventId: `reward:${request.requestId}`, ts: request.ts, delta: -request.points, cause: 'redemption' }, NO_TIER_CHANGE);
+    } catch (err) {
+      if (claimed) this.owner.delete(code);
+      throw err;
+    }
     const coupon = { ...request.coupon, memberId };
     this.store(coupon);
     this.requests.set(`${memberId}\n${request.requestId}`, coupon.code);
     return { applied: true, coupon: copy(coupon), points: outcome.member.points };
+  }
+
+  /** Reserves `code` for `memberId`: true when reserved now, false when it already was theirs; CouponCodeTakenError when another member's. */
+  private claim(code: string, memberId: string): boolean {
+    const owner = this.owner.get(code);
+    if (owner === undefined) {
+      this.owner.set(code, memberId);
+      return true;
+    }
+    if (owner !== memberId) throw new CouponCodeTakenError(code);
+    return false;
   }
 
   private store(coupon: Coupon): void {
@@ -90,6 +134,14 @@ export class MemoryCouponStore implements CouponStore {
     this.byMember.set(coupon.memberId, coupons);
     this.owner.set(coupon.code, coupon.memberId);
   }
+}
+
+/** Whether every field `given` sets has the same value in `stored` (as RedisCouponStore's issue script compares). */
+function sameFields(given: Coupon, stored: Coupon): boolean {
+  const fields = (c: Coupon): Record<string, unknown> => ({ ...c, source: undefined, sourceType: c.source.type, sourceId: c.source.id });
+  const a = fields(given);
+  const b = fields(stored);
+  return Object.keys(a).every((key) => a[key] === undefined || a[key] === b[key]);
 }
 
 function copy(coupon: Coupon): Coupon {

@@ -20,6 +20,15 @@ export class MemoryMemberStore implements MemberStore {
     this.idByEmail.set(member.email, member.memberId);
   }
 
+  async createIfAbsent(member: StoredMember): Promise<'created' | 'existing'> {
+    // No await: the check and the write are one step, as the Redis record script is.
+    if (this.byId.has(member.memberId)) return 'existing';
+    if (member.email !== '' && this.idByEmail.has(member.email)) throw new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
+    this.byId.set(member.memberId, { ...member });
+    if (member.email !== '') this.idByEmail.set(member.email, member.memberId);
+    return 'created';
+  }
+
   async get(memberId: string): Promise<StoredMember | undefined> {
     const member = this.byId.get(memberId);
     return member ? { ...member } : undefined;

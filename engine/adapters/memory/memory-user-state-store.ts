@@ -58,6 +58,11 @@ export class MemoryUserStateStore implements UserStateStore {
     };
   }
 
+  async tier(userId: string): Promise<Tier> {
+    checkUserId(userId);
+    return this.users.get(userId)?.tier ?? 'regular';
+  }
+
   async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {
     checkUserId(userId);
     checkUserStateChange(change);
