@@ -1,5 +1,7 @@
 import { ConfigError, env, loadConfig, type ConfigOf } from './contracts/env.js';
+import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './logic/affinity.js';
 import { DEFAULT_REWARDS, parseRewardCatalogue } from './logic/coupons.js';
+import { DEFAULT_SEGMENT_THRESHOLDS, type SegmentThresholds } from './logic/segments.js';
 
 /** Configuration shared by every role (gateway and engine read the same variables). */
 export const sharedConfigSpec = {
@@ -24,6 +26,14 @@ export const engineConfigSpec = {
   tasteHalfLifeSeconds: env.number('TASTE_HALF_LIFE_SECONDS', 6 * 3600, 'Half-life of a user vector\'s past (s): older interactions weigh less.', 1),
   popularityHalfLifeSeconds: env.number('POPULARITY_HALF_LIFE_SECONDS', 7 * 24 * 3600, 'Half-life of item popularity (s).', 60),
   sessionGapSeconds: env.int('SESSION_GAP_SECONDS', 1800, 'Two interactions closer than this count as one session for co-visitation (s).', 1),
+  affinityHalfLifeSeconds: env.number('AFFINITY_HALF_LIFE_SECONDS', DEFAULT_AFFINITY_HALF_LIFE_SECONDS, 'Half-life of a shopper\'s brand and category affinity (s). All engines must use the same value.', 60),
+  segmentNewDays: env.int('SEGMENT_NEW_DAYS', DEFAULT_SEGMENT_THRESHOLDS.newDays, 'Segment `new`: member created (or first seen) less than this many days ago.', 1, 3650),
+  segmentActiveDays: env.int('SEGMENT_ACTIVE_DAYS', DEFAULT_SEGMENT_THRESHOLDS.activeDays, 'Segment `active`: an event within this many days.', 1, 3650),
+  segmentLapsingMinDays: env.int('SEGMENT_LAPSING_MIN_DAYS', DEFAULT_SEGMENT_THRESHOLDS.lapsingMinDays, 'Segment `lapsing`: last purchase at least this many days ago (below SEGMENT_LAPSING_MAX_DAYS).', 1, 3650),
+  segmentLapsingMaxDays: env.int('SEGMENT_LAPSING_MAX_DAYS', DEFAULT_SEGMENT_THRESHOLDS.lapsingMaxDays, 'Segment `lapsing`: last purchase at most this many days ago.', 1, 3650),
+  segmentBigSpender: env.number('SEGMENT_BIG_SPENDER', DEFAULT_SEGMENT_THRESHOLDS.bigSpender, 'Segment `big_spender`: net spend (orders minus cancellations, currency units) at least this.', 0),
+  segmentBrandLoyalShare: env.number('SEGMENT_BRAND_LOYAL_SHARE', DEFAULT_SEGMENT_THRESHOLDS.brandLoyalShare, 'Segment `brand_loyal:<brand>`: share of the positive brand affinity one brand holds at least (0..1].', 0.01, 1),
+  segmentBrandLoyalMinEvents: env.int('SEGMENT_BRAND_LOYAL_MIN_EVENTS', DEFAULT_SEGMENT_THRESHOLDS.brandLoyalMinEvents, 'Segment `brand_loyal:<brand>`: events with that brand at least.', 1, 1_000_000),
   maxConcurrentUsers: env.int('ENGINE_CONCURRENCY', 64, 'Users whose events one engine processes at once (over all its partitions).', 1, 10_000),
   defaultK: env.int('RECOMMEND_K', 10, 'Length of pushed lists.', 1, 100),
   hnswM: env.int('HNSW_M', 16, 'HNSW graph degree.', 4, 128),
@@ -35,6 +45,9 @@ export const engineConfigSpec = {
   pointsPerCurrencyVip: env.number('POINTS_PER_CURRENCY_VIP', 1.5, 'Points a VIP member earns per currency unit spent.', 0, 1000),
   pointsPerCurrencyEnterprise: env.number('POINTS_PER_CURRENCY_ENTERPRISE', 2, 'Points an enterprise member earns per currency unit spent.', 0, 1000),
   rewards: env.string('REWARDS', DEFAULT_REWARDS, 'Reward catalogue (JSON array of {rewardId, points, value, ttlDays}): points buy a value coupon.'),
+  campaignReloadMs: env.int('CAMPAIGN_RELOAD_MS', 2000, 'How often every engine reloads the campaigns from Redis (ms), besides on each change announced on NATS.', 100, 600_000),
+  cartTimerPollMs: env.int('CART_TIMER_POLL_MS', 250, 'How often an engine checks the due cart_abandoned timers of the partitions it owns (ms).', 10, 60_000),
+  campaignShare: env.number('CAMPAIGN_SHARE', 0.2, 'Largest share of a member\'s list that running campaigns\' items may take (0..1; 0.2 = 2 of 10).', 0, 1),
   demoCatalog: env.bool('DEMO_CATALOG', true, 'Load the demo catalog when the catalog is empty at start.'),
 };
 
@@ -43,13 +56,32 @@ export type EngineConfig = ConfigOf<typeof engineConfigSpec>;
 
 export function loadEngineConfig(source: NodeJS.ProcessEnv = process.env): EngineConfig {
   const config = loadConfig(engineConfigSpec, source);
+  // Checks across fields, all reported at once.
+  const problems: string[] = [];
   if (config.tierEnterprisePoints <= config.tierVipPoints) {
-    throw new ConfigError([`TIER_ENTERPRISE_POINTS (${config.tierEnterprisePoints}) must be above TIER_VIP_POINTS (${config.tierVipPoints})`]);
+    problems.push(`TIER_ENTERPRISE_POINTS (${config.tierEnterprisePoints}) must be above TIER_VIP_POINTS (${config.tierVipPoints})`);
+  }
+  if (config.segmentLapsingMinDays >= config.segmentLapsingMaxDays) {
+    problems.push(`SEGMENT_LAPSING_MIN_DAYS (${config.segmentLapsingMinDays}) must be below SEGMENT_LAPSING_MAX_DAYS (${config.segmentLapsingMaxDays})`);
   }
   try {
     parseRewardCatalogue(config.rewards);
   } catch (err) {
-    throw new ConfigError([(err as Error).message]);
+    problems.push((err as Error).message);
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The segment thresholds of an engine's configuration (logic/segments.ts). */
+export function segmentThresholds(config: EngineConfig): SegmentThresholds {
+  return {
+    newDays: config.segmentNewDays,
+    activeDays: config.segmentActiveDays,
+    lapsingMinDays: config.segmentLapsingMinDays,
+    lapsingMaxDays: config.segmentLapsingMaxDays,
+    bigSpender: config.segmentBigSpender,
+    brandLoyalShare: config.segmentBrandLoyalShare,
+    brandLoyalMinEvents: config.segmentBrandLoyalMinEvents,
+  };
 }

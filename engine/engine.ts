@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { EngineConfig } from './config.js';
+import { segmentThresholds, type EngineConfig } from './config.js';
 import { PulseError } from './contracts/errors.js';
 import { generateDemoCatalog } from './demo/demo-catalog.js';
 import { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
@@ -33,6 +33,16 @@ import type { CouponStore } from './ports/coupon-store.js';
 import type { RpcHandler } from './ports/rpc.js';
 import type { RpcMethod } from './contracts/messages.js';
 import { registerQueryHandlers } from './services/query-handlers.js';
+import type { CampaignStore } from './ports/campaign-store.js';
+import type { CampaignChanges } from './ports/campaign-changes.js';
+import { AudienceScanner } from './services/audience-scanner.js';
+import { CampaignFanOut } from './services/campaign-fan-out.js';
+import { registerCampaignHandlers } from './services/campaign-handlers.js';
+import { CampaignRegistry } from './services/campaign-registry.js';
+import { PromotionDelivery } from './services/promotion-delivery.js';
+import { CampaignBoosts } from './services/campaign-boosts.js';
+import { CampaignTriggers } from './services/campaign-triggers.js';
+import { CartTimerPoller } from './services/cart-timer-poller.js';
 import { Recommender } from './services/recommender.js';
 
 /** The engine's outside world, each a port; `main.ts` and the tests pick the adapters. */
@@ -61,6 +71,28 @@ export interface EngineDeps {
   members?: MemberStore;
   /** Coupons and rewards; without it the `coupons.*` and `rewards.*` methods are not served. */
   coupons?: CouponStore;
+  /** Campaigns and promotion delivery; served (with triggers and the `now` fan-out) only together with `members` and `coupons`. */
+  campaigns?: CampaignStore;
+  /** Campaign changes between engines; without it each engine sees a change at its next periodic reload. */
+  campaignChanges?: CampaignChanges;
+}
+
+/** How often an engine looks for `now` fan-outs still to do on its partitions (ms): partitions taken over, scheduled starts. */
+const FAN_OUT_CHECK_MS = 500;
+
+/** The campaign services, built when the engine has a campaign, member and coupon store. */
+interface CampaignServices {
+  store: CampaignStore;
+  registry: CampaignRegistry;
+  delivery: PromotionDelivery;
+  audiences: AudienceScanner;
+  fanOut: CampaignFanOut;
+  /** event / cart_abandoned / points_reached, run by the event processor. */
+  triggers: CampaignTriggers;
+  /** Fires the due cart timers of the owned partitions. */
+  cartTimers: CartTimerPoller;
+  /** Campaign items in members' lists. */
+  boosts: CampaignBoosts;
 }
 
 export { ATTRIBUTE_MODEL_VERSION };
@@ -86,6 +118,8 @@ export class Engine {
   private readonly catalog: CatalogService;
   private readonly recommender: Recommender;
   private readonly partitions: PartitionManager;
+  /** Campaigns, delivery and the `now` fan-out; absent without a campaign, member or coupon store. */
+  private readonly campaigns: CampaignServices | undefined;
   private readonly lifetime = new AbortController();
   private stopAnnouncements: Unsubscribe | undefined;
   private ready = false;
@@ -113,11 +147,15 @@ export class Engine {
       logger: deps.logger.child({ component: 'models' }),
       metrics: this.metrics.registry,
     });
+    // Campaign services before the recommender and the processor, which use them; they reach the
+    // partitions through a closure called only once the engine runs.
+    this.campaigns = this.createCampaignServices();
     this.recommender = new Recommender({
       catalog: this.catalog,
       models: this.models,
       stats: deps.stats,
-      options: { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds },
+      ...(this.campaigns ? { boosts: this.campaigns.boosts } : {}),
+      options: { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds, campaignShare: config.campaignShare },
     });
     const processor = new EventProcessor({
       users: deps.users,
@@ -127,6 +165,8 @@ export class Engine {
       notifier: deps.notifier,
       metrics: this.metrics,
       logger: deps.logger.child({ component: 'events' }),
+      itemAttributes: (itemId) => this.catalog.get(itemId),
+      ...(this.campaigns ? { triggers: this.campaigns.triggers } : {}),
       ...(deps.members
         ? {
             members: {
@@ -142,6 +182,7 @@ export class Engine {
         sessionGapSeconds: config.sessionGapSeconds,
         coVisitWindow: 5,
         recentLimit: config.recentLimit,
+        affinityHalfLifeSeconds: config.affinityHalfLifeSeconds,
         pushMaxAgeMs: 60_000,
         retryDelayMs: 1000,
         maxConcurrentUsers: config.maxConcurrentUsers,
@@ -156,6 +197,40 @@ export class Engine {
       logger: deps.logger.child({ component: 'partitions' }),
       options: { ownerId: this.id, leaseMs: config.leaseMs, batchSize: config.batchSize },
     });
+  }
+
+  private createCampaignServices(): CampaignServices | undefined {
+    const { campaigns: store, members, coupons, users, notifier, config, logger } = this.deps;
+    if (!store || !members || !coupons) return undefined;
+    const registry = new CampaignRegistry({ store, ...(this.deps.campaignChanges ? { changes: this.deps.campaignChanges } : {}), logger: logger.child({ component: 'campaigns' }), reloadMs: config.campaignReloadMs });
+    const delivery = new PromotionDelivery({ store, coupons, notifier, logger: logger.child({ component: 'promotions' }), metrics: this.metrics });
+    const audiences = new AudienceScanner({ members, users, audience: { segments: segmentThresholds(config) } });
+    const fanOut = new CampaignFanOut({
+      registry,
+      delivery,
+      store,
+      audiences,
+      owned: () => this.partitions.owned,
+      partitions: config.partitions,
+      logger: logger.child({ component: 'campaign-fan-out' }),
+      metrics: this.metrics,
+      intervalMs: FAN_OUT_CHECK_MS,
+    });
+    const audience = { segments: segmentThresholds(config) };
+    const triggers = new CampaignTriggers({ registry, delivery, timers: store, catalog: this.catalog, partitions: config.partitions, metrics: this.metrics, logger: logger.child({ component: 'campaign-triggers' }), audience });
+    const cartTimers = new CartTimerPoller({
+      registry,
+      delivery,
+      timers: store,
+      users,
+      members,
+      owned: () => this.partitions.owned,
+      metrics: this.metrics,
+      logger: logger.child({ component: 'cart-timers' }),
+      options: { pollMs: config.cartTimerPollMs },
+      audience,
+    });
+    return { store, registry, delivery, audiences, fanOut, triggers, cartTimers, boosts: new CampaignBoosts(registry, audience) };
   }
 
   /**
@@ -202,9 +277,30 @@ export class Engine {
         end();
       }
     };
+    const campaigns = this.campaigns;
     if (this.deps.coupons) {
-      registerCouponHandlers(this.deps.rpcServer, { coupons: this.deps.coupons, rewards: parseRewardCatalogue(config.rewards), wrap });
-      if (this.deps.members) registerHistoryHandlers(this.deps.rpcServer, { members: this.deps.members, coupons: this.deps.coupons, users: this.deps.users, wrap });
+      registerCouponHandlers(this.deps.rpcServer, {
+        coupons: this.deps.coupons,
+        rewards: parseRewardCatalogue(config.rewards),
+        wrap,
+        ...(campaigns ? { campaigns: { store: campaigns.store, logger } } : {}),
+      });
+      if (this.deps.members) {
+        registerHistoryHandlers(this.deps.rpcServer, { members: this.deps.members, coupons: this.deps.coupons, users: this.deps.users, wrap, ...(campaigns ? { campaigns: campaigns.store } : {}) });
+      }
+    }
+    if (campaigns) {
+      // Loaded before partitions are taken: triggers on the first events see every campaign.
+      await campaigns.registry.start();
+      registerCampaignHandlers(this.deps.rpcServer, {
+        store: campaigns.store,
+        registry: campaigns.registry,
+        delivery: campaigns.delivery,
+        audiences: campaigns.audiences,
+        ...(this.deps.campaignChanges ? { changes: this.deps.campaignChanges } : {}),
+        logger: logger.child({ component: 'campaigns' }),
+        wrap,
+      });
     }
     if (this.deps.members) {
       registerMemberHandlers(this.deps.rpcServer, {
@@ -214,6 +310,8 @@ export class Engine {
       registerMemberImportHandler(this.deps.rpcServer, { members: this.deps.members, wrap });
     }
     await this.partitions.start();
+    campaigns?.fanOut.start();
+    campaigns?.cartTimers.start(this.lifetime.signal);
     this.ready = true;
     logger.info({ engineId: this.id, partitions: this.partitions.owned }, 'engine started');
   }
@@ -253,12 +351,15 @@ export class Engine {
     await this.models.load(newest);
   }
 
-  /** Finishes in-flight batches, releases partitions, stops following the catalog. Idempotent. */
+  /** Stops the campaign timers and fan-outs, finishes in-flight batches, releases partitions, stops following the catalog. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.ready = false;
       this.stopAnnouncements?.();
       this.models.close();
+      this.campaigns?.registry.close();
+      await this.campaigns?.fanOut.close().catch((err: unknown) => this.deps.logger.error({ err }, 'closing the campaign fan-out failed'));
+      await this.campaigns?.cartTimers.close().catch((err: unknown) => this.deps.logger.error({ err }, 'closing the cart timers failed'));
       await this.partitions.close().catch((err: unknown) => this.deps.logger.error({ err }, 'closing partitions failed'));
       this.lifetime.abort();
     })();

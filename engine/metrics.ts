@@ -23,6 +23,18 @@ export class EngineMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
+  readonly promotions = new Counter({
+    name: 'pulse_engine_promotions_total',
+    help: 'Promotions by step: offered (new inbox entry), delivered (granted and pushed), dropped (refused by budget, cap or schedule at claim)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly triggers = new Counter({
+    name: 'pulse_engine_campaign_triggers_total',
+    help: 'Campaign trigger steps by trigger type: fired (an offer made), armed / disarmed (cart timers), expired (a due timer whose campaign or condition no longer holds), failed (logged, the event still acked)',
+    labelNames: ['trigger', 'outcome'],
+    registers: [this.registry],
+  });
   readonly errors = new Counter({ name: 'pulse_engine_errors_total', help: 'Errors by code', labelNames: ['code'], registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {

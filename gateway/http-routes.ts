@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config.js';
 import { MAX_EVENTS_PER_BATCH, type EventIntake } from './event-intake.js';
 import { registerMemberRoutes } from './member-routes.js';
 import { registerCouponRoutes } from './coupon-routes.js';
+import { registerCampaignRoutes } from './campaign-routes.js';
 
 export interface ApiRoutesOptions {
   config: GatewayConfig;
@@ -151,4 +152,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
   // --- Members ---------------------------------------------------------------------------------
   registerMemberRoutes(app, options);
   registerCouponRoutes(app, options);
+
+  // --- Campaigns -------------------------------------------------------------------------------
+  registerCampaignRoutes(app, options);
 }

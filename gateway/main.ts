@@ -55,6 +55,7 @@ export class Gateway {
       subscriber: deps.push,
       emitToUser: (userId, message) => this.#sockets.emitToUser(userId, message),
       emitToAll: (message) => this.#sockets.emitToAll(message),
+      claimPromotions: (memberId, live) => deps.rpc.call('promotions.claim', { memberId, live }, deps.config.rpcTimeoutMs),
       metrics: this.metrics,
       logger: this.#logger,
     });
@@ -121,6 +122,8 @@ export class Gateway {
       (err: unknown) => this.#logger.warn({ err }, 'http close failed'),
     );
     await this.#step('drain socket calls', () => this.#sockets.drain(deadline));
+    // Before the disconnect: a claim's promotions reach the sockets before its reply does.
+    await this.#step('drain promotion claims', () => this.#pushRouter.drainClaims(deadline));
     await this.#step('disconnect sockets', () => this.#sockets.disconnectAll());
     await this.#step('unsubscribe pushes', () => this.#pushRouter.close());
     if (app && httpClosed) {

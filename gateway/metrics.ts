@@ -56,6 +56,19 @@ export class GatewayMetrics {
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
+  /** `promotions.claim` calls: on a member's socket connect (`connect`) or for an `inbox` hint (`hint`). */
+  readonly promotionClaims = new Counter({
+    name: 'pulse_gateway_promotion_claims_total',
+    help: 'promotions.claim calls to the engine, by reason (connect, hint).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly promotionClaimFailures = new Counter({
+    name: 'pulse_gateway_promotion_claim_failures_total',
+    help: 'promotions.claim calls that failed, by reason (connect, hint) and error code.',
+    labelNames: ['reason', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly sockets = new Gauge({
     name: 'pulse_gateway_sockets',
     help: 'Socket.IO connections currently held by this gateway.',

@@ -66,6 +66,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * that user's push subscription. Client events: `track` (Event, ack), `recommend` (options, ack)
  * and `redeem` (`{code, orderId}`, ack; members only, the `coupons.redeem` call HTTP redeem makes);
  * all draw from one token bucket per socket (SOCKET_EVENTS_PER_SECOND / SOCKET_EVENT_BURST).
+ * A member's connection claims the promotions waiting in the member's inbox (PushRouter.claimOnConnect).
  */
 export class SocketServer {
   readonly #options: SocketServerOptions;
@@ -156,6 +157,8 @@ export class SocketServer {
     void socket.join(userRoom(claims.sub));
     const release = pushRouter.hold(claims.sub);
     metrics.sockets.inc();
+    // Joined and subscribed first, so the promotions this claim makes the engine push reach the socket.
+    if (claims.role === 'member') pushRouter.claimOnConnect(claims.sub);
     // A token that expires while connected ends the connection; the client reconnects with a fresh one.
     const expiresInMs = claims.exp === undefined ? undefined : claims.exp * 1000 - Date.now();
     const expiry = expiresInMs !== undefined && expiresInMs < MAX_TIMER_MS ? setTimeout(() => socket.disconnect(true), Math.max(0, expiresInMs)) : undefined;

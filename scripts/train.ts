@@ -24,7 +24,8 @@ import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { NatsModelAnnouncements } from '../engine/adapters/nats-model-announcements.js';
+import { NatsAnnouncements } from '../engine/adapters/nats-announcements.js';
+import { modelAnnouncementChannel } from '../engine/ports/model-announcements.js';
 import { loadConfig } from '../engine/contracts/env.js';
 import type { Item } from '../engine/contracts/schemas.js';
 import { sharedConfigSpec } from '../engine/config.js';
@@ -100,7 +101,7 @@ export async function runTrain(options: TrainCliOptions, logger: Logger, progres
     const absoluteDir = resolve(dir);
     let announced = false;
     if (nc && options.announce) {
-      await new NatsModelAnnouncements(nc, logger).announce({ version, dir: absoluteDir });
+      await new NatsAnnouncements(nc, modelAnnouncementChannel, logger).announce({ version, dir: absoluteDir });
       announced = true;
       logger.info({ version, dir: absoluteDir }, `announced model ${version} on NATS`);
     } else if (options.announce) {

@@ -106,6 +106,12 @@ export class NatsEventLog implements EventLogWriter, EventSource {
     // Messages arrive by callback into `queue`; the loop hands them over in batches, one batch at a
     // time. The server stops delivering at max_ack_pending, which bounds the queue.
     const queue: JsMsg[] = [];
+    // Every message received and not yet acked, naked or terminated, with when it last told the
+    // server it is still being worked on. A bulk backlog sits in the engine's queues longer than
+    // the ack wait; without `working()` JetStream would redeliver all of it (counted once by the
+    // markers, but done again and again).
+    const unsettled = new Map<JsMsg, number>();
+    const keepAlive = this.keepAlive(unsettled, signal);
     let wake: (() => void) | undefined;
     const poke = () => {
       wake?.();
@@ -119,6 +125,7 @@ export class NatsEventLog implements EventLogWriter, EventSource {
       messages = await consumer.consume({
         max_messages: batchSize,
         callback: (msg) => {
+          unsettled.set(msg, Date.now());
           queue.push(msg);
           poke();
         },
@@ -146,17 +153,20 @@ export class NatsEventLog implements EventLogWriter, EventSource {
           await new Promise<void>((resolve) => (wake = resolve));
           continue;
         }
-        const batch = this.decodeBatch(partition, queue.splice(0, batchSize));
+        const taken = queue.splice(0, batchSize);
+        const batch = this.decodeBatch(partition, taken, unsettled);
         if (batch.length === 0) continue;
         try {
           await handler(batch);
         } catch (err) {
-          // Unacked events stay pending and come back after the ack wait.
+          // Unacked events stay pending and come back after the ack wait (no more `working()`).
+          for (const msg of taken) unsettled.delete(msg);
           this.logger.error({ err, partition, size: batch.length }, 'event batch handler failed');
         }
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
+      clearInterval(keepAlive);
       messages.stop();
     }
     // Messages still queued were never handed over: they stay pending and come back after the
@@ -179,7 +189,32 @@ export class NatsEventLog implements EventLogWriter, EventSource {
     }
   }
 
-  private decodeBatch(partition: number, msgs: JsMsg[]): DeliveredEvent[] {
+  /**
+   * Every quarter of the ack wait, sends `working()` for each unsettled message that last did so
+   * (or arrived) more than half an ack wait ago, so a queued or slow event is not redelivered
+   * while this engine still holds the partition. Stops with `signal` (partition released): what
+   * is left comes back after the ack wait, to whoever takes the partition.
+   */
+  private keepAlive(unsettled: Map<JsMsg, number>, signal: AbortSignal): NodeJS.Timeout {
+    const ackWaitMs = this.options.ackWaitMs;
+    const timer = setInterval(() => {
+      if (signal.aborted) return;
+      const now = Date.now();
+      for (const [msg, touched] of unsettled) {
+        if (now - touched < ackWaitMs / 2) continue;
+        try {
+          msg.working();
+          unsettled.set(msg, now);
+        } catch {
+          // Connection gone: the message comes back after the ack wait anyway.
+        }
+      }
+    }, Math.max(50, Math.floor(ackWaitMs / 4)));
+    timer.unref();
+    return timer;
+  }
+
+  private decodeBatch(partition: number, msgs: JsMsg[], unsettled: Map<JsMsg, number>): DeliveredEvent[] {
     const batch: DeliveredEvent[] = [];
     for (const msg of msgs) {
       const event = decodeStoredEvent(msg.string());
@@ -187,6 +222,7 @@ export class NatsEventLog implements EventLogWriter, EventSource {
         this.undecodable++;
         this.logger.warn({ partition, seq: msg.seq, bytes: msg.data.length }, 'undecodable event terminated');
         msg.term(); // no reason text: servers before 2.10 ignore '+TERM <reason>'
+        unsettled.delete(msg);
         continue;
       }
       batch.push({
@@ -197,11 +233,13 @@ export class NatsEventLog implements EventLogWriter, EventSource {
         ack: async () => {
           try {
             msg.ack();
+            unsettled.delete(msg);
           } catch (err) {
             throw new PulseError(ErrorCodes.unavailable, 'event log unavailable: ack not sent', undefined, { cause: err });
           }
         },
         nak: (delayMs) => {
+          unsettled.delete(msg);
           try {
             msg.nak(delayMs);
           } catch (err) {

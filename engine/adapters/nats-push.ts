@@ -6,7 +6,8 @@ import { subjects } from '../contracts/subjects.js';
 import type { Notifier, PushSubscriber, Unsubscribe } from '../ports/notifier.js';
 import { parseJsonObject } from './json-object.js';
 
-const pushEvents = new Set(['recommendations', 'promotion', 'member']);
+/** Socket events a push may carry, plus `inbox` (a hint for the gateways, never emitted to sockets). */
+const pushEvents = new Set(['recommendations', 'promotion', 'member', 'inbox']);
 
 /** Decodes a push payload; undefined when it is not a PushMessage (the caller logs and drops it). */
 export function decodePushMessage(json: string): PushMessage | undefined {

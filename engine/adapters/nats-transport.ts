@@ -13,12 +13,13 @@ import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { CATALOG_STREAM, EVENTS_STREAM, subjects } from '../contracts/subjects.js';
 import type { CatalogLog } from '../ports/catalog-log.js';
 import type { EventLogWriter, EventSource } from '../ports/event-log.js';
-import type { ModelAnnouncements } from '../ports/model-announcements.js';
+import { modelAnnouncementChannel, type ModelAnnouncement, type ModelAnnouncements } from '../ports/model-announcements.js';
+import { campaignChangeChannel, type CampaignChange, type CampaignChanges } from '../ports/campaign-changes.js';
 import type { Notifier, PushSubscriber } from '../ports/notifier.js';
 import type { RpcClient, RpcServer } from '../ports/rpc.js';
 import { NatsCatalogLog } from './nats-catalog-log.js';
 import { NatsEventLog } from './nats-event-log.js';
-import { NatsModelAnnouncements } from './nats-model-announcements.js';
+import { NatsAnnouncements } from './nats-announcements.js';
 import { NatsNotifier, NatsPushSubscriber } from './nats-push.js';
 import { NatsRpcClient, NatsRpcServer } from './nats-rpc.js';
 
@@ -61,11 +62,14 @@ export class NatsTransport {
   readonly rpcClient: RpcClient;
   /** Core NATS `pulse.model.published`: the trainer announces, engines load. */
   readonly modelAnnouncements: ModelAnnouncements;
+  /** Core NATS `pulse.campaigns.changed`: an engine stored a campaign, every engine reloads. */
+  readonly campaignChanges: CampaignChanges;
   private readonly events: NatsEventLog;
   private readonly catalog: NatsCatalogLog;
   private readonly pushes: NatsPushSubscriber;
   private readonly rpc: NatsRpcServer;
-  private readonly models: NatsModelAnnouncements;
+  private readonly models: NatsAnnouncements<ModelAnnouncement>;
+  private readonly campaigns: NatsAnnouncements<CampaignChange>;
   private connected = true;
   private closing: Promise<void> | undefined;
 
@@ -86,8 +90,10 @@ export class NatsTransport {
     this.pushSubscriber = this.pushes;
     this.rpcServer = this.rpc;
     this.rpcClient = new NatsRpcClient(nc);
-    this.models = new NatsModelAnnouncements(nc, logger.child({ component: 'nats-models' }));
+    this.models = new NatsAnnouncements(nc, modelAnnouncementChannel, logger.child({ component: 'nats-models' }));
     this.modelAnnouncements = this.models;
+    this.campaigns = new NatsAnnouncements(nc, campaignChangeChannel, logger.child({ component: 'nats-campaigns' }));
+    this.campaignChanges = this.campaigns;
     void this.watchStatus();
   }
 
@@ -170,6 +176,7 @@ export class NatsTransport {
       ['rpc server', () => this.rpc.close()],
       ['push subscriptions', () => this.pushes.close()],
       ['model announcements', () => this.models.close()],
+      ['campaign changes', () => this.campaigns.close()],
       // Draining needs the server; while disconnected it would only wait for a reconnect.
       ['drain', () => (this.isConnected() ? this.nc.drain() : this.nc.close())],
     ];

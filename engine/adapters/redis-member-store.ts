@@ -3,8 +3,10 @@ import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { TierSchema } from '../contracts/schemas.js';
 import { checkLedgerPage, checkPointsChange } from '../logic/points.js';
 import type { TierThresholds } from '../logic/tiers.js';
-import type { LedgerEntry, LedgerPage, MemberStore, PointsChange, PointsOutcome, StoredMember } from '../ports/member-store.js';
+import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, PointsChange, PointsOutcome, StoredMember } from '../ports/member-store.js';
 import { callRedis, checkKeyPrefix, LuaScript } from './redis-scripts.js';
+import { keySlot, SLOTS, slotTag } from './redis-slots.js';
+import { checkScanCount } from './state-validation.js';
 
 export interface RedisMemberStoreOptions {
   /** Prepended to every key (tests, several shops on one Redis); no braces or whitespace. */
@@ -53,13 +55,20 @@ end
 return {1, from, redis.call('HGETALL', KEYS[1])}`,
 );
 
-/** Writes the record only if none exists under this id: 1 written, 0 taken. */
+/**
+ * Writes the record and its index entry only if no record exists under this id: 1 written, 0
+ * taken. KEYS: record, index bucket (same slot, see redis-slots.ts). ARGV: memberId, then fields.
+ */
 const CREATE_RECORD = new LuaScript(
   'create-member-record',
   `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
 return 1`,
 );
+
+/** Index buckets (slots) read per round trip of a scan. */
+const SCAN_BATCH = 512;
 
 /** Deletes the claim only while it still names this member (never someone else's later claim). */
 const RELEASE_CLAIM = new LuaScript(
@@ -74,6 +83,10 @@ return 0`,
  * - `email:{<email>}`     the memberId holding the (normalised) email
  * - `m:{<memberId>}:ledger` list of JSON LedgerEntry, oldest first (entryId = index + 1), append-only
  * - `m:{<memberId>}:pe:<eventId>` marker of an applied points change (value: its entryId)
+ * - `members:{<slot tag>}` zset of memberIds (all scores 0, paged by id), one per cluster slot:
+ *   the tag hashes to the slot of the ids in it (redis-slots.ts), so the record script writes
+ *   the entry too. `members:buckets` lists the buckets that ever held a member, so `scan` walks
+ *   only those, in slot order, `SCAN_BATCH` per round trip.
  * `create`: claim the email (SET NX with a TTL), write the record (only if absent), make the
  * claim permanent (PERSIST). The two keys live on different slots, so this is not one script:
  * any failure undoes what was done (record deleted, claim released), and a crash mid-way leaves
@@ -147,7 +160,11 @@ export class RedisMemberStore implements MemberStore {
     const recordKey = this.recordKey(member.memberId);
     let written = false;
     try {
-      const created = await CREATE_RECORD.run(this.redis, [recordKey], encodeRecord(member));
+      const slot = keySlot(member.memberId);
+      // The bucket is listed first (its own slot, idempotent): a crash before the record leaves
+      // at worst an empty bucket listed, which a scan reads and passes over.
+      await callRedis('list member bucket', () => this.redis.zadd(this.bucketsKey(), 0, String(slot).padStart(5, '0')));
+      const created = await CREATE_RECORD.run(this.redis, [recordKey, this.indexKey(slot)], [member.memberId, ...encodeRecord(member)]);
       if (created !== 1) return 'existing';
       written = true;
       if (emailKey !== undefined) {
@@ -157,7 +174,7 @@ export class RedisMemberStore implements MemberStore {
       return 'created';
     } catch (err) {
       // Undo in reverse; a failing undo is reported through the original error (the claim expires anyway).
-      if (written) await this.redis.del(recordKey).catch(() => undefined);
+      if (written) await this.redis.multi().del(recordKey).zrem(this.indexKey(keySlot(member.memberId)), member.memberId).exec().catch(() => undefined);
       if (emailKey !== undefined) await RELEASE_CLAIM.run(this.redis, [emailKey], [member.memberId]).catch(() => undefined);
       throw err;
     }
@@ -203,6 +220,43 @@ export class RedisMemberStore implements MemberStore {
     return raw.map((entry) => JSON.parse(entry) as LedgerEntry).reverse();
   }
 
+  async scan(cursor: string | undefined, count: number): Promise<MemberScanPage> {
+    checkScanCount(count);
+    let { slot, after } = parseCursor(cursor);
+    const memberIds: string[] = [];
+    while (slot < SLOTS) {
+      // Only buckets that ever held a member are read (listed in `members:buckets`, slot order).
+      const listed = await callRedis('list member buckets', () =>
+        this.redis.zrangebylex(this.bucketsKey(), `[${String(slot).padStart(5, '0')}`, '+', 'LIMIT', 0, SCAN_BATCH),
+      );
+      if (listed.length === 0) break;
+      const buckets = listed.map(Number);
+      const wanted = count - memberIds.length;
+      const pipeline = this.redis.pipeline();
+      for (const at of buckets) pipeline.zrangebylex(this.indexKey(at), at === slot && after !== undefined ? `(${after}` : '-', '+', 'LIMIT', 0, wanted);
+      const pages = (await callRedis('scan members', () => pipeline.exec())) ?? [];
+      for (const [i, [err, ids]] of pages.entries()) {
+        if (err) throw err;
+        for (const id of ids as string[]) {
+          memberIds.push(id);
+          if (memberIds.length === count) return { memberIds, cursor: `${buckets[i]}:${id}` };
+        }
+      }
+      slot = buckets.at(-1)! + 1;
+      after = undefined;
+    }
+    return { memberIds, cursor: undefined };
+  }
+
+  /** zset of the bucket slots (5-digit, so lexical order is slot order) that ever held a member. */
+  private bucketsKey(): string {
+    return `${this.prefix}members:buckets`;
+  }
+
+  private indexKey(slot: number): string {
+    return `${this.prefix}members:{${slotTag(slot)}}`;
+  }
+
   private ledgerKey(memberId: string): string {
     return `${this.prefix}m:{${memberId}}:ledger`;
   }
@@ -214,6 +268,15 @@ export class RedisMemberStore implements MemberStore {
   private emailKey(email: string): string {
     return `${this.prefix}email:{${email}}`;
   }
+}
+
+/** `<slot>` (start of that bucket) or `<slot>:<last memberId returned>`; undefined: from the start. */
+function parseCursor(cursor: string | undefined): { slot: number; after: string | undefined } {
+  if (cursor === undefined) return { slot: 0, after: undefined };
+  const match = /^(\d{1,5})(?::(.+))?$/.exec(cursor);
+  const slot = match ? Number(match[1]) : NaN;
+  if (!match || slot >= SLOTS) throw new PulseError(ErrorCodes.invalidRequest, `malformed member scan cursor "${cursor}"`);
+  return { slot, after: match[2] };
 }
 
 /** HGETALL's flat [field, value, ...] reply (from a script) as an object. */

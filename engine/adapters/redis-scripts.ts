@@ -79,11 +79,15 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
  * One event applied to one user, all or nothing.
- * KEYS: 1 vec, 2 st (hash), 3 recent (list), 4 bought (set), 5 dedupe marker.
+ * KEYS: 1 vec, 2 st (hash), 3 recent (list), 4 bought (set), 5 dedupe marker, 6 affinity, 7 cart.
  * ARGV: 1 expectedVersion, 2 dedupeTtlSeconds, 3 recentLimit, 4 event type, 5 strength,
- *       6 updatedAt, 7 tier ('' = keep), 8 vector bytes ('' = keep), 9 number of recent entries R,
- *       10 vector version (stored with the vector; '' = none), 11..10+R recent entries newest
- *       first, then the bought item ids.
+ *       6 updatedAt, 7 tier ('' = keep), 8 vector bytes ('' = keep), 9 vector version (stored with
+ *       the vector; '' = none), 10 number of recent entries R, 11 affinity ('' = keep), 12 cart
+ *       ('' = keep, '[]' = empty), 13..16 orders, spend, firstPurchaseAt, lastPurchaseAt
+ *       ('' = keep), 17 firstSeenAt ('' = keep), then from 18: R recent entries newest first, then
+ *       the bought item ids.
+ * Affinity and cart are whole values the caller encoded (the version check makes a replacement
+ * safe), so the script never parses or formats a number of theirs.
  * Returns 'duplicate' (marker exists), 'conflict' (version differs) or 'applied'.
  */
 export const APPLY_USER_STATE = new LuaScript(
@@ -93,20 +97,28 @@ local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
 if version ~= tonumber(ARGV[1]) then return 'conflict' end
 if ARGV[8] ~= '' then
   redis.call('SET', KEYS[1], ARGV[8])
-  if ARGV[10] ~= '' then redis.call('HSET', KEYS[2], 'vectorVersion', ARGV[10]) else redis.call('HDEL', KEYS[2], 'vectorVersion') end
+  if ARGV[9] ~= '' then redis.call('HSET', KEYS[2], 'vectorVersion', ARGV[9]) else redis.call('HDEL', KEYS[2], 'vectorVersion') end
 end
-redis.call('HSET', KEYS[2], 'strength', ARGV[5], 'updatedAt', ARGV[6])
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], 'tier', ARGV[7]) end
-redis.call('HINCRBY', KEYS[2], 'version', 1)
+-- every field of st this event sets, in one HSET
+local fields = {'strength', ARGV[5], 'updatedAt', ARGV[6], 'version', string.format('%d', version + 1)}
+local function field(name, value) fields[#fields + 1] = name; fields[#fields + 1] = value end
+if ARGV[7] ~= '' then field('tier', ARGV[7]) end
+if ARGV[13] ~= '' then
+  field('orders', ARGV[13]); field('spend', ARGV[14]); field('firstPurchaseAt', ARGV[15]); field('lastPurchaseAt', ARGV[16])
+end
+if ARGV[17] ~= '' then field('firstSeenAt', ARGV[17]) end
+redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('HINCRBY', KEYS[2], 'c:' .. ARGV[4], 1)
 redis.call('HINCRBY', KEYS[2], 'c:total', 1)
-local recentCount = tonumber(ARGV[9])
+if ARGV[11] ~= '' then redis.call('SET', KEYS[6], ARGV[11]) end
+if ARGV[12] == '[]' then redis.call('DEL', KEYS[7]) elseif ARGV[12] ~= '' then redis.call('SET', KEYS[7], ARGV[12]) end
+local recentCount = tonumber(ARGV[10])
 if recentCount > 0 then
   -- LPUSH the oldest first so the newest ends up at the head
-  for i = 10 + recentCount, 11, -1 do redis.call('LPUSH', KEYS[3], ARGV[i]) end
+  for i = 17 + recentCount, 18, -1 do redis.call('LPUSH', KEYS[3], ARGV[i]) end
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
 end
-for i = 11 + recentCount, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end
+for i = 18 + recentCount, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end
 redis.call('SET', KEYS[5], '1', 'EX', tonumber(ARGV[2]))
 return 'applied'`,
 );

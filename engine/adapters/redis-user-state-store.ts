@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { EventType, Tier } from '../contracts/schemas.js';
 import type {
+  Affinity,
   ApplyOutcome,
   RecentInteraction,
   UserState,
@@ -9,6 +10,8 @@ import type {
   UserStateStore,
   UserStateStoreOptions,
 } from '../ports/user-state-store.js';
+import { emptyAffinity } from '../logic/affinity.js';
+import { emptyShopperState, type ShopperState } from '../logic/shopper-state.js';
 import { APPLY_USER_STATE, callRedis, checkKeyPrefix, redisError } from './redis-scripts.js';
 import { emptyUserState } from './state-semantics.js';
 import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions, isTier } from './state-validation.js';
@@ -20,6 +23,11 @@ import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOpt
  *                      version the vector was made with, written with the vector), `c:<type>` and `c:total`
  * - `u:{id}:recent`    list, newest first, entries `<type code>|<ts base 36>|<itemId>`, at most recentLimit
  * - `u:{id}:bought`    set of item ids
+ * - `u:{id}:aff`       affinity as JSON `{"l": landmark, "c": [[category, score]...], "b": [[brand, score]...],
+ *                      "n": [[brand, events]...]}`, rewritten whole by each event that moves it: one reply
+ *                      to decode instead of up to 3 x 64 hash fields (those made `load` ~2.5x slower, measured)
+ * - `u:{id}:cart`      the cart as JSON `[[itemId, quantity]...]`
+ * - `st` also holds the purchase aggregates (orders, spend, firstPurchaseAt, lastPurchaseAt) and firstSeenAt
  * - `u:{id}:ev:<eventId>` dedupe marker, expires after dedupeTtlSeconds
  * `apply` is one Lua script (dedupe, version check, every write, marker); `load` is one MULTI.
  */
@@ -38,12 +46,28 @@ export class RedisUserStateStore implements UserStateStore {
   async load(userId: string): Promise<UserState> {
     const keys = this.keys(checkUserId(userId));
     const replies = await callRedis('load', () =>
-      this.redis.multi().getBuffer(keys.vec).hgetall(keys.st).lrange(keys.recent, 0, -1).smembers(keys.bought).exec(),
+      this.redis
+        .multi()
+        .getBuffer(keys.vec)
+        .hgetall(keys.st)
+        .lrange(keys.recent, 0, -1)
+        .smembers(keys.bought)
+        .get(keys.affinity)
+        .get(keys.cart)
+        .exec(),
     );
     if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis load failed: transaction aborted');
     for (const [err] of replies) if (err) throw redisError('load', err);
-    const [vec, st, recent, bought] = replies.map(([, value]) => value) as [Buffer | null, Record<string, string>, string[], string[]];
-    return stateFromStored(vec === null ? null : decodeVector(vec), st, recent.flatMap(decodeRecent), bought);
+    const [vec, st, recent, bought, affinity, cart] = replies.map(([, value]) => value) as [
+      Buffer | null,
+      Record<string, string>,
+      string[],
+      string[],
+      string | null,
+      string | null,
+    ];
+    const state = stateFromStored(vec === null ? null : decodeVector(vec), st, recent.flatMap(decodeRecent), bought);
+    return { ...state, ...shopperFromStored(st, affinity, cart) };
   }
 
   async tier(userId: string): Promise<Tier> {
@@ -54,6 +78,7 @@ export class RedisUserStateStore implements UserStateStore {
   async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {
     const keys = this.keys(checkUserId(userId));
     checkUserStateChange(change);
+    const { affinity, cart, purchases } = change;
     const args: Array<string | number | Buffer> = [
       change.expectedVersion,
       this.options.dedupeTtlSeconds,
@@ -63,12 +88,16 @@ export class RedisUserStateStore implements UserStateStore {
       String(change.updatedAt),
       change.tier ?? '',
       change.vector ? encodeVector(change.vector) : '',
-      change.recent.length,
       change.vectorVersion ?? '',
+      change.recent.length,
+      affinity ? encodeAffinity(affinity) : '',
+      cart ? JSON.stringify([...cart]) : '',
+      ...(purchases ? [purchases.orders, String(purchases.spend), purchases.firstPurchaseAt, purchases.lastPurchaseAt] : ['', '', '', '']),
+      change.firstSeenAt ?? '',
       ...change.recent.map(encodeRecent),
       ...change.bought,
     ];
-    const outcome = await APPLY_USER_STATE.run(this.redis, [keys.vec, keys.st, keys.recent, keys.bought, keys.marker(change.eventId)], args);
+    const outcome = await APPLY_USER_STATE.run(this.redis, [keys.vec, keys.st, keys.recent, keys.bought, keys.marker(change.eventId), keys.affinity, keys.cart], args);
     if (outcome !== 'applied' && outcome !== 'duplicate' && outcome !== 'conflict') {
       throw new Error(`applyUserState returned ${String(outcome)}`);
     }
@@ -88,6 +117,8 @@ export class RedisUserStateStore implements UserStateStore {
       st: `${base}st`,
       recent: `${base}recent`,
       bought: `${base}bought`,
+      affinity: `${base}aff`,
+      cart: `${base}cart`,
       marker: (eventId: string) => `${base}ev:${eventId}`,
     };
   }
@@ -155,6 +186,58 @@ export function stateFromStored(vector: Float32Array | null, st: Record<string, 
   state.recent = recent;
   state.bought = new Set(bought);
   return state;
+}
+
+/** Affinity as stored: JSON with the maps as entry lists (JSON numbers round-trip every finite double). */
+export function encodeAffinity(affinity: Affinity): string {
+  return JSON.stringify({ l: affinity.landmark, c: [...affinity.categories], b: [...affinity.brands], n: [...affinity.brandEvents] });
+}
+
+/** Reads stored affinity; a missing or malformed value (written by a foreign version) reads as none. */
+export function decodeAffinity(stored: string | null): Affinity {
+  const affinity = emptyAffinity();
+  if (stored === null) return affinity;
+  try {
+    const { l, c, b, n } = JSON.parse(stored) as { l: unknown; c: unknown; b: unknown; n: unknown };
+    affinity.landmark = typeof l === 'number' && Number.isFinite(l) ? l : 0;
+    affinity.categories = entriesOf(c);
+    affinity.brands = entriesOf(b);
+    affinity.brandEvents = entriesOf(n);
+  } catch {
+    return emptyAffinity();
+  }
+  return affinity;
+}
+
+/** `[[key, number]...]` as a Map; entries of another shape are dropped. */
+function entriesOf(value: unknown): Map<string, number> {
+  const entries = new Map<string, number>();
+  if (!Array.isArray(value)) return entries;
+  for (const entry of value) {
+    if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number' && Number.isFinite(entry[1])) entries.set(entry[0], entry[1]);
+  }
+  return entries;
+}
+
+/** The shopper fields from `st` and the stored affinity and cart. */
+export function shopperFromStored(st: Record<string, string>, affinity: string | null, cart: string | null): ShopperState {
+  const shopper = emptyShopperState();
+  shopper.affinity = decodeAffinity(affinity);
+  if (cart !== null) {
+    try {
+      shopper.cart = entriesOf(JSON.parse(cart));
+    } catch {
+      // a malformed cart reads as empty
+    }
+  }
+  shopper.purchases = {
+    orders: numberOr(st.orders, 0),
+    spend: numberOr(st.spend, 0),
+    firstPurchaseAt: numberOr(st.firstPurchaseAt, 0),
+    lastPurchaseAt: numberOr(st.lastPurchaseAt, 0),
+  };
+  shopper.firstSeenAt = numberOr(st.firstSeenAt, 0);
+  return shopper;
 }
 
 function numberOr(raw: string | undefined, fallback: number): number {

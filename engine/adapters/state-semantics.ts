@@ -1,3 +1,4 @@
+import { emptyShopperState } from '../logic/shopper-state.js';
 import type { UserState } from '../ports/user-state-store.js';
 
 /**
@@ -8,7 +9,7 @@ import type { UserState } from '../ports/user-state-store.js';
 
 /** The state of a user never seen. */
 export function emptyUserState(): UserState {
-  return { vector: null, strength: 0, updatedAt: 0, version: 0, recent: [], bought: new Set(), counts: {}, tier: 'regular' };
+  return { vector: null, strength: 0, updatedAt: 0, version: 0, recent: [], bought: new Set(), counts: {}, tier: 'regular', ...emptyShopperState() };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { EVENT_TYPES, IdSchema, TIERS, type EventType, type Tier } from '../contracts/schemas.js';
 import type { InteractionUpdate } from '../ports/interaction-stats.js';
-import type { UserStateChange, UserStateStoreOptions } from '../ports/user-state-store.js';
+import { AFFINITY_LIMIT, CART_LIMIT, type Affinity, type UserStateChange, type UserStateStoreOptions } from '../ports/user-state-store.js';
 
 /**
  * Argument checks of the state ports, shared by the Redis adapters and their in-memory fakes so
@@ -63,6 +63,42 @@ export function checkUserStateChange(change: UserStateChange): void {
     if (typeof itemId !== 'string' || itemId.length === 0) throw invalid('bought item id must be a non-empty string');
   }
   if (change.tier !== undefined && !isTier(change.tier)) throw invalid(`unknown tier "${String(change.tier)}"`);
+  if (change.affinity !== undefined) checkAffinity(change.affinity);
+  if (change.cart !== undefined) {
+    if (!(change.cart instanceof Map) || change.cart.size > CART_LIMIT) throw invalid(`cart must be a Map of at most ${CART_LIMIT} lines`);
+    for (const [itemId, quantity] of change.cart) {
+      checkKey('cart item id', itemId);
+      if (!Number.isSafeInteger(quantity) || quantity < 1) throw invalid(`cart quantity of "${itemId}" must be a positive integer, got ${quantity}`);
+    }
+  }
+  if (change.purchases !== undefined) {
+    const { orders, spend, firstPurchaseAt, lastPurchaseAt } = change.purchases;
+    if (!Number.isSafeInteger(orders) || orders < 0) throw invalid(`purchases.orders must be an integer >= 0, got ${orders}`);
+    if (!Number.isFinite(spend)) throw invalid(`purchases.spend must be finite, got ${spend}`);
+    checkEpochMs('purchases.firstPurchaseAt', firstPurchaseAt);
+    checkEpochMs('purchases.lastPurchaseAt', lastPurchaseAt);
+  }
+  if (change.firstSeenAt !== undefined) checkEpochMs('firstSeenAt', change.firstSeenAt);
+}
+
+function checkAffinity(affinity: Affinity): void {
+  if (!Number.isFinite(affinity.landmark) || affinity.landmark < 0) throw invalid(`affinity.landmark must be epoch ms, got ${affinity.landmark}`);
+  for (const [name, scores] of [['categories', affinity.categories], ['brands', affinity.brands], ['brandEvents', affinity.brandEvents]] as const) {
+    if (!(scores instanceof Map) || scores.size > AFFINITY_LIMIT) throw invalid(`affinity.${name} must be a Map of at most ${AFFINITY_LIMIT} entries`);
+    for (const [key, value] of scores) {
+      checkKey(`affinity.${name} key`, key);
+      if (!Number.isFinite(value)) throw invalid(`affinity.${name} value of "${key}" must be finite`);
+      if (name === 'brandEvents' && (!Number.isSafeInteger(value) || value < 0)) throw invalid(`event count of brand "${key}" must be an integer >= 0, got ${value}`);
+    }
+  }
+}
+
+function checkKey(what: string, key: string): void {
+  if (typeof key !== 'string' || key.length < 1 || key.length > 512) throw invalid(`${what} must be 1 to 512 characters`);
+}
+
+function checkEpochMs(what: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${what} must be integer epoch ms (0 = none), got ${value}`);
 }
 
 export function isEventType(value: unknown): value is EventType {
@@ -130,6 +166,14 @@ export function checkOwnerId(ownerId: string): void {
 export function checkTtl(ttlMs: number): void {
   // PX rejects 0 and fractions; a day caps mistakes like passing seconds * 1000 twice
   if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 86_400_000) throw invalid(`ttlMs must be an integer in [1, 86400000], got ${ttlMs}`);
+}
+
+// ---- MemberStore ----
+
+/** A member scan's page size, 1..10000 (the ledger's limits are logic/points.ts checkLedgerPage). */
+export function checkScanCount(count: number): number {
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) throw invalid(`count must be an integer in 1..10000, got ${count}`);
+  return count;
 }
 
 function invalid(message: string): PulseError {

@@ -35,6 +35,16 @@ export const ErrorCodes = {
   insufficientPoints: 'insufficient_points',
   /** Rewards: no reward with this rewardId in the catalogue (`REWARDS`). */
   rewardNotFound: 'reward_not_found',
+  /** Campaigns: the body does not match the campaign schema (`details` names the fields). */
+  invalidCampaign: 'invalid_campaign',
+  /** Campaigns: `trigger.type` is none of now, event, cart_abandoned, points_reached. */
+  unknownTrigger: 'unknown_trigger',
+  /** Campaigns: endsAt not after startsAt, already past, or beyond a year. */
+  invalidSchedule: 'invalid_schedule',
+  /** Campaigns: budget is not a positive integer. */
+  invalidBudget: 'invalid_budget',
+  /** Campaigns: the audience names no criterion (or an empty list). */
+  emptyAudience: 'empty_audience',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -70,6 +80,11 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   coupon_used: 409,
   insufficient_points: 409,
   reward_not_found: 404,
+  invalid_campaign: 400,
+  unknown_trigger: 400,
+  invalid_schedule: 400,
+  invalid_budget: 400,
+  empty_audience: 400,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -2,7 +2,9 @@ import type { Item, MemberProfile, Principal, RecommendationList, RecommendReque
 import type { WireError } from './errors.js';
 import type { LedgerEntry } from '../ports/member-store.js';
 import type { Coupon } from '../ports/coupon-store.js';
+import type { DeliveredPromotion } from '../ports/campaign-store.js';
 import type { RecentInteraction } from '../ports/user-state-store.js';
+import type { Campaign, CampaignStats, Promotion } from './campaigns.js';
 
 /**
  * Request/reply methods the gateway forwards to the engine (subject `pulse.rpc.<method>`).
@@ -33,10 +35,10 @@ export interface RpcMethods {
   'members.import': { request: { members: unknown[] }; result: { created: number; existing: number; rejected: Array<{ index: number; error: WireError }> } };
   /** A member's points ledger, newest first (`limit` 1..1000, entries with entryId < `before`); `not_found` when no member. */
   'members.points': { request: { memberId: string; limit: number; before?: number }; result: { entries: LedgerEntry[]; next?: number } };
-  /** Events, orders, points ledger and coupons, newest first, paged together by ts (`limit` 1..200, ts < `before`); `next` is the following page's `before`. */
+  /** Events, orders, points ledger, coupons and delivered promotions (extension), newest first, paged together by ts (`limit` 1..200, ts < `before`); `next` is the following page's `before`. */
   'members.history': {
     request: { memberId: string; limit: number; before?: number };
-    result: { events: RecentInteraction[]; orders: LedgerEntry[]; points: LedgerEntry[]; coupons: Coupon[]; next?: number };
+    result: { events: RecentInteraction[]; orders: LedgerEntry[]; points: LedgerEntry[]; coupons: Coupon[]; promotions: DeliveredPromotion[]; next?: number };
   };
   /** A member's coupons, newest first. */
   'coupons.list': { request: { memberId: string }; result: { coupons: Coupon[] } };
@@ -44,6 +46,23 @@ export interface RpcMethods {
   'coupons.redeem': { request: { memberId: string; code: string; orderId: string }; result: Coupon };
   /** Points for a coupon, once per requestId: `reward_not_found`, `insufficient_points`, `not_found`. */
   'rewards.redeem': { request: { memberId: string; rewardId: string; requestId: string }; result: { coupon: Coupon; points: number; applied: boolean } };
+  /** Checks (`checkCampaign`) and stores a campaign; `createdBy` is the caller's `sub`. Codes: invalid_campaign, unknown_trigger, invalid_schedule, invalid_budget, empty_audience. */
+  'campaigns.create': { request: { input: unknown; createdBy: string }; result: Campaign };
+  /** Every campaign, newest first. */
+  'campaigns.list': { request: Record<string, never>; result: { campaigns: Campaign[] } };
+  /** One campaign; `not_found` for an unknown id. */
+  'campaigns.get': { request: { campaignId: string }; result: Campaign };
+  /** Stops a campaign (no more offers or deliveries; queued ones are dropped when claimed); `not_found` for an unknown id. */
+  'campaigns.stop': { request: { campaignId: string }; result: Campaign };
+  'campaigns.stats': { request: { campaignId: string }; result: CampaignStats };
+  /** How many members the audience holds now (`empty_audience` / `invalid_campaign` for a bad one). */
+  'campaigns.preview': { request: { audience: unknown }; result: { size: number; members: number } };
+  /**
+   * Delivers the member's pending promotions: each one granted by its campaign's rules is pushed
+   * as `promotion` to every socket of the member (push.user), the rest are dropped. `live`: the
+   * claim answers an `inbox` hint (the member was online when the offer was made), not a connect.
+   */
+  'promotions.claim': { request: { memberId: string; live: boolean }; result: { delivered: Promotion[] } };
 }
 export type RpcMethod = keyof RpcMethods;
 
@@ -58,7 +77,13 @@ export type PushMessage =
       /** Gateway clock (epoch ms) when the causing event was accepted; for push latency. */
       causeReceivedAt?: number;
     }
-  | { event: 'promotion' | 'member'; data: Record<string, unknown> };
+  | { event: 'promotion'; data: Promotion }
+  | { event: 'member'; data: Record<string, unknown> }
+  /**
+   * Engine -> gateways only, never emitted to a socket: the member's inbox holds a new offer; a
+   * gateway holding a socket of the member answers with `promotions.claim {live: true}`.
+   */
+  | { event: 'inbox'; data: Record<string, never> };
 
 /** A catalog change as kept in the CATALOG stream (latest per item). */
 export type CatalogChange = { type: 'upsert'; item: Item } | { type: 'delete'; itemId: string };

@@ -38,6 +38,8 @@ export const subjects = {
   rpc: (method: string) => `pulse.rpc.${method}`,
   /** Core NATS: a trainer announces a new model `{version, dir}` (JSON); every engine loads it. */
   modelPublished: 'pulse.model.published',
+  /** Core NATS: an engine stored a new or stopped campaign `{campaignId}` (JSON); every engine reloads. */
+  campaignsChanged: 'pulse.campaigns.changed',
 } as const;
 
 /** Queue group under which engines answer request/reply calls (any one engine answers). */

@@ -1,8 +1,11 @@
 import type { StoredEvent, Tier } from '../contracts/schemas.js';
 import type { InteractionUpdate } from '../ports/interaction-stats.js';
 import { UNVERSIONED_VECTOR_VERSION, type RecentInteraction, type UserState, type UserStateChange } from '../ports/user-state-store.js';
+import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './affinity.js';
 import { popularityWeight, tasteWeight } from './event-weights.js';
+import { applyShopperChange, shopperEffect } from './shopper-state.js';
 import { highestTier } from './tiers.js';
+import type { ItemAttributesOf } from './triggers.js';
 import { decayedStrength, foldInMany, type TasteState, type WeightedVector } from './user-vector.js';
 
 /** Where an event's vectors come from: the item index, and the text encoder for searches. */
@@ -27,6 +30,16 @@ export interface EffectOptions {
   /** How many recent items of the session pair with a new one. */
   coVisitWindow: number;
   recentLimit: number;
+  /** Half-life of brand and category affinity, seconds; default 14 days (AFFINITY_HALF_LIFE_SECONDS). */
+  affinityHalfLifeSeconds?: number;
+}
+
+/** What an event's effect reads besides the state and the vectors. */
+export interface EffectContext {
+  /** The member record's tier after this event's points (purchases of members). */
+  recordTier?: Tier;
+  /** The catalog's category and brand of an item; without it no affinity is learned. */
+  itemAttributes?: ItemAttributesOf;
 }
 
 export interface EventEffect {
@@ -57,10 +70,13 @@ const PAIRING_TYPES = new Set(['view', 'click', 'like', 'add_to_cart', 'purchase
  * `change` (atomically, deduped by event id) and `stats` (idempotent by event key).
  *
  * The stored tier only rises: the highest of the stored one, the sender's token tier (`event.tier`)
- * and `recordTier`, the member record's tier after this event's points (purchases of members), so
- * an event sent with a token minted before an upgrade never lowers it.
+ * and `context.recordTier`, the member record's tier after this event's points (purchases of
+ * members), so an event sent with a token minted before an upgrade never lowers it.
+ *
+ * The shopper state (affinity from `context.itemAttributes`, cart, purchase aggregates, first
+ * seen) moves in the same change: see shopper-state.ts.
  */
-export function eventEffect(loaded: UserState, event: StoredEvent, vectors: VectorLookup, options: EffectOptions, recordTier?: Tier): EventEffect {
+export function eventEffect(loaded: UserState, event: StoredEvent, vectors: VectorLookup, options: EffectOptions, context: EffectContext = {}): EventEffect {
   // A taste from another model's space is re-made from the recent history first; it is stored
   // with this event even when the event itself moves nothing (a view of an item not indexed).
   const stale = isStaleTaste(loaded, vectors);
@@ -82,7 +98,8 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
 
   const recent: RecentInteraction[] = items.map((itemId) => ({ itemId, type: event.type, ts: event.ts }));
   const bought = event.type === 'purchase' ? items : [];
-  const tier = highestTier(state.tier, event.tier, recordTier);
+  const tier = highestTier(state.tier, event.tier, context.recordTier);
+  const shopper = shopperEffect(state, event, items, context.itemAttributes, options.affinityHalfLifeSeconds ?? DEFAULT_AFFINITY_HALF_LIFE_SECONDS);
   const vector = taste?.vector ?? (stale ? (state.vector ?? undefined) : undefined);
   const change: UserStateChange = {
     eventId: event.id,
@@ -95,9 +112,11 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
     recent,
     bought,
     ...(tier !== state.tier ? { tier } : {}),
+    ...shopper,
   };
 
   const next: UserState = {
+    ...applyShopperChange(state, shopper),
     vector: change.vector ?? state.vector,
     ...(change.vectorVersion !== undefined ? { vectorVersion: change.vectorVersion } : state.vectorVersion !== undefined ? { vectorVersion: state.vectorVersion } : {}),
     strength: change.strength,

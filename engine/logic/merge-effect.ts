@@ -1,11 +1,15 @@
 import type { StoredMergeEvent } from '../contracts/schemas.js';
 import type { RecentInteraction, UserState, UserStateChange } from '../ports/user-state-store.js';
+import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './affinity.js';
 import { foldRecent, inSpaceOf, type VectorLookup } from './event-effect.js';
+import { applyShopperChange, shopperMerge } from './shopper-state.js';
 
 export interface MergeOptions {
   /** Half-life of the user's past taste, seconds. */
   tasteHalfLifeSeconds: number;
   recentLimit: number;
+  /** Half-life of brand and category affinity, seconds; default 14 days (AFFINITY_HALF_LIFE_SECONDS). */
+  affinityHalfLifeSeconds?: number;
 }
 
 export interface MergeEffect {
@@ -22,7 +26,9 @@ export interface MergeEffect {
  * lines together, with the same weights, basket sharing and time decay as live events (an
  * interaction older than the member's last one decays nothing: see user-vector.ts). They go on
  * top of the member's recent list (the visitor's session is what came just before the login), and
- * the visitor's purchases join the member's bought set. The visitor's own state is left as it is.
+ * the visitor's purchases join the member's bought set. The visitor's affinity, cart and purchase
+ * aggregates fold into the member's (shopper-state.ts `shopperMerge`). The visitor's own state is
+ * left as it is.
  */
 export function mergeEffect(memberLoaded: UserState, visitorLoaded: UserState, event: StoredMergeEvent, vectors: VectorLookup, options: MergeOptions): MergeEffect {
   const member = inSpaceOf(memberLoaded, vectors, options.tasteHalfLifeSeconds);
@@ -33,6 +39,7 @@ export function mergeEffect(memberLoaded: UserState, visitorLoaded: UserState, e
   const added: RecentInteraction[] = recent.slice(0, options.recentLimit).map((entry) => ({ ...entry }));
   const bought = [...visitorLoaded.bought].filter((itemId) => !member.bought.has(itemId));
   const vector = moved || stale ? (taste.vector ?? undefined) : undefined;
+  const shopper = shopperMerge(member, visitorLoaded, options.affinityHalfLifeSeconds ?? DEFAULT_AFFINITY_HALF_LIFE_SECONDS);
   const change: UserStateChange = {
     eventId: event.id,
     expectedVersion: member.version,
@@ -43,9 +50,11 @@ export function mergeEffect(memberLoaded: UserState, visitorLoaded: UserState, e
     updatedAt: Math.max(member.updatedAt, taste.updatedAt, visitorLoaded.updatedAt),
     recent: added,
     bought,
+    ...shopper,
   };
   const next: UserState = {
     ...member,
+    ...applyShopperChange(member, shopper),
     vector: change.vector ?? member.vector,
     strength: change.strength,
     updatedAt: change.updatedAt,

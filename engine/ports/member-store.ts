@@ -13,8 +13,9 @@ export interface StoredMember extends MemberProfile {
 }
 
 /**
- * Member accounts (Redis keys `m:{<memberId>}:rec` and `email:{<email>}`). Emails are unique and
- * compared in their normalised form (trimmed, lower-cased: EmailSchema).
+ * Member accounts (Redis keys `m:{<memberId>}:rec`, `email:{<email>}` and the id index
+ * `members:{<slot tag>}`). Emails are unique and compared in their normalised form (trimmed,
+ * lower-cased: EmailSchema).
  */
 export interface MemberStore {
   /**
@@ -44,6 +45,22 @@ export interface MemberStore {
   applyPoints(memberId: string, change: PointsChange, thresholds: TierThresholds): Promise<PointsOutcome>;
   /** Ledger entries, newest first: at most `limit`, with entryId < `before` when given. */
   ledger(memberId: string, page: LedgerPage): Promise<LedgerEntry[]>;
+  /**
+   * Pages through every member id (campaign fan-out, audience previews): start with cursor
+   * undefined and pass each returned cursor back until it comes back undefined. A member stored
+   * before the scan began is returned exactly once; one created during it may or may not be.
+   * The order is the store's own (not creation order). A page holds at most `count` ids
+   * (1..10000) and may hold fewer while the cursor is still defined. The index behind it is
+   * written in the same atomic step as the record (create, createIfAbsent). A malformed cursor
+   * is PulseError `invalid_request`.
+   */
+  scan(cursor: string | undefined, count: number): Promise<MemberScanPage>;
+}
+
+export interface MemberScanPage {
+  memberIds: string[];
+  /** Pass it to the next call; undefined when the scan is complete. */
+  cursor: string | undefined;
 }
 
 /** A points change to apply (delta in whole points, signed). */

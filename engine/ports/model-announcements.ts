@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Unsubscribe } from './notifier.js';
+import { subjects } from '../contracts/subjects.js';
+import type { AnnouncementChannel, Announcements } from './announcements.js';
 
 /**
  * "A new model is ready": what a trainer publishes on `pulse.model.published` (core NATS, JSON).
@@ -12,20 +13,11 @@ export const ModelAnnouncementSchema = z.object({
 });
 export type ModelAnnouncement = z.infer<typeof ModelAnnouncementSchema>;
 
+export const modelAnnouncementChannel: AnnouncementChannel<ModelAnnouncement> = { subject: subjects.modelPublished, schema: ModelAnnouncementSchema, what: 'model announcement' };
+
 /**
- * Model announcements between the trainer and every running engine. Fire and forget, like core
- * NATS: an engine that is not running when a model is announced finds it at start instead (it
- * loads the newest complete model under `DATA_DIR/models`).
+ * Model announcements between the trainer and every running engine. An engine that is not running
+ * when a model is announced finds it at start instead (it loads the newest complete model under
+ * `DATA_DIR/models`).
  */
-export interface ModelAnnouncements {
-  /**
-   * Publishes an announcement; resolves once the transport has sent it.
-   * @throws PulseError `invalid_request` for a malformed announcement, `unavailable` when it cannot be sent.
-   */
-  announce(announcement: ModelAnnouncement): Promise<void>;
-  /**
-   * Calls `handler` with every well-formed announcement from now on, in arrival order; a malformed
-   * one is logged and dropped, a throwing handler is logged. Call the returned function to stop.
-   */
-  subscribe(handler: (announcement: ModelAnnouncement) => void): Unsubscribe;
-}
+export type ModelAnnouncements = Announcements<ModelAnnouncement>;

@@ -31,6 +31,42 @@ export interface UserState {
   counts: Record<string, number>;
   /** Last known tier (from the member's token or record); `regular` when unknown. */
   tier: Tier;
+  /** Learned brand and category affinity (see logic/affinity.ts). */
+  affinity: Affinity;
+  /** What is in the cart: itemId -> quantity (> 0). */
+  cart: Map<string, number>;
+  /** Purchase aggregates (recency, frequency, monetary). */
+  purchases: PurchaseAggregates;
+  /** Epoch ms of the user's earliest event (0 when none). */
+  firstSeenAt: number;
+}
+
+/**
+ * Forward-decayed affinity scores: an interaction of weight w at time ts adds
+ * `w * 2^((ts - landmark) / halfLife)`, so every score shares the factor that decays it to a time t
+ * (`2^((landmark - t) / halfLife)`): the order of the scores is their order at any t. At most
+ * AFFINITY_LIMIT entries per map (the lowest scores go first). Negative scores are kept (dislikes).
+ */
+export interface Affinity {
+  /** Epoch ms the scores are relative to; 0 before the first scored interaction. */
+  landmark: number;
+  /** Category levels (lower-cased, '/'-joined: 'home' and 'home/lamps') -> score. */
+  categories: Map<string, number>;
+  /** Brand (trimmed, lower-cased) -> score. */
+  brands: Map<string, number>;
+  /** Brand -> events with a positive weight that touched it, while the brand holds a score. */
+  brandEvents: Map<string, number>;
+}
+
+/** Purchase aggregates. A purchase with negative quantities (a cancellation) lowers `spend` only. */
+export interface PurchaseAggregates {
+  /** Purchase events with a positive total. */
+  orders: number;
+  /** Sum of order totals, cancellations subtracted (currency units; may go below 0 after a cancellation of an order not seen). */
+  spend: number;
+  /** Epoch ms of the first and of the last purchase with a positive total; 0 when none. */
+  firstPurchaseAt: number;
+  lastPurchaseAt: number;
 }
 
 /** One event's effect on a user's state, applied all or nothing. */
@@ -53,6 +89,14 @@ export interface UserStateChange {
   bought: string[];
   /** Stored as the user's tier when given. */
   tier?: Tier;
+  /** Replaces the stored affinity when given (at most AFFINITY_LIMIT entries per map). */
+  affinity?: Affinity;
+  /** Replaces the stored cart when given (at most CART_LIMIT lines, quantities > 0). */
+  cart?: Map<string, number>;
+  /** Replaces the purchase aggregates when given. */
+  purchases?: PurchaseAggregates;
+  /** Stored as the user's first-seen time when given (epoch ms). */
+  firstSeenAt?: number;
 }
 
 /** The space of a stored vector that has no `vectorVersion`: the attribute encoder's. */
@@ -66,6 +110,11 @@ export interface UserStateStoreOptions {
   /** How long an applied event id is remembered for dedupe, in seconds. */
   dedupeTtlSeconds: number;
 }
+
+/** Entries kept per affinity map (categories, brands): the lowest scores are dropped past it. */
+export const AFFINITY_LIMIT = 64;
+/** Distinct items a cart holds at most: adds of further items are ignored. */
+export const CART_LIMIT = 200;
 
 /** Per-user state (Redis keys `u:{id}:*`). Every write for one event is one atomic step. */
 export interface UserStateStore {

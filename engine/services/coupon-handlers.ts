@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { IdSchema, zodDetails } from '../contracts/schemas.js';
@@ -6,6 +7,7 @@ import type { RpcMethod } from '../contracts/messages.js';
 import { CouponCodeSchema, couponCodeFrom, DAY_MS, RequestIdSchema, type Reward } from '../logic/coupons.js';
 import { CouponCodeTakenError, type CouponStore } from '../ports/coupon-store.js';
 import type { RpcHandler, RpcServer } from '../ports/rpc.js';
+import type { CampaignStore } from '../ports/campaign-store.js';
 
 export interface CouponHandlerDeps {
   coupons: CouponStore;
@@ -17,6 +19,8 @@ export interface CouponHandlerDeps {
   now?: () => number;
   /** Random bytes for coupon codes (tests pass a seeded source). */
   randomBytes?: (size: number) => Uint8Array;
+  /** Counts a redeemed campaign coupon in its campaign's stats; without it campaign coupons redeem uncounted. */
+  campaigns?: { store: CampaignStore; logger: Logger };
 }
 
 /** Coupons listed per member (newest first). */
@@ -59,7 +63,9 @@ export function registerCouponHandlers(server: RpcServer, deps: CouponHandlerDep
       // A string that cannot be a code names no coupon.
       const code = CouponCodeSchema.safeParse(request.code);
       if (!code.success) throw new PulseError(ErrorCodes.couponNotFound, 'no coupon with this code');
-      return deps.coupons.redeem(id, code.data, orderId, now());
+      const coupon = await deps.coupons.redeem(id, code.data, orderId, now());
+      if (coupon.source.type === 'campaign' && deps.campaigns) await countRedemption(deps.campaigns, coupon.source.id, coupon.code);
+      return coupon;
     }),
   );
 
@@ -91,4 +97,16 @@ export function registerCouponHandlers(server: RpcServer, deps: CouponHandlerDep
       }
     }),
   );
+}
+
+/**
+ * The redemption is done (one use, atomic); the campaign's count is a second write, once per code.
+ * Its failure must not turn a used coupon into an error for the shopper: logged, not thrown.
+ */
+async function countRedemption(campaigns: NonNullable<CouponHandlerDeps['campaigns']>, campaignId: string, code: string): Promise<void> {
+  try {
+    await campaigns.store.recordRedemption(campaignId, code);
+  } catch (err) {
+    campaigns.logger.error({ err, campaignId }, 'campaign redemption not counted');
+  }
 }

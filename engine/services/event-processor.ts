@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isMergeEvent, type LoggedEvent, type RecommendationList } from '../contracts/schemas.js';
+import { isMergeEvent, type LoggedEvent, type RecommendationList, type StoredEvent } from '../contracts/schemas.js';
 import { eventMessageId } from '../contracts/subjects.js';
 import { eventEffect, inSpaceOf, type EffectOptions, type VectorLookup } from '../logic/event-effect.js';
 import { mergeEffect } from '../logic/merge-effect.js';
@@ -10,10 +10,12 @@ import type { Notifier } from '../ports/notifier.js';
 import type { Tier } from '../contracts/schemas.js';
 import { orderCause, orderPoints, orderTotal } from '../logic/points.js';
 import type { PointsRates, TierThresholds } from '../logic/tiers.js';
-import type { MemberStore } from '../ports/member-store.js';
+import type { ItemAttributesOf } from '../logic/triggers.js';
+import type { MemberStore, StoredMember } from '../ports/member-store.js';
 import type { UserState, UserStateChange, UserStateStore } from '../ports/user-state-store.js';
 import { vectorLookup, type ServingModels } from './model-registry.js';
 import type { Recommender } from './recommender.js';
+import type { CampaignTriggers } from './campaign-triggers.js';
 
 export interface EventProcessorOptions extends EffectOptions {
   /** Length of pushed lists. */
@@ -52,7 +54,41 @@ export interface EventProcessorBaseDeps {
   options: EventProcessorOptions;
   /** Members earn points from their purchases; without it no points are credited. */
   members?: { store: MemberStore; thresholds: TierThresholds; rates: PointsRates };
+  /** Category and brand of an item (the engine's catalog copy), for affinity; without it none is learned. */
+  itemAttributes?: ItemAttributesOf;
+  /** Campaign triggers run after a member's live event; without it none fire (replay tools). */
+  triggers?: CampaignTriggers;
   now?: () => number;
+}
+
+/** What a member's purchase did to the record (see creditPurchase). */
+interface PurchaseCredit {
+  /** The record after the points step; undefined when the user is no member. */
+  member?: StoredMember;
+  /** Spendable points before and after, when this event changed them. */
+  points?: { before: number; after: number };
+}
+
+/**
+ * One event's member record, read at most once and only when asked (a boosting campaign or a
+ * trigger needs it): a purchase's points step has read it already.
+ */
+class MemberOfEvent {
+  private record: Promise<StoredMember | undefined> | undefined;
+  credit: Promise<PurchaseCredit | undefined> | undefined;
+
+  constructor(
+    private readonly userId: string,
+    private readonly store: MemberStore | undefined,
+  ) {}
+
+  get(): Promise<StoredMember | undefined> {
+    this.record ??= (async () => {
+      const credit = await this.credit;
+      return credit ? credit.member : this.store?.get(this.userId);
+    })();
+    return this.record;
+  }
 }
 
 /** Version conflicts mean another writer touched the user between load and apply; retry a few times. */
@@ -143,33 +179,36 @@ export class EventProcessor {
     // conflict credits nothing twice): the member record's tier after them is stored with the
     // user state, and pushes after this and later events (sent with a token minted before the
     // upgrade) are ranked for it without reading the record again.
-    let credited: Promise<Tier | undefined> | undefined;
+    const member = new MemberOfEvent(event.userId, this.deps.members?.store);
     return this.applyOnce(
       event,
       // A user vector from an older model is re-derived in this one's space, and stored with the event.
       async () => {
-        credited ??= this.creditPurchase(event);
-        const [state, recordTier] = await Promise.all([users.load(event.userId), credited]);
-        return eventEffect(state, event, this.vectors(), options, recordTier);
+        member.credit ??= this.creditPurchase(event);
+        const [state, credit] = await Promise.all([users.load(event.userId), member.credit]);
+        const itemAttributes = this.deps.itemAttributes;
+        return eventEffect(state, event, this.vectors(), options, { ...(credit?.member ? { recordTier: credit.member.tier } : {}), ...(itemAttributes ? { itemAttributes } : {}) });
       },
       // Aggregates are idempotent by their own key, so they are recorded on duplicates too:
       // this completes an event whose user state was stored just before a crash.
       async (effect) => {
         await stats.record(eventMessageId(event.userId, event.id), effect.stats);
       },
+      member,
     );
   }
 
   /**
    * Credits (or, for negative quantities, takes back) a member's points for a purchase, at the
-   * member's tier at that moment; pushes a `member` event when the tier rose. Returns the member's
-   * tier, or undefined when the user is no member (or the event no purchase).
+   * member's tier at that moment; pushes a `member` event when the tier rose. Returns the member
+   * record after it and the points around it (none for a repeat), `{}` when the user is no
+   * member, undefined when the event is no purchase.
    */
-  private async creditPurchase(event: LoggedEvent): Promise<Tier | undefined> {
+  private async creditPurchase(event: LoggedEvent): Promise<PurchaseCredit | undefined> {
     const members = this.deps.members;
     if (!members || event.type !== 'purchase') return undefined;
     const member = await members.store.get(event.userId);
-    if (!member) return undefined;
+    if (!member) return {};
     const total = orderTotal(event.items);
     const outcome = await members.store.applyPoints(
       event.userId,
@@ -187,7 +226,8 @@ export class EventProcessor {
       const { points, lifetimePoints } = outcome.member;
       this.deps.notifier.pushToUser(event.userId, { event: 'member', data: { type: 'tier_changed', from, to, points, lifetimePoints } });
     }
-    return outcome.member.tier;
+    // The points before are the record read just above: a reward redeemed in between may blur a crossing.
+    return { member: outcome.member, ...(outcome.applied ? { points: { before: member.points, after: outcome.member.points } } : {}) };
   }
 
   /**
@@ -199,6 +239,8 @@ export class EventProcessor {
     compute: () => Promise<E>,
     /** Runs after the store (also on duplicates). */
     afterStore?: (effect: E) => Promise<void>,
+    /** A shopper event's member record, for campaign boosts and triggers (none for merges). */
+    member?: MemberOfEvent,
   ): Promise<'applied' | 'duplicate'> {
     for (let attempt = 0; ; attempt++) {
       const effect = await compute();
@@ -213,22 +255,43 @@ export class EventProcessor {
         return 'duplicate';
       }
       this.deps.metrics.eventsApplied.inc({ type: event.type });
-      await this.pushIfChanged(event, effect.next);
+      const live = this.now() - event.receivedAt <= this.deps.options.pushMaxAgeMs;
+      // Side by side: triggers add nothing to the push's latency, and a failed push (the event is
+      // handed back, its redelivery a duplicate) does not cost the offer.
+      const [pushed, triggered] = await Promise.allSettled([
+        this.pushIfChanged(event, effect.next, live, member),
+        live && member && !isMergeEvent(event) ? this.runTriggers(event, effect.next, member) : undefined,
+      ]);
+      if (triggered.status === 'rejected') {
+        this.deps.logger.error({ err: triggered.reason, eventId: event.id, userId: event.userId }, 'campaign triggers failed');
+        this.deps.metrics.errors.inc({ code: 'trigger_failed' });
+      }
+      if (pushed.status === 'rejected') throw pushed.reason;
       return 'applied';
     }
   }
 
-  private async pushIfChanged(event: LoggedEvent, next: Parameters<Recommender['recommend']>[0]): Promise<void> {
-    const now = this.now();
+  /** Campaign triggers of a live event; they never fail it (the effect is stored): see CampaignTriggers. */
+  private async runTriggers(event: StoredEvent, next: UserState, member: MemberOfEvent): Promise<void> {
+    const triggers = this.deps.triggers;
+    if (!triggers) return;
+    const credit = await member.credit?.catch(() => undefined);
+    await triggers.afterEvent({ event, state: next, member: () => member.get(), ...(credit?.points ? { points: credit.points } : {}) }, this.now());
+  }
+
+  private async pushIfChanged(event: LoggedEvent, next: UserState, live: boolean, member: MemberOfEvent | undefined): Promise<void> {
     const recommender = this.deps.recommender;
     if (!recommender) return;
-    if (now - event.receivedAt > this.deps.options.pushMaxAgeMs) {
+    if (!live) {
       this.deps.metrics.pushesUnchanged.inc({ why: 'backlog' });
       return;
     }
+    // Campaign items may join a member's list: the record is read only while a campaign offers items.
+    const record = member && recommender.boosting(this.now()) ? await member.get() : undefined;
+    const now = this.now();
     // A model swap may have landed while the effect was stored: rank in the space that serves now.
     const user = inSpaceOf(next, this.vectors(), this.deps.options.tasteHalfLifeSeconds);
-    const list = await recommender.recommend(user, { k: this.deps.options.defaultK }, now);
+    const list = await recommender.recommend(user, { k: this.deps.options.defaultK }, now, record);
     const signature = list.items.map((item) => item.itemId).join('\n');
     if (this.lastPushed.get(event.userId) === signature) {
       this.deps.metrics.pushesUnchanged.inc({ why: 'unchanged' });

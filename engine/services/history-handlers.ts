@@ -3,6 +3,7 @@ import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { IdSchema, zodDetails } from '../contracts/schemas.js';
 import type { RpcMethod } from '../contracts/messages.js';
 import { pageHistory } from '../logic/history.js';
+import type { CampaignStore } from '../ports/campaign-store.js';
 import type { CouponStore } from '../ports/coupon-store.js';
 import type { LedgerEntry, MemberStore } from '../ports/member-store.js';
 import type { RpcHandler, RpcServer } from '../ports/rpc.js';
@@ -12,6 +13,8 @@ export interface HistoryHandlerDeps {
   members: MemberStore;
   coupons: CouponStore;
   users: UserStateStore;
+  /** Lists the member's delivered promotions; without it `promotions` is empty. */
+  campaigns?: CampaignStore;
   wrap?: <M extends RpcMethod>(method: M, handler: RpcHandler<M>) => RpcHandler<M>;
 }
 
@@ -20,6 +23,8 @@ const LEDGER_SCAN = 10_000;
 const LEDGER_PAGE = 1000;
 /** Coupons considered per request (newest first). */
 const COUPON_SCAN = 1000;
+/** Delivered promotions considered per request (newest first). */
+const PROMOTION_SCAN = 1000;
 
 const QuerySchema = z.object({
   memberId: IdSchema,
@@ -29,9 +34,10 @@ const QuerySchema = z.object({
 
 /**
  * Registers `members.history`: the member's recent interactions (the user state keeps the last
- * RECENT_LIMIT), orders (order and cancellation ledger entries), the points ledger and coupons,
- * each newest first, paged together by `before` (logic/history.ts). Reads the newest
- * LEDGER_SCAN ledger entries and COUPON_SCAN coupons.
+ * RECENT_LIMIT), orders (order and cancellation ledger entries), the points ledger, coupons and
+ * delivered promotions (extension), each newest first, paged together by `before`
+ * (logic/history.ts). Reads the newest LEDGER_SCAN ledger entries, COUPON_SCAN coupons and
+ * PROMOTION_SCAN promotions.
  */
 export function registerHistoryHandlers(server: RpcServer, deps: HistoryHandlerDeps): void {
   const wrap = deps.wrap ?? (<M extends RpcMethod>(_method: M, handler: RpcHandler<M>) => handler);
@@ -42,10 +48,15 @@ export function registerHistoryHandlers(server: RpcServer, deps: HistoryHandlerD
       if (!parsed.success) throw new PulseError(ErrorCodes.invalidRequest, 'invalid history request', zodDetails(parsed.error));
       const { memberId, limit, before } = parsed.data;
       if (!(await deps.members.get(memberId))) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
-      const [state, coupons, ledger] = await Promise.all([deps.users.load(memberId), deps.coupons.list(memberId, COUPON_SCAN), readLedger(deps.members, memberId)]);
+      const [state, coupons, ledger, promotions] = await Promise.all([
+        deps.users.load(memberId),
+        deps.coupons.list(memberId, COUPON_SCAN),
+        readLedger(deps.members, memberId),
+        deps.campaigns ? deps.campaigns.delivered(memberId, PROMOTION_SCAN) : Promise.resolve([]),
+      ]);
       return pageHistory(
-        { events: state.recent, orders: ledger.filter((entry) => entry.orderId !== undefined && (entry.cause === 'order' || entry.cause === 'cancellation')), points: ledger, coupons },
-        { events: (e) => e.ts, orders: (o) => o.ts, points: (p) => p.ts, coupons: (c) => c.createdAt },
+        { events: state.recent, orders: ledger.filter((entry) => entry.orderId !== undefined && (entry.cause === 'order' || entry.cause === 'cancellation')), points: ledger, coupons, promotions },
+        { events: (e) => e.ts, orders: (o) => o.ts, points: (p) => p.ts, coupons: (c) => c.createdAt, promotions: (p) => p.deliveredAt },
         limit,
         before,
       );

@@ -61,7 +61,8 @@ export function registerQueryHandlers(server: RpcServer, deps: QueryHandlerDeps)
     // No await from here to recommend(): the space re-derived into is the one the list is ranked in.
     const current = inSpaceOf(state, vectorLookup(deps.models.current()), deps.tasteHalfLifeSeconds);
     const user = { ...current, tier: answerTier(principal, userId, [state.tier, member?.tier], 'list') };
-    return deps.recommender.recommend(user, options, now());
+    // The record read for the tier also decides which campaigns' items the list may carry.
+    return deps.recommender.recommend(user, options, now(), member);
   });
 
   timed('similar', async ({ principal, itemId, k }) => deps.recommender.similar(itemId, k, await ownAnswerTier(principal, 'list')));

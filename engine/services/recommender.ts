@@ -1,8 +1,9 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RecommendationList, RecommendedItem, RecommendRequest, Tier } from '../contracts/schemas.js';
-import { checkRankingTuning, mergeCandidates, rankCandidates, type Candidate, type RankingTuning } from '../logic/ranking.js';
+import { campaignPicks, campaignSlots, checkRankingTuning, mergeCandidates, rankCandidates, withCampaignItems, type CampaignCandidate, type Candidate, type RankingTuning } from '../logic/ranking.js';
 import { addScaled, dot, isUsableVector, normalized } from '../logic/vector-math.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
+import type { StoredMember } from '../ports/member-store.js';
 import type { RecentInteraction, UserState } from '../ports/user-state-store.js';
 import type { Neighbour, VectorIndex } from '../ports/vector-index.js';
 import type { ContentEncoder } from '../../models/content-encoder.js';
@@ -35,6 +36,22 @@ export interface RecommenderOptions {
   coVisitRecencyBy?: 'item' | 'event';
   /** Changes to the ranking blend (see ranking.ts); default none. */
   ranking?: RankingTuning;
+  /** Largest share of a member's list that running campaigns' items may take, [0, 1]. Default 0.2. */
+  campaignShare?: number;
+}
+
+/** A running campaign whose items a member's lists may carry. */
+export interface CampaignBoost {
+  name: string;
+  itemIds: readonly string[];
+}
+
+/** Where the recommender learns which campaigns boost a member's list (services/campaign-boosts.ts). */
+export interface CampaignBoostSource {
+  /** Whether any running campaign offers items; in memory, so callers read a member record only then. */
+  active(now: number): boolean;
+  /** The running campaigns with items whose audience holds the member now, in a stable order. */
+  boostsFor(member: StoredMember, user: UserState, now: number): CampaignBoost[];
 }
 
 /** The index and vectors come from the swappable serving model, or (tests, tools) a fixed index + attribute encoder. */
@@ -42,6 +59,8 @@ export type RecommenderDeps = {
   catalog: CatalogService;
   stats: InteractionStats;
   options: RecommenderOptions;
+  /** Campaign items for members in a running campaign's audience; without it no list is boosted. */
+  boosts?: CampaignBoostSource;
 } & ({ models: ServingModels } | { index: VectorIndex; encoder: ContentEncoder });
 
 /** Candidates fetched per source: CANDIDATE_FACTOR x k, at least MIN_CANDIDATES. */
@@ -72,6 +91,7 @@ export class Recommender {
   private readonly catalog: CatalogService;
   private readonly models: ServingModels;
   private readonly stats: InteractionStats;
+  private readonly boosts: CampaignBoostSource | undefined;
   private readonly options: Required<Omit<RecommenderOptions, 'modelVersion'>> & Pick<RecommenderOptions, 'modelVersion'>;
   private popularCache: { fetchedAt: number; items: Array<[string, number]> } | undefined;
   private popularInFlight: Promise<Array<[string, number]>> | undefined;
@@ -87,7 +107,9 @@ export class Recommender {
       this.models = { current: () => fixed };
     }
     this.stats = deps.stats;
-    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, ...options };
+    this.boosts = deps.boosts;
+    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, ...options };
+    if (!(this.options.campaignShare >= 0 && this.options.campaignShare <= 1)) throw new RangeError(`campaignShare must be in [0, 1], got ${this.options.campaignShare}`);
     if (!Number.isInteger(this.options.coVisitSeeds) || this.options.coVisitSeeds < 0) throw new RangeError('coVisitSeeds must be an integer >= 0');
     if (this.options.coVisitSeedScope !== 'session' && this.options.coVisitSeedScope !== 'history') throw new RangeError('coVisitSeedScope must be session or history');
     if (this.options.coVisitRecencyBy !== 'item' && this.options.coVisitRecencyBy !== 'event') throw new RangeError('coVisitRecencyBy must be item or event');
@@ -99,10 +121,11 @@ export class Recommender {
   /**
    * The shopper's list: exactly k items whenever at least k items pass the filters (visible to
    * the user's tier, in stock, not bought unless `includeBought`, not among the recent items,
-   * in `category` when given), best first.
+   * in `category` when given), best first. For a `member` in a running campaign's audience, the
+   * campaign's items that pass the same filters take up to `campaignShare` of the list.
    * @param now epoch ms: the list's `generatedAt` and the reference for the session window.
    */
-  async recommend(user: UserState, request: RecommendRequest, now: number): Promise<RecommendationList> {
+  async recommend(user: UserState, request: RecommendRequest, now: number, member?: StoredMember): Promise<RecommendationList> {
     const k = checkK(request.k ?? this.options.defaultK);
     const scope = request.category === undefined ? undefined : this.catalog.itemsInCategory(request.category);
     const filter = this.filterFor(user, request, scope);
@@ -129,17 +152,23 @@ export class Recommender {
     this.measure(index, merged.values(), taste, query);
 
     const reasons = new RecentReasons(user.recent, index);
-    const ranked = rankCandidates(merged.values(), k, {
+    const context = {
       strength: user.strength,
       ...(request.query !== undefined && query ? { query: request.query } : {}),
-      titleOf: (itemId) => this.catalog.get(itemId)?.title,
-      nearestRecent: (itemId) => reasons.nearest(itemId),
+      titleOf: (itemId: string) => this.catalog.get(itemId)?.title,
+      nearestRecent: (itemId: string) => reasons.nearest(itemId),
       tuning: this.options.ranking,
-    });
-    if (ranked.length < k) this.fill(ranked, k, filter, scope);
+    };
+    const boosted = member ? this.campaignCandidates(member, user, now, filter, merged) : [];
+    this.measure(index, boosted, taste, query);
+    const picks = campaignPicks(boosted, campaignSlots(k, this.options.campaignShare), context);
+    const picked = new Set(picks.map((item) => item.itemId));
+    const organic = picks.length === 0 ? merged.values() : [...merged.values()].filter((candidate) => !picked.has(candidate.itemId));
+    const ranked = rankCandidates(organic, k - picks.length, context);
+    if (ranked.length < k - picks.length) this.fill(ranked, k - picks.length, (id) => !picked.has(id) && filter(id), scope);
 
     return {
-      items: ranked,
+      items: withCampaignItems(ranked, picks, k),
       generatedAt: now,
       modelVersion: this.options.modelVersion?.() ?? model.source.version,
       context: echo(request),
@@ -164,6 +193,24 @@ export class Recommender {
       modelVersion: this.options.modelVersion?.() ?? model.source.version,
       context: { k },
     };
+  }
+
+  /** The items of the member's boosting campaigns that pass the list's filters, once each (first campaign names it). */
+  private campaignCandidates(member: StoredMember, user: UserState, now: number, filter: Filter, merged: Map<string, Candidate>): CampaignCandidate[] {
+    if (!this.boosts?.active(now)) return [];
+    const out = new Map<string, CampaignCandidate>();
+    for (const { name, itemIds } of this.boosts.boostsFor(member, user, now)) {
+      for (const itemId of itemIds) {
+        if (out.has(itemId) || !filter(itemId)) continue;
+        out.set(itemId, { ...merged.get(itemId), itemId, campaign: name });
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** Whether a member's list may carry campaign items now (callers read the member record only then). */
+  boosting(now: number): boolean {
+    return this.boosts?.active(now) ?? false;
   }
 
   private filterFor(user: UserState, request: RecommendRequest, scope: ReadonlySet<string> | undefined): Filter {

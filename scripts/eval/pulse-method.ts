@@ -96,12 +96,15 @@ export class PulseMethod implements EvalMethod {
       metrics: new EngineMetrics(),
       logger,
       now: () => this.clock,
+      // As the engine: affinity, cart and purchase aggregates are learned too (the same code path).
+      itemAttributes: (itemId) => this.catalog.get(itemId),
       options: {
         defaultK: config.defaultK,
         tasteHalfLifeSeconds: config.tasteHalfLifeSeconds,
         sessionGapSeconds: config.sessionGapSeconds,
         coVisitWindow: options.coVisitWindow ?? ENGINE_COVISIT_WINDOW,
         recentLimit: config.recentLimit,
+        affinityHalfLifeSeconds: config.affinityHalfLifeSeconds,
         pushMaxAgeMs: -1,
         retryDelayMs: 1000,
         maxConcurrentUsers: 1,

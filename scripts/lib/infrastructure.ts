@@ -7,6 +7,9 @@ import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-stor
 import { RedisCouponStore } from '../../engine/adapters/redis-coupon-store.js';
 import { MemoryCouponStore } from '../../engine/adapters/memory/memory-coupon-store.js';
 import type { CouponStore } from '../../engine/ports/coupon-store.js';
+import { RedisCampaignStore } from '../../engine/adapters/redis-campaign-store.js';
+import { MemoryCampaignStore } from '../../engine/adapters/memory/memory-campaign-store.js';
+import type { CampaignStore } from '../../engine/ports/campaign-store.js';
 import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
 import { RedisPartitionLeases } from '../../engine/adapters/redis-partition-leases.js';
 import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
@@ -30,7 +33,7 @@ export interface StateOptions {
 export interface Infrastructure {
   transport: NatsTransport | MemoryTransport;
   /** Present when the role keeps state (engine, or both roles in one process). */
-  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore; coupons: CouponStore };
+  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore; coupons: CouponStore; campaigns: CampaignStore };
   mode: { nats: Mode; redis?: Mode };
   /** Live checks for /readyz. */
   checks(): Record<string, { ok: boolean; detail: string }>;
@@ -90,6 +93,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         leases: new RedisPartitionLeases(leaseClient),
         members: new RedisMemberStore(redis),
         coupons: new RedisCouponStore(redis),
+        campaigns: new RedisCampaignStore(redis, { logger: logger.child({ component: 'campaign-store' }) }),
       };
       const client = redis;
       cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));
@@ -108,6 +112,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         leases: new MemoryPartitionLeases(),
         members,
         coupons: new MemoryCouponStore(members),
+        campaigns: new MemoryCampaignStore(),
       };
     }
   }

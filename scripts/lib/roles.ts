@@ -25,8 +25,11 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     leases: state.leases,
     members: state.members,
     coupons: state.coupons,
+    campaigns: state.campaigns,
     // New models are announced on NATS; the engine loads them from DATA_DIR/models.
     modelAnnouncements: transport.modelAnnouncements,
+    // Campaign changes are announced on NATS; every engine reloads its copy.
+    campaignChanges: transport.campaignChanges,
     metrics: new EngineMetrics({ defaultMetrics }),
   });
 }

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
 import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
+import { keySlot } from '../../engine/adapters/redis-slots.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { MemberStore, StoredMember } from '../../engine/ports/member-store.js';
 import { randomPrefix, useRedisServer } from '../helpers/redis-suite.js';
@@ -81,6 +82,56 @@ describe.each(implementations)('MemberStore conformance: %s', (_name, create) =>
     await store.create(later);
     expect(await store.findByEmail(clash.email)).toEqual(later);
   });
+  describe('scan', () => {
+    async function scanAll(store: MemberStore, count: number): Promise<string[][]> {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.scan(cursor, count);
+        expect(page.memberIds.length).toBeLessThanOrEqual(count);
+        pages.push(page.memberIds);
+        cursor = page.cursor;
+      } while (cursor !== undefined && pages.length < 1000);
+      expect(cursor).toBeUndefined();
+      return pages;
+    }
+
+    it('pages through every member exactly once, whichever way it was created', async () => {
+      const store = create();
+      expect(await store.scan(undefined, 10)).toEqual({ memberIds: [], cursor: undefined });
+      const created = Array.from({ length: 23 }, (_, i) => member({ email: i % 5 === 0 ? '' : `${randomUUID().slice(0, 8)}@example.com` }));
+      for (const [i, m] of created.entries()) {
+        if (i % 2 === 0 && m.email !== '') await store.create(m);
+        else await store.createIfAbsent(m);
+      }
+      // Refused ones are not members, and a repeated import indexes nothing twice.
+      await codeOf(store.create(member({ email: created[1]!.email })));
+      await store.createIfAbsent({ ...created[2]! });
+      const expected = created.map((m) => m.memberId).sort();
+      for (const count of [1, 7, 23, 1000]) {
+        const ids = (await scanAll(store, count)).flat();
+        expect([...ids].sort()).toEqual(expected);
+      }
+      expect((await scanAll(store, 7)).filter((page) => page.length === 7).length).toBeGreaterThanOrEqual(3);
+    });
+
+    it('indexes each of concurrent imports of one member once', async () => {
+      const store = create();
+      const ada = member();
+      await Promise.all(Array.from({ length: 8 }, () => store.createIfAbsent({ ...ada })));
+      expect((await scanAll(store, 100)).flat()).toEqual([ada.memberId]);
+    });
+
+    it('refuses a malformed cursor and a count out of range', async () => {
+      const store = create();
+      await store.create(member());
+      expect(await codeOf(store.scan('not a cursor', 10))).toBe('invalid_request');
+      expect(await codeOf(store.scan('99999999', 10))).toBe('invalid_request');
+      expect(await codeOf(store.scan(undefined, 0))).toBe('invalid_request');
+      expect(await codeOf(store.scan(undefined, 10_001))).toBe('invalid_request');
+    });
+  });
+
   describe('createIfAbsent (imports)', () => {
     it('creates once; a second call with other fields leaves the stored member unchanged and claims nothing', async () => {
       const store = create();
@@ -147,6 +198,39 @@ describe('RedisMemberStore specifics', () => {
     expect(await redis.hget(`${keyPrefix}m:{${ada.memberId}}:rec`, 'email')).toBe(ada.email);
     expect(await redis.get(`${keyPrefix}email:{${ada.email}}`)).toBe(ada.memberId);
     expect(await redis.ttl(`${keyPrefix}email:{${ada.email}}`)).toBe(-1);
+  });
+
+  it('puts the index entry of a member on the slot of its record', async () => {
+    const keyPrefix = prefix();
+    const store = new RedisMemberStore(redis, { keyPrefix });
+    const ada = member();
+    await store.create(ada);
+    const [indexKey, ...others] = await redis.keys(`${keyPrefix}members:{*`);
+    expect(others).toEqual([]);
+    // The bucket is listed for scans, by its slot.
+    expect(await redis.zrange(`${keyPrefix}members:buckets`, '0', '-1')).toEqual([String(keySlot(ada.memberId)).padStart(5, '0')]);
+    const tag = /\{([^}]*)\}/.exec(indexKey!)![1]!;
+    expect(keySlot(tag)).toBe(keySlot(ada.memberId));
+    expect(await redis.zrangebylex(indexKey!, '-', '+')).toEqual([ada.memberId]);
+  });
+
+  it('removes the index entry with the record when the email claim is lost before it is made permanent', async () => {
+    const keyPrefix = prefix();
+    const store = new RedisMemberStore(redis, { keyPrefix });
+    const ada = member({ email: '' });
+    // No email: nothing to undo, the member stays. With one, a claim that vanished undoes both.
+    await store.createIfAbsent(ada);
+    const eve = member();
+    const persist = redis.persist.bind(redis);
+    redis.persist = (async () => 0) as typeof redis.persist;
+    try {
+      expect(await codeOf(store.create(eve))).toBe('unavailable');
+    } finally {
+      redis.persist = persist;
+    }
+    expect(await store.get(eve.memberId)).toBeUndefined();
+    const ids = (await store.scan(undefined, 100)).memberIds;
+    expect(ids).toEqual([ada.memberId]);
   });
 
   it('releases the email claim when the record write fails (nothing half-applied)', async () => {

@@ -60,7 +60,7 @@ describeTransports((harness) => {
   });
 
   describe('push', () => {
-    const message = (n: number): PushMessage => ({ event: 'promotion', data: { n } });
+    const message = (n: number): PushMessage => ({ event: 'member', data: { n } });
 
     it('reaches every subscriber of that user and nobody else; unsubscribe is idempotent', async () => {
       const gateway = await harness.open();

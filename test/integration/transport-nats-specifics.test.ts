@@ -5,7 +5,7 @@ import { NatsTransport } from '../../engine/adapters/nats-transport.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import { CATALOG_STREAM, EVENTS_STREAM } from '../../engine/contracts/subjects.js';
 import { startNats, type TestServer } from '../helpers/servers.js';
-import { logger, sleep, startConsumer, waitUntil } from '../helpers/transport-harness.js';
+import { logger, sleep, startConsumer, usersIn, viewEvent, waitUntil } from '../helpers/transport-harness.js';
 
 
 describe('NatsTransport specifics', () => {
@@ -44,6 +44,24 @@ describe('NatsTransport specifics', () => {
     }
     await t.close();
     await admin.close();
+  });
+
+  it('keeps an event held past the ack wait from being redelivered while the partition is consumed, and hands it on once released', async () => {
+    const t = await NatsTransport.connect({ url: server.url, partitions: 2, ackWaitMs: 400, logger, name: 'working' });
+    const [userId] = usersIn(0, 2, 1, 'held');
+    // The handler keeps the event (as the engine's queues do with a backlog) and never acks it.
+    const first = startConsumer(t, 0, { ack: () => false });
+    await t.eventLog.append(viewEvent(userId!, 'held-1'));
+    await waitUntil('delivered', () => first.received.length === 1, 5000);
+    await sleep(2000); // five ack waits
+    expect(first.ids()).toEqual(['held-1']);
+    await first.stop();
+    // Released unacked: the next consumer of the partition gets it once the ack wait has passed.
+    const second = startConsumer(t, 0);
+    await waitUntil('redelivered', () => second.received.length === 1, 5000);
+    expect(second.received[0]!.redelivered).toBe(true);
+    await second.stop();
+    await t.close();
   });
 
   it('reports a lost server and still closes promptly', async () => {

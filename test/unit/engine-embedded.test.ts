@@ -13,6 +13,8 @@ import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-inde
 import type { PushMessage } from '../../engine/contracts/messages.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
 import type { UserStateChange } from '../../engine/ports/user-state-store.js';
+import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import { categoryLevels } from '../../models/content-encoder.js';
 
 /** The engine on its in-process fakes: the embedded mode of `npm start`, and the unit-level contract. */
 const closers: Array<() => Promise<void>> = [];
@@ -82,6 +84,18 @@ describe('Engine on in-process fakes', () => {
     expect(push.data.items).toHaveLength(10);
     expect(push.data.items.every((i) => i.reason)).toBe(true);
     expect((await users.load('u1')).counts.total).toBe(1);
+  });
+
+  it("learns the shopper's category and brand affinity and cart from the engine's catalog", async () => {
+    const { transport, users } = await startEngine();
+    const item = generateDemoCatalog().find((candidate) => candidate.itemId === 'sku-00010' && candidate.brand !== undefined)!;
+    const now = Date.now();
+    await transport.eventLog.append({ id: 'e1', userId: 'u1', type: 'add_to_cart', itemId: item.itemId, ts: now, receivedAt: now });
+    await waitFor(async () => (await users.load('u1')).counts.total === 1);
+    const state = await users.load('u1');
+    expect([...state.affinity.categories.keys()]).toEqual(categoryLevels(item.category));
+    expect(state.affinity.brands).toEqual(new Map([[item.brand!.trim().toLowerCase(), 3]]));
+    expect(state.cart).toEqual(new Map([[item.itemId, 1]]));
   });
 
   it('applies an id the log delivers twice (outside its duplicate window) once', async () => {

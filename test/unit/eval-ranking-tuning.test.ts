@@ -3,6 +3,7 @@ import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-inde
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
 import type { EventType } from '../../engine/contracts/schemas.js';
 import { blendWeights, checkRankingTuning, mergeCandidates } from '../../engine/logic/ranking.js';
+import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
@@ -69,6 +70,7 @@ describe('Recommender co-visitation seeds', () => {
   }
 
   const user = (recent: Array<[string, EventType, number]>): UserState => ({
+    ...emptyUserState(),
     vector: null,
     strength: 0,
     updatedAt: NOW,

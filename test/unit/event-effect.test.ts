@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { eventEffect, touchedItems, type EffectOptions } from '../../engine/logic/event-effect.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
+import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
 import { cosine } from '../../engine/logic/vector-math.js';
 
 const options: EffectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50 };
-const empty = (): UserState => ({ vector: null, strength: 0, updatedAt: 0, version: 0, recent: [], bought: new Set(), counts: {}, tier: 'regular' });
+const empty = (): UserState => emptyUserState();
 const unit = (i: number, dim = 8) => Float32Array.from({ length: dim }, (_, j) => (j === i ? 1 : 0));
 const vectors = {
   item: (id: string) => ({ a: unit(0), b: unit(1), c: unit(2) })[id],
@@ -90,7 +91,7 @@ describe('eventEffect', () => {
     const stale = eventEffect(vip, { ...at(1_000, { type: 'view', itemId: 'a' }), tier: 'regular' }, vectors, options);
     expect(stale.change.tier).toBeUndefined();
     expect(stale.next.tier).toBe('vip');
-    const upgraded = eventEffect(empty(), { ...at(2_000, { type: 'purchase', items: [{ itemId: 'a', quantity: 1, price: 150 }] }), tier: 'regular' }, vectors, options, 'vip');
+    const upgraded = eventEffect(empty(), { ...at(2_000, { type: 'purchase', items: [{ itemId: 'a', quantity: 1, price: 150 }] }), tier: 'regular' }, vectors, options, { recordTier: 'vip' });
     expect(upgraded.change.tier).toBe('vip');
     expect(upgraded.next.tier).toBe('vip');
   });

@@ -114,6 +114,9 @@ class FakeSubscriber implements PushSubscriber {
   }
 }
 
+/** The engine's answer when nothing waits (the promotion claims are tested in gateway-promotions.test.ts). */
+const noClaims = async () => ({ delivered: [] });
+
 describe('PushRouter', () => {
   const recs = (causeReceivedAt?: number): PushMessage => ({ event: 'recommendations', data: { items: [], generatedAt: 1, modelVersion: 'm' }, ...(causeReceivedAt ? { causeReceivedAt } : {}) });
 
@@ -121,7 +124,7 @@ describe('PushRouter', () => {
     const subscriber = new FakeSubscriber();
     const emitted: Array<[string, string]> = [];
     const metrics = new GatewayMetrics({ defaultMetrics: false });
-    const router = new PushRouter({ subscriber, emitToUser: (u, m) => emitted.push([u, m.event]), emitToAll: () => undefined, metrics, logger, now: () => 10_000 });
+    const router = new PushRouter({ subscriber, emitToUser: (u, m) => emitted.push([u, m.event]), emitToAll: () => undefined, claimPromotions: noClaims, metrics, logger, now: () => 10_000 });
     router.start();
     const release1 = router.hold('alice');
     const release2 = router.hold('alice');
@@ -155,6 +158,7 @@ describe('PushRouter', () => {
         if (fail) throw new Error('socket layer broke');
       },
       emitToAll: () => undefined,
+      claimPromotions: noClaims,
       metrics,
       logger,
       now: () => 1000,

@@ -211,7 +211,7 @@ describe('gateway Socket.IO', () => {
       await waitFor(() => got.a2.length === 2, 3000, 'remaining alice socket');
       const promos: unknown[] = [];
       b.on('promotion', (p: unknown) => promos.push(p));
-      h.transport.notifier.pushToAll({ event: 'promotion', data: { title: 'Sale' } });
+      h.transport.notifier.pushToAll({ event: 'promotion', data: { promotionId: 'p1', campaignId: 'c1', title: 'Sale', message: 'All 10% off' } });
       await waitFor(() => promos.length === 1, 3000, 'broadcast');
       expect(got.a1).toHaveLength(1);
     });

@@ -32,6 +32,7 @@ function setup(members: MemberStore) {
   const rankedTiers: Tier[] = [];
   // Only what the processor calls: the tier each pushed list is ranked for is what matters here.
   const recommender = {
+    boosting: () => false,
     recommend: async (user: { tier: Tier }) => {
       rankedTiers.push(user.tier);
       return { items: [{ itemId: `for-${user.tier}-${rankedTiers.length}`, score: 1 }], generatedAt: 0, modelVersion: 'test' };

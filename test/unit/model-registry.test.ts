@@ -18,6 +18,7 @@ import { isPulseError } from '../../engine/contracts/errors.js';
 import { eventEffect, inSpaceOf, rederiveTaste, type EffectOptions, type VectorLookup } from '../../engine/logic/event-effect.js';
 import { cosine } from '../../engine/logic/vector-math.js';
 import type { ItemVectorSource } from '../../engine/ports/item-vector-source.js';
+import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { RecentInteraction, UserState } from '../../engine/ports/user-state-store.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { AttributeVectorSource, loadLearnedSource, ModelRegistry, type ServingModel } from '../../engine/services/model-registry.js';
@@ -266,6 +267,7 @@ describe('lazy re-derivation of user vectors', () => {
     dimension: 4,
   };
   const user = (recent: RecentInteraction[], extra: Partial<UserState> = {}): UserState => ({
+    ...emptyUserState(),
     vector: seededUnit('old-space', DIM),
     strength: 12,
     updatedAt: recent[0]?.ts ?? T0,

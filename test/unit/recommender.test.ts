@@ -10,6 +10,7 @@ import { tasteWeight } from '../../engine/logic/event-weights.js';
 import { dot } from '../../engine/logic/vector-math.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
 import { TIERS, tierRank, type EventType, type Item, type Tier } from '../../engine/contracts/schemas.js';
+import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
 
 const DIM = 64;
@@ -35,7 +36,7 @@ function shop(options: Partial<RecommenderOptions> = {}, catalogItems: Item[] = 
 }
 
 function emptyUser(tier: Tier = 'regular'): UserState {
-  return { vector: null, strength: 0, updatedAt: 0, version: 0, recent: [], bought: new Set(), counts: {}, tier };
+  return { ...emptyUserState(), tier };
 }
 
 /** The user after interacting with `itemIds` (oldest first), as the engine would fold them in. */

@@ -1,11 +1,14 @@
 import { ErrorCodes, PulseError } from '../../contracts/errors.js';
 import { checkLedgerPage, checkPointsChange, nextBalance } from '../../logic/points.js';
 import type { TierThresholds } from '../../logic/tiers.js';
-import type { LedgerEntry, LedgerPage, MemberStore, PointsChange, PointsOutcome, StoredMember } from '../../ports/member-store.js';
+import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, PointsChange, PointsOutcome, StoredMember } from '../../ports/member-store.js';
+import { checkScanCount } from '../state-validation.js';
 
 /** In-process members (embedded mode, tests); same semantics as RedisMemberStore. */
 export class MemoryMemberStore implements MemberStore {
   private readonly byId = new Map<string, StoredMember>();
+  /** Every memberId in creation order (the scan index; members are never removed). */
+  private readonly ids: string[] = [];
   private readonly idByEmail = new Map<string, string>();
   /** Per member, oldest first: entryId = index + 1. */
   private readonly ledgers = new Map<string, LedgerEntry[]>();
@@ -17,6 +20,7 @@ export class MemoryMemberStore implements MemberStore {
     if (this.byId.has(member.memberId)) throw new Error(`member id ${member.memberId} already exists`);
     // Copies: a caller mutating its object later must not change what is stored.
     this.byId.set(member.memberId, { ...member });
+    this.ids.push(member.memberId);
     this.idByEmail.set(member.email, member.memberId);
   }
 
@@ -25,6 +29,7 @@ export class MemoryMemberStore implements MemberStore {
     if (this.byId.has(member.memberId)) return 'existing';
     if (member.email !== '' && this.idByEmail.has(member.email)) throw new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
     this.byId.set(member.memberId, { ...member });
+    this.ids.push(member.memberId);
     if (member.email !== '') this.idByEmail.set(member.email, member.memberId);
     return 'created';
   }
@@ -37,6 +42,16 @@ export class MemoryMemberStore implements MemberStore {
   async findByEmail(email: string): Promise<StoredMember | undefined> {
     const memberId = this.idByEmail.get(email);
     return memberId === undefined ? undefined : this.get(memberId);
+  }
+
+  async scan(cursor: string | undefined, count: number): Promise<MemberScanPage> {
+    checkScanCount(count);
+    // The cursor is how many ids were returned so far.
+    const from = cursor === undefined ? 0 : /^\d{1,15}$/.test(cursor) ? Number(cursor) : NaN;
+    if (!(from <= this.ids.length)) throw new PulseError(ErrorCodes.invalidRequest, `malformed member scan cursor "${cursor}"`);
+    const memberIds = this.ids.slice(from, from + count);
+    const next = from + memberIds.length;
+    return { memberIds, cursor: next < this.ids.length ? String(next) : undefined };
   }
 
   async applyPoints(memberId: string, change: PointsChange, thresholds: TierThresholds): Promise<PointsOutcome> {

@@ -5,7 +5,9 @@ import type { Notifier, PushSubscriber } from '../../ports/notifier.js';
 import type { RpcClient, RpcServer } from '../../ports/rpc.js';
 import { MemoryCatalogLog } from './memory-catalog-log.js';
 import { MemoryEventLog } from './memory-event-log.js';
-import { MemoryModelAnnouncements } from './memory-model-announcements.js';
+import { modelAnnouncementChannel, type ModelAnnouncement } from '../../ports/model-announcements.js';
+import { campaignChangeChannel, type CampaignChange } from '../../ports/campaign-changes.js';
+import { MemoryAnnouncements } from './memory-announcements.js';
 import { MemoryPushBus } from './memory-push.js';
 import { MemoryRpcBus } from './memory-rpc.js';
 
@@ -31,7 +33,8 @@ export class MemoryTransport {
   readonly pushSubscriber: PushSubscriber;
   readonly rpcServer: RpcServer;
   readonly rpcClient: RpcClient;
-  readonly modelAnnouncements: MemoryModelAnnouncements;
+  readonly modelAnnouncements: MemoryAnnouncements<ModelAnnouncement>;
+  readonly campaignChanges: MemoryAnnouncements<CampaignChange>;
   private readonly catalog: MemoryCatalogLog;
   private readonly pushes: MemoryPushBus;
   private readonly rpc: MemoryRpcBus;
@@ -51,7 +54,8 @@ export class MemoryTransport {
     this.pushSubscriber = this.pushes;
     this.rpcServer = this.rpc;
     this.rpcClient = this.rpc;
-    this.modelAnnouncements = new MemoryModelAnnouncements(logger.child({ component: 'memory-models' }));
+    this.modelAnnouncements = new MemoryAnnouncements(modelAnnouncementChannel, logger.child({ component: 'memory-models' }));
+    this.campaignChanges = new MemoryAnnouncements(campaignChangeChannel, logger.child({ component: 'memory-campaigns' }));
   }
 
   /** True until close(): there is no connection to lose. */
@@ -69,6 +73,7 @@ export class MemoryTransport {
       await Promise.allSettled([this.eventLog.close(), this.rpc.close()]);
       this.pushes.close();
       this.modelAnnouncements.close();
+      this.campaignChanges.close();
     })();
     return this.closing;
   }

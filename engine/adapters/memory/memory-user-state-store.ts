@@ -7,6 +7,7 @@ import type {
   UserStateStore,
   UserStateStoreOptions,
 } from '../../ports/user-state-store.js';
+import { applyShopperChange, emptyShopperState, type ShopperState } from '../../logic/shopper-state.js';
 import { emptyUserState } from '../state-semantics.js';
 import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions } from '../state-validation.js';
 import { ExpiringKeys } from './expiring-keys.js';
@@ -22,6 +23,8 @@ interface StoredUser {
   /** Newest first, at most recentLimit. */
   recent: RecentInteraction[];
   bought: Set<string>;
+  /** Affinity, cart, purchases, first seen: replaced (never mutated) by each change. */
+  shopper: ShopperState;
 }
 
 /**
@@ -55,6 +58,7 @@ export class MemoryUserStateStore implements UserStateStore {
       bought: new Set(user.bought),
       counts,
       tier: user.tier ?? 'regular',
+      ...copyShopper(user.shopper),
     };
   }
 
@@ -87,6 +91,7 @@ export class MemoryUserStateStore implements UserStateStore {
       );
     }
     for (const itemId of change.bought) user.bought.add(itemId);
+    user.shopper = copyShopper(applyShopperChange(user.shopper, change));
     this.users.set(userId, user);
     this.applied.add(marker);
     return 'applied';
@@ -105,5 +110,15 @@ function markerKey(userId: string, eventId: string): string {
 }
 
 function newUser(): StoredUser {
-  return { vector: null, vectorVersion: undefined, strength: 0, updatedAt: 0, version: 0, tier: undefined, counts: new Map(), recent: [], bought: new Set() };
+  return { vector: null, vectorVersion: undefined, strength: 0, updatedAt: 0, version: 0, tier: undefined, counts: new Map(), recent: [], bought: new Set(), shopper: emptyShopperState() };
+}
+
+function copyShopper(shopper: ShopperState): ShopperState {
+  const { affinity, cart, purchases, firstSeenAt } = shopper;
+  return {
+    affinity: { landmark: affinity.landmark, categories: new Map(affinity.categories), brands: new Map(affinity.brands), brandEvents: new Map(affinity.brandEvents) },
+    cart: new Map(cart),
+    purchases: { ...purchases },
+    firstSeenAt,
+  };
 }

@@ -2,15 +2,14 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { zodDetails } from '../contracts/schemas.js';
-import { subjects } from '../contracts/subjects.js';
-import { ModelAnnouncementSchema, type ModelAnnouncement, type ModelAnnouncements } from '../ports/model-announcements.js';
+import type { AnnouncementChannel, Announcements } from '../ports/announcements.js';
 import type { Unsubscribe } from '../ports/notifier.js';
 import { parseJsonObject } from './json-object.js';
 
 /** Validates an announcement before it is sent. @throws PulseError `invalid_request`. */
-export function checkAnnouncement(announcement: ModelAnnouncement): ModelAnnouncement {
-  const parsed = ModelAnnouncementSchema.safeParse(announcement);
-  if (!parsed.success) throw new PulseError(ErrorCodes.invalidRequest, 'invalid model announcement', zodDetails(parsed.error));
+export function checkAnnouncement<T>(channel: AnnouncementChannel<T>, announcement: T): T {
+  const parsed = channel.schema.safeParse(announcement);
+  if (!parsed.success) throw new PulseError(ErrorCodes.invalidRequest, `invalid ${channel.what}`, zodDetails(parsed.error));
   return parsed.data;
 }
 
@@ -18,49 +17,50 @@ export function checkAnnouncement(announcement: ModelAnnouncement): ModelAnnounc
  * Decodes one payload and hands it to each handler; shared with the in-memory fake so both drop
  * the same malformed payloads. A throwing handler is logged and the others still run.
  */
-export function deliverAnnouncement(json: string, handlers: Iterable<(announcement: ModelAnnouncement) => void>, logger: Logger): void {
-  const parsed = ModelAnnouncementSchema.safeParse(parseJsonObject(json));
+export function deliverAnnouncement<T>(channel: AnnouncementChannel<T>, json: string, handlers: Iterable<(announcement: T) => void>, logger: Logger): void {
+  const parsed = channel.schema.safeParse(parseJsonObject(json));
   if (!parsed.success) {
-    logger.warn({ subject: subjects.modelPublished, bytes: json.length }, 'malformed model announcement dropped');
+    logger.warn({ subject: channel.subject, bytes: json.length }, `malformed ${channel.what} dropped`);
     return;
   }
   for (const handler of handlers) {
     try {
       handler(parsed.data);
     } catch (err) {
-      logger.error({ err }, 'model announcement handler failed');
+      logger.error({ err, subject: channel.subject }, `${channel.what} handler failed`);
     }
   }
 }
 
-/** {@link ModelAnnouncements} on core NATS subject `pulse.model.published`. */
-export class NatsModelAnnouncements implements ModelAnnouncements {
+/** {@link Announcements} of one channel on its core NATS subject (JSON payloads). */
+export class NatsAnnouncements<T> implements Announcements<T> {
   private readonly subscriptions = new Set<Subscription>();
 
   constructor(
     private readonly nc: NatsConnection,
+    private readonly channel: AnnouncementChannel<T>,
     private readonly logger: Logger,
   ) {}
 
-  async announce(announcement: ModelAnnouncement): Promise<void> {
-    const payload = JSON.stringify(checkAnnouncement(announcement));
+  async announce(announcement: T): Promise<void> {
+    const payload = JSON.stringify(checkAnnouncement(this.channel, announcement));
     try {
-      this.nc.publish(subjects.modelPublished, payload);
+      this.nc.publish(this.channel.subject, payload);
       // Publish only buffers: flush so "announced" means the server has it.
       await this.nc.flush();
     } catch (err) {
-      throw new PulseError(ErrorCodes.unavailable, 'cannot announce the model: NATS unavailable', undefined, { cause: err });
+      throw new PulseError(ErrorCodes.unavailable, `cannot send the ${this.channel.what}: NATS unavailable`, undefined, { cause: err });
     }
   }
 
-  subscribe(handler: (announcement: ModelAnnouncement) => void): Unsubscribe {
-    const subscription = this.nc.subscribe(subjects.modelPublished, {
+  subscribe(handler: (announcement: T) => void): Unsubscribe {
+    const subscription = this.nc.subscribe(this.channel.subject, {
       callback: (err, msg) => {
         if (err) {
-          this.logger.error({ err }, 'model announcement subscription failed');
+          this.logger.error({ err, subject: this.channel.subject }, `${this.channel.what} subscription failed`);
           return;
         }
-        deliverAnnouncement(msg.string(), [handler], this.logger);
+        deliverAnnouncement(this.channel, msg.string(), [handler], this.logger);
       },
     });
     this.subscriptions.add(subscription);

@@ -1,0 +1,144 @@
+import type { StoredEvent } from '../contracts/schemas.js';
+import { CART_LIMIT, type PurchaseAggregates, type UserState, type UserStateChange } from '../ports/user-state-store.js';
+import { affinityAfter, affinityGain, emptyAffinity, mergedAffinity } from './affinity.js';
+import { tasteWeight } from './event-weights.js';
+import { orderTotal } from './points.js';
+import type { ItemAttributesOf } from './triggers.js';
+
+/**
+ * The shopper part of the user state that campaigns and segments read (pure): affinity
+ * (affinity.ts), the cart, purchase aggregates and the first-seen time. A change carries the new
+ * value of each part that moved; the store writes it in the same atomic step as the rest of the
+ * event, so it counts once.
+ */
+
+export type ShopperState = Pick<UserState, 'affinity' | 'cart' | 'purchases' | 'firstSeenAt'>;
+export type ShopperChange = Pick<UserStateChange, 'affinity' | 'cart' | 'purchases' | 'firstSeenAt'>;
+
+/** Largest quantity of one cart line. */
+export const CART_MAX_QUANTITY = 1_000_000;
+
+export function emptyPurchases(): PurchaseAggregates {
+  return { orders: 0, spend: 0, firstPurchaseAt: 0, lastPurchaseAt: 0 };
+}
+
+export function emptyShopperState(): ShopperState {
+  return { affinity: emptyAffinity(), cart: new Map(), purchases: emptyPurchases(), firstSeenAt: 0 };
+}
+
+/**
+ * What one event does to the shopper state. `items` are the event's touched items
+ * (event-effect.ts `touchedItems`), `attributesOf` the catalog (without it no affinity is learned).
+ */
+export function shopperEffect(
+  state: ShopperState,
+  event: StoredEvent,
+  items: readonly string[],
+  attributesOf: ItemAttributesOf | undefined,
+  affinityHalfLifeSeconds: number,
+): ShopperChange {
+  const change: ShopperChange = {};
+  if (attributesOf && items.length > 0) {
+    const weight = tasteWeight[event.type];
+    const lineWeight = items.length > 1 ? weight / Math.sqrt(items.length) : weight;
+    const gain = affinityGain(items.map((itemId) => [attributesOf(itemId), lineWeight]));
+    const affinity = affinityAfter(state.affinity, gain, event.ts, affinityHalfLifeSeconds);
+    if (affinity) change.affinity = affinity;
+  }
+  const cart = cartAfter(state.cart, event);
+  if (cart) change.cart = cart;
+  const purchases = purchasesAfter(state.purchases, event);
+  if (purchases) change.purchases = purchases;
+  if (state.firstSeenAt === 0 || event.ts < state.firstSeenAt) change.firstSeenAt = event.ts;
+  return change;
+}
+
+/**
+ * The cart after an event, or undefined when it is unchanged: `add_to_cart` adds its `items` lines
+ * (positive quantities), or its itemId once; `remove_from_cart` takes its lines' quantities off,
+ * or without lines removes its itemId; a purchase removes every line it bought (positive
+ * quantity). A cancellation puts nothing back. New items beyond CART_LIMIT lines are ignored.
+ */
+export function cartAfter(cart: ReadonlyMap<string, number>, event: StoredEvent): Map<string, number> | undefined {
+  const next = new Map(cart);
+  let changed = false;
+  const set = (itemId: string, quantity: number) => {
+    if (quantity === (next.get(itemId) ?? 0)) return;
+    changed = true;
+    if (quantity > 0) next.set(itemId, quantity);
+    else next.delete(itemId);
+  };
+  if (event.type === 'add_to_cart') {
+    for (const line of event.items?.length ? event.items : [{ itemId: event.itemId, quantity: 1 }]) {
+      const had = next.get(line.itemId) ?? 0;
+      if (line.quantity > 0 && (had > 0 || next.size < CART_LIMIT)) set(line.itemId, Math.min(CART_MAX_QUANTITY, had + line.quantity));
+    }
+  } else if (event.type === 'remove_from_cart') {
+    for (const line of event.items?.length ? event.items : [{ itemId: event.itemId, quantity: Infinity }]) {
+      if (line.quantity > 0) set(line.itemId, Math.max(0, (next.get(line.itemId) ?? 0) - line.quantity));
+    }
+  } else if (event.type === 'purchase') {
+    for (const line of event.items) if (line.quantity > 0) set(line.itemId, 0);
+  }
+  return changed ? next : undefined;
+}
+
+/** The aggregates after a purchase (order total from its line prices); undefined when nothing changes. */
+export function purchasesAfter(purchases: PurchaseAggregates, event: StoredEvent): PurchaseAggregates | undefined {
+  if (event.type !== 'purchase') return undefined;
+  const total = orderTotal(event.items);
+  if (total === 0) return undefined;
+  if (total < 0) return { ...purchases, spend: purchases.spend + total };
+  return {
+    orders: purchases.orders + 1,
+    spend: purchases.spend + total,
+    firstPurchaseAt: purchases.firstPurchaseAt === 0 ? event.ts : Math.min(purchases.firstPurchaseAt, event.ts),
+    lastPurchaseAt: Math.max(purchases.lastPurchaseAt, event.ts),
+  };
+}
+
+/**
+ * What merging a visitor into a member does to the member's shopper state: the visitor's
+ * affinity folds in (affinity.ts `mergedAffinity`), cart quantities add up (within CART_LIMIT
+ * lines), purchase aggregates add up, and the first-seen time is the earlier one.
+ */
+export function shopperMerge(member: ShopperState, visitor: ShopperState, affinityHalfLifeSeconds: number): ShopperChange {
+  const change: ShopperChange = {};
+  const affinity = mergedAffinity(member.affinity, visitor.affinity, affinityHalfLifeSeconds);
+  if (affinity) change.affinity = affinity;
+  if (visitor.cart.size > 0) {
+    const cart = new Map(member.cart);
+    for (const [itemId, quantity] of visitor.cart) {
+      const had = cart.get(itemId) ?? 0;
+      if (had > 0 || cart.size < CART_LIMIT) cart.set(itemId, Math.min(CART_MAX_QUANTITY, had + quantity));
+    }
+    change.cart = cart;
+  }
+  const [m, v] = [member.purchases, visitor.purchases];
+  if (v.orders > 0 || v.spend !== 0) {
+    change.purchases = {
+      orders: m.orders + v.orders,
+      spend: m.spend + v.spend,
+      firstPurchaseAt: earliest(m.firstPurchaseAt, v.firstPurchaseAt),
+      lastPurchaseAt: Math.max(m.lastPurchaseAt, v.lastPurchaseAt),
+    };
+  }
+  const firstSeenAt = earliest(member.firstSeenAt, visitor.firstSeenAt);
+  if (firstSeenAt !== member.firstSeenAt) change.firstSeenAt = firstSeenAt;
+  return change;
+}
+
+/** The earlier of two epoch-ms times where 0 means "none". */
+function earliest(a: number, b: number): number {
+  return a === 0 ? b : b === 0 ? a : Math.min(a, b);
+}
+
+/** `state` with `change` applied, as every UserStateStore applies it: each part given replaces the stored one. */
+export function applyShopperChange(state: ShopperState, change: ShopperChange): ShopperState {
+  return {
+    affinity: change.affinity ?? state.affinity,
+    cart: change.cart ?? state.cart,
+    purchases: change.purchases ?? state.purchases,
+    firstSeenAt: change.firstSeenAt ?? state.firstSeenAt,
+  };
+}

@@ -1,0 +1,269 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Campaign, CampaignStats, Promotion } from '../../engine/contracts/campaigns.js';
+import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import type { Item } from '../../engine/contracts/schemas.js';
+import type { Coupon } from '../../engine/ports/coupon-store.js';
+import type { DeliveredPromotion } from '../../engine/ports/campaign-store.js';
+import { TokenService } from '../../gateway/auth.js';
+import { connectSocket, http } from '../helpers/clients.js';
+import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
+import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+
+type ErrorBody = { error: { code: string } };
+type Session = { memberId: string; token: string };
+
+/** Visible to every tier and in stock: any member may be offered and shown it. */
+const catalog = generateDemoCatalog().filter((item) => (!item.minTier || item.minTier === 'regular') && item.inStock !== false);
+/** The two brands with the most such items: X is the campaign's, Y another taste. */
+function twoBrands(): [Item[], Item[]] {
+  const byBrand = new Map<string, Item[]>();
+  for (const item of catalog) if (item.brand) byBrand.set(item.brand, [...(byBrand.get(item.brand) ?? []), item]);
+  const [x, y] = [...byBrand.values()].sort((a, b) => b.length - a.length);
+  return [x!, y!];
+}
+
+async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, output: () => string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(value)})\n${output().slice(-4000)}`);
+    await sleep(50);
+  }
+}
+
+/** Records every `promotion` a socket receives, with the time it arrived (performance.now()). */
+function recordPromotions(socket: Socket): Array<{ at: number; promotion: Promotion }> {
+  const received: Array<{ at: number; promotion: Promotion }> = [];
+  socket.on('promotion', (promotion: Promotion) => received.push({ at: performance.now(), promotion }));
+  return received;
+}
+
+/**
+ * Campaigns end to end (`npm start` on real NATS and Redis, VIP from 100 lifetime points): issue
+ * 5's must-show 1 (a `now` campaign for VIPs with an affinity for brand X), 4 (its coupon redeems
+ * once and shows in history and stats) and 5 (bad campaigns and roles refused).
+ */
+describe('campaigns: now, delivery, coupon, refusals', () => {
+  const secret = 'e2e-secret-campaigns';
+  let nats: TestServer;
+  let redis: TestServer;
+  let pulse: PulseProcess;
+  let marketing: string;
+  const sockets: Socket[] = [];
+  const [brandX, brandY] = twoBrands();
+  const brand = brandX[0]!.brand!;
+  let vip: Session;
+  let regular: Session;
+  let offlineVip: Session;
+  let otherVip: Session;
+  let campaign: Campaign;
+  let vipPromotion: Promotion;
+
+  const register = async (name: string): Promise<Session> => {
+    const res = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', { body: { email: `${name}.${Date.now().toString(36)}@example.com`, password: 'campaigns please', name } });
+    expect(res.status).toBe(201);
+    return res.body;
+  };
+  /** Views and clicks of `items` (the brand affinity), and with `buy` one order over 100 (VIP). */
+  const shop = async (member: Session, items: Item[], buy: boolean) => {
+    const events: unknown[] = items.slice(0, 3).flatMap((item) => [
+      { type: 'view', itemId: item.itemId },
+      { type: 'click', itemId: item.itemId },
+    ]);
+    const bought = items[3]!;
+    if (buy) events.push({ id: `buy-${member.memberId}`, type: 'purchase', orderId: `o-${member.memberId}`, items: [{ itemId: bought.itemId, quantity: Math.ceil(150 / bought.price), price: bought.price }] });
+    const res = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token: member.token, body: { events } });
+    expect(res.body.accepted).toBe(events.length);
+  };
+  const tierOf = async (member: Session) => (await http<{ tier: string }>(pulse.baseUrl, 'GET', '/v1/members/me', { token: member.token })).body.tier;
+  const stats = async (campaignId: string) => (await http<CampaignStats>(pulse.baseUrl, 'GET', `/v1/campaigns/${campaignId}/stats`, { token: marketing })).body;
+  const connect = async (member: Session) => {
+    const socket = await connectSocket(pulse.baseUrl, member.token);
+    sockets.push(socket);
+    return socket;
+  };
+
+  beforeAll(async () => {
+    [nats, redis] = await Promise.all([startNats(), startRedis()]);
+    pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret, env: { TIER_VIP_POINTS: '100' } });
+    marketing = await new TokenService(secret).sign({ sub: 'marketer-1', role: 'marketing' }, 3600);
+    [vip, regular, offlineVip, otherVip] = await Promise.all([register('vip'), register('regular'), register('offline'), register('other')]);
+    await Promise.all([shop(vip, brandX, true), shop(regular, brandX, false), shop(offlineVip, brandX, true), shop(otherVip, brandY, true)]);
+    for (const member of [vip, offlineVip, otherVip]) await until('VIP tier', () => tierOf(member), (tier) => tier === 'vip', pulse.output);
+    // The audience as the engine sees it: the two VIPs who like X, once their events are applied.
+    await until(
+      'the audience preview',
+      async () => (await http<{ size: number; members: number }>(pulse.baseUrl, 'POST', '/v1/campaigns/preview', { token: marketing, body: { audience: { tiers: ['vip'], brands: [brand] } } })).body,
+      (preview) => preview.size === 2,
+      pulse.output,
+    );
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await pulse?.stop();
+    await Promise.all([nats?.stop(), redis?.stop()]);
+  });
+
+  it('must-show 1: a connected VIP who likes X gets the promotion within 100 ms, a regular member none, an offline VIP exactly once on reconnect', async () => {
+    const preview = await http<{ size: number; members: number }>(pulse.baseUrl, 'POST', '/v1/campaigns/preview', { token: marketing, body: { audience: { tiers: ['vip'], brands: [brand] } } });
+    expect(preview.body).toEqual({ size: 2, members: 4 });
+    const vipSocket = await connect(vip);
+    const regularSocket = await connect(regular);
+    const otherSocket = await connect(otherVip);
+    const [toVip, toRegular, toOther] = [recordPromotions(vipSocket), recordPromotions(regularSocket), recordPromotions(otherSocket)];
+    // Let the connect claims (empty inboxes) finish first.
+    await sleep(300);
+
+    const body = { name: `${brand} week for VIPs`, audience: { tiers: ['vip'], brands: [brand] }, trigger: { type: 'now' }, offer: { title: `${brand} week`, message: `10% off ${brand}`, discountPercent: 10, itemIds: [brandX[0]!.itemId] } };
+    const res = await http<Campaign>(pulse.baseUrl, 'POST', '/v1/campaigns', { token: marketing, body });
+    const created = performance.now();
+    expect(res.status).toBe(201);
+    campaign = res.body;
+    expect(campaign).toMatchObject({ name: body.name, status: 'running', createdBy: 'marketer-1', trigger: { type: 'now' } });
+
+    await until('the VIP promotion', async () => toVip.length, (n) => n > 0, pulse.output, 5000);
+    const latencyMs = toVip[0]!.at - created;
+    console.log(`promotion received ${latencyMs.toFixed(1)} ms after the 201 of POST /v1/campaigns`);
+    expect(latencyMs).toBeLessThan(100);
+    vipPromotion = toVip[0]!.promotion;
+    expect(vipPromotion).toMatchObject({ promotionId: `${campaign.campaignId}:${vip.memberId}`, campaignId: campaign.campaignId, title: body.offer.title, message: body.offer.message, items: body.offer.itemIds, coupon: { discountPercent: 10 } });
+    expect(vipPromotion.coupon!.code).toMatch(/^[A-HJ-NP-Z2-9]{12}$/);
+
+    // The offline VIP is queued, then gets it on connect, once; reconnecting twice brings nothing more.
+    const queued = await until('the offline offer', () => stats(campaign.campaignId), (s) => s.targeted === 2, pulse.output);
+    expect(queued).toMatchObject({ targeted: 2, delivered: 1, queued: 1, live: 1 });
+    let offlineReceived: Promotion[] = [];
+    for (let connectCount = 1; connectCount <= 3; connectCount++) {
+      const socket = await connect(offlineVip);
+      const got = recordPromotions(socket);
+      await sleep(500);
+      socket.close();
+      offlineReceived = [...offlineReceived, ...got.map((g) => g.promotion)];
+      expect(offlineReceived.map((p) => p.promotionId)).toEqual([`${campaign.campaignId}:${offlineVip.memberId}`]);
+    }
+    expect(offlineReceived[0]!.coupon!.code).not.toBe(vipPromotion.coupon!.code);
+
+    expect(toVip).toHaveLength(1);
+    expect(toRegular).toEqual([]);
+    expect(toOther).toEqual([]);
+    expect(await stats(campaign.campaignId)).toEqual({ targeted: 2, delivered: 2, queued: 0, redeemed: 0, live: 1, status: 'running' });
+  });
+
+  it('must-show 4: the promotion coupon redeems once and shows in the history and the campaign stats', async () => {
+    const code = vipPromotion.coupon!.code;
+    const redeem = () => http<Coupon & ErrorBody>(pulse.baseUrl, 'POST', `/v1/members/me/coupons/${code}/redeem`, { token: vip.token, body: { orderId: 'o-campaign-1' } });
+    const first = await redeem();
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ code, kind: 'percent', discountPercent: 10, source: { type: 'campaign', id: campaign.campaignId }, orderId: 'o-campaign-1' });
+    const second = await redeem();
+    expect([second.status, second.body.error.code]).toEqual([409, 'coupon_used']);
+
+    const history = await http<{ coupons: Coupon[]; promotions: DeliveredPromotion[] }>(pulse.baseUrl, 'GET', '/v1/members/me/history', { token: vip.token });
+    expect(history.status).toBe(200);
+    expect(history.body.coupons.find((c) => c.code === code)).toMatchObject({ redeemedAt: first.body.redeemedAt, orderId: 'o-campaign-1' });
+    expect(history.body.promotions).toEqual([{ promotionId: vipPromotion.promotionId, campaignId: campaign.campaignId, title: vipPromotion.title, deliveredAt: expect.any(Number), couponCode: code }]);
+    expect(await stats(campaign.campaignId)).toMatchObject({ delivered: 2, redeemed: 1 });
+  });
+
+  it('must-show 5: bad campaigns are refused with their codes, roles are enforced, and the process keeps serving', async () => {
+    const good = { name: 'ok', audience: { tiers: ['vip'] }, trigger: { type: 'now' }, offer: { title: 't', message: 'm' } };
+    const now = Date.now();
+    const cases: Array<[string, unknown]> = [
+      ['unknown_trigger', { ...good, trigger: { type: 'whenever' } }],
+      ['invalid_schedule', { ...good, startsAt: now + 60_000, endsAt: now + 30_000 }],
+      ['invalid_budget', { ...good, budget: -5 }],
+      ['empty_audience', { ...good, audience: {} }],
+    ];
+    const before = (await http<{ campaigns: Campaign[] }>(pulse.baseUrl, 'GET', '/v1/campaigns', { token: marketing })).body.campaigns.length;
+    for (const [code, body] of cases) {
+      const res = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/campaigns', { token: marketing, body });
+      expect([res.status, res.body.error.code]).toEqual([400, code]);
+    }
+    const member = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/campaigns', { token: vip.token, body: good });
+    expect([member.status, member.body.error.code]).toEqual([403, 'forbidden']);
+    expect((await http<ErrorBody>(pulse.baseUrl, 'GET', `/v1/campaigns/${campaign.campaignId}/stats`, { token: vip.token })).status).toBe(403);
+    const anonymous = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/campaigns', { body: good });
+    expect([anonymous.status, anonymous.body.error.code]).toEqual([401, 'unauthorized']);
+
+    // Nothing was stored; the process still serves, and a stop is a stop.
+    const listed = await http<{ campaigns: Campaign[] }>(pulse.baseUrl, 'GET', '/v1/campaigns', { token: marketing });
+    expect(listed.body.campaigns).toHaveLength(before);
+    expect(listed.body.campaigns[0]).toMatchObject({ campaignId: campaign.campaignId });
+    const stopped = await http<Campaign>(pulse.baseUrl, 'DELETE', `/v1/campaigns/${campaign.campaignId}`, { token: marketing });
+    expect([stopped.status, stopped.body.status]).toEqual([200, 'stopped']);
+    expect((await http<ErrorBody>(pulse.baseUrl, 'GET', '/v1/campaigns/cmp_missing', { token: marketing })).body.error.code).toBe('not_found');
+  });
+});
+
+/** Must-show 3: budget 100, 1,000 eligible members online, two engine processes behind one gateway. */
+describe('campaigns: a budget with two engines', () => {
+  const secret = 'e2e-secret-campaign-budget';
+  const MEMBERS = 1000;
+  let nats: TestServer;
+  let redis: TestServer;
+  let gateway: PulseProcess;
+  const engines: PulseProcess[] = [];
+  const sockets: Socket[] = [];
+  const output = () => [gateway, ...engines].map((p) => `--- ${p.role}\n${p.output().slice(-2000)}`).join('\n');
+
+  beforeAll(async () => {
+    [nats, redis] = await Promise.all([startNats(), startRedis()]);
+    const common = { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret, env: { PARTITION_LEASE_MS: '1500' } };
+    engines.push(await spawnPulse('engine', common), await spawnPulse('engine', common));
+    gateway = await spawnPulse('gateway', common);
+    // Both engines hold partitions: the second took its share, the first handed it over.
+    await until('the partitions shared', async () => engines.every((e) => e.output().includes('"msg":"consuming partition"')) && engines[0]!.output().includes('handing partition over'), Boolean, output, 30_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await Promise.all([gateway, ...engines].map((p) => p?.stop()));
+    await Promise.all([nats?.stop(), redis?.stop()]);
+  });
+
+  it('delivers exactly 100 promotions over all sockets, and the stats say so', async () => {
+    const tokens = new TokenService(secret);
+    const admin = await tokens.sign({ sub: 'ops', role: 'admin' }, 3600);
+    const ids = Array.from({ length: MEMBERS }, (_, i) => `budget-${String(i).padStart(4, '0')}`);
+    const imported = await http<{ created: number }>(gateway.baseUrl, 'POST', '/v1/members/batch', { token: admin, body: { members: ids.map((memberId) => ({ memberId, name: memberId })) } });
+    expect(imported.body.created).toBe(MEMBERS);
+
+    const received = new Map<string, Promotion[]>();
+    for (let i = 0; i < ids.length; i += 100) {
+      await Promise.all(
+        ids.slice(i, i + 100).map(async (memberId) => {
+          const socket = await connectSocket(gateway.baseUrl, await tokens.sign({ sub: memberId, role: 'member' }, 600));
+          sockets.push(socket);
+          socket.on('promotion', (promotion: Promotion) => received.set(memberId, [...(received.get(memberId) ?? []), promotion]));
+        }),
+      );
+    }
+    await sleep(500);
+
+    const res = await http<Campaign>(gateway.baseUrl, 'POST', '/v1/campaigns', {
+      token: admin,
+      body: { name: 'first hundred', audience: { tiers: ['regular'] }, trigger: { type: 'now' }, offer: { title: 'Early bird', message: 'For the first 100' }, budget: 100 },
+    });
+    const created = performance.now();
+    expect(res.status).toBe(201);
+    const campaignId = res.body.campaignId;
+    const read = async () => (await http<CampaignStats>(gateway.baseUrl, 'GET', `/v1/campaigns/${campaignId}/stats`, { token: admin })).body;
+    // Every member offered, every offer claimed (delivered or dropped by the budget).
+    const settled = await until('every offer settled', read, (s) => s.targeted === MEMBERS && s.queued === 0, output, 60_000);
+    console.log(`${MEMBERS} offers made and claimed (${settled.delivered} delivered) ${((performance.now() - created) / 1000).toFixed(2)} s after the 201`);
+    // Pushes still on their way arrive within this; none may come beyond the 100.
+    await sleep(1000);
+    const all = [...received.values()].flat();
+    expect(all).toHaveLength(100);
+    expect([...received.values()].every((list) => list.length === 1)).toBe(true);
+    expect(new Set(all.map((p) => p.promotionId)).size).toBe(100);
+    expect(settled).toMatchObject({ targeted: MEMBERS, delivered: 100, queued: 0, status: 'exhausted' });
+    expect(await read()).toMatchObject({ delivered: 100 });
+    // Both engines fanned out their own partitions.
+    for (const engine of engines) expect(engine.output()).toContain('"msg":"campaign fanned out"');
+  }, 120_000);
+});

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import type { StoredEvent, StoredMergeEvent } from '../../engine/contracts/schemas.js';
+import { topBrands, topCategories } from '../../engine/logic/affinity.js';
+import { eventEffect, type EffectOptions } from '../../engine/logic/event-effect.js';
+import { mergeEffect } from '../../engine/logic/merge-effect.js';
+import type { ItemAttributes } from '../../engine/logic/triggers.js';
+import { AFFINITY_LIMIT, CART_LIMIT, type UserState } from '../../engine/ports/user-state-store.js';
+
+const HALF_LIFE = 3600;
+const H = HALF_LIFE * 1000;
+const T = 1_700_000_000_000;
+const options: EffectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50, affinityHalfLifeSeconds: HALF_LIFE };
+const catalog: Record<string, ItemAttributes> = {
+  lamp: { category: 'Home > Lamps', brand: 'Lumo' },
+  desk: { category: 'home/lamps/desk', brand: ' LUMO' },
+  sofa: { category: 'home/sofas', brand: 'Cosy' },
+  rake: { category: 'Garden/Tools' },
+  shoe: { category: 'sport/shoes', brand: 'Stride' },
+};
+const context = { itemAttributes: (itemId: string) => catalog[itemId] };
+const unit = Float32Array.of(1, 0, 0, 0);
+const vectors = { item: () => unit, text: () => unit };
+let n = 0;
+const event = (ts: number, fields: Record<string, unknown>) => ({ id: `e${++n}`, userId: 'u1', ts, receivedAt: ts, ...fields }) as StoredEvent;
+const line = (itemId: string, quantity: number, price = 10) => ({ itemId, quantity, price });
+
+/** Applies the events in order, as the processor does (each effect's `next` is the state the store would load). */
+function replay(events: StoredEvent[], start: UserState = emptyUserState()): UserState {
+  return events.reduce((state, e) => eventEffect(state, e, vectors, options, context).next, start);
+}
+const weights = (list: Array<{ key: string; weight: number }>) => Object.fromEntries(list.map(({ key, weight }) => [key, weight]));
+
+describe('affinity from events', () => {
+  it('scores every level of the category path and the brand (trimmed, lower-cased) with the event weight', () => {
+    const effect = eventEffect(emptyUserState(), event(T, { type: 'like', itemId: 'lamp' }), vectors, options, context);
+    expect(effect.change.affinity).toEqual({ landmark: T, categories: new Map([['home', 4], ['home/lamps', 4]]), brands: new Map([['lumo', 4]]), brandEvents: new Map([['lumo', 1]]) });
+    const state = replay([event(T + 1000, { type: 'view', itemId: 'desk' })], effect.next);
+    expect(state.affinity.brandEvents.get('lumo')).toBe(2);
+    expect(weights(topCategories(state.affinity, T + 1000, HALF_LIFE, 10))).toEqual({
+      home: expect.closeTo(4 * 2 ** (-1000 / H) + 1, 12),
+      'home/lamps': expect.closeTo(4 * 2 ** (-1000 / H) + 1, 12),
+      'home/lamps/desk': expect.closeTo(1, 12),
+    });
+  });
+
+  it('decays with the half-life: an older interest weighs half after one half-life', () => {
+    const state = replay([event(T, { type: 'view', itemId: 'lamp' }), event(T + H, { type: 'view', itemId: 'sofa' })]);
+    expect(topBrands(state.affinity, T + H, HALF_LIFE, 5)).toEqual([
+      { key: 'cosy', weight: expect.closeTo(1, 12) },
+      { key: 'lumo', weight: expect.closeTo(0.5, 12) },
+    ]);
+    // read a day later, every weight has decayed by the same factor: the order holds
+    const later = topCategories(state.affinity, T + H + 24 * H, HALF_LIFE, 3);
+    expect(later.map((entry) => entry.key)).toEqual(['home', 'home/sofas', 'home/lamps']);
+    expect(later[0]!.weight).toBeCloseTo(1.5 * 2 ** -24, 12);
+  });
+
+  it('subtracts for negative types without counting them as brand events', () => {
+    const state = replay([
+      event(T, { type: 'view', itemId: 'lamp' }),
+      event(T, { type: 'view', itemId: 'shoe' }),
+      event(T, { type: 'dislike', itemId: 'lamp' }),
+      event(T, { type: 'remove_from_cart', itemId: 'shoe' }),
+    ]);
+    expect(state.affinity.brands).toEqual(new Map([['lumo', -2], ['stride', 0]]));
+    expect(state.affinity.brandEvents).toEqual(new Map([['lumo', 1], ['stride', 1]]));
+    expect(topBrands(state.affinity, T, HALF_LIFE, 3)).toEqual([]);
+  });
+
+  it('shares a purchase weight over its lines as weight/sqrt(lines); a cancellation scores nothing', () => {
+    const effect = eventEffect(emptyUserState(), event(T, { type: 'purchase', items: [line('lamp', 1), line('sofa', 2), line('rake', 1), line('shoe', 1)] }), vectors, options, context);
+    expect(effect.change.affinity!.brands).toEqual(new Map([['lumo', 2.5], ['cosy', 2.5], ['stride', 2.5]]));
+    expect(effect.change.affinity!.categories.get('home')).toBe(5);
+    const cancelled = eventEffect(effect.next, event(T, { type: 'purchase', items: [line('lamp', -1)] }), vectors, options, context);
+    expect(cancelled.change.affinity).toBeUndefined();
+  });
+
+  it('learns nothing for items the catalog does not know, or without a catalog', () => {
+    expect(eventEffect(emptyUserState(), event(T, { type: 'view', itemId: 'gone' }), vectors, options, context).change.affinity).toBeUndefined();
+    expect(eventEffect(emptyUserState(), event(T, { type: 'view', itemId: 'lamp' }), vectors, options).change.affinity).toBeUndefined();
+    expect(eventEffect(emptyUserState(), event(T, { type: 'search', query: 'lamp' }), vectors, options, context).change.affinity).toBeUndefined();
+  });
+
+  it('moves the landmark by whole half-lives past 64 of them, scaling the old scores exactly', () => {
+    const first = replay([event(T, { type: 'view', itemId: 'lamp' })]);
+    const effect = eventEffect(first, event(T + 100.5 * H, { type: 'view', itemId: 'sofa' }), vectors, options, context);
+    expect(effect.change.affinity!.landmark).toBe(T + 100 * H);
+    expect(effect.next.affinity.brands.get('lumo')).toBe(2 ** -100);
+    expect(weights(topBrands(effect.next.affinity, T + 100.5 * H, HALF_LIFE, 2))).toEqual({ cosy: expect.closeTo(1, 12), lumo: expect.closeTo(2 ** -100.5, 40) });
+  });
+
+  it(`keeps ${AFFINITY_LIMIT} entries per map: the lowest scores go (ties: the later key), a dropped brand loses its count`, () => {
+    const brands = new Map(Array.from({ length: AFFINITY_LIMIT }, (_, i) => [`b${String(i).padStart(2, '0')}`, i < 2 ? 0.5 : 10 + i]));
+    const state: UserState = { ...emptyUserState(), affinity: { landmark: T, categories: new Map(), brands, brandEvents: new Map([...brands.keys()].map((b) => [b, 3])) } };
+    // two new brands: 'new1' outscores the two lowest, 'new0' ties them and goes with 'b01'
+    const shop: Record<string, ItemAttributes> = { x: { category: 'c', brand: 'new1' }, y: { category: 'c', brand: 'new0' } };
+    const view = (ts: number, itemId: string) => eventEffect(state, event(ts, { type: 'view', itemId }), vectors, options, { itemAttributes: (id) => shop[id] });
+    const stronger = view(T, 'x');
+    expect([...brands.keys()].filter((brand) => !stronger.next.affinity.brands.has(brand))).toEqual(['b01']);
+    expect(stronger.next.affinity.brands.size).toBe(AFFINITY_LIMIT);
+    expect(stronger.next.affinity.brandEvents.has('b01')).toBe(false);
+    expect(stronger.next.affinity.brandEvents.get('new1')).toBe(1);
+    const tied = view(T - H, 'y');
+    // 'new0' scores 0.5 (one half-life before the landmark): it ties the lowest and, the later key, is not kept
+    expect(tied.next.affinity.brands).toEqual(brands);
+    expect(tied.next.affinity.brandEvents.has('new0')).toBe(false);
+  });
+});
+
+describe('cart from events', () => {
+  it('adds lines or the item once, removes quantities or the whole line, and a purchase empties what it bought', () => {
+    const steps: Array<[Record<string, unknown>, Array<[string, number]>]> = [
+      [{ type: 'add_to_cart', itemId: 'lamp' }, [['lamp', 1]]],
+      [{ type: 'add_to_cart', itemId: 'lamp', items: [line('lamp', 2), line('sofa', 1), line('rake', 0)] }, [['lamp', 3], ['sofa', 1]]],
+      [{ type: 'remove_from_cart', itemId: 'lamp', items: [line('lamp', 1)] }, [['lamp', 2], ['sofa', 1]]],
+      [{ type: 'remove_from_cart', itemId: 'sofa' }, [['lamp', 2]]],
+      [{ type: 'remove_from_cart', itemId: 'shoe' }, [['lamp', 2]]],
+      [{ type: 'add_to_cart', itemId: 'shoe' }, [['lamp', 2], ['shoe', 1]]],
+      [{ type: 'purchase', items: [line('lamp', 1), line('rake', 1)] }, [['shoe', 1]]],
+      [{ type: 'purchase', items: [line('lamp', -1)] }, [['shoe', 1]]],
+    ];
+    let state = emptyUserState();
+    for (const [fields, cart] of steps) {
+      const effect = eventEffect(state, event(T, fields), vectors, options, context);
+      state = effect.next;
+      expect(state.cart).toEqual(new Map(cart));
+    }
+    // a change carries the cart only when it moved
+    const bought = eventEffect(state, event(T, { type: 'purchase', items: [line('shoe', 1), line('lamp', 1)] }), vectors, options, context);
+    expect(bought.change.cart).toEqual(new Map());
+    expect(eventEffect(state, event(T, { type: 'view', itemId: 'lamp' }), vectors, options, context).change.cart).toBeUndefined();
+    expect(eventEffect(state, event(T, { type: 'remove_from_cart', itemId: 'lamp' }), vectors, options, context).change.cart).toBeUndefined();
+  });
+
+  it(`holds at most ${CART_LIMIT} distinct items: adds of new ones are ignored, existing lines still grow`, () => {
+    const full: UserState = { ...emptyUserState(), cart: new Map(Array.from({ length: CART_LIMIT }, (_, i) => [`i${i}`, 1])) };
+    const effect = eventEffect(full, event(T, { type: 'add_to_cart', itemId: 'x', items: [line('new', 1), line('i0', 2)] }), vectors, options, context);
+    expect(effect.change.cart?.size).toBe(CART_LIMIT);
+    expect(effect.change.cart?.get('i0')).toBe(3);
+    expect(effect.change.cart?.has('new')).toBe(false);
+  });
+});
+
+describe('purchase aggregates', () => {
+  it('counts orders with a positive total, sums spend with cancellations subtracted, keeps first and last purchase', () => {
+    const state = replay([
+      event(T, { type: 'view', itemId: 'lamp' }),
+      event(T + 1000, { type: 'purchase', items: [line('lamp', 2, 10), line('sofa', 1, 5)] }),
+      event(T + 5000, { type: 'purchase', items: [line('rake', 1, 10)] }),
+      event(T + 6000, { type: 'purchase', items: [line('lamp', -1, 10)] }),
+      event(T + 500, { type: 'purchase', items: [line('shoe', 1, 1.5)] }),
+      event(T - 1000, { type: 'view', itemId: 'shoe' }),
+    ]);
+    expect(state.purchases).toEqual({ orders: 3, spend: 26.5, firstPurchaseAt: T + 500, lastPurchaseAt: T + 5000 });
+    expect(state.firstSeenAt).toBe(T - 1000);
+  });
+
+  it('takes a cancellation of an order it never saw below zero spend, counting no order', () => {
+    const effect = eventEffect(emptyUserState(), event(T, { type: 'purchase', items: [line('lamp', -2, 10)] }), vectors, options, context);
+    expect(effect.change.purchases).toEqual({ orders: 0, spend: -20, firstPurchaseAt: 0, lastPurchaseAt: 0 });
+  });
+});
+
+describe('merge of a visitor into a member', () => {
+  const merge: StoredMergeEvent = { type: 'merge', id: 'merge:v1', userId: 'm1', fromUserId: 'v1', ts: T + 3 * H, receivedAt: T + 3 * H };
+
+  it('folds the visitor’s affinity in at the later landmark, adds carts and aggregates, keeps the earlier first-seen', () => {
+    const member = replay([event(T, { type: 'view', itemId: 'lamp' }), event(T, { type: 'purchase', items: [line('sofa', 1, 100)] })]);
+    const visitor = replay([
+      event(T + 2 * H, { type: 'view', itemId: 'desk' }),
+      event(T + 2 * H, { type: 'add_to_cart', itemId: 'shoe' }),
+      event(T - H, { type: 'purchase', items: [line('rake', 2, 5)] }),
+    ]);
+    const { change, next } = mergeEffect(member, visitor, merge, vectors, options);
+    expect(change.affinity!.landmark).toBe(visitor.affinity.landmark);
+    const t = T + 3 * H;
+    const sum = (key: string) => (topBrands(member.affinity, t, HALF_LIFE, 9).find((e) => e.key === key)?.weight ?? 0) + (topBrands(visitor.affinity, t, HALF_LIFE, 9).find((e) => e.key === key)?.weight ?? 0);
+    expect(weights(topBrands(next.affinity, t, HALF_LIFE, 9))).toEqual({ lumo: expect.closeTo(sum('lumo'), 12), cosy: expect.closeTo(sum('cosy'), 12), stride: expect.closeTo(sum('stride'), 12) });
+    expect(next.affinity.brandEvents.get('lumo')).toBe(2);
+    expect(next.cart).toEqual(new Map([['shoe', 1]]));
+    expect(next.purchases).toEqual({ orders: 2, spend: 110, firstPurchaseAt: T - H, lastPurchaseAt: T });
+    expect(next.firstSeenAt).toBe(T - H);
+  });
+
+  it('gives a member without affinity the visitor’s own, and changes nothing for an empty visitor', () => {
+    const visitor = replay([event(T, { type: 'like', itemId: 'lamp' })]);
+    const { next } = mergeEffect(emptyUserState(), visitor, merge, vectors, options);
+    expect(next.affinity).toEqual(visitor.affinity);
+    const member = replay([event(T, { type: 'view', itemId: 'sofa' })]);
+    const { change } = mergeEffect(member, emptyUserState(), merge, vectors, options);
+    expect(change.affinity).toBeUndefined();
+    expect(change.cart).toBeUndefined();
+    expect(change.purchases).toBeUndefined();
+    expect(change.firstSeenAt).toBeUndefined();
+  });
+});
