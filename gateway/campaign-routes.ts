@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { checkCampaign, type CampaignCheck } from '../engine/contracts/campaigns.js';
-import { PulseError } from '../engine/contracts/errors.js';
+import { acceptAudience, acceptCampaign } from '../engine/contracts/campaigns.js';
 import { IdSchema } from '../engine/contracts/schemas.js';
 import { authenticate as authenticateBearer, requireRole, type TokenClaims } from './auth.js';
 import { parseBody } from './coupon-routes.js';
@@ -10,24 +9,10 @@ import type { ApiRoutesOptions } from './http-routes.js';
 const CampaignParamsSchema = z.object({ id: IdSchema });
 const PreviewBodySchema = z.object({ audience: z.unknown() }).strict();
 
-/** A refused campaign check as the error the client gets (same code, message and details as the engine's). */
-function refusal(check: Extract<CampaignCheck, { ok: false }>): PulseError {
-  return new PulseError(check.code, check.message, check.details);
-}
-
-/**
- * The audience checks of `checkCampaign` alone: the audience wrapped in a minimal valid `now`
- * campaign, so a preview is refused with exactly the codes a create would give
- * (`empty_audience`, `invalid_campaign` with `audience.*` details).
- */
-function checkAudience(audience: unknown, now: number): CampaignCheck {
-  return checkCampaign({ name: 'preview', audience, trigger: { type: 'now' }, offer: { title: 'preview', message: 'preview' } }, now);
-}
-
 /**
  * Campaigns (CONTRACT.md "Marketing"), marketing or admin tokens only (no token 401, other roles
  * 403 `forbidden`). The engine owns and stores them; the gateway checks each body with the same
- * `checkCampaign` the engine runs again, so a bad campaign is refused here and nothing is forwarded.
+ * `acceptCampaign` the engine runs again, so a bad campaign is refused here and nothing is forwarded.
  * - `POST /v1/campaigns` -> 201 the campaign (`campaigns.create {input, createdBy: sub}`)
  * - `GET /v1/campaigns` -> `{campaigns}` newest first; `GET /v1/campaigns/:id` -> the campaign
  * - `GET /v1/campaigns/:id/stats` -> `{targeted, delivered, queued, redeemed, live, status}`
@@ -48,8 +33,7 @@ export function registerCampaignRoutes(app: FastifyInstance, options: ApiRoutesO
 
   app.post('/v1/campaigns', async (request, reply) => {
     const claims = await marketer(request);
-    const check = checkCampaign(request.body, Date.now());
-    if (!check.ok) throw refusal(check);
+    acceptCampaign(request.body, Date.now());
     const campaign = await rpc.call('campaigns.create', { input: request.body, createdBy: claims.sub }, timeout);
     return reply.code(201).send(campaign);
   });
@@ -62,8 +46,7 @@ export function registerCampaignRoutes(app: FastifyInstance, options: ApiRoutesO
   app.post('/v1/campaigns/preview', async (request) => {
     await marketer(request);
     const { audience } = parseBody(PreviewBodySchema, request.body);
-    const check = checkAudience(audience, Date.now());
-    if (!check.ok) throw refusal(check);
+    acceptAudience(audience, Date.now());
     return rpc.call('campaigns.preview', { audience }, timeout);
   });
 

@@ -40,6 +40,8 @@ export async function callRedis<T>(operation: string, call: () => Promise<T>): P
  * when the server answers NOSCRIPT (after a restart, a failover or SCRIPT FLUSH).
  */
 export class LuaScript {
+  /** Every script defined in the process, for {@link LuaScript.preloadAll}. */
+  private static readonly defined = new Set<LuaScript>();
   readonly sha: string;
 
   constructor(
@@ -47,6 +49,19 @@ export class LuaScript {
     readonly source: string,
   ) {
     this.sha = createHash('sha1').update(source).digest('hex');
+    LuaScript.defined.add(this);
+  }
+
+  /**
+   * SCRIPT LOAD of every script defined so far (one pipeline), so the first call of each is an
+   * EVALSHA like the rest instead of a NOSCRIPT round trip and a compile on the hot path (the
+   * first promotion after a start, say). Optional: `run` falls back to EVAL anyway.
+   */
+  static async preloadAll(redis: Redis): Promise<number> {
+    const pipeline = redis.pipeline();
+    for (const script of LuaScript.defined) pipeline.script('LOAD', script.source);
+    await callRedis('preload scripts', () => pipeline.exec());
+    return LuaScript.defined.size;
   }
 
   async run(redis: Redis, keys: RedisKey[], args: Array<string | number | Buffer>): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCodes } from './errors.js';
+import { ErrorCodes, PulseError } from './errors.js';
 import { EventTypeSchema, IdSchema, TierSchema } from './schemas.js';
 
 /**
@@ -221,6 +221,22 @@ export function checkCampaign(input: unknown, now: number): CampaignCheck {
     ...(raw.frequencyCapSeconds !== undefined ? { frequencyCapSeconds: raw.frequencyCapSeconds } : {}),
   };
   return { ok: true, definition };
+}
+
+/** {@link checkCampaign} that throws the refusal as a PulseError with its code and details. */
+export function acceptCampaign(input: unknown, now: number): CampaignDefinition {
+  const check = checkCampaign(input, now);
+  if (!check.ok) throw new PulseError(check.code, check.message, check.details);
+  return check.definition;
+}
+
+/**
+ * The audience checks of {@link checkCampaign} alone (a preview): the audience inside a minimal
+ * valid `now` campaign, so it is refused with exactly the codes a create gives (`empty_audience`,
+ * `invalid_campaign` with `audience.*` details). Throws PulseError.
+ */
+export function acceptAudience(audience: unknown, now: number): Audience {
+  return acceptCampaign({ name: 'preview', audience, trigger: { type: 'now' }, offer: { title: 'preview', message: 'preview' } }, now).audience;
 }
 
 function invalid(code: CampaignErrorCode, error: z.ZodError, prefix?: string): CampaignCheck {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { campaignStatus, checkCampaign, type Campaign, type CampaignCheck, type CampaignStats } from '../contracts/campaigns.js';
+import { acceptAudience, acceptCampaign, campaignStatus, type Campaign, type CampaignStats } from '../contracts/campaigns.js';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RpcMethod } from '../contracts/messages.js';
 import { IdSchema, zodDetails } from '../contracts/schemas.js';
@@ -60,11 +60,10 @@ export function registerCampaignHandlers(server: RpcServer, deps: CampaignHandle
     'campaigns.create',
     wrap('campaigns.create', async ({ input, createdBy }) => {
       const at = now();
-      const check = checkCampaign(input, at);
-      if (!check.ok) throw refusal(check);
+      const definition = acceptCampaign(input, at);
       const by = CreatedBySchema.safeParse(createdBy);
       if (!by.success) throw new PulseError(ErrorCodes.invalidRequest, 'invalid createdBy', zodDetails(by.error));
-      const campaign: StoredCampaign = { campaignId: `cmp_${Buffer.from(random(10)).toString('hex')}`, ...check.definition, createdAt: at, createdBy: by.data };
+      const campaign: StoredCampaign = { campaignId: `cmp_${Buffer.from(random(10)).toString('hex')}`, ...definition, createdAt: at, createdBy: by.data };
       await store.create(campaign);
       await announce(deps, campaign.campaignId);
       return { ...campaign, status: campaignStatus(campaign, 0, at) };
@@ -112,10 +111,7 @@ export function registerCampaignHandlers(server: RpcServer, deps: CampaignHandle
   server.serve(
     'campaigns.preview',
     wrap('campaigns.preview', async ({ audience }) => {
-      // The audience checks of a create, with exactly its codes (a minimal `now` campaign around it).
-      const check = checkCampaign({ name: 'preview', audience, trigger: { type: 'now' }, offer: { title: 'preview', message: 'preview' } }, now());
-      if (!check.ok) throw refusal(check);
-      const { scanned, matched } = await deps.audiences.scan(check.definition.audience, now());
+      const { scanned, matched } = await deps.audiences.scan(acceptAudience(audience, now()), now());
       return { size: matched, members: scanned };
     }),
   );
@@ -128,10 +124,6 @@ export function registerCampaignHandlers(server: RpcServer, deps: CampaignHandle
       return { delivered: await deps.delivery.claim(parsed.data.memberId, parsed.data.live, now()) };
     }),
   );
-}
-
-function refusal(check: Extract<CampaignCheck, { ok: false }>): PulseError {
-  return new PulseError(check.code, check.message, check.details);
 }
 
 /**

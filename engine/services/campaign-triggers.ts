@@ -26,7 +26,7 @@ export interface CampaignTriggersDeps {
   audience?: AudienceOptions;
 }
 
-/** What the event processor knows once a live event's effect is stored (not for duplicates). */
+/** What the event processor knows once a live event's effect is stored (or, for a redelivery, as stored). */
 export interface AppliedEvent {
   event: StoredEvent;
   /** The user's state with the event applied. */
@@ -45,13 +45,22 @@ const CART_EVENTS = new Set(['add_to_cart', 'remove_from_cart', 'purchase']);
  * (logic/triggers.ts says when each fires): offers through PromotionDelivery, arms and disarms cart
  * timers on the member's partition. The due timers are the CartTimerPoller's.
  *
- * Offers made here are at most once per event: a failure (logged, counted as `failed`) or a crash
- * after the event's effect was stored and before the offer loses that offer, because the
- * redelivered event is a duplicate and duplicates run no triggers. A later matching event fires
- * again (it names a new promotion), a points campaign does not (its threshold was crossed).
+ * A crash after the event's effect was stored and before its offers is mended by the redelivery:
+ * the processor runs the `event` and `cart_abandoned` triggers again for a live duplicate, on
+ * the stored state, and offers and timers are idempotent (promotion id and timer carry the event
+ * id). A failure that is not a crash (logged, counted as `failed`) loses that offer, and so does a
+ * crash before a `points_reached` offer (a redelivery no longer knows the points before it); a
+ * later matching event fires again (it names a new promotion), a points campaign does not.
  */
 export class CampaignTriggers {
   constructor(private readonly deps: CampaignTriggersDeps) {}
+
+  /** Whether a running `event` or `cart_abandoned` campaign concerns this event's type (no I/O). */
+  watches(event: StoredEvent, now: number): boolean {
+    const { registry } = this.deps;
+    if (CART_EVENTS.has(event.type) && registry.running(now, 'cart_abandoned').length > 0) return true;
+    return registry.running(now, 'event').some((campaign) => campaign.trigger.type === 'event' && campaign.trigger.eventType === event.type);
+  }
 
   /** Evaluates every trigger the event may concern; never rejects (failures are logged and counted). */
   async afterEvent(applied: AppliedEvent, now: number): Promise<void> {

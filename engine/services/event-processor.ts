@@ -250,12 +250,16 @@ export class EventProcessor {
         continue;
       }
       await afterStore?.(effect);
+      const live = this.now() - event.receivedAt <= this.deps.options.pushMaxAgeMs;
       if (outcome === 'duplicate') {
         this.deps.metrics.eventsDuplicate.inc();
+        // A redelivery after a crash between storing the effect and the offers: the triggers run
+        // again on the state as stored (it holds this event once), and their offers are
+        // idempotent by promotion id, so an offer is made once however often this runs.
+        if (live && member && !isMergeEvent(event)) await this.retryTriggers(event, member);
         return 'duplicate';
       }
       this.deps.metrics.eventsApplied.inc({ type: event.type });
-      const live = this.now() - event.receivedAt <= this.deps.options.pushMaxAgeMs;
       // Side by side: triggers add nothing to the push's latency, and a failed push (the event is
       // handed back, its redelivery a duplicate) does not cost the offer.
       const [pushed, triggered] = await Promise.allSettled([
@@ -268,6 +272,17 @@ export class EventProcessor {
       }
       if (pushed.status === 'rejected') throw pushed.reason;
       return 'applied';
+    }
+  }
+
+  /** {@link runTriggers} for a redelivered event, on the stored state; failures are logged like the first run's. */
+  private async retryTriggers(event: StoredEvent, member: MemberOfEvent): Promise<void> {
+    if (!this.deps.triggers?.watches(event, this.now())) return;
+    try {
+      await this.runTriggers(event, await this.deps.users.load(event.userId), member);
+    } catch (err) {
+      this.deps.logger.error({ err, eventId: event.id, userId: event.userId }, 'campaign triggers failed on a redelivery');
+      this.deps.metrics.errors.inc({ code: 'trigger_failed' });
     }
   }
 

@@ -115,7 +115,7 @@ describe('CampaignTriggers: event trigger', () => {
     expect(s.pushes.filter((p) => p.message.event === 'inbox').map((p) => p.userId)).toEqual(['m1']);
   });
 
-  it('fires for members only, in the audience only, on live events only, never on duplicates', async () => {
+  it('fires for members only, in the audience only, on live events only, once per event however often it is delivered', async () => {
     const s = await setup();
     const id = await s.campaign({ trigger: { type: 'event', eventType: 'like' } });
     const vipOnly = await s.campaign({ trigger: { type: 'event', eventType: 'like' }, audience: { tiers: ['vip'] } });
@@ -131,6 +131,37 @@ describe('CampaignTriggers: event trigger', () => {
     s.clock.set(T0 + 120_000);
     await s.track('m1', 'l2', T0 + 1000, { type: 'like', itemId: 'sofa' });
     expect(await s.inbox('m1')).toEqual([`${id}:m1:l1`]);
+  });
+
+  it('a live redelivery (a crash after the effect was stored, before the offers) makes the offer, once', async () => {
+    const s = await setup();
+    const id = await s.campaign({ trigger: { type: 'event', eventType: 'view', category: 'home' } });
+    const cart = await s.campaign({ trigger: { type: 'cart_abandoned', afterSeconds: 60 } });
+    await s.member('m1');
+    const offer = s.delivery.offer.bind(s.delivery);
+    // The first delivery's effect is stored, then its offers never happen (the engine dies there).
+    s.delivery.offer = async () => {
+      throw new Error('engine killed');
+    };
+    s.clock.set(T0 + 10);
+    expect(await s.track('m1', 'v1', T0, { type: 'view', itemId: 'lamp1' })).toBe('applied');
+    expect(await s.targeted(id)).toBe(0);
+    s.delivery.offer = offer;
+    expect(await s.track('m1', 'v1', T0, { type: 'view', itemId: 'lamp1' })).toBe('duplicate');
+    expect(await s.track('m1', 'v1', T0, { type: 'view', itemId: 'lamp1' })).toBe('duplicate');
+    expect(await s.targeted(id)).toBe(1);
+    expect(await s.inbox('m1')).toEqual([`${id}:m1:v1`]);
+    // A cart timer lost the same way is armed by the redelivery.
+    s.store.armTimer = async () => {
+      throw new Error('engine killed');
+    };
+    const arm = MemoryCampaignStore.prototype.armTimer.bind(s.store);
+    await s.track('m1', 'a1', T0 + 1, { type: 'add_to_cart', itemId: 'sofa' });
+    s.store.armTimer = arm;
+    const p = partitionOf('m1', PARTITIONS);
+    expect(await s.store.dueTimers(p, T0 + 61_001, 10)).toEqual([]);
+    expect(await s.track('m1', 'a1', T0 + 1, { type: 'add_to_cart', itemId: 'sofa' })).toBe('duplicate');
+    expect(await s.store.dueTimers(p, T0 + 61_001, 10)).toEqual([{ campaignId: cart, memberId: 'm1', dueAt: T0 + 60_001, eventId: 'a1' }]);
   });
 
   it('reads no member record while no running campaign concerns the event', async () => {
