@@ -1,6 +1,10 @@
 import { ConfigError, env, loadConfig, type ConfigOf } from './contracts/env.js';
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './logic/affinity.js';
+import { DEFAULT_AFFINITY_BOOST } from './logic/affinity-boost.js';
+import { DEFAULT_DIVERSITY } from './logic/diversity.js';
+import { DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS } from './logic/complements.js';
 import { DEFAULT_REWARDS, parseRewardCatalogue } from './logic/coupons.js';
+import { DEFAULT_SEARCH_TEXT_SHARE } from './logic/search-relevance.js';
 import { DEFAULT_SEGMENT_THRESHOLDS, type SegmentThresholds } from './logic/segments.js';
 
 /** Configuration shared by every role (gateway and engine read the same variables). */
@@ -26,6 +30,7 @@ export const engineConfigSpec = {
   tasteHalfLifeSeconds: env.number('TASTE_HALF_LIFE_SECONDS', 6 * 3600, 'Half-life of a user vector\'s past (s): older interactions weigh less.', 1),
   popularityHalfLifeSeconds: env.number('POPULARITY_HALF_LIFE_SECONDS', 7 * 24 * 3600, 'Half-life of item popularity (s).', 60),
   sessionGapSeconds: env.int('SESSION_GAP_SECONDS', 1800, 'Two interactions closer than this count as one session for co-visitation (s).', 1),
+  boughtAfterWindowSeconds: env.int('BOUGHT_AFTER_WINDOW_SECONDS', DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS, 'A purchase this long (s) or less after an earlier one by the same shopper counts as bought after it (complements).', 60, 3650 * 24 * 3600),
   affinityHalfLifeSeconds: env.number('AFFINITY_HALF_LIFE_SECONDS', DEFAULT_AFFINITY_HALF_LIFE_SECONDS, 'Half-life of a shopper\'s brand and category affinity (s). All engines must use the same value.', 60),
   segmentNewDays: env.int('SEGMENT_NEW_DAYS', DEFAULT_SEGMENT_THRESHOLDS.newDays, 'Segment `new`: member created (or first seen) less than this many days ago.', 1, 3650),
   segmentActiveDays: env.int('SEGMENT_ACTIVE_DAYS', DEFAULT_SEGMENT_THRESHOLDS.activeDays, 'Segment `active`: an event within this many days.', 1, 3650),
@@ -47,6 +52,10 @@ export const engineConfigSpec = {
   rewards: env.string('REWARDS', DEFAULT_REWARDS, 'Reward catalogue (JSON array of {rewardId, points, value, ttlDays}): points buy a value coupon.'),
   campaignReloadMs: env.int('CAMPAIGN_RELOAD_MS', 2000, 'How often every engine reloads the campaigns from Redis (ms), besides on each change announced on NATS.', 100, 600_000),
   cartTimerPollMs: env.int('CART_TIMER_POLL_MS', 250, 'How often an engine checks the due cart_abandoned timers of the partitions it owns (ms).', 10, 60_000),
+  searchTextShare: env.number('SEARCH_TEXT_SHARE', DEFAULT_SEARCH_TEXT_SHARE, 'Share of the BM25 text match in a search query\'s relevance (0..1); the query vector\'s cosine has the rest.', 0, 1),
+  affinityBoost: env.number('AFFINITY_BOOST', DEFAULT_AFFINITY_BOOST, 'Largest ranking boost from brand and category affinity (0..1; 0.15 = up to +15% of the score).', 0, 1),
+  diversity: env.number('DIVERSITY', DEFAULT_DIVERSITY, 'Diversity of lists that ask for none: MMR with lambda = 1 - DIVERSITY (0 = ranking order, 0.2 = mostly relevance, 1 = avoid look-alikes most).', 0, 1),
+  shopperIndexLimit: env.int('SHOPPER_INDEX_LIMIT', 100_000, 'Shopper vectors an engine keeps in memory for "shoppers like you" (least recently updated evicted); 0 = off.', 0, 10_000_000),
   campaignShare: env.number('CAMPAIGN_SHARE', 0.2, 'Largest share of a member\'s list that running campaigns\' items may take (0..1; 0.2 = 2 of 10).', 0, 1),
   demoCatalog: env.bool('DEMO_CATALOG', true, 'Load the demo catalog when the catalog is empty at start.'),
 };

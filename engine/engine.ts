@@ -20,6 +20,7 @@ import type { RpcServer } from './ports/rpc.js';
 import type { MemberStore } from './ports/member-store.js';
 import type { UserStateStore } from './ports/user-state-store.js';
 import type { VectorIndex } from './ports/vector-index.js';
+import { SEARCH_MATCHES } from './logic/search-relevance.js';
 import { CatalogService } from './services/catalog-service.js';
 import { EventProcessor } from './services/event-processor.js';
 import { ATTRIBUTE_MODEL_VERSION, AttributeVectorSource, loadLearnedSource, ModelRegistry, type ModelLoadResult } from './services/model-registry.js';
@@ -44,6 +45,10 @@ import { CampaignBoosts } from './services/campaign-boosts.js';
 import { CampaignTriggers } from './services/campaign-triggers.js';
 import { CartTimerPoller } from './services/cart-timer-poller.js';
 import { Recommender } from './services/recommender.js';
+import type { ShopAnalytics } from './ports/shop-analytics.js';
+import { registerAnalyticsHandlers } from './services/analytics-handlers.js';
+import { AnalyticsRecordingMemberStore, ShopAnalyticsRecorder } from './services/shop-analytics-recorder.js';
+import { ShopperIndex } from './services/shopper-index.js';
 
 /** The engine's outside world, each a port; `main.ts` and the tests pick the adapters. */
 export interface EngineDeps {
@@ -75,7 +80,16 @@ export interface EngineDeps {
   campaigns?: CampaignStore;
   /** Campaign changes between engines; without it each engine sees a change at its next periodic reload. */
   campaignChanges?: CampaignChanges;
+  /** Shop-wide analytics (segments, counters); without it the `analytics.*` methods are not served. */
+  analytics?: ShopAnalytics;
 }
+
+/**
+ * The shopper graph is updated after every event, so it is built cheaper than the item graph
+ * (an update costs ~efConstruction distance computations); neighbours need no high recall.
+ */
+const SHOPPER_HNSW_M = 12;
+const SHOPPER_HNSW_EF_CONSTRUCTION = 48;
 
 /** How often an engine looks for `now` fan-outs still to do on its partitions (ms): partitions taken over, scheduled starts. */
 const FAN_OUT_CHECK_MS = 500;
@@ -150,12 +164,18 @@ export class Engine {
     // Campaign services before the recommender and the processor, which use them; they reach the
     // partitions through a closure called only once the engine runs.
     this.campaigns = this.createCampaignServices();
+    // Shopper vectors of this engine's partitions ("shoppers like you"): a small HNSW graph of its own.
+    const shoppers =
+      config.shopperIndexLimit > 0
+        ? new ShopperIndex({ models: this.models, limit: config.shopperIndexLimit, createIndex: (dimension) => new HnswVectorIndex({ dimension, m: SHOPPER_HNSW_M, efConstruction: SHOPPER_HNSW_EF_CONSTRUCTION, ef: config.hnswEf }) })
+        : undefined;
     this.recommender = new Recommender({
       catalog: this.catalog,
       models: this.models,
       stats: deps.stats,
       ...(this.campaigns ? { boosts: this.campaigns.boosts } : {}),
-      options: { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds, campaignShare: config.campaignShare },
+      ...(shoppers ? { shoppers } : {}),
+      options: { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds, campaignShare: config.campaignShare, affinityBoost: config.affinityBoost, affinityHalfLifeSeconds: config.affinityHalfLifeSeconds, diversity: config.diversity, searchTextShare: config.searchTextShare },
     });
     const processor = new EventProcessor({
       users: deps.users,
@@ -166,7 +186,10 @@ export class Engine {
       metrics: this.metrics,
       logger: deps.logger.child({ component: 'events' }),
       itemAttributes: (itemId) => this.catalog.get(itemId),
+      textMatches: (query) => this.catalog.textMatches(query, SEARCH_MATCHES),
       ...(this.campaigns ? { triggers: this.campaigns.triggers } : {}),
+      ...(shoppers ? { shoppers } : {}),
+      ...(deps.analytics ? { analytics: new ShopAnalyticsRecorder({ analytics: deps.analytics, users: deps.users, thresholds: segmentThresholds(config) }) } : {}),
       ...(deps.members
         ? {
             members: {
@@ -183,6 +206,7 @@ export class Engine {
         coVisitWindow: 5,
         recentLimit: config.recentLimit,
         affinityHalfLifeSeconds: config.affinityHalfLifeSeconds,
+        boughtAfterWindowSeconds: config.boughtAfterWindowSeconds,
         pushMaxAgeMs: 60_000,
         retryDelayMs: 1000,
         maxConcurrentUsers: config.maxConcurrentUsers,
@@ -303,11 +327,32 @@ export class Engine {
       });
     }
     if (this.deps.members) {
+      // Members created here (registration, import) join the analytics index as they are stored.
+      const analytics = this.deps.analytics;
+      const members = analytics
+        ? new AnalyticsRecordingMemberStore(this.deps.members, analytics, (err, memberId) => {
+            logger.warn({ err, memberId }, 'member not added to the analytics index; its first purchase adds it');
+            this.metrics.errors.inc({ code: 'analytics_member_failed' });
+          })
+        : this.deps.members;
       registerMemberHandlers(this.deps.rpcServer, {
-        members: this.deps.members,
+        members,
         wrap,
       });
-      registerMemberImportHandler(this.deps.rpcServer, { members: this.deps.members, wrap });
+      registerMemberImportHandler(this.deps.rpcServer, { members, wrap });
+    }
+    if (this.deps.analytics) {
+      registerAnalyticsHandlers(this.deps.rpcServer, {
+        analytics: this.deps.analytics,
+        users: this.deps.users,
+        ...(this.deps.members ? { members: this.deps.members } : {}),
+        catalog: this.catalog,
+        stats: this.deps.stats,
+        ...(campaigns ? { campaigns: campaigns.store } : {}),
+        thresholds: segmentThresholds(config),
+        affinityHalfLifeSeconds: config.affinityHalfLifeSeconds,
+        wrap,
+      });
     }
     await this.partitions.start();
     campaigns?.fanOut.start();

@@ -10,6 +10,7 @@ import { MAX_EVENTS_PER_BATCH, type EventIntake } from './event-intake.js';
 import { registerMemberRoutes } from './member-routes.js';
 import { registerCouponRoutes } from './coupon-routes.js';
 import { registerCampaignRoutes } from './campaign-routes.js';
+import { registerAnalyticsRoutes } from './analytics-routes.js';
 
 export interface ApiRoutesOptions {
   config: GatewayConfig;
@@ -155,4 +156,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
 
   // --- Campaigns -------------------------------------------------------------------------------
   registerCampaignRoutes(app, options);
+
+  // --- Analytics -------------------------------------------------------------------------------
+  registerAnalyticsRoutes(app, options);
 }

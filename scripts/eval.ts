@@ -32,11 +32,12 @@ import type { EvalDataset } from './eval/dataset.js';
 import { loadForEval, trainForEval, type LearnedModel } from './eval/learned-model.js';
 import type { EvalMethod } from './eval/method.js';
 import { ONLINE_RETAIL_CUTOFF, readOnlineRetail } from './eval/online-retail.js';
-import { DATASET_NAMES, PROFILES, type DatasetName } from './eval/profiles.js';
+import { DATASET_NAMES, PROFILES, VECTOR_ONLY, VECTOR_WITH_COMPLEMENTS, type DatasetName } from './eval/profiles.js';
 import { PulseMethod, attributeVectors } from './eval/pulse-method.js';
 import { replay } from './eval/replay.js';
+import { evaluateSearch, formatSearchReport } from './eval/search.js';
 import { buildReport, formatReport, reportJson, reportPlot, type DatasetReport } from './eval/report.js';
-import { LEARNED_ROW, formatChecks, targetChecks, type TargetCheck } from './eval/targets.js';
+import { COMPLEMENTS_ROW, LEARNED_ROW, VECTOR_ONLY_ROW, formatChecks, targetChecks, type TargetCheck } from './eval/targets.js';
 import { readYoochoose } from './eval/yoochoose.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -54,6 +55,7 @@ export const USAGE = `usage: npm run eval -- [options]
   --cutoff YYYY-MM-DD  online-retail: first day held out (default 2011-10-09)
   --data DIR           where the data sets are (default ../shared/datasets)
   --out DIR            plots, eval-result.json and eval models (default DATA_DIR/eval)
+  --search             online-retail: BM25, the content tower and their blend for recommend {query} (eval/search.ts)
   --json               print one JSON object instead of the tables`;
 
 export interface EvalCliOptions {
@@ -66,6 +68,8 @@ export interface EvalCliOptions {
   dataDir: string;
   outDir: string;
   json: boolean;
+  /** `--search`: the search comparison (scripts/eval/search.ts) instead of the list evaluation. */
+  search: boolean;
 }
 
 export function parseEvalArgs(argv: string[], dataDir: string): EvalCliOptions {
@@ -83,8 +87,10 @@ export function parseEvalArgs(argv: string[], dataDir: string): EvalCliOptions {
     data: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
+    search: { type: 'boolean' },
   });
-  const name = v.dataset ?? 'all';
+  if (v.search && v.dataset === 'yoochoose') throw new UsageError('--search needs item titles: online-retail only');
+  const name = v.search ? 'online-retail' : (v.dataset ?? 'all');
   if (name !== 'all' && !(DATASET_NAMES as string[]).includes(name)) throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')} or all, got "${name}"`);
   const datasets = name === 'all' ? [...DATASET_NAMES] : [name as DatasetName];
   if ([v.train, v.model !== undefined, v['no-model']].filter(Boolean).length > 1) throw new UsageError('choose one of --train, --model DIR and --no-model');
@@ -121,6 +127,7 @@ export function parseEvalArgs(argv: string[], dataDir: string): EvalCliOptions {
     dataDir: resolve(v.data ?? join(REPO_ROOT, '../shared/datasets')),
     outDir: resolve(v.out ?? join(dataDir, 'eval')),
     json: v.json === true,
+    search: v.search === true,
   };
 }
 
@@ -153,10 +160,14 @@ export async function evaluateDataset(name: DatasetName, options: EvalCliOptions
   // The engine's own configuration (its environment variables and defaults), as a shop runs it.
   const engineConfig = loadEngineConfig(process.env);
   const itemIds = dataset.items.map((item) => item.itemId);
-  const pulse = (label: string, vectors: ItemVectorSource, tuned: boolean): PulseMethod =>
-    new PulseMethod({ name: label, items: dataset.items, vectors, config: engineConfig, index: options.index, ...(tuned ? { recommender: profile.recommender } : {}) });
+  const pulse = (label: string, vectors: ItemVectorSource, tuned: boolean, sources: typeof VECTOR_ONLY = {}): PulseMethod =>
+    new PulseMethod({ name: label, items: dataset.items, vectors, config: engineConfig, index: options.index, ...(tuned ? { recommender: { ...profile.recommender, ...sources } } : {}) });
   const methods: EvalMethod[] = [];
   if (model) methods.push(pulse(LEARNED_ROW, model.source, true));
+  if (model && profile.complementRows) {
+    methods.push(pulse(VECTOR_ONLY_ROW, model.source, true, VECTOR_ONLY));
+    methods.push(pulse(COMPLEMENTS_ROW, model.source, true, VECTOR_WITH_COMPLEMENTS));
+  }
   methods.push(pulse('pulse, attribute vectors', attributeVectors(engineConfig.vectorDim), true));
   if (options.engineDefaults) methods.push(pulse('pulse, engine defaults', model?.source ?? attributeVectors(engineConfig.vectorDim), false));
   methods.push(...createBaselines(itemIds, profile.pairScope, options.baselines, engineConfig.recentLimit));
@@ -183,6 +194,7 @@ async function main(): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted')));
   const started = performance.now();
+  if (options.search) return searchMain(options, logger, controller.signal);
   const outcomes: DatasetOutcome[] = [];
   try {
     for (const name of options.datasets) {
@@ -203,6 +215,37 @@ async function main(): Promise<number> {
   await writeFile(resultPath, `${JSON.stringify(json, null, 2)}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);
   else process.stdout.write(`\neval done in ${formatElapsed(seconds)}; results in ${resultPath}\n`);
+  return 0;
+}
+
+/** `--search`: the model as for the list evaluation, then the search comparison on online-retail. */
+async function searchMain(options: EvalCliOptions, logger: Logger, signal: AbortSignal): Promise<number> {
+  const profile = PROFILES['online-retail'];
+  const dataset = await readDataset('online-retail', options);
+  let model: LearnedModel | undefined;
+  if (options.model.kind === 'train') {
+    const train = { ...profile.train, ...(options.model.epochs !== undefined ? { epochs: options.model.epochs } : {}), ...(options.model.engine ? { engine: options.model.engine } : {}) };
+    model = await trainForEval({ dataset, train, outDir: options.outDir, logger, quiet: options.json, signal });
+  } else if (options.model.kind === 'load') {
+    model = await loadForEval(options.model.dir);
+  }
+  const config = loadEngineConfig(process.env);
+  const report = await evaluateSearch({
+    dataset,
+    vectors: model?.source ?? attributeVectors(config.vectorDim),
+    towerName: model ? 'content tower' : 'attribute encoder',
+    config,
+    recommender: profile.recommender,
+    index: options.index,
+    quiet: options.json,
+    signal,
+  });
+  const json = { ...report, ...(model ? { model: model.info } : {}) };
+  await mkdir(options.outDir, { recursive: true });
+  const resultPath = join(options.outDir, 'eval-search-result.json');
+  await writeFile(resultPath, `${JSON.stringify(json, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+  else process.stdout.write(`\n${model ? `model ${model.info.version}\n` : ''}${formatSearchReport(report)}\nresults in ${resultPath}\n`);
   return 0;
 }
 

@@ -18,7 +18,9 @@ export interface RedisInteractionStatsOptions {
  * Shop-wide aggregates in Redis, all under the hash tag `{g}`:
  * `agg:{g}:pop` (zset item -> forward-decayed popularity, see state-semantics.ts),
  * `agg:{g}:landmark` (epoch ms of the decay landmark), `agg:{g}:cov:<itemId>` (zset neighbour ->
- * co-visitation weight), `agg:{g}:done:<eventKey>` (dedupe marker, expires after dedupeTtlSeconds).
+ * co-visitation weight), `agg:{g}:cop:<itemId>` (co-purchase), `agg:{g}:aft:<itemId>` (items
+ * bought after it -> weight), `agg:{g}:done:<eventKey>` (dedupe marker, expires after
+ * dedupeTtlSeconds). One script writes all of an event's update, so it counts once or not at all.
  */
 export class RedisInteractionStats implements InteractionStats {
   private readonly prefix: string;
@@ -39,24 +41,30 @@ export class RedisInteractionStats implements InteractionStats {
   async record(eventKey: string, update: InteractionUpdate): Promise<boolean> {
     checkEventKey(eventKey);
     checkInteractionUpdate(update);
-    // one co-visitation key per distinct item of the pairs; pairs refer to them by KEYS index
-    const covItems: string[] = [];
+    // one neighbour key per (list, item) the update touches; triples refer to them by KEYS index
+    const keyItems: string[] = [];
+    const listKeys: string[] = [];
     const keyIndex = new Map<string, number>();
-    const indexOf = (itemId: string): number => {
-      let index = keyIndex.get(itemId);
+    const indexOf = (list: NeighbourList, itemId: string): number => {
+      const key = this.listKey(list, itemId);
+      let index = keyIndex.get(key);
       if (index === undefined) {
-        covItems.push(itemId);
-        index = 3 + covItems.length; // KEYS[1..3] are marker, pop, landmark
-        keyIndex.set(itemId, index);
+        keyItems.push(itemId);
+        listKeys.push(key);
+        index = 3 + keyItems.length; // KEYS[1..3] are marker, pop, landmark
+        keyIndex.set(key, index);
       }
       return index;
     };
-    const pairArgs: Array<string | number> = [];
-    for (const [a, b, weight] of update.pairs) {
-      if (a === b) continue;
-      pairArgs.push(indexOf(a), indexOf(b), String(weight));
-    }
-    const keys = [`${this.prefix}done:${eventKey}`, `${this.prefix}pop`, `${this.prefix}landmark`, ...covItems.map((id) => this.covKey(id))];
+    const bothWays: Array<string | number> = [];
+    const addBothWays = (list: NeighbourList, pairs: InteractionUpdate['pairs']) => {
+      for (const [a, b, weight] of pairs) if (a !== b) bothWays.push(indexOf(list, a), indexOf(list, b), String(weight));
+    };
+    addBothWays('cov', update.pairs);
+    addBothWays('cop', update.coPurchases ?? []);
+    const oneWay: Array<string | number> = [];
+    for (const [earlier, later, weight] of update.boughtAfter ?? []) if (earlier !== later) oneWay.push(indexOf('aft', earlier), later, String(weight));
+    const keys = [`${this.prefix}done:${eventKey}`, `${this.prefix}pop`, `${this.prefix}landmark`, ...listKeys];
     const args: Array<string | number> = [
       this.dedupeTtlSeconds,
       update.ts,
@@ -65,12 +73,14 @@ export class RedisInteractionStats implements InteractionStats {
       FORWARD_DECAY_EPOCH_MS,
       RESCALE_EXPONENT,
       MAX_FUTURE_SKEW_MS,
-      covItems.length,
-      ...covItems,
+      keyItems.length,
+      ...keyItems,
       update.items.length,
       ...update.items.flatMap(([itemId, weight]) => [itemId, String(weight)]),
-      pairArgs.length / 3,
-      ...pairArgs,
+      bothWays.length / 3,
+      ...bothWays,
+      oneWay.length / 3,
+      ...oneWay,
     ];
     return (await RECORD_INTERACTION.run(this.redis, keys, args)) === 1;
   }
@@ -83,17 +93,32 @@ export class RedisInteractionStats implements InteractionStats {
   }
 
   async coVisited(itemId: string, limit: number): Promise<Array<[string, number]>> {
+    return this.neighbours('coVisited', 'cov', itemId, limit);
+  }
+
+  async coPurchased(itemId: string, limit: number): Promise<Array<[string, number]>> {
+    return this.neighbours('coPurchased', 'cop', itemId, limit);
+  }
+
+  async boughtAfter(itemId: string, limit: number): Promise<Array<[string, number]>> {
+    return this.neighbours('boughtAfter', 'aft', itemId, limit);
+  }
+
+  private async neighbours(operation: string, list: NeighbourList, itemId: string, limit: number): Promise<Array<[string, number]>> {
     checkItemId(itemId);
     checkLimit(limit);
     if (limit === 0) return [];
-    const reply = await callRedis('coVisited', () => this.redis.zrevrange(this.covKey(itemId), 0, limit - 1, 'WITHSCORES'));
+    const reply = await callRedis(operation, () => this.redis.zrevrange(this.listKey(list, itemId), 0, limit - 1, 'WITHSCORES'));
     return parseWithScores(reply);
   }
 
-  private covKey(itemId: string): string {
-    return `${this.prefix}cov:${itemId}`;
+  private listKey(list: NeighbourList, itemId: string): string {
+    return `${this.prefix}${list}:${itemId}`;
   }
 }
+
+/** The neighbour lists: co-visitation, co-purchase, bought-after (key infix). */
+type NeighbourList = 'cov' | 'cop' | 'aft';
 
 /** WITHSCORES replies: a flat [member, score, ...] array (RESP2 shape) or [member, score] pairs (RESP3 mapping). */
 function parseWithScores(reply: unknown): Array<[string, number]> {

@@ -140,11 +140,14 @@ return 'applied'`,
 
 /**
  * One event's contribution to the shop-wide aggregates, once per event key.
- * KEYS: 1 dedupe marker, 2 popularity zset, 3 landmark (epoch ms of forward decay), 4.. co-visitation zsets.
+ * KEYS: 1 dedupe marker, 2 popularity zset, 3 landmark (epoch ms of forward decay), 4.. neighbour
+ *       zsets (co-visitation, co-purchase and bought-after lists of single items).
  * ARGV: 1 dedupeTtlSeconds, 2 event ts (ms), 3 half-life (ms), 4 maxNeighbours, 5 initial landmark,
- *       6 rescale exponent, 7 max future skew (ms), 8 number N of co-visitation keys,
- *       9..8+N the item id of each co-visitation key (KEYS[3+i]), then M, M pairs of (itemId, weight),
- *       then P, P triples (key index a, key index b, weight) with indices into KEYS.
+ *       6 rescale exponent, 7 max future skew (ms), 8 number N of neighbour keys,
+ *       9..8+N the item id each neighbour key belongs to (KEYS[3+i]), then M, M pairs of (itemId, weight),
+ *       then P, P triples (key index a, key index b, weight) with indices into KEYS, added both ways
+ *       (a's list gains b's item, b's list a's item: co-visitation and co-purchase), then D, D
+ *       triples (key index a, itemId, weight) added one way (bought-after).
  * Returns 1 when recorded, 0 when the key was seen before.
  */
 export const RECORD_INTERACTION = new LuaScript(
@@ -190,6 +193,11 @@ for i = 1, p do
   local w = ARGV[at + 3 * i]
   redis.call('ZINCRBY', KEYS[a], w, covItems[b])
   redis.call('ZINCRBY', KEYS[b], w, covItems[a])
+end
+at = at + 3 * p + 1
+local d = tonumber(ARGV[at])
+for i = 1, d do
+  redis.call('ZINCRBY', KEYS[tonumber(ARGV[at + 3 * i - 2])], ARGV[at + 3 * i], ARGV[at + 3 * i - 1])
 end
 -- bound each touched neighbour list: trim to the best maxNeighbours once it holds 1.5 times that
 local limit = math.floor(maxNeighbours * 1.5)

@@ -140,10 +140,17 @@ export function checkInteractionUpdate(update: InteractionUpdate): void {
     checkItemId(itemId);
     if (!Number.isFinite(weight)) throw invalid(`popularity weight of "${itemId}" must be finite`);
   }
-  for (const [a, b, weight] of update.pairs) {
+  checkPairs('co-visitation', update.pairs);
+  if (update.coPurchases !== undefined) checkPairs('co-purchase', update.coPurchases);
+  if (update.boughtAfter !== undefined) checkPairs('bought-after', update.boughtAfter);
+}
+
+function checkPairs(what: string, pairs: InteractionUpdate['pairs']): void {
+  if (!Array.isArray(pairs)) throw invalid(`${what} pairs must be a list`);
+  for (const [a, b, weight] of pairs) {
     checkItemId(a);
     checkItemId(b);
-    if (!Number.isFinite(weight)) throw invalid(`co-visitation weight of "${a}"/"${b}" must be finite`);
+    if (!Number.isFinite(weight)) throw invalid(`${what} weight of "${a}"/"${b}" must be finite`);
   }
 }
 

@@ -5,6 +5,7 @@ import type { Coupon } from '../ports/coupon-store.js';
 import type { DeliveredPromotion } from '../ports/campaign-store.js';
 import type { RecentInteraction } from '../ports/user-state-store.js';
 import type { Campaign, CampaignStats, Promotion } from './campaigns.js';
+import type { AnalyticsOverview, SegmentList, ShopperProfile } from './analytics.js';
 
 /**
  * Request/reply methods the gateway forwards to the engine (subject `pulse.rpc.<method>`).
@@ -63,6 +64,12 @@ export interface RpcMethods {
    * claim answers an `inbox` hint (the member was online when the offer was made), not a connect.
    */
   'promotions.claim': { request: { memberId: string; live: boolean }; result: { delivered: Promotion[] } };
+  /** A shopper's profile at `at` (default: now); `not_found` for a user with neither events nor a member record. */
+  'analytics.profile': { request: { userId: string; at?: number }; result: ShopperProfile };
+  /** Every built-in segment and the `limit` biggest brand_loyal ones with their sizes at `at`. */
+  'analytics.segments': { request: { at?: number; limit?: number }; result: SegmentList };
+  /** Shop-wide figures at `at`: members, activity, event counters, popular categories and brands, campaigns. */
+  'analytics.overview': { request: { at?: number }; result: AnalyticsOverview };
 }
 export type RpcMethod = keyof RpcMethods;
 

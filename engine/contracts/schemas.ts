@@ -36,6 +36,11 @@ export const ItemSchema = z
     tags: z.array(z.string().min(1).max(100)).max(50).optional(),
     minTier: TierSchema.optional(),
     inStock: z.boolean().optional(),
+    /**
+     * Extension: the sales channels the item is offered in (`recommend {channel}` lists only
+     * those, compared case-insensitively); absent = every channel.
+     */
+    channels: z.array(z.string().trim().min(1).max(64)).min(1).max(32).optional(),
   })
   .strict();
 export type Item = z.infer<typeof ItemSchema>;
@@ -153,6 +158,8 @@ export const RecommendRequestSchema = z
     query: z.string().min(1).max(500).optional(),
     /** Query strings carry 'true'/'false' (z.coerce.boolean would read 'false' as true). */
     includeBought: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).optional(),
+    /** Extension: MMR diversity of this list, 0 (ranking order) .. 1 (look-alikes avoided most); default the engine's DIVERSITY. */
+    diversity: z.coerce.number().min(0).max(1).optional(),
   })
   .strict();
 export type RecommendRequest = z.infer<typeof RecommendRequestSchema>;
@@ -170,7 +177,7 @@ export interface RecommendationList {
   modelVersion: string;
   /** The event id that caused this list, on pushes. */
   cause?: string;
-  context?: { channel?: string; category?: string; query?: string; k?: number };
+  context?: { channel?: string; category?: string; query?: string; k?: number; diversity?: number };
 }
 
 /** Who is asking: the gateway derives this from the token and forwards it to the engine. */

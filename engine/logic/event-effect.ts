@@ -3,15 +3,24 @@ import type { InteractionUpdate } from '../ports/interaction-stats.js';
 import { UNVERSIONED_VECTOR_VERSION, type RecentInteraction, type UserState, type UserStateChange } from '../ports/user-state-store.js';
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './affinity.js';
 import { popularityWeight, tasteWeight } from './event-weights.js';
+import { DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS, purchaseRelations } from './complements.js';
 import { applyShopperChange, shopperEffect } from './shopper-state.js';
+import { searchFold } from './search-relevance.js';
 import { highestTier } from './tiers.js';
 import type { ItemAttributesOf } from './triggers.js';
 import { decayedStrength, foldInMany, type TasteState, type WeightedVector } from './user-vector.js';
+import { isUsableVector } from './vector-math.js';
 
-/** Where an event's vectors come from: the item index, and the text encoder for searches. */
+/** Where an event's vectors come from: the item index, and the text encoder and text index for searches. */
 export interface VectorLookup {
   item(itemId: string): Float32Array | undefined;
   text(query: string): Float32Array;
+  /**
+   * The catalog's best BM25 matches of a search query (raw scores, best first); a search moves
+   * the shopper toward their item vectors too (search-relevance.ts). Without it only the query's
+   * vector moves it.
+   */
+  textMatches?(query: string): ReadonlyArray<{ id: string; score: number }>;
   /**
    * Version of the space these vectors live in (the serving model's `modelVersion`). When given,
    * a user vector made in another space (or of another dimension) is re-derived before use, and
@@ -32,6 +41,8 @@ export interface EffectOptions {
   recentLimit: number;
   /** Half-life of brand and category affinity, seconds; default 14 days (AFFINITY_HALF_LIFE_SECONDS). */
   affinityHalfLifeSeconds?: number;
+  /** A purchase within this many seconds after an earlier one counts as bought after it; default 30 days (BOUGHT_AFTER_WINDOW_SECONDS). */
+  boughtAfterWindowSeconds?: number;
 }
 
 /** What an event's effect reads besides the state and the vectors. */
@@ -87,8 +98,7 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
   // The past decays once per event, then every vector the event touched is added. A basket of n
   // lines shares the event's weight as weight/sqrt(n): a big order says more than one item, but
   // not n times more, and must not saturate the taste at once.
-  const touched: WeightedVector[] = [];
-  if (event.type === 'search') touched.push({ vector: vectors.text(event.query), weight });
+  const touched: WeightedVector[] = event.type === 'search' ? searchVectors(event.query, vectors, weight) : [];
   const lineWeight = items.length > 1 ? weight / Math.sqrt(items.length) : weight;
   for (const itemId of items) {
     const vector = vectors.item(itemId);
@@ -131,6 +141,27 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
   return { change, stats: statsUpdate(state, event, items, options), next };
 }
 
+/**
+ * A search's vectors: the query's own and its best text matches' item vectors, sharing the
+ * weight (searchFold). A query vector without direction (no usable word) is left out.
+ */
+function searchVectors(query: string, vectors: VectorLookup, weight: number): WeightedVector[] {
+  const found = new Map<string, Float32Array>();
+  const fold = searchFold(weight, vectors.textMatches?.(query) ?? [], (itemId) => {
+    const vector = vectors.item(itemId);
+    if (vector) found.set(itemId, vector);
+    return vector !== undefined;
+  });
+  const text = vectors.text(query);
+  const usable = isUsableVector(text);
+  const out: WeightedVector[] = [];
+  // Without a usable query vector its share goes to the matches (all of the weight, then).
+  const scale = usable || fold.items.length === 0 ? 1 : weight / (weight - fold.query);
+  if (usable) out.push({ vector: text, weight: fold.query });
+  for (const item of fold.items) out.push({ vector: found.get(item.itemId)!, weight: item.weight * scale });
+  return out;
+}
+
 function statsUpdate(state: UserState, event: StoredEvent, items: string[], options: EffectOptions): InteractionUpdate {
   const pop = popularityWeight[event.type];
   const update: InteractionUpdate = { items: pop > 0 ? items.map((id) => [id, pop]) : [], pairs: [], ts: event.ts };
@@ -153,6 +184,7 @@ function statsUpdate(state: UserState, event: StoredEvent, items: string[], opti
     partners.push(entry.itemId);
   }
   for (const partner of partners) for (const itemId of paired) update.pairs.push([partner, itemId, 1]);
+  if (event.type === 'purchase') Object.assign(update, purchaseRelations(state, event, paired, options.boughtAfterWindowSeconds ?? DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS));
   return update;
 }
 

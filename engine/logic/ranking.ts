@@ -1,5 +1,6 @@
 import type { EventType, RecommendedItem } from '../contracts/schemas.js';
 import type { RecentInteraction } from '../ports/user-state-store.js';
+import { mergeComplements } from './complements.js';
 
 /**
  * Candidate merging and scoring. Pure: the recommender gathers the signals (index, stats,
@@ -11,6 +12,8 @@ import type { RecentInteraction } from '../ports/user-state-store.js';
  *          scaled by the recent item's recency (newest 1, then 0.75, 0.5, ...), best kept
  *   pop  = popularity relative to the shop's best item
  *   rel  = max(0, cosine to the search query's vector)   (only with a query)
+ *   comp = complement of a just-bought item: its co-purchase and bought-after lists, each
+ *          divided by its best, summed over the seeds and divided by the best sum (only with seeds)
  *
  * Blend (alpha grows with the evidence behind the shopper's vector):
  *   alpha    = strength / (strength + STRENGTH_HALF_POINT)      0 for a new shopper, ~0.9 at 20
@@ -22,6 +25,15 @@ import type { RecentInteraction } from '../ports/user-state-store.js';
  * their own taste. A search gates everything: taste and crowd only reorder items relevant to it
  * (by up to 2x), so a runner searching "lamp" sees lamps, runner-ish ones first. Scores stay in [0, 1].
  * Ties break on itemId (ascending) so the same inputs always give the same list.
+ *
+ * Shoppers like you: when the shopper has neighbours (nearest shopper vectors, services/shopper-index.ts),
+ *   nbr      = the neighbours' similarity summed over those who hold the item, / the best item's
+ *   personal = alpha * ((1 - NEIGHBOUR_SHARE) * sim + NEIGHBOUR_SHARE * nbr)
+ * Complements: with complement seeds (a purchase, logic/complements.ts), `comp` takes
+ * COMPLEMENT_SHARE of the non-query part and every other part is scaled by 1 - COMPLEMENT_SHARE:
+ * after buying a TV, what goes with it outranks what is like it.
+ * Affinity boost: the blended score times (1 + boostOf(item)), boostOf in [0, AFFINITY_BOOST]
+ * (affinity-boost.ts), so scores stay in [0, 1 + AFFINITY_BOOST].
  *
  * Campaign boost: a running campaign's items, for a member in its audience, may take at most
  * floor(k * share) places (campaignSlots); the ones most like the shopper's taste are picked,
@@ -36,6 +48,10 @@ export const CROWD_COVISIT = 0.6;
 export const CROWD_POPULAR = 0.4;
 /** Share of a searched query's relevance in the score; the rest is taste and crowd, scaled by relevance. */
 export const QUERY_SHARE = 0.5;
+/** Share of "shoppers like you" in the personal signal, when the shopper has neighbours. */
+export const NEIGHBOUR_SHARE = 0.3;
+/** Share of the complement signal in the non-query part of the score when complement seeds exist. */
+export const COMPLEMENT_SHARE = 0.5;
 /** Weight of the i-th most recent item's co-visitation list (newest first). */
 const RECENCY_WEIGHTS = [1, 0.75, 0.5, 0.35, 0.25];
 
@@ -58,6 +74,8 @@ export interface RankingTuning {
   coVisitCombine?: 'max' | 'sum';
   /** Weight of the i-th most recent item's list, newest first; the last weight repeats. Default [1, 0.75, 0.5, 0.35, 0.25]. */
   coVisitRecency?: readonly number[];
+  /** Share of complements in the non-query part when there are complement seeds, [0, 1]. Default COMPLEMENT_SHARE. */
+  complementShare?: number;
 }
 
 /** Checks a tuning once (constructor time), so bad values fail loudly rather than rank oddly. */
@@ -66,6 +84,7 @@ export function checkRankingTuning(tuning: RankingTuning): RankingTuning {
   if (maxPersonal !== undefined && !(maxPersonal > 0 && maxPersonal <= 1)) throw new RangeError(`maxPersonal must be in (0, 1], got ${maxPersonal}`);
   if (strengthHalfPoint !== undefined && !(strengthHalfPoint > 0 && Number.isFinite(strengthHalfPoint))) throw new RangeError(`strengthHalfPoint must be a positive number, got ${strengthHalfPoint}`);
   if (crowdCoVisit !== undefined && !(crowdCoVisit >= 0 && crowdCoVisit <= 1)) throw new RangeError(`crowdCoVisit must be in [0, 1], got ${crowdCoVisit}`);
+  if (tuning.complementShare !== undefined && !(tuning.complementShare >= 0 && tuning.complementShare <= 1)) throw new RangeError(`complementShare must be in [0, 1], got ${tuning.complementShare}`);
   if (coVisitCombine !== undefined && coVisitCombine !== 'max' && coVisitCombine !== 'sum') throw new RangeError(`coVisitCombine must be max or sum, got ${String(coVisitCombine)}`);
   if (coVisitRecency !== undefined && (coVisitRecency.length === 0 || coVisitRecency.some((w) => !(w >= 0 && Number.isFinite(w))))) {
     throw new RangeError('coVisitRecency must be a non-empty list of finite weights >= 0');
@@ -85,6 +104,12 @@ export interface Candidate {
   popularity?: number;
   /** Cosine to the query's vector, [-1, 1]. */
   queryRelevance?: number;
+  /** How much the shopper's nearest shoppers liked it, relative to the best item, [0, 1]. */
+  neighbours?: number;
+  /** Normalised complement score, [0, 1]: goes with an item the shopper just bought. */
+  complement?: number;
+  /** The bought item behind `complement`. */
+  complementOf?: string;
 }
 
 export interface BlendWeights {
@@ -94,20 +119,28 @@ export interface BlendWeights {
   popularity: number;
   /** Weight of `rel` (0 without a query). */
   query: number;
+  /** Weight of `nbr` (0 when the shopper has no neighbours). */
+  neighbours: number;
+  /** Weight of `comp` (0 without complement seeds). */
+  complement: number;
 }
 
 /** The blend for a shopper of the given strength; see the module comment. */
-export function blendWeights(strength: number, hasQuery: boolean, tuning: RankingTuning = {}): BlendWeights {
+export function blendWeights(strength: number, hasQuery: boolean, tuning: RankingTuning = {}, hasNeighbours = false, hasComplements = false): BlendWeights {
   const s = Number.isFinite(strength) && strength > 0 ? strength : 0;
   const alpha = Math.min(tuning.maxPersonal ?? 1, s / (s + (tuning.strengthHalfPoint ?? STRENGTH_HALF_POINT)));
-  const rest = hasQuery ? 1 - QUERY_SHARE : 1;
+  const complementShare = hasComplements ? (tuning.complementShare ?? COMPLEMENT_SHARE) : 0;
+  const rest = (hasQuery ? 1 - QUERY_SHARE : 1) * (1 - complementShare);
   const coVisit = tuning.crowdCoVisit ?? CROWD_COVISIT;
   const popular = tuning.crowdCoVisit === undefined ? CROWD_POPULAR : 1 - tuning.crowdCoVisit;
+  const neighbours = hasNeighbours ? NEIGHBOUR_SHARE : 0;
   return {
-    personal: rest * alpha,
+    personal: rest * alpha * (1 - neighbours),
+    neighbours: rest * alpha * neighbours,
     coVisitation: rest * (1 - alpha) * coVisit,
     popularity: rest * (1 - alpha) * popular,
     query: hasQuery ? QUERY_SHARE : 0,
+    complement: (hasQuery ? 1 - QUERY_SHARE : 1) * complementShare,
   };
 }
 
@@ -134,6 +167,10 @@ export interface CandidateSources {
   popular?: ReadonlyArray<readonly [string, number]>;
   /** Neighbours of the query's vector: similarity is the cosine to the query. */
   query?: ReadonlyArray<{ id: string; similarity: number }>;
+  /** Items of the nearest shoppers with raw scores (shopper-index.ts), normalised here. */
+  neighbours?: ReadonlyArray<readonly [string, number]>;
+  /** Complement lists of just-bought items (raw scores), each weighted by its seed's `weight` (default 1). */
+  complements?: ReadonlyArray<{ via: string; items: ReadonlyArray<readonly [string, number]>; weight?: number }>;
 }
 
 /** Merges the sources into one candidate per item, each carrying every signal it was seen with. */
@@ -179,6 +216,8 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
     if (Number.isFinite(score) && score > 0) entry(id).popularity = Math.min(1, score);
   }
   for (const { id, similarity } of sources.query ?? []) entry(id).queryRelevance = similarity;
+  for (const [id, score] of normaliseScores(sources.neighbours ?? [])) entry(id).neighbours = score;
+  mergeComplements(sources.complements ?? [], entry);
   return merged;
 }
 
@@ -193,6 +232,16 @@ export interface RankingContext {
   nearestRecent(itemId: string): RecentInteraction | undefined;
   /** Changes to the blend (tuning); default none. */
   tuning?: RankingTuning;
+  /** Whether the shopper has neighbours ("shoppers like you"): the blend gives them NEIGHBOUR_SHARE. */
+  neighbours?: boolean;
+  /** Whether complement seeds exist (the shopper just bought): `comp` takes COMPLEMENT_SHARE. */
+  complements?: boolean;
+  /** Affinity boost of an item, [0, 1]: its score is multiplied by 1 + boost. Default none. */
+  boostOf?(itemId: string): number;
+  /** The category to name in "popular in <category>" (the list's scope, or one the shopper likes). */
+  popularIn?(itemId: string): string | undefined;
+  /** Reason of an item no signal speaks for (score 0). Default 'to explore the shop'. */
+  fallbackReason?: string;
 }
 
 const VERB: Record<EventType, string> = {
@@ -207,15 +256,17 @@ const VERB: Record<EventType, string> = {
 };
 
 /** Component scores of a candidate under `weights`; they sum to its score (see the module comment). */
-export function scoreParts(candidate: Candidate, weights: BlendWeights): { personal: number; coVisitation: number; popularity: number; query: number } {
+export function scoreParts(candidate: Candidate, weights: BlendWeights): { personal: number; neighbours: number; coVisitation: number; popularity: number; query: number; complement: number } {
   const relevance = clamp01(candidate.queryRelevance ?? 0);
   // With a query, relevance gates the other signals; without one it is absent (gate 1).
   const gate = weights.query > 0 ? relevance : 1;
   return {
     personal: gate * weights.personal * clamp01(candidate.similarity ?? 0),
+    neighbours: gate * weights.neighbours * clamp01(candidate.neighbours ?? 0),
     coVisitation: gate * weights.coVisitation * clamp01(candidate.coVisitation ?? 0),
     popularity: gate * weights.popularity * clamp01(candidate.popularity ?? 0),
     query: weights.query * relevance,
+    complement: gate * weights.complement * clamp01(candidate.complement ?? 0),
   };
 }
 
@@ -224,18 +275,24 @@ export function scoreParts(candidate: Candidate, weights: BlendWeights): { perso
  * reason named after the signal that contributed most to it.
  */
 export function rankCandidates(candidates: Iterable<Candidate>, k: number, context: RankingContext): RecommendedItem[] {
-  const weights = blendWeights(context.strength, context.query !== undefined, context.tuning);
+  const weights = contextWeights(context);
   const scored: Array<{ candidate: Candidate; score: number }> = [];
-  for (const candidate of candidates) {
-    const parts = scoreParts(candidate, weights);
-    // Rounded before sorting, so equal printed scores are always in itemId order.
-    scored.push({ candidate, score: round(parts.personal + parts.coVisitation + parts.popularity + parts.query) });
-  }
+  // Rounded before sorting, so equal printed scores are always in itemId order.
+  for (const candidate of candidates) scored.push({ candidate, score: scoreOf(candidate, weights, context) });
   scored.sort(byScoreThenId);
-  return scored.slice(0, Math.max(0, k)).map(({ candidate, score }) => {
-    const reason = reasonFor(candidate, weights, context);
-    return reason === undefined ? { itemId: candidate.itemId, score } : { itemId: candidate.itemId, score, reason };
-  });
+  return scored.slice(0, Math.max(0, k)).map(({ candidate, score }) => ({ itemId: candidate.itemId, score, reason: reasonFor(candidate, weights, context) }));
+}
+
+/** The blend of a ranking context. */
+function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements'>): BlendWeights {
+  return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true);
+}
+
+/** A candidate's score: its blended parts times (1 + affinity boost), rounded. */
+function scoreOf(candidate: Candidate, weights: BlendWeights, context: Pick<RankingContext, 'boostOf'>): number {
+  const parts = scoreParts(candidate, weights);
+  const boost = context.boostOf ? clamp01(context.boostOf(candidate.itemId)) : 0;
+  return round((parts.personal + parts.neighbours + parts.coVisitation + parts.popularity + parts.query + parts.complement) * (1 + boost));
 }
 
 /** List slots campaign items may take in a list of `k`: floor(k * share), share in [0, 1]. */
@@ -255,14 +312,11 @@ export interface CampaignCandidate extends Candidate {
  * the shopper's taste first (similarity, then itemId), each scored with the same blend as the rest
  * and with the reason `campaign <name>`.
  */
-export function campaignPicks(candidates: Iterable<CampaignCandidate>, slots: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning'>): RecommendedItem[] {
-  const weights = blendWeights(context.strength, context.query !== undefined, context.tuning);
+export function campaignPicks(candidates: Iterable<CampaignCandidate>, slots: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf'>): RecommendedItem[] {
+  const weights = contextWeights(context);
   const similarity = (candidate: Candidate) => (Number.isFinite(candidate.similarity) ? candidate.similarity! : -2);
   const ordered = [...candidates].sort((a, b) => similarity(b) - similarity(a) || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
-  return ordered.slice(0, Math.max(0, slots)).map((candidate) => {
-    const parts = scoreParts(candidate, weights);
-    return { itemId: candidate.itemId, score: round(parts.personal + parts.coVisitation + parts.popularity + parts.query), reason: `campaign ${candidate.campaign}` };
-  });
+  return ordered.slice(0, Math.max(0, slots)).map((candidate) => ({ itemId: candidate.itemId, score: scoreOf(candidate, weights, context), reason: `campaign ${candidate.campaign}` }));
 }
 
 /**
@@ -289,18 +343,24 @@ function byScoreThenId(a: { candidate: Candidate; score: number }, b: { candidat
   return a.candidate.itemId < b.candidate.itemId ? -1 : a.candidate.itemId > b.candidate.itemId ? 1 : 0;
 }
 
-/** The reason of the largest score component; on a tie, the earlier one in this order: query, personal, co-visitation, popularity. */
-export function reasonFor(candidate: Candidate, weights: BlendWeights, context: RankingContext): string | undefined {
+/**
+ * The reason of the largest score component; on a tie, the earlier one in this order: query,
+ * complement, personal, neighbours, co-visitation, popularity. An item no signal speaks for gets the context's
+ * fallback reason: every listed item says why.
+ */
+export function reasonFor(candidate: Candidate, weights: BlendWeights, context: RankingContext): string {
   const parts = scoreParts(candidate, weights);
   const order: Array<[keyof typeof parts, number]> = [
     ['query', parts.query],
+    ['complement', parts.complement],
     ['personal', parts.personal],
+    ['neighbours', parts.neighbours],
     ['coVisitation', parts.coVisitation],
     ['popularity', parts.popularity],
   ];
   let best: [keyof typeof parts, number] | undefined;
   for (const part of order) if (part[1] > 0 && (!best || part[1] > best[1])) best = part;
-  if (!best) return undefined;
+  if (!best) return context.fallbackReason ?? 'to explore the shop';
   switch (best[0]) {
     case 'query':
       return `for your search '${context.query ?? ''}'`;
@@ -309,12 +369,20 @@ export function reasonFor(candidate: Candidate, weights: BlendWeights, context: 
       const title = recent ? context.titleOf(recent.itemId) : undefined;
       return recent && title ? `like ${title} you ${VERB[recent.type]}` : 'matches your taste';
     }
+    case 'complement': {
+      const title = candidate.complementOf ? context.titleOf(candidate.complementOf) : undefined;
+      return title ? `often bought with ${title}` : 'often bought together';
+    }
+    case 'neighbours':
+      return 'shoppers like you also liked it';
     case 'coVisitation': {
       const title = candidate.coVisitedWith ? context.titleOf(candidate.coVisitedWith) : undefined;
       return title ? `often viewed with ${title}` : 'often viewed together';
     }
-    case 'popularity':
-      return 'popular now';
+    case 'popularity': {
+      const category = context.popularIn?.(candidate.itemId);
+      return category ? `popular in ${category}` : 'popular now';
+    }
   }
 }
 

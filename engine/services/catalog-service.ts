@@ -1,6 +1,7 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { CatalogChange } from '../contracts/messages.js';
 import { ItemSchema, tierRank, zodDetails, type Item, type Tier } from '../contracts/schemas.js';
+import { TextIndex, itemTextFields, type TextMatch } from '../logic/text-index.js';
 import type { VectorIndex } from '../ports/vector-index.js';
 import { categoryLevels, tokenize, type ContentEncoder } from '../../models/content-encoder.js';
 
@@ -37,7 +38,11 @@ export interface CatalogListOptions {
   tier: Tier;
   /** A category path or an ancestor of one ("home" lists "home/lamps"); case and '/' vs '>' do not matter. */
   category?: string;
-  /** Words that must all appear (as word prefixes) in the title, brand, category or tags. */
+  /**
+   * Words that must all appear in the title, brand, category or tags (the last one also as a
+   * prefix: "brass lam"); matches are ranked by BM25 (see text-index.ts). A query of stop words
+   * only matches titles holding it as a substring.
+   */
   query?: string;
   /** Page size, 0..1000. */
   limit: number;
@@ -46,7 +51,7 @@ export interface CatalogListOptions {
 }
 
 export interface CatalogPage {
-  /** The page, in itemId order. */
+  /** The page, in itemId order; with a query, best match first (ties in itemId order). */
   items: Item[];
   /** Matching items in all pages. */
   total: number;
@@ -70,21 +75,23 @@ interface Entry {
   item: Item;
   /** Lower-cased '/'-joined category levels, leaf last. */
   levels: string[];
-  /** Searchable words for `list({query})`. */
-  words: string[];
+  /** Lower-cased `item.channels`; undefined: every channel. */
+  channels: ReadonlySet<string> | undefined;
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
 
 /**
- * The engine's copy of the catalog: items by id, per-category id sets, and the vector index kept
- * in step through the indexer (every upsert re-encodes the item with the serving model). Synchronous; one instance per engine, fed from the
- * catalog log. Each change is all or nothing: a failing encode or index upsert changes nothing.
+ * The engine's copy of the catalog: items by id, per-category id sets, the BM25 text index
+ * (text-index.ts) and the vector index kept in step through the indexer (every upsert re-encodes
+ * the item with the serving model). Synchronous; one instance per engine, fed from the catalog
+ * log. Each change is all or nothing: a failing encode or index upsert changes nothing.
  */
 export class CatalogService {
   private readonly indexer: ItemIndexer;
   private readonly entries = new Map<string, Entry>();
   private readonly categoryNodes = new Map<string, CategoryNode>();
+  private readonly text = new TextIndex();
   /** All ids sorted, rebuilt lazily after a change. */
   private sortedIds: string[] | null = null;
   private changeCount = 0;
@@ -132,9 +139,11 @@ export class CatalogService {
     const previous = this.entries.get(item.itemId);
     if (previous) this.unlinkCategories(previous);
     else this.sortedIds = null;
-    const entry: Entry = { item, levels, words: searchWords(item) };
+    const channels = item.channels ? new Set(item.channels.map((channel) => channel.toLowerCase())) : undefined;
+    const entry: Entry = { item, levels, channels };
     this.entries.set(item.itemId, entry);
     this.linkCategories(entry);
+    this.text.upsert(item.itemId, itemTextFields(item));
     this.changeCount++;
     return true;
   }
@@ -149,7 +158,7 @@ export class CatalogService {
     return this.sortedIds;
   }
 
-  /** Browses the items `tier` may see (out-of-stock ones included), filtered and paged in itemId order. */
+  /** Browses the items `tier` may see (out-of-stock ones included), filtered and paged in itemId order (with a query: best BM25 match first). */
   list(options: CatalogListOptions): CatalogPage {
     const { limit, offset } = options;
     if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) {
@@ -158,17 +167,31 @@ export class CatalogService {
     if (!Number.isInteger(offset) || offset < 0) {
       throw new PulseError(ErrorCodes.invalidRequest, 'offset must be an integer >= 0', { offset: String(offset) });
     }
-    const ids = options.category === undefined ? this.ids() : [...this.itemsInCategory(options.category)].sort(compareIds);
-    const matches = options.query === undefined ? () => true : queryMatcher(options.query);
+    const scope = options.category === undefined ? undefined : this.itemsInCategory(options.category);
+    const passes = (id: string): boolean => (scope === undefined || scope.has(id)) && this.isVisible(this.entries.get(id)!.item, options.tier);
+    const ids = this.listedIds(options.query, scope);
     const items: Item[] = [];
     let total = 0;
     for (const id of ids) {
-      const entry = this.entries.get(id);
-      if (!entry || !this.isVisible(entry.item, options.tier) || !matches(entry)) continue;
-      if (total >= offset && items.length < limit) items.push(entry.item);
+      if (!passes(id)) continue;
+      if (total >= offset && items.length < limit) items.push(this.entries.get(id)!.item);
       total++;
     }
     return { items, total, categories: this.visibleCategories(options.tier) };
+  }
+
+  /**
+   * The best BM25 matches of `query` (any of its words; the last also as a prefix) among the
+   * items passing `filter`, best first (see text-index.ts); the filter is applied while scoring.
+   */
+  textMatches(query: string, limit: number, filter?: (itemId: string) => boolean): TextMatch[] {
+    return this.text.search(query, { limit, ...(filter ? { filter } : {}) });
+  }
+
+  /** Whether the item is offered in `channel` (case-insensitive); an item without `channels` is in every one. */
+  inChannel(itemId: string, channel: string): boolean {
+    const entry = this.entries.get(itemId);
+    return entry !== undefined && (entry.channels === undefined || entry.channels.has(channel.toLowerCase()));
   }
 
   /** Every leaf category (an item's own category), sorted, in first-seen spelling. */
@@ -194,11 +217,22 @@ export class CatalogService {
     return entry !== undefined && entry.item.inStock !== false && this.isVisible(entry.item, tier);
   }
 
+  /** Candidate ids of `list` (the caller applies scope and tier): in itemId order, or the query's matches best first. */
+  private listedIds(query: string | undefined, scope: ReadonlySet<string> | undefined): Iterable<string> {
+    if (query === undefined) return scope === undefined ? this.ids() : [...scope].sort(compareIds);
+    if (tokenize(query).length === 0) {
+      const needle = query.trim().toLowerCase();
+      return this.ids().filter((id) => this.entries.get(id)!.item.title.toLowerCase().includes(needle));
+    }
+    return this.text.search(query, { limit: Number.POSITIVE_INFINITY, require: 'all' }).map((match) => match.id);
+  }
+
   private remove(itemId: string): boolean {
     const entry = this.entries.get(itemId);
     this.indexer.remove(itemId);
     if (!entry) return false;
     this.entries.delete(itemId);
+    this.text.remove(itemId);
     this.unlinkCategories(entry);
     this.sortedIds = null;
     this.changeCount++;
@@ -250,19 +284,4 @@ function displayPath(category: string): string[] {
     .split(/[/>]/)
     .map((part) => part.trim())
     .filter((part) => part.length > 0);
-}
-
-function searchWords(item: Item): string[] {
-  const text = [item.title, item.brand ?? '', item.category.replaceAll(/[/>]/g, ' '), ...(item.tags ?? [])].join(' ');
-  return [...new Set(tokenize(text))];
-}
-
-/** Every query word must be a prefix of some item word ("lam" finds "lamp"); a stop-word-only query matches titles by substring. */
-function queryMatcher(query: string): (entry: Entry) => boolean {
-  const words = tokenize(query);
-  if (words.length === 0) {
-    const needle = query.trim().toLowerCase();
-    return (entry) => entry.item.title.toLowerCase().includes(needle);
-  }
-  return (entry) => words.every((word) => entry.words.some((candidate) => candidate.startsWith(word)));
 }

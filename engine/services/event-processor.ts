@@ -16,6 +16,8 @@ import type { UserState, UserStateChange, UserStateStore } from '../ports/user-s
 import { vectorLookup, type ServingModels } from './model-registry.js';
 import type { Recommender } from './recommender.js';
 import type { CampaignTriggers } from './campaign-triggers.js';
+import type { ShopAnalyticsRecorder } from './shop-analytics-recorder.js';
+import type { ShopperIndex } from './shopper-index.js';
 
 export interface EventProcessorOptions extends EffectOptions {
   /** Length of pushed lists. */
@@ -58,6 +60,12 @@ export interface EventProcessorBaseDeps {
   itemAttributes?: ItemAttributesOf;
   /** Campaign triggers run after a member's live event; without it none fire (replay tools). */
   triggers?: CampaignTriggers;
+  /** Shop-wide analytics (segment sizes, counters) written after each event's store, duplicates too; without it none are kept. */
+  analytics?: ShopAnalyticsRecorder;
+  /** Shopper vectors for "shoppers like you", updated after every applied event; without it none are kept. */
+  shoppers?: ShopperIndex;
+  /** The catalog's best text matches of a search query (CatalogService.textMatches); without it a search moves the shopper by the query's vector alone. */
+  textMatches?: (query: string) => ReadonlyArray<{ id: string; score: number }>;
   now?: () => number;
 }
 
@@ -250,6 +258,8 @@ export class EventProcessor {
         continue;
       }
       await afterStore?.(effect);
+      // Idempotent per event (its own marker), so it runs for duplicates too, as afterStore does.
+      await this.deps.analytics?.afterStore(event, outcome, effect.next, (await member?.credit)?.member);
       const live = this.now() - event.receivedAt <= this.deps.options.pushMaxAgeMs;
       if (outcome === 'duplicate') {
         this.deps.metrics.eventsDuplicate.inc();
@@ -260,6 +270,8 @@ export class EventProcessor {
         return 'duplicate';
       }
       this.deps.metrics.eventsApplied.inc({ type: event.type });
+      this.deps.shoppers?.update(event.userId, effect.next);
+      if (isMergeEvent(event)) this.deps.shoppers?.drop(event.fromUserId);
       // Side by side: triggers add nothing to the push's latency, and a failed push (the event is
       // handed back, its redelivery a duplicate) does not cost the offer.
       const [pushed, triggered] = await Promise.allSettled([
@@ -306,7 +318,7 @@ export class EventProcessor {
     const now = this.now();
     // A model swap may have landed while the effect was stored: rank in the space that serves now.
     const user = inSpaceOf(next, this.vectors(), this.deps.options.tasteHalfLifeSeconds);
-    const list = await recommender.recommend(user, { k: this.deps.options.defaultK }, now, record);
+    const list = await recommender.recommend(user, { k: this.deps.options.defaultK }, now, record, event.userId);
     const signature = list.items.map((item) => item.itemId).join('\n');
     if (this.lastPushed.get(event.userId) === signature) {
       this.deps.metrics.pushesUnchanged.inc({ why: 'unchanged' });
@@ -319,7 +331,9 @@ export class EventProcessor {
   }
 
   private vectors(): VectorLookup {
-    return 'models' in this.deps ? vectorLookup(this.deps.models.current()) : this.deps.vectors;
+    const lookup = 'models' in this.deps ? vectorLookup(this.deps.models.current()) : this.deps.vectors;
+    const textMatches = this.deps.textMatches;
+    return textMatches && !lookup.textMatches ? { ...lookup, textMatches } : lookup;
   }
 
   private rememberPushed(userId: string, signature: string): void {

@@ -62,7 +62,7 @@ export function registerQueryHandlers(server: RpcServer, deps: QueryHandlerDeps)
     const current = inSpaceOf(state, vectorLookup(deps.models.current()), deps.tasteHalfLifeSeconds);
     const user = { ...current, tier: answerTier(principal, userId, [state.tier, member?.tier], 'list') };
     // The record read for the tier also decides which campaigns' items the list may carry.
-    return deps.recommender.recommend(user, options, now(), member);
+    return deps.recommender.recommend(user, options, now(), member, userId);
   });
 
   timed('similar', async ({ principal, itemId, k }) => deps.recommender.similar(itemId, k, await ownAnswerTier(principal, 'list')));

@@ -1,6 +1,7 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import type { RecommendationList, RecommendedItem, RecommendRequest, Tier } from '../contracts/schemas.js';
-import { campaignPicks, campaignSlots, checkRankingTuning, mergeCandidates, rankCandidates, withCampaignItems, type CampaignCandidate, type Candidate, type RankingTuning } from '../logic/ranking.js';
+import type { RecommendationList, RecommendRequest, Tier } from '../contracts/schemas.js';
+import { campaignPicks, campaignSlots, checkRankingTuning, mergeCandidates, rankCandidates, withCampaignItems, type CampaignCandidate, type Candidate, type CandidateSources, type RankingTuning } from '../logic/ranking.js';
+import { checkSearchTextShare, DEFAULT_SEARCH_TEXT_SHARE, normalisedMatches, searchRelevance } from '../logic/search-relevance.js';
 import { addScaled, dot, isUsableVector, normalized } from '../logic/vector-math.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { StoredMember } from '../ports/member-store.js';
@@ -8,6 +9,14 @@ import type { RecentInteraction, UserState } from '../ports/user-state-store.js'
 import type { Neighbour, VectorIndex } from '../ports/vector-index.js';
 import type { ContentEncoder } from '../../models/content-encoder.js';
 import { ItemNotFoundError, type CatalogService } from './catalog-service.js';
+import { ComplementFinder, type ComplementOptions } from './complements.js';
+import { affinitySignals } from './affinity-signals.js';
+import { fillList } from './list-fill.js';
+import { NEGATIVE_TYPES, RecentReasons } from './recent-reasons.js';
+import type { ShopperNeighbourSource } from './shopper-index.js';
+import { checkAffinityBoost } from '../logic/affinity-boost.js';
+import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from '../logic/affinity.js';
+import { checkDiversity, diversify } from '../logic/diversity.js';
 import { AttributeVectorSource, type ServingModels } from './model-registry.js';
 
 export interface RecommenderOptions {
@@ -38,6 +47,18 @@ export interface RecommenderOptions {
   ranking?: RankingTuning;
   /** Largest share of a member's list that running campaigns' items may take, [0, 1]. Default 0.2. */
   campaignShare?: number;
+  /** Largest brand/category affinity boost, [0, 1] (affinity-boost.ts). Default 0: none. */
+  affinityBoost?: number;
+  /** Half-life of affinity (s), to read it as of now. Default 14 days. */
+  affinityHalfLifeSeconds?: number;
+  /** MMR diversity of lists that ask for none, [0, 1] (diversity.ts). Default 0: ranking order. */
+  diversity?: number;
+  /** Share of the normalised BM25 score in a query's relevance, [0, 1]; the query vector's cosine has the rest (search-relevance.ts). Default DEFAULT_SEARCH_TEXT_SHARE. */
+  searchTextShare?: number;
+  /** Complements of just-bought items and the substitutes held back after a purchase (complements.ts). Default: on, right after a purchase. */
+  complements?: ComplementOptions;
+  /** The candidate sources used (evaluation: e.g. `['vector']` alone). Default all. */
+  sources?: ReadonlyArray<keyof CandidateSources>;
 }
 
 /** A running campaign whose items a member's lists may carry. */
@@ -61,6 +82,8 @@ export type RecommenderDeps = {
   options: RecommenderOptions;
   /** Campaign items for members in a running campaign's audience; without it no list is boosted. */
   boosts?: CampaignBoostSource;
+  /** Nearest shoppers' items ("shoppers like you"); without it that source is off. */
+  shoppers?: ShopperNeighbourSource;
 } & ({ models: ServingModels } | { index: VectorIndex; encoder: ContentEncoder });
 
 /** Candidates fetched per source: CANDIDATE_FACTOR x k, at least MIN_CANDIDATES. */
@@ -68,8 +91,6 @@ const CANDIDATE_FACTOR = 4;
 const MIN_CANDIDATES = 20;
 /** Recent items (newest first) whose co-visitation lists become candidates. */
 const COVISIT_SEEDS = 3;
-/** Recent items compared with a candidate to name it in "like <title> you viewed". */
-const REASON_RECENT = 5;
 /** Share of the query's direction in the search vector when the shopper also has a taste vector. */
 const QUERY_BLEND = 0.6;
 /** Popular items held in the cache; candidates are the first of them that pass the filters. */
@@ -77,8 +98,10 @@ const POPULAR_POOL = 500;
 /** A category scope is "small" (scanned exactly instead of a filtered HNSW search) below either bound. */
 const SMALL_SCOPE_SHARE = 0.05;
 const SMALL_SCOPE_ITEMS = 2000;
-/** Event types that say nothing good about an item: never the "like <title>" of a reason. */
-const NEGATIVE_TYPES = new Set(['dislike', 'remove_from_cart']);
+/** Nearest shoppers whose recent items become candidates. */
+const SHOPPER_NEIGHBOURS = 20;
+/** With diversity, MMR picks from this many times the list's length of ranked candidates. */
+const DIVERSITY_POOL = 3;
 
 type Filter = (itemId: string) => boolean;
 
@@ -92,7 +115,11 @@ export class Recommender {
   private readonly models: ServingModels;
   private readonly stats: InteractionStats;
   private readonly boosts: CampaignBoostSource | undefined;
-  private readonly options: Required<Omit<RecommenderOptions, 'modelVersion'>> & Pick<RecommenderOptions, 'modelVersion'>;
+  private readonly shoppers: ShopperNeighbourSource | undefined;
+  private readonly options: Required<Omit<RecommenderOptions, 'modelVersion' | 'complements' | 'sources'>> & Pick<RecommenderOptions, 'modelVersion'>;
+  private readonly complements: ComplementFinder;
+  /** Sources in use; undefined: all. */
+  private readonly sources: ReadonlySet<keyof CandidateSources> | undefined;
   private popularCache: { fetchedAt: number; items: Array<[string, number]> } | undefined;
   private popularInFlight: Promise<Array<[string, number]>> | undefined;
 
@@ -108,7 +135,13 @@ export class Recommender {
     }
     this.stats = deps.stats;
     this.boosts = deps.boosts;
-    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, ...options };
+    this.shoppers = deps.shoppers;
+    this.complements = new ComplementFinder({ stats: deps.stats, catalog: deps.catalog, sessionGapSeconds: options.sessionGapSeconds, ...(options.complements ? { options: options.complements } : {}) });
+    this.sources = options.sources ? new Set(options.sources) : undefined;
+    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, affinityBoost: 0, affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS, diversity: 0, searchTextShare: DEFAULT_SEARCH_TEXT_SHARE, ...options };
+    checkSearchTextShare(this.options.searchTextShare);
+    checkAffinityBoost(this.options.affinityBoost);
+    checkDiversity(this.options.diversity);
     if (!(this.options.campaignShare >= 0 && this.options.campaignShare <= 1)) throw new RangeError(`campaignShare must be in [0, 1], got ${this.options.campaignShare}`);
     if (!Number.isInteger(this.options.coVisitSeeds) || this.options.coVisitSeeds < 0) throw new RangeError('coVisitSeeds must be an integer >= 0');
     if (this.options.coVisitSeedScope !== 'session' && this.options.coVisitSeedScope !== 'history') throw new RangeError('coVisitSeedScope must be session or history');
@@ -124,48 +157,64 @@ export class Recommender {
    * in `category` when given), best first. For a `member` in a running campaign's audience, the
    * campaign's items that pass the same filters take up to `campaignShare` of the list.
    * @param now epoch ms: the list's `generatedAt` and the reference for the session window.
+   * @param userId the shopper's id: their own entry in the shopper index is not their neighbour.
    */
-  async recommend(user: UserState, request: RecommendRequest, now: number, member?: StoredMember): Promise<RecommendationList> {
+  async recommend(user: UserState, request: RecommendRequest, now: number, member?: StoredMember, userId?: string): Promise<RecommendationList> {
     const k = checkK(request.k ?? this.options.defaultK);
     const scope = request.category === undefined ? undefined : this.catalog.itemsInCategory(request.category);
-    const filter = this.filterFor(user, request, scope);
     const candidateK = Math.max(MIN_CANDIDATES, k * CANDIDATE_FACTOR);
     // One model for the whole request, even if a swap lands while it awaits the aggregates.
     const model = this.models.current();
     const { index } = model;
+    // Right after a purchase: its complements join, its substitutes are held back (not in a search or a category the shopper asked for).
+    const complements = this.sources?.has('complements') === false ? { sources: [] } : await this.complements.find(user, now, index, candidateK);
+    const filter = this.filterFor(user, request, scope, request.query === undefined && scope === undefined ? complements.heldBack : undefined);
 
     const taste = user.vector && user.vector.length === index.dimension && isUsableVector(user.vector) ? normalized(user.vector) : undefined;
     const queryVector = request.query === undefined ? undefined : model.source.encodeText(request.query);
     const query = queryVector && isUsableVector(queryVector) ? queryVector : undefined;
+    // The query's BM25 matches inside the filter (scope, tier, stock, channel), normalised to the best.
+    const text = request.query === undefined ? new Map<string, number>() : normalisedMatches(this.catalog.textMatches(request.query, candidateK, filter));
+    const searching = query !== undefined || text.size > 0;
 
     const [coVisited, popular] = await Promise.all([this.coVisitedSources(user, now, candidateK), this.popularPool()]);
 
     // Taste neighbours (searched with the query blended in, when there is one) and, separately,
     // the query's own neighbours, so an exact match is never crowded out by taste.
     const tasteSearch = taste && query ? blend(taste, query, QUERY_BLEND) : taste;
-    const merged = mergeCandidates({
+    const merged = mergeCandidates(this.used({
       vector: tasteSearch ? this.nearest(index, tasteSearch, candidateK, filter, scope) : [],
-      query: query ? this.nearest(index, query, candidateK, filter, scope) : [],
+      // The query's vector neighbours and its text matches (relevance set by measure below).
+      query: [...(query ? this.nearest(index, query, candidateK, filter, scope) : []), ...[...text.keys()].map((id) => ({ id, similarity: 0 }))],
       coVisited: coVisited.map(({ via, items, position }) => ({ via, items: items.filter(([id]) => filter(id)), position })),
       popular: firstPassing(popular, filter, candidateK),
-    }, this.options.ranking);
-    this.measure(index, merged.values(), taste, query);
+      neighbours: taste && this.shoppers ? firstPassing(this.shoppers.likedByNeighbours(taste, model.source.version, SHOPPER_NEIGHBOURS, userId), filter, candidateK) : [],
+      complements: complements.sources.map(({ via, items, weight }) => ({ via, items: items.filter(([id]) => filter(id)), weight })),
+    }), this.options.ranking);
+    const relevance = searching ? (itemId: string) => searchRelevance(text.get(itemId), query && index.similarity(itemId, query), this.options.searchTextShare, text.size > 0) : undefined;
+    this.measure(index, merged.values(), taste, relevance);
 
     const reasons = new RecentReasons(user.recent, index);
     const context = {
       strength: user.strength,
-      ...(request.query !== undefined && query ? { query: request.query } : {}),
+      ...(request.query !== undefined && searching ? { query: request.query } : {}),
       titleOf: (itemId: string) => this.catalog.get(itemId)?.title,
       nearestRecent: (itemId: string) => reasons.nearest(itemId),
       tuning: this.options.ranking,
+      neighbours: [...merged.values()].some((candidate) => candidate.neighbours !== undefined),
+      complements: [...merged.values()].some((candidate) => candidate.complement !== undefined),
+      ...affinitySignals(user, (itemId) => this.catalog.get(itemId), { maxBoost: this.options.affinityBoost, halfLifeSeconds: this.options.affinityHalfLifeSeconds }, now, request.category),
     };
     const boosted = member ? this.campaignCandidates(member, user, now, filter, merged) : [];
-    this.measure(index, boosted, taste, query);
+    this.measure(index, boosted, taste, relevance);
     const picks = campaignPicks(boosted, campaignSlots(k, this.options.campaignShare), context);
     const picked = new Set(picks.map((item) => item.itemId));
     const organic = picks.length === 0 ? merged.values() : [...merged.values()].filter((candidate) => !picked.has(candidate.itemId));
-    const ranked = rankCandidates(organic, k - picks.length, context);
-    if (ranked.length < k - picks.length) this.fill(ranked, k - picks.length, (id) => !picked.has(id) && filter(id), scope);
+    // Diversity re-ranks the organic part only: campaign picks are placed by score as before.
+    const slots = k - picks.length;
+    const diversity = request.diversity ?? this.options.diversity;
+    const ranked = diversify(rankCandidates(organic, diversity > 0 ? slots * DIVERSITY_POOL : slots, context), slots, diversity, (id) => index.get(id));
+    fillList(ranked, slots, (id) => !picked.has(id) && filter(id), scope && { ids: scope, category: request.category }, () => this.catalog.ids());
 
     return {
       items: withCampaignItems(ranked, picks, k),
@@ -213,12 +262,21 @@ export class Recommender {
     return this.boosts?.active(now) ?? false;
   }
 
-  private filterFor(user: UserState, request: RecommendRequest, scope: ReadonlySet<string> | undefined): Filter {
+  /** The sources in use (`options.sources`) of `all`. */
+  private used(all: CandidateSources): CandidateSources {
+    const sources = this.sources;
+    if (!sources) return all;
+    return Object.fromEntries(Object.entries(all).filter(([name]) => sources.has(name as keyof CandidateSources))) as CandidateSources;
+  }
+
+  /** The list's filter; `heldBack` (substitutes of a just-bought item) is excluded too. */
+  private filterFor(user: UserState, request: RecommendRequest, scope: ReadonlySet<string> | undefined, heldBack?: Filter): Filter {
     const excluded = new Set<string>();
     for (const entry of user.recent.slice(0, this.options.excludeRecent)) excluded.add(entry.itemId);
     if (!request.includeBought) for (const id of user.bought) excluded.add(id);
     const tier = user.tier;
-    return (id) => !excluded.has(id) && (scope === undefined || scope.has(id)) && this.catalog.isRecommendable(id, tier);
+    const channel = request.channel;
+    return (id) => !excluded.has(id) && (scope === undefined || scope.has(id)) && this.catalog.isRecommendable(id, tier) && (channel === undefined || this.catalog.inChannel(id, channel)) && !heldBack?.(id);
   }
 
   /** Nearest neighbours inside the filter; a small category scope is scanned exactly (filtered HNSW collapses there). */
@@ -272,78 +330,16 @@ export class Recommender {
   }
 
   /**
-   * Sets every candidate's similarity to the taste and relevance to the query from its stored
-   * vector (the search that found it may have used a blend of both, and other sources carry neither).
+   * Sets every candidate's similarity to the taste from its stored vector (the search that found
+   * it may have used a blend with the query, and other sources carry none) and, with a query, its
+   * relevance (BM25 and the query vector's cosine blended, search-relevance.ts).
    */
-  private measure(index: VectorIndex, candidates: Iterable<Candidate>, taste: Float32Array | undefined, query: Float32Array | undefined): void {
-    if (!taste && !query) return;
+  private measure(index: VectorIndex, candidates: Iterable<Candidate>, taste: Float32Array | undefined, relevance: ((itemId: string) => number) | undefined): void {
+    if (!taste && !relevance) return;
     for (const candidate of candidates) {
       if (taste) candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
-      if (query) candidate.queryRelevance = index.similarity(candidate.itemId, query) ?? candidate.queryRelevance;
+      if (relevance) candidate.queryRelevance = relevance(candidate.itemId);
     }
-  }
-
-  /**
-   * Tops a short list up from a stable sample of the catalog (a fresh shop has no popularity yet):
-   * catalog order visited with a fixed stride coprime to its size, so the sample spreads over it
-   * and is the same for everyone until the catalog changes.
-   */
-  private fill(list: RecommendedItem[], k: number, filter: Filter, scope: ReadonlySet<string> | undefined): void {
-    const taken = new Set(list.map((item) => item.itemId));
-    const take = (id: string): boolean => {
-      if (!taken.has(id) && filter(id)) {
-        taken.add(id);
-        list.push({ itemId: id, score: 0, reason: scope ? 'more in this category' : 'to explore the shop' });
-      }
-      return list.length >= k;
-    };
-    if (scope !== undefined) {
-      for (const id of scope) if (take(id)) return;
-      return;
-    }
-    const ids = this.catalog.ids();
-    const n = ids.length;
-    if (n === 0) return;
-    const stride = coprimeStride(n);
-    for (let i = 0, at = 0; i < n; i++, at = (at + stride) % n) if (take(ids[at]!)) return;
-  }
-}
-
-/** Names the recent item most like a candidate, comparing vectors; recent vectors are fetched once. */
-class RecentReasons {
-  private vectors: Array<{ entry: RecentInteraction; vector: Float32Array }> | undefined;
-
-  constructor(
-    private readonly recent: readonly RecentInteraction[],
-    private readonly index: VectorIndex,
-  ) {}
-
-  nearest(itemId: string): RecentInteraction | undefined {
-    let best: RecentInteraction | undefined;
-    let bestSimilarity = -Infinity;
-    for (const { entry, vector } of this.load()) {
-      const similarity = this.index.similarity(itemId, vector);
-      if (similarity === undefined) return undefined;
-      if (similarity > bestSimilarity) {
-        bestSimilarity = similarity;
-        best = entry;
-      }
-    }
-    return best;
-  }
-
-  private load(): Array<{ entry: RecentInteraction; vector: Float32Array }> {
-    if (this.vectors) return this.vectors;
-    const seen = new Set<string>();
-    this.vectors = [];
-    for (const entry of this.recent) {
-      if (this.vectors.length >= REASON_RECENT) break;
-      if (NEGATIVE_TYPES.has(entry.type) || seen.has(entry.itemId)) continue;
-      seen.add(entry.itemId);
-      const vector = this.index.get(entry.itemId);
-      if (vector) this.vectors.push({ entry, vector });
-    }
-    return this.vectors;
   }
 }
 
@@ -375,23 +371,12 @@ function firstPassing(list: ReadonlyArray<[string, number]>, filter: Filter, lim
   return out;
 }
 
-/** A step near n / golden ratio with gcd(step, n) = 1, so stepping visits every index once. */
-function coprimeStride(n: number): number {
-  let stride = Math.max(1, Math.round(n * 0.6180339887));
-  while (gcd(stride, n) !== 1) stride++;
-  return stride;
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
 function echo(request: RecommendRequest): NonNullable<RecommendationList['context']> {
   const context: NonNullable<RecommendationList['context']> = {};
   if (request.channel !== undefined) context.channel = request.channel;
   if (request.category !== undefined) context.category = request.category;
   if (request.query !== undefined) context.query = request.query;
+  if (request.diversity !== undefined) context.diversity = request.diversity;
   if (request.k !== undefined) context.k = request.k;
   return context;
 }

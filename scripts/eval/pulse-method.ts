@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import type { EngineConfig } from '../../engine/config.js';
-import type { Item, StoredEvent } from '../../engine/contracts/schemas.js';
+import type { Item, RecommendRequest, StoredEvent } from '../../engine/contracts/schemas.js';
 import { HnswVectorIndex } from '../../engine/adapters/hnsw-vector-index.js';
 import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
@@ -58,6 +58,8 @@ export class PulseMethod implements EvalMethod {
   private readonly processor: EventProcessor;
   /** One recommender per `excludeRecent` of the filters asked for; all share the state above. */
   private readonly recommenders = new Map<number, Recommender>();
+  /** Recommenders of `listFor`, by their extra options. */
+  private readonly extraRecommenders = new Map<string, Recommender>();
   /** Time of the event being applied: the processor's clock. */
   private clock = 0;
 
@@ -105,6 +107,7 @@ export class PulseMethod implements EvalMethod {
         coVisitWindow: options.coVisitWindow ?? ENGINE_COVISIT_WINDOW,
         recentLimit: config.recentLimit,
         affinityHalfLifeSeconds: config.affinityHalfLifeSeconds,
+        boughtAfterWindowSeconds: config.boughtAfterWindowSeconds,
         pushMaxAgeMs: -1,
         retryDelayMs: 1000,
         maxConcurrentUsers: 1,
@@ -125,6 +128,23 @@ export class PulseMethod implements EvalMethod {
   async recommend(userId: string, k: number, ts: number, filter: ListFilter): Promise<string[]> {
     const state = await this.users.load(userId);
     const list = await this.recommender(filter.excludeRecent).recommend(state, { k, includeBought: filter.includeBought }, ts);
+    return list.items.map((item) => item.itemId);
+  }
+
+  /**
+   * The user's list for any request (a search, a channel) from a recommender with `extra` options
+   * on this method's state: the search eval (scripts/eval/search.ts) compares text shares this way.
+   */
+  async listFor(userId: string, request: RecommendRequest, ts: number, extra: Partial<RecommenderOptions>): Promise<string[]> {
+    const key = JSON.stringify(extra);
+    let recommender = this.extraRecommenders.get(key);
+    if (!recommender) {
+      const { config } = this.options;
+      const options = { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds, popularCacheMs: 0, ...this.options.recommender, ...extra };
+      recommender = new Recommender({ catalog: this.catalog, models: this.models, stats: this.stats, options });
+      this.extraRecommenders.set(key, recommender);
+    }
+    const list = await recommender.recommend(await this.users.load(userId), request, ts);
     return list.items.map((item) => item.itemId);
   }
 

@@ -22,6 +22,9 @@ import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
 import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
 import type { InteractionStats } from '../../engine/ports/interaction-stats.js';
 import type { PartitionLeases } from '../../engine/ports/partition-leases.js';
+import type { ShopAnalytics } from '../../engine/ports/shop-analytics.js';
+import { RedisShopAnalytics } from '../../engine/adapters/redis-shop-analytics.js';
+import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
 
 export type Mode = 'connected' | 'embedded';
 
@@ -34,7 +37,7 @@ export interface StateOptions {
 export interface Infrastructure {
   transport: NatsTransport | MemoryTransport;
   /** Present when the role keeps state (engine, or both roles in one process). */
-  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore; coupons: CouponStore; campaigns: CampaignStore };
+  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore; coupons: CouponStore; campaigns: CampaignStore; analytics: ShopAnalytics };
   mode: { nats: Mode; redis?: Mode };
   /** Live checks for /readyz. */
   checks(): Record<string, { ok: boolean; detail: string }>;
@@ -95,6 +98,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         members: new RedisMemberStore(redis),
         coupons: new RedisCouponStore(redis),
         campaigns: new RedisCampaignStore(redis, { logger: logger.child({ component: 'campaign-store' }) }),
+        analytics: new RedisShopAnalytics(redis, { dedupeTtlSeconds }),
       };
       // After the stores' modules defined their scripts: their first calls need no NOSCRIPT round trip.
       await LuaScript.preloadAll(redis).catch((err: unknown) => logger.warn({ err }, 'preloading Lua scripts failed; they load on first use'));
@@ -116,6 +120,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         members,
         coupons: new MemoryCouponStore(members),
         campaigns: new MemoryCampaignStore(),
+        analytics: new MemoryShopAnalytics({ dedupeTtlSeconds }),
       };
     }
   }

@@ -12,17 +12,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Tier } from '../../engine/contracts/schemas.js';
-import { Progress, formatCount, formatElapsed, formatRate } from './progress.js';
+import { formatCount, formatElapsed, formatRate } from './progress.js';
+import { parseJson, readConcurrently, remoteReader, RemoteCheckError, sleep } from './remote-reader.js';
+
+export { RemoteCheckError };
 
 export interface Balance {
   points: number;
   lifetimePoints: number;
   tier: Tier;
-}
-
-/** The check cannot go on: the server refused the token, or is not a Pulse gateway. */
-export class RemoteCheckError extends Error {
-  override name = 'RemoteCheckError';
 }
 
 export interface RemotePointsOptions {
@@ -72,34 +70,9 @@ export async function checkRemotePoints(options: RemotePointsOptions): Promise<R
   const waitMs = options.waitMs ?? 120_000;
   const pollMs = options.pollMs ?? 2000;
   const stableReads = options.stableReads ?? 3;
-  const doFetch = options.fetch ?? fetch;
   const deadline = started + waitMs;
-  let reads = 0;
-
-  /** GET with retries on network errors and 502/503/504; 401/403 stop the check. */
-  const get = async (path: string): Promise<{ status: number; text: string; endpoint: string }> => {
-    const endpoint = new URL(path, options.url).href;
-    for (let attempt = 1; ; attempt++) {
-      let status: number;
-      let text: string;
-      try {
-        const response = await doFetch(endpoint, { headers: { authorization: `Bearer ${options.token}` }, signal: AbortSignal.timeout(30_000) });
-        status = response.status;
-        text = await response.text();
-      } catch (err) {
-        if (attempt >= 5) throw new RemoteCheckError(`${endpoint}: server unreachable (${(err as Error).message})`);
-        await sleep(200 * attempt);
-        continue;
-      }
-      reads += 1;
-      if (status === 401 || status === 403) throw new RemoteCheckError(`the server refused the token (${status}: ${text.slice(0, 200)}); an admin token is needed`);
-      if ((status === 502 || status === 503 || status === 504) && attempt < 5) {
-        await sleep(200 * attempt);
-        continue;
-      }
-      return { status, text, endpoint };
-    }
-  };
+  const reader = remoteReader({ url: options.url, token: options.token, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const get = (path: string) => reader.get(path);
 
   const readOne = async (memberId: string): Promise<Read> => {
     const base = `/v1/members/${encodeURIComponent(memberId)}`;
@@ -109,28 +82,11 @@ export async function checkRemotePoints(options: RemotePointsOptions): Promise<R
     const page = await get(`${base}/points?limit=1`);
     if (page.status !== 200) throw new RemoteCheckError(`${page.endpoint} answered ${page.status}: ${page.text.slice(0, 200)}`);
     // entryIds run 1, 2, 3, ...: the newest one is the ledger's length.
-    const newest = (parseJson(page.text, page.endpoint) as { entries?: Array<{ entryId?: unknown }> }).entries?.[0]?.entryId;
-    return { ...balanceOf(profile.text, profile.endpoint), ledger: typeof newest === 'number' ? newest : 0 };
+    const newest = (parseJson(page) as { entries?: Array<{ entryId?: unknown }> }).entries?.[0]?.entryId;
+    return { ...balanceOf(profile), ledger: typeof newest === 'number' ? newest : 0 };
   };
 
-  const readAll = async (ids: readonly string[], label: string): Promise<Map<string, Read>> => {
-    const progress = new Progress({ label, unit: 'members', total: ids.length, stream: options.progressStream });
-    const out = new Map<string, Read>();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
-        out.set(id, await readOne(id));
-        progress.tick();
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
-    } finally {
-      progress.done();
-    }
-    return out;
-  };
+  const readAll = (ids: readonly string[], label: string) => readConcurrently(ids, readOne, { concurrency, label, unit: 'members', progressStream: options.progressStream });
 
   const ids = [...options.expected.keys()];
   let current = await readAll(ids, 'check points');
@@ -163,7 +119,7 @@ export async function checkRemotePoints(options: RemotePointsOptions): Promise<R
     mismatches: wrong.length,
     missing: wrong.filter((id) => current.get(id) === 'missing').length,
     examples,
-    reads,
+    reads: reader.reads,
     firstRoundSeconds,
     rounds,
     seconds: (performance.now() - started) / 1000,
@@ -184,22 +140,11 @@ function matches(read: Read, expected: Balance): boolean {
   return read !== 'missing' && read.points === expected.points && read.lifetimePoints === expected.lifetimePoints && read.tier === expected.tier;
 }
 
-function parseJson(text: string, endpoint: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new RemoteCheckError(`${endpoint} answered 200 with a body that is not JSON: ${text.slice(0, 200)}`);
-  }
-}
-
-function balanceOf(text: string, endpoint: string): Balance {
-  const { points, lifetimePoints, tier } = (parseJson(text, endpoint) ?? {}) as Record<string, unknown>;
+function balanceOf(response: { status: number; text: string; endpoint: string }): Balance {
+  const { text, endpoint } = response;
+  const { points, lifetimePoints, tier } = (parseJson(response) ?? {}) as Record<string, unknown>;
   if (typeof points !== 'number' || typeof lifetimePoints !== 'number' || (tier !== 'regular' && tier !== 'vip' && tier !== 'enterprise')) {
     throw new RemoteCheckError(`${endpoint} answered 200 without points, lifetimePoints and tier: ${text.slice(0, 200)}`);
   }
   return { points, lifetimePoints, tier };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -59,7 +59,9 @@ describe('model hot swap in a running engine', () => {
     redis = new Redis(redisServer.url);
     const keyPrefix = `swap-${randomBytes(4).toString('hex')}:`;
     users = new RedisUserStateStore(redis, { recentLimit: 50, dedupeTtlSeconds: 3600, keyPrefix });
-    const config = loadEngineConfig({ PULSE_PARTITIONS: '4', VECTOR_DIM: String(DIM), DATA_DIR: dataDir, DEMO_CATALOG: 'false', PARTITION_LEASE_MS: '3000', ACK_WAIT_MS: '5000' });
+    // No affinity boost: A and B items are near-equal in the learned space, and the A shopper's
+    // liking for A's category and brand (+15%) would decide every tie; this test is about the space.
+    const config = loadEngineConfig({ PULSE_PARTITIONS: '4', VECTOR_DIM: String(DIM), DATA_DIR: dataDir, DEMO_CATALOG: 'false', PARTITION_LEASE_MS: '3000', ACK_WAIT_MS: '5000', AFFINITY_BOOST: '0' });
     engine = new Engine({
       config,
       logger,

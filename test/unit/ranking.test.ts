@@ -91,8 +91,10 @@ describe('rankCandidates', () => {
     expect(liked[0]?.reason).toBe('like Recent Lamp you bought');
     const unknown = rankCandidates([{ itemId: 'a', similarity: 1 }], 1, context(20, { nearestRecent: () => undefined }));
     expect(unknown[0]?.reason).toBe('matches your taste');
+    // No signal speaks for it: the fill reason, so every listed item still says why.
     const none = rankCandidates([{ itemId: 'z' }], 1, context(0));
-    expect(none[0]).toEqual({ itemId: 'z', score: 0 });
+    expect(none[0]).toEqual({ itemId: 'z', score: 0, reason: 'to explore the shop' });
+    expect(rankCandidates([{ itemId: 'z' }], 1, context(0, { fallbackReason: 'more in Lamps' }))[0]?.reason).toBe('more in Lamps');
   });
 
   it('lets a search gate taste and crowd: they only reorder relevant items', () => {

@@ -22,7 +22,8 @@ export class MemoryInteractionStats implements InteractionStats {
   private readonly maxNeighbours: number;
   private readonly recorded: ExpiringKeys;
   private readonly popularity = new Map<string, number>();
-  private readonly neighbours = new Map<string, Map<string, number>>();
+  /** Neighbour lists (co-visitation, co-purchase, bought-after): itemId -> neighbour -> weight. */
+  private readonly lists: Record<NeighbourList, Map<string, Map<string, number>>> = { cov: new Map(), cop: new Map(), aft: new Map() };
   private landmark = FORWARD_DECAY_EPOCH_MS;
 
   constructor(options: MemoryInteractionStatsOptions) {
@@ -41,14 +42,15 @@ export class MemoryInteractionStats implements InteractionStats {
       const increment = weight * factor;
       if (increment !== 0) this.popularity.set(itemId, (this.popularity.get(itemId) ?? 0) + increment);
     }
+    this.addBothWays('cov', update.pairs);
+    this.addBothWays('cop', update.coPurchases ?? []);
     const touched = new Set<string>();
-    for (const [a, b, weight] of update.pairs) {
-      if (a === b) continue;
-      this.addNeighbour(a, b, weight);
-      this.addNeighbour(b, a, weight);
-      touched.add(a).add(b);
+    for (const [earlier, later, weight] of update.boughtAfter ?? []) {
+      if (earlier === later) continue;
+      this.addNeighbour('aft', earlier, later, weight);
+      touched.add(earlier);
     }
-    for (const itemId of touched) this.trim(itemId);
+    for (const itemId of touched) this.trim('aft', itemId);
     return true;
   }
 
@@ -59,9 +61,21 @@ export class MemoryInteractionStats implements InteractionStats {
   }
 
   async coVisited(itemId: string, limit: number): Promise<Array<[string, number]>> {
+    return this.neighbours('cov', itemId, limit);
+  }
+
+  async coPurchased(itemId: string, limit: number): Promise<Array<[string, number]>> {
+    return this.neighbours('cop', itemId, limit);
+  }
+
+  async boughtAfter(itemId: string, limit: number): Promise<Array<[string, number]>> {
+    return this.neighbours('aft', itemId, limit);
+  }
+
+  private neighbours(list: NeighbourList, itemId: string, limit: number): Array<[string, number]> {
     checkItemId(itemId);
     checkLimit(limit);
-    return bestFirst([...(this.neighbours.get(itemId) ?? [])]).slice(0, limit);
+    return bestFirst([...(this.lists[list].get(itemId) ?? [])]).slice(0, limit);
   }
 
   /** 2^((ts - landmark) / halfLife), moving the landmark (and rescaling) as the Redis script does. */
@@ -82,20 +96,35 @@ export class MemoryInteractionStats implements InteractionStats {
     return 2 ** exponent;
   }
 
-  private addNeighbour(itemId: string, neighbour: string, weight: number): void {
-    let scores = this.neighbours.get(itemId);
-    if (!scores) this.neighbours.set(itemId, (scores = new Map()));
+  /** Adds each pair to both items' lists, then trims every list it touched (once, at the end). */
+  private addBothWays(list: NeighbourList, pairs: InteractionUpdate['pairs']): void {
+    const touched = new Set<string>();
+    for (const [a, b, weight] of pairs) {
+      if (a === b) continue;
+      this.addNeighbour(list, a, b, weight);
+      this.addNeighbour(list, b, a, weight);
+      touched.add(a).add(b);
+    }
+    for (const itemId of touched) this.trim(list, itemId);
+  }
+
+  private addNeighbour(list: NeighbourList, itemId: string, neighbour: string, weight: number): void {
+    const lists = this.lists[list];
+    let scores = lists.get(itemId);
+    if (!scores) lists.set(itemId, (scores = new Map()));
     scores.set(neighbour, (scores.get(neighbour) ?? 0) + weight);
   }
 
   /** Once a list holds more than 1.5 * maxNeighbours, keep the best maxNeighbours. */
-  private trim(itemId: string): void {
-    const scores = this.neighbours.get(itemId);
+  private trim(list: NeighbourList, itemId: string): void {
+    const scores = this.lists[list].get(itemId);
     if (!scores || scores.size <= Math.floor(this.maxNeighbours * 1.5)) return;
     const worstFirst = bestFirst([...scores]).reverse();
     for (const [neighbour] of worstFirst.slice(0, scores.size - this.maxNeighbours)) scores.delete(neighbour);
   }
 }
+
+type NeighbourList = 'cov' | 'cop' | 'aft';
 
 /** Score descending, ties by member descending: the order of ZREVRANGE. */
 function bestFirst(entries: Array<[string, number]>): Array<[string, number]> {

@@ -1,0 +1,103 @@
+import { categoryLevels } from '../../models/content-encoder.js';
+import { AFFINITY_LIMIT, type Affinity } from '../ports/user-state-store.js';
+import { brandKey, topBrands, topCategories } from './affinity.js';
+
+/**
+ * Brand and category affinity as a ranking boost (pure). A shopper's affinity (affinity.ts,
+ * decayed to now) becomes a "like" per category level and per brand in [0, 1]:
+ *
+ *   like(key) = weight(key) / max(best weight of its map, FULL_LIKE_WEIGHT)
+ *
+ * so the strongest category and brand count fully once they hold FULL_LIKE_WEIGHT of decayed
+ * weight (three views, one add to cart), and an interest from long ago fades with its weight.
+ * Negative weights (dislikes) like nothing. A candidate's boost is
+ *
+ *   boost = maxBoost * (CATEGORY_SHARE * category like + BRAND_SHARE * brand like)
+ *
+ * where the category like is the mean of the likes of every level of its path ('home' and
+ * 'home/lamps'): an item in the very category liked counts fully, one that only shares the
+ * ancestor half. The score is multiplied by (1 + boost): bounded, and an item nobody likes keeps
+ * its score.
+ */
+
+/** Decayed weight at which the strongest category or brand counts as fully liked. */
+export const FULL_LIKE_WEIGHT = 3;
+/** Shares of the category and the brand in the boost: both liked gives the whole `maxBoost`. */
+export const CATEGORY_SHARE = 0.5;
+export const BRAND_SHARE = 0.5;
+/** Default largest boost (engine config AFFINITY_BOOST): +15% of the score. */
+export const DEFAULT_AFFINITY_BOOST = 0.15;
+
+/** Likes in [0, 1] by category level (lower-cased, '/'-joined) and by brand key, positive only. */
+export interface ShopperLikes {
+  categories: ReadonlyMap<string, number>;
+  brands: ReadonlyMap<string, number>;
+}
+
+/** What the boost reads of an item. */
+export interface BoostedItem {
+  category: string;
+  brand?: string;
+}
+
+/** The shopper's likes at `now` (epoch ms) from their affinity. */
+export function shopperLikes(affinity: Affinity, now: number, halfLifeSeconds: number): ShopperLikes {
+  return {
+    categories: likes(topCategories(affinity, now, halfLifeSeconds, AFFINITY_LIMIT)),
+    brands: likes(topBrands(affinity, now, halfLifeSeconds, AFFINITY_LIMIT)),
+  };
+}
+
+function likes(weighted: ReadonlyArray<{ key: string; weight: number }>): Map<string, number> {
+  const out = new Map<string, number>();
+  const best = weighted[0]?.weight ?? 0;
+  if (!(best > 0)) return out;
+  const scale = Math.max(best, FULL_LIKE_WEIGHT);
+  for (const { key, weight } of weighted) if (weight > 0) out.set(key, Math.min(1, weight / scale));
+  return out;
+}
+
+/** Whether the shopper likes anything at all (no boost to compute otherwise). */
+export function likesAnything(likes: ShopperLikes): boolean {
+  return likes.categories.size > 0 || likes.brands.size > 0;
+}
+
+/** The item's boost in [0, maxBoost]; 0 for an unknown item. `maxBoost` in [0, 1]. */
+export function affinityBoost(item: BoostedItem | undefined, likes: ShopperLikes, maxBoost: number): number {
+  if (!item || !(maxBoost > 0)) return 0;
+  const levels = categoryLevels(item.category);
+  let category = 0;
+  for (const level of levels) category += likes.categories.get(level) ?? 0;
+  if (levels.length > 0) category /= levels.length;
+  const brand = item.brand === undefined ? 0 : (likes.brands.get(brandKey(item.brand)) ?? 0);
+  return maxBoost * (CATEGORY_SHARE * category + BRAND_SHARE * brand);
+}
+
+/**
+ * The deepest level of the item's category the shopper likes, spelled as the catalog spells it
+ * ('Home/Lamps' cut to 'Home' when only 'home' is liked), for "popular in <category>".
+ */
+export function likedCategory(item: BoostedItem | undefined, likes: ShopperLikes): string | undefined {
+  if (!item) return undefined;
+  const levels = categoryLevels(item.category);
+  for (let depth = levels.length - 1; depth >= 0; depth--) {
+    if ((likes.categories.get(levels[depth]!) ?? 0) > 0) return spelled(item.category, depth + 1);
+  }
+  return undefined;
+}
+
+/** The first `depth` non-empty parts of a category path, trimmed, joined with '/'. */
+function spelled(category: string, depth: number): string {
+  return category
+    .split(/[/>]/)
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .slice(0, depth)
+    .join('/');
+}
+
+/** Checks a configured boost once (constructor time). */
+export function checkAffinityBoost(maxBoost: number): number {
+  if (!(maxBoost >= 0 && maxBoost <= 1)) throw new RangeError(`affinityBoost must be in [0, 1], got ${maxBoost}`);
+  return maxBoost;
+}

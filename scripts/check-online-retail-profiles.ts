@@ -1,0 +1,116 @@
+/**
+ * `npm run check:profiles -- --url URL [--at MS] [--input FILE.csv(.gz)] [--token T] [--concurrency 16] [--wait 120]`
+ *
+ * Issue 6, must-show 3: every Online Retail customer's profile in a running Pulse (imported with
+ * the README's commands: convert, items, members, events) against an independent RFM computation
+ * from the CSV (scripts/online-retail/independent-rfm.ts: its own parsing and rules, nothing of the
+ * engine's RFM or segment code), at a reference time `--at` (default: 00:00 UTC of the day after
+ * the last invoice). Compares each profile's recency (days), frequency, monetary value (within
+ * MONETARY_TOLERANCE), their scores and its segments, then the shop's segment sizes
+ * (`/v1/analytics/segments`) with the counts over the customers. Prints the mismatches; exit code
+ * 0 only when there are none. Segment thresholds come from SEGMENT_*, as for the engine.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadEngineConfig } from '../engine/config.js';
+import { resolveToken } from './import.js';
+import { intOption, isMain, parseCommandLine, runMain, UsageError } from './lib/args.js';
+import { openLines } from './lib/jsonl.js';
+import { checkRemoteProfiles, formatProfilesReport, type RemoteProfilesReport } from './lib/remote-profiles.js';
+import { convertCsvLines } from './online-retail/converter.js';
+import { customersFromCsv, dayAfterLastInvoice, expectedAt, type Expected, type Thresholds } from './online-retail/independent-rfm.js';
+
+/**
+ * Largest monetary difference that matches (currency units): the converter writes a line's unit
+ * price as the mean over its rows rounded to 4 decimals, so the engine's spend may differ from the
+ * CSV's exact sum by a few hundredths (at most 0.0192 over the full data set).
+ */
+export const MONETARY_TOLERANCE = 0.05;
+
+export interface ProfilesCheckOptions {
+  input: string;
+  url: string;
+  token: string;
+  thresholds: Thresholds;
+  /** Reference time (epoch ms); default the day after the last invoice. */
+  at?: number;
+  concurrency?: number;
+  waitMs?: number;
+  pollMs?: number;
+  progressStream?: NodeJS.WritableStream;
+}
+
+export interface ProfilesCheckResult extends RemoteProfilesReport {
+  at: number;
+  lines: string[];
+}
+
+/** The catalog's item ids, as the converter makes them from the CSV. */
+async function catalogIds(input: string): Promise<Set<string>> {
+  const source = await openLines(input).catch((err: unknown) => {
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new UsageError(`no such file: ${input}`) : err;
+  });
+  const converted = await convertCsvLines(source.lines, (message) => new UsageError(`${input}: ${message}`)).finally(() => source.close());
+  return new Set(converted.items.map((item) => item.itemId));
+}
+
+export async function checkOnlineRetailProfiles(options: ProfilesCheckOptions): Promise<ProfilesCheckResult> {
+  const customers = await customersFromCsv(options.input, await catalogIds(options.input));
+  const at = options.at ?? dayAfterLastInvoice(customers.values());
+  const expected = new Map<string, Expected>([...customers].map(([userId, c]) => [userId, expectedAt(c, at, options.thresholds)]));
+  const report = await checkRemoteProfiles({
+    url: options.url,
+    token: options.token,
+    expected,
+    at,
+    monetaryTolerance: MONETARY_TOLERANCE,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    ...(options.progressStream ? { progressStream: options.progressStream } : {}),
+  });
+  const lines = [`online-retail profiles at ${options.url}: ${customers.size} customers, at ${new Date(at).toISOString()} (${at})`, ...formatProfilesReport(report, options.url)];
+  return { ...report, at, lines };
+}
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const USAGE = `usage: npm run check:profiles -- --url URL [--at MS] [--input FILE.csv.gz] [--token T] [--concurrency N] [--wait S]
+  --url URL        the running Pulse (after importing items.jsonl, members.jsonl and events.jsonl)
+  --at MS          reference time, epoch ms (default: 00:00 UTC of the day after the last invoice)
+  --input FILE     the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)
+  --token TOKEN    admin bearer token (default: minted from AUTH_SECRET)
+  --concurrency N  profile reads in flight, 1-256 (default 16)
+  --wait S         longest wait for the engine to apply a backlog, 0-3600 s (default 120)
+The segment thresholds come from SEGMENT_*, as for the engine.`;
+
+async function main(): Promise<number> {
+  const args = parseCommandLine(process.argv.slice(2), {
+    input: { type: 'string' },
+    url: { type: 'string' },
+    at: { type: 'string' },
+    token: { type: 'string' },
+    concurrency: { type: 'string' },
+    wait: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (args.url === undefined || !/^https?:\/\//.test(args.url) || !URL.canParse(args.url)) throw new UsageError(`--url must be an http(s) URL, got "${args.url ?? ''}"`);
+  if (args.at !== undefined && !/^\d{1,15}$/.test(args.at)) throw new UsageError(`--at must be epoch milliseconds, got "${args.at}"`);
+  const config = loadEngineConfig();
+  const result = await checkOnlineRetailProfiles({
+    input: args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz'),
+    url: args.url,
+    token: await resolveToken(args.token, process.env),
+    thresholds: { newDays: config.segmentNewDays, activeDays: config.segmentActiveDays, lapsingMinDays: config.segmentLapsingMinDays, lapsingMaxDays: config.segmentLapsingMaxDays, bigSpender: config.segmentBigSpender },
+    ...(args.at !== undefined ? { at: Number(args.at) } : {}),
+    concurrency: intOption('concurrency', args.concurrency, 16, 1, 256),
+    waitMs: intOption('wait', args.wait, 120, 0, 3600) * 1000,
+  });
+  process.stdout.write(`${result.lines.join('\n')}\n`);
+  return result.mismatches === 0 && result.segmentMismatches.length === 0 ? 0 : 1;
+}
+
+if (isMain(import.meta.url)) runMain(main, USAGE);
