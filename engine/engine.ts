@@ -44,7 +44,7 @@ import { PromotionDelivery } from './services/promotion-delivery.js';
 import { CampaignBoosts } from './services/campaign-boosts.js';
 import { CampaignTriggers } from './services/campaign-triggers.js';
 import { CartTimerPoller } from './services/cart-timer-poller.js';
-import { Recommender } from './services/recommender.js';
+import { Recommender, recommenderOptionsFrom } from './services/recommender.js';
 import type { ShopAnalytics } from './ports/shop-analytics.js';
 import { registerAnalyticsHandlers } from './services/analytics-handlers.js';
 import { AnalyticsRecordingMemberStore, ShopAnalyticsRecorder } from './services/shop-analytics-recorder.js';
@@ -175,7 +175,7 @@ export class Engine {
       stats: deps.stats,
       ...(this.campaigns ? { boosts: this.campaigns.boosts } : {}),
       ...(shoppers ? { shoppers } : {}),
-      options: { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds, campaignShare: config.campaignShare, affinityBoost: config.affinityBoost, affinityHalfLifeSeconds: config.affinityHalfLifeSeconds, diversity: config.diversity, searchTextShare: config.searchTextShare },
+      options: recommenderOptionsFrom(config),
     });
     const processor = new EventProcessor({
       users: deps.users,

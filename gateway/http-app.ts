@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCodes, httpStatusOf, PulseError, type WireError } from '../engine/contracts/errors.js';
 import { parseCorsOrigins, registerCors } from './cors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayConfig } from './config.js';
+import { WEB_ASSETS, WebAssets } from './web-assets.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -19,13 +19,6 @@ export interface HttpAppOptions {
   /** False once the gateway is closing: `/readyz` turns 503 so load balancers drain it. */
   accepting: () => boolean;
 }
-
-/** The demo storefront: a fixed allowlist of files under gateway/public, read once at start. */
-const DEMO_ASSETS: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/demo/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/demo/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
-};
 
 /** Sends the one error shape of the API, `{error: {code, message}}`, with its status, and counts it. */
 export function sendError(reply: FastifyReply, metrics: GatewayMetrics, error: WireError): FastifyReply {
@@ -55,14 +48,11 @@ function wireErrorOf(err: unknown, maxBodyBytes: number): WireError {
 /**
  * The Fastify instance with everything that is not an API route: body limits and JSON parsing,
  * the error and 404 handlers, CORS, request metrics, `/healthz`, `/readyz`, `/metrics` and the
- * demo page. API routes are added by `registerApiRoutes`.
+ * web pages (widget, storefront, console). API routes are added by `registerApiRoutes`.
  */
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const { config, logger, metrics } = options;
-  const assets = new Map<string, { body: Buffer; type: string }>();
-  for (const [path, { file, type }] of Object.entries(DEMO_ASSETS)) {
-    assets.set(path, { body: await readFile(new URL(`./public/${file}`, import.meta.url)), type });
-  }
+  const web = new WebAssets();
 
   const app = Fastify({
     bodyLimit: config.maxBodyBytes,
@@ -113,8 +103,15 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   });
   app.get('/metrics', async (_request, reply) => reply.header('Content-Type', metrics.contentType).send(await metrics.render()));
 
-  for (const [path, asset] of assets) {
-    app.get(path, async (_request, reply) => reply.header('Content-Type', asset.type).header('Cache-Control', 'no-cache').send(asset.body));
+  // The widget, the storefront and the console (web-assets.ts), gzipped for clients that take it.
+  for (const path of Object.keys(WEB_ASSETS)) {
+    app.get(path, async (request, reply) => {
+      const asset = await web.get(path);
+      const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+      reply.header('Content-Type', asset.type).header('Cache-Control', 'no-cache').header('Vary', 'Accept-Encoding');
+      if (gzip) reply.header('Content-Encoding', 'gzip');
+      return reply.send(gzip ? asset.gzip : asset.body);
+    });
   }
   return app;
 }

@@ -1,3 +1,4 @@
+import type { EngineConfig } from '../config.js';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RecommendationList, RecommendRequest, Tier } from '../contracts/schemas.js';
 import { campaignPicks, campaignSlots, checkRankingTuning, mergeCandidates, rankCandidates, withCampaignItems, type CampaignCandidate, type Candidate, type CandidateSources, type RankingTuning } from '../logic/ranking.js';
@@ -73,6 +74,12 @@ export interface CampaignBoostSource {
   active(now: number): boolean;
   /** The running campaigns with items whose audience holds the member now, in a stable order. */
   boostsFor(member: StoredMember, user: UserState, now: number): CampaignBoost[];
+}
+
+/** The Recommender options an engine runs with, from its configuration (the engine and `npm run eval` share them). */
+export function recommenderOptionsFrom(config: Pick<EngineConfig, 'defaultK' | 'sessionGapSeconds' | 'campaignShare' | 'affinityBoost' | 'affinityHalfLifeSeconds' | 'diversity' | 'searchTextShare'>): RecommenderOptions {
+  const { defaultK, sessionGapSeconds, campaignShare, affinityBoost, affinityHalfLifeSeconds, diversity, searchTextShare } = config;
+  return { defaultK, sessionGapSeconds, campaignShare, affinityBoost, affinityHalfLifeSeconds, diversity, searchTextShare };
 }
 
 /** The index and vectors come from the swappable serving model, or (tests, tools) a fixed index + attribute encoder. */

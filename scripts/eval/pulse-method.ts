@@ -12,7 +12,7 @@ import type { VectorIndex } from '../../engine/ports/vector-index.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { EventProcessor } from '../../engine/services/event-processor.js';
 import { AttributeVectorSource, ModelRegistry } from '../../engine/services/model-registry.js';
-import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
+import { Recommender, recommenderOptionsFrom, type RecommenderOptions } from '../../engine/services/recommender.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import type { EvalMethod, ListFilter } from './method.js';
 
@@ -140,7 +140,7 @@ export class PulseMethod implements EvalMethod {
     let recommender = this.extraRecommenders.get(key);
     if (!recommender) {
       const { config } = this.options;
-      const options = { defaultK: config.defaultK, sessionGapSeconds: config.sessionGapSeconds, popularCacheMs: 0, ...this.options.recommender, ...extra };
+      const options = { ...recommenderOptionsFrom(config), popularCacheMs: 0, ...this.options.recommender, ...extra };
       recommender = new Recommender({ catalog: this.catalog, models: this.models, stats: this.stats, options });
       this.extraRecommenders.set(key, recommender);
     }
@@ -157,8 +157,8 @@ export class PulseMethod implements EvalMethod {
         models: this.models,
         stats: this.stats,
         options: {
-          defaultK: config.defaultK,
-          sessionGapSeconds: config.sessionGapSeconds,
+          // As the engine runs (boost, diversity, search share from its configuration), then the tuning.
+          ...recommenderOptionsFrom(config),
           // Popularity moves with every replayed event; the shop's 1 s wall-clock cache would freeze it.
           popularCacheMs: 0,
           ...this.options.recommender,

@@ -35,7 +35,8 @@ export interface SpawnPulseOptions {
 }
 
 export async function spawnPulse(role: PulseRole, options: SpawnPulseOptions): Promise<PulseProcess> {
-  const port = role === 'engine' ? 0 : await freePort();
+  // A fixed PORT in env (a gateway restarted on the same address) wins over a free one.
+  const port = role === 'engine' ? 0 : options.env?.PORT !== undefined ? Number(options.env.PORT) : await freePort();
   // A private DATA_DIR unless the test gives one: models trained in ./data must not leak into tests.
   const ownDataDir = options.env?.DATA_DIR === undefined;
   const dataDir = options.env?.DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'pulse-data-')));

@@ -317,13 +317,28 @@ describe('gateway HTTP API', () => {
       expect(res.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
     });
 
-    it('serves the demo page, its assets and the Socket.IO client script', async () => {
+    it('serves the storefront, the console, the widget and their bundles (gzipped when asked)', async () => {
       const page = await h.fetch('/');
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
-      expect(page.body).toContain('Recommended for you');
-      expect(page.body).toContain('/socket.io/socket.io.js');
-      for (const path of ['/demo/app.js', '/demo/app.css', '/socket.io/socket.io.js']) {
+      expect(page.body).toContain('<script src="/widget.js" data-target="#pulse-recs"');
+      const widget = await fetch(`${h.url}/widget.js`, { headers: { 'accept-encoding': 'identity' } });
+      expect(widget.headers.get('content-type')).toMatch(/javascript/);
+      expect(widget.headers.get('content-encoding')).toBeNull();
+      const plain = Buffer.from(await widget.arrayBuffer());
+      const { gunzipSync } = await import('node:zlib');
+      const zipped = await new Promise<Buffer>((resolve, reject) => {
+        import('node:http').then(({ get }) =>
+          get(`${h.url}/widget.js`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+            expect(res.headers['content-encoding']).toBe('gzip');
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+          }),
+        );
+      });
+      expect(gunzipSync(zipped).equals(plain)).toBe(true);
+      expect(zipped.length).toBeLessThan(plain.length);
+      for (const path of ['/console', '/web/pulse.css', '/web/store.js', '/web/console.js', '/socket.io/socket.io.js']) {
         const res = await fetch(`${h.url}${path}`);
         expect(res.status, path).toBe(200);
         expect((await res.text()).length, path).toBeGreaterThan(100);

@@ -1,0 +1,197 @@
+import type { Item } from '../../../engine/contracts/schemas.js';
+import { newEventId } from '../client/identity.js';
+import { byId, count, describeError, el, money, track, type StoreContext } from './dom.js';
+import { productArt } from './product-art.js';
+
+/** A cart line: the item as the catalog showed it and how many. */
+export interface CartLine {
+  item: Item;
+  quantity: number;
+}
+
+/** A placed order, as the purchase event carried it. */
+export interface PlacedOrder {
+  orderId: string;
+  total: number;
+  lines: Array<{ itemId: string; quantity: number; price: number }>;
+}
+
+const STORAGE_KEY = 'pulse.store.cart';
+const MAX_QUANTITY = 99;
+
+/**
+ * The cart and its drawer. Every change is an event (CONTRACT "Events"): adding emits
+ * `add_to_cart` `{itemId, items: [{itemId, quantity, price}]}` with the quantity added, lowering a
+ * quantity or removing a line emits `remove_from_cart` with the quantity taken off, and checkout
+ * emits one `purchase` `{orderId, items: lines}` whose event id is derived from the order id, so
+ * a retried checkout counts once; the engine then credits the member's points (total × the
+ * tier's rate). The lines survive a reload (localStorage `pulse.store.cart`).
+ */
+export class Cart {
+  readonly #context: StoreContext;
+  readonly #lines = new Map<string, CartLine>();
+  readonly #dialog = byId<HTMLDialogElement>('cart-dialog');
+  readonly #list = byId<HTMLUListElement>('cart-lines');
+  readonly #total = byId('cart-total');
+  readonly #count = byId('cart-count');
+  readonly #button = byId<HTMLButtonElement>('cart-button');
+  readonly #checkout = byId<HTMLButtonElement>('checkout');
+  readonly #note = byId('cart-note');
+  /** Called after a purchase event was stored. */
+  onPurchase: (order: PlacedOrder) => void = () => undefined;
+  /** Whether the shopper is a member (points are earned) — set by the store on identity changes. */
+  isMember = false;
+
+  constructor(context: StoreContext) {
+    this.#context = context;
+    this.#restore();
+    this.#button.addEventListener('click', () => this.show());
+    byId('cart-close').addEventListener('click', () => this.#dialog.close());
+    byId('keep-shopping').addEventListener('click', () => this.#dialog.close());
+    this.#dialog.addEventListener('click', (event) => {
+      if (event.target === this.#dialog) this.#dialog.close();
+    });
+    this.#checkout.addEventListener('click', () => void this.checkout());
+    this.#render();
+  }
+
+  /** The order total now: Σ quantity × price (currency units). */
+  get total(): number {
+    let total = 0;
+    for (const line of this.#lines.values()) total += line.quantity * line.item.price;
+    return Math.round(total * 100) / 100;
+  }
+
+  /** Opens the drawer. */
+  show(): void {
+    this.#render();
+    if (!this.#dialog.open) this.#dialog.showModal();
+  }
+
+  /** Adds `quantity` of `item` (capped at 99 a line) and emits `add_to_cart`. */
+  async add(item: Item, quantity: number): Promise<void> {
+    const line = this.#lines.get(item.itemId);
+    const before = line?.quantity ?? 0;
+    const after = Math.min(MAX_QUANTITY, before + quantity);
+    if (after === before) return;
+    this.#lines.set(item.itemId, { item, quantity: after });
+    this.#changed();
+    this.#context.status.say(`Added ${after - before} × ${item.title} to the cart (${count.format(this.size)} items).`);
+    await track(this.#context, { type: 'add_to_cart', itemId: item.itemId, items: [{ itemId: item.itemId, quantity: after - before, price: item.price }] });
+  }
+
+  /** Sets a line's quantity (0 removes it), emitting `add_to_cart` or `remove_from_cart` with the difference. */
+  async setQuantity(itemId: string, quantity: number): Promise<void> {
+    const line = this.#lines.get(itemId);
+    if (!line) return;
+    const after = Math.max(0, Math.min(MAX_QUANTITY, Math.round(quantity)));
+    const delta = after - line.quantity;
+    if (delta === 0) return;
+    if (after === 0) this.#lines.delete(itemId);
+    else this.#lines.set(itemId, { item: line.item, quantity: after });
+    this.#changed();
+    const { item } = line;
+    const type = delta > 0 ? 'add_to_cart' : 'remove_from_cart';
+    if (after === 0) this.#context.status.say(`Removed ${item.title} from the cart.`);
+    await track(this.#context, { type, itemId, items: [{ itemId, quantity: Math.abs(delta), price: item.price }] });
+  }
+
+  /** Items in the cart (sum of quantities). */
+  get size(): number {
+    let n = 0;
+    for (const line of this.#lines.values()) n += line.quantity;
+    return n;
+  }
+
+  /** Emits the `purchase` event of the cart's lines; on success empties the cart and tells `onPurchase`. */
+  async checkout(): Promise<void> {
+    if (this.#lines.size === 0) return;
+    const orderId = `o-${newEventId().slice(2, 18)}`;
+    const lines = [...this.#lines.values()].map(({ item, quantity }) => ({ itemId: item.itemId, quantity, price: item.price }));
+    const total = this.total;
+    this.#checkout.disabled = true;
+    this.#note.textContent = 'Placing your order…';
+    try {
+      await this.#context.client.track({ id: `purchase-${orderId}`, type: 'purchase', orderId, items: lines, channel: 'web' });
+    } catch (err) {
+      this.#note.textContent = `The order could not be placed: ${describeError(err).text}. Your cart is unchanged.`;
+      this.#checkout.disabled = false;
+      return;
+    }
+    this.#lines.clear();
+    this.#changed();
+    this.#note.textContent = `Thank you! Order ${orderId} is placed (${money.format(total)}).${this.isMember ? ' Your points are being credited.' : ''}`;
+    this.#context.status.say(`Order ${orderId} placed: ${money.format(total)}.`);
+    this.onPurchase({ orderId, total, lines });
+  }
+
+  #changed(): void {
+    this.#save();
+    this.#render();
+  }
+
+  #render(): void {
+    const n = this.size;
+    this.#count.textContent = count.format(n);
+    this.#count.hidden = n === 0;
+    this.#button.setAttribute('aria-label', `Cart, ${n} ${n === 1 ? 'item' : 'items'}`);
+    this.#total.textContent = money.format(this.total);
+    this.#checkout.disabled = n === 0;
+    const lines = [...this.#lines.values()];
+    // Re-rendering replaces the line's buttons: keep the keyboard where it was (or on the drawer's heading).
+    const focused = this.#list.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.focus : undefined;
+    if (lines.length > 0) this.#note.textContent = this.isMember ? 'Members earn points on every order.' : 'Log in or register to earn points on this order.';
+    this.#list.replaceChildren(...(lines.length === 0 ? [el('li', { class: 'empty' }, 'Your cart is empty.')] : lines.map((line) => this.#line(line))));
+    if (focused !== undefined) {
+      const again = this.#list.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`);
+      if (again && !(again as HTMLButtonElement).disabled) again.focus();
+      else (this.#checkout.disabled ? byId('cart-close') : this.#checkout).focus();
+    }
+  }
+
+  #line({ item, quantity }: CartLine): HTMLLIElement {
+    const id = `qty-${item.itemId}`;
+    const input = el('input', { id, type: 'number', inputmode: 'numeric', min: 0, max: MAX_QUANTITY, value: quantity, class: 'qty', 'data-focus': `qty:${item.itemId}` });
+    input.addEventListener('change', () => {
+      const n = Number(input.value);
+      if (Number.isFinite(n)) void this.setQuantity(item.itemId, n);
+      else input.value = String(quantity);
+    });
+    const minus = el('button', { type: 'button', class: 'button icon', 'aria-label': `One less ${item.title}`, 'data-focus': `less:${item.itemId}` }, '−');
+    minus.addEventListener('click', () => void this.setQuantity(item.itemId, quantity - 1));
+    const plus = el('button', { type: 'button', class: 'button icon', 'aria-label': `One more ${item.title}`, 'data-focus': `more:${item.itemId}`, disabled: quantity >= MAX_QUANTITY }, '+');
+    plus.addEventListener('click', () => void this.add(item, 1));
+    const remove = el('button', { type: 'button', class: 'button link', 'aria-label': `Remove ${item.title} from the cart` }, 'Remove');
+    remove.addEventListener('click', () => void this.setQuantity(item.itemId, 0));
+    return el(
+      'li',
+      { class: 'cart-line', 'data-item-id': item.itemId },
+      productArt(item.category, 56),
+      el('div', { class: 'cart-line-info' }, el('p', { class: 'cart-line-title' }, item.title), el('p', { class: 'muted' }, `${money.format(item.price)} each`), remove),
+      el('div', { class: 'cart-line-qty' }, el('label', { for: id, class: 'visually-hidden' }, `Quantity of ${item.title}`), minus, input, plus),
+      el('p', { class: 'cart-line-sum' }, money.format(item.price * quantity)),
+    );
+  }
+
+  #save(): void {
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify([...this.#lines.values()]));
+    } catch {
+      // Private mode or a full storage: the cart lasts as long as the page.
+    }
+  }
+
+  #restore(): void {
+    try {
+      const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]') as unknown;
+      if (!Array.isArray(saved)) return;
+      for (const line of saved as CartLine[]) {
+        if (line && typeof line.item?.itemId === 'string' && typeof line.item.price === 'number' && Number.isInteger(line.quantity) && line.quantity > 0) {
+          this.#lines.set(line.item.itemId, { item: line.item, quantity: Math.min(MAX_QUANTITY, line.quantity) });
+        }
+      }
+    } catch {
+      // An unreadable entry: start with an empty cart.
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { PulseClient } from '../client/pulse-client.js';
+
+/** DOM helpers shared by the storefront's modules: element building, formats, the status line. */
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+type Child = Node | string | null | undefined | false;
+
+/**
+ * Creates `<tag>` with attributes (`class`, `aria-*`, `data-*`, ...; `false`/undefined are left
+ * out, `true` is an empty attribute) and children (strings become text, never HTML).
+ */
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+  return node;
+}
+
+/** The element with `id`; a missing one is a bug in store.html (thrown at start-up). */
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`store.html has no #${id}`);
+  return node as T;
+}
+
+/** Prices in the shop's currency (the demo catalog is in USD). */
+export const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+/** Whole numbers with thousands separators (points). */
+export const count = new Intl.NumberFormat('en-US');
+const dateTime = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** Epoch ms as a short local date and time. */
+export function when(ms: number): string {
+  return dateTime.format(new Date(ms));
+}
+
+/** `electronics/tv` -> `TV`, `home/lamps` -> `Lamps` (the last level, capitalised; short words upper-cased). */
+export function categoryLabel(category: string): string {
+  const leaf = category.split('/').filter(Boolean).pop() ?? category;
+  return leaf.length <= 2 ? leaf.toUpperCase() : leaf.charAt(0).toUpperCase() + leaf.slice(1);
+}
+
+/**
+ * A refused call as a shopper reads it: the API's message and its stable code, e.g. "… (invalid_credentials)".
+ * Checked by shape, not `instanceof`: the client's errors come from the widget's bundle, whose
+ * PulseClientError class is another copy than this bundle's.
+ */
+export function describeError(err: unknown): { code: string; text: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (typeof code === 'string' && code !== '') return { code, text: `${message} (${code})` };
+  return { code: 'error', text: message };
+}
+
+/** The page's polite status line (aria-live): what just happened, for screen readers and everyone else. */
+export class StatusLine {
+  readonly #node: HTMLElement;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(node: HTMLElement) {
+    this.#node = node;
+  }
+
+  /** Shows `text` (kind `error` in red) and clears it after `ms` (0 keeps it). */
+  say(text: string, kind: 'info' | 'error' = 'info', ms = 6000): void {
+    clearTimeout(this.#timer);
+    this.#node.textContent = text;
+    this.#node.dataset.kind = kind;
+    this.#node.hidden = false;
+    if (ms > 0) {
+      this.#timer = setTimeout(() => {
+        this.#node.hidden = true;
+        this.#node.textContent = '';
+      }, ms);
+    }
+  }
+}
+
+/** Everything the storefront's parts share: the page's one client and its status line. */
+export interface StoreContext {
+  client: PulseClient;
+  status: StatusLine;
+}
+
+/** Sends an event on the page's socket with the storefront's channel; failures go to the status line. */
+export async function track(context: StoreContext, event: Parameters<PulseClient['track']>[0]): Promise<boolean> {
+  try {
+    await context.client.track({ channel: 'web', ...event });
+    return true;
+  } catch (err) {
+    context.status.say(`Could not send the ${event.type} event: ${describeError(err).text}`, 'error');
+    return false;
+  }
+}
