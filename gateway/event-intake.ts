@@ -75,7 +75,9 @@ export class EventIntake {
       this.#countRejected(err);
       throw err;
     }
-    return { event, result: await this.#store(event) };
+    const result = await this.#store(event);
+    this.#options.metrics.live.eventAccepted(event.type);
+    return { event, result };
   }
 
   /**

@@ -11,12 +11,15 @@ import { registerMemberRoutes } from './member-routes.js';
 import { registerCouponRoutes } from './coupon-routes.js';
 import { registerCampaignRoutes } from './campaign-routes.js';
 import { registerAnalyticsRoutes } from './analytics-routes.js';
+import type { LiveStats } from './live-stats.js';
 
 export interface ApiRoutesOptions {
   config: GatewayConfig;
   tokens: TokenService;
   rpc: RpcClient;
   intake: EventIntake;
+  /** This gateway's per-second window of accepted events and push latencies (`GET /v1/analytics/live`). */
+  live: LiveStats;
 }
 
 /** Largest `items` array one `POST /v1/items/batch` may carry. */

@@ -92,7 +92,7 @@ export class Gateway {
       accepting: () => this.#closing === undefined,
     });
     this.#app = app;
-    registerApiRoutes(app, { config, tokens, rpc, intake: this.#intake });
+    registerApiRoutes(app, { config, tokens, rpc, intake: this.#intake, live: this.metrics.live });
     // Socket.IO wraps Fastify's request listener: `/socket.io/` goes to it, the rest to Fastify.
     this.#sockets.attach(app.server);
     this.#pushRouter.start();

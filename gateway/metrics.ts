@@ -1,10 +1,14 @@
+import { hostname } from 'node:os';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LiveStats, type LiveStatsOptions } from './live-stats.js';
 
 export interface GatewayMetricsOptions {
   /** Collect Node process metrics (CPU, memory, event loop lag, GC) into this registry. Default true. */
   defaultMetrics?: boolean;
   /** Another registry whose metrics `/metrics` also shows (e.g. the engine's, in one process). */
   extra?: Registry;
+  /** Options of the per-second live window (`GET /v1/analytics/live`). */
+  live?: LiveStatsOptions;
 }
 
 /**
@@ -19,6 +23,11 @@ const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly #extra: Registry | undefined;
+  /**
+   * The last seconds of accepted events (by type) and push latencies, for the console's live
+   * charts: recorded where `eventsAcked` and `pushLatency` are, read by `GET /v1/analytics/live`.
+   */
+  readonly live: LiveStats;
 
   /** Every event that reached intake (socket `track` or an element of `POST /v1/events`). */
   readonly eventsReceived = new Counter({
@@ -85,6 +94,7 @@ export class GatewayMetrics {
   constructor(options: GatewayMetricsOptions = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.#extra = options.extra;
+    this.live = new LiveStats({ id: `${hostname()}:${process.pid}`, ...options.live });
   }
 
   get contentType(): string {

@@ -8,6 +8,11 @@ import { connectInfrastructure } from './lib/infrastructure.js';
 import { closeAll, closeOnSignals } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
 import { createEngine, createGateway } from './lib/roles.js';
+import { TokenService } from '../gateway/auth.js';
+import { resolveAuthSecret } from './lib/auth-secret.js';
+
+/** Lifetime of the console link `npm start` prints when AUTH_SECRET is random. */
+const CONSOLE_TOKEN_TTL_S = 8 * 3600;
 
 const engineConfig = loadEngineConfig();
 const gatewayConfig = loadGatewayConfig();
@@ -21,9 +26,16 @@ const infra = await connectInfrastructure(engineConfig, {
   state: engineConfig,
 });
 const engine = createEngine(engineConfig, infra, logger, false);
-const gateway = createGateway(gatewayConfig, infra, logger, { engine, extraMetrics: engine.metrics.registry });
+// Resolved here, not in createGateway, so the console link below can be signed with this run's secret.
+const authSecret = resolveAuthSecret(gatewayConfig.authSecret, logger);
+const gateway = createGateway({ ...gatewayConfig, authSecret }, infra, logger, { engine, extraMetrics: engine.metrics.registry });
 
 closeOnSignals(logger, () => closeAll([() => gateway.close(), () => engine.close(), () => infra.close()]));
 await engine.start();
 await gateway.start();
 logger.info({ url: `http://localhost:${gateway.port}`, nats: infra.mode.nats, redis: infra.mode.redis }, 'Pulse is up: open the URL and click products');
+if (!gatewayConfig.authSecret) {
+  // This run's secret is random, so `npm run token` cannot sign for it: hand out the console's way in.
+  const token = await new TokenService(authSecret).sign({ sub: 'console', role: 'marketing' }, CONSOLE_TOKEN_TTL_S);
+  logger.info({ console: `http://localhost:${gateway.port}/console#token=${token}`, ttlHours: CONSOLE_TOKEN_TTL_S / 3600 }, 'marketing console: open this link (a marketing token of this run)');
+}

@@ -1,0 +1,36 @@
+import { ApiError, byId, el, formatCount, type AnalyticsOverview, type ConsoleApi } from './api.js';
+
+/** The overview numbers (`GET /v1/analytics/overview`): shoppers, members by tier, activity, the last 24 hours, campaigns. */
+export function overviewNumbers(overview: AnalyticsOverview): Array<[term: string, value: string, detail?: string]> {
+  const day = overview.counters.last24h;
+  const events24h = Object.values(day.events).reduce((a, b) => a + (b ?? 0), 0);
+  const tiers = overview.membersByTier;
+  const numbers: Array<[term: string, value: string, detail?: string]> = [
+    ['Shoppers', formatCount(overview.shoppers)],
+    ['Members', formatCount(overview.members), `${formatCount(tiers.regular)} regular, ${formatCount(tiers.vip)} VIP, ${formatCount(tiers.enterprise)} enterprise`],
+    ['Active, 24 h / 7 days', `${formatCount(overview.active.last24h)} / ${formatCount(overview.active.last7d)}`],
+    ['Events, 24 h', formatCount(events24h)],
+    ['Orders, 24 h', formatCount(day.orders)],
+    ['Revenue, 24 h', day.revenue.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })],
+  ];
+  if (overview.campaigns) {
+    const c = overview.campaigns;
+    numbers.push(['Campaigns running / scheduled', `${formatCount(c.running)} / ${formatCount(c.scheduled)}`], ['Offers delivered / redeemed', `${formatCount(c.delivered)} / ${formatCount(c.redeemed)}`]);
+  }
+  return numbers;
+}
+
+/** Reads and draws the overview; a refusal is shown in the panel. */
+export async function loadOverview(api: ConsoleApi): Promise<void> {
+  const status = byId('overview-status');
+  try {
+    const overview = await api.get<AnalyticsOverview>('/v1/analytics/overview');
+    byId('overview-numbers').replaceChildren(...overviewNumbers(overview).map(([term, value, detail]) =>
+        el('div', {}, el('dt', { text: term }), el('dd', {}, value, ...(detail ? [el('span', { class: 'detail', text: detail })] : []))),
+      ),
+    );
+    status.textContent = `As of ${new Date(overview.at).toLocaleTimeString('en-GB')}`;
+  } catch (err) {
+    status.textContent = `Overview unavailable: ${err instanceof ApiError ? `${err.code}: ${err.message}` : String(err)}`;
+  }
+}
