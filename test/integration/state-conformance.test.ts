@@ -2,87 +2,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { PulseError } from '../../engine/contracts/errors.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryPartitionLeases } from '../../engine/adapters/memory/memory-partition-leases.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
+import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
 import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
 import { RedisPartitionLeases } from '../../engine/adapters/redis-partition-leases.js';
-import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
-import type { InteractionStats } from '../../engine/ports/interaction-stats.js';
-import type { PartitionLeases } from '../../engine/ports/partition-leases.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
 import { eventEffect } from '../../engine/logic/event-effect.js';
 import { mergeEffect } from '../../engine/logic/merge-effect.js';
 import { applyShopperChange } from '../../engine/logic/shopper-state.js';
-import { AFFINITY_LIMIT, CART_LIMIT, type UserState, type UserStateChange, type UserStateStore, type UserStateStoreOptions } from '../../engine/ports/user-state-store.js';
-import { randomPrefix, useRedisServer } from '../helpers/redis-suite.js';
+import { AFFINITY_LIMIT, CART_LIMIT, type UserState, type UserStateChange } from '../../engine/ports/user-state-store.js';
+import { randomPrefix } from '../helpers/redis-suite.js';
+import { bytes, change, expectInvalid, random, useStateSuite, vectorOf } from '../helpers/state-suite.js';
 
 /**
- * One conformance suite per state port, run against the Redis adapter (on a redis-server of its
- * own, every test under a random key prefix) and against the in-memory fake.
+ * The UserStateStore conformance suite (events, vectors, shopper state) against the Redis adapter
+ * and the in-memory fake, and the Redis adapters' storage details. InteractionStats and
+ * PartitionLeases: stats-leases-conformance.test.ts.
  */
-let redis: Redis;
-let redisUrl: string;
-useRedisServer((client, url) => {
-  redis = client;
-  redisUrl = url;
-});
+const suite = useStateSuite();
+const { implementations } = suite;
 const prefix = randomPrefix;
-
-interface Factories {
-  users(options: UserStateStoreOptions): UserStateStore;
-  stats(options: { popularityHalfLifeSeconds: number; dedupeTtlSeconds: number; maxNeighbours?: number }): InteractionStats;
-  leases(): PartitionLeases;
-}
-
-const implementations: Array<[string, Factories]> = [
-  [
-    'memory',
-    {
-      users: (options) => new MemoryUserStateStore(options),
-      stats: (options) => new MemoryInteractionStats(options),
-      leases: () => new MemoryPartitionLeases(),
-    },
-  ],
-  [
-    'redis',
-    {
-      users: (options) => new RedisUserStateStore(redis, { ...options, keyPrefix: prefix() }),
-      stats: (options) => new RedisInteractionStats(redis, { ...options, keyPrefix: prefix() }),
-      leases: () => new RedisPartitionLeases(redis, { keyPrefix: prefix() }),
-    },
-  ],
-];
-
-/** mulberry32: seeded, so every run sees the same vectors. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function vectorOf(seed: number, dim: number): Float32Array {
-  const next = random(seed);
-  return Float32Array.from({ length: dim }, () => next() * 2 - 1);
-}
-
-const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-
-function change(overrides: Partial<UserStateChange> & { eventId: string }): UserStateChange {
-  return { expectedVersion: 0, type: 'view', strength: 1, updatedAt: 1_700_000_000_000, recent: [], bought: [], ...overrides };
-}
-
-async function expectInvalid(promise: Promise<unknown>): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(PulseError);
-  expect((err as PulseError).code).toBe('invalid_request');
-}
 
 describe.each(implementations)('UserStateStore conformance (%s)', (_name, make) => {
   const options = { recentLimit: 5, dedupeTtlSeconds: 3600 };
@@ -381,212 +319,51 @@ describe.each(implementations)('UserStateStore conformance: shopper state (%s)',
   });
 });
 
-describe.each(implementations)('InteractionStats conformance (%s)', (_name, make) => {
-  const week = 7 * 24 * 3600;
-  const T = Date.now() - 3600_000;
-
-  it('records each event key once', async () => {
-    const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600 });
-    expect(await stats.record('e1', { items: [['a', 1]], pairs: [['a', 'b', 1]], ts: T })).toBe(true);
-    expect(await stats.record('e1', { items: [['a', 5], ['b', 9]], pairs: [['a', 'b', 1]], ts: T })).toBe(false);
-    expect(await stats.popular(10)).toEqual([['a', 1]]);
-    expect(await stats.coVisited('a', 10)).toEqual([['b', 1]]);
-  });
-
-  it('ranks popularity best first, normalised to the best', async () => {
-    const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600 });
-    await stats.record('e1', { items: [['a', 3], ['b', 1], ['c', 2]], pairs: [], ts: T });
-    await stats.record('e2', { items: [['d', -1]], pairs: [], ts: T });
-    const ranked = await stats.popular(10);
-    expect(ranked.map(([id]) => id)).toEqual(['a', 'c', 'b']);
-    expect(ranked[0]?.[1]).toBe(1);
-    expect(ranked[1]?.[1]).toBeCloseTo(2 / 3, 12);
-    expect(ranked[2]?.[1]).toBeCloseTo(1 / 3, 12);
-    expect(await stats.popular(2)).toHaveLength(2);
-    expect(await stats.popular(0)).toEqual([]);
-  });
-
-  it('decays forward: a later event outweighs an earlier equal one', async () => {
-    const hours = 3600;
-    const stats = make.stats({ popularityHalfLifeSeconds: hours, dedupeTtlSeconds: 3600 });
-    await stats.record('e1', { items: [['old', 1]], pairs: [], ts: T });
-    await stats.record('e2', { items: [['new', 1]], pairs: [], ts: T + hours * 1000 });
-    await stats.record('e3', { items: [['older', 1.5]], pairs: [], ts: T - hours * 1000 });
-    const ranked = await stats.popular(10);
-    expect(ranked.map(([id]) => id)).toEqual(['new', 'old', 'older']);
-    expect(ranked[1]?.[1]).toBeCloseTo(0.5, 12);
-    expect(ranked[2]?.[1]).toBeCloseTo(1.5 / 4, 12);
-  });
-
-  it('keeps scores finite and exact across landmark rescaling', async () => {
-    const minute = 60;
-    const stats = make.stats({ popularityHalfLifeSeconds: minute, dedupeTtlSeconds: 3600 });
-    const start = Date.now() - 2 * 3600_000;
-    await stats.record('e1', { items: [['a', 1]], pairs: [], ts: start });
-    // 100 half-lives later: beyond the rescale exponent, old scores are scaled by 2^-k
-    await stats.record('e2', { items: [['b', 1]], pairs: [], ts: start + 100 * minute * 1000 });
-    const ranked = new Map(await stats.popular(10));
-    expect([...ranked.keys()]).toEqual(['b', 'a']);
-    expect(ranked.get('b')).toBe(1);
-    expect((ranked.get('a') as number) / 2 ** -100).toBeCloseTo(1, 9);
-    expect([...ranked.values()].every(Number.isFinite)).toBe(true);
-    // ~1380 half-lives later (inside the future-skew clamp): everything before has decayed to nothing
-    await stats.record('e4', { items: [['c', 1]], pairs: [], ts: Date.now() + 23 * 3600_000 });
-    expect(await stats.popular(10)).toEqual([['c', 1]]);
-  });
-
-  it('clamps event times far in the future', async () => {
-    const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600 });
-    await stats.record('e1', { items: [['now', 1]], pairs: [], ts: Date.now() });
-    await stats.record('e2', { items: [['future', 1]], pairs: [], ts: Date.now() + 365 * 24 * 3600_000 });
-    const ranked = new Map(await stats.popular(10));
-    // clamped to one day ahead: 2^(1/7), not 2^(365/7)
-    expect(ranked.get('now')).toBeCloseTo(2 ** (-1 / 7), 4);
-  });
-
-  it('counts co-visitation in both directions and accumulates', async () => {
-    const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600 });
-    await stats.record('e1', { items: [], pairs: [['a', 'b', 2], ['a', 'c', 1], ['a', 'a', 5]], ts: T });
-    await stats.record('e2', { items: [], pairs: [['c', 'a', 0.5]], ts: T });
-    expect(await stats.coVisited('a', 10)).toEqual([['b', 2], ['c', 1.5]]);
-    expect(await stats.coVisited('b', 10)).toEqual([['a', 2]]);
-    expect(await stats.coVisited('c', 10)).toEqual([['a', 1.5]]);
-    expect(await stats.coVisited('a', 1)).toEqual([['b', 2]]);
-    expect(await stats.coVisited('unknown', 10)).toEqual([]);
-  });
-
-  it('bounds each neighbour list, keeping the best', async () => {
-    const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600, maxNeighbours: 4 });
-    for (let i = 1; i <= 10; i++) {
-      await stats.record(`e${i}`, { items: [], pairs: [['a', `b${i}`, i]], ts: T });
-      expect((await stats.coVisited('a', 100)).length).toBeLessThanOrEqual(6);
-    }
-    expect(await stats.coVisited('a', 100)).toEqual([['b10', 10], ['b9', 9], ['b8', 8], ['b7', 7]]);
-    // many neighbours in one event: trimmed once, at the end
-    const pairs = Array.from({ length: 10 }, (_, i) => ['x', `y${i + 1}`, i + 1] as [string, string, number]);
-    await stats.record('bulk', { items: [], pairs, ts: T });
-    expect(await stats.coVisited('x', 100)).toEqual([['y10', 10], ['y9', 9], ['y8', 8], ['y7', 7]]);
-    expect(await stats.coVisited('y1', 100)).toEqual([['x', 1]]);
-  });
-
-  it('rejects bad input with invalid_request and records nothing', async () => {
-    const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600 });
-    await expectInvalid(stats.record('e1', { items: [['a', Number.NaN]], pairs: [], ts: T }));
-    await expectInvalid(stats.record('e1', { items: [], pairs: [['a', '', 1]], ts: T }));
-    await expectInvalid(stats.record('e1', { items: [['a', 1]], pairs: [], ts: Number.NaN }));
-    await expectInvalid(stats.record('', { items: [], pairs: [], ts: T }));
-    await expectInvalid(stats.popular(-1));
-    expect(await stats.record('e1', { items: [['a', 1]], pairs: [], ts: T })).toBe(true);
-    expect(() => make.stats({ popularityHalfLifeSeconds: 0, dedupeTtlSeconds: 3600 })).toThrow(PulseError);
-  });
-});
-
-describe.each(implementations)('PartitionLeases conformance (%s)', (_name, make) => {
-  it('grants a lease to one owner at a time', async () => {
-    const leases = make.leases();
-    expect(await leases.acquire(0, 'A', 10_000)).toBe(true);
-    expect(await leases.acquire(0, 'B', 10_000)).toBe(false);
-    expect(await leases.acquire(0, 'A', 10_000)).toBe(true);
-    expect(await leases.acquire(1, 'B', 10_000)).toBe(true);
-    const contenders = await Promise.all(['C', 'D', 'E', 'F'].map((owner) => leases.acquire(2, owner, 10_000)));
-    expect(contenders.filter(Boolean)).toHaveLength(1);
-  });
-
-  it('lets only the owner renew or release', async () => {
-    const leases = make.leases();
-    await leases.acquire(0, 'A', 10_000);
-    expect(await leases.renew(0, 'B', 10_000)).toBe(false);
-    expect(await leases.renew(0, 'A', 10_000)).toBe(true);
-    await leases.release(0, 'B');
-    expect(await leases.acquire(0, 'B', 10_000)).toBe(false);
-    await leases.release(0, 'A');
-    expect(await leases.renew(0, 'A', 10_000)).toBe(false);
-    expect(await leases.acquire(0, 'B', 10_000)).toBe(true);
-  });
-
-  it('lets another owner take an expired lease; renewing keeps it', async () => {
-    const leases = make.leases();
-    expect(await leases.acquire(0, 'A', 150)).toBe(true);
-    await sleep(300);
-    expect(await leases.acquire(0, 'B', 10_000)).toBe(true);
-    expect(await leases.renew(0, 'A', 10_000)).toBe(false);
-
-    expect(await leases.acquire(1, 'A', 400)).toBe(true);
-    await sleep(250);
-    expect(await leases.renew(1, 'A', 400)).toBe(true);
-    await sleep(250);
-    expect(await leases.acquire(1, 'B', 10_000)).toBe(false);
-  });
-
-  it('lists live owners until their heartbeat expires or they leave', async () => {
-    const leases = make.leases();
-    await leases.heartbeat('engine-b', 10_000);
-    await leases.heartbeat('engine-a', 10_000);
-    await leases.heartbeat('engine-c', 150);
-    expect(await leases.liveOwners()).toEqual(['engine-a', 'engine-b', 'engine-c']);
-    await sleep(300);
-    expect(await leases.liveOwners()).toEqual(['engine-a', 'engine-b']);
-    await leases.heartbeat('engine-c', 10_000);
-    await leases.leave('engine-a');
-    expect(await leases.liveOwners()).toEqual(['engine-b', 'engine-c']);
-  });
-
-  it('rejects bad input with invalid_request', async () => {
-    const leases = make.leases();
-    await expectInvalid(leases.acquire(-1, 'A', 1000));
-    await expectInvalid(leases.acquire(0.5, 'A', 1000));
-    await expectInvalid(leases.acquire(0, '', 1000));
-    await expectInvalid(leases.renew(0, 'A', 0));
-    await expectInvalid(leases.heartbeat('A', 1.5));
-    expect(await leases.liveOwners()).toEqual([]);
-  });
-});
-
 describe('Redis adapters: storage details', () => {
   it('keeps every key of a user under its hash tag, the vector as Float32 LE bytes', async () => {
     const keyPrefix = prefix();
-    const store = new RedisUserStateStore(redis, { recentLimit: 5, dedupeTtlSeconds: 60, keyPrefix });
+    const store = new RedisUserStateStore(suite.redis(), { recentLimit: 5, dedupeTtlSeconds: 60, keyPrefix });
     const vector = vectorOf(11, 3);
     await store.apply('u:1', change({ eventId: 'e1', vector, recent: [{ itemId: 'a', type: 'view', ts: 5 }], bought: ['a'] }));
-    const keys = (await redis.keys(`${keyPrefix}*`)).sort();
+    const keys = (await suite.redis().keys(`${keyPrefix}*`)).sort();
     expect(keys).toEqual(['bought', 'ev:e1', 'recent', 'st', 'vec'].map((k) => `${keyPrefix}u:{u:1}:${k}`));
-    const stored = await redis.getBuffer(`${keyPrefix}u:{u:1}:vec`);
+    const stored = await suite.redis().getBuffer(`${keyPrefix}u:{u:1}:vec`);
     expect(stored?.length).toBe(12);
     expect([0, 1, 2].map((i) => stored?.readFloatLE(i * 4))).toEqual([...vector]);
-    const ttl = await redis.ttl(`${keyPrefix}u:{u:1}:ev:e1`);
+    const ttl = await suite.redis().ttl(`${keyPrefix}u:{u:1}:ev:e1`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
   });
 
   it('keeps affinity and the cart in their own keys under the user\'s hash tag, an empty cart as none', async () => {
     const keyPrefix = prefix();
-    const store = new RedisUserStateStore(redis, { recentLimit: 5, dedupeTtlSeconds: 60, keyPrefix });
+    const store = new RedisUserStateStore(suite.redis(), { recentLimit: 5, dedupeTtlSeconds: 60, keyPrefix });
     const affinity = { landmark: 5, categories: new Map([['home', 1]]), brands: new Map([['lumo', 0.1]]), brandEvents: new Map([['lumo', 1]]) };
     await store.apply('u:1', change({ eventId: 'e1', affinity, cart: new Map([['a', 2]]), purchases: { orders: 1, spend: 3, firstPurchaseAt: 5, lastPurchaseAt: 5 }, firstSeenAt: 5 }));
     const key = (name: string) => `${keyPrefix}u:{u:1}:${name}`;
-    expect((await redis.keys(`${keyPrefix}*`)).sort()).toEqual(['aff', 'cart', 'ev:e1', 'st'].map(key));
-    expect(JSON.parse((await redis.get(key('aff')))!)).toEqual({ l: 5, c: [['home', 1]], b: [['lumo', 0.1]], n: [['lumo', 1]] });
-    expect(await redis.get(key('cart'))).toBe('[["a",2]]');
-    expect(await redis.hmget(key('st'), 'orders', 'spend', 'firstSeenAt')).toEqual(['1', '3', '5']);
+    expect((await suite.redis().keys(`${keyPrefix}*`)).sort()).toEqual(['aff', 'cart', 'ev:e1', 'st'].map(key));
+    expect(JSON.parse((await suite.redis().get(key('aff')))!)).toEqual({ l: 5, c: [['home', 1]], b: [['lumo', 0.1]], n: [['lumo', 1]] });
+    expect(await suite.redis().get(key('cart'))).toBe('[["a",2]]');
+    expect(await suite.redis().hmget(key('st'), 'orders', 'spend', 'firstSeenAt')).toEqual(['1', '3', '5']);
     await store.apply('u:1', change({ eventId: 'e2', expectedVersion: 1, cart: new Map() }));
-    expect(await redis.exists(key('cart'))).toBe(0);
+    expect(await suite.redis().exists(key('cart'))).toBe(0);
     // a value another version wrote that this one cannot read counts as none, not as a failure
-    await redis.set(key('aff'), '{"l":');
+    await suite.redis().set(key('aff'), '{"l":');
     expect((await store.load('u:1')).affinity).toEqual({ landmark: 0, categories: new Map(), brands: new Map(), brandEvents: new Map() });
   });
 
   it('recovers when the server forgot its scripts (NOSCRIPT falls back to EVAL)', async () => {
-    const store = new RedisUserStateStore(redis, { recentLimit: 5, dedupeTtlSeconds: 60, keyPrefix: prefix() });
-    const stats = new RedisInteractionStats(redis, { popularityHalfLifeSeconds: 3600, dedupeTtlSeconds: 60, keyPrefix: prefix() });
+    const store = new RedisUserStateStore(suite.redis(), { recentLimit: 5, dedupeTtlSeconds: 60, keyPrefix: prefix() });
+    const stats = new RedisInteractionStats(suite.redis(), { popularityHalfLifeSeconds: 3600, dedupeTtlSeconds: 60, keyPrefix: prefix() });
     await store.apply('u1', change({ eventId: 'e1' }));
-    await redis.script('FLUSH');
+    await suite.redis().script('FLUSH');
     expect(await store.apply('u1', change({ eventId: 'e2', expectedVersion: 1 }))).toBe('applied');
-    await redis.script('FLUSH');
+    await suite.redis().script('FLUSH');
     expect(await stats.record('e1', { items: [['a', 1]], pairs: [], ts: Date.now() })).toBe(true);
   });
 
   it('reports a lost connection as unavailable', async () => {
-    const lost = new Redis(redisUrl, { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false });
+    const lost = new Redis(suite.redisUrl(), { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false });
     const store = new RedisUserStateStore(lost, { recentLimit: 5, dedupeTtlSeconds: 60 });
     const err = await store.load('u1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PulseError);
@@ -595,6 +372,6 @@ describe('Redis adapters: storage details', () => {
   });
 
   it('rejects a key prefix that would break the hash tags', () => {
-    expect(() => new RedisPartitionLeases(redis, { keyPrefix: 'a{b}' })).toThrow(PulseError);
+    expect(() => new RedisPartitionLeases(suite.redis(), { keyPrefix: 'a{b}' })).toThrow(PulseError);
   });
 });
