@@ -97,6 +97,12 @@ export class GatewayMetrics {
     this.live = new LiveStats({ id: `${hostname()}:${process.pid}`, ...options.live });
   }
 
+  /** One pushed list, `ms` after its causing event was accepted: the Prometheus histogram and the live window. */
+  observePush(ms: number): void {
+    this.pushLatency.observe(ms / 1000);
+    this.live.pushLatency(ms);
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

@@ -203,9 +203,7 @@ export class PushRouter {
     metrics.pushes.inc({ event: message.event });
     if (message.event === 'recommendations' && message.causeReceivedAt !== undefined) {
       // causeReceivedAt comes from the clock of whichever gateway took the event: clamp skew at 0.
-      const ms = Math.max(0, this.#now() - message.causeReceivedAt);
-      metrics.pushLatency.observe(ms / 1000);
-      metrics.live.pushLatency(ms);
+      metrics.observePush(Math.max(0, this.#now() - message.causeReceivedAt));
     }
   }
 }

@@ -103,13 +103,9 @@ describe('browser: the widget', () => {
   let visitorPage: Page;
   let visitorErrors: string[];
 
-  const startGateway = async () => {
-    const proc = await spawnPulse('gateway', { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret, waitReady: false, env: { PORT: String(gatewayPort), CORS_ORIGINS: new URL(hostUrl).origin } });
-    await until('the gateway ready on its fixed port', async () => (await fetch(`${gatewayUrl}/readyz`).catch(() => undefined))?.status, (status) => status === 200, 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${proc.output().slice(-3000)}`);
-    });
-    return proc;
-  };
+  // spawnPulse keeps the fixed PORT, so a restarted gateway is on the same address; it waits for /readyz.
+  const startGateway = () =>
+    spawnPulse('gateway', { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret, timeoutMs: 60_000, env: { PORT: String(gatewayPort), CORS_ORIGINS: new URL(hostUrl).origin } });
   const open = async (viewport: { width: number; height: number } = VIEWPORTS.desktop, token?: string) => {
     const opened = await browser.open(token ? `${hostUrl}?token=${token}` : hostUrl, viewport);
     contexts.push(opened.context);

@@ -3,6 +3,7 @@ import type { Promotion } from '../../../engine/contracts/campaigns.js';
 import type { WireError } from '../../../engine/contracts/errors.js';
 import type { EventInput, RecommendationList, RecommendRequest } from '../../../engine/contracts/schemas.js';
 import { fromWire, identityOf, isExpired, newEventId, newVisitor, PulseClientError, readIdentity, writeIdentity, type Identity, type IdentityStorage } from './identity.js';
+import { requestJson } from './http.js';
 
 /**
  * The typed browser client of Pulse, for shops that render their own UI (the widget, the demo
@@ -320,30 +321,8 @@ export class PulseClient {
     });
   }
 
-  async #fetch<T>(method: string, path: string, body: unknown, headers: Record<string, string>, bearer?: string): Promise<T> {
-    const init: RequestInit = {
-      method,
-      headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    };
-    let res: Response;
-    try {
-      res = await fetch(this.#url + path, init);
-    } catch (err) {
-      throw new PulseClientError('unavailable', `${method} ${path}: ${String(err)}`);
-    }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      throw new PulseClientError('http_error', `${method} ${path}: HTTP ${res.status}, not JSON`, res.status);
-    }
-    if (!res.ok) {
-      const error = (parsed as { error?: WireError } | undefined)?.error;
-      throw error ? fromWire(error, res.status) : new PulseClientError('http_error', `${method} ${path}: HTTP ${res.status}`, res.status);
-    }
-    return parsed as T;
+  #fetch<T>(method: string, path: string, body: unknown, headers: Record<string, string>, bearer?: string): Promise<T> {
+    return requestJson<T>(method, this.#url + path, { body, bearer, headers });
   }
 
   #setStatus(status: ConnectionStatus): void {

@@ -1,4 +1,4 @@
-import { ApiError, byId, debounce, el, formatCount, type Audience, type Campaign, type ConsoleApi } from './api.js';
+import { describeFailure, PulseClientError, byId, debounce, el, formatCount, type Audience, type Campaign, type ConsoleApi } from './api.js';
 
 /**
  * The new-campaign form (CONTRACT.md "Marketing"): reads the fields into a campaign body, keeps
@@ -146,7 +146,7 @@ export class CampaignForm {
     const fill = (select: HTMLSelectElement, values: string[], keepFirst: boolean) => {
       const chosen = new Set([...select.selectedOptions].map((option) => option.value));
       const first = keepFirst ? [...select.options].slice(0, 1) : [];
-      select.replaceChildren(...first, ...values.map((value) => Object.assign(el('option', { value, text: value }), { selected: chosen.has(value) })));
+      select.replaceChildren(...first, ...values.map((value) => Object.assign(el('option', { value }, value), { selected: chosen.has(value) })));
     };
     const list = (id: string, values: string[]) => byId(id).replaceChildren(...values.map((value) => el('option', { value })));
     if (choices.brands) {
@@ -186,7 +186,7 @@ export class CampaignForm {
       out.dataset.size = String(size);
     } catch (err) {
       if (seq !== this.#previewSeq) return;
-      out.textContent = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
+      out.textContent = describeFailure(err);
       out.dataset.state = 'error';
     }
   }
@@ -215,7 +215,7 @@ export class CampaignForm {
       status.textContent = `Launched “${campaign.name}” (${campaign.status}).`;
       this.#onCreated(campaign);
     } catch (err) {
-      if (err instanceof ApiError) this.#showErrors(err.code, err.message, err.details ?? {});
+      if (err instanceof PulseClientError) this.#showErrors(err.code, err.message, err.details ?? {});
       else this.#showErrors('error', String(err), {});
     } finally {
       button.disabled = false;
@@ -238,16 +238,16 @@ export class CampaignForm {
     const box = byId('form-errors');
     const list = el('ul');
     for (const [field, problem] of Object.entries(details)) {
-      list.append(el('li', { text: `${field}: ${problem}` }));
+      list.append(el('li', {}, `${field}: ${problem}`));
       const target = this.#fieldFor(field);
       if (!target) continue;
       target.setAttribute('aria-invalid', 'true');
-      const note = el('p', { class: 'field-error', id: `err-${target.id || field.replace(/\W/g, '-')}`, text: problem });
+      const note = el('p', { class: 'field-error', id: `err-${target.id || field.replace(/\W/g, '-')}` }, problem);
       (target.closest('.field') ?? target).append(note);
       if (target.dataset.described === undefined) target.dataset.described = target.getAttribute('aria-describedby') ?? '';
       target.setAttribute('aria-describedby', `${target.dataset.described} ${note.id}`.trim());
     }
-    box.replaceChildren(el('p', {}, el('strong', { 'data-code': code, text: code }), `: ${message}`), ...(list.children.length ? [list] : []));
+    box.replaceChildren(el('p', {}, el('strong', { 'data-code': code }, code), `: ${message}`), ...(list.children.length ? [list] : []));
     box.focus();
   }
 

@@ -1,4 +1,4 @@
-import { ApiError, byId, el, formatCount, type Campaign, type CampaignStats, type ConsoleApi } from './api.js';
+import { describeFailure, byId, el, formatCount, type Campaign, type CampaignStats, type ConsoleApi } from './api.js';
 
 /**
  * The campaign list: every campaign (`GET /v1/campaigns`, newest first) with its status and
@@ -81,7 +81,7 @@ export class CampaignList {
       this.#status.textContent = campaigns.length ? '' : 'No campaigns yet.';
       await Promise.all(campaigns.map((campaign) => this.#refreshStats(campaign.campaignId)));
     } catch (err) {
-      this.#status.textContent = `Campaigns unavailable: ${err instanceof ApiError ? `${err.code}: ${err.message}` : String(err)}`;
+      this.#status.textContent = `Campaigns unavailable: ${describeFailure(err)}`;
     }
   }
 
@@ -125,15 +125,15 @@ export class CampaignList {
   #card(campaign: Campaign): HTMLLIElement {
     const headingId = `campaign-${campaign.campaignId}`;
     const stats = el('dl', { class: 'stats', 'aria-live': 'polite', 'aria-label': `Stats of ${campaign.name}` });
-    for (const name of STAT_NAMES) stats.append(el('div', {}, el('dt', { text: name }), el('dd', { 'data-stat': name, text: '–' })));
+    for (const name of STAT_NAMES) stats.append(el('div', {}, el('dt', {}, name), el('dd', { 'data-stat': name }, '–')));
     const offer = campaign.offer;
     const coupon = offer.discountPercent !== undefined ? ` · ${offer.discountPercent}% coupon` : '';
     const card = el(
       'li',
       { class: 'campaign', 'data-campaign-id': campaign.campaignId, 'data-created-at': String(campaign.createdAt), 'aria-labelledby': headingId },
-      el('div', { class: 'campaign-head' }, el('h3', { id: headingId, tabindex: '-1', text: campaign.name }), el('span', { class: 'badge', 'data-status': campaign.status, text: campaign.status })),
-      el('p', { class: 'meta', text: `Trigger: ${describeTrigger(campaign.trigger)} · Audience: ${describeAudience(campaign.audience)}` }),
-      el('p', { class: 'meta', text: `Offer: ${offer.title}${coupon}${campaign.budget !== undefined ? ` · budget ${formatCount(campaign.budget)}` : ''}` }),
+      el('div', { class: 'campaign-head' }, el('h3', { id: headingId, tabindex: '-1' }, campaign.name), el('span', { class: 'badge', 'data-status': campaign.status }, campaign.status)),
+      el('p', { class: 'meta' }, `Trigger: ${describeTrigger(campaign.trigger)} · Audience: ${describeAudience(campaign.audience)}`),
+      el('p', { class: 'meta' }, `Offer: ${offer.title}${coupon}${campaign.budget !== undefined ? ` · budget ${formatCount(campaign.budget)}` : ''}`),
       stats,
     );
     if (STOPPABLE.has(campaign.status)) card.append(this.#stopButton(campaign));
@@ -141,7 +141,7 @@ export class CampaignList {
   }
 
   #stopButton(campaign: Campaign): HTMLButtonElement {
-    const button = el('button', { type: 'button', class: 'danger', text: 'Stop', 'aria-label': `Stop campaign ${campaign.name}` });
+    const button = el('button', { type: 'button', class: 'danger', 'aria-label': `Stop campaign ${campaign.name}` }, 'Stop');
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
@@ -153,7 +153,7 @@ export class CampaignList {
         void this.#refreshStats(campaign.campaignId);
       } catch (err) {
         button.disabled = false;
-        this.#status.textContent = `Could not stop “${campaign.name}”: ${err instanceof ApiError ? `${err.code}: ${err.message}` : String(err)}`;
+        this.#status.textContent = `Could not stop “${campaign.name}”: ${describeFailure(err)}`;
       }
     });
     return button;

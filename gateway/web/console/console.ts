@@ -1,4 +1,5 @@
-import { ApiError, byId, ConsoleApi, readToken, type AnalyticsOverview } from './api.js';
+import { identityOf } from '../client/identity.js';
+import { describeFailure, PulseClientError, byId, ConsoleApi, type AnalyticsOverview } from './api.js';
 import { CampaignForm } from './campaign-form.js';
 import { CampaignList } from './campaign-list.js';
 import { LivePanel } from './live-panel.js';
@@ -62,7 +63,7 @@ class Console {
     let role: string;
     let sub: string;
     try {
-      ({ role, sub } = readToken(token));
+      ({ role, userId: sub } = identityOf(token));
     } catch (err) {
       error.textContent = (err as Error).message;
       byId('token').focus();
@@ -74,9 +75,9 @@ class Console {
       await this.#api.get<AnalyticsOverview>('/v1/analytics/overview');
     } catch (err) {
       this.#api.signOut();
-      if (err instanceof ApiError && err.status === 403) {
+      if (err instanceof PulseClientError && err.status === 403) {
         error.textContent = `403 ${err.code}: ${err.message}. This is a ${role} token; the console needs a marketing or admin token (npm run token -- --role marketing).`;
-      } else if (err instanceof ApiError) {
+      } else if (err instanceof PulseClientError) {
         error.textContent = `${err.status || ''} ${err.code}: ${err.message}`.trim();
       } else error.textContent = String(err);
       this.#showLogin(error.textContent);
@@ -137,7 +138,7 @@ class Console {
     try {
       this.#form.setChoices(await loadCatalogChoices(this.#api));
     } catch (err) {
-      byId('form-status').textContent = `Brands and categories unavailable: ${err instanceof ApiError ? `${err.code}: ${err.message}` : String(err)}`;
+      byId('form-status').textContent = `Brands and categories unavailable: ${describeFailure(err)}`;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { ApiError, byId, formatCount, type ConsoleApi, type LiveWindow } from './api.js';
+import { describeFailure, byId, formatCount, type ConsoleApi, type LiveWindow } from './api.js';
 import { drawLegend, drawLineChart, formatValue, PALETTE, type Series } from './charts.js';
 
 /**
@@ -101,7 +101,7 @@ export class LivePanel {
       status.classList.remove('error');
     } catch (err) {
       if (round !== this.#round) return;
-      status.textContent = err instanceof ApiError ? `Live data unavailable: ${err.code}: ${err.message}` : `Live data unavailable: ${String(err)}`;
+      status.textContent = `Live data unavailable: ${describeFailure(err)}`;
       status.classList.add('error');
     }
     if (this.#running && round === this.#round) this.#timer = setTimeout(() => void this.#tick(round), this.#intervalMs);

@@ -1,4 +1,4 @@
-import { ApiError, byId, el, formatCount, type AnalyticsOverview, type ConsoleApi } from './api.js';
+import { describeFailure, byId, el, formatCount, type AnalyticsOverview, type ConsoleApi } from './api.js';
 
 /** The overview numbers (`GET /v1/analytics/overview`): shoppers, members by tier, activity, the last 24 hours, campaigns. */
 export function overviewNumbers(overview: AnalyticsOverview): Array<[term: string, value: string, detail?: string]> {
@@ -26,11 +26,11 @@ export async function loadOverview(api: ConsoleApi): Promise<void> {
   try {
     const overview = await api.get<AnalyticsOverview>('/v1/analytics/overview');
     byId('overview-numbers').replaceChildren(...overviewNumbers(overview).map(([term, value, detail]) =>
-        el('div', {}, el('dt', { text: term }), el('dd', {}, value, ...(detail ? [el('span', { class: 'detail', text: detail })] : []))),
+        el('div', {}, el('dt', {}, term), el('dd', {}, value, ...(detail ? [el('span', { class: 'detail' }, detail)] : []))),
       ),
     );
     status.textContent = `As of ${new Date(overview.at).toLocaleTimeString('en-GB')}`;
   } catch (err) {
-    status.textContent = `Overview unavailable: ${err instanceof ApiError ? `${err.code}: ${err.message}` : String(err)}`;
+    status.textContent = `Overview unavailable: ${describeFailure(err)}`;
   }
 }

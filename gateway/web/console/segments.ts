@@ -1,4 +1,4 @@
-import { ApiError, byId, counted, el, formatCount, type ConsoleApi, type Item, type SegmentList } from './api.js';
+import { describeFailure, byId, counted, el, formatCount, type ConsoleApi, type Item, type SegmentList } from './api.js';
 
 /**
  * The segments panel (`GET /v1/analytics/segments`: built-in segments and the biggest
@@ -37,8 +37,8 @@ export async function loadSegments(api: ConsoleApi): Promise<string[]> {
         return el(
           'tr',
           { 'data-segment': segment },
-          el('th', { scope: 'row' }, el('span', { class: 'segment-name', text: segment }), el('span', { class: 'segment-desc', text: describeSegment(segment, list.thresholds) })),
-          el('td', { class: 'num', text: formatCount(size) }),
+          el('th', { scope: 'row' }, el('span', { class: 'segment-name' }, segment), el('span', { class: 'segment-desc' }, describeSegment(segment, list.thresholds))),
+          el('td', { class: 'num' }, formatCount(size)),
           el('td', { class: 'bar-col', 'aria-hidden': 'true' }, el('span', { class: 'bar', style: `width:${share}%` })),
         );
       }),
@@ -47,7 +47,7 @@ export async function loadSegments(api: ConsoleApi): Promise<string[]> {
     caption.textContent = `Shoppers in each segment now, of ${counted(list.shoppers, 'shopper')} (${counted(list.members, 'member')}).${more}`;
     return list.segments.map((s) => s.segment);
   } catch (err) {
-    caption.textContent = `Segments unavailable: ${err instanceof ApiError ? `${err.code}: ${err.message}` : String(err)}`;
+    caption.textContent = `Segments unavailable: ${describeFailure(err)}`;
     return [];
   }
 }

@@ -2,29 +2,7 @@ import type { PulseClient } from '../client/pulse-client.js';
 
 /** DOM helpers shared by the storefront's modules: element building, formats, the status line. */
 
-type Attrs = Record<string, string | number | boolean | undefined>;
-type Child = Node | string | null | undefined | false;
-
-/**
- * Creates `<tag>` with attributes (`class`, `aria-*`, `data-*`, ...; `false`/undefined are left
- * out, `true` is an empty attribute) and children (strings become text, never HTML).
- */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === false) continue;
-    node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
-  return node;
-}
-
-/** The element with `id`; a missing one is a bug in store.html (thrown at start-up). */
-export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`store.html has no #${id}`);
-  return node as T;
-}
+export { byId, el } from '../shared/dom.js';
 
 /** Prices in the shop's currency (the demo catalog is in USD). */
 export const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });

@@ -1,4 +1,5 @@
 import { STRIP_CSS } from './styles.js';
+import { el } from '../shared/dom.js';
 
 /** One card of the strip: a recommended item with what the catalog says about it. */
 export interface Card {
@@ -167,12 +168,4 @@ export class PulseRecommendationsElement extends HTMLElement {
       }
     }
   }
-}
-
-/** A small element factory: attributes, then text. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }

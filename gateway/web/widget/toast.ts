@@ -1,6 +1,6 @@
 import type { Promotion } from '../client/pulse-client.js';
 import { TOAST_DEFAULT_MS } from './options.js';
-import { el } from './strip.js';
+import { el } from '../shared/dom.js';
 import { TOAST_CSS } from './styles.js';
 
 /**
