@@ -23,10 +23,27 @@ export interface DeliveredEvent {
   seq: number;
   /** Delivery count > 1: the log delivered this one before without an ack. */
   redelivered: boolean;
+  /** How many times the log has delivered this event, this delivery included (1 = the first). */
+  deliveryCount: number;
   /** Call only after the event's effect is stored. */
   ack(): Promise<void>;
   /** Ask for redelivery after `delayMs` (a transient failure). */
   nak(delayMs?: number): void;
+  /**
+   * Gives up on the event: stores it in the dead-letter stream with why it failed (admins list,
+   * replay or drop it there), then acks it here, so the partition moves on. Rejects (and leaves
+   * the event pending) only when the dead letter could not be stored.
+   */
+  deadLetter(failure: DeadLetterFailure): Promise<void>;
+}
+
+/** Why an event was dead-lettered. */
+export interface DeadLetterFailure {
+  /** Stable error code (PulseError code, or `internal`). */
+  code: string;
+  message: string;
+  /** Deliveries tried before giving up. */
+  attempts: number;
 }
 
 export interface ConsumeOptions {
