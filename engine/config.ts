@@ -6,6 +6,7 @@ import { DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS } from './logic/complements.js';
 import { DEFAULT_REWARDS, parseRewardCatalogue } from './logic/coupons.js';
 import { DEFAULT_SEARCH_TEXT_SHARE } from './logic/search-relevance.js';
 import { DEFAULT_SEGMENT_THRESHOLDS, type SegmentThresholds } from './logic/segments.js';
+import { DEFAULT_RPC_ADMISSION, type RpcAdmissionOptions } from './ports/rpc.js';
 
 /** Configuration shared by every role (gateway and engine read the same variables). */
 export const sharedConfigSpec = {
@@ -25,6 +26,7 @@ export const engineConfigSpec = {
   leaseMs: env.int('PARTITION_LEASE_MS', 10_000, 'Partition lease time (ms); a dead engine\'s partitions move after this.', 500, 600_000),
   ackWaitMs: env.int('ACK_WAIT_MS', 10_000, 'JetStream ack wait (ms): an unacked event is redelivered after this.', 500, 600_000),
   batchSize: env.int('CONSUME_BATCH', 256, 'Events fetched per partition per pull.', 1, 10_000),
+  maxDeliveries: env.int('MAX_DELIVERIES', 5, 'Deliveries of an event that keeps failing for a reason that is not transient (not unavailable/timeout) before it goes to the DEADLETTERS stream (admin: /v1/admin/dead-letters); earlier failures are retried with a backoff.', 1, 100),
   dedupeTtlSeconds: env.int('DEDUPE_TTL_SECONDS', 7 * 24 * 3600, 'How long an applied event id is remembered (s).', 60),
   recentLimit: env.int('RECENT_LIMIT', 50, 'Recent interactions kept per user.', 5, 1000),
   tasteHalfLifeSeconds: env.number('TASTE_HALF_LIFE_SECONDS', 6 * 3600, 'Half-life of a user vector\'s past (s): older interactions weigh less.', 1),
@@ -39,7 +41,7 @@ export const engineConfigSpec = {
   segmentBigSpender: env.number('SEGMENT_BIG_SPENDER', DEFAULT_SEGMENT_THRESHOLDS.bigSpender, 'Segment `big_spender`: net spend (orders minus cancellations, currency units) at least this.', 0),
   segmentBrandLoyalShare: env.number('SEGMENT_BRAND_LOYAL_SHARE', DEFAULT_SEGMENT_THRESHOLDS.brandLoyalShare, 'Segment `brand_loyal:<brand>`: share of the positive brand affinity one brand holds at least (0..1].', 0.01, 1),
   segmentBrandLoyalMinEvents: env.int('SEGMENT_BRAND_LOYAL_MIN_EVENTS', DEFAULT_SEGMENT_THRESHOLDS.brandLoyalMinEvents, 'Segment `brand_loyal:<brand>`: events with that brand at least.', 1, 1_000_000),
-  maxConcurrentUsers: env.int('ENGINE_CONCURRENCY', 64, 'Users whose events one engine processes at once (over all its partitions).', 1, 10_000),
+  userCacheSize: env.int('USER_STATE_CACHE', 20_000, 'User states an engine keeps in memory after storing them (LRU; ~5-10 KB each), so a shopper\'s next events skip the Redis read. Safe with several engines: a stale entry fails the store\'s version check and is read again. 0 = off.', 0, 10_000_000),
   defaultK: env.int('RECOMMEND_K', 10, 'Length of pushed lists.', 1, 100),
   hnswM: env.int('HNSW_M', 16, 'HNSW graph degree.', 4, 128),
   hnswEfConstruction: env.int('HNSW_EF_CONSTRUCTION', 200, 'HNSW build breadth.', 10, 2000),
@@ -58,6 +60,10 @@ export const engineConfigSpec = {
   shopperIndexLimit: env.int('SHOPPER_INDEX_LIMIT', 100_000, 'Shopper vectors an engine keeps in memory for "shoppers like you" (least recently updated evicted); 0 = off.', 0, 10_000_000),
   campaignShare: env.number('CAMPAIGN_SHARE', 0.2, 'Largest share of a member\'s list that running campaigns\' items may take (0..1; 0.2 = 2 of 10).', 0, 1),
   demoCatalog: env.bool('DEMO_CATALOG', true, 'Load the demo catalog when the catalog is empty at start.'),
+  rpcQueueLimit: env.int('RPC_QUEUE_LIMIT', DEFAULT_RPC_ADMISSION.queueLimit, 'Requests (recommend, catalog, members...) waiting for a handler at once, over all users; beyond it the busiest user\'s newest is answered `unavailable` (503) at once.', 1, 1_000_000),
+  rpcUserQueueLimit: env.int('RPC_USER_QUEUE_LIMIT', DEFAULT_RPC_ADMISSION.userQueueLimit, 'Requests one user (else one method) may have waiting; beyond it `unavailable` (503) at once. Waiting users are served round-robin.', 1, 1_000_000),
+  rpcConcurrency: env.int('RPC_CONCURRENCY', DEFAULT_RPC_ADMISSION.concurrency, 'Request handlers one engine runs at once (password hashing not counted).', 1, 10_000),
+  rpcPasswordConcurrency: env.int('RPC_PASSWORD_CONCURRENCY', DEFAULT_RPC_ADMISSION.passwordConcurrency, 'members.register / members.login handlers run at once (scrypt: 32 MiB and 100-500 ms of a libuv thread each).', 1, 64),
 };
 
 export type SharedConfig = ConfigOf<typeof sharedConfigSpec>;
@@ -93,4 +99,9 @@ export function segmentThresholds(config: EngineConfig): SegmentThresholds {
     brandLoyalShare: config.segmentBrandLoyalShare,
     brandLoyalMinEvents: config.segmentBrandLoyalMinEvents,
   };
+}
+
+/** The request admission limits of an engine's configuration (ports/rpc.ts). */
+export function rpcAdmission(config: EngineConfig): RpcAdmissionOptions {
+  return { queueLimit: config.rpcQueueLimit, userQueueLimit: config.rpcUserQueueLimit, concurrency: config.rpcConcurrency, passwordConcurrency: config.rpcPasswordConcurrency };
 }

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { segmentThresholds, type EngineConfig } from './config.js';
+import { rpcAdmission, segmentThresholds, type EngineConfig } from './config.js';
 import { PulseError } from './contracts/errors.js';
 import { generateDemoCatalog } from './demo/demo-catalog.js';
 import { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
@@ -20,6 +20,7 @@ import type { RpcServer } from './ports/rpc.js';
 import type { MemberStore } from './ports/member-store.js';
 import type { UserStateStore } from './ports/user-state-store.js';
 import type { VectorIndex } from './ports/vector-index.js';
+import type { PresenceView } from './ports/presence.js';
 import { SEARCH_MATCHES } from './logic/search-relevance.js';
 import { CatalogService } from './services/catalog-service.js';
 import { EventProcessor } from './services/event-processor.js';
@@ -47,7 +48,7 @@ import { CartTimerPoller } from './services/cart-timer-poller.js';
 import { Recommender, recommenderOptionsFrom } from './services/recommender.js';
 import type { ShopAnalytics } from './ports/shop-analytics.js';
 import { registerAnalyticsHandlers } from './services/analytics-handlers.js';
-import { AnalyticsRecordingMemberStore, ShopAnalyticsRecorder } from './services/shop-analytics-recorder.js';
+import { AnalyticsRecordingMemberStore } from './services/analytics-recording-member-store.js';
 import { ShopperIndex } from './services/shopper-index.js';
 
 /** The engine's outside world, each a port; `main.ts` and the tests pick the adapters. */
@@ -82,6 +83,11 @@ export interface EngineDeps {
   campaignChanges?: CampaignChanges;
   /** Shop-wide analytics (segments, counters); without it the `analytics.*` methods are not served. */
   analytics?: ShopAnalytics;
+  /**
+   * Which users have a socket open (gateways announce it). Lists are ranked and pushed after an
+   * event only for present users; without it every live event's user counts as present.
+   */
+  presence?: PresenceView;
 }
 
 /**
@@ -189,7 +195,8 @@ export class Engine {
       textMatches: (query) => this.catalog.textMatches(query, SEARCH_MATCHES),
       ...(this.campaigns ? { triggers: this.campaigns.triggers } : {}),
       ...(shoppers ? { shoppers } : {}),
-      ...(deps.analytics ? { analytics: new ShopAnalyticsRecorder({ analytics: deps.analytics, users: deps.users, thresholds: segmentThresholds(config) }) } : {}),
+      ...(deps.analytics ? { analytics: { store: deps.analytics, thresholds: segmentThresholds(config) } } : {}),
+      ...(deps.presence ? { presence: deps.presence } : {}),
       ...(deps.members
         ? {
             members: {
@@ -209,7 +216,8 @@ export class Engine {
         boughtAfterWindowSeconds: config.boughtAfterWindowSeconds,
         pushMaxAgeMs: 60_000,
         retryDelayMs: 1000,
-        maxConcurrentUsers: config.maxConcurrentUsers,
+        maxDeliveries: config.maxDeliveries,
+        userCacheSize: config.userCacheSize,
       },
     });
     this.partitions = new PartitionManager({
@@ -289,6 +297,7 @@ export class Engine {
       tasteHalfLifeSeconds: config.tasteHalfLifeSeconds,
       metrics: this.metrics,
       ...(this.deps.members ? { members: this.deps.members } : {}),
+      admission: rpcAdmission(config),
     });
     const wrap = <M extends RpcMethod>(method: M, handler: RpcHandler<M>): RpcHandler<M> => async (request) => {
       const end = this.metrics.rpcSeconds.startTimer({ method });

@@ -6,6 +6,12 @@ export class EngineMetrics {
   readonly eventsApplied = new Counter({ name: 'pulse_engine_events_applied_total', help: 'Events whose effect was stored, by type', labelNames: ['type'], registers: [this.registry] });
   readonly eventsDuplicate = new Counter({ name: 'pulse_engine_events_duplicate_total', help: 'Events skipped because their id was already applied (redelivery or repeated id)', registers: [this.registry] });
   readonly eventsRetried = new Counter({ name: 'pulse_engine_events_retried_total', help: 'Events handed back for redelivery after a transient failure', registers: [this.registry] });
+  readonly eventsDeadLettered = new Counter({
+    name: 'pulse_engine_events_dead_lettered_total',
+    help: 'Events given up on after MAX_DELIVERIES failed deliveries and stored in DEADLETTERS, by error code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   readonly processSeconds = new Histogram({
     name: 'pulse_engine_event_process_seconds',
     help: 'Time from delivery to ack of one event (load, fold-in, store, rank, push)',
@@ -15,6 +21,11 @@ export class EngineMetrics {
   readonly pushes = new Counter({ name: 'pulse_engine_pushes_total', help: 'Recommendation lists pushed to users', registers: [this.registry] });
   readonly pushesUnchanged = new Counter({ name: 'pulse_engine_pushes_skipped_total', help: 'Lists not pushed because they equal the last one pushed, or the event was backlog', labelNames: ['why'], registers: [this.registry] });
   readonly partitionsOwned = new Gauge({ name: 'pulse_engine_partitions_owned', help: 'Partitions this engine consumes', registers: [this.registry] });
+  readonly partitionLeaseLosses = new Counter({
+    name: 'pulse_engine_partition_lease_losses_total',
+    help: 'Partitions this engine stopped because their lease could not be renewed (another engine may have taken them)',
+    registers: [this.registry],
+  });
   readonly catalogItems = new Gauge({ name: 'pulse_engine_catalog_items', help: 'Items in this engine\'s catalog and index', registers: [this.registry] });
   readonly rpcSeconds = new Histogram({
     name: 'pulse_engine_rpc_seconds',
@@ -36,8 +47,24 @@ export class EngineMetrics {
     registers: [this.registry],
   });
   readonly errors = new Counter({ name: 'pulse_engine_errors_total', help: 'Errors by code', labelNames: ['code'], registers: [this.registry] });
+  readonly rpcExpired = new Counter({ name: 'pulse_engine_rpc_expired_total', help: 'Requests dropped unanswered because their caller\'s deadline passed before they started, by method', labelNames: ['method'], registers: [this.registry] });
+  readonly rpcRejected = new Counter({ name: 'pulse_engine_rpc_rejected_total', help: 'Requests answered `unavailable` at once because the request queue (total or the user\'s) was full, by method', labelNames: ['method'], registers: [this.registry] });
+
+  /** Counted at each scrape from the presence view given to {@link countPresentUsers} (0 without one). */
+  readonly presentUsers: Gauge = new Gauge({
+    name: 'pulse_engine_present_users',
+    help: 'Users with a socket open on some gateway, as announced to this engine',
+    registers: [this.registry],
+    collect: (): void => this.presentUsers.set(this.#countPresent()),
+  });
+  #countPresent: () => number = () => 0;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where `pulse_engine_present_users` comes from (O(present users) per scrape). */
+  countPresentUsers(count: () => number): void {
+    this.#countPresent = count;
   }
 }

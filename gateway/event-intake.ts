@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
+import { eventTimeProblem } from '../engine/contracts/bounds.js';
 import { EventInputSchema, zodDetails, type LoggedEvent, type StoredEvent } from '../engine/contracts/schemas.js';
 import type { AppendResult, EventLogWriter } from '../engine/ports/event-log.js';
 import type { TokenClaims } from './auth.js';
@@ -27,6 +28,14 @@ export interface BatchResult {
 export const MAX_EVENTS_PER_BATCH = 1000;
 
 /**
+ * Appends of one batch in flight at once. They are sent in index order on the event log's one
+ * connection (nats.js writes a publish to the socket synchronously, in call order, and the server
+ * stores one connection's messages in arrival order), so the stream keeps each user's order
+ * without waiting for one PubAck before the next publish.
+ */
+export const BATCH_APPEND_WINDOW = 256;
+
+/**
  * The one way an event enters the system, shared by Socket.IO `track` and `POST /v1/events`:
  * validate, fix user/id/time, append to the event log, count. Resolves only after the log
  * stored the event, so an ack built on it is a durability promise.
@@ -43,7 +52,8 @@ export class EventIntake {
   /**
    * Validates a client's event and builds the StoredEvent. The user is the token's `sub`; a body
    * `userId` is honoured only for admin tokens (imports, backfills). The token's tier travels
-   * with the event only when the event is the bearer's own.
+   * with the event only when the event is the bearer's own. A given `ts` must lie in the sender's
+   * window around the gateway's clock (contracts/bounds.ts: admins back to 2000, others 7 days).
    * Throws PulseError `invalid_event` with per-field details.
    */
   prepare(raw: unknown, claims: TokenClaims): StoredEvent {
@@ -56,6 +66,8 @@ export class EventIntake {
     const input = parsed.data;
     const userId = claims.role === 'admin' && input.userId !== undefined ? input.userId : claims.sub;
     const now = this.#now();
+    const late = input.ts === undefined ? undefined : eventTimeProblem(input.ts, now, claims.role);
+    if (late !== undefined) throw new PulseError(ErrorCodes.invalidEvent, `invalid event: ts: ${late}`, { ts: late });
     const event: StoredEvent = { ...input, id: input.id ?? randomUUID(), userId, ts: input.ts ?? now, receivedAt: now };
     if (claims.tier !== undefined && userId === claims.sub) event.tier = claims.tier;
     return event;
@@ -67,30 +79,64 @@ export class EventIntake {
    * confirm within the deadline: the event may or may not be stored, retrying with the same id is safe).
    */
   async intake(raw: unknown, claims: TokenClaims): Promise<{ event: StoredEvent; result: AppendResult }> {
-    this.#options.metrics.eventsReceived.inc();
-    let event: StoredEvent;
-    try {
-      event = this.prepare(raw, claims);
-    } catch (err) {
-      this.#countRejected(err);
-      throw err;
-    }
+    const event = this.#received(raw, claims);
     const result = await this.#store(event);
     this.#options.metrics.live.eventAccepted(event.type);
     return { event, result };
   }
 
   /**
-   * Every element validated on its own; the valid ones appended concurrently. An element whose
-   * append fails is rejected with `unavailable`, never counted as accepted.
+   * Every element validated on its own (an invalid one is rejected, nothing of it appended); the
+   * valid ones appended in index order with up to BATCH_APPEND_WINDOW in flight, so one user's
+   * events land in their order. An element whose append fails is rejected with `unavailable`,
+   * never counted as accepted; so is every later event of that user not yet sent (sending it
+   * would put it ahead of the failed one: the client retries from the first rejected index).
+   * Later events of that user already in flight may still land; retried with the same ids, they
+   * count once.
    */
   async intakeBatch(raws: unknown[], claims: TokenClaims): Promise<BatchResult> {
-    const outcomes = await Promise.allSettled(raws.map((raw) => this.intake(raw, claims)));
     const rejected: BatchResult['rejected'] = [];
-    outcomes.forEach((outcome, index) => {
-      if (outcome.status === 'rejected') rejected.push({ index, error: wireOf(outcome.reason) });
-    });
+    const inFlight = new Set<Promise<void>>();
+    const failedUsers = new Set<string>();
+    for (let index = 0; index < raws.length; index++) {
+      let event: StoredEvent;
+      try {
+        event = this.#received(raws[index], claims);
+      } catch (err) {
+        rejected.push({ index, error: wireOf(err) });
+        continue;
+      }
+      while (inFlight.size >= BATCH_APPEND_WINDOW) await Promise.race(inFlight);
+      if (failedUsers.has(event.userId)) {
+        const error = new PulseError(ErrorCodes.unavailable, `an earlier event of user ${event.userId} in this request failed; retry from there`);
+        this.#countRejected(error);
+        rejected.push({ index, error: error.toWire() });
+        continue;
+      }
+      const append: Promise<void> = this.#store(event).then(
+        () => this.#options.metrics.live.eventAccepted(event.type),
+        (err: unknown) => {
+          failedUsers.add(event.userId);
+          rejected.push({ index, error: wireOf(err) });
+        },
+      );
+      inFlight.add(append);
+      void append.finally(() => inFlight.delete(append));
+    }
+    await Promise.all(inFlight);
+    rejected.sort((a, b) => a.index - b.index);
     return { accepted: raws.length - rejected.length, rejected };
+  }
+
+  /** Counts a client's event as received and prepares it; a refusal is counted too. */
+  #received(raw: unknown, claims: TokenClaims): StoredEvent {
+    this.#options.metrics.eventsReceived.inc();
+    try {
+      return this.prepare(raw, claims);
+    } catch (err) {
+      this.#countRejected(err);
+      throw err;
+    }
   }
 
   /**

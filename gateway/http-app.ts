@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
+import { MAX_ID_LENGTH } from '../engine/contracts/bounds.js';
 import { ErrorCodes, httpStatusOf, PulseError, type WireError } from '../engine/contracts/errors.js';
 import { parseCorsOrigins, registerCors } from './cors.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -59,6 +60,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     logger: false,
     // Open keep-alive connections that are idle are cut at close; busy ones finish their request.
     forceCloseConnections: 'idle',
+    // Every id the API accepts (IdSchema, at most MAX_ID_LENGTH) fits a path parameter.
+    routerOptions: { maxParamLength: MAX_ID_LENGTH },
+    // Router refusals (a bad URL encoding, a parameter longer than that) in the API's error shape.
+    frameworkErrors: (err, _request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void sendError(reply, metrics, { code: ErrorCodes.invalidRequest, message: tooLong ? `a path parameter is longer than ${MAX_ID_LENGTH} characters` : 'malformed URL' });
+    },
   });
 
   // JSON bodies, parsed safely (prototype poisoning refused); an empty body is "no body", so a

@@ -2,15 +2,19 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { DeadLetters } from '../engine/ports/dead-letters.js';
 import type { EventLogWriter } from '../engine/ports/event-log.js';
 import type { PushSubscriber } from '../engine/ports/notifier.js';
+import type { PresencePublisher } from '../engine/ports/presence-channel.js';
 import type { RpcClient } from '../engine/ports/rpc.js';
 import type { TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { EventIntake } from './event-intake.js';
 import { createHttpApp, type ReadinessReport } from './http-app.js';
 import { registerApiRoutes } from './http-routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
 import { GatewayMetrics } from './metrics.js';
+import { PresenceAnnouncer } from './presence-announcer.js';
 import { PushRouter } from './push-router.js';
 import { SocketServer } from './socket-server.js';
 
@@ -27,12 +31,16 @@ export interface GatewayDeps {
   readiness: () => Promise<ReadinessReport>;
   /** Extra registry merged into /metrics, e.g. the engine's in one process. */
   metrics?: Registry;
+  /** Dead letters for the admin routes (NATS, like the event log); without it they answer `unavailable`. */
+  deadLetters?: DeadLetters;
+  /** Where users holding a socket here are announced to the engines; without it none are. */
+  presence?: PresencePublisher;
 }
 
 /**
  * The edge: HTTP (Fastify) and Socket.IO on one port. Auth, validation, rate limits; no business
  * logic and no state but the sockets it holds, so any number can run side by side. It meets the
- * engine only through the EventLogWriter, RpcClient and PushSubscriber ports.
+ * engine only through the EventLogWriter, RpcClient, PushSubscriber and PresencePublisher ports.
  */
 export class Gateway {
   readonly metrics: GatewayMetrics;
@@ -41,6 +49,7 @@ export class Gateway {
   readonly #intake: EventIntake;
   readonly #pushRouter: PushRouter;
   readonly #sockets: SocketServer;
+  readonly #presence: PresenceAnnouncer | undefined;
   #app: FastifyInstance | undefined;
   #port = 0;
   #starting: Promise<void> | undefined;
@@ -59,6 +68,7 @@ export class Gateway {
       metrics: this.metrics,
       logger: this.#logger,
     });
+    this.#presence = deps.presence ? new PresenceAnnouncer({ publisher: deps.presence, metrics: this.metrics, logger: this.#logger }) : undefined;
     this.#sockets = new SocketServer({
       config: deps.config,
       logger: this.#logger,
@@ -67,6 +77,7 @@ export class Gateway {
       intake: this.#intake,
       pushRouter: this.#pushRouter,
       metrics: this.metrics,
+      ...(this.#presence ? { presence: this.#presence } : {}),
     });
   }
 
@@ -93,9 +104,11 @@ export class Gateway {
     });
     this.#app = app;
     registerApiRoutes(app, { config, tokens, rpc, intake: this.#intake, live: this.metrics.live });
+    registerAdminRoutes(app, { tokens, ...(this.#deps.deadLetters ? { deadLetters: this.#deps.deadLetters } : {}) });
     // Socket.IO wraps Fastify's request listener: `/socket.io/` goes to it, the rest to Fastify.
     this.#sockets.attach(app.server);
     this.#pushRouter.start();
+    this.#presence?.start();
     await app.listen({ port: config.port, host: config.host });
     this.#port = (app.server.address() as AddressInfo).port;
     this.#logger.info({ port: this.#port, host: config.host }, 'gateway listening');
@@ -125,6 +138,8 @@ export class Gateway {
     // Before the disconnect: a claim's promotions reach the sockets before its reply does.
     await this.#step('drain promotion claims', () => this.#pushRouter.drainClaims(deadline));
     await this.#step('disconnect sockets', () => this.#sockets.disconnectAll());
+    // A leave for every user still held: engines stop pushing to them now, not at expiry.
+    await this.#step('announce leaves', () => this.#presence?.close());
     await this.#step('unsubscribe pushes', () => this.#pushRouter.close());
     if (app && httpClosed) {
       let timer: NodeJS.Timeout | undefined;

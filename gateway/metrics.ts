@@ -83,6 +83,30 @@ export class GatewayMetrics {
     help: 'Socket.IO connections currently held by this gateway.',
     registers: [this.registry],
   });
+  /** Users in presence messages to the engines, by kind (join, leave, beat). */
+  readonly presenceAnnounced = new Counter({
+    name: 'pulse_gateway_presence_users_announced_total',
+    help: 'Users announced to the engines in presence messages, by kind (join, leave, beat).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly presenceFailures = new Counter({
+    name: 'pulse_gateway_presence_failures_total',
+    help: 'Presence joins not confirmed before a socket connected, by code (unavailable, timeout).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  /** Coalesced socket writes: one per socket per event-loop turn with output (one writev on a websocket). */
+  readonly socketFlushes = new Counter({
+    name: 'pulse_gateway_socket_flushes_total',
+    help: 'Coalesced writes to client connections (one per connection per event-loop turn with output).',
+    registers: [this.registry],
+  });
+  readonly socketPacketsFlushed = new Counter({
+    name: 'pulse_gateway_socket_packets_flushed_total',
+    help: 'Engine.IO packets (events, acks, pings) in the coalesced writes; divided by flushes: packets per write.',
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'pulse_gateway_http_request_duration_seconds',
     help: 'HTTP request duration (s), by method, route pattern and status.',

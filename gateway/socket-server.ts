@@ -13,8 +13,10 @@ import { parseBody, RedeemBodySchema } from './coupon-routes.js';
 import { parseCorsOrigins } from './cors.js';
 import type { EventIntake } from './event-intake.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { PresenceAnnouncer } from './presence-announcer.js';
 import type { PushRouter } from './push-router.js';
 import { TokenBucket } from './rate-limit.js';
+import { SocketWriteCoalescer, type EngineConnection } from './socket-writes.js';
 
 /** Ack of `track`: `{ok: true, id}` once the event log stored the event. */
 export type TrackAck = { ok: true; id: string } | { ok: false; error: WireError };
@@ -34,6 +36,8 @@ export interface SocketServerOptions {
   intake: EventIntake;
   pushRouter: PushRouter;
   metrics: GatewayMetrics;
+  /** Announces users to the engines; without it nothing is announced (engines then push to everyone). */
+  presence?: PresenceAnnouncer;
 }
 
 interface SocketData {
@@ -67,15 +71,19 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * and `redeem` (`{code, orderId}`, ack; members only, the `coupons.redeem` call HTTP redeem makes);
  * all draw from one token bucket per socket (SOCKET_EVENTS_PER_SECOND / SOCKET_EVENT_BURST).
  * A member's connection claims the promotions waiting in the member's inbox (PushRouter.claimOnConnect).
+ * A user's first socket is announced to the engines before it counts as connected (PresenceAnnouncer).
+ * Writes to a connection are coalesced per event-loop turn (SocketWriteCoalescer).
  */
 export class SocketServer {
   readonly #options: SocketServerOptions;
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #writes: SocketWriteCoalescer;
   #io: PulseServer | undefined;
   #accepting = true;
 
   constructor(options: SocketServerOptions) {
     this.#options = options;
+    this.#writes = new SocketWriteCoalescer(options.metrics);
   }
 
   /** Attaches Socket.IO to the HTTP server (it answers `/socket.io/`, client script included). */
@@ -88,11 +96,16 @@ export class SocketServer {
       cors: { origin: origins === '*' ? '*' : origins, methods: ['GET', 'POST'] },
     });
     io.use((socket, next) => {
-      this.#authenticate(socket).then(
-        () => next(),
-        (err: unknown) => next(this.#refusal(err)),
-      );
+      this.#authenticate(socket)
+        // Joined at the engines before the client sees `connect`: its first event finds it present.
+        .then(() => this.#options.presence?.announce(socket.data.claims.sub))
+        .then(
+          () => next(),
+          (err: unknown) => next(this.#refusal(err)),
+        );
     });
+    // Engine.IO level, so every packet after the handshake (Socket.IO's CONNECT included) is coalesced.
+    io.engine.on('connection', (connection: EngineConnection) => this.#writes.install(connection));
     io.on('connection', (socket) => this.#onConnection(socket));
     this.#io = io;
   }
@@ -129,6 +142,8 @@ export class SocketServer {
    * The HTTP server stays up for Fastify to close.
    */
   disconnectAll(): void {
+    // Closing discards what a connection has not written yet: the acks just answered go out first.
+    this.#writes.flush();
     this.#io?.engine.close();
   }
 
@@ -156,6 +171,7 @@ export class SocketServer {
     const { claims } = socket.data;
     void socket.join(userRoom(claims.sub));
     const release = pushRouter.hold(claims.sub);
+    const leave = this.#options.presence?.hold(claims.sub);
     metrics.sockets.inc();
     // Joined and subscribed first, so the promotions this claim makes the engine push reach the socket.
     if (claims.role === 'member') pushRouter.claimOnConnect(claims.sub);
@@ -165,6 +181,7 @@ export class SocketServer {
     socket.on('disconnect', (reason) => {
       clearTimeout(expiry);
       release();
+      leave?.();
       metrics.sockets.dec();
       logger.debug({ userId: claims.sub, reason }, 'socket disconnected');
     });

@@ -128,7 +128,7 @@ export async function engineReplay(events: LoggedEvent[], rules: Rules) {
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     members: { store: members, thresholds: { vip: rules.vip, enterprise: rules.enterprise }, rates: rules.rates },
-    options: { defaultK: 10, tasteHalfLifeSeconds: 6 * 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: -1, retryDelayMs: 1000, maxConcurrentUsers: 1 },
+    options: { defaultK: 10, tasteHalfLifeSeconds: 6 * 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: -1, retryDelayMs: 1000 },
   });
   const replay = async (): Promise<number> => {
     let applied = 0;

@@ -6,11 +6,18 @@ import { IdSchema, ItemSchema, type Item } from '../contracts/schemas.js';
 import { CATALOG_STREAM, fromSubjectToken, subjects } from '../contracts/subjects.js';
 import type { CatalogLog } from '../ports/catalog-log.js';
 import { parseJsonObject } from './json-object.js';
+import { SlicedQueue, type SlicedQueueOptions } from './sliced-queue.js';
 
-/** Publishes kept in flight at once by `put` (each awaits its own PubAck). */
-const PUT_WINDOW = 256;
-/** Messages per pull of a follower: large, so replaying a big catalog takes few round trips. */
-const REPLAY_PULL_SIZE = 1024;
+/**
+ * Publishes kept in flight at once by `put` (each awaits its own PubAck). Small, because a window
+ * is issued, and its PubAcks handled, in one turn of the event loop (~30 us per publish).
+ */
+const PUT_WINDOW = 64;
+/**
+ * Messages per pull of a follower. The client pulls again as messages arrive (not as the handler
+ * applies them), so this bounds the burst handled in one turn, not the replay's speed.
+ */
+const REPLAY_PULL_SIZE = 256;
 
 export function encodeCatalogChange(change: CatalogChange): string {
   return JSON.stringify(change);
@@ -40,6 +47,11 @@ export function decodeCatalogChange(json: string, subjectItemId?: string): Catal
 /**
  * CATALOG on JetStream: one subject per item (`catalog.item.<id>`), the stream keeps only the
  * latest message per subject, so a replay is the current catalog (tombstones included).
+ *
+ * A follower's messages arrive as fast as the server sends them (the client pulls on receipt, not
+ * as the handler keeps up), so they are queued and handed to the handler in time slices
+ * (SlicedQueue): a replay or a large import never blocks the event loop for long. The queue holds
+ * at most the messages of the catalog not yet applied (its raw bytes).
  */
 export class NatsCatalogLog implements CatalogLog {
   private readonly followers = new Set<AbortController>();
@@ -48,6 +60,8 @@ export class NatsCatalogLog implements CatalogLog {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly logger: Logger,
+    /** How changes are paced to a follower's handler. */
+    private readonly pacing: SlicedQueueOptions = {},
   ) {}
 
   async put(items: Item[]): Promise<void> {
@@ -94,32 +108,37 @@ export class NatsCatalogLog implements CatalogLog {
   }
 
   /**
-   * Resolves once the replay reached the stream's last sequence at call time (at once for an empty
-   * stream, or when `signal` aborts first); then streams live changes until `signal` aborts.
+   * Resolves once the handler has seen the stream's last sequence at call time (at once for an
+   * empty stream, or when `signal` aborts first); then streams live changes until `signal` aborts.
    */
   private async replayThenStream(handler: (change: CatalogChange) => void, signal: AbortSignal): Promise<void> {
     const { state } = await this.jsm.streams.info(CATALOG_STREAM);
     const lastSeq = state.messages === 0 ? 0 : state.last_seq;
     // Ordered consumer: ephemeral, flow-controlled, recreated by the client on gaps, no acks.
     const consumer = await this.js.consumers.get(CATALOG_STREAM, { deliver_policy: DeliverPolicy.All, filter_subjects: subjects.catalogAll });
-    let caughtUp = lastSeq === 0;
     let settle!: (err?: Error) => void;
     const ready = new Promise<void>((resolve, reject) => {
       settle = (err) => (err ? reject(err) : resolve());
     });
-    if (caughtUp) settle();
+    // Set when the message that ends the replay arrives; the replay is over once it was handled.
+    let lastReceived = lastSeq === 0;
+    if (lastReceived) settle();
+    const queue = new SlicedQueue<{ msg: JsMsg; endsReplay: boolean }>(({ msg, endsReplay }) => {
+      this.deliver(msg, handler);
+      if (endsReplay) settle();
+    }, this.pacing);
     const messages = await consumer.consume({
       max_messages: REPLAY_PULL_SIZE,
       callback: (msg) => {
-        this.deliver(msg, handler);
         // pending 0: nothing older left (the message at lastSeq may have been superseded or purged).
-        if (!caughtUp && (msg.seq >= lastSeq || msg.info.pending === 0)) {
-          caughtUp = true;
-          settle();
-        }
+        const endsReplay = !lastReceived && (msg.seq >= lastSeq || msg.info.pending === 0);
+        if (endsReplay) lastReceived = true;
+        queue.push({ msg, endsReplay });
       },
     });
     const shutdown = () => {
+      queue.stop();
+      settle(); // stopped by abort: nothing more will be delivered
       messages.stop();
       consumer.delete().catch(() => undefined); // best effort: the server drops it when inactive anyway
     };
@@ -127,8 +146,8 @@ export class NatsCatalogLog implements CatalogLog {
     else signal.addEventListener('abort', shutdown, { once: true });
     void messages.closed().then((err) => {
       if (err && !signal.aborted) this.logger.error({ err }, 'catalog follower stopped');
-      // Stopped before catching up: by abort (fine) or by a failure (the caller learns of it).
-      if (!caughtUp) settle(err && !signal.aborted ? err : undefined);
+      // Stopped before the replay's end arrived: by abort (fine) or by a failure (the caller learns of it).
+      if (!lastReceived) settle(err && !signal.aborted ? err : undefined);
     });
     await ready;
   }

@@ -14,13 +14,14 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { parseStoredEvent, type LoggedEvent } from '../contracts/schemas.js';
 import { EVENTS_STREAM, eventMessageId, partitionOf, subjects } from '../contracts/subjects.js';
-import type { AppendResult, ConsumeOptions, DeliveredEvent, EventLogWriter, EventSource } from '../ports/event-log.js';
+import type { AppendResult, ConsumeOptions, DeadLetterFailure, DeliveredEvent, EventLogWriter, EventSource } from '../ports/event-log.js';
+import { cleanFailure, storeDeadLetter } from './nats-dead-letters.js';
 
 export interface NatsEventLogOptions {
   partitions: number;
   /** JetStream ack wait of the partition consumers (ms). */
   ackWaitMs: number;
-  /** How long an append waits for its PubAck before failing as unavailable (ms). */
+  /** How long an append (or a dead letter's store) waits for its PubAck before failing as unavailable (ms). */
   publishTimeoutMs: number;
 }
 
@@ -230,6 +231,7 @@ export class NatsEventLog implements EventLogWriter, EventSource {
         partition,
         seq: msg.seq,
         redelivered: msg.redelivered,
+        deliveryCount: msg.info.deliveryCount,
         ack: async () => {
           try {
             msg.ack();
@@ -247,9 +249,35 @@ export class NatsEventLog implements EventLogWriter, EventSource {
             this.logger.warn({ err, partition, seq: msg.seq }, 'nak not sent');
           }
         },
+        deadLetter: (failure) => this.deadLetter(msg, partition, event, failure, unsettled),
       });
     }
     return batch;
+  }
+
+  /**
+   * Stores the message in DEADLETTERS (payload as is, the failure in headers), then acks it here.
+   * When the store fails, the message is no longer kept alive: it stays pending and comes back
+   * after the ack wait (or sooner, if the caller naks it), as in the memory log.
+   */
+  private async deadLetter(msg: JsMsg, partition: number, event: LoggedEvent, failure: DeadLetterFailure, unsettled: Map<JsMsg, number>): Promise<void> {
+    try {
+      await storeDeadLetter(this.js, { payload: msg.data, partition, originalSeq: msg.seq, failure, timeoutMs: this.options.publishTimeoutMs });
+    } catch (err) {
+      unsettled.delete(msg);
+      // The caller (the engine) logs the failure; the event stays pending.
+      this.logger.debug({ err, partition, seq: msg.seq }, 'dead letter not stored');
+      throw err;
+    }
+    try {
+      msg.ack();
+    } catch (err) {
+      // Redelivered after the ack wait; dead-lettered again, the store drops it as a duplicate.
+      this.logger.warn({ err, partition, seq: msg.seq }, 'ack of a dead-lettered event not sent');
+    }
+    unsettled.delete(msg);
+    // The engine logs (warn) and counts each dead letter; this is where to find it in the stream.
+    this.logger.debug({ partition, seq: msg.seq, userId: event.userId, eventId: event.id, code: cleanFailure(failure).code }, 'dead letter stored');
   }
 
   /** Creates the partition's durable consumer, or brings ack wait / max ack pending up to date. */

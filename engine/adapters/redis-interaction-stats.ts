@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { InteractionStats, InteractionUpdate } from '../ports/interaction-stats.js';
+import { foldInteractionUpdates } from '../logic/aggregate-fold.js';
 import { RECORD_INTERACTION, callRedis, checkKeyPrefix } from './redis-scripts.js';
 import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular } from './state-semantics.js';
 import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from './state-validation.js';
@@ -83,6 +84,17 @@ export class RedisInteractionStats implements InteractionStats {
       ...oneWay,
     ];
     return (await RECORD_INTERACTION.run(this.redis, keys, args)) === 1;
+  }
+
+  async recordMany(batchKey: string, updates: readonly InteractionUpdate[]): Promise<boolean> {
+    const folded = foldInteractionUpdates(updates, this.halfLifeMs, Date.now() + MAX_FUTURE_SKEW_MS);
+    if (!folded) return false;
+    return this.record(batchKey, folded);
+  }
+
+  async wasRecorded(key: string): Promise<boolean> {
+    checkEventKey(key);
+    return (await callRedis('wasRecorded', () => this.redis.exists(`${this.prefix}done:${key}`))) === 1;
   }
 
   async popular(limit: number): Promise<Array<[string, number]>> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis, RedisKey } from 'ioredis';
+import type { ChainableCommander, Redis, RedisKey } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 
 /**
@@ -64,6 +64,15 @@ export class LuaScript {
     return LuaScript.defined.size;
   }
 
+  /**
+   * Queues an EVALSHA on a pipeline (no round trip of its own). Scripts are preloaded at connect;
+   * a NOSCRIPT reply (server restarted or flushed since) comes back as that entry's error, and
+   * {@link isNoScript} tells the caller to run that entry again with `run`.
+   */
+  queue(pipeline: ChainableCommander, keys: RedisKey[], args: Array<string | number | Buffer>): void {
+    pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
+  }
+
   async run(redis: Redis, keys: RedisKey[], args: Array<string | number | Buffer>): Promise<unknown> {
     try {
       try {
@@ -78,6 +87,11 @@ export class LuaScript {
       throw redisError(`script ${this.name}`, err);
     }
   }
+}
+
+/** Whether a pipelined script's error is NOSCRIPT (it did not run: run it again with `run`). */
+export function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 
 /** Rejects key prefixes that would break the hash tags (a `{` before ours would become the tag). */
@@ -99,8 +113,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  *       6 updatedAt, 7 tier ('' = keep), 8 vector bytes ('' = keep), 9 vector version (stored with
  *       the vector; '' = none), 10 number of recent entries R, 11 affinity ('' = keep), 12 cart
  *       ('' = keep, '[]' = empty), 13..16 orders, spend, firstPurchaseAt, lastPurchaseAt
- *       ('' = keep), 17 firstSeenAt ('' = keep), then from 18: R recent entries newest first, then
- *       the bought item ids.
+ *       ('' = keep), 17 firstSeenAt ('' = keep), 18 the marker's value (the batch tag), then from
+ *       19: R recent entries newest first, then the bought item ids.
  * Affinity and cart are whole values the caller encoded (the version check makes a replacement
  * safe), so the script never parses or formats a number of theirs.
  * Returns 'duplicate' (marker exists), 'conflict' (version differs) or 'applied'.
@@ -130,12 +144,26 @@ if ARGV[12] == '[]' then redis.call('DEL', KEYS[7]) elseif ARGV[12] ~= '' then r
 local recentCount = tonumber(ARGV[10])
 if recentCount > 0 then
   -- LPUSH the oldest first so the newest ends up at the head
-  for i = 17 + recentCount, 18, -1 do redis.call('LPUSH', KEYS[3], ARGV[i]) end
+  for i = 18 + recentCount, 19, -1 do redis.call('LPUSH', KEYS[3], ARGV[i]) end
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
 end
-for i = 18 + recentCount, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end
-redis.call('SET', KEYS[5], '1', 'EX', tonumber(ARGV[2]))
+for i = 19 + recentCount, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end
+redis.call('SET', KEYS[5], ARGV[18], 'EX', tonumber(ARGV[2]))
 return 'applied'`,
+);
+
+/**
+ * A user's state (all but the vector, which the caller reads as bytes with GET beside it) and the
+ * values of some dedupe markers, for the batched load.
+ * KEYS: 1 st (hash), 2 recent (list), 3 bought (set), 4 affinity, 5 cart, 6.. dedupe markers.
+ * Returns {st as a flat field/value list, recent, bought, affinity or nil, cart or nil, one
+ * marker value or nil per marker key}.
+ */
+export const LOAD_USER_STATE = new LuaScript(
+  'loadUserState',
+  `local out = {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1), redis.call('SMEMBERS', KEYS[3]), redis.call('GET', KEYS[4]), redis.call('GET', KEYS[5])}
+for i = 6, #KEYS do out[#out + 1] = redis.call('GET', KEYS[i]) end
+return out`,
 );
 
 /**

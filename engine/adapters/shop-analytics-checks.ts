@@ -37,6 +37,34 @@ export function checkAnalyticsRecord(record: AnalyticsRecord): AnalyticsRecord {
   return record;
 }
 
+/**
+ * The records of a batch, as checkAnalyticsRecord would check each, at a fraction of the cost:
+ * the schema runs once per distinct snapshot object (the event path shares one per user and
+ * batch); the other records' own fields are checked by hand.
+ */
+export function checkAnalyticsRecords(records: readonly AnalyticsRecord[]): void {
+  const checked = new Map<object, string>();
+  for (const record of records) {
+    const owner = checked.get(record.shopper);
+    if (owner === undefined) {
+      checkAnalyticsRecord(record);
+      checked.set(record.shopper, record.userId);
+      continue;
+    }
+    const { eventKey, counters, memberCreatedAt } = record;
+    const valid =
+      record.userId === owner &&
+      typeof eventKey === 'string' &&
+      eventKey.length >= 1 &&
+      eventKey.length <= 1024 &&
+      (counters === undefined || (EVENT_TYPE_SET.has(counters.type) && Number.isInteger(counters.ts) && counters.ts >= 0 && Number.isFinite(counters.total))) &&
+      (memberCreatedAt === undefined || (Number.isInteger(memberCreatedAt) && memberCreatedAt >= 0));
+    if (!valid) checkAnalyticsRecord({ ...record, userId: record.userId === owner ? record.userId : '' });
+  }
+}
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EventTypeSchema.options);
+
 export function checkShopMember(member: ShopMember): ShopMember {
   const parsed = MemberSchema.safeParse(member);
   if (!parsed.success) throw new PulseError(ErrorCodes.invalidRequest, 'invalid member for the analytics index', zodDetails(parsed.error));

@@ -1,4 +1,4 @@
-import { InvalidVectorError, type Neighbour } from '../ports/vector-index.js';
+import { InvalidVectorError, UNIT_LENGTH_TOLERANCE, type Neighbour } from '../ports/vector-index.js';
 
 /**
  * What the vector indexes share (`ExactVectorIndex` and `HnswVectorIndex`): the unit
@@ -235,7 +235,8 @@ export function unitCopy(vector: Float32Array, dimension: number, id: string): F
 }
 
 /**
- * Validates a search's arguments and returns the unit-length query, or undefined when the query
+ * Validates a search's arguments and returns the unit-length query (the query itself when it
+ * already is one, within UNIT_LENGTH_TOLERANCE: never mutate it), or undefined when the query
  * has no direction (all zeros, or a NaN/Infinity component) or k is 0: such searches answer [].
  * @throws InvalidVectorError on a wrong query length; RangeError when k is not an integer >= 0.
  */
@@ -246,6 +247,9 @@ export function checkQuery(query: Float32Array, k: number, dimension: number): F
   }
   const length = finiteLength(query);
   if (k === 0 || length === undefined || length === 0) return undefined;
+  // Already unit length (as the ranking's normalised taste is): used as it is, so the similarities
+  // a search returns are exactly `similarity(id, query)` and callers may reuse them (see the port).
+  if (Math.abs(length - 1) <= UNIT_LENGTH_TOLERANCE) return query;
   const unit = new Float32Array(dimension);
   for (let i = 0; i < dimension; i++) unit[i] = query[i]! / length;
   return unit;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ID_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_TOTAL, MAX_PRICE, MAX_TS } from './bounds.js';
 import { ErrorCodes, PulseError, type ErrorCode } from './errors.js';
 
 /**
@@ -19,12 +20,19 @@ export const ROLES = ['visitor', 'member', 'marketing', 'admin'] as const;
 export const RoleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof RoleSchema>;
 
-/** Identifiers: printable, no whitespace, bounded; they end up in NATS subjects and Redis keys. */
-export const IdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_.:@-]+$/, 'only letters, digits and _ . : @ -');
+const ID_PATTERN = /^[A-Za-z0-9_.:@-]+$/;
+
+/**
+ * Identifiers: printable, no whitespace, at most MAX_ID_LENGTH (so a URL path can name them); they
+ * end up in NATS subjects and Redis keys.
+ */
+export const IdSchema = z.string().min(1).max(MAX_ID_LENGTH).regex(ID_PATTERN, 'only letters, digits and _ . : @ -');
+
+/** A unit price (currency units): finite, 0..MAX_PRICE. */
+const PriceSchema = z.number().finite().nonnegative().max(MAX_PRICE);
+
+/** Epoch ms as stored: a positive integer up to MAX_TS (the gateway narrows `ts` further, see bounds.ts). */
+const EpochMsSchema = z.number().int().positive().max(MAX_TS);
 
 export const ItemSchema = z
   .object({
@@ -32,7 +40,7 @@ export const ItemSchema = z
     title: z.string().min(1).max(500),
     category: z.string().min(1).max(200),
     brand: z.string().min(1).max(200).optional(),
-    price: z.number().finite().nonnegative(),
+    price: PriceSchema,
     tags: z.array(z.string().min(1).max(100)).max(50).optional(),
     minTier: TierSchema.optional(),
     inStock: z.boolean().optional(),
@@ -52,15 +60,34 @@ export type EventType = z.infer<typeof EventTypeSchema>;
 export const LineItemSchema = z
   .object({
     itemId: IdSchema,
-    quantity: z.number().int().min(-1_000_000).max(1_000_000),
-    price: z.number().finite().nonnegative(),
+    quantity: z.number().int().min(-MAX_LINE_QUANTITY).max(MAX_LINE_QUANTITY),
+    price: PriceSchema,
   })
   .strict();
 export type LineItem = z.infer<typeof LineItemSchema>;
 
+/** Σ |price × quantity| of some lines (currency units). */
+export function linesGrossTotal(lines: readonly { quantity: number; price: number }[]): number {
+  let total = 0;
+  for (const line of lines) total += Math.abs(line.price * line.quantity);
+  return total;
+}
+
+/**
+ * `min..max` order lines whose gross total (Σ |price × quantity|) is at most MAX_ORDER_TOTAL, so an
+ * order's points stay far below 2^53. For events' `items` and any order route's `lines`.
+ */
+export function lineItemsSchema(min: number, max: number) {
+  return z
+    .array(LineItemSchema)
+    .min(min)
+    .max(max)
+    .refine((lines) => linesGrossTotal(lines) <= MAX_ORDER_TOTAL, `the lines' total (sum of |price x quantity|) must be at most ${MAX_ORDER_TOTAL}`);
+}
+
 const eventBase = {
   id: IdSchema.optional(),
-  ts: z.number().int().positive().optional(),
+  ts: EpochMsSchema.optional(),
   userId: IdSchema.optional(),
   channel: z.string().min(1).max(64).optional(),
 };
@@ -71,22 +98,24 @@ export const EventInputSchema = z.discriminatedUnion('type', [
   z.object({ ...eventBase, type: z.literal('click'), itemId: IdSchema }).strict(),
   z.object({ ...eventBase, type: z.literal('like'), itemId: IdSchema }).strict(),
   z.object({ ...eventBase, type: z.literal('dislike'), itemId: IdSchema }).strict(),
-  z.object({ ...eventBase, type: z.literal('add_to_cart'), itemId: IdSchema, items: z.array(LineItemSchema).max(200).optional() }).strict(),
+  z.object({ ...eventBase, type: z.literal('add_to_cart'), itemId: IdSchema, items: lineItemsSchema(0, 200).optional() }).strict(),
   z
-    .object({ ...eventBase, type: z.literal('remove_from_cart'), itemId: IdSchema, items: z.array(LineItemSchema).max(200).optional() })
+    .object({ ...eventBase, type: z.literal('remove_from_cart'), itemId: IdSchema, items: lineItemsSchema(0, 200).optional() })
     .strict(),
   z
     .object({
       ...eventBase,
       type: z.literal('purchase'),
       itemId: IdSchema.optional(),
-      items: z.array(LineItemSchema).min(1).max(1000),
+      items: lineItemsSchema(1, 1000),
       orderId: IdSchema.optional(),
     })
     .strict(),
   z.object({ ...eventBase, type: z.literal('search'), query: z.string().min(1).max(500), itemId: IdSchema.optional() }).strict(),
 ]);
 export type EventInput = z.infer<typeof EventInputSchema>;
+
+const MERGE_ID_PREFIX = 'merge:';
 
 /**
  * An event as it sits in the stream: the gateway has fixed its user, id and time.
@@ -96,10 +125,11 @@ export type EventInput = z.infer<typeof EventInputSchema>;
 export type StoredEvent = EventInput & { id: string; userId: string; ts: number; receivedAt: number; tier?: Tier };
 
 const storedFields = z.object({
-  id: IdSchema,
+  // A shopper event's id is an IdSchema id (checked again below); a merge's is `merge:<userId>`.
+  id: z.string().min(1).max(MAX_ID_LENGTH + MERGE_ID_PREFIX.length).regex(ID_PATTERN),
   userId: IdSchema,
-  ts: z.number().int().positive(),
-  receivedAt: z.number().int().positive(),
+  ts: EpochMsSchema,
+  receivedAt: EpochMsSchema,
   /** The tier the sender's token carried, if any. */
   tier: TierSchema.optional(),
 });
@@ -130,7 +160,7 @@ export function isMergeEvent(event: LoggedEvent): event is StoredMergeEvent {
 
 /** The id of the merge of `fromUserId`'s history into a member (one merge per visitor and member). */
 export function mergeEventId(fromUserId: string): string {
-  return `merge:${fromUserId}`;
+  return `${MERGE_ID_PREFIX}${fromUserId}`;
 }
 
 const MergeFieldsSchema = z.object({ type: z.literal('merge'), fromUserId: IdSchema }).strict();

@@ -4,6 +4,8 @@
  */
 export const EVENTS_STREAM = 'EVENTS';
 export const CATALOG_STREAM = 'CATALOG';
+/** Events the engine gave up on, with why (engine/ports/dead-letters.ts). */
+export const DEADLETTERS_STREAM = 'DEADLETTERS';
 
 export function subjectToken(id: string): string {
   return id.replaceAll('.', '~2e');
@@ -33,6 +35,9 @@ export const subjects = {
   eventsAll: 'events.*',
   catalogItem: (itemId: string) => `catalog.item.${subjectToken(itemId)}`,
   catalogAll: 'catalog.item.*',
+  /** JetStream DEADLETTERS: the original payload, the failure in headers (nats-dead-letters.ts). */
+  deadLetters: (partition: number) => `deadletters.${partition}`,
+  deadLettersAll: 'deadletters.*',
   pushUser: (userId: string) => `push.user.${subjectToken(userId)}`,
   pushAll: 'push.all',
   rpc: (method: string) => `pulse.rpc.${method}`,
@@ -40,6 +45,18 @@ export const subjects = {
   modelPublished: 'pulse.model.published',
   /** Core NATS: an engine stored a new or stopped campaign `{campaignId}` (JSON); every engine reloads. */
   campaignsChanged: 'pulse.campaigns.changed',
+  /**
+   * Core NATS presence (gateways -> engines), text payloads: a header line `<gatewayId> <ttlMs>`,
+   * then one user id per line. `join`: first socket of these users on that gateway; `leave`: last
+   * socket gone; `beat`: every user the gateway holds (several messages when large). An entry not
+   * refreshed within `ttlMs` is gone. Engines subscribe to `presence.*` (one subscription: arrival order).
+   */
+  presenceJoin: 'presence.join',
+  presenceLeave: 'presence.leave',
+  presenceBeat: 'presence.beat',
+  /** Core NATS, empty payload: an engine (re)started and asks every gateway for a `beat` at once. */
+  presenceSync: 'presence.sync',
+  presenceAll: 'presence.*',
 } as const;
 
 /** Queue group under which engines answer request/reply calls (any one engine answers). */

@@ -62,14 +62,37 @@ export function likesAnything(likes: ShopperLikes): boolean {
   return likes.categories.size > 0 || likes.brands.size > 0;
 }
 
+/**
+ * What the boost and "popular in" read of an item, parsed once: ranking reads them for every
+ * candidate of every list, so callers keep them per item (services/affinity-signals.ts).
+ */
+export interface BoostKeys {
+  /** The item's category path as the catalog spells it. */
+  category: string;
+  /** Its lower-cased '/'-joined levels, leaf last (categoryLevels). */
+  levels: readonly string[];
+  /** brandKey of its brand; undefined without one. */
+  brand: string | undefined;
+}
+
+/** The keys of an item (see BoostKeys). */
+export function boostKeys(item: BoostedItem): BoostKeys {
+  return { category: item.category, levels: categoryLevels(item.category), brand: item.brand === undefined ? undefined : brandKey(item.brand) };
+}
+
 /** The item's boost in [0, maxBoost]; 0 for an unknown item. `maxBoost` in [0, 1]. */
 export function affinityBoost(item: BoostedItem | undefined, likes: ShopperLikes, maxBoost: number): number {
-  if (!item || !(maxBoost > 0)) return 0;
-  const levels = categoryLevels(item.category);
+  return keysBoost(item && boostKeys(item), likes, maxBoost);
+}
+
+/** affinityBoost from an item's parsed keys (undefined: an unknown item). */
+export function keysBoost(keys: BoostKeys | undefined, likes: ShopperLikes, maxBoost: number): number {
+  if (!keys || !(maxBoost > 0)) return 0;
+  const { levels } = keys;
   let category = 0;
   for (const level of levels) category += likes.categories.get(level) ?? 0;
   if (levels.length > 0) category /= levels.length;
-  const brand = item.brand === undefined ? 0 : (likes.brands.get(brandKey(item.brand)) ?? 0);
+  const brand = keys.brand === undefined ? 0 : (likes.brands.get(keys.brand) ?? 0);
   return maxBoost * (CATEGORY_SHARE * category + BRAND_SHARE * brand);
 }
 
@@ -78,10 +101,15 @@ export function affinityBoost(item: BoostedItem | undefined, likes: ShopperLikes
  * ('Home/Lamps' cut to 'Home' when only 'home' is liked), for "popular in <category>".
  */
 export function likedCategory(item: BoostedItem | undefined, likes: ShopperLikes): string | undefined {
-  if (!item) return undefined;
-  const levels = categoryLevels(item.category);
+  return keysLikedCategory(item && boostKeys(item), likes);
+}
+
+/** likedCategory from an item's parsed keys (undefined: an unknown item). */
+export function keysLikedCategory(keys: BoostKeys | undefined, likes: ShopperLikes): string | undefined {
+  if (!keys) return undefined;
+  const { levels } = keys;
   for (let depth = levels.length - 1; depth >= 0; depth--) {
-    if ((likes.categories.get(levels[depth]!) ?? 0) > 0) return spelled(item.category, depth + 1);
+    if ((likes.categories.get(levels[depth]!) ?? 0) > 0) return spelled(keys.category, depth + 1);
   }
   return undefined;
 }

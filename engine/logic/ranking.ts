@@ -146,12 +146,18 @@ export function blendWeights(strength: number, hasQuery: boolean, tuning: Rankin
 
 /** A list scaled so its best score is 1 (scores <= 0 and non-finite ones are dropped). */
 export function normaliseScores(list: ReadonlyArray<readonly [string, number]>): Array<[string, number]> {
-  let best = 0;
-  for (const [, score] of list) if (Number.isFinite(score) && score > best) best = score;
+  const best = bestScore(list);
   if (best === 0) return [];
   const out: Array<[string, number]> = [];
   for (const [id, score] of list) if (Number.isFinite(score) && score > 0) out.push([id, score / best]);
   return out;
+}
+
+/** The best finite positive score of a list; 0 when none is. */
+function bestScore(list: ReadonlyArray<readonly [string, number]>): number {
+  let best = 0;
+  for (const [, score] of list) if (Number.isFinite(score) && score > best) best = score;
+  return best;
 }
 
 export interface CandidateSources {
@@ -179,7 +185,9 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
   const entry = (itemId: string): Candidate => {
     let candidate = merged.get(itemId);
     if (!candidate) {
-      candidate = { itemId };
+      // Every field present from the start (undefined until a source sets it), in one order: all
+      // candidates share one object shape, which keeps scoring them fast.
+      candidate = { itemId, similarity: undefined, coVisitation: undefined, coVisitedWith: undefined, popularity: undefined, queryRelevance: undefined, neighbours: undefined, complement: undefined, complementOf: undefined };
       merged.set(itemId, candidate);
     }
     return candidate;
@@ -188,14 +196,19 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
   const recencyWeights = tuning.coVisitRecency ?? RECENCY_WEIGHTS;
   const sum = tuning.coVisitCombine === 'sum';
   /** With `sum`: the best single contribution per candidate, which names it (`coVisitedWith`). */
-  const bestPart = new Map<string, number>();
-  (sources.coVisited ?? []).forEach(({ via, items, position: given }, index) => {
-    const position = given ?? index;
+  const bestPart = sum ? new Map<string, number>() : undefined;
+  const coVisited = sources.coVisited ?? [];
+  for (let index = 0; index < coVisited.length; index++) {
+    const { via, items, position = index } = coVisited[index]!;
     const recency = recencyWeights[Math.min(position, recencyWeights.length - 1)]!;
-    for (const [id, score] of normaliseScores(items)) {
-      const value = score * recency;
+    // normaliseScores inline (no array per list): each usable score divided by the list's best.
+    const best = bestScore(items);
+    if (best === 0) continue;
+    for (const [id, score] of items) {
+      if (!(Number.isFinite(score) && score > 0)) continue;
+      const value = (score / best) * recency;
       const candidate = entry(id);
-      if (sum) {
+      if (bestPart) {
         candidate.coVisitation = (candidate.coVisitation ?? 0) + value;
         if (value > (bestPart.get(id) ?? 0)) {
           bestPart.set(id, value);
@@ -206,7 +219,7 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
         candidate.coVisitedWith = via;
       }
     }
-  });
+  }
   if (sum) {
     let best = 0;
     for (const candidate of merged.values()) best = Math.max(best, candidate.coVisitation ?? 0);
@@ -216,7 +229,9 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
     if (Number.isFinite(score) && score > 0) entry(id).popularity = Math.min(1, score);
   }
   for (const { id, similarity } of sources.query ?? []) entry(id).queryRelevance = similarity;
-  for (const [id, score] of normaliseScores(sources.neighbours ?? [])) entry(id).neighbours = score;
+  const neighbours = sources.neighbours ?? [];
+  const bestNeighbour = bestScore(neighbours);
+  if (bestNeighbour > 0) for (const [id, score] of neighbours) if (Number.isFinite(score) && score > 0) entry(id).neighbours = score / bestNeighbour;
   mergeComplements(sources.complements ?? [], entry);
   return merged;
 }
@@ -270,17 +285,92 @@ export function scoreParts(candidate: Candidate, weights: BlendWeights): { perso
   };
 }
 
+/** A ranked candidate before its reason is written (the reason is built for the shown items only). */
+export interface ScoredCandidate {
+  itemId: string;
+  /** Its blended score, rounded (see scoreOf). */
+  score: number;
+  candidate: Candidate;
+}
+
 /**
  * The best `k` candidates, best first (ties by itemId ascending), each with its score and a
  * reason named after the signal that contributed most to it.
  */
 export function rankCandidates(candidates: Iterable<Candidate>, k: number, context: RankingContext): RecommendedItem[] {
+  return withReasons(scoreCandidates(candidates, k, context), context);
+}
+
+/**
+ * The best `k` candidates with their scores, best first (ties by itemId ascending): the order of
+ * {@link rankCandidates} without the reasons, which {@link withReasons} adds once the list is cut.
+ */
+export function scoreCandidates(candidates: Iterable<Candidate>, k: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf'>): ScoredCandidate[] {
   const weights = contextWeights(context);
-  const scored: Array<{ candidate: Candidate; score: number }> = [];
+  // As slice(0, k): k truncated, below 0 (or NaN) none.
+  const keep = Math.max(0, Math.trunc(k) || 0);
+  const all: Candidate[] = [];
+  const scores: number[] = [];
   // Rounded before sorting, so equal printed scores are always in itemId order.
-  for (const candidate of candidates) scored.push({ candidate, score: scoreOf(candidate, weights, context) });
+  for (const candidate of candidates) {
+    all.push(candidate);
+    scores.push(scoreOf(candidate, weights, context));
+  }
+  // Only the best `keep` are sorted (a JS comparator per comparison is the cost here): every
+  // candidate scoring at least the keep-th best score, ties included, then cut after the sort.
+  const threshold = keep < all.length ? keepthBest(scores, keep) : -Infinity;
+  const scored: ScoredCandidate[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const score = scores[i]!;
+    if (score >= threshold) scored.push({ itemId: all[i]!.itemId, score, candidate: all[i]! });
+  }
   scored.sort(byScoreThenId);
-  return scored.slice(0, Math.max(0, k)).map(({ candidate, score }) => ({ itemId: candidate.itemId, score, reason: reasonFor(candidate, weights, context) }));
+  if (scored.length > keep) scored.length = keep;
+  return scored;
+}
+
+/** The `keep`-th highest of `scores` (keep in [1, scores.length]); +Infinity for keep 0. */
+function keepthBest(scores: readonly number[], keep: number): number {
+  if (keep === 0) return Infinity;
+  // A min-heap of the best `keep` scores seen: its root is the keep-th best.
+  const heap = new Float64Array(keep);
+  let size = 0;
+  for (const score of scores) {
+    if (size < keep) {
+      let i = size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (heap[parent]! <= score) break;
+        heap[i] = heap[parent]!;
+        i = parent;
+      }
+      heap[i] = score;
+    } else if (score > heap[0]!) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= keep) break;
+        const right = left + 1;
+        const child = right < keep && heap[right]! < heap[left]! ? right : left;
+        if (heap[child]! >= score) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      heap[i] = score;
+    }
+  }
+  return heap[0]!;
+}
+
+/** The scored candidates as list items, in the given order, each with its reason (reasonFor). */
+export function withReasons(scored: readonly ScoredCandidate[], context: RankingContext): RecommendedItem[] {
+  const weights = contextWeights(context);
+  const out: RecommendedItem[] = new Array(scored.length);
+  for (let i = 0; i < scored.length; i++) {
+    const { candidate, score } = scored[i]!;
+    out[i] = { itemId: candidate.itemId, score, reason: reasonFor(candidate, weights, context) };
+  }
+  return out;
 }
 
 /** The blend of a ranking context. */
@@ -288,11 +378,22 @@ function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tu
   return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true);
 }
 
-/** A candidate's score: its blended parts times (1 + affinity boost), rounded. */
+/**
+ * A candidate's score: its blended parts times (1 + affinity boost), rounded. The parts are
+ * scoreParts' (same products, summed in the same order) without building its object: this runs
+ * for every candidate of every list.
+ */
 function scoreOf(candidate: Candidate, weights: BlendWeights, context: Pick<RankingContext, 'boostOf'>): number {
-  const parts = scoreParts(candidate, weights);
+  const relevance = clamp01(candidate.queryRelevance ?? 0);
+  const gate = weights.query > 0 ? relevance : 1;
+  const personal = gate * weights.personal * clamp01(candidate.similarity ?? 0);
+  const neighbours = gate * weights.neighbours * clamp01(candidate.neighbours ?? 0);
+  const coVisitation = gate * weights.coVisitation * clamp01(candidate.coVisitation ?? 0);
+  const popularity = gate * weights.popularity * clamp01(candidate.popularity ?? 0);
+  const query = weights.query * relevance;
+  const complement = gate * weights.complement * clamp01(candidate.complement ?? 0);
   const boost = context.boostOf ? clamp01(context.boostOf(candidate.itemId)) : 0;
-  return round((parts.personal + parts.neighbours + parts.coVisitation + parts.popularity + parts.query + parts.complement) * (1 + boost));
+  return round((personal + neighbours + coVisitation + popularity + query + complement) * (1 + boost));
 }
 
 /** List slots campaign items may take in a list of `k`: floor(k * share), share in [0, 1]. */
@@ -338,9 +439,9 @@ export function withCampaignItems(organic: readonly RecommendedItem[], picks: re
   return out.concat(rest.slice(r));
 }
 
-function byScoreThenId(a: { candidate: Candidate; score: number }, b: { candidate: Candidate; score: number }): number {
+function byScoreThenId(a: ScoredCandidate, b: ScoredCandidate): number {
   if (b.score !== a.score) return b.score - a.score;
-  return a.candidate.itemId < b.candidate.itemId ? -1 : a.candidate.itemId > b.candidate.itemId ? 1 : 0;
+  return a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0;
 }
 
 /**

@@ -13,6 +13,11 @@ export interface CatalogLog {
   /**
    * Replays the current catalog, then keeps delivering changes until `signal` aborts.
    * The returned promise resolves once the replay has caught up with the log's state at call time.
+   * Changes reach `handler` one at a time, in log order, never inside the call that stored them,
+   * and paced: a few milliseconds of handler work (or a few hundred changes) per turn of the event
+   * loop, so a replay or an import of tens of thousands of items (HNSW inserts) never holds the
+   * loop long enough to lose a lease or time out a request. A change stored by `put` reaches a
+   * caught-up follower within milliseconds when nothing else is queued ahead of it.
    */
   follow(handler: (change: CatalogChange) => void, signal: AbortSignal): Promise<void>;
 }

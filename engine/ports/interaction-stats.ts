@@ -21,6 +21,14 @@ export interface InteractionUpdate {
 export interface InteractionStats {
   /** Applies the update once per `eventKey` (idempotent, all of it or none); true when it was new. */
   record(eventKey: string, update: InteractionUpdate): Promise<boolean>;
+  /**
+   * Applies many events' updates as one, once per `batchKey` (idempotent, all or none): the
+   * adapter folds them (logic/aggregate-fold.ts) and writes once. The result equals recording
+   * each update alone, except that neighbour lists are trimmed once at the end. True when new.
+   */
+  recordMany(batchKey: string, updates: readonly InteractionUpdate[]): Promise<boolean>;
+  /** Whether `key` (an event key or a batch key) was recorded, within the dedupe TTL. */
+  wasRecorded(key: string): Promise<boolean>;
   /** Most popular items, best first, scores in (0, 1] relative to the best. */
   popular(limit: number): Promise<Array<[string, number]>>;
   /** Items most co-visited with `itemId`, best first, raw scores. */

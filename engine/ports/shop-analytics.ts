@@ -106,7 +106,13 @@ export interface ShopAnalytics {
    * `shopper.version` is above the stored one (a late or repeated write never goes back).
    */
   record(record: AnalyticsRecord): Promise<boolean>;
-  /** Whether `eventKey` was recorded (within the dedupe TTL). */
+  /**
+   * Records a batch of applied events at once, atomically, once per `batchKey` (the records' own
+   * event keys are not marked): counters summed per bucket, each shopper's newest snapshot (by
+   * version). Equal to recording each alone. False when the batch key was recorded before.
+   */
+  recordMany(batchKey: string, records: readonly AnalyticsRecord[]): Promise<boolean>;
+  /** Whether `eventKey` (or a batch key) was recorded (within the dedupe TTL). */
   wasRecorded(eventKey: string): Promise<boolean>;
   /** Adds a member to the member index (idempotent: the first createdAt stays; first seen is the earliest). */
   recordMember(member: ShopMember): Promise<void>;

@@ -116,6 +116,25 @@ export const AFFINITY_LIMIT = 64;
 /** Distinct items a cart holds at most: adds of further items are ignored. */
 export const CART_LIMIT = 200;
 
+/** One user's part of a batch load ({@link UserStateStore.loadMany}). */
+export interface LoadedUser {
+  state: UserState;
+  /**
+   * Per asked event id, in order: the tag its dedupe marker holds (the batch it was applied in,
+   * see `applyMany`; `'1'` for markers written by `apply` alone), or null when it was not applied.
+   */
+  markers: Array<string | null>;
+}
+
+/** A change for `applyMany`. */
+export interface UserChange {
+  userId: string;
+  change: UserStateChange;
+}
+
+/** Marker value written by `apply` (no batch). */
+export const UNTAGGED_MARKER = '1';
+
 /** Per-user state (Redis keys `u:{id}:*`). Every write for one event is one atomic step. */
 export interface UserStateStore {
   /** The user's state; an empty state (version 0) for an unknown user. */
@@ -124,6 +143,18 @@ export interface UserStateStore {
   tier(userId: string): Promise<Tier>;
   /** Applies the change atomically: dedupe check, version check, all writes, dedupe marker. */
   apply(userId: string, change: UserStateChange): Promise<ApplyOutcome>;
+  /**
+   * The states of many users and the dedupe markers of the given event ids, in one round trip
+   * (the batched event path's load stage). Same order as `requests`.
+   */
+  loadMany(requests: ReadonlyArray<{ userId: string; eventIds: readonly string[] }>): Promise<LoadedUser[]>;
+  /**
+   * Applies the changes in the given order, each atomically as `apply` does, in one round trip;
+   * each marker holds `tag` (the batch's id, so a redelivered duplicate tells which batch's
+   * aggregates it belongs to). Outcomes in the same order. A change that conflicts does not stop
+   * the ones after it (a later change of the same user then conflicts too).
+   */
+  applyMany(changes: readonly UserChange[], tag: string): Promise<ApplyOutcome[]>;
   /** Whether an event id was already applied for this user. */
   wasApplied(userId: string, eventId: string): Promise<boolean>;
 }

@@ -12,6 +12,13 @@ export class InvalidVectorError extends PulseError {
   }
 }
 
+/**
+ * A query whose length is within this of 1 counts as unit length: searches use it as it is, so
+ * their similarities equal `similarity(id, query)` exactly (float32 rounding of a normalised
+ * vector leaves its length ~1e-7 off).
+ */
+export const UNIT_LENGTH_TOLERANCE = 1e-6;
+
 export interface Neighbour {
   id: string;
   /** Cosine similarity in [-1, 1]. */
@@ -36,14 +43,18 @@ export interface VectorIndex {
    */
   similarity(id: string, unitQuery: Float32Array): number | undefined;
   /**
-   * Up to k nearest ids that pass `filter`, best first. The filter is applied inside the search,
-   * so the answer is short only when fewer than k items pass it.
+   * Up to k nearest ids that pass `filter`, best first; never shorter than k when k items pass
+   * (the answer is short only when fewer than k items pass it). The filter must be pure: it may
+   * be called more than once per id, and on ids the answer does not hold. Each similarity is the
+   * one `similarity(id, query)` gives, exactly, when the query is of unit length (within
+   * UNIT_LENGTH_TOLERANCE): callers may reuse it instead of measuring again.
    */
   search(query: Float32Array, k: number, filter?: (id: string) => boolean): Neighbour[];
   /**
    * Exact cosine top-k over the given ids only (unknown ids are skipped, duplicates count once),
-   * best first. For small scopes (a category, a campaign's items), where a filtered HNSW search
-   * collapses: cost is O(|ids| x dimension), independent of the index size.
+   * best first, similarities as `search` gives them. For small scopes (a category, a campaign's
+   * items), where a filtered HNSW search collapses: cost is O(|ids| x dimension), independent of
+   * the index size.
    */
   scanExact(query: Float32Array, k: number, ids: Iterable<string>): Neighbour[];
 }

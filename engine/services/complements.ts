@@ -1,7 +1,7 @@
 import { afterPurchase, complementList, complementSeeds, type ComplementSeed } from '../logic/complements.js';
-import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { UserState } from '../ports/user-state-store.js';
 import type { VectorIndex } from '../ports/vector-index.js';
+import type { NeighbourLists } from './cached-neighbour-lists.js';
 import type { CatalogService } from './catalog-service.js';
 
 /**
@@ -37,7 +37,8 @@ export interface Complements {
 }
 
 export interface ComplementFinderDeps {
-  stats: InteractionStats;
+  /** The neighbour lists read (the recommender passes its short-lived cache of them). */
+  stats: NeighbourLists;
   catalog: CatalogService;
   /** The session window (s): how long after a purchase its substitutes are held back. */
   sessionGapSeconds: number;
@@ -51,7 +52,7 @@ export const SUBSTITUTE_CATEGORY_SHARE = 0.25;
 const NONE: Complements = Object.freeze({ sources: [] }) as Complements;
 
 export class ComplementFinder {
-  private readonly stats: InteractionStats;
+  private readonly stats: NeighbourLists;
   private readonly catalog: CatalogService;
   private readonly sessionGapSeconds: number;
   private readonly options: Required<ComplementOptions>;
@@ -109,10 +110,13 @@ export class ComplementFinder {
       if (vector) vectors.push(vector);
     }
     const threshold = this.options.substituteSimilarity;
+    // Part of the list's filter, so called per candidate: loops, no closure per call.
     return (itemId) => {
       if (complements.has(itemId)) return false;
-      if (coViewedOnly.has(itemId) || categories.some((ids) => ids.has(itemId))) return true;
-      return vectors.some((vector) => (index.similarity(itemId, vector) ?? -1) >= threshold);
+      if (coViewedOnly.has(itemId)) return true;
+      for (const ids of categories) if (ids.has(itemId)) return true;
+      for (const vector of vectors) if ((index.similarity(itemId, vector) ?? -1) >= threshold) return true;
+      return false;
     };
   }
 }

@@ -61,6 +61,7 @@ export class PartitionManager {
       for (const partition of this.owned) {
         if (!(await leases.renew(partition, options.ownerId, options.leaseMs))) {
           logger.warn({ partition }, 'lost partition lease; stopping its consumer');
+          this.deps.metrics.partitionLeaseLosses.inc();
           await this.stop(partition, false);
         }
       }

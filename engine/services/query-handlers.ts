@@ -5,7 +5,7 @@ import { answerTier, seesEveryTier, type AnswerScope } from '../logic/tiers.js';
 import { inSpaceOf } from '../logic/event-effect.js';
 import type { EngineMetrics } from '../metrics.js';
 import type { CatalogLog } from '../ports/catalog-log.js';
-import type { RpcHandler, RpcServer } from '../ports/rpc.js';
+import type { RpcAdmissionOptions, RpcHandler, RpcServer } from '../ports/rpc.js';
 import type { MemberStore } from '../ports/member-store.js';
 import type { UserStateStore } from '../ports/user-state-store.js';
 import type { CatalogService } from './catalog-service.js';
@@ -24,12 +24,22 @@ export interface QueryHandlerDeps {
   metrics: EngineMetrics;
   /** Member records: a member's answers are filtered for at least the record's tier (raised by points). */
   members?: MemberStore;
+  /** Request admission limits (config RPC_*); defaults when left out. Drops are counted in `metrics`. */
+  admission?: RpcAdmissionOptions;
   now?: () => number;
 }
 
-/** Registers the engine's request/reply methods (what the gateway forwards). */
+/**
+ * Registers the engine's request/reply methods (what the gateway forwards), and sets the server's
+ * admission limits (they cover every method, these and the ones registered later).
+ */
 export function registerQueryHandlers(server: RpcServer, deps: QueryHandlerDeps): void {
   const now = deps.now ?? Date.now;
+  server.configure({
+    ...deps.admission,
+    onExpired: (method) => deps.metrics.rpcExpired.inc({ method }),
+    onRejected: (method) => deps.metrics.rpcRejected.inc({ method }),
+  });
   const timed = <M extends RpcMethod>(method: M, handler: RpcHandler<M>): void => {
     server.serve(method, async (request: RpcMethods[M]['request']) => {
       const end = deps.metrics.rpcSeconds.startTimer({ method });

@@ -1,20 +1,22 @@
 import type { EngineConfig } from '../config.js';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RecommendationList, RecommendRequest, Tier } from '../contracts/schemas.js';
-import { campaignPicks, campaignSlots, checkRankingTuning, mergeCandidates, rankCandidates, withCampaignItems, type CampaignCandidate, type Candidate, type CandidateSources, type RankingTuning } from '../logic/ranking.js';
+import { campaignPicks, campaignSlots, checkRankingTuning, mergeCandidates, scoreCandidates, withCampaignItems, withReasons, type CampaignCandidate, type Candidate, type CandidateSources, type RankingContext, type RankingTuning } from '../logic/ranking.js';
 import { checkSearchTextShare, DEFAULT_SEARCH_TEXT_SHARE, normalisedMatches, searchRelevance } from '../logic/search-relevance.js';
-import { addScaled, dot, isUsableVector, normalized } from '../logic/vector-math.js';
+import { addScaled, isUsableVector, norm, normalized } from '../logic/vector-math.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { StoredMember } from '../ports/member-store.js';
 import type { RecentInteraction, UserState } from '../ports/user-state-store.js';
-import type { Neighbour, VectorIndex } from '../ports/vector-index.js';
+import { UNIT_LENGTH_TOLERANCE, type Neighbour, type VectorIndex } from '../ports/vector-index.js';
 import type { ContentEncoder } from '../../models/content-encoder.js';
 import { ItemNotFoundError, type CatalogService } from './catalog-service.js';
 import { ComplementFinder, type ComplementOptions } from './complements.js';
-import { affinitySignals } from './affinity-signals.js';
+import { AffinitySignals } from './affinity-signals.js';
+import { CachedNeighbourLists, type NeighbourLists } from './cached-neighbour-lists.js';
 import { fillList } from './list-fill.js';
 import { NEGATIVE_TYPES, RecentReasons } from './recent-reasons.js';
-import type { ShopperNeighbourSource } from './shopper-index.js';
+import { CachedNeighbourSource, type ShopperNeighbourSource } from './shopper-index.js';
+import { checkShortCache } from './short-cache.js';
 import { checkAffinityBoost } from '../logic/affinity-boost.js';
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from '../logic/affinity.js';
 import { checkDiversity, diversify } from '../logic/diversity.js';
@@ -31,6 +33,23 @@ export interface RecommenderOptions {
   excludeRecent?: number;
   /** How long the shop-wide popularity list is reused, in ms (wall clock). Default 1000. */
   popularCacheMs?: number;
+  /**
+   * How long an item's co-visitation, co-purchase and bought-after lists are reused, in ms (wall
+   * clock), so a burst of events around popular items reads each list once (cached-neighbour-lists.ts);
+   * 0 reads them for every list. Default `popularCacheMs`: a caller that needs fresh aggregates
+   * (the evaluation's replay sets popularCacheMs 0) gets fresh lists too.
+   */
+  statsCacheMs?: number;
+  /** Lists of each kind (co-visitation, co-purchase, bought-after) held by that cache at most. Default 2000. */
+  statsCacheItems?: number;
+  /**
+   * How long a shopper's "shoppers like you" answer is reused while their vector barely moves, in
+   * ms (wall clock; CachedNeighbourSource in shopper-index.ts); 0 searches the shopper index for
+   * every list. Default `popularCacheMs`.
+   */
+  neighbourCacheMs?: number;
+  /** Shoppers whose "shoppers like you" answer that cache holds at most. Default 2000. */
+  neighbourCacheUsers?: number;
   /** Newest distinct recent items of the session whose co-visitation lists become candidates. Default 3. */
   coVisitSeeds?: number;
   /**
@@ -109,13 +128,22 @@ const SMALL_SCOPE_ITEMS = 2000;
 const SHOPPER_NEIGHBOURS = 20;
 /** With diversity, MMR picks from this many times the list's length of ranked candidates. */
 const DIVERSITY_POOL = 3;
+/** Default bounds of the short caches (RecommenderOptions.statsCacheItems, neighbourCacheUsers). */
+const STATS_CACHE_ITEMS = 2000;
+const NEIGHBOUR_CACHE_USERS = 2000;
 
 type Filter = (itemId: string) => boolean;
 
 /**
  * Answers "what should this shopper see now": merges vector neighbours, session co-visitation,
  * popularity and query relevance, applies every business filter to all of them, and ranks with
- * ranking.ts. Stateless apart from a short popularity cache; receives the user's state, never loads it.
+ * ranking.ts. Stateless apart from short caches of shop-wide reads (popularity, each item's
+ * co-visitation and complement lists, each shopper's "shoppers like you", each item's parsed
+ * category and brand keys; see the *CacheMs options); receives the user's state, never loads it.
+ *
+ * Per list, the work is kept to what the list shows: the taste search's cosines are reused rather
+ * than measured again, scores are sorted only for the best candidates, and reasons are written
+ * only for the items the list keeps.
  */
 export class Recommender {
   private readonly catalog: CatalogService;
@@ -123,8 +151,11 @@ export class Recommender {
   private readonly stats: InteractionStats;
   private readonly boosts: CampaignBoostSource | undefined;
   private readonly shoppers: ShopperNeighbourSource | undefined;
-  private readonly options: Required<Omit<RecommenderOptions, 'modelVersion' | 'complements' | 'sources'>> & Pick<RecommenderOptions, 'modelVersion'>;
+  private readonly options: Required<Omit<RecommenderOptions, 'modelVersion' | 'complements' | 'sources' | 'statsCacheMs' | 'statsCacheItems' | 'neighbourCacheMs' | 'neighbourCacheUsers'>> & Pick<RecommenderOptions, 'modelVersion'>;
+  /** Co-visitation and complement lists, through a short-lived cache (`statsCacheMs`). */
+  private readonly lists: NeighbourLists;
   private readonly complements: ComplementFinder;
+  private readonly affinity: AffinitySignals;
   /** Sources in use; undefined: all. */
   private readonly sources: ReadonlySet<keyof CandidateSources> | undefined;
   private popularCache: { fetchedAt: number; items: Array<[string, number]> } | undefined;
@@ -142,10 +173,18 @@ export class Recommender {
     }
     this.stats = deps.stats;
     this.boosts = deps.boosts;
-    this.shoppers = deps.shoppers;
-    this.complements = new ComplementFinder({ stats: deps.stats, catalog: deps.catalog, sessionGapSeconds: options.sessionGapSeconds, ...(options.complements ? { options: options.complements } : {}) });
     this.sources = options.sources ? new Set(options.sources) : undefined;
-    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, affinityBoost: 0, affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS, diversity: 0, searchTextShare: DEFAULT_SEARCH_TEXT_SHARE, ...options };
+    const { statsCacheMs, statsCacheItems, neighbourCacheMs, neighbourCacheUsers, ...rest } = options;
+    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, affinityBoost: 0, affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS, diversity: 0, searchTextShare: DEFAULT_SEARCH_TEXT_SHARE, ...rest };
+    if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
+    const listCache = { ttlMs: statsCacheMs ?? this.options.popularCacheMs, maxEntries: statsCacheItems ?? STATS_CACHE_ITEMS };
+    const neighbourCache = { ttlMs: neighbourCacheMs ?? this.options.popularCacheMs, maxEntries: neighbourCacheUsers ?? NEIGHBOUR_CACHE_USERS };
+    checkShortCache(listCache, { ttlMs: 'statsCacheMs', maxEntries: 'statsCacheItems' });
+    checkShortCache(neighbourCache, { ttlMs: 'neighbourCacheMs', maxEntries: 'neighbourCacheUsers' });
+    this.lists = new CachedNeighbourLists(deps.stats, listCache);
+    this.shoppers = deps.shoppers && new CachedNeighbourSource(deps.shoppers, neighbourCache);
+    this.complements = new ComplementFinder({ stats: this.lists, catalog: deps.catalog, sessionGapSeconds: options.sessionGapSeconds, ...(options.complements ? { options: options.complements } : {}) });
+    this.affinity = new AffinitySignals((itemId) => this.catalog.get(itemId), { maxBoost: this.options.affinityBoost, halfLifeSeconds: this.options.affinityHalfLifeSeconds });
     checkSearchTextShare(this.options.searchTextShare);
     checkAffinityBoost(this.options.affinityBoost);
     checkDiversity(this.options.diversity);
@@ -155,7 +194,6 @@ export class Recommender {
     if (this.options.coVisitRecencyBy !== 'item' && this.options.coVisitRecencyBy !== 'event') throw new RangeError('coVisitRecencyBy must be item or event');
     checkRankingTuning(this.options.ranking);
     if (!Number.isInteger(this.options.excludeRecent) || this.options.excludeRecent < 0) throw new RangeError('excludeRecent must be an integer >= 0');
-    if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
   }
 
   /**
@@ -187,40 +225,53 @@ export class Recommender {
     const [coVisited, popular] = await Promise.all([this.coVisitedSources(user, now, candidateK), this.popularPool()]);
 
     // Taste neighbours (searched with the query blended in, when there is one) and, separately,
-    // the query's own neighbours, so an exact match is never crowded out by taste.
+    // the query's own neighbours, so an exact match is never crowded out by taste. A source not
+    // in use is not searched at all.
     const tasteSearch = taste && query ? blend(taste, query, QUERY_BLEND) : taste;
+    const queried = query && this.uses('query') ? this.nearest(index, query, candidateK, filter, scope) : [];
+    // The query's text matches join its vector neighbours (relevance set by measure below).
+    for (const id of text.keys()) queried.push({ id, similarity: 0 });
     const merged = mergeCandidates(this.used({
-      vector: tasteSearch ? this.nearest(index, tasteSearch, candidateK, filter, scope) : [],
-      // The query's vector neighbours and its text matches (relevance set by measure below).
-      query: [...(query ? this.nearest(index, query, candidateK, filter, scope) : []), ...[...text.keys()].map((id) => ({ id, similarity: 0 }))],
-      coVisited: coVisited.map(({ via, items, position }) => ({ via, items: items.filter(([id]) => filter(id)), position })),
+      vector: tasteSearch && this.uses('vector') ? this.nearest(index, tasteSearch, candidateK, filter, scope) : [],
+      query: queried,
+      coVisited: coVisited.map(({ via, items, position }) => ({ via, items: passingEntries(items, filter), position })),
       popular: firstPassing(popular, filter, candidateK),
-      neighbours: taste && this.shoppers ? firstPassing(this.shoppers.likedByNeighbours(taste, model.source.version, SHOPPER_NEIGHBOURS, userId), filter, candidateK) : [],
-      complements: complements.sources.map(({ via, items, weight }) => ({ via, items: items.filter(([id]) => filter(id)), weight })),
+      neighbours: taste && this.shoppers && this.uses('neighbours') ? firstPassing(this.shoppers.likedByNeighbours(taste, model.source.version, SHOPPER_NEIGHBOURS, userId), filter, candidateK) : [],
+      complements: complements.sources.map(({ via, items, weight }) => ({ via, items: passingEntries(items, filter), weight })),
     }), this.options.ranking);
     const relevance = searching ? (itemId: string) => searchRelevance(text.get(itemId), query && index.similarity(itemId, query), this.options.searchTextShare, text.size > 0) : undefined;
-    this.measure(index, merged.values(), taste, relevance);
+    // Searched with the (unit) taste itself, no query blend: the vector candidates carry its cosine already.
+    const searchedTaste = taste === undefined || (tasteSearch === taste && Math.abs(norm(taste) - 1) <= UNIT_LENGTH_TOLERANCE);
+    this.measure(index, merged.values(), taste, relevance, searchedTaste);
 
     const reasons = new RecentReasons(user.recent, index);
-    const context = {
+    let hasNeighbours = false;
+    let hasComplements = false;
+    for (const candidate of merged.values()) {
+      if (candidate.neighbours !== undefined) hasNeighbours = true;
+      if (candidate.complement !== undefined) hasComplements = true;
+    }
+    const context: RankingContext = {
       strength: user.strength,
       ...(request.query !== undefined && searching ? { query: request.query } : {}),
       titleOf: (itemId: string) => this.catalog.get(itemId)?.title,
       nearestRecent: (itemId: string) => reasons.nearest(itemId),
       tuning: this.options.ranking,
-      neighbours: [...merged.values()].some((candidate) => candidate.neighbours !== undefined),
-      complements: [...merged.values()].some((candidate) => candidate.complement !== undefined),
-      ...affinitySignals(user, (itemId) => this.catalog.get(itemId), { maxBoost: this.options.affinityBoost, halfLifeSeconds: this.options.affinityHalfLifeSeconds }, now, request.category),
+      neighbours: hasNeighbours,
+      complements: hasComplements,
+      ...this.affinity.forList(user, now, request.category),
     };
     const boosted = member ? this.campaignCandidates(member, user, now, filter, merged) : [];
-    this.measure(index, boosted, taste, relevance);
+    this.measure(index, boosted, taste, relevance, searchedTaste);
     const picks = campaignPicks(boosted, campaignSlots(k, this.options.campaignShare), context);
     const picked = new Set(picks.map((item) => item.itemId));
     const organic = picks.length === 0 ? merged.values() : [...merged.values()].filter((candidate) => !picked.has(candidate.itemId));
     // Diversity re-ranks the organic part only: campaign picks are placed by score as before.
+    // Reasons are written once the list is cut, for the items shown only.
     const slots = k - picks.length;
     const diversity = request.diversity ?? this.options.diversity;
-    const ranked = diversify(rankCandidates(organic, diversity > 0 ? slots * DIVERSITY_POOL : slots, context), slots, diversity, (id) => index.get(id));
+    const pool = scoreCandidates(organic, diversity > 0 ? slots * DIVERSITY_POOL : slots, context);
+    const ranked = withReasons(diversify(pool, slots, diversity, (id) => index.get(id)), context);
     fillList(ranked, slots, (id) => !picked.has(id) && filter(id), scope && { ids: scope, category: request.category }, () => this.catalog.ids());
 
     return {
@@ -269,6 +320,11 @@ export class Recommender {
     return this.boosts?.active(now) ?? false;
   }
 
+  /** Whether a candidate source is in use (`options.sources`). */
+  private uses(name: keyof CandidateSources): boolean {
+    return this.sources === undefined || this.sources.has(name);
+  }
+
   /** The sources in use (`options.sources`) of `all`. */
   private used(all: CandidateSources): CandidateSources {
     const sources = this.sources;
@@ -279,7 +335,8 @@ export class Recommender {
   /** The list's filter; `heldBack` (substitutes of a just-bought item) is excluded too. */
   private filterFor(user: UserState, request: RecommendRequest, scope: ReadonlySet<string> | undefined, heldBack?: Filter): Filter {
     const excluded = new Set<string>();
-    for (const entry of user.recent.slice(0, this.options.excludeRecent)) excluded.add(entry.itemId);
+    const recent = user.recent;
+    for (let i = 0; i < recent.length && i < this.options.excludeRecent; i++) excluded.add(recent[i]!.itemId);
     if (!request.includeBought) for (const id of user.bought) excluded.add(id);
     const tier = user.tier;
     const channel = request.channel;
@@ -314,7 +371,7 @@ export class Recommender {
       positions.push(position);
     }
     // Ask for more than needed: the session's own items (excluded later) co-visit each other most.
-    const lists = await Promise.all(seeds.map((id) => this.stats.coVisited(id, limit + this.options.excludeRecent)));
+    const lists = await Promise.all(seeds.map((id) => this.lists.coVisited(id, limit + this.options.excludeRecent)));
     return seeds.map((via, i) => ({ via, items: lists[i] ?? [], position: positions[i]! }));
   }
 
@@ -339,12 +396,15 @@ export class Recommender {
   /**
    * Sets every candidate's similarity to the taste from its stored vector (the search that found
    * it may have used a blend with the query, and other sources carry none) and, with a query, its
-   * relevance (BM25 and the query vector's cosine blended, search-relevance.ts).
+   * relevance (BM25 and the query vector's cosine blended, search-relevance.ts). With
+   * `searchedTaste` (the taste search used the taste itself), a candidate that already carries a
+   * similarity got it from that search, which is exactly `index.similarity(id, taste)` for a unit
+   * query (the VectorIndex contract): only the others are measured.
    */
-  private measure(index: VectorIndex, candidates: Iterable<Candidate>, taste: Float32Array | undefined, relevance: ((itemId: string) => number) | undefined): void {
+  private measure(index: VectorIndex, candidates: Iterable<Candidate>, taste: Float32Array | undefined, relevance: ((itemId: string) => number) | undefined, searchedTaste: boolean): void {
     if (!taste && !relevance) return;
     for (const candidate of candidates) {
-      if (taste) candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
+      if (taste && !(searchedTaste && candidate.similarity !== undefined)) candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
       if (relevance) candidate.queryRelevance = relevance(candidate.itemId);
     }
   }
@@ -367,6 +427,13 @@ function blend(a: Float32Array, b: Float32Array, share: number): Float32Array {
 
 function* passing(ids: Iterable<string>, filter: Filter): Generator<string> {
   for (const id of ids) if (filter(id)) yield id;
+}
+
+/** The entries of a list whose item passes `filter`, in order. */
+function passingEntries(list: ReadonlyArray<[string, number]>, filter: Filter): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const entry of list) if (filter(entry[0])) out.push(entry);
+  return out;
 }
 
 function firstPassing(list: ReadonlyArray<[string, number]>, filter: Filter, limit: number): Array<[string, number]> {

@@ -1,8 +1,9 @@
 import type { EventType } from '../contracts/schemas.js';
-import { isUsableVector, normalized } from '../logic/vector-math.js';
+import { cosine, isUsableVector, normalized } from '../logic/vector-math.js';
 import { UNVERSIONED_VECTOR_VERSION, type UserState } from '../ports/user-state-store.js';
 import type { VectorIndex } from '../ports/vector-index.js';
 import type { ServingModels } from './model-registry.js';
+import { ShortCache, type ShortCacheOptions } from './short-cache.js';
 
 /** What the recommender asks of the shopper index ("shoppers like you"). */
 export interface ShopperNeighbourSource {
@@ -135,4 +136,41 @@ function positiveItems(state: UserState, limit: number): string[] {
     if (POSITIVE.has(entry.type) && !out.includes(entry.itemId)) out.push(entry.itemId);
   }
   return out;
+}
+
+interface CachedNeighbours {
+  version: string;
+  neighbours: number;
+  /** A copy of the vector the items were found for. */
+  vector: Float32Array;
+  items: Array<[string, number]>;
+}
+
+/**
+ * "Shoppers like you" per asking shopper, reused for a short time (`ttlMs`, wall clock): the
+ * lookup is an HNSW search of the shopper index per list, and the neighbours of a shopper change
+ * little between two events a second apart. An answer is reused for the same shopper (`exclude`),
+ * model version and neighbour count while their vector stays within UNCHANGED_COSINE of the one
+ * it was found for (the tolerance the index itself keeps for stored vectors); asks without an
+ * `exclude` are never cached. Answers are shared between callers: never mutate them.
+ */
+export class CachedNeighbourSource implements ShopperNeighbourSource {
+  private readonly cache: ShortCache<string, CachedNeighbours>;
+
+  /** @param options ttlMs per answer; maxEntries: shoppers whose answer is kept. */
+  constructor(
+    private readonly source: ShopperNeighbourSource,
+    options: ShortCacheOptions,
+  ) {
+    this.cache = new ShortCache(options);
+  }
+
+  likedByNeighbours(vector: Float32Array, version: string, neighbours: number, exclude?: string): Array<[string, number]> {
+    if (exclude === undefined || !this.cache.enabled) return this.source.likedByNeighbours(vector, version, neighbours, exclude);
+    const cached = this.cache.get(exclude);
+    if (cached && cached.version === version && cached.neighbours === neighbours && cached.vector.length === vector.length && cosine(cached.vector, vector) >= UNCHANGED_COSINE) return cached.items;
+    const items = this.source.likedByNeighbours(vector, version, neighbours, exclude);
+    this.cache.set(exclude, { version, neighbours, vector: Float32Array.from(vector), items });
+    return items;
+  }
 }

@@ -3,12 +3,16 @@
  *
  *   tsx scripts/bench/load.ts --url http://127.0.0.1:PORT [--sockets 1000] [--rate 2000]
  *       [--duration 20] [--warmup 3] [--push-timeout 5000] [--members 0.5] [--seed 1] [--label pulse]
+ *       [--cpu gateway=PID,engine=PID,...] [--clock-ticks 100] [--engine-metrics http://127.0.0.1:PORT/metrics]
  *
  * Opens N Socket.IO websocket connections, each as its own shopper (visitors from
  * `POST /v1/visitors`; a share of members minted with AUTH_SECRET when it is set), and sends
  * `track` events (views, clicks, add-to-carts of catalog items from `GET /v1/items`) on an open-loop
- * schedule. Per event it records emit -> ack and emit -> the `recommendations` push whose `cause`
- * is the event's id. Progress goes to stderr; the result is one JSON line (a LoadResult) on stdout.
+ * schedule. Per event it records emit -> ack and emit -> the `recommendations` push that answered
+ * it: the one whose `cause` is the event's id, or a later event of the same socket (the engine may
+ * rank once for several events of a user; see answers.ts). At both ends of the measured window it
+ * reads the CPU time of the `--cpu` processes and its own from /proc, so CPU and events counted
+ * cover the same window. Progress goes to stderr; the result is one JSON line (a LoadResult) on stdout.
  * Loopback or not, every request and wait is bounded in count and time.
  */
 import { performance } from 'node:perf_hooks';
@@ -18,12 +22,16 @@ import { TokenService } from '../../gateway/auth.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from '../lib/args.js';
 import { Progress } from '../lib/progress.js';
+import { AnswerBook } from './answers.js';
+import { cpuWindow, readProcTicks, sampleTicks, type CpuWindow, type MeasuredProcess } from './cpu.js';
+import { engineCounters } from './prom-text.js';
 import type { LoadResult } from './report.js';
 import { OpenLoopSchedule, pickEventType } from './schedule.js';
 import { SecondSeries, countBy, summarize } from './stats.js';
 
 export const USAGE = `usage: tsx scripts/bench/load.ts --url URL [--sockets N] [--rate EVENTS_PER_S] [--duration S] [--warmup S]
-       [--push-timeout MS] [--members SHARE] [--seed N] [--label NAME]`;
+       [--push-timeout MS] [--members SHARE] [--seed N] [--label NAME] [--cpu NAME=PID,...] [--clock-ticks N]
+       [--engine-metrics URL]`;
 
 export interface LoadOptions {
   url: string;
@@ -38,6 +46,12 @@ export interface LoadOptions {
   label: string;
   /** AUTH_SECRET, to mint member tokens; without it every socket is a visitor. */
   authSecret: string | undefined;
+  /** Processes whose CPU time is sampled at both ends of the measured window (this one is added as `load generator`). */
+  cpuProcesses: MeasuredProcess[];
+  /** Clock ticks per second of /proc times (`getconf CLK_TCK`). */
+  clockTicks: number;
+  /** The engine's /metrics, read at both ends of the window for the events it processed in it. */
+  engineMetricsUrl: string | undefined;
 }
 
 /** Requests in flight at once while setting up (tokens, connects). */
@@ -62,6 +76,9 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv): LoadOptio
     members: { type: 'string' },
     seed: { type: 'string' },
     label: { type: 'string' },
+    cpu: { type: 'string' },
+    'clock-ticks': { type: 'string' },
+    'engine-metrics': { type: 'string' },
   });
   if (!values.url) throw new UsageError('--url is required');
   let url: URL;
@@ -83,7 +100,32 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv): LoadOptio
     seed: intOption('seed', values.seed, 1, 0, 2 ** 31 - 1),
     label: values.label ?? 'load',
     authSecret: env.AUTH_SECRET || undefined,
+    cpuProcesses: parseCpuProcesses(values.cpu ?? ''),
+    clockTicks: intOption('clock-ticks', values['clock-ticks'], 100, 1, 1_000_000),
+    engineMetricsUrl: values['engine-metrics'],
   };
+}
+
+/** Events the engine applied or skipped as duplicates so far, from its /metrics; undefined when it does not answer in time. */
+async function engineProcessed(metricsUrl: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return undefined;
+    const counters = engineCounters(await response.text());
+    return counters.applied + counters.duplicates;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `gateway=123,engine=456` -> processes to sample; names without `=` or `,`, pids positive integers. */
+export function parseCpuProcesses(text: string): MeasuredProcess[] {
+  if (text.trim() === '') return [];
+  return text.split(',').map((part) => {
+    const match = /^\s*([^=,]+?)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!match || !(Number(match[2]) > 0)) throw new UsageError(`--cpu takes NAME=PID,..., got "${part}"`);
+    return { name: match[1]!, pid: Number(match[2]) };
+  });
 }
 
 /** Runs `work` over `inputs` with at most `concurrency` in flight; results in input order. */
@@ -163,17 +205,6 @@ function connectOne(url: string, token: string): Promise<Connected> {
   });
 }
 
-/** What is known about one sent event. Times are performance.now() ms; 0 = not (yet) happened. */
-interface Sent {
-  socket: number;
-  sentAt: number;
-  ackAt: number;
-  pushAt: number;
-  failed: boolean;
-  /** Sent inside the measured window (not during warmup). */
-  measured: boolean;
-}
-
 export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream = process.stderr): Promise<LoadResult> {
   const random = mulberry32(options.seed);
   const runId = `${Date.now().toString(36)}${Math.floor(random() * 1e6).toString(36)}`;
@@ -195,20 +226,14 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   const connectErrors = countBy(connections.flatMap((c) => (c.error ? [c.error] : [])));
   if (sockets.every((s) => s === undefined)) throw new Error(`no socket connected: ${JSON.stringify(connectErrors)}`);
 
-  const sent = new Map<string, Sent>();
+  const book = new AnswerBook(options.sockets);
   const errors: string[] = [];
-  let unmatchedPushes = 0;
+  let pushesReceived = 0;
   let disconnects = 0;
   sockets.forEach((socket, index) => {
     socket?.on('recommendations', (list: { cause?: unknown } | undefined) => {
-      const now = performance.now();
-      const cause = typeof list?.cause === 'string' ? list.cause : undefined;
-      const record = cause === undefined ? undefined : sent.get(cause);
-      if (!record || record.socket !== index || record.pushAt > 0) {
-        unmatchedPushes++;
-        return;
-      }
-      record.pushAt = now;
+      pushesReceived++;
+      book.onPush(index, typeof list?.cause === 'string' ? list.cause : undefined, performance.now());
     });
     socket?.on('disconnect', () => {
       disconnects++;
@@ -223,14 +248,21 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   const lags: number[] = [];
   let seq = 0;
   let cpuAtMeasure: NodeJS.CpuUsage | undefined;
+  // /proc samples of the server processes and this one, at both ends of the measured window.
+  const cpuProcesses: MeasuredProcess[] = [...options.cpuProcesses, { name: 'load generator', pid: process.pid }];
+  const readTicks = (pid: number) => readProcTicks(pid === process.pid ? 'self' : pid);
+  let ticksAtMeasure: Map<string, number | undefined> | undefined;
+  let measureStartedAt = 0;
+  // The engine's own count of events it processed, at both ends of the window (fetched without
+  // blocking the send loop): CPU per accepted event understates the cost when the engine falls behind.
+  let engineAtMeasure: Promise<number | undefined> | undefined;
 
   const send = (socketIndex: number, dueMs: number) => {
     const socket = sockets[socketIndex];
     if (!socket) return; // this socket never connected; its share of the load is not sent
     const now = performance.now();
     const id = `b${(seq++).toString(36)}`;
-    const record: Sent = { socket: socketIndex, sentAt: now, ackAt: 0, pushAt: 0, failed: false, measured: now >= measureFrom };
-    sent.set(id, record);
+    const record = book.add(id, socketIndex, now, now >= measureFrom);
     if (record.measured) lags.push(now - dueMs);
     progress.tick();
     if (!socket.connected) {
@@ -252,7 +284,12 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   for (;;) {
     const now = performance.now();
     if (now >= endAt) break;
-    if (cpuAtMeasure === undefined && now >= measureFrom) cpuAtMeasure = process.cpuUsage();
+    if (cpuAtMeasure === undefined && now >= measureFrom) {
+      cpuAtMeasure = process.cpuUsage();
+      ticksAtMeasure = sampleTicks(cpuProcesses, readTicks);
+      measureStartedAt = performance.now();
+      if (options.engineMetricsUrl) engineAtMeasure = engineProcessed(options.engineMetricsUrl);
+    }
     for (const due of schedule.takeDue(now, MAX_SENDS_PER_TURN)) send(due.socket, due.dueMs);
     const wait = Math.min(schedule.nextDueMs, endAt) - performance.now();
     // setTimeout has ~1 ms granularity: sends may be up to ~1 ms late (reported as generator lag).
@@ -260,12 +297,17 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   }
   // CPU this process used while sending the measured window, as a share of one core.
   const cpu = process.cpuUsage(cpuAtMeasure);
+  const cpuMeasured: CpuWindow | undefined = ticksAtMeasure
+    ? cpuWindow(cpuProcesses, ticksAtMeasure, sampleTicks(cpuProcesses, readTicks), performance.now() - measureStartedAt, options.clockTicks)
+    : undefined;
   const generatorCpu = cpuAtMeasure ? (cpu.user + cpu.system) / 1000 / (performance.now() - measureFrom) : 0;
+  const engineAtEnd = options.engineMetricsUrl && engineAtMeasure ? await engineProcessed(options.engineMetricsUrl) : undefined;
+  const engineAtStart = await engineAtMeasure;
   progress.done();
 
   // Drain: every measured event gets its ack, and its push or its push timeout (bounded).
   const drainUntil = endAt + Math.max(ACK_TIMEOUT_MS, options.pushTimeoutMs) + 500;
-  const measured = [...sent.values()].filter((r) => r.measured);
+  const measured = [...book.events()].filter((r) => r.measured);
   const settled = (now: number) => measured.every((r) => r.failed || (r.ackAt > 0 && (r.pushAt > 0 || now - r.sentAt > options.pushTimeoutMs)));
   while (performance.now() < drainUntil && !settled(performance.now())) await new Promise((r) => setTimeout(r, 50));
   for (const socket of sockets) {
@@ -281,6 +323,7 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   const lateLatencies: number[] = [];
   let acked = 0;
   let noPush = 0;
+  let answeredByLater = 0;
   for (const r of measured) {
     series.addEvent(seconds(r.sentAt));
     if (r.failed) continue;
@@ -299,6 +342,7 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
       continue;
     }
     pushLatencies.push(latency);
+    if (r.byLater) answeredByLater++;
     series.addPush(seconds(r.sentAt), seconds(r.pushAt), latency);
   }
   if (disconnects > 0) log.write(`${options.label}: ${disconnects} socket(s) disconnected during the run\n`);
@@ -326,11 +370,16 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
     push: summarize(pushLatencies),
     noPush,
     latePush: summarize(lateLatencies),
-    unmatchedPushes,
+    unmatchedPushes: book.unmatched,
+    repeatPushes: book.repeats,
+    pushesReceived,
+    answeredByLater,
     pushTimeoutMs: options.pushTimeoutMs,
     errors: countBy(errors),
     sendLag: summarize(lags),
     generatorCpu,
+    ...(cpuMeasured ? { cpu: cpuMeasured } : {}),
+    ...(engineAtStart !== undefined && engineAtEnd !== undefined ? { engineProcessed: Math.max(0, engineAtEnd - engineAtStart) } : {}),
     series: series.points(),
   };
 }

@@ -23,6 +23,20 @@ const SecondPointSchema = z.object({
 
 const Counts = z.record(z.string(), z.number().int().nonnegative());
 
+const CpuWindowSchema = z.object({
+  ticksPerSecond: z.number().int().positive(),
+  windowMs: z.number().nonnegative(),
+  processes: z.array(
+    z.object({
+      name: z.string(),
+      pid: z.number().int().positive().optional(),
+      startTicks: z.number().int().nonnegative().optional(),
+      endTicks: z.number().int().nonnegative().optional(),
+      note: z.string().optional(),
+    }),
+  ),
+});
+
 export const LoadResultSchema = z.object({
   label: z.string(),
   sockets: z.object({
@@ -47,8 +61,14 @@ export const LoadResultSchema = z.object({
   noPush: z.number().int().nonnegative(),
   /** The pushes among `noPush` that did arrive, late, before the generator stopped listening. */
   latePush: LatencySummarySchema,
-  /** Pushes whose cause is not an outstanding event of this run (repeats, or no cause). */
+  /** Pushes whose cause is no event this socket sent (another user's, unknown, or none). */
   unmatchedPushes: z.number().int().nonnegative(),
+  /** Pushes naming an event already answered (by an earlier push naming it or a later event). */
+  repeatPushes: z.number().int().nonnegative().default(0),
+  /** `recommendations` pushes received in all (warmup and drain included). */
+  pushesReceived: z.number().int().nonnegative().default(0),
+  /** Measured events answered by a push whose cause is a later event of the same user (one ranking for several events). */
+  answeredByLater: z.number().int().nonnegative().default(0),
   pushTimeoutMs: z.number().positive(),
   /** Failed acks by error code (`ack_timeout` and `disconnected` are the generator's own). */
   errors: Counts,
@@ -56,6 +76,10 @@ export const LoadResultSchema = z.object({
   sendLag: LatencySummarySchema,
   /** CPU the generator used during the measured window, as a share of one core (near 1 = it was the bottleneck). */
   generatorCpu: z.number().nonnegative(),
+  /** /proc CPU samples of the server processes and the generator at both ends of the measured window (Linux). */
+  cpu: CpuWindowSchema.optional(),
+  /** Events the engine applied or skipped as duplicates in the measured window, by its /metrics (the real engine only). */
+  engineProcessed: z.number().int().nonnegative().optional(),
   series: z.array(SecondPointSchema),
 });
 export type LoadResult = z.infer<typeof LoadResultSchema>;
@@ -109,15 +133,26 @@ export interface BenchConditions {
   pushTimeoutMs: number;
   servers: string;
   notes: string[];
+  /** Replaces the sockets/rate line (the rate search describes its own load). */
+  load?: string;
+}
+
+/** The machine lines of the conditions (CPU, cores, memory, Node, OS, load average). */
+export function formatMachine(machine: MachineInfo): string {
+  const gib = (machine.memoryBytes / 2 ** 30).toFixed(1);
+  return [
+    `machine     ${machine.cpu}, ${machine.cores} cores, ${gib} GiB RAM, Node ${machine.node}, ${machine.os}`,
+    `            load average ${machine.loadAverage.toFixed(2)} at start${machine.loadAverage > machine.cores / 2 ? ' (busy machine: other work competes with the bench, figures will be noisy)' : ''}`,
+  ].join('\n');
 }
 
 export function formatConditions(c: BenchConditions): string {
-  const gib = (c.machine.memoryBytes / 2 ** 30).toFixed(1);
   const lines = [
-    `machine     ${c.machine.cpu}, ${c.machine.cores} cores, ${gib} GiB RAM, Node ${c.machine.node}, ${c.machine.os}`,
-    `            load average ${c.machine.loadAverage.toFixed(2)} at start${c.machine.loadAverage > c.machine.cores / 2 ? ' (busy machine: other work competes with the bench, figures will be noisy)' : ''}`,
-    `load        ${formatCount(c.sockets)} sockets, ${formatCount(c.ratePerSecond)} events/s target (${fixed(c.ratePerSecond / c.sockets, 2)}/s per socket, open loop)`,
-    `window      ${c.warmupS} s warmup, then ${c.durationS} s measured; a push later than ${c.pushTimeoutMs / 1000} s counts as none`,
+    formatMachine(c.machine),
+    c.load !== undefined
+      ? `load        ${c.load}`
+      : `load        ${formatCount(c.sockets)} sockets, ${formatCount(c.ratePerSecond)} events/s target (${fixed(c.ratePerSecond / c.sockets, 2)}/s per socket, open loop)`,
+    `window      ${c.warmupS} s warmup, then ${c.durationS} s measured${c.load !== undefined ? ' per step' : ''}; a push later than ${c.pushTimeoutMs / 1000} s counts as none`,
     `catalog     ${formatCount(c.catalogItems)} items (demo catalog), ${c.partitions} partitions`,
     `servers     ${c.servers}`,
   ];
@@ -206,7 +241,7 @@ export function formatComparison(results: PhaseResults): string {
     header,
     row('events/s sent', (r) => formatCount(r.rates.eventsPerSec)),
     row('acks/s', (r) => formatCount(r.rates.acksPerSec)),
-    row('pushes/s', (r) => formatCount(r.rates.pushesPerSec)),
+    row('events answered/s', (r) => formatCount(r.rates.pushesPerSec)),
     latency('event->push', (r) => r.push, 'p50', true),
     latency('event->push', (r) => r.push, 'p95', true),
     latency('event->push', (r) => r.push, 'p99', true),
@@ -216,7 +251,8 @@ export function formatComparison(results: PhaseResults): string {
     row('events sent / acked', (r) => `${formatCount(r.events.sent)} / ${formatCount(r.events.acked)}`),
     row(`no push within ${(results.floor ?? results.pulse)!.pushTimeoutMs / 1000} s`, (r) => share(r.noPush, r.events.acked)),
     row('  of which came late', (r) => (r.latePush.count > 0 ? `${formatCount(r.latePush.count)} (p50 ${formatMs(r.latePush.p50)} ms)` : '0')),
-    row('unmatched pushes', (r) => formatCount(r.unmatchedPushes)),
+    row('answered by a later event\'s push', (r) => share(r.answeredByLater, r.events.acked)),
+    row('unmatched / repeat pushes', (r) => `${formatCount(r.unmatchedPushes)} / ${formatCount(r.repeatPushes)}`),
     row('errors', (r) => formatErrors(r.errors)),
     row('sockets connected', (r) => `${formatCount(r.sockets.connected)}/${formatCount(r.sockets.requested)}`),
     row('connect p50/p99 (ms)', (r) => `${formatMs(r.sockets.connect.p50)}/${formatMs(r.sockets.connect.p99)}`),

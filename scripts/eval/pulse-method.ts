@@ -110,7 +110,6 @@ export class PulseMethod implements EvalMethod {
         boughtAfterWindowSeconds: config.boughtAfterWindowSeconds,
         pushMaxAgeMs: -1,
         retryDelayMs: 1000,
-        maxConcurrentUsers: 1,
       },
     });
   }

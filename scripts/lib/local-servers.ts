@@ -12,6 +12,8 @@ import { join } from 'node:path';
 export interface LocalServer {
   url: string;
   port: number;
+  /** The server process's id (the benchmark reads its CPU time from /proc/<pid>/stat). */
+  pid: number | undefined;
   /** Stops the server (SIGTERM, then SIGKILL after 3 s) and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -63,7 +65,7 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   throw new Error(`server did not open port ${port} within ${timeoutMs} ms:\n${output()}`);
 }
 
-async function startProcess(binary: string, args: (port: number, dir: string) => string[], prefix: string): Promise<{ port: number; stop: () => Promise<void> }> {
+async function startProcess(binary: string, args: (port: number, dir: string) => string[], prefix: string): Promise<{ port: number; pid: number | undefined; stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const port = await freePort();
   const child = spawn(binary, args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -94,7 +96,7 @@ async function startProcess(binary: string, args: (port: number, dir: string) =>
     await stop();
     throw err;
   }
-  return { port, stop };
+  return { port, pid: child.pid, stop };
 }
 
 export async function startNats(): Promise<LocalServer> {

@@ -13,6 +13,10 @@ import { resolveAuthSecret } from './auth-secret.js';
 export function createEngine(config: EngineConfig, infra: Infrastructure, logger: Logger, defaultMetrics: boolean): Engine {
   if (!infra.state) throw new Error('the engine needs the state store: connect with `state` options');
   const { transport, state } = infra;
+  // Follows the gateways' presence announcements and asks them for a beat now (until the transport closes).
+  const presence = transport.presence.follow();
+  const metrics = new EngineMetrics({ defaultMetrics });
+  metrics.countPresentUsers(() => presence.count());
   return new Engine({
     config,
     logger: logger.child({ role: 'engine' }),
@@ -31,7 +35,8 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     modelAnnouncements: transport.modelAnnouncements,
     // Campaign changes are announced on NATS; every engine reloads its copy.
     campaignChanges: transport.campaignChanges,
-    metrics: new EngineMetrics({ defaultMetrics }),
+    metrics,
+    presence,
   });
 }
 
@@ -55,8 +60,11 @@ export function createGateway(config: GatewayConfig, infra: Infrastructure, logg
     config,
     logger: logger.child({ role: 'gateway' }),
     eventLog: infra.transport.eventLog,
+    // Dead letters live on NATS next to EVENTS; the admin routes reach them directly.
+    deadLetters: infra.transport.deadLetters,
     rpc: infra.transport.rpcClient,
     push: infra.transport.pushSubscriber,
+    presence: infra.transport.presence,
     tokens,
     readiness: readiness(infra, options.engine),
     ...(options.extraMetrics ? { metrics: options.extraMetrics } : {}),

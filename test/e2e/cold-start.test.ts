@@ -39,7 +39,11 @@ describe('cold start and model announcements (npm start)', () => {
     await until('gateway up', async () => (await http(pulse.baseUrl, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
     const batch = await http<{ upserted: number }>(pulse.baseUrl, 'POST', '/v1/items/batch', { token: admin, body: { items } });
     expect(batch.body.upserted).toBe(items.length);
-    await until('ready', async () => (await http(pulse.baseUrl, 'GET', '/readyz')).status === 200);
+    // The batch's answer means stored in CATALOG; the engine indexes it shortly after, in slices.
+    await until('ready with the whole batch indexed', async () => {
+      const ready = await http<{ checks?: { index?: { detail?: string } } }>(pulse.baseUrl, 'GET', '/readyz');
+      return ready.status === 200 && ready.body.checks?.index?.detail?.startsWith(`${items.length} items`) === true;
+    });
   }, 120_000);
 
   afterAll(async () => {

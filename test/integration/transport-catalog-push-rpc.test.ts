@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { CatalogChange, PushMessage } from '../../engine/contracts/messages.js';
 import { describeTransports, item, logLines, sleep, startConsumer, viewEvent, waitUntil } from '../helpers/transport-harness.js';
+import { DEFAULT_MAX_PER_SLICE } from '../../engine/adapters/sliced-queue.js';
 
 describeTransports((harness) => {
 
@@ -42,6 +43,29 @@ describeTransports((harness) => {
       await t.catalogLog.follow((change) => seen.add(change.type === 'upsert' ? change.item.itemId : change.itemId), controller.signal);
       expect(seen.size).toBe(3000);
       controller.abort();
+    });
+
+    it('hands a large burst to the handler in slices, the event loop turning between them', async () => {
+      const t = await harness.open();
+      const controller = new AbortController();
+      let delivered = 0;
+      await t.catalogLog.follow(() => delivered++, controller.signal);
+      // A setImmediate that re-arms itself runs once per turn of the loop.
+      let turning = true;
+      let lastSeen = 0;
+      let maxPerTurn = 0;
+      const turn = () => {
+        maxPerTurn = Math.max(maxPerTurn, delivered - lastSeen);
+        lastSeen = delivered;
+        if (turning) setImmediate(turn);
+      };
+      setImmediate(turn);
+      const writer = await harness.open();
+      await writer.catalogLog.put(Array.from({ length: 3000 }, (_, i) => item(`burst-${i}`)));
+      await waitUntil('the burst', () => delivered === 3000, 15_000);
+      turning = false;
+      controller.abort();
+      expect(maxPerTurn).toBeLessThanOrEqual(DEFAULT_MAX_PER_SLICE);
     });
 
     it('resolves at once on an empty catalog and still delivers later changes', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseBenchArgs, socketRateFor, logProblems } from '../../scripts/bench.js';
-import { inBatches, parseLoadArgs } from '../../scripts/bench/load.js';
+import { parseBenchArgs, socketRateFor } from '../../scripts/bench.js';
+import { inBatches, parseCpuProcesses, parseLoadArgs } from '../../scripts/bench/load.js';
+import { logProblems } from '../../scripts/bench/phase.js';
 import { fixedList } from '../../scripts/bench/echo-engine.js';
 import {
   addedLatency,
@@ -32,6 +33,9 @@ function result(label: string, pushMs: number[], overrides: Partial<LoadResult> 
     noPush: 190,
     latePush: summarize([6000, 7000]),
     unmatchedPushes: 0,
+    repeatPushes: 0,
+    pushesReceived: 39_800,
+    answeredByLater: 12,
     pushTimeoutMs: 5000,
     errors: { rate_limited: 4, ack_timeout: 6 },
     sendLag: summarize([0.5, 1]),
@@ -129,6 +133,7 @@ describe('comparison', () => {
     expect(lines.find((l) => l.includes('came late'))).toMatch(/2 \(p50 6,000 ms\)\s+2 \(p50 6,000 ms\)$/);
     expect(lines.find((l) => l.startsWith('errors'))).toContain('ack_timeout 6, rate_limited 4');
     expect(lines.find((l) => l.startsWith('generator CPU'))).toMatch(/42%\s+42%$/);
+    expect(lines.find((l) => l.startsWith('answered by a later'))).toMatch(/12 \(0\.03%\)\s+12 \(0\.03%\)$/);
   });
 
   it('prints one phase alone without the difference column', () => {
@@ -146,16 +151,41 @@ describe('comparison', () => {
 });
 
 describe('command lines', () => {
-  it('parses bench options with defaults', () => {
+  it('parses bench options with defaults: the rate search unless a rate is given', () => {
     const options = parseBenchArgs([], '/data');
-    expect(options).toMatchObject({ sockets: 1000, ratePerSecond: 500, durationS: 20, warmupS: 3, json: false, outDir: '/data/bench', phases: ['floor', 'pulse'] });
+    expect(options).toMatchObject({ mode: 'find-max', sockets: 1000, socketsExplicit: false, ratePerSecond: undefined, durationS: 8, warmupS: 2, json: false, outDir: '/data/bench', phases: ['floor', 'pulse'] });
+    expect(options.search).toMatchObject({ startRate: 100, bisectSteps: 3 });
+    expect(options.criteria).toMatchObject({ p99LimitMs: 50, minAnsweredShare: 0.99 });
+    expect(parseBenchArgs(['--rate', '1000'], '/data')).toMatchObject({ mode: 'fixed', ratePerSecond: 1000, durationS: 20, warmupS: 3 });
     expect(parseBenchArgs(['--sockets', '200', '--duration', '5', '--json', '--only', 'pulse', '--out', '/tmp/x'], '/data')).toMatchObject({
       sockets: 200,
+      socketsExplicit: true,
       durationS: 5,
       json: true,
       phases: ['pulse'],
       outDir: '/tmp/x',
     });
+    expect(parseBenchArgs(['--p99', '80', '--answered', '98.5', '--start-rate', '50', '--budget', '120'], '/d')).toMatchObject({
+      criteria: { p99LimitMs: 80, minAnsweredShare: 0.985 },
+      search: { startRate: 50 },
+      budgetS: 120,
+    });
+  });
+
+  it('parses the backlog mode and its bounds', () => {
+    const options = parseBenchArgs(['--backlog', '--events', '20000', '--items', '2000', '--users', '2000'], '/d');
+    expect(options.mode).toBe('backlog');
+    expect(options.backlog).toMatchObject({ events: 20_000, items: 2000, users: 2000, extraItems: 50_000, batchSize: 1000, itemBatchSize: 1000, concurrency: 8 });
+    expect(() => parseBenchArgs(['--backlog', '--batch', '1001'], '/d')).toThrow(/--batch must be an integer in \[1, 1000\]/);
+  });
+
+  it('refuses mixed modes and options of another mode', () => {
+    expect(() => parseBenchArgs(['--rate', '10', '--backlog'], '/d')).toThrow(/choose one mode/);
+    expect(() => parseBenchArgs(['--find-max', '--rate', '10'], '/d')).toThrow(/choose one mode/);
+    expect(() => parseBenchArgs(['--events', '10'], '/d')).toThrow(/only apply to --backlog/);
+    expect(() => parseBenchArgs(['--backlog', '--sockets', '10'], '/d')).toThrow(/only apply to --find-max and --rate/);
+    expect(() => parseBenchArgs(['--rate', '10', '--bisect', '2'], '/d')).toThrow(/only apply to --find-max/);
+    expect(() => parseBenchArgs(['--answered', '0'], '/d')).toThrow(UsageError);
   });
 
   it('refuses bad bench options with a usage error', () => {
@@ -163,6 +193,16 @@ describe('command lines', () => {
     expect(() => parseBenchArgs(['--rate', 'fast'], '/d')).toThrow(UsageError);
     expect(() => parseBenchArgs(['--only', 'both'], '/d')).toThrow(UsageError);
     expect(() => parseBenchArgs(['--bogus'], '/d')).toThrow(UsageError);
+  });
+
+  it('parses the processes whose CPU the load generator samples', () => {
+    expect(parseCpuProcesses('')).toEqual([]);
+    expect(parseCpuProcesses('gateway=12, nats-server=34')).toEqual([
+      { name: 'gateway', pid: 12 },
+      { name: 'nats-server', pid: 34 },
+    ]);
+    expect(() => parseCpuProcesses('gateway')).toThrow(UsageError);
+    expect(() => parseCpuProcesses('gateway=0')).toThrow(UsageError);
   });
 
   it('parses load options; members need the secret', () => {

@@ -61,7 +61,7 @@ async function setup() {
     members: { store: members, thresholds: { vip: 1000, enterprise: 10_000 }, rates: { regular: 1, vip: 1.5, enterprise: 2 } },
     triggers,
     now: clock.now,
-    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50, pushMaxAgeMs: 60_000, retryDelayMs: 10, maxConcurrentUsers: 4 },
+    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50, pushMaxAgeMs: 60_000, retryDelayMs: 10 },
   });
   const pollerDeps: ConstructorParameters<typeof CartTimerPoller>[0] = {
     registry,

@@ -119,7 +119,7 @@ describe('after a purchase the list turns from substitutes to complements', () =
     logger: pino({ level: 'silent' }),
     now: () => clock,
     itemAttributes: (id) => catalog.get(id),
-    options: { defaultK: 10, tasteHalfLifeSeconds: 6 * 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50, pushMaxAgeMs: -1, retryDelayMs: 10, maxConcurrentUsers: 1 },
+    options: { defaultK: 10, tasteHalfLifeSeconds: 6 * 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50, pushMaxAgeMs: -1, retryDelayMs: 10 },
   });
   const apply = async (event: ShopEvent) => {
     clock = event.ts;

@@ -24,6 +24,15 @@ class FlakyUserStateStore extends MemoryUserStateStore {
     }
     return super.apply(...args);
   }
+
+  /** The batched event path stores through applyMany: the same failure there. */
+  override async applyMany(...args: Parameters<MemoryUserStateStore['applyMany']>) {
+    if (failApply.next) {
+      failApply.next = false;
+      throw new Error('connection lost');
+    }
+    return super.applyMany(...args);
+  }
 }
 
 function setup(members: MemberStore) {
@@ -52,7 +61,7 @@ function setup(members: MemberStore) {
     logger: pino({ level: 'silent' }),
     members: { store: members, thresholds, rates },
     now: () => 1_700_000_001_000,
-    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 10, maxConcurrentUsers: 4 },
+    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 10 },
   });
   return { processor, pushes, rankedTiers, users };
 }

@@ -12,7 +12,7 @@ import { DAY_MS, dayOf, segmentRanges } from '../../engine/logic/shop-analytics.
 import { EngineMetrics } from '../../engine/metrics.js';
 import type { RecentInteraction, UserState } from '../../engine/ports/user-state-store.js';
 import { EventProcessor } from '../../engine/services/event-processor.js';
-import { AnalyticsRecordingMemberStore, ShopAnalyticsRecorder } from '../../engine/services/shop-analytics-recorder.js';
+import { AnalyticsRecordingMemberStore } from '../../engine/services/analytics-recording-member-store.js';
 
 const AT = Date.UTC(2025, 5, 1, 12);
 const HALF_LIFE = 14 * 24 * 3600;
@@ -131,8 +131,8 @@ describe('shop analytics through the event processor', () => {
         notifier: { pushToUser: () => undefined, pushToAll: () => undefined },
         metrics: new EngineMetrics(),
         logger: pino({ level: 'silent' }),
-        ...(withAnalytics ? { analytics: new ShopAnalyticsRecorder({ analytics, users, thresholds: DEFAULT_SEGMENT_THRESHOLDS }) } : {}),
-        options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: -1, retryDelayMs: 10, maxConcurrentUsers: 1 },
+        ...(withAnalytics ? { analytics: { store: analytics, thresholds: DEFAULT_SEGMENT_THRESHOLDS } } : {}),
+        options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: -1, retryDelayMs: 10 },
       });
     return { users, analytics, processor };
   }

@@ -153,7 +153,7 @@ describe('ShopperIndex in the event processor', () => {
       notifier: { pushToUser: () => undefined, pushToAll: () => undefined },
       metrics: new EngineMetrics(),
       logger: pino({ level: 'silent' }),
-      options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 10, maxConcurrentUsers: 4 },
+      options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 10 },
     });
     const ts = 1_700_000_000_000;
     const view = (userId: string, id: string, itemId: string) => ({ type: 'view' as const, id, userId, itemId, ts, receivedAt: ts });

@@ -1,10 +1,10 @@
 /**
- * Keys remembered for a fixed time (dedupe markers). One TTL for all, so insertion order is
- * expiry order and expired keys are swept from the front: O(1) amortised, memory bounded by the
- * keys of the last `ttlMs`.
+ * Keys remembered for a fixed time (dedupe markers), each with a small value (the batch tag a
+ * marker was written under). One TTL for all, so insertion order is expiry order and expired keys
+ * are swept from the front: O(1) amortised, memory bounded by the keys of the last `ttlMs`.
  */
 export class ExpiringKeys {
-  private readonly expiries = new Map<string, number>();
+  private readonly entries = new Map<string, { expiresAt: number; value: string }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -12,22 +12,27 @@ export class ExpiringKeys {
   ) {}
 
   has(key: string): boolean {
-    this.sweep();
-    const expiresAt = this.expiries.get(key);
-    return expiresAt !== undefined && expiresAt > this.now();
+    return this.get(key) !== undefined;
   }
 
-  add(key: string): void {
-    this.expiries.delete(key); // re-inserted at the end, keeping the order by expiry
-    this.expiries.set(key, this.now() + this.ttlMs);
+  /** The value stored with a live key; undefined when absent or expired. */
+  get(key: string): string | undefined {
+    this.sweep();
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.expiresAt > this.now() ? entry.value : undefined;
+  }
+
+  add(key: string, value = '1'): void {
+    this.entries.delete(key); // re-inserted at the end, keeping the order by expiry
+    this.entries.set(key, { expiresAt: this.now() + this.ttlMs, value });
     this.sweep();
   }
 
   private sweep(): void {
     const now = this.now();
-    for (const [key, expiresAt] of this.expiries) {
-      if (expiresAt > now) break;
-      this.expiries.delete(key);
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt > now) break;
+      this.entries.delete(key);
     }
   }
 }

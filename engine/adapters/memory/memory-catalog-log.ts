@@ -4,6 +4,7 @@ import type { CatalogChange } from '../../contracts/messages.js';
 import type { Item } from '../../contracts/schemas.js';
 import type { CatalogLog } from '../../ports/catalog-log.js';
 import { decodeCatalogChange, encodeCatalogChange } from '../nats-catalog-log.js';
+import { SlicedQueue, type SlicedQueueOptions } from '../sliced-queue.js';
 
 interface StoredChange {
   seq: number;
@@ -14,7 +15,8 @@ interface StoredChange {
 
 /**
  * In-memory CATALOG: the latest change per item (tombstones kept), replayed in sequence order to
- * a new follower, then live changes, each delivered asynchronously and in order.
+ * a new follower, then live changes, each delivered asynchronously and in order, paced in time
+ * slices as NatsCatalogLog paces them.
  */
 export class MemoryCatalogLog implements CatalogLog {
   private readonly latest = new Map<string, StoredChange>();
@@ -22,7 +24,11 @@ export class MemoryCatalogLog implements CatalogLog {
   private readonly stop = new AbortController();
   private seq = 0;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** How changes are paced to a follower's handler. */
+    private readonly pacing: SlicedQueueOptions = {},
+  ) {}
 
   async put(items: Item[]): Promise<void> {
     this.checkOpen();
@@ -50,40 +56,27 @@ export class MemoryCatalogLog implements CatalogLog {
     if (signal.aborted || this.stop.signal.aborted) return;
     const stopped = AbortSignal.any([signal, this.stop.signal]);
     // Replay snapshot and live changes go through one queue, so order holds across the seam.
-    const queue: StoredChange[] = [...this.latest.values()];
-    const replayEnd = queue.length === 0 ? 0 : queue[queue.length - 1]!.seq;
-    let scheduled = false;
+    const snapshot = [...this.latest.values()];
+    const replayEnd = snapshot.length === 0 ? 0 : snapshot[snapshot.length - 1]!.seq;
     let caughtUp!: () => void;
     const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-    const drain = () => {
-      scheduled = false;
-      for (const stored of queue.splice(0)) {
-        if (stopped.aborted) break;
-        this.deliver(stored, handler);
-        if (stored.seq >= replayEnd) caughtUp();
-      }
-    };
-    const schedule = () => {
-      if (scheduled) return;
-      scheduled = true;
-      setImmediate(drain);
-    };
-    const listener = (stored: StoredChange) => {
-      queue.push(stored);
-      schedule();
-    };
+    const queue = new SlicedQueue<StoredChange>((stored) => {
+      this.deliver(stored, handler);
+      if (stored.seq >= replayEnd) caughtUp();
+    }, this.pacing);
+    const listener = (stored: StoredChange) => queue.push(stored);
     this.listeners.add(listener);
     stopped.addEventListener(
       'abort',
       () => {
         this.listeners.delete(listener);
-        queue.length = 0;
+        queue.stop();
         caughtUp();
       },
       { once: true },
     );
     if (replayEnd === 0) caughtUp();
-    else schedule();
+    for (const stored of snapshot) queue.push(stored);
     await ready;
   }
 

@@ -4,6 +4,7 @@ import type { LoggedEvent } from '../../contracts/schemas.js';
 import { eventMessageId, partitionOf } from '../../contracts/subjects.js';
 import type { AppendResult, ConsumeOptions, DeliveredEvent, EventLogWriter, EventSource } from '../../ports/event-log.js';
 import { checkConsumeArgs, decodeStoredEvent } from '../nats-event-log.js';
+import { MemoryDeadLetters } from './memory-dead-letters.js';
 
 export interface MemoryEventLogOptions {
   partitions: number;
@@ -87,6 +88,8 @@ export class MemoryEventLog implements EventLogWriter, EventSource {
   /** Set once close() finished: in-flight batches could still ack until then. */
   private closed = false;
   undecodable = 0;
+  /** Where `deadLetter` puts events; its replays come back through this log. */
+  readonly deadLetters: MemoryDeadLetters;
 
   constructor(
     private readonly options: MemoryEventLogOptions,
@@ -95,16 +98,21 @@ export class MemoryEventLog implements EventLogWriter, EventSource {
     if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${options.partitions}`);
     this.partitions = options.partitions;
     this.logs = Array.from({ length: options.partitions }, () => new PartitionLog());
+    this.deadLetters = new MemoryDeadLetters(options.partitions, (partition, data, msgId) => this.appendOnce(partition, data, msgId).seq);
   }
 
   async append(event: LoggedEvent): Promise<AppendResult> {
+    return this.appendOnce(partitionOf(event.userId, this.partitions), JSON.stringify(event), eventMessageId(event.userId, event.id));
+  }
+
+  /** Stores `data` unless `msgId` was stored within the duplicate window, as JetStream does. */
+  private appendOnce(partition: number, data: string, msgId: string): AppendResult {
     if (this.stop.signal.aborted) throw new PulseError(ErrorCodes.unavailable, 'event log unavailable: closed');
-    const msgId = eventMessageId(event.userId, event.id);
     const now = Date.now();
     this.expireIds(now);
     const seen = this.recentIds.get(msgId);
     if (seen) return { seq: seen.seq, duplicate: true };
-    const seq = this.store(partitionOf(event.userId, this.partitions), JSON.stringify(event));
+    const seq = this.store(partition, data);
     this.recentIds.set(msgId, { seq, at: now });
     return { seq, duplicate: false };
   }
@@ -204,6 +212,7 @@ export class MemoryEventLog implements EventLogWriter, EventSource {
         partition,
         seq: entry.seq,
         redelivered: entry.deliveries > 1,
+        deliveryCount: entry.deliveries,
         ack: async () => {
           if (this.closed) throw new PulseError(ErrorCodes.unavailable, 'event log unavailable: ack not sent');
           log.settle(entry);
@@ -214,6 +223,13 @@ export class MemoryEventLog implements EventLogWriter, EventSource {
           entry.state = 'ready';
           entry.dueAt = Date.now() + Math.max(0, delayMs);
           log.pending--;
+          log.notify();
+        },
+        deadLetter: async (failure) => {
+          if (this.closed) throw new PulseError(ErrorCodes.unavailable, 'event log unavailable: dead letter not stored');
+          if (entry.state === 'done') return; // dead-lettered (or acked) already: stored once
+          this.deadLetters.store({ partition, data: entry.data, failure, originalSeq: entry.seq });
+          log.settle(entry);
           log.notify();
         },
       });

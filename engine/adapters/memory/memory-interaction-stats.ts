@@ -1,3 +1,4 @@
+import { foldInteractionUpdates } from '../../logic/aggregate-fold.js';
 import type { InteractionStats, InteractionUpdate } from '../../ports/interaction-stats.js';
 import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular } from '../state-semantics.js';
 import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from '../state-validation.js';
@@ -52,6 +53,17 @@ export class MemoryInteractionStats implements InteractionStats {
     }
     for (const itemId of touched) this.trim('aft', itemId);
     return true;
+  }
+
+  async recordMany(batchKey: string, updates: readonly InteractionUpdate[]): Promise<boolean> {
+    const folded = foldInteractionUpdates(updates, this.halfLifeMs, Date.now() + MAX_FUTURE_SKEW_MS);
+    if (!folded) return false;
+    return this.record(batchKey, folded);
+  }
+
+  async wasRecorded(key: string): Promise<boolean> {
+    checkEventKey(key);
+    return this.recorded.has(key);
   }
 
   async popular(limit: number): Promise<Array<[string, number]>> {

@@ -1,7 +1,7 @@
 import { TIERS, type Tier } from '../../contracts/schemas.js';
 import type { AnalyticsRecord, CounterTotals, Population, SegmentCounts, SegmentRanges, ShopAnalytics, ShopMember, ShopperSnapshot } from '../../ports/shop-analytics.js';
 import { dayOf, hourOf } from '../../logic/shop-analytics.js';
-import { addFields, bucketRange, checkAnalyticsRecord, checkBrandLimit, checkRanges, checkRecordedKey, checkShopMember, counterFields, emptyTotals } from '../shop-analytics-checks.js';
+import { addFields, bucketRange, checkAnalyticsRecord, checkAnalyticsRecords, checkBrandLimit, checkRanges, checkRecordedKey, checkShopMember, counterFields, emptyTotals } from '../shop-analytics-checks.js';
 import { checkDedupeTtl } from '../state-validation.js';
 import { ExpiringKeys } from './expiring-keys.js';
 
@@ -34,9 +34,25 @@ export class MemoryShopAnalytics implements ShopAnalytics {
   }
 
   async record(record: AnalyticsRecord): Promise<boolean> {
-    const { userId, eventKey, counters, shopper, memberCreatedAt } = checkAnalyticsRecord(record);
+    const { eventKey } = checkAnalyticsRecord(record);
     if (this.recorded.has(eventKey)) return false;
     this.recorded.add(eventKey);
+    this.apply(record);
+    return true;
+  }
+
+  async recordMany(batchKey: string, records: readonly AnalyticsRecord[]): Promise<boolean> {
+    checkRecordedKey(batchKey);
+    if (records.length === 0 || this.recorded.has(batchKey)) return false;
+    checkAnalyticsRecords(records);
+    this.recorded.add(batchKey);
+    for (const record of records) this.apply(record);
+    return true;
+  }
+
+  /** One record's counters and snapshot (no marker). */
+  private apply(record: AnalyticsRecord): void {
+    const { userId, counters, shopper, memberCreatedAt } = record;
     if (counters) {
       const fields = counterFields(counters);
       for (const bucket of [this.total, bucketOf(this.hourly, hourOf(counters.ts)), bucketOf(this.daily, dayOf(counters.ts))]) {
@@ -50,7 +66,6 @@ export class MemoryShopAnalytics implements ShopAnalytics {
       this.tiers.set(userId, tier);
     }
     if (memberCreatedAt !== undefined) this.join(userId, memberCreatedAt, shopper.tier);
-    return true;
   }
 
   async wasRecorded(eventKey: string): Promise<boolean> {

@@ -5,10 +5,12 @@ import type { Notifier, PushSubscriber } from '../../ports/notifier.js';
 import type { RpcClient, RpcServer } from '../../ports/rpc.js';
 import { MemoryCatalogLog } from './memory-catalog-log.js';
 import { MemoryEventLog } from './memory-event-log.js';
+import type { MemoryDeadLetters } from './memory-dead-letters.js';
 import { modelAnnouncementChannel, type ModelAnnouncement } from '../../ports/model-announcements.js';
 import { campaignChangeChannel, type CampaignChange } from '../../ports/campaign-changes.js';
 import { MemoryAnnouncements } from './memory-announcements.js';
 import { MemoryPushBus } from './memory-push.js';
+import { MemoryPresenceBus } from './memory-presence.js';
 import { MemoryRpcBus } from './memory-rpc.js';
 
 export interface MemoryTransportOptions {
@@ -28,6 +30,8 @@ const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60_000;
  */
 export class MemoryTransport {
   readonly eventLog: MemoryEventLog;
+  /** Events the engine gave up on; fed by the event log's `deadLetter`. */
+  readonly deadLetters: MemoryDeadLetters;
   readonly catalogLog: CatalogLog;
   readonly notifier: Notifier;
   readonly pushSubscriber: PushSubscriber;
@@ -35,6 +39,8 @@ export class MemoryTransport {
   readonly rpcClient: RpcClient;
   readonly modelAnnouncements: MemoryAnnouncements<ModelAnnouncement>;
   readonly campaignChanges: MemoryAnnouncements<CampaignChange>;
+  /** Gateways announce who holds a socket, engines follow (as `presence.*` on NATS). */
+  readonly presence: MemoryPresenceBus;
   private readonly catalog: MemoryCatalogLog;
   private readonly pushes: MemoryPushBus;
   private readonly rpc: MemoryRpcBus;
@@ -46,6 +52,7 @@ export class MemoryTransport {
       { partitions: options.partitions, ackWaitMs: options.ackWaitMs, duplicateWindowMs: options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS },
       logger.child({ component: 'memory-event-log' }),
     );
+    this.deadLetters = this.eventLog.deadLetters;
     this.catalog = new MemoryCatalogLog(logger.child({ component: 'memory-catalog-log' }));
     this.pushes = new MemoryPushBus(logger.child({ component: 'memory-push' }));
     this.rpc = new MemoryRpcBus(logger.child({ component: 'memory-rpc' }));
@@ -56,6 +63,7 @@ export class MemoryTransport {
     this.rpcClient = this.rpc;
     this.modelAnnouncements = new MemoryAnnouncements(modelAnnouncementChannel, logger.child({ component: 'memory-models' }));
     this.campaignChanges = new MemoryAnnouncements(campaignChangeChannel, logger.child({ component: 'memory-campaigns' }));
+    this.presence = new MemoryPresenceBus(logger.child({ component: 'memory-presence' }));
   }
 
   /** True until close(): there is no connection to lose. */
@@ -74,6 +82,7 @@ export class MemoryTransport {
       this.pushes.close();
       this.modelAnnouncements.close();
       this.campaignChanges.close();
+      this.presence.close();
     })();
     return this.closing;
   }

@@ -1,6 +1,9 @@
 import type { Tier } from '../../contracts/schemas.js';
+import { UNTAGGED_MARKER } from '../../ports/user-state-store.js';
 import type {
   ApplyOutcome,
+  LoadedUser,
+  UserChange,
   RecentInteraction,
   UserState,
   UserStateChange,
@@ -67,7 +70,28 @@ export class MemoryUserStateStore implements UserStateStore {
     return this.users.get(userId)?.tier ?? 'regular';
   }
 
+  async loadMany(requests: ReadonlyArray<{ userId: string; eventIds: readonly string[] }>): Promise<LoadedUser[]> {
+    return Promise.all(
+      requests.map(async ({ userId, eventIds }) => {
+        for (const eventId of eventIds) checkEventId(eventId);
+        const state = await this.load(userId);
+        return { state, markers: eventIds.map((eventId) => this.applied.get(markerKey(userId, eventId)) ?? null) };
+      }),
+    );
+  }
+
+  async applyMany(changes: readonly UserChange[], tag: string): Promise<ApplyOutcome[]> {
+    checkEventId(tag);
+    const outcomes: ApplyOutcome[] = [];
+    for (const { userId, change } of changes) outcomes.push(this.applyNow(userId, change, tag));
+    return outcomes;
+  }
+
   async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {
+    return this.applyNow(userId, change, UNTAGGED_MARKER);
+  }
+
+  private applyNow(userId: string, change: UserStateChange, tag: string): ApplyOutcome {
     checkUserId(userId);
     checkUserStateChange(change);
     const marker = markerKey(userId, change.eventId);
@@ -93,7 +117,7 @@ export class MemoryUserStateStore implements UserStateStore {
     for (const itemId of change.bought) user.bought.add(itemId);
     user.shopper = copyShopper(applyShopperChange(user.shopper, change));
     this.users.set(userId, user);
-    this.applied.add(marker);
+    this.applied.add(marker, tag);
     return 'applied';
   }
 

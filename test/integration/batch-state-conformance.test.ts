@@ -1,0 +1,163 @@
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
+import { RedisShopAnalytics } from '../../engine/adapters/redis-shop-analytics.js';
+import { foldInteractionUpdates } from '../../engine/logic/aggregate-fold.js';
+import type { InteractionUpdate } from '../../engine/ports/interaction-stats.js';
+import type { AnalyticsRecord, ShopAnalytics } from '../../engine/ports/shop-analytics.js';
+import { UNTAGGED_MARKER } from '../../engine/ports/user-state-store.js';
+import { randomPrefix } from '../helpers/redis-suite.js';
+import { change, random, useStateSuite, vectorOf } from '../helpers/state-suite.js';
+
+/**
+ * The batched event path's store calls, against the Redis adapters and the in-memory fakes:
+ * UserStateStore.loadMany / applyMany (markers tagged by batch), InteractionStats.recordMany and
+ * ShopAnalytics.recordMany (a folded batch equals the events recorded one by one).
+ */
+const suite = useStateSuite();
+
+describe.each(suite.implementations)('batched user state (%s)', (_name, make) => {
+  const options = { recentLimit: 5, dedupeTtlSeconds: 3600 };
+
+  it('loads many users with their markers in one call, tags of the batch that applied them', async () => {
+    const store = make.users(options);
+    const outcomes = await store.applyMany(
+      [
+        { userId: 'a', change: change({ eventId: 'e1', vector: vectorOf(1, 8), recent: [{ itemId: 'i1', type: 'view', ts: 1 }] }) },
+        { userId: 'a', change: change({ eventId: 'e2', expectedVersion: 1, recent: [{ itemId: 'i2', type: 'click', ts: 2 }] }) },
+        { userId: 'b', change: change({ eventId: 'e1', bought: ['i9'] }) },
+      ],
+      'b-tag1',
+    );
+    expect(outcomes).toEqual(['applied', 'applied', 'applied']);
+    await store.apply('c', change({ eventId: 'x' }));
+    const [a, b, c, none] = await store.loadMany([
+      { userId: 'a', eventIds: ['e1', 'e2', 'e3'] },
+      { userId: 'b', eventIds: ['e2', 'e1'] },
+      { userId: 'c', eventIds: ['x'] },
+      { userId: 'nobody', eventIds: [] },
+    ]);
+    expect(a!.markers).toEqual(['b-tag1', 'b-tag1', null]);
+    expect(a!.state).toEqual(await store.load('a'));
+    expect(a!.state.version).toBe(2);
+    expect(a!.state.recent.map((r) => r.itemId)).toEqual(['i2', 'i1']);
+    expect(b!.markers).toEqual([null, 'b-tag1']);
+    expect(b!.state.bought).toEqual(new Set(['i9']));
+    expect(c!.markers).toEqual([UNTAGGED_MARKER]);
+    expect(none!.state).toEqual(await store.load('nobody'));
+    expect(none!.markers).toEqual([]);
+  });
+
+  it('applies in order; a duplicate or a conflict does not stop the changes after it', async () => {
+    const store = make.users(options);
+    await store.apply('a', change({ eventId: 'old' }));
+    const outcomes = await store.applyMany(
+      [
+        { userId: 'a', change: change({ eventId: 'old', expectedVersion: 1 }) },
+        { userId: 'a', change: change({ eventId: 'stale', expectedVersion: 0 }) },
+        { userId: 'b', change: change({ eventId: 'n1' }) },
+        { userId: 'a', change: change({ eventId: 'next', expectedVersion: 1 }) },
+      ],
+      'b-tag2',
+    );
+    expect(outcomes).toEqual(['duplicate', 'conflict', 'applied', 'applied']);
+    expect((await store.load('a')).version).toBe(2);
+    expect(await store.wasApplied('a', 'stale')).toBe(false);
+  });
+
+  it('loads and applies nothing for empty lists', async () => {
+    const store = make.users(options);
+    expect(await store.loadMany([])).toEqual([]);
+    expect(await store.applyMany([], 'b-tag3')).toEqual([]);
+  });
+});
+
+describe.each(suite.implementations)('batched aggregates (%s)', (_name, make) => {
+  const T = Date.UTC(2025, 0, 1);
+  const updates = (seed: number, count: number): InteractionUpdate[] => {
+    const next = random(seed);
+    const item = () => `i${Math.floor(next() * 12)}`;
+    return Array.from({ length: count }, (_, i) => ({
+      items: [[item(), 1 + Math.floor(next() * 3)]],
+      pairs: [[item(), item(), 1]],
+      ...(i % 3 === 0 ? { coPurchases: [[item(), item(), 0.5]] as Array<[string, string, number]>, boughtAfter: [[item(), item(), 1]] as Array<[string, string, number]> } : {}),
+      ts: T + Math.floor(next() * 3 * 24 * 3600 * 1000),
+    }));
+  };
+
+  it('records a folded batch as the events one by one, once per batch key', async () => {
+    const opts = { popularityHalfLifeSeconds: 24 * 3600, dedupeTtlSeconds: 3600 };
+    const one = make.stats(opts);
+    const many = make.stats(opts);
+    const batch = updates(7, 40);
+    for (const [i, update] of batch.entries()) await one.record(`e${i}`, update);
+    expect(await many.wasRecorded('batch-1')).toBe(false);
+    expect(await many.recordMany('batch-1', batch)).toBe(true);
+    expect(await many.recordMany('batch-1', batch)).toBe(false);
+    expect(await many.wasRecorded('batch-1')).toBe(true);
+    const close = (a: Array<[string, number]>, b: Array<[string, number]>) => {
+      expect(a.map(([id]) => id).sort()).toEqual(b.map(([id]) => id).sort());
+      const scores = new Map(b);
+      for (const [id, score] of a) expect(score).toBeCloseTo(scores.get(id)!, 9);
+    };
+    close(await many.popular(20), await one.popular(20));
+    for (let i = 0; i < 12; i++) {
+      close(await many.coVisited(`i${i}`, 50), await one.coVisited(`i${i}`, 50));
+      close(await many.coPurchased(`i${i}`, 50), await one.coPurchased(`i${i}`, 50));
+      close(await many.boughtAfter(`i${i}`, 50), await one.boughtAfter(`i${i}`, 50));
+    }
+  });
+
+  it('folds symmetric pairs in either order and keeps bought-after one way (pure fold)', () => {
+    const folded = foldInteractionUpdates(
+      [
+        { items: [['a', 1]], pairs: [['a', 'b', 1]], boughtAfter: [['a', 'b', 1]], ts: 2000 },
+        { items: [['a', 1]], pairs: [['b', 'a', 2], ['c', 'c', 5]], boughtAfter: [['b', 'a', 1]], ts: 1000 },
+      ],
+      1000,
+      Number.MAX_SAFE_INTEGER,
+    )!;
+    expect(folded.ts).toBe(2000);
+    // The older event's weight is pre-scaled by 2^((1000 - 2000) / 1000) = 0.5.
+    expect(folded.items).toEqual([['a', 1.5]]);
+    expect(folded.pairs).toEqual([['a', 'b', 3]]);
+    expect(folded.boughtAfter).toEqual([
+      ['a', 'b', 1],
+      ['b', 'a', 1],
+    ]);
+    expect(foldInteractionUpdates([], 1000, 0)).toBeUndefined();
+  });
+});
+
+describe('batched shop analytics', () => {
+  const redis = (): Redis => suite.redis();
+  const implementations: Array<[string, () => ShopAnalytics]> = [
+    ['memory', () => new MemoryShopAnalytics({ dedupeTtlSeconds: 3600 })],
+    ['redis', () => new RedisShopAnalytics(redis(), { dedupeTtlSeconds: 3600, keyPrefix: randomPrefix() })],
+  ];
+  const T0 = Date.UTC(2024, 0, 10, 12);
+  const record = (userId: string, i: number, version: number, type: 'view' | 'purchase', total: number, memberCreatedAt?: number): AnalyticsRecord => ({
+    userId,
+    eventKey: `${userId}/e${i}`,
+    counters: { type, ts: T0 + i * 3600_000, total },
+    shopper: { version, lastEventAt: T0 + i, firstSeenAt: T0, orders: total > 0 ? 1 : 0, spend: total, lastPurchaseAt: total > 0 ? T0 + i : 0, loyalBrands: version > 2 ? ['acme'] : [], tier: 'regular' },
+    ...(memberCreatedAt !== undefined ? { memberCreatedAt } : {}),
+  });
+
+  it.each(implementations)('%s: a batch counts as its records one by one, once per batch key', async (_name, create) => {
+    const batch = [record('u1', 0, 1, 'view', 0), record('u1', 1, 2, 'purchase', 12.5, T0 - 5), record('u2', 2, 1, 'purchase', -2), record('u1', 30, 3, 'view', 0)];
+    const one = create();
+    const many = create();
+    for (const r of batch) await one.record(r);
+    expect(await many.recordMany('b-x', batch)).toBe(true);
+    expect(await many.recordMany('b-x', batch)).toBe(false);
+    expect(await many.wasRecorded('b-x')).toBe(true);
+    expect(await many.totals()).toEqual(await one.totals());
+    const hour = Math.floor(T0 / 3600_000);
+    expect(await many.hours(hour - 1, hour + 40)).toEqual(await one.hours(hour - 1, hour + 40));
+    expect(await many.hours(hour + 30, hour + 30)).toEqual(await one.hours(hour + 30, hour + 30));
+    expect(await many.population()).toEqual(await one.population());
+    const ranges = { newAfter: T0 - 100, activeFrom: T0, lapsingFrom: 0, lapsingTo: T0 + 10 ** 9, bigSpenderFrom: 10 };
+    expect(await many.segmentCounts(ranges, 10)).toEqual(await one.segmentCounts(ranges, 10));
+  });
+});
