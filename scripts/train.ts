@@ -116,7 +116,7 @@ export async function runTrain(options: TrainCliOptions, logger: Logger, progres
 async function connectNats(url: string, logger: Logger, need: 'required' | 'optional' | 'skip'): Promise<NatsConnection | undefined> {
   if (need === 'skip') return undefined;
   try {
-    return await connect({ servers: url, name: 'pulse-train', timeout: 2000 });
+    return await connect({ servers: url, name: 'pulse-train', timeout: 2000, noAsyncTraces: true });
   } catch (err) {
     if (need === 'required') throw new Error(`NATS at ${url} is not reachable (needed to read the EVENTS stream; use --events FILE to train from a file)`, { cause: err });
     logger.info({ url }, `NATS at ${url} not reachable: training from the file only`);

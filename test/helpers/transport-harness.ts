@@ -116,7 +116,7 @@ function describeTransport(name: string, makeHarness: () => Promise<TransportHar
 
 async function natsHarness(): Promise<TransportHarness> {
   const server: TestServer = await startNats();
-  const admin: NatsConnection = await connect({ servers: server.url });
+  const admin: NatsConnection = await connect({ servers: server.url, noAsyncTraces: true });
   let options = { partitions: 2, ackWaitMs: 500 };
   const opened: NatsTransport[] = [];
   const cleanup = async () => {

@@ -80,8 +80,9 @@ describe('catalog pacing', () => {
     // Never more than one slice's worth between two turns of the loop, so at least 200 turns.
     expect(maxPerTurn).toBeLessThanOrEqual(100);
     expect(turns).toBeGreaterThanOrEqual(200);
-    // Generous wall-clock bound (a slice is ~5 ms); a loaded CI machine can stall any process.
-    expect(maxGapMs).toBeLessThan(1000);
+    // A generous wall-clock bound only (a slice is ~5 ms): a loaded 2-core machine stalls any
+    // process now and then; the bounds that matter are the per-turn counts above.
+    expect(maxGapMs).toBeLessThan(2000);
     console.info(`catalog pacing: 20,000 upserts in ${turns} turns, at most ${maxPerTurn} per turn, longest gap ${maxGapMs.toFixed(1)} ms`);
   });
 

@@ -6,6 +6,7 @@ import { DEADLINE_HEADER, MAX_CLOCK_SKEW_MS, TIMEOUT_HEADER, requestDeadline } f
 import { QUEUE_FULL_MESSAGE, USER_QUEUE_FULL_MESSAGE, requestUser } from '../../engine/adapters/rpc-scheduler.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { Principal } from '../../engine/contracts/schemas.js';
+import { loadEngineConfig, rpcAdmission } from '../../engine/config.js';
 
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -129,6 +130,12 @@ describe('rpc deadlines and fairness keys', () => {
     expect(requestDeadline(hdrs(now + 2900, 3000), now)).toBe(now + 2900); // 100 ms in transit
     expect(requestDeadline(hdrs(now + 60_000, 3000), now)).toBe(now + 3000); // engine clock behind
     expect(requestDeadline(hdrs(now - 60_000, 3000), now)).toBe(now + 3000 - MAX_CLOCK_SKEW_MS); // engine clock ahead
+  });
+
+  it('reads the limits from the engine configuration', () => {
+    const config = loadEngineConfig({ RPC_QUEUE_LIMIT: '50', RPC_USER_QUEUE_LIMIT: '4', RPC_CONCURRENCY: '8', RPC_PASSWORD_CONCURRENCY: '1' });
+    expect(rpcAdmission(config)).toEqual({ queueLimit: 50, userQueueLimit: 4, concurrency: 8, passwordConcurrency: 1 });
+    expect(() => loadEngineConfig({ RPC_CONCURRENCY: '0' })).toThrow(/RPC_CONCURRENCY/);
   });
 
   it('queues per principal, user or member, else per method', () => {
