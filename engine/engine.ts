@@ -224,7 +224,7 @@ export class Engine {
       source: deps.eventSource,
       leases: deps.leases,
       handler: (batch) => processor.handleBatch(batch),
-      drain: () => processor.drain(),
+      drain: (partition) => processor.drain(partition),
       metrics: this.metrics,
       logger: deps.logger.child({ component: 'partitions' }),
       options: { ownerId: this.id, leaseMs: config.leaseMs, batchSize: config.batchSize },

@@ -56,7 +56,7 @@ export class EventIntake {
    * window around the gateway's clock (contracts/bounds.ts: admins back to 2000, others 7 days).
    * Throws PulseError `invalid_event` with per-field details.
    */
-  prepare(raw: unknown, claims: TokenClaims): StoredEvent {
+  prepare(raw: unknown, claims: TokenClaims, via: 'http' | 'socket' = 'http'): StoredEvent {
     const parsed = EventInputSchema.safeParse(raw);
     if (!parsed.success) {
       const details = zodDetails(parsed.error);
@@ -70,6 +70,7 @@ export class EventIntake {
     if (late !== undefined) throw new PulseError(ErrorCodes.invalidEvent, `invalid event: ts: ${late}`, { ts: late });
     const event: StoredEvent = { ...input, id: input.id ?? randomUUID(), userId, ts: input.ts ?? now, receivedAt: now };
     if (claims.tier !== undefined && userId === claims.sub) event.tier = claims.tier;
+    if (via === 'socket' && userId === claims.sub) event.viaSocket = true;
     return event;
   }
 
@@ -78,8 +79,8 @@ export class EventIntake {
    * Throws PulseError `invalid_event` (nothing appended) or `unavailable` (the log failed or did not
    * confirm within the deadline: the event may or may not be stored, retrying with the same id is safe).
    */
-  async intake(raw: unknown, claims: TokenClaims): Promise<{ event: StoredEvent; result: AppendResult }> {
-    const event = this.#received(raw, claims);
+  async intake(raw: unknown, claims: TokenClaims, via: 'http' | 'socket' = 'http'): Promise<{ event: StoredEvent; result: AppendResult }> {
+    const event = this.#received(raw, claims, via);
     const result = await this.#store(event);
     this.#options.metrics.live.eventAccepted(event.type);
     return { event, result };
@@ -129,10 +130,10 @@ export class EventIntake {
   }
 
   /** Counts a client's event as received and prepares it; a refusal is counted too. */
-  #received(raw: unknown, claims: TokenClaims): StoredEvent {
+  #received(raw: unknown, claims: TokenClaims, via: 'http' | 'socket' = 'http'): StoredEvent {
     this.#options.metrics.eventsReceived.inc();
     try {
-      return this.prepare(raw, claims);
+      return this.prepare(raw, claims, via);
     } catch (err) {
       this.#countRejected(err);
       throw err;

@@ -201,7 +201,7 @@ export class SocketServer {
       return;
     }
     this.#hold(
-      intake.intake(payload, socket.data.claims).then(
+      intake.intake(payload, socket.data.claims, 'socket').then(
         ({ event }) => this.#reply(ack, { ok: true, id: event.id } satisfies TrackAck),
         (err: unknown) => this.#reply(ack, { ok: false, error: this.#wire(err) } satisfies TrackAck),
       ),

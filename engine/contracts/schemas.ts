@@ -122,7 +122,15 @@ const MERGE_ID_PREFIX = 'merge:';
  * `id` is unique per user (the dedupe key is userId + id); `receivedAt` is the gateway's clock
  * when it accepted the event, used for event-to-push latency.
  */
-export type StoredEvent = EventInput & { id: string; userId: string; ts: number; receivedAt: number; tier?: Tier };
+export type StoredEvent = EventInput & {
+  id: string;
+  userId: string;
+  ts: number;
+  receivedAt: number;
+  tier?: Tier;
+  /** Sent over a socket of the user: someone is looking right now (the engine pushes the new list even before a presence join arrives). */
+  viaSocket?: true;
+};
 
 const storedFields = z.object({
   // A shopper event's id is an IdSchema id (checked again below); a merge's is `merge:<userId>`.
@@ -132,6 +140,7 @@ const storedFields = z.object({
   receivedAt: EpochMsSchema,
   /** The tier the sender's token carried, if any. */
   tier: TierSchema.optional(),
+  viaSocket: z.literal(true).optional(),
 });
 
 /**
@@ -170,8 +179,8 @@ const MergeFieldsSchema = z.object({ type: z.literal('merge'), fromUserId: IdSch
  * merge event.
  */
 export function parseStoredEvent(value: unknown): LoggedEvent {
-  const { id, userId, ts, receivedAt, tier, ...rest } = value as Record<string, unknown>;
-  const fixed = storedFields.parse({ id, userId, ts, receivedAt, tier });
+  const { id, userId, ts, receivedAt, tier, viaSocket, ...rest } = value as Record<string, unknown>;
+  const fixed = storedFields.parse({ id, userId, ts, receivedAt, tier, viaSocket });
   if (rest.type === 'merge') {
     const merge = MergeFieldsSchema.parse(rest);
     return { ...merge, ...fixed } as StoredMergeEvent;

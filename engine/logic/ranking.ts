@@ -253,6 +253,11 @@ export interface RankingContext {
   complements?: boolean;
   /** Affinity boost of an item, [0, 1]: its score is multiplied by 1 + boost. Default none. */
   boostOf?(itemId: string): number;
+  /**
+   * The most `boostOf` ever returns, [0, 1] (default 1): ranking skips asking for the boost of a
+   * candidate that could not reach the list even with it.
+   */
+  maxBoost?: number;
   /** The category to name in "popular in <category>" (the list's scope, or one the shopper likes). */
   popularIn?(itemId: string): string | undefined;
   /** Reason of an item no signal speaks for (score 0). Default 'to explore the shop'. */
@@ -305,22 +310,42 @@ export function rankCandidates(candidates: Iterable<Candidate>, k: number, conte
  * The best `k` candidates with their scores, best first (ties by itemId ascending): the order of
  * {@link rankCandidates} without the reasons, which {@link withReasons} adds once the list is cut.
  */
-export function scoreCandidates(candidates: Iterable<Candidate>, k: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf'>): ScoredCandidate[] {
+export function scoreCandidates(candidates: Iterable<Candidate>, k: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf' | 'maxBoost'>): ScoredCandidate[] {
   const weights = contextWeights(context);
   // As slice(0, k): k truncated, below 0 (or NaN) none.
   const keep = Math.max(0, Math.trunc(k) || 0);
   const all: Candidate[] = [];
-  const scores: number[] = [];
-  // Rounded before sorting, so equal printed scores are always in itemId order.
+  const sums: number[] = [];
   for (const candidate of candidates) {
     all.push(candidate);
-    scores.push(scoreOf(candidate, weights, context));
+    sums.push(blendedSum(candidate, weights));
+  }
+  const n = all.length;
+  // Rounded before sorting, so equal printed scores are always in itemId order.
+  const scores: number[] = new Array(n);
+  const boostOf = context.boostOf;
+  if (boostOf === undefined) {
+    for (let i = 0; i < n; i++) scores[i] = round(sums[i]!);
+  } else {
+    // A boost only raises a score, by at most maxBoost: a candidate whose best possible score is
+    // below the keep-th best unboosted one cannot be kept, and its boost (an item lookup) is
+    // skipped. Rounding is monotone, so the candidates kept are exactly those of boosting all.
+    let floor = -Infinity;
+    if (keep < n) {
+      for (let i = 0; i < n; i++) scores[i] = round(sums[i]!);
+      floor = keepthBest(scores, keep);
+    }
+    const most = 1 + clamp01(context.maxBoost ?? 1);
+    for (let i = 0; i < n; i++) {
+      const sum = sums[i]!;
+      scores[i] = keep < n && round(sum * most) < floor ? -Infinity : round(sum * (1 + clamp01(boostOf(all[i]!.itemId))));
+    }
   }
   // Only the best `keep` are sorted (a JS comparator per comparison is the cost here): every
   // candidate scoring at least the keep-th best score, ties included, then cut after the sort.
-  const threshold = keep < all.length ? keepthBest(scores, keep) : -Infinity;
+  const threshold = keep < n ? keepthBest(scores, keep) : -Infinity;
   const scored: ScoredCandidate[] = [];
-  for (let i = 0; i < all.length; i++) {
+  for (let i = 0; i < n; i++) {
     const score = scores[i]!;
     if (score >= threshold) scored.push({ itemId: all[i]!.itemId, score, candidate: all[i]! });
   }
@@ -378,12 +403,17 @@ function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tu
   return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true);
 }
 
-/**
- * A candidate's score: its blended parts times (1 + affinity boost), rounded. The parts are
- * scoreParts' (same products, summed in the same order) without building its object: this runs
- * for every candidate of every list.
- */
+/** A candidate's score: its blended parts times (1 + affinity boost), rounded. */
 function scoreOf(candidate: Candidate, weights: BlendWeights, context: Pick<RankingContext, 'boostOf'>): number {
+  const boost = context.boostOf ? clamp01(context.boostOf(candidate.itemId)) : 0;
+  return round(blendedSum(candidate, weights) * (1 + boost));
+}
+
+/**
+ * The sum of a candidate's blended parts: scoreParts' products, summed in the same order,
+ * without building its object (this runs for every candidate of every list).
+ */
+function blendedSum(candidate: Candidate, weights: BlendWeights): number {
   const relevance = clamp01(candidate.queryRelevance ?? 0);
   const gate = weights.query > 0 ? relevance : 1;
   const personal = gate * weights.personal * clamp01(candidate.similarity ?? 0);
@@ -392,8 +422,7 @@ function scoreOf(candidate: Candidate, weights: BlendWeights, context: Pick<Rank
   const popularity = gate * weights.popularity * clamp01(candidate.popularity ?? 0);
   const query = weights.query * relevance;
   const complement = gate * weights.complement * clamp01(candidate.complement ?? 0);
-  const boost = context.boostOf ? clamp01(context.boostOf(candidate.itemId)) : 0;
-  return round((personal + neighbours + coVisitation + popularity + query + complement) * (1 + boost));
+  return personal + neighbours + coVisitation + popularity + query + complement;
 }
 
 /** List slots campaign items may take in a list of `k`: floor(k * share), share in [0, 1]. */

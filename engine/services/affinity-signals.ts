@@ -30,12 +30,13 @@ export class AffinitySignals {
   ) {}
 
   /** The context parts for `user`'s list at `now` (epoch ms), scoped to `category` when given. */
-  forList(user: UserState, now: number, category: string | undefined): Pick<RankingContext, 'boostOf' | 'popularIn' | 'fallbackReason'> {
+  forList(user: UserState, now: number, category: string | undefined): Pick<RankingContext, 'boostOf' | 'maxBoost' | 'popularIn' | 'fallbackReason'> {
     const likes = shopperLikes(user.affinity, now, this.options.halfLifeSeconds);
     const liked = likesAnything(likes);
     const maxBoost = this.options.maxBoost;
     return {
-      ...(liked && maxBoost > 0 ? { boostOf: (itemId: string) => keysBoost(this.keysOf(itemId), likes, maxBoost) } : {}),
+      // keysBoost never exceeds maxBoost (every like is at most 1).
+      ...(liked && maxBoost > 0 ? { boostOf: (itemId: string) => keysBoost(this.keysOf(itemId), likes, maxBoost), maxBoost } : {}),
       popularIn: (itemId) => category ?? (liked ? keysLikedCategory(this.keysOf(itemId), likes) : undefined),
       fallbackReason: fillReason(category),
     };

@@ -14,8 +14,8 @@ export interface PartitionManagerDeps {
   source: EventSource;
   leases: PartitionLeases;
   handler: (batch: DeliveredEvent[]) => Promise<void>;
-  /** Resolves when every event handed to `handler` is acked or handed back. */
-  drain: () => Promise<void>;
+  /** Resolves when every event of `partition` handed to `handler` is acked or handed back. */
+  drain: (partition: number) => Promise<void>;
   metrics: EngineMetrics;
   logger: Logger;
   options: PartitionManagerOptions;
@@ -120,7 +120,7 @@ export class PartitionManager {
     running.controller.abort();
     await running.done;
     // Events still in flight finish before another engine may take the partition.
-    await this.deps.drain();
+    await this.deps.drain(partition);
     if (release) await this.deps.leases.release(partition, this.deps.options.ownerId);
   }
 

@@ -102,7 +102,11 @@ export class ShopperIndex implements ShopperNeighbourSource {
   likedByNeighbours(vector: Float32Array, version: string, neighbours: number, exclude?: string): Array<[string, number]> {
     const { index, version: serving } = this.current();
     if (serving !== version || index.size === 0 || neighbours < 1 || vector.length !== index.dimension) return [];
-    const found = index.search(vector, neighbours, exclude === undefined ? undefined : (id) => id !== exclude);
+    // One more than asked, the asker dropped here: no filter call per id inside the search.
+    const found = index.search(vector, exclude === undefined ? neighbours : neighbours + 1);
+    const own = exclude === undefined ? -1 : found.findIndex((neighbour) => neighbour.id === exclude);
+    if (own >= 0) found.splice(own, 1);
+    if (found.length > neighbours) found.length = neighbours;
     // Many weak neighbours must not outvote a few close ones (unrelated vectors are not at 0 in
     // every space: attribute vectors of 64 dims sit around ±0.1-0.3), so only shoppers at least
     // half as similar as the nearest count.
@@ -147,12 +151,19 @@ interface CachedNeighbours {
 }
 
 /**
+ * A cached "shoppers like you" answer is reused while the asker's vector stays at least this
+ * close (cosine; ~11 degrees) to the one it was found for: a regular shopper's events move it
+ * less (median ~0.997 between two lists), a new shopper's first events more, and those ask again.
+ */
+const REUSE_COSINE = 0.98;
+
+/**
  * "Shoppers like you" per asking shopper, reused for a short time (`ttlMs`, wall clock): the
- * lookup is an HNSW search of the shopper index per list, and the neighbours of a shopper change
- * little between two events a second apart. An answer is reused for the same shopper (`exclude`),
- * model version and neighbour count while their vector stays within UNCHANGED_COSINE of the one
- * it was found for (the tolerance the index itself keeps for stored vectors); asks without an
- * `exclude` are never cached. Answers are shared between callers: never mutate them.
+ * lookup is a search of the shopper index per list, and the neighbours of a shopper change little
+ * between two events a second apart. An answer is reused for the same shopper (`exclude`), model
+ * version and neighbour count while their vector stays within REUSE_COSINE of the one it was
+ * found for; asks without an `exclude` are never cached. Answers are shared between callers:
+ * never mutate them.
  */
 export class CachedNeighbourSource implements ShopperNeighbourSource {
   private readonly cache: ShortCache<string, CachedNeighbours>;
@@ -168,7 +179,7 @@ export class CachedNeighbourSource implements ShopperNeighbourSource {
   likedByNeighbours(vector: Float32Array, version: string, neighbours: number, exclude?: string): Array<[string, number]> {
     if (exclude === undefined || !this.cache.enabled) return this.source.likedByNeighbours(vector, version, neighbours, exclude);
     const cached = this.cache.get(exclude);
-    if (cached && cached.version === version && cached.neighbours === neighbours && cached.vector.length === vector.length && cosine(cached.vector, vector) >= UNCHANGED_COSINE) return cached.items;
+    if (cached && cached.version === version && cached.neighbours === neighbours && cached.vector.length === vector.length && cosine(cached.vector, vector) >= REUSE_COSINE) return cached.items;
     const items = this.source.likedByNeighbours(vector, version, neighbours, exclude);
     this.cache.set(exclude, { version, neighbours, vector: Float32Array.from(vector), items });
     return items;

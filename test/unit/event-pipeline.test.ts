@@ -114,6 +114,12 @@ describe('the batched event path', () => {
     expect(ranked).toEqual(['here']);
   });
 
+  it('ranks for an event sent over the user's socket even before the presence join arrives', async () => {
+    const { processor, ranked } = setup({ present: () => false });
+    await processor.handleBatch([delivered({ ...view('sock', 's1', 'sku-1'), viaSocket: true } as LoggedEvent), delivered(view('http', 'x1', 'sku-2'))]);
+    expect(ranked).toEqual(['sock']);
+  });
+
   it('hands a failing event back with the rest of its user, dead-letters it after maxDeliveries, never blocks others', async () => {
     const { processor, users } = setup({ poisonItem: 'bad' });
     const first = [delivered(view('p', 'p1', 'sku-1')), delivered(view('p', 'p2', 'bad')), delivered(view('p', 'p3', 'sku-2')), delivered(view('q', 'q1', 'sku-3'))];

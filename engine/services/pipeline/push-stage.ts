@@ -5,7 +5,7 @@ import type { EngineMetrics } from '../../metrics.js';
 import type { Notifier } from '../../ports/notifier.js';
 import type { PresenceView } from '../../ports/presence.js';
 import type { Recommender } from '../recommender.js';
-import { isLive, type Batch, type EventRun, type UserRun } from './batch.js';
+import { isLive, isShopperEvent, type Batch, type EventRun, type UserRun } from './batch.js';
 import type { BatchStage } from './stage.js';
 
 export interface PushStageDeps {
@@ -19,6 +19,9 @@ export interface PushStageDeps {
   vectors: () => VectorLookup;
   options: { defaultK: number; pushMaxAgeMs: number; tasteHalfLifeSeconds: number };
 }
+
+/** Users ranked side by side before the event loop gets a turn (~16 x 0.3-1 ms). */
+const RANK_GROUP = 16;
 
 /** Last pushed list per user, to push only lists that changed. Bounded: oldest entries are dropped. */
 const LAST_PUSHED_LIMIT = 100_000;
@@ -37,7 +40,12 @@ export class PushStage implements BatchStage {
   constructor(private readonly deps: PushStageDeps) {}
 
   async afterStore(batch: Batch): Promise<void> {
-    await Promise.all(batch.users.map((user) => this.pushUser(user, batch.now)));
+    // Ranked in groups with a turn of the event loop between them: a large batch's lists would
+    // otherwise run as one unbroken chain of microtasks and hold timers (lease renewals) and I/O.
+    for (let start = 0; start < batch.users.length; start += RANK_GROUP) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      await Promise.all(batch.users.slice(start, start + RANK_GROUP).map((user) => this.pushUser(user, batch.now)));
+    }
   }
 
   private async pushUser(user: UserRun, now: number): Promise<void> {
@@ -54,7 +62,9 @@ export class PushStage implements BatchStage {
       metrics.pushesUnchanged.inc({ why: 'backlog' });
       return;
     }
-    if (presence && !presence.isPresent(user.userId)) {
+    // An event sent over the user's socket says someone is looking, even before the join arrives.
+    const viaSocket = user.events.some((run) => run.outcome === 'applied' && isShopperEvent(run.event) && run.event.viaSocket === true);
+    if (presence && !viaSocket && !presence.isPresent(user.userId)) {
       metrics.pushesUnchanged.inc({ why: 'absent' });
       return;
     }
