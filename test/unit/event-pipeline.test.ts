@@ -114,7 +114,7 @@ describe('the batched event path', () => {
     expect(ranked).toEqual(['here']);
   });
 
-  it('ranks for an event sent over the user's socket even before the presence join arrives', async () => {
+  it('ranks for an event sent over the shopper socket even before the presence join arrives', async () => {
     const { processor, ranked } = setup({ present: () => false });
     await processor.handleBatch([delivered({ ...view('sock', 's1', 'sku-1'), viaSocket: true } as LoggedEvent), delivered(view('http', 'x1', 'sku-2'))]);
     expect(ranked).toEqual(['sock']);
