@@ -97,6 +97,9 @@ export interface EngineDeps {
 const SHOPPER_HNSW_M = 12;
 const SHOPPER_HNSW_EF_CONSTRUCTION = 48;
 
+/** A shopper's vector joins the shopper graph at most once per this many ms: an update costs an HNSW insert, and a few seconds' lag does not change who is alike. */
+const SHOPPER_INDEX_INTERVAL_MS = 2000;
+
 /** How often an engine looks for `now` fan-outs still to do on its partitions (ms): partitions taken over, scheduled starts. */
 const FAN_OUT_CHECK_MS = 500;
 
@@ -218,6 +221,7 @@ export class Engine {
         retryDelayMs: 1000,
         maxDeliveries: config.maxDeliveries,
         userCacheSize: config.userCacheSize,
+        shopperIndexIntervalMs: SHOPPER_INDEX_INTERVAL_MS,
       },
     });
     this.partitions = new PartitionManager({

@@ -35,6 +35,8 @@ export interface EventProcessorOptions extends EffectOptions {
   pushMaxAgeMs: number;
   /** Delay before a failed event is redelivered (ms); grows with each delivery, up to 30 s. */
   retryDelayMs: number;
+  /** A shopper's vector joins the "shoppers like you" index at most once per this many ms (default 0: every batch). */
+  shopperIndexIntervalMs?: number;
   /**
    * Users whose state the engine keeps after storing it (LRU), so their next batch skips the load:
    * this engine is the only writer while it holds their partition, and a stale entry (another
@@ -129,7 +131,7 @@ export class EventProcessor {
     if (deps.members) stages.push(new PointsStage({ ...deps.members, notifier }));
     stages.push(new AggregatesStage(deps.stats));
     if (deps.analytics) stages.push(new AnalyticsStage(deps.analytics.store, deps.analytics.thresholds));
-    if (deps.shoppers) stages.push(new ShoppersStage(deps.shoppers));
+    if (deps.shoppers) stages.push(new ShoppersStage(deps.shoppers, { minIntervalMs: options.shopperIndexIntervalMs ?? 0, now: this.now }));
     if (deps.triggers) stages.push(new TriggersStage({ triggers: deps.triggers, logger, metrics, pushMaxAgeMs: options.pushMaxAgeMs }));
     if (deps.recommender) {
       stages.push(

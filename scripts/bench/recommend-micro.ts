@@ -119,6 +119,8 @@ interface Shop {
   random: () => number;
   /** Items by category, for sessions that stay mostly in one. */
   byCategory: Map<string, string[]>;
+  /** Category of the last item picked. */
+  lastCategory: string | undefined;
 }
 
 async function buildShop(size: number, options: Options): Promise<Shop> {
@@ -138,7 +140,7 @@ async function buildShop(size: number, options: Options): Promise<Shop> {
   const reads = countReads(stats);
   // As engine.ts wires the shopper index (m 12, efConstruction 48).
   const shoppers = new ShopperIndex({ models, limit: config.shopperIndexLimit, createIndex: (dimension) => new HnswVectorIndex({ dimension, m: 12, efConstruction: 48, ef: config.hnswEf }) });
-  const fresh: Partial<RecommenderOptions> = options.fresh ? { popularCacheMs: 0, ...({ statsCacheMs: 0, neighbourCacheMs: 0 } as object) } : {};
+  const fresh: Partial<RecommenderOptions> = options.fresh ? { popularCacheMs: 0, statsCacheMs: 0, neighbourCacheMs: 0 } : {};
   const recommender = new Recommender({ catalog, index, encoder, stats, shoppers, options: { ...recommenderOptionsFrom(config), ...fresh } });
   const byCategory = new Map<string, string[]>();
   for (const item of items) {
@@ -146,7 +148,7 @@ async function buildShop(size: number, options: Options): Promise<Shop> {
     if (!ids) byCategory.set(item.category, (ids = []));
     ids.push(item.itemId);
   }
-  const shop: Shop = { items, catalog, index, stats, reads, shoppers, recommender, random, byCategory };
+  const shop: Shop = { items, catalog, index, stats, reads, shoppers, recommender, random, byCategory, lastCategory: undefined };
   // Shop-wide sessions: views mostly inside one category, pairs of neighbours co-visited, a purchase now and then.
   for (let s = 0; s < SHOP_SESSIONS; s++) {
     const ts = START - (SHOP_SESSIONS - s) * 60_000;
@@ -166,12 +168,11 @@ async function buildShop(size: number, options: Options): Promise<Shop> {
 }
 
 /** A random item, 70% of the time from the category of the previous pick. */
-let lastCategory: string | undefined;
 function sessionItem(shop: Shop): string {
-  const { random, items, byCategory } = shop;
+  const { random, items, byCategory, lastCategory } = shop;
   const ids = lastCategory !== undefined && random() < 0.7 ? byCategory.get(lastCategory)! : undefined;
   const id = ids ? ids[Math.floor(random() * ids.length)]! : items[Math.floor(random() * items.length)]!.itemId;
-  lastCategory = shop.catalog.get(id)!.category;
+  shop.lastCategory = shop.catalog.get(id)!.category;
   return id;
 }
 
@@ -262,7 +263,6 @@ async function main(): Promise<number> {
   process.stdout.write(`recommend micro-benchmark: ${options.lists} lists (after ${options.warmup} warm-up) of k 10, ${options.users} users, index ${options.index}${options.fresh ? ', caches off' : ''}, node ${process.version}\n`);
   process.stdout.write('items    build s  CPU ms/list  wall p50 ms  wall p99 ms  stats reads/list\n');
   for (const size of options.sizes) {
-    lastCategory = undefined;
     const r = await runSize(size, options);
     process.stdout.write(`${String(r.size).padEnd(8)} ${r.buildSeconds.toFixed(1).padStart(7)}  ${r.cpuMsPerList.toFixed(3).padStart(11)}  ${r.wallP50Ms.toFixed(3).padStart(11)}  ${r.wallP99Ms.toFixed(3).padStart(11)}  ${r.readsPerList.toFixed(2).padStart(16)}\n`);
   }

@@ -1,27 +1,86 @@
 import { isMergeEvent } from '../../contracts/schemas.js';
+import type { UserState } from '../../ports/user-state-store.js';
 import type { ShopperIndex } from '../shopper-index.js';
 import type { Batch } from './batch.js';
 import type { BatchStage } from './stage.js';
 
+export interface ShoppersStageOptions {
+  /**
+   * A shopper's vector goes into the index at most once per this many ms: a later state within it
+   * waits (the newest one wins) and is indexed when the interval has passed. 0 = at every batch.
+   */
+  minIntervalMs?: number;
+  now?: () => number;
+}
+
 /**
  * "Shoppers like you": each user's vector and newest items go into the in-memory shopper index
- * once per batch, from the state after the batch (an HNSW update costs ~0.25-0.5 ms, skipped when
- * the vector barely moved: see ShopperIndex). A merged visitor leaves the index. No I/O.
+ * from the state after the batch (an HNSW update costs ~0.25-0.5 ms, skipped when the vector barely
+ * moved: see ShopperIndex), at most once per `minIntervalMs` per shopper, so a shopper acting every
+ * second costs one update per interval, not one per batch. A merged visitor leaves the index at
+ * once. No I/O.
  */
 export class ShoppersStage implements BatchStage {
   readonly name = 'shoppers';
+  private readonly minIntervalMs: number;
+  private readonly now: () => number;
+  /** When each recently indexed shopper was indexed (epoch ms); pruned past the interval. */
+  private readonly indexedAt = new Map<string, number>();
+  /** States waiting for their shopper's interval to pass; the newest wins. */
+  private readonly pending = new Map<string, UserState>();
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly shoppers: ShopperIndex) {}
+  constructor(
+    private readonly shoppers: ShopperIndex,
+    options: ShoppersStageOptions = {},
+  ) {
+    this.minIntervalMs = options.minIntervalMs ?? 0;
+    this.now = options.now ?? Date.now;
+  }
 
   async afterStore(batch: Batch): Promise<void> {
+    const now = this.now();
     for (const user of batch.users) {
       let applied = false;
       for (const run of user.events) {
         if (run.outcome !== 'applied') continue;
         applied = true;
-        if (isMergeEvent(run.event)) this.shoppers.drop(run.event.fromUserId);
+        if (isMergeEvent(run.event)) {
+          this.pending.delete(run.event.fromUserId);
+          this.shoppers.drop(run.event.fromUserId);
+        }
       }
-      if (applied) this.shoppers.update(user.userId, user.state);
+      if (!applied) continue;
+      const last = this.indexedAt.get(user.userId);
+      if (this.minIntervalMs <= 0 || last === undefined || now - last >= this.minIntervalMs) this.index(user.userId, user.state, now);
+      else this.defer(user.userId, user.state);
     }
+  }
+
+  private index(userId: string, state: UserState, now: number): void {
+    this.pending.delete(userId);
+    this.shoppers.update(userId, state);
+    if (this.minIntervalMs > 0) {
+      this.indexedAt.delete(userId);
+      this.indexedAt.set(userId, now);
+    }
+  }
+
+  private defer(userId: string, state: UserState): void {
+    this.pending.set(userId, state);
+    this.timer ??= setTimeout(() => this.flush(), this.minIntervalMs).unref();
+  }
+
+  /** Indexes every waiting shopper whose interval has passed; forgets shoppers indexed long ago. */
+  private flush(): void {
+    this.timer = undefined;
+    const now = this.now();
+    for (const [userId, at] of this.indexedAt) {
+      if (now - at < this.minIntervalMs) break; // insertion order = time order
+      this.indexedAt.delete(userId);
+      const state = this.pending.get(userId);
+      if (state) this.index(userId, state, now);
+    }
+    if (this.pending.size > 0) this.timer = setTimeout(() => this.flush(), Math.max(50, this.minIntervalMs / 4)).unref();
   }
 }
