@@ -106,6 +106,40 @@ export function checkKeyPrefix(prefix: string): string {
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
+/** The body of one event's apply (see APPLY_USER_STATE for its keys and arguments), as a Lua function. */
+const APPLY_ONE = `local function apply(vec, st, recent, bought, marker, aff, cart, a)
+  if redis.call('EXISTS', marker) == 1 then return 'duplicate' end
+  local version = tonumber(redis.call('HGET', st, 'version') or '0')
+  if version ~= tonumber(a[1]) then return 'conflict' end
+  if a[8] ~= '' then
+    redis.call('SET', vec, a[8])
+    if a[9] ~= '' then redis.call('HSET', st, 'vectorVersion', a[9]) else redis.call('HDEL', st, 'vectorVersion') end
+  end
+  -- every field of st this event sets, in one HSET
+  local fields = {'strength', a[5], 'updatedAt', a[6], 'version', string.format('%d', version + 1)}
+  local function field(name, value) fields[#fields + 1] = name; fields[#fields + 1] = value end
+  if a[7] ~= '' then field('tier', a[7]) end
+  if a[13] ~= '' then
+    field('orders', a[13]); field('spend', a[14]); field('firstPurchaseAt', a[15]); field('lastPurchaseAt', a[16])
+  end
+  if a[17] ~= '' then field('firstSeenAt', a[17]) end
+  redis.call('HSET', st, unpack(fields))
+  redis.call('HINCRBY', st, 'c:' .. a[4], 1)
+  redis.call('HINCRBY', st, 'c:total', 1)
+  if a[11] ~= '' then redis.call('SET', aff, a[11]) end
+  if a[12] == '[]' then redis.call('DEL', cart) elseif a[12] ~= '' then redis.call('SET', cart, a[12]) end
+  local recentCount = tonumber(a[10])
+  if recentCount > 0 then
+    -- LPUSH the oldest first so the newest ends up at the head
+    for i = 18 + recentCount, 19, -1 do redis.call('LPUSH', recent, a[i]) end
+    redis.call('LTRIM', recent, 0, tonumber(a[3]) - 1)
+  end
+  for i = 19 + recentCount, #a do redis.call('SADD', bought, a[i]) end
+  redis.call('SET', marker, a[18], 'EX', tonumber(a[2]))
+  return 'applied'
+end
+`;
+
 /**
  * One event applied to one user, all or nothing.
  * KEYS: 1 vec, 2 st (hash), 3 recent (list), 4 bought (set), 5 dedupe marker, 6 affinity, 7 cart.
@@ -121,35 +155,37 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  */
 export const APPLY_USER_STATE = new LuaScript(
   'applyUserState',
-  `if redis.call('EXISTS', KEYS[5]) == 1 then return 'duplicate' end
-local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
-if version ~= tonumber(ARGV[1]) then return 'conflict' end
-if ARGV[8] ~= '' then
-  redis.call('SET', KEYS[1], ARGV[8])
-  if ARGV[9] ~= '' then redis.call('HSET', KEYS[2], 'vectorVersion', ARGV[9]) else redis.call('HDEL', KEYS[2], 'vectorVersion') end
+  `${APPLY_ONE}
+return apply(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV)`,
+);
+
+/**
+ * Several events of one user applied in order, each all or nothing as APPLY_USER_STATE (one
+ * EVALSHA for a user's events in a batch instead of one each).
+ * KEYS: 1 vec, 2 st, 3 recent, 4 bought, 5 affinity, 6 cart, 6 + i the dedupe marker of change i.
+ * ARGV: 1 number of changes N, then per change: its argument count L, then its L arguments (as
+ * APPLY_USER_STATE's ARGV). Returns one outcome per change; after the first that is not
+ * 'applied', the rest are 'conflict' (they were computed on top of it) and nothing of them is written.
+ */
+export const APPLY_USER_EVENTS = new LuaScript(
+  'applyUserEvents',
+  `${APPLY_ONE}
+local out = {}
+local at = 2
+local stopped = false
+for i = 1, tonumber(ARGV[1]) do
+  local len = tonumber(ARGV[at])
+  if stopped then
+    out[i] = 'conflict'
+  else
+    local a = {}
+    for j = 1, len do a[j] = ARGV[at + j] end
+    out[i] = apply(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6 + i], KEYS[5], KEYS[6], a)
+    if out[i] ~= 'applied' then stopped = true end
+  end
+  at = at + len + 1
 end
--- every field of st this event sets, in one HSET
-local fields = {'strength', ARGV[5], 'updatedAt', ARGV[6], 'version', string.format('%d', version + 1)}
-local function field(name, value) fields[#fields + 1] = name; fields[#fields + 1] = value end
-if ARGV[7] ~= '' then field('tier', ARGV[7]) end
-if ARGV[13] ~= '' then
-  field('orders', ARGV[13]); field('spend', ARGV[14]); field('firstPurchaseAt', ARGV[15]); field('lastPurchaseAt', ARGV[16])
-end
-if ARGV[17] ~= '' then field('firstSeenAt', ARGV[17]) end
-redis.call('HSET', KEYS[2], unpack(fields))
-redis.call('HINCRBY', KEYS[2], 'c:' .. ARGV[4], 1)
-redis.call('HINCRBY', KEYS[2], 'c:total', 1)
-if ARGV[11] ~= '' then redis.call('SET', KEYS[6], ARGV[11]) end
-if ARGV[12] == '[]' then redis.call('DEL', KEYS[7]) elseif ARGV[12] ~= '' then redis.call('SET', KEYS[7], ARGV[12]) end
-local recentCount = tonumber(ARGV[10])
-if recentCount > 0 then
-  -- LPUSH the oldest first so the newest ends up at the head
-  for i = 18 + recentCount, 19, -1 do redis.call('LPUSH', KEYS[3], ARGV[i]) end
-  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
-end
-for i = 19 + recentCount, #ARGV do redis.call('SADD', KEYS[4], ARGV[i]) end
-redis.call('SET', KEYS[5], ARGV[18], 'EX', tonumber(ARGV[2]))
-return 'applied'`,
+return out`,
 );
 
 /**

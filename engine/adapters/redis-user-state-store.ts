@@ -15,7 +15,7 @@ import type {
 import { UNTAGGED_MARKER } from '../ports/user-state-store.js';
 import { emptyAffinity } from '../logic/affinity.js';
 import { emptyShopperState, type ShopperState } from '../logic/shopper-state.js';
-import { APPLY_USER_STATE, LOAD_USER_STATE, callRedis, checkKeyPrefix, isNoScript, redisError } from './redis-scripts.js';
+import { APPLY_USER_EVENTS, APPLY_USER_STATE, LOAD_USER_STATE, callRedis, checkKeyPrefix, isNoScript, redisError } from './redis-scripts.js';
 import { emptyUserState } from './state-semantics.js';
 import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions, isTier } from './state-validation.js';
 
@@ -113,20 +113,48 @@ export class RedisUserStateStore implements UserStateStore {
   async applyMany(changes: readonly UserChange[], tag: string): Promise<ApplyOutcome[]> {
     if (changes.length === 0) return [];
     checkEventId(tag);
+    // One script per run of consecutive changes of one user (a user's events of a batch are one
+    // EVALSHA), all in one pipeline.
+    const calls: Array<{ keys: string[]; args: Array<string | number | Buffer>; count: number }> = [];
+    for (let i = 0; i < changes.length; ) {
+      const userId = changes[i]!.userId;
+      let end = i + 1;
+      while (end < changes.length && changes[end]!.userId === userId) end++;
+      calls.push(end - i === 1 ? { ...this.applyCall(userId, changes[i]!.change, tag), count: 1 } : this.applyEventsCall(userId, changes.slice(i, end), tag));
+      i = end;
+    }
     const pipeline = this.redis.pipeline();
-    const calls = changes.map(({ userId, change }) => this.applyCall(userId, change, tag));
-    for (const { keys, args } of calls) APPLY_USER_STATE.queue(pipeline, keys, args);
+    for (const { keys, args, count } of calls) (count === 1 ? APPLY_USER_STATE : APPLY_USER_EVENTS).queue(pipeline, keys, args);
     const replies = await callRedis('applyMany', () => pipeline.exec());
     if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis applyMany failed: pipeline aborted');
     const outcomes: ApplyOutcome[] = [];
     for (let i = 0; i < calls.length; i++) {
-      let [err, outcome] = replies[i]!;
-      // NOSCRIPT: none of the pipeline's applies ran from here on; run them in order on their own.
-      if (err && isNoScript(err)) [err, outcome] = [null, await APPLY_USER_STATE.run(this.redis, calls[i]!.keys, calls[i]!.args)];
+      const call = calls[i]!;
+      const script = call.count === 1 ? APPLY_USER_STATE : APPLY_USER_EVENTS;
+      let [err, reply] = replies[i]!;
+      // NOSCRIPT: that entry did not run; it runs now on its own (EVAL loads the script too).
+      if (err && isNoScript(err)) [err, reply] = [null, await script.run(this.redis, call.keys, call.args)];
       if (err) throw redisError('applyMany', err);
-      outcomes.push(checkOutcome(outcome));
+      if (call.count === 1) outcomes.push(checkOutcome(reply));
+      else {
+        if (!Array.isArray(reply) || reply.length !== call.count) throw new Error(`applyUserEvents returned ${String(reply)}`);
+        for (const outcome of reply) outcomes.push(checkOutcome(outcome));
+      }
     }
     return outcomes;
+  }
+
+  /** One APPLY_USER_EVENTS call for consecutive changes of one user. */
+  private applyEventsCall(userId: string, changes: readonly UserChange[], tag: string): { keys: string[]; args: Array<string | number | Buffer>; count: number } {
+    const keys = this.keys(checkUserId(userId));
+    const args: Array<string | number | Buffer> = [changes.length];
+    const markers: string[] = [];
+    for (const { change } of changes) {
+      const one = this.applyCall(userId, change, tag);
+      args.push(one.args.length, ...one.args);
+      markers.push(keys.marker(change.eventId));
+    }
+    return { keys: [keys.vec, keys.st, keys.recent, keys.bought, keys.affinity, keys.cart, ...markers], args, count: changes.length };
   }
 
   async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {

@@ -151,8 +151,9 @@ export interface UserStateStore {
   /**
    * Applies the changes in the given order, each atomically as `apply` does, in one round trip;
    * each marker holds `tag` (the batch's id, so a redelivered duplicate tells which batch's
-   * aggregates it belongs to). Outcomes in the same order. A change that conflicts does not stop
-   * the ones after it (a later change of the same user then conflicts too).
+   * aggregates it belongs to). Outcomes in the same order. Consecutive changes of one user are
+   * one chain (computed one on top of the other): after one that is not applied, the rest of
+   * that chain are not applied either and come back `conflict`. Other users' changes go on.
    */
   applyMany(changes: readonly UserChange[], tag: string): Promise<ApplyOutcome[]>;
   /** Whether an event id was already applied for this user. */

@@ -2,7 +2,7 @@
 export interface ShortCacheOptions {
   /** Lifetime of an entry, in ms of wall clock (`now`); 0 keeps nothing (every read is fresh). */
   ttlMs: number;
-  /** Entries held at most; past it the least recently used goes. */
+  /** Entries held at most; past it the oldest goes. */
   maxEntries: number;
   /** The clock, epoch ms. Default Date.now (tests pass a fake). */
   now?: () => number;
@@ -10,9 +10,10 @@ export interface ShortCacheOptions {
 
 /**
  * A small in-memory map whose entries expire `ttlMs` after they were set and of which at most
- * `maxEntries` are kept, least recently used evicted first (Map order: a hit moves the entry to
- * the end). For reusing a value read over the network for a second or two, not for correctness:
- * callers decide what may be stale that long.
+ * `maxEntries` are kept, the oldest evicted first: with one TTL for all, the oldest entry is the
+ * one closest to expiring, so a hit does not reorder anything (Map insertion order). For reusing a
+ * value read over the network for a second or two, not for correctness: callers decide what may
+ * be stale that long.
  */
 export class ShortCache<K, V> {
   private readonly entries = new Map<K, { setAt: number; value: V }>();
@@ -41,13 +42,12 @@ export class ShortCache<K, V> {
   get(key: K): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
+    if (this.now() - entry.setAt < this.ttlMs) return entry.value;
     this.entries.delete(key);
-    if (this.now() - entry.setAt >= this.ttlMs) return undefined;
-    this.entries.set(key, entry);
-    return entry.value;
+    return undefined;
   }
 
-  /** Stores `value` for ttlMs from now (nothing when ttlMs is 0), evicting the least recently used past maxEntries. */
+  /** Stores `value` for ttlMs from now (nothing when ttlMs is 0), evicting the oldest past maxEntries. */
   set(key: K, value: V): void {
     if (!this.enabled) return;
     this.entries.delete(key);

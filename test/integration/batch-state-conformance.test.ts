@@ -65,6 +65,23 @@ describe.each(suite.implementations)('batched user state (%s)', (_name, make) =>
     expect(await store.wasApplied('a', 'stale')).toBe(false);
   });
 
+  it('stops a chain of one user\'s consecutive changes at the first that is not applied', async () => {
+    const store = make.users(options);
+    await store.apply('a', change({ eventId: 'seen' }));
+    const outcomes = await store.applyMany(
+      [
+        { userId: 'a', change: change({ eventId: 'seen', expectedVersion: 1 }) },
+        { userId: 'a', change: change({ eventId: 'after', expectedVersion: 1 }) },
+        { userId: 'b', change: change({ eventId: 'b1' }) },
+        { userId: 'b', change: change({ eventId: 'b2', expectedVersion: 1 }) },
+      ],
+      'b-tag4',
+    );
+    expect(outcomes).toEqual(['duplicate', 'conflict', 'applied', 'applied']);
+    expect(await store.wasApplied('a', 'after')).toBe(false);
+    expect((await store.load('b')).version).toBe(2);
+  });
+
   it('loads and applies nothing for empty lists', async () => {
     const store = make.users(options);
     expect(await store.loadMany([])).toEqual([]);

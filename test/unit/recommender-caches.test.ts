@@ -31,19 +31,25 @@ function clock(start = 0): { now: () => number; advance(ms: number): void } {
 }
 
 describe('ShortCache', () => {
-  it('keeps an entry for ttlMs, evicts the least recently used past maxEntries, keeps nothing with ttlMs 0', () => {
+  it('keeps an entry for ttlMs, evicts the oldest past maxEntries, keeps nothing with ttlMs 0', () => {
     const time = clock();
     const cache = new ShortCache<string, number>({ ttlMs: 1000, maxEntries: 2, now: time.now });
     cache.set('a', 1);
+    time.advance(10);
     cache.set('b', 2);
-    expect(cache.get('a')).toBe(1); // a is now the most recently used
-    cache.set('c', 3);
-    expect(cache.get('b')).toBeUndefined();
-    expect([cache.get('a'), cache.get('c')]).toEqual([1, 3]);
-    time.advance(999);
     expect(cache.get('a')).toBe(1);
-    time.advance(1);
+    cache.set('c', 3);
+    // a, set first, expires first: it goes, though it was just read.
     expect(cache.get('a')).toBeUndefined();
+    expect([cache.get('b'), cache.get('c')]).toEqual([2, 3]);
+    // Set again: stored anew, with a new lifetime.
+    time.advance(500);
+    cache.set('b', 20);
+    time.advance(499);
+    expect([cache.get('b'), cache.get('c')]).toEqual([20, 3]);
+    time.advance(1); // c was set 1000 ms ago
+    expect(cache.get('c')).toBeUndefined();
+    expect(cache.get('b')).toBe(20);
     expect(cache.size).toBe(1);
 
     const off = new ShortCache<string, number>({ ttlMs: 0, maxEntries: 10 });

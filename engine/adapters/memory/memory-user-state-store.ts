@@ -83,7 +83,11 @@ export class MemoryUserStateStore implements UserStateStore {
   async applyMany(changes: readonly UserChange[], tag: string): Promise<ApplyOutcome[]> {
     checkEventId(tag);
     const outcomes: ApplyOutcome[] = [];
-    for (const { userId, change } of changes) outcomes.push(this.applyNow(userId, change, tag));
+    changes.forEach(({ userId, change }, i) => {
+      // A chain of one user's consecutive changes stops at the first that is not applied.
+      const broken = i > 0 && changes[i - 1]!.userId === userId && outcomes[i - 1] !== 'applied';
+      outcomes.push(broken ? 'conflict' : this.applyNow(userId, change, tag));
+    });
     return outcomes;
   }
 
