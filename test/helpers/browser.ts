@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -12,8 +13,12 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
-/** Where the tests write the screenshots the README links to. */
-export const SCREENSHOT_DIR = fileURLToPath(new URL('../screenshots/', import.meta.url));
+/**
+ * Where the tests write their screenshots: the README's own (`test/screenshots/`, tracked) only
+ * when `UPDATE_SCREENSHOTS=1`, so a test run leaves the checkout clean; otherwise a folder in the
+ * system's temp dir, printed by the tests that write them.
+ */
+export const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../screenshots/', import.meta.url)) : join(tmpdir(), 'pulse-screenshots');
 
 /** Desktop and phone viewports of the screenshots and layout checks. */
 export const VIEWPORTS = {
@@ -62,7 +67,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
-/** Writes `test/screenshots/<name>.png` (full page). */
+/** Writes `<SCREENSHOT_DIR>/<name>.png` (full page). */
 export async function screenshot(page: Page, name: string): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
