@@ -9,10 +9,12 @@ import { parseJsonObject } from './json-object.js';
 import { SlicedQueue, type SlicedQueueOptions } from './sliced-queue.js';
 
 /**
- * Publishes kept in flight at once by `put` (each awaits its own PubAck). Small, because a window
- * is issued, and its PubAcks handled, in one turn of the event loop (~30 us per publish).
+ * Publishes kept in flight at once by `put` (each awaits its own PubAck). A window is issued, and
+ * its PubAcks handled, in one turn of the event loop (~30 us per publish: ~8 ms for 256); each
+ * window costs at least one more turn, and on an engine busy with events a turn can take tens of
+ * ms, so a 1,000-item upsert must not need many windows (64 made it time out under event load).
  */
-const PUT_WINDOW = 64;
+const PUT_WINDOW = 256;
 /**
  * Messages per pull of a follower. The client pulls again as messages arrive (not as the handler
  * applies them), so this bounds the burst handled in one turn, not the replay's speed.
