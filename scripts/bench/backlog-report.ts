@@ -3,26 +3,20 @@
  */
 import { formatCount } from '../lib/progress.js';
 import { cpuNotes, cpuRows, formatCpuCell, costOf, type CpuCost } from './cpu.js';
-import type { RpcCounts } from './prom-text.js';
+import type { EngineCounters, RpcCounts } from './prom-text.js';
 import { formatErrors, renderTable } from './report.js';
 
-/** One timed stage: (a) ingest or (b) replay. */
-export interface StageFigures {
+/**
+ * One timed stage: (a) ingest or (b) replay, with the engine's counters at its end (dead-lettered
+ * events count as done for the wait, and fail the run).
+ */
+export interface StageFigures extends EngineCounters {
   /** Events the stage's rate is computed over. */
   events: number;
   /** Wall time (s); null when the engine stalled before applying them all. */
   seconds: number | null;
   eventsPerSec: number | null;
   complete: boolean;
-  /** The engine's counters at the end. */
-  applied: number;
-  duplicates: number;
-  retried: number;
-  leaseLosses: number;
-  /** Events the engine gave up on (DEADLETTERS): they count as done for the wait, and fail the run. */
-  deadLettered: number;
-  errors: Record<string, number>;
-  rpc: Record<string, RpcCounts>;
   /** CPU per event of each process over the stage. */
   costs: CpuCost[];
 }
