@@ -13,7 +13,7 @@ import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 
 const PARTITIONS = 4;
-const MAX_DELIVERIES = 3;
+const MAX_DELIVERIES = 4;
 const HOSTILE = 1100;
 
 type Ack = { ok: true; id: string } | { ok: false; error: { code: string; message: string; details?: Record<string, string> } };
@@ -136,7 +136,7 @@ describe('poison cannot stop anything', () => {
       if (ack.ok) badIds.push(ack.id);
     }
 
-    // Meanwhile the other shopper of the same partition is applied within a second, every time.
+    // Meanwhile the other shopper of the same partition keeps being applied: within a second as a rule, never held for the retries.
     const goodSocket = await socketOf(good.token);
     const lettersOfBad = async () => {
       const res = await http<{ deadLetters: DeadLetter[] }>(pulse.baseUrl, 'GET', '/v1/admin/dead-letters?limit=200', { token: admin });
@@ -145,6 +145,10 @@ describe('poison cannot stop anything', () => {
     };
     let applied = 0;
     let letters: DeadLetter[] = [];
+    // How long each healthy event took to show in the shopper's profile (polled over HTTP). A
+    // partition held by the bad events would hold these for their retry schedule (1 s, 2 s, 4 s:
+    // ~7 s before the dead letter); on a loaded CI machine the poll itself can add some 100 ms.
+    const waits: number[] = [];
     const deadline = Date.now() + 120_000;
     while (letters.length < badIds.length) {
       if (Date.now() > deadline) throw new Error(`only ${letters.length} of ${badIds.length} dead letters after 120 s:\n${pulse.output().slice(-3000)}`);
@@ -154,12 +158,16 @@ describe('poison cannot stop anything', () => {
       const started = Date.now();
       applied++;
       while ((await profileEvents(good.visitorId, good.token)) < applied) {
-        expect(Date.now() - started, `event ${applied} of the healthy shopper applied within 1 s`).toBeLessThan(1000);
+        expect(Date.now() - started, `event ${applied} of the healthy shopper applied within 2.5 s`).toBeLessThan(2500);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
+      waits.push(Date.now() - started);
       letters = await lettersOfBad();
     }
 
+    // Within a second as a rule, all the while the bad events were retried.
+    const sorted = [...waits].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)], `median wait of ${waits.length} healthy events`).toBeLessThan(1000);
     expect(letters.map((d) => (d.event as StoredEvent).id).sort()).toEqual([...badIds].sort());
     for (const letter of letters) {
       expect(letter.partition).toBe(partition);
