@@ -38,7 +38,7 @@ import { mergeComplements } from './complements.js';
  * Campaign boost: a running campaign's items, for a member in its audience, may take at most
  * floor(k * share) places (campaignSlots); the ones most like the shopper's taste are picked,
  * scored with the same blend and placed by score among the organic ones (campaignPicks,
- * withCampaignItems), reason `campaign <name>`.
+ * withCampaignItems, in campaign-ranking.ts), reason `campaign <name>`.
  */
 
 /** Strength at which the shopper's own vector and the crowd weigh equally. */
@@ -399,12 +399,12 @@ export function withReasons(scored: readonly ScoredCandidate[], context: Ranking
 }
 
 /** The blend of a ranking context. */
-function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements'>): BlendWeights {
+export function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements'>): BlendWeights {
   return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true);
 }
 
 /** A candidate's score: its blended parts times (1 + affinity boost), rounded. */
-function scoreOf(candidate: Candidate, weights: BlendWeights, context: Pick<RankingContext, 'boostOf'>): number {
+export function scoreOf(candidate: Candidate, weights: BlendWeights, context: Pick<RankingContext, 'boostOf'>): number {
   const boost = context.boostOf ? clamp01(context.boostOf(candidate.itemId)) : 0;
   return round(blendedSum(candidate, weights) * (1 + boost));
 }
@@ -423,49 +423,6 @@ function blendedSum(candidate: Candidate, weights: BlendWeights): number {
   const query = weights.query * relevance;
   const complement = gate * weights.complement * clamp01(candidate.complement ?? 0);
   return personal + neighbours + coVisitation + popularity + query + complement;
-}
-
-/** List slots campaign items may take in a list of `k`: floor(k * share), share in [0, 1]. */
-export function campaignSlots(k: number, share: number): number {
-  // The epsilon keeps 0.2 * 10 at 2 despite floating point (0.1 * 3 = 0.30000000000000004 is fine either way).
-  return Math.max(0, Math.min(k, Math.floor(k * share + 1e-9)));
-}
-
-/** A campaign's item as a candidate for the boosted share of a list. */
-export interface CampaignCandidate extends Candidate {
-  /** The campaign's name, for the reason `campaign <name>`. */
-  campaign: string;
-}
-
-/**
- * The campaign items that take the boosted share of a list: at most `slots`, the ones most like
- * the shopper's taste first (similarity, then itemId), each scored with the same blend as the rest
- * and with the reason `campaign <name>`.
- */
-export function campaignPicks(candidates: Iterable<CampaignCandidate>, slots: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf'>): RecommendedItem[] {
-  const weights = contextWeights(context);
-  const similarity = (candidate: Candidate) => (Number.isFinite(candidate.similarity) ? candidate.similarity! : -2);
-  const ordered = [...candidates].sort((a, b) => similarity(b) - similarity(a) || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
-  return ordered.slice(0, Math.max(0, slots)).map((candidate) => ({ itemId: candidate.itemId, score: scoreOf(candidate, weights, context), reason: `campaign ${candidate.campaign}` }));
-}
-
-/**
- * One list of `k` from the organic ranking (best first) and the campaign picks: every pick (the
- * caller keeps them to their share), then organic items that are not picks up to `k`. The picks
- * are placed by score (ties by itemId) among the organic items, whose own order is kept.
- */
-export function withCampaignItems(organic: readonly RecommendedItem[], picks: readonly RecommendedItem[], k: number): RecommendedItem[] {
-  if (picks.length === 0) return organic.slice(0, k);
-  const picked = new Set(picks.map((item) => item.itemId));
-  const rest = organic.filter((item) => !picked.has(item.itemId)).slice(0, Math.max(0, k - picks.length));
-  const placed = [...picks].sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0)).slice(0, k);
-  const out: RecommendedItem[] = [];
-  let r = 0;
-  for (const pick of placed) {
-    while (r < rest.length && (rest[r]!.score > pick.score || (rest[r]!.score === pick.score && rest[r]!.itemId < pick.itemId))) out.push(rest[r++]!);
-    out.push(pick);
-  }
-  return out.concat(rest.slice(r));
 }
 
 function byScoreThenId(a: ScoredCandidate, b: ScoredCandidate): number {

@@ -1,7 +1,8 @@
 import type { EngineConfig } from '../config.js';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RecommendationList, RecommendRequest, Tier } from '../contracts/schemas.js';
-import { campaignPicks, campaignSlots, checkRankingTuning, mergeCandidates, scoreCandidates, withCampaignItems, withReasons, type CampaignCandidate, type Candidate, type CandidateSources, type RankingContext, type RankingTuning } from '../logic/ranking.js';
+import { checkRankingTuning, mergeCandidates, scoreCandidates, withReasons, type Candidate, type CandidateSources, type RankingContext, type RankingTuning } from '../logic/ranking.js';
+import { campaignPicks, campaignSlots, withCampaignItems, type CampaignCandidate } from '../logic/campaign-ranking.js';
 import { checkSearchTextShare, DEFAULT_SEARCH_TEXT_SHARE, normalisedMatches, searchRelevance } from '../logic/search-relevance.js';
 import { addScaled, isUsableVector, norm, normalized } from '../logic/vector-math.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';

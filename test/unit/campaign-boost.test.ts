@@ -5,7 +5,7 @@ import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-inde
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { Recommender, type CampaignBoost, type CampaignBoostSource, type RecommenderOptions } from '../../engine/services/recommender.js';
-import { campaignPicks, campaignSlots, withCampaignItems } from '../../engine/logic/ranking.js';
+import { campaignPicks, campaignSlots, withCampaignItems } from '../../engine/logic/campaign-ranking.js';
 import { foldIn } from '../../engine/logic/user-vector.js';
 import type { StoredMember } from '../../engine/ports/member-store.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
