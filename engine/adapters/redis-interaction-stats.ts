@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { InteractionStats, InteractionUpdate } from '../ports/interaction-stats.js';
-import { foldInteractionUpdates } from '../logic/aggregate-fold.js';
 import { RECORD_INTERACTION, callRedis, checkKeyPrefix } from './redis-scripts.js';
-import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular } from './state-semantics.js';
+import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular, recordFolded } from './state-semantics.js';
 import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from './state-validation.js';
 
 export interface RedisInteractionStatsOptions {
@@ -87,9 +86,7 @@ export class RedisInteractionStats implements InteractionStats {
   }
 
   async recordMany(batchKey: string, updates: readonly InteractionUpdate[]): Promise<boolean> {
-    const folded = foldInteractionUpdates(updates, this.halfLifeMs, Date.now() + MAX_FUTURE_SKEW_MS);
-    if (!folded) return false;
-    return this.record(batchKey, folded);
+    return recordFolded(this, batchKey, updates, this.halfLifeMs);
   }
 
   async wasRecorded(key: string): Promise<boolean> {

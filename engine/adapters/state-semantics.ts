@@ -1,5 +1,7 @@
 import { emptyShopperState } from '../logic/shopper-state.js';
 import type { UserState } from '../ports/user-state-store.js';
+import { foldInteractionUpdates } from '../logic/aggregate-fold.js';
+import type { InteractionStats, InteractionUpdate } from '../ports/interaction-stats.js';
 
 /**
  * What the Redis state adapters and their in-memory fakes must agree on beyond argument checks
@@ -38,4 +40,13 @@ export function normalisePopular(ranked: Array<[string, number]>): Array<[string
   const best = positive[0]?.[1];
   if (best === undefined) return [];
   return positive.map(([itemId, score]) => [itemId, score / best]);
+}
+
+/**
+ * `InteractionStats.recordMany` for both adapters: the updates folded into one (times clamped as
+ * the store clamps them) and recorded once under `batchKey` by the adapter's own `record`.
+ */
+export async function recordFolded(stats: InteractionStats, batchKey: string, updates: readonly InteractionUpdate[], halfLifeMs: number): Promise<boolean> {
+  const folded = foldInteractionUpdates(updates, halfLifeMs, Date.now() + MAX_FUTURE_SKEW_MS);
+  return folded ? stats.record(batchKey, folded) : false;
 }

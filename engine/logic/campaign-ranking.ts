@@ -1,4 +1,6 @@
 import type { RecommendedItem } from '../contracts/schemas.js';
+import type { StoredMember } from '../ports/member-store.js';
+import type { UserState } from '../ports/user-state-store.js';
 import { contextWeights, scoreOf, type Candidate, type RankingContext } from './ranking.js';
 
 /**
@@ -49,4 +51,18 @@ export function withCampaignItems(organic: readonly RecommendedItem[], picks: re
     out.push(pick);
   }
   return out.concat(rest.slice(r));
+}
+
+/** A running campaign whose items a member's lists may carry. */
+export interface CampaignBoost {
+  name: string;
+  itemIds: readonly string[];
+}
+
+/** Where the recommender learns which campaigns boost a member's list (services/campaign-boosts.ts implements it). */
+export interface CampaignBoostSource {
+  /** Whether any running campaign offers items; in memory, so callers read a member record only then. */
+  active(now: number): boolean;
+  /** The running campaigns with items whose audience holds the member now, in a stable order. */
+  boostsFor(member: StoredMember, user: UserState, now: number): CampaignBoost[];
 }

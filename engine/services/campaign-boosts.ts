@@ -2,7 +2,7 @@ import { matchesAudience, type AudienceOptions } from '../logic/audience.js';
 import type { StoredMember } from '../ports/member-store.js';
 import type { UserState } from '../ports/user-state-store.js';
 import type { CampaignRegistry } from './campaign-registry.js';
-import type { CampaignBoost, CampaignBoostSource } from './recommender.js';
+import type { CampaignBoost, CampaignBoostSource } from '../logic/campaign-ranking.js';
 
 /**
  * The running campaigns whose `offer.itemIds` a member's lists carry (up to CAMPAIGN_SHARE, see

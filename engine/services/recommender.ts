@@ -2,7 +2,7 @@ import type { EngineConfig } from '../config.js';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RecommendationList, RecommendRequest, Tier } from '../contracts/schemas.js';
 import { checkRankingTuning, mergeCandidates, scoreCandidates, withReasons, type Candidate, type CandidateSources, type RankingContext, type RankingTuning } from '../logic/ranking.js';
-import { campaignPicks, campaignSlots, withCampaignItems, type CampaignCandidate } from '../logic/campaign-ranking.js';
+import { campaignPicks, campaignSlots, withCampaignItems, type CampaignBoostSource, type CampaignCandidate } from '../logic/campaign-ranking.js';
 import { checkSearchTextShare, DEFAULT_SEARCH_TEXT_SHARE, normalisedMatches, searchRelevance } from '../logic/search-relevance.js';
 import { addScaled, isUsableVector, norm, normalized } from '../logic/vector-math.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
@@ -82,19 +82,7 @@ export interface RecommenderOptions {
   sources?: ReadonlyArray<keyof CandidateSources>;
 }
 
-/** A running campaign whose items a member's lists may carry. */
-export interface CampaignBoost {
-  name: string;
-  itemIds: readonly string[];
-}
-
-/** Where the recommender learns which campaigns boost a member's list (services/campaign-boosts.ts). */
-export interface CampaignBoostSource {
-  /** Whether any running campaign offers items; in memory, so callers read a member record only then. */
-  active(now: number): boolean;
-  /** The running campaigns with items whose audience holds the member now, in a stable order. */
-  boostsFor(member: StoredMember, user: UserState, now: number): CampaignBoost[];
-}
+export type { CampaignBoost, CampaignBoostSource } from '../logic/campaign-ranking.js';
 
 /** The Recommender options an engine runs with, from its configuration (the engine and `npm run eval` share them). */
 export function recommenderOptionsFrom(config: Pick<EngineConfig, 'defaultK' | 'sessionGapSeconds' | 'campaignShare' | 'affinityBoost' | 'affinityHalfLifeSeconds' | 'diversity' | 'searchTextShare'>): RecommenderOptions {

@@ -1,6 +1,5 @@
-import { foldInteractionUpdates } from '../../logic/aggregate-fold.js';
 import type { InteractionStats, InteractionUpdate } from '../../ports/interaction-stats.js';
-import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular } from '../state-semantics.js';
+import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular, recordFolded } from '../state-semantics.js';
 import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from '../state-validation.js';
 import { ExpiringKeys } from './expiring-keys.js';
 
@@ -56,9 +55,7 @@ export class MemoryInteractionStats implements InteractionStats {
   }
 
   async recordMany(batchKey: string, updates: readonly InteractionUpdate[]): Promise<boolean> {
-    const folded = foldInteractionUpdates(updates, this.halfLifeMs, Date.now() + MAX_FUTURE_SKEW_MS);
-    if (!folded) return false;
-    return this.record(batchKey, folded);
+    return recordFolded(this, batchKey, updates, this.halfLifeMs);
   }
 
   async wasRecorded(key: string): Promise<boolean> {

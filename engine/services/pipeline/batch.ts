@@ -1,4 +1,4 @@
-import type { LoggedEvent, StoredEvent } from '../../contracts/schemas.js';
+import type { LoggedEvent } from '../../contracts/schemas.js';
 import type { InteractionUpdate } from '../../ports/interaction-stats.js';
 import type { StoredMember } from '../../ports/member-store.js';
 import type { UserState, UserStateChange } from '../../ports/user-state-store.js';
@@ -70,11 +70,6 @@ export function* appliedEvents(batch: Batch): Generator<{ user: UserRun; run: Ev
 /** Whether an event was accepted recently enough that its user should see its effect pushed. */
 export function isLive(event: LoggedEvent, now: number, pushMaxAgeMs: number): boolean {
   return now - event.receivedAt <= pushMaxAgeMs;
-}
-
-/** A shopper event (not an internal merge). */
-export function isShopperEvent(event: LoggedEvent): event is StoredEvent {
-  return event.type !== 'merge';
 }
 
 /**

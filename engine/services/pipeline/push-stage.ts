@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
+import { isMergeEvent } from '../../contracts/schemas.js';
 import type { RecommendationList } from '../../contracts/schemas.js';
 import { inSpaceOf, type VectorLookup } from '../../logic/event-effect.js';
 import type { EngineMetrics } from '../../metrics.js';
 import type { Notifier } from '../../ports/notifier.js';
 import type { PresenceView } from '../../ports/presence.js';
 import type { Recommender } from '../recommender.js';
-import { isLive, isShopperEvent, type Batch, type EventRun, type UserRun } from './batch.js';
+import { isLive, type Batch, type EventRun, type UserRun } from './batch.js';
 import type { BatchStage } from './stage.js';
 
 export interface PushStageDeps {
@@ -42,13 +43,15 @@ export class PushStage implements BatchStage {
   async afterStore(batch: Batch): Promise<void> {
     // Ranked in groups with a turn of the event loop between them: a large batch's lists would
     // otherwise run as one unbroken chain of microtasks and hold timers (lease renewals) and I/O.
+    // The serving model's vectors once per batch (a swap landing meanwhile is caught by the next batch).
+    const vectors = this.deps.vectors();
     for (let start = 0; start < batch.users.length; start += RANK_GROUP) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-      await Promise.all(batch.users.slice(start, start + RANK_GROUP).map((user) => this.pushUser(user, batch.now)));
+      await Promise.all(batch.users.slice(start, start + RANK_GROUP).map((user) => this.pushUser(user, batch.now, vectors)));
     }
   }
 
-  private async pushUser(user: UserRun, now: number): Promise<void> {
+  private async pushUser(user: UserRun, now: number, vectors: VectorLookup): Promise<void> {
     const { metrics, presence, recommender, options } = this.deps;
     let last: EventRun | undefined;
     let applied = false;
@@ -63,7 +66,7 @@ export class PushStage implements BatchStage {
       return;
     }
     // An event sent over the user's socket says someone is looking, even before the join arrives.
-    const viaSocket = user.events.some((run) => run.outcome === 'applied' && isShopperEvent(run.event) && run.event.viaSocket === true);
+    const viaSocket = user.events.some((run) => run.outcome === 'applied' && !isMergeEvent(run.event) && run.event.viaSocket === true);
     if (presence && !viaSocket && !presence.isPresent(user.userId)) {
       metrics.pushesUnchanged.inc({ why: 'absent' });
       return;
@@ -72,7 +75,7 @@ export class PushStage implements BatchStage {
       // Campaign items may join a member's list: the record is read only while a campaign offers items.
       const record = recommender.boosting(now) ? await user.member.get() : undefined;
       // A model swap may have landed while the effects were stored: rank in the space that serves now.
-      const state = inSpaceOf(user.state, this.deps.vectors(), options.tasteHalfLifeSeconds);
+      const state = inSpaceOf(user.state, vectors, options.tasteHalfLifeSeconds);
       const list = await recommender.recommend(state, { k: options.defaultK }, now, record, user.userId);
       const signature = list.items.map((item) => item.itemId).join('\n');
       if (this.lastPushed.get(user.userId) === signature) {

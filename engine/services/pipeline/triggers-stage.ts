@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
+import { isMergeEvent } from '../../contracts/schemas.js';
 import type { EngineMetrics } from '../../metrics.js';
 import type { CampaignTriggers } from '../campaign-triggers.js';
-import { isLive, isShopperEvent, type Batch, type EventRun, type UserRun } from './batch.js';
+import { isLive, type Batch, type EventRun, type UserRun } from './batch.js';
 import type { BatchStage } from './stage.js';
 
 export interface TriggersStageDeps {
@@ -30,7 +31,7 @@ export class TriggersStage implements BatchStage {
   private async runUser(user: UserRun, now: number): Promise<void> {
     for (const run of user.events) {
       const { event } = run;
-      if (!run.outcome || !isShopperEvent(event) || !isLive(event, now, this.deps.pushMaxAgeMs)) continue;
+      if (!run.outcome || isMergeEvent(event) || !isLive(event, now, this.deps.pushMaxAgeMs)) continue;
       // A duplicate re-runs the event and cart triggers only (its points were credited before).
       if (run.outcome === 'duplicate' && !this.deps.triggers.watches(event, now)) continue;
       try {
