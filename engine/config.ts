@@ -7,6 +7,7 @@ import { DEFAULT_REWARDS, parseRewardCatalogue } from './logic/coupons.js';
 import { DEFAULT_SEARCH_TEXT_SHARE } from './logic/search-relevance.js';
 import { DEFAULT_SEGMENT_THRESHOLDS, type SegmentThresholds } from './logic/segments.js';
 import { DEFAULT_RPC_ADMISSION, type RpcAdmissionOptions } from './ports/rpc.js';
+import { UNCHANGED_COSINE } from './services/shopper-index.js';
 
 /** Configuration shared by every role (gateway and engine read the same variables). */
 export const sharedConfigSpec = {
@@ -58,6 +59,12 @@ export const engineConfigSpec = {
   affinityBoost: env.number('AFFINITY_BOOST', DEFAULT_AFFINITY_BOOST, 'Largest ranking boost from brand and category affinity (0..1; 0.15 = up to +15% of the score).', 0, 1),
   diversity: env.number('DIVERSITY', DEFAULT_DIVERSITY, 'Diversity of lists that ask for none: MMR with lambda = 1 - DIVERSITY (0 = ranking order, 0.2 = mostly relevance, 1 = avoid look-alikes most).', 0, 1),
   shopperIndexLimit: env.int('SHOPPER_INDEX_LIMIT', 100_000, 'Shopper vectors an engine keeps in memory for "shoppers like you" (least recently updated evicted); 0 = off.', 0, 10_000_000),
+  shopperIndexIntervalMs: env.int('SHOPPER_INDEX_INTERVAL_MS', 10_000, 'A shopper\'s vector and newest items join the "shoppers like you" index at most once per this many ms (later states wait, the newest wins): other shoppers see them up to ~1.25x this late. 0 = after every batch.', 0, 600_000),
+  shopperIndexKeepCosine: env.number('SHOPPER_INDEX_KEEP_COSINE', UNCHANGED_COSINE, 'A shopper\'s stored vector at least this close (cosine) to their new one is kept rather than re-inserted into the shopper index (an HNSW update). 1 = re-insert whenever it moved.', 0.5, 1),
+  neighbourCacheMs: env.int('NEIGHBOUR_CACHE_MS', 5000, 'How long a shopper\'s "shoppers like you" items are reused (ms) while their vector stays within cosine 0.98 of the one they were found for. 0 = search the shopper index for every list.', 0, 60_000),
+  neighbourCacheUsers: env.int('NEIGHBOUR_CACHE_USERS', 5000, 'Shoppers whose "shoppers like you" items that cache holds at most (~8 KB each: up to 100 items); only answers found within NEIGHBOUR_CACHE_MS stay in memory.', 1, 1_000_000),
+  statsCacheMs: env.int('STATS_CACHE_MS', 5000, 'How long an item\'s shop-wide co-visitation, co-purchase and bought-after lists are reused (ms). 0 = read from Redis for every list.', 0, 60_000),
+  statsCacheItems: env.int('STATS_CACHE_ITEMS', 5000, 'Items whose lists of each kind that cache holds at most (~7 KB a list of 60); only lists read within STATS_CACHE_MS stay in memory.', 1, 1_000_000),
   campaignShare: env.number('CAMPAIGN_SHARE', 0.2, 'Largest share of a member\'s list that running campaigns\' items may take (0..1; 0.2 = 2 of 10).', 0, 1),
   demoCatalog: env.bool('DEMO_CATALOG', true, 'Load the demo catalog when the catalog is empty at start.'),
   rpcQueueLimit: env.int('RPC_QUEUE_LIMIT', DEFAULT_RPC_ADMISSION.queueLimit, 'Requests (recommend, catalog, members...) waiting for a handler at once, over all users; beyond it the busiest user\'s newest is answered `unavailable` (503) at once.', 1, 1_000_000),
@@ -104,4 +111,14 @@ export function segmentThresholds(config: EngineConfig): SegmentThresholds {
 /** The request admission limits of an engine's configuration (ports/rpc.ts). */
 export function rpcAdmission(config: EngineConfig): RpcAdmissionOptions {
   return { queueLimit: config.rpcQueueLimit, userQueueLimit: config.rpcUserQueueLimit, concurrency: config.rpcConcurrency, passwordConcurrency: config.rpcPasswordConcurrency };
+}
+
+/**
+ * The reuse of the shop-wide, slowly moving reads behind a list (RecommenderOptions): an item's
+ * co-visitation, co-purchase and bought-after lists (a Redis read and its decoding per miss) and
+ * a shopper's "shoppers like you" items (a shopper-index search per miss), each up to its TTL
+ * old. The shopper's own recent actions still count at once: they come from their state.
+ */
+export function shopSignalCaches(config: EngineConfig): { statsCacheMs: number; statsCacheItems: number; neighbourCacheMs: number; neighbourCacheUsers: number } {
+  return { statsCacheMs: config.statsCacheMs, statsCacheItems: config.statsCacheItems, neighbourCacheMs: config.neighbourCacheMs, neighbourCacheUsers: config.neighbourCacheUsers };
 }

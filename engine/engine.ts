@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { rpcAdmission, segmentThresholds, type EngineConfig } from './config.js';
+import { rpcAdmission, segmentThresholds, shopSignalCaches, type EngineConfig } from './config.js';
 import { PulseError } from './contracts/errors.js';
 import { generateDemoCatalog } from './demo/demo-catalog.js';
 import { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
@@ -97,9 +97,6 @@ export interface EngineDeps {
 const SHOPPER_HNSW_M = 12;
 const SHOPPER_HNSW_EF_CONSTRUCTION = 48;
 
-/** A shopper's vector joins the shopper graph at most once per this many ms: an update costs an HNSW insert, and a few seconds' lag does not change who is alike. */
-const SHOPPER_INDEX_INTERVAL_MS = 2000;
-
 /** How often an engine looks for `now` fan-outs still to do on its partitions (ms): partitions taken over, scheduled starts. */
 const FAN_OUT_CHECK_MS = 500;
 
@@ -176,7 +173,12 @@ export class Engine {
     // Shopper vectors of this engine's partitions ("shoppers like you"): a small HNSW graph of its own.
     const shoppers =
       config.shopperIndexLimit > 0
-        ? new ShopperIndex({ models: this.models, limit: config.shopperIndexLimit, createIndex: (dimension) => new HnswVectorIndex({ dimension, m: SHOPPER_HNSW_M, efConstruction: SHOPPER_HNSW_EF_CONSTRUCTION, ef: config.hnswEf }) })
+        ? new ShopperIndex({
+            models: this.models,
+            limit: config.shopperIndexLimit,
+            keepCosine: config.shopperIndexKeepCosine,
+            createIndex: (dimension) => new HnswVectorIndex({ dimension, m: SHOPPER_HNSW_M, efConstruction: SHOPPER_HNSW_EF_CONSTRUCTION, ef: config.hnswEf }),
+          })
         : undefined;
     this.recommender = new Recommender({
       catalog: this.catalog,
@@ -184,7 +186,8 @@ export class Engine {
       stats: deps.stats,
       ...(this.campaigns ? { boosts: this.campaigns.boosts } : {}),
       ...(shoppers ? { shoppers } : {}),
-      options: recommenderOptionsFrom(config),
+      // Shop-wide lists and "shoppers like you" reused for seconds (STATS_CACHE_MS, NEIGHBOUR_CACHE_MS).
+      options: { ...recommenderOptionsFrom(config), ...shopSignalCaches(config) },
     });
     const processor = new EventProcessor({
       users: deps.users,
@@ -221,7 +224,8 @@ export class Engine {
         retryDelayMs: 1000,
         maxDeliveries: config.maxDeliveries,
         userCacheSize: config.userCacheSize,
-        shopperIndexIntervalMs: SHOPPER_INDEX_INTERVAL_MS,
+        // A shopper joins the shopper graph at most once per SHOPPER_INDEX_INTERVAL_MS: an update costs an HNSW insert, and seconds of lag do not change who is alike.
+        shopperIndexIntervalMs: config.shopperIndexIntervalMs,
       },
     });
     this.partitions = new PartitionManager({

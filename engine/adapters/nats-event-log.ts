@@ -38,7 +38,11 @@ export function checkConsumeArgs(partition: number, partitions: number, batchSiz
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
 }
 
-/** Decodes a stream payload (JSON of a StoredEvent or an internal merge event); undefined when it does not decode. */
+/**
+ * Decodes a stream payload (JSON of a StoredEvent or an internal merge event); undefined when it
+ * does not decode. Cost: ~1-2 us for a shopper event (JSON.parse and parseStoredEvent's fast path),
+ * ~10 us for a merge or an invalid payload (the zod schemas).
+ */
 export function decodeStoredEvent(json: string): LoggedEvent | undefined {
   try {
     return parseStoredEvent(JSON.parse(json));

@@ -106,13 +106,16 @@ export function checkKeyPrefix(prefix: string): string {
 const NOW_MS = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** The body of one event's apply (see APPLY_USER_STATE for its keys and arguments), as a Lua function. */
-const APPLY_ONE = `local function apply(vec, st, recent, bought, marker, aff, cart, a)
-  if redis.call('EXISTS', marker) == 1 then return 'duplicate' end
-  local version = tonumber(redis.call('HGET', st, 'version') or '0')
-  if version ~= tonumber(a[1]) then return 'conflict' end
+/**
+ * The body of one event's apply (see APPLY_USER_STATE for its keys and arguments), as Lua
+ * functions: `write` does the writes of a change whose marker and version were checked (`version`
+ * is the stored one); `apply` checks, then writes. A vector argument of '=' (never a vector: those
+ * are 4n bytes) writes the vector version but not the bytes: a later change of the same run
+ * (APPLY_USER_RUN) writes its own.
+ */
+const APPLY_ONE = `local function write(vec, st, recent, bought, marker, aff, cart, a, version)
   if a[8] ~= '' then
-    redis.call('SET', vec, a[8])
+    if a[8] ~= '=' then redis.call('SET', vec, a[8]) end
     if a[9] ~= '' then redis.call('HSET', st, 'vectorVersion', a[9]) else redis.call('HDEL', st, 'vectorVersion') end
   end
   -- every field of st this event sets, in one HSET
@@ -137,6 +140,12 @@ const APPLY_ONE = `local function apply(vec, st, recent, bought, marker, aff, ca
   for i = 19 + recentCount, #a do redis.call('SADD', bought, a[i]) end
   redis.call('SET', marker, a[18], 'EX', tonumber(a[2]))
   return 'applied'
+end
+local function apply(vec, st, recent, bought, marker, aff, cart, a)
+  if redis.call('EXISTS', marker) == 1 then return 'duplicate' end
+  local version = tonumber(redis.call('HGET', st, 'version') or '0')
+  if version ~= tonumber(a[1]) then return 'conflict' end
+  return write(vec, st, recent, bought, marker, aff, cart, a, version)
 end
 `;
 
@@ -184,6 +193,54 @@ for i = 1, tonumber(ARGV[1]) do
     if out[i] ~= 'applied' then stopped = true end
   end
   at = at + len + 1
+end
+return out`,
+);
+
+/**
+ * APPLY_USER_EVENTS for the common case, sending each replaced value once: every marker and the
+ * version are checked first, and the run is written only when every change applies (none applied
+ * before, each expecting the version the one before leaves). Each change is then written as
+ * APPLY_USER_STATE writes it, except that a value a later change of the run replaces was not
+ * sent: its vector is '=' (its vector version is still written), its affinity and cart '' (keep),
+ * so the run stores the same state as its changes applied one by one.
+ * KEYS and ARGV as APPLY_USER_EVENTS (changes with replaced values left out as above). Returns
+ * one outcome per change, as APPLY_USER_EVENTS would: all 'applied', or when the first change
+ * cannot apply, its outcome and 'conflict' for the rest (nothing written); or the string
+ * 'partial' when a later change cannot (nothing written: the caller sends the run again in full
+ * to APPLY_USER_EVENTS, which applies the changes before it).
+ */
+export const APPLY_USER_RUN = new LuaScript(
+  'applyUserRun',
+  `${APPLY_ONE}
+local n = tonumber(ARGV[1])
+local calls = {}
+local at = 2
+for i = 1, n do
+  local len = tonumber(ARGV[at])
+  local a = {}
+  for j = 1, len do a[j] = ARGV[at + j] end
+  calls[i] = a
+  at = at + len + 1
+end
+local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
+for i = 1, n do
+  local outcome = nil
+  if redis.call('EXISTS', KEYS[6 + i]) == 1 then
+    outcome = 'duplicate'
+  elseif tonumber(calls[i][1]) ~= version + i - 1 then
+    outcome = 'conflict'
+  end
+  if outcome then
+    if i > 1 then return 'partial' end
+    local out = {outcome}
+    for j = 2, n do out[j] = 'conflict' end
+    return out
+  end
+end
+local out = {}
+for i = 1, n do
+  out[i] = write(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6 + i], KEYS[5], KEYS[6], calls[i], version + i - 1)
 end
 return out`,
 );

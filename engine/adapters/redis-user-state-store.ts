@@ -15,7 +15,7 @@ import type {
 import { UNTAGGED_MARKER } from '../ports/user-state-store.js';
 import { emptyAffinity } from '../logic/affinity.js';
 import { emptyShopperState, type ShopperState } from '../logic/shopper-state.js';
-import { APPLY_USER_EVENTS, APPLY_USER_STATE, LOAD_USER_STATE, callRedis, checkKeyPrefix, isNoScript, redisError } from './redis-scripts.js';
+import { APPLY_USER_EVENTS, APPLY_USER_RUN, APPLY_USER_STATE, LOAD_USER_STATE, callRedis, checkKeyPrefix, isNoScript, redisError } from './redis-scripts.js';
 import { emptyUserState } from './state-semantics.js';
 import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions, isTier } from './state-validation.js';
 
@@ -34,7 +34,9 @@ import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOpt
  * - `u:{id}:ev:<eventId>` dedupe marker, expires after dedupeTtlSeconds
  * `apply` is one Lua script (dedupe, version check, every write, marker); `load` is one MULTI.
  * The batched path: `loadMany` is one pipeline (a GET of the vector bytes and one read script per
- * user, ~25 us of client CPU per user), `applyMany` one pipeline of apply scripts (~15-20 us per event).
+ * user, ~25 us of client CPU per user), `applyMany` one pipeline of apply scripts, one per
+ * user (~20-25 us of client CPU per event in the profile of scripts/bench/pipeline-micro.ts; a
+ * user's run sends a vector, affinity or cart a later event replaces as '=' or '', saving ~4 us).
  */
 export class RedisUserStateStore implements UserStateStore {
   private readonly prefix: string;
@@ -114,45 +116,66 @@ export class RedisUserStateStore implements UserStateStore {
     if (changes.length === 0) return [];
     checkEventId(tag);
     // One script per run of consecutive changes of one user (a user's events of a batch are one
-    // EVALSHA), all in one pipeline.
-    const calls: Array<{ keys: string[]; args: Array<string | number | Buffer>; count: number }> = [];
+    // EVALSHA, each replaced value sent once: APPLY_USER_RUN), all in one pipeline.
+    const calls: ApplyCall[] = [];
     for (let i = 0; i < changes.length; ) {
+      const end = runEnd(changes, i);
       const userId = changes[i]!.userId;
-      let end = i + 1;
-      while (end < changes.length && changes[end]!.userId === userId) end++;
-      calls.push(end - i === 1 ? { ...this.applyCall(userId, changes[i]!.change, tag), count: 1 } : this.applyEventsCall(userId, changes.slice(i, end), tag));
+      const chained = i > 0 && changes[i - 1]!.userId === userId;
+      calls.push(end - i === 1 ? { ...this.applyCall(userId, changes[i]!.change, tag), count: 1, chained } : { ...this.applyEventsCall(userId, changes.slice(i, end), tag, true), chained, start: i, end });
       i = end;
     }
     const pipeline = this.redis.pipeline();
-    for (const { keys, args, count } of calls) (count === 1 ? APPLY_USER_STATE : APPLY_USER_EVENTS).queue(pipeline, keys, args);
+    for (const { keys, args, count } of calls) (count === 1 ? APPLY_USER_STATE : APPLY_USER_RUN).queue(pipeline, keys, args);
     const replies = await callRedis('applyMany', () => pipeline.exec());
     if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis applyMany failed: pipeline aborted');
     const outcomes: ApplyOutcome[] = [];
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i]!;
-      const script = call.count === 1 ? APPLY_USER_STATE : APPLY_USER_EVENTS;
+      const script = call.count === 1 ? APPLY_USER_STATE : APPLY_USER_RUN;
       let [err, reply] = replies[i]!;
       // NOSCRIPT: that entry did not run; it runs now on its own (EVAL loads the script too).
       if (err && isNoScript(err)) [err, reply] = [null, await script.run(this.redis, call.keys, call.args)];
       if (err) throw redisError('applyMany', err);
-      if (call.count === 1) outcomes.push(checkOutcome(reply));
-      else {
-        if (!Array.isArray(reply) || reply.length !== call.count) throw new Error(`applyUserEvents returned ${String(reply)}`);
-        for (const outcome of reply) outcomes.push(checkOutcome(outcome));
+      // A later change of the run cannot apply (rare: nothing was written): the run again in
+      // full, applied change by change up to it.
+      if (reply === 'partial' && call.start !== undefined) {
+        const full = this.applyEventsCall(changes[call.start]!.userId, changes.slice(call.start, call.end), tag, false);
+        reply = await APPLY_USER_EVENTS.run(this.redis, full.keys, full.args);
       }
+      // A run split at a reused event id continues its user's chain: after a change that was not
+      // applied, the rest come back `conflict` (their script wrote nothing: the version moved less).
+      const broken = call.chained && outcomes[outcomes.length - 1] !== 'applied';
+      const replied = call.count === 1 ? [checkOutcome(reply)] : checkOutcomes(reply, call.count);
+      for (const outcome of replied) outcomes.push(broken ? 'conflict' : outcome);
     }
     return outcomes;
   }
 
-  /** One APPLY_USER_EVENTS call for consecutive changes of one user. */
-  private applyEventsCall(userId: string, changes: readonly UserChange[], tag: string): { keys: string[]; args: Array<string | number | Buffer>; count: number } {
+  /**
+   * One APPLY_USER_RUN (`leaveOutReplaced`) or APPLY_USER_EVENTS call for consecutive changes of
+   * one user. For APPLY_USER_RUN a vector, affinity or cart a later change of the run replaces is
+   * neither encoded nor sent (the script stores the same state): a user's 4 events of a batch
+   * encode and send their vector and affinity once, not 4 times.
+   */
+  private applyEventsCall(userId: string, changes: readonly UserChange[], tag: string, leaveOutReplaced: boolean): { keys: string[]; args: Array<string | number | Buffer>; count: number } {
     const keys = this.keys(checkUserId(userId));
     const args: Array<string | number | Buffer> = [changes.length];
     const markers: string[] = [];
-    for (const { change } of changes) {
-      const one = this.applyCall(userId, change, tag);
-      args.push(one.args.length, ...one.args);
-      markers.push(keys.marker(change.eventId));
+    const replaced = { vector: false, affinity: false, cart: false };
+    const perChange: Array<Array<string | number | Buffer>> = new Array(changes.length);
+    // From the last change back: whether a later one replaces each value.
+    for (let i = changes.length - 1; i >= 0; i--) {
+      const { change } = changes[i]!;
+      perChange[i] = this.applyCall(userId, change, tag, replaced).args;
+      if (!leaveOutReplaced) continue;
+      if (change.vector) replaced.vector = true;
+      if (change.affinity) replaced.affinity = true;
+      if (change.cart) replaced.cart = true;
+    }
+    for (let i = 0; i < changes.length; i++) {
+      args.push(perChange[i]!.length, ...perChange[i]!);
+      markers.push(keys.marker(changes[i]!.change.eventId));
     }
     return { keys: [keys.vec, keys.st, keys.recent, keys.bought, keys.affinity, keys.cart, ...markers], args, count: changes.length };
   }
@@ -162,11 +185,17 @@ export class RedisUserStateStore implements UserStateStore {
     return checkOutcome(await APPLY_USER_STATE.run(this.redis, keys, args));
   }
 
-  /** The keys and arguments of one APPLY_USER_STATE call. */
-  private applyCall(userId: string, change: UserStateChange, tag: string): { keys: string[]; args: Array<string | number | Buffer> } {
+  /**
+   * The keys and arguments of one APPLY_USER_STATE call; `replaced` (APPLY_USER_EVENTS) names the
+   * values a later change of the run replaces: sent as '=' (the vector: its version is still
+   * written) or '' (keep), not encoded.
+   */
+  private applyCall(userId: string, change: UserStateChange, tag: string, replaced = NOTHING_REPLACED): { keys: string[]; args: Array<string | number | Buffer> } {
     const keys = this.keys(checkUserId(userId));
     checkUserStateChange(change);
-    const { affinity, cart, purchases } = change;
+    const { purchases } = change;
+    const affinity = replaced.affinity ? undefined : change.affinity;
+    const cart = replaced.cart ? undefined : change.cart;
     const args: Array<string | number | Buffer> = [
       change.expectedVersion,
       this.options.dedupeTtlSeconds,
@@ -175,7 +204,7 @@ export class RedisUserStateStore implements UserStateStore {
       String(change.strength),
       String(change.updatedAt),
       change.tier ?? '',
-      change.vector ? encodeVector(change.vector) : '',
+      change.vector ? (replaced.vector ? '=' : encodeVector(change.vector)) : '',
       change.vectorVersion ?? '',
       change.recent.length,
       affinity ? encodeAffinity(affinity) : '',
@@ -207,6 +236,42 @@ export class RedisUserStateStore implements UserStateStore {
       marker: (eventId: string) => `${base}ev:${eventId}`,
     };
   }
+}
+
+/** What a later change of an APPLY_USER_EVENTS run replaces (nothing, for APPLY_USER_STATE). */
+const NOTHING_REPLACED: Readonly<{ vector: boolean; affinity: boolean; cart: boolean }> = { vector: false, affinity: false, cart: false };
+
+/**
+ * The end (exclusive) of the run of changes from `start` that one APPLY_USER_EVENTS call takes:
+ * consecutive changes of one user, up to one whose event id the run holds already (a reused id:
+ * the script checks every marker before writing, so the second must see the first's marker, as a
+ * call of its own in the same pipeline does).
+ */
+export function runEnd(changes: readonly UserChange[], start: number): number {
+  const userId = changes[start]!.userId;
+  let end = start + 1;
+  while (end < changes.length && changes[end]!.userId === userId) {
+    const eventId = changes[end]!.change.eventId;
+    for (let i = start; i < end; i++) if (changes[i]!.change.eventId === eventId) return end;
+    end++;
+  }
+  return end;
+}
+
+/** One EVALSHA of applyMany: `start`/`end` (its changes) for a run of several. */
+interface ApplyCall {
+  keys: string[];
+  args: Array<string | number | Buffer>;
+  count: number;
+  /** Continues the previous call's user (a run split at a reused event id). */
+  chained: boolean;
+  start?: number;
+  end?: number;
+}
+
+function checkOutcomes(reply: unknown, count: number): ApplyOutcome[] {
+  if (!Array.isArray(reply) || reply.length !== count) throw new Error(`applyUserEvents returned ${String(reply)}`);
+  return reply.map(checkOutcome);
 }
 
 function checkOutcome(outcome: unknown): ApplyOutcome {

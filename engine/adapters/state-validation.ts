@@ -83,19 +83,33 @@ export function checkUserStateChange(change: UserStateChange): void {
 
 function checkAffinity(affinity: Affinity): void {
   if (!Number.isFinite(affinity.landmark) || affinity.landmark < 0) throw invalid(`affinity.landmark must be epoch ms, got ${affinity.landmark}`);
-  for (const [name, scores] of [['categories', affinity.categories], ['brands', affinity.brands], ['brandEvents', affinity.brandEvents]] as const) {
-    if (!(scores instanceof Map) || scores.size > AFFINITY_LIMIT) throw invalid(`affinity.${name} must be a Map of at most ${AFFINITY_LIMIT} entries`);
-    for (const [key, value] of scores) {
-      checkKey(`affinity.${name} key`, key);
-      if (!Number.isFinite(value)) throw invalid(`affinity.${name} value of "${key}" must be finite`);
-      if (name === 'brandEvents' && (!Number.isSafeInteger(value) || value < 0)) throw invalid(`event count of brand "${key}" must be an integer >= 0, got ${value}`);
-    }
+  checkAffinityMap('categories', affinity.categories, false);
+  checkAffinityMap('brands', affinity.brands, false);
+  checkAffinityMap('brandEvents', affinity.brandEvents, true);
+}
+
+/**
+ * One affinity map: at most AFFINITY_LIMIT entries, keys as checkKey wants them, finite values
+ * (event counts: integers >= 0). Every event stores its affinity, so messages are built only on
+ * failure. Cost: one pass over the map.
+ */
+function checkAffinityMap(name: string, scores: Map<string, number>, counts: boolean): void {
+  if (!(scores instanceof Map) || scores.size > AFFINITY_LIMIT) throw invalid(`affinity.${name} must be a Map of at most ${AFFINITY_LIMIT} entries`);
+  for (const [key, value] of scores) {
+    if (!isKey(key)) checkKey(`affinity.${name} key`, key);
+    if (!Number.isFinite(value)) throw invalid(`affinity.${name} value of "${key}" must be finite`);
+    if (counts && (!Number.isSafeInteger(value) || value < 0)) throw invalid(`event count of brand "${key}" must be an integer >= 0, got ${value}`);
   }
 }
 
 function checkKey(what: string, key: string): void {
-  if (typeof key !== 'string' || key.length < 1 || key.length > 512) throw invalid(`${what} must be 1 to 512 characters`);
+  if (!isKey(key)) throw invalid(`${what} must be 1 to 512 characters`);
 }
+
+function isKey(key: string): boolean {
+  return typeof key === 'string' && key.length >= 1 && key.length <= 512;
+}
+
 
 function checkEpochMs(what: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${what} must be integer epoch ms (0 = none), got ${value}`);

@@ -1,6 +1,6 @@
 import { categoryLevels } from '../../models/content-encoder.js';
 import { AFFINITY_LIMIT, type Affinity } from '../ports/user-state-store.js';
-import { brandKey, topBrands, topCategories } from './affinity.js';
+import { brandKey, decayFactor, strongestKeys } from './affinity.js';
 
 /**
  * Brand and category affinity as a ranking boost (pure). A shopper's affinity (affinity.ts,
@@ -42,29 +42,45 @@ export interface BoostedItem {
 
 /** The shopper's likes at `now` (epoch ms) from their affinity. */
 export function shopperLikes(affinity: Affinity, now: number, halfLifeSeconds: number): ShopperLikes {
-  return {
-    categories: likes(topCategories(affinity, now, halfLifeSeconds, AFFINITY_LIMIT)),
-    brands: likes(topBrands(affinity, now, halfLifeSeconds, AFFINITY_LIMIT)),
-  };
+  const categories = new Map<string, number>();
+  const brands = new Map<string, number>();
+  forEachLike(affinity.categories, affinity.landmark, now, halfLifeSeconds, (key, like) => categories.set(key, like));
+  forEachLike(affinity.brands, affinity.landmark, now, halfLifeSeconds, (key, like) => brands.set(key, like));
+  return { categories, brands };
 }
 
-function likes(weighted: ReadonlyArray<{ key: string; weight: number }>): Map<string, number> {
-  const out = new Map<string, number>();
-  const best = weighted[0]?.weight ?? 0;
-  if (!(best > 0)) return out;
+/**
+ * Calls `each(key, like)` for every key of one affinity map liked at `t` (epoch ms): of its
+ * AFFINITY_LIMIT strongest positive scores (topCategories / topBrands), each weight as of `t` over
+ * max(best weight, FULL_LIKE_WEIGHT), at most 1; weights that decayed to 0 like nothing.
+ *
+ * Ranking asks this once per list: when no more than AFFINITY_LIMIT scores are positive (always
+ * for a stored state) every one of them is among the strongest, and the best is the highest score
+ * (decay keeps the order), so one pass does without sorting. Keys come in map order.
+ */
+export function forEachLike(scores: ReadonlyMap<string, number>, landmark: number, t: number, halfLifeSeconds: number, each: (key: string, like: number) => void): void {
+  const factor = decayFactor(landmark, t, halfLifeSeconds);
+  let positive = 0;
+  let highest = 0;
+  for (const score of scores.values()) {
+    if (!(score > 0)) continue;
+    positive++;
+    if (score > highest) highest = score;
+  }
+  const kept = positive > AFFINITY_LIMIT ? new Set(strongestKeys(scores, AFFINITY_LIMIT)) : undefined;
+  const best = highest * factor;
+  if (!(best > 0)) return;
   const scale = Math.max(best, FULL_LIKE_WEIGHT);
-  for (const { key, weight } of weighted) if (weight > 0) out.set(key, Math.min(1, weight / scale));
-  return out;
-}
-
-/** Whether the shopper likes anything at all (no boost to compute otherwise). */
-export function likesAnything(likes: ShopperLikes): boolean {
-  return likes.categories.size > 0 || likes.brands.size > 0;
+  for (const [key, score] of scores) {
+    if (!(score > 0) || (kept && !kept.has(key))) continue;
+    const weight = score * factor;
+    if (weight > 0) each(key, Math.min(1, weight / scale));
+  }
 }
 
 /**
  * What the boost and "popular in" read of an item, parsed once: ranking reads them for every
- * candidate of every list, so callers keep them per item (services/affinity-signals.ts).
+ * candidate of every list, so it keeps them per item, numbered (affinity-keys.ts).
  */
 export interface BoostKeys {
   /** The item's category path as the catalog spells it. */
@@ -115,7 +131,7 @@ export function keysLikedCategory(keys: BoostKeys | undefined, likes: ShopperLik
 }
 
 /** The first `depth` non-empty parts of a category path, trimmed, joined with '/'. */
-function spelled(category: string, depth: number): string {
+export function spelled(category: string, depth: number): string {
   return category
     .split(/[/>]/)
     .map((part) => part.trim())

@@ -91,10 +91,17 @@ export function mergedAffinity(member: Affinity, visitor: Affinity, halfLifeSeco
   return trimmed(next, limit);
 }
 
-/** A copy of `state` relative to `landmark`, every score times `rescale`. */
+/** A copy of `state` relative to `landmark`, every score times `rescale`. Cost: one pass over each map. */
 function rescaled(state: Affinity, landmark: number, rescale: number): Affinity {
-  const scale = (scores: Map<string, number>) => (rescale === 1 ? new Map(scores) : new Map([...scores].map(([key, score]) => [key, score * rescale])));
-  return { landmark, categories: scale(state.categories), brands: scale(state.brands), brandEvents: new Map(state.brandEvents) };
+  return { landmark, categories: scaledCopy(state.categories, rescale), brands: scaledCopy(state.brands, rescale), brandEvents: scaledCopy(state.brandEvents, 1) };
+}
+
+/** A copy of `scores` (same order) with every value times `rescale`; forEach copies faster than `new Map(scores)`. */
+function scaledCopy(scores: ReadonlyMap<string, number>, rescale: number): Map<string, number> {
+  const out = new Map<string, number>();
+  if (rescale === 1) scores.forEach((score, key) => out.set(key, score));
+  else scores.forEach((score, key) => out.set(key, score * rescale));
+  return out;
 }
 
 function addScaled(scores: Map<string, number>, added: ReadonlyMap<string, number>, factor: number): void {
@@ -128,8 +135,13 @@ export interface WeightedKey {
  * as of `t` (epoch ms): an interaction of weight w at `t` counts w, one a half-life earlier w/2.
  */
 export function weightsAt(scores: ReadonlyMap<string, number>, landmark: number, t: number, halfLifeSeconds: number, n: number): WeightedKey[] {
-  const factor = 2 ** ((landmark - t) / (checkHalfLife(halfLifeSeconds) * 1000));
+  const factor = decayFactor(landmark, t, halfLifeSeconds);
   return strongestKeys(scores, n).map((key) => ({ key, weight: scores.get(key)! * factor }));
+}
+
+/** What a score relative to `landmark` is multiplied by to weigh it as of `t` (epoch ms). */
+export function decayFactor(landmark: number, t: number, halfLifeSeconds: number): number {
+  return 2 ** ((landmark - t) / (checkHalfLife(halfLifeSeconds) * 1000));
 }
 
 /** Top categories (every level counts as one) at time `t`, best first. */

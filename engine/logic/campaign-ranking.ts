@@ -28,10 +28,18 @@ export interface CampaignCandidate extends Candidate {
  * and with the reason `campaign <name>`.
  */
 export function campaignPicks(candidates: Iterable<CampaignCandidate>, slots: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf'>): RecommendedItem[] {
+  // Most lists have no campaign slot or no campaign item: nothing to sort.
+  if (!(slots > 0)) return [];
+  const ordered = [...candidates];
+  if (ordered.length === 0) return [];
   const weights = contextWeights(context);
-  const similarity = (candidate: Candidate) => (Number.isFinite(candidate.similarity) ? candidate.similarity! : -2);
-  const ordered = [...candidates].sort((a, b) => similarity(b) - similarity(a) || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
-  return ordered.slice(0, Math.max(0, slots)).map((candidate) => ({ itemId: candidate.itemId, score: scoreOf(candidate, weights, context), reason: `campaign ${candidate.campaign}` }));
+  ordered.sort((a, b) => similarityOf(b) - similarityOf(a) || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+  return ordered.slice(0, slots).map((candidate) => ({ itemId: candidate.itemId, score: scoreOf(candidate, weights, context), reason: `campaign ${candidate.campaign}` }));
+}
+
+/** A candidate's similarity for ordering picks; -2 (below any cosine) when it has none. */
+function similarityOf(candidate: Candidate): number {
+  return Number.isFinite(candidate.similarity) ? candidate.similarity! : -2;
 }
 
 /**

@@ -13,7 +13,7 @@ import { dot } from './vector-math.js';
  * d the diversity in [0, 1]: 0 keeps the ranking as it is, 1 only avoids look-alikes. MMR's
  * lambda is 1 - d. The first item is always the pool's best (nothing is taken yet); ties go to
  * the better-ranked item. Items keep their own scores: the list's order is the MMR order.
- * Cost: O(k x pool) cosines.
+ * Cost: O(k x pool) cosines at most (see diversify: most are skipped).
  */
 
 /** Default diversity (engine config DIVERSITY): MMR lambda 0.8, mostly relevance. */
@@ -24,43 +24,87 @@ export function checkDiversity(diversity: number): number {
   return diversity;
 }
 
+/** Cosine of two items' unit vectors; undefined when either has none (it is then like nothing). */
+export type PairSimilarity = (a: string, b: string) => number | undefined;
+
 /**
  * The first `k` items of `ranked` re-ordered by MMR with diversity `d`.
- * @param vectorOf unit vector of an item (the serving index), undefined when it has none.
+ *
+ * Lazy: an item's redundancy is brought up to date with the items taken since it was last
+ * measured only when it could still be the pick. Redundancy only grows as items are taken, so an
+ * item's value as last computed bounds its current one from above; an item whose bound does not
+ * beat the best current value so far (ties go to the better-ranked, met earlier) cannot be the
+ * pick, exactly as in the eager loop, and is skipped unmeasured. With a small `d` most of the pool
+ * is never compared with most picks. Cost: at most O(k x pool) similarities, usually far fewer.
+ * @param similarityOf cosine of two items (the serving index's `pairSimilarity`: read in place).
  */
-export function diversify<T extends { itemId: string; score: number }>(ranked: readonly T[], k: number, d: number, vectorOf: (itemId: string) => Float32Array | undefined): T[] {
+export function diversify<T extends { itemId: string; score: number }>(ranked: readonly T[], k: number, d: number, similarityOf: PairSimilarity): T[] {
   const n = Math.min(Math.max(0, k), ranked.length);
   if (d <= 0 || n <= 1) return ranked.slice(0, n);
-  const best = ranked.reduce((max, item) => Math.max(max, item.score), 0);
-  const relevance = ranked.map((item) => (best > 0 && Number.isFinite(item.score) ? Math.max(0, item.score) / best : 0));
-  const vectors = ranked.map((item) => vectorOf(item.itemId));
-  /** Highest similarity of each pool item to the items taken so far. */
-  const redundancy = new Float64Array(ranked.length);
-  const taken = new Uint8Array(ranked.length);
+  const size = ranked.length;
+  let best = 0;
+  for (let i = 0; i < size; i++) best = Math.max(best, ranked[i]!.score);
+  // Plain arrays: typed ones cost more to allocate than a pool of ~30 costs to scan.
+  const relevance: number[] = [];
+  /** Highest similarity of each pool item to the first `measured[i]` items taken. */
+  const redundancy: number[] = [];
+  const measured: number[] = [];
+  const taken: boolean[] = [];
+  for (let i = 0; i < size; i++) {
+    const score = ranked[i]!.score;
+    relevance.push(best > 0 && Number.isFinite(score) ? Math.max(0, score) / best : 0);
+    redundancy.push(0);
+    measured.push(0);
+    taken.push(false);
+  }
+  /** Pool positions of the items taken, in order. */
+  const picks: number[] = [];
   const out: T[] = [];
   while (out.length < n) {
     let pick = -1;
     let pickValue = -Infinity;
-    for (let i = 0; i < ranked.length; i++) {
+    for (let i = 0; i < size; i++) {
       if (taken[i]) continue;
-      const value = (1 - d) * relevance[i]! - d * redundancy[i]!;
+      // An upper bound of the current value until the item is measured against every pick.
+      let value = (1 - d) * relevance[i]! - d * redundancy[i]!;
+      if (!(value > pickValue)) continue;
+      if (measured[i]! < picks.length) {
+        redundancy[i] = redundancyOf(ranked, i, picks, measured[i]!, redundancy[i]!, similarityOf);
+        measured[i] = picks.length;
+        value = (1 - d) * relevance[i]! - d * redundancy[i]!;
+      }
       if (value > pickValue) {
         pickValue = value;
         pick = i;
       }
     }
-    taken[pick] = 1;
+    taken[pick] = true;
+    picks.push(pick);
     out.push(ranked[pick]!);
-    const picked = vectors[pick];
-    if (!picked) continue;
-    for (let i = 0; i < ranked.length; i++) {
-      const vector = vectors[i];
-      if (taken[i] || !vector) continue;
-      const similarity = Math.min(1, Math.max(0, dot(vector, picked)));
-      if (similarity > redundancy[i]!) redundancy[i] = similarity;
-    }
   }
   return out;
+}
+
+/** `current` raised to the similarity (clamped to [0, 1]) of item `i` with each of picks[from..]. */
+function redundancyOf(ranked: ReadonlyArray<{ itemId: string }>, i: number, picks: readonly number[], from: number, current: number, similarityOf: PairSimilarity): number {
+  const itemId = ranked[i]!.itemId;
+  let redundancy = current;
+  for (let p = from; p < picks.length; p++) {
+    const raw = similarityOf(itemId, ranked[picks[p]!]!.itemId);
+    if (raw === undefined) continue;
+    const similarity = Math.min(1, Math.max(0, raw));
+    if (similarity > redundancy) redundancy = similarity;
+  }
+  return redundancy;
+}
+
+/** A PairSimilarity over vectors looked up one by one (tests, tools; the engine reads its index in place). */
+export function pairSimilarityOf(vectorOf: (itemId: string) => Float32Array | undefined): PairSimilarity {
+  return (a, b) => {
+    const va = vectorOf(a);
+    const vb = va && vectorOf(b);
+    return va && vb ? dot(va, vb) : undefined;
+  };
 }
 
 /** Mean cosine over all pairs of the items that have a vector (0 with fewer than two). */

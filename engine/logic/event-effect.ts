@@ -4,7 +4,7 @@ import { UNVERSIONED_VECTOR_VERSION, type RecentInteraction, type UserState, typ
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './affinity.js';
 import { popularityWeight, tasteWeight } from './event-weights.js';
 import { DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS, purchaseRelations } from './complements.js';
-import { applyShopperChange, shopperEffect } from './shopper-state.js';
+import { shopperEffect, type ShopperChange } from './shopper-state.js';
 import { searchFold } from './search-relevance.js';
 import { highestTier } from './tiers.js';
 import type { ItemAttributesOf } from './triggers.js';
@@ -67,7 +67,8 @@ export function touchedItems(event: StoredEvent): string[] {
     for (const line of event.items) if (event.type !== 'purchase' || line.quantity > 0) ids.push(line.itemId);
   }
   if (event.itemId) ids.push(event.itemId);
-  return [...new Set(ids)];
+  // Most events touch one item: no Set to build then.
+  return ids.length < 2 ? ids : [...new Set(ids)];
 }
 
 /** Lines of one event that take part in co-visitation pairs (at most 435 pairs among them). */
@@ -106,39 +107,101 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
   }
   const taste = touched.length > 0 ? foldInMany(state, touched, event.ts, options.tasteHalfLifeSeconds) : undefined;
 
-  const recent: RecentInteraction[] = items.map((itemId) => ({ itemId, type: event.type, ts: event.ts }));
+  const recent: RecentInteraction[] = new Array<RecentInteraction>(items.length);
+  for (let i = 0; i < items.length; i++) recent[i] = { itemId: items[i]!, type: event.type, ts: event.ts };
   const bought = event.type === 'purchase' ? items : [];
   const tier = highestTier(state.tier, event.tier, context.recordTier);
   const shopper = shopperEffect(state, event, items, context.itemAttributes, options.affinityHalfLifeSeconds ?? DEFAULT_AFFINITY_HALF_LIFE_SECONDS);
   const vector = taste?.vector ?? (stale ? (state.vector ?? undefined) : undefined);
-  const change: UserStateChange = {
-    eventId: event.id,
-    expectedVersion: state.version,
-    type: event.type,
-    ...(vector ? { vector } : {}),
-    ...(vector && vectors.version !== undefined ? { vectorVersion: vectors.version } : {}),
-    strength: taste?.strength ?? state.strength,
-    updatedAt: Math.max(state.updatedAt, event.ts),
-    recent,
-    bought,
-    ...(tier !== state.tier ? { tier } : {}),
-    ...shopper,
-  };
+  const vectorVersion = vector ? vectors.version : undefined;
+  const strength = taste?.strength ?? state.strength;
+  const updatedAt = Math.max(state.updatedAt, event.ts);
+  const change = effectChange(event, state.version, vector, vectorVersion, strength, updatedAt, recent, bought, tier !== state.tier ? tier : undefined, shopper);
 
-  const next: UserState = {
-    ...applyShopperChange(state, shopper),
-    vector: change.vector ?? state.vector,
-    ...(change.vectorVersion !== undefined ? { vectorVersion: change.vectorVersion } : state.vectorVersion !== undefined ? { vectorVersion: state.vectorVersion } : {}),
-    strength: change.strength,
-    updatedAt: change.updatedAt,
-    version: state.version + 1,
-    recent: recent.concat(state.recent).slice(0, options.recentLimit),
-    bought: bought.length > 0 ? new Set([...state.bought, ...bought]) : state.bought,
-    counts: { ...state.counts, [event.type]: (state.counts[event.type] ?? 0) + 1, total: (state.counts.total ?? 0) + 1 },
-    tier,
-  };
+  // Built property by property (no spreads of optional parts): the same keys, in the same order,
+  // as `{ ...applyShopperChange(state, shopper), vector, vectorVersion?, strength, ... }`.
+  const next = {
+    affinity: shopper.affinity ?? state.affinity,
+    cart: shopper.cart ?? state.cart,
+    purchases: shopper.purchases ?? state.purchases,
+    firstSeenAt: shopper.firstSeenAt ?? state.firstSeenAt,
+    vector: vector ?? state.vector,
+  } as UserState;
+  const nextVectorVersion = vectorVersion ?? state.vectorVersion;
+  if (nextVectorVersion !== undefined) next.vectorVersion = nextVectorVersion;
+  next.strength = strength;
+  next.updatedAt = updatedAt;
+  next.version = state.version + 1;
+  next.recent = prependRecent(recent, state.recent, options.recentLimit);
+  next.bought = bought.length > 0 ? withBought(state.bought, bought) : state.bought;
+  next.counts = countedOnce(state.counts, event.type);
+  next.tier = tier;
 
   return { change, stats: statsUpdate(state, event, items, options), next };
+}
+
+/**
+ * The change of one event, its optional parts set only when present, keys in the order the
+ * store's and tests' readers have always seen (optional parts where they belong).
+ */
+function effectChange(
+  event: StoredEvent,
+  expectedVersion: number,
+  vector: Float32Array | undefined,
+  vectorVersion: string | undefined,
+  strength: number,
+  updatedAt: number,
+  recent: RecentInteraction[],
+  bought: string[],
+  tier: Tier | undefined,
+  shopper: ShopperChange,
+): UserStateChange {
+  const change = { eventId: event.id, expectedVersion, type: event.type } as UserStateChange;
+  if (vector) {
+    change.vector = vector;
+    if (vectorVersion !== undefined) change.vectorVersion = vectorVersion;
+  }
+  change.strength = strength;
+  change.updatedAt = updatedAt;
+  change.recent = recent;
+  change.bought = bought;
+  if (tier !== undefined) change.tier = tier;
+  // shopperEffect sets its parts in this order.
+  if (shopper.affinity !== undefined) change.affinity = shopper.affinity;
+  if (shopper.cart !== undefined) change.cart = shopper.cart;
+  if (shopper.purchases !== undefined) change.purchases = shopper.purchases;
+  if (shopper.firstSeenAt !== undefined) change.firstSeenAt = shopper.firstSeenAt;
+  return change;
+}
+
+/**
+ * `added.concat(older).slice(0, limit)` in one array of the final length (that expression built
+ * two of ~limit entries per event). A limit that is not a non-negative integer takes the slice
+ * semantics of that expression.
+ */
+export function prependRecent(added: readonly RecentInteraction[], older: readonly RecentInteraction[], limit: number): RecentInteraction[] {
+  if (!Number.isInteger(limit) || limit < 0) return added.concat(older).slice(0, limit);
+  const length = Math.min(limit, added.length + older.length);
+  const out = new Array<RecentInteraction>(length);
+  const fromAdded = Math.min(length, added.length);
+  for (let i = 0; i < fromAdded; i++) out[i] = added[i]!;
+  for (let i = fromAdded; i < length; i++) out[i] = older[i - fromAdded]!;
+  return out;
+}
+
+/** `new Set([...had, ...added])` without the intermediate array. */
+function withBought(had: ReadonlySet<string>, added: readonly string[]): Set<string> {
+  const out = new Set(had);
+  for (const itemId of added) out.add(itemId);
+  return out;
+}
+
+/** `{ ...counts, [type]: counts[type] + 1, total: counts.total + 1 }` (same keys, same order) without a computed-key literal. */
+function countedOnce(counts: Readonly<Record<string, number>>, type: string): Record<string, number> {
+  const out = { ...counts };
+  out[type] = (counts[type] ?? 0) + 1;
+  out.total = (counts.total ?? 0) + 1;
+  return out;
 }
 
 /**
@@ -170,7 +233,8 @@ function statsUpdate(state: UserState, event: StoredEvent, items: string[], opti
   // Items bought together pair with each other; every touched item pairs with the session's recent
   // items. A basket's pairs grow with the square of its size, and a big order says less about any
   // one pair: only its first BASKET_PAIR_LIMIT lines pair, each pair weighing 2/sqrt(lines - 1).
-  const paired = items.slice(0, BASKET_PAIR_LIMIT);
+  // Read only (pairs, purchaseRelations): no copy unless it is cut.
+  const paired = items.length > BASKET_PAIR_LIMIT ? items.slice(0, BASKET_PAIR_LIMIT) : items;
   const basketWeight = event.type === 'purchase' ? 2 / Math.sqrt(Math.max(1, paired.length - 1)) : 1;
   for (let i = 0; i < paired.length; i++) {
     for (let j = i + 1; j < paired.length; j++) update.pairs.push([paired[i]!, paired[j]!, basketWeight]);

@@ -3,7 +3,7 @@ import { CART_LIMIT, type PurchaseAggregates, type UserState, type UserStateChan
 import { affinityAfter, affinityGain, emptyAffinity, mergedAffinity } from './affinity.js';
 import { tasteWeight } from './event-weights.js';
 import { orderTotal } from './points.js';
-import type { ItemAttributesOf } from './triggers.js';
+import type { ItemAttributes, ItemAttributesOf } from './triggers.js';
 
 /**
  * The shopper part of the user state that campaigns and segments read (pure): affinity
@@ -41,7 +41,9 @@ export function shopperEffect(
   if (attributesOf && items.length > 0) {
     const weight = tasteWeight[event.type];
     const lineWeight = items.length > 1 ? weight / Math.sqrt(items.length) : weight;
-    const gain = affinityGain(items.map((itemId) => [attributesOf(itemId), lineWeight]));
+    const lines = new Array<[ItemAttributes | undefined, number]>(items.length);
+    for (let i = 0; i < items.length; i++) lines[i] = [attributesOf(items[i]!), lineWeight];
+    const gain = affinityGain(lines);
     const affinity = affinityAfter(state.affinity, gain, event.ts, affinityHalfLifeSeconds);
     if (affinity) change.affinity = affinity;
   }
@@ -60,27 +62,51 @@ export function shopperEffect(
  * quantity). A cancellation puts nothing back. New items beyond CART_LIMIT lines are ignored.
  */
 export function cartAfter(cart: ReadonlyMap<string, number>, event: StoredEvent): Map<string, number> | undefined {
-  const next = new Map(cart);
-  let changed = false;
-  const set = (itemId: string, quantity: number) => {
-    if (quantity === (next.get(itemId) ?? 0)) return;
-    changed = true;
-    if (quantity > 0) next.set(itemId, quantity);
-    else next.delete(itemId);
-  };
+  if (event.type !== 'add_to_cart' && event.type !== 'remove_from_cart' && event.type !== 'purchase') return undefined;
+  const edit = new CartEdit(cart);
   if (event.type === 'add_to_cart') {
-    for (const line of event.items?.length ? event.items : [{ itemId: event.itemId, quantity: 1 }]) {
-      const had = next.get(line.itemId) ?? 0;
-      if (line.quantity > 0 && (had > 0 || next.size < CART_LIMIT)) set(line.itemId, Math.min(CART_MAX_QUANTITY, had + line.quantity));
-    }
+    if (event.items?.length) for (const line of event.items) edit.add(line.itemId, line.quantity);
+    else edit.add(event.itemId, 1);
   } else if (event.type === 'remove_from_cart') {
-    for (const line of event.items?.length ? event.items : [{ itemId: event.itemId, quantity: Infinity }]) {
-      if (line.quantity > 0) set(line.itemId, Math.max(0, (next.get(line.itemId) ?? 0) - line.quantity));
-    }
-  } else if (event.type === 'purchase') {
-    for (const line of event.items) if (line.quantity > 0) set(line.itemId, 0);
+    if (event.items?.length) for (const line of event.items) edit.remove(line.itemId, line.quantity);
+    else edit.remove(event.itemId, Infinity);
+  } else {
+    for (const line of event.items) if (line.quantity > 0) edit.set(line.itemId, 0);
   }
-  return changed ? next : undefined;
+  return edit.changed;
+}
+
+/**
+ * The cart being edited by one event: copied on its first change only (most cart events of a
+ * batch change it, but an add beyond CART_LIMIT, a removal of an absent item or a purchase of
+ * items not in the cart leave it, and then no copy is made). The copy keeps the cart's order, as
+ * `new Map(cart)` then the same sets and deletes would.
+ */
+class CartEdit {
+  /** The new cart once something changed. */
+  changed: Map<string, number> | undefined;
+
+  constructor(private readonly cart: ReadonlyMap<string, number>) {}
+
+  private quantity(itemId: string): number {
+    return (this.changed ?? this.cart).get(itemId) ?? 0;
+  }
+
+  add(itemId: string, quantity: number): void {
+    const had = this.quantity(itemId);
+    if (quantity > 0 && (had > 0 || (this.changed ?? this.cart).size < CART_LIMIT)) this.set(itemId, Math.min(CART_MAX_QUANTITY, had + quantity));
+  }
+
+  remove(itemId: string, quantity: number): void {
+    if (quantity > 0) this.set(itemId, Math.max(0, this.quantity(itemId) - quantity));
+  }
+
+  set(itemId: string, quantity: number): void {
+    if (quantity === this.quantity(itemId)) return;
+    this.changed ??= new Map(this.cart);
+    if (quantity > 0) this.changed.set(itemId, quantity);
+    else this.changed.delete(itemId);
+  }
 }
 
 /** The aggregates after a purchase (order total from its line prices); undefined when nothing changes. */

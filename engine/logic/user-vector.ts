@@ -67,22 +67,50 @@ export function foldInMany(current: TasteState, items: readonly WeightedVector[]
   }
 
   const decayed = decayedStrength(current, ts, halfLifeSeconds);
-  const next = new Float32Array(dimension);
-  if (current.vector) addScaled(next, current.vector, decayed);
   let gained = 0;
-  for (const item of items) {
-    addScaled(next, item.vector, item.weight);
-    gained += Math.max(item.weight, 0);
-  }
+  for (const item of items) gained += Math.max(item.weight, 0);
   const strength = Math.min(MAX_TASTE_STRENGTH, decayed + gained);
   const updatedAt = Math.max(current.updatedAt, ts);
 
-  const length = norm(next);
+  const next = new Float32Array(dimension);
+  const length = Math.sqrt(weightedSumInto(next, current.vector, decayed, items));
   if (length > 1e-6 && Number.isFinite(length)) return { vector: scale(next, 1 / length), strength, updatedAt };
   // The update cancelled the taste exactly (e.g. disliking the only item ever viewed): keep the
   // old direction, or with none, point at the items' weighted sum of signs so a vector exists.
   if (current.vector) return { vector: Float32Array.from(current.vector), strength, updatedAt };
   return { vector: fallbackDirection(items, dimension), strength, updatedAt };
+}
+
+/**
+ * `out = decayed * past + Σ weight * item` and its squared length, in one pass: per component
+ * the same float32 roundings, in the same order, as adding each vector in turn into a zeroed
+ * Float32Array (vector-math `addScaled`: `0 + decayed * past[i]`, then `+ weight * item[i]` per
+ * item) and then summing squares (`norm`). One pass instead of 2 + items.
+ */
+function weightedSumInto(out: Float32Array, past: Float32Array | null, decayed: number, items: readonly WeightedVector[]): number {
+  const count = items.length;
+  let squares = 0;
+  if (count === 1 && past) {
+    // The common case (one item onto a taste), without the inner loop.
+    const { vector, weight } = items[0]!;
+    for (let i = 0; i < out.length; i++) {
+      const x = Math.fround(Math.fround(0 + decayed * past[i]!) + weight * vector[i]!);
+      out[i] = x;
+      squares += x * x;
+    }
+    return squares;
+  }
+  for (let i = 0; i < out.length; i++) {
+    let x = 0;
+    if (past) x = Math.fround(x + decayed * past[i]!);
+    for (let k = 0; k < count; k++) {
+      const item = items[k]!;
+      x = Math.fround(x + item.weight * item.vector[i]!);
+    }
+    out[i] = x;
+    squares += x * x;
+  }
+  return squares;
 }
 
 /** The strength left after decaying `current` to time `ts`, capped at {@link MAX_TASTE_STRENGTH}. */

@@ -19,6 +19,14 @@ export class InvalidVectorError extends PulseError {
  */
 export const UNIT_LENGTH_TOLERANCE = 1e-6;
 
+/**
+ * A caller's slot for a search memo (see VectorIndex.search): opaque, only the index that left a
+ * value can read it. A caller keeps one per query stream (per shopper), e.g. in a bounded cache.
+ */
+export interface SearchMemoBox {
+  value?: object | undefined;
+}
+
 export interface Neighbour {
   id: string;
   /** Cosine similarity in [-1, 1]. */
@@ -43,13 +51,23 @@ export interface VectorIndex {
    */
   similarity(id: string, unitQuery: Float32Array): number | undefined;
   /**
+   * Cosine of two stored vectors, read in place (MMR diversity, reasons: no copies), exactly
+   * `similarity(a, get(b))`; undefined when either id is unknown.
+   */
+  pairSimilarity(a: string, b: string): number | undefined;
+  /**
    * Up to k nearest ids that pass `filter`, best first; never shorter than k when k items pass
    * (the answer is short only when fewer than k items pass it). The filter must be pure: it may
    * be called more than once per id, and on ids the answer does not hold. Each similarity is the
    * one `similarity(id, query)` gives, exactly, when the query is of unit length (within
    * UNIT_LENGTH_TOLERANCE): callers may reuse it instead of measuring again.
+   *
+   * `memo` (optional) is the caller's slot for what this search leaves for its next one of a
+   * nearby query (a shopper's next list): an index may answer from it when that provably gives
+   * the answer a new search would, and leaves its own in it (or clears it). Indexes without such
+   * a shortcut clear it.
    */
-  search(query: Float32Array, k: number, filter?: (id: string) => boolean): Neighbour[];
+  search(query: Float32Array, k: number, filter?: (id: string) => boolean, memo?: SearchMemoBox): Neighbour[];
   /**
    * Exact cosine top-k over the given ids only (unknown ids are skipped, duplicates count once),
    * best first, similarities as `search` gives them. For small scopes (a category, a campaign's

@@ -1,14 +1,19 @@
 import type { Item } from '../contracts/schemas.js';
-import { boostKeys, keysBoost, keysLikedCategory, likesAnything, shopperLikes, type BoostKeys } from '../logic/affinity-boost.js';
+import { idBoost, idLikedCategory, KeySpace } from '../logic/affinity-keys.js';
 import type { RankingContext } from '../logic/ranking.js';
 import type { UserState } from '../ports/user-state-store.js';
 import { fillReason } from './list-fill.js';
+
+/** Category levels and brands numbered before a list starts a fresh KeySpace (a few MB of keys at most). */
+export const MAX_KEY_IDS = 100_000;
 
 export interface AffinitySignalOptions {
   /** Largest affinity boost, [0, 1] (AFFINITY_BOOST); 0 = none. */
   maxBoost: number;
   /** Half-life of affinity (s), to read it as of `now`. */
   halfLifeSeconds: number;
+  /** Keys numbered before a list starts a fresh KeySpace; default MAX_KEY_IDS. */
+  maxKeyIds?: number;
 }
 
 /**
@@ -17,12 +22,14 @@ export interface AffinitySignalOptions {
  * scope when the list has one, else the deepest level of the item's category the shopper likes),
  * and the reason of an item no signal speaks for.
  *
- * Each item's category levels and brand key are parsed once, kept in a WeakMap keyed by the Item
- * object: a catalog upsert replaces the object, so a changed item is parsed again and a removed
- * one is collected with its keys.
+ * Ranking asks for the boost of most candidates of every list, so keys are numbers here
+ * (logic/affinity-keys.ts): each item's category levels and brand are parsed and numbered once,
+ * kept per Item object (a catalog upsert replaces the object, so a changed item is parsed again),
+ * and the shopper's likes are laid out once per list by those numbers. A candidate's boost is then
+ * a catalog read, a WeakMap read and a few array reads.
  */
 export class AffinitySignals {
-  private readonly keys = new WeakMap<Item, BoostKeys>();
+  private keys = new KeySpace();
 
   constructor(
     private readonly itemOf: (itemId: string) => Item | undefined,
@@ -31,23 +38,22 @@ export class AffinitySignals {
 
   /** The context parts for `user`'s list at `now` (epoch ms), scoped to `category` when given. */
   forList(user: UserState, now: number, category: string | undefined): Pick<RankingContext, 'boostOf' | 'maxBoost' | 'popularIn' | 'fallbackReason'> {
-    const likes = shopperLikes(user.affinity, now, this.options.halfLifeSeconds);
-    const liked = likesAnything(likes);
+    // Numbers are never reused: a catalog whose categories and brands keep changing gets a fresh
+    // space now and then (its items are parsed again), so the ids stay few.
+    if (this.keys.size > (this.options.maxKeyIds ?? MAX_KEY_IDS)) this.keys = new KeySpace();
+    // The list keeps the space its likes are numbered in, whatever later lists do.
+    const keys = this.keys;
+    const likes = keys.likesOf(user.affinity, now, this.options.halfLifeSeconds);
     const maxBoost = this.options.maxBoost;
+    const keysOf = (itemId: string) => {
+      const item = this.itemOf(itemId);
+      return item && keys.keysOf(item);
+    };
     return {
-      // keysBoost never exceeds maxBoost (every like is at most 1).
-      ...(liked && maxBoost > 0 ? { boostOf: (itemId: string) => keysBoost(this.keysOf(itemId), likes, maxBoost), maxBoost } : {}),
-      popularIn: (itemId) => category ?? (liked ? keysLikedCategory(this.keysOf(itemId), likes) : undefined),
+      // idBoost never exceeds maxBoost (every like is at most 1).
+      ...(likes && maxBoost > 0 ? { boostOf: (itemId: string) => idBoost(keysOf(itemId), likes, maxBoost), maxBoost } : {}),
+      popularIn: (itemId) => category ?? (likes ? idLikedCategory(keysOf(itemId), likes) : undefined),
       fallbackReason: fillReason(category),
     };
-  }
-
-  /** The parsed keys of an item; undefined for an unknown one. */
-  private keysOf(itemId: string): BoostKeys | undefined {
-    const item = this.itemOf(itemId);
-    if (!item) return undefined;
-    let keys = this.keys.get(item);
-    if (!keys) this.keys.set(item, (keys = boostKeys(item)));
-    return keys;
   }
 }

@@ -18,6 +18,8 @@ export function fillList(
   scope: { ids: ReadonlySet<string>; category: string | undefined } | undefined,
   catalogIds: () => readonly string[],
 ): void {
+  // A full list (the usual case) costs nothing: no set, no closure.
+  if (list.length >= k) return;
   const taken = new Set(list.map((item) => item.itemId));
   const reason = fillReason(scope?.category);
   const take = (id: string): boolean => {
@@ -27,7 +29,6 @@ export function fillList(
     }
     return list.length >= k;
   };
-  if (list.length >= k) return;
   if (scope !== undefined) {
     for (const id of scope.ids) if (take(id)) return;
     return;

@@ -6,9 +6,14 @@ const REASON_RECENT = 5;
 /** Event types that say nothing good about an item: never the "like <title>" of a reason, nor a co-visitation seed. */
 export const NEGATIVE_TYPES: ReadonlySet<string> = new Set(['dislike', 'remove_from_cart']);
 
-/** Names the recent item most like a candidate, comparing vectors; recent vectors are fetched once. */
+/**
+ * Names the recent item most like a candidate, comparing stored vectors in place
+ * (VectorIndex.pairSimilarity: no copies). The recent items compared are chosen once per list.
+ * Cost per call: one cosine per compared recent item (at most REASON_RECENT).
+ */
 export class RecentReasons {
-  private vectors: Array<{ entry: RecentInteraction; vector: Float32Array }> | undefined;
+  /** The recent entries compared (positive, distinct, with a vector), newest first. */
+  private entries: RecentInteraction[] | undefined;
 
   constructor(
     private readonly recent: readonly RecentInteraction[],
@@ -18,8 +23,9 @@ export class RecentReasons {
   nearest(itemId: string): RecentInteraction | undefined {
     let best: RecentInteraction | undefined;
     let bestSimilarity = -Infinity;
-    for (const { entry, vector } of this.load()) {
-      const similarity = this.index.similarity(itemId, vector);
+    for (const entry of this.load()) {
+      // Undefined only when the candidate has no vector (the entries' items have one).
+      const similarity = this.index.pairSimilarity(itemId, entry.itemId);
       if (similarity === undefined) return undefined;
       if (similarity > bestSimilarity) {
         bestSimilarity = similarity;
@@ -29,17 +35,17 @@ export class RecentReasons {
     return best;
   }
 
-  private load(): Array<{ entry: RecentInteraction; vector: Float32Array }> {
-    if (this.vectors) return this.vectors;
+  private load(): RecentInteraction[] {
+    if (this.entries) return this.entries;
     const seen = new Set<string>();
-    this.vectors = [];
+    const entries: RecentInteraction[] = [];
     for (const entry of this.recent) {
-      if (this.vectors.length >= REASON_RECENT) break;
+      if (entries.length >= REASON_RECENT) break;
       if (NEGATIVE_TYPES.has(entry.type) || seen.has(entry.itemId)) continue;
       seen.add(entry.itemId);
-      const vector = this.index.get(entry.itemId);
-      if (vector) this.vectors.push({ entry, vector });
+      if (this.index.has(entry.itemId)) entries.push(entry);
     }
-    return this.vectors;
+    this.entries = entries;
+    return entries;
   }
 }

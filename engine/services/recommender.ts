@@ -8,15 +8,17 @@ import { addScaled, isUsableVector, norm, normalized } from '../logic/vector-mat
 import type { InteractionStats } from '../ports/interaction-stats.js';
 import type { StoredMember } from '../ports/member-store.js';
 import type { RecentInteraction, UserState } from '../ports/user-state-store.js';
-import { UNIT_LENGTH_TOLERANCE, type Neighbour, type VectorIndex } from '../ports/vector-index.js';
+import { UNIT_LENGTH_TOLERANCE, type Neighbour, type SearchMemoBox, type VectorIndex } from '../ports/vector-index.js';
 import type { ContentEncoder } from '../../models/content-encoder.js';
 import { ItemNotFoundError, type CatalogService } from './catalog-service.js';
 import { ComplementFinder, type ComplementOptions } from './complements.js';
 import { AffinitySignals } from './affinity-signals.js';
 import { CachedNeighbourLists, type NeighbourLists } from './cached-neighbour-lists.js';
 import { fillList } from './list-fill.js';
+import { firstPassing, passing, passingEntries, type Filter } from './list-filters.js';
 import { NEGATIVE_TYPES, RecentReasons } from './recent-reasons.js';
 import { CachedNeighbourSource, type ShopperNeighbourSource } from './shopper-index.js';
+import { SearchMemos } from './search-memos.js';
 import { checkShortCache } from './short-cache.js';
 import { checkAffinityBoost } from '../logic/affinity-boost.js';
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from '../logic/affinity.js';
@@ -51,6 +53,12 @@ export interface RecommenderOptions {
   neighbourCacheMs?: number;
   /** Shoppers whose "shoppers like you" answer that cache holds at most. Default 2000. */
   neighbourCacheUsers?: number;
+  /**
+   * Shoppers whose last taste search is remembered so their next list may reuse its graph walk
+   * when the index proves the answer unchanged (search-memos.ts; ~0.6 KB each). 0: every list
+   * walks. Default 20000.
+   */
+  searchMemoUsers?: number;
   /** Newest distinct recent items of the session whose co-visitation lists become candidates. Default 3. */
   coVisitSeeds?: number;
   /**
@@ -120,8 +128,8 @@ const DIVERSITY_POOL = 3;
 /** Default bounds of the short caches (RecommenderOptions.statsCacheItems, neighbourCacheUsers). */
 const STATS_CACHE_ITEMS = 2000;
 const NEIGHBOUR_CACHE_USERS = 2000;
+const SEARCH_MEMO_USERS = 20_000;
 
-type Filter = (itemId: string) => boolean;
 
 /**
  * Answers "what should this shopper see now": merges vector neighbours, session co-visitation,
@@ -140,13 +148,15 @@ export class Recommender {
   private readonly stats: InteractionStats;
   private readonly boosts: CampaignBoostSource | undefined;
   private readonly shoppers: ShopperNeighbourSource | undefined;
-  private readonly options: Required<Omit<RecommenderOptions, 'modelVersion' | 'complements' | 'sources' | 'statsCacheMs' | 'statsCacheItems' | 'neighbourCacheMs' | 'neighbourCacheUsers'>> & Pick<RecommenderOptions, 'modelVersion'>;
+  private readonly options: Required<Omit<RecommenderOptions, 'modelVersion' | 'complements' | 'sources' | 'statsCacheMs' | 'statsCacheItems' | 'neighbourCacheMs' | 'neighbourCacheUsers' | 'searchMemoUsers'>> & Pick<RecommenderOptions, 'modelVersion'>;
   /** Co-visitation and complement lists, through a short-lived cache (`statsCacheMs`). */
   private readonly lists: NeighbourLists;
   private readonly complements: ComplementFinder;
   private readonly affinity: AffinitySignals;
   /** Sources in use; undefined: all. */
   private readonly sources: ReadonlySet<keyof CandidateSources> | undefined;
+  /** Each shopper's memo of their last taste search (`searchMemoUsers`). */
+  private readonly memos: SearchMemos;
   private popularCache: { fetchedAt: number; items: Array<[string, number]> } | undefined;
   private popularInFlight: Promise<Array<[string, number]>> | undefined;
 
@@ -163,7 +173,8 @@ export class Recommender {
     this.stats = deps.stats;
     this.boosts = deps.boosts;
     this.sources = options.sources ? new Set(options.sources) : undefined;
-    const { statsCacheMs, statsCacheItems, neighbourCacheMs, neighbourCacheUsers, ...rest } = options;
+    const { statsCacheMs, statsCacheItems, neighbourCacheMs, neighbourCacheUsers, searchMemoUsers, ...rest } = options;
+    this.memos = new SearchMemos(searchMemoUsers ?? SEARCH_MEMO_USERS);
     this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, affinityBoost: 0, affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS, diversity: 0, searchTextShare: DEFAULT_SEARCH_TEXT_SHARE, ...rest };
     if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
     const listCache = { ttlMs: statsCacheMs ?? this.options.popularCacheMs, maxEntries: statsCacheItems ?? STATS_CACHE_ITEMS };
@@ -221,7 +232,7 @@ export class Recommender {
     // The query's text matches join its vector neighbours (relevance set by measure below).
     for (const id of text.keys()) queried.push({ id, similarity: 0 });
     const merged = mergeCandidates(this.used({
-      vector: tasteSearch && this.uses('vector') ? this.nearest(index, tasteSearch, candidateK, filter, scope) : [],
+      vector: tasteSearch && this.uses('vector') ? this.nearest(index, tasteSearch, candidateK, filter, scope, this.memos.box(userId)) : [],
       query: queried,
       coVisited: coVisited.map(({ via, items, position }) => ({ via, items: passingEntries(items, filter), position })),
       popular: firstPassing(popular, filter, candidateK),
@@ -253,15 +264,16 @@ export class Recommender {
     const boosted = member ? this.campaignCandidates(member, user, now, filter, merged) : [];
     this.measure(index, boosted, taste, relevance, searchedTaste);
     const picks = campaignPicks(boosted, campaignSlots(k, this.options.campaignShare), context);
-    const picked = new Set(picks.map((item) => item.itemId));
-    const organic = picks.length === 0 ? merged.values() : [...merged.values()].filter((candidate) => !picked.has(candidate.itemId));
+    // Without campaign picks (most lists): no set, and the organic candidates are all of them.
+    const picked = picks.length === 0 ? undefined : new Set(picks.map((item) => item.itemId));
+    const organic = picked === undefined ? merged.values() : [...merged.values()].filter((candidate) => !picked.has(candidate.itemId));
     // Diversity re-ranks the organic part only: campaign picks are placed by score as before.
     // Reasons are written once the list is cut, for the items shown only.
     const slots = k - picks.length;
     const diversity = request.diversity ?? this.options.diversity;
     const pool = scoreCandidates(organic, diversity > 0 ? slots * DIVERSITY_POOL : slots, context);
-    const ranked = withReasons(diversify(pool, slots, diversity, (id) => index.get(id)), context);
-    fillList(ranked, slots, (id) => !picked.has(id) && filter(id), scope && { ids: scope, category: request.category }, () => this.catalog.ids());
+    const ranked = withReasons(diversify(pool, slots, diversity, (a, b) => index.pairSimilarity(a, b)), context);
+    if (ranked.length < slots) fillList(ranked, slots, (id) => !picked?.has(id) && filter(id), scope && { ids: scope, category: request.category }, () => this.catalog.ids());
 
     return {
       items: withCampaignItems(ranked, picks, k),
@@ -327,18 +339,24 @@ export class Recommender {
     const recent = user.recent;
     for (let i = 0; i < recent.length && i < this.options.excludeRecent; i++) excluded.add(recent[i]!.itemId);
     if (!request.includeBought) for (const id of user.bought) excluded.add(id);
-    const tier = user.tier;
+    // Called a few hundred times per list (searches, sampling, every source): two Set reads in the usual case.
+    const recommendable = this.catalog.recommendableIds(user.tier);
     const channel = request.channel;
-    return (id) => !excluded.has(id) && (scope === undefined || scope.has(id)) && this.catalog.isRecommendable(id, tier) && (channel === undefined || this.catalog.inChannel(id, channel)) && !heldBack?.(id);
+    if (scope === undefined && channel === undefined && heldBack === undefined) return (id) => !excluded.has(id) && recommendable.has(id);
+    const catalog = this.catalog;
+    return (id) => !excluded.has(id) && (scope === undefined || scope.has(id)) && recommendable.has(id) && (channel === undefined || catalog.inChannel(id, channel)) && !heldBack?.(id);
   }
 
-  /** Nearest neighbours inside the filter; a small category scope is scanned exactly (filtered HNSW collapses there). */
-  private nearest(index: VectorIndex, vector: Float32Array, k: number, filter: Filter, scope: ReadonlySet<string> | undefined): Neighbour[] {
+  /**
+   * Nearest neighbours inside the filter; a small category scope is scanned exactly (filtered HNSW
+   * collapses there). `memo`: the shopper's slot for reusing their last walk (VectorIndex.search).
+   */
+  private nearest(index: VectorIndex, vector: Float32Array, k: number, filter: Filter, scope: ReadonlySet<string> | undefined, memo?: SearchMemoBox): Neighbour[] {
     const catalogSize = this.catalog.size;
     if (scope !== undefined && (scope.size < SMALL_SCOPE_ITEMS || scope.size < catalogSize * SMALL_SCOPE_SHARE)) {
       return index.scanExact(vector, k, passing(scope, filter));
     }
-    return index.search(vector, k, filter);
+    return index.search(vector, k, filter, memo);
   }
 
   /** Co-visitation lists of the newest distinct recent items inside the session window. */
@@ -412,26 +430,6 @@ function blend(a: Float32Array, b: Float32Array, share: number): Float32Array {
   addScaled(out, a, 1 - share);
   addScaled(out, b, share);
   return isUsableVector(out) ? normalized(out) : b;
-}
-
-function* passing(ids: Iterable<string>, filter: Filter): Generator<string> {
-  for (const id of ids) if (filter(id)) yield id;
-}
-
-/** The entries of a list whose item passes `filter`, in order. */
-function passingEntries(list: ReadonlyArray<[string, number]>, filter: Filter): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (const entry of list) if (filter(entry[0])) out.push(entry);
-  return out;
-}
-
-function firstPassing(list: ReadonlyArray<[string, number]>, filter: Filter, limit: number): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (const entry of list) {
-    if (out.length >= limit) break;
-    if (filter(entry[0])) out.push(entry);
-  }
-  return out;
 }
 
 function echo(request: RecommendRequest): NonNullable<RecommendationList['context']> {

@@ -11,9 +11,10 @@ export interface ShortCacheOptions {
 /**
  * A small in-memory map whose entries expire `ttlMs` after they were set and of which at most
  * `maxEntries` are kept, the oldest evicted first: with one TTL for all, the oldest entry is the
- * one closest to expiring, so a hit does not reorder anything (Map insertion order). For reusing a
- * value read over the network for a second or two, not for correctness: callers decide what may
- * be stale that long.
+ * one closest to expiring, so a hit does not reorder anything (Map insertion order). Each `set`
+ * also drops the expired entries at the head, so memory follows what was set within the last
+ * `ttlMs`, not `maxEntries` (amortised O(1) per set). For reusing a value read over the network
+ * for a few seconds, not for correctness: callers decide what may be stale that long.
  */
 export class ShortCache<K, V> {
   private readonly entries = new Map<K, { setAt: number; value: V }>();
@@ -33,7 +34,7 @@ export class ShortCache<K, V> {
     return this.ttlMs > 0;
   }
 
-  /** Entries held (expired ones included until they are read or evicted). */
+  /** Entries held (expired ones included until they are read, evicted or reached by a `set`). */
   get size(): number {
     return this.entries.size;
   }
@@ -47,15 +48,18 @@ export class ShortCache<K, V> {
     return undefined;
   }
 
-  /** Stores `value` for ttlMs from now (nothing when ttlMs is 0), evicting the oldest past maxEntries. */
+  /**
+   * Stores `value` for ttlMs from now (nothing when ttlMs is 0), dropping the expired entries at
+   * the head and then the oldest past maxEntries.
+   */
   set(key: K, value: V): void {
     if (!this.enabled) return;
+    const now = this.now();
     this.entries.delete(key);
-    this.entries.set(key, { setAt: this.now(), value });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value);
+    this.entries.set(key, { setAt: now, value });
+    for (const [oldest, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries && now - entry.setAt < this.ttlMs) break;
+      this.entries.delete(oldest);
     }
   }
 

@@ -44,6 +44,14 @@ export interface PulseMethodOptions {
 /** The engine wires the event processor with this window (engine/engine.ts). */
 export const ENGINE_COVISIT_WINDOW = 5;
 
+/**
+ * Every wall-clock cache of shop-wide reads off: replayed time runs far faster than the clock, so
+ * a list must read popularity and the neighbour lists as of the replayed event. (The engine's
+ * STATS_CACHE_MS and NEIGHBOUR_CACHE_MS are not applied here; these are set explicitly so the
+ * replay stays fresh whatever the Recommender's defaults.)
+ */
+const FRESH_AGGREGATES = { popularCacheMs: 0, statsCacheMs: 0, neighbourCacheMs: 0 } as const satisfies Partial<RecommenderOptions>;
+
 const NO_PUSH: Notifier = { pushToUser: () => undefined, pushToAll: () => undefined };
 
 export class PulseMethod implements EvalMethod {
@@ -139,7 +147,7 @@ export class PulseMethod implements EvalMethod {
     let recommender = this.extraRecommenders.get(key);
     if (!recommender) {
       const { config } = this.options;
-      const options = { ...recommenderOptionsFrom(config), popularCacheMs: 0, ...this.options.recommender, ...extra };
+      const options = { ...recommenderOptionsFrom(config), ...FRESH_AGGREGATES, ...this.options.recommender, ...extra };
       recommender = new Recommender({ catalog: this.catalog, models: this.models, stats: this.stats, options });
       this.extraRecommenders.set(key, recommender);
     }
@@ -158,8 +166,8 @@ export class PulseMethod implements EvalMethod {
         options: {
           // As the engine runs (boost, diversity, search share from its configuration), then the tuning.
           ...recommenderOptionsFrom(config),
-          // Popularity moves with every replayed event; the shop's 1 s wall-clock cache would freeze it.
-          popularCacheMs: 0,
+          // Aggregates move with every replayed event; the shop's wall-clock caches would freeze them.
+          ...FRESH_AGGREGATES,
           ...this.options.recommender,
           excludeRecent,
         },

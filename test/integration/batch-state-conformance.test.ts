@@ -82,6 +82,68 @@ describe.each(suite.implementations)('batched user state (%s)', (_name, make) =>
     expect((await store.load('b')).version).toBe(2);
   });
 
+  it('stores a run of one user\'s changes as the changes applied one by one (replaced vector, affinity, cart)', async () => {
+    const store = make.users(options);
+    const affinity = (score: number) => ({ landmark: 5, categories: new Map([['c1', score]]), brands: new Map([['b1', score / 2]]), brandEvents: new Map([['b1', 1]]) });
+    const run = [
+      change({ eventId: 'r1', vector: vectorOf(1, 8), vectorVersion: 'm1', affinity: affinity(1), cart: new Map([['i1', 1]]), recent: [{ itemId: 'i1', type: 'add_to_cart', ts: 1 }] }),
+      change({ eventId: 'r2', expectedVersion: 1, type: 'click', vector: vectorOf(2, 8), affinity: affinity(2), recent: [{ itemId: 'i2', type: 'click', ts: 2 }] }),
+      change({ eventId: 'r3', expectedVersion: 2, type: 'purchase', tier: 'vip', cart: new Map(), bought: ['i1'], purchases: { orders: 1, spend: 9.5, firstPurchaseAt: 3, lastPurchaseAt: 3 } }),
+      change({ eventId: 'r4', expectedVersion: 3, vector: vectorOf(3, 8), vectorVersion: 'm2', firstSeenAt: 1, recent: [{ itemId: 'i3', type: 'view', ts: 4 }] }),
+    ];
+    const outcomes = await store.applyMany(run.map((c) => ({ userId: 'batched', change: c })), 'b-run');
+    expect(outcomes).toEqual(['applied', 'applied', 'applied', 'applied']);
+    for (const c of run) expect(await store.apply('single', c)).toBe('applied');
+    const [batched, single] = [await store.load('batched'), await store.load('single')];
+    expect(batched).toEqual(single);
+    expect(batched.vector).toEqual(vectorOf(3, 8));
+    expect(batched.vectorVersion).toBe('m2');
+    expect(batched.affinity.categories.get('c1')).toBe(2);
+    expect(batched.cart.size).toBe(0);
+    expect(batched.version).toBe(4);
+    expect((await store.loadMany([{ userId: 'batched', eventIds: ['r1', 'r4'] }]))[0]!.markers).toEqual(['b-run', 'b-run']);
+  });
+
+  it('applies a run\'s changes up to a later one applied before, and nothing after it', async () => {
+    const store = make.users(options);
+    await store.apply('a', change({ eventId: 'e0' }));
+    // e2 was applied (by its own apply) before: e1 applies, e2 is a duplicate, e3 was computed on top of it.
+    await store.applyMany([{ userId: 'x', change: change({ eventId: 'pad' }) }], 'b-pad');
+    const outcomes = await store.applyMany(
+      [
+        { userId: 'a', change: change({ eventId: 'e1', expectedVersion: 1, vector: vectorOf(4, 8), affinity: { landmark: 1, categories: new Map([['c', 1]]), brands: new Map(), brandEvents: new Map() } }) },
+        { userId: 'a', change: change({ eventId: 'e0', expectedVersion: 2, vector: vectorOf(5, 8) }) },
+        { userId: 'a', change: change({ eventId: 'e3', expectedVersion: 3, vector: vectorOf(6, 8) }) },
+        { userId: 'b', change: change({ eventId: 'b1' }) },
+      ],
+      'b-partial',
+    );
+    expect(outcomes).toEqual(['applied', 'duplicate', 'conflict', 'applied']);
+    const a = await store.load('a');
+    expect(a.version).toBe(2);
+    expect(a.vector).toEqual(vectorOf(4, 8));
+    expect(a.affinity.categories.get('c')).toBe(1);
+    expect(await store.wasApplied('a', 'e3')).toBe(false);
+  });
+
+  it('counts an event id repeated in one user\'s run once: the repeat is a duplicate, the rest of the chain a conflict', async () => {
+    const store = make.users(options);
+    const outcomes = await store.applyMany(
+      [
+        { userId: 'a', change: change({ eventId: 'x', vector: vectorOf(7, 8) }) },
+        { userId: 'a', change: change({ eventId: 'y', expectedVersion: 1, vector: vectorOf(8, 8) }) },
+        { userId: 'a', change: change({ eventId: 'x', expectedVersion: 2, vector: vectorOf(9, 8) }) },
+        { userId: 'a', change: change({ eventId: 'z', expectedVersion: 3 }) },
+      ],
+      'b-repeat',
+    );
+    expect(outcomes).toEqual(['applied', 'applied', 'duplicate', 'conflict']);
+    const a = await store.load('a');
+    expect(a.version).toBe(2);
+    expect(a.vector).toEqual(vectorOf(8, 8));
+    expect(a.counts.total).toBe(2);
+  });
+
   it('loads and applies nothing for empty lists', async () => {
     const store = make.users(options);
     expect(await store.loadMany([])).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventEffect, touchedItems, type EffectOptions } from '../../engine/logic/event-effect.js';
+import { eventEffect, prependRecent, touchedItems, type EffectOptions } from '../../engine/logic/event-effect.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
 import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
@@ -94,5 +94,58 @@ describe('eventEffect', () => {
     const upgraded = eventEffect(empty(), { ...at(2_000, { type: 'purchase', items: [{ itemId: 'a', quantity: 1, price: 150 }] }), tier: 'regular' }, vectors, options, { recordTier: 'vip' });
     expect(upgraded.change.tier).toBe('vip');
     expect(upgraded.next.tier).toBe('vip');
+  });
+});
+
+describe('eventEffect state and change layout', () => {
+  it('keeps the keys of the change and of the next state in their order, optional parts only when present', () => {
+    const first = eventEffect(empty(), at(1000, { type: 'add_to_cart', itemId: 'a' }), { ...vectors, version: 'm1' }, options, { itemAttributes: () => ({ category: 'home/lamps', brand: 'Acme' }) });
+    expect(Object.keys(first.change)).toEqual(['eventId', 'expectedVersion', 'type', 'vector', 'vectorVersion', 'strength', 'updatedAt', 'recent', 'bought', 'affinity', 'cart', 'firstSeenAt']);
+    expect(Object.keys(first.next)).toEqual(['affinity', 'cart', 'purchases', 'firstSeenAt', 'vector', 'vectorVersion', 'strength', 'updatedAt', 'version', 'recent', 'bought', 'counts', 'tier']);
+    const unknown = eventEffect(first.next, { ...at(2000, { type: 'view', itemId: 'zz' }), tier: 'vip' }, vectors, options);
+    expect(Object.keys(unknown.change)).toEqual(['eventId', 'expectedVersion', 'type', 'strength', 'updatedAt', 'recent', 'bought', 'tier']);
+    expect(unknown.next.vectorVersion).toBe('m1');
+    expect(unknown.next.vector).toBe(first.next.vector);
+    expect(unknown.next.cart).toBe(first.next.cart);
+    expect(Object.keys(unknown.next.counts)).toEqual(['add_to_cart', 'total', 'view']);
+    expect(unknown.next.counts).toEqual({ add_to_cart: 1, total: 2, view: 1 });
+    expect(first.next.counts).toEqual({ add_to_cart: 1, total: 1 });
+  });
+
+  it('adds to the bought set without changing the one it started from', () => {
+    const state = { ...empty(), bought: new Set(['x']) };
+    const effect = eventEffect(state, at(1000, { type: 'purchase', items: [{ itemId: 'a', quantity: 1, price: 1 }, { itemId: 'x', quantity: 1, price: 1 }] }), vectors, options);
+    expect([...effect.next.bought]).toEqual(['x', 'a']);
+    expect([...state.bought]).toEqual(['x']);
+    expect(eventEffect(state, at(2000, { type: 'view', itemId: 'a' }), vectors, options).next.bought).toBe(state.bought);
+  });
+});
+
+describe('prependRecent', () => {
+  const entry = (i: number) => ({ itemId: `i${i}`, type: 'view' as const, ts: i });
+  it('is added.concat(older).slice(0, limit) for every size and limit, leaving its inputs alone', () => {
+    for (const addedCount of [0, 1, 3]) {
+      for (const olderCount of [0, 1, 4, 10]) {
+        for (const limit of [0, 1, 2, 5, 50, -1, 2.5, Number.NaN]) {
+          const added = Array.from({ length: addedCount }, (_, i) => entry(100 + i));
+          const older = Array.from({ length: olderCount }, (_, i) => entry(i));
+          const out = prependRecent(added, older, limit);
+          expect(out).toEqual(added.concat(older).slice(0, limit));
+          expect(out).not.toBe(added);
+          expect(out).not.toBe(older);
+          expect(added).toHaveLength(addedCount);
+          expect(older).toHaveLength(olderCount);
+        }
+      }
+    }
+  });
+});
+
+describe('touchedItems', () => {
+  it('lists one item without a set, and several without repeats in first-seen order', () => {
+    expect(touchedItems(at(1, { type: 'view', itemId: 'a' }))).toEqual(['a']);
+    expect(touchedItems(at(1, { type: 'add_to_cart', itemId: 'a', items: [{ itemId: 'a', quantity: 1, price: 1 }] }))).toEqual(['a']);
+    expect(touchedItems(at(1, { type: 'add_to_cart', itemId: 'a', items: [{ itemId: 'b', quantity: 1, price: 1 }] }))).toEqual(['b', 'a']);
+    expect(touchedItems(at(1, { type: 'search', query: 'q' }))).toEqual([]);
   });
 });

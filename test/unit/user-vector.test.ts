@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_TASTE_STRENGTH, decayedStrength, foldIn, foldInMany } from '../../engine/logic/user-vector.js';
 import { popularityWeight, tasteWeight } from '../../engine/logic/event-weights.js';
 import { EVENT_TYPES } from '../../engine/contracts/schemas.js';
-import { cosine, norm, normalize } from '../../engine/logic/vector-math.js';
+import { addScaled, cosine, norm, normalize, scale } from '../../engine/logic/vector-math.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 const DIM = 32;
@@ -144,5 +144,32 @@ describe('event weights', () => {
     expect(tasteWeight.add_to_cart).toBeGreaterThan(tasteWeight.view);
     expect(tasteWeight.dislike).toBeLessThan(0);
     expect(tasteWeight.remove_from_cart).toBeLessThan(0);
+  });
+});
+
+describe('foldInMany arithmetic', () => {
+  /** The fold as written before its single pass: each vector added in turn into a zeroed array, then norm and scale. */
+  function referenceVector(past: Float32Array | null, decayed: number, items: Array<{ vector: Float32Array; weight: number }>): Float32Array {
+    const next = new Float32Array(DIM);
+    if (past) addScaled(next, past, decayed);
+    for (const item of items) addScaled(next, item.vector, item.weight);
+    return scale(next, 1 / norm(next));
+  }
+
+  it('gives the same float32 bytes as adding each vector in turn (signed zeros, no taste, several items)', () => {
+    const random = mulberry32(99);
+    const vector = () => Float32Array.from({ length: DIM }, () => {
+      const r = random();
+      return r < 0.05 ? -0 : r < 0.1 ? 0 : r * 2 - 1;
+    });
+    for (let n = 0; n < 500; n++) {
+      const past = random() < 0.2 ? null : vector();
+      const current = { vector: past, strength: random() * 25, updatedAt: T0 };
+      const items = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ vector: vector(), weight: random() < 0.1 ? -1 : random() * 3 }));
+      const ts = T0 + Math.floor(random() * 1e7);
+      const folded = foldInMany(current, items, ts, HALF_LIFE);
+      const expected = referenceVector(past, decayedStrength(current, ts, HALF_LIFE), items);
+      expect(Buffer.from(folded.vector.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HnswVectorIndex } from '../../engine/adapters/hnsw-vector-index.js';
 import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
+import { VectorSlab } from '../../engine/adapters/vector-slab.js';
 import { addScaled, cosine, dot, norm, normalize } from '../../engine/logic/vector-math.js';
 import { InvalidVectorError, type Neighbour, type VectorIndex } from '../../engine/ports/vector-index.js';
 
@@ -178,6 +179,21 @@ describe.each(implementations)('%s', (_name, create) => {
     for (const n of result) expect(n.similarity).toBeCloseTo(cosine(query, data.vectors.get(n.id)!), 5);
   });
 
+  it('pairSimilarity is exactly similarity(a, get(b)) and symmetric; undefined for an unknown id', () => {
+    for (let i = 0; i < ITEMS; i += 37) {
+      const a = itemIds[i]!;
+      const b = itemIds[(i * 7 + 11) % ITEMS]!;
+      const pair = index.pairSimilarity(a, b);
+      expect(pair).toBe(index.similarity(a, index.get(b)!));
+      expect(pair).toBe(index.pairSimilarity(b, a));
+      expect(pair).toBe(Math.min(1, Math.max(-1, dot(index.get(a)!, index.get(b)!))));
+      expect(pair).toBeCloseTo(cosine(data.vectors.get(a)!, data.vectors.get(b)!), 5);
+    }
+    expect(index.pairSimilarity(itemIds[0]!, itemIds[0]!)).toBeCloseTo(1, 6);
+    expect(index.pairSimilarity(itemIds[0]!, 'missing')).toBeUndefined();
+    expect(index.pairSimilarity('missing', itemIds[0]!)).toBeUndefined();
+  });
+
   it('reaches recall@10 >= 0.95 against the exact answer on clustered data', () => {
     const random = rng(99);
     let hits = 0;
@@ -321,6 +337,29 @@ describe.each(implementations)('%s', (_name, create) => {
     result.forEach((n, i) => expect(n.similarity).toBeCloseTo(truth[i]!.similarity, 6));
     expect(index.scanExact(query, 100, new Set(scope))).toHaveLength(50);
     expect(index.scanExact(query, 5, [])).toEqual([]);
+  });
+});
+
+describe('VectorSlab dot products', () => {
+  it('equal the plain float64 loop to the bit, whatever the dimension (unrolled by four, remainder included)', () => {
+    const random = rng(3);
+    for (const dimension of [1, 3, 4, 7, 32, 67]) {
+      const slab = new VectorSlab(dimension, 4);
+      const vectors = Array.from({ length: 6 }, (_, i) => {
+        const unit = normalize(Float32Array.from({ length: dimension }, () => gaussian(random)));
+        slab.assign(`v${i}`, slab.reserve().slot, unit);
+        return unit;
+      });
+      const plain = (a: Float32Array, b: Float32Array) => {
+        let sum = 0;
+        for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+        return Math.min(1, Math.max(-1, sum));
+      };
+      for (let a = 0; a < vectors.length; a++) {
+        expect(slab.similarity(slab.slotOf(`v${a}`)!, vectors[0]!)).toBe(plain(vectors[0]!, vectors[a]!));
+        for (let b = 0; b < vectors.length; b++) expect(slab.pairSimilarity(`v${a}`, `v${b}`)).toBe(plain(vectors[a]!, vectors[b]!));
+      }
+    }
   });
 });
 

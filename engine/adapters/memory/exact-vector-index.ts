@@ -1,4 +1,4 @@
-import type { Neighbour, VectorIndex } from '../../ports/vector-index.js';
+import type { Neighbour, VectorIndex, SearchMemoBox } from '../../ports/vector-index.js';
 import { VectorSlab, checkDimension, checkQuery, unitCopy } from '../vector-slab.js';
 
 /**
@@ -54,7 +54,13 @@ export class ExactVectorIndex implements VectorIndex {
     return this.slab.similarityOf(id, unitQuery);
   }
 
-  search(query: Float32Array, k: number, filter?: (id: string) => boolean): Neighbour[] {
+  pairSimilarity(a: string, b: string): number | undefined {
+    return this.slab.pairSimilarity(a, b);
+  }
+
+  /** An exact scan every time: a memo is never used, only cleared. */
+  search(query: Float32Array, k: number, filter?: (id: string) => boolean, memo?: SearchMemoBox): Neighbour[] {
+    if (memo) memo.value = undefined;
     const unit = checkQuery(query, k, this.dimension);
     if (unit === undefined || this.slab.size === 0) return [];
     return this.slab.scanAll(unit, k, filter);
