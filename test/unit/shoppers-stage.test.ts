@@ -3,7 +3,7 @@ import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { LoggedEvent } from '../../engine/contracts/schemas.js';
 import type { Batch } from '../../engine/services/pipeline/batch.js';
 import { MemberLookup } from '../../engine/services/pipeline/batch.js';
-import { ShoppersStage } from '../../engine/services/pipeline/shoppers-stage.js';
+import { FLUSH_SLICE, ShoppersStage } from '../../engine/services/pipeline/shoppers-stage.js';
 import type { ShopperIndex } from '../../engine/services/shopper-index.js';
 
 /** The shoppers stage indexes a shopper at most once per interval, the newest state winning. */
@@ -46,5 +46,34 @@ describe('ShoppersStage', () => {
     await stage.afterStore(batchOf('u', 1));
     await stage.afterStore(batchOf('u', 2));
     expect(updates).toEqual([1, 2]);
+  });
+
+  it('flushes many waiting shoppers in slices, yielding to the event loop between them', async () => {
+    let now = 10_000;
+    const updates: string[] = [];
+    const index = { update: (userId: string) => void updates.push(userId), drop: () => undefined } as unknown as ShopperIndex;
+    const stage = new ShoppersStage(index, { minIntervalMs: 100, now: () => now });
+    const users = Array.from({ length: 3 * FLUSH_SLICE + 5 }, (_, i) => `u${i}`);
+    for (const userId of users) await stage.afterStore(batchOf(userId, 1));
+    for (const userId of users) await stage.afterStore(batchOf(userId, 2));
+    expect(updates).toHaveLength(users.length);
+    now += 100;
+    // The flush timer fires; each turn indexes one slice, then yields with setImmediate. A
+    // watcher looking once per turn of the loop (from before the timer fires) sees one slice at most.
+    const turns: number[] = [];
+    await new Promise<void>((resolve) => {
+      const started = updates.length;
+      const watch = (): void => {
+        turns.push(updates.length - started);
+        if (updates.length - started >= users.length) resolve();
+        else setImmediate(watch);
+      };
+      setImmediate(watch);
+    });
+    expect(updates.slice(users.length)).toEqual(users);
+    // Never more than one slice between two looks of the watcher.
+    const steps = turns.map((count, i) => count - (turns[i - 1] ?? 0));
+    expect(Math.max(...steps)).toBeLessThanOrEqual(FLUSH_SLICE);
+    expect(turns.length).toBeGreaterThanOrEqual(Math.ceil(users.length / FLUSH_SLICE));
   });
 });
