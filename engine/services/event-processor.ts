@@ -28,6 +28,15 @@ import type { ShopperIndex } from './shopper-index.js';
 import type { SegmentThresholds } from '../logic/segments.js';
 import type { ShopAnalytics } from '../ports/shop-analytics.js';
 
+/** Events of one round at most: partitions' batches that arrive together run as one (handleBatch). */
+const MAX_ROUND_EVENTS = 1024;
+
+/** Batches of several partitions run through the stages together. */
+interface Round {
+  deliveries: DeliveredEvent[];
+  settled: Promise<void>;
+}
+
 export interface EventProcessorOptions extends EffectOptions {
   /** Length of pushed lists. */
   defaultK: number;
@@ -114,6 +123,8 @@ export class EventProcessor {
   private readonly stages: BatchStage[];
   /** Batches being settled, with their partition. */
   private readonly inFlight = new Map<Promise<void>, number>();
+  /** The round still taking batches (handleBatch), until its turn of the event loop comes. */
+  private gathering: Round | undefined;
   private readonly maxDeliveries: number;
   private readonly cache: StateCache;
 
@@ -149,15 +160,36 @@ export class EventProcessor {
     return stages;
   }
 
-  /** Runs a delivered batch through the stages; resolves once every event is acked, handed back or dead-lettered. */
+  /**
+   * Runs a delivered batch through the stages; resolves once every event is acked, handed back or
+   * dead-lettered. Batches of several partitions handed over within one turn of the event loop
+   * run as one round (up to MAX_ROUND_EVENTS events): one load, one store and one write per
+   * shop-wide stage for all of them instead of one each. Safe because a partition has at most one
+   * batch in flight and a user lives in one partition, so per-user order is kept; at moderate
+   * rates, where each partition's batch holds an event or two, this divides the Redis and NATS
+   * round trips (and their write syscalls, ~30-50 us each) by the number of partitions that
+   * delivered together.
+   */
   async handleBatch(batch: DeliveredEvent[]): Promise<void> {
-    const run = this.settle(batch);
+    let round = this.gathering;
+    if (!round || round.deliveries.length + batch.length > MAX_ROUND_EVENTS) {
+      const next: Round = { deliveries: [], settled: Promise.resolve() };
+      // A turn of the event loop before each round: rounds settling back to back are otherwise one
+      // chain of microtasks that starves timers and sockets; batches that arrive meanwhile join it.
+      next.settled = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        if (this.gathering === next) this.gathering = undefined;
+        return this.settle(next.deliveries);
+      });
+      this.gathering = round = next;
+    }
+    round.deliveries.push(...batch);
     const partition = batch[0]?.partition ?? -1;
-    this.inFlight.set(run, partition);
+    const settled = round.settled.then(() => undefined);
+    this.inFlight.set(settled, partition);
     try {
-      await run;
+      await settled;
     } finally {
-      this.inFlight.delete(run);
+      this.inFlight.delete(settled);
     }
   }
 
@@ -179,9 +211,6 @@ export class EventProcessor {
   }
 
   private async settle(batch: DeliveredEvent[]): Promise<void> {
-    // A turn of the event loop before each batch: batches of many partitions settling back to back
-    // are otherwise one chain of microtasks that starves timers and sockets.
-    await new Promise((resolve) => setImmediate(resolve));
     const started = performance.now();
     const results = await this.run(batch);
     await Promise.all(batch.map((delivered, i) => this.finish(delivered, results[i]!)));

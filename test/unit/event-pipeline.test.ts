@@ -91,6 +91,32 @@ function setup(options: { present?: (userId: string) => boolean; poisonItem?: st
 }
 
 describe('the batched event path', () => {
+  it('runs the batches of several partitions handed over in one turn as one round: one store, one aggregate write', async () => {
+    const { processor, users, stats } = setup();
+    let stores = 0;
+    let aggregates = 0;
+    const applyMany = users.applyMany.bind(users);
+    users.applyMany = async (...args: Parameters<typeof users.applyMany>) => {
+      stores++;
+      return applyMany(...args);
+    };
+    const recordMany = stats.recordMany.bind(stats);
+    stats.recordMany = async (...args: Parameters<typeof stats.recordMany>) => {
+      aggregates++;
+      return recordMany(...args);
+    };
+    const partitions = [0, 1, 2, 3].map((partition) => [{ ...delivered(view(`r${partition}`, `r${partition}-1`, `sku-${partition}`)), partition }]);
+    await Promise.all(partitions.map((batch) => processor.handleBatch(batch)));
+    expect(partitions.flat().every((d) => d.settled.acked)).toBe(true);
+    expect(stores).toBe(1);
+    expect(aggregates).toBe(1);
+    for (let partition = 0; partition < 4; partition++) expect((await users.load(`r${partition}`)).counts.total).toBe(1);
+    // A batch handed over after the round started runs in a round of its own.
+    await processor.handleBatch([delivered(view('r0', 'r0-2', 'sku-7'))]);
+    expect(stores).toBe(2);
+    expect((await users.load('r0')).counts.total).toBe(2);
+  });
+
   it('ranks and pushes once per user per batch, cause the last event', async () => {
     const { processor, pushes, ranked, users } = setup();
     const batch = [...['e1', 'e2', 'e3', 'e4', 'e5'].map((id, i) => delivered(view('u1', id, `sku-${i}`))), delivered(view('u2', 'f1', 'sku-9'))];
