@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, env, loadConfig, type ConfigOf } from './contracts/env.js';
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './logic/affinity.js';
 import { DEFAULT_AFFINITY_BOOST } from './logic/affinity-boost.js';
@@ -52,6 +53,7 @@ export const engineConfigSpec = {
   pointsPerCurrencyRegular: env.number('POINTS_PER_CURRENCY_REGULAR', 1, 'Points a regular member earns per currency unit spent.', 0, 1000),
   pointsPerCurrencyVip: env.number('POINTS_PER_CURRENCY_VIP', 1.5, 'Points a VIP member earns per currency unit spent.', 0, 1000),
   pointsPerCurrencyEnterprise: env.number('POINTS_PER_CURRENCY_ENTERPRISE', 2, 'Points an enterprise member earns per currency unit spent.', 0, 1000),
+  orderPriceTolerance: env.number('ORDER_PRICE_TOLERANCE', 0.05, 'How far a paid order line\'s unit price may differ from the catalog price, as a share of it (0.05 = 5%); beyond it `POST /v1/orders` answers 422 price_mismatch.', 0, 10),
   rewards: env.string('REWARDS', DEFAULT_REWARDS, 'Reward catalogue (JSON array of {rewardId, points, value, ttlDays}): points buy a value coupon.'),
   campaignReloadMs: env.int('CAMPAIGN_RELOAD_MS', 2000, 'How often every engine reloads the campaigns from Redis (ms), besides on each change announced on NATS.', 100, 600_000),
   cartTimerPollMs: env.int('CART_TIMER_POLL_MS', 250, 'How often an engine checks the due cart_abandoned timers of the partitions it owns (ms).', 10, 60_000),
@@ -71,6 +73,13 @@ export const engineConfigSpec = {
   rpcUserQueueLimit: env.int('RPC_USER_QUEUE_LIMIT', DEFAULT_RPC_ADMISSION.userQueueLimit, 'Requests one user (else one method) may have waiting; beyond it `unavailable` (503) at once. Waiting users are served round-robin.', 1, 1_000_000),
   rpcConcurrency: env.int('RPC_CONCURRENCY', DEFAULT_RPC_ADMISSION.concurrency, 'Request handlers one engine runs at once (password hashing not counted).', 1, 10_000),
   rpcPasswordConcurrency: env.int('RPC_PASSWORD_CONCURRENCY', DEFAULT_RPC_ADMISSION.passwordConcurrency, 'members.register / members.login handlers run at once (scrypt: 32 MiB and 100-500 ms of a libuv thread each).', 1, 64),
+  passwordWorkers: env.int('PASSWORD_WORKERS', Math.min(4, Math.max(2, availableParallelism() - 1)), 'Worker threads hashing and checking passwords (scrypt: 32 MiB and ~50-500 ms of a core each), off the engine\'s loop. Default: cores - 1, 2 to 4.', 1, 64),
+  passwordQueueLimit: env.int('PASSWORD_QUEUE_LIMIT', 64, 'Password hashes and checks waiting for a worker at once; beyond it, or when the wait would outlast the caller\'s deadline, `unavailable` (503) with Retry-After at once.', 1, 100_000),
+  passwordClientQueueLimit: env.int('PASSWORD_CLIENT_QUEUE_LIMIT', 8, 'Password hashes and checks one client (IP as the gateway saw it) may have waiting; beyond it `rate_limited` (429) with Retry-After. Clients are served in turn.', 1, 100_000),
+  loginFailuresPerEmail: env.int('LOGIN_FAILURES_PER_EMAIL', 10, 'Wrong passwords one email may take per LOGIN_FAILURE_WINDOW_SECONDS (per engine); then its logins are `rate_limited` (429) until the window ends.', 1, 1_000_000),
+  loginFailureWindowSeconds: env.int('LOGIN_FAILURE_WINDOW_SECONDS', 300, 'Window of LOGIN_FAILURES_PER_EMAIL (s).', 1, 86_400),
+  registrationRetrySeconds: env.int('REGISTRATION_RETRY_SECONDS', 600, 'A registration repeated with the same email and password this long (s) after the account was created answers 201 with the same member, as the first did (a retry after a lost answer); 0 = 409 email_taken.', 0, 86_400),
+  redisEphemeralOk: env.bool('REDIS_EPHEMERAL_OK', false, 'Start even when Redis keeps nothing on disk (appendonly no and no `save` schedule) or its settings cannot be read (CONFIG refused): a Redis restart then loses member accounts, points and coupons. Logged as a warning, shown on /readyz and in pulse_engine_redis_ephemeral_accepted. Embedded mode needs no such consent.'),
 };
 
 export type SharedConfig = ConfigOf<typeof sharedConfigSpec>;

@@ -27,7 +27,9 @@ import { EventProcessor } from './services/event-processor.js';
 import { ATTRIBUTE_MODEL_VERSION, AttributeVectorSource, loadLearnedSource, ModelRegistry, type ModelLoadResult } from './services/model-registry.js';
 import { PartitionManager } from './services/partition-manager.js';
 import { registerMemberHandlers } from './services/member-handlers.js';
+import { PasswordPool } from './adapters/password-pool.js';
 import { registerMemberImportHandler } from './services/member-import-handlers.js';
+import { registerOrderHandlers } from './services/order-handlers.js';
 import { registerCouponHandlers } from './services/coupon-handlers.js';
 import { registerHistoryHandlers } from './services/history-handlers.js';
 import { parseRewardCatalogue } from './logic/coupons.js';
@@ -88,6 +90,8 @@ export interface EngineDeps {
    * event only for present users; without it every live event's user counts as present.
    */
   presence?: PresenceView;
+  /** Its connections' checks (Redis, persistence, NATS), answered to gateways' `engine.ping` for their /readyz. */
+  health?: () => Record<string, { ok: boolean; detail: string }>;
 }
 
 /**
@@ -142,6 +146,7 @@ export class Engine {
   private readonly campaigns: CampaignServices | undefined;
   private readonly lifetime = new AbortController();
   private stopAnnouncements: Unsubscribe | undefined;
+  private passwords: PasswordPool | undefined;
   private ready = false;
   private closing: Promise<void> | undefined;
 
@@ -279,6 +284,8 @@ export class Engine {
    */
   async start(): Promise<void> {
     const { logger, catalogLog, config } = this.deps;
+    // From the start, so a gateway tells "starting" from "no engine"; a small reply per probe (cached ~1 s).
+    this.deps.rpcServer.serve('engine.ping', async () => ({ engineId: this.id, ready: this.ready, checks: this.deps.health?.() ?? {} }));
     // Subscribe first: a model announced while this engine starts is loaded after the newest one.
     this.stopAnnouncements = this.deps.modelAnnouncements?.subscribe((announcement) => {
       logger.info({ version: announcement.version, dir: announcement.dir }, `model ${announcement.version} announced`);
@@ -307,10 +314,10 @@ export class Engine {
       ...(this.deps.members ? { members: this.deps.members } : {}),
       admission: rpcAdmission(config),
     });
-    const wrap = <M extends RpcMethod>(method: M, handler: RpcHandler<M>): RpcHandler<M> => async (request) => {
+    const wrap = <M extends RpcMethod>(method: M, handler: RpcHandler<M>): RpcHandler<M> => async (request, context) => {
       const end = this.metrics.rpcSeconds.startTimer({ method });
       try {
-        return await handler(request);
+        return await handler(request, context);
       } catch (err) {
         this.metrics.errors.inc({ code: err instanceof PulseError ? err.code : 'internal' });
         throw err;
@@ -352,11 +359,17 @@ export class Engine {
             this.metrics.errors.inc({ code: 'analytics_member_failed' });
           })
         : this.deps.members;
+      // Password hashing in worker threads with a bounded, fair, deadline-aware queue (closed in close()).
+      this.passwords ??= new PasswordPool({ workers: config.passwordWorkers, queueLimit: config.passwordQueueLimit, clientQueueLimit: config.passwordClientQueueLimit, logger: logger.child({ component: 'passwords' }) });
       registerMemberHandlers(this.deps.rpcServer, {
         members,
         wrap,
+        passwords: this.passwords,
+        loginThrottle: { failures: config.loginFailuresPerEmail, windowMs: config.loginFailureWindowSeconds * 1000 },
+        registrationRetryMs: config.registrationRetrySeconds * 1000,
       });
       registerMemberImportHandler(this.deps.rpcServer, { members, wrap });
+      registerOrderHandlers(this.deps.rpcServer, { members: this.deps.members, catalog: this.catalog, priceTolerance: config.orderPriceTolerance, wrap });
     }
     if (this.deps.analytics) {
       registerAnalyticsHandlers(this.deps.rpcServer, {
@@ -423,6 +436,7 @@ export class Engine {
       await this.campaigns?.fanOut.close().catch((err: unknown) => this.deps.logger.error({ err }, 'closing the campaign fan-out failed'));
       await this.campaigns?.cartTimers.close().catch((err: unknown) => this.deps.logger.error({ err }, 'closing the cart timers failed'));
       await this.partitions.close().catch((err: unknown) => this.deps.logger.error({ err }, 'closing partitions failed'));
+      await this.passwords?.close().catch((err: unknown) => this.deps.logger.error({ err }, 'closing the password pool failed'));
       this.lifetime.abort();
     })();
     return this.closing;

@@ -13,7 +13,9 @@ export function parseCorsOrigins(raw: string): CorsOrigins {
 }
 
 const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
-const ALLOWED_HEADERS = 'Authorization, Content-Type';
+const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key';
+/** Response headers a page on another origin may read: when to retry a 429 or 503. */
+const EXPOSED_HEADERS = 'Retry-After';
 /** How long a browser may cache a preflight answer (s). */
 const PREFLIGHT_MAX_AGE_S = 600;
 
@@ -26,6 +28,7 @@ export function registerCors(app: FastifyInstance, origins: CorsOrigins): void {
   app.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
     if (!origin || !allowed(origin)) return;
+    reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     if (origins === '*') {
       reply.header('Access-Control-Allow-Origin', '*');
     } else {

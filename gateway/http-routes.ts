@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ErrorCodes, PulseError, type ErrorCode, type WireError } from '../engine/contracts/errors.js';
-import { IdSchema, ItemSchema, RecommendRequestSchema, zodDetails, type Item } from '../engine/contracts/schemas.js';
+import { CategoryPathSchema, IdSchema, ItemSchema, RecommendRequestSchema, zodDetails, type Item } from '../engine/contracts/schemas.js';
 import type { RpcClient } from '../engine/ports/rpc.js';
 import { authenticate as authenticateBearer, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { MAX_EVENTS_PER_BATCH, type EventIntake } from './event-intake.js';
 import { registerMemberRoutes } from './member-routes.js';
 import { registerCouponRoutes } from './coupon-routes.js';
+import { registerOrderRoutes } from './order-routes.js';
 import { registerCampaignRoutes } from './campaign-routes.js';
 import { registerAnalyticsRoutes } from './analytics-routes.js';
 import type { LiveStats } from './live-stats.js';
@@ -30,7 +31,7 @@ const UserParamsSchema = z.object({ userId: IdSchema });
 const SimilarQuerySchema = z.object({ k: z.coerce.number().int().min(1).max(100).default(10) }).strict();
 const ListItemsQuerySchema = z
   .object({
-    category: z.string().min(1).max(200).optional(),
+    category: CategoryPathSchema.optional(),
     query: z.string().min(1).max(500).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
@@ -156,6 +157,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
   // --- Members ---------------------------------------------------------------------------------
   registerMemberRoutes(app, options);
   registerCouponRoutes(app, options);
+  registerOrderRoutes(app, options);
 
   // --- Campaigns -------------------------------------------------------------------------------
   registerCampaignRoutes(app, options);

@@ -13,10 +13,13 @@ import { EventIntake } from './event-intake.js';
 import { createHttpApp, type ReadinessReport } from './http-app.js';
 import { registerApiRoutes } from './http-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerDemoCheckout } from './demo-checkout.js';
 import { GatewayMetrics } from './metrics.js';
 import { PresenceAnnouncer } from './presence-announcer.js';
 import { PushRouter } from './push-router.js';
 import { SocketServer } from './socket-server.js';
+import { GatewayLimits } from './limits.js';
+import { EngineProbe, mergeChecks, type Check } from './engine-probe.js';
 
 export type { ReadinessReport } from './http-app.js';
 
@@ -35,6 +38,13 @@ export interface GatewayDeps {
   deadLetters?: DeadLetters;
   /** Where users holding a socket here are announced to the engines; without it none are. */
   presence?: PresencePublisher;
+  /**
+   * Add to /readyz whether an engine answers `engine.ping` within READYZ_ENGINE_TIMEOUT_MS (and
+   * its Redis and persistence checks). For a gateway with no engine in its process.
+   */
+  probeEngine?: boolean;
+  /** Redis the gateways share their rate counts and socket caps in (limits.ts); absent: each gateway limits alone. */
+  limitsRedisUrl?: string;
 }
 
 /**
@@ -50,6 +60,7 @@ export class Gateway {
   readonly #pushRouter: PushRouter;
   readonly #sockets: SocketServer;
   readonly #presence: PresenceAnnouncer | undefined;
+  readonly #limits: GatewayLimits;
   #app: FastifyInstance | undefined;
   #port = 0;
   #starting: Promise<void> | undefined;
@@ -69,7 +80,9 @@ export class Gateway {
       logger: this.#logger,
     });
     this.#presence = deps.presence ? new PresenceAnnouncer({ publisher: deps.presence, metrics: this.metrics, logger: this.#logger }) : undefined;
+    this.#limits = new GatewayLimits({ config: deps.config, logger: this.#logger, ...(deps.limitsRedisUrl ? { redisUrl: deps.limitsRedisUrl } : {}) });
     this.#sockets = new SocketServer({
+      limits: this.#limits,
       config: deps.config,
       logger: this.#logger,
       tokens: deps.tokens,
@@ -99,12 +112,15 @@ export class Gateway {
       config,
       logger: this.#logger,
       metrics: this.metrics,
-      readiness: this.#deps.readiness,
+      readiness: this.#readiness(),
       accepting: () => this.#closing === undefined,
+      rateLimits: { limits: this.#limits, tokens },
     });
+    this.#limits.start();
     this.#app = app;
     registerApiRoutes(app, { config, tokens, rpc, intake: this.#intake, live: this.metrics.live });
     registerAdminRoutes(app, { tokens, ...(this.#deps.deadLetters ? { deadLetters: this.#deps.deadLetters } : {}) });
+    registerDemoCheckout(app, { config, tokens, rpc, logger: this.#logger });
     // Socket.IO wraps Fastify's request listener: `/socket.io/` goes to it, the rest to Fastify.
     this.#sockets.attach(app.server);
     this.#pushRouter.start();
@@ -112,6 +128,27 @@ export class Gateway {
     await app.listen({ port: config.port, host: config.host });
     this.#port = (app.server.address() as AddressInfo).port;
     this.#logger.info({ port: this.#port, host: config.host }, 'gateway listening');
+  }
+
+  /**
+   * /readyz: the embedding process's checks; then this gateway's own Redis (rate counts and socket
+   * caps), when it uses one; then, when asked for, what an engine answers to `engine.ping`. On a
+   * name clash the earlier check wins (in `npm start` the process already reports Redis).
+   */
+  #readiness(): () => Promise<ReadinessReport> {
+    const own = this.#deps.readiness;
+    const limitsRedis = this.#deps.limitsRedisUrl !== undefined;
+    if (!this.#deps.probeEngine && !limitsRedis) return own;
+    const probe = this.#deps.probeEngine ? new EngineProbe(this.#deps.rpc, { timeoutMs: this.#deps.config.readyzEngineTimeoutMs }) : undefined;
+    return async () => {
+      const [report, probed] = await Promise.all([own(), probe ? probe.checks() : Promise.resolve<Record<string, Check>>({})]);
+      const shared = this.#limits.shared;
+      const gatewayRedis: Record<string, Check> = limitsRedis
+        ? { redis: { ok: shared, detail: shared ? 'ready (rate counts and socket caps shared with the other gateways)' : 'unreachable: this gateway limits on its own counts until Redis answers' } }
+        : {};
+      const checks = mergeChecks(mergeChecks(report.checks, gatewayRedis), probed);
+      return { ready: report.ready && Object.values(checks).every((c) => c.ok), checks };
+    };
   }
 
   /**
@@ -154,6 +191,7 @@ export class Gateway {
         await httpClosed;
       }
     }
+    await this.#step('close limits', () => this.#limits.close());
     this.#logger.info('gateway closed');
   }
 

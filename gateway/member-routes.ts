@@ -32,6 +32,12 @@ function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown
  * (id `merge:<visitorId>`) on the member's partition: ordered with the member's own events and
  * applied once however often the member logs in.
  *
+ * Passwords (engine: PasswordPool): a busy engine answers 503 `unavailable` or 429
+ * `rate_limited` at once, with Retry-After (the error handler sets it from
+ * `details.retryAfterSeconds`), never a 504 for work it then did; a registration repeated with
+ * the same email and password soon after it succeeded answers 201 with the same memberId and a
+ * new token (retrying after a lost answer is safe).
+ *
  * Admin extensions: `POST /v1/members/batch` imports members (see MemberImportSchema: no
  * password, so they cannot log in until one is set; there is no route for that yet),
  * `GET /v1/members/:memberId` and `GET /v1/members/:memberId/points` read any member's profile
@@ -46,7 +52,8 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
 
   app.post('/v1/members', async (request, reply) => {
     const body = parseBody(MemberRegistrationSchema, request.body);
-    const member = await rpc.call('members.register', body, timeout);
+    // `client`: the engine's password queue serves clients in turn (one flooding address waits behind itself).
+    const member = await rpc.call('members.register', { ...body, client: request.ip }, timeout);
     return reply.code(201).send({ memberId: member.memberId, token: await memberToken(member) });
   });
 
@@ -58,7 +65,7 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
         throw new PulseError(ErrorCodes.forbidden, 'visitorId is merged only with that visitor\'s own bearer token');
       }
     }
-    const member = await rpc.call('members.login', { email, password }, timeout);
+    const member = await rpc.call('members.login', { email, password, client: request.ip }, timeout);
     if (visitorId !== undefined) {
       const now = Date.now();
       const merge: StoredMergeEvent = { type: 'merge', id: mergeEventId(visitorId), userId: member.memberId, fromUserId: visitorId, ts: now, receivedAt: now };

@@ -7,7 +7,11 @@ export interface TokenBucketOptions {
   now?: () => number;
 }
 
-/** A token bucket: pure, one per socket, no timers (refilled lazily on each `take`). */
+/**
+ * A token bucket: pure, one per socket, no timers (refilled lazily on each `take`). The first line
+ * of the socket limits, per connection and local; GatewayLimits (limits.ts) adds the per-user
+ * limit shared by every socket and gateway behind it.
+ */
 export class TokenBucket {
   readonly #rate: number;
   readonly #burst: number;
@@ -35,5 +39,10 @@ export class TokenBucket {
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  /** Whole seconds (≥ 1) until the next token, as of the last `take`: the Retry-After of a refusal. */
+  secondsUntilNext(): number {
+    return Math.max(1, Math.ceil((1 - this.#tokens) / this.#rate));
   }
 }

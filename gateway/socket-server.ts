@@ -12,18 +12,22 @@ import type { GatewayConfig } from './config.js';
 import { parseBody, RedeemBodySchema } from './coupon-routes.js';
 import { parseCorsOrigins } from './cors.js';
 import type { EventIntake } from './event-intake.js';
+import type { GatewayLimits, SocketLease } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PresenceAnnouncer } from './presence-announcer.js';
 import type { PushRouter } from './push-router.js';
 import { TokenBucket } from './rate-limit.js';
 import { SocketWriteCoalescer, type EngineConnection } from './socket-writes.js';
 
+/** The error of a socket ack or `connect_error`: the HTTP error object, plus `retryAfterSeconds` (a number) on `rate_limited`. */
+export type SocketWireError = WireError & { retryAfterSeconds?: number };
+
 /** Ack of `track`: `{ok: true, id}` once the event log stored the event. */
-export type TrackAck = { ok: true; id: string } | { ok: false; error: WireError };
+export type TrackAck = { ok: true; id: string } | { ok: false; error: SocketWireError };
 /** Ack of `recommend`: the RecommendationList itself on success (CONTRACT: "with ack -> list"). */
-export type RecommendAck = RecommendationList | { ok: false; error: WireError };
+export type RecommendAck = RecommendationList | { ok: false; error: SocketWireError };
 /** Ack of `redeem` (extension): the coupon as used, or the error HTTP redeem would answer. */
-export type RedeemAck = { ok: true; coupon: Coupon } | { ok: false; error: WireError };
+export type RedeemAck = { ok: true; coupon: Coupon } | { ok: false; error: SocketWireError };
 
 /** `redeem` payload: the HTTP body plus the code (the HTTP route has it in the path; the engine decides what names a coupon). */
 const RedeemRequestSchema = RedeemBodySchema.extend({ code: z.string().max(200) }).strict();
@@ -38,11 +42,15 @@ export interface SocketServerOptions {
   metrics: GatewayMetrics;
   /** Announces users to the engines; without it nothing is announced (engines then push to everyone). */
   presence?: PresenceAnnouncer;
+  /** Limits shared by the gateways (sockets per user and token, calls per user, connects per IP); without it only the per-socket bucket applies. */
+  limits?: GatewayLimits;
 }
 
 interface SocketData {
   claims: TokenClaims;
   bucket: TokenBucket;
+  /** Its place under SOCKETS_PER_USER / SOCKETS_PER_TOKEN, given back when the connection closes. */
+  lease?: SocketLease;
 }
 
 type PulseServer = Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
@@ -69,7 +77,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * (`handshake.auth.token` or the `Authorization` header); each socket joins `user:<sub>` and holds
  * that user's push subscription. Client events: `track` (Event, ack), `recommend` (options, ack)
  * and `redeem` (`{code, orderId}`, ack; members only, the `coupons.redeem` call HTTP redeem makes);
- * all draw from one token bucket per socket (SOCKET_EVENTS_PER_SECOND / SOCKET_EVENT_BURST).
+ * all draw from one token bucket per socket (SOCKET_EVENTS_PER_SECOND / SOCKET_EVENT_BURST), then
+ * from the user's calls shared by every gateway (GatewayLimits: USER_CALLS_PER_SECOND); a connection
+ * counts as a request of its IP and takes a place under SOCKETS_PER_USER / SOCKETS_PER_TOKEN.
  * A member's connection claims the promotions waiting in the member's inbox (PushRouter.claimOnConnect).
  * A user's first socket is announced to the engines before it counts as connected (PresenceAnnouncer).
  * Writes to a connection are coalesced per event-loop turn (SocketWriteCoalescer).
@@ -101,7 +111,10 @@ export class SocketServer {
         .then(() => this.#options.presence?.announce(socket.data.claims.sub))
         .then(
           () => next(),
-          (err: unknown) => next(this.#refusal(err)),
+          (err: unknown) => {
+            this.#releaseLease(socket);
+            next(this.#refusal(err));
+          },
         );
     });
     // Engine.IO level, so every packet after the handshake (Socket.IO's CONNECT included) is coalesced.
@@ -151,17 +164,33 @@ export class SocketServer {
     if (!this.#accepting) throw new PulseError(ErrorCodes.unavailable, 'gateway is shutting down');
     const fromAuth: unknown = socket.handshake.auth?.token;
     const token = typeof fromAuth === 'string' && fromAuth.length > 0 ? fromAuth : bearerToken(socket.handshake.headers.authorization);
+    const { limits } = this.#options;
+    // Cheapest first: a flood of connections from one address is refused before any token work.
+    const fromIp = limits?.ipRequest(limits.clientIp(socket.handshake.address, socket.handshake.headers['x-forwarded-for']));
+    if (fromIp) throw fromIp;
     if (!token) throw new PulseError(ErrorCodes.unauthorized, 'missing token: connect with auth: {token}');
     const claims = await this.#options.tokens.verify(token);
     const { socketEventsPerSecond, socketEventBurst } = this.#options.config;
     socket.data.claims = claims;
     socket.data.bucket = new TokenBucket({ ratePerSecond: socketEventsPerSecond, burst: socketEventBurst });
+    if (limits) {
+      socket.data.lease = await limits.acquireSocket(claims.sub, token);
+      // Given back however the connection ends: also when it closes before `connection` fires
+      // (Socket.IO then never emits it), or closed while the lease was being taken.
+      if (socket.conn.readyState !== 'open') throw new PulseError(ErrorCodes.unavailable, 'connection closed during the handshake');
+      socket.conn.once('close', () => this.#releaseLease(socket));
+    }
+  }
+
+  #releaseLease(socket: PulseSocket): void {
+    const { lease } = socket.data;
+    if (lease) this.#options.limits?.releaseSocket(lease);
   }
 
   /** The error Socket.IO hands the client in `connect_error`: `err.message`, and `err.data = {code, message}`. */
   #refusal(err: unknown): Error {
     const wire = this.#wire(err);
-    const refusal = new Error(wire.message) as Error & { data: WireError };
+    const refusal = new Error(wire.message) as Error & { data: SocketWireError };
     refusal.data = wire;
     return refusal;
   }
@@ -180,6 +209,7 @@ export class SocketServer {
     const expiry = expiresInMs !== undefined && expiresInMs < MAX_TIMER_MS ? setTimeout(() => socket.disconnect(true), Math.max(0, expiresInMs)) : undefined;
     socket.on('disconnect', (reason) => {
       clearTimeout(expiry);
+      this.#releaseLease(socket);
       release();
       leave?.();
       metrics.sockets.dec();
@@ -262,8 +292,14 @@ export class SocketServer {
     if (!this.#accepting) return new PulseError(ErrorCodes.unavailable, 'gateway is shutting down; retry on reconnect');
     if (claims.exp !== undefined && claims.exp * 1000 <= Date.now()) return new PulseError(ErrorCodes.tokenExpired, 'token expired');
     if (!bucket.take()) {
-      return new PulseError(ErrorCodes.rateLimited, `more than ${config.socketEventsPerSecond}/s (burst ${config.socketEventBurst}) calls on this socket`);
+      const retryAfterSeconds = bucket.secondsUntilNext();
+      return new PulseError(ErrorCodes.rateLimited, `more than ${config.socketEventsPerSecond}/s (burst ${config.socketEventBurst}) calls on this socket (SOCKET_EVENTS_PER_SECOND); retry in ${retryAfterSeconds} s`, {
+        retryAfterSeconds: String(retryAfterSeconds),
+      });
     }
+    // Shared by every socket of the user on every gateway: O(1), no I/O (limits-window.ts).
+    const overUser = this.#options.limits?.userCalls(claims.sub, claims.role);
+    if (overUser) return overUser;
     const bytes = jsonBytes(payload);
     if (bytes > config.maxBodyBytes) return new PulseError(ErrorCodes.payloadTooLarge, `payload is ${bytes} bytes, more than ${config.maxBodyBytes}`);
     return undefined;
@@ -274,10 +310,14 @@ export class SocketServer {
     void work.finally(() => this.#inFlight.delete(work));
   }
 
-  #wire(err: unknown): WireError {
+  #wire(err: unknown): SocketWireError {
     if (err instanceof PulseError) {
       this.#options.metrics.errors.inc({ code: err.code });
-      return err.toWire();
+      const wire: SocketWireError = err.toWire();
+      // Rate refusals also carry the wait as a number, as HTTP carries it in Retry-After.
+      const retryAfter = Number(err.details?.retryAfterSeconds);
+      if (err.code === ErrorCodes.rateLimited && Number.isFinite(retryAfter)) wire.retryAfterSeconds = retryAfter;
+      return wire;
     }
     this.#options.logger.error({ err }, 'socket call failed');
     this.#options.metrics.errors.inc({ code: ErrorCodes.internal });

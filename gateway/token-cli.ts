@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { IdSchema, RoleSchema, TierSchema, type Role, type Tier } from '../engine/contracts/schemas.js';
-import { TokenService } from './auth.js';
+import { TokenService, tokenPolicyOf } from './auth.js';
+import { loadGatewayConfig } from './config.js';
 
-export const TOKEN_USAGE = `usage: npm run token -- --role admin|marketing|member|visitor [--sub ID] [--ttl SECONDS] [--tier regular|vip|enterprise]
+export const TOKEN_USAGE = `usage: npm run token -- --role admin|marketing|shop|member|visitor [--sub ID] [--ttl SECONDS] [--tier regular|vip|enterprise]
   Prints a bearer token signed with AUTH_SECRET.
   --role   required
-  --sub    user id (default: the role name, e.g. "admin")
+  --sub    user id (default: the role name, e.g. "admin"; for a shop backend, the shop's id)
   --ttl    lifetime in seconds (default 3600)
   --tier   member tier carried in the token (optional)`;
 
@@ -55,6 +56,12 @@ export async function tokenCli(argv: string[], env: NodeJS.ProcessEnv): Promise<
 
   const claims: { sub: string; role: Role; tier?: Tier } = { sub: sub.data, role: role.data };
   if (tier) claims.tier = tier;
-  const token = await new TokenService(secret).sign(claims, ttl);
+  // The gateway's own lifetime policy (TOKEN_MAX_TTL_*): a --ttl beyond the role's maximum is refused here, not by every request later.
+  let token: string;
+  try {
+    token = await new TokenService(secret, tokenPolicyOf(loadGatewayConfig(env))).sign(claims, ttl);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
   return { exitCode: 0, stdout: `${token}\n`, stderr: '' };
 }

@@ -7,7 +7,8 @@
  *
  * - `items.jsonl`: one Item per product StockCode with a usable description. `title` is the most
  *   frequent description in sentence case, `price` the median positive UnitPrice of its sales
- *   lines (every customer, registered or not), `category` from CATEGORY_RULES
+ *   lines (every customer, registered or not; raised to 1/11 of the item's dearest invoice line
+ *   where it is lower, so every order passes ORDER_PRICE_TOLERANCE=10), `category` from CATEGORY_RULES
  *   (online-retail/catalog-rules.ts), `tags` the salient words of the title, no brand.
  * - `members.jsonl`: one member per customer with a purchase or a cancellation:
  *   `{memberId: 'c<CustomerID>', email: 'c<CustomerID>@online-retail.invalid', name: 'Customer <CustomerID>',
@@ -22,6 +23,11 @@
  *   - one `purchase` with negative quantities per cancelled invoice (InvoiceNo starting with `C`)
  *     with a CustomerID: `{id: 'can-<InvoiceNo>', type: 'purchase', userId, orderId: InvoiceNo, ts, items}`.
  *     Quantities stay negative as in the source, so sum(quantity * price) is the amount to reverse.
+ *   These are behaviour signals (taste, bought together, analytics) and earn no points.
+ * - `orders.jsonl`: what earns points: every invoice as a `paid` order (`POST /v1/orders`,
+ *   orderId = InvoiceNo) and every cancellation as `returned` lines of the earlier orders of that
+ *   customer holding those items, newest first (the data does not say which invoice a
+ *   cancellation takes back); by time. The rules: online-retail/orders.ts.
  *
  * Rules (each skipped line is counted under the first reason that applies):
  * - Product codes: a StockCode is a product when it contains a digit and is not a known fee or
@@ -45,6 +51,7 @@ import { UsageError, isMain, parseCommandLine, runMain } from './lib/args.js';
 import { JsonlWriter, openLines } from './lib/jsonl.js';
 import { Progress, formatCount, formatElapsed } from './lib/progress.js';
 import { convertCsvLines, timeOrderedEvents, type ConversionStats } from './online-retail/converter.js';
+import { ordersOf, type OrdersStats } from './online-retail/orders.js';
 
 export interface ConvertOptions {
   input: string;
@@ -53,8 +60,11 @@ export interface ConvertOptions {
   progressStream?: NodeJS.WritableStream;
 }
 
-/** Reads the CSV, writes the three files atomically, returns the counts. */
-export async function convertOnlineRetail(options: ConvertOptions): Promise<ConversionStats> {
+/** The converter's counts and those of orders.jsonl. */
+export type ConvertStats = ConversionStats & { orders: OrdersStats };
+
+/** Reads the CSV, writes the four files atomically, returns the counts. */
+export async function convertOnlineRetail(options: ConvertOptions): Promise<ConvertStats> {
   const source = await openLines(options.input);
   const progress = new Progress({ label: 'convert online-retail', unit: 'lines', fraction: source.fraction, stream: options.progressStream });
   let result;
@@ -64,11 +74,13 @@ export async function convertOnlineRetail(options: ConvertOptions): Promise<Conv
     source.close();
     progress.done();
   }
+  const orders = ordersOf(result.events, result.cancellations);
   await mkdir(options.outDir, { recursive: true });
   const files: Array<[string, unknown[]]> = [
     ['items.jsonl', result.items],
     ['members.jsonl', result.members],
     ['events.jsonl', timeOrderedEvents(result)],
+    ['orders.jsonl', orders.orders],
   ];
   const writers = files.map(([name]) => new JsonlWriter(resolve(options.outDir, name)));
   try {
@@ -78,20 +90,23 @@ export async function convertOnlineRetail(options: ConvertOptions): Promise<Conv
     await Promise.all(writers.map((w) => w.abort()));
     throw err;
   }
-  return result.stats;
+  return { ...result.stats, orders: orders.stats };
 }
 
 /** The counts as a table. */
-export function formatStats(stats: ConversionStats, outDir: string, seconds: number): string {
+export function formatStats(stats: ConvertStats, outDir: string, seconds: number): string {
   const row = (label: string, value: number, note = ''): string => `  ${label.padEnd(22)}${formatCount(value).padStart(10)}${note ? `  ${note}` : ''}`;
   const out = [
     `online retail -> ${outDir} in ${formatElapsed(seconds)}`,
     row('lines read', stats.lines),
-    row('items', stats.items, 'items.jsonl'),
+    row('items', stats.items, `items.jsonl (${formatCount(stats.raisedPrices)} priced above their median: a line 11+ times it)`),
     row('members', stats.members, `members.jsonl (${formatCount(stats.customers)} with a purchase)`),
     row('invoices (purchases)', stats.invoices, 'events.jsonl'),
     row('line items', stats.lineItems),
     row('cancellations', stats.cancellations, 'events.jsonl'),
+    row('paid orders', stats.orders.paid, 'orders.jsonl'),
+    row('returns', stats.orders.returns, `orders.jsonl (${formatCount(stats.orders.returnedUnits)} units matched to earlier orders)`),
+    row('units not returned', stats.orders.unmatchedUnits, `no earlier order of the customer holds them (${formatCount(stats.orders.unmatchedCancellations)} cancellations wholly; ${formatCount(stats.orders.repeatedUnits)} units only a repeated return could take)`),
   ];
   const skipped = Object.entries(stats.skipped).sort((a, b) => b[1] - a[1]);
   const total = skipped.reduce((sum, [, n]) => sum + n, 0);
@@ -104,7 +119,7 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const USAGE = `usage: npm run convert:online-retail -- [--input FILE.csv.gz] [--out DIR]
   --input FILE   the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)
-  --out DIR      where items.jsonl, members.jsonl and events.jsonl go (default data/online-retail)`;
+  --out DIR      where items.jsonl, members.jsonl, events.jsonl and orders.jsonl go (default data/online-retail)`;
 
 async function main(): Promise<number> {
   const args = parseCommandLine(process.argv.slice(2), { input: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });

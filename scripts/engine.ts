@@ -1,14 +1,24 @@
 /** `npm run engine`: an engine alone (many may run against one NATS and one Redis). */
 import { createServer } from 'node:http';
 import { loadEngineConfig } from '../engine/config.js';
-import { connectInfrastructure } from './lib/infrastructure.js';
+import { connectInfrastructure, type Infrastructure } from './lib/infrastructure.js';
 import { closeAll, closeOnSignals } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
 import { createEngine, readiness } from './lib/roles.js';
 
 const config = loadEngineConfig();
 const logger = createLogger('pulse-engine', config.logLevel);
-const infra = await connectInfrastructure(config, { logger, name: 'pulse-engine', allowEmbedded: false, ackWaitMs: config.ackWaitMs, state: config });
+let infra: Infrastructure;
+try {
+  infra = await connectInfrastructure(config, { logger, name: 'pulse-engine', allowEmbedded: false, ackWaitMs: config.ackWaitMs, state: config });
+} catch (err) {
+  // Unreachable servers, or a Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK): one clear line
+  // on stderr as well as the log (a pretty-printing log worker may not flush before the exit).
+  const message = err instanceof Error ? err.message : String(err);
+  logger.fatal({ err }, message);
+  process.stderr.write(`pulse-engine: ${message}\n`);
+  process.exit(1);
+}
 const engine = createEngine(config, infra, logger, true);
 const ready = readiness(infra, engine);
 
@@ -20,7 +30,10 @@ const http = createServer((req, res) => {
   };
   if (req.url === '/healthz') return reply(200, '{"ok":true}');
   if (req.url === '/readyz') {
-    void ready().then((report) => reply(report.ready ? 200 : 503, JSON.stringify(report)));
+    void ready().then((report) => {
+      const failed = Object.entries(report.checks).filter(([, check]) => !check.ok).map(([name]) => name);
+      reply(report.ready ? 200 : 503, JSON.stringify(report.ready ? report : { ready: false, failed, checks: report.checks }));
+    });
     return;
   }
   if (req.url === '/metrics') {

@@ -1,16 +1,21 @@
 /**
- * `npm run import -- --items F.jsonl | --members F.jsonl | --events F.jsonl [--url URL] [--token T] [--batch 500] [--concurrency 4]`
+ * `npm run import -- --items F.jsonl | --members F.jsonl | --events F.jsonl | --orders F.jsonl [--url URL] [--token T] [--batch 500] [--concurrency 4]`
  *
  * Loads a JSON Lines file (or `.jsonl.gz`) into a running Pulse through the gateway's public HTTP
  * API, so it works against any deployment: items with `POST /v1/items/batch`, members with
- * `POST /v1/members/batch`, events with `POST /v1/events`, all with an admin token (`--token`,
- * else minted from AUTH_SECRET).
+ * `POST /v1/members/batch`, events with `POST /v1/events`, orders with `POST /v1/orders` (one
+ * request per order: scripts/lib/order-import.ts), all with an admin token (`--token`, else
+ * minted from AUTH_SECRET; a `shop` token does for orders of the last days, not for history).
  *
  * - Order: lines are spread over `--concurrency` lanes by key (an event's userId, an item's or a
  *   member's id; see laneOf), each lane with one request in flight, so one user's events reach
  *   the event log in file order. The exception is a line the server rejected as transient
  *   (`unavailable`: the log did not confirm in time): it is retried after the rest of its batch.
  * - Members: an existing memberId is left unchanged and counted as existing, so a re-run is safe.
+ * - Orders: one member's orders in file order, each after the previous one was answered (points
+ *   depend on the tier held when each is applied); an order placed before (same orderId and
+ *   status, same returned lines) is answered `duplicate` and counted apart, so a re-run is safe.
+ *   Lanes default to 16 for orders (one request per order).
  *
  * - Lines are parsed locally only as JSON (blank lines skipped; a line that is not a JSON object
  *   is rejected as `invalid_json` with its line number). Validation is the server's: it is the
@@ -27,6 +32,7 @@
  */
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from './lib/args.js';
 import { ImportAbortedError, ImportClient } from './lib/import-client.js';
+import { OrderImportClient } from './lib/order-import.js';
 import { Batcher, RejectTally, fileTagOf, laneOf, parseImportLine, type ImportKind, type ImportRecord } from './lib/import-lines.js';
 import { openLines } from './lib/jsonl.js';
 import { Progress, formatCount, formatElapsed, formatRate } from './lib/progress.js';
@@ -37,7 +43,7 @@ export interface ImportSummary {
   /** Lines read, blank ones included. */
   lines: number;
   accepted: number;
-  /** Members only: accepted lines whose memberId existed already (left unchanged). */
+  /** Members: accepted lines whose memberId existed already (left unchanged); orders: placed before. */
   existing?: number;
   rejects: RejectTally;
   seconds: number;
@@ -116,7 +122,7 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     progress.done();
   }
   const summary: ImportSummary = { kind: options.kind, file: options.path, lines, accepted, rejects, seconds: (performance.now() - started) / 1000 };
-  if (options.kind === 'members') summary.existing = existing;
+  if (options.kind === 'members' || options.kind === 'orders') summary.existing = existing;
   if (aborted !== undefined) summary.aborted = aborted;
   return summary;
 }
@@ -127,7 +133,7 @@ export function formatSummary(summary: ImportSummary): string {
   const out = [
     `${summary.kind} from ${summary.file}`,
     `  lines     ${formatCount(summary.lines)}`,
-    `  accepted  ${formatCount(summary.accepted)}${summary.kind === 'members' ? `  (${formatCount(summary.existing ?? 0)} existed already, left unchanged)` : ''}`,
+    `  accepted  ${formatCount(summary.accepted)}${summary.kind === 'members' ? `  (${formatCount(summary.existing ?? 0)} existed already, left unchanged)` : summary.kind === 'orders' ? `  (${formatCount(summary.existing ?? 0)} placed before, counted once)` : ''}`,
     `  rejected  ${formatCount(rejects.total)}`,
     `  time      ${formatElapsed(summary.seconds)}  (${formatRate(summary.seconds > 0 ? summary.lines / summary.seconds : Number.NaN, 'lines')})`,
   ];
@@ -139,19 +145,21 @@ export function formatSummary(summary: ImportSummary): string {
   }
   if (summary.aborted !== undefined) {
     out.push(`ABORTED after reading ${formatCount(summary.lines)} lines: ${summary.aborted}`);
-    out.push('  re-running the same command is safe: items are upserts, existing members are kept and event ids are deterministic.');
+    out.push('  re-running the same command is safe: items are upserts, existing members are kept, event ids are deterministic and orders count once by orderId.');
   }
   return out.join('\n');
 }
 
-export const USAGE = `usage: npm run import -- (--items FILE.jsonl | --members FILE.jsonl | --events FILE.jsonl) [options]
+export const USAGE = `usage: npm run import -- (--items FILE.jsonl | --members FILE.jsonl | --events FILE.jsonl | --orders FILE.jsonl) [options]
   --items FILE     one Item per line (.jsonl or .jsonl.gz)
   --members FILE   one member per line: {memberId, email?, name, createdAt?}; existing ids are left unchanged
   --events FILE    one Event per line; may carry userId and ts; lines without id get a deterministic one
+  --orders FILE    one order per line, the body of POST /v1/orders: {orderId, userId, status, lines, ts?};
+                   a member's orders are sent in file order; an order placed before counts once
   --url URL        gateway base URL (default http://127.0.0.1:\${PORT:-8080})
   --token TOKEN    admin bearer token (default: minted from AUTH_SECRET)
-  --batch N        lines per request, 1-1000 (default 500)
-  --concurrency N  requests in flight, 1-64 (default 4); one user's events stay in file order`;
+  --batch N        lines per request, 1-1000 (default 500; orders: lines per lane turn, default 25, each order its own request)
+  --concurrency N  requests in flight, 1-64 (default 4, orders 16); one user's events and orders stay in file order`;
 
 /** The admin token: --token, else one signed with AUTH_SECRET, else a UsageError (exit 2). */
 export async function resolveToken(token: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
@@ -170,6 +178,7 @@ async function main(): Promise<number> {
     items: { type: 'string' },
     members: { type: 'string' },
     events: { type: 'string' },
+    orders: { type: 'string' },
     url: { type: 'string' },
     token: { type: 'string' },
     batch: { type: 'string' },
@@ -180,15 +189,17 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const given = (['items', 'members', 'events'] as const).filter((k) => args[k] !== undefined);
-  if (given.length !== 1) throw new UsageError('give exactly one of --items FILE, --members FILE or --events FILE');
+  const given = (['items', 'members', 'events', 'orders'] as const).filter((k) => args[k] !== undefined);
+  if (given.length !== 1) throw new UsageError('give exactly one of --items FILE, --members FILE, --events FILE or --orders FILE');
   const kind: ImportKind = given[0]!;
   const path = args[kind]!;
   const url = args.url ?? `http://127.0.0.1:${process.env.PORT || 8080}`;
   if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
-  const batchSize = intOption('batch', args.batch, 500, 1, 1000);
-  const concurrency = intOption('concurrency', args.concurrency, 4, 1, 64);
-  const client = new ImportClient({ url, kind, token: await resolveToken(args.token, process.env) });
+  // Orders: one request each, so a lane's turn is short and the other lanes keep the reader moving.
+  const batchSize = intOption('batch', args.batch, kind === 'orders' ? 25 : 500, 1, 1000);
+  const concurrency = intOption('concurrency', args.concurrency, kind === 'orders' ? 16 : 4, 1, 64);
+  const token = await resolveToken(args.token, process.env);
+  const client = kind === 'orders' ? new OrderImportClient({ url, token }) : new ImportClient({ url, kind, token });
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const summary = await runImport({ path, kind, client, batchSize, concurrency, signal: controller.signal }).catch((err: unknown) => {

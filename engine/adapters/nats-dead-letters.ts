@@ -2,7 +2,7 @@ import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type St
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import { parseStoredEvent } from '../contracts/schemas.js';
+import { parseLoggedEvent } from '../contracts/orders.js';
 import { DEADLETTERS_STREAM, partitionOf, subjects } from '../contracts/subjects.js';
 import type { DeadLetter, DeadLetterPage, DeadLetters } from '../ports/dead-letters.js';
 import { MAX_DEAD_LETTERS_PAGE } from '../ports/dead-letters.js';
@@ -69,7 +69,7 @@ export function decodeDeadPayload(text: string): unknown {
 export function replayTarget(seq: number, payload: string, fallbackPartition: number, partitions: number): { partition: number; msgId: string } {
   let event: { userId: string; id: string } | undefined;
   try {
-    event = parseStoredEvent(JSON.parse(payload));
+    event = parseLoggedEvent(JSON.parse(payload));
   } catch {
     event = undefined;
   }

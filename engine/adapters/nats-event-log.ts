@@ -12,7 +12,8 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import { parseStoredEvent, type LoggedEvent } from '../contracts/schemas.js';
+import type { LoggedEvent } from '../contracts/schemas.js';
+import { parseLoggedEvent } from '../contracts/orders.js';
 import { EVENTS_STREAM, eventMessageId, partitionOf, subjects } from '../contracts/subjects.js';
 import type { AppendResult, ConsumeOptions, DeadLetterFailure, DeliveredEvent, EventLogWriter, EventSource } from '../ports/event-log.js';
 import { cleanFailure, storeDeadLetter } from './nats-dead-letters.js';
@@ -45,7 +46,7 @@ export function checkConsumeArgs(partition: number, partitions: number, batchSiz
  */
 export function decodeStoredEvent(json: string): LoggedEvent | undefined {
   try {
-    return parseStoredEvent(JSON.parse(json));
+    return parseLoggedEvent(JSON.parse(json));
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PulseError, toWireError, type ErrorCode, type WireError } from '../contracts/errors.js';
 import type { RpcMethod, RpcMethods, RpcReply } from '../contracts/messages.js';
 import { ENGINE_QUEUE, subjects } from '../contracts/subjects.js';
-import type { RpcAdmissionOptions, RpcClient, RpcHandler, RpcServer } from '../ports/rpc.js';
+import type { RpcAdmissionOptions, RpcClient, RpcContext, RpcHandler, RpcServer } from '../ports/rpc.js';
 import { RpcScheduler, requestUser } from './rpc-scheduler.js';
 
 /** Default time a caller waits for an engine's reply (ms). */
@@ -45,9 +45,9 @@ export function requestDeadline(hdrs: MsgHdrs | undefined, receivedAt: number): 
  * becomes its wire form, anything else (including a result JSON cannot encode) `internal`, logged.
  * Shared by the NATS adapter and the in-memory fake so both answer byte for byte alike.
  */
-export async function runRpcHandler(method: string, handler: (request: never) => Promise<unknown>, request: unknown, logger: Logger): Promise<string> {
+export async function runRpcHandler(method: string, handler: (request: never, context: RpcContext) => Promise<unknown>, request: unknown, logger: Logger, context: RpcContext = { deadline: Number.POSITIVE_INFINITY }): Promise<string> {
   try {
-    const result = await handler(request as never);
+    const result = await handler(request as never, context);
     return JSON.stringify({ ok: true, result } satisfies RpcReply<unknown>);
   } catch (err) {
     if (!(err instanceof PulseError)) logger.error({ err, method }, 'rpc handler failed');
@@ -127,7 +127,7 @@ export class NatsRpcServer implements RpcServer {
       method,
       user: requestUser(method, decoded.request),
       deadline,
-      run: async () => this.respond(method, msg, await runRpcHandler(method, handler, decoded.request, this.logger)),
+      run: async () => this.respond(method, msg, await runRpcHandler(method, handler, decoded.request, this.logger, { deadline })),
       refuse: (error) => this.respond(method, msg, encodeError(error.toWire())),
     });
   }

@@ -3,7 +3,8 @@ import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { TierSchema } from '../contracts/schemas.js';
 import { checkLedgerPage, checkPointsChange } from '../logic/points.js';
 import type { TierThresholds } from '../logic/tiers.js';
-import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, PointsChange, PointsOutcome, StoredMember } from '../ports/member-store.js';
+import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, OrderAcceptance, OrderChange, OrderOutcome, PointsChange, PointsOutcome, StoredMember } from '../ports/member-store.js';
+import { RedisOrderRecords } from './redis-order-records.js';
 import { callRedis, checkKeyPrefix, LuaScript } from './redis-scripts.js';
 import { keySlot, SLOTS, slotTag } from './redis-slots.js';
 import { checkScanCount } from './state-validation.js';
@@ -97,6 +98,7 @@ export class RedisMemberStore implements MemberStore {
   private readonly prefix: string;
   private readonly claimTtlSeconds: number;
   private readonly pointsDedupeTtlSeconds: number;
+  private readonly orders: RedisOrderRecords;
 
   constructor(
     private readonly redis: Redis,
@@ -105,6 +107,7 @@ export class RedisMemberStore implements MemberStore {
     this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
     this.claimTtlSeconds = options.claimTtlSeconds ?? 60;
     this.pointsDedupeTtlSeconds = options.pointsDedupeTtlSeconds ?? 0;
+    this.orders = new RedisOrderRecords(redis, this.prefix);
     if (!Number.isInteger(this.pointsDedupeTtlSeconds) || this.pointsDedupeTtlSeconds < 0) throw new RangeError(`pointsDedupeTtlSeconds must be a non-negative integer, got ${this.pointsDedupeTtlSeconds}`);
     if (!Number.isInteger(this.claimTtlSeconds) || this.claimTtlSeconds < 1) throw new RangeError(`claimTtlSeconds must be a positive integer, got ${this.claimTtlSeconds}`);
   }
@@ -204,6 +207,27 @@ export class RedisMemberStore implements MemberStore {
     const from = TierSchema.parse(reply[1]);
     const applied = reply[0] === 1;
     return { applied, member, ...(applied && member.tier !== from ? { tierChanged: { from, to: member.tier } } : {}) };
+  }
+
+  acceptOrder(order: OrderAcceptance): Promise<{ duplicate: boolean; paidPrices: Record<string, number> }> {
+    return this.orders.accept(order);
+  }
+
+  paidOrderState(userId: string, orderId: string): Promise<'applied' | 'accepted' | 'unknown'> {
+    return this.orders.paidState(userId, orderId);
+  }
+
+  async applyOrder(userId: string, change: OrderChange, thresholds: TierThresholds): Promise<OrderOutcome> {
+    const reply = await this.orders.apply(userId, { record: this.recordKey(userId), ledger: this.ledgerKey(userId) }, change, thresholds);
+    if (reply.status === 'not_paid') throw new PulseError(ErrorCodes.unavailable, `order ${change.orderId}: ${change.status} before its paid status was applied`);
+    if (reply.status === 'duplicate' || !reply.record) {
+      const member = await this.get(userId);
+      return { applied: reply.status === 'applied', amount: reply.amount, points: 0, ...(member ? { member } : {}) };
+    }
+    const member = decodeRecord(userId, pairs(reply.record));
+    if (!member) throw new Error(`member ${userId}: record unreadable after an order`);
+    const from = TierSchema.parse(reply.from);
+    return { applied: true, amount: reply.amount, points: reply.points, member, ...(member.tier !== from ? { tierChanged: { from, to: member.tier } } : {}) };
   }
 
   async ledger(memberId: string, page: LedgerPage): Promise<LedgerEntry[]> {

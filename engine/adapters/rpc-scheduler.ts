@@ -28,6 +28,17 @@ export function requestUser(method: string, request: unknown): string {
   return method;
 }
 
+/**
+ * The share of a lane's handler slots one user may hold at once: a quarter (at least one). The
+ * handlers of one engine share its event loop, so a user running all of them would slow every
+ * other user's request started meanwhile even though that one got the next free slot; with a
+ * quarter, another user's request shares the loop with at most that many of the flood's. Keys
+ * that are no user (a method, for requests made for nobody) are not capped.
+ */
+export function userConcurrencyOf(concurrency: number): number {
+  return Math.max(1, Math.ceil(concurrency / 4));
+}
+
 /** One pool of handler slots with its waiting requests, per user. */
 class Lane {
   running = 0;
@@ -38,18 +49,32 @@ class Lane {
   fresh: string[] = [];
   /** Users waiting that were served meanwhile: round robin. */
   served: string[] = [];
+  /** Users waiting while they hold their share of the slots: back in `served` when one of theirs finishes. */
+  readonly capped = new Set<string>();
 
   constructor(public concurrency: number) {}
 
-  /** The next request: the least recently served user's oldest. */
+  /** Whether `user` holds its share of the slots (userConcurrencyOf). */
+  atCap(user: string): boolean {
+    return user.startsWith('u:') && (this.runningByUser.get(user) ?? 0) >= userConcurrencyOf(this.concurrency);
+  }
+
+  /** The next request: the least recently served user's oldest (users at their share wait). */
   take(): RpcJob | undefined {
-    const user = this.fresh.shift() ?? this.served.shift();
-    if (user === undefined) return undefined;
-    const jobs = this.waiting.get(user)!;
-    const job = jobs.shift()!;
-    if (jobs.length === 0) this.waiting.delete(user);
-    else this.served.push(user);
-    return job;
+    for (;;) {
+      const user = this.fresh.shift() ?? this.served.shift();
+      if (user === undefined) return undefined;
+      // Set aside until one of its requests finishes (each user is set aside at most once per finish).
+      if (this.atCap(user)) {
+        this.capped.add(user);
+        continue;
+      }
+      const jobs = this.waiting.get(user)!;
+      const job = jobs.shift()!;
+      if (jobs.length === 0) this.waiting.delete(user);
+      else this.served.push(user);
+      return job;
+    }
   }
 
   add(job: RpcJob): void {
@@ -57,7 +82,8 @@ class Lane {
     if (jobs) jobs.push(job);
     else {
       this.waiting.set(job.user, [job]);
-      (this.runningByUser.has(job.user) ? this.served : this.fresh).push(job.user);
+      if (this.atCap(job.user)) this.capped.add(job.user);
+      else (this.runningByUser.has(job.user) ? this.served : this.fresh).push(job.user);
     }
   }
 
@@ -71,6 +97,10 @@ class Lane {
     const left = (this.runningByUser.get(user) ?? 1) - 1;
     if (left > 0) this.runningByUser.set(user, left);
     else this.runningByUser.delete(user);
+    if (this.capped.has(user) && !this.atCap(user)) {
+      this.capped.delete(user);
+      this.served.push(user);
+    }
   }
 
   /** Removes and returns the user's newest waiting request. */
@@ -81,6 +111,7 @@ class Lane {
       this.waiting.delete(user);
       this.fresh = this.fresh.filter((u) => u !== user);
       this.served = this.served.filter((u) => u !== user);
+      this.capped.delete(user);
     }
     return job;
   }
@@ -89,7 +120,8 @@ class Lane {
 /**
  * The engine's admission of requests (both RPC adapters use it): drops expired requests, bounds
  * what waits (in total and per user), serves users round-robin, the least recently served first,
- * and bounds the handlers running at once, password hashing in its own small lane.
+ * and bounds the handlers running at once (a user at most a quarter of them), password hashing in
+ * its own small lane. Costs O(1) per request but a full queue's shedding (O(waiting users)).
  */
 export class RpcScheduler {
   private readonly main: Lane;
@@ -128,7 +160,7 @@ export class RpcScheduler {
   submit(job: RpcJob): void {
     if (job.deadline <= Date.now()) return this.expire(job);
     const lane = PASSWORD_METHODS.has(job.method) ? this.passwords : this.main;
-    if (lane.running < lane.concurrency && lane.waiting.size === 0) return this.start(lane, job);
+    if (lane.running < lane.concurrency && lane.waiting.size === 0 && !lane.atCap(job.user)) return this.start(lane, job);
     const mine = lane.waiting.get(job.user)?.length ?? 0;
     if (mine >= this.limits.userQueueLimit) return this.refuse(job, USER_QUEUE_FULL_MESSAGE);
     if (this.waitingCount >= this.limits.queueLimit) {

@@ -15,7 +15,7 @@ const finite = z.number().finite();
 const RecordSchema = z.object({
   userId: IdSchema,
   eventKey: z.string().min(1).max(1024),
-  counters: z.object({ type: EventTypeSchema, ts: epochMs, total: finite }).optional(),
+  counters: z.object({ type: z.union([EventTypeSchema, z.literal('order')]), ts: epochMs, total: finite }).optional(),
   shopper: z.object({
     version: z.number().int().nonnegative(),
     lastEventAt: epochMs,
@@ -57,7 +57,7 @@ export function checkAnalyticsRecords(records: readonly AnalyticsRecord[]): void
       typeof eventKey === 'string' &&
       eventKey.length >= 1 &&
       eventKey.length <= 1024 &&
-      (counters === undefined || (EVENT_TYPE_SET.has(counters.type) && Number.isInteger(counters.ts) && counters.ts >= 0 && Number.isFinite(counters.total))) &&
+      (counters === undefined || ((EVENT_TYPE_SET.has(counters.type) || counters.type === 'order') && Number.isInteger(counters.ts) && counters.ts >= 0 && Number.isFinite(counters.total))) &&
       (memberCreatedAt === undefined || (Number.isInteger(memberCreatedAt) && memberCreatedAt >= 0));
     if (!valid) checkAnalyticsRecord({ ...record, userId: record.userId === owner ? record.userId : '' });
   }
@@ -118,9 +118,10 @@ export function addFields(into: CounterTotals, fields: Record<string, string | n
   return into;
 }
 
-/** The bucket fields one event adds (an event type count, and the order fields of a purchase). */
+/** The bucket fields one record adds (a shopper event's type count, or an order's fields). */
 export function counterFields(counters: NonNullable<AnalyticsRecord['counters']>): Record<string, number> {
-  const fields: Record<string, number> = { [`ev:${counters.type}`]: 1 };
+  // An order is no shopper event: it adds to the order fields only.
+  const fields: Record<string, number> = counters.type === 'order' ? {} : { [`ev:${counters.type}`]: 1 };
   if (counters.total > 0) Object.assign(fields, { orders: 1, revenue: counters.total });
   if (counters.total < 0) Object.assign(fields, { cancellations: 1, refunds: -counters.total });
   return fields;

@@ -41,7 +41,7 @@ export function checkUserStateChange(change: UserStateChange): void {
   if (!Number.isSafeInteger(change.expectedVersion) || change.expectedVersion < 0) {
     throw invalid(`expectedVersion must be a non-negative integer, got ${change.expectedVersion}`);
   }
-  if (change.type !== 'merge' && !isEventType(change.type)) throw invalid(`unknown event type "${String(change.type)}"`);
+  if (change.type !== 'merge' && change.type !== 'order' && !isEventType(change.type)) throw invalid(`unknown event type "${String(change.type)}"`);
   if (change.vector !== undefined) {
     if (!(change.vector instanceof Float32Array) || change.vector.length === 0) throw invalid('vector must be a non-empty Float32Array');
     if (!change.vector.every(Number.isFinite)) throw invalid('vector holds a non-finite value');

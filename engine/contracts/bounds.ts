@@ -7,11 +7,19 @@
  */
 
 /**
- * Longest id (characters): Fastify's default `maxParamLength` (gateway/http-app.ts leaves it at
- * 100), so every id the API accepts can also be addressed as a path parameter (`/v1/items/:itemId`,
- * `/v1/users/:userId/...`). Fastify checks the decoded parameter, so percent-encoding does not count.
+ * Longest id (characters). gateway/http-app.ts sets Fastify's `maxParamLength` to this same value,
+ * so every id the API accepts can also be addressed as a path parameter (`/v1/items/:itemId`,
+ * `/v1/users/:userId/...`) and a longer path parameter is refused as `invalid_request` before any
+ * handler runs. Fastify checks the decoded parameter, so percent-encoding does not count.
  */
 export const MAX_ID_LENGTH = 100;
+
+/**
+ * Deepest nesting of arrays and objects a JSON body may have (HTTP; checked on the raw text before
+ * it is parsed). The deepest body the API reads (a campaign) nests 4 levels; 5,000 levels made
+ * recursive code downstream fail with 500/503.
+ */
+export const MAX_JSON_DEPTH = 32;
 
 /**
  * Highest unit price (currency units) of a catalog item and of an event or order line. Prices

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from './errors.js';
 import { EventTypeSchema, IdSchema, TierSchema } from './schemas.js';
+import { textRule } from './text-rules.js';
 
 /**
  * Campaigns (CONTRACT.md "Marketing"): the wire shapes, written once. Types are inferred.
@@ -66,7 +67,7 @@ export type Trigger = z.infer<typeof TriggerSchema>;
 
 export const OfferSchema = z
   .object({
-    title: z.string().trim().min(1).max(200),
+    title: textRule(z.string().trim().min(1).max(200)),
     message: z.string().trim().min(1).max(2000),
     /** A one-use percent coupon made per member at delivery. */
     discountPercent: z.number().int().min(1).max(100).optional(),
@@ -88,7 +89,7 @@ export const DEFAULT_COUPON_TTL_SECONDS = 7 * 24 * 3600;
  */
 export const CampaignInputSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: textRule(z.string().trim().min(1).max(200)),
     audience: z.unknown(),
     trigger: z.unknown(),
     offer: OfferSchema,

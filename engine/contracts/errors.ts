@@ -45,6 +45,20 @@ export const ErrorCodes = {
   invalidBudget: 'invalid_budget',
   /** Campaigns: the audience names no criterion (or an empty list). */
   emptyAudience: 'empty_audience',
+  /** Sockets: the user or the token already holds SOCKETS_PER_USER / SOCKETS_PER_TOKEN open sockets over all gateways. */
+  tooManySockets: 'too_many_sockets',
+  /** HTTP: the body's Content-Type is not one the API reads (send `application/json`). */
+  unsupportedMediaType: 'unsupported_media_type',
+  /** HTTP: the request's headers are larger than the server reads (Node's limit, 16 KiB by default). */
+  headersTooLarge: 'headers_too_large',
+  /** HTTP: the client did not finish sending its request in time. */
+  requestTimeout: 'request_timeout',
+  /** Orders: a paid line's price differs from the catalog's by more than ORDER_PRICE_TOLERANCE (`details` name the item and both prices). */
+  priceMismatch: 'price_mismatch',
+  /** Orders: a paid line names an item the catalog does not hold. */
+  unknownItem: 'unknown_item',
+  /** Orders: contradicts the order's history (return or cancellation of an order never paid, more returned than paid, a paid order re-sent with other lines or for another user). */
+  orderConflict: 'order_conflict',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -85,6 +99,13 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   invalid_schedule: 400,
   invalid_budget: 400,
   empty_audience: 400,
+  too_many_sockets: 429,
+  unsupported_media_type: 415,
+  headers_too_large: 431,
+  request_timeout: 408,
+  price_mismatch: 422,
+  unknown_item: 422,
+  order_conflict: 409,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -22,10 +22,15 @@ export interface RpcMethods {
     request: { principal: Principal; category?: string; query?: string; limit: number; offset: number };
     result: { items: Item[]; total: number; categories: string[] };
   };
-  /** Creates a member (regular tier, 0 points); `email_taken`, `invalid_email`, `invalid_password`. */
-  'members.register': { request: { email: string; password: string; name: string }; result: MemberProfile };
+  /**
+   * Creates a member (regular tier, 0 points); `email_taken`, `invalid_email`, `invalid_password`;
+   * `unavailable`/`rate_limited` with `details.retryAfterSeconds` when password hashing is busy.
+   * The same email and password again within REGISTRATION_RETRY_SECONDS returns the same member.
+   * `client` (register and login): the caller's IP as the gateway saw it, the password queue's fairness key.
+   */
+  'members.register': { request: { email: string; password: string; name: string; client?: string }; result: MemberProfile };
   /** Checks a member's password; `invalid_credentials` for an unknown email or a wrong password. */
-  'members.login': { request: { email: string; password: string }; result: MemberProfile };
+  'members.login': { request: { email: string; password: string; client?: string }; result: MemberProfile };
   /** A member's record; `not_found` when there is none. */
   'members.get': { request: { memberId: string }; result: MemberProfile };
   /**
@@ -70,6 +75,8 @@ export interface RpcMethods {
   'analytics.segments': { request: { at?: number; limit?: number }; result: SegmentList };
   /** Shop-wide figures at `at`: members, activity, event counters, popular categories and brands, campaigns. */
   'analytics.overview': { request: { at?: number }; result: AnalyticsOverview };
+  /** Readiness probe of the gateways (cached ~1 s each): this engine's id, whether it has started, and its own checks (redis, persistence, nats). */
+  'engine.ping': { request: Record<string, never>; result: { engineId: string; ready: boolean; checks: Record<string, { ok: boolean; detail: string }> } };
 }
 export type RpcMethod = keyof RpcMethods;
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { MAX_ID_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_TOTAL, MAX_PRICE, MAX_TS } from './bounds.js';
 import { ErrorCodes, PulseError, type ErrorCode } from './errors.js';
+import type { StoredOrderEvent } from './orders.js';
+import { categoryPath, safeText, textRule } from './text-rules.js';
 
 /**
  * The one place the public wire shapes are written (see ../shared/CONTRACT.md).
@@ -16,7 +18,7 @@ export function tierRank(tier: Tier): number {
   return TIERS.indexOf(tier);
 }
 
-export const ROLES = ['visitor', 'member', 'marketing', 'admin'] as const;
+export const ROLES = ['visitor', 'member', 'marketing', 'admin', 'shop'] as const;
 export const RoleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof RoleSchema>;
 
@@ -28,6 +30,12 @@ const ID_PATTERN = /^[A-Za-z0-9_.:@-]+$/;
  */
 export const IdSchema = z.string().min(1).max(MAX_ID_LENGTH).regex(ID_PATTERN, 'only letters, digits and _ . : @ -');
 
+/**
+ * A category path (`home/lamps`, `Home > Lamps`), 1..200 characters: text-rules.ts, every level
+ * non-blank. Items carry one; catalog and recommendation filters name one.
+ */
+export const CategoryPathSchema = categoryPath(200);
+
 /** A unit price (currency units): finite, 0..MAX_PRICE. */
 const PriceSchema = z.number().finite().nonnegative().max(MAX_PRICE);
 
@@ -37,18 +45,20 @@ const EpochMsSchema = z.number().int().positive().max(MAX_TS);
 export const ItemSchema = z
   .object({
     itemId: IdSchema,
-    title: z.string().min(1).max(500),
-    category: z.string().min(1).max(200),
-    brand: z.string().min(1).max(200).optional(),
+    // Text fields follow text-rules.ts (no control characters, no lone surrogates, not blank; a
+    // category has no empty level): the engine applies this same schema to every catalog change.
+    title: safeText(1, 500),
+    category: CategoryPathSchema,
+    brand: safeText(1, 200).optional(),
     price: PriceSchema,
-    tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+    tags: z.array(safeText(1, 100)).max(50).optional(),
     minTier: TierSchema.optional(),
     inStock: z.boolean().optional(),
     /**
      * Extension: the sales channels the item is offered in (`recommend {channel}` lists only
      * those, compared case-insensitively); absent = every channel.
      */
-    channels: z.array(z.string().trim().min(1).max(64)).min(1).max(32).optional(),
+    channels: z.array(textRule(z.string().trim().min(1).max(64))).min(1).max(32).optional(),
   })
   .strict();
 export type Item = z.infer<typeof ItemSchema>;
@@ -160,8 +170,8 @@ export interface StoredMergeEvent {
   tier?: Tier;
 }
 
-/** What the event log holds: shopper events and internal ones. */
-export type LoggedEvent = StoredEvent | StoredMergeEvent;
+/** What the event log holds: shopper events and internal ones (merges; orders, contracts/orders.ts). */
+export type LoggedEvent = StoredEvent | StoredMergeEvent | StoredOrderEvent;
 
 export function isMergeEvent(event: LoggedEvent): event is StoredMergeEvent {
   return event.type === 'merge';
@@ -305,7 +315,7 @@ export const RecommendRequestSchema = z
   .object({
     k: z.coerce.number().int().min(1).max(100).optional(),
     channel: z.string().min(1).max(64).optional(),
-    category: z.string().min(1).max(200).optional(),
+    category: CategoryPathSchema.optional(),
     query: z.string().min(1).max(500).optional(),
     /** Query strings carry 'true'/'false' (z.coerce.boolean would read 'false' as true). */
     includeBought: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).optional(),
@@ -364,7 +374,8 @@ export const EmailSchema = z
 /** A new password: 8 to 200 characters (UTF-16 units), taken as given (no trimming). */
 export const PasswordSchema = z.string().min(8, 'at least 8 characters').max(200, 'at most 200 characters');
 
-export const MemberNameSchema = z.string().trim().min(1).max(200);
+/** A member's name: trimmed, 1..200 characters, text-rules.ts (no control characters, no lone surrogates). */
+export const MemberNameSchema = textRule(z.string().trim().min(1).max(200));
 
 /** `POST /v1/members` body. */
 export const MemberRegistrationSchema = z.object({ email: EmailSchema, password: PasswordSchema, name: MemberNameSchema }).strict();

@@ -47,6 +47,46 @@ export function orderPoints(total: number, tier: Tier, rates: PointsRates): numb
   return roundHalfAwayFromZero(total * rates[tier]);
 }
 
+/**
+ * Splits an order's points over its lines in proportion to each line's amount (quantity x price),
+ * by largest remainder: each line gets the floor of its exact share, and the points left over go
+ * one each to the lines with the largest fractions (ties: the earlier line). The shares sum to
+ * `points` exactly, so returning every line reverses exactly what the order earned. `points` is
+ * a whole number >= 0; an order of total 0 gives every line 0.
+ */
+export function splitPoints(points: number, lines: readonly PricedLine[]): number[] {
+  if (!Number.isSafeInteger(points) || points < 0) throw new RangeError(`points must be a whole number >= 0, got ${points}`);
+  const total = orderTotal(lines);
+  if (points === 0 || total <= 0) return lines.map(() => 0);
+  const exact = lines.map((line) => (points * line.quantity * line.price) / total);
+  const shares = exact.map(Math.floor);
+  let left = points - shares.reduce((sum, share) => sum + share, 0);
+  // Float shares may land a hair off: `left` is then outside 0..lines-1 by one; both ways are settled here.
+  const byFraction = exact.map((value, i) => ({ i, fraction: value - shares[i]! })).sort((a, b) => b.fraction - a.fraction || a.i - b.i);
+  for (let k = 0; left > 0; k = (k + 1) % byFraction.length, left--) shares[byFraction[k]!.i]!++;
+  for (let k = byFraction.length - 1; left < 0; k = (k - 1 + byFraction.length) % byFraction.length) {
+    const i = byFraction[k]!.i;
+    if (shares[i]! > 0) {
+      shares[i]!--;
+      left++;
+    }
+  }
+  return shares;
+}
+
+/**
+ * Points reversed in all once `returned` of a line's `quantity` units came back, for a line that
+ * earned `earned` points: round-half-up(earned x returned / quantity), computed in whole numbers
+ * (exact up to 2^53), so the whole line returned reverses exactly `earned`. A later return of the
+ * same line reverses the difference to the earlier total. The Redis order script mirrors it.
+ */
+export function reversedPoints(earned: number, quantity: number, returned: number): number {
+  if (returned >= quantity) return earned;
+  const whole = Math.floor(earned / quantity) * returned;
+  const rest = earned % quantity;
+  return whole + Math.floor((2 * rest * returned + quantity) / (2 * quantity));
+}
+
 /** `order` for a total >= 0, `cancellation` below. */
 export function orderCause(total: number): 'order' | 'cancellation' {
   return total < 0 ? 'cancellation' : 'order';

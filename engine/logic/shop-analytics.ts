@@ -1,7 +1,6 @@
 import type { LoggedEvent } from '../contracts/schemas.js';
 import type { EventCounters, SegmentRanges, ShopperSnapshot } from '../ports/shop-analytics.js';
 import type { UserState } from '../ports/user-state-store.js';
-import { orderTotal } from './points.js';
 import { loyalBrands, type SegmentThresholds } from './segments.js';
 
 /**
@@ -29,11 +28,15 @@ export function shopperSnapshot(state: UserState, thresholds: Pick<SegmentThresh
   };
 }
 
-/** What one event adds to the shop's counters; undefined for a merge (its events were counted when they happened). */
+/**
+ * What one shopper event adds to the shop's counters: its type, never money (a browser's purchase
+ * is a behaviour signal; revenue comes from the shop's orders, counted by the analytics stage from
+ * what each order moved). Undefined for a merge (its events were counted when they happened) and
+ * for an order.
+ */
 export function eventCounters(event: LoggedEvent): EventCounters | undefined {
-  if (event.type === 'merge') return undefined;
-  const total = event.type === 'purchase' ? orderTotal(event.items) : 0;
-  return { type: event.type, ts: event.ts, total };
+  if (event.type === 'merge' || event.type === 'order') return undefined;
+  return { type: event.type, ts: event.ts, total: 0 };
 }
 
 /**

@@ -2,7 +2,6 @@ import type { StoredEvent } from '../contracts/schemas.js';
 import { CART_LIMIT, type PurchaseAggregates, type UserState, type UserStateChange } from '../ports/user-state-store.js';
 import { affinityAfter, affinityGain, emptyAffinity, mergedAffinity } from './affinity.js';
 import { tasteWeight } from './event-weights.js';
-import { orderTotal } from './points.js';
 import type { ItemAttributes, ItemAttributesOf } from './triggers.js';
 
 /**
@@ -49,8 +48,7 @@ export function shopperEffect(
   }
   const cart = cartAfter(state.cart, event);
   if (cart) change.cart = cart;
-  const purchases = purchasesAfter(state.purchases, event);
-  if (purchases) change.purchases = purchases;
+  // Purchase aggregates (lifetime value) move with the shop's orders only (services/order-effect.ts), never a browser's purchase.
   if (state.firstSeenAt === 0 || event.ts < state.firstSeenAt) change.firstSeenAt = event.ts;
   return change;
 }
@@ -109,19 +107,6 @@ class CartEdit {
   }
 }
 
-/** The aggregates after a purchase (order total from its line prices); undefined when nothing changes. */
-export function purchasesAfter(purchases: PurchaseAggregates, event: StoredEvent): PurchaseAggregates | undefined {
-  if (event.type !== 'purchase') return undefined;
-  const total = orderTotal(event.items);
-  if (total === 0) return undefined;
-  if (total < 0) return { ...purchases, spend: purchases.spend + total };
-  return {
-    orders: purchases.orders + 1,
-    spend: purchases.spend + total,
-    firstPurchaseAt: purchases.firstPurchaseAt === 0 ? event.ts : Math.min(purchases.firstPurchaseAt, event.ts),
-    lastPurchaseAt: Math.max(purchases.lastPurchaseAt, event.ts),
-  };
-}
 
 /**
  * What merging a visitor into a member does to the member's shopper state: the visitor's

@@ -55,6 +55,70 @@ export interface MemberStore {
    * is PulseError `invalid_request`.
    */
   scan(cursor: string | undefined, count: number): Promise<MemberScanPage>;
+  /**
+   * The intake side of an order (Redis `ord:{<orderId>}`), atomically: checks a status against
+   * what was accepted for the order before and records it. `duplicate` when this orderId +
+   * status (+ return lines) was accepted before (nothing changes). Throws PulseError
+   * `order_conflict` (nothing written) for a return or cancellation of an order never paid, a
+   * return of an item not in it or of more than was paid and not yet returned, anything after a
+   * cancellation but the same cancellation, or a paid order re-sent with other lines or for
+   * another user. Answers the paid unit price of every line the status names (a return's value).
+   */
+  acceptOrder(order: OrderAcceptance): Promise<{ duplicate: boolean; paidPrices: Record<string, number> }>;
+  /**
+   * Where the order's `paid` status is: `applied` (by `applyOrder`, for this user), `accepted`
+   * (by `acceptOrder`, not applied yet), or `unknown`.
+   */
+  paidOrderState(userId: string, orderId: string): Promise<'applied' | 'accepted' | 'unknown'>;
+  /**
+   * Applies an order status of a user once, in one atomic step with the member's points (Redis:
+   * the order record `m:{<userId>}:ord:<orderId>` next to the member record). `paid` stores each
+   * line's quantity, price and earned points (`lines[i].points`; 0 for a user with no member
+   * record); `returned` reverses, per line, `reversedPoints(earned, quantity, returned so far)`
+   * minus what was reversed before (logic/points.ts), at most the quantity not returned yet;
+   * `cancelled` reverses whatever is left. The member's points move by the sum (cause `order` or
+   * `cancellation`, a ledger entry with the event id and orderId), with the rules of
+   * `nextBalance`. A status (a return: its event id) applied before is `applied: false` and
+   * changes nothing, for ever. A return or cancellation before the paid status throws PulseError
+   * `unavailable` (retried: the accept step makes it impossible in the normal flow).
+   */
+  applyOrder(userId: string, change: OrderChange, thresholds: TierThresholds): Promise<OrderOutcome>;
+}
+
+/** What `acceptOrder` checks and records (lines: for a return the returned quantities; prices only for `paid`). */
+export interface OrderAcceptance {
+  orderId: string;
+  userId: string;
+  status: 'paid' | 'returned' | 'cancelled';
+  lines: Array<{ itemId: string; quantity: number; price: number }>;
+  /** paid: digest of the lines (contracts/orders.ts `paidDigest`); cancelled with lines: the same digest of those. */
+  paidDigest?: string;
+  /** returned: contracts/orders.ts `returnDigest` of the lines. */
+  returnDigest?: string;
+}
+
+/** One order status to apply (`applyOrder`). */
+export interface OrderChange {
+  /** The order event's id (contracts/orders.ts `orderEventId`): the ledger's eventId and a return's key. */
+  eventId: string;
+  orderId: string;
+  status: 'paid' | 'returned' | 'cancelled';
+  ts: number;
+  /** paid: every line with the points it earned; returned: the returned quantities; cancelled: none. */
+  lines: Array<{ itemId: string; quantity: number; price: number; points?: number }>;
+}
+
+export interface OrderOutcome {
+  /** False when this status (return) was applied before: nothing changed. */
+  applied: boolean;
+  /** Money this status moved (currency units): + the paid total, - the value returned or cancelled; for a repeat, what it moved when applied. */
+  amount: number;
+  /** Points moved (signed; 0 for a user with no member record). */
+  points: number;
+  /** The member record after it, or undefined for a user with no member record. */
+  member?: StoredMember;
+  /** Set when this change raised the tier. */
+  tierChanged?: { from: Tier; to: Tier };
 }
 
 export interface MemberScanPage {

@@ -1,6 +1,12 @@
 import type { RpcMethod, RpcMethods } from '../contracts/messages.js';
 
-export type RpcHandler<M extends RpcMethod> = (request: RpcMethods[M]['request']) => Promise<RpcMethods[M]['result']>;
+/** What a handler knows of the call besides the request. */
+export interface RpcContext {
+  /** Epoch ms (engine clock) after which the caller no longer waits (Infinity: none sent). Long work (password hashing) must be done before it or not started. */
+  deadline: number;
+}
+
+export type RpcHandler<M extends RpcMethod> = (request: RpcMethods[M]['request'], context?: RpcContext) => Promise<RpcMethods[M]['result']>;
 
 /** Admission defaults (see RpcAdmissionOptions); the engine's config overrides them. */
 export const DEFAULT_RPC_ADMISSION = Object.freeze({ queueLimit: 1000, userQueueLimit: 32, concurrency: 32, passwordConcurrency: 2 });

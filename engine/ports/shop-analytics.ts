@@ -2,10 +2,11 @@ import type { EventType, Tier } from '../contracts/schemas.js';
 
 /** What one applied event adds to the shop's counters (logic/shop-analytics.ts `eventCounters`). */
 export interface EventCounters {
-  type: EventType;
+  /** The event's type; `order` for a shop's order (no event count, only the order fields). */
+  type: EventType | 'order';
   /** Event time (epoch ms): decides the hour and day buckets. */
   ts: number;
-  /** A purchase's order total (currency units; negative for a cancellation); 0 for other types. */
+  /** An order's money (currency units: a paid total, negative for a return or cancellation); 0 for shopper events. */
   total: number;
 }
 

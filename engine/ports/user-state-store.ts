@@ -75,8 +75,8 @@ export interface UserStateChange {
   eventId: string;
   /** Must equal the stored version, else `conflict` and nothing is written. */
   expectedVersion: number;
-  /** Counted in `counts[type]` and `counts.total`; `merge` is a visitor's history joining a member's. */
-  type: EventType | 'merge';
+  /** Counted in `counts[type]` and `counts.total`; `merge` is a visitor's history joining a member's, `order` a shop's order (contracts/orders.ts). */
+  type: EventType | 'merge' | 'order';
   /** New vector (replaces the old one); omitted when the event did not move it. */
   vector?: Float32Array;
   /** Version of the space `vector` is in, stored with it (1-200 characters); only with `vector`. */

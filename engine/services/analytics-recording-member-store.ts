@@ -1,4 +1,4 @@
-import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, PointsChange, PointsOutcome, StoredMember } from '../ports/member-store.js';
+import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, PointsChange, PointsOutcome, StoredMember, OrderAcceptance, OrderChange, OrderOutcome } from '../ports/member-store.js';
 import type { ShopAnalytics } from '../ports/shop-analytics.js';
 import type { TierThresholds } from '../logic/tiers.js';
 
@@ -50,5 +50,17 @@ export class AnalyticsRecordingMemberStore implements MemberStore {
 
   scan(cursor: string | undefined, count: number): Promise<MemberScanPage> {
     return this.store.scan(cursor, count);
+  }
+
+  acceptOrder(order: OrderAcceptance): Promise<{ duplicate: boolean; paidPrices: Record<string, number> }> {
+    return this.store.acceptOrder(order);
+  }
+
+  paidOrderState(userId: string, orderId: string): Promise<'applied' | 'accepted' | 'unknown'> {
+    return this.store.paidOrderState(userId, orderId);
+  }
+
+  applyOrder(userId: string, change: OrderChange, thresholds: TierThresholds): Promise<OrderOutcome> {
+    return this.store.applyOrder(userId, change, thresholds);
   }
 }

@@ -8,7 +8,7 @@ import type { CatalogLog } from '../ports/catalog-log.js';
 import type { RpcAdmissionOptions, RpcHandler, RpcServer } from '../ports/rpc.js';
 import type { MemberStore } from '../ports/member-store.js';
 import type { UserStateStore } from '../ports/user-state-store.js';
-import type { CatalogService } from './catalog-service.js';
+import { checkItems, type CatalogService } from './catalog-service.js';
 import { vectorLookup, type ServingModels } from './model-registry.js';
 import type { Recommender } from './recommender.js';
 
@@ -92,7 +92,8 @@ export function registerQueryHandlers(server: RpcServer, deps: QueryHandlerDeps)
   });
 
   timed('catalog.upsert', async ({ items }) => {
-    await deps.catalogLog.put(items);
+    // Checked whole before the log sees any (catalog-service.ts): a bad item is never stored to be refused at every start.
+    await deps.catalogLog.put(checkItems(items));
     return { upserted: items.length };
   });
 

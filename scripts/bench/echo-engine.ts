@@ -38,6 +38,8 @@ async function main(): Promise<void> {
   const transport = await NatsTransport.connect({ url: config.natsUrl, partitions: config.partitions, ackWaitMs: config.ackWaitMs, logger, name: 'pulse-bench-echo' });
   const stop = new AbortController();
 
+  // Gateways' /readyz asks an engine whether it runs: the echo engine does (it has no Redis to report).
+  transport.rpcServer.serve('engine.ping', async () => ({ engineId: 'echo', ready: true, checks: {} }));
   transport.rpcServer.serve('catalog.list', async ({ principal, category, query, limit, offset }) => {
     const needle = query?.toLowerCase();
     const visible = catalog.filter(

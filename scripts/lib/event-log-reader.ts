@@ -1,7 +1,8 @@
 import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeCatalogChange } from '../../engine/adapters/nats-catalog-log.js';
-import { EventInputSchema, IdSchema, ItemSchema, parseStoredEvent, type Item } from '../../engine/contracts/schemas.js';
+import { EventInputSchema, IdSchema, ItemSchema, type Item } from '../../engine/contracts/schemas.js';
+import { parseLoggedEvent } from '../../engine/contracts/orders.js';
 import { CATALOG_STREAM, EVENTS_STREAM, fromSubjectToken, subjects } from '../../engine/contracts/subjects.js';
 import type { InteractionEvent } from '../../models/sequences.js';
 import { openLines } from './jsonl.js';
@@ -46,7 +47,7 @@ export async function readEventLog(nc: NatsConnection, options: ReadOptions = {}
     result.read++;
     let stored;
     try {
-      stored = parseStoredEvent(JSON.parse(msg.string()));
+      stored = parseLoggedEvent(JSON.parse(msg.string()));
     } catch {
       count(result.skipped, 'undecodable');
       return;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ImportKind, ImportRecord, LineError } from './import-lines.js';
+import { postJson } from './import-http.js';
 
 /** The import had to stop: the server is unreachable, refused the token, or is not a Pulse gateway. */
 export class ImportAbortedError extends Error {
@@ -19,7 +20,6 @@ const BatchResponseSchema = z.object({
   existing: z.number().int().nonnegative().optional(),
   rejected: z.array(z.object({ index: z.number().int().nonnegative(), error: WireErrorSchema })),
 });
-const ErrorResponseSchema = z.object({ error: WireErrorSchema });
 
 export interface BatchOutcome {
   /** Lines the server took (members: created + existing). */
@@ -45,7 +45,7 @@ export interface ImportClientOptions {
 }
 
 /** The gateway's batch endpoint per kind; the body is `{<kind>: [...]}`. */
-const ENDPOINTS: Record<ImportKind, string> = { items: '/v1/items/batch', members: '/v1/members/batch', events: '/v1/events' };
+const ENDPOINTS: Record<ImportKind, string> = { items: '/v1/items/batch', members: '/v1/members/batch', events: '/v1/events', orders: '/v1/orders' };
 
 type Attempt = { kind: 'ok'; outcome: BatchOutcome } | { kind: 'split'; error: LineError } | { kind: 'retry'; reason: string; afterMs?: number } | { kind: 'fail'; error: LineError };
 
@@ -112,24 +112,9 @@ export class ImportClient {
 
   private async attempt(batch: ImportRecord[]): Promise<Attempt> {
     const body = JSON.stringify({ [this.options.kind]: batch.map((r) => r.value) });
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetch(this.endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}` },
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
-    } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-      return { kind: 'retry', reason: `server unreachable: ${cause}` };
-    }
-    const status = response.status;
-    const json = safeJson(text);
-    const serverError = ErrorResponseSchema.safeParse(json);
-    const error: LineError = serverError.success ? { code: serverError.data.error.code, message: serverError.data.error.message } : { code: `http_${status}`, message: text.slice(0, 200) || response.statusText };
+    const posted = await postJson(this.fetch, this.endpoint, this.options.token, body, this.timeoutMs);
+    if (posted.kind === 'unreachable') return { kind: 'retry', reason: posted.reason };
+    const { status, response, text, json, error } = posted;
     if (status >= 200 && status < 300) {
       const parsed = BatchResponseSchema.safeParse(json);
       if (!parsed.success) throw new ImportAbortedError(`${this.endpoint} answered ${status} with an unexpected body: ${text.slice(0, 200)}`);
@@ -160,10 +145,3 @@ function isTransientCode(code: string): boolean {
   return code === 'unavailable' || code === 'timeout' || code === 'rate_limited';
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 
-export type ImportKind = 'items' | 'members' | 'events';
+export type ImportKind = 'items' | 'members' | 'events' | 'orders';
 
 /** Per kind, the field whose lines must reach the server in file order (see laneOf). */
-const ORDER_KEY: Record<ImportKind, string> = { items: 'itemId', members: 'memberId', events: 'userId' };
+const ORDER_KEY: Record<ImportKind, string> = { items: 'itemId', members: 'memberId', events: 'userId', orders: 'userId' };
 
 /** A reject as the summary shows it: the server's `{code, message}` or a local one. */
 export interface LineError {
@@ -59,7 +59,7 @@ export function parseImportLine(text: string, line: number, kind: ImportKind, fi
 }
 
 /**
- * The lane (0..lanes-1) of a record, from FNV-1a of its key: an event's userId, an item's itemId,
+ * The lane (0..lanes-1) of a record, from FNV-1a of its key: an event's or order's userId, an item's itemId,
  * a member's memberId (a line without one: the empty key). Lines with one key share a lane, and a
  * lane has one batch in flight at a time, so a user's events reach the gateway in file order
  * however many lanes run (a customer's points depend on the order; so does "last upsert wins").

@@ -25,6 +25,7 @@ import type { PartitionLeases } from '../../engine/ports/partition-leases.js';
 import type { ShopAnalytics } from '../../engine/ports/shop-analytics.js';
 import { RedisShopAnalytics } from '../../engine/adapters/redis-shop-analytics.js';
 import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
+import { PersistenceRefusedError, RedisPersistenceGuard, type PersistenceVerdict } from '../../engine/adapters/redis-persistence.js';
 
 export type Mode = 'connected' | 'embedded';
 
@@ -32,6 +33,8 @@ export interface StateOptions {
   recentLimit: number;
   dedupeTtlSeconds: number;
   popularityHalfLifeSeconds: number;
+  /** Run on a Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK); otherwise connecting to one fails. */
+  redisEphemeralOk?: boolean;
 }
 
 export interface Infrastructure {
@@ -39,6 +42,8 @@ export interface Infrastructure {
   /** Present when the role keeps state (engine, or both roles in one process). */
   state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore; coupons: CouponStore; campaigns: CampaignStore; analytics: ShopAnalytics };
   mode: { nats: Mode; redis?: Mode };
+  /** How the connected Redis keeps data on disk (absent in embedded mode and without state). */
+  persistence?: () => PersistenceVerdict | undefined;
   /** Live checks for /readyz. */
   checks(): Record<string, { ok: boolean; detail: string }>;
   close(): Promise<void>;
@@ -82,10 +87,21 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
   let state: Infrastructure['state'];
   let redisMode: Mode | undefined;
   let redis: Redis | undefined;
+  let guard: RedisPersistenceGuard | undefined;
   if (options.state) {
     const { recentLimit, dedupeTtlSeconds, popularityHalfLifeSeconds } = options.state;
     try {
       redis = await connectRedis(config.redisUrl, logger);
+      // Before anything is written: an engine must not accept work on a Redis that keeps nothing.
+      const connected = redis;
+      guard = new RedisPersistenceGuard(connected, { ephemeralOk: options.state.redisEphemeralOk === true, where: redactUrl(config.redisUrl), logger });
+      try {
+        await guard.verify();
+      } catch (err) {
+        connected.disconnect();
+        throw err;
+      }
+      guard.watch();
       const leaseClient = redis.duplicate({ enableAutoPipelining: false });
       leaseClient.on('error', () => undefined); // the main connection logs outages
       redisMode = 'connected';
@@ -106,6 +122,11 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
       cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));
       cleanups.push(async () => void (await leaseClient.quit().catch(() => leaseClient.disconnect())));
     } catch (err) {
+      // A reachable Redis refused for its settings is never replaced by the in-process fake.
+      if (err instanceof PersistenceRefusedError) {
+        await Promise.allSettled(cleanups.map((c) => c()));
+        throw err;
+      }
       if (!mayEmbed('REDIS_URL')) {
         await Promise.allSettled(cleanups.map((c) => c()));
         throw new Error(`cannot reach Redis at ${config.redisUrl}: ${(err as Error).message}`, { cause: err });
@@ -126,17 +147,23 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
   }
 
   let closing: Promise<void> | undefined;
+  const persistence = guard;
+  // /readyz is unauthenticated: URLs there never carry a password.
+  const natsWhere = redactUrl(config.natsUrl);
+  const redisWhere = redactUrl(config.redisUrl);
   return {
     transport,
     ...(state ? { state } : {}),
     mode: { nats: natsMode, ...(redisMode ? { redis: redisMode } : {}) },
+    ...(persistence ? { persistence: () => persistence.verdict } : {}),
     checks() {
       const checks: Record<string, { ok: boolean; detail: string }> = {
-        nats: { ok: transport.isConnected(), detail: natsMode === 'embedded' ? 'embedded (in-process fake)' : transport.isConnected() ? `connected ${config.natsUrl}` : 'disconnected' },
+        nats: { ok: transport.isConnected(), detail: natsMode === 'embedded' ? 'embedded (in-process fake)' : transport.isConnected() ? `connected ${natsWhere}` : 'disconnected' },
       };
       if (redisMode) {
         const ok = redisMode === 'embedded' || redis?.status === 'ready';
-        checks.redis = { ok, detail: redisMode === 'embedded' ? 'embedded (in-process fake)' : `${redis?.status} ${config.redisUrl}` };
+        checks.redis = { ok, detail: redisMode === 'embedded' ? 'embedded (in-process fake)' : `${redis?.status} ${redisWhere}` };
+        checks.persistence = persistence ? persistence.check() : { ok: true, detail: 'embedded (in-process fake): nothing survives a restart' };
       }
       return checks;
     },
@@ -174,4 +201,20 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
     redis.disconnect();
     throw lastError ?? err;
   }
+}
+
+/** The URL(s) without passwords, for logs and /readyz (NATS_URL may list several, comma-separated). */
+function redactUrl(url: string): string {
+  return url
+    .split(',')
+    .map((one) => {
+      try {
+        const parsed = new URL(one.trim());
+        if (parsed.password) parsed.password = '***';
+        return parsed.toString().replace(/\/$/, '');
+      } catch {
+        return '(unparsable URL)';
+      }
+    })
+    .join(',');
 }

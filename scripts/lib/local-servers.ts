@@ -6,8 +6,9 @@ import { join } from 'node:path';
 
 /**
  * Private servers for tests and the benchmark: each call starts its own nats-server (JetStream,
- * temp store dir) or redis-server (no persistence) on a free loopback port, never the machine's
- * default ones. A missing binary fails with the Debian package to install.
+ * temp store dir) or redis-server (append-only file in its temp dir, as the engine requires unless
+ * REDIS_EPHEMERAL_OK; `{persistence: 'none'}` for one that keeps nothing) on a free loopback port,
+ * never the machine's default ones. A missing binary fails with the Debian package to install.
  */
 export interface LocalServer {
   url: string;
@@ -65,10 +66,29 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   throw new Error(`server did not open port ${port} within ${timeoutMs} ms:\n${output()}`);
 }
 
-async function startProcess(binary: string, args: (port: number, dir: string) => string[], prefix: string): Promise<{ port: number; pid: number | undefined; stop: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  const port = await freePort();
-  const child = spawn(binary, args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A redis-server that can also crash and come back on the same port and data dir. */
+export interface RedisServer extends LocalServer {
+  /** Its data directory (the AOF lives in `appendonlydir/` under it). */
+  dir: string;
+  /** SIGKILL, as a crash would: no final fsync or rewrite; the data dir is kept. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data dir (after `kill`), waiting until it accepts connections. */
+  restart(): Promise<void>;
+}
+
+export interface RedisOptions {
+  /** `aof` (default): `appendonly yes`, as production should run; `none`: no AOF and no snapshots. */
+  persistence?: 'aof' | 'none';
+}
+
+interface Launched {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Spawns `binary` and waits for it to open `port`; a process that fails to is killed before rejecting. */
+async function launch(binary: string, args: string[], port: number): Promise<Launched> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -77,25 +97,43 @@ async function startProcess(binary: string, args: (port: number, dir: string) =>
   child.stderr?.on('data', keep);
   // A spawn failure (e.g. EACCES) arrives as an event; waitForPort sees the exit.
   child.on('error', (err) => keep(Buffer.from(`spawn error: ${err.message}\n`)));
-  let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      await rm(dir, { recursive: true, force: true });
-    })());
   try {
     await waitForPort(port, child, () => output, START_TIMEOUT_MS);
   } catch (err) {
-    // Nothing half-started is left behind: no process, no temp dir.
-    await stop();
+    await signalAndWait(child, 'SIGKILL');
     throw err;
   }
+  return { child, output: () => output };
+}
+
+/** Sends `signal` (SIGKILL after STOP_GRACE_MS when it is SIGTERM) and waits for the exit. */
+async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function startProcess(binary: string, args: (port: number, dir: string) => string[], prefix: string): Promise<{ port: number; pid: number | undefined; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const port = await freePort();
+  let launched: Launched;
+  try {
+    launched = await launch(binary, args(port, dir), port);
+  } catch (err) {
+    // Nothing half-started is left behind: no process, no temp dir.
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const { child } = launched;
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await signalAndWait(child, 'SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    })());
   return { port, pid: child.pid, stop };
 }
 
@@ -105,12 +143,39 @@ export async function startNats(): Promise<LocalServer> {
   return { ...server, url: `nats://127.0.0.1:${server.port}` };
 }
 
-export async function startRedis(): Promise<LocalServer> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   requireBinary('redis-server', 'redis-server');
-  const server = await startProcess(
-    'redis-server',
-    (port, dir) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    'pulse-redis-',
-  );
-  return { ...server, url: `redis://127.0.0.1:${server.port}` };
+  const persistence = options.persistence ?? 'aof';
+  const dir = await mkdtemp(join(tmpdir(), 'pulse-redis-'));
+  const port = await freePort();
+  // No snapshots either way: the AOF alone is what is under test, and `none` must keep nothing.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', persistence === 'aof' ? 'yes' : 'no', '--dir', dir];
+  let current: ChildProcess;
+  try {
+    current = (await launch('redis-server', args, port)).child;
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  let stopped: Promise<void> | undefined;
+  const server: RedisServer = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    get pid() {
+      return current.pid;
+    },
+    stop: () =>
+      (stopped ??= (async () => {
+        await signalAndWait(current, 'SIGTERM');
+        await rm(dir, { recursive: true, force: true });
+      })()),
+    kill: () => signalAndWait(current, 'SIGKILL'),
+    async restart() {
+      if (stopped) throw new Error('redis-server was stopped; start a new one');
+      await signalAndWait(current, 'SIGTERM');
+      current = (await launch('redis-server', args, port)).child;
+    },
+  };
+  return server;
 }

@@ -6,8 +6,9 @@
  * every `pollMs`, until they match, or none of them moved in `stableReads` re-reads in a row (the
  * engine is done with them), or `waitMs` is over. What still mismatches then is reported.
  *
- * It also reads each member's ledger length (`GET /v1/members/:memberId/points?limit=1`) and
- * prints a digest of every member's points, lifetime points, tier and ledger length: the same
+ * It also reads each member's ledger length (`GET /v1/members/:memberId/points?limit=1`), compares
+ * it with the expected number of order statuses when one is given (every applied status is one
+ * entry, so an order counted twice or lost shows even where the points happen to agree), and prints a digest of every member's points, lifetime points, tier and ledger length: the same
  * digest before and after importing the events again means the second import changed nothing.
  */
 import { createHash } from 'node:crypto';
@@ -28,8 +29,8 @@ export interface RemotePointsOptions {
   url: string;
   /** Admin bearer token. */
   token: string;
-  /** memberId -> the balance it must have. */
-  expected: ReadonlyMap<string, Balance>;
+  /** memberId -> the balance it must have; with `orders`, also that many ledger entries (one per order status applied). */
+  expected: ReadonlyMap<string, Balance & { orders?: number }>;
   /** Requests in flight. Default 16. */
   concurrency?: number;
   /** Longest wait for a backlog to drain (ms). Default 120,000. */
@@ -103,8 +104,12 @@ export async function checkRemotePoints(options: RemotePointsOptions): Promise<R
     current = new Map([...current, ...again]);
     wrong = wrong.filter((id) => !matches(current.get(id)!, options.expected.get(id)!));
   }
-  const shown = (read: Read | undefined) => JSON.stringify(read === undefined || read === 'missing' ? read : { points: read.points, lifetimePoints: read.lifetimePoints, tier: read.tier });
-  const examples = wrong.slice(0, 10).map((id) => `${id}: pulse ${shown(current.get(id))} expected ${JSON.stringify(options.expected.get(id))}`);
+  const shown = (read: Read | undefined, ledger: boolean) =>
+    JSON.stringify(read === undefined || read === 'missing' ? read : { points: read.points, lifetimePoints: read.lifetimePoints, tier: read.tier, ...(ledger ? { orders: read.ledger } : {}) });
+  const examples = wrong.slice(0, 10).map((id) => {
+    const want = options.expected.get(id)!;
+    return `${id}: pulse ${shown(current.get(id), want.orders !== undefined)} expected ${JSON.stringify(want)}`;
+  });
   const hash = createHash('sha256');
   let ledgerEntries = 0;
   for (const id of [...ids].sort()) {
@@ -136,8 +141,9 @@ export function formatRemoteReport(report: RemotePointsReport, url: string): str
   ];
 }
 
-function matches(read: Read, expected: Balance): boolean {
-  return read !== 'missing' && read.points === expected.points && read.lifetimePoints === expected.lifetimePoints && read.tier === expected.tier;
+function matches(read: Read, expected: Balance & { orders?: number }): boolean {
+  if (read === 'missing' || read.points !== expected.points || read.lifetimePoints !== expected.lifetimePoints || read.tier !== expected.tier) return false;
+  return expected.orders === undefined || read.ledger === expected.orders;
 }
 
 function balanceOf(response: { status: number; text: string; endpoint: string }): Balance {

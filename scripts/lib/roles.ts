@@ -4,10 +4,11 @@ import type { EngineConfig } from '../../engine/config.js';
 import { Engine } from '../../engine/engine.js';
 import { EngineMetrics } from '../../engine/metrics.js';
 import type { GatewayConfig } from '../../gateway/config.js';
-import { TokenService } from '../../gateway/auth.js';
+import { TokenService, tokenPolicyOf } from '../../gateway/auth.js';
 import { Gateway, type ReadinessReport } from '../../gateway/main.js';
 import type { Infrastructure } from './infrastructure.js';
 import { resolveAuthSecret } from './auth-secret.js';
+import { registerPersistenceMetrics } from '../../engine/adapters/redis-persistence.js';
 
 /** Builds an engine on connected infrastructure (which must include state). */
 export function createEngine(config: EngineConfig, infra: Infrastructure, logger: Logger, defaultMetrics: boolean): Engine {
@@ -17,6 +18,8 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
   const presence = transport.presence.follow();
   const metrics = new EngineMetrics({ defaultMetrics });
   metrics.countPresentUsers(() => presence.count());
+  const persistence = infra.persistence;
+  if (persistence) registerPersistenceMetrics(metrics.registry, persistence);
   return new Engine({
     config,
     logger: logger.child({ role: 'engine' }),
@@ -37,6 +40,8 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     campaignChanges: transport.campaignChanges,
     metrics,
     presence,
+    // What gateways cannot see themselves (Redis and its persistence), answered to `engine.ping`.
+    health: () => infra.checks(),
   });
 }
 
@@ -55,7 +60,7 @@ export function readiness(infra: Infrastructure, engine?: Engine): () => Promise
 }
 
 export function createGateway(config: GatewayConfig, infra: Infrastructure, logger: Logger, options: { engine?: Engine; extraMetrics?: Registry }): Gateway {
-  const tokens = new TokenService(resolveAuthSecret(config.authSecret, logger));
+  const tokens = new TokenService(resolveAuthSecret(config.authSecret, logger), tokenPolicyOf(config));
   return new Gateway({
     config,
     logger: logger.child({ role: 'gateway' }),
@@ -67,6 +72,11 @@ export function createGateway(config: GatewayConfig, infra: Infrastructure, logg
     presence: infra.transport.presence,
     tokens,
     readiness: readiness(infra, options.engine),
+    // A gateway without an engine in its process asks one over NATS whether it runs (and can reach
+    // Redis); with one in-process, readiness() already reports the engine, Redis and persistence.
+    probeEngine: !options.engine,
+    // Rate counts and socket caps shared with the other gateways, unless Redis is the in-process fake.
+    ...(infra.mode.redis === 'embedded' ? {} : { limitsRedisUrl: config.redisUrl }),
     ...(options.extraMetrics ? { metrics: options.extraMetrics } : {}),
   });
 }

@@ -145,6 +145,8 @@ export interface ConversionStats {
   cancellations: number;
   /** Line items over all purchase events. */
   lineItems: number;
+  /** Items whose median price was raised so that no invoice line is more than MAX_PRICE_SPAN times it. */
+  raisedPrices: number;
   skipped: Partial<Record<SkipReason, number>>;
 }
 
@@ -167,6 +169,13 @@ interface Invoice {
 
 /** LineItem quantities are bounded (see LineItemSchema). */
 const MAX_QUANTITY = 1_000_000;
+/**
+ * How many times its catalog price an invoice line may cost: orders.jsonl is checked against the
+ * catalog (`price_mismatch` beyond ORDER_PRICE_TOLERANCE), whose largest value, 10, lets a line be
+ * 11 times the catalog price. An item whose median is lower than 1/11 of one of its lines (a
+ * handful in the full data: manual prices) gets that fraction, rounded up to the cent.
+ */
+const MAX_PRICE_SPAN = 11;
 /** Largest `items` array of one purchase event (see EventInputSchema). */
 const MAX_ITEMS_PER_EVENT = 1000;
 
@@ -262,6 +271,8 @@ export class OnlineRetailConverter {
     const firstTs = new Map<string, number>();
     let invoices = 0;
     let lineItems = 0;
+    /** Per item, the highest unit price of an invoice line (what orders.jsonl will ask the engine to accept). */
+    const maxPaid = new Map<string, number>();
     for (const invoice of this.invoices.values()) {
       const lines: LineItem[] = [];
       for (const [itemId, line] of invoice.lines) {
@@ -282,6 +293,7 @@ export class OnlineRetailConverter {
       invoices += 1;
       lineItems += lines.length;
       customers.add(invoice.userId);
+      for (const line of lines) maxPaid.set(line.itemId, Math.max(maxPaid.get(line.itemId) ?? 0, line.price));
       for (let part = 0; part * MAX_ITEMS_PER_EVENT < lines.length; part++) {
         const id = part === 0 ? `inv-${invoice.invoiceNo}` : `inv-${invoice.invoiceNo}-${part + 1}`;
         const slice = lines.slice(part * MAX_ITEMS_PER_EVENT, (part + 1) * MAX_ITEMS_PER_EVENT);
@@ -290,6 +302,15 @@ export class OnlineRetailConverter {
     }
     events.sort(byTime);
     cancellations.sort(byTime);
+    let raisedPrices = 0;
+    for (const item of items) {
+      // A line may be at most MAX_PRICE_SPAN x the catalog price for any ORDER_PRICE_TOLERANCE (at most 10).
+      const floor = Math.ceil(((maxPaid.get(item.itemId) ?? 0) / MAX_PRICE_SPAN) * 100) / 100;
+      if (item.price < floor) {
+        item.price = floor;
+        raisedPrices += 1;
+      }
+    }
     const members = [...firstTs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([userId, ts]) => memberOf(userId, ts));
     return {
       items,
@@ -304,6 +325,7 @@ export class OnlineRetailConverter {
         invoices,
         cancellations: cancellations.length,
         lineItems,
+        raisedPrices,
         skipped: { ...this.skipped },
       },
     };

@@ -1,20 +1,34 @@
 /**
  * Recency, frequency, monetary value and segments of every Online Retail customer, straight from
  * the CSV, for `npm run check:profiles`. Independent of the engine on purpose: its own CSV and date
- * parsing, its own aggregation, the RFM bands and segment rules written out again from the README
- * ("Shopper state"), nothing imported from engine/logic. What it takes from elsewhere is the
- * catalog (which StockCodes are products in the shop: the converter decides that, as for
- * check:points) and the segment thresholds (SEGMENT_* configuration).
+ * parsing, its own aggregation, its own matching of cancellations to orders, the RFM bands and
+ * segment rules written out again from the README ("Shopper state", "Importing data"), nothing
+ * imported from engine/logic, engine/services or online-retail/orders.ts. What it takes from
+ * elsewhere is the catalog (which StockCodes are products in the shop: the converter decides that,
+ * as for check:points) and the segment thresholds (SEGMENT_* configuration).
+ *
+ * Why from the CSV and not from orders.jsonl: the check's only input is the CSV (`--input`); the
+ * converter's output is part of what it checks, so the orders' rules (split, prices, matching of
+ * cancellations) are derived here again as the README documents them, not read from the file.
  *
  * Which rows count, as the converter documents them (README "Importing data"): a customer; a
  * StockCode that is a catalog item; a unit price > 0; an integer quantity, positive on an invoice,
  * negative on a cancellation (InvoiceNo `C…`), at most 1,000,000 in size; a readable date. An
- * invoice belongs to the customer of its first counted row; its time is its earliest row's; its
- * total is Σ quantity × price. A customer's orders are the invoices with a positive total (an
- * invoice of more than 1,000 products is split into events of 1,000 lines by the converter, and
- * each part counts as an order: written out here too), spend is the sum of all totals
- * (cancellations subtract), the last purchase the latest invoice, the first and last event the
- * earliest and latest invoice or cancellation.
+ * invoice belongs to the customer of its first counted row; its time is its earliest row's.
+ *
+ * Lifetime value comes from the shop's orders only (a browser `purchase` event adds nothing):
+ * - Every invoice is a paid order: per product, quantity summed, unit price = the quantity-weighted
+ *   price rounded to 4 decimals; lines by product code, in parts of 500 lines, each part an order
+ *   (frequency) whose total Σ quantity × price adds to spend; the last purchase is the latest invoice.
+ * - A cancellation takes back, per product, units of the same customer's earlier parts holding it,
+ *   newest first, each at most what it still holds (bought minus returned), at that part's price:
+ *   spend goes down by that. One return per cancellation and part; a return naming exactly the
+ *   products and quantities of an earlier return of that part would read as its retry, so that part
+ *   is skipped and the cancellation matched again among the others. Units nowhere to match (bought
+ *   before the data starts, or more than bought) subtract nothing. Invoices and cancellations are
+ *   replayed by time, then key (`can-<CNo>` before `inv-<No>` at the same time).
+ * - The first and last event (segments `new`, `active`) are the earliest and latest invoice or
+ *   cancellation: the converter's events, which still carry both.
  */
 import { openLines } from '../lib/jsonl.js';
 

@@ -46,6 +46,11 @@ describe('profiles, segments and the overview', () => {
     const res = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token, body: { events } });
     expect(res.body.accepted).toBe(events.length);
   };
+  /** The shop's order: lifetime value, revenue and points come from it alone (a browser purchase is a behaviour signal). */
+  const order = async (body: Record<string, unknown>) => {
+    const res = await http(pulse.baseUrl, 'POST', '/v1/orders', { token: await tokens.sign({ sub: 'shop-1', role: 'shop' }, 3600), body });
+    expect(res.status).toBe(202);
+  };
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
@@ -91,17 +96,20 @@ describe('profiles, segments and the overview', () => {
     expect(before).toMatchObject({ new: 2, active: 0, lapsing: 0, big_spender: 0 });
     expect(Object.keys(before).filter((s) => s.startsWith('brand_loyal:'))).toEqual([]);
 
-    // Ada views three Lumo lamps and buys for 1,100: active, big spender, loyal to Lumo.
+    // Ada views three Lumo lamps and buys for 1,100 (the shop's order): active, big spender, loyal to Lumo.
     await send(ada.token, [
       { id: 'a-v1', type: 'view', itemId: 'lamp-1' },
       { id: 'a-v2', type: 'view', itemId: 'lamp-2' },
       { id: 'a-v3', type: 'view', itemId: 'lamp-3' },
       { id: 'a-o1', type: 'purchase', orderId: 'o-1', items: [{ itemId: 'lamp-3', quantity: 2, price: 300 }, { itemId: 'lamp-2', quantity: 1, price: 500 }] },
     ]);
+    const paid = { orderId: 'o-1', userId: ada.memberId, status: 'paid', lines: [{ itemId: 'lamp-3', quantity: 3, price: 300 }, { itemId: 'lamp-2', quantity: 1, price: 200 }] };
+    await order(paid);
     const now = await until('the segments to move', () => sizes(), (s) => s.big_spender === 1 && s['brand_loyal:lumo'] === 1);
     expect(now).toMatchObject({ new: 2, active: 1, lapsing: 0, big_spender: 1, 'brand_loyal:lumo': 1 });
     // Sent again (same ids): nothing counts twice.
     await send(ada.token, [{ id: 'a-o1', type: 'purchase', orderId: 'o-1', items: [{ itemId: 'lamp-3', quantity: 2, price: 300 }, { itemId: 'lamp-2', quantity: 1, price: 500 }] }]);
+    await order(paid);
     await send(bob.token, [{ id: 'b-v1', type: 'view', itemId: 'lamp-1' }]);
     expect(await until('bob', () => sizes(), (s) => s.active === 2)).toMatchObject({ new: 2, active: 2, big_spender: 1, 'brand_loyal:lumo': 1 });
 

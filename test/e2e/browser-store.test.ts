@@ -149,7 +149,12 @@ describe('storefront: browse, search, register, buy, points', () => {
     expect(await lowContrast(page)).toEqual([]);
   }, 60_000);
 
-  it('registers through the form, buys from the cart and shows total × rate points in the member panel', async () => {
+  it('registers through the form, buys from the cart through the shop checkout and shows total × rate points in the member panel', async () => {
+    // What the page posts to the shop's checkout step: ids and quantities, never a price.
+    const checkouts: Array<{ checkoutId: string; lines: unknown[] }> = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/demo/checkout') checkouts.push(request.postDataJSON() as (typeof checkouts)[number]);
+    });
     // A wrong log-in is refused with the API's code.
     await page.fill('#login-email', `nobody.${Date.now()}@example.com`);
     await page.fill('#login-password', 'not-the-password');
@@ -190,13 +195,21 @@ describe('storefront: browse, search, register, buy, points', () => {
     await page.click('#checkout');
     await expect.poll(() => page.textContent('#cart-note')).toContain('Thank you');
 
-    // Exactly total × the regular rate (rounded per order, half away from zero), then VIP by the push.
+    // Exactly total × the regular rate (rounded per order, half away from zero): the shop's order
+    // earned it, the page's purchase event nothing (else it would be twice). Then VIP by the push.
     const expected = roundHalfAwayFromZero(total * rate);
     await page.waitForSelector(`#member-points[data-value="${expected}"]`, { timeout: 20_000 });
     expect(await page.getAttribute('#member-lifetime', 'data-value')).toBe(String(expected));
     await page.waitForSelector('#member-tier[data-value="vip"]', { timeout: 15_000 });
+    expect(checkouts).toEqual([{ checkoutId: expect.stringMatching(/^c-[0-9a-f]{24}$/), lines: [{ itemId: item.itemId, quantity: 2 }] }]);
+    await expect.poll(() => tracked.filter((e) => e.type === 'purchase').length).toBe(1);
     const purchase = tracked.find((e) => e.type === 'purchase')!;
-    expect(purchase).toMatchObject({ orderId: expect.stringMatching(/^o-/), items: [{ itemId: item.itemId, quantity: 2, price: item.price }] });
+    // The behaviour signal carries the order the shop placed, at the shop's prices.
+    expect(purchase).toMatchObject({ id: `purchase-${purchase.orderId}`, orderId: expect.stringMatching(/^web-[A-Za-z0-9_-]{22}$/), items: [{ itemId: item.itemId, quantity: 2, price: item.price }] });
+    // A retried checkout (the same key) is the same order, counted once.
+    const member = JSON.parse((await page.evaluate<string | null>("localStorage.getItem('pulse.identity')")) ?? '{}') as { token?: string };
+    const retry = await http<{ orderId: string; duplicate?: boolean }>(pulse.baseUrl, 'POST', '/demo/checkout', { token: member.token!, body: checkouts[0] });
+    expect([retry.status, retry.body]).toMatchObject([200, { orderId: purchase.orderId, duplicate: true }]);
     await expect.poll(() => page.textContent('#member-history'), { timeout: 10_000 }).toContain(purchase.orderId);
     expect(await page.textContent('#member-note')).toMatch(/VIP|points for order/);
 
@@ -226,7 +239,8 @@ describe('storefront: browse, search, register, buy, points', () => {
     await page.click('#show-register');
     await page.fill('#register-name', 'Robin Again');
     await page.fill('#register-email', email);
-    await page.fill('#register-password', password);
+    // Another password: the same one again would be the retry of the first registration (201, the same member).
+    await page.fill('#register-password', `${password}-other`);
     await page.click('#register-form button[type="submit"]');
     await expect.poll(() => page.textContent('#register-error')).toContain('email_taken');
     expect(await page.getAttribute('#register-email', 'aria-invalid')).toBe('true');

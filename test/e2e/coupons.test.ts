@@ -5,6 +5,7 @@ import { RedisCouponStore } from '../../engine/adapters/redis-coupon-store.js';
 import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
 import type { Coupon } from '../../engine/ports/coupon-store.js';
 import type { LedgerEntry } from '../../engine/ports/member-store.js';
+import { TokenService } from '../../gateway/auth.js';
 import { http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
@@ -13,7 +14,7 @@ type ErrorBody = { error: { code: string } };
 
 /**
  * Coupons end to end (`npm start` on real NATS and Redis, REWARDS r5 = 500 points for 5 units):
- * a purchase earns points, a reward turns them into a coupon (once per request id), two
+ * a shop order earns points, a reward turns them into a coupon (once per request id), two
  * simultaneous redemptions of the code succeed exactly once, and expired / someone else's /
  * unknown codes get their own error codes.
  */
@@ -23,7 +24,10 @@ describe('coupons and rewards', () => {
   let redisServer: TestServer;
   let redis: Redis;
   let pulse: PulseProcess;
-  const item = generateDemoCatalog().find((candidate) => !candidate.minTier || candidate.minTier === 'regular')!;
+  const item = generateDemoCatalog().find((candidate) => (!candidate.minTier || candidate.minTier === 'regular') && candidate.price < 100)!;
+  // Enough units for 800 points or a little more at the regular rate (1 point per currency unit).
+  const quantity = Math.ceil(800 / item.price);
+  const earned = Math.round(quantity * item.price);
 
   const register = async (name: string) => {
     const res = await http<{ memberId: string; token: string }>(pulse.baseUrl, 'POST', '/v1/members', {
@@ -50,30 +54,34 @@ describe('coupons and rewards', () => {
 
   it('earns points, redeems a reward once per request id, and uses its coupon exactly once', async () => {
     const ada = await register('ada');
-    const res = await http(pulse.baseUrl, 'POST', '/v1/events', { token: ada.token, body: { events: [{ id: 'buy-1', type: 'purchase', orderId: 'o1', items: [{ itemId: item.itemId, quantity: 1, price: 800 }] }] } });
+    // The browser's purchase (a behaviour signal, no points) and the shop's order (the points).
+    const res = await http(pulse.baseUrl, 'POST', '/v1/events', { token: ada.token, body: { events: [{ id: 'buy-1', type: 'purchase', orderId: 'o1', items: [{ itemId: item.itemId, quantity, price: item.price }] }] } });
     expect(res.status).toBe(202);
+    const shop = await new TokenService(secret).sign({ sub: 'shop-1', role: 'shop' }, 3600);
+    const order = await http(pulse.baseUrl, 'POST', '/v1/orders', { token: shop, body: { orderId: 'o1', userId: ada.memberId, status: 'paid', lines: [{ itemId: item.itemId, quantity, price: item.price }] } });
+    expect(order.status).toBe(202);
     const deadline = Date.now() + 10_000;
-    while ((await points(ada.token)) !== 800) {
+    while ((await points(ada.token)) !== earned) {
       if (Date.now() > deadline) throw new Error(`purchase not credited\n${pulse.output().slice(-3000)}`);
       await sleep(50);
     }
 
     const reward = await http<{ coupon: Coupon; points: number }>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'r5', requestId: 'rq-1' } });
     expect(reward.status).toBe(201);
-    expect(reward.body.points).toBe(300);
+    expect(reward.body.points).toBe(earned - 500);
     expect(reward.body.coupon).toMatchObject({ kind: 'value', value: 5, source: { type: 'reward', id: 'r5' } });
     expect(reward.body.coupon.code).toMatch(/^[A-HJ-NP-Z2-9]{12}$/);
     // The retried request: same coupon, no second deduction.
     const retry = await http<{ coupon: Coupon; points: number }>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'r5', requestId: 'rq-1' } });
-    expect([retry.status, retry.body.coupon.code, retry.body.points]).toEqual([200, reward.body.coupon.code, 300]);
-    // Another request: 300 < 500.
+    expect([retry.status, retry.body.coupon.code, retry.body.points]).toEqual([200, reward.body.coupon.code, earned - 500]);
+    // Another request: what is left (under 500) < 500.
     const short = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'r5', requestId: 'rq-2' } });
     expect([short.status, short.body.error.code]).toEqual([409, 'insufficient_points']);
     const unknown = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'nope' } });
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'reward_not_found']);
-    expect(await points(ada.token)).toBe(300);
+    expect(await points(ada.token)).toBe(earned - 500);
     const ledger = (await http<{ entries: LedgerEntry[] }>(pulse.baseUrl, 'GET', '/v1/members/me/points', { token: ada.token })).body.entries;
-    expect(ledger.map((e) => [e.delta, e.balance, e.cause])).toEqual([[-500, 300, 'redemption'], [800, 800, 'order']]);
+    expect(ledger.map((e) => [e.delta, e.balance, e.cause])).toEqual([[-500, earned - 500, 'redemption'], [earned, earned, 'order']]);
 
     const listed = await http<{ coupons: Coupon[] }>(pulse.baseUrl, 'GET', '/v1/members/me/coupons', { token: ada.token });
     expect(listed.status).toBe(200);
@@ -104,7 +112,7 @@ describe('coupons and rewards', () => {
     const history = await http<History>(pulse.baseUrl, 'GET', '/v1/members/me/history', { token: ada.token });
     expect(history.status).toBe(200);
     expect(history.body.events.map((e) => [e.itemId, e.type])).toEqual([[item.itemId, 'purchase']]);
-    expect(history.body.orders.map((o) => [o.orderId, o.delta])).toEqual([['o1', 800]]);
+    expect(history.body.orders.map((o) => [o.orderId, o.delta])).toEqual([['o1', earned]]);
     expect(history.body.points.map((p) => p.cause)).toEqual(['redemption', 'order']);
     expect(history.body.coupons).toEqual([won]);
     expect(history.body.next).toBeUndefined();

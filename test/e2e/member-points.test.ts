@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecommendationList } from '../../engine/contracts/schemas.js';
 import type { LedgerEntry } from '../../engine/ports/member-store.js';
 import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import { TokenService } from '../../gateway/auth.js';
 import { connectSocket, emitWithAck, http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
@@ -12,8 +13,8 @@ type Profile = { memberId: string; tier: string; points: number; lifetimePoints:
 
 /**
  * Points end to end (`npm start` on real NATS and Redis, default rates 1/1.5/2 and VIP at 1000):
- * a purchase sent twice credits once, a cancellation takes it back, crossing VIP pushes a `member`
- * event and opens VIP-only items in the member's next list.
+ * a shop order sent twice credits once, its cancellation takes it back, crossing VIP pushes a
+ * `member` event and opens VIP-only items in the member's next list.
  */
 describe('member points', () => {
   const secret = 'e2e-secret-points';
@@ -21,6 +22,8 @@ describe('member points', () => {
   let redisServer: TestServer;
   let pulse: PulseProcess;
   let token: string;
+  let memberId: string;
+  let shop: string;
   let socket: Socket;
   const catalog = generateDemoCatalog();
   const vipItem = catalog.find((item) => item.minTier === 'vip' && item.inStock !== false)!;
@@ -32,6 +35,11 @@ describe('member points', () => {
   const send = async (events: unknown[]) => {
     const res = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token, body: { events } });
     expect(res.status).toBe(202);
+  };
+  const order = async (body: Record<string, unknown>) => {
+    const res = await http<{ accepted: boolean; duplicate?: boolean }>(pulse.baseUrl, 'POST', '/v1/orders', { token: shop, body: { userId: memberId, ...body } });
+    expect(res.status).toBe(202);
+    return res.body;
   };
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -50,6 +58,8 @@ describe('member points', () => {
     });
     expect(res.status).toBe(201);
     token = res.body.token;
+    memberId = res.body.memberId;
+    shop = await new TokenService(secret).sign({ sub: 'shop-1', role: 'shop' }, 3600);
     socket = await connectSocket(pulse.baseUrl, token);
   });
 
@@ -59,23 +69,26 @@ describe('member points', () => {
     await Promise.all([nats?.stop(), redisServer?.stop()]);
   });
 
-  it('credits a purchase once when the same event id arrives twice, and a cancellation takes it back', async () => {
-    const purchase = { id: 'order-1', type: 'purchase', orderId: 'o1', items: [{ itemId: regularItem.itemId, quantity: 2, price: 60.25 }] };
-    await send([purchase]);
-    await send([purchase]);
+  it('credits an order once when the shop sends it twice, and its cancellation takes it back', async () => {
+    const paid = { orderId: 'o1', status: 'paid', lines: [{ itemId: regularItem.itemId, quantity: 2, price: regularItem.price }] };
+    const points = Math.round(2 * regularItem.price);
+    expect(await order(paid)).toEqual({ orderId: 'o1', status: 'paid', accepted: true });
+    expect(await order(paid)).toEqual({ orderId: 'o1', status: 'paid', accepted: true, duplicate: true });
+    // A browser purchase of the same member earns nothing, whatever it says.
+    await send([{ id: 'order-1', type: 'purchase', orderId: 'o1', items: [{ itemId: regularItem.itemId, quantity: 2, price: 60.25 }] }]);
     // A later event of the same user is applied after both copies (per-user order).
     await send([{ id: 'view-1', type: 'view', itemId: regularItem.itemId }]);
-    await until('the purchase credited', async () => (await me()).points === 121);
+    await until('the order credited', async () => (await me()).points === points);
     await sleep(300);
-    expect(await me()).toMatchObject({ points: 121, lifetimePoints: 121, tier: 'regular' });
+    expect(await me()).toMatchObject({ points, lifetimePoints: points, tier: 'regular' });
 
-    await send([{ id: 'cancel-1', type: 'purchase', orderId: 'C-o1', items: [{ itemId: regularItem.itemId, quantity: -2, price: 60.25 }] }]);
+    await order({ orderId: 'o1', status: 'cancelled' });
     await until('the cancellation applied', async () => (await me()).points === 0);
     expect(await me()).toMatchObject({ points: 0, lifetimePoints: 0 });
     const page = await ledger('?limit=5');
     expect(page.entries.map((e) => [e.entryId, e.delta, e.balance, e.cause, e.orderId])).toEqual([
-      [2, -121, 0, 'cancellation', 'C-o1'],
-      [1, 121, 121, 'order', 'o1'],
+      [2, -points, 0, 'cancellation', 'o1'],
+      [1, points, points, 'order', 'o1'],
     ]);
     expect((await ledger('?limit=1')).next).toBe(2);
     expect((await ledger('?limit=1&before=2')).entries.map((e) => e.entryId)).toEqual([1]);
@@ -90,10 +103,13 @@ describe('member points', () => {
     expect(before.items.filter((item) => vipIds.has(item.itemId))).toEqual([]);
 
     const memberEvent = new Promise<Record<string, unknown>>((resolve) => socket.once('member', resolve));
-    await send([{ id: 'order-big', type: 'purchase', orderId: 'o2', items: [{ itemId: regularItem.itemId, quantity: 1, price: 1000 }] }]);
+    // Enough units of the item for 1000 points or more at the regular rate (1 per currency unit).
+    const quantity = Math.ceil(1000 / regularItem.price);
+    await order({ orderId: 'o2', status: 'paid', lines: [{ itemId: regularItem.itemId, quantity, price: regularItem.price }] });
+    const points = Math.round(quantity * regularItem.price);
     const pushed = await Promise.race([memberEvent, sleep(10_000).then(() => undefined)]);
-    expect(pushed).toEqual({ type: 'tier_changed', from: 'regular', to: 'vip', points: 1000, lifetimePoints: 1000 });
-    expect(await me()).toMatchObject({ tier: 'vip', points: 1000 });
+    expect(pushed).toEqual({ type: 'tier_changed', from: 'regular', to: 'vip', points, lifetimePoints: points });
+    expect(await me()).toMatchObject({ tier: 'vip', points });
 
     // The token still says regular; the member record's tier decides.
     const after = await emitWithAck<RecommendationList>(socket, 'recommend', { k, category });

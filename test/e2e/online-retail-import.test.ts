@@ -12,6 +12,7 @@ import { checkOnlineRetailPointsRemote, type Rules } from '../../scripts/check-o
 import { convertOnlineRetail } from '../../scripts/convert-online-retail.js';
 import { runImport, type ImportSummary } from '../../scripts/import.js';
 import { ImportClient } from '../../scripts/lib/import-client.js';
+import { OrderImportClient } from '../../scripts/lib/order-import.js';
 import type { ImportKind } from '../../scripts/lib/import-lines.js';
 import { http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
@@ -19,38 +20,47 @@ import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 
 const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
 /**
- * Expected (rates 1 / 1.5 / 2, VIP at 100 lifetime points, rounding half away from zero per invoice):
- * - c17850: 60.5 -> 61; cancels 30.25 at regular -> 31; 50 -> 81; 20 -> 101 = VIP; 10 at VIP -> 15 -> 116.
- *   Cancellations applied after all purchases (two files imported one after the other) would give 111.
- * - c13047: 7.5 -> 8, cancelled -> 0.  c12345: only a cancellation -> 0 (points stop at 0).
- * - c15000: 25. The postage line and the line without a customer count for nobody.
+ * Expected (rates 1 / 1.5 / 2, VIP at 100 lifetime points), worked out in
+ * test/unit/check-online-retail-points.test.ts: c17850 buys four orders (VIP at the second) and
+ * takes back units of them in four cancellations, matched to the newest orders holding them (one
+ * that would repeat an earlier return of the same order is left out): 30 points, 9 order statuses.
+ * c13047: 8 and its return -> 0. c12345: only a cancellation, nothing to take back. c15000: 25.
+ * Line prices are a wholesale history's, far from the catalog's median (71053: 50 vs 8.75), hence
+ * ORDER_PRICE_TOLERANCE=10 for the import.
  */
 const ROWS = [
   '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,2,12/1/2010 8:26,30.25,17850,United Kingdom',
-  'C536366,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,12/1/2010 9:00,30.25,17850,United Kingdom',
+  '536365,22041,RECORD FRAME SINGLE SIZE,4,12/1/2010 8:26,2.5,17850,United Kingdom',
+  '536366,85123A,WHITE HANGING HEART T-LIGHT HOLDER,1,12/1/2010 9:00,30.25,17850,United Kingdom',
   '536367,71053,WHITE METAL LANTERN,1,12/2/2010 9:00,50,17850,United Kingdom',
-  '536368,71053,WHITE METAL LANTERN,2,12/3/2010 9:00,10,17850,United Kingdom',
-  '536369,22041,RECORD FRAME SINGLE SIZE,4,12/4/2010 9:00,2.5,17850,United Kingdom',
-  '536370,71053,WHITE METAL LANTERN,1,12/1/2010 10:00,7.5,13047,United Kingdom',
-  'C536371,71053,WHITE METAL LANTERN,-1,12/1/2010 11:00,7.5,13047,United Kingdom',
-  'C536372,22041,RECORD FRAME SINGLE SIZE,-2,12/1/2010 12:00,2.5,12345,France',
+  '536367,POST,POSTAGE,1,12/2/2010 9:00,18,17850,United Kingdom',
+  'C536368,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,12/3/2010 9:00,30.25,17850,United Kingdom',
+  '536369,71053,WHITE METAL LANTERN,1,12/4/2010 9:00,10,17850,United Kingdom',
+  'C536370,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,12/5/2010 9:00,30.25,17850,United Kingdom',
+  'C536370,71053,WHITE METAL LANTERN,-2,12/5/2010 9:00,10,17850,United Kingdom',
+  'C536371,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,12/6/2010 9:00,30.25,17850,United Kingdom',
+  'C536372,22041,RECORD FRAME SINGLE SIZE,-10,12/7/2010 9:00,2.5,17850,United Kingdom',
+  '536380,71053,WHITE METAL LANTERN,1,12/1/2010 10:00,7.5,13047,United Kingdom',
+  'C536381,71053,WHITE METAL LANTERN,-1,12/1/2010 11:00,7.5,13047,United Kingdom',
+  'C536382,22041,RECORD FRAME SINGLE SIZE,-2,12/1/2010 12:00,2.5,12345,France',
   '536373,22041,RECORD FRAME SINGLE SIZE,10,12/5/2010 10:00,2.5,15000,France',
-  '536373,POST,POSTAGE,1,12/5/2010 10:00,18,15000,France',
-  '536374,71053,WHITE METAL LANTERN,3,12/5/2010 11:00,7.5,,United Kingdom',
+  '536374,71053,WHITE METAL LANTERN,3,12/1/2010 11:00,7.5,,United Kingdom',
 ];
 const EXPECTED: Record<string, Pick<MemberProfile, 'points' | 'lifetimePoints' | 'tier'> & { ledger: number }> = {
-  c17850: { points: 116, lifetimePoints: 116, tier: 'vip', ledger: 5 },
+  c17850: { points: 30, lifetimePoints: 30, tier: 'vip', ledger: 9 },
   c13047: { points: 0, lifetimePoints: 0, tier: 'regular', ledger: 2 },
-  c12345: { points: 0, lifetimePoints: 0, tier: 'regular', ledger: 1 },
+  c12345: { points: 0, lifetimePoints: 0, tier: 'regular', ledger: 0 },
   c15000: { points: 25, lifetimePoints: 25, tier: 'regular', ledger: 1 },
 };
 const RULES: Rules = { rates: { regular: 1, vip: 1.5, enterprise: 2 }, vip: 100, enterprise: 100_000 };
 
 /**
- * Issue 4, must-show 1 end to end: a generated Online-Retail-shaped CSV is converted, imported
- * through a real gateway and engine (`npm start` on a private nats-server and redis-server) in the
- * README's order (items, members, events), and the check's URL mode finds every customer's points,
- * lifetime points and tier equal to the independent computation. Importing again changes nothing.
+ * Online Retail end to end through orders: a generated Online-Retail-shaped CSV is converted,
+ * imported through a real gateway and engine (`npm start` on a private nats-server and
+ * redis-server) in the README's order (items, members, orders, then the events as behaviour
+ * signals), and the check's URL mode finds every customer's points, lifetime points, tier and
+ * number of order statuses equal to the independent computation from the CSV. Importing again
+ * (orders and events) changes nothing; the purchase events earn nothing.
  */
 describe('online-retail import through the product', () => {
   const secret = 'e2e-secret-online-retail';
@@ -64,7 +74,14 @@ describe('online-retail import through the product', () => {
 
   const importFile = (kind: ImportKind, file: string): Promise<ImportSummary> =>
     // Small batches over 4 lanes: one customer's events span several requests in flight.
-    runImport({ path: join(dir, 'out', file), kind, client: new ImportClient({ url: pulse.baseUrl, token: admin, kind }), batchSize: 2, concurrency: 4, progressStream: new PassThrough().resume() });
+    runImport({
+      path: join(dir, 'out', file),
+      kind,
+      client: kind === 'orders' ? new OrderImportClient({ url: pulse.baseUrl, token: admin }) : new ImportClient({ url: pulse.baseUrl, token: admin, kind }),
+      batchSize: 2,
+      concurrency: 4,
+      progressStream: new PassThrough().resume(),
+    });
   const profile = async (memberId: string) => (await http<MemberProfile>(pulse.baseUrl, 'GET', `/v1/members/${memberId}`, { token: admin })).body;
   const ledgerLength = async (memberId: string) => {
     const token = await tokens.sign({ sub: memberId, role: 'member' }, 600);
@@ -79,7 +96,7 @@ describe('online-retail import through the product', () => {
       natsUrl: nats.url,
       redisUrl: redisServer.url,
       authSecret: secret,
-      env: { TIER_VIP_POINTS: '100', TIER_ENTERPRISE_POINTS: '100000' },
+      env: { TIER_VIP_POINTS: '100', TIER_ENTERPRISE_POINTS: '100000', ORDER_PRICE_TOLERANCE: '10' },
     });
     admin = await tokens.sign({ sub: 'e2e-admin', role: 'admin' }, 3600);
     dir = await mkdtemp(join(tmpdir(), 'pulse-or-e2e-'));
@@ -94,17 +111,24 @@ describe('online-retail import through the product', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('gives every customer the points of the independent computation, cancellations included', async () => {
+  it('gives every customer the points of the independent computation, returns included', async () => {
     expect(await importFile('items', 'items.jsonl')).toMatchObject({ accepted: 3 });
     expect((await importFile('items', 'items.jsonl')).rejects.total).toBe(0);
     const members = await importFile('members', 'members.jsonl');
     expect(members).toMatchObject({ lines: 4, accepted: 4, existing: 0 });
     expect(members.rejects.total).toBe(0);
-    expect(await importFile('events', 'events.jsonl')).toMatchObject({ lines: 9, accepted: 9 });
+    // Items reach the engines' catalogs through the CATALOG stream, within a second: orders are
+    // checked against them, so they go in once every item is there.
+    for (const itemId of ['85123A', '71053', '22041']) {
+      await expect.poll(async () => (await http(pulse.baseUrl, 'GET', `/v1/items/${itemId}`, { token: admin })).status, { timeout: 10_000 }).toBe(200);
+    }
+    const orders = await importFile('orders', 'orders.jsonl');
+    expect(orders.rejects.top(5)).toEqual([]);
+    expect(orders).toMatchObject({ lines: 12, accepted: 12, existing: 0 });
 
     const report = await check();
     expect(report.examples).toEqual([]);
-    expect(report).toMatchObject({ members: 4, mismatches: 0, missing: 0, ledgerEntries: 9 });
+    expect(report).toMatchObject({ members: 4, mismatches: 0, missing: 0, ledgerEntries: 12 });
     for (const [memberId, want] of Object.entries(EXPECTED)) {
       const { ledger, ...balance } = want;
       expect(await profile(memberId), memberId).toMatchObject({ memberId, email: `${memberId}@online-retail.invalid`, ...balance });
@@ -130,22 +154,29 @@ describe('online-retail import through the product', () => {
     const [right, wrong] = await Promise.all([run({ TIER_VIP_POINTS: '100' }), run({ TIER_VIP_POINTS: '1000' })]);
     expect(right.stdout, right.stderr).toContain('mismatches: 0');
     expect(right.code).toBe(0);
-    // VIP at 1000: c17850 stays regular at 111 points in that computation.
-    expect(wrong.stdout).toMatch(/mismatches: 1\n\s+c17850: pulse \{"points":116,"lifetimePoints":116,"tier":"vip"\} expected \{"points":111,"lifetimePoints":111,"tier":"regular"\}/);
+    // VIP at 1000: c17850 stays regular (B earns 50, not 75, and its return takes back 50), ending at 30 all the same.
+    expect(wrong.stdout).toMatch(
+      /mismatches: 1\n\s+c17850: pulse \{"points":30,"lifetimePoints":30,"tier":"vip","orders":9\} expected \{"points":30,"lifetimePoints":30,"tier":"regular","orders":9\}/,
+    );
     expect(wrong.code).toBe(1);
   }, 60_000);
 
-  it('changes nothing when members and events are imported again', async () => {
+  it('changes nothing when members, orders and the purchase events are imported again: orders count once, events earn nothing', async () => {
     const before = new Map<string, unknown>();
     for (const memberId of Object.keys(EXPECTED)) before.set(memberId, { profile: await profile(memberId), ledger: await ledgerLength(memberId) });
     const { digest } = await check();
     expect(await importFile('members', 'members.jsonl')).toMatchObject({ accepted: 4, existing: 4 });
-    expect(await importFile('events', 'events.jsonl')).toMatchObject({ accepted: 9 });
-    expect(await check()).toMatchObject({ mismatches: 0, ledgerEntries: 9, digest });
-    // A new purchase per customer after the repeated events: once it is applied, everything
-    // before it in that customer's (ordered) partition has been handled too.
-    const sentinels = Object.keys(EXPECTED).map((userId) => ({ id: `sentinel-${userId}`, type: 'purchase', userId, items: [{ itemId: '22041', quantity: 1, price: 2 }] }));
-    expect((await http(pulse.baseUrl, 'POST', '/v1/events', { token: admin, body: { events: sentinels } })).status).toBe(202);
+    expect(await importFile('orders', 'orders.jsonl')).toMatchObject({ lines: 12, accepted: 12, existing: 12 });
+    // Purchases and cancellations as browsers would send them: behaviour signals only.
+    const events = await importFile('events', 'events.jsonl');
+    expect(events).toMatchObject({ lines: 12, accepted: 12 });
+    expect(await check()).toMatchObject({ mismatches: 0, ledgerEntries: 12, digest });
+    // A new order per customer after all that: once it is applied, everything before it in that
+    // customer's (ordered) partition has been handled too.
+    for (const userId of Object.keys(EXPECTED)) {
+      const sentinel = { orderId: `sentinel-${userId}`, userId, status: 'paid', lines: [{ itemId: '22041', quantity: 1, price: 2.5 }] };
+      expect((await http(pulse.baseUrl, 'POST', '/v1/orders', { token: admin, body: sentinel })).status).toBe(202);
+    }
     const deadline = Date.now() + 15_000;
     for (const [memberId, want] of Object.entries(EXPECTED)) {
       while ((await ledgerLength(memberId)) < want.ledger + 1) {
@@ -154,9 +185,9 @@ describe('online-retail import through the product', () => {
       }
       const { profile: was, ledger } = before.get(memberId) as { profile: MemberProfile; ledger: number };
       expect(await ledgerLength(memberId), memberId).toBe(ledger + 1);
-      const bonus = want.tier === 'vip' ? 3 : 2;
+      // 2.5 at the tier's rate: 3 (regular), 3.75 -> 4 (VIP).
+      const bonus = want.tier === 'vip' ? 4 : 3;
       expect(await profile(memberId), memberId).toEqual({ ...was, points: was.points + bonus, lifetimePoints: was.lifetimePoints + bonus });
     }
   });
-
 });

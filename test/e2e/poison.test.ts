@@ -73,7 +73,7 @@ describe('poison cannot stop anything', () => {
       natsUrl: nats.url,
       redisUrl: redisServer.url,
       authSecret: secret,
-      env: { PULSE_PARTITIONS: String(PARTITIONS), MAX_DELIVERIES: String(MAX_DELIVERIES), SOCKET_EVENTS_PER_SECOND: '100000', SOCKET_EVENT_BURST: '100000' },
+      env: { PULSE_PARTITIONS: String(PARTITIONS), MAX_DELIVERIES: String(MAX_DELIVERIES), SOCKET_EVENTS_PER_SECOND: '100000', SOCKET_EVENT_BURST: '100000', USER_CALLS_PER_SECOND: '100000', USER_CALL_BURST: '100000' },
     });
     nc = await connect({ servers: nats.url });
     redis = new Redis(redisServer.url);

@@ -232,10 +232,18 @@ describe('tier visibility', () => {
       return event;
     });
     const vipPush = nextPush(buyer.socket, 10_000, (list) => hasVip(listIds(list)));
-    const purchase = { type: 'purchase', orderId: 'upgrade-1', items: [{ itemId: g.ids.regular[0]!, quantity: 1, price: 150 }] };
+    // The browser's purchase is a behaviour signal; the shop's order for it earns the points (100+ for VIP).
+    const bought = items.find((item) => item.itemId === g.ids.regular[0]!)!;
+    const quantity = Math.ceil(150 / bought.price);
+    const purchase = { type: 'purchase', orderId: 'upgrade-1', items: [{ itemId: bought.itemId, quantity, price: bought.price }] };
     expect(await emitWithAck(buyer.socket, 'track', purchase)).toMatchObject({ ok: true });
     buyer.events++;
-    expect(await Promise.race([tierChanged, sleep(10_000).then(() => 'no member event')])).toEqual({ type: 'tier_changed', from: 'regular', to: 'vip', points: 150, lifetimePoints: 150 });
+    const shop = await new TokenService(secret).sign({ sub: 'shop-1', role: 'shop' }, 600);
+    const order = await http(url(), 'POST', '/v1/orders', { token: shop, body: { orderId: 'upgrade-1', userId: buyer.userId, status: 'paid', lines: [{ itemId: bought.itemId, quantity, price: bought.price }] } });
+    expect(order.status).toBe(202);
+    buyer.events++; // the order counts in the user state's total too
+    const points = Math.round(quantity * bought.price);
+    expect(await Promise.race([tierChanged, sleep(10_000).then(() => 'no member event')])).toEqual({ type: 'tier_changed', from: 'regular', to: 'vip', points, lifetimePoints: points });
     // The push after the upgrading purchase (checked, like every push, by the socket's listener).
     const pushed = listIds(await vipPush);
 

@@ -269,16 +269,19 @@ describe('CampaignTriggers: cart_abandoned', () => {
 });
 
 describe('CampaignTriggers: points_reached', () => {
-  it('offers when a purchase lifts spendable points to the threshold, once', async () => {
+  it('offers when a shop order lifts spendable points to the threshold, once; a browser purchase never does', async () => {
     const s = await setup();
     const id = await s.campaign({ trigger: { type: 'points_reached', points: 100 } });
     await s.member('m1');
     s.clock.set(T0 + 10);
-    await s.track('m1', 'p1', T0, { type: 'purchase', items: [{ itemId: 'sofa', quantity: 1, price: 60 }] });
+    const paid = (orderId: string, lines: Array<{ itemId: string; quantity: number; price: number }>) => ({ type: 'order', orderId, status: 'paid', lines });
+    await s.track('m1', 'order:paid:o1', T0, paid('o1', [{ itemId: 'sofa', quantity: 1, price: 60 }]));
     expect(await s.targeted(id)).toBe(0);
-    await s.track('m1', 'p2', T0 + 1, { type: 'purchase', items: [{ itemId: 'lamp1', quantity: 4, price: 10 }] });
+    await s.track('m1', 'p-browser', T0 + 1, { type: 'purchase', items: [{ itemId: 'lamp1', quantity: 100, price: 10 }] });
+    expect(await s.targeted(id)).toBe(0);
+    await s.track('m1', 'order:paid:o2', T0 + 1, paid('o2', [{ itemId: 'lamp1', quantity: 4, price: 10 }]));
     expect(await s.targeted(id)).toBe(1);
-    await s.track('m1', 'p3', T0 + 2, { type: 'purchase', items: [{ itemId: 'lamp2', quantity: 5, price: 10 }] });
+    await s.track('m1', 'order:paid:o3', T0 + 2, paid('o3', [{ itemId: 'lamp2', quantity: 5, price: 10 }]));
     expect(await s.inbox('m1')).toEqual([`${id}:m1`]);
   });
 });

@@ -60,7 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       partition,
       async (batch) => {
         for (const delivered of batch) {
-          if (!isMergeEvent(delivered.event)) appended.push(delivered.event);
+          if (!isMergeEvent(delivered.event) && delivered.event.type !== 'order') appended.push(delivered.event);
           await delivered.ack();
         }
       },

@@ -129,7 +129,7 @@ describe('gateway HTTP API', () => {
       expect((await h.fetch('/v1/recommendations?includeBought=maybe', { token })).status).toBe(400);
     });
 
-    it('answers malformed JSON with 400, unknown routes with 404, other content types with 400', async () => {
+    it('answers malformed JSON with 400, unknown routes with 404, other content types with 415', async () => {
       const token = await h.token('member', 'm-1');
       const malformed = await h.fetch('/v1/events', { method: 'POST', token, headers: { 'Content-Type': 'application/json' }, body: '{"events": [' });
       expect(malformed.status).toBe(400);
@@ -140,8 +140,8 @@ describe('gateway HTTP API', () => {
       expect(unknown.body).toMatchObject({ error: { code: 'not_found' } });
 
       const text = await h.fetch('/v1/events', { method: 'POST', token, headers: { 'Content-Type': 'text/plain' }, body: 'hello' });
-      expect(text.status).toBe(400);
-      expect(text.body).toMatchObject({ error: { code: 'invalid_request' } });
+      expect(text.status).toBe(415);
+      expect(text.body).toMatchObject({ error: { code: 'unsupported_media_type' } });
     });
 
     it('answers an oversized body with 413 payload_too_large and keeps serving', async () => {

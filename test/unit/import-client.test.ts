@@ -280,7 +280,7 @@ describe('npm run import (the command)', () => {
 
       const both = await run(['--events', path, '--items', path, '--token', 't'], {});
       expect(both.code).toBe(2);
-      expect(both.stderr).toMatch(/exactly one of --items FILE, --members FILE or --events FILE/);
+      expect(both.stderr).toMatch(/exactly one of --items FILE, --members FILE, --events FILE or --orders FILE/);
 
       const badBatch = await run(['--events', path, '--batch', '5000', '--token', 't'], {});
       expect(badBatch.code).toBe(2);

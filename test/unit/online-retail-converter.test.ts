@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OrderSchema } from '../../engine/contracts/orders.js';
 import { EventInputSchema, ItemSchema, MemberImportSchema } from '../../engine/contracts/schemas.js';
 import { convertOnlineRetail } from '../../scripts/convert-online-retail.js';
 import { UsageError } from '../../scripts/lib/args.js';
@@ -150,6 +151,7 @@ interface Outputs {
   items: Array<Record<string, unknown>>;
   members: Array<Record<string, unknown>>;
   events: Array<Record<string, unknown>>;
+  orders: Array<Record<string, unknown>>;
 }
 
 async function readOutputs(dir: string): Promise<Outputs> {
@@ -158,7 +160,7 @@ async function readOutputs(dir: string): Promise<Outputs> {
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { items: await read('items.jsonl'), members: await read('members.jsonl'), events: await read('events.jsonl') };
+  return { items: await read('items.jsonl'), members: await read('members.jsonl'), events: await read('events.jsonl'), orders: await read('orders.jsonl') };
 }
 
 describe('convertOnlineRetail', () => {
@@ -178,7 +180,7 @@ describe('convertOnlineRetail', () => {
       await writeFile(input, gz ? gzipSync(SAMPLE) : SAMPLE);
       const out = join(dir, 'out');
       const stats = await convertOnlineRetail({ input, outDir: out, progressStream: quiet() });
-      const { items, members, events } = await readOutputs(out);
+      const { items, members, events, orders } = await readOutputs(out);
 
       expect(items).toEqual([
         { itemId: '22041', title: 'Record frame 7" single size', category: 'home-decor', price: 2.1, tags: ['record', 'frame', 'single'] },
@@ -230,6 +232,33 @@ describe('convertOnlineRetail', () => {
       ]);
       for (const event of events) expect(EventInputSchema.safeParse(event).success).toBe(true);
 
+      // What earns points: each invoice a paid order (lines by itemId), the cancellation the
+      // returned lanterns of the customer's only earlier order holding them, at that order's price.
+      expect(orders).toEqual([
+        {
+          orderId: '536366',
+          userId: 'c14729',
+          status: 'paid',
+          lines: [
+            { itemId: '22041', quantity: 48, price: 2.1 },
+            { itemId: '22760', quantity: 1, price: 12.75 },
+          ],
+          ts: Date.UTC(2010, 10, 30, 10, 0),
+        },
+        {
+          orderId: '536365',
+          userId: 'c17850',
+          status: 'paid',
+          lines: [
+            { itemId: '71053', quantity: 6, price: 3.39 },
+            { itemId: '85123A', quantity: 10, price: 2.35 },
+          ],
+          ts: Date.UTC(2010, 11, 1, 8, 26),
+        },
+        { orderId: '536365', userId: 'c17850', status: 'returned', lines: [{ itemId: '71053', quantity: 2, price: 3.39 }], ts: Date.UTC(2010, 11, 1, 9, 41) },
+      ]);
+      for (const order of orders) expect(OrderSchema.safeParse(order).success).toBe(true);
+
       expect(stats).toEqual({
         lines: 14,
         items: 4,
@@ -238,6 +267,8 @@ describe('convertOnlineRetail', () => {
         invoices: 2,
         cancellations: 1,
         lineItems: 4,
+        raisedPrices: 0,
+        orders: { paid: 2, returns: 1, returnedUnits: 2, unmatchedUnits: 0, repeatedUnits: 0, unmatchedCancellations: 0 },
         skipped: {
           non_product_code: 2,
           no_customer: 1,
@@ -248,8 +279,8 @@ describe('convertOnlineRetail', () => {
           no_item: 1,
         },
       });
-      // Only the three files: the temp files were renamed into place.
-      expect((await readdir(out)).sort()).toEqual(['events.jsonl', 'items.jsonl', 'members.jsonl']);
+      // Only the four files: the temp files were renamed into place.
+      expect((await readdir(out)).sort()).toEqual(['events.jsonl', 'items.jsonl', 'members.jsonl', 'orders.jsonl']);
     });
   }
 
@@ -259,13 +290,36 @@ describe('convertOnlineRetail', () => {
     const input = join(dir, 'big.csv');
     await writeFile(input, rows.join('\r\n'));
     const stats = await convertOnlineRetail({ input, outDir: dir, progressStream: quiet() });
-    const { events } = await readOutputs(dir);
+    const { events, orders } = await readOutputs(dir);
     expect(events.map((e) => [e.id, e.orderId, (e.items as unknown[]).length])).toEqual([
       ['inv-540000', '540000', 1000],
       ['inv-540000-2', '540000', 1],
     ]);
+    // Orders hold at most 500 lines: three parts, lines by itemId.
+    expect(orders.map((o) => [o.orderId, o.status, (o.lines as unknown[]).length])).toEqual([
+      ['540000', 'paid', 500],
+      ['540000-2', 'paid', 500],
+      ['540000-3', 'paid', 1],
+    ]);
+    expect((orders[2]!.lines as Array<{ itemId: string }>)[0]!.itemId).toBe('11000');
+    for (const order of orders) expect(OrderSchema.safeParse(order).success).toBe(true);
     expect(stats.invoices).toBe(1);
     expect(stats.lineItems).toBe(1001);
+    expect(stats.orders).toMatchObject({ paid: 3, returns: 0 });
+  });
+
+  it("raises an item's price to 1/11 of its dearest invoice line, so every order passes ORDER_PRICE_TOLERANCE=10", async () => {
+    const rows = [HEADER];
+    for (let i = 0; i < 5; i++) rows.push(`54000${i},22041,RECORD FRAME SINGLE SIZE,1,2011-01-05 12:00,2,12345,France`);
+    rows.push('540009,22041,RECORD FRAME SINGLE SIZE,1,2011-01-06 12:00,100,12345,France');
+    const input = join(dir, 'dear.csv');
+    await writeFile(input, rows.join('\n'));
+    const stats = await convertOnlineRetail({ input, outDir: dir, progressStream: quiet() });
+    const { items, orders } = await readOutputs(dir);
+    // Median 2, but a line at 100: 100 / 11 = 9.0909 -> 9.10 (11 x 9.10 = 100.10 >= 100).
+    expect(items.map((i) => i.price)).toEqual([9.1]);
+    expect(stats.raisedPrices).toBe(1);
+    expect(Math.max(...orders.flatMap((o) => (o.lines as Array<{ price: number }>).map((l) => l.price)))).toBeLessThanOrEqual(11 * 9.1);
   });
 
   it('fails clearly on a file without the needed columns and writes nothing', async () => {

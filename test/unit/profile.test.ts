@@ -118,7 +118,9 @@ describe('price band and activity', () => {
 
 describe('shop analytics through the event processor', () => {
   const T = Date.UTC(2025, 0, 1);
-  const purchase = (id: string, price: number, ts = T): LoggedEvent => ({ id, type: 'purchase', userId: 'c1', items: [{ itemId: 'mid', quantity: 2, price }], ts, receivedAt: ts });
+  /** A shop's paid order (revenue and spend come from orders alone); no member store here, so its money is its lines'. */
+  const purchase = (id: string, price: number, ts = T): LoggedEvent => ({ id: `order:paid:${id}`, type: 'order', userId: 'c1', orderId: id, status: 'paid', lines: [{ itemId: 'mid', quantity: 2, price }], ts, receivedAt: ts });
+  const browserPurchase = (id: string, price: number, ts = T): LoggedEvent => ({ id, type: 'purchase', userId: 'c1', items: [{ itemId: 'mid', quantity: 2, price }], ts, receivedAt: ts });
 
   function setup() {
     const users = new MemoryUserStateStore({ recentLimit: 20, dedupeTtlSeconds: 3600 });
@@ -144,7 +146,9 @@ describe('shop analytics through the event processor', () => {
     expect(await p.process(purchase('o1', 300))).toBe('applied');
     expect(await p.process(purchase('o1', 300))).toBe('duplicate');
     expect(await p.process(purchase('o2', 200, T + 1000))).toBe('applied');
-    expect(await analytics.totals()).toEqual({ events: { purchase: 2 }, orders: 2, revenue: 1000, cancellations: 0, refunds: 0 });
+    // A browser's purchase counts as an event, never as revenue, whatever price it names.
+    expect(await p.process(browserPurchase('b1', 1e7, T + 2000))).toBe('applied');
+    expect(await analytics.totals()).toEqual({ events: { purchase: 1 }, orders: 2, revenue: 1000, cancellations: 0, refunds: 0 });
     expect(await analytics.days(dayOf(T), dayOf(T))).toMatchObject({ orders: 2 });
     expect((await bigSpenders(analytics, 1000)).big_spender).toBe(1);
     expect((await bigSpenders(analytics, 1000.01)).big_spender).toBe(0);

@@ -7,6 +7,9 @@ import { mergeEffect } from '../../engine/logic/merge-effect.js';
 import { CART_MAX_QUANTITY, cartAfter } from '../../engine/logic/shopper-state.js';
 import type { ItemAttributes } from '../../engine/logic/triggers.js';
 import { AFFINITY_LIMIT, CART_LIMIT, type UserState } from '../../engine/ports/user-state-store.js';
+import { type OrderStatus, type StoredOrderEvent } from '../../engine/contracts/orders.js';
+import { orderEventId } from '../../engine/contracts/order-keys.js';
+import { orderEffect } from '../../engine/services/order-effect.js';
 
 const HALF_LIFE = 3600;
 const H = HALF_LIFE * 1000;
@@ -26,9 +29,16 @@ let n = 0;
 const event = (ts: number, fields: Record<string, unknown>) => ({ id: `e${++n}`, userId: 'u1', ts, receivedAt: ts, ...fields }) as StoredEvent;
 const line = (itemId: string, quantity: number, price = 10) => ({ itemId, quantity, price });
 
+/** A shop's order status with the money it moved (the points stage's `EventRun.order`). */
+type Money = { order: StoredOrderEvent; amount: number };
+const order = (ts: number, orderId: string, status: OrderStatus, amount: number): Money => ({
+  order: { type: 'order', id: orderEventId(orderId, status, []), userId: 'u1', orderId, status, lines: [], ts, receivedAt: ts },
+  amount,
+});
+
 /** Applies the events in order, as the processor does (each effect's `next` is the state the store would load). */
-function replay(events: StoredEvent[], start: UserState = emptyUserState()): UserState {
-  return events.reduce((state, e) => eventEffect(state, e, vectors, options, context).next, start);
+function replay(events: Array<StoredEvent | Money>, start: UserState = emptyUserState()): UserState {
+  return events.reduce((state, e) => ('order' in e && 'amount' in e ? orderEffect(state, e.order, e.amount).next : eventEffect(state, e as StoredEvent, vectors, options, context).next), start);
 }
 const weights = (list: Array<{ key: string; weight: number }>) => Object.fromEntries(list.map(({ key, weight }) => [key, weight]));
 
@@ -206,23 +216,34 @@ describe('cartAfter', () => {
   });
 });
 
-describe('purchase aggregates', () => {
-  it('counts orders with a positive total, sums spend with cancellations subtracted, keeps first and last purchase', () => {
+describe('purchase aggregates (lifetime value: the shop\'s orders only)', () => {
+  it('counts paid orders with a positive total, sums spend with returns subtracted, keeps first and last purchase', () => {
     const state = replay([
       event(T, { type: 'view', itemId: 'lamp' }),
-      event(T + 1000, { type: 'purchase', items: [line('lamp', 2, 10), line('sofa', 1, 5)] }),
-      event(T + 5000, { type: 'purchase', items: [line('rake', 1, 10)] }),
-      event(T + 6000, { type: 'purchase', items: [line('lamp', -1, 10)] }),
-      event(T + 500, { type: 'purchase', items: [line('shoe', 1, 1.5)] }),
+      order(T + 1000, 'o1', 'paid', 25),
+      order(T + 5000, 'o2', 'paid', 10),
+      order(T + 6000, 'o1', 'returned', -10),
+      order(T + 500, 'o3', 'paid', 1.5),
+      order(T + 7000, 'o4', 'paid', 0),
       event(T - 1000, { type: 'view', itemId: 'shoe' }),
     ]);
     expect(state.purchases).toEqual({ orders: 3, spend: 26.5, firstPurchaseAt: T + 500, lastPurchaseAt: T + 5000 });
     expect(state.firstSeenAt).toBe(T - 1000);
+    expect(state.counts).toMatchObject({ view: 2, order: 5, total: 7 });
   });
 
-  it('takes a cancellation of an order it never saw below zero spend, counting no order', () => {
-    const effect = eventEffect(emptyUserState(), event(T, { type: 'purchase', items: [line('lamp', -2, 10)] }), vectors, options, context);
-    expect(effect.change.purchases).toEqual({ orders: 0, spend: -20, firstPurchaseAt: 0, lastPurchaseAt: 0 });
+  it('moves nothing for a browser purchase, whatever its prices', () => {
+    const effect = eventEffect(emptyUserState(), event(T, { type: 'purchase', items: [line('lamp', 1000, 100)] }), vectors, options, context);
+    expect(effect.change.purchases).toBeUndefined();
+    expect(effect.next.purchases).toEqual({ orders: 0, spend: 0, firstPurchaseAt: 0, lastPurchaseAt: 0 });
+    expect(effect.change.bought).toEqual(['lamp']); // still a behaviour signal
+  });
+
+  it('takes a cancellation of an order it never saw below zero spend, counting no order; stores a higher record tier', () => {
+    const { change, next } = orderEffect(emptyUserState(), order(T, 'o9', 'cancelled', -20).order, -20, 'vip');
+    expect(change.purchases).toEqual({ orders: 0, spend: -20, firstPurchaseAt: 0, lastPurchaseAt: 0 });
+    expect([change.type, change.tier, next.tier, next.version]).toEqual(['order', 'vip', 'vip', 1]);
+    expect(orderEffect(next, order(T, 'o9', 'cancelled', 0).order, 0, 'regular').change).not.toHaveProperty('tier');
   });
 });
 
@@ -230,11 +251,12 @@ describe('merge of a visitor into a member', () => {
   const merge: StoredMergeEvent = { type: 'merge', id: 'merge:v1', userId: 'm1', fromUserId: 'v1', ts: T + 3 * H, receivedAt: T + 3 * H };
 
   it('folds the visitor’s affinity in at the later landmark, adds carts and aggregates, keeps the earlier first-seen', () => {
-    const member = replay([event(T, { type: 'view', itemId: 'lamp' }), event(T, { type: 'purchase', items: [line('sofa', 1, 100)] })]);
+    const member = replay([event(T, { type: 'view', itemId: 'lamp' }), event(T, { type: 'purchase', items: [line('sofa', 1, 100)] }), order(T, 'm-o1', 'paid', 100)]);
     const visitor = replay([
       event(T + 2 * H, { type: 'view', itemId: 'desk' }),
       event(T + 2 * H, { type: 'add_to_cart', itemId: 'shoe' }),
       event(T - H, { type: 'purchase', items: [line('rake', 2, 5)] }),
+      order(T - H, 'v-o1', 'paid', 10),
     ]);
     const { change, next } = mergeEffect(member, visitor, merge, vectors, options);
     expect(change.affinity!.landmark).toBe(visitor.affinity.landmark);

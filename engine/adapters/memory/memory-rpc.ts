@@ -53,7 +53,7 @@ export class MemoryRpcBus implements RpcServer, RpcClient {
           method,
           user: requestUser(method, decoded.request),
           deadline,
-          run: async () => resolve(await runRpcHandler(method, handler, decoded.request, this.logger)),
+          run: async () => resolve(await runRpcHandler(method, handler, decoded.request, this.logger, { deadline })),
           refuse: (error) => resolve(encodeError(error.toWire())),
         });
       });

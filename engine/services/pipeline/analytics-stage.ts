@@ -1,4 +1,6 @@
 import { isMergeEvent } from '../../contracts/schemas.js';
+import { isOrderEvent } from '../../contracts/orders.js';
+import { orderAmountFromLines } from '../order-effect.js';
 import { eventMessageId } from '../../contracts/subjects.js';
 import { eventCounters, shopperSnapshot } from '../../logic/shop-analytics.js';
 import type { SegmentThresholds } from '../../logic/segments.js';
@@ -43,7 +45,7 @@ export class AnalyticsStage implements BatchStage {
 
   private record(run: EventRun, shopper: ShopperSnapshot): AnalyticsRecord {
     const { event } = run;
-    const counters = isMergeEvent(event) ? undefined : eventCounters(event);
+    const counters = isOrderEvent(event) ? { type: 'order' as const, ts: event.ts, total: run.order?.amount ?? orderAmountFromLines(event) } : isMergeEvent(event) ? undefined : eventCounters(event);
     const member = run.credit?.member;
     return {
       userId: event.userId,

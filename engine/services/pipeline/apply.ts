@@ -1,5 +1,7 @@
 import { ErrorCodes, PulseError } from '../../contracts/errors.js';
 import { isMergeEvent } from '../../contracts/schemas.js';
+import { isOrderEvent } from '../../contracts/orders.js';
+import { orderAmountFromLines, orderEffect } from '../order-effect.js';
 import { eventEffect, type EffectContext, type EffectOptions, type VectorLookup } from '../../logic/event-effect.js';
 import { mergeEffect } from '../../logic/merge-effect.js';
 import type { UserChange, UserStateStore } from '../../ports/user-state-store.js';
@@ -52,7 +54,7 @@ export function computeUser(user: UserRun, vectors: VectorLookup, options: Effec
     if (run.marker !== null) {
       run.outcome = 'duplicate';
       // Only its shop-wide update is used (to complete a stopped batch's aggregates); best effort.
-      if (!isMergeEvent(event)) {
+      if (!isMergeEvent(event) && !isOrderEvent(event)) {
         try {
           run.effect = eventEffect(state, event, vectors, options, context);
         } catch {
@@ -64,6 +66,8 @@ export function computeUser(user: UserRun, vectors: VectorLookup, options: Effec
     try {
       if (isMergeEvent(event)) {
         run.effect = mergeEffect(state, user.mergeSources.get(event.fromUserId)!, event, vectors, options);
+      } else if (isOrderEvent(event)) {
+        run.effect = orderEffect(state, event, run.order?.amount ?? orderAmountFromLines(event), run.credit?.member?.tier);
       } else {
         const recordTier = run.credit?.member?.tier;
         run.effect = eventEffect(state, event, vectors, options, recordTier ? { ...context, recordTier } : context);

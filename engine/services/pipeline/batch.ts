@@ -9,7 +9,7 @@ import type { UserState, UserStateChange } from '../../ports/user-state-store.js
  * and pipeline/stage.ts for how a domain plugs in.
  */
 
-/** What a purchase did to the member record (points stage). */
+/** What an order did to the member record (points stage). */
 export interface PurchaseCredit {
   /** The record after the points step; undefined when the user is no member. */
   member?: StoredMember;
@@ -27,8 +27,10 @@ export interface EventRun {
    * batch that applied it (or '1' for a marker written outside a batch).
    */
   marker: string | null;
-  /** Set by the points stage for purchases of members. */
+  /** Set by the points stage for orders (the member record after it, when the user is a member). */
   credit?: PurchaseCredit;
+  /** Set by the points stage for an `order` event: the money the status moved (lifetime value, revenue). */
+  order?: { amount: number };
   /**
    * The computed effect: the change to store, the state after it, and the shop-wide update
    * (none for a merge). A duplicate's is computed on the state as loaded, only for its `stats`

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { isMergeEvent } from '../../contracts/schemas.js';
+import { isOrderEvent } from '../../contracts/orders.js';
 import type { RecommendationList } from '../../contracts/schemas.js';
 import { inSpaceOf, type VectorLookup } from '../../logic/event-effect.js';
 import type { EngineMetrics } from '../../metrics.js';
@@ -66,7 +67,7 @@ export class PushStage implements BatchStage {
       return;
     }
     // An event sent over the user's socket says someone is looking, even before the join arrives.
-    const viaSocket = user.events.some((run) => run.outcome === 'applied' && !isMergeEvent(run.event) && run.event.viaSocket === true);
+    const viaSocket = user.events.some((run) => run.outcome === 'applied' && !isMergeEvent(run.event) && !isOrderEvent(run.event) && run.event.viaSocket === true);
     if (presence && !viaSocket && !presence.isPresent(user.userId)) {
       metrics.pushesUnchanged.inc({ why: 'absent' });
       return;

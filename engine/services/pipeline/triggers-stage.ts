@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { isMergeEvent } from '../../contracts/schemas.js';
+import { isMergeEvent, type StoredEvent } from '../../contracts/schemas.js';
+import { isOrderEvent } from '../../contracts/orders.js';
 import type { EngineMetrics } from '../../metrics.js';
 import type { CampaignTriggers } from '../campaign-triggers.js';
 import { isLive, type Batch, type EventRun, type UserRun } from './batch.js';
@@ -32,10 +33,14 @@ export class TriggersStage implements BatchStage {
     for (const run of user.events) {
       const { event } = run;
       if (!run.outcome || isMergeEvent(event) || !isLive(event, now, this.deps.pushMaxAgeMs)) continue;
+      // An order concerns points_reached only, once, when it moved the points; its type matches
+      // no event or cart trigger, so it goes through as an event of its own type.
+      if (isOrderEvent(event) && (run.outcome !== 'applied' || !run.credit?.points)) continue;
+      const shopperEvent = event as StoredEvent;
       // A duplicate re-runs the event and cart triggers only (its points were credited before).
-      if (run.outcome === 'duplicate' && !this.deps.triggers.watches(event, now)) continue;
+      if (run.outcome === 'duplicate' && !this.deps.triggers.watches(shopperEvent, now)) continue;
       try {
-        await this.deps.triggers.afterEvent({ event, state: stateAfter(run, user), member: () => user.member.get(), ...(run.credit?.points ? { points: run.credit.points } : {}) }, now);
+        await this.deps.triggers.afterEvent({ event: shopperEvent, state: stateAfter(run, user), member: () => user.member.get(), ...(run.credit?.points ? { points: run.credit.points } : {}) }, now);
       } catch (err) {
         this.deps.logger.error({ err, eventId: event.id, userId: event.userId }, 'campaign triggers failed');
         this.deps.metrics.errors.inc({ code: 'trigger_failed' });

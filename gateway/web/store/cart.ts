@@ -9,23 +9,39 @@ export interface CartLine {
   quantity: number;
 }
 
-/** A placed order, as the purchase event carried it. */
+/** A placed order, as the shop's checkout priced it (`POST /demo/checkout`'s answer). */
 export interface PlacedOrder {
   orderId: string;
   total: number;
   lines: Array<{ itemId: string; quantity: number; price: number }>;
+  /** The shop had placed this order already (a retried checkout). */
+  duplicate?: true;
+}
+
+/** A checkout not yet confirmed: its idempotency key and the cart it was for. */
+interface PendingCheckout {
+  checkoutId: string;
+  /** The cart's lines (ids and quantities) as JSON: another cart gets another key. */
+  cart: string;
 }
 
 const STORAGE_KEY = 'pulse.store.cart';
+const CHECKOUT_KEY = 'pulse.store.checkout';
 const MAX_QUANTITY = 99;
 
 /**
  * The cart and its drawer. Every change is an event (CONTRACT "Events"): adding emits
  * `add_to_cart` `{itemId, items: [{itemId, quantity, price}]}` with the quantity added, lowering a
- * quantity or removing a line emits `remove_from_cart` with the quantity taken off, and checkout
- * emits one `purchase` `{orderId, items: lines}` whose event id is derived from the order id, so
- * a retried checkout counts once; the engine then credits the member's points (total × the
- * tier's rate). The lines survive a reload (localStorage `pulse.store.cart`).
+ * quantity or removing a line emits `remove_from_cart` with the quantity taken off.
+ *
+ * Checkout goes through the shop's own server-side step, `POST /demo/checkout` (gateway/demo-checkout.ts),
+ * as a real shop's would: the page sends item ids and quantities only, the shop prices them from
+ * its catalog and posts the order with its `shop` token, and that order earns the member's points
+ * (total × the tier's rate). The page never holds the shop token nor sets a price. Each checkout
+ * carries a key (`checkoutId`) kept, with the cart, until the shop confirms, so a retry (a lost
+ * answer, a reload) names the same order and counts once. Then the page emits one `purchase`
+ * `{orderId, items}` with the shop's prices: a behaviour signal (taste, bought together), which
+ * earns nothing. The lines survive a reload (localStorage `pulse.store.cart`).
  */
 export class Cart {
   readonly #context: StoreContext;
@@ -37,7 +53,9 @@ export class Cart {
   readonly #button = byId<HTMLButtonElement>('cart-button');
   readonly #checkout = byId<HTMLButtonElement>('checkout');
   readonly #note = byId('cart-note');
-  /** Called after a purchase event was stored. */
+  /** Set while a checkout awaits the shop's answer, and after a failed one for the same cart. */
+  #pending: PendingCheckout | undefined;
+  /** Called after the shop placed the order. */
   onPurchase: (order: PlacedOrder) => void = () => undefined;
   /** Whether the shopper is a member (points are earned) — set by the store on identity changes. */
   isMember = false;
@@ -103,26 +121,37 @@ export class Cart {
     return n;
   }
 
-  /** Emits the `purchase` event of the cart's lines; on success empties the cart and tells `onPurchase`. */
+  /**
+   * Places the order through the shop's checkout; on success empties the cart, emits the
+   * `purchase` behaviour signal and tells `onPurchase`. A refusal leaves the cart as it was.
+   */
   async checkout(): Promise<void> {
     if (this.#lines.size === 0) return;
-    const orderId = `o-${newEventId().slice(2, 18)}`;
-    const lines = [...this.#lines.values()].map(({ item, quantity }) => ({ itemId: item.itemId, quantity, price: item.price }));
-    const total = this.total;
+    const wanted = [...this.#lines.values()].map(({ item, quantity }) => ({ itemId: item.itemId, quantity }));
+    const cart = JSON.stringify(wanted);
+    // The same cart keeps its key across retries and reloads; a changed cart is another order.
+    const pending = this.#pending?.cart === cart ? this.#pending : { checkoutId: `c${newEventId().slice(1)}`, cart };
+    this.#pending = pending;
+    this.#savePending();
     this.#checkout.disabled = true;
     this.#note.textContent = 'Placing your order…';
+    let order: PlacedOrder;
     try {
-      await this.#context.client.track({ id: `purchase-${orderId}`, type: 'purchase', orderId, items: lines, channel: 'web' });
+      order = await this.#context.client.api<PlacedOrder>('POST', '/demo/checkout', { checkoutId: pending.checkoutId, lines: wanted });
     } catch (err) {
       this.#note.textContent = `The order could not be placed: ${describeError(err).text}. Your cart is unchanged.`;
       this.#checkout.disabled = false;
       return;
     }
+    this.#pending = undefined;
+    this.#savePending();
     this.#lines.clear();
     this.#changed();
-    this.#note.textContent = `Thank you! Order ${orderId} is placed (${money.format(total)}).${this.isMember ? ' Your points are being credited.' : ''}`;
-    this.#context.status.say(`Order ${orderId} placed: ${money.format(total)}.`);
-    this.onPurchase({ orderId, total, lines });
+    this.#note.textContent = `Thank you! Order ${order.orderId} is placed (${money.format(order.total)}).${this.isMember ? ' Your points are being credited.' : ''}`;
+    this.#context.status.say(`Order ${order.orderId} placed: ${money.format(order.total)}.`);
+    // What was bought, at the shop's prices: taste and "bought together" (no points; the order has them).
+    void track(this.#context, { id: `purchase-${order.orderId}`, type: 'purchase', orderId: order.orderId, items: order.lines });
+    this.onPurchase(order);
   }
 
   #changed(): void {
@@ -181,7 +210,22 @@ export class Cart {
     }
   }
 
+  #savePending(): void {
+    try {
+      if (this.#pending) localStorage.setItem(CHECKOUT_KEY, JSON.stringify(this.#pending));
+      else localStorage.removeItem(CHECKOUT_KEY);
+    } catch {
+      // No storage: the key lasts as long as the page.
+    }
+  }
+
   #restore(): void {
+    try {
+      const pending = JSON.parse(localStorage.getItem(CHECKOUT_KEY) ?? 'null') as Partial<PendingCheckout> | null;
+      if (pending && typeof pending.checkoutId === 'string' && typeof pending.cart === 'string') this.#pending = { checkoutId: pending.checkoutId, cart: pending.cart };
+    } catch {
+      // An unreadable entry: the next checkout gets a new key.
+    }
     try {
       const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]') as unknown;
       if (!Array.isArray(saved)) return;

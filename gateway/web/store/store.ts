@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     if (change.type === 'tier_changed') void catalog.reload();
   });
   cart.onPurchase = (order) => {
-    if (member.member) void member.awaitPoints(order.orderId);
+    // A retried checkout the shop had already placed: its points were credited then.
+    if (member.member) void (order.duplicate ? member.refresh() : member.awaitPoints(order.orderId));
   };
 
   accountButton.addEventListener('click', () => {
