@@ -2,13 +2,17 @@
  * `npm run check:profiles -- --url URL [--at MS] [--input FILE.csv(.gz)] [--token T] [--concurrency 16] [--wait 120]`
  *
  * Issue 6, must-show 3: every Online Retail customer's profile in a running Pulse (imported with
- * the README's commands: convert, items, members, events) against an independent RFM computation
- * from the CSV (scripts/online-retail/independent-rfm.ts: its own parsing and rules, nothing of the
- * engine's RFM or segment code), at a reference time `--at` (default: 00:00 UTC of the day after
- * the last invoice). Compares each profile's recency (days), frequency, monetary value (within
- * MONETARY_TOLERANCE), their scores and its segments, then the shop's segment sizes
- * (`/v1/analytics/segments`) with the counts over the customers. Prints the mismatches; exit code
- * 0 only when there are none. Segment thresholds come from SEGMENT_*, as for the engine.
+ * the README's commands: convert, items, members, orders, events) against an independent RFM
+ * computation from the CSV (scripts/online-retail/independent-rfm.ts: its own parsing and rules,
+ * its own matching of cancellations to orders, nothing of the engine's RFM, segment or order code),
+ * at a reference time `--at` (default: 00:00 UTC of the day after the last invoice). Lifetime value
+ * comes from the shop's orders only: without `--orders orders.jsonl` imported, frequency, recency
+ * and monetary value are empty and the check reports every buyer. Compares each profile's recency
+ * (days), frequency, monetary value (within MONETARY_TOLERANCE), their scores and its segments,
+ * then the shop's segment sizes (`/v1/analytics/segments`) with the counts over the customers.
+ * Prints the mismatches; exit code 0 only when there are none. Segment thresholds come from
+ * SEGMENT_*, as for the engine. There is no mode without `--url`: profiles are the running
+ * product's (check:points replays the orders in process).
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +25,10 @@ import { convertCsvLines } from './online-retail/converter.js';
 import { customersFromCsv, dayAfterLastInvoice, expectedAt, type Expected, type Thresholds } from './online-retail/independent-rfm.js';
 
 /**
- * Largest monetary difference that matches (currency units): the converter writes a line's unit
- * price as the mean over its rows rounded to 4 decimals, so the engine's spend may differ from the
- * CSV's exact sum by a few hundredths (at most 0.0192 over the full data set).
+ * Largest monetary difference that matches (currency units). Both sides price a line at its mean
+ * unit price rounded to 4 decimals (the orders' price) and take returns back at the matched
+ * order's price, so what is left is floating-point summation order (far below a cent); the margin
+ * stays well under any score band or segment threshold step.
  */
 export const MONETARY_TOLERANCE = 0.05;
 
@@ -75,7 +80,7 @@ export async function checkOnlineRetailProfiles(options: ProfilesCheckOptions): 
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const USAGE = `usage: npm run check:profiles -- --url URL [--at MS] [--input FILE.csv.gz] [--token T] [--concurrency N] [--wait S]
-  --url URL        the running Pulse (after importing items.jsonl, members.jsonl and events.jsonl)
+  --url URL        the running Pulse (after importing items.jsonl, members.jsonl, orders.jsonl and events.jsonl)
   --at MS          reference time, epoch ms (default: 00:00 UTC of the day after the last invoice)
   --input FILE     the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)
   --token TOKEN    admin bearer token (default: minted from AUTH_SECRET)

@@ -4,7 +4,7 @@
  */
 import { loadEngineConfig } from '../engine/config.js';
 import { loadGatewayConfig } from '../gateway/config.js';
-import { connectInfrastructure } from './lib/infrastructure.js';
+import { connectInfrastructure, type Infrastructure } from './lib/infrastructure.js';
 import { closeAll, closeOnSignals } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
 import { createEngine, createGateway } from './lib/roles.js';
@@ -18,13 +18,17 @@ const engineConfig = loadEngineConfig();
 const gatewayConfig = loadGatewayConfig();
 const logger = createLogger('pulse', engineConfig.logLevel);
 
-const infra = await connectInfrastructure(engineConfig, {
-  logger,
-  name: 'pulse',
-  allowEmbedded: true,
-  ackWaitMs: engineConfig.ackWaitMs,
-  state: engineConfig,
-});
+let infra: Infrastructure;
+try {
+  infra = await connectInfrastructure(engineConfig, { logger, name: 'pulse', allowEmbedded: true, ackWaitMs: engineConfig.ackWaitMs, state: engineConfig });
+} catch (err) {
+  // A reachable Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK), or a server named in the
+  // environment that cannot be reached: one clear line on stderr as well as the log.
+  const message = err instanceof Error ? err.message : String(err);
+  logger.fatal({ err }, message);
+  process.stderr.write(`pulse: ${message}\n`);
+  process.exit(1);
+}
 const engine = createEngine(engineConfig, infra, logger, false);
 // Resolved here, not in createGateway, so the console link below can be signed with this run's secret.
 const authSecret = resolveAuthSecret(gatewayConfig.authSecret, logger);

@@ -39,7 +39,9 @@ export interface CustomerRfm {
   lastEventAt: number;
   /** Epoch ms of the latest invoice; 0 when none. */
   lastPurchaseAt: number;
+  /** Paid orders (invoice parts of at most 500 lines) with a positive total. */
   orders: number;
+  /** Net spend: paid totals minus the returns matched to them, at the paid prices. */
   spend: number;
 }
 
@@ -60,7 +62,9 @@ export interface Expected {
 }
 
 const DAY = 86_400_000;
-const LINES_PER_EVENT = 1000;
+/** Largest number of lines of one paid order: bigger invoices are split in parts. */
+const LINES_PER_ORDER = 500;
+const MAX_UNITS = 1_000_000;
 
 /** Fields of one CSV record: commas, double-quoted fields with "" for a quote. */
 export function splitRecord(record: string): string[] {
@@ -94,6 +98,8 @@ export function readDate(text: string): number | undefined {
 }
 
 interface Invoice {
+  /** `inv-<InvoiceNo>` or `can-<CNo>`: orders a replay at the same time. */
+  key: string;
   userId: string;
   cancelled: boolean;
   ts: number;
@@ -146,9 +152,9 @@ function addRow(invoices: Map<string, Invoice>, c: ReturnType<typeof columns>, f
   const ts = readDate(get(c.date));
   const cancelled = invoiceNo.startsWith('C');
   if (customer === '' || !catalog.has(code) || !(price > 0) || ts === undefined) return;
-  if (!/^-?\d+$/.test(get(c.quantity)) || Math.abs(quantity) > 1_000_000 || (cancelled ? quantity >= 0 : quantity <= 0)) return;
+  if (!/^-?\d+$/.test(get(c.quantity)) || Math.abs(quantity) > MAX_UNITS || (cancelled ? quantity >= 0 : quantity <= 0)) return;
   const userId = `c${customer}`;
-  const invoice = invoices.get(invoiceNo) ?? { userId, cancelled, ts, lines: new Map() };
+  const invoice = invoices.get(invoiceNo) ?? { key: `${cancelled ? 'can' : 'inv'}-${invoiceNo}`, userId, cancelled, ts, lines: new Map() };
   if (invoice.userId !== userId) return;
   invoice.ts = Math.min(invoice.ts, ts);
   const [q, amount] = invoice.lines.get(code) ?? [0, 0];
@@ -156,21 +162,83 @@ function addRow(invoices: Map<string, Invoice>, c: ReturnType<typeof columns>, f
   invoices.set(invoiceNo, invoice);
 }
 
+/** One paid order (a part of an invoice): per product, units bought, units returned so far and the unit price. */
+interface PaidPart {
+  lines: Map<string, { units: number; returned: number; price: number }>;
+  /** Returns this part had, as sorted `code*units` lists. */
+  returns: Set<string>;
+}
+
+function returnKey(taken: ReadonlyMap<string, number>): string {
+  return [...taken].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, units]) => `${code}*${units}`).join('\n');
+}
+
+/** Per part, the units of each wanted product it gives back: newest parts first, at most what each still holds; `skip` gives nothing. */
+function matchReturn(wanted: ReadonlyArray<[string, number]>, parts: readonly PaidPart[], skip: ReadonlySet<PaidPart>): Map<PaidPart, Map<string, number>> {
+  const out = new Map<PaidPart, Map<string, number>>();
+  for (const [code, units] of wanted) {
+    let left = units;
+    for (let i = parts.length - 1; i >= 0 && left > 0; i--) {
+      const part = parts[i]!;
+      const line = part.lines.get(code);
+      if (skip.has(part) || !line || line.units - line.returned <= 0) continue;
+      const take = Math.min(left, line.units - line.returned);
+      left -= take;
+      out.set(part, (out.get(part) ?? new Map<string, number>()).set(code, take));
+    }
+  }
+  return out;
+}
+
+/** Replays the invoices and cancellations by time into each customer's RFM inputs (see the file comment). */
 function aggregate(invoices: Map<string, Invoice>): Map<string, CustomerRfm> {
   const customers = new Map<string, CustomerRfm>();
-  for (const invoice of invoices.values()) {
-    const lines = [...invoice.lines.values()].filter(([q]) => q !== 0 && Math.abs(q) <= 1_000_000);
+  const partsOf = new Map<string, PaidPart[]>();
+  const timeline = [...invoices.values()].sort((a, b) => a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const invoice of timeline) {
+    const lines = [...invoice.lines].filter(([, [q]]) => q !== 0 && Math.abs(q) <= MAX_UNITS).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (lines.length === 0) continue;
-    const total = lines.reduce((sum, [, amount]) => sum + amount, 0);
     const c = customers.get(invoice.userId) ?? { userId: invoice.userId, firstAt: invoice.ts, lastEventAt: invoice.ts, lastPurchaseAt: 0, orders: 0, spend: 0 };
+    customers.set(invoice.userId, c);
     c.firstAt = Math.min(c.firstAt, invoice.ts);
     c.lastEventAt = Math.max(c.lastEventAt, invoice.ts);
-    c.spend += total;
-    if (!invoice.cancelled && total > 0) {
-      c.orders += Math.ceil(lines.length / LINES_PER_EVENT);
-      c.lastPurchaseAt = Math.max(c.lastPurchaseAt, invoice.ts);
+    const parts = partsOf.get(invoice.userId) ?? [];
+    partsOf.set(invoice.userId, parts);
+    if (!invoice.cancelled) {
+      for (let from = 0; from < lines.length; from += LINES_PER_ORDER) {
+        const part: PaidPart = { lines: new Map(), returns: new Set() };
+        let total = 0;
+        for (const [code, [units, amount]] of lines.slice(from, from + LINES_PER_ORDER)) {
+          const price = Math.round((amount / units) * 1e4) / 1e4;
+          part.lines.set(code, { units, returned: 0, price });
+          total += units * price;
+        }
+        parts.push(part);
+        c.spend += total;
+        if (total > 0) {
+          c.orders += 1;
+          c.lastPurchaseAt = Math.max(c.lastPurchaseAt, invoice.ts);
+        }
+      }
+      continue;
     }
-    customers.set(invoice.userId, c);
+    const wanted = lines.map(([code, [q]]) => [code, -q] as [string, number]);
+    const skip = new Set<PaidPart>();
+    let matched = matchReturn(wanted, parts, skip);
+    for (;;) {
+      const repeat = [...matched].find(([part, taken]) => part.returns.has(returnKey(taken)));
+      if (!repeat) break;
+      skip.add(repeat[0]);
+      matched = matchReturn(wanted, parts, skip);
+    }
+    for (const [part, taken] of matched) {
+      part.returns.add(returnKey(taken));
+      for (const [code, units] of taken) {
+        const line = part.lines.get(code)!;
+        line.returned += units;
+        c.spend -= units * line.price;
+      }
+    }
   }
   return customers;
 }
