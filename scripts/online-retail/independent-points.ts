@@ -26,6 +26,7 @@ import type { Tier } from '../../engine/contracts/schemas.js';
 import { isCsvRecordComplete, parseCsvRecord } from '../lib/csv.js';
 import { openLines } from '../lib/jsonl.js';
 import { columnsOf, parseInvoiceDate } from './converter.js';
+import { matchReturn, returnKey } from './return-matching.js';
 
 export interface Rules {
   rates: Record<Tier, number>;
@@ -155,27 +156,6 @@ function reversal(earned: number, units: number, returned: number): number {
   return Number((2n * BigInt(earned) * BigInt(returned) + BigInt(units)) / (2n * BigInt(units)));
 }
 
-function keyOf(products: ReadonlyMap<string, number>): string {
-  return [...products].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, units]) => `${code}*${units}`).join('\n');
-}
-
-/** Per part, the units of each wanted product it takes back (newest parts first, `skip` excluded). */
-function match(wanted: ReadonlyArray<[string, number]>, parts: readonly Part[], skip: ReadonlySet<Part>): Map<Part, Map<string, number>> {
-  const out = new Map<Part, Map<string, number>>();
-  for (const [code, units] of wanted) {
-    let left = units;
-    for (let i = parts.length - 1; i >= 0 && left > 0; i--) {
-      const part = parts[i]!;
-      const line = part.lines.get(code);
-      if (skip.has(part) || !line || line.units - line.returned <= 0) continue;
-      const take = Math.min(left, line.units - line.returned);
-      left -= take;
-      out.set(part, (out.get(part) ?? new Map<string, number>()).set(code, take));
-    }
-  }
-  return out;
-}
-
 /** Per customer, from the CSV alone: the expected balance (see the file comment). */
 export async function independentPoints(input: string, catalogIds: ReadonlySet<string>, rules: Rules): Promise<Map<string, ExpectedBalance>> {
   const invoices = (await readInvoices(input, catalogIds)).sort((a, b) => a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -209,15 +189,15 @@ export async function independentPoints(input: string, catalogIds: ReadonlySet<s
     }
     const wanted = products.map(([code, p]) => [code, -p.units] as [string, number]);
     const skip = new Set<Part>();
-    let matched = match(wanted, parts, skip);
+    let matched = matchReturn(wanted, parts, skip);
     for (;;) {
-      const repeat = [...matched].find(([part, taken]) => part.returns.has(keyOf(taken)));
+      const repeat = [...matched].find(([part, taken]) => part.returns.has(returnKey(taken)));
       if (!repeat) break;
       skip.add(repeat[0]);
-      matched = match(wanted, parts, skip);
+      matched = matchReturn(wanted, parts, skip);
     }
     for (const [part, taken] of matched) {
-      part.returns.add(keyOf(taken));
+      part.returns.add(returnKey(taken));
       let delta = 0;
       for (const [code, units] of taken) {
         const line = part.lines.get(code)!;

@@ -31,6 +31,7 @@
  *   cancellation: the converter's events, which still carry both.
  */
 import { openLines } from '../lib/jsonl.js';
+import { matchReturn, returnKey } from './return-matching.js';
 
 export interface CustomerRfm {
   userId: string;
@@ -167,27 +168,6 @@ interface PaidPart {
   lines: Map<string, { units: number; returned: number; price: number }>;
   /** Returns this part had, as sorted `code*units` lists. */
   returns: Set<string>;
-}
-
-function returnKey(taken: ReadonlyMap<string, number>): string {
-  return [...taken].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, units]) => `${code}*${units}`).join('\n');
-}
-
-/** Per part, the units of each wanted product it gives back: newest parts first, at most what each still holds; `skip` gives nothing. */
-function matchReturn(wanted: ReadonlyArray<[string, number]>, parts: readonly PaidPart[], skip: ReadonlySet<PaidPart>): Map<PaidPart, Map<string, number>> {
-  const out = new Map<PaidPart, Map<string, number>>();
-  for (const [code, units] of wanted) {
-    let left = units;
-    for (let i = parts.length - 1; i >= 0 && left > 0; i--) {
-      const part = parts[i]!;
-      const line = part.lines.get(code);
-      if (skip.has(part) || !line || line.units - line.returned <= 0) continue;
-      const take = Math.min(left, line.units - line.returned);
-      left -= take;
-      out.set(part, (out.get(part) ?? new Map<string, number>()).set(code, take));
-    }
-  }
-  return out;
 }
 
 /** Replays the invoices and cancellations by time into each customer's RFM inputs (see the file comment). */
