@@ -26,7 +26,7 @@ import type { Tier } from '../../engine/contracts/schemas.js';
 import { isCsvRecordComplete, parseCsvRecord } from '../lib/csv.js';
 import { openLines } from '../lib/jsonl.js';
 import { columnsOf, parseInvoiceDate } from './converter.js';
-import { matchReturn, returnKey } from './return-matching.js';
+import { takeReturn } from './return-matching.js';
 
 export interface Rules {
   rates: Record<Tier, number>;
@@ -188,16 +188,7 @@ export async function independentPoints(input: string, catalogIds: ReadonlySet<s
       continue;
     }
     const wanted = products.map(([code, p]) => [code, -p.units] as [string, number]);
-    const skip = new Set<Part>();
-    let matched = matchReturn(wanted, parts, skip);
-    for (;;) {
-      const repeat = [...matched].find(([part, taken]) => part.returns.has(returnKey(taken)));
-      if (!repeat) break;
-      skip.add(repeat[0]);
-      matched = matchReturn(wanted, parts, skip);
-    }
-    for (const [part, taken] of matched) {
-      part.returns.add(returnKey(taken));
+    for (const [part, taken] of takeReturn(wanted, parts)) {
       let delta = 0;
       for (const [code, units] of taken) {
         const line = part.lines.get(code)!;

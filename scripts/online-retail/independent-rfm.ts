@@ -31,7 +31,7 @@
  *   cancellation: the converter's events, which still carry both.
  */
 import { openLines } from '../lib/jsonl.js';
-import { matchReturn, returnKey } from './return-matching.js';
+import { takeReturn } from './return-matching.js';
 
 export interface CustomerRfm {
   userId: string;
@@ -203,16 +203,7 @@ function aggregate(invoices: Map<string, Invoice>): Map<string, CustomerRfm> {
       continue;
     }
     const wanted = lines.map(([code, [q]]) => [code, -q] as [string, number]);
-    const skip = new Set<PaidPart>();
-    let matched = matchReturn(wanted, parts, skip);
-    for (;;) {
-      const repeat = [...matched].find(([part, taken]) => part.returns.has(returnKey(taken)));
-      if (!repeat) break;
-      skip.add(repeat[0]);
-      matched = matchReturn(wanted, parts, skip);
-    }
-    for (const [part, taken] of matched) {
-      part.returns.add(returnKey(taken));
+    for (const [part, taken] of takeReturn(wanted, parts)) {
       for (const [code, units] of taken) {
         const line = part.lines.get(code)!;
         line.returned += units;

@@ -7,6 +7,8 @@
 /** A paid order as both checks hold it: per product, units bought and units returned so far. */
 export interface MatchablePart {
   lines: ReadonlyMap<string, { units: number; returned: number }>;
+  /** The returns this part already had (`returnKey`s). */
+  returns: Set<string>;
 }
 
 /** A return's identity: its products and units, sorted (two equal returns of one order are one). */
@@ -29,4 +31,23 @@ export function matchReturn<P extends MatchablePart>(wanted: ReadonlyArray<[stri
     }
   }
   return out;
+}
+
+/**
+ * The parts a cancellation takes back from, and what from each: like `matchReturn`, but a part
+ * whose share would repeat one of its earlier returns gives nothing (the order route counts an
+ * equal return of one order once), and the rest are matched again without it. Records each
+ * part's new return in its `returns`.
+ */
+export function takeReturn<P extends MatchablePart>(wanted: ReadonlyArray<[string, number]>, parts: readonly P[]): Map<P, Map<string, number>> {
+  const skip = new Set<P>();
+  let matched = matchReturn(wanted, parts, skip);
+  for (;;) {
+    const repeat = [...matched].find(([part, taken]) => part.returns.has(returnKey(taken)));
+    if (!repeat) break;
+    skip.add(repeat[0]);
+    matched = matchReturn(wanted, parts, skip);
+  }
+  for (const [part, taken] of matched) part.returns.add(returnKey(taken));
+  return matched;
 }
