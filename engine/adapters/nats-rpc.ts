@@ -120,7 +120,11 @@ export class NatsRpcServer implements RpcServer {
   }
 
   private admit(method: string, handler: (request: never) => Promise<unknown>, msg: Msg): void {
-    const deadline = requestDeadline(msg.headers, Date.now());
+    const now = Date.now();
+    const deadline = requestDeadline(msg.headers, now);
+    // A caller that gave up already (the deadline passed in transit or while the engine was busy)
+    // costs no decoding or parsing: dropped and counted as expired, like one that expires queued.
+    if (deadline <= now) return this.scheduler.expiredBeforeRead(method);
     const decoded = decodeRpcRequest(method, msg.string());
     if ('reply' in decoded) return this.respond(method, msg, decoded.reply);
     this.scheduler.submit({

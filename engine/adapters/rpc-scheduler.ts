@@ -156,6 +156,11 @@ export class RpcScheduler {
     return this.waitingCount;
   }
 
+  /** Counts a request dropped before it was even read: its caller's deadline had passed already. */
+  expiredBeforeRead(method: string): void {
+    this.hooks.onExpired?.(method);
+  }
+
   /** Starts, queues, refuses or drops (expired) the request. */
   submit(job: RpcJob): void {
     if (job.deadline <= Date.now()) return this.expire(job);
