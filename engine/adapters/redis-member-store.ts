@@ -19,6 +19,20 @@ export interface RedisMemberStoreOptions {
 }
 
 /**
+ * Lua lines that set `from` (the member record's tier) and `tier` (the tier after, given the
+ * script's `lifetime` local and the vip/enterprise thresholds in the named ARGV slots): tiers only
+ * rise. Shared by the points and order scripts, so both apply the rule of logic/tiers.ts alike.
+ */
+export function luaTierAfter(record: string, vipArg: string, enterpriseArg: string): string {
+  return `local from = redis.call('HGET', ${record}, 'tier') or 'regular'
+local rank = {regular = 0, vip = 1, enterprise = 2}
+local earned = 'regular'
+if lifetime >= tonumber(${enterpriseArg}) then earned = 'enterprise' elseif lifetime >= tonumber(${vipArg}) then earned = 'vip' end
+local tier = from
+if rank[earned] > (rank[from] or 0) then tier = earned end`;
+}
+
+/**
  * One points change, atomically (all keys share the member's hash tag). Mirrors logic/points.ts
  * `nextBalance`: points clamp at 0, lifetimePoints move except on redemption (clamp at 0), the
  * tier only rises. KEYS: record, ledger list, dedupe marker. ARGV: delta, cause, ts, orderId
@@ -35,12 +49,7 @@ local delta = tonumber(ARGV[1])
 local points = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'points') or '0') + delta)
 local lifetime = tonumber(redis.call('HGET', KEYS[1], 'lifetimePoints') or '0')
 if ARGV[2] ~= 'redemption' then lifetime = math.max(0, lifetime + delta) end
-local from = redis.call('HGET', KEYS[1], 'tier') or 'regular'
-local rank = {regular = 0, vip = 1, enterprise = 2}
-local earned = 'regular'
-if lifetime >= tonumber(ARGV[7]) then earned = 'enterprise' elseif lifetime >= tonumber(ARGV[6]) then earned = 'vip' end
-local tier = from
-if rank[earned] > (rank[from] or 0) then tier = earned end
+${luaTierAfter('KEYS[1]', 'ARGV[6]', 'ARGV[7]')}
 local entryId = redis.call('LLEN', KEYS[2]) + 1
 local entry = '{"entryId":' .. string.format('%d', entryId) .. ',"ts":' .. ARGV[3] .. ',"delta":' .. ARGV[1]
   .. ',"balance":' .. string.format('%.17g', points) .. ',"cause":"' .. ARGV[2] .. '"'

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { TierThresholds } from '../logic/tiers.js';
 import type { OrderAcceptance, OrderChange } from '../ports/member-store.js';
+import { luaTierAfter } from './redis-member-store.js';
 import { callRedis, LuaScript } from './redis-scripts.js';
 
 /**
@@ -129,12 +130,7 @@ local cause = 'order'
 if status ~= 'paid' then cause = 'cancellation' end
 local points = math.max(0, tonumber(redis.call('HGET', rec, 'points') or '0') + delta)
 local lifetime = math.max(0, tonumber(redis.call('HGET', rec, 'lifetimePoints') or '0') + delta)
-local from = redis.call('HGET', rec, 'tier') or 'regular'
-local rank = {regular = 0, vip = 1, enterprise = 2}
-local earned = 'regular'
-if lifetime >= tonumber(ARGV[6]) then earned = 'enterprise' elseif lifetime >= tonumber(ARGV[5]) then earned = 'vip' end
-local tier = from
-if rank[earned] > (rank[from] or 0) then tier = earned end
+${luaTierAfter('rec', 'ARGV[5]', 'ARGV[6]')}
 local entryId = redis.call('LLEN', KEYS[2]) + 1
 local entry = '{"entryId":' .. string.format('%d', entryId) .. ',"ts":' .. ARGV[3] .. ',"delta":' .. string.format('%d', delta)
   .. ',"balance":' .. string.format('%.17g', points) .. ',"cause":"' .. cause .. '","orderId":' .. cjson.encode(ARGV[4])

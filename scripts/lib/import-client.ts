@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ImportKind, ImportRecord, LineError } from './import-lines.js';
-import { postJson } from './import-http.js';
+import { jitteredBackoff, postJson } from './import-http.js';
 
 /** The import had to stop: the server is unreachable, refused the token, or is not a Pulse gateway. */
 export class ImportAbortedError extends Error {
@@ -86,13 +86,13 @@ export class ImportClient {
         this.merge(total, { ...result.outcome, rejected: lasting });
         pending = attempt >= this.attempts ? [] : pending.filter((r) => transient.has(r.line));
         if (pending.length === 0) break;
-        await this.sleep(this.delay(attempt));
+        await this.sleep(jitteredBackoff(this.backoffMs, attempt, 10_000));
         continue;
       }
       if (attempt >= this.attempts) {
         throw new ImportAbortedError(`${this.endpoint}: ${result.reason} (gave up after ${this.attempts} attempts)`);
       }
-      await this.sleep(result.afterMs ?? this.delay(attempt));
+      await this.sleep(result.afterMs ?? jitteredBackoff(this.backoffMs, attempt, 10_000));
     }
     return total;
   }
@@ -104,11 +104,6 @@ export class ImportClient {
     return into;
   }
 
-  /** Exponential backoff with ±25% jitter so concurrent batches do not retry in lockstep (ms). */
-  private delay(attempt: number): number {
-    const base = Math.min(this.backoffMs * 2 ** (attempt - 1), 10_000);
-    return Math.round(base * (0.75 + Math.random() * 0.5));
-  }
 
   private async attempt(batch: ImportRecord[]): Promise<Attempt> {
     const body = JSON.stringify({ [this.options.kind]: batch.map((r) => r.value) });

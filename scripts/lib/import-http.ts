@@ -43,6 +43,12 @@ export async function postJson(fetchImpl: typeof fetch, endpoint: string, token:
   return { kind: 'answered', status, response, text, json, apiError: serverError.success, error };
 }
 
+/** Exponential backoff from `baseMs`, at most `capMs`, with ±25% jitter so concurrent senders do not retry in lockstep (ms). */
+export function jitteredBackoff(baseMs: number, attempt: number, capMs: number): number {
+  const base = Math.min(baseMs * 2 ** Math.min(attempt - 1, 20), capMs);
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);

@@ -24,7 +24,7 @@
 import { z } from 'zod';
 import { ImportAbortedError, type BatchOutcome } from './import-client.js';
 import type { ImportRecord, LineError } from './import-lines.js';
-import { postJson } from './import-http.js';
+import { jitteredBackoff, postJson } from './import-http.js';
 
 const AcceptedSchema = z.object({ orderId: z.string(), accepted: z.literal(true), duplicate: z.boolean().optional() }).passthrough();
 
@@ -90,15 +90,10 @@ export class OrderImportClient {
       if (answer.kind === 'rejected') return answer;
       failedInTransit = true;
       if (attempt >= this.attempts) throw new ImportAbortedError(`${this.endpoint}: line ${record.line}: ${answer.reason} (gave up after ${this.attempts} attempts)`);
-      await this.sleep(answer.afterMs ?? this.delay(attempt));
+      await this.sleep(answer.afterMs ?? jitteredBackoff(this.backoffMs, attempt, 5000));
     }
   }
 
-  /** Exponential backoff with ±25% jitter (ms). */
-  private delay(attempt: number): number {
-    const base = Math.min(this.backoffMs * 2 ** Math.min(attempt - 1, 20), 5000);
-    return Math.round(base * (0.75 + Math.random() * 0.5));
-  }
 
   private async attempt(record: ImportRecord): Promise<Answer> {
     const posted = await postJson(this.fetch, this.endpoint, this.options.token, JSON.stringify(record.value), this.timeoutMs);

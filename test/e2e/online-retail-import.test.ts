@@ -10,11 +10,10 @@ import type { LedgerEntry } from '../../engine/ports/member-store.js';
 import { TokenService } from '../../gateway/auth.js';
 import { checkOnlineRetailPointsRemote, type Rules } from '../../scripts/check-online-retail-points.js';
 import { convertOnlineRetail } from '../../scripts/convert-online-retail.js';
-import { runImport, type ImportSummary } from '../../scripts/import.js';
-import { ImportClient } from '../../scripts/lib/import-client.js';
-import { OrderImportClient } from '../../scripts/lib/order-import.js';
+import type { ImportSummary } from '../../scripts/import.js';
 import type { ImportKind } from '../../scripts/lib/import-lines.js';
 import { http } from '../helpers/clients.js';
+import { importConverted } from '../helpers/retail-import.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 
@@ -72,16 +71,7 @@ describe('online-retail import through the product', () => {
   let csv: string;
   let admin: string;
 
-  const importFile = (kind: ImportKind, file: string): Promise<ImportSummary> =>
-    // Small batches over 4 lanes: one customer's events span several requests in flight.
-    runImport({
-      path: join(dir, 'out', file),
-      kind,
-      client: kind === 'orders' ? new OrderImportClient({ url: pulse.baseUrl, token: admin }) : new ImportClient({ url: pulse.baseUrl, token: admin, kind }),
-      batchSize: 2,
-      concurrency: 4,
-      progressStream: new PassThrough().resume(),
-    });
+  const importFile = (kind: ImportKind, file: string): Promise<ImportSummary> => importConverted(pulse.baseUrl, admin, join(dir, 'out'), kind, file);
   const profile = async (memberId: string) => (await http<MemberProfile>(pulse.baseUrl, 'GET', `/v1/members/${memberId}`, { token: admin })).body;
   const ledgerLength = async (memberId: string) => {
     const token = await tokens.sign({ sub: memberId, role: 'member' }, 600);

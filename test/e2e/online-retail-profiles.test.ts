@@ -9,11 +9,10 @@ import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/logic/segments.js';
 import { TokenService } from '../../gateway/auth.js';
 import { checkOnlineRetailProfiles } from '../../scripts/check-online-retail-profiles.js';
 import { convertOnlineRetail } from '../../scripts/convert-online-retail.js';
-import { runImport } from '../../scripts/import.js';
-import { ImportClient } from '../../scripts/lib/import-client.js';
-import { OrderImportClient } from '../../scripts/lib/order-import.js';
+
 import type { ImportKind } from '../../scripts/lib/import-lines.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
+import { importConverted } from '../helpers/retail-import.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 
 const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
@@ -66,15 +65,7 @@ describe('online-retail profiles and segments through the product', () => {
     csv = join(dir, 'retail.csv');
     await writeFile(csv, `${HEADER}\n${ROWS.join('\n')}\n`);
     await convertOnlineRetail({ input: csv, outDir: join(dir, 'out'), progressStream: new PassThrough().resume() });
-    const importFile = (kind: ImportKind, file: string) =>
-      runImport({
-        path: join(dir, 'out', file),
-        kind,
-        client: kind === 'orders' ? new OrderImportClient({ url: pulse.baseUrl, token: admin }) : new ImportClient({ url: pulse.baseUrl, token: admin, kind }),
-        batchSize: 2,
-        concurrency: 4,
-        progressStream: new PassThrough().resume(),
-      });
+    const importFile = (kind: ImportKind, file: string) => importConverted(pulse.baseUrl, admin, join(dir, 'out'), kind, file);
     expect(await importFile('items', 'items.jsonl')).toMatchObject({ accepted: 3 });
     expect(await importFile('members', 'members.jsonl')).toMatchObject({ accepted: 5 });
     // Items reach the engines' catalogs through the CATALOG stream, within a second: orders are
