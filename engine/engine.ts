@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { rpcAdmission, segmentThresholds, shopSignalCaches, type EngineConfig } from './config.js';
 import { PulseError } from './contracts/errors.js';
+import type { ServingModelInfo } from './contracts/model-info.js';
 import { generateDemoCatalog } from './demo/demo-catalog.js';
 import { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
 import { ContentEncoder } from '../models/content-encoder.js';
@@ -47,11 +48,11 @@ import { PromotionDelivery } from './services/promotion-delivery.js';
 import { CampaignBoosts } from './services/campaign-boosts.js';
 import { CampaignTriggers } from './services/campaign-triggers.js';
 import { CartTimerPoller } from './services/cart-timer-poller.js';
-import { Recommender, recommenderOptionsFrom } from './services/recommender.js';
+import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom } from './services/recommender.js';
 import type { ShopAnalytics } from './ports/shop-analytics.js';
 import { registerAnalyticsHandlers } from './services/analytics-handlers.js';
 import { AnalyticsRecordingMemberStore } from './services/analytics-recording-member-store.js';
-import { ShopperIndex } from './services/shopper-index.js';
+import { ShopperIndex, type ShopperIndexOptions } from './services/shopper-index.js';
 
 /** The engine's outside world, each a port; `main.ts` and the tests pick the adapters. */
 export interface EngineDeps {
@@ -101,6 +102,17 @@ export interface EngineDeps {
 const SHOPPER_HNSW_M = 12;
 const SHOPPER_HNSW_EF_CONSTRUCTION = 48;
 
+/** "Shoppers like you" as an engine keeps it: its own small HNSW graph of shopper vectors; undefined when SHOPPER_INDEX_LIMIT is 0. */
+export function shopperIndexFrom(config: Pick<EngineConfig, 'shopperIndexLimit' | 'shopperIndexKeepCosine' | 'hnswEf'>, models: ShopperIndexOptions['models']): ShopperIndex | undefined {
+  if (config.shopperIndexLimit <= 0) return undefined;
+  return new ShopperIndex({
+    models,
+    limit: config.shopperIndexLimit,
+    keepCosine: config.shopperIndexKeepCosine,
+    createIndex: (dimension) => new HnswVectorIndex({ dimension, m: SHOPPER_HNSW_M, efConstruction: SHOPPER_HNSW_EF_CONSTRUCTION, ef: config.hnswEf }),
+  });
+}
+
 /** How often an engine looks for `now` fan-outs still to do on its partitions (ms): partitions taken over, scheduled starts. */
 const FAN_OUT_CHECK_MS = 500;
 
@@ -126,6 +138,8 @@ export interface EngineStatus {
   catalogItems: number;
   partitions: number[];
   modelVersion: string;
+  /** The serving model with its training date and held-out figures (for /readyz and the console). */
+  model: ServingModelInfo;
   /** Version of a model whose index is being built, if any. */
   modelBuilding?: string;
 }
@@ -176,21 +190,19 @@ export class Engine {
     // partitions through a closure called only once the engine runs.
     this.campaigns = this.createCampaignServices();
     // Shopper vectors of this engine's partitions ("shoppers like you"): a small HNSW graph of its own.
-    const shoppers =
-      config.shopperIndexLimit > 0
-        ? new ShopperIndex({
-            models: this.models,
-            limit: config.shopperIndexLimit,
-            keepCosine: config.shopperIndexKeepCosine,
-            createIndex: (dimension) => new HnswVectorIndex({ dimension, m: SHOPPER_HNSW_M, efConstruction: SHOPPER_HNSW_EF_CONSTRUCTION, ef: config.hnswEf }),
-          })
-        : undefined;
+    const shoppers = shopperIndexFrom(config, this.models);
+    // Where shoppers' next items fall among their own recent items and their last lists (re-visits by evidence).
+    const evidence = listEvidenceFrom(config);
+    // The newest sessions of this engine's shoppers ("sessions like yours"), in memory, fed by the event path.
+    const sessions = sessionIndexFrom(config);
     this.recommender = new Recommender({
       catalog: this.catalog,
       models: this.models,
       stats: deps.stats,
       ...(this.campaigns ? { boosts: this.campaigns.boosts } : {}),
       ...(shoppers ? { shoppers } : {}),
+      ...(evidence ? { evidence } : {}),
+      ...(sessions ? { sessions } : {}),
       // Shop-wide lists and "shoppers like you" reused for seconds (STATS_CACHE_MS, NEIGHBOUR_CACHE_MS).
       options: { ...recommenderOptionsFrom(config), ...shopSignalCaches(config) },
     });
@@ -206,6 +218,8 @@ export class Engine {
       textMatches: (query) => this.catalog.textMatches(query, SEARCH_MATCHES),
       ...(this.campaigns ? { triggers: this.campaigns.triggers } : {}),
       ...(shoppers ? { shoppers } : {}),
+      ...(evidence ? { evidence } : {}),
+      ...(sessions ? { sessions } : {}),
       ...(deps.analytics ? { analytics: { store: deps.analytics, thresholds: segmentThresholds(config) } } : {}),
       ...(deps.presence ? { presence: deps.presence } : {}),
       ...(deps.members
@@ -285,7 +299,7 @@ export class Engine {
   async start(): Promise<void> {
     const { logger, catalogLog, config } = this.deps;
     // From the start, so a gateway tells "starting" from "no engine"; a small reply per probe (cached ~1 s).
-    this.deps.rpcServer.serve('engine.ping', async () => ({ engineId: this.id, ready: this.ready, checks: this.deps.health?.() ?? {} }));
+    this.deps.rpcServer.serve('engine.ping', async () => ({ engineId: this.id, ready: this.ready, checks: this.deps.health?.() ?? {}, model: this.models.servingInfo() }));
     // Subscribe first: a model announced while this engine starts is loaded after the newest one.
     this.stopAnnouncements = this.deps.modelAnnouncements?.subscribe((announcement) => {
       logger.info({ version: announcement.version, dir: announcement.dir }, `model ${announcement.version} announced`);
@@ -398,6 +412,7 @@ export class Engine {
       catalogItems: this.catalog.size,
       partitions: this.partitions.owned,
       modelVersion: this.models.current().source.version,
+      model: this.models.servingInfo(),
       ...(building !== undefined ? { modelBuilding: building } : {}),
     };
   }

@@ -166,6 +166,17 @@ export async function authenticate(tokens: TokenService, authorization: string |
   return tokens.verify(token);
 }
 
+/**
+ * The verified claims of a request's bearer token when it has an `Authorization` header, undefined
+ * when it has none (a route anyone may call). A header that is there must hold a valid token
+ * (`unauthorized`, `token_expired`): a caller who meant to act as someone is never quietly taken
+ * for an anonymous one.
+ */
+export async function authenticateIfPresent(tokens: TokenService, authorization: string | string[] | undefined): Promise<TokenClaims | undefined> {
+  if (authorization === undefined) return undefined;
+  return authenticate(tokens, authorization);
+}
+
 /** Who is asking, as forwarded to the engine in rpc calls. */
 export function principalOf(claims: TokenClaims): Principal {
   return { userId: claims.sub, role: claims.role, tier: claims.tier ?? 'regular' };

@@ -1,4 +1,5 @@
 import { PulseError } from '../engine/contracts/errors.js';
+import type { ServingModelInfo } from '../engine/contracts/model-info.js';
 import type { RpcClient } from '../engine/ports/rpc.js';
 
 export type Check = { ok: boolean; detail: string };
@@ -17,11 +18,17 @@ export const ENGINE_PROBE_CACHE_MS = 1000;
 export class EngineProbe {
   #cached: { at: number; checks: Record<string, Check> } | undefined;
   #inFlight: Promise<Record<string, Check>> | undefined;
+  #model: ServingModelInfo | undefined;
 
   constructor(
     private readonly rpc: RpcClient,
     private readonly options: { timeoutMs: number; cacheMs?: number; now?: () => number },
   ) {}
+
+  /** The model the engine that last answered serves (undefined before the first answer, or from an engine that does not say). */
+  get model(): ServingModelInfo | undefined {
+    return this.#model;
+  }
 
   /**
    * `engine`: an engine answered, has started and reaches its Redis; plus that engine's `redis` and
@@ -45,6 +52,7 @@ export class EngineProbe {
     try {
       const reply = await this.rpc.call('engine.ping', {}, timeoutMs);
       const ms = Math.round(performance.now() - started);
+      this.#model = reply.model && typeof reply.model.version === 'string' ? reply.model : undefined;
       const checks: Record<string, Check> = {};
       // Only the checks a gateway cannot make itself; its own NATS check stays its own.
       for (const name of ['redis', 'persistence'] as const) {
@@ -57,6 +65,7 @@ export class EngineProbe {
       const state = reply.ready !== true ? ' (starting)' : redisDown ? ' but cannot reach its Redis' : '';
       return { engine: { ok: reply.ready === true && !redisDown, detail: `engine ${reply.engineId} answered in ${ms} ms${state}` }, ...checks };
     } catch (err) {
+      this.#model = undefined;
       const why = err instanceof PulseError ? err.message : err instanceof Error ? err.message : String(err);
       return { engine: { ok: false, detail: `no engine answered engine.ping within ${timeoutMs} ms: ${why}` } };
     }

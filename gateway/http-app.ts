@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import type { Logger } from 'pino';
 import { MAX_ID_LENGTH, MAX_JSON_DEPTH } from '../engine/contracts/bounds.js';
 import { ErrorCodes, httpStatusOf, PulseError, type ErrorCode, type WireError } from '../engine/contracts/errors.js';
+import type { ServingModelInfo } from '../engine/contracts/model-info.js';
 import { parseCorsOrigins, registerCors } from './cors.js';
 import type { TokenService } from './auth.js';
 import type { GatewayLimits } from './limits.js';
@@ -16,6 +17,8 @@ import { WEB_ASSETS, WebAssets } from './web-assets.js';
 export interface ReadinessReport {
   ready: boolean;
   checks: Record<string, { ok: boolean; detail: string }>;
+  /** The model an engine serves (the one in this process, or the one that answered the probe), when known. */
+  model?: ServingModelInfo;
 }
 
 export interface HttpAppOptions {
@@ -208,7 +211,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const ready = report.ready && accepting;
     // 503 names what failed, so an operator need not scan every check.
     const failed = Object.entries(checks).filter(([, check]) => !check.ok).map(([name]) => name);
-    return reply.code(ready ? 200 : 503).send(ready ? { ready, checks } : { ready, failed, checks });
+    const model = report.model ? { model: report.model } : {};
+    return reply.code(ready ? 200 : 503).send(ready ? { ready, checks, ...model } : { ready, failed, checks, ...model });
   });
   app.get('/metrics', async (_request, reply) => reply.header('Content-Type', metrics.contentType).send(await metrics.render()));
 

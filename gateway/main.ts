@@ -147,7 +147,8 @@ export class Gateway {
         ? { redis: { ok: shared, detail: shared ? 'ready (rate counts and socket caps shared with the other gateways)' : 'unreachable: this gateway limits on its own counts until Redis answers' } }
         : {};
       const checks = mergeChecks(mergeChecks(report.checks, gatewayRedis), probed);
-      return { ready: report.ready && Object.values(checks).every((c) => c.ok), checks };
+      const model = report.model ?? probe?.model;
+      return { ready: report.ready && Object.values(checks).every((c) => c.ok), checks, ...(model ? { model } : {}) };
     };
   }
 

@@ -11,7 +11,7 @@ import {
   type MemberProfile,
   type StoredMergeEvent,
 } from '../engine/contracts/schemas.js';
-import { authenticate as authenticateBearer, requireRole, type TokenClaims } from './auth.js';
+import { authenticate as authenticateBearer, authenticateIfPresent, requireRole, type TokenClaims } from './auth.js';
 import type { ApiRoutesOptions } from './http-routes.js';
 
 /** Parses a member body; the first bad field decides the code (`invalid_email`, `invalid_password`, `invalid_request`). */
@@ -25,12 +25,17 @@ function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown
  * Member accounts (CONTRACT.md "Identity" and "Membership"): the engine stores and checks them,
  * the gateway signs the member tokens (`{sub: memberId, role: 'member', tier}`).
  *
- * Visitor merge on `POST /v1/sessions`: a `visitorId` is merged only when the request carries
- * that visitor's own bearer token (`Authorization: Bearer <visitor token>`), so nobody can pull
- * another shopper's history into their account; a missing or invalid token is 401, another
- * user's token 403, and nothing is logged in or merged. The merge is an internal `merge` event
- * (id `merge:<visitorId>`) on the member's partition: ordered with the member's own events and
- * applied once however often the member logs in.
+ * Visitor merge, on login and on registration: the visitor is always the one whose own bearer
+ * token (`Authorization: Bearer <visitor token>`) the request carries, so nobody can pull another
+ * shopper's history into their account. `POST /v1/sessions` merges the body's `visitorId` only
+ * with that visitor's token (missing or invalid 401, another user's 403; nothing is logged in or
+ * merged). `POST /v1/members` takes no visitor from the body: with a visitor's token it merges
+ * that visitor; with no Authorization header it merges nothing; an invalid or expired token is
+ * 401 and no account is made; another role's token merges nothing. The merge is an internal
+ * `merge` event (id `merge:<visitorId>`) on the member's partition: ordered with the member's own
+ * events, and applied once per visitor and member (the log's and the state store's dedupe by
+ * member and id; the store's marker lasts DEDUPE_TTL_SECONDS), however often it is appended: a
+ * retried registration, a registration then logins with the same visitor token.
  *
  * Passwords (engine: PasswordPool): a busy engine answers 503 `unavailable` or 429
  * `rate_limited` at once, with Retry-After (the error handler sets it from
@@ -50,10 +55,26 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
   const authenticate = (request: FastifyRequest): Promise<TokenClaims> => authenticateBearer(tokens, request.headers.authorization);
   const memberToken = (member: MemberProfile) => tokens.sign({ sub: member.memberId, role: 'member', tier: member.tier }, config.memberTokenTtlSeconds);
 
+  /**
+   * Appends the merge of `visitorId`'s history into the member. Before the answer: a login or a
+   * registration that answers 2xx has its merge durably in the log, and one that fails may be
+   * retried (the same id again merges once).
+   */
+  const mergeVisitor = async (visitorId: string, member: MemberProfile): Promise<void> => {
+    const now = Date.now();
+    const merge: StoredMergeEvent = { type: 'merge', id: mergeEventId(visitorId), userId: member.memberId, fromUserId: visitorId, ts: now, receivedAt: now };
+    await intake.appendInternal(merge);
+  };
+
   app.post('/v1/members', async (request, reply) => {
     const body = parseBody(MemberRegistrationSchema, request.body);
+    // Before the account: a bad token makes nothing. Only the token names the visitor.
+    const claims = await authenticateIfPresent(tokens, request.headers.authorization);
+    const visitorId = claims?.role === 'visitor' ? claims.sub : undefined;
     // `client`: the engine's password queue serves clients in turn (one flooding address waits behind itself).
     const member = await rpc.call('members.register', { ...body, client: request.ip }, timeout);
+    // A retried registration (same email and password) answers the same member: the merge again is a duplicate.
+    if (visitorId !== undefined) await mergeVisitor(visitorId, member);
     return reply.code(201).send({ memberId: member.memberId, token: await memberToken(member) });
   });
 
@@ -66,12 +87,7 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
       }
     }
     const member = await rpc.call('members.login', { email, password, client: request.ip }, timeout);
-    if (visitorId !== undefined) {
-      const now = Date.now();
-      const merge: StoredMergeEvent = { type: 'merge', id: mergeEventId(visitorId), userId: member.memberId, fromUserId: visitorId, ts: now, receivedAt: now };
-      // Before the token: a login that answers 200 has its merge durably in the log (retrying is safe).
-      await intake.appendInternal(merge);
-    }
+    if (visitorId !== undefined) await mergeVisitor(visitorId, member);
     return { memberId: member.memberId, token: await memberToken(member) };
   });
 

@@ -56,6 +56,42 @@ export interface ModelManifest {
   training: TrainingSummary;
   /** Figures measured at training time (final loss, ...). */
   metrics: Record<string, number>;
+  /** The model gate's held-out figures (models/validation.ts); absent in models trained before the gate. */
+  validation?: ModelValidation;
   /** Epoch ms. */
   createdAt: number;
 }
+
+/** One model's figures on the held-out cases. */
+export interface ValidationFigures {
+  /** Share of cases whose next item is among the model's top `k` (0..1). */
+  hitRate: number;
+  /** Mean of 1/rank of the next item over the cases, 0 when it is not in the top `k`. */
+  mrr: number;
+  /** Cases whose next item the model has no vector for (counted as misses). */
+  unknownTargets: number;
+}
+
+/**
+ * The model gate's verdict, as stored in the manifest (protocol in models/validation.ts): this
+ * model and the model serving when it was trained, on the same held-out cases.
+ */
+export interface ModelValidation extends ValidationFigures {
+  /** `next-item`: the item after each prefix of a held-out session. */
+  protocol: 'next-item';
+  /** Cut-off of the hit rate and MRR (20). */
+  k: number;
+  /** Held-out cases (session prefixes) the figures are over. */
+  cases: number;
+  /** Held-out sessions the cases come from. */
+  heldOutSessions: number;
+  /** Share of sessions held out (the newest). */
+  holdoutShare: number;
+  /** Epoch ms: events from here on were held out, the model trained on those before. */
+  heldOutFrom: number;
+  /** The model serving at training time (a learned version, or `attributes-v1`) on the same cases. */
+  serving: ValidationFigures & { version: string };
+  /** True when `--force` published it although it scored below the serving model. */
+  forced: boolean;
+}
+

@@ -87,6 +87,12 @@ const fileRefSchema = z
   })
   .strict();
 
+const figuresShape = {
+  hitRate: z.number().min(0).max(1),
+  mrr: z.number().min(0).max(1),
+  unknownTargets: z.number().int().nonnegative(),
+};
+
 const manifestSchema = z
   .object({
     format: z.string(),
@@ -113,6 +119,20 @@ const manifestSchema = z
       })
       .strict(),
     metrics: z.record(z.number()),
+    validation: z
+      .object({
+        protocol: z.literal('next-item'),
+        k: z.number().int().min(1),
+        cases: z.number().int().nonnegative(),
+        heldOutSessions: z.number().int().nonnegative(),
+        holdoutShare: z.number().min(0).max(1),
+        heldOutFrom: z.number(),
+        ...figuresShape,
+        serving: z.object({ version: z.string().min(1), ...figuresShape }).strict(),
+        forced: z.boolean(),
+      })
+      .strict()
+      .optional(),
     createdAt: z.number(),
   })
   .strict();
@@ -164,6 +184,7 @@ export async function writeModel(modelsDir: string, model: WriteModelInput): Pro
         : {}),
       training: input.training,
       metrics: input.metrics,
+      ...(input.validation ? { validation: input.validation } : {}),
       createdAt: Date.now(),
     };
     const parsed = manifestSchema.safeParse(manifest);
@@ -259,8 +280,8 @@ function checkItemIds(itemIds: readonly string[]): void {
   }
 }
 
-/** A copy with every row scaled to unit length; a zero or non-finite row is refused. */
-function normalisedRows(source: Float32Array, dimension: number, itemIds: readonly string[]): Float32Array {
+/** A copy with every row scaled to unit length; a zero or non-finite row is refused (ModelError bad_vector). */
+export function normalisedRows(source: Float32Array, dimension: number, itemIds: readonly string[]): Float32Array {
   const out = new Float32Array(source.length);
   for (let row = 0; row < itemIds.length; row++) {
     const offset = row * dimension;

@@ -79,6 +79,27 @@ export function encodeTextWithTower(tower: ContentTowerTable, text: string): Flo
   return towerVector(tower, hashFeatures(textFeatures(text), tower.buckets, tower.seed));
 }
 
+/**
+ * Share (0..1) of an item's feature weight that falls on rows training touched (non-zero rows):
+ * how much of the item the tower has actually learned about. 0 for an item without features.
+ */
+export function towerKnownShare(tower: ContentTowerTable, item: Item): number {
+  const { table, dimension } = tower;
+  let known = 0;
+  let total = 0;
+  for (const { row, weight } of hashFeatures(itemFeatures(item), tower.buckets, tower.seed)) {
+    total += weight;
+    const offset = row * dimension;
+    for (let i = 0; i < dimension; i++) {
+      if (table[offset + i] !== 0) {
+        known += weight;
+        break;
+      }
+    }
+  }
+  return total > 0 ? known / total : 0;
+}
+
 export function isZeroVector(vector: Float32Array): boolean {
   for (let i = 0; i < vector.length; i++) if (vector[i] !== 0) return false;
   return true;

@@ -32,7 +32,7 @@ const http = createServer((req, res) => {
   if (req.url === '/readyz') {
     void ready().then((report) => {
       const failed = Object.entries(report.checks).filter(([, check]) => !check.ok).map(([name]) => name);
-      reply(report.ready ? 200 : 503, JSON.stringify(report.ready ? report : { ready: false, failed, checks: report.checks }));
+      reply(report.ready ? 200 : 503, JSON.stringify(report.ready ? report : { ready: false, failed, checks: report.checks, ...(report.model ? { model: report.model } : {}) }));
     });
     return;
   }

@@ -32,12 +32,12 @@ import type { EvalDataset } from './eval/dataset.js';
 import { loadForEval, trainForEval, type LearnedModel } from './eval/learned-model.js';
 import type { EvalMethod } from './eval/method.js';
 import { ONLINE_RETAIL_CUTOFF, readOnlineRetail } from './eval/online-retail.js';
-import { DATASET_NAMES, PROFILES, VECTOR_ONLY, VECTOR_WITH_COMPLEMENTS, type DatasetName } from './eval/profiles.js';
+import { DATASET_NAMES, PROFILES, SOURCE_ROWS, VECTOR_ONLY, VECTOR_WITH_COMPLEMENTS, type DatasetName } from './eval/profiles.js';
 import { PulseMethod, attributeVectors } from './eval/pulse-method.js';
 import { replay } from './eval/replay.js';
 import { evaluateSearch, formatSearchReport } from './eval/search.js';
 import { buildReport, formatReport, reportJson, reportPlot, type DatasetReport } from './eval/report.js';
-import { COMPLEMENTS_ROW, LEARNED_ROW, VECTOR_ONLY_ROW, formatChecks, targetChecks, type TargetCheck } from './eval/targets.js';
+import { COMPLEMENTS_ROW, LEARNED_ROW, SERVED_FILTER_NAME, VECTOR_ONLY_ROW, formatChecks, targetChecks, type TargetCheck } from './eval/targets.js';
 import { readYoochoose } from './eval/yoochoose.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -158,7 +158,7 @@ export async function evaluateDataset(name: DatasetName, options: EvalCliOptions
   }
 
   // The engine's own configuration (its environment variables and defaults), as a shop runs it.
-  const engineConfig = loadEngineConfig(process.env);
+  const engineConfig = { ...loadEngineConfig(process.env), ...profile.shop };
   const itemIds = dataset.items.map((item) => item.itemId);
   const pulse = (label: string, vectors: ItemVectorSource, tuned: boolean, sources: typeof VECTOR_ONLY = {}): PulseMethod =>
     new PulseMethod({ name: label, items: dataset.items, vectors, config: engineConfig, index: options.index, ...(tuned ? { recommender: { ...profile.recommender, ...sources } } : {}) });
@@ -169,6 +169,12 @@ export async function evaluateDataset(name: DatasetName, options: EvalCliOptions
     methods.push(pulse(COMPLEMENTS_ROW, model.source, true, VECTOR_WITH_COMPLEMENTS));
   }
   methods.push(pulse('pulse, attribute vectors', attributeVectors(engineConfig.vectorDim), true));
+  // Each source of the served list alone (served filter only): what each brings.
+  if (model) {
+    for (const row of SOURCE_ROWS) {
+      methods.push(new PulseMethod({ name: row.name, items: dataset.items, vectors: model.source, config: engineConfig, index: options.index, served: row.served, filters: [SERVED_FILTER_NAME] }));
+    }
+  }
   if (options.engineDefaults) methods.push(pulse('pulse, engine defaults', model?.source ?? attributeVectors(engineConfig.vectorDim), false));
   methods.push(...createBaselines(itemIds, profile.pairScope, options.baselines, engineConfig.recentLimit));
 

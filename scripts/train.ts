@@ -17,8 +17,17 @@
  * In file mode NATS is optional: without it the model is written and the announcement skipped
  * (engines load the newest model when they start).
  *
+ * The model gate (models/validation.ts): too little data is refused before training; the newest
+ * --holdout share of sessions (never any the serving model trained on) is held out, a candidate
+ * trains on the rest, and it and the serving model (the newest model under the models directory,
+ * which engines load, else the attribute encoder) are scored on the held-out sessions (HR@20,
+ * MRR@20 of the next item). Only a candidate not worse than the serving one (or --force) is
+ * published: retrained on the whole log (unless --no-refit), written with both models' figures in
+ * its manifest, announced. A refused candidate is not written.
+ *
  * Exit codes: 0 model written, 1 failure (data unreadable, too little data, NATS needed but
- * down), 2 bad command line, 130 interrupted.
+ * down), 2 bad command line, 3 refused by the gate (worse than the serving model: nothing written),
+ * 130 interrupted.
  */
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,9 +38,27 @@ import { modelAnnouncementChannel } from '../engine/ports/model-announcements.js
 import { loadConfig } from '../engine/contracts/env.js';
 import type { Item } from '../engine/contracts/schemas.js';
 import { sharedConfigSpec } from '../engine/config.js';
-import { writeModel } from '../models/artifact.js';
+import { latestModelDir, newModelVersion, normalisedRows, readModel, writeModel } from '../models/artifact.js';
+import type { ModelValidation, ValidationFigures } from '../models/artifact-types.js';
 import { initTensorFlow } from '../models/backend.js';
-import { trainModel, type TrainOptions, type TrainProgress, type TrainSummary } from '../models/train.js';
+import { ContentEncoder } from '../models/content-encoder.js';
+import { LearnedVectorSource } from '../models/learned-vector-source.js';
+import { trainModel, type TrainedModel, type TrainOptions, type TrainProgress, type TrainSummary } from '../models/train.js';
+import {
+  DEFAULT_DATA_THRESHOLDS,
+  InsufficientDataError,
+  attributeSpace,
+  dataFailures,
+  dataFigures,
+  evaluateNextItem,
+  gateDecision,
+  learnedSpace,
+  splitHoldout,
+  type CandidateSpace,
+  type DataThresholds,
+  type HoldoutSplit,
+} from '../models/validation.js';
+import { ATTRIBUTE_MODEL_VERSION } from '../engine/services/model-registry.js';
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from './lib/args.js';
 import { readCatalog, readEventFile, readEventLog, readItemFile, type ReadEventsResult } from './lib/event-log-reader.js';
 import { createLogger } from './lib/logger.js';
@@ -56,7 +83,18 @@ export const USAGE = `usage: npm run train [-- options]
   --engine tfjs|typed  gradient step in TF.js, or plain typed arrays (speed comparison; default tfjs)
   --seed N           random seed (default 1)
   --out DIR          models directory (default DATA_DIR/models)
-  --no-announce      do not announce the model on NATS`;
+  --no-announce      do not announce the model on NATS
+model gate:
+  --holdout X        share of sessions, the newest, held out for validation (default 0.1; never
+                     any before the serving model's last training event)
+  --min-events N     refuse fewer usable events (default 1000)
+  --min-coverage X   refuse events covering less than this share of the catalog's items (default 0.2)
+  --min-heldout N    refuse fewer held-out cases (default 100)
+  --max-cases N      held-out cases scored at most (default 20000)
+  --tolerance X      publish when new HR@20 >= serving HR@20 - X (default 0.01)
+  --force            publish even when the new model scores below the serving one
+  --no-refit         publish the candidate trained without the held-out part (default: retrain on all)
+exit codes: 0 published, 1 failure or too little data, 2 bad command line, 3 refused by the gate`;
 
 export interface TrainCliOptions {
   eventsFile?: string;
@@ -66,18 +104,49 @@ export interface TrainCliOptions {
   natsUrl: string;
   announce: boolean;
   train: TrainOptions;
+  gate: GateOptions;
+}
+
+export interface GateOptions {
+  holdout: number;
+  thresholds: DataThresholds;
+  maxCases: number;
+  tolerance: number;
+  force: boolean;
+  /** Retrain on the whole log once the candidate passes. */
+  refit: boolean;
+}
+
+/** What the gate measured and decided. */
+export interface GateReport {
+  validation: ModelValidation;
+  publish: boolean;
+  reason: string;
+  /** What set the held-out cut-off: the newest --holdout share, or the serving model's last training event. */
+  heldOutBoundBy: 'share' | 'serving';
+  evaluationSeconds: number;
 }
 
 export interface TrainCliResult {
   version: string;
-  dir: string;
+  /** The model directory; absent when the gate refused the model (nothing written). */
+  dir?: string;
   summary: TrainSummary;
   announced: boolean;
+  gate: GateReport;
   loadSeconds: number;
   totalSeconds: number;
 }
 
-/** Reads the data, trains, writes and announces; progress on `progressStream` (default stderr). */
+/** Exit code of a model the gate refused. */
+export const EXIT_REFUSED = 3;
+
+/**
+ * Reads the data, checks it is enough, trains a candidate without the held-out part, scores it and
+ * the serving model, and (when the gate lets it through) trains on everything, writes and
+ * announces; progress on `progressStream` (default stderr).
+ * @throws InsufficientDataError (before training) when a data threshold is missed.
+ */
 export async function runTrain(options: TrainCliOptions, logger: Logger, progressStream: NodeJS.WritableStream = process.stderr, signal?: AbortSignal): Promise<TrainCliResult> {
   const started = performance.now();
   const fileMode = options.eventsFile !== undefined;
@@ -86,6 +155,8 @@ export async function runTrain(options: TrainCliOptions, logger: Logger, progres
   const nc = await connectNats(options.natsUrl, logger, natsNeed);
   try {
     const runtime = initTensorFlow(logger);
+    // Awaited once the data has passed the gate's thresholds; a refusal before that leaves it unread.
+    runtime.catch(() => undefined);
     const read = await readEvents(options, nc, progressStream, signal);
     const events = options.limit !== undefined ? read.events.slice(0, options.limit) : read.events;
     const skipped = Object.entries(read.skipped);
@@ -93,11 +164,39 @@ export async function runTrain(options: TrainCliOptions, logger: Logger, progres
     const items = await readItems(options, nc, logger);
     const loadSeconds = (performance.now() - started) / 1000;
 
+    // The gate's first half, before any training: enough data, and a held-out part to judge by.
+    const { gate } = options;
+    const figures = dataFigures(events, items ? new Set(items.map((item) => item.itemId)) : undefined);
+    const serving = await servingModel(options.modelsDir, items ?? [], options.train.dimension ?? 64, logger);
+    const split = splitHoldout(events, {
+      share: gate.holdout,
+      maxCases: gate.maxCases,
+      ...(options.train.sessionGapMs !== undefined ? { sessionGapMs: options.train.sessionGapMs } : {}),
+      // Judge on events the serving model never learned from (see models/validation.ts).
+      ...(serving.trainedTo !== undefined ? { notBefore: serving.trainedTo + 1 } : {}),
+    });
+    const failures = dataFailures(figures, split, gate.thresholds);
+    if (failures.length > 0) throw new InsufficientDataError(failures);
+    logger.info(
+      { heldOutFrom: new Date(split.from).toISOString(), heldOutSessions: split.heldOutSessions, cases: split.cases.length, training: split.training.length },
+      `held out ${formatCount(split.heldOutEvents)} events from ${new Date(split.from).toISOString()} (${formatCount(split.heldOutSessions)} sessions, ${formatCount(split.cases.length)} cases); the candidate trains on ${formatCount(split.training.length)}`,
+    );
+
     const { tf, backend } = await runtime;
-    const reporter = new TrainReporter(progressStream, logger);
-    const model = await trainModel({ events, ...(items ? { items } : {}), options: options.train, tf, backend, onProgress: (p) => reporter.update(p), ...(signal ? { signal } : {}) });
-    reporter.finish();
-    const { version, dir } = await writeModel(options.modelsDir, model);
+    const train = (trainEvents: typeof events, label: string) => {
+      const reporter = new TrainReporter(progressStream, logger, label);
+      return trainModel({ events: trainEvents, ...(items ? { items } : {}), options: options.train, tf, backend, onProgress: (p) => reporter.update(p), ...(signal ? { signal } : {}) }).finally(() => reporter.finish());
+    };
+    const version = newModelVersion();
+    const candidate = await train(split.training, 'candidate');
+    const report = await judge({ candidate, version, split, serving: serving.space, items: items ?? [], options, progressStream, ...(signal ? { signal } : {}) });
+    if (!report.publish) {
+      logger.warn({ version, reason: report.reason }, `model ${version} refused by the gate: ${report.reason}`);
+      return { version, summary: candidate.summary, announced: false, gate: report, loadSeconds, totalSeconds: (performance.now() - started) / 1000 };
+    }
+
+    const model = gate.refit ? await train(events, 'whole log') : candidate;
+    const { dir } = await writeModel(options.modelsDir, { ...model, manifest: { ...model.manifest, version, validation: report.validation } });
     const absoluteDir = resolve(dir);
     let announced = false;
     if (nc && options.announce) {
@@ -107,10 +206,92 @@ export async function runTrain(options: TrainCliOptions, logger: Logger, progres
     } else if (options.announce) {
       logger.info({ version }, 'NATS not reachable: model not announced (engines load the newest model at start)');
     }
-    return { version, dir: absoluteDir, summary: model.summary, announced, loadSeconds, totalSeconds: (performance.now() - started) / 1000 };
+    return { version, dir: absoluteDir, summary: model.summary, announced, gate: report, loadSeconds, totalSeconds: (performance.now() - started) / 1000 };
   } finally {
     await nc?.close().catch(() => undefined);
   }
+}
+
+interface JudgeInput {
+  candidate: TrainedModel;
+  version: string;
+  split: HoldoutSplit;
+  serving: CandidateSpace;
+  items: readonly Item[];
+  options: TrainCliOptions;
+  progressStream: NodeJS.WritableStream;
+  signal?: AbortSignal;
+}
+
+/** Scores the candidate and the serving model on the held-out cases and decides. */
+async function judge(input: JudgeInput): Promise<GateReport> {
+  const { candidate, version, split, serving, items, options } = input;
+  const dimension = candidate.manifest.dimension;
+  // The engine's attribute encoder (same default seed) of the model's dimension: the fallback of
+  // learned models, and the model serving when none was trained yet.
+  const encoder = new ContentEncoder({ dimension });
+  const candidateSource = new LearnedVectorSource(
+    {
+      manifest: { version, dimension, itemIds: candidate.manifest.itemIds, metrics: candidate.manifest.metrics, ...(candidate.content ? { contentTower: { buckets: candidate.content.buckets, seed: candidate.content.seed } } : {}) },
+      vectors: normalisedRows(candidate.vectors, dimension, candidate.manifest.itemIds),
+      rowOf: new Map(candidate.manifest.itemIds.map((id, row) => [id, row])),
+      ...(candidate.content ? { contentTable: candidate.content.table } : {}),
+    },
+    encoder,
+  );
+  const spaces = [learnedSpace(candidateSource, items), serving];
+  const started = performance.now();
+  const progress = new Progress({ label: 'validate new + serving', unit: 'cases', total: split.cases.length * spaces.length, stream: input.progressStream });
+  const results: ValidationFigures[] = [];
+  for (const space of spaces) results.push(await evaluateNextItem(space, split.cases, { onProgress: (n) => progress.tick(n), ...(input.signal ? { signal: input.signal } : {}) }));
+  const evaluationSeconds = (performance.now() - started) / 1000;
+  // A line of rate and ETA only for an evaluation long enough to have shown one.
+  if (evaluationSeconds >= 1) progress.done();
+  const [candidateFigures, servingFigures] = results as [ValidationFigures, ValidationFigures];
+  const decision = gateDecision(candidateFigures, servingFigures, { tolerance: options.gate.tolerance, force: options.gate.force });
+  const validation: ModelValidation = {
+    protocol: 'next-item',
+    k: 20,
+    cases: split.cases.length,
+    heldOutSessions: split.heldOutSessions,
+    holdoutShare: options.gate.holdout,
+    heldOutFrom: split.from,
+    ...rounded(candidateFigures),
+    serving: { version: serving.version, ...rounded(servingFigures) },
+    forced: decision.publish && options.gate.force && candidateFigures.hitRate < servingFigures.hitRate - options.gate.tolerance,
+  };
+  return {
+    validation,
+    publish: decision.publish,
+    reason: decision.reason,
+    heldOutBoundBy: split.boundBy,
+    evaluationSeconds,
+  };
+}
+
+/**
+ * The model engines serve: the newest complete model under the models directory (engines load it
+ * at start, and every published model is the newest when announced), else the attribute encoder.
+ * A newest model that does not load is what an engine would refuse too: the attribute model then.
+ */
+async function servingModel(modelsDir: string, items: readonly Item[], dimension: number, logger: Logger): Promise<{ space: CandidateSpace; trainedTo?: number }> {
+  const dir = await latestModelDir(modelsDir);
+  if (dir !== undefined) {
+    try {
+      const model = await readModel(dir);
+      const source = new LearnedVectorSource(model, new ContentEncoder({ dimension: model.manifest.dimension }));
+      logger.info({ version: model.manifest.version, dir }, `serving model: ${model.manifest.version}`);
+      return { space: learnedSpace(source, items), trainedTo: model.manifest.training.to };
+    } catch (err) {
+      logger.warn({ err, dir }, `the newest model ${dir} does not load (${(err as Error).message}); comparing with the attribute model engines fall back to`);
+    }
+  }
+  if (items.length === 0) logger.warn('no catalog: the attribute model has no items to score (its figures are 0)');
+  return { space: attributeSpace(ATTRIBUTE_MODEL_VERSION, new ContentEncoder({ dimension }), items) };
+}
+
+function rounded(figures: ValidationFigures): ValidationFigures {
+  return { hitRate: Math.round(figures.hitRate * 1e4) / 1e4, mrr: Math.round(figures.mrr * 1e4) / 1e4, unknownTargets: figures.unknownTargets };
 }
 
 async function connectNats(url: string, logger: Logger, need: 'required' | 'optional' | 'skip'): Promise<NatsConnection | undefined> {
@@ -171,6 +352,8 @@ class TrainReporter {
   constructor(
     private readonly stream: NodeJS.WritableStream,
     private readonly logger: Logger,
+    /** Which training this is (`candidate`, `whole log`), shown in the progress line. */
+    private readonly label: string,
   ) {}
 
   update(p: TrainProgress): void {
@@ -178,7 +361,7 @@ class TrainReporter {
       this.logger.info({ ...p.stats, items: p.items }, `${formatCount(p.stats.sessions)} sessions and ${formatCount(p.stats.purchaseHistories)} purchase histories of ${formatCount(p.stats.users)} users over ${formatCount(p.items)} items`);
     } else if (p.phase === 'item2vec') {
       this.epochLabel = `epoch ${p.epoch}/${p.epochs}  loss ${Number.isFinite(p.loss) ? p.loss.toFixed(4) : '-'}`;
-      this.progress ??= new Progress({ label: 'train item2vec', unit: 'pairs', total: p.totalPairs, stream: annotatedStream(this.stream, () => this.epochLabel), tty: (this.stream as NodeJS.WriteStream).isTTY === true });
+      this.progress ??= new Progress({ label: `train item2vec (${this.label})`, unit: 'pairs', total: p.totalPairs, stream: annotatedStream(this.stream, () => this.epochLabel), tty: (this.stream as NodeJS.WriteStream).isTTY === true });
       this.progress.tick(p.pairs - this.done);
       this.done = p.pairs;
     } else if (p.epoch === 1 || p.epoch === p.epochs || p.epoch % 10 === 0) {
@@ -208,16 +391,39 @@ function annotatedStream(target: NodeJS.WritableStream, annotate: () => string):
 
 export function formatTrainSummary(result: TrainCliResult, events: { file?: string }): string {
   const s = result.summary;
-  return [
-    `model ${result.version}`,
+  const lines = [
+    `model ${result.version}${result.dir === undefined ? ' (refused: not written)' : ''}`,
     `  events     ${formatCount(s.usedEvents)} used of ${formatCount(s.events)}${events.file ? ` (${events.file})` : ' (EVENTS stream)'}`,
     `  sequences  ${formatCount(s.sequences)}`,
     `  items      ${formatCount(s.items)} learned${s.towerItems > 0 ? `, content tower trained on ${formatCount(s.towerItems)}` : ', no content tower (no item attributes)'}`,
     `  epochs     ${s.epochs}  (${formatCount(s.pairs)} pairs, final loss ${s.finalLoss.toFixed(4)})`,
     `  backend    ${s.backend}, ${s.engine === 'typed' ? 'typed-array SGD step' : 'TF.js gradient step'}  ${formatRate(s.pairsPerSecond, 'pairs')}`,
-    `  time       ${formatElapsed(result.totalSeconds)} in all: load ${formatElapsed(result.loadSeconds)}, item2vec ${formatElapsed(s.item2vecSeconds)}${s.towerItems > 0 ? `, tower ${formatElapsed(s.towerSeconds)}` : ''}`,
-    `  output     ${result.dir}`,
+    `  time       ${formatElapsed(result.totalSeconds)} in all: load ${formatElapsed(result.loadSeconds)}, item2vec ${formatElapsed(s.item2vecSeconds)}${s.towerItems > 0 ? `, tower ${formatElapsed(s.towerSeconds)}` : ''}, validation ${formatElapsed(result.gate.evaluationSeconds)}`,
+    `  output     ${result.dir ?? 'none'}`,
     `  announced  ${result.announced ? 'yes, on pulse.model.published' : 'no'}`,
+  ];
+  return [...lines, '', formatValidation(result.version, result.gate)].join('\n');
+}
+
+/**
+ * Both models' held-out figures and the decision:
+ *
+ *   validation  next item after 1,234 held-out session prefixes (newest 10% of sessions, from 2025-03-01T10:00:00.000Z)
+ *     model                               HR@20   MRR@20  unknown targets
+ *     new      20250301T101500Z-1a2b3c   0.4120   0.1530               12
+ *     serving  attributes-v1             0.1010   0.0400                0
+ *   swap: new HR@20 0.4120 >= serving 0.1010 - tolerance 0.01
+ */
+export function formatValidation(version: string, gate: GateReport): string {
+  const v = gate.validation;
+  const row = (role: string, name: string, f: ValidationFigures) =>
+    `  ${role.padEnd(8)} ${name.padEnd(26)} ${f.hitRate.toFixed(4).padStart(7)}  ${f.mrr.toFixed(4).padStart(7)}  ${formatCount(f.unknownTargets).padStart(15)}`;
+  return [
+    `validation  next item after ${formatCount(v.cases)} held-out session prefixes (${formatCount(v.heldOutSessions)} sessions from ${new Date(v.heldOutFrom).toISOString()}: ${gate.heldOutBoundBy === 'share' ? `the newest ${Math.round(v.holdoutShare * 100)}%` : 'all after the serving model\'s training data'})`,
+    `  ${'model'.padEnd(35)} ${`HR@${v.k}`.padStart(7)}  ${`MRR@${v.k}`.padStart(7)}  ${'unknown targets'.padStart(15)}`,
+    row('new', version, v),
+    row('serving', v.serving.version, v.serving),
+    `${gate.publish ? (v.forced ? 'forced swap' : 'swap') : 'refused'}: ${gate.reason}`,
   ].join('\n');
 }
 
@@ -241,6 +447,14 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): TrainCli
     seed: { type: 'string' },
     out: { type: 'string' },
     'no-announce': { type: 'boolean' },
+    holdout: { type: 'string' },
+    'min-events': { type: 'string' },
+    'min-coverage': { type: 'string' },
+    'min-heldout': { type: 'string' },
+    'max-cases': { type: 'string' },
+    tolerance: { type: 'string' },
+    force: { type: 'boolean' },
+    'no-refit': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (args.help) return 'help';
@@ -274,7 +488,29 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): TrainCli
     natsUrl: config.natsUrl,
     announce: args['no-announce'] !== true,
     train,
+    gate: {
+      holdout: shareOption('holdout', args.holdout, 0.1, 0.5),
+      thresholds: {
+        minEvents: intOption('min-events', args['min-events'], DEFAULT_DATA_THRESHOLDS.minEvents, 0, Number.MAX_SAFE_INTEGER),
+        minCatalogShare: args['min-coverage'] === undefined ? DEFAULT_DATA_THRESHOLDS.minCatalogShare : shareOption('min-coverage', args['min-coverage'], 0, 1, true),
+        minHeldOutCases: intOption('min-heldout', args['min-heldout'], DEFAULT_DATA_THRESHOLDS.minHeldOutCases, 0, Number.MAX_SAFE_INTEGER),
+      },
+      maxCases: intOption('max-cases', args['max-cases'], 20_000, 1, 10_000_000),
+      tolerance: shareOption('tolerance', args.tolerance, 0.01, 1, true),
+      force: args.force === true,
+      refit: args['no-refit'] !== true,
+    },
   };
+}
+
+/** A fraction option in (0, max] (or [0, max] with `zeroOk`), `fallback` when absent. */
+function shareOption(name: string, raw: string | undefined, fallback: number, max: number, zeroOk = false): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value > max || (zeroOk ? value < 0 : value <= 0)) {
+    throw new UsageError(`--${name} must be a number in ${zeroOk ? '[' : '('}0, ${max}], got "${raw}"`);
+  }
+  return value;
 }
 
 /** Defaults of the CLI (measured on yoochoose-sample; see README). */
@@ -292,7 +528,7 @@ async function main(): Promise<number> {
   try {
     const result = await runTrain(options, logger, process.stderr, controller.signal);
     process.stdout.write(`${formatTrainSummary(result, options.eventsFile !== undefined ? { file: options.eventsFile } : {})}\n`);
-    return 0;
+    return result.dir === undefined ? EXIT_REFUSED : 0;
   } catch (err) {
     if (controller.signal.aborted) {
       process.stderr.write('interrupted: no model written\n');

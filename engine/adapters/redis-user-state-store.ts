@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import type { EventType, Tier } from '../contracts/schemas.js';
+import type { InteractionType, Tier } from '../contracts/schemas.js';
 import type {
   Affinity,
   ApplyOutcome,
@@ -282,7 +282,7 @@ function checkOutcome(outcome: unknown): ApplyOutcome {
 // ---- encodings of the stored state ----
 
 /** One letter per event type, for compact `recent` entries. Never change a letter: stored data uses it. */
-const TYPE_CODES: Record<EventType, string> = {
+const TYPE_CODES: Record<InteractionType, string> = {
   view: 'v',
   click: 'c',
   add_to_cart: 'a',
@@ -292,7 +292,7 @@ const TYPE_CODES: Record<EventType, string> = {
   like: 'l',
   dislike: 'd',
 };
-const TYPES_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([type, code]) => [code, type as EventType]));
+const TYPES_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([type, code]) => [code, type as InteractionType]));
 
 /** `<type code>|<ts base 36>|<itemId>`: item ids may hold '|', so it is split on the first two only. */
 export function encodeRecent(entry: RecentInteraction): string {

@@ -1,5 +1,5 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import { EVENT_TYPES, IdSchema, TIERS, type EventType, type Tier } from '../contracts/schemas.js';
+import { EVENT_TYPES, IdSchema, isInteractionType, TIERS, type EventType, type Tier } from '../contracts/schemas.js';
 import type { InteractionUpdate } from '../ports/interaction-stats.js';
 import { AFFINITY_LIMIT, CART_LIMIT, type Affinity, type UserStateChange, type UserStateStoreOptions } from '../ports/user-state-store.js';
 
@@ -56,7 +56,7 @@ export function checkUserStateChange(change: UserStateChange): void {
   if (!Number.isFinite(change.updatedAt) || change.updatedAt < 0) throw invalid(`updatedAt must be epoch ms, got ${change.updatedAt}`);
   for (const entry of change.recent) {
     if (typeof entry.itemId !== 'string' || entry.itemId.length === 0) throw invalid('recent entry without itemId');
-    if (!isEventType(entry.type)) throw invalid(`recent entry with unknown type "${String(entry.type)}"`);
+    if (!isInteractionType(entry.type)) throw invalid(`recent entry with unknown type "${String(entry.type)}"`);
     if (!Number.isSafeInteger(entry.ts) || entry.ts < 0) throw invalid(`recent entry ts must be integer epoch ms, got ${entry.ts}`);
   }
   for (const itemId of change.bought) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EventType, Tier } from './schemas.js';
+import type { EventType, InteractionType, Tier } from './schemas.js';
 import type { RfmSummary, SegmentThresholds } from '../logic/segments.js';
 
 /**
@@ -49,9 +49,9 @@ export interface ShopperProfile {
   purchases: { orders: number; spend: number; averageOrderValue: number | null; firstPurchaseAt: number | null; lastPurchaseAt: number | null };
   activity: {
     level: ActivityLevel;
-    /** Events applied (all types, merges included). */
+    /** Events applied (all types, merges included), impressions left out: cards shown are no activity of the shopper's. */
     events: number;
-    eventsByType: Partial<Record<EventType | 'merge', number>>;
+    eventsByType: Partial<Record<InteractionType | 'merge', number>>;
     /** Events in the 7 and 30 days up to `at`, counted from the recent interactions (at most RECENT_LIMIT kept): a lower bound. */
     eventsLast7Days: number;
     eventsLast30Days: number;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from './errors.js';
-import { EventTypeSchema, IdSchema, TierSchema } from './schemas.js';
+import { IdSchema, InteractionTypeSchema, TierSchema } from './schemas.js';
 import { textRule } from './text-rules.js';
 
 /**
@@ -44,12 +44,13 @@ export type TriggerType = (typeof TRIGGER_TYPES)[number];
 export const NowTriggerSchema = z.object({ type: z.literal('now') }).strict();
 /**
  * Fires when the member's `count`-th matching event (type, and item / category (or a category
- * below it) / brand when given) within `withinSeconds` arrives; live events only.
+ * below it) / brand when given) within `withinSeconds` arrives; live events only. Only
+ * interactions trigger: an `impression` (cards shown) is refused as an `eventType`.
  */
 export const EventTriggerSchema = z
   .object({
     type: z.literal('event'),
-    eventType: EventTypeSchema,
+    eventType: InteractionTypeSchema,
     category: z.string().trim().min(1).max(200).optional(),
     brand: z.string().trim().min(1).max(200).optional(),
     itemId: IdSchema.optional(),

@@ -6,6 +6,7 @@ import type { DeliveredPromotion } from '../ports/campaign-store.js';
 import type { RecentInteraction } from '../ports/user-state-store.js';
 import type { Campaign, CampaignStats, Promotion } from './campaigns.js';
 import type { AnalyticsOverview, SegmentList, ShopperProfile } from './analytics.js';
+import type { ServingModelInfo } from './model-info.js';
 
 /**
  * Request/reply methods the gateway forwards to the engine (subject `pulse.rpc.<method>`).
@@ -75,8 +76,8 @@ export interface RpcMethods {
   'analytics.segments': { request: { at?: number; limit?: number }; result: SegmentList };
   /** Shop-wide figures at `at`: members, activity, event counters, popular categories and brands, campaigns. */
   'analytics.overview': { request: { at?: number }; result: AnalyticsOverview };
-  /** Readiness probe of the gateways (cached ~1 s each): this engine's id, whether it has started, and its own checks (redis, persistence, nats). */
-  'engine.ping': { request: Record<string, never>; result: { engineId: string; ready: boolean; checks: Record<string, { ok: boolean; detail: string }> } };
+  /** Readiness probe of the gateways (cached ~1 s each): this engine's id, whether it has started, its own checks (redis, persistence, nats) and the model it serves. */
+  'engine.ping': { request: Record<string, never>; result: { engineId: string; ready: boolean; checks: Record<string, { ok: boolean; detail: string }>; model?: ServingModelInfo } };
 }
 export type RpcMethod = keyof RpcMethods;
 

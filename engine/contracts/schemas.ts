@@ -63,9 +63,41 @@ export const ItemSchema = z
   .strict();
 export type Item = z.infer<typeof ItemSchema>;
 
-export const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'remove_from_cart', 'purchase', 'search', 'like', 'dislike'] as const;
+/**
+ * What a shopper did with items: these move taste, recent items, affinity, segments, co-visitation,
+ * popularity, reasons, points and campaign triggers (each type with its weight, event-weights.ts).
+ */
+export const INTERACTION_TYPES = ['view', 'click', 'add_to_cart', 'remove_from_cart', 'purchase', 'search', 'like', 'dislike'] as const;
+export const InteractionTypeSchema = z.enum(INTERACTION_TYPES);
+export type InteractionType = z.infer<typeof InteractionTypeSchema>;
+
+/**
+ * Every event type a client may send: the interactions, and `impression` (cards a list showed on
+ * screen, what the shopper saw but did not act on). An impression goes through the log and the
+ * shop's counters, and nothing else: it is never a view nor any interaction (see isInteraction).
+ */
+export const EVENT_TYPES = [...INTERACTION_TYPES, 'impression'] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;
+
+/** Whether an event type is an interaction (anything but an impression): only these move a shopper's state or the shop's signals. */
+export function isInteractionType(type: string): type is InteractionType {
+  return (INTERACTION_TYPES as readonly string[]).includes(type);
+}
+
+/** Items one impression event reports at most (a strip or a grid page shown). */
+export const MAX_IMPRESSION_ITEMS = 100;
+/** Highest position (0-based, within its list) an impression may report. */
+export const MAX_IMPRESSION_POSITION = 9999;
+
+/** One card shown: the item and its 0-based position in the list that showed it. */
+export const ImpressionItemSchema = z
+  .object({
+    itemId: IdSchema,
+    position: z.number().int().min(0).max(MAX_IMPRESSION_POSITION),
+  })
+  .strict();
+export type ImpressionItem = z.infer<typeof ImpressionItemSchema>;
 
 export const LineItemSchema = z
   .object({
@@ -122,8 +154,25 @@ export const EventInputSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ ...eventBase, type: z.literal('search'), query: z.string().min(1).max(500), itemId: IdSchema.optional() }).strict(),
+  /**
+   * Cards shown together (one list drawn, or the part of it that came into view), with their
+   * positions; `listId` names the list (the widget's own id for one drawn list). Not an
+   * interaction: see EVENT_TYPES.
+   */
+  z
+    .object({
+      ...eventBase,
+      type: z.literal('impression'),
+      listId: IdSchema.optional(),
+      items: z.array(ImpressionItemSchema).min(1).max(MAX_IMPRESSION_ITEMS),
+    })
+    .strict(),
 ]);
 export type EventInput = z.infer<typeof EventInputSchema>;
+/** An impression event as a client sends it. */
+export type ImpressionInput = Extract<EventInput, { type: 'impression' }>;
+/** A shopper event that is an interaction (any type but `impression`). */
+export type InteractionInput = Exclude<EventInput, { type: 'impression' }>;
 
 const MERGE_ID_PREFIX = 'merge:';
 
@@ -141,6 +190,15 @@ export type StoredEvent = EventInput & {
   /** Sent over a socket of the user: someone is looking right now (the engine pushes the new list even before a presence join arrives). */
   viaSocket?: true;
 };
+
+/** An impression as it sits in the stream. */
+export type StoredImpressionEvent = Extract<StoredEvent, { type: 'impression' }>;
+/** A shopper's interaction as it sits in the stream: what moves the shopper's state (event-effect.ts). */
+export type StoredInteractionEvent = Exclude<StoredEvent, { type: 'impression' }>;
+
+export function isImpressionEvent(event: LoggedEvent): event is StoredImpressionEvent {
+  return event.type === 'impression';
+}
 
 const storedFields = z.object({
   // A shopper event's id is an IdSchema id (checked again below); a merge's is `merge:<userId>`.
@@ -224,6 +282,7 @@ const FAST_EVENT_KEYS = new Map<string, readonly string[]>([
   ['remove_from_cart', ['itemId', 'items']],
   ['purchase', ['itemId', 'items', 'orderId']],
   ['search', ['query', 'itemId']],
+  ['impression', ['listId', 'items']],
 ]);
 const FAST_FIXED_KEYS = new Set(['id', 'ts', 'userId', 'channel', 'type', 'receivedAt', 'tier', 'viaSocket']);
 
@@ -285,9 +344,31 @@ export function storedEventFastPath(value: unknown): StoredEvent | undefined {
   return out as StoredEvent;
 }
 
+/** The impression items as ImpressionItemSchema returns them (fresh objects, its key order), or undefined when any is not plainly valid. */
+function fastImpressionItems(value: unknown): ImpressionItem[] | undefined {
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_IMPRESSION_ITEMS) return undefined;
+  const out = new Array<ImpressionItem>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const entry: unknown = value[i];
+    if (typeof entry !== 'object' || entry === null || Object.getPrototypeOf(entry) !== Object.prototype) return undefined;
+    const { itemId, position } = entry as Record<string, unknown>;
+    if (Object.keys(entry).length !== 2 || !isId(itemId)) return undefined;
+    if (typeof position !== 'number' || !Number.isInteger(position) || position < 0 || position > MAX_IMPRESSION_POSITION) return undefined;
+    out[i] = { itemId, position };
+  }
+  return out;
+}
+
 /** Checks and copies the type's own fields into `out` in the schema's order; false when one fails. */
 function fastTypeFields(v: Record<string, unknown>, out: Record<string, unknown>): boolean {
-  const { type, itemId, items, orderId, query } = v;
+  const { type, itemId, items, orderId, query, listId } = v;
+  if (type === 'impression') {
+    const shown = fastImpressionItems(items);
+    if (!shown || (listId !== undefined && !isId(listId))) return false;
+    if (listId !== undefined) out.listId = listId;
+    out.items = shown;
+    return true;
+  }
   if (type === 'search') {
     if (!isText(query, 500) || (itemId !== undefined && !isId(itemId))) return false;
     out.query = query;

@@ -1,4 +1,4 @@
-import type { StoredEvent, Tier } from '../contracts/schemas.js';
+import type { StoredEvent, StoredImpressionEvent, StoredInteractionEvent, Tier } from '../contracts/schemas.js';
 import type { InteractionUpdate } from '../ports/interaction-stats.js';
 import { UNVERSIONED_VECTOR_VERSION, type RecentInteraction, type UserState, type UserStateChange } from '../ports/user-state-store.js';
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './affinity.js';
@@ -55,13 +55,18 @@ export interface EffectContext {
 
 export interface EventEffect {
   change: UserStateChange;
+  /** The shop-wide update (popularity, co-visitation, ...); an impression's is empty. */
   stats: InteractionUpdate;
   /** The user's state as it is once `change` is applied (for ranking without a reload). */
   next: UserState;
 }
 
-/** Item ids an event touches, in order, without repeats; purchases list only positive quantities. */
+/**
+ * Item ids an event touches, in order, without repeats; purchases list only positive quantities.
+ * None for an impression: cards shown are not touched.
+ */
 export function touchedItems(event: StoredEvent): string[] {
+  if (event.type === 'impression') return [];
   const ids: string[] = [];
   if ('items' in event && event.items) {
     for (const line of event.items) if (event.type !== 'purchase' || line.quantity > 0) ids.push(line.itemId);
@@ -87,8 +92,28 @@ const PAIRING_TYPES = new Set(['view', 'click', 'like', 'add_to_cart', 'purchase
  *
  * The shopper state (affinity from `context.itemAttributes`, cart, purchase aggregates, first
  * seen) moves in the same change: see shopper-state.ts.
+ *
+ * An impression moves none of it: see {@link impressionEffect}.
  */
 export function eventEffect(loaded: UserState, event: StoredEvent, vectors: VectorLookup, options: EffectOptions, context: EffectContext = {}): EventEffect {
+  return event.type === 'impression' ? impressionEffect(loaded, event) : interactionEffect(loaded, event, vectors, options, context);
+}
+
+/**
+ * What an impression (cards shown, not acted on) does: it is stored once (its marker, so the
+ * shop's impression counters count it once; `counts.impression` and the version move) and changes
+ * nothing else: no taste, recent items, bought items, cart, affinity, tier, last-event or
+ * first-seen time (so no segment: `active` and `new` read those), and an empty shop-wide update
+ * (no popularity, no co-visitation). A taste of another model's space is left for the next
+ * interaction to re-derive. Cost: one counts copy.
+ */
+export function impressionEffect(state: UserState, event: StoredImpressionEvent): EventEffect {
+  const change: UserStateChange = { eventId: event.id, expectedVersion: state.version, type: 'impression', strength: state.strength, updatedAt: state.updatedAt, recent: [], bought: [] };
+  const next: UserState = { ...state, version: state.version + 1, counts: countedOnce(state.counts, 'impression') };
+  return { change, stats: { items: [], pairs: [], ts: event.ts }, next };
+}
+
+function interactionEffect(loaded: UserState, event: StoredInteractionEvent, vectors: VectorLookup, options: EffectOptions, context: EffectContext): EventEffect {
   // A taste from another model's space is re-made from the recent history first; it is stored
   // with this event even when the event itself moves nothing (a view of an item not indexed).
   const stale = isStaleTaste(loaded, vectors);
@@ -145,7 +170,7 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
  * store's and tests' readers have always seen (optional parts where they belong).
  */
 function effectChange(
-  event: StoredEvent,
+  event: StoredInteractionEvent,
   expectedVersion: number,
   vector: Float32Array | undefined,
   vectorVersion: string | undefined,
@@ -225,7 +250,7 @@ function searchVectors(query: string, vectors: VectorLookup, weight: number): We
   return out;
 }
 
-function statsUpdate(state: UserState, event: StoredEvent, items: string[], options: EffectOptions): InteractionUpdate {
+function statsUpdate(state: UserState, event: StoredInteractionEvent, items: string[], options: EffectOptions): InteractionUpdate {
   const pop = popularityWeight[event.type];
   const update: InteractionUpdate = { items: pop > 0 ? items.map((id) => [id, pop]) : [], pairs: [], ts: event.ts };
   if (!PAIRING_TYPES.has(event.type) || items.length === 0) return update;

@@ -1,4 +1,4 @@
-import type { EventType } from '../contracts/schemas.js';
+import type { InteractionType } from '../contracts/schemas.js';
 
 /**
  * How much one event of each type says about a shopper's taste and about an item's appeal.
@@ -13,11 +13,14 @@ import type { EventType } from '../contracts/schemas.js';
  * - `dislike` (-3): an explicit "not for me"; pushes the vector away from the item.
  * Negative weights move the vector away but never add strength (see foldIn).
  *
+ * An `impression` (cards shown) has no weight at all: it is no interaction, so it has no entry
+ * here and never reaches a fold (event-effect.ts `impressionEffect`).
+ *
  * Popularity (shop-wide, time-decayed): never negative, because popularity scores are read as
  * "share of the best item" in (0, 1]; one shopper's dislike should not make an item less popular
  * for everyone else. Searches count little: the item was found, not chosen.
  */
-export const tasteWeight: Readonly<Record<EventType, number>> = Object.freeze({
+export const tasteWeight: Readonly<Record<InteractionType, number>> = Object.freeze({
   view: 1,
   click: 1.5,
   search: 1.5,
@@ -29,7 +32,7 @@ export const tasteWeight: Readonly<Record<EventType, number>> = Object.freeze({
 });
 
 /** Increment of an item's popularity per event (>= 0); see {@link tasteWeight} for the reasoning. */
-export const popularityWeight: Readonly<Record<EventType, number>> = Object.freeze({
+export const popularityWeight: Readonly<Record<InteractionType, number>> = Object.freeze({
   view: 1,
   click: 1.5,
   search: 0.5,
@@ -41,6 +44,6 @@ export const popularityWeight: Readonly<Record<EventType, number>> = Object.free
 });
 
 /** Both weights of one event type. */
-export function eventWeights(type: EventType): { taste: number; popularity: number } {
+export function eventWeights(type: InteractionType): { taste: number; popularity: number } {
   return { taste: tasteWeight[type], popularity: popularityWeight[type] };
 }

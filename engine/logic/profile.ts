@@ -34,7 +34,8 @@ export type ProfileMember = Pick<MemberProfile, 'createdAt' | 'tier'>;
 /** The profile at `at` (epoch ms); `member` is the user's record, when the user is a member. */
 export function assembleProfile(userId: string, state: UserState, member: ProfileMember | undefined, at: number, options: ProfileOptions): ShopperProfile {
   const { affinity, purchases, counts } = state;
-  const { total = 0, ...byType } = counts;
+  // Impressions (cards shown) are no activity of the shopper's: left out of the events.
+  const { total = 0, impression = 0, ...byType } = counts;
   const last7 = eventsWithin(state.recent, at, 7);
   const last30 = eventsWithin(state.recent, at, 30);
   const bought = purchases.orders > 0;
@@ -54,7 +55,7 @@ export function assembleProfile(userId: string, state: UserState, member: Profil
     },
     activity: {
       level: activityLevel(state.updatedAt, last7, at),
-      events: total,
+      events: Math.max(0, total - impression),
       eventsByType: byType,
       eventsLast7Days: last7,
       eventsLast30Days: last30,

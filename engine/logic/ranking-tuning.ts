@@ -22,6 +22,8 @@ export interface RankingTuning {
   coVisitCombine?: 'max' | 'sum';
   /** Weight of the i-th most recent item's list, newest first; the last weight repeats. Default [1, 0.75, 0.5, 0.35, 0.25]. */
   coVisitRecency?: readonly number[];
+  /** Share of "sessions like yours" in the co-visitation weight when such sessions exist, [0, 1]. Default SESSION_SHARE. */
+  sessionShare?: number;
   /** Share of complements in the non-query part when there are complement seeds, [0, 1]. Default COMPLEMENT_SHARE. */
   complementShare?: number;
 }
@@ -32,6 +34,7 @@ export function checkRankingTuning(tuning: RankingTuning): RankingTuning {
   if (maxPersonal !== undefined && !(maxPersonal > 0 && maxPersonal <= 1)) throw new RangeError(`maxPersonal must be in (0, 1], got ${maxPersonal}`);
   if (strengthHalfPoint !== undefined && !(strengthHalfPoint > 0 && Number.isFinite(strengthHalfPoint))) throw new RangeError(`strengthHalfPoint must be a positive number, got ${strengthHalfPoint}`);
   if (crowdCoVisit !== undefined && !(crowdCoVisit >= 0 && crowdCoVisit <= 1)) throw new RangeError(`crowdCoVisit must be in [0, 1], got ${crowdCoVisit}`);
+  if (tuning.sessionShare !== undefined && !(tuning.sessionShare >= 0 && tuning.sessionShare <= 1)) throw new RangeError(`sessionShare must be in [0, 1], got ${tuning.sessionShare}`);
   if (tuning.complementShare !== undefined && !(tuning.complementShare >= 0 && tuning.complementShare <= 1)) throw new RangeError(`complementShare must be in [0, 1], got ${tuning.complementShare}`);
   if (coVisitCombine !== undefined && coVisitCombine !== 'max' && coVisitCombine !== 'sum') throw new RangeError(`coVisitCombine must be max or sum, got ${String(coVisitCombine)}`);
   if (coVisitRecency !== undefined && (coVisitRecency.length === 0 || coVisitRecency.some((w) => !(w >= 0 && Number.isFinite(w))))) {

@@ -1,4 +1,4 @@
-import type { EventType, RecommendedItem } from '../contracts/schemas.js';
+import type { InteractionType, RecommendedItem } from '../contracts/schemas.js';
 import type { RecentInteraction } from '../ports/user-state-store.js';
 import { mergeComplements } from './complements.js';
 import { keepthBest, sortScored } from './score-order.js';
@@ -54,6 +54,8 @@ export const CROWD_POPULAR = 0.4;
 export const QUERY_SHARE = 0.5;
 /** Share of "shoppers like you" in the personal signal, when the shopper has neighbours. */
 export const NEIGHBOUR_SHARE = 0.3;
+/** Share of "sessions like yours" in the session part of the crowd signal (the rest is co-visitation), when such sessions exist. */
+export const SESSION_SHARE = 0.5;
 /** Share of the complement signal in the non-query part of the score when complement seeds exist. */
 export const COMPLEMENT_SHARE = 0.5;
 /** Weight of the i-th most recent item's co-visitation list (newest first). */
@@ -77,6 +79,8 @@ export interface Candidate {
   complement?: number;
   /** The bought item behind `complement`. */
   complementOf?: string;
+  /** How much the sessions most like the shopper's current one hold it, relative to the best item, [0, 1]. */
+  sessions?: number;
 }
 
 export interface BlendWeights {
@@ -90,10 +94,12 @@ export interface BlendWeights {
   neighbours: number;
   /** Weight of `comp` (0 without complement seeds). */
   complement: number;
+  /** Weight of `ses` (0 when no session is like the shopper's). */
+  sessions: number;
 }
 
 /** The blend for a shopper of the given strength; see the module comment. */
-export function blendWeights(strength: number, hasQuery: boolean, tuning: RankingTuning = {}, hasNeighbours = false, hasComplements = false): BlendWeights {
+export function blendWeights(strength: number, hasQuery: boolean, tuning: RankingTuning = {}, hasNeighbours = false, hasComplements = false, hasSessions = false): BlendWeights {
   const s = Number.isFinite(strength) && strength > 0 ? strength : 0;
   const alpha = Math.min(tuning.maxPersonal ?? 1, s / (s + (tuning.strengthHalfPoint ?? STRENGTH_HALF_POINT)));
   const complementShare = hasComplements ? (tuning.complementShare ?? COMPLEMENT_SHARE) : 0;
@@ -101,10 +107,12 @@ export function blendWeights(strength: number, hasQuery: boolean, tuning: Rankin
   const coVisit = tuning.crowdCoVisit ?? CROWD_COVISIT;
   const popular = tuning.crowdCoVisit === undefined ? CROWD_POPULAR : 1 - tuning.crowdCoVisit;
   const neighbours = hasNeighbours ? NEIGHBOUR_SHARE : 0;
+  const sessions = hasSessions ? (tuning.sessionShare ?? SESSION_SHARE) : 0;
   return {
     personal: rest * alpha * (1 - neighbours),
     neighbours: rest * alpha * neighbours,
-    coVisitation: rest * (1 - alpha) * coVisit,
+    sessions: rest * (1 - alpha) * coVisit * sessions,
+    coVisitation: rest * (1 - alpha) * coVisit * (1 - sessions),
     popularity: rest * (1 - alpha) * popular,
     query: hasQuery ? QUERY_SHARE : 0,
     complement: (hasQuery ? 1 - QUERY_SHARE : 1) * complementShare,
@@ -144,6 +152,8 @@ export interface CandidateSources {
   neighbours?: ReadonlyArray<readonly [string, number]>;
   /** Complement lists of just-bought items (raw scores), each weighted by its seed's `weight` (default 1). */
   complements?: ReadonlyArray<{ via: string; items: ReadonlyArray<readonly [string, number]>; weight?: number }>;
+  /** Items of the sessions most like the shopper's current one (session-neighbours.ts), raw scores, normalised here. */
+  sessions?: ReadonlyArray<readonly [string, number]>;
 }
 
 /** Merges the sources into one candidate per item, each carrying every signal it was seen with. */
@@ -189,6 +199,9 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
   const neighbours = sources.neighbours ?? [];
   const bestNeighbour = bestScore(neighbours);
   if (bestNeighbour > 0) for (const [id, score] of neighbours) if (Number.isFinite(score) && score > 0) entryIn(merged, id).neighbours = score / bestNeighbour;
+  const sessions = sources.sessions ?? [];
+  const bestSession = bestScore(sessions);
+  if (bestSession > 0) for (const [id, score] of sessions) if (Number.isFinite(score) && score > 0) entryIn(merged, id).sessions = score / bestSession;
   // (No complement lists, the usual case: no closure, and none of mergeComplements' maps.)
   const complements = sources.complements ?? [];
   if (complements.length > 0) mergeComplements(complements, (itemId) => entryIn(merged, itemId));
@@ -201,7 +214,7 @@ function entryIn(merged: Map<string, Candidate>, itemId: string): Candidate {
   if (!candidate) {
     // Every field present from the start (undefined until a source sets it), in one order: all
     // candidates share one object shape, which keeps scoring them fast.
-    candidate = { itemId, similarity: undefined, coVisitation: undefined, coVisitedWith: undefined, popularity: undefined, queryRelevance: undefined, neighbours: undefined, complement: undefined, complementOf: undefined };
+    candidate = { itemId, similarity: undefined, coVisitation: undefined, coVisitedWith: undefined, popularity: undefined, queryRelevance: undefined, neighbours: undefined, complement: undefined, complementOf: undefined, sessions: undefined };
     merged.set(itemId, candidate);
   }
   return candidate;
@@ -222,6 +235,8 @@ export interface RankingContext {
   neighbours?: boolean;
   /** Whether complement seeds exist (the shopper just bought): `comp` takes COMPLEMENT_SHARE. */
   complements?: boolean;
+  /** Whether sessions like the shopper's exist: `ses` takes SESSION_SHARE of the co-visitation weight. */
+  sessions?: boolean;
   /** Affinity boost of an item, [0, 1]: its score is multiplied by 1 + boost. Default none. */
   boostOf?(itemId: string): number;
   /**
@@ -235,7 +250,7 @@ export interface RankingContext {
   fallbackReason?: string;
 }
 
-const VERB: Record<EventType, string> = {
+const VERB: Record<InteractionType, string> = {
   view: 'viewed',
   click: 'viewed',
   search: 'viewed',
@@ -247,7 +262,7 @@ const VERB: Record<EventType, string> = {
 };
 
 /** Component scores of a candidate under `weights`; they sum to its score (see the module comment). */
-export function scoreParts(candidate: Candidate, weights: BlendWeights): { personal: number; neighbours: number; coVisitation: number; popularity: number; query: number; complement: number } {
+export function scoreParts(candidate: Candidate, weights: BlendWeights): { personal: number; neighbours: number; coVisitation: number; popularity: number; query: number; complement: number; sessions: number } {
   const relevance = clamp01(candidate.queryRelevance ?? 0);
   // With a query, relevance gates the other signals; without one it is absent (gate 1).
   const gate = weights.query > 0 ? relevance : 1;
@@ -258,6 +273,7 @@ export function scoreParts(candidate: Candidate, weights: BlendWeights): { perso
     popularity: gate * weights.popularity * clamp01(candidate.popularity ?? 0),
     query: weights.query * relevance,
     complement: gate * weights.complement * clamp01(candidate.complement ?? 0),
+    sessions: gate * weights.sessions * clamp01(candidate.sessions ?? 0),
   };
 }
 
@@ -281,7 +297,7 @@ export function rankCandidates(candidates: Iterable<Candidate>, k: number, conte
  * The best `k` candidates with their scores, best first (ties by itemId ascending): the order of
  * {@link rankCandidates} without the reasons, which {@link withReasons} adds once the list is cut.
  */
-export function scoreCandidates(candidates: Iterable<Candidate>, k: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf' | 'maxBoost'>): ScoredCandidate[] {
+export function scoreCandidates(candidates: Iterable<Candidate>, k: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'boostOf' | 'maxBoost'>): ScoredCandidate[] {
   const weights = contextWeights(context);
   // As slice(0, k): k truncated, below 0 (or NaN) none.
   const keep = Math.max(0, Math.trunc(k) || 0);
@@ -347,8 +363,8 @@ export function withReasons(scored: readonly ScoredCandidate[], context: Ranking
 }
 
 /** The blend of a ranking context. */
-export function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements'>): BlendWeights {
-  return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true);
+export function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions'>): BlendWeights {
+  return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true, context.sessions === true);
 }
 
 /** A candidate's score: its blended parts times (1 + affinity boost), rounded. */
@@ -375,7 +391,8 @@ function blendedSum(candidate: Candidate, weights: BlendWeights): number {
   const popularity = gate * weights.popularity * clamp01(candidate.popularity ?? 0);
   const query = weights.query * relevance;
   const complement = gate * weights.complement * clamp01(candidate.complement ?? 0);
-  return personal + neighbours + coVisitation + popularity + query + complement;
+  const sessions = gate * weights.sessions * clamp01(candidate.sessions ?? 0);
+  return personal + neighbours + coVisitation + popularity + query + complement + sessions;
 }
 
 /**
@@ -393,6 +410,7 @@ export function reasonFor(candidate: Candidate, weights: BlendWeights, context: 
   const neighbours = gate * weights.neighbours * clamp01(candidate.neighbours ?? 0);
   const coVisitation = gate * weights.coVisitation * clamp01(candidate.coVisitation ?? 0);
   const popularity = gate * weights.popularity * clamp01(candidate.popularity ?? 0);
+  const sessions = gate * weights.sessions * clamp01(candidate.sessions ?? 0);
   // The first largest positive part wins: a later one must be strictly larger.
   let best: ReasonPart | undefined = query > 0 ? 'query' : undefined;
   let bestValue = query > 0 ? query : 0;
@@ -400,12 +418,13 @@ export function reasonFor(candidate: Candidate, weights: BlendWeights, context: 
   if (personal > bestValue) [best, bestValue] = ['personal', personal];
   if (neighbours > bestValue) [best, bestValue] = ['neighbours', neighbours];
   if (coVisitation > bestValue) [best, bestValue] = ['coVisitation', coVisitation];
+  if (sessions > bestValue) [best, bestValue] = ['sessions', sessions];
   if (popularity > bestValue) [best, bestValue] = ['popularity', popularity];
   return best === undefined ? (context.fallbackReason ?? 'to explore the shop') : reasonText(best, candidate, context);
 }
 
 /** A score component a reason can name. */
-type ReasonPart = 'query' | 'complement' | 'personal' | 'neighbours' | 'coVisitation' | 'popularity';
+type ReasonPart = 'query' | 'complement' | 'personal' | 'neighbours' | 'coVisitation' | 'sessions' | 'popularity';
 
 /** The reason text of the component that contributed most. */
 function reasonText(part: ReasonPart, candidate: Candidate, context: RankingContext): string {
@@ -423,6 +442,8 @@ function reasonText(part: ReasonPart, candidate: Candidate, context: RankingCont
     }
     case 'neighbours':
       return 'shoppers like you also liked it';
+    case 'sessions':
+      return 'in sessions like yours';
     case 'coVisitation': {
       const title = candidate.coVisitedWith ? context.titleOf(candidate.coVisitedWith) : undefined;
       return title ? `often viewed with ${title}` : 'often viewed together';

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../contracts/schemas.js';
+import type { StoredEvent, StoredInteractionEvent } from '../contracts/schemas.js';
 import { CART_LIMIT, type PurchaseAggregates, type UserState, type UserStateChange } from '../ports/user-state-store.js';
 import { affinityAfter, affinityGain, emptyAffinity, mergedAffinity } from './affinity.js';
 import { tasteWeight } from './event-weights.js';
@@ -31,7 +31,7 @@ export function emptyShopperState(): ShopperState {
  */
 export function shopperEffect(
   state: ShopperState,
-  event: StoredEvent,
+  event: StoredInteractionEvent,
   items: readonly string[],
   attributesOf: ItemAttributesOf | undefined,
   affinityHalfLifeSeconds: number,

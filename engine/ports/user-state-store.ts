@@ -1,8 +1,9 @@
-import type { EventType, Tier } from '../contracts/schemas.js';
+import type { EventType, InteractionType, Tier } from '../contracts/schemas.js';
 
+/** An item the shopper interacted with (never an impression: it is no interaction). */
 export interface RecentInteraction {
   itemId: string;
-  type: EventType;
+  type: InteractionType;
   /** Epoch ms of the event. */
   ts: number;
 }
@@ -75,7 +76,10 @@ export interface UserStateChange {
   eventId: string;
   /** Must equal the stored version, else `conflict` and nothing is written. */
   expectedVersion: number;
-  /** Counted in `counts[type]` and `counts.total`; `merge` is a visitor's history joining a member's, `order` a shop's order (contracts/orders.ts). */
+  /**
+   * Counted in `counts[type]` and `counts.total`; `merge` is a visitor's history joining a member's,
+   * `order` a shop's order (contracts/orders.ts), `impression` cards shown (it moves nothing else).
+   */
   type: EventType | 'merge' | 'order';
   /** New vector (replaces the old one); omitted when the event did not move it. */
   vector?: Float32Array;

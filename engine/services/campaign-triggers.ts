@@ -57,14 +57,19 @@ export class CampaignTriggers {
 
   /** Whether a running `event` or `cart_abandoned` campaign concerns this event's type (no I/O). */
   watches(event: StoredEvent, now: number): boolean {
+    if (event.type === 'impression') return false;
     const { registry } = this.deps;
     if (CART_EVENTS.has(event.type) && registry.running(now, 'cart_abandoned').length > 0) return true;
     return registry.running(now, 'event').some((campaign) => campaign.trigger.type === 'event' && campaign.trigger.eventType === event.type);
   }
 
-  /** Evaluates every trigger the event may concern; never rejects (failures are logged and counted). */
+  /**
+   * Evaluates every trigger the event may concern; never rejects (failures are logged and counted).
+   * An impression concerns none: cards shown trigger no campaign (and move no points).
+   */
   async afterEvent(applied: AppliedEvent, now: number): Promise<void> {
     const { event } = applied;
+    if (event.type === 'impression') return;
     const { registry } = this.deps;
     const onEvent = registry.running(now, 'event').filter((campaign) => campaign.trigger.type === 'event' && campaign.trigger.eventType === event.type);
     const onCart = CART_EVENTS.has(event.type) ? registry.running(now, 'cart_abandoned') : [];

@@ -21,6 +21,9 @@ import { HeldBackError, VersionConflictError, computeUser, storeUsers } from './
 import { PointsStage } from './pipeline/points-stage.js';
 import { PushStage } from './pipeline/push-stage.js';
 import { ShoppersStage } from './pipeline/shoppers-stage.js';
+import { SessionsStage } from './pipeline/sessions-stage.js';
+import type { ListEvidence } from './list-evidence.js';
+import type { SessionIndex } from '../logic/session-neighbours.js';
 import type { BatchStage } from './pipeline/stage.js';
 import { TriggersStage } from './pipeline/triggers-stage.js';
 import type { Recommender } from './recommender.js';
@@ -93,6 +96,10 @@ export interface EventProcessorBaseDeps {
   analytics?: { store: ShopAnalytics; thresholds: Pick<SegmentThresholds, 'brandLoyalShare' | 'brandLoyalMinEvents'> };
   /** Shopper vectors for "shoppers like you", updated once per user per batch; without it none are kept. */
   shoppers?: ShopperIndex;
+  /** Where each shopper's next item was among their recent items and their last fresh ranking (re-visits by evidence); without it none is learned. */
+  evidence?: ListEvidence;
+  /** The shop's recent sessions ("sessions like yours"), fed with every applied item event; without it none are kept. */
+  sessions?: SessionIndex;
   /** The catalog's best text matches of a search query (CatalogService.textMatches); without it a search moves the shopper by the query's vector alone. */
   textMatches?: (query: string) => ReadonlyArray<{ id: string; score: number }>;
   now?: () => number;
@@ -143,6 +150,8 @@ export class EventProcessor {
     stages.push(new AggregatesStage(deps.stats));
     if (deps.analytics) stages.push(new AnalyticsStage(deps.analytics.store, deps.analytics.thresholds));
     if (deps.shoppers) stages.push(new ShoppersStage(deps.shoppers, { minIntervalMs: options.shopperIndexIntervalMs ?? 0, now: this.now }));
+    // Before the push stage: an event is judged against the list made before it, not after.
+    if (deps.evidence || deps.sessions) stages.push(new SessionsStage({ ...(deps.evidence ? { evidence: deps.evidence } : {}), ...(deps.sessions ? { sessions: deps.sessions } : {}) }));
     if (deps.triggers) stages.push(new TriggersStage({ triggers: deps.triggers, logger, metrics, pushMaxAgeMs: options.pushMaxAgeMs }));
     if (deps.recommender) {
       stages.push(

@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ServingModelInfo } from '../contracts/model-info.js';
 import type { Item } from '../contracts/schemas.js';
 import type { VectorLookup } from '../logic/event-effect.js';
 import { isUsableVector } from '../logic/vector-math.js';
@@ -10,7 +11,7 @@ import type { ItemVectorSource } from '../ports/item-vector-source.js';
 import type { VectorIndex } from '../ports/vector-index.js';
 import { ModelError, readModel } from '../../models/artifact.js';
 import type { ContentEncoder } from '../../models/content-encoder.js';
-import { LearnedVectorSource } from '../../models/learned-vector-source.js';
+import { LearnedVectorSource, type VectorOrigin } from '../../models/learned-vector-source.js';
 
 /** Until a learned model is loaded, item vectors come from attributes (the content encoder). */
 export const ATTRIBUTE_MODEL_VERSION = 'attributes-v1';
@@ -107,6 +108,10 @@ interface Build {
  * old model, one after it runs wholly on the new one. A bad model is refused with a warning and the
  * old one keeps serving. Loads run one at a time; of several queued, only the newest runs.
  *
+ * A model trained on part of the catalog never drops or blanks the rest: every catalog item is
+ * indexed with the vector LearnedVectorSource gives it (learned row, else a trusted content tower,
+ * else its attribute vector), and the build logs how many came from each.
+ *
  * HNSW graphs are never written to disk: rebuilding from the vectors is fast enough (64 dims,
  * M 16, efConstruction 200 on the 2-core reference machine: 3,000 items in ~0.35-0.5 s, 20,000 in
  * ~3.5 s, linear in items; the event loop waited at most ~10-25 ms meanwhile), and so addPoint
@@ -144,6 +149,11 @@ export class ModelRegistry implements ServingModels {
 
   current(): ServingModel {
     return this.serving;
+  }
+
+  /** The serving model for /readyz and the console: version, and for a learned model its dates, size and gate figures. */
+  servingInfo(): ServingModelInfo {
+    return describeSource(this.serving.source);
   }
 
   /** Version of the model being built, if a build is running. */
@@ -258,6 +268,10 @@ export class ModelRegistry implements ServingModels {
     // skipped, ones added later were indexed by upsert), so the end state matches the catalog.
     const ids = catalog.ids();
     let unusable = 0;
+    // Where each item's vector came from (learned row, content tower, attribute encoder), logged at
+    // the end: a model trained on part of the catalog must say how much of it it really learned.
+    const origins: Record<VectorOrigin, number> = { learned: 0, tower: 0, attributes: 0, none: 0 };
+    const learned = source instanceof LearnedVectorSource ? source : undefined;
     let sliceStart = performance.now();
     for (let i = 0; i < ids.length; i++) {
       if (performance.now() - sliceStart >= this.sliceMs) {
@@ -267,13 +281,26 @@ export class ModelRegistry implements ServingModels {
       if (build.failure) throw build.failure;
       const item = catalog.get(ids[i]!);
       if (!item) continue;
-      const vector = source.vectorFor(item);
+      let vector: Float32Array;
+      if (learned) {
+        const placed = learned.vectorWithOrigin(item);
+        origins[placed.origin]++;
+        vector = placed.vector;
+      } else vector = source.vectorFor(item);
       if (vector.length !== source.dimension) throw new Error(`item ${item.itemId}: vector of length ${vector.length}, model dimension ${source.dimension}`);
       if (isUsableVector(vector)) index.upsert(item.itemId, vector);
       else unusable++;
     }
     if (build.failure) throw build.failure;
     if (unusable > 0) this.logger.warn({ version: source.version, unusable }, `model ${source.version}: ${unusable} items without a usable vector are left out of the index`);
+    if (learned) {
+      const placed = origins.learned + origins.tower + origins.attributes;
+      const share = placed > 0 ? origins.learned / placed : 0;
+      this.logger[share < 0.5 ? 'warn' : 'info'](
+        { version: source.version, ...origins },
+        `model ${source.version} has learned vectors for ${origins.learned} of ${placed} catalog items; ${origins.tower} placed by its content tower, ${origins.attributes} keep their attribute vectors`,
+      );
+    }
     return index;
   }
 
@@ -281,6 +308,22 @@ export class ModelRegistry implements ServingModels {
     index.remove(itemId);
     this.logger.warn({ itemId, version }, `item ${itemId} has no usable vector in model ${version}; left out of the index`);
   }
+}
+
+/** What /readyz shows of a vector source (see ServingModelInfo). */
+export function describeSource(source: ItemVectorSource): ServingModelInfo {
+  if (!(source instanceof LearnedVectorSource)) return { version: source.version };
+  const { manifest } = source.model;
+  const v = manifest.validation;
+  return {
+    version: source.version,
+    ...(manifest.createdAt !== undefined ? { createdAt: manifest.createdAt } : {}),
+    ...(manifest.training !== undefined ? { trainedTo: manifest.training.to } : {}),
+    learnedItems: source.learnedItems,
+    ...(v
+      ? { validation: { k: v.k, hitRate: v.hitRate, mrr: v.mrr, cases: v.cases, serving: { version: v.serving.version, hitRate: v.serving.hitRate, mrr: v.serving.mrr }, forced: v.forced } }
+      : {}),
+  };
 }
 
 /** Reads a model directory into a learned vector source (the engine's default `loadSource`). */

@@ -1,6 +1,6 @@
 import type { EngineConfig } from '../config.js';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import type { RecommendationList, RecommendRequest, Tier } from '../contracts/schemas.js';
+import type { RecommendationList, RecommendedItem, RecommendRequest, Tier } from '../contracts/schemas.js';
 import { checkRankingTuning, mergeCandidates, scoreCandidates, withReasons, type Candidate, type CandidateSources, type RankingContext, type RankingTuning } from '../logic/ranking.js';
 import { campaignPicks, campaignSlots, withCampaignItems, type CampaignBoostSource, type CampaignCandidate } from '../logic/campaign-ranking.js';
 import { checkSearchTextShare, DEFAULT_SEARCH_TEXT_SHARE, normalisedMatches, searchRelevance } from '../logic/search-relevance.js';
@@ -24,6 +24,9 @@ import { checkAffinityBoost } from '../logic/affinity-boost.js';
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from '../logic/affinity.js';
 import { checkDiversity, diversify } from '../logic/diversity.js';
 import { AttributeVectorSource, type ServingModels } from './model-registry.js';
+import { ListEvidence } from './list-evidence.js';
+import { SessionIndex } from '../logic/session-neighbours.js';
+import { mergeRevisits, revisitCandidates } from '../logic/revisits.js';
 
 export interface RecommenderOptions {
   /** List length when the request names none. */
@@ -88,14 +91,68 @@ export interface RecommenderOptions {
   complements?: ComplementOptions;
   /** The candidate sources used (evaluation: e.g. `['vector']` alone). Default all. */
   sources?: ReadonlyArray<keyof CandidateSources>;
+  /**
+   * The shopper's own recent items in a list: `evidence` (default) they come back where the shop's
+   * stream shows they beat the fresh item they would displace (logic/revisits.ts; needs
+   * `RecommenderDeps.evidence`, else none comes back); `hide` never (the last `excludeRecent` are out).
+   */
+  revisits?: 'evidence' | 'hide';
+  /** Whether items the shopper bought may be listed when the request does not say (`includeBought`). Default false (the contract's rule). */
+  includeBoughtByDefault?: boolean;
 }
 
 export type { CampaignBoost, CampaignBoostSource } from '../logic/campaign-ranking.js';
 
 /** The Recommender options an engine runs with, from its configuration (the engine and `npm run eval` share them). */
-export function recommenderOptionsFrom(config: Pick<EngineConfig, 'defaultK' | 'sessionGapSeconds' | 'campaignShare' | 'affinityBoost' | 'affinityHalfLifeSeconds' | 'diversity' | 'searchTextShare'>): RecommenderOptions {
+export function recommenderOptionsFrom(
+  config: Pick<EngineConfig, 'defaultK' | 'sessionGapSeconds' | 'campaignShare' | 'affinityBoost' | 'affinityHalfLifeSeconds' | 'diversity' | 'searchTextShare' | 'revisitMaxShare' | 'listBoughtItems'>,
+): RecommenderOptions {
   const { defaultK, sessionGapSeconds, campaignShare, affinityBoost, affinityHalfLifeSeconds, diversity, searchTextShare } = config;
-  return { defaultK, sessionGapSeconds, campaignShare, affinityBoost, affinityHalfLifeSeconds, diversity, searchTextShare };
+  return {
+    ...SERVED_RANKING,
+    defaultK,
+    sessionGapSeconds,
+    campaignShare,
+    affinityBoost,
+    affinityHalfLifeSeconds,
+    diversity,
+    searchTextShare,
+    revisits: config.revisitMaxShare > 0 ? 'evidence' : 'hide',
+    includeBoughtByDefault: config.listBoughtItems,
+  };
+}
+
+/**
+ * The ranking an engine serves (`npm run eval` measures exactly this list; its README section
+ * gives the figures and what each setting moved): co-visitation seeded by the shopper's 20 newest
+ * distinct items of any age, their lists summed with each older event weighing half; the
+ * shopper's own vector at most half of the score; the crowd signal 0.8 from what goes with the
+ * shopper's items (co-visitation and "sessions like yours", half each) and 0.2 from popularity.
+ * The Recommender class's own defaults (3 session seeds, no cap) stay the plain blend of ranking.ts
+ * for tools and tests that build one directly.
+ */
+export const SERVED_RANKING = Object.freeze({
+  coVisitSeeds: 20,
+  coVisitSeedScope: 'history',
+  coVisitRecencyBy: 'event',
+  ranking: Object.freeze({
+    coVisitCombine: 'sum',
+    maxPersonal: 0.5,
+    crowdCoVisit: 0.8,
+    sessionShare: 0.5,
+    coVisitRecency: Object.freeze(Array.from({ length: 20 }, (_, i) => Number((2 ** -i).toPrecision(3)))),
+  }),
+} as const satisfies Partial<RecommenderOptions>);
+
+/** The shop's recent sessions an engine keeps ("sessions like yours"), from its configuration; undefined when off. */
+export function sessionIndexFrom(config: Pick<EngineConfig, 'sessionGapSeconds' | 'sessionIndexLimit'>): SessionIndex | undefined {
+  return config.sessionIndexLimit > 0 ? new SessionIndex({ maxSessions: config.sessionIndexLimit, sessionGapMs: config.sessionGapSeconds * 1000 }) : undefined;
+}
+
+/** The re-visit evidence an engine keeps (list-evidence.ts), from its configuration; undefined when recent items never come back. */
+export function listEvidenceFrom(config: Pick<EngineConfig, 'sessionGapSeconds' | 'revisitMaxShare' | 'revisitMinEvidence'>): ListEvidence | undefined {
+  if (!(config.revisitMaxShare > 0)) return undefined;
+  return new ListEvidence({ sessionGapSeconds: config.sessionGapSeconds, maxShare: config.revisitMaxShare, minEvidence: config.revisitMinEvidence });
 }
 
 /** The index and vectors come from the swappable serving model, or (tests, tools) a fixed index + attribute encoder. */
@@ -107,6 +164,10 @@ export type RecommenderDeps = {
   boosts?: CampaignBoostSource;
   /** Nearest shoppers' items ("shoppers like you"); without it that source is off. */
   shoppers?: ShopperNeighbourSource;
+  /** Re-visit evidence (list-evidence.ts): default lists are remembered there and recent items merged by it. */
+  evidence?: ListEvidence;
+  /** The shop's recent sessions ("sessions like yours", logic/session-neighbours.ts); without it that source is off. */
+  sessions?: SessionIndex;
 } & ({ models: ServingModels } | { index: VectorIndex; encoder: ContentEncoder });
 
 /** Candidates fetched per source: CANDIDATE_FACTOR x k, at least MIN_CANDIDATES. */
@@ -129,6 +190,8 @@ const DIVERSITY_POOL = 3;
 const STATS_CACHE_ITEMS = 2000;
 const NEIGHBOUR_CACHE_USERS = 2000;
 const SEARCH_MEMO_USERS = 20_000;
+/** Items of "sessions like yours" asked for, before the list's filters. */
+const SESSION_ITEMS = 200;
 
 
 /**
@@ -148,6 +211,8 @@ export class Recommender {
   private readonly stats: InteractionStats;
   private readonly boosts: CampaignBoostSource | undefined;
   private readonly shoppers: ShopperNeighbourSource | undefined;
+  private readonly evidence: ListEvidence | undefined;
+  private readonly sessionIndex: SessionIndex | undefined;
   private readonly options: Required<Omit<RecommenderOptions, 'modelVersion' | 'complements' | 'sources' | 'statsCacheMs' | 'statsCacheItems' | 'neighbourCacheMs' | 'neighbourCacheUsers' | 'searchMemoUsers'>> & Pick<RecommenderOptions, 'modelVersion'>;
   /** Co-visitation and complement lists, through a short-lived cache (`statsCacheMs`). */
   private readonly lists: NeighbourLists;
@@ -172,10 +237,12 @@ export class Recommender {
     }
     this.stats = deps.stats;
     this.boosts = deps.boosts;
+    this.evidence = deps.evidence;
+    this.sessionIndex = deps.sessions;
     this.sources = options.sources ? new Set(options.sources) : undefined;
     const { statsCacheMs, statsCacheItems, neighbourCacheMs, neighbourCacheUsers, searchMemoUsers, ...rest } = options;
     this.memos = new SearchMemos(searchMemoUsers ?? SEARCH_MEMO_USERS);
-    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, affinityBoost: 0, affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS, diversity: 0, searchTextShare: DEFAULT_SEARCH_TEXT_SHARE, ...rest };
+    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, affinityBoost: 0, affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS, diversity: 0, searchTextShare: DEFAULT_SEARCH_TEXT_SHARE, revisits: 'evidence', includeBoughtByDefault: false, ...rest };
     if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
     const listCache = { ttlMs: statsCacheMs ?? this.options.popularCacheMs, maxEntries: statsCacheItems ?? STATS_CACHE_ITEMS };
     const neighbourCache = { ttlMs: neighbourCacheMs ?? this.options.popularCacheMs, maxEntries: neighbourCacheUsers ?? NEIGHBOUR_CACHE_USERS };
@@ -194,6 +261,7 @@ export class Recommender {
     if (this.options.coVisitRecencyBy !== 'item' && this.options.coVisitRecencyBy !== 'event') throw new RangeError('coVisitRecencyBy must be item or event');
     checkRankingTuning(this.options.ranking);
     if (!Number.isInteger(this.options.excludeRecent) || this.options.excludeRecent < 0) throw new RangeError('excludeRecent must be an integer >= 0');
+    if (this.options.revisits !== 'evidence' && this.options.revisits !== 'hide') throw new RangeError('revisits must be evidence or hide');
   }
 
   /**
@@ -204,7 +272,8 @@ export class Recommender {
    * @param now epoch ms: the list's `generatedAt` and the reference for the session window.
    * @param userId the shopper's id: their own entry in the shopper index is not their neighbour.
    */
-  async recommend(user: UserState, request: RecommendRequest, now: number, member?: StoredMember, userId?: string): Promise<RecommendationList> {
+  async recommend(user: UserState, asked: RecommendRequest, now: number, member?: StoredMember, userId?: string): Promise<RecommendationList> {
+    const request = asked.includeBought === undefined && this.options.includeBoughtByDefault ? { ...asked, includeBought: true } : asked;
     const k = checkK(request.k ?? this.options.defaultK);
     const scope = request.category === undefined ? undefined : this.catalog.itemsInCategory(request.category);
     const candidateK = Math.max(MIN_CANDIDATES, k * CANDIDATE_FACTOR);
@@ -238,6 +307,7 @@ export class Recommender {
       popular: firstPassing(popular, filter, candidateK),
       neighbours: taste && this.shoppers && this.uses('neighbours') ? firstPassing(this.shoppers.likedByNeighbours(taste, model.source.version, SHOPPER_NEIGHBOURS, userId), filter, candidateK) : [],
       complements: complements.sources.map(({ via, items, weight }) => ({ via, items: passingEntries(items, filter), weight })),
+      sessions: this.sessionIndex && this.uses('sessions') ? firstPassing(this.sessionIndex.query(latestSession(user.recent, this.options.sessionGapSeconds), { userId, limit: SESSION_ITEMS }), filter, candidateK) : [],
     }), this.options.ranking);
     const relevance = searching ? (itemId: string) => searchRelevance(text.get(itemId), query && index.similarity(itemId, query), this.options.searchTextShare, text.size > 0) : undefined;
     // Searched with the (unit) taste itself, no query blend: the vector candidates carry its cosine already.
@@ -247,9 +317,11 @@ export class Recommender {
     const reasons = new RecentReasons(user.recent, index);
     let hasNeighbours = false;
     let hasComplements = false;
+    let hasSessions = false;
     for (const candidate of merged.values()) {
       if (candidate.neighbours !== undefined) hasNeighbours = true;
       if (candidate.complement !== undefined) hasComplements = true;
+      if (candidate.sessions !== undefined) hasSessions = true;
     }
     const context: RankingContext = {
       strength: user.strength,
@@ -259,6 +331,7 @@ export class Recommender {
       tuning: this.options.ranking,
       neighbours: hasNeighbours,
       complements: hasComplements,
+      sessions: hasSessions,
       ...this.affinity.forList(user, now, request.category),
     };
     const boosted = member ? this.campaignCandidates(member, user, now, filter, merged) : [];
@@ -274,9 +347,10 @@ export class Recommender {
     const pool = scoreCandidates(organic, diversity > 0 ? slots * DIVERSITY_POOL : slots, context);
     const ranked = withReasons(diversify(pool, slots, diversity, (a, b) => index.pairSimilarity(a, b)), context);
     if (ranked.length < slots) fillList(ranked, slots, (id) => !picked?.has(id) && filter(id), scope && { ids: scope, category: request.category }, () => this.catalog.ids());
+    const organicList = request.query === undefined ? this.withRevisits(ranked, slots, user, request, now, scope, picked, userId) : ranked;
 
     return {
-      items: withCampaignItems(ranked, picks, k),
+      items: withCampaignItems(organicList, picks, k),
       generatedAt: now,
       modelVersion: this.options.modelVersion?.() ?? model.source.version,
       context: echo(request),
@@ -319,6 +393,29 @@ export class Recommender {
   /** Whether a member's list may carry campaign items now (callers read the member record only then). */
   boosting(now: number): boolean {
     return this.boosts?.active(now) ?? false;
+  }
+
+  /**
+   * The fresh ranking with the shopper's own recent items merged in by evidence (logic/revisits.ts).
+   * A default list (no category, channel or query) is remembered as the shopper's last fresh
+   * ranking, so their next event tells where in it they went. Recent items pass the list's other
+   * filters (tier, stock, bought, channel, scope, campaign picks).
+   */
+  private withRevisits(fresh: RecommendedItem[], slots: number, user: UserState, request: RecommendRequest, now: number, scope: ReadonlySet<string> | undefined, picked: ReadonlySet<string> | undefined, userId: string | undefined): RecommendedItem[] {
+    const evidence = this.evidence;
+    if (!evidence || this.options.revisits !== 'evidence') return fresh;
+    if (userId !== undefined && scope === undefined && request.channel === undefined) evidence.remember(
+        userId,
+        fresh.map((item) => item.itemId),
+        fresh.map((item) => item.score),
+      );
+    if (user.recent.length === 0) return fresh;
+    const recommendable = this.catalog.recommendableIds(user.tier);
+    const channel = request.channel;
+    const candidates = revisitCandidates(user.recent, now, this.options.sessionGapSeconds).filter(
+      ({ itemId }) => recommendable.has(itemId) && (request.includeBought || !user.bought.has(itemId)) && (scope === undefined || scope.has(itemId)) && (channel === undefined || this.catalog.inChannel(itemId, channel)) && !picked?.has(itemId),
+    );
+    return candidates.length === 0 ? fresh : mergeRevisits(fresh, candidates, slots, evidence.revisits);
   }
 
   /** Whether a candidate source is in use (`options.sources`). */
@@ -415,6 +512,24 @@ export class Recommender {
       if (relevance) candidate.queryRelevance = relevance(candidate.itemId);
     }
   }
+}
+
+/**
+ * The items of the shopper's latest session, newest first, distinct, positive interactions only:
+ * the run of recent interactions with no pause longer than the session gap, however long ago it
+ * ended (a returning shopper's last visit still says what they were after).
+ */
+export function latestSession(recent: readonly RecentInteraction[], sessionGapSeconds: number): string[] {
+  const out: string[] = [];
+  const gap = sessionGapSeconds * 1000;
+  let previousTs: number | undefined;
+  for (const entry of recent) {
+    if (previousTs !== undefined && previousTs - entry.ts > gap) break;
+    previousTs = entry.ts;
+    if (NEGATIVE_TYPES.has(entry.type) || out.includes(entry.itemId)) continue;
+    out.push(entry.itemId);
+  }
+  return out;
 }
 
 function checkK(k: number): number {

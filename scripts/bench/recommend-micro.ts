@@ -4,7 +4,7 @@
  *
  * CPU cost of ranking one list after an event, in process, without NATS or Redis: an engine-like
  * Recommender (the engine's options and HNSW settings, MemoryInteractionStats, a ShopperIndex for
- * "shoppers like you") over the demo catalog of each size. Users get random histories first
+ * "shoppers like you", a SessionIndex for "sessions like yours", the re-visit evidence) over the demo catalog of each size. Users get random histories first
  * (co-visitation, co-purchase, bought-after, popularity and affinity learned from them); then each
  * timed step is one event of a round-robin user (a view, sometimes a purchase: its aggregates and
  * the shopper index are updated outside the timing) followed by the timed `recommend` of that
@@ -21,7 +21,7 @@ import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-inde
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
 import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import { loadEngineConfig } from '../../engine/config.js';
-import type { EventType, Item } from '../../engine/contracts/schemas.js';
+import type { InteractionType, Item, StoredEvent } from '../../engine/contracts/schemas.js';
 import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
 import { affinityAfter, affinityGain } from '../../engine/logic/affinity.js';
 import { tasteWeight } from '../../engine/logic/event-weights.js';
@@ -30,7 +30,9 @@ import type { UserState } from '../../engine/ports/user-state-store.js';
 import type { VectorIndex } from '../../engine/ports/vector-index.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { AttributeVectorSource } from '../../engine/services/model-registry.js';
-import { Recommender, recommenderOptionsFrom, type RecommenderOptions } from '../../engine/services/recommender.js';
+import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom, type RecommenderOptions } from '../../engine/services/recommender.js';
+import type { ListEvidence } from '../../engine/services/list-evidence.js';
+import type { SessionIndex } from '../../engine/logic/session-neighbours.js';
 import { ShopperIndex } from '../../engine/services/shopper-index.js';
 import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from '../lib/args.js';
@@ -115,6 +117,8 @@ interface Shop {
   /** Aggregate reads so far. */
   reads: { reads: number };
   shoppers: ShopperIndex;
+  sessions: SessionIndex | undefined;
+  evidence: ListEvidence | undefined;
   recommender: Recommender;
   random: () => number;
   /** Items by category, for sessions that stay mostly in one. */
@@ -141,14 +145,17 @@ async function buildShop(size: number, options: Options): Promise<Shop> {
   // As engine.ts wires the shopper index (m 12, efConstruction 48).
   const shoppers = new ShopperIndex({ models, limit: config.shopperIndexLimit, createIndex: (dimension) => new HnswVectorIndex({ dimension, m: 12, efConstruction: 48, ef: config.hnswEf }) });
   const fresh: Partial<RecommenderOptions> = options.fresh ? { popularCacheMs: 0, statsCacheMs: 0, neighbourCacheMs: 0 } : {};
-  const recommender = new Recommender({ catalog, index, encoder, stats, shoppers, options: { ...recommenderOptionsFrom(config), ...fresh } });
+  // As engine.ts: "sessions like yours" and the re-visit evidence, fed outside the timing like the shopper index.
+  const sessions = sessionIndexFrom(config);
+  const evidence = listEvidenceFrom(config);
+  const recommender = new Recommender({ catalog, index, encoder, stats, shoppers, ...(sessions ? { sessions } : {}), ...(evidence ? { evidence } : {}), options: { ...recommenderOptionsFrom(config), ...fresh } });
   const byCategory = new Map<string, string[]>();
   for (const item of items) {
     let ids = byCategory.get(item.category);
     if (!ids) byCategory.set(item.category, (ids = []));
     ids.push(item.itemId);
   }
-  const shop: Shop = { items, catalog, index, stats, reads, shoppers, recommender, random, byCategory, lastCategory: undefined };
+  const shop: Shop = { items, catalog, index, stats, reads, shoppers, sessions, evidence, recommender, random, byCategory, lastCategory: undefined };
   // Shop-wide sessions: views mostly inside one category, pairs of neighbours co-visited, a purchase now and then.
   for (let s = 0; s < SHOP_SESSIONS; s++) {
     const ts = START - (SHOP_SESSIONS - s) * 60_000;
@@ -156,6 +163,7 @@ async function buildShop(size: number, options: Options): Promise<Shop> {
     const pairs: Array<[string, string, number]> = [];
     for (let i = 1; i < viewed.length; i++) pairs.push([viewed[i - 1]!, viewed[i]!, 1]);
     const bought = random() < 0.3 ? viewed.slice(0, 2) : [];
+    sessions?.add(`shop-${s}`, viewed, ts);
     await stats.record(`shop-${s}`, {
       items: viewed.map((id) => [id, 1] as [string, number]),
       pairs,
@@ -177,7 +185,7 @@ function sessionItem(shop: Shop): string {
 }
 
 /** The user after one more event: vector, recent, bought and affinity as the engine folds them. */
-function after(shop: Shop, user: UserState, itemId: string, type: EventType, ts: number): UserState {
+function after(shop: Shop, user: UserState, itemId: string, type: InteractionType, ts: number): UserState {
   const vector = shop.index.get(itemId);
   const next = vector ? foldIn(user, vector, tasteWeight[type], ts, HALF_LIFE_SECONDS) : user;
   const affinity = affinityAfter(user.affinity, affinityGain([[shop.catalog.get(itemId), tasteWeight[type]]]), ts, AFFINITY_HALF_LIFE_SECONDS) ?? user.affinity;
@@ -195,7 +203,7 @@ function after(shop: Shop, user: UserState, itemId: string, type: EventType, ts:
 
 /** Applies one event of `userId` to the shop (aggregates, shopper index) and returns the new state. */
 async function applyEvent(shop: Shop, userId: string, user: UserState, ts: number, eventKey: string): Promise<UserState> {
-  const type: EventType = shop.random() < 0.08 ? 'purchase' : shop.random() < 0.1 ? 'add_to_cart' : 'view';
+  const type: InteractionType = shop.random() < 0.08 ? 'purchase' : shop.random() < 0.1 ? 'add_to_cart' : 'view';
   const itemId = sessionItem(shop);
   const previous = user.recent[0]?.itemId;
   const next = after(shop, user, itemId, type, ts);
@@ -206,6 +214,10 @@ async function applyEvent(shop: Shop, userId: string, user: UserState, ts: numbe
     ts,
   });
   shop.shoppers.update(userId, next);
+  shop.sessions?.add(userId, [itemId], ts);
+  const event: StoredEvent =
+    type === 'purchase' ? { id: eventKey, type, items: [{ itemId, quantity: 1, price: 1 }], userId, ts, receivedAt: ts } : { id: eventKey, type, itemId, userId, ts, receivedAt: ts };
+  shop.evidence?.observe(userId, event, user.recent);
   return next;
 }
 

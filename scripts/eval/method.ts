@@ -16,6 +16,8 @@ export interface EvalMethod {
   learn(event: StoredEvent): Promise<void>;
   /** Called once between the training events and the held-out stream. */
   endTraining?(): void;
+  /** Names of the list filters this method is measured under (default: every filter of the run). */
+  readonly filters?: readonly string[];
 }
 
 /**
@@ -29,9 +31,20 @@ export interface ListFilter {
   excludeRecent: number;
   /** Whether items the user bought may be listed (shop default false). */
   includeBought: boolean;
+  /**
+   * The list the shop serves by default: Pulse answers exactly `recommend {k}` with the engine's
+   * defaults (its own recent items back where the evidence says, bought items per the shop's
+   * LIST_BOUGHT_ITEMS); the baselines list anything but what `includeBought` leaves out.
+   */
+  served?: boolean;
 }
 
 /** The shop's defaults: the last 20 items seen and everything bought are left out. */
 export const SHOP_FILTER: ListFilter = Object.freeze({ name: 'shop filters', excludeRecent: 20, includeBought: false });
 /** Nothing the user saw or bought is left out: re-clicks and re-purchases can be predicted. */
 export const REPEATS_FILTER: ListFilter = Object.freeze({ name: 'repeats allowed', excludeRecent: 0, includeBought: true });
+
+/** What `recommend {k}` returns by default (see ListFilter.served); `includeBought` is the shop's LIST_BOUGHT_ITEMS. */
+export function servedFilter(includeBought: boolean): ListFilter {
+  return Object.freeze({ name: 'served default', excludeRecent: 0, includeBought, served: true });
+}

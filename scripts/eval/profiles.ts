@@ -1,7 +1,8 @@
 import type { RecommenderOptions } from '../../engine/services/recommender.js';
 import type { TrainOptions } from '../../models/train.js';
+import type { EngineConfig } from '../../engine/config.js';
 import type { ListFilter } from './method.js';
-import { REPEATS_FILTER, SHOP_FILTER } from './method.js';
+import { REPEATS_FILTER, SHOP_FILTER, servedFilter } from './method.js';
 import type { PairScope } from './baselines.js';
 
 /**
@@ -68,6 +69,11 @@ import type { PairScope } from './baselines.js';
  * the 5 previous items of its 30-minute session (engine wiring), the baseline with the whole session.
  */
 export interface EvalProfile {
+  /**
+   * The shop's own settings for this kind of shop, over the engine's environment (printed with the
+   * results): what its operator would set. The served default list runs with them.
+   */
+  shop: Partial<Pick<EngineConfig, 'listBoughtItems'>>;
   /** Ranking options for the evaluated Pulse (see RecommenderOptions, RankingTuning). */
   recommender: Partial<Omit<RecommenderOptions, 'excludeRecent' | 'defaultK' | 'modelVersion'>>;
   /** Trainer options (models/train.ts); empty = `npm run train`'s defaults. */
@@ -110,20 +116,23 @@ export const TUNED_RANKING: EvalProfile['recommender'] = Object.freeze({
 
 export const PROFILES = Object.freeze({
   yoochoose: Object.freeze<EvalProfile>({
+    shop: {},
     recommender: TUNED_RANKING,
     train: {},
     // The protocol's targets include re-clicks (a third of them): only a list that may show the
     // session's items can be compared with the README floors. The shop's filters are measured too.
-    filters: [REPEATS_FILTER, SHOP_FILTER],
+    filters: [servedFilter(false), REPEATS_FILTER, SHOP_FILTER],
     pairScope: 'session',
     // Clicks only: no purchase to take complements from.
     complementRows: false,
   }),
   'online-retail': Object.freeze<EvalProfile>({
+    // A wholesaler's customers re-order: the shop lists bought items (LIST_BOUGHT_ITEMS=true).
+    shop: { listBoughtItems: true },
     recommender: TUNED_RANKING,
     train: {},
     // Re-orders are 46% of next-invoice items in this wholesale gift shop: both are measured.
-    filters: [REPEATS_FILTER, SHOP_FILTER],
+    filters: [servedFilter(true), REPEATS_FILTER, SHOP_FILTER],
     pairScope: 'baskets',
     complementRows: true,
   }),
@@ -131,3 +140,16 @@ export const PROFILES = Object.freeze({
 
 export type DatasetName = keyof typeof PROFILES;
 export const DATASET_NAMES = Object.keys(PROFILES) as DatasetName[];
+
+/**
+ * The served list's candidate sources, each alone (no re-visits), and the blend without re-visits:
+ * rows measured under the served filter only, beside the served default list itself.
+ */
+export const SOURCE_ROWS: ReadonlyArray<{ name: string; served: Partial<RecommenderOptions> }> = Object.freeze([
+  { name: 'pulse, fresh ranking (no re-visits)', served: { revisits: 'hide' } },
+  { name: 'pulse, source: vector', served: { revisits: 'hide', sources: ['vector'] } },
+  { name: 'pulse, source: co-visitation', served: { revisits: 'hide', sources: ['coVisited'] } },
+  { name: 'pulse, source: sessions like yours', served: { revisits: 'hide', sources: ['sessions'] } },
+  { name: 'pulse, source: shoppers like you', served: { revisits: 'hide', sources: ['neighbours'] } },
+  { name: 'pulse, source: popularity', served: { revisits: 'hide', sources: ['popular'] } },
+]);

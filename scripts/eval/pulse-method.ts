@@ -12,7 +12,11 @@ import type { VectorIndex } from '../../engine/ports/vector-index.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { EventProcessor } from '../../engine/services/event-processor.js';
 import { AttributeVectorSource, ModelRegistry } from '../../engine/services/model-registry.js';
-import { Recommender, recommenderOptionsFrom, type RecommenderOptions } from '../../engine/services/recommender.js';
+import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom, type RecommenderOptions } from '../../engine/services/recommender.js';
+import type { ListEvidence } from '../../engine/services/list-evidence.js';
+import type { SessionIndex } from '../../engine/logic/session-neighbours.js';
+import { shopperIndexFrom } from '../../engine/engine.js';
+import type { ShopperIndex } from '../../engine/services/shopper-index.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import type { EvalMethod, ListFilter } from './method.js';
 
@@ -39,6 +43,10 @@ export interface PulseMethodOptions {
   recommender?: Partial<Omit<RecommenderOptions, 'excludeRecent'>>;
   /** Recent items of the session each interaction pairs with for co-visitation. Default 5 (as the engine). */
   coVisitWindow?: number;
+  /** Options over the engine's for the served default list (the per-source rows: one source alone). */
+  served?: Partial<RecommenderOptions>;
+  /** Names of the list filters this row is measured under (default all). */
+  filters?: readonly string[];
 }
 
 /** The engine wires the event processor with this window (engine/engine.ts). */
@@ -57,6 +65,7 @@ const NO_PUSH: Notifier = { pushToUser: () => undefined, pushToAll: () => undefi
 export class PulseMethod implements EvalMethod {
   readonly name: string;
   readonly modelVersion: string;
+  readonly filters: readonly string[] | undefined;
   private readonly options: PulseMethodOptions;
   private readonly index: VectorIndex;
   private readonly models: ModelRegistry;
@@ -66,6 +75,14 @@ export class PulseMethod implements EvalMethod {
   private readonly processor: EventProcessor;
   /** One recommender per `excludeRecent` of the filters asked for; all share the state above. */
   private readonly recommenders = new Map<number, Recommender>();
+  /** The served default list's recommender (engine defaults, re-visit evidence), made on first use. */
+  private servedRecommender: Recommender | undefined;
+  /** Re-visit evidence, learned by the processor as in the engine (undefined: REVISIT_MAX_SHARE 0). */
+  private readonly evidence: ListEvidence | undefined;
+  /** The recent sessions ("sessions like yours"), fed by the processor as in the engine. */
+  private readonly sessions: SessionIndex | undefined;
+  /** The shoppers' vectors ("shoppers like you"), fed by the processor as in the engine. */
+  private readonly shoppers: ShopperIndex | undefined;
   /** Recommenders of `listFor`, by their extra options. */
   private readonly extraRecommenders = new Map<string, Recommender>();
   /** Time of the event being applied: the processor's clock. */
@@ -75,6 +92,7 @@ export class PulseMethod implements EvalMethod {
     const { config } = options;
     this.options = options;
     this.name = options.name ?? 'pulse';
+    this.filters = options.filters;
     this.modelVersion = options.vectors.version;
     const dimension = options.vectors.dimension;
     this.index =
@@ -97,7 +115,14 @@ export class PulseMethod implements EvalMethod {
     for (const item of options.items) this.catalog.apply({ type: 'upsert', item });
     this.users = new MemoryUserStateStore({ recentLimit: config.recentLimit, dedupeTtlSeconds: config.dedupeTtlSeconds });
     this.stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: config.popularityHalfLifeSeconds });
+    this.evidence = listEvidenceFrom(config);
+    this.sessions = sessionIndexFrom(config);
+    // "Shoppers like you" as engine.ts wires it (its own small HNSW graph).
+    this.shoppers = shopperIndexFrom(config, this.models);
     this.processor = new EventProcessor({
+      ...(this.evidence ? { evidence: this.evidence } : {}),
+      ...(this.sessions ? { sessions: this.sessions } : {}),
+      ...(this.shoppers ? { shoppers: this.shoppers } : {}),
       users: this.users,
       stats: this.stats,
       models: this.models,
@@ -118,6 +143,8 @@ export class PulseMethod implements EvalMethod {
         boughtAfterWindowSeconds: config.boughtAfterWindowSeconds,
         pushMaxAgeMs: -1,
         retryDelayMs: 1000,
+        // Every batch (deterministic): the engine's interval is wall-clock, a replay runs far faster than that.
+        shopperIndexIntervalMs: 0,
       },
     });
   }
@@ -134,7 +161,8 @@ export class PulseMethod implements EvalMethod {
 
   async recommend(userId: string, k: number, ts: number, filter: ListFilter): Promise<string[]> {
     const state = await this.users.load(userId);
-    const list = await this.recommender(filter.excludeRecent).recommend(state, { k, includeBought: filter.includeBought }, ts);
+    // The served default: exactly `recommend {k}` as the engine answers it (its user id, so the list is remembered as evidence).
+    const list = filter.served ? await this.served().recommend(state, { k }, ts, undefined, userId) : await this.recommender(filter.excludeRecent).recommend(state, { k, includeBought: filter.includeBought }, ts);
     return list.items.map((item) => item.itemId);
   }
 
@@ -155,6 +183,20 @@ export class PulseMethod implements EvalMethod {
     return list.items.map((item) => item.itemId);
   }
 
+  /** The engine's own recommender: its configuration's defaults, the re-visit evidence; only the wall-clock caches off. */
+  private served(): Recommender {
+    this.servedRecommender ??= new Recommender({
+      catalog: this.catalog,
+      models: this.models,
+      stats: this.stats,
+      ...(this.evidence ? { evidence: this.evidence } : {}),
+      ...(this.sessions ? { sessions: this.sessions } : {}),
+      ...(this.shoppers ? { shoppers: this.shoppers } : {}),
+      options: { ...recommenderOptionsFrom(this.options.config), ...FRESH_AGGREGATES, ...this.options.served },
+    });
+    return this.servedRecommender;
+  }
+
   private recommender(excludeRecent: number): Recommender {
     let recommender = this.recommenders.get(excludeRecent);
     if (!recommender) {
@@ -170,6 +212,8 @@ export class PulseMethod implements EvalMethod {
           ...FRESH_AGGREGATES,
           ...this.options.recommender,
           excludeRecent,
+          // The filter rows measure the ranking under fixed rules: recent items hidden or not, never merged by evidence.
+          revisits: 'hide',
         },
       });
       this.recommenders.set(excludeRecent, recommender);

@@ -37,16 +37,36 @@ export interface MethodFilterResult {
   all: RankingMetrics;
   /** Predictions against the relevant items the user had not touched before. */
   newItems: RankingMetrics;
+  /** Time spent making this method's lists under this filter (s), learning excluded. */
+  listSeconds: number;
+  /** Lists made under this filter. */
+  lists: number;
 }
 
 export interface MethodTiming {
   method: string;
   /** Time spent learning the training events (s). */
   trainSeconds: number;
-  /** Time spent learning held-out events and making lists (s). */
+  /** Time spent in the held-out stream (s): listSeconds + learnSeconds. */
   testSeconds: number;
-  /** Lists made. */
+  /** Of testSeconds, making lists (every filter). */
+  listSeconds: number;
+  /** Of testSeconds, learning the held-out events. */
+  learnSeconds: number;
+  /** Lists made (every filter). */
   lists: number;
+  /** Events learned: training and held-out. */
+  events: number;
+}
+
+/** Cost of one list (ms): list time / lists, learning excluded; NaN with no list. */
+export function msPerList(listSeconds: number, lists: number): number {
+  return lists > 0 ? (listSeconds * 1000) / lists : Number.NaN;
+}
+
+/** Cost of learning one event (ms), over training and held-out events alike; NaN with none. */
+export function msPerLearnedEvent(timing: MethodTiming): number {
+  return timing.events > 0 ? ((timing.trainSeconds + timing.learnSeconds) * 1000) / timing.events : Number.NaN;
 }
 
 export interface ReplayResult {
@@ -64,11 +84,18 @@ export async function replay(dataset: EvalDataset, methods: readonly EvalMethod[
   const catalogSize = Math.max(1, dataset.items.length);
   const results: MethodFilterResult[] = [];
   for (const method of methods) {
-    for (const filter of options.filters) {
-      results.push({ method: method.name, filter, all: new RankingMetrics({ maxK, catalogSize, coverageKs }), newItems: new RankingMetrics({ maxK, catalogSize, coverageKs }) });
+    for (const filter of filtersOf(method, options.filters)) {
+      results.push({
+        method: method.name,
+        filter,
+        all: new RankingMetrics({ maxK, catalogSize, coverageKs }),
+        newItems: new RankingMetrics({ maxK, catalogSize, coverageKs }),
+        listSeconds: 0,
+        lists: 0,
+      });
     }
   }
-  const timings: MethodTiming[] = methods.map((method) => ({ method: method.name, trainSeconds: 0, testSeconds: 0, lists: 0 }));
+  const timings: MethodTiming[] = methods.map((method) => ({ method: method.name, trainSeconds: 0, testSeconds: 0, listSeconds: 0, learnSeconds: 0, lists: 0, events: 0 }));
   const progress = (label: string, total: number): Progress | undefined =>
     options.quiet ? undefined : new Progress({ label, total, unit: 'events', ...(options.progressStream ? { stream: options.progressStream } : {}) });
 
@@ -79,6 +106,7 @@ export async function replay(dataset: EvalDataset, methods: readonly EvalMethod[
       const t0 = performance.now();
       await method.learn(event);
       timings[m]!.trainSeconds += (performance.now() - t0) / 1000;
+      timings[m]!.events++;
     }
     trainProgress?.tick();
   }
@@ -99,12 +127,15 @@ export async function replay(dataset: EvalDataset, methods: readonly EvalMethod[
       const fresh = new Set([...relevant].filter((id) => !before?.has(id)));
       let r = 0;
       for (const [m, method] of methods.entries()) {
-        for (const filter of options.filters) {
+        for (const filter of filtersOf(method, options.filters)) {
           const t0 = performance.now();
           const list = await method.recommend(event.userId, maxK, event.ts, filter);
-          timings[m]!.testSeconds += (performance.now() - t0) / 1000;
+          const seconds = (performance.now() - t0) / 1000;
+          timings[m]!.listSeconds += seconds;
           timings[m]!.lists++;
           const result = results[r++]!;
+          result.listSeconds += seconds;
+          result.lists++;
           result.all.add(list, relevant);
           if (fresh.size > 0) result.newItems.add(list, fresh);
         }
@@ -113,12 +144,14 @@ export async function replay(dataset: EvalDataset, methods: readonly EvalMethod[
     for (const [m, method] of methods.entries()) {
       const t0 = performance.now();
       await method.learn(event);
-      timings[m]!.testSeconds += (performance.now() - t0) / 1000;
+      timings[m]!.learnSeconds += (performance.now() - t0) / 1000;
+      timings[m]!.events++;
     }
     remember(touched, event.userId, touchedItems(event));
     testProgress?.tick();
   }
   testProgress?.done();
+  for (const timing of timings) timing.testSeconds = timing.listSeconds + timing.learnSeconds;
   return { dataset: dataset.name, results, timings, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -126,4 +159,9 @@ function remember(touched: Map<string, Set<string>>, userId: string, items: read
   let set = touched.get(userId);
   if (!set) touched.set(userId, (set = new Set()));
   for (const id of items) set.add(id);
+}
+
+/** The filters `method` is measured under (EvalMethod.filters), in the run's order. */
+function filtersOf(method: EvalMethod, filters: readonly ListFilter[]): readonly ListFilter[] {
+  return method.filters ? filters.filter((filter) => method.filters!.includes(filter.name)) : filters;
 }

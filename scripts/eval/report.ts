@@ -1,7 +1,10 @@
 /**
  * How an evaluation is shown: the table (method x metric at each reported K), the JSON object
  * (`--json`) and the metric-versus-K plot. Pure: returns text, writes nothing. Metrics are printed
- * in percent with two decimals, as in ../shared/datasets/README.md.
+ * in percent with two decimals, as in ../shared/datasets/README.md. Costs are wall time in ms: per
+ * list (the `recommend` call alone, over every filter: a method's caches may serve the second
+ * filter's list of a step from the first's work, so the per-filter figure, in the JSON, depends on
+ * the order) and per learned event (training and held-out).
  */
 import { renderTable } from '../bench/report.js';
 import { formatCount, formatElapsed } from '../lib/progress.js';
@@ -9,7 +12,7 @@ import { renderLineChart, type PlotSeries } from '../lib/svg-plot.js';
 import type { EvalDataset } from './dataset.js';
 import type { ListFilter } from './method.js';
 import type { CurvePoint, MetricsAtK } from './metrics.js';
-import type { MethodTiming, ReplayResult } from './replay.js';
+import { msPerLearnedEvent, msPerList, type MethodTiming, type ReplayResult } from './replay.js';
 
 /** What the run knew about the learned model (absent for attribute vectors only). */
 export interface ModelInfo {
@@ -46,10 +49,17 @@ export interface ReportRow {
   /** The same on new-item targets (re-clicks and re-purchases removed). */
   newItemsAtK: MetricsAtK[];
   curve: CurvePoint[];
+  /** Cost of one list of the method (ms), every filter, learning excluded; NaN when no list was made. */
+  msPerList: number;
+  /** The same under this filter only. */
+  msPerListUnderFilter: number;
+  /** Cost of learning one event (ms), the method's over training and held-out events. */
+  msPerLearnedEvent: number;
 }
 
 /** The report of one replay, metrics at each of `ks`. */
 export function buildReport(dataset: EvalDataset, replayed: ReplayResult, ks: readonly number[], extra: { model?: ModelInfo; pulseSettings: Record<string, unknown> }): DatasetReport {
+  const timingOf = new Map(replayed.timings.map((t) => [t.method, t]));
   return {
     dataset: dataset.name,
     protocol: dataset.protocol,
@@ -63,6 +73,9 @@ export function buildReport(dataset: EvalDataset, replayed: ReplayResult, ks: re
       atK: ks.map((k) => result.all.at(k)),
       newItemsAtK: ks.map((k) => result.newItems.at(k)),
       curve: result.all.curve(),
+      msPerList: timingOf.has(result.method) ? msPerList(timingOf.get(result.method)!.listSeconds, timingOf.get(result.method)!.lists) : Number.NaN,
+      msPerListUnderFilter: msPerList(result.listSeconds, result.lists),
+      msPerLearnedEvent: timingOf.has(result.method) ? msPerLearnedEvent(timingOf.get(result.method)!) : Number.NaN,
     })),
     timings: replayed.timings,
     seconds: replayed.seconds,
@@ -86,9 +99,14 @@ export function formatReport(report: DatasetReport): string {
   for (const filter of filters) {
     const rows = report.rows.filter((row) => row.filter.name === filter.name);
     out.push('');
-    out.push(`${filter.name} (excludeRecent ${filter.excludeRecent}, includeBought ${filter.includeBought}); P = hit rate, in %:`);
-    const header = ['method', ...report.ks.flatMap((k) => [`P@${k}`, `MRR@${k}`, `NDCG@${k}`, `cov@${k}`])];
-    out.push(renderTable([header, ...rows.map((row) => [row.method, ...row.atK.flatMap((m) => [pct(m.hitRate), pct(m.mrr), pct(m.ndcg), pct(m.coverage)])])]));
+    out.push(`${filter.name} (excludeRecent ${filter.excludeRecent}, includeBought ${filter.includeBought}); P = hit rate, in %; ms/list and ms/event (learning) in ms:`);
+    const header = ['method', ...report.ks.flatMap((k) => [`P@${k}`, `MRR@${k}`, `NDCG@${k}`, `cov@${k}`]), 'ms/list', 'ms/event'];
+    out.push(
+      renderTable([
+        header,
+        ...rows.map((row) => [row.method, ...row.atK.flatMap((m) => [pct(m.hitRate), pct(m.mrr), pct(m.ndcg), pct(m.coverage)]), ms(row.msPerList), ms(row.msPerLearnedEvent)]),
+      ]),
+    );
     const fresh = rows[0]?.newItemsAtK[0]?.predictions ?? 0;
     out.push(`  new-item targets only (${formatCount(fresh)} predictions; items the user had not touched before):`);
     out.push(
@@ -102,7 +120,11 @@ export function formatReport(report: DatasetReport): string {
     );
   }
   out.push('');
-  out.push(`time: ${formatElapsed(report.seconds)} replay; ${report.timings.map((t) => `${t.method} ${formatElapsed(t.trainSeconds)} train + ${formatElapsed(t.testSeconds)} test (${formatCount(t.lists)} lists)`).join('; ')}`);
+  out.push(
+    `time: ${formatElapsed(report.seconds)} replay; ${report.timings
+      .map((t) => `${t.method} ${formatElapsed(t.trainSeconds)} train + ${formatElapsed(t.listSeconds)} lists (${formatCount(t.lists)}) + ${formatElapsed(t.learnSeconds)} held-out learning`)
+      .join('; ')}`,
+  );
   return out.join('\n');
 }
 
@@ -120,20 +142,31 @@ export function reportJson(report: DatasetReport): Record<string, unknown> {
       metrics: Object.fromEntries(row.atK.map((m) => [`k${m.k}`, rounded(m)])),
       newItemTargets: Object.fromEntries(row.newItemsAtK.map((m) => [`k${m.k}`, rounded(m)])),
       curve: row.curve.map((p) => ({ k: p.k, hitRate: round6(p.hitRate), mrr: round6(p.mrr), ndcg: round6(p.ndcg) })),
+      cost: { msPerList: finiteOrNull(row.msPerList), msPerListUnderFilter: finiteOrNull(row.msPerListUnderFilter), msPerLearnedEvent: finiteOrNull(row.msPerLearnedEvent) },
     })),
-    timings: report.timings.map((t) => ({ ...t, trainSeconds: round3(t.trainSeconds), testSeconds: round3(t.testSeconds) })),
+    timings: report.timings.map((t) => ({
+      ...t,
+      trainSeconds: round3(t.trainSeconds),
+      testSeconds: round3(t.testSeconds),
+      listSeconds: round3(t.listSeconds),
+      learnSeconds: round3(t.learnSeconds),
+    })),
     seconds: round3(report.seconds),
   };
 }
 
-/** P@K (solid) and MRR@K (dashed) for K = 1..maxK, one colour per method, for one list filter. */
+/**
+ * P@K (solid) and MRR@K (dashed) for K = 1..maxK, one colour per method, for one list filter; each
+ * method's P@K legend entry carries its cost per list.
+ */
 export function reportPlot(report: DatasetReport, filter: ListFilter, subtitle: string): string {
   const series: PlotSeries[] = [];
-  const palette = ['#D55E00', '#0072B2', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
+  const palette = ['#D55E00', '#0072B2', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#882255', '#999933', '#888888', '#332288'];
   const rows = report.rows.filter((row) => row.filter.name === filter.name);
   rows.forEach((row, i) => {
     const color = palette[i % palette.length]!;
-    series.push({ name: `${row.method} P@K`, color, points: row.curve.map((p) => [p.k, p.hitRate * 100] as const) });
+    const cost = Number.isFinite(row.msPerList) ? `, ${ms(row.msPerList)} ms/list` : '';
+    series.push({ name: `${row.method} P@K${cost}`, color, points: row.curve.map((p) => [p.k, p.hitRate * 100] as const) });
     series.push({ name: `${row.method} MRR@K`, color, dashed: true, points: row.curve.map((p) => [p.k, p.mrr * 100] as const) });
   });
   return renderLineChart({
@@ -165,6 +198,19 @@ function indent(text: string, prefix: string): string {
 
 function rounded(m: MetricsAtK): Record<string, number> {
   return { hitRate: round6(m.hitRate), mrr: round6(m.mrr), ndcg: round6(m.ndcg), coverage: Number.isFinite(m.coverage) ? round6(m.coverage) : -1, predictions: m.predictions };
+}
+
+/** Milliseconds: three significant figures below 100, whole ms above; `-` when unknown. */
+export function ms(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (value >= 100) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  if (value >= 1) return value.toFixed(2);
+  return value === 0 ? '0' : value.toPrecision(3);
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : null;
 }
 
 function round6(x: number): number {

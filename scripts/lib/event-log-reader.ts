@@ -18,7 +18,7 @@ export interface ReadEventsResult {
   events: InteractionEvent[];
   /** Messages or lines read. */
   read: number;
-  /** Ones that did not decode or lacked what training needs (user, item), by reason. */
+  /** Ones that did not decode, lacked what training needs (user, item) or were impressions (no interaction), by reason. */
   skipped: Record<string, number>;
 }
 
@@ -50,6 +50,11 @@ export async function readEventLog(nc: NatsConnection, options: ReadOptions = {}
       stored = parseLoggedEvent(JSON.parse(msg.string()));
     } catch {
       count(result.skipped, 'undecodable');
+      return;
+    }
+    // Cards shown are no interaction: training never learns from them.
+    if (stored.type === 'impression') {
+      count(result.skipped, 'impression');
       return;
     }
     const event = compact(stored);
@@ -174,6 +179,10 @@ function parseEventLine(line: string, skipped: Record<string, number>): Interact
   }
   if (parsed.data.userId === undefined) {
     count(skipped, 'no_user');
+    return undefined;
+  }
+  if (parsed.data.type === 'impression') {
+    count(skipped, 'impression');
     return undefined;
   }
   const event = compact({ ...parsed.data, userId: parsed.data.userId });

@@ -54,6 +54,7 @@ export function readiness(infra: Infrastructure, engine?: Engine): () => Promise
       checks.engine = { ok: status.ready, detail: status.ready ? `partitions ${status.partitions.join(',') || 'none'}` : 'starting' };
       const building = status.modelBuilding !== undefined ? ` (building ${status.modelBuilding})` : '';
       checks.index = { ok: status.catalogItems > 0, detail: `${status.catalogItems} items, model ${status.modelVersion}${building}` };
+      return { ready: Object.values(checks).every((c) => c.ok), checks, model: status.model };
     }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   };

@@ -16,7 +16,7 @@ const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', im
 /** What the host page records (see hostPage): renders of the strip, events the widget tracked, clicks on it. */
 /**
  * The first list pushed because of `eventId` or a later event of the page: the engine ranks once
- * per user per batch, so a click sent together with the views after it is answered by one list
+ * per user per batch, so a click sent together with the events after it is answered by one list
  * whose cause is the last of them.
  */
 function renderAfter(r: Recorded, eventId: string): Recorded['renders'][number] | undefined {
@@ -29,7 +29,7 @@ interface Recorded {
   /** Page times at which the widget asked for a list (`client.recommend`). */
   recommends: number[];
   renders: Array<{ at: number; version: number; cause: string | null; items: string[] }>;
-  tracked: Array<{ at: number; event: { id: string; type: string; itemId: string } }>;
+  tracked: Array<{ at: number; event: { id: string; type: string; itemId: string; listId?: string; items?: Array<{ itemId: string; position: number }> } }>;
   clicks: number[];
 }
 
@@ -150,7 +150,7 @@ describe('browser: the widget', () => {
     await Promise.all([nats?.stop(), redis?.stop()]);
   });
 
-  it('a visitor clicks a product in the strip and its list changes within one second; views and clicks are tracked once, keyboard too', async () => {
+  it('a visitor clicks a product in the strip and its list changes within one second; clicks are tracked once, shown cards as impressions, keyboard too', async () => {
     ({ page: visitorPage, errors: visitorErrors } = await open());
     const page = visitorPage;
     await page.locator('pulse-recommendations[data-state="connected"]').waitFor({ timeout: 20_000 });
@@ -185,18 +185,31 @@ describe('browser: the widget', () => {
     });
     expect(keyed.event).toMatchObject({ type: 'click', itemId: keyed.before.items[1] });
 
-    // Views: cards seen for a second are tracked, each item once; the engine counts exactly what was sent.
-    const settled = await until('views of the shown cards', () => recorded(page), (r) => r.tracked.filter((t) => t.event.type === 'view').length >= 3, 10_000);
-    const viewed = settled.tracked.filter((t) => t.event.type === 'view').map((t) => t.event.itemId);
-    expect(new Set(viewed).size).toBe(viewed.length);
-    // Every event the widget sent is counted by the engine, exactly once (polled until both sides agree).
-    const [sent, counts] = await until(
+    // Impressions: cards seen for a second are reported by list (its id, their positions), each card
+    // once per list; a card seen is never a view (the page opened no product).
+    const settled = await until('impressions of the shown cards', () => recorded(page), (r) => r.tracked.some((t) => t.event.type === 'impression'), 10_000);
+    const impressions = settled.tracked.filter((t) => t.event.type === 'impression').map((t) => t.event);
+    for (const listId of new Set(impressions.map((event) => event.listId))) {
+      expect(listId).toMatch(/^l-[0-9a-f]{24}$/);
+      const shown = impressions.filter((event) => event.listId === listId).flatMap((event) => event.items!);
+      expect(new Set(shown.map((item) => item.itemId)).size).toBe(shown.length);
+      expect(shown.every((item) => Number.isInteger(item.position) && item.position >= 0 && item.position < 6)).toBe(true);
+    }
+    expect(settled.tracked.filter((t) => t.event.type === 'view')).toEqual([]);
+    // The engine counts the two clicks exactly once and every impression sent as an impression, never as a view (polled until both sides agree).
+    const marketer = await new TokenService(secret).sign({ sub: 'marketer-impressions', role: 'marketing' }, 3600);
+    const [sent, counted, counts] = await until(
       'the engine counting what the widget sent',
-      async () => [(await recorded(page)).tracked.length, await eventsByType(me.token, me.userId)] as const,
-      ([n, c]) => (c.click ?? 0) + (c.view ?? 0) === n,
+      async () =>
+        [
+          (await recorded(page)).tracked.filter((t) => t.event.type === 'impression').length,
+          (await http<{ counters: { total: { events: Record<string, number> } } }>(gatewayUrl, 'GET', '/v1/analytics/overview', { token: marketer })).body.counters.total.events.impression ?? 0,
+          await eventsByType(me.token, me.userId),
+        ] as const,
+      ([n, i, c]) => i === n && (c.click ?? 0) === 2,
     );
-    expect(counts).toEqual({ click: 2, view: sent - 2 });
-    console.log(`tracked ${sent - 2} views (each item once) and 2 clicks; the strip rendered ${(await recorded(page)).renders.length} times`);
+    expect(counts).toEqual({ click: 2 });
+    console.log(`tracked ${sent} impression events (${counted} counted by the engine) and 2 clicks; the strip rendered ${(await recorded(page)).renders.length} times`);
     await screenshot(page, 'widget-desktop');
     expect(visitorErrors).toEqual([]);
   }, 60_000);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import type { EventType } from '../../engine/contracts/schemas.js';
+import type { InteractionType } from '../../engine/contracts/schemas.js';
 import { blendWeights, checkRankingTuning, mergeCandidates } from '../../engine/logic/ranking.js';
 import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
@@ -69,7 +69,7 @@ describe('Recommender co-visitation seeds', () => {
     return recommender;
   }
 
-  const user = (recent: Array<[string, EventType, number]>): UserState => ({
+  const user = (recent: Array<[string, InteractionType, number]>): UserState => ({
     ...emptyUserState(),
     vector: null,
     strength: 0,

@@ -6,7 +6,7 @@ import { BaselineState, createBaselines } from '../../scripts/eval/baselines.js'
 import { predictionCount, type EvalDataset, type EvalStep } from '../../scripts/eval/dataset.js';
 import { REPEATS_FILTER, SHOP_FILTER, type EvalMethod, type ListFilter } from '../../scripts/eval/method.js';
 import { PulseMethod, attributeVectors } from '../../scripts/eval/pulse-method.js';
-import { replay } from '../../scripts/eval/replay.js';
+import { msPerLearnedEvent, msPerList, replay } from '../../scripts/eval/replay.js';
 import { bareItem } from '../../scripts/eval/yoochoose.js';
 
 const T0 = 1_700_000_000_000;
@@ -84,7 +84,37 @@ describe('replay (test-then-learn)', () => {
     ]);
     // y was touched by u, not by v: a new-item target for v.
     expect(result.results[0]!.newItems.predictions).toBe(1);
-    expect(result.timings[0]).toMatchObject({ method: 'recorder', lists: 2 });
+    expect(result.timings[0]).toMatchObject({ method: 'recorder', lists: 2, events: 4 });
+    expect(result.results.map((r) => r.lists)).toEqual([1, 1]);
+  });
+
+  it('times lists apart from learning: a slow learner costs nothing per list', async () => {
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const slowLearner: EvalMethod = {
+      name: 'slow learner',
+      recommend: async () => ['x'],
+      learn: async () => busy(20),
+    };
+    const dataset: EvalDataset = {
+      name: 'tiny',
+      protocol: 'p',
+      items: [bareItem('x')],
+      train: [view('u', 'x', T0, 'a')],
+      test: [{ event: view('u', 'x', T0 + 1, 'b'), relevant: ['x'] }],
+      facts: {},
+    };
+    const { timings, results } = await replay(dataset, [slowLearner], { filters: [REPEATS_FILTER], quiet: true });
+    const t = timings[0]!;
+    expect(t.trainSeconds).toBeGreaterThanOrEqual(0.019);
+    expect(t.learnSeconds).toBeGreaterThanOrEqual(0.019);
+    expect(t.listSeconds).toBeLessThan(0.015);
+    expect(t.testSeconds).toBeCloseTo(t.listSeconds + t.learnSeconds, 12);
+    expect(results[0]!.listSeconds).toBe(t.listSeconds);
+    expect(msPerList(t.listSeconds, t.lists)).toBeLessThan(15);
+    expect(msPerLearnedEvent(t)).toBeGreaterThanOrEqual(19);
   });
 
   it('runs Pulse (attribute vectors, in-memory state) and the baselines on a generated stream', async () => {
@@ -103,12 +133,15 @@ describe('replay (test-then-learn)', () => {
     expect(pulse10.hitRate).toBeGreaterThan(0.9);
     expect(pulse10.hitRate).toBeGreaterThan(byMethod.get('most popular')!.hitRate + 0.2);
     expect(byMethod.get('co-occurrence, session, recency-weighted')!.hitRate).toBeGreaterThan(0.9);
+    expect(byMethod.get('item-knn')!.hitRate).toBeGreaterThan(0.9);
+    expect(byMethod.get('v-sknn')!.hitRate).toBeGreaterThan(0.9);
   });
 
   it('gives Pulse the event time as now: a list after a 31-minute gap is no longer seeded by the session', async () => {
     const config = loadEngineConfig({});
     const items = ['a', 'b', 'c', 'd'].map(bareItem);
-    const pulse = new PulseMethod({ items, vectors: attributeVectors(config.vectorDim), config, index: 'exact' });
+    // Seeds from the session only (the served ranking seeds from the whole history, where time does not matter).
+    const pulse = new PulseMethod({ items, vectors: attributeVectors(config.vectorDim), config, index: 'exact', recommender: { coVisitSeedScope: 'session' } });
     // Others pair a with b; nobody pairs a with c or d; d is the most popular.
     let n = 0;
     for (let u = 0; u < 5; u++) {
@@ -140,14 +173,15 @@ describe('baselines', () => {
 
   it('applies the shop filters to every baseline, and freezes counts in static mode', async () => {
     const [popular, last, sessionCo] = createBaselines(['a', 'b', 'c'], 'session', 'static');
-    for (const e of [view('x', 'a', T0, '1'), view('x', 'b', T0 + 1, '2'), view('y', 'a', T0 + 2, '3'), purchase('me', ['a'], T0 + 3, '4')]) await popular!.learn(e);
-    popular!.endTraining!();
+    const all = [popular!, last!, sessionCo!];
+    for (const e of [view('x', 'a', T0, '1'), view('x', 'b', T0 + 1, '2'), view('y', 'a', T0 + 2, '3'), purchase('me', ['a'], T0 + 3, '4')]) for (const m of all) await m.learn(e);
+    for (const m of all) m.endTraining!();
     expect(await popular!.recommend('me', 3, T0, SHOP_FILTER)).toEqual(['b']); // a bought and recent
     expect(await popular!.recommend('me', 3, T0, REPEATS_FILTER)).toEqual(['a', 'b']);
     expect(await last!.recommend('me', 3, T0, SHOP_FILTER)).toEqual(['b']);
     expect(await sessionCo!.recommend('nobody', 2, T0, REPEATS_FILTER)).toEqual(['a', 'b']); // popularity fills
     // Frozen: c's views no longer count, but the user's own history still moves the filters.
-    for (const e of [view('z', 'c', T0 + 5, '5'), view('z', 'c', T0 + 6, '6'), view('z', 'c', T0 + 7, '7')]) await last!.learn(e);
+    for (const e of [view('z', 'c', T0 + 5, '5'), view('z', 'c', T0 + 6, '6'), view('z', 'c', T0 + 7, '7')]) for (const m of all) await m.learn(e);
     expect(await popular!.recommend('z', 3, T0, REPEATS_FILTER)).toEqual(['a', 'b']);
     expect(await popular!.recommend('z', 3, T0, { name: 'recent', excludeRecent: 1, includeBought: true })).toEqual(['a', 'b']);
   });

@@ -5,7 +5,7 @@ import type { EvalDataset } from '../../scripts/eval/dataset.js';
 import { REPEATS_FILTER, SHOP_FILTER } from '../../scripts/eval/method.js';
 import { RankingMetrics } from '../../scripts/eval/metrics.js';
 import type { ReplayResult } from '../../scripts/eval/replay.js';
-import { buildReport, formatReport, reportJson, reportPlot } from '../../scripts/eval/report.js';
+import { buildReport, formatReport, ms, reportJson, reportPlot } from '../../scripts/eval/report.js';
 import { LEARNED_ROW, formatChecks, targetChecks } from '../../scripts/eval/targets.js';
 
 /** A replay result where `method` hits at the given rank in each of `ranks` predictions (0 = miss). */
@@ -20,10 +20,13 @@ function fakeReplay(rows: Array<{ method: string; ranks: number[] }>, filters = 
         all.add(list, new Set([relevant]));
         if (i % 2 === 0) newItems.add(list, new Set([relevant]));
       });
-      return { method, filter, all, newItems };
+      // 4 lists per filter: 2 ms each under the first filter, 5 ms under the second.
+      return { method, filter, all, newItems, listSeconds: filter === filters[0] ? 0.008 : 0.02, lists: 4 };
     }),
   );
-  return { dataset: 'x', results, timings: rows.map(({ method }) => ({ method, trainSeconds: 1.5, testSeconds: 2.25, lists: 8 })), seconds: 4 };
+  // 1,000 events learned in 1.5 + 0.5 s: 2 ms per event.
+  const timings = rows.map(({ method }) => ({ method, trainSeconds: 1.5, testSeconds: 0.528, listSeconds: 0.028, learnSeconds: 0.5, lists: 8, events: 1000 }));
+  return { dataset: 'x', results, timings, seconds: 4 };
 }
 
 const dataset = (name: string): EvalDataset => ({ name, protocol: 'the protocol', items: [], train: [], test: [], facts: { predictions: 4, note: 'n' } });
@@ -41,11 +44,37 @@ describe('eval report', () => {
     expect(text).toContain('online-retail: the protocol');
     expect(text).toContain('repeats allowed (excludeRecent 0, includeBought true)');
     expect(text).toContain('shop filters (excludeRecent 20, includeBought false)');
-    expect(text).toMatch(/method\s+P@10\s+MRR@10\s+NDCG@10\s+cov@10\s+P@20\s+MRR@20/);
+    expect(text).toMatch(/method\s+P@10\s+MRR@10\s+NDCG@10\s+cov@10\s+P@20\s+MRR@20\s+NDCG@20\s+cov@20\s+ms\/list\s+ms\/event/);
     // Learned row: hits at 1, 2, 4 of 4 -> 75.00; MRR (1 + 1/2 + 1/4) / 4 = 43.75.
     expect(text).toMatch(/pulse \(learned \+ streaming\)\s+75\.00\s+43\.75/);
     expect(text).toContain('pulse settings: {"coVisitSeeds":20}');
     expect(text).toContain('new-item targets only (2 predictions');
+  });
+
+  it('gives every method and filter all eight metrics and the cost per list and per learned event', () => {
+    const report = buildReport(dataset('yoochoose'), replayed, [10, 20], { pulseSettings: {} });
+    const row = report.rows.find((r) => r.method === 'most popular' && r.filter.name === SHOP_FILTER.name)!;
+    expect(row.atK.map((m) => m.k)).toEqual([10, 20]);
+    // 28 ms over 8 lists; 5 ms each under shop filters, 2 ms under repeats allowed.
+    expect(row.msPerList).toBeCloseTo(3.5, 9);
+    expect(row.msPerListUnderFilter).toBeCloseTo(5, 9);
+    expect(row.msPerLearnedEvent).toBeCloseTo(2, 9);
+    expect(report.rows.find((r) => r.method === 'most popular' && r.filter.name === REPEATS_FILTER.name)!.msPerListUnderFilter).toBeCloseTo(2, 9);
+    // Learned row under shop filters: 75.00 43.75, NDCG@10 (1 + 1/log2 3 + 1/log2 5) / 4 = 51.54,
+    // coverage@10: the four lists of 10, each shifted by 7, cover items 0..30 of 100.
+    const text = formatReport(report);
+    const shop = text.slice(text.indexOf('shop filters ('));
+    expect(shop).toMatch(/pulse \(learned \+ streaming\)\s+75\.00\s+43\.75\s+51\.54\s+31\.00\s+75\.00\s+43\.75\s+\S+\s+\S+\s+3\.50\s+2\.00/);
+    expect(text).toMatch(/most popular 1\.50s train \+ 0\.03s lists \(8\) \+ 0\.50s held-out learning/);
+    const json = reportJson(report) as { results: Array<{ method: string; filter: { name: string }; metrics: Record<string, Record<string, number>>; cost: Record<string, number> }> };
+    const learned = json.results.find((r) => r.method === LEARNED_ROW && r.filter.name === SHOP_FILTER.name)!;
+    expect(Object.keys(learned.metrics.k10!).sort()).toEqual(['coverage', 'hitRate', 'mrr', 'ndcg', 'predictions']);
+    expect(learned.cost).toEqual({ msPerList: 3.5, msPerListUnderFilter: 5, msPerLearnedEvent: 2 });
+    expect(reportPlot(report, SHOP_FILTER, 'sub')).toContain('<title>most popular P@K, 3.50 ms/list</title>');
+  });
+
+  it('prints costs with three significant figures, whole ms from 100, and - when unknown', () => {
+    expect([ms(0.000412), ms(0.5), ms(3.14159), ms(12.345), ms(250.4), ms(0), ms(Number.NaN)]).toEqual(['0.000412', '0.500', '3.14', '12.3', '250', '0', '-']);
   });
 
   it('checks the targets: online-retail must beat both baselines at K = 20 under every filter', () => {
@@ -77,7 +106,7 @@ describe('eval report', () => {
     expect(json.results[0]!.curve).toHaveLength(20);
     const svg = reportPlot(report, REPEATS_FILTER, 'sub');
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg).toContain('<title>pulse (learned + streaming) P@K</title>');
+    expect(svg).toContain('<title>pulse (learned + streaming) P@K, 3.50 ms/list</title>');
     expect(svg).toContain('<title>most popular MRR@K</title>');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { EVENT_TYPES } from '../../engine/contracts/schemas.js';
+import { INTERACTION_TYPES } from '../../engine/contracts/schemas.js';
 import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
 import type { VectorIndex } from '../../engine/ports/vector-index.js';
 import { NEGATIVE_TYPES, RecentReasons } from '../../engine/services/recent-reasons.js';
@@ -38,7 +38,7 @@ describe('RecentReasons', () => {
     for (let trial = 0; trial < 200; trial++) {
       const recent: RecentInteraction[] = Array.from({ length: Math.floor(random() * 12) }, (_, n) => ({
         itemId: `i${Math.floor(random() * 40)}`,
-        type: EVENT_TYPES[Math.floor(random() * EVENT_TYPES.length)]!,
+        type: INTERACTION_TYPES[Math.floor(random() * INTERACTION_TYPES.length)]!,
         ts: 1000 - n,
       }));
       const reasons = new RecentReasons(recent, index);

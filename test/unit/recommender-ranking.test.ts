@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
 import { emptyUserState } from '../../engine/adapters/state-semantics.js';
-import { RecommendRequestSchema, type EventType, type Item, type RecommendationList } from '../../engine/contracts/schemas.js';
+import { RecommendRequestSchema, type InteractionType, type Item, type RecommendationList } from '../../engine/contracts/schemas.js';
 import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
 import { affinityAfter, affinityGain, brandKey } from '../../engine/logic/affinity.js';
 import { meanPairwiseSimilarity } from '../../engine/logic/diversity.js';
@@ -62,7 +62,7 @@ function shop(catalogItems: Item[], options: Partial<RecommenderOptions> = {}, e
 }
 
 /** The shopper after `steps` (oldest first), vector, recent items and affinity folded in as the engine does. */
-function shopperAfter(s: ReturnType<typeof shop>, steps: Array<[string, EventType]>, base: UserState = emptyUserState(), startTs = NOW - 60_000): UserState {
+function shopperAfter(s: ReturnType<typeof shop>, steps: Array<[string, InteractionType]>, base: UserState = emptyUserState(), startTs = NOW - 60_000): UserState {
   let user = base;
   steps.forEach(([itemId, type], i) => {
     const ts = startTs + i * 1000;
@@ -193,11 +193,11 @@ describe('reasons', () => {
       const x = pick(demo).itemId;
       await s.stats.record(`seed-${e}`, { items: [[x, 1 + (e % 3)]], pairs: [[x, pick(demo).itemId, 1]], ts: NOW - e * 1000 });
     }
-    const types: EventType[] = ['view', 'view', 'click', 'like', 'add_to_cart', 'purchase', 'dislike', 'remove_from_cart'];
+    const types: InteractionType[] = ['view', 'view', 'click', 'like', 'add_to_cart', 'purchase', 'dislike', 'remove_from_cart'];
     const seen = new Map<string, number>();
     let lists = 0;
     for (let u = 0; u < 80; u++) {
-      const steps = Array.from({ length: Math.floor(random() * 10) }, () => [pick(demo).itemId, pick(types)] as [string, EventType]);
+      const steps = Array.from({ length: Math.floor(random() * 10) }, () => [pick(demo).itemId, pick(types)] as [string, InteractionType]);
       const user = shopperAfter(s, steps);
       shoppers.update(`u${u}`, user);
       for (let r = 0; r < 4; r++) {

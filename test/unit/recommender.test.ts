@@ -9,7 +9,7 @@ import { foldIn } from '../../engine/logic/user-vector.js';
 import { tasteWeight } from '../../engine/logic/event-weights.js';
 import { dot } from '../../engine/logic/vector-math.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
-import { TIERS, tierRank, type EventType, type Item, type Tier } from '../../engine/contracts/schemas.js';
+import { TIERS, tierRank, type InteractionType, type Item, type Tier } from '../../engine/contracts/schemas.js';
 import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
 
@@ -40,7 +40,7 @@ function emptyUser(tier: Tier = 'regular'): UserState {
 }
 
 /** The user after interacting with `itemIds` (oldest first), as the engine would fold them in. */
-function userAfter(index: ExactVectorIndex, itemIds: string[], type: EventType = 'view', base: UserState = emptyUser(), startTs = NOW - 60_000): UserState {
+function userAfter(index: ExactVectorIndex, itemIds: string[], type: InteractionType = 'view', base: UserState = emptyUser(), startTs = NOW - 60_000): UserState {
   let user = base;
   itemIds.forEach((itemId, i) => {
     const ts = startTs + i * 1000;

@@ -3,7 +3,7 @@ import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-inde
 import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import { loadEngineConfig, shopSignalCaches } from '../../engine/config.js';
 import { ConfigError } from '../../engine/contracts/env.js';
-import type { EventType } from '../../engine/contracts/schemas.js';
+import type { InteractionType } from '../../engine/contracts/schemas.js';
 import { normalized } from '../../engine/logic/vector-math.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
 import type { VectorIndex } from '../../engine/ports/vector-index.js';
@@ -21,7 +21,7 @@ import { mulberry32 } from '../../models/content-encoder.js';
 const DIM = 8;
 const models: ServingModels = { current: () => ({ source: { version: 'm1', dimension: DIM }, index: { dimension: DIM } }) as unknown as ServingModel };
 
-function shopper(vector: Float32Array, items: string[], type: EventType = 'view'): UserState {
+function shopper(vector: Float32Array, items: string[], type: InteractionType = 'view'): UserState {
   return { ...emptyUserState(), vector, vectorVersion: 'm1', strength: 5, recent: items.map((itemId, i) => ({ itemId, type, ts: 1_000_000 - i })) };
 }
 

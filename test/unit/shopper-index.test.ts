@@ -8,7 +8,7 @@ import { AttributeVectorSource } from '../../engine/services/model-registry.js';
 import { HnswVectorIndex } from '../../engine/adapters/hnsw-vector-index.js';
 import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
 import { emptyUserState } from '../../engine/adapters/state-semantics.js';
-import type { EventType } from '../../engine/contracts/schemas.js';
+import type { InteractionType } from '../../engine/contracts/schemas.js';
 import { normalized } from '../../engine/logic/vector-math.js';
 import type { UserState } from '../../engine/ports/user-state-store.js';
 import type { VectorIndex } from '../../engine/ports/vector-index.js';
@@ -39,7 +39,7 @@ function vectorNear(axis: number, random: () => number, dimension = DIM): Float3
   return normalized(v);
 }
 
-function shopper(vector: Float32Array | null, items: Array<[string, EventType]>, version = 'm1'): UserState {
+function shopper(vector: Float32Array | null, items: Array<[string, InteractionType]>, version = 'm1'): UserState {
   return {
     ...emptyUserState(),
     vector,

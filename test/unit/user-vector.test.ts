@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TASTE_STRENGTH, decayedStrength, foldIn, foldInMany } from '../../engine/logic/user-vector.js';
 import { popularityWeight, tasteWeight } from '../../engine/logic/event-weights.js';
-import { EVENT_TYPES } from '../../engine/contracts/schemas.js';
+import { INTERACTION_TYPES } from '../../engine/contracts/schemas.js';
 import { addScaled, cosine, norm, normalize, scale } from '../../engine/logic/vector-math.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
@@ -134,7 +134,7 @@ describe('foldInMany', () => {
 
 describe('event weights', () => {
   it('covers every event type, is frozen, and ranks signals sensibly', () => {
-    for (const type of EVENT_TYPES) {
+    for (const type of INTERACTION_TYPES) {
       expect(Number.isFinite(tasteWeight[type])).toBe(true);
       expect(popularityWeight[type]).toBeGreaterThanOrEqual(0);
     }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isMergeEvent } from '../../contracts/schemas.js';
+import { isImpressionEvent, isMergeEvent } from '../../contracts/schemas.js';
 import { isOrderEvent } from '../../contracts/orders.js';
 import type { RecommendationList } from '../../contracts/schemas.js';
 import { inSpaceOf, type VectorLookup } from '../../logic/event-effect.js';
@@ -57,7 +57,8 @@ export class PushStage implements BatchStage {
     let last: EventRun | undefined;
     let applied = false;
     for (const run of user.events) {
-      if (run.outcome !== 'applied') continue;
+      // Cards shown move nothing a list is ranked on: an impression never causes a push.
+      if (run.outcome !== 'applied' || isImpressionEvent(run.event)) continue;
       applied = true;
       if (isLive(run.event, now, options.pushMaxAgeMs)) last = run;
     }

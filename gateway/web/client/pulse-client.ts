@@ -166,9 +166,14 @@ export class PulseClient {
     }
   }
 
-  /** Creates a member account and becomes it (the current visitor's history is merged on the next login). */
+  /**
+   * Creates a member account and becomes it; a visitor's history joins the member's: the request
+   * carries the visitor's own token, as `login` does (an expired one is left out, which the
+   * gateway would refuse: the account is made without the merge).
+   */
   async register(email: string, password: string, name: string): Promise<Identity> {
-    const { token } = await this.#fetch<{ memberId: string; token: string }>('POST', '/v1/members', { email, password, name }, {});
+    const visitor = this.#identity.role === 'visitor' && !isExpired(this.#identity) ? this.#identity : undefined;
+    const { token } = await this.#fetch<{ memberId: string; token: string }>('POST', '/v1/members', { email, password, name }, {}, visitor?.token);
     return this.#become(identityOf(token), false);
   }
 

@@ -1,10 +1,12 @@
 import { requestJson } from '../client/http.js';
 import { PulseClientError } from '../client/identity.js';
+import type { ServingModelInfo } from '../../../engine/contracts/model-info.js';
 
 export { PulseClientError };
 export type { Audience, Campaign, CampaignStats, Trigger } from '../../../engine/contracts/campaigns.js';
 export type { AnalyticsOverview, SegmentList } from '../../../engine/contracts/analytics.js';
 export type { Item } from '../../../engine/contracts/schemas.js';
+export type { ServingModelInfo } from '../../../engine/contracts/model-info.js';
 export type { LiveSecond, LiveWindow } from '../../live-stats.js';
 
 /**
@@ -60,6 +62,24 @@ export class ConsoleApi {
 
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path);
+  }
+
+  /**
+   * `GET /readyz` (no token needed): its JSON body whether the gateway is ready (200) or not (503),
+   * since a 503 body still names the serving model. Throws PulseClientError when there is no JSON answer.
+   */
+  async readiness(): Promise<{ ready: boolean; model?: ServingModelInfo }> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.#baseUrl}/readyz`, { headers: { accept: 'application/json' } });
+    } catch (err) {
+      throw new PulseClientError('unavailable', `GET /readyz: ${String(err)}`);
+    }
+    try {
+      return (await res.json()) as { ready: boolean; model?: ServingModelInfo };
+    } catch {
+      throw new PulseClientError('http_error', `GET /readyz: HTTP ${res.status}, not JSON`, res.status);
+    }
   }
 
   /** One call; resolves with the JSON body, throws PulseClientError with the API's code (a 401 also tells `onUnauthorized`). */

@@ -1,3 +1,4 @@
+import { describeServingModel } from '../../../engine/contracts/model-info.js';
 import { describeFailure, byId, el, formatCount, type AnalyticsOverview, type ConsoleApi } from './api.js';
 
 /** The overview numbers (`GET /v1/analytics/overview`): shoppers, members by tier, activity, the last 24 hours, campaigns. */
@@ -20,8 +21,23 @@ export function overviewNumbers(overview: AnalyticsOverview): Array<[term: strin
   return numbers;
 }
 
-/** Reads and draws the overview; a refusal is shown in the panel. */
+/** Reads and draws the overview and the serving model's line; a refusal is shown in the panel. */
 export async function loadOverview(api: ConsoleApi): Promise<void> {
+  await Promise.all([loadNumbers(api), loadModelLine(api)]);
+}
+
+/** "Model <version>, trained <date>, HR@20 x, MRR@20 y on n held-out", from /readyz. */
+async function loadModelLine(api: ConsoleApi): Promise<void> {
+  const line = byId('overview-model');
+  try {
+    const { model } = await api.readiness();
+    line.textContent = model ? describeServingModel(model) : 'Model: no engine has answered yet';
+  } catch (err) {
+    line.textContent = `Model unknown: ${describeFailure(err)}`;
+  }
+}
+
+async function loadNumbers(api: ConsoleApi): Promise<void> {
   const status = byId('overview-status');
   try {
     const overview = await api.get<AnalyticsOverview>('/v1/analytics/overview');

@@ -14,8 +14,9 @@ type Mode = 'login' | 'register';
 
 /**
  * The log-in and register forms (shown to visitors). They go through the page's PulseClient:
- * `register` is `POST /v1/members`, `login` is `POST /v1/sessions` with the visitor's id and
- * token, so what the visitor did so far (views, cart) joins the member's history. The client
+ * `register` is `POST /v1/members` with the visitor's token, `login` is `POST /v1/sessions` with
+ * the visitor's id and token, so either way what the visitor did so far (views, cart) joins the
+ * member's history, once. The client
  * then reconnects as the member and fires `identity`; the store swaps in the member panel.
  * Refusals are shown in the form with the API's code (`invalid_credentials`, `email_taken`, ...).
  */

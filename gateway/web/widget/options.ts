@@ -27,7 +27,15 @@ export interface MountOptions {
   currency?: string;
   /** How long a promotion toast stays (ms); 0 until dismissed. Default 15000. */
   toastMs?: number;
+  /**
+   * The item this page shows (a product page): the shopper opened it, so its `view` is tracked
+   * once when the strip mounts. Leave it out on pages that merely list items.
+   */
+  item?: string;
 }
+
+/** What an item id may be (the contract's ids: 1..100 letters, digits and _ . : @ -). */
+const ITEM_ID = /^[A-Za-z0-9_.:@-]{1,100}$/;
 
 /** Checks the options; every problem in one clear error. */
 export function settingsOf(options: MountOptions): PulseWidgetSettings {
@@ -43,8 +51,9 @@ export function settingsOf(options: MountOptions): PulseWidgetSettings {
   const toastMs = options.toastMs ?? TOAST_DEFAULT_MS;
   if (!Number.isFinite(toastMs) || toastMs < 0) problems.push(`toastMs must be 0 or more ms, got ${String(options.toastMs)}`);
   if (options.href !== undefined && !options.href.includes('{itemId}')) problems.push(`href must contain {itemId}, got ${options.href}`);
+  if (options.item !== undefined && !ITEM_ID.test(options.item)) problems.push(`item must be an item id (1 to 100 letters, digits, _ . : @ -), got ${options.item}`);
   if (problems.length > 0) throw new PulseClientError('invalid_request', `pulse widget: ${problems.join('; ')}`);
-  return { k, currency, toastMs, ...pick(options, ['channel', 'href']), ...(options.title ? { heading: options.title } : {}) };
+  return { k, currency, toastMs, ...pick(options, ['channel', 'href', 'item']), ...(options.title ? { heading: options.title } : {}) };
 }
 
 function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Partial<Pick<T, K>> {

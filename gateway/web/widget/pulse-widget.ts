@@ -1,7 +1,7 @@
 import type { ConnectionStatus, Promotion, PulseClient, RecommendationList, TrackEvent } from '../client/pulse-client.js';
 import { newEventId } from '../client/identity.js';
 import { ItemDetails } from './items.js';
-import { PulseRecommendationsElement, type Card } from './strip.js';
+import { PulseRecommendationsElement, type Card, type ShownCard } from './strip.js';
 import { PulseToastElement } from './toast.js';
 
 /** What `PulseWidget.on` reports. */
@@ -10,7 +10,7 @@ export interface PulseWidgetEvents {
   list: { list: RecommendationList; cards: Card[]; version: number };
   /** A promotion arrived (and was shown in the toast). */
   promotion: Promotion;
-  /** The widget tracked a view or a click of one of its cards (the event carries its id). */
+  /** The widget tracked an event: an impression of cards shown, a click of a card, a view of an opened item (the event carries its id). */
   track: TrackEvent & { id: string };
 }
 
@@ -24,6 +24,8 @@ export interface PulseWidgetSettings {
   currency: string;
   /** How long a toast stays (ms), 0 for until dismissed. */
   toastMs: number;
+  /** The item the page shows (a product page): its view is tracked at mount. */
+  item?: string;
 }
 
 const ELEMENTS = { strip: 'pulse-recommendations', toast: 'pulse-toast' } as const;
@@ -45,22 +47,36 @@ function toastElement(hideAfterMs: number): PulseToastElement {
   return toast;
 }
 
+/** Clicks and views whose answering push the widget recognises (the newest ones). */
+const OWN_EVENTS_KEPT = 100;
+
+/** A fresh id for one list drawn (`l-` and 24 hex digits), named by its impressions. */
+function newListId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `l-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 /** Clients whose promotions already go to the toast (one subscription per client, however many strips). */
 const toasting = new WeakSet<PulseClient>();
 
 /**
  * One "Recommended for you" strip on a PulseClient: the first list on every (re)connect, a new one
- * on every `recommendations` push, a `view` event once per item and page when a card has been seen,
- * a `click` event when a card is activated, and the client's promotions in the toast.
+ * on every `recommendations` push, and the client's promotions in the toast. What it tracks says
+ * what the shopper did: an `impression` (with the list's id and each card's position) for the
+ * cards seen on screen, batched as the strip reports them; a `click` when a card is activated; a
+ * `view` only of an item the shopper opened (`viewed`, e.g. the product page's own strip via
+ * data-item). A card merely shown is never a view: views feed the shopper's taste, history and
+ * segments, impressions only the shop's counters.
  */
 export class PulseWidget {
   readonly client: PulseClient;
   readonly element: PulseRecommendationsElement;
   readonly #settings: PulseWidgetSettings;
   readonly #details: ItemDetails;
+  /** Items whose view this widget tracked on this page (an item opened is one view per page). */
   readonly #viewed = new Set<string>();
-  /** Ids of the view events this widget sent: lists they cause are drawn in place (no new views of what is on screen). */
-  readonly #ownViews = new Set<string>();
+  /** Ids of the clicks and views this widget sent lately (at most OWN_EVENTS_KEPT): the pushes answering them. */
+  readonly #answered = new Set<string>();
   readonly #handlers = new Map<keyof PulseWidgetEvents, Set<(value: never) => void>>();
   readonly #unsubscribe: Array<() => void> = [];
   /** The list drawn last: a list generated before it (a slow answer, a late push) is never drawn over it. */
@@ -75,7 +91,7 @@ export class PulseWidget {
     if (settings.heading !== undefined) element.heading = settings.heading;
     element.price = new Intl.NumberFormat(undefined, { style: 'currency', currency: settings.currency });
     element.onSelect = (card) => this.#select(card);
-    element.onView = (card) => this.#view(card);
+    element.onImpression = (shown, listId) => this.#impression(shown, listId);
     element.setState(client.status);
     this.#unsubscribe.push(
       client.on('status', (status) => this.#status(status)),
@@ -91,6 +107,8 @@ export class PulseWidget {
       client.on('promotion', (promotion) => toastElement(settings.toastMs).show(promotion));
     }
     this.#unsubscribe.push(client.on('promotion', (promotion) => this.#fire('promotion', promotion)));
+    // A product page: the shopper opened this item (before its strip asks for a list).
+    if (settings.item !== undefined) this.viewed(settings.item);
     if (client.connected) this.#refreshQuietly();
   }
 
@@ -131,9 +149,14 @@ export class PulseWidget {
 
   async #show(list: RecommendationList): Promise<void> {
     const cards = await this.#details.cards(list.items, this.#settings.k);
-    if (this.#last && list.generatedAt < this.#last.generatedAt) return;
+    // A push answering the shopper's own click or view is drawn even when a list asked for meanwhile
+    // is stamped later: the engine stamps a push with its batch's start, and that other list may
+    // have been ranked before the click was applied (a refresh on reconnect racing a resent click).
+    const answersShopper = list.cause !== undefined && this.#answered.has(list.cause);
+    if (this.#last && !answersShopper && list.generatedAt < this.#last.generatedAt) return;
     this.#last = list;
-    this.element.render(cards, { ...(list.cause ? { cause: list.cause } : {}), inPlace: list.cause !== undefined && this.#ownViews.has(list.cause) });
+    // Every list drawn has an id of its own: its impressions name it.
+    this.element.render(cards, { ...(list.cause ? { cause: list.cause } : {}), listId: newListId() });
     this.#fire('list', { list, cards, version: this.element.version });
   }
 
@@ -142,18 +165,33 @@ export class PulseWidget {
     this.element.dispatchEvent(new CustomEvent('pulse-select', { detail: card, bubbles: true, composed: true }));
   }
 
-  #view(card: Card): void {
-    if (this.#viewed.has(card.itemId)) return;
-    this.#viewed.add(card.itemId);
-    this.#ownViews.add(this.#track({ type: 'view', itemId: card.itemId }));
+  /**
+   * The shopper opened `itemId` (its product page, its detail): tracks its `view`, once per item
+   * and page. Returns the event's id, or undefined when this page tracked it before.
+   */
+  viewed(itemId: string): string | undefined {
+    if (this.#viewed.has(itemId)) return undefined;
+    this.#viewed.add(itemId);
+    return this.#track({ type: 'view', itemId });
+  }
+
+  /** Cards of one list seen on screen: one impression event with their positions. */
+  #impression(shown: ShownCard[], listId: string | undefined): void {
+    const items = shown.map(({ card, position }) => ({ itemId: card.itemId, position }));
+    this.#track({ type: 'impression', items, ...(listId ? { listId } : {}) });
   }
 
   /** Sends the event (retried by the client until acked); returns its id. */
-  #track(event: { type: 'view' | 'click'; itemId: string }): string {
+  #track(event: { type: 'view' | 'click'; itemId: string } | { type: 'impression'; listId?: string; items: Array<{ itemId: string; position: number }> }): string {
     const { channel } = this.#settings;
     const tracked = { ...event, id: newEventId(), ...(channel ? { channel } : {}) };
+    if (event.type !== 'impression') {
+      this.#answered.add(tracked.id);
+      if (this.#answered.size > OWN_EVENTS_KEPT) this.#answered.delete(this.#answered.values().next().value!);
+    }
     this.#fire('track', tracked);
-    this.client.track(tracked).catch((err: unknown) => console.warn(`pulse: could not track ${event.type} of ${event.itemId}`, err));
+    const what = event.type === 'impression' ? `${event.items.length} shown items` : event.itemId;
+    this.client.track(tracked).catch((err: unknown) => console.warn(`pulse: could not track ${event.type} of ${what}`, err));
     return tracked.id;
   }
 

@@ -15,9 +15,17 @@ export interface Card {
 /** What the strip shows while connected, reconnecting or not trying. */
 export type StripState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
-/** How much of a card must be on screen, and for how long, before it counts as viewed (the usual impression rule). */
-export const VIEW_RATIO = 0.5;
-export const VIEW_DWELL_MS = 1000;
+/** A card the shopper has seen, and its 0-based position in the list drawn. */
+export interface ShownCard {
+  card: Card;
+  position: number;
+}
+
+/** How much of a card must be on screen, and for how long, before it counts as shown (the usual impression rule). */
+export const IMPRESSION_RATIO = 0.5;
+export const IMPRESSION_DWELL_MS = 1000;
+/** Cards that pass the rule within this many ms of the first of them are reported together (one impression event). */
+export const IMPRESSION_BATCH_MS = 250;
 
 const STATE_TEXT: Record<StripState, string> = {
   connecting: 'Connecting…',
@@ -29,18 +37,18 @@ const STATE_TEXT: Record<StripState, string> = {
 /**
  * `<pulse-recommendations>`: the "Recommended for you" strip, in an open shadow root. Each card is
  * `li[data-item-id]` holding a button (or a link when `href` is set) with title, price and reason;
- * the list's `data-version` changes on every render and `data-cause` names the event that caused
- * it. The element only draws and reports: `onSelect` when a card is activated (mouse or keyboard),
- * `onView` once a card has been half visible for a second (each time it comes back into view).
- * A render with `{inPlace: true}` reports no view of the cards already on screen until they leave
- * it and scroll back: they did not scroll into view, the list changed under the shopper's eyes
- * (the widget uses it for lists its own view events caused, so the strip does not feed itself).
+ * the list's `data-version` changes on every render, `data-cause` names the event that caused it
+ * and `data-list-id` the list. The element only draws and reports: `onSelect` when a card is
+ * activated (mouse or keyboard: the shopper opened it), `onImpression` with the cards that have
+ * been half visible for a second, each card once per list drawn, gathered over IMPRESSION_BATCH_MS
+ * so cards that came into view together are reported together. Seeing a card is not opening it:
+ * the strip never reports a view.
  */
 export class PulseRecommendationsElement extends HTMLElement {
   /** Called with the card a shopper activated (click, Enter, Space). */
   onSelect: (card: Card) => void = () => undefined;
-  /** Called with a card that has been on screen long enough to count as seen. */
-  onView: (card: Card) => void = () => undefined;
+  /** Called with cards of the list `listId` that have been on screen long enough to count as shown (never twice for one card of one list). */
+  onImpression: (shown: ShownCard[], listId: string | undefined) => void = () => undefined;
   /** `{itemId}` in it is replaced by the item's id; cards become links instead of buttons. */
   href: string | undefined;
   price: Intl.NumberFormat = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD' });
@@ -51,8 +59,12 @@ export class PulseRecommendationsElement extends HTMLElement {
   readonly #empty: HTMLElement;
   readonly #cards = new Map<string, Card>();
   readonly #timers = new Map<Element, ReturnType<typeof setTimeout>>();
-  /** Cards drawn in place that were on screen at once: no view until they have been off screen. */
-  readonly #inPlace = new WeakSet<Element>();
+  /** Cards of the list drawn now already reported (or waiting in #pending). */
+  readonly #shown = new WeakSet<Element>();
+  /** Cards shown and not reported yet, and the timer that reports them. */
+  #pending: ShownCard[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #listId: string | undefined;
   #observer: IntersectionObserver | undefined;
   #version = 0;
 
@@ -82,7 +94,7 @@ export class PulseRecommendationsElement extends HTMLElement {
 
   connectedCallback(): void {
     this.dataset.state ??= 'connecting';
-    this.#observer ??= new IntersectionObserver((entries) => this.#intersections(entries), { threshold: [0, VIEW_RATIO] });
+    this.#observer ??= new IntersectionObserver((entries) => this.#intersections(entries), { threshold: [0, IMPRESSION_RATIO] });
     for (const li of this.#list.children) this.#observer.observe(li);
   }
 
@@ -91,6 +103,7 @@ export class PulseRecommendationsElement extends HTMLElement {
     this.#observer = undefined;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    this.#flush();
   }
 
   /** The heading text (default "Recommended for you"). */
@@ -109,28 +122,35 @@ export class PulseRecommendationsElement extends HTMLElement {
     return this.#version;
   }
 
-  /** Replaces the cards, keeping the focus on a card that stays. */
-  render(cards: Card[], options: { cause?: string; inPlace?: boolean } = {}): void {
-    const { cause, inPlace = false } = options;
+  /**
+   * Replaces the cards, keeping the focus on a card that stays. `listId` names the list in its
+   * impressions; cards of the previous list already shown are reported first, under its id.
+   */
+  render(cards: Card[], options: { cause?: string; listId?: string } = {}): void {
+    const { cause, listId } = options;
     const focused = this.shadowRoot?.activeElement?.closest('li')?.getAttribute('data-item-id');
     this.#observer?.disconnect();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    this.#flush();
     this.#cards.clear();
-    const items = cards.map((card) => {
+    this.#listId = listId;
+    const items = cards.map((card, position) => {
       this.#cards.set(card.itemId, card);
       const li = this.#card(card);
-      if (inPlace) this.#inPlace.add(li);
+      li.dataset.position = String(position);
       return li;
     });
     this.#list.replaceChildren(...items);
     this.#list.dataset.version = String(++this.#version);
     if (cause) this.#list.dataset.cause = cause;
     else delete this.#list.dataset.cause;
+    if (listId) this.#list.dataset.listId = listId;
+    else delete this.#list.dataset.listId;
     this.#empty.textContent = 'Nothing to recommend yet.';
     this.#empty.hidden = cards.length > 0;
     if (this.isConnected) {
-      this.#observer = new IntersectionObserver((entries) => this.#intersections(entries), { threshold: [0, VIEW_RATIO] });
+      this.#observer = new IntersectionObserver((entries) => this.#intersections(entries), { threshold: [0, IMPRESSION_RATIO] });
       for (const li of items) this.#observer.observe(li);
     }
     if (focused) (this.#list.querySelector(`li[data-item-id="${CSS.escape(focused)}"] .card`) as HTMLElement | null)?.focus();
@@ -150,22 +170,35 @@ export class PulseRecommendationsElement extends HTMLElement {
   #intersections(entries: IntersectionObserverEntry[]): void {
     for (const entry of entries) {
       const li = entry.target;
-      const visible = entry.isIntersecting && entry.intersectionRatio >= VIEW_RATIO;
+      const visible = entry.isIntersecting && entry.intersectionRatio >= IMPRESSION_RATIO;
       const timer = this.#timers.get(li);
       if (!visible) {
         clearTimeout(timer);
         this.#timers.delete(li);
-        this.#inPlace.delete(li);
-      } else if (timer === undefined && !this.#inPlace.has(li)) {
+      } else if (timer === undefined && !this.#shown.has(li)) {
         this.#timers.set(
           li,
           setTimeout(() => {
             this.#timers.delete(li);
+            if (this.#shown.has(li) || !li.isConnected || document.visibilityState === 'hidden') return;
             const card = this.#cards.get(li.getAttribute('data-item-id') ?? '');
-            if (card && li.isConnected && document.visibilityState !== 'hidden') this.onView(card);
-          }, VIEW_DWELL_MS),
+            if (!card) return;
+            this.#shown.add(li);
+            this.#pending.push({ card, position: Number((li as HTMLElement).dataset.position) });
+            this.#flushTimer ??= setTimeout(() => this.#flush(), IMPRESSION_BATCH_MS);
+          }, IMPRESSION_DWELL_MS),
         );
       }
     }
+  }
+
+  /** Reports the cards shown and not reported yet, in list order, as one batch. */
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#pending.length === 0) return;
+    const shown = this.#pending.sort((a, b) => a.position - b.position);
+    this.#pending = [];
+    this.onImpression(shown, this.#listId);
   }
 }

@@ -14,7 +14,9 @@ import type { PulseRecommendationsElement } from './strip.js';
  * data-gateway (default: the script's own origin), data-token (a member or visitor JWT; default the
  * stored identity or a new visitor), data-k (1..100, default 8), data-channel, data-href (card link
  * template with `{itemId}`), data-title, data-currency (ISO 4217, default USD), data-toast-ms
- * (default 15000, 0 = until dismissed), data-mount="manual" (do not mount; call Pulse.mount).
+ * (default 15000, 0 = until dismissed), data-item (the item a product page shows: its view is
+ * tracked once; cards merely shown are reported as impressions, never as views),
+ * data-mount="manual" (do not mount; call Pulse.mount).
  */
 
 /** `window.Pulse`. */
@@ -86,6 +88,7 @@ function scriptOptions(data: DOMStringMap): MountOptions {
   if (data.href) options.href = data.href;
   if (data.title) options.title = data.title;
   if (data.currency) options.currency = data.currency;
+  if (data.item) options.item = data.item;
   const k = number(data.k);
   if (k !== undefined) options.k = k;
   const toastMs = number(data.toastMs);

@@ -1,0 +1,299 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
+import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
+import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
+import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { MAX_ID_LENGTH } from '../../engine/contracts/bounds.js';
+import { checkCampaign } from '../../engine/contracts/campaigns.js';
+import { isPulseError } from '../../engine/contracts/errors.js';
+import type { PushMessage } from '../../engine/contracts/messages.js';
+import {
+  MAX_IMPRESSION_ITEMS,
+  MAX_IMPRESSION_POSITION,
+  parseStoredEvent,
+  parseStoredEventWithSchemas,
+  storedEventFastPath,
+  type LoggedEvent,
+  type StoredEvent,
+} from '../../engine/contracts/schemas.js';
+import { eventEffect, touchedItems, type EffectOptions } from '../../engine/logic/event-effect.js';
+import { assembleProfile } from '../../engine/logic/profile.js';
+import { segmentRanges } from '../../engine/logic/shop-analytics.js';
+import { DEFAULT_SEGMENT_THRESHOLDS, segmentsOf } from '../../engine/logic/segments.js';
+import { EngineMetrics } from '../../engine/metrics.js';
+import type { DeliveredEvent } from '../../engine/ports/event-log.js';
+import type { UserState } from '../../engine/ports/user-state-store.js';
+import { CampaignTriggers } from '../../engine/services/campaign-triggers.js';
+import { EventProcessor } from '../../engine/services/event-processor.js';
+import type { Recommender } from '../../engine/services/recommender.js';
+import type { TokenClaims } from '../../gateway/auth.js';
+import { EventIntake } from '../../gateway/event-intake.js';
+import { GatewayMetrics } from '../../gateway/metrics.js';
+import { emitWithAck, startHarness, type AckReply, type Harness } from './gateway-harness.js';
+
+/**
+ * Issue 14: an `impression` (cards a list showed) goes through the edge and the log, is counted
+ * as an impression in the shop's counters, and moves nothing a shopper did: no taste, recent
+ * items (= member history), affinity, segments, profile activity, popularity, co-visitation,
+ * push or campaign trigger. A malformed one is refused at the edge with `invalid_event`.
+ */
+
+const NOW = Date.UTC(2026, 4, 1, 12);
+const DAY_MS = 86_400_000;
+const shown = (...ids: string[]) => ids.map((itemId, position) => ({ itemId, position }));
+
+describe('impression events at the edge', () => {
+  const intake = new EventIntake({
+    eventLog: { append: async () => ({ seq: 1, duplicate: false }) },
+    metrics: new GatewayMetrics({ defaultMetrics: false }),
+    logger: pino({ level: 'silent' }),
+    appendTimeoutMs: 1000,
+    now: () => NOW,
+  });
+  const visitor: TokenClaims = { sub: 'v1', role: 'visitor' };
+
+  it('accepts a list of shown items with their positions, with or without a listId', () => {
+    const event = intake.prepare({ type: 'impression', listId: 'strip-1', items: shown('a', 'b', 'c') }, visitor, 'socket');
+    expect(event).toMatchObject({ type: 'impression', listId: 'strip-1', items: shown('a', 'b', 'c'), userId: 'v1', ts: NOW, viaSocket: true });
+    const full = Array.from({ length: MAX_IMPRESSION_ITEMS }, (_, i) => ({ itemId: `i${i}`, position: MAX_IMPRESSION_POSITION - i }));
+    expect(intake.prepare({ type: 'impression', items: full }, visitor)).toMatchObject({ type: 'impression', items: full });
+  });
+
+  const malformed: Array<[string, Record<string, unknown>, string]> = [
+    ['no items', { type: 'impression', listId: 'l' }, 'items'],
+    ['empty items', { type: 'impression', items: [] }, 'items'],
+    ['too many items', { type: 'impression', items: Array.from({ length: MAX_IMPRESSION_ITEMS + 1 }, (_, i) => ({ itemId: `i${i}`, position: i })) }, 'items'],
+    ['a negative position', { type: 'impression', items: [{ itemId: 'a', position: -1 }] }, 'items.0.position'],
+    ['a fractional position', { type: 'impression', items: [{ itemId: 'a', position: 0 }, { itemId: 'b', position: 1.5 }] }, 'items.1.position'],
+    ['a position past the bound', { type: 'impression', items: [{ itemId: 'a', position: MAX_IMPRESSION_POSITION + 1 }] }, 'items.0.position'],
+    ['a position as text', { type: 'impression', items: [{ itemId: 'a', position: '0' }] }, 'items.0.position'],
+    ['no position', { type: 'impression', items: [{ itemId: 'a' }] }, 'items.0.position'],
+    ['an id with a space', { type: 'impression', items: [{ itemId: 'a b', position: 0 }] }, 'items.0.itemId'],
+    ['an id too long', { type: 'impression', items: [{ itemId: 'x'.repeat(MAX_ID_LENGTH + 1), position: 0 }] }, 'items.0.itemId'],
+    ['a bad listId', { type: 'impression', listId: 'my list', items: shown('a') }, 'listId'],
+    ['an unknown key in an item', { type: 'impression', items: [{ itemId: 'a', position: 0, price: 3 }] }, 'items.0'],
+    ['lines instead of shown items', { type: 'impression', items: [{ itemId: 'a', quantity: 1, price: 1 }] }, 'items.0.position'],
+  ];
+
+  it.each(malformed)('refuses an impression with %s as invalid_event naming the field', (_, raw, field) => {
+    let error: unknown;
+    try {
+      intake.prepare(raw, visitor);
+    } catch (err) {
+      error = err;
+    }
+    expect(isPulseError(error)).toBe(true);
+    if (!isPulseError(error)) return;
+    expect(error.code).toBe('invalid_event');
+    expect(Object.keys(error.details ?? {})[0]).toBe(field);
+  });
+
+  it('decodes a stored impression on the fast path exactly as the schemas do, and steps aside for a bad one', () => {
+    const stored = { id: 'e1', ts: NOW, userId: 'v1', channel: 'web', type: 'impression', listId: 'l1', items: shown('a', 'b'), receivedAt: NOW, tier: 'vip', viaSocket: true };
+    const fast = storedEventFastPath(stored);
+    expect(fast).toStrictEqual(parseStoredEventWithSchemas(stored));
+    expect(Object.keys(fast!)).toEqual(Object.keys(parseStoredEventWithSchemas(stored)));
+    expect((fast as { items: unknown[] }).items[0]).not.toBe(stored.items[0]);
+    for (const bad of [
+      { ...stored, items: [{ itemId: 'a', position: -1 }] },
+      { ...stored, items: [] },
+      { ...stored, listId: '' },
+      { ...stored, itemId: 'a' },
+    ]) {
+      expect(storedEventFastPath(bad)).toBeUndefined();
+      expect(() => parseStoredEvent(bad)).toThrow();
+    }
+  });
+
+  describe('over HTTP and the socket', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await startHarness();
+    });
+    afterAll(async () => h?.close());
+
+    it('appends a valid impression and rejects a malformed one with its code, over both', async () => {
+      const token = await h.token('visitor', 'v-imp');
+      const before = h.appended.length;
+      const res = await h.fetch('/v1/events', {
+        method: 'POST',
+        token,
+        json: { events: [{ type: 'impression', listId: 'l1', items: shown('a', 'b') }, { type: 'impression', items: [{ itemId: 'a', position: -2 }] }] },
+      });
+      expect(res.status).toBe(202);
+      const body = res.body as { accepted: number; rejected: Array<{ index: number; error: { code: string; details?: Record<string, string> } }> };
+      expect(body.accepted).toBe(1);
+      expect(body.rejected.map((r) => [r.index, r.error.code, Object.keys(r.error.details ?? {})[0]])).toEqual([[1, 'invalid_event', 'items.0.position']]);
+      expect(h.appended.slice(before).map((event) => event.type)).toEqual(['impression']);
+
+      const socket = await h.connect(token);
+      try {
+        const refused = await emitWithAck<AckReply>(socket, 'track', { type: 'impression', items: [] });
+        expect(refused).toMatchObject({ ok: false, error: { code: 'invalid_event' } });
+        const accepted = await emitWithAck<AckReply>(socket, 'track', { type: 'impression', items: shown('c') });
+        expect(accepted.ok).toBe(true);
+      } finally {
+        socket.disconnect();
+      }
+    });
+  });
+});
+
+const options: EffectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20 };
+const unit = (i: number) => Float32Array.from({ length: 8 }, (_, j) => (j === i % 8 ? 1 : 0));
+const itemVector = (itemId: string) => unit(Number(itemId.replace(/\D/g, '')) || 0);
+const attributes = (itemId: string) => ({ category: Number(itemId.replace(/\D/g, '')) % 2 === 0 ? 'audio/headphones' : 'home/lamps', brand: `brand-${itemId}` });
+
+describe('eventEffect of an impression', () => {
+  it('counts the impression and moves nothing else: no taste, recent, bought, cart, affinity, times, tier; no shop-wide update', () => {
+    let state: UserState = emptyUserState();
+    const interactions: StoredEvent[] = [
+      { type: 'view', itemId: 'i1', id: 'e1', userId: 'u1', ts: NOW - 5000, receivedAt: NOW - 5000 },
+      { type: 'add_to_cart', itemId: 'i2', id: 'e2', userId: 'u1', ts: NOW - 4000, receivedAt: NOW - 4000 },
+    ];
+    for (const event of interactions) state = eventEffect(state, event, { item: itemVector, text: () => unit(7) }, options, { itemAttributes: attributes }).next;
+    const impression: StoredEvent = { type: 'impression', listId: 'l1', items: shown('i3', 'i4', 'i1'), id: 'e3', userId: 'u1', ts: NOW, receivedAt: NOW, tier: 'vip' };
+    expect(touchedItems(impression)).toEqual([]);
+    const effect = eventEffect(state, impression, { item: itemVector, text: () => unit(7) }, options, { itemAttributes: attributes, recordTier: 'enterprise' });
+
+    expect(effect.change).toEqual({ eventId: 'e3', expectedVersion: state.version, type: 'impression', strength: state.strength, updatedAt: state.updatedAt, recent: [], bought: [] });
+    expect(effect.stats).toEqual({ items: [], pairs: [], ts: NOW });
+    const { version, counts, ...rest } = effect.next;
+    const { version: before, counts: countsBefore, ...restBefore } = state;
+    expect(rest).toEqual(restBefore);
+    expect(version).toBe(before + 1);
+    expect(counts).toEqual({ ...countsBefore, impression: 1, total: (countsBefore.total ?? 0) + 1 });
+    expect(segmentsOf(effect.next, undefined, NOW)).toEqual(segmentsOf(state, undefined, NOW));
+  });
+});
+
+function delivered(event: LoggedEvent): DeliveredEvent {
+  return { event, partition: 0, seq: 1, redelivered: false, deliveryCount: 1, ack: async () => undefined, nak: () => undefined, deadLetter: async () => undefined };
+}
+
+function pipeline() {
+  const users = new MemoryUserStateStore({ recentLimit: 20, dedupeTtlSeconds: 3600 });
+  const stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: 3600 });
+  const analytics = new MemoryShopAnalytics();
+  const pushes: Array<{ userId: string; message: PushMessage }> = [];
+  let lists = 0;
+  const recommender = {
+    boosting: () => false,
+    // A new list on every call: any push a batch asks for goes out (none is "unchanged").
+    recommend: async () => ({ items: [{ itemId: `list-${++lists}`, score: 1 }], generatedAt: NOW, modelVersion: 'test' }),
+  } as unknown as Recommender;
+  const processor = new EventProcessor({
+    users,
+    stats,
+    vectors: { item: itemVector, text: () => unit(7) },
+    recommender,
+    notifier: { pushToUser: (userId, message) => void pushes.push({ userId, message }), pushToAll: () => undefined },
+    presence: { isPresent: () => true },
+    itemAttributes: attributes,
+    analytics: { store: analytics, thresholds: DEFAULT_SEGMENT_THRESHOLDS },
+    metrics: new EngineMetrics(),
+    logger: pino({ level: 'silent' }),
+    now: () => NOW,
+    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 100 },
+  });
+  let seq = 0;
+  const event = (userId: string, fields: Record<string, unknown>, ts = NOW - 1000): LoggedEvent => ({ id: `${userId}-${++seq}`, userId, ts, receivedAt: ts, viaSocket: true, ...fields }) as LoggedEvent;
+  return { processor, users, stats, analytics, pushes, event };
+}
+
+/** What the shop-wide signals say about some items. */
+async function signals(stats: MemoryInteractionStats, itemIds: string[]) {
+  return { popular: await stats.popular(50), coVisited: await Promise.all(itemIds.map((itemId) => stats.coVisited(itemId, 50))) };
+}
+
+async function segments(analytics: MemoryShopAnalytics) {
+  return { counts: await analytics.segmentCounts(segmentRanges(NOW, DEFAULT_SEGMENT_THRESHOLDS), 100), population: await analytics.population() };
+}
+
+describe('impressions through the event pipeline', () => {
+  it('leave taste, history, affinity, segments, profile, popularity and co-visitation as they were, push nothing, and count as impressions', async () => {
+    const { processor, users, stats, analytics, pushes, event } = pipeline();
+    const allItems = ['i0', 'i1', 'i2', 'i3', 'i4', 'i5', 'i6', 'i7'];
+    // A member who did something: two views and a purchase of an even (headphones) item.
+    for (const fields of [
+      { type: 'view', itemId: 'i1' },
+      { type: 'view', itemId: 'i3' },
+      { type: 'purchase', items: [{ itemId: 'i2', quantity: 1, price: 30 }] },
+    ]) {
+      await processor.handleBatch([delivered(event('m1', fields, NOW - 60_000))]);
+    }
+    const state = await users.load('m1');
+    const shop = await signals(stats, allItems);
+    const segs = await segments(analytics);
+    const pushesBefore = pushes.length;
+    expect(pushesBefore).toBeGreaterThan(0); // the interactions did push (the recommender always changes)
+
+    // Then 40 impressions, 8 cards each, of items both seen and never touched: one batch of 20, then 20 alone.
+    const impressions = Array.from({ length: 40 }, (_, n) => event('m1', { type: 'impression', listId: `l${n % 3}`, items: shown(...allItems) }, NOW - 30_000 + n));
+    await processor.handleBatch(impressions.slice(0, 20).map(delivered));
+    for (const impression of impressions.slice(20)) await processor.handleBatch([delivered(impression)]);
+
+    const after = await users.load('m1');
+    expect(after.vector).toEqual(state.vector);
+    expect(after.strength).toBe(state.strength);
+    expect(after.recent).toEqual(state.recent); // the member's history lists the same events
+    expect(after.recent.some((entry) => (entry.type as string) === 'impression')).toBe(false);
+    expect(after.bought).toEqual(state.bought);
+    expect(after.affinity).toEqual(state.affinity);
+    expect(after.updatedAt).toBe(state.updatedAt);
+    expect(after.firstSeenAt).toBe(state.firstSeenAt);
+    expect(after.counts).toEqual({ ...state.counts, impression: 40, total: (state.counts.total ?? 0) + 40 });
+    expect(await signals(stats, allItems)).toEqual(shop);
+    expect(await segments(analytics)).toEqual(segs);
+    expect(pushes).toHaveLength(pushesBefore);
+    expect((await analytics.totals()).events).toEqual({ view: 2, purchase: 1, impression: 40 });
+
+    const profileOptions = { thresholds: DEFAULT_SEGMENT_THRESHOLDS, affinityHalfLifeSeconds: 14 * 86_400, top: 5, priceOf: () => 10, catalogPrices: [10] };
+    const profile = assembleProfile('m1', after, undefined, NOW, profileOptions);
+    expect(profile).toEqual(assembleProfile('m1', { ...state, version: after.version }, undefined, NOW, profileOptions));
+    expect(profile.activity.events).toBe(3);
+    expect(profile.activity.eventsByType).toEqual({ view: 2, purchase: 1 });
+
+    // A view after the impressions pairs with the session's interactions only, never with the items merely shown.
+    await processor.handleBatch([delivered(event('m1', { type: 'view', itemId: 'i5' }, NOW - 10_000))]);
+    const partners = (await stats.coVisited('i5', 50)).map(([itemId]) => itemId).sort();
+    expect(partners).toEqual(['i1', 'i2', 'i3']);
+  });
+
+  it('a shopper who only saw cards is no shopper of any segment and has no taste, history or affinity', async () => {
+    const { processor, users, stats, analytics, pushes, event } = pipeline();
+    for (let n = 0; n < 38; n++) await processor.handleBatch([delivered(event('v9', { type: 'impression', listId: 'strip', items: shown(`i${n % 8}`, `i${(n + 1) % 8}`) }, NOW - 25_000 + n * 600))]);
+    const state = await users.load('v9');
+    expect(state.vector).toBeNull();
+    expect(state.recent).toEqual([]);
+    expect(state.affinity.brands.size + state.affinity.categories.size).toBe(0);
+    expect(state.updatedAt).toBe(0);
+    expect(state.firstSeenAt).toBe(0);
+    expect(segmentsOf(state, undefined, NOW)).toEqual([]);
+    expect(await stats.popular(10)).toEqual([]);
+    expect(await segments(analytics)).toEqual({
+      counts: { new: 0, active: 0, lapsing: 0, big_spender: 0, brandLoyal: [], loyalBrands: 0 },
+      population: { shoppers: 0, members: 0, membersByTier: { regular: 0, vip: 0, enterprise: 0 } },
+    });
+    expect(pushes).toEqual([]);
+    expect((await analytics.totals()).events).toEqual({ impression: 38 });
+    expect((await analytics.days(Math.floor(NOW / DAY_MS), Math.floor(NOW / DAY_MS))).events).toEqual({ impression: 38 });
+  });
+});
+
+describe('campaign triggers and impressions', () => {
+  it('refuses a campaign triggered by impressions, and no trigger watches one', () => {
+    const input = { name: 'seen', audience: { tiers: ['regular'] }, offer: { title: 'Hi', message: 'An offer' } };
+    const refused = checkCampaign({ ...input, trigger: { type: 'event', eventType: 'impression' } }, NOW);
+    expect(refused).toMatchObject({ ok: false, code: 'invalid_campaign' });
+    expect(checkCampaign({ ...input, trigger: { type: 'event', eventType: 'view' } }, NOW).ok).toBe(true);
+
+    // A registry in which an event campaign on every type would run: an impression still concerns none.
+    const running = (['view', 'click', 'impression'] as const).map((eventType) => ({ trigger: { type: 'event', eventType } }));
+    const triggers = new CampaignTriggers({ registry: { running: () => running } } as unknown as ConstructorParameters<typeof CampaignTriggers>[0]);
+    const impression: StoredEvent = { type: 'impression', items: shown('a'), id: 'e1', userId: 'm1', ts: NOW, receivedAt: NOW };
+    expect(triggers.watches(impression, NOW)).toBe(false);
+    expect(triggers.watches({ type: 'view', itemId: 'a', id: 'e2', userId: 'm1', ts: NOW, receivedAt: NOW }, NOW)).toBe(true);
+  });
+});
