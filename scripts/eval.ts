@@ -160,8 +160,18 @@ export async function evaluateDataset(name: DatasetName, options: EvalCliOptions
   // The engine's own configuration (its environment variables and defaults), as a shop runs it.
   const engineConfig = { ...loadEngineConfig(process.env), ...profile.shop };
   const itemIds = dataset.items.map((item) => item.itemId);
-  const pulse = (label: string, vectors: ItemVectorSource, tuned: boolean, sources: typeof VECTOR_ONLY = {}): PulseMethod =>
-    new PulseMethod({ name: label, items: dataset.items, vectors, config: engineConfig, index: options.index, ...(tuned ? { recommender: { ...profile.recommender, ...sources } } : {}) });
+  // A row with its own sources measures the ranking under the fixed filters only (the served list is the engine's, whatever the row).
+  const fixedFilters = profile.filters.filter((filter) => !filter.served).map((filter) => filter.name);
+  const pulse = (label: string, vectors: ItemVectorSource, tuned: boolean, sources?: typeof VECTOR_ONLY): PulseMethod =>
+    new PulseMethod({
+      name: label,
+      items: dataset.items,
+      vectors,
+      config: engineConfig,
+      index: options.index,
+      ...(tuned ? { recommender: { ...profile.recommender, ...sources } } : {}),
+      ...(sources ? { filters: fixedFilters } : {}),
+    });
   const methods: EvalMethod[] = [];
   if (model) methods.push(pulse(LEARNED_ROW, model.source, true));
   if (model && profile.complementRows) {

@@ -115,6 +115,8 @@ export class RevisitEvidence {
   private readonly revisitSeen = [new Float64Array(REVISIT_PLACES), new Float64Array(REVISIT_PLACES)];
   private readonly freshHits = new Float64Array(REVISIT_PLACES);
   private readonly freshSeen = new Float64Array(REVISIT_PLACES);
+  /** Observations since the last halving: no place has counted more. */
+  private observations = 0;
   /** The same counts split finer (revisitCell, freshCell): a cell with enough evidence is used, else its place's rate. */
   private readonly revisitCellHits = new Float64Array(2 * REVISIT_PLACES * 3);
   private readonly revisitCellSeen = new Float64Array(2 * REVISIT_PLACES * 3);
@@ -209,7 +211,8 @@ export class RevisitEvidence {
   }
 
   private halveWhenFull(): void {
-    if (this.freshSeen[0]! < HALVE_AT && this.revisitSeen[0]![0]! < HALVE_AT && this.revisitSeen[1]![0]! < HALVE_AT) return;
+    if (++this.observations < HALVE_AT) return;
+    this.observations /= 2;
     for (const array of [...this.revisitHits, ...this.revisitSeen, this.freshHits, this.freshSeen, this.revisitCellHits, this.revisitCellSeen, this.freshCellHits, this.freshCellSeen]) for (let i = 0; i < array.length; i++) array[i]! /= 2;
   }
 }

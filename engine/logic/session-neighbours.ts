@@ -146,44 +146,33 @@ export class SessionIndex {
     const sample = options.sample ?? 500;
     const n = Math.min(current.length, QUERY_WINDOW);
     if (n === 0) return [];
-    // The recent sample by a merge of the query items' postings from their newest ends (each holds
-    // a session once, ids grow with time): sessions come out newest first, each with the summed
-    // weights of the query items it holds and the distance of the newest of them, and the merge
-    // stops at `sample` sessions. No map per session; ~10 comparisons per step.
-    const lists: number[][] = [];
-    const heads: number[] = [];
-    const floors: number[] = [];
-    const weights: number[] = [];
-    const distances: number[] = [];
+    // Per past session: the summed weights of the query items it holds and the distance of the
+    // newest of them. (A posting is only nearly in id order: a session still open can touch an
+    // item after a newer one did, so the sample is taken by id afterwards, not by merging.)
+    const shared = new Map<number, number>();
+    const nearest = new Map<number, number>();
     for (let d = 0; d < n; d++) {
       const slot = this.slots.get(current[d]!);
       const posting = slot === undefined ? undefined : this.postings[slot];
-      if (!posting || posting.length === 0) continue;
-      lists.push(posting);
-      heads.push(posting.length - 1);
-      floors.push(Math.max(0, posting.length - this.postingsPerItem));
-      weights.push(1 - d / QUERY_WINDOW);
-      distances.push(d);
-    }
-    const ranked: Array<{ session: StoredSession; similarity: number; step: number }> = [];
-    let taken = 0;
-    while (taken < sample) {
-      let newest = -1;
-      for (let l = 0; l < lists.length; l++) if (heads[l]! >= floors[l]!) newest = Math.max(newest, lists[l]![heads[l]!]!);
-      if (newest < 0) break;
-      let sum = 0;
-      let nearestDistance = QUERY_WINDOW;
-      for (let l = 0; l < lists.length; l++) {
-        if (heads[l]! < floors[l]! || lists[l]![heads[l]!] !== newest) continue;
-        heads[l]!--;
-        sum += weights[l]!;
-        nearestDistance = Math.min(nearestDistance, distances[l]!);
+      if (!posting) continue;
+      const weight = 1 - d / QUERY_WINDOW;
+      for (let p = posting.length - 1, from = Math.max(0, posting.length - this.postingsPerItem); p >= from; p--) {
+        const id = posting[p]!;
+        const sum = shared.get(id);
+        if (sum === undefined) {
+          shared.set(id, weight);
+          nearest.set(id, d);
+        } else shared.set(id, sum + weight);
       }
-      const session = this.sessions.get(newest);
-      // A dropped session (evicted, merged) is skipped and does not count towards the sample.
+    }
+    // The recent sample: the newest `sample` sessions (ids grow with time) still held and not the asker's.
+    const ids = Float64Array.from(shared.keys()).sort().reverse();
+    const ranked: Array<{ session: StoredSession; similarity: number; step: number }> = [];
+    for (let i = 0; i < ids.length && ranked.length < sample; i++) {
+      const id = ids[i]!;
+      const session = this.sessions.get(id);
       if (!session || session.userId === options.userId) continue;
-      taken++;
-      ranked.push({ session, similarity: sum / n, step: nearestDistance + 1 });
+      ranked.push({ session, similarity: shared.get(id)! / n, step: nearest.get(id)! + 1 });
     }
     ranked.sort((a, b) => b.similarity - a.similarity || b.session.id - a.session.id);
     if (ranked.length > neighbours) ranked.length = neighbours;

@@ -1,7 +1,7 @@
 import { isMergeEvent, type LoggedEvent } from '../contracts/schemas.js';
 import { isOrderEvent } from '../contracts/orders.js';
 import { touchedItems } from '../logic/event-effect.js';
-import { RevisitEvidence, type RevisitOptions } from '../logic/revisits.js';
+import { REVISIT_PLACES, RevisitEvidence, type RevisitOptions } from '../logic/revisits.js';
 import type { RecentInteraction } from '../ports/user-state-store.js';
 
 /**
@@ -35,14 +35,19 @@ export class ListEvidence {
   remember(userId: string, fresh: readonly string[], scores?: readonly number[]): void {
     if (this.users === 0) return;
     this.lastFresh.delete(userId);
-    this.lastFresh.set(userId, { ids: fresh, scores });
+    // Only the places the evidence measures are kept.
+    this.lastFresh.set(userId, { ids: fresh.slice(0, REVISIT_PLACES), scores: scores?.slice(0, REVISIT_PLACES) });
     if (this.lastFresh.size > this.users) {
       const oldest = this.lastFresh.keys().next().value;
       if (oldest !== undefined) this.lastFresh.delete(oldest);
     }
   }
 
-  /** One applied event of `userId`, with their recent items just before it. */
+  /**
+   * One applied event of `userId`, with their recent items just before it. Any event that touches
+   * an item ends the remembered list (only the next one answers it); only item events (view, click,
+   * cart, like, purchase) are counted as observations.
+   */
   observe(userId: string, event: LoggedEvent, recentBefore: readonly RecentInteraction[]): void {
     const fresh = this.lastFresh.get(userId);
     if (isMergeEvent(event) || isOrderEvent(event)) return;

@@ -251,6 +251,24 @@ describe('SessionIndex query', () => {
     ]);
   });
 
+  it('scores a session once when an older open session touched an item after a newer one did', () => {
+    const index = new SessionIndex({ sessionGapMs: GAP_MS });
+    index.add('u1', ['p'], T0); // session 1 opens
+    index.add('u2', ['y', 'x'], T0 + 1); // session 2
+    index.add('u1', ['x'], T0 + 2); // session 1, still open, touches x after session 2: x's posting is [2, 1]
+    // Session 2 shares y and x: (1 + 0.9) / 2 = 0.95, step 1 -> 0.95 each; session 1 shares x:
+    // 0.9 / 2 = 0.45, step 2 -> 0.225 for x and p.
+    expectScores(index.query(['y', 'x']), [
+      ['x', 1.175],
+      ['y', 0.95],
+      ['p', 0.225],
+    ]);
+    expectScores(index.query(['y', 'x'], { neighbours: 1 }), [
+      ['x', 0.95],
+      ['y', 0.95],
+    ]);
+  });
+
   it('is empty for an empty query or items no session holds', () => {
     const index = example();
     expect(index.query([])).toEqual([]);
