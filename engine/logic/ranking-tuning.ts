@@ -24,6 +24,8 @@ export interface RankingTuning {
   coVisitRecency?: readonly number[];
   /** Share of "sessions like yours" in the co-visitation weight when such sessions exist, [0, 1]. Default SESSION_SHARE. */
   sessionShare?: number;
+  /** Share of sequential rules in what "sessions like yours" leave to co-visitation, [0, 1]. Default FOLLOW_SHARE. */
+  followShare?: number;
   /** Share of complements in the non-query part when there are complement seeds, [0, 1]. Default COMPLEMENT_SHARE. */
   complementShare?: number;
 }
@@ -34,6 +36,7 @@ export function checkRankingTuning(tuning: RankingTuning): RankingTuning {
   if (maxPersonal !== undefined && !(maxPersonal > 0 && maxPersonal <= 1)) throw new RangeError(`maxPersonal must be in (0, 1], got ${maxPersonal}`);
   if (strengthHalfPoint !== undefined && !(strengthHalfPoint > 0 && Number.isFinite(strengthHalfPoint))) throw new RangeError(`strengthHalfPoint must be a positive number, got ${strengthHalfPoint}`);
   if (crowdCoVisit !== undefined && !(crowdCoVisit >= 0 && crowdCoVisit <= 1)) throw new RangeError(`crowdCoVisit must be in [0, 1], got ${crowdCoVisit}`);
+  if (tuning.followShare !== undefined && !(tuning.followShare >= 0 && tuning.followShare <= 1)) throw new RangeError(`followShare must be in [0, 1], got ${tuning.followShare}`);
   if (tuning.sessionShare !== undefined && !(tuning.sessionShare >= 0 && tuning.sessionShare <= 1)) throw new RangeError(`sessionShare must be in [0, 1], got ${tuning.sessionShare}`);
   if (tuning.complementShare !== undefined && !(tuning.complementShare >= 0 && tuning.complementShare <= 1)) throw new RangeError(`complementShare must be in [0, 1], got ${tuning.complementShare}`);
   if (coVisitCombine !== undefined && coVisitCombine !== 'max' && coVisitCombine !== 'sum') throw new RangeError(`coVisitCombine must be max or sum, got ${String(coVisitCombine)}`);

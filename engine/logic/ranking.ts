@@ -56,6 +56,8 @@ export const QUERY_SHARE = 0.5;
 export const NEIGHBOUR_SHARE = 0.3;
 /** Share of "sessions like yours" in the session part of the crowd signal (the rest is co-visitation), when such sessions exist. */
 export const SESSION_SHARE = 0.5;
+/** Share of sequential rules ("often viewed after") in what "sessions like yours" leave to co-visitation, when rules exist. */
+export const FOLLOW_SHARE = 0.4;
 /** Share of the complement signal in the non-query part of the score when complement seeds exist. */
 export const COMPLEMENT_SHARE = 0.5;
 /** Weight of the i-th most recent item's co-visitation list (newest first). */
@@ -81,6 +83,10 @@ export interface Candidate {
   complementOf?: string;
   /** How much the sessions most like the shopper's current one hold it, relative to the best item, [0, 1]. */
   sessions?: number;
+  /** How often it followed the shopper's newest item in other sessions, relative to the best item, [0, 1]. */
+  follows?: number;
+  /** The item it follows (`follows`). */
+  followsAfter?: string;
 }
 
 export interface BlendWeights {
@@ -96,10 +102,12 @@ export interface BlendWeights {
   complement: number;
   /** Weight of `ses` (0 when no session is like the shopper's). */
   sessions: number;
+  /** Weight of `fol` (0 when nothing is known to follow the shopper's newest item). */
+  follows: number;
 }
 
 /** The blend for a shopper of the given strength; see the module comment. */
-export function blendWeights(strength: number, hasQuery: boolean, tuning: RankingTuning = {}, hasNeighbours = false, hasComplements = false, hasSessions = false): BlendWeights {
+export function blendWeights(strength: number, hasQuery: boolean, tuning: RankingTuning = {}, hasNeighbours = false, hasComplements = false, hasSessions = false, hasFollows = false): BlendWeights {
   const s = Number.isFinite(strength) && strength > 0 ? strength : 0;
   const alpha = Math.min(tuning.maxPersonal ?? 1, s / (s + (tuning.strengthHalfPoint ?? STRENGTH_HALF_POINT)));
   const complementShare = hasComplements ? (tuning.complementShare ?? COMPLEMENT_SHARE) : 0;
@@ -108,11 +116,14 @@ export function blendWeights(strength: number, hasQuery: boolean, tuning: Rankin
   const popular = tuning.crowdCoVisit === undefined ? CROWD_POPULAR : 1 - tuning.crowdCoVisit;
   const neighbours = hasNeighbours ? NEIGHBOUR_SHARE : 0;
   const sessions = hasSessions ? (tuning.sessionShare ?? SESSION_SHARE) : 0;
+  // Sequential rules take their share of what is left to co-visitation.
+  const follows = hasFollows ? (1 - sessions) * (tuning.followShare ?? FOLLOW_SHARE) : 0;
   return {
     personal: rest * alpha * (1 - neighbours),
     neighbours: rest * alpha * neighbours,
     sessions: rest * (1 - alpha) * coVisit * sessions,
-    coVisitation: rest * (1 - alpha) * coVisit * (1 - sessions),
+    follows: rest * (1 - alpha) * coVisit * follows,
+    coVisitation: rest * (1 - alpha) * coVisit * (1 - sessions - follows),
     popularity: rest * (1 - alpha) * popular,
     query: hasQuery ? QUERY_SHARE : 0,
     complement: (hasQuery ? 1 - QUERY_SHARE : 1) * complementShare,
@@ -154,6 +165,8 @@ export interface CandidateSources {
   complements?: ReadonlyArray<{ via: string; items: ReadonlyArray<readonly [string, number]>; weight?: number }>;
   /** Items of the sessions most like the shopper's current one (session-neighbours.ts), raw scores, normalised here. */
   sessions?: ReadonlyArray<readonly [string, number]>;
+  /** What followed the shopper's newest item `after` in other sessions (sequential rules), raw scores, normalised here. */
+  follows?: { after: string; items: ReadonlyArray<readonly [string, number]> };
 }
 
 /** Merges the sources into one candidate per item, each carrying every signal it was seen with. */
@@ -202,6 +215,16 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
   const sessions = sources.sessions ?? [];
   const bestSession = bestScore(sessions);
   if (bestSession > 0) for (const [id, score] of sessions) if (Number.isFinite(score) && score > 0) entryIn(merged, id).sessions = score / bestSession;
+  const follows = sources.follows;
+  const bestFollow = follows ? bestScore(follows.items) : 0;
+  if (follows && bestFollow > 0) {
+    for (const [id, score] of follows.items) {
+      if (!(Number.isFinite(score) && score > 0)) continue;
+      const candidate = entryIn(merged, id);
+      candidate.follows = score / bestFollow;
+      candidate.followsAfter = follows.after;
+    }
+  }
   // (No complement lists, the usual case: no closure, and none of mergeComplements' maps.)
   const complements = sources.complements ?? [];
   if (complements.length > 0) mergeComplements(complements, (itemId) => entryIn(merged, itemId));
@@ -214,7 +237,7 @@ function entryIn(merged: Map<string, Candidate>, itemId: string): Candidate {
   if (!candidate) {
     // Every field present from the start (undefined until a source sets it), in one order: all
     // candidates share one object shape, which keeps scoring them fast.
-    candidate = { itemId, similarity: undefined, coVisitation: undefined, coVisitedWith: undefined, popularity: undefined, queryRelevance: undefined, neighbours: undefined, complement: undefined, complementOf: undefined, sessions: undefined };
+    candidate = { itemId, similarity: undefined, coVisitation: undefined, coVisitedWith: undefined, popularity: undefined, queryRelevance: undefined, neighbours: undefined, complement: undefined, complementOf: undefined, sessions: undefined, follows: undefined, followsAfter: undefined };
     merged.set(itemId, candidate);
   }
   return candidate;
@@ -237,6 +260,8 @@ export interface RankingContext {
   complements?: boolean;
   /** Whether sessions like the shopper's exist: `ses` takes SESSION_SHARE of the co-visitation weight. */
   sessions?: boolean;
+  /** Whether something is known to follow the shopper's newest item: `fol` takes FOLLOW_SHARE of what co-visitation keeps. */
+  follows?: boolean;
   /** Affinity boost of an item, [0, 1]: its score is multiplied by 1 + boost. Default none. */
   boostOf?(itemId: string): number;
   /**
@@ -262,7 +287,7 @@ const VERB: Record<InteractionType, string> = {
 };
 
 /** Component scores of a candidate under `weights`; they sum to its score (see the module comment). */
-export function scoreParts(candidate: Candidate, weights: BlendWeights): { personal: number; neighbours: number; coVisitation: number; popularity: number; query: number; complement: number; sessions: number } {
+export function scoreParts(candidate: Candidate, weights: BlendWeights): { personal: number; neighbours: number; coVisitation: number; popularity: number; query: number; complement: number; sessions: number; follows: number } {
   const relevance = clamp01(candidate.queryRelevance ?? 0);
   // With a query, relevance gates the other signals; without one it is absent (gate 1).
   const gate = weights.query > 0 ? relevance : 1;
@@ -274,6 +299,7 @@ export function scoreParts(candidate: Candidate, weights: BlendWeights): { perso
     query: weights.query * relevance,
     complement: gate * weights.complement * clamp01(candidate.complement ?? 0),
     sessions: gate * weights.sessions * clamp01(candidate.sessions ?? 0),
+    follows: gate * weights.follows * clamp01(candidate.follows ?? 0),
   };
 }
 
@@ -297,7 +323,7 @@ export function rankCandidates(candidates: Iterable<Candidate>, k: number, conte
  * The best `k` candidates with their scores, best first (ties by itemId ascending): the order of
  * {@link rankCandidates} without the reasons, which {@link withReasons} adds once the list is cut.
  */
-export function scoreCandidates(candidates: Iterable<Candidate>, k: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'boostOf' | 'maxBoost'>): ScoredCandidate[] {
+export function scoreCandidates(candidates: Iterable<Candidate>, k: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'follows' | 'boostOf' | 'maxBoost'>): ScoredCandidate[] {
   const weights = contextWeights(context);
   // As slice(0, k): k truncated, below 0 (or NaN) none.
   const keep = Math.max(0, Math.trunc(k) || 0);
@@ -363,8 +389,8 @@ export function withReasons(scored: readonly ScoredCandidate[], context: Ranking
 }
 
 /** The blend of a ranking context. */
-export function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions'>): BlendWeights {
-  return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true, context.sessions === true);
+export function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'follows'>): BlendWeights {
+  return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true, context.sessions === true, context.follows === true);
 }
 
 /** A candidate's score: its blended parts times (1 + affinity boost), rounded. */
@@ -392,7 +418,8 @@ function blendedSum(candidate: Candidate, weights: BlendWeights): number {
   const query = weights.query * relevance;
   const complement = gate * weights.complement * clamp01(candidate.complement ?? 0);
   const sessions = gate * weights.sessions * clamp01(candidate.sessions ?? 0);
-  return personal + neighbours + coVisitation + popularity + query + complement + sessions;
+  const follows = gate * weights.follows * clamp01(candidate.follows ?? 0);
+  return personal + neighbours + coVisitation + popularity + query + complement + sessions + follows;
 }
 
 /**
@@ -411,6 +438,7 @@ export function reasonFor(candidate: Candidate, weights: BlendWeights, context: 
   const coVisitation = gate * weights.coVisitation * clamp01(candidate.coVisitation ?? 0);
   const popularity = gate * weights.popularity * clamp01(candidate.popularity ?? 0);
   const sessions = gate * weights.sessions * clamp01(candidate.sessions ?? 0);
+  const follows = gate * weights.follows * clamp01(candidate.follows ?? 0);
   // The first largest positive part wins: a later one must be strictly larger.
   let best: ReasonPart | undefined = query > 0 ? 'query' : undefined;
   let bestValue = query > 0 ? query : 0;
@@ -419,12 +447,13 @@ export function reasonFor(candidate: Candidate, weights: BlendWeights, context: 
   if (neighbours > bestValue) [best, bestValue] = ['neighbours', neighbours];
   if (coVisitation > bestValue) [best, bestValue] = ['coVisitation', coVisitation];
   if (sessions > bestValue) [best, bestValue] = ['sessions', sessions];
+  if (follows > bestValue) [best, bestValue] = ['follows', follows];
   if (popularity > bestValue) [best, bestValue] = ['popularity', popularity];
   return best === undefined ? (context.fallbackReason ?? 'to explore the shop') : reasonText(best, candidate, context);
 }
 
 /** A score component a reason can name. */
-type ReasonPart = 'query' | 'complement' | 'personal' | 'neighbours' | 'coVisitation' | 'sessions' | 'popularity';
+type ReasonPart = 'query' | 'complement' | 'personal' | 'neighbours' | 'coVisitation' | 'sessions' | 'follows' | 'popularity';
 
 /** The reason text of the component that contributed most. */
 function reasonText(part: ReasonPart, candidate: Candidate, context: RankingContext): string {
@@ -444,6 +473,10 @@ function reasonText(part: ReasonPart, candidate: Candidate, context: RankingCont
       return 'shoppers like you also liked it';
     case 'sessions':
       return 'in sessions like yours';
+    case 'follows': {
+      const title = candidate.followsAfter ? context.titleOf(candidate.followsAfter) : undefined;
+      return title ? `often viewed after ${title}` : 'often viewed next';
+    }
     case 'coVisitation': {
       const title = candidate.coVisitedWith ? context.titleOf(candidate.coVisitedWith) : undefined;
       return title ? `often viewed with ${title}` : 'often viewed together';

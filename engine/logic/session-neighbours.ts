@@ -47,6 +47,20 @@ export interface SessionQueryOptions {
 /** Items of the current session that weigh (newest first): the d-th newest weighs 1 - d/QUERY_WINDOW. */
 const QUERY_WINDOW = 10;
 
+/** Items before a new one in its session that count it as following them (sequential rules' window). */
+const FOLLOW_WINDOW = 3;
+/** Followers kept per item. */
+const MAX_FOLLOWERS = 200;
+
+/** The `keep` heaviest entries of a map (ties: all at the threshold kept), as a new map. */
+function strongest(weights: ReadonlyMap<number, number>, keep: number): Map<number, number> {
+  if (weights.size <= keep) return new Map(weights);
+  const threshold = keepthBest([...weights.values()], keep);
+  const out = new Map<number, number>();
+  for (const [slot, weight] of weights) if (weight >= threshold) out.set(slot, weight);
+  return out;
+}
+
 /** Distinct item ids the index learns at most (an id's slot is kept for good); later new ids are not indexed. */
 const MAX_ITEMS = 1_000_000;
 
@@ -72,6 +86,12 @@ export class SessionIndex {
   /** Item id -> slot, and back: sessions and votes work on small integers. */
   private readonly slots = new Map<string, number>();
   private readonly ids: string[] = [];
+  /**
+   * Sequential rules: item slot -> (slot of an item touched after it in one session -> weight),
+   * 1/k when it came k items later (k <= FOLLOW_WINDOW). At most MAX_FOLLOWERS per item are kept
+   * (the strongest), pruned when twice that many have gathered.
+   */
+  private readonly follows: Array<Map<number, number> | undefined> = [];
   /** Votes by slot during a query (zero between queries). */
   private votes = new Float64Array(1024);
   private nextId = 1;
@@ -107,12 +127,39 @@ export class SessionIndex {
     for (const itemId of items) {
       const slot = this.slotOf(itemId);
       if (slot === undefined || session.items.length >= this.maxSessionItems || session.items.includes(slot)) continue;
+      this.countFollowing(session.items, slot);
       session.items.push(slot);
       const posting = this.postings[slot]!;
       posting.push(session.id);
       // Trimmed in chunks: a shift per push would be O(n).
       if (posting.length >= 2 * this.postingsPerItem) posting.splice(0, posting.length - this.postingsPerItem);
     }
+  }
+
+  /** `slot` joins a session holding `before` (in order): each of the last FOLLOW_WINDOW items gains it as a follower. */
+  private countFollowing(before: readonly number[], slot: number): void {
+    for (let k = 1; k <= FOLLOW_WINDOW && k <= before.length; k++) {
+      const from = before[before.length - k]!;
+      let followers = this.follows[from];
+      if (!followers) this.follows[from] = followers = new Map();
+      followers.set(slot, (followers.get(slot) ?? 0) + 1 / k);
+      if (followers.size >= 2 * MAX_FOLLOWERS) this.follows[from] = strongest(followers, MAX_FOLLOWERS);
+    }
+  }
+
+  /**
+   * What follows the shopper's newest item (sequential rules, Ludewig & Jannach 2018): the items
+   * other sessions touched after it, weighted 1/k for k items later, best first (ties by itemId).
+   * Empty when the index never saw anything follow it.
+   */
+  following(newest: string | undefined, limit = 100): Array<[string, number]> {
+    const slot = newest === undefined ? undefined : this.slots.get(newest);
+    const followers = slot === undefined ? undefined : this.follows[slot];
+    if (!followers) return [];
+    const out: Array<[string, number]> = [];
+    for (const [follower, weight] of strongest(followers, limit)) out.push([this.ids[follower]!, weight]);
+    out.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return out;
   }
 
   /** The slot of an item id, made on first sight (undefined past MAX_ITEMS ids). */

@@ -127,7 +127,8 @@ export function recommenderOptionsFrom(
  * gives the figures and what each setting moved): co-visitation seeded by the shopper's 20 newest
  * distinct items of any age, their lists summed with each older event weighing half; the
  * shopper's own vector at most half of the score; the crowd signal 0.8 from what goes with the
- * shopper's items (co-visitation and "sessions like yours", half each) and 0.2 from popularity.
+ * shopper's items ("sessions like yours" half of it, then what follows their newest item 0.4 of
+ * the rest, co-visitation the remainder) and 0.2 from popularity.
  * The Recommender class's own defaults (3 session seeds, no cap) stay the plain blend of ranking.ts
  * for tools and tests that build one directly.
  */
@@ -140,6 +141,7 @@ export const SERVED_RANKING = Object.freeze({
     maxPersonal: 0.5,
     crowdCoVisit: 0.8,
     sessionShare: 0.5,
+    followShare: 0.4,
     coVisitRecency: Object.freeze(Array.from({ length: 20 }, (_, i) => Number((2 ** -i).toPrecision(3)))),
   }),
 } as const satisfies Partial<RecommenderOptions>);
@@ -307,6 +309,7 @@ export class Recommender {
       popular: firstPassing(popular, filter, candidateK),
       neighbours: taste && this.shoppers && this.uses('neighbours') ? firstPassing(this.shoppers.likedByNeighbours(taste, model.source.version, SHOPPER_NEIGHBOURS, userId), filter, candidateK) : [],
       complements: complements.sources.map(({ via, items, weight }) => ({ via, items: passingEntries(items, filter), weight })),
+      follows: this.sessionIndex && this.uses('follows') ? this.followingNewest(user, filter, candidateK) : undefined,
       sessions: this.sessionIndex && this.uses('sessions') ? firstPassing(this.sessionIndex.query(latestSession(user.recent, this.options.sessionGapSeconds), { userId, limit: SESSION_ITEMS }), filter, candidateK) : [],
     }), this.options.ranking);
     const relevance = searching ? (itemId: string) => searchRelevance(text.get(itemId), query && index.similarity(itemId, query), this.options.searchTextShare, text.size > 0) : undefined;
@@ -318,7 +321,9 @@ export class Recommender {
     let hasNeighbours = false;
     let hasComplements = false;
     let hasSessions = false;
+    let hasFollows = false;
     for (const candidate of merged.values()) {
+      if (candidate.follows !== undefined) hasFollows = true;
       if (candidate.neighbours !== undefined) hasNeighbours = true;
       if (candidate.complement !== undefined) hasComplements = true;
       if (candidate.sessions !== undefined) hasSessions = true;
@@ -332,6 +337,7 @@ export class Recommender {
       neighbours: hasNeighbours,
       complements: hasComplements,
       sessions: hasSessions,
+      follows: hasFollows,
       ...this.affinity.forList(user, now, request.category),
     };
     const boosted = member ? this.campaignCandidates(member, user, now, filter, merged) : [];
@@ -416,6 +422,13 @@ export class Recommender {
       ({ itemId }) => recommendable.has(itemId) && (request.includeBought || !user.bought.has(itemId)) && (scope === undefined || scope.has(itemId)) && (channel === undefined || this.catalog.inChannel(itemId, channel)) && !picked?.has(itemId),
     );
     return candidates.length === 0 ? fresh : mergeRevisits(fresh, candidates, slots, evidence.revisits);
+  }
+
+  /** What followed the shopper's newest item in other sessions (sequential rules), inside the filter. */
+  private followingNewest(user: UserState, filter: Filter, limit: number): CandidateSources['follows'] {
+    const newest = user.recent.find((entry) => !NEGATIVE_TYPES.has(entry.type))?.itemId;
+    if (newest === undefined || !this.sessionIndex) return undefined;
+    return { after: newest, items: firstPassing(this.sessionIndex.following(newest, SESSION_ITEMS), filter, limit) };
   }
 
   /** Whether a candidate source is in use (`options.sources`). */

@@ -150,6 +150,7 @@ export const SOURCE_ROWS: ReadonlyArray<{ name: string; served: Partial<Recommen
   { name: 'pulse, source: vector', served: { revisits: 'hide', sources: ['vector'] } },
   { name: 'pulse, source: co-visitation', served: { revisits: 'hide', sources: ['coVisited'] } },
   { name: 'pulse, source: sessions like yours', served: { revisits: 'hide', sources: ['sessions'] } },
+  { name: 'pulse, source: what follows (rules)', served: { revisits: 'hide', sources: ['follows'] } },
   { name: 'pulse, source: shoppers like you', served: { revisits: 'hide', sources: ['neighbours'] } },
   { name: 'pulse, source: popularity', served: { revisits: 'hide', sources: ['popular'] } },
 ]);

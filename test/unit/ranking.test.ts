@@ -130,3 +130,49 @@ describe('rankCandidates', () => {
     expect(rankCandidates(many, 0, context(3))).toEqual([]);
   });
 });
+
+describe('sessions like yours and sequential rules in the blend', () => {
+  it('splits the co-visitation weight: sessions take sessionShare, rules followShare of the rest', () => {
+    const tuning = { maxPersonal: 0.5, crowdCoVisit: 0.8, sessionShare: 0.5, followShare: 0.4 };
+    // strength 2: alpha = min(0.5, 2 / 4) = 0.5; crowd 0.5; goes-with 0.5 * 0.8 = 0.4.
+    const w = blendWeights(2, false, tuning, false, false, true, true);
+    expect(w.sessions).toBeCloseTo(0.2, 10);
+    expect(w.follows).toBeCloseTo(0.4 * 0.5 * 0.4, 10);
+    expect(w.coVisitation).toBeCloseTo(0.4 - 0.2 - 0.08, 10);
+    expect(w.popularity).toBeCloseTo(0.1, 10);
+    // Without rules the co-visitation keeps their part; without sessions neither splits.
+    expect(blendWeights(2, false, tuning, false, false, true, false).coVisitation).toBeCloseTo(0.2, 10);
+    expect(blendWeights(2, false, tuning, false, false, false, false).coVisitation).toBeCloseTo(0.4, 10);
+  });
+
+  it('normalises both sources to their best and names the followed item in the reason', () => {
+    const merged = mergeCandidates({
+      sessions: [
+        ['s1', 4],
+        ['s2', 2],
+      ],
+      follows: { after: 'last', items: [['f1', 3], ['s2', 1.5]] },
+    });
+    expect(merged.get('s1')!.sessions).toBe(1);
+    expect(merged.get('s2')!.sessions).toBe(0.5);
+    expect(merged.get('f1')!.follows).toBe(1);
+    expect(merged.get('s2')!.follows).toBe(0.5);
+    expect(merged.get('f1')!.followsAfter).toBe('last');
+    const context: RankingContext = {
+      strength: 0,
+      titleOf: (id) => (id === 'last' ? 'Trail Shoe' : undefined),
+      nearestRecent: () => undefined,
+      sessions: true,
+      follows: true,
+      tuning: { followShare: 0.6 },
+    };
+    const ranked = rankCandidates(merged.values(), 3, context);
+    // strength 0: goes-with 0.6 (CROWD_COVISIT): sessions 0.3, rules 0.5 * 0.6 * 0.6 = 0.18.
+    // s1 0.3; s2 0.15 + 0.09 = 0.24 (sessions the larger part); f1 0.18.
+    expect(ranked.map((item) => [item.itemId, item.score, item.reason])).toEqual([
+      ['s1', 0.3, 'in sessions like yours'],
+      ['s2', 0.24, 'in sessions like yours'],
+      ['f1', 0.18, 'often viewed after Trail Shoe'],
+    ]);
+  });
+});

@@ -276,3 +276,42 @@ describe('SessionIndex query', () => {
     expect(new SessionIndex({ sessionGapMs: GAP_MS }).query(['a'])).toEqual([]);
   });
 });
+
+describe('SessionIndex sequential rules', () => {
+  it('counts what followed an item within three places of one session, 1/k for k places later', () => {
+    const index = new SessionIndex({ sessionGapMs: GAP_MS });
+    // Session 1: a b c d e. After a: b (1), c (1/2), d (1/3); e is four places later.
+    index.add('u1', ['a', 'b', 'c', 'd', 'e'], T0);
+    // Session 2: a c. After a: c (1).
+    index.add('u2', ['a'], T0 + 1);
+    index.add('u2', ['c'], T0 + 2);
+    // A re-touch of an item already in the session is no new step.
+    index.add('u2', ['a'], T0 + 3);
+    expectScores(index.following('a'), [
+      ['c', 1.5],
+      ['b', 1],
+      ['d', 1 / 3],
+    ]);
+    expectScores(index.following('d'), [['e', 1]]);
+    expect(index.following('e')).toEqual([]);
+    expect(index.following('unknown')).toEqual([]);
+    expect(index.following(undefined)).toEqual([]);
+  });
+
+  it('does not count across sessions of one shopper, nor across shoppers', () => {
+    const index = new SessionIndex({ sessionGapMs: GAP_MS });
+    index.add('u1', ['a'], T0);
+    index.add('u1', ['b'], T0 + GAP_MS + 1); // a pause: a new session
+    index.add('u2', ['c'], T0 + GAP_MS + 2);
+    expect(index.following('a')).toEqual([]);
+    expect(index.following('b')).toEqual([]);
+  });
+
+  it('keeps the strongest followers and answers at most `limit`', () => {
+    const index = new SessionIndex({ sessionGapMs: GAP_MS });
+    // x followed by f0 once, f1 twice, ... f4 five times (each in its own session).
+    for (let f = 0; f < 5; f++) for (let r = 0; r <= f; r++) index.add(`u${f}-${r}`, ['x', `f${f}`], T0 + f * 10 + r);
+    expect(ids(index.following('x', 2))).toEqual(['f4', 'f3']);
+    expect(ids(index.following('x'))).toEqual(['f4', 'f3', 'f2', 'f1', 'f0']);
+  });
+});
