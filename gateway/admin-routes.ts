@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
-import { zodDetails } from '../engine/contracts/schemas.js';
 import { MAX_DEAD_LETTERS_PAGE, type DeadLetters } from '../engine/ports/dead-letters.js';
-import { authenticate, requireRole, type TokenService } from './auth.js';
+import type { TokenService } from './auth.js';
+import { BearerGuard } from './bearer-guard.js';
+import { labelled } from './route-validation.js';
 
 export interface AdminRoutesOptions {
   tokens: TokenService;
@@ -23,13 +25,8 @@ const ListQuerySchema = z
 /** Any other id is simply not found (the store's answer). */
 const IdParamsSchema = z.object({ id: z.string().min(1).max(32) });
 
-function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const details = zodDetails(parsed.error);
-  const [field, problem] = Object.entries(details)[0] ?? ['(root)', 'invalid'];
-  throw new PulseError(ErrorCodes.invalidRequest, `invalid ${what}: ${field}: ${problem}`, details);
-}
+/** `invalid query: limit: ...`, `invalid dead-letter id: id: ...`. */
+const invalidAdminInput = { invalidInput: labelled(ErrorCodes.invalidRequest, { querystring: 'query', params: 'dead-letter id' }) };
 
 /**
  * Operations routes (admin token only), CONTRACT.md "Operations":
@@ -40,30 +37,33 @@ function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, w
  * - `DELETE /v1/admin/dead-letters/:id` -> `{deleted: true}`
  * Unknown ids are 404 `not_found`.
  */
-export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOptions): void {
-  const admin = async (request: FastifyRequest): Promise<DeadLetters> => {
-    requireRole(await authenticate(options.tokens, request.headers.authorization), 'admin');
+export function registerAdminRoutes(fastify: FastifyInstance, options: AdminRoutesOptions): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const guard = new BearerGuard(options.tokens);
+  const requireAdmin = guard.require('admin');
+  const store = (): DeadLetters => {
     if (!options.deadLetters) throw new PulseError(ErrorCodes.unavailable, 'this gateway has no dead-letter store');
     return options.deadLetters;
   };
+  /** An admin token, then a dead-letter store (`unavailable` without one), before the input is checked. */
+  const admin = async (request: FastifyRequest): Promise<void> => {
+    await requireAdmin(request);
+    store();
+  };
 
-  app.get('/v1/admin/dead-letters', async (request) => {
-    const deadLetters = await admin(request);
-    const query = parse(ListQuerySchema, request.query, 'query');
-    return deadLetters.list(query.before === undefined ? { limit: query.limit } : { limit: query.limit, before: query.before });
+  app.get('/v1/admin/dead-letters', { preValidation: admin, schema: { querystring: ListQuerySchema }, config: invalidAdminInput }, async (request) => {
+    const { limit, before } = request.query;
+    return store().list(before === undefined ? { limit } : { limit, before });
   });
 
-  app.post('/v1/admin/dead-letters/:id/replay', async (request) => {
-    const deadLetters = await admin(request);
-    const { id } = parse(IdParamsSchema, request.params, 'dead-letter id');
-    const { seq } = await deadLetters.replay(id);
+  app.post('/v1/admin/dead-letters/:id/replay', { preValidation: admin, schema: { params: IdParamsSchema }, config: invalidAdminInput }, async (request) => {
+    const { id } = request.params;
+    const { seq } = await store().replay(id);
     return { id, seq };
   });
 
-  app.delete('/v1/admin/dead-letters/:id', async (request) => {
-    const deadLetters = await admin(request);
-    const { id } = parse(IdParamsSchema, request.params, 'dead-letter id');
-    await deadLetters.drop(id);
+  app.delete('/v1/admin/dead-letters/:id', { preValidation: admin, schema: { params: IdParamsSchema }, config: invalidAdminInput }, async (request) => {
+    await store().drop(request.params.id);
     return { deleted: true };
   });
 }

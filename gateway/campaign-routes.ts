@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { acceptAudience, acceptCampaign } from '../engine/contracts/campaigns.js';
 import { IdSchema } from '../engine/contracts/schemas.js';
-import { authenticate as authenticateBearer, requireRole, type TokenClaims } from './auth.js';
-import { parseBody } from './coupon-routes.js';
+import { BearerGuard } from './bearer-guard.js';
 import type { ApiRoutesOptions } from './http-routes.js';
+import { orEmpty } from './route-validation.js';
 
 const CampaignParamsSchema = z.object({ id: IdSchema });
 const PreviewBodySchema = z.object({ audience: z.unknown() }).strict();
@@ -20,48 +21,40 @@ const PreviewBodySchema = z.object({ audience: z.unknown() }).strict();
  * - `POST /v1/campaigns/preview` `{audience}` (extension) -> `{size, members}`
  * Unknown ids are the engine's `not_found` (404).
  */
-export function registerCampaignRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
+export function registerCampaignRoutes(fastify: FastifyInstance, options: ApiRoutesOptions): void {
   const { config, tokens, rpc } = options;
   const timeout = config.rpcTimeoutMs;
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const guard = new BearerGuard(tokens);
+  const marketer = guard.require('marketing', 'admin');
+  const byId = { preValidation: marketer, schema: { params: CampaignParamsSchema } };
 
-  const marketer = async (request: FastifyRequest): Promise<TokenClaims> => {
-    const claims = await authenticateBearer(tokens, request.headers.authorization);
-    requireRole(claims, 'marketing', 'admin');
-    return claims;
-  };
-  const campaignId = (request: FastifyRequest): string => parseBody(CampaignParamsSchema, request.params).id;
-
-  app.post('/v1/campaigns', async (request, reply) => {
-    const claims = await marketer(request);
+  // The body is acceptCampaign's to check (its own codes: invalid_campaign, unknown_trigger...), not a route schema's.
+  app.post('/v1/campaigns', { preValidation: marketer }, async (request, reply) => {
     acceptCampaign(request.body, Date.now());
-    const campaign = await rpc.call('campaigns.create', { input: request.body, createdBy: claims.sub }, timeout);
+    const campaign = await rpc.call('campaigns.create', { input: request.body, createdBy: guard.claims(request).sub }, timeout);
     return reply.code(201).send(campaign);
   });
 
-  app.get('/v1/campaigns', async (request) => {
-    await marketer(request);
+  app.get('/v1/campaigns', { preValidation: marketer }, async () => {
     return rpc.call('campaigns.list', {}, timeout);
   });
 
-  app.post('/v1/campaigns/preview', async (request) => {
-    await marketer(request);
-    const { audience } = parseBody(PreviewBodySchema, request.body);
+  app.post('/v1/campaigns/preview', { preValidation: marketer, schema: { body: orEmpty(PreviewBodySchema) } }, async (request) => {
+    const { audience } = request.body;
     acceptAudience(audience, Date.now());
     return rpc.call('campaigns.preview', { audience }, timeout);
   });
 
-  app.get('/v1/campaigns/:id', async (request) => {
-    await marketer(request);
-    return rpc.call('campaigns.get', { campaignId: campaignId(request) }, timeout);
+  app.get('/v1/campaigns/:id', byId, async (request) => {
+    return rpc.call('campaigns.get', { campaignId: request.params.id }, timeout);
   });
 
-  app.get('/v1/campaigns/:id/stats', async (request) => {
-    await marketer(request);
-    return rpc.call('campaigns.stats', { campaignId: campaignId(request) }, timeout);
+  app.get('/v1/campaigns/:id/stats', byId, async (request) => {
+    return rpc.call('campaigns.stats', { campaignId: request.params.id }, timeout);
   });
 
-  app.delete('/v1/campaigns/:id', async (request) => {
-    await marketer(request);
-    return rpc.call('campaigns.stop', { campaignId: campaignId(request) }, timeout);
+  app.delete('/v1/campaigns/:id', byId, async (request) => {
+    return rpc.call('campaigns.stop', { campaignId: request.params.id }, timeout);
   });
 }

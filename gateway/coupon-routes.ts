@@ -1,14 +1,19 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
-import { zodDetails } from '../engine/contracts/schemas.js';
 import { RequestIdSchema } from '../engine/logic/coupons.js';
-import { authenticate as authenticateBearer, requireRole, type TokenClaims } from './auth.js';
+import { BearerGuard } from './bearer-guard.js';
 import type { ApiRoutesOptions } from './http-routes.js';
+import { orEmpty, parseBody } from './route-validation.js';
+
+/** The socket's `redeem` parses its payload as these routes word refusals (socket-server.ts). */
+export { parseBody };
 
 /** The body of a redeem (`POST /v1/members/me/coupons/:code/redeem`; the socket's `redeem` adds `code`). */
 export const RedeemBodySchema = z.object({ orderId: z.string().trim().min(1).max(200) }).strict();
+/** Any code: one that names no coupon is the engine's `coupon_not_found`. */
+const RedeemParamsSchema = z.object({ code: z.string() });
 const RewardBodySchema = z.object({ rewardId: z.string().min(1).max(64), requestId: RequestIdSchema.optional() }).strict();
 
 const HistoryQuerySchema = z
@@ -17,15 +22,6 @@ const HistoryQuerySchema = z
     before: z.coerce.number().int().positive().optional(),
   })
   .strip();
-
-/** Parses a request body; the first bad field names the `invalid_request` (HTTP and socket alike). */
-export function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
-  const parsed = schema.safeParse(body ?? {});
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const fieldName = typeof issue?.path[0] === 'string' ? issue.path[0] : '(root)';
-  throw new PulseError(ErrorCodes.invalidRequest, `invalid ${fieldName}: ${issue?.message ?? 'invalid'}`, zodDetails(parsed.error));
-}
 
 /**
  * Coupons and rewards of the signed-in member (CONTRACT.md "Membership"; rewards are an extension):
@@ -36,40 +32,35 @@ export function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: 
  *   `{coupon, points}` (200 with the first coupon when the request id was seen); `reward_not_found`
  *   404, `insufficient_points` 409. Without a request id each call is a new redemption.
  * - `GET /v1/members/me/history?limit=&before=` -> `{events, orders, points, coupons, next?}`
+ * Refused input is `invalid_request` naming the first bad field (route-validation.ts `firstFieldInvalid`).
  */
-export function registerCouponRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
+export function registerCouponRoutes(fastify: FastifyInstance, options: ApiRoutesOptions): void {
   const { config, tokens, rpc } = options;
   const timeout = config.rpcTimeoutMs;
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const guard = new BearerGuard(tokens);
+  const member = guard.require('member');
 
-  const member = async (request: FastifyRequest): Promise<TokenClaims> => {
-    const claims = await authenticateBearer(tokens, request.headers.authorization);
-    requireRole(claims, 'member');
-    return claims;
-  };
-
-  app.get('/v1/members/me/coupons', async (request) => {
-    const claims = await member(request);
-    return rpc.call('coupons.list', { memberId: claims.sub }, timeout);
+  app.get('/v1/members/me/coupons', { preValidation: member }, async (request) => {
+    return rpc.call('coupons.list', { memberId: guard.claims(request).sub }, timeout);
   });
 
-  app.post<{ Params: { code: string } }>('/v1/members/me/coupons/:code/redeem', async (request) => {
-    const claims = await member(request);
-    const { orderId } = parseBody(RedeemBodySchema, request.body);
-    return rpc.call('coupons.redeem', { memberId: claims.sub, code: request.params.code, orderId }, timeout);
+  app.post('/v1/members/me/coupons/:code/redeem', { preValidation: member, schema: { params: RedeemParamsSchema, body: orEmpty(RedeemBodySchema) } }, async (request) => {
+    const { orderId } = request.body;
+    return rpc.call('coupons.redeem', { memberId: guard.claims(request).sub, code: request.params.code, orderId }, timeout);
   });
 
-  app.get('/v1/members/me/history', async (request) => {
-    const claims = await member(request);
-    const query = parseBody(HistoryQuerySchema, request.query);
-    return rpc.call('members.history', { memberId: claims.sub, limit: query.limit, ...(query.before !== undefined ? { before: query.before } : {}) }, timeout);
+  app.get('/v1/members/me/history', { preValidation: member, schema: { querystring: HistoryQuerySchema } }, async (request) => {
+    const { limit, before } = request.query;
+    return rpc.call('members.history', { memberId: guard.claims(request).sub, limit, ...(before !== undefined ? { before } : {}) }, timeout);
   });
 
-  app.post('/v1/members/me/rewards', async (request, reply) => {
-    const claims = await member(request);
-    const body = parseBody(RewardBodySchema, request.body);
+  app.post('/v1/members/me/rewards', { preValidation: member, schema: { body: orEmpty(RewardBodySchema) } }, async (request, reply) => {
+    const body = request.body;
+    // The header is read (and must be a valid request id) only when the body names none.
     const header = request.headers['idempotency-key'];
     const requestId = body.requestId ?? (typeof header === 'string' ? parseBody(RequestIdSchema, header) : randomUUID());
-    const result = await rpc.call('rewards.redeem', { memberId: claims.sub, rewardId: body.rewardId, requestId }, timeout);
+    const result = await rpc.call('rewards.redeem', { memberId: guard.claims(request).sub, rewardId: body.rewardId, requestId }, timeout);
     return reply.code(result.applied ? 201 : 200).send({ coupon: result.coupon, points: result.points });
   });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
@@ -97,12 +98,7 @@ export function parseCheckout(body: unknown): CheckoutRequest {
  * browser's is trusted but the ids and quantities.
  */
 export async function priceLines(lookup: (itemId: string) => Promise<Item>, lines: CheckoutRequest['lines']): Promise<LineItem[]> {
-  const items: Item[] = new Array<Item>(lines.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let index = next++; index < lines.length; index = next++) items[index] = await lookup(lines[index]!.itemId);
-  };
-  await Promise.all(Array.from({ length: Math.min(PRICE_LOOKUPS_IN_FLIGHT, lines.length) }, worker));
+  const items = await pLimit(PRICE_LOOKUPS_IN_FLIGHT).map(lines, (line) => lookup(line.itemId));
   return lines.map((line, index) => {
     const item = items[index]!;
     if (item.inStock === false) throw new PulseError(ErrorCodes.invalidRequest, `${item.title} (${item.itemId}) is out of stock`, { [`lines.${index}.itemId`]: 'out of stock' });

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
 import { eventTimeProblem } from '../engine/contracts/bounds.js';
-import { EventInputSchema, zodDetails, type LoggedEvent, type StoredEvent } from '../engine/contracts/schemas.js';
+import { EventInputSchema, type LoggedEvent, type StoredEvent } from '../engine/contracts/schemas.js';
 import type { AppendResult, EventLogWriter } from '../engine/ports/event-log.js';
 import type { TokenClaims } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
+import { invalidAs } from './route-validation.js';
 
 export interface EventIntakeOptions {
   eventLog: EventLogWriter;
@@ -58,11 +59,7 @@ export class EventIntake {
    */
   prepare(raw: unknown, claims: TokenClaims, via: 'http' | 'socket' = 'http'): StoredEvent {
     const parsed = EventInputSchema.safeParse(raw);
-    if (!parsed.success) {
-      const details = zodDetails(parsed.error);
-      const [field, problem] = Object.entries(details)[0] ?? ['(root)', 'invalid'];
-      throw new PulseError(ErrorCodes.invalidEvent, `invalid event: ${field}: ${problem}`, details);
-    }
+    if (!parsed.success) throw invalidAs(ErrorCodes.invalidEvent, 'event', parsed.error);
     const input = parsed.data;
     const userId = claims.role === 'admin' && input.userId !== undefined ? input.userId : claims.sub;
     const now = this.#now();

@@ -13,6 +13,8 @@ import { jsonTextTooDeep } from './json-depth.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayConfig } from './config.js';
 import { WEB_ASSETS, WebAssets } from './web-assets.js';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import { validationErrorOf } from './route-validation.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -177,9 +179,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   });
   // Only JSON is read: drop Fastify's text/plain parser, so a text body is 415 `unsupported_media_type`, not a string handed to a route.
   app.removeContentTypeParser('text/plain');
+  // Route schemas are zod (route-validation.ts): parsed values replace the raw ones, failures are mapped in the error handler.
+  app.setValidatorCompiler(validatorCompiler);
 
   app.setErrorHandler((err, request, reply) => {
-    const wire = wireErrorOf(err, config.maxBodyBytes);
+    const wire = validationErrorOf(err, request)?.toWire() ?? wireErrorOf(err, config.maxBodyBytes);
     const where = { method: request.method, url: request.url };
     if (wire.code === ErrorCodes.internal) logger.error({ err, ...where }, 'request failed');
     // The engine or the log is in trouble: worth seeing without debug logging.

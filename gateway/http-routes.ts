@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorCodes, PulseError, type ErrorCode, type WireError } from '../engine/contracts/errors.js';
-import { CategoryPathSchema, IdSchema, ItemSchema, RecommendRequestSchema, zodDetails, type Item } from '../engine/contracts/schemas.js';
+import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
+import { CategoryPathSchema, IdSchema, ItemSchema, RecommendRequestSchema, type Item } from '../engine/contracts/schemas.js';
 import type { RpcClient } from '../engine/ports/rpc.js';
-import { authenticate as authenticateBearer, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
+import { principalOf, type TokenService } from './auth.js';
+import { BearerGuard } from './bearer-guard.js';
 import type { GatewayConfig } from './config.js';
 import { MAX_EVENTS_PER_BATCH, type EventIntake } from './event-intake.js';
 import { registerMemberRoutes } from './member-routes.js';
@@ -13,6 +15,7 @@ import { registerOrderRoutes } from './order-routes.js';
 import { registerCampaignRoutes } from './campaign-routes.js';
 import { registerAnalyticsRoutes } from './analytics-routes.js';
 import type { LiveStats } from './live-stats.js';
+import { invalidAs, labelled } from './route-validation.js';
 
 export interface ApiRoutesOptions {
   config: GatewayConfig;
@@ -42,32 +45,39 @@ const EventBatchSchema = z
   .object({ events: z.array(z.unknown()).max(MAX_EVENTS_PER_BATCH, `at most ${MAX_EVENTS_PER_BATCH} events per request`) })
   .strict();
 
-/** Parses `value` or throws PulseError `code` with per-field details. */
-function validate<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, code: ErrorCode, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const details = zodDetails(parsed.error);
-  const [field, problem] = Object.entries(details)[0] ?? ['(root)', 'invalid'];
-  throw new PulseError(code, `invalid ${what}: ${field}: ${problem}`, details);
+/** How the routes here word refused input: `invalid query: k: ...`, `invalid item id: itemId: ...`. */
+const invalidRequest = labelled(ErrorCodes.invalidRequest, { params: 'item id', querystring: 'query' });
+const invalidUserRequest = labelled(ErrorCodes.invalidRequest, { params: 'user id', querystring: 'query' });
+
+/**
+ * `GET /v1/users/:userId/recommendations` by someone else than that user or an admin: 403 once the
+ * id is valid (an invalid one is the params schema's 400), before the query is checked.
+ */
+function ownUserOrAdmin(guard: BearerGuard) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const claims = guard.claims(request);
+    const params = UserParamsSchema.safeParse(request.params);
+    if (params.success && claims.role !== 'admin' && claims.sub !== params.data.userId) {
+      throw new PulseError(ErrorCodes.forbidden, "only admins may read another user's recommendations");
+    }
+  };
 }
 
-/** Options of a recommendation request from the query string (`includeBought` accepts true/false/1/0). */
-function recommendQuery(query: unknown) {
-  return validate(RecommendRequestSchema, query, ErrorCodes.invalidRequest, 'query');
-}
-
-function itemRejection(index: number, error: z.ZodError): { index: number; error: WireError } {
-  const details = zodDetails(error);
-  const [field, problem] = Object.entries(details)[0] ?? ['(root)', 'invalid'];
-  return { index, error: { code: ErrorCodes.invalidItem, message: `invalid item: ${field}: ${problem}`, details } };
+/** The path names the item: a `PUT /v1/items/:itemId` body without itemId takes it from there (before the body schema runs). */
+async function itemIdFromPath(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  const { itemId } = request.params as { itemId?: string };
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && !('itemId' in body)) request.body = { ...body, itemId };
 }
 
 /** The public REST API (CONTRACT.md): every route but `/v1/visitors` needs a bearer token. */
-export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
+export function registerApiRoutes(fastify: FastifyInstance, options: ApiRoutesOptions): void {
   const { config, tokens, rpc, intake } = options;
   const timeout = config.rpcTimeoutMs;
-
-  const authenticate = (request: FastifyRequest): Promise<TokenClaims> => authenticateBearer(tokens, request.headers.authorization);
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const guard = new BearerGuard(tokens);
+  const anyone = guard.require();
+  const admin = guard.require('admin');
 
   app.post('/v1/visitors', async (_request, reply) => {
     const visitorId = `v_${randomBytes(12).toString('base64url')}`;
@@ -76,92 +86,82 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRoutesOption
   });
 
   // --- Recommendations -------------------------------------------------------------------------
-  app.get('/v1/recommendations', async (request) => {
-    const claims = await authenticate(request);
-    const options = recommendQuery(request.query);
-    return rpc.call('recommend', { principal: principalOf(claims), userId: claims.sub, options }, timeout);
+  // Query options: RecommendRequestSchema (`includeBought` accepts true/false/1/0).
+  app.get('/v1/recommendations', { preValidation: anyone, schema: { querystring: RecommendRequestSchema }, config: { invalidInput: invalidRequest } }, async (request) => {
+    const claims = guard.claims(request);
+    return rpc.call('recommend', { principal: principalOf(claims), userId: claims.sub, options: request.query }, timeout);
   });
 
-  app.get('/v1/users/:userId/recommendations', async (request) => {
-    const claims = await authenticate(request);
-    const { userId } = validate(UserParamsSchema, request.params, ErrorCodes.invalidRequest, 'user id');
-    if (claims.role !== 'admin' && claims.sub !== userId) throw new PulseError(ErrorCodes.forbidden, "only admins may read another user's recommendations");
-    const options = recommendQuery(request.query);
-    return rpc.call('recommend', { principal: principalOf(claims), userId, options }, timeout);
-  });
+  app.get(
+    '/v1/users/:userId/recommendations',
+    { preValidation: [anyone, ownUserOrAdmin(guard)], schema: { params: UserParamsSchema, querystring: RecommendRequestSchema }, config: { invalidInput: invalidUserRequest } },
+    async (request) => rpc.call('recommend', { principal: principalOf(guard.claims(request)), userId: request.params.userId, options: request.query }, timeout),
+  );
 
   // --- Catalog ---------------------------------------------------------------------------------
-  app.get('/v1/items', async (request) => {
-    const claims = await authenticate(request);
-    const query = validate(ListItemsQuerySchema, request.query, ErrorCodes.invalidRequest, 'query');
-    return rpc.call('catalog.list', { principal: principalOf(claims), ...query }, timeout);
+  app.get('/v1/items', { preValidation: anyone, schema: { querystring: ListItemsQuerySchema }, config: { invalidInput: invalidRequest } }, async (request) => {
+    return rpc.call('catalog.list', { principal: principalOf(guard.claims(request)), ...request.query }, timeout);
   });
 
-  app.get('/v1/items/:itemId', async (request) => {
-    const claims = await authenticate(request);
-    const { itemId } = validate(ItemParamsSchema, request.params, ErrorCodes.invalidRequest, 'item id');
-    return rpc.call('catalog.get', { principal: principalOf(claims), itemId }, timeout);
+  app.get('/v1/items/:itemId', { preValidation: anyone, schema: { params: ItemParamsSchema }, config: { invalidInput: invalidRequest } }, async (request) => {
+    return rpc.call('catalog.get', { principal: principalOf(guard.claims(request)), itemId: request.params.itemId }, timeout);
   });
 
-  app.get('/v1/items/:itemId/similar', async (request) => {
-    const claims = await authenticate(request);
-    const { itemId } = validate(ItemParamsSchema, request.params, ErrorCodes.invalidRequest, 'item id');
-    const { k } = validate(SimilarQuerySchema, request.query, ErrorCodes.invalidRequest, 'query');
-    return rpc.call('similar', { principal: principalOf(claims), itemId, k }, timeout);
-  });
+  app.get(
+    '/v1/items/:itemId/similar',
+    { preValidation: anyone, schema: { params: ItemParamsSchema, querystring: SimilarQuerySchema }, config: { invalidInput: invalidRequest } },
+    async (request) => rpc.call('similar', { principal: principalOf(guard.claims(request)), itemId: request.params.itemId, k: request.query.k }, timeout),
+  );
 
-  app.put('/v1/items/:itemId', async (request) => {
-    requireRole(await authenticate(request), 'admin');
-    const { itemId } = validate(ItemParamsSchema, request.params, ErrorCodes.invalidItem, 'item id');
-    const body = request.body;
-    // The path names the item; a body without itemId takes it from there, a different one is refused.
-    const withId = body !== null && typeof body === 'object' && !Array.isArray(body) && !('itemId' in body) ? { ...body, itemId } : body;
-    const item = validate(ItemSchema, withId, ErrorCodes.invalidItem, 'item');
-    if (item.itemId !== itemId) {
-      throw new PulseError(ErrorCodes.invalidItem, `body itemId "${item.itemId}" differs from the path's "${itemId}"`, { itemId: 'must equal the path' });
-    }
-    await rpc.call('catalog.upsert', { items: [item] }, timeout);
-    return item;
-  });
+  app.put(
+    '/v1/items/:itemId',
+    { preValidation: [admin, itemIdFromPath], schema: { params: ItemParamsSchema, body: ItemSchema }, config: { invalidInput: labelled(ErrorCodes.invalidItem, { params: 'item id', body: 'item' }) } },
+    async (request) => {
+      const { itemId } = request.params;
+      const item = request.body;
+      if (item.itemId !== itemId) {
+        throw new PulseError(ErrorCodes.invalidItem, `body itemId "${item.itemId}" differs from the path's "${itemId}"`, { itemId: 'must equal the path' });
+      }
+      await rpc.call('catalog.upsert', { items: [item] }, timeout);
+      return item;
+    },
+  );
 
-  app.post('/v1/items/batch', async (request) => {
-    requireRole(await authenticate(request), 'admin');
-    const { items: raws } = validate(ItemBatchSchema, request.body, ErrorCodes.invalidRequest, 'batch');
+  // Each item is checked on its own: a bad one is rejected by index, the others stored.
+  app.post('/v1/items/batch', { preValidation: admin, schema: { body: ItemBatchSchema }, config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'batch' }) } }, async (request) => {
     const items: Item[] = [];
     const rejected: Array<{ index: number; error: WireError }> = [];
-    raws.forEach((raw, index) => {
+    request.body.items.forEach((raw, index) => {
       const parsed = ItemSchema.safeParse(raw);
       if (parsed.success) items.push(parsed.data);
-      else rejected.push(itemRejection(index, parsed.error));
+      else rejected.push({ index, error: invalidAs(ErrorCodes.invalidItem, 'item', parsed.error).toWire() });
     });
     // All valid items go in one call: the engine stores them all or fails the request as a whole.
     const { upserted } = items.length > 0 ? await rpc.call('catalog.upsert', { items }, timeout) : { upserted: 0 };
     return { upserted, rejected };
   });
 
-  app.delete('/v1/items/:itemId', async (request) => {
-    requireRole(await authenticate(request), 'admin');
-    const { itemId } = validate(ItemParamsSchema, request.params, ErrorCodes.invalidRequest, 'item id');
+  app.delete('/v1/items/:itemId', { preValidation: admin, schema: { params: ItemParamsSchema }, config: { invalidInput: invalidRequest } }, async (request) => {
+    const { itemId } = request.params;
     const { deleted } = await rpc.call('catalog.delete', { itemId }, timeout);
     if (!deleted) throw new PulseError(ErrorCodes.notFound, `no item "${itemId}"`);
     return { deleted };
   });
 
   // --- Events ----------------------------------------------------------------------------------
-  app.post('/v1/events', async (request, reply) => {
-    const claims = await authenticate(request);
-    const { events } = validate(EventBatchSchema, request.body, ErrorCodes.invalidRequest, 'request');
-    return reply.code(202).send(await intake.intakeBatch(events, claims));
+  // The envelope is checked here; each event by the intake, answered by index (202 `{accepted, rejected}`).
+  app.post('/v1/events', { preValidation: anyone, schema: { body: EventBatchSchema }, config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'request' }) } }, async (request, reply) => {
+    return reply.code(202).send(await intake.intakeBatch(request.body.events, guard.claims(request)));
   });
 
   // --- Members ---------------------------------------------------------------------------------
-  registerMemberRoutes(app, options);
-  registerCouponRoutes(app, options);
-  registerOrderRoutes(app, options);
+  registerMemberRoutes(fastify, options);
+  registerCouponRoutes(fastify, options);
+  registerOrderRoutes(fastify, options);
 
   // --- Campaigns -------------------------------------------------------------------------------
-  registerCampaignRoutes(app, options);
+  registerCampaignRoutes(fastify, options);
 
   // --- Analytics -------------------------------------------------------------------------------
-  registerAnalyticsRoutes(app, options);
+  registerAnalyticsRoutes(fastify, options);
 }

@@ -13,9 +13,10 @@ const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/m
  *   token whose role is not exempt, one call of its user. Refused: 429 `rate_limited` with
  *   `Retry-After`, nothing read or forwarded. Cost: a Map lookup per rule, plus a JWT
  *   verification (HS256, tens of µs) when a bearer token is present, the routes verify it again.
- * - `preHandler` of `POST /v1/events`: each event after the first counts as one more call of the
- *   user, so a batch is limited like the same events sent one by one; refused as a whole (nothing
- *   of a refused batch is appended).
+ * - `preValidation` of `POST /v1/events` (before the route's own hooks and schema, so a 429 comes
+ *   before its 401 or 400): each event after the first counts as one more call of the user, so a
+ *   batch is limited like the same events sent one by one; refused as a whole (nothing of a
+ *   refused batch is appended).
  * Tokens that do not verify count against the IP only: the route answers them 401 anyway.
  */
 export function registerRateLimitHooks(app: FastifyInstance, limits: GatewayLimits, tokens: TokenService): void {
@@ -39,7 +40,7 @@ export function registerRateLimitHooks(app: FastifyInstance, limits: GatewayLimi
     if (claims) claimsOf.set(request, claims);
   });
 
-  app.addHook('preHandler', async (request, reply) => {
+  app.addHook('preValidation', async (request, reply) => {
     if (request.method !== 'POST' || request.routeOptions.url !== '/v1/events') return;
     const claims = claimsOf.get(request);
     const events = (request.body as { events?: unknown } | undefined)?.events;

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { LuaScript } from '../engine/adapters/redis-scripts.js';
+import { callRedis } from '../engine/adapters/redis-errors.js';
+import { defineRedisScripts } from '../engine/adapters/redis-scripts.js';
 import type { CounterAdd, CounterStore } from './limits-window.js';
 
 /**
@@ -57,42 +58,6 @@ export class RedisCounterStore implements CounterStore {
   }
 }
 
-/** Server clock in epoch ms (TIME in scripts: allowed since Redis 5, effects replicated). */
-const NOW_MS = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-/**
- * One socket joins the user's and the token's sets (sorted by expiry, Redis clock), unless either
- * already holds its cap of live members. Expired members (a crashed gateway's) are dropped first.
- * KEYS: user set, token set (one hash tag: the user). ARGV: member, leaseMs, userCap, tokenCap.
- * Returns {1, count} or {0, 'user'|'token', count}.
- */
-const ACQUIRE_SOCKET = new LuaScript(
-  'acquireSocket',
-  `${NOW_MS}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local users = redis.call('ZCARD', KEYS[1])
-if users >= tonumber(ARGV[3]) then return {0, 'user', users} end
-local tokens = redis.call('ZCARD', KEYS[2])
-if tokens >= tonumber(ARGV[4]) then return {0, 'token', tokens} end
-local expires = string.format('%.0f', now + tonumber(ARGV[2]))
-redis.call('ZADD', KEYS[1], expires, ARGV[1])
-redis.call('ZADD', KEYS[2], expires, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return {1, users + 1}`,
-);
-
-/** Heartbeat of one socket: pushes its expiry out (adding it back if an outage let it lapse). Same KEYS/ARGV as ACQUIRE_SOCKET's first two. */
-const RENEW_SOCKET = `${NOW_MS}
-local expires = string.format('%.0f', now + tonumber(ARGV[2]))
-redis.call('ZADD', KEYS[1], expires, ARGV[1])
-redis.call('ZADD', KEYS[2], expires, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return 1`;
-
 export interface SocketLeaseKeys {
   userKey: string;
   tokenKey: string;
@@ -101,16 +66,18 @@ export interface SocketLeaseKeys {
 
 export type AcquireOutcome = { ok: true; count: number } | { ok: false; scope: 'user' | 'token'; count: number };
 
-/** Socket leases in Redis (see ACQUIRE_SOCKET). */
+/** Socket leases in Redis (scripts engine/adapters/lua/acquire-socket.lua and renew-socket.lua). */
 export class RedisSocketLeases {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis) {
+    defineRedisScripts(redis);
+  }
 
   get ready(): boolean {
     return redisReady(this.redis);
   }
 
   async acquire(lease: SocketLeaseKeys, leaseMs: number, userCap: number, tokenCap: number): Promise<AcquireOutcome> {
-    const reply = (await ACQUIRE_SOCKET.run(this.redis, [lease.userKey, lease.tokenKey], [lease.member, leaseMs, userCap, tokenCap])) as [number, string | number, number?];
+    const reply = (await callRedis('script acquireSocket', () => this.redis.acquireSocket(lease.userKey, lease.tokenKey, lease.member, leaseMs, userCap, tokenCap))) as [number, string | number, number?];
     if (reply[0] === 1) return { ok: true, count: Number(reply[1]) };
     return { ok: false, scope: reply[1] === 'token' ? 'token' : 'user', count: Number(reply[2]) };
   }
@@ -120,7 +87,7 @@ export class RedisSocketLeases {
     const pipeline = this.redis.pipeline();
     let n = 0;
     for (const lease of leases) {
-      pipeline.eval(RENEW_SOCKET, 2, lease.userKey, lease.tokenKey, lease.member, leaseMs);
+      pipeline.renewSocket(lease.userKey, lease.tokenKey, lease.member, leaseMs);
       n++;
     }
     if (n > 0) await pipeline.exec();

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 import {
@@ -11,15 +12,13 @@ import {
   type MemberProfile,
   type StoredMergeEvent,
 } from '../engine/contracts/schemas.js';
-import { authenticate as authenticateBearer, authenticateIfPresent, requireRole, type TokenClaims } from './auth.js';
+import { authenticate as authenticateBearer, authenticateIfPresent } from './auth.js';
+import { BearerGuard } from './bearer-guard.js';
 import type { ApiRoutesOptions } from './http-routes.js';
+import { orEmpty } from './route-validation.js';
 
-/** Parses a member body; the first bad field decides the code (`invalid_email`, `invalid_password`, `invalid_request`). */
-function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown): T {
-  const parsed = schema.safeParse(body ?? {});
-  if (parsed.success) return parsed.data;
-  throw memberValidationError(parsed.error);
-}
+/** Member input refused by its schema: the first bad field decides the code (`invalid_email`, `invalid_password`, `invalid_request`). */
+const invalidMemberInput = { invalidInput: memberValidationError };
 
 /**
  * Member accounts (CONTRACT.md "Identity" and "Membership"): the engine stores and checks them,
@@ -48,11 +47,14 @@ function parseBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: unknown
  * `GET /v1/members/:memberId` and `GET /v1/members/:memberId/points` read any member's profile
  * and ledger.
  */
-export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
+export function registerMemberRoutes(fastify: FastifyInstance, options: ApiRoutesOptions): void {
   const { config, tokens, rpc, intake } = options;
   const timeout = config.rpcTimeoutMs;
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const guard = new BearerGuard(tokens);
+  const member = guard.require('member');
+  const admin = guard.require('admin');
 
-  const authenticate = (request: FastifyRequest): Promise<TokenClaims> => authenticateBearer(tokens, request.headers.authorization);
   const memberToken = (member: MemberProfile) => tokens.sign({ sub: member.memberId, role: 'member', tier: member.tier }, config.memberTokenTtlSeconds);
 
   /**
@@ -66,8 +68,9 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
     await intake.appendInternal(merge);
   };
 
-  app.post('/v1/members', async (request, reply) => {
-    const body = parseBody(MemberRegistrationSchema, request.body);
+  // Registration and login check the body before any token (no preValidation hook).
+  app.post('/v1/members', { schema: { body: orEmpty(MemberRegistrationSchema) }, config: invalidMemberInput }, async (request, reply) => {
+    const body = request.body;
     // Before the account: a bad token makes nothing. Only the token names the visitor.
     const claims = await authenticateIfPresent(tokens, request.headers.authorization);
     const visitorId = claims?.role === 'visitor' ? claims.sub : undefined;
@@ -78,10 +81,10 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
     return reply.code(201).send({ memberId: member.memberId, token: await memberToken(member) });
   });
 
-  app.post('/v1/sessions', async (request) => {
-    const { email, password, visitorId } = parseBody(MemberLoginSchema, request.body);
+  app.post('/v1/sessions', { schema: { body: orEmpty(MemberLoginSchema) }, config: invalidMemberInput }, async (request) => {
+    const { email, password, visitorId } = request.body;
     if (visitorId !== undefined) {
-      const claims = await authenticate(request);
+      const claims = await authenticateBearer(tokens, request.headers.authorization);
       if (claims.role !== 'visitor' || claims.sub !== visitorId) {
         throw new PulseError(ErrorCodes.forbidden, 'visitorId is merged only with that visitor\'s own bearer token');
       }
@@ -91,42 +94,37 @@ export function registerMemberRoutes(app: FastifyInstance, options: ApiRoutesOpt
     return { memberId: member.memberId, token: await memberToken(member) };
   });
 
-  app.get('/v1/members/me', async (request) => {
-    const claims = await authenticate(request);
-    requireRole(claims, 'member');
-    return rpc.call('members.get', { memberId: claims.sub }, timeout);
+  app.get('/v1/members/me', { preValidation: member }, async (request) => {
+    return rpc.call('members.get', { memberId: guard.claims(request).sub }, timeout);
   });
 
   // Extension (admin): import members. Each entry is validated by the engine, which owns the
   // accounts, and answered by index: {created, existing, rejected: [{index, error}]}.
-  app.post('/v1/members/batch', async (request) => {
-    requireRole(await authenticate(request), 'admin');
-    const { members } = parseBody(MemberBatchSchema, request.body);
+  app.post('/v1/members/batch', { preValidation: admin, schema: { body: orEmpty(MemberBatchSchema) }, config: invalidMemberInput }, async (request) => {
+    const { members } = request.body;
     if (members.length === 0) return { created: 0, existing: 0, rejected: [] };
     return rpc.call('members.import', { members }, timeout);
   });
 
   // Extension (admin): any member's profile (`/v1/members/me` is the member's own).
-  app.get('/v1/members/:memberId', async (request) => {
-    requireRole(await authenticate(request), 'admin');
-    const { memberId } = parseBody(MemberParamsSchema, request.params);
-    return rpc.call('members.get', { memberId }, timeout);
+  app.get('/v1/members/:memberId', { preValidation: admin, schema: { params: MemberParamsSchema }, config: invalidMemberInput }, async (request) => {
+    return rpc.call('members.get', { memberId: request.params.memberId }, timeout);
   });
 
   // Extension (admin): any member's points ledger, paged as `/v1/members/me/points`.
-  app.get('/v1/members/:memberId/points', async (request) => {
-    requireRole(await authenticate(request), 'admin');
-    const { memberId } = parseBody(MemberParamsSchema, request.params);
-    const query = parseBody(PointsPageSchema, request.query ?? {});
-    return rpc.call('members.points', { memberId, limit: query.limit, ...(query.before !== undefined ? { before: query.before } : {}) }, timeout);
-  });
+  app.get(
+    '/v1/members/:memberId/points',
+    { preValidation: admin, schema: { params: MemberParamsSchema, querystring: PointsPageSchema }, config: invalidMemberInput },
+    async (request) => {
+      const { limit, before } = request.query;
+      return rpc.call('members.points', { memberId: request.params.memberId, limit, ...(before !== undefined ? { before } : {}) }, timeout);
+    },
+  );
 
   // Extension: the points ledger, newest first; `next` is the `before` of the following page.
-  app.get('/v1/members/me/points', async (request) => {
-    const claims = await authenticate(request);
-    requireRole(claims, 'member');
-    const query = parseBody(PointsPageSchema, request.query ?? {});
-    return rpc.call('members.points', { memberId: claims.sub, limit: query.limit, ...(query.before !== undefined ? { before: query.before } : {}) }, timeout);
+  app.get('/v1/members/me/points', { preValidation: member, schema: { querystring: PointsPageSchema }, config: invalidMemberInput }, async (request) => {
+    const { limit, before } = request.query;
+    return rpc.call('members.points', { memberId: guard.claims(request).sub, limit, ...(before !== undefined ? { before } : {}) }, timeout);
   });
 }
 

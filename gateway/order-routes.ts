@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { eventTimeProblem } from '../engine/contracts/bounds.js';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 import { OrderSchema } from '../engine/contracts/orders.js';
-import { zodDetails } from '../engine/contracts/schemas.js';
-import { authenticate, requireRole } from './auth.js';
+import { BearerGuard } from './bearer-guard.js';
 import type { ApiRoutesOptions } from './http-routes.js';
+import { labelled } from './route-validation.js';
 
 /**
  * `POST /v1/orders` (roles shop or admin): the shop's backend vouches for an order, server to
@@ -18,24 +19,23 @@ import type { ApiRoutesOptions } from './http-routes.js';
  * 202 `{orderId, status, accepted: true, duplicate?: true}`. Refusals: 400 `invalid_request`,
  * 422 `unknown_item` / `price_mismatch`, 409 `order_conflict`, 401/403 as every route.
  */
-export function registerOrderRoutes(app: FastifyInstance, options: ApiRoutesOptions): void {
+export function registerOrderRoutes(fastify: FastifyInstance, options: ApiRoutesOptions): void {
   const { config, tokens, rpc, intake } = options;
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const guard = new BearerGuard(tokens);
 
-  app.post('/v1/orders', async (request, reply) => {
-    const claims = await authenticate(tokens, request.headers.authorization);
-    requireRole(claims, 'shop', 'admin');
-    const parsed = OrderSchema.safeParse(request.body);
-    if (!parsed.success) {
-      const details = zodDetails(parsed.error);
-      const [field, problem] = Object.entries(details)[0] ?? ['(root)', 'invalid'];
-      throw new PulseError(ErrorCodes.invalidRequest, `invalid order: ${field}: ${problem}`, details);
-    }
-    const order = parsed.data;
-    const receivedAt = Date.now();
-    const late = order.ts === undefined ? undefined : eventTimeProblem(order.ts, receivedAt, claims.role);
-    if (late !== undefined) throw new PulseError(ErrorCodes.invalidRequest, `invalid order: ts: ${late}`, { ts: late });
-    const { duplicate, event } = await rpc.call('orders.accept', { order, receivedAt }, config.rpcTimeoutMs);
-    await intake.appendInternal(event);
-    return reply.code(202).send({ orderId: order.orderId, status: order.status, accepted: true, ...(duplicate ? { duplicate: true } : {}) });
-  });
+  app.post(
+    '/v1/orders',
+    { preValidation: guard.require('shop', 'admin'), schema: { body: OrderSchema }, config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'order' }) } },
+    async (request, reply) => {
+      const claims = guard.claims(request);
+      const order = request.body;
+      const receivedAt = Date.now();
+      const late = order.ts === undefined ? undefined : eventTimeProblem(order.ts, receivedAt, claims.role);
+      if (late !== undefined) throw new PulseError(ErrorCodes.invalidRequest, `invalid order: ts: ${late}`, { ts: late });
+      const { duplicate, event } = await rpc.call('orders.accept', { order, receivedAt }, config.rpcTimeoutMs);
+      await intake.appendInternal(event);
+      return reply.code(202).send({ orderId: order.orderId, status: order.status, accepted: true, ...(duplicate ? { duplicate: true } : {}) });
+    },
+  );
 }

@@ -4,12 +4,15 @@ import type { PushMessage } from '../engine/contracts/messages.js';
 import type { PushSubscriber, Unsubscribe } from '../engine/ports/notifier.js';
 import type { GatewayMetrics } from './metrics.js';
 
+/** A push that goes out to sockets: every PushMessage but the gateways' own `inbox` hint (ServerToClientEvents). */
+export type SocketPush = Exclude<PushMessage, { event: 'inbox' }>;
+
 export interface PushRouterOptions {
   subscriber: PushSubscriber;
   /** Delivers a user's push to that user's sockets on this gateway (the Socket.IO room `user:<id>`). */
-  emitToUser: (userId: string, message: PushMessage) => void;
+  emitToUser: (userId: string, message: SocketPush) => void;
   /** Delivers a broadcast to every socket on this gateway. */
-  emitToAll: (message: PushMessage) => void;
+  emitToAll: (message: SocketPush) => void;
   /**
    * `promotions.claim` for a member (the engine pushes each promotion it grants on
    * push.user.<memberId>, which this router then emits like any push). `live`: answers an `inbox` hint.

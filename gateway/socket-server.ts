@@ -1,11 +1,21 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import { Server, type DefaultEventsMap, type Socket } from 'socket.io';
+import { Server, type BroadcastOperator, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
-import type { PushMessage } from '../engine/contracts/messages.js';
-import { RecommendRequestSchema, zodDetails, type RecommendationList } from '../engine/contracts/schemas.js';
-import type { Coupon } from '../engine/ports/coupon-store.js';
+import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
+import { RecommendRequestSchema, zodDetails } from '../engine/contracts/schemas.js';
+import type {
+  ClientAck,
+  ClientEventName,
+  ClientToServerEvents,
+  InterServerEvents,
+  RecommendAck,
+  RedeemAck,
+  RedeemRequest,
+  ServerToClientEvents,
+  SocketWireError,
+  TrackAck,
+} from '../engine/contracts/socket-events.js';
 import type { RpcClient } from '../engine/ports/rpc.js';
 import { bearerToken, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
@@ -15,19 +25,9 @@ import type { EventIntake } from './event-intake.js';
 import type { GatewayLimits, SocketLease } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PresenceAnnouncer } from './presence-announcer.js';
-import type { PushRouter } from './push-router.js';
+import type { PushRouter, SocketPush } from './push-router.js';
 import { TokenBucket } from './rate-limit.js';
 import { SocketWriteCoalescer, type EngineConnection } from './socket-writes.js';
-
-/** The error of a socket ack or `connect_error`: the HTTP error object, plus `retryAfterSeconds` (a number) on `rate_limited`. */
-export type SocketWireError = WireError & { retryAfterSeconds?: number };
-
-/** Ack of `track`: `{ok: true, id}` once the event log stored the event. */
-export type TrackAck = { ok: true; id: string } | { ok: false; error: SocketWireError };
-/** Ack of `recommend`: the RecommendationList itself on success (CONTRACT: "with ack -> list"). */
-export type RecommendAck = RecommendationList | { ok: false; error: SocketWireError };
-/** Ack of `redeem` (extension): the coupon as used, or the error HTTP redeem would answer. */
-export type RedeemAck = { ok: true; coupon: Coupon } | { ok: false; error: SocketWireError };
 
 /** `redeem` payload: the HTTP body plus the code (the HTTP route has it in the path; the engine decides what names a coupon). */
 const RedeemRequestSchema = RedeemBodySchema.extend({ code: z.string().max(200) }).strict();
@@ -46,16 +46,20 @@ export interface SocketServerOptions {
   limits?: GatewayLimits;
 }
 
-interface SocketData {
+/** What the gateway keeps per socket (`socket.data`); never sent to clients. */
+export interface SocketData {
   claims: TokenClaims;
   bucket: TokenBucket;
   /** Its place under SOCKETS_PER_USER / SOCKETS_PER_TOKEN, given back when the connection closes. */
   lease?: SocketLease;
 }
 
-type PulseServer = Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
-type PulseSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
-type Ack = (reply: unknown) => void;
+type PulseServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+/** Where a push goes: one user's room, or every socket of this gateway. */
+type PushTarget = Pick<BroadcastOperator<ServerToClientEvents, SocketData>, 'emit'>;
+/** The ack callback of a client's `E`, as the gateway may call it. */
+type Ack<E extends ClientEventName> = (reply: ClientAck<E>) => void;
 
 /** Room holding every socket of one user on this gateway. */
 export const userRoom = (userId: string) => `user:${userId}`;
@@ -124,13 +128,13 @@ export class SocketServer {
   }
 
   /** Emits a push to every socket of `userId` held here. */
-  emitToUser(userId: string, message: PushMessage): void {
-    this.#io?.to(userRoom(userId)).emit(message.event, message.data);
+  emitToUser(userId: string, message: SocketPush): void {
+    if (this.#io) emitPush(this.#io.to(userRoom(userId)), message);
   }
 
   /** Emits a broadcast to every socket held here. */
-  emitToAll(message: PushMessage): void {
-    this.#io?.emit(message.event, message.data);
+  emitToAll(message: SocketPush): void {
+    if (this.#io) emitPush(this.#io, message);
   }
 
   /** Refuses new connections and new calls from now on (they get `unavailable`). */
@@ -222,7 +226,7 @@ export class SocketServer {
   }
 
   #track(socket: PulseSocket, args: unknown[]): void {
-    const [payload, ack] = splitArgs(args);
+    const [payload, ack] = splitArgs<'track'>(args);
     const { intake } = this.#options;
     const refused = this.#precheck(socket, payload);
     if (refused) {
@@ -239,7 +243,7 @@ export class SocketServer {
   }
 
   #recommend(socket: PulseSocket, args: unknown[]): void {
-    const [payload, ack] = splitArgs(args);
+    const [payload, ack] = splitArgs<'recommend'>(args);
     const refused = this.#precheck(socket, payload);
     if (refused) {
       this.#reply(ack, { ok: false, error: this.#wire(refused) });
@@ -264,10 +268,10 @@ export class SocketServer {
 
   /** Uses one of the member's coupons; the engine makes it one use (one script), so of simultaneous calls exactly one succeeds. */
   #redeem(socket: PulseSocket, args: unknown[]): void {
-    const [payload, ack] = splitArgs(args);
+    const [payload, ack] = splitArgs<'redeem'>(args);
     const { claims } = socket.data;
     const { rpc, config } = this.#options;
-    let request: { code: string; orderId: string };
+    let request: RedeemRequest;
     try {
       const refused = this.#precheck(socket, payload);
       if (refused) throw refused;
@@ -325,7 +329,7 @@ export class SocketServer {
   }
 
   /** Calls the client's ack if it sent one (a missing ack callback is tolerated). */
-  #reply(ack: Ack | undefined, reply: unknown): void {
+  #reply<E extends ClientEventName>(ack: Ack<E> | undefined, reply: ClientAck<E>): void {
     if (!ack) return;
     try {
       ack(reply);
@@ -335,12 +339,35 @@ export class SocketServer {
   }
 }
 
-/** `(payload, ack)`, `(ack)` or `(payload)`: Socket.IO passes the ack as the last argument. */
-function splitArgs(args: unknown[]): [unknown, Ack | undefined] {
+/**
+ * `(payload, ack)`, `(ack)` or `(payload)`: Socket.IO passes the ack as the last argument. The
+ * payload stays unknown (validated by the caller): a client may send anything, typed or not.
+ */
+function splitArgs<E extends ClientEventName>(args: unknown[]): [unknown, Ack<E> | undefined] {
   const last = args[args.length - 1];
-  const ack = typeof last === 'function' ? (last as Ack) : undefined;
+  const ack = typeof last === 'function' ? (last as Ack<E>) : undefined;
   const payload = ack && args.length === 1 ? undefined : args[0];
   return [payload, ack];
+}
+
+/** Emits one push on `target`, each event with its own payload type (ServerToClientEvents). */
+function emitPush(target: PushTarget, message: SocketPush): void {
+  switch (message.event) {
+    case 'recommendations':
+      target.emit('recommendations', message.data);
+      return;
+    case 'promotion':
+      target.emit('promotion', message.data);
+      return;
+    case 'member':
+      target.emit('member', message.data);
+      return;
+    default: {
+      // A push event without a case fails to compile here; decodePushMessage lets no unknown event in.
+      const unknown: never = message;
+      throw new Error(`push event ${String((unknown as { event?: unknown }).event)} has no socket event`);
+    }
+  }
 }
 
 /** UTF-8 size of the payload as JSON (what the client sent, give or take framing). */

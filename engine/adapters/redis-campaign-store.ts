@@ -25,18 +25,9 @@ import {
   PendingPromotionSchema,
   timerKey,
 } from './campaign-store-checks.js';
-import {
-  ARM_TIMER,
-  CLAIM_PROMOTIONS,
-  CREATE_CAMPAIGN,
-  DUE_TIMERS,
-  OFFER_PROMOTION,
-  REMOVE_TIMER,
-  RESERVE_DELIVERY,
-  SETTLE_PROMOTION,
-  STOP_CAMPAIGN,
-} from './redis-campaign-scripts.js';
-import { callRedis, checkKeyPrefix } from './redis-scripts.js';
+import { callRedis } from './redis-errors.js';
+import { campaignKeys } from './redis-keys.js';
+import { defineRedisScripts } from './redis-scripts.js';
 
 export interface RedisCampaignStoreOptions {
   /** The same prefix as the RedisMemberStore's (the inbox keys sit next to the member's). */
@@ -72,7 +63,7 @@ const OUTCOMES: ReadonlySet<string> = new Set(['again', 'closed', 'exhausted', '
  * promotions made (a few dozen bytes each).
  */
 export class RedisCampaignStore implements CampaignStore {
-  private readonly prefix: string;
+  private readonly keys: ReturnType<typeof campaignKeys>;
   private readonly logger: Pick<Logger, 'warn'> | undefined;
   private unreadable = 0;
 
@@ -80,8 +71,9 @@ export class RedisCampaignStore implements CampaignStore {
     private readonly redis: Redis,
     options: RedisCampaignStoreOptions = {},
   ) {
-    this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
+    this.keys = campaignKeys(options.keyPrefix ?? '');
     this.logger = options.logger;
+    defineRedisScripts(redis);
   }
 
   /** How many unreadable stored campaigns or inbox entries were skipped since start. */
@@ -92,8 +84,9 @@ export class RedisCampaignStore implements CampaignStore {
   async create(campaign: StoredCampaign): Promise<void> {
     checkStoredCampaign(campaign);
     const { campaignId, stoppedAt, ...definition } = campaign;
-    await callRedis('list campaign', () => this.redis.zadd(`${this.prefix}campaigns`, 'NX', campaign.createdAt, campaignId));
-    const created = await CREATE_CAMPAIGN.run(this.redis, [this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop')], [JSON.stringify({ campaignId, ...definition }), stoppedAt === undefined ? '' : String(stoppedAt)]);
+    await callRedis('list campaign', () => this.redis.zadd(this.keys.list(), 'NX', campaign.createdAt, campaignId));
+    const json = JSON.stringify({ campaignId, ...definition });
+    const created = await callRedis('script createCampaign', () => this.redis.createCampaign(this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop'), json, stoppedAt === undefined ? '' : String(stoppedAt)));
     if (created !== 1) throw new Error(`campaign ${campaignId} already exists`);
   }
 
@@ -109,7 +102,7 @@ export class RedisCampaignStore implements CampaignStore {
 
   async list(limit: number): Promise<StoredCampaign[]> {
     checkLimit(limit, 10_000);
-    const ids = await callRedis('list campaigns', () => this.redis.zrevrange(`${this.prefix}campaigns`, 0, limit - 1));
+    const ids = await callRedis('list campaigns', () => this.redis.zrevrange(this.keys.list(), 0, limit - 1));
     const campaigns = await Promise.all(ids.map((id) => this.get(id)));
     return campaigns.filter((campaign): campaign is StoredCampaign => campaign !== undefined);
   }
@@ -117,7 +110,7 @@ export class RedisCampaignStore implements CampaignStore {
   async stop(campaignId: string, at: number): Promise<StoredCampaign | undefined> {
     checkId('campaignId', campaignId);
     checkEpochMs('at', at);
-    const found = await STOP_CAMPAIGN.run(this.redis, [this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop')], [String(at)]);
+    const found = await callRedis('script stopCampaign', () => this.redis.stopCampaign(this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop'), String(at)));
     return found === 1 ? this.get(campaignId) : undefined;
   }
 
@@ -125,7 +118,7 @@ export class RedisCampaignStore implements CampaignStore {
     checkPromotion(promotion);
     const { promotionId, campaignId, memberId } = promotion;
     await callRedis('count targeted', () => this.redis.sadd(this.campaignKey(campaignId, 'targeted'), promotionId));
-    const added = await OFFER_PROMOTION.run(this.redis, [this.inboxKey(memberId), this.inboxKey(memberId, 'pending')], [promotionId, JSON.stringify(promotion), String(promotion.offeredAt)]);
+    const added = await callRedis('script offerPromotion', () => this.redis.offerPromotion(this.inboxKey(memberId), this.inboxKey(memberId, 'pending'), promotionId, JSON.stringify(promotion), String(promotion.offeredAt)));
     return added === 1;
   }
 
@@ -134,8 +127,9 @@ export class RedisCampaignStore implements CampaignStore {
     checkEpochMs('now', now);
     checkLease(leaseMs);
     checkLimit(limit, 1000);
-    const keys = [this.inboxKey(memberId), this.inboxKey(memberId, 'pending'), this.inboxKey(memberId, 'lease')];
-    const jsons = (await CLAIM_PROMOTIONS.run(this.redis, keys, [String(now), String(leaseMs), String(limit)])) as string[];
+    const jsons = await callRedis('script claimPromotions', () =>
+      this.redis.claimPromotions(this.inboxKey(memberId), this.inboxKey(memberId, 'pending'), this.inboxKey(memberId, 'lease'), String(now), String(leaseMs), String(limit)),
+    );
     const claimed: PendingPromotion[] = [];
     for (const json of jsons) {
       const promotion = this.readPromotion(memberId, json);
@@ -162,7 +156,7 @@ export class RedisCampaignStore implements CampaignStore {
       rules.frequencyCapSeconds === undefined ? '' : String(rules.frequencyCapSeconds * 1000),
       live ? '1' : '0',
     ];
-    const outcome = await RESERVE_DELIVERY.run(this.redis, keys, args);
+    const outcome = await callRedis('script reserveDelivery', () => this.redis.reserveDelivery(...keys, ...args));
     if (typeof outcome !== 'string' || !OUTCOMES.has(outcome)) throw new Error(`reserve-delivery answered ${String(outcome)}`);
     return outcome as ReserveOutcome;
   }
@@ -172,7 +166,7 @@ export class RedisCampaignStore implements CampaignStore {
     checkPromotionId(promotionId);
     checkEpochMs('now', now);
     const keys = ['', 'pending', 'lease', 'done', 'delivered'].map((suffix) => this.inboxKey(memberId, suffix));
-    const reply = (await SETTLE_PROMOTION.run(this.redis, keys, [promotionId, outcome, String(now)])) as [string?, string?];
+    const reply = (await callRedis('script settlePromotion', () => this.redis.settlePromotion(...keys, promotionId, outcome, String(now)))) as [string?, string?];
     if (reply[0] !== 'dropped') return;
     const promotion = this.readPromotion(memberId, reply[1] ?? '');
     if (promotion) await callRedis('count dropped', () => this.redis.sadd(this.campaignKey(promotion.campaignId, 'dropped'), promotionId));
@@ -234,7 +228,8 @@ export class RedisCampaignStore implements CampaignStore {
   async armTimer(partition: number, timer: CartTimer): Promise<void> {
     checkPartition(partition);
     checkTimer(timer);
-    await ARM_TIMER.run(this.redis, this.timerKeys(partition), [timerKey(timer.campaignId, timer.memberId), String(timer.dueAt), timer.eventId]);
+    const [due, events] = this.keys.timers(partition);
+    await callRedis('script armCartTimer', () => this.redis.armCartTimer(due, events, timerKey(timer.campaignId, timer.memberId), String(timer.dueAt), timer.eventId));
   }
 
   async disarmTimers(partition: number, memberId: string, campaignIds: readonly string[]): Promise<void> {
@@ -243,8 +238,8 @@ export class RedisCampaignStore implements CampaignStore {
     for (const campaignId of campaignIds) checkId('campaignId', campaignId);
     if (campaignIds.length === 0) return;
     const members = campaignIds.map((campaignId) => timerKey(campaignId, memberId));
-    const [due, events] = this.timerKeys(partition);
-    const transaction = this.redis.multi().zrem(due!, ...members).hdel(events!, ...members);
+    const [due, events] = this.keys.timers(partition);
+    const transaction = this.redis.multi().zrem(due, ...members).hdel(events, ...members);
     await callRedis('disarm timers', () => transaction.exec());
   }
 
@@ -252,7 +247,8 @@ export class RedisCampaignStore implements CampaignStore {
     checkPartition(partition);
     checkEpochMs('now', now);
     checkLimit(limit, 1000);
-    const flat = (await DUE_TIMERS.run(this.redis, this.timerKeys(partition), [String(now), String(limit)])) as string[];
+    const [due, events] = this.keys.timers(partition);
+    const flat = await callRedis('script dueCartTimers', () => this.redis.dueCartTimers(due, events, String(now), String(limit)));
     const timers: CartTimer[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const member = flat[i]!;
@@ -265,7 +261,8 @@ export class RedisCampaignStore implements CampaignStore {
   async removeTimer(partition: number, timer: CartTimer): Promise<void> {
     checkPartition(partition);
     checkTimer(timer);
-    await REMOVE_TIMER.run(this.redis, this.timerKeys(partition), [timerKey(timer.campaignId, timer.memberId), String(timer.dueAt), timer.eventId]);
+    const [due, events] = this.keys.timers(partition);
+    await callRedis('script removeCartTimer', () => this.redis.removeCartTimer(due, events, timerKey(timer.campaignId, timer.memberId), String(timer.dueAt), timer.eventId));
   }
 
   private readPromotion(memberId: string, json: string): PendingPromotion | undefined {
@@ -286,15 +283,11 @@ export class RedisCampaignStore implements CampaignStore {
   }
 
   private campaignKey(campaignId: string, suffix: string): string {
-    return `${this.prefix}cp:{${campaignId}}:${suffix}`;
+    return this.keys.campaign(campaignId, suffix);
   }
 
   /** `m:{<memberId>}:inbox` or `m:{<memberId>}:inbox:<suffix>`. */
   private inboxKey(memberId: string, suffix = ''): string {
-    return `${this.prefix}m:{${memberId}}:inbox${suffix === '' ? '' : `:${suffix}`}`;
-  }
-
-  private timerKeys(partition: number): string[] {
-    return [`${this.prefix}cpt:{p${partition}}:due`, `${this.prefix}cpt:{p${partition}}:ev`];
+    return this.keys.inbox(memberId, suffix);
   }
 }

@@ -1,88 +1,14 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { CouponCodeTakenError, type Coupon, type CouponStore, type RewardOutcome, type RewardRequest } from '../ports/coupon-store.js';
-import { callRedis, checkKeyPrefix, LuaScript, RELEASE_LEASE } from './redis-scripts.js';
+import { callRedis } from './redis-errors.js';
+import { couponKeys, memberKeys } from './redis-keys.js';
+import { defineRedisScripts } from './redis-scripts.js';
 
 export interface RedisCouponStoreOptions {
   /** The same prefix as the RedisMemberStore's (rewards write the member's record and ledger). */
   keyPrefix?: string;
 }
-
-/**
- * Uses one coupon. KEYS: coupon hash. ARGV: now (epoch ms), orderId.
- * Returns {-1} (no such coupon of this member), {-2} (expired), {-3} (used) or {1, fields}.
- * The used check comes first: a used coupon says so even after it expired.
- */
-const REDEEM = new LuaScript(
-  'redeem-coupon',
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
-if redis.call('HEXISTS', KEYS[1], 'redeemedAt') == 1 then return {-3} end
-if tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) <= tonumber(ARGV[1]) then return {-2} end
-redis.call('HSET', KEYS[1], 'redeemedAt', ARGV[1], 'orderId', ARGV[2])
-return {1, redis.call('HGETALL', KEYS[1])}`,
-);
-
-/**
- * Points for a coupon, once per request. KEYS: member record, ledger, request marker, coupon
- * hash, coupon index zset. ARGV: points (positive), ts, eventId, code, createdAt, then the
- * coupon's hash fields. Ledger entry format as in RedisMemberStore's apply-member-points.
- * Returns {-1} (no member), {-2, points} (short), {-3} (code taken), {0, code, points} (repeat)
- * or {1, code, points}.
- */
-const REDEEM_REWARD = new LuaScript(
-  'redeem-reward',
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
-local points = tonumber(redis.call('HGET', KEYS[1], 'points') or '0')
-local prior = redis.call('GET', KEYS[3])
-if prior then return {0, prior, string.format('%.17g', points)} end
-local cost = tonumber(ARGV[1])
-if points < cost then return {-2, string.format('%.17g', points)} end
-if redis.call('EXISTS', KEYS[4]) == 1 then return {-3} end
-points = points - cost
-local entryId = redis.call('LLEN', KEYS[2]) + 1
-local entry = '{"entryId":' .. string.format('%d', entryId) .. ',"ts":' .. ARGV[2] .. ',"delta":-' .. ARGV[1]
-  .. ',"balance":' .. string.format('%.17g', points) .. ',"cause":"redemption","eventId":' .. cjson.encode(ARGV[3]) .. '}'
-redis.call('RPUSH', KEYS[2], entry)
-redis.call('HSET', KEYS[1], 'points', string.format('%.17g', points))
-redis.call('HSET', KEYS[4], unpack(ARGV, 6))
-redis.call('ZADD', KEYS[5], ARGV[5], ARGV[4])
-redis.call('SET', KEYS[3], ARGV[4])
-return {1, ARGV[4], string.format('%.17g', points)}`,
-);
-
-/**
- * Stores a campaign coupon. KEYS: member record, coupon hash, index zset. ARGV: code, createdAt, fields.
- * Returns -1 (no member), -2 (another coupon has this code), 0 (this very coupon is stored: a
- * retry; every given field matches) or 1 (stored).
- */
-const ISSUE = new LuaScript(
-  'issue-coupon',
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  for i = 3, #ARGV, 2 do
-    if redis.call('HGET', KEYS[2], ARGV[i]) ~= ARGV[i + 1] then return -2 end
-  end
-  return 0
-end
-redis.call('HSET', KEYS[2], unpack(ARGV, 3))
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-return 1`,
-);
-
-/**
- * Reserves a code for a member. KEYS: the code's index. ARGV: memberId.
- * Returns 1 (reserved now), 0 (already this member's) or -1 (another member's).
- */
-const CLAIM_CODE = new LuaScript(
-  'claim-coupon-code',
-  `local owner = redis.call('GET', KEYS[1])
-if not owner then
-  redis.call('SET', KEYS[1], ARGV[1])
-  return 1
-end
-if owner == ARGV[1] then return 0 end
-return -1`,
-);
 
 /**
  * Coupons in Redis. Keys (the member's share its hash tag with the member record, so a reward is
@@ -94,7 +20,7 @@ return -1`,
  *   from "no such" (redeeming reads the caller's own key).
  *
  * The index is on its own slot, so it cannot be in the member's script (not Cluster-safe). It is
- * claimed first (CLAIM_CODE: free or already this member's), then the member's script writes the
+ * claimed first (lua/claim-coupon-code.lua: free or already this member's), then the member's script writes the
  * coupon. Every stored coupon thus has its index; a crash between the two steps leaves only a
  * reservation: the owner's redeem answers `coupon_not_found`, anyone else's `coupon_not_yours`, and
  * no other member can get that code. A claim made by a call that then definitely wrote nothing
@@ -102,19 +28,22 @@ return -1`,
  * unknown (Redis failed mid-call) is kept.
  */
 export class RedisCouponStore implements CouponStore {
-  private readonly prefix: string;
+  private readonly keys: ReturnType<typeof couponKeys>;
+  private readonly members: ReturnType<typeof memberKeys>;
 
   constructor(
     private readonly redis: Redis,
     options: RedisCouponStoreOptions = {},
   ) {
-    this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
+    this.keys = couponKeys(options.keyPrefix ?? '');
+    this.members = memberKeys(options.keyPrefix ?? '');
+    defineRedisScripts(redis);
   }
 
   async issue(coupon: Coupon): Promise<boolean> {
     const id = coupon.memberId;
     const claimed = await this.claim(coupon.code, id);
-    const reply = await ISSUE.run(this.redis, [this.key(id, 'rec'), this.couponKey(id, coupon.code), this.key(id, 'coupons')], [coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)]);
+    const reply = await callRedis('script issueCoupon', () => this.redis.issueCoupon(this.members.record(id), this.keys.coupon(id, coupon.code), this.keys.list(id), coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)));
     if (reply === -1) {
       if (claimed) await this.release(coupon.code, id);
       throw new PulseError(ErrorCodes.notFound, `no member ${id}`);
@@ -126,10 +55,10 @@ export class RedisCouponStore implements CouponStore {
 
   async list(memberId: string, limit: number): Promise<Coupon[]> {
     checkLimit(limit);
-    const codes = await callRedis('list coupons', () => this.redis.zrevrange(this.key(memberId, 'coupons'), 0, limit - 1));
+    const codes = await callRedis('list coupons', () => this.redis.zrevrange(this.keys.list(memberId), 0, limit - 1));
     if (codes.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const code of codes) pipeline.hgetall(this.couponKey(memberId, code));
+    for (const code of codes) pipeline.hgetall(this.keys.coupon(memberId, code));
     const replies = (await callRedis('read coupons', () => pipeline.exec())) ?? [];
     const coupons: Coupon[] = [];
     replies.forEach(([err, fields], i) => {
@@ -141,11 +70,11 @@ export class RedisCouponStore implements CouponStore {
   }
 
   async redeem(memberId: string, code: string, orderId: string, now: number): Promise<Coupon> {
-    const reply = (await REDEEM.run(this.redis, [this.couponKey(memberId, code)], [String(now), orderId])) as [number, string[]?];
+    const reply = (await callRedis('script redeemCoupon', () => this.redis.redeemCoupon(this.keys.coupon(memberId, code), String(now), orderId))) as [number, string[]?];
     if (reply[0] === -3) throw new PulseError(ErrorCodes.couponUsed, `coupon ${code} was already used`);
     if (reply[0] === -2) throw new PulseError(ErrorCodes.couponExpired, `coupon ${code} has expired`);
     if (reply[0] === -1) {
-      const owner = await callRedis('find coupon owner', () => this.redis.get(this.indexKey(code)));
+      const owner = await callRedis('find coupon owner', () => this.redis.get(this.keys.owner(code)));
       if (owner !== null && owner !== memberId) throw new PulseError(ErrorCodes.couponNotYours, `coupon ${code} belongs to another member`);
       throw new PulseError(ErrorCodes.couponNotFound, `no coupon ${code}`);
     }
@@ -157,13 +86,14 @@ export class RedisCouponStore implements CouponStore {
   async redeemReward(memberId: string, request: RewardRequest): Promise<RewardOutcome> {
     if (!Number.isInteger(request.points) || request.points <= 0) throw new RangeError(`reward points must be a positive integer, got ${request.points}`);
     const { coupon } = request;
-    const marker = this.key(memberId, `rw:${request.requestId}`);
+    const marker = this.keys.rewardRequest(memberId, request.requestId);
     // A repeat claims nothing (its code was claimed the first time); the script answers it.
     const repeat = (await callRedis('read reward request', () => this.redis.exists(marker))) === 1;
     const claimed = repeat ? false : await this.claim(coupon.code, memberId);
-    const keys = [this.key(memberId, 'rec'), this.key(memberId, 'ledger'), marker, this.couponKey(memberId, coupon.code), this.key(memberId, 'coupons')];
     const args = [String(request.points), String(request.ts), `reward:${request.requestId}`, coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)];
-    const reply = (await REDEEM_REWARD.run(this.redis, keys, args)) as [number, string?, string?];
+    const reply = (await callRedis('script redeemReward', () =>
+      this.redis.redeemReward(this.members.record(memberId), this.members.ledger(memberId), marker, this.keys.coupon(memberId, coupon.code), this.keys.list(memberId), ...args),
+    )) as [number, string?, string?];
     // Nothing was written under this code (no member, short balance, or the request raced its repeat).
     if (claimed && (reply[0] === -1 || reply[0] === -2 || reply[0] === 0)) await this.release(coupon.code, memberId);
     if (reply[0] === -1) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
@@ -176,36 +106,25 @@ export class RedisCouponStore implements CouponStore {
   }
 
   private async get(memberId: string, code: string): Promise<Coupon | undefined> {
-    const fields = await callRedis('read coupon', () => this.redis.hgetall(this.couponKey(memberId, code)));
+    const fields = await callRedis('read coupon', () => this.redis.hgetall(this.keys.coupon(memberId, code)));
     return decodeCoupon(memberId, code, fields);
   }
 
   /** Reserves `code` for `memberId`: true when reserved now, false when it already was theirs; CouponCodeTakenError when another member's. */
   private async claim(code: string, memberId: string): Promise<boolean> {
-    const reply = await CLAIM_CODE.run(this.redis, [this.indexKey(code)], [memberId]);
+    const reply = await callRedis('script claimCouponCode', () => this.redis.claimCouponCode(this.keys.owner(code), memberId));
     if (reply === -1) throw new CouponCodeTakenError(code);
     return reply === 1;
   }
 
   /**
-   * Undoes a claim this call made (compare-and-delete: the script a lease release uses). A failed
+   * Undoes a claim this call made (compare-and-delete, lua/delete-if-equals.lua, as a lease release). A failed
    * undo is not reported: what it leaves is a reservation, which is harmless (see the class).
    */
   private async release(code: string, memberId: string): Promise<void> {
-    await RELEASE_LEASE.run(this.redis, [this.indexKey(code)], [memberId]).catch(() => undefined);
+    await this.redis.deleteIfEquals(this.keys.owner(code), memberId).catch(() => undefined);
   }
 
-  private key(memberId: string, suffix: string): string {
-    return `${this.prefix}m:{${memberId}}:${suffix}`;
-  }
-
-  private couponKey(memberId: string, code: string): string {
-    return this.key(memberId, `cp:${code}`);
-  }
-
-  private indexKey(code: string): string {
-    return `${this.prefix}coupon:{${code}}`;
-  }
 }
 
 function checkLimit(limit: number): void {

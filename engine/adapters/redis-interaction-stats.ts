@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { InteractionStats, InteractionUpdate } from '../ports/interaction-stats.js';
-import { RECORD_INTERACTION, callRedis, checkKeyPrefix } from './redis-scripts.js';
+import { callRedis } from './redis-errors.js';
+import { statsKeys } from './redis-keys.js';
+import { defineRedisScripts } from './redis-scripts.js';
 import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular, recordFolded } from './state-semantics.js';
 import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from './state-validation.js';
 
@@ -23,7 +25,7 @@ export interface RedisInteractionStatsOptions {
  * dedupeTtlSeconds). One script writes all of an event's update, so it counts once or not at all.
  */
 export class RedisInteractionStats implements InteractionStats {
-  private readonly prefix: string;
+  private readonly keys: ReturnType<typeof statsKeys>;
   private readonly halfLifeMs: number;
   private readonly dedupeTtlSeconds: number;
   private readonly maxNeighbours: number;
@@ -32,10 +34,11 @@ export class RedisInteractionStats implements InteractionStats {
     private readonly redis: Redis,
     options: RedisInteractionStatsOptions,
   ) {
-    this.prefix = `${checkKeyPrefix(options.keyPrefix ?? '')}agg:{g}:`;
+    this.keys = statsKeys(options.keyPrefix ?? '');
     this.halfLifeMs = checkHalfLife(options.popularityHalfLifeSeconds) * 1000;
     this.maxNeighbours = checkMaxNeighbours(options.maxNeighbours ?? DEFAULT_MAX_NEIGHBOURS);
     this.dedupeTtlSeconds = checkDedupeTtl(options.dedupeTtlSeconds);
+    defineRedisScripts(redis);
   }
 
   async record(eventKey: string, update: InteractionUpdate): Promise<boolean> {
@@ -46,7 +49,7 @@ export class RedisInteractionStats implements InteractionStats {
     const listKeys: string[] = [];
     const keyIndex = new Map<string, number>();
     const indexOf = (list: NeighbourList, itemId: string): number => {
-      const key = this.listKey(list, itemId);
+      const key = this.keys.neighbours(list, itemId);
       let index = keyIndex.get(key);
       if (index === undefined) {
         keyItems.push(itemId);
@@ -64,7 +67,7 @@ export class RedisInteractionStats implements InteractionStats {
     addBothWays('cop', update.coPurchases ?? []);
     const oneWay: Array<string | number> = [];
     for (const [earlier, later, weight] of update.boughtAfter ?? []) if (earlier !== later) oneWay.push(indexOf('aft', earlier), later, String(weight));
-    const keys = [`${this.prefix}done:${eventKey}`, `${this.prefix}pop`, `${this.prefix}landmark`, ...listKeys];
+    const keys = [this.keys.done(eventKey), this.keys.popularity(), this.keys.landmark(), ...listKeys];
     const args: Array<string | number> = [
       this.dedupeTtlSeconds,
       update.ts,
@@ -82,7 +85,7 @@ export class RedisInteractionStats implements InteractionStats {
       oneWay.length / 3,
       ...oneWay,
     ];
-    return (await RECORD_INTERACTION.run(this.redis, keys, args)) === 1;
+    return (await callRedis('script recordInteraction', () => this.redis.recordInteraction(keys.length, ...keys, ...args))) === 1;
   }
 
   async recordMany(batchKey: string, updates: readonly InteractionUpdate[]): Promise<boolean> {
@@ -91,13 +94,13 @@ export class RedisInteractionStats implements InteractionStats {
 
   async wasRecorded(key: string): Promise<boolean> {
     checkEventKey(key);
-    return (await callRedis('wasRecorded', () => this.redis.exists(`${this.prefix}done:${key}`))) === 1;
+    return (await callRedis('wasRecorded', () => this.redis.exists(this.keys.done(key)))) === 1;
   }
 
   async popular(limit: number): Promise<Array<[string, number]>> {
     checkLimit(limit);
     if (limit === 0) return [];
-    const reply = await callRedis('popular', () => this.redis.zrevrangebyscore(`${this.prefix}pop`, '+inf', '(0', 'WITHSCORES', 'LIMIT', 0, limit));
+    const reply = await callRedis('popular', () => this.redis.zrevrangebyscore(this.keys.popularity(), '+inf', '(0', 'WITHSCORES', 'LIMIT', 0, limit));
     return normalisePopular(parseWithScores(reply));
   }
 
@@ -117,12 +120,8 @@ export class RedisInteractionStats implements InteractionStats {
     checkItemId(itemId);
     checkLimit(limit);
     if (limit === 0) return [];
-    const reply = await callRedis(operation, () => this.redis.zrevrange(this.listKey(list, itemId), 0, limit - 1, 'WITHSCORES'));
+    const reply = await callRedis(operation, () => this.redis.zrevrange(this.keys.neighbours(list, itemId), 0, limit - 1, 'WITHSCORES'));
     return parseWithScores(reply);
-  }
-
-  private listKey(list: NeighbourList, itemId: string): string {
-    return `${this.prefix}${list}:${itemId}`;
   }
 }
 

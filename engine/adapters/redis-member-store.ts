@@ -5,8 +5,10 @@ import { checkLedgerPage, checkPointsChange } from '../logic/points.js';
 import type { TierThresholds } from '../logic/tiers.js';
 import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, OrderAcceptance, OrderChange, OrderOutcome, PointsChange, PointsOutcome, StoredMember } from '../ports/member-store.js';
 import { RedisOrderRecords } from './redis-order-records.js';
-import { callRedis, checkKeyPrefix, LuaScript } from './redis-scripts.js';
-import { keySlot, SLOTS, slotTag } from './redis-slots.js';
+import { callRedis } from './redis-errors.js';
+import { memberKeys } from './redis-keys.js';
+import { defineRedisScripts } from './redis-scripts.js';
+import { keySlot, SLOTS } from './redis-slots.js';
 import { checkScanCount } from './state-validation.js';
 
 export interface RedisMemberStoreOptions {
@@ -18,74 +20,8 @@ export interface RedisMemberStoreOptions {
   pointsDedupeTtlSeconds?: number;
 }
 
-/**
- * Lua lines that set `from` (the member record's tier) and `tier` (the tier after, given the
- * script's `lifetime` local and the vip/enterprise thresholds in the named ARGV slots): tiers only
- * rise. Shared by the points and order scripts, so both apply the rule of logic/tiers.ts alike.
- */
-export function luaTierAfter(record: string, vipArg: string, enterpriseArg: string): string {
-  return `local from = redis.call('HGET', ${record}, 'tier') or 'regular'
-local rank = {regular = 0, vip = 1, enterprise = 2}
-local earned = 'regular'
-if lifetime >= tonumber(${enterpriseArg}) then earned = 'enterprise' elseif lifetime >= tonumber(${vipArg}) then earned = 'vip' end
-local tier = from
-if rank[earned] > (rank[from] or 0) then tier = earned end`;
-}
-
-/**
- * One points change, atomically (all keys share the member's hash tag). Mirrors logic/points.ts
- * `nextBalance`: points clamp at 0, lifetimePoints move except on redemption (clamp at 0), the
- * tier only rises. KEYS: record, ledger list, dedupe marker. ARGV: delta, cause, ts, orderId
- * ('' = none), eventId, vip threshold, enterprise threshold, marker TTL (s, 0 = none).
- * Returns {-1} (no member), {0, tier, record} (already applied) or {1, previous tier, record}.
- */
-const APPLY_POINTS = new LuaScript(
-  'apply-member-points',
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  return {0, redis.call('HGET', KEYS[1], 'tier') or 'regular', redis.call('HGETALL', KEYS[1])}
-end
-local delta = tonumber(ARGV[1])
-local points = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'points') or '0') + delta)
-local lifetime = tonumber(redis.call('HGET', KEYS[1], 'lifetimePoints') or '0')
-if ARGV[2] ~= 'redemption' then lifetime = math.max(0, lifetime + delta) end
-${luaTierAfter('KEYS[1]', 'ARGV[6]', 'ARGV[7]')}
-local entryId = redis.call('LLEN', KEYS[2]) + 1
-local entry = '{"entryId":' .. string.format('%d', entryId) .. ',"ts":' .. ARGV[3] .. ',"delta":' .. ARGV[1]
-  .. ',"balance":' .. string.format('%.17g', points) .. ',"cause":"' .. ARGV[2] .. '"'
-if ARGV[4] ~= '' then entry = entry .. ',"orderId":' .. cjson.encode(ARGV[4]) end
-entry = entry .. ',"eventId":' .. cjson.encode(ARGV[5]) .. '}'
-redis.call('RPUSH', KEYS[2], entry)
-redis.call('HSET', KEYS[1], 'points', string.format('%.17g', points), 'lifetimePoints', string.format('%.17g', lifetime), 'tier', tier)
-if tonumber(ARGV[8]) > 0 then
-  redis.call('SET', KEYS[3], entryId, 'EX', tonumber(ARGV[8]))
-else
-  redis.call('SET', KEYS[3], entryId)
-end
-return {1, from, redis.call('HGETALL', KEYS[1])}`,
-);
-
-/**
- * Writes the record and its index entry only if no record exists under this id: 1 written, 0
- * taken. KEYS: record, index bucket (same slot, see redis-slots.ts). ARGV: memberId, then fields.
- */
-const CREATE_RECORD = new LuaScript(
-  'create-member-record',
-  `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-return 1`,
-);
-
 /** Index buckets (slots) read per round trip of a scan. */
 const SCAN_BATCH = 512;
-
-/** Deletes the claim only while it still names this member (never someone else's later claim). */
-const RELEASE_CLAIM = new LuaScript(
-  'release-email-claim',
-  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`,
-);
 
 /**
  * Members in Redis. Keys (hash tags keep each on one cluster slot):
@@ -104,7 +40,7 @@ return 0`,
  * `createIfAbsent` (imports) checks the record first and takes over a claim naming its own id.
  */
 export class RedisMemberStore implements MemberStore {
-  private readonly prefix: string;
+  private readonly keys: ReturnType<typeof memberKeys>;
   private readonly claimTtlSeconds: number;
   private readonly pointsDedupeTtlSeconds: number;
   private readonly orders: RedisOrderRecords;
@@ -113,10 +49,12 @@ export class RedisMemberStore implements MemberStore {
     private readonly redis: Redis,
     options: RedisMemberStoreOptions = {},
   ) {
-    this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
+    const keyPrefix = options.keyPrefix ?? '';
+    this.keys = memberKeys(keyPrefix);
     this.claimTtlSeconds = options.claimTtlSeconds ?? 60;
     this.pointsDedupeTtlSeconds = options.pointsDedupeTtlSeconds ?? 0;
-    this.orders = new RedisOrderRecords(redis, this.prefix);
+    this.orders = new RedisOrderRecords(redis, keyPrefix);
+    defineRedisScripts(redis);
     if (!Number.isInteger(this.pointsDedupeTtlSeconds) || this.pointsDedupeTtlSeconds < 0) throw new RangeError(`pointsDedupeTtlSeconds must be a non-negative integer, got ${this.pointsDedupeTtlSeconds}`);
     if (!Number.isInteger(this.claimTtlSeconds) || this.claimTtlSeconds < 1) throw new RangeError(`claimTtlSeconds must be a positive integer, got ${this.claimTtlSeconds}`);
   }
@@ -126,7 +64,7 @@ export class RedisMemberStore implements MemberStore {
     const claimed = await callRedis('claim email', () => this.redis.set(emailKey, member.memberId, 'EX', this.claimTtlSeconds, 'NX'));
     if (claimed !== 'OK') throw new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
     if ((await this.writeRecord(member, emailKey)) === 'existing') {
-      await RELEASE_CLAIM.run(this.redis, [emailKey], [member.memberId]).catch(() => undefined);
+      await this.releaseClaim(emailKey, member.memberId);
       throw new Error(`member id ${member.memberId} already exists`);
     }
   }
@@ -142,7 +80,7 @@ export class RedisMemberStore implements MemberStore {
       // Another call created this id meanwhile. If it holds this email, the claim is its own to
       // make permanent; otherwise ours is stale and goes.
       const holderEmail = await this.redis.hget(recordKey, 'email').catch(() => null);
-      if (holderEmail !== member.email) await RELEASE_CLAIM.run(this.redis, [emailKey], [member.memberId]).catch(() => undefined);
+      if (holderEmail !== member.email) await this.releaseClaim(emailKey, member.memberId);
     }
     return outcome;
   }
@@ -176,7 +114,7 @@ export class RedisMemberStore implements MemberStore {
       // The bucket is listed first (its own slot, idempotent): a crash before the record leaves
       // at worst an empty bucket listed, which a scan reads and passes over.
       await callRedis('list member bucket', () => this.redis.zadd(this.bucketsKey(), 0, String(slot).padStart(5, '0')));
-      const created = await CREATE_RECORD.run(this.redis, [recordKey, this.indexKey(slot)], [member.memberId, ...encodeRecord(member)]);
+      const created = await callRedis('script createMemberRecord', () => this.redis.createMemberRecord(recordKey, this.indexKey(slot), member.memberId, ...encodeRecord(member)));
       if (created !== 1) return 'existing';
       written = true;
       if (emailKey !== undefined) {
@@ -187,7 +125,7 @@ export class RedisMemberStore implements MemberStore {
     } catch (err) {
       // Undo in reverse; a failing undo is reported through the original error (the claim expires anyway).
       if (written) await this.redis.multi().del(recordKey).zrem(this.indexKey(keySlot(member.memberId)), member.memberId).exec().catch(() => undefined);
-      if (emailKey !== undefined) await RELEASE_CLAIM.run(this.redis, [emailKey], [member.memberId]).catch(() => undefined);
+      if (emailKey !== undefined) await this.releaseClaim(emailKey, member.memberId);
       throw err;
     }
   }
@@ -207,9 +145,8 @@ export class RedisMemberStore implements MemberStore {
 
   async applyPoints(memberId: string, change: PointsChange, thresholds: TierThresholds): Promise<PointsOutcome> {
     checkPointsChange(change);
-    const keys = [this.recordKey(memberId), this.ledgerKey(memberId), `${this.prefix}m:{${memberId}}:pe:${change.eventId}`];
     const args = [String(change.delta), change.cause, String(change.ts), change.orderId ?? '', change.eventId, String(thresholds.vip), String(thresholds.enterprise), String(this.pointsDedupeTtlSeconds)];
-    const reply = (await APPLY_POINTS.run(this.redis, keys, args)) as [number, string?, string[]?];
+    const reply = (await callRedis('script applyMemberPoints', () => this.redis.applyMemberPoints(this.recordKey(memberId), this.ledgerKey(memberId), this.keys.pointsMarker(memberId, change.eventId), ...args))) as [number, string?, string[]?];
     if (reply[0] === -1) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
     const member = decodeRecord(memberId, pairs(reply[2] ?? []));
     if (!member) throw new Error(`member ${memberId}: record unreadable after a points change`);
@@ -281,25 +218,30 @@ export class RedisMemberStore implements MemberStore {
     return { memberIds, cursor: undefined };
   }
 
+  /** Deletes the email claim only while it still names this member (never someone else's later claim); failures are ignored (it expires). */
+  private async releaseClaim(emailKey: string, memberId: string): Promise<void> {
+    await this.redis.deleteIfEquals(emailKey, memberId).catch(() => undefined);
+  }
+
   /** zset of the bucket slots (5-digit, so lexical order is slot order) that ever held a member. */
   private bucketsKey(): string {
-    return `${this.prefix}members:buckets`;
+    return this.keys.buckets();
   }
 
   private indexKey(slot: number): string {
-    return `${this.prefix}members:{${slotTag(slot)}}`;
+    return this.keys.index(slot);
   }
 
   private ledgerKey(memberId: string): string {
-    return `${this.prefix}m:{${memberId}}:ledger`;
+    return this.keys.ledger(memberId);
   }
 
   private recordKey(memberId: string): string {
-    return `${this.prefix}m:{${memberId}}:rec`;
+    return this.keys.record(memberId);
   }
 
   private emailKey(email: string): string {
-    return `${this.prefix}email:{${email}}`;
+    return this.keys.email(email);
   }
 }
 

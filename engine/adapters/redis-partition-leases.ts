@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { PartitionLeases } from '../ports/partition-leases.js';
-import { ACQUIRE_LEASE, HEARTBEAT, LIVE_OWNERS, RELEASE_LEASE, RENEW_LEASE, callRedis, checkKeyPrefix } from './redis-scripts.js';
+import { callRedis } from './redis-errors.js';
+import { leaseKeys } from './redis-keys.js';
+import { defineRedisScripts } from './redis-scripts.js';
 import { checkLeaseArgs, checkOwnerId, checkPartition, checkTtl } from './state-validation.js';
 
 /**
@@ -11,54 +13,47 @@ import { checkLeaseArgs, checkOwnerId, checkPartition, checkTtl } from './state-
  * Every compare-and-change (acquire, renew, release) is one Lua script.
  */
 export class RedisPartitionLeases implements PartitionLeases {
-  private readonly prefix: string;
+  private readonly keys: ReturnType<typeof leaseKeys>;
 
   constructor(
     private readonly redis: Redis,
     options: { keyPrefix?: string } = {},
   ) {
-    this.prefix = `${checkKeyPrefix(options.keyPrefix ?? '')}lease:{p}:`;
+    this.keys = leaseKeys(options.keyPrefix ?? '');
+    defineRedisScripts(redis);
   }
 
   async acquire(partition: number, ownerId: string, ttlMs: number): Promise<boolean> {
     checkLeaseArgs(partition, ownerId, ttlMs);
-    return (await ACQUIRE_LEASE.run(this.redis, [this.leaseKey(partition)], [ownerId, ttlMs])) === 1;
+    return (await callRedis('script acquireLease', () => this.redis.acquireLease(this.keys.lease(partition), ownerId, ttlMs))) === 1;
   }
 
   async renew(partition: number, ownerId: string, ttlMs: number): Promise<boolean> {
     checkLeaseArgs(partition, ownerId, ttlMs);
-    return (await RENEW_LEASE.run(this.redis, [this.leaseKey(partition)], [ownerId, ttlMs])) === 1;
+    return (await callRedis('script renewLease', () => this.redis.renewLease(this.keys.lease(partition), ownerId, ttlMs))) === 1;
   }
 
   async release(partition: number, ownerId: string): Promise<void> {
     checkPartition(partition);
     checkOwnerId(ownerId);
-    await RELEASE_LEASE.run(this.redis, [this.leaseKey(partition)], [ownerId]);
+    await callRedis('script releaseLease', () => this.redis.deleteIfEquals(this.keys.lease(partition), ownerId));
   }
 
   async heartbeat(ownerId: string, ttlMs: number): Promise<void> {
     checkOwnerId(ownerId);
     checkTtl(ttlMs);
-    await HEARTBEAT.run(this.redis, [this.enginesKey()], [ownerId, ttlMs]);
+    await callRedis('script heartbeat', () => this.redis.heartbeat(this.keys.engines(), ownerId, ttlMs));
   }
 
   /** Live engine ids, sorted (so every engine computes the same assignment from the same set). */
   async liveOwners(): Promise<string[]> {
-    const reply = await LIVE_OWNERS.run(this.redis, [this.enginesKey()], []);
+    const reply = await callRedis('script liveOwners', () => this.redis.liveOwners(this.keys.engines()));
     if (!Array.isArray(reply)) throw new Error(`liveOwners returned ${typeof reply}`);
     return reply.map(String).sort();
   }
 
   async leave(ownerId: string): Promise<void> {
     checkOwnerId(ownerId);
-    await callRedis('leave', () => this.redis.zrem(this.enginesKey(), ownerId));
-  }
-
-  private leaseKey(partition: number): string {
-    return `${this.prefix}${partition}`;
-  }
-
-  private enginesKey(): string {
-    return `${this.prefix}engines`;
+    await callRedis('leave', () => this.redis.zrem(this.keys.engines(), ownerId));
   }
 }

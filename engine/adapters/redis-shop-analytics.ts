@@ -2,7 +2,9 @@ import type { Redis } from 'ioredis';
 import { TIERS, type Tier } from '../contracts/schemas.js';
 import { dayOf, hourOf } from '../logic/shop-analytics.js';
 import type { AnalyticsRecord, CounterTotals, Population, SegmentCounts, SegmentRanges, ShopAnalytics, ShopMember } from '../ports/shop-analytics.js';
-import { callRedis, checkKeyPrefix, LuaScript } from './redis-scripts.js';
+import { callRedis } from './redis-errors.js';
+import { analyticsKeys } from './redis-keys.js';
+import { defineRedisScripts } from './redis-scripts.js';
 import { addFields, bucketRange, checkAnalyticsRecord, checkAnalyticsRecords, checkBrandLimit, checkRanges, checkRecordedKey, checkShopMember, counterFields, emptyTotals } from './shop-analytics-checks.js';
 import { checkDedupeTtl } from './state-validation.js';
 
@@ -12,121 +14,6 @@ export interface RedisShopAnalyticsOptions {
   keyPrefix?: string;
 }
 
-/** Lowers a shopper's first-seen time to `ts` (0: none); shared by both scripts. */
-const EARLIEST = `local function earliest(key, user, ts)
-  if ts <= 0 then return end
-  local old = redis.call('ZSCORE', key, user)
-  if (not old) or tonumber(old) > ts then redis.call('ZADD', key, ts, user) end
-end
-local function join(members, first, tier, tiers, user, created, givenTier)
-  earliest(first, user, tonumber(created))
-  if redis.call('ZADD', members, 'NX', created, user) == 1 then
-    local t = redis.call('HGET', tier, user)
-    if not t then t = givenTier; redis.call('HSET', tier, user, t) end
-    redis.call('HINCRBY', tiers, t, 1)
-  end
-end
-`;
-
-/**
- * A shopper's segment inputs as of one state version (a snapshot not newer than the stored one
- * changes nothing). K: the fixed keys (K.ver .. K.tiers); v: user, version, lastEventAt,
- * firstSeenAt, orders, spend, lastPurchaseAt, loyal brands (JSON array), tier.
- */
-const SNAPSHOT = `local function snapshot(K, user, version, lastEventAt, firstSeenAt, orders, spend, lastPurchaseAt, loyal, tier)
-  local stored = tonumber(redis.call('HGET', K.ver, user) or '-1')
-  if tonumber(version) <= stored then return end
-  redis.call('HSET', K.ver, user, version)
-  if tonumber(lastEventAt) > 0 then redis.call('ZADD', K.seen, lastEventAt, user) else redis.call('ZREM', K.seen, user) end
-  earliest(K.first, user, tonumber(firstSeenAt))
-  if tonumber(orders) > 0 and tonumber(lastPurchaseAt) > 0 then
-    redis.call('ZADD', K.buy, lastPurchaseAt, user)
-    redis.call('ZADD', K.spend, spend, user)
-  else
-    redis.call('ZREM', K.buy, user)
-    redis.call('ZREM', K.spend, user)
-  end
-  -- Loyalty sizes are kept as negative scores: ZRANGE lists the biggest first, ties by brand A-Z.
-  local before = {}
-  for _, b in ipairs(cjson.decode(redis.call('HGET', K.loyal, user) or '[]')) do before[b] = true end
-  local after = {}
-  for _, b in ipairs(cjson.decode(loyal)) do after[b] = true end
-  for b in pairs(before) do
-    if not after[b] and tonumber(redis.call('ZINCRBY', K.loyalty, 1, b)) >= 0 then redis.call('ZREM', K.loyalty, b) end
-  end
-  for b in pairs(after) do if not before[b] then redis.call('ZINCRBY', K.loyalty, -1, b) end end
-  if next(after) == nil then redis.call('HDEL', K.loyal, user) else redis.call('HSET', K.loyal, user, loyal) end
-  local old = redis.call('HGET', K.tier, user)
-  if old ~= tier then
-    redis.call('HSET', K.tier, user, tier)
-    if redis.call('ZSCORE', K.members, user) then
-      if old then redis.call('HINCRBY', K.tiers, old, -1) end
-      redis.call('HINCRBY', K.tiers, tier, 1)
-    end
-  end
-end
-local K = {ver = KEYS[2], seen = KEYS[3], first = KEYS[4], buy = KEYS[5], spend = KEYS[6], loyal = KEYS[7], loyalty = KEYS[8], members = KEYS[9], tier = KEYS[10], tiers = KEYS[11]}
-`;
-
-/** Shopper fields per entry in the scripts' ARGV: user, 8 snapshot values, member createdAt ('' = none). */
-const SHOPPER_FIELDS = 10;
-
-/**
- * One event, atomically. KEYS: 1 marker, 2 ver, 3 seen, 4 first, 5 buy, 6 spend, 7 loyal,
- * 8 loyalty, 9 members, 10 tier, 11 tiers, 12 tot, 13 hour bucket, 14 day bucket.
- * ARGV: 1 marker TTL (s), 2..11 the shopper (SHOPPER_FIELDS: user, version, lastEventAt,
- * firstSeenAt, orders, spend, lastPurchaseAt, loyal brands JSON, tier, member createdAt or ''),
- * 12 number of counter fields n, then n (field, increment) pairs. Numbers arrive as the strings
- * JavaScript wrote and are stored as they are (Lua would keep 14 digits). Returns 1, or 0 for a
- * known marker (nothing written).
- */
-const RECORD_ANALYTICS = new LuaScript(
-  'record-shop-analytics',
-  `${EARLIEST}${SNAPSHOT}
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[1], 1, 'EX', tonumber(ARGV[1]))
-local n = tonumber(ARGV[12])
-for i = 0, n - 1 do
-  local field, by = ARGV[13 + 2 * i], ARGV[14 + 2 * i]
-  for k = 12, 14 do redis.call('HINCRBYFLOAT', KEYS[k], field, by) end
-end
-snapshot(K, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10])
-if ARGV[11] ~= '' then join(KEYS[9], KEYS[4], KEYS[10], KEYS[11], ARGV[2], ARGV[11], ARGV[10]) end
-return 1`,
-);
-
-/**
- * A batch of events, atomically, once per batch key: the counters folded per bucket, and each
- * shopper's latest snapshot. KEYS: 1 batch marker, 2..12 as RECORD_ANALYTICS, 13.. bucket hashes.
- * ARGV: 1 marker TTL (s), 2 number of shoppers S, then S x SHOPPER_FIELDS values, then C, then C
- * triples (index into KEYS, field, increment). Returns 1, or 0 for a known batch key.
- */
-const RECORD_ANALYTICS_BATCH = new LuaScript(
-  'record-shop-analytics-batch',
-  `${EARLIEST}${SNAPSHOT}
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[1], 1, 'EX', tonumber(ARGV[1]))
-local s = tonumber(ARGV[2])
-for i = 0, s - 1 do
-  local a = 3 + i * ${SHOPPER_FIELDS}
-  snapshot(K, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8])
-  if ARGV[a + 9] ~= '' then join(KEYS[9], KEYS[4], KEYS[10], KEYS[11], ARGV[a], ARGV[a + 9], ARGV[a + 8]) end
-end
-local at = 3 + s * ${SHOPPER_FIELDS}
-local c = tonumber(ARGV[at])
-for i = 0, c - 1 do
-  redis.call('HINCRBYFLOAT', KEYS[tonumber(ARGV[at + 1 + 3 * i])], ARGV[at + 2 + 3 * i], ARGV[at + 3 + 3 * i])
-end
-return 1`,
-);
-
-/** A member joins the index. KEYS: members, first, tier, tiers. ARGV: memberId, createdAt, tier. */
-const RECORD_MEMBER = new LuaScript(
-  'record-shop-member',
-  `${EARLIEST}
-join(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])
-return 1`,
-);
 
 /**
  * ShopAnalytics in Redis, every key under the hash tag `{sx}` (one slot: the scripts touch
@@ -139,35 +26,36 @@ return 1`,
  * `h:<hour>`, `d:<day>` (hashes: `ev:<type>`, orders, revenue, cancellations, refunds).
  */
 export class RedisShopAnalytics implements ShopAnalytics {
-  private readonly prefix: string;
+  private readonly keys: ReturnType<typeof analyticsKeys>;
   private readonly dedupeTtlSeconds: number;
 
   constructor(
     private readonly redis: Redis,
     options: RedisShopAnalyticsOptions,
   ) {
-    this.prefix = `${checkKeyPrefix(options.keyPrefix ?? '')}sx:{sx}:`;
+    this.keys = analyticsKeys(options.keyPrefix ?? '');
     this.dedupeTtlSeconds = checkDedupeTtl(options.dedupeTtlSeconds);
+    defineRedisScripts(redis);
   }
 
   private key(name: string): string {
-    return `${this.prefix}${name}`;
+    return this.keys.key(name);
   }
 
   async record(record: AnalyticsRecord): Promise<boolean> {
     const { eventKey, counters } = checkAnalyticsRecord(record);
     const ts = counters?.ts ?? 0;
-    const keys = [this.key(`done:${eventKey}`), ...this.fixedKeys(), this.key(`h:${hourOf(ts)}`), this.key(`d:${dayOf(ts)}`)];
+    const keys = [this.keys.done(eventKey), ...this.fixedKeys(), this.keys.bucket('h', hourOf(ts)), this.keys.bucket('d', dayOf(ts))];
     const fields = counters ? Object.entries(counterFields(counters)) : [];
     const args = [this.dedupeTtlSeconds, ...shopperArgs(record), fields.length, ...fields.flatMap(([field, value]) => [field, String(value)])];
-    return (await RECORD_ANALYTICS.run(this.redis, keys, args)) === 1;
+    return (await callRedis('script recordShopAnalytics', () => this.redis.recordShopAnalytics(...keys, ...args))) === 1;
   }
 
   async recordMany(batchKey: string, records: readonly AnalyticsRecord[]): Promise<boolean> {
     checkRecordedKey(batchKey);
     if (records.length === 0) return false;
     // Counters folded per bucket key (tot, h:<hour>, d:<day>), shoppers to their newest snapshot.
-    const keys = [this.key(`done:${batchKey}`), ...this.fixedKeys()];
+    const keys = [this.keys.done(batchKey), ...this.fixedKeys()];
     const keyIndex = new Map<string, number>([[keys[11]!, 12]]);
     const sums = new Map<string, number>();
     const add = (key: string, field: string, value: number) => {
@@ -194,8 +82,8 @@ export class RedisShopAnalytics implements ShopAnalytics {
       if (!record.counters) continue;
       for (const [field, value] of Object.entries(counterFields(record.counters))) {
         add(keys[11]!, field, value);
-        add(this.key(`h:${hourOf(record.counters.ts)}`), field, value);
-        add(this.key(`d:${dayOf(record.counters.ts)}`), field, value);
+        add(this.keys.bucket('h', hourOf(record.counters.ts)), field, value);
+        add(this.keys.bucket('d', dayOf(record.counters.ts)), field, value);
       }
     }
     const args: Array<string | number> = [this.dedupeTtlSeconds, latest.size];
@@ -205,7 +93,7 @@ export class RedisShopAnalytics implements ShopAnalytics {
       const cut = sumKey.indexOf('\n');
       args.push(Number(sumKey.slice(0, cut)), sumKey.slice(cut + 1), String(value));
     }
-    return (await RECORD_ANALYTICS_BATCH.run(this.redis, keys, args)) === 1;
+    return (await callRedis('script recordShopAnalyticsBatch', () => this.redis.recordShopAnalyticsBatch(keys.length, ...keys, ...args))) === 1;
   }
 
   /** KEYS 2..12 of the record scripts. */
@@ -214,13 +102,13 @@ export class RedisShopAnalytics implements ShopAnalytics {
   }
 
   async wasRecorded(eventKey: string): Promise<boolean> {
-    const key = this.key(`done:${checkRecordedKey(eventKey)}`);
+    const key = this.keys.done(checkRecordedKey(eventKey));
     return (await callRedis('wasRecorded', () => this.redis.exists(key))) === 1;
   }
 
   async recordMember(member: ShopMember): Promise<void> {
     const { memberId, createdAt, tier } = checkShopMember(member);
-    await RECORD_MEMBER.run(this.redis, ['members', 'first', 'tier', 'tiers'].map((name) => this.key(name)), [memberId, createdAt, tier]);
+    await callRedis('script recordShopMember', () => this.redis.recordShopMember(this.key('members'), this.key('first'), this.key('tier'), this.key('tiers'), memberId, createdAt, tier));
   }
 
   async segmentCounts(ranges: SegmentRanges, brandLimit: number): Promise<SegmentCounts> {
@@ -276,7 +164,7 @@ export class RedisShopAnalytics implements ShopAnalytics {
 
   private async sumBuckets(kind: 'h' | 'd', buckets: number[]): Promise<CounterTotals> {
     const pipeline = this.redis.pipeline();
-    for (const bucket of buckets) pipeline.hgetall(this.key(`${kind}:${bucket}`));
+    for (const bucket of buckets) pipeline.hgetall(this.keys.bucket(kind, bucket));
     const totals = emptyTotals();
     for (const fields of results(await callRedis('counters', () => pipeline.exec()), 'counters')) addFields(totals, (fields ?? {}) as Record<string, string>);
     return totals;
@@ -306,7 +194,7 @@ function withScores(reply: unknown): Array<[string, number]> {
   return out;
 }
 
-/** The SHOPPER_FIELDS script arguments of a record. */
+/** A record's shopper fields in the scripts' ARGV: user, 8 snapshot values, member createdAt ('' = none); lua/record-shop-analytics-batch.lua steps by these 10. */
 function shopperArgs({ userId, shopper, memberCreatedAt }: AnalyticsRecord): Array<string | number> {
   return [
     userId,

@@ -15,7 +15,9 @@ import type {
 import { UNTAGGED_MARKER } from '../ports/user-state-store.js';
 import { emptyAffinity } from '../logic/affinity.js';
 import { emptyShopperState, type ShopperState } from '../logic/shopper-state.js';
-import { APPLY_USER_EVENTS, APPLY_USER_RUN, APPLY_USER_STATE, LOAD_USER_STATE, callRedis, checkKeyPrefix, isNoScript, redisError } from './redis-scripts.js';
+import { callRedis, redisError } from './redis-errors.js';
+import { userKeys, type UserKeySet } from './redis-keys.js';
+import { defineRedisScripts } from './redis-scripts.js';
 import { emptyUserState } from './state-semantics.js';
 import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions, isTier } from './state-validation.js';
 
@@ -39,7 +41,7 @@ import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOpt
  * user's run sends a vector, affinity or cart a later event replaces as '=' or '', saving ~4 us).
  */
 export class RedisUserStateStore implements UserStateStore {
-  private readonly prefix: string;
+  private readonly userKeys: ReturnType<typeof userKeys>;
   private readonly options: UserStateStoreOptions;
 
   constructor(
@@ -47,7 +49,8 @@ export class RedisUserStateStore implements UserStateStore {
     options: UserStateStoreOptions & { keyPrefix?: string },
   ) {
     this.options = checkUserStateStoreOptions(options);
-    this.prefix = checkKeyPrefix(options.keyPrefix ?? '');
+    this.userKeys = userKeys(options.keyPrefix ?? '');
+    defineRedisScripts(redis);
   }
 
   async load(userId: string): Promise<UserState> {
@@ -85,38 +88,34 @@ export class RedisUserStateStore implements UserStateStore {
   async loadMany(requests: ReadonlyArray<{ userId: string; eventIds: readonly string[] }>): Promise<LoadedUser[]> {
     if (requests.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    const scriptKeys = requests.map(({ userId, eventIds }) => {
+    for (const { userId, eventIds } of requests) {
       const keys = this.keys(checkUserId(userId));
       for (const eventId of eventIds) checkEventId(eventId);
       pipeline.getBuffer(keys.vec);
       const scriptKeys = [keys.st, keys.recent, keys.bought, keys.affinity, keys.cart, ...eventIds.map((id) => keys.marker(id))];
-      LOAD_USER_STATE.queue(pipeline, scriptKeys, []);
-      return scriptKeys;
-    });
+      pipeline.loadUserState(scriptKeys.length, ...scriptKeys);
+    }
     const replies = await callRedis('loadMany', () => pipeline.exec());
     if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis loadMany failed: pipeline aborted');
-    return Promise.all(
-      requests.map(async ({ eventIds }, i) => {
-        const [vecErr, vec] = replies[2 * i]!;
-        if (vecErr) throw redisError('loadMany', vecErr);
-        let [err, reply] = replies[2 * i + 1]!;
-        // A NOSCRIPT entry did not run: this read runs it again on its own (loads the script too).
-        if (err && isNoScript(err)) [err, reply] = [null, await LOAD_USER_STATE.run(this.redis, scriptKeys[i]!, [])];
-        if (err) throw redisError('loadMany', err);
-        const [stFlat, recent, bought, affinity, cart, ...markers] = reply as [string[], string[], string[], string | null, string | null, ...Array<string | null>];
-        const st: Record<string, string> = {};
-        for (let f = 0; f + 1 < stFlat.length; f += 2) st[stFlat[f]!] = stFlat[f + 1]!;
-        const state = stateFromStored(vec === null ? null : decodeVector(vec as Buffer), st, recent.flatMap(decodeRecent), bought);
-        return { state: { ...state, ...shopperFromStored(st, affinity, cart) }, markers: eventIds.map((_, m) => markers[m] ?? null) };
-      }),
-    );
+    return requests.map(({ eventIds }, i) => {
+      const [vecErr, vec] = replies[2 * i]!;
+      if (vecErr) throw redisError('loadMany', vecErr);
+      // (a NOSCRIPT entry was sent again as EVAL by ioredis: its reply is here)
+      const [err, reply] = replies[2 * i + 1]!;
+      if (err) throw redisError('loadMany', err);
+      const [stFlat, recent, bought, affinity, cart, ...markers] = reply as [string[], string[], string[], string | null, string | null, ...Array<string | null>];
+      const st: Record<string, string> = {};
+      for (let f = 0; f + 1 < stFlat.length; f += 2) st[stFlat[f]!] = stFlat[f + 1]!;
+      const state = stateFromStored(vec === null ? null : decodeVector(vec as Buffer), st, recent.flatMap(decodeRecent), bought);
+      return { state: { ...state, ...shopperFromStored(st, affinity, cart) }, markers: eventIds.map((_, m) => markers[m] ?? null) };
+    });
   }
 
   async applyMany(changes: readonly UserChange[], tag: string): Promise<ApplyOutcome[]> {
     if (changes.length === 0) return [];
     checkEventId(tag);
     // One script per run of consecutive changes of one user (a user's events of a batch are one
-    // EVALSHA, each replaced value sent once: APPLY_USER_RUN), all in one pipeline.
+    // EVALSHA, each replaced value sent once: applyUserRun), all in one pipeline.
     const calls: ApplyCall[] = [];
     for (let i = 0; i < changes.length; ) {
       const end = runEnd(changes, i);
@@ -126,22 +125,23 @@ export class RedisUserStateStore implements UserStateStore {
       i = end;
     }
     const pipeline = this.redis.pipeline();
-    for (const { keys, args, count } of calls) (count === 1 ? APPLY_USER_STATE : APPLY_USER_RUN).queue(pipeline, keys, args);
+    for (const { keys, args, count } of calls) {
+      if (count === 1) pipeline.applyUserState(...keys, ...args);
+      else pipeline.applyUserRun(keys.length, ...keys, ...args);
+    }
     const replies = await callRedis('applyMany', () => pipeline.exec());
     if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis applyMany failed: pipeline aborted');
     const outcomes: ApplyOutcome[] = [];
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i]!;
-      const script = call.count === 1 ? APPLY_USER_STATE : APPLY_USER_RUN;
+      // (a NOSCRIPT entry was sent again as EVAL by ioredis: its reply is here)
       let [err, reply] = replies[i]!;
-      // NOSCRIPT: that entry did not run; it runs now on its own (EVAL loads the script too).
-      if (err && isNoScript(err)) [err, reply] = [null, await script.run(this.redis, call.keys, call.args)];
       if (err) throw redisError('applyMany', err);
       // A later change of the run cannot apply (rare: nothing was written): the run again in
       // full, applied change by change up to it.
       if (reply === 'partial' && call.start !== undefined) {
         const full = this.applyEventsCall(changes[call.start]!.userId, changes.slice(call.start, call.end), tag, false);
-        reply = await APPLY_USER_EVENTS.run(this.redis, full.keys, full.args);
+        reply = await callRedis('script applyUserEvents', () => this.redis.applyUserEvents(full.keys.length, ...full.keys, ...full.args));
       }
       // A run split at a reused event id continues its user's chain: after a change that was not
       // applied, the rest come back `conflict` (their script wrote nothing: the version moved less).
@@ -153,8 +153,8 @@ export class RedisUserStateStore implements UserStateStore {
   }
 
   /**
-   * One APPLY_USER_RUN (`leaveOutReplaced`) or APPLY_USER_EVENTS call for consecutive changes of
-   * one user. For APPLY_USER_RUN a vector, affinity or cart a later change of the run replaces is
+   * One applyUserRun (`leaveOutReplaced`) or applyUserEvents call for consecutive changes of
+   * one user. For applyUserRun a vector, affinity or cart a later change of the run replaces is
    * neither encoded nor sent (the script stores the same state): a user's 4 events of a batch
    * encode and send their vector and affinity once, not 4 times.
    */
@@ -182,11 +182,11 @@ export class RedisUserStateStore implements UserStateStore {
 
   async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {
     const { keys, args } = this.applyCall(userId, change, UNTAGGED_MARKER);
-    return checkOutcome(await APPLY_USER_STATE.run(this.redis, keys, args));
+    return checkOutcome(await callRedis('script applyUserState', () => this.redis.applyUserState(...keys, ...args)));
   }
 
   /**
-   * The keys and arguments of one APPLY_USER_STATE call; `replaced` (APPLY_USER_EVENTS) names the
+   * The keys and arguments of one applyUserState call; `replaced` (applyUserEvents) names the
    * values a later change of the run replaces: sent as '=' (the vector: its version is still
    * written) or '' (keep), not encoded.
    */
@@ -224,25 +224,16 @@ export class RedisUserStateStore implements UserStateStore {
     return (await callRedis('wasApplied', () => this.redis.exists(keys.marker(eventId)))) === 1;
   }
 
-  private keys(userId: string) {
-    const base = `${this.prefix}u:{${userId}}:`;
-    return {
-      vec: `${base}vec`,
-      st: `${base}st`,
-      recent: `${base}recent`,
-      bought: `${base}bought`,
-      affinity: `${base}aff`,
-      cart: `${base}cart`,
-      marker: (eventId: string) => `${base}ev:${eventId}`,
-    };
+  private keys(userId: string): UserKeySet {
+    return this.userKeys.of(userId);
   }
 }
 
-/** What a later change of an APPLY_USER_EVENTS run replaces (nothing, for APPLY_USER_STATE). */
+/** What a later change of an applyUserEvents run replaces (nothing, for applyUserState). */
 const NOTHING_REPLACED: Readonly<{ vector: boolean; affinity: boolean; cart: boolean }> = { vector: false, affinity: false, cart: false };
 
 /**
- * The end (exclusive) of the run of changes from `start` that one APPLY_USER_EVENTS call takes:
+ * The end (exclusive) of the run of changes from `start` that one applyUserEvents call takes:
  * consecutive changes of one user, up to one whose event id the run holds already (a reused id:
  * the script checks every marker before writing, so the second must see the first's marker, as a
  * call of its own in the same pipeline does).

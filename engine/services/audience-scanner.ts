@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Audience } from '../contracts/campaigns.js';
 import { matchesAudience, type AudienceOptions } from '../logic/audience.js';
 import type { MemberStore, StoredMember } from '../ports/member-store.js';
@@ -43,7 +44,7 @@ export class AudienceScanner {
 
   async scan(audience: Audience, now: number, options: AudienceScanOptions = {}): Promise<AudienceScanResult> {
     const { members, users } = this.deps;
-    const concurrency = this.deps.concurrency ?? DEFAULT_CONCURRENCY;
+    const limit = pLimit(this.deps.concurrency ?? DEFAULT_CONCURRENCY);
     let scanned = 0;
     let matched = 0;
     const check = async (memberId: string) => {
@@ -56,9 +57,13 @@ export class AudienceScanner {
       if (options.signal?.aborted) break;
       const ids = options.include ? page.filter((id) => options.include!(id)) : page;
       scanned += ids.length;
-      for (let i = 0; i < ids.length; i += concurrency) {
-        if (options.signal?.aborted) break;
-        await Promise.all(ids.slice(i, i + concurrency).map(check));
+      try {
+        // A member not started when the walk is aborted is not read.
+        await limit.map(ids, (id) => (options.signal?.aborted ? undefined : check(id)));
+      } catch (err) {
+        // The first failure ends the walk: members not started yet are not read.
+        limit.clearQueue();
+        throw err;
       }
     }
     return { scanned, matched };

@@ -16,6 +16,7 @@
  * Loopback or not, every request and wait is bounded in count and time.
  */
 import { performance } from 'node:perf_hooks';
+import pLimit from 'p-limit';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import { TokenService } from '../../gateway/auth.js';
@@ -130,16 +131,7 @@ export function parseCpuProcesses(text: string): MeasuredProcess[] {
 
 /** Runs `work` over `inputs` with at most `concurrency` in flight; results in input order. */
 export async function inBatches<T, R>(inputs: readonly T[], concurrency: number, work: (input: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(inputs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < inputs.length) {
-      const index = next++;
-      results[index] = await work(inputs[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, inputs.length) }, worker));
-  return results;
+  return pLimit(concurrency).map(inputs, work);
 }
 
 async function getJson(url: string, init: RequestInit = {}): Promise<unknown> {

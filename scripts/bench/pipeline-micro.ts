@@ -21,10 +21,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
+import pLimit from 'p-limit';
 import pino from 'pino';
 import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
 import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
-import { LuaScript } from '../../engine/adapters/redis-scripts.js';
 import { RedisShopAnalytics } from '../../engine/adapters/redis-shop-analytics.js';
 import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
 import { loadEngineConfig, segmentThresholds } from '../../engine/config.js';
@@ -175,25 +175,20 @@ function createProcessor(redis: Redis, options: Options): EventProcessor {
 
 /** Runs every partition's batches, `concurrency` partitions side by side, each one batch at a time. */
 async function runAll(processor: EventProcessor, partitions: DeliveredEvent[][][], concurrency: number, total: number): Promise<void> {
-  let next = 0;
   let done = 0;
   let reported = 0;
   const started = performance.now();
-  const worker = async () => {
-    while (next < partitions.length) {
-      const batches = partitions[next++]!;
-      for (const batch of batches) {
-        await processor.handleBatch(batch);
-        done += batch.length;
-        if (done - reported >= total / 10) {
-          reported = done;
-          const seconds = (performance.now() - started) / 1000;
-          process.stderr.write(`  ${done} / ${total} events, ${Math.round(done / seconds)}/s\n`);
-        }
+  await pLimit(concurrency).map(partitions, async (batches) => {
+    for (const batch of batches) {
+      await processor.handleBatch(batch);
+      done += batch.length;
+      if (done - reported >= total / 10) {
+        reported = done;
+        const seconds = (performance.now() - started) / 1000;
+        process.stderr.write(`  ${done} / ${total} events, ${Math.round(done / seconds)}/s\n`);
       }
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  });
 }
 
 /** Every key and value, sorted; batch tags (random) replaced by `b-*`. */
@@ -227,7 +222,6 @@ async function main(): Promise<number> {
   const server = await startRedis();
   const redis = new Redis(server.url, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
   try {
-    await LuaScript.preloadAll(redis);
     process.stderr.write(`catalog of ${options.items}, ${options.events} events of ${options.users} users...\n`);
     const processor = createProcessor(redis, options);
     const partitions = partitionBatches(options);

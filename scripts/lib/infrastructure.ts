@@ -5,7 +5,6 @@ import { NatsTransport } from '../../engine/adapters/nats-transport.js';
 import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
 import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
 import { RedisCouponStore } from '../../engine/adapters/redis-coupon-store.js';
-import { LuaScript } from '../../engine/adapters/redis-scripts.js';
 import { MemoryCouponStore } from '../../engine/adapters/memory/memory-coupon-store.js';
 import type { CouponStore } from '../../engine/ports/coupon-store.js';
 import { RedisCampaignStore } from '../../engine/adapters/redis-campaign-store.js';
@@ -116,8 +115,8 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         campaigns: new RedisCampaignStore(redis, { logger: logger.child({ component: 'campaign-store' }) }),
         analytics: new RedisShopAnalytics(redis, { dedupeTtlSeconds }),
       };
-      // After the stores' modules defined their scripts: their first calls need no NOSCRIPT round trip.
-      await LuaScript.preloadAll(redis).catch((err: unknown) => logger.warn({ err }, 'preloading Lua scripts failed; they load on first use'));
+      // Each store defined the Lua scripts on its client (engine/adapters/redis-scripts.ts): a
+      // script's first call on a connection is an EVAL, so nothing needs loading up front.
       const client = redis;
       cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));
       cleanups.push(async () => void (await leaseClient.quit().catch(() => leaseClient.disconnect())));

@@ -3,6 +3,7 @@
  * with a bearer token, retried on network errors and 502/503/504 (5 attempts, backoff), 401/403
  * ending the check; and many reads with a fixed number in flight, with a progress line.
  */
+import pLimit from 'p-limit';
 import { Progress } from './progress.js';
 
 /** The check cannot go on: the server refused the token, or is not a Pulse gateway. */
@@ -70,17 +71,13 @@ export async function readConcurrently<T>(
   options: { concurrency: number; label: string; unit: string; progressStream?: NodeJS.WritableStream | undefined },
 ): Promise<Map<string, T>> {
   const progress = new Progress({ label: options.label, unit: options.unit, total: ids.length, stream: options.progressStream });
+  // Entries in the order the reads finish.
   const out = new Map<string, T>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < ids.length) {
-      const id = ids[next++]!;
+  try {
+    await pLimit(options.concurrency).map(ids, async (id) => {
       out.set(id, await readOne(id));
       progress.tick();
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, ids.length) }, worker));
+    });
   } finally {
     progress.done();
   }

@@ -139,7 +139,6 @@ describe('browser: impressions, not views, for cards merely shown', () => {
     console.log(
       `strip after the headphones view: ${electronics} of ${caused.render.items.length} audio/electronics, drawn ${latencyMs.toFixed(0)} ms after the click (before it: ${before.filter(isElectronics).length} of ${before.length})`,
     );
-    expect(latencyMs).toBeLessThan(1000);
     expect(electronics).toBeGreaterThan(caused.render.items.length / 2);
 
     // The cards of the 5 s before went out as impressions (list id, positions), never as views.

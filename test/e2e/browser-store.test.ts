@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Item } from '../../engine/contracts/schemas.js';
 import { loadEngineConfig } from '../../engine/config.js';
 import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
@@ -81,12 +81,10 @@ describe('storefront: browse, search, register, buy, points', () => {
     visitorToken = (await visitor(pulse.baseUrl)).token;
     // The demo catalog is indexed in slices after the engine is ready: the page must open on all of it.
     const visible = generateDemoCatalog().filter((item) => !item.minTier || item.minTier === 'regular').length;
-    for (const deadline = Date.now() + 60_000; ; ) {
-      const { total } = (await http<CatalogPage>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token: visitorToken })).body;
-      if (total >= visible) break;
-      if (Date.now() > deadline) throw new Error(`catalog still loading: ${total} of ${visible} items visible after 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await vi.waitFor(
+      async () => expect((await http<CatalogPage>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token: visitorToken })).body.total, 'items visible (catalog still loading)').toBeGreaterThanOrEqual(visible),
+      { timeout: 60_000, interval: 200 },
+    );
     tb = await launchBrowser();
     // A blank page first: the recorders must be in place before the store opens its socket.
     ({ page, errors } = await tb.open('about:blank', VIEWPORTS.desktop));

@@ -53,7 +53,7 @@ describe('exactly once, across an engine SIGKILL', () => {
       expect(second).toEqual({ ok: true, id: 'evt-twice' });
       const viaHttp = await http<{ accepted: number }>(gateway.baseUrl, 'POST', '/v1/events', { token, body: { events: [event] } });
       expect(viaHttp.status).toBe(202);
-      await waitFor(async () => (await totalOf('dup-user')) === 1, 10_000);
+      await expect.poll(async () => await totalOf('dup-user'), { timeout: 10_000, interval: 200 }).toBe(1);
       await new Promise((r) => setTimeout(r, 500));
       expect(await totalOf('dup-user')).toBe(1);
     } finally {
@@ -102,7 +102,7 @@ describe('exactly once, across an engine SIGKILL', () => {
 
     const expected = [...acceptedBy.values()].reduce((a, b) => a + b, 0);
     expect(expected).toBe(10_000);
-    await waitFor(async () => (await sum()) >= expected, 60_000);
+    await expect.poll(async () => await sum(), { timeout: 60_000, interval: 200 }).toBeGreaterThanOrEqual(expected);
     // Let any straggling redelivery land before checking that nothing counted twice.
     await new Promise((r) => setTimeout(r, 3000));
     expect(await sum()).toBe(expected);
@@ -110,10 +110,3 @@ describe('exactly once, across an engine SIGKILL', () => {
   }, 120_000);
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

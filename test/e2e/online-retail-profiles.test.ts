@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/logic/segments.js';
 import { TokenService } from '../../gateway/auth.js';
 import { checkOnlineRetailProfiles } from '../../scripts/check-online-retail-profiles.js';
@@ -71,11 +70,10 @@ describe('online-retail profiles and segments through the product', () => {
     // Items reach the engines' catalogs through the CATALOG stream, within a second: orders are
     // checked against them, so they go in once every item is there.
     for (const itemId of ['85123A', '71053', '22041']) {
-      const until = Date.now() + 10_000;
-      while ((await fetch(`${pulse.baseUrl}/v1/items/${itemId}`, { headers: { authorization: `Bearer ${admin}` } })).status !== 200) {
-        if (Date.now() > until) throw new Error(`item ${itemId} not in the catalog after 10 s`);
-        await sleep(100);
-      }
+      await vi.waitFor(async () => expect((await fetch(`${pulse.baseUrl}/v1/items/${itemId}`, { headers: { authorization: `Bearer ${admin}` } })).status, `item ${itemId} in the catalog`).toBe(200), {
+        timeout: 10_000,
+        interval: 100,
+      });
     }
     const orders = await importFile('orders', 'orders.jsonl');
     expect(orders.rejects.top(5)).toEqual([]);

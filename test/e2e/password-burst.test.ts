@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
 import { http, visitor } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
@@ -75,10 +75,10 @@ describe('password burst', () => {
     // The demo catalog is indexed in slices after the engine is ready: let that work end first.
     const token = (await visitor(pulse.baseUrl)).token;
     const items = generateDemoCatalog().filter((item) => !item.minTier || item.minTier === 'regular').length;
-    for (const until = Date.now() + 30_000; (await http<{ total: number }>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token })).body.total < items; ) {
-      if (Date.now() > until) throw new Error('demo catalog not indexed within 30 s');
-      await sleep(200);
-    }
+    await vi.waitFor(async () => expect((await http<{ total: number }>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token })).body.total, 'demo catalog indexed').toBeGreaterThanOrEqual(items), {
+      timeout: 30_000,
+      interval: 200,
+    });
     const first = await politely(() => post(pulse.baseUrl, '/v1/members', real, shopper));
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     realId = first.body!.memberId!;

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -14,11 +13,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 /**
- * Where the tests write their screenshots: the README's own (`test/screenshots/`, tracked) only
- * when `UPDATE_SCREENSHOTS=1`, so a test run leaves the checkout clean; otherwise a folder in the
- * system's temp dir, printed by the tests that write them.
+ * Where the tests write their screenshots: the README's own (`docs/images/`, tracked) only when
+ * `UPDATE_SCREENSHOTS=1`, which `npm run screenshots` sets; otherwise `test/.output/screenshots/`
+ * (git-ignored), so a test run leaves the checkout clean.
  */
-export const SCREENSHOT_DIR = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../screenshots/', import.meta.url)) : join(tmpdir(), 'pulse-screenshots');
+export const SCREENSHOT_DIR = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/images/' : '../.output/screenshots/', import.meta.url));
 
 /** Desktop and phone viewports of the screenshots and layout checks. */
 export const VIEWPORTS = {

@@ -1,5 +1,9 @@
 import { io, type Socket } from 'socket.io-client';
 import type { RecommendationList } from '../../engine/contracts/schemas.js';
+import type { ClientEventName, ClientToServerEvents, ServerToClientEvents } from '../../engine/contracts/socket-events.js';
+
+/** A client socket typed by the gateway's events: a wrong event name or payload fails to compile. */
+export type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** JSON over HTTP against a gateway, returning status and parsed body. */
 export async function http<T = unknown>(baseUrl: string, method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string } = {}): Promise<{ status: number; body: T }> {
@@ -27,8 +31,8 @@ export async function visitor(baseUrl: string): Promise<{ visitorId: string; tok
 }
 
 /** A connected socket.io-client (websocket transport), or the connect error. */
-export async function connectSocket(baseUrl: string, token: string): Promise<Socket> {
-  const socket = io(baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+export async function connectSocket(baseUrl: string, token: string): Promise<PulseSocket> {
+  const socket: PulseSocket = io(baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => {
@@ -39,12 +43,22 @@ export async function connectSocket(baseUrl: string, token: string): Promise<Soc
   return socket;
 }
 
-export function emitWithAck<T>(socket: Socket, event: string, payload: unknown, timeoutMs = 5000): Promise<T> {
-  return socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
+/**
+ * Emits `event` with an ack and resolves with the reply as `T` (the branch of the ack the test
+ * expects; it asserts it). The payload is unknown on purpose: tests send hostile input too, which
+ * the gateway must refuse; the event name is one the gateway handles.
+ */
+export function emitWithAck<T>(socket: PulseSocket, event: ClientEventName, payload: unknown, timeoutMs = 5000): Promise<T> {
+  return untyped(socket).timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
+}
+
+/** The same socket without the event maps, to send what no well-behaved client would (bad payloads, no ack). */
+function untyped(socket: PulseSocket): Socket {
+  return socket as unknown as Socket;
 }
 
 /** Resolves with the next `recommendations` push that satisfies `match`, or rejects after `timeoutMs`. */
-export function nextPush(socket: Socket, timeoutMs: number, match: (list: RecommendationList) => boolean = () => true): Promise<RecommendationList> {
+export function nextPush(socket: PulseSocket, timeoutMs: number, match: (list: RecommendationList) => boolean = () => true): Promise<RecommendationList> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off('recommendations', onList);

@@ -49,14 +49,6 @@ export const { logger, lines: logLines } = captureLogger();
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function waitUntil(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 export function usersIn(partition: number, partitions: number, count: number, prefix = 'u'): string[] {
   const users: string[] = [];
   for (let i = 0; users.length < count; i++) if (partitionOf(`${prefix}${i}`, partitions) === partition) users.push(`${prefix}${i}`);

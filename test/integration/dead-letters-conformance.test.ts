@@ -9,7 +9,7 @@ import { DEADLETTERS_STREAM, EVENTS_STREAM, subjects } from '../../engine/contra
 import type { DeadLetters } from '../../engine/ports/dead-letters.js';
 import type { DeliveredEvent, EventLogWriter, EventSource } from '../../engine/ports/event-log.js';
 import { startNats, type TestServer } from '../helpers/servers.js';
-import { logger, sleep, usersIn, viewEvent, waitUntil } from '../helpers/transport-harness.js';
+import { logger, sleep, usersIn, viewEvent } from '../helpers/transport-harness.js';
 
 const PARTITIONS = 2;
 const ACK_WAIT_MS = 500;
@@ -71,7 +71,7 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
       const seqs = new Map<string, number>();
       for (const event of events) seqs.set(event.id, (await side.eventLog.append(event)).seq);
       const consumer = consume(side, 0, (d) => (fail(d.event as StoredEvent) ? d.deadLetter(failure) : d.ack()));
-      await waitUntil('every event handled', () => consumer.received.length >= events.length);
+      await expect.poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'every event handled' }).toBeGreaterThanOrEqual(events.length);
       await consumer.stop();
       return seqs;
     }
@@ -81,7 +81,7 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
       const [user] = usersIn(0, PARTITIONS, 1);
       await side.eventLog.append(viewEvent(user!, 'e1'));
       const consumer = consume(side, 0, async (d) => (d.deliveryCount < 3 ? d.nak() : d.ack()));
-      await waitUntil('three deliveries', () => consumer.received.length >= 3);
+      await expect.poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'three deliveries' }).toBeGreaterThanOrEqual(3);
       await sleep(100);
       await consumer.stop();
       expect(consumer.received.map((d) => [d.deliveryCount, d.redelivered])).toEqual([
@@ -126,7 +126,7 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
         await d.deadLetter(failure);
         await d.deadLetter(failure);
       });
-      await waitUntil('delivered', () => consumer.received.length >= 1);
+      await expect.poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'delivered' }).toBeGreaterThanOrEqual(1);
       await sleep(50);
       await consumer.stop();
       expect((await side.deadLetters.list({ limit: 10 })).deadLetters).toHaveLength(1);
@@ -164,7 +164,7 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
       const { seq } = await side.deadLetters.replay(letter!.id);
       expect(seq).toBeGreaterThan(seqs.get('fixme')!);
       const consumer = consume(side, 0);
-      await waitUntil('the replayed event', () => consumer.received.length >= 1);
+      await expect.poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'the replayed event' }).toBeGreaterThanOrEqual(1);
       await sleep(50);
       await consumer.stop();
       expect(consumer.received.map((d) => [d.event, d.seq, d.deliveryCount])).toEqual([[event, seq, 1]]);
@@ -177,7 +177,7 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
       const [user] = usersIn(1, PARTITIONS, 1);
       await side.eventLog.append(viewEvent(user!, 'drop-me'));
       const consumer = consume(side, 1, (d) => d.deadLetter(failure));
-      await waitUntil('delivered', () => consumer.received.length >= 1);
+      await expect.poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'delivered' }).toBeGreaterThanOrEqual(1);
       await consumer.stop();
       const [letter] = (await side.deadLetters.list({ limit: 10 })).deadLetters;
       expect(letter!.partition).toBe(1);
@@ -199,7 +199,7 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
         outcomes.push(await codeOf(d.deadLetter({ ...failure, attempts: d.deliveryCount })));
         if (outcomes.length === 1) await h.repairStore();
       });
-      await waitUntil('redelivered and stored', () => outcomes.length >= 2, 5000);
+      await expect.poll(() => outcomes.length, { timeout: 5000, interval: 5, message: 'redelivered and stored' }).toBeGreaterThanOrEqual(2);
       await consumer.stop();
       expect(outcomes).toEqual(['unavailable', undefined]);
       expect(consumer.received.map((d) => d.deliveryCount)).toEqual([1, 2]);

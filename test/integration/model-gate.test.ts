@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NatsTransport } from '../../engine/adapters/nats-transport.js';
 import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
 import { RedisPartitionLeases } from '../../engine/adapters/redis-partition-leases.js';
@@ -80,7 +80,7 @@ describe('the model gate of npm run train', () => {
     // The trainer reads the catalog from the CATALOG stream, as in production.
     await transport.catalogLog.put(shop.items);
     await engine.start();
-    await waitFor('catalog', () => engine.status().catalogItems === shop.items.length);
+    await vi.waitFor(() => expect(engine.status().catalogItems, 'catalog').toBe(shop.items.length), { timeout: 10_000, interval: 20 });
     eventsFile = join(dataDir, 'events.jsonl');
     await writeFile(eventsFile, `${shop.events.map((e) => JSON.stringify(e)).join('\n')}\n`);
     laterFile = join(dataDir, 'events-later.jsonl');
@@ -150,7 +150,7 @@ describe('the model gate of npm run train', () => {
     expect(manifest.validation).toEqual(v);
     expect(manifest.training.events).toBe(shop.events.length); // refit on the whole log
 
-    await waitFor('model swap', () => engine.status().modelVersion === good.version, 20_000);
+    await expect.poll(() => engine.status().modelVersion, { timeout: 20_000, interval: 20, message: 'model swap' }).toBe(good.version);
     // What a gateway's /readyz shows: the engine's answer to engine.ping.
     const probe = new EngineProbe(transport.rpcClient, { timeoutMs: 2000 });
     expect((await probe.checks()).engine?.ok).toBe(true);
@@ -194,7 +194,7 @@ describe('the model gate of npm run train', () => {
     const manifest = (await readModel(forced.result.dir!)).manifest;
     expect(manifest.validation).toMatchObject({ forced: true, serving: { version: good.version } });
     expect(manifest.training.events).toBe(shop.events.length + later.events.length - 400 * 6); // --no-refit: the candidate itself
-    await waitFor('forced swap', () => engine.status().modelVersion === forced.result.version, 20_000);
+    await expect.poll(() => engine.status().modelVersion, { timeout: 20_000, interval: 20, message: 'forced swap' }).toBe(forced.result.version);
     expect(engine.status().model.validation?.forced).toBe(true);
   }, 60_000);
 
@@ -211,7 +211,14 @@ describe('the model gate of npm run train', () => {
         const event: StoredEvent = { id: `${tag}-${n}`, userId, type: 'view', itemId, ts: now + n, receivedAt: now + n };
         await transport.eventLog.append(event);
       }
-      const list = await waitFor(`the push after ${userId}'s views`, () => pushed.find((l) => l.cause === `${tag}-2`));
+      const list = await vi.waitFor(
+        () => {
+          const found = pushed.find((l) => l.cause === `${tag}-2`);
+          if (!found) throw new Error(`no push after ${userId}'s views yet`);
+          return found;
+        },
+        { timeout: 10_000, interval: 20 },
+      );
       return { modelVersion: list.modelVersion, sameCluster: list.items.filter((item) => shop.clusterOf.get(item.itemId) === 0).length };
     } finally {
       unsubscribe();
@@ -234,14 +241,4 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

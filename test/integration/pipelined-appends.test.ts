@@ -5,7 +5,6 @@ import type { DeliveredEvent } from '../../engine/ports/event-log.js';
 import { BATCH_APPEND_WINDOW, EventIntake, MAX_EVENTS_PER_BATCH } from '../../gateway/event-intake.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
 import { startNats, type TestServer } from '../helpers/servers.js';
-import { waitUntil } from '../helpers/transport-harness.js';
 
 /**
  * `POST /v1/events` appends a batch with up to BATCH_APPEND_WINDOW publishes in flight on one NATS
@@ -46,7 +45,7 @@ describe('pipelined batch appends on JetStream', () => {
         { batchSize: 256, signal: stop.signal },
       ),
     );
-    await waitUntil('every event', () => received.length >= MAX_EVENTS_PER_BATCH, 10_000);
+    await expect.poll(() => received.length, { timeout: 10_000, interval: 5, message: 'every event' }).toBeGreaterThanOrEqual(MAX_EVENTS_PER_BATCH);
     stop.abort();
     await Promise.all(consumers);
     for (const user of users) {

@@ -9,14 +9,6 @@ import { startNats, startRedis, type RedisServer, type TestServer } from '../hel
 const logger = pino({ level: 'silent' });
 const stateOptions = { recentLimit: 50, dedupeTtlSeconds: 3600, popularityHalfLifeSeconds: 3600 };
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** The persistence rule against real redis-servers: one with an append-only file, one that keeps nothing. */
 describe('Redis persistence at start and after a reconnect', () => {
   let nats: TestServer;
@@ -81,11 +73,11 @@ describe('Redis persistence at start and after a reconnect', () => {
       // As a restart with other settings would: persistence off, then the connection drops.
       await admin.call('CONFIG', 'SET', 'appendonly', 'no');
       await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-      await until(() => guard.check().ok === false);
+      await expect.poll(() => guard.check().ok, { timeout: 10_000, interval: 50 }).toBe(false);
       expect(guard.check().detail).toContain('keeps nothing on disk');
       await admin.call('CONFIG', 'SET', 'appendonly', 'yes');
       await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-      await until(() => guard.check().ok === true);
+      await expect.poll(() => guard.check().ok, { timeout: 10_000, interval: 50 }).toBe(true);
       expect(guard.verdict?.mode).toBe('aof');
     } finally {
       redis.disconnect();

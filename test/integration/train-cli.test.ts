@@ -76,16 +76,6 @@ function expectGroupsLearned(model: LoadedModel): void {
   expect(dot(vectorOf('mug-1'), vectorOf('mug-2')) - dot(vectorOf('mug-1'), vectorOf('spade-2'))).toBeGreaterThan(0.5);
 }
 
-async function waitFor<T>(check: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 let nats: TestServer;
 let nc: NatsConnection;
 let work: string;
@@ -121,7 +111,8 @@ describe('npm run train', () => {
     expect(run.stdout).toMatch(/events\s+2,000 used of 2,000/);
     expect(run.stdout).toMatch(/content tower trained on 20/);
 
-    const announcement = await waitFor(() => announcements[0]);
+    await expect.poll(() => announcements.length, { timeout: 5000, interval: 25 }).toBeGreaterThan(0);
+    const announcement = announcements[0]!;
     const versions = await readdir(join(dataDir, 'models'));
     expect(versions).toEqual([announcement.version]);
     expect(announcement.dir).toBe(join(dataDir, 'models', announcement.version));
@@ -153,7 +144,8 @@ describe('npm run train', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/EVENTS stream/);
     expect(run.stdout).toMatch(/read 20 items from the CATALOG stream/);
-    const announcement = await waitFor(() => announcements[0]);
+    await expect.poll(() => announcements.length, { timeout: 5000, interval: 25 }).toBeGreaterThan(0);
+    const announcement = announcements[0]!;
     const model = await readModel(announcement.dir);
     expect(model.manifest.training.events).toBe(2000);
     expect(model.contentTable).toBeDefined();

@@ -10,14 +10,6 @@ import { storedCampaign, T0 } from '../helpers/campaigns.js';
 
 const logger = pino({ level: 'silent' });
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 describe('CampaignRegistry', () => {
   it('reloads when a change is announced, and answers running campaigns by trigger type and status', async () => {
     const store = new MemoryCampaignStore();
@@ -33,7 +25,7 @@ describe('CampaignRegistry', () => {
     await store.create(storedCampaign('future', { startsAt: now + 60_000 }, now));
     expect(registry.get('event')).toBeUndefined();
     await changes.announce({ campaignId: 'event' });
-    await waitFor('the announced reload', () => registry.get('future') !== undefined);
+    await expect.poll(() => registry.get('future') !== undefined, { timeout: 2000, interval: 5, message: 'the announced reload' }).toBe(true);
     expect(registry.running(now, 'event').map((c) => c.campaignId)).toEqual(['event']);
     expect(registry.running(now, 'now').map((c) => c.campaignId).sort()).toEqual(['before', 'budget1']);
     expect(registry.running(now + 60_000, 'now').map((c) => c.campaignId).sort()).toEqual(['before', 'budget1', 'future']);
@@ -60,7 +52,7 @@ describe('CampaignRegistry', () => {
     let reloads = 0;
     registry.onReload(() => reloads++);
     await store.create(storedCampaign('quiet', {}));
-    await waitFor('the periodic reload', () => registry.get('quiet') !== undefined);
+    await expect.poll(() => registry.get('quiet') !== undefined, { timeout: 2000, interval: 5, message: 'the periodic reload' }).toBe(true);
     registry.close();
     const after = reloads;
     await sleep(300);

@@ -80,9 +80,8 @@ describe('catalog pacing', () => {
     // Never more than one slice's worth between two turns of the loop, so at least 200 turns.
     expect(maxPerTurn).toBeLessThanOrEqual(100);
     expect(turns).toBeGreaterThanOrEqual(200);
-    // A generous wall-clock bound only (a slice is ~5 ms): a loaded 2-core machine stalls any
-    // process now and then; the bounds that matter are the per-turn counts above.
-    expect(maxGapMs).toBeLessThan(2000);
+    // No wall-clock bound on maxGapMs (a loaded 2-core machine stalls any process now and then):
+    // the bounds that matter are the per-turn counts above; the gap is logged below.
     console.info(`catalog pacing: 20,000 upserts in ${turns} turns, at most ${maxPerTurn} per turn, longest gap ${maxGapMs.toFixed(1)} ms`);
   });
 

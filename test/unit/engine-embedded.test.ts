@@ -55,7 +55,7 @@ async function startEngine(options: { duplicateWindowMs?: number; users?: Memory
   });
   closers.push(() => transport.close(), () => engine.close());
   await engine.start();
-  await waitFor(() => engine.status().catalogItems === 3000);
+  await expect.poll(() => engine.status().catalogItems, { timeout: 5000, interval: 10 }).toBe(3000);
   const pushes: PushMessage[] = [];
   closers.push(async () => unsubscribe());
   const unsubscribe = transport.pushSubscriber.subscribeUser('u1', (m) => pushes.push(m));
@@ -64,19 +64,11 @@ async function startEngine(options: { duplicateWindowMs?: number; users?: Memory
 
 const event = (id: string, itemId: string): StoredEvent => ({ id, userId: 'u1', type: 'view', itemId, ts: Date.now(), receivedAt: Date.now() });
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('Engine on in-process fakes', () => {
   it('seeds the demo catalog, applies an event and pushes a list caused by it', async () => {
     const { transport, users, pushes } = await startEngine();
     await transport.eventLog.append(event('e1', 'sku-00010'));
-    await waitFor(() => pushes.length === 1);
+    await expect.poll(() => pushes.length, { timeout: 5000, interval: 10 }).toBe(1);
     const push = pushes[0]!;
     expect(push.event).toBe('recommendations');
     if (push.event !== 'recommendations') return;
@@ -91,7 +83,7 @@ describe('Engine on in-process fakes', () => {
     const item = generateDemoCatalog().find((candidate) => candidate.itemId === 'sku-00010' && candidate.brand !== undefined)!;
     const now = Date.now();
     await transport.eventLog.append({ id: 'e1', userId: 'u1', type: 'add_to_cart', itemId: item.itemId, ts: now, receivedAt: now });
-    await waitFor(async () => (await users.load('u1')).counts.total === 1);
+    await expect.poll(async () => (await users.load('u1')).counts.total, { timeout: 5000, interval: 10 }).toBe(1);
     const state = await users.load('u1');
     expect([...state.affinity.categories.keys()]).toEqual(categoryLevels(item.category));
     expect(state.affinity.brands).toEqual(new Map([[item.brand!.trim().toLowerCase(), 3]]));
@@ -103,7 +95,7 @@ describe('Engine on in-process fakes', () => {
     const results = [await transport.eventLog.append(event('same', 'sku-00010')), await transport.eventLog.append(event('same', 'sku-00010'))];
     expect(results.map((r) => r.duplicate)).toEqual([false, false]);
     await transport.eventLog.append(event('other', 'sku-00011'));
-    await waitFor(async () => (await users.load('u1')).counts.total === 2);
+    await expect.poll(async () => (await users.load('u1')).counts.total, { timeout: 5000, interval: 10 }).toBe(2);
     await new Promise((r) => setTimeout(r, 100));
     expect((await users.load('u1')).counts).toMatchObject({ total: 2, view: 2 });
   });
@@ -111,7 +103,7 @@ describe('Engine on in-process fakes', () => {
   it('hands an event back when the store fails and applies it once on redelivery', async () => {
     const { transport, users } = await startEngine({ users: new FlakyUserStateStore(1) });
     await transport.eventLog.append(event('e-flaky', 'sku-00012'));
-    await waitFor(async () => (await users.load('u1')).counts.total === 1, 5000);
+    await expect.poll(async () => (await users.load('u1')).counts.total, { timeout: 5000, interval: 10 }).toBe(1);
     expect((await users.load('u1')).recent.map((r) => r.itemId)).toEqual(['sku-00012']);
   });
 });

@@ -6,7 +6,7 @@ import type { DeliveredEvent } from '../../engine/ports/event-log.js';
 import { TokenService } from '../../gateway/auth.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/main.js';
-import { SECRET, waitFor } from './gateway-harness.js';
+import { SECRET } from './gateway-harness.js';
 
 /** The admin dead-letter routes over the in-memory transport (the conformance suite covers the stores). */
 describe('gateway admin routes: dead letters', () => {
@@ -55,7 +55,7 @@ describe('gateway admin routes: dead letters', () => {
     const now = Date.now();
     const event: StoredEvent = { type: 'view', itemId: 'i-1', id, userId: 'u-1', ts: now, receivedAt: now };
     await transport.eventLog.append(event);
-    await waitFor(() => delivered.some((d) => d.event.id === id), 3000, `${id} delivered`);
+    await expect.poll(() => delivered.some((d) => d.event.id === id), { timeout: 3000, interval: 10, message: `${id} delivered` }).toBe(true);
     return event;
   };
 
@@ -101,7 +101,7 @@ describe('gateway admin routes: dead letters', () => {
     const replayed = await call('POST', `/v1/admin/dead-letters/${oldest!.id}/replay`, admin);
     expect(replayed.status).toBe(200);
     expect(replayed.body).toEqual({ id: oldest!.id, seq: expect.any(Number) });
-    await waitFor(() => delivered.filter((d) => d.event.id === 'e-1').length === 2, 3000, 'replayed event delivered');
+    await expect.poll(() => delivered.filter((d) => d.event.id === 'e-1').length === 2, { timeout: 3000, interval: 10, message: 'replayed event delivered' }).toBe(true);
     expect((await call('POST', `/v1/admin/dead-letters/${oldest!.id}/replay`, admin)).body).toMatchObject({ error: { code: 'not_found' } });
 
     const dropped = await call('DELETE', `/v1/admin/dead-letters/${page.deadLetters[0]!.id}`, admin);

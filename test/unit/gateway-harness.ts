@@ -117,15 +117,6 @@ export function emitWithAck<T = unknown>(socket: ClientSocket, event: string, pa
   return socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
 }
 
-/** Polls `check` until it returns true, or fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An event log whose appends wait until released (or fail), to observe what happens meanwhile. */

@@ -4,7 +4,7 @@ import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { RpcMethods } from '../../engine/contracts/messages.js';
 import type { Item, RecommendationList } from '../../engine/contracts/schemas.js';
 import type { EventLogWriter } from '../../engine/ports/event-log.js';
-import { SECRET, startHarness, waitFor, type Harness } from './gateway-harness.js';
+import { SECRET, startHarness, type Harness } from './gateway-harness.js';
 
 const shoes: Item = { itemId: 'shoe-1', title: 'Trail shoe', category: 'shoes', brand: 'Acme', price: 89.5 };
 
@@ -245,7 +245,7 @@ describe('gateway HTTP API', () => {
         [4, 'unavailable'],
         [5, 'unavailable'],
       ]);
-      await waitFor(() => h.appended.length >= before + 2, 3000, 'appended events');
+      await expect.poll(() => h.appended.length >= before + 2, { timeout: 3000, interval: 10, message: 'appended events' }).toBe(true);
       const mine = h.appended.filter((e) => e.userId === 'm-batch');
       expect(mine.map((e) => e.type).sort()).toEqual(['purchase', 'view']);
       const view = mine.find((e) => e.type === 'view')!;
@@ -259,7 +259,7 @@ describe('gateway HTTP API', () => {
       const visitor = await h.token('visitor', 'v_dave');
       await h.fetch('/v1/events', { method: 'POST', token: admin, json: { events: [{ id: 'adm-1', type: 'view', itemId: 'shoe-1', userId: 'u-42', ts: 1_700_000_000_000 }] } });
       await h.fetch('/v1/events', { method: 'POST', token: visitor, json: { events: [{ id: 'vis-1', type: 'view', itemId: 'shoe-1', userId: 'u-42' }] } });
-      await waitFor(() => h.appended.some((e) => e.id === 'adm-1') && h.appended.some((e) => e.id === 'vis-1'), 3000, 'both events');
+      await expect.poll(() => h.appended.some((e) => e.id === 'adm-1') && h.appended.some((e) => e.id === 'vis-1'), { timeout: 3000, interval: 10, message: 'both events' }).toBe(true);
       const byAdmin = h.appended.find((e) => e.id === 'adm-1')!;
       expect(byAdmin).toMatchObject({ userId: 'u-42', ts: 1_700_000_000_000 });
       expect(byAdmin.tier).toBeUndefined();

@@ -7,7 +7,7 @@ import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { PushMessage, RpcMethods } from '../../engine/contracts/messages.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
 import { PushRouter } from '../../gateway/push-router.js';
-import { sleep, startHarness, waitFor, type Harness } from './gateway-harness.js';
+import { sleep, startHarness, type Harness } from './gateway-harness.js';
 
 const logger = pino({ level: 'silent' });
 type Claim = RpcMethods['promotions.claim']['request'];
@@ -66,9 +66,9 @@ describe('PushRouter promotion claims', () => {
     router.hold('m-1');
     bus.pushToUser('m-1', { event: 'inbox', data: {} });
     bus.pushToAll({ event: 'inbox', data: {} });
-    await waitFor(() => claims.length === 1, 1000, 'claim');
+    await expect.poll(() => claims.length, { timeout: 1000, interval: 10, message: 'claim' }).toBe(1);
     bus.pushToUser('m-1', { event: 'promotion', data: promotion('m-1') });
-    await waitFor(() => emitted.length === 1, 1000, 'promotion emitted');
+    await expect.poll(() => emitted.length, { timeout: 1000, interval: 10, message: 'promotion emitted' }).toBe(1);
     expect(claims).toEqual([{ memberId: 'm-1', live: true }]);
     expect(emitted).toEqual([['m-1', 'promotion']]);
     expect(await counter(metrics.promotionClaims, { reason: 'hint' })).toBe(1);
@@ -86,14 +86,14 @@ describe('PushRouter promotion claims', () => {
     router.hold('m-1');
     router.hold('m-2');
     for (let i = 0; i < 10; i += 1) bus.pushToUser('m-1', { event: 'inbox', data: {} });
-    await waitFor(() => claims.length === 1, 1000, 'first claim');
+    await expect.poll(() => claims.length, { timeout: 1000, interval: 10, message: 'first claim' }).toBe(1);
     for (let i = 0; i < 10; i += 1) bus.pushToUser('m-1', { event: 'inbox', data: {} });
     // Another user's hint is not held up by m-1's claim.
     bus.pushToUser('m-2', { event: 'inbox', data: {} });
-    await waitFor(() => claims.length === 2, 1000, "m-2's claim");
+    await expect.poll(() => claims.length, { timeout: 1000, interval: 10, message: "m-2's claim" }).toBe(2);
     expect(claims[1]).toEqual({ memberId: 'm-2', live: true });
     first.resolve();
-    await waitFor(() => claims.length === 3, 1000, 'the one claim after the burst');
+    await expect.poll(() => claims.length, { timeout: 1000, interval: 10, message: 'the one claim after the burst' }).toBe(3);
     expect(claims[2]).toEqual({ memberId: 'm-1', live: true });
     await router.drainClaims(Date.now() + 1000);
     expect(claims).toHaveLength(3);
@@ -105,7 +105,7 @@ describe('PushRouter promotion claims', () => {
     answer = () => first.promise;
     const release = router.hold('m-1');
     bus.pushToUser('m-1', { event: 'inbox', data: {} });
-    await waitFor(() => claims.length === 1, 1000, 'first claim');
+    await expect.poll(() => claims.length, { timeout: 1000, interval: 10, message: 'first claim' }).toBe(1);
     bus.pushToUser('m-1', { event: 'inbox', data: {} });
     await sleep(10);
     release();
@@ -210,7 +210,7 @@ describe('gateway sockets and promotions', () => {
   it('claims {live: false} when a member connects, and the waiting promotion reaches the new socket', async () => {
     inbox.set('m-offline', [promotion('m-offline')]);
     const { events } = await connect(await h.token('member', 'm-offline', 'vip'));
-    await waitFor(() => events.length === 1, 3000, 'promotion');
+    await expect.poll(() => events.length, { timeout: 3000, interval: 10, message: 'promotion' }).toBe(1);
     expect(events).toEqual([['promotion', promotion('m-offline')]]);
     expect(claims).toEqual([{ memberId: 'm-offline', live: false }]);
   });
@@ -219,7 +219,7 @@ describe('gateway sockets and promotions', () => {
     for (const role of ['visitor', 'marketing', 'admin'] as const) await connect(await h.token(role, `${role}-p`));
     // Claims are made in connection order: once the member's is seen, the others would have been.
     await connect(await h.token('member', 'm-after'));
-    await waitFor(() => claims.length > 0, 3000, "the member's claim");
+    await expect.poll(() => claims.length > 0, { timeout: 3000, interval: 10, message: "the member's claim" }).toBe(true);
     await sleep(20);
     expect(claims).toEqual([{ memberId: 'm-after', live: false }]);
     const metrics = (await h.fetch('/metrics')).body as string;
@@ -228,10 +228,10 @@ describe('gateway sockets and promotions', () => {
 
   it('answers an inbox hint with one live claim; the client gets the promotion, never the hint', async () => {
     const { events } = await connect(await h.token('member', 'm-live'));
-    await waitFor(() => claims.length === 1, 3000, 'connect claim');
+    await expect.poll(() => claims.length, { timeout: 3000, interval: 10, message: 'connect claim' }).toBe(1);
     inbox.set('m-live', [promotion('m-live', 2)]);
     h.transport.notifier.pushToUser('m-live', { event: 'inbox', data: {} });
-    await waitFor(() => events.length === 1, 3000, 'promotion');
+    await expect.poll(() => events.length, { timeout: 3000, interval: 10, message: 'promotion' }).toBe(1);
     // Had the hint been emitted, it would have reached the socket before the promotion it caused.
     expect(events).toEqual([['promotion', promotion('m-live', 2)]]);
     expect(claims).toEqual([
@@ -242,18 +242,18 @@ describe('gateway sockets and promotions', () => {
 
   it('coalesces a burst of hints into one claim in flight and one after it', async () => {
     const { events } = await connect(await h.token('member', 'm-burst'));
-    await waitFor(() => claims.length === 1, 3000, 'connect claim');
+    await expect.poll(() => claims.length, { timeout: 3000, interval: 10, message: 'connect claim' }).toBe(1);
     const held = deferred();
     gate = held.promise;
     inbox.set('m-burst', [promotion('m-burst', 3)]);
     for (let i = 0; i < 20; i += 1) h.transport.notifier.pushToUser('m-burst', { event: 'inbox', data: {} });
-    await waitFor(() => claims.length === 2, 3000, 'hint claim');
+    await expect.poll(() => claims.length, { timeout: 3000, interval: 10, message: 'hint claim' }).toBe(2);
     for (let i = 0; i < 20; i += 1) h.transport.notifier.pushToUser('m-burst', { event: 'inbox', data: {} });
     await sleep(20);
     expect(claims).toHaveLength(2);
     held.resolve();
-    await waitFor(() => claims.length === 3, 3000, 'the claim after the burst');
-    await waitFor(() => events.length === 1, 3000, 'promotion');
+    await expect.poll(() => claims.length, { timeout: 3000, interval: 10, message: 'the claim after the burst' }).toBe(3);
+    await expect.poll(() => events.length, { timeout: 3000, interval: 10, message: 'promotion' }).toBe(1);
     await sleep(50);
     expect(claims.slice(1)).toEqual([
       { memberId: 'm-burst', live: true },

@@ -3,7 +3,7 @@ import type { Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { RecommendationList } from '../../engine/contracts/schemas.js';
-import { ControllableEventLog, emitWithAck, SECRET, sleep, startHarness, waitFor, type AckReply, type Harness } from './gateway-harness.js';
+import { ControllableEventLog, emitWithAck, SECRET, sleep, startHarness, type AckReply, type Harness } from './gateway-harness.js';
 
 const list = (cause?: string): RecommendationList => ({ items: [{ itemId: 'i-1', score: 0.5, reason: 'similar to what you viewed' }], generatedAt: Date.now(), modelVersion: 'm-1', ...(cause ? { cause } : {}) });
 
@@ -75,7 +75,7 @@ describe('gateway Socket.IO', () => {
       const socket = await connect(await h.token('visitor', 'v_track'));
       const ack = await emitWithAck<AckReply>(socket, 'track', { id: 'ev-1', type: 'view', itemId: 'i-1', userId: 'someone-else' });
       expect(ack).toEqual({ ok: true, id: 'ev-1' });
-      await waitFor(() => h.appended.some((e) => e.id === 'ev-1'), 3000, 'ev-1 appended');
+      await expect.poll(() => h.appended.some((e) => e.id === 'ev-1'), { timeout: 3000, interval: 10, message: 'ev-1 appended' }).toBe(true);
       expect(h.appended.find((e) => e.id === 'ev-1')).toMatchObject({ userId: 'v_track', type: 'view', itemId: 'i-1' });
 
       const generated = await emitWithAck<AckReply>(socket, 'track', { type: 'like', itemId: 'i-2' });
@@ -96,7 +96,7 @@ describe('gateway Socket.IO', () => {
     it('tolerates a missing ack callback', async () => {
       const socket = await connect(await h.token('member', 'm-noack'));
       socket.emit('track', { id: 'no-ack-1', type: 'view', itemId: 'i-1' });
-      await waitFor(() => h.appended.some((e) => e.id === 'no-ack-1'), 3000, 'no-ack-1 appended');
+      await expect.poll(() => h.appended.some((e) => e.id === 'no-ack-1'), { timeout: 3000, interval: 10, message: 'no-ack-1 appended' }).toBe(true);
       expect(socket.connected).toBe(true);
     });
 
@@ -107,11 +107,11 @@ describe('gateway Socket.IO', () => {
       socket.emit('track', { id: 'hang-1', type: 'view', itemId: 'i-1' }, (reply: AckReply) => {
         ack = reply;
       });
-      await waitFor(() => log.calls.some((e) => e.id === 'hang-1'), 3000, 'append called');
+      await expect.poll(() => log.calls.some((e) => e.id === 'hang-1'), { timeout: 3000, interval: 10, message: 'append called' }).toBe(true);
       await sleep(300);
       expect(ack).toBeUndefined();
       log.release();
-      await waitFor(() => ack !== undefined, 3000, 'ack after release');
+      await expect.poll(() => ack !== undefined, { timeout: 3000, interval: 10, message: 'ack after release' }).toBe(true);
       expect(ack).toEqual({ ok: true, id: 'hang-1' });
     });
 
@@ -197,7 +197,7 @@ describe('gateway Socket.IO', () => {
       const before = (await h.gateway.metrics.pushLatency.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
 
       h.transport.notifier.pushToUser('alice', { event: 'recommendations', data: list('ev-x'), causeReceivedAt: Date.now() - 5 });
-      await waitFor(() => got.a1.length === 1 && got.a2.length === 1, 3000, 'both alice sockets');
+      await expect.poll(() => got.a1.length === 1 && got.a2.length === 1, { timeout: 3000, interval: 10, message: 'both alice sockets' }).toBe(true);
       expect(got.a1[0]).toMatchObject({ cause: 'ev-x', modelVersion: 'm-1' });
       await sleep(100);
       expect(got.b).toHaveLength(0);
@@ -208,11 +208,11 @@ describe('gateway Socket.IO', () => {
       a1.disconnect();
       await sleep(50);
       h.transport.notifier.pushToUser('alice', { event: 'recommendations', data: list('ev-y') });
-      await waitFor(() => got.a2.length === 2, 3000, 'remaining alice socket');
+      await expect.poll(() => got.a2.length, { timeout: 3000, interval: 10, message: 'remaining alice socket' }).toBe(2);
       const promos: unknown[] = [];
       b.on('promotion', (p: unknown) => promos.push(p));
       h.transport.notifier.pushToAll({ event: 'promotion', data: { promotionId: 'p1', campaignId: 'c1', title: 'Sale', message: 'All 10% off' } });
-      await waitFor(() => promos.length === 1, 3000, 'broadcast');
+      await expect.poll(() => promos.length, { timeout: 3000, interval: 10, message: 'broadcast' }).toBe(1);
       expect(got.a1).toHaveLength(1);
     });
   });
@@ -247,7 +247,7 @@ describe('gateway Socket.IO rate limit and close', () => {
       const disconnected = new Promise<string>((resolve) => socket.once('disconnect', resolve));
       log.hold();
       const ack = emitWithAck<AckReply>(socket, 'track', { id: 'last-1', type: 'view', itemId: 'i-1' });
-      await waitFor(() => log.calls.length === 1, 3000, 'append called');
+      await expect.poll(() => log.calls.length, { timeout: 3000, interval: 10, message: 'append called' }).toBe(1);
       const closing = h.gateway.close();
       expect(h.gateway.close()).toBe(closing);
       await sleep(100);
@@ -268,9 +268,8 @@ describe('gateway Socket.IO rate limit and close', () => {
       // A client that never reads: its response stays unflushed, so the connection is not idle.
       const stalled = await fetch(`${h.url}/socket.io/socket.io.js`);
       expect(stalled.status).toBe(200);
-      const started = Date.now();
+      // Without the cut, close() would wait for the stalled client for ever (and the test time out).
       await h.gateway.close();
-      expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await h.close();
     }

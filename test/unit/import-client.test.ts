@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,90 +9,7 @@ import { UsageError } from '../../scripts/lib/args.js';
 import { formatSummary, resolveToken, runImport } from '../../scripts/import.js';
 import { ImportClient } from '../../scripts/lib/import-client.js';
 import { laneOf, type ImportKind } from '../../scripts/lib/import-lines.js';
-
-const TOKEN = 'admin-token-for-tests';
-
-/**
- * A stand-in for the gateway's two batch endpoints, over real HTTP: checks the bearer token,
- * enforces a body limit (413), dedupes events by user + id like the real one, and fails on demand.
- */
-class FakeGateway {
-  readonly stored = new Map<string, unknown>();
-  readonly items = new Map<string, unknown>();
-  readonly members = new Map<string, Record<string, unknown>>();
-  /** `userId/id` of each stored event, in the order the server took them. */
-  readonly arrival: string[] = [];
-  /** Delay before a request is handled (ms), e.g. random, so concurrent requests overtake each other. */
-  delayMs: () => number = () => 0;
-  requests = 0;
-  /** Answer the next N requests with 503. */
-  fail503 = 0;
-  /** Event ids to reject once with `unavailable` (per-line transient failure). */
-  readonly unavailableOnce = new Set<string>();
-  maxBodyBytes = 1_000_000;
-  private server: Server | undefined;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.requests += 1;
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
-    const delay = this.delayMs();
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: { code: 'unauthorized', message: 'invalid token' } });
-    if (this.fail503 > 0) {
-      this.fail503 -= 1;
-      return send(503, { error: { code: 'unavailable', message: 'event log unavailable' } });
-    }
-    if (raw.length > this.maxBodyBytes) return send(413, { error: { code: 'payload_too_large', message: `body over ${this.maxBodyBytes} bytes` } });
-    const body = JSON.parse(raw.toString('utf8')) as { events?: Array<Record<string, unknown>>; items?: Array<Record<string, unknown>>; members?: Array<Record<string, unknown>> };
-    const rejected: Array<{ index: number; error: { code: string; message: string } }> = [];
-    if (req.url === '/v1/events' && body.events) {
-      body.events.forEach((event, index) => {
-        if (typeof event.type !== 'string') return rejected.push({ index, error: { code: 'invalid_event', message: 'invalid event: type: Required' } });
-        const id = String(event.id);
-        if (this.unavailableOnce.delete(id)) return rejected.push({ index, error: { code: 'unavailable', message: 'append timed out' } });
-        this.stored.set(`${String(event.userId)}/${id}`, event);
-        this.arrival.push(`${String(event.userId)}/${id}`);
-      });
-      return send(202, { accepted: body.events.length - rejected.length, rejected });
-    }
-    if (req.url === '/v1/items/batch' && body.items) {
-      body.items.forEach((item, index) => {
-        if (typeof item.title !== 'string') return rejected.push({ index, error: { code: 'invalid_item', message: 'invalid item: title: Required' } });
-        this.items.set(String(item.itemId), item);
-      });
-      return send(200, { upserted: body.items.length - rejected.length, rejected });
-    }
-    if (req.url === '/v1/members/batch' && body.members) {
-      let created = 0;
-      let existing = 0;
-      body.members.forEach((member, index) => {
-        const memberId = String(member.memberId);
-        if (this.members.has(memberId)) return void (existing += 1);
-        if ([...this.members.values()].some((m) => m.email === member.email)) return rejected.push({ index, error: { code: 'email_taken', message: 'a member with this email already exists' } });
-        this.members.set(memberId, member);
-        created += 1;
-      });
-      return send(200, { created, existing, rejected });
-    }
-    send(404, { error: { code: 'not_found', message: 'no route' } });
-  }
-}
+import { FakeGateway, TOKEN } from '../helpers/import-gateway.js';
 
 describe('import over HTTP', () => {
   let dir: string;
@@ -248,51 +162,4 @@ describe('resolveToken', () => {
     await expect(resolveToken(undefined, {})).rejects.toThrow(UsageError);
     await expect(resolveToken('', { AUTH_SECRET: '' })).rejects.toThrow(/--token/);
   });
-});
-
-describe('npm run import (the command)', () => {
-  const run = (args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', ...args], { env: { ...process.env, AUTH_SECRET: '', ...env } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-
-  it('exits 0 with a summary, 2 without a token or with bad options, 1 when the server is gone', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pulse-import-cli-'));
-    const gateway = new FakeGateway();
-    await gateway.start();
-    try {
-      const path = join(dir, 'events.jsonl');
-      await writeFile(path, `${JSON.stringify({ type: 'view', itemId: 'x', userId: 'u1' })}\nnot json\n`);
-      const ok = await run(['--events', path, '--url', gateway.url, '--token', TOKEN], {});
-      expect(ok.code).toBe(0);
-      expect(ok.stdout).toContain('accepted  1');
-      expect(ok.stdout).toContain('invalid_json');
-      expect(ok.stdout).toContain('(lines 2)');
-
-      const noToken = await run(['--events', path, '--url', gateway.url], {});
-      expect(noToken.code).toBe(2);
-      expect(noToken.stderr).toMatch(/an admin token is needed/);
-
-      const both = await run(['--events', path, '--items', path, '--token', 't'], {});
-      expect(both.code).toBe(2);
-      expect(both.stderr).toMatch(/exactly one of --items FILE, --members FILE, --events FILE or --orders FILE/);
-
-      const badBatch = await run(['--events', path, '--batch', '5000', '--token', 't'], {});
-      expect(badBatch.code).toBe(2);
-      expect(badBatch.stderr).toMatch(/--batch must be an integer in \[1, 1000\]/);
-
-      await gateway.close();
-      const gone = await run(['--events', path, '--url', gateway.url, '--token', TOKEN], {});
-      expect(gone.code).toBe(1);
-      expect(gone.stdout).toMatch(/ABORTED.*server unreachable/);
-    } finally {
-      await gateway.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, 60_000);
 });

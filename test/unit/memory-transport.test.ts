@@ -11,14 +11,6 @@ const { logger, lines: logLines } = captureLogger();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitUntil(what: string, condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
-
 /** A user id of partition 0 of 1: every user, so events stay in one ordered partition. */
 function event(id: string, userId = 'shopper-1'): StoredEvent {
   return { type: 'view', id, userId, itemId: 'item-1', ts: 1_700_000_000_000, receivedAt: 1_700_000_000_000 };
@@ -55,7 +47,7 @@ describe('MemoryTransport event log', () => {
     await sleep(10);
     void t.eventLog.append(event('a'));
     expect(seen).toEqual([]);
-    await waitUntil('delivery', () => seen.length === 1);
+    await expect.poll(() => seen.length, { timeout: 3000, interval: 2, message: 'delivery' }).toBe(1);
     await consumer.stop();
   });
 
@@ -74,11 +66,11 @@ describe('MemoryTransport event log', () => {
     const held: DeliveredEvent[] = [];
     const consumer = consume(t, async (batch) => void held.push(...batch), 2);
     for (let i = 0; i < 20; i++) await t.eventLog.append(event(`e${i}`));
-    await waitUntil('8 deliveries', () => held.length === 8);
+    await expect.poll(() => held.length, { timeout: 3000, interval: 2, message: '8 deliveries' }).toBe(8);
     await sleep(50);
     expect(held).toHaveLength(8);
     await Promise.all(held.map((d) => d.ack()));
-    await waitUntil('the next 8', () => held.length === 16);
+    await expect.poll(() => held.length, { timeout: 3000, interval: 2, message: 'the next 8' }).toBe(16);
     expect(held.map((d) => d.event.id)).toEqual(Array.from({ length: 16 }, (_, i) => `e${i}`));
     await consumer.stop();
   });
@@ -93,7 +85,7 @@ describe('MemoryTransport event log', () => {
     });
     const appendedAt = Date.now();
     await t.eventLog.append(event('a'));
-    await waitUntil('redelivery', () => seen.length === 2);
+    await expect.poll(() => seen.length, { timeout: 3000, interval: 2, message: 'redelivery' }).toBe(2);
     expect(Date.now() - appendedAt).toBeGreaterThanOrEqual(95);
     expect(seen.map((d) => d.redelivered)).toEqual([false, true]);
     expect(logLines.some((line) => line.includes('event batch handler failed'))).toBe(true);
@@ -111,7 +103,7 @@ describe('MemoryTransport event log', () => {
       }
     });
     await t.eventLog.append(event('a'));
-    await waitUntil('redelivery', () => seenAt.length === 2);
+    await expect.poll(() => seenAt.length, { timeout: 3000, interval: 2, message: 'redelivery' }).toBe(2);
     expect(seenAt[1]! - seenAt[0]!).toBeGreaterThanOrEqual(145);
     await consumer.stop();
   });
@@ -139,7 +131,7 @@ describe('MemoryTransport event log', () => {
         { batchSize: 7, signal: controller.signal },
       ),
     );
-    await waitUntil('all events', () => [...received.values()].reduce((n, ids) => n + ids.length, 0) === 200);
+    await expect.poll(() => [...received.values()].reduce((n, ids) => n + ids.length, 0), { timeout: 3000, interval: 2, message: 'all events' }).toBe(200);
     expect(received).toEqual(appended);
     controller.abort();
     await Promise.all(runs);
@@ -167,7 +159,7 @@ describe('MemoryTransport catalog log', () => {
     await t.catalogLog.remove('a');
     await t.catalogLog.put([{ itemId: 'b', title: 'B', category: 'c', price: 2 }]);
     await following;
-    await waitUntil('all three', () => changes.length === 3);
+    await expect.poll(() => changes.length, { timeout: 3000, interval: 2, message: 'all three' }).toBe(3);
     expect(changes.map((c) => (c.type === 'upsert' ? `+${c.item.itemId}` : `-${c.itemId}`))).toEqual(['+a', '-a', '+b']);
     expect(logLines.some((line) => line.includes('catalog change handler failed'))).toBe(true);
     controller.abort();

@@ -388,11 +388,11 @@ describe('Engine model loading on in-process fakes', () => {
       // Another dimension and no content tower: new items could not be embedded, so it is refused.
       const unusable = await writeRandomModel(24);
       await transport.modelAnnouncements.announce({ version: unusable.version, dir: unusable.dir });
-      await waitUntil(() => lines.join('').includes(`model ${unusable.dir} refused: model ${unusable.version} has dimension 24 and no content tower`));
+      await expect.poll(() => lines.join('').includes(`model ${unusable.dir} refused: model ${unusable.version} has dimension 24 and no content tower`), { timeout: 5000, interval: 10 }).toBe(true);
       expect(engine.status().modelVersion).toBe(older.version);
       const newer = await writeRandomModel();
       await transport.modelAnnouncements.announce({ version: newer.version, dir: newer.version });
-      await waitUntil(() => engine.status().modelVersion === newer.version);
+      await expect.poll(() => engine.status().modelVersion, { timeout: 5000, interval: 10 }).toBe(newer.version);
       const list = await transport.rpcClient.call('recommend', { principal: { userId: 'u1', role: 'visitor', tier: 'regular' }, userId: 'u1', options: { k: 5 } });
       expect(list.modelVersion).toBe(newer.version);
       // A malformed announcement is refused at the sender.
@@ -417,10 +417,3 @@ describe('Engine model loading on in-process fakes', () => {
   });
 });
 
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

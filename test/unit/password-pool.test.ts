@@ -2,7 +2,7 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { PasswordPool, REPLY_MARGIN_MS, type PasswordAdmission } from '../../engine/adapters/password-pool.js';
 import { LoginThrottle } from '../../engine/adapters/password-pool-throttle.js';
 import { WorkerDeriveBackend, type DeriveBackend } from '../../engine/adapters/password-pool-workers.js';
@@ -113,6 +113,9 @@ describe('PasswordPool admission and order', () => {
   });
 
   it('never starts what cannot end before the caller\'s deadline, and answers before it', async () => {
+    // Fake clock and timers (setImmediate stays real for flush()): "before the deadline" is then exact, whatever the machine's load.
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    onTestFinished(() => void vi.useRealTimers());
     const backend = new ManualBackend(1);
     const pool = new PasswordPool({ workers: 1, queueLimit: 100, clientQueueLimit: 100, backend, initialEstimateMs: 200 });
     const now = Date.now();
@@ -122,9 +125,12 @@ describe('PasswordPool admission and order', () => {
     expect(tooLate.code).toBe('unavailable');
     expect(backend.started).toEqual(['long']);
     // The running one never finishes: it is answered `unavailable` before its deadline, not left to time out.
-    const answered = await refusal(running);
+    let settled = false;
+    const refused = refusal(running).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(200 + REPLY_MARGIN_MS + 100 - 1); // to 1 ms before its deadline
+    expect(settled).toBe(true);
+    const answered = await refused;
     expect(answered.code).toBe('unavailable');
-    expect(Date.now()).toBeLessThan(now + 200 + REPLY_MARGIN_MS + 100);
     // Its account is free again; the thread is still busy until its derivation ends.
     expect(pool.stats().running).toBe(1);
     const next = pool.derive(request('next'), admit({ account: 'long@x.co' }));

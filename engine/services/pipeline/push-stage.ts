@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { isImpressionEvent, isMergeEvent } from '../../contracts/schemas.js';
 import { isOrderEvent } from '../../contracts/orders.js';
@@ -25,7 +26,7 @@ export interface PushStageDeps {
 /** Users ranked side by side before the event loop gets a turn (~16 x 0.3-1 ms). */
 const RANK_GROUP = 16;
 
-/** Last pushed list per user, to push only lists that changed. Bounded: oldest entries are dropped. */
+/** Last pushed list per user, to push only lists that changed. Bounded: the user pushed to longest ago is dropped. */
 const LAST_PUSHED_LIMIT = 100_000;
 
 /**
@@ -37,7 +38,8 @@ const LAST_PUSHED_LIMIT = 100_000;
  */
 export class PushStage implements BatchStage {
   readonly name = 'push';
-  private readonly lastPushed = new Map<string, string>();
+  /** A read (`peek`) does not make a user recent: only a push does. */
+  private readonly lastPushed = new LRUCache<string, string>({ max: LAST_PUSHED_LIMIT });
 
   constructor(private readonly deps: PushStageDeps) {}
 
@@ -80,11 +82,11 @@ export class PushStage implements BatchStage {
       const state = inSpaceOf(user.state, vectors, options.tasteHalfLifeSeconds);
       const list = await recommender.recommend(state, { k: options.defaultK }, now, record, user.userId);
       const signature = list.items.map((item) => item.itemId).join('\n');
-      if (this.lastPushed.get(user.userId) === signature) {
+      if (this.lastPushed.peek(user.userId) === signature) {
         metrics.pushesUnchanged.inc({ why: 'unchanged' });
         return;
       }
-      this.remember(user.userId, signature);
+      this.lastPushed.set(user.userId, signature);
       const data: RecommendationList = { ...list, cause: last.event.id };
       this.deps.notifier.pushToUser(user.userId, { event: 'recommendations', data, causeReceivedAt: last.event.receivedAt });
       metrics.pushes.inc();
@@ -92,15 +94,6 @@ export class PushStage implements BatchStage {
       // The state is stored: the next event or request brings a fresh list.
       this.deps.logger.warn({ err, userId: user.userId }, 'list not pushed');
       metrics.errors.inc({ code: 'push_failed' });
-    }
-  }
-
-  private remember(userId: string, signature: string): void {
-    this.lastPushed.delete(userId);
-    this.lastPushed.set(userId, signature);
-    if (this.lastPushed.size > LAST_PUSHED_LIMIT) {
-      const oldest = this.lastPushed.keys().next().value;
-      if (oldest !== undefined) this.lastPushed.delete(oldest);
     }
   }
 }

@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Promotion } from '../../../engine/contracts/campaigns.js';
 import type { WireError } from '../../../engine/contracts/errors.js';
 import type { EventInput, RecommendationList, RecommendRequest } from '../../../engine/contracts/schemas.js';
+import type { ClientAck, ClientEventName, ClientToServerEvents, ServerToClientEvents } from '../../../engine/contracts/socket-events.js';
 import { fromWire, identityOf, isExpired, newEventId, newVisitor, PulseClientError, readIdentity, writeIdentity, type Identity, type IdentityStorage } from './identity.js';
 import { requestJson } from './http.js';
 
@@ -61,6 +62,10 @@ export interface PulseClientEvents {
 }
 
 type Handler<K extends keyof PulseClientEvents> = (value: PulseClientEvents[K]) => void;
+/** The client's socket, typed by the gateway's events (engine/contracts/socket-events.ts). */
+type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+/** The socket of one attempt of a call: its acks time out (`timeout(ms)`). */
+type TimedSocket = ReturnType<PulseSocket['timeout']>;
 
 const DEFAULT_KEY = 'pulse.identity';
 /** Ack codes after which a call is tried again (CONTRACT: retrying with the same event id is safe). */
@@ -79,7 +84,7 @@ export class PulseClient {
   readonly #callTimeoutMs: number;
   readonly #renewToken: PulseClientOptions['renewToken'];
   readonly #handlers = new Map<keyof PulseClientEvents, Set<(value: never) => void>>();
-  readonly #socket: Socket;
+  readonly #socket: PulseSocket;
   #identity: Identity;
   /** Whether the identity came from `token`/`useToken` without persisting (a shop's own session). */
   #given: boolean;
@@ -143,14 +148,14 @@ export class PulseClient {
   /** Sends an event (given an `id` when it has none); resolves with the id once the event log stored it. */
   async track(event: TrackEvent): Promise<{ id: string }> {
     const withId = event.id === undefined ? { ...event, id: newEventId() } : event;
-    const ack = await this.#call<{ ok: true; id: string } | { ok: false; error: WireError }>('track', withId);
+    const ack = await this.#call('track', (socket, name) => socket.emitWithAck(name, withId));
     if (!ack.ok) throw fromWire(ack.error);
     return { id: ack.id };
   }
 
   /** The shopper's list now (k, channel, category, query, diversity, includeBought). */
   async recommend(request: RecommendRequest = {}): Promise<RecommendationList> {
-    const ack = await this.#call<RecommendationList | { ok: false; error: WireError }>('recommend', request);
+    const ack = await this.#call('recommend', (socket, name) => socket.emitWithAck(name, request));
     if ('ok' in ack && ack.ok === false) throw fromWire(ack.error);
     return ack as RecommendationList;
   }
@@ -282,9 +287,11 @@ export class PulseClient {
 
   /**
    * Emits with an ack until answered or `callTimeoutMs` is up: waits for the connection, and sends
-   * again after a drop swallowed the answer or the gateway said `unavailable` / `timeout`.
+   * again after a drop swallowed the answer or the gateway said `unavailable` / `timeout`. `send`
+   * emits `event` once; the reply is typed from the event map (Socket.IO types a reply under
+   * `timeout()` as any).
    */
-  async #call<T>(event: string, payload: unknown): Promise<T> {
+  async #call<E extends ClientEventName>(event: E, send: (socket: TimedSocket, event: E) => Promise<ClientAck<E>>): Promise<ClientAck<E>> {
     const deadline = Date.now() + this.#callTimeoutMs;
     let last = new PulseClientError('timeout', `no answer to ${event} within ${this.#callTimeoutMs} ms`);
     for (;;) {
@@ -295,9 +302,9 @@ export class PulseClient {
         await this.#untilConnected(left);
         continue;
       }
-      let ack: unknown;
+      let ack: ClientAck<E>;
       try {
-        ack = await this.#socket.timeout(Math.min(this.#ackTimeoutMs, left)).emitWithAck(event, payload);
+        ack = await send(this.#socket.timeout(Math.min(this.#ackTimeoutMs, left)), event);
       } catch {
         continue; // disconnected before the answer, or no answer in time: send again
       }
@@ -306,7 +313,7 @@ export class PulseClient {
         await this.#renew();
         continue;
       }
-      if (!error || !RETRYABLE.has(error.code)) return ack as T;
+      if (!error || !RETRYABLE.has(error.code)) return ack;
       last = fromWire(error);
       await sleep(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - Date.now())));
     }

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { describeFailure, byId, counted, el, formatCount, type ConsoleApi, type Item, type SegmentList } from './api.js';
 
 /**
@@ -55,6 +56,8 @@ export async function loadSegments(api: ConsoleApi): Promise<string[]> {
 /** Largest catalog read for the brand and category choices (items). */
 const CATALOG_LIMIT = 10_000;
 const PAGE = 200;
+/** Catalog pages read at once. */
+const PAGES_IN_FLIGHT = 4;
 
 /** Brands (sorted) and categories (leaves and every parent path, sorted) of the catalog. */
 export async function loadCatalogChoices(api: ConsoleApi): Promise<{ brands: string[]; categories: string[] }> {
@@ -64,7 +67,7 @@ export async function loadCatalogChoices(api: ConsoleApi): Promise<{ brands: str
   for (let offset = PAGE; offset < Math.min(first.total, CATALOG_LIMIT); offset += PAGE) offsets.push(offset);
   const pages = [first];
   // A few pages at a time: the gateway is shared with the shoppers.
-  for (let i = 0; i < offsets.length; i += 4) pages.push(...(await Promise.all(offsets.slice(i, i + 4).map((offset) => api.get<Page>(`/v1/items?limit=${PAGE}&offset=${offset}`)))));
+  pages.push(...(await pLimit(PAGES_IN_FLIGHT).map(offsets, (offset) => api.get<Page>(`/v1/items?limit=${PAGE}&offset=${offset}`))));
   const brands = new Set<string>();
   const categories = new Set<string>();
   for (const page of pages) {

@@ -1,0 +1,13 @@
+-- One event applied to one user, all or nothing.
+-- KEYS: 1 vec, 2 st (hash), 3 recent (list), 4 bought (set), 5 dedupe marker, 6 affinity, 7 cart.
+-- ARGV: 1 expectedVersion, 2 dedupeTtlSeconds, 3 recentLimit, 4 event type, 5 strength,
+--       6 updatedAt, 7 tier ('' = keep), 8 vector bytes ('' = keep), 9 vector version (stored with
+--       the vector; '' = none), 10 number of recent entries R, 11 affinity ('' = keep), 12 cart
+--       ('' = keep, '[]' = empty), 13..16 orders, spend, firstPurchaseAt, lastPurchaseAt
+--       ('' = keep), 17 firstSeenAt ('' = keep), 18 the marker's value (the batch tag), then from
+--       19: R recent entries newest first, then the bought item ids.
+-- Affinity and cart are whole values the caller encoded (the version check makes a replacement
+-- safe), so the script never parses or formats a number of theirs.
+-- Returns 'duplicate' (marker exists), 'conflict' (version differs) or 'applied'.
+--@include apply-one
+return apply(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV)
