@@ -1,11 +1,13 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
-/** A warn-level pino logger that keeps every line it writes in `lines`, for asserting on logs. */
-export function captureLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
+/**
+ * A pino logger (warn level unless told) that keeps every line it writes in `lines` (a new array,
+ * or the one given), for asserting on logs.
+ */
+export function captureLogger(level: 'warn' | 'info' = 'warn', lines: string[] = []): { logger: Logger; lines: string[] } {
   const logger = pino(
-    { level: 'warn' },
+    { level },
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
         lines.push(chunk.toString());

@@ -20,6 +20,7 @@ import { EngineMetrics } from '../../engine/metrics.js';
 import { EngineProbe } from '../../gateway/engine-probe.js';
 import { readModel } from '../../models/artifact.js';
 import { formatTrainSummary, parseTrainArgs, runTrain, type TrainCliResult } from '../../scripts/train.js';
+import { captureLogger } from '../helpers/capture-logger.js';
 import { clusteredShop } from '../helpers/clustered-shop.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 
@@ -53,13 +54,7 @@ describe('the model gate of npm run train', () => {
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
     dataDir = await mkdtemp(join(tmpdir(), 'pulse-gate-'));
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString());
-        callback();
-      },
-    });
-    const logger = pino({ level: 'info' }, sink);
+    const { logger } = captureLogger('info', lines);
     transport = await NatsTransport.connect({ url: nats.url, partitions: 4, ackWaitMs: 5000, logger, name: 'model-gate-test' });
     redis = new Redis(redisServer.url);
     const keyPrefix = `gate-${randomBytes(4).toString('hex')}:`;

@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NatsTransport } from '../../engine/adapters/nats-transport.js';
 import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
@@ -17,6 +15,7 @@ import type { Item, RecommendationList, StoredEvent } from '../../engine/contrac
 import { subjects } from '../../engine/contracts/subjects.js';
 import { Engine } from '../../engine/engine.js';
 import { EngineMetrics } from '../../engine/metrics.js';
+import { captureLogger } from '../helpers/capture-logger.js';
 import { coPurchaseStream, fillerCatalog, groupedCatalog, groupIds, newItemLike, trainInto } from '../helpers/grouped-shop.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 
@@ -48,13 +47,7 @@ describe('model hot swap in a running engine', () => {
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
     dataDir = await mkdtemp(join(tmpdir(), 'pulse-swap-'));
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString());
-        callback();
-      },
-    });
-    const logger = pino({ level: 'info' }, sink);
+    const { logger } = captureLogger('info', lines);
     transport = await NatsTransport.connect({ url: nats.url, partitions: 4, ackWaitMs: 5000, logger, name: 'model-swap-test' });
     redis = new Redis(redisServer.url);
     const keyPrefix = `swap-${randomBytes(4).toString('hex')}:`;
