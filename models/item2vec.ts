@@ -151,7 +151,7 @@ export async function trainItem2Vec(data: IndexedSequences, options: Item2VecOpt
   for (let i = 0; i < inputTable.length; i++) inputTable[i] = (random() - 0.5) / D;
   // word2vec starts the output table at zero; a tied table is the (random) input table itself.
   const outputTable = o.tied ? inputTable : new Float32Array(items * D);
-  const negatives = new AliasTable(Float64Array.from(data.counts, (count) => Math.pow(count, 0.75)));
+  const negatives = new AliasTable(Float64Array.from(data.counts, (count) => count ** 0.75));
   const keep = keepProbabilities(data.counts, o.subsample);
   let step: StepFunction;
   if (o.engine === 'tfjs') {

@@ -117,7 +117,7 @@ function weightedSumInto(out: Float32Array, past: Float32Array | null, decayed: 
 export function decayedStrength(current: TasteState, ts: number, halfLifeSeconds: number): number {
   if (!current.vector || !(current.strength > 0)) return 0;
   const dtSeconds = Math.max(0, ts - current.updatedAt) / 1000;
-  return Math.min(MAX_TASTE_STRENGTH, current.strength * Math.pow(2, -dtSeconds / halfLifeSeconds));
+  return Math.min(MAX_TASTE_STRENGTH, current.strength * 2 ** (-dtSeconds / halfLifeSeconds));
 }
 
 function fallbackDirection(items: readonly WeightedVector[], dimension: number): Float32Array {

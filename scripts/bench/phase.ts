@@ -11,7 +11,7 @@ import { EVENTS_STREAM } from '../../engine/contracts/subjects.js';
 import { partitionConsumerName } from '../../engine/adapters/nats-event-log.js';
 import { freePort } from '../lib/local-servers.js';
 import { withUnmeasured, type MeasuredProcess } from './cpu.js';
-import { Cleanup, answers, spawnChild, waitUntil, type ChildHandle } from './processes.js';
+import { type Cleanup, answers, spawnChild, waitUntil, type ChildHandle } from './processes.js';
 import { parseLoadResult, type LoadResult } from './report.js';
 
 export type Phase = 'floor' | 'pulse';

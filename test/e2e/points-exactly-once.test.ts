@@ -6,7 +6,7 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireError } from '../../engine/contracts/errors.js';
 import { orderEventId } from '../../engine/contracts/order-keys.js';
-import { type StoredOrderEvent } from '../../engine/contracts/orders.js';
+import type { StoredOrderEvent } from '../../engine/contracts/orders.js';
 import { eventMessageId, partitionOf, subjects } from '../../engine/contracts/subjects.js';
 import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
 import type { Coupon } from '../../engine/ports/coupon-store.js';

@@ -3,7 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderEventId } from '../../engine/contracts/order-keys.js';
-import { type StoredOrderEvent } from '../../engine/contracts/orders.js';
+import type { StoredOrderEvent } from '../../engine/contracts/orders.js';
 import type { Item } from '../../engine/contracts/schemas.js';
 import { partitionOf, subjects } from '../../engine/contracts/subjects.js';
 import type { LedgerEntry } from '../../engine/ports/member-store.js';

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { PulseError } from '../../engine/contracts/errors.js';
 import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';

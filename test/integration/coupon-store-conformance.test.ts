@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { MemoryCouponStore } from '../../engine/adapters/memory/memory-coupon-store.js';
 import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';

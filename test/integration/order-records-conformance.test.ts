@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
 import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';

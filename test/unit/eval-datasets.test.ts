@@ -18,7 +18,7 @@ afterAll(async () => {
 const T0 = 1_396_000_000; // epoch seconds, as in the YooChoose files
 
 function tsv(rows: Array<[number, string, number]>): string {
-  return ['SessionId\tItemId\tTime', ...rows.map(([s, i, t]) => `${s}\t${i}\t${t}`)].join('\n') + '\n';
+  return `${['SessionId\tItemId\tTime', ...rows.map(([s, i, t]) => `${s}\t${i}\t${t}`)].join('\n')}\n`;
 }
 
 describe('YooChoose', () => {

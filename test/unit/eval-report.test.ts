@@ -85,7 +85,7 @@ describe('eval report', () => {
     const losing = buildReport(dataset('online-retail'), fakeReplay([{ method: LEARNED_ROW, ranks: [0, 0, 0, 5] }, { method: 'most popular', ranks: [1, 0, 0, 0] }]), [10, 20], { pulseSettings: {} });
     const lost = targetChecks(losing);
     expect(lost.some((c) => !c.pass)).toBe(true);
-    expect(formatChecks(lost)).toMatch(/MISS\s+P@20 vs most popular, repeats allowed\s+25\.00 >  25\.00/);
+    expect(formatChecks(lost)).toMatch(/MISS\s+P@20 vs most popular, repeats allowed\s+25\.00 > {2}25\.00/);
   });
 
   it('checks the YooChoose floors on the repeats-allowed list', () => {

@@ -6,7 +6,7 @@ import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-s
 import type { PushMessage } from '../../engine/contracts/messages.js';
 import type { LoggedEvent, Tier } from '../../engine/contracts/schemas.js';
 import { orderEventId } from '../../engine/contracts/order-keys.js';
-import { type OrderStatus, type StoredOrderEvent } from '../../engine/contracts/orders.js';
+import type { OrderStatus, StoredOrderEvent } from '../../engine/contracts/orders.js';
 import { EngineMetrics } from '../../engine/metrics.js';
 import type { MemberStore, StoredMember } from '../../engine/ports/member-store.js';
 import type { Notifier } from '../../engine/ports/notifier.js';

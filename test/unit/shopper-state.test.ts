@@ -7,7 +7,7 @@ import { mergeEffect } from '../../engine/logic/merge-effect.js';
 import { CART_MAX_QUANTITY, cartAfter } from '../../engine/logic/shopper-state.js';
 import type { ItemAttributes } from '../../engine/logic/triggers.js';
 import { AFFINITY_LIMIT, CART_LIMIT, type UserState } from '../../engine/ports/user-state-store.js';
-import { type OrderStatus, type StoredOrderEvent } from '../../engine/contracts/orders.js';
+import type { OrderStatus, StoredOrderEvent } from '../../engine/contracts/orders.js';
 import { orderEventId } from '../../engine/contracts/order-keys.js';
 import { orderEffect } from '../../engine/services/order-effect.js';
 

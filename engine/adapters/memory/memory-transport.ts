@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { CatalogLog } from '../../ports/catalog-log.js';
-import type { EventLogWriter, EventSource } from '../../ports/event-log.js';
 import type { Notifier, PushSubscriber } from '../../ports/notifier.js';
 import type { RpcClient, RpcServer } from '../../ports/rpc.js';
 import { MemoryCatalogLog } from './memory-catalog-log.js';
