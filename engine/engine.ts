@@ -25,7 +25,13 @@ import type { PresenceView } from './ports/presence.js';
 import { SEARCH_MATCHES } from './logic/search-relevance.js';
 import { CatalogService } from './services/catalog-service.js';
 import { EventProcessor } from './services/event-processor.js';
-import { ATTRIBUTE_MODEL_VERSION, AttributeVectorSource, loadLearnedSource, ModelRegistry, type ModelLoadResult } from './services/model-registry.js';
+import {
+  ATTRIBUTE_MODEL_VERSION,
+  AttributeVectorSource,
+  loadLearnedSource,
+  ModelRegistry,
+  type ModelLoadResult,
+} from './services/model-registry.js';
 import { PartitionManager } from './services/partition-manager.js';
 import { registerMemberHandlers } from './services/member-handlers.js';
 import { PasswordPool } from './adapters/password-pool.js';
@@ -103,13 +109,17 @@ const SHOPPER_HNSW_M = 12;
 const SHOPPER_HNSW_EF_CONSTRUCTION = 48;
 
 /** "Shoppers like you" as an engine keeps it: its own small HNSW graph of shopper vectors; undefined when SHOPPER_INDEX_LIMIT is 0. */
-export function shopperIndexFrom(config: Pick<EngineConfig, 'shopperIndexLimit' | 'shopperIndexKeepCosine' | 'hnswEf'>, models: ShopperIndexOptions['models']): ShopperIndex | undefined {
+export function shopperIndexFrom(
+  config: Pick<EngineConfig, 'shopperIndexLimit' | 'shopperIndexKeepCosine' | 'hnswEf'>,
+  models: ShopperIndexOptions['models'],
+): ShopperIndex | undefined {
   if (config.shopperIndexLimit <= 0) return undefined;
   return new ShopperIndex({
     models,
     limit: config.shopperIndexLimit,
     keepCosine: config.shopperIndexKeepCosine,
-    createIndex: (dimension) => new HnswVectorIndex({ dimension, m: SHOPPER_HNSW_M, efConstruction: SHOPPER_HNSW_EF_CONSTRUCTION, ef: config.hnswEf }),
+    createIndex: (dimension) =>
+      new HnswVectorIndex({ dimension, m: SHOPPER_HNSW_M, efConstruction: SHOPPER_HNSW_EF_CONSTRUCTION, ef: config.hnswEf }),
   });
 }
 
@@ -171,12 +181,20 @@ export class Engine {
     const createIndex =
       deps.createIndex ??
       ((dimension: number, capacity: number) =>
-        new HnswVectorIndex({ dimension, m: config.hnswM, efConstruction: config.hnswEfConstruction, ef: config.hnswEf, initialCapacity: Math.max(1024, capacity) }));
+        new HnswVectorIndex({
+          dimension,
+          m: config.hnswM,
+          efConstruction: config.hnswEfConstruction,
+          ef: config.hnswEf,
+          initialCapacity: Math.max(1024, capacity),
+        }));
     const encoder = new ContentEncoder({ dimension: config.vectorDim });
     this.modelsDir = deps.modelsDir ?? join(config.dataDir, 'models');
     // The catalog indexes through the registry, and the registry builds new indexes from the
     // catalog: the forwarding closures are only called once both exist.
-    this.catalog = new CatalogService({ indexer: { upsert: (item) => this.models.upsert(item), remove: (itemId) => this.models.remove(itemId) } });
+    this.catalog = new CatalogService({
+      indexer: { upsert: (item) => this.models.upsert(item), remove: (itemId) => this.models.remove(itemId) },
+    });
     this.models = new ModelRegistry({
       initial: { source: new AttributeVectorSource(encoder), index: deps.index ?? createIndex(config.vectorDim, 1024) },
       catalog: this.catalog,
@@ -227,7 +245,11 @@ export class Engine {
             members: {
               store: deps.members,
               thresholds: { vip: config.tierVipPoints, enterprise: config.tierEnterprisePoints },
-              rates: { regular: config.pointsPerCurrencyRegular, vip: config.pointsPerCurrencyVip, enterprise: config.pointsPerCurrencyEnterprise },
+              rates: {
+                regular: config.pointsPerCurrencyRegular,
+                vip: config.pointsPerCurrencyVip,
+                enterprise: config.pointsPerCurrencyEnterprise,
+              },
             },
           }
         : {}),
@@ -261,8 +283,19 @@ export class Engine {
   private createCampaignServices(): CampaignServices | undefined {
     const { campaigns: store, members, coupons, users, notifier, config, logger } = this.deps;
     if (!store || !members || !coupons) return undefined;
-    const registry = new CampaignRegistry({ store, ...(this.deps.campaignChanges ? { changes: this.deps.campaignChanges } : {}), logger: logger.child({ component: 'campaigns' }), reloadMs: config.campaignReloadMs });
-    const delivery = new PromotionDelivery({ store, coupons, notifier, logger: logger.child({ component: 'promotions' }), metrics: this.metrics });
+    const registry = new CampaignRegistry({
+      store,
+      ...(this.deps.campaignChanges ? { changes: this.deps.campaignChanges } : {}),
+      logger: logger.child({ component: 'campaigns' }),
+      reloadMs: config.campaignReloadMs,
+    });
+    const delivery = new PromotionDelivery({
+      store,
+      coupons,
+      notifier,
+      logger: logger.child({ component: 'promotions' }),
+      metrics: this.metrics,
+    });
     const audiences = new AudienceScanner({ members, users, audience: { segments: segmentThresholds(config) } });
     const fanOut = new CampaignFanOut({
       registry,
@@ -276,7 +309,16 @@ export class Engine {
       intervalMs: FAN_OUT_CHECK_MS,
     });
     const audience = { segments: segmentThresholds(config) };
-    const triggers = new CampaignTriggers({ registry, delivery, timers: store, catalog: this.catalog, partitions: config.partitions, metrics: this.metrics, logger: logger.child({ component: 'campaign-triggers' }), audience });
+    const triggers = new CampaignTriggers({
+      registry,
+      delivery,
+      timers: store,
+      catalog: this.catalog,
+      partitions: config.partitions,
+      metrics: this.metrics,
+      logger: logger.child({ component: 'campaign-triggers' }),
+      audience,
+    });
     const cartTimers = new CartTimerPoller({
       registry,
       delivery,
@@ -299,7 +341,12 @@ export class Engine {
   async start(): Promise<void> {
     const { logger, catalogLog, config } = this.deps;
     // From the start, so a gateway tells "starting" from "no engine"; a small reply per probe (cached ~1 s).
-    this.deps.rpcServer.serve('engine.ping', async () => ({ engineId: this.id, ready: this.ready, checks: this.deps.health?.() ?? {}, model: this.models.servingInfo() }));
+    this.deps.rpcServer.serve('engine.ping', async () => ({
+      engineId: this.id,
+      ready: this.ready,
+      checks: this.deps.health?.() ?? {},
+      model: this.models.servingInfo(),
+    }));
     // Subscribe first: a model announced while this engine starts is loaded after the newest one.
     this.stopAnnouncements = this.deps.modelAnnouncements?.subscribe((announcement) => {
       logger.info({ version: announcement.version, dir: announcement.dir }, `model ${announcement.version} announced`);
@@ -328,17 +375,19 @@ export class Engine {
       ...(this.deps.members ? { members: this.deps.members } : {}),
       admission: rpcAdmission(config),
     });
-    const wrap = <M extends RpcMethod>(method: M, handler: RpcHandler<M>): RpcHandler<M> => async (request, context) => {
-      const end = this.metrics.rpcSeconds.startTimer({ method });
-      try {
-        return await handler(request, context);
-      } catch (err) {
-        this.metrics.errors.inc({ code: err instanceof PulseError ? err.code : 'internal' });
-        throw err;
-      } finally {
-        end();
-      }
-    };
+    const wrap =
+      <M extends RpcMethod>(method: M, handler: RpcHandler<M>): RpcHandler<M> =>
+      async (request, context) => {
+        const end = this.metrics.rpcSeconds.startTimer({ method });
+        try {
+          return await handler(request, context);
+        } catch (err) {
+          this.metrics.errors.inc({ code: err instanceof PulseError ? err.code : 'internal' });
+          throw err;
+        } finally {
+          end();
+        }
+      };
     const campaigns = this.campaigns;
     if (this.deps.coupons) {
       registerCouponHandlers(this.deps.rpcServer, {
@@ -348,7 +397,13 @@ export class Engine {
         ...(campaigns ? { campaigns: { store: campaigns.store, logger } } : {}),
       });
       if (this.deps.members) {
-        registerHistoryHandlers(this.deps.rpcServer, { members: this.deps.members, coupons: this.deps.coupons, users: this.deps.users, wrap, ...(campaigns ? { campaigns: campaigns.store } : {}) });
+        registerHistoryHandlers(this.deps.rpcServer, {
+          members: this.deps.members,
+          coupons: this.deps.coupons,
+          users: this.deps.users,
+          wrap,
+          ...(campaigns ? { campaigns: campaigns.store } : {}),
+        });
       }
     }
     if (campaigns) {
@@ -374,7 +429,12 @@ export class Engine {
           })
         : this.deps.members;
       // Password hashing in worker threads with a bounded, fair, deadline-aware queue (closed in close()).
-      this.passwords ??= new PasswordPool({ workers: config.passwordWorkers, queueLimit: config.passwordQueueLimit, clientQueueLimit: config.passwordClientQueueLimit, logger: logger.child({ component: 'passwords' }) });
+      this.passwords ??= new PasswordPool({
+        workers: config.passwordWorkers,
+        queueLimit: config.passwordQueueLimit,
+        clientQueueLimit: config.passwordClientQueueLimit,
+        logger: logger.child({ component: 'passwords' }),
+      });
       registerMemberHandlers(this.deps.rpcServer, {
         members,
         wrap,
@@ -383,7 +443,12 @@ export class Engine {
         registrationRetryMs: config.registrationRetrySeconds * 1000,
       });
       registerMemberImportHandler(this.deps.rpcServer, { members, wrap });
-      registerOrderHandlers(this.deps.rpcServer, { members: this.deps.members, catalog: this.catalog, priceTolerance: config.orderPriceTolerance, wrap });
+      registerOrderHandlers(this.deps.rpcServer, {
+        members: this.deps.members,
+        catalog: this.catalog,
+        priceTolerance: config.orderPriceTolerance,
+        wrap,
+      });
     }
     if (this.deps.analytics) {
       registerAnalyticsHandlers(this.deps.rpcServer, {

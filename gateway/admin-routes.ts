@@ -19,7 +19,10 @@ const DEFAULT_DEAD_LETTERS_PAGE = 50;
 const ListQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(MAX_DEAD_LETTERS_PAGE).default(DEFAULT_DEAD_LETTERS_PAGE),
-    before: z.string().regex(/^[1-9][0-9]{0,15}$/, 'a dead-letter id').optional(),
+    before: z
+      .string()
+      .regex(/^[1-9][0-9]{0,15}$/, 'a dead-letter id')
+      .optional(),
   })
   .strict();
 /** Any other id is simply not found (the store's answer). */
@@ -51,19 +54,31 @@ export function registerAdminRoutes(fastify: FastifyInstance, options: AdminRout
     store();
   };
 
-  app.get('/v1/admin/dead-letters', { preValidation: admin, schema: { querystring: ListQuerySchema }, config: invalidAdminInput }, async (request) => {
-    const { limit, before } = request.query;
-    return store().list(before === undefined ? { limit } : { limit, before });
-  });
+  app.get(
+    '/v1/admin/dead-letters',
+    { preValidation: admin, schema: { querystring: ListQuerySchema }, config: invalidAdminInput },
+    async (request) => {
+      const { limit, before } = request.query;
+      return store().list(before === undefined ? { limit } : { limit, before });
+    },
+  );
 
-  app.post('/v1/admin/dead-letters/:id/replay', { preValidation: admin, schema: { params: IdParamsSchema }, config: invalidAdminInput }, async (request) => {
-    const { id } = request.params;
-    const { seq } = await store().replay(id);
-    return { id, seq };
-  });
+  app.post(
+    '/v1/admin/dead-letters/:id/replay',
+    { preValidation: admin, schema: { params: IdParamsSchema }, config: invalidAdminInput },
+    async (request) => {
+      const { id } = request.params;
+      const { seq } = await store().replay(id);
+      return { id, seq };
+    },
+  );
 
-  app.delete('/v1/admin/dead-letters/:id', { preValidation: admin, schema: { params: IdParamsSchema }, config: invalidAdminInput }, async (request) => {
-    await store().drop(request.params.id);
-    return { deleted: true };
-  });
+  app.delete(
+    '/v1/admin/dead-letters/:id',
+    { preValidation: admin, schema: { params: IdParamsSchema }, config: invalidAdminInput },
+    async (request) => {
+      await store().drop(request.params.id);
+      return { deleted: true };
+    },
+  );
 }

@@ -10,7 +10,8 @@ import type { ApiRoutesOptions } from './http-routes.js';
 
 const UserParamsSchema = z.object({ userId: IdSchema });
 /** `seconds`: how many of the last seconds to return (default and most: the window's length). */
-const liveQuerySchema = (windowSeconds: number) => z.object({ seconds: z.coerce.number().int().min(1).max(windowSeconds).default(windowSeconds) }).strict();
+const liveQuerySchema = (windowSeconds: number) =>
+  z.object({ seconds: z.coerce.number().int().min(1).max(windowSeconds).default(windowSeconds) }).strict();
 
 /**
  * Analytics (CONTRACT.md "Analytics"); the engine computes every answer.
@@ -31,14 +32,19 @@ export function registerAnalyticsRoutes(fastify: FastifyInstance, options: ApiRo
   const analystOnly = guard.require('marketing', 'admin');
   const analyst = (claims: TokenClaims) => claims.role === 'marketing' || claims.role === 'admin';
 
-  app.get('/v1/users/:userId/profile', { preValidation: guard.require(), schema: { params: UserParamsSchema, querystring: ProfileQuerySchema } }, async (request) => {
-    const claims = guard.claims(request);
-    const { userId } = request.params;
-    const { at } = request.query;
-    if (!analyst(claims) && claims.sub !== userId) throw new PulseError(ErrorCodes.forbidden, "only marketing and admin may read another user's profile");
-    if (!analyst(claims) && at !== undefined) throw new PulseError(ErrorCodes.forbidden, '`at` is for marketing and admin');
-    return rpc.call('analytics.profile', { userId, ...(at !== undefined ? { at } : {}) }, timeout);
-  });
+  app.get(
+    '/v1/users/:userId/profile',
+    { preValidation: guard.require(), schema: { params: UserParamsSchema, querystring: ProfileQuerySchema } },
+    async (request) => {
+      const claims = guard.claims(request);
+      const { userId } = request.params;
+      const { at } = request.query;
+      if (!analyst(claims) && claims.sub !== userId)
+        throw new PulseError(ErrorCodes.forbidden, "only marketing and admin may read another user's profile");
+      if (!analyst(claims) && at !== undefined) throw new PulseError(ErrorCodes.forbidden, '`at` is for marketing and admin');
+      return rpc.call('analytics.profile', { userId, ...(at !== undefined ? { at } : {}) }, timeout);
+    },
+  );
 
   app.get('/v1/analytics/overview', { preValidation: analystOnly, schema: { querystring: OverviewQuerySchema } }, async (request) => {
     return rpc.call('analytics.overview', request.query, timeout);

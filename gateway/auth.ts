@@ -49,8 +49,14 @@ export function tokenPolicyOf(config: {
   memberTokenTtlSeconds: number;
 }): TokenPolicy {
   const problems: string[] = [];
-  if (config.visitorTokenTtlSeconds > config.tokenMaxTtlVisitorSeconds) problems.push(`VISITOR_TOKEN_TTL_SECONDS (${config.visitorTokenTtlSeconds}) exceeds TOKEN_MAX_TTL_VISITOR_SECONDS (${config.tokenMaxTtlVisitorSeconds})`);
-  if (config.memberTokenTtlSeconds > config.tokenMaxTtlMemberSeconds) problems.push(`MEMBER_TOKEN_TTL_SECONDS (${config.memberTokenTtlSeconds}) exceeds TOKEN_MAX_TTL_MEMBER_SECONDS (${config.tokenMaxTtlMemberSeconds})`);
+  if (config.visitorTokenTtlSeconds > config.tokenMaxTtlVisitorSeconds)
+    problems.push(
+      `VISITOR_TOKEN_TTL_SECONDS (${config.visitorTokenTtlSeconds}) exceeds TOKEN_MAX_TTL_VISITOR_SECONDS (${config.tokenMaxTtlVisitorSeconds})`,
+    );
+  if (config.memberTokenTtlSeconds > config.tokenMaxTtlMemberSeconds)
+    problems.push(
+      `MEMBER_TOKEN_TTL_SECONDS (${config.memberTokenTtlSeconds}) exceeds TOKEN_MAX_TTL_MEMBER_SECONDS (${config.tokenMaxTtlMemberSeconds})`,
+    );
   if (problems.length > 0) throw new RangeError(`token lifetimes: ${problems.join('; ')}: the gateway would sign tokens it then refuses`);
   return {
     maxTtlSeconds: {
@@ -100,7 +106,10 @@ export class TokenService {
   async sign(claims: { sub: string; role: Role; tier?: Tier }, ttlSeconds: number): Promise<string> {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new RangeError(`ttlSeconds must be a positive integer, got ${ttlSeconds}`);
     const max = this.maxTtlSeconds(claims.role);
-    if (ttlSeconds > max) throw new RangeError(`a ${claims.role} token lives at most ${max} s (TOKEN_MAX_TTL_${String(claims.role).toUpperCase()}_SECONDS), asked for ${ttlSeconds}`);
+    if (ttlSeconds > max)
+      throw new RangeError(
+        `a ${claims.role} token lives at most ${max} s (TOKEN_MAX_TTL_${String(claims.role).toUpperCase()}_SECONDS), asked for ${ttlSeconds}`,
+      );
     // Validate what we sign so a token we mint always verifies.
     const valid = ClaimsSchema.pick({ sub: true, role: true, tier: true }).parse(claims);
     const payload: Record<string, string> = { role: valid.role };
@@ -145,8 +154,10 @@ export class TokenService {
     const now = Date.now() / 1000;
     const { iatSkewSeconds } = this.policy;
     const max = this.maxTtlSeconds(role);
-    if (iat !== undefined && iat > now + iatSkewSeconds) return `issued in the future (iat more than ${iatSkewSeconds} s ahead of the server clock)`;
-    if (iat !== undefined && exp - iat > max) return `lifetime exp - iat of ${Math.round(exp - iat)} s exceeds the ${role} maximum of ${max} s`;
+    if (iat !== undefined && iat > now + iatSkewSeconds)
+      return `issued in the future (iat more than ${iatSkewSeconds} s ahead of the server clock)`;
+    if (iat !== undefined && exp - iat > max)
+      return `lifetime exp - iat of ${Math.round(exp - iat)} s exceeds the ${role} maximum of ${max} s`;
     if (exp - now > max + iatSkewSeconds) return `expires ${Math.round(exp - now)} s from now, beyond the ${role} maximum of ${max} s`;
     return undefined;
   }
@@ -172,7 +183,10 @@ export async function authenticate(tokens: TokenService, authorization: string |
  * (`unauthorized`, `token_expired`): a caller who meant to act as someone is never quietly taken
  * for an anonymous one.
  */
-export async function authenticateIfPresent(tokens: TokenService, authorization: string | string[] | undefined): Promise<TokenClaims | undefined> {
+export async function authenticateIfPresent(
+  tokens: TokenService,
+  authorization: string | string[] | undefined,
+): Promise<TokenClaims | undefined> {
   if (authorization === undefined) return undefined;
   return authenticate(tokens, authorization);
 }

@@ -45,14 +45,22 @@ export function registerCouponRoutes(fastify: FastifyInstance, options: ApiRoute
     return rpc.call('coupons.list', { memberId: guard.claims(request).sub }, timeout);
   });
 
-  app.post('/v1/members/me/coupons/:code/redeem', { preValidation: member, schema: { params: RedeemParamsSchema, body: orEmpty(RedeemBodySchema) } }, async (request) => {
-    const { orderId } = request.body;
-    return rpc.call('coupons.redeem', { memberId: guard.claims(request).sub, code: request.params.code, orderId }, timeout);
-  });
+  app.post(
+    '/v1/members/me/coupons/:code/redeem',
+    { preValidation: member, schema: { params: RedeemParamsSchema, body: orEmpty(RedeemBodySchema) } },
+    async (request) => {
+      const { orderId } = request.body;
+      return rpc.call('coupons.redeem', { memberId: guard.claims(request).sub, code: request.params.code, orderId }, timeout);
+    },
+  );
 
   app.get('/v1/members/me/history', { preValidation: member, schema: { querystring: HistoryQuerySchema } }, async (request) => {
     const { limit, before } = request.query;
-    return rpc.call('members.history', { memberId: guard.claims(request).sub, limit, ...(before !== undefined ? { before } : {}) }, timeout);
+    return rpc.call(
+      'members.history',
+      { memberId: guard.claims(request).sub, limit, ...(before !== undefined ? { before } : {}) },
+      timeout,
+    );
   });
 
   app.post('/v1/members/me/rewards', { preValidation: member, schema: { body: orEmpty(RewardBodySchema) } }, async (request, reply) => {

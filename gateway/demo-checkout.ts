@@ -86,7 +86,10 @@ export function parseCheckout(body: unknown): CheckoutRequest {
   }
   const seen = new Set<string>();
   for (const [index, line] of parsed.data.lines.entries()) {
-    if (seen.has(line.itemId)) throw new PulseError(ErrorCodes.invalidRequest, `invalid checkout: item ${line.itemId} is named twice`, { [`lines.${index}.itemId`]: 'named twice' });
+    if (seen.has(line.itemId))
+      throw new PulseError(ErrorCodes.invalidRequest, `invalid checkout: item ${line.itemId} is named twice`, {
+        [`lines.${index}.itemId`]: 'named twice',
+      });
     seen.add(line.itemId);
   }
   return parsed.data;
@@ -101,7 +104,10 @@ export async function priceLines(lookup: (itemId: string) => Promise<Item>, line
   const items = await pLimit(PRICE_LOOKUPS_IN_FLIGHT).map(lines, (line) => lookup(line.itemId));
   return lines.map((line, index) => {
     const item = items[index]!;
-    if (item.inStock === false) throw new PulseError(ErrorCodes.invalidRequest, `${item.title} (${item.itemId}) is out of stock`, { [`lines.${index}.itemId`]: 'out of stock' });
+    if (item.inStock === false)
+      throw new PulseError(ErrorCodes.invalidRequest, `${item.title} (${item.itemId}) is out of stock`, {
+        [`lines.${index}.itemId`]: 'out of stock',
+      });
     return { itemId: item.itemId, quantity: line.quantity, price: item.price };
   });
 }
@@ -152,12 +158,15 @@ export interface DemoCheckoutOptions {
 export function registerDemoCheckout(app: FastifyInstance, options: DemoCheckoutOptions): void {
   const { config, tokens, rpc, logger } = options;
   if (!config.demoCheckout) return;
-  logger.warn('demo checkout on (DEMO_CHECKOUT=true): POST /demo/checkout places paid orders without a payment; turn it off on a gateway that faces real shoppers');
+  logger.warn(
+    'demo checkout on (DEMO_CHECKOUT=true): POST /demo/checkout places paid orders without a payment; turn it off on a gateway that faces real shoppers',
+  );
   const shopToken = new ShopToken(tokens);
 
   app.post('/demo/checkout', async (request, reply) => {
     const claims = await authenticate(tokens, request.headers.authorization);
-    if (claims.role !== 'member' && claims.role !== 'visitor') throw new PulseError(ErrorCodes.forbidden, 'the demo checkout is for shoppers (a member or visitor token)');
+    if (claims.role !== 'member' && claims.role !== 'visitor')
+      throw new PulseError(ErrorCodes.forbidden, 'the demo checkout is for shoppers (a member or visitor token)');
     const checkout = parseCheckout(request.body);
     const principal: Principal = principalOf(claims);
     const lines = await priceLines((itemId) => rpc.call('catalog.get', { principal, itemId }, config.rpcTimeoutMs), checkout.lines);
@@ -174,10 +183,19 @@ export function registerDemoCheckout(app: FastifyInstance, options: DemoCheckout
     if (posted.statusCode >= 200 && posted.statusCode < 300) {
       const accepted = OrderAcceptedSchema.safeParse(body);
       if (!accepted.success || accepted.data.orderId !== orderId) {
-        logger.error({ status: posted.statusCode, body: posted.body.slice(0, 200) }, 'demo checkout: unexpected answer from POST /v1/orders');
+        logger.error(
+          { status: posted.statusCode, body: posted.body.slice(0, 200) },
+          'demo checkout: unexpected answer from POST /v1/orders',
+        );
         throw new PulseError(ErrorCodes.internal, 'the order service answered unexpectedly');
       }
-      const answer: CheckoutAnswer = { orderId, status: 'paid', lines, total: checkoutTotal(lines), ...(accepted.data.duplicate ? { duplicate: true as const } : {}) };
+      const answer: CheckoutAnswer = {
+        orderId,
+        status: 'paid',
+        lines,
+        total: checkoutTotal(lines),
+        ...(accepted.data.duplicate ? { duplicate: true as const } : {}),
+      };
       return reply.code(answer.duplicate ? 200 : 201).send(answer);
     }
     // The order route's refusal (409 order_conflict, 429, 503, ...) is the shopper's answer, as it is.

@@ -57,13 +57,17 @@ export class EngineProbe {
       // Only the checks a gateway cannot make itself; its own NATS check stays its own.
       for (const name of ['redis', 'persistence'] as const) {
         const check = reply.checks?.[name];
-        if (check && typeof check.ok === 'boolean') checks[name] = { ok: check.ok, detail: `${String(check.detail)} (as engine ${reply.engineId} sees it)` };
+        if (check && typeof check.ok === 'boolean')
+          checks[name] = { ok: check.ok, detail: `${String(check.detail)} (as engine ${reply.engineId} sees it)` };
       }
       // An engine that cannot reach its Redis cannot answer requests either: the engine check says so
       // too, since a gateway with a Redis of its own shows that one under `redis`.
       const redisDown = checks.redis?.ok === false;
       const state = reply.ready !== true ? ' (starting)' : redisDown ? ' but cannot reach its Redis' : '';
-      return { engine: { ok: reply.ready === true && !redisDown, detail: `engine ${reply.engineId} answered in ${ms} ms${state}` }, ...checks };
+      return {
+        engine: { ok: reply.ready === true && !redisDown, detail: `engine ${reply.engineId} answered in ${ms} ms${state}` },
+        ...checks,
+      };
     } catch (err) {
       this.#model = undefined;
       const why = err instanceof PulseError ? err.message : err instanceof Error ? err.message : String(err);

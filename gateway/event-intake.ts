@@ -106,7 +106,10 @@ export class EventIntake {
       }
       while (inFlight.size >= BATCH_APPEND_WINDOW) await Promise.race(inFlight);
       if (failedUsers.has(event.userId)) {
-        const error = new PulseError(ErrorCodes.unavailable, `an earlier event of user ${event.userId} in this request failed; retry from there`);
+        const error = new PulseError(
+          ErrorCodes.unavailable,
+          `an earlier event of user ${event.userId} in this request failed; retry from there`,
+        );
         this.#countRejected(error);
         rejected.push({ index, error: error.toWire() });
         continue;
@@ -157,7 +160,13 @@ export class EventIntake {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new PulseError(ErrorCodes.unavailable, `the event log did not confirm within ${appendTimeoutMs} ms; retrying with the same id is safe`)),
+        () =>
+          reject(
+            new PulseError(
+              ErrorCodes.unavailable,
+              `the event log did not confirm within ${appendTimeoutMs} ms; retrying with the same id is safe`,
+            ),
+          ),
         appendTimeoutMs,
       );
     });
@@ -167,12 +176,14 @@ export class EventIntake {
       metrics.eventsAcked.inc();
       return result;
     } catch (err) {
-      const error = err instanceof PulseError ? err : new PulseError(ErrorCodes.unavailable, 'the event log is unavailable', undefined, { cause: err });
+      const error =
+        err instanceof PulseError ? err : new PulseError(ErrorCodes.unavailable, 'the event log is unavailable', undefined, { cause: err });
       if (!(err instanceof PulseError)) logger.warn({ err, eventId: event.id, userId: event.userId }, 'event append failed');
       // An append that lost the race may still settle; keep its rejection from going unhandled.
       append.catch(() => undefined);
       // Whatever the log said, the client's answer for a failed append is `unavailable`.
-      const unavailable = error.code === ErrorCodes.unavailable ? error : new PulseError(ErrorCodes.unavailable, error.message, undefined, { cause: error });
+      const unavailable =
+        error.code === ErrorCodes.unavailable ? error : new PulseError(ErrorCodes.unavailable, error.message, undefined, { cause: error });
       this.#countRejected(unavailable);
       throw unavailable;
     } finally {

@@ -90,14 +90,18 @@ export function wireErrorOf(err: unknown, maxBodyBytes: number): WireError {
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
     return { code: ErrorCodes.payloadTooLarge, message: `request body is larger than ${maxBodyBytes} bytes` };
   }
-  if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return { code: ErrorCodes.invalidRequest, message: 'request body is not valid JSON' };
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return { code: ErrorCodes.invalidRequest, message: 'request body is not valid JSON' };
   if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
     return { code: ErrorCodes.unsupportedMediaType, message: 'unsupported Content-Type: send application/json' };
   }
   if (status === 429) return { code: ErrorCodes.rateLimited, message: 'too many requests; retry after the time in Retry-After' };
   const code = CODE_BY_STATUS[status] ?? (status >= 400 && status < 500 ? ErrorCodes.invalidRequest : undefined);
   if (code === undefined) return { code: ErrorCodes.internal, message: 'internal error' };
-  const message = typeof fastifyError.message === 'string' && fastifyError.message.length > 0 ? fastifyError.message.slice(0, MAX_FOREIGN_MESSAGE) : 'bad request';
+  const message =
+    typeof fastifyError.message === 'string' && fastifyError.message.length > 0
+      ? fastifyError.message.slice(0, MAX_FOREIGN_MESSAGE)
+      : 'bad request';
   return { code, message };
 }
 
@@ -120,7 +124,9 @@ function clientErrorHandler(metrics: GatewayMetrics) {
     const status = httpStatusOf(error.code);
     const body = JSON.stringify({ error });
     if (socket.writable) {
-      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     }
     socket.destroy(err);
   };
@@ -146,7 +152,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     // Router refusals (a bad URL encoding, a parameter longer than that) in the API's error shape.
     frameworkErrors: (err, _request, reply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      void sendError(reply, metrics, { code: ErrorCodes.invalidRequest, message: tooLong ? `a path parameter is longer than ${MAX_ID_LENGTH} characters` : 'malformed URL' });
+      void sendError(reply, metrics, {
+        code: ErrorCodes.invalidRequest,
+        message: tooLong ? `a path parameter is longer than ${MAX_ID_LENGTH} characters` : 'malformed URL',
+      });
     },
     // Requests Node's parser refuses, in the API's error shape too.
     clientErrorHandler: clientErrorHandler(metrics),
@@ -161,7 +170,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const path = request.url.split('?')[0];
     if (path === '/readyz' || path === '/healthz') return;
     reply.header('Connection', 'close');
-    return sendError(reply, metrics, { code: ErrorCodes.unavailable, message: 'gateway is shutting down; retry on another', details: { retryAfterSeconds: '1' } });
+    return sendError(reply, metrics, {
+      code: ErrorCodes.unavailable,
+      message: 'gateway is shutting down; retry on another',
+      details: { retryAfterSeconds: '1' },
+    });
   });
 
   // JSON bodies, parsed safely (prototype poisoning refused); an empty body is "no body", so a
@@ -173,7 +186,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
     if (jsonTextTooDeep(text, MAX_JSON_DEPTH)) {
-      return done(new PulseError(ErrorCodes.invalidRequest, `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { body: `at most ${MAX_JSON_DEPTH} levels deep` }), undefined);
+      return done(
+        new PulseError(ErrorCodes.invalidRequest, `request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, {
+          body: `at most ${MAX_JSON_DEPTH} levels deep`,
+        }),
+        undefined,
+      );
     }
     parseJson(request, text, done);
   });
@@ -187,11 +205,17 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const where = { method: request.method, url: request.url };
     if (wire.code === ErrorCodes.internal) logger.error({ err, ...where }, 'request failed');
     // The engine or the log is in trouble: worth seeing without debug logging.
-    else if (wire.code === ErrorCodes.unavailable || wire.code === ErrorCodes.timeout) logger.warn({ code: wire.code, message: wire.message, ...where }, 'request failed upstream');
+    else if (wire.code === ErrorCodes.unavailable || wire.code === ErrorCodes.timeout)
+      logger.warn({ code: wire.code, message: wire.message, ...where }, 'request failed upstream');
     else logger.debug({ code: wire.code, ...where }, 'request refused');
     return sendError(reply, metrics, wire);
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, metrics, { code: ErrorCodes.notFound, message: `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, MAX_FOREIGN_MESSAGE)}` }));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, metrics, {
+      code: ErrorCodes.notFound,
+      message: `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, MAX_FOREIGN_MESSAGE)}`,
+    }),
+  );
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -214,7 +238,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const checks = { ...report.checks, gateway: { ok: accepting, detail: accepting ? 'accepting' : 'closing' } };
     const ready = report.ready && accepting;
     // 503 names what failed, so an operator need not scan every check.
-    const failed = Object.entries(checks).filter(([, check]) => !check.ok).map(([name]) => name);
+    const failed = Object.entries(checks)
+      .filter(([, check]) => !check.ok)
+      .map(([name]) => name);
     const model = report.model ? { model: report.model } : {};
     return reply.code(ready ? 200 : 503).send(ready ? { ready, checks, ...model } : { ready, failed, checks, ...model });
   });

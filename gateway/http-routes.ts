@@ -40,7 +40,9 @@ const ListItemsQuerySchema = z
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
   .strict();
-const ItemBatchSchema = z.object({ items: z.array(z.unknown()).max(MAX_ITEMS_PER_BATCH, `at most ${MAX_ITEMS_PER_BATCH} items per batch`) }).strict();
+const ItemBatchSchema = z
+  .object({ items: z.array(z.unknown()).max(MAX_ITEMS_PER_BATCH, `at most ${MAX_ITEMS_PER_BATCH} items per batch`) })
+  .strict();
 const EventBatchSchema = z
   .object({ events: z.array(z.unknown()).max(MAX_EVENTS_PER_BATCH, `at most ${MAX_EVENTS_PER_BATCH} events per request`) })
   .strict();
@@ -87,40 +89,72 @@ export function registerApiRoutes(fastify: FastifyInstance, options: ApiRoutesOp
 
   // --- Recommendations -------------------------------------------------------------------------
   // Query options: RecommendRequestSchema (`includeBought` accepts true/false/1/0).
-  app.get('/v1/recommendations', { preValidation: anyone, schema: { querystring: RecommendRequestSchema }, config: { invalidInput: invalidRequest } }, async (request) => {
-    const claims = guard.claims(request);
-    return rpc.call('recommend', { principal: principalOf(claims), userId: claims.sub, options: request.query }, timeout);
-  });
+  app.get(
+    '/v1/recommendations',
+    { preValidation: anyone, schema: { querystring: RecommendRequestSchema }, config: { invalidInput: invalidRequest } },
+    async (request) => {
+      const claims = guard.claims(request);
+      return rpc.call('recommend', { principal: principalOf(claims), userId: claims.sub, options: request.query }, timeout);
+    },
+  );
 
   app.get(
     '/v1/users/:userId/recommendations',
-    { preValidation: [anyone, ownUserOrAdmin(guard)], schema: { params: UserParamsSchema, querystring: RecommendRequestSchema }, config: { invalidInput: invalidUserRequest } },
-    async (request) => rpc.call('recommend', { principal: principalOf(guard.claims(request)), userId: request.params.userId, options: request.query }, timeout),
+    {
+      preValidation: [anyone, ownUserOrAdmin(guard)],
+      schema: { params: UserParamsSchema, querystring: RecommendRequestSchema },
+      config: { invalidInput: invalidUserRequest },
+    },
+    async (request) =>
+      rpc.call(
+        'recommend',
+        { principal: principalOf(guard.claims(request)), userId: request.params.userId, options: request.query },
+        timeout,
+      ),
   );
 
   // --- Catalog ---------------------------------------------------------------------------------
-  app.get('/v1/items', { preValidation: anyone, schema: { querystring: ListItemsQuerySchema }, config: { invalidInput: invalidRequest } }, async (request) => {
-    return rpc.call('catalog.list', { principal: principalOf(guard.claims(request)), ...request.query }, timeout);
-  });
+  app.get(
+    '/v1/items',
+    { preValidation: anyone, schema: { querystring: ListItemsQuerySchema }, config: { invalidInput: invalidRequest } },
+    async (request) => {
+      return rpc.call('catalog.list', { principal: principalOf(guard.claims(request)), ...request.query }, timeout);
+    },
+  );
 
-  app.get('/v1/items/:itemId', { preValidation: anyone, schema: { params: ItemParamsSchema }, config: { invalidInput: invalidRequest } }, async (request) => {
-    return rpc.call('catalog.get', { principal: principalOf(guard.claims(request)), itemId: request.params.itemId }, timeout);
-  });
+  app.get(
+    '/v1/items/:itemId',
+    { preValidation: anyone, schema: { params: ItemParamsSchema }, config: { invalidInput: invalidRequest } },
+    async (request) => {
+      return rpc.call('catalog.get', { principal: principalOf(guard.claims(request)), itemId: request.params.itemId }, timeout);
+    },
+  );
 
   app.get(
     '/v1/items/:itemId/similar',
-    { preValidation: anyone, schema: { params: ItemParamsSchema, querystring: SimilarQuerySchema }, config: { invalidInput: invalidRequest } },
-    async (request) => rpc.call('similar', { principal: principalOf(guard.claims(request)), itemId: request.params.itemId, k: request.query.k }, timeout),
+    {
+      preValidation: anyone,
+      schema: { params: ItemParamsSchema, querystring: SimilarQuerySchema },
+      config: { invalidInput: invalidRequest },
+    },
+    async (request) =>
+      rpc.call('similar', { principal: principalOf(guard.claims(request)), itemId: request.params.itemId, k: request.query.k }, timeout),
   );
 
   app.put(
     '/v1/items/:itemId',
-    { preValidation: [admin, itemIdFromPath], schema: { params: ItemParamsSchema, body: ItemSchema }, config: { invalidInput: labelled(ErrorCodes.invalidItem, { params: 'item id', body: 'item' }) } },
+    {
+      preValidation: [admin, itemIdFromPath],
+      schema: { params: ItemParamsSchema, body: ItemSchema },
+      config: { invalidInput: labelled(ErrorCodes.invalidItem, { params: 'item id', body: 'item' }) },
+    },
     async (request) => {
       const { itemId } = request.params;
       const item = request.body;
       if (item.itemId !== itemId) {
-        throw new PulseError(ErrorCodes.invalidItem, `body itemId "${item.itemId}" differs from the path's "${itemId}"`, { itemId: 'must equal the path' });
+        throw new PulseError(ErrorCodes.invalidItem, `body itemId "${item.itemId}" differs from the path's "${itemId}"`, {
+          itemId: 'must equal the path',
+        });
       }
       await rpc.call('catalog.upsert', { items: [item] }, timeout);
       return item;
@@ -128,31 +162,51 @@ export function registerApiRoutes(fastify: FastifyInstance, options: ApiRoutesOp
   );
 
   // Each item is checked on its own: a bad one is rejected by index, the others stored.
-  app.post('/v1/items/batch', { preValidation: admin, schema: { body: ItemBatchSchema }, config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'batch' }) } }, async (request) => {
-    const items: Item[] = [];
-    const rejected: Array<{ index: number; error: WireError }> = [];
-    request.body.items.forEach((raw, index) => {
-      const parsed = ItemSchema.safeParse(raw);
-      if (parsed.success) items.push(parsed.data);
-      else rejected.push({ index, error: invalidAs(ErrorCodes.invalidItem, 'item', parsed.error).toWire() });
-    });
-    // All valid items go in one call: the engine stores them all or fails the request as a whole.
-    const { upserted } = items.length > 0 ? await rpc.call('catalog.upsert', { items }, timeout) : { upserted: 0 };
-    return { upserted, rejected };
-  });
+  app.post(
+    '/v1/items/batch',
+    {
+      preValidation: admin,
+      schema: { body: ItemBatchSchema },
+      config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'batch' }) },
+    },
+    async (request) => {
+      const items: Item[] = [];
+      const rejected: Array<{ index: number; error: WireError }> = [];
+      request.body.items.forEach((raw, index) => {
+        const parsed = ItemSchema.safeParse(raw);
+        if (parsed.success) items.push(parsed.data);
+        else rejected.push({ index, error: invalidAs(ErrorCodes.invalidItem, 'item', parsed.error).toWire() });
+      });
+      // All valid items go in one call: the engine stores them all or fails the request as a whole.
+      const { upserted } = items.length > 0 ? await rpc.call('catalog.upsert', { items }, timeout) : { upserted: 0 };
+      return { upserted, rejected };
+    },
+  );
 
-  app.delete('/v1/items/:itemId', { preValidation: admin, schema: { params: ItemParamsSchema }, config: { invalidInput: invalidRequest } }, async (request) => {
-    const { itemId } = request.params;
-    const { deleted } = await rpc.call('catalog.delete', { itemId }, timeout);
-    if (!deleted) throw new PulseError(ErrorCodes.notFound, `no item "${itemId}"`);
-    return { deleted };
-  });
+  app.delete(
+    '/v1/items/:itemId',
+    { preValidation: admin, schema: { params: ItemParamsSchema }, config: { invalidInput: invalidRequest } },
+    async (request) => {
+      const { itemId } = request.params;
+      const { deleted } = await rpc.call('catalog.delete', { itemId }, timeout);
+      if (!deleted) throw new PulseError(ErrorCodes.notFound, `no item "${itemId}"`);
+      return { deleted };
+    },
+  );
 
   // --- Events ----------------------------------------------------------------------------------
   // The envelope is checked here; each event by the intake, answered by index (202 `{accepted, rejected}`).
-  app.post('/v1/events', { preValidation: anyone, schema: { body: EventBatchSchema }, config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'request' }) } }, async (request, reply) => {
-    return reply.code(202).send(await intake.intakeBatch(request.body.events, guard.claims(request)));
-  });
+  app.post(
+    '/v1/events',
+    {
+      preValidation: anyone,
+      schema: { body: EventBatchSchema },
+      config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'request' }) },
+    },
+    async (request, reply) => {
+      return reply.code(202).send(await intake.intakeBatch(request.body.events, guard.claims(request)));
+    },
+  );
 
   // --- Members ---------------------------------------------------------------------------------
   registerMemberRoutes(fastify, options);

@@ -11,10 +11,17 @@ import type { CounterAdd, CounterStore } from './limits-window.js';
  * once (the gateway then decides alone) instead of holding a connect or a call.
  */
 export function createLimitsRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000, connectTimeout: 1500 });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+    connectTimeout: 1500,
+  });
   let down = false;
   redis.on('error', (err: Error) => {
-    if (!down) logger.warn({ err: err.message }, 'Redis for shared limits unreachable: each gateway enforces the limits alone until it is back');
+    if (!down)
+      logger.warn({ err: err.message }, 'Redis for shared limits unreachable: each gateway enforces the limits alone until it is back');
     down = true;
   });
   redis.on('ready', () => {
@@ -77,7 +84,9 @@ export class RedisSocketLeases {
   }
 
   async acquire(lease: SocketLeaseKeys, leaseMs: number, userCap: number, tokenCap: number): Promise<AcquireOutcome> {
-    const reply = (await callRedis('script acquireSocket', () => this.redis.acquireSocket(lease.userKey, lease.tokenKey, lease.member, leaseMs, userCap, tokenCap))) as [number, string | number, number?];
+    const reply = (await callRedis('script acquireSocket', () =>
+      this.redis.acquireSocket(lease.userKey, lease.tokenKey, lease.member, leaseMs, userCap, tokenCap),
+    )) as [number, string | number, number?];
     if (reply[0] === 1) return { ok: true, count: Number(reply[1]) };
     return { ok: false, scope: reply[1] === 'token' ? 'token' : 'user', count: Number(reply[2]) };
   }

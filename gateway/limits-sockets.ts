@@ -130,5 +130,8 @@ function bump(map: Map<string, number>, key: string, delta: number): void {
 
 function tooMany(scope: 'user' | 'token', cap: number): PulseError {
   const variable = scope === 'user' ? 'SOCKETS_PER_USER' : 'SOCKETS_PER_TOKEN';
-  return new PulseError(ErrorCodes.tooManySockets, `this ${scope} already holds ${cap} open sockets (${variable}); close one first`, { limit: String(cap), scope });
+  return new PulseError(ErrorCodes.tooManySockets, `this ${scope} already holds ${cap} open sockets (${variable}); close one first`, {
+    limit: String(cap),
+    scope,
+  });
 }

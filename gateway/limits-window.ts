@@ -198,7 +198,18 @@ export class SharedRateLimiter {
     let state = this.#states.get(baseKey);
     if (!state) {
       const windowMs = Math.max(1, Math.round((rule.burst / rule.ratePerSecond) * 1000));
-      state = { rule, windowMs, baseKey, window: Math.floor(now / windowMs), previous: 0, current: 0, pending: 0, inFlight: 0, inFlightWindow: -1, previousShared: false };
+      state = {
+        rule,
+        windowMs,
+        baseKey,
+        window: Math.floor(now / windowMs),
+        previous: 0,
+        current: 0,
+        pending: 0,
+        inFlight: 0,
+        inFlightWindow: -1,
+        previousShared: false,
+      };
       if (this.#states.size >= SWEEP_AT_KEYS) this.#sweep(now);
       this.#states.set(baseKey, state);
     } else this.#roll(state, now);

@@ -52,7 +52,11 @@ export class GatewayLimits {
       syncMs: config.rateLimitSyncMs,
       ...(this.#redis ? { store: new RedisCounterStore(this.#redis) } : {}),
       onSyncError: (err) => {
-        if (!failing) log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sharing rate counts through Redis failed; this gateway counts alone until it works again');
+        if (!failing)
+          log.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'sharing rate counts through Redis failed; this gateway counts alone until it works again',
+          );
         failing = true;
       },
       onSyncOk: () => {

@@ -79,12 +79,22 @@ export class LiveStats {
   constructor(options: LiveStatsOptions = {}) {
     this.windowSeconds = options.windowSeconds ?? 180;
     this.#samplesPerSecond = options.samplesPerSecond ?? 512;
-    if (!Number.isInteger(this.windowSeconds) || this.windowSeconds < 1) throw new RangeError(`windowSeconds must be a positive integer, got ${this.windowSeconds}`);
-    if (!Number.isInteger(this.#samplesPerSecond) || this.#samplesPerSecond < 1) throw new RangeError(`samplesPerSecond must be a positive integer, got ${this.#samplesPerSecond}`);
+    if (!Number.isInteger(this.windowSeconds) || this.windowSeconds < 1)
+      throw new RangeError(`windowSeconds must be a positive integer, got ${this.windowSeconds}`);
+    if (!Number.isInteger(this.#samplesPerSecond) || this.#samplesPerSecond < 1)
+      throw new RangeError(`samplesPerSecond must be a positive integer, got ${this.#samplesPerSecond}`);
     this.id = options.id ?? 'gateway';
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#slots = Array.from({ length: this.windowSeconds }, () => ({ second: -1, events: new Map(), eventsTotal: 0, samples: [], pushes: 0, maxMs: 0, summary: undefined }));
+    this.#slots = Array.from({ length: this.windowSeconds }, () => ({
+      second: -1,
+      events: new Map(),
+      eventsTotal: 0,
+      samples: [],
+      pushes: 0,
+      maxMs: 0,
+      summary: undefined,
+    }));
   }
 
   /** Counts one event of `type` accepted now. */
@@ -111,7 +121,8 @@ export class LiveStats {
 
   /** The last `seconds` seconds (1..windowSeconds, default all), oldest first, the current one last. */
   window(seconds = this.windowSeconds): LiveWindow {
-    if (!Number.isInteger(seconds) || seconds < 1 || seconds > this.windowSeconds) throw new RangeError(`seconds must be an integer in 1..${this.windowSeconds}, got ${seconds}`);
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > this.windowSeconds)
+      throw new RangeError(`seconds must be an integer in 1..${this.windowSeconds}, got ${seconds}`);
     const at = this.#now();
     const current = Math.floor(at / 1000);
     const out: LiveSecond[] = [];
@@ -121,7 +132,12 @@ export class LiveStats {
         out.push({ t: second * 1000, events: {}, eventsTotal: 0, push: null });
         continue;
       }
-      out.push({ t: second * 1000, events: Object.fromEntries(slot.events), eventsTotal: slot.eventsTotal, push: this.#summary(slot, second < current) });
+      out.push({
+        t: second * 1000,
+        events: Object.fromEntries(slot.events),
+        eventsTotal: slot.eventsTotal,
+        push: this.#summary(slot, second < current),
+      });
     }
     return { gateway: this.id, at, windowSeconds: this.windowSeconds, seconds: out };
   }

@@ -70,7 +70,12 @@ export class Gateway {
     this.#deps = deps;
     this.#logger = deps.logger.child({ component: 'gateway' });
     this.metrics = new GatewayMetrics({ extra: deps.metrics });
-    this.#intake = new EventIntake({ eventLog: deps.eventLog, metrics: this.metrics, logger: this.#logger, appendTimeoutMs: deps.config.appendTimeoutMs });
+    this.#intake = new EventIntake({
+      eventLog: deps.eventLog,
+      metrics: this.metrics,
+      logger: this.#logger,
+      appendTimeoutMs: deps.config.appendTimeoutMs,
+    });
     this.#pushRouter = new PushRouter({
       subscriber: deps.push,
       emitToUser: (userId, message) => this.#sockets.emitToUser(userId, message),
@@ -79,8 +84,14 @@ export class Gateway {
       metrics: this.metrics,
       logger: this.#logger,
     });
-    this.#presence = deps.presence ? new PresenceAnnouncer({ publisher: deps.presence, metrics: this.metrics, logger: this.#logger }) : undefined;
-    this.#limits = new GatewayLimits({ config: deps.config, logger: this.#logger, ...(deps.limitsRedisUrl ? { redisUrl: deps.limitsRedisUrl } : {}) });
+    this.#presence = deps.presence
+      ? new PresenceAnnouncer({ publisher: deps.presence, metrics: this.metrics, logger: this.#logger })
+      : undefined;
+    this.#limits = new GatewayLimits({
+      config: deps.config,
+      logger: this.#logger,
+      ...(deps.limitsRedisUrl ? { redisUrl: deps.limitsRedisUrl } : {}),
+    });
     this.#sockets = new SocketServer({
       limits: this.#limits,
       config: deps.config,
@@ -139,12 +150,21 @@ export class Gateway {
     const own = this.#deps.readiness;
     const limitsRedis = this.#deps.limitsRedisUrl !== undefined;
     if (!this.#deps.probeEngine && !limitsRedis) return own;
-    const probe = this.#deps.probeEngine ? new EngineProbe(this.#deps.rpc, { timeoutMs: this.#deps.config.readyzEngineTimeoutMs }) : undefined;
+    const probe = this.#deps.probeEngine
+      ? new EngineProbe(this.#deps.rpc, { timeoutMs: this.#deps.config.readyzEngineTimeoutMs })
+      : undefined;
     return async () => {
       const [report, probed] = await Promise.all([own(), probe ? probe.checks() : Promise.resolve<Record<string, Check>>({})]);
       const shared = this.#limits.shared;
       const gatewayRedis: Record<string, Check> = limitsRedis
-        ? { redis: { ok: shared, detail: shared ? 'ready (rate counts and socket caps shared with the other gateways)' : 'unreachable: this gateway limits on its own counts until Redis answers' } }
+        ? {
+            redis: {
+              ok: shared,
+              detail: shared
+                ? 'ready (rate counts and socket caps shared with the other gateways)'
+                : 'unreachable: this gateway limits on its own counts until Redis answers',
+            },
+          }
         : {};
       const checks = mergeChecks(mergeChecks(report.checks, gatewayRedis), probed);
       const model = report.model ?? probe?.model;

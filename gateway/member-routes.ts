@@ -55,7 +55,8 @@ export function registerMemberRoutes(fastify: FastifyInstance, options: ApiRoute
   const member = guard.require('member');
   const admin = guard.require('admin');
 
-  const memberToken = (member: MemberProfile) => tokens.sign({ sub: member.memberId, role: 'member', tier: member.tier }, config.memberTokenTtlSeconds);
+  const memberToken = (member: MemberProfile) =>
+    tokens.sign({ sub: member.memberId, role: 'member', tier: member.tier }, config.memberTokenTtlSeconds);
 
   /**
    * Appends the merge of `visitorId`'s history into the member. Before the answer: a login or a
@@ -64,7 +65,14 @@ export function registerMemberRoutes(fastify: FastifyInstance, options: ApiRoute
    */
   const mergeVisitor = async (visitorId: string, member: MemberProfile): Promise<void> => {
     const now = Date.now();
-    const merge: StoredMergeEvent = { type: 'merge', id: mergeEventId(visitorId), userId: member.memberId, fromUserId: visitorId, ts: now, receivedAt: now };
+    const merge: StoredMergeEvent = {
+      type: 'merge',
+      id: mergeEventId(visitorId),
+      userId: member.memberId,
+      fromUserId: visitorId,
+      ts: now,
+      receivedAt: now,
+    };
     await intake.appendInternal(merge);
   };
 
@@ -86,7 +94,7 @@ export function registerMemberRoutes(fastify: FastifyInstance, options: ApiRoute
     if (visitorId !== undefined) {
       const claims = await authenticateBearer(tokens, request.headers.authorization);
       if (claims.role !== 'visitor' || claims.sub !== visitorId) {
-        throw new PulseError(ErrorCodes.forbidden, 'visitorId is merged only with that visitor\'s own bearer token');
+        throw new PulseError(ErrorCodes.forbidden, "visitorId is merged only with that visitor's own bearer token");
       }
     }
     const member = await rpc.call('members.login', { email, password, client: request.ip }, timeout);
@@ -100,16 +108,24 @@ export function registerMemberRoutes(fastify: FastifyInstance, options: ApiRoute
 
   // Extension (admin): import members. Each entry is validated by the engine, which owns the
   // accounts, and answered by index: {created, existing, rejected: [{index, error}]}.
-  app.post('/v1/members/batch', { preValidation: admin, schema: { body: orEmpty(MemberBatchSchema) }, config: invalidMemberInput }, async (request) => {
-    const { members } = request.body;
-    if (members.length === 0) return { created: 0, existing: 0, rejected: [] };
-    return rpc.call('members.import', { members }, timeout);
-  });
+  app.post(
+    '/v1/members/batch',
+    { preValidation: admin, schema: { body: orEmpty(MemberBatchSchema) }, config: invalidMemberInput },
+    async (request) => {
+      const { members } = request.body;
+      if (members.length === 0) return { created: 0, existing: 0, rejected: [] };
+      return rpc.call('members.import', { members }, timeout);
+    },
+  );
 
   // Extension (admin): any member's profile (`/v1/members/me` is the member's own).
-  app.get('/v1/members/:memberId', { preValidation: admin, schema: { params: MemberParamsSchema }, config: invalidMemberInput }, async (request) => {
-    return rpc.call('members.get', { memberId: request.params.memberId }, timeout);
-  });
+  app.get(
+    '/v1/members/:memberId',
+    { preValidation: admin, schema: { params: MemberParamsSchema }, config: invalidMemberInput },
+    async (request) => {
+      return rpc.call('members.get', { memberId: request.params.memberId }, timeout);
+    },
+  );
 
   // Extension (admin): any member's points ledger, paged as `/v1/members/me/points`.
   app.get(
@@ -122,10 +138,18 @@ export function registerMemberRoutes(fastify: FastifyInstance, options: ApiRoute
   );
 
   // Extension: the points ledger, newest first; `next` is the `before` of the following page.
-  app.get('/v1/members/me/points', { preValidation: member, schema: { querystring: PointsPageSchema }, config: invalidMemberInput }, async (request) => {
-    const { limit, before } = request.query;
-    return rpc.call('members.points', { memberId: guard.claims(request).sub, limit, ...(before !== undefined ? { before } : {}) }, timeout);
-  });
+  app.get(
+    '/v1/members/me/points',
+    { preValidation: member, schema: { querystring: PointsPageSchema }, config: invalidMemberInput },
+    async (request) => {
+      const { limit, before } = request.query;
+      return rpc.call(
+        'members.points',
+        { memberId: guard.claims(request).sub, limit, ...(before !== undefined ? { before } : {}) },
+        timeout,
+      );
+    },
+  );
 }
 
 const MemberBatchSchema = z

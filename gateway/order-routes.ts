@@ -26,7 +26,11 @@ export function registerOrderRoutes(fastify: FastifyInstance, options: ApiRoutes
 
   app.post(
     '/v1/orders',
-    { preValidation: guard.require('shop', 'admin'), schema: { body: OrderSchema }, config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'order' }) } },
+    {
+      preValidation: guard.require('shop', 'admin'),
+      schema: { body: OrderSchema },
+      config: { invalidInput: labelled(ErrorCodes.invalidRequest, { body: 'order' }) },
+    },
     async (request, reply) => {
       const claims = guard.claims(request);
       const order = request.body;
@@ -35,7 +39,9 @@ export function registerOrderRoutes(fastify: FastifyInstance, options: ApiRoutes
       if (late !== undefined) throw new PulseError(ErrorCodes.invalidRequest, `invalid order: ts: ${late}`, { ts: late });
       const { duplicate, event } = await rpc.call('orders.accept', { order, receivedAt }, config.rpcTimeoutMs);
       await intake.appendInternal(event);
-      return reply.code(202).send({ orderId: order.orderId, status: order.status, accepted: true, ...(duplicate ? { duplicate: true } : {}) });
+      return reply
+        .code(202)
+        .send({ orderId: order.orderId, status: order.status, accepted: true, ...(duplicate ? { duplicate: true } : {}) });
     },
   );
 }

@@ -210,7 +210,10 @@ export class SocketServer {
     if (claims.role === 'member') pushRouter.claimOnConnect(claims.sub);
     // A token that expires while connected ends the connection; the client reconnects with a fresh one.
     const expiresInMs = claims.exp === undefined ? undefined : claims.exp * 1000 - Date.now();
-    const expiry = expiresInMs !== undefined && expiresInMs < MAX_TIMER_MS ? setTimeout(() => socket.disconnect(true), Math.max(0, expiresInMs)) : undefined;
+    const expiry =
+      expiresInMs !== undefined && expiresInMs < MAX_TIMER_MS
+        ? setTimeout(() => socket.disconnect(true), Math.max(0, expiresInMs))
+        : undefined;
     socket.on('disconnect', (reason) => {
       clearTimeout(expiry);
       this.#releaseLease(socket);
@@ -252,7 +255,11 @@ export class SocketServer {
     const parsed = RecommendRequestSchema.safeParse(payload ?? {});
     if (!parsed.success) {
       const details = zodDetails(parsed.error);
-      const error = new PulseError(ErrorCodes.invalidRequest, `invalid recommend options: ${Object.entries(details).map(([k, v]) => `${k}: ${v}`)[0]}`, details);
+      const error = new PulseError(
+        ErrorCodes.invalidRequest,
+        `invalid recommend options: ${Object.entries(details).map(([k, v]) => `${k}: ${v}`)[0]}`,
+        details,
+      );
       this.#reply(ack, { ok: false, error: this.#wire(error) });
       return;
     }
@@ -297,15 +304,20 @@ export class SocketServer {
     if (claims.exp !== undefined && claims.exp * 1000 <= Date.now()) return new PulseError(ErrorCodes.tokenExpired, 'token expired');
     if (!bucket.take()) {
       const retryAfterSeconds = bucket.secondsUntilNext();
-      return new PulseError(ErrorCodes.rateLimited, `more than ${config.socketEventsPerSecond}/s (burst ${config.socketEventBurst}) calls on this socket (SOCKET_EVENTS_PER_SECOND); retry in ${retryAfterSeconds} s`, {
-        retryAfterSeconds: String(retryAfterSeconds),
-      });
+      return new PulseError(
+        ErrorCodes.rateLimited,
+        `more than ${config.socketEventsPerSecond}/s (burst ${config.socketEventBurst}) calls on this socket (SOCKET_EVENTS_PER_SECOND); retry in ${retryAfterSeconds} s`,
+        {
+          retryAfterSeconds: String(retryAfterSeconds),
+        },
+      );
     }
     // Shared by every socket of the user on every gateway: O(1), no I/O (limits-window.ts).
     const overUser = this.#options.limits?.userCalls(claims.sub, claims.role);
     if (overUser) return overUser;
     const bytes = jsonBytes(payload);
-    if (bytes > config.maxBodyBytes) return new PulseError(ErrorCodes.payloadTooLarge, `payload is ${bytes} bytes, more than ${config.maxBodyBytes}`);
+    if (bytes > config.maxBodyBytes)
+      return new PulseError(ErrorCodes.payloadTooLarge, `payload is ${bytes} bytes, more than ${config.maxBodyBytes}`);
     return undefined;
   }
 

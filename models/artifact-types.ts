@@ -94,4 +94,3 @@ export interface ModelValidation extends ValidationFigures {
   /** True when `--force` published it although it scored below the serving model. */
   forced: boolean;
 }
-

@@ -71,7 +71,11 @@ const TMP_MARKER = '.tmp-';
 
 /** `<UTC yyyymmddThhmmssZ>-<6 hex>`: sorts by time, unique across concurrent trainers. */
 export function newModelVersion(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z').replaceAll('-', '').replaceAll(':', '');
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replaceAll('-', '')
+    .replaceAll(':', '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -81,7 +85,10 @@ export function isModelVersion(name: string): boolean {
 
 const fileRefSchema = z
   .object({
-    path: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a plain file name').refine((p) => p !== '.' && p !== '..', 'a plain file name'),
+    path: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'a plain file name')
+      .refine((p) => p !== '.' && p !== '..', 'a plain file name'),
     bytes: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits'),
   })
@@ -151,14 +158,22 @@ export async function writeModel(modelsDir: string, model: WriteModelInput): Pro
   }
   checkItemIds(itemIds);
   if (model.vectors.length !== itemIds.length * dimension) {
-    throw new ModelError('dimension_mismatch', `vectors hold ${model.vectors.length} floats, expected ${itemIds.length} items x ${dimension}`);
+    throw new ModelError(
+      'dimension_mismatch',
+      `vectors hold ${model.vectors.length} floats, expected ${itemIds.length} items x ${dimension}`,
+    );
   }
   const vectors = normalisedRows(model.vectors, dimension, itemIds);
   if (content) {
-    if (!Number.isInteger(content.buckets) || content.buckets < 1) throw new ModelError('bad_manifest', `content buckets must be a positive integer, got ${content.buckets}`);
-    if (!Number.isInteger(content.seed) || content.seed < 0 || content.seed > 0xffffffff) throw new ModelError('bad_manifest', `content seed must be a uint32, got ${content.seed}`);
+    if (!Number.isInteger(content.buckets) || content.buckets < 1)
+      throw new ModelError('bad_manifest', `content buckets must be a positive integer, got ${content.buckets}`);
+    if (!Number.isInteger(content.seed) || content.seed < 0 || content.seed > 0xffffffff)
+      throw new ModelError('bad_manifest', `content seed must be a uint32, got ${content.seed}`);
     if (content.table.length !== content.buckets * dimension) {
-      throw new ModelError('dimension_mismatch', `content table holds ${content.table.length} floats, expected ${content.buckets} x ${dimension}`);
+      throw new ModelError(
+        'dimension_mismatch',
+        `content table holds ${content.table.length} floats, expected ${content.buckets} x ${dimension}`,
+      );
     }
     const bad = firstNonFinite(content.table);
     if (bad >= 0) throw new ModelError('bad_vector', `content table row ${Math.floor(bad / dimension)} is not finite`);
@@ -212,7 +227,8 @@ export async function readModel(dir: string): Promise<LoadedModel> {
   try {
     text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ModelError('missing_manifest', `${dir} has no ${MANIFEST_FILE} (incomplete or not a model)`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ModelError('missing_manifest', `${dir} has no ${MANIFEST_FILE} (incomplete or not a model)`, { cause: err });
     throw new ModelError('io', `cannot read ${join(dir, MANIFEST_FILE)}: ${(err as Error).message}`, { cause: err });
   }
   let json: unknown;
@@ -225,7 +241,10 @@ export async function readModel(dir: string): Promise<LoadedModel> {
   if (!parsed.success) throw new ModelError('bad_manifest', `${join(dir, MANIFEST_FILE)}: ${describeZod(parsed.error)}`);
   const m = parsed.data;
   if (m.format !== MODEL_FORMAT || m.formatVersion !== MODEL_FORMAT_VERSION) {
-    throw new ModelError('unsupported_format', `${dir}: format ${m.format} v${m.formatVersion}, this build reads ${MODEL_FORMAT} v${MODEL_FORMAT_VERSION}`);
+    throw new ModelError(
+      'unsupported_format',
+      `${dir}: format ${m.format} v${m.formatVersion}, this build reads ${MODEL_FORMAT} v${MODEL_FORMAT_VERSION}`,
+    );
   }
   const manifest = m as ModelManifest;
   checkItemIds(manifest.itemIds);
@@ -236,10 +255,12 @@ export async function readModel(dir: string): Promise<LoadedModel> {
   const loaded: LoadedModel = { manifest, dir, vectors, rowOf };
   if (manifest.contentTower) {
     const tower = manifest.contentTower;
-    if (tower.file.path === manifest.items.path) throw new ModelError('bad_manifest', `${dir}: content tower and items share the file ${tower.file.path}`);
+    if (tower.file.path === manifest.items.path)
+      throw new ModelError('bad_manifest', `${dir}: content tower and items share the file ${tower.file.path}`);
     const table = await readBinary(dir, tower.file, tower.buckets * manifest.dimension);
     const bad = firstNonFinite(table);
-    if (bad >= 0) throw new ModelError('bad_vector', `${join(dir, tower.file.path)}: row ${Math.floor(bad / manifest.dimension)} is not finite`);
+    if (bad >= 0)
+      throw new ModelError('bad_vector', `${join(dir, tower.file.path)}: row ${Math.floor(bad / manifest.dimension)} is not finite`);
     loaded.contentTable = table;
   }
   return loaded;
@@ -301,9 +322,13 @@ function checkUnitRows(vectors: Float32Array, dimension: number, itemIds: readon
     const offset = row * dimension;
     let squared = 0;
     for (let i = 0; i < dimension; i++) squared += vectors[offset + i]! * vectors[offset + i]!;
-    if (!Number.isFinite(squared)) throw new ModelError('bad_vector', `${where}: vector of item "${itemIds[row]}" (row ${row}) is not finite`);
+    if (!Number.isFinite(squared))
+      throw new ModelError('bad_vector', `${where}: vector of item "${itemIds[row]}" (row ${row}) is not finite`);
     if (Math.abs(Math.sqrt(squared) - 1) > UNIT_TOLERANCE) {
-      throw new ModelError('bad_vector', `${where}: vector of item "${itemIds[row]}" (row ${row}) has length ${Math.sqrt(squared).toFixed(4)}, expected 1`);
+      throw new ModelError(
+        'bad_vector',
+        `${where}: vector of item "${itemIds[row]}" (row ${row}) has length ${Math.sqrt(squared).toFixed(4)}, expected 1`,
+      );
     }
   }
 }
@@ -347,9 +372,14 @@ async function readBinary(dir: string, ref: ModelFileRef, expectedFloats: number
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     throw new ModelError(missing ? 'size_mismatch' : 'io', `${path}: ${missing ? 'missing' : (err as Error).message}`, { cause: err });
   }
-  if (bytes.length !== ref.bytes) throw new ModelError('size_mismatch', `${path}: ${bytes.length} bytes, manifest says ${ref.bytes} (truncated or replaced)`);
+  if (bytes.length !== ref.bytes)
+    throw new ModelError('size_mismatch', `${path}: ${bytes.length} bytes, manifest says ${ref.bytes} (truncated or replaced)`);
   const sha = createHash('sha256').update(bytes).digest('hex');
-  if (sha !== ref.sha256) throw new ModelError('checksum_mismatch', `${path}: sha256 ${sha.slice(0, 12)}... differs from the manifest's ${ref.sha256.slice(0, 12)}...`);
+  if (sha !== ref.sha256)
+    throw new ModelError(
+      'checksum_mismatch',
+      `${path}: sha256 ${sha.slice(0, 12)}... differs from the manifest's ${ref.sha256.slice(0, 12)}...`,
+    );
   return fromLittleEndian(bytes);
 }
 

@@ -153,7 +153,11 @@ const MAX_TRAIN_FEATURES = 64;
  * Rows no training feature touches are zeroed afterwards, so an unknown feature adds nothing (and
  * an item made only of unknown features gets the zero vector: the caller falls back).
  */
-export async function trainContentTower(tf: TensorFlow, examples: readonly ContentTowerExample[], options: ContentTowerOptions): Promise<ContentTowerResult> {
+export async function trainContentTower(
+  tf: TensorFlow,
+  examples: readonly ContentTowerExample[],
+  options: ContentTowerOptions,
+): Promise<ContentTowerResult> {
   const started = performance.now();
   const D = options.dimension;
   const buckets = options.buckets ?? 1 << 14;

@@ -123,7 +123,8 @@ export function resolveItem2VecOptions(options: Item2VecOptions): Resolved {
   };
   const int = (name: keyof Resolved, min: number, max: number): void => {
     const value = o[name] as number;
-    if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
   };
   int('dimension', 1, 4096);
   int('window', 1, 50);
@@ -135,7 +136,8 @@ export function resolveItem2VecOptions(options: Item2VecOptions): Resolved {
   if (!(o.learningRate > 0 && o.learningRate <= 10)) throw new RangeError(`learningRate must be in (0, 10], got ${o.learningRate}`);
   if (!(o.subsample >= 0 && o.subsample < 1)) throw new RangeError(`subsample must be in [0, 1), got ${o.subsample}`);
   if (o.output !== 'input' && o.output !== 'sum') throw new RangeError(`output must be input or sum, got ${String(o.output)}`);
-  if (o.optimizer !== 'sgd' && o.optimizer !== 'adagrad') throw new RangeError(`optimizer must be sgd or adagrad, got ${String(o.optimizer)}`);
+  if (o.optimizer !== 'sgd' && o.optimizer !== 'adagrad')
+    throw new RangeError(`optimizer must be sgd or adagrad, got ${String(o.optimizer)}`);
   if (o.engine !== 'tfjs' && o.engine !== 'typed') throw new RangeError(`engine must be tfjs or typed, got ${String(o.engine)}`);
   return o;
 }
@@ -227,11 +229,27 @@ export async function trainItem2Vec(data: IndexedSequences, options: Item2VecOpt
   }
   const seconds = (performance.now() - started) / 1000;
   const vectors = finalVectors(inputTable, outputTable, items, D, o.output);
-  return { epochs, vectors, inputTable, outputTable, dimension: D, pairs: pairsDone, epochLosses, seconds, pairsPerSecond: seconds > 0 ? pairsDone / seconds : 0 };
+  return {
+    epochs,
+    vectors,
+    inputTable,
+    outputTable,
+    dimension: D,
+    pairs: pairsDone,
+    epochLosses,
+    seconds,
+    pairsPerSecond: seconds > 0 ? pairsDone / seconds : 0,
+  };
 }
 
 /** Unit rows of the input table (or input + output); a row that sums to zero stays the input row. */
-export function finalVectors(inputTable: Float32Array, outputTable: Float32Array, items: number, D: number, output: 'input' | 'sum'): Float32Array {
+export function finalVectors(
+  inputTable: Float32Array,
+  outputTable: Float32Array,
+  items: number,
+  D: number,
+  output: 'input' | 'sum',
+): Float32Array {
   const vectors = new Float32Array(items * D);
   for (let row = 0; row < items; row++) {
     const offset = row * D;

@@ -29,7 +29,9 @@ import { encodeItemWithTower, encodeTextWithTower, isZeroVector, towerKnownShare
 /** What a source needs of a model: a LoadedModel (./artifact.ts) fits, so does an unwritten one. */
 export interface LearnedVectors {
   manifest: Pick<ModelManifest, 'version' | 'dimension' | 'itemIds'> &
-    Partial<Pick<ModelManifest, 'createdAt' | 'validation' | 'training' | 'metrics'>> & { contentTower?: { buckets: number; seed: number } };
+    Partial<Pick<ModelManifest, 'createdAt' | 'validation' | 'training' | 'metrics'>> & {
+      contentTower?: { buckets: number; seed: number };
+    };
   /** itemIds.length x dimension, unit rows. */
   vectors: Float32Array;
   rowOf: Map<string, number>;
@@ -67,14 +69,23 @@ export class LearnedVectorSource implements ItemVectorSource {
     this.version = manifest.version;
     this.dimension = manifest.dimension;
     this.minTowerShare = options.minTowerShare ?? DEFAULT_MIN_TOWER_SHARE;
-    if (!(this.minTowerShare >= 0 && this.minTowerShare <= 1)) throw new RangeError(`minTowerShare must be in [0, 1], got ${this.minTowerShare}`);
+    if (!(this.minTowerShare >= 0 && this.minTowerShare <= 1))
+      throw new RangeError(`minTowerShare must be in [0, 1], got ${this.minTowerShare}`);
     this.fallback = fallback.dimension === manifest.dimension ? fallback : undefined;
     const towerCosine = manifest.metrics?.towerValidationCosine;
     // A tower that does not generalise is not used while the attribute encoder can stand in.
-    const towerTrusted = towerCosine === undefined || towerCosine >= (options.minTowerValidationCosine ?? DEFAULT_MIN_TOWER_VALIDATION_COSINE) || !this.fallback;
+    const towerTrusted =
+      towerCosine === undefined ||
+      towerCosine >= (options.minTowerValidationCosine ?? DEFAULT_MIN_TOWER_VALIDATION_COSINE) ||
+      !this.fallback;
     this.tower =
       manifest.contentTower && model.contentTable && towerTrusted
-        ? { table: model.contentTable, buckets: manifest.contentTower.buckets, seed: manifest.contentTower.seed, dimension: manifest.dimension }
+        ? {
+            table: model.contentTable,
+            buckets: manifest.contentTower.buckets,
+            seed: manifest.contentTower.seed,
+            dimension: manifest.dimension,
+          }
         : undefined;
     if (!this.tower && !this.fallback) {
       throw new ModelError(

@@ -92,10 +92,21 @@ export function buildSequences(events: Iterable<InteractionEvent>, options: Sequ
   const maxLength = options.maxLength ?? 500;
   if (!(gap > 0)) throw new RangeError(`sessionGapMs must be > 0, got ${gap}`);
   if (!Number.isInteger(minLength) || minLength < 1) throw new RangeError(`minLength must be an integer >= 1, got ${minLength}`);
-  if (!Number.isInteger(maxLength) || maxLength < minLength) throw new RangeError(`maxLength must be an integer >= minLength, got ${maxLength}`);
+  if (!Number.isInteger(maxLength) || maxLength < minLength)
+    throw new RangeError(`maxLength must be an integer >= minLength, got ${maxLength}`);
 
   const byUser = new Map<string, Touch[]>();
-  const stats: SequenceStats = { events: 0, usedEvents: 0, users: 0, sessions: 0, purchaseHistories: 0, tooShort: 0, coveredByHistory: 0, from: Number.NaN, to: Number.NaN };
+  const stats: SequenceStats = {
+    events: 0,
+    usedEvents: 0,
+    users: 0,
+    sessions: 0,
+    purchaseHistories: 0,
+    tooShort: 0,
+    coveredByHistory: 0,
+    from: Number.NaN,
+    to: Number.NaN,
+  };
   for (const event of events) {
     const seq = stats.events++;
     if (!SEQUENCE_EVENT_TYPES.has(event.type)) continue;
@@ -132,8 +143,12 @@ export function buildSequences(events: Iterable<InteractionEvent>, options: Sequ
       return { touch, key: touch.ts ?? lastTs };
     });
     keyed.sort((a, b) => a.key - b.key || a.touch.seq - b.touch.seq);
-    const sessions = splitSessions(keyed.map((k) => k.touch), gap);
-    const withHistory = options.purchaseHistories !== false && sessions.filter((session) => session.some((touch) => touch.purchase)).length > 1;
+    const sessions = splitSessions(
+      keyed.map((k) => k.touch),
+      gap,
+    );
+    const withHistory =
+      options.purchaseHistories !== false && sessions.filter((session) => session.some((touch) => touch.purchase)).length > 1;
     for (const session of sessions) {
       // A session of purchases only is a stretch of the purchase history (same baskets, same
       // order): training on both would count its pairs twice.
@@ -143,7 +158,15 @@ export function buildSequences(events: Iterable<InteractionEvent>, options: Sequ
       }
       keep(toSequence('session', userId, session, false));
     }
-    if (withHistory) keep(toSequence('purchases', userId, keyed.map((k) => k.touch).filter((touch) => touch.purchase), true));
+    if (withHistory)
+      keep(
+        toSequence(
+          'purchases',
+          userId,
+          keyed.map((k) => k.touch).filter((touch) => touch.purchase),
+          true,
+        ),
+      );
   }
   return { sequences, stats };
 }

@@ -35,7 +35,15 @@ export class Batch {
     this.gN = new Float32Array(size * K * D);
   }
 
-  fill(pairs: Pairs, start: number, count: number, sampler: AliasTable, input: Float32Array, output: Float32Array, random: () => number): void {
+  fill(
+    pairs: Pairs,
+    start: number,
+    count: number,
+    sampler: AliasTable,
+    input: Float32Array,
+    output: Float32Array,
+    random: () => number,
+  ): void {
     const { D, K } = this;
     for (let b = 0; b < count; b++) {
       const center = pairs.centers[start + b]!;

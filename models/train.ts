@@ -4,7 +4,14 @@ import type { BackendName, TensorFlow } from './backend.js';
 import { itemFeatures } from './content-encoder.js';
 import { trainContentTower, type ContentTowerExample } from './content-tower.js';
 import { resolveItem2VecOptions, trainItem2Vec, type Item2VecOptions, type Item2VecProgress } from './item2vec.js';
-import { DEFAULT_SESSION_GAP_MS, buildSequences, indexSequences, type InteractionEvent, type SequenceOptions, type SequenceStats } from './sequences.js';
+import {
+  DEFAULT_SESSION_GAP_MS,
+  buildSequences,
+  indexSequences,
+  type InteractionEvent,
+  type SequenceOptions,
+  type SequenceStats,
+} from './sequences.js';
 
 /**
  * The whole training, pure (no NATS, no files): events -> sequences -> item2vec -> (with item
@@ -79,7 +86,11 @@ export async function trainModel(input: TrainInput): Promise<TrainedModel> {
 
   const embedding = await trainItem2Vec(
     indexed,
-    { ...options, onProgress: (progress) => input.onProgress?.({ phase: 'item2vec', ...progress }), ...(input.signal ? { signal: input.signal } : {}) },
+    {
+      ...options,
+      onProgress: (progress) => input.onProgress?.({ phase: 'item2vec', ...progress }),
+      ...(input.signal ? { signal: input.signal } : {}),
+    },
     input.tf,
   );
   const finalLoss = embedding.epochLosses[embedding.epochLosses.length - 1] ?? Number.NaN;

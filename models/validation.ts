@@ -36,7 +36,9 @@ import { TrainingDataError } from './train.js';
 export class InsufficientDataError extends TrainingDataError {
   override name = 'InsufficientDataError';
   constructor(readonly failures: string[]) {
-    super(`too little data to train a model worth serving: ${failures.join('; ')} (lower the thresholds with --min-events, --min-coverage, --min-heldout if you mean it)`);
+    super(
+      `too little data to train a model worth serving: ${failures.join('; ')} (lower the thresholds with --min-events, --min-coverage, --min-heldout if you mean it)`,
+    );
   }
 }
 
@@ -50,7 +52,11 @@ export interface DataThresholds {
 }
 
 /** Defaults: the demo (163 events over 38 of 3,003 items) is refused; a shop's real log passes. */
-export const DEFAULT_DATA_THRESHOLDS: Readonly<DataThresholds> = Object.freeze({ minEvents: 1000, minCatalogShare: 0.2, minHeldOutCases: 100 });
+export const DEFAULT_DATA_THRESHOLDS: Readonly<DataThresholds> = Object.freeze({
+  minEvents: 1000,
+  minCatalogShare: 0.2,
+  minHeldOutCases: 100,
+});
 
 export interface DataFigures {
   usableEvents: number;
@@ -67,7 +73,9 @@ export function dataFigures(events: readonly InteractionEvent[], catalogIds?: Re
   const seen = new Set<string>();
   for (const event of events) {
     if (!SEQUENCE_EVENT_TYPES.has(event.type)) continue;
-    const ids = [...(event.items ?? []).map((line) => line.itemId), event.itemId].filter((id): id is string => typeof id === 'string' && id.length > 0);
+    const ids = [...(event.items ?? []).map((line) => line.itemId), event.itemId].filter(
+      (id): id is string => typeof id === 'string' && id.length > 0,
+    );
     if (ids.length === 0) continue;
     usableEvents++;
     for (const id of ids) seen.add(id);
@@ -79,15 +87,22 @@ export function dataFigures(events: readonly InteractionEvent[], catalogIds?: Re
 }
 
 /** The thresholds missed, each with its figures; [] when the data is enough. */
-export function dataFailures(figures: DataFigures, split: Pick<HoldoutSplit, 'cases' | 'boundBy' | 'from'>, thresholds: DataThresholds): string[] {
+export function dataFailures(
+  figures: DataFigures,
+  split: Pick<HoldoutSplit, 'cases' | 'boundBy' | 'from'>,
+  thresholds: DataThresholds,
+): string[] {
   const heldOutCases = split.cases.length;
   const failures: string[] = [];
   const n = (x: number) => x.toLocaleString('en-US');
-  if (figures.usableEvents < thresholds.minEvents) failures.push(`${n(figures.usableEvents)} usable events, fewer than --min-events ${n(thresholds.minEvents)}`);
+  if (figures.usableEvents < thresholds.minEvents)
+    failures.push(`${n(figures.usableEvents)} usable events, fewer than --min-events ${n(thresholds.minEvents)}`);
   if (figures.catalogItems !== undefined && figures.coveredCatalogItems !== undefined) {
     const share = figures.coveredCatalogItems / figures.catalogItems;
     if (share < thresholds.minCatalogShare) {
-      failures.push(`the events cover ${n(figures.coveredCatalogItems)} of ${n(figures.catalogItems)} catalog items (${percent(share)}), less than --min-coverage ${percent(thresholds.minCatalogShare)}`);
+      failures.push(
+        `the events cover ${n(figures.coveredCatalogItems)} of ${n(figures.catalogItems)} catalog items (${percent(share)}), less than --min-coverage ${percent(thresholds.minCatalogShare)}`,
+      );
     }
   }
   if (heldOutCases < thresholds.minHeldOutCases) {
@@ -140,13 +155,17 @@ export function splitHoldout(events: readonly InteractionEvent[], options: Holdo
   if (!(share > 0 && share < 1)) throw new RangeError(`holdout share must be in (0, 1), got ${share}`);
   const queryItems = options.queryItems ?? 3;
   const maxCases = options.maxCases ?? 20_000;
-  const sequenceOptions = { purchaseHistories: false, ...(options.sessionGapMs !== undefined ? { sessionGapMs: options.sessionGapMs } : {}) };
+  const sequenceOptions = {
+    purchaseHistories: false,
+    ...(options.sessionGapMs !== undefined ? { sessionGapMs: options.sessionGapMs } : {}),
+  };
   const starts = buildSequences(events, { ...sequenceOptions, minLength: 1 })
     .sequences.map((s) => s.from)
     .filter(Number.isFinite)
     .sort((a, b) => b - a);
   const held = Math.ceil(starts.length * share);
-  if (held === 0) return { training: [...events], from: Number.NaN, boundBy: 'share', heldOutEvents: 0, heldOutSessions: 0, allCases: 0, cases: [] };
+  if (held === 0)
+    return { training: [...events], from: Number.NaN, boundBy: 'share', heldOutEvents: 0, heldOutSessions: 0, allCases: 0, cases: [] };
   const boundBy = options.notBefore !== undefined && options.notBefore > starts[held - 1]! ? 'serving' : 'share';
   const from = boundBy === 'serving' ? options.notBefore! : starts[held - 1]!;
   const training: InteractionEvent[] = [];
@@ -211,7 +230,11 @@ export function learnedSpace(source: LearnedVectorSource, catalog: readonly Item
 
 /** The attribute model's space: the catalog through the attribute encoder. */
 export function attributeSpace(version: string, encoder: ContentEncoder, catalog: readonly Item[]): CandidateSpace {
-  return candidateSpace(version, encoder.dimension, catalog.map((item): [string, Float32Array] => [item.itemId, encoder.encodeItem(item)]));
+  return candidateSpace(
+    version,
+    encoder.dimension,
+    catalog.map((item): [string, Float32Array] => [item.itemId, encoder.encodeItem(item)]),
+  );
 }
 
 export interface EvaluateOptions {
@@ -229,7 +252,11 @@ export interface EvaluateOptions {
  * per candidate and case, and a case stops scanning once k candidates beat its target. (TF.js on
  * the wasm backend was 4x slower than this for a 256 x 64 by 64 x 3,000 product.)
  */
-export async function evaluateNextItem(space: CandidateSpace, cases: readonly HeldOutCase[], options: EvaluateOptions = {}): Promise<ValidationFigures> {
+export async function evaluateNextItem(
+  space: CandidateSpace,
+  cases: readonly HeldOutCase[],
+  options: EvaluateOptions = {},
+): Promise<ValidationFigures> {
   const k = options.k ?? 20;
   const batchSize = options.batchSize ?? 256;
   const D = space.dimension;
@@ -308,7 +335,11 @@ export interface GateDecision {
 }
 
 /** Publish when the new HR@k is at least the serving one's minus `tolerance`, or when forced. */
-export function gateDecision(candidate: ValidationFigures, serving: ValidationFigures, options: { tolerance: number; force: boolean; k?: number }): GateDecision {
+export function gateDecision(
+  candidate: ValidationFigures,
+  serving: ValidationFigures,
+  options: { tolerance: number; force: boolean; k?: number },
+): GateDecision {
   const k = options.k ?? 20;
   const floor = serving.hitRate - options.tolerance;
   const compare = `new HR@${k} ${candidate.hitRate.toFixed(4)} ${candidate.hitRate >= floor ? '>=' : '<'} serving ${serving.hitRate.toFixed(4)} - tolerance ${options.tolerance}`;

@@ -36,8 +36,26 @@ import { clockTicksPerSecond, resultCosts, type MeasuredProcess } from './bench/
 import { measureStep, searchPhase, type MeasuredStep, type StepSettings } from './bench/find-max.js';
 import { RunningPhase, resetEventLog, type PhaseContext } from './bench/phase.js';
 import { roundRate, socketsFor } from './bench/rate-search.js';
-import { addedLatency, benchPlot, cpuModelOf, formatComparison, formatConditions, formatMachine, type BenchConditions, type MachineInfo, type PhaseResults } from './bench/report.js';
-import { findMaxCpuColumns, formatCpuTable, formatFindMaxSummary, formatSteps, searchPlot, sustainedRatio, type FindMaxReport } from './bench/search-report.js';
+import {
+  addedLatency,
+  benchPlot,
+  cpuModelOf,
+  formatComparison,
+  formatConditions,
+  formatMachine,
+  type BenchConditions,
+  type MachineInfo,
+  type PhaseResults,
+} from './bench/report.js';
+import {
+  findMaxCpuColumns,
+  formatCpuTable,
+  formatFindMaxSummary,
+  formatSteps,
+  searchPlot,
+  sustainedRatio,
+  type FindMaxReport,
+} from './bench/search-report.js';
 import { Cleanup } from './bench/processes.js';
 
 export { parseBenchArgs, socketRateFor, USAGE };
@@ -100,13 +118,20 @@ async function runFixed(options: BenchOptions, ctx: PhaseContext, conditions: Be
       await running.stop();
     }
   }
-  const results: PhaseResults = { ...(steps.floor ? { floor: steps.floor.result } : {}), ...(steps.pulse ? { pulse: steps.pulse.result } : {}) };
+  const results: PhaseResults = {
+    ...(steps.floor ? { floor: steps.floor.result } : {}),
+    ...(steps.pulse ? { pulse: steps.pulse.result } : {}),
+  };
   const columns = options.phases.map((phase) => ({ label: phase, costs: resultCosts(steps[phase]!.result) }));
-  const verdicts = options.phases.map((phase) => `${phase}: ${steps[phase]!.verdict.pass ? 'pass' : `fail (${steps[phase]!.verdict.reasons.join('; ')})`}`);
+  const verdicts = options.phases.map(
+    (phase) => `${phase}: ${steps[phase]!.verdict.pass ? 'pass' : `fail (${steps[phase]!.verdict.reasons.join('; ')})`}`,
+  );
   const text = [
     formatComparison(results),
     '',
-    ...(results.floor && results.pulse ? ['"engine adds" = pulse - floor at the same percentile (the floor is the same round trip without the engine\'s work).', ''] : []),
+    ...(results.floor && results.pulse
+      ? ['"engine adds" = pulse - floor at the same percentile (the floor is the same round trip without the engine\'s work).', '']
+      : []),
     `against the sustained-rate criteria (p99 <= ${options.criteria.p99LimitMs} ms, >= ${options.criteria.minAnsweredShare * 100}% answered): ${verdicts.join(', ')}`,
     '',
     formatCpuTable(columns),
@@ -114,7 +139,14 @@ async function runFixed(options: BenchOptions, ctx: PhaseContext, conditions: Be
   const subtitle = `${conditions.machine.cores} cores, ${sockets} sockets, ${rate} events/s target, ${options.durationS} s measured`;
   return {
     text,
-    json: { mode: 'fixed', conditions, ...results, added: addedLatency(results), verdicts: Object.fromEntries(Object.entries(steps).map(([p, s]) => [p, s.verdict])), cpu: Object.fromEntries(columns.map((c) => [c.label, c.costs])) },
+    json: {
+      mode: 'fixed',
+      conditions,
+      ...results,
+      added: addedLatency(results),
+      verdicts: Object.fromEntries(Object.entries(steps).map(([p, s]) => [p, s.verdict])),
+      cpu: Object.fromEntries(columns.map((c) => [c.label, c.costs])),
+    },
     files: { 'bench-latency.svg': benchPlot(results, subtitle) },
   };
 }
@@ -130,7 +162,9 @@ async function runFindMax(options: BenchOptions, ctx: PhaseContext, conditions: 
       report[phase] = search;
       if (phase === 'floor' && search.sustained !== null) halfRate = roundRate(search.sustained / 2);
       if (halfRate !== undefined) {
-        const step = search.steps.find((s) => s.rate === halfRate) ?? (await measureStep(running, ctx, settings, options.criteria, halfRate, 'half-floor'));
+        const step =
+          search.steps.find((s) => s.rate === halfRate) ??
+          (await measureStep(running, ctx, settings, options.criteria, halfRate, 'half-floor'));
         report.halfFloor = { ...report.halfFloor, rate: halfRate, [phase]: step };
       }
     } finally {
@@ -138,17 +172,26 @@ async function runFindMax(options: BenchOptions, ctx: PhaseContext, conditions: 
     }
   }
   report.ratio = sustainedRatio(report.floor?.sustained, report.pulse?.sustained);
-  const steps = [...(report.floor?.steps ?? []), ...(report.pulse?.steps ?? []), ...[report.halfFloor?.floor, report.halfFloor?.pulse].filter((s): s is MeasuredStep => s?.purpose === 'half-floor')];
+  const steps = [
+    ...(report.floor?.steps ?? []),
+    ...(report.pulse?.steps ?? []),
+    ...[report.halfFloor?.floor, report.halfFloor?.pulse].filter((s): s is MeasuredStep => s?.purpose === 'half-floor'),
+  ];
   const text = [formatSteps(steps), '', formatFindMaxSummary(report), '', formatCpuTable(findMaxCpuColumns(report))].join('\n');
   const subtitle = `${conditions.machine.cores} cores, ${settings.warmupS} s warm-up + ${settings.durationS} s a step`;
   const half = report.halfFloor;
-  const halfResults: PhaseResults = { ...(half?.floor ? { floor: half.floor.result } : {}), ...(half?.pulse ? { pulse: half.pulse.result } : {}) };
+  const halfResults: PhaseResults = {
+    ...(half?.floor ? { floor: half.floor.result } : {}),
+    ...(half?.pulse ? { pulse: half.pulse.result } : {}),
+  };
   return {
     text,
     json: { mode: 'find-max', conditions, ...report },
     files: {
       'bench-rate-search.svg': searchPlot(report, subtitle),
-      ...(half ? { 'bench-latency.svg': benchPlot(halfResults, `${subtitle}, both at ${half.rate} events/s (half the floor's sustained rate)`) } : {}),
+      ...(half
+        ? { 'bench-latency.svg': benchPlot(halfResults, `${subtitle}, both at ${half.rate} events/s (half the floor's sustained rate)`) }
+        : {}),
     },
   };
 }
@@ -160,7 +203,11 @@ interface Servers {
   note: string;
 }
 
-async function startServers(options: BenchOptions, shared: ReturnType<typeof loadConfig<typeof sharedConfigSpec>>, cleanup: Cleanup): Promise<Servers> {
+async function startServers(
+  options: BenchOptions,
+  shared: ReturnType<typeof loadConfig<typeof sharedConfigSpec>>,
+  cleanup: Cleanup,
+): Promise<Servers> {
   // The backlog mode flushes Redis and deletes consumers: it never touches given servers.
   const usable = (name: 'NATS_URL' | 'REDIS_URL') => options.mode !== 'backlog' && shared.explicit.has(name);
   const processes: MeasuredProcess[] = [];
@@ -187,7 +234,8 @@ async function startServers(options: BenchOptions, shared: ReturnType<typeof loa
     processes.push({ name: 'redis-server', ...(redis.pid !== undefined ? { pid: redis.pid } : { note: 'not measured: no pid' }) });
     notes.push(`private redis-server ${redisUrl}`);
   }
-  if (options.mode === 'backlog' && (shared.explicit.has('NATS_URL') || shared.explicit.has('REDIS_URL'))) notes.push('(NATS_URL/REDIS_URL ignored: --backlog always uses private servers)');
+  if (options.mode === 'backlog' && (shared.explicit.has('NATS_URL') || shared.explicit.has('REDIS_URL')))
+    notes.push('(NATS_URL/REDIS_URL ignored: --backlog always uses private servers)');
   return { natsUrl, redisUrl, processes, note: notes.join(', ') };
 }
 
@@ -244,12 +292,25 @@ async function main(): Promise<number> {
     if (options.mode === 'backlog') {
       head(`${formatMachine(machine)}\nservers     ${servers.note}, ${shared.partitions} partitions`);
       const report = await runBacklog(options.backlog, ctx);
-      output = { text: formatBacklog(report), json: { ...report, machine, servers: servers.note, partitions: shared.partitions }, files: {} };
+      output = {
+        text: formatBacklog(report),
+        json: { ...report, machine, servers: servers.note, partitions: shared.partitions },
+        files: {},
+      };
     } else {
       const conditions = conditionsOf(options, machine, servers.note, shared.partitions, []);
       head(formatConditions(conditions));
-      const settings: StepSettings = { warmupS: options.warmupS, durationS: options.durationS, minSockets: options.sockets, perSocketLimit: GATEWAY_SOCKET_RATE, idleTimeoutMs: 60_000 };
-      output = options.mode === 'fixed' ? await runFixed(options, ctx, conditions, settings) : await runFindMax(options, ctx, conditions, settings);
+      const settings: StepSettings = {
+        warmupS: options.warmupS,
+        durationS: options.durationS,
+        minSockets: options.sockets,
+        perSocketLimit: GATEWAY_SOCKET_RATE,
+        idleTimeoutMs: 60_000,
+      };
+      output =
+        options.mode === 'fixed'
+          ? await runFixed(options, ctx, conditions, settings)
+          : await runFindMax(options, ctx, conditions, settings);
     }
 
     await mkdir(options.outDir, { recursive: true });

@@ -45,10 +45,25 @@ import { ordersOf, type OrderRecord } from './online-retail/orders.js';
 export { independentPoints, type ExpectedBalance, type Rules };
 
 /** The engine's checks and points path, in process (see the file comment); `memberIds` become regular members first. */
-export async function engineReplay(orders: readonly OrderRecord[], items: readonly Item[], memberIds: Iterable<string>, rules: Rules, priceTolerance: number) {
+export async function engineReplay(
+  orders: readonly OrderRecord[],
+  items: readonly Item[],
+  memberIds: Iterable<string>,
+  rules: Rules,
+  priceTolerance: number,
+) {
   const members = new MemoryMemberStore();
   for (const userId of new Set([...memberIds, ...orders.map((o) => o.userId)])) {
-    await members.create({ memberId: userId, email: `${userId}@online-retail.invalid`, name: userId, tier: 'regular', points: 0, lifetimePoints: 0, createdAt: 0, passwordHash: '!' });
+    await members.create({
+      memberId: userId,
+      email: `${userId}@online-retail.invalid`,
+      name: userId,
+      tier: 'regular',
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: 0,
+      passwordHash: '!',
+    });
   }
   const catalog = new Map(items.map((item) => [item.itemId, item]));
   const unit = new Float32Array(8).fill(1 / Math.sqrt(8));
@@ -60,7 +75,15 @@ export async function engineReplay(orders: readonly OrderRecord[], items: readon
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     members: { store: members, thresholds: { vip: rules.vip, enterprise: rules.enterprise }, rates: rules.rates },
-    options: { defaultK: 10, tasteHalfLifeSeconds: 6 * 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: -1, retryDelayMs: 1000 },
+    options: {
+      defaultK: 10,
+      tasteHalfLifeSeconds: 6 * 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 20,
+      pushMaxAgeMs: -1,
+      retryDelayMs: 1000,
+    },
   });
   /** Orders refused by the accept step, by code (a price off the catalog, ...). */
   const refused = new Map<string, number>();
@@ -104,14 +127,23 @@ export async function checkOnlineRetailPoints(input: string, rules: Rules, price
   // The order of orders.jsonl: by time, then key.
   const { orders } = ordersOf(converted.events, converted.cancellations);
   const expected = await independentPoints(input, new Set(converted.items.map((i) => i.itemId)), rules);
-  const { members, replay, refused } = await engineReplay(orders, converted.items, converted.members.map((m) => m.memberId), rules, priceTolerance);
+  const { members, replay, refused } = await engineReplay(
+    orders,
+    converted.items,
+    converted.members.map((m) => m.memberId),
+    rules,
+    priceTolerance,
+  );
   const applied = await replay();
   const refusedFirst = [...refused].map(([code, n]) => `${n} ${code}`);
   const snapshot = async () => {
     const out = new Map<string, string>();
     for (const userId of expected.keys()) {
       const m = await members.get(userId);
-      out.set(userId, JSON.stringify([m?.points, m?.lifetimePoints, m?.tier, (await members.ledger(userId, { limit: 1 }))[0]?.entryId ?? 0]));
+      out.set(
+        userId,
+        JSON.stringify([m?.points, m?.lifetimePoints, m?.tier, (await members.ledger(userId, { limit: 1 }))[0]?.entryId ?? 0]),
+      );
     }
     return out;
   };
@@ -121,7 +153,13 @@ export async function checkOnlineRetailPoints(input: string, rules: Rules, price
     const want = expected.get(userId) ?? { points: 0, lifetimePoints: 0, tier: 'regular', orders: 0 };
     const got = await members.get(userId);
     const ledger = (await members.ledger(userId, { limit: 1 }))[0]?.entryId ?? 0;
-    if (!got || got.points !== want.points || got.lifetimePoints !== want.lifetimePoints || got.tier !== want.tier || ledger !== want.orders) {
+    if (
+      !got ||
+      got.points !== want.points ||
+      got.lifetimePoints !== want.lifetimePoints ||
+      got.tier !== want.tier ||
+      ledger !== want.orders
+    ) {
       mismatches++;
       const shown = got && { points: got.points, lifetimePoints: got.lifetimePoints, tier: got.tier, orders: ledger };
       if (examples.length < 10) examples.push(`  ${userId}: engine ${JSON.stringify(shown)} csv ${JSON.stringify(want)}`);
@@ -137,7 +175,9 @@ export async function checkOnlineRetailPoints(input: string, rules: Rules, price
   const lines = [
     `online-retail points: ${expected.size} customers, ${orders.length} orders (${orders.length - returns} paid, ${returns} returns), ${applied} applied`,
     `  tiers (csv): regular ${tiers.regular}, vip ${tiers.vip}, enterprise ${tiers.enterprise}`,
-    ...(refusedFirst.length > 0 ? [`  refused by the engine's order checks (ORDER_PRICE_TOLERANCE=${priceTolerance}): ${refusedFirst.join(', ')}`] : []),
+    ...(refusedFirst.length > 0
+      ? [`  refused by the engine's order checks (ORDER_PRICE_TOLERANCE=${priceTolerance}): ${refusedFirst.join(', ')}`]
+      : []),
     `  mismatches: ${mismatches}`,
     ...examples,
     `  second replay: ${appliedAgain} applied, ${changed} members changed`,
@@ -154,7 +194,11 @@ export interface RemoteCheckReport extends RemotePointsReport {
  * reports for every member of the conversion (members.jsonl: customers with a purchase or a
  * cancellation), after `npm run import -- --orders` of its orders.jsonl.
  */
-export async function checkOnlineRetailPointsRemote(input: string, rules: Rules, remote: Omit<RemotePointsOptions, 'expected'>): Promise<RemoteCheckReport> {
+export async function checkOnlineRetailPointsRemote(
+  input: string,
+  rules: Rules,
+  remote: Omit<RemotePointsOptions, 'expected'>,
+): Promise<RemoteCheckReport> {
   const converted = await convert(input);
   const computed = await independentPoints(input, new Set(converted.items.map((i) => i.itemId)), rules);
   const expected = new Map<string, ExpectedBalance>();
@@ -199,7 +243,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const input = args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz');
+  const input =
+    args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz');
   const config = loadEngineConfig();
   const rules: Rules = {
     rates: { regular: config.pointsPerCurrencyRegular, vip: config.pointsPerCurrencyVip, enterprise: config.pointsPerCurrencyEnterprise },
@@ -215,7 +260,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${report.lines.join('\n')}\n`);
     return report.mismatches === 0 ? 0 : 1;
   }
-  if (args.token !== undefined || args.concurrency !== undefined || args.wait !== undefined) throw new UsageError('--token, --concurrency and --wait go with --url');
+  if (args.token !== undefined || args.concurrency !== undefined || args.wait !== undefined)
+    throw new UsageError('--token, --concurrency and --wait go with --url');
   const report = await checkOnlineRetailPoints(input, rules, config.orderPriceTolerance);
   process.stdout.write(`${report.lines.join('\n')}\n`);
   return report.mismatches === 0 && report.changedBySecondReplay === 0 && report.appliedBySecondReplay === 0 ? 0 : 1;

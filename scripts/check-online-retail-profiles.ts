@@ -74,7 +74,10 @@ export async function checkOnlineRetailProfiles(options: ProfilesCheckOptions): 
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     ...(options.progressStream ? { progressStream: options.progressStream } : {}),
   });
-  const lines = [`online-retail profiles at ${options.url}: ${customers.size} customers, at ${new Date(at).toISOString()} (${at})`, ...formatProfilesReport(report, options.url)];
+  const lines = [
+    `online-retail profiles at ${options.url}: ${customers.size} customers, at ${new Date(at).toISOString()} (${at})`,
+    ...formatProfilesReport(report, options.url),
+  ];
   return { ...report, at, lines };
 }
 
@@ -102,14 +105,21 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (args.url === undefined || !/^https?:\/\//.test(args.url) || !URL.canParse(args.url)) throw new UsageError(`--url must be an http(s) URL, got "${args.url ?? ''}"`);
+  if (args.url === undefined || !/^https?:\/\//.test(args.url) || !URL.canParse(args.url))
+    throw new UsageError(`--url must be an http(s) URL, got "${args.url ?? ''}"`);
   if (args.at !== undefined && !/^\d{1,15}$/.test(args.at)) throw new UsageError(`--at must be epoch milliseconds, got "${args.at}"`);
   const config = loadEngineConfig();
   const result = await checkOnlineRetailProfiles({
     input: args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz'),
     url: args.url,
     token: await resolveToken(args.token, process.env),
-    thresholds: { newDays: config.segmentNewDays, activeDays: config.segmentActiveDays, lapsingMinDays: config.segmentLapsingMinDays, lapsingMaxDays: config.segmentLapsingMaxDays, bigSpender: config.segmentBigSpender },
+    thresholds: {
+      newDays: config.segmentNewDays,
+      activeDays: config.segmentActiveDays,
+      lapsingMinDays: config.segmentLapsingMinDays,
+      lapsingMaxDays: config.segmentLapsingMaxDays,
+      bigSpender: config.segmentBigSpender,
+    },
     ...(args.at !== undefined ? { at: Number(args.at) } : {}),
     concurrency: intOption('concurrency', args.concurrency, 16, 1, 256),
     waitMs: intOption('wait', args.wait, 120, 0, 3600) * 1000,

@@ -66,10 +66,19 @@ export type ConvertStats = ConversionStats & { orders: OrdersStats };
 /** Reads the CSV, writes the four files atomically, returns the counts. */
 export async function convertOnlineRetail(options: ConvertOptions): Promise<ConvertStats> {
   const source = await openLines(options.input);
-  const progress = new Progress({ label: 'convert online-retail', unit: 'lines', fraction: source.fraction, stream: options.progressStream });
+  const progress = new Progress({
+    label: 'convert online-retail',
+    unit: 'lines',
+    fraction: source.fraction,
+    stream: options.progressStream,
+  });
   let result;
   try {
-    result = await convertCsvLines(source.lines, (message) => new UsageError(`${options.input}: ${message}`), () => progress.tick());
+    result = await convertCsvLines(
+      source.lines,
+      (message) => new UsageError(`${options.input}: ${message}`),
+      () => progress.tick(),
+    );
   } finally {
     source.close();
     progress.done();
@@ -95,7 +104,8 @@ export async function convertOnlineRetail(options: ConvertOptions): Promise<Conv
 
 /** The counts as a table. */
 export function formatStats(stats: ConvertStats, outDir: string, seconds: number): string {
-  const row = (label: string, value: number, note = ''): string => `  ${label.padEnd(22)}${formatCount(value).padStart(10)}${note ? `  ${note}` : ''}`;
+  const row = (label: string, value: number, note = ''): string =>
+    `  ${label.padEnd(22)}${formatCount(value).padStart(10)}${note ? `  ${note}` : ''}`;
   const out = [
     `online retail -> ${outDir} in ${formatElapsed(seconds)}`,
     row('lines read', stats.lines),
@@ -106,7 +116,11 @@ export function formatStats(stats: ConvertStats, outDir: string, seconds: number
     row('cancellations', stats.cancellations, 'events.jsonl'),
     row('paid orders', stats.orders.paid, 'orders.jsonl'),
     row('returns', stats.orders.returns, `orders.jsonl (${formatCount(stats.orders.returnedUnits)} units matched to earlier orders)`),
-    row('units not returned', stats.orders.unmatchedUnits, `no earlier order of the customer holds them (${formatCount(stats.orders.unmatchedCancellations)} cancellations wholly; ${formatCount(stats.orders.repeatedUnits)} units only a repeated return could take)`),
+    row(
+      'units not returned',
+      stats.orders.unmatchedUnits,
+      `no earlier order of the customer holds them (${formatCount(stats.orders.unmatchedCancellations)} cancellations wholly; ${formatCount(stats.orders.repeatedUnits)} units only a repeated return could take)`,
+    ),
   ];
   const skipped = Object.entries(stats.skipped).sort((a, b) => b[1] - a[1]);
   const total = skipped.reduce((sum, [, n]) => sum + n, 0);
@@ -122,16 +136,22 @@ export const USAGE = `usage: npm run convert:online-retail -- [--input FILE.csv.
   --out DIR      where items.jsonl, members.jsonl, events.jsonl and orders.jsonl go (default data/online-retail)`;
 
 async function main(): Promise<number> {
-  const args = parseCommandLine(process.argv.slice(2), { input: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const args = parseCommandLine(process.argv.slice(2), {
+    input: { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const input = args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz');
+  const input =
+    args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz');
   const outDir = args.out !== undefined ? resolve(args.out) : resolve(REPO_ROOT, 'data/online-retail');
   const started = performance.now();
   const stats = await convertOnlineRetail({ input, outDir }).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).path === input) throw new UsageError(`no such file: ${input}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).path === input)
+      throw new UsageError(`no such file: ${input}`);
     throw err;
   });
   process.stdout.write(`${formatStats(stats, outDir, (performance.now() - started) / 1000)}\n`);

@@ -10,7 +10,13 @@ const config = loadEngineConfig();
 const logger = createLogger('pulse-engine', config.logLevel);
 let infra: Infrastructure;
 try {
-  infra = await connectInfrastructure(config, { logger, name: 'pulse-engine', allowEmbedded: false, ackWaitMs: config.ackWaitMs, state: config });
+  infra = await connectInfrastructure(config, {
+    logger,
+    name: 'pulse-engine',
+    allowEmbedded: false,
+    ackWaitMs: config.ackWaitMs,
+    state: config,
+  });
 } catch (err) {
   // Unreachable servers, or a Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK): one clear line
   // on stderr as well as the log (a pretty-printing log worker may not flush before the exit).
@@ -31,8 +37,15 @@ const http = createServer((req, res) => {
   if (req.url === '/healthz') return reply(200, '{"ok":true}');
   if (req.url === '/readyz') {
     void ready().then((report) => {
-      const failed = Object.entries(report.checks).filter(([, check]) => !check.ok).map(([name]) => name);
-      reply(report.ready ? 200 : 503, JSON.stringify(report.ready ? report : { ready: false, failed, checks: report.checks, ...(report.model ? { model: report.model } : {}) }));
+      const failed = Object.entries(report.checks)
+        .filter(([, check]) => !check.ok)
+        .map(([name]) => name);
+      reply(
+        report.ready ? 200 : 503,
+        JSON.stringify(
+          report.ready ? report : { ready: false, failed, checks: report.checks, ...(report.model ? { model: report.model } : {}) },
+        ),
+      );
     });
     return;
   }

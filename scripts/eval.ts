@@ -37,7 +37,15 @@ import { PulseMethod, attributeVectors } from './eval/pulse-method.js';
 import { replay } from './eval/replay.js';
 import { evaluateSearch, formatSearchReport } from './eval/search.js';
 import { buildReport, formatReport, reportJson, reportPlot, type DatasetReport } from './eval/report.js';
-import { COMPLEMENTS_ROW, LEARNED_ROW, SERVED_FILTER_NAME, VECTOR_ONLY_ROW, formatChecks, targetChecks, type TargetCheck } from './eval/targets.js';
+import {
+  COMPLEMENTS_ROW,
+  LEARNED_ROW,
+  SERVED_FILTER_NAME,
+  VECTOR_ONLY_ROW,
+  formatChecks,
+  targetChecks,
+  type TargetCheck,
+} from './eval/targets.js';
 import { readYoochoose } from './eval/yoochoose.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -91,12 +99,17 @@ export function parseEvalArgs(argv: string[], dataDir: string): EvalCliOptions {
   });
   if (v.search && v.dataset === 'yoochoose') throw new UsageError('--search needs item titles: online-retail only');
   const name = v.search ? 'online-retail' : (v.dataset ?? 'all');
-  if (name !== 'all' && !(DATASET_NAMES as string[]).includes(name)) throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')} or all, got "${name}"`);
+  if (name !== 'all' && !(DATASET_NAMES as string[]).includes(name))
+    throw new UsageError(`--dataset must be one of ${DATASET_NAMES.join(', ')} or all, got "${name}"`);
   const datasets = name === 'all' ? [...DATASET_NAMES] : [name as DatasetName];
-  if ([v.train, v.model !== undefined, v['no-model']].filter(Boolean).length > 1) throw new UsageError('choose one of --train, --model DIR and --no-model');
-  if (v.model !== undefined && datasets.length > 1) throw new UsageError('--model DIR belongs to one data set: add --dataset yoochoose or --dataset online-retail');
-  if (v.engine !== undefined && v.engine !== 'tfjs' && v.engine !== 'typed') throw new UsageError(`--engine must be tfjs or typed, got "${v.engine}"`);
-  if ((v.epochs !== undefined || v.engine !== undefined) && (v.model !== undefined || v['no-model'])) throw new UsageError('--epochs and --engine apply to training only');
+  if ([v.train, v.model !== undefined, v['no-model']].filter(Boolean).length > 1)
+    throw new UsageError('choose one of --train, --model DIR and --no-model');
+  if (v.model !== undefined && datasets.length > 1)
+    throw new UsageError('--model DIR belongs to one data set: add --dataset yoochoose or --dataset online-retail');
+  if (v.engine !== undefined && v.engine !== 'tfjs' && v.engine !== 'typed')
+    throw new UsageError(`--engine must be tfjs or typed, got "${v.engine}"`);
+  if ((v.epochs !== undefined || v.engine !== undefined) && (v.model !== undefined || v['no-model']))
+    throw new UsageError('--epochs and --engine apply to training only');
   const model: EvalCliOptions['model'] =
     v.model !== undefined
       ? { kind: 'load', dir: resolve(v.model) }
@@ -110,12 +123,14 @@ export function parseEvalArgs(argv: string[], dataDir: string): EvalCliOptions {
   const index = v.index ?? 'hnsw';
   if (index !== 'hnsw' && index !== 'exact') throw new UsageError(`--index must be hnsw or exact, got "${index}"`);
   const baselines = v.baselines ?? 'streaming';
-  if (baselines !== 'streaming' && baselines !== 'static') throw new UsageError(`--baselines must be streaming or static, got "${baselines}"`);
+  if (baselines !== 'streaming' && baselines !== 'static')
+    throw new UsageError(`--baselines must be streaming or static, got "${baselines}"`);
   let cutoff = ONLINE_RETAIL_CUTOFF;
   if (v.cutoff !== undefined) {
     const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v.cutoff);
     cutoff = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
-    if (!Number.isFinite(cutoff) || new Date(cutoff).toISOString().slice(0, 10) !== v.cutoff) throw new UsageError(`--cutoff must be a date YYYY-MM-DD, got "${v.cutoff}"`);
+    if (!Number.isFinite(cutoff) || new Date(cutoff).toISOString().slice(0, 10) !== v.cutoff)
+      throw new UsageError(`--cutoff must be a date YYYY-MM-DD, got "${v.cutoff}"`);
   }
   return {
     datasets,
@@ -143,15 +158,27 @@ export interface DatasetOutcome {
 }
 
 /** Evaluates one data set: model, methods, replay, report, plots. */
-export async function evaluateDataset(name: DatasetName, options: EvalCliOptions, logger: Logger, signal?: AbortSignal): Promise<DatasetOutcome> {
+export async function evaluateDataset(
+  name: DatasetName,
+  options: EvalCliOptions,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<DatasetOutcome> {
   const profile = PROFILES[name];
   const readStarted = performance.now();
   const dataset = await readDataset(name, options);
-  logger.info({ dataset: name, ...dataset.facts, seconds: (performance.now() - readStarted) / 1000 }, `${name}: ${dataset.train.length} training events, ${dataset.test.length} held-out events`);
+  logger.info(
+    { dataset: name, ...dataset.facts, seconds: (performance.now() - readStarted) / 1000 },
+    `${name}: ${dataset.train.length} training events, ${dataset.test.length} held-out events`,
+  );
 
   let model: LearnedModel | undefined;
   if (options.model.kind === 'train') {
-    const train = { ...profile.train, ...(options.model.epochs !== undefined ? { epochs: options.model.epochs } : {}), ...(options.model.engine ? { engine: options.model.engine } : {}) };
+    const train = {
+      ...profile.train,
+      ...(options.model.epochs !== undefined ? { epochs: options.model.epochs } : {}),
+      ...(options.model.engine ? { engine: options.model.engine } : {}),
+    };
     model = await trainForEval({ dataset, train, outDir: options.outDir, logger, quiet: options.json, ...(signal ? { signal } : {}) });
   } else if (options.model.kind === 'load') {
     model = await loadForEval(options.model.dir);
@@ -182,14 +209,28 @@ export async function evaluateDataset(name: DatasetName, options: EvalCliOptions
   // Each source of the served list alone (served filter only): what each brings.
   if (model) {
     for (const row of SOURCE_ROWS) {
-      methods.push(new PulseMethod({ name: row.name, items: dataset.items, vectors: model.source, config: engineConfig, index: options.index, served: row.served, filters: [SERVED_FILTER_NAME] }));
+      methods.push(
+        new PulseMethod({
+          name: row.name,
+          items: dataset.items,
+          vectors: model.source,
+          config: engineConfig,
+          index: options.index,
+          served: row.served,
+          filters: [SERVED_FILTER_NAME],
+        }),
+      );
     }
   }
-  if (options.engineDefaults) methods.push(pulse('pulse, engine defaults', model?.source ?? attributeVectors(engineConfig.vectorDim), false));
+  if (options.engineDefaults)
+    methods.push(pulse('pulse, engine defaults', model?.source ?? attributeVectors(engineConfig.vectorDim), false));
   methods.push(...createBaselines(itemIds, profile.pairScope, options.baselines, engineConfig.recentLimit));
 
   const replayed = await replay(dataset, methods, { filters: profile.filters, quiet: options.json, ...(signal ? { signal } : {}) });
-  const report = buildReport(dataset, replayed, [10, 20], { ...(model ? { model: model.info } : {}), pulseSettings: { ...profile.recommender, index: options.index, baselines: options.baselines } });
+  const report = buildReport(dataset, replayed, [10, 20], {
+    ...(model ? { model: model.info } : {}),
+    pulseSettings: { ...profile.recommender, index: options.index, baselines: options.baselines },
+  });
   const checks = targetChecks(report);
 
   await mkdir(options.outDir, { recursive: true });
@@ -216,7 +257,8 @@ async function main(): Promise<number> {
     for (const name of options.datasets) {
       const outcome = await evaluateDataset(name, options, logger, controller.signal);
       outcomes.push(outcome);
-      if (!options.json) process.stdout.write(`\n${formatReport(outcome.report)}\n${formatChecks(outcome.checks)}\nplots: ${outcome.plots.join(', ')}\n`);
+      if (!options.json)
+        process.stdout.write(`\n${formatReport(outcome.report)}\n${formatChecks(outcome.checks)}\nplots: ${outcome.plots.join(', ')}\n`);
     }
   } catch (err) {
     if (controller.signal.aborted) {
@@ -226,7 +268,10 @@ async function main(): Promise<number> {
     throw err;
   }
   const seconds = (performance.now() - started) / 1000;
-  const json = { datasets: outcomes.map((o) => ({ ...reportJson(o.report), checks: o.checks, plots: o.plots })), seconds: Math.round(seconds * 1000) / 1000 };
+  const json = {
+    datasets: outcomes.map((o) => ({ ...reportJson(o.report), checks: o.checks, plots: o.plots })),
+    seconds: Math.round(seconds * 1000) / 1000,
+  };
   const resultPath = join(options.outDir, 'eval-result.json');
   await writeFile(resultPath, `${JSON.stringify(json, null, 2)}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);
@@ -240,7 +285,11 @@ async function searchMain(options: EvalCliOptions, logger: Logger, signal: Abort
   const dataset = await readDataset('online-retail', options);
   let model: LearnedModel | undefined;
   if (options.model.kind === 'train') {
-    const train = { ...profile.train, ...(options.model.epochs !== undefined ? { epochs: options.model.epochs } : {}), ...(options.model.engine ? { engine: options.model.engine } : {}) };
+    const train = {
+      ...profile.train,
+      ...(options.model.epochs !== undefined ? { epochs: options.model.epochs } : {}),
+      ...(options.model.engine ? { engine: options.model.engine } : {}),
+    };
     model = await trainForEval({ dataset, train, outDir: options.outDir, logger, quiet: options.json, signal });
   } else if (options.model.kind === 'load') {
     model = await loadForEval(options.model.dir);

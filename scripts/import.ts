@@ -68,7 +68,12 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   const started = performance.now();
   const source = await openLines(options.path);
   const fileTag = fileTagOf(options.path);
-  const progress = new Progress({ label: `import ${options.kind}`, unit: 'lines', fraction: source.fraction, stream: options.progressStream });
+  const progress = new Progress({
+    label: `import ${options.kind}`,
+    unit: 'lines',
+    fraction: source.fraction,
+    stream: options.progressStream,
+  });
   // One batcher and at most one request per lane: a key's lines keep their file order.
   const lanes = Array.from({ length: options.concurrency }, () => ({ batcher: new Batcher(options.batchSize), busy: Promise.resolve() }));
   const rejects = new RejectTally();
@@ -121,7 +126,14 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     source.close();
     progress.done();
   }
-  const summary: ImportSummary = { kind: options.kind, file: options.path, lines, accepted, rejects, seconds: (performance.now() - started) / 1000 };
+  const summary: ImportSummary = {
+    kind: options.kind,
+    file: options.path,
+    lines,
+    accepted,
+    rejects,
+    seconds: (performance.now() - started) / 1000,
+  };
   if (options.kind === 'members' || options.kind === 'orders') summary.existing = existing;
   if (aborted !== undefined) summary.aborted = aborted;
   return summary;
@@ -140,12 +152,16 @@ export function formatSummary(summary: ImportSummary): string {
   if (rejects.total > 0) {
     out.push(`rejected by reason (top 10 of ${rejects.groupCount}):`);
     for (const group of rejects.top(10)) {
-      out.push(`  ${formatCount(group.count).padStart(9)}  ${group.code}: ${group.message}  (lines ${group.firstLines.join(', ')}${group.count > group.firstLines.length ? ', ...' : ''})`);
+      out.push(
+        `  ${formatCount(group.count).padStart(9)}  ${group.code}: ${group.message}  (lines ${group.firstLines.join(', ')}${group.count > group.firstLines.length ? ', ...' : ''})`,
+      );
     }
   }
   if (summary.aborted !== undefined) {
     out.push(`ABORTED after reading ${formatCount(summary.lines)} lines: ${summary.aborted}`);
-    out.push('  re-running the same command is safe: items are upserts, existing members are kept, event ids are deterministic and orders count once by orderId.');
+    out.push(
+      '  re-running the same command is safe: items are upserts, existing members are kept, event ids are deterministic and orders count once by orderId.',
+    );
   }
   return out.join('\n');
 }
@@ -166,7 +182,9 @@ export async function resolveToken(token: string | undefined, env: NodeJS.Proces
   if (token !== undefined && token !== '') return token;
   const secret = env.AUTH_SECRET;
   if (secret === undefined || secret === '') {
-    throw new UsageError('an admin token is needed: pass --token (e.g. from `npm run token -- --role admin`) or set AUTH_SECRET to the server\'s secret');
+    throw new UsageError(
+      "an admin token is needed: pass --token (e.g. from `npm run token -- --role admin`) or set AUTH_SECRET to the server's secret",
+    );
   }
   // Loaded here, not at the top, so unit tests of the pure parts need no gateway code.
   const { TokenService } = await import('../gateway/auth.js');

@@ -20,7 +20,13 @@ const logger = createLogger('pulse', engineConfig.logLevel);
 
 let infra: Infrastructure;
 try {
-  infra = await connectInfrastructure(engineConfig, { logger, name: 'pulse', allowEmbedded: true, ackWaitMs: engineConfig.ackWaitMs, state: engineConfig });
+  infra = await connectInfrastructure(engineConfig, {
+    logger,
+    name: 'pulse',
+    allowEmbedded: true,
+    ackWaitMs: engineConfig.ackWaitMs,
+    state: engineConfig,
+  });
 } catch (err) {
   // A reachable Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK), or a server named in the
   // environment that cannot be reached: one clear line on stderr as well as the log.
@@ -37,9 +43,15 @@ const gateway = createGateway({ ...gatewayConfig, authSecret }, infra, logger, {
 closeOnSignals(logger, () => closeAll([() => gateway.close(), () => engine.close(), () => infra.close()]));
 await engine.start();
 await gateway.start();
-logger.info({ url: `http://localhost:${gateway.port}`, nats: infra.mode.nats, redis: infra.mode.redis }, 'Pulse is up: open the URL and click products');
+logger.info(
+  { url: `http://localhost:${gateway.port}`, nats: infra.mode.nats, redis: infra.mode.redis },
+  'Pulse is up: open the URL and click products',
+);
 if (!gatewayConfig.authSecret) {
   // This run's secret is random, so `npm run token` cannot sign for it: hand out the console's way in.
   const token = await new TokenService(authSecret).sign({ sub: 'console', role: 'marketing' }, CONSOLE_TOKEN_TTL_S);
-  logger.info({ console: `http://localhost:${gateway.port}/console#token=${token}`, ttlHours: CONSOLE_TOKEN_TTL_S / 3600 }, 'marketing console: open this link (a marketing token of this run)');
+  logger.info(
+    { console: `http://localhost:${gateway.port}/console#token=${token}`, ttlHours: CONSOLE_TOKEN_TTL_S / 3600 },
+    'marketing console: open this link (a marketing token of this run)',
+  );
 }

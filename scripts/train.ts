@@ -147,7 +147,12 @@ export const EXIT_REFUSED = 3;
  * announces; progress on `progressStream` (default stderr).
  * @throws InsufficientDataError (before training) when a data threshold is missed.
  */
-export async function runTrain(options: TrainCliOptions, logger: Logger, progressStream: NodeJS.WritableStream = process.stderr, signal?: AbortSignal): Promise<TrainCliResult> {
+export async function runTrain(
+  options: TrainCliOptions,
+  logger: Logger,
+  progressStream: NodeJS.WritableStream = process.stderr,
+  signal?: AbortSignal,
+): Promise<TrainCliResult> {
   const started = performance.now();
   const fileMode = options.eventsFile !== undefined;
   // NATS: required for the EVENTS stream; in file mode only to announce or to read CATALOG.
@@ -160,7 +165,10 @@ export async function runTrain(options: TrainCliOptions, logger: Logger, progres
     const read = await readEvents(options, nc, progressStream, signal);
     const events = options.limit !== undefined ? read.events.slice(0, options.limit) : read.events;
     const skipped = Object.entries(read.skipped);
-    logger.info({ read: read.read, events: events.length, skipped: read.skipped }, `read ${formatCount(read.read)} events${skipped.length > 0 ? ` (skipped: ${skipped.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+    logger.info(
+      { read: read.read, events: events.length, skipped: read.skipped },
+      `read ${formatCount(read.read)} events${skipped.length > 0 ? ` (skipped: ${skipped.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
+    );
     const items = await readItems(options, nc, logger);
     const loadSeconds = (performance.now() - started) / 1000;
 
@@ -178,25 +186,57 @@ export async function runTrain(options: TrainCliOptions, logger: Logger, progres
     const failures = dataFailures(figures, split, gate.thresholds);
     if (failures.length > 0) throw new InsufficientDataError(failures);
     logger.info(
-      { heldOutFrom: new Date(split.from).toISOString(), heldOutSessions: split.heldOutSessions, cases: split.cases.length, training: split.training.length },
+      {
+        heldOutFrom: new Date(split.from).toISOString(),
+        heldOutSessions: split.heldOutSessions,
+        cases: split.cases.length,
+        training: split.training.length,
+      },
       `held out ${formatCount(split.heldOutEvents)} events from ${new Date(split.from).toISOString()} (${formatCount(split.heldOutSessions)} sessions, ${formatCount(split.cases.length)} cases); the candidate trains on ${formatCount(split.training.length)}`,
     );
 
     const { tf, backend } = await runtime;
     const train = (trainEvents: typeof events, label: string) => {
       const reporter = new TrainReporter(progressStream, logger, label);
-      return trainModel({ events: trainEvents, ...(items ? { items } : {}), options: options.train, tf, backend, onProgress: (p) => reporter.update(p), ...(signal ? { signal } : {}) }).finally(() => reporter.finish());
+      return trainModel({
+        events: trainEvents,
+        ...(items ? { items } : {}),
+        options: options.train,
+        tf,
+        backend,
+        onProgress: (p) => reporter.update(p),
+        ...(signal ? { signal } : {}),
+      }).finally(() => reporter.finish());
     };
     const version = newModelVersion();
     const candidate = await train(split.training, 'candidate');
-    const report = await judge({ candidate, version, split, serving: serving.space, items: items ?? [], options, progressStream, ...(signal ? { signal } : {}) });
+    const report = await judge({
+      candidate,
+      version,
+      split,
+      serving: serving.space,
+      items: items ?? [],
+      options,
+      progressStream,
+      ...(signal ? { signal } : {}),
+    });
     if (!report.publish) {
       logger.warn({ version, reason: report.reason }, `model ${version} refused by the gate: ${report.reason}`);
-      return { version, summary: candidate.summary, announced: false, gate: report, loadSeconds, totalSeconds: (performance.now() - started) / 1000 };
+      return {
+        version,
+        summary: candidate.summary,
+        announced: false,
+        gate: report,
+        loadSeconds,
+        totalSeconds: (performance.now() - started) / 1000,
+      };
     }
 
     const model = gate.refit ? await train(events, 'whole log') : candidate;
-    const { dir } = await writeModel(options.modelsDir, { ...model, manifest: { ...model.manifest, version, validation: report.validation } });
+    const { dir } = await writeModel(options.modelsDir, {
+      ...model,
+      manifest: { ...model.manifest, version, validation: report.validation },
+    });
     const absoluteDir = resolve(dir);
     let announced = false;
     if (nc && options.announce) {
@@ -206,7 +246,15 @@ export async function runTrain(options: TrainCliOptions, logger: Logger, progres
     } else if (options.announce) {
       logger.info({ version }, 'NATS not reachable: model not announced (engines load the newest model at start)');
     }
-    return { version, dir: absoluteDir, summary: model.summary, announced, gate: report, loadSeconds, totalSeconds: (performance.now() - started) / 1000 };
+    return {
+      version,
+      dir: absoluteDir,
+      summary: model.summary,
+      announced,
+      gate: report,
+      loadSeconds,
+      totalSeconds: (performance.now() - started) / 1000,
+    };
   } finally {
     await nc?.close().catch(() => undefined);
   }
@@ -232,7 +280,13 @@ async function judge(input: JudgeInput): Promise<GateReport> {
   const encoder = new ContentEncoder({ dimension });
   const candidateSource = new LearnedVectorSource(
     {
-      manifest: { version, dimension, itemIds: candidate.manifest.itemIds, metrics: candidate.manifest.metrics, ...(candidate.content ? { contentTower: { buckets: candidate.content.buckets, seed: candidate.content.seed } } : {}) },
+      manifest: {
+        version,
+        dimension,
+        itemIds: candidate.manifest.itemIds,
+        metrics: candidate.manifest.metrics,
+        ...(candidate.content ? { contentTower: { buckets: candidate.content.buckets, seed: candidate.content.seed } } : {}),
+      },
       vectors: normalisedRows(candidate.vectors, dimension, candidate.manifest.itemIds),
       rowOf: new Map(candidate.manifest.itemIds.map((id, row) => [id, row])),
       ...(candidate.content ? { contentTable: candidate.content.table } : {}),
@@ -241,9 +295,20 @@ async function judge(input: JudgeInput): Promise<GateReport> {
   );
   const spaces = [learnedSpace(candidateSource, items), serving];
   const started = performance.now();
-  const progress = new Progress({ label: 'validate new + serving', unit: 'cases', total: split.cases.length * spaces.length, stream: input.progressStream });
+  const progress = new Progress({
+    label: 'validate new + serving',
+    unit: 'cases',
+    total: split.cases.length * spaces.length,
+    stream: input.progressStream,
+  });
   const results: ValidationFigures[] = [];
-  for (const space of spaces) results.push(await evaluateNextItem(space, split.cases, { onProgress: (n) => progress.tick(n), ...(input.signal ? { signal: input.signal } : {}) }));
+  for (const space of spaces)
+    results.push(
+      await evaluateNextItem(space, split.cases, {
+        onProgress: (n) => progress.tick(n),
+        ...(input.signal ? { signal: input.signal } : {}),
+      }),
+    );
   const evaluationSeconds = (performance.now() - started) / 1000;
   // A line of rate and ETA only for an evaluation long enough to have shown one.
   if (evaluationSeconds >= 1) progress.done();
@@ -274,7 +339,12 @@ async function judge(input: JudgeInput): Promise<GateReport> {
  * at start, and every published model is the newest when announced), else the attribute encoder.
  * A newest model that does not load is what an engine would refuse too: the attribute model then.
  */
-async function servingModel(modelsDir: string, items: readonly Item[], dimension: number, logger: Logger): Promise<{ space: CandidateSpace; trainedTo?: number }> {
+async function servingModel(
+  modelsDir: string,
+  items: readonly Item[],
+  dimension: number,
+  logger: Logger,
+): Promise<{ space: CandidateSpace; trainedTo?: number }> {
   const dir = await latestModelDir(modelsDir);
   if (dir !== undefined) {
     try {
@@ -283,7 +353,10 @@ async function servingModel(modelsDir: string, items: readonly Item[], dimension
       logger.info({ version: model.manifest.version, dir }, `serving model: ${model.manifest.version}`);
       return { space: learnedSpace(source, items), trainedTo: model.manifest.training.to };
     } catch (err) {
-      logger.warn({ err, dir }, `the newest model ${dir} does not load (${(err as Error).message}); comparing with the attribute model engines fall back to`);
+      logger.warn(
+        { err, dir },
+        `the newest model ${dir} does not load (${(err as Error).message}); comparing with the attribute model engines fall back to`,
+      );
     }
   }
   if (items.length === 0) logger.warn('no catalog: the attribute model has no items to score (its figures are 0)');
@@ -291,7 +364,11 @@ async function servingModel(modelsDir: string, items: readonly Item[], dimension
 }
 
 function rounded(figures: ValidationFigures): ValidationFigures {
-  return { hitRate: Math.round(figures.hitRate * 1e4) / 1e4, mrr: Math.round(figures.mrr * 1e4) / 1e4, unknownTargets: figures.unknownTargets };
+  return {
+    hitRate: Math.round(figures.hitRate * 1e4) / 1e4,
+    mrr: Math.round(figures.mrr * 1e4) / 1e4,
+    unknownTargets: figures.unknownTargets,
+  };
 }
 
 async function connectNats(url: string, logger: Logger, need: 'required' | 'optional' | 'skip'): Promise<NatsConnection | undefined> {
@@ -299,19 +376,32 @@ async function connectNats(url: string, logger: Logger, need: 'required' | 'opti
   try {
     return await connect({ servers: url, name: 'pulse-train', timeout: 2000, noAsyncTraces: true });
   } catch (err) {
-    if (need === 'required') throw new Error(`NATS at ${url} is not reachable (needed to read the EVENTS stream; use --events FILE to train from a file)`, { cause: err });
+    if (need === 'required')
+      throw new Error(`NATS at ${url} is not reachable (needed to read the EVENTS stream; use --events FILE to train from a file)`, {
+        cause: err,
+      });
     logger.info({ url }, `NATS at ${url} not reachable: training from the file only`);
     return undefined;
   }
 }
 
-async function readEvents(options: TrainCliOptions, nc: NatsConnection | undefined, stream: NodeJS.WritableStream, signal?: AbortSignal): Promise<ReadEventsResult> {
+async function readEvents(
+  options: TrainCliOptions,
+  nc: NatsConnection | undefined,
+  stream: NodeJS.WritableStream,
+  signal?: AbortSignal,
+): Promise<ReadEventsResult> {
   let fraction: number | undefined;
   let progress: Progress | undefined;
   let reported = 0;
   const onProgress = ({ read, total, fraction: f }: { read: number; total?: number; fraction?: number }): void => {
     fraction = f;
-    progress ??= new Progress({ label: 'read events', unit: 'events', stream, ...(total !== undefined ? { total } : { fraction: () => fraction }) });
+    progress ??= new Progress({
+      label: 'read events',
+      unit: 'events',
+      stream,
+      ...(total !== undefined ? { total } : { fraction: () => fraction }),
+    });
     progress.tick(read - reported);
     reported = read;
   };
@@ -334,7 +424,10 @@ async function readItems(options: TrainCliOptions, nc: NatsConnection | undefine
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`no such file: ${options.itemsFile}`);
       throw err;
     });
-    logger.info({ items: items.length, rejected }, `read ${formatCount(items.length)} items from ${options.itemsFile}${rejected > 0 ? ` (${rejected} invalid lines skipped)` : ''}`);
+    logger.info(
+      { items: items.length, rejected },
+      `read ${formatCount(items.length)} items from ${options.itemsFile}${rejected > 0 ? ` (${rejected} invalid lines skipped)` : ''}`,
+    );
     return items;
   }
   if (!nc) return undefined;
@@ -358,15 +451,27 @@ class TrainReporter {
 
   update(p: TrainProgress): void {
     if (p.phase === 'sequences') {
-      this.logger.info({ ...p.stats, items: p.items }, `${formatCount(p.stats.sessions)} sessions and ${formatCount(p.stats.purchaseHistories)} purchase histories of ${formatCount(p.stats.users)} users over ${formatCount(p.items)} items`);
+      this.logger.info(
+        { ...p.stats, items: p.items },
+        `${formatCount(p.stats.sessions)} sessions and ${formatCount(p.stats.purchaseHistories)} purchase histories of ${formatCount(p.stats.users)} users over ${formatCount(p.items)} items`,
+      );
     } else if (p.phase === 'item2vec') {
       this.epochLabel = `epoch ${p.epoch}/${p.epochs}  loss ${Number.isFinite(p.loss) ? p.loss.toFixed(4) : '-'}`;
-      this.progress ??= new Progress({ label: `train item2vec (${this.label})`, unit: 'pairs', total: p.totalPairs, stream: annotatedStream(this.stream, () => this.epochLabel), tty: (this.stream as NodeJS.WriteStream).isTTY === true });
+      this.progress ??= new Progress({
+        label: `train item2vec (${this.label})`,
+        unit: 'pairs',
+        total: p.totalPairs,
+        stream: annotatedStream(this.stream, () => this.epochLabel),
+        tty: (this.stream as NodeJS.WriteStream).isTTY === true,
+      });
       this.progress.tick(p.pairs - this.done);
       this.done = p.pairs;
     } else if (p.epoch === 1 || p.epoch === p.epochs || p.epoch % 10 === 0) {
       this.finish();
-      this.logger.info({ epoch: p.epoch, epochs: p.epochs, loss: p.loss }, `content tower epoch ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(4)} (1 - cosine)`);
+      this.logger.info(
+        { epoch: p.epoch, epochs: p.epochs, loss: p.loss },
+        `content tower epoch ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(4)} (1 - cosine)`,
+      );
     }
   }
 
@@ -383,7 +488,13 @@ function annotatedStream(target: NodeJS.WritableStream, annotate: () => string):
     write(chunk: string | Buffer, _encoding, callback) {
       const text = String(chunk);
       const note = `  ${annotate()}`;
-      target.write(text.endsWith('\x1b[K') ? `${text.slice(0, -3)}${note}\x1b[K` : text.endsWith('\n') && text.trim() !== '' ? `${text.slice(0, -1)}${note}\n` : text);
+      target.write(
+        text.endsWith('\x1b[K')
+          ? `${text.slice(0, -3)}${note}\x1b[K`
+          : text.endsWith('\n') && text.trim() !== ''
+            ? `${text.slice(0, -1)}${note}\n`
+            : text,
+      );
       callback();
     },
   });
@@ -419,7 +530,7 @@ export function formatValidation(version: string, gate: GateReport): string {
   const row = (role: string, name: string, f: ValidationFigures) =>
     `  ${role.padEnd(8)} ${name.padEnd(26)} ${f.hitRate.toFixed(4).padStart(7)}  ${f.mrr.toFixed(4).padStart(7)}  ${formatCount(f.unknownTargets).padStart(15)}`;
   return [
-    `validation  next item after ${formatCount(v.cases)} held-out session prefixes (${formatCount(v.heldOutSessions)} sessions from ${new Date(v.heldOutFrom).toISOString()}: ${gate.heldOutBoundBy === 'share' ? `the newest ${Math.round(v.holdoutShare * 100)}%` : 'all after the serving model\'s training data'})`,
+    `validation  next item after ${formatCount(v.cases)} held-out session prefixes (${formatCount(v.heldOutSessions)} sessions from ${new Date(v.heldOutFrom).toISOString()}: ${gate.heldOutBoundBy === 'share' ? `the newest ${Math.round(v.holdoutShare * 100)}%` : "all after the serving model's training data"})`,
     `  ${'model'.padEnd(35)} ${`HR@${v.k}`.padStart(7)}  ${`MRR@${v.k}`.padStart(7)}  ${'unknown targets'.padStart(15)}`,
     row('new', version, v),
     row('serving', v.serving.version, v.serving),
@@ -461,9 +572,12 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): TrainCli
   const config = loadConfig(sharedConfigSpec, env);
   const lr = args.lr === undefined ? undefined : Number(args.lr);
   if (lr !== undefined && !(lr > 0 && lr <= 10)) throw new UsageError(`--lr must be a number in (0, 10], got "${args.lr}"`);
-  if (args.output !== undefined && args.output !== 'input' && args.output !== 'sum') throw new UsageError(`--output must be input or sum, got "${args.output}"`);
-  if (args.optimizer !== undefined && args.optimizer !== 'adagrad' && args.optimizer !== 'sgd') throw new UsageError(`--optimizer must be adagrad or sgd, got "${args.optimizer}"`);
-  if (args.engine !== undefined && args.engine !== 'tfjs' && args.engine !== 'typed') throw new UsageError(`--engine must be tfjs or typed, got "${args.engine}"`);
+  if (args.output !== undefined && args.output !== 'input' && args.output !== 'sum')
+    throw new UsageError(`--output must be input or sum, got "${args.output}"`);
+  if (args.optimizer !== undefined && args.optimizer !== 'adagrad' && args.optimizer !== 'sgd')
+    throw new UsageError(`--optimizer must be adagrad or sgd, got "${args.optimizer}"`);
+  if (args.engine !== undefined && args.engine !== 'tfjs' && args.engine !== 'typed')
+    throw new UsageError(`--engine must be tfjs or typed, got "${args.engine}"`);
   const train: TrainOptions = {
     epochs: intOption('epochs', args.epochs, DEFAULTS.epochs, 1, 1000),
     maxPairs: intOption('max-pairs', args['max-pairs'], 5_000_000, 1, Number.MAX_SAFE_INTEGER),
@@ -492,7 +606,10 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv): TrainCli
       holdout: shareOption('holdout', args.holdout, 0.1, 0.5),
       thresholds: {
         minEvents: intOption('min-events', args['min-events'], DEFAULT_DATA_THRESHOLDS.minEvents, 0, Number.MAX_SAFE_INTEGER),
-        minCatalogShare: args['min-coverage'] === undefined ? DEFAULT_DATA_THRESHOLDS.minCatalogShare : shareOption('min-coverage', args['min-coverage'], 0, 1, true),
+        minCatalogShare:
+          args['min-coverage'] === undefined
+            ? DEFAULT_DATA_THRESHOLDS.minCatalogShare
+            : shareOption('min-coverage', args['min-coverage'], 0, 1, true),
         minHeldOutCases: intOption('min-heldout', args['min-heldout'], DEFAULT_DATA_THRESHOLDS.minHeldOutCases, 0, Number.MAX_SAFE_INTEGER),
       },
       maxCases: intOption('max-cases', args['max-cases'], 20_000, 1, 10_000_000),

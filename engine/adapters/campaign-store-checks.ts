@@ -73,7 +73,8 @@ export function checkLimit(limit: number, max: number): number {
 }
 
 export function checkPartition(partition: number): number {
-  if (!Number.isInteger(partition) || partition < 0 || partition > 1_000_000) throw invalid(`partition must be a non-negative integer, got ${partition}`);
+  if (!Number.isInteger(partition) || partition < 0 || partition > 1_000_000)
+    throw invalid(`partition must be a non-negative integer, got ${partition}`);
   return partition;
 }
 
@@ -90,9 +91,17 @@ export function checkPromotion(promotion: PendingPromotion): void {
   checkId('campaignId', promotion.campaignId);
   checkId('memberId', promotion.memberId);
   checkEpochMs('offeredAt', promotion.offeredAt);
-  if (typeof promotion.title !== 'string' || typeof promotion.message !== 'string') throw invalid('a promotion needs a title and a message');
+  if (typeof promotion.title !== 'string' || typeof promotion.message !== 'string')
+    throw invalid('a promotion needs a title and a message');
   const { coupon } = promotion;
-  if (coupon && (typeof coupon.code !== 'string' || coupon.code.length === 0 || !Number.isInteger(coupon.discountPercent) || !Number.isInteger(coupon.ttlSeconds) || coupon.ttlSeconds < 1)) {
+  if (
+    coupon &&
+    (typeof coupon.code !== 'string' ||
+      coupon.code.length === 0 ||
+      !Number.isInteger(coupon.discountPercent) ||
+      !Number.isInteger(coupon.ttlSeconds) ||
+      coupon.ttlSeconds < 1)
+  ) {
     throw invalid('a promotion coupon needs a code, an integer discountPercent and a positive ttlSeconds');
   }
 }
@@ -101,7 +110,8 @@ export function checkRules(rules: ReserveRules): void {
   checkEpochMs('startsAt', rules.startsAt);
   if (rules.endsAt !== undefined) checkEpochMs('endsAt', rules.endsAt);
   if (rules.stoppedAt !== undefined) checkEpochMs('stoppedAt', rules.stoppedAt);
-  if (rules.budget !== undefined && (!Number.isSafeInteger(rules.budget) || rules.budget < 1)) throw invalid(`budget must be a positive integer, got ${rules.budget}`);
+  if (rules.budget !== undefined && (!Number.isSafeInteger(rules.budget) || rules.budget < 1))
+    throw invalid(`budget must be a positive integer, got ${rules.budget}`);
   if (rules.frequencyCapSeconds !== undefined && (!Number.isSafeInteger(rules.frequencyCapSeconds) || rules.frequencyCapSeconds < 1)) {
     throw invalid(`frequencyCapSeconds must be a positive integer, got ${rules.frequencyCapSeconds}`);
   }
@@ -111,7 +121,8 @@ export function checkTimer(timer: CartTimer): void {
   checkId('campaignId', timer.campaignId);
   checkId('memberId', timer.memberId);
   checkEpochMs('dueAt', timer.dueAt);
-  if (typeof timer.eventId !== 'string' || timer.eventId.length < 1 || timer.eventId.length > 512) throw invalid('eventId must be 1 to 512 characters');
+  if (typeof timer.eventId !== 'string' || timer.eventId.length < 1 || timer.eventId.length > 512)
+    throw invalid('eventId must be 1 to 512 characters');
 }
 
 /** The timer's identity, as RedisCampaignStore's zset member (a space sorts before every id character). */

@@ -214,7 +214,8 @@ export class HnswVectorIndex implements VectorIndex {
   /** {@link search} without a memo: the planner's choice of graph walk or exact scan. */
   private plannedSearch(unit: Float32Array, k: number, wanted: number, live: number, filter?: (id: string) => boolean): Neighbour[] {
     if (filter === undefined) {
-      if (this.planner === 'cost' && live * this.dimension * DOT_NS_PER_DIMENSION <= graphNs(wanted, this.efSearch)) return this.slab.scanAll(unit, k);
+      if (this.planner === 'cost' && live * this.dimension * DOT_NS_PER_DIMENSION <= graphNs(wanted, this.efSearch))
+        return this.slab.scanAll(unit, k);
       const { found } = this.searchGraph(unit, wanted, wanted);
       // A graph answer is short only when the walk ran out of reachable nodes before finding k
       // (hnswlib stops early only once it holds max(ef, k) candidates), so a larger ef would not
@@ -223,7 +224,8 @@ export class HnswVectorIndex implements VectorIndex {
     }
     const dotNs = this.dimension * DOT_NS_PER_DIMENSION;
     // Cheaper than any graph walk even if everything passes: skip sampling.
-    if (this.planner === 'cost' && live * (FILTER_CALL_NS + dotNs) <= graphNs(wanted, this.efSearch)) return this.slab.scanAll(unit, k, filter);
+    if (this.planner === 'cost' && live * (FILTER_CALL_NS + dotNs) <= graphNs(wanted, this.efSearch))
+      return this.slab.scanAll(unit, k, filter);
     const selectivity = this.sampleSelectivity(filter);
     const scanNs = live * (FILTER_CALL_NS + selectivity * dotNs);
     const walkNs = (breadth: number) => graphNs(breadth, this.efSearch) + breadth * (FILTER_CALL_NS + dotNs);
@@ -280,7 +282,12 @@ export class HnswVectorIndex implements VectorIndex {
    * The `wanted` best of the graph's `breadth` nearest (an unfiltered native walk) that pass
    * `filter`; `passed` counts those, `exhausted` says the walk returned fewer than `breadth`.
    */
-  private searchGraph(unit: Float32Array, breadth: number, wanted: number, filter?: (id: string) => boolean): { found: Neighbour[]; passed: number; exhausted: boolean } {
+  private searchGraph(
+    unit: Float32Array,
+    breadth: number,
+    wanted: number,
+    filter?: (id: string) => boolean,
+  ): { found: Neighbour[]; passed: number; exhausted: boolean } {
     const point = this.point;
     for (let i = 0; i < point.length; i++) point[i] = unit[i]!;
     const labels = this.graph.searchKnn(point, breadth).neighbors;
@@ -302,7 +309,10 @@ export class HnswVectorIndex implements VectorIndex {
     // A full walk is remembered for the next search of a nearby query (fromMemo).
     const found = top.drain();
     const headroom = found.length === wanted ? found[wanted - 1]!.similarity - floor : 0;
-    if (recording) this.walked = exhausted ? undefined : new SearchMemo(this, this.generation, Float32Array.from(unit), Int32Array.from(labels), floor, headroom);
+    if (recording)
+      this.walked = exhausted
+        ? undefined
+        : new SearchMemo(this, this.generation, Float32Array.from(unit), Int32Array.from(labels), floor, headroom);
     return { found, passed, exhausted };
   }
 

@@ -17,7 +17,12 @@ export function checkAnnouncement<T>(channel: AnnouncementChannel<T>, announceme
  * Decodes one payload and hands it to each handler; shared with the in-memory fake so both drop
  * the same malformed payloads. A throwing handler is logged and the others still run.
  */
-export function deliverAnnouncement<T>(channel: AnnouncementChannel<T>, json: string, handlers: Iterable<(announcement: T) => void>, logger: Logger): void {
+export function deliverAnnouncement<T>(
+  channel: AnnouncementChannel<T>,
+  json: string,
+  handlers: Iterable<(announcement: T) => void>,
+  logger: Logger,
+): void {
   const parsed = channel.schema.safeParse(parseJsonObject(json));
   if (!parsed.success) {
     logger.warn({ subject: channel.subject, bytes: json.length }, `malformed ${channel.what} dropped`);

@@ -117,7 +117,10 @@ export class NatsCatalogLog implements CatalogLog {
     const { state } = await this.jsm.streams.info(CATALOG_STREAM);
     const lastSeq = state.messages === 0 ? 0 : state.last_seq;
     // Ordered consumer: ephemeral, flow-controlled, recreated by the client on gaps, no acks.
-    const consumer = await this.js.consumers.get(CATALOG_STREAM, { deliver_policy: DeliverPolicy.All, filter_subjects: subjects.catalogAll });
+    const consumer = await this.js.consumers.get(CATALOG_STREAM, {
+      deliver_policy: DeliverPolicy.All,
+      filter_subjects: subjects.catalogAll,
+    });
     let settle!: (err?: Error) => void;
     const ready = new Promise<void>((resolve, reject) => {
       settle = (err) => (err ? reject(err) : resolve());

@@ -25,9 +25,17 @@ const MAX_FAILURE_CODE = 64;
 
 /** A failure as stored: one line each (header values cannot hold CR/LF), bounded, attempts >= 1. */
 export function cleanFailure(failure: DeadLetterFailure): DeadLetterFailure {
-  const line = (text: unknown, max: number) => String(text).replace(/[\x00-\x1f\x7f]+/g, ' ').trim().slice(0, max);
+  const line = (text: unknown, max: number) =>
+    String(text)
+      .replace(/[\x00-\x1f\x7f]+/g, ' ')
+      .trim()
+      .slice(0, max);
   const attempts = Number.isSafeInteger(failure.attempts) && failure.attempts > 0 ? failure.attempts : 1;
-  return { code: line(failure.code, MAX_FAILURE_CODE) || ErrorCodes.internal, message: line(failure.message, MAX_FAILURE_MESSAGE), attempts };
+  return {
+    code: line(failure.code, MAX_FAILURE_CODE) || ErrorCodes.internal,
+    message: line(failure.message, MAX_FAILURE_MESSAGE),
+    attempts,
+  };
 }
 
 /** The store's sequence behind a dead-letter id, or undefined when the id names none (not_found). */
@@ -66,7 +74,12 @@ export function decodeDeadPayload(text: string): unknown {
  * today, a message id the duplicate window will not confuse with the original append
  * (`userId/eventId`) but that repeats for a retried replay of the same dead letter.
  */
-export function replayTarget(seq: number, payload: string, fallbackPartition: number, partitions: number): { partition: number; msgId: string } {
+export function replayTarget(
+  seq: number,
+  payload: string,
+  fallbackPartition: number,
+  partitions: number,
+): { partition: number; msgId: string } {
   let event: { userId: string; id: string } | undefined;
   try {
     event = parseLoggedEvent(JSON.parse(payload));
@@ -100,7 +113,11 @@ export async function storeDeadLetter(js: JetStreamClient, args: StoreDeadLetter
   h.set(DEAD_LETTER_HEADERS.originalSeq, String(args.originalSeq));
   h.set(DEAD_LETTER_HEADERS.failedAt, String(Date.now()));
   try {
-    await js.publish(subjects.deadLetters(args.partition), args.payload, { msgID: `dead/${args.originalSeq}`, headers: h, timeout: args.timeoutMs });
+    await js.publish(subjects.deadLetters(args.partition), args.payload, {
+      msgID: `dead/${args.originalSeq}`,
+      headers: h,
+      timeout: args.timeoutMs,
+    });
   } catch (err) {
     throw new PulseError(ErrorCodes.unavailable, 'dead-letter store unavailable', undefined, { cause: err });
   }
@@ -119,7 +136,11 @@ function toDeadLetter(msg: StoredMsg): DeadLetter {
     id: String(msg.seq),
     partition: intHeader(h, DEAD_LETTER_HEADERS.partition, Number.isInteger(subjectPartition) ? subjectPartition : 0),
     event: decodeDeadPayload(msg.string()),
-    failure: { code: h?.get(DEAD_LETTER_HEADERS.code) || ErrorCodes.internal, message: h?.get(DEAD_LETTER_HEADERS.message) ?? '', attempts: intHeader(h, DEAD_LETTER_HEADERS.attempts, 0) },
+    failure: {
+      code: h?.get(DEAD_LETTER_HEADERS.code) || ErrorCodes.internal,
+      message: h?.get(DEAD_LETTER_HEADERS.message) ?? '',
+      attempts: intHeader(h, DEAD_LETTER_HEADERS.attempts, 0),
+    },
     failedAt: intHeader(h, DEAD_LETTER_HEADERS.failedAt, msg.time.getTime()),
     originalSeq: intHeader(h, DEAD_LETTER_HEADERS.originalSeq, 0),
   };
@@ -169,7 +190,10 @@ export class NatsDeadLetters implements DeadLetters {
     const dead = toDeadLetter(msg);
     const target = replayTarget(msg.seq, msg.string(), dead.partition, this.options.partitions);
     const seq = await this.unavailableOnError('replay append', async () => {
-      const ack = await this.js.publish(subjects.events(target.partition), msg.data, { msgID: target.msgId, timeout: this.options.publishTimeoutMs });
+      const ack = await this.js.publish(subjects.events(target.partition), msg.data, {
+        msgID: target.msgId,
+        timeout: this.options.publishTimeoutMs,
+      });
       return ack.seq;
     });
     // Already gone (a concurrent replay or drop): the append above was this replay's own or a duplicate.

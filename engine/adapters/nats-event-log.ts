@@ -106,7 +106,12 @@ export class NatsEventLog implements EventLogWriter, EventSource {
     }
   }
 
-  private async run(partition: number, handler: (batch: DeliveredEvent[]) => Promise<void>, batchSize: number, signal: AbortSignal): Promise<void> {
+  private async run(
+    partition: number,
+    handler: (batch: DeliveredEvent[]) => Promise<void>,
+    batchSize: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const name = await this.ensureConsumer(partition, batchSize);
     if (signal.aborted) return;
     // Messages arrive by callback into `queue`; the loop hands them over in batches, one batch at a
@@ -186,7 +191,12 @@ export class NatsEventLog implements EventLogWriter, EventSource {
   private async watchStatus(partition: number, messages: ConsumerMessages): Promise<void> {
     try {
       for await (const status of messages.status()) {
-        if (status.type === 'heartbeats_missed' || status.type === 'consumer_deleted' || status.type === 'consumer_not_found' || status.type === 'stream_not_found') {
+        if (
+          status.type === 'heartbeats_missed' ||
+          status.type === 'consumer_deleted' ||
+          status.type === 'consumer_not_found' ||
+          status.type === 'stream_not_found'
+        ) {
           this.logger.warn({ partition, status }, 'event consumer trouble; retrying');
         }
       }
@@ -203,19 +213,22 @@ export class NatsEventLog implements EventLogWriter, EventSource {
    */
   private keepAlive(unsettled: Map<JsMsg, number>, signal: AbortSignal): NodeJS.Timeout {
     const ackWaitMs = this.options.ackWaitMs;
-    const timer = setInterval(() => {
-      if (signal.aborted) return;
-      const now = Date.now();
-      for (const [msg, touched] of unsettled) {
-        if (now - touched < ackWaitMs / 2) continue;
-        try {
-          msg.working();
-          unsettled.set(msg, now);
-        } catch {
-          // Connection gone: the message comes back after the ack wait anyway.
+    const timer = setInterval(
+      () => {
+        if (signal.aborted) return;
+        const now = Date.now();
+        for (const [msg, touched] of unsettled) {
+          if (now - touched < ackWaitMs / 2) continue;
+          try {
+            msg.working();
+            unsettled.set(msg, now);
+          } catch {
+            // Connection gone: the message comes back after the ack wait anyway.
+          }
         }
-      }
-    }, Math.max(50, Math.floor(ackWaitMs / 4)));
+      },
+      Math.max(50, Math.floor(ackWaitMs / 4)),
+    );
     timer.unref();
     return timer;
   }
@@ -265,9 +278,21 @@ export class NatsEventLog implements EventLogWriter, EventSource {
    * When the store fails, the message is no longer kept alive: it stays pending and comes back
    * after the ack wait (or sooner, if the caller naks it), as in the memory log.
    */
-  private async deadLetter(msg: JsMsg, partition: number, event: LoggedEvent, failure: DeadLetterFailure, unsettled: Map<JsMsg, number>): Promise<void> {
+  private async deadLetter(
+    msg: JsMsg,
+    partition: number,
+    event: LoggedEvent,
+    failure: DeadLetterFailure,
+    unsettled: Map<JsMsg, number>,
+  ): Promise<void> {
     try {
-      await storeDeadLetter(this.js, { payload: msg.data, partition, originalSeq: msg.seq, failure, timeoutMs: this.options.publishTimeoutMs });
+      await storeDeadLetter(this.js, {
+        payload: msg.data,
+        partition,
+        originalSeq: msg.seq,
+        failure,
+        timeoutMs: this.options.publishTimeoutMs,
+      });
     } catch (err) {
       unsettled.delete(msg);
       // The caller (the engine) logs the failure; the event stays pending.
@@ -282,7 +307,10 @@ export class NatsEventLog implements EventLogWriter, EventSource {
     }
     unsettled.delete(msg);
     // The engine logs (warn) and counts each dead letter; this is where to find it in the stream.
-    this.logger.debug({ partition, seq: msg.seq, userId: event.userId, eventId: event.id, code: cleanFailure(failure).code }, 'dead letter stored');
+    this.logger.debug(
+      { partition, seq: msg.seq, userId: event.userId, eventId: event.id, code: cleanFailure(failure).code },
+      'dead letter stored',
+    );
   }
 
   /** Creates the partition's durable consumer, or brings ack wait / max ack pending up to date. */

@@ -45,7 +45,13 @@ export function requestDeadline(hdrs: MsgHdrs | undefined, receivedAt: number): 
  * becomes its wire form, anything else (including a result JSON cannot encode) `internal`, logged.
  * Shared by the NATS adapter and the in-memory fake so both answer byte for byte alike.
  */
-export async function runRpcHandler(method: string, handler: (request: never, context: RpcContext) => Promise<unknown>, request: unknown, logger: Logger, context: RpcContext = { deadline: Number.POSITIVE_INFINITY }): Promise<string> {
+export async function runRpcHandler(
+  method: string,
+  handler: (request: never, context: RpcContext) => Promise<unknown>,
+  request: unknown,
+  logger: Logger,
+  context: RpcContext = { deadline: Number.POSITIVE_INFINITY },
+): Promise<string> {
   try {
     const result = await handler(request as never, context);
     return JSON.stringify({ ok: true, result } satisfies RpcReply<unknown>);
@@ -164,7 +170,11 @@ export class NatsRpcServer implements RpcServer {
 export class NatsRpcClient implements RpcClient {
   constructor(private readonly nc: NatsConnection) {}
 
-  async call<M extends RpcMethod>(method: M, request: RpcMethods[M]['request'], timeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<RpcMethods[M]['result']> {
+  async call<M extends RpcMethod>(
+    method: M,
+    request: RpcMethods[M]['request'],
+    timeoutMs = DEFAULT_RPC_TIMEOUT_MS,
+  ): Promise<RpcMethods[M]['result']> {
     let reply: Msg;
     const hdrs = headers();
     hdrs.set(DEADLINE_HEADER, String(Date.now() + timeoutMs));

@@ -54,7 +54,13 @@ const streamConfigs: Array<Partial<StreamConfig> & { name: string; subjects: str
   { name: EVENTS_STREAM, subjects: [subjects.eventsAll], storage: StorageType.File, duplicate_window: nanos(DUPLICATE_WINDOW_MS) },
   // Dead letters are kept DEAD_LETTER_MAX_AGE_MS for an operator to replay or drop; the window
   // drops a second store of the same delivery (`dead/<seq>`, an ack lost after the store).
-  { name: DEADLETTERS_STREAM, subjects: [subjects.deadLettersAll], storage: StorageType.File, duplicate_window: nanos(DUPLICATE_WINDOW_MS), max_age: nanos(DEAD_LETTER_MAX_AGE_MS) },
+  {
+    name: DEADLETTERS_STREAM,
+    subjects: [subjects.deadLettersAll],
+    storage: StorageType.File,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    max_age: nanos(DEAD_LETTER_MAX_AGE_MS),
+  },
   { name: CATALOG_STREAM, subjects: [subjects.catalogAll], storage: StorageType.File, max_msgs_per_subject: 1 },
 ];
 
@@ -93,8 +99,18 @@ export class NatsTransport {
     private readonly logger: Logger,
   ) {
     const js = jetstream(nc);
-    this.events = new NatsEventLog(js, jsm, { partitions: options.partitions, ackWaitMs: options.ackWaitMs, publishTimeoutMs: PUBLISH_TIMEOUT_MS }, logger.child({ component: 'nats-event-log' }));
-    this.deadLetters = new NatsDeadLetters(js, jsm, { partitions: options.partitions, publishTimeoutMs: PUBLISH_TIMEOUT_MS }, logger.child({ component: 'nats-dead-letters' }));
+    this.events = new NatsEventLog(
+      js,
+      jsm,
+      { partitions: options.partitions, ackWaitMs: options.ackWaitMs, publishTimeoutMs: PUBLISH_TIMEOUT_MS },
+      logger.child({ component: 'nats-event-log' }),
+    );
+    this.deadLetters = new NatsDeadLetters(
+      js,
+      jsm,
+      { partitions: options.partitions, publishTimeoutMs: PUBLISH_TIMEOUT_MS },
+      logger.child({ component: 'nats-dead-letters' }),
+    );
     this.catalog = new NatsCatalogLog(js, jsm, logger.child({ component: 'nats-catalog-log' }));
     this.pushes = new NatsPushSubscriber(nc, logger.child({ component: 'nats-push' }));
     this.rpc = new NatsRpcServer(nc, logger.child({ component: 'nats-rpc' }));
@@ -114,7 +130,8 @@ export class NatsTransport {
 
   /** Connects (rejects with PulseError('unavailable') when it cannot) and ensures the streams. */
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
-    if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${options.partitions}`);
+    if (!Number.isInteger(options.partitions) || options.partitions < 1)
+      throw new RangeError(`partitions must be a positive integer, got ${options.partitions}`);
     const logger = options.logger.child({ component: 'nats-transport' });
     let nc: NatsConnection;
     try {
@@ -138,7 +155,9 @@ export class NatsTransport {
       return new NatsTransport(nc, jsm, options, logger);
     } catch (err) {
       await nc.close().catch(() => undefined);
-      throw err instanceof PulseError ? err : new PulseError(ErrorCodes.unavailable, `JetStream unavailable at ${options.url}`, undefined, { cause: err });
+      throw err instanceof PulseError
+        ? err
+        : new PulseError(ErrorCodes.unavailable, `JetStream unavailable at ${options.url}`, undefined, { cause: err });
     }
   }
 

@@ -31,7 +31,8 @@ export class LoginThrottle {
   private readonly maxEmails: number;
 
   constructor(private readonly options: LoginThrottleOptions) {
-    if (!Number.isInteger(options.failures) || options.failures < 1) throw new RangeError(`failures must be an integer >= 1, got ${options.failures}`);
+    if (!Number.isInteger(options.failures) || options.failures < 1)
+      throw new RangeError(`failures must be an integer >= 1, got ${options.failures}`);
     if (!(options.windowMs > 0)) throw new RangeError(`windowMs must be > 0, got ${options.windowMs}`);
     this.now = options.now ?? Date.now;
     this.maxEmails = options.maxEmails ?? 100_000;
@@ -42,7 +43,9 @@ export class LoginThrottle {
     const window = this.current(email);
     if (!window || window.failures < this.options.failures) return;
     const seconds = Math.max(1, Math.ceil((window.startedAt + this.options.windowMs - this.now()) / 1000));
-    throw new PulseError(ErrorCodes.rateLimited, `too many wrong passwords for this account: try again in ${seconds} s`, { retryAfterSeconds: String(seconds) });
+    throw new PulseError(ErrorCodes.rateLimited, `too many wrong passwords for this account: try again in ${seconds} s`, {
+      retryAfterSeconds: String(seconds),
+    });
   }
 
   failed(email: string): void {

@@ -70,7 +70,16 @@ export class WorkerDeriveBackend implements DeriveBackend {
       const job: Pending = { id: this.nextId++, resolve, reject };
       thread.job = job;
       const { N, r, p, maxmem } = scryptOptions(request.params);
-      thread.worker.postMessage({ id: job.id, password: request.password, salt: request.salt, keyBytes: request.keyBytes, N, r, p, maxmem });
+      thread.worker.postMessage({
+        id: job.id,
+        password: request.password,
+        salt: request.salt,
+        keyBytes: request.keyBytes,
+        N,
+        r,
+        p,
+        maxmem,
+      });
     });
   }
 
@@ -94,7 +103,8 @@ export class WorkerDeriveBackend implements DeriveBackend {
       const job = thread.job;
       if (!job || job.id !== message.id) return; // rejected meanwhile (close)
       thread.job = undefined;
-      if (message.key) job.resolve({ key: Buffer.from(message.key.buffer, message.key.byteOffset, message.key.byteLength), ms: message.ms });
+      if (message.key)
+        job.resolve({ key: Buffer.from(message.key.buffer, message.key.byteOffset, message.key.byteLength), ms: message.ms });
       else job.reject(new Error(`scrypt failed in a password worker: ${message.error ?? 'unknown error'}`));
     });
     worker.on('error', (err) => this.logger?.error({ err }, 'password worker failed'));

@@ -159,10 +159,14 @@ export class PasswordPool {
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: PasswordPoolOptions) {
-    for (const [name, value] of [['queueLimit', options.queueLimit], ['clientQueueLimit', options.clientQueueLimit]] as const) {
+    for (const [name, value] of [
+      ['queueLimit', options.queueLimit],
+      ['clientQueueLimit', options.clientQueueLimit],
+    ] as const) {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
     }
-    this.backend = options.backend ?? (options.workers > 0 ? new WorkerDeriveBackend(options.workers, options.logger) : new InlineDeriveBackend(2));
+    this.backend =
+      options.backend ?? (options.workers > 0 ? new WorkerDeriveBackend(options.workers, options.logger) : new InlineDeriveBackend(2));
     this.meanMs = options.initialEstimateMs ?? 250;
     this.now = options.now ?? Date.now;
   }
@@ -179,7 +183,12 @@ export class PasswordPool {
 
   /** Figures for logs and tests. */
   stats(): { workers: number; running: number; waiting: number; meanMs: number } {
-    return { workers: this.backend.size, running: this.running, waiting: this.lanes.login.size + this.lanes.register.size, meanMs: Math.round(this.meanMs) };
+    return {
+      workers: this.backend.size,
+      running: this.running,
+      waiting: this.lanes.login.size + this.lanes.register.size,
+      meanMs: Math.round(this.meanMs),
+    };
   }
 
   /** One derivation, admitted or refused at once (see the class comment). */
@@ -187,13 +196,21 @@ export class PasswordPool {
     if (this.closed) return Promise.reject(new PulseError(ErrorCodes.unavailable, 'engine shutting down: try again', retryAfter(1000)));
     const accountKey = `${admission.lane}:${admission.account}`;
     if (this.accounts.has(accountKey)) {
-      return Promise.reject(new PulseError(ErrorCodes.rateLimited, 'another attempt for this account is in progress', retryAfter(this.meanMs)));
+      return Promise.reject(
+        new PulseError(ErrorCodes.rateLimited, 'another attempt for this account is in progress', retryAfter(this.meanMs)),
+      );
     }
     const lane = this.lanes[admission.lane];
     const waiting = this.lanes.login.size + this.lanes.register.size;
     if (waiting >= this.options.queueLimit) return Promise.reject(this.busy(waiting + this.running));
     if ((lane.byClient.get(admission.client)?.length ?? 0) >= this.options.clientQueueLimit) {
-      return Promise.reject(new PulseError(ErrorCodes.rateLimited, 'too many password checks from this client waiting', retryAfter(this.options.clientQueueLimit * this.meanMs / this.backend.size)));
+      return Promise.reject(
+        new PulseError(
+          ErrorCodes.rateLimited,
+          'too many password checks from this client waiting',
+          retryAfter((this.options.clientQueueLimit * this.meanMs) / this.backend.size),
+        ),
+      );
     }
     const ahead = this.jobsAhead(admission.lane, admission.client);
     const startInMs = (Math.max(0, ahead + this.running - this.backend.size + 1) * this.meanMs) / this.backend.size;
@@ -205,7 +222,8 @@ export class PasswordPool {
       this.accounts.add(accountKey);
       const giveUpAt = admission.deadline - (admission.afterMs ?? 0) - REPLY_MARGIN_MS;
       // setTimeout fires at once beyond 2^31 - 1 ms: a far deadline needs no timer before then.
-      if (Number.isFinite(giveUpAt)) job.timer = setTimeout(() => this.giveUp(job), Math.min(MAX_TIMER_MS, Math.max(0, giveUpAt - this.now())));
+      if (Number.isFinite(giveUpAt))
+        job.timer = setTimeout(() => this.giveUp(job), Math.min(MAX_TIMER_MS, Math.max(0, giveUpAt - this.now())));
       lane.add(job, this.isBusy(admission.client));
       this.pump();
     });
@@ -227,7 +245,8 @@ export class PasswordPool {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
-    for (let job = this.take(); job; job = this.take()) this.finish(job, new PulseError(ErrorCodes.unavailable, 'engine shutting down: try again', retryAfter(1000)));
+    for (let job = this.take(); job; job = this.take())
+      this.finish(job, new PulseError(ErrorCodes.unavailable, 'engine shutting down: try again', retryAfter(1000)));
     await this.backend.close();
   }
 
@@ -274,7 +293,8 @@ export class PasswordPool {
       }
       this.start(job);
     }
-    if (this.running === 0 && this.lanes.login.size + this.lanes.register.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.running === 0 && this.lanes.login.size + this.lanes.register.size === 0)
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private start(job: Job): void {
@@ -283,23 +303,26 @@ export class PasswordPool {
     const client = job.admission.client;
     this.runningByClient.set(client, (this.runningByClient.get(client) ?? 0) + 1);
     const startedAt = this.now();
-    this.backend.run(job.request).then(
-      ({ key, ms }) => {
-        // The thread's own time where known: a busy loop delaying the answer is not the hash's cost.
-        this.meanMs += EWMA_WEIGHT * ((ms ?? this.now() - startedAt) - this.meanMs);
-        this.finish(job, undefined, key);
-      },
-      (err: unknown) => {
-        this.options.logger?.error({ err }, 'password derivation failed');
-        this.finish(job, new PulseError(ErrorCodes.unavailable, 'password check failed: try again', retryAfter(1000), { cause: err }));
-      },
-    ).finally(() => {
-      this.running--;
-      const left = (this.runningByClient.get(client) ?? 1) - 1;
-      if (left > 0) this.runningByClient.set(client, left);
-      else this.runningByClient.delete(client);
-      this.pump();
-    });
+    this.backend
+      .run(job.request)
+      .then(
+        ({ key, ms }) => {
+          // The thread's own time where known: a busy loop delaying the answer is not the hash's cost.
+          this.meanMs += EWMA_WEIGHT * ((ms ?? this.now() - startedAt) - this.meanMs);
+          this.finish(job, undefined, key);
+        },
+        (err: unknown) => {
+          this.options.logger?.error({ err }, 'password derivation failed');
+          this.finish(job, new PulseError(ErrorCodes.unavailable, 'password check failed: try again', retryAfter(1000), { cause: err }));
+        },
+      )
+      .finally(() => {
+        this.running--;
+        const left = (this.runningByClient.get(client) ?? 1) - 1;
+        if (left > 0) this.runningByClient.set(client, left);
+        else this.runningByClient.delete(client);
+        this.pump();
+      });
   }
 
   /** The deadline's margin came while the job waited or ran: answer `unavailable` now, while the caller listens. */

@@ -42,7 +42,8 @@ export function decodePresence(text: string): { announcement: PresenceAnnounceme
   const lines = text.split('\n');
   const [gatewayId, ttlText, extra] = (lines[0] ?? '').split(' ');
   const ttlMs = Number(ttlText);
-  if (gatewayId === undefined || !ID.test(gatewayId) || extra !== undefined || !Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_TTL_MS) return undefined;
+  if (gatewayId === undefined || !ID.test(gatewayId) || extra !== undefined || !Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_TTL_MS)
+    return undefined;
   const userIds: string[] = [];
   let badIds = 0;
   for (let i = 1; i < lines.length; i++) {

@@ -86,13 +86,22 @@ export class RedisCampaignStore implements CampaignStore {
     const { campaignId, stoppedAt, ...definition } = campaign;
     await callRedis('list campaign', () => this.redis.zadd(this.keys.list(), 'NX', campaign.createdAt, campaignId));
     const json = JSON.stringify({ campaignId, ...definition });
-    const created = await callRedis('script createCampaign', () => this.redis.createCampaign(this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop'), json, stoppedAt === undefined ? '' : String(stoppedAt)));
+    const created = await callRedis('script createCampaign', () =>
+      this.redis.createCampaign(
+        this.campaignKey(campaignId, 'def'),
+        this.campaignKey(campaignId, 'stop'),
+        json,
+        stoppedAt === undefined ? '' : String(stoppedAt),
+      ),
+    );
     if (created !== 1) throw new Error(`campaign ${campaignId} already exists`);
   }
 
   async get(campaignId: string): Promise<StoredCampaign | undefined> {
     checkId('campaignId', campaignId);
-    const [json, stop] = await callRedis('get campaign', () => this.redis.mget(this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop')));
+    const [json, stop] = await callRedis('get campaign', () =>
+      this.redis.mget(this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop')),
+    );
     if (json === null || json === undefined) return undefined;
     const read = parseStoredCampaign(json);
     if ('reason' in read) return this.skip('campaign', campaignId, read.reason);
@@ -110,7 +119,9 @@ export class RedisCampaignStore implements CampaignStore {
   async stop(campaignId: string, at: number): Promise<StoredCampaign | undefined> {
     checkId('campaignId', campaignId);
     checkEpochMs('at', at);
-    const found = await callRedis('script stopCampaign', () => this.redis.stopCampaign(this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop'), String(at)));
+    const found = await callRedis('script stopCampaign', () =>
+      this.redis.stopCampaign(this.campaignKey(campaignId, 'def'), this.campaignKey(campaignId, 'stop'), String(at)),
+    );
     return found === 1 ? this.get(campaignId) : undefined;
   }
 
@@ -118,7 +129,15 @@ export class RedisCampaignStore implements CampaignStore {
     checkPromotion(promotion);
     const { promotionId, campaignId, memberId } = promotion;
     await callRedis('count targeted', () => this.redis.sadd(this.campaignKey(campaignId, 'targeted'), promotionId));
-    const added = await callRedis('script offerPromotion', () => this.redis.offerPromotion(this.inboxKey(memberId), this.inboxKey(memberId, 'pending'), promotionId, JSON.stringify(promotion), String(promotion.offeredAt)));
+    const added = await callRedis('script offerPromotion', () =>
+      this.redis.offerPromotion(
+        this.inboxKey(memberId),
+        this.inboxKey(memberId, 'pending'),
+        promotionId,
+        JSON.stringify(promotion),
+        String(promotion.offeredAt),
+      ),
+    );
     return added === 1;
   }
 
@@ -128,7 +147,14 @@ export class RedisCampaignStore implements CampaignStore {
     checkLease(leaseMs);
     checkLimit(limit, 1000);
     const jsons = await callRedis('script claimPromotions', () =>
-      this.redis.claimPromotions(this.inboxKey(memberId), this.inboxKey(memberId, 'pending'), this.inboxKey(memberId, 'lease'), String(now), String(leaseMs), String(limit)),
+      this.redis.claimPromotions(
+        this.inboxKey(memberId),
+        this.inboxKey(memberId, 'pending'),
+        this.inboxKey(memberId, 'lease'),
+        String(now),
+        String(leaseMs),
+        String(limit),
+      ),
     );
     const claimed: PendingPromotion[] = [];
     for (const json of jsons) {
@@ -138,7 +164,14 @@ export class RedisCampaignStore implements CampaignStore {
     return claimed;
   }
 
-  async reserve(campaignId: string, memberId: string, promotionId: string, rules: ReserveRules, now: number, live: boolean): Promise<ReserveOutcome> {
+  async reserve(
+    campaignId: string,
+    memberId: string,
+    promotionId: string,
+    rules: ReserveRules,
+    now: number,
+    live: boolean,
+  ): Promise<ReserveOutcome> {
     checkId('campaignId', campaignId);
     checkId('memberId', memberId);
     checkPromotionId(promotionId);
@@ -166,7 +199,9 @@ export class RedisCampaignStore implements CampaignStore {
     checkPromotionId(promotionId);
     checkEpochMs('now', now);
     const keys = ['', 'pending', 'lease', 'done', 'delivered'].map((suffix) => this.inboxKey(memberId, suffix));
-    const reply = (await callRedis('script settlePromotion', () => this.redis.settlePromotion(...keys, promotionId, outcome, String(now)))) as [string?, string?];
+    const reply = (await callRedis('script settlePromotion', () =>
+      this.redis.settlePromotion(...keys, promotionId, outcome, String(now)),
+    )) as [string?, string?];
     if (reply[0] !== 'dropped') return;
     const promotion = this.readPromotion(memberId, reply[1] ?? '');
     if (promotion) await callRedis('count dropped', () => this.redis.sadd(this.campaignKey(promotion.campaignId, 'dropped'), promotionId));
@@ -175,7 +210,9 @@ export class RedisCampaignStore implements CampaignStore {
   async delivered(memberId: string, limit: number): Promise<DeliveredPromotion[]> {
     checkId('memberId', memberId);
     checkLimit(limit, 1000);
-    const flat = await callRedis('list delivered promotions', () => this.redis.zrevrange(this.inboxKey(memberId, 'delivered'), 0, limit - 1, 'WITHSCORES'));
+    const flat = await callRedis('list delivered promotions', () =>
+      this.redis.zrevrange(this.inboxKey(memberId, 'delivered'), 0, limit - 1, 'WITHSCORES'),
+    );
     if (flat.length === 0) return [];
     const ids = flat.filter((_, i) => i % 2 === 0);
     const jsons = await callRedis('read delivered promotions', () => this.redis.hmget(this.inboxKey(memberId), ...ids));
@@ -216,7 +253,9 @@ export class RedisCampaignStore implements CampaignStore {
   async fanOutDone(campaignId: string, partition: number): Promise<boolean> {
     checkId('campaignId', campaignId);
     checkPartition(partition);
-    return (await callRedis('read fan-out marker', () => this.redis.sismember(this.campaignKey(campaignId, 'fanout'), String(partition)))) === 1;
+    return (
+      (await callRedis('read fan-out marker', () => this.redis.sismember(this.campaignKey(campaignId, 'fanout'), String(partition)))) === 1
+    );
   }
 
   async markFanOutDone(campaignId: string, partition: number): Promise<void> {
@@ -229,7 +268,9 @@ export class RedisCampaignStore implements CampaignStore {
     checkPartition(partition);
     checkTimer(timer);
     const [due, events] = this.keys.timers(partition);
-    await callRedis('script armCartTimer', () => this.redis.armCartTimer(due, events, timerKey(timer.campaignId, timer.memberId), String(timer.dueAt), timer.eventId));
+    await callRedis('script armCartTimer', () =>
+      this.redis.armCartTimer(due, events, timerKey(timer.campaignId, timer.memberId), String(timer.dueAt), timer.eventId),
+    );
   }
 
   async disarmTimers(partition: number, memberId: string, campaignIds: readonly string[]): Promise<void> {
@@ -239,7 +280,10 @@ export class RedisCampaignStore implements CampaignStore {
     if (campaignIds.length === 0) return;
     const members = campaignIds.map((campaignId) => timerKey(campaignId, memberId));
     const [due, events] = this.keys.timers(partition);
-    const transaction = this.redis.multi().zrem(due, ...members).hdel(events, ...members);
+    const transaction = this.redis
+      .multi()
+      .zrem(due, ...members)
+      .hdel(events, ...members);
     await callRedis('disarm timers', () => transaction.exec());
   }
 
@@ -253,7 +297,12 @@ export class RedisCampaignStore implements CampaignStore {
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const member = flat[i]!;
       const space = member.indexOf(' ');
-      timers.push({ campaignId: member.slice(0, space), memberId: member.slice(space + 1), dueAt: Number(flat[i + 1]), eventId: flat[i + 2]! });
+      timers.push({
+        campaignId: member.slice(0, space),
+        memberId: member.slice(space + 1),
+        dueAt: Number(flat[i + 1]),
+        eventId: flat[i + 2]!,
+      });
     }
     return timers;
   }
@@ -262,7 +311,9 @@ export class RedisCampaignStore implements CampaignStore {
     checkPartition(partition);
     checkTimer(timer);
     const [due, events] = this.keys.timers(partition);
-    await callRedis('script removeCartTimer', () => this.redis.removeCartTimer(due, events, timerKey(timer.campaignId, timer.memberId), String(timer.dueAt), timer.eventId));
+    await callRedis('script removeCartTimer', () =>
+      this.redis.removeCartTimer(due, events, timerKey(timer.campaignId, timer.memberId), String(timer.dueAt), timer.eventId),
+    );
   }
 
   private readPromotion(memberId: string, json: string): PendingPromotion | undefined {

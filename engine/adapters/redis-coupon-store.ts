@@ -43,7 +43,16 @@ export class RedisCouponStore implements CouponStore {
   async issue(coupon: Coupon): Promise<boolean> {
     const id = coupon.memberId;
     const claimed = await this.claim(coupon.code, id);
-    const reply = await callRedis('script issueCoupon', () => this.redis.issueCoupon(this.members.record(id), this.keys.coupon(id, coupon.code), this.keys.list(id), coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)));
+    const reply = await callRedis('script issueCoupon', () =>
+      this.redis.issueCoupon(
+        this.members.record(id),
+        this.keys.coupon(id, coupon.code),
+        this.keys.list(id),
+        coupon.code,
+        String(coupon.createdAt),
+        ...encodeCoupon(coupon),
+      ),
+    );
     if (reply === -1) {
       if (claimed) await this.release(coupon.code, id);
       throw new PulseError(ErrorCodes.notFound, `no member ${id}`);
@@ -70,7 +79,9 @@ export class RedisCouponStore implements CouponStore {
   }
 
   async redeem(memberId: string, code: string, orderId: string, now: number): Promise<Coupon> {
-    const reply = (await callRedis('script redeemCoupon', () => this.redis.redeemCoupon(this.keys.coupon(memberId, code), String(now), orderId))) as [number, string[]?];
+    const reply = (await callRedis('script redeemCoupon', () =>
+      this.redis.redeemCoupon(this.keys.coupon(memberId, code), String(now), orderId),
+    )) as [number, string[]?];
     if (reply[0] === -3) throw new PulseError(ErrorCodes.couponUsed, `coupon ${code} was already used`);
     if (reply[0] === -2) throw new PulseError(ErrorCodes.couponExpired, `coupon ${code} has expired`);
     if (reply[0] === -1) {
@@ -84,20 +95,38 @@ export class RedisCouponStore implements CouponStore {
   }
 
   async redeemReward(memberId: string, request: RewardRequest): Promise<RewardOutcome> {
-    if (!Number.isInteger(request.points) || request.points <= 0) throw new RangeError(`reward points must be a positive integer, got ${request.points}`);
+    if (!Number.isInteger(request.points) || request.points <= 0)
+      throw new RangeError(`reward points must be a positive integer, got ${request.points}`);
     const { coupon } = request;
     const marker = this.keys.rewardRequest(memberId, request.requestId);
     // A repeat claims nothing (its code was claimed the first time); the script answers it.
     const repeat = (await callRedis('read reward request', () => this.redis.exists(marker))) === 1;
     const claimed = repeat ? false : await this.claim(coupon.code, memberId);
-    const args = [String(request.points), String(request.ts), `reward:${request.requestId}`, coupon.code, String(coupon.createdAt), ...encodeCoupon(coupon)];
+    const args = [
+      String(request.points),
+      String(request.ts),
+      `reward:${request.requestId}`,
+      coupon.code,
+      String(coupon.createdAt),
+      ...encodeCoupon(coupon),
+    ];
     const reply = (await callRedis('script redeemReward', () =>
-      this.redis.redeemReward(this.members.record(memberId), this.members.ledger(memberId), marker, this.keys.coupon(memberId, coupon.code), this.keys.list(memberId), ...args),
+      this.redis.redeemReward(
+        this.members.record(memberId),
+        this.members.ledger(memberId),
+        marker,
+        this.keys.coupon(memberId, coupon.code),
+        this.keys.list(memberId),
+        ...args,
+      ),
     )) as [number, string?, string?];
     // Nothing was written under this code (no member, short balance, or the request raced its repeat).
     if (claimed && (reply[0] === -1 || reply[0] === -2 || reply[0] === 0)) await this.release(coupon.code, memberId);
     if (reply[0] === -1) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
-    if (reply[0] === -2) throw new PulseError(ErrorCodes.insufficientPoints, `this reward costs ${request.points} points; the balance is ${reply[1]}`, { points: String(reply[1]) });
+    if (reply[0] === -2)
+      throw new PulseError(ErrorCodes.insufficientPoints, `this reward costs ${request.points} points; the balance is ${reply[1]}`, {
+        points: String(reply[1]),
+      });
     if (reply[0] === -3) throw new CouponCodeTakenError(coupon.code);
     const code = reply[1]!;
     const stored = reply[0] === 1 ? { ...coupon, memberId } : await this.get(memberId, code);
@@ -124,7 +153,6 @@ export class RedisCouponStore implements CouponStore {
   private async release(code: string, memberId: string): Promise<void> {
     await this.redis.deleteIfEquals(this.keys.owner(code), memberId).catch(() => undefined);
   }
-
 }
 
 function checkLimit(limit: number): void {
@@ -139,12 +167,18 @@ function pairs(flat: string[]): Record<string, string> {
 
 function encodeCoupon(coupon: Coupon): string[] {
   const fields = [
-    'kind', coupon.kind,
-    'value', String(coupon.value),
-    'expiresAt', String(coupon.expiresAt),
-    'createdAt', String(coupon.createdAt),
-    'sourceType', coupon.source.type,
-    'sourceId', coupon.source.id,
+    'kind',
+    coupon.kind,
+    'value',
+    String(coupon.value),
+    'expiresAt',
+    String(coupon.expiresAt),
+    'createdAt',
+    String(coupon.createdAt),
+    'sourceType',
+    coupon.source.type,
+    'sourceId',
+    coupon.source.id,
   ];
   if (coupon.discountPercent !== undefined) fields.push('discountPercent', String(coupon.discountPercent));
   if (coupon.redeemedAt !== undefined) fields.push('redeemedAt', String(coupon.redeemedAt));

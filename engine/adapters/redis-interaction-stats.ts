@@ -3,8 +3,23 @@ import type { InteractionStats, InteractionUpdate } from '../ports/interaction-s
 import { callRedis } from './redis-errors.js';
 import { statsKeys } from './redis-keys.js';
 import { defineRedisScripts } from './redis-scripts.js';
-import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular, recordFolded } from './state-semantics.js';
-import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from './state-validation.js';
+import {
+  DEFAULT_MAX_NEIGHBOURS,
+  FORWARD_DECAY_EPOCH_MS,
+  MAX_FUTURE_SKEW_MS,
+  RESCALE_EXPONENT,
+  normalisePopular,
+  recordFolded,
+} from './state-semantics.js';
+import {
+  checkDedupeTtl,
+  checkEventKey,
+  checkHalfLife,
+  checkInteractionUpdate,
+  checkItemId,
+  checkLimit,
+  checkMaxNeighbours,
+} from './state-validation.js';
 
 export interface RedisInteractionStatsOptions {
   /** Half-life of popularity, in seconds of event time. */
@@ -66,7 +81,8 @@ export class RedisInteractionStats implements InteractionStats {
     addBothWays('cov', update.pairs);
     addBothWays('cop', update.coPurchases ?? []);
     const oneWay: Array<string | number> = [];
-    for (const [earlier, later, weight] of update.boughtAfter ?? []) if (earlier !== later) oneWay.push(indexOf('aft', earlier), later, String(weight));
+    for (const [earlier, later, weight] of update.boughtAfter ?? [])
+      if (earlier !== later) oneWay.push(indexOf('aft', earlier), later, String(weight));
     const keys = [this.keys.done(eventKey), this.keys.popularity(), this.keys.landmark(), ...listKeys];
     const args: Array<string | number> = [
       this.dedupeTtlSeconds,
@@ -100,7 +116,9 @@ export class RedisInteractionStats implements InteractionStats {
   async popular(limit: number): Promise<Array<[string, number]>> {
     checkLimit(limit);
     if (limit === 0) return [];
-    const reply = await callRedis('popular', () => this.redis.zrevrangebyscore(this.keys.popularity(), '+inf', '(0', 'WITHSCORES', 'LIMIT', 0, limit));
+    const reply = await callRedis('popular', () =>
+      this.redis.zrevrangebyscore(this.keys.popularity(), '+inf', '(0', 'WITHSCORES', 'LIMIT', 0, limit),
+    );
     return normalisePopular(parseWithScores(reply));
   }
 

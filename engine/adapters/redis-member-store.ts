@@ -3,7 +3,18 @@ import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { TierSchema } from '../contracts/schemas.js';
 import { checkLedgerPage, checkPointsChange } from '../logic/points.js';
 import type { TierThresholds } from '../logic/tiers.js';
-import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, OrderAcceptance, OrderChange, OrderOutcome, PointsChange, PointsOutcome, StoredMember } from '../ports/member-store.js';
+import type {
+  LedgerEntry,
+  LedgerPage,
+  MemberScanPage,
+  MemberStore,
+  OrderAcceptance,
+  OrderChange,
+  OrderOutcome,
+  PointsChange,
+  PointsOutcome,
+  StoredMember,
+} from '../ports/member-store.js';
 import { RedisOrderRecords } from './redis-order-records.js';
 import { callRedis } from './redis-errors.js';
 import { memberKeys } from './redis-keys.js';
@@ -55,8 +66,10 @@ export class RedisMemberStore implements MemberStore {
     this.pointsDedupeTtlSeconds = options.pointsDedupeTtlSeconds ?? 0;
     this.orders = new RedisOrderRecords(redis, keyPrefix);
     defineRedisScripts(redis);
-    if (!Number.isInteger(this.pointsDedupeTtlSeconds) || this.pointsDedupeTtlSeconds < 0) throw new RangeError(`pointsDedupeTtlSeconds must be a non-negative integer, got ${this.pointsDedupeTtlSeconds}`);
-    if (!Number.isInteger(this.claimTtlSeconds) || this.claimTtlSeconds < 1) throw new RangeError(`claimTtlSeconds must be a positive integer, got ${this.claimTtlSeconds}`);
+    if (!Number.isInteger(this.pointsDedupeTtlSeconds) || this.pointsDedupeTtlSeconds < 0)
+      throw new RangeError(`pointsDedupeTtlSeconds must be a non-negative integer, got ${this.pointsDedupeTtlSeconds}`);
+    if (!Number.isInteger(this.claimTtlSeconds) || this.claimTtlSeconds < 1)
+      throw new RangeError(`claimTtlSeconds must be a positive integer, got ${this.claimTtlSeconds}`);
   }
 
   async create(member: StoredMember): Promise<void> {
@@ -114,7 +127,9 @@ export class RedisMemberStore implements MemberStore {
       // The bucket is listed first (its own slot, idempotent): a crash before the record leaves
       // at worst an empty bucket listed, which a scan reads and passes over.
       await callRedis('list member bucket', () => this.redis.zadd(this.bucketsKey(), 0, String(slot).padStart(5, '0')));
-      const created = await callRedis('script createMemberRecord', () => this.redis.createMemberRecord(recordKey, this.indexKey(slot), member.memberId, ...encodeRecord(member)));
+      const created = await callRedis('script createMemberRecord', () =>
+        this.redis.createMemberRecord(recordKey, this.indexKey(slot), member.memberId, ...encodeRecord(member)),
+      );
       if (created !== 1) return 'existing';
       written = true;
       if (emailKey !== undefined) {
@@ -124,7 +139,13 @@ export class RedisMemberStore implements MemberStore {
       return 'created';
     } catch (err) {
       // Undo in reverse; a failing undo is reported through the original error (the claim expires anyway).
-      if (written) await this.redis.multi().del(recordKey).zrem(this.indexKey(keySlot(member.memberId)), member.memberId).exec().catch(() => undefined);
+      if (written)
+        await this.redis
+          .multi()
+          .del(recordKey)
+          .zrem(this.indexKey(keySlot(member.memberId)), member.memberId)
+          .exec()
+          .catch(() => undefined);
       if (emailKey !== undefined) await this.releaseClaim(emailKey, member.memberId);
       throw err;
     }
@@ -145,8 +166,24 @@ export class RedisMemberStore implements MemberStore {
 
   async applyPoints(memberId: string, change: PointsChange, thresholds: TierThresholds): Promise<PointsOutcome> {
     checkPointsChange(change);
-    const args = [String(change.delta), change.cause, String(change.ts), change.orderId ?? '', change.eventId, String(thresholds.vip), String(thresholds.enterprise), String(this.pointsDedupeTtlSeconds)];
-    const reply = (await callRedis('script applyMemberPoints', () => this.redis.applyMemberPoints(this.recordKey(memberId), this.ledgerKey(memberId), this.keys.pointsMarker(memberId, change.eventId), ...args))) as [number, string?, string[]?];
+    const args = [
+      String(change.delta),
+      change.cause,
+      String(change.ts),
+      change.orderId ?? '',
+      change.eventId,
+      String(thresholds.vip),
+      String(thresholds.enterprise),
+      String(this.pointsDedupeTtlSeconds),
+    ];
+    const reply = (await callRedis('script applyMemberPoints', () =>
+      this.redis.applyMemberPoints(
+        this.recordKey(memberId),
+        this.ledgerKey(memberId),
+        this.keys.pointsMarker(memberId, change.eventId),
+        ...args,
+      ),
+    )) as [number, string?, string[]?];
     if (reply[0] === -1) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
     const member = decodeRecord(memberId, pairs(reply[2] ?? []));
     if (!member) throw new Error(`member ${memberId}: record unreadable after a points change`);
@@ -165,7 +202,8 @@ export class RedisMemberStore implements MemberStore {
 
   async applyOrder(userId: string, change: OrderChange, thresholds: TierThresholds): Promise<OrderOutcome> {
     const reply = await this.orders.apply(userId, { record: this.recordKey(userId), ledger: this.ledgerKey(userId) }, change, thresholds);
-    if (reply.status === 'not_paid') throw new PulseError(ErrorCodes.unavailable, `order ${change.orderId}: ${change.status} before its paid status was applied`);
+    if (reply.status === 'not_paid')
+      throw new PulseError(ErrorCodes.unavailable, `order ${change.orderId}: ${change.status} before its paid status was applied`);
     if (reply.status === 'duplicate' || !reply.record) {
       const member = await this.get(userId);
       return { applied: reply.status === 'applied', amount: reply.amount, points: 0, ...(member ? { member } : {}) };
@@ -173,7 +211,13 @@ export class RedisMemberStore implements MemberStore {
     const member = decodeRecord(userId, pairs(reply.record));
     if (!member) throw new Error(`member ${userId}: record unreadable after an order`);
     const from = TierSchema.parse(reply.from);
-    return { applied: true, amount: reply.amount, points: reply.points, member, ...(member.tier !== from ? { tierChanged: { from, to: member.tier } } : {}) };
+    return {
+      applied: true,
+      amount: reply.amount,
+      points: reply.points,
+      member,
+      ...(member.tier !== from ? { tierChanged: { from, to: member.tier } } : {}),
+    };
   }
 
   async ledger(memberId: string, page: LedgerPage): Promise<LedgerEntry[]> {
@@ -203,7 +247,8 @@ export class RedisMemberStore implements MemberStore {
       const buckets = listed.map(Number);
       const wanted = count - memberIds.length;
       const pipeline = this.redis.pipeline();
-      for (const at of buckets) pipeline.zrangebylex(this.indexKey(at), at === slot && after !== undefined ? `(${after}` : '-', '+', 'LIMIT', 0, wanted);
+      for (const at of buckets)
+        pipeline.zrangebylex(this.indexKey(at), at === slot && after !== undefined ? `(${after}` : '-', '+', 'LIMIT', 0, wanted);
       const pages = (await callRedis('scan members', () => pipeline.exec())) ?? [];
       for (const [i, [err, ids]] of pages.entries()) {
         if (err) throw err;
@@ -263,12 +308,18 @@ function pairs(flat: string[]): Record<string, string> {
 
 function encodeRecord(member: StoredMember): string[] {
   return [
-    'email', member.email,
-    'name', member.name,
-    'tier', member.tier,
-    'points', String(member.points),
-    'lifetimePoints', String(member.lifetimePoints),
-    'createdAt', String(member.createdAt),
+    'email',
+    member.email,
+    'name',
+    member.name,
+    'tier',
+    member.tier,
+    'points',
+    String(member.points),
+    'lifetimePoints',
+    String(member.lifetimePoints),
+    'createdAt',
+    String(member.createdAt),
     ...(member.passwordHash !== undefined ? ['passwordHash', member.passwordHash] : []),
   ];
 }

@@ -7,7 +7,13 @@ import { orderKeys } from './redis-keys.js';
 import { defineRedisScripts } from './redis-scripts.js';
 
 /** Raw result of the apply script, for RedisMemberStore to decode (it owns the record's format). */
-export type ApplyOrderReply = { status: 'applied' | 'duplicate' | 'not_paid'; amount: number; points: number; from?: string; record?: string[] };
+export type ApplyOrderReply = {
+  status: 'applied' | 'duplicate' | 'not_paid';
+  amount: number;
+  points: number;
+  from?: string;
+  record?: string[];
+};
 
 /**
  * The order scripts over one Redis, with the member store's key prefix.
@@ -32,7 +38,10 @@ export class RedisOrderRecords {
     const digest = order.status === 'returned' ? (order.returnDigest ?? '') : (order.paidDigest ?? '');
     const args = [order.status, order.userId, digest];
     for (const line of order.lines) args.push(line.itemId, String(line.quantity), String(line.price));
-    const reply = (await callRedis('script acceptOrder', () => this.redis.acceptOrder(this.keys.accepted(order.orderId), ...args))) as [number, string[] | string];
+    const reply = (await callRedis('script acceptOrder', () => this.redis.acceptOrder(this.keys.accepted(order.orderId), ...args))) as [
+      number,
+      string[] | string,
+    ];
     if (reply[0] === -1) throw new PulseError(ErrorCodes.orderConflict, `order ${order.orderId}: ${String(reply[1])}`);
     const flat = Array.isArray(reply[1]) ? reply[1] : [];
     const paidPrices: Record<string, number> = {};
@@ -42,17 +51,32 @@ export class RedisOrderRecords {
 
   /** Two reads (the keys live on different slots): applied first, then accepted. */
   async paidState(userId: string, orderId: string): Promise<'applied' | 'accepted' | 'unknown'> {
-    if ((await callRedis('read order record', () => this.redis.hexists(this.keys.applied(userId, orderId), 'paid'))) === 1) return 'applied';
-    return (await callRedis('read order record', () => this.redis.hexists(this.keys.accepted(orderId), 'userId'))) === 1 ? 'accepted' : 'unknown';
+    if ((await callRedis('read order record', () => this.redis.hexists(this.keys.applied(userId, orderId), 'paid'))) === 1)
+      return 'applied';
+    return (await callRedis('read order record', () => this.redis.hexists(this.keys.accepted(orderId), 'userId'))) === 1
+      ? 'accepted'
+      : 'unknown';
   }
 
-  async apply(userId: string, keys: { record: string; ledger: string }, change: OrderChange, thresholds: TierThresholds): Promise<ApplyOrderReply> {
+  async apply(
+    userId: string,
+    keys: { record: string; ledger: string },
+    change: OrderChange,
+    thresholds: TierThresholds,
+  ): Promise<ApplyOrderReply> {
     const args = [change.status, change.eventId, String(change.ts), change.orderId, String(thresholds.vip), String(thresholds.enterprise)];
     for (const line of change.lines) args.push(line.itemId, String(line.quantity), String(line.price), String(line.points ?? 0));
-    const reply = (await callRedis('script applyOrder', () => this.redis.applyOrder(keys.record, keys.ledger, this.keys.applied(userId, change.orderId), ...args))) as [number, string?, string?, string?, string[]?];
+    const reply = (await callRedis('script applyOrder', () =>
+      this.redis.applyOrder(keys.record, keys.ledger, this.keys.applied(userId, change.orderId), ...args),
+    )) as [number, string?, string?, string?, string[]?];
     if (reply[0] === -2) return { status: 'not_paid', amount: 0, points: 0 };
     if (reply[0] === 0) return { status: 'duplicate', amount: Number(reply[1] ?? 0), points: 0 };
-    return { status: 'applied', amount: Number(reply[1] ?? 0), points: Number(reply[2] ?? 0), ...(reply[3] !== undefined ? { from: reply[3] } : {}), ...(reply[4] ? { record: reply[4] } : {}) };
+    return {
+      status: 'applied',
+      amount: Number(reply[1] ?? 0),
+      points: Number(reply[2] ?? 0),
+      ...(reply[3] !== undefined ? { from: reply[3] } : {}),
+      ...(reply[4] ? { record: reply[4] } : {}),
+    };
   }
-
 }

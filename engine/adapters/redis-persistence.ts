@@ -84,7 +84,10 @@ export async function readRedisPersistence(redis: ConfigReader): Promise<Persist
   const aofEnabled = /^aof_enabled:(\d)/m.exec(info)?.[1];
   const why = configError ? `CONFIG GET refused (${configError.message.split('\n')[0]})` : 'CONFIG GET appendonly gave no answer';
   if (aofEnabled === '1') return { mode: 'aof', settings: `${why}; INFO persistence: aof_enabled:1` };
-  return { mode: 'unknown', settings: `${why}; INFO persistence: aof_enabled:${aofEnabled ?? '?'} (snapshots cannot be seen without CONFIG)` };
+  return {
+    mode: 'unknown',
+    settings: `${why}; INFO persistence: aof_enabled:${aofEnabled ?? '?'} (snapshots cannot be seen without CONFIG)`,
+  };
 }
 
 /** A command error (unknown or renamed command, ACL denial), as opposed to a lost connection. */
@@ -97,7 +100,12 @@ export function judgePersistence(reading: PersistenceReading, ephemeralOk: boole
   const { mode, settings } = reading;
   if (mode === 'aof' || mode === 'aof+rdb') return { mode, ok: true, ephemeralAccepted: false, detail: `${mode}: ${settings}` };
   if (mode === 'rdb') {
-    return { mode, ok: true, ephemeralAccepted: false, detail: `rdb snapshots only: ${settings}; a crash loses what was written since the last snapshot (appendonly yes keeps every acked write)` };
+    return {
+      mode,
+      ok: true,
+      ephemeralAccepted: false,
+      detail: `rdb snapshots only: ${settings}; a crash loses what was written since the last snapshot (appendonly yes keeps every acked write)`,
+    };
   }
   const problem =
     mode === 'none'
@@ -108,7 +116,12 @@ export function judgePersistence(reading: PersistenceReading, ephemeralOk: boole
     mode === 'none'
       ? `turn persistence on (redis.conf or redis-server flag: \`appendonly yes\`; at runtime: CONFIG SET appendonly yes, then CONFIG REWRITE; or a snapshot schedule such as \`save "60 1000"\`)`
       : `make sure the service keeps an append-only file (\`appendonly yes\`) or snapshots (\`save ...\`)`;
-  return { mode, ok: false, ephemeralAccepted: false, detail: `${problem}. ${fix[0]!.toUpperCase()}${fix.slice(1)}, or set ${EPHEMERAL_OK_ENV}=1 to accept the loss.` };
+  return {
+    mode,
+    ok: false,
+    ephemeralAccepted: false,
+    detail: `${problem}. ${fix[0]!.toUpperCase()}${fix.slice(1)}, or set ${EPHEMERAL_OK_ENV}=1 to accept the loss.`,
+  };
 }
 
 /**
@@ -154,7 +167,8 @@ export class RedisPersistenceGuard {
           if (changed) this.#report(verdict, 'reconnect');
         },
         // Unreadable right after a reconnect (it dropped again): the next 'ready' tries again.
-        (err: unknown) => this.options.logger.warn({ err: (err as Error).message }, 'could not re-read Redis persistence settings after a reconnect'),
+        (err: unknown) =>
+          this.options.logger.warn({ err: (err as Error).message }, 'could not re-read Redis persistence settings after a reconnect'),
       );
     });
   }

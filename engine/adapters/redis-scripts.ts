@@ -92,13 +92,27 @@ declare module 'ioredis' {
     acceptOrder(record: RedisKey, ...args: string[]): Result<unknown, Context>;
     applyOrder(record: RedisKey, ledger: RedisKey, order: RedisKey, ...args: string[]): Result<unknown, Context>;
     redeemCoupon(coupon: RedisKey, now: string, orderId: string): Result<unknown, Context>;
-    redeemReward(record: RedisKey, ledger: RedisKey, marker: RedisKey, coupon: RedisKey, index: RedisKey, ...args: string[]): Result<unknown, Context>;
+    redeemReward(
+      record: RedisKey,
+      ledger: RedisKey,
+      marker: RedisKey,
+      coupon: RedisKey,
+      index: RedisKey,
+      ...args: string[]
+    ): Result<unknown, Context>;
     issueCoupon(record: RedisKey, coupon: RedisKey, index: RedisKey, ...args: string[]): Result<number, Context>;
     claimCouponCode(owner: RedisKey, memberId: string): Result<number, Context>;
     createCampaign(definition: RedisKey, stop: RedisKey, json: string, stoppedAt: string): Result<number, Context>;
     stopCampaign(definition: RedisKey, stop: RedisKey, at: string): Result<number, Context>;
     offerPromotion(inbox: RedisKey, pending: RedisKey, promotionId: string, json: string, offeredAt: string): Result<number, Context>;
-    claimPromotions(inbox: RedisKey, pending: RedisKey, lease: RedisKey, now: string, leaseMs: string, limit: string): Result<string[], Context>;
+    claimPromotions(
+      inbox: RedisKey,
+      pending: RedisKey,
+      lease: RedisKey,
+      now: string,
+      leaseMs: string,
+      limit: string,
+    ): Result<string[], Context>;
     reserveDelivery(...keysThenArgs: string[]): Result<unknown, Context>;
     settlePromotion(...keysThenArgs: string[]): Result<unknown, Context>;
     armCartTimer(due: RedisKey, events: RedisKey, member: string, dueAt: string, eventId: string): Result<number, Context>;
@@ -106,8 +120,23 @@ declare module 'ioredis' {
     removeCartTimer(due: RedisKey, events: RedisKey, member: string, dueAt: string, eventId: string): Result<number, Context>;
     recordShopAnalytics(...keysThenArgs: ScriptArg[]): Result<number, Context>;
     recordShopAnalyticsBatch(numberOfKeys: number, ...keysThenArgs: ScriptArg[]): Result<number, Context>;
-    recordShopMember(members: RedisKey, first: RedisKey, tier: RedisKey, tiers: RedisKey, memberId: string, createdAt: number, givenTier: string): Result<number, Context>;
-    acquireSocket(user: RedisKey, token: RedisKey, member: string, leaseMs: number, userCap: number, tokenCap: number): Result<unknown, Context>;
+    recordShopMember(
+      members: RedisKey,
+      first: RedisKey,
+      tier: RedisKey,
+      tiers: RedisKey,
+      memberId: string,
+      createdAt: number,
+      givenTier: string,
+    ): Result<number, Context>;
+    acquireSocket(
+      user: RedisKey,
+      token: RedisKey,
+      member: string,
+      leaseMs: number,
+      userCap: number,
+      tokenCap: number,
+    ): Result<unknown, Context>;
     renewSocket(user: RedisKey, token: RedisKey, member: string, leaseMs: number): Result<number, Context>;
   }
 }

@@ -1,11 +1,30 @@
 import type { Redis } from 'ioredis';
 import { TIERS, type Tier } from '../contracts/schemas.js';
 import { dayOf, hourOf } from '../logic/shop-analytics.js';
-import type { AnalyticsRecord, CounterTotals, Population, SegmentCounts, SegmentRanges, ShopAnalytics, ShopMember } from '../ports/shop-analytics.js';
+import type {
+  AnalyticsRecord,
+  CounterTotals,
+  Population,
+  SegmentCounts,
+  SegmentRanges,
+  ShopAnalytics,
+  ShopMember,
+} from '../ports/shop-analytics.js';
 import { callRedis } from './redis-errors.js';
 import { analyticsKeys } from './redis-keys.js';
 import { defineRedisScripts } from './redis-scripts.js';
-import { addFields, bucketRange, checkAnalyticsRecord, checkAnalyticsRecords, checkBrandLimit, checkRanges, checkRecordedKey, checkShopMember, counterFields, emptyTotals } from './shop-analytics-checks.js';
+import {
+  addFields,
+  bucketRange,
+  checkAnalyticsRecord,
+  checkAnalyticsRecords,
+  checkBrandLimit,
+  checkRanges,
+  checkRecordedKey,
+  checkShopMember,
+  counterFields,
+  emptyTotals,
+} from './shop-analytics-checks.js';
 import { checkDedupeTtl } from './state-validation.js';
 
 export interface RedisShopAnalyticsOptions {
@@ -13,7 +32,6 @@ export interface RedisShopAnalyticsOptions {
   dedupeTtlSeconds: number;
   keyPrefix?: string;
 }
-
 
 /**
  * ShopAnalytics in Redis, every key under the hash tag `{sx}` (one slot: the scripts touch
@@ -47,7 +65,12 @@ export class RedisShopAnalytics implements ShopAnalytics {
     const ts = counters?.ts ?? 0;
     const keys = [this.keys.done(eventKey), ...this.fixedKeys(), this.keys.bucket('h', hourOf(ts)), this.keys.bucket('d', dayOf(ts))];
     const fields = counters ? Object.entries(counterFields(counters)) : [];
-    const args = [this.dedupeTtlSeconds, ...shopperArgs(record), fields.length, ...fields.flatMap(([field, value]) => [field, String(value)])];
+    const args = [
+      this.dedupeTtlSeconds,
+      ...shopperArgs(record),
+      fields.length,
+      ...fields.flatMap(([field, value]) => [field, String(value)]),
+    ];
     return (await callRedis('script recordShopAnalytics', () => this.redis.recordShopAnalytics(...keys, ...args))) === 1;
   }
 
@@ -93,7 +116,9 @@ export class RedisShopAnalytics implements ShopAnalytics {
       const cut = sumKey.indexOf('\n');
       args.push(Number(sumKey.slice(0, cut)), sumKey.slice(cut + 1), String(value));
     }
-    return (await callRedis('script recordShopAnalyticsBatch', () => this.redis.recordShopAnalyticsBatch(keys.length, ...keys, ...args))) === 1;
+    return (
+      (await callRedis('script recordShopAnalyticsBatch', () => this.redis.recordShopAnalyticsBatch(keys.length, ...keys, ...args))) === 1
+    );
   }
 
   /** KEYS 2..12 of the record scripts. */
@@ -108,7 +133,9 @@ export class RedisShopAnalytics implements ShopAnalytics {
 
   async recordMember(member: ShopMember): Promise<void> {
     const { memberId, createdAt, tier } = checkShopMember(member);
-    await callRedis('script recordShopMember', () => this.redis.recordShopMember(this.key('members'), this.key('first'), this.key('tier'), this.key('tiers'), memberId, createdAt, tier));
+    await callRedis('script recordShopMember', () =>
+      this.redis.recordShopMember(this.key('members'), this.key('first'), this.key('tier'), this.key('tiers'), memberId, createdAt, tier),
+    );
   }
 
   async segmentCounts(ranges: SegmentRanges, brandLimit: number): Promise<SegmentCounts> {
@@ -138,7 +165,9 @@ export class RedisShopAnalytics implements ShopAnalytics {
   }
 
   async population(): Promise<Population> {
-    const reply = await callRedis('population', () => this.redis.multi().zcard(this.key('seen')).zcard(this.key('members')).hgetall(this.key('tiers')).exec());
+    const reply = await callRedis('population', () =>
+      this.redis.multi().zcard(this.key('seen')).zcard(this.key('members')).hgetall(this.key('tiers')).exec(),
+    );
     const [shoppers, members, tiers] = results(reply, 'population');
     const counts = (tiers ?? {}) as Record<string, string>;
     const membersByTier = Object.fromEntries(TIERS.map((tier) => [tier, Number(counts[tier] ?? 0)])) as Record<Tier, number>;
@@ -166,7 +195,8 @@ export class RedisShopAnalytics implements ShopAnalytics {
     const pipeline = this.redis.pipeline();
     for (const bucket of buckets) pipeline.hgetall(this.keys.bucket(kind, bucket));
     const totals = emptyTotals();
-    for (const fields of results(await callRedis('counters', () => pipeline.exec()), 'counters')) addFields(totals, (fields ?? {}) as Record<string, string>);
+    for (const fields of results(await callRedis('counters', () => pipeline.exec()), 'counters'))
+      addFields(totals, (fields ?? {}) as Record<string, string>);
     return totals;
   }
 }

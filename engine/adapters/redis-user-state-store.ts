@@ -103,7 +103,14 @@ export class RedisUserStateStore implements UserStateStore {
       // (a NOSCRIPT entry was sent again as EVAL by ioredis: its reply is here)
       const [err, reply] = replies[2 * i + 1]!;
       if (err) throw redisError('loadMany', err);
-      const [stFlat, recent, bought, affinity, cart, ...markers] = reply as [string[], string[], string[], string | null, string | null, ...Array<string | null>];
+      const [stFlat, recent, bought, affinity, cart, ...markers] = reply as [
+        string[],
+        string[],
+        string[],
+        string | null,
+        string | null,
+        ...Array<string | null>,
+      ];
       const st: Record<string, string> = {};
       for (let f = 0; f + 1 < stFlat.length; f += 2) st[stFlat[f]!] = stFlat[f + 1]!;
       const state = stateFromStored(vec === null ? null : decodeVector(vec as Buffer), st, recent.flatMap(decodeRecent), bought);
@@ -121,7 +128,11 @@ export class RedisUserStateStore implements UserStateStore {
       const end = runEnd(changes, i);
       const userId = changes[i]!.userId;
       const chained = i > 0 && changes[i - 1]!.userId === userId;
-      calls.push(end - i === 1 ? { ...this.applyCall(userId, changes[i]!.change, tag), count: 1, chained } : { ...this.applyEventsCall(userId, changes.slice(i, end), tag, true), chained, start: i, end });
+      calls.push(
+        end - i === 1
+          ? { ...this.applyCall(userId, changes[i]!.change, tag), count: 1, chained }
+          : { ...this.applyEventsCall(userId, changes.slice(i, end), tag, true), chained, start: i, end },
+      );
       i = end;
     }
     const pipeline = this.redis.pipeline();
@@ -158,7 +169,12 @@ export class RedisUserStateStore implements UserStateStore {
    * neither encoded nor sent (the script stores the same state): a user's 4 events of a batch
    * encode and send their vector and affinity once, not 4 times.
    */
-  private applyEventsCall(userId: string, changes: readonly UserChange[], tag: string, leaveOutReplaced: boolean): { keys: string[]; args: Array<string | number | Buffer>; count: number } {
+  private applyEventsCall(
+    userId: string,
+    changes: readonly UserChange[],
+    tag: string,
+    leaveOutReplaced: boolean,
+  ): { keys: string[]; args: Array<string | number | Buffer>; count: number } {
     const keys = this.keys(checkUserId(userId));
     const args: Array<string | number | Buffer> = [changes.length];
     const markers: string[] = [];
@@ -190,7 +206,12 @@ export class RedisUserStateStore implements UserStateStore {
    * values a later change of the run replaces: sent as '=' (the vector: its version is still
    * written) or '' (keep), not encoded.
    */
-  private applyCall(userId: string, change: UserStateChange, tag: string, replaced = NOTHING_REPLACED): { keys: string[]; args: Array<string | number | Buffer> } {
+  private applyCall(
+    userId: string,
+    change: UserStateChange,
+    tag: string,
+    replaced = NOTHING_REPLACED,
+  ): { keys: string[]; args: Array<string | number | Buffer> } {
     const keys = this.keys(checkUserId(userId));
     checkUserStateChange(change);
     const { purchases } = change;
@@ -266,7 +287,8 @@ function checkOutcomes(reply: unknown, count: number): ApplyOutcome[] {
 }
 
 function checkOutcome(outcome: unknown): ApplyOutcome {
-  if (outcome !== 'applied' && outcome !== 'duplicate' && outcome !== 'conflict') throw new Error(`applyUserState returned ${String(outcome)}`);
+  if (outcome !== 'applied' && outcome !== 'duplicate' && outcome !== 'conflict')
+    throw new Error(`applyUserState returned ${String(outcome)}`);
   return outcome;
 }
 
@@ -318,7 +340,12 @@ export function decodeVector(bytes: Buffer): Float32Array | null {
 }
 
 /** Builds a UserState from the stored hash fields (missing ones take the empty state's values). */
-export function stateFromStored(vector: Float32Array | null, st: Record<string, string>, recent: RecentInteraction[], bought: Iterable<string>): UserState {
+export function stateFromStored(
+  vector: Float32Array | null,
+  st: Record<string, string>,
+  recent: RecentInteraction[],
+  bought: Iterable<string>,
+): UserState {
   const state = emptyUserState();
   state.vector = vector;
   state.strength = numberOr(st.strength, 0);
@@ -360,7 +387,8 @@ function entriesOf(value: unknown): Map<string, number> {
   const entries = new Map<string, number>();
   if (!Array.isArray(value)) return entries;
   for (const entry of value) {
-    if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number' && Number.isFinite(entry[1])) entries.set(entry[0], entry[1]);
+    if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+      entries.set(entry[0], entry[1]);
   }
   return entries;
 }

@@ -126,7 +126,10 @@ class Lane {
 export class RpcScheduler {
   private readonly main: Lane;
   private readonly passwords: Lane;
-  private limits: { queueLimit: number; userQueueLimit: number } = { queueLimit: DEFAULT_RPC_ADMISSION.queueLimit, userQueueLimit: DEFAULT_RPC_ADMISSION.userQueueLimit };
+  private limits: { queueLimit: number; userQueueLimit: number } = {
+    queueLimit: DEFAULT_RPC_ADMISSION.queueLimit,
+    userQueueLimit: DEFAULT_RPC_ADMISSION.userQueueLimit,
+  };
   private hooks: Pick<RpcAdmissionOptions, 'onExpired' | 'onRejected'> = {};
   private waitingCount = 0;
   private idleWaiters: Array<() => void> = [];
@@ -143,10 +146,17 @@ export class RpcScheduler {
       if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be an integer >= 1, got ${n}`);
       return n;
     };
-    this.limits = { queueLimit: positive('queueLimit', options.queueLimit, this.limits.queueLimit), userQueueLimit: positive('userQueueLimit', options.userQueueLimit, this.limits.userQueueLimit) };
+    this.limits = {
+      queueLimit: positive('queueLimit', options.queueLimit, this.limits.queueLimit),
+      userQueueLimit: positive('userQueueLimit', options.userQueueLimit, this.limits.userQueueLimit),
+    };
     this.main.concurrency = positive('concurrency', options.concurrency, this.main.concurrency);
     this.passwords.concurrency = positive('passwordConcurrency', options.passwordConcurrency, this.passwords.concurrency);
-    this.hooks = { ...this.hooks, ...(options.onExpired ? { onExpired: options.onExpired } : {}), ...(options.onRejected ? { onRejected: options.onRejected } : {}) };
+    this.hooks = {
+      ...this.hooks,
+      ...(options.onExpired ? { onExpired: options.onExpired } : {}),
+      ...(options.onRejected ? { onRejected: options.onRejected } : {}),
+    };
     this.pump(this.main);
     this.pump(this.passwords);
   }

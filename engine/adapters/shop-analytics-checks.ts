@@ -57,7 +57,11 @@ export function checkAnalyticsRecords(records: readonly AnalyticsRecord[]): void
       typeof eventKey === 'string' &&
       eventKey.length >= 1 &&
       eventKey.length <= 1024 &&
-      (counters === undefined || ((EVENT_TYPE_SET.has(counters.type) || counters.type === 'order') && Number.isInteger(counters.ts) && counters.ts >= 0 && Number.isFinite(counters.total))) &&
+      (counters === undefined ||
+        ((EVENT_TYPE_SET.has(counters.type) || counters.type === 'order') &&
+          Number.isInteger(counters.ts) &&
+          counters.ts >= 0 &&
+          Number.isFinite(counters.total))) &&
       (memberCreatedAt === undefined || (Number.isInteger(memberCreatedAt) && memberCreatedAt >= 0));
     if (!valid) checkAnalyticsRecord({ ...record, userId: record.userId === owner ? record.userId : '' });
   }
@@ -72,12 +76,14 @@ export function checkShopMember(member: ShopMember): ShopMember {
 }
 
 export function checkRecordedKey(eventKey: string): string {
-  if (typeof eventKey !== 'string' || eventKey.length < 1 || eventKey.length > 1024) throw new PulseError(ErrorCodes.invalidRequest, 'eventKey must be 1 to 1024 characters');
+  if (typeof eventKey !== 'string' || eventKey.length < 1 || eventKey.length > 1024)
+    throw new PulseError(ErrorCodes.invalidRequest, 'eventKey must be 1 to 1024 characters');
   return eventKey;
 }
 
 export function checkRanges(ranges: SegmentRanges): SegmentRanges {
-  if (!Object.values(ranges).every((value) => typeof value === 'number' && !Number.isNaN(value))) throw new RangeError(`segment ranges must be numbers (±Infinity allowed): ${JSON.stringify(ranges)}`);
+  if (!Object.values(ranges).every((value) => typeof value === 'number' && !Number.isNaN(value)))
+    throw new RangeError(`segment ranges must be numbers (±Infinity allowed): ${JSON.stringify(ranges)}`);
   return ranges;
 }
 

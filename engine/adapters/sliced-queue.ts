@@ -33,7 +33,8 @@ export class SlicedQueue<T> {
     this.sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
     this.maxPerSlice = options.maxPerSlice ?? DEFAULT_MAX_PER_SLICE;
     if (!(this.sliceMs > 0)) throw new RangeError(`sliceMs must be positive, got ${this.sliceMs}`);
-    if (!Number.isInteger(this.maxPerSlice) || this.maxPerSlice < 1) throw new RangeError(`maxPerSlice must be an integer >= 1, got ${this.maxPerSlice}`);
+    if (!Number.isInteger(this.maxPerSlice) || this.maxPerSlice < 1)
+      throw new RangeError(`maxPerSlice must be an integer >= 1, got ${this.maxPerSlice}`);
   }
 
   /** Items queued and not yet run. */

@@ -11,7 +11,17 @@ import type { InteractionStats, InteractionUpdate } from '../ports/interaction-s
 
 /** The state of a user never seen. */
 export function emptyUserState(): UserState {
-  return { vector: null, strength: 0, updatedAt: 0, version: 0, recent: [], bought: new Set(), counts: {}, tier: 'regular', ...emptyShopperState() };
+  return {
+    vector: null,
+    strength: 0,
+    updatedAt: 0,
+    version: 0,
+    recent: [],
+    bought: new Set(),
+    counts: {},
+    tier: 'regular',
+    ...emptyShopperState(),
+  };
 }
 
 /**
@@ -46,7 +56,12 @@ export function normalisePopular(ranked: Array<[string, number]>): Array<[string
  * `InteractionStats.recordMany` for both adapters: the updates folded into one (times clamped as
  * the store clamps them) and recorded once under `batchKey` by the adapter's own `record`.
  */
-export async function recordFolded(stats: InteractionStats, batchKey: string, updates: readonly InteractionUpdate[], halfLifeMs: number): Promise<boolean> {
+export async function recordFolded(
+  stats: InteractionStats,
+  batchKey: string,
+  updates: readonly InteractionUpdate[],
+  halfLifeMs: number,
+): Promise<boolean> {
   const folded = foldInteractionUpdates(updates, halfLifeMs, Date.now() + MAX_FUTURE_SKEW_MS);
   return folded ? stats.record(batchKey, folded) : false;
 }

@@ -41,7 +41,8 @@ export function checkUserStateChange(change: UserStateChange): void {
   if (!Number.isSafeInteger(change.expectedVersion) || change.expectedVersion < 0) {
     throw invalid(`expectedVersion must be a non-negative integer, got ${change.expectedVersion}`);
   }
-  if (change.type !== 'merge' && change.type !== 'order' && !isEventType(change.type)) throw invalid(`unknown event type "${String(change.type)}"`);
+  if (change.type !== 'merge' && change.type !== 'order' && !isEventType(change.type))
+    throw invalid(`unknown event type "${String(change.type)}"`);
   if (change.vector !== undefined) {
     if (!(change.vector instanceof Float32Array) || change.vector.length === 0) throw invalid('vector must be a non-empty Float32Array');
     if (!change.vector.every(Number.isFinite)) throw invalid('vector holds a non-finite value');
@@ -68,7 +69,8 @@ export function checkUserStateChange(change: UserStateChange): void {
     if (!(change.cart instanceof Map) || change.cart.size > CART_LIMIT) throw invalid(`cart must be a Map of at most ${CART_LIMIT} lines`);
     for (const [itemId, quantity] of change.cart) {
       checkKey('cart item id', itemId);
-      if (!Number.isSafeInteger(quantity) || quantity < 1) throw invalid(`cart quantity of "${itemId}" must be a positive integer, got ${quantity}`);
+      if (!Number.isSafeInteger(quantity) || quantity < 1)
+        throw invalid(`cart quantity of "${itemId}" must be a positive integer, got ${quantity}`);
     }
   }
   if (change.purchases !== undefined) {
@@ -82,7 +84,8 @@ export function checkUserStateChange(change: UserStateChange): void {
 }
 
 function checkAffinity(affinity: Affinity): void {
-  if (!Number.isFinite(affinity.landmark) || affinity.landmark < 0) throw invalid(`affinity.landmark must be epoch ms, got ${affinity.landmark}`);
+  if (!Number.isFinite(affinity.landmark) || affinity.landmark < 0)
+    throw invalid(`affinity.landmark must be epoch ms, got ${affinity.landmark}`);
   checkAffinityMap('categories', affinity.categories, false);
   checkAffinityMap('brands', affinity.brands, false);
   checkAffinityMap('brandEvents', affinity.brandEvents, true);
@@ -94,11 +97,13 @@ function checkAffinity(affinity: Affinity): void {
  * failure. Cost: one pass over the map.
  */
 function checkAffinityMap(name: string, scores: Map<string, number>, counts: boolean): void {
-  if (!(scores instanceof Map) || scores.size > AFFINITY_LIMIT) throw invalid(`affinity.${name} must be a Map of at most ${AFFINITY_LIMIT} entries`);
+  if (!(scores instanceof Map) || scores.size > AFFINITY_LIMIT)
+    throw invalid(`affinity.${name} must be a Map of at most ${AFFINITY_LIMIT} entries`);
   for (const [key, value] of scores) {
     if (!isKey(key)) checkKey(`affinity.${name} key`, key);
     if (!Number.isFinite(value)) throw invalid(`affinity.${name} value of "${key}" must be finite`);
-    if (counts && (!Number.isSafeInteger(value) || value < 0)) throw invalid(`event count of brand "${key}" must be an integer >= 0, got ${value}`);
+    if (counts && (!Number.isSafeInteger(value) || value < 0))
+      throw invalid(`event count of brand "${key}" must be an integer >= 0, got ${value}`);
   }
 }
 
@@ -109,7 +114,6 @@ function checkKey(what: string, key: string): void {
 function isKey(key: string): boolean {
   return typeof key === 'string' && key.length >= 1 && key.length <= 512;
 }
-
 
 function checkEpochMs(what: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${what} must be integer epoch ms (0 = none), got ${value}`);
@@ -177,7 +181,8 @@ export function checkLeaseArgs(partition: number, ownerId: string, ttlMs: number
 }
 
 export function checkPartition(partition: number): void {
-  if (!Number.isInteger(partition) || partition < 0 || partition > 1_000_000) throw invalid(`partition must be a non-negative integer, got ${partition}`);
+  if (!Number.isInteger(partition) || partition < 0 || partition > 1_000_000)
+    throw invalid(`partition must be a non-negative integer, got ${partition}`);
 }
 
 export function checkOwnerId(ownerId: string): void {

@@ -17,7 +17,9 @@ const AtSchema = z.coerce.number().int().min(0).max(MAX_AT);
 export const ProfileQuerySchema = z.object({ at: AtSchema.optional() }).strict();
 export const OverviewQuerySchema = z.object({ at: AtSchema.optional() }).strict();
 /** `limit`: brand_loyal segments listed at most (the biggest), 0..1000. */
-export const SegmentsQuerySchema = z.object({ at: AtSchema.optional(), limit: z.coerce.number().int().min(0).max(1000).default(100) }).strict();
+export const SegmentsQuerySchema = z
+  .object({ at: AtSchema.optional(), limit: z.coerce.number().int().min(0).max(1000).default(100) })
+  .strict();
 export type SegmentsQuery = z.infer<typeof SegmentsQuerySchema>;
 
 /** `none`: no event yet; `dormant`: none in 30 days; `low`: one in 30 days; `medium`: one in 7 days; `high`: 5 or more in 7 days. */
@@ -46,7 +48,13 @@ export interface ShopperProfile {
   brands: Array<{ brand: string; weight: number; events: number }>;
   /** Recency (days to `at`), frequency, monetary value and their 1..5 scores (logic/segments.ts `rfmSummary`). */
   rfm: RfmSummary;
-  purchases: { orders: number; spend: number; averageOrderValue: number | null; firstPurchaseAt: number | null; lastPurchaseAt: number | null };
+  purchases: {
+    orders: number;
+    spend: number;
+    averageOrderValue: number | null;
+    firstPurchaseAt: number | null;
+    lastPurchaseAt: number | null;
+  };
   activity: {
     level: ActivityLevel;
     /** Events applied (all types, merges included), impressions left out: cards shown are no activity of the shopper's. */

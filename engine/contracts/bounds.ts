@@ -66,7 +66,8 @@ export const MAX_TS = 8.64e15;
  * than MAX_TS_SKEW_MS into the future. `now` is the gateway's clock (epoch ms).
  */
 export function eventTimeProblem(ts: number, now: number, role: string): string | undefined {
-  if (ts > now + MAX_TS_SKEW_MS) return `at most ${MAX_TS_SKEW_MS / 60_000} minutes in the future (gateway clock ${new Date(now).toISOString()})`;
+  if (ts > now + MAX_TS_SKEW_MS)
+    return `at most ${MAX_TS_SKEW_MS / 60_000} minutes in the future (gateway clock ${new Date(now).toISOString()})`;
   if (role === 'admin') {
     if (ts < MIN_IMPORT_TS) return `not before ${new Date(MIN_IMPORT_TS).toISOString()}`;
   } else if (ts < now - MAX_EVENT_AGE_MS) {

@@ -55,15 +55,34 @@ export const EventTriggerSchema = z
     brand: z.string().trim().min(1).max(200).optional(),
     itemId: IdSchema.optional(),
     count: z.number().int().min(1).max(50).default(1),
-    withinSeconds: z.number().int().min(1).max(30 * 24 * 3600).default(600),
+    withinSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 3600)
+      .default(600),
   })
   .strict();
 /** Items left in the cart (added, not removed, not bought) for `afterSeconds` after the last add. */
-export const CartAbandonedTriggerSchema = z.object({ type: z.literal('cart_abandoned'), afterSeconds: z.number().int().min(1).max(30 * 24 * 3600) }).strict();
+export const CartAbandonedTriggerSchema = z
+  .object({
+    type: z.literal('cart_abandoned'),
+    afterSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 3600),
+  })
+  .strict();
 /** The member's spendable points rise to `points` or past it. */
 export const PointsReachedTriggerSchema = z.object({ type: z.literal('points_reached'), points: z.number().int().min(1) }).strict();
 
-export const TriggerSchema = z.discriminatedUnion('type', [NowTriggerSchema, EventTriggerSchema, CartAbandonedTriggerSchema, PointsReachedTriggerSchema]);
+export const TriggerSchema = z.discriminatedUnion('type', [
+  NowTriggerSchema,
+  EventTriggerSchema,
+  CartAbandonedTriggerSchema,
+  PointsReachedTriggerSchema,
+]);
 export type Trigger = z.infer<typeof TriggerSchema>;
 
 export const OfferSchema = z
@@ -73,7 +92,12 @@ export const OfferSchema = z
     /** A one-use percent coupon made per member at delivery. */
     discountPercent: z.number().int().min(1).max(100).optional(),
     /** Lifetime of that coupon from delivery (s); default 7 days. Only with discountPercent. */
-    couponTtlSeconds: z.number().int().min(60).max(366 * 24 * 3600).optional(),
+    couponTtlSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(366 * 24 * 3600)
+      .optional(),
     /** Items shown with the offer and boosted into the member's lists while the campaign runs. */
     itemIds: z.array(IdSchema).min(1).max(50).optional(),
   })
@@ -101,7 +125,12 @@ export const CampaignInputSchema = z
     /** At most this many deliveries, over all members. */
     budget: z.unknown().optional(),
     /** At most one delivery per member per this many seconds; without it, one per member ever. */
-    frequencyCapSeconds: z.number().int().min(1).max(366 * 24 * 3600).optional(),
+    frequencyCapSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(366 * 24 * 3600)
+      .optional(),
   })
   .strict();
 
@@ -156,7 +185,9 @@ export interface Promotion {
   items?: string[];
 }
 
-export type CampaignCheck = { ok: true; definition: CampaignDefinition } | { ok: false; code: CampaignErrorCode; message: string; details?: Record<string, string> };
+export type CampaignCheck =
+  | { ok: true; definition: CampaignDefinition }
+  | { ok: false; code: CampaignErrorCode; message: string; details?: Record<string, string> };
 
 const CampaignErrorCodes = {
   invalidCampaign: ErrorCodes.invalidCampaign,
@@ -181,13 +212,22 @@ export function checkCampaign(input: unknown, now: number): CampaignCheck {
 
   const triggerType = (raw.trigger as { type?: unknown } | null | undefined)?.type;
   if (typeof triggerType !== 'string' || !(TRIGGER_TYPES as readonly string[]).includes(triggerType)) {
-    return { ok: false, code: CampaignErrorCodes.unknownTrigger, message: `trigger.type must be one of ${TRIGGER_TYPES.join(', ')}`, details: { 'trigger.type': String(triggerType) } };
+    return {
+      ok: false,
+      code: CampaignErrorCodes.unknownTrigger,
+      message: `trigger.type must be one of ${TRIGGER_TYPES.join(', ')}`,
+      details: { 'trigger.type': String(triggerType) },
+    };
   }
   const trigger = TriggerSchema.safeParse(raw.trigger);
   if (!trigger.success) return invalid(CampaignErrorCodes.invalidCampaign, trigger.error, 'trigger');
 
   if (raw.audience === undefined || raw.audience === null || (typeof raw.audience === 'object' && Object.keys(raw.audience).length === 0)) {
-    return { ok: false, code: CampaignErrorCodes.emptyAudience, message: 'the audience names no criterion: give tiers, brands, categories, minPoints or segment' };
+    return {
+      ok: false,
+      code: CampaignErrorCodes.emptyAudience,
+      message: 'the audience names no criterion: give tiers, brands, categories, minPoints or segment',
+    };
   }
   const audience = AudienceSchema.safeParse(raw.audience);
   if (!audience.success) {
@@ -196,20 +236,40 @@ export function checkCampaign(input: unknown, now: number): CampaignCheck {
   }
 
   if (raw.budget !== undefined && !(typeof raw.budget === 'number' && Number.isInteger(raw.budget) && raw.budget > 0)) {
-    return { ok: false, code: CampaignErrorCodes.invalidBudget, message: 'budget must be a positive integer (deliveries)', details: { budget: String(raw.budget) } };
+    return {
+      ok: false,
+      code: CampaignErrorCodes.invalidBudget,
+      message: 'budget must be a positive integer (deliveries)',
+      details: { budget: String(raw.budget) },
+    };
   }
   const startsAt = raw.startsAt ?? now;
   if (raw.endsAt !== undefined && raw.endsAt <= startsAt) {
-    return { ok: false, code: CampaignErrorCodes.invalidSchedule, message: 'endsAt must be after startsAt', details: { endsAt: String(raw.endsAt), startsAt: String(startsAt) } };
+    return {
+      ok: false,
+      code: CampaignErrorCodes.invalidSchedule,
+      message: 'endsAt must be after startsAt',
+      details: { endsAt: String(raw.endsAt), startsAt: String(startsAt) },
+    };
   }
   if (raw.endsAt !== undefined && raw.endsAt <= now) {
-    return { ok: false, code: CampaignErrorCodes.invalidSchedule, message: 'endsAt is already past', details: { endsAt: String(raw.endsAt) } };
+    return {
+      ok: false,
+      code: CampaignErrorCodes.invalidSchedule,
+      message: 'endsAt is already past',
+      details: { endsAt: String(raw.endsAt) },
+    };
   }
   if (startsAt - now > MAX_CAMPAIGN_SPAN_MS || (raw.endsAt !== undefined && raw.endsAt - startsAt > MAX_CAMPAIGN_SPAN_MS)) {
     return { ok: false, code: CampaignErrorCodes.invalidSchedule, message: 'a campaign starts within a year and runs at most a year' };
   }
   if (raw.offer.couponTtlSeconds !== undefined && raw.offer.discountPercent === undefined) {
-    return { ok: false, code: CampaignErrorCodes.invalidCampaign, message: 'offer.couponTtlSeconds needs offer.discountPercent', details: { 'offer.couponTtlSeconds': 'only with discountPercent' } };
+    return {
+      ok: false,
+      code: CampaignErrorCodes.invalidCampaign,
+      message: 'offer.couponTtlSeconds needs offer.discountPercent',
+      details: { 'offer.couponTtlSeconds': 'only with discountPercent' },
+    };
   }
 
   const definition: CampaignDefinition = {
@@ -238,18 +298,24 @@ export function acceptCampaign(input: unknown, now: number): CampaignDefinition 
  * `invalid_campaign` with `audience.*` details). Throws PulseError.
  */
 export function acceptAudience(audience: unknown, now: number): Audience {
-  return acceptCampaign({ name: 'preview', audience, trigger: { type: 'now' }, offer: { title: 'preview', message: 'preview' } }, now).audience;
+  return acceptCampaign({ name: 'preview', audience, trigger: { type: 'now' }, offer: { title: 'preview', message: 'preview' } }, now)
+    .audience;
 }
 
 function invalid(code: CampaignErrorCode, error: z.ZodError, prefix?: string): CampaignCheck {
   const details: Record<string, string> = {};
-  for (const issue of error.issues.slice(0, 20)) details[[prefix, ...issue.path].filter((p) => p !== undefined).join('.') || '(root)'] = issue.message;
+  for (const issue of error.issues.slice(0, 20))
+    details[[prefix, ...issue.path].filter((p) => p !== undefined).join('.') || '(root)'] = issue.message;
   const [field, problem] = Object.entries(details)[0] ?? ['(root)', 'invalid'];
   return { ok: false, code, message: `invalid campaign: ${field}: ${problem}`, details };
 }
 
 /** The status of a campaign at `now`, given how many deliveries it has made. */
-export function campaignStatus(campaign: Pick<Campaign, 'startsAt' | 'endsAt' | 'budget' | 'stoppedAt'>, delivered: number, now: number): CampaignStatus {
+export function campaignStatus(
+  campaign: Pick<Campaign, 'startsAt' | 'endsAt' | 'budget' | 'stoppedAt'>,
+  delivered: number,
+  now: number,
+): CampaignStatus {
   if (campaign.stoppedAt !== undefined) return 'stopped';
   if (campaign.endsAt !== undefined && now >= campaign.endsAt) return 'ended';
   if (campaign.budget !== undefined && delivered >= campaign.budget) return 'exhausted';

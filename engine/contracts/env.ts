@@ -31,7 +31,8 @@ export const env = {
       doc,
       parse: (raw) => {
         const value = Number(raw);
-        if (!Number.isInteger(value) || value < min || value > max) throw new Error(`expected an integer in [${min}, ${max}], got "${raw}"`);
+        if (!Number.isInteger(value) || value < min || value > max)
+          throw new Error(`expected an integer in [${min}, ${max}], got "${raw}"`);
         return value;
       },
     };

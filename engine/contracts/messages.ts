@@ -39,20 +39,33 @@ export interface RpcMethods {
    * order: a known memberId is left unchanged (`existing`); rejected per index with `invalid_email`,
    * `invalid_request` or `email_taken`. At most MAX_MEMBERS_PER_BATCH entries.
    */
-  'members.import': { request: { members: unknown[] }; result: { created: number; existing: number; rejected: Array<{ index: number; error: WireError }> } };
+  'members.import': {
+    request: { members: unknown[] };
+    result: { created: number; existing: number; rejected: Array<{ index: number; error: WireError }> };
+  };
   /** A member's points ledger, newest first (`limit` 1..1000, entries with entryId < `before`); `not_found` when no member. */
   'members.points': { request: { memberId: string; limit: number; before?: number }; result: { entries: LedgerEntry[]; next?: number } };
   /** Events, orders, points ledger, coupons and delivered promotions (extension), newest first, paged together by ts (`limit` 1..200, ts < `before`); `next` is the following page's `before`. */
   'members.history': {
     request: { memberId: string; limit: number; before?: number };
-    result: { events: RecentInteraction[]; orders: LedgerEntry[]; points: LedgerEntry[]; coupons: Coupon[]; promotions: DeliveredPromotion[]; next?: number };
+    result: {
+      events: RecentInteraction[];
+      orders: LedgerEntry[];
+      points: LedgerEntry[];
+      coupons: Coupon[];
+      promotions: DeliveredPromotion[];
+      next?: number;
+    };
   };
   /** A member's coupons, newest first. */
   'coupons.list': { request: { memberId: string }; result: { coupons: Coupon[] } };
   /** Uses a coupon once: `coupon_not_found`, `coupon_not_yours`, `coupon_expired`, `coupon_used`. */
   'coupons.redeem': { request: { memberId: string; code: string; orderId: string }; result: Coupon };
   /** Points for a coupon, once per requestId: `reward_not_found`, `insufficient_points`, `not_found`. */
-  'rewards.redeem': { request: { memberId: string; rewardId: string; requestId: string }; result: { coupon: Coupon; points: number; applied: boolean } };
+  'rewards.redeem': {
+    request: { memberId: string; rewardId: string; requestId: string };
+    result: { coupon: Coupon; points: number; applied: boolean };
+  };
   /** Checks (`checkCampaign`) and stores a campaign; `createdBy` is the caller's `sub`. Codes: invalid_campaign, unknown_trigger, invalid_schedule, invalid_budget, empty_audience. */
   'campaigns.create': { request: { input: unknown; createdBy: string }; result: Campaign };
   /** Every campaign, newest first. */
@@ -77,7 +90,10 @@ export interface RpcMethods {
   /** Shop-wide figures at `at`: members, activity, event counters, popular categories and brands, campaigns. */
   'analytics.overview': { request: { at?: number }; result: AnalyticsOverview };
   /** Readiness probe of the gateways (cached ~1 s each): this engine's id, whether it has started, its own checks (redis, persistence, nats) and the model it serves. */
-  'engine.ping': { request: Record<string, never>; result: { engineId: string; ready: boolean; checks: Record<string, { ok: boolean; detail: string }>; model?: ServingModelInfo } };
+  'engine.ping': {
+    request: Record<string, never>;
+    result: { engineId: string; ready: boolean; checks: Record<string, { ok: boolean; detail: string }>; model?: ServingModelInfo };
+  };
 }
 export type RpcMethod = keyof RpcMethods;
 

@@ -43,13 +43,20 @@ export const OrderSchema = z
   })
   .strict()
   .superRefine((order, ctx) => {
-    if (order.status !== 'cancelled' && order.lines.length === 0) ctx.addIssue({ code: 'custom', path: ['lines'], message: `a ${order.status} order needs at least one line` });
+    if (order.status !== 'cancelled' && order.lines.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['lines'], message: `a ${order.status} order needs at least one line` });
     const seen = new Set<string>();
     order.lines.forEach((line, i) => {
-      if (seen.has(line.itemId)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'itemId'], message: `itemId "${line.itemId}" appears twice: one line per item` });
+      if (seen.has(line.itemId))
+        ctx.addIssue({ code: 'custom', path: ['lines', i, 'itemId'], message: `itemId "${line.itemId}" appears twice: one line per item` });
       seen.add(line.itemId);
     });
-    if (linesGrossTotal(order.lines) > MAX_ORDER_TOTAL) ctx.addIssue({ code: 'custom', path: ['lines'], message: `the lines' total (sum of price x quantity) must be at most ${MAX_ORDER_TOTAL}` });
+    if (linesGrossTotal(order.lines) > MAX_ORDER_TOTAL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lines'],
+        message: `the lines' total (sum of price x quantity) must be at most ${MAX_ORDER_TOTAL}`,
+      });
   });
 export type Order = z.infer<typeof OrderSchema>;
 
@@ -78,7 +85,11 @@ export function isOrderEvent(event: LoggedEvent): event is StoredOrderEvent {
 const StoredOrderEventSchema = z
   .object({
     type: z.literal('order'),
-    id: z.string().min(1).max(MAX_ID_LENGTH + 40).regex(/^order:[A-Za-z0-9_.:@-]+$/),
+    id: z
+      .string()
+      .min(1)
+      .max(MAX_ID_LENGTH + 40)
+      .regex(/^order:[A-Za-z0-9_.:@-]+$/),
     userId: IdSchema,
     orderId: IdSchema,
     status: z.enum(ORDER_STATUSES),
@@ -94,7 +105,8 @@ const StoredOrderEventSchema = z
  * parseStoredEvent (shopper events and merges). Throws (a ZodError) when it is neither.
  */
 export function parseLoggedEvent(value: unknown): LoggedEvent {
-  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'order') return StoredOrderEventSchema.parse(value) as StoredOrderEvent;
+  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'order')
+    return StoredOrderEventSchema.parse(value) as StoredOrderEvent;
   return parseStoredEvent(value);
 }
 
@@ -104,4 +116,3 @@ export interface OrderAccepted {
   duplicate: boolean;
   event: StoredOrderEvent;
 }
-

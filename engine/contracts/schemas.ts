@@ -58,7 +58,11 @@ export const ItemSchema = z
      * Extension: the sales channels the item is offered in (`recommend {channel}` lists only
      * those, compared case-insensitively); absent = every channel.
      */
-    channels: z.array(textRule(z.string().trim().min(1).max(64))).min(1).max(32).optional(),
+    channels: z
+      .array(textRule(z.string().trim().min(1).max(64)))
+      .min(1)
+      .max(32)
+      .optional(),
   })
   .strict();
 export type Item = z.infer<typeof ItemSchema>;
@@ -124,7 +128,10 @@ export function lineItemsSchema(min: number, max: number) {
     .array(LineItemSchema)
     .min(min)
     .max(max)
-    .refine((lines) => linesGrossTotal(lines) <= MAX_ORDER_TOTAL, `the lines' total (sum of |price x quantity|) must be at most ${MAX_ORDER_TOTAL}`);
+    .refine(
+      (lines) => linesGrossTotal(lines) <= MAX_ORDER_TOTAL,
+      `the lines' total (sum of |price x quantity|) must be at most ${MAX_ORDER_TOTAL}`,
+    );
 }
 
 const eventBase = {
@@ -141,9 +148,7 @@ export const EventInputSchema = z.discriminatedUnion('type', [
   z.object({ ...eventBase, type: z.literal('like'), itemId: IdSchema }).strict(),
   z.object({ ...eventBase, type: z.literal('dislike'), itemId: IdSchema }).strict(),
   z.object({ ...eventBase, type: z.literal('add_to_cart'), itemId: IdSchema, items: lineItemsSchema(0, 200).optional() }).strict(),
-  z
-    .object({ ...eventBase, type: z.literal('remove_from_cart'), itemId: IdSchema, items: lineItemsSchema(0, 200).optional() })
-    .strict(),
+  z.object({ ...eventBase, type: z.literal('remove_from_cart'), itemId: IdSchema, items: lineItemsSchema(0, 200).optional() }).strict(),
   z
     .object({
       ...eventBase,
@@ -202,7 +207,11 @@ export function isImpressionEvent(event: LoggedEvent): event is StoredImpression
 
 const storedFields = z.object({
   // A shopper event's id is an IdSchema id (checked again below); a merge's is `merge:<userId>`.
-  id: z.string().min(1).max(MAX_ID_LENGTH + MERGE_ID_PREFIX.length).regex(ID_PATTERN),
+  id: z
+    .string()
+    .min(1)
+    .max(MAX_ID_LENGTH + MERGE_ID_PREFIX.length)
+    .regex(ID_PATTERN),
   userId: IdSchema,
   ts: EpochMsSchema,
   receivedAt: EpochMsSchema,
@@ -307,7 +316,8 @@ function fastLines(value: unknown, min: number, max: number): LineItem[] | undef
     if (typeof line !== 'object' || line === null || Object.getPrototypeOf(line) !== Object.prototype) return undefined;
     const { itemId, quantity, price } = line as Record<string, unknown>;
     if (Object.keys(line).length !== 3 || !isId(itemId)) return undefined;
-    if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < -MAX_LINE_QUANTITY || quantity > MAX_LINE_QUANTITY) return undefined;
+    if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < -MAX_LINE_QUANTITY || quantity > MAX_LINE_QUANTITY)
+      return undefined;
     if (typeof price !== 'number' || !Number.isFinite(price) || price < 0 || price > MAX_PRICE) return undefined;
     lines[i] = { itemId, quantity, price };
   }
@@ -481,7 +491,11 @@ const CODE_BY_MEMBER_FIELD: Record<string, ErrorCode> = { email: ErrorCodes.inva
 export function memberValidationError(error: z.ZodError): PulseError {
   const issue = error.issues[0];
   const field = typeof issue?.path[0] === 'string' ? issue.path[0] : '(root)';
-  return new PulseError(CODE_BY_MEMBER_FIELD[field] ?? ErrorCodes.invalidRequest, `invalid ${field}: ${issue?.message ?? 'invalid'}`, zodDetails(error));
+  return new PulseError(
+    CODE_BY_MEMBER_FIELD[field] ?? ErrorCodes.invalidRequest,
+    `invalid ${field}: ${issue?.message ?? 'invalid'}`,
+    zodDetails(error),
+  );
 }
 
 /** Largest `members` array one `POST /v1/members/batch` may carry. */

@@ -58,7 +58,13 @@ export function shopperLikes(affinity: Affinity, now: number, halfLifeSeconds: n
  * for a stored state) every one of them is among the strongest, and the best is the highest score
  * (decay keeps the order), so one pass does without sorting. Keys come in map order.
  */
-export function forEachLike(scores: ReadonlyMap<string, number>, landmark: number, t: number, halfLifeSeconds: number, each: (key: string, like: number) => void): void {
+export function forEachLike(
+  scores: ReadonlyMap<string, number>,
+  landmark: number,
+  t: number,
+  halfLifeSeconds: number,
+  each: (key: string, like: number) => void,
+): void {
   const factor = decayFactor(landmark, t, halfLifeSeconds);
   let positive = 0;
   let highest = 0;
@@ -93,7 +99,11 @@ export interface BoostKeys {
 
 /** The keys of an item (see BoostKeys). */
 export function boostKeys(item: BoostedItem): BoostKeys {
-  return { category: item.category, levels: categoryLevels(item.category), brand: item.brand === undefined ? undefined : brandKey(item.brand) };
+  return {
+    category: item.category,
+    levels: categoryLevels(item.category),
+    brand: item.brand === undefined ? undefined : brandKey(item.brand),
+  };
 }
 
 /** The item's boost in [0, maxBoost]; 0 for an unknown item. `maxBoost` in [0, 1]. */

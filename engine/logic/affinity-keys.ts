@@ -90,7 +90,11 @@ export class KeySpace {
 
   private parse(item: BoostedItem): ItemKeyIds {
     const { category, levels, brand } = boostKeys(item);
-    return { category, levels: levels.map((level) => this.categories.idOf(level)), brand: brand === undefined ? -1 : this.brands.idOf(brand) };
+    return {
+      category,
+      levels: levels.map((level) => this.categories.idOf(level)),
+      brand: brand === undefined ? -1 : this.brands.idOf(brand),
+    };
   }
 }
 

@@ -55,7 +55,13 @@ function isEmpty(affinity: Affinity): boolean {
 }
 
 /** The affinity once `gain` is added at `ts` (epoch ms), within `limit` per map; undefined when the gain is empty. */
-export function affinityAfter(state: Affinity, gain: AffinityGain, ts: number, halfLifeSeconds: number, limit = AFFINITY_LIMIT): Affinity | undefined {
+export function affinityAfter(
+  state: Affinity,
+  gain: AffinityGain,
+  ts: number,
+  halfLifeSeconds: number,
+  limit = AFFINITY_LIMIT,
+): Affinity | undefined {
   if (gain.categories.size === 0 && gain.brands.size === 0) return undefined;
   const halfLifeMs = checkHalfLife(halfLifeSeconds) * 1000;
   let landmark = isEmpty(state) ? ts : state.landmark;
@@ -93,7 +99,12 @@ export function mergedAffinity(member: Affinity, visitor: Affinity, halfLifeSeco
 
 /** A copy of `state` relative to `landmark`, every score times `rescale`. Cost: one pass over each map. */
 function rescaled(state: Affinity, landmark: number, rescale: number): Affinity {
-  return { landmark, categories: scaledCopy(state.categories, rescale), brands: scaledCopy(state.brands, rescale), brandEvents: scaledCopy(state.brandEvents, 1) };
+  return {
+    landmark,
+    categories: scaledCopy(state.categories, rescale),
+    brands: scaledCopy(state.brands, rescale),
+    brandEvents: scaledCopy(state.brandEvents, 1),
+  };
 }
 
 /** A copy of `scores` (same order) with every value times `rescale`; forEach copies faster than `new Map(scores)`. */
@@ -134,7 +145,13 @@ export interface WeightedKey {
  * The `n` strongest positive entries of `scores`, best first (ties by key), with their weights
  * as of `t` (epoch ms): an interaction of weight w at `t` counts w, one a half-life earlier w/2.
  */
-export function weightsAt(scores: ReadonlyMap<string, number>, landmark: number, t: number, halfLifeSeconds: number, n: number): WeightedKey[] {
+export function weightsAt(
+  scores: ReadonlyMap<string, number>,
+  landmark: number,
+  t: number,
+  halfLifeSeconds: number,
+  n: number,
+): WeightedKey[] {
   const factor = decayFactor(landmark, t, halfLifeSeconds);
   return strongestKeys(scores, n).map((key) => ({ key, weight: scores.get(key)! * factor }));
 }
@@ -164,6 +181,7 @@ export function strongestKeys(scores: ReadonlyMap<string, number>, n: number): s
 }
 
 function checkHalfLife(seconds: number): number {
-  if (!(seconds > 0) || !Number.isFinite(seconds)) throw new RangeError(`affinity half-life must be a positive finite number of seconds, got ${seconds}`);
+  if (!(seconds > 0) || !Number.isFinite(seconds))
+    throw new RangeError(`affinity half-life must be a positive finite number of seconds, got ${seconds}`);
   return seconds;
 }

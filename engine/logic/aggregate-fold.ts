@@ -13,7 +13,11 @@ import type { InteractionUpdate } from '../ports/interaction-stats.js';
  *
  * Cost: O(entries) Map work; a 256-event batch of views folds in ~50-100 us.
  */
-export function foldInteractionUpdates(updates: readonly InteractionUpdate[], halfLifeMs: number, maxTs: number): InteractionUpdate | undefined {
+export function foldInteractionUpdates(
+  updates: readonly InteractionUpdate[],
+  halfLifeMs: number,
+  maxTs: number,
+): InteractionUpdate | undefined {
   if (updates.length === 0) return undefined;
   let ref = 0;
   for (const update of updates) ref = Math.max(ref, Math.min(update.ts, maxTs));

@@ -32,7 +32,13 @@ export type AudienceState = Pick<UserState, 'tier' | 'updatedAt' | 'affinity' | 
  * - `segment`: the member is in it (segments.ts).
  * The order of affinities is the same at every time (forward decay), so no half-life is needed. Pure.
  */
-export function matchesAudience(audience: Audience, member: AudienceMember, state: AudienceState, now: number, options: AudienceOptions = {}): boolean {
+export function matchesAudience(
+  audience: Audience,
+  member: AudienceMember,
+  state: AudienceState,
+  now: number,
+  options: AudienceOptions = {},
+): boolean {
   const top = options.top ?? AUDIENCE_TOP_AFFINITIES;
   if (audience.tiers && !audience.tiers.includes(highestTier(member.tier, state.tier))) return false;
   if (audience.minPoints !== undefined && member.points < audience.minPoints) return false;
@@ -44,6 +50,7 @@ export function matchesAudience(audience: Audience, member: AudienceMember, stat
     const strongest = strongestKeys(state.affinity.categories, top);
     if (!audience.categories.some((category) => strongest.some((held) => categoryMatches(category, held)))) return false;
   }
-  if (audience.segment !== undefined && !inSegment(audience.segment, state, member, now, options.segments ?? DEFAULT_SEGMENT_THRESHOLDS)) return false;
+  if (audience.segment !== undefined && !inSegment(audience.segment, state, member, now, options.segments ?? DEFAULT_SEGMENT_THRESHOLDS))
+    return false;
   return true;
 }

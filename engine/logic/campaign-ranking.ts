@@ -27,14 +27,22 @@ export interface CampaignCandidate extends Candidate {
  * the shopper's taste first (similarity, then itemId), each scored with the same blend as the rest
  * and with the reason `campaign <name>`.
  */
-export function campaignPicks(candidates: Iterable<CampaignCandidate>, slots: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf'>): RecommendedItem[] {
+export function campaignPicks(
+  candidates: Iterable<CampaignCandidate>,
+  slots: number,
+  context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'boostOf'>,
+): RecommendedItem[] {
   // Most lists have no campaign slot or no campaign item: nothing to sort.
   if (!(slots > 0)) return [];
   const ordered = [...candidates];
   if (ordered.length === 0) return [];
   const weights = contextWeights(context);
   ordered.sort((a, b) => similarityOf(b) - similarityOf(a) || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
-  return ordered.slice(0, slots).map((candidate) => ({ itemId: candidate.itemId, score: scoreOf(candidate, weights, context), reason: `campaign ${candidate.campaign}` }));
+  return ordered.slice(0, slots).map((candidate) => ({
+    itemId: candidate.itemId,
+    score: scoreOf(candidate, weights, context),
+    reason: `campaign ${candidate.campaign}`,
+  }));
 }
 
 /** A candidate's similarity for ordering picks; -2 (below any cosine) when it has none. */
@@ -55,7 +63,8 @@ export function withCampaignItems(organic: readonly RecommendedItem[], picks: re
   const out: RecommendedItem[] = [];
   let r = 0;
   for (const pick of placed) {
-    while (r < rest.length && (rest[r]!.score > pick.score || (rest[r]!.score === pick.score && rest[r]!.itemId < pick.itemId))) out.push(rest[r++]!);
+    while (r < rest.length && (rest[r]!.score > pick.score || (rest[r]!.score === pick.score && rest[r]!.itemId < pick.itemId)))
+      out.push(rest[r++]!);
     out.push(pick);
   }
   return out.concat(rest.slice(r));

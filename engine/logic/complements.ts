@@ -32,7 +32,12 @@ export type PurchaseRelations = Required<Pick<InteractionUpdate, 'coPurchases' |
  * `windowSeconds` older than the event, each pair weighing 1/sqrt(earlier x later). Empty for
  * anything but a purchase.
  */
-export function purchaseRelations(state: Pick<UserState, 'recent' | 'bought'>, event: StoredEvent, lines: readonly string[], windowSeconds: number): PurchaseRelations {
+export function purchaseRelations(
+  state: Pick<UserState, 'recent' | 'bought'>,
+  event: StoredEvent,
+  lines: readonly string[],
+  windowSeconds: number,
+): PurchaseRelations {
   const relations: PurchaseRelations = { coPurchases: [], boughtAfter: [] };
   if (event.type !== 'purchase' || lines.length === 0) return relations;
   const pairWeight = 1 / Math.sqrt(Math.max(1, lines.length - 1));
@@ -96,7 +101,9 @@ export function afterPurchase(recent: readonly RecentInteraction[], now: number,
 export function complementSeeds(recent: readonly RecentInteraction[], now: number, options: ComplementSeedOptions): ComplementSeed[] {
   if (options.maxSeeds <= 0) return [];
   if (options.scope === 'session') {
-    return (afterPurchase(recent, now, options.sessionGapSeconds) ?? []).slice(0, options.maxSeeds).map((itemId) => ({ itemId, weight: 1 }));
+    return (afterPurchase(recent, now, options.sessionGapSeconds) ?? [])
+      .slice(0, options.maxSeeds)
+      .map((itemId) => ({ itemId, weight: 1 }));
   }
   const seeds: ComplementSeed[] = [];
   let weight = 2;
@@ -117,9 +124,13 @@ export function complementSeeds(recent: readonly RecentInteraction[], now: numbe
  * each list divided by its own best, then added up, so an item in both rises. Best first, ties by
  * itemId.
  */
-export function complementList(coPurchased: ReadonlyArray<readonly [string, number]>, boughtAfter: ReadonlyArray<readonly [string, number]>): Array<[string, number]> {
+export function complementList(
+  coPurchased: ReadonlyArray<readonly [string, number]>,
+  boughtAfter: ReadonlyArray<readonly [string, number]>,
+): Array<[string, number]> {
   const scores = new Map<string, number>();
-  for (const list of [coPurchased, boughtAfter]) for (const [itemId, score] of dividedByBest(list)) scores.set(itemId, (scores.get(itemId) ?? 0) + score);
+  for (const list of [coPurchased, boughtAfter])
+    for (const [itemId, score] of dividedByBest(list)) scores.set(itemId, (scores.get(itemId) ?? 0) + score);
   return [...scores].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
 }
 

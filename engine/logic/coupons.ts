@@ -41,7 +41,8 @@ export const RewardCatalogueSchema = z
   .superRefine((rewards, ctx) => {
     const seen = new Set<string>();
     for (const [i, reward] of rewards.entries()) {
-      if (seen.has(reward.rewardId)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'rewardId'], message: `duplicate rewardId ${reward.rewardId}` });
+      if (seen.has(reward.rewardId))
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'rewardId'], message: `duplicate rewardId ${reward.rewardId}` });
       seen.add(reward.rewardId);
     }
   });
@@ -58,7 +59,8 @@ export function parseRewardCatalogue(json: string): Reward[] {
     throw new Error(`REWARDS is not JSON: ${(err as Error).message}`);
   }
   const parsed = RewardCatalogueSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`REWARDS: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`REWARDS: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
   return parsed.data;
 }
 

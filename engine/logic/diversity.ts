@@ -38,7 +38,12 @@ export type PairSimilarity = (a: string, b: string) => number | undefined;
  * is never compared with most picks. Cost: at most O(k x pool) similarities, usually far fewer.
  * @param similarityOf cosine of two items (the serving index's `pairSimilarity`: read in place).
  */
-export function diversify<T extends { itemId: string; score: number }>(ranked: readonly T[], k: number, d: number, similarityOf: PairSimilarity): T[] {
+export function diversify<T extends { itemId: string; score: number }>(
+  ranked: readonly T[],
+  k: number,
+  d: number,
+  similarityOf: PairSimilarity,
+): T[] {
   const n = Math.min(Math.max(0, k), ranked.length);
   if (d <= 0 || n <= 1) return ranked.slice(0, n);
   const size = ranked.length;
@@ -86,7 +91,14 @@ export function diversify<T extends { itemId: string; score: number }>(ranked: r
 }
 
 /** `current` raised to the similarity (clamped to [0, 1]) of item `i` with each of picks[from..]. */
-function redundancyOf(ranked: ReadonlyArray<{ itemId: string }>, i: number, picks: readonly number[], from: number, current: number, similarityOf: PairSimilarity): number {
+function redundancyOf(
+  ranked: ReadonlyArray<{ itemId: string }>,
+  i: number,
+  picks: readonly number[],
+  from: number,
+  current: number,
+  similarityOf: PairSimilarity,
+): number {
   const itemId = ranked[i]!.itemId;
   let redundancy = current;
   for (let p = from; p < picks.length; p++) {

@@ -95,7 +95,13 @@ const PAIRING_TYPES = new Set(['view', 'click', 'like', 'add_to_cart', 'purchase
  *
  * An impression moves none of it: see {@link impressionEffect}.
  */
-export function eventEffect(loaded: UserState, event: StoredEvent, vectors: VectorLookup, options: EffectOptions, context: EffectContext = {}): EventEffect {
+export function eventEffect(
+  loaded: UserState,
+  event: StoredEvent,
+  vectors: VectorLookup,
+  options: EffectOptions,
+  context: EffectContext = {},
+): EventEffect {
   return event.type === 'impression' ? impressionEffect(loaded, event) : interactionEffect(loaded, event, vectors, options, context);
 }
 
@@ -108,12 +114,26 @@ export function eventEffect(loaded: UserState, event: StoredEvent, vectors: Vect
  * interaction to re-derive. Cost: one counts copy.
  */
 export function impressionEffect(state: UserState, event: StoredImpressionEvent): EventEffect {
-  const change: UserStateChange = { eventId: event.id, expectedVersion: state.version, type: 'impression', strength: state.strength, updatedAt: state.updatedAt, recent: [], bought: [] };
+  const change: UserStateChange = {
+    eventId: event.id,
+    expectedVersion: state.version,
+    type: 'impression',
+    strength: state.strength,
+    updatedAt: state.updatedAt,
+    recent: [],
+    bought: [],
+  };
   const next: UserState = { ...state, version: state.version + 1, counts: countedOnce(state.counts, 'impression') };
   return { change, stats: { items: [], pairs: [], ts: event.ts }, next };
 }
 
-function interactionEffect(loaded: UserState, event: StoredInteractionEvent, vectors: VectorLookup, options: EffectOptions, context: EffectContext): EventEffect {
+function interactionEffect(
+  loaded: UserState,
+  event: StoredInteractionEvent,
+  vectors: VectorLookup,
+  options: EffectOptions,
+  context: EffectContext,
+): EventEffect {
   // A taste from another model's space is re-made from the recent history first; it is stored
   // with this event even when the event itself moves nothing (a view of an item not indexed).
   const stale = isStaleTaste(loaded, vectors);
@@ -136,12 +156,29 @@ function interactionEffect(loaded: UserState, event: StoredInteractionEvent, vec
   for (let i = 0; i < items.length; i++) recent[i] = { itemId: items[i]!, type: event.type, ts: event.ts };
   const bought = event.type === 'purchase' ? items : [];
   const tier = highestTier(state.tier, event.tier, context.recordTier);
-  const shopper = shopperEffect(state, event, items, context.itemAttributes, options.affinityHalfLifeSeconds ?? DEFAULT_AFFINITY_HALF_LIFE_SECONDS);
+  const shopper = shopperEffect(
+    state,
+    event,
+    items,
+    context.itemAttributes,
+    options.affinityHalfLifeSeconds ?? DEFAULT_AFFINITY_HALF_LIFE_SECONDS,
+  );
   const vector = taste?.vector ?? (stale ? (state.vector ?? undefined) : undefined);
   const vectorVersion = vector ? vectors.version : undefined;
   const strength = taste?.strength ?? state.strength;
   const updatedAt = Math.max(state.updatedAt, event.ts);
-  const change = effectChange(event, state.version, vector, vectorVersion, strength, updatedAt, recent, bought, tier !== state.tier ? tier : undefined, shopper);
+  const change = effectChange(
+    event,
+    state.version,
+    vector,
+    vectorVersion,
+    strength,
+    updatedAt,
+    recent,
+    bought,
+    tier !== state.tier ? tier : undefined,
+    shopper,
+  );
 
   // Built property by property (no spreads of optional parts): the same keys, in the same order,
   // as `{ ...applyShopperChange(state, shopper), vector, vectorVersion?, strength, ... }`.
@@ -204,7 +241,11 @@ function effectChange(
  * two of ~limit entries per event). A limit that is not a non-negative integer takes the slice
  * semantics of that expression.
  */
-export function prependRecent(added: readonly RecentInteraction[], older: readonly RecentInteraction[], limit: number): RecentInteraction[] {
+export function prependRecent(
+  added: readonly RecentInteraction[],
+  older: readonly RecentInteraction[],
+  limit: number,
+): RecentInteraction[] {
   if (!Number.isInteger(limit) || limit < 0) return added.concat(older).slice(0, limit);
   const length = Math.min(limit, added.length + older.length);
   const out = new Array<RecentInteraction>(length);
@@ -273,7 +314,8 @@ function statsUpdate(state: UserState, event: StoredInteractionEvent, items: str
     partners.push(entry.itemId);
   }
   for (const partner of partners) for (const itemId of paired) update.pairs.push([partner, itemId, 1]);
-  if (event.type === 'purchase') Object.assign(update, purchaseRelations(state, event, paired, options.boughtAfterWindowSeconds ?? DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS));
+  if (event.type === 'purchase')
+    Object.assign(update, purchaseRelations(state, event, paired, options.boughtAfterWindowSeconds ?? DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS));
   return update;
 }
 
@@ -315,7 +357,12 @@ function rederivedState(state: UserState, vectors: VectorLookup, halfLifeSeconds
  * are skipped; with none known the vector is null and the strength 0. Searches count only through
  * the item they led to (their words are not kept). Pure.
  */
-export function rederiveTaste(recent: readonly RecentInteraction[], vectors: VectorLookup, halfLifeSeconds: number, updatedAt: number): TasteState {
+export function rederiveTaste(
+  recent: readonly RecentInteraction[],
+  vectors: VectorLookup,
+  halfLifeSeconds: number,
+  updatedAt: number,
+): TasteState {
   const { taste } = foldRecent({ vector: null, strength: 0, updatedAt: 0 }, recent, vectors, halfLifeSeconds);
   if (!taste.vector) return { vector: null, strength: 0, updatedAt: Math.max(updatedAt, 0) };
   const until = Math.max(updatedAt, taste.updatedAt);
@@ -328,7 +375,12 @@ export function rederiveTaste(recent: readonly RecentInteraction[], vectors: Vec
  * as weight/sqrt(lines), as live events do. Vectors of another dimension than the taste's (or the
  * lookup's) are skipped. `moved` says whether any vector was folded in. Pure.
  */
-export function foldRecent(start: TasteState, recent: readonly RecentInteraction[], vectors: VectorLookup, halfLifeSeconds: number): { taste: TasteState; moved: boolean } {
+export function foldRecent(
+  start: TasteState,
+  recent: readonly RecentInteraction[],
+  vectors: VectorLookup,
+  halfLifeSeconds: number,
+): { taste: TasteState; moved: boolean } {
   let taste = start;
   let moved = false;
   for (let end = recent.length; end > 0; ) {

@@ -29,6 +29,7 @@ export function pageHistory<L extends Record<string, unknown[]>>(
   if (reached.length === 0) return taken;
   const next = Math.max(...reached);
   const page = {} as { [K in keyof L]: L[K] };
-  for (const key of keys) page[key] = (taken[key] as unknown[]).filter((entry) => (tsOf[key] as (entry: unknown) => number)(entry) >= next) as L[typeof key];
+  for (const key of keys)
+    page[key] = (taken[key] as unknown[]).filter((entry) => (tsOf[key] as (entry: unknown) => number)(entry) >= next) as L[typeof key];
   return { ...page, next };
 }

@@ -30,11 +30,22 @@ export interface MergeEffect {
  * aggregates fold into the member's (shopper-state.ts `shopperMerge`). The visitor's own state is
  * left as it is.
  */
-export function mergeEffect(memberLoaded: UserState, visitorLoaded: UserState, event: StoredMergeEvent, vectors: VectorLookup, options: MergeOptions): MergeEffect {
+export function mergeEffect(
+  memberLoaded: UserState,
+  visitorLoaded: UserState,
+  event: StoredMergeEvent,
+  vectors: VectorLookup,
+  options: MergeOptions,
+): MergeEffect {
   const member = inSpaceOf(memberLoaded, vectors, options.tasteHalfLifeSeconds);
   const stale = member !== memberLoaded;
   const recent = visitorLoaded.recent;
-  const { taste, moved } = foldRecent({ vector: member.vector, strength: member.strength, updatedAt: member.updatedAt }, recent, vectors, options.tasteHalfLifeSeconds);
+  const { taste, moved } = foldRecent(
+    { vector: member.vector, strength: member.strength, updatedAt: member.updatedAt },
+    recent,
+    vectors,
+    options.tasteHalfLifeSeconds,
+  );
 
   const added: RecentInteraction[] = recent.slice(0, options.recentLimit).map((entry) => ({ ...entry }));
   const bought = [...visitorLoaded.bought].filter((itemId) => !member.bought.has(itemId));

@@ -55,7 +55,11 @@ export const deriveInline: DeriveKey = ({ password, salt, keyBytes, params }) =>
   });
 
 /** A new salted hash of `password` in the stored form. */
-export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT_PARAMS, derive: DeriveKey = deriveInline): Promise<string> {
+export async function hashPassword(
+  password: string,
+  params: ScryptParams = DEFAULT_SCRYPT_PARAMS,
+  derive: DeriveKey = deriveInline,
+): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const key = await derive({ password: password.normalize('NFC'), salt, keyBytes: KEY_BYTES, params });
   return ['scrypt', params.N, params.r, params.p, salt.toString('base64'), key.toString('base64')].join('$');
@@ -65,11 +69,22 @@ function parseStored(stored: string): { params: ScryptParams; salt: Buffer; key:
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') throw new PasswordHashFormatError('not a scrypt password hash');
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  const valid = Number.isInteger(N) && N > 1 && N <= MAX_N && (N & (N - 1)) === 0 && Number.isInteger(r) && r >= 1 && r <= 32 && Number.isInteger(p) && p >= 1 && p <= 16;
+  const valid =
+    Number.isInteger(N) &&
+    N > 1 &&
+    N <= MAX_N &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= 32 &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= 16;
   if (!valid) throw new PasswordHashFormatError('scrypt parameters out of range');
   const salt = Buffer.from(parts[4]!, 'base64');
   const key = Buffer.from(parts[5]!, 'base64');
-  if (salt.length < 8 || key.length < 16 || key.length > 1024) throw new PasswordHashFormatError('scrypt salt or key too short or too long');
+  if (salt.length < 8 || key.length < 16 || key.length > 1024)
+    throw new PasswordHashFormatError('scrypt salt or key too short or too long');
   return { params: { N, r, p }, salt, key };
 }
 

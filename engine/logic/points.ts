@@ -112,16 +112,20 @@ export function nextBalance(current: PointsBalance, delta: number, cause: Points
 /** Throws PulseError `invalid_request` unless the change is applicable (whole delta, known cause, an event id). */
 export function checkPointsChange(change: { eventId: string; ts: number; delta: number; cause: string; orderId?: string }): void {
   const problems: string[] = [];
-  if (typeof change.eventId !== 'string' || change.eventId.length === 0 || change.eventId.length > 200) problems.push('eventId must be 1..200 characters');
+  if (typeof change.eventId !== 'string' || change.eventId.length === 0 || change.eventId.length > 200)
+    problems.push('eventId must be 1..200 characters');
   if (!Number.isSafeInteger(change.delta)) problems.push(`delta must be a safe integer, got ${change.delta}`);
   if (!Number.isSafeInteger(change.ts) || change.ts < 0) problems.push('ts must be epoch ms (integer)');
   if (!(POINTS_CAUSES as readonly string[]).includes(change.cause)) problems.push(`cause must be one of ${POINTS_CAUSES.join(', ')}`);
-  if (change.orderId !== undefined && (typeof change.orderId !== 'string' || change.orderId.length < 1 || change.orderId.length > 200)) problems.push('orderId must be 1..200 characters');
+  if (change.orderId !== undefined && (typeof change.orderId !== 'string' || change.orderId.length < 1 || change.orderId.length > 200))
+    problems.push('orderId must be 1..200 characters');
   if (problems.length > 0) throw new PulseError(ErrorCodes.invalidRequest, `invalid points change: ${problems.join('; ')}`);
 }
 
 /** Throws PulseError `invalid_request` unless 1 <= limit <= 1000 and `before` is a positive integer. */
 export function checkLedgerPage(page: { limit: number; before?: number }): void {
-  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 1000) throw new PulseError(ErrorCodes.invalidRequest, `limit must be an integer in 1..1000, got ${page.limit}`);
-  if (page.before !== undefined && (!Number.isSafeInteger(page.before) || page.before < 1)) throw new PulseError(ErrorCodes.invalidRequest, `before must be a positive integer, got ${page.before}`);
+  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > 1000)
+    throw new PulseError(ErrorCodes.invalidRequest, `limit must be an integer in 1..1000, got ${page.limit}`);
+  if (page.before !== undefined && (!Number.isSafeInteger(page.before) || page.before < 1))
+    throw new PulseError(ErrorCodes.invalidRequest, `before must be a positive integer, got ${page.before}`);
 }

@@ -32,7 +32,13 @@ export const HIGH_ACTIVITY_EVENTS = 5;
 export type ProfileMember = Pick<MemberProfile, 'createdAt' | 'tier'>;
 
 /** The profile at `at` (epoch ms); `member` is the user's record, when the user is a member. */
-export function assembleProfile(userId: string, state: UserState, member: ProfileMember | undefined, at: number, options: ProfileOptions): ShopperProfile {
+export function assembleProfile(
+  userId: string,
+  state: UserState,
+  member: ProfileMember | undefined,
+  at: number,
+  options: ProfileOptions,
+): ShopperProfile {
   const { affinity, purchases, counts } = state;
   // Impressions (cards shown) are no activity of the shopper's: left out of the events.
   const { total = 0, impression = 0, ...byType } = counts;
@@ -43,8 +49,15 @@ export function assembleProfile(userId: string, state: UserState, member: Profil
     userId,
     at,
     member: member ? { tier: member.tier, createdAt: member.createdAt } : null,
-    categories: topCategories(affinity, at, options.affinityHalfLifeSeconds, options.top).map(({ key, weight }) => ({ category: key, weight })),
-    brands: topBrands(affinity, at, options.affinityHalfLifeSeconds, options.top).map(({ key, weight }) => ({ brand: key, weight, events: affinity.brandEvents.get(key) ?? 0 })),
+    categories: topCategories(affinity, at, options.affinityHalfLifeSeconds, options.top).map(({ key, weight }) => ({
+      category: key,
+      weight,
+    })),
+    brands: topBrands(affinity, at, options.affinityHalfLifeSeconds, options.top).map(({ key, weight }) => ({
+      brand: key,
+      weight,
+      events: affinity.brandEvents.get(key) ?? 0,
+    })),
     rfm: rfmSummary(state, at),
     purchases: {
       orders: purchases.orders,
@@ -101,7 +114,11 @@ export function activityLevel(lastEventAt: number, eventsLast7Days: number, at: 
  * catalog prices (`catalogPrices`, ascending): below the 1/3 quantile `budget`, from the 2/3
  * quantile on `premium`, else `mid`. Null without such an interaction.
  */
-export function priceBand(recent: readonly RecentInteraction[], priceOf: (itemId: string) => number | undefined, catalogPrices: readonly number[]): PriceBand | null {
+export function priceBand(
+  recent: readonly RecentInteraction[],
+  priceOf: (itemId: string) => number | undefined,
+  catalogPrices: readonly number[],
+): PriceBand | null {
   const prices: number[] = [];
   for (const entry of recent) {
     if (!PRICE_TYPES.has(entry.type)) continue;

@@ -33,13 +33,20 @@ export interface RankingTuning {
 /** Checks a tuning once (constructor time), so bad values fail loudly rather than rank oddly. */
 export function checkRankingTuning(tuning: RankingTuning): RankingTuning {
   const { strengthHalfPoint, maxPersonal, crowdCoVisit, coVisitCombine, coVisitRecency } = tuning;
-  if (maxPersonal !== undefined && !(maxPersonal > 0 && maxPersonal <= 1)) throw new RangeError(`maxPersonal must be in (0, 1], got ${maxPersonal}`);
-  if (strengthHalfPoint !== undefined && !(strengthHalfPoint > 0 && Number.isFinite(strengthHalfPoint))) throw new RangeError(`strengthHalfPoint must be a positive number, got ${strengthHalfPoint}`);
-  if (crowdCoVisit !== undefined && !(crowdCoVisit >= 0 && crowdCoVisit <= 1)) throw new RangeError(`crowdCoVisit must be in [0, 1], got ${crowdCoVisit}`);
-  if (tuning.followShare !== undefined && !(tuning.followShare >= 0 && tuning.followShare <= 1)) throw new RangeError(`followShare must be in [0, 1], got ${tuning.followShare}`);
-  if (tuning.sessionShare !== undefined && !(tuning.sessionShare >= 0 && tuning.sessionShare <= 1)) throw new RangeError(`sessionShare must be in [0, 1], got ${tuning.sessionShare}`);
-  if (tuning.complementShare !== undefined && !(tuning.complementShare >= 0 && tuning.complementShare <= 1)) throw new RangeError(`complementShare must be in [0, 1], got ${tuning.complementShare}`);
-  if (coVisitCombine !== undefined && coVisitCombine !== 'max' && coVisitCombine !== 'sum') throw new RangeError(`coVisitCombine must be max or sum, got ${String(coVisitCombine)}`);
+  if (maxPersonal !== undefined && !(maxPersonal > 0 && maxPersonal <= 1))
+    throw new RangeError(`maxPersonal must be in (0, 1], got ${maxPersonal}`);
+  if (strengthHalfPoint !== undefined && !(strengthHalfPoint > 0 && Number.isFinite(strengthHalfPoint)))
+    throw new RangeError(`strengthHalfPoint must be a positive number, got ${strengthHalfPoint}`);
+  if (crowdCoVisit !== undefined && !(crowdCoVisit >= 0 && crowdCoVisit <= 1))
+    throw new RangeError(`crowdCoVisit must be in [0, 1], got ${crowdCoVisit}`);
+  if (tuning.followShare !== undefined && !(tuning.followShare >= 0 && tuning.followShare <= 1))
+    throw new RangeError(`followShare must be in [0, 1], got ${tuning.followShare}`);
+  if (tuning.sessionShare !== undefined && !(tuning.sessionShare >= 0 && tuning.sessionShare <= 1))
+    throw new RangeError(`sessionShare must be in [0, 1], got ${tuning.sessionShare}`);
+  if (tuning.complementShare !== undefined && !(tuning.complementShare >= 0 && tuning.complementShare <= 1))
+    throw new RangeError(`complementShare must be in [0, 1], got ${tuning.complementShare}`);
+  if (coVisitCombine !== undefined && coVisitCombine !== 'max' && coVisitCombine !== 'sum')
+    throw new RangeError(`coVisitCombine must be max or sum, got ${String(coVisitCombine)}`);
   if (coVisitRecency !== undefined && (coVisitRecency.length === 0 || coVisitRecency.some((w) => !(w >= 0 && Number.isFinite(w))))) {
     throw new RangeError('coVisitRecency must be a non-empty list of finite weights >= 0');
   }

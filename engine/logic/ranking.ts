@@ -107,7 +107,15 @@ export interface BlendWeights {
 }
 
 /** The blend for a shopper of the given strength; see the module comment. */
-export function blendWeights(strength: number, hasQuery: boolean, tuning: RankingTuning = {}, hasNeighbours = false, hasComplements = false, hasSessions = false, hasFollows = false): BlendWeights {
+export function blendWeights(
+  strength: number,
+  hasQuery: boolean,
+  tuning: RankingTuning = {},
+  hasNeighbours = false,
+  hasComplements = false,
+  hasSessions = false,
+  hasFollows = false,
+): BlendWeights {
   const s = Number.isFinite(strength) && strength > 0 ? strength : 0;
   const alpha = Math.min(tuning.maxPersonal ?? 1, s / (s + (tuning.strengthHalfPoint ?? STRENGTH_HALF_POINT)));
   const complementShare = hasComplements ? (tuning.complementShare ?? COMPLEMENT_SHARE) : 0;
@@ -211,10 +219,12 @@ export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning
   for (const { id, similarity } of sources.query ?? []) entryIn(merged, id).queryRelevance = similarity;
   const neighbours = sources.neighbours ?? [];
   const bestNeighbour = bestScore(neighbours);
-  if (bestNeighbour > 0) for (const [id, score] of neighbours) if (Number.isFinite(score) && score > 0) entryIn(merged, id).neighbours = score / bestNeighbour;
+  if (bestNeighbour > 0)
+    for (const [id, score] of neighbours) if (Number.isFinite(score) && score > 0) entryIn(merged, id).neighbours = score / bestNeighbour;
   const sessions = sources.sessions ?? [];
   const bestSession = bestScore(sessions);
-  if (bestSession > 0) for (const [id, score] of sessions) if (Number.isFinite(score) && score > 0) entryIn(merged, id).sessions = score / bestSession;
+  if (bestSession > 0)
+    for (const [id, score] of sessions) if (Number.isFinite(score) && score > 0) entryIn(merged, id).sessions = score / bestSession;
   const follows = sources.follows;
   const bestFollow = follows ? bestScore(follows.items) : 0;
   if (follows && bestFollow > 0) {
@@ -237,7 +247,20 @@ function entryIn(merged: Map<string, Candidate>, itemId: string): Candidate {
   if (!candidate) {
     // Every field present from the start (undefined until a source sets it), in one order: all
     // candidates share one object shape, which keeps scoring them fast.
-    candidate = { itemId, similarity: undefined, coVisitation: undefined, coVisitedWith: undefined, popularity: undefined, queryRelevance: undefined, neighbours: undefined, complement: undefined, complementOf: undefined, sessions: undefined, follows: undefined, followsAfter: undefined };
+    candidate = {
+      itemId,
+      similarity: undefined,
+      coVisitation: undefined,
+      coVisitedWith: undefined,
+      popularity: undefined,
+      queryRelevance: undefined,
+      neighbours: undefined,
+      complement: undefined,
+      complementOf: undefined,
+      sessions: undefined,
+      follows: undefined,
+      followsAfter: undefined,
+    };
     merged.set(itemId, candidate);
   }
   return candidate;
@@ -287,7 +310,19 @@ const VERB: Record<InteractionType, string> = {
 };
 
 /** Component scores of a candidate under `weights`; they sum to its score (see the module comment). */
-export function scoreParts(candidate: Candidate, weights: BlendWeights): { personal: number; neighbours: number; coVisitation: number; popularity: number; query: number; complement: number; sessions: number; follows: number } {
+export function scoreParts(
+  candidate: Candidate,
+  weights: BlendWeights,
+): {
+  personal: number;
+  neighbours: number;
+  coVisitation: number;
+  popularity: number;
+  query: number;
+  complement: number;
+  sessions: number;
+  follows: number;
+} {
   const relevance = clamp01(candidate.queryRelevance ?? 0);
   // With a query, relevance gates the other signals; without one it is absent (gate 1).
   const gate = weights.query > 0 ? relevance : 1;
@@ -323,7 +358,14 @@ export function rankCandidates(candidates: Iterable<Candidate>, k: number, conte
  * The best `k` candidates with their scores, best first (ties by itemId ascending): the order of
  * {@link rankCandidates} without the reasons, which {@link withReasons} adds once the list is cut.
  */
-export function scoreCandidates(candidates: Iterable<Candidate>, k: number, context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'follows' | 'boostOf' | 'maxBoost'>): ScoredCandidate[] {
+export function scoreCandidates(
+  candidates: Iterable<Candidate>,
+  k: number,
+  context: Pick<
+    RankingContext,
+    'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'follows' | 'boostOf' | 'maxBoost'
+  >,
+): ScoredCandidate[] {
   const weights = contextWeights(context);
   // As slice(0, k): k truncated, below 0 (or NaN) none.
   const keep = Math.max(0, Math.trunc(k) || 0);
@@ -389,8 +431,18 @@ export function withReasons(scored: readonly ScoredCandidate[], context: Ranking
 }
 
 /** The blend of a ranking context. */
-export function contextWeights(context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'follows'>): BlendWeights {
-  return blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true, context.sessions === true, context.follows === true);
+export function contextWeights(
+  context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'follows'>,
+): BlendWeights {
+  return blendWeights(
+    context.strength,
+    context.query !== undefined,
+    context.tuning,
+    context.neighbours === true,
+    context.complements === true,
+    context.sessions === true,
+    context.follows === true,
+  );
 }
 
 /** A candidate's score: its blended parts times (1 + affinity boost), rounded. */

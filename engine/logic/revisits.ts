@@ -56,7 +56,12 @@ export interface RevisitCandidate {
 }
 
 /** The shopper's distinct recent items, newest first, that may come back (no dislike as newest). */
-export function revisitCandidates(recent: readonly RecentInteraction[], now: number, sessionGapSeconds: number, limit = REVISIT_PLACES): RevisitCandidate[] {
+export function revisitCandidates(
+  recent: readonly RecentInteraction[],
+  now: number,
+  sessionGapSeconds: number,
+  limit = REVISIT_PLACES,
+): RevisitCandidate[] {
   const out: RevisitCandidate[] = [];
   const seen = new Set<string>();
   const counts = interactionCounts(recent);
@@ -68,7 +73,13 @@ export function revisitCandidates(recent: readonly RecentInteraction[], now: num
     seen.add(entry.itemId);
     const here = place++;
     if (REFUSED_TYPES.has(entry.type) || !ITEM_EVENT_TYPES.has(entry.type)) continue;
-    out.push({ itemId: entry.itemId, place: here, bucket: entry.ts >= sessionStart ? 0 : 1, type: entry.type, times: timesOf(counts, entry.itemId) });
+    out.push({
+      itemId: entry.itemId,
+      place: here,
+      bucket: entry.ts >= sessionStart ? 0 : 1,
+      type: entry.type,
+      times: timesOf(counts, entry.itemId),
+    });
   }
   return out;
 }
@@ -125,7 +136,8 @@ export class RevisitEvidence {
 
   constructor(options: RevisitOptions) {
     const { minEvidence = 50, maxShare = 0.5, sessionGapSeconds } = options;
-    if (!(Number.isInteger(minEvidence) && minEvidence >= 1)) throw new RangeError(`minEvidence must be an integer >= 1, got ${minEvidence}`);
+    if (!(Number.isInteger(minEvidence) && minEvidence >= 1))
+      throw new RangeError(`minEvidence must be an integer >= 1, got ${minEvidence}`);
     if (!(maxShare >= 0 && maxShare <= 1)) throw new RangeError(`maxShare must be in [0, 1], got ${maxShare}`);
     if (!(sessionGapSeconds > 0)) throw new RangeError(`sessionGapSeconds must be positive, got ${sessionGapSeconds}`);
     this.minEvidence = minEvidence;
@@ -138,7 +150,14 @@ export class RevisitEvidence {
    * touched, `fresh` the fresh ranking last made for the shopper (undefined: none since their
    * previous event). Events that touch no item, or only negatively, are no observation.
    */
-  observe(type: string, items: readonly string[], ts: number, recentBefore: readonly RecentInteraction[], fresh: readonly string[] | undefined, freshScores?: readonly number[]): void {
+  observe(
+    type: string,
+    items: readonly string[],
+    ts: number,
+    recentBefore: readonly RecentInteraction[],
+    fresh: readonly string[] | undefined,
+    freshScores?: readonly number[],
+  ): void {
     if (items.length === 0 || !ITEM_EVENT_TYPES.has(type)) return;
     const touched = items.length === 1 ? undefined : new Set(items);
     const hit = (id: string): boolean => (touched ? touched.has(id) : id === items[0]);
@@ -213,7 +232,17 @@ export class RevisitEvidence {
   private halveWhenFull(): void {
     if (++this.observations < HALVE_AT) return;
     this.observations /= 2;
-    for (const array of [...this.revisitHits, ...this.revisitSeen, this.freshHits, this.freshSeen, this.revisitCellHits, this.revisitCellSeen, this.freshCellHits, this.freshCellSeen]) for (let i = 0; i < array.length; i++) array[i]! /= 2;
+    for (const array of [
+      ...this.revisitHits,
+      ...this.revisitSeen,
+      this.freshHits,
+      this.freshSeen,
+      this.revisitCellHits,
+      this.revisitCellSeen,
+      this.freshCellHits,
+      this.freshCellSeen,
+    ])
+      for (let i = 0; i < array.length; i++) array[i]! /= 2;
   }
 }
 
@@ -238,7 +267,12 @@ export function revisitReason(type: RecentInteraction['type']): string {
  * list) and its reason. Without evidence on either side the fresh ranking is returned as it is.
  * `revisits` must already pass the list's filters.
  */
-export function mergeRevisits(fresh: readonly RecommendedItem[], revisits: readonly RevisitCandidate[], k: number, evidence: RevisitEvidence): RecommendedItem[] {
+export function mergeRevisits(
+  fresh: readonly RecommendedItem[],
+  revisits: readonly RevisitCandidate[],
+  k: number,
+  evidence: RevisitEvidence,
+): RecommendedItem[] {
   const slots = Math.min(revisits.length, Math.floor(k * evidence.maxShare));
   if (slots === 0 || evidence.freshRate(0) === undefined) return fresh.slice(0, k);
   const rated: Array<{ candidate: RevisitCandidate; rate: number }> = [];
@@ -261,7 +295,11 @@ export function mergeRevisits(fresh: readonly RecommendedItem[], revisits: reado
     // A fresh place with no evidence (beyond what lists were long enough to measure) keeps the last known rate.
     const freshRate = next === undefined ? -1 : (evidence.freshItemRate(f, next.score) ?? lastKnownFreshRate(evidence, f));
     if (revisit && revisit.rate > freshRate) {
-      const item: RecommendedItem = { itemId: revisit.candidate.itemId, score: next?.score ?? out[out.length - 1]?.score ?? 0, reason: revisitReason(revisit.candidate.type) };
+      const item: RecommendedItem = {
+        itemId: revisit.candidate.itemId,
+        score: next?.score ?? out[out.length - 1]?.score ?? 0,
+        reason: revisitReason(revisit.candidate.type),
+      };
       out.push(item);
       taken.add(item.itemId);
       used++;

@@ -64,7 +64,11 @@ export interface SearchFold {
  * (raw BM25 scores, best first) that have a vector (`hasVector`); without such a match the query
  * vector takes it all.
  */
-export function searchFold(weight: number, matches: ReadonlyArray<{ id: string; score: number }>, hasVector: (itemId: string) => boolean): SearchFold {
+export function searchFold(
+  weight: number,
+  matches: ReadonlyArray<{ id: string; score: number }>,
+  hasVector: (itemId: string) => boolean,
+): SearchFold {
   const usable = matches.filter((match) => hasVector(match.id)).slice(0, SEARCH_MATCHES);
   const normalised = normaliseScores(usable.map(({ id, score }) => [id, score] as const));
   const total = normalised.reduce((sum, [, score]) => sum + score, 0);

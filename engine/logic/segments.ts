@@ -45,14 +45,26 @@ export const BRAND_LOYAL_PREFIX = 'brand_loyal:';
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Every segment the user is in at `now` (epoch ms), built-in ones first, then `brand_loyal:<brand>`. */
-export function segmentsOf(state: SegmentState, member: SegmentMember | undefined, now: number, thresholds: SegmentThresholds = DEFAULT_SEGMENT_THRESHOLDS): string[] {
+export function segmentsOf(
+  state: SegmentState,
+  member: SegmentMember | undefined,
+  now: number,
+  thresholds: SegmentThresholds = DEFAULT_SEGMENT_THRESHOLDS,
+): string[] {
   const segments = (['new', 'active', 'lapsing', 'big_spender'] as const).filter((name) => BUILT_IN[name](state, member, now, thresholds));
   return [...segments, ...loyalBrands(state.affinity, thresholds).map((brand) => BRAND_LOYAL_PREFIX + brand)];
 }
 
 /** Whether the user is in `segment` (a `brand_loyal:` brand compares case-insensitively); false for an unknown name. */
-export function inSegment(segment: string, state: SegmentState, member: SegmentMember | undefined, now: number, thresholds: SegmentThresholds = DEFAULT_SEGMENT_THRESHOLDS): boolean {
-  if (segment.startsWith(BRAND_LOYAL_PREFIX)) return loyalBrands(state.affinity, thresholds).includes(brandKey(segment.slice(BRAND_LOYAL_PREFIX.length)));
+export function inSegment(
+  segment: string,
+  state: SegmentState,
+  member: SegmentMember | undefined,
+  now: number,
+  thresholds: SegmentThresholds = DEFAULT_SEGMENT_THRESHOLDS,
+): boolean {
+  if (segment.startsWith(BRAND_LOYAL_PREFIX))
+    return loyalBrands(state.affinity, thresholds).includes(brandKey(segment.slice(BRAND_LOYAL_PREFIX.length)));
   return isBuiltIn(segment) && BUILT_IN[segment](state, member, now, thresholds);
 }
 
@@ -86,7 +98,12 @@ export function loyalBrands(affinity: Affinity, thresholds: Pick<SegmentThreshol
   if (total <= 0) return [];
   const loyal: string[] = [];
   for (const [brand, score] of affinity.brands) {
-    if (score > 0 && score / total >= thresholds.brandLoyalShare && (affinity.brandEvents.get(brand) ?? 0) >= thresholds.brandLoyalMinEvents) loyal.push(brand);
+    if (
+      score > 0 &&
+      score / total >= thresholds.brandLoyalShare &&
+      (affinity.brandEvents.get(brand) ?? 0) >= thresholds.brandLoyalMinEvents
+    )
+      loyal.push(brand);
   }
   return loyal.sort();
 }

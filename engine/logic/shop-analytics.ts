@@ -14,7 +14,10 @@ export const HOUR_MS = 3600 * 1000;
 export const DAY_MS = 24 * HOUR_MS;
 
 /** What the index keeps of a user state: the inputs of every segment, as of `state.version`. */
-export function shopperSnapshot(state: UserState, thresholds: Pick<SegmentThresholds, 'brandLoyalShare' | 'brandLoyalMinEvents'>): ShopperSnapshot {
+export function shopperSnapshot(
+  state: UserState,
+  thresholds: Pick<SegmentThresholds, 'brandLoyalShare' | 'brandLoyalMinEvents'>,
+): ShopperSnapshot {
   const { orders, spend, lastPurchaseAt } = state.purchases;
   return {
     version: state.version,

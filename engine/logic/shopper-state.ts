@@ -92,7 +92,8 @@ class CartEdit {
 
   add(itemId: string, quantity: number): void {
     const had = this.quantity(itemId);
-    if (quantity > 0 && (had > 0 || (this.changed ?? this.cart).size < CART_LIMIT)) this.set(itemId, Math.min(CART_MAX_QUANTITY, had + quantity));
+    if (quantity > 0 && (had > 0 || (this.changed ?? this.cart).size < CART_LIMIT))
+      this.set(itemId, Math.min(CART_MAX_QUANTITY, had + quantity));
   }
 
   remove(itemId: string, quantity: number): void {
@@ -106,7 +107,6 @@ class CartEdit {
     else this.changed.delete(itemId);
   }
 }
-
 
 /**
  * What merging a visitor into a member does to the member's shopper state: the visitor's

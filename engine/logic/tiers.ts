@@ -25,7 +25,8 @@ export function checkTierThresholds(thresholds: TierThresholds): TierThresholds 
  * Negative or non-finite points are a programmer error (RangeError).
  */
 export function tierFor(lifetimePoints: number, thresholds: TierThresholds): Tier {
-  if (!Number.isFinite(lifetimePoints) || lifetimePoints < 0) throw new RangeError(`lifetimePoints must be a finite number >= 0, got ${lifetimePoints}`);
+  if (!Number.isFinite(lifetimePoints) || lifetimePoints < 0)
+    throw new RangeError(`lifetimePoints must be a finite number >= 0, got ${lifetimePoints}`);
   if (lifetimePoints >= thresholds.enterprise) return 'enterprise';
   if (lifetimePoints >= thresholds.vip) return 'vip';
   return 'regular';

@@ -89,11 +89,21 @@ function hasItemCriteria(trigger: EventTrigger): boolean {
  * (epoch ms; `at - withinSeconds` inclusive, later than `at` excluded). An event's lines sit next
  * to each other with its type and time and count once, when any of them matches.
  */
-export function matchingInteractions(trigger: EventTrigger, recent: readonly RecentInteraction[], at: number, attributesOf: ItemAttributesOf): number {
+export function matchingInteractions(
+  trigger: EventTrigger,
+  recent: readonly RecentInteraction[],
+  at: number,
+  attributesOf: ItemAttributesOf,
+): number {
   return countMatching(trigger, recent, at, itemMatcher(trigger, attributesOf));
 }
 
-function countMatching(trigger: EventTrigger, recent: readonly RecentInteraction[], at: number, matches: (itemId: string) => boolean): number {
+function countMatching(
+  trigger: EventTrigger,
+  recent: readonly RecentInteraction[],
+  at: number,
+  matches: (itemId: string) => boolean,
+): number {
   const from = at - trigger.withinSeconds * 1000;
   let count = 0;
   for (let i = 0; i < recent.length; ) {
@@ -120,7 +130,12 @@ function countMatching(trigger: EventTrigger, recent: readonly RecentInteraction
  * (a search that led nowhere) is not kept in the recent list: it fires only a `count: 1` trigger
  * that names no item criteria.
  */
-export function eventTriggerFires(trigger: EventTrigger, event: StoredEvent, recent: readonly RecentInteraction[], attributesOf: ItemAttributesOf): boolean {
+export function eventTriggerFires(
+  trigger: EventTrigger,
+  event: StoredEvent,
+  recent: readonly RecentInteraction[],
+  attributesOf: ItemAttributesOf,
+): boolean {
   if (event.type !== trigger.eventType) return false;
   const items = touchedItems(event);
   if (items.length === 0) return trigger.count === 1 && !hasItemCriteria(trigger);
@@ -167,7 +182,11 @@ export function cartLines(state: Pick<UserState, 'cart'>): number {
 
 /** What {@link cartStillAbandoned} needs of the user's state. */
 export function cartAtFire(state: Pick<UserState, 'cart' | 'purchases' | 'recent'>): CartAtFire {
-  return { cartLines: cartLines(state), ...(state.purchases.lastPurchaseAt > 0 ? { lastPurchaseAt: state.purchases.lastPurchaseAt } : {}), recent: state.recent };
+  return {
+    cartLines: cartLines(state),
+    ...(state.purchases.lastPurchaseAt > 0 ? { lastPurchaseAt: state.purchases.lastPurchaseAt } : {}),
+    recent: state.recent,
+  };
 }
 
 /**

@@ -10,6 +10,10 @@ import type { AnnouncementChannel, Announcements } from './announcements.js';
 export const CampaignChangeSchema = z.object({ campaignId: z.string().min(1).max(128) });
 export type CampaignChange = z.infer<typeof CampaignChangeSchema>;
 
-export const campaignChangeChannel: AnnouncementChannel<CampaignChange> = { subject: subjects.campaignsChanged, schema: CampaignChangeSchema, what: 'campaign change' };
+export const campaignChangeChannel: AnnouncementChannel<CampaignChange> = {
+  subject: subjects.campaignsChanged,
+  schema: CampaignChangeSchema,
+  what: 'campaign change',
+};
 
 export type CampaignChanges = Announcements<CampaignChange>;

@@ -114,7 +114,14 @@ export interface CampaignStore {
    * number of concurrent engines; a stop by any engine closes it at once, even while the caller's
    * copy of the campaign predates the stop.
    */
-  reserve(campaignId: string, memberId: string, promotionId: string, rules: ReserveRules, now: number, live: boolean): Promise<ReserveOutcome>;
+  reserve(
+    campaignId: string,
+    memberId: string,
+    promotionId: string,
+    rules: ReserveRules,
+    now: number,
+    live: boolean,
+  ): Promise<ReserveOutcome>;
   /**
    * Ends a claimed promotion: `delivered` (granted; kept in the member's history) or `dropped`
    * (refused by the rules; counted as dropped). Idempotent: the first outcome stays (a later

@@ -13,7 +13,11 @@ export const ModelAnnouncementSchema = z.object({
 });
 export type ModelAnnouncement = z.infer<typeof ModelAnnouncementSchema>;
 
-export const modelAnnouncementChannel: AnnouncementChannel<ModelAnnouncement> = { subject: subjects.modelPublished, schema: ModelAnnouncementSchema, what: 'model announcement' };
+export const modelAnnouncementChannel: AnnouncementChannel<ModelAnnouncement> = {
+  subject: subjects.modelPublished,
+  schema: ModelAnnouncementSchema,
+  what: 'model announcement',
+};
 
 /**
  * Model announcements between the trainer and every running engine. An engine that is not running

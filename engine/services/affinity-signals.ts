@@ -37,7 +37,11 @@ export class AffinitySignals {
   ) {}
 
   /** The context parts for `user`'s list at `now` (epoch ms), scoped to `category` when given. */
-  forList(user: UserState, now: number, category: string | undefined): Pick<RankingContext, 'boostOf' | 'maxBoost' | 'popularIn' | 'fallbackReason'> {
+  forList(
+    user: UserState,
+    now: number,
+    category: string | undefined,
+  ): Pick<RankingContext, 'boostOf' | 'maxBoost' | 'popularIn' | 'fallbackReason'> {
     // Numbers are never reused: a catalog whose categories and brands keep changing gets a fresh
     // space now and then (its items are parsed again), so the ids stay few.
     if (this.keys.size > (this.options.maxKeyIds ?? MAX_KEY_IDS)) this.keys = new KeySpace();

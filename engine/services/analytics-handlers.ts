@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import { OverviewQuerySchema, ProfileQuerySchema, SegmentsQuerySchema, type AnalyticsOverview, type CounterWindow, type SegmentList } from '../contracts/analytics.js';
+import {
+  OverviewQuerySchema,
+  ProfileQuerySchema,
+  SegmentsQuerySchema,
+  type AnalyticsOverview,
+  type CounterWindow,
+  type SegmentList,
+} from '../contracts/analytics.js';
 import { campaignStatus } from '../contracts/campaigns.js';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RpcMethod } from '../contracts/messages.js';
@@ -93,12 +100,22 @@ export function registerAnalyticsHandlers(server: RpcServer, deps: AnalyticsHand
 }
 
 async function segmentList(deps: AnalyticsHandlerDeps, at: number, limit: number): Promise<SegmentList> {
-  const [counts, population] = await Promise.all([deps.analytics.segmentCounts(segmentRanges(at, deps.thresholds), limit), deps.analytics.population()]);
+  const [counts, population] = await Promise.all([
+    deps.analytics.segmentCounts(segmentRanges(at, deps.thresholds), limit),
+    deps.analytics.population(),
+  ]);
   const segments = [
     ...(['new', 'active', 'lapsing', 'big_spender'] as const).map((segment) => ({ segment: segment as string, size: counts[segment] })),
     ...counts.brandLoyal.map(({ brand, size }) => ({ segment: BRAND_LOYAL_PREFIX + brand, size })),
   ].sort((a, b) => b.size - a.size || (a.segment < b.segment ? -1 : a.segment > b.segment ? 1 : 0));
-  return { at, thresholds: deps.thresholds, segments, loyalBrands: counts.loyalBrands, shoppers: population.shoppers, members: population.members };
+  return {
+    at,
+    thresholds: deps.thresholds,
+    segments,
+    loyalBrands: counts.loyalBrands,
+    shoppers: population.shoppers,
+    members: population.members,
+  };
 }
 
 async function overview(deps: AnalyticsHandlerDeps, at: number): Promise<AnalyticsOverview> {
@@ -128,7 +145,13 @@ async function overview(deps: AnalyticsHandlerDeps, at: number): Promise<Analyti
 }
 
 function window(totals: CounterTotals): CounterWindow {
-  return { events: totals.events, orders: totals.orders, revenue: totals.revenue, cancellations: totals.cancellations, refunds: totals.refunds };
+  return {
+    events: totals.events,
+    orders: totals.orders,
+    revenue: totals.revenue,
+    cancellations: totals.cancellations,
+    refunds: totals.refunds,
+  };
 }
 
 /** Categories (every level) and brands of the POPULAR_SCAN most popular items, their popularity summed, best first. */

@@ -1,4 +1,15 @@
-import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, PointsChange, PointsOutcome, StoredMember, OrderAcceptance, OrderChange, OrderOutcome } from '../ports/member-store.js';
+import type {
+  LedgerEntry,
+  LedgerPage,
+  MemberScanPage,
+  MemberStore,
+  PointsChange,
+  PointsOutcome,
+  StoredMember,
+  OrderAcceptance,
+  OrderChange,
+  OrderOutcome,
+} from '../ports/member-store.js';
 import type { ShopAnalytics } from '../ports/shop-analytics.js';
 import type { TierThresholds } from '../logic/tiers.js';
 

@@ -53,8 +53,10 @@ export class CachedNeighbourLists implements NeighbourLists {
     const cached = cache.get(itemId);
     if (cached !== undefined) {
       const { items } = cached;
-      if (items !== undefined && (cached.limit >= limit || items.length < cached.limit)) return Promise.resolve(items.length > limit ? items.slice(0, limit) : items);
-      if (items === undefined && cached.limit >= limit) return cached.read.then((list) => (list.length > limit ? list.slice(0, limit) : list));
+      if (items !== undefined && (cached.limit >= limit || items.length < cached.limit))
+        return Promise.resolve(items.length > limit ? items.slice(0, limit) : items);
+      if (items === undefined && cached.limit >= limit)
+        return cached.read.then((list) => (list.length > limit ? list.slice(0, limit) : list));
     }
     const entry: CachedList = { limit, read: this.stats[name](itemId, limit) };
     entry.read.then(

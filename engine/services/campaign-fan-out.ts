@@ -94,7 +94,9 @@ export class CampaignFanOut {
     const owned = this.deps.owned();
     if (owned.length === 0) return;
     for (const campaign of this.deps.registry.running(this.now(), 'now')) {
-      const unknown = owned.filter((partition) => !this.done.has(`${campaign.campaignId} ${partition}`) && !this.inFlight.has(`${campaign.campaignId} ${partition}`));
+      const unknown = owned.filter(
+        (partition) => !this.done.has(`${campaign.campaignId} ${partition}`) && !this.inFlight.has(`${campaign.campaignId} ${partition}`),
+      );
       const markers = await Promise.all(unknown.map((partition) => this.deps.store.fanOutDone(campaign.campaignId, partition)));
       const pending: number[] = [];
       for (const [i, partition] of unknown.entries()) {
@@ -124,7 +126,10 @@ export class CampaignFanOut {
       if (this.lifetime.signal.aborted) return;
       await Promise.all(partitions.map((partition) => store.markFanOutDone(campaign.campaignId, partition)));
       for (const partition of partitions) this.done.add(`${campaign.campaignId} ${partition}`);
-      logger.info({ campaignId: campaign.campaignId, partitions, scanned, matched, offered, ms: Math.round(performance.now() - started) }, 'campaign fanned out');
+      logger.info(
+        { campaignId: campaign.campaignId, partitions, scanned, matched, offered, ms: Math.round(performance.now() - started) },
+        'campaign fanned out',
+      );
     } catch (err) {
       logger.warn({ err, campaignId: campaign.campaignId, partitions }, 'campaign fan-out failed; retried at the next check');
       this.deps.metrics?.errors.inc({ code: 'campaign_fan_out' });

@@ -63,7 +63,12 @@ export function registerCampaignHandlers(server: RpcServer, deps: CampaignHandle
       const definition = acceptCampaign(input, at);
       const by = CreatedBySchema.safeParse(createdBy);
       if (!by.success) throw new PulseError(ErrorCodes.invalidRequest, 'invalid createdBy', zodDetails(by.error));
-      const campaign: StoredCampaign = { campaignId: `cmp_${Buffer.from(random(10)).toString('hex')}`, ...definition, createdAt: at, createdBy: by.data };
+      const campaign: StoredCampaign = {
+        campaignId: `cmp_${Buffer.from(random(10)).toString('hex')}`,
+        ...definition,
+        createdAt: at,
+        createdBy: by.data,
+      };
       await store.create(campaign);
       await announce(deps, campaign.campaignId);
       return { ...campaign, status: campaignStatus(campaign, 0, at) };

@@ -112,7 +112,8 @@ export class CampaignRegistry {
     await Promise.all(
       campaigns.map(async (campaign) => {
         // Only a budget needs the count, and only while the campaign could still deliver.
-        const open = campaign.budget !== undefined && campaign.stoppedAt === undefined && (campaign.endsAt === undefined || campaign.endsAt > now);
+        const open =
+          campaign.budget !== undefined && campaign.stoppedAt === undefined && (campaign.endsAt === undefined || campaign.endsAt > now);
         const delivered = open ? (await store.counts(campaign.campaignId)).delivered : 0;
         next.set(campaign.campaignId, { campaign, delivered });
       }),

@@ -3,7 +3,14 @@ import type { Campaign, TriggerType } from '../contracts/campaigns.js';
 import type { Item, StoredEvent } from '../contracts/schemas.js';
 import { partitionOf } from '../contracts/subjects.js';
 import { matchesAudience, type AudienceOptions } from '../logic/audience.js';
-import { cartLines, cartTimerArmedBy, disarmsCartTimers, eventTriggerFires, pointsReached, type ItemAttributesOf } from '../logic/triggers.js';
+import {
+  cartLines,
+  cartTimerArmedBy,
+  disarmsCartTimers,
+  eventTriggerFires,
+  pointsReached,
+  type ItemAttributesOf,
+} from '../logic/triggers.js';
 import type { EngineMetrics } from '../metrics.js';
 import type { CampaignStore } from '../ports/campaign-store.js';
 import type { StoredMember } from '../ports/member-store.js';
@@ -60,7 +67,9 @@ export class CampaignTriggers {
     if (event.type === 'impression') return false;
     const { registry } = this.deps;
     if (CART_EVENTS.has(event.type) && registry.running(now, 'cart_abandoned').length > 0) return true;
-    return registry.running(now, 'event').some((campaign) => campaign.trigger.type === 'event' && campaign.trigger.eventType === event.type);
+    return registry
+      .running(now, 'event')
+      .some((campaign) => campaign.trigger.type === 'event' && campaign.trigger.eventType === event.type);
   }
 
   /**
@@ -71,7 +80,9 @@ export class CampaignTriggers {
     const { event } = applied;
     if (event.type === 'impression') return;
     const { registry } = this.deps;
-    const onEvent = registry.running(now, 'event').filter((campaign) => campaign.trigger.type === 'event' && campaign.trigger.eventType === event.type);
+    const onEvent = registry
+      .running(now, 'event')
+      .filter((campaign) => campaign.trigger.type === 'event' && campaign.trigger.eventType === event.type);
     const onCart = CART_EVENTS.has(event.type) ? registry.running(now, 'cart_abandoned') : [];
     const rose = applied.points !== undefined && applied.points.after > applied.points.before;
     const onPoints = rose ? registry.running(now, 'points_reached') : [];
@@ -88,7 +99,11 @@ export class CampaignTriggers {
     const steps: Array<Promise<void>> = [];
     for (const campaign of this.firedByEvent(onEvent, applied, member, now)) steps.push(this.offer(campaign, member, event, now, event.id));
     for (const campaign of onPoints) {
-      if (campaign.trigger.type === 'points_reached' && pointsReached(campaign.trigger, applied.points!.before, applied.points!.after) && this.inAudience(campaign, member, applied.state, now)) {
+      if (
+        campaign.trigger.type === 'points_reached' &&
+        pointsReached(campaign.trigger, applied.points!.before, applied.points!.after) &&
+        this.inAudience(campaign, member, applied.state, now)
+      ) {
         steps.push(this.offer(campaign, member, event, now));
       }
     }
@@ -100,7 +115,10 @@ export class CampaignTriggers {
     if (campaigns.length === 0) return [];
     const attributesOf = this.attributesOf();
     return campaigns.filter(
-      (campaign) => campaign.trigger.type === 'event' && eventTriggerFires(campaign.trigger, applied.event, applied.state.recent, attributesOf) && this.inAudience(campaign, member, applied.state, now),
+      (campaign) =>
+        campaign.trigger.type === 'event' &&
+        eventTriggerFires(campaign.trigger, applied.event, applied.state.recent, attributesOf) &&
+        this.inAudience(campaign, member, applied.state, now),
     );
   }
 
@@ -111,7 +129,11 @@ export class CampaignTriggers {
     const lines = cartLines(state);
     try {
       if (disarmsCartTimers(event, lines)) {
-        await this.deps.timers.disarmTimers(partition, event.userId, campaigns.map((campaign) => campaign.campaignId));
+        await this.deps.timers.disarmTimers(
+          partition,
+          event.userId,
+          campaigns.map((campaign) => campaign.campaignId),
+        );
         this.deps.metrics.triggers.inc({ trigger: 'cart_abandoned', outcome: 'disarmed' }, campaigns.length);
         return;
       }
@@ -138,7 +160,10 @@ export class CampaignTriggers {
   }
 
   private failed(trigger: TriggerType | 'member', err: unknown, event: StoredEvent, campaignId?: string): void {
-    this.deps.logger.warn({ err, trigger, campaignId, eventId: event.id, userId: event.userId }, 'campaign trigger failed; its offer is lost (the event is acked)');
+    this.deps.logger.warn(
+      { err, trigger, campaignId, eventId: event.id, userId: event.userId },
+      'campaign trigger failed; its offer is lost (the event is acked)',
+    );
     this.deps.metrics.triggers.inc({ trigger, outcome: 'failed' });
     this.deps.metrics.errors.inc({ code: 'trigger_failed' });
   }

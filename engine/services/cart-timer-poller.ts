@@ -129,7 +129,11 @@ export class CartTimerPoller {
       return true;
     }
     const [state, member] = await Promise.all([this.deps.users.load(timer.memberId), this.deps.members.get(timer.memberId)]);
-    if (member && cartStillAbandoned(trigger, timer, cartAtFire(state)) && matchesAudience(campaign.audience, member, state, now, this.deps.audience)) {
+    if (
+      member &&
+      cartStillAbandoned(trigger, timer, cartAtFire(state)) &&
+      matchesAudience(campaign.audience, member, state, now, this.deps.audience)
+    ) {
       const fresh = await this.deps.delivery.offer(campaign, timer.memberId, { eventId: timer.eventId }, now);
       if (fresh) metrics.triggers.inc({ trigger: 'cart_abandoned', outcome: 'fired' });
     } else {

@@ -24,7 +24,10 @@ export function checkItems(items: readonly unknown[]): Item[] {
     const parsed = ItemSchema.safeParse(raw);
     if (parsed.success) return parsed.data;
     const id = (raw as { itemId?: unknown } | undefined)?.itemId;
-    throw new InvalidItemError(`invalid item at index ${index}${typeof id === 'string' ? ` ${JSON.stringify(id.slice(0, 100))}` : ''}`, zodDetails(parsed.error));
+    throw new InvalidItemError(
+      `invalid item at index ${index}${typeof id === 'string' ? ` ${JSON.stringify(id.slice(0, 100))}` : ''}`,
+      zodDetails(parsed.error),
+    );
   });
 }
 
@@ -158,7 +161,8 @@ export class CatalogService {
     }
     const item = parsed.data;
     const levels = categoryLevels(item.category);
-    if (levels.length === 0) throw new InvalidItemError(`item ${JSON.stringify(item.itemId)} has an empty category path`, { category: 'no category level' });
+    if (levels.length === 0)
+      throw new InvalidItemError(`item ${JSON.stringify(item.itemId)} has an empty category path`, { category: 'no category level' });
     // Encode and index first: if either throws, the maps are untouched.
     this.indexer.upsert(item);
 
@@ -196,7 +200,8 @@ export class CatalogService {
       throw new PulseError(ErrorCodes.invalidRequest, 'offset must be an integer >= 0', { offset: String(offset) });
     }
     const scope = options.category === undefined ? undefined : this.itemsInCategory(options.category);
-    const passes = (id: string): boolean => (scope === undefined || scope.has(id)) && this.isVisible(this.entries.get(id)!.item, options.tier);
+    const passes = (id: string): boolean =>
+      (scope === undefined || scope.has(id)) && this.isVisible(this.entries.get(id)!.item, options.tier);
     const ids = this.listedIds(options.query, scope);
     const items: Item[] = [];
     let total = 0;

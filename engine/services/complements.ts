@@ -65,13 +65,20 @@ export class ComplementFinder {
     const { seedScope, seeds, substituteSimilarity } = this.options;
     if (seedScope !== 'session' && seedScope !== 'history') throw new RangeError('complements.seedScope must be session or history');
     if (!Number.isInteger(seeds) || seeds < 0) throw new RangeError('complements.seeds must be an integer >= 0');
-    if (!(substituteSimilarity > 0 && substituteSimilarity <= 1)) throw new RangeError('complements.substituteSimilarity must be in (0, 1]');
+    if (!(substituteSimilarity > 0 && substituteSimilarity <= 1))
+      throw new RangeError('complements.substituteSimilarity must be in (0, 1]');
   }
 
   /** The complement lists (at most `limit` entries per list read) and the substitutes held back, for `user` at `now` (epoch ms). */
   async find(user: UserState, now: number, index: VectorIndex, limit: number): Promise<Complements> {
-    const seeds = complementSeeds(user.recent, now, { scope: this.options.seedScope, maxSeeds: this.options.seeds, sessionGapSeconds: this.sessionGapSeconds });
-    const justBought = this.options.holdBackSubstitutes ? (afterPurchase(user.recent, now, this.sessionGapSeconds) ?? []).slice(0, Math.max(1, this.options.seeds)) : [];
+    const seeds = complementSeeds(user.recent, now, {
+      scope: this.options.seedScope,
+      maxSeeds: this.options.seeds,
+      sessionGapSeconds: this.sessionGapSeconds,
+    });
+    const justBought = this.options.holdBackSubstitutes
+      ? (afterPurchase(user.recent, now, this.sessionGapSeconds) ?? []).slice(0, Math.max(1, this.options.seeds))
+      : [];
     if (seeds.length === 0 && justBought.length === 0) return NONE;
     const lists = new Map<string, Promise<Array<[string, number]>>>();
     const listOf = (itemId: string) => {
@@ -93,7 +100,11 @@ export class ComplementFinder {
   }
 
   /** The hold-back test for the substitutes of the just-bought items (see ComplementOptions). */
-  private async substitutesOf(bought: readonly string[], index: VectorIndex, listOf: (itemId: string) => Promise<Array<[string, number]>>): Promise<(itemId: string) => boolean> {
+  private async substitutesOf(
+    bought: readonly string[],
+    index: VectorIndex,
+    listOf: (itemId: string) => Promise<Array<[string, number]>>,
+  ): Promise<(itemId: string) => boolean> {
     const [complementLists, coVisitedLists] = await Promise.all([
       Promise.all(bought.map(listOf)),
       Promise.all(bought.map((itemId) => this.stats.coVisited(itemId, SUBSTITUTE_COVISITED))),

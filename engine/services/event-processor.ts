@@ -152,7 +152,10 @@ export class EventProcessor {
     if (deps.analytics) stages.push(new AnalyticsStage(deps.analytics.store, deps.analytics.thresholds));
     if (deps.shoppers) stages.push(new ShoppersStage(deps.shoppers, { minIntervalMs: options.shopperIndexIntervalMs ?? 0, now: this.now }));
     // Before the push stage: an event is judged against the list made before it, not after.
-    if (deps.evidence || deps.sessions) stages.push(new SessionsStage({ ...(deps.evidence ? { evidence: deps.evidence } : {}), ...(deps.sessions ? { sessions: deps.sessions } : {}) }));
+    if (deps.evidence || deps.sessions)
+      stages.push(
+        new SessionsStage({ ...(deps.evidence ? { evidence: deps.evidence } : {}), ...(deps.sessions ? { sessions: deps.sessions } : {}) }),
+      );
     if (deps.triggers) stages.push(new TriggersStage({ triggers: deps.triggers, logger, metrics, pushMaxAgeMs: options.pushMaxAgeMs }));
     if (deps.recommender) {
       stages.push(
@@ -232,7 +235,9 @@ export class EventProcessor {
   private async finish(delivered: DeliveredEvent, result: EventResult): Promise<void> {
     const { metrics, logger } = this.deps;
     if (!('error' in result)) {
-      await delivered.ack().catch((err: unknown) => logger.warn({ err, eventId: delivered.event.id }, 'ack not sent; the event comes back as a duplicate'));
+      await delivered
+        .ack()
+        .catch((err: unknown) => logger.warn({ err, eventId: delivered.event.id }, 'ack not sent; the event comes back as a duplicate'));
       return;
     }
     const { error } = result;
@@ -249,7 +254,10 @@ export class EventProcessor {
         logger.error({ err, eventId: event.id }, 'dead letter not stored; handing the event back');
       }
     }
-    logger.warn({ err: error, eventId: event.id, userId: event.userId, deliveries: delivered.deliveryCount }, 'event failed; handed back for redelivery');
+    logger.warn(
+      { err: error, eventId: event.id, userId: event.userId, deliveries: delivered.deliveryCount },
+      'event failed; handed back for redelivery',
+    );
     metrics.errors.inc({ code: 'event_retry' });
     metrics.eventsRetried.inc();
     delivered.nak(Math.min(MAX_RETRY_DELAY_MS, this.deps.options.retryDelayMs * 2 ** Math.max(0, delivered.deliveryCount - 1)));
@@ -257,14 +265,26 @@ export class EventProcessor {
 
   /** The stages over one batch of events; a result per event, in order. */
   private async run(deliveries: ReadonlyArray<{ event: LoggedEvent; deliveryCount: number }>): Promise<EventResult[]> {
-    const batch: Batch = { tag: newBatchTag(), users: groupByUser(deliveries.map((d) => d.event), this.deps.members?.store), now: this.now() };
+    const batch: Batch = {
+      tag: newBatchTag(),
+      users: groupByUser(
+        deliveries.map((d) => d.event),
+        this.deps.members?.store,
+      ),
+      now: this.now(),
+    };
     try {
       await this.load(batch, deliveries);
       for (const stage of this.stages) if (stage.prepare) await stage.prepare(batch);
       const vectors = this.vectors();
       const context = this.deps.itemAttributes ? { itemAttributes: this.deps.itemAttributes } : {};
       for (const user of batch.users) computeUser(user, vectors, this.deps.options, context);
-      await storeUsers(batch, this.deps.users, (user) => this.reload(user), (user) => computeUser(user, this.vectors(), this.deps.options, context));
+      await storeUsers(
+        batch,
+        this.deps.users,
+        (user) => this.reload(user),
+        (user) => computeUser(user, this.vectors(), this.deps.options, context),
+      );
       await this.markersOfLateDuplicates(batch);
       // The state as stored, for the next batch; a user whose store kept conflicting is read again then.
       for (const user of batch.users) {
@@ -280,7 +300,8 @@ export class EventProcessor {
     }
     const results: EventResult[] = new Array(deliveries.length);
     for (const user of batch.users) {
-      for (const run of user.events) results[run.index] = run.outcome ? { outcome: run.outcome } : { error: run.error ?? new Error('event not applied') };
+      for (const run of user.events)
+        results[run.index] = run.outcome ? { outcome: run.outcome } : { error: run.error ?? new Error('event not applied') };
     }
     return results;
   }
@@ -299,7 +320,10 @@ export class EventProcessor {
     const sources: string[] = [];
     for (const user of batch.users) for (const { event } of user.events) if (isMergeEvent(event)) sources.push(event.fromUserId);
     if (toLoad.length === 0 && sources.length === 0) return;
-    const requests = [...toLoad.map((user) => ({ userId: user.userId, eventIds: user.events.map((run) => run.event.id) })), ...sources.map((userId) => ({ userId, eventIds: [] }))];
+    const requests = [
+      ...toLoad.map((user) => ({ userId: user.userId, eventIds: user.events.map((run) => run.event.id) })),
+      ...sources.map((userId) => ({ userId, eventIds: [] })),
+    ];
     const loaded = await this.deps.users.loadMany(requests);
     toLoad.forEach((user, i) => {
       const { state, markers } = loaded[i]!;
@@ -308,7 +332,8 @@ export class EventProcessor {
     });
     const sourceStates = new Map(sources.map((userId, i) => [userId, loaded[toLoad.length + i]!.state]));
     for (const user of batch.users) {
-      for (const { event } of user.events) if (isMergeEvent(event)) user.mergeSources.set(event.fromUserId, sourceStates.get(event.fromUserId)!);
+      for (const { event } of user.events)
+        if (isMergeEvent(event)) user.mergeSources.set(event.fromUserId, sourceStates.get(event.fromUserId)!);
     }
   }
 
@@ -320,7 +345,9 @@ export class EventProcessor {
   private async markersOfLateDuplicates(batch: Batch): Promise<void> {
     const users = batch.users.filter((user) => user.events.some((run) => run.outcome === 'duplicate' && run.marker === null));
     if (users.length === 0) return;
-    const loaded = await this.deps.users.loadMany(users.map((user) => ({ userId: user.userId, eventIds: user.events.map((run) => run.event.id) })));
+    const loaded = await this.deps.users.loadMany(
+      users.map((user) => ({ userId: user.userId, eventIds: user.events.map((run) => run.event.id) })),
+    );
     users.forEach((user, i) => {
       user.events.forEach((run, m) => {
         if (run.outcome === 'duplicate' && run.marker === null) run.marker = loaded[i]!.markers[m] ?? null;
@@ -382,7 +409,13 @@ function groupByUser(events: LoggedEvent[], members: MemberStore | undefined): U
     let user = users.get(event.userId);
     if (!user) {
       const read = members ? (userId: string) => members.get(userId) : undefined;
-      user = { userId: event.userId, events: [], state: undefined as never, mergeSources: new Map(), member: new MemberLookup(event.userId, read) };
+      user = {
+        userId: event.userId,
+        events: [],
+        state: undefined as never,
+        mergeSources: new Map(),
+        member: new MemberLookup(event.userId, read),
+      };
       users.set(event.userId, user);
     }
     const run: EventRun = { event, index, marker: null };
@@ -390,7 +423,6 @@ function groupByUser(events: LoggedEvent[], members: MemberStore | undefined): U
   });
   return [...users.values()];
 }
-
 
 /**
  * User states after the engine stored them, least recently used dropped past `limit` (0: none

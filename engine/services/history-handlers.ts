@@ -55,7 +55,13 @@ export function registerHistoryHandlers(server: RpcServer, deps: HistoryHandlerD
         deps.campaigns ? deps.campaigns.delivered(memberId, PROMOTION_SCAN) : Promise.resolve([]),
       ]);
       return pageHistory(
-        { events: state.recent, orders: ledger.filter((entry) => entry.orderId !== undefined && (entry.cause === 'order' || entry.cause === 'cancellation')), points: ledger, coupons, promotions },
+        {
+          events: state.recent,
+          orders: ledger.filter((entry) => entry.orderId !== undefined && (entry.cause === 'order' || entry.cause === 'cancellation')),
+          points: ledger,
+          coupons,
+          promotions,
+        },
         { events: (e) => e.ts, orders: (o) => o.ts, points: (p) => p.ts, coupons: (c) => c.createdAt, promotions: (p) => p.deliveredAt },
         limit,
         before,

@@ -3,14 +3,7 @@ import type { z } from 'zod';
 import { PasswordPool, REPLY_MARGIN_MS, type PasswordAdmission, type PasswordLane } from '../adapters/password-pool.js';
 import { LoginThrottle, type LoginThrottleOptions } from '../adapters/password-pool-throttle.js';
 import { ErrorCodes, PulseError, type ErrorCode } from '../contracts/errors.js';
-import {
-  EmailSchema,
-  IdSchema,
-  MemberNameSchema,
-  PasswordSchema,
-  zodDetails,
-  type MemberProfile,
-} from '../contracts/schemas.js';
+import { EmailSchema, IdSchema, MemberNameSchema, PasswordSchema, zodDetails, type MemberProfile } from '../contracts/schemas.js';
 import { DEFAULT_SCRYPT_PARAMS, type ScryptParams } from '../logic/passwords.js';
 import type { MemberStore, StoredMember } from '../ports/member-store.js';
 import type { RpcContext, RpcHandler, RpcServer } from '../ports/rpc.js';
@@ -83,11 +76,20 @@ export function registerMemberHandlers(server: RpcServer, deps: MemberHandlerDep
   const wrap = deps.wrap ?? (<M extends RpcMethod>(_method: M, handler: RpcHandler<M>) => handler);
   const params = deps.scrypt ?? DEFAULT_SCRYPT_PARAMS;
   const passwords = deps.passwords ?? new PasswordPool({ workers: 0, queueLimit: 64, clientQueueLimit: 64 });
-  const throttle = deps.loginThrottle instanceof LoginThrottle ? deps.loginThrottle : new LoginThrottle(deps.loginThrottle ?? { failures: 10, windowMs: 300_000 });
+  const throttle =
+    deps.loginThrottle instanceof LoginThrottle
+      ? deps.loginThrottle
+      : new LoginThrottle(deps.loginThrottle ?? { failures: 10, windowMs: 300_000 });
   const retryMs = deps.registrationRetryMs ?? 600_000;
   server.configure({ passwordConcurrency: PASSWORD_HANDLERS_AT_ONCE });
 
-  const admission = (lane: PasswordLane, email: string, request: { client?: unknown }, context: RpcContext | undefined, afterMs = 0): PasswordAdmission => ({
+  const admission = (
+    lane: PasswordLane,
+    email: string,
+    request: { client?: unknown },
+    context: RpcContext | undefined,
+    afterMs = 0,
+  ): PasswordAdmission => ({
     lane,
     account: email,
     client: clientOf(request.client),
@@ -130,7 +132,12 @@ export function registerMemberHandlers(server: RpcServer, deps: MemberHandlerDep
   // the account exists (no enumeration by timing). Made at once: it also measures the pool's cost.
   let dummyHash: Promise<string> | undefined;
   const dummy = (): Promise<string> => {
-    dummyHash ??= passwords.hash(randomBytes(16).toString('hex'), params, { lane: 'login', account: '(unknown email)', client: '(engine)', deadline: Number.POSITIVE_INFINITY });
+    dummyHash ??= passwords.hash(randomBytes(16).toString('hex'), params, {
+      lane: 'login',
+      account: '(unknown email)',
+      client: '(engine)',
+      deadline: Number.POSITIVE_INFINITY,
+    });
     dummyHash.catch(() => (dummyHash = undefined));
     return dummyHash;
   };
@@ -141,17 +148,29 @@ export function registerMemberHandlers(server: RpcServer, deps: MemberHandlerDep
    * registration that succeeded (its answer may have been lost): the same member again. Anything
    * else is `email_taken`. A wrong password counts against the email as a login's would.
    */
-  const repeated = async (existing: StoredMember, password: string, request: { client?: unknown }, context: RpcContext | undefined): Promise<MemberProfile> => {
+  const repeated = async (
+    existing: StoredMember,
+    password: string,
+    request: { client?: unknown },
+    context: RpcContext | undefined,
+  ): Promise<MemberProfile> => {
     const taken = new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
     if (retryMs <= 0 || !existing.passwordHash || now() - existing.createdAt > retryMs) throw taken;
     throttle.check(existing.email);
-    if (await passwords.verify(password, existing.passwordHash, admission('register', existing.email, request, context))) return profileOf(existing);
+    if (await passwords.verify(password, existing.passwordHash, admission('register', existing.email, request, context)))
+      return profileOf(existing);
     throttle.failed(existing.email);
     throw taken;
   };
 
   /** A registration, its email's only one in progress on this engine (oneAtATime). */
-  const register = async (email: string, password: string, name: string, request: { client?: unknown }, context: RpcContext | undefined): Promise<MemberProfile> => {
+  const register = async (
+    email: string,
+    password: string,
+    name: string,
+    request: { client?: unknown },
+    context: RpcContext | undefined,
+  ): Promise<MemberProfile> => {
     // Cheap early answer; the store's claim is what makes the email unique under races.
     const existing = await deps.members.findByEmail(email);
     if (existing) return repeated(existing, password, request, context);
@@ -201,7 +220,11 @@ export function registerMemberHandlers(server: RpcServer, deps: MemberHandlerDep
         // Again after waiting: the attempts before may have used up the email's allowance. Before any read or hash.
         throttle.check(email);
         const member = await deps.members.findByEmail(email);
-        const matches = await passwords.verify(password, member?.passwordHash ?? (await dummy()), admission('login', email, request, context));
+        const matches = await passwords.verify(
+          password,
+          member?.passwordHash ?? (await dummy()),
+          admission('login', email, request, context),
+        );
         if (!member || !matches || password === '') {
           throttle.failed(email);
           throw new PulseError(ErrorCodes.invalidCredentials, 'wrong email or password');

@@ -22,7 +22,15 @@ export function parseMemberImport(raw: unknown): MemberImport | PulseError {
 
 /** The stored form of an imported member: regular, 0 points, no password. */
 export function importedMember(entry: MemberImport, now: number): StoredMember {
-  return { memberId: entry.memberId, email: entry.email ?? '', name: entry.name, tier: 'regular', points: 0, lifetimePoints: 0, createdAt: entry.createdAt ?? now };
+  return {
+    memberId: entry.memberId,
+    email: entry.email ?? '',
+    name: entry.name,
+    tier: 'regular',
+    points: 0,
+    lifetimePoints: 0,
+    createdAt: entry.createdAt ?? now,
+  };
 }
 
 /**

@@ -141,9 +141,23 @@ export class ModelRegistry implements ServingModels {
     this.sliceMs = options.sliceMs ?? 4;
     if (!(this.sliceMs > 0)) throw new RangeError(`sliceMs must be positive, got ${this.sliceMs}`);
     const registers = options.metrics ? [options.metrics] : [];
-    this.refused = new Counter({ name: 'pulse_engine_model_refused_total', help: 'Models refused (bad, half-written, outside DATA_DIR/models), by reason', labelNames: ['reason'], registers });
-    this.info = new Gauge({ name: 'pulse_engine_model_info', help: 'The serving model: 1 for its version', labelNames: ['version'], registers });
-    this.buildSeconds = new Gauge({ name: 'pulse_engine_model_build_seconds', help: 'Wall time of the last index build for a new model (s)', registers });
+    this.refused = new Counter({
+      name: 'pulse_engine_model_refused_total',
+      help: 'Models refused (bad, half-written, outside DATA_DIR/models), by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.info = new Gauge({
+      name: 'pulse_engine_model_info',
+      help: 'The serving model: 1 for its version',
+      labelNames: ['version'],
+      registers,
+    });
+    this.buildSeconds = new Gauge({
+      name: 'pulse_engine_model_build_seconds',
+      help: 'Wall time of the last index build for a new model (s)',
+      registers,
+    });
     this.info.set({ version: initial.source.version }, 1);
   }
 
@@ -223,7 +237,10 @@ export class ModelRegistry implements ServingModels {
       this.info.remove({ version: previous });
       this.info.set({ version: source.version }, 1);
       this.buildSeconds.set(ms / 1000);
-      this.logger.info({ dir: where, version: source.version, previous, items: index.size, dimension: source.dimension, ms }, `model ${source.version} serving (${index.size} items, built in ${ms} ms)`);
+      this.logger.info(
+        { dir: where, version: source.version, previous, items: index.size, dimension: source.dimension, ms },
+        `model ${source.version} serving (${index.size} items, built in ${ms} ms)`,
+      );
       return { status: 'serving', version: source.version, items: index.size, ms };
     } catch (err) {
       if (this.closed) {
@@ -258,9 +275,11 @@ export class ModelRegistry implements ServingModels {
   /** Every catalog item into a fresh index, in slices; catalog changes meanwhile reach it through upsert/remove. */
   private async buildIndex(source: ItemVectorSource): Promise<VectorIndex> {
     const { catalog } = this.options;
-    if (!Number.isInteger(source.dimension) || source.dimension < 1) throw new Error(`model dimension ${source.dimension} is not a positive integer`);
+    if (!Number.isInteger(source.dimension) || source.dimension < 1)
+      throw new Error(`model dimension ${source.dimension} is not a positive integer`);
     const index = this.options.createIndex(source.dimension, catalog.size + 64);
-    if (index.dimension !== source.dimension) throw new Error(`index dimension ${index.dimension} differs from the model's ${source.dimension}`);
+    if (index.dimension !== source.dimension)
+      throw new Error(`index dimension ${index.dimension} differs from the model's ${source.dimension}`);
     const build: Build = { source, index };
     if (this.closed) build.failure = new Error('registry closed');
     this.build = build;
@@ -287,12 +306,17 @@ export class ModelRegistry implements ServingModels {
         origins[placed.origin]++;
         vector = placed.vector;
       } else vector = source.vectorFor(item);
-      if (vector.length !== source.dimension) throw new Error(`item ${item.itemId}: vector of length ${vector.length}, model dimension ${source.dimension}`);
+      if (vector.length !== source.dimension)
+        throw new Error(`item ${item.itemId}: vector of length ${vector.length}, model dimension ${source.dimension}`);
       if (isUsableVector(vector)) index.upsert(item.itemId, vector);
       else unusable++;
     }
     if (build.failure) throw build.failure;
-    if (unusable > 0) this.logger.warn({ version: source.version, unusable }, `model ${source.version}: ${unusable} items without a usable vector are left out of the index`);
+    if (unusable > 0)
+      this.logger.warn(
+        { version: source.version, unusable },
+        `model ${source.version}: ${unusable} items without a usable vector are left out of the index`,
+      );
     if (learned) {
       const placed = origins.learned + origins.tower + origins.attributes;
       const share = placed > 0 ? origins.learned / placed : 0;
@@ -321,7 +345,16 @@ export function describeSource(source: ItemVectorSource): ServingModelInfo {
     ...(manifest.training !== undefined ? { trainedTo: manifest.training.to } : {}),
     learnedItems: source.learnedItems,
     ...(v
-      ? { validation: { k: v.k, hitRate: v.hitRate, mrr: v.mrr, cases: v.cases, serving: { version: v.serving.version, hitRate: v.serving.hitRate, mrr: v.serving.mrr }, forced: v.forced } }
+      ? {
+          validation: {
+            k: v.k,
+            hitRate: v.hitRate,
+            mrr: v.mrr,
+            cases: v.cases,
+            serving: { version: v.serving.version, hitRate: v.serving.hitRate, mrr: v.serving.mrr },
+            forced: v.forced,
+          },
+        }
       : {}),
   };
 }

@@ -13,9 +13,22 @@ import type { PurchaseAggregates, UserState, UserStateChange } from '../ports/us
  * order does not touch). `recordTier`, the member record's tier after the order's points, is
  * stored when higher (pushes and lists rank for it at once). Cost: a few allocations.
  */
-export function orderEffect(state: UserState, event: StoredOrderEvent, amount: number, recordTier?: Tier): { change: UserStateChange; next: UserState } {
+export function orderEffect(
+  state: UserState,
+  event: StoredOrderEvent,
+  amount: number,
+  recordTier?: Tier,
+): { change: UserStateChange; next: UserState } {
   const purchases = purchasesAfterOrder(state.purchases, event, amount);
-  const change: UserStateChange = { eventId: event.id, expectedVersion: state.version, type: 'order', strength: state.strength, updatedAt: state.updatedAt, recent: [], bought: [] };
+  const change: UserStateChange = {
+    eventId: event.id,
+    expectedVersion: state.version,
+    type: 'order',
+    strength: state.strength,
+    updatedAt: state.updatedAt,
+    recent: [],
+    bought: [],
+  };
   const tier = highestTier(state.tier, recordTier);
   if (tier !== state.tier) change.tier = tier;
   if (purchases) change.purchases = purchases;
@@ -35,7 +48,11 @@ export function orderAmountFromLines(event: StoredOrderEvent): number {
 }
 
 /** The aggregates after an order status; undefined when nothing changes. A paid order with a positive total counts as an order. */
-export function purchasesAfterOrder(purchases: PurchaseAggregates, event: StoredOrderEvent, amount: number): PurchaseAggregates | undefined {
+export function purchasesAfterOrder(
+  purchases: PurchaseAggregates,
+  event: StoredOrderEvent,
+  amount: number,
+): PurchaseAggregates | undefined {
   if (amount === 0 || !Number.isFinite(amount)) return undefined;
   if (event.status !== 'paid' || amount < 0) return { ...purchases, spend: purchases.spend + amount };
   return {

@@ -39,20 +39,32 @@ export function registerOrderHandlers(server: RpcServer, deps: OrderHandlerDeps)
         const [field, problem] = Object.entries(details)[0] ?? ['(root)', 'invalid'];
         throw new PulseError(ErrorCodes.invalidRequest, `invalid order: ${field}: ${problem}`, details);
       }
-      if (!Number.isSafeInteger(receivedAt) || receivedAt <= 0) throw new PulseError(ErrorCodes.invalidRequest, 'receivedAt must be epoch ms');
+      if (!Number.isSafeInteger(receivedAt) || receivedAt <= 0)
+        throw new PulseError(ErrorCodes.invalidRequest, 'receivedAt must be epoch ms');
       return acceptOrder(parsed.data, receivedAt, deps);
     }),
   );
 }
 
 /** The checks and the acceptance of one valid order; the event to append. */
-export async function acceptOrder(order: Order, receivedAt: number, deps: Pick<OrderHandlerDeps, 'members' | 'catalog' | 'priceTolerance'>): Promise<{ duplicate: boolean; event: StoredOrderEvent }> {
+export async function acceptOrder(
+  order: Order,
+  receivedAt: number,
+  deps: Pick<OrderHandlerDeps, 'members' | 'catalog' | 'priceTolerance'>,
+): Promise<{ duplicate: boolean; event: StoredOrderEvent }> {
   const { members } = deps;
   if (order.status === 'paid') checkPrices(order.lines, deps.catalog, deps.priceTolerance);
   else {
     const paid = await members.paidOrderState(order.userId, order.orderId);
-    if (paid === 'unknown') throw new PulseError(ErrorCodes.orderConflict, `order ${order.orderId}: it was never paid (a ${order.status} needs the paid order first)`);
-    if (paid === 'accepted') throw new PulseError(ErrorCodes.unavailable, `order ${order.orderId}: its paid status is still being applied; retry in a moment`, { retryAfterSeconds: '1' });
+    if (paid === 'unknown')
+      throw new PulseError(
+        ErrorCodes.orderConflict,
+        `order ${order.orderId}: it was never paid (a ${order.status} needs the paid order first)`,
+      );
+    if (paid === 'accepted')
+      throw new PulseError(ErrorCodes.unavailable, `order ${order.orderId}: its paid status is still being applied; retry in a moment`, {
+        retryAfterSeconds: '1',
+      });
   }
   const { duplicate, paidPrices } = await members.acceptOrder({
     orderId: order.orderId,
@@ -92,17 +104,25 @@ export async function acceptOrder(order: Order, receivedAt: number, deps: Pick<O
 export function checkPrices(lines: readonly OrderLine[], catalog: OrderHandlerDeps['catalog'], tolerance: number): void {
   for (const [index, line] of lines.entries()) {
     const item = catalog.get(line.itemId);
-    if (!item) throw new PulseError(ErrorCodes.unknownItem, `line ${index}: item ${line.itemId} is not in the catalog`, { itemId: line.itemId, line: String(index) });
+    if (!item)
+      throw new PulseError(ErrorCodes.unknownItem, `line ${index}: item ${line.itemId} is not in the catalog`, {
+        itemId: line.itemId,
+        line: String(index),
+      });
     // A hair of slack for cents written in binary (19.99 * 1.05 is not exact).
     const allowed = item.price * tolerance + 1e-9 * Math.max(1, item.price);
     if (Math.abs(line.price - item.price) > allowed) {
-      throw new PulseError(ErrorCodes.priceMismatch, `line ${index}: item ${line.itemId} sent at ${line.price}, the catalog price is ${item.price} (tolerance ${tolerance * 100}%)`, {
-        itemId: line.itemId,
-        line: String(index),
-        catalogPrice: String(item.price),
-        sentPrice: String(line.price),
-        tolerance: String(tolerance),
-      });
+      throw new PulseError(
+        ErrorCodes.priceMismatch,
+        `line ${index}: item ${line.itemId} sent at ${line.price}, the catalog price is ${item.price} (tolerance ${tolerance * 100}%)`,
+        {
+          itemId: line.itemId,
+          line: String(index),
+          catalogPrice: String(item.price),
+          sentPrice: String(line.price),
+          tolerance: String(tolerance),
+        },
+      );
     }
   }
 }

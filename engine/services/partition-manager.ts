@@ -60,7 +60,10 @@ export class PartitionManager {
       // Heartbeat and every renewal side by side (one round trip, not one per partition), so a
       // busy engine's leases never wait behind each other.
       const owned = this.owned;
-      const [, renewed] = await Promise.all([leases.heartbeat(options.ownerId, options.leaseMs), Promise.all(owned.map((partition) => leases.renew(partition, options.ownerId, options.leaseMs)))]);
+      const [, renewed] = await Promise.all([
+        leases.heartbeat(options.ownerId, options.leaseMs),
+        Promise.all(owned.map((partition) => leases.renew(partition, options.ownerId, options.leaseMs))),
+      ]);
       for (const [i, partition] of owned.entries()) {
         if (renewed[i]) continue;
         logger.warn({ partition }, 'lost partition lease; stopping its consumer');

@@ -103,9 +103,16 @@ export class PromotionDelivery {
     return delivered;
   }
 
-  private async deliver(pending: PendingPromotion, campaign: StoredCampaign | undefined, live: boolean, now: number): Promise<Promotion | undefined> {
+  private async deliver(
+    pending: PendingPromotion,
+    campaign: StoredCampaign | undefined,
+    live: boolean,
+    now: number,
+  ): Promise<Promotion | undefined> {
     const { store, notifier } = this.deps;
-    const outcome = campaign ? await store.reserve(pending.campaignId, pending.memberId, pending.promotionId, rulesOf(campaign), now, live) : 'closed';
+    const outcome = campaign
+      ? await store.reserve(pending.campaignId, pending.memberId, pending.promotionId, rulesOf(campaign), now, live)
+      : 'closed';
     if (outcome !== 'ok' && outcome !== 'again') {
       await store.settle(pending.memberId, pending.promotionId, 'dropped', now);
       this.deps.metrics?.promotions.inc({ outcome: 'dropped' });
@@ -150,7 +157,9 @@ export class PromotionDelivery {
         return coupon;
       } catch (err) {
         if (!(err instanceof CouponCodeTakenError)) throw err;
-        const made = (await coupons.list(pending.memberId, COUPON_SCAN)).find((c) => c.code === code && c.source.type === 'campaign' && c.source.id === pending.campaignId);
+        const made = (await coupons.list(pending.memberId, COUPON_SCAN)).find(
+          (c) => c.code === code && c.source.type === 'campaign' && c.source.id === pending.campaignId,
+        );
         if (made) return made;
         if (attempt >= CODE_ATTEMPTS) throw err;
         // The code is another member's: a 2^-60 freak. A fresh one, not kept in the inbox entry.
@@ -174,7 +183,13 @@ export class PromotionDelivery {
       ...(offer.itemIds ? { items: offer.itemIds } : {}),
       // The code is drawn now and kept with the offer, so every delivery attempt issues the same coupon.
       ...(offer.discountPercent !== undefined
-        ? { coupon: { code: couponCodeFrom(this.random(12)), discountPercent: offer.discountPercent, ttlSeconds: offer.couponTtlSeconds ?? DEFAULT_COUPON_TTL_SECONDS } }
+        ? {
+            coupon: {
+              code: couponCodeFrom(this.random(12)),
+              discountPercent: offer.discountPercent,
+              ttlSeconds: offer.couponTtlSeconds ?? DEFAULT_COUPON_TTL_SECONDS,
+            },
+          }
         : {}),
     };
   }

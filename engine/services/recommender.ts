@@ -1,8 +1,23 @@
 import type { EngineConfig } from '../config.js';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import type { RecommendationList, RecommendedItem, RecommendRequest, Tier } from '../contracts/schemas.js';
-import { checkRankingTuning, mergeCandidates, scoreCandidates, withReasons, type Candidate, type CandidateSources, type RankingContext, type RankingTuning } from '../logic/ranking.js';
-import { campaignPicks, campaignSlots, withCampaignItems, type CampaignBoostSource, type CampaignCandidate } from '../logic/campaign-ranking.js';
+import {
+  checkRankingTuning,
+  mergeCandidates,
+  scoreCandidates,
+  withReasons,
+  type Candidate,
+  type CandidateSources,
+  type RankingContext,
+  type RankingTuning,
+} from '../logic/ranking.js';
+import {
+  campaignPicks,
+  campaignSlots,
+  withCampaignItems,
+  type CampaignBoostSource,
+  type CampaignCandidate,
+} from '../logic/campaign-ranking.js';
 import { checkSearchTextShare, DEFAULT_SEARCH_TEXT_SHARE, normalisedMatches, searchRelevance } from '../logic/search-relevance.js';
 import { addScaled, isUsableVector, norm, normalized } from '../logic/vector-math.js';
 import type { InteractionStats } from '../ports/interaction-stats.js';
@@ -105,7 +120,18 @@ export type { CampaignBoost, CampaignBoostSource } from '../logic/campaign-ranki
 
 /** The Recommender options an engine runs with, from its configuration (the engine and `npm run eval` share them). */
 export function recommenderOptionsFrom(
-  config: Pick<EngineConfig, 'defaultK' | 'sessionGapSeconds' | 'campaignShare' | 'affinityBoost' | 'affinityHalfLifeSeconds' | 'diversity' | 'searchTextShare' | 'revisitMaxShare' | 'listBoughtItems'>,
+  config: Pick<
+    EngineConfig,
+    | 'defaultK'
+    | 'sessionGapSeconds'
+    | 'campaignShare'
+    | 'affinityBoost'
+    | 'affinityHalfLifeSeconds'
+    | 'diversity'
+    | 'searchTextShare'
+    | 'revisitMaxShare'
+    | 'listBoughtItems'
+  >,
 ): RecommenderOptions {
   const { defaultK, sessionGapSeconds, campaignShare, affinityBoost, affinityHalfLifeSeconds, diversity, searchTextShare } = config;
   return {
@@ -148,13 +174,21 @@ export const SERVED_RANKING = Object.freeze({
 
 /** The shop's recent sessions an engine keeps ("sessions like yours"), from its configuration; undefined when off. */
 export function sessionIndexFrom(config: Pick<EngineConfig, 'sessionGapSeconds' | 'sessionIndexLimit'>): SessionIndex | undefined {
-  return config.sessionIndexLimit > 0 ? new SessionIndex({ maxSessions: config.sessionIndexLimit, sessionGapMs: config.sessionGapSeconds * 1000 }) : undefined;
+  return config.sessionIndexLimit > 0
+    ? new SessionIndex({ maxSessions: config.sessionIndexLimit, sessionGapMs: config.sessionGapSeconds * 1000 })
+    : undefined;
 }
 
 /** The re-visit evidence an engine keeps (list-evidence.ts), from its configuration; undefined when recent items never come back. */
-export function listEvidenceFrom(config: Pick<EngineConfig, 'sessionGapSeconds' | 'revisitMaxShare' | 'revisitMinEvidence'>): ListEvidence | undefined {
+export function listEvidenceFrom(
+  config: Pick<EngineConfig, 'sessionGapSeconds' | 'revisitMaxShare' | 'revisitMinEvidence'>,
+): ListEvidence | undefined {
   if (!(config.revisitMaxShare > 0)) return undefined;
-  return new ListEvidence({ sessionGapSeconds: config.sessionGapSeconds, maxShare: config.revisitMaxShare, minEvidence: config.revisitMinEvidence });
+  return new ListEvidence({
+    sessionGapSeconds: config.sessionGapSeconds,
+    maxShare: config.revisitMaxShare,
+    minEvidence: config.revisitMinEvidence,
+  });
 }
 
 /** The index and vectors come from the swappable serving model, or (tests, tools) a fixed index + attribute encoder. */
@@ -195,7 +229,6 @@ const SEARCH_MEMO_USERS = 20_000;
 /** Items of "sessions like yours" asked for, before the list's filters. */
 const SESSION_ITEMS = 200;
 
-
 /**
  * Answers "what should this shopper see now": merges vector neighbours, session co-visitation,
  * popularity and query relevance, applies every business filter to all of them, and ranks with
@@ -215,7 +248,20 @@ export class Recommender {
   private readonly shoppers: ShopperNeighbourSource | undefined;
   private readonly evidence: ListEvidence | undefined;
   private readonly sessionIndex: SessionIndex | undefined;
-  private readonly options: Required<Omit<RecommenderOptions, 'modelVersion' | 'complements' | 'sources' | 'statsCacheMs' | 'statsCacheItems' | 'neighbourCacheMs' | 'neighbourCacheUsers' | 'searchMemoUsers'>> & Pick<RecommenderOptions, 'modelVersion'>;
+  private readonly options: Required<
+    Omit<
+      RecommenderOptions,
+      | 'modelVersion'
+      | 'complements'
+      | 'sources'
+      | 'statsCacheMs'
+      | 'statsCacheItems'
+      | 'neighbourCacheMs'
+      | 'neighbourCacheUsers'
+      | 'searchMemoUsers'
+    >
+  > &
+    Pick<RecommenderOptions, 'modelVersion'>;
   /** Co-visitation and complement lists, through a short-lived cache (`statsCacheMs`). */
   private readonly lists: NeighbourLists;
   private readonly complements: ComplementFinder;
@@ -229,7 +275,8 @@ export class Recommender {
 
   constructor(deps: RecommenderDeps) {
     const { options } = deps;
-    if (!Number.isInteger(options.defaultK) || options.defaultK < 1 || options.defaultK > 100) throw new RangeError(`defaultK must be an integer in 1..100, got ${options.defaultK}`);
+    if (!Number.isInteger(options.defaultK) || options.defaultK < 1 || options.defaultK > 100)
+      throw new RangeError(`defaultK must be an integer in 1..100, got ${options.defaultK}`);
     if (!(options.sessionGapSeconds > 0)) throw new RangeError(`sessionGapSeconds must be positive, got ${options.sessionGapSeconds}`);
     this.catalog = deps.catalog;
     if ('models' in deps) this.models = deps.models;
@@ -244,25 +291,56 @@ export class Recommender {
     this.sources = options.sources ? new Set(options.sources) : undefined;
     const { statsCacheMs, statsCacheItems, neighbourCacheMs, neighbourCacheUsers, searchMemoUsers, ...rest } = options;
     this.memos = new SearchMemos(searchMemoUsers ?? SEARCH_MEMO_USERS);
-    this.options = { excludeRecent: 20, popularCacheMs: 1000, coVisitSeeds: COVISIT_SEEDS, coVisitSeedScope: 'session', coVisitRecencyBy: 'item', ranking: {}, campaignShare: 0.2, affinityBoost: 0, affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS, diversity: 0, searchTextShare: DEFAULT_SEARCH_TEXT_SHARE, revisits: 'evidence', includeBoughtByDefault: false, ...rest };
+    this.options = {
+      excludeRecent: 20,
+      popularCacheMs: 1000,
+      coVisitSeeds: COVISIT_SEEDS,
+      coVisitSeedScope: 'session',
+      coVisitRecencyBy: 'item',
+      ranking: {},
+      campaignShare: 0.2,
+      affinityBoost: 0,
+      affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS,
+      diversity: 0,
+      searchTextShare: DEFAULT_SEARCH_TEXT_SHARE,
+      revisits: 'evidence',
+      includeBoughtByDefault: false,
+      ...rest,
+    };
     if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
     const listCache = { ttlMs: statsCacheMs ?? this.options.popularCacheMs, maxEntries: statsCacheItems ?? STATS_CACHE_ITEMS };
-    const neighbourCache = { ttlMs: neighbourCacheMs ?? this.options.popularCacheMs, maxEntries: neighbourCacheUsers ?? NEIGHBOUR_CACHE_USERS };
+    const neighbourCache = {
+      ttlMs: neighbourCacheMs ?? this.options.popularCacheMs,
+      maxEntries: neighbourCacheUsers ?? NEIGHBOUR_CACHE_USERS,
+    };
     checkShortCache(listCache, { ttlMs: 'statsCacheMs', maxEntries: 'statsCacheItems' });
     checkShortCache(neighbourCache, { ttlMs: 'neighbourCacheMs', maxEntries: 'neighbourCacheUsers' });
     this.lists = new CachedNeighbourLists(deps.stats, listCache);
     this.shoppers = deps.shoppers && new CachedNeighbourSource(deps.shoppers, neighbourCache);
-    this.complements = new ComplementFinder({ stats: this.lists, catalog: deps.catalog, sessionGapSeconds: options.sessionGapSeconds, ...(options.complements ? { options: options.complements } : {}) });
-    this.affinity = new AffinitySignals((itemId) => this.catalog.get(itemId), { maxBoost: this.options.affinityBoost, halfLifeSeconds: this.options.affinityHalfLifeSeconds });
+    this.complements = new ComplementFinder({
+      stats: this.lists,
+      catalog: deps.catalog,
+      sessionGapSeconds: options.sessionGapSeconds,
+      ...(options.complements ? { options: options.complements } : {}),
+    });
+    this.affinity = new AffinitySignals((itemId) => this.catalog.get(itemId), {
+      maxBoost: this.options.affinityBoost,
+      halfLifeSeconds: this.options.affinityHalfLifeSeconds,
+    });
     checkSearchTextShare(this.options.searchTextShare);
     checkAffinityBoost(this.options.affinityBoost);
     checkDiversity(this.options.diversity);
-    if (!(this.options.campaignShare >= 0 && this.options.campaignShare <= 1)) throw new RangeError(`campaignShare must be in [0, 1], got ${this.options.campaignShare}`);
-    if (!Number.isInteger(this.options.coVisitSeeds) || this.options.coVisitSeeds < 0) throw new RangeError('coVisitSeeds must be an integer >= 0');
-    if (this.options.coVisitSeedScope !== 'session' && this.options.coVisitSeedScope !== 'history') throw new RangeError('coVisitSeedScope must be session or history');
-    if (this.options.coVisitRecencyBy !== 'item' && this.options.coVisitRecencyBy !== 'event') throw new RangeError('coVisitRecencyBy must be item or event');
+    if (!(this.options.campaignShare >= 0 && this.options.campaignShare <= 1))
+      throw new RangeError(`campaignShare must be in [0, 1], got ${this.options.campaignShare}`);
+    if (!Number.isInteger(this.options.coVisitSeeds) || this.options.coVisitSeeds < 0)
+      throw new RangeError('coVisitSeeds must be an integer >= 0');
+    if (this.options.coVisitSeedScope !== 'session' && this.options.coVisitSeedScope !== 'history')
+      throw new RangeError('coVisitSeedScope must be session or history');
+    if (this.options.coVisitRecencyBy !== 'item' && this.options.coVisitRecencyBy !== 'event')
+      throw new RangeError('coVisitRecencyBy must be item or event');
     checkRankingTuning(this.options.ranking);
-    if (!Number.isInteger(this.options.excludeRecent) || this.options.excludeRecent < 0) throw new RangeError('excludeRecent must be an integer >= 0');
+    if (!Number.isInteger(this.options.excludeRecent) || this.options.excludeRecent < 0)
+      throw new RangeError('excludeRecent must be an integer >= 0');
     if (this.options.revisits !== 'evidence' && this.options.revisits !== 'hide') throw new RangeError('revisits must be evidence or hide');
   }
 
@@ -274,7 +352,13 @@ export class Recommender {
    * @param now epoch ms: the list's `generatedAt` and the reference for the session window.
    * @param userId the shopper's id: their own entry in the shopper index is not their neighbour.
    */
-  async recommend(user: UserState, asked: RecommendRequest, now: number, member?: StoredMember, userId?: string): Promise<RecommendationList> {
+  async recommend(
+    user: UserState,
+    asked: RecommendRequest,
+    now: number,
+    member?: StoredMember,
+    userId?: string,
+  ): Promise<RecommendationList> {
     const request = asked.includeBought === undefined && this.options.includeBoughtByDefault ? { ...asked, includeBought: true } : asked;
     const k = checkK(request.k ?? this.options.defaultK);
     const scope = request.category === undefined ? undefined : this.catalog.itemsInCategory(request.category);
@@ -283,14 +367,24 @@ export class Recommender {
     const model = this.models.current();
     const { index } = model;
     // Right after a purchase: its complements join, its substitutes are held back (not in a search or a category the shopper asked for).
-    const complements = this.sources?.has('complements') === false ? { sources: [] } : await this.complements.find(user, now, index, candidateK);
-    const filter = this.filterFor(user, request, scope, request.query === undefined && scope === undefined ? complements.heldBack : undefined);
+    const complements =
+      this.sources?.has('complements') === false ? { sources: [] } : await this.complements.find(user, now, index, candidateK);
+    const filter = this.filterFor(
+      user,
+      request,
+      scope,
+      request.query === undefined && scope === undefined ? complements.heldBack : undefined,
+    );
 
-    const taste = user.vector && user.vector.length === index.dimension && isUsableVector(user.vector) ? normalized(user.vector) : undefined;
+    const taste =
+      user.vector && user.vector.length === index.dimension && isUsableVector(user.vector) ? normalized(user.vector) : undefined;
     const queryVector = request.query === undefined ? undefined : model.source.encodeText(request.query);
     const query = queryVector && isUsableVector(queryVector) ? queryVector : undefined;
     // The query's BM25 matches inside the filter (scope, tier, stock, channel), normalised to the best.
-    const text = request.query === undefined ? new Map<string, number>() : normalisedMatches(this.catalog.textMatches(request.query, candidateK, filter));
+    const text =
+      request.query === undefined
+        ? new Map<string, number>()
+        : normalisedMatches(this.catalog.textMatches(request.query, candidateK, filter));
     const searching = query !== undefined || text.size > 0;
 
     const [coVisited, popular] = await Promise.all([this.coVisitedSources(user, now, candidateK), this.popularPool()]);
@@ -302,17 +396,34 @@ export class Recommender {
     const queried = query && this.uses('query') ? this.nearest(index, query, candidateK, filter, scope) : [];
     // The query's text matches join its vector neighbours (relevance set by measure below).
     for (const id of text.keys()) queried.push({ id, similarity: 0 });
-    const merged = mergeCandidates(this.used({
-      vector: tasteSearch && this.uses('vector') ? this.nearest(index, tasteSearch, candidateK, filter, scope, this.memos.box(userId)) : [],
-      query: queried,
-      coVisited: coVisited.map(({ via, items, position }) => ({ via, items: passingEntries(items, filter), position })),
-      popular: firstPassing(popular, filter, candidateK),
-      neighbours: taste && this.shoppers && this.uses('neighbours') ? firstPassing(this.shoppers.likedByNeighbours(taste, model.source.version, SHOPPER_NEIGHBOURS, userId), filter, candidateK) : [],
-      complements: complements.sources.map(({ via, items, weight }) => ({ via, items: passingEntries(items, filter), weight })),
-      follows: this.sessionIndex && this.uses('follows') ? this.followingNewest(user, filter, candidateK) : undefined,
-      sessions: this.sessionIndex && this.uses('sessions') ? firstPassing(this.sessionIndex.query(latestSession(user.recent, this.options.sessionGapSeconds), { userId, limit: SESSION_ITEMS }), filter, candidateK) : [],
-    }), this.options.ranking);
-    const relevance = searching ? (itemId: string) => searchRelevance(text.get(itemId), query && index.similarity(itemId, query), this.options.searchTextShare, text.size > 0) : undefined;
+    const merged = mergeCandidates(
+      this.used({
+        vector:
+          tasteSearch && this.uses('vector') ? this.nearest(index, tasteSearch, candidateK, filter, scope, this.memos.box(userId)) : [],
+        query: queried,
+        coVisited: coVisited.map(({ via, items, position }) => ({ via, items: passingEntries(items, filter), position })),
+        popular: firstPassing(popular, filter, candidateK),
+        neighbours:
+          taste && this.shoppers && this.uses('neighbours')
+            ? firstPassing(this.shoppers.likedByNeighbours(taste, model.source.version, SHOPPER_NEIGHBOURS, userId), filter, candidateK)
+            : [],
+        complements: complements.sources.map(({ via, items, weight }) => ({ via, items: passingEntries(items, filter), weight })),
+        follows: this.sessionIndex && this.uses('follows') ? this.followingNewest(user, filter, candidateK) : undefined,
+        sessions:
+          this.sessionIndex && this.uses('sessions')
+            ? firstPassing(
+                this.sessionIndex.query(latestSession(user.recent, this.options.sessionGapSeconds), { userId, limit: SESSION_ITEMS }),
+                filter,
+                candidateK,
+              )
+            : [],
+      }),
+      this.options.ranking,
+    );
+    const relevance = searching
+      ? (itemId: string) =>
+          searchRelevance(text.get(itemId), query && index.similarity(itemId, query), this.options.searchTextShare, text.size > 0)
+      : undefined;
     // Searched with the (unit) taste itself, no query blend: the vector candidates carry its cosine already.
     const searchedTaste = taste === undefined || (tasteSearch === taste && Math.abs(norm(taste) - 1) <= UNIT_LENGTH_TOLERANCE);
     this.measure(index, merged.values(), taste, relevance, searchedTaste);
@@ -351,8 +462,18 @@ export class Recommender {
     const slots = k - picks.length;
     const diversity = request.diversity ?? this.options.diversity;
     const pool = scoreCandidates(organic, diversity > 0 ? slots * DIVERSITY_POOL : slots, context);
-    const ranked = withReasons(diversify(pool, slots, diversity, (a, b) => index.pairSimilarity(a, b)), context);
-    if (ranked.length < slots) fillList(ranked, slots, (id) => !picked?.has(id) && filter(id), scope && { ids: scope, category: request.category }, () => this.catalog.ids());
+    const ranked = withReasons(
+      diversify(pool, slots, diversity, (a, b) => index.pairSimilarity(a, b)),
+      context,
+    );
+    if (ranked.length < slots)
+      fillList(
+        ranked,
+        slots,
+        (id) => !picked?.has(id) && filter(id),
+        scope && { ids: scope, category: request.category },
+        () => this.catalog.ids(),
+      );
     const organicList = request.query === undefined ? this.withRevisits(ranked, slots, user, request, now, scope, picked, userId) : ranked;
 
     return {
@@ -384,7 +505,13 @@ export class Recommender {
   }
 
   /** The items of the member's boosting campaigns that pass the list's filters, once each (first campaign names it). */
-  private campaignCandidates(member: StoredMember, user: UserState, now: number, filter: Filter, merged: Map<string, Candidate>): CampaignCandidate[] {
+  private campaignCandidates(
+    member: StoredMember,
+    user: UserState,
+    now: number,
+    filter: Filter,
+    merged: Map<string, Candidate>,
+  ): CampaignCandidate[] {
     if (!this.boosts?.active(now)) return [];
     const out = new Map<string, CampaignCandidate>();
     for (const { name, itemIds } of this.boosts.boostsFor(member, user, now)) {
@@ -407,10 +534,20 @@ export class Recommender {
    * ranking, so their next event tells where in it they went. Recent items pass the list's other
    * filters (tier, stock, bought, channel, scope, campaign picks).
    */
-  private withRevisits(fresh: RecommendedItem[], slots: number, user: UserState, request: RecommendRequest, now: number, scope: ReadonlySet<string> | undefined, picked: ReadonlySet<string> | undefined, userId: string | undefined): RecommendedItem[] {
+  private withRevisits(
+    fresh: RecommendedItem[],
+    slots: number,
+    user: UserState,
+    request: RecommendRequest,
+    now: number,
+    scope: ReadonlySet<string> | undefined,
+    picked: ReadonlySet<string> | undefined,
+    userId: string | undefined,
+  ): RecommendedItem[] {
     const evidence = this.evidence;
     if (!evidence || this.options.revisits !== 'evidence') return fresh;
-    if (userId !== undefined && scope === undefined && request.channel === undefined) evidence.remember(
+    if (userId !== undefined && scope === undefined && request.channel === undefined)
+      evidence.remember(
         userId,
         fresh.map((item) => item.itemId),
         fresh.map((item) => item.score),
@@ -419,7 +556,12 @@ export class Recommender {
     const recommendable = this.catalog.recommendableIds(user.tier);
     const channel = request.channel;
     const candidates = revisitCandidates(user.recent, now, this.options.sessionGapSeconds).filter(
-      ({ itemId }) => recommendable.has(itemId) && (request.includeBought || !user.bought.has(itemId)) && (scope === undefined || scope.has(itemId)) && (channel === undefined || this.catalog.inChannel(itemId, channel)) && !picked?.has(itemId),
+      ({ itemId }) =>
+        recommendable.has(itemId) &&
+        (request.includeBought || !user.bought.has(itemId)) &&
+        (scope === undefined || scope.has(itemId)) &&
+        (channel === undefined || this.catalog.inChannel(itemId, channel)) &&
+        !picked?.has(itemId),
     );
     return candidates.length === 0 ? fresh : mergeRevisits(fresh, candidates, slots, evidence.revisits);
   }
@@ -454,14 +596,26 @@ export class Recommender {
     const channel = request.channel;
     if (scope === undefined && channel === undefined && heldBack === undefined) return (id) => !excluded.has(id) && recommendable.has(id);
     const catalog = this.catalog;
-    return (id) => !excluded.has(id) && (scope === undefined || scope.has(id)) && recommendable.has(id) && (channel === undefined || catalog.inChannel(id, channel)) && !heldBack?.(id);
+    return (id) =>
+      !excluded.has(id) &&
+      (scope === undefined || scope.has(id)) &&
+      recommendable.has(id) &&
+      (channel === undefined || catalog.inChannel(id, channel)) &&
+      !heldBack?.(id);
   }
 
   /**
    * Nearest neighbours inside the filter; a small category scope is scanned exactly (filtered HNSW
    * collapses there). `memo`: the shopper's slot for reusing their last walk (VectorIndex.search).
    */
-  private nearest(index: VectorIndex, vector: Float32Array, k: number, filter: Filter, scope: ReadonlySet<string> | undefined, memo?: SearchMemoBox): Neighbour[] {
+  private nearest(
+    index: VectorIndex,
+    vector: Float32Array,
+    k: number,
+    filter: Filter,
+    scope: ReadonlySet<string> | undefined,
+    memo?: SearchMemoBox,
+  ): Neighbour[] {
     const catalogSize = this.catalog.size;
     if (scope !== undefined && (scope.size < SMALL_SCOPE_ITEMS || scope.size < catalogSize * SMALL_SCOPE_SHARE)) {
       return index.scanExact(vector, k, passing(scope, filter));
@@ -470,7 +624,11 @@ export class Recommender {
   }
 
   /** Co-visitation lists of the newest distinct recent items inside the session window. */
-  private async coVisitedSources(user: UserState, now: number, limit: number): Promise<Array<{ via: string; items: Array<[string, number]>; position: number }>> {
+  private async coVisitedSources(
+    user: UserState,
+    now: number,
+    limit: number,
+  ): Promise<Array<{ via: string; items: Array<[string, number]>; position: number }>> {
     const sessionStart = this.options.coVisitSeedScope === 'history' ? -Infinity : now - this.options.sessionGapSeconds * 1000;
     const byEvent = this.options.coVisitRecencyBy === 'event';
     const seeds: string[] = [];
@@ -518,10 +676,17 @@ export class Recommender {
    * similarity got it from that search, which is exactly `index.similarity(id, taste)` for a unit
    * query (the VectorIndex contract): only the others are measured.
    */
-  private measure(index: VectorIndex, candidates: Iterable<Candidate>, taste: Float32Array | undefined, relevance: ((itemId: string) => number) | undefined, searchedTaste: boolean): void {
+  private measure(
+    index: VectorIndex,
+    candidates: Iterable<Candidate>,
+    taste: Float32Array | undefined,
+    relevance: ((itemId: string) => number) | undefined,
+    searchedTaste: boolean,
+  ): void {
     if (!taste && !relevance) return;
     for (const candidate of candidates) {
-      if (taste && !(searchedTaste && candidate.similarity !== undefined)) candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
+      if (taste && !(searchedTaste && candidate.similarity !== undefined))
+        candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
       if (relevance) candidate.queryRelevance = relevance(candidate.itemId);
     }
   }

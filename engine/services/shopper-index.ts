@@ -63,9 +63,12 @@ export class ShopperIndex implements ShopperNeighbourSource {
 
   constructor(options: ShopperIndexOptions) {
     this.options = { itemsPerShopper: 5, keepCosine: UNCHANGED_COSINE, ...options };
-    if (!Number.isInteger(options.limit) || options.limit < 1) throw new RangeError(`limit must be a positive integer, got ${options.limit}`);
-    if (!Number.isInteger(this.options.itemsPerShopper) || this.options.itemsPerShopper < 1) throw new RangeError('itemsPerShopper must be a positive integer');
-    if (!(this.options.keepCosine >= 0 && this.options.keepCosine <= 1)) throw new RangeError(`keepCosine must be in [0, 1], got ${this.options.keepCosine}`);
+    if (!Number.isInteger(options.limit) || options.limit < 1)
+      throw new RangeError(`limit must be a positive integer, got ${options.limit}`);
+    if (!Number.isInteger(this.options.itemsPerShopper) || this.options.itemsPerShopper < 1)
+      throw new RangeError('itemsPerShopper must be a positive integer');
+    if (!(this.options.keepCosine >= 0 && this.options.keepCosine <= 1))
+      throw new RangeError(`keepCosine must be in [0, 1], got ${this.options.keepCosine}`);
   }
 
   /** Shoppers held. */
@@ -88,7 +91,11 @@ export class ShopperIndex implements ShopperNeighbourSource {
     const { index, version } = this.current();
     const vector = state.vector;
     const items = positiveItems(state, this.options.itemsPerShopper);
-    const inSpace = vector !== null && vector.length === index.dimension && (state.vectorVersion ?? UNVERSIONED_VECTOR_VERSION) === version && isUsableVector(vector);
+    const inSpace =
+      vector !== null &&
+      vector.length === index.dimension &&
+      (state.vectorVersion ?? UNVERSIONED_VECTOR_VERSION) === version &&
+      isUsableVector(vector);
     if (!inSpace || items.length === 0) {
       this.drop(userId);
       return;
@@ -221,7 +228,14 @@ export class CachedNeighbourSource implements ShopperNeighbourSource {
   likedByNeighbours(vector: Float32Array, version: string, neighbours: number, exclude?: string): Array<[string, number]> {
     if (exclude === undefined || !this.cache.enabled) return this.source.likedByNeighbours(vector, version, neighbours, exclude);
     const cached = this.cache.get(exclude);
-    if (cached && cached.version === version && cached.neighbours === neighbours && cached.vector.length === vector.length && cosine(cached.vector, vector) >= this.reuseCosine) return cached.items;
+    if (
+      cached &&
+      cached.version === version &&
+      cached.neighbours === neighbours &&
+      cached.vector.length === vector.length &&
+      cosine(cached.vector, vector) >= this.reuseCosine
+    )
+      return cached.items;
     const items = this.source.likedByNeighbours(vector, version, neighbours, exclude);
     this.cache.set(exclude, { version, neighbours, vector: Float32Array.from(vector), items });
     return items;

@@ -74,7 +74,12 @@ export class ShortCache<K, V> {
 }
 
 /** Checks a cache's options (constructor time): a RangeError names the bad one. */
-export function checkShortCache(options: Pick<ShortCacheOptions, 'ttlMs' | 'maxEntries'>, names = { ttlMs: 'ttlMs', maxEntries: 'maxEntries' }): void {
-  if (!(options.ttlMs >= 0 && Number.isFinite(options.ttlMs))) throw new RangeError(`${names.ttlMs} must be a finite number >= 0, got ${options.ttlMs}`);
-  if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError(`${names.maxEntries} must be a positive integer, got ${options.maxEntries}`);
+export function checkShortCache(
+  options: Pick<ShortCacheOptions, 'ttlMs' | 'maxEntries'>,
+  names = { ttlMs: 'ttlMs', maxEntries: 'maxEntries' },
+): void {
+  if (!(options.ttlMs >= 0 && Number.isFinite(options.ttlMs)))
+    throw new RangeError(`${names.ttlMs} must be a finite number >= 0, got ${options.ttlMs}`);
+  if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1)
+    throw new RangeError(`${names.maxEntries} must be a positive integer, got ${options.maxEntries}`);
 }

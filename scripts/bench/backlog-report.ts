@@ -23,7 +23,18 @@ export interface StageFigures extends EngineCounters {
 
 export interface BacklogFigures {
   mode: 'backlog';
-  data: { events: number; items: number; users: number; extraItems: number; seed: number; batchSize: number; itemBatchSize: number; concurrency: number; stallS: number; loggedMessages: number };
+  data: {
+    events: number;
+    items: number;
+    users: number;
+    extraItems: number;
+    seed: number;
+    batchSize: number;
+    itemBatchSize: number;
+    concurrency: number;
+    stallS: number;
+    loggedMessages: number;
+  };
   catalog: { items: number; seconds: number };
   ingest: StageFigures & { postSeconds: number };
   extraCatalog: { items: number; seconds: number; finishedBeforeApplied: boolean };
@@ -63,7 +74,14 @@ function rate(value: number | null): string {
 function rpcSummary(rpc: StageFigures['rpc']): string {
   const entries = Object.entries(rpc).filter(([, r]) => r.calls + r.expired + r.rejected > 0);
   if (entries.length === 0) return 'none';
-  const extra = (r: RpcCounts) => [r.slow > 0 && `${formatCount(r.slow)} over 0.5 s`, r.expired > 0 && `${formatCount(r.expired)} expired`, r.rejected > 0 && `${formatCount(r.rejected)} rejected`].filter(Boolean).join(', ');
+  const extra = (r: RpcCounts) =>
+    [
+      r.slow > 0 && `${formatCount(r.slow)} over 0.5 s`,
+      r.expired > 0 && `${formatCount(r.expired)} expired`,
+      r.rejected > 0 && `${formatCount(r.rejected)} rejected`,
+    ]
+      .filter(Boolean)
+      .join(', ');
   return entries.map(([method, r]) => `${method} ${formatCount(r.calls)}${extra(r) ? ` (${extra(r)})` : ''}`).join(', ');
 }
 
@@ -72,8 +90,18 @@ export function formatBacklog(report: BacklogReport): string {
   const head = `backlog: ${formatCount(data.events)} events of ${formatCount(data.users)} users over ${formatCount(data.items)} items (seed ${data.seed}); ${formatCount(data.batchSize)} events a request, ${data.concurrency} in flight; ${formatCount(data.loggedMessages)} messages in EVENTS`;
   const rows: string[][] = [
     ['', 'count', 'seconds', 'per second'],
-    ['catalog upsert (items)', formatCount(catalog.items), seconds(catalog.seconds), rate(catalog.seconds > 0 ? catalog.items / catalog.seconds : null)],
-    ['(a) posting: first post -> last 202', formatCount(ingest.events), seconds(ingest.postSeconds), rate(ingest.postSeconds > 0 ? ingest.events / ingest.postSeconds : null)],
+    [
+      'catalog upsert (items)',
+      formatCount(catalog.items),
+      seconds(catalog.seconds),
+      rate(catalog.seconds > 0 ? catalog.items / catalog.seconds : null),
+    ],
+    [
+      '(a) posting: first post -> last 202',
+      formatCount(ingest.events),
+      seconds(ingest.postSeconds),
+      rate(ingest.postSeconds > 0 ? ingest.events / ingest.postSeconds : null),
+    ],
     ['(a) posted -> applied, end to end', formatCount(ingest.events), seconds(ingest.seconds), rate(ingest.eventsPerSec)],
     [
       `    second catalog during (a) (items)`,
@@ -97,7 +125,11 @@ export function formatBacklog(report: BacklogReport): string {
   const timeouts = requests.http504 + requests.clientTimeouts + requests.appendTimeouts;
   const facts = renderTable([
     ['', '(a) ingest', '(b) replay'],
-    ['events applied / duplicates', `${formatCount(ingest.applied)} / ${formatCount(ingest.duplicates)}`, `${formatCount(replay.applied)} / ${formatCount(replay.duplicates)}`],
+    [
+      'events applied / duplicates',
+      `${formatCount(ingest.applied)} / ${formatCount(ingest.duplicates)}`,
+      `${formatCount(replay.applied)} / ${formatCount(replay.duplicates)}`,
+    ],
     ['events handed back (retried)', formatCount(ingest.retried), formatCount(replay.retried)],
     ['partition lease losses', formatCount(ingest.leaseLosses), formatCount(replay.leaseLosses)],
     ['events dead-lettered', formatCount(ingest.deadLettered), formatCount(replay.deadLettered)],

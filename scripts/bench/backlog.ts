@@ -94,14 +94,25 @@ async function withRetries(attempt: () => Promise<boolean>): Promise<boolean> {
 }
 
 /** Upserts items `prefix0 .. prefix{count-1}` in batches, one request at a time; returns the seconds it took. */
-async function upsertCatalog(url: string, token: string, prefix: string, count: number, batchSize: number, tally: RequestTally, progress?: Progress): Promise<number> {
+async function upsertCatalog(
+  url: string,
+  token: string,
+  prefix: string,
+  count: number,
+  batchSize: number,
+  tally: RequestTally,
+  progress?: Progress,
+): Promise<number> {
   const started = performance.now();
   for (let from = 0; from < count; from += batchSize) {
     const items = backlogItems(prefix, from, Math.min(count, from + batchSize));
     const upserted = await withRetries(async () => {
-      const answer = (await postJson(`${url}/v1/items/batch`, token, { items }, tally)) as { upserted?: number; rejected?: unknown[] } | undefined;
+      const answer = (await postJson(`${url}/v1/items/batch`, token, { items }, tally)) as
+        | { upserted?: number; rejected?: unknown[] }
+        | undefined;
       if (answer === undefined) return false;
-      if (answer.rejected && answer.rejected.length > 0) throw new Error(`the gateway rejected catalog items: ${JSON.stringify(answer.rejected[0])}`);
+      if (answer.rejected && answer.rejected.length > 0)
+        throw new Error(`the gateway rejected catalog items: ${JSON.stringify(answer.rejected[0])}`);
       return true;
     });
     // The engine may still store a batch it did not confirm in time: the catalog goes on.
@@ -116,7 +127,9 @@ async function upsertCatalog(url: string, token: string, prefix: string, count: 
 async function postEvents(url: string, token: string, batch: BacklogEvent[], tally: RequestTally): Promise<void> {
   let pending = batch;
   const posted = await withRetries(async () => {
-    const answer = (await postJson(`${url}/v1/events`, token, { events: pending }, tally)) as { rejected?: Array<{ index: number; error: { code: string } }> } | undefined;
+    const answer = (await postJson(`${url}/v1/events`, token, { events: pending }, tally)) as
+      | { rejected?: Array<{ index: number; error: { code: string } }> }
+      | undefined;
     if (answer === undefined) return false;
     const again: BacklogEvent[] = [];
     for (const { index, error } of answer.rejected ?? []) {
@@ -141,7 +154,12 @@ async function readCounters(metricsUrl: string): Promise<EngineCounters | undefi
 }
 
 /** Polls /metrics until `target` events are applied or the count stalls; the last counters and when the target was met. */
-async function waitApplied(metricsUrl: string, target: number, label: string, stallMs: number): Promise<{ counters: EngineCounters | undefined; doneAt: number | undefined }> {
+async function waitApplied(
+  metricsUrl: string,
+  target: number,
+  label: string,
+  stallMs: number,
+): Promise<{ counters: EngineCounters | undefined; doneAt: number | undefined }> {
   let counters = await readCounters(metricsUrl);
   // Dead-lettered events are done too (never to be applied): the verdict reports them.
   let seen = counters ? counters.applied + counters.deadLettered : 0;
@@ -167,7 +185,12 @@ async function waitApplied(metricsUrl: string, target: number, label: string, st
   }
 }
 
-function stage(events: number, seconds: number | undefined, counters: EngineCounters | undefined, costs: StageFigures['costs']): StageFigures {
+function stage(
+  events: number,
+  seconds: number | undefined,
+  counters: EngineCounters | undefined,
+  costs: StageFigures['costs'],
+): StageFigures {
   return {
     events,
     seconds: seconds ?? null,
@@ -193,14 +216,32 @@ interface Servers {
 const readTicks = (pid: number) => readProcTicks(pid === process.pid ? 'self' : pid);
 
 /** (a): posts the events while the second catalog is upserted; timed until the engine counts them all applied. */
-async function ingest(options: BacklogOptions, ctx: PhaseContext, servers: Servers, engine: EngineProcess, tally: RequestTally): Promise<BacklogFigures['ingest'] & { extraCatalog: BacklogFigures['extraCatalog'] }> {
+async function ingest(
+  options: BacklogOptions,
+  ctx: PhaseContext,
+  servers: Servers,
+  engine: EngineProcess,
+  tally: RequestTally,
+): Promise<BacklogFigures['ingest'] & { extraCatalog: BacklogFigures['extraCatalog'] }> {
   const { url } = servers.gateway;
   const measured = servers.processes(engine.child);
-  ctx.say(`backlog (a): posting ${options.events} events of ${options.users} users, ${options.batchSize} a request, ${options.concurrency} in flight; upserting ${options.extraItems} more items meanwhile`);
-  const events = backlogEvents({ events: options.events, items: options.items, users: options.users, seed: options.seed, startTs: Date.now() - HISTORY_SPAN_MS - 60_000, spanMs: HISTORY_SPAN_MS });
+  ctx.say(
+    `backlog (a): posting ${options.events} events of ${options.users} users, ${options.batchSize} a request, ${options.concurrency} in flight; upserting ${options.extraItems} more items meanwhile`,
+  );
+  const events = backlogEvents({
+    events: options.events,
+    items: options.items,
+    users: options.users,
+    seed: options.seed,
+    startTs: Date.now() - HISTORY_SPAN_MS - 60_000,
+    spanMs: HISTORY_SPAN_MS,
+  });
   const ticks = sampleTicks(measured, readTicks);
   const started = performance.now();
-  const extra = upsertCatalog(url, ctx.adminToken, 'bx', options.extraItems, options.itemBatchSize, tally).then((seconds) => ({ seconds, doneAt: performance.now() }));
+  const extra = upsertCatalog(url, ctx.adminToken, 'bx', options.extraItems, options.itemBatchSize, tally).then((seconds) => ({
+    seconds,
+    doneAt: performance.now(),
+  }));
   extra.catch(() => undefined);
   const progress = new Progress({ label: 'backlog post', total: options.events, unit: 'events' });
   const worker = async () => {
@@ -223,12 +264,20 @@ async function ingest(options: BacklogOptions, ctx: PhaseContext, servers: Serve
   return {
     ...stage(options.events, seconds, counters, cpuCosts(window, options.events)),
     postSeconds,
-    extraCatalog: { items: options.extraItems, seconds: extraDone.seconds, finishedBeforeApplied: applied.doneAt !== undefined && extraDone.doneAt <= applied.doneAt },
+    extraCatalog: {
+      items: options.extraItems,
+      seconds: extraDone.seconds,
+      finishedBeforeApplied: applied.doneAt !== undefined && extraDone.doneAt <= applied.doneAt,
+    },
   };
 }
 
 /** (b): a new engine on flushed Redis and fresh consumers applies the whole log again. */
-async function replay(options: BacklogOptions, ctx: PhaseContext, servers: Servers): Promise<BacklogFigures['replay'] & { loggedMessages: number }> {
+async function replay(
+  options: BacklogOptions,
+  ctx: PhaseContext,
+  servers: Servers,
+): Promise<BacklogFigures['replay'] & { loggedMessages: number }> {
   await deleteEngineConsumers(ctx.natsUrl, ctx.partitions);
   await flushRedis(ctx.env.REDIS_URL!);
   const watch = await LogWatch.open(ctx.natsUrl, ctx.partitions);
@@ -246,12 +295,23 @@ async function replay(options: BacklogOptions, ctx: PhaseContext, servers: Serve
       ticks = sampleTicks(measured, readTicks);
     });
     following.catch(() => undefined);
-    engine = await startEngine('pulse', ctx, { env: { DEMO_CATALOG: 'false' }, waitForCatalog: false, name: 'replay engine', onSpawn: (spawned) => (child = spawned) });
+    engine = await startEngine('pulse', ctx, {
+      env: { DEMO_CATALOG: 'false' },
+      waitForCatalog: false,
+      name: 'replay engine',
+      onSpawn: (spawned) => (child = spawned),
+    });
     followed = await following;
   } finally {
     await watch.close();
   }
-  const window = cpuWindow(measured, ticks, sampleTicks(measured, readTicks), followed.firstAt === undefined ? 0 : performance.now() - followed.firstAt, ctx.clockTicks);
+  const window = cpuWindow(
+    measured,
+    ticks,
+    sampleTicks(measured, readTicks),
+    followed.firstAt === undefined ? 0 : performance.now() - followed.firstAt,
+    ctx.clockTicks,
+  );
   const counters = await readCounters(engine.metricsUrl!);
   await engine.child.stop();
   reportProblems(ctx, 'backlog (b)', engine.child);
@@ -284,13 +344,25 @@ export async function runBacklog(options: BacklogOptions, ctx: PhaseContext): Pr
   };
 
   const catalogProgress = new Progress({ label: 'backlog catalog', total: options.items, unit: 'items' });
-  const catalogSeconds = await upsertCatalog(gateway.url, ctx.adminToken, 'bi', options.items, options.itemBatchSize, tally, catalogProgress);
+  const catalogSeconds = await upsertCatalog(
+    gateway.url,
+    ctx.adminToken,
+    'bi',
+    options.items,
+    options.itemBatchSize,
+    tally,
+    catalogProgress,
+  );
   const readyUrl = engine.metricsUrl!.replace(/\/metrics$/, '/readyz');
-  await waitUntil('the engine /readyz after the catalog upsert', async () => (await fetch(readyUrl, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.ok === true, {
-    timeoutMs: 120_000,
-    intervalMs: 250,
-    child: engine.child,
-  });
+  await waitUntil(
+    'the engine /readyz after the catalog upsert',
+    async () => (await fetch(readyUrl, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.ok === true,
+    {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+      child: engine.child,
+    },
+  );
 
   const { extraCatalog, ...ingested } = await ingest(options, ctx, servers, engine, tally);
   ctx.say('backlog (b): stopping the engine, deleting its consumers, flushing Redis, starting a new engine');

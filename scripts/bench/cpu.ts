@@ -56,10 +56,14 @@ export function parseProcStatTicks(text: string): number {
   const close = text.lastIndexOf(')');
   if (close < 0) throw new Error(`not a /proc/<pid>/stat line: "${text.slice(0, 80)}"`);
   // After ")": field 3 (state) is the first; utime is field 14, stime field 15.
-  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
-  if (!Number.isSafeInteger(utime) || !Number.isSafeInteger(stime)) throw new Error(`no utime/stime in /proc/<pid>/stat line: "${text.slice(0, 80)}"`);
+  if (!Number.isSafeInteger(utime) || !Number.isSafeInteger(stime))
+    throw new Error(`no utime/stime in /proc/<pid>/stat line: "${text.slice(0, 80)}"`);
   return utime + stime;
 }
 
@@ -83,14 +87,23 @@ export function clockTicksPerSecond(): number {
 }
 
 /** Samples every process with a pid (ticks now); processes without one keep their note. */
-export function sampleTicks(processes: readonly MeasuredProcess[], read: (pid: number) => number | undefined = readProcTicks): Map<string, number | undefined> {
+export function sampleTicks(
+  processes: readonly MeasuredProcess[],
+  read: (pid: number) => number | undefined = readProcTicks,
+): Map<string, number | undefined> {
   const ticks = new Map<string, number | undefined>();
   for (const p of processes) ticks.set(p.name, p.pid === undefined ? undefined : read(p.pid));
   return ticks;
 }
 
 /** The window between two samples of the same processes. */
-export function cpuWindow(processes: readonly MeasuredProcess[], start: Map<string, number | undefined>, end: Map<string, number | undefined>, windowMs: number, ticksPerSecond: number): CpuWindow {
+export function cpuWindow(
+  processes: readonly MeasuredProcess[],
+  start: Map<string, number | undefined>,
+  end: Map<string, number | undefined>,
+  windowMs: number,
+  ticksPerSecond: number,
+): CpuWindow {
   return {
     ticksPerSecond,
     windowMs,
@@ -102,7 +115,11 @@ export function cpuWindow(processes: readonly MeasuredProcess[], start: Map<stri
         ...(p.pid !== undefined ? { pid: p.pid } : {}),
         ...(startTicks !== undefined ? { startTicks } : {}),
         ...(endTicks !== undefined ? { endTicks } : {}),
-        ...(p.note !== undefined ? { note: p.note } : p.pid !== undefined && (startTicks === undefined || endTicks === undefined) ? { note: 'not measured: /proc unreadable' } : {}),
+        ...(p.note !== undefined
+          ? { note: p.note }
+          : p.pid !== undefined && (startTicks === undefined || endTicks === undefined)
+            ? { note: 'not measured: /proc unreadable' }
+            : {}),
       };
     }),
   };
@@ -163,7 +180,11 @@ export interface CpuColumn {
 }
 
 /** Sum of the servers' ms per event, and whether some server is missing from it. */
-export function serversTotal(costs: readonly CpuCost[] | undefined): { msPerEvent: number | null; coreShare: number | null; partial: boolean } {
+export function serversTotal(costs: readonly CpuCost[] | undefined): {
+  msPerEvent: number | null;
+  coreShare: number | null;
+  partial: boolean;
+} {
   let ms = 0;
   let share = 0;
   let measured = 0;
@@ -213,11 +234,17 @@ export function cpuNotes(columns: readonly CpuColumn[]): string[] {
  * engine that falls behind processes fewer events than were accepted, and per accepted event its
  * cost would look smaller than it is.
  */
-export function resultCosts(result: { cpu?: CpuWindow | undefined; events: { acked: number }; engineProcessed?: number | undefined }): CpuCost[] | undefined {
+export function resultCosts(result: {
+  cpu?: CpuWindow | undefined;
+  events: { acked: number };
+  engineProcessed?: number | undefined;
+}): CpuCost[] | undefined {
   if (!result.cpu) return undefined;
   const processed = result.engineProcessed;
   return cpuCosts(result.cpu, result.events.acked).map((cost) =>
-    cost.name === 'engine' && processed !== undefined ? { ...cost, processed, msPerProcessed: cost.cpuMs !== null && processed > 0 ? cost.cpuMs / processed : null } : cost,
+    cost.name === 'engine' && processed !== undefined
+      ? { ...cost, processed, msPerProcessed: cost.cpuMs !== null && processed > 0 ? cost.cpuMs / processed : null }
+      : cost,
   );
 }
 

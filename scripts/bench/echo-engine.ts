@@ -35,7 +35,13 @@ async function main(): Promise<void> {
   const logger = pino({ name: 'pulse-bench-echo', level: config.logLevel });
   const catalog = generateDemoCatalog();
   const list = fixedList(catalog, config.defaultK);
-  const transport = await NatsTransport.connect({ url: config.natsUrl, partitions: config.partitions, ackWaitMs: config.ackWaitMs, logger, name: 'pulse-bench-echo' });
+  const transport = await NatsTransport.connect({
+    url: config.natsUrl,
+    partitions: config.partitions,
+    ackWaitMs: config.ackWaitMs,
+    logger,
+    name: 'pulse-bench-echo',
+  });
   const stop = new AbortController();
 
   // Gateways' /readyz asks an engine whether it runs: the echo engine does (it has no Redis to report).
@@ -48,7 +54,11 @@ async function main(): Promise<void> {
         (category === undefined || item.category === category) &&
         (needle === undefined || item.title.toLowerCase().includes(needle)),
     );
-    return { items: visible.slice(offset, offset + limit), total: visible.length, categories: [...new Set(catalog.map((item) => item.category))] };
+    return {
+      items: visible.slice(offset, offset + limit),
+      total: visible.length,
+      categories: [...new Set(catalog.map((item) => item.category))],
+    };
   });
 
   const echo = async (batch: DeliveredEvent[]) => {

@@ -46,22 +46,56 @@ export interface PhaseSearch {
 }
 
 /** Runs one step at `rate` and judges it. */
-export async function measureStep(running: RunningPhase, ctx: PhaseContext, settings: StepSettings, criteria: StepCriteria, rate: number, purpose: MeasuredStep['purpose'], sockets?: number): Promise<MeasuredStep> {
+export async function measureStep(
+  running: RunningPhase,
+  ctx: PhaseContext,
+  settings: StepSettings,
+  criteria: StepCriteria,
+  rate: number,
+  purpose: MeasuredStep['purpose'],
+  sockets?: number,
+): Promise<MeasuredStep> {
   const started = performance.now();
   const outstandingAtStart = await waitForIdle(ctx, settings.idleTimeoutMs);
-  if (outstandingAtStart > 0) ctx.say(`${running.phase}: ${outstandingAtStart} events still outstanding after ${settings.idleTimeoutMs / 1000} s; measuring anyway`);
+  if (outstandingAtStart > 0)
+    ctx.say(`${running.phase}: ${outstandingAtStart} events still outstanding after ${settings.idleTimeoutMs / 1000} s; measuring anyway`);
   const socketCount = sockets ?? socketsFor(rate, settings.minSockets, settings.perSocketLimit);
-  const result = await running.step({ rate, sockets: socketCount, warmupS: settings.warmupS, durationS: settings.durationS, label: `${running.phase} ${rate}/s` });
+  const result = await running.step({
+    rate,
+    sockets: socketCount,
+    warmupS: settings.warmupS,
+    durationS: settings.durationS,
+    label: `${running.phase} ${rate}/s`,
+  });
   const verdict = judgeStep(result, criteria);
   const wallS = (performance.now() - started) / 1000;
   const p99 = verdict.p99Ms === null ? '-' : `${verdict.p99Ms.toFixed(1)} ms`;
   const answered = verdict.answeredShare === null ? '-' : `${(verdict.answeredShare * 100).toFixed(2)}%`;
-  ctx.say(`${running.phase} ${rate}/s (${socketCount} sockets): p99 ${p99}, answered ${answered} -> ${verdict.pass ? 'pass' : `fail (${verdict.reasons.join('; ')})`} [${wallS.toFixed(0)} s]`);
-  return { phase: running.phase, purpose, rate, sockets: socketCount, verdict, costs: resultCosts(result), outstandingAtStart, wallS, result };
+  ctx.say(
+    `${running.phase} ${rate}/s (${socketCount} sockets): p99 ${p99}, answered ${answered} -> ${verdict.pass ? 'pass' : `fail (${verdict.reasons.join('; ')})`} [${wallS.toFixed(0)} s]`,
+  );
+  return {
+    phase: running.phase,
+    purpose,
+    rate,
+    sockets: socketCount,
+    verdict,
+    costs: resultCosts(result),
+    outstandingAtStart,
+    wallS,
+    result,
+  };
 }
 
 /** The search over rates for one phase, bounded by `budgetS` of wall time (a step is not started when the last one would not fit). */
-export async function searchPhase(running: RunningPhase, ctx: PhaseContext, settings: StepSettings, criteria: StepCriteria, search: SearchOptions, budgetS: number): Promise<PhaseSearch> {
+export async function searchPhase(
+  running: RunningPhase,
+  ctx: PhaseContext,
+  settings: StepSettings,
+  criteria: StepCriteria,
+  search: SearchOptions,
+  budgetS: number,
+): Promise<PhaseSearch> {
   const started = performance.now();
   const steps: MeasuredStep[] = [];
   let stoppedBy: PhaseSearch['stoppedBy'] = 'done';

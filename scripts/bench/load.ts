@@ -130,7 +130,11 @@ export function parseCpuProcesses(text: string): MeasuredProcess[] {
 }
 
 /** Runs `work` over `inputs` with at most `concurrency` in flight; results in input order. */
-export async function inBatches<T, R>(inputs: readonly T[], concurrency: number, work: (input: T, index: number) => Promise<R>): Promise<R[]> {
+export async function inBatches<T, R>(
+  inputs: readonly T[],
+  concurrency: number,
+  work: (input: T, index: number) => Promise<R>,
+): Promise<R[]> {
   return pLimit(concurrency).map(inputs, work);
 }
 
@@ -158,10 +162,14 @@ async function makeTokens(options: LoadOptions, runId: string): Promise<string[]
   const members = options.authSecret ? Math.round(options.sockets * options.memberShare) : 0;
   const service = options.authSecret ? new TokenService(options.authSecret) : undefined;
   const ttlSeconds = options.warmupS + options.durationS + 3600;
-  return inBatches(Array.from({ length: options.sockets }, (_, i) => i), SETUP_CONCURRENCY, async (i) => {
-    if (service && i < members) return service.sign({ sub: `bench-${runId}-m${i}`, role: 'member' }, ttlSeconds);
-    return VisitorSchema.parse(await getJson(`${options.url}/v1/visitors`, { method: 'POST' })).token;
-  });
+  return inBatches(
+    Array.from({ length: options.sockets }, (_, i) => i),
+    SETUP_CONCURRENCY,
+    async (i) => {
+      if (service && i < members) return service.sign({ sub: `bench-${runId}-m${i}`, role: 'member' }, ttlSeconds);
+      return VisitorSchema.parse(await getJson(`${options.url}/v1/visitors`, { method: 'POST' })).token;
+    },
+  );
 }
 
 /** Item ids the shoppers can see, a page of 200 at a time (bounded), and the visible total. */
@@ -169,7 +177,9 @@ async function fetchItemIds(url: string, token: string): Promise<{ ids: string[]
   const ids: string[] = [];
   let total = 0;
   for (let page = 0; page < MAX_ITEM_PAGES; page++) {
-    const body = ItemPageSchema.parse(await getJson(`${url}/v1/items?limit=200&offset=${page * 200}`, { headers: { authorization: `Bearer ${token}` } }));
+    const body = ItemPageSchema.parse(
+      await getJson(`${url}/v1/items?limit=200&offset=${page * 200}`, { headers: { authorization: `Bearer ${token}` } }),
+    );
     total = body.total;
     for (const item of body.items) ids.push(item.itemId);
     if (body.items.length === 0 || ids.length >= total) break;
@@ -236,7 +246,12 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   const measureFrom = start + options.warmupS * 1000;
   const endAt = measureFrom + options.durationS * 1000;
   const schedule = new OpenLoopSchedule({ sockets: options.sockets, ratePerSecond: options.ratePerSecond, startMs: start, random });
-  const progress = new Progress({ label: `${options.label} load`, total: Math.round(options.ratePerSecond * (options.warmupS + options.durationS)), unit: 'events', stream: log });
+  const progress = new Progress({
+    label: `${options.label} load`,
+    total: Math.round(options.ratePerSecond * (options.warmupS + options.durationS)),
+    unit: 'events',
+    stream: log,
+  });
   const lags: number[] = [];
   let seq = 0;
   let cpuAtMeasure: NodeJS.CpuUsage | undefined;
@@ -264,13 +279,15 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
     }
     const itemId = catalog.ids[Math.floor(random() * catalog.ids.length)]!;
     const type = pickEventType(random());
-    socket.timeout(ACK_TIMEOUT_MS).emit('track', { id, type, itemId }, (err: Error | null, ack: { ok?: unknown; error?: { code?: unknown } } | undefined) => {
-      record.ackAt = performance.now();
-      if (!err && ack?.ok === true) return;
-      record.failed = true;
-      if (!record.measured) return;
-      errors.push(err ? 'ack_timeout' : typeof ack?.error?.code === 'string' ? ack.error.code : 'bad_ack');
-    });
+    socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit('track', { id, type, itemId }, (err: Error | null, ack: { ok?: unknown; error?: { code?: unknown } } | undefined) => {
+        record.ackAt = performance.now();
+        if (!err && ack?.ok === true) return;
+        record.failed = true;
+        if (!record.measured) return;
+        errors.push(err ? 'ack_timeout' : typeof ack?.error?.code === 'string' ? ack.error.code : 'bad_ack');
+      });
   };
 
   for (;;) {
@@ -290,7 +307,13 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   // CPU this process used while sending the measured window, as a share of one core.
   const cpu = process.cpuUsage(cpuAtMeasure);
   const cpuMeasured: CpuWindow | undefined = ticksAtMeasure
-    ? cpuWindow(cpuProcesses, ticksAtMeasure, sampleTicks(cpuProcesses, readTicks), performance.now() - measureStartedAt, options.clockTicks)
+    ? cpuWindow(
+        cpuProcesses,
+        ticksAtMeasure,
+        sampleTicks(cpuProcesses, readTicks),
+        performance.now() - measureStartedAt,
+        options.clockTicks,
+      )
     : undefined;
   const generatorCpu = cpuAtMeasure ? (cpu.user + cpu.system) / 1000 / (performance.now() - measureFrom) : 0;
   const engineAtEnd = options.engineMetricsUrl && engineAtMeasure ? await engineProcessed(options.engineMetricsUrl) : undefined;
@@ -300,7 +323,8 @@ export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream =
   // Drain: every measured event gets its ack, and its push or its push timeout (bounded).
   const drainUntil = endAt + Math.max(ACK_TIMEOUT_MS, options.pushTimeoutMs) + 500;
   const measured = [...book.events()].filter((r) => r.measured);
-  const settled = (now: number) => measured.every((r) => r.failed || (r.ackAt > 0 && (r.pushAt > 0 || now - r.sentAt > options.pushTimeoutMs)));
+  const settled = (now: number) =>
+    measured.every((r) => r.failed || (r.ackAt > 0 && (r.pushAt > 0 || now - r.sentAt > options.pushTimeoutMs)));
   while (performance.now() < drainUntil && !settled(performance.now())) await new Promise((r) => setTimeout(r, 50));
   for (const socket of sockets) {
     // Our own close is not a disconnect worth reporting.

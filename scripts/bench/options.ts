@@ -115,7 +115,8 @@ export function parseBenchArgs(argv: string[], dataDir: string): BenchOptions {
   if (only !== undefined && only !== 'floor' && only !== 'pulse') throw new UsageError(`--only must be "floor" or "pulse", got "${only}"`);
   const fixed = mode === 'fixed';
   const answeredPct = text('answered') === undefined ? DEFAULT_CRITERIA.minAnsweredShare * 100 : Number(text('answered'));
-  if (!(answeredPct > 0 && answeredPct <= 100)) throw new UsageError(`--answered must be a percentage in (0, 100], got "${text('answered')}"`);
+  if (!(answeredPct > 0 && answeredPct <= 100))
+    throw new UsageError(`--answered must be a percentage in (0, 100], got "${text('answered')}"`);
   const startRate = intOption('start-rate', text('start-rate'), DEFAULT_SEARCH.startRate, 1, 1_000_000);
   return {
     mode,
@@ -136,7 +137,11 @@ export function parseBenchArgs(argv: string[], dataDir: string): BenchOptions {
       bisectSteps: intOption('bisect', text('bisect'), DEFAULT_SEARCH.bisectSteps, 0, 20),
       minRate: Math.min(DEFAULT_SEARCH.minRate, startRate),
     },
-    criteria: { ...DEFAULT_CRITERIA, p99LimitMs: intOption('p99', text('p99'), DEFAULT_CRITERIA.p99LimitMs, 1, 600_000), minAnsweredShare: answeredPct / 100 },
+    criteria: {
+      ...DEFAULT_CRITERIA,
+      p99LimitMs: intOption('p99', text('p99'), DEFAULT_CRITERIA.p99LimitMs, 1, 600_000),
+      minAnsweredShare: answeredPct / 100,
+    },
     budgetS: intOption('budget', text('budget'), 900, 10, 24 * 3600),
     backlog: {
       events: intOption('events', text('events'), 1_000_000, 1, 100_000_000),

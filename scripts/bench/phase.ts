@@ -45,12 +45,17 @@ export function logProblems(output: string, keep = 3): { count: number; last: st
 /** Says how many warnings and errors a (stopped) child logged, with the last few. */
 export function reportProblems(ctx: Pick<PhaseContext, 'say'>, label: string, child: ChildHandle): void {
   const problems = logProblems(child.output());
-  if (problems.count > 0) ctx.say(`${label}: the ${child.name} logged ${problems.count} warning(s)/error(s) (of its last 20 kB of output); last ones:\n  ${problems.last.join('\n  ')}`);
+  if (problems.count > 0)
+    ctx.say(
+      `${label}: the ${child.name} logged ${problems.count} warning(s)/error(s) (of its last 20 kB of output); last ones:\n  ${problems.last.join('\n  ')}`,
+    );
 }
 
 /** Consumers of EVENTS that no longer exist or never did are fine to "delete". */
 function missing(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound);
+  return (
+    err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound)
+  );
 }
 
 async function withJsm<T>(natsUrl: string, work: (jsm: JetStreamManager) => Promise<T>): Promise<T> {
@@ -137,12 +142,20 @@ export async function startEngine(
     return { child: echo };
   }
   const enginePort = await freePort();
-  const engine = spawnChild({ name, script: 'scripts/engine.ts', env: { ...ctx.env, DEMO_CATALOG: 'true', ...options.env, ENGINE_PORT: String(enginePort) } });
+  const engine = spawnChild({
+    name,
+    script: 'scripts/engine.ts',
+    env: { ...ctx.env, DEMO_CATALOG: 'true', ...options.env, ENGINE_PORT: String(enginePort) },
+  });
   ctx.cleanup.add(name, () => engine.stop());
   options.onSpawn?.(engine);
   const base = `http://127.0.0.1:${enginePort}`;
   const path = options.waitForCatalog === false ? '/healthz' : '/readyz';
-  await waitUntil(`the ${name} ${path}`, () => answers(`${base}${path}`), { timeoutMs: ENGINE_READY_TIMEOUT_MS, intervalMs: 250, child: engine });
+  await waitUntil(`the ${name} ${path}`, () => answers(`${base}${path}`), {
+    timeoutMs: ENGINE_READY_TIMEOUT_MS,
+    intervalMs: 250,
+    child: engine,
+  });
   return { child: engine, metricsUrl: `${base}/metrics` };
 }
 
@@ -164,7 +177,10 @@ export async function startGateway(ctx: PhaseContext, socketRate?: number): Prom
   const port = await freePort();
   const raised = Object.entries(BENCH_LIMITS_ENV).filter(([name]) => !process.env[name]);
   const env: Record<string, string> = { ...Object.fromEntries(raised), ...ctx.env, PORT: String(port), HOST: '127.0.0.1' };
-  if (raised.length > 0) ctx.say(`gateway limits raised for the bench's private gateway (one load address, a token per socket): ${raised.map(([name, value]) => `${name}=${value}`).join(', ')}`);
+  if (raised.length > 0)
+    ctx.say(
+      `gateway limits raised for the bench's private gateway (one load address, a token per socket): ${raised.map(([name, value]) => `${name}=${value}`).join(', ')}`,
+    );
   if (socketRate !== undefined) env.SOCKET_EVENTS_PER_SECOND = String(socketRate);
   const gateway = spawnChild({ name: 'gateway', script: 'scripts/gateway.ts', env });
   ctx.cleanup.add('gateway', () => gateway.stop());
@@ -196,7 +212,10 @@ export class RunningPhase {
       'a non-empty catalog at GET /v1/items',
       async () => {
         try {
-          const res = await fetch(`${gateway.url}/v1/items?limit=1`, { headers: { authorization: `Bearer ${ctx.adminToken}` }, signal: AbortSignal.timeout(3000) });
+          const res = await fetch(`${gateway.url}/v1/items?limit=1`, {
+            headers: { authorization: `Bearer ${ctx.adminToken}` },
+            signal: AbortSignal.timeout(3000),
+          });
           return res.ok && ItemPageSchema.parse(await res.json()).total > 0;
         } catch {
           return false;
@@ -210,11 +229,7 @@ export class RunningPhase {
   /** Every process whose CPU a step measures (the echo engine counts as `engine`). */
   processes(): MeasuredProcess[] {
     const pid = (child: ChildHandle) => (child.child.pid !== undefined ? { pid: child.child.pid } : { note: 'not measured: no pid' });
-    return [
-      { name: 'gateway', ...pid(this.gateway) },
-      { name: 'engine', ...pid(this.engine) },
-      ...this.ctx.servers,
-    ];
+    return [{ name: 'gateway', ...pid(this.gateway) }, { name: 'engine', ...pid(this.engine) }, ...this.ctx.servers];
   }
 
   /** One measured step: a load generator at `rate` over `sockets` sockets; its result, CPU samples included. */
@@ -226,15 +241,24 @@ export class RunningPhase {
       name: 'load generator',
       script: 'scripts/bench/load.ts',
       args: [
-        '--url', this.url,
-        '--sockets', String(step.sockets),
-        '--rate', String(step.rate),
-        '--duration', String(step.durationS),
-        '--warmup', String(step.warmupS),
-        '--push-timeout', String(ctx.pushTimeoutMs),
-        '--seed', String(ctx.seed),
-        '--label', step.label,
-        '--clock-ticks', String(ctx.clockTicks),
+        '--url',
+        this.url,
+        '--sockets',
+        String(step.sockets),
+        '--rate',
+        String(step.rate),
+        '--duration',
+        String(step.durationS),
+        '--warmup',
+        String(step.warmupS),
+        '--push-timeout',
+        String(ctx.pushTimeoutMs),
+        '--seed',
+        String(ctx.seed),
+        '--label',
+        step.label,
+        '--clock-ticks',
+        String(ctx.clockTicks),
         ...(measurable.length > 0 ? ['--cpu', measurable.map((p) => `${p.name}=${p.pid}`).join(',')] : []),
         ...(this.engineMetricsUrl ? ['--engine-metrics', this.engineMetricsUrl] : []),
       ],

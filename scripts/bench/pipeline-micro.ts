@@ -99,7 +99,15 @@ function parse(argv: string[]): Options {
 /** The events as the log delivers them, one array of batches per partition. */
 function partitionBatches(options: Options): DeliveredEvent[][][] {
   const perPartition: LoggedEvent[][] = Array.from({ length: options.partitions }, () => []);
-  for (const event of backlogEvents({ events: options.events, items: options.items, users: options.users, seed: options.seed, startTs: START_TS, spanMs: SPAN_MS, itemPrefix: PREFIX })) {
+  for (const event of backlogEvents({
+    events: options.events,
+    items: options.items,
+    users: options.users,
+    seed: options.seed,
+    startTs: START_TS,
+    spanMs: SPAN_MS,
+    itemPrefix: PREFIX,
+  })) {
     const logged = { ...event, receivedAt: event.ts } as LoggedEvent;
     perPartition[partitionOf(event.userId, options.partitions)]!.push(logged);
   }
@@ -133,10 +141,15 @@ function delivered(event: LoggedEvent, partition: number, seq: number): Delivere
 function createProcessor(redis: Redis, options: Options): EventProcessor {
   const config = loadEngineConfig({});
   const encoder = new ContentEncoder({ dimension: config.vectorDim });
-  const catalog: CatalogService = new CatalogService({ indexer: { upsert: (item) => models.upsert(item), remove: (itemId) => models.remove(itemId) } });
+  const catalog: CatalogService = new CatalogService({
+    indexer: { upsert: (item) => models.upsert(item), remove: (itemId) => models.remove(itemId) },
+  });
   const logger = pino({ level: 'silent' });
   const models: ModelRegistry = new ModelRegistry({
-    initial: { source: new AttributeVectorSource(encoder), index: new ExactVectorIndex({ dimension: config.vectorDim, initialCapacity: options.items }) },
+    initial: {
+      source: new AttributeVectorSource(encoder),
+      index: new ExactVectorIndex({ dimension: config.vectorDim, initialCapacity: options.items }),
+    },
     catalog,
     createIndex: () => {
       throw new Error('one model');
@@ -205,7 +218,8 @@ async function dumpRedis(redis: Redis, file: string): Promise<void> {
   for (const key of keys) {
     const type = await redis.type(key);
     let value: unknown;
-    if (type === 'string') value = key.endsWith(':vec') ? ((await redis.getBuffer(key)) ?? Buffer.alloc(0)).toString('base64') : await redis.get(key);
+    if (type === 'string')
+      value = key.endsWith(':vec') ? ((await redis.getBuffer(key)) ?? Buffer.alloc(0)).toString('base64') : await redis.get(key);
     else if (type === 'hash') value = Object.entries(await redis.hgetall(key)).sort();
     else if (type === 'list') value = await redis.lrange(key, 0, -1);
     else if (type === 'set') value = (await redis.smembers(key)).sort();

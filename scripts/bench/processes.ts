@@ -85,11 +85,17 @@ export function spawnChild(options: ChildOptions): ChildHandle {
 }
 
 /** Polls `check` every `intervalMs` until it returns true; throws `what` after `timeoutMs`, or at once when `child` dies. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, options: { timeoutMs: number; intervalMs?: number; child?: ChildHandle }): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  options: { timeoutMs: number; intervalMs?: number; child?: ChildHandle },
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (options.child && !options.child.alive()) {
-      throw new Error(`${options.child.name} exited (${await options.child.exited}) while waiting for ${what}:\n${options.child.output().slice(-4000)}`);
+      throw new Error(
+        `${options.child.name} exited (${await options.child.exited}) while waiting for ${what}:\n${options.child.output().slice(-4000)}`,
+      );
     }
     if (await check()) return;
     if (Date.now() >= deadline) {

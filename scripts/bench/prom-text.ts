@@ -20,7 +20,8 @@ export function parsePromText(text: string): PromSample[] {
     const match = SAMPLE.exec(line);
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const label of (match[2] ?? '').matchAll(LABEL)) labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    for (const label of (match[2] ?? '').matchAll(LABEL))
+      labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return samples;
@@ -72,7 +73,9 @@ export function engineCounters(text: string, slowSeconds = 0.5): EngineCounters 
     if (s.name === 'pulse_engine_rpc_expired_total') method(s.labels.method).expired += s.value;
     if (s.name === 'pulse_engine_rpc_rejected_total') method(s.labels.method).rejected += s.value;
     if (s.name !== 'pulse_engine_rpc_seconds_count') continue;
-    const buckets = samples.filter((b) => b.name === 'pulse_engine_rpc_seconds_bucket' && b.labels.method === s.labels.method && b.labels.le !== '+Inf');
+    const buckets = samples.filter(
+      (b) => b.name === 'pulse_engine_rpc_seconds_bucket' && b.labels.method === s.labels.method && b.labels.le !== '+Inf',
+    );
     // The smallest bucket bound at or above slowSeconds: calls within it are not slow.
     const bound = buckets.filter((b) => Number(b.labels.le) >= slowSeconds).sort((a, b) => Number(a.labels.le) - Number(b.labels.le))[0];
     Object.assign(method(s.labels.method), { calls: s.value, slow: bound ? s.value - bound.value : 0 });

@@ -41,9 +41,11 @@ export function judgeStep(result: LoadResult, criteria: StepCriteria = DEFAULT_C
   if (p99 === null) reasons.push('no push arrived');
   else if (p99 > criteria.p99LimitMs) reasons.push(`p99 ${formatNumber(p99)} ms > ${criteria.p99LimitMs} ms`);
   if (answered === null) reasons.push('no event accepted');
-  else if (answered < criteria.minAnsweredShare) reasons.push(`answered ${(answered * 100).toFixed(1)}% < ${criteria.minAnsweredShare * 100}%`);
+  else if (answered < criteria.minAnsweredShare)
+    reasons.push(`answered ${(answered * 100).toFixed(1)}% < ${criteria.minAnsweredShare * 100}%`);
   const sentShare = result.rates.eventsPerSec / result.targetRate;
-  if (sentShare < criteria.minSentShare) reasons.push(`generator sent ${formatNumber(result.rates.eventsPerSec)}/s of ${formatNumber(result.targetRate)}/s`);
+  if (sentShare < criteria.minSentShare)
+    reasons.push(`generator sent ${formatNumber(result.rates.eventsPerSec)}/s of ${formatNumber(result.targetRate)}/s`);
   const failed = result.events.sent > 0 ? result.events.failed / result.events.sent : 0;
   if (failed > criteria.maxFailedShare) reasons.push(`${(failed * 100).toFixed(1)}% of events failed`);
   return { pass: reasons.length === 0, reasons, p99Ms: p99, answeredShare: answered };
@@ -68,7 +70,14 @@ export interface SearchOptions {
   maxSteps: number;
 }
 
-export const DEFAULT_SEARCH: SearchOptions = { startRate: 100, maxRate: 50_000, minRate: 10, bisectSteps: 3, resolution: 0.05, maxSteps: 14 };
+export const DEFAULT_SEARCH: SearchOptions = {
+  startRate: 100,
+  maxRate: 50_000,
+  minRate: 10,
+  bisectSteps: 3,
+  resolution: 0.05,
+  maxSteps: 14,
+};
 
 export interface SearchStep {
   rate: number;

@@ -30,7 +30,13 @@ import type { UserState } from '../../engine/ports/user-state-store.js';
 import type { VectorIndex } from '../../engine/ports/vector-index.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { AttributeVectorSource } from '../../engine/services/model-registry.js';
-import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom, type RecommenderOptions } from '../../engine/services/recommender.js';
+import {
+  Recommender,
+  listEvidenceFrom,
+  recommenderOptionsFrom,
+  sessionIndexFrom,
+  type RecommenderOptions,
+} from '../../engine/services/recommender.js';
 import type { ListEvidence } from '../../engine/services/list-evidence.js';
 import type { SessionIndex } from '../../engine/logic/session-neighbours.js';
 import { ShopperIndex } from '../../engine/services/shopper-index.js';
@@ -135,7 +141,13 @@ async function buildShop(size: number, options: Options): Promise<Shop> {
   const index: VectorIndex =
     options.index === 'exact'
       ? new ExactVectorIndex({ dimension: config.vectorDim, initialCapacity: size })
-      : new HnswVectorIndex({ dimension: config.vectorDim, m: config.hnswM, efConstruction: config.hnswEfConstruction, ef: config.hnswEf, initialCapacity: Math.max(1024, size) });
+      : new HnswVectorIndex({
+          dimension: config.vectorDim,
+          m: config.hnswM,
+          efConstruction: config.hnswEfConstruction,
+          ef: config.hnswEf,
+          initialCapacity: Math.max(1024, size),
+        });
   const catalog = new CatalogService({ index, encoder });
   for (const item of items) catalog.apply({ type: 'upsert', item });
   const source = new AttributeVectorSource(encoder);
@@ -143,19 +155,45 @@ async function buildShop(size: number, options: Options): Promise<Shop> {
   const stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: config.popularityHalfLifeSeconds });
   const reads = countReads(stats);
   // As engine.ts wires the shopper index (m 12, efConstruction 48).
-  const shoppers = new ShopperIndex({ models, limit: config.shopperIndexLimit, createIndex: (dimension) => new HnswVectorIndex({ dimension, m: 12, efConstruction: 48, ef: config.hnswEf }) });
+  const shoppers = new ShopperIndex({
+    models,
+    limit: config.shopperIndexLimit,
+    createIndex: (dimension) => new HnswVectorIndex({ dimension, m: 12, efConstruction: 48, ef: config.hnswEf }),
+  });
   const fresh: Partial<RecommenderOptions> = options.fresh ? { popularCacheMs: 0, statsCacheMs: 0, neighbourCacheMs: 0 } : {};
   // As engine.ts: "sessions like yours" and the re-visit evidence, fed outside the timing like the shopper index.
   const sessions = sessionIndexFrom(config);
   const evidence = listEvidenceFrom(config);
-  const recommender = new Recommender({ catalog, index, encoder, stats, shoppers, ...(sessions ? { sessions } : {}), ...(evidence ? { evidence } : {}), options: { ...recommenderOptionsFrom(config), ...fresh } });
+  const recommender = new Recommender({
+    catalog,
+    index,
+    encoder,
+    stats,
+    shoppers,
+    ...(sessions ? { sessions } : {}),
+    ...(evidence ? { evidence } : {}),
+    options: { ...recommenderOptionsFrom(config), ...fresh },
+  });
   const byCategory = new Map<string, string[]>();
   for (const item of items) {
     let ids = byCategory.get(item.category);
     if (!ids) byCategory.set(item.category, (ids = []));
     ids.push(item.itemId);
   }
-  const shop: Shop = { items, catalog, index, stats, reads, shoppers, sessions, evidence, recommender, random, byCategory, lastCategory: undefined };
+  const shop: Shop = {
+    items,
+    catalog,
+    index,
+    stats,
+    reads,
+    shoppers,
+    sessions,
+    evidence,
+    recommender,
+    random,
+    byCategory,
+    lastCategory: undefined,
+  };
   // Shop-wide sessions: views mostly inside one category, pairs of neighbours co-visited, a purchase now and then.
   for (let s = 0; s < SHOP_SESSIONS; s++) {
     const ts = START - (SHOP_SESSIONS - s) * 60_000;
@@ -188,7 +226,9 @@ function sessionItem(shop: Shop): string {
 function after(shop: Shop, user: UserState, itemId: string, type: InteractionType, ts: number): UserState {
   const vector = shop.index.get(itemId);
   const next = vector ? foldIn(user, vector, tasteWeight[type], ts, HALF_LIFE_SECONDS) : user;
-  const affinity = affinityAfter(user.affinity, affinityGain([[shop.catalog.get(itemId), tasteWeight[type]]]), ts, AFFINITY_HALF_LIFE_SECONDS) ?? user.affinity;
+  const affinity =
+    affinityAfter(user.affinity, affinityGain([[shop.catalog.get(itemId), tasteWeight[type]]]), ts, AFFINITY_HALF_LIFE_SECONDS) ??
+    user.affinity;
   return {
     ...user,
     vector: next.vector,
@@ -210,13 +250,17 @@ async function applyEvent(shop: Shop, userId: string, user: UserState, ts: numbe
   await shop.stats.record(eventKey, {
     items: [[itemId, tasteWeight[type]]],
     pairs: previous && previous !== itemId ? [[previous, itemId, 1]] : [],
-    ...(type === 'purchase' && previous && previous !== itemId ? { coPurchases: [[previous, itemId, 1]] as Array<[string, string, number]> } : {}),
+    ...(type === 'purchase' && previous && previous !== itemId
+      ? { coPurchases: [[previous, itemId, 1]] as Array<[string, string, number]> }
+      : {}),
     ts,
   });
   shop.shoppers.update(userId, next);
   shop.sessions?.add(userId, [itemId], ts);
   const event: StoredEvent =
-    type === 'purchase' ? { id: eventKey, type, items: [{ itemId, quantity: 1, price: 1 }], userId, ts, receivedAt: ts } : { id: eventKey, type, itemId, userId, ts, receivedAt: ts };
+    type === 'purchase'
+      ? { id: eventKey, type, items: [{ itemId, quantity: 1, price: 1 }], userId, ts, receivedAt: ts }
+      : { id: eventKey, type, itemId, userId, ts, receivedAt: ts };
   shop.evidence?.observe(userId, event, user.recent);
   return next;
 }
@@ -267,16 +311,27 @@ async function runSize(size: number, options: Options): Promise<Result> {
   if (options.dump) await writeFile(`${options.dump}.${size}`, `${dumped.join('\n')}\n`);
   wall.sort((a, b) => a - b);
   const at = (q: number) => wall[Math.min(wall.length - 1, Math.floor(q * wall.length))] ?? 0;
-  return { size, buildSeconds, cpuMsPerList: cpuMicros / 1000 / options.lists, wallP50Ms: at(0.5), wallP99Ms: at(0.99), readsPerList: reads / options.lists };
+  return {
+    size,
+    buildSeconds,
+    cpuMsPerList: cpuMicros / 1000 / options.lists,
+    wallP50Ms: at(0.5),
+    wallP99Ms: at(0.99),
+    readsPerList: reads / options.lists,
+  };
 }
 
 async function main(): Promise<number> {
   const options = parse(process.argv.slice(2));
-  process.stdout.write(`recommend micro-benchmark: ${options.lists} lists (after ${options.warmup} warm-up) of k 10, ${options.users} users, index ${options.index}${options.fresh ? ', caches off' : ''}, node ${process.version}\n`);
+  process.stdout.write(
+    `recommend micro-benchmark: ${options.lists} lists (after ${options.warmup} warm-up) of k 10, ${options.users} users, index ${options.index}${options.fresh ? ', caches off' : ''}, node ${process.version}\n`,
+  );
   process.stdout.write('items    build s  CPU ms/list  wall p50 ms  wall p99 ms  stats reads/list\n');
   for (const size of options.sizes) {
     const r = await runSize(size, options);
-    process.stdout.write(`${String(r.size).padEnd(8)} ${r.buildSeconds.toFixed(1).padStart(7)}  ${r.cpuMsPerList.toFixed(3).padStart(11)}  ${r.wallP50Ms.toFixed(3).padStart(11)}  ${r.wallP99Ms.toFixed(3).padStart(11)}  ${r.readsPerList.toFixed(2).padStart(16)}\n`);
+    process.stdout.write(
+      `${String(r.size).padEnd(8)} ${r.buildSeconds.toFixed(1).padStart(7)}  ${r.cpuMsPerList.toFixed(3).padStart(11)}  ${r.wallP50Ms.toFixed(3).padStart(11)}  ${r.wallP99Ms.toFixed(3).padStart(11)}  ${r.readsPerList.toFixed(2).padStart(16)}\n`,
+    );
   }
   return 0;
 }

@@ -86,7 +86,10 @@ export type LoadResult = z.infer<typeof LoadResultSchema>;
 
 /** The last line of `stdout` that decodes as a LoadResult; throws with the reason otherwise. */
 export function parseLoadResult(stdout: string): LoadResult {
-  const lines = stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('{'));
+  const lines = stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('{'));
   const last = lines[lines.length - 1];
   if (last === undefined) throw new Error('the load generator printed no result line');
   let value: unknown;
@@ -250,8 +253,10 @@ export function formatComparison(results: PhaseResults): string {
     latency('ack', (r) => r.ack, 'p99', true),
     row('events sent / acked', (r) => `${formatCount(r.events.sent)} / ${formatCount(r.events.acked)}`),
     row(`no push within ${(results.floor ?? results.pulse)!.pushTimeoutMs / 1000} s`, (r) => share(r.noPush, r.events.acked)),
-    row('  of which came late', (r) => (r.latePush.count > 0 ? `${formatCount(r.latePush.count)} (p50 ${formatMs(r.latePush.p50)} ms)` : '0')),
-    row('answered by a later event\'s push', (r) => share(r.answeredByLater, r.events.acked)),
+    row('  of which came late', (r) =>
+      r.latePush.count > 0 ? `${formatCount(r.latePush.count)} (p50 ${formatMs(r.latePush.p50)} ms)` : '0',
+    ),
+    row("answered by a later event's push", (r) => share(r.answeredByLater, r.events.acked)),
     row('unmatched / repeat pushes', (r) => `${formatCount(r.unmatchedPushes)} / ${formatCount(r.repeatPushes)}`),
     row('errors', (r) => formatErrors(r.errors)),
     row('sockets connected', (r) => `${formatCount(r.sockets.connected)}/${formatCount(r.sockets.requested)}`),
@@ -275,7 +280,12 @@ export function benchPlot(results: PhaseResults, subtitle: string): string {
   for (const phase of ['floor', 'pulse'] as const) {
     const result = results[phase];
     if (!result) continue;
-    series.push({ name: `${phase} events/s`, color: phase === 'floor' ? '#009E73' : '#CC79A7', axis: 'right', points: result.series.map((p) => [p.second, p.events] as const) });
+    series.push({
+      name: `${phase} events/s`,
+      color: phase === 'floor' ? '#009E73' : '#CC79A7',
+      axis: 'right',
+      points: result.series.map((p) => [p.second, p.events] as const),
+    });
   }
   return renderLineChart({
     title: 'Pulse event-to-push latency: transport floor vs full engine',

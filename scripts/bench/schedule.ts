@@ -35,7 +35,8 @@ export class OpenLoopSchedule {
   constructor(options: OpenLoopScheduleOptions) {
     const { sockets, ratePerSecond } = options;
     if (!Number.isInteger(sockets) || sockets < 1) throw new RangeError(`sockets must be a positive integer, got ${sockets}`);
-    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
+    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond))
+      throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
     const jitter = options.jitter ?? 0.5;
     if (!(jitter >= 0 && jitter < 1)) throw new RangeError(`jitter must be in [0, 1), got ${jitter}`);
     this.jitter = jitter;

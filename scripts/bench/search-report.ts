@@ -71,10 +71,18 @@ export function formatFindMaxSummary(report: FindMaxReport): string {
   const { criteria } = report;
   const rows = [
     ['', 'floor', 'pulse'],
-    [`sustained rate (p99 <= ${criteria.p99LimitMs} ms, >= ${criteria.minAnsweredShare * 100}% answered)`, rateCell(report.floor), rateCell(report.pulse)],
+    [
+      `sustained rate (p99 <= ${criteria.p99LimitMs} ms, >= ${criteria.minAnsweredShare * 100}% answered)`,
+      rateCell(report.floor),
+      rateCell(report.pulse),
+    ],
   ];
   if (report.halfFloor) {
-    rows.push([`event->push p99 at ${formatCount(report.halfFloor.rate)}/s (half the floor's)`, p99Cell(report.halfFloor.floor), p99Cell(report.halfFloor.pulse)]);
+    rows.push([
+      `event->push p99 at ${formatCount(report.halfFloor.rate)}/s (half the floor's)`,
+      p99Cell(report.halfFloor.floor),
+      p99Cell(report.halfFloor.pulse),
+    ]);
   }
   const ratio = report.ratio === null ? 'unknown (needs both sustained rates)' : report.ratio.toFixed(3);
   return `${renderTable(rows)}\npulse/floor sustained rate: ${ratio}`;
@@ -109,10 +117,16 @@ export function searchPlot(report: FindMaxReport, subtitle: string, clipFactor =
   const colors = { floor: '#0072B2', pulse: '#D55E00' } as const;
   const allSteps: MeasuredStep[] = [];
   for (const phase of ['floor', 'pulse'] as const) {
-    const steps = [...(report[phase]?.steps ?? []), ...(report.halfFloor?.[phase] ? [report.halfFloor[phase]!] : [])].sort((a, b) => a.rate - b.rate);
+    const steps = [...(report[phase]?.steps ?? []), ...(report.halfFloor?.[phase] ? [report.halfFloor[phase]!] : [])].sort(
+      (a, b) => a.rate - b.rate,
+    );
     allSteps.push(...steps);
     if (steps.length === 0) continue;
-    series.push({ name: `${phase} p99 (ms)`, color: colors[phase], points: steps.map((s) => [s.rate, s.verdict.p99Ms === null ? null : Math.min(clipMs, s.verdict.p99Ms)] as const) });
+    series.push({
+      name: `${phase} p99 (ms)`,
+      color: colors[phase],
+      points: steps.map((s) => [s.rate, s.verdict.p99Ms === null ? null : Math.min(clipMs, s.verdict.p99Ms)] as const),
+    });
     series.push({
       name: `${phase} answered (%)`,
       color: colors[phase],
@@ -123,7 +137,15 @@ export function searchPlot(report: FindMaxReport, subtitle: string, clipFactor =
   }
   const rates = allSteps.map((s) => s.rate);
   if (rates.length > 0) {
-    series.push({ name: `p99 limit ${report.criteria.p99LimitMs} ms`, color: '#000000', dashed: true, points: [[Math.min(...rates), report.criteria.p99LimitMs], [Math.max(...rates), report.criteria.p99LimitMs]] });
+    series.push({
+      name: `p99 limit ${report.criteria.p99LimitMs} ms`,
+      color: '#000000',
+      dashed: true,
+      points: [
+        [Math.min(...rates), report.criteria.p99LimitMs],
+        [Math.max(...rates), report.criteria.p99LimitMs],
+      ],
+    });
   }
   return renderLineChart({
     title: 'Pulse rate search: event-to-push p99 against the event rate',

@@ -81,7 +81,8 @@ export class BaselineState {
   ) {
     this.countsPairs = parts.pairs ?? true;
     this.indexesSessions = parts.sessions ?? true;
-    if (this.countsPairs && itemIds.length > MAX_DENSE_ITEMS) throw new RangeError(`the co-occurrence baselines keep dense counts: at most ${MAX_DENSE_ITEMS} items, got ${itemIds.length}`);
+    if (this.countsPairs && itemIds.length > MAX_DENSE_ITEMS)
+      throw new RangeError(`the co-occurrence baselines keep dense counts: at most ${MAX_DENSE_ITEMS} items, got ${itemIds.length}`);
     this.ids = itemIds;
     itemIds.forEach((id, i) => this.slot.set(id, i));
     this.popularity = new Float64Array(itemIds.length);
@@ -123,7 +124,11 @@ export class BaselineState {
     const items = touchedItems(event).filter((id) => this.slot.has(id));
     if (items.length === 0) return;
     let user = this.users.get(event.userId);
-    if (!user) this.users.set(event.userId, (user = { recent: [], recentInteractions: [], bought: new Set(), last: [], all: new Set(), events: [] }));
+    if (!user)
+      this.users.set(
+        event.userId,
+        (user = { recent: [], recentInteractions: [], bought: new Set(), last: [], all: new Set(), events: [] }),
+      );
     const slots = items.map((id) => this.slot.get(id)!);
     if (!this.frozen) {
       for (const id of items) this.popularity[this.slot.get(id)!]! += 1;
@@ -202,7 +207,8 @@ function withPopularFill(state: BaselineState, list: string[], k: number, exclud
 
 /** The state, when it keeps the part a baseline reads (a programmer error otherwise). */
 function requires(state: BaselineState, part: 'pairs' | 'sessions'): BaselineState {
-  if (part === 'pairs' ? !state.countsPairs : !state.indexesSessions) throw new RangeError(`this baseline reads ${part} the state does not keep`);
+  if (part === 'pairs' ? !state.countsPairs : !state.indexesSessions)
+    throw new RangeError(`this baseline reads ${part} the state does not keep`);
   return state;
 }
 
@@ -315,7 +321,13 @@ export interface KnnBaselineOptions {
  * The five baselines, each over its own state holding only what it reads (so each one's learning
  * time is its own): every method must be passed every event, as the replay does.
  */
-export function createBaselines(itemIds: readonly string[], scope: PairScope, mode: BaselineMode, recentLimit = 50, knn: KnnBaselineOptions = {}): EvalMethod[] {
+export function createBaselines(
+  itemIds: readonly string[],
+  scope: PairScope,
+  mode: BaselineMode,
+  recentLimit = 50,
+  knn: KnnBaselineOptions = {},
+): EvalMethod[] {
   const state = (parts: BaselineStateParts) => new BaselineState(itemIds, scope, mode, recentLimit, parts);
   return [
     new MostPopularBaseline(state({ pairs: false, sessions: false })),

@@ -52,7 +52,12 @@ export async function trainForEval(options: TrainForEvalOptions): Promise<Learne
     onProgress: (p) => {
       if (options.quiet || p.phase !== 'item2vec') return;
       loss = p.loss;
-      progress ??= new Progress({ label: `${dataset.name}: item2vec (${backend})`, unit: 'pairs', total: p.totalPairs, ...(options.progressStream ? { stream: options.progressStream } : {}) });
+      progress ??= new Progress({
+        label: `${dataset.name}: item2vec (${backend})`,
+        unit: 'pairs',
+        total: p.totalPairs,
+        ...(options.progressStream ? { stream: options.progressStream } : {}),
+      });
       progress.tick(p.pairs - done);
       done = p.pairs;
     },
@@ -60,12 +65,21 @@ export async function trainForEval(options: TrainForEvalOptions): Promise<Learne
   });
   progress?.done();
   const trainSeconds = (performance.now() - started) / 1000;
-  options.logger.info({ dataset: dataset.name, seconds: trainSeconds, loss, backend }, `${dataset.name}: trained in ${trainSeconds.toFixed(1)} s on ${backend}`);
+  options.logger.info(
+    { dataset: dataset.name, seconds: trainSeconds, loss, backend },
+    `${dataset.name}: trained in ${trainSeconds.toFixed(1)} s on ${backend}`,
+  );
   const written = await writeModel(join(options.outDir, 'models', dataset.name), model);
   const loaded = await loadForEval(written.dir);
   return {
     source: loaded.source,
-    info: { ...loaded.info, origin: 'trained', trainSeconds, backend: model.manifest.training.backend, parameters: model.manifest.training.parameters },
+    info: {
+      ...loaded.info,
+      origin: 'trained',
+      trainSeconds,
+      backend: model.manifest.training.backend,
+      parameters: model.manifest.training.parameters,
+    },
   };
 }
 

@@ -52,8 +52,10 @@ export class RankingMetrics {
    * @param coverageKs cut-offs at which coverage is tracked (each in 1..maxK).
    */
   constructor(options: { maxK: number; catalogSize: number; coverageKs: readonly number[] }) {
-    if (!Number.isInteger(options.maxK) || options.maxK < 1 || options.maxK > 1000) throw new RangeError(`maxK must be an integer in 1..1000, got ${options.maxK}`);
-    if (!Number.isInteger(options.catalogSize) || options.catalogSize < 1) throw new RangeError(`catalogSize must be a positive integer, got ${options.catalogSize}`);
+    if (!Number.isInteger(options.maxK) || options.maxK < 1 || options.maxK > 1000)
+      throw new RangeError(`maxK must be an integer in 1..1000, got ${options.maxK}`);
+    if (!Number.isInteger(options.catalogSize) || options.catalogSize < 1)
+      throw new RangeError(`catalogSize must be a positive integer, got ${options.catalogSize}`);
     this.maxK = options.maxK;
     this.catalogSize = options.catalogSize;
     this.firstRankCounts = new Float64Array(options.maxK);

@@ -33,7 +33,15 @@ export async function convertOnlineRetailFile(path: string): Promise<ConversionR
 }
 
 function purchaseEvent(event: PurchaseEvent): StoredEvent {
-  return { id: event.id, type: 'purchase', userId: event.userId, orderId: event.orderId, items: event.items, ts: event.ts, receivedAt: event.ts };
+  return {
+    id: event.id,
+    type: 'purchase',
+    userId: event.userId,
+    orderId: event.orderId,
+    items: event.items,
+    ts: event.ts,
+    receivedAt: event.ts,
+  };
 }
 
 /** Applies the time split to converted data (pure; see the module comment). */

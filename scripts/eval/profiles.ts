@@ -111,7 +111,11 @@ export const TUNED_RANKING: EvalProfile['recommender'] = Object.freeze({
   coVisitSeeds: 20,
   coVisitSeedScope: 'history',
   coVisitRecencyBy: 'event',
-  ranking: Object.freeze({ coVisitCombine: 'sum', maxPersonal: 0.5, coVisitRecency: Object.freeze(Array.from({ length: 20 }, (_, i) => Number((2 ** -i).toPrecision(3)))) }),
+  ranking: Object.freeze({
+    coVisitCombine: 'sum',
+    maxPersonal: 0.5,
+    coVisitRecency: Object.freeze(Array.from({ length: 20 }, (_, i) => Number((2 ** -i).toPrecision(3)))),
+  }),
 });
 
 export const PROFILES = Object.freeze({

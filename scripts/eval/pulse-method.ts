@@ -12,7 +12,13 @@ import type { VectorIndex } from '../../engine/ports/vector-index.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { EventProcessor } from '../../engine/services/event-processor.js';
 import { AttributeVectorSource, ModelRegistry } from '../../engine/services/model-registry.js';
-import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom, type RecommenderOptions } from '../../engine/services/recommender.js';
+import {
+  Recommender,
+  listEvidenceFrom,
+  recommenderOptionsFrom,
+  sessionIndexFrom,
+  type RecommenderOptions,
+} from '../../engine/services/recommender.js';
 import type { ListEvidence } from '../../engine/services/list-evidence.js';
 import type { SessionIndex } from '../../engine/logic/session-neighbours.js';
 import { shopperIndexFrom } from '../../engine/engine.js';
@@ -98,10 +104,18 @@ export class PulseMethod implements EvalMethod {
     this.index =
       options.index === 'exact'
         ? new ExactVectorIndex({ dimension, initialCapacity: Math.max(1024, options.items.length) })
-        : new HnswVectorIndex({ dimension, m: config.hnswM, efConstruction: config.hnswEfConstruction, ef: config.hnswEf, initialCapacity: Math.max(1024, options.items.length) });
+        : new HnswVectorIndex({
+            dimension,
+            m: config.hnswM,
+            efConstruction: config.hnswEfConstruction,
+            ef: config.hnswEf,
+            initialCapacity: Math.max(1024, options.items.length),
+          });
     const logger = pino({ level: 'silent' });
     // As in engine.ts: the catalog indexes through the registry, which reads the catalog.
-    this.catalog = new CatalogService({ indexer: { upsert: (item) => this.models.upsert(item), remove: (itemId) => this.models.remove(itemId) } });
+    this.catalog = new CatalogService({
+      indexer: { upsert: (item) => this.models.upsert(item), remove: (itemId) => this.models.remove(itemId) },
+    });
     this.models = new ModelRegistry({
       initial: { source: options.vectors, index: this.index },
       catalog: this.catalog,
@@ -162,7 +176,9 @@ export class PulseMethod implements EvalMethod {
   async recommend(userId: string, k: number, ts: number, filter: ListFilter): Promise<string[]> {
     const state = await this.users.load(userId);
     // The served default: exactly `recommend {k}` as the engine answers it (its user id, so the list is remembered as evidence).
-    const list = filter.served ? await this.served().recommend(state, { k }, ts, undefined, userId) : await this.recommender(filter.excludeRecent).recommend(state, { k, includeBought: filter.includeBought }, ts);
+    const list = filter.served
+      ? await this.served().recommend(state, { k }, ts, undefined, userId)
+      : await this.recommender(filter.excludeRecent).recommend(state, { k, includeBought: filter.includeBought }, ts);
     return list.items.map((item) => item.itemId);
   }
 

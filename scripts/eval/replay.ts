@@ -95,9 +95,19 @@ export async function replay(dataset: EvalDataset, methods: readonly EvalMethod[
       });
     }
   }
-  const timings: MethodTiming[] = methods.map((method) => ({ method: method.name, trainSeconds: 0, testSeconds: 0, listSeconds: 0, learnSeconds: 0, lists: 0, events: 0 }));
+  const timings: MethodTiming[] = methods.map((method) => ({
+    method: method.name,
+    trainSeconds: 0,
+    testSeconds: 0,
+    listSeconds: 0,
+    learnSeconds: 0,
+    lists: 0,
+    events: 0,
+  }));
   const progress = (label: string, total: number): Progress | undefined =>
-    options.quiet ? undefined : new Progress({ label, total, unit: 'events', ...(options.progressStream ? { stream: options.progressStream } : {}) });
+    options.quiet
+      ? undefined
+      : new Progress({ label, total, unit: 'events', ...(options.progressStream ? { stream: options.progressStream } : {}) });
 
   const trainProgress = progress(`${dataset.name}: train`, dataset.train.length);
   for (const event of dataset.train) {

@@ -58,7 +58,12 @@ export interface ReportRow {
 }
 
 /** The report of one replay, metrics at each of `ks`. */
-export function buildReport(dataset: EvalDataset, replayed: ReplayResult, ks: readonly number[], extra: { model?: ModelInfo; pulseSettings: Record<string, unknown> }): DatasetReport {
+export function buildReport(
+  dataset: EvalDataset,
+  replayed: ReplayResult,
+  ks: readonly number[],
+  extra: { model?: ModelInfo; pulseSettings: Record<string, unknown> },
+): DatasetReport {
   const timingOf = new Map(replayed.timings.map((t) => [t.method, t]));
   return {
     dataset: dataset.name,
@@ -73,7 +78,9 @@ export function buildReport(dataset: EvalDataset, replayed: ReplayResult, ks: re
       atK: ks.map((k) => result.all.at(k)),
       newItemsAtK: ks.map((k) => result.newItems.at(k)),
       curve: result.all.curve(),
-      msPerList: timingOf.has(result.method) ? msPerList(timingOf.get(result.method)!.listSeconds, timingOf.get(result.method)!.lists) : Number.NaN,
+      msPerList: timingOf.has(result.method)
+        ? msPerList(timingOf.get(result.method)!.listSeconds, timingOf.get(result.method)!.lists)
+        : Number.NaN,
       msPerListUnderFilter: msPerList(result.listSeconds, result.lists),
       msPerLearnedEvent: timingOf.has(result.method) ? msPerLearnedEvent(timingOf.get(result.method)!) : Number.NaN,
     })),
@@ -88,10 +95,15 @@ const pct = (value: number): string => (Number.isFinite(value) ? (value * 100).t
 export function formatReport(report: DatasetReport): string {
   const out: string[] = [];
   out.push(`${report.dataset}: ${report.protocol}`);
-  out.push(`  ${Object.entries(report.facts).map(([key, value]) => `${key} ${formatFact(value)}`).join(', ')}`);
+  out.push(
+    `  ${Object.entries(report.facts)
+      .map(([key, value]) => `${key} ${formatFact(value)}`)
+      .join(', ')}`,
+  );
   if (report.model) {
     const m = report.model;
-    const trained = m.trainSeconds !== undefined ? `, trained in ${formatElapsed(m.trainSeconds)}${m.backend ? ` on ${m.backend}` : ''}` : '';
+    const trained =
+      m.trainSeconds !== undefined ? `, trained in ${formatElapsed(m.trainSeconds)}${m.backend ? ` on ${m.backend}` : ''}` : '';
     out.push(`  model ${m.version} (${m.origin}${trained}): ${formatCount(m.items)} items x ${m.dimension}, ${m.dir}`);
   }
   if (Object.keys(report.pulseSettings).length > 0) out.push(`  pulse settings: ${JSON.stringify(report.pulseSettings)}`);
@@ -99,12 +111,19 @@ export function formatReport(report: DatasetReport): string {
   for (const filter of filters) {
     const rows = report.rows.filter((row) => row.filter.name === filter.name);
     out.push('');
-    out.push(`${filter.name} (excludeRecent ${filter.excludeRecent}, includeBought ${filter.includeBought}); P = hit rate, in %; ms/list and ms/event (learning) in ms:`);
+    out.push(
+      `${filter.name} (excludeRecent ${filter.excludeRecent}, includeBought ${filter.includeBought}); P = hit rate, in %; ms/list and ms/event (learning) in ms:`,
+    );
     const header = ['method', ...report.ks.flatMap((k) => [`P@${k}`, `MRR@${k}`, `NDCG@${k}`, `cov@${k}`]), 'ms/list', 'ms/event'];
     out.push(
       renderTable([
         header,
-        ...rows.map((row) => [row.method, ...row.atK.flatMap((m) => [pct(m.hitRate), pct(m.mrr), pct(m.ndcg), pct(m.coverage)]), ms(row.msPerList), ms(row.msPerLearnedEvent)]),
+        ...rows.map((row) => [
+          row.method,
+          ...row.atK.flatMap((m) => [pct(m.hitRate), pct(m.mrr), pct(m.ndcg), pct(m.coverage)]),
+          ms(row.msPerList),
+          ms(row.msPerLearnedEvent),
+        ]),
       ]),
     );
     const fresh = rows[0]?.newItemsAtK[0]?.predictions ?? 0;
@@ -122,7 +141,10 @@ export function formatReport(report: DatasetReport): string {
   out.push('');
   out.push(
     `time: ${formatElapsed(report.seconds)} replay; ${report.timings
-      .map((t) => `${t.method} ${formatElapsed(t.trainSeconds)} train + ${formatElapsed(t.listSeconds)} lists (${formatCount(t.lists)}) + ${formatElapsed(t.learnSeconds)} held-out learning`)
+      .map(
+        (t) =>
+          `${t.method} ${formatElapsed(t.trainSeconds)} train + ${formatElapsed(t.listSeconds)} lists (${formatCount(t.lists)}) + ${formatElapsed(t.learnSeconds)} held-out learning`,
+      )
       .join('; ')}`,
   );
   return out.join('\n');
@@ -142,7 +164,11 @@ export function reportJson(report: DatasetReport): Record<string, unknown> {
       metrics: Object.fromEntries(row.atK.map((m) => [`k${m.k}`, rounded(m)])),
       newItemTargets: Object.fromEntries(row.newItemsAtK.map((m) => [`k${m.k}`, rounded(m)])),
       curve: row.curve.map((p) => ({ k: p.k, hitRate: round6(p.hitRate), mrr: round6(p.mrr), ndcg: round6(p.ndcg) })),
-      cost: { msPerList: finiteOrNull(row.msPerList), msPerListUnderFilter: finiteOrNull(row.msPerListUnderFilter), msPerLearnedEvent: finiteOrNull(row.msPerLearnedEvent) },
+      cost: {
+        msPerList: finiteOrNull(row.msPerList),
+        msPerListUnderFilter: finiteOrNull(row.msPerListUnderFilter),
+        msPerLearnedEvent: finiteOrNull(row.msPerLearnedEvent),
+      },
     })),
     timings: report.timings.map((t) => ({
       ...t,
@@ -197,7 +223,13 @@ function indent(text: string, prefix: string): string {
 }
 
 function rounded(m: MetricsAtK): Record<string, number> {
-  return { hitRate: round6(m.hitRate), mrr: round6(m.mrr), ndcg: round6(m.ndcg), coverage: Number.isFinite(m.coverage) ? round6(m.coverage) : -1, predictions: m.predictions };
+  return {
+    hitRate: round6(m.hitRate),
+    mrr: round6(m.mrr),
+    ndcg: round6(m.ndcg),
+    coverage: Number.isFinite(m.coverage) ? round6(m.coverage) : -1,
+    predictions: m.predictions,
+  };
 }
 
 /** Milliseconds: three significant figures below 100, whole ms above; `-` when unknown. */

@@ -63,7 +63,10 @@ export function searchQueries(dataset: EvalDataset, seed = 1): { queries: Search
     }
     const chosen = new Set<number>();
     while (chosen.size < wanted) chosen.add(Math.floor(random() * words.length));
-    const query = [...chosen].sort((a, b) => a - b).map((i) => words[i]!.toLowerCase()).join(' ');
+    const query = [...chosen]
+      .sort((a, b) => a - b)
+      .map((i) => words[i]!.toLowerCase())
+      .join(' ');
     queries.push({ step: index, query, source, relevant: new Set(step.relevant) });
   });
   return { queries, skipped };
@@ -109,13 +112,28 @@ export async function evaluateSearch(options: SearchEvalOptions): Promise<Search
   const { dataset } = options;
   const shares = options.shares ?? SEARCH_SHARES;
   const { queries, skipped } = searchQueries(dataset, options.seed ?? 1);
-  const make = () => new PulseMethod({ name: 'search', items: dataset.items, vectors: options.vectors, config: options.config, index: options.index, recommender: options.recommender });
+  const make = () =>
+    new PulseMethod({
+      name: 'search',
+      items: dataset.items,
+      vectors: options.vectors,
+      config: options.config,
+      index: options.index,
+      recommender: options.recommender,
+    });
   // A new shopper's lists come from a shop that never learns: relevance alone orders them.
   const fresh = make();
   const returning = make();
-  const metrics = (shopper: 'new' | 'returning', share: number) => ({ shopper, share, invoice: new RankingMetrics({ maxK: K, catalogSize: dataset.items.length, coverageKs: [K] }), source: new RankingMetrics({ maxK: K, catalogSize: dataset.items.length, coverageKs: [] }) });
+  const metrics = (shopper: 'new' | 'returning', share: number) => ({
+    shopper,
+    share,
+    invoice: new RankingMetrics({ maxK: K, catalogSize: dataset.items.length, coverageKs: [K] }),
+    source: new RankingMetrics({ maxK: K, catalogSize: dataset.items.length, coverageKs: [] }),
+  });
   const rows = [...shares.map((share) => metrics('new', share)), ...shares.map((share) => metrics('returning', share))];
-  const bar = options.quiet ? undefined : new Progress({ label: `${dataset.name}: search replay`, unit: 'events', total: dataset.train.length + dataset.test.length });
+  const bar = options.quiet
+    ? undefined
+    : new Progress({ label: `${dataset.name}: search replay`, unit: 'events', total: dataset.train.length + dataset.test.length });
   for (const event of dataset.train) {
     options.signal?.throwIfAborted();
     await returning.learn(event);
@@ -130,7 +148,10 @@ export async function evaluateSearch(options: SearchEvalOptions): Promise<Search
       const request = { k: K, query: query.query, includeBought: true };
       for (const row of rows) {
         const extra = { searchTextShare: row.share, excludeRecent: 0 };
-        const list = row.shopper === 'new' ? await fresh.listFor(`new-shopper-${index}`, request, ts, extra) : await returning.listFor(userId, request, ts, extra);
+        const list =
+          row.shopper === 'new'
+            ? await fresh.listFor(`new-shopper-${index}`, request, ts, extra)
+            : await returning.listFor(userId, request, ts, extra);
         row.invoice.add(list, query.relevant);
         row.source.add(list, new Set([query.source]));
       }
@@ -145,7 +166,13 @@ export async function evaluateSearch(options: SearchEvalOptions): Promise<Search
     queries: queries.length,
     skipped,
     examples: queries.slice(0, 8).map((q) => q.query),
-    rows: rows.map((row) => ({ shopper: row.shopper, share: row.share, method: methodName(row.share, options.towerName), invoice: row.invoice.at(K), source: row.source.at(K) })),
+    rows: rows.map((row) => ({
+      shopper: row.shopper,
+      share: row.share,
+      method: methodName(row.share, options.towerName),
+      invoice: row.invoice.at(K),
+      source: row.source.at(K),
+    })),
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -171,7 +198,13 @@ const percent = (x: number) => (100 * x).toFixed(2);
 
 export function formatSearchReport(report: SearchReport): string {
   const header = ['shopper / relevance', 'next invoice P@10', 'MRR@10', 'source item P@10', 'MRR@10'];
-  const body = report.rows.map((row) => [`${row.shopper}: ${row.method}`, percent(row.invoice.hitRate), percent(row.invoice.mrr), percent(row.source.hitRate), percent(row.source.mrr)]);
+  const body = report.rows.map((row) => [
+    `${row.shopper}: ${row.method}`,
+    percent(row.invoice.hitRate),
+    percent(row.invoice.mrr),
+    percent(row.source.hitRate),
+    percent(row.source.mrr),
+  ]);
   return [
     `${report.dataset} search: ${report.queries} queries (${report.skipped} invoices without a usable title word), e.g. ${report.examples.map((q) => `"${q}"`).join(', ')}`,
     report.protocol,

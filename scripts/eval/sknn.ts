@@ -140,7 +140,11 @@ export class SessionIndex {
     this.forEachSessionOf(slot, (session) => {
       for (const other of this.sessionItems[session]!) if (scratch[other]!++ === 0) touched.push(other);
     });
-    const row = { slots: Int32Array.from(touched), together: Int32Array.from(touched, (other) => scratch[other]!), version: this.itemVersions[slot]! };
+    const row = {
+      slots: Int32Array.from(touched),
+      together: Int32Array.from(touched, (other) => scratch[other]!),
+      version: this.itemVersions[slot]!,
+    };
     for (const other of touched) scratch[other] = 0;
     this.rows.delete(slot);
     if (this.rows.size >= MAX_CACHED_ROWS) this.rows.delete(this.rows.keys().next().value!);
@@ -274,7 +278,12 @@ export function itemKnnScores(index: SessionIndex, seeds: readonly number[], shr
  * V-SKNN scores of every slot for a current session given as its events' item slots, newest event
  * first (`recentEvents[0]`); `skip` is the current session's own stored index, never a neighbour.
  */
-export function vsknnScores(index: SessionIndex, recentEvents: ReadonlyArray<readonly number[]>, options: VsknnOptions, skip?: number): Float64Array {
+export function vsknnScores(
+  index: SessionIndex,
+  recentEvents: ReadonlyArray<readonly number[]>,
+  options: VsknnOptions,
+  skip?: number,
+): Float64Array {
   const scores = new Float64Array(index.itemCount);
   // Distance (events back) of each item's newest occurrence within the window.
   const distance = new Map<number, number>();

@@ -50,7 +50,8 @@ export function targetChecks(report: DatasetReport): TargetCheck[] {
       checks.push(beat(`MRR@20 vs ${row.method}, ${SERVED_FILTER_NAME}`, served.mrr, other.mrr));
     }
   }
-  if (report.dataset === 'online-retail' && served) checks.push(floor(`P@20, ${SERVED_FILTER_NAME}`, served.hitRate, SERVED_TARGETS['online-retail'].hitRate));
+  if (report.dataset === 'online-retail' && served)
+    checks.push(floor(`P@20, ${SERVED_FILTER_NAME}`, served.hitRate, SERVED_TARGETS['online-retail'].hitRate));
   if (report.dataset === 'yoochoose') {
     const learned = at20(learnedIn('repeats allowed'));
     if (learned) {
@@ -69,7 +70,8 @@ export function targetChecks(report: DatasetReport): TargetCheck[] {
       }
       const row = (method: string) => at20(report.rows.find((r) => r.method === method && r.filter.name === filter));
       const [vectorOnly, withComplements] = [row(VECTOR_ONLY_ROW), row(COMPLEMENTS_ROW)];
-      if (vectorOnly && withComplements) checks.push(beat(`P@20 vector + complements vs vector only, ${filter}`, withComplements.hitRate, vectorOnly.hitRate));
+      if (vectorOnly && withComplements)
+        checks.push(beat(`P@20 vector + complements vs vector only, ${filter}`, withComplements.hitRate, vectorOnly.hitRate));
     }
   }
   return checks;
@@ -88,6 +90,9 @@ export function formatChecks(checks: readonly TargetCheck[]): string {
   if (checks.length === 0) return 'targets: none for this data set (or no learned model)';
   return [
     'targets (pulse, learned + streaming):',
-    ...checks.map((c) => `  ${c.pass ? 'ok  ' : 'MISS'}  ${c.what.padEnd(56)} ${c.value.toFixed(2)} ${c.kind === 'floor' ? '>=' : '> '} ${c.threshold.toFixed(2)}`),
+    ...checks.map(
+      (c) =>
+        `  ${c.pass ? 'ok  ' : 'MISS'}  ${c.what.padEnd(56)} ${c.value.toFixed(2)} ${c.kind === 'floor' ? '>=' : '> '} ${c.threshold.toFixed(2)}`,
+    ),
   ].join('\n');
 }

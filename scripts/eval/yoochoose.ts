@@ -49,16 +49,20 @@ export function parseClicks(lines: Iterable<string>, source: string): ClickRow[]
     if (header) {
       header = false;
       if (fields.map((f) => f.trim().toLowerCase()).join('\t') !== HEADER.join('\t')) {
-        throw new DatasetError(`${source}:${lineNo}: expected the header "SessionId<TAB>ItemId<TAB>Time", got ${JSON.stringify(line.slice(0, 80))}`);
+        throw new DatasetError(
+          `${source}:${lineNo}: expected the header "SessionId<TAB>ItemId<TAB>Time", got ${JSON.stringify(line.slice(0, 80))}`,
+        );
       }
       continue;
     }
     if (fields.length !== 3) throw new DatasetError(`${source}:${lineNo}: expected 3 tab-separated fields, got ${fields.length}`);
     const [sessionId, itemId, time] = fields.map((f) => f.trim()) as [string, string, string];
     const seconds = Number(time);
-    if (!IdSchema.safeParse(`s${sessionId}`).success) throw new DatasetError(`${source}:${lineNo}: bad SessionId ${JSON.stringify(sessionId)}`);
+    if (!IdSchema.safeParse(`s${sessionId}`).success)
+      throw new DatasetError(`${source}:${lineNo}: bad SessionId ${JSON.stringify(sessionId)}`);
     if (!IdSchema.safeParse(itemId).success) throw new DatasetError(`${source}:${lineNo}: bad ItemId ${JSON.stringify(itemId)}`);
-    if (time === '' || !Number.isFinite(seconds) || seconds <= 0) throw new DatasetError(`${source}:${lineNo}: bad Time ${JSON.stringify(time)}`);
+    if (time === '' || !Number.isFinite(seconds) || seconds <= 0)
+      throw new DatasetError(`${source}:${lineNo}: bad Time ${JSON.stringify(time)}`);
     rows.push({ sessionId, itemId, ts: Math.round(seconds * 1000) });
   }
   if (header) throw new DatasetError(`${source} is empty`);
@@ -116,7 +120,8 @@ export function buildYoochoose(trainRows: ClickRow[], testRows: ClickRow[]): Eva
   const trainSessions = new Set(trainRows.map((row) => row.sessionId)).size;
   return {
     name: 'yoochoose',
-    protocol: 'each test session (items unknown in train removed): predict each next click from the clicks before it; relevant = that one item',
+    protocol:
+      'each test session (items unknown in train removed): predict each next click from the clicks before it; relevant = that one item',
     items: [...known].sort().map(bareItem),
     train,
     test,
@@ -152,8 +157,14 @@ export async function readYoochoose(dir: string): Promise<EvalDataset> {
   const [trainRows, testRows] = await Promise.all([read('train_full.tsv.gz'), read('test.tsv.gz')]);
   const dataset = buildYoochoose(trainRows, testRows);
   const predictions = dataset.facts.predictions;
-  if (trainRows.length === YOOCHOOSE_SAMPLE.trainClicks && testRows.length === YOOCHOOSE_SAMPLE.testClicks && predictions !== YOOCHOOSE_SAMPLE.predictions) {
-    throw new DatasetError(`the YooChoose sample gave ${predictions} predictions, the protocol says ${YOOCHOOSE_SAMPLE.predictions}: the split is wrong`);
+  if (
+    trainRows.length === YOOCHOOSE_SAMPLE.trainClicks &&
+    testRows.length === YOOCHOOSE_SAMPLE.testClicks &&
+    predictions !== YOOCHOOSE_SAMPLE.predictions
+  ) {
+    throw new DatasetError(
+      `the YooChoose sample gave ${predictions} predictions, the protocol says ${YOOCHOOSE_SAMPLE.predictions}: the split is wrong`,
+    );
   }
   return dataset;
 }

@@ -14,7 +14,10 @@ export class UsageError extends Error {
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 /** Parses `argv` strictly: unknown options and stray positionals are UsageErrors. */
-export function parseCommandLine<O extends OptionSpec>(argv: string[], options: O): ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'] {
+export function parseCommandLine<O extends OptionSpec>(
+  argv: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'] {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {

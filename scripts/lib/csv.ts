@@ -75,7 +75,8 @@ function parseRelaxed(text: string): string[][] {
 function csvErrorOf(err: CsvParseError, text: string): CsvError {
   const start = fieldStart(err, text);
   if (err.code === 'CSV_QUOTE_NOT_CLOSED') return new CsvError(`unterminated quoted field at column ${start + 1}`, { cause: err });
-  if (err.code === 'CSV_INVALID_CLOSING_QUOTE') return new CsvError(`unexpected text after a closing quote at column ${closingQuote(text, start) + 2}`, { cause: err });
+  if (err.code === 'CSV_INVALID_CLOSING_QUOTE')
+    return new CsvError(`unexpected text after a closing quote at column ${closingQuote(text, start) + 2}`, { cause: err });
   return new CsvError(err.message, { cause: err });
 }
 

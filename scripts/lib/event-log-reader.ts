@@ -76,7 +76,13 @@ export async function readCatalog(nc: NatsConnection, options: ReadOptions = {})
   return [...items.values()];
 }
 
-async function readStream(nc: NatsConnection, stream: string, filter: string, options: ReadOptions, onMessage: (msg: JsMsg) => void): Promise<void> {
+async function readStream(
+  nc: NatsConnection,
+  stream: string,
+  filter: string,
+  options: ReadOptions,
+  onMessage: (msg: JsMsg) => void,
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   let lastSeq: number;
   let total: number;
@@ -196,12 +202,20 @@ function parseClickLine(line: string, lineNumber: number): InteractionEvent | 'h
   const seconds = Number(time);
   const userId = `s${session?.trim() ?? ''}`;
   const itemId = item?.trim() ?? '';
-  if (!Number.isFinite(seconds) || seconds <= 0 || !IdSchema.safeParse(userId).success || !IdSchema.safeParse(itemId).success) return undefined;
+  if (!Number.isFinite(seconds) || seconds <= 0 || !IdSchema.safeParse(userId).success || !IdSchema.safeParse(itemId).success)
+    return undefined;
   return { userId, type: 'view', itemId, ts: Math.round(seconds * 1000) };
 }
 
 /** The fields training reads; undefined when the event names no item. */
-function compact(event: { userId: string; type: string; ts?: number; itemId?: string; items?: ReadonlyArray<{ itemId: string }>; orderId?: string }): InteractionEvent | undefined {
+function compact(event: {
+  userId: string;
+  type: string;
+  ts?: number;
+  itemId?: string;
+  items?: ReadonlyArray<{ itemId: string }>;
+  orderId?: string;
+}): InteractionEvent | undefined {
   const items = event.items?.map((line) => ({ itemId: line.itemId }));
   if (event.itemId === undefined && (items === undefined || items.length === 0)) return undefined;
   return {

@@ -45,9 +45,18 @@ export interface ImportClientOptions {
 }
 
 /** The gateway's batch endpoint per kind; the body is `{<kind>: [...]}`. */
-const ENDPOINTS: Record<ImportKind, string> = { items: '/v1/items/batch', members: '/v1/members/batch', events: '/v1/events', orders: '/v1/orders' };
+const ENDPOINTS: Record<ImportKind, string> = {
+  items: '/v1/items/batch',
+  members: '/v1/members/batch',
+  events: '/v1/events',
+  orders: '/v1/orders',
+};
 
-type Attempt = { kind: 'ok'; outcome: BatchOutcome } | { kind: 'split'; error: LineError } | { kind: 'retry'; reason: string; afterMs?: number } | { kind: 'fail'; error: LineError };
+type Attempt =
+  | { kind: 'ok'; outcome: BatchOutcome }
+  | { kind: 'split'; error: LineError }
+  | { kind: 'retry'; reason: string; afterMs?: number }
+  | { kind: 'fail'; error: LineError };
 
 /** Sends batches to one gateway; maps the server's per-index rejects back to line numbers. */
 export class ImportClient {
@@ -78,7 +87,8 @@ export class ImportClient {
         const half = Math.ceil(pending.length / 2);
         return this.merge(this.merge(total, await this.send(pending.slice(0, half))), await this.send(pending.slice(half)));
       }
-      if (result.kind === 'fail') return this.merge(total, { accepted: 0, rejected: pending.map((r) => ({ line: r.line, error: result.error })) });
+      if (result.kind === 'fail')
+        return this.merge(total, { accepted: 0, rejected: pending.map((r) => ({ line: r.line, error: result.error })) });
       if (result.kind === 'ok') {
         // Lines the server could not store right now are retried; retrying with the same id is safe.
         const transient = new Set(result.outcome.rejected.filter((r) => isTransientCode(r.error.code)).map((r) => r.line));
@@ -104,7 +114,6 @@ export class ImportClient {
     return into;
   }
 
-
   private async attempt(batch: ImportRecord[]): Promise<Attempt> {
     const body = JSON.stringify({ [this.options.kind]: batch.map((r) => r.value) });
     const posted = await postJson(this.fetch, this.endpoint, this.options.token, body, this.timeoutMs);
@@ -112,7 +121,8 @@ export class ImportClient {
     const { status, response, text, json, error } = posted;
     if (status >= 200 && status < 300) {
       const parsed = BatchResponseSchema.safeParse(json);
-      if (!parsed.success) throw new ImportAbortedError(`${this.endpoint} answered ${status} with an unexpected body: ${text.slice(0, 200)}`);
+      if (!parsed.success)
+        throw new ImportAbortedError(`${this.endpoint} answered ${status} with an unexpected body: ${text.slice(0, 200)}`);
       const rejected = parsed.data.rejected.map((r) => {
         const record = batch[r.index];
         if (!record) throw new ImportAbortedError(`${this.endpoint} rejected index ${r.index} of a batch of ${batch.length}`);
@@ -123,13 +133,16 @@ export class ImportClient {
       const accepted = parsed.data.accepted ?? parsed.data.upserted ?? batch.length - rejected.length;
       return { kind: 'ok', outcome: { accepted, rejected } };
     }
-    if (status === 401 || status === 403) throw new ImportAbortedError(`the server refused the token (${status} ${error.code}: ${error.message}); an admin token is needed`);
+    if (status === 401 || status === 403)
+      throw new ImportAbortedError(`the server refused the token (${status} ${error.code}: ${error.message}); an admin token is needed`);
     if (status === 404 || status === 405) throw new ImportAbortedError(`${this.endpoint} answered ${status}: is --url a Pulse gateway?`);
     if (status === 413 || status === 400) return { kind: 'split', error };
     if (status === 429 || status === 502 || status === 503 || status === 504) {
       const retryAfter = Number(response.headers.get('retry-after'));
       const afterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) * 1000 : undefined;
-      return afterMs === undefined ? { kind: 'retry', reason: `${status} ${error.code}: ${error.message}` } : { kind: 'retry', reason: `${status} ${error.code}`, afterMs };
+      return afterMs === undefined
+        ? { kind: 'retry', reason: `${status} ${error.code}: ${error.message}` }
+        : { kind: 'retry', reason: `${status} ${error.code}`, afterMs };
     }
     // Anything else (500, other 4xx): these lines fail, the import goes on.
     return { kind: 'fail', error };
@@ -139,4 +152,3 @@ export class ImportClient {
 function isTransientCode(code: string): boolean {
   return code === 'unavailable' || code === 'timeout' || code === 'rate_limited';
 }
-

@@ -39,7 +39,9 @@ export async function postJson(fetchImpl: typeof fetch, endpoint: string, token:
   const status = response.status;
   const json = safeJson(text);
   const serverError = ErrorResponseSchema.safeParse(json);
-  const error: LineError = serverError.success ? { code: serverError.data.error.code, message: serverError.data.error.message } : { code: `http_${status}`, message: text.slice(0, 200) || response.statusText };
+  const error: LineError = serverError.success
+    ? { code: serverError.data.error.code, message: serverError.data.error.message }
+    : { code: `http_${status}`, message: text.slice(0, 200) || response.statusText };
   return { kind: 'answered', status, response, text, json, apiError: serverError.success, error };
 }
 

@@ -132,7 +132,9 @@ export class RejectTally {
 
   /** The `n` largest groups, largest first (ties: code, then message). */
   top(n: number): RejectGroup[] {
-    return [...this.groups.values()].sort((a, b) => b.count - a.count || a.code.localeCompare(b.code) || a.message.localeCompare(b.message)).slice(0, n);
+    return [...this.groups.values()]
+      .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code) || a.message.localeCompare(b.message))
+      .slice(0, n);
   }
 
   get groupCount(): number {

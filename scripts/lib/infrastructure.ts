@@ -39,7 +39,15 @@ export interface StateOptions {
 export interface Infrastructure {
   transport: NatsTransport | MemoryTransport;
   /** Present when the role keeps state (engine, or both roles in one process). */
-  state?: { users: UserStateStore; stats: InteractionStats; leases: PartitionLeases; members: MemberStore; coupons: CouponStore; campaigns: CampaignStore; analytics: ShopAnalytics };
+  state?: {
+    users: UserStateStore;
+    stats: InteractionStats;
+    leases: PartitionLeases;
+    members: MemberStore;
+    coupons: CouponStore;
+    campaigns: CampaignStore;
+    analytics: ShopAnalytics;
+  };
   mode: { nats: Mode; redis?: Mode };
   /** How the connected Redis keeps data on disk (absent in embedded mode and without state). */
   persistence?: () => PersistenceVerdict | undefined;
@@ -73,11 +81,21 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
   let transport: NatsTransport | MemoryTransport;
   let natsMode: Mode = 'connected';
   try {
-    transport = await NatsTransport.connect({ url: config.natsUrl, partitions: config.partitions, ackWaitMs: options.ackWaitMs, logger, name: options.name, connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    transport = await NatsTransport.connect({
+      url: config.natsUrl,
+      partitions: config.partitions,
+      ackWaitMs: options.ackWaitMs,
+      logger,
+      name: options.name,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
     logger.info({ url: config.natsUrl }, 'connected to NATS JetStream');
   } catch (err) {
     if (!mayEmbed('NATS_URL')) throw new Error(`cannot reach NATS at ${config.natsUrl}: ${(err as Error).message}`, { cause: err });
-    logger.warn({ url: config.natsUrl, reason: (err as Error).message }, 'NATS unreachable: running on the in-process event log (embedded mode, nothing survives a restart)');
+    logger.warn(
+      { url: config.natsUrl, reason: (err as Error).message },
+      'NATS unreachable: running on the in-process event log (embedded mode, nothing survives a restart)',
+    );
     transport = new MemoryTransport({ partitions: config.partitions, ackWaitMs: options.ackWaitMs, logger });
     natsMode = 'embedded';
   }
@@ -93,7 +111,11 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
       redis = await connectRedis(config.redisUrl, logger);
       // Before anything is written: an engine must not accept work on a Redis that keeps nothing.
       const connected = redis;
-      guard = new RedisPersistenceGuard(connected, { ephemeralOk: options.state.redisEphemeralOk === true, where: redactUrl(config.redisUrl), logger });
+      guard = new RedisPersistenceGuard(connected, {
+        ephemeralOk: options.state.redisEphemeralOk === true,
+        where: redactUrl(config.redisUrl),
+        logger,
+      });
       try {
         await guard.verify();
       } catch (err) {
@@ -130,7 +152,10 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         await Promise.allSettled(cleanups.map((c) => c()));
         throw new Error(`cannot reach Redis at ${config.redisUrl}: ${(err as Error).message}`, { cause: err });
       }
-      logger.warn({ url: config.redisUrl, reason: (err as Error).message }, 'Redis unreachable: keeping user state in process memory (embedded mode, nothing survives a restart)');
+      logger.warn(
+        { url: config.redisUrl, reason: (err as Error).message },
+        'Redis unreachable: keeping user state in process memory (embedded mode, nothing survives a restart)',
+      );
       redisMode = 'embedded';
       const members = new MemoryMemberStore();
       state = {
@@ -157,12 +182,18 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
     ...(persistence ? { persistence: () => persistence.verdict } : {}),
     checks() {
       const checks: Record<string, { ok: boolean; detail: string }> = {
-        nats: { ok: transport.isConnected(), detail: natsMode === 'embedded' ? 'embedded (in-process fake)' : transport.isConnected() ? `connected ${natsWhere}` : 'disconnected' },
+        nats: {
+          ok: transport.isConnected(),
+          detail:
+            natsMode === 'embedded' ? 'embedded (in-process fake)' : transport.isConnected() ? `connected ${natsWhere}` : 'disconnected',
+        },
       };
       if (redisMode) {
         const ok = redisMode === 'embedded' || redis?.status === 'ready';
         checks.redis = { ok, detail: redisMode === 'embedded' ? 'embedded (in-process fake)' : `${redis?.status} ${redisWhere}` };
-        checks.persistence = persistence ? persistence.check() : { ok: true, detail: 'embedded (in-process fake): nothing survives a restart' };
+        checks.persistence = persistence
+          ? persistence.check()
+          : { ok: true, detail: 'embedded (in-process fake): nothing survives a restart' };
       }
       return checks;
     },
@@ -177,7 +208,12 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
 }
 
 async function connectRedis(url: string, logger: Logger): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 3,
+    enableAutoPipelining: true,
+  });
   let lastError: Error | undefined;
   let connected = false;
   let down = false;

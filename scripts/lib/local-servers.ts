@@ -51,7 +51,8 @@ export async function freePort(): Promise<number> {
 async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited with ${child.exitCode ?? child.signalCode}:\n${output()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`server exited with ${child.exitCode ?? child.signalCode}:\n${output()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -116,7 +117,11 @@ async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promi
   clearTimeout(timer);
 }
 
-async function startProcess(binary: string, args: (port: number, dir: string) => string[], prefix: string): Promise<{ port: number; pid: number | undefined; stop: () => Promise<void> }> {
+async function startProcess(
+  binary: string,
+  args: (port: number, dir: string) => string[],
+  prefix: string,
+): Promise<{ port: number; pid: number | undefined; stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const port = await freePort();
   let launched: Launched;
@@ -139,7 +144,11 @@ async function startProcess(binary: string, args: (port: number, dir: string) =>
 
 export async function startNats(): Promise<LocalServer> {
   requireBinary('nats-server', 'nats-server');
-  const server = await startProcess('nats-server', (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], 'pulse-nats-');
+  const server = await startProcess(
+    'nats-server',
+    (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    'pulse-nats-',
+  );
   return { ...server, url: `nats://127.0.0.1:${server.port}` };
 }
 
@@ -149,7 +158,18 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   const dir = await mkdtemp(join(tmpdir(), 'pulse-redis-'));
   const port = await freePort();
   // No snapshots either way: the AOF alone is what is under test, and `none` must keep nothing.
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', persistence === 'aof' ? 'yes' : 'no', '--dir', dir];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    persistence === 'aof' ? 'yes' : 'no',
+    '--dir',
+    dir,
+  ];
   let current: ChildProcess;
   try {
     current = (await launch('redis-server', args, port)).child;

@@ -43,7 +43,10 @@ export interface OrderImportClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-type Answer = { kind: 'accepted'; duplicate: boolean } | { kind: 'rejected'; error: LineError } | { kind: 'retry'; reason: string; afterMs?: number };
+type Answer =
+  | { kind: 'accepted'; duplicate: boolean }
+  | { kind: 'rejected'; error: LineError }
+  | { kind: 'retry'; reason: string; afterMs?: number };
 
 /** Posts orders one by one (see the file comment); `existing` counts orders an earlier run placed. */
 export class OrderImportClient {
@@ -89,11 +92,11 @@ export class OrderImportClient {
       if (answer.kind === 'accepted') return { kind: 'accepted', duplicate: answer.duplicate && !failedInTransit };
       if (answer.kind === 'rejected') return answer;
       failedInTransit = true;
-      if (attempt >= this.attempts) throw new ImportAbortedError(`${this.endpoint}: line ${record.line}: ${answer.reason} (gave up after ${this.attempts} attempts)`);
+      if (attempt >= this.attempts)
+        throw new ImportAbortedError(`${this.endpoint}: line ${record.line}: ${answer.reason} (gave up after ${this.attempts} attempts)`);
       await this.sleep(answer.afterMs ?? jitteredBackoff(this.backoffMs, attempt, 5000));
     }
   }
-
 
   private async attempt(record: ImportRecord): Promise<Answer> {
     const posted = await postJson(this.fetch, this.endpoint, this.options.token, JSON.stringify(record.value), this.timeoutMs);
@@ -101,10 +104,14 @@ export class OrderImportClient {
     const { status, response, text, json, error } = posted;
     if (status >= 200 && status < 300) {
       const accepted = AcceptedSchema.safeParse(json);
-      if (!accepted.success) throw new ImportAbortedError(`${this.endpoint} answered ${status} with an unexpected body: ${text.slice(0, 200)}`);
+      if (!accepted.success)
+        throw new ImportAbortedError(`${this.endpoint} answered ${status} with an unexpected body: ${text.slice(0, 200)}`);
       return { kind: 'accepted', duplicate: accepted.data.duplicate === true };
     }
-    if (status === 401 || status === 403) throw new ImportAbortedError(`the server refused the token (${status} ${error.code}: ${error.message}); a shop or admin token is needed`);
+    if (status === 401 || status === 403)
+      throw new ImportAbortedError(
+        `the server refused the token (${status} ${error.code}: ${error.message}); a shop or admin token is needed`,
+      );
     // The gateway's own "no route" (or not a Pulse at all): every line would fail the same way.
     if (status === 405 || (status === 404 && (!posted.apiError || /^no route /.test(error.message)))) {
       throw new ImportAbortedError(`${this.endpoint} answered ${status}: is --url a Pulse gateway with POST /v1/orders?`);
@@ -112,9 +119,10 @@ export class OrderImportClient {
     if (status === 429 || status === 502 || status === 503 || status === 504) {
       const retryAfter = Number(response.headers.get('retry-after'));
       const reason = `${status} ${error.code}: ${error.message}`;
-      return Number.isFinite(retryAfter) && retryAfter > 0 ? { kind: 'retry', reason, afterMs: Math.min(retryAfter, 30) * 1000 } : { kind: 'retry', reason };
+      return Number.isFinite(retryAfter) && retryAfter > 0
+        ? { kind: 'retry', reason, afterMs: Math.min(retryAfter, 30) * 1000 }
+        : { kind: 'retry', reason };
     }
     return { kind: 'rejected', error };
   }
 }
-

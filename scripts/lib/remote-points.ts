@@ -87,7 +87,8 @@ export async function checkRemotePoints(options: RemotePointsOptions): Promise<R
     return { ...balanceOf(profile), ledger: typeof newest === 'number' ? newest : 0 };
   };
 
-  const readAll = (ids: readonly string[], label: string) => readConcurrently(ids, readOne, { concurrency, label, unit: 'members', progressStream: options.progressStream });
+  const readAll = (ids: readonly string[], label: string) =>
+    readConcurrently(ids, readOne, { concurrency, label, unit: 'members', progressStream: options.progressStream });
 
   const ids = [...options.expected.keys()];
   let current = await readAll(ids, 'check points');
@@ -105,7 +106,11 @@ export async function checkRemotePoints(options: RemotePointsOptions): Promise<R
     wrong = wrong.filter((id) => !matches(current.get(id)!, options.expected.get(id)!));
   }
   const shown = (read: Read | undefined, ledger: boolean) =>
-    JSON.stringify(read === undefined || read === 'missing' ? read : { points: read.points, lifetimePoints: read.lifetimePoints, tier: read.tier, ...(ledger ? { orders: read.ledger } : {}) });
+    JSON.stringify(
+      read === undefined || read === 'missing'
+        ? read
+        : { points: read.points, lifetimePoints: read.lifetimePoints, tier: read.tier, ...(ledger ? { orders: read.ledger } : {}) },
+    );
   const examples = wrong.slice(0, 10).map((id) => {
     const want = options.expected.get(id)!;
     return `${id}: pulse ${shown(current.get(id), want.orders !== undefined)} expected ${JSON.stringify(want)}`;
@@ -142,7 +147,13 @@ export function formatRemoteReport(report: RemotePointsReport, url: string): str
 }
 
 function matches(read: Read, expected: Balance & { orders?: number }): boolean {
-  if (read === 'missing' || read.points !== expected.points || read.lifetimePoints !== expected.lifetimePoints || read.tier !== expected.tier) return false;
+  if (
+    read === 'missing' ||
+    read.points !== expected.points ||
+    read.lifetimePoints !== expected.lifetimePoints ||
+    read.tier !== expected.tier
+  )
+    return false;
   return expected.orders === undefined || read.ledger === expected.orders;
 }
 

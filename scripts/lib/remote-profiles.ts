@@ -56,11 +56,14 @@ export async function checkRemoteProfiles(options: RemoteProfilesOptions): Promi
   const readOne = async (userId: string): Promise<Read> => {
     const response = await reader.get(`/v1/users/${encodeURIComponent(userId)}/profile?at=${options.at}`);
     if (response.status === 404) return 'missing';
-    if (response.status !== 200) throw new RemoteCheckError(`${response.endpoint} answered ${response.status}: ${response.text.slice(0, 200)}`);
+    if (response.status !== 200)
+      throw new RemoteCheckError(`${response.endpoint} answered ${response.status}: ${response.text.slice(0, 200)}`);
     return profileOf(parseJson(response), response.endpoint);
   };
-  const readAll = (ids: readonly string[], label: string) => readConcurrently(ids, readOne, { concurrency, label, unit: 'profiles', progressStream: options.progressStream });
-  const matches = (id: string, read: Read | undefined) => read !== undefined && read !== 'missing' && same(read, options.expected.get(id)!, options.monetaryTolerance);
+  const readAll = (ids: readonly string[], label: string) =>
+    readConcurrently(ids, readOne, { concurrency, label, unit: 'profiles', progressStream: options.progressStream });
+  const matches = (id: string, read: Read | undefined) =>
+    read !== undefined && read !== 'missing' && same(read, options.expected.get(id)!, options.monetaryTolerance);
 
   const ids = [...options.expected.keys()];
   let current = await readAll(ids, 'check profiles');
@@ -77,7 +80,8 @@ export async function checkRemoteProfiles(options: RemoteProfilesOptions): Promi
   }
 
   const expectedSizes = sizesOf(options.expected.values());
-  const differs = (sizes: Record<string, number>) => Object.keys({ ...sizes, ...expectedSizes }).some((segment) => (sizes[segment] ?? 0) !== (expectedSizes[segment] ?? 0));
+  const differs = (sizes: Record<string, number>) =>
+    Object.keys({ ...sizes, ...expectedSizes }).some((segment) => (sizes[segment] ?? 0) !== (expectedSizes[segment] ?? 0));
   // The index is written just after each user state: read again while it may still be catching up.
   let sizes = await segmentSizes(reader, options.at);
   for (let again = 0; differs(sizes) && again < stableReads && performance.now() + pollMs < deadline; again++) {
@@ -85,12 +89,15 @@ export async function checkRemoteProfiles(options: RemoteProfilesOptions): Promi
     sizes = await segmentSizes(reader, options.at);
   }
   const segmentSizesBoth: Record<string, [number, number]> = {};
-  for (const segment of new Set([...Object.keys(expectedSizes), ...Object.keys(sizes)])) segmentSizesBoth[segment] = [sizes[segment] ?? 0, expectedSizes[segment] ?? 0];
+  for (const segment of new Set([...Object.keys(expectedSizes), ...Object.keys(sizes)]))
+    segmentSizesBoth[segment] = [sizes[segment] ?? 0, expectedSizes[segment] ?? 0];
   return {
     customers: ids.length,
     mismatches: wrong.length,
     missing: wrong.filter((id) => current.get(id) === 'missing').length,
-    examples: wrong.slice(0, 10).map((id) => `${id}: pulse ${JSON.stringify(current.get(id))} expected ${JSON.stringify(options.expected.get(id))}`),
+    examples: wrong
+      .slice(0, 10)
+      .map((id) => `${id}: pulse ${JSON.stringify(current.get(id))} expected ${JSON.stringify(options.expected.get(id))}`),
     segmentSizes: segmentSizesBoth,
     segmentMismatches: Object.entries(segmentSizesBoth)
       .filter(([, [pulse, want]]) => pulse !== want)
@@ -105,7 +112,9 @@ export async function checkRemoteProfiles(options: RemoteProfilesOptions): Promi
 /** The report as printed. */
 export function formatProfilesReport(report: RemoteProfilesReport, url: string): string[] {
   const sizes = Object.entries(report.segmentSizes)
-    .map(([segment, [pulse, want]]) => (pulse === want ? `${segment} ${formatCount(pulse)}` : `${segment} ${formatCount(pulse)} (expected ${formatCount(want)})`))
+    .map(([segment, [pulse, want]]) =>
+      pulse === want ? `${segment} ${formatCount(pulse)}` : `${segment} ${formatCount(pulse)} (expected ${formatCount(want)})`,
+    )
     .join(', ');
   return [
     `  read ${formatCount(report.customers)} profiles from ${url} in ${formatElapsed(report.firstRoundSeconds)} (${formatRate(report.customers / report.firstRoundSeconds, 'profiles')}); ${report.rounds} round(s), ${formatCount(report.reads)} reads, ${formatElapsed(report.seconds)} in all`,
@@ -136,9 +145,11 @@ function sizesOf(expected: Iterable<Expected>): Record<string, number> {
 
 async function segmentSizes(reader: ReturnType<typeof remoteReader>, at: number): Promise<Record<string, number>> {
   const response = await reader.get(`/v1/analytics/segments?at=${at}&limit=1000`);
-  if (response.status !== 200) throw new RemoteCheckError(`${response.endpoint} answered ${response.status}: ${response.text.slice(0, 200)}`);
+  if (response.status !== 200)
+    throw new RemoteCheckError(`${response.endpoint} answered ${response.status}: ${response.text.slice(0, 200)}`);
   const { segments } = (parseJson(response) ?? {}) as { segments?: Array<{ segment?: unknown; size?: unknown }> };
-  if (!Array.isArray(segments)) throw new RemoteCheckError(`${response.endpoint} answered 200 without segments: ${response.text.slice(0, 200)}`);
+  if (!Array.isArray(segments))
+    throw new RemoteCheckError(`${response.endpoint} answered 200 without segments: ${response.text.slice(0, 200)}`);
   return Object.fromEntries(segments.map(({ segment, size }) => [String(segment), Number(size)]));
 }
 
@@ -148,5 +159,11 @@ function profileOf(body: unknown, endpoint: string): Expected {
     throw new RemoteCheckError(`${endpoint} answered 200 without rfm and segments: ${JSON.stringify(body).slice(0, 200)}`);
   }
   const { recency, frequency, monetary } = rfm.scores;
-  return { recencyDays: rfm.recencyDays ?? null, frequency: rfm.frequency, monetary: rfm.monetary, scores: { recency, frequency, monetary }, segments: segments.map(String) };
+  return {
+    recencyDays: rfm.recencyDays ?? null,
+    frequency: rfm.frequency,
+    monetary: rfm.monetary,
+    scores: { recency, frequency, monetary },
+    segments: segments.map(String),
+  };
 }

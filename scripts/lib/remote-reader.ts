@@ -44,7 +44,10 @@ export function remoteReader(options: RemoteReaderOptions): RemoteReader {
         let status: number;
         let text: string;
         try {
-          const response = await doFetch(endpoint, { headers: { authorization: `Bearer ${options.token}` }, signal: AbortSignal.timeout(30_000) });
+          const response = await doFetch(endpoint, {
+            headers: { authorization: `Bearer ${options.token}` },
+            signal: AbortSignal.timeout(30_000),
+          });
           status = response.status;
           text = await response.text();
         } catch (err) {
@@ -53,7 +56,8 @@ export function remoteReader(options: RemoteReaderOptions): RemoteReader {
           continue;
         }
         reads += 1;
-        if (status === 401 || status === 403) throw new RemoteCheckError(`the server refused the token (${status}: ${text.slice(0, 200)}); an admin token is needed`);
+        if (status === 401 || status === 403)
+          throw new RemoteCheckError(`the server refused the token (${status}: ${text.slice(0, 200)}); an admin token is needed`);
         if ((status === 502 || status === 503 || status === 504) && attempt < 5) {
           await sleep(200 * attempt);
           continue;
@@ -89,7 +93,9 @@ export function parseJson(response: RemoteResponse): unknown {
   try {
     return JSON.parse(response.text);
   } catch {
-    throw new RemoteCheckError(`${response.endpoint} answered ${response.status} with a body that is not JSON: ${response.text.slice(0, 200)}`);
+    throw new RemoteCheckError(
+      `${response.endpoint} answered ${response.status} with a body that is not JSON: ${response.text.slice(0, 200)}`,
+    );
   }
 }
 

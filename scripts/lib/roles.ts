@@ -60,7 +60,12 @@ export function readiness(infra: Infrastructure, engine?: Engine): () => Promise
   };
 }
 
-export function createGateway(config: GatewayConfig, infra: Infrastructure, logger: Logger, options: { engine?: Engine; extraMetrics?: Registry }): Gateway {
+export function createGateway(
+  config: GatewayConfig,
+  infra: Infrastructure,
+  logger: Logger,
+  options: { engine?: Engine; extraMetrics?: Registry },
+): Gateway {
   const tokens = new TokenService(resolveAuthSecret(config.authSecret, logger), tokenPolicyOf(config));
   return new Gateway({
     config,

@@ -150,23 +150,45 @@ export function renderLineChart(options: LineChartOptions): string {
   const plot = { x0: margin.left, x1: width - margin.right, y0: height - margin.bottom, y1: margin.top };
 
   const all = finitePoints(series);
-  const xTicks = niceTicks(...extent(all.map(([x]) => x), [0, 1]));
-  const yTicks = niceTicks(0, extent(finitePoints(left).map(([, y]) => y), [0, 1])[1]);
-  const y2Ticks = niceTicks(0, extent(finitePoints(right).map(([, y]) => y), [0, 1])[1]);
+  const xTicks = niceTicks(
+    ...extent(
+      all.map(([x]) => x),
+      [0, 1],
+    ),
+  );
+  const yTicks = niceTicks(
+    0,
+    extent(
+      finitePoints(left).map(([, y]) => y),
+      [0, 1],
+    )[1],
+  );
+  const y2Ticks = niceTicks(
+    0,
+    extent(
+      finitePoints(right).map(([, y]) => y),
+      [0, 1],
+    )[1],
+  );
   const xScale = linearScale([xTicks[0]!, xTicks[xTicks.length - 1]!], [plot.x0, plot.x1]);
   const yScale = linearScale([yTicks[0]!, yTicks[yTicks.length - 1]!], [plot.y0, plot.y1]);
   const y2Scale = linearScale([y2Ticks[0]!, y2Ticks[y2Ticks.length - 1]!], [plot.y0, plot.y1]);
   const stepOf = (ticks: number[]) => (ticks.length > 1 ? ticks[1]! - ticks[0]! : 1);
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   let titleY = 24;
   if (options.title) {
-    out.push(`<text x="${width / 2}" y="${titleY}" text-anchor="middle" font-size="16" font-weight="600">${escapeXml(options.title)}</text>`);
+    out.push(
+      `<text x="${width / 2}" y="${titleY}" text-anchor="middle" font-size="16" font-weight="600">${escapeXml(options.title)}</text>`,
+    );
     titleY += 18;
   }
-  if (options.subtitle) out.push(`<text x="${width / 2}" y="${titleY}" text-anchor="middle" fill="#555555">${escapeXml(options.subtitle)}</text>`);
+  if (options.subtitle)
+    out.push(`<text x="${width / 2}" y="${titleY}" text-anchor="middle" fill="#555555">${escapeXml(options.subtitle)}</text>`);
 
   // Grid and left ticks.
   out.push('<g class="grid" stroke="#e5e5e5" stroke-width="1">');
@@ -184,14 +206,22 @@ export function renderLineChart(options: LineChartOptions): string {
     out.push(`<line x1="${px}" x2="${px}" y1="${plot.y0}" y2="${plot.y0 + 5}" stroke="#333333"/>`);
     out.push(`<text x="${px}" y="${plot.y0 + 18}" text-anchor="middle">${formatTick(t, stepOf(xTicks))}</text>`);
   }
-  for (const t of yTicks) out.push(`<text x="${plot.x0 - 8}" y="${(yScale(t) + 4).toFixed(1)}" text-anchor="end">${formatTick(t, stepOf(yTicks))}</text>`);
-  if (hasRight) for (const t of y2Ticks) out.push(`<text x="${plot.x1 + 8}" y="${(y2Scale(t) + 4).toFixed(1)}" text-anchor="start">${formatTick(t, stepOf(y2Ticks))}</text>`);
+  for (const t of yTicks)
+    out.push(`<text x="${plot.x0 - 8}" y="${(yScale(t) + 4).toFixed(1)}" text-anchor="end">${formatTick(t, stepOf(yTicks))}</text>`);
+  if (hasRight)
+    for (const t of y2Ticks)
+      out.push(`<text x="${plot.x1 + 8}" y="${(y2Scale(t) + 4).toFixed(1)}" text-anchor="start">${formatTick(t, stepOf(y2Ticks))}</text>`);
   out.push('</g>');
 
   const midY = ((plot.y0 + plot.y1) / 2).toFixed(1);
-  if (options.xLabel) out.push(`<text x="${((plot.x0 + plot.x1) / 2).toFixed(1)}" y="${plot.y0 + 36}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
-  if (options.yLabel) out.push(`<text transform="translate(18 ${midY}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
-  if (hasRight && options.y2Label) out.push(`<text transform="translate(${width - 14} ${midY}) rotate(90)" text-anchor="middle">${escapeXml(options.y2Label)}</text>`);
+  if (options.xLabel)
+    out.push(
+      `<text x="${((plot.x0 + plot.x1) / 2).toFixed(1)}" y="${plot.y0 + 36}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`,
+    );
+  if (options.yLabel)
+    out.push(`<text transform="translate(18 ${midY}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
+  if (hasRight && options.y2Label)
+    out.push(`<text transform="translate(${width - 14} ${midY}) rotate(90)" text-anchor="middle">${escapeXml(options.y2Label)}</text>`);
 
   if (all.length === 0) {
     out.push(`<text x="${((plot.x0 + plot.x1) / 2).toFixed(1)}" y="${midY}" text-anchor="middle" fill="#888888">no data</text>`);
@@ -200,7 +230,9 @@ export function renderLineChart(options: LineChartOptions): string {
   for (const s of series) {
     const d = pathData(s.points, xScale, s.axis === 'right' ? y2Scale : yScale);
     if (d === '') continue;
-    out.push(`<path d="${d}" stroke="${escapeXml(s.color)}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.name)}</title></path>`);
+    out.push(
+      `<path d="${d}" stroke="${escapeXml(s.color)}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.name)}</title></path>`,
+    );
   }
   out.push('</g>');
 
@@ -210,7 +242,9 @@ export function renderLineChart(options: LineChartOptions): string {
     for (const row of legendRows) {
       let lx = plot.x0;
       for (const s of row) {
-        out.push(`<line x1="${lx}" x2="${lx + 26}" y1="${ly - 4}" y2="${ly - 4}" stroke="${escapeXml(s.color)}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+        out.push(
+          `<line x1="${lx}" x2="${lx + 26}" y1="${ly - 4}" y2="${ly - 4}" stroke="${escapeXml(s.color)}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+        );
         out.push(`<text x="${lx + 32}" y="${ly}">${escapeXml(legendLabel(s))}</text>`);
         lx += legendEntryWidth(legendLabel(s));
       }

@@ -31,7 +31,12 @@ const COLUMN_NAMES: Record<keyof Columns, string[]> = {
 
 /** Maps header names (any case, BOM and spaces trimmed) to positions; a missing one is a UsageError. */
 export function columnsOf(header: string[]): Columns {
-  const names = header.map((h) => h.replace(/^\uFEFF/, '').trim().toLowerCase());
+  const names = header.map((h) =>
+    h
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .toLowerCase(),
+  );
   const missing: string[] = [];
   const columns = {} as Columns;
   for (const [key, aliases] of Object.entries(COLUMN_NAMES) as Array<[keyof Columns, string[]]>) {
@@ -101,7 +106,8 @@ export interface ConversionResult {
   stats: ConversionStats;
 }
 
-const byTime = (a: { ts: number; id: string }, b: { ts: number; id: string }): number => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byTime = (a: { ts: number; id: string }, b: { ts: number; id: string }): number =>
+  a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * A cancellation as the event that reverses its points: a `purchase` with the negative
@@ -109,7 +115,14 @@ const byTime = (a: { ts: number; id: string }, b: { ts: number; id: string }): n
  * at the rate of the tier held at that moment, and leaves negative lines out of the shopper's taste.
  */
 export function cancellationEvent(cancellation: Cancellation): PurchaseEvent {
-  return { id: cancellation.id, type: 'purchase', userId: cancellation.userId, orderId: cancellation.id.replace(/^can-/, ''), ts: cancellation.ts, items: cancellation.items };
+  return {
+    id: cancellation.id,
+    type: 'purchase',
+    userId: cancellation.userId,
+    orderId: cancellation.id.replace(/^can-/, ''),
+    ts: cancellation.ts,
+    items: cancellation.items,
+  };
 }
 
 /**
@@ -129,7 +142,12 @@ export function timeOrderedEvents(result: Pick<ConversionResult, 'events' | 'can
  */
 export function memberOf(userId: string, firstTs: number): MemberImport {
   // Ids may hold `@` or `:`; the local part keeps the safe characters only.
-  return { memberId: userId, email: `${userId.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}@online-retail.invalid`, name: `Customer ${userId.replace(/^c/, '')}`, createdAt: firstTs };
+  return {
+    memberId: userId,
+    email: `${userId.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}@online-retail.invalid`,
+    name: `Customer ${userId.replace(/^c/, '')}`,
+    createdAt: firstTs,
+  };
 }
 
 export interface ConversionStats {
@@ -344,7 +362,12 @@ export class OnlineRetailConverter {
         }
       }
       if (best === undefined) continue;
-      const item: Item = { itemId, title: sentenceCase(best).slice(0, 500), category: categoryOf(best), price: round(median(product.prices), 2) };
+      const item: Item = {
+        itemId,
+        title: sentenceCase(best).slice(0, 500),
+        category: categoryOf(best),
+        price: round(median(product.prices), 2),
+      };
       const tags = tagsOf(best);
       if (tags.length > 0) item.tags = tags;
       items.push(item);
@@ -370,7 +393,11 @@ function round(value: number, decimals: number): number {
  * later record is a row; a record that is not valid CSV (or an unclosed quote at the end) is counted
  * as malformed. `fail` makes the error for an empty file or a bad header; `onLine` sees every line.
  */
-export async function convertCsvLines(lines: AsyncIterable<string>, fail: (message: string) => Error, onLine?: () => void): Promise<ConversionResult> {
+export async function convertCsvLines(
+  lines: AsyncIterable<string>,
+  fail: (message: string) => Error,
+  onLine?: () => void,
+): Promise<ConversionResult> {
   let converter: OnlineRetailConverter | undefined;
   let pending = '';
   for await (const physical of lines) {

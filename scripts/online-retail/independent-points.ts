@@ -157,7 +157,11 @@ function reversal(earned: number, units: number, returned: number): number {
 }
 
 /** Per customer, from the CSV alone: the expected balance (see the file comment). */
-export async function independentPoints(input: string, catalogIds: ReadonlySet<string>, rules: Rules): Promise<Map<string, ExpectedBalance>> {
+export async function independentPoints(
+  input: string,
+  catalogIds: ReadonlySet<string>,
+  rules: Rules,
+): Promise<Map<string, ExpectedBalance>> {
   const invoices = (await readInvoices(input, catalogIds)).sort((a, b) => a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const balances = new Map<string, ExpectedBalance>();
   const partsOf = new Map<string, Part[]>();
@@ -165,7 +169,8 @@ export async function independentPoints(input: string, catalogIds: ReadonlySet<s
   const move = (balance: ExpectedBalance, delta: number) => {
     balance.points = Math.max(0, balance.points + delta);
     balance.lifetimePoints = Math.max(0, balance.lifetimePoints + delta);
-    const earned: Tier = balance.lifetimePoints >= rules.enterprise ? 'enterprise' : balance.lifetimePoints >= rules.vip ? 'vip' : 'regular';
+    const earned: Tier =
+      balance.lifetimePoints >= rules.enterprise ? 'enterprise' : balance.lifetimePoints >= rules.vip ? 'vip' : 'regular';
     if (rank[earned] > rank[balance.tier]) balance.tier = earned;
     balance.orders += 1;
   };
@@ -174,15 +179,22 @@ export async function independentPoints(input: string, catalogIds: ReadonlySet<s
     balances.set(invoice.userId, balance);
     const parts = partsOf.get(invoice.userId) ?? [];
     partsOf.set(invoice.userId, parts);
-    const products = [...invoice.products].filter(([, p]) => p.units !== 0 && Math.abs(p.units) <= MAX_UNITS).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const products = [...invoice.products]
+      .filter(([, p]) => p.units !== 0 && Math.abs(p.units) <= MAX_UNITS)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (!invoice.cancelled) {
       for (let from = 0; from < products.length; from += PART_LINES) {
-        const lines = products.slice(from, from + PART_LINES).map(([code, p]) => ({ code, units: p.units, price: Math.round((p.amount / p.units) * 1e4) / 1e4 }));
+        const lines = products
+          .slice(from, from + PART_LINES)
+          .map(([code, p]) => ({ code, units: p.units, price: Math.round((p.amount / p.units) * 1e4) / 1e4 }));
         let total = 0;
         for (const line of lines) total += line.units * line.price;
         const points = roundAway(total * rules.rates[balance.tier]);
         const split = shares(points, lines);
-        parts.push({ lines: new Map(lines.map((line, i) => [line.code, { units: line.units, earned: split[i]!, returned: 0, reversed: 0 }])), returns: new Set() });
+        parts.push({
+          lines: new Map(lines.map((line, i) => [line.code, { units: line.units, earned: split[i]!, returned: 0, reversed: 0 }])),
+          returns: new Set(),
+        });
         move(balance, points);
       }
       continue;

@@ -88,7 +88,9 @@ export function splitRecord(record: string): string[] {
 
 /** `M/D/YYYY H:MM[:SS]` or `YYYY-MM-DD HH:MM[:SS]` as UTC epoch ms; undefined when it is no such date. */
 export function readDate(text: string): number | undefined {
-  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim()) ?? /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
+  const m =
+    /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim()) ??
+    /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
   if (!m) return undefined;
   const n = m.slice(1).map((v) => Number(v ?? 0));
   const [year, month, day] = m[0].includes('/') ? [n[2]!, n[0]!, n[1]!] : [n[0]!, n[1]!, n[2]!];
@@ -123,7 +125,12 @@ export async function customersFromCsv(input: string, catalog: ReadonlySet<strin
       if (record.trim() === '') continue;
       const fields = splitRecord(record);
       if (!header) {
-        header = fields.map((f) => f.replace(/^\uFEFF/, '').trim().toLowerCase());
+        header = fields.map((f) =>
+          f
+            .replace(/^\uFEFF/, '')
+            .trim()
+            .toLowerCase(),
+        );
         continue;
       }
       addRow(invoices, columns(header), fields, catalog);
@@ -140,7 +147,14 @@ function columns(header: string[]) {
     if (index < 0) throw new Error(`the CSV has no ${names[0]} column`);
     return index;
   };
-  return { invoice: at('invoiceno', 'invoice'), code: at('stockcode'), quantity: at('quantity'), date: at('invoicedate'), price: at('unitprice', 'price'), customer: at('customerid', 'customer id') };
+  return {
+    invoice: at('invoiceno', 'invoice'),
+    code: at('stockcode'),
+    quantity: at('quantity'),
+    date: at('invoicedate'),
+    price: at('unitprice', 'price'),
+    customer: at('customerid', 'customer id'),
+  };
 }
 
 function addRow(invoices: Map<string, Invoice>, c: ReturnType<typeof columns>, fields: string[], catalog: ReadonlySet<string>): void {
@@ -176,9 +190,18 @@ function aggregate(invoices: Map<string, Invoice>): Map<string, CustomerRfm> {
   const partsOf = new Map<string, PaidPart[]>();
   const timeline = [...invoices.values()].sort((a, b) => a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (const invoice of timeline) {
-    const lines = [...invoice.lines].filter(([, [q]]) => q !== 0 && Math.abs(q) <= MAX_UNITS).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const lines = [...invoice.lines]
+      .filter(([, [q]]) => q !== 0 && Math.abs(q) <= MAX_UNITS)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (lines.length === 0) continue;
-    const c = customers.get(invoice.userId) ?? { userId: invoice.userId, firstAt: invoice.ts, lastEventAt: invoice.ts, lastPurchaseAt: 0, orders: 0, spend: 0 };
+    const c = customers.get(invoice.userId) ?? {
+      userId: invoice.userId,
+      firstAt: invoice.ts,
+      lastEventAt: invoice.ts,
+      lastPurchaseAt: 0,
+      orders: 0,
+      spend: 0,
+    };
     customers.set(invoice.userId, c);
     c.firstAt = Math.min(c.firstAt, invoice.ts);
     c.lastEventAt = Math.max(c.lastEventAt, invoice.ts);
@@ -240,14 +263,21 @@ export function expectedAt(c: CustomerRfm, at: number, t: Thresholds): Expected 
   const segments: string[] = [];
   if (at - c.firstAt < t.newDays * DAY) segments.push('new');
   if (at - c.lastEventAt <= t.activeDays * DAY) segments.push('active');
-  if (bought && at - c.lastPurchaseAt >= t.lapsingMinDays * DAY && at - c.lastPurchaseAt <= t.lapsingMaxDays * DAY) segments.push('lapsing');
+  if (bought && at - c.lastPurchaseAt >= t.lapsingMinDays * DAY && at - c.lastPurchaseAt <= t.lapsingMaxDays * DAY)
+    segments.push('lapsing');
   if (bought && c.spend >= t.bigSpender) segments.push('big_spender');
   return {
     recencyDays: bought ? Math.floor(age / DAY) : null,
     frequency: c.orders,
     monetary: c.spend,
     scores: {
-      recency: bought ? band(age, [30, 90, 180, 365].map((d) => d * DAY), (v, s) => v <= s) : 1,
+      recency: bought
+        ? band(
+            age,
+            [30, 90, 180, 365].map((d) => d * DAY),
+            (v, s) => v <= s,
+          )
+        : 1,
       frequency: band(c.orders, [20, 10, 5, 2], (v, s) => v >= s),
       monetary: band(c.spend, [5000, 1000, 500, 100], (v, s) => v >= s),
     },

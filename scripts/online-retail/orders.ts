@@ -73,12 +73,16 @@ interface PaidPart {
   returns: Set<string>;
 }
 
-const byKey = (a: { ts: number; key: string }, b: { ts: number; key: string }): number => a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+const byKey = (a: { ts: number; key: string }, b: { ts: number; key: string }): number =>
+  a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 const byItem = (a: { itemId: string }, b: { itemId: string }): number => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0);
 
 /** `item*qty` lines sorted by item: what makes two returns of one order the same return. */
 function digestOf(lines: ReadonlyMap<string, number>): string {
-  return [...lines].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([itemId, quantity]) => `${itemId}*${quantity}`).join('\n');
+  return [...lines]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([itemId, quantity]) => `${itemId}*${quantity}`)
+    .join('\n');
 }
 
 /**
@@ -91,9 +95,20 @@ export function ordersOf(purchases: readonly Source[], cancellations: ReadonlyAr
   for (const event of purchases) {
     const invoice = invoices.get(event.orderId);
     if (invoice) invoice.items.push(...event.items);
-    else invoices.set(event.orderId, { key: `inv-${event.orderId}`, kind: 'paid', userId: event.userId, orderId: event.orderId, ts: event.ts, items: [...event.items] });
+    else
+      invoices.set(event.orderId, {
+        key: `inv-${event.orderId}`,
+        kind: 'paid',
+        userId: event.userId,
+        orderId: event.orderId,
+        ts: event.ts,
+        items: [...event.items],
+      });
   }
-  const timeline = [...invoices.values(), ...cancellations.map((c) => ({ key: c.id, kind: 'cancelled' as const, userId: c.userId, ts: c.ts, items: c.items }))].sort(byKey);
+  const timeline = [
+    ...invoices.values(),
+    ...cancellations.map((c) => ({ key: c.id, kind: 'cancelled' as const, userId: c.userId, ts: c.ts, items: c.items })),
+  ].sort(byKey);
 
   const stats: OrdersStats = { paid: 0, returns: 0, returnedUnits: 0, unmatchedUnits: 0, repeatedUnits: 0, unmatchedCancellations: 0 };
   const orders: Array<OrderRecord & { key: string }> = [];
@@ -105,11 +120,24 @@ export function ordersOf(purchases: readonly Source[], cancellations: ReadonlyAr
       const lines = [...entry.items].sort(byItem);
       for (let part = 0; part * MAX_ORDER_LINES < lines.length; part++) {
         const orderId = part === 0 ? entry.orderId : `${entry.orderId}-${part + 1}`;
-        const slice = lines.slice(part * MAX_ORDER_LINES, (part + 1) * MAX_ORDER_LINES).map((l) => ({ itemId: l.itemId, quantity: l.quantity, price: l.price }));
-        orders.push({ key: part === 0 ? entry.key : `${entry.key}-${part + 1}`, orderId, userId: entry.userId, status: 'paid', lines: slice, ts: entry.ts });
+        const slice = lines
+          .slice(part * MAX_ORDER_LINES, (part + 1) * MAX_ORDER_LINES)
+          .map((l) => ({ itemId: l.itemId, quantity: l.quantity, price: l.price }));
+        orders.push({
+          key: part === 0 ? entry.key : `${entry.key}-${part + 1}`,
+          orderId,
+          userId: entry.userId,
+          status: 'paid',
+          lines: slice,
+          ts: entry.ts,
+        });
         stats.paid += 1;
         const held = paidOf.get(entry.userId) ?? [];
-        held.push({ orderId, lines: new Map(slice.map((l) => [l.itemId, { quantity: l.quantity, price: l.price, returned: 0 }])), returns: new Set() });
+        held.push({
+          orderId,
+          lines: new Map(slice.map((l) => [l.itemId, { quantity: l.quantity, price: l.price, returned: 0 }])),
+          returns: new Set(),
+        });
         paidOf.set(entry.userId, held);
       }
       continue;
@@ -119,7 +147,11 @@ export function ordersOf(purchases: readonly Source[], cancellations: ReadonlyAr
     const skipped = new Set<PaidPart>();
     let matched = allocate(wanted, held, skipped);
     // A return that would repeat an earlier one of the same order: match again without that order.
-    for (let repeat = [...matched].find(([part, lines]) => part.returns.has(digestOf(lines))); repeat; repeat = [...matched].find(([part, lines]) => part.returns.has(digestOf(lines)))) {
+    for (
+      let repeat = [...matched].find(([part, lines]) => part.returns.has(digestOf(lines)));
+      repeat;
+      repeat = [...matched].find(([part, lines]) => part.returns.has(digestOf(lines)))
+    ) {
       skipped.add(repeat[0]);
       matched = allocate(wanted, held, skipped);
     }
@@ -136,7 +168,14 @@ export function ordersOf(purchases: readonly Source[], cancellations: ReadonlyAr
         placed += quantity;
         returned.push({ itemId, quantity, price: line.price });
       }
-      orders.push({ key: `${entry.key}:${part.orderId}`, orderId: part.orderId, userId: entry.userId, status: 'returned', lines: returned, ts: entry.ts });
+      orders.push({
+        key: `${entry.key}:${part.orderId}`,
+        orderId: part.orderId,
+        userId: entry.userId,
+        status: 'returned',
+        lines: returned,
+        ts: entry.ts,
+      });
       stats.returns += 1;
     }
     stats.returnedUnits += placed;
@@ -153,7 +192,11 @@ export function ordersOf(purchases: readonly Source[], cancellations: ReadonlyAr
  * most what it still holds; `skipped` parts give nothing. Pure (reads `returned`, changes nothing).
  * Parts in the Map in the order they were first matched.
  */
-function allocate(wanted: ReadonlyArray<{ itemId: string; units: number }>, held: readonly PaidPart[], skipped: ReadonlySet<PaidPart>): Map<PaidPart, Map<string, number>> {
+function allocate(
+  wanted: ReadonlyArray<{ itemId: string; units: number }>,
+  held: readonly PaidPart[],
+  skipped: ReadonlySet<PaidPart>,
+): Map<PaidPart, Map<string, number>> {
   const matched = new Map<PaidPart, Map<string, number>>();
   for (const { itemId, units } of wanted) {
     let left = units;

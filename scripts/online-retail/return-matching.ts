@@ -13,11 +13,18 @@ export interface MatchablePart {
 
 /** A return's identity: its products and units, sorted (two equal returns of one order are one). */
 export function returnKey(taken: ReadonlyMap<string, number>): string {
-  return [...taken].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, units]) => `${code}*${units}`).join('\n');
+  return [...taken]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([code, units]) => `${code}*${units}`)
+    .join('\n');
 }
 
 /** Per part, the units of each wanted product it gives back: newest parts first, at most what each still holds; `skip` gives nothing. */
-export function matchReturn<P extends MatchablePart>(wanted: ReadonlyArray<[string, number]>, parts: readonly P[], skip: ReadonlySet<P>): Map<P, Map<string, number>> {
+export function matchReturn<P extends MatchablePart>(
+  wanted: ReadonlyArray<[string, number]>,
+  parts: readonly P[],
+  skip: ReadonlySet<P>,
+): Map<P, Map<string, number>> {
   const out = new Map<P, Map<string, number>>();
   for (const [code, units] of wanted) {
     let left = units;
@@ -39,7 +46,10 @@ export function matchReturn<P extends MatchablePart>(wanted: ReadonlyArray<[stri
  * equal return of one order once), and the rest are matched again without it. Records each
  * part's new return in its `returns`.
  */
-export function takeReturn<P extends MatchablePart>(wanted: ReadonlyArray<[string, number]>, parts: readonly P[]): Map<P, Map<string, number>> {
+export function takeReturn<P extends MatchablePart>(
+  wanted: ReadonlyArray<[string, number]>,
+  parts: readonly P[],
+): Map<P, Map<string, number>> {
   const skip = new Set<P>();
   let matched = matchReturn(wanted, parts, skip);
   for (;;) {

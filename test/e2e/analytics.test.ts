@@ -57,13 +57,28 @@ describe('profiles, segments and the overview', () => {
     pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret });
     admin = await tokens.sign({ sub: 'e2e-admin', role: 'admin' }, 3600);
     marketing = await tokens.sign({ sub: 'e2e-marketing', role: 'marketing' }, 3600);
-    const items = [1, 2, 3].map((n) => ({ itemId: `lamp-${n}`, title: `Lumo lamp ${n}`, category: 'home/lamps', brand: 'Lumo', price: 100 * n }));
+    const items = [1, 2, 3].map((n) => ({
+      itemId: `lamp-${n}`,
+      title: `Lumo lamp ${n}`,
+      category: 'home/lamps',
+      brand: 'Lumo',
+      price: 100 * n,
+    }));
     expect((await http(pulse.baseUrl, 'POST', '/v1/items/batch', { token: admin, body: { items } })).status).toBe(200);
     started = Date.now();
-    const register = async (name: string) => (await http<Session>(pulse.baseUrl, 'POST', '/v1/members', { body: { email: `${name}.${started}@example.com`, password: 'long enough', name } })).body;
+    const register = async (name: string) =>
+      (
+        await http<Session>(pulse.baseUrl, 'POST', '/v1/members', {
+          body: { email: `${name}.${started}@example.com`, password: 'long enough', name },
+        })
+      ).body;
     [ada, bob] = await Promise.all([register('ada'), register('bob')]);
     // The items must be in the engine's catalog before events name them (affinity reads it).
-    await until('the items', () => get(`/v1/items/lamp-3`, admin), (res) => res.status === 200);
+    await until(
+      'the items',
+      () => get(`/v1/items/lamp-3`, admin),
+      (res) => res.status === 200,
+    );
   });
 
   afterAll(async () => {
@@ -74,7 +89,13 @@ describe('profiles, segments and the overview', () => {
   it('lets a member read its own profile, not another one; marketing and admin read any', async () => {
     const own = await get<ShopperProfile>(`/v1/users/${ada.memberId}/profile`, ada.token);
     expect(own.status).toBe(200);
-    expect(own.body).toMatchObject({ userId: ada.memberId, member: { tier: 'regular' }, segments: ['new'], activity: { level: 'none' }, priceBand: null });
+    expect(own.body).toMatchObject({
+      userId: ada.memberId,
+      member: { tier: 'regular' },
+      segments: ['new'],
+      activity: { level: 'none' },
+      priceBand: null,
+    });
     const other = await get<ErrorBody>(`/v1/users/${bob.memberId}/profile`, ada.token);
     expect([other.status, other.body.error.code]).toEqual([403, 'forbidden']);
     const guest = await visitor(pulse.baseUrl);
@@ -101,22 +122,64 @@ describe('profiles, segments and the overview', () => {
       { id: 'a-v1', type: 'view', itemId: 'lamp-1' },
       { id: 'a-v2', type: 'view', itemId: 'lamp-2' },
       { id: 'a-v3', type: 'view', itemId: 'lamp-3' },
-      { id: 'a-o1', type: 'purchase', orderId: 'o-1', items: [{ itemId: 'lamp-3', quantity: 2, price: 300 }, { itemId: 'lamp-2', quantity: 1, price: 500 }] },
+      {
+        id: 'a-o1',
+        type: 'purchase',
+        orderId: 'o-1',
+        items: [
+          { itemId: 'lamp-3', quantity: 2, price: 300 },
+          { itemId: 'lamp-2', quantity: 1, price: 500 },
+        ],
+      },
     ]);
-    const paid = { orderId: 'o-1', userId: ada.memberId, status: 'paid', lines: [{ itemId: 'lamp-3', quantity: 3, price: 300 }, { itemId: 'lamp-2', quantity: 1, price: 200 }] };
+    const paid = {
+      orderId: 'o-1',
+      userId: ada.memberId,
+      status: 'paid',
+      lines: [
+        { itemId: 'lamp-3', quantity: 3, price: 300 },
+        { itemId: 'lamp-2', quantity: 1, price: 200 },
+      ],
+    };
     await order(paid);
-    const now = await until('the segments to move', () => sizes(), (s) => s.big_spender === 1 && s['brand_loyal:lumo'] === 1);
+    const now = await until(
+      'the segments to move',
+      () => sizes(),
+      (s) => s.big_spender === 1 && s['brand_loyal:lumo'] === 1,
+    );
     expect(now).toMatchObject({ new: 2, active: 1, lapsing: 0, big_spender: 1, 'brand_loyal:lumo': 1 });
     // Sent again (same ids): nothing counts twice.
-    await send(ada.token, [{ id: 'a-o1', type: 'purchase', orderId: 'o-1', items: [{ itemId: 'lamp-3', quantity: 2, price: 300 }, { itemId: 'lamp-2', quantity: 1, price: 500 }] }]);
+    await send(ada.token, [
+      {
+        id: 'a-o1',
+        type: 'purchase',
+        orderId: 'o-1',
+        items: [
+          { itemId: 'lamp-3', quantity: 2, price: 300 },
+          { itemId: 'lamp-2', quantity: 1, price: 500 },
+        ],
+      },
+    ]);
     await order(paid);
     await send(bob.token, [{ id: 'b-v1', type: 'view', itemId: 'lamp-1' }]);
-    expect(await until('bob', () => sizes(), (s) => s.active === 2)).toMatchObject({ new: 2, active: 2, big_spender: 1, 'brand_loyal:lumo': 1 });
+    expect(
+      await until(
+        'bob',
+        () => sizes(),
+        (s) => s.active === 2,
+      ),
+    ).toMatchObject({ new: 2, active: 2, big_spender: 1, 'brand_loyal:lumo': 1 });
 
     // Time passes without an event: 8 days on nobody is active, 31 days on nobody is new, 61 days on Ada lapses.
     expect(await sizes(`?at=${Date.now() + 8 * DAY}`)).toMatchObject({ new: 2, active: 0, lapsing: 0, big_spender: 1 });
     expect(await sizes(`?at=${Date.now() + 31 * DAY}`)).toMatchObject({ new: 0, active: 0, lapsing: 0 });
-    expect(await sizes(`?at=${Date.now() + 61 * DAY}`)).toMatchObject({ new: 0, active: 0, lapsing: 1, big_spender: 1, 'brand_loyal:lumo': 1 });
+    expect(await sizes(`?at=${Date.now() + 61 * DAY}`)).toMatchObject({
+      new: 0,
+      active: 0,
+      lapsing: 1,
+      big_spender: 1,
+      'brand_loyal:lumo': 1,
+    });
     expect(await sizes(`?at=${Date.now() + 400 * DAY}`)).toMatchObject({ lapsing: 0 });
 
     const profile = await get<ShopperProfile>(`/v1/users/${ada.memberId}/profile`, ada.token);
@@ -129,11 +192,19 @@ describe('profiles, segments and the overview', () => {
       segments: ['new', 'active', 'big_spender', 'brand_loyal:lumo'],
     });
     const later = await get<ShopperProfile>(`/v1/users/${ada.memberId}/profile?at=${Date.now() + 61 * DAY}`, marketing);
-    expect(later.body).toMatchObject({ rfm: { recencyDays: 61, scores: { recency: 4 } }, activity: { level: 'dormant' }, segments: ['lapsing', 'big_spender', 'brand_loyal:lumo'] });
+    expect(later.body).toMatchObject({
+      rfm: { recencyDays: 61, scores: { recency: 4 } },
+      activity: { level: 'dormant' },
+      segments: ['lapsing', 'big_spender', 'brand_loyal:lumo'],
+    });
   });
 
   it('sums the overview: members by tier, activity, events by type, orders and revenue, popular categories', async () => {
-    const overview = await until('the overview', () => get<AnalyticsOverview>('/v1/analytics/overview', marketing), (res) => res.body.counters?.total.events.view === 4);
+    const overview = await until(
+      'the overview',
+      () => get<AnalyticsOverview>('/v1/analytics/overview', marketing),
+      (res) => res.body.counters?.total.events.view === 4,
+    );
     expect(overview.body).toMatchObject({
       shoppers: 2,
       members: 2,
@@ -150,11 +221,20 @@ describe('profiles, segments and the overview', () => {
     });
     expect(overview.body.popular.categories.map((c) => c.category)).toEqual(expect.arrayContaining(['home', 'home/lamps']));
     const aMonthOn = await get<AnalyticsOverview>(`/v1/analytics/overview?at=${Date.now() + 40 * DAY}`, admin);
-    expect(aMonthOn.body).toMatchObject({ active: { last24h: 0, last7d: 0 }, counters: { total: { orders: 1 }, last24h: { orders: 0, events: {} }, last30d: { orders: 0 } } });
+    expect(aMonthOn.body).toMatchObject({
+      active: { last24h: 0, last7d: 0 },
+      counters: { total: { orders: 1 }, last24h: { orders: 0, events: {} }, last30d: { orders: 0 } },
+    });
   });
 
   it('refuses bad query strings with invalid_request and keeps serving', async () => {
-    for (const path of ['/v1/analytics/segments?limit=abc', '/v1/analytics/segments?at=-5', '/v1/analytics/overview?at=soon', `/v1/users/${ada.memberId}/profile?at=1.5`, '/v1/analytics/segments?extra=1']) {
+    for (const path of [
+      '/v1/analytics/segments?limit=abc',
+      '/v1/analytics/segments?at=-5',
+      '/v1/analytics/overview?at=soon',
+      `/v1/users/${ada.memberId}/profile?at=1.5`,
+      '/v1/analytics/segments?extra=1',
+    ]) {
       const res = await get<ErrorBody>(path, admin);
       expect([res.status, res.body.error.code], path).toEqual([400, 'invalid_request']);
     }

@@ -53,9 +53,14 @@ describe('browser: marketing console', () => {
 
   beforeAll(async () => {
     [nats, redis] = await Promise.all([startNats(), startRedis()]);
-    [pulse, browser] = await Promise.all([spawnPulse('start', { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret }), launchBrowser()]);
+    [pulse, browser] = await Promise.all([
+      spawnPulse('start', { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret }),
+      launchBrowser(),
+    ]);
     marketing = await new TokenService(secret).sign({ sub: 'marketer-1', role: 'marketing' }, 3600);
-    const res = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', { body: { email: `console.${Date.now().toString(36)}@example.com`, password: 'console please', name: 'Console Shopper' } });
+    const res = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', {
+      body: { email: `console.${Date.now().toString(36)}@example.com`, password: 'console please', name: 'Console Shopper' },
+    });
     expect(res.status).toBe(201);
     member = res.body;
   }, 120_000);
@@ -79,7 +84,9 @@ describe('browser: marketing console', () => {
     const { context, page, errors } = await browser.open(`${pulse.baseUrl}/console`);
     await signIn(page, member.token);
     const error = page.locator('#login-error');
-    await expect.poll(() => error.textContent(), { timeout: 10_000 }).toMatch(/403 forbidden: .+This is a member token; the console needs a marketing or admin token/);
+    await expect
+      .poll(() => error.textContent(), { timeout: 10_000 })
+      .toMatch(/403 forbidden: .+This is a member token; the console needs a marketing or admin token/);
     expect(await page.locator('#app').isHidden()).toBe(true);
     expect(await page.evaluate("sessionStorage.getItem('pulse.console.token')")).toBeNull();
     // The refused call itself is the only console error the browser reports.
@@ -99,12 +106,16 @@ describe('browser: marketing console', () => {
     await shop.locator('pulse-recommendations[data-state="connected"]').waitFor({ timeout: 30_000 });
 
     // Steady shopping (1 to 4 events every 300 ms) until the screenshots, so the live charts have events and pushes to draw.
-    const items = (await http<{ items: Array<{ itemId: string }> }>(pulse.baseUrl, 'GET', '/v1/items?limit=24', { token: member.token })).body.items;
+    const items = (await http<{ items: Array<{ itemId: string }> }>(pulse.baseUrl, 'GET', '/v1/items?limit=24', { token: member.token }))
+      .body.items;
     shopping = true;
     let trafficError: unknown;
     const traffic = (async () => {
       for (let round = 0; shopping; round++) {
-        const events = Array.from({ length: 1 + (round % 4) }, (_, i) => ({ type: (['view', 'click', 'like'] as const)[(round + i) % 3], itemId: items[(round * 3 + i) % items.length]!.itemId }));
+        const events = Array.from({ length: 1 + (round % 4) }, (_, i) => ({
+          type: (['view', 'click', 'like'] as const)[(round + i) % 3],
+          itemId: items[(round * 3 + i) % items.length]!.itemId,
+        }));
         const res = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token: member.token, body: { events } });
         if (res.body.accepted !== events.length) throw new Error(`events refused: ${JSON.stringify(res.body)}`);
         await new Promise((resolve) => setTimeout(resolve, 300));
@@ -149,7 +160,11 @@ describe('browser: marketing console', () => {
     expect(await toast.textContent()).toContain('15% off today');
     const code = (await toast.locator('[data-coupon]').textContent())?.trim() ?? '';
     expect(code).toMatch(/^[A-HJ-NP-Z2-9]{12}$/);
-    const coupons = (await http<{ coupons: Array<{ code: string; campaignId?: string }> }>(pulse.baseUrl, 'GET', '/v1/members/me/coupons', { token: member.token })).body.coupons;
+    const coupons = (
+      await http<{ coupons: Array<{ code: string; campaignId?: string }> }>(pulse.baseUrl, 'GET', '/v1/members/me/coupons', {
+        token: member.token,
+      })
+    ).body.coupons;
     expect(coupons.map((c) => c.code)).toContain(code);
 
     // The console follows the stats by itself (polled every second while running).
@@ -161,24 +176,38 @@ describe('browser: marketing console', () => {
     expect(await card.locator('.badge').textContent()).toBe('running');
 
     // The live charts: events and push latency drawn from /v1/analytics/live.
-    await expect.poll(async () => Number(await page.locator('#chart-events').getAttribute('data-nonzero')), { timeout: 10_000 }).toBeGreaterThan(0);
-    await expect.poll(async () => Number(await page.locator('#chart-latency').getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await page.locator('#chart-events').getAttribute('data-nonzero')), { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await page.locator('#chart-latency').getAttribute('data-points')), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     expect(await page.locator('#summary-events').textContent()).toMatch(/Last 120 s: \d+ events accepted/);
     // A 30 s span for the pictures, once 8 seconds of shopping are in the window.
     await expect
-      .poll(async () => (await http<LiveWindow>(pulse.baseUrl, 'GET', '/v1/analytics/live?seconds=30', { token: marketing })).body.seconds.filter((s) => s.eventsTotal > 0).length, { timeout: 20_000, interval: 500 })
+      .poll(
+        async () =>
+          (await http<LiveWindow>(pulse.baseUrl, 'GET', '/v1/analytics/live?seconds=30', { token: marketing })).body.seconds.filter(
+            (s) => s.eventsTotal > 0,
+          ).length,
+        { timeout: 20_000, interval: 500 },
+      )
       .toBeGreaterThanOrEqual(8);
     await page.getByLabel('Show the last').selectOption('30');
     await expect.poll(() => page.locator('#summary-events').textContent(), { timeout: 5000 }).toMatch(/^Last 30 s: /);
     expect(await page.locator('#segment-rows tr').count()).toBeGreaterThanOrEqual(4);
     expect(await page.evaluate(AUDIT)).toEqual({ low: [], unlabelled: [] });
     // Let the overview and the segments catch up with the delivery before the pictures.
-    await expect.poll(() => page.locator('#overview-numbers').textContent(), { timeout: 10_000 }).toContain('Offers delivered / redeemed1 / 0');
+    await expect
+      .poll(() => page.locator('#overview-numbers').textContent(), { timeout: 10_000 })
+      .toContain('Offers delivered / redeemed1 / 0');
     await screenshot(page, 'console-desktop');
 
     await page.setViewportSize(VIEWPORTS.phone);
     await page.waitForTimeout(1200); // a redraw at the new width
-    const widths = await page.evaluate<{ scroll: number; client: number }>('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })');
+    const widths = await page.evaluate<{ scroll: number; client: number }>(
+      '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+    );
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     await screenshot(page, 'console-phone');
     shopping = false;

@@ -59,8 +59,10 @@ addEventListener('DOMContentLoaded', watch);
 
 const recorded = (page: Page) => page.evaluate<Recorded>('window.__imp');
 const pageNow = (page: Page) => page.evaluate<number>('performance.now()');
-const identity = (page: Page) => page.evaluate<{ userId: string; role: string; token: string }>('Pulse.ready.then((w) => w.client.identity)');
-const stripItems = (page: Page) => page.$$eval('pulse-recommendations li[data-item-id]', (lis) => lis.map((li) => li.getAttribute('data-item-id') ?? ''));
+const identity = (page: Page) =>
+  page.evaluate<{ userId: string; role: string; token: string }>('Pulse.ready.then((w) => w.client.identity)');
+const stripItems = (page: Page) =>
+  page.$$eval('pulse-recommendations li[data-item-id]', (lis) => lis.map((li) => li.getAttribute('data-item-id') ?? ''));
 
 describe('browser: impressions, not views, for cards merely shown', () => {
   const secret = 'e2e-secret-impressions';
@@ -94,7 +96,8 @@ describe('browser: impressions, not views, for cards merely shown', () => {
     const token = (await visitor(pulse.baseUrl)).token;
     const visible = [...catalog.values()].filter((item) => !item.minTier || item.minTier === 'regular').length;
     await vi.waitFor(
-      async () => expect((await http<CatalogPage>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token })).body.total).toBeGreaterThanOrEqual(visible),
+      async () =>
+        expect((await http<CatalogPage>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token })).body.total).toBeGreaterThanOrEqual(visible),
       { timeout: 60_000, interval: 200 },
     );
     browser = await launchBrowser();
@@ -112,7 +115,10 @@ describe('browser: impressions, not views, for cards merely shown', () => {
     await page.click('#departments button[data-category="electronics"]');
     await page.click('#subcategories button[data-category="electronics/audio"]');
     await expect.poll(() => page.textContent('#catalog-heading')).toBe('Audio');
-    const headphones = page.locator('#products li[data-item-id]').filter({ hasText: /Headphones/ }).first();
+    const headphones = page
+      .locator('#products li[data-item-id]')
+      .filter({ hasText: /Headphones/ })
+      .first();
     const itemId = (await headphones.getAttribute('data-item-id'))!;
     expect(catalog.get(itemId)).toMatchObject({ category: 'electronics/audio' });
 
@@ -147,7 +153,8 @@ describe('browser: impressions, not views, for cards merely shown', () => {
     for (const impression of impressions) {
       expect(impression.listId).toMatch(/^l-[0-9a-f]{24}$/);
       expect(impression.items!.length).toBeGreaterThan(0);
-      for (const { itemId: shown, position } of impression.items!) expect(Number.isInteger(position) && position >= 0 && shown.length > 0).toBe(true);
+      for (const { itemId: shown, position } of impression.items!)
+        expect(Number.isInteger(position) && position >= 0 && shown.length > 0).toBe(true);
     }
     expect(tracked.filter((event) => event.type === 'view' || event.type === 'click')).toEqual([view]);
     expect(errors).toEqual([]);
@@ -174,7 +181,12 @@ describe('browser: impressions, not views, for cards merely shown', () => {
 
     // The engine counted every impression sent in this file, so it has seen the member's too...
     await expect
-      .poll(async () => (await http<AnalyticsOverview>(pulse.baseUrl, 'GET', '/v1/analytics/overview', { token: marketing })).body.counters.total.events.impression, { timeout: 15_000 })
+      .poll(
+        async () =>
+          (await http<AnalyticsOverview>(pulse.baseUrl, 'GET', '/v1/analytics/overview', { token: marketing })).body.counters.total.events
+            .impression,
+        { timeout: 15_000 },
+      )
       .toBe(impressionsSent());
     // ...and none of them is a view or any interaction in the member's history,
     const history = await http<History>(pulse.baseUrl, 'GET', '/v1/members/me/history?limit=200', { token: me.token });

@@ -12,7 +12,8 @@ type StoredIdentity = { userId: string; role: string; token: string };
 type History = { events: Array<{ itemId: string; type: string }> };
 
 /** The page's stored identity (localStorage `pulse.identity`, written by its PulseClient). */
-const identityOf = async (page: Page): Promise<StoredIdentity> => JSON.parse((await page.evaluate<string | null>("localStorage.getItem('pulse.identity')")) ?? '{}') as StoredIdentity;
+const identityOf = async (page: Page): Promise<StoredIdentity> =>
+  JSON.parse((await page.evaluate<string | null>("localStorage.getItem('pulse.identity')")) ?? '{}') as StoredIdentity;
 
 /**
  * Issue 14 in the demo storefront (headless Chromium, `npm start` on real NATS and Redis): a
@@ -72,13 +73,15 @@ describe('storefront: registering keeps what the visitor did', () => {
       const st = await counters(guest.userId);
       return Number(st['c:view'] ?? 0) >= 1 && Number(st['c:add_to_cart'] ?? 0) >= 1;
     });
-    const visitorCart = (await http<ShopperProfile>(pulse.baseUrl, 'GET', `/v1/users/${guest.userId}/profile`, { token: guest.token })).body.cart;
+    const visitorCart = (await http<ShopperProfile>(pulse.baseUrl, 'GET', `/v1/users/${guest.userId}/profile`, { token: guest.token })).body
+      .cart;
     expect(visitorCart).toEqual({ lines: 1, quantity: 2 });
 
     // What the page sends on register: the visitor's own token, no visitor id in the body.
     const registrations: Array<{ authorization: string | undefined; body: unknown }> = [];
     page.on('request', (request) => {
-      if (request.method() === 'POST' && new URL(request.url()).pathname === '/v1/members') registrations.push({ authorization: request.headers().authorization, body: request.postDataJSON() });
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/v1/members')
+        registrations.push({ authorization: request.headers().authorization, body: request.postDataJSON() });
     });
     const email = `wren.${Date.now().toString(36)}@example.com`;
     await page.click('#show-register');
@@ -87,7 +90,9 @@ describe('storefront: registering keeps what the visitor did', () => {
     await page.fill('#register-password', 'store-password-1');
     await page.click('#register-form button[type="submit"]');
     await page.waitForSelector('#member-panel:not([hidden])', { timeout: 15_000 });
-    expect(registrations).toEqual([{ authorization: `Bearer ${guest.token}`, body: { email, password: 'store-password-1', name: 'Wren Shopper' } }]);
+    expect(registrations).toEqual([
+      { authorization: `Bearer ${guest.token}`, body: { email, password: 'store-password-1', name: 'Wren Shopper' } },
+    ]);
 
     const member = await identityOf(page);
     expect(member.role).toBe('member');
@@ -95,7 +100,8 @@ describe('storefront: registering keeps what the visitor did', () => {
     const history = await http<History>(pulse.baseUrl, 'GET', '/v1/members/me/history?limit=200', { token: member.token });
     const mine = history.body.events.filter((e) => e.itemId === itemId).map((e) => e.type);
     expect(mine.sort()).toEqual(['add_to_cart', 'view']);
-    const memberCart = (await http<ShopperProfile>(pulse.baseUrl, 'GET', `/v1/users/${member.userId}/profile`, { token: member.token })).body.cart;
+    const memberCart = (await http<ShopperProfile>(pulse.baseUrl, 'GET', `/v1/users/${member.userId}/profile`, { token: member.token }))
+      .body.cart;
     expect(memberCart).toEqual(visitorCart);
     expect(errors).toEqual([]);
   }, 120_000);

@@ -10,7 +10,14 @@ import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 
 type CatalogPage = { items: Item[]; total: number; categories: string[] };
-type Tracked = { type: string; itemId?: string; query?: string; orderId?: string; items?: Array<{ itemId: string; quantity: number; price: number }>; id?: string };
+type Tracked = {
+  type: string;
+  itemId?: string;
+  query?: string;
+  orderId?: string;
+  items?: Array<{ itemId: string; quantity: number; price: number }>;
+  id?: string;
+};
 
 /** The `track` events a page sends on its sockets (Socket.IO frames `42<ack>["track", event]`), and the sockets' URLs. */
 function recordTracked(page: Page): { tracked: Tracked[]; sockets: string[] } {
@@ -29,7 +36,10 @@ function recordTracked(page: Page): { tracked: Tracked[]; sockets: string[] } {
 
 const gridIds = (page: Page) => page.$$eval('#products > li[data-item-id]', (lis) => lis.map((li) => li.getAttribute('data-item-id')));
 // Browser-side code as strings: the tests' tsconfig has no DOM library.
-const noHorizontalScroll = (page: Page) => page.evaluate<{ scrollWidth: number; innerWidth: number }>('({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })');
+const noHorizontalScroll = (page: Page) =>
+  page.evaluate<{ scrollWidth: number; innerWidth: number }>(
+    '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
+  );
 const heading = (page: Page) => page.textContent('#catalog-heading');
 
 /** Visible text whose colour has less than 4.5:1 contrast to the first opaque background behind it (WCAG AA). */
@@ -82,7 +92,11 @@ describe('storefront: browse, search, register, buy, points', () => {
     // The demo catalog is indexed in slices after the engine is ready: the page must open on all of it.
     const visible = generateDemoCatalog().filter((item) => !item.minTier || item.minTier === 'regular').length;
     await vi.waitFor(
-      async () => expect((await http<CatalogPage>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token: visitorToken })).body.total, 'items visible (catalog still loading)').toBeGreaterThanOrEqual(visible),
+      async () =>
+        expect(
+          (await http<CatalogPage>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token: visitorToken })).body.total,
+          'items visible (catalog still loading)',
+        ).toBeGreaterThanOrEqual(visible),
       { timeout: 60_000, interval: 200 },
     );
     tb = await launchBrowser();
@@ -125,21 +139,28 @@ describe('storefront: browse, search, register, buy, points', () => {
     const matches = (await http<CatalogPage>(pulse.baseUrl, 'GET', '/v1/items?limit=24&query=lamp', { token: visitorToken })).body;
     expect(matches.total).toBeGreaterThan(0);
     await expect.poll(() => gridIds(page)).toEqual(matches.items.map((item) => item.itemId));
-    for (const title of await page.$$eval('#products .card-title', (nodes) => nodes.map((n) => n.textContent ?? ''))) expect(title.toLowerCase()).toContain('lamp');
+    for (const title of await page.$$eval('#products .card-title', (nodes) => nodes.map((n) => n.textContent ?? '')))
+      expect(title.toLowerCase()).toContain('lamp');
     await expect.poll(() => tracked.filter((e) => e.type === 'search').map((e) => e.query)).toEqual(['lamp']);
   }, 60_000);
 
   it('is accessible: landmarks, a label on every field, visible keyboard focus, text contrast of 4.5:1', async () => {
-    const landmarks = await page.evaluate<Record<string, number>>(`Object.fromEntries(['header.topbar', 'main', 'footer', 'nav', 'aside', 'form[role=search]'].map((s) => [s, document.querySelectorAll(s).length]))`);
+    const landmarks = await page.evaluate<Record<string, number>>(
+      `Object.fromEntries(['header.topbar', 'main', 'footer', 'nav', 'aside', 'form[role=search]'].map((s) => [s, document.querySelectorAll(s).length]))`,
+    );
     expect(Object.values(landmarks).every((n) => n >= 1)).toBe(true);
-    const unlabelled = await page.evaluate<string[]>(`[...document.querySelectorAll('input, select, textarea')].filter((i) => i.labels.length === 0 && !i.getAttribute('aria-label')).map((i) => i.id || i.name)`);
+    const unlabelled = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('input, select, textarea')].filter((i) => i.labels.length === 0 && !i.getAttribute('aria-label')).map((i) => i.id || i.name)`,
+    );
     expect(unlabelled).toEqual([]);
     expect(await page.locator('[aria-live], [role="status"], [role="alert"]').count()).toBeGreaterThanOrEqual(3);
     // Tab through the header: every stop is a real control with a visible outline.
     await page.evaluate('document.activeElement?.blur(); window.scrollTo(0, 0)');
     for (let stop = 0; stop < 8; stop++) {
       await page.keyboard.press('Tab');
-      const focused = await page.evaluate<{ tag: string; outline: string; width: number }>(`(() => { const el = document.activeElement; const s = getComputedStyle(el); return { tag: el.tagName, outline: s.outlineStyle, width: parseFloat(s.outlineWidth) }; })()`);
+      const focused = await page.evaluate<{ tag: string; outline: string; width: number }>(
+        `(() => { const el = document.activeElement; const s = getComputedStyle(el); return { tag: el.tagName, outline: s.outlineStyle, width: parseFloat(s.outlineWidth) }; })()`,
+      );
       expect(['A', 'BUTTON', 'INPUT']).toContain(focused.tag);
       expect(focused.outline).not.toBe('none');
       expect(focused.width).toBeGreaterThanOrEqual(2);
@@ -151,7 +172,8 @@ describe('storefront: browse, search, register, buy, points', () => {
     // What the page posts to the shop's checkout step: ids and quantities, never a price.
     const checkouts: Array<{ checkoutId: string; lines: unknown[] }> = [];
     page.on('request', (request) => {
-      if (request.method() === 'POST' && new URL(request.url()).pathname === '/demo/checkout') checkouts.push(request.postDataJSON() as (typeof checkouts)[number]);
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/demo/checkout')
+        checkouts.push(request.postDataJSON() as (typeof checkouts)[number]);
     });
     // A wrong log-in is refused with the API's code.
     await page.fill('#login-email', `nobody.${Date.now()}@example.com`);
@@ -205,10 +227,17 @@ describe('storefront: browse, search, register, buy, points', () => {
     await expect.poll(() => tracked.filter((e) => e.type === 'purchase').length).toBe(1);
     const purchase = tracked.find((e) => e.type === 'purchase')!;
     // The behaviour signal carries the order the shop placed, at the shop's prices.
-    expect(purchase).toMatchObject({ id: `purchase-${purchase.orderId}`, orderId: expect.stringMatching(/^web-[A-Za-z0-9_-]{22}$/), items: [{ itemId: item.itemId, quantity: 2, price: item.price }] });
+    expect(purchase).toMatchObject({
+      id: `purchase-${purchase.orderId}`,
+      orderId: expect.stringMatching(/^web-[A-Za-z0-9_-]{22}$/),
+      items: [{ itemId: item.itemId, quantity: 2, price: item.price }],
+    });
     // A retried checkout (the same key) is the same order, counted once.
     const member = JSON.parse((await page.evaluate<string | null>("localStorage.getItem('pulse.identity')")) ?? '{}') as { token?: string };
-    const retry = await http<{ orderId: string; duplicate?: boolean }>(pulse.baseUrl, 'POST', '/demo/checkout', { token: member.token!, body: checkouts[0] });
+    const retry = await http<{ orderId: string; duplicate?: boolean }>(pulse.baseUrl, 'POST', '/demo/checkout', {
+      token: member.token!,
+      body: checkouts[0],
+    });
     expect([retry.status, retry.body]).toMatchObject([200, { orderId: purchase.orderId, duplicate: true }]);
     await expect.poll(() => page.textContent('#member-history'), { timeout: 10_000 }).toContain(purchase.orderId);
     expect(await page.textContent('#member-note')).toMatch(/VIP|points for order/);
@@ -216,8 +245,13 @@ describe('storefront: browse, search, register, buy, points', () => {
     // The events the page sent, as CONTRACT "Events" says.
     const own = tracked.filter((e) => e.itemId === item.itemId || e.type === 'purchase');
     expect(own.find((e) => e.type === 'view')).toBeDefined();
-    expect(own.filter((e) => e.type === 'add_to_cart').map((e) => e.items)).toEqual([[{ itemId: item.itemId, quantity: 2, price: item.price }], [{ itemId: item.itemId, quantity: 1, price: item.price }]]);
-    expect(own.filter((e) => e.type === 'remove_from_cart').map((e) => e.items)).toEqual([[{ itemId: item.itemId, quantity: 1, price: item.price }]]);
+    expect(own.filter((e) => e.type === 'add_to_cart').map((e) => e.items)).toEqual([
+      [{ itemId: item.itemId, quantity: 2, price: item.price }],
+      [{ itemId: item.itemId, quantity: 1, price: item.price }],
+    ]);
+    expect(own.filter((e) => e.type === 'remove_from_cart').map((e) => e.items)).toEqual([
+      [{ itemId: item.itemId, quantity: 1, price: item.price }],
+    ]);
 
     // The moment of the desktop screenshot: the whole catalog, the widget, the member panel.
     await page.keyboard.press('Escape');
@@ -278,7 +312,11 @@ describe('storefront: browse, search, register, buy, points', () => {
     await phone.page.keyboard.press('Escape');
     await phone.page.click('#products li:first-child .card-open');
     await phone.page.waitForSelector('#product-dialog[open]');
-    const dialog = await phone.page.$eval('#product-dialog', (d) => ({ scrollWidth: d.scrollWidth, clientWidth: d.clientWidth, right: d.getBoundingClientRect().right }));
+    const dialog = await phone.page.$eval('#product-dialog', (d) => ({
+      scrollWidth: d.scrollWidth,
+      clientWidth: d.clientWidth,
+      right: d.getBoundingClientRect().right,
+    }));
     expect(dialog.scrollWidth).toBeLessThanOrEqual(dialog.clientWidth);
     expect(dialog.right).toBeLessThanOrEqual(viewportWidth);
     expect((await noHorizontalScroll(phone.page)).scrollWidth).toBeLessThanOrEqual(viewportWidth);

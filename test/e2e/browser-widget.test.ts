@@ -29,7 +29,10 @@ interface Recorded {
   /** Page times at which the widget asked for a list (`client.recommend`). */
   recommends: number[];
   renders: Array<{ at: number; version: number; cause: string | null; items: string[] }>;
-  tracked: Array<{ at: number; event: { id: string; type: string; itemId: string; listId?: string; items?: Array<{ itemId: string; position: number }> } }>;
+  tracked: Array<{
+    at: number;
+    event: { id: string; type: string; itemId: string; listId?: string; items?: Array<{ itemId: string; position: number }> };
+  }>;
   clicks: number[];
 }
 
@@ -86,7 +89,11 @@ const cards = (page: Page) => page.locator('pulse-recommendations li[data-item-i
 async function activate(page: Page, act: () => Promise<void>) {
   const count = (await recorded(page)).clicks.length;
   await act();
-  const seen = await until('the tracked click', () => recorded(page), (r) => r.clicks.length > count && r.tracked.some((t) => t.event.type === 'click' && t.at >= r.clicks[count]!));
+  const seen = await until(
+    'the tracked click',
+    () => recorded(page),
+    (r) => r.clicks.length > count && r.tracked.some((t) => t.event.type === 'click' && t.at >= r.clicks[count]!),
+  );
   const at = seen.clicks[count]!;
   const event = seen.tracked.find((t) => t.event.type === 'click' && t.at >= at)!.event;
   const before = seen.renders.filter((x) => x.at < at).at(-1)!;
@@ -116,14 +123,21 @@ describe('browser: the widget', () => {
 
   // spawnPulse keeps the fixed PORT, so a restarted gateway is on the same address; it waits for /readyz.
   const startGateway = () =>
-    spawnPulse('gateway', { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret, timeoutMs: 60_000, env: { PORT: String(gatewayPort), CORS_ORIGINS: new URL(hostUrl).origin } });
+    spawnPulse('gateway', {
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      authSecret: secret,
+      timeoutMs: 60_000,
+      env: { PORT: String(gatewayPort), CORS_ORIGINS: new URL(hostUrl).origin },
+    });
   const open = async (viewport: { width: number; height: number } = VIEWPORTS.desktop, token?: string) => {
     const opened = await browser.open(token ? `${hostUrl}?token=${token}` : hostUrl, viewport);
     contexts.push(opened.context);
     return opened;
   };
   const eventsByType = async (token: string, userId: string) =>
-    (await http<{ activity?: { eventsByType: Record<string, number> } }>(gatewayUrl, 'GET', `/v1/users/${userId}/profile`, { token })).body.activity?.eventsByType ?? {};
+    (await http<{ activity?: { eventsByType: Record<string, number> } }>(gatewayUrl, 'GET', `/v1/users/${userId}/profile`, { token })).body
+      .activity?.eventsByType ?? {};
 
   beforeAll(async () => {
     [nats, redis, gatewayPort] = await Promise.all([startNats(), startRedis(), freePort()]);
@@ -131,7 +145,9 @@ describe('browser: the widget', () => {
     // The shop page; `?token=` puts a data-token on the script tag (a token the shop minted).
     host = createServer((req, res) => {
       const token = new URL(req.url ?? '/', 'http://host').searchParams.get('token');
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(hostPage(gatewayUrl, token && /^[\w.-]+$/.test(token) ? token : undefined));
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(hostPage(gatewayUrl, token && /^[\w.-]+$/.test(token) ? token : undefined));
     });
     await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
     // "localhost" here, 127.0.0.1 for the gateway: two origins, so widget, REST and socket all go cross-origin.
@@ -154,7 +170,11 @@ describe('browser: the widget', () => {
     ({ page: visitorPage, errors: visitorErrors } = await open());
     const page = visitorPage;
     await page.locator('pulse-recommendations[data-state="connected"]').waitFor({ timeout: 20_000 });
-    await until('the first list', async () => (await recorded(page)).renders.length, (n) => n > 0);
+    await until(
+      'the first list',
+      async () => (await recorded(page)).renders.length,
+      (n) => n > 0,
+    );
     expect(await cards(page).count()).toBeGreaterThan(1);
     const first = cards(page).first();
     await expect(first.locator('.title').textContent()).resolves.toMatch(/\S/);
@@ -167,11 +187,18 @@ describe('browser: the widget', () => {
     expect(await page.evaluate<string>('Pulse.mount({ k: 0, currency: "dollars" }).catch((e) => e.message)')).toBe(
       'pulse widget: k must be an integer from 1 to 100, got 0; currency must be an ISO 4217 code like USD, got dollars',
     );
-    expect(await page.evaluate<string>('Pulse.mount({ target: "#nowhere" }).catch((e) => e.message)')).toBe('pulse widget: target #nowhere matches no element');
+    expect(await page.evaluate<string>('Pulse.mount({ target: "#nowhere" }).catch((e) => e.message)')).toBe(
+      'pulse widget: target #nowhere matches no element',
+    );
 
     const { at, event: tracked, before } = await activate(page, () => cards(page).first().click());
     expect(tracked).toEqual({ id: expect.stringMatching(/^w-[0-9a-f]{24}$/), type: 'click', itemId: before.items[0] });
-    const after = await until('the render the click caused', () => recorded(page), (r) => r.renders.some((x) => x.cause === tracked.id), 5000);
+    const after = await until(
+      'the render the click caused',
+      () => recorded(page),
+      (r) => r.renders.some((x) => x.cause === tracked.id),
+      5000,
+    );
     const render = after.renders.find((x) => x.cause === tracked.id)!;
     const latencyMs = render.at - at;
     console.log(`widget list changed ${latencyMs.toFixed(0)} ms after the click (DOM data-version ${before.version} -> ${render.version})`);
@@ -186,7 +213,12 @@ describe('browser: the widget', () => {
 
     // Impressions: cards seen for a second are reported by list (its id, their positions), each card
     // once per list; a card seen is never a view (the page opened no product).
-    const settled = await until('impressions of the shown cards', () => recorded(page), (r) => r.tracked.some((t) => t.event.type === 'impression'), 10_000);
+    const settled = await until(
+      'impressions of the shown cards',
+      () => recorded(page),
+      (r) => r.tracked.some((t) => t.event.type === 'impression'),
+      10_000,
+    );
     const impressions = settled.tracked.filter((t) => t.event.type === 'impression').map((t) => t.event);
     for (const listId of new Set(impressions.map((event) => event.listId))) {
       expect(listId).toMatch(/^l-[0-9a-f]{24}$/);
@@ -202,13 +234,19 @@ describe('browser: the widget', () => {
       async () =>
         [
           (await recorded(page)).tracked.filter((t) => t.event.type === 'impression').length,
-          (await http<{ counters: { total: { events: Record<string, number> } } }>(gatewayUrl, 'GET', '/v1/analytics/overview', { token: marketer })).body.counters.total.events.impression ?? 0,
+          (
+            await http<{ counters: { total: { events: Record<string, number> } } }>(gatewayUrl, 'GET', '/v1/analytics/overview', {
+              token: marketer,
+            })
+          ).body.counters.total.events.impression ?? 0,
           await eventsByType(me.token, me.userId),
         ] as const,
       ([n, i, c]) => i === n && (c.click ?? 0) === 2,
     );
     expect(counts).toEqual({ click: 2 });
-    console.log(`tracked ${sent} impression events (${counted} counted by the engine) and 2 clicks; the strip rendered ${(await recorded(page)).renders.length} times`);
+    console.log(
+      `tracked ${sent} impression events (${counted} counted by the engine) and 2 clicks; the strip rendered ${(await recorded(page)).renders.length} times`,
+    );
     await screenshot(page, 'widget-desktop');
     expect(visitorErrors).toEqual([]);
   }, 60_000);
@@ -232,31 +270,50 @@ describe('browser: the widget', () => {
     expect(again.userId).toBe(me.userId);
     expect(await page.evaluate<string>("JSON.parse(localStorage.getItem('pulse.identity')).userId")).toBe(me.userId);
     // The strip asked for a fresh list on reconnect, and the pending click reached the engine once and changed the list.
-    const back = await until('the refresh and the pending click', () => recorded(page), (r) => r.recommends.some((at) => at > restartedAt) && renderAfter(r, pending.id) !== undefined);
+    const back = await until(
+      'the refresh and the pending click',
+      () => recorded(page),
+      (r) => r.recommends.some((at) => at > restartedAt) && renderAfter(r, pending.id) !== undefined,
+    );
     expect(renderAfter(back, pending.id)!.items).not.toEqual(down.items);
 
     // And a new click after the restart changes the list too.
     const fresh = await activate(page, () => cards(page).first().click());
-    const changed = await until('the list after the new click', () => recorded(page), (r) => renderAfter(r, fresh.event.id) !== undefined, 5000);
+    const changed = await until(
+      'the list after the new click',
+      () => recorded(page),
+      (r) => renderAfter(r, fresh.event.id) !== undefined,
+      5000,
+    );
     const render = renderAfter(changed, fresh.event.id)!;
     expect(render.items).not.toEqual(fresh.before.items);
     console.log(`after the restart: list changed ${(render.at - fresh.at).toFixed(0)} ms after a click`);
-    await until('the clicks counted once each', async () => (await eventsByType(me.token, me.userId)).click ?? 0, (n) => n >= clicksBefore + 2);
+    await until(
+      'the clicks counted once each',
+      async () => (await eventsByType(me.token, me.userId)).click ?? 0,
+      (n) => n >= clicksBefore + 2,
+    );
     await sleep(500);
     expect((await eventsByType(me.token, me.userId)).click).toBe(clicksBefore + 2);
     expect(visitorErrors.filter((e) => !/ERR_CONNECTION_REFUSED|WebSocket connection/.test(e))).toEqual([]);
   }, 90_000);
 
-  it('a promotion pushed to members shows the toast with each one\'s coupon code (registered in the widget, or given by data-token): copy, Escape, live region, phone width', async () => {
+  it("a promotion pushed to members shows the toast with each one's coupon code (registered in the widget, or given by data-token): copy, Escape, live region, phone width", async () => {
     const { context, page, errors } = await open(VIEWPORTS.phone);
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(hostUrl).origin });
     await page.locator('pulse-recommendations[data-state="connected"]').waitFor({ timeout: 20_000 });
     const email = `wanda.${Date.now().toString(36)}@example.com`;
-    const wanda = await page.evaluate<PageIdentity>(`Pulse.ready.then((w) => w.client.register(${JSON.stringify(email)}, 'widget test password', 'Wanda'))`);
+    const wanda = await page.evaluate<PageIdentity>(
+      `Pulse.ready.then((w) => w.client.register(${JSON.stringify(email)}, 'widget test password', 'Wanda'))`,
+    );
     expect(wanda.role).toBe('member');
     await page.locator('pulse-recommendations[data-state="connected"]').waitFor({ timeout: 20_000 });
     // A member whose token the shop minted (here: registered over REST) and put on the script tag: used, not stored.
-    const given = (await http<{ memberId: string; token: string }>(gatewayUrl, 'POST', '/v1/members', { body: { email: `gus.${Date.now().toString(36)}@example.com`, password: 'widget test password', name: 'Gus' } })).body;
+    const given = (
+      await http<{ memberId: string; token: string }>(gatewayUrl, 'POST', '/v1/members', {
+        body: { email: `gus.${Date.now().toString(36)}@example.com`, password: 'widget test password', name: 'Gus' },
+      })
+    ).body;
     const other = await open(VIEWPORTS.desktop, given.token);
     await other.page.locator('pulse-recommendations[data-state="connected"]').waitFor({ timeout: 20_000 });
     expect(await identity(other.page)).toMatchObject({ userId: given.memberId, role: 'member' });
@@ -265,11 +322,17 @@ describe('browser: the widget', () => {
 
     const marketing = await new TokenService(secret).sign({ sub: 'marketer-widget', role: 'marketing' }, 3600);
     const offer = { title: 'Welcome to the club', message: '15% off your next order', discountPercent: 15 };
-    const res = await http<Campaign>(gatewayUrl, 'POST', '/v1/campaigns', { token: marketing, body: { name: 'widget toast', audience: { tiers: ['regular'] }, trigger: { type: 'now' }, offer } });
+    const res = await http<Campaign>(gatewayUrl, 'POST', '/v1/campaigns', {
+      token: marketing,
+      body: { name: 'widget toast', audience: { tiers: ['regular'] }, trigger: { type: 'now' }, offer },
+    });
     expect(res.status).toBe(201);
     const toastOf = (p: Page) => p.locator(`pulse-toast [role="status"][data-campaign-id="${res.body.campaignId}"]`);
     const codes: string[] = [];
-    for (const [p, token] of [[page, wanda.token], [other.page, given.token]] as const) {
+    for (const [p, token] of [
+      [page, wanda.token],
+      [other.page, given.token],
+    ] as const) {
       const toast = toastOf(p);
       await toast.waitFor({ timeout: 10_000 });
       expect(await toast.getAttribute('aria-live')).toBe('polite');
@@ -292,7 +355,12 @@ describe('browser: the widget', () => {
     await screenshot(page, 'widget-phone-toast');
 
     await toast.getByRole('button', { name: /copy coupon code/i }).click();
-    await until('the copy confirmed', () => toast.getByRole('button', { name: /copy coupon code/i }).textContent(), (text) => text === 'Copied', 3000);
+    await until(
+      'the copy confirmed',
+      () => toast.getByRole('button', { name: /copy coupon code/i }).textContent(),
+      (text) => text === 'Copied',
+      3000,
+    );
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(codes[0]);
     await page.keyboard.press('Escape');
     await toast.waitFor({ state: 'detached', timeout: 2000 });
@@ -309,14 +377,28 @@ describe('browser: the widget', () => {
     await page.locator('pulse-recommendations[data-state="connected"]').waitFor({ timeout: 20_000 });
     expect((await identity(page)).userId).toBe('v_short_lived');
     // The gateway ends the socket when the token expires; the client fetches a new visitor token and reconnects.
-    const renewed = await until('a renewed identity', () => identity(page), (me) => me.userId !== 'v_short_lived', 15_000);
+    const renewed = await until(
+      'a renewed identity',
+      () => identity(page),
+      (me) => me.userId !== 'v_short_lived',
+      15_000,
+    );
     expect(renewed).toMatchObject({ role: 'visitor', userId: expect.stringMatching(/^v_/) });
     await page.locator('pulse-recommendations[data-state="connected"]').waitFor({ timeout: 20_000 });
     expect(await page.evaluate<string>("JSON.parse(localStorage.getItem('pulse.identity')).userId")).toBe(renewed.userId);
     const renewedAt = await pageNow(page);
-    await until('a list asked for the new visitor', () => recorded(page), (r) => r.recommends.some((at) => at > renewedAt - 2000));
+    await until(
+      'a list asked for the new visitor',
+      () => recorded(page),
+      (r) => r.recommends.some((at) => at > renewedAt - 2000),
+    );
     const click = await activate(page, () => cards(page).first().click());
-    await until('the list after a click as the new visitor', () => recorded(page), (r) => r.renders.some((x) => x.cause === click.event.id), 5000);
+    await until(
+      'the list after a click as the new visitor',
+      () => recorded(page),
+      (r) => r.renders.some((x) => x.cause === click.event.id),
+      5000,
+    );
     expect((await eventsByType(renewed.token, renewed.userId)).click).toBe(1);
     expect(errors).toEqual([]);
   }, 60_000);

@@ -24,7 +24,13 @@ function twoBrands(): [Item[], Item[]] {
   return [x!, y!];
 }
 
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, output: () => string, timeoutMs = 15_000): Promise<T> {
+async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  output: () => string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -81,16 +87,29 @@ describe('campaigns: now, delivery, coupon, refusals', () => {
       { type: 'click', itemId: item.itemId },
     ]);
     const bought = items[3]!;
-    if (buy) events.push({ id: `buy-${member.memberId}`, type: 'purchase', orderId: `o-${member.memberId}`, items: [{ itemId: bought.itemId, quantity: Math.ceil(150 / bought.price), price: bought.price }] });
+    if (buy)
+      events.push({
+        id: `buy-${member.memberId}`,
+        type: 'purchase',
+        orderId: `o-${member.memberId}`,
+        items: [{ itemId: bought.itemId, quantity: Math.ceil(150 / bought.price), price: bought.price }],
+      });
     const res = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token: member.token, body: { events } });
     expect(res.body.accepted).toBe(events.length);
     if (!buy) return;
     // The points (and so the tier) come from the shop's order, not the browser's purchase.
-    const order = { orderId: `o-${member.memberId}`, userId: member.memberId, status: 'paid', lines: [{ itemId: bought.itemId, quantity: Math.ceil(150 / bought.price), price: bought.price }] };
+    const order = {
+      orderId: `o-${member.memberId}`,
+      userId: member.memberId,
+      status: 'paid',
+      lines: [{ itemId: bought.itemId, quantity: Math.ceil(150 / bought.price), price: bought.price }],
+    };
     expect((await http(pulse.baseUrl, 'POST', '/v1/orders', { token: shopToken, body: order })).status).toBe(202);
   };
-  const tierOf = async (member: Session) => (await http<{ tier: string }>(pulse.baseUrl, 'GET', '/v1/members/me', { token: member.token })).body.tier;
-  const stats = async (campaignId: string) => (await http<CampaignStats>(pulse.baseUrl, 'GET', `/v1/campaigns/${campaignId}/stats`, { token: marketing })).body;
+  const tierOf = async (member: Session) =>
+    (await http<{ tier: string }>(pulse.baseUrl, 'GET', '/v1/members/me', { token: member.token })).body.tier;
+  const stats = async (campaignId: string) =>
+    (await http<CampaignStats>(pulse.baseUrl, 'GET', `/v1/campaigns/${campaignId}/stats`, { token: marketing })).body;
   const connect = async (member: Session) => {
     const socket = await connectSocket(pulse.baseUrl, member.token);
     sockets.push(socket);
@@ -102,13 +121,35 @@ describe('campaigns: now, delivery, coupon, refusals', () => {
     pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret, env: { TIER_VIP_POINTS: '100' } });
     marketing = await new TokenService(secret).sign({ sub: 'marketer-1', role: 'marketing' }, 3600);
     shopToken = await new TokenService(secret).sign({ sub: 'shop-1', role: 'shop' }, 3600);
-    [vip, regular, offlineVip, otherVip] = await Promise.all([register('vip'), register('regular'), register('offline'), register('other')]);
-    await Promise.all([shop(vip, brandX, true), shop(regular, brandX, false), shop(offlineVip, brandX, true), shop(otherVip, brandY, true)]);
-    for (const member of [vip, offlineVip, otherVip]) await until('VIP tier', () => tierOf(member), (tier) => tier === 'vip', pulse.output);
+    [vip, regular, offlineVip, otherVip] = await Promise.all([
+      register('vip'),
+      register('regular'),
+      register('offline'),
+      register('other'),
+    ]);
+    await Promise.all([
+      shop(vip, brandX, true),
+      shop(regular, brandX, false),
+      shop(offlineVip, brandX, true),
+      shop(otherVip, brandY, true),
+    ]);
+    for (const member of [vip, offlineVip, otherVip])
+      await until(
+        'VIP tier',
+        () => tierOf(member),
+        (tier) => tier === 'vip',
+        pulse.output,
+      );
     // The audience as the engine sees it: the two VIPs who like X, once their events are applied.
     await until(
       'the audience preview',
-      async () => (await http<{ size: number; members: number }>(pulse.baseUrl, 'POST', '/v1/campaigns/preview', { token: marketing, body: { audience: { tiers: ['vip'], brands: [brand] } } })).body,
+      async () =>
+        (
+          await http<{ size: number; members: number }>(pulse.baseUrl, 'POST', '/v1/campaigns/preview', {
+            token: marketing,
+            body: { audience: { tiers: ['vip'], brands: [brand] } },
+          })
+        ).body,
       (preview) => preview.size === 2,
       pulse.output,
     );
@@ -121,7 +162,10 @@ describe('campaigns: now, delivery, coupon, refusals', () => {
   });
 
   it('must-show 1: a connected VIP who likes X gets the promotion within 100 ms, a regular member none, an offline VIP exactly once on reconnect', async () => {
-    const preview = await http<{ size: number; members: number }>(pulse.baseUrl, 'POST', '/v1/campaigns/preview', { token: marketing, body: { audience: { tiers: ['vip'], brands: [brand] } } });
+    const preview = await http<{ size: number; members: number }>(pulse.baseUrl, 'POST', '/v1/campaigns/preview', {
+      token: marketing,
+      body: { audience: { tiers: ['vip'], brands: [brand] } },
+    });
     expect(preview.body).toEqual({ size: 2, members: 4 });
     const vipSocket = await connect(vip);
     const regularSocket = await connect(regular);
@@ -130,22 +174,45 @@ describe('campaigns: now, delivery, coupon, refusals', () => {
     // Let the connect claims (empty inboxes) finish first.
     await sleep(300);
 
-    const body = { name: `${brand} week for VIPs`, audience: { tiers: ['vip'], brands: [brand] }, trigger: { type: 'now' }, offer: { title: `${brand} week`, message: `10% off ${brand}`, discountPercent: 10, itemIds: [brandX[0]!.itemId] } };
+    const body = {
+      name: `${brand} week for VIPs`,
+      audience: { tiers: ['vip'], brands: [brand] },
+      trigger: { type: 'now' },
+      offer: { title: `${brand} week`, message: `10% off ${brand}`, discountPercent: 10, itemIds: [brandX[0]!.itemId] },
+    };
     const res = await http<Campaign>(pulse.baseUrl, 'POST', '/v1/campaigns', { token: marketing, body });
     const created = performance.now();
     expect(res.status).toBe(201);
     campaign = res.body;
     expect(campaign).toMatchObject({ name: body.name, status: 'running', createdBy: 'marketer-1', trigger: { type: 'now' } });
 
-    await until('the VIP promotion', async () => toVip.length, (n) => n > 0, pulse.output, 5000);
+    await until(
+      'the VIP promotion',
+      async () => toVip.length,
+      (n) => n > 0,
+      pulse.output,
+      5000,
+    );
     const latencyMs = toVip[0]!.at - created;
     console.log(`promotion received ${latencyMs.toFixed(1)} ms after the 201 of POST /v1/campaigns`);
     vipPromotion = toVip[0]!.promotion;
-    expect(vipPromotion).toMatchObject({ promotionId: `${campaign.campaignId}:${vip.memberId}`, campaignId: campaign.campaignId, title: body.offer.title, message: body.offer.message, items: body.offer.itemIds, coupon: { discountPercent: 10 } });
+    expect(vipPromotion).toMatchObject({
+      promotionId: `${campaign.campaignId}:${vip.memberId}`,
+      campaignId: campaign.campaignId,
+      title: body.offer.title,
+      message: body.offer.message,
+      items: body.offer.itemIds,
+      coupon: { discountPercent: 10 },
+    });
     expect(vipPromotion.coupon!.code).toMatch(/^[A-HJ-NP-Z2-9]{12}$/);
 
     // The offline VIP is queued, then gets it on connect, once; reconnecting twice brings nothing more.
-    const queued = await until('the offline offer', () => stats(campaign.campaignId), (s) => s.targeted === 2, pulse.output);
+    const queued = await until(
+      'the offline offer',
+      () => stats(campaign.campaignId),
+      (s) => s.targeted === 2,
+      pulse.output,
+    );
     expect(queued).toMatchObject({ targeted: 2, delivered: 1, queued: 1, live: 1 });
     let offlineReceived: Promotion[] = [];
     for (let connectCount = 1; connectCount <= 3; connectCount++) {
@@ -166,17 +233,37 @@ describe('campaigns: now, delivery, coupon, refusals', () => {
 
   it('must-show 4: the promotion coupon redeems once and shows in the history and the campaign stats', async () => {
     const code = vipPromotion.coupon!.code;
-    const redeem = () => http<Coupon & ErrorBody>(pulse.baseUrl, 'POST', `/v1/members/me/coupons/${code}/redeem`, { token: vip.token, body: { orderId: 'o-campaign-1' } });
+    const redeem = () =>
+      http<Coupon & ErrorBody>(pulse.baseUrl, 'POST', `/v1/members/me/coupons/${code}/redeem`, {
+        token: vip.token,
+        body: { orderId: 'o-campaign-1' },
+      });
     const first = await redeem();
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ code, kind: 'percent', discountPercent: 10, source: { type: 'campaign', id: campaign.campaignId }, orderId: 'o-campaign-1' });
+    expect(first.body).toMatchObject({
+      code,
+      kind: 'percent',
+      discountPercent: 10,
+      source: { type: 'campaign', id: campaign.campaignId },
+      orderId: 'o-campaign-1',
+    });
     const second = await redeem();
     expect([second.status, second.body.error.code]).toEqual([409, 'coupon_used']);
 
-    const history = await http<{ coupons: Coupon[]; promotions: DeliveredPromotion[] }>(pulse.baseUrl, 'GET', '/v1/members/me/history', { token: vip.token });
+    const history = await http<{ coupons: Coupon[]; promotions: DeliveredPromotion[] }>(pulse.baseUrl, 'GET', '/v1/members/me/history', {
+      token: vip.token,
+    });
     expect(history.status).toBe(200);
     expect(history.body.coupons.find((c) => c.code === code)).toMatchObject({ redeemedAt: first.body.redeemedAt, orderId: 'o-campaign-1' });
-    expect(history.body.promotions).toEqual([{ promotionId: vipPromotion.promotionId, campaignId: campaign.campaignId, title: vipPromotion.title, deliveredAt: expect.any(Number), couponCode: code }]);
+    expect(history.body.promotions).toEqual([
+      {
+        promotionId: vipPromotion.promotionId,
+        campaignId: campaign.campaignId,
+        title: vipPromotion.title,
+        deliveredAt: expect.any(Number),
+        couponCode: code,
+      },
+    ]);
     expect(await stats(campaign.campaignId)).toMatchObject({ delivered: 2, redeemed: 1 });
   });
 
@@ -189,14 +276,17 @@ describe('campaigns: now, delivery, coupon, refusals', () => {
       ['invalid_budget', { ...good, budget: -5 }],
       ['empty_audience', { ...good, audience: {} }],
     ];
-    const before = (await http<{ campaigns: Campaign[] }>(pulse.baseUrl, 'GET', '/v1/campaigns', { token: marketing })).body.campaigns.length;
+    const before = (await http<{ campaigns: Campaign[] }>(pulse.baseUrl, 'GET', '/v1/campaigns', { token: marketing })).body.campaigns
+      .length;
     for (const [code, body] of cases) {
       const res = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/campaigns', { token: marketing, body });
       expect([res.status, res.body.error.code]).toEqual([400, code]);
     }
     const member = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/campaigns', { token: vip.token, body: good });
     expect([member.status, member.body.error.code]).toEqual([403, 'forbidden']);
-    expect((await http<ErrorBody>(pulse.baseUrl, 'GET', `/v1/campaigns/${campaign.campaignId}/stats`, { token: vip.token })).status).toBe(403);
+    expect((await http<ErrorBody>(pulse.baseUrl, 'GET', `/v1/campaigns/${campaign.campaignId}/stats`, { token: vip.token })).status).toBe(
+      403,
+    );
     const anonymous = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/campaigns', { body: good });
     expect([anonymous.status, anonymous.body.error.code]).toEqual([401, 'unauthorized']);
 
@@ -206,7 +296,9 @@ describe('campaigns: now, delivery, coupon, refusals', () => {
     expect(listed.body.campaigns[0]).toMatchObject({ campaignId: campaign.campaignId });
     const stopped = await http<Campaign>(pulse.baseUrl, 'DELETE', `/v1/campaigns/${campaign.campaignId}`, { token: marketing });
     expect([stopped.status, stopped.body.status]).toEqual([200, 'stopped']);
-    expect((await http<ErrorBody>(pulse.baseUrl, 'GET', '/v1/campaigns/cmp_missing', { token: marketing })).body.error.code).toBe('not_found');
+    expect((await http<ErrorBody>(pulse.baseUrl, 'GET', '/v1/campaigns/cmp_missing', { token: marketing })).body.error.code).toBe(
+      'not_found',
+    );
   });
 });
 
@@ -227,7 +319,14 @@ describe('campaigns: a budget with two engines', () => {
     engines.push(await spawnPulse('engine', common), await spawnPulse('engine', common));
     gateway = await spawnPulse('gateway', common);
     // Both engines hold partitions: the second took its share, the first handed it over.
-    await until('the partitions shared', async () => engines.every((e) => e.output().includes('"msg":"consuming partition"')) && engines[0]!.output().includes('handing partition over'), Boolean, output, 30_000);
+    await until(
+      'the partitions shared',
+      async () =>
+        engines.every((e) => e.output().includes('"msg":"consuming partition"')) && engines[0]!.output().includes('handing partition over'),
+      Boolean,
+      output,
+      30_000,
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -240,7 +339,10 @@ describe('campaigns: a budget with two engines', () => {
     const tokens = new TokenService(secret);
     const admin = await tokens.sign({ sub: 'ops', role: 'admin' }, 3600);
     const ids = Array.from({ length: MEMBERS }, (_, i) => `budget-${String(i).padStart(4, '0')}`);
-    const imported = await http<{ created: number }>(gateway.baseUrl, 'POST', '/v1/members/batch', { token: admin, body: { members: ids.map((memberId) => ({ memberId, name: memberId })) } });
+    const imported = await http<{ created: number }>(gateway.baseUrl, 'POST', '/v1/members/batch', {
+      token: admin,
+      body: { members: ids.map((memberId) => ({ memberId, name: memberId })) },
+    });
     expect(imported.body.created).toBe(MEMBERS);
 
     const received = new Map<string, Promotion[]>();
@@ -257,15 +359,24 @@ describe('campaigns: a budget with two engines', () => {
 
     const res = await http<Campaign>(gateway.baseUrl, 'POST', '/v1/campaigns', {
       token: admin,
-      body: { name: 'first hundred', audience: { tiers: ['regular'] }, trigger: { type: 'now' }, offer: { title: 'Early bird', message: 'For the first 100' }, budget: 100 },
+      body: {
+        name: 'first hundred',
+        audience: { tiers: ['regular'] },
+        trigger: { type: 'now' },
+        offer: { title: 'Early bird', message: 'For the first 100' },
+        budget: 100,
+      },
     });
     const created = performance.now();
     expect(res.status).toBe(201);
     const campaignId = res.body.campaignId;
-    const read = async () => (await http<CampaignStats>(gateway.baseUrl, 'GET', `/v1/campaigns/${campaignId}/stats`, { token: admin })).body;
+    const read = async () =>
+      (await http<CampaignStats>(gateway.baseUrl, 'GET', `/v1/campaigns/${campaignId}/stats`, { token: admin })).body;
     // Every member offered, every offer claimed (delivered or dropped by the budget).
     const settled = await until('every offer settled', read, (s) => s.targeted === MEMBERS && s.queued === 0, output, 60_000);
-    console.log(`${MEMBERS} offers made and claimed (${settled.delivered} delivered) ${((performance.now() - created) / 1000).toFixed(2)} s after the 201`);
+    console.log(
+      `${MEMBERS} offers made and claimed (${settled.delivered} delivered) ${((performance.now() - created) / 1000).toFixed(2)} s after the 201`,
+    );
     // Pushes still on their way arrive within this; none may come beyond the 100.
     await sleep(1000);
     const all = [...received.values()].flat();

@@ -34,16 +34,28 @@ describe('cold start and model announcements (npm start)', () => {
     [nats, redis] = await Promise.all([startNats(), startRedis()]);
     dataDir = await mkdtemp(join(tmpdir(), 'pulse-cold-'));
     first = await trainInto(join(dataDir, 'models'), items, coPurchaseStream(items), 64);
-    pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret, waitReady: false, env: { DATA_DIR: dataDir, DEMO_CATALOG: 'false' } });
+    pulse = await spawnPulse('start', {
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      authSecret: secret,
+      waitReady: false,
+      env: { DATA_DIR: dataDir, DEMO_CATALOG: 'false' },
+    });
     admin = await new TokenService(secret).sign({ sub: 'admin-cold', role: 'admin' }, 3600);
-    await vi.waitFor(async () => expect((await http(pulse.baseUrl, 'GET', '/healthz').catch(() => ({ status: 0 }))).status, 'gateway up').toBe(200), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(
+      async () => expect((await http(pulse.baseUrl, 'GET', '/healthz').catch(() => ({ status: 0 }))).status, 'gateway up').toBe(200),
+      { timeout: 30_000, interval: 100 },
+    );
     const batch = await http<{ upserted: number }>(pulse.baseUrl, 'POST', '/v1/items/batch', { token: admin, body: { items } });
     expect(batch.body.upserted).toBe(items.length);
     // The batch's answer means stored in CATALOG; the engine indexes it shortly after, in slices.
     await vi.waitFor(
       async () => {
         const ready = await http<{ checks?: { index?: { detail?: string } } }>(pulse.baseUrl, 'GET', '/readyz');
-        expect(ready.status === 200 && ready.body.checks?.index?.detail?.startsWith(`${items.length} items`) === true, 'ready with the whole batch indexed').toBe(true);
+        expect(
+          ready.status === 200 && ready.body.checks?.index?.detail?.startsWith(`${items.length} items`) === true,
+          'ready with the whole batch indexed',
+        ).toBe(true);
       },
       { timeout: 30_000, interval: 100 },
     );
@@ -56,9 +68,10 @@ describe('cold start and model announcements (npm start)', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  const readyDetail = async () => (await http<{ checks: { index: { detail: string } } }>(pulse.baseUrl, 'GET', '/readyz')).body.checks.index.detail;
+  const readyDetail = async () =>
+    (await http<{ checks: { index: { detail: string } } }>(pulse.baseUrl, 'GET', '/readyz')).body.checks.index.detail;
 
-  it('serves the newest model found at start and puts a new item in a matching shopper\'s list', async () => {
+  it("serves the newest model found at start and puts a new item in a matching shopper's list", async () => {
     expect(await readyDetail()).toBe(`${items.length} items, model ${first.version}`);
     const token = await new TokenService(secret).sign({ sub: 'cold-shopper', role: 'member' }, 600);
     const socket = await connectSocket(pulse.baseUrl, token);
@@ -70,14 +83,19 @@ describe('cold start and model announcements (npm start)', () => {
     socket.on('recommendations', (list: RecommendationList) => pushed.push(list));
     let last: { ok: boolean; id: string } | undefined;
     for (const itemId of seen) last = await emitWithAck<{ ok: boolean; id: string }>(socket, 'track', { type: 'view', itemId });
-    await expect.poll(async () => pushed.some((list) => list.cause === last!.id), { timeout: 5000, interval: 100, message: 'push for the last view' }).toBe(true);
+    await expect
+      .poll(async () => pushed.some((list) => list.cause === last!.id), { timeout: 5000, interval: 100, message: 'push for the last view' })
+      .toBe(true);
     expect(pushed.every((list) => list.modelVersion === first.version)).toBe(true);
 
     const put = await http<Item>(pulse.baseUrl, 'PUT', '/v1/items/a-new', { token: admin, body: newItemLike('a', 'a-new') });
     expect(put.status).toBe(200);
     let ids: string[] = [];
     await expect
-      .poll(async () => (ids = (await emitWithAck<RecommendationList>(socket, 'recommend', { k: 10 })).items.map((item) => item.itemId)), { timeout: 10_000, interval: 20 })
+      .poll(async () => (ids = (await emitWithAck<RecommendationList>(socket, 'recommend', { k: 10 })).items.map((item) => item.itemId)), {
+        timeout: 10_000,
+        interval: 20,
+      })
       .toContain('a-new');
     const firstOther = ids.findIndex((id) => !id.startsWith('a-') && !id.startsWith('b-'));
     expect(firstOther === -1 || ids.indexOf('a-new') < firstOther).toBe(true);
@@ -89,7 +107,13 @@ describe('cold start and model announcements (npm start)', () => {
     trainer.publish(subjects.modelPublished, JSON.stringify({ version: second.version, dir: second.dir }));
     await trainer.flush();
     await trainer.close();
-    await expect.poll(async () => (await readyDetail()).includes(`model ${second.version}`), { timeout: 20_000, interval: 100, message: 'new model serving' }).toBe(true);
+    await expect
+      .poll(async () => (await readyDetail()).includes(`model ${second.version}`), {
+        timeout: 20_000,
+        interval: 100,
+        message: 'new model serving',
+      })
+      .toBe(true);
 
     const token = await new TokenService(secret).sign({ sub: 'after-swap', role: 'member' }, 600);
     const list = await http<RecommendationList>(pulse.baseUrl, 'GET', '/v1/recommendations?k=5', { token });
@@ -97,7 +121,8 @@ describe('cold start and model announcements (npm start)', () => {
     expect(list.body.modelVersion).toBe(second.version);
     expect(list.body.items).toHaveLength(5);
     // The log line comes through a pipe: it may trail the readiness answer a little.
-    await expect.poll(() => pulse.output(), { timeout: 5000 }).toContain(`"msg":"model ${second.version} serving (${items.length + 1} items, built in`);
+    await expect
+      .poll(() => pulse.output(), { timeout: 5000 })
+      .toContain(`"msg":"model ${second.version} serving (${items.length + 1} items, built in`);
   }, 60_000);
 });
-

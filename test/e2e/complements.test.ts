@@ -37,16 +37,28 @@ describe('after a purchase the list turns from substitutes to complements (engin
     const put = await http<{ upserted: number }>(gateway.baseUrl, 'POST', '/v1/items/batch', { token: admin, body: { items: shop.items } });
     expect(put.body.upserted).toBe(shop.items.length);
     const last = shop.items[shop.items.length - 1]!.itemId;
-    await vi.waitFor(async () => expect((await http<Item>(gateway.baseUrl, 'GET', `/v1/items/${last}`, { token: admin })).status, 'the catalog in the engine').toBe(200), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(
+      async () =>
+        expect((await http<Item>(gateway.baseUrl, 'GET', `/v1/items/${last}`, { token: admin })).status, 'the catalog in the engine').toBe(
+          200,
+        ),
+      { timeout: 30_000, interval: 100 },
+    );
 
     const history = tvShopStream(shop, { start: Date.now() - 20 * 86_400_000 });
     for (let i = 0; i < history.length; i += 500) {
-      const posted = await http<{ accepted: number }>(gateway.baseUrl, 'POST', '/v1/events', { token: admin, body: { events: history.slice(i, i + 500) } });
+      const posted = await http<{ accepted: number }>(gateway.baseUrl, 'POST', '/v1/events', {
+        token: admin,
+        body: { events: history.slice(i, i + 500) },
+      });
       expect(posted.body.accepted).toBe(Math.min(500, history.length - i));
     }
     // Each batch writes its aggregates and then its analytics counters on the engine's one Redis
     // connection (in that order): once the counters hold every event, so do the aggregates.
-    await vi.waitFor(async () => expect(await countedEvents(), 'the history applied').toBe(history.length), { timeout: 60_000, interval: 100 });
+    await vi.waitFor(async () => expect(await countedEvents(), 'the history applied').toBe(history.length), {
+      timeout: 60_000,
+      interval: 100,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -65,14 +77,29 @@ describe('after a purchase the list turns from substitutes to complements (engin
       const ack = await emitWithAck<{ ok: boolean }>(socket, 'track', { type: 'view', itemId });
       expect(ack.ok).toBe(true);
     }
-    await expect.poll(async () => Number(await redis.hget(`u:{${visitorId}}:st`, 'c:total')) === 3, { timeout: 30_000, interval: 100, message: 'three views applied' }).toBe(true);
+    await expect
+      .poll(async () => Number(await redis.hget(`u:{${visitorId}}:st`, 'c:total')) === 3, {
+        timeout: 30_000,
+        interval: 100,
+        message: 'three views applied',
+      })
+      .toBe(true);
     const before = await emitWithAck<RecommendationList>(socket, 'recommend', { k: 10 });
     expect(before.items.slice(0, 5).filter((item) => tvs.has(item.itemId)).length).toBeGreaterThanOrEqual(4);
 
     const pushed = collect(socket);
-    const ack = await emitWithAck<{ ok: boolean; id: string }>(socket, 'track', { type: 'purchase', items: [{ itemId: bought, quantity: 1, price: 700 }] });
+    const ack = await emitWithAck<{ ok: boolean; id: string }>(socket, 'track', {
+      type: 'purchase',
+      items: [{ itemId: bought, quantity: 1, price: 700 }],
+    });
     expect(ack.ok).toBe(true);
-    await expect.poll(async () => pushed.some((list) => list.cause === ack.id), { timeout: 5000, interval: 100, message: 'the push after the purchase' }).toBe(true);
+    await expect
+      .poll(async () => pushed.some((list) => list.cause === ack.id), {
+        timeout: 5000,
+        interval: 100,
+        message: 'the push after the purchase',
+      })
+      .toBe(true);
     const after = pushed.find((list) => list.cause === ack.id)!;
     expect(after.items).toHaveLength(10);
     expect(after.items.filter((item) => tvs.has(item.itemId))).toEqual([]);
@@ -98,4 +125,3 @@ function collect(socket: Socket): RecommendationList[] {
   socket.on('recommendations', (list: RecommendationList) => lists.push(list));
   return lists;
 }
-

@@ -38,12 +38,20 @@ describe('coupons and rewards', () => {
   };
   const points = async (token: string) => (await http<{ points: number }>(pulse.baseUrl, 'GET', '/v1/members/me', { token })).body.points;
   const redeem = (token: string, code: string, orderId: string) =>
-    http<Coupon & ErrorBody>(pulse.baseUrl, 'POST', `/v1/members/me/coupons/${encodeURIComponent(code)}/redeem`, { token, body: { orderId } });
+    http<Coupon & ErrorBody>(pulse.baseUrl, 'POST', `/v1/members/me/coupons/${encodeURIComponent(code)}/redeem`, {
+      token,
+      body: { orderId },
+    });
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
     redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
-    pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret, env: { REWARDS: '[{"rewardId":"r5","points":500,"value":5,"ttlDays":90}]' } });
+    pulse = await spawnPulse('start', {
+      natsUrl: nats.url,
+      redisUrl: redisServer.url,
+      authSecret: secret,
+      env: { REWARDS: '[{"rewardId":"r5","points":500,"value":5,"ttlDays":90}]' },
+    });
   });
 
   afterAll(async () => {
@@ -55,10 +63,16 @@ describe('coupons and rewards', () => {
   it('earns points, redeems a reward once per request id, and uses its coupon exactly once', async () => {
     const ada = await register('ada');
     // The browser's purchase (a behaviour signal, no points) and the shop's order (the points).
-    const res = await http(pulse.baseUrl, 'POST', '/v1/events', { token: ada.token, body: { events: [{ id: 'buy-1', type: 'purchase', orderId: 'o1', items: [{ itemId: item.itemId, quantity, price: item.price }] }] } });
+    const res = await http(pulse.baseUrl, 'POST', '/v1/events', {
+      token: ada.token,
+      body: { events: [{ id: 'buy-1', type: 'purchase', orderId: 'o1', items: [{ itemId: item.itemId, quantity, price: item.price }] }] },
+    });
     expect(res.status).toBe(202);
     const shop = await new TokenService(secret).sign({ sub: 'shop-1', role: 'shop' }, 3600);
-    const order = await http(pulse.baseUrl, 'POST', '/v1/orders', { token: shop, body: { orderId: 'o1', userId: ada.memberId, status: 'paid', lines: [{ itemId: item.itemId, quantity, price: item.price }] } });
+    const order = await http(pulse.baseUrl, 'POST', '/v1/orders', {
+      token: shop,
+      body: { orderId: 'o1', userId: ada.memberId, status: 'paid', lines: [{ itemId: item.itemId, quantity, price: item.price }] },
+    });
     expect(order.status).toBe(202);
     const deadline = Date.now() + 10_000;
     while ((await points(ada.token)) !== earned) {
@@ -66,22 +80,38 @@ describe('coupons and rewards', () => {
       await sleep(50);
     }
 
-    const reward = await http<{ coupon: Coupon; points: number }>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'r5', requestId: 'rq-1' } });
+    const reward = await http<{ coupon: Coupon; points: number }>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', {
+      token: ada.token,
+      body: { rewardId: 'r5', requestId: 'rq-1' },
+    });
     expect(reward.status).toBe(201);
     expect(reward.body.points).toBe(earned - 500);
     expect(reward.body.coupon).toMatchObject({ kind: 'value', value: 5, source: { type: 'reward', id: 'r5' } });
     expect(reward.body.coupon.code).toMatch(/^[A-HJ-NP-Z2-9]{12}$/);
     // The retried request: same coupon, no second deduction.
-    const retry = await http<{ coupon: Coupon; points: number }>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'r5', requestId: 'rq-1' } });
+    const retry = await http<{ coupon: Coupon; points: number }>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', {
+      token: ada.token,
+      body: { rewardId: 'r5', requestId: 'rq-1' },
+    });
     expect([retry.status, retry.body.coupon.code, retry.body.points]).toEqual([200, reward.body.coupon.code, earned - 500]);
     // Another request: what is left (under 500) < 500.
-    const short = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'r5', requestId: 'rq-2' } });
+    const short = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', {
+      token: ada.token,
+      body: { rewardId: 'r5', requestId: 'rq-2' },
+    });
     expect([short.status, short.body.error.code]).toEqual([409, 'insufficient_points']);
-    const unknown = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'nope' } });
+    const unknown = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members/me/rewards', {
+      token: ada.token,
+      body: { rewardId: 'nope' },
+    });
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'reward_not_found']);
     expect(await points(ada.token)).toBe(earned - 500);
-    const ledger = (await http<{ entries: LedgerEntry[] }>(pulse.baseUrl, 'GET', '/v1/members/me/points', { token: ada.token })).body.entries;
-    expect(ledger.map((e) => [e.delta, e.balance, e.cause])).toEqual([[-500, earned - 500, 'redemption'], [earned, earned, 'order']]);
+    const ledger = (await http<{ entries: LedgerEntry[] }>(pulse.baseUrl, 'GET', '/v1/members/me/points', { token: ada.token })).body
+      .entries;
+    expect(ledger.map((e) => [e.delta, e.balance, e.cause])).toEqual([
+      [-500, earned - 500, 'redemption'],
+      [earned, earned, 'order'],
+    ]);
 
     const listed = await http<{ coupons: Coupon[] }>(pulse.baseUrl, 'GET', '/v1/members/me/coupons', { token: ada.token });
     expect(listed.status).toBe(200);
@@ -94,7 +124,9 @@ describe('coupons and rewards', () => {
     expect(both.find((r) => r.status === 409)!.body.error.code).toBe('coupon_used');
     const won = both.find((r) => r.status === 200)!.body;
     expect(won.redeemedAt).toBeGreaterThan(0);
-    expect((await http<{ coupons: Coupon[] }>(pulse.baseUrl, 'GET', '/v1/members/me/coupons', { token: ada.token })).body.coupons[0]).toEqual(won);
+    expect(
+      (await http<{ coupons: Coupon[] }>(pulse.baseUrl, 'GET', '/v1/members/me/coupons', { token: ada.token })).body.coupons[0],
+    ).toEqual(won);
 
     // Someone else's code, an unknown code, a bad body.
     const bob = await register('bob');
@@ -108,7 +140,13 @@ describe('coupons and rewards', () => {
     expect(anonymous.status).toBe(401);
 
     // History: the four lists, newest first, then paged by ts.
-    type History = { events: Array<{ itemId: string; type: string; ts: number }>; orders: LedgerEntry[]; points: LedgerEntry[]; coupons: Coupon[]; next?: number };
+    type History = {
+      events: Array<{ itemId: string; type: string; ts: number }>;
+      orders: LedgerEntry[];
+      points: LedgerEntry[];
+      coupons: Coupon[];
+      next?: number;
+    };
     const history = await http<History>(pulse.baseUrl, 'GET', '/v1/members/me/history', { token: ada.token });
     expect(history.status).toBe(200);
     expect(history.body.events.map((e) => [e.itemId, e.type])).toEqual([[item.itemId, 'purchase']]);
@@ -118,7 +156,8 @@ describe('coupons and rewards', () => {
     expect(history.body.next).toBeUndefined();
     const first = (await http<History>(pulse.baseUrl, 'GET', '/v1/members/me/history?limit=1', { token: ada.token })).body;
     expect(first.next).toBeGreaterThan(0);
-    const second = (await http<History>(pulse.baseUrl, 'GET', `/v1/members/me/history?limit=1&before=${first.next}`, { token: ada.token })).body;
+    const second = (await http<History>(pulse.baseUrl, 'GET', `/v1/members/me/history?limit=1&before=${first.next}`, { token: ada.token }))
+      .body;
     const seen = [...first.points, ...second.points].map((p) => p.entryId);
     expect(new Set(seen).size).toBe(seen.length);
     const badQuery = await http<ErrorBody>(pulse.baseUrl, 'GET', '/v1/members/me/history?limit=0', { token: ada.token });
@@ -129,10 +168,21 @@ describe('coupons and rewards', () => {
     const cyd = await register('cyd');
     // Campaigns are not built yet: issue one directly, as a campaign would, already past its expiry.
     const now = Date.now();
-    const expired: Coupon = { code: 'EXPRD2345678', memberId: cyd.memberId, kind: 'percent', value: 0, discountPercent: 10, expiresAt: now - 1, createdAt: now - 10_000, source: { type: 'campaign', id: 'old' } };
+    const expired: Coupon = {
+      code: 'EXPRD2345678',
+      memberId: cyd.memberId,
+      kind: 'percent',
+      value: 0,
+      discountPercent: 10,
+      expiresAt: now - 1,
+      createdAt: now - 10_000,
+      source: { type: 'campaign', id: 'old' },
+    };
     await new RedisCouponStore(redis).issue(expired);
     const res = await redeem(cyd.token, expired.code, 'o-1');
     expect([res.status, res.body.error.code]).toEqual([410, 'coupon_expired']);
-    expect((await http<{ coupons: Coupon[] }>(pulse.baseUrl, 'GET', '/v1/members/me/coupons', { token: cyd.token })).body.coupons).toEqual([expired]);
+    expect((await http<{ coupons: Coupon[] }>(pulse.baseUrl, 'GET', '/v1/members/me/coupons', { token: cyd.token })).body.coupons).toEqual([
+      expired,
+    ]);
   });
 });

@@ -53,7 +53,9 @@ describe('the edge refuses bad input and keeps serving', () => {
   it("forbids a visitor from reading another user's recommendations (403)", async () => {
     const me = await visitor(pulse.baseUrl);
     const other = await visitor(pulse.baseUrl);
-    const res = await http<{ error: { code: string } }>(pulse.baseUrl, 'GET', `/v1/users/${other.visitorId}/recommendations`, { token: me.token });
+    const res = await http<{ error: { code: string } }>(pulse.baseUrl, 'GET', `/v1/users/${other.visitorId}/recommendations`, {
+      token: me.token,
+    });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('forbidden');
     const own = await http(pulse.baseUrl, 'GET', `/v1/users/${me.visitorId}/recommendations`, { token: me.token });
@@ -65,17 +67,28 @@ describe('the edge refuses bad input and keeps serving', () => {
     const socket = await connectSocket(pulse.baseUrl, me.token);
     try {
       const before = await streamCount();
-      const bad = [{ type: 'teleport', itemId: 'x' }, { type: 'view' }, { type: 'purchase', items: [] }, 'not an object', { type: 'view', itemId: 'a b c' }];
+      const bad = [
+        { type: 'teleport', itemId: 'x' },
+        { type: 'view' },
+        { type: 'purchase', items: [] },
+        'not an object',
+        { type: 'view', itemId: 'a b c' },
+      ];
       for (const event of bad) {
         const ack = await emitWithAck<{ ok: boolean; error: { code: string; message: string } }>(socket, 'track', event);
         expect(ack.ok).toBe(false);
         expect(ack.error.code).toBe('invalid_event');
         expect(ack.error.message.length).toBeGreaterThan(0);
       }
-      const res = await http<{ accepted: number; rejected: Array<{ index: number; error: { code: string } }> }>(pulse.baseUrl, 'POST', '/v1/events', {
-        token: me.token,
-        body: { events: [{ type: 'view' }, { type: 'nope' }] },
-      });
+      const res = await http<{ accepted: number; rejected: Array<{ index: number; error: { code: string } }> }>(
+        pulse.baseUrl,
+        'POST',
+        '/v1/events',
+        {
+          token: me.token,
+          body: { events: [{ type: 'view' }, { type: 'nope' }] },
+        },
+      );
       expect(res.status).toBe(202);
       expect(res.body.accepted).toBe(0);
       expect(res.body.rejected.map((r) => r.error.code)).toEqual(['invalid_event', 'invalid_event']);
@@ -92,7 +105,10 @@ describe('the edge refuses bad input and keeps serving', () => {
   it('refuses a 1 MB payload over HTTP and over the socket, and serves the next request', async () => {
     const me = await visitor(pulse.baseUrl);
     const big = 'x'.repeat(1024 * 1024);
-    const res = await http<{ error: { code: string } }>(pulse.baseUrl, 'POST', '/v1/events', { token: me.token, body: { events: [{ type: 'search', query: big }] } });
+    const res = await http<{ error: { code: string } }>(pulse.baseUrl, 'POST', '/v1/events', {
+      token: me.token,
+      body: { events: [{ type: 'search', query: big }] },
+    });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
 
@@ -101,7 +117,9 @@ describe('the edge refuses bad input and keeps serving', () => {
     try {
       const ack = await Promise.race([
         emitWithAck<{ ok: boolean; error?: { code: string } }>(socket, 'track', { type: 'search', query: big }, 3000),
-        new Promise<{ ok: false; error: { code: string } }>((resolve) => socket.once('disconnect', () => resolve({ ok: false, error: { code: 'disconnected' } }))),
+        new Promise<{ ok: false; error: { code: string } }>((resolve) =>
+          socket.once('disconnect', () => resolve({ ok: false, error: { code: 'disconnected' } })),
+        ),
       ]);
       expect(ack.ok).toBe(false);
       expect(['payload_too_large', 'disconnected']).toContain(ack.error?.code);

@@ -27,7 +27,12 @@ describe('exactly once, across an engine SIGKILL', () => {
     [nats, redis] = await Promise.all([startNats(), startRedis()]);
     client = new Redis(redis.url);
     // Short lease and ack wait so a killed engine's partitions and unacked events come back fast.
-    options = { natsUrl: nats.url, redisUrl: redis.url, authSecret: secret, env: { PARTITION_LEASE_MS: '1500', ACK_WAIT_MS: '1500', PULSE_PARTITIONS: '8' } };
+    options = {
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      authSecret: secret,
+      env: { PARTITION_LEASE_MS: '1500', ACK_WAIT_MS: '1500', PULSE_PARTITIONS: '8' },
+    };
     engine = await spawnPulse('engine', options);
     gateway = await spawnPulse('gateway', options);
     admin = await new TokenService(secret).sign({ sub: 'admin-test', role: 'admin' }, 3600);
@@ -72,7 +77,10 @@ describe('exactly once, across an engine SIGKILL', () => {
     }));
     const acceptedBy = new Map<string, number>();
     const send = async (batch: typeof events) => {
-      const res = await http<{ accepted: number; rejected: Array<{ index: number }> }>(gateway.baseUrl, 'POST', '/v1/events', { token: admin, body: { events: batch } });
+      const res = await http<{ accepted: number; rejected: Array<{ index: number }> }>(gateway.baseUrl, 'POST', '/v1/events', {
+        token: admin,
+        body: { events: batch },
+      });
       expect(res.status).toBe(202);
       const rejected = new Set(res.body.rejected.map((r) => r.index));
       batch.forEach((event, i) => {
@@ -97,7 +105,10 @@ describe('exactly once, across an engine SIGKILL', () => {
     for (const batch of batches.slice(16)) await send(batch);
     await restarted;
     // Replays of already-acked events (a client retrying) must not count again.
-    const replay = await http<{ accepted: number }>(gateway.baseUrl, 'POST', '/v1/events', { token: admin, body: { events: events.slice(0, 500) } });
+    const replay = await http<{ accepted: number }>(gateway.baseUrl, 'POST', '/v1/events', {
+      token: admin,
+      body: { events: events.slice(0, 500) },
+    });
     expect(replay.status).toBe(202);
 
     const expected = [...acceptedBy.values()].reduce((a, b) => a + b, 0);
@@ -109,4 +120,3 @@ describe('exactly once, across an engine SIGKILL', () => {
     for (const user of users) expect(await totalOf(user)).toBe(acceptedBy.get(user));
   }, 120_000);
 });
-

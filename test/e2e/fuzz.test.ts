@@ -7,7 +7,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS_STREAM } from '../../engine/contracts/subjects.js';
 import { WEB_ASSETS } from '../../gateway/web-assets.js';
 import { connectSocket, http, visitor } from '../helpers/clients.js';
-import { chance, CONTENT_TYPES, deepValue, hostileParam, hostileQuery, hostileRawBody, hostileValue, mutate, pick, rng, routeSpecs, type Rand, type RouteSpec } from '../helpers/fuzz-inputs.js';
+import {
+  chance,
+  CONTENT_TYPES,
+  deepValue,
+  hostileParam,
+  hostileQuery,
+  hostileRawBody,
+  hostileValue,
+  mutate,
+  pick,
+  rng,
+  routeSpecs,
+  type Rand,
+  type RouteSpec,
+} from '../helpers/fuzz-inputs.js';
 import { refusedInputs, type RefusedInput } from '../helpers/fuzz-refusals.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
@@ -35,7 +49,8 @@ type Tokens = Record<string, string | undefined>;
 
 /** Why `body` is not the API's error shape, or undefined. */
 function errorShapeProblem(body: unknown, allowed: ReadonlySet<string> = ERROR_KEYS): string | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return `not a JSON object: ${String(JSON.stringify(body)).slice(0, 120)}`;
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return `not a JSON object: ${String(JSON.stringify(body)).slice(0, 120)}`;
   const keys = Object.keys(body);
   if (keys.length !== 1 || keys[0] !== 'error') return `top-level keys ${JSON.stringify(keys)}`;
   const error = (body as { error: unknown }).error;
@@ -75,16 +90,23 @@ function answerProblem(method: string, answer: Answer, path = ''): string | unde
 }
 
 async function send(base: string, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Answer> {
-  const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(15_000) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    signal: AbortSignal.timeout(15_000),
+  });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
 /** Runs `work` over `count` indices with at most `width` at once. */
 async function inPool(count: number, width: number, work: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < count) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
 }
 
 /** A raw HTTP/1.1 exchange (what fetch cannot send): the status and body of the answer. */
@@ -127,11 +149,20 @@ describe('fuzz: every route and socket event refuses hostile input cleanly', () 
       redisUrl: redis.url,
       authSecret: SECRET,
       // One client IP and a handful of users send everything: the limits that would turn most inputs into 429s are lifted.
-      env: { IP_REQUESTS_PER_SECOND: '1000000', IP_REQUEST_BURST: '1000000', USER_CALLS_PER_SECOND: '1000000', USER_CALL_BURST: '1000000', SOCKET_EVENTS_PER_SECOND: '100000', SOCKET_EVENT_BURST: '100000' },
+      env: {
+        IP_REQUESTS_PER_SECOND: '1000000',
+        IP_REQUEST_BURST: '1000000',
+        USER_CALLS_PER_SECOND: '1000000',
+        USER_CALL_BURST: '1000000',
+        SOCKET_EVENTS_PER_SECOND: '100000',
+        SOCKET_EVENT_BURST: '100000',
+      },
     });
     nc = await connectNats({ servers: nats.url });
     const now = Math.floor(Date.now() / 1000);
-    const registered = await http<{ memberId: string; token: string }>(pulse.baseUrl, 'POST', '/v1/members', { body: { email: memberEmail, password: 'correct horse battery', name: 'Fuzz Owner' } });
+    const registered = await http<{ memberId: string; token: string }>(pulse.baseUrl, 'POST', '/v1/members', {
+      body: { email: memberEmail, password: 'correct horse battery', name: 'Fuzz Owner' },
+    });
     expect(registered.status).toBe(201);
     ownerId = registered.body.memberId;
     Object.assign(tokens, {
@@ -204,7 +235,11 @@ describe('fuzz: every route and socket event refuses hostile input cleanly', () 
       const token = tokens[input.token];
       if (token) headers.authorization = `Bearer ${token}`;
       const body = typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
-      const answer = await send(base, input.method, input.path, headers, body).catch((err: Error) => ({ status: 0, headers: new Headers(), text: err.message }));
+      const answer = await send(base, input.method, input.path, headers, body).catch((err: Error) => ({
+        status: 0,
+        headers: new Headers(),
+        text: err.message,
+      }));
       const problem = answerProblem(input.method, answer) ?? input.refusedBy(answer.status, answer.text);
       if (problem) failures.push(`refused #${i} ${input.method} ${input.path} ${String(body).slice(0, 160)}: ${problem}`);
     });
@@ -214,8 +249,12 @@ describe('fuzz: every route and socket event refuses hostile input cleanly', () 
     expect(await snapshot()).toEqual(before);
     for (const input of refused) {
       for (const check of input.after ?? []) {
-        const res = await http(base, check.method, check.path, { token: tokens[check.token]!, ...(check.body !== undefined ? { body: check.body } : {}) });
-        if (res.status !== check.status) failures.push(`after refused ${input.path}: ${check.method} ${check.path} answered ${res.status}, expected ${check.status}`);
+        const res = await http(base, check.method, check.path, {
+          token: tokens[check.token]!,
+          ...(check.body !== undefined ? { body: check.body } : {}),
+        });
+        if (res.status !== check.status)
+          failures.push(`after refused ${input.path}: ${check.method} ${check.path} answered ${res.status}, expected ${check.status}`);
       }
     }
 
@@ -234,7 +273,10 @@ describe('fuzz: every route and socket event refuses hostile input cleanly', () 
     ];
     for (const [i, request] of raw.entries()) {
       const answer = await rawExchange(pulse.port, request).catch((err: Error) => ({ status: 0, body: err.message }));
-      const problem = answer.status === 0 ? `no answer: ${answer.body}` : answerProblem('GET', { status: answer.status, headers: new Headers({ 'retry-after': '1' }), text: answer.body });
+      const problem =
+        answer.status === 0
+          ? `no answer: ${answer.body}`
+          : answerProblem('GET', { status: answer.status, headers: new Headers({ 'retry-after': '1' }), text: answer.body });
       if (problem) failures.push(`raw #${i} ${JSON.stringify(request.slice(0, 60))}: ${problem}`);
     }
     counts.raw = raw.length;
@@ -260,7 +302,11 @@ describe('fuzz: every route and socket event refuses hostile input cleanly', () 
     const plans = Array.from({ length: httpCount }, (_, n) => planRequest(rand, pick(rand, routes), n, tokens));
     await inPool(plans.length, 8, async (i) => {
       const plan = plans[i]!;
-      const answer = await send(base, plan.method, plan.path, plan.headers, plan.body).catch((err: Error) => ({ status: 0, headers: new Headers(), text: `no answer: ${err.message}` }));
+      const answer = await send(base, plan.method, plan.path, plan.headers, plan.body).catch((err: Error) => ({
+        status: 0,
+        headers: new Headers(),
+        text: `no answer: ${err.message}`,
+      }));
       const problem = answer.status === 0 ? answer.text : answerProblem(plan.method, answer, plan.path);
       if (problem) failures.push(`http #${i} ${plan.method} ${plan.path.slice(0, 120)} ${plan.describe}: ${problem}`);
     });
@@ -313,20 +359,45 @@ interface RequestPlan {
   describe: string;
 }
 
-const TOKEN_KINDS = ['none', 'visitor', 'member', 'admin', 'admin', 'marketing', 'shop', 'garbage', 'forged', 'expired', 'noExp', 'tenYears', 'futureIat', 'unknownRole', 'longSub', 'algNone'];
+const TOKEN_KINDS = [
+  'none',
+  'visitor',
+  'member',
+  'admin',
+  'admin',
+  'marketing',
+  'shop',
+  'garbage',
+  'forged',
+  'expired',
+  'noExp',
+  'tenYears',
+  'futureIat',
+  'unknownRole',
+  'longSub',
+  'algNone',
+];
 const OTHER_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 
 /** One random HTTP request on `route`: its method or another, hostile parameters, query, token, body and headers. */
 function planRequest(rand: Rand, route: RouteSpec, n: number, tokens: Tokens): RequestPlan {
   const method = chance(rand, 0.9) ? route.method : pick(rand, OTHER_METHODS);
   let path = route.path;
-  for (const [name, valid] of Object.entries(route.params ?? {})) path = path.replace(`:${name}`, chance(rand, 0.5) ? hostileParam(rand, valid) : valid);
+  for (const [name, valid] of Object.entries(route.params ?? {}))
+    path = path.replace(`:${name}`, chance(rand, 0.5) ? hostileParam(rand, valid) : valid);
   path += chance(rand, 0.5) ? hostileQuery(rand) : (route.query ?? '');
   const headers: Record<string, string> = {};
   const kind = pick(rand, TOKEN_KINDS);
   const token = tokens[kind];
   if (token) {
-    headers.authorization = pick(rand, [`Bearer ${token}`, `Bearer ${token}`, `bearer  ${token}`, token, `Basic ${token}`, `Bearer ${token} extra`]);
+    headers.authorization = pick(rand, [
+      `Bearer ${token}`,
+      `Bearer ${token}`,
+      `bearer  ${token}`,
+      token,
+      `Basic ${token}`,
+      `Bearer ${token} extra`,
+    ]);
   } else if (chance(rand, 0.1)) headers.authorization = pick(rand, ['Bearer', 'Bearer ', `Bearer ${'x'.repeat(8000)}`]);
   if (chance(rand, 0.05)) headers['idempotency-key'] = pick(rand, ['', 'x'.repeat(300), 'k-1', '\u00e4']);
   if (chance(rand, 0.05)) headers.origin = pick(rand, ['https://evil.example', 'null']);
@@ -362,7 +433,12 @@ interface SocketPlan {
 }
 
 const SOCKET_TEMPLATES: Record<string, (n: number) => unknown> = {
-  track: (n) => pick(rng(n), [{ id: `fz-sock-${n}`, type: 'view', itemId: 'sku-00042' }, { type: 'search', query: 'lamp' }, { type: 'purchase', items: [{ itemId: 'sku-00042', quantity: 1, price: 475.99 }] }]),
+  track: (n) =>
+    pick(rng(n), [
+      { id: `fz-sock-${n}`, type: 'view', itemId: 'sku-00042' },
+      { type: 'search', query: 'lamp' },
+      { type: 'purchase', items: [{ itemId: 'sku-00042', quantity: 1, price: 475.99 }] },
+    ]),
   recommend: () => ({ k: 5, category: 'home' }),
   redeem: (n) => ({ code: 'K7QX2M9PRT4W', orderId: `o-${n}` }),
 };
@@ -370,10 +446,17 @@ const SOCKET_TEMPLATES: Record<string, (n: number) => unknown> = {
 /** One random socket call: `track`, `recommend`, `redeem` (mutated, hostile, deep, extra arguments) or an event the server does not know. */
 function planSocketCall(rand: Rand, n: number): SocketPlan {
   const event = pick(rand, ['track', 'track', 'recommend', 'recommend', 'redeem', 'unknown', 'track']);
-  if (event === 'unknown') return { event: pick(rand, ['hack', 'admin', 'emit', '__proto__', 'x'.repeat(300)]), args: [hostileValue(rand)], ack: false, describe: 'unknown event' };
+  if (event === 'unknown')
+    return {
+      event: pick(rand, ['hack', 'admin', 'emit', '__proto__', 'x'.repeat(300)]),
+      args: [hostileValue(rand)],
+      ack: false,
+      describe: 'unknown event',
+    };
   const template = SOCKET_TEMPLATES[event]!(n);
   const roll = rand();
-  const payload = roll < 0.15 ? template : roll < 0.7 ? mutate(rand, template) : roll < 0.9 ? hostileValue(rand) : deepValue(pick(rand, [40, 2000]));
+  const payload =
+    roll < 0.15 ? template : roll < 0.7 ? mutate(rand, template) : roll < 0.9 ? hostileValue(rand) : deepValue(pick(rand, [40, 2000]));
   const args = chance(rand, 0.1) ? [payload, hostileValue(rand)] : chance(rand, 0.05) ? [] : [payload];
   return { event, args, ack: chance(rand, 0.95), describe: String(JSON.stringify(args)).slice(0, 100) };
 }

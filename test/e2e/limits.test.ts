@@ -53,9 +53,12 @@ describe('limits that hold across gateways', () => {
     const open = attempts.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     sockets.push(...open);
     expect(open).toHaveLength(SOCKETS_PER_USER);
-    const refusals = attempts.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error & { data?: { code: string; message: string } }] : []));
+    const refusals = attempts.flatMap((r) =>
+      r.status === 'rejected' ? [r.reason as Error & { data?: { code: string; message: string } }] : [],
+    );
     expect(refusals).toHaveLength(40 - SOCKETS_PER_USER);
-    for (const refusal of refusals) expect(refusal.data).toMatchObject({ code: 'too_many_sockets', message: expect.stringContaining('SOCKETS_PER_USER') });
+    for (const refusal of refusals)
+      expect(refusal.data).toMatchObject({ code: 'too_many_sockets', message: expect.stringContaining('SOCKETS_PER_USER') });
 
     // The other shopper, from another address, every 200 ms through either gateway.
     const shopperAnswers: Array<{ status: number; ms: number; phase: 'flood' | 'after' }> = [];
@@ -64,7 +67,9 @@ describe('limits that hold across gateways', () => {
     const shop = (async () => {
       for (let n = 0; shopping; n++) {
         const started = performance.now();
-        const res = await fetch(`${gateways[n % 2]!.baseUrl}/v1/recommendations`, { headers: { authorization: `Bearer ${shopper}`, 'x-forwarded-for': '203.0.113.7' } });
+        const res = await fetch(`${gateways[n % 2]!.baseUrl}/v1/recommendations`, {
+          headers: { authorization: `Bearer ${shopper}`, 'x-forwarded-for': '203.0.113.7' },
+        });
         await res.arrayBuffer();
         shopperAnswers.push({ status: res.status, ms: performance.now() - started, phase });
         await sleep(200);
@@ -82,7 +87,9 @@ describe('limits that hold across gateways', () => {
     );
     const httpTimer = setInterval(() => {
       httpFlood.push(
-        fetch(`${gateways[httpFlood.length % 2]!.baseUrl}/v1/recommendations?k=100`, { headers: { authorization: `Bearer ${flooder}`, 'x-forwarded-for': '198.51.100.66' } }).then(async (res) => ({
+        fetch(`${gateways[httpFlood.length % 2]!.baseUrl}/v1/recommendations?k=100`, {
+          headers: { authorization: `Bearer ${flooder}`, 'x-forwarded-for': '198.51.100.66' },
+        }).then(async (res) => ({
           status: res.status,
           retryAfter: res.headers.get('retry-after'),
           body: await res.json().catch(() => undefined),
@@ -101,7 +108,9 @@ describe('limits that hold across gateways', () => {
     // Every socket call was answered; beyond the user's budget with rate_limited and a whole-second wait.
     const answered = await Promise.all(acks);
     expect(answered).not.toContain('no ack');
-    const limited = answered.filter((a): a is Extract<Ack, { ok: false }> => typeof a === 'object' && 'ok' in a && a.error.code === 'rate_limited');
+    const limited = answered.filter(
+      (a): a is Extract<Ack, { ok: false }> => typeof a === 'object' && 'ok' in a && a.error.code === 'rate_limited',
+    );
     for (const a of limited) {
       expect(Number.isInteger(a.error.retryAfterSeconds)).toBe(true);
       expect(a.error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
@@ -124,7 +133,9 @@ describe('limits that hold across gateways', () => {
     }
 
     const slowest = Math.max(...shopperAnswers.map((a) => a.ms));
-    console.log(`flood: ${sent} calls in ${floodSeconds.toFixed(1)} s, ${through} through, ${limited.length} + ${tooMany.length} rate-limited; other shopper: ${shopperAnswers.length} answers, slowest ${slowest.toFixed(0)} ms (${shopperAnswers.map((a) => a.ms.toFixed(0)).join(' ')})`);
+    console.log(
+      `flood: ${sent} calls in ${floodSeconds.toFixed(1)} s, ${through} through, ${limited.length} + ${tooMany.length} rate-limited; other shopper: ${shopperAnswers.length} answers, slowest ${slowest.toFixed(0)} ms (${shopperAnswers.map((a) => a.ms.toFixed(0)).join(' ')})`,
+    );
 
     // The other shopper: answered 200 throughout, during the flood and right after it (how fast is logged above; `npm run bench` measures it).
     expect(shopperAnswers.filter((a) => a.phase === 'flood').length).toBeGreaterThanOrEqual(20);

@@ -37,7 +37,10 @@ describe('member points', () => {
     expect(res.status).toBe(202);
   };
   const order = async (body: Record<string, unknown>) => {
-    const res = await http<{ accepted: boolean; duplicate?: boolean }>(pulse.baseUrl, 'POST', '/v1/orders', { token: shop, body: { userId: memberId, ...body } });
+    const res = await http<{ accepted: boolean; duplicate?: boolean }>(pulse.baseUrl, 'POST', '/v1/orders', {
+      token: shop,
+      body: { userId: memberId, ...body },
+    });
     expect(res.status).toBe(202);
     return res.body;
   };
@@ -48,7 +51,8 @@ describe('member points', () => {
       await sleep(50);
     }
   };
-  const ledger = async (query = '') => (await http<{ entries: LedgerEntry[]; next?: number }>(pulse.baseUrl, 'GET', `/v1/members/me/points${query}`, { token })).body;
+  const ledger = async (query = '') =>
+    (await http<{ entries: LedgerEntry[]; next?: number }>(pulse.baseUrl, 'GET', `/v1/members/me/points${query}`, { token })).body;
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);

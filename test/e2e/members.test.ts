@@ -25,7 +25,10 @@ describe('member accounts', () => {
   const password = 'difference engine';
   let ada: Session;
 
-  const stateOf = async (userId: string) => ({ st: await redis.hgetall(`u:{${userId}}:st`), recent: await redis.llen(`u:{${userId}}:recent`) });
+  const stateOf = async (userId: string) => ({
+    st: await redis.hgetall(`u:{${userId}}:st`),
+    recent: await redis.llen(`u:{${userId}}:recent`),
+  });
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
@@ -38,7 +41,9 @@ describe('member accounts', () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
     redis = new Redis(redisServer.url);
     pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret });
-    const res = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', { body: { email: ` ${email.toUpperCase()} `, password, name: 'Ada' } });
+    const res = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', {
+      body: { email: ` ${email.toUpperCase()} `, password, name: 'Ada' },
+    });
     expect(res.status).toBe(201);
     ada = res.body;
   });
@@ -59,7 +64,15 @@ describe('member accounts', () => {
   it('returns the profile without the password hash', async () => {
     const me = await http<Record<string, unknown>>(pulse.baseUrl, 'GET', '/v1/members/me', { token: ada.token });
     expect(me.status).toBe(200);
-    expect(me.body).toEqual({ memberId: ada.memberId, email, name: 'Ada', tier: 'regular', points: 0, lifetimePoints: 0, createdAt: expect.any(Number) });
+    expect(me.body).toEqual({
+      memberId: ada.memberId,
+      email,
+      name: 'Ada',
+      tier: 'regular',
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: expect.any(Number),
+    });
     expect(JSON.stringify(me.body)).not.toMatch(/scrypt|password/i);
     const anonymous = await visitor(pulse.baseUrl);
     expect((await http<ErrorBody>(pulse.baseUrl, 'GET', '/v1/members/me', { token: anonymous.token })).body.error.code).toBe('forbidden');
@@ -83,19 +96,24 @@ describe('member accounts', () => {
     }
     expect(await http(pulse.baseUrl, 'GET', '/v1/members/me', { token: ada.token })).toEqual(before);
     expect((await http<Session>(pulse.baseUrl, 'POST', '/v1/sessions', { body: { email, password } })).body.memberId).toBe(ada.memberId);
-    expect((await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/sessions', { body: { email: 'eve@example.com', password: 'another password' } })).body.error.code).toBe(
-      'invalid_credentials',
-    );
+    expect(
+      (await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/sessions', { body: { email: 'eve@example.com', password: 'another password' } }))
+        .body.error.code,
+    ).toBe('invalid_credentials');
   });
 
   it("merges a visitor's history into the member on login, once", async () => {
     const guest = await visitor(pulse.baseUrl);
     const category = 'electronics/audio';
-    const catalog = await http<{ items: Item[] }>(pulse.baseUrl, 'GET', `/v1/items?category=${encodeURIComponent(category)}&limit=50`, { token: guest.token });
+    const catalog = await http<{ items: Item[] }>(pulse.baseUrl, 'GET', `/v1/items?category=${encodeURIComponent(category)}&limit=50`, {
+      token: guest.token,
+    });
     const viewed = catalog.body.items.slice(0, 6).map((item) => item.itemId);
     expect(viewed.length).toBeGreaterThanOrEqual(3);
     const events = viewed.map((itemId, i) => ({ id: `guest-view-${i}`, type: 'view', itemId }));
-    expect((await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token: guest.token, body: { events } })).body.accepted).toBe(viewed.length);
+    expect(
+      (await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token: guest.token, body: { events } })).body.accepted,
+    ).toBe(viewed.length);
     await until('the visitor views', async () => Number((await stateOf(guest.visitorId)).st['c:total'] ?? 0) === viewed.length);
     expect((await stateOf(ada.memberId)).recent).toBe(0);
 
@@ -103,10 +121,16 @@ describe('member accounts', () => {
     const other = await visitor(pulse.baseUrl);
     const noToken = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/sessions', { body: { email, password, visitorId: guest.visitorId } });
     expect([noToken.status, noToken.body.error.code]).toEqual([401, 'unauthorized']);
-    const stolen = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/sessions', { token: other.token, body: { email, password, visitorId: guest.visitorId } });
+    const stolen = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/sessions', {
+      token: other.token,
+      body: { email, password, visitorId: guest.visitorId },
+    });
     expect([stolen.status, stolen.body.error.code]).toEqual([403, 'forbidden']);
 
-    const login = await http<Session>(pulse.baseUrl, 'POST', '/v1/sessions', { token: guest.token, body: { email, password, visitorId: guest.visitorId } });
+    const login = await http<Session>(pulse.baseUrl, 'POST', '/v1/sessions', {
+      token: guest.token,
+      body: { email, password, visitorId: guest.visitorId },
+    });
     expect(login.status).toBe(200);
     expect(login.body.memberId).toBe(ada.memberId);
     expect(decodeJwt(login.body.token)).toMatchObject({ sub: ada.memberId, role: 'member', tier: 'regular' });
@@ -118,14 +142,22 @@ describe('member accounts', () => {
     const list = await http<RecommendationList>(pulse.baseUrl, 'GET', `/v1/recommendations?k=10`, { token: login.body.token });
     expect(list.status).toBe(200);
     const categories = await Promise.all(
-      list.body.items.map(async ({ itemId }) => (await http<Item>(pulse.baseUrl, 'GET', `/v1/items/${itemId}`, { token: login.body.token })).body.category),
+      list.body.items.map(
+        async ({ itemId }) => (await http<Item>(pulse.baseUrl, 'GET', `/v1/items/${itemId}`, { token: login.body.token })).body.category,
+      ),
     );
     expect(categories.filter((c) => c === category).length).toBeGreaterThanOrEqual(5);
 
     // Logging in again with the same visitor merges nothing more; a later own event still applies.
-    const again = await http<Session>(pulse.baseUrl, 'POST', '/v1/sessions', { token: guest.token, body: { email, password, visitorId: guest.visitorId } });
+    const again = await http<Session>(pulse.baseUrl, 'POST', '/v1/sessions', {
+      token: guest.token,
+      body: { email, password, visitorId: guest.visitorId },
+    });
     expect(again.status).toBe(200);
-    await http(pulse.baseUrl, 'POST', '/v1/events', { token: login.body.token, body: { events: [{ id: 'own-1', type: 'view', itemId: viewed[0] }] } });
+    await http(pulse.baseUrl, 'POST', '/v1/events', {
+      token: login.body.token,
+      body: { events: [{ id: 'own-1', type: 'view', itemId: viewed[0] }] },
+    });
     await until('the member event', async () => (await stateOf(ada.memberId)).st['c:view'] === '1');
     const after = await stateOf(ada.memberId);
     expect(after.st['c:merge']).toBe('1');

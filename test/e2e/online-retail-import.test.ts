@@ -71,14 +71,23 @@ describe('online-retail import through the product', () => {
   let csv: string;
   let admin: string;
 
-  const importFile = (kind: ImportKind, file: string): Promise<ImportSummary> => importConverted(pulse.baseUrl, admin, join(dir, 'out'), kind, file);
-  const profile = async (memberId: string) => (await http<MemberProfile>(pulse.baseUrl, 'GET', `/v1/members/${memberId}`, { token: admin })).body;
+  const importFile = (kind: ImportKind, file: string): Promise<ImportSummary> =>
+    importConverted(pulse.baseUrl, admin, join(dir, 'out'), kind, file);
+  const profile = async (memberId: string) =>
+    (await http<MemberProfile>(pulse.baseUrl, 'GET', `/v1/members/${memberId}`, { token: admin })).body;
   const ledgerLength = async (memberId: string) => {
     const token = await tokens.sign({ sub: memberId, role: 'member' }, 600);
     const page = await http<{ entries: LedgerEntry[] }>(pulse.baseUrl, 'GET', '/v1/members/me/points?limit=1', { token });
     return page.body.entries[0]?.entryId ?? 0;
   };
-  const check = () => checkOnlineRetailPointsRemote(csv, RULES, { url: pulse.baseUrl, token: admin, waitMs: 20_000, pollMs: 200, progressStream: new PassThrough().resume() });
+  const check = () =>
+    checkOnlineRetailPointsRemote(csv, RULES, {
+      url: pulse.baseUrl,
+      token: admin,
+      waitMs: 20_000,
+      pollMs: 200,
+      progressStream: new PassThrough().resume(),
+    });
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
@@ -110,7 +119,9 @@ describe('online-retail import through the product', () => {
     // Items reach the engines' catalogs through the CATALOG stream, within a second: orders are
     // checked against them, so they go in once every item is there.
     for (const itemId of ['85123A', '71053', '22041']) {
-      await expect.poll(async () => (await http(pulse.baseUrl, 'GET', `/v1/items/${itemId}`, { token: admin })).status, { timeout: 10_000 }).toBe(200);
+      await expect
+        .poll(async () => (await http(pulse.baseUrl, 'GET', `/v1/items/${itemId}`, { token: admin })).status, { timeout: 10_000 })
+        .toBe(200);
     }
     const orders = await importFile('orders', 'orders.jsonl');
     expect(orders.rejects.top(5)).toEqual([]);
@@ -126,7 +137,9 @@ describe('online-retail import through the product', () => {
     }
     expect(await profile('c17850')).toMatchObject({ name: 'Customer 17850', createdAt: Date.UTC(2010, 11, 1, 8, 26) });
     // Imported members have no password.
-    const login = await http<{ error: { code: string } }>(pulse.baseUrl, 'POST', '/v1/sessions', { body: { email: 'c17850@online-retail.invalid', password: 'any password' } });
+    const login = await http<{ error: { code: string } }>(pulse.baseUrl, 'POST', '/v1/sessions', {
+      body: { email: 'c17850@online-retail.invalid', password: 'any password' },
+    });
     expect([login.status, login.body.error.code]).toEqual([401, 'invalid_credentials']);
   });
 
@@ -134,7 +147,9 @@ describe('online-retail import through the product', () => {
     const run = (env: Record<string, string>) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         const args = ['--import', 'tsx', 'scripts/check-online-retail-points.ts', '--input', csv, '--url', pulse.baseUrl, '--wait', '1'];
-        const child = spawn(process.execPath, args, { env: { ...process.env, AUTH_SECRET: secret, TIER_ENTERPRISE_POINTS: '100000', ...env } });
+        const child = spawn(process.execPath, args, {
+          env: { ...process.env, AUTH_SECRET: secret, TIER_ENTERPRISE_POINTS: '100000', ...env },
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -153,7 +168,8 @@ describe('online-retail import through the product', () => {
 
   it('changes nothing when members, orders and the purchase events are imported again: orders count once, events earn nothing', async () => {
     const before = new Map<string, unknown>();
-    for (const memberId of Object.keys(EXPECTED)) before.set(memberId, { profile: await profile(memberId), ledger: await ledgerLength(memberId) });
+    for (const memberId of Object.keys(EXPECTED))
+      before.set(memberId, { profile: await profile(memberId), ledger: await ledgerLength(memberId) });
     const { digest } = await check();
     expect(await importFile('members', 'members.jsonl')).toMatchObject({ accepted: 4, existing: 4 });
     expect(await importFile('orders', 'orders.jsonl')).toMatchObject({ lines: 12, accepted: 12, existing: 12 });

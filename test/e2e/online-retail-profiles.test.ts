@@ -58,7 +58,12 @@ describe('online-retail profiles and segments through the product', () => {
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
-    pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret, env: { ORDER_PRICE_TOLERANCE: '10' } });
+    pulse = await spawnPulse('start', {
+      natsUrl: nats.url,
+      redisUrl: redisServer.url,
+      authSecret: secret,
+      env: { ORDER_PRICE_TOLERANCE: '10' },
+    });
     admin = await tokens.sign({ sub: 'e2e-admin', role: 'admin' }, 3600);
     dir = await mkdtemp(join(tmpdir(), 'pulse-or-profiles-'));
     csv = join(dir, 'retail.csv');
@@ -70,10 +75,17 @@ describe('online-retail profiles and segments through the product', () => {
     // Items reach the engines' catalogs through the CATALOG stream, within a second: orders are
     // checked against them, so they go in once every item is there.
     for (const itemId of ['85123A', '71053', '22041']) {
-      await vi.waitFor(async () => expect((await fetch(`${pulse.baseUrl}/v1/items/${itemId}`, { headers: { authorization: `Bearer ${admin}` } })).status, `item ${itemId} in the catalog`).toBe(200), {
-        timeout: 10_000,
-        interval: 100,
-      });
+      await vi.waitFor(
+        async () =>
+          expect(
+            (await fetch(`${pulse.baseUrl}/v1/items/${itemId}`, { headers: { authorization: `Bearer ${admin}` } })).status,
+            `item ${itemId} in the catalog`,
+          ).toBe(200),
+        {
+          timeout: 10_000,
+          interval: 100,
+        },
+      );
     }
     const orders = await importFile('orders', 'orders.jsonl');
     expect(orders.rejects.top(5)).toEqual([]);
@@ -88,20 +100,46 @@ describe('online-retail profiles and segments through the product', () => {
   });
 
   it('finds every profile and segment size equal to the CSV computation at the day after the last invoice', async () => {
-    const result = await checkOnlineRetailProfiles({ input: csv, url: pulse.baseUrl, token: admin, thresholds: DEFAULT_SEGMENT_THRESHOLDS, waitMs: 20_000, pollMs: 200, progressStream: new PassThrough().resume() });
+    const result = await checkOnlineRetailProfiles({
+      input: csv,
+      url: pulse.baseUrl,
+      token: admin,
+      thresholds: DEFAULT_SEGMENT_THRESHOLDS,
+      waitMs: 20_000,
+      pollMs: 200,
+      progressStream: new PassThrough().resume(),
+    });
     expect(result.examples).toEqual([]);
     expect(result).toMatchObject({ at: AT, customers: 5, mismatches: 0, segmentMismatches: [] });
     expect(result.segmentSizes).toEqual({ new: [3, 3], active: [2, 2], lapsing: [2, 2], big_spender: [1, 1] });
-    const c1 = await fetch(`${pulse.baseUrl}/v1/users/c17850/profile?at=${AT}`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json());
-    expect(c1).toMatchObject({ rfm: { recencyDays: 191, frequency: 2, monetary: 1260, scores: { recency: 2, frequency: 2, monetary: 4 } }, segments: ['lapsing', 'big_spender'] });
-    const c4 = await fetch(`${pulse.baseUrl}/v1/users/c15000/profile?at=${AT}`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json());
+    const c1 = await fetch(`${pulse.baseUrl}/v1/users/c17850/profile?at=${AT}`, { headers: { authorization: `Bearer ${admin}` } }).then(
+      (r) => r.json(),
+    );
+    expect(c1).toMatchObject({
+      rfm: { recencyDays: 191, frequency: 2, monetary: 1260, scores: { recency: 2, frequency: 2, monetary: 4 } },
+      segments: ['lapsing', 'big_spender'],
+    });
+    const c4 = await fetch(`${pulse.baseUrl}/v1/users/c15000/profile?at=${AT}`, { headers: { authorization: `Bearer ${admin}` } }).then(
+      (r) => r.json(),
+    );
     expect(c4).toMatchObject({ rfm: { recencyDays: null, frequency: 0, monetary: 0 }, segments: ['new'] });
   });
 
   it('npm run check:profiles -- --url prints 0 mismatches and exits 0, at a later --at too; with another threshold it finds them and exits 1', async () => {
     const run = (extra: string[], env: Record<string, string> = {}) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const args = ['--import', 'tsx', 'scripts/check-online-retail-profiles.ts', '--input', csv, '--url', pulse.baseUrl, '--wait', '1', ...extra];
+        const args = [
+          '--import',
+          'tsx',
+          'scripts/check-online-retail-profiles.ts',
+          '--input',
+          csv,
+          '--url',
+          pulse.baseUrl,
+          '--wait',
+          '1',
+          ...extra,
+        ];
         const child = spawn(process.execPath, args, { env: { ...process.env, AUTH_SECRET: secret, ...env } });
         let stdout = '';
         let stderr = '';
@@ -109,7 +147,11 @@ describe('online-retail profiles and segments through the product', () => {
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('close', (code) => resolve({ code, stdout, stderr }));
       });
-    const [right, later, wrong] = await Promise.all([run([]), run(['--at', String(AT + 30 * 86_400_000)]), run([], { SEGMENT_BIG_SPENDER: '2000' })]);
+    const [right, later, wrong] = await Promise.all([
+      run([]),
+      run(['--at', String(AT + 30 * 86_400_000)]),
+      run([], { SEGMENT_BIG_SPENDER: '2000' }),
+    ]);
     expect(right.stdout, right.stderr).toContain('mismatches: 0\n');
     expect(right.stdout).toContain('segment size mismatches: 0');
     expect(right.code).toBe(0);

@@ -21,14 +21,28 @@ function post(baseUrl: string, path: string, body: unknown, from: string): Promi
   const startedAt = Date.now();
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port: url.port, path: url.pathname, method: 'POST', localAddress: from, agent: false, headers: { 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress: from,
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
           const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, startedAt, endedAt: Date.now() });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text ? JSON.parse(text) : undefined,
+            retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+            startedAt,
+            endedAt: Date.now(),
+          });
         });
       },
     );
@@ -75,10 +89,17 @@ describe('password burst', () => {
     // The demo catalog is indexed in slices after the engine is ready: let that work end first.
     const token = (await visitor(pulse.baseUrl)).token;
     const items = generateDemoCatalog().filter((item) => !item.minTier || item.minTier === 'regular').length;
-    await vi.waitFor(async () => expect((await http<{ total: number }>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token })).body.total, 'demo catalog indexed').toBeGreaterThanOrEqual(items), {
-      timeout: 30_000,
-      interval: 200,
-    });
+    await vi.waitFor(
+      async () =>
+        expect(
+          (await http<{ total: number }>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token })).body.total,
+          'demo catalog indexed',
+        ).toBeGreaterThanOrEqual(items),
+      {
+        timeout: 30_000,
+        interval: 200,
+      },
+    );
     const first = await politely(() => post(pulse.baseUrl, '/v1/members', real, shopper));
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     realId = first.body!.memberId!;
@@ -92,9 +113,15 @@ describe('password burst', () => {
   });
 
   it('40 registrations and 100 bad logins at once: no 504, Retry-After on every refusal, a real login within 2 s throughout', async () => {
-    const registrations = Array.from({ length: 40 }, (_, i) => ({ email: `new-${i}@burst.example.com`, password: `new password ${i}`, name: `New ${i}` }));
+    const registrations = Array.from({ length: 40 }, (_, i) => ({
+      email: `new-${i}@burst.example.com`,
+      password: `new password ${i}`,
+      name: `New ${i}`,
+    }));
     const badLogins = Array.from({ length: 100 }, (_, i) =>
-      i < 50 ? { email: victims[i % victims.length]!.email, password: `wrong guess ${i}` } : { email: `ghost-${i}@burst.example.com`, password: `ghost guess ${i}` },
+      i < 50
+        ? { email: victims[i % victims.length]!.email, password: `wrong guess ${i}` }
+        : { email: `ghost-${i}@burst.example.com`, password: `ghost guess ${i}` },
     );
     let settled = false;
     const burst = Promise.all([
@@ -110,8 +137,13 @@ describe('password burst', () => {
       await sleep(200);
     } while (!settled);
     const [registered, loggedIn] = await burst;
-    const tally = (answers: Answer[]) => answers.reduce<Record<number, number>>((counts, a) => ({ ...counts, [a.status]: (counts[a.status] ?? 0) + 1 }), {});
-    const summary = JSON.stringify({ registrations: tally(registered), badLogins: tally(loggedIn), realLogins: realLogins.map((a) => [a.status, a.endedAt - a.startedAt]) });
+    const tally = (answers: Answer[]) =>
+      answers.reduce<Record<number, number>>((counts, a) => ({ ...counts, [a.status]: (counts[a.status] ?? 0) + 1 }), {});
+    const summary = JSON.stringify({
+      registrations: tally(registered),
+      badLogins: tally(loggedIn),
+      realLogins: realLogins.map((a) => [a.status, a.endedAt - a.startedAt]),
+    });
     if (process.env.PULSE_TEST_VERBOSE) console.log(summary);
     const lastBurstAnswer = Math.max(...[...registered, ...loggedIn].map((a) => a.endedAt));
 
@@ -139,19 +171,23 @@ describe('password burst', () => {
     }
 
     // Every 201 logs in as the member it created; a repeat of it answers as the first did.
-    const created = registrations.flatMap((body, i) => (registered[i]!.status === 201 ? [{ body, memberId: registered[i]!.body!.memberId! }] : []));
+    const created = registrations.flatMap((body, i) =>
+      registered[i]!.status === 201 ? [{ body, memberId: registered[i]!.body!.memberId! }] : [],
+    );
     for (const { body, memberId } of created) {
       const login = await politely(() => post(pulse.baseUrl, '/v1/sessions', { email: body.email, password: body.password }, checker));
       expect(login.status, JSON.stringify(login.body)).toBe(200);
       expect(login.body?.memberId).toBe(memberId);
       expect(await redis.exists(`email:{${body.email}}`)).toBe(1);
     }
-    const first = created[0] ?? (await (async () => {
-      const body = { email: 'after.burst@example.com', password: 'after the burst', name: 'After' };
-      const answer = await politely(() => post(pulse.baseUrl, '/v1/members', body, checker));
-      expect(answer.status).toBe(201);
-      return { body, memberId: answer.body!.memberId! };
-    })());
+    const first =
+      created[0] ??
+      (await (async () => {
+        const body = { email: 'after.burst@example.com', password: 'after the burst', name: 'After' };
+        const answer = await politely(() => post(pulse.baseUrl, '/v1/members', body, checker));
+        expect(answer.status).toBe(201);
+        return { body, memberId: answer.body!.memberId! };
+      })());
     const repeat = await politely(() => post(pulse.baseUrl, '/v1/members', first.body, checker));
     expect([repeat.status, repeat.body?.memberId]).toEqual([201, first.memberId]);
 

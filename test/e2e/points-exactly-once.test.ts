@@ -108,9 +108,15 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
     const order = (member: Member, phase: string): ShopOrder => {
       const n = serial++;
       const item = items[n % items.length]!;
-      return { orderId: `ord-${phase}-${n}`, userId: member.memberId, status: 'paid', lines: [{ itemId: item.itemId, quantity: 1 + (n % 3), price: item.price }] };
+      return {
+        orderId: `ord-${phase}-${n}`,
+        userId: member.memberId,
+        status: 'paid',
+        lines: [{ itemId: item.itemId, quantity: 1 + (n % 3), price: item.price }],
+      };
     };
-    const post = (o: ShopOrder) => http<{ accepted?: boolean; duplicate?: boolean }>(gateway.baseUrl, 'POST', '/v1/orders', { token: shop, body: o });
+    const post = (o: ShopOrder) =>
+      http<{ accepted?: boolean; duplicate?: boolean }>(gateway.baseUrl, 'POST', '/v1/orders', { token: shop, body: o });
     /** Posts until the gateway says 202; a refusal while the engine is down (503, 504) is retried with the same body. */
     const sendUntilAcked = async (member: Member, o: ShopOrder) => {
       for (;;) {
@@ -154,7 +160,8 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
 
     // Acked orders sent again: answered as duplicates.
     for (const member of members) {
-      for (const o of [...expected.get(member.memberId)!.values()].filter((_, i) => i % 7 === 0)) expect((await post(o)).body).toMatchObject({ duplicate: true });
+      for (const o of [...expected.get(member.memberId)!.values()].filter((_, i) => i % 7 === 0))
+        expect((await post(o)).body).toMatchObject({ duplicate: true });
     }
     // Copies of acked orders straight onto EVENTS under fresh message ids (a resend past JetStream's
     // duplicate window, a replay): the order records must drop them.
@@ -164,8 +171,16 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
       let copies = 0;
       for (const member of members) {
         for (const o of [...expected.get(member.memberId)!.values()].filter((_, i) => i % 10 === 0)) {
-          const copy: StoredOrderEvent = { type: 'order', id: orderEventId(o.orderId, 'paid', o.lines), ...o, ts: Date.now(), receivedAt: Date.now() };
-          await js.publish(subjects.events(partitionOf(member.memberId, PARTITIONS)), JSON.stringify(copy), { msgID: `${eventMessageId(member.memberId, copy.id)}#late` });
+          const copy: StoredOrderEvent = {
+            type: 'order',
+            id: orderEventId(o.orderId, 'paid', o.lines),
+            ...o,
+            ts: Date.now(),
+            receivedAt: Date.now(),
+          };
+          await js.publish(subjects.events(partitionOf(member.memberId, PARTITIONS)), JSON.stringify(copy), {
+            msgID: `${eventMessageId(member.memberId, copy.id)}#late`,
+          });
           copies++;
         }
       }
@@ -188,7 +203,12 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
       expect(me.body).toMatchObject({ memberId: member.memberId, tier: 'regular', points: sum, lifetimePoints: sum });
       const entries: LedgerEntry[] = [];
       for (let before: number | undefined; ; ) {
-        const page = await http<{ entries: LedgerEntry[]; next?: number }>(gateway.baseUrl, 'GET', `/v1/members/me/points?limit=50${before ? `&before=${before}` : ''}`, { token: member.token });
+        const page = await http<{ entries: LedgerEntry[]; next?: number }>(
+          gateway.baseUrl,
+          'GET',
+          `/v1/members/me/points?limit=50${before ? `&before=${before}` : ''}`,
+          { token: member.token },
+        );
         expect(page.status).toBe(200);
         entries.push(...page.body.entries);
         if (page.body.next === undefined) break;
@@ -216,13 +236,25 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
       // At least 600 currency units at 2.5 points each buy three r5 rewards (500 points each).
       const item = items[0]!;
       const quantity = Math.ceil(600 / item.price);
-      const order = { orderId: 'ada-o1', userId: ada.memberId, status: 'paid', lines: [{ itemId: item.itemId, quantity, price: item.price }] };
+      const order = {
+        orderId: 'ada-o1',
+        userId: ada.memberId,
+        status: 'paid',
+        lines: [{ itemId: item.itemId, quantity, price: item.price }],
+      };
       expect((await http(gateway.baseUrl, 'POST', '/v1/orders', { token: shop, body: order })).status).toBe(202);
       const earned = Math.round(quantity * item.price * RATE);
-      await until('the order credited', async () => (await http<Profile>(gateway.baseUrl, 'GET', '/v1/members/me', { token: ada.token })).body.points === earned, 20_000);
+      await until(
+        'the order credited',
+        async () => (await http<Profile>(gateway.baseUrl, 'GET', '/v1/members/me', { token: ada.token })).body.points === earned,
+        20_000,
+      );
       const codes: string[] = [];
       for (let i = 0; i < 3; i++) {
-        const reward = await http<{ coupon: Coupon }>(gateway.baseUrl, 'POST', '/v1/members/me/rewards', { token: ada.token, body: { rewardId: 'r5', requestId: `ada-rw-${i}` } });
+        const reward = await http<{ coupon: Coupon }>(gateway.baseUrl, 'POST', '/v1/members/me/rewards', {
+          token: ada.token,
+          body: { rewardId: 'r5', requestId: `ada-rw-${i}` },
+        });
         expect(reward.status).toBe(201);
         codes.push(reward.body.coupon.code);
       }
@@ -239,19 +271,29 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
         expect(lost).toEqual([{ ok: false, error: { code: 'coupon_used', message: expect.any(String) } }]);
         expect(won[0]).toMatchObject({ ok: true, coupon: { code, memberId: ada.memberId, redeemedAt: expect.any(Number) } });
       }
-      const listed = (await http<{ coupons: Coupon[] }>(gateway.baseUrl, 'GET', '/v1/members/me/coupons', { token: ada.token })).body.coupons;
+      const listed = (await http<{ coupons: Coupon[] }>(gateway.baseUrl, 'GET', '/v1/members/me/coupons', { token: ada.token })).body
+        .coupons;
       expect(listed.map((c) => c.code).sort()).toEqual([...codes].sort());
       for (const coupon of listed) {
         expect(coupon.redeemedAt).toBeGreaterThan(0);
         expect([`${coupon.code}-a`, `${coupon.code}-b`]).toContain(coupon.orderId);
       }
       // Used stays used; someone else's code and a visitor get the errors HTTP gives.
-      expect(await emitWithAck(second, 'redeem', { code: codes[0], orderId: 'again' })).toMatchObject({ ok: false, error: { code: 'coupon_used' } });
-      expect(await emitWithAck(bob.socket, 'redeem', { code: codes[0], orderId: 'theft' })).toMatchObject({ ok: false, error: { code: 'coupon_not_yours' } });
+      expect(await emitWithAck(second, 'redeem', { code: codes[0], orderId: 'again' })).toMatchObject({
+        ok: false,
+        error: { code: 'coupon_used' },
+      });
+      expect(await emitWithAck(bob.socket, 'redeem', { code: codes[0], orderId: 'theft' })).toMatchObject({
+        ok: false,
+        error: { code: 'coupon_not_yours' },
+      });
       const visitor = await http<{ token: string }>(gateway.baseUrl, 'POST', '/v1/visitors');
       const visitorSocket = await connectSocket(gateway.baseUrl, visitor.body.token);
       try {
-        expect(await emitWithAck(visitorSocket, 'redeem', { code: codes[0], orderId: 'x' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+        expect(await emitWithAck(visitorSocket, 'redeem', { code: codes[0], orderId: 'x' })).toMatchObject({
+          ok: false,
+          error: { code: 'forbidden' },
+        });
       } finally {
         visitorSocket.close();
       }

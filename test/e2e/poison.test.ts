@@ -73,7 +73,14 @@ describe('poison cannot stop anything', () => {
       natsUrl: nats.url,
       redisUrl: redisServer.url,
       authSecret: secret,
-      env: { PULSE_PARTITIONS: String(PARTITIONS), MAX_DELIVERIES: String(MAX_DELIVERIES), SOCKET_EVENTS_PER_SECOND: '100000', SOCKET_EVENT_BURST: '100000', USER_CALLS_PER_SECOND: '100000', USER_CALL_BURST: '100000' },
+      env: {
+        PULSE_PARTITIONS: String(PARTITIONS),
+        MAX_DELIVERIES: String(MAX_DELIVERIES),
+        SOCKET_EVENTS_PER_SECOND: '100000',
+        SOCKET_EVENT_BURST: '100000',
+        USER_CALLS_PER_SECOND: '100000',
+        USER_CALL_BURST: '100000',
+      },
     });
     nc = await connect({ servers: nats.url });
     redis = new Redis(redisServer.url);
@@ -94,22 +101,33 @@ describe('poison cannot stop anything', () => {
     const before = await streamCount();
     const all = Array.from({ length: HOSTILE }, (_, i) => hostile(i, items[i % items.length]!.itemId));
     const overHttp = all.slice(0, HOSTILE / 2);
-    const res = await http<{ accepted: number; rejected: Rejection[] }>(pulse.baseUrl, 'POST', '/v1/events', { token: me.token, body: { events: overHttp.map((h) => h.event) } });
+    const res = await http<{ accepted: number; rejected: Rejection[] }>(pulse.baseUrl, 'POST', '/v1/events', {
+      token: me.token,
+      body: { events: overHttp.map((h) => h.event) },
+    });
     expect(res.status).toBe(202);
     expect(res.body.accepted).toBe(0);
-    expect(res.body.rejected.map((r) => [r.index, r.error.code, Object.keys(r.error.details ?? {})[0]])).toEqual(overHttp.map((h, index) => [index, 'invalid_event', h.field]));
+    expect(res.body.rejected.map((r) => [r.index, r.error.code, Object.keys(r.error.details ?? {})[0]])).toEqual(
+      overHttp.map((h, index) => [index, 'invalid_event', h.field]),
+    );
 
     const socket = await socketOf(me.token);
     const acks = await Promise.all(all.slice(HOSTILE / 2).map((h) => emitWithAck<Ack>(socket, 'track', h.event, 20_000)));
     acks.forEach((ack, i) => {
       expect(ack.ok).toBe(false);
-      if (!ack.ok) expect([ack.error.code, Object.keys(ack.error.details ?? {})[0]]).toEqual(['invalid_event', all[HOSTILE / 2 + i]!.field]);
+      if (!ack.ok)
+        expect([ack.error.code, Object.keys(ack.error.details ?? {})[0]]).toEqual(['invalid_event', all[HOSTILE / 2 + i]!.field]);
     });
 
     // A member's purchase worth more than 2^53 points is refused the same way.
-    const member = await http<{ token: string }>(pulse.baseUrl, 'POST', '/v1/members', { body: { email: 'rich@example.com', password: 'correct horse', name: 'Rich' } });
+    const member = await http<{ token: string }>(pulse.baseUrl, 'POST', '/v1/members', {
+      body: { email: 'rich@example.com', password: 'correct horse', name: 'Rich' },
+    });
     const order = { type: 'purchase', items: [{ itemId: items[0]!.itemId, quantity: 1_000_000, price: 9_999_999 }] };
-    const refused = await http<{ rejected: Rejection[] }>(pulse.baseUrl, 'POST', '/v1/events', { token: member.body.token, body: { events: [order] } });
+    const refused = await http<{ rejected: Rejection[] }>(pulse.baseUrl, 'POST', '/v1/events', {
+      token: member.body.token,
+      body: { events: [order] },
+    });
     expect(refused.body.rejected.map((r) => r.error.code)).toEqual(['invalid_event']);
 
     expect(await streamCount()).toBe(before);
@@ -118,7 +136,9 @@ describe('poison cannot stop anything', () => {
     expect(ok.ok).toBe(true);
   });
 
-  it('dead-letters events that keep failing while the partition keeps serving; an admin replays one and drops another', { timeout: 180_000 }, async () => {
+  it('dead-letters events that keep failing while the partition keeps serving; an admin replays one and drops another', {
+    timeout: 180_000,
+  }, async () => {
     const admin = await tokens.sign({ sub: 'ops', role: 'admin' }, 3600);
     const bad = await visitor(pulse.baseUrl);
     const partition = partitionOf(bad.visitorId, PARTITIONS);
@@ -151,7 +171,8 @@ describe('poison cannot stop anything', () => {
     const waits: number[] = [];
     const deadline = Date.now() + 120_000;
     while (letters.length < badIds.length) {
-      if (Date.now() > deadline) throw new Error(`only ${letters.length} of ${badIds.length} dead letters after 120 s:\n${pulse.output().slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${letters.length} of ${badIds.length} dead letters after 120 s:\n${pulse.output().slice(-3000)}`);
       const item = items[(applied + 5) % items.length]!;
       const ack = await emitWithAck<Ack>(goodSocket, 'track', { type: 'view', itemId: item.itemId });
       expect(ack.ok).toBe(true);
@@ -166,7 +187,9 @@ describe('poison cannot stop anything', () => {
     // have applied the first healthy event only once they were dead-lettered, ending this loop at 1.
     // (How long each took is printed, not asserted: a loaded machine must not fail this test.)
     const sorted = [...waits].sort((a, b) => a - b);
-    console.info(`poison: ${waits.length} healthy events applied during the retries, median ${sorted[Math.floor(sorted.length / 2)]} ms, slowest ${sorted.at(-1)} ms`);
+    console.info(
+      `poison: ${waits.length} healthy events applied during the retries, median ${sorted[Math.floor(sorted.length / 2)]} ms, slowest ${sorted.at(-1)} ms`,
+    );
     expect(waits.length, 'healthy events applied before the bad ones were dead-lettered').toBeGreaterThanOrEqual(3);
     expect(letters.map((d) => (d.event as StoredEvent).id).sort()).toEqual([...badIds].sort());
     for (const letter of letters) {
@@ -177,7 +200,10 @@ describe('poison cannot stop anything', () => {
       expect(letter.originalSeq).toBeGreaterThan(0);
     }
     const metrics = await http<string>(pulse.baseUrl, 'GET', '/metrics');
-    const counted = [...metrics.body.matchAll(/^pulse_engine_events_dead_lettered_total(?:\{[^}]*\})? (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const counted = [...metrics.body.matchAll(/^pulse_engine_events_dead_lettered_total(?:\{[^}]*\})? (\d+)/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
     expect(counted).toBeGreaterThanOrEqual(badIds.length);
     // Logged just after the letter is stored, through a pipe: it may trail the HTTP answer a little.
     await expect.poll(() => pulse.output(), { timeout: 5000 }).toContain('event dead-lettered');
@@ -185,15 +211,21 @@ describe('poison cannot stop anything', () => {
     // Fixed; one replayed (applied now), the other dropped.
     await redis.del(`u:{${bad.visitorId}}:recent`);
     const [replayMe, dropMe] = letters;
-    const replayed = await http<{ id: string; seq: number }>(pulse.baseUrl, 'POST', `/v1/admin/dead-letters/${replayMe!.id}/replay`, { token: admin });
+    const replayed = await http<{ id: string; seq: number }>(pulse.baseUrl, 'POST', `/v1/admin/dead-letters/${replayMe!.id}/replay`, {
+      token: admin,
+    });
     expect(replayed.status).toBe(200);
     expect(replayed.body.seq).toBeGreaterThan(replayMe!.originalSeq);
-    await expect.poll(() => profileEvents(bad.visitorId, bad.token), { timeout: 10_000, interval: 50, message: 'the replayed event applied' }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => profileEvents(bad.visitorId, bad.token), { timeout: 10_000, interval: 50, message: 'the replayed event applied' })
+      .toBeGreaterThanOrEqual(1);
     expect(await profileEvents(bad.visitorId, bad.token)).toBe(1);
     const dropped = await http(pulse.baseUrl, 'DELETE', `/v1/admin/dead-letters/${dropMe!.id}`, { token: admin });
     expect(dropped).toEqual({ status: 200, body: { deleted: true } });
     expect(await lettersOfBad()).toEqual([]);
-    const again = await http<{ error: { code: string } }>(pulse.baseUrl, 'DELETE', `/v1/admin/dead-letters/${dropMe!.id}`, { token: admin });
+    const again = await http<{ error: { code: string } }>(pulse.baseUrl, 'DELETE', `/v1/admin/dead-letters/${dropMe!.id}`, {
+      token: admin,
+    });
     expect([again.status, again.body.error.code]).toEqual([404, 'not_found']);
   });
 });

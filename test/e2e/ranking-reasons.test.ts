@@ -23,10 +23,42 @@ import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 const GROUPS = [
   { key: 'a', category: 'Home/Lamps', brand: 'Lumo', words: ['aurora', 'nimbus', 'solace'], noun: 'lamp', tag: 'lighting', price: 40 },
   { key: 'b', category: 'Garden/Tools', brand: 'Tergo', words: ['forged', 'ash', 'rustproof'], noun: 'spade', tag: 'steel', price: 65 },
-  { key: 'c', category: 'Toys/Puzzles', brand: 'Pazl', words: ['wooden', 'tricky', 'colourful'], noun: 'puzzle', tag: 'brainteaser', price: 16 },
-  { key: 'd', category: 'Office/Paper', brand: 'Notra', words: ['ruled', 'recycled', 'pocket'], noun: 'notebook', tag: 'stationery', price: 3 },
-  { key: 'e', category: 'Sport/Running', brand: 'Velo', words: ['breathable', 'reflective', 'trail'], noun: 'shoe', tag: 'athletic', price: 130 },
-  { key: 'f', category: 'Audio/Headphones', brand: 'Sonik', words: ['wireless', 'studio', 'quiet'], noun: 'headphone', tag: 'bluetooth', price: 280 },
+  {
+    key: 'c',
+    category: 'Toys/Puzzles',
+    brand: 'Pazl',
+    words: ['wooden', 'tricky', 'colourful'],
+    noun: 'puzzle',
+    tag: 'brainteaser',
+    price: 16,
+  },
+  {
+    key: 'd',
+    category: 'Office/Paper',
+    brand: 'Notra',
+    words: ['ruled', 'recycled', 'pocket'],
+    noun: 'notebook',
+    tag: 'stationery',
+    price: 3,
+  },
+  {
+    key: 'e',
+    category: 'Sport/Running',
+    brand: 'Velo',
+    words: ['breathable', 'reflective', 'trail'],
+    noun: 'shoe',
+    tag: 'athletic',
+    price: 130,
+  },
+  {
+    key: 'f',
+    category: 'Audio/Headphones',
+    brand: 'Sonik',
+    words: ['wireless', 'studio', 'quiet'],
+    noun: 'headphone',
+    tag: 'bluetooth',
+    price: 280,
+  },
 ];
 const items: Item[] = GROUPS.flatMap((group) =>
   Array.from({ length: 15 }, (_, i) => ({
@@ -68,7 +100,8 @@ describe('reasons and diversity', () => {
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${engine.output().slice(-2000)}\n${gateway.output().slice(-1000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}\n${engine.output().slice(-2000)}\n${gateway.output().slice(-1000)}`);
       await sleep(50);
     }
   };
@@ -79,9 +112,13 @@ describe('reasons and diversity', () => {
     expect(Array.isArray(list.items), `${where}: ${JSON.stringify(list).slice(0, 300)}`).toBe(true);
     listsChecked++;
     for (const item of list.items) {
-      if (typeof item.reason !== 'string' || item.reason.trim() === '') missing.push(`${where}: ${item.itemId} ${JSON.stringify(item.reason)}`);
+      if (typeof item.reason !== 'string' || item.reason.trim() === '')
+        missing.push(`${where}: ${item.itemId} ${JSON.stringify(item.reason)}`);
       else {
-        const kind = item.reason.replace(/^(like|often viewed with|often bought with|popular in|for your search|campaign|more in) .*$/, '$1');
+        const kind = item.reason.replace(
+          /^(like|often viewed with|often bought with|popular in|for your search|campaign|more in) .*$/,
+          '$1',
+        );
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
       }
     }
@@ -136,7 +173,8 @@ describe('reasons and diversity', () => {
       }
       const type = pick(TYPES);
       if (type === 'search') await track(shopper, { type, query: pick(GROUPS).words[0] });
-      else if (type === 'purchase') await track(shopper, { type, orderId: `o-${shopper.userId}-${step}`, items: [{ itemId: itemOf(), quantity: 1, price: 10 }] });
+      else if (type === 'purchase')
+        await track(shopper, { type, orderId: `o-${shopper.userId}-${step}`, items: [{ itemId: itemOf(), quantity: 1, price: 10 }] });
       else await track(shopper, { type, itemId: itemOf() });
     }
   }
@@ -152,11 +190,19 @@ describe('reasons and diversity', () => {
     admin = await tokens.sign({ sub: 'ops', role: 'admin' }, 600);
     const batch = await http<{ upserted: number }>(url(), 'POST', '/v1/items/batch', { token: admin, body: { items } });
     expect(batch.body.upserted).toBe(items.length);
-    await until('the catalog indexed', async () => (await http<{ total: number }>(url(), 'GET', '/v1/items?limit=1', { token: admin })).body.total === items.length);
+    await until(
+      'the catalog indexed',
+      async () => (await http<{ total: number }>(url(), 'GET', '/v1/items?limit=1', { token: admin })).body.total === items.length,
+    );
     const marketing = await tokens.sign({ sub: 'marketer', role: 'marketing' }, 600);
     const campaign = await http(url(), 'POST', '/v1/campaigns', {
       token: marketing,
-      body: { name: CAMPAIGN, audience: { tiers: ['regular'] }, trigger: { type: 'now' }, offer: { title: 'Notebooks', message: 'For you', itemIds: ['d-00', 'd-01', 'd-02', 'd-03'] } },
+      body: {
+        name: CAMPAIGN,
+        audience: { tiers: ['regular'] },
+        trigger: { type: 'now' },
+        offer: { title: 'Notebooks', message: 'For you', itemIds: ['d-00', 'd-01', 'd-02', 'd-03'] },
+      },
     });
     expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
   }, 60_000);
@@ -181,14 +227,17 @@ describe('reasons and diversity', () => {
     ]);
     const sent = await http<{ accepted: number }>(url(), 'POST', '/v1/events', { token: admin, body: { events } });
     expect(sent.body.accepted).toBe(events.length);
-    await until('the trainers\' events applied', async () => (await Promise.all(trainers.map((id) => applied(id, 5)))).every(Boolean));
+    await until("the trainers' events applied", async () => (await Promise.all(trainers.map((id) => applied(id, 5)))).every(Boolean));
 
     const me = await visitor(url());
     const shopper = await join(me.visitorId, me.token);
     shoppers.push(shopper);
     for (const itemId of ['a-00', 'a-01', 'a-02']) await track(shopper, { type: 'view', itemId });
     await until('my events applied', () => applied(me.visitorId, 3));
-    const list = check('recommend after the lamps', await emitWithAck<RecommendationList>(shopper.socket, 'recommend', { k: 15, diversity: 0 }));
+    const list = check(
+      'recommend after the lamps',
+      await emitWithAck<RecommendationList>(shopper.socket, 'recommend', { k: 15, diversity: 0 }),
+    );
     const spades = list.items.filter((item) => groupOf(item.itemId) === 'b');
     expect(spades.length, JSON.stringify(list.items)).toBeGreaterThan(0);
     expect(spades.map((item) => item.reason)).toContain('shoppers like you also liked it');
@@ -201,7 +250,9 @@ describe('reasons and diversity', () => {
       shoppers.push(await join(v.visitorId, v.token));
     }
     for (let i = 0; i < 4; i++) {
-      const res = await http<{ memberId: string; token: string }>(url(), 'POST', '/v1/members', { body: { email: `ranking${i}.${Date.now().toString(36)}@example.com`, password: 'a good password', name: `Member ${i}` } });
+      const res = await http<{ memberId: string; token: string }>(url(), 'POST', '/v1/members', {
+        body: { email: `ranking${i}.${Date.now().toString(36)}@example.com`, password: 'a good password', name: `Member ${i}` },
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       shoppers.push(await join(res.body.memberId, res.body.token));
     }
@@ -233,9 +284,19 @@ describe('reasons and diversity', () => {
     const me = await visitor(url());
     const shopper = await join(me.visitorId, me.token);
     shoppers.push(shopper);
-    for (const [type, itemId] of [['view', 'c-00'], ['view', 'b-00'], ['view', 'a-03'], ['view', 'a-04'], ['like', 'a-05']]) await track(shopper, { type, itemId });
+    for (const [type, itemId] of [
+      ['view', 'c-00'],
+      ['view', 'b-00'],
+      ['view', 'a-03'],
+      ['view', 'a-04'],
+      ['like', 'a-05'],
+    ])
+      await track(shopper, { type, itemId });
     await until('the events applied', () => applied(me.visitorId, 5));
-    const ask = (options: Record<string, unknown>) => emitWithAck<RecommendationList>(shopper.socket, 'recommend', options).then((list) => check(`recommend ${JSON.stringify(options)}`, list));
+    const ask = (options: Record<string, unknown>) =>
+      emitWithAck<RecommendationList>(shopper.socket, 'recommend', options).then((list) =>
+        check(`recommend ${JSON.stringify(options)}`, list),
+      );
     const focused = await ask({ k: 10, diversity: 0 });
     const diverse = await ask({ k: 10, diversity: 0.5 });
     const overHttp = await http<RecommendationList>(url(), 'GET', '/v1/recommendations?k=10&diversity=0.5', { token: shopper.token });
@@ -257,7 +318,10 @@ describe('reasons and diversity', () => {
     const bad = await http<{ error: { code: string } }>(url(), 'GET', '/v1/recommendations?diversity=2', { token: shopper.token });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_request');
-    expect(await emitWithAck(shopper.socket, 'recommend', { diversity: 'lots' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await emitWithAck(shopper.socket, 'recommend', { diversity: 'lots' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request' },
+    });
     expect((await ask({ k: 3 })).items).toHaveLength(3);
   });
 });

@@ -50,13 +50,21 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     const options: SpawnPulseOptions = { natsUrl: nats.url, redisUrl: redis.url, authSecret: SECRET, timeoutMs: 60_000 };
     const enginePort = await freePort();
     engineUrl = `http://127.0.0.1:${enginePort}`;
-    engine = await spawnPulse('engine', { ...options, env: { PULSE_PARTITIONS: PARTITIONS, ENGINE_PORT: String(enginePort), DEMO_CATALOG: 'false' } });
+    engine = await spawnPulse('engine', {
+      ...options,
+      env: { PULSE_PARTITIONS: PARTITIONS, ENGINE_PORT: String(enginePort), DEMO_CATALOG: 'false' },
+    });
     gateway = await spawnPulse('gateway', { ...options, env: { PULSE_PARTITIONS: PARTITIONS } });
     admin = await new TokenService(SECRET).sign({ sub: 'ops', role: 'admin' }, 600);
     const put = await http<{ upserted: number }>(gateway.baseUrl, 'POST', '/v1/items/batch', { token: admin, body: { items } });
     expect(put.body.upserted).toBe(items.length);
     // The engine is ready once its index holds the catalog.
-    await until('the engine /readyz', async () => (await http(engineUrl, 'GET', '/readyz')).status === 200, 30_000, () => engine.output());
+    await until(
+      'the engine /readyz',
+      async () => (await http(engineUrl, 'GET', '/readyz')).status === 200,
+      30_000,
+      () => engine.output(),
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -80,7 +88,9 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     const members: Array<{ memberId: string; email: string }> = [];
     for (let i = 0; i < 8; i++) {
       const email = `crash-${i}.${run}@example.com`;
-      const res = await http<{ memberId: string }>(gateway.baseUrl, 'POST', '/v1/members', { body: { email, password: PASSWORD, name: `Crash ${i}` } });
+      const res = await http<{ memberId: string }>(gateway.baseUrl, 'POST', '/v1/members', {
+        body: { email, password: PASSWORD, name: `Crash ${i}` },
+      });
       expect(res.status).toBe(201);
       members.push({ memberId: res.body.memberId, email });
     }
@@ -89,7 +99,12 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     // Points come from orders the shop vouches for (admin may post them too).
     for (const [i, m] of members.entries()) {
       const item = items[i * 7]!;
-      const order = { orderId: `o-${run}-${i}`, userId: m.memberId, status: 'paid', lines: [{ itemId: item.itemId, quantity: 2, price: item.price }] };
+      const order = {
+        orderId: `o-${run}-${i}`,
+        userId: m.memberId,
+        status: 'paid',
+        lines: [{ itemId: item.itemId, quantity: 2, price: item.price }],
+      };
       const placed = await http(gateway.baseUrl, 'POST', '/v1/orders', { token: admin, body: order });
       expect(placed.status).toBe(202);
     }
@@ -99,9 +114,14 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     let sequence = 0;
     let sending = true;
     const sendBatch = async () => {
-      const events = users.flatMap((userId) => [0, 1].map(() => ({ id: `v-${(sequence += 1)}`, userId, type: 'view', itemId: items[sequence % items.length]!.itemId })));
+      const events = users.flatMap((userId) =>
+        [0, 1].map(() => ({ id: `v-${(sequence += 1)}`, userId, type: 'view', itemId: items[sequence % items.length]!.itemId })),
+      );
       for (;;) {
-        const res = await http<{ accepted: number; rejected: unknown[] }>(gateway.baseUrl, 'POST', '/v1/events', { token: admin, body: { events } }).catch(() => undefined);
+        const res = await http<{ accepted: number; rejected: unknown[] }>(gateway.baseUrl, 'POST', '/v1/events', {
+          token: admin,
+          body: { events },
+        }).catch(() => undefined);
         if (res?.status === 202 && res.body.rejected.length === 0) break;
         await sleep(100);
       }
@@ -115,18 +135,32 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     })();
 
     const viewsOf = async (userId: string) => {
-      const res = await http<{ activity?: { eventsByType?: Record<string, number> } }>(gateway.baseUrl, 'GET', `/v1/users/${userId}/profile`, { token: admin });
+      const res = await http<{ activity?: { eventsByType?: Record<string, number> } }>(
+        gateway.baseUrl,
+        'GET',
+        `/v1/users/${userId}/profile`,
+        { token: admin },
+      );
       return res.status === 200 ? (res.body.activity?.eventsByType?.view ?? 0) : -1;
     };
     const memberState = async (memberId: string) => {
       const profile = await http<Profile>(gateway.baseUrl, 'GET', `/v1/members/${memberId}`, { token: admin });
-      const ledger = await http<{ entries: unknown[] }>(gateway.baseUrl, 'GET', `/v1/members/${memberId}/points?limit=1000`, { token: admin });
+      const ledger = await http<{ entries: unknown[] }>(gateway.baseUrl, 'GET', `/v1/members/${memberId}/points?limit=1000`, {
+        token: admin,
+      });
       expect(profile.status).toBe(200);
       expect(ledger.status).toBe(200);
       return { ...profile.body, ledger: ledger.body.entries.length };
     };
     // The orders' points (and some views) are applied before the crash: that state must survive it.
-    await until('the orders\' points applied', async () => (await Promise.all(members.map((m) => memberState(m.memberId)))).every((state) => state.points > 0 && state.ledger === 1) && (await viewsOf(users[0]!)) > 0, 15_000, output);
+    await until(
+      "the orders' points applied",
+      async () =>
+        (await Promise.all(members.map((m) => memberState(m.memberId)))).every((state) => state.points > 0 && state.ledger === 1) &&
+        (await viewsOf(users[0]!)) > 0,
+      15_000,
+      output,
+    );
     await sleep(1000);
     const before = await Promise.all(members.map((m) => memberState(m.memberId)));
 
@@ -135,13 +169,20 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     await redis.kill();
     const ackedAtKill = ackedSoFar();
     // During the outage: the gateway says so (its own Redis connection and the engine's both fail).
-    await until('the gateway /readyz to report redis failed', async () => {
-      const res = await readyz(gateway.baseUrl);
-      return res.status === 503 && (res.body.failed ?? []).includes('redis') && (res.body.failed ?? []).includes('engine');
-    }, 5000, output);
+    await until(
+      'the gateway /readyz to report redis failed',
+      async () => {
+        const res = await readyz(gateway.baseUrl);
+        return res.status === 503 && (res.body.failed ?? []).includes('redis') && (res.body.failed ?? []).includes('engine');
+      },
+      5000,
+      output,
+    );
     expect((await readyz(engineUrl)).body).toMatchObject({ ready: false, failed: ['redis'] });
     // A registration during the outage either fails or, if it says 201, must exist afterwards.
-    const during = await http<{ memberId: string }>(gateway.baseUrl, 'POST', '/v1/members', { body: { email: `during.${run}@example.com`, password: PASSWORD, name: 'During' } }).catch(() => undefined);
+    const during = await http<{ memberId: string }>(gateway.baseUrl, 'POST', '/v1/members', {
+      body: { email: `during.${run}@example.com`, password: PASSWORD, name: 'During' },
+    }).catch(() => undefined);
     // Events keep being acked while Redis is down (JetStream holds them): a few batches' worth.
     await until('events acked during the outage', async () => ackedSoFar() >= ackedAtKill + 3 * users.length * 2, 10_000, output);
     await redis.restart();
@@ -152,22 +193,36 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     expect(total).toBeGreaterThan(300);
 
     // Every acked view counted exactly once: the ones before the crash survived it, the ones acked during the outage were applied after.
-    await until('every acked view applied', async () => (await Promise.all(users.map(async (u) => (await viewsOf(u)) >= acked.get(u)!))).every(Boolean), 30_000, output);
+    await until(
+      'every acked view applied',
+      async () => (await Promise.all(users.map(async (u) => (await viewsOf(u)) >= acked.get(u)!))).every(Boolean),
+      30_000,
+      output,
+    );
     await sleep(1000);
     for (const user of users) expect(await viewsOf(user)).toBe(acked.get(user));
 
     // Accounts, points and ledgers as they were; every account still logs in with its password.
     expect(await Promise.all(members.map((m) => memberState(m.memberId)))).toEqual(before);
     for (const member of members) {
-      const login = await http<{ memberId: string }>(gateway.baseUrl, 'POST', '/v1/sessions', { body: { email: member.email, password: PASSWORD } });
+      const login = await http<{ memberId: string }>(gateway.baseUrl, 'POST', '/v1/sessions', {
+        body: { email: member.email, password: PASSWORD },
+      });
       expect(login.status).toBe(200);
       expect(login.body.memberId).toBe(member.memberId);
     }
     if (during?.status === 201) {
-      expect((await http(gateway.baseUrl, 'POST', '/v1/sessions', { body: { email: `during.${run}@example.com`, password: PASSWORD } })).status).toBe(200);
+      expect(
+        (await http(gateway.baseUrl, 'POST', '/v1/sessions', { body: { email: `during.${run}@example.com`, password: PASSWORD } })).status,
+      ).toBe(200);
     }
     // Both ready again, without a restart of either.
-    await until('both /readyz 200 again', async () => (await readyz(gateway.baseUrl)).status === 200 && (await readyz(engineUrl)).status === 200, 5000, output);
+    await until(
+      'both /readyz 200 again',
+      async () => (await readyz(gateway.baseUrl)).status === 200 && (await readyz(engineUrl)).status === 200,
+      5000,
+      output,
+    );
     expect(engine.child.exitCode).toBeNull();
   }, 90_000);
 
@@ -176,24 +231,47 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     const dataDir = await mkdtemp(join(tmpdir(), 'pulse-ephemeral-'));
     let accepted: PulseProcess | undefined;
     try {
-      const options: SpawnPulseOptions = { natsUrl: ownNats.url, redisUrl: ephemeral.url, authSecret: SECRET, waitReady: false, env: { DATA_DIR: dataDir, PULSE_PARTITIONS: PARTITIONS, DEMO_CATALOG: 'false' } };
+      const options: SpawnPulseOptions = {
+        natsUrl: ownNats.url,
+        redisUrl: ephemeral.url,
+        authSecret: SECRET,
+        waitReady: false,
+        env: { DATA_DIR: dataDir, PULSE_PARTITIONS: PARTITIONS, DEMO_CATALOG: 'false' },
+      };
       const refused = await spawnPulse('engine', options);
-      const code = await new Promise<number | null>((resolve) => (refused.child.exitCode !== null ? resolve(refused.child.exitCode) : refused.child.once('exit', (c) => resolve(c))));
+      const code = await new Promise<number | null>((resolve) =>
+        refused.child.exitCode !== null ? resolve(refused.child.exitCode) : refused.child.once('exit', (c) => resolve(c)),
+      );
       expect(code).toBe(1);
-      expect(refused.output()).toMatch(/refusing to start: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps nothing on disk \(appendonly no, save ""\)/);
+      expect(refused.output()).toMatch(
+        /refusing to start: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps nothing on disk \(appendonly no, save ""\)/,
+      );
       expect(refused.output()).toContain('`appendonly yes`');
       expect(refused.output()).toContain('REDIS_EPHEMERAL_OK=1');
       expect(refused.output()).not.toContain('engine started');
 
       const port = await freePort();
-      accepted = await spawnPulse('engine', { ...options, waitReady: true, timeoutMs: 60_000, env: { ...options.env, REDIS_EPHEMERAL_OK: '1', ENGINE_PORT: String(port) } });
+      accepted = await spawnPulse('engine', {
+        ...options,
+        waitReady: true,
+        timeoutMs: 60_000,
+        env: { ...options.env, REDIS_EPHEMERAL_OK: '1', ENGINE_PORT: String(port) },
+      });
       expect(accepted.output()).toMatch(/"level":40[^\n]*accepted by REDIS_EPHEMERAL_OK=1/);
       const url = `http://127.0.0.1:${port}`;
       // Started (its catalog is empty, so `index` keeps /readyz at 503; persistence is what matters here).
-      await until('the engine\'s HTTP server', async () => (await http(url, 'GET', '/healthz')).status === 200, 10_000, () => accepted!.output());
+      await until(
+        "the engine's HTTP server",
+        async () => (await http(url, 'GET', '/healthz')).status === 200,
+        10_000,
+        () => accepted!.output(),
+      );
       const ready = await http<Readyz>(url, 'GET', '/readyz');
       expect(ready.body.failed).toEqual(['index']);
-      expect(ready.body.checks.persistence).toMatchObject({ ok: true, detail: expect.stringContaining('none: accepted by REDIS_EPHEMERAL_OK=1') });
+      expect(ready.body.checks.persistence).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining('none: accepted by REDIS_EPHEMERAL_OK=1'),
+      });
       const metrics = (await http<string>(url, 'GET', '/metrics')).body;
       expect(metrics).toContain('pulse_engine_redis_ephemeral_accepted 1');
       expect(metrics).toContain('pulse_engine_redis_persistence{mode="none"} 1');

@@ -71,7 +71,12 @@ describe('registering keeps the visitor history, once', () => {
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
     redis = new Redis(redisServer.url);
-    pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret, env: { PULSE_PARTITIONS: String(PARTITIONS) } });
+    pulse = await spawnPulse('start', {
+      natsUrl: nats.url,
+      redisUrl: redisServer.url,
+      authSecret: secret,
+      env: { PULSE_PARTITIONS: String(PARTITIONS) },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -97,25 +102,43 @@ describe('registering keeps the visitor history, once', () => {
     const retried = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', { token: guest.token, body });
     expect([retried.status, retried.body.memberId]).toEqual([201, member.memberId]);
     // Someone registering the email with another password: refused, nothing merged.
-    const taken = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members', { token: guest.token, body: { ...body, password: 'another password' } });
+    const taken = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members', {
+      token: guest.token,
+      body: { ...body, password: 'another password' },
+    });
     expect([taken.status, taken.body.error.code]).toEqual([409, 'email_taken']);
     // Logging in later with the same visitor token (as the storefront does after a logout and back).
-    const login = await http<Session>(pulse.baseUrl, 'POST', '/v1/sessions', { token: guest.token, body: { email, password, visitorId: guest.visitorId } });
+    const login = await http<Session>(pulse.baseUrl, 'POST', '/v1/sessions', {
+      token: guest.token,
+      body: { email, password, visitorId: guest.visitorId },
+    });
     expect([login.status, login.body.memberId]).toEqual([200, member.memberId]);
     // The merge once more, straight onto EVENTS under a fresh message id: as a login past JetStream's
     // duplicate window would arrive. The state store's marker of (member, merge:<visitor>) must drop it.
     const nc = await connectNats({ servers: nats.url });
     try {
       const now = Date.now();
-      const copy: StoredMergeEvent = { type: 'merge', id: mergeEventId(guest.visitorId), userId: member.memberId, fromUserId: guest.visitorId, ts: now, receivedAt: now };
-      const ack = await jetstream(nc).publish(subjects.events(partitionOf(member.memberId, PARTITIONS)), JSON.stringify(copy), { msgID: `${eventMessageId(member.memberId, copy.id)}#late` });
+      const copy: StoredMergeEvent = {
+        type: 'merge',
+        id: mergeEventId(guest.visitorId),
+        userId: member.memberId,
+        fromUserId: guest.visitorId,
+        ts: now,
+        receivedAt: now,
+      };
+      const ack = await jetstream(nc).publish(subjects.events(partitionOf(member.memberId, PARTITIONS)), JSON.stringify(copy), {
+        msgID: `${eventMessageId(member.memberId, copy.id)}#late`,
+      });
       expect(ack.duplicate).toBe(false);
     } finally {
       await nc.close();
     }
 
     // The member's own event after all of them on its partition: once it is applied, so are they.
-    const own = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token: member.token, body: { events: [{ id: 'grace-own-1', type: 'like', itemId: guest.expected[0]!.split(':')[1] }] } });
+    const own = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', {
+      token: member.token,
+      body: { events: [{ id: 'grace-own-1', type: 'like', itemId: guest.expected[0]!.split(':')[1] }] },
+    });
     expect(own.body.accepted).toBe(1);
     await until('the member event', async () => (await counters(member.memberId))['c:like'] === '1');
     const after = await counters(member.memberId);
@@ -135,7 +158,10 @@ describe('registering keeps the visitor history, once', () => {
     const refused = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members', { token: forged, body });
     expect([refused.status, refused.body.error.code]).toEqual([401, 'unauthorized']);
     // The victim's id in the body is no way in either.
-    const named = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members', { token: attacker.token, body: { ...body, visitorId: victim.visitorId } });
+    const named = await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/members', {
+      token: attacker.token,
+      body: { ...body, visitorId: victim.visitorId },
+    });
     expect([named.status, named.body.error.code]).toEqual([400, 'invalid_request']);
     expect((await http<ErrorBody>(pulse.baseUrl, 'POST', '/v1/sessions', { body: { email, password } })).status).toBe(401);
 
@@ -147,7 +173,10 @@ describe('registering keeps the visitor history, once', () => {
     expect(await cartOf(mallory.body.memberId, mallory.body.token)).toEqual({ lines: 0, quantity: 0 });
 
     // The victim registers in turn and gets its own history, once.
-    const victimMember = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', { token: victim.token, body: { email: `victor.${Date.now().toString(36)}@example.com`, password, name: 'Victor' } });
+    const victimMember = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', {
+      token: victim.token,
+      body: { email: `victor.${Date.now().toString(36)}@example.com`, password, name: 'Victor' },
+    });
     expect(victimMember.status).toBe(201);
     await until("the victim's merge", async () => (await counters(victimMember.body.memberId))['c:merge'] === '1');
     expect(await history(victimMember.body.token)).toEqual(victim.expected);

@@ -59,15 +59,27 @@ describe('search, category and channel scope, end to end (npm start)', () => {
   beforeAll(async () => {
     [nats, redis] = await Promise.all([startNats(), startRedis()]);
     // An empty catalog is not ready: wait for the gateway, put the catalog, then wait for /readyz.
-    pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redis.url, authSecret: SECRET, waitReady: false, env: { DEMO_CATALOG: 'false' } });
+    pulse = await spawnPulse('start', {
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      authSecret: SECRET,
+      waitReady: false,
+      env: { DEMO_CATALOG: 'false' },
+    });
     await until(async () => (await http(pulse.baseUrl, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
     const admin = await new TokenService(SECRET).sign({ sub: 'ops', role: 'admin' }, 600);
     for (let start = 0; start < catalog.length; start += 1000) {
-      const put = await http<{ upserted: number }>(pulse.baseUrl, 'POST', '/v1/items/batch', { token: admin, body: { items: catalog.slice(start, start + 1000) } });
+      const put = await http<{ upserted: number }>(pulse.baseUrl, 'POST', '/v1/items/batch', {
+        token: admin,
+        body: { items: catalog.slice(start, start + 1000) },
+      });
       expect(put.body.upserted).toBe(1000);
     }
     // The catalog reaches the engine through the CATALOG stream: wait until it holds every item.
-    await until(async () => (await http<{ total: number }>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token: admin })).body.total === catalog.length);
+    await until(
+      async () =>
+        (await http<{ total: number }>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token: admin })).body.total === catalog.length,
+    );
     await until(async () => (await http(pulse.baseUrl, 'GET', '/readyz')).status === 200);
     token = (await visitor(pulse.baseUrl)).token;
     socket = await connectSocket(pulse.baseUrl, token);
@@ -115,7 +127,12 @@ describe('search, category and channel scope, end to end (npm start)', () => {
     for (const { itemId } of app.items) expect(inApp(itemId)).toBe(true);
     expect(app.context).toMatchObject({ channel: 'app', k: 10 });
 
-    const both = await http<RecommendationList>(pulse.baseUrl, 'GET', `/v1/recommendations?k=10&channel=app&category=${encodeURIComponent(SEEDS)}`, { token });
+    const both = await http<RecommendationList>(
+      pulse.baseUrl,
+      'GET',
+      `/v1/recommendations?k=10&channel=app&category=${encodeURIComponent(SEEDS)}`,
+      { token },
+    );
     expect(both.status).toBe(200);
     expect(both.body.items).toHaveLength(10);
     for (const { itemId } of both.body.items) {
@@ -130,7 +147,10 @@ describe('search, category and channel scope, end to end (npm start)', () => {
 
   it('refuses an item with an empty channel list and keeps serving', async () => {
     const admin = await new TokenService(SECRET).sign({ sub: 'ops', role: 'admin' }, 600);
-    const bad = await http<{ error: { code: string } }>(pulse.baseUrl, 'PUT', '/v1/items/bad-1', { token: admin, body: { itemId: 'bad-1', title: 'X', category: 'x', price: 1, channels: [] } });
+    const bad = await http<{ error: { code: string } }>(pulse.baseUrl, 'PUT', '/v1/items/bad-1', {
+      token: admin,
+      body: { itemId: 'bad-1', title: 'X', category: 'x', price: 1, channels: [] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_item');
     expect((await http(pulse.baseUrl, 'GET', '/v1/items/bad-1', { token: admin })).status).toBe(404);

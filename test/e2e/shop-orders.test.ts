@@ -46,7 +46,8 @@ describe('orders the shop vouches for', () => {
   let items: Item[];
 
   const me = async () => (await http<Profile>(pulse.baseUrl, 'GET', '/v1/members/me', { token: memberToken })).body;
-  const post = (body: unknown, token = shop) => http<Record<string, unknown> & ErrorBody>(pulse.baseUrl, 'POST', '/v1/orders', { token, body });
+  const post = (body: unknown, token = shop) =>
+    http<Record<string, unknown> & ErrorBody>(pulse.baseUrl, 'POST', '/v1/orders', { token, body });
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
@@ -54,7 +55,13 @@ describe('orders the shop vouches for', () => {
       await sleep(50);
     }
   };
-  const start = () => spawnPulse('start', { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret, env: { PULSE_PARTITIONS: '16', PARTITION_LEASE_MS: '1500' } });
+  const start = () =>
+    spawnPulse('start', {
+      natsUrl: nats.url,
+      redisUrl: redisServer.url,
+      authSecret: secret,
+      env: { PULSE_PARTITIONS: '16', PARTITION_LEASE_MS: '1500' },
+    });
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
@@ -63,7 +70,9 @@ describe('orders the shop vouches for', () => {
     const tokens = new TokenService(secret);
     shop = await tokens.sign({ sub: 'shop-1', role: 'shop' }, 3600);
     admin = await tokens.sign({ sub: 'ops', role: 'admin' }, 3600);
-    const res = await http<{ memberId: string; token: string }>(pulse.baseUrl, 'POST', '/v1/members', { body: { email: 'ada.orders@example.com', password: 'analytical engine', name: 'Ada' } });
+    const res = await http<{ memberId: string; token: string }>(pulse.baseUrl, 'POST', '/v1/members', {
+      body: { email: 'ada.orders@example.com', password: 'analytical engine', name: 'Ada' },
+    });
     expect(res.status).toBe(201);
     ({ memberId, token: memberToken } = res.body);
     const listed = await http<{ items: Item[] }>(pulse.baseUrl, 'GET', '/v1/items?limit=200', { token: admin });
@@ -83,10 +92,21 @@ describe('orders the shop vouches for', () => {
     // 1. The mint attempt: a member's own purchase event at a price of its choosing earns nothing.
     const mint = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', {
       token: memberToken,
-      body: { events: [{ id: 'mint-1', type: 'purchase', items: [{ itemId: a.itemId, quantity: 1000, price: 100 }] }, { id: 'after-mint', type: 'view', itemId: b.itemId }] },
+      body: {
+        events: [
+          { id: 'mint-1', type: 'purchase', items: [{ itemId: a.itemId, quantity: 1000, price: 100 }] },
+          { id: 'after-mint', type: 'view', itemId: b.itemId },
+        ],
+      },
     });
     expect([mint.status, mint.body.accepted]).toEqual([202, 2]);
-    const profile = () => http<{ activity: { eventsByType: Record<string, number> }; purchases: { orders: number; spend: number } }>(pulse.baseUrl, 'GET', `/v1/users/${memberId}/profile`, { token: admin });
+    const profile = () =>
+      http<{ activity: { eventsByType: Record<string, number> }; purchases: { orders: number; spend: number } }>(
+        pulse.baseUrl,
+        'GET',
+        `/v1/users/${memberId}/profile`,
+        { token: admin },
+      );
     await until('the browser events applied', async () => (await profile()).body.activity?.eventsByType?.view === 1);
     expect(await me()).toMatchObject({ points: 0, lifetimePoints: 0, tier: 'regular' });
     expect((await profile()).body.purchases).toMatchObject({ orders: 0, spend: 0 });
@@ -106,7 +126,8 @@ describe('orders the shop vouches for', () => {
     // 3. The same order again over HTTP: accepted as a duplicate, no effect (a later order proves it was applied after).
     const again = await post(paid);
     expect([again.status, again.body]).toEqual([202, { orderId: 'o-1001', status: 'paid', accepted: true, duplicate: true }]);
-    const probe = (orderId: string) => post({ orderId, userId: memberId, status: 'paid', lines: [{ itemId: c.itemId, quantity: 1, price: c.price }] });
+    const probe = (orderId: string) =>
+      post({ orderId, userId: memberId, status: 'paid', lines: [{ itemId: c.itemId, quantity: 1, price: c.price }] });
     expect((await probe('probe-1')).status).toBe(202);
     let expected = points + Math.round(c.price);
     await until('the probe credited', async () => (await me()).points === expected);
@@ -114,17 +135,36 @@ describe('orders the shop vouches for', () => {
     // 4. A partial return reverses exactly that line's points (one of a's two units).
     const shares = expectedShares(points, lines);
     const reversed = Math.floor(shares[0]! / 2) + Math.floor((2 * (shares[0]! % 2) + 2) / 4);
-    const ret = await post({ orderId: 'o-1001', userId: memberId, status: 'returned', lines: [{ itemId: a.itemId, quantity: 1, price: 0 }] });
+    const ret = await post({
+      orderId: 'o-1001',
+      userId: memberId,
+      status: 'returned',
+      lines: [{ itemId: a.itemId, quantity: 1, price: 0 }],
+    });
     expect(ret.status).toBe(202);
     expected -= reversed;
     await until('the return applied', async () => (await me()).points === expected);
-    const tooMany = await post({ orderId: 'o-1001', userId: memberId, status: 'returned', lines: [{ itemId: a.itemId, quantity: 2, price: 0 }] });
+    const tooMany = await post({
+      orderId: 'o-1001',
+      userId: memberId,
+      status: 'returned',
+      lines: [{ itemId: a.itemId, quantity: 2, price: 0 }],
+    });
     expect([tooMany.status, tooMany.body.error?.code]).toEqual([409, 'order_conflict']);
 
     // 5. Replay: the engine dies, the paid order lands in the log again (past the stream's
     // duplicate window, as a replay or a foreign republish would), the engine restarts: nothing moves.
     await pulse.kill();
-    const replayed: StoredOrderEvent = { type: 'order', id: orderEventId('o-1001', 'paid', lines), userId: memberId, orderId: 'o-1001', status: 'paid', lines, ts: Date.now(), receivedAt: Date.now() };
+    const replayed: StoredOrderEvent = {
+      type: 'order',
+      id: orderEventId('o-1001', 'paid', lines),
+      userId: memberId,
+      orderId: 'o-1001',
+      status: 'paid',
+      lines,
+      ts: Date.now(),
+      receivedAt: Date.now(),
+    };
     await jetstream(nc).publish(subjects.events(partitionOf(memberId, 16)), JSON.stringify(replayed));
     pulse = await start();
     expect((await probe('probe-2')).status).toBe(202);
@@ -132,13 +172,32 @@ describe('orders the shop vouches for', () => {
     await until('the probe after the restart credited', async () => (await me()).points === expected);
     await sleep(300);
     expect((await me()).points).toBe(expected);
-    const ledger = (await http<{ entries: LedgerEntry[] }>(pulse.baseUrl, 'GET', '/v1/members/me/points?limit=50', { token: memberToken })).body.entries;
-    expect(ledger.filter((e) => e.orderId === 'o-1001').map((e) => [e.cause, e.delta])).toEqual([['cancellation', -reversed], ['order', points]]);
+    const ledger = (await http<{ entries: LedgerEntry[] }>(pulse.baseUrl, 'GET', '/v1/members/me/points?limit=50', { token: memberToken }))
+      .body.entries;
+    expect(ledger.filter((e) => e.orderId === 'o-1001').map((e) => [e.cause, e.delta])).toEqual([
+      ['cancellation', -reversed],
+      ['order', points],
+    ]);
 
     // 6. Priced at 10x the catalog: refused, naming the item and both prices; nothing applied.
-    const greedy = await post({ orderId: 'o-greedy', userId: memberId, status: 'paid', lines: [{ itemId: a.itemId, quantity: 1, price: a.price * 10 }] });
-    expect([greedy.status, greedy.body.error.code, greedy.body.error.details?.itemId, Number(greedy.body.error.details?.catalogPrice)]).toEqual([422, 'price_mismatch', a.itemId, a.price]);
-    const unknown = await post({ orderId: 'o-ghost', userId: memberId, status: 'paid', lines: [{ itemId: 'sku-does-not-exist', quantity: 1, price: 1 }] });
+    const greedy = await post({
+      orderId: 'o-greedy',
+      userId: memberId,
+      status: 'paid',
+      lines: [{ itemId: a.itemId, quantity: 1, price: a.price * 10 }],
+    });
+    expect([
+      greedy.status,
+      greedy.body.error.code,
+      greedy.body.error.details?.itemId,
+      Number(greedy.body.error.details?.catalogPrice),
+    ]).toEqual([422, 'price_mismatch', a.itemId, a.price]);
+    const unknown = await post({
+      orderId: 'o-ghost',
+      userId: memberId,
+      status: 'paid',
+      lines: [{ itemId: 'sku-does-not-exist', quantity: 1, price: 1 }],
+    });
     expect([unknown.status, unknown.body.error.code]).toEqual([422, 'unknown_item']);
     const neverPaid = await post({ orderId: 'o-never', userId: memberId, status: 'cancelled' });
     expect([neverPaid.status, neverPaid.body.error.code]).toEqual([409, 'order_conflict']);
@@ -146,7 +205,12 @@ describe('orders the shop vouches for', () => {
     expect([otherLines.status, otherLines.body.error.code]).toEqual([409, 'order_conflict']);
     const byMember = await post(paid, memberToken);
     expect([byMember.status, byMember.body.error.code]).toEqual([403, 'forbidden']);
-    const malformed = await post({ orderId: 'o-bad', userId: memberId, status: 'paid', lines: [{ itemId: a.itemId, quantity: 0, price: a.price }] });
+    const malformed = await post({
+      orderId: 'o-bad',
+      userId: memberId,
+      status: 'paid',
+      lines: [{ itemId: a.itemId, quantity: 0, price: a.price }],
+    });
     expect([malformed.status, malformed.body.error.code]).toEqual([400, 'invalid_request']);
     // A later cancellation reverses the rest of o-1001 exactly: what is left is the probes' points.
     expect((await post({ orderId: 'o-1001', userId: memberId, status: 'cancelled' })).status).toBe(202);
@@ -154,7 +218,12 @@ describe('orders the shop vouches for', () => {
     await until('the cancellation applied', async () => (await me()).points === expected);
 
     // Lifetime value and revenue come from the orders alone (the 100,000 of the mint attempt nowhere).
-    const overview = await http<{ counters: { total: { revenue: number; refunds: number } } }>(pulse.baseUrl, 'GET', '/v1/analytics/overview', { token: admin });
+    const overview = await http<{ counters: { total: { revenue: number; refunds: number } } }>(
+      pulse.baseUrl,
+      'GET',
+      '/v1/analytics/overview',
+      { token: admin },
+    );
     expect(overview.body.counters.total.revenue).toBeCloseTo(total + 2 * c.price, 6);
     expect(overview.body.counters.total.refunds).toBeCloseTo(total, 6);
     expect((await profile()).body.purchases.spend).toBeCloseTo(2 * c.price, 6);

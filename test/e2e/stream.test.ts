@@ -70,7 +70,13 @@ describe('the stream, end to end (npm start)', () => {
     const put = await http<Item>(pulse.baseUrl, 'PUT', '/v1/items/sku-new-1', { token: admin, body: fresh });
     expect(put.status).toBe(200);
     await expect
-      .poll(async () => (await http<RecommendationList>(pulse.baseUrl, 'GET', `/v1/items/${anchor.itemId}/similar?k=5`, { token })).body.items.map((i) => i.itemId), { timeout: 10_000, interval: 20 })
+      .poll(
+        async () =>
+          (await http<RecommendationList>(pulse.baseUrl, 'GET', `/v1/items/${anchor.itemId}/similar?k=5`, { token })).body.items.map(
+            (i) => i.itemId,
+          ),
+        { timeout: 10_000, interval: 20 },
+      )
       .toContain('sku-new-1');
     const deleted = await http(pulse.baseUrl, 'DELETE', '/v1/items/sku-new-1', { token: admin });
     expect(deleted.status).toBe(200);

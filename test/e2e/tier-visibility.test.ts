@@ -34,7 +34,9 @@ interface Group {
   ids: Record<Tier, string[]>;
 }
 
-const groups: Group[] = CATEGORIES.flatMap(({ category, brands }, c) => brands.map((_, b) => ({ word: WORDS[c * 3 + b]!, category, ids: { regular: [], vip: [], enterprise: [] } })));
+const groups: Group[] = CATEGORIES.flatMap(({ category, brands }, c) =>
+  brands.map((_, b) => ({ word: WORDS[c * 3 + b]!, category, ids: { regular: [], vip: [], enterprise: [] } })),
+);
 const items: Item[] = groups.flatMap((group, g) => {
   const { noun, brands } = CATEGORIES[Math.floor(g / 3)]!;
   const brand = brands[g % 3]!;
@@ -43,12 +45,21 @@ const items: Item[] = groups.flatMap((group, g) => {
       const itemId = `g${g}-${tier[0]}${i}`;
       group.ids[tier].push(itemId);
       const price = { regular: 20, vip: 90, enterprise: 300 }[tier] + i * 5;
-      return { itemId, title: `${group.word} ${brand} ${noun} no ${i}`, category: group.category, brand, price, tags: [group.word], ...(tier === 'regular' ? {} : { minTier: tier }) };
+      return {
+        itemId,
+        title: `${group.word} ${brand} ${noun} no ${i}`,
+        category: group.category,
+        brand,
+        price,
+        tags: [group.word],
+        ...(tier === 'regular' ? {} : { minTier: tier }),
+      };
     }),
   );
 });
 const minTierOf = new Map(items.map((item) => [item.itemId, item.minTier ?? 'regular']));
-const count = (tiers: Tier[], category?: string) => items.filter((item) => tiers.includes(item.minTier ?? 'regular') && (!category || item.category === category)).length;
+const count = (tiers: Tier[], category?: string) =>
+  items.filter((item) => tiers.includes(item.minTier ?? 'regular') && (!category || item.category === category)).length;
 
 interface Shopper {
   userId: string;
@@ -80,7 +91,8 @@ describe('tier visibility', () => {
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${engine.output().slice(-2000)}\n${gateway.output().slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}\n${engine.output().slice(-2000)}\n${gateway.output().slice(-2000)}`);
       await sleep(50);
     }
   };
@@ -91,7 +103,8 @@ describe('tier visibility', () => {
       checked++;
       const minTier = minTierOf.get(id) ?? 'enterprise';
       if (minTier === 'vip') shopper.vipSeen++;
-      if (tierRank(minTier) > tierRank(shopper.tier)) violations.push(`${shopper.userId} (${shopper.tier}) got ${id} (${minTier}) in ${where}`);
+      if (tierRank(minTier) > tierRank(shopper.tier))
+        violations.push(`${shopper.userId} (${shopper.tier}) got ${id} (${minTier}) in ${where}`);
     }
     return ids;
   };
@@ -116,14 +129,43 @@ describe('tier visibility', () => {
   // Every answer a shopper can ask for, each returning the item ids it held (already checked).
   const probes: Array<(s: Shopper, g: Group, random: () => number) => Promise<string[]>> = [
     async (s) => check(s, 'recommend ack', listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30 }))),
-    async (s, g) => check(s, 'recommend ack with query', listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, query: g.word }))),
-    async (s, g) => check(s, 'recommend ack with category', listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, category: g.category }))),
-    async (s, g) => check(s, 'recommend ack with both', listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, category: g.category, query: g.word }))),
+    async (s, g) =>
+      check(s, 'recommend ack with query', listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, query: g.word }))),
+    async (s, g) =>
+      check(
+        s,
+        'recommend ack with category',
+        listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, category: g.category })),
+      ),
+    async (s, g) =>
+      check(
+        s,
+        'recommend ack with both',
+        listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, category: g.category, query: g.word })),
+      ),
     async (s) => check(s, 'GET /v1/recommendations', listIds(await get<RecommendationList>(s, '/v1/recommendations?k=30'))),
-    async (s, g) => check(s, 'GET /v1/recommendations?category', listIds(await get<RecommendationList>(s, `/v1/recommendations?k=30&category=${encodeURIComponent(g.category)}&query=${g.word}`))),
-    async (s, g, random) => check(s, 'similar', listIds(await get<RecommendationList>(s, `/v1/items/${g.ids.regular[Math.floor(random() * 8)]}/similar?k=20`))),
-    async (s, g) => check(s, 'GET /v1/items?query', (await get<{ items: Item[] }>(s, `/v1/items?query=${g.word}&limit=100`)).items.map((item) => item.itemId)),
-    async (s, g) => check(s, 'GET /v1/items?category', (await get<{ items: Item[] }>(s, `/v1/items?category=${encodeURIComponent(g.category)}&limit=100`)).items.map((item) => item.itemId)),
+    async (s, g) =>
+      check(
+        s,
+        'GET /v1/recommendations?category',
+        listIds(await get<RecommendationList>(s, `/v1/recommendations?k=30&category=${encodeURIComponent(g.category)}&query=${g.word}`)),
+      ),
+    async (s, g, random) =>
+      check(s, 'similar', listIds(await get<RecommendationList>(s, `/v1/items/${g.ids.regular[Math.floor(random() * 8)]}/similar?k=20`))),
+    async (s, g) =>
+      check(
+        s,
+        'GET /v1/items?query',
+        (await get<{ items: Item[] }>(s, `/v1/items?query=${g.word}&limit=100`)).items.map((item) => item.itemId),
+      ),
+    async (s, g) =>
+      check(
+        s,
+        'GET /v1/items?category',
+        (await get<{ items: Item[] }>(s, `/v1/items?category=${encodeURIComponent(g.category)}&limit=100`)).items.map(
+          (item) => item.itemId,
+        ),
+      ),
   ];
 
   /** A random walk leaning toward the favourite groups' hidden items, with answers asked in between. */
@@ -137,12 +179,16 @@ describe('tier visibility', () => {
         continue;
       }
       const event =
-        r < 0.45 ? { type: 'view', itemId: pick(g.ids.regular) }
-        : r < 0.55 ? { type: 'click', itemId: pick(g.ids.regular) }
-        : r < 0.65 ? { type: 'add_to_cart', itemId: pick(g.ids.regular) }
-        : r < 0.8 ? { type: 'search', query: `${g.word} ${random() < 0.5 ? 'no' : ''}`.trim() }
-        // A link to a hidden item (shared by a friend): the taste moves toward the hidden ones.
-        : { type: 'view', itemId: pick([...g.ids.vip, ...g.ids.enterprise]) };
+        r < 0.45
+          ? { type: 'view', itemId: pick(g.ids.regular) }
+          : r < 0.55
+            ? { type: 'click', itemId: pick(g.ids.regular) }
+            : r < 0.65
+              ? { type: 'add_to_cart', itemId: pick(g.ids.regular) }
+              : r < 0.8
+                ? { type: 'search', query: `${g.word} ${random() < 0.5 ? 'no' : ''}`.trim() }
+                : // A link to a hidden item (shared by a friend): the taste moves toward the hidden ones.
+                  { type: 'view', itemId: pick([...g.ids.vip, ...g.ids.enterprise]) };
       const ack = await emitWithAck<{ ok: boolean }>(shopper.socket, 'track', event);
       expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true });
       shopper.events++;
@@ -156,23 +202,37 @@ describe('tier visibility', () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
     redis = new Redis(redisServer.url);
     const options = { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret };
-    engine = await spawnPulse('engine', { ...options, env: { DEMO_CATALOG: 'false', TIER_VIP_POINTS: '100', TIER_ENTERPRISE_POINTS: '1000000', RECOMMEND_K: '20' } });
+    engine = await spawnPulse('engine', {
+      ...options,
+      env: { DEMO_CATALOG: 'false', TIER_VIP_POINTS: '100', TIER_ENTERPRISE_POINTS: '1000000', RECOMMEND_K: '20' },
+    });
     gateway = await spawnPulse('gateway', { ...options, waitReady: false });
     await until('gateway up', async () => (await http(url(), 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
     admin = await new TokenService(secret).sign({ sub: 'ops', role: 'admin' }, 600);
     const batch = await http<{ upserted: number }>(url(), 'POST', '/v1/items/batch', { token: admin, body: { items } });
     expect(batch.body.upserted).toBe(items.length);
-    await until('the catalog indexed', async () => (await http<{ total: number }>(url(), 'GET', '/v1/items?limit=1', { token: admin })).body.total === items.length);
+    await until(
+      'the catalog indexed',
+      async () => (await http<{ total: number }>(url(), 'GET', '/v1/items?limit=1', { token: admin })).body.total === items.length,
+    );
 
     // Fans make hidden items popular and co-visited with the regular ones (admin-sent, no points):
     // without the tier filter they would fill new shoppers' lists.
-    const fanEvents = groups.flatMap((g, gi) =>
-      Array.from({ length: 3 }, (_, f) => [
-        ...g.ids.regular.slice(0, 3).map((itemId) => ({ type: 'view', itemId })),
-        ...[...g.ids.vip, ...g.ids.enterprise].map((itemId) => ({ type: 'view', itemId })),
-        { type: 'purchase', orderId: `fan-${gi}-${f}`, items: [...g.ids.vip, ...g.ids.enterprise].map((itemId) => ({ itemId, quantity: 1, price: 100 })) },
-      ].map((event) => ({ ...event, userId: `fan-${gi}-${f}` }))),
-    ).flat();
+    const fanEvents = groups
+      .flatMap((g, gi) =>
+        Array.from({ length: 3 }, (_, f) =>
+          [
+            ...g.ids.regular.slice(0, 3).map((itemId) => ({ type: 'view', itemId })),
+            ...[...g.ids.vip, ...g.ids.enterprise].map((itemId) => ({ type: 'view', itemId })),
+            {
+              type: 'purchase',
+              orderId: `fan-${gi}-${f}`,
+              items: [...g.ids.vip, ...g.ids.enterprise].map((itemId) => ({ itemId, quantity: 1, price: 100 })),
+            },
+          ].map((event) => ({ ...event, userId: `fan-${gi}-${f}` })),
+        ),
+      )
+      .flat();
     const fans = await http<{ accepted: number }>(url(), 'POST', '/v1/events', { token: admin, body: { events: fanEvents } });
     expect(fans.body.accepted).toBe(fanEvents.length);
 
@@ -181,7 +241,9 @@ describe('tier visibility', () => {
     for (let i = 0; i < 32; i += 4) {
       const registered = await Promise.all(
         [i, i + 1, i + 2, i + 3].map((n) =>
-          http<{ memberId: string; token: string }>(url(), 'POST', '/v1/members', { body: { email: `shopper${n}.${Date.now().toString(36)}@example.com`, password: 'regular member', name: `Shopper ${n}` } }),
+          http<{ memberId: string; token: string }>(url(), 'POST', '/v1/members', {
+            body: { email: `shopper${n}.${Date.now().toString(36)}@example.com`, password: 'regular member', name: `Shopper ${n}` },
+          }),
         ),
       );
       for (const res of registered) {
@@ -190,7 +252,15 @@ describe('tier visibility', () => {
       }
     }
     // Controls with storefront-minted VIP tokens walk the same way: VIP items do rank for them.
-    for (const i of [0, 1]) controls.push(await join(`v_control_${i}`, await new TokenService(secret).sign({ sub: `v_control_${i}`, role: 'visitor', tier: 'vip' }, 600), 'vip', random));
+    for (const i of [0, 1])
+      controls.push(
+        await join(
+          `v_control_${i}`,
+          await new TokenService(secret).sign({ sub: `v_control_${i}`, role: 'visitor', tier: 'vip' }, 600),
+          'vip',
+          random,
+        ),
+      );
   }, 60_000);
 
   afterAll(async () => {
@@ -211,7 +281,9 @@ describe('tier visibility', () => {
         expect((await get<{ error: { code: string } }>(shopper, `/v1/items/${itemId}`, 404)).error.code).toBe('not_found');
         expect((await get<{ error: { code: string } }>(shopper, `/v1/items/${itemId}/similar`, 404)).error.code).toBe('not_found');
       }
-      expect((await get<{ total: number }>(shopper, `/v1/items?category=${encodeURIComponent(g.category)}&limit=1`)).total).toBe(count(['regular'], g.category));
+      expect((await get<{ total: number }>(shopper, `/v1/items?category=${encodeURIComponent(g.category)}&limit=1`)).total).toBe(
+        count(['regular'], g.category),
+      );
     }
     expect(violations).toEqual([]);
     expect(checked).toBeGreaterThan(5_000);
@@ -239,28 +311,60 @@ describe('tier visibility', () => {
     expect(await emitWithAck(buyer.socket, 'track', purchase)).toMatchObject({ ok: true });
     buyer.events++;
     const shop = await new TokenService(secret).sign({ sub: 'shop-1', role: 'shop' }, 600);
-    const order = await http(url(), 'POST', '/v1/orders', { token: shop, body: { orderId: 'upgrade-1', userId: buyer.userId, status: 'paid', lines: [{ itemId: bought.itemId, quantity, price: bought.price }] } });
+    const order = await http(url(), 'POST', '/v1/orders', {
+      token: shop,
+      body: {
+        orderId: 'upgrade-1',
+        userId: buyer.userId,
+        status: 'paid',
+        lines: [{ itemId: bought.itemId, quantity, price: bought.price }],
+      },
+    });
     expect(order.status).toBe(202);
     buyer.events++; // the order counts in the user state's total too
     const points = Math.round(quantity * bought.price);
-    expect(await Promise.race([tierChanged, sleep(10_000).then(() => 'no member event')])).toEqual({ type: 'tier_changed', from: 'regular', to: 'vip', points, lifetimePoints: points });
+    expect(await Promise.race([tierChanged, sleep(10_000).then(() => 'no member event')])).toEqual({
+      type: 'tier_changed',
+      from: 'regular',
+      to: 'vip',
+      points,
+      lifetimePoints: points,
+    });
     // The push after the upgrading purchase (checked, like every push, by the socket's listener).
     const pushed = listIds(await vipPush);
 
     // Every answer, asked with the token minted before the upgrade.
     expect((await get<Item>(buyer, `/v1/items/${vipId}`)).itemId).toBe(vipId);
-    expect(hasVip(check(buyer, 'similar of a VIP item', listIds(await get<RecommendationList>(buyer, `/v1/items/${vipId}/similar?k=20`))))).toBe(true);
+    expect(
+      hasVip(check(buyer, 'similar of a VIP item', listIds(await get<RecommendationList>(buyer, `/v1/items/${vipId}/similar?k=20`)))),
+    ).toBe(true);
     expect((await get<{ total: number }>(buyer, '/v1/items?limit=1')).total).toBe(count(['regular', 'vip']));
-    expect((await get<{ total: number }>(buyer, `/v1/items?category=${encodeURIComponent(g.category)}&limit=1`)).total).toBe(count(['regular', 'vip'], g.category));
-    expect(hasVip(check(buyer, 'GET /v1/items?query', (await get<{ items: Item[] }>(buyer, `/v1/items?query=${g.word}&limit=100`)).items.map((item) => item.itemId)))).toBe(true);
+    expect((await get<{ total: number }>(buyer, `/v1/items?category=${encodeURIComponent(g.category)}&limit=1`)).total).toBe(
+      count(['regular', 'vip'], g.category),
+    );
+    expect(
+      hasVip(
+        check(
+          buyer,
+          'GET /v1/items?query',
+          (await get<{ items: Item[] }>(buyer, `/v1/items?query=${g.word}&limit=100`)).items.map((item) => item.itemId),
+        ),
+      ),
+    ).toBe(true);
     const inCategory = await emitWithAck<RecommendationList>(buyer.socket, 'recommend', { k: 100, category: g.category });
     expect(hasVip(check(buyer, 'recommend ack with category', listIds(inCategory)))).toBe(true);
-    expect(hasVip(check(buyer, 'GET /v1/recommendations', listIds(await get<RecommendationList>(buyer, `/v1/recommendations?k=100&query=${g.word}`))))).toBe(true);
+    expect(
+      hasVip(
+        check(buyer, 'GET /v1/recommendations', listIds(await get<RecommendationList>(buyer, `/v1/recommendations?k=100&query=${g.word}`))),
+      ),
+    ).toBe(true);
 
     // A later event sent with the old token: its push is still ranked for VIP (seeing a listed
     // VIP item removes it from the list, so the list changes and is pushed).
     const nextVipPush = nextPush(buyer.socket, 10_000, (list) => hasVip(listIds(list)));
-    expect(await emitWithAck(buyer.socket, 'track', { type: 'view', itemId: pushed.find((id) => minTierOf.get(id) === 'vip') })).toMatchObject({ ok: true });
+    expect(
+      await emitWithAck(buyer.socket, 'track', { type: 'view', itemId: pushed.find((id) => minTierOf.get(id) === 'vip') }),
+    ).toMatchObject({ ok: true });
     buyer.events++;
     await nextVipPush;
 
@@ -270,7 +374,7 @@ describe('tier visibility', () => {
     for (const probe of probes) await probe(buyer, g, mulberry32(9));
     expect((await get<{ total: number }>(bystander, '/v1/items?limit=1')).total).toBe(count(['regular']));
     await get(bystander, `/v1/items/${vipId}`, 404);
-    await until('the buyer\'s events applied', () => applied(buyer));
+    await until("the buyer's events applied", () => applied(buyer));
     expect(violations).toEqual([]);
   });
 });

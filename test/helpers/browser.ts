@@ -17,7 +17,9 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
  * `UPDATE_SCREENSHOTS=1`, which `npm run screenshots` sets; otherwise `test/.output/screenshots/`
  * (git-ignored), so a test run leaves the checkout clean.
  */
-export const SCREENSHOT_DIR = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/images/' : '../.output/screenshots/', import.meta.url));
+export const SCREENSHOT_DIR = fileURLToPath(
+  new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/images/' : '../.output/screenshots/', import.meta.url),
+);
 
 /** Desktop and phone viewports of the screenshots and layout checks. */
 export const VIEWPORTS = {
@@ -45,7 +47,16 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
   return {
     browser,

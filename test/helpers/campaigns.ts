@@ -16,7 +16,16 @@ const logger = pino({ level: 'silent' });
 
 /** A campaign as `campaigns.create` stores it: checkCampaign's definition (defaults: every tier, `now`) plus id and creation. */
 export function storedCampaign(campaignId: string, input: Record<string, unknown>, now = T0): StoredCampaign {
-  const check = checkCampaign({ name: campaignId, audience: { tiers: ['regular', 'vip', 'enterprise'] }, trigger: { type: 'now' }, offer: { title: 'Hello', message: 'An offer' }, ...input }, now);
+  const check = checkCampaign(
+    {
+      name: campaignId,
+      audience: { tiers: ['regular', 'vip', 'enterprise'] },
+      trigger: { type: 'now' },
+      offer: { title: 'Hello', message: 'An offer' },
+      ...input,
+    },
+    now,
+  );
   if (!check.ok) throw new Error(`bad test campaign: ${check.code} ${check.message}`);
   return { campaignId, ...check.definition, createdAt: now, createdBy: 'marketer' };
 }
@@ -36,14 +45,24 @@ export async function deliverySetup(memberCount = 5, tierOf: (i: number) => Tier
   for (let i = 0; i < memberCount; i++) {
     const memberId = `m${i}`;
     ids.push(memberId);
-    await members.create({ memberId, email: `${memberId}@example.com`, name: memberId, tier: tierOf(i), points: 0, lifetimePoints: 0, createdAt: T0 - 1000 });
+    await members.create({
+      memberId,
+      email: `${memberId}@example.com`,
+      name: memberId,
+      tier: tierOf(i),
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: T0 - 1000,
+    });
   }
-  const make = (claimLimit?: number) => new PromotionDelivery({ store, coupons, notifier, logger, options: { leaseMs: LEASE_MS, ...(claimLimit ? { claimLimit } : {}) } });
+  const make = (claimLimit?: number) =>
+    new PromotionDelivery({ store, coupons, notifier, logger, options: { leaseMs: LEASE_MS, ...(claimLimit ? { claimLimit } : {}) } });
   const create = async (campaignId: string, input: Record<string, unknown> = {}) => {
     const stored = storedCampaign(campaignId, input);
     await store.create(stored);
     return asCampaign(stored);
   };
-  const promotionsTo = (userId: string) => pushes.filter((p) => p.userId === userId && p.message.event === 'promotion').map((p) => p.message.data as Promotion);
+  const promotionsTo = (userId: string) =>
+    pushes.filter((p) => p.userId === userId && p.message.event === 'promotion').map((p) => p.message.data as Promotion);
   return { store, members, coupons, notifier, pushes, ids, logger, engineA: make(), engineB: make(), make, create, promotionsTo };
 }

@@ -6,7 +6,12 @@ import type { ClientEventName, ClientToServerEvents, ServerToClientEvents } from
 export type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** JSON over HTTP against a gateway, returning status and parsed body. */
-export async function http<T = unknown>(baseUrl: string, method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string } = {}): Promise<{ status: number; body: T }> {
+export async function http<T = unknown>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string } = {},
+): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
@@ -58,7 +63,11 @@ function untyped(socket: PulseSocket): Socket {
 }
 
 /** Resolves with the next `recommendations` push that satisfies `match`, or rejects after `timeoutMs`. */
-export function nextPush(socket: PulseSocket, timeoutMs: number, match: (list: RecommendationList) => boolean = () => true): Promise<RecommendationList> {
+export function nextPush(
+  socket: PulseSocket,
+  timeoutMs: number,
+  match: (list: RecommendationList) => boolean = () => true,
+): Promise<RecommendationList> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off('recommendations', onList);

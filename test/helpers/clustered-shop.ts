@@ -25,9 +25,26 @@ export interface ClusteredShop {
  * one a later `start`).
  */
 export function clusteredShop(
-  options: { items?: number; clusters?: number; sessions?: number; sessionLength?: number; seed?: number; sessionSeed?: number; start?: number; userPrefix?: string } = {},
+  options: {
+    items?: number;
+    clusters?: number;
+    sessions?: number;
+    sessionLength?: number;
+    seed?: number;
+    sessionSeed?: number;
+    start?: number;
+    userPrefix?: string;
+  } = {},
 ): ClusteredShop {
-  const { items: count = 300, clusters = 30, sessions = 3000, sessionLength = 6, seed = 7, start = Date.UTC(2025, 0, 1), userPrefix = 'shopper' } = options;
+  const {
+    items: count = 300,
+    clusters = 30,
+    sessions = 3000,
+    sessionLength = 6,
+    seed = 7,
+    start = Date.UTC(2025, 0, 1),
+    userPrefix = 'shopper',
+  } = options;
   const random = mulberry32(seed);
   // In stock and open to every tier: nothing filters them out of a list.
   const items = generateDemoCatalog({ count, seed }).map(({ minTier: _minTier, ...item }): Item => ({ ...item, inStock: true }));

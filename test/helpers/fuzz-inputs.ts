@@ -87,7 +87,8 @@ export function mutate(rand: Rand, value: unknown, depth = 0): unknown {
   const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   const keys = Object.keys(copy);
   const roll = rand();
-  if (keys.length === 0 || roll < 0.15) copy[pick(rand, ['extra', 'admin', 'role', 'userId', 'points', 'tier', '__proto__x', ''])] = hostileValue(rand);
+  if (keys.length === 0 || roll < 0.15)
+    copy[pick(rand, ['extra', 'admin', 'role', 'userId', 'points', 'tier', '__proto__x', ''])] = hostileValue(rand);
   else if (roll < 0.3) delete copy[pick(rand, keys)];
   else {
     const key = pick(rand, keys);
@@ -124,15 +125,64 @@ export function hostileParam(rand: Rand, valid: string): string {
   ])();
 }
 
-const QUERY_VALUES = ['', '0', '-1', '1', '5', '10', '100', '101', '1000001', '1e3', '1e400', 'NaN', 'Infinity', 'true', 'false', 'maybe', ' ', '%00', '%ZZ', '%E2%80', '%0A', 'x'.repeat(600), '%F0%9F%98%80', 'home', 'home//lamps', '%20', 'web', '0x10', '1.5', '-0'];
-const QUERY_KEYS = ['k', 'limit', 'offset', 'category', 'query', 'includeBought', 'diversity', 'channel', 'at', 'before', 'seconds', 'unknown', '__proto__', 'constructor', 'k[]', 'k[a]'];
+const QUERY_VALUES = [
+  '',
+  '0',
+  '-1',
+  '1',
+  '5',
+  '10',
+  '100',
+  '101',
+  '1000001',
+  '1e3',
+  '1e400',
+  'NaN',
+  'Infinity',
+  'true',
+  'false',
+  'maybe',
+  ' ',
+  '%00',
+  '%ZZ',
+  '%E2%80',
+  '%0A',
+  'x'.repeat(600),
+  '%F0%9F%98%80',
+  'home',
+  'home//lamps',
+  '%20',
+  'web',
+  '0x10',
+  '1.5',
+  '-0',
+];
+const QUERY_KEYS = [
+  'k',
+  'limit',
+  'offset',
+  'category',
+  'query',
+  'includeBought',
+  'diversity',
+  'channel',
+  'at',
+  'before',
+  'seconds',
+  'unknown',
+  '__proto__',
+  'constructor',
+  'k[]',
+  'k[a]',
+];
 
 /** A query string (with its `?`) of 0..4 pairs from the keys the routes read and some they do not, repeated keys included. */
 export function hostileQuery(rand: Rand): string {
   const n = Math.floor(rand() * 5);
   if (n === 0) return chance(rand, 0.1) ? '?' : '';
   const pairs: string[] = [];
-  for (let i = 0; i < n; i++) pairs.push(chance(rand, 0.1) ? pick(rand, QUERY_KEYS) : `${pick(rand, QUERY_KEYS)}=${pick(rand, QUERY_VALUES)}`);
+  for (let i = 0; i < n; i++)
+    pairs.push(chance(rand, 0.1) ? pick(rand, QUERY_KEYS) : `${pick(rand, QUERY_KEYS)}=${pick(rand, QUERY_VALUES)}`);
   return `?${pairs.join('&')}`;
 }
 
@@ -178,17 +228,35 @@ export interface RouteSpec {
   query?: string;
 }
 
-const item = (n: number) => ({ itemId: `fz-item-${n}`, title: 'Fuzz lamp', category: 'home/lamps', brand: 'Lumo', price: 19.9, tags: ['oak'], minTier: 'regular', inStock: true, channels: ['web'] });
+const item = (n: number) => ({
+  itemId: `fz-item-${n}`,
+  title: 'Fuzz lamp',
+  category: 'home/lamps',
+  brand: 'Lumo',
+  price: 19.9,
+  tags: ['oak'],
+  minTier: 'regular',
+  inStock: true,
+  channels: ['web'],
+});
 const line = () => ({ itemId: 'sku-00042', quantity: 1, price: 475.99 });
 
 /** Every HTTP route of the gateway (gateway/*-routes.ts, demo-checkout.ts, http-app.ts), each with a valid starting point. */
 export function routeSpecs(webPaths: readonly string[]): RouteSpec[] {
   return [
     { method: 'POST', path: '/v1/visitors' },
-    { method: 'POST', path: '/v1/members', body: (n) => ({ email: `fz-${n}@example.com`, password: 'correct horse battery', name: 'Fuzz' }) },
+    {
+      method: 'POST',
+      path: '/v1/members',
+      body: (n) => ({ email: `fz-${n}@example.com`, password: 'correct horse battery', name: 'Fuzz' }),
+    },
     { method: 'POST', path: '/v1/sessions', body: (n) => ({ email: `fz-${n}@example.com`, password: 'wrong password!' }) },
     { method: 'GET', path: '/v1/members/me' },
-    { method: 'POST', path: '/v1/members/batch', body: (n) => ({ members: [{ memberId: `fz-m-${n}`, name: 'Imported', email: `fz-import-${n}@example.com` }] }) },
+    {
+      method: 'POST',
+      path: '/v1/members/batch',
+      body: (n) => ({ members: [{ memberId: `fz-m-${n}`, name: 'Imported', email: `fz-import-${n}@example.com` }] }),
+    },
     { method: 'GET', path: '/v1/members/:memberId', params: { memberId: 'fz-member' } },
     { method: 'GET', path: '/v1/members/:memberId/points', params: { memberId: 'fz-member' }, query: '?limit=5' },
     { method: 'GET', path: '/v1/members/me/points', query: '?limit=5' },
@@ -204,13 +272,36 @@ export function routeSpecs(webPaths: readonly string[]): RouteSpec[] {
     { method: 'PUT', path: '/v1/items/:itemId', params: { itemId: 'fz-item-put' }, body: (n) => ({ ...item(n), itemId: undefined }) },
     { method: 'POST', path: '/v1/items/batch', body: (n) => ({ items: [item(n), item(n + 1)] }) },
     { method: 'DELETE', path: '/v1/items/:itemId', params: { itemId: 'fz-item-gone' } },
-    { method: 'POST', path: '/v1/events', body: (n) => ({ events: [{ id: `fz-ev-${n}`, type: 'view', itemId: 'sku-00042' }, { id: `fz-ev-${n}-p`, type: 'purchase', items: [line()] }] }) },
-    { method: 'POST', path: '/v1/orders', body: (n) => ({ orderId: `fz-order-${n}`, userId: 'fz-member', status: 'paid', lines: [line()] }) },
-    { method: 'POST', path: '/demo/checkout', body: (n) => ({ checkoutId: `fzcheckout${n}`, lines: [{ itemId: 'sku-00042', quantity: 1 }] }) },
+    {
+      method: 'POST',
+      path: '/v1/events',
+      body: (n) => ({
+        events: [
+          { id: `fz-ev-${n}`, type: 'view', itemId: 'sku-00042' },
+          { id: `fz-ev-${n}-p`, type: 'purchase', items: [line()] },
+        ],
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/orders',
+      body: (n) => ({ orderId: `fz-order-${n}`, userId: 'fz-member', status: 'paid', lines: [line()] }),
+    },
+    {
+      method: 'POST',
+      path: '/demo/checkout',
+      body: (n) => ({ checkoutId: `fzcheckout${n}`, lines: [{ itemId: 'sku-00042', quantity: 1 }] }),
+    },
     {
       method: 'POST',
       path: '/v1/campaigns',
-      body: (n) => ({ name: `Fuzz ${n}`, audience: { tiers: ['vip'] }, trigger: { type: 'now' }, offer: { title: 'Fuzz', message: 'Fuzz offer', discountPercent: 10 }, budget: 5 }),
+      body: (n) => ({
+        name: `Fuzz ${n}`,
+        audience: { tiers: ['vip'] },
+        trigger: { type: 'now' },
+        offer: { title: 'Fuzz', message: 'Fuzz offer', discountPercent: 10 },
+        budget: 5,
+      }),
     },
     { method: 'GET', path: '/v1/campaigns' },
     { method: 'POST', path: '/v1/campaigns/preview', body: () => ({ audience: { tiers: ['vip'] } }) },

@@ -83,7 +83,13 @@ const BAD_EVENTS: unknown[] = [
   'not an event',
 ];
 
-const CAMPAIGN = { name: 'Fuzz', audience: { tiers: ['vip'] }, trigger: { type: 'now' }, offer: { title: 'Fuzz', message: 'Fuzz offer', discountPercent: 10 }, budget: 5 };
+const CAMPAIGN = {
+  name: 'Fuzz',
+  audience: { tiers: ['vip'] },
+  trigger: { type: 'now' },
+  offer: { title: 'Fuzz', message: 'Fuzz offer', discountPercent: 10 },
+  budget: 5,
+};
 const BAD_CAMPAIGNS: unknown[] = [
   { ...CAMPAIGN, name: 'bad\u0000' },
   { ...CAMPAIGN, name: '   ' },
@@ -138,45 +144,150 @@ export function refusedInputs(count: number, seed: number, memberId = 'fz-owner'
     (n) =>
       BAD_ITEM_FIELDS.map((bad, i): RefusedInput => {
         const id = `fz-bad-${seed}-${n}-${i}`;
-        return { method: 'PUT', path: `/v1/items/${id}`, token: 'admin', body: { ...ITEM, ...bad }, refusedBy: notAccepted, after: n === 0 ? [{ method: 'GET', path: `/v1/items/${id}`, token: 'admin', status: 404 }] : [] };
+        return {
+          method: 'PUT',
+          path: `/v1/items/${id}`,
+          token: 'admin',
+          body: { ...ITEM, ...bad },
+          refusedBy: notAccepted,
+          after: n === 0 ? [{ method: 'GET', path: `/v1/items/${id}`, token: 'admin', status: 404 }] : [],
+        };
       }),
     (n) => {
       const ids = BAD_ITEM_FIELDS.map((_, i) => `fz-bad-batch-${seed}-${n}-${i}`);
       const items = BAD_ITEM_FIELDS.map((bad, i) => ({ itemId: ids[i], ...ITEM, ...bad }));
-      return [{ method: 'POST', path: '/v1/items/batch', token: 'admin', body: { items }, refusedBy: noneOf('upserted', items.length), after: n === 0 ? ids.map((id) => ({ method: 'GET', path: `/v1/items/${id}`, token: 'admin', status: 404 })) : [] }];
+      return [
+        {
+          method: 'POST',
+          path: '/v1/items/batch',
+          token: 'admin',
+          body: { items },
+          refusedBy: noneOf('upserted', items.length),
+          after: n === 0 ? ids.map((id) => ({ method: 'GET', path: `/v1/items/${id}`, token: 'admin', status: 404 })) : [],
+        },
+      ];
     },
     () =>
       BAD_EVENTS.flatMap((event) =>
-        (['member', 'visitor', 'admin'] as const).map((token): RefusedInput => ({ method: 'POST', path: '/v1/events', token, body: { events: [event] }, refusedBy: noneOf('accepted', 1) })),
-      ).concat([{ method: 'POST', path: '/v1/events', token: 'member', body: { events: BAD_EVENTS.filter((e) => e !== DEEP_EVENT) }, refusedBy: noneOf('accepted', BAD_EVENTS.length - 1) }]),
+        (['member', 'visitor', 'admin'] as const).map(
+          (token): RefusedInput => ({
+            method: 'POST',
+            path: '/v1/events',
+            token,
+            body: { events: [event] },
+            refusedBy: noneOf('accepted', 1),
+          }),
+        ),
+      ).concat([
+        {
+          method: 'POST',
+          path: '/v1/events',
+          token: 'member',
+          body: { events: BAD_EVENTS.filter((e) => e !== DEEP_EVENT) },
+          refusedBy: noneOf('accepted', BAD_EVENTS.length - 1),
+        },
+      ]),
     (n) =>
       BAD_NAMES.map((name, i): RefusedInput => {
         const login = { email: `fz-bad-${seed}-${n}-${i}@example.com`, password: 'correct horse battery' };
         // A login proves no account was made (a scrypt check each: only for the first round).
-        return { method: 'POST', path: '/v1/members', token: 'none', body: { ...login, name }, refusedBy: notAccepted, after: n === 0 ? [{ method: 'POST', path: '/v1/sessions', token: 'none', body: login, status: 401 }] : [] };
+        return {
+          method: 'POST',
+          path: '/v1/members',
+          token: 'none',
+          body: { ...login, name },
+          refusedBy: notAccepted,
+          after: n === 0 ? [{ method: 'POST', path: '/v1/sessions', token: 'none', body: login, status: 401 }] : [],
+        };
       }).concat([
-        { method: 'POST', path: '/v1/members', token: 'none', body: { email: 'nope', password: 'correct horse battery', name: 'Ada' }, refusedBy: notAccepted },
-        { method: 'POST', path: '/v1/members', token: 'none', body: { email: `fz-short-${n}@example.com`, password: 'short', name: 'Ada' }, refusedBy: notAccepted },
-        { method: 'POST', path: '/v1/members', token: 'none', body: { email: `fz-extra-${n}@example.com`, password: 'correct horse battery', name: 'Ada', tier: 'enterprise' }, refusedBy: notAccepted },
+        {
+          method: 'POST',
+          path: '/v1/members',
+          token: 'none',
+          body: { email: 'nope', password: 'correct horse battery', name: 'Ada' },
+          refusedBy: notAccepted,
+        },
+        {
+          method: 'POST',
+          path: '/v1/members',
+          token: 'none',
+          body: { email: `fz-short-${n}@example.com`, password: 'short', name: 'Ada' },
+          refusedBy: notAccepted,
+        },
+        {
+          method: 'POST',
+          path: '/v1/members',
+          token: 'none',
+          body: { email: `fz-extra-${n}@example.com`, password: 'correct horse battery', name: 'Ada', tier: 'enterprise' },
+          refusedBy: notAccepted,
+        },
       ]),
     (n) =>
       BAD_NAMES.map((name, i): RefusedInput => {
         const id = `fz-bad-member-${seed}-${n}-${i}`;
-        return { method: 'POST', path: '/v1/members/batch', token: 'admin', body: { members: [{ memberId: id, name }] }, refusedBy: noneOf('created', 1), after: [{ method: 'GET', path: `/v1/members/${id}`, token: 'admin', status: 404 }] };
+        return {
+          method: 'POST',
+          path: '/v1/members/batch',
+          token: 'admin',
+          body: { members: [{ memberId: id, name }] },
+          refusedBy: noneOf('created', 1),
+          after: [{ method: 'GET', path: `/v1/members/${id}`, token: 'admin', status: 404 }],
+        };
       }),
-    () => BAD_CAMPAIGNS.map((body): RefusedInput => ({ method: 'POST', path: '/v1/campaigns', token: 'marketing', body, refusedBy: notAccepted })),
-    (n) => badOrders(n, memberId).flatMap((body) => (['shop', 'admin', 'member'] as const).map((token): RefusedInput => ({ method: 'POST', path: '/v1/orders', token, body, refusedBy: notAccepted }))),
+    () =>
+      BAD_CAMPAIGNS.map(
+        (body): RefusedInput => ({ method: 'POST', path: '/v1/campaigns', token: 'marketing', body, refusedBy: notAccepted }),
+      ),
+    (n) =>
+      badOrders(n, memberId).flatMap((body) =>
+        (['shop', 'admin', 'member'] as const).map(
+          (token): RefusedInput => ({ method: 'POST', path: '/v1/orders', token, body, refusedBy: notAccepted }),
+        ),
+      ),
     (): RefusedInput[] => [
       // The fuzz member has no points and no coupons: nothing may be deducted or used.
       { method: 'POST', path: '/v1/members/me/rewards', token: 'member', body: { rewardId: 'r5' }, refusedBy: notAccepted },
       { method: 'POST', path: '/v1/members/me/rewards', token: 'member', body: { rewardId: 'nope\u0000' }, refusedBy: notAccepted },
-      { method: 'POST', path: '/v1/members/me/coupons/K7QX2M9PRT4W/redeem', token: 'member', body: { orderId: '' }, refusedBy: notAccepted },
-      { method: 'POST', path: '/v1/members/me/coupons/K7QX2M9PRT4W/redeem', token: 'member', body: { orderId: 'o-1' }, refusedBy: notAccepted },
-      { method: 'POST', path: '/demo/checkout', token: 'member', body: { checkoutId: 'fzcheckout-bad', lines: [{ itemId: 'sku-00042', quantity: 0 }] }, refusedBy: notAccepted },
-      { method: 'POST', path: '/demo/checkout', token: 'member', body: { checkoutId: 'short', lines: [{ itemId: 'sku-00042', quantity: 1 }] }, refusedBy: notAccepted },
-      { method: 'POST', path: '/demo/checkout', token: 'member', body: { checkoutId: 'fzcheckout-bad2', lines: [{ itemId: 'a b', quantity: 1 }] }, refusedBy: notAccepted },
+      {
+        method: 'POST',
+        path: '/v1/members/me/coupons/K7QX2M9PRT4W/redeem',
+        token: 'member',
+        body: { orderId: '' },
+        refusedBy: notAccepted,
+      },
+      {
+        method: 'POST',
+        path: '/v1/members/me/coupons/K7QX2M9PRT4W/redeem',
+        token: 'member',
+        body: { orderId: 'o-1' },
+        refusedBy: notAccepted,
+      },
+      {
+        method: 'POST',
+        path: '/demo/checkout',
+        token: 'member',
+        body: { checkoutId: 'fzcheckout-bad', lines: [{ itemId: 'sku-00042', quantity: 0 }] },
+        refusedBy: notAccepted,
+      },
+      {
+        method: 'POST',
+        path: '/demo/checkout',
+        token: 'member',
+        body: { checkoutId: 'short', lines: [{ itemId: 'sku-00042', quantity: 1 }] },
+        refusedBy: notAccepted,
+      },
+      {
+        method: 'POST',
+        path: '/demo/checkout',
+        token: 'member',
+        body: { checkoutId: 'fzcheckout-bad2', lines: [{ itemId: 'a b', quantity: 1 }] },
+        refusedBy: notAccepted,
+      },
     ],
-    () => WRITE_ROUTES.flatMap(([method, path, token]) => MALFORMED.map((body): RefusedInput => ({ method, path, token, body, refusedBy: notAccepted }))),
+    () =>
+      WRITE_ROUTES.flatMap(([method, path, token]) =>
+        MALFORMED.map((body): RefusedInput => ({ method, path, token, body, refusedBy: notAccepted })),
+      ),
   ];
   const out: RefusedInput[] = [];
   for (let n = 0; out.length < count; n++) for (const kind of kinds) out.push(...kind(n));

@@ -25,14 +25,78 @@ interface GroupSpec {
 }
 
 const GROUPS: GroupSpec[] = [
-  { key: 'a', category: 'kitchen/mugs', brand: 'Kova', adjectives: ['glazed', 'speckled', 'stoneware'], nouns: ['mug', 'cup', 'teapot', 'saucer'], tag: 'ceramic', price: [8, 9] },
-  { key: 'b', category: 'garden/tools', brand: 'Tergo', adjectives: ['forged', 'ash-handled', 'rustproof'], nouns: ['spade', 'rake', 'trowel', 'hoe'], tag: 'steel', price: [60, 70] },
-  { key: 'c', category: 'toys/puzzles', brand: 'Pazl', adjectives: ['wooden', 'tricky', 'colourful'], nouns: ['puzzle', 'jigsaw', 'cube', 'maze'], tag: 'brainteaser', price: [15, 17] },
-  { key: 'd', category: 'office/paper', brand: 'Notra', adjectives: ['ruled', 'recycled', 'pocket'], nouns: ['notebook', 'envelope', 'folder', 'binder'], tag: 'stationery', price: [3, 3.5] },
-  { key: 'e', category: 'sport/running', brand: 'Velo', adjectives: ['breathable', 'reflective', 'trail'], nouns: ['shoe', 'sock', 'vest', 'cap'], tag: 'athletic', price: [120, 140] },
-  { key: 'f', category: 'audio/headphones', brand: 'Sonik', adjectives: ['wireless', 'studio', 'noise-cancelling'], nouns: ['headphone', 'earbud', 'speaker', 'amplifier'], tag: 'bluetooth', price: [250, 300] },
-  { key: 'g', category: 'beauty/skincare', brand: 'Lume', adjectives: ['hydrating', 'fragrance-free', 'overnight'], nouns: ['cream', 'serum', 'lotion', 'balm'], tag: 'vegan', price: [30, 34] },
-  { key: 'h', category: 'pets/dogs', brand: 'Bark', adjectives: ['padded', 'chew-proof', 'adjustable'], nouns: ['leash', 'collar', 'bowl', 'kennel'], tag: 'canine', price: [500, 600] },
+  {
+    key: 'a',
+    category: 'kitchen/mugs',
+    brand: 'Kova',
+    adjectives: ['glazed', 'speckled', 'stoneware'],
+    nouns: ['mug', 'cup', 'teapot', 'saucer'],
+    tag: 'ceramic',
+    price: [8, 9],
+  },
+  {
+    key: 'b',
+    category: 'garden/tools',
+    brand: 'Tergo',
+    adjectives: ['forged', 'ash-handled', 'rustproof'],
+    nouns: ['spade', 'rake', 'trowel', 'hoe'],
+    tag: 'steel',
+    price: [60, 70],
+  },
+  {
+    key: 'c',
+    category: 'toys/puzzles',
+    brand: 'Pazl',
+    adjectives: ['wooden', 'tricky', 'colourful'],
+    nouns: ['puzzle', 'jigsaw', 'cube', 'maze'],
+    tag: 'brainteaser',
+    price: [15, 17],
+  },
+  {
+    key: 'd',
+    category: 'office/paper',
+    brand: 'Notra',
+    adjectives: ['ruled', 'recycled', 'pocket'],
+    nouns: ['notebook', 'envelope', 'folder', 'binder'],
+    tag: 'stationery',
+    price: [3, 3.5],
+  },
+  {
+    key: 'e',
+    category: 'sport/running',
+    brand: 'Velo',
+    adjectives: ['breathable', 'reflective', 'trail'],
+    nouns: ['shoe', 'sock', 'vest', 'cap'],
+    tag: 'athletic',
+    price: [120, 140],
+  },
+  {
+    key: 'f',
+    category: 'audio/headphones',
+    brand: 'Sonik',
+    adjectives: ['wireless', 'studio', 'noise-cancelling'],
+    nouns: ['headphone', 'earbud', 'speaker', 'amplifier'],
+    tag: 'bluetooth',
+    price: [250, 300],
+  },
+  {
+    key: 'g',
+    category: 'beauty/skincare',
+    brand: 'Lume',
+    adjectives: ['hydrating', 'fragrance-free', 'overnight'],
+    nouns: ['cream', 'serum', 'lotion', 'balm'],
+    tag: 'vegan',
+    price: [30, 34],
+  },
+  {
+    key: 'h',
+    category: 'pets/dogs',
+    brand: 'Bark',
+    adjectives: ['padded', 'chew-proof', 'adjustable'],
+    nouns: ['leash', 'collar', 'bowl', 'kennel'],
+    tag: 'canine',
+    price: [500, 600],
+  },
 ];
 
 /** Groups bought together in the stream. */
@@ -78,7 +142,10 @@ export function fillerCatalog(count: number): Item[] {
  * purchase of one item of each at the end; `sessionsPerPair` sessions per pair, one user each,
  * a minute between events, starting at `start` (epoch ms).
  */
-export function coPurchaseStream(items: readonly Item[], options: { sessionsPerPair?: number; length?: number; start?: number; seed?: number } = {}): InteractionEvent[] {
+export function coPurchaseStream(
+  items: readonly Item[],
+  options: { sessionsPerPair?: number; length?: number; start?: number; seed?: number } = {},
+): InteractionEvent[] {
   const { sessionsPerPair = 150, length = 6, start = Date.UTC(2025, 0, 1), seed = 3 } = options;
   const random = mulberry32(seed);
   const pick = (ids: string[]) => ids[Math.floor(random() * ids.length)]!;
@@ -103,9 +170,20 @@ export function coPurchaseStream(items: readonly Item[], options: { sessionsPerP
  * data (mean cosine within a pair ~0.99, across pairs below 0): these tests are about serving a
  * model, not about tuning one, so they must not move with the trainer's defaults.
  */
-export async function trainInto(modelsDir: string, items: readonly Item[], events: readonly InteractionEvent[], dimension: number): Promise<{ version: string; dir: string }> {
+export async function trainInto(
+  modelsDir: string,
+  items: readonly Item[],
+  events: readonly InteractionEvent[],
+  dimension: number,
+): Promise<{ version: string; dir: string }> {
   const { tf, backend } = await initTensorFlow();
-  const trained = await trainModel({ events, items, options: { dimension, epochs: 15, seed: 1, optimizer: 'sgd', output: 'sum' }, tf, backend });
+  const trained = await trainModel({
+    events,
+    items,
+    options: { dimension, epochs: 15, seed: 1, optimizer: 'sgd', output: 'sum' },
+    tf,
+    backend,
+  });
   return writeModel(modelsDir, trained);
 }
 

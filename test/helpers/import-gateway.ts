@@ -50,12 +50,18 @@ export class FakeGateway {
       this.fail503 -= 1;
       return send(503, { error: { code: 'unavailable', message: 'event log unavailable' } });
     }
-    if (raw.length > this.maxBodyBytes) return send(413, { error: { code: 'payload_too_large', message: `body over ${this.maxBodyBytes} bytes` } });
-    const body = JSON.parse(raw.toString('utf8')) as { events?: Array<Record<string, unknown>>; items?: Array<Record<string, unknown>>; members?: Array<Record<string, unknown>> };
+    if (raw.length > this.maxBodyBytes)
+      return send(413, { error: { code: 'payload_too_large', message: `body over ${this.maxBodyBytes} bytes` } });
+    const body = JSON.parse(raw.toString('utf8')) as {
+      events?: Array<Record<string, unknown>>;
+      items?: Array<Record<string, unknown>>;
+      members?: Array<Record<string, unknown>>;
+    };
     const rejected: Array<{ index: number; error: { code: string; message: string } }> = [];
     if (req.url === '/v1/events' && body.events) {
       body.events.forEach((event, index) => {
-        if (typeof event.type !== 'string') return rejected.push({ index, error: { code: 'invalid_event', message: 'invalid event: type: Required' } });
+        if (typeof event.type !== 'string')
+          return rejected.push({ index, error: { code: 'invalid_event', message: 'invalid event: type: Required' } });
         const id = String(event.id);
         if (this.unavailableOnce.delete(id)) return rejected.push({ index, error: { code: 'unavailable', message: 'append timed out' } });
         this.stored.set(`${String(event.userId)}/${id}`, event);
@@ -65,7 +71,8 @@ export class FakeGateway {
     }
     if (req.url === '/v1/items/batch' && body.items) {
       body.items.forEach((item, index) => {
-        if (typeof item.title !== 'string') return rejected.push({ index, error: { code: 'invalid_item', message: 'invalid item: title: Required' } });
+        if (typeof item.title !== 'string')
+          return rejected.push({ index, error: { code: 'invalid_item', message: 'invalid item: title: Required' } });
         this.items.set(String(item.itemId), item);
       });
       return send(200, { upserted: body.items.length - rejected.length, rejected });
@@ -76,7 +83,8 @@ export class FakeGateway {
       body.members.forEach((member, index) => {
         const memberId = String(member.memberId);
         if (this.members.has(memberId)) return void (existing += 1);
-        if ([...this.members.values()].some((m) => m.email === member.email)) return rejected.push({ index, error: { code: 'email_taken', message: 'a member with this email already exists' } });
+        if ([...this.members.values()].some((m) => m.email === member.email))
+          return rejected.push({ index, error: { code: 'email_taken', message: 'a member with this email already exists' } });
         this.members.set(memberId, member);
         created += 1;
       });

@@ -4,4 +4,12 @@
  * Redis that keeps nothing on disk); `startRedis({persistence: 'none'})` starts one that keeps
  * nothing, and `kill()` / `restart()` crash it and bring it back on the same port and data dir.
  */
-export { freePort, startNats, startRedis, type LocalServer, type RedisOptions, type RedisServer, type TestServer } from '../../scripts/lib/local-servers.js';
+export {
+  freePort,
+  startNats,
+  startRedis,
+  type LocalServer,
+  type RedisOptions,
+  type RedisServer,
+  type TestServer,
+} from '../../scripts/lib/local-servers.js';

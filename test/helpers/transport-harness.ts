@@ -65,7 +65,11 @@ export function item(itemId: string, title = `Item ${itemId}`): Item {
 }
 
 /** Runs consume() in the background and records what arrives. `ack` decides per delivery. */
-export function startConsumer(t: Transport, partition: number, options: { batchSize?: number; ack?: (d: DeliveredEvent) => boolean; onBatch?: () => Promise<void> } = {}) {
+export function startConsumer(
+  t: Transport,
+  partition: number,
+  options: { batchSize?: number; ack?: (d: DeliveredEvent) => boolean; onBatch?: () => Promise<void> } = {},
+) {
   const controller = new AbortController();
   const received: DeliveredEvent[] = [];
   const batchSizes: number[] = [];

@@ -34,15 +34,43 @@ export function tvShopCatalog(): TvShop {
   const brackets = ids('bracket', 6);
   const soundbars = ids('soundbar', 6);
   const items: Item[] = [
-    ...tvs.map((itemId, i) => ({ itemId, title: `${TV_BRANDS[i % TV_BRANDS.length]} ${pick([43, 50, 55, 65])}-inch 4K smart TV`, category: 'electronics/tvs', brand: TV_BRANDS[i % TV_BRANDS.length]!, price: 400 + Math.round(random() * 800), tags: ['television'] })),
-    ...brackets.map((itemId) => ({ itemId, title: `Mountly ${pick(['tilting', 'fixed', 'swivel'])} wall bracket`, category: 'accessories/mounts', brand: 'Mountly', price: 30 + Math.round(random() * 30), tags: ['mount'] })),
-    ...soundbars.map((itemId) => ({ itemId, title: `Sonora ${pick(['compact', 'dolby', 'slim'])} soundbar`, category: 'audio/soundbars', brand: 'Sonora', price: 150 + Math.round(random() * 150), tags: ['speaker'] })),
+    ...tvs.map((itemId, i) => ({
+      itemId,
+      title: `${TV_BRANDS[i % TV_BRANDS.length]} ${pick([43, 50, 55, 65])}-inch 4K smart TV`,
+      category: 'electronics/tvs',
+      brand: TV_BRANDS[i % TV_BRANDS.length]!,
+      price: 400 + Math.round(random() * 800),
+      tags: ['television'],
+    })),
+    ...brackets.map((itemId) => ({
+      itemId,
+      title: `Mountly ${pick(['tilting', 'fixed', 'swivel'])} wall bracket`,
+      category: 'accessories/mounts',
+      brand: 'Mountly',
+      price: 30 + Math.round(random() * 30),
+      tags: ['mount'],
+    })),
+    ...soundbars.map((itemId) => ({
+      itemId,
+      title: `Sonora ${pick(['compact', 'dolby', 'slim'])} soundbar`,
+      category: 'audio/soundbars',
+      brand: 'Sonora',
+      price: 150 + Math.round(random() * 150),
+      tags: ['speaker'],
+    })),
   ];
   const others: string[] = [];
   for (const d of DEPARTMENTS) {
     for (const itemId of ids(d.key, 10)) {
       others.push(itemId);
-      items.push({ itemId, title: `${d.brand} ${pick(d.words)} ${d.noun}`, category: d.category, brand: d.brand, price: d.price, tags: [d.key] });
+      items.push({
+        itemId,
+        title: `${d.brand} ${pick(d.words)} ${d.noun}`,
+        category: d.category,
+        brand: d.brand,
+        price: d.price,
+        tags: [d.key],
+      });
     }
   }
   return { items, tvs, brackets, soundbars, others };
@@ -57,7 +85,10 @@ export type ShopEvent = EventInput & { id: string; userId: string; ts: number };
  * who view and buy in one unrelated department. One shopper after another, a minute between
  * events, starting at `start` (epoch ms); event ids `train-<n>`.
  */
-export function tvShopStream(shop: TvShop, options: { tvShoppers?: number; otherShoppers?: number; start: number; seed?: number }): ShopEvent[] {
+export function tvShopStream(
+  shop: TvShop,
+  options: { tvShoppers?: number; otherShoppers?: number; start: number; seed?: number },
+): ShopEvent[] {
   const { tvShoppers = 96, otherShoppers = 48, start, seed = 5 } = options;
   const random = mulberry32(seed);
   const pick = (list: readonly string[]) => list[Math.floor(random() * list.length)]!;
@@ -65,14 +96,16 @@ export function tvShopStream(shop: TvShop, options: { tvShoppers?: number; other
   const line = (itemId: string) => ({ itemId, quantity: 1, price: price.get(itemId)! });
   const events: ShopEvent[] = [];
   let ts = start;
-  const add = (event: EventInput & { userId: string }, at = (ts += 60_000)) => events.push({ ...event, id: `train-${events.length}`, ts: at } as ShopEvent);
+  const add = (event: EventInput & { userId: string }, at = (ts += 60_000)) =>
+    events.push({ ...event, id: `train-${events.length}`, ts: at } as ShopEvent);
   for (let n = 0; n < tvShoppers; n++) {
     const userId = `tv-shopper-${n}`;
     const tv = shop.tvs[n % shop.tvs.length]!;
     for (const other of [pick(shop.tvs), pick(shop.tvs), pick(shop.tvs), tv]) add({ userId, type: 'view', itemId: other });
     add({ userId, type: 'purchase', items: n % 3 === 0 ? [line(tv), line(pick(shop.brackets))] : [line(tv)] });
     const later = ts + 2 * 86_400_000;
-    const second = n % 2 === 0 ? [line(pick(shop.brackets)), line(pick(shop.soundbars))] : [line(pick(random() < 0.5 ? shop.brackets : shop.soundbars))];
+    const second =
+      n % 2 === 0 ? [line(pick(shop.brackets)), line(pick(shop.soundbars))] : [line(pick(random() < 0.5 ? shop.brackets : shop.soundbars))];
     add({ userId, type: 'purchase', items: second }, later);
   }
   for (let n = 0; n < otherShoppers; n++) {

@@ -35,11 +35,17 @@ function announcementsSuite(name: string, make: () => Promise<Harness>) {
         await h.settle();
         for (const campaignId of ['c1', 'c2', 'c3']) await h.sender.announce({ campaignId });
         await h.settle();
-        expect([a, b]).toEqual([['c1', 'c2', 'c3'], ['c1', 'c2', 'c3']]);
+        expect([a, b]).toEqual([
+          ['c1', 'c2', 'c3'],
+          ['c1', 'c2', 'c3'],
+        ]);
         stopA();
         await h.sender.announce({ campaignId: 'c4' });
         await h.settle();
-        expect([a, b]).toEqual([['c1', 'c2', 'c3'], ['c1', 'c2', 'c3', 'c4']]);
+        expect([a, b]).toEqual([
+          ['c1', 'c2', 'c3'],
+          ['c1', 'c2', 'c3', 'c4'],
+        ]);
       } finally {
         await h.close();
       }

@@ -65,7 +65,7 @@ describe.each(suite.implementations)('batched user state (%s)', (_name, make) =>
     expect(await store.wasApplied('a', 'stale')).toBe(false);
   });
 
-  it('stops a chain of one user\'s consecutive changes at the first that is not applied', async () => {
+  it("stops a chain of one user's consecutive changes at the first that is not applied", async () => {
     const store = make.users(options);
     await store.apply('a', change({ eventId: 'seen' }));
     const outcomes = await store.applyMany(
@@ -82,16 +82,53 @@ describe.each(suite.implementations)('batched user state (%s)', (_name, make) =>
     expect((await store.load('b')).version).toBe(2);
   });
 
-  it('stores a run of one user\'s changes as the changes applied one by one (replaced vector, affinity, cart)', async () => {
+  it("stores a run of one user's changes as the changes applied one by one (replaced vector, affinity, cart)", async () => {
     const store = make.users(options);
-    const affinity = (score: number) => ({ landmark: 5, categories: new Map([['c1', score]]), brands: new Map([['b1', score / 2]]), brandEvents: new Map([['b1', 1]]) });
+    const affinity = (score: number) => ({
+      landmark: 5,
+      categories: new Map([['c1', score]]),
+      brands: new Map([['b1', score / 2]]),
+      brandEvents: new Map([['b1', 1]]),
+    });
     const run = [
-      change({ eventId: 'r1', vector: vectorOf(1, 8), vectorVersion: 'm1', affinity: affinity(1), cart: new Map([['i1', 1]]), recent: [{ itemId: 'i1', type: 'add_to_cart', ts: 1 }] }),
-      change({ eventId: 'r2', expectedVersion: 1, type: 'click', vector: vectorOf(2, 8), affinity: affinity(2), recent: [{ itemId: 'i2', type: 'click', ts: 2 }] }),
-      change({ eventId: 'r3', expectedVersion: 2, type: 'purchase', tier: 'vip', cart: new Map(), bought: ['i1'], purchases: { orders: 1, spend: 9.5, firstPurchaseAt: 3, lastPurchaseAt: 3 } }),
-      change({ eventId: 'r4', expectedVersion: 3, vector: vectorOf(3, 8), vectorVersion: 'm2', firstSeenAt: 1, recent: [{ itemId: 'i3', type: 'view', ts: 4 }] }),
+      change({
+        eventId: 'r1',
+        vector: vectorOf(1, 8),
+        vectorVersion: 'm1',
+        affinity: affinity(1),
+        cart: new Map([['i1', 1]]),
+        recent: [{ itemId: 'i1', type: 'add_to_cart', ts: 1 }],
+      }),
+      change({
+        eventId: 'r2',
+        expectedVersion: 1,
+        type: 'click',
+        vector: vectorOf(2, 8),
+        affinity: affinity(2),
+        recent: [{ itemId: 'i2', type: 'click', ts: 2 }],
+      }),
+      change({
+        eventId: 'r3',
+        expectedVersion: 2,
+        type: 'purchase',
+        tier: 'vip',
+        cart: new Map(),
+        bought: ['i1'],
+        purchases: { orders: 1, spend: 9.5, firstPurchaseAt: 3, lastPurchaseAt: 3 },
+      }),
+      change({
+        eventId: 'r4',
+        expectedVersion: 3,
+        vector: vectorOf(3, 8),
+        vectorVersion: 'm2',
+        firstSeenAt: 1,
+        recent: [{ itemId: 'i3', type: 'view', ts: 4 }],
+      }),
     ];
-    const outcomes = await store.applyMany(run.map((c) => ({ userId: 'batched', change: c })), 'b-run');
+    const outcomes = await store.applyMany(
+      run.map((c) => ({ userId: 'batched', change: c })),
+      'b-run',
+    );
     expect(outcomes).toEqual(['applied', 'applied', 'applied', 'applied']);
     for (const c of run) expect(await store.apply('single', c)).toBe('applied');
     const [batched, single] = [await store.load('batched'), await store.load('single')];
@@ -104,14 +141,22 @@ describe.each(suite.implementations)('batched user state (%s)', (_name, make) =>
     expect((await store.loadMany([{ userId: 'batched', eventIds: ['r1', 'r4'] }]))[0]!.markers).toEqual(['b-run', 'b-run']);
   });
 
-  it('applies a run\'s changes up to a later one applied before, and nothing after it', async () => {
+  it("applies a run's changes up to a later one applied before, and nothing after it", async () => {
     const store = make.users(options);
     await store.apply('a', change({ eventId: 'e0' }));
     // e2 was applied (by its own apply) before: e1 applies, e2 is a duplicate, e3 was computed on top of it.
     await store.applyMany([{ userId: 'x', change: change({ eventId: 'pad' }) }], 'b-pad');
     const outcomes = await store.applyMany(
       [
-        { userId: 'a', change: change({ eventId: 'e1', expectedVersion: 1, vector: vectorOf(4, 8), affinity: { landmark: 1, categories: new Map([['c', 1]]), brands: new Map(), brandEvents: new Map() } }) },
+        {
+          userId: 'a',
+          change: change({
+            eventId: 'e1',
+            expectedVersion: 1,
+            vector: vectorOf(4, 8),
+            affinity: { landmark: 1, categories: new Map([['c', 1]]), brands: new Map(), brandEvents: new Map() },
+          }),
+        },
         { userId: 'a', change: change({ eventId: 'e0', expectedVersion: 2, vector: vectorOf(5, 8) }) },
         { userId: 'a', change: change({ eventId: 'e3', expectedVersion: 3, vector: vectorOf(6, 8) }) },
         { userId: 'b', change: change({ eventId: 'b1' }) },
@@ -126,7 +171,7 @@ describe.each(suite.implementations)('batched user state (%s)', (_name, make) =>
     expect(await store.wasApplied('a', 'e3')).toBe(false);
   });
 
-  it('counts an event id repeated in one user\'s run once: the repeat is a duplicate, the rest of the chain a conflict', async () => {
+  it("counts an event id repeated in one user's run once: the repeat is a duplicate, the rest of the chain a conflict", async () => {
     const store = make.users(options);
     const outcomes = await store.applyMany(
       [
@@ -159,7 +204,12 @@ describe.each(suite.implementations)('batched aggregates (%s)', (_name, make) =>
     return Array.from({ length: count }, (_, i) => ({
       items: [[item(), 1 + Math.floor(next() * 3)]],
       pairs: [[item(), item(), 1]],
-      ...(i % 3 === 0 ? { coPurchases: [[item(), item(), 0.5]] as Array<[string, string, number]>, boughtAfter: [[item(), item(), 1]] as Array<[string, string, number]> } : {}),
+      ...(i % 3 === 0
+        ? {
+            coPurchases: [[item(), item(), 0.5]] as Array<[string, string, number]>,
+            boughtAfter: [[item(), item(), 1]] as Array<[string, string, number]>,
+          }
+        : {}),
       ts: T + Math.floor(next() * 3 * 24 * 3600 * 1000),
     }));
   };
@@ -191,7 +241,15 @@ describe.each(suite.implementations)('batched aggregates (%s)', (_name, make) =>
     const folded = foldInteractionUpdates(
       [
         { items: [['a', 1]], pairs: [['a', 'b', 1]], boughtAfter: [['a', 'b', 1]], ts: 2000 },
-        { items: [['a', 1]], pairs: [['b', 'a', 2], ['c', 'c', 5]], boughtAfter: [['b', 'a', 1]], ts: 1000 },
+        {
+          items: [['a', 1]],
+          pairs: [
+            ['b', 'a', 2],
+            ['c', 'c', 5],
+          ],
+          boughtAfter: [['b', 'a', 1]],
+          ts: 1000,
+        },
       ],
       1000,
       Number.MAX_SAFE_INTEGER,
@@ -215,16 +273,37 @@ describe('batched shop analytics', () => {
     ['redis', () => new RedisShopAnalytics(redis(), { dedupeTtlSeconds: 3600, keyPrefix: randomPrefix() })],
   ];
   const T0 = Date.UTC(2024, 0, 10, 12);
-  const record = (userId: string, i: number, version: number, type: 'view' | 'purchase', total: number, memberCreatedAt?: number): AnalyticsRecord => ({
+  const record = (
+    userId: string,
+    i: number,
+    version: number,
+    type: 'view' | 'purchase',
+    total: number,
+    memberCreatedAt?: number,
+  ): AnalyticsRecord => ({
     userId,
     eventKey: `${userId}/e${i}`,
     counters: { type, ts: T0 + i * 3600_000, total },
-    shopper: { version, lastEventAt: T0 + i, firstSeenAt: T0, orders: total > 0 ? 1 : 0, spend: total, lastPurchaseAt: total > 0 ? T0 + i : 0, loyalBrands: version > 2 ? ['acme'] : [], tier: 'regular' },
+    shopper: {
+      version,
+      lastEventAt: T0 + i,
+      firstSeenAt: T0,
+      orders: total > 0 ? 1 : 0,
+      spend: total,
+      lastPurchaseAt: total > 0 ? T0 + i : 0,
+      loyalBrands: version > 2 ? ['acme'] : [],
+      tier: 'regular',
+    },
     ...(memberCreatedAt !== undefined ? { memberCreatedAt } : {}),
   });
 
   it.each(implementations)('%s: a batch counts as its records one by one, once per batch key', async (_name, create) => {
-    const batch = [record('u1', 0, 1, 'view', 0), record('u1', 1, 2, 'purchase', 12.5, T0 - 5), record('u2', 2, 1, 'purchase', -2), record('u1', 30, 3, 'view', 0)];
+    const batch = [
+      record('u1', 0, 1, 'view', 0),
+      record('u1', 1, 2, 'purchase', 12.5, T0 - 5),
+      record('u2', 2, 1, 'purchase', -2),
+      record('u1', 30, 3, 'view', 0),
+    ];
     const one = create();
     const many = create();
     for (const r of batch) await one.record(r);

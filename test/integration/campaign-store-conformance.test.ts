@@ -49,21 +49,28 @@ const promotion = (campaignId: string, memberId: string, overrides: Partial<Pend
   coupon: { code: `CODE${randomUUID().slice(0, 8).toUpperCase()}`, discountPercent: 10, ttlSeconds: 3600 },
   ...overrides,
 });
-const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: unknown) => (err instanceof PulseError ? err.code : err instanceof RangeError ? 'range' : String(err)));
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof PulseError ? err.code : err instanceof RangeError ? 'range' : String(err)),
+  );
 
 /** Stores standing in for `engines` engines on one shared state (Redis: one connection each). */
 type Make = (engines?: number) => CampaignStore[];
 const implementations: Array<[string, Make]> = [
   ['memory', (engines = 1) => Array(engines).fill(new MemoryCampaignStore())],
-  ['redis', (engines = 1) => {
-    const keyPrefix = randomPrefix();
-    return Array.from({ length: engines }, (_, i) => {
-      if (i === 0) return new RedisCampaignStore(redis, { keyPrefix });
-      const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-      extraClients.push(client);
-      return new RedisCampaignStore(client, { keyPrefix });
-    });
-  }],
+  [
+    'redis',
+    (engines = 1) => {
+      const keyPrefix = randomPrefix();
+      return Array.from({ length: engines }, (_, i) => {
+        if (i === 0) return new RedisCampaignStore(redis, { keyPrefix });
+        const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+        extraClients.push(client);
+        return new RedisCampaignStore(client, { keyPrefix });
+      });
+    },
+  ],
 ];
 
 describe.each(implementations)('CampaignStore conformance: %s', (_name, make) => {
@@ -73,7 +80,10 @@ describe.each(implementations)('CampaignStore conformance: %s', (_name, make) =>
     it('creates, reads, lists newest first and refuses a second create of an id', async () => {
       const store = one();
       const older = campaign({ createdAt: T0, budget: 5, frequencyCapSeconds: 60, endsAt: T0 + 86_400_000 });
-      const newer = campaign({ createdAt: T0 + 1000, trigger: { type: 'event', eventType: 'view', category: 'home', count: 3, withinSeconds: 600 } });
+      const newer = campaign({
+        createdAt: T0 + 1000,
+        trigger: { type: 'event', eventType: 'view', category: 'home', count: 3, withinSeconds: 600 },
+      });
       await store.create(older);
       await store.create(newer);
       expect(await store.get(older.campaignId)).toEqual(older);
@@ -100,7 +110,9 @@ describe.each(implementations)('CampaignStore conformance: %s', (_name, make) =>
     it('refuses ids that would break a hash tag and malformed campaigns, writing nothing', async () => {
       const store = one();
       expect(await codeOf(store.create(campaign({ campaignId: 'c{x}' })))).toBe('invalid_request');
-      expect(await codeOf(store.create({ ...campaign(), trigger: { type: 'sometime' } } as unknown as StoredCampaign))).toBe('invalid_request');
+      expect(await codeOf(store.create({ ...campaign(), trigger: { type: 'sometime' } } as unknown as StoredCampaign))).toBe(
+        'invalid_request',
+      );
       expect(await codeOf(store.get('c x'))).toBe('invalid_request');
       expect(await codeOf(store.offer(promotion('c_1', 'm{1}')))).toBe('invalid_request');
       expect(await codeOf(store.list(0))).toBe('range');
@@ -129,7 +141,10 @@ describe.each(implementations)('CampaignStore conformance: %s', (_name, make) =>
       const settled = promotion('c_order', memberId, { promotionId: `c_order:${memberId}:e0`, offeredAt: T0 });
       await store.offer(settled);
       await store.settle(memberId, settled.promotionId, 'delivered', T0);
-      expect((await store.claim(memberId, T0, 1000, 2)).map((p) => p.promotionId)).toEqual([`c_order:${memberId}:e1`, `c_order:${memberId}:e2`]);
+      expect((await store.claim(memberId, T0, 1000, 2)).map((p) => p.promotionId)).toEqual([
+        `c_order:${memberId}:e1`,
+        `c_order:${memberId}:e2`,
+      ]);
       expect((await store.claim(memberId, T0, 1000, 10)).map((p) => p.promotionId)).toEqual([`c_order:${memberId}:e3`]);
       expect(await store.claim(memberId, T0 + 10_000, 1000, 10)).toHaveLength(3);
     });
@@ -137,7 +152,9 @@ describe.each(implementations)('CampaignStore conformance: %s', (_name, make) =>
     it('gives concurrent claimers disjoint sets; an expired lease is pending again', async () => {
       const stores = make(4);
       const memberId = id('m');
-      const offers = Array.from({ length: 12 }, (_, n) => promotion('c_lease', memberId, { promotionId: `c_lease:${memberId}:e${n}`, offeredAt: T0 + n }));
+      const offers = Array.from({ length: 12 }, (_, n) =>
+        promotion('c_lease', memberId, { promotionId: `c_lease:${memberId}:e${n}`, offeredAt: T0 + n }),
+      );
       for (const p of offers) await stores[0]!.offer(p);
       const claims = await Promise.all(stores.flatMap((store) => [store.claim(memberId, T0, 5000, 2), store.claim(memberId, T0, 5000, 2)]));
       const ids = claims.flat().map((p) => p.promotionId);
@@ -155,7 +172,9 @@ describe.each(implementations)('CampaignStore conformance: %s', (_name, make) =>
       const c = campaign({ budget: 17 });
       await stores[0]!.create(c);
       const members = Array.from({ length: 60 }, () => id('m'));
-      const outcomes = await Promise.all(members.map((m, i) => stores[i % stores.length]!.reserve(c.campaignId, m, `${c.campaignId}:${m}`, rulesOf(c), T0 + 1, i % 2 === 0)));
+      const outcomes = await Promise.all(
+        members.map((m, i) => stores[i % stores.length]!.reserve(c.campaignId, m, `${c.campaignId}:${m}`, rulesOf(c), T0 + 1, i % 2 === 0)),
+      );
       expect(outcomes.filter((o) => o === 'ok')).toHaveLength(17);
       expect(outcomes.filter((o) => o === 'exhausted')).toHaveLength(43);
       const counts = await stores[0]!.counts(c.campaignId);
@@ -202,7 +221,8 @@ describe.each(implementations)('CampaignStore conformance: %s', (_name, make) =>
       const store = one();
       const c = campaign({ startsAt: T0 + 1000, endsAt: T0 + 2000 });
       await store.create(c);
-      const at = (when: number, rules = rulesOf(c), campaignId = c.campaignId) => store.reserve(campaignId, 'm_1', `${campaignId}:m_1:${when}`, rules, when, false);
+      const at = (when: number, rules = rulesOf(c), campaignId = c.campaignId) =>
+        store.reserve(campaignId, 'm_1', `${campaignId}:m_1:${when}`, rules, when, false);
       expect(await at(T0 + 999)).toBe('closed');
       expect(await at(T0 + 2000)).toBe('closed');
       expect(await at(T0 + 1500, { ...rulesOf(c), stoppedAt: T0 + 1400 })).toBe('closed');
@@ -274,7 +294,13 @@ describe.each(implementations)('CampaignStore conformance: %s', (_name, make) =>
   });
 
   describe('cart timers', () => {
-    const timer = (overrides: Partial<CartTimer> = {}): CartTimer => ({ campaignId: 'c_cart', memberId: 'm_1', dueAt: T0 + 2000, eventId: 'ev-1', ...overrides });
+    const timer = (overrides: Partial<CartTimer> = {}): CartTimer => ({
+      campaignId: 'c_cart',
+      memberId: 'm_1',
+      dueAt: T0 + 2000,
+      eventId: 'ev-1',
+      ...overrides,
+    });
 
     it('returns due timers earliest first, per partition, up to the limit', async () => {
       const store = one();
@@ -294,7 +320,10 @@ describe.each(implementations)('CampaignStore conformance: %s', (_name, make) =>
       await store.armTimer(2, timer());
       await store.armTimer(2, timer({ dueAt: T0 + 9000, eventId: 'ev-2' }));
       await store.armTimer(2, timer({ campaignId: 'c_other' }));
-      expect(await store.dueTimers(2, T0 + 10_000, 10)).toEqual([timer({ campaignId: 'c_other' }), timer({ dueAt: T0 + 9000, eventId: 'ev-2' })]);
+      expect(await store.dueTimers(2, T0 + 10_000, 10)).toEqual([
+        timer({ campaignId: 'c_other' }),
+        timer({ dueAt: T0 + 9000, eventId: 'ev-2' }),
+      ]);
       await store.disarmTimers(2, 'm_1', ['c_cart', 'c_none']);
       await store.disarmTimers(2, 'm_1', []);
       expect(await store.dueTimers(2, T0 + 10_000, 10)).toEqual([timer({ campaignId: 'c_other' })]);
@@ -346,7 +375,10 @@ describe('RedisCampaignStore specifics', () => {
     await store.create(good);
     await redis.zadd(`${keyPrefix}campaigns`, T0 + 5, 'c_broken', T0 + 6, 'c_badshape');
     await redis.set(`${keyPrefix}cp:{c_broken}:def`, '{not json');
-    await redis.set(`${keyPrefix}cp:{c_badshape}:def`, JSON.stringify({ ...campaign({ campaignId: 'c_badshape' }), trigger: { type: 'later' } }));
+    await redis.set(
+      `${keyPrefix}cp:{c_badshape}:def`,
+      JSON.stringify({ ...campaign({ campaignId: 'c_badshape' }), trigger: { type: 'later' } }),
+    );
     expect(await store.list(10)).toEqual([good]);
     expect(await store.get('c_broken')).toBeUndefined();
     expect(store.unreadableCount).toBe(3);

@@ -57,26 +57,41 @@ interface Stores {
 }
 
 const implementations: Array<[string, () => Stores]> = [
-  ['memory', () => {
-    const members = new MemoryMemberStore();
-    const codeIndex = new Map<string, string>();
-    return { members, coupons: new MemoryCouponStore(members, { codeIndex }), reserveOnly: async (code, memberId) => void codeIndex.set(code, memberId) };
-  }],
-  ['redis', () => {
-    const keyPrefix = `t${randomUUID().slice(0, 8)}:`;
-    return {
-      members: new RedisMemberStore(redis, { keyPrefix }),
-      coupons: new RedisCouponStore(redis, { keyPrefix }),
-      reserveOnly: async (code, memberId) => void (await redis.set(`${keyPrefix}coupon:{${code}}`, memberId)),
-    };
-  }],
+  [
+    'memory',
+    () => {
+      const members = new MemoryMemberStore();
+      const codeIndex = new Map<string, string>();
+      return {
+        members,
+        coupons: new MemoryCouponStore(members, { codeIndex }),
+        reserveOnly: async (code, memberId) => void codeIndex.set(code, memberId),
+      };
+    },
+  ],
+  [
+    'redis',
+    () => {
+      const keyPrefix = `t${randomUUID().slice(0, 8)}:`;
+      return {
+        members: new RedisMemberStore(redis, { keyPrefix }),
+        coupons: new RedisCouponStore(redis, { keyPrefix }),
+        reserveOnly: async (code, memberId) => void (await redis.set(`${keyPrefix}coupon:{${code}}`, memberId)),
+      };
+    },
+  ],
 ];
 
 describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
   async function memberWith(points: number, stores: { members: MemberStore }): Promise<StoredMember> {
     const member = newMember();
     await stores.members.create(member);
-    if (points > 0) await stores.members.applyPoints(member.memberId, { eventId: `seed-${member.memberId}`, ts: T0, delta: points, cause: 'order', orderId: 'o-seed' }, thresholds);
+    if (points > 0)
+      await stores.members.applyPoints(
+        member.memberId,
+        { eventId: `seed-${member.memberId}`, ts: T0, delta: points, cause: 'order', orderId: 'o-seed' },
+        thresholds,
+      );
     return member;
   }
 
@@ -89,7 +104,9 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     await stores.coupons.issue(percent);
     expect(await stores.coupons.list(member.memberId, 10)).toEqual([percent, older]);
 
-    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => codeOf(stores.coupons.redeem(member.memberId, percent.code, `o-${i}`, T0 + 5))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => codeOf(stores.coupons.redeem(member.memberId, percent.code, `o-${i}`, T0 + 5))),
+    );
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'coupon_used')).toHaveLength(19);
     const [listed] = await stores.coupons.list(member.memberId, 1);
@@ -99,7 +116,7 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     expect((await stores.coupons.list(member.memberId, 10))[1]).toEqual(older);
   });
 
-  it('expired, someone else\'s and unknown codes get their own codes and change nothing', async () => {
+  it("expired, someone else's and unknown codes get their own codes and change nothing", async () => {
     const stores = make();
     const alice = await memberWith(0, stores);
     const bob = await memberWith(0, stores);
@@ -144,7 +161,9 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     const stores = make();
     const member = await memberWith(1100, stores);
     const outcomes = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => codeOf(stores.coupons.redeemReward(member.memberId, { requestId: `r${i}`, points: 500, ts: T0, coupon: coupon(member.memberId) }))),
+      Array.from({ length: 5 }, (_, i) =>
+        codeOf(stores.coupons.redeemReward(member.memberId, { requestId: `r${i}`, points: 500, ts: T0, coupon: coupon(member.memberId) })),
+      ),
     );
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(2);
     expect(outcomes.filter((o) => o === 'insufficient_points')).toHaveLength(3);
@@ -152,10 +171,12 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     expect(await stores.members.ledger(member.memberId, { limit: 10 })).toHaveLength(3);
     expect(await stores.coupons.list(member.memberId, 10)).toHaveLength(2);
     // No member: nothing to spend.
-    expect(await codeOf(stores.coupons.redeemReward('m_nobody', { requestId: 'x', points: 1, ts: T0, coupon: coupon('m_nobody') }))).toBe('not_found');
+    expect(await codeOf(stores.coupons.redeemReward('m_nobody', { requestId: 'x', points: 1, ts: T0, coupon: coupon('m_nobody') }))).toBe(
+      'not_found',
+    );
   });
 
-  it('a crash after reserving a reward\'s code: owner not_found, others not_yours, the retried request issues one coupon', async () => {
+  it("a crash after reserving a reward's code: owner not_found, others not_yours, the retried request issues one coupon", async () => {
     const stores = make();
     const alice = await memberWith(1200, stores);
     const bob = await memberWith(600, stores);
@@ -166,7 +187,16 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     expect(await codeOf(stores.coupons.redeem(bob.memberId, lost.code, 'o1', T0))).toBe('coupon_not_yours');
     // Nobody else gets the reserved code, and a refused attempt deducts nothing.
     expect(await codeOf(stores.coupons.issue(coupon(bob.memberId, { code: lost.code })))).toBe('code_taken');
-    expect(await codeOf(stores.coupons.redeemReward(bob.memberId, { requestId: 'b1', points: 500, ts: T0, coupon: coupon(bob.memberId, { code: lost.code }) }))).toBe('code_taken');
+    expect(
+      await codeOf(
+        stores.coupons.redeemReward(bob.memberId, {
+          requestId: 'b1',
+          points: 500,
+          ts: T0,
+          coupon: coupon(bob.memberId, { code: lost.code }),
+        }),
+      ),
+    ).toBe('code_taken');
     expect(await stores.members.get(bob.memberId)).toMatchObject({ points: 600 });
     expect(await stores.coupons.list(bob.memberId, 10)).toEqual([]);
 
@@ -174,9 +204,16 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     const issued = coupon(alice.memberId, { createdAt: T0 + 1 });
     const retry = { requestId: 'rq-1', points: 500, ts: T0 + 1, coupon: issued };
     expect(await stores.coupons.redeemReward(alice.memberId, retry)).toEqual({ applied: true, coupon: issued, points: 700 });
-    expect(await stores.coupons.redeemReward(alice.memberId, { ...retry, coupon: coupon(alice.memberId) })).toEqual({ applied: false, coupon: issued, points: 700 });
+    expect(await stores.coupons.redeemReward(alice.memberId, { ...retry, coupon: coupon(alice.memberId) })).toEqual({
+      applied: false,
+      coupon: issued,
+      points: 700,
+    });
     expect(await stores.coupons.list(alice.memberId, 10)).toEqual([issued]);
-    expect((await stores.members.ledger(alice.memberId, { limit: 10 })).map((e) => [e.delta, e.cause])).toEqual([[-500, 'redemption'], [1200, 'order']]);
+    expect((await stores.members.ledger(alice.memberId, { limit: 10 })).map((e) => [e.delta, e.cause])).toEqual([
+      [-500, 'redemption'],
+      [1200, 'order'],
+    ]);
     expect(await codeOf(stores.coupons.redeem(bob.memberId, issued.code, 'o2', T0))).toBe('coupon_not_yours');
     // The reservation stays harmless.
     expect(await codeOf(stores.coupons.redeem(alice.memberId, lost.code, 'o3', T0))).toBe('coupon_not_found');
@@ -186,10 +223,13 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     const again = { requestId: 'rq-2', points: 500, ts: T0 + 2, coupon: coupon(alice.memberId, { createdAt: T0 + 2 }) };
     await stores.reserveOnly(again.coupon.code, alice.memberId);
     expect(await stores.coupons.redeemReward(alice.memberId, again)).toEqual({ applied: true, coupon: again.coupon, points: 200 });
-    expect(await stores.coupons.redeem(alice.memberId, again.coupon.code, 'o4', T0 + 3)).toMatchObject({ redeemedAt: T0 + 3, orderId: 'o4' });
+    expect(await stores.coupons.redeem(alice.memberId, again.coupon.code, 'o4', T0 + 3)).toMatchObject({
+      redeemedAt: T0 + 3,
+      orderId: 'o4',
+    });
   });
 
-  it('a crash after reserving a campaign coupon\'s code: issuing the same coupon again completes it, once', async () => {
+  it("a crash after reserving a campaign coupon's code: issuing the same coupon again completes it, once", async () => {
     const stores = make();
     const alice = await memberWith(0, stores);
     const bob = await memberWith(0, stores);
@@ -215,7 +255,9 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     const alice = await memberWith(100, stores);
     const bob = await memberWith(0, stores);
     const short = coupon(alice.memberId);
-    expect(await codeOf(stores.coupons.redeemReward(alice.memberId, { requestId: 'r1', points: 500, ts: T0, coupon: short }))).toBe('insufficient_points');
+    expect(await codeOf(stores.coupons.redeemReward(alice.memberId, { requestId: 'r1', points: 500, ts: T0, coupon: short }))).toBe(
+      'insufficient_points',
+    );
     const orphan = coupon('m_nobody');
     expect(await codeOf(stores.coupons.issue(orphan))).toBe('not_found');
     // Neither code was left reserved: Bob can have both.
@@ -225,7 +267,16 @@ describe.each(implementations)('CouponStore conformance: %s', (_name, make) => {
     // A reward drawing the code of one of her own coupons is refused (draw again), nothing deducted.
     const own = coupon(alice.memberId);
     await stores.coupons.issue(own);
-    expect(await codeOf(stores.coupons.redeemReward(alice.memberId, { requestId: 'r2', points: 50, ts: T0, coupon: coupon(alice.memberId, { code: own.code, createdAt: T0 + 9 }) }))).toBe('code_taken');
+    expect(
+      await codeOf(
+        stores.coupons.redeemReward(alice.memberId, {
+          requestId: 'r2',
+          points: 50,
+          ts: T0,
+          coupon: coupon(alice.memberId, { code: own.code, createdAt: T0 + 9 }),
+        }),
+      ),
+    ).toBe('code_taken');
     expect(await stores.members.get(alice.memberId)).toMatchObject({ points: 100 });
     expect(await stores.coupons.list(alice.memberId, 10)).toEqual([own]);
     expect(await codeOf(stores.coupons.redeem(bob.memberId, own.code, 'o2', T0))).toBe('coupon_not_yours');

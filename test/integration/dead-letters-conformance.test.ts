@@ -71,7 +71,9 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
       const seqs = new Map<string, number>();
       for (const event of events) seqs.set(event.id, (await side.eventLog.append(event)).seq);
       const consumer = consume(side, 0, (d) => (fail(d.event as StoredEvent) ? d.deadLetter(failure) : d.ack()));
-      await expect.poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'every event handled' }).toBeGreaterThanOrEqual(events.length);
+      await expect
+        .poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'every event handled' })
+        .toBeGreaterThanOrEqual(events.length);
       await consumer.stop();
       return seqs;
     }
@@ -81,7 +83,9 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
       const [user] = usersIn(0, PARTITIONS, 1);
       await side.eventLog.append(viewEvent(user!, 'e1'));
       const consumer = consume(side, 0, async (d) => (d.deliveryCount < 3 ? d.nak() : d.ack()));
-      await expect.poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'three deliveries' }).toBeGreaterThanOrEqual(3);
+      await expect
+        .poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'three deliveries' })
+        .toBeGreaterThanOrEqual(3);
       await sleep(100);
       await consumer.stop();
       expect(consumer.received.map((d) => [d.deliveryCount, d.redelivered])).toEqual([
@@ -135,7 +139,11 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
     it('lists newest first in pages (limit, before, next) and refuses a bad limit or before', async () => {
       const side = await h.open();
       const users = usersIn(0, PARTITIONS, 5);
-      await deadLetterSome(side, users.map((u, i) => viewEvent(u, `d${i}`)), () => true);
+      await deadLetterSome(
+        side,
+        users.map((u, i) => viewEvent(u, `d${i}`)),
+        () => true,
+      );
       const first = await side.deadLetters.list({ limit: 2 });
       expect(first.deadLetters.map((d) => (d.event as StoredEvent).id)).toEqual(['d4', 'd3']);
       const ids = first.deadLetters.map((d) => Number(d.id));
@@ -148,7 +156,12 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
       const last = await side.deadLetters.list({ limit: 2, before: second.next! });
       expect(last.deadLetters.map((d) => (d.event as StoredEvent).id)).toEqual(['d0']);
       expect(last.next).toBeUndefined();
-      expect((await side.deadLetters.list({ limit: 200 })).deadLetters.map((d) => (d.event as StoredEvent).id)).toEqual(['d4', 'd3', 'd2', 'd0']);
+      expect((await side.deadLetters.list({ limit: 200 })).deadLetters.map((d) => (d.event as StoredEvent).id)).toEqual([
+        'd4',
+        'd3',
+        'd2',
+        'd0',
+      ]);
       for (const page of [{ limit: 0 }, { limit: 201 }, { limit: 1.5 }, { limit: 5, before: 'abc' }, { limit: 5, before: '0' }]) {
         expect(await codeOf(side.deadLetters.list(page))).toBe('invalid_request');
       }
@@ -164,7 +177,9 @@ function deadLettersSuite(name: string, makeHarness: () => Promise<Harness>) {
       const { seq } = await side.deadLetters.replay(letter!.id);
       expect(seq).toBeGreaterThan(seqs.get('fixme')!);
       const consumer = consume(side, 0);
-      await expect.poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'the replayed event' }).toBeGreaterThanOrEqual(1);
+      await expect
+        .poll(() => consumer.received.length, { timeout: 5000, interval: 5, message: 'the replayed event' })
+        .toBeGreaterThanOrEqual(1);
       await sleep(50);
       await consumer.stop();
       expect(consumer.received.map((d) => [d.event, d.seq, d.deliveryCount])).toEqual([[event, seq, 1]]);
@@ -221,7 +236,13 @@ async function natsHarness(): Promise<Harness> {
     async open() {
       await cleanup();
       for (const stream of [EVENTS_STREAM, DEADLETTERS_STREAM]) await jsm.streams.delete(stream).catch(() => false);
-      const transport = await NatsTransport.connect({ url: server.url, partitions: PARTITIONS, ackWaitMs: ACK_WAIT_MS, logger, name: 'dead-letters-conformance' });
+      const transport = await NatsTransport.connect({
+        url: server.url,
+        partitions: PARTITIONS,
+        ackWaitMs: ACK_WAIT_MS,
+        logger,
+        name: 'dead-letters-conformance',
+      });
       opened.push(transport);
       return transport;
     },

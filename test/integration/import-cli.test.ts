@@ -9,7 +9,9 @@ import { FakeGateway, TOKEN } from '../helpers/import-gateway.js';
 describe('npm run import (the command)', () => {
   const run = (args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', ...args], { env: { ...process.env, AUTH_SECRET: '', ...env } });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', ...args], {
+        env: { ...process.env, AUTH_SECRET: '', ...env },
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

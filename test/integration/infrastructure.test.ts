@@ -49,8 +49,12 @@ describe('connectInfrastructure', () => {
   it('refuses to fall back when the unreachable URL was given explicitly', async () => {
     const closed = await freePort();
     const config = loadEngineConfig({ NATS_URL: `nats://127.0.0.1:${closed}`, REDIS_URL: redis.url });
-    await expect(connectInfrastructure(config, { logger, name: 't', allowEmbedded: true, ackWaitMs: 1000, state: stateOptions })).rejects.toThrow(`cannot reach NATS at nats://127.0.0.1:${closed}`);
+    await expect(
+      connectInfrastructure(config, { logger, name: 't', allowEmbedded: true, ackWaitMs: 1000, state: stateOptions }),
+    ).rejects.toThrow(`cannot reach NATS at nats://127.0.0.1:${closed}`);
     const noRedis = loadEngineConfig({ NATS_URL: nats.url, REDIS_URL: `redis://127.0.0.1:${closed}` });
-    await expect(connectInfrastructure(noRedis, { logger, name: 't', allowEmbedded: true, ackWaitMs: 1000, state: stateOptions })).rejects.toThrow(`cannot reach Redis`);
+    await expect(
+      connectInfrastructure(noRedis, { logger, name: 't', allowEmbedded: true, ackWaitMs: 1000, state: stateOptions }),
+    ).rejects.toThrow(`cannot reach Redis`);
   });
 });

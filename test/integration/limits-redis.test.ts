@@ -48,10 +48,14 @@ describe('gateway limits shared through Redis', () => {
     const attempts = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).acquireSocket('u1', 'token-1')));
     const held = attempts.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     expect(held).toHaveLength(3);
-    for (const r of attempts) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'too_many_sockets', details: { scope: 'token' } });
+    for (const r of attempts)
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'too_many_sockets', details: { scope: 'token' } });
     // Another token of the same user: 2 more, then the user's cap (5) refuses on either gateway.
     held.push(await b.acquireSocket('u1', 'token-2'), await a.acquireSocket('u1', 'token-2'));
-    await expect(a.acquireSocket('u1', 'token-3')).rejects.toMatchObject({ code: 'too_many_sockets', details: { scope: 'user', limit: '5' } });
+    await expect(a.acquireSocket('u1', 'token-3')).rejects.toMatchObject({
+      code: 'too_many_sockets',
+      details: { scope: 'user', limit: '5' },
+    });
     await expect(b.acquireSocket('u1', 'token-3')).rejects.toMatchObject({ code: 'too_many_sockets', details: { scope: 'user' } });
     // A socket closing on one gateway frees a place the other sees.
     const owners = attempts.map((_, i) => (i % 2 ? a : b));

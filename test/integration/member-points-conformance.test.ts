@@ -30,7 +30,11 @@ const change = (eventId: string, delta: number, overrides: Partial<PointsChange>
   orderId: `o-${eventId}`,
   ...overrides,
 });
-const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: unknown) => (err instanceof PulseError ? err.code : String(err)));
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof PulseError ? err.code : String(err)),
+  );
 
 const implementations: Array<[string, () => MemberStore]> = [
   ['memory', () => new MemoryMemberStore()],
@@ -79,7 +83,10 @@ describe.each(implementations)('MemberStore points conformance: %s', (_name, cre
     expect(cancelled.member).toMatchObject({ tier: 'vip', points: 500, lifetimePoints: 500 });
     const redeemed = await store.applyPoints(grace.memberId, change('r', -200, { cause: 'redemption' }), thresholds);
     expect(redeemed.member).toMatchObject({ points: 300, lifetimePoints: 500 });
-    expect((await store.applyPoints(grace.memberId, change('big', 20_000), thresholds)).tierChanged).toEqual({ from: 'vip', to: 'enterprise' });
+    expect((await store.applyPoints(grace.memberId, change('big', 20_000), thresholds)).tierChanged).toEqual({
+      from: 'vip',
+      to: 'enterprise',
+    });
   });
 
   it('pages the ledger newest first with before', async () => {

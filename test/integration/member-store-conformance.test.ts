@@ -29,7 +29,11 @@ const member = (overrides: Partial<StoredMember> = {}): StoredMember => ({
   ...overrides,
 });
 
-const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: unknown) => (err instanceof PulseError ? err.code : String(err)));
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof PulseError ? err.code : String(err)),
+  );
 
 const implementations: Array<[string, () => MemberStore]> = [
   ['memory', () => new MemoryMemberStore()],
@@ -179,7 +183,9 @@ describe.each(implementations)('MemberStore conformance: %s', (_name, create) =>
       const store = create();
       const email = `race-${randomUUID().slice(0, 6)}@example.com`;
       const contenders = Array.from({ length: 8 }, () => member({ email }));
-      const outcomes = await Promise.all(contenders.map((m) => store.createIfAbsent(m).catch((err: unknown) => (err instanceof PulseError ? err.code : String(err)))));
+      const outcomes = await Promise.all(
+        contenders.map((m) => store.createIfAbsent(m).catch((err: unknown) => (err instanceof PulseError ? err.code : String(err)))),
+      );
       expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'email_taken')).toHaveLength(7);
       const winner = contenders[outcomes.indexOf('created')]!;

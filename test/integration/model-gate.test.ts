@@ -37,7 +37,14 @@ const DIM = 32;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shop = clusteredShop({ items: 300, clusters: 30, sessions: 3000 });
 /** The same shop's log a little later: 1,000 more sessions after the first 3,000. */
-const later = clusteredShop({ items: 300, clusters: 30, sessions: 1000, sessionSeed: 8, start: shop.events[shop.events.length - 1]!.ts! + 3_600_000, userPrefix: 'later' });
+const later = clusteredShop({
+  items: 300,
+  clusters: 30,
+  sessions: 1000,
+  sessionSeed: 8,
+  start: shop.events[shop.events.length - 1]!.ts! + 3_600_000,
+  userPrefix: 'later',
+});
 
 describe('the model gate of npm run train', () => {
   let nats: TestServer;
@@ -58,7 +65,15 @@ describe('the model gate of npm run train', () => {
     transport = await NatsTransport.connect({ url: nats.url, partitions: 4, ackWaitMs: 5000, logger, name: 'model-gate-test' });
     redis = new Redis(redisServer.url);
     const keyPrefix = `gate-${randomBytes(4).toString('hex')}:`;
-    const config = loadEngineConfig({ PULSE_PARTITIONS: '4', VECTOR_DIM: String(DIM), DATA_DIR: dataDir, DEMO_CATALOG: 'false', PARTITION_LEASE_MS: '3000', ACK_WAIT_MS: '5000', AFFINITY_BOOST: '0' });
+    const config = loadEngineConfig({
+      PULSE_PARTITIONS: '4',
+      VECTOR_DIM: String(DIM),
+      DATA_DIR: dataDir,
+      DEMO_CATALOG: 'false',
+      PARTITION_LEASE_MS: '3000',
+      ACK_WAIT_MS: '5000',
+      AFFINITY_BOOST: '0',
+    });
     engine = new Engine({
       config,
       logger,
@@ -109,7 +124,13 @@ describe('the model gate of npm run train', () => {
 
   it('refuses a few-event log before training, naming the thresholds missed; nothing is written or swapped', async () => {
     const tiny = join(dataDir, 'tiny.jsonl');
-    await writeFile(tiny, `${shop.events.slice(0, 40).map((e) => JSON.stringify(e)).join('\n')}\n`);
+    await writeFile(
+      tiny,
+      `${shop.events
+        .slice(0, 40)
+        .map((e) => JSON.stringify(e))
+        .join('\n')}\n`,
+    );
     const run = await runCli(['--events', tiny, '--dim', String(DIM)], env());
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/too little data to train a model worth serving: 40 usable events, fewer than --min-events 1,000/);
@@ -125,7 +146,9 @@ describe('the model gate of npm run train', () => {
     ({ result: good } = await (async () => {
       const run = await train(['--epochs', '5']);
       // Both models' figures, printed as a table, and the decision.
-      expect(run.printed).toMatch(/validation {2}next item after [\d,]+ held-out session prefixes \(300 sessions from 2025-[-\dT:.]+Z: the newest 10%\)/);
+      expect(run.printed).toMatch(
+        /validation {2}next item after [\d,]+ held-out session prefixes \(300 sessions from 2025-[-\dT:.]+Z: the newest 10%\)/,
+      );
       expect(run.printed).toMatch(new RegExp(`new {6}${run.result.version} +1\\.0000 +0\\.\\d{4} +0\\n`));
       expect(run.printed).toMatch(/serving {2}attributes-v1 +0\.\d{4} +0\.\d{4} +0\n/);
       expect(run.printed).toMatch(/\nswap: new HR@20 1\.0000 >= serving 0\.\d{4} - tolerance 0\.01/);
@@ -149,7 +172,12 @@ describe('the model gate of npm run train', () => {
     // What a gateway's /readyz shows: the engine's answer to engine.ping.
     const probe = new EngineProbe(transport.rpcClient, { timeoutMs: 2000 });
     expect((await probe.checks()).engine?.ok).toBe(true);
-    expect(probe.model).toMatchObject({ version: good.version, createdAt: manifest.createdAt, learnedItems: 300, validation: { k: 20, hitRate: v.hitRate, mrr: v.mrr, cases: v.cases, forced: false } });
+    expect(probe.model).toMatchObject({
+      version: good.version,
+      createdAt: manifest.createdAt,
+      learnedItems: 300,
+      validation: { k: 20, hitRate: v.hitRate, mrr: v.mrr, cases: v.cases, forced: false },
+    });
     expect(lines.some((line) => line.includes(`model ${good.version} has learned vectors for 300 of 300 catalog items`))).toBe(true);
 
     // A shopper who viewed three items of a cluster is now shown the rest of that cluster.
@@ -161,7 +189,9 @@ describe('the model gate of npm run train', () => {
 
   it('judges only on events newer than the serving model: the same log again is refused before training', async () => {
     expect(good).toBeDefined();
-    await expect(train(['--epochs', '5'])).rejects.toThrow(/0 held-out cases, fewer than --min-heldout 100 after the serving model's last training event \(2025-[-\dT:.]+Z\): new events are needed/);
+    await expect(train(['--epochs', '5'])).rejects.toThrow(
+      /0 held-out cases, fewer than --min-heldout 100 after the serving model's last training event \(2025-[-\dT:.]+Z\): new events are needed/,
+    );
     expect(await models()).toEqual([good.version]);
   });
 
@@ -177,7 +207,9 @@ describe('the model gate of npm run train', () => {
     expect(refused.result.gate.publish).toBe(false);
     expect(refused.result.gate.validation.serving.version).toBe(good.version);
     expect(refused.result.gate.validation.hitRate).toBeLessThan(good.gate.validation.hitRate - 0.3);
-    expect(refused.printed).toMatch(/\nrefused: new HR@20 0\.\d{4} < serving 1\.0000 - tolerance 0\.01: the new model is worse than the serving one \(use --force to publish it anyway\)/);
+    expect(refused.printed).toMatch(
+      /\nrefused: new HR@20 0\.\d{4} < serving 1\.0000 - tolerance 0\.01: the new model is worse than the serving one \(use --force to publish it anyway\)/,
+    );
     expect(refused.printed).toMatch(/output {5}none/);
     expect(await models()).toEqual([good.version]);
     await new Promise((r) => setTimeout(r, 300));
@@ -189,7 +221,9 @@ describe('the model gate of npm run train', () => {
     const manifest = (await readModel(forced.result.dir!)).manifest;
     expect(manifest.validation).toMatchObject({ forced: true, serving: { version: good.version } });
     expect(manifest.training.events).toBe(shop.events.length + later.events.length - 400 * 6); // --no-refit: the candidate itself
-    await expect.poll(() => engine.status().modelVersion, { timeout: 20_000, interval: 20, message: 'forced swap' }).toBe(forced.result.version);
+    await expect
+      .poll(() => engine.status().modelVersion, { timeout: 20_000, interval: 20, message: 'forced swap' })
+      .toBe(forced.result.version);
     expect(engine.status().model.validation?.forced).toBe(true);
   }, 60_000);
 
@@ -197,7 +231,10 @@ describe('the model gate of npm run train', () => {
   async function recommendAfterViews(tag: string): Promise<{ modelVersion: string; sameCluster: number }> {
     const userId = `viewer-${tag}`;
     const pushed: RecommendationList[] = [];
-    const unsubscribe = transport.pushSubscriber.subscribeUser(userId, (m: PushMessage) => m.event === 'recommendations' && pushed.push(m.data));
+    const unsubscribe = transport.pushSubscriber.subscribeUser(
+      userId,
+      (m: PushMessage) => m.event === 'recommendations' && pushed.push(m.data),
+    );
     try {
       await transport.flush();
       const cluster = [...shop.clusterOf].filter(([, c]) => c === 0).map(([id]) => id);

@@ -54,7 +54,15 @@ describe('model hot swap in a running engine', () => {
     users = new RedisUserStateStore(redis, { recentLimit: 50, dedupeTtlSeconds: 3600, keyPrefix });
     // No affinity boost: A and B items are near-equal in the learned space, and the A shopper's
     // liking for A's category and brand (+15%) would decide every tie; this test is about the space.
-    const config = loadEngineConfig({ PULSE_PARTITIONS: '4', VECTOR_DIM: String(DIM), DATA_DIR: dataDir, DEMO_CATALOG: 'false', PARTITION_LEASE_MS: '3000', ACK_WAIT_MS: '5000', AFFINITY_BOOST: '0' });
+    const config = loadEngineConfig({
+      PULSE_PARTITIONS: '4',
+      VECTOR_DIM: String(DIM),
+      DATA_DIR: dataDir,
+      DEMO_CATALOG: 'false',
+      PARTITION_LEASE_MS: '3000',
+      ACK_WAIT_MS: '5000',
+      AFFINITY_BOOST: '0',
+    });
     engine = new Engine({
       config,
       logger,
@@ -74,7 +82,12 @@ describe('model hot swap in a running engine', () => {
     await vi.waitFor(() => expect(engine.status().catalogItems, 'catalog').toBe(items.length + 3000), { timeout: 10_000, interval: 20 });
     for (const userId of ['shopper-a', 'reader-a', 'cold-a', 'pusher']) {
       pushes.set(userId, []);
-      unsubscribes.push(transport.pushSubscriber.subscribeUser(userId, (m: PushMessage) => m.event === 'recommendations' && pushes.get(userId)!.push(m.data)));
+      unsubscribes.push(
+        transport.pushSubscriber.subscribeUser(
+          userId,
+          (m: PushMessage) => m.event === 'recommendations' && pushes.get(userId)!.push(m.data),
+        ),
+      );
     }
     await transport.flush();
     // Trained before any test runs: TF.js steps block this process's event loop while they run.
@@ -147,7 +160,13 @@ describe('model hot swap in a running engine', () => {
 
     await transport.modelAnnouncements.announce({ version: trained.version, dir: trained.dir });
     await expect.poll(() => engine.status().modelVersion, { timeout: 20_000, interval: 20, message: 'model swap' }).toBe(trained.version);
-    await expect.poll(() => versions.filter((v) => v === trained.version).length, { timeout: 10_000, interval: 20, message: 'lists on the new model' }).toBeGreaterThanOrEqual(20);
+    await expect
+      .poll(() => versions.filter((v) => v === trained.version).length, {
+        timeout: 10_000,
+        interval: 20,
+        message: 'lists on the new model',
+      })
+      .toBeGreaterThanOrEqual(20);
     stop = true;
     await Promise.all([reader, writer]);
 
@@ -158,7 +177,8 @@ describe('model hot swap in a running engine', () => {
     await vi
       .waitFor(
         () => {
-          if (!pushes.get('pusher')!.some((list) => list.cause === sent[sent.length - 1]!.id)) throw new Error('no push for the last event sent yet');
+          if (!pushes.get('pusher')!.some((list) => list.cause === sent[sent.length - 1]!.id))
+            throw new Error('no push for the last event sent yet');
         },
         { timeout: 10_000, interval: 20 },
       )
@@ -166,7 +186,9 @@ describe('model hot swap in a running engine', () => {
     const sentAt = new Map(sent.map((event) => [event.id, event.receivedAt]));
     const pushed = pushes.get('pusher')!.filter((list) => sentAt.has(list.cause!));
     expect(pushed.length).toBeGreaterThan(sent.length / 2);
-    expect(lines.some((line) => line.includes(`"msg":"model ${trained.version} serving (${items.length + 3000} items, built in`))).toBe(true);
+    expect(lines.some((line) => line.includes(`"msg":"model ${trained.version} serving (${items.length + 3000} items, built in`))).toBe(
+      true,
+    );
 
     // The next event re-derives the shopper's vector from the recent A views in the learned space.
     const next = await view('shopper-a', A[4]!);
@@ -190,7 +212,13 @@ describe('model hot swap in a running engine', () => {
     await cp(trained.dir, corruptDir, { recursive: true });
     await truncate(join(corruptDir, 'items.f32'), 1000);
     await transport.modelAnnouncements.announce({ version: corruptVersion, dir: corruptDir });
-    await expect.poll(() => lines.some((line) => line.includes(`model ${corruptDir} refused:`)), { timeout: 10_000, interval: 20, message: 'refusal' }).toBe(true);
+    await expect
+      .poll(() => lines.some((line) => line.includes(`model ${corruptDir} refused:`)), {
+        timeout: 10_000,
+        interval: 20,
+        message: 'refusal',
+      })
+      .toBe(true);
     const refusal = lines.find((line) => line.includes(`model ${corruptDir} refused:`))!;
     expect(refusal).toContain(`; still serving ${trained.version}`);
     expect(refusal).toContain('"level":40');
@@ -201,8 +229,20 @@ describe('model hot swap in a running engine', () => {
     raw.publish(subjects.modelPublished, '{"version": 42}');
     await raw.flush();
     await raw.close();
-    await expect.poll(() => lines.some((line) => line.includes(`model ${join(dataDir, '..')} refused:`)), { timeout: 10_000, interval: 20, message: 'second refusal' }).toBe(true);
-    await expect.poll(() => lines.some((line) => line.includes('malformed model announcement dropped')), { timeout: 10_000, interval: 20, message: 'malformed dropped' }).toBe(true);
+    await expect
+      .poll(() => lines.some((line) => line.includes(`model ${join(dataDir, '..')} refused:`)), {
+        timeout: 10_000,
+        interval: 20,
+        message: 'second refusal',
+      })
+      .toBe(true);
+    await expect
+      .poll(() => lines.some((line) => line.includes('malformed model announcement dropped')), {
+        timeout: 10_000,
+        interval: 20,
+        message: 'malformed dropped',
+      })
+      .toBe(true);
 
     expect(engine.status().modelVersion).toBe(trained.version);
     const list = await recommend('reader-a');
@@ -213,7 +253,7 @@ describe('model hot swap in a running engine', () => {
     expect(metrics).toMatch(/pulse_engine_model_refused_total\{reason="bad_path"\} 1/);
   }, 30_000);
 
-  it('puts an item upserted after training into an A shopper\'s list (cold start)', async () => {
+  it("puts an item upserted after training into an A shopper's list (cold start)", async () => {
     // A shopper who has seen all of A and half of B: few near items are left, so the list shows
     // where the newcomer ranks against items of the unrelated groups.
     const seen = [...A, ...[...B].slice(0, 6)];
@@ -232,7 +272,9 @@ describe('model hot swap in a running engine', () => {
     const firstOther = ids.findIndex((id) => !id.startsWith('a-') && !id.startsWith('b-'));
     expect(firstOther === -1 || ids.indexOf('a-new') < firstOther).toBe(true);
     const similar = async (itemId: string) =>
-      (await transport.rpcClient.call('similar', { principal: { userId: 'cold-a', role: 'visitor', tier: 'regular' }, itemId, k: 10 })).items.map((item) => item.itemId[0]);
+      (
+        await transport.rpcClient.call('similar', { principal: { userId: 'cold-a', role: 'visitor', tier: 'regular' }, itemId, k: 10 })
+      ).items.map((item) => item.itemId[0]);
     expect(new Set(await similar('a-new'))).toEqual(new Set(['a', 'b']));
     expect(new Set(await similar('e-new'))).toEqual(new Set(['e', 'f']));
   }, 30_000);

@@ -26,9 +26,19 @@ describe('pipelined batch appends on JetStream', () => {
   });
 
   it("keeps each user's order across a full batch with many appends in flight", async () => {
-    const intake = new EventIntake({ eventLog: transport.eventLog, metrics: new GatewayMetrics({ defaultMetrics: false }), logger, appendTimeoutMs: 5000 });
+    const intake = new EventIntake({
+      eventLog: transport.eventLog,
+      metrics: new GatewayMetrics({ defaultMetrics: false }),
+      logger,
+      appendTimeoutMs: 5000,
+    });
     const users = ['ana', 'ben', 'cai', 'dee', 'eve'];
-    const raws = Array.from({ length: MAX_EVENTS_PER_BATCH }, (_, i) => ({ type: 'view', itemId: `i${i}`, id: `e${i}`, userId: users[i % users.length] }));
+    const raws = Array.from({ length: MAX_EVENTS_PER_BATCH }, (_, i) => ({
+      type: 'view',
+      itemId: `i${i}`,
+      id: `e${i}`,
+      userId: users[i % users.length],
+    }));
     expect(MAX_EVENTS_PER_BATCH).toBeGreaterThan(BATCH_APPEND_WINDOW);
     const result = await intake.intakeBatch(raws, { sub: 'ops', role: 'admin' });
     expect(result).toEqual({ accepted: MAX_EVENTS_PER_BATCH, rejected: [] });
@@ -45,7 +55,9 @@ describe('pipelined batch appends on JetStream', () => {
         { batchSize: 256, signal: stop.signal },
       ),
     );
-    await expect.poll(() => received.length, { timeout: 10_000, interval: 5, message: 'every event' }).toBeGreaterThanOrEqual(MAX_EVENTS_PER_BATCH);
+    await expect
+      .poll(() => received.length, { timeout: 10_000, interval: 5, message: 'every event' })
+      .toBeGreaterThanOrEqual(MAX_EVENTS_PER_BATCH);
     stop.abort();
     await Promise.all(consumers);
     for (const user of users) {

@@ -139,7 +139,13 @@ presenceSuite('NATS', async () => {
   const opened: NatsTransport[] = [];
   return {
     async open() {
-      const transport = await NatsTransport.connect({ url: server.url, partitions: PARTITIONS, ackWaitMs: 5000, logger, name: `presence-${opened.length}` });
+      const transport = await NatsTransport.connect({
+        url: server.url,
+        partitions: PARTITIONS,
+        ackWaitMs: 5000,
+        logger,
+        name: `presence-${opened.length}`,
+      });
       opened.push(transport);
       return transport;
     },

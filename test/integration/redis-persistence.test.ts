@@ -34,7 +34,13 @@ describe('Redis persistence at start and after a reconnect', () => {
   });
 
   it('connects to a Redis with an append-only file and shows it on /readyz', async () => {
-    const infra = await connectInfrastructure(loadEngineConfig({ NATS_URL: nats.url, REDIS_URL: durable.url }), { logger, name: 't', allowEmbedded: false, ackWaitMs: 1000, state: stateOptions });
+    const infra = await connectInfrastructure(loadEngineConfig({ NATS_URL: nats.url, REDIS_URL: durable.url }), {
+      logger,
+      name: 't',
+      allowEmbedded: false,
+      ackWaitMs: 1000,
+      state: stateOptions,
+    });
     try {
       expect(infra.checks().persistence).toEqual({ ok: true, detail: 'aof: appendonly yes (appendfsync everysec), save ""' });
       expect(infra.persistence?.()).toMatchObject({ mode: 'aof', ephemeralAccepted: false });
@@ -48,11 +54,19 @@ describe('Redis persistence at start and after a reconnect', () => {
     const config = { ...loadEngineConfig({ NATS_URL: nats.url }), redisUrl: ephemeral.url };
     const attempt = connectInfrastructure(config, { logger, name: 't', allowEmbedded: true, ackWaitMs: 1000, state: stateOptions });
     await expect(attempt).rejects.toBeInstanceOf(PersistenceRefusedError);
-    await expect(attempt).rejects.toThrow(/refusing to start: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps nothing on disk \(appendonly no, save ""\).*`appendonly yes`.*REDIS_EPHEMERAL_OK=1/);
+    await expect(attempt).rejects.toThrow(
+      /refusing to start: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps nothing on disk \(appendonly no, save ""\).*`appendonly yes`.*REDIS_EPHEMERAL_OK=1/,
+    );
 
     const accepted = loadEngineConfig({ NATS_URL: nats.url, REDIS_URL: ephemeral.url, REDIS_EPHEMERAL_OK: '1' });
     expect(accepted.redisEphemeralOk).toBe(true);
-    const infra = await connectInfrastructure(accepted, { logger, name: 't', allowEmbedded: false, ackWaitMs: 1000, state: { ...stateOptions, redisEphemeralOk: accepted.redisEphemeralOk } });
+    const infra = await connectInfrastructure(accepted, {
+      logger,
+      name: 't',
+      allowEmbedded: false,
+      ackWaitMs: 1000,
+      state: { ...stateOptions, redisEphemeralOk: accepted.redisEphemeralOk },
+    });
     try {
       expect(infra.mode.redis).toBe('connected');
       expect(infra.checks().persistence).toMatchObject({ ok: true, detail: expect.stringContaining('accepted by REDIS_EPHEMERAL_OK=1') });

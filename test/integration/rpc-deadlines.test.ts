@@ -63,7 +63,9 @@ describe('rpc deadlines over NATS', () => {
     const hdrs = headers();
     hdrs.set(DEADLINE_HEADER, String(Date.now() - 10));
     hdrs.set(TIMEOUT_HEADER, '1');
-    const reply = await gatewayConnection.request(subjects.rpc('catalog.delete'), JSON.stringify({ itemId: 'gone' }), { timeout: 300, headers: hdrs }).catch((err: unknown) => err);
+    const reply = await gatewayConnection
+      .request(subjects.rpc('catalog.delete'), JSON.stringify({ itemId: 'gone' }), { timeout: 300, headers: hdrs })
+      .catch((err: unknown) => err);
     expect(reply).toBeInstanceOf(Error); // no reply: the request timed out
     expect(handled).toEqual([]);
     expect(expired).toEqual(['catalog.delete']);

@@ -10,7 +10,10 @@ describe('test servers', () => {
     await Promise.all([nats.stop(), redis.stop()]);
     const refused = await new Promise<boolean>((resolve) => {
       const s = connect(redis.port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(false); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
       s.once('error', () => resolve(true));
     });
     expect(refused).toBe(true);

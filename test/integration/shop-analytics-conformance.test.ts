@@ -39,13 +39,26 @@ const rec = (userId: string, overrides: Partial<AnalyticsRecord> = {}): Analytic
   ...overrides,
 });
 /** Ranges that count nothing by time: to look at one segment at a time. */
-const none: SegmentRanges = { newAfter: Infinity, activeFrom: Infinity, lapsingFrom: Infinity, lapsingTo: -Infinity, bigSpenderFrom: Infinity };
-const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: unknown) => (err instanceof PulseError ? err.code : String(err)));
+const none: SegmentRanges = {
+  newAfter: Infinity,
+  activeFrom: Infinity,
+  lapsingFrom: Infinity,
+  lapsingTo: -Infinity,
+  bigSpenderFrom: Infinity,
+};
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof PulseError ? err.code : String(err)),
+  );
 
 describe.each(implementations)('ShopAnalytics conformance: %s', (_name, create) => {
   it('counts an event once per event key, in the total, its hour and its day', async () => {
     const store = create();
-    const purchase = rec('u1', { counters: { type: 'purchase', ts: T0, total: 12.5 }, shopper: snapshot({ orders: 1, spend: 12.5, lastPurchaseAt: T0 }) });
+    const purchase = rec('u1', {
+      counters: { type: 'purchase', ts: T0, total: 12.5 },
+      shopper: snapshot({ orders: 1, spend: 12.5, lastPurchaseAt: T0 }),
+    });
     expect(await store.wasRecorded(purchase.eventKey)).toBe(false);
     expect(await store.record(purchase)).toBe(true);
     expect(await store.record(purchase)).toBe(false);
@@ -54,8 +67,20 @@ describe.each(implementations)('ShopAnalytics conformance: %s', (_name, create) 
     await store.record(rec('u2', { counters: { type: 'purchase', ts: T0 + DAY_MS, total: -2.5 }, shopper: snapshot() }));
     const wanted = { events: { purchase: 2, view: 1 }, orders: 1, revenue: 12.5, cancellations: 1, refunds: 2.5 };
     expect(await store.totals()).toEqual(wanted);
-    expect(await store.hours(hourOf(T0), hourOf(T0))).toEqual({ events: { purchase: 1 }, orders: 1, revenue: 12.5, cancellations: 0, refunds: 0 });
-    expect(await store.hours(hourOf(T0) - 5, hourOf(T0) + 1)).toEqual({ events: { purchase: 1, view: 1 }, orders: 1, revenue: 12.5, cancellations: 0, refunds: 0 });
+    expect(await store.hours(hourOf(T0), hourOf(T0))).toEqual({
+      events: { purchase: 1 },
+      orders: 1,
+      revenue: 12.5,
+      cancellations: 0,
+      refunds: 0,
+    });
+    expect(await store.hours(hourOf(T0) - 5, hourOf(T0) + 1)).toEqual({
+      events: { purchase: 1, view: 1 },
+      orders: 1,
+      revenue: 12.5,
+      cancellations: 0,
+      refunds: 0,
+    });
     expect(await store.days(dayOf(T0), dayOf(T0) + 1)).toEqual(wanted);
     expect(await store.days(dayOf(T0) + 2, dayOf(T0) + 30)).toEqual({ events: {}, orders: 0, revenue: 0, cancellations: 0, refunds: 0 });
   });
@@ -63,11 +88,25 @@ describe.each(implementations)('ShopAnalytics conformance: %s', (_name, create) 
   it('keeps the newest snapshot: an older or equal version changes nothing', async () => {
     const store = create();
     await store.record(rec('u1', { shopper: snapshot({ version: 5, orders: 2, spend: 900, lastPurchaseAt: T0, loyalBrands: ['lumo'] }) }));
-    await store.record(rec('u1', { shopper: snapshot({ version: 4, orders: 3, spend: 5000, lastPurchaseAt: T0, loyalBrands: ['other'] }) }));
-    await store.record(rec('u1', { shopper: snapshot({ version: 5, orders: 3, spend: 5000, lastPurchaseAt: T0, loyalBrands: ['other'] }) }));
-    expect(await store.segmentCounts({ ...none, bigSpenderFrom: 1000 }, 10)).toMatchObject({ big_spender: 0, brandLoyal: [{ brand: 'lumo', size: 1 }], loyalBrands: 1 });
-    await store.record(rec('u1', { shopper: snapshot({ version: 6, orders: 3, spend: 1000, lastPurchaseAt: T0, loyalBrands: ['other'] }) }));
-    expect(await store.segmentCounts({ ...none, bigSpenderFrom: 1000 }, 10)).toMatchObject({ big_spender: 1, brandLoyal: [{ brand: 'other', size: 1 }], loyalBrands: 1 });
+    await store.record(
+      rec('u1', { shopper: snapshot({ version: 4, orders: 3, spend: 5000, lastPurchaseAt: T0, loyalBrands: ['other'] }) }),
+    );
+    await store.record(
+      rec('u1', { shopper: snapshot({ version: 5, orders: 3, spend: 5000, lastPurchaseAt: T0, loyalBrands: ['other'] }) }),
+    );
+    expect(await store.segmentCounts({ ...none, bigSpenderFrom: 1000 }, 10)).toMatchObject({
+      big_spender: 0,
+      brandLoyal: [{ brand: 'lumo', size: 1 }],
+      loyalBrands: 1,
+    });
+    await store.record(
+      rec('u1', { shopper: snapshot({ version: 6, orders: 3, spend: 1000, lastPurchaseAt: T0, loyalBrands: ['other'] }) }),
+    );
+    expect(await store.segmentCounts({ ...none, bigSpenderFrom: 1000 }, 10)).toMatchObject({
+      big_spender: 1,
+      brandLoyal: [{ brand: 'other', size: 1 }],
+      loyalBrands: 1,
+    });
   });
 
   it('counts segments as ranges over the stored times, bounds as segmentsOf has them', async () => {
@@ -92,7 +131,8 @@ describe.each(implementations)('ShopAnalytics conformance: %s', (_name, create) 
 
   it('lists brand_loyal sizes biggest first, ties by brand, cut at the limit; a shopper who moves brands moves', async () => {
     const store = create();
-    const loyal = (userId: string, version: number, loyalBrands: string[]) => store.record(rec(userId, { shopper: snapshot({ version, loyalBrands }) }));
+    const loyal = (userId: string, version: number, loyalBrands: string[]) =>
+      store.record(rec(userId, { shopper: snapshot({ version, loyalBrands }) }));
     await loyal('u1', 1, ['zeta']);
     await loyal('u2', 1, ['alpha']);
     await loyal('u3', 1, ['zeta']);
@@ -103,11 +143,23 @@ describe.each(implementations)('ShopAnalytics conformance: %s', (_name, create) 
       { brand: 'beta', size: 1 },
       { brand: 'gamma', size: 1 },
     ]);
-    expect(await store.segmentCounts(none, 2)).toMatchObject({ brandLoyal: [{ brand: 'zeta', size: 2 }, { brand: 'alpha', size: 1 }], loyalBrands: 4 });
+    expect(await store.segmentCounts(none, 2)).toMatchObject({
+      brandLoyal: [
+        { brand: 'zeta', size: 2 },
+        { brand: 'alpha', size: 1 },
+      ],
+      loyalBrands: 4,
+    });
     expect(await store.segmentCounts(none, 0)).toMatchObject({ brandLoyal: [], loyalBrands: 4 });
     await loyal('u1', 2, ['alpha']);
     await loyal('u4', 2, []);
-    expect(await store.segmentCounts(none, 10)).toMatchObject({ brandLoyal: [{ brand: 'alpha', size: 2 }, { brand: 'zeta', size: 1 }], loyalBrands: 2 });
+    expect(await store.segmentCounts(none, 10)).toMatchObject({
+      brandLoyal: [
+        { brand: 'alpha', size: 2 },
+        { brand: 'zeta', size: 1 },
+      ],
+      loyalBrands: 2,
+    });
   });
 
   it('counts members by tier: a tier stored by events counts when the member joins, and moves with later snapshots', async () => {
@@ -155,21 +207,37 @@ describe.each(implementations)('ShopAnalytics conformance: %s', (_name, create) 
   it('gives every segment the size segmentsOf gives it, over 300 random shoppers at several times', async () => {
     const store = create();
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const day = () => T0 - Math.floor(random() * 500) * DAY_MS + Math.floor(random() * 3) * (DAY_MS / 2);
     const shoppers: Array<{ state: UserState; member?: { createdAt: number } }> = [];
     for (let i = 0; i < 300; i++) {
       const first = day();
       const last = Math.max(first, day());
       const orders = random() < 0.3 ? 0 : 1 + Math.floor(random() * 5);
-      const brands = new Map([['lumo', 1 + random() * 4], ['cosy', random() * 4]]);
+      const brands = new Map([
+        ['lumo', 1 + random() * 4],
+        ['cosy', random() * 4],
+      ]);
       const state: UserState = {
         ...emptyUserState(),
         version: 1 + Math.floor(random() * 3),
         updatedAt: last,
         firstSeenAt: first,
-        purchases: { orders, spend: orders === 0 ? 0 : [999.99, 1000, 250, 4000][i % 4]!, firstPurchaseAt: orders ? first : 0, lastPurchaseAt: orders ? last : 0 },
-        affinity: { landmark: T0, categories: new Map(), brands, brandEvents: new Map([['lumo', Math.floor(random() * 6)], ['cosy', 3]]) },
+        purchases: {
+          orders,
+          spend: orders === 0 ? 0 : [999.99, 1000, 250, 4000][i % 4]!,
+          firstPurchaseAt: orders ? first : 0,
+          lastPurchaseAt: orders ? last : 0,
+        },
+        affinity: {
+          landmark: T0,
+          categories: new Map(),
+          brands,
+          brandEvents: new Map([
+            ['lumo', Math.floor(random() * 6)],
+            ['cosy', 3],
+          ]),
+        },
       };
       const member = random() < 0.5 ? { createdAt: day() } : undefined;
       shoppers.push(member ? { state, member } : { state });
@@ -179,7 +247,8 @@ describe.each(implementations)('ShopAnalytics conformance: %s', (_name, create) 
     const met = new Set<string>();
     for (const at of [T0, T0 + 30 * DAY_MS, T0 - 100 * DAY_MS + 7, T0 + 400 * DAY_MS]) {
       const expected: Record<string, number> = {};
-      for (const { state, member } of shoppers) for (const segment of segmentsOf(state, member, at)) expected[segment] = (expected[segment] ?? 0) + 1;
+      for (const { state, member } of shoppers)
+        for (const segment of segmentsOf(state, member, at)) expected[segment] = (expected[segment] ?? 0) + 1;
       const counts = await store.segmentCounts(segmentRanges(at, DEFAULT_SEGMENT_THRESHOLDS), 10);
       const got: Record<string, number> = {};
       for (const name of ['new', 'active', 'lapsing', 'big_spender'] as const) if (counts[name] > 0) got[name] = counts[name];
@@ -193,7 +262,10 @@ describe.each(implementations)('ShopAnalytics conformance: %s', (_name, create) 
 
   it('records 50 concurrent copies of one event once', async () => {
     const store = create();
-    const one = rec('u1', { counters: { type: 'purchase', ts: T0, total: 10 }, shopper: snapshot({ orders: 1, spend: 10, lastPurchaseAt: T0 }) });
+    const one = rec('u1', {
+      counters: { type: 'purchase', ts: T0, total: 10 },
+      shopper: snapshot({ orders: 1, spend: 10, lastPurchaseAt: T0 }),
+    });
     const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.record(one)));
     expect(outcomes.filter(Boolean)).toHaveLength(1);
     expect(await store.totals()).toMatchObject({ orders: 1, revenue: 10 });

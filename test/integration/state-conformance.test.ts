@@ -78,7 +78,9 @@ describe.each(implementations)('UserStateStore conformance (%s)', (_name, make) 
 
     // no vector, no tier: both are kept; recent is trimmed to the newest 5
     const recent = [5, 4, 3, 2].map((n) => ({ itemId: `v${n}`, type: 'view' as const, ts: 1_700_000_001_000 + n }));
-    expect(await store.apply('u1', change({ eventId: 'e2', expectedVersion: 1, strength: 2.5, updatedAt: 1_700_000_001_005, recent }))).toBe('applied');
+    expect(
+      await store.apply('u1', change({ eventId: 'e2', expectedVersion: 1, strength: 2.5, updatedAt: 1_700_000_001_005, recent })),
+    ).toBe('applied');
     const afterSecond = await store.load('u1');
     expect(bytes(afterSecond.vector as Float32Array).equals(bytes(vector))).toBe(true);
     expect(afterSecond.version).toBe(2);
@@ -180,22 +182,43 @@ describe.each(implementations)('UserStateStore conformance (%s)', (_name, make) 
 describe.each(implementations)('UserStateStore conformance: shopper state (%s)', (_name, make) => {
   const options = { recentLimit: 5, dedupeTtlSeconds: 3600 };
   const T = 1_700_000_000_000;
-  const shopperOf = (state: UserState) => ({ affinity: state.affinity, cart: state.cart, purchases: state.purchases, firstSeenAt: state.firstSeenAt });
+  const shopperOf = (state: UserState) => ({
+    affinity: state.affinity,
+    cart: state.cart,
+    purchases: state.purchases,
+    firstSeenAt: state.firstSeenAt,
+  });
 
   it('stores affinity, cart, purchases and first seen exactly, and keeps what a change leaves out', async () => {
     const store = make.users(options);
     // doubles whose digits must survive, keys a plain object or a separator would break
     const affinity = {
       landmark: T + 0.5,
-      categories: new Map([['home', 0.1 + 0.2], ['home/lamps', 1e-300], ['garden', -1.5], ['a"b\\c', 2 ** -1074]]),
-      brands: new Map([['lumo', 5 / 3], ['__proto__', 2], ['ünï|çødé', 1]]),
-      brandEvents: new Map([['lumo', 2], ['__proto__', 1], ['ünï|çødé', 1]]),
+      categories: new Map([
+        ['home', 0.1 + 0.2],
+        ['home/lamps', 1e-300],
+        ['garden', -1.5],
+        ['a"b\\c', 2 ** -1074],
+      ]),
+      brands: new Map([
+        ['lumo', 5 / 3],
+        ['__proto__', 2],
+        ['ünï|çødé', 1],
+      ]),
+      brandEvents: new Map([
+        ['lumo', 2],
+        ['__proto__', 1],
+        ['ünï|çødé', 1],
+      ]),
     };
     const first = change({
       eventId: 'e1',
       type: 'purchase',
       affinity,
-      cart: new Map([['i1', 2], ['__proto__', 1]]),
+      cart: new Map([
+        ['i1', 2],
+        ['__proto__', 1],
+      ]),
       purchases: { orders: 1, spend: 19.9 * 3, firstPurchaseAt: T, lastPurchaseAt: T },
       firstSeenAt: T - 86_400_000,
     });
@@ -205,8 +228,17 @@ describe.each(implementations)('UserStateStore conformance: shopper state (%s)',
 
     const moves: UserStateChange[] = [
       change({ eventId: 'e2', expectedVersion: 1, cart: new Map([['i2', 3]]), firstSeenAt: T - 2 * 86_400_000 }),
-      change({ eventId: 'e3', expectedVersion: 2, affinity: { landmark: T + 64e6, categories: new Map([['home', 7]]), brands: new Map(), brandEvents: new Map() } }),
-      change({ eventId: 'e4', expectedVersion: 3, cart: new Map(), purchases: { orders: 1, spend: -0.1, firstPurchaseAt: T, lastPurchaseAt: T } }),
+      change({
+        eventId: 'e3',
+        expectedVersion: 2,
+        affinity: { landmark: T + 64e6, categories: new Map([['home', 7]]), brands: new Map(), brandEvents: new Map() },
+      }),
+      change({
+        eventId: 'e4',
+        expectedVersion: 3,
+        cart: new Map(),
+        purchases: { orders: 1, spend: -0.1, firstPurchaseAt: T, lastPurchaseAt: T },
+      }),
     ];
     for (const move of moves) {
       const expected = applyShopperChange(shopperOf(state), move);
@@ -223,10 +255,23 @@ describe.each(implementations)('UserStateStore conformance: shopper state (%s)',
     const store = make.users(options);
     const catalog = new Map(Array.from({ length: 80 }, (_, i) => [`i${i}`, { category: `c${i}`, brand: `b${i}` }]));
     const vectors = { item: () => Float32Array.of(1, 0), text: () => Float32Array.of(0, 1) };
-    const effectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 5, affinityHalfLifeSeconds: 3600 };
+    const effectOptions = {
+      tasteHalfLifeSeconds: 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 5,
+      affinityHalfLifeSeconds: 3600,
+    };
     const context = { itemAttributes: (id: string) => catalog.get(id) };
     const basket = (id: string, from: number, to: number, ts: number) =>
-      ({ id, userId: 'u1', ts, receivedAt: ts, type: 'purchase', items: Array.from({ length: to - from }, (_, i) => ({ itemId: `i${from + i}`, quantity: 1, price: 1 })) }) as StoredEvent;
+      ({
+        id,
+        userId: 'u1',
+        ts,
+        receivedAt: ts,
+        type: 'purchase',
+        items: Array.from({ length: to - from }, (_, i) => ({ itemId: `i${from + i}`, quantity: 1, price: 1 })),
+      }) as StoredEvent;
     for (const event of [basket('p1', 0, 70, T), basket('p2', 70, 76, T + 60_000), basket('p3', 3, 4, T + 120_000)]) {
       const effect = eventEffect(await store.load('u1'), event, vectors, effectOptions, context);
       expect(await store.apply('u1', effect.change)).toBe('applied');
@@ -238,7 +283,9 @@ describe.each(implementations)('UserStateStore conformance: shopper state (%s)',
     expect([...affinity.brandEvents.keys()].sort()).toEqual([...affinity.brands.keys()].sort());
     // the later, stronger brands stay; the oldest basket's lowest ones went
     expect(['b75', 'b70', 'b3'].every((brand) => affinity.brands.has(brand))).toBe(true);
-    expect(Array.from({ length: 70 }, (_, i) => `b${i}`).filter((brand) => !affinity.brands.has(brand))).toHaveLength(70 + 6 - AFFINITY_LIMIT);
+    expect(Array.from({ length: 70 }, (_, i) => `b${i}`).filter((brand) => !affinity.brands.has(brand))).toHaveLength(
+      70 + 6 - AFFINITY_LIMIT,
+    );
   });
 
   it('agrees with the effect of every event, merge included, and counts a repeated event id once', async () => {
@@ -253,7 +300,13 @@ describe.each(implementations)('UserStateStore conformance: shopper state (%s)',
     const ids = Object.keys(catalog);
     const vectors = { item: (id: string) => (catalog[id] ? vectorOf(ids.indexOf(id) + 1, 8) : undefined), text: () => vectorOf(99, 8) };
     // a 10-minute half-life over ~a day of events: the landmark has to move (rescale) on the way
-    const effectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, affinityHalfLifeSeconds: 600 };
+    const effectOptions = {
+      tasteHalfLifeSeconds: 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 20,
+      affinityHalfLifeSeconds: 600,
+    };
     const context = { itemAttributes: (id: string) => catalog[id] };
     const next = random(42);
     const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
@@ -263,7 +316,10 @@ describe.each(implementations)('UserStateStore conformance: shopper state (%s)',
     for (let i = 0; i < 80; i++) {
       ts += Math.floor(next() * 40 * 60_000);
       const itemId = pick(ids);
-      const lines = [{ itemId, quantity: 1 + Math.floor(next() * 3), price: 9.99 }, { itemId: pick(ids), quantity: 1, price: 19.5 }];
+      const lines = [
+        { itemId, quantity: 1 + Math.floor(next() * 3), price: 9.99 },
+        { itemId: pick(ids), quantity: 1, price: 19.5 },
+      ];
       const shapes: Array<Record<string, unknown>> = [
         { type: 'view', itemId },
         { type: 'dislike', itemId },
@@ -301,16 +357,25 @@ describe.each(implementations)('UserStateStore conformance: shopper state (%s)',
 
   it('rejects malformed shopper fields with invalid_request and writes nothing', async () => {
     const store = make.users(options);
-    const affinity = { landmark: T, categories: new Map<string, number>(), brands: new Map<string, number>(), brandEvents: new Map<string, number>() };
+    const affinity = {
+      landmark: T,
+      categories: new Map<string, number>(),
+      brands: new Map<string, number>(),
+      brandEvents: new Map<string, number>(),
+    };
     const many = new Map(Array.from({ length: AFFINITY_LIMIT + 1 }, (_, i) => [`k${i}`, 1]));
     const purchases = { orders: 1, spend: 0, firstPurchaseAt: 0, lastPurchaseAt: 0 };
-    await expectInvalid(store.apply('u1', change({ eventId: 'e1', affinity: { ...affinity, categories: new Map([['home', Number.NaN]]) } })));
+    await expectInvalid(
+      store.apply('u1', change({ eventId: 'e1', affinity: { ...affinity, categories: new Map([['home', Number.NaN]]) } })),
+    );
     await expectInvalid(store.apply('u1', change({ eventId: 'e1', affinity: { ...affinity, brands: many } })));
     await expectInvalid(store.apply('u1', change({ eventId: 'e1', affinity: { ...affinity, brands: new Map([['', 1]]) } })));
     await expectInvalid(store.apply('u1', change({ eventId: 'e1', affinity: { ...affinity, brandEvents: new Map([['lumo', 1.5]]) } })));
     await expectInvalid(store.apply('u1', change({ eventId: 'e1', affinity: { ...affinity, landmark: -1 } })));
     await expectInvalid(store.apply('u1', change({ eventId: 'e1', cart: new Map([['i1', 0]]) })));
-    await expectInvalid(store.apply('u1', change({ eventId: 'e1', cart: new Map(Array.from({ length: CART_LIMIT + 1 }, (_, i) => [`i${i}`, 1])) })));
+    await expectInvalid(
+      store.apply('u1', change({ eventId: 'e1', cart: new Map(Array.from({ length: CART_LIMIT + 1 }, (_, i) => [`i${i}`, 1])) })),
+    );
     await expectInvalid(store.apply('u1', change({ eventId: 'e1', purchases: { ...purchases, orders: -1 } })));
     await expectInvalid(store.apply('u1', change({ eventId: 'e1', purchases: { ...purchases, spend: Infinity } })));
     await expectInvalid(store.apply('u1', change({ eventId: 'e1', firstSeenAt: 1.5 })));
@@ -335,11 +400,25 @@ describe('Redis adapters: storage details', () => {
     expect(ttl).toBeLessThanOrEqual(60);
   });
 
-  it('keeps affinity and the cart in their own keys under the user\'s hash tag, an empty cart as none', async () => {
+  it("keeps affinity and the cart in their own keys under the user's hash tag, an empty cart as none", async () => {
     const keyPrefix = prefix();
     const store = new RedisUserStateStore(suite.redis(), { recentLimit: 5, dedupeTtlSeconds: 60, keyPrefix });
-    const affinity = { landmark: 5, categories: new Map([['home', 1]]), brands: new Map([['lumo', 0.1]]), brandEvents: new Map([['lumo', 1]]) };
-    await store.apply('u:1', change({ eventId: 'e1', affinity, cart: new Map([['a', 2]]), purchases: { orders: 1, spend: 3, firstPurchaseAt: 5, lastPurchaseAt: 5 }, firstSeenAt: 5 }));
+    const affinity = {
+      landmark: 5,
+      categories: new Map([['home', 1]]),
+      brands: new Map([['lumo', 0.1]]),
+      brandEvents: new Map([['lumo', 1]]),
+    };
+    await store.apply(
+      'u:1',
+      change({
+        eventId: 'e1',
+        affinity,
+        cart: new Map([['a', 2]]),
+        purchases: { orders: 1, spend: 3, firstPurchaseAt: 5, lastPurchaseAt: 5 },
+        firstSeenAt: 5,
+      }),
+    );
     const key = (name: string) => `${keyPrefix}u:{u:1}:${name}`;
     expect((await suite.redis().keys(`${keyPrefix}*`)).sort()).toEqual(['aff', 'cart', 'ev:e1', 'st'].map(key));
     expect(JSON.parse((await suite.redis().get(key('aff')))!)).toEqual({ l: 5, c: [['home', 1]], b: [['lumo', 0.1]], n: [['lumo', 1]] });

@@ -13,14 +13,31 @@ describe.each(implementations)('InteractionStats conformance (%s)', (_name, make
   it('records each event key once', async () => {
     const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600 });
     expect(await stats.record('e1', { items: [['a', 1]], pairs: [['a', 'b', 1]], ts: T })).toBe(true);
-    expect(await stats.record('e1', { items: [['a', 5], ['b', 9]], pairs: [['a', 'b', 1]], ts: T })).toBe(false);
+    expect(
+      await stats.record('e1', {
+        items: [
+          ['a', 5],
+          ['b', 9],
+        ],
+        pairs: [['a', 'b', 1]],
+        ts: T,
+      }),
+    ).toBe(false);
     expect(await stats.popular(10)).toEqual([['a', 1]]);
     expect(await stats.coVisited('a', 10)).toEqual([['b', 1]]);
   });
 
   it('ranks popularity best first, normalised to the best', async () => {
     const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600 });
-    await stats.record('e1', { items: [['a', 3], ['b', 1], ['c', 2]], pairs: [], ts: T });
+    await stats.record('e1', {
+      items: [
+        ['a', 3],
+        ['b', 1],
+        ['c', 2],
+      ],
+      pairs: [],
+      ts: T,
+    });
     await stats.record('e2', { items: [['d', -1]], pairs: [], ts: T });
     const ranked = await stats.popular(10);
     expect(ranked.map(([id]) => id)).toEqual(['a', 'c', 'b']);
@@ -71,9 +88,20 @@ describe.each(implementations)('InteractionStats conformance (%s)', (_name, make
 
   it('counts co-visitation in both directions and accumulates', async () => {
     const stats = make.stats({ popularityHalfLifeSeconds: week, dedupeTtlSeconds: 3600 });
-    await stats.record('e1', { items: [], pairs: [['a', 'b', 2], ['a', 'c', 1], ['a', 'a', 5]], ts: T });
+    await stats.record('e1', {
+      items: [],
+      pairs: [
+        ['a', 'b', 2],
+        ['a', 'c', 1],
+        ['a', 'a', 5],
+      ],
+      ts: T,
+    });
     await stats.record('e2', { items: [], pairs: [['c', 'a', 0.5]], ts: T });
-    expect(await stats.coVisited('a', 10)).toEqual([['b', 2], ['c', 1.5]]);
+    expect(await stats.coVisited('a', 10)).toEqual([
+      ['b', 2],
+      ['c', 1.5],
+    ]);
     expect(await stats.coVisited('b', 10)).toEqual([['a', 2]]);
     expect(await stats.coVisited('c', 10)).toEqual([['a', 1.5]]);
     expect(await stats.coVisited('a', 1)).toEqual([['b', 2]]);
@@ -86,11 +114,21 @@ describe.each(implementations)('InteractionStats conformance (%s)', (_name, make
       await stats.record(`e${i}`, { items: [], pairs: [['a', `b${i}`, i]], ts: T });
       expect((await stats.coVisited('a', 100)).length).toBeLessThanOrEqual(6);
     }
-    expect(await stats.coVisited('a', 100)).toEqual([['b10', 10], ['b9', 9], ['b8', 8], ['b7', 7]]);
+    expect(await stats.coVisited('a', 100)).toEqual([
+      ['b10', 10],
+      ['b9', 9],
+      ['b8', 8],
+      ['b7', 7],
+    ]);
     // many neighbours in one event: trimmed once, at the end
     const pairs = Array.from({ length: 10 }, (_, i) => ['x', `y${i + 1}`, i + 1] as [string, string, number]);
     await stats.record('bulk', { items: [], pairs, ts: T });
-    expect(await stats.coVisited('x', 100)).toEqual([['y10', 10], ['y9', 9], ['y8', 8], ['y7', 7]]);
+    expect(await stats.coVisited('x', 100)).toEqual([
+      ['y10', 10],
+      ['y9', 9],
+      ['y8', 8],
+      ['y7', 7],
+    ]);
     expect(await stats.coVisited('y1', 100)).toEqual([['x', 1]]);
   });
 
@@ -166,4 +204,3 @@ describe.each(implementations)('PartitionLeases conformance (%s)', (_name, make)
     expect(await leases.liveOwners()).toEqual([]);
   });
 });
-

@@ -23,14 +23,29 @@ function generate(seed: number): { items: Item[]; events: Array<{ type: 'view'; 
   const random = mulberry32(seed);
   const items: Item[] = [];
   for (let n = 0; n < 10; n++) {
-    items.push({ itemId: `mug-${n}`, title: `Kova stoneware mug ${n}`, category: 'kitchen/mugs', brand: 'Kova', price: 9, tags: ['ceramic'] });
-    items.push({ itemId: `spade-${n}`, title: `Tergo forged spade ${n}`, category: 'garden/tools', brand: 'Tergo', price: 65, tags: ['steel'] });
+    items.push({
+      itemId: `mug-${n}`,
+      title: `Kova stoneware mug ${n}`,
+      category: 'kitchen/mugs',
+      brand: 'Kova',
+      price: 9,
+      tags: ['ceramic'],
+    });
+    items.push({
+      itemId: `spade-${n}`,
+      title: `Tergo forged spade ${n}`,
+      category: 'garden/tools',
+      brand: 'Tergo',
+      price: 65,
+      tags: ['steel'],
+    });
   }
   const events = [];
   let ts = Date.UTC(2025, 0, 1);
   for (let s = 0; s < 400; s++) {
     const group = s % 2 === 0 ? 'mug' : 'spade';
-    for (let i = 0; i < 5; i++) events.push({ type: 'view' as const, userId: `shopper-${s}`, itemId: `${group}-${Math.floor(random() * 10)}`, ts: (ts += 60_000) });
+    for (let i = 0; i < 5; i++)
+      events.push({ type: 'view' as const, userId: `shopper-${s}`, itemId: `${group}-${Math.floor(random() * 10)}`, ts: (ts += 60_000) });
   }
   return { items, events };
 }
@@ -104,7 +119,10 @@ describe('npm run train', () => {
     const announcements = listen(nc);
     await nc.flush();
 
-    const run = await runTrainCli(['--events', eventsFile, '--items', itemsFile, '--epochs', '6', '--dim', String(D)], { NATS_URL: nats.url, DATA_DIR: dataDir });
+    const run = await runTrainCli(['--events', eventsFile, '--items', itemsFile, '--epochs', '6', '--dim', String(D)], {
+      NATS_URL: nats.url,
+      DATA_DIR: dataDir,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/train item2vec .*pairs\/s.*epoch \d+\/6\s+loss \d/);
     expect(run.stdout).toMatch(/TensorFlow\.js backend: wasm/);
@@ -119,14 +137,26 @@ describe('npm run train', () => {
     const model = await readModel(announcement.dir);
     expect(model.manifest.dimension).toBe(D);
     expect(model.manifest.itemIds).toHaveLength(20);
-    expect(model.manifest.training).toMatchObject({ events: 2000, epochs: 6, backend: 'wasm', from: events[0]!.ts, to: events[events.length - 1]!.ts });
+    expect(model.manifest.training).toMatchObject({
+      events: 2000,
+      epochs: 6,
+      backend: 'wasm',
+      from: events[0]!.ts,
+      to: events[events.length - 1]!.ts,
+    });
     expect(model.contentTable).toBeDefined();
     expectGroupsLearned(model);
   }, 60_000);
 
   it('trains from the EVENTS stream and the CATALOG stream when no file is given', async () => {
     const { items, events } = generate(2);
-    const transport = await NatsTransport.connect({ url: nats.url, partitions: 4, ackWaitMs: 10_000, logger: pino({ level: 'silent' }), name: 'train-cli-test' });
+    const transport = await NatsTransport.connect({
+      url: nats.url,
+      partitions: 4,
+      ackWaitMs: 10_000,
+      logger: pino({ level: 'silent' }),
+      name: 'train-cli-test',
+    });
     try {
       await transport.catalogLog.put(items);
       let n = 0;
@@ -157,7 +187,9 @@ describe('npm run train', () => {
     const eventsFile = join(work, 'events-offline.jsonl');
     await writeFile(eventsFile, events.map((e) => JSON.stringify(e)).join('\n'));
     const out = join(work, `models-${randomUUID()}`);
-    const run = await runTrainCli(['--events', eventsFile, '--epochs', '2', '--dim', String(D), '--out', out], { NATS_URL: `nats://127.0.0.1:${await freePort()}` });
+    const run = await runTrainCli(['--events', eventsFile, '--epochs', '2', '--dim', String(D), '--out', out], {
+      NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/announced\s+no/);
     const [version] = await readdir(out);

@@ -5,7 +5,6 @@ import { describeTransports, item, logLines, sleep, startConsumer, viewEvent } f
 import { DEFAULT_MAX_PER_SLICE } from '../../engine/adapters/sliced-queue.js';
 
 describeTransports((harness) => {
-
   describe('catalog log', () => {
     it('replays the latest change per item (tombstones included), resolves when caught up, then streams live', async () => {
       const t = await harness.open();
@@ -98,7 +97,13 @@ describeTransports((harness) => {
 
       engine.notifier.pushToUser('user.a', message(1));
       engine.notifier.pushToAll(message(2));
-      await expect.poll(() => got.a1.length === 1 && got.a2.length === 1 && got.all.length === 1, { timeout: 5000, interval: 5, message: 'first pushes' }).toBe(true);
+      await expect
+        .poll(() => got.a1.length === 1 && got.a2.length === 1 && got.all.length === 1, {
+          timeout: 5000,
+          interval: 5,
+          message: 'first pushes',
+        })
+        .toBe(true);
       expect(got.a1).toEqual([{ n: 1 }]);
       expect(got.all).toEqual([{ n: 2 }]);
 

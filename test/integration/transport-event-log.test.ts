@@ -54,7 +54,9 @@ describeTransports((harness) => {
       expect(new Set(results.map((r) => r.seq)).size).toBe(300);
       expect(results.some((r) => r.duplicate)).toBe(false);
       const consumers = [startConsumer(t, 0, { batchSize: 64 }), startConsumer(t, 1, { batchSize: 64 })];
-      await expect.poll(() => consumers[0]!.received.length + consumers[1]!.received.length, { timeout: 5000, interval: 5, message: '300 events' }).toBeGreaterThanOrEqual(300);
+      await expect
+        .poll(() => consumers[0]!.received.length + consumers[1]!.received.length, { timeout: 5000, interval: 5, message: '300 events' })
+        .toBeGreaterThanOrEqual(300);
       for (const consumer of consumers) {
         for (const d of consumer.received) expect(partitionOf(d.event.userId, 2)).toBe(d.partition);
         await consumer.stop();
@@ -87,7 +89,13 @@ describeTransports((harness) => {
       const second = await harness.open();
       const successor = startConsumer(second, 0);
       await second.eventLog.append(viewEvent(user!, 'new'));
-      await expect.poll(() => successor.ids().includes('unacked') && successor.ids().includes('new'), { timeout: 5000, interval: 5, message: 'redelivery and new event' }).toBe(true);
+      await expect
+        .poll(() => successor.ids().includes('unacked') && successor.ids().includes('new'), {
+          timeout: 5000,
+          interval: 5,
+          message: 'redelivery and new event',
+        })
+        .toBe(true);
       await sleep(700); // past another ack wait: acked ones never come back
       expect(successor.ids().sort()).toEqual(['new', 'unacked']);
       expect(successor.received.find((d) => d.event.id === 'unacked')!.redelivered).toBe(true);

@@ -16,9 +16,14 @@ describe('NatsTransport specifics', () => {
 
   it('fails to connect as unavailable, within the connect timeout', async () => {
     // Within the connect timeout: not retried for ever (the test's 15 s timeout would fail it).
-    const err = await NatsTransport.connect({ url: 'nats://127.0.0.1:1', partitions: 2, ackWaitMs: 500, logger, name: 'nowhere', connectTimeoutMs: 1000 }).catch(
-      (e: unknown) => e,
-    );
+    const err = await NatsTransport.connect({
+      url: 'nats://127.0.0.1:1',
+      partitions: 2,
+      ackWaitMs: 500,
+      logger,
+      name: 'nowhere',
+      connectTimeoutMs: 1000,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PulseError);
     expect((err as PulseError).code).toBe('unavailable');
   }, 15_000);
@@ -38,7 +43,12 @@ describe('NatsTransport specifics', () => {
       controller.abort();
       await done;
       const { config } = await jsm.consumers.info(EVENTS_STREAM, 'engine-p1');
-      expect(config).toMatchObject({ max_ack_pending: batchSize * 4, ack_wait: 700_000_000, filter_subject: 'events.1', ack_policy: 'explicit' });
+      expect(config).toMatchObject({
+        max_ack_pending: batchSize * 4,
+        ack_wait: 700_000_000,
+        filter_subject: 'events.1',
+        ack_policy: 'explicit',
+      });
     }
     await t.close();
     await admin.close();

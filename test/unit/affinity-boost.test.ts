@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { affinityAfter, affinityGain, emptyAffinity } from '../../engine/logic/affinity.js';
-import { affinityBoost, checkAffinityBoost, FULL_LIKE_WEIGHT, likedCategory, shopperLikes, type BoostedItem } from '../../engine/logic/affinity-boost.js';
+import {
+  affinityBoost,
+  checkAffinityBoost,
+  FULL_LIKE_WEIGHT,
+  likedCategory,
+  shopperLikes,
+  type BoostedItem,
+} from '../../engine/logic/affinity-boost.js';
 import { rankCandidates, type Candidate, type RankingContext } from '../../engine/logic/ranking.js';
 import type { Affinity } from '../../engine/ports/user-state-store.js';
 
@@ -11,7 +18,8 @@ const DAY = 24 * 3600 * 1000;
 /** Affinity after `lines` (item, weight) at `ts`, one event each, oldest first. */
 function affinityOf(lines: Array<[BoostedItem, number, number?]>): Affinity {
   let affinity = emptyAffinity();
-  for (const [item, weight, ts = NOW] of lines) affinity = affinityAfter(affinity, affinityGain([[item, weight]]), ts, HALF_LIFE) ?? affinity;
+  for (const [item, weight, ts = NOW] of lines)
+    affinity = affinityAfter(affinity, affinityGain([[item, weight]]), ts, HALF_LIFE) ?? affinity;
   return affinity;
 }
 
@@ -34,7 +42,12 @@ describe('affinity boost', () => {
   });
 
   it('stays in [0, max] for any affinity, and likes nothing disliked', () => {
-    const affinity = affinityOf([[lamp, 40], [rug, 2], [knife, -3], [shoe, -10]]);
+    const affinity = affinityOf([
+      [lamp, 40],
+      [rug, 2],
+      [knife, -3],
+      [shoe, -10],
+    ]);
     const likes = shopperLikes(affinity, NOW, HALF_LIFE);
     for (const item of [lamp, rug, knife, shoe, { category: '' }, { category: 'home', brand: '  LUMO ' }]) {
       for (const max of [0, 0.15, 1]) {
@@ -55,7 +68,10 @@ describe('affinity boost', () => {
     // Three times the full weight a half-life ago: still full now; four half-lives later, half of that.
     const old = affinityOf([[lamp, 2 * FULL_LIKE_WEIGHT, NOW - 14 * DAY]]);
     expect(affinityBoost(lamp, shopperLikes(old, NOW, HALF_LIFE), 0.15)).toBeCloseTo(0.15, 10);
-    expect(affinityBoost(lamp, shopperLikes(old, NOW + 14 * DAY, HALF_LIFE), 0.15)).toBeCloseTo(0.15 * (FULL_LIKE_WEIGHT / 2) / FULL_LIKE_WEIGHT, 10);
+    expect(affinityBoost(lamp, shopperLikes(old, NOW + 14 * DAY, HALF_LIFE), 0.15)).toBeCloseTo(
+      (0.15 * (FULL_LIKE_WEIGHT / 2)) / FULL_LIKE_WEIGHT,
+      10,
+    );
   });
 
   it('names the deepest liked level of the item, spelled as the catalog spells it', () => {

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import type { Item } from '../../engine/contracts/schemas.js';
 import { affinityAfter, affinityGain, emptyAffinity, topBrands, topCategories, type WeightedKey } from '../../engine/logic/affinity.js';
-import { boostKeys, FULL_LIKE_WEIGHT, keysBoost, keysLikedCategory, shopperLikes, type BoostedItem, type ShopperLikes } from '../../engine/logic/affinity-boost.js';
+import {
+  boostKeys,
+  FULL_LIKE_WEIGHT,
+  keysBoost,
+  keysLikedCategory,
+  shopperLikes,
+  type BoostedItem,
+  type ShopperLikes,
+} from '../../engine/logic/affinity-boost.js';
 import { idBoost, idLikedCategory, KeyIds, KeySpace } from '../../engine/logic/affinity-keys.js';
 import { AFFINITY_LIMIT, type Affinity } from '../../engine/ports/user-state-store.js';
 import { AffinitySignals } from '../../engine/services/affinity-signals.js';
@@ -22,7 +30,10 @@ function referenceLikes(affinity: Affinity, now: number): ShopperLikes {
     for (const { key, weight } of weighted) if (weight > 0) out.set(key, Math.min(1, weight / scale));
     return out;
   };
-  return { categories: likes(topCategories(affinity, now, HALF_LIFE, AFFINITY_LIMIT)), brands: likes(topBrands(affinity, now, HALF_LIFE, AFFINITY_LIMIT)) };
+  return {
+    categories: likes(topCategories(affinity, now, HALF_LIFE, AFFINITY_LIMIT)),
+    brands: likes(topBrands(affinity, now, HALF_LIFE, AFFINITY_LIMIT)),
+  };
 }
 
 const CATEGORY_PARTS = ['Home', 'home', ' Lamps ', 'Rugs', 'Kitchen', 'Knives', 'Sport', 'shoes'];
@@ -33,7 +44,13 @@ function randomItem(random: () => number, index: number): Item {
   const depth = 1 + Math.floor(random() * 3);
   const parts = Array.from({ length: depth }, () => CATEGORY_PARTS[Math.floor(random() * CATEGORY_PARTS.length)]!);
   const brand = random() < 0.2 ? undefined : BRANDS[Math.floor(random() * BRANDS.length)]!;
-  return { itemId: `i${index}`, title: `item ${index}`, category: parts.join(random() < 0.5 ? '/' : ' > '), ...(brand === undefined ? {} : { brand }), price: 10 } as Item;
+  return {
+    itemId: `i${index}`,
+    title: `item ${index}`,
+    category: parts.join(random() < 0.5 ? '/' : ' > '),
+    ...(brand === undefined ? {} : { brand }),
+    price: 10,
+  } as Item;
 }
 
 /** A random affinity: events of random items and weights (dislikes included), spread over days. */
@@ -128,10 +145,14 @@ describe('AffinitySignals key space', () => {
     const items = new Map<string, Item>();
     const lamp = { itemId: 'lamp', title: 'Lamp', category: 'Home/Lamps', brand: 'Lumo', price: 10 } as Item;
     items.set('lamp', lamp);
-    for (let i = 0; i < 5; i++) items.set(`x${i}`, { itemId: `x${i}`, title: 'X', category: `Cat${i}`, brand: `Brand${i}`, price: 1 } as Item);
+    for (let i = 0; i < 5; i++)
+      items.set(`x${i}`, { itemId: `x${i}`, title: 'X', category: `Cat${i}`, brand: `Brand${i}`, price: 1 } as Item);
     const signals = new AffinitySignals((id) => items.get(id), { maxBoost: 0.15, halfLifeSeconds: HALF_LIFE, maxKeyIds: 12 });
     const space = () => (signals as unknown as { keys: KeySpace }).keys;
-    const userOf = (liked: Item[]) => ({ ...emptyUserState(), affinity: affinityAfter(emptyAffinity(), affinityGain(liked.map((item) => [item, 3])), NOW, HALF_LIFE)! });
+    const userOf = (liked: Item[]) => ({
+      ...emptyUserState(),
+      affinity: affinityAfter(emptyAffinity(), affinityGain(liked.map((item) => [item, 3])), NOW, HALF_LIFE)!,
+    });
     // 10 keys numbered first, so the lamp's keys get other numbers in this space than in a fresh one.
     signals.forList(userOf([...items.values()].slice(1)), NOW, undefined);
     const lampUser = userOf([lamp]);

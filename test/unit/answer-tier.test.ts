@@ -79,7 +79,16 @@ describe('query handlers: the tier an answer is filtered for', () => {
     rpc = new MemoryRpcBus(logger);
     users = new MemoryUserStateStore({ recentLimit: 20, dedupeTtlSeconds: 3600 });
     members = new MemoryMemberStore();
-    await members.create({ memberId: 'm_ada', email: 'ada@example.com', name: 'Ada', tier: 'regular', points: 0, lifetimePoints: 0, createdAt: 1, passwordHash: 'x' });
+    await members.create({
+      memberId: 'm_ada',
+      email: 'ada@example.com',
+      name: 'Ada',
+      tier: 'regular',
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: 1,
+      passwordHash: 'x',
+    });
     registerQueryHandlers(rpc, {
       users,
       catalog,
@@ -94,7 +103,11 @@ describe('query handlers: the tier an answer is filtered for', () => {
 
   /** Highest item tier in each answer the principal gets about its own items (and `v0`, `e0` lookups). */
   async function seen(principal: Principal, userId = principal.userId) {
-    const code = (promise: Promise<unknown>) => promise.then(() => 'ok', (err: { code?: string }) => err.code);
+    const code = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'ok',
+        (err: { code?: string }) => err.code,
+      );
     const highest = (ids: string[]) => highestTier(...ids.map(tierOf));
     const recommend = await rpc.call('recommend', { principal, userId, options: { k: 50 } });
     const similar = await rpc.call('similar', { principal, itemId: 'r0', k: 50 });
@@ -109,7 +122,14 @@ describe('query handlers: the tier an answer is filtered for', () => {
     };
   }
 
-  const asRegular = { recommend: 'regular', similar: 'regular', list: ['regular', 6], getVip: 'not_found', similarToVip: 'not_found', getEnterprise: 'not_found' };
+  const asRegular = {
+    recommend: 'regular',
+    similar: 'regular',
+    list: ['regular', 6],
+    getVip: 'not_found',
+    similarToVip: 'not_found',
+    getEnterprise: 'not_found',
+  };
   const asVip = { recommend: 'vip', similar: 'vip', list: ['vip', 12], getVip: 'ok', similarToVip: 'ok', getEnterprise: 'not_found' };
 
   it("after an upgrade, the member record's tier wins over the stale token in every answer", async () => {
@@ -121,7 +141,16 @@ describe('query handlers: the tier an answer is filtered for', () => {
   });
 
   it('follows the tier stored in the user state (a tier-carrying token seen with an earlier event)', async () => {
-    await users.apply('v_guest', { eventId: 'e1', expectedVersion: 0, type: 'view', strength: 1, updatedAt: 1, recent: [], bought: [], tier: 'vip' });
+    await users.apply('v_guest', {
+      eventId: 'e1',
+      expectedVersion: 0,
+      type: 'view',
+      strength: 1,
+      updatedAt: 1,
+      recent: [],
+      bought: [],
+      tier: 'vip',
+    });
     expect(await seen(who('v_guest', 'regular', 'visitor'))).toEqual(asVip);
   });
 

@@ -120,7 +120,13 @@ function stage(overrides: Partial<StageFigures> = {}): StageFigures {
     deadLettered: 0,
     errors: {},
     rpc: { 'catalog.upsert': { calls: 52, slow: 0, expired: 0, rejected: 0 } },
-    costs: [cost('gateway', 0.05), cost('engine', 0.3), cost('nats-server', 0.04), cost('redis-server', 0.03), cost('load generator', 0.01)],
+    costs: [
+      cost('gateway', 0.05),
+      cost('engine', 0.3),
+      cost('nats-server', 0.04),
+      cost('redis-server', 0.03),
+      cost('load generator', 0.01),
+    ],
     ...overrides,
   };
 }
@@ -128,7 +134,18 @@ function stage(overrides: Partial<StageFigures> = {}): StageFigures {
 function figures(overrides: Partial<BacklogFigures> = {}): BacklogFigures {
   return {
     mode: 'backlog',
-    data: { events: 20_000, items: 2000, users: 2000, extraItems: 50_000, seed: 1, batchSize: 1000, itemBatchSize: 1000, concurrency: 8, stallS: 120, loggedMessages: 20_000 },
+    data: {
+      events: 20_000,
+      items: 2000,
+      users: 2000,
+      extraItems: 50_000,
+      seed: 1,
+      batchSize: 1000,
+      itemBatchSize: 1000,
+      concurrency: 8,
+      stallS: 120,
+      loggedMessages: 20_000,
+    },
     catalog: { items: 2000, seconds: 2 },
     ingest: { ...stage(), postSeconds: 8 },
     extraCatalog: { items: 50_000, seconds: 40, finishedBeforeApplied: false },
@@ -149,7 +166,12 @@ describe('backlog verdict and report', () => {
       }),
     );
     expect(bad.pass).toBe(false);
-    expect(bad.reasons).toEqual(['(a) stalled at 15,000 of 20,000 events applied', '1 event(s) dead-lettered', '3 partition lease(s) lost', '6 timed-out request(s) or append(s)']);
+    expect(bad.reasons).toEqual([
+      '(a) stalled at 15,000 of 20,000 events applied',
+      '1 event(s) dead-lettered',
+      '3 partition lease(s) lost',
+      '6 timed-out request(s) or append(s)',
+    ]);
   });
 
   it('prints rates, CPU per event, lease losses, timeouts and the verdict', () => {

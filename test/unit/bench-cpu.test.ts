@@ -17,7 +17,28 @@ import {
 
 /** A /proc/<pid>/stat line with the given command name, utime and stime (fields 14, 15). */
 function statLine(comm: string, utime: number, stime: number): string {
-  const after = ['S', '1', '2', '3', '0', '-1', '4194304', '100', '0', '0', '0', String(utime), String(stime), '0', '0', '20', '0', '11', '0', '500'];
+  const after = [
+    'S',
+    '1',
+    '2',
+    '3',
+    '0',
+    '-1',
+    '4194304',
+    '100',
+    '0',
+    '0',
+    '0',
+    String(utime),
+    String(stime),
+    '0',
+    '0',
+    '20',
+    '0',
+    '11',
+    '0',
+    '500',
+  ];
   return `4242 (${comm}) ${after.join(' ')}\n`;
 }
 
@@ -60,19 +81,41 @@ describe('CPU accounting from /proc samples', () => {
   });
 
   it('charges the engine per event it processed too, when it fell behind the accepted ones', () => {
-    const processes: MeasuredProcess[] = [{ name: 'engine', pid: 2 }, { name: 'gateway', pid: 1 }];
-    const window = cpuWindow(processes, new Map([['engine', 0], ['gateway', 0]]), new Map([['engine', 150], ['gateway', 10]]), 5000, 100);
+    const processes: MeasuredProcess[] = [
+      { name: 'engine', pid: 2 },
+      { name: 'gateway', pid: 1 },
+    ];
+    const window = cpuWindow(
+      processes,
+      new Map([
+        ['engine', 0],
+        ['gateway', 0],
+      ]),
+      new Map([
+        ['engine', 150],
+        ['gateway', 10],
+      ]),
+      5000,
+      100,
+    );
     const costs = resultCosts({ cpu: window, events: { acked: 5000 }, engineProcessed: 1500 })!;
     expect(costs[0]).toMatchObject({ name: 'engine', cpuMs: 1500, msPerEvent: 0.3, processed: 1500, msPerProcessed: 1 });
     expect(costs[1]).not.toHaveProperty('processed');
     const rows = cpuRows([{ label: 'pulse', costs }]);
     expect(rows.find((r) => r[0] === 'engine, per event it processed')?.[1]).toBe('1.00 (1,500 processed)');
-    expect(cpuRows([{ label: 'pulse', costs: resultCosts({ cpu: window, events: { acked: 5000 } }) }]).some((r) => r[0]!.startsWith('engine, per'))).toBe(false);
+    expect(
+      cpuRows([{ label: 'pulse', costs: resultCosts({ cpu: window, events: { acked: 5000 } }) }]).some((r) =>
+        r[0]!.startsWith('engine, per'),
+      ),
+    ).toBe(false);
   });
 
   it('adds the servers it could not measure to a window, once', () => {
     const window = cpuWindow([{ name: 'engine', pid: 3 }], new Map([['engine', 0]]), new Map([['engine', 1]]), 1000, 100);
-    const full = withUnmeasured(window, [{ name: 'engine', pid: 3 }, { name: 'redis-server', note: 'not measured: REDIS_URL given' }]);
+    const full = withUnmeasured(window, [
+      { name: 'engine', pid: 3 },
+      { name: 'redis-server', note: 'not measured: REDIS_URL given' },
+    ]);
     expect(full.processes.map((p) => p.name)).toEqual(['engine', 'redis-server']);
     expect(withUnmeasured(full, [{ name: 'redis-server' }]).processes).toHaveLength(2);
   });
@@ -93,7 +136,15 @@ describe('CPU accounting from /proc samples', () => {
     ];
     expect(serversTotal(costs)).toEqual({ msPerEvent: expect.closeTo(0.45, 10), coreShare: expect.closeTo(0.45, 10), partial: true });
     const rows = cpuRows([{ label: 'pulse', costs }], { engine: 'engine (echo in floor)' });
-    expect(rows.map((r) => r[0])).toEqual(['CPU ms per event (% of one core)', 'gateway', 'engine (echo in floor)', 'nats-server', 'redis-server', 'servers total', 'load generator (apart)']);
+    expect(rows.map((r) => r[0])).toEqual([
+      'CPU ms per event (% of one core)',
+      'gateway',
+      'engine (echo in floor)',
+      'nats-server',
+      'redis-server',
+      'servers total',
+      'load generator (apart)',
+    ]);
     expect(rows[5]![1]).toBe('0.450 (45%) + unmeasured');
     expect(rows[6]![1]).toBe('0.200 (20%)');
     expect(cpuNotes([{ label: 'pulse', costs }])).toEqual(['nats-server: not measured: NATS_URL given']);

@@ -1,14 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { summarize } from '../../scripts/bench/stats.js';
 import type { MeasuredStep, PhaseSearch } from '../../scripts/bench/find-max.js';
-import { bracket, DEFAULT_CRITERIA, DEFAULT_SEARCH, judgeStep, nextRate, roundRate, socketsFor, sustainedRate, type SearchOptions, type SearchStep } from '../../scripts/bench/rate-search.js';
+import {
+  bracket,
+  DEFAULT_CRITERIA,
+  DEFAULT_SEARCH,
+  judgeStep,
+  nextRate,
+  roundRate,
+  socketsFor,
+  sustainedRate,
+  type SearchOptions,
+  type SearchStep,
+} from '../../scripts/bench/rate-search.js';
 import type { LoadResult } from '../../scripts/bench/report.js';
-import { findMaxCpuColumns, formatCpuTable, formatFindMaxSummary, formatSteps, searchPlot, stepAtSustained, sustainedRatio, type FindMaxReport } from '../../scripts/bench/search-report.js';
+import {
+  findMaxCpuColumns,
+  formatCpuTable,
+  formatFindMaxSummary,
+  formatSteps,
+  searchPlot,
+  stepAtSustained,
+  sustainedRatio,
+  type FindMaxReport,
+} from '../../scripts/bench/search-report.js';
 
 /** Runs the search against a server whose capacity is `capacity` events/s; the rates tried. */
 function simulate(capacity: number, options: SearchOptions = DEFAULT_SEARCH): { tried: number[]; sustained: number | null } {
   const steps: SearchStep[] = [];
-  for (let rate = nextRate(steps, options); rate !== undefined; rate = nextRate(steps, options)) steps.push({ rate, pass: rate <= capacity });
+  for (let rate = nextRate(steps, options); rate !== undefined; rate = nextRate(steps, options))
+    steps.push({ rate, pass: rate <= capacity });
   return { tried: steps.map((s) => s.rate), sustained: sustainedRate(steps) };
 }
 
@@ -94,9 +115,14 @@ describe('step verdict', () => {
   it('fails and says why', () => {
     expect(judgeStep(load({ push: summarize([10, 80]) })).reasons).toEqual(['p99 80.0 ms > 50 ms']);
     expect(judgeStep(load({ noPush: 9 })).reasons).toEqual(['answered 98.9% < 99%']);
-    expect(judgeStep(load({ rates: { eventsPerSec: 80, acksPerSec: 80, pushesPerSec: 80 } })).reasons[0]).toMatch(/generator sent 80\.0\/s of 100\/s/);
+    expect(judgeStep(load({ rates: { eventsPerSec: 80, acksPerSec: 80, pushesPerSec: 80 } })).reasons[0]).toMatch(
+      /generator sent 80\.0\/s of 100\/s/,
+    );
     expect(judgeStep(load({ events: { sent: 800, acked: 700, failed: 100 } })).reasons).toEqual(['12.5% of events failed']);
-    expect(judgeStep(load({ push: summarize([]), events: { sent: 0, acked: 0, failed: 0 } })).reasons).toEqual(['no push arrived', 'no event accepted']);
+    expect(judgeStep(load({ push: summarize([]), events: { sent: 0, acked: 0, failed: 0 } })).reasons).toEqual([
+      'no push arrived',
+      'no event accepted',
+    ]);
   });
 });
 
@@ -109,12 +135,44 @@ describe('rate search report', () => {
     { name: 'load generator', cpuMs: 50, msPerEvent: 0.05, coreShare: 0.05 },
   ];
   const step = (phase: 'floor' | 'pulse', rate: number, p99: number, purpose: MeasuredStep['purpose'] = 'search'): MeasuredStep => {
-    const result = load({ targetRate: rate, rates: { eventsPerSec: rate, acksPerSec: rate, pushesPerSec: rate }, push: summarize([1, p99]) });
-    return { phase, purpose, rate, sockets: 1000, verdict: judgeStep(result), costs: costs(phase === 'floor' ? 0.05 : 0.4), outstandingAtStart: 0, wallS: 14, result };
+    const result = load({
+      targetRate: rate,
+      rates: { eventsPerSec: rate, acksPerSec: rate, pushesPerSec: rate },
+      push: summarize([1, p99]),
+    });
+    return {
+      phase,
+      purpose,
+      rate,
+      sockets: 1000,
+      verdict: judgeStep(result),
+      costs: costs(phase === 'floor' ? 0.05 : 0.4),
+      outstandingAtStart: 0,
+      wallS: 14,
+      result,
+    };
   };
-  const floor: PhaseSearch = { phase: 'floor', steps: [step('floor', 100, 5), step('floor', 200, 8), step('floor', 400, 90), step('floor', 300, 20)], sustained: 300, stoppedBy: 'done', wallS: 60 };
-  const pulse: PhaseSearch = { phase: 'pulse', steps: [step('pulse', 100, 30), step('pulse', 200, 400)], sustained: 100, stoppedBy: 'time budget', wallS: 30 };
-  const report: FindMaxReport = { criteria: DEFAULT_CRITERIA, floor, pulse, halfFloor: { rate: 150, floor: step('floor', 150, 6, 'half-floor'), pulse: step('pulse', 150, 120, 'half-floor') }, ratio: sustainedRatio(300, 100) };
+  const floor: PhaseSearch = {
+    phase: 'floor',
+    steps: [step('floor', 100, 5), step('floor', 200, 8), step('floor', 400, 90), step('floor', 300, 20)],
+    sustained: 300,
+    stoppedBy: 'done',
+    wallS: 60,
+  };
+  const pulse: PhaseSearch = {
+    phase: 'pulse',
+    steps: [step('pulse', 100, 30), step('pulse', 200, 400)],
+    sustained: 100,
+    stoppedBy: 'time budget',
+    wallS: 30,
+  };
+  const report: FindMaxReport = {
+    criteria: DEFAULT_CRITERIA,
+    floor,
+    pulse,
+    halfFloor: { rate: 150, floor: step('floor', 150, 6, 'half-floor'), pulse: step('pulse', 150, 120, 'half-floor') },
+    ratio: sustainedRatio(300, 100),
+  };
 
   it('computes the ratio and finds the step at the sustained rate', () => {
     expect(report.ratio).toBeCloseTo(1 / 3, 10);
@@ -127,7 +185,9 @@ describe('rate search report', () => {
 
   it('prints every step with its verdict', () => {
     const lines = formatSteps([...floor.steps, ...pulse.steps]).split('\n');
-    expect(lines[0]).toMatch(/^step\s+rate\/s\s+sockets\s+sent\/s\s+p50 ms\s+p99 ms\s+answered\s+engine CPU ms\/ev\s+per processed\s+verdict$/);
+    expect(lines[0]).toMatch(
+      /^step\s+rate\/s\s+sockets\s+sent\/s\s+p50 ms\s+p99 ms\s+answered\s+engine CPU ms\/ev\s+per processed\s+verdict$/,
+    );
     expect(lines.find((l) => l.includes(' 400 '))).toMatch(/90\.0\s+100\.00%\s+0\.0500 \(50%\)\s+-\s+fail: p99 90\.0 ms > 50 ms$/);
     expect(lines.filter((l) => l.endsWith('pass'))).toHaveLength(4);
     expect(formatSteps([{ ...floor.steps[0]!, outstandingAtStart: 1234 }])).toContain('pass (began with 1,234 events outstanding)');
@@ -135,17 +195,25 @@ describe('rate search report', () => {
 
   it('prints the sustained rates, the half-floor comparison and the ratio', () => {
     const text = formatFindMaxSummary(report);
-    expect(text).toMatch(/sustained rate \(p99 <= 50 ms, >= 99% answered\)\s+300 events\/s\s+100 events\/s \(search stopped by its time budget\)/);
-    expect(text).toMatch(/event->push p99 at 150\/s \(half the floor's\)\s+6\.00 ms \(pass, answered 100\.00%\)\s+120 ms \(fail, answered 100\.00%\)/);
+    expect(text).toMatch(
+      /sustained rate \(p99 <= 50 ms, >= 99% answered\)\s+300 events\/s\s+100 events\/s \(search stopped by its time budget\)/,
+    );
+    expect(text).toMatch(
+      /event->push p99 at 150\/s \(half the floor's\)\s+6\.00 ms \(pass, answered 100\.00%\)\s+120 ms \(fail, answered 100\.00%\)/,
+    );
     expect(text).toContain('pulse/floor sustained rate: 0.333');
-    expect(formatFindMaxSummary({ criteria: DEFAULT_CRITERIA, floor, ratio: null })).toMatch(/not run[\s\S]*unknown \(needs both sustained rates\)/);
+    expect(formatFindMaxSummary({ criteria: DEFAULT_CRITERIA, floor, ratio: null })).toMatch(
+      /not run[\s\S]*unknown \(needs both sustained rates\)/,
+    );
   });
 
   it('prints CPU per event at the sustained and half-floor rates, naming what was not measured', () => {
     const columns = findMaxCpuColumns(report);
     expect(columns.map((c) => c.label)).toEqual(['floor @300/s', 'pulse @100/s', 'floor @150/s', 'pulse @150/s']);
     const text = formatCpuTable(columns);
-    expect(text.split('\n').find((l) => l.startsWith('engine (echo engine in floor)'))).toMatch(/0\.0500 \(50%\)\s+0\.400 \(50%\)\s+0\.0500 \(50%\)\s+0\.400 \(50%\)$/);
+    expect(text.split('\n').find((l) => l.startsWith('engine (echo engine in floor)'))).toMatch(
+      /0\.0500 \(50%\)\s+0\.400 \(50%\)\s+0\.0500 \(50%\)\s+0\.400 \(50%\)$/,
+    );
     expect(text).toContain('not measured:\n  nats-server: not measured: NATS_URL given');
     expect(formatCpuTable([])).toBe('CPU per event: no measured step');
   });
@@ -153,6 +221,7 @@ describe('rate search report', () => {
   it('plots p99 against the rate for both phases, clipped, with the limit', () => {
     const svg = searchPlot(report, 'conditions');
     expect(svg.startsWith('<svg')).toBe(true);
-    for (const name of ['floor p99 (ms)', 'pulse p99 (ms)', 'floor answered (%)', 'p99 limit 50 ms', 'p99 above 200 ms drawn at 200']) expect(svg).toContain(name);
+    for (const name of ['floor p99 (ms)', 'pulse p99 (ms)', 'floor answered (%)', 'p99 limit 50 ms', 'p99 above 200 ms drawn at 200'])
+      expect(svg).toContain(name);
   });
 });

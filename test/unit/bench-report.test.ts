@@ -153,7 +153,17 @@ describe('comparison', () => {
 describe('command lines', () => {
   it('parses bench options with defaults: the rate search unless a rate is given', () => {
     const options = parseBenchArgs([], '/data');
-    expect(options).toMatchObject({ mode: 'find-max', sockets: 1000, socketsExplicit: false, ratePerSecond: undefined, durationS: 8, warmupS: 2, json: false, outDir: '/data/bench', phases: ['floor', 'pulse'] });
+    expect(options).toMatchObject({
+      mode: 'find-max',
+      sockets: 1000,
+      socketsExplicit: false,
+      ratePerSecond: undefined,
+      durationS: 8,
+      warmupS: 2,
+      json: false,
+      outDir: '/data/bench',
+      phases: ['floor', 'pulse'],
+    });
     expect(options.search).toMatchObject({ startRate: 100, bisectSteps: 3 });
     expect(options.criteria).toMatchObject({ p99LimitMs: 50, minAnsweredShare: 0.99 });
     expect(parseBenchArgs(['--rate', '1000'], '/data')).toMatchObject({ mode: 'fixed', ratePerSecond: 1000, durationS: 20, warmupS: 3 });
@@ -175,7 +185,15 @@ describe('command lines', () => {
   it('parses the backlog mode and its bounds', () => {
     const options = parseBenchArgs(['--backlog', '--events', '20000', '--items', '2000', '--users', '2000'], '/d');
     expect(options.mode).toBe('backlog');
-    expect(options.backlog).toMatchObject({ events: 20_000, items: 2000, users: 2000, extraItems: 50_000, batchSize: 1000, itemBatchSize: 1000, concurrency: 8 });
+    expect(options.backlog).toMatchObject({
+      events: 20_000,
+      items: 2000,
+      users: 2000,
+      extraItems: 50_000,
+      batchSize: 1000,
+      itemBatchSize: 1000,
+      concurrency: 8,
+    });
     expect(() => parseBenchArgs(['--backlog', '--batch', '1001'], '/d')).toThrow(/--batch must be an integer in \[1, 1000\]/);
   });
 

@@ -14,7 +14,15 @@ import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 const DIM = 64;
 const NOW = 1_750_000_000_000;
 const items = generateDemoCatalog({ count: 3000, seed: 42 });
-const member: StoredMember = { memberId: 'm1', email: 'm1@example.com', name: 'M', tier: 'regular', points: 0, lifetimePoints: 0, createdAt: NOW - 1000 };
+const member: StoredMember = {
+  memberId: 'm1',
+  email: 'm1@example.com',
+  name: 'M',
+  tier: 'regular',
+  points: 0,
+  lifetimePoints: 0,
+  createdAt: NOW - 1000,
+};
 
 /** A fixed set of boosting campaigns, as the registry would give them for this member. */
 class FixedBoosts implements CampaignBoostSource {
@@ -60,7 +68,8 @@ const visibleInStock = items.filter((item) => item.minTier === undefined && item
 const category = (name: string) => visibleInStock.filter((item) => item.category === name).map((item) => item.itemId);
 const categories = [...new Set(visibleInStock.map((item) => item.category))];
 const campaignOf = (name: string, itemIds: string[]): CampaignBoost => ({ name, itemIds });
-const campaignItems = (list: { items: Array<{ itemId: string; reason?: string }> }, name: string) => list.items.filter((item) => item.reason === `campaign ${name}`).map((item) => item.itemId);
+const campaignItems = (list: { items: Array<{ itemId: string; reason?: string }> }, name: string) =>
+  list.items.filter((item) => item.reason === `campaign ${name}`).map((item) => item.itemId);
 
 describe('campaign share of a list', () => {
   it('takes exactly floor(k x CAMPAIGN_SHARE) places when enough campaign items pass, reason `campaign <name>`', async () => {
@@ -71,8 +80,12 @@ describe('campaign share of a list', () => {
     expect(list.items).toHaveLength(10);
     expect(new Set(list.items.map((item) => item.itemId)).size).toBe(10);
     expect(campaignItems(list, 'Spring')).toHaveLength(2);
-    expect((await recommender.recommend(user, { k: 5 }, NOW, member)).items.filter((item) => item.reason?.startsWith('campaign '))).toHaveLength(1);
-    expect((await recommender.recommend(user, { k: 4 }, NOW, member)).items.filter((item) => item.reason?.startsWith('campaign '))).toHaveLength(0);
+    expect(
+      (await recommender.recommend(user, { k: 5 }, NOW, member)).items.filter((item) => item.reason?.startsWith('campaign ')),
+    ).toHaveLength(1);
+    expect(
+      (await recommender.recommend(user, { k: 4 }, NOW, member)).items.filter((item) => item.reason?.startsWith('campaign ')),
+    ).toHaveLength(0);
     const half = shop([campaignOf('Spring', offered)], { campaignShare: 0.5 });
     expect(campaignItems(await half.recommender.recommend(user, { k: 10 }, NOW, member), 'Spring')).toHaveLength(5);
     const none = shop([campaignOf('Spring', offered)], { campaignShare: 0 });
@@ -89,8 +102,14 @@ describe('campaign share of a list', () => {
   });
 
   it('never boosts an item the list filters out: above the tier, out of stock, bought, just viewed, outside the asked category', async () => {
-    const vipOnly = items.filter((item) => item.minTier === 'vip' && item.inStock !== false).slice(0, 3).map((item) => item.itemId);
-    const outOfStock = items.filter((item) => item.inStock === false).slice(0, 3).map((item) => item.itemId);
+    const vipOnly = items
+      .filter((item) => item.minTier === 'vip' && item.inStock !== false)
+      .slice(0, 3)
+      .map((item) => item.itemId);
+    const outOfStock = items
+      .filter((item) => item.inStock === false)
+      .slice(0, 3)
+      .map((item) => item.itemId);
     const bought = visibleInStock[500]!.itemId;
     const viewed = visibleInStock[501]!.itemId;
     const fine = visibleInStock[502]!.itemId;

@@ -42,7 +42,17 @@ async function setup() {
   const engine = async (owned: number[]) => {
     const registry = new CampaignRegistry({ store: base.store, logger: base.logger, reloadMs: 60_000 });
     const audiences = new CountingScanner({ members: base.members, users });
-    const fanOut = new CampaignFanOut({ registry, delivery: base.make(), store: base.store, audiences, owned: () => owned, partitions: PARTITIONS, logger: base.logger, intervalMs: 60_000, now: clock.now });
+    const fanOut = new CampaignFanOut({
+      registry,
+      delivery: base.make(),
+      store: base.store,
+      audiences,
+      owned: () => owned,
+      partitions: PARTITIONS,
+      logger: base.logger,
+      intervalMs: 60_000,
+      now: clock.now,
+    });
     await registry.start();
     fanOut.start();
     return { registry, audiences, fanOut, owned, close: async () => void (registry.close(), await fanOut.close()) };
@@ -101,9 +111,16 @@ describe('the now fan-out', () => {
     const c = await engine([0, 1, 2, 3]);
     await c.fanOut.idle();
     const now2 = offered.filter((id) => id.startsWith('now2:'));
-    expect(now2.sort()).toEqual(ids.filter((_, i) => i % 3 === 0).map((id) => `now2:${id}`).sort());
+    expect(now2.sort()).toEqual(
+      ids
+        .filter((_, i) => i % 3 === 0)
+        .map((id) => `now2:${id}`)
+        .sort(),
+    );
     // C scanned for 1..3 only (0 was done): its members of partition 0 were not offered twice.
-    expect(now2.filter((id) => inPartitions([0]).includes(id.slice(5)))).toHaveLength(inPartitions([0]).filter((id) => Number(id.slice(1)) % 3 === 0).length);
+    expect(now2.filter((id) => inPartitions([0]).includes(id.slice(5)))).toHaveLength(
+      inPartitions([0]).filter((id) => Number(id.slice(1)) % 3 === 0).length,
+    );
     await c.close();
   });
 
@@ -121,7 +138,6 @@ describe('the now fan-out', () => {
     expect(offered).toEqual([]);
     for (let p = 0; p < PARTITIONS; p++) expect(await store.fanOutDone('closing', p)).toBe(false);
   });
-
 });
 
 describe('campaign handlers', () => {
@@ -142,12 +158,24 @@ describe('campaign handlers', () => {
     };
     const offer = { title: 'VIP week', message: '20% off', discountPercent: 20 };
     expect(await refused({ name: 'x', audience: { tiers: ['vip'] }, trigger: { type: 'sometimes' }, offer })).toBe('unknown_trigger');
-    expect(await refused({ name: 'x', audience: { tiers: ['vip'] }, trigger: { type: 'now' }, offer, startsAt: Date.now() + 10_000, endsAt: Date.now() + 5_000 })).toBe('invalid_schedule');
+    expect(
+      await refused({
+        name: 'x',
+        audience: { tiers: ['vip'] },
+        trigger: { type: 'now' },
+        offer,
+        startsAt: Date.now() + 10_000,
+        endsAt: Date.now() + 5_000,
+      }),
+    ).toBe('invalid_schedule');
     expect(await refused({ name: 'x', audience: { tiers: ['vip'] }, trigger: { type: 'now' }, offer, budget: -1 })).toBe('invalid_budget');
     expect(await refused({ name: 'x', audience: {}, trigger: { type: 'now' }, offer })).toBe('empty_audience');
     expect(await store.list(10)).toEqual([]);
 
-    const created = await bus.call('campaigns.create', { input: { name: 'VIP week', audience: { tiers: ['vip'] }, trigger: { type: 'now' }, offer, budget: 5 }, createdBy: 'ana' });
+    const created = await bus.call('campaigns.create', {
+      input: { name: 'VIP week', audience: { tiers: ['vip'] }, trigger: { type: 'now' }, offer, budget: 5 },
+      createdBy: 'ana',
+    });
     expect(created).toMatchObject({ name: 'VIP week', createdBy: 'ana', status: 'running', budget: 5 });
     expect(created.campaignId).toMatch(/^cmp_[0-9a-f]{20}$/);
     await new Promise((resolve) => setTimeout(resolve, 0));

@@ -25,10 +25,22 @@ describe('CampaignRegistry', () => {
     await store.create(storedCampaign('future', { startsAt: now + 60_000 }, now));
     expect(registry.get('event')).toBeUndefined();
     await changes.announce({ campaignId: 'event' });
-    await expect.poll(() => registry.get('future') !== undefined, { timeout: 2000, interval: 5, message: 'the announced reload' }).toBe(true);
+    await expect
+      .poll(() => registry.get('future') !== undefined, { timeout: 2000, interval: 5, message: 'the announced reload' })
+      .toBe(true);
     expect(registry.running(now, 'event').map((c) => c.campaignId)).toEqual(['event']);
-    expect(registry.running(now, 'now').map((c) => c.campaignId).sort()).toEqual(['before', 'budget1']);
-    expect(registry.running(now + 60_000, 'now').map((c) => c.campaignId).sort()).toEqual(['before', 'budget1', 'future']);
+    expect(
+      registry
+        .running(now, 'now')
+        .map((c) => c.campaignId)
+        .sort(),
+    ).toEqual(['before', 'budget1']);
+    expect(
+      registry
+        .running(now + 60_000, 'now')
+        .map((c) => c.campaignId)
+        .sort(),
+    ).toEqual(['before', 'budget1', 'future']);
     expect(registry.get('future', now)?.status).toBe('scheduled');
 
     // A delivery spends budget1; a stop ends `before`: the next reload sees both.

@@ -61,7 +61,15 @@ async function setup() {
     members: { store: members, thresholds: { vip: 1000, enterprise: 10_000 }, rates: { regular: 1, vip: 1.5, enterprise: 2 } },
     triggers,
     now: clock.now,
-    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50, pushMaxAgeMs: 60_000, retryDelayMs: 10 },
+    options: {
+      defaultK: 5,
+      tasteHalfLifeSeconds: 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 50,
+      pushMaxAgeMs: 60_000,
+      retryDelayMs: 10,
+    },
   });
   const pollerDeps: ConstructorParameters<typeof CartTimerPoller>[0] = {
     registry,
@@ -79,7 +87,10 @@ async function setup() {
 
   let seq = 0;
   const campaign = async (input: Record<string, unknown>) => {
-    const check = checkCampaign({ name: `c${++seq}`, offer: { title: 'Offer', message: 'Hello' }, audience: { tiers: ['regular', 'vip', 'enterprise'] }, ...input }, now);
+    const check = checkCampaign(
+      { name: `c${++seq}`, offer: { title: 'Offer', message: 'Hello' }, audience: { tiers: ['regular', 'vip', 'enterprise'] }, ...input },
+      now,
+    );
     if (!check.ok) throw new Error(check.message);
     const stored = { ...check.definition, campaignId: `cmp${seq}`, createdAt: now, createdBy: 'test' };
     await store.create(stored);
@@ -87,13 +98,39 @@ async function setup() {
     return stored.campaignId;
   };
   const member = async (memberId: string) => {
-    await members.create({ memberId, email: `${memberId}@example.com`, name: memberId, tier: 'regular', points: 0, lifetimePoints: 0, createdAt: T0 - 1000 });
+    await members.create({
+      memberId,
+      email: `${memberId}@example.com`,
+      name: memberId,
+      tier: 'regular',
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: T0 - 1000,
+    });
   };
   /** A live event at `ts` (received then, processed at the clock's now). */
-  const track = (userId: string, id: string, ts: number, fields: Record<string, unknown>) => processor.process({ id, userId, ts, receivedAt: ts, ...fields } as LoggedEvent);
+  const track = (userId: string, id: string, ts: number, fields: Record<string, unknown>) =>
+    processor.process({ id, userId, ts, receivedAt: ts, ...fields } as LoggedEvent);
   const targeted = async (campaignId: string) => (await store.counts(campaignId)).targeted;
   const inbox = async (memberId: string) => (await store.claim(memberId, now, 1000, 100)).map((p) => p.promotionId);
-  return { clock, store, registry, members, users, processor, poller, pollerDeps, metrics, pushes, campaign, member, track, targeted, inbox, delivery };
+  return {
+    clock,
+    store,
+    registry,
+    members,
+    users,
+    processor,
+    poller,
+    pollerDeps,
+    metrics,
+    pushes,
+    campaign,
+    member,
+    track,
+    targeted,
+    inbox,
+    delivery,
+  };
 }
 
 describe('CampaignTriggers: event trigger', () => {
@@ -274,7 +311,12 @@ describe('CampaignTriggers: points_reached', () => {
     const id = await s.campaign({ trigger: { type: 'points_reached', points: 100 } });
     await s.member('m1');
     s.clock.set(T0 + 10);
-    const paid = (orderId: string, lines: Array<{ itemId: string; quantity: number; price: number }>) => ({ type: 'order', orderId, status: 'paid', lines });
+    const paid = (orderId: string, lines: Array<{ itemId: string; quantity: number; price: number }>) => ({
+      type: 'order',
+      orderId,
+      status: 'paid',
+      lines,
+    });
     await s.track('m1', 'order:paid:o1', T0, paid('o1', [{ itemId: 'sofa', quantity: 1, price: 60 }]));
     expect(await s.targeted(id)).toBe(0);
     await s.track('m1', 'p-browser', T0 + 1, { type: 'purchase', items: [{ itemId: 'lamp1', quantity: 100, price: 10 }] });

@@ -33,14 +33,22 @@ describe('CatalogService recommendable ids', () => {
       } else {
         const minTier = tiers[Math.floor(random() * tiers.length)];
         const stock = random();
-        const next = item(id, { ...(minTier ? { minTier } : {}), ...(stock < 0.3 ? { inStock: false } : stock < 0.6 ? { inStock: true } : {}) });
+        const next = item(id, {
+          ...(minTier ? { minTier } : {}),
+          ...(stock < 0.3 ? { inStock: false } : stock < 0.6 ? { inStock: true } : {}),
+        });
         c.apply({ type: 'upsert', item: next });
         live.set(id, next);
       }
       if (step % 50 !== 49) continue;
       for (const tier of TIERS) {
         const ids = c.recommendableIds(tier);
-        expect([...ids].sort()).toEqual([...live.values()].filter((i) => expected(i, tier)).map((i) => i.itemId).sort());
+        expect([...ids].sort()).toEqual(
+          [...live.values()]
+            .filter((i) => expected(i, tier))
+            .map((i) => i.itemId)
+            .sort(),
+        );
         for (let n = 0; n < 40; n++) expect(c.isRecommendable(`i${n}`, tier)).toBe(expected(live.get(`i${n}`), tier));
       }
     }

@@ -91,11 +91,27 @@ describe('orders of the online-retail conversion (online-retail/orders.ts)', () 
 
   it('takes back from the newest orders first, one return per cancellation and order, at the paid price', () => {
     const { orders, stats } = ordersOf(
-      [paid('1', 'u', 1, [['b', 5, 2], ['a', 3, 1]]), paid('2', 'u', 2, [['a', 2, 1.5]]), paid('3', 'v', 2, [['a', 9, 1]])],
+      [
+        paid('1', 'u', 1, [
+          ['b', 5, 2],
+          ['a', 3, 1],
+        ]),
+        paid('2', 'u', 2, [['a', 2, 1.5]]),
+        paid('3', 'v', 2, [['a', 9, 1]]),
+      ],
       [cancel('C1', 'u', 3, [['a', 4, 9.99]])],
     );
     expect(orders).toEqual([
-      { orderId: '1', userId: 'u', status: 'paid', lines: [{ itemId: 'a', quantity: 3, price: 1 }, { itemId: 'b', quantity: 5, price: 2 }], ts: 1 },
+      {
+        orderId: '1',
+        userId: 'u',
+        status: 'paid',
+        lines: [
+          { itemId: 'a', quantity: 3, price: 1 },
+          { itemId: 'b', quantity: 5, price: 2 },
+        ],
+        ts: 1,
+      },
       { orderId: '2', userId: 'u', status: 'paid', lines: [{ itemId: 'a', quantity: 2, price: 1.5 }], ts: 2 },
       { orderId: '3', userId: 'v', status: 'paid', lines: [{ itemId: 'a', quantity: 9, price: 1 }], ts: 2 },
       { orderId: '1', userId: 'u', status: 'returned', lines: [{ itemId: 'a', quantity: 2, price: 1 }], ts: 3 },
@@ -107,7 +123,13 @@ describe('orders of the online-retail conversion (online-retail/orders.ts)', () 
   it('never repeats a return of one order (it would read as a retry), and leaves out what nothing holds', () => {
     const { orders, stats } = ordersOf(
       [paid('1', 'u', 1, [['a', 4, 1]]), paid('2', 'u', 2, [['a', 1, 1]])],
-      [cancel('C1', 'u', 3, [['a', 1, 1]]), cancel('C2', 'u', 4, [['a', 1, 1]]), cancel('C3', 'u', 5, [['a', 1, 1]]), cancel('C4', 'u', 6, [['z', 1, 1]]), cancel('C0', 'u', 0, [['a', 1, 1]])],
+      [
+        cancel('C1', 'u', 3, [['a', 1, 1]]),
+        cancel('C2', 'u', 4, [['a', 1, 1]]),
+        cancel('C3', 'u', 5, [['a', 1, 1]]),
+        cancel('C4', 'u', 6, [['z', 1, 1]]),
+        cancel('C0', 'u', 0, [['a', 1, 1]]),
+      ],
     );
     // C0 comes before any order; C1 takes order 2's unit; C2 takes one of order 1; C3 would repeat C2's return of order 1.
     expect(orders.filter((o) => o.status === 'returned').map((o) => [o.orderId, o.ts, o.lines])).toEqual([

@@ -17,21 +17,51 @@ import { tvShopCatalog, tvShopStream, type ShopEvent } from '../helpers/tv-shop.
 
 const DAY = 86_400_000;
 const T = Date.UTC(2025, 2, 1);
-const purchase = (id: string, ts: number, ...itemIds: string[]): StoredEvent => ({ id, userId: 'u', type: 'purchase', items: itemIds.map((itemId) => ({ itemId, quantity: 1, price: 1 })), ts, receivedAt: ts });
-const recent = (...entries: Array<[string, RecentInteraction['type'], number]>): RecentInteraction[] => entries.map(([itemId, type, ts]) => ({ itemId, type, ts }));
+const purchase = (id: string, ts: number, ...itemIds: string[]): StoredEvent => ({
+  id,
+  userId: 'u',
+  type: 'purchase',
+  items: itemIds.map((itemId) => ({ itemId, quantity: 1, price: 1 })),
+  ts,
+  receivedAt: ts,
+});
+const recent = (...entries: Array<[string, RecentInteraction['type'], number]>): RecentInteraction[] =>
+  entries.map(([itemId, type, ts]) => ({ itemId, type, ts }));
 
 describe('purchase relations (logic/complements.ts)', () => {
   it('pairs the lines of one purchase, each pair weighing 1/sqrt(lines - 1)', () => {
-    const { coPurchases, boughtAfter } = purchaseRelations({ recent: [], bought: new Set() }, purchase('p', T, 'a', 'b', 'c'), ['a', 'b', 'c'], 30 * 86_400);
-    expect(coPurchases).toEqual([['a', 'b', 1 / Math.sqrt(2)], ['a', 'c', 1 / Math.sqrt(2)], ['b', 'c', 1 / Math.sqrt(2)]]);
+    const { coPurchases, boughtAfter } = purchaseRelations(
+      { recent: [], bought: new Set() },
+      purchase('p', T, 'a', 'b', 'c'),
+      ['a', 'b', 'c'],
+      30 * 86_400,
+    );
+    expect(coPurchases).toEqual([
+      ['a', 'b', 1 / Math.sqrt(2)],
+      ['a', 'c', 1 / Math.sqrt(2)],
+      ['b', 'c', 1 / Math.sqrt(2)],
+    ]);
     expect(boughtAfter).toEqual([]);
   });
 
   it('counts new lines as bought after the earlier purchases in the window, never a re-order or a view', () => {
-    const state = { recent: recent(['viewed', 'view', T - DAY], ['tv', 'purchase', T - 2 * DAY], ['cable', 'purchase', T - 2 * DAY], ['old', 'purchase', T - 40 * DAY]), bought: new Set(['tv', 'cable', 'old']) };
+    const state = {
+      recent: recent(
+        ['viewed', 'view', T - DAY],
+        ['tv', 'purchase', T - 2 * DAY],
+        ['cable', 'purchase', T - 2 * DAY],
+        ['old', 'purchase', T - 40 * DAY],
+      ),
+      bought: new Set(['tv', 'cable', 'old']),
+    };
     const { boughtAfter } = purchaseRelations(state, purchase('p', T, 'bracket', 'cable'), ['bracket', 'cable'], 30 * 86_400);
-    expect(boughtAfter).toEqual([['tv', 'bracket', 1 / Math.sqrt(2)], ['cable', 'bracket', 1 / Math.sqrt(2)]]);
-    expect(purchaseRelations(state, { id: 'v', userId: 'u', type: 'view', itemId: 'bracket', ts: T, receivedAt: T }, ['bracket'], 30 * 86_400)).toEqual({ coPurchases: [], boughtAfter: [] });
+    expect(boughtAfter).toEqual([
+      ['tv', 'bracket', 1 / Math.sqrt(2)],
+      ['cable', 'bracket', 1 / Math.sqrt(2)],
+    ]);
+    expect(
+      purchaseRelations(state, { id: 'v', userId: 'u', type: 'view', itemId: 'bracket', ts: T, receivedAt: T }, ['bracket'], 30 * 86_400),
+    ).toEqual({ coPurchases: [], boughtAfter: [] });
   });
 
   it('names the just-bought items only while the purchase is the newest interaction in the session window', () => {
@@ -43,7 +73,13 @@ describe('purchase relations (logic/complements.ts)', () => {
   });
 
   it('seeds from the newest purchases of any age in history scope, each older purchase weighing half', () => {
-    const history = recent(['x', 'view', T], ['a', 'purchase', T - 9 * DAY], ['b', 'purchase', T - 9 * DAY], ['c', 'purchase', T - 20 * DAY], ['a', 'purchase', T - 30 * DAY]);
+    const history = recent(
+      ['x', 'view', T],
+      ['a', 'purchase', T - 9 * DAY],
+      ['b', 'purchase', T - 9 * DAY],
+      ['c', 'purchase', T - 20 * DAY],
+      ['a', 'purchase', T - 30 * DAY],
+    );
     expect(complementSeeds(history, T, { scope: 'history', maxSeeds: 10, sessionGapSeconds: 1800 })).toEqual([
       { itemId: 'a', weight: 1 },
       { itemId: 'b', weight: 1 },
@@ -52,8 +88,23 @@ describe('purchase relations (logic/complements.ts)', () => {
     expect(complementSeeds(history, T, { scope: 'session', maxSeeds: 10, sessionGapSeconds: 1800 })).toEqual([]);
   });
 
-  it('combines a seed\'s co-purchase and bought-after lists, each divided by its best', () => {
-    expect(complementList([['a', 4], ['b', 2]], [['b', 1], ['c', 0.5]])).toEqual([['b', 1.5], ['a', 1], ['c', 0.5]]);
+  it("combines a seed's co-purchase and bought-after lists, each divided by its best", () => {
+    expect(
+      complementList(
+        [
+          ['a', 4],
+          ['b', 2],
+        ],
+        [
+          ['b', 1],
+          ['c', 0.5],
+        ],
+      ),
+    ).toEqual([
+      ['b', 1.5],
+      ['a', 1],
+      ['c', 0.5],
+    ]);
     expect(complementList([], [])).toEqual([]);
   });
 });
@@ -71,8 +122,19 @@ describe('the complement signal (logic/ranking.ts)', () => {
 
   it('ranks a complement of the bought item above a closer look-alike, with the reason "often bought with"', () => {
     const merged = mergeCandidates({
-      vector: [{ id: 'lookalike', similarity: 0.95 }, { id: 'bracket', similarity: 0.3 }],
-      complements: [{ via: 'tv', items: [['bracket', 3], ['soundbar', 1.5]] }],
+      vector: [
+        { id: 'lookalike', similarity: 0.95 },
+        { id: 'bracket', similarity: 0.3 },
+      ],
+      complements: [
+        {
+          via: 'tv',
+          items: [
+            ['bracket', 3],
+            ['soundbar', 1.5],
+          ],
+        },
+      ],
     });
     expect(merged.get('bracket')).toMatchObject({ complement: 1, complementOf: 'tv' });
     expect(merged.get('soundbar')?.complement).toBeCloseTo(0.5, 12);
@@ -85,7 +147,14 @@ describe('the complement signal (logic/ranking.ts)', () => {
   it('sums a candidate over seeds (weighted), named after its largest part', () => {
     const merged = mergeCandidates({
       complements: [
-        { via: 'a', items: [['x', 1], ['y', 2]], weight: 1 },
+        {
+          via: 'a',
+          items: [
+            ['x', 1],
+            ['y', 2],
+          ],
+          weight: 1,
+        },
         { via: 'b', items: [['x', 4]], weight: 0.5 },
       ],
     });
@@ -108,7 +177,8 @@ describe('after a purchase the list turns from substitutes to complements', () =
   for (const item of shop.items) catalog.apply({ type: 'upsert', item });
   const users = new MemoryUserStateStore({ recentLimit: 50, dedupeTtlSeconds: 3600 });
   const stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: 7 * 86_400 });
-  const recommender = (options: Partial<RecommenderOptions> = {}) => new Recommender({ catalog, index, encoder, stats, options: { defaultK: 10, sessionGapSeconds: 1800, ...options } });
+  const recommender = (options: Partial<RecommenderOptions> = {}) =>
+    new Recommender({ catalog, index, encoder, stats, options: { defaultK: 10, sessionGapSeconds: 1800, ...options } });
   let clock = 0;
   const processor = new EventProcessor({
     users,
@@ -119,7 +189,15 @@ describe('after a purchase the list turns from substitutes to complements', () =
     logger: pino({ level: 'silent' }),
     now: () => clock,
     itemAttributes: (id) => catalog.get(id),
-    options: { defaultK: 10, tasteHalfLifeSeconds: 6 * 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50, pushMaxAgeMs: -1, retryDelayMs: 10 },
+    options: {
+      defaultK: 10,
+      tasteHalfLifeSeconds: 6 * 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 50,
+      pushMaxAgeMs: -1,
+      retryDelayMs: 10,
+    },
   });
   const apply = async (event: ShopEvent) => {
     clock = event.ts;
@@ -148,14 +226,22 @@ describe('after a purchase the list turns from substitutes to complements', () =
     let ts = NOW - 10 * 60_000;
     for (const itemId of [a, b, c]) await apply({ id: `n-view-${itemId}`, userId: 'newcomer', type: 'view', itemId, ts: (ts += 60_000) });
     const before = await recommender().recommend(await users.load('newcomer'), {}, ts + 1000);
-    expect(ids(before).slice(0, 5).filter((id) => tvs.has(id)).length).toBeGreaterThanOrEqual(4);
+    expect(
+      ids(before)
+        .slice(0, 5)
+        .filter((id) => tvs.has(id)).length,
+    ).toBeGreaterThanOrEqual(4);
 
     await apply({ id: 'n-buy', userId: 'newcomer', type: 'purchase', items: [{ itemId: c, quantity: 1, price: 600 }], ts: (ts += 60_000) });
     const state = await users.load('newcomer');
     const after = await recommender().recommend(state, {}, ts + 1000);
     expect(after.items).toHaveLength(10);
     expect(ids(after).filter((id) => tvs.has(id))).toEqual([]);
-    expect(ids(after).slice(0, 5).every((id) => goesWithTv.has(id))).toBe(true);
+    expect(
+      ids(after)
+        .slice(0, 5)
+        .every((id) => goesWithTv.has(id)),
+    ).toBe(true);
     const title = catalog.get(c)!.title;
     for (const item of after.items.slice(0, 3)) expect(item.reason).toBe(`often bought with ${title}`);
 
@@ -177,7 +263,11 @@ describe('after a purchase the list turns from substitutes to complements', () =
   it('is the same list for a shopper who never bought', async () => {
     const state = { ...emptyUserState(), recent: recent(['tv-01', 'view', NOW]) };
     const withComplements = await recommender().recommend(state, {}, NOW + 1000);
-    const without = await recommender({ sources: ['vector', 'coVisited', 'popular', 'query', 'neighbours'] }).recommend(state, {}, NOW + 1000);
+    const without = await recommender({ sources: ['vector', 'coVisited', 'popular', 'query', 'neighbours'] }).recommend(
+      state,
+      {},
+      NOW + 1000,
+    );
     expect(withComplements.items).toEqual(without.items);
   });
 });

@@ -27,7 +27,15 @@ function gauge<A extends unknown[], R>(work: (...args: A) => Promise<R>) {
 async function membersStore(count: number) {
   const members = new MemoryMemberStore();
   for (let i = 0; i < count; i++) {
-    await members.create({ memberId: `m${i}`, email: `m${i}@example.com`, name: `m${i}`, tier: i % 2 === 0 ? 'vip' : 'regular', points: 0, lifetimePoints: 0, createdAt: 1 });
+    await members.create({
+      memberId: `m${i}`,
+      email: `m${i}@example.com`,
+      name: `m${i}`,
+      tier: i % 2 === 0 ? 'vip' : 'regular',
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: 1,
+    });
   }
   return members;
 }
@@ -36,14 +44,21 @@ describe('work run at most N at once (p-limit)', () => {
   it('readConcurrently reads every id, at most `concurrency` at once', async () => {
     const { seen, wrapped } = gauge(async (id: string) => id.toUpperCase());
     const ids = Array.from({ length: 40 }, (_, i) => `u${i}`);
-    const out = await readConcurrently(ids, wrapped, { concurrency: 5, label: 'test', unit: 'ids', progressStream: { write: () => true } as unknown as NodeJS.WritableStream });
+    const out = await readConcurrently(ids, wrapped, {
+      concurrency: 5,
+      label: 'test',
+      unit: 'ids',
+      progressStream: { write: () => true } as unknown as NodeJS.WritableStream,
+    });
     expect(seen.peak).toBe(5);
     expect([...out.keys()].sort()).toEqual([...ids].sort());
     expect(out.get('u7')).toBe('U7');
   });
 
   it('priceLines looks items up 8 at a time and keeps the lines in order', async () => {
-    const { seen, wrapped } = gauge(async (itemId: string): Promise<Item> => ({ itemId, title: itemId, category: 'c', price: Number(itemId.slice(1)) }));
+    const { seen, wrapped } = gauge(
+      async (itemId: string): Promise<Item> => ({ itemId, title: itemId, category: 'c', price: Number(itemId.slice(1)) }),
+    );
     const lines = Array.from({ length: 20 }, (_, i) => ({ itemId: `i${i + 1}`, quantity: 1 }));
     const priced = await priceLines(wrapped, lines);
     expect(seen.peak).toBe(8);
@@ -78,7 +93,9 @@ describe('work run at most N at once (p-limit)', () => {
     let calls = 0;
     const failing = new AudienceScanner({
       members,
-      users: { load: async () => (++calls === 5 ? Promise.reject(new Error('redis down')) : (await tick(), users.load('x'))) } as unknown as MemoryUserStateStore,
+      users: {
+        load: async () => (++calls === 5 ? Promise.reject(new Error('redis down')) : (await tick(), users.load('x'))),
+      } as unknown as MemoryUserStateStore,
       concurrency: 4,
     });
     await expect(failing.scan({ tiers: ['vip'] }, 2)).rejects.toThrow('redis down');

@@ -35,7 +35,8 @@ describe('coupon codes', () => {
 
   it('normalises typed codes and refuses look-alikes', () => {
     expect(CouponCodeSchema.parse('  abcdefghjkm2 ')).toBe('ABCDEFGHJKM2');
-    for (const bad of ['ABCDEFGHJK0M', 'ABCDEFGHJKIM', 'SHORT', '', 'ABCDEFGHJK M2']) expect(CouponCodeSchema.safeParse(bad).success).toBe(false);
+    for (const bad of ['ABCDEFGHJK0M', 'ABCDEFGHJKIM', 'SHORT', '', 'ABCDEFGHJK M2'])
+      expect(CouponCodeSchema.safeParse(bad).success).toBe(false);
   });
 });
 
@@ -44,7 +45,9 @@ describe('reward catalogue', () => {
     expect(parseRewardCatalogue(DEFAULT_REWARDS)).toEqual([{ rewardId: 'r5', points: 500, value: 5, ttlDays: 90 }]);
     expect(() => parseRewardCatalogue('not json')).toThrow(/REWARDS is not JSON/);
     expect(() => parseRewardCatalogue('[{"rewardId":"a","points":0,"value":5,"ttlDays":1}]')).toThrow(/0\.points/);
-    expect(() => parseRewardCatalogue('[{"rewardId":"a","points":5,"value":5,"ttlDays":1},{"rewardId":"a","points":9,"value":9,"ttlDays":1}]')).toThrow(/duplicate rewardId a/);
+    expect(() =>
+      parseRewardCatalogue('[{"rewardId":"a","points":5,"value":5,"ttlDays":1},{"rewardId":"a","points":9,"value":9,"ttlDays":1}]'),
+    ).toThrow(/duplicate rewardId a/);
     expect(() => parseRewardCatalogue('[{"rewardId":"a","points":5,"value":5,"ttlDays":1,"extra":1}]')).toThrow(/REWARDS/);
   });
 

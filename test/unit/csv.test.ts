@@ -57,7 +57,13 @@ describe('CSV records (scripts/lib/csv.ts)', () => {
       ['84029G', 'Knitted union flag hot water bottle', 3.39],
       ['84406B', 'Cream cupid hearts coat hanger', 2.75],
     ]);
-    expect(events.flatMap((event) => event.items.map((line) => line.itemId)).sort()).toEqual(['21730', '22041', '71053', '84029G', '84406B']);
+    expect(events.flatMap((event) => event.items.map((line) => line.itemId)).sort()).toEqual([
+      '21730',
+      '22041',
+      '71053',
+      '84029G',
+      '84406B',
+    ]);
   });
 
   it('keeps stray quotes in several fields and a quoted field spanning lines after one', () => {

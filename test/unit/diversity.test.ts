@@ -50,7 +50,9 @@ describe('diversify (maximal marginal relevance)', () => {
     expect(clusters(0.5)).toBeGreaterThanOrEqual(4);
     expect(mean(1)).toBeLessThanOrEqual(mean(0.5) + 1e-9);
     // Relevance still counts: at 0.5 the clusters come in ranking order.
-    const firstOfEach = diversify(ranked, 10, 0.5, similarityOf).map((item) => item.cluster).filter((c, i, all) => all.indexOf(c) === i);
+    const firstOfEach = diversify(ranked, 10, 0.5, similarityOf)
+      .map((item) => item.cluster)
+      .filter((c, i, all) => all.indexOf(c) === i);
     expect(firstOfEach).toEqual([...firstOfEach].sort((a, b) => a - b));
   });
 
@@ -101,7 +103,12 @@ describe('diversify (maximal marginal relevance)', () => {
 });
 
 /** The eager MMR loop diversify replaced (every pool item measured against every pick): the reference. */
-function eagerMmr<T extends { itemId: string; score: number }>(ranked: readonly T[], k: number, d: number, vectorOf: (id: string) => Float32Array | undefined): T[] {
+function eagerMmr<T extends { itemId: string; score: number }>(
+  ranked: readonly T[],
+  k: number,
+  d: number,
+  vectorOf: (id: string) => Float32Array | undefined,
+): T[] {
   const n = Math.min(Math.max(0, k), ranked.length);
   if (d <= 0 || n <= 1) return ranked.slice(0, n);
   const best = ranked.reduce((max, item) => Math.max(max, item.score), 0);

@@ -19,15 +19,19 @@ const item = (fields: Record<string, unknown>) => ({ itemId: 'sku-1', title: 'Oa
 
 describe('text rules (engine/contracts/text-rules.ts)', () => {
   it('refuses control characters and lone surrogates, keeps real Unicode', () => {
-    for (const bad of ['\u0000', 'a\u0007b', 'tab\there', 'nl\n', 'del\u007f', 'c1\u0085', 'x\ud800', '\udfffy', 'a\udc00\ud800b']) expect(textProblem(bad), JSON.stringify(bad)).toBeDefined();
-    for (const good of ['Oak lamp', 'Lampe à poser', '台灯', 'Lamp 😀', '\u{1F600}\u{1F601}', ' spaced ']) expect(textProblem(good), good).toBeUndefined();
+    for (const bad of ['\u0000', 'a\u0007b', 'tab\there', 'nl\n', 'del\u007f', 'c1\u0085', 'x\ud800', '\udfffy', 'a\udc00\ud800b'])
+      expect(textProblem(bad), JSON.stringify(bad)).toBeDefined();
+    for (const good of ['Oak lamp', 'Lampe à poser', '台灯', 'Lamp 😀', '\u{1F600}\u{1F601}', ' spaced '])
+      expect(textProblem(good), good).toBeUndefined();
     expect(textProblem('x\ud800')).toMatch(/lone surrogate \(U\+D800\)/);
     expect(textProblem('a\u0007')).toMatch(/control character \(U\+0007\)/);
   });
 
   it('refuses category paths with an empty level', () => {
-    for (const bad of [' ', '/', '\t', '>', 'home//lamps', 'home/', '/home', ' > lamps', 'home / ', 'home\u0000']) expect(categoryPathProblem(bad), JSON.stringify(bad)).toBeDefined();
-    for (const good of ['home', 'home/lamps', 'Home > Lamps', ' Home > Rugs ', 'candles-lights', 'a/b/c']) expect(categoryPathProblem(good), good).toBeUndefined();
+    for (const bad of [' ', '/', '\t', '>', 'home//lamps', 'home/', '/home', ' > lamps', 'home / ', 'home\u0000'])
+      expect(categoryPathProblem(bad), JSON.stringify(bad)).toBeDefined();
+    for (const good of ['home', 'home/lamps', 'Home > Lamps', ' Home > Rugs ', 'candles-lights', 'a/b/c'])
+      expect(categoryPathProblem(good), good).toBeUndefined();
   });
 
   it('an item the gateway accepts is one the engine applies, and the other way round', () => {
@@ -87,7 +91,11 @@ describe('token lifetimes (gateway/auth.ts)', () => {
     if (times.exp !== undefined) jwt.setExpirationTime(times.exp);
     return jwt.sign(key);
   };
-  const codeOf = (promise: Promise<unknown>) => promise.then(() => 'accepted', (err: unknown) => (err instanceof PulseError ? err.code : String(err)));
+  const codeOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'accepted',
+      (err: unknown) => (err instanceof PulseError ? err.code : String(err)),
+    );
 
   it('refuses a token without exp, beyond its role maximum, or issued in the future', async () => {
     const t = now();
@@ -98,15 +106,24 @@ describe('token lifetimes (gateway/auth.ts)', () => {
     expect(await codeOf(tokens.verify(await sign('admin', { iat: t - 30 * 86_400, exp: t + 3600 })))).toBe('unauthorized');
     expect(await codeOf(tokens.verify(await sign('admin', { iat: t + 3600, exp: t + 7200 })))).toBe('unauthorized');
     expect(await codeOf(tokens.verify(await sign('admin', { iat: t + 30, exp: t + 3600 })))).toBe('accepted');
-    expect(await codeOf(tokens.verify(await sign('admin', { iat: t, exp: t + DEFAULT_TOKEN_POLICY.maxTtlSeconds.admin })))).toBe('accepted');
+    expect(await codeOf(tokens.verify(await sign('admin', { iat: t, exp: t + DEFAULT_TOKEN_POLICY.maxTtlSeconds.admin })))).toBe(
+      'accepted',
+    );
     expect(await codeOf(tokens.verify(await sign('visitor', { exp: t + 60 * 86_400 })))).toBe('accepted');
   });
 
   it('never signs what it would refuse, and the config must agree with itself', async () => {
-    await expect(tokens.sign({ sub: 'a', role: 'admin' }, DEFAULT_TOKEN_POLICY.maxTtlSeconds.admin + 1)).rejects.toThrow(/TOKEN_MAX_TTL_ADMIN_SECONDS/);
+    await expect(tokens.sign({ sub: 'a', role: 'admin' }, DEFAULT_TOKEN_POLICY.maxTtlSeconds.admin + 1)).rejects.toThrow(
+      /TOKEN_MAX_TTL_ADMIN_SECONDS/,
+    );
     expect(tokenPolicyOf(loadGatewayConfig({})).maxTtlSeconds).toEqual(DEFAULT_TOKEN_POLICY.maxTtlSeconds);
-    expect(() => tokenPolicyOf(loadGatewayConfig({ VISITOR_TOKEN_TTL_SECONDS: String(100 * 86_400) }))).toThrow(/VISITOR_TOKEN_TTL_SECONDS/);
-    const strict = new TokenService(SECRET, tokenPolicyOf(loadGatewayConfig({ TOKEN_MAX_TTL_MEMBER_SECONDS: '3600', MEMBER_TOKEN_TTL_SECONDS: '600' })));
+    expect(() => tokenPolicyOf(loadGatewayConfig({ VISITOR_TOKEN_TTL_SECONDS: String(100 * 86_400) }))).toThrow(
+      /VISITOR_TOKEN_TTL_SECONDS/,
+    );
+    const strict = new TokenService(
+      SECRET,
+      tokenPolicyOf(loadGatewayConfig({ TOKEN_MAX_TTL_MEMBER_SECONDS: '3600', MEMBER_TOKEN_TTL_SECONDS: '600' })),
+    );
     expect(await codeOf(strict.verify(await sign('member', { iat: now(), exp: now() + 7200 })))).toBe('unauthorized');
   });
 });
@@ -115,16 +132,25 @@ describe('one error shape (gateway/http-app.ts)', () => {
   it('maps Fastify and plugin errors by status to stable codes', () => {
     expect(wireErrorOf({ statusCode: 429, message: 'Rate limit exceeded' }, 10).code).toBe(ErrorCodes.rateLimited);
     expect(wireErrorOf({ statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }, 10).code).toBe(ErrorCodes.unsupportedMediaType);
-    expect(wireErrorOf({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }, 10)).toEqual({ code: 'payload_too_large', message: 'request body is larger than 10 bytes' });
+    expect(wireErrorOf({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }, 10)).toEqual({
+      code: 'payload_too_large',
+      message: 'request body is larger than 10 bytes',
+    });
     expect(wireErrorOf({ statusCode: 418, message: 'x'.repeat(500) }, 10).message).toHaveLength(200);
     expect(wireErrorOf(new TypeError('boom'), 10)).toEqual({ code: 'internal', message: 'internal error' });
     expect(wireErrorOf('a thrown string', 10).code).toBe('internal');
   });
 
-  it('adds Retry-After from details, keeps a plugin\'s, and answers `unavailable` while closing', async () => {
+  it("adds Retry-After from details, keeps a plugin's, and answers `unavailable` while closing", async () => {
     let accepting = true;
     const config = loadGatewayConfig({ AUTH_SECRET: SECRET });
-    const app = await createHttpApp({ config, logger: pino({ level: 'silent' }), metrics: new GatewayMetrics(), readiness: async () => ({ ready: true, checks: {} }), accepting: () => accepting });
+    const app = await createHttpApp({
+      config,
+      logger: pino({ level: 'silent' }),
+      metrics: new GatewayMetrics(),
+      readiness: async () => ({ ready: true, checks: {} }),
+      accepting: () => accepting,
+    });
     app.get('/t/busy', async () => {
       throw new PulseError(ErrorCodes.unavailable, 'password pool full', { retryAfterSeconds: '2.2' });
     });
@@ -167,14 +193,31 @@ describe('one error shape (gateway/http-app.ts)', () => {
     it('refuses deep JSON with 400 before any handler', async () => {
       const token = await h.token('member');
       const body = `{"events":[${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}]}`;
-      expectShape(await h.fetch('/v1/events', { method: 'POST', token, headers: { 'Content-Type': 'application/json' }, body }), 400, 'invalid_request');
-      expectShape(await h.fetch('/v1/events', { method: 'POST', token, headers: { 'Content-Type': 'application/json' }, body: nested(MAX_JSON_DEPTH + 1) }), 400, 'invalid_request');
+      expectShape(
+        await h.fetch('/v1/events', { method: 'POST', token, headers: { 'Content-Type': 'application/json' }, body }),
+        400,
+        'invalid_request',
+      );
+      expectShape(
+        await h.fetch('/v1/events', {
+          method: 'POST',
+          token,
+          headers: { 'Content-Type': 'application/json' },
+          body: nested(MAX_JSON_DEPTH + 1),
+        }),
+        400,
+        'invalid_request',
+      );
       expect(h.appended).toHaveLength(0);
     });
 
     it('routes every id up to the limit and refuses longer path parameters in the API shape', async () => {
       // A body that fails validation: reaching invalid_item proves the route matched the 100-character id.
-      const atLimit = await h.fetch(`/v1/items/${'@'.repeat(MAX_ID_LENGTH).replace(/@/g, encodeURIComponent('@'))}`, { method: 'PUT', token: admin, json: { title: 'x' } });
+      const atLimit = await h.fetch(`/v1/items/${'@'.repeat(MAX_ID_LENGTH).replace(/@/g, encodeURIComponent('@'))}`, {
+        method: 'PUT',
+        token: admin,
+        json: { title: 'x' },
+      });
       expectShape(atLimit, 400, 'invalid_item');
       expectShape(await h.fetch(`/v1/items/${'x'.repeat(MAX_ID_LENGTH + 1)}`, { token: admin }), 400, 'invalid_request');
       expectShape(await h.fetch('/v1/items/%E0%A4%A', { token: admin }), 400, 'invalid_request');
@@ -192,7 +235,10 @@ describe('one error shape (gateway/http-app.ts)', () => {
     it('lets a page on another origin read Retry-After and send Idempotency-Key', async () => {
       const res = await h.fetch('/v1/nothing', { headers: { Origin: 'https://shop.example' } });
       expect(res.headers.get('access-control-expose-headers')).toBe('Retry-After');
-      const preflight = await h.fetch('/v1/members/me/rewards', { method: 'OPTIONS', headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST' } });
+      const preflight = await h.fetch('/v1/members/me/rewards', {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST' },
+      });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-headers')).toContain('Idempotency-Key');
     });

@@ -38,8 +38,19 @@ async function startEngine(options: { duplicateWindowMs?: number; users?: Memory
   // A private DATA_DIR: a model trained in ./data must not leak into the test.
   const dataDir = await mkdtemp(join(tmpdir(), 'pulse-embedded-'));
   closers.push(() => rm(dataDir, { recursive: true, force: true }));
-  const config = loadEngineConfig({ PULSE_PARTITIONS: '4', VECTOR_DIM: '32', PARTITION_LEASE_MS: '600', ACK_WAIT_MS: '500', DATA_DIR: dataDir });
-  const transport = new MemoryTransport({ partitions: 4, ackWaitMs: 500, logger, ...(options.duplicateWindowMs !== undefined ? { duplicateWindowMs: options.duplicateWindowMs } : {}) });
+  const config = loadEngineConfig({
+    PULSE_PARTITIONS: '4',
+    VECTOR_DIM: '32',
+    PARTITION_LEASE_MS: '600',
+    ACK_WAIT_MS: '500',
+    DATA_DIR: dataDir,
+  });
+  const transport = new MemoryTransport({
+    partitions: 4,
+    ackWaitMs: 500,
+    logger,
+    ...(options.duplicateWindowMs !== undefined ? { duplicateWindowMs: options.duplicateWindowMs } : {}),
+  });
   const users = options.users ?? new MemoryUserStateStore({ recentLimit: 50, dedupeTtlSeconds: 3600 });
   const engine = new Engine({
     config,
@@ -53,7 +64,10 @@ async function startEngine(options: { duplicateWindowMs?: number; users?: Memory
     leases: new MemoryPartitionLeases(),
     index: new ExactVectorIndex({ dimension: 32 }),
   });
-  closers.push(() => transport.close(), () => engine.close());
+  closers.push(
+    () => transport.close(),
+    () => engine.close(),
+  );
   await engine.start();
   await expect.poll(() => engine.status().catalogItems, { timeout: 5000, interval: 10 }).toBe(3000);
   const pushes: PushMessage[] = [];
@@ -62,7 +76,14 @@ async function startEngine(options: { duplicateWindowMs?: number; users?: Memory
   return { engine, transport, users, pushes };
 }
 
-const event = (id: string, itemId: string): StoredEvent => ({ id, userId: 'u1', type: 'view', itemId, ts: Date.now(), receivedAt: Date.now() });
+const event = (id: string, itemId: string): StoredEvent => ({
+  id,
+  userId: 'u1',
+  type: 'view',
+  itemId,
+  ts: Date.now(),
+  receivedAt: Date.now(),
+});
 
 describe('Engine on in-process fakes', () => {
   it('seeds the demo catalog, applies an event and pushes a list caused by it', async () => {
@@ -92,7 +113,10 @@ describe('Engine on in-process fakes', () => {
 
   it('applies an id the log delivers twice (outside its duplicate window) once', async () => {
     const { transport, users } = await startEngine({ duplicateWindowMs: 0 });
-    const results = [await transport.eventLog.append(event('same', 'sku-00010')), await transport.eventLog.append(event('same', 'sku-00010'))];
+    const results = [
+      await transport.eventLog.append(event('same', 'sku-00010')),
+      await transport.eventLog.append(event('same', 'sku-00010')),
+    ];
     expect(results.map((r) => r.duplicate)).toEqual([false, false]);
     await transport.eventLog.append(event('other', 'sku-00011'));
     await expect.poll(async () => (await users.load('u1')).counts.total, { timeout: 5000, interval: 10 }).toBe(2);

@@ -21,7 +21,16 @@ let seq = 0;
 function delivered(userId: string): DeliveredEvent {
   seq++;
   const event: LoggedEvent = { type: 'view', id: `e${seq}`, userId, itemId: `i${seq % 3}`, ts: NOW - 100, receivedAt: NOW - 100 };
-  return { event, partition: 0, seq, redelivered: false, deliveryCount: 1, ack: async () => undefined, nak: () => undefined, deadLetter: async () => undefined };
+  return {
+    event,
+    partition: 0,
+    seq,
+    redelivered: false,
+    deliveryCount: 1,
+    ack: async () => undefined,
+    nak: () => undefined,
+    deadLetter: async () => undefined,
+  };
 }
 
 function setup(userCacheSize: number, list: (userId: string) => string[]) {
@@ -52,7 +61,17 @@ function setup(userCacheSize: number, list: (userId: string) => string[]) {
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     now: () => NOW,
-    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 100, maxDeliveries: 3, userCacheSize },
+    options: {
+      defaultK: 5,
+      tasteHalfLifeSeconds: 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 20,
+      pushMaxAgeMs: 60_000,
+      retryDelayMs: 100,
+      maxDeliveries: 3,
+      userCacheSize,
+    },
   });
   const send = async (...userIds: string[]) => {
     for (const userId of userIds) await processor.handleBatch([delivered(userId)]);
@@ -77,7 +96,10 @@ describe('engine LRU caches', () => {
   });
 
   it('pushes a list only when it differs from the last one pushed to that user', async () => {
-    const lists = new Map<string, string[]>([['a', ['x', 'y']], ['b', ['y']]]);
+    const lists = new Map<string, string[]>([
+      ['a', ['x', 'y']],
+      ['b', ['y']],
+    ]);
     const { send, pushes } = setup(10, (userId) => lists.get(userId)!);
     await send('a', 'b', 'a', 'b');
     expect(pushes).toEqual(['a', 'b']);

@@ -26,11 +26,22 @@ function fakeRpc(answer: () => Promise<Pong>): RpcClient & { calls: number; time
   return rpc as unknown as RpcClient & { calls: number; timeouts: number[] };
 }
 
-const healthy: Pong = { engineId: 'e1', ready: true, checks: { nats: { ok: true, detail: 'connected' }, redis: { ok: true, detail: 'ready redis://r:6379' }, persistence: { ok: true, detail: 'aof: appendonly yes' } } };
+const healthy: Pong = {
+  engineId: 'e1',
+  ready: true,
+  checks: {
+    nats: { ok: true, detail: 'connected' },
+    redis: { ok: true, detail: 'ready redis://r:6379' },
+    persistence: { ok: true, detail: 'aof: appendonly yes' },
+  },
+};
 
 describe('EngineProbe', () => {
   it('reports the engine and its Redis and persistence, never its NATS', async () => {
-    const probe = new EngineProbe(fakeRpc(async () => healthy), { timeoutMs: 300 });
+    const probe = new EngineProbe(
+      fakeRpc(async () => healthy),
+      { timeoutMs: 300 },
+    );
     const checks = await probe.checks();
     expect(Object.keys(checks).sort()).toEqual(['engine', 'persistence', 'redis']);
     expect(checks.engine).toMatchObject({ ok: true, detail: expect.stringMatching(/^engine e1 answered in \d+ ms$/) });
@@ -38,11 +49,22 @@ describe('EngineProbe', () => {
   });
 
   it('fails the engine check when no engine answers or it is still starting, and Redis when the engine cannot reach it', async () => {
-    const none = await new EngineProbe(fakeRpc(async () => Promise.reject(new PulseError(ErrorCodes.unavailable, 'rpc engine.ping: no engine is serving it'))), { timeoutMs: 300 }).checks();
-    expect(none).toEqual({ engine: { ok: false, detail: 'no engine answered engine.ping within 300 ms: rpc engine.ping: no engine is serving it' } });
-    const starting = await new EngineProbe(fakeRpc(async () => ({ ...healthy, ready: false })), { timeoutMs: 300 }).checks();
+    const none = await new EngineProbe(
+      fakeRpc(async () => Promise.reject(new PulseError(ErrorCodes.unavailable, 'rpc engine.ping: no engine is serving it'))),
+      { timeoutMs: 300 },
+    ).checks();
+    expect(none).toEqual({
+      engine: { ok: false, detail: 'no engine answered engine.ping within 300 ms: rpc engine.ping: no engine is serving it' },
+    });
+    const starting = await new EngineProbe(
+      fakeRpc(async () => ({ ...healthy, ready: false })),
+      { timeoutMs: 300 },
+    ).checks();
     expect(starting.engine).toMatchObject({ ok: false, detail: expect.stringContaining('(starting)') });
-    const redisDown = await new EngineProbe(fakeRpc(async () => ({ ...healthy, checks: { ...healthy.checks, redis: { ok: false, detail: 'reconnecting redis://r:6379' } } })), { timeoutMs: 300 }).checks();
+    const redisDown = await new EngineProbe(
+      fakeRpc(async () => ({ ...healthy, checks: { ...healthy.checks, redis: { ok: false, detail: 'reconnecting redis://r:6379' } } })),
+      { timeoutMs: 300 },
+    ).checks();
     expect(redisDown.engine).toMatchObject({ ok: false, detail: expect.stringContaining('but cannot reach its Redis') });
     expect(redisDown.redis).toEqual({ ok: false, detail: 'reconnecting redis://r:6379 (as engine e1 sees it)' });
     expect(redisDown.persistence?.ok).toBe(true);
@@ -70,8 +92,10 @@ describe('EngineProbe', () => {
     expect(rpc.timeouts).toEqual([250, 250]);
   });
 
-  it('lets the process\'s own checks win on a name clash', () => {
-    expect(mergeChecks({ redis: { ok: true, detail: 'own' } }, { redis: { ok: false, detail: 'probed' }, engine: { ok: true, detail: 'e' } })).toEqual({
+  it("lets the process's own checks win on a name clash", () => {
+    expect(
+      mergeChecks({ redis: { ok: true, detail: 'own' } }, { redis: { ok: false, detail: 'probed' }, engine: { ok: true, detail: 'e' } }),
+    ).toEqual({
       redis: { ok: true, detail: 'own' },
       engine: { ok: true, detail: 'e' },
     });
@@ -88,7 +112,12 @@ describe('a gateway without an engine in its process', () => {
 
   it('is not ready until an engine answers its ping, and names what failed', async () => {
     const logger = pino({ level: 'silent' });
-    const config = loadGatewayConfig({ PORT: '0', HOST: '127.0.0.1', AUTH_SECRET: 'engine-probe-test-secret-0123456789', READYZ_ENGINE_TIMEOUT_MS: '200' });
+    const config = loadGatewayConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AUTH_SECRET: 'engine-probe-test-secret-0123456789',
+      READYZ_ENGINE_TIMEOUT_MS: '200',
+    });
     transport = new MemoryTransport({ partitions: config.partitions, ackWaitMs: 5000, logger });
     gateway = new Gateway({
       config,
@@ -103,7 +132,10 @@ describe('a gateway without an engine in its process', () => {
     await gateway.start();
     const readyz = async () => {
       const res = await fetch(`http://127.0.0.1:${gateway!.port}/readyz`);
-      return { status: res.status, body: (await res.json()) as { ready: boolean; failed?: string[]; checks: Record<string, { ok: boolean; detail: string }> } };
+      return {
+        status: res.status,
+        body: (await res.json()) as { ready: boolean; failed?: string[]; checks: Record<string, { ok: boolean; detail: string }> },
+      };
     };
     const down = await readyz();
     expect(down.status).toBe(503);

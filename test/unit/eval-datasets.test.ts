@@ -39,18 +39,34 @@ describe('YooChoose', () => {
   });
 
   it('applies the protocol: unknown items removed, each next click predicted, re-clicks counted', () => {
-    const train = parseClicks(tsv([[1, 'a', T0], [1, 'b', T0 + 10], [2, 'c', T0 + 20], [2, 'a', T0 + 30]]).split('\n'), 'train');
+    const train = parseClicks(
+      tsv([
+        [1, 'a', T0],
+        [1, 'b', T0 + 10],
+        [2, 'c', T0 + 20],
+        [2, 'a', T0 + 30],
+      ]).split('\n'),
+      'train',
+    );
     // Session 10: a, x (unknown), b, b -> a, b, b: 2 predictions (b new, b a re-click of the last).
     // Session 11: c alone -> applied, not scored. Session 12: x, y -> nothing known: dropped.
     const test = parseClicks(
-      tsv([[10, 'a', T0 + 100], [11, 'c', T0 + 101], [10, 'x', T0 + 102], [10, 'b', T0 + 103], [12, 'x', T0 + 104], [12, 'y', T0 + 105], [10, 'b', T0 + 106]]).split('\n'),
+      tsv([
+        [10, 'a', T0 + 100],
+        [11, 'c', T0 + 101],
+        [10, 'x', T0 + 102],
+        [10, 'b', T0 + 103],
+        [12, 'x', T0 + 104],
+        [12, 'y', T0 + 105],
+        [10, 'b', T0 + 106],
+      ]).split('\n'),
       'test',
     );
     const ds = buildYoochoose(train, test);
     expect(ds.items.map((i) => i.itemId)).toEqual(['a', 'b', 'c']);
     expect(ds.items[0]).toEqual({ itemId: 'a', title: 'a', category: YOOCHOOSE_CATEGORY, price: 0 });
     expect(ds.train.map((e) => [e.userId, e.type, 'itemId' in e ? e.itemId : '', e.ts])).toEqual([
-      ['s1', 'view', 'a', (T0) * 1000],
+      ['s1', 'view', 'a', T0 * 1000],
       ['s1', 'view', 'b', (T0 + 10) * 1000],
       ['s2', 'view', 'c', (T0 + 20) * 1000],
       ['s2', 'view', 'a', (T0 + 30) * 1000],
@@ -71,8 +87,24 @@ describe('YooChoose', () => {
   it('reads the gzipped pair of files from a directory', async () => {
     const sub = join(dir, 'yoochoose');
     await mkdir(sub);
-    await writeFile(join(sub, 'train_full.tsv.gz'), gzipSync(tsv([[1, 'a', T0], [1, 'b', T0 + 1]])));
-    await writeFile(join(sub, 'test.tsv.gz'), gzipSync(tsv([[5, 'a', T0 + 50], [5, 'b', T0 + 51]])));
+    await writeFile(
+      join(sub, 'train_full.tsv.gz'),
+      gzipSync(
+        tsv([
+          [1, 'a', T0],
+          [1, 'b', T0 + 1],
+        ]),
+      ),
+    );
+    await writeFile(
+      join(sub, 'test.tsv.gz'),
+      gzipSync(
+        tsv([
+          [5, 'a', T0 + 50],
+          [5, 'b', T0 + 51],
+        ]),
+      ),
+    );
     const ds = await readYoochoose(sub);
     expect(predictionCount(ds)).toBe(1);
     await expect(readYoochoose(join(dir, 'missing'))).rejects.toThrow(/cannot read/);
@@ -111,7 +143,14 @@ describe('Online Retail', () => {
       ['inv-500011', 'c2', null, null],
       ['inv-500012', 'c2', ['10003'], 0],
     ]);
-    expect(ds.facts).toMatchObject({ trainInvoices: 2, testInvoices: 3, firstInvoicesNotScored: 1, predictions: 2, customersScored: 2, repeatItemShare: 0.333 });
+    expect(ds.facts).toMatchObject({
+      trainInvoices: 2,
+      testInvoices: 3,
+      firstInvoicesNotScored: 1,
+      predictions: 2,
+      customersScored: 2,
+      repeatItemShare: 0.333,
+    });
     // Same result from a gzipped file, through the converter pieces.
     const gz = join(dir, 'retail.csv.gz');
     await writeFile(gz, gzipSync(`${lines.join('\n')}\n`));

@@ -29,8 +29,20 @@ describe('RankingTuning', () => {
   it('sums recency-weighted co-visitation over seeds and scales the best to 1; positions share weights', () => {
     const sources = {
       coVisited: [
-        { via: 'r1', items: [['x', 10], ['y', 5]] as Array<[string, number]> },
-        { via: 'r2', items: [['y', 4], ['z', 4]] as Array<[string, number]> },
+        {
+          via: 'r1',
+          items: [
+            ['x', 10],
+            ['y', 5],
+          ] as Array<[string, number]>,
+        },
+        {
+          via: 'r2',
+          items: [
+            ['y', 4],
+            ['z', 4],
+          ] as Array<[string, number]>,
+        },
       ],
     };
     // max: x 1, y max(0.5, 0.75 * 1) = 0.75 via r2, z 0.75.
@@ -40,13 +52,24 @@ describe('RankingTuning', () => {
     const sum = mergeCandidates(sources, { coVisitCombine: 'sum', coVisitRecency: [1, 0.5] });
     expect([sum.get('x')!.coVisitation, sum.get('y')!.coVisitation, sum.get('z')!.coVisitation]).toEqual([1, 1, 0.5]);
     // Both seeds from one basket (position 0): y = 0.5 + 1 = 1.5 is the best, scaled to 1.
-    const basket = mergeCandidates({ coVisited: sources.coVisited.map((s) => ({ ...s, position: 0 })) }, { coVisitCombine: 'sum', coVisitRecency: [1, 0.5] });
+    const basket = mergeCandidates(
+      { coVisited: sources.coVisited.map((s) => ({ ...s, position: 0 })) },
+      { coVisitCombine: 'sum', coVisitRecency: [1, 0.5] },
+    );
     expect(basket.get('y')!.coVisitation).toBe(1);
     expect(basket.get('x')!.coVisitation).toBeCloseTo(1 / 1.5, 12);
   });
 
   it('refuses values that would rank oddly', () => {
-    for (const bad of [{ strengthHalfPoint: 0 }, { maxPersonal: 0 }, { maxPersonal: 1.5 }, { crowdCoVisit: -0.1 }, { coVisitRecency: [] }, { coVisitRecency: [1, Number.NaN] }, { coVisitCombine: 'avg' as 'sum' }]) {
+    for (const bad of [
+      { strengthHalfPoint: 0 },
+      { maxPersonal: 0 },
+      { maxPersonal: 1.5 },
+      { crowdCoVisit: -0.1 },
+      { coVisitRecency: [] },
+      { coVisitRecency: [1, Number.NaN] },
+      { coVisitCombine: 'avg' as 'sum' },
+    ]) {
       expect(() => checkRankingTuning(bad), JSON.stringify(bad)).toThrow(RangeError);
     }
   });
@@ -60,12 +83,19 @@ describe('Recommender co-visitation seeds', () => {
     const encoder = new ContentEncoder({ dimension: 16 });
     const index = new ExactVectorIndex({ dimension: 16 });
     const catalog = new CatalogService({ index, encoder });
-    for (const id of ['a', 'b', 'c', 'x', 'y']) catalog.apply({ type: 'upsert', item: { itemId: id, title: `thing ${id}`, category: 'things', price: 1 } });
+    for (const id of ['a', 'b', 'c', 'x', 'y'])
+      catalog.apply({ type: 'upsert', item: { itemId: id, title: `thing ${id}`, category: 'things', price: 1 } });
     const stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: 7 * 24 * 3600 });
     // a goes with x, b with y; nothing else co-visits.
     await stats.record('k1', { items: [], pairs: [['a', 'x', 3]], ts: NOW - 48 * HOUR });
     await stats.record('k2', { items: [], pairs: [['b', 'y', 3]], ts: NOW - 48 * HOUR });
-    const recommender = new Recommender({ catalog, index, encoder, stats, options: { defaultK: 2, sessionGapSeconds: 1800, excludeRecent: 0, ...options } });
+    const recommender = new Recommender({
+      catalog,
+      index,
+      encoder,
+      stats,
+      options: { defaultK: 2, sessionGapSeconds: 1800, excludeRecent: 0, ...options },
+    });
     return recommender;
   }
 
@@ -84,7 +114,9 @@ describe('Recommender co-visitation seeds', () => {
   it('seeds only from the session by default, from older history with coVisitSeedScope history', async () => {
     const yesterday = user([['a', 'purchase', NOW - 24 * HOUR]]);
     const session = await shop({});
-    expect((await session.recommend(yesterday, { k: 5 }, NOW)).items.find((i) => i.itemId === 'x')?.reason).not.toMatch(/often viewed with/);
+    expect((await session.recommend(yesterday, { k: 5 }, NOW)).items.find((i) => i.itemId === 'x')?.reason).not.toMatch(
+      /often viewed with/,
+    );
     const history = await shop({ coVisitSeedScope: 'history' });
     const list = await history.recommend(yesterday, { k: 5 }, NOW);
     expect(list.items[0]).toMatchObject({ itemId: 'x', reason: 'often viewed with thing a' });
@@ -103,7 +135,12 @@ describe('Recommender co-visitation seeds', () => {
     expect((await one.recommend(basket, { k: 5 }, NOW)).items.map((i) => i.itemId).indexOf('x')).not.toBe(0);
     const byItem = await shop({ coVisitSeeds: 2, ...keep, ranking: { coVisitCombine: 'sum', coVisitRecency: [1, 0.1] } });
     const itemScores = (await byItem.recommend(basket, { k: 5 }, NOW)).items;
-    const byEvent = await shop({ coVisitSeeds: 2, ...keep, coVisitRecencyBy: 'event', ranking: { coVisitCombine: 'sum', coVisitRecency: [1, 0.1] } });
+    const byEvent = await shop({
+      coVisitSeeds: 2,
+      ...keep,
+      coVisitRecencyBy: 'event',
+      ranking: { coVisitCombine: 'sum', coVisitRecency: [1, 0.1] },
+    });
     const eventScores = (await byEvent.recommend(basket, { k: 5 }, NOW)).items;
     const score = (items: typeof itemScores, id: string) => items.find((i) => i.itemId === id)?.score ?? 0;
     // By item, x (via a, second) weighs a tenth of y; by event both weigh the same.

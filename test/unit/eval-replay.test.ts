@@ -10,7 +10,14 @@ import { msPerLearnedEvent, msPerList, replay } from '../../scripts/eval/replay.
 import { bareItem } from '../../scripts/eval/yoochoose.js';
 
 const T0 = 1_700_000_000_000;
-const view = (userId: string, itemId: string, ts: number, id: string): StoredEvent => ({ id, type: 'view', itemId, userId, ts, receivedAt: ts });
+const view = (userId: string, itemId: string, ts: number, id: string): StoredEvent => ({
+  id,
+  type: 'view',
+  itemId,
+  userId,
+  ts,
+  receivedAt: ts,
+});
 const purchase = (userId: string, items: string[], ts: number, id: string): StoredEvent => ({
   id,
   type: 'purchase',
@@ -42,7 +49,11 @@ function groupedSessions(seed: number): EvalDataset {
   for (let s = 0; s < 300; s++) session(`s${s}`, T0 + s * 60_000, train);
   const testEvents: StoredEvent[] = [];
   for (let s = 0; s < 40; s++) session(`t${s}`, T0 + 400 * 60_000 + s * 600_000, testEvents);
-  const test: EvalStep[] = testEvents.map((event, i) => (i > 0 && testEvents[i - 1]!.userId === event.userId ? { event, relevant: ['itemId' in event ? event.itemId! : ''], repeats: 0 } : { event }));
+  const test: EvalStep[] = testEvents.map((event, i) =>
+    i > 0 && testEvents[i - 1]!.userId === event.userId
+      ? { event, relevant: ['itemId' in event ? event.itemId! : ''], repeats: 0 }
+      : { event },
+  );
   return { name: 'grouped', protocol: 'generated', items: worlds.flat().map(bareItem), train, test, facts: {} };
 }
 
@@ -125,7 +136,14 @@ describe('replay (test-then-learn)', () => {
     const config = loadEngineConfig({});
     const pulse = new PulseMethod({ items: dataset.items, vectors: attributeVectors(config.vectorDim), config, index: 'exact' });
     expect(pulse.indexedItems).toBe(24);
-    const methods = [pulse, ...createBaselines(dataset.items.map((i) => i.itemId), 'session', 'streaming')];
+    const methods = [
+      pulse,
+      ...createBaselines(
+        dataset.items.map((i) => i.itemId),
+        'session',
+        'streaming',
+      ),
+    ];
     const result = await replay(dataset, methods, { filters: [SHOP_FILTER], maxK: 10, quiet: true });
     const byMethod = new Map(result.results.map((r) => [r.method, r.all.at(10)]));
     const n = predictionCount(dataset);
@@ -144,7 +162,13 @@ describe('replay (test-then-learn)', () => {
     const config = loadEngineConfig({});
     const items = ['a', 'b', 'c', 'd'].map(bareItem);
     // Seeds from the session only (the served ranking seeds from the whole history, where time does not matter).
-    const pulse = new PulseMethod({ items, vectors: attributeVectors(config.vectorDim), config, index: 'exact', recommender: { coVisitSeedScope: 'session' } });
+    const pulse = new PulseMethod({
+      items,
+      vectors: attributeVectors(config.vectorDim),
+      config,
+      index: 'exact',
+      recommender: { coVisitSeedScope: 'session' },
+    });
     // Others pair a with b; nobody pairs a with c or d; d is the most popular.
     let n = 0;
     for (let u = 0; u < 5; u++) {
@@ -163,28 +187,46 @@ describe('replay (test-then-learn)', () => {
 describe('baselines', () => {
   it('counts session co-occurrence once per pair and session, and baskets with the previous basket', () => {
     const session = new BaselineState(['a', 'b', 'c', 'd'], 'session', 'streaming');
-    [view('s', 'a', T0, '1'), view('s', 'b', T0 + 1, '2'), view('s', 'a', T0 + 2, '3'), view('s', 'c', T0 + 3, '4')].forEach((e) => session.learn(e));
+    [view('s', 'a', T0, '1'), view('s', 'b', T0 + 1, '2'), view('s', 'a', T0 + 2, '3'), view('s', 'c', T0 + 3, '4')].forEach((e) =>
+      session.learn(e),
+    );
     const pair = (state: BaselineState, x: string, y: string) => state.cooccurrence[state.slotOf(x)! * state.size + state.slotOf(y)!];
-    expect([pair(session, 'a', 'b'), pair(session, 'b', 'a'), pair(session, 'a', 'c'), pair(session, 'b', 'c'), pair(session, 'a', 'd')]).toEqual([1, 1, 1, 1, 0]);
+    expect([
+      pair(session, 'a', 'b'),
+      pair(session, 'b', 'a'),
+      pair(session, 'a', 'c'),
+      pair(session, 'b', 'c'),
+      pair(session, 'a', 'd'),
+    ]).toEqual([1, 1, 1, 1, 0]);
     expect(Array.from(session.popularity)).toEqual([2, 1, 1, 0]);
 
     const baskets = new BaselineState(['a', 'b', 'c', 'd'], 'baskets', 'streaming');
-    [purchase('c', ['a', 'b'], T0, 'i1'), purchase('c', ['c'], T0 + 1, 'i2'), purchase('c', ['d'], T0 + 2, 'i3')].forEach((e) => baskets.learn(e));
+    [purchase('c', ['a', 'b'], T0, 'i1'), purchase('c', ['c'], T0 + 1, 'i2'), purchase('c', ['d'], T0 + 2, 'i3')].forEach((e) =>
+      baskets.learn(e),
+    );
     // a-b in one basket; c follows a and b; d follows c only (not the basket before it).
-    expect([pair(baskets, 'a', 'b'), pair(baskets, 'a', 'c'), pair(baskets, 'b', 'c'), pair(baskets, 'c', 'd'), pair(baskets, 'a', 'd')]).toEqual([1, 1, 1, 1, 0]);
+    expect([
+      pair(baskets, 'a', 'b'),
+      pair(baskets, 'a', 'c'),
+      pair(baskets, 'b', 'c'),
+      pair(baskets, 'c', 'd'),
+      pair(baskets, 'a', 'd'),
+    ]).toEqual([1, 1, 1, 1, 0]);
   });
 
   it('applies the shop filters to every baseline, and freezes counts in static mode', async () => {
     const [popular, last, sessionCo] = createBaselines(['a', 'b', 'c'], 'session', 'static');
     const all = [popular!, last!, sessionCo!];
-    for (const e of [view('x', 'a', T0, '1'), view('x', 'b', T0 + 1, '2'), view('y', 'a', T0 + 2, '3'), purchase('me', ['a'], T0 + 3, '4')]) for (const m of all) await m.learn(e);
+    for (const e of [view('x', 'a', T0, '1'), view('x', 'b', T0 + 1, '2'), view('y', 'a', T0 + 2, '3'), purchase('me', ['a'], T0 + 3, '4')])
+      for (const m of all) await m.learn(e);
     for (const m of all) m.endTraining!();
     expect(await popular!.recommend('me', 3, T0, SHOP_FILTER)).toEqual(['b']); // a bought and recent
     expect(await popular!.recommend('me', 3, T0, REPEATS_FILTER)).toEqual(['a', 'b']);
     expect(await last!.recommend('me', 3, T0, SHOP_FILTER)).toEqual(['b']);
     expect(await sessionCo!.recommend('nobody', 2, T0, REPEATS_FILTER)).toEqual(['a', 'b']); // popularity fills
     // Frozen: c's views no longer count, but the user's own history still moves the filters.
-    for (const e of [view('z', 'c', T0 + 5, '5'), view('z', 'c', T0 + 6, '6'), view('z', 'c', T0 + 7, '7')]) for (const m of all) await m.learn(e);
+    for (const e of [view('z', 'c', T0 + 5, '5'), view('z', 'c', T0 + 6, '6'), view('z', 'c', T0 + 7, '7')])
+      for (const m of all) await m.learn(e);
     expect(await popular!.recommend('z', 3, T0, REPEATS_FILTER)).toEqual(['a', 'b']);
     expect(await popular!.recommend('z', 3, T0, { name: 'recent', excludeRecent: 1, includeBought: true })).toEqual(['a', 'b']);
   });

@@ -25,11 +25,26 @@ function fakeReplay(rows: Array<{ method: string; ranks: number[] }>, filters = 
     }),
   );
   // 1,000 events learned in 1.5 + 0.5 s: 2 ms per event.
-  const timings = rows.map(({ method }) => ({ method, trainSeconds: 1.5, testSeconds: 0.528, listSeconds: 0.028, learnSeconds: 0.5, lists: 8, events: 1000 }));
+  const timings = rows.map(({ method }) => ({
+    method,
+    trainSeconds: 1.5,
+    testSeconds: 0.528,
+    listSeconds: 0.028,
+    learnSeconds: 0.5,
+    lists: 8,
+    events: 1000,
+  }));
   return { dataset: 'x', results, timings, seconds: 4 };
 }
 
-const dataset = (name: string): EvalDataset => ({ name, protocol: 'the protocol', items: [], train: [], test: [], facts: { predictions: 4, note: 'n' } });
+const dataset = (name: string): EvalDataset => ({
+  name,
+  protocol: 'the protocol',
+  items: [],
+  train: [],
+  test: [],
+  facts: { predictions: 4, note: 'n' },
+});
 
 describe('eval report', () => {
   const replayed = fakeReplay([
@@ -59,14 +74,26 @@ describe('eval report', () => {
     expect(row.msPerList).toBeCloseTo(3.5, 9);
     expect(row.msPerListUnderFilter).toBeCloseTo(5, 9);
     expect(row.msPerLearnedEvent).toBeCloseTo(2, 9);
-    expect(report.rows.find((r) => r.method === 'most popular' && r.filter.name === REPEATS_FILTER.name)!.msPerListUnderFilter).toBeCloseTo(2, 9);
+    expect(report.rows.find((r) => r.method === 'most popular' && r.filter.name === REPEATS_FILTER.name)!.msPerListUnderFilter).toBeCloseTo(
+      2,
+      9,
+    );
     // Learned row under shop filters: 75.00 43.75, NDCG@10 (1 + 1/log2 3 + 1/log2 5) / 4 = 51.54,
     // coverage@10: the four lists of 10, each shifted by 7, cover items 0..30 of 100.
     const text = formatReport(report);
     const shop = text.slice(text.indexOf('shop filters ('));
-    expect(shop).toMatch(/pulse \(learned \+ streaming\)\s+75\.00\s+43\.75\s+51\.54\s+31\.00\s+75\.00\s+43\.75\s+\S+\s+\S+\s+3\.50\s+2\.00/);
+    expect(shop).toMatch(
+      /pulse \(learned \+ streaming\)\s+75\.00\s+43\.75\s+51\.54\s+31\.00\s+75\.00\s+43\.75\s+\S+\s+\S+\s+3\.50\s+2\.00/,
+    );
     expect(text).toMatch(/most popular 1\.50s train \+ 0\.03s lists \(8\) \+ 0\.50s held-out learning/);
-    const json = reportJson(report) as { results: Array<{ method: string; filter: { name: string }; metrics: Record<string, Record<string, number>>; cost: Record<string, number> }> };
+    const json = reportJson(report) as {
+      results: Array<{
+        method: string;
+        filter: { name: string };
+        metrics: Record<string, Record<string, number>>;
+        cost: Record<string, number>;
+      }>;
+    };
     const learned = json.results.find((r) => r.method === LEARNED_ROW && r.filter.name === SHOP_FILTER.name)!;
     expect(Object.keys(learned.metrics.k10!).sort()).toEqual(['coverage', 'hitRate', 'mrr', 'ndcg', 'predictions']);
     expect(learned.cost).toEqual({ msPerList: 3.5, msPerListUnderFilter: 5, msPerLearnedEvent: 2 });
@@ -74,7 +101,15 @@ describe('eval report', () => {
   });
 
   it('prints costs with three significant figures, whole ms from 100, and - when unknown', () => {
-    expect([ms(0.000412), ms(0.5), ms(3.14159), ms(12.345), ms(250.4), ms(0), ms(Number.NaN)]).toEqual(['0.000412', '0.500', '3.14', '12.3', '250', '0', '-']);
+    expect([ms(0.000412), ms(0.5), ms(3.14159), ms(12.345), ms(250.4), ms(0), ms(Number.NaN)]).toEqual([
+      '0.000412',
+      '0.500',
+      '3.14',
+      '12.3',
+      '250',
+      '0',
+      '-',
+    ]);
   });
 
   it('checks the targets: online-retail must beat both baselines at K = 20 under every filter', () => {
@@ -82,25 +117,39 @@ describe('eval report', () => {
     const checks = targetChecks(report);
     expect(checks).toHaveLength(8); // 2 filters x 2 baselines x (P, MRR)
     expect(checks.every((c) => c.pass)).toBe(true);
-    const losing = buildReport(dataset('online-retail'), fakeReplay([{ method: LEARNED_ROW, ranks: [0, 0, 0, 5] }, { method: 'most popular', ranks: [1, 0, 0, 0] }]), [10, 20], { pulseSettings: {} });
+    const losing = buildReport(
+      dataset('online-retail'),
+      fakeReplay([
+        { method: LEARNED_ROW, ranks: [0, 0, 0, 5] },
+        { method: 'most popular', ranks: [1, 0, 0, 0] },
+      ]),
+      [10, 20],
+      { pulseSettings: {} },
+    );
     const lost = targetChecks(losing);
     expect(lost.some((c) => !c.pass)).toBe(true);
     expect(formatChecks(lost)).toMatch(/MISS\s+P@20 vs most popular, repeats allowed\s+25\.00 > {2}25\.00/);
   });
 
   it('checks the YooChoose floors on the repeats-allowed list', () => {
-    const report = buildReport(dataset('yoochoose'), fakeReplay([{ method: LEARNED_ROW, ranks: [1, 2, 0, 4] }]), [10, 20], { pulseSettings: {} });
+    const report = buildReport(dataset('yoochoose'), fakeReplay([{ method: LEARNED_ROW, ranks: [1, 2, 0, 4] }]), [10, 20], {
+      pulseSettings: {},
+    });
     expect(targetChecks(report).map((c) => [c.what, c.pass, c.value])).toEqual([
       ['P@20, repeats allowed', true, 75],
       ['MRR@20, repeats allowed', true, 43.75],
     ]);
-    const weak = buildReport(dataset('yoochoose'), fakeReplay([{ method: LEARNED_ROW, ranks: [0, 0, 20, 20] }]), [10, 20], { pulseSettings: {} });
+    const weak = buildReport(dataset('yoochoose'), fakeReplay([{ method: LEARNED_ROW, ranks: [0, 0, 20, 20] }]), [10, 20], {
+      pulseSettings: {},
+    });
     expect(targetChecks(weak).map((c) => c.pass)).toEqual([false, false]);
   });
 
   it('gives one JSON object with metrics per K and the curve, and an SVG line per method and metric', () => {
     const report = buildReport(dataset('yoochoose'), replayed, [10, 20], { pulseSettings: {} });
-    const json = reportJson(report) as { results: Array<{ method: string; metrics: Record<string, { hitRate: number; mrr: number }>; curve: unknown[] }> };
+    const json = reportJson(report) as {
+      results: Array<{ method: string; metrics: Record<string, { hitRate: number; mrr: number }>; curve: unknown[] }>;
+    };
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
     expect(json.results[0]!.metrics.k20).toMatchObject({ hitRate: 0.75, mrr: 0.4375 });
     expect(json.results[0]!.curve).toHaveLength(20);
@@ -114,13 +163,48 @@ describe('eval report', () => {
 describe('npm run eval arguments', () => {
   it('defaults to both data sets, training, hnsw, streaming baselines', () => {
     const options = parseEvalArgs([], '/data');
-    expect(options).toMatchObject({ datasets: ['yoochoose', 'online-retail'], model: { kind: 'train' }, index: 'hnsw', baselines: 'streaming', outDir: '/data/eval', json: false });
+    expect(options).toMatchObject({
+      datasets: ['yoochoose', 'online-retail'],
+      model: { kind: 'train' },
+      index: 'hnsw',
+      baselines: 'streaming',
+      outDir: '/data/eval',
+      json: false,
+    });
     expect(options.cutoff).toBe(Date.UTC(2011, 9, 9));
   });
 
   it('reads every option', () => {
-    const options = parseEvalArgs(['--dataset', 'online-retail', '--model', 'm/v1', '--json', '--index', 'exact', '--baselines', 'static', '--cutoff', '2011-11-01', '--out', '/o', '--data', '/d'], '/data');
-    expect(options).toMatchObject({ datasets: ['online-retail'], model: { kind: 'load' }, index: 'exact', baselines: 'static', outDir: '/o', dataDir: '/d', json: true, cutoff: Date.UTC(2011, 10, 1) });
+    const options = parseEvalArgs(
+      [
+        '--dataset',
+        'online-retail',
+        '--model',
+        'm/v1',
+        '--json',
+        '--index',
+        'exact',
+        '--baselines',
+        'static',
+        '--cutoff',
+        '2011-11-01',
+        '--out',
+        '/o',
+        '--data',
+        '/d',
+      ],
+      '/data',
+    );
+    expect(options).toMatchObject({
+      datasets: ['online-retail'],
+      model: { kind: 'load' },
+      index: 'exact',
+      baselines: 'static',
+      outDir: '/o',
+      dataDir: '/d',
+      json: true,
+      cutoff: Date.UTC(2011, 10, 1),
+    });
     expect(parseEvalArgs(['--no-model'], '/data').model).toEqual({ kind: 'none' });
     expect(parseEvalArgs(['--epochs', '5', '--engine', 'typed'], '/data').model).toEqual({ kind: 'train', epochs: 5, engine: 'typed' });
   });

@@ -15,7 +15,14 @@ const items: Item[] = [
   { itemId: 'u', title: 'Unique zanzibar', category: 'other', price: 1 },
 ];
 const purchase = (id: string, userId: string, ts: number, itemIds: string[]): StoredEvent =>
-  ({ id, type: 'purchase', userId, ts, receivedAt: ts, items: itemIds.map((itemId) => ({ itemId, quantity: 1, price: 1 })) }) as StoredEvent;
+  ({
+    id,
+    type: 'purchase',
+    userId,
+    ts,
+    receivedAt: ts,
+    items: itemIds.map((itemId) => ({ itemId, quantity: 1, price: 1 })),
+  }) as StoredEvent;
 const dataset: EvalDataset = {
   name: 'tiny',
   protocol: 'tiny',
@@ -44,7 +51,9 @@ describe('search eval queries', () => {
       expect(words.length).toBeLessThanOrEqual(2);
       for (const word of words) {
         expect(title.split(' ')).toContain(word);
-        const others = items.filter((item) => item.itemId !== query.source && tokenize(`${item.title} ${item.category}`).includes(tokenize(word)[0]!));
+        const others = items.filter(
+          (item) => item.itemId !== query.source && tokenize(`${item.title} ${item.category}`).includes(tokenize(word)[0]!),
+        );
         expect(others.length).toBeGreaterThan(0);
       }
     }
@@ -52,9 +61,23 @@ describe('search eval queries', () => {
   });
 
   it('scores every share for a new and a returning shopper and names the best mean', async () => {
-    const report = await evaluateSearch({ dataset, vectors: attributeVectors(16), towerName: 'attribute encoder', config: loadEngineConfig({}), recommender: {}, index: 'exact', shares: [0, 1], quiet: true });
+    const report = await evaluateSearch({
+      dataset,
+      vectors: attributeVectors(16),
+      towerName: 'attribute encoder',
+      config: loadEngineConfig({}),
+      recommender: {},
+      index: 'exact',
+      shares: [0, 1],
+      quiet: true,
+    });
     expect(report.queries).toBe(2);
-    expect(report.rows.map((row) => `${row.shopper} ${row.method}`)).toEqual(['new attribute encoder only', 'new BM25 only', 'returning attribute encoder only', 'returning BM25 only']);
+    expect(report.rows.map((row) => `${row.shopper} ${row.method}`)).toEqual([
+      'new attribute encoder only',
+      'new BM25 only',
+      'returning attribute encoder only',
+      'returning BM25 only',
+    ]);
     for (const row of report.rows) {
       expect(row.invoice.predictions).toBe(2);
       // Four of five items fit in a list of 10: every relevant item is found.

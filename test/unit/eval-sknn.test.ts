@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import { BaselineState, ItemKnnBaseline, LastItemCoOccurrenceBaseline, VsknnBaseline, createBaselines } from '../../scripts/eval/baselines.js';
+import {
+  BaselineState,
+  ItemKnnBaseline,
+  LastItemCoOccurrenceBaseline,
+  VsknnBaseline,
+  createBaselines,
+} from '../../scripts/eval/baselines.js';
 import { REPEATS_FILTER, SHOP_FILTER } from '../../scripts/eval/method.js';
 import { SessionIndex, VSKNN_DEFAULTS, itemKnnScores, vsknnScores, type VsknnOptions } from '../../scripts/eval/sknn.js';
 
@@ -12,7 +18,15 @@ const view = (userId: string, itemId: string): StoredEvent => {
 };
 const order = (userId: string, orderId: string, items: string[]): StoredEvent => {
   n++;
-  return { id: `p${n}`, type: 'purchase', userId, orderId, items: items.map((itemId) => ({ itemId, quantity: 1, price: 1 })), ts: T0 + n, receivedAt: T0 + n };
+  return {
+    id: `p${n}`,
+    type: 'purchase',
+    userId,
+    orderId,
+    items: items.map((itemId) => ({ itemId, quantity: 1, price: 1 })),
+    ts: T0 + n,
+    receivedAt: T0 + n,
+  };
 };
 
 async function feed(methods: ReadonlyArray<{ learn(e: StoredEvent): Promise<void> }>, events: StoredEvent[]): Promise<void> {
@@ -107,7 +121,10 @@ describe('item-knn', () => {
   it('with baskets, a session is an order: consecutive orders of a customer do not pair, parts of one order do', async () => {
     const state = new BaselineState(['x', 'y', 'z', 'u'], 'baskets', 'streaming');
     const knn = new ItemKnnBaseline(state);
-    await feed([knn], [order('c1', 'o1', ['x']), order('c1', 'o2', ['y']), order('c2', 'o3', ['x']), order('c2', 'o3', ['z']), order('me', 'o4', ['x'])]);
+    await feed(
+      [knn],
+      [order('c1', 'o1', ['x']), order('c1', 'o2', ['y']), order('c2', 'o3', ['x']), order('c2', 'o3', ['z']), order('me', 'o4', ['x'])],
+    );
     const scores = itemKnnScores(state.sessions, [state.slotOf('x')!]);
     // x in o1, o3, o4; z in o3 only: 1 / sqrt(3 * 1). y never shares an order with x.
     expect(scores[state.slotOf('z')!]).toBeCloseTo(1 / Math.sqrt(3), 12);
@@ -164,7 +181,10 @@ describe('v-sknn', () => {
   it('never takes the user own session as a neighbour, may list its items, and honours the filters', async () => {
     const state = new BaselineState(['x', 'y', 'z', 'w', 'v'], 'session', 'streaming');
     const vsknn = new VsknnBaseline(state, { ...SAME });
-    await feed([vsknn], [view('A', 'x'), view('A', 'y'), view('B', 'z'), view('B', 'w'), view('C', 'y'), view('C', 'w'), view('me', 'z'), view('me', 'y')]);
+    await feed(
+      [vsknn],
+      [view('A', 'x'), view('A', 'y'), view('B', 'z'), view('B', 'w'), view('C', 'y'), view('C', 'w'), view('me', 'z'), view('me', 'y')],
+    );
     // As threeSessions: y 1.0, w 0.95, x 0.5, z 0.45; me's own session (z, y) would add 0.95 to y and z.
     expect(await vsknn.recommend('me', 5, T0, REPEATS_FILTER)).toEqual(['y', 'w', 'x', 'z']);
     expect(await vsknn.recommend('me', 5, T0, SHOP_FILTER)).toEqual(['w', 'x']); // y and z seen; v, never seen, has no score to fill with

@@ -11,7 +11,16 @@ import {
   MIN_IMPORT_TS,
 } from '../../engine/contracts/bounds.js';
 import { isPulseError, PulseError } from '../../engine/contracts/errors.js';
-import { EventInputSchema, IdSchema, ItemSchema, lineItemsSchema, mergeEventId, parseStoredEvent, zodDetails, type LoggedEvent } from '../../engine/contracts/schemas.js';
+import {
+  EventInputSchema,
+  IdSchema,
+  ItemSchema,
+  lineItemsSchema,
+  mergeEventId,
+  parseStoredEvent,
+  zodDetails,
+  type LoggedEvent,
+} from '../../engine/contracts/schemas.js';
 import { orderPoints } from '../../engine/logic/points.js';
 import type { AppendResult, EventLogWriter } from '../../engine/ports/event-log.js';
 import type { TokenClaims } from '../../gateway/auth.js';
@@ -41,8 +50,22 @@ describe('bounds of what the edge accepts', () => {
 
   it('refuses an order whose gross total (sum of |price x quantity|) passes MAX_ORDER_TOTAL, returns counted at their size', () => {
     const half = MAX_ORDER_TOTAL / 2 / MAX_PRICE;
-    expect(refusedAt(purchase([{ itemId: 'a', quantity: half, price: MAX_PRICE }, { itemId: 'b', quantity: -half, price: MAX_PRICE }]))).toBeUndefined();
-    expect(refusedAt(purchase([{ itemId: 'a', quantity: half, price: MAX_PRICE }, { itemId: 'b', quantity: -half - 1, price: MAX_PRICE }]))).toBe('items');
+    expect(
+      refusedAt(
+        purchase([
+          { itemId: 'a', quantity: half, price: MAX_PRICE },
+          { itemId: 'b', quantity: -half, price: MAX_PRICE },
+        ]),
+      ),
+    ).toBeUndefined();
+    expect(
+      refusedAt(
+        purchase([
+          { itemId: 'a', quantity: half, price: MAX_PRICE },
+          { itemId: 'b', quantity: -half - 1, price: MAX_PRICE },
+        ]),
+      ),
+    ).toBe('items');
     expect(refusedAt({ type: 'add_to_cart', itemId: 'a', items: [{ itemId: 'a', quantity: 200, price: MAX_PRICE }] })).toBe('items');
     // The same bound for an order route's lines.
     expect(lineItemsSchema(1, 500).safeParse([{ itemId: 'a', quantity: 101, price: MAX_PRICE }]).success).toBe(false);
@@ -69,7 +92,9 @@ describe('bounds of what the edge accepts', () => {
     const stored = { type: 'view', itemId: 'i', id: 'e1', userId: 'u1', ts: NOW, receivedAt: NOW };
     expect(parseStoredEvent(stored)).toMatchObject({ id: 'e1' });
     expect(() => parseStoredEvent({ ...stored, ts: 1e20 })).toThrow();
-    expect(() => parseStoredEvent({ ...stored, type: 'purchase', itemId: undefined, items: [{ itemId: 'a', quantity: 1, price: 1e308 }] })).toThrow();
+    expect(() =>
+      parseStoredEvent({ ...stored, type: 'purchase', itemId: undefined, items: [{ itemId: 'a', quantity: 1, price: 1e308 }] }),
+    ).toThrow();
     const longUser = 'u'.repeat(MAX_ID_LENGTH);
     const merge: LoggedEvent = { type: 'merge', id: mergeEventId(longUser), userId: 'm1', fromUserId: longUser, ts: NOW, receivedAt: NOW };
     expect(parseStoredEvent(merge)).toEqual(merge);
@@ -108,7 +133,13 @@ class RecordingLog implements EventLogWriter {
 }
 
 function intakeOver(log: EventLogWriter): EventIntake {
-  return new EventIntake({ eventLog: log, metrics: new GatewayMetrics({ defaultMetrics: false }), logger: pino({ level: 'silent' }), appendTimeoutMs: 5000, now: () => NOW });
+  return new EventIntake({
+    eventLog: log,
+    metrics: new GatewayMetrics({ defaultMetrics: false }),
+    logger: pino({ level: 'silent' }),
+    appendTimeoutMs: 5000,
+    now: () => NOW,
+  });
 }
 
 describe('EventIntake', () => {
@@ -128,13 +159,18 @@ describe('EventIntake', () => {
       expect(isPulseError(err) && err.code).toBe('invalid_event');
       expect(Object.keys((err as PulseError).details ?? {})).toEqual(['ts']);
     }
-    expect(intake.prepare({ type: 'view', itemId: 'i', ts: Date.UTC(2011, 0, 1), userId: 'c1' }, admin)).toMatchObject({ userId: 'c1', ts: Date.UTC(2011, 0, 1) });
+    expect(intake.prepare({ type: 'view', itemId: 'i', ts: Date.UTC(2011, 0, 1), userId: 'c1' }, admin)).toMatchObject({
+      userId: 'c1',
+      ts: Date.UTC(2011, 0, 1),
+    });
     expect(intake.prepare({ type: 'view', itemId: 'i' }, visitor).ts).toBe(NOW);
   });
 
   it('pipelines a batch: appends in index order, many in flight but at most the window, rejections in index order', async () => {
     const log = new RecordingLog();
-    const raws = Array.from({ length: 1000 }, (_, i) => (i % 250 === 7 ? { type: 'view' } : { type: 'view', itemId: `i${i}`, id: `e${i}`, userId: `u${i % 3}` }));
+    const raws = Array.from({ length: 1000 }, (_, i) =>
+      i % 250 === 7 ? { type: 'view' } : { type: 'view', itemId: `i${i}`, id: `e${i}`, userId: `u${i % 3}` },
+    );
     const result = await intakeOver(log).intakeBatch(raws, admin);
     expect(result.accepted).toBe(996);
     expect(result.rejected.map((r) => [r.index, r.error.code])).toEqual([7, 257, 507, 757].map((i) => [i, 'invalid_event']));
@@ -146,7 +182,12 @@ describe('EventIntake', () => {
     const log = new RecordingLog();
     log.failIds.add('e0');
     // The window is full when u0's e0 fails, so u0's events from index 2 * BATCH_APPEND_WINDOW on are not sent.
-    const raws = Array.from({ length: 3 * BATCH_APPEND_WINDOW }, (_, i) => ({ type: 'view', itemId: 'i', id: `e${i}`, userId: `u${i % 2}` }));
+    const raws = Array.from({ length: 3 * BATCH_APPEND_WINDOW }, (_, i) => ({
+      type: 'view',
+      itemId: 'i',
+      id: `e${i}`,
+      userId: `u${i % 2}`,
+    }));
     const result = await intakeOver(log).intakeBatch(raws, admin);
     const rejected = result.rejected.map((r) => r.index);
     expect(rejected[0]).toBe(0);
@@ -156,7 +197,7 @@ describe('EventIntake', () => {
     const sentAfter = log.calls.filter((e) => e.userId === 'u0' && e.id !== 'e0').map((e) => Number(e.id.slice(1)));
     expect(Math.max(...sentAfter)).toBeLessThan(2 * BATCH_APPEND_WINDOW);
     expect(result.accepted + result.rejected.length).toBe(raws.length);
-    expect(log.calls.filter((e) => e.userId === 'u1')).toHaveLength(3 * BATCH_APPEND_WINDOW / 2);
+    expect(log.calls.filter((e) => e.userId === 'u1')).toHaveLength((3 * BATCH_APPEND_WINDOW) / 2);
   });
 });
 
@@ -174,7 +215,9 @@ describe('ids a path can address', () => {
     expect(longest.status).toBe(503);
     const longer = await h.fetch(`/v1/items/${'x'.repeat(MAX_ID_LENGTH + 1)}`, { token });
     expect(longer.status).toBe(400);
-    expect(longer.body).toEqual({ error: { code: 'invalid_request', message: `a path parameter is longer than ${MAX_ID_LENGTH} characters` } });
+    expect(longer.body).toEqual({
+      error: { code: 'invalid_request', message: `a path parameter is longer than ${MAX_ID_LENGTH} characters` },
+    });
   });
 
   it('answers 202 with a rejection for each hostile event and appends none of them', async () => {
@@ -189,7 +232,10 @@ describe('ids a path can address', () => {
     ];
     const res = await h.fetch('/v1/events', { method: 'POST', token, json: { events: hostile } });
     expect(res.status).toBe(202);
-    const body = res.body as { accepted: number; rejected: Array<{ index: number; error: { code: string; details?: Record<string, string> } }> };
+    const body = res.body as {
+      accepted: number;
+      rejected: Array<{ index: number; error: { code: string; details?: Record<string, string> } }>;
+    };
     expect(body.accepted).toBe(0);
     expect(body.rejected.map((r) => [r.index, r.error.code, Object.keys(r.error.details ?? {})[0]])).toEqual([
       [0, 'invalid_event', 'items.0.price'],

@@ -55,7 +55,12 @@ describe('eventEffect', () => {
     expect(effect.change.bought).toEqual(['a', 'b']);
     expect([...effect.next.bought]).toEqual(['a', 'b']);
     expect(effect.stats.pairs).toEqual([['a', 'b', 2]]);
-    const big = eventEffect(empty(), at(6_000, { type: 'purchase', items: Array.from({ length: 1000 }, (_, i) => ({ itemId: `i${i}`, quantity: 1, price: 1 })) }), vectors, options);
+    const big = eventEffect(
+      empty(),
+      at(6_000, { type: 'purchase', items: Array.from({ length: 1000 }, (_, i) => ({ itemId: `i${i}`, quantity: 1, price: 1 })) }),
+      vectors,
+      options,
+    );
     expect(big.stats.pairs).toHaveLength(435);
     expect(big.stats.items).toHaveLength(1000);
     expect(big.change.bought).toHaveLength(1000);
@@ -91,7 +96,13 @@ describe('eventEffect', () => {
     const stale = eventEffect(vip, { ...at(1_000, { type: 'view', itemId: 'a' }), tier: 'regular' }, vectors, options);
     expect(stale.change.tier).toBeUndefined();
     expect(stale.next.tier).toBe('vip');
-    const upgraded = eventEffect(empty(), { ...at(2_000, { type: 'purchase', items: [{ itemId: 'a', quantity: 1, price: 150 }] }), tier: 'regular' }, vectors, options, { recordTier: 'vip' });
+    const upgraded = eventEffect(
+      empty(),
+      { ...at(2_000, { type: 'purchase', items: [{ itemId: 'a', quantity: 1, price: 150 }] }), tier: 'regular' },
+      vectors,
+      options,
+      { recordTier: 'vip' },
+    );
     expect(upgraded.change.tier).toBe('vip');
     expect(upgraded.next.tier).toBe('vip');
   });
@@ -99,11 +110,49 @@ describe('eventEffect', () => {
 
 describe('eventEffect state and change layout', () => {
   it('keeps the keys of the change and of the next state in their order, optional parts only when present', () => {
-    const first = eventEffect(empty(), at(1000, { type: 'add_to_cart', itemId: 'a' }), { ...vectors, version: 'm1' }, options, { itemAttributes: () => ({ category: 'home/lamps', brand: 'Acme' }) });
-    expect(Object.keys(first.change)).toEqual(['eventId', 'expectedVersion', 'type', 'vector', 'vectorVersion', 'strength', 'updatedAt', 'recent', 'bought', 'affinity', 'cart', 'firstSeenAt']);
-    expect(Object.keys(first.next)).toEqual(['affinity', 'cart', 'purchases', 'firstSeenAt', 'vector', 'vectorVersion', 'strength', 'updatedAt', 'version', 'recent', 'bought', 'counts', 'tier']);
+    const first = eventEffect(empty(), at(1000, { type: 'add_to_cart', itemId: 'a' }), { ...vectors, version: 'm1' }, options, {
+      itemAttributes: () => ({ category: 'home/lamps', brand: 'Acme' }),
+    });
+    expect(Object.keys(first.change)).toEqual([
+      'eventId',
+      'expectedVersion',
+      'type',
+      'vector',
+      'vectorVersion',
+      'strength',
+      'updatedAt',
+      'recent',
+      'bought',
+      'affinity',
+      'cart',
+      'firstSeenAt',
+    ]);
+    expect(Object.keys(first.next)).toEqual([
+      'affinity',
+      'cart',
+      'purchases',
+      'firstSeenAt',
+      'vector',
+      'vectorVersion',
+      'strength',
+      'updatedAt',
+      'version',
+      'recent',
+      'bought',
+      'counts',
+      'tier',
+    ]);
     const unknown = eventEffect(first.next, { ...at(2000, { type: 'view', itemId: 'zz' }), tier: 'vip' }, vectors, options);
-    expect(Object.keys(unknown.change)).toEqual(['eventId', 'expectedVersion', 'type', 'strength', 'updatedAt', 'recent', 'bought', 'tier']);
+    expect(Object.keys(unknown.change)).toEqual([
+      'eventId',
+      'expectedVersion',
+      'type',
+      'strength',
+      'updatedAt',
+      'recent',
+      'bought',
+      'tier',
+    ]);
     expect(unknown.next.vectorVersion).toBe('m1');
     expect(unknown.next.vector).toBe(first.next.vector);
     expect(unknown.next.cart).toBe(first.next.cart);
@@ -114,7 +163,18 @@ describe('eventEffect state and change layout', () => {
 
   it('adds to the bought set without changing the one it started from', () => {
     const state = { ...empty(), bought: new Set(['x']) };
-    const effect = eventEffect(state, at(1000, { type: 'purchase', items: [{ itemId: 'a', quantity: 1, price: 1 }, { itemId: 'x', quantity: 1, price: 1 }] }), vectors, options);
+    const effect = eventEffect(
+      state,
+      at(1000, {
+        type: 'purchase',
+        items: [
+          { itemId: 'a', quantity: 1, price: 1 },
+          { itemId: 'x', quantity: 1, price: 1 },
+        ],
+      }),
+      vectors,
+      options,
+    );
     expect([...effect.next.bought]).toEqual(['x', 'a']);
     expect([...state.bought]).toEqual(['x']);
     expect(eventEffect(state, at(2000, { type: 'view', itemId: 'a' }), vectors, options).next.bought).toBe(state.bought);

@@ -20,7 +20,14 @@ import type { Recommender } from '../../engine/services/recommender.js';
  */
 
 const NOW = 1_700_000_100_000;
-const view = (userId: string, id: string, itemId: string, receivedAt = NOW - 100): LoggedEvent => ({ type: 'view', id, userId, itemId, ts: receivedAt, receivedAt });
+const view = (userId: string, id: string, itemId: string, receivedAt = NOW - 100): LoggedEvent => ({
+  type: 'view',
+  id,
+  userId,
+  itemId,
+  ts: receivedAt,
+  receivedAt,
+});
 
 interface Settled {
   acked: boolean;
@@ -85,7 +92,16 @@ function setup(options: { present?: (userId: string) => boolean; poisonItem?: st
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     now: () => NOW,
-    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 100, maxDeliveries: 3 },
+    options: {
+      defaultK: 5,
+      tasteHalfLifeSeconds: 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 20,
+      pushMaxAgeMs: 60_000,
+      retryDelayMs: 100,
+      maxDeliveries: 3,
+    },
   });
   return { processor, users, stats, analytics, pushes, ranked };
 }
@@ -105,7 +121,9 @@ describe('the batched event path', () => {
       aggregates++;
       return recordMany(...args);
     };
-    const partitions = [0, 1, 2, 3].map((partition) => [{ ...delivered(view(`r${partition}`, `r${partition}-1`, `sku-${partition}`)), partition }]);
+    const partitions = [0, 1, 2, 3].map((partition) => [
+      { ...delivered(view(`r${partition}`, `r${partition}-1`, `sku-${partition}`)), partition },
+    ]);
     await Promise.all(partitions.map((batch) => processor.handleBatch(batch)));
     expect(partitions.flat().every((d) => d.settled.acked)).toBe(true);
     expect(stores).toBe(1);
@@ -119,7 +137,10 @@ describe('the batched event path', () => {
 
   it('ranks and pushes once per user per batch, cause the last event', async () => {
     const { processor, pushes, ranked, users } = setup();
-    const batch = [...['e1', 'e2', 'e3', 'e4', 'e5'].map((id, i) => delivered(view('u1', id, `sku-${i}`))), delivered(view('u2', 'f1', 'sku-9'))];
+    const batch = [
+      ...['e1', 'e2', 'e3', 'e4', 'e5'].map((id, i) => delivered(view('u1', id, `sku-${i}`))),
+      delivered(view('u2', 'f1', 'sku-9')),
+    ];
     await processor.handleBatch(batch);
     expect(batch.every((d) => d.settled.acked)).toBe(true);
     expect(ranked.sort()).toEqual(['u1', 'u2']);
@@ -131,7 +152,11 @@ describe('the batched event path', () => {
 
   it('costs no ranking for a user with no open socket, nor for backlog', async () => {
     const { processor, pushes, ranked, users } = setup({ present: (userId) => userId === 'here' });
-    await processor.handleBatch([delivered(view('away', 'a1', 'sku-1')), delivered(view('here', 'h1', 'sku-2')), delivered(view('here', 'h0', 'sku-3', NOW - 3_600_000))]);
+    await processor.handleBatch([
+      delivered(view('away', 'a1', 'sku-1')),
+      delivered(view('here', 'h1', 'sku-2')),
+      delivered(view('here', 'h0', 'sku-3', NOW - 3_600_000)),
+    ]);
     expect(ranked).toEqual(['here']);
     expect(pushes.map((p) => p.userId)).toEqual(['here']);
     expect((await users.load('away')).counts.total).toBe(1);
@@ -142,13 +167,21 @@ describe('the batched event path', () => {
 
   it('ranks for an event sent over the shopper socket even before the presence join arrives', async () => {
     const { processor, ranked } = setup({ present: () => false });
-    await processor.handleBatch([delivered({ ...view('sock', 's1', 'sku-1'), viaSocket: true } as LoggedEvent), delivered(view('http', 'x1', 'sku-2'))]);
+    await processor.handleBatch([
+      delivered({ ...view('sock', 's1', 'sku-1'), viaSocket: true } as LoggedEvent),
+      delivered(view('http', 'x1', 'sku-2')),
+    ]);
     expect(ranked).toEqual(['sock']);
   });
 
   it('hands a failing event back with the rest of its user, dead-letters it after maxDeliveries, never blocks others', async () => {
     const { processor, users } = setup({ poisonItem: 'bad' });
-    const first = [delivered(view('p', 'p1', 'sku-1')), delivered(view('p', 'p2', 'bad')), delivered(view('p', 'p3', 'sku-2')), delivered(view('q', 'q1', 'sku-3'))];
+    const first = [
+      delivered(view('p', 'p1', 'sku-1')),
+      delivered(view('p', 'p2', 'bad')),
+      delivered(view('p', 'p3', 'sku-2')),
+      delivered(view('q', 'q1', 'sku-3')),
+    ];
     await processor.handleBatch(first);
     expect(first.map((d) => d.settled.acked)).toEqual([true, false, false, true]);
     expect(first[1]!.settled.naks).toEqual([100]);

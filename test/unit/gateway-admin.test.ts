@@ -55,7 +55,9 @@ describe('gateway admin routes: dead letters', () => {
     const now = Date.now();
     const event: StoredEvent = { type: 'view', itemId: 'i-1', id, userId: 'u-1', ts: now, receivedAt: now };
     await transport.eventLog.append(event);
-    await expect.poll(() => delivered.some((d) => d.event.id === id), { timeout: 3000, interval: 10, message: `${id} delivered` }).toBe(true);
+    await expect
+      .poll(() => delivered.some((d) => d.event.id === id), { timeout: 3000, interval: 10, message: `${id} delivered` })
+      .toBe(true);
     return event;
   };
 
@@ -77,7 +79,11 @@ describe('gateway admin routes: dead letters', () => {
     expect((await call('GET', '/v1/admin/dead-letters')).body).toMatchObject({ error: { code: 'unauthorized' } });
     for (const role of ['visitor', 'member', 'marketing'] as const) {
       const token = await tokens.sign({ sub: `${role}-1`, role }, 600);
-      for (const [method, path] of [['GET', '/v1/admin/dead-letters'], ['POST', '/v1/admin/dead-letters/1/replay'], ['DELETE', '/v1/admin/dead-letters/1']] as const) {
+      for (const [method, path] of [
+        ['GET', '/v1/admin/dead-letters'],
+        ['POST', '/v1/admin/dead-letters/1/replay'],
+        ['DELETE', '/v1/admin/dead-letters/1'],
+      ] as const) {
         const res = await call(method, path, token);
         expect([res.status, (res.body.error as { code: string }).code]).toEqual([403, 'forbidden']);
       }
@@ -101,7 +107,13 @@ describe('gateway admin routes: dead letters', () => {
     const replayed = await call('POST', `/v1/admin/dead-letters/${oldest!.id}/replay`, admin);
     expect(replayed.status).toBe(200);
     expect(replayed.body).toEqual({ id: oldest!.id, seq: expect.any(Number) });
-    await expect.poll(() => delivered.filter((d) => d.event.id === 'e-1').length === 2, { timeout: 3000, interval: 10, message: 'replayed event delivered' }).toBe(true);
+    await expect
+      .poll(() => delivered.filter((d) => d.event.id === 'e-1').length === 2, {
+        timeout: 3000,
+        interval: 10,
+        message: 'replayed event delivered',
+      })
+      .toBe(true);
     expect((await call('POST', `/v1/admin/dead-letters/${oldest!.id}/replay`, admin)).body).toMatchObject({ error: { code: 'not_found' } });
 
     const dropped = await call('DELETE', `/v1/admin/dead-letters/${page.deadLetters[0]!.id}`, admin);

@@ -4,7 +4,11 @@ import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { RpcMethods } from '../../engine/contracts/messages.js';
 import { startHarness, type Harness } from './gateway-harness.js';
 
-type Calls = { [M in 'campaigns.create' | 'campaigns.list' | 'campaigns.get' | 'campaigns.stop' | 'campaigns.stats' | 'campaigns.preview']: Array<RpcMethods[M]['request']> };
+type Calls = {
+  [M in 'campaigns.create' | 'campaigns.list' | 'campaigns.get' | 'campaigns.stop' | 'campaigns.stats' | 'campaigns.preview']: Array<
+    RpcMethods[M]['request']
+  >;
+};
 
 const HOUR = 3600 * 1000;
 
@@ -39,7 +43,8 @@ describe('gateway campaign routes', () => {
     rpc.serve('campaigns.create', async (request) => {
       calls['campaigns.create'].push(request);
       // The engine checks again with its own clock: for this one it sees the end as already past.
-      if ((request.input as { name?: unknown }).name === 'ends now') throw new PulseError(ErrorCodes.invalidSchedule, 'endsAt is already past', { endsAt: '1' });
+      if ((request.input as { name?: unknown }).name === 'ends now')
+        throw new PulseError(ErrorCodes.invalidSchedule, 'endsAt is already past', { endsAt: '1' });
       return stored(request.input, request.createdBy);
     });
     rpc.serve('campaigns.list', async (request) => {
@@ -69,7 +74,14 @@ describe('gateway campaign routes', () => {
     admin = await h.token('admin', 'admin-1');
   });
   beforeEach(() => {
-    calls = { 'campaigns.create': [], 'campaigns.list': [], 'campaigns.get': [], 'campaigns.stop': [], 'campaigns.stats': [], 'campaigns.preview': [] };
+    calls = {
+      'campaigns.create': [],
+      'campaigns.list': [],
+      'campaigns.get': [],
+      'campaigns.stop': [],
+      'campaigns.stats': [],
+      'campaigns.preview': [],
+    };
   });
   afterAll(() => h.close());
 
@@ -119,21 +131,49 @@ describe('gateway campaign routes', () => {
       const res = await h.fetch('/v1/campaigns', { method: 'POST', json: body, token: admin });
       expect(res.status).toBe(201);
       expect(calls['campaigns.create']).toEqual([{ input: body, createdBy: 'admin-1' }]);
-      expect(res.body).toMatchObject({ campaignId: 'c-1', createdBy: 'admin-1', name: 'VIP lamps', audience: { tiers: ['vip'], brands: ['Lumo'] }, trigger: { type: 'now' }, budget: 100, status: 'running' });
+      expect(res.body).toMatchObject({
+        campaignId: 'c-1',
+        createdBy: 'admin-1',
+        name: 'VIP lamps',
+        audience: { tiers: ['vip'], brands: ['Lumo'] },
+        trigger: { type: 'now' },
+        budget: 100,
+        status: 'running',
+      });
     });
 
     const now = Date.now();
     const refusals: Array<{ why: string; body: unknown; code: string; details?: Record<string, unknown> }> = [
-      { why: 'unknown trigger', body: { ...vipLumo(), trigger: { type: 'flash_sale' } }, code: 'unknown_trigger', details: { 'trigger.type': 'flash_sale' } },
+      {
+        why: 'unknown trigger',
+        body: { ...vipLumo(), trigger: { type: 'flash_sale' } },
+        code: 'unknown_trigger',
+        details: { 'trigger.type': 'flash_sale' },
+      },
       { why: 'no trigger', body: { ...vipLumo(), trigger: undefined }, code: 'unknown_trigger' },
-      { why: 'end before start', body: { ...vipLumo(), startsAt: now + 2 * HOUR, endsAt: now + HOUR }, code: 'invalid_schedule', details: { endsAt: String(now + HOUR), startsAt: String(now + 2 * HOUR) } },
+      {
+        why: 'end before start',
+        body: { ...vipLumo(), startsAt: now + 2 * HOUR, endsAt: now + HOUR },
+        code: 'invalid_schedule',
+        details: { endsAt: String(now + HOUR), startsAt: String(now + 2 * HOUR) },
+      },
       { why: 'negative budget', body: { ...vipLumo(), budget: -5 }, code: 'invalid_budget', details: { budget: '-5' } },
       { why: 'fractional budget', body: { ...vipLumo(), budget: 2.5 }, code: 'invalid_budget' },
       { why: 'no audience', body: { ...vipLumo(), audience: undefined }, code: 'empty_audience' },
       { why: 'empty audience', body: { ...vipLumo(), audience: {} }, code: 'empty_audience' },
       { why: 'an empty tier list', body: { ...vipLumo(), audience: { tiers: [] } }, code: 'empty_audience' },
-      { why: 'an offer without a title', body: { ...vipLumo(), offer: { message: 'hi' } }, code: 'invalid_campaign', details: { 'offer.title': expect.any(String) } },
-      { why: 'an unknown tier', body: { ...vipLumo(), audience: { tiers: ['gold'] } }, code: 'invalid_campaign', details: { 'audience.tiers.0': expect.any(String) } },
+      {
+        why: 'an offer without a title',
+        body: { ...vipLumo(), offer: { message: 'hi' } },
+        code: 'invalid_campaign',
+        details: { 'offer.title': expect.any(String) },
+      },
+      {
+        why: 'an unknown tier',
+        body: { ...vipLumo(), audience: { tiers: ['gold'] } },
+        code: 'invalid_campaign',
+        details: { 'audience.tiers.0': expect.any(String) },
+      },
       { why: 'an unknown field', body: { ...vipLumo(), priority: 1 }, code: 'invalid_campaign' },
       { why: 'a body that is not an object', body: ['VIP lamps'], code: 'invalid_campaign' },
       { why: 'no body', body: undefined, code: 'invalid_campaign' },
@@ -186,7 +226,11 @@ describe('gateway campaign routes', () => {
     });
 
     it("passes the engine's not_found through as 404 for unknown ids", async () => {
-      for (const [method, path] of [['GET', '/v1/campaigns/nope'], ['GET', '/v1/campaigns/nope/stats'], ['DELETE', '/v1/campaigns/nope']] as const) {
+      for (const [method, path] of [
+        ['GET', '/v1/campaigns/nope'],
+        ['GET', '/v1/campaigns/nope/stats'],
+        ['DELETE', '/v1/campaigns/nope'],
+      ] as const) {
         const res = await h.fetch(path, { method, token: marketing });
         expect(res.status, `${method} ${path}`).toBe(404);
         expect(res.body).toEqual({ error: { code: 'not_found', message: 'no campaign "nope"' } });
@@ -195,7 +239,11 @@ describe('gateway campaign routes', () => {
 
     it('refuses a malformed id with 400 invalid_request, forwarding nothing', async () => {
       // (Ids over Fastify's 100-character path parameter limit never reach a route: 414.)
-      for (const [method, path] of [['GET', '/v1/campaigns/a%20b'], ['GET', '/v1/campaigns/bad!id/stats'], ['DELETE', '/v1/campaigns/%F0%9F%8E%81']] as const) {
+      for (const [method, path] of [
+        ['GET', '/v1/campaigns/a%20b'],
+        ['GET', '/v1/campaigns/bad!id/stats'],
+        ['DELETE', '/v1/campaigns/%F0%9F%8E%81'],
+      ] as const) {
         const res = await h.fetch(path, { method, token: marketing });
         expect(res.status, `${method} ${path}`).toBe(400);
         expect(res.body).toMatchObject({ error: { code: 'invalid_request', details: { id: expect.any(String) } } });

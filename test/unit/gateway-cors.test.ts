@@ -8,7 +8,9 @@ describe('CORS (gateway/cors.ts) with a list of origins', () => {
   let h: Harness;
   beforeAll(async () => {
     // A burst of 4 requests per IP: the last test sees a 429.
-    h = await startHarness({ env: { CORS_ORIGINS: `${SHOP}/, https://other.example`, IP_REQUEST_BURST: '4', IP_REQUESTS_PER_SECOND: '0.01' } });
+    h = await startHarness({
+      env: { CORS_ORIGINS: `${SHOP}/, https://other.example`, IP_REQUEST_BURST: '4', IP_REQUESTS_PER_SECOND: '0.01' },
+    });
   });
   afterAll(() => h.close());
 
@@ -32,7 +34,8 @@ describe('CORS (gateway/cors.ts) with a list of origins', () => {
   });
 
   it('answers preflights 204 with methods, headers and max age; a refused origin gets no Allow-Origin', async () => {
-    const preflight = (origin: string) => h.fetch('/v1/events', { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
+    const preflight = (origin: string) =>
+      h.fetch('/v1/events', { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' } });
     const allowed = await preflight(SHOP);
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(SHOP);

@@ -30,7 +30,10 @@ export interface Harness {
   /** Events the log delivered to our consumer so far, in stream order per partition. */
   appended: StoredEvent[];
   token(role: 'visitor' | 'member' | 'marketing' | 'admin', sub?: string, tier?: 'regular' | 'vip' | 'enterprise'): Promise<string>;
-  fetch(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<{ status: number; body: unknown; headers: Headers }>;
+  fetch(
+    path: string,
+    init?: RequestInit & { token?: string; json?: unknown },
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
   connect(token: string | undefined, extra?: Parameters<typeof connectClient>[1]): Promise<ClientSocket>;
   close(): Promise<void>;
 }
@@ -95,7 +98,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { status: res.status, body: parsed, headers: res.headers };
     },
     connect(token, extra = {}) {
-      const socket = connectClient(url, { auth: token === undefined ? {} : { token }, transports: ['websocket'], reconnection: false, forceNew: true, ...extra });
+      const socket = connectClient(url, {
+        auth: token === undefined ? {} : { token },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        ...extra,
+      });
       clients.push(socket);
       return new Promise((resolve, reject) => {
         socket.once('connect', () => resolve(socket));

@@ -22,13 +22,22 @@ function flakyLog(inner: EventLogWriter): EventLogWriter {
 describe('gateway HTTP API', () => {
   let h: Harness;
   let ready = true;
-  const calls: { recommend: RpcMethods['recommend']['request'][]; upsert: Item[][]; list: RpcMethods['catalog.list']['request'][]; similar: RpcMethods['similar']['request'][] } = {
+  const calls: {
+    recommend: RpcMethods['recommend']['request'][];
+    upsert: Item[][];
+    list: RpcMethods['catalog.list']['request'][];
+    similar: RpcMethods['similar']['request'][];
+  } = {
     recommend: [],
     upsert: [],
     list: [],
     similar: [],
   };
-  const list = (modelVersion: string): RecommendationList => ({ items: [{ itemId: 'shoe-1', score: 0.9, reason: 'popular' }], generatedAt: Date.now(), modelVersion });
+  const list = (modelVersion: string): RecommendationList => ({
+    items: [{ itemId: 'shoe-1', score: 0.9, reason: 'popular' }],
+    generatedAt: Date.now(),
+    modelVersion,
+  });
 
   beforeAll(async () => {
     h = await startHarness({
@@ -74,7 +83,11 @@ describe('gateway HTTP API', () => {
       const recs = await h.fetch('/v1/recommendations?k=5&channel=web', { token });
       expect(recs.status).toBe(200);
       expect(recs.body).toMatchObject({ modelVersion: 'test-1', items: [{ itemId: 'shoe-1' }] });
-      expect(calls.recommend.at(-1)).toEqual({ principal: { userId: visitorId, role: 'visitor', tier: 'regular' }, userId: visitorId, options: { k: 5, channel: 'web' } });
+      expect(calls.recommend.at(-1)).toEqual({
+        principal: { userId: visitorId, role: 'visitor', tier: 'regular' },
+        userId: visitorId,
+        options: { k: 5, channel: 'web' },
+      });
     });
 
     it('accepts a bare POST /v1/visitors with a JSON content type and an empty body', async () => {
@@ -92,13 +105,22 @@ describe('gateway HTTP API', () => {
       expect(garbage.status).toBe(401);
       expect(garbage.body).toMatchObject({ error: { code: 'unauthorized' } });
 
-      const forged = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('mallory').setExpirationTime('1h').sign(new TextEncoder().encode('another-secret'));
+      const forged = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('mallory')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('another-secret'));
       const forgedRes = await h.fetch('/v1/recommendations', { token: forged });
       expect(forgedRes.status).toBe(401);
       expect(forgedRes.body).toMatchObject({ error: { code: 'unauthorized' } });
 
       const past = Math.floor(Date.now() / 1000) - 60;
-      const expired = await new SignJWT({ role: 'member' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setIssuedAt(past - 60).setExpirationTime(past).sign(new TextEncoder().encode(SECRET));
+      const expired = await new SignJWT({ role: 'member' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('m-1')
+        .setIssuedAt(past - 60)
+        .setExpirationTime(past)
+        .sign(new TextEncoder().encode(SECRET));
       const expiredRes = await h.fetch('/v1/recommendations', { token: expired });
       expect(expiredRes.status).toBe(401);
       expect(expiredRes.body).toMatchObject({ error: { code: 'token_expired' } });
@@ -115,7 +137,11 @@ describe('gateway HTTP API', () => {
       const admin = await h.token('admin', 'root');
       const asAdmin = await h.fetch('/v1/users/v_bob/recommendations?includeBought=false', { token: admin });
       expect(asAdmin.status).toBe(200);
-      expect(calls.recommend.at(-1)).toMatchObject({ principal: { userId: 'root', role: 'admin' }, userId: 'v_bob', options: { includeBought: false } });
+      expect(calls.recommend.at(-1)).toMatchObject({
+        principal: { userId: 'root', role: 'admin' },
+        userId: 'v_bob',
+        options: { includeBought: false },
+      });
     });
   });
 
@@ -131,7 +157,12 @@ describe('gateway HTTP API', () => {
 
     it('answers malformed JSON with 400, unknown routes with 404, other content types with 415', async () => {
       const token = await h.token('member', 'm-1');
-      const malformed = await h.fetch('/v1/events', { method: 'POST', token, headers: { 'Content-Type': 'application/json' }, body: '{"events": [' });
+      const malformed = await h.fetch('/v1/events', {
+        method: 'POST',
+        token,
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"events": [',
+      });
       expect(malformed.status).toBe(400);
       expect(malformed.body).toMatchObject({ error: { code: 'invalid_request' } });
 
@@ -168,7 +199,9 @@ describe('gateway HTTP API', () => {
       expect(calls.upsert.at(-1)).toEqual([shoes]);
 
       const { itemId: _omitted, ...withoutId } = shoes;
-      expect((await h.fetch('/v1/items/shoe-2', { method: 'PUT', token: admin, json: withoutId })).body).toMatchObject({ itemId: 'shoe-2' });
+      expect((await h.fetch('/v1/items/shoe-2', { method: 'PUT', token: admin, json: withoutId })).body).toMatchObject({
+        itemId: 'shoe-2',
+      });
 
       const mismatch = await h.fetch('/v1/items/other', { method: 'PUT', token: admin, json: shoes });
       expect(mismatch.status).toBe(400);
@@ -195,7 +228,11 @@ describe('gateway HTTP API', () => {
       });
       expect(calls.upsert.at(-1)?.map((i) => i.itemId)).toEqual(['shoe-1', 'shoe-3']);
 
-      const tooMany = await h.fetch('/v1/items/batch', { method: 'POST', token: admin, json: { items: Array.from({ length: 1001 }, () => ({})) } });
+      const tooMany = await h.fetch('/v1/items/batch', {
+        method: 'POST',
+        token: admin,
+        json: { items: Array.from({ length: 1001 }, () => ({})) },
+      });
       expect(tooMany.status).toBe(400);
       expect(tooMany.body).toMatchObject({ error: { code: 'invalid_request' } });
     });
@@ -210,7 +247,12 @@ describe('gateway HTTP API', () => {
 
       const page = await h.fetch('/v1/items?category=shoes&limit=5', { token: visitor });
       expect(page.body).toEqual({ items: [shoes], total: 1, categories: ['shoes'] });
-      expect(calls.list.at(-1)).toEqual({ principal: { userId: 'v_carol', role: 'visitor', tier: 'regular' }, category: 'shoes', limit: 5, offset: 0 });
+      expect(calls.list.at(-1)).toEqual({
+        principal: { userId: 'v_carol', role: 'visitor', tier: 'regular' },
+        category: 'shoes',
+        limit: 5,
+        offset: 0,
+      });
       expect((await h.fetch('/v1/items?limit=abc', { token: visitor })).status).toBe(400);
 
       expect((await h.fetch('/v1/items/shoe-1/similar', { token: visitor })).status).toBe(200);
@@ -257,9 +299,23 @@ describe('gateway HTTP API', () => {
     it('honours a body userId for admins only', async () => {
       const admin = await h.token('admin', 'root', 'vip');
       const visitor = await h.token('visitor', 'v_dave');
-      await h.fetch('/v1/events', { method: 'POST', token: admin, json: { events: [{ id: 'adm-1', type: 'view', itemId: 'shoe-1', userId: 'u-42', ts: 1_700_000_000_000 }] } });
-      await h.fetch('/v1/events', { method: 'POST', token: visitor, json: { events: [{ id: 'vis-1', type: 'view', itemId: 'shoe-1', userId: 'u-42' }] } });
-      await expect.poll(() => h.appended.some((e) => e.id === 'adm-1') && h.appended.some((e) => e.id === 'vis-1'), { timeout: 3000, interval: 10, message: 'both events' }).toBe(true);
+      await h.fetch('/v1/events', {
+        method: 'POST',
+        token: admin,
+        json: { events: [{ id: 'adm-1', type: 'view', itemId: 'shoe-1', userId: 'u-42', ts: 1_700_000_000_000 }] },
+      });
+      await h.fetch('/v1/events', {
+        method: 'POST',
+        token: visitor,
+        json: { events: [{ id: 'vis-1', type: 'view', itemId: 'shoe-1', userId: 'u-42' }] },
+      });
+      await expect
+        .poll(() => h.appended.some((e) => e.id === 'adm-1') && h.appended.some((e) => e.id === 'vis-1'), {
+          timeout: 3000,
+          interval: 10,
+          message: 'both events',
+        })
+        .toBe(true);
       const byAdmin = h.appended.find((e) => e.id === 'adm-1')!;
       expect(byAdmin).toMatchObject({ userId: 'u-42', ts: 1_700_000_000_000 });
       expect(byAdmin.tier).toBeUndefined();
@@ -268,7 +324,9 @@ describe('gateway HTTP API', () => {
 
     it('rejects a body that is not {events: [...]} or holds more than 1000 events', async () => {
       const token = await h.token('member', 'm-1');
-      expect((await h.fetch('/v1/events', { method: 'POST', token, json: [{ type: 'view', itemId: 'x' }] })).body).toMatchObject({ error: { code: 'invalid_request' } });
+      expect((await h.fetch('/v1/events', { method: 'POST', token, json: [{ type: 'view', itemId: 'x' }] })).body).toMatchObject({
+        error: { code: 'invalid_request' },
+      });
       expect((await h.fetch('/v1/events', { method: 'POST', token, json: { events: [] } })).body).toEqual({ accepted: 0, rejected: [] });
       const tooMany = await h.fetch('/v1/events', { method: 'POST', token, json: { events: Array.from({ length: 1001 }, () => 0) } });
       expect(tooMany.status).toBe(400);
@@ -280,7 +338,10 @@ describe('gateway HTTP API', () => {
       expect(await h.fetch('/healthz')).toMatchObject({ status: 200, body: { ok: true } });
       const up = await h.fetch('/readyz');
       expect(up.status).toBe(200);
-      expect(up.body).toEqual({ ready: true, checks: { nats: { ok: true, detail: 'connected' }, gateway: { ok: true, detail: 'accepting' } } });
+      expect(up.body).toEqual({
+        ready: true,
+        checks: { nats: { ok: true, detail: 'connected' }, gateway: { ok: true, detail: 'accepting' } },
+      });
       ready = false;
       try {
         const down = await h.fetch('/readyz');
@@ -304,14 +365,22 @@ describe('gateway HTTP API', () => {
       expect(value(/^pulse_gateway_errors_total\{code="unauthorized"\} (\d+)/m)).toBeGreaterThanOrEqual(3);
       expect(value(/^pulse_gateway_errors_total\{code="token_expired"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
       expect(value(/^pulse_gateway_errors_total\{code="payload_too_large"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
-      for (const name of ['pulse_gateway_push_latency_seconds_bucket{le="0.0005"}', 'pulse_gateway_pushes_total', 'pulse_gateway_sockets', 'process_cpu_user_seconds_total']) {
+      for (const name of [
+        'pulse_gateway_push_latency_seconds_bucket{le="0.0005"}',
+        'pulse_gateway_pushes_total',
+        'pulse_gateway_sockets',
+        'process_cpu_user_seconds_total',
+      ]) {
         expect(text).toContain(name);
       }
       expect(text).toMatch(/^pulse_gateway_http_request_duration_seconds_count\{method="POST",route="\/v1\/events",status="202"\} \d+/m);
     });
 
     it('answers CORS preflights', async () => {
-      const res = await fetch(`${h.url}/v1/events`, { method: 'OPTIONS', headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST' } });
+      const res = await fetch(`${h.url}/v1/events`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST' },
+      });
       expect(res.status).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
       expect(res.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
@@ -332,7 +401,10 @@ describe('gateway HTTP API', () => {
           get(`${h.url}/widget.js`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
             expect(res.headers['content-encoding']).toBe('gzip');
             const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+            res
+              .on('data', (c: Buffer) => chunks.push(c))
+              .on('end', () => resolve(Buffer.concat(chunks)))
+              .on('error', reject);
           }),
         );
       });

@@ -13,7 +13,13 @@ describe('gateway limits over HTTP and Socket.IO', () => {
       const refused = await h.fetch('/v1/visitors', { method: 'POST' });
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(refused.body).toMatchObject({ error: { code: 'rate_limited', message: expect.stringContaining('IP_REQUESTS_PER_SECOND'), details: { retryAfterSeconds: refused.headers.get('retry-after') } } });
+      expect(refused.body).toMatchObject({
+        error: {
+          code: 'rate_limited',
+          message: expect.stringContaining('IP_REQUESTS_PER_SECOND'),
+          details: { retryAfterSeconds: refused.headers.get('retry-after') },
+        },
+      });
       // Probes are not counted; the shop's staff and servers skip the rates.
       for (let i = 0; i < 5; i++) expect((await h.fetch('/healthz')).status).toBe(200);
       const admin = await h.token('admin', 'ops');
@@ -41,13 +47,23 @@ describe('gateway limits over HTTP and Socket.IO', () => {
       expect(h.appended.length).toBe(before);
       // The socket draws from the same budget: 3 left (the refused request itself counted, its events did not).
       const socket = await h.connect(token);
-      const acks = await Promise.all(Array.from({ length: 6 }, (_, i) => emitWithAck<{ ok: boolean; error?: { code: string; retryAfterSeconds?: number } }>(socket, 'track', { id: `b-${i}`, type: 'view', itemId: 'i-1' })));
+      const acks = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          emitWithAck<{ ok: boolean; error?: { code: string; retryAfterSeconds?: number } }>(socket, 'track', {
+            id: `b-${i}`,
+            type: 'view',
+            itemId: 'i-1',
+          }),
+        ),
+      );
       expect(acks.filter((a) => a.ok)).toHaveLength(3);
       const limited = acks.filter((a) => !a.ok);
       expect(limited).toHaveLength(3);
       for (const a of limited) expect(a.error).toMatchObject({ code: 'rate_limited', retryAfterSeconds: expect.any(Number) });
       // Another user is not affected.
-      expect((await h.fetch('/v1/events', { method: 'POST', token: await h.token('member', 'm-other'), json: events(3) })).status).toBe(202);
+      expect((await h.fetch('/v1/events', { method: 'POST', token: await h.token('member', 'm-other'), json: events(3) })).status).toBe(
+        202,
+      );
     } finally {
       await h.close();
     }

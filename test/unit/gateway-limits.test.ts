@@ -134,7 +134,10 @@ describe('SocketCaps without Redis', () => {
     const caps = new SocketCaps({ perUser: 3, perToken: 2, leaseMs: 30_000, logger: silent });
     const a1 = await caps.acquire('u1', 'token-a');
     await caps.acquire('u1', 'token-a');
-    await expect(caps.acquire('u1', 'token-a')).rejects.toMatchObject({ code: 'too_many_sockets', details: { scope: 'token', limit: '2' } });
+    await expect(caps.acquire('u1', 'token-a')).rejects.toMatchObject({
+      code: 'too_many_sockets',
+      details: { scope: 'token', limit: '2' },
+    });
     const b1 = await caps.acquire('u1', 'token-b');
     await expect(caps.acquire('u1', 'token-c')).rejects.toMatchObject({ code: 'too_many_sockets', details: { scope: 'user', limit: '3' } });
     caps.release(a1);
@@ -149,7 +152,8 @@ describe('SocketCaps without Redis', () => {
 });
 
 describe('GatewayLimits', () => {
-  const limitsWith = (env: Record<string, string>) => new GatewayLimits({ config: loadGatewayConfig({ AUTH_SECRET: 's', ...env }), logger: silent });
+  const limitsWith = (env: Record<string, string>) =>
+    new GatewayLimits({ config: loadGatewayConfig({ AUTH_SECRET: 's', ...env }), logger: silent });
 
   it('exempts the configured roles from the rates and refuses the others with rate_limited and a wait', () => {
     const limits = limitsWith({ USER_CALLS_PER_SECOND: '1', USER_CALL_BURST: '2' });

@@ -75,7 +75,12 @@ describe('LiveStats (per-second ring buffer)', () => {
 
 describe('GET /v1/analytics/live', () => {
   let h: Harness;
-  const list = (cause: string): RecommendationList => ({ items: [{ itemId: 'shoe-1', score: 0.9 }], generatedAt: Date.now(), modelVersion: 'm-1', cause });
+  const list = (cause: string): RecommendationList => ({
+    items: [{ itemId: 'shoe-1', score: 0.9 }],
+    generatedAt: Date.now(),
+    modelVersion: 'm-1',
+    cause,
+  });
 
   beforeAll(async () => {
     h = await startHarness();
@@ -95,7 +100,11 @@ describe('GET /v1/analytics/live', () => {
   it('shows the events this gateway accepted by type and the push latency it observed, in the current second', async () => {
     const marketing = await h.token('marketing');
     const member = await h.token('member', 'live-1');
-    const accepted = await h.fetch('/v1/events', { method: 'POST', token: member, json: { events: [{ type: 'view', itemId: 'a' }, { type: 'view', itemId: 'b' }, { type: 'click', itemId: 'a' }, { type: 'nope' }] } });
+    const accepted = await h.fetch('/v1/events', {
+      method: 'POST',
+      token: member,
+      json: { events: [{ type: 'view', itemId: 'a' }, { type: 'view', itemId: 'b' }, { type: 'click', itemId: 'a' }, { type: 'nope' }] },
+    });
     expect(accepted.body).toMatchObject({ accepted: 3 });
 
     const socket = await h.connect(member);

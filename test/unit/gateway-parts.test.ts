@@ -41,7 +41,11 @@ describe('TokenService', () => {
   it('tells expired from invalid tokens', async () => {
     const key = new TextEncoder().encode(secret);
     const past = Math.floor(Date.now() / 1000) - 5;
-    const expired = await new SignJWT({ role: 'member' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setExpirationTime(past).sign(key);
+    const expired = await new SignJWT({ role: 'member' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('m-1')
+      .setExpirationTime(past)
+      .sign(key);
     expect(await codeOf(tokens.verify(expired))).toBe('token_expired');
     expect(await codeOf(tokens.verify('x.y.z'))).toBe('unauthorized');
     expect(await codeOf(tokens.verify(await new TokenService('other').sign({ sub: 'a', role: 'admin' }, 60)))).toBe('unauthorized');
@@ -118,13 +122,25 @@ class FakeSubscriber implements PushSubscriber {
 const noClaims = async () => ({ delivered: [] });
 
 describe('PushRouter', () => {
-  const recs = (causeReceivedAt?: number): PushMessage => ({ event: 'recommendations', data: { items: [], generatedAt: 1, modelVersion: 'm' }, ...(causeReceivedAt ? { causeReceivedAt } : {}) });
+  const recs = (causeReceivedAt?: number): PushMessage => ({
+    event: 'recommendations',
+    data: { items: [], generatedAt: 1, modelVersion: 'm' },
+    ...(causeReceivedAt ? { causeReceivedAt } : {}),
+  });
 
   it('subscribes a user once while any socket is held, and unsubscribes with the last', async () => {
     const subscriber = new FakeSubscriber();
     const emitted: Array<[string, string]> = [];
     const metrics = new GatewayMetrics({ defaultMetrics: false });
-    const router = new PushRouter({ subscriber, emitToUser: (u, m) => emitted.push([u, m.event]), emitToAll: () => undefined, claimPromotions: noClaims, metrics, logger, now: () => 10_000 });
+    const router = new PushRouter({
+      subscriber,
+      emitToUser: (u, m) => emitted.push([u, m.event]),
+      emitToAll: () => undefined,
+      claimPromotions: noClaims,
+      metrics,
+      logger,
+      now: () => 10_000,
+    });
     router.start();
     const release1 = router.hold('alice');
     const release2 = router.hold('alice');
@@ -214,7 +230,9 @@ describe('token CLI', () => {
     const claims = await new TokenService(secret).verify(result.stdout.trim());
     expect(claims).toMatchObject({ sub: 'ops-1', role: 'marketing', tier: 'vip' });
     expect(claims.exp! - claims.iat!).toBe(60);
-    expect((await new TokenService(secret).verify((await tokenCli(['--role', 'admin'], { AUTH_SECRET: secret })).stdout.trim())).sub).toBe('admin');
+    expect((await new TokenService(secret).verify((await tokenCli(['--role', 'admin'], { AUTH_SECRET: secret })).stdout.trim())).sub).toBe(
+      'admin',
+    );
   });
 
   it('exits 2 with a clear message on a missing secret or bad arguments', async () => {

@@ -45,7 +45,12 @@ async function startGateway(joinDelayMs = 0) {
   const clients: ClientSocket[] = [];
   const connect = async (sub: string) => {
     const token = await tokens.sign({ sub, role: 'visitor' }, 3600);
-    const socket = connectClient(`http://127.0.0.1:${gateway.port}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const socket = connectClient(`http://127.0.0.1:${gateway.port}`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     clients.push(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);

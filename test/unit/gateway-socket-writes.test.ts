@@ -13,11 +13,18 @@ function push(n: number): PushMessage {
   return { event: 'member', data: { seq: n } };
 }
 const seqOf = (event: string, data: Record<string, unknown>) =>
-  event === 'recommendations' ? (data as unknown as RecommendationList).generatedAt : event === 'promotion' ? Number(String(data.promotionId).slice(2)) : (data.seq as number);
+  event === 'recommendations'
+    ? (data as unknown as RecommendationList).generatedAt
+    : event === 'promotion'
+      ? Number(String(data.promotionId).slice(2))
+      : (data.seq as number);
 
 /** Counts the TCP writes (net.Socket `_write` and `_writev`: one write syscall each) of server-side sockets. */
 function countServerWrites() {
-  const proto = NetSocket.prototype as unknown as Record<'_write' | '_writev', (this: NetSocket & { server?: unknown }, ...args: unknown[]) => unknown>;
+  const proto = NetSocket.prototype as unknown as Record<
+    '_write' | '_writev',
+    (this: NetSocket & { server?: unknown }, ...args: unknown[]) => unknown
+  >;
   const originals = { _write: proto._write, _writev: proto._writev };
   const counts = { writes: 0 };
   for (const name of ['_write', '_writev'] as const) {

@@ -5,9 +5,18 @@ import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { RecommendationList } from '../../engine/contracts/schemas.js';
 import { ControllableEventLog, emitWithAck, SECRET, sleep, startHarness, type AckReply, type Harness } from './gateway-harness.js';
 
-const list = (cause?: string): RecommendationList => ({ items: [{ itemId: 'i-1', score: 0.5, reason: 'similar to what you viewed' }], generatedAt: Date.now(), modelVersion: 'm-1', ...(cause ? { cause } : {}) });
+const list = (cause?: string): RecommendationList => ({
+  items: [{ itemId: 'i-1', score: 0.5, reason: 'similar to what you viewed' }],
+  generatedAt: Date.now(),
+  modelVersion: 'm-1',
+  ...(cause ? { cause } : {}),
+});
 
-async function connectError(h: Harness, token: string | undefined, extra = {}): Promise<{ message: string; data?: { code: string; message: string } }> {
+async function connectError(
+  h: Harness,
+  token: string | undefined,
+  extra = {},
+): Promise<{ message: string; data?: { code: string; message: string } }> {
   try {
     await h.connect(token, extra);
   } catch (err) {
@@ -50,10 +59,18 @@ describe('gateway Socket.IO', () => {
   describe('connecting', () => {
     it('refuses a missing, forged or expired token with err.data = {code, message}', async () => {
       expect((await connectError(h, undefined)).data).toEqual({ code: 'unauthorized', message: expect.any(String) });
-      const forged = await new SignJWT({ role: 'member' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setExpirationTime('1h').sign(new TextEncoder().encode('wrong-secret'));
+      const forged = await new SignJWT({ role: 'member' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('m-1')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('wrong-secret'));
       expect((await connectError(h, forged)).data?.code).toBe('unauthorized');
       const past = Math.floor(Date.now() / 1000) - 10;
-      const expired = await new SignJWT({ role: 'member' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setExpirationTime(past).sign(new TextEncoder().encode(SECRET));
+      const expired = await new SignJWT({ role: 'member' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('m-1')
+        .setExpirationTime(past)
+        .sign(new TextEncoder().encode(SECRET));
       const refused = await connectError(h, expired);
       expect(refused.data?.code).toBe('token_expired');
       expect(refused.message).toBe('token expired');
@@ -75,7 +92,9 @@ describe('gateway Socket.IO', () => {
       const socket = await connect(await h.token('visitor', 'v_track'));
       const ack = await emitWithAck<AckReply>(socket, 'track', { id: 'ev-1', type: 'view', itemId: 'i-1', userId: 'someone-else' });
       expect(ack).toEqual({ ok: true, id: 'ev-1' });
-      await expect.poll(() => h.appended.some((e) => e.id === 'ev-1'), { timeout: 3000, interval: 10, message: 'ev-1 appended' }).toBe(true);
+      await expect
+        .poll(() => h.appended.some((e) => e.id === 'ev-1'), { timeout: 3000, interval: 10, message: 'ev-1 appended' })
+        .toBe(true);
       expect(h.appended.find((e) => e.id === 'ev-1')).toMatchObject({ userId: 'v_track', type: 'view', itemId: 'i-1' });
 
       const generated = await emitWithAck<AckReply>(socket, 'track', { type: 'like', itemId: 'i-2' });
@@ -87,7 +106,10 @@ describe('gateway Socket.IO', () => {
       const callsBefore = log.calls.length;
       for (const bad of [{ type: 'view' }, { type: 'fly', itemId: 'x' }, 'not an object', { type: 'view', itemId: 'has space' }, null]) {
         const ack = await emitWithAck<AckReply>(socket, 'track', bad);
-        expect(ack, JSON.stringify(bad)).toMatchObject({ ok: false, error: { code: 'invalid_event', message: expect.any(String), details: expect.any(Object) } });
+        expect(ack, JSON.stringify(bad)).toMatchObject({
+          ok: false,
+          error: { code: 'invalid_event', message: expect.any(String), details: expect.any(Object) },
+        });
       }
       expect(log.calls.length).toBe(callsBefore);
       expect(socket.connected).toBe(true);
@@ -96,7 +118,9 @@ describe('gateway Socket.IO', () => {
     it('tolerates a missing ack callback', async () => {
       const socket = await connect(await h.token('member', 'm-noack'));
       socket.emit('track', { id: 'no-ack-1', type: 'view', itemId: 'i-1' });
-      await expect.poll(() => h.appended.some((e) => e.id === 'no-ack-1'), { timeout: 3000, interval: 10, message: 'no-ack-1 appended' }).toBe(true);
+      await expect
+        .poll(() => h.appended.some((e) => e.id === 'no-ack-1'), { timeout: 3000, interval: 10, message: 'no-ack-1 appended' })
+        .toBe(true);
       expect(socket.connected).toBe(true);
     });
 
@@ -107,7 +131,9 @@ describe('gateway Socket.IO', () => {
       socket.emit('track', { id: 'hang-1', type: 'view', itemId: 'i-1' }, (reply: AckReply) => {
         ack = reply;
       });
-      await expect.poll(() => log.calls.some((e) => e.id === 'hang-1'), { timeout: 3000, interval: 10, message: 'append called' }).toBe(true);
+      await expect
+        .poll(() => log.calls.some((e) => e.id === 'hang-1'), { timeout: 3000, interval: 10, message: 'append called' })
+        .toBe(true);
       await sleep(300);
       expect(ack).toBeUndefined();
       log.release();
@@ -118,7 +144,10 @@ describe('gateway Socket.IO', () => {
     it('acks unavailable when the log fails', async () => {
       const socket = await connect(await h.token('member', 'm-fail'));
       log.failWith = new Error('stream gone');
-      expect(await emitWithAck<AckReply>(socket, 'track', { type: 'view', itemId: 'i-1' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+      expect(await emitWithAck<AckReply>(socket, 'track', { type: 'view', itemId: 'i-1' })).toMatchObject({
+        ok: false,
+        error: { code: 'unavailable' },
+      });
     });
 
     it('acks payload_too_large for an oversized event and keeps the socket', async () => {
@@ -147,12 +176,22 @@ describe('gateway Socket.IO', () => {
       expect(reply).toMatchObject({ modelVersion: 'm-1', items: [{ itemId: 'i-1' }], context: { k: 3, category: 'shoes' } });
       expect(await socket.timeout(3000).emitWithAck('recommend')).toMatchObject({ modelVersion: 'm-1' });
       expect(await emitWithAck(socket, 'recommend', { k: 'many' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
-      expect(await emitWithAck(socket, 'recommend', { category: 'explode' })).toMatchObject({ ok: false, error: { code: 'unavailable', message: 'index not ready' } });
+      expect(await emitWithAck(socket, 'recommend', { category: 'explode' })).toMatchObject({
+        ok: false,
+        error: { code: 'unavailable', message: 'index not ready' },
+      });
     });
   });
 
   describe('redeem', () => {
-    const coupon = { code: 'K7QX2M9PRT4W', kind: 'value', value: 5, expiresAt: 2e12, createdAt: 1e12, source: { type: 'reward', id: 'r5' } } as const;
+    const coupon = {
+      code: 'K7QX2M9PRT4W',
+      kind: 'value',
+      value: 5,
+      expiresAt: 2e12,
+      createdAt: 1e12,
+      source: { type: 'reward', id: 'r5' },
+    } as const;
     const calls: Array<{ memberId: string; code: string; orderId: string }> = [];
     beforeAll(() => {
       h.transport.rpcServer.serve('coupons.redeem', async (request) => {
@@ -168,19 +207,35 @@ describe('gateway Socket.IO', () => {
       expect(ack).toEqual({ ok: true, coupon: { ...coupon, memberId: 'm-redeem', redeemedAt: 1.5e12, orderId: 'o-1' } });
       expect(calls.at(-1)).toEqual({ memberId: 'm-redeem', code: 'K7QX2M9PRT4W', orderId: 'o-1' });
       // The engine's error comes back as the same object HTTP carries.
-      expect(await emitWithAck(socket, 'redeem', { code: 'USEDUSEDUSED', orderId: 'o-2' })).toEqual({ ok: false, error: { code: 'coupon_used', message: 'coupon USEDUSEDUSED was already used' } });
+      expect(await emitWithAck(socket, 'redeem', { code: 'USEDUSEDUSED', orderId: 'o-2' })).toEqual({
+        ok: false,
+        error: { code: 'coupon_used', message: 'coupon USEDUSEDUSED was already used' },
+      });
     });
 
     it('refuses non-members and malformed payloads without calling the engine', async () => {
       const before = calls.length;
       for (const role of ['visitor', 'admin'] as const) {
         const socket = await connect(await h.token(role, `${role}-redeem`));
-        expect(await emitWithAck(socket, 'redeem', { code: 'K7QX2M9PRT4W', orderId: 'o-1' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+        expect(await emitWithAck(socket, 'redeem', { code: 'K7QX2M9PRT4W', orderId: 'o-1' })).toMatchObject({
+          ok: false,
+          error: { code: 'forbidden' },
+        });
       }
       const member = await connect(await h.token('member', 'm-redeem-bad'));
-      for (const bad of [{ code: 'K7QX2M9PRT4W' }, { orderId: 'o-1' }, { code: 7, orderId: 'o-1' }, { code: 'K7QX2M9PRT4W', orderId: 'o-1', extra: true }, 'K7QX2M9PRT4W', undefined]) {
+      for (const bad of [
+        { code: 'K7QX2M9PRT4W' },
+        { orderId: 'o-1' },
+        { code: 7, orderId: 'o-1' },
+        { code: 'K7QX2M9PRT4W', orderId: 'o-1', extra: true },
+        'K7QX2M9PRT4W',
+        undefined,
+      ]) {
         const ack = await emitWithAck(member, 'redeem', bad);
-        expect(ack, JSON.stringify(bad)).toMatchObject({ ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/^invalid /), details: expect.any(Object) } });
+        expect(ack, JSON.stringify(bad)).toMatchObject({
+          ok: false,
+          error: { code: 'invalid_request', message: expect.stringMatching(/^invalid /), details: expect.any(Object) },
+        });
       }
       expect(calls.length).toBe(before);
       expect(member.connected).toBe(true);
@@ -189,7 +244,11 @@ describe('gateway Socket.IO', () => {
 
   describe('pushes', () => {
     it("reach every socket of the user on this gateway and no other user's", async () => {
-      const [a1, a2, b] = await Promise.all([connect(await h.token('member', 'alice')), connect(await h.token('member', 'alice')), connect(await h.token('member', 'bob'))]);
+      const [a1, a2, b] = await Promise.all([
+        connect(await h.token('member', 'alice')),
+        connect(await h.token('member', 'alice')),
+        connect(await h.token('member', 'bob')),
+      ]);
       const got = { a1: [] as RecommendationList[], a2: [] as RecommendationList[], b: [] as RecommendationList[] };
       a1.on('recommendations', (l: RecommendationList) => got.a1.push(l));
       a2.on('recommendations', (l: RecommendationList) => got.a2.push(l));
@@ -197,7 +256,9 @@ describe('gateway Socket.IO', () => {
       const before = (await h.gateway.metrics.pushLatency.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
 
       h.transport.notifier.pushToUser('alice', { event: 'recommendations', data: list('ev-x'), causeReceivedAt: Date.now() - 5 });
-      await expect.poll(() => got.a1.length === 1 && got.a2.length === 1, { timeout: 3000, interval: 10, message: 'both alice sockets' }).toBe(true);
+      await expect
+        .poll(() => got.a1.length === 1 && got.a2.length === 1, { timeout: 3000, interval: 10, message: 'both alice sockets' })
+        .toBe(true);
       expect(got.a1[0]).toMatchObject({ cause: 'ev-x', modelVersion: 'm-1' });
       await sleep(100);
       expect(got.b).toHaveLength(0);
@@ -211,7 +272,10 @@ describe('gateway Socket.IO', () => {
       await expect.poll(() => got.a2.length, { timeout: 3000, interval: 10, message: 'remaining alice socket' }).toBe(2);
       const promos: unknown[] = [];
       b.on('promotion', (p: unknown) => promos.push(p));
-      h.transport.notifier.pushToAll({ event: 'promotion', data: { promotionId: 'p1', campaignId: 'c1', title: 'Sale', message: 'All 10% off' } });
+      h.transport.notifier.pushToAll({
+        event: 'promotion',
+        data: { promotionId: 'p1', campaignId: 'c1', title: 'Sale', message: 'All 10% off' },
+      });
       await expect.poll(() => promos.length, { timeout: 3000, interval: 10, message: 'broadcast' }).toBe(1);
       expect(got.a1).toHaveLength(1);
     });
@@ -223,7 +287,9 @@ describe('gateway Socket.IO rate limit and close', () => {
     const h = await startHarness({ env: { SOCKET_EVENTS_PER_SECOND: '1', SOCKET_EVENT_BURST: '3' } });
     try {
       const socket = await h.connect(await h.token('member', 'm-rate'));
-      const acks = await Promise.all(Array.from({ length: 5 }, (_, i) => emitWithAck<AckReply>(socket, 'track', { id: `r-${i}`, type: 'view', itemId: 'i-1' })));
+      const acks = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => emitWithAck<AckReply>(socket, 'track', { id: `r-${i}`, type: 'view', itemId: 'i-1' })),
+      );
       expect(acks.filter((a) => a.ok)).toHaveLength(3);
       expect(acks.filter((a) => !a.ok).map((a) => !a.ok && a.error.code)).toEqual(['rate_limited', 'rate_limited']);
       // Another socket has its own bucket.

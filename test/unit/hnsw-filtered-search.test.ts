@@ -36,7 +36,7 @@ function build(planner: 'cost' | 'graph-first'): { hnsw: HnswVectorIndex; exact:
 describe.each(['cost', 'graph-first'] as const)('HnswVectorIndex filtered search (%s planner)', (planner) => {
   const { hnsw, exact } = build(planner);
 
-  it('calls the filter on the sample and the walk\'s answer only, not per visited node', () => {
+  it("calls the filter on the sample and the walk's answer only, not per visited node", () => {
     let calls = 0;
     // 90% pass, spread over every cluster (item i is in cluster i % 30).
     const mostPass = (id: string) => {
@@ -72,6 +72,7 @@ describe.each(['cost', 'graph-first'] as const)('HnswVectorIndex filtered search
     for (const filter of [undefined, (id: string) => id !== 'item-77']) {
       for (const { id, similarity } of hnsw.search(query, 20, filter)) expect(similarity).toBe(hnsw.similarity(id, query));
     }
-    for (const { id, similarity } of hnsw.scanExact(query, 5, ['item-1', 'item-2', 'item-3'])) expect(similarity).toBe(hnsw.similarity(id, query));
+    for (const { id, similarity } of hnsw.scanExact(query, 5, ['item-1', 'item-2', 'item-3']))
+      expect(similarity).toBe(hnsw.similarity(id, query));
   });
 });

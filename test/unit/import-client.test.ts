@@ -17,7 +17,8 @@ describe('import over HTTP', () => {
   const quiet = (): PassThrough => new PassThrough().resume();
   const client = (kind: ImportKind, extra: Partial<ConstructorParameters<typeof ImportClient>[0]> = {}): ImportClient =>
     new ImportClient({ url: gateway.url, token: TOKEN, kind, sleep: async () => undefined, ...extra });
-  const events = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => JSON.stringify({ type: 'view', itemId: `sku-${from + i}`, userId: `u${(from + i) % 7}` }));
+  const events = (n: number, from = 0): string[] =>
+    Array.from({ length: n }, (_, i) => JSON.stringify({ type: 'view', itemId: `sku-${from + i}`, userId: `u${(from + i) % 7}` }));
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pulse-import-'));
@@ -41,7 +42,14 @@ describe('import over HTTP', () => {
     ];
     const path = join(dir, 'events.jsonl');
     await writeFile(path, `${lines.join('\n')}\n`);
-    const summary = await runImport({ path, kind: 'events', client: client('events'), batchSize: 2, concurrency: 3, progressStream: quiet() });
+    const summary = await runImport({
+      path,
+      kind: 'events',
+      client: client('events'),
+      batchSize: 2,
+      concurrency: 3,
+      progressStream: quiet(),
+    });
     expect(summary.lines).toBe(13);
     expect(summary.accepted).toBe(9);
     expect(summary.aborted).toBeUndefined();
@@ -54,7 +62,14 @@ describe('import over HTTP', () => {
     expect(gateway.stored.size).toBe(9);
     expect(gateway.stored.has('u1/given-1')).toBe(true);
 
-    const again = await runImport({ path, kind: 'events', client: client('events'), batchSize: 4, concurrency: 1, progressStream: quiet() });
+    const again = await runImport({
+      path,
+      kind: 'events',
+      client: client('events'),
+      batchSize: 4,
+      concurrency: 1,
+      progressStream: quiet(),
+    });
     expect(again.accepted).toBe(9);
     expect(gateway.stored.size).toBe(9); // the deterministic ids deduped every line
   });
@@ -65,13 +80,20 @@ describe('import over HTTP', () => {
     gateway.unavailableOnce.add('given-3');
     const lines = [...events(10), '{"id":"given-3","type":"view","itemId":"a","userId":"u3"}'];
     await writeFile(path, `${lines.join('\n')}\n`);
-    const summary = await runImport({ path, kind: 'events', client: client('events'), batchSize: 4, concurrency: 2, progressStream: quiet() });
+    const summary = await runImport({
+      path,
+      kind: 'events',
+      client: client('events'),
+      batchSize: 4,
+      concurrency: 2,
+      progressStream: quiet(),
+    });
     expect(summary.accepted).toBe(11);
     expect(summary.rejects.total).toBe(0);
     expect(gateway.stored.size).toBe(11);
     // Lines go to 2 lanes by user, batched per lane.
     const perLane = [0, 0];
-    lines.forEach((text, i) => perLane[laneOf({ line: i + 1, value: JSON.parse(text) as Record<string, unknown> }, 'events', 2)]! += 1);
+    lines.forEach((text, i) => (perLane[laneOf({ line: i + 1, value: JSON.parse(text) as Record<string, unknown> }, 'events', 2)]! += 1));
     const batches = perLane.reduce((n, count) => n + Math.ceil(count / 4), 0);
     expect(gateway.requests).toBe(2 + batches + 1); // two 503s, the batches, one retry of the unavailable line
   });
@@ -81,7 +103,14 @@ describe('import over HTTP', () => {
     const lines = Array.from({ length: 240 }, (_, i) => JSON.stringify({ id: `e${i}`, type: 'view', itemId: 'x', userId: `u${i % 5}` }));
     const path = join(dir, 'ordered.jsonl');
     await writeFile(path, `${lines.join('\n')}\n`);
-    const summary = await runImport({ path, kind: 'events', client: client('events'), batchSize: 3, concurrency: 4, progressStream: quiet() });
+    const summary = await runImport({
+      path,
+      kind: 'events',
+      client: client('events'),
+      batchSize: 3,
+      concurrency: 4,
+      progressStream: quiet(),
+    });
     expect(summary.accepted).toBe(240);
     for (let u = 0; u < 5; u++) {
       const arrived = gateway.arrival.filter((key) => key.startsWith(`u${u}/`)).map((key) => Number(key.slice(key.indexOf('/e') + 2)));
@@ -94,14 +123,28 @@ describe('import over HTTP', () => {
     const member = (id: string, email = `${id}@shop.invalid`) => JSON.stringify({ memberId: id, email, name: `Customer ${id}` });
     const path = join(dir, 'members.jsonl');
     await writeFile(path, `${[member('c1'), member('c2'), 'oops', member('c3', 'c1@shop.invalid'), member('c4')].join('\n')}\n`);
-    const first = await runImport({ path, kind: 'members', client: client('members'), batchSize: 2, concurrency: 2, progressStream: quiet() });
+    const first = await runImport({
+      path,
+      kind: 'members',
+      client: client('members'),
+      batchSize: 2,
+      concurrency: 2,
+      progressStream: quiet(),
+    });
     expect(first).toMatchObject({ lines: 5, accepted: 3, existing: 0 });
     expect(first.rejects.top(5)).toEqual([
       { code: 'email_taken', message: 'a member with this email already exists', count: 1, firstLines: [4] },
       expect.objectContaining({ code: 'invalid_json', firstLines: [3] }),
     ]);
     expect([...gateway.members.keys()].sort()).toEqual(['c1', 'c2', 'c4']);
-    const again = await runImport({ path, kind: 'members', client: client('members'), batchSize: 500, concurrency: 1, progressStream: quiet() });
+    const again = await runImport({
+      path,
+      kind: 'members',
+      client: client('members'),
+      batchSize: 500,
+      concurrency: 1,
+      progressStream: quiet(),
+    });
     expect(again).toMatchObject({ accepted: 3, existing: 3 });
     expect(formatSummary(again)).toContain('accepted  3  (3 existed already, left unchanged)');
   });
@@ -111,7 +154,14 @@ describe('import over HTTP', () => {
     const huge = JSON.stringify({ type: 'search', query: 'x'.repeat(500), userId: 'u1' });
     const path = join(dir, 'large.jsonl');
     await writeFile(path, `${[...events(6), huge, ...events(3, 50)].join('\n')}\n`);
-    const summary = await runImport({ path, kind: 'events', client: client('events'), batchSize: 10, concurrency: 1, progressStream: quiet() });
+    const summary = await runImport({
+      path,
+      kind: 'events',
+      client: client('events'),
+      batchSize: 10,
+      concurrency: 1,
+      progressStream: quiet(),
+    });
     expect(summary.accepted).toBe(9);
     expect(summary.rejects.top(5)).toEqual([{ code: 'payload_too_large', message: 'body over 400 bytes', count: 1, firstLines: [7] }]);
     expect(gateway.stored.size).toBe(9);
@@ -125,7 +175,14 @@ describe('import over HTTP', () => {
     ];
     const path = join(dir, 'items.jsonl.gz');
     await writeFile(path, gzipSync(items.map((i) => JSON.stringify(i)).join('\n')));
-    const summary = await runImport({ path, kind: 'items', client: client('items'), batchSize: 500, concurrency: 4, progressStream: quiet() });
+    const summary = await runImport({
+      path,
+      kind: 'items',
+      client: client('items'),
+      batchSize: 500,
+      concurrency: 4,
+      progressStream: quiet(),
+    });
     expect(summary.accepted).toBe(2);
     expect(summary.rejects.top(5)).toEqual([{ code: 'invalid_item', message: 'invalid item: title: Required', count: 1, firstLines: [2] }]);
     expect([...gateway.items.keys()].sort()).toEqual(['a', 'c']);
@@ -134,7 +191,14 @@ describe('import over HTTP', () => {
   it('stops with a clear reason when the token is refused', async () => {
     const path = join(dir, 'e.jsonl');
     await writeFile(path, events(20).join('\n'));
-    const summary = await runImport({ path, kind: 'events', client: client('events', { token: 'wrong' }), batchSize: 5, concurrency: 2, progressStream: quiet() });
+    const summary = await runImport({
+      path,
+      kind: 'events',
+      client: client('events', { token: 'wrong' }),
+      batchSize: 5,
+      concurrency: 2,
+      progressStream: quiet(),
+    });
     expect(summary.aborted).toMatch(/refused the token \(401 unauthorized: invalid token\)/);
     expect(summary.accepted).toBe(0);
     expect(gateway.requests).toBeLessThanOrEqual(2);
@@ -145,7 +209,14 @@ describe('import over HTTP', () => {
     const path = join(dir, 'e.jsonl');
     await writeFile(path, events(3).join('\n'));
     const slept: number[] = [];
-    const unreachable = new ImportClient({ url: gateway.url, token: TOKEN, kind: 'events', attempts: 3, backoffMs: 100, sleep: async (ms) => void slept.push(ms) });
+    const unreachable = new ImportClient({
+      url: gateway.url,
+      token: TOKEN,
+      kind: 'events',
+      attempts: 3,
+      backoffMs: 100,
+      sleep: async (ms) => void slept.push(ms),
+    });
     const summary = await runImport({ path, kind: 'events', client: unreachable, batchSize: 5, concurrency: 1, progressStream: quiet() });
     expect(summary.aborted).toMatch(/server unreachable.*gave up after 3 attempts/);
     expect(slept).toHaveLength(2);

@@ -12,7 +12,11 @@ describe('parseImportLine', () => {
   it('rejects what is not a JSON object, with its line number', () => {
     const notJson = parseImportLine('{"type":"view",', 7, 'events', 'f');
     expect(notJson).toMatchObject({ kind: 'reject', line: 7, error: { code: 'invalid_json' } });
-    expect(parseImportLine('[1,2]', 8, 'events', 'f')).toEqual({ kind: 'reject', line: 8, error: { code: 'invalid_json', message: 'line is not a JSON object' } });
+    expect(parseImportLine('[1,2]', 8, 'events', 'f')).toEqual({
+      kind: 'reject',
+      line: 8,
+      error: { code: 'invalid_json', message: 'line is not a JSON object' },
+    });
     expect(parseImportLine('null', 9, 'items', 'f')).toMatchObject({ kind: 'reject', line: 9 });
     expect(parseImportLine('"text"', 10, 'items', 'f')).toMatchObject({ kind: 'reject', line: 10 });
   });
@@ -104,7 +108,15 @@ describe('formatSummary', () => {
     const rejects = new RejectTally();
     for (let i = 0; i < 12; i++) rejects.add(100 + i, { code: `code_${String(i).padStart(2, '0')}`, message: 'm' });
     rejects.add(5, { code: 'code_00', message: 'm' });
-    const text = formatSummary({ kind: 'events', file: 'e.jsonl', lines: 2_000, accepted: 1_987, rejects, seconds: 4, aborted: 'server unreachable' });
+    const text = formatSummary({
+      kind: 'events',
+      file: 'e.jsonl',
+      lines: 2_000,
+      accepted: 1_987,
+      rejects,
+      seconds: 4,
+      aborted: 'server unreachable',
+    });
     const lines = text.split('\n');
     expect(lines[0]).toBe('events from e.jsonl');
     expect(text).toContain('  accepted  1,987');

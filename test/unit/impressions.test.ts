@@ -55,7 +55,14 @@ describe('impression events at the edge', () => {
 
   it('accepts a list of shown items with their positions, with or without a listId', () => {
     const event = intake.prepare({ type: 'impression', listId: 'strip-1', items: shown('a', 'b', 'c') }, visitor, 'socket');
-    expect(event).toMatchObject({ type: 'impression', listId: 'strip-1', items: shown('a', 'b', 'c'), userId: 'v1', ts: NOW, viaSocket: true });
+    expect(event).toMatchObject({
+      type: 'impression',
+      listId: 'strip-1',
+      items: shown('a', 'b', 'c'),
+      userId: 'v1',
+      ts: NOW,
+      viaSocket: true,
+    });
     const full = Array.from({ length: MAX_IMPRESSION_ITEMS }, (_, i) => ({ itemId: `i${i}`, position: MAX_IMPRESSION_POSITION - i }));
     expect(intake.prepare({ type: 'impression', items: full }, visitor)).toMatchObject({ type: 'impression', items: full });
   });
@@ -63,10 +70,28 @@ describe('impression events at the edge', () => {
   const malformed: Array<[string, Record<string, unknown>, string]> = [
     ['no items', { type: 'impression', listId: 'l' }, 'items'],
     ['empty items', { type: 'impression', items: [] }, 'items'],
-    ['too many items', { type: 'impression', items: Array.from({ length: MAX_IMPRESSION_ITEMS + 1 }, (_, i) => ({ itemId: `i${i}`, position: i })) }, 'items'],
+    [
+      'too many items',
+      { type: 'impression', items: Array.from({ length: MAX_IMPRESSION_ITEMS + 1 }, (_, i) => ({ itemId: `i${i}`, position: i })) },
+      'items',
+    ],
     ['a negative position', { type: 'impression', items: [{ itemId: 'a', position: -1 }] }, 'items.0.position'],
-    ['a fractional position', { type: 'impression', items: [{ itemId: 'a', position: 0 }, { itemId: 'b', position: 1.5 }] }, 'items.1.position'],
-    ['a position past the bound', { type: 'impression', items: [{ itemId: 'a', position: MAX_IMPRESSION_POSITION + 1 }] }, 'items.0.position'],
+    [
+      'a fractional position',
+      {
+        type: 'impression',
+        items: [
+          { itemId: 'a', position: 0 },
+          { itemId: 'b', position: 1.5 },
+        ],
+      },
+      'items.1.position',
+    ],
+    [
+      'a position past the bound',
+      { type: 'impression', items: [{ itemId: 'a', position: MAX_IMPRESSION_POSITION + 1 }] },
+      'items.0.position',
+    ],
     ['a position as text', { type: 'impression', items: [{ itemId: 'a', position: '0' }] }, 'items.0.position'],
     ['no position', { type: 'impression', items: [{ itemId: 'a' }] }, 'items.0.position'],
     ['an id with a space', { type: 'impression', items: [{ itemId: 'a b', position: 0 }] }, 'items.0.itemId'],
@@ -90,7 +115,18 @@ describe('impression events at the edge', () => {
   });
 
   it('decodes a stored impression on the fast path exactly as the schemas do, and steps aside for a bad one', () => {
-    const stored = { id: 'e1', ts: NOW, userId: 'v1', channel: 'web', type: 'impression', listId: 'l1', items: shown('a', 'b'), receivedAt: NOW, tier: 'vip', viaSocket: true };
+    const stored = {
+      id: 'e1',
+      ts: NOW,
+      userId: 'v1',
+      channel: 'web',
+      type: 'impression',
+      listId: 'l1',
+      items: shown('a', 'b'),
+      receivedAt: NOW,
+      tier: 'vip',
+      viaSocket: true,
+    };
     const fast = storedEventFastPath(stored);
     expect(fast).toStrictEqual(parseStoredEventWithSchemas(stored));
     expect(Object.keys(fast!)).toEqual(Object.keys(parseStoredEventWithSchemas(stored)));
@@ -119,12 +155,22 @@ describe('impression events at the edge', () => {
       const res = await h.fetch('/v1/events', {
         method: 'POST',
         token,
-        json: { events: [{ type: 'impression', listId: 'l1', items: shown('a', 'b') }, { type: 'impression', items: [{ itemId: 'a', position: -2 }] }] },
+        json: {
+          events: [
+            { type: 'impression', listId: 'l1', items: shown('a', 'b') },
+            { type: 'impression', items: [{ itemId: 'a', position: -2 }] },
+          ],
+        },
       });
       expect(res.status).toBe(202);
-      const body = res.body as { accepted: number; rejected: Array<{ index: number; error: { code: string; details?: Record<string, string> } }> };
+      const body = res.body as {
+        accepted: number;
+        rejected: Array<{ index: number; error: { code: string; details?: Record<string, string> } }>;
+      };
       expect(body.accepted).toBe(1);
-      expect(body.rejected.map((r) => [r.index, r.error.code, Object.keys(r.error.details ?? {})[0]])).toEqual([[1, 'invalid_event', 'items.0.position']]);
+      expect(body.rejected.map((r) => [r.index, r.error.code, Object.keys(r.error.details ?? {})[0]])).toEqual([
+        [1, 'invalid_event', 'items.0.position'],
+      ]);
       expect(h.appended.slice(before).map((event) => event.type)).toEqual(['impression']);
 
       const socket = await h.connect(token);
@@ -143,7 +189,10 @@ describe('impression events at the edge', () => {
 const options: EffectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20 };
 const unit = (i: number) => Float32Array.from({ length: 8 }, (_, j) => (j === i % 8 ? 1 : 0));
 const itemVector = (itemId: string) => unit(Number(itemId.replace(/\D/g, '')) || 0);
-const attributes = (itemId: string) => ({ category: Number(itemId.replace(/\D/g, '')) % 2 === 0 ? 'audio/headphones' : 'home/lamps', brand: `brand-${itemId}` });
+const attributes = (itemId: string) => ({
+  category: Number(itemId.replace(/\D/g, '')) % 2 === 0 ? 'audio/headphones' : 'home/lamps',
+  brand: `brand-${itemId}`,
+});
 
 describe('eventEffect of an impression', () => {
   it('counts the impression and moves nothing else: no taste, recent, bought, cart, affinity, times, tier; no shop-wide update', () => {
@@ -152,12 +201,33 @@ describe('eventEffect of an impression', () => {
       { type: 'view', itemId: 'i1', id: 'e1', userId: 'u1', ts: NOW - 5000, receivedAt: NOW - 5000 },
       { type: 'add_to_cart', itemId: 'i2', id: 'e2', userId: 'u1', ts: NOW - 4000, receivedAt: NOW - 4000 },
     ];
-    for (const event of interactions) state = eventEffect(state, event, { item: itemVector, text: () => unit(7) }, options, { itemAttributes: attributes }).next;
-    const impression: StoredEvent = { type: 'impression', listId: 'l1', items: shown('i3', 'i4', 'i1'), id: 'e3', userId: 'u1', ts: NOW, receivedAt: NOW, tier: 'vip' };
+    for (const event of interactions)
+      state = eventEffect(state, event, { item: itemVector, text: () => unit(7) }, options, { itemAttributes: attributes }).next;
+    const impression: StoredEvent = {
+      type: 'impression',
+      listId: 'l1',
+      items: shown('i3', 'i4', 'i1'),
+      id: 'e3',
+      userId: 'u1',
+      ts: NOW,
+      receivedAt: NOW,
+      tier: 'vip',
+    };
     expect(touchedItems(impression)).toEqual([]);
-    const effect = eventEffect(state, impression, { item: itemVector, text: () => unit(7) }, options, { itemAttributes: attributes, recordTier: 'enterprise' });
+    const effect = eventEffect(state, impression, { item: itemVector, text: () => unit(7) }, options, {
+      itemAttributes: attributes,
+      recordTier: 'enterprise',
+    });
 
-    expect(effect.change).toEqual({ eventId: 'e3', expectedVersion: state.version, type: 'impression', strength: state.strength, updatedAt: state.updatedAt, recent: [], bought: [] });
+    expect(effect.change).toEqual({
+      eventId: 'e3',
+      expectedVersion: state.version,
+      type: 'impression',
+      strength: state.strength,
+      updatedAt: state.updatedAt,
+      recent: [],
+      bought: [],
+    });
     expect(effect.stats).toEqual({ items: [], pairs: [], ts: NOW });
     const { version, counts, ...rest } = effect.next;
     const { version: before, counts: countsBefore, ...restBefore } = state;
@@ -169,7 +239,16 @@ describe('eventEffect of an impression', () => {
 });
 
 function delivered(event: LoggedEvent): DeliveredEvent {
-  return { event, partition: 0, seq: 1, redelivered: false, deliveryCount: 1, ack: async () => undefined, nak: () => undefined, deadLetter: async () => undefined };
+  return {
+    event,
+    partition: 0,
+    seq: 1,
+    redelivered: false,
+    deliveryCount: 1,
+    ack: async () => undefined,
+    nak: () => undefined,
+    deadLetter: async () => undefined,
+  };
 }
 
 function pipeline() {
@@ -195,10 +274,19 @@ function pipeline() {
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     now: () => NOW,
-    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 100 },
+    options: {
+      defaultK: 5,
+      tasteHalfLifeSeconds: 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 20,
+      pushMaxAgeMs: 60_000,
+      retryDelayMs: 100,
+    },
   });
   let seq = 0;
-  const event = (userId: string, fields: Record<string, unknown>, ts = NOW - 1000): LoggedEvent => ({ id: `${userId}-${++seq}`, userId, ts, receivedAt: ts, viaSocket: true, ...fields }) as LoggedEvent;
+  const event = (userId: string, fields: Record<string, unknown>, ts = NOW - 1000): LoggedEvent =>
+    ({ id: `${userId}-${++seq}`, userId, ts, receivedAt: ts, viaSocket: true, ...fields }) as LoggedEvent;
   return { processor, users, stats, analytics, pushes, event };
 }
 
@@ -208,7 +296,10 @@ async function signals(stats: MemoryInteractionStats, itemIds: string[]) {
 }
 
 async function segments(analytics: MemoryShopAnalytics) {
-  return { counts: await analytics.segmentCounts(segmentRanges(NOW, DEFAULT_SEGMENT_THRESHOLDS), 100), population: await analytics.population() };
+  return {
+    counts: await analytics.segmentCounts(segmentRanges(NOW, DEFAULT_SEGMENT_THRESHOLDS), 100),
+    population: await analytics.population(),
+  };
 }
 
 describe('impressions through the event pipeline', () => {
@@ -230,7 +321,9 @@ describe('impressions through the event pipeline', () => {
     expect(pushesBefore).toBeGreaterThan(0); // the interactions did push (the recommender always changes)
 
     // Then 40 impressions, 8 cards each, of items both seen and never touched: one batch of 20, then 20 alone.
-    const impressions = Array.from({ length: 40 }, (_, n) => event('m1', { type: 'impression', listId: `l${n % 3}`, items: shown(...allItems) }, NOW - 30_000 + n));
+    const impressions = Array.from({ length: 40 }, (_, n) =>
+      event('m1', { type: 'impression', listId: `l${n % 3}`, items: shown(...allItems) }, NOW - 30_000 + n),
+    );
     await processor.handleBatch(impressions.slice(0, 20).map(delivered));
     for (const impression of impressions.slice(20)) await processor.handleBatch([delivered(impression)]);
 
@@ -249,7 +342,13 @@ describe('impressions through the event pipeline', () => {
     expect(pushes).toHaveLength(pushesBefore);
     expect((await analytics.totals()).events).toEqual({ view: 2, purchase: 1, impression: 40 });
 
-    const profileOptions = { thresholds: DEFAULT_SEGMENT_THRESHOLDS, affinityHalfLifeSeconds: 14 * 86_400, top: 5, priceOf: () => 10, catalogPrices: [10] };
+    const profileOptions = {
+      thresholds: DEFAULT_SEGMENT_THRESHOLDS,
+      affinityHalfLifeSeconds: 14 * 86_400,
+      top: 5,
+      priceOf: () => 10,
+      catalogPrices: [10],
+    };
     const profile = assembleProfile('m1', after, undefined, NOW, profileOptions);
     expect(profile).toEqual(assembleProfile('m1', { ...state, version: after.version }, undefined, NOW, profileOptions));
     expect(profile.activity.events).toBe(3);
@@ -263,7 +362,12 @@ describe('impressions through the event pipeline', () => {
 
   it('a shopper who only saw cards is no shopper of any segment and has no taste, history or affinity', async () => {
     const { processor, users, stats, analytics, pushes, event } = pipeline();
-    for (let n = 0; n < 38; n++) await processor.handleBatch([delivered(event('v9', { type: 'impression', listId: 'strip', items: shown(`i${n % 8}`, `i${(n + 1) % 8}`) }, NOW - 25_000 + n * 600))]);
+    for (let n = 0; n < 38; n++)
+      await processor.handleBatch([
+        delivered(
+          event('v9', { type: 'impression', listId: 'strip', items: shown(`i${n % 8}`, `i${(n + 1) % 8}`) }, NOW - 25_000 + n * 600),
+        ),
+      ]);
     const state = await users.load('v9');
     expect(state.vector).toBeNull();
     expect(state.recent).toEqual([]);
@@ -291,7 +395,9 @@ describe('campaign triggers and impressions', () => {
 
     // A registry in which an event campaign on every type would run: an impression still concerns none.
     const running = (['view', 'click', 'impression'] as const).map((eventType) => ({ trigger: { type: 'event', eventType } }));
-    const triggers = new CampaignTriggers({ registry: { running: () => running } } as unknown as ConstructorParameters<typeof CampaignTriggers>[0]);
+    const triggers = new CampaignTriggers({ registry: { running: () => running } } as unknown as ConstructorParameters<
+      typeof CampaignTriggers
+    >[0]);
     const impression: StoredEvent = { type: 'impression', items: shown('a'), id: 'e1', userId: 'm1', ts: NOW, receivedAt: NOW };
     expect(triggers.watches(impression, NOW)).toBe(false);
     expect(triggers.watches({ type: 'view', itemId: 'a', id: 'e2', userId: 'm1', ts: NOW, receivedAt: NOW }, NOW)).toBe(true);

@@ -70,8 +70,22 @@ describe('the independent RFM of check:profiles', () => {
     const customers = await customersFromCsv(csv, new Set(['A1']));
     // 1001: 3 lamps for 1,000, at 333.3333 each (4 decimals) = 999.9999; C1002 returns one of them at that price.
     expect(Object.fromEntries(customers)).toEqual({
-      c17850: { userId: 'c17850', firstAt: Date.UTC(2011, 0, 5, 9, 30), lastEventAt: Date.UTC(2011, 1, 1, 10), lastPurchaseAt: Date.UTC(2011, 0, 5, 9, 30), orders: 1, spend: expect.closeTo(666.6666, 9) },
-      c12345: { userId: 'c12345', firstAt: Date.UTC(2011, 11, 9, 12, 50), lastEventAt: Date.UTC(2011, 11, 9, 12, 50), lastPurchaseAt: Date.UTC(2011, 11, 9, 12, 50), orders: 1, spend: 5 },
+      c17850: {
+        userId: 'c17850',
+        firstAt: Date.UTC(2011, 0, 5, 9, 30),
+        lastEventAt: Date.UTC(2011, 1, 1, 10),
+        lastPurchaseAt: Date.UTC(2011, 0, 5, 9, 30),
+        orders: 1,
+        spend: expect.closeTo(666.6666, 9),
+      },
+      c12345: {
+        userId: 'c12345',
+        firstAt: Date.UTC(2011, 11, 9, 12, 50),
+        lastEventAt: Date.UTC(2011, 11, 9, 12, 50),
+        lastPurchaseAt: Date.UTC(2011, 11, 9, 12, 50),
+        orders: 1,
+        spend: 5,
+      },
     });
     expect(dayAfterLastInvoice(customers.values())).toBe(Date.UTC(2011, 11, 10));
   });
@@ -79,8 +93,22 @@ describe('the independent RFM of check:profiles', () => {
   it('takes cancellations back from the newest orders holding the items, at their paid prices, skipping repeated returns', async () => {
     const catalog = new Set(['A1', 'B1', 'C1', ...Array.from({ length: 501 }, (_, i) => `P${String(i).padStart(3, '0')}`)]);
     const customers = await customersFromCsv(matchingCsv, catalog);
-    expect(customers.get('c20000')).toEqual({ userId: 'c20000', firstAt: Date.UTC(2011, 0, 1, 10), lastEventAt: Date.UTC(2011, 0, 6, 10), lastPurchaseAt: Date.UTC(2011, 0, 2, 10), orders: 2, spend: 10 });
-    expect(customers.get('c30000')).toEqual({ userId: 'c30000', firstAt: Date.UTC(2011, 1, 1, 10), lastEventAt: Date.UTC(2011, 1, 1, 10), lastPurchaseAt: Date.UTC(2011, 1, 1, 10), orders: 1, spend: 7 });
+    expect(customers.get('c20000')).toEqual({
+      userId: 'c20000',
+      firstAt: Date.UTC(2011, 0, 1, 10),
+      lastEventAt: Date.UTC(2011, 0, 6, 10),
+      lastPurchaseAt: Date.UTC(2011, 0, 2, 10),
+      orders: 2,
+      spend: 10,
+    });
+    expect(customers.get('c30000')).toEqual({
+      userId: 'c30000',
+      firstAt: Date.UTC(2011, 1, 1, 10),
+      lastEventAt: Date.UTC(2011, 1, 1, 10),
+      lastPurchaseAt: Date.UTC(2011, 1, 1, 10),
+      orders: 1,
+      spend: 7,
+    });
     expect(customers.get('c40000')).toMatchObject({ orders: 2, spend: 751.5 });
   });
 
@@ -110,10 +138,25 @@ describe('the independent RFM of check:profiles', () => {
   it('scores and segments on the README bands', () => {
     const c = { userId: 'c1', firstAt: 0, lastEventAt: 0, lastPurchaseAt: 0, orders: 0, spend: -5 };
     const at = 400 * DAY;
-    expect(expectedAt(c, at, thresholds)).toEqual({ recencyDays: null, frequency: 0, monetary: -5, scores: { recency: 1, frequency: 1, monetary: 1 }, segments: [] });
+    expect(expectedAt(c, at, thresholds)).toEqual({
+      recencyDays: null,
+      frequency: 0,
+      monetary: -5,
+      scores: { recency: 1, frequency: 1, monetary: 1 },
+      segments: [],
+    });
     const buyer = { ...c, firstAt: at - 10 * DAY, lastEventAt: at - 7 * DAY, lastPurchaseAt: at - 90 * DAY - 1, orders: 10, spend: 1000 };
-    expect(expectedAt(buyer, at, thresholds)).toEqual({ recencyDays: 90, frequency: 10, monetary: 1000, scores: { recency: 3, frequency: 4, monetary: 4 }, segments: ['new', 'active', 'lapsing', 'big_spender'] });
+    expect(expectedAt(buyer, at, thresholds)).toEqual({
+      recencyDays: 90,
+      frequency: 10,
+      monetary: 1000,
+      scores: { recency: 3, frequency: 4, monetary: 4 },
+      segments: ['new', 'active', 'lapsing', 'big_spender'],
+    });
     expect(expectedAt({ ...buyer, lastPurchaseAt: at - 30 * DAY }, at, thresholds).scores.recency).toBe(5);
-    expect(expectedAt({ ...buyer, lastPurchaseAt: at - 366 * DAY }, at, thresholds)).toMatchObject({ scores: { recency: 1 }, segments: ['new', 'active', 'big_spender'] });
+    expect(expectedAt({ ...buyer, lastPurchaseAt: at - 366 * DAY }, at, thresholds)).toMatchObject({
+      scores: { recency: 1 },
+      segments: ['new', 'active', 'big_spender'],
+    });
   });
 });

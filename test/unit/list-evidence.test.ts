@@ -17,12 +17,29 @@ let seq = 0;
 const base = (userId: string) => ({ id: `e${++seq}`, userId, ts: NOW, receivedAt: NOW });
 const view = (userId: string, itemId: string): LoggedEvent => ({ ...base(userId), type: 'view', itemId });
 const search = (userId: string): LoggedEvent => ({ ...base(userId), type: 'search', query: 'lamps' });
-const impression = (userId: string, itemId: string): LoggedEvent => ({ ...base(userId), type: 'impression', items: [{ itemId, position: 0 }] });
-const merge = (userId: string, fromUserId: string): LoggedEvent => ({ ...base(userId), id: `merge:${fromUserId}`, type: 'merge', fromUserId });
-const order = (userId: string, itemId: string): StoredOrderEvent => ({ ...base(userId), id: 'order:o1:paid', type: 'order', orderId: 'o1', status: 'paid', lines: [{ itemId, quantity: 1, price: 10 }] });
+const impression = (userId: string, itemId: string): LoggedEvent => ({
+  ...base(userId),
+  type: 'impression',
+  items: [{ itemId, position: 0 }],
+});
+const merge = (userId: string, fromUserId: string): LoggedEvent => ({
+  ...base(userId),
+  id: `merge:${fromUserId}`,
+  type: 'merge',
+  fromUserId,
+});
+const order = (userId: string, itemId: string): StoredOrderEvent => ({
+  ...base(userId),
+  id: 'order:o1:paid',
+  type: 'order',
+  orderId: 'o1',
+  status: 'paid',
+  lines: [{ itemId, quantity: 1, price: 10 }],
+});
 
 /** Evidence that trusts a single observation, so each one shows in the rates. */
-const evidence = (users?: number) => new ListEvidence({ sessionGapSeconds: GAP_S, minEvidence: 1, ...(users === undefined ? {} : { users }) });
+const evidence = (users?: number) =>
+  new ListEvidence({ sessionGapSeconds: GAP_S, minEvidence: 1, ...(users === undefined ? {} : { users }) });
 const freshRates = (e: ListEvidence, n = 3) => Array.from({ length: n }, (_, j) => e.revisits.freshRate(j));
 
 describe('ListEvidence', () => {
@@ -90,7 +107,7 @@ describe('ListEvidence', () => {
     expect(e.revisits.revisitRate(0, 0)).toBe(1);
   });
 
-  it("judges a purchase by its bought lines (positive quantities)", () => {
+  it('judges a purchase by its bought lines (positive quantities)', () => {
     const e = evidence();
     e.remember('u', ['f0', 'f1', 'f2']);
     const purchase: LoggedEvent = {

@@ -7,8 +7,9 @@ const ts = { events: (r: Row) => r.ts, orders: (r: Row) => r.ts, points: (r: Row
 /** Seeded lists with distinct timestamps per list. */
 function lists(seed: number) {
   let s = seed;
-  const rand = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-  const make = (name: string, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${name}${i}`, ts: 1000 + Math.floor(rand() * 100_000) * 10 + i }));
+  const rand = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const make = (name: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `${name}${i}`, ts: 1000 + Math.floor(rand() * 100_000) * 10 + i }));
   return { events: make('e', 30), orders: make('o', 7), points: make('p', 45), coupons: make('c', 3) };
 }
 

@@ -11,11 +11,22 @@ import { parseMemberImport, registerMemberImportHandler } from '../../engine/ser
 import { startHarness, type Harness } from './gateway-harness.js';
 
 const codeOf = (value: unknown) => (value instanceof PulseError ? value.code : 'valid');
-const codeOfCall = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: unknown) => (err instanceof PulseError ? err.code : `not a PulseError: ${String(err)}`));
+const codeOfCall = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof PulseError ? err.code : `not a PulseError: ${String(err)}`),
+  );
 
 describe('member import entries', () => {
   it('accepts memberId, name, optional email (normalised) and createdAt', () => {
-    expect(parseMemberImport({ memberId: 'c17850', email: ' C17850@Online-Retail.INVALID ', name: ' Customer 17850 ', createdAt: 1_291_191_960_000 })).toEqual({
+    expect(
+      parseMemberImport({
+        memberId: 'c17850',
+        email: ' C17850@Online-Retail.INVALID ',
+        name: ' Customer 17850 ',
+        createdAt: 1_291_191_960_000,
+      }),
+    ).toEqual({
       memberId: 'c17850',
       email: 'c17850@online-retail.invalid',
       name: 'Customer 17850',
@@ -37,7 +48,11 @@ describe('member import entries', () => {
     expect(codeOf(parseMemberImport({ ...ok, points: 500 }))).toBe('invalid_request');
     expect(codeOf(parseMemberImport('c1'))).toBe('invalid_request');
     const error = parseMemberImport({ ...ok, email: 'x@' });
-    expect(error instanceof PulseError && error.toWire()).toMatchObject({ code: 'invalid_email', message: expect.stringMatching(/^invalid email: /), details: { email: expect.any(String) } });
+    expect(error instanceof PulseError && error.toWire()).toMatchObject({
+      code: 'invalid_email',
+      message: expect.stringMatching(/^invalid email: /),
+      details: { email: expect.any(String) },
+    });
   });
 });
 
@@ -70,9 +85,25 @@ describe('members.import', () => {
       [3, 'email_taken'],
       [4, 'email_taken'],
     ]);
-    const c1: MemberProfile = { memberId: 'c1', email: 'c1@shop.invalid', name: 'Customer 1', tier: 'regular', points: 0, lifetimePoints: 0, createdAt: 1_291_191_960_000 };
+    const c1: MemberProfile = {
+      memberId: 'c1',
+      email: 'c1@shop.invalid',
+      name: 'Customer 1',
+      tier: 'regular',
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: 1_291_191_960_000,
+    };
     expect(await bus.call('members.get', { memberId: 'c1' })).toEqual(c1);
-    expect(await bus.call('members.get', { memberId: 'c2' })).toEqual({ memberId: 'c2', email: '', name: 'Customer 2', tier: 'regular', points: 0, lifetimePoints: 0, createdAt: NOW });
+    expect(await bus.call('members.get', { memberId: 'c2' })).toEqual({
+      memberId: 'c2',
+      email: '',
+      name: 'Customer 2',
+      tier: 'regular',
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: NOW,
+    });
     for (const id of ['c3', 'c4', 'c5']) expect(await members.get(id)).toBeUndefined();
     expect(await members.findByEmail('other@shop.invalid')).toBeUndefined();
 
@@ -88,7 +119,9 @@ describe('members.import', () => {
     expect(await codeOfCall(bus.call('members.login', { email: 'c1@shop.invalid', password: '' }))).toBe('invalid_credentials');
     expect(await codeOfCall(bus.call('members.login', { email: 'c1@shop.invalid', password: 'any password' }))).toBe('invalid_credentials');
     // The email is held: registering it is refused.
-    expect(await codeOfCall(bus.call('members.register', { email: 'c1@shop.invalid', password: 'any password', name: 'X' }))).toBe('email_taken');
+    expect(await codeOfCall(bus.call('members.register', { email: 'c1@shop.invalid', password: 'any password', name: 'X' }))).toBe(
+      'email_taken',
+    );
   });
 
   it('answers a store failure per entry (unavailable: safe to retry) and goes on with the rest', async () => {
@@ -99,8 +132,18 @@ describe('members.import', () => {
       }
     }
     const { bus } = setup(new FlakyStore());
-    const result = await bus.call('members.import', { members: [{ memberId: 'c1', name: 'A' }, { memberId: 'c2', name: 'B' }, { memberId: 'c3', name: 'C' }] });
-    expect(result).toEqual({ created: 2, existing: 0, rejected: [{ index: 1, error: { code: 'unavailable', message: 'redis: connection lost' } }] });
+    const result = await bus.call('members.import', {
+      members: [
+        { memberId: 'c1', name: 'A' },
+        { memberId: 'c2', name: 'B' },
+        { memberId: 'c3', name: 'C' },
+      ],
+    });
+    expect(result).toEqual({
+      created: 2,
+      existing: 0,
+      rejected: [{ index: 1, error: { code: 'unavailable', message: 'redis: connection lost' } }],
+    });
   });
 
   it('refuses a request that is not an array of at most 1000 entries, creating nothing', async () => {
@@ -135,32 +178,58 @@ describe('gateway member admin routes', () => {
     const admin = await h.token('admin');
     const body = { members: [{ memberId: 'c1', name: 'C1' }, { anything: true }] };
     expect(await h.fetch('/v1/members/batch', { method: 'POST', json: body })).toMatchObject({ status: 401 });
-    expect(await h.fetch('/v1/members/batch', { method: 'POST', json: body, token: await h.token('member', 'c1') })).toMatchObject({ status: 403 });
-    expect(await h.fetch('/v1/members/batch', { method: 'POST', json: body, token: await h.token('marketing') })).toMatchObject({ status: 403 });
+    expect(await h.fetch('/v1/members/batch', { method: 'POST', json: body, token: await h.token('member', 'c1') })).toMatchObject({
+      status: 403,
+    });
+    expect(await h.fetch('/v1/members/batch', { method: 'POST', json: body, token: await h.token('marketing') })).toMatchObject({
+      status: 403,
+    });
     expect(imports).toEqual([]);
     const bad = await h.fetch('/v1/members/batch', { method: 'POST', json: { members: {} }, token: admin });
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
-    const tooMany = await h.fetch('/v1/members/batch', { method: 'POST', json: { members: Array.from({ length: 1001 }, () => ({})) }, token: admin });
+    const tooMany = await h.fetch('/v1/members/batch', {
+      method: 'POST',
+      json: { members: Array.from({ length: 1001 }, () => ({})) },
+      token: admin,
+    });
     expect(tooMany).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
     expect(imports).toEqual([]);
     // Entries go through as given: the engine validates each one and answers by index.
-    expect(await h.fetch('/v1/members/batch', { method: 'POST', json: body, token: admin })).toMatchObject({ status: 200, body: { created: 2, existing: 0, rejected: [] } });
+    expect(await h.fetch('/v1/members/batch', { method: 'POST', json: body, token: admin })).toMatchObject({
+      status: 200,
+      body: { created: 2, existing: 0, rejected: [] },
+    });
     expect(imports).toEqual([body]);
   });
 
   it("serves any member's ledger to admins only, paged like the member's own", async () => {
     const admin = await h.token('admin');
-    expect(await h.fetch('/v1/members/c1/points?limit=1&before=9', { token: admin })).toMatchObject({ status: 200, body: { entries: [{ entryId: 7, eventId: 'c1-1-9' }] } });
-    expect(await h.fetch('/v1/members/c1/points', { token: admin })).toMatchObject({ status: 200, body: { entries: [{ eventId: 'c1-50-none' }] } });
-    expect(await h.fetch('/v1/members/c1/points?limit=0', { token: admin })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    expect(await h.fetch('/v1/members/c1/points?limit=1&before=9', { token: admin })).toMatchObject({
+      status: 200,
+      body: { entries: [{ entryId: 7, eventId: 'c1-1-9' }] },
+    });
+    expect(await h.fetch('/v1/members/c1/points', { token: admin })).toMatchObject({
+      status: 200,
+      body: { entries: [{ eventId: 'c1-50-none' }] },
+    });
+    expect(await h.fetch('/v1/members/c1/points?limit=0', { token: admin })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request' } },
+    });
     expect(await h.fetch('/v1/members/c1/points', { token: await h.token('member', 'c1') })).toMatchObject({ status: 403 });
   });
 
   it('serves any member profile to admins only', async () => {
     const admin = await h.token('admin');
-    expect(await h.fetch('/v1/members/c1', { token: admin })).toMatchObject({ status: 200, body: { memberId: 'c1', tier: 'vip', points: 5, lifetimePoints: 7 } });
+    expect(await h.fetch('/v1/members/c1', { token: admin })).toMatchObject({
+      status: 200,
+      body: { memberId: 'c1', tier: 'vip', points: 5, lifetimePoints: 7 },
+    });
     expect(await h.fetch('/v1/members/c9', { token: admin })).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     expect(await h.fetch('/v1/members/c1', { token: await h.token('member', 'c1') })).toMatchObject({ status: 403 });
-    expect(await h.fetch('/v1/members/bad%20id', { token: admin })).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    expect(await h.fetch('/v1/members/bad%20id', { token: admin })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request' } },
+    });
   });
 });

@@ -75,12 +75,16 @@ describe('member password handlers', () => {
   it('more attempts at one account at once than may wait are told to retry, with Retry-After', async () => {
     const { bus } = setup({ failures: 100 });
     await bus.call('members.register', ada);
-    const attempts = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => bus.call('members.login', { email: ada.email, password: `guess ${i}` })));
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => bus.call('members.login', { email: ada.email, password: `guess ${i}` })),
+    );
     const codes = attempts.map((r) => (r.status === 'rejected' ? (r.reason as PulseError).code : 'ok'));
     // One at a time: the first runs, WAITING_PER_ACCOUNT (8) wait, the rest are refused at once.
     expect(codes.filter((c) => c === 'invalid_credentials')).toHaveLength(9);
     expect(codes.filter((c) => c === 'rate_limited')).toHaveLength(11);
-    for (const r of attempts) if (r.status === 'rejected' && (r.reason as PulseError).code === 'rate_limited') expect((r.reason as PulseError).details).toEqual({ retryAfterSeconds: '1' });
+    for (const r of attempts)
+      if (r.status === 'rejected' && (r.reason as PulseError).code === 'rate_limited')
+        expect((r.reason as PulseError).details).toEqual({ retryAfterSeconds: '1' });
   });
 
   it('a registration whose hash cannot finish before the caller gives up is refused at once with Retry-After and stores nothing', async () => {
@@ -106,7 +110,8 @@ describe('member password handlers', () => {
     const { bus } = setup({ failures: 2 });
     const profile = await bus.call('members.register', ada);
     for (const email of [ada.email, 'nobody@example.com']) {
-      for (let i = 0; i < 2; i++) expect((await failure(bus.call('members.login', { email, password: `wrong ${i}` }))).code).toBe('invalid_credentials');
+      for (let i = 0; i < 2; i++)
+        expect((await failure(bus.call('members.login', { email, password: `wrong ${i}` }))).code).toBe('invalid_credentials');
       const limited = await failure(bus.call('members.login', { email, password: ada.password }));
       expect(limited.code).toBe('rate_limited');
       expect(Number(limited.details?.retryAfterSeconds)).toBeGreaterThan(50);

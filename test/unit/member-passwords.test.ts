@@ -30,7 +30,13 @@ describe('password hashing', () => {
   });
 
   it('refuses malformed or absurd stored hashes', async () => {
-    for (const bad of ['', 'bcrypt$1$2$3$4$5', 'scrypt$1000$8$1$c2FsdHNhbHQ=$a2V5a2V5a2V5a2V5a2V5', `scrypt$${2 ** 24}$8$1$c2FsdHNhbHQ=$a2V5a2V5a2V5a2V5a2V5`, 'scrypt$1024$8$1$$']) {
+    for (const bad of [
+      '',
+      'bcrypt$1$2$3$4$5',
+      'scrypt$1000$8$1$c2FsdHNhbHQ=$a2V5a2V5a2V5a2V5a2V5',
+      `scrypt$${2 ** 24}$8$1$c2FsdHNhbHQ=$a2V5a2V5a2V5a2V5a2V5`,
+      'scrypt$1024$8$1$$',
+    ]) {
       await expect(verifyPassword('x', bad)).rejects.toBeInstanceOf(PasswordHashFormatError);
     }
   });

@@ -63,19 +63,50 @@ function setup(members: MemberStore) {
     logger: pino({ level: 'silent' }),
     members: { store: members, thresholds, rates },
     now: () => 1_700_000_001_000,
-    options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 10 },
+    options: {
+      defaultK: 5,
+      tasteHalfLifeSeconds: 3600,
+      sessionGapSeconds: 1800,
+      coVisitWindow: 5,
+      recentLimit: 20,
+      pushMaxAgeMs: 60_000,
+      retryDelayMs: 10,
+    },
   });
   return { processor, pushes, rankedTiers, users };
 }
 
-const member = (memberId: string): StoredMember => ({ memberId, email: `${memberId}@example.com`, name: 'M', tier: 'regular', points: 0, lifetimePoints: 0, createdAt: 1, passwordHash: 'x' });
+const member = (memberId: string): StoredMember => ({
+  memberId,
+  email: `${memberId}@example.com`,
+  name: 'M',
+  tier: 'regular',
+  points: 0,
+  lifetimePoints: 0,
+  createdAt: 1,
+  passwordHash: 'x',
+});
 type Line = { itemId: string; quantity: number; price: number };
 const order = (userId: string, orderId: string, status: OrderStatus, lines: Line[]): StoredOrderEvent => ({
-  type: 'order', id: orderEventId(orderId, status, lines), userId, orderId, status, lines, ts: 1_700_000_000_000, receivedAt: 1_700_000_000_500,
+  type: 'order',
+  id: orderEventId(orderId, status, lines),
+  userId,
+  orderId,
+  status,
+  lines,
+  ts: 1_700_000_000_000,
+  receivedAt: 1_700_000_000_500,
 });
-const paid = (userId: string, orderId: string, quantity: number, price: number) => order(userId, orderId, 'paid', [{ itemId: 'sku-1', quantity, price }]);
+const paid = (userId: string, orderId: string, quantity: number, price: number) =>
+  order(userId, orderId, 'paid', [{ itemId: 'sku-1', quantity, price }]);
 const purchase = (userId: string, id: string, quantity: number, price: number): LoggedEvent => ({
-  type: 'purchase', id, userId, ts: 1_700_000_000_000, receivedAt: 1_700_000_000_500, orderId: `o-${id}`, items: [{ itemId: 'sku-1', quantity, price }],
+  type: 'purchase',
+  id,
+  userId,
+  ts: 1_700_000_000_000,
+  receivedAt: 1_700_000_000_500,
+  orderId: `o-${id}`,
+  items: [{ itemId: 'sku-1', quantity, price }],
 });
 
 describe('EventProcessor: points from orders', () => {
@@ -88,7 +119,10 @@ describe('EventProcessor: points from orders', () => {
     expect(await store.get('m_a')).toMatchObject({ points: 32, lifetimePoints: 32 }); // 31.5 -> 32
     await processor.process(order('m_a', 'o1', 'cancelled', []));
     expect(await store.get('m_a')).toMatchObject({ points: 0, lifetimePoints: 0 });
-    expect((await store.ledger('m_a', { limit: 10 })).map((e) => [e.cause, e.delta, e.orderId])).toEqual([['cancellation', -32, 'o1'], ['order', 32, 'o1']]);
+    expect((await store.ledger('m_a', { limit: 10 })).map((e) => [e.cause, e.delta, e.orderId])).toEqual([
+      ['cancellation', -32, 'o1'],
+      ['order', 32, 'o1'],
+    ]);
     // Lifetime value follows the order: paid, then cancelled.
     const state = await users.load('m_a');
     expect(state.purchases).toMatchObject({ orders: 1, spend: 0 });
@@ -110,14 +144,23 @@ describe('EventProcessor: points from orders', () => {
     const store = new MemoryMemberStore();
     await store.create(member('m_r'));
     const { processor, users } = setup(store);
-    const lines = [{ itemId: 'a', quantity: 1, price: 10.4 }, { itemId: 'b', quantity: 2, price: 10.4 }, { itemId: 'c', quantity: 3, price: 0.35 }];
+    const lines = [
+      { itemId: 'a', quantity: 1, price: 10.4 },
+      { itemId: 'b', quantity: 2, price: 10.4 },
+      { itemId: 'c', quantity: 3, price: 0.35 },
+    ];
     await processor.process(order('m_r', 'o7', 'paid', lines)); // 32.25 -> 32 points: shares 10, 21, 1 (largest remainder)
     expect((await store.get('m_r'))?.points).toBe(32);
     await processor.process(order('m_r', 'o7', 'returned', [{ itemId: 'b', quantity: 1, price: 999 }]));
     expect((await store.get('m_r'))?.points).toBe(21); // one of b's two units: half of its 21 points, rounded half up (11)
     // The same return again (a redelivery or a repeat) moves nothing.
     expect(await processor.process(order('m_r', 'o7', 'returned', [{ itemId: 'b', quantity: 1, price: 999 }]))).toBe('duplicate');
-    await processor.process(order('m_r', 'o7', 'returned', [{ itemId: 'b', quantity: 1, price: 0 }, { itemId: 'a', quantity: 1, price: 0 }]));
+    await processor.process(
+      order('m_r', 'o7', 'returned', [
+        { itemId: 'b', quantity: 1, price: 0 },
+        { itemId: 'a', quantity: 1, price: 0 },
+      ]),
+    );
     expect((await store.get('m_r'))?.points).toBe(1); // every unit of a and b back: only c's point is left
     await processor.process(order('m_r', 'o7', 'cancelled', []));
     expect((await store.get('m_r'))?.points).toBe(0);
@@ -167,7 +210,10 @@ describe('EventProcessor: points from orders', () => {
     expect(pushes.filter((p) => p.message.event === 'member')).toEqual([]);
     await processor.process(paid('m_c', 'o2', 1, 1)); // 1000 (rate of the tier at that moment: regular)
     expect(pushes.filter((p) => p.message.event === 'member')).toEqual([
-      { userId: 'm_c', message: { event: 'member', data: { type: 'tier_changed', from: 'regular', to: 'vip', points: 1000, lifetimePoints: 1000 } } },
+      {
+        userId: 'm_c',
+        message: { event: 'member', data: { type: 'tier_changed', from: 'regular', to: 'vip', points: 1000, lifetimePoints: 1000 } },
+      },
     ]);
     expect(rankedTiers).toEqual(['regular', 'vip']);
     await processor.process(paid('m_c', 'o3', 1, 10)); // VIP rate: 15
@@ -179,7 +225,15 @@ describe('EventProcessor: points from orders', () => {
     await store.create(member('m_d'));
     const { processor, rankedTiers, users } = setup(store);
     await processor.process(paid('m_d', 'o1', 1, 1000));
-    await processor.process({ type: 'view', id: 'v1', userId: 'm_d', itemId: 'sku-2', ts: 1_700_000_000_100, receivedAt: 1_700_000_000_600, tier: 'regular' });
+    await processor.process({
+      type: 'view',
+      id: 'v1',
+      userId: 'm_d',
+      itemId: 'sku-2',
+      ts: 1_700_000_000_100,
+      receivedAt: 1_700_000_000_600,
+      tier: 'regular',
+    });
     expect(rankedTiers).toEqual(['vip', 'vip']);
     expect(await users.tier('m_d')).toBe('vip');
   });
@@ -196,6 +250,8 @@ describe('EventProcessor: points from orders', () => {
     const store = new MemoryMemberStore();
     await store.create(member('m_e'));
     const { processor } = setup(store);
-    await expect(processor.process(order('m_e', 'o9', 'returned', [{ itemId: 'sku-1', quantity: 1, price: 1 }]))).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(processor.process(order('m_e', 'o9', 'returned', [{ itemId: 'sku-1', quantity: 1, price: 1 }]))).rejects.toMatchObject({
+      code: 'unavailable',
+    });
   });
 });

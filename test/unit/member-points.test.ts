@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { checkLedgerPage, checkPointsChange, nextBalance, orderCause, orderPoints, orderTotal, roundHalfAwayFromZero } from '../../engine/logic/points.js';
+import {
+  checkLedgerPage,
+  checkPointsChange,
+  nextBalance,
+  orderCause,
+  orderPoints,
+  orderTotal,
+  roundHalfAwayFromZero,
+} from '../../engine/logic/points.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 
 const rates = { regular: 1, vip: 1.5, enterprise: 2 } as const;
@@ -18,7 +26,12 @@ function prng(seed: number): () => number {
 
 describe('points arithmetic', () => {
   it('sums quantity × price, negative for cancellations', () => {
-    expect(orderTotal([{ quantity: 2, price: 3.25 }, { quantity: 1, price: 10 }])).toBeCloseTo(16.5, 10);
+    expect(
+      orderTotal([
+        { quantity: 2, price: 3.25 },
+        { quantity: 1, price: 10 },
+      ]),
+    ).toBeCloseTo(16.5, 10);
     expect(orderTotal([{ quantity: -2, price: 3.25 }])).toBeCloseTo(-6.5, 10);
     expect(orderCause(-0.01)).toBe('cancellation');
     expect(orderCause(0)).toBe('order');
@@ -38,7 +51,10 @@ describe('points arithmetic', () => {
   it('an order and its exact cancellation at the same tier cancel out (seeded)', () => {
     const random = prng(7);
     for (let i = 0; i < 500; i++) {
-      const lines = Array.from({ length: 1 + Math.floor(random() * 5) }, () => ({ quantity: 1 + Math.floor(random() * 12), price: Math.round(random() * 5000) / 100 }));
+      const lines = Array.from({ length: 1 + Math.floor(random() * 5) }, () => ({
+        quantity: 1 + Math.floor(random() * 12),
+        price: Math.round(random() * 5000) / 100,
+      }));
       const tier = (['regular', 'vip', 'enterprise'] as const)[i % 3]!;
       const earned = orderPoints(orderTotal(lines), tier, rates);
       const back = orderPoints(orderTotal(lines.map((l) => ({ ...l, quantity: -l.quantity }))), tier, rates);
@@ -60,11 +76,19 @@ describe('nextBalance', () => {
   it('clamps spendable points at 0, lowers lifetime points on cancellation, never demotes', () => {
     const vip = { points: 100, lifetimePoints: 1200, tier: 'vip' as const };
     expect(nextBalance(vip, -300, 'cancellation', thresholds)).toEqual({ points: 0, lifetimePoints: 900, tier: 'vip' });
-    expect(nextBalance({ points: 10, lifetimePoints: 10, tier: 'regular' }, -50, 'cancellation', thresholds)).toEqual({ points: 0, lifetimePoints: 0, tier: 'regular' });
+    expect(nextBalance({ points: 10, lifetimePoints: 10, tier: 'regular' }, -50, 'cancellation', thresholds)).toEqual({
+      points: 0,
+      lifetimePoints: 0,
+      tier: 'regular',
+    });
   });
 
   it('redemptions spend points but leave lifetime points alone', () => {
-    expect(nextBalance({ points: 500, lifetimePoints: 800, tier: 'regular' }, -200, 'redemption', thresholds)).toEqual({ points: 300, lifetimePoints: 800, tier: 'regular' });
+    expect(nextBalance({ points: 500, lifetimePoints: 800, tier: 'regular' }, -200, 'redemption', thresholds)).toEqual({
+      points: 300,
+      lifetimePoints: 800,
+      tier: 'regular',
+    });
   });
 
   it('refuses a fractional delta', () => {

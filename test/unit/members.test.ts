@@ -22,7 +22,16 @@ import type { UserState } from '../../engine/ports/user-state-store.js';
 describe('member schemas', () => {
   it('normalises emails and refuses malformed ones', () => {
     expect(EmailSchema.parse('  Ada.Lovelace+shop@Example.COM ')).toBe('ada.lovelace+shop@example.com');
-    for (const bad of ['', 'ada', 'ada@', '@example.com', 'ada@example', 'a da@example.com', 'ada@@example.com', `${'a'.repeat(250)}@example.com`]) {
+    for (const bad of [
+      '',
+      'ada',
+      'ada@',
+      '@example.com',
+      'ada@example',
+      'a da@example.com',
+      'ada@@example.com',
+      `${'a'.repeat(250)}@example.com`,
+    ]) {
       expect(EmailSchema.safeParse(bad).success, bad).toBe(false);
     }
   });
@@ -67,7 +76,15 @@ describe('member rpc handlers', () => {
   it('registers a regular member with 0 points and never returns the hash', async () => {
     const { bus, members } = setup();
     const profile = await bus.call('members.register', { email: ' Ada@Example.com', password: 'difference engine', name: ' Ada ' });
-    expect(profile).toEqual({ memberId: expect.stringMatching(/^m_/), email: 'ada@example.com', name: 'Ada', tier: 'regular', points: 0, lifetimePoints: 0, createdAt: 1_700_000_000_000 });
+    expect(profile).toEqual({
+      memberId: expect.stringMatching(/^m_/),
+      email: 'ada@example.com',
+      name: 'Ada',
+      tier: 'regular',
+      points: 0,
+      lifetimePoints: 0,
+      createdAt: 1_700_000_000_000,
+    });
     expect(JSON.stringify(profile)).not.toContain('scrypt');
     expect((await members.get(profile.memberId))?.passwordHash).toMatch(/^scrypt\$1024\$8\$1\$/);
     expect(await bus.call('members.get', { memberId: profile.memberId })).toEqual(profile);
@@ -78,11 +95,19 @@ describe('member rpc handlers', () => {
     const { bus, members } = setup();
     const ada = await bus.call('members.register', { email: 'ada@example.com', password: 'difference engine', name: 'Ada' });
     const before = await members.get(ada.memberId);
-    expect(await codeOf(bus.call('members.register', { email: 'ADA@example.com', password: 'another one!', name: 'Eve' }))).toBe('email_taken');
-    expect(await codeOf(bus.call('members.register', { email: 'not-an-email', password: 'another one!', name: 'Eve' }))).toBe('invalid_email');
-    expect(await codeOf(bus.call('members.register', { email: 'eve@example.com', password: 'short', name: 'Eve' }))).toBe('invalid_password');
+    expect(await codeOf(bus.call('members.register', { email: 'ADA@example.com', password: 'another one!', name: 'Eve' }))).toBe(
+      'email_taken',
+    );
+    expect(await codeOf(bus.call('members.register', { email: 'not-an-email', password: 'another one!', name: 'Eve' }))).toBe(
+      'invalid_email',
+    );
+    expect(await codeOf(bus.call('members.register', { email: 'eve@example.com', password: 'short', name: 'Eve' }))).toBe(
+      'invalid_password',
+    );
     expect(await codeOf(bus.call('members.login', { email: 'ada@example.com', password: 'wrong password' }))).toBe('invalid_credentials');
-    expect(await codeOf(bus.call('members.login', { email: 'nobody@example.com', password: 'difference engine' }))).toBe('invalid_credentials');
+    expect(await codeOf(bus.call('members.login', { email: 'nobody@example.com', password: 'difference engine' }))).toBe(
+      'invalid_credentials',
+    );
     expect(await codeOf(bus.call('members.login', { email: 'ada@example.com', password: '' }))).toBe('invalid_credentials');
     expect(await codeOf(bus.call('members.get', { memberId: 'm_missing' }))).toBe('not_found');
     expect(await members.get(ada.memberId)).toEqual(before);
@@ -92,7 +117,9 @@ describe('member rpc handlers', () => {
   it('lets exactly one of concurrent registrations of one email win', async () => {
     const { bus } = setup();
     const attempts = await Promise.allSettled(
-      Array.from({ length: 5 }, (_, i) => bus.call('members.register', { email: 'race@example.com', password: `password-${i}`, name: `n${i}` })),
+      Array.from({ length: 5 }, (_, i) =>
+        bus.call('members.register', { email: 'race@example.com', password: `password-${i}`, name: `n${i}` }),
+      ),
     );
     expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
     for (const a of attempts) if (a.status === 'rejected') expect((a.reason as PulseError).code).toBe('email_taken');
@@ -110,7 +137,14 @@ describe('mergeEffect', () => {
     dimension: dim,
   };
   const options = { tasteHalfLifeSeconds: 3600, recentLimit: 10 };
-  const event: StoredMergeEvent = { type: 'merge', id: mergeEventId('v_1'), userId: 'm_1', fromUserId: 'v_1', ts: 10_000, receivedAt: 10_000 };
+  const event: StoredMergeEvent = {
+    type: 'merge',
+    id: mergeEventId('v_1'),
+    userId: 'm_1',
+    fromUserId: 'v_1',
+    ts: 10_000,
+    receivedAt: 10_000,
+  };
 
   const member: UserState = {
     ...emptyUserState(),

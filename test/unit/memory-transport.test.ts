@@ -18,7 +18,12 @@ function event(id: string, userId = 'shopper-1'): StoredEvent {
 
 const transports: MemoryTransport[] = [];
 function transport(options: { ackWaitMs?: number; duplicateWindowMs?: number; partitions?: number } = {}): MemoryTransport {
-  const t = new MemoryTransport({ partitions: options.partitions ?? 1, ackWaitMs: options.ackWaitMs ?? 10_000, duplicateWindowMs: options.duplicateWindowMs, logger });
+  const t = new MemoryTransport({
+    partitions: options.partitions ?? 1,
+    ackWaitMs: options.ackWaitMs ?? 10_000,
+    duplicateWindowMs: options.duplicateWindowMs,
+    logger,
+  });
   transports.push(t);
   return t;
 }
@@ -131,7 +136,9 @@ describe('MemoryTransport event log', () => {
         { batchSize: 7, signal: controller.signal },
       ),
     );
-    await expect.poll(() => [...received.values()].reduce((n, ids) => n + ids.length, 0), { timeout: 3000, interval: 2, message: 'all events' }).toBe(200);
+    await expect
+      .poll(() => [...received.values()].reduce((n, ids) => n + ids.length, 0), { timeout: 3000, interval: 2, message: 'all events' })
+      .toBe(200);
     expect(received).toEqual(appended);
     controller.abort();
     await Promise.all(runs);

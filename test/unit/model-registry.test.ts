@@ -157,7 +157,8 @@ describe('ModelRegistry swap', () => {
     expect(after.index.has('sku-03000')).toBe(false);
     expect(cosine(after.index.get('new-1')!, learned.vectorFor(catalog.get('new-1')!))).toBeCloseTo(1, 5);
     expect(cosine(after.index.get('sku-00002')!, learned.vectorFor(catalog.get('sku-00002')!))).toBeCloseTo(1, 5);
-    for (const id of catalog.ids().slice(0, 200)) expect(cosine(after.index.get(id)!, learned.vectorFor(catalog.get(id)!))).toBeCloseTo(1, 5);
+    for (const id of catalog.ids().slice(0, 200))
+      expect(cosine(after.index.get(id)!, learned.vectorFor(catalog.get(id)!))).toBeCloseTo(1, 5);
     expect(lines.some((l) => l.includes('"msg":"model v2 serving (2999 items, built in'))).toBe(true);
     // After the switch, catalog changes go to the new model only.
     catalog.apply({ type: 'upsert', item: { itemId: 'new-2', title: 'Later lamp', category: 'home/lamps', price: 30 } });
@@ -184,13 +185,18 @@ describe('ModelRegistry refusals', () => {
 
   it('refuses a corrupt model with a clear warning and keeps serving the old one', async () => {
     const items = generateDemoCatalog({ count: 300, seed: 5 });
-    const { registry, lines, metrics } = shop({ items, sources: { bad: new ModelError('checksum_mismatch', 'items.f32: sha256 0a1b... differs from the manifest') } });
+    const { registry, lines, metrics } = shop({
+      items,
+      sources: { bad: new ModelError('checksum_mismatch', 'items.f32: sha256 0a1b... differs from the manifest') },
+    });
     const before = registry.current();
     const dir = await modelDir('bad');
     const result = await registry.load(dir);
     expect(result).toMatchObject({ status: 'refused', reason: 'items.f32: sha256 0a1b... differs from the manifest' });
     expect(registry.current()).toBe(before);
-    expect(lines.join('')).toContain(`model ${dir} refused: items.f32: sha256 0a1b... differs from the manifest; still serving attributes-v1`);
+    expect(lines.join('')).toContain(
+      `model ${dir} refused: items.f32: sha256 0a1b... differs from the manifest; still serving attributes-v1`,
+    );
     expect(await refusedCount(metrics, 'checksum_mismatch')).toBe(1);
   });
 
@@ -210,8 +216,14 @@ describe('ModelRegistry refusals', () => {
     });
     const vectors = new Float32Array(items.length * DIM).map((_, i) => Math.sin(i + 1));
     const training = { events: 1, sequences: 1, from: 1, to: 2, epochs: 1, seconds: 0, backend: 'cpu', parameters: {} };
-    const good = await writeModel(modelsDir, { manifest: { dimension: DIM, metric: 'cosine', itemIds: items.map((i) => i.itemId), training, metrics: {} }, vectors });
-    const bad = await writeModel(modelsDir, { manifest: { dimension: DIM, metric: 'cosine', itemIds: items.map((i) => i.itemId), training, metrics: {} }, vectors });
+    const good = await writeModel(modelsDir, {
+      manifest: { dimension: DIM, metric: 'cosine', itemIds: items.map((i) => i.itemId), training, metrics: {} },
+      vectors,
+    });
+    const bad = await writeModel(modelsDir, {
+      manifest: { dimension: DIM, metric: 'cosine', itemIds: items.map((i) => i.itemId), training, metrics: {} },
+      vectors,
+    });
     await truncate(join(bad.dir, 'items.f32'), 100);
 
     expect(await registry.load(good.dir)).toMatchObject({ status: 'serving', version: good.version, items: 100 });
@@ -234,7 +246,10 @@ describe('ModelRegistry refusals', () => {
     const items = generateDemoCatalog({ count: 3000, seed: 9 });
     const { registry, catalog, lines } = shop({
       items,
-      sources: { wrong: new TableSource('wrong', NEW_DIM, { wrongDimensionFor: 'sku-00500' }), late: new TableSource('late', NEW_DIM, { throwFor: 'late-item' }) },
+      sources: {
+        wrong: new TableSource('wrong', NEW_DIM, { wrongDimensionFor: 'sku-00500' }),
+        late: new TableSource('late', NEW_DIM, { throwFor: 'late-item' }),
+      },
     });
     await modelDir('wrong');
     await modelDir('late');
@@ -242,7 +257,8 @@ describe('ModelRegistry refusals', () => {
     const loading = registry.load('late');
     // Once the build runs, an item arrives that the new model cannot embed.
     const changeDuringBuild = () => {
-      if (registry.building === 'late') catalog.apply({ type: 'upsert', item: { itemId: 'late-item', title: 'Late', category: 'misc', price: 1 } });
+      if (registry.building === 'late')
+        catalog.apply({ type: 'upsert', item: { itemId: 'late-item', title: 'Late', category: 'misc', price: 1 } });
       else setImmediate(changeDuringBuild);
     };
     changeDuringBuild();
@@ -297,7 +313,12 @@ describe('lazy re-derivation of user vectors', () => {
     expect(state.strength).toBeCloseTo(0.5 + 2 * (5 / Math.SQRT2), 4);
     expect(state.version).toBe(7);
     // Order matters: the same items the other way round lean towards a.
-    const reversed = rederiveTaste([recent[2]!, recent[0]!, recent[1]!].map((r, i) => ({ ...r, ts: T0 + (2 - i) * 3_600_000 })), learned, HALF_LIFE, T0 + 7_200_000);
+    const reversed = rederiveTaste(
+      [recent[2]!, recent[0]!, recent[1]!].map((r, i) => ({ ...r, ts: T0 + (2 - i) * 3_600_000 })),
+      learned,
+      HALF_LIFE,
+      T0 + 7_200_000,
+    );
     expect(reversed.vector![0]).toBeGreaterThan(state.vector![0]!);
   });
 
@@ -318,7 +339,12 @@ describe('lazy re-derivation of user vectors', () => {
   it('stores the re-derived vector with the next event, with its version, even when the event moves nothing', async () => {
     const store = new MemoryUserStateStore({ recentLimit: 50, dedupeTtlSeconds: 60 });
     const view = (id: string, itemId: string, ts: number): StoredEvent => ({ id, userId: 'u1', type: 'view', itemId, ts, receivedAt: ts });
-    const attributes: VectorLookup = { item: (id) => ({ a: axis(3), b: axis(2) })[id], text: () => new Float32Array(4), version: 'attributes-v1', dimension: 4 };
+    const attributes: VectorLookup = {
+      item: (id) => ({ a: axis(3), b: axis(2) })[id],
+      text: () => new Float32Array(4),
+      version: 'attributes-v1',
+      dimension: 4,
+    };
     for (const [i, itemId] of ['a', 'b'].entries()) {
       const effect = eventEffect(await store.load('u1'), view(`e${i}`, itemId, T0 + i * 1000), attributes, options);
       expect(effect.change.vectorVersion).toBe('attributes-v1');
@@ -339,7 +365,16 @@ describe('lazy re-derivation of user vectors', () => {
 
   it('refuses a vector version without a vector', async () => {
     const store = new MemoryUserStateStore({ recentLimit: 50, dedupeTtlSeconds: 60 });
-    const change = { eventId: 'e1', expectedVersion: 0, type: 'view' as const, strength: 1, updatedAt: T0, recent: [], bought: [], vectorVersion: 'v2' };
+    const change = {
+      eventId: 'e1',
+      expectedVersion: 0,
+      type: 'view' as const,
+      strength: 1,
+      updatedAt: T0,
+      recent: [],
+      bought: [],
+      vectorVersion: 'v2',
+    };
     const error = await store.apply('u1', change).catch((err: unknown) => err);
     expect(isPulseError(error) && error.code).toBe('invalid_request');
     expect((await store.load('u1')).version).toBe(0);
@@ -353,7 +388,7 @@ describe('Engine model loading on in-process fakes', () => {
   const writeRandomModel = (dimension = DIM) =>
     writeModel(modelsDir, {
       manifest: { dimension, metric: 'cosine', itemIds: items.map((i) => i.itemId), training, metrics: {} },
-      vectors: Float32Array.from({ length: items.length * dimension }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1),
+      vectors: Float32Array.from({ length: items.length * dimension }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1),
     });
 
   async function startEngine() {
@@ -388,12 +423,21 @@ describe('Engine model loading on in-process fakes', () => {
       // Another dimension and no content tower: new items could not be embedded, so it is refused.
       const unusable = await writeRandomModel(24);
       await transport.modelAnnouncements.announce({ version: unusable.version, dir: unusable.dir });
-      await expect.poll(() => lines.join('').includes(`model ${unusable.dir} refused: model ${unusable.version} has dimension 24 and no content tower`), { timeout: 5000, interval: 10 }).toBe(true);
+      await expect
+        .poll(
+          () => lines.join('').includes(`model ${unusable.dir} refused: model ${unusable.version} has dimension 24 and no content tower`),
+          { timeout: 5000, interval: 10 },
+        )
+        .toBe(true);
       expect(engine.status().modelVersion).toBe(older.version);
       const newer = await writeRandomModel();
       await transport.modelAnnouncements.announce({ version: newer.version, dir: newer.version });
       await expect.poll(() => engine.status().modelVersion, { timeout: 5000, interval: 10 }).toBe(newer.version);
-      const list = await transport.rpcClient.call('recommend', { principal: { userId: 'u1', role: 'visitor', tier: 'regular' }, userId: 'u1', options: { k: 5 } });
+      const list = await transport.rpcClient.call('recommend', {
+        principal: { userId: 'u1', role: 'visitor', tier: 'regular' },
+        userId: 'u1',
+        options: { k: 5 },
+      });
       expect(list.modelVersion).toBe(newer.version);
       // A malformed announcement is refused at the sender.
       const error = await transport.modelAnnouncements.announce({ version: '', dir: 'x' }).catch((err: unknown) => err);
@@ -416,4 +460,3 @@ describe('Engine model loading on in-process fakes', () => {
     }
   });
 });
-

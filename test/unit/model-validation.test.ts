@@ -27,7 +27,8 @@ function heldOut(n: number) {
 /** `users` sessions of `length` views, one per hour, item ids from `pick`. */
 function sessions(users: number, length: number, pick: (user: number, i: number) => string): InteractionEvent[] {
   const events: InteractionEvent[] = [];
-  for (let u = 0; u < users; u++) for (let i = 0; i < length; i++) events.push({ userId: `u${u}`, type: 'view', itemId: pick(u, i), ts: u * HOUR + i * 60_000 });
+  for (let u = 0; u < users; u++)
+    for (let i = 0; i < length; i++) events.push({ userId: `u${u}`, type: 'view', itemId: pick(u, i), ts: u * HOUR + i * 60_000 });
   return events;
 }
 
@@ -42,7 +43,12 @@ function axis(dimension: number, index: number, tilt = 0): Float32Array {
 describe('data thresholds', () => {
   it("refuse the demo's 163 events over 38 of 3,003 items, naming each threshold and its figures", () => {
     const catalog = new Set(Array.from({ length: 3003 }, (_, i) => `sku-${i}`));
-    const events: InteractionEvent[] = Array.from({ length: 163 }, (_, i) => ({ userId: `u${i % 20}`, type: 'view', itemId: `sku-${i % 38}`, ts: i * 60_000 }));
+    const events: InteractionEvent[] = Array.from({ length: 163 }, (_, i) => ({
+      userId: `u${i % 20}`,
+      type: 'view',
+      itemId: `sku-${i % 38}`,
+      ts: i * 60_000,
+    }));
     const figures = dataFigures(events, catalog);
     expect(figures).toEqual({ usableEvents: 163, items: 38, catalogItems: 3003, coveredCatalogItems: 38 });
     const failures = dataFailures(figures, heldOut(12), DEFAULT_DATA_THRESHOLDS);
@@ -79,7 +85,7 @@ describe('held-out split', () => {
     expect(split.cases[2]).toEqual({ prefix: ['i0-0', 'i0-1', 'i0-2'], target: 'i0-3' });
   });
 
-  it("never holds out events the serving model trained on, and says so when too few newer ones are left", () => {
+  it('never holds out events the serving model trained on, and says so when too few newer ones are left', () => {
     const events = sessions(100, 4, (u, i) => `i${u % 10}-${i}`);
     const split = splitHoldout(events, { share: 0.1, notBefore: 95 * HOUR });
     expect(split).toMatchObject({ from: 95 * HOUR, boundBy: 'serving', heldOutSessions: 5, allCases: 15 });
@@ -92,7 +98,10 @@ describe('held-out split', () => {
   });
 
   it('keeps at most maxCases, spread evenly over all the cases', () => {
-    const split = splitHoldout(sessions(100, 5, (u, i) => `i${u}-${i}`), { share: 0.5, maxCases: 20, queryItems: 1 });
+    const split = splitHoldout(
+      sessions(100, 5, (u, i) => `i${u}-${i}`),
+      { share: 0.5, maxCases: 20, queryItems: 1 },
+    );
     expect(split.allCases).toBe(200);
     expect(split.cases).toHaveLength(20);
     expect(new Set(split.cases.map((c) => c.prefix[0]!.split('-')[0])).size).toBe(20);
@@ -136,11 +145,16 @@ describe('next-item evaluation', () => {
     const learnedIds = ['sku-00001', 'sku-00002', 'gone-item'];
     const vectors = new Float32Array(learnedIds.length * D);
     learnedIds.forEach((_, row) => vectors.set(axis(D, row), row * D));
-    const source = new LearnedVectorSource({ manifest: { version: 'v1', dimension: D, itemIds: learnedIds }, vectors, rowOf: new Map(learnedIds.map((id, row) => [id, row])) }, new ContentEncoder({ dimension: D }));
+    const source = new LearnedVectorSource(
+      { manifest: { version: 'v1', dimension: D, itemIds: learnedIds }, vectors, rowOf: new Map(learnedIds.map((id, row) => [id, row])) },
+      new ContentEncoder({ dimension: D }),
+    );
     const learned = learnedSpace(source, catalog);
     // Every catalog item (attribute fallback: no tower) and the learned item no longer in the catalog.
     expect(learned.ids).toHaveLength(31);
-    expect(Array.from(learned.vectors.subarray(learned.rowOf.get('sku-00002')! * D, learned.rowOf.get('sku-00002')! * D + D))).toEqual(Array.from(axis(D, 1)));
+    expect(Array.from(learned.vectors.subarray(learned.rowOf.get('sku-00002')! * D, learned.rowOf.get('sku-00002')! * D + D))).toEqual(
+      Array.from(axis(D, 1)),
+    );
     const attributes = attributeSpace('attributes-v1', new ContentEncoder({ dimension: D }), catalog);
     expect(attributes.ids).toHaveLength(30);
     expect(attributes.rowOf.has('gone-item')).toBe(false);
@@ -152,7 +166,11 @@ describe('gate decision', () => {
   it('publishes a model not worse than the serving one (within the tolerance) and refuses a worse one unless forced', () => {
     expect(gateDecision({ hitRate: 0.395, mrr: 0.1, unknownTargets: 0 }, serving, { tolerance: 0.01, force: false }).publish).toBe(true);
     const worse = gateDecision({ hitRate: 0.3, mrr: 0.1, unknownTargets: 0 }, serving, { tolerance: 0.01, force: false });
-    expect(worse).toEqual({ publish: false, reason: 'new HR@20 0.3000 < serving 0.4000 - tolerance 0.01: the new model is worse than the serving one (use --force to publish it anyway)' });
+    expect(worse).toEqual({
+      publish: false,
+      reason:
+        'new HR@20 0.3000 < serving 0.4000 - tolerance 0.01: the new model is worse than the serving one (use --force to publish it anyway)',
+    });
     const forced = gateDecision({ hitRate: 0.3, mrr: 0.1, unknownTargets: 0 }, serving, { tolerance: 0.01, force: true });
     expect(forced.publish).toBe(true);
     expect(forced.reason).toMatch(/published because of --force/);
@@ -166,7 +184,14 @@ describe('the serving model line', () => {
       version: '20250301T101500Z-1a2b3c',
       createdAt: Date.UTC(2025, 2, 1, 10, 15),
       learnedItems: 300,
-      validation: { k: 20, hitRate: 0.41234, mrr: 0.1534, cases: 1500, serving: { version: 'attributes-v1', hitRate: 0.19, mrr: 0.08 }, forced: false },
+      validation: {
+        k: 20,
+        hitRate: 0.41234,
+        mrr: 0.1534,
+        cases: 1500,
+        serving: { version: 'attributes-v1', hitRate: 0.19, mrr: 0.08 },
+        forced: false,
+      },
     });
     expect(line).toBe('Model 20250301T101500Z-1a2b3c, trained 2025-03-01, HR@20 0.412, MRR@20 0.153 on 1,500 held-out');
   });

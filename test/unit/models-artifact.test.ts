@@ -3,7 +3,16 @@ import { mkdir, mkdtemp, readdir, readFile, rm, truncate, unlink, writeFile } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelError, isModelVersion, latestModelDir, listModelDirs, newModelVersion, readModel, writeModel, type WriteModelInput } from '../../models/artifact.js';
+import {
+  ModelError,
+  isModelVersion,
+  latestModelDir,
+  listModelDirs,
+  newModelVersion,
+  readModel,
+  writeModel,
+  type WriteModelInput,
+} from '../../models/artifact.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 const D = 8;
@@ -17,7 +26,16 @@ function sampleModel(items = 5, options: { content?: boolean; version?: string }
       dimension: D,
       metric: 'cosine',
       itemIds: Array.from({ length: items }, (_, i) => `item-${i}`),
-      training: { events: 100, sequences: 10, from: 1, to: 2, epochs: 3, seconds: 0.5, backend: 'cpu', parameters: { window: 3, engine: 'tfjs' } },
+      training: {
+        events: 100,
+        sequences: 10,
+        from: 1,
+        to: 2,
+        epochs: 3,
+        seconds: 0.5,
+        backend: 'cpu',
+        parameters: { window: 3, engine: 'tfjs' },
+      },
       metrics: { finalLoss: 1.5 },
     },
     vectors,

@@ -22,7 +22,14 @@ const GROUPS = {
 function item(group: keyof typeof GROUPS, itemId: string, random: () => number): Item {
   const spec = GROUPS[group];
   const word = () => spec.words[Math.floor(random() * spec.words.length)]!;
-  return { itemId, title: `${spec.brand} ${word()} ${word()}`, category: spec.category, brand: spec.brand, price: spec.price, tags: [word()] };
+  return {
+    itemId,
+    title: `${spec.brand} ${word()} ${word()}`,
+    category: spec.category,
+    brand: spec.brand,
+    price: spec.price,
+    tags: [word()],
+  };
 }
 
 function shop(): { items: Item[]; events: InteractionEvent[] } {
@@ -33,7 +40,8 @@ function shop(): { items: Item[]; events: InteractionEvent[] } {
   let ts = Date.UTC(2025, 0, 1);
   for (let s = 0; s < 800; s++) {
     const group = s % 2 === 0 ? 'a' : 'b';
-    for (let i = 0; i < 5; i++) events.push({ userId: `u${s}`, type: 'view', itemId: `${group}-${Math.floor(random() * 15)}`, ts: (ts += 60_000) });
+    for (let i = 0; i < 5; i++)
+      events.push({ userId: `u${s}`, type: 'view', itemId: `${group}-${Math.floor(random() * 15)}`, ts: (ts += 60_000) });
   }
   return { items, events };
 }
@@ -59,7 +67,13 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pulse-tower-'));
   data = shop();
   const { tf, backend } = await initTensorFlow();
-  const trained = await trainModel({ events: data.events, items: data.items, options: { dimension: D, epochs: 8, seed: 2, tied: true, learningRate: 0.3, towerEpochs: 40 }, tf, backend });
+  const trained = await trainModel({
+    events: data.events,
+    items: data.items,
+    options: { dimension: D, epochs: 8, seed: 2, tied: true, learningRate: 0.3, towerEpochs: 40 },
+    tf,
+    backend,
+  });
   expect(trained.summary.towerItems).toBe(30);
   expect(trained.manifest.metrics.towerTrainCosine).toBeGreaterThan(0.5);
   const written = await writeModel(dir, trained);
@@ -83,7 +97,9 @@ describe('content tower', () => {
     expect(nearA - nearB).toBeGreaterThan(0.5);
     // The same for group B, so the check is not one-sided.
     const freshB = source.vectorFor(item('b', 'new-b', mulberry32(6)));
-    expect(meanCosineWithGroup(source, data.items, 'b', freshB) - meanCosineWithGroup(source, data.items, 'a', freshB)).toBeGreaterThan(0.5);
+    expect(meanCosineWithGroup(source, data.items, 'b', freshB) - meanCosineWithGroup(source, data.items, 'a', freshB)).toBeGreaterThan(
+      0.5,
+    );
   });
 
   it('encodes a text query with the word features of the titles', () => {
@@ -95,7 +111,12 @@ describe('content tower', () => {
   });
 
   it('zeroes rows no training feature touched, so an unknown attribute adds nothing', () => {
-    const tower = { table: model.contentTable!, buckets: model.manifest.contentTower!.buckets, seed: model.manifest.contentTower!.seed, dimension: D };
+    const tower = {
+      table: model.contentTable!,
+      buckets: model.manifest.contentTower!.buckets,
+      seed: model.manifest.contentTower!.seed,
+      dimension: D,
+    };
     const unknown = hashFeatures(textFeatures('zeppelin'), tower.buckets, tower.seed);
     for (const { row } of unknown) expect(tower.table.subarray(row * D, row * D + D).every((x) => x === 0)).toBe(true);
     const alien: Item = { itemId: 'alien', title: 'Zeppelin', category: 'airships', price: 1e6 };
@@ -138,14 +159,22 @@ describe('LearnedVectorSource', () => {
 describe('trainModel', () => {
   it('refuses data that cannot make a model', async () => {
     const { tf, backend } = await initTensorFlow();
-    await expect(trainModel({ events: [{ userId: 'u', type: 'view', itemId: 'a', ts: 1 }], tf, backend })).rejects.toThrow(TrainingDataError);
+    await expect(trainModel({ events: [{ userId: 'u', type: 'view', itemId: 'a', ts: 1 }], tf, backend })).rejects.toThrow(
+      TrainingDataError,
+    );
   });
 
   it('records the training range, parameters and metrics for the manifest', async () => {
     const { tf, backend } = await initTensorFlow();
     const trained = await trainModel({ events: data.events, tf, backend, options: { dimension: 8, epochs: 1 } });
     expect(trained.content).toBeUndefined();
-    expect(trained.manifest.training).toMatchObject({ events: data.events.length, from: data.events[0]!.ts, to: data.events[data.events.length - 1]!.ts, epochs: 1, backend: 'wasm' });
+    expect(trained.manifest.training).toMatchObject({
+      events: data.events.length,
+      from: data.events[0]!.ts,
+      to: data.events[data.events.length - 1]!.ts,
+      epochs: 1,
+      backend: 'wasm',
+    });
     expect(trained.manifest.training.parameters).toMatchObject({ dimension: 8, window: 3, negatives: 5, engine: 'tfjs' });
     expect(trained.manifest.metrics.finalLoss).toBeGreaterThan(0);
     expect(trained.manifest.itemIds).toHaveLength(30);

@@ -85,7 +85,11 @@ describe('trainItem2Vec', () => {
   ])('puts items that co-occur close together (%s)', async (_name, options) => {
     const { tf } = await initTensorFlow();
     const progress: number[] = [];
-    const result = await trainItem2Vec(data, { dimension: 16, epochs: 8, seed: 3, ...options, progressIntervalMs: 0, onProgress: (p) => progress.push(p.loss) }, tf);
+    const result = await trainItem2Vec(
+      data,
+      { dimension: 16, epochs: 8, seed: 3, ...options, progressIntervalMs: 0, onProgress: (p) => progress.push(p.loss) },
+      tf,
+    );
     expect(result.vectors).toHaveLength(30 * 16);
     const { within, across } = groupCosines(data, result.vectors, 16);
     expect(within).toBeGreaterThan(0.6);
@@ -98,9 +102,20 @@ describe('trainItem2Vec', () => {
   it('learns nothing from sessions that ignore the groups (the check above can fail)', async () => {
     const { tf } = await initTensorFlow();
     const random = mulberry32(9);
-    const ids = [...Array.from({ length: 10 }, (_, i) => `a-${i}`), ...Array.from({ length: 10 }, (_, i) => `b-${i}`), ...Array.from({ length: 10 }, (_, i) => `c-${i}`)];
+    const ids = [
+      ...Array.from({ length: 10 }, (_, i) => `a-${i}`),
+      ...Array.from({ length: 10 }, (_, i) => `b-${i}`),
+      ...Array.from({ length: 10 }, (_, i) => `c-${i}`),
+    ];
     const mixed = indexSequences(
-      buildSequences(Array.from({ length: 3000 }, (_, n) => ({ userId: `u${Math.floor(n / 5)}`, type: 'view', itemId: ids[Math.floor(random() * ids.length)]!, ts: 1 + n * 60_000 }))).sequences,
+      buildSequences(
+        Array.from({ length: 3000 }, (_, n) => ({
+          userId: `u${Math.floor(n / 5)}`,
+          type: 'view',
+          itemId: ids[Math.floor(random() * ids.length)]!,
+          ts: 1 + n * 60_000,
+        })),
+      ).sequences,
     );
     const result = await trainItem2Vec(mixed, { dimension: 16, epochs: 8, seed: 3, tied: true, learningRate: 0.3 }, tf);
     const { within, across } = groupCosines(mixed, result.vectors, 16);
@@ -113,7 +128,8 @@ describe('trainItem2Vec', () => {
     const viaTf = await trainItem2Vec(data, { ...options, engine: 'tfjs' }, tf);
     const viaLoops = await trainItem2Vec(data, { ...options, engine: 'typed' });
     let maxDifference = 0;
-    for (let i = 0; i < viaTf.inputTable.length; i++) maxDifference = Math.max(maxDifference, Math.abs(viaTf.inputTable[i]! - viaLoops.inputTable[i]!));
+    for (let i = 0; i < viaTf.inputTable.length; i++)
+      maxDifference = Math.max(maxDifference, Math.abs(viaTf.inputTable[i]! - viaLoops.inputTable[i]!));
     expect(maxDifference).toBeLessThan(1e-4);
     expect(viaTf.pairs).toBe(viaLoops.pairs);
     viaTf.epochLosses.forEach((loss, i) => expect(loss).toBeCloseTo(viaLoops.epochLosses[i]!, 3));

@@ -4,7 +4,12 @@ import { buildSequences, indexSequences, type InteractionEvent } from '../../mod
 const MIN = 60_000;
 const T0 = Date.UTC(2025, 0, 1);
 
-const view = (userId: string, itemId: string, minute: number): InteractionEvent => ({ userId, type: 'view', itemId, ts: T0 + minute * MIN });
+const view = (userId: string, itemId: string, minute: number): InteractionEvent => ({
+  userId,
+  type: 'view',
+  itemId,
+  ts: T0 + minute * MIN,
+});
 const purchase = (userId: string, items: string[], minute: number, orderId?: string): InteractionEvent => ({
   userId,
   type: 'purchase',
@@ -15,7 +20,15 @@ const purchase = (userId: string, items: string[], minute: number, orderId?: str
 
 describe('buildSequences', () => {
   it('orders each user by time and splits sessions at the gap', () => {
-    const { sequences, stats } = buildSequences([view('u', 'c', 2), view('u', 'a', 0), view('u', 'b', 1), view('u', 'x', 100), view('u', 'y', 101), view('v', 'p', 0), view('v', 'q', 29)]);
+    const { sequences, stats } = buildSequences([
+      view('u', 'c', 2),
+      view('u', 'a', 0),
+      view('u', 'b', 1),
+      view('u', 'x', 100),
+      view('u', 'y', 101),
+      view('v', 'p', 0),
+      view('v', 'q', 29),
+    ]);
     expect(sequences.map((s) => [s.userId, s.kind, s.items])).toEqual([
       ['u', 'session', ['a', 'b', 'c']],
       ['u', 'session', ['x', 'y']],
@@ -23,7 +36,16 @@ describe('buildSequences', () => {
     ]);
     expect(sequences[0]!.from).toBe(T0);
     expect(sequences[0]!.to).toBe(T0 + 2 * MIN);
-    expect(stats).toMatchObject({ events: 7, usedEvents: 7, users: 2, sessions: 3, purchaseHistories: 0, tooShort: 0, from: T0, to: T0 + 101 * MIN });
+    expect(stats).toMatchObject({
+      events: 7,
+      usedEvents: 7,
+      users: 2,
+      sessions: 3,
+      purchaseHistories: 0,
+      tooShort: 0,
+      from: T0,
+      to: T0 + 101 * MIN,
+    });
   });
 
   it('honours a custom gap and keeps ties in input order', () => {
@@ -63,11 +85,21 @@ describe('buildSequences', () => {
     ]);
     expect(sessions[0]!.groupStarts).toEqual([0, 1]);
     const history = sequences.filter((s) => s.kind === 'purchases');
-    expect(history.map((s) => [s.items, s.groupStarts])).toEqual([[['a', 'b', 'c', 'd', 'e'], [0, 3]]]);
+    expect(history.map((s) => [s.items, s.groupStarts])).toEqual([
+      [
+        ['a', 'b', 'c', 'd', 'e'],
+        [0, 3],
+      ],
+    ]);
   });
 
   it('adds no purchase history when all purchases were in one session, or when disabled', () => {
-    const events = [purchase('m', ['a', 'b'], 0), purchase('m', ['c', 'd'], 5), purchase('n', ['a', 'b'], 0), purchase('n', ['c', 'd'], 3000)];
+    const events = [
+      purchase('m', ['a', 'b'], 0),
+      purchase('m', ['c', 'd'], 5),
+      purchase('n', ['a', 'b'], 0),
+      purchase('n', ['c', 'd'], 3000),
+    ];
     const { sequences, stats } = buildSequences(events);
     expect(stats.purchaseHistories).toBe(1);
     // n's two sessions are purchases only: the history holds them, so they are not repeated.
@@ -81,7 +113,12 @@ describe('buildSequences', () => {
   });
 
   it('keeps untimed events in input order within the current session', () => {
-    const { sequences } = buildSequences([view('u', 'a', 0), { userId: 'u', type: 'view', itemId: 'b' }, view('u', 'c', 1), { userId: 'u', type: 'view', itemId: 'd' }]);
+    const { sequences } = buildSequences([
+      view('u', 'a', 0),
+      { userId: 'u', type: 'view', itemId: 'b' },
+      view('u', 'c', 1),
+      { userId: 'u', type: 'view', itemId: 'd' },
+    ]);
     expect(sequences.map((s) => s.items)).toEqual([['a', 'b', 'c', 'd']]);
   });
 
@@ -114,7 +151,14 @@ describe('indexSequences', () => {
   });
 
   it('drops rare items and the sequences they leave too short', () => {
-    const { sequences } = buildSequences([view('u', 'a', 0), view('u', 'b', 1), view('v', 'a', 0), view('v', 'rare', 1), view('w', 'a', 0), view('w', 'b', 1)]);
+    const { sequences } = buildSequences([
+      view('u', 'a', 0),
+      view('u', 'b', 1),
+      view('v', 'a', 0),
+      view('v', 'rare', 1),
+      view('w', 'a', 0),
+      view('w', 'b', 1),
+    ]);
     const indexed = indexSequences(sequences, 2);
     expect(indexed.itemIds).toEqual(['a', 'b']);
     expect(indexed.sequences).toHaveLength(2);

@@ -59,7 +59,22 @@ describe('field rules', () => {
 
   it('tells products from fees and adjustments', () => {
     for (const code of ['85123A', '22423', '84029G', '15056BL', 'DCGS0076']) expect(isProductCode(code), code).toBe(true);
-    for (const code of ['POST', 'DOT', 'M', 'm', 'D', 'S', 'B', 'C2', 'CRUK', 'PADS', 'AMAZONFEE', 'BANK CHARGES', 'gift_0001_20', 'DCGSSGIRL']) {
+    for (const code of [
+      'POST',
+      'DOT',
+      'M',
+      'm',
+      'D',
+      'S',
+      'B',
+      'C2',
+      'CRUK',
+      'PADS',
+      'AMAZONFEE',
+      'BANK CHARGES',
+      'gift_0001_20',
+      'DCGSSGIRL',
+    ]) {
       expect(isProductCode(code), code).toBe(false);
     }
   });
@@ -104,7 +119,9 @@ describe('field rules', () => {
   });
 
   it('finds columns by name and names the missing ones', () => {
-    expect(columnsOf(['\uFEFFInvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'])).toEqual({
+    expect(
+      columnsOf(['\uFEFFInvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country']),
+    ).toEqual({
       invoice: 0,
       stockCode: 1,
       description: 2,
@@ -114,7 +131,9 @@ describe('field rules', () => {
       customer: 6,
     });
     // Online Retail II spelling.
-    expect(columnsOf(['Invoice', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'Price', 'Customer ID', 'Country']).customer).toBe(6);
+    expect(columnsOf(['Invoice', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'Price', 'Customer ID', 'Country']).customer).toBe(
+      6,
+    );
     expect(() => columnsOf(['InvoiceNo', 'StockCode'])).toThrow(/description, quantity, invoicedate, unitprice, customerid/);
   });
 });
@@ -160,7 +179,12 @@ async function readOutputs(dir: string): Promise<Outputs> {
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { items: await read('items.jsonl'), members: await read('members.jsonl'), events: await read('events.jsonl'), orders: await read('orders.jsonl') };
+  return {
+    items: await read('items.jsonl'),
+    members: await read('members.jsonl'),
+    events: await read('events.jsonl'),
+    orders: await read('orders.jsonl'),
+  };
 }
 
 describe('convertOnlineRetail', () => {
@@ -228,7 +252,14 @@ describe('convertOnlineRetail', () => {
             { itemId: '71053', quantity: 6, price: 3.39 },
           ],
         },
-        { id: 'can-C536379', type: 'purchase', userId: 'c17850', orderId: 'C536379', ts: Date.UTC(2010, 11, 1, 9, 41), items: [{ itemId: '71053', quantity: -2, price: 3.39 }] },
+        {
+          id: 'can-C536379',
+          type: 'purchase',
+          userId: 'c17850',
+          orderId: 'C536379',
+          ts: Date.UTC(2010, 11, 1, 9, 41),
+          items: [{ itemId: '71053', quantity: -2, price: 3.39 }],
+        },
       ]);
       for (const event of events) expect(EventInputSchema.safeParse(event).success).toBe(true);
 
@@ -255,7 +286,13 @@ describe('convertOnlineRetail', () => {
           ],
           ts: Date.UTC(2010, 11, 1, 8, 26),
         },
-        { orderId: '536365', userId: 'c17850', status: 'returned', lines: [{ itemId: '71053', quantity: 2, price: 3.39 }], ts: Date.UTC(2010, 11, 1, 9, 41) },
+        {
+          orderId: '536365',
+          userId: 'c17850',
+          status: 'returned',
+          lines: [{ itemId: '71053', quantity: 2, price: 3.39 }],
+          ts: Date.UTC(2010, 11, 1, 9, 41),
+        },
       ]);
       for (const order of orders) expect(OrderSchema.safeParse(order).success).toBe(true);
 

@@ -20,7 +20,10 @@ class RecordingSource {
         this.consumers.set(partition, [...current, owner]);
         return new Promise<void>((resolve) => {
           options.signal.addEventListener('abort', () => {
-            this.consumers.set(partition, (this.consumers.get(partition) ?? []).filter((o) => o !== owner));
+            this.consumers.set(
+              partition,
+              (this.consumers.get(partition) ?? []).filter((o) => o !== owner),
+            );
             resolve();
           });
         });

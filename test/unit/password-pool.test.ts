@@ -38,7 +38,13 @@ class ManualBackend implements DeriveBackend {
 }
 
 const request = (password: string): DeriveRequest => ({ password, salt: Buffer.alloc(16), keyBytes: 64, params: cheap });
-const admit = (over: Partial<PasswordAdmission> = {}): PasswordAdmission => ({ lane: 'login', account: 'a@x.co', client: 'c1', deadline: Number.POSITIVE_INFINITY, ...over });
+const admit = (over: Partial<PasswordAdmission> = {}): PasswordAdmission => ({
+  lane: 'login',
+  account: 'a@x.co',
+  client: 'c1',
+  deadline: Number.POSITIVE_INFINITY,
+  ...over,
+});
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; retryAfter: number }> {
@@ -112,7 +118,7 @@ describe('PasswordPool admission and order', () => {
     await expect(Promise.all([...accepted, b])).resolves.toHaveLength(4);
   });
 
-  it('never starts what cannot end before the caller\'s deadline, and answers before it', async () => {
+  it("never starts what cannot end before the caller's deadline, and answers before it", async () => {
     // Fake clock and timers (setImmediate stays real for flush()): "before the deadline" is then exact, whatever the machine's load.
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     onTestFinished(() => void vi.useRealTimers());
@@ -121,7 +127,9 @@ describe('PasswordPool admission and order', () => {
     const now = Date.now();
     // 200 ms mean, one running: a job queued behind it needs ~200 + 200 + margin.
     const running = pool.derive(request('long'), admit({ account: 'long@x.co', deadline: now + 200 + REPLY_MARGIN_MS + 100 }));
-    const tooLate = await refusal(pool.derive(request('late'), admit({ account: 'late@x.co', client: 'c2', deadline: now + 200 + 200 + REPLY_MARGIN_MS - 10 })));
+    const tooLate = await refusal(
+      pool.derive(request('late'), admit({ account: 'late@x.co', client: 'c2', deadline: now + 200 + 200 + REPLY_MARGIN_MS - 10 })),
+    );
     expect(tooLate.code).toBe('unavailable');
     expect(backend.started).toEqual(['long']);
     // The running one never finishes: it is answered `unavailable` before its deadline, not left to time out.
@@ -173,7 +181,9 @@ describe('PasswordPool on worker threads', () => {
     expect(await pool.verify('cafe\u0301 au lait', inline, admit())).toBe(true);
     expect(await pool.verify('cafe au lait', inline, admit())).toBe(false);
     // Both threads used at once.
-    const results = await Promise.all([0, 1, 2, 3].map((i) => pool!.verify(`p${i}`, inline, admit({ account: `${i}@x.co`, client: String(i) }))));
+    const results = await Promise.all(
+      [0, 1, 2, 3].map((i) => pool!.verify(`p${i}`, inline, admit({ account: `${i}@x.co`, client: String(i) }))),
+    );
     expect(results).toEqual([false, false, false, false]);
     await flush();
     expect(pool.stats()).toMatchObject({ workers: 2, running: 0, waiting: 0 });

@@ -16,8 +16,12 @@ describe('presence wire format', () => {
   });
 
   it('drops a malformed header and skips malformed ids', () => {
-    for (const bad of ['', 'gw-1', 'gw 1 2\nu', 'gw-1 -5\nu', 'gw-1 abc\nu', 'gw-1 99999999\nu', 'g w 5\nu']) expect(decodePresence(bad)).toBeUndefined();
-    expect(decodePresence('gw-1 100\nok\nnot ok\n\nalso.ok')).toEqual({ announcement: { gatewayId: 'gw-1', ttlMs: 100, userIds: ['ok', 'also.ok'] }, badIds: 2 });
+    for (const bad of ['', 'gw-1', 'gw 1 2\nu', 'gw-1 -5\nu', 'gw-1 abc\nu', 'gw-1 99999999\nu', 'g w 5\nu'])
+      expect(decodePresence(bad)).toBeUndefined();
+    expect(decodePresence('gw-1 100\nok\nnot ok\n\nalso.ok')).toEqual({
+      announcement: { gatewayId: 'gw-1', ttlMs: 100, userIds: ['ok', 'also.ok'] },
+      badIds: 2,
+    });
   });
 
   it('applyPresence routes by subject, ignores sync requests and logs what it drops', () => {

@@ -24,7 +24,11 @@ const options: ProfileOptions = {
   priceOf: (itemId) => PRICES[itemId],
   catalogPrices: [1, 2, 5, 10, 20, 30, 50, 80, 400],
 };
-const seen = (itemId: string, type: RecentInteraction['type'], daysAgo: number): RecentInteraction => ({ itemId, type, ts: AT - daysAgo * DAY_MS });
+const seen = (itemId: string, type: RecentInteraction['type'], daysAgo: number): RecentInteraction => ({
+  itemId,
+  type,
+  ts: AT - daysAgo * DAY_MS,
+});
 
 function state(fields: Partial<UserState> = {}): UserState {
   return { ...emptyUserState(), version: 3, ...fields };
@@ -36,10 +40,31 @@ describe('profile assembly', () => {
       updatedAt: AT - DAY_MS,
       firstSeenAt: AT - 100 * DAY_MS,
       counts: { view: 4, purchase: 2, total: 6 },
-      recent: [seen('dear', 'purchase', 1), seen('mid', 'view', 2), seen('dear', 'view', 2.5), seen('cheap', 'dislike', 3), seen('gone', 'view', 40)],
-      cart: new Map([['mid', 2], ['cheap', 1]]),
+      recent: [
+        seen('dear', 'purchase', 1),
+        seen('mid', 'view', 2),
+        seen('dear', 'view', 2.5),
+        seen('cheap', 'dislike', 3),
+        seen('gone', 'view', 40),
+      ],
+      cart: new Map([
+        ['mid', 2],
+        ['cheap', 1],
+      ]),
       purchases: { orders: 2, spend: 1200, firstPurchaseAt: AT - 90 * DAY_MS, lastPurchaseAt: AT - DAY_MS },
-      affinity: { landmark: AT - 14 * DAY_MS, categories: new Map([['home', 8], ['home/lamps', 6], ['garden', 1]]), brands: new Map([['lumo', 4], ['cosy', -2]]), brandEvents: new Map([['lumo', 5]]) },
+      affinity: {
+        landmark: AT - 14 * DAY_MS,
+        categories: new Map([
+          ['home', 8],
+          ['home/lamps', 6],
+          ['garden', 1],
+        ]),
+        brands: new Map([
+          ['lumo', 4],
+          ['cosy', -2],
+        ]),
+        brandEvents: new Map([['lumo', 5]]),
+      },
     });
     const profile = assembleProfile('u1', user, { tier: 'vip', createdAt: AT - 200 * DAY_MS }, AT, options);
     expect(profile).toMatchObject({
@@ -47,11 +72,22 @@ describe('profile assembly', () => {
       at: AT,
       member: { tier: 'vip', createdAt: AT - 200 * DAY_MS },
       // One half-life after the landmark: every weight is halved; only positive brands, top 2 categories.
-      categories: [{ category: 'home', weight: 4 }, { category: 'home/lamps', weight: 3 }],
+      categories: [
+        { category: 'home', weight: 4 },
+        { category: 'home/lamps', weight: 3 },
+      ],
       brands: [{ brand: 'lumo', weight: 2, events: 5 }],
       rfm: { recencyDays: 1, frequency: 2, monetary: 1200, scores: { recency: 5, frequency: 2, monetary: 4 } },
       purchases: { orders: 2, spend: 1200, averageOrderValue: 600, firstPurchaseAt: AT - 90 * DAY_MS, lastPurchaseAt: AT - DAY_MS },
-      activity: { level: 'medium', events: 6, eventsByType: { view: 4, purchase: 2 }, eventsLast7Days: 4, eventsLast30Days: 4, lastEventAt: AT - DAY_MS, daysSinceLastEvent: 1 },
+      activity: {
+        level: 'medium',
+        events: 6,
+        eventsByType: { view: 4, purchase: 2 },
+        eventsLast7Days: 4,
+        eventsLast30Days: 4,
+        lastEventAt: AT - DAY_MS,
+        daysSinceLastEvent: 1,
+      },
       // dear, mid, dear (the dislike and the item no longer in the catalog do not count).
       priceBand: { low: 20, median: 80, high: 80, items: 3, label: 'premium' },
       cart: { lines: 2, quantity: 3 },
@@ -60,10 +96,23 @@ describe('profile assembly', () => {
   });
 
   it('evaluates the time-based parts at another `at`', () => {
-    const user = state({ updatedAt: AT, firstSeenAt: AT, purchases: { orders: 1, spend: 50, firstPurchaseAt: AT, lastPurchaseAt: AT }, recent: [seen('mid', 'purchase', 0)] });
+    const user = state({
+      updatedAt: AT,
+      firstSeenAt: AT,
+      purchases: { orders: 1, spend: 50, firstPurchaseAt: AT, lastPurchaseAt: AT },
+      recent: [seen('mid', 'purchase', 0)],
+    });
     const later = assembleProfile('u1', user, undefined, AT + 100 * DAY_MS, options);
-    expect(later).toMatchObject({ member: null, rfm: { recencyDays: 100, scores: { recency: 3 } }, activity: { level: 'dormant', eventsLast7Days: 0, daysSinceLastEvent: 100 }, segments: ['lapsing'] });
-    expect(assembleProfile('u1', user, undefined, AT + 10 * DAY_MS, options)).toMatchObject({ activity: { level: 'low' }, segments: ['new'] });
+    expect(later).toMatchObject({
+      member: null,
+      rfm: { recencyDays: 100, scores: { recency: 3 } },
+      activity: { level: 'dormant', eventsLast7Days: 0, daysSinceLastEvent: 100 },
+      segments: ['lapsing'],
+    });
+    expect(assembleProfile('u1', user, undefined, AT + 10 * DAY_MS, options)).toMatchObject({
+      activity: { level: 'low' },
+      segments: ['new'],
+    });
     expect(assembleProfile('u1', user, undefined, AT, options).segments).toEqual(['new', 'active']);
   });
 
@@ -89,7 +138,12 @@ describe('price band and activity', () => {
   });
 
   it('labels the band by where its median sits among the catalog prices', () => {
-    const band = (itemIds: string[], catalog = options.catalogPrices) => priceBand(itemIds.map((id) => seen(id, 'view', 1)), options.priceOf, catalog);
+    const band = (itemIds: string[], catalog = options.catalogPrices) =>
+      priceBand(
+        itemIds.map((id) => seen(id, 'view', 1)),
+        options.priceOf,
+        catalog,
+      );
     // Catalog 1/3 quantile 5, 2/3 quantile 30.
     expect(band(['cheap', 'cheap'])).toMatchObject({ median: 5, label: 'mid' });
     expect(band(['cheap', 'cheap'], [6, 7, 8])).toMatchObject({ label: 'budget' });
@@ -101,7 +155,14 @@ describe('price band and activity', () => {
   });
 
   it('counts events (one per time and type) in the days up to `at` only', () => {
-    const recent = [seen('a', 'purchase', 1), seen('b', 'purchase', 1), seen('a', 'view', 1), seen('c', 'view', 6.9), seen('d', 'view', 8), seen('e', 'view', -1)];
+    const recent = [
+      seen('a', 'purchase', 1),
+      seen('b', 'purchase', 1),
+      seen('a', 'view', 1),
+      seen('c', 'view', 6.9),
+      seen('d', 'view', 8),
+      seen('e', 'view', -1),
+    ];
     expect(eventsWithin(recent, AT, 7)).toBe(3);
     expect(eventsWithin(recent, AT, 30)).toBe(4);
   });
@@ -119,8 +180,24 @@ describe('price band and activity', () => {
 describe('shop analytics through the event processor', () => {
   const T = Date.UTC(2025, 0, 1);
   /** A shop's paid order (revenue and spend come from orders alone); no member store here, so its money is its lines'. */
-  const purchase = (id: string, price: number, ts = T): LoggedEvent => ({ id: `order:paid:${id}`, type: 'order', userId: 'c1', orderId: id, status: 'paid', lines: [{ itemId: 'mid', quantity: 2, price }], ts, receivedAt: ts });
-  const browserPurchase = (id: string, price: number, ts = T): LoggedEvent => ({ id, type: 'purchase', userId: 'c1', items: [{ itemId: 'mid', quantity: 2, price }], ts, receivedAt: ts });
+  const purchase = (id: string, price: number, ts = T): LoggedEvent => ({
+    id: `order:paid:${id}`,
+    type: 'order',
+    userId: 'c1',
+    orderId: id,
+    status: 'paid',
+    lines: [{ itemId: 'mid', quantity: 2, price }],
+    ts,
+    receivedAt: ts,
+  });
+  const browserPurchase = (id: string, price: number, ts = T): LoggedEvent => ({
+    id,
+    type: 'purchase',
+    userId: 'c1',
+    items: [{ itemId: 'mid', quantity: 2, price }],
+    ts,
+    receivedAt: ts,
+  });
 
   function setup() {
     const users = new MemoryUserStateStore({ recentLimit: 20, dedupeTtlSeconds: 3600 });
@@ -134,11 +211,20 @@ describe('shop analytics through the event processor', () => {
         metrics: new EngineMetrics(),
         logger: pino({ level: 'silent' }),
         ...(withAnalytics ? { analytics: { store: analytics, thresholds: DEFAULT_SEGMENT_THRESHOLDS } } : {}),
-        options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: -1, retryDelayMs: 10 },
+        options: {
+          defaultK: 5,
+          tasteHalfLifeSeconds: 3600,
+          sessionGapSeconds: 1800,
+          coVisitWindow: 5,
+          recentLimit: 20,
+          pushMaxAgeMs: -1,
+          retryDelayMs: 10,
+        },
       });
     return { users, analytics, processor };
   }
-  const bigSpenders = (analytics: MemoryShopAnalytics, from: number) => analytics.segmentCounts({ ...segmentRanges(T, DEFAULT_SEGMENT_THRESHOLDS), bigSpenderFrom: from }, 0);
+  const bigSpenders = (analytics: MemoryShopAnalytics, from: number) =>
+    analytics.segmentCounts({ ...segmentRanges(T, DEFAULT_SEGMENT_THRESHOLDS), bigSpenderFrom: from }, 0);
 
   it('counts a repeated event once: counters and the shopper values as stored', async () => {
     const { analytics, processor } = setup();

@@ -61,7 +61,14 @@ describe('formatters', () => {
 describe('Progress', () => {
   it('prints at most one line per interval, with count, percent, rate and ETA', () => {
     const h = harness();
-    const progress = new Progress({ label: 'import events', total: 541_909, unit: 'events', stream: h.stream, now: h.now, intervalMs: 1000 });
+    const progress = new Progress({
+      label: 'import events',
+      total: 541_909,
+      unit: 'events',
+      stream: h.stream,
+      now: h.now,
+      intervalMs: 1000,
+    });
     for (let i = 0; i < 100; i++) {
       h.clock.t += 5; // 100 ticks within 500 ms: no line yet
       progress.tick(100);

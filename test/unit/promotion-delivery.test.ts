@@ -17,7 +17,14 @@ describe('PromotionDelivery', () => {
     const [a, b] = await Promise.all([engineA.claim('m0', true, T0 + 5), engineB.claim('m0', false, T0 + 5)]);
     expect(a.length + b.length).toBe(1);
     const [promotion] = [...a, ...b];
-    expect(promotion).toMatchObject({ promotionId: 'c1:m0', campaignId: 'c1', title: 'Lamps', message: '10% off lamps', items: ['lamp1'], coupon: { discountPercent: 10, expiresAt: T0 + 5 + 7 * 24 * 3600 * 1000 } });
+    expect(promotion).toMatchObject({
+      promotionId: 'c1:m0',
+      campaignId: 'c1',
+      title: 'Lamps',
+      message: '10% off lamps',
+      items: ['lamp1'],
+      coupon: { discountPercent: 10, expiresAt: T0 + 5 + 7 * 24 * 3600 * 1000 },
+    });
     expect(promotionsTo('m0')).toEqual([promotion]);
     // Later claims, also after the lease, find nothing.
     expect(await engineA.claim('m0', false, T0 + LEASE_MS + 10)).toEqual([]);
@@ -81,7 +88,9 @@ describe('PromotionDelivery', () => {
 
   it('makes the coupon once per promotion when a claim is retried after a failure', async () => {
     const { store, coupons, engineA, engineB, create, promotionsTo } = await deliverySetup();
-    const campaign = await create('coupon', { offer: { title: 'Coupon', message: 'Take 15%', discountPercent: 15, couponTtlSeconds: 3600 } });
+    const campaign = await create('coupon', {
+      offer: { title: 'Coupon', message: 'Take 15%', discountPercent: 15, couponTtlSeconds: 3600 },
+    });
     await engineA.offer(campaign, 'm0', {}, T0);
     // The first claimer dies after the grant and the coupon, before settling.
     const settle = store.settle.bind(store);
@@ -97,7 +106,12 @@ describe('PromotionDelivery', () => {
     const made = await coupons.list('m0', 10);
     expect(made).toHaveLength(1);
     expect(promotion!.coupon).toEqual({ code: made[0]!.code, discountPercent: 15, expiresAt: made[0]!.expiresAt });
-    expect(made[0]).toMatchObject({ kind: 'percent', discountPercent: 15, source: { type: 'campaign', id: 'coupon' }, expiresAt: T0 + 1 + 3600_000 });
+    expect(made[0]).toMatchObject({
+      kind: 'percent',
+      discountPercent: 15,
+      source: { type: 'campaign', id: 'coupon' },
+      expiresAt: T0 + 1 + 3600_000,
+    });
     expect(promotionsTo('m0')).toEqual([promotion]);
     expect(await store.counts('coupon')).toMatchObject({ delivered: 1, dropped: 0 });
     expect(await engineA.claim('m0', false, T0 + 3 * LEASE_MS)).toEqual([]);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { blendWeights, rankCandidates, reasonFor, scoreCandidates, scoreParts, withReasons, type Candidate, type RankingContext } from '../../engine/logic/ranking.js';
+import {
+  blendWeights,
+  rankCandidates,
+  reasonFor,
+  scoreCandidates,
+  scoreParts,
+  withReasons,
+  type Candidate,
+  type RankingContext,
+} from '../../engine/logic/ranking.js';
 import { keepthBest, sortScored } from '../../engine/logic/score-order.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
@@ -14,12 +23,21 @@ const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x))
 
 /** The ranking as written out in ranking.ts's module comment, the slow way. */
 function reference(candidates: Candidate[], k: number, context: RankingContext): Array<{ itemId: string; score: number }> {
-  const weights = blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true);
+  const weights = blendWeights(
+    context.strength,
+    context.query !== undefined,
+    context.tuning,
+    context.neighbours === true,
+    context.complements === true,
+  );
   return candidates
     .map((candidate) => {
       const p = scoreParts(candidate, weights);
       const boost = context.boostOf ? clamp01(context.boostOf(candidate.itemId)) : 0;
-      return { itemId: candidate.itemId, score: round((p.personal + p.neighbours + p.coVisitation + p.popularity + p.query + p.complement) * (1 + boost)) };
+      return {
+        itemId: candidate.itemId,
+        score: round((p.personal + p.neighbours + p.coVisitation + p.popularity + p.query + p.complement) * (1 + boost)),
+      };
     })
     .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0))
     .slice(0, Math.max(0, k));
@@ -61,18 +79,33 @@ describe('scoreCandidates', () => {
     const random = mulberry32(17);
     for (let trial = 0; trial < 400; trial++) {
       const n = 5 + Math.floor(random() * 60);
-      const candidates: Candidate[] = Array.from({ length: n }, (_, i) => ({ itemId: `c${String(Math.floor(random() * 1e4)).padStart(4, '0')}-${i}`, popularity: Math.floor(random() * 3) / 2, similarity: Math.floor(random() * 3) / 2 }));
+      const candidates: Candidate[] = Array.from({ length: n }, (_, i) => ({
+        itemId: `c${String(Math.floor(random() * 1e4)).padStart(4, '0')}-${i}`,
+        popularity: Math.floor(random() * 3) / 2,
+        similarity: Math.floor(random() * 3) / 2,
+      }));
       const maxBoost = [0.25, 0.5, 1][trial % 3]!;
       const boosts = new Map(candidates.map((c) => [c.itemId, random() < 0.5 ? 0 : maxBoost]));
       // Strength 2: personal and crowd weigh equally, so many candidates share a sum.
-      const context: RankingContext = { strength: 2, titleOf: () => undefined, nearestRecent: () => undefined, boostOf: (id) => boosts.get(id) ?? 0, maxBoost };
+      const context: RankingContext = {
+        strength: 2,
+        titleOf: () => undefined,
+        nearestRecent: () => undefined,
+        boostOf: (id) => boosts.get(id) ?? 0,
+        maxBoost,
+      };
       const k = 1 + Math.floor(random() * n);
-      expect(scoreCandidates(candidates, k, context).map(({ itemId, score }) => ({ itemId, score }))).toEqual(reference(candidates, k, context));
+      expect(scoreCandidates(candidates, k, context).map(({ itemId, score }) => ({ itemId, score }))).toEqual(
+        reference(candidates, k, context),
+      );
     }
   });
 
   it('asks for the boost of the candidates that can still make the list only, and writes reasons only when asked', () => {
-    const candidates: Candidate[] = Array.from({ length: 100 }, (_, i) => ({ itemId: `c${String(i).padStart(3, '0')}`, similarity: i / 100 }));
+    const candidates: Candidate[] = Array.from({ length: 100 }, (_, i) => ({
+      itemId: `c${String(i).padStart(3, '0')}`,
+      similarity: i / 100,
+    }));
     const asked: string[] = [];
     let reasons = 0;
     const context: RankingContext = {
@@ -103,12 +136,25 @@ describe('scoreCandidates', () => {
 
 /** reasonFor as written before it stopped building the parts: the largest positive part, earlier ones winning ties. */
 function referenceReason(candidate: Candidate, context: RankingContext): string {
-  const weights = blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true);
+  const weights = blendWeights(
+    context.strength,
+    context.query !== undefined,
+    context.tuning,
+    context.neighbours === true,
+    context.complements === true,
+  );
   const parts = scoreParts(candidate, weights);
   const order = ['query', 'complement', 'personal', 'neighbours', 'coVisitation', 'popularity'] as const;
   let best: (typeof order)[number] | undefined;
   for (const part of order) if (parts[part] > 0 && (!best || parts[part] > parts[best])) best = part;
-  const names = { query: "for your search 'q'", complement: 'often bought with C', personal: 'like R you viewed', neighbours: 'shoppers like you also liked it', coVisitation: 'often viewed with V', popularity: 'popular now' };
+  const names = {
+    query: "for your search 'q'",
+    complement: 'often bought with C',
+    personal: 'like R you viewed',
+    neighbours: 'shoppers like you also liked it',
+    coVisitation: 'often viewed with V',
+    popularity: 'popular now',
+  };
   return best === undefined ? 'to explore the shop' : names[best];
 }
 
@@ -139,7 +185,13 @@ describe('reasonFor', () => {
         titleOf: (id) => titles[id],
         nearestRecent: () => ({ itemId: 'r', type: 'view', ts: 1 }),
       };
-      const weights = blendWeights(context.strength, context.query !== undefined, context.tuning, context.neighbours === true, context.complements === true);
+      const weights = blendWeights(
+        context.strength,
+        context.query !== undefined,
+        context.tuning,
+        context.neighbours === true,
+        context.complements === true,
+      );
       expect(reasonFor(candidate, weights, context)).toBe(referenceReason(candidate, context));
     }
   });
@@ -149,7 +201,9 @@ describe('keepthBest', () => {
   it('is the keep-th highest score (sorted descending, 1-based), ties and -Infinity included', () => {
     const random = mulberry32(3);
     for (let trial = 0; trial < 500; trial++) {
-      const scores = Array.from({ length: 1 + Math.floor(random() * 60) }, () => (random() < 0.1 ? -Infinity : Math.round(random() * 10) / 10));
+      const scores = Array.from({ length: 1 + Math.floor(random() * 60) }, () =>
+        random() < 0.1 ? -Infinity : Math.round(random() * 10) / 10,
+      );
       const sorted = [...scores].sort((a, b) => b - a);
       const keep = 1 + Math.floor(random() * scores.length);
       expect(keepthBest(scores, keep)).toBe(sorted[keep - 1]);
@@ -163,7 +217,11 @@ describe('sortScored', () => {
   it('orders best first, ties by itemId, as a comparator sort does, short lists and long ones', () => {
     const random = mulberry32(4);
     for (let trial = 0; trial < 300; trial++) {
-      const list = Array.from({ length: Math.floor(random() * 150) }, (_, i) => ({ itemId: `i${Math.floor(random() * 40)}`, score: Math.round(random() * 5) / 5, at: i }));
+      const list = Array.from({ length: Math.floor(random() * 150) }, (_, i) => ({
+        itemId: `i${Math.floor(random() * 40)}`,
+        score: Math.round(random() * 5) / 5,
+        at: i,
+      }));
       const expected = [...list].sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
       sortScored(list);
       // Equal score and id (duplicates): stable, as Array.sort.

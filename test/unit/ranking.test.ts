@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { blendWeights, mergeCandidates, normaliseScores, rankCandidates, type Candidate, type RankingContext } from '../../engine/logic/ranking.js';
+import {
+  blendWeights,
+  mergeCandidates,
+  normaliseScores,
+  rankCandidates,
+  type Candidate,
+  type RankingContext,
+} from '../../engine/logic/ranking.js';
 import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
 
-const titles: Record<string, string> = { a: 'Alpha Lamp', b: 'Beta Lamp', c: 'Gamma Kettle', d: 'Delta Shoe', r1: 'Recent Lamp', r2: 'Recent Kettle' };
+const titles: Record<string, string> = {
+  a: 'Alpha Lamp',
+  b: 'Beta Lamp',
+  c: 'Gamma Kettle',
+  d: 'Delta Shoe',
+  r1: 'Recent Lamp',
+  r2: 'Recent Kettle',
+};
 
 function context(strength: number, extra: Partial<RankingContext> = {}): RankingContext {
   return {
@@ -37,7 +51,18 @@ describe('blendWeights', () => {
 
 describe('normaliseScores', () => {
   it('divides by the best score and drops non-positive or non-finite ones', () => {
-    expect(normaliseScores([['a', 4], ['b', 2], ['c', 0], ['d', Number.NaN], ['e', -1]])).toEqual([['a', 1], ['b', 0.5]]);
+    expect(
+      normaliseScores([
+        ['a', 4],
+        ['b', 2],
+        ['c', 0],
+        ['d', Number.NaN],
+        ['e', -1],
+      ]),
+    ).toEqual([
+      ['a', 1],
+      ['b', 0.5],
+    ]);
     expect(normaliseScores([['a', 0]])).toEqual([]);
   });
 });
@@ -47,10 +72,25 @@ describe('mergeCandidates', () => {
     const merged = mergeCandidates({
       vector: [{ id: 'a', similarity: 0.9 }],
       coVisited: [
-        { via: 'r1', items: [['a', 10], ['b', 5]] },
-        { via: 'r2', items: [['b', 100], ['c', 50]] },
+        {
+          via: 'r1',
+          items: [
+            ['a', 10],
+            ['b', 5],
+          ],
+        },
+        {
+          via: 'r2',
+          items: [
+            ['b', 100],
+            ['c', 50],
+          ],
+        },
       ],
-      popular: [['c', 1], ['d', 0.25]],
+      popular: [
+        ['c', 1],
+        ['d', 0.25],
+      ],
       query: [{ id: 'd', similarity: 0.7 }],
     });
     expect([...merged.keys()].sort()).toEqual(['a', 'b', 'c', 'd']);
@@ -87,7 +127,11 @@ describe('rankCandidates', () => {
   });
 
   it('uses the verb of the recent interaction and falls back when no title is known', () => {
-    const liked = rankCandidates([{ itemId: 'a', similarity: 1 }], 1, context(20, { nearestRecent: () => ({ itemId: 'r1', type: 'purchase', ts: 1 }) }));
+    const liked = rankCandidates(
+      [{ itemId: 'a', similarity: 1 }],
+      1,
+      context(20, { nearestRecent: () => ({ itemId: 'r1', type: 'purchase', ts: 1 }) }),
+    );
     expect(liked[0]?.reason).toBe('like Recent Lamp you bought');
     const unknown = rankCandidates([{ itemId: 'a', similarity: 1 }], 1, context(20, { nearestRecent: () => undefined }));
     expect(unknown[0]?.reason).toBe('matches your taste');
@@ -119,7 +163,12 @@ describe('rankCandidates', () => {
   });
 
   it('returns at most k items with scores in [0, 1], best first', () => {
-    const many: Candidate[] = Array.from({ length: 50 }, (_, i) => ({ itemId: `i${i}`, similarity: (i % 7) / 7 - 0.2, popularity: (i % 5) / 4, coVisitation: (i % 3) / 2 }));
+    const many: Candidate[] = Array.from({ length: 50 }, (_, i) => ({
+      itemId: `i${i}`,
+      similarity: (i % 7) / 7 - 0.2,
+      popularity: (i % 5) / 4,
+      coVisitation: (i % 3) / 2,
+    }));
     const ranked = rankCandidates(many, 10, context(3));
     expect(ranked).toHaveLength(10);
     for (let i = 0; i < ranked.length; i++) {
@@ -151,7 +200,13 @@ describe('sessions like yours and sequential rules in the blend', () => {
         ['s1', 4],
         ['s2', 2],
       ],
-      follows: { after: 'last', items: [['f1', 3], ['s2', 1.5]] },
+      follows: {
+        after: 'last',
+        items: [
+          ['f1', 3],
+          ['s2', 1.5],
+        ],
+      },
     });
     expect(merged.get('s1')!.sessions).toBe(1);
     expect(merged.get('s2')!.sessions).toBe(0.5);

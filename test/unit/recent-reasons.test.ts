@@ -34,7 +34,11 @@ describe('RecentReasons', () => {
     const random = mulberry32(11);
     const index = new ExactVectorIndex({ dimension: DIM });
     // 30 items with vectors; ids 30..39 have none (unknown to the index).
-    for (let i = 0; i < 30; i++) index.upsert(`i${i}`, Float32Array.from({ length: DIM }, () => random() - 0.5));
+    for (let i = 0; i < 30; i++)
+      index.upsert(
+        `i${i}`,
+        Float32Array.from({ length: DIM }, () => random() - 0.5),
+      );
     for (let trial = 0; trial < 200; trial++) {
       const recent: RecentInteraction[] = Array.from({ length: Math.floor(random() * 12) }, (_, n) => ({
         itemId: `i${Math.floor(random() * 40)}`,

@@ -56,7 +56,12 @@ describe('ShortCache', () => {
     off.set('a', 1);
     expect(off.enabled).toBe(false);
     expect(off.get('a')).toBeUndefined();
-    for (const bad of [{ ttlMs: -1, maxEntries: 1 }, { ttlMs: Number.NaN, maxEntries: 1 }, { ttlMs: 10, maxEntries: 0 }, { ttlMs: 10, maxEntries: 1.5 }]) {
+    for (const bad of [
+      { ttlMs: -1, maxEntries: 1 },
+      { ttlMs: Number.NaN, maxEntries: 1 },
+      { ttlMs: 10, maxEntries: 0 },
+      { ttlMs: 10, maxEntries: 1.5 },
+    ]) {
       expect(() => new ShortCache(bad)).toThrow(RangeError);
     }
   });
@@ -75,22 +80,41 @@ function fakeLists(lists: Record<string, Array<[string, number]>>): NeighbourLis
 describe('CachedNeighbourLists', () => {
   it('reads each list once within the TTL, serves smaller limits from it, and reads again after', async () => {
     const time = clock();
-    const store = fakeLists({ a: [['x', 5], ['y', 4], ['z', 3]], b: [['x', 1]] });
+    const store = fakeLists({
+      a: [
+        ['x', 5],
+        ['y', 4],
+        ['z', 3],
+      ],
+      b: [['x', 1]],
+    });
     const cached = new CachedNeighbourLists(store, { ttlMs: 1000, maxEntries: 10, now: time.now });
     // Concurrent reads share one request.
     const [first, second] = await Promise.all([cached.coVisited('a', 2), cached.coVisited('a', 2)]);
-    expect(first).toEqual([['x', 5], ['y', 4]]);
+    expect(first).toEqual([
+      ['x', 5],
+      ['y', 4],
+    ]);
     expect(second).toEqual(first);
     expect(await cached.coVisited('a', 1)).toEqual([['x', 5]]);
     expect(store.reads).toEqual([['a', 2]]);
     // A larger limit than was read needs the store (the list may go on) ...
-    expect(await cached.coVisited('a', 3)).toEqual([['x', 5], ['y', 4], ['z', 3]]);
+    expect(await cached.coVisited('a', 3)).toEqual([
+      ['x', 5],
+      ['y', 4],
+      ['z', 3],
+    ]);
     // ... unless the list came back shorter than its limit: then it is whole.
     expect(await cached.coVisited('b', 5)).toEqual([['x', 1]]);
     expect(await cached.coVisited('b', 50)).toEqual([['x', 1]]);
     // Each kind of list is its own entry.
     await cached.coPurchased('a', 2);
-    expect(store.reads).toEqual([['a', 2], ['a', 3], ['b', 5], ['a', 2]]);
+    expect(store.reads).toEqual([
+      ['a', 2],
+      ['a', 3],
+      ['b', 5],
+      ['a', 2],
+    ]);
     time.advance(1000);
     await cached.coVisited('a', 1);
     expect(store.reads).toHaveLength(5);
@@ -191,12 +215,18 @@ describe('Recommender caches', () => {
     itemIds.forEach((itemId, i) => {
       const ts = NOW - 60_000 + i * 1000;
       const next = foldIn(user, s.index.get(itemId)!, tasteWeight.view, ts, 6 * 3600);
-      user = { ...user, vector: next.vector, strength: next.strength, updatedAt: ts, recent: [{ itemId, type: 'view', ts }, ...user.recent] };
+      user = {
+        ...user,
+        vector: next.vector,
+        strength: next.strength,
+        updatedAt: ts,
+        recent: [{ itemId, type: 'view', ts }, ...user.recent],
+      };
     });
     return user;
   }
 
-  it('reads a seed item\'s co-visitation list once per statsCacheMs, and at once with 0', async () => {
+  it("reads a seed item's co-visitation list once per statsCacheMs, and at once with 0", async () => {
     for (const statsCacheMs of [60_000, 0]) {
       const s = shop({ statsCacheMs });
       await s.stats.record('p1', { items: [], pairs: [[x, y, 3]], ts: NOW });

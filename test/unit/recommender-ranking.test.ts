@@ -30,10 +30,42 @@ const AFFINITY_HALF_LIFE = 14 * 24 * 3600;
 const GROUPS = [
   { key: 'a', category: 'Home/Lamps', brand: 'Lumo', words: ['aurora', 'nimbus', 'solace'], noun: 'lamp', tag: 'lighting', price: 40 },
   { key: 'b', category: 'Garden/Tools', brand: 'Tergo', words: ['forged', 'ash', 'rustproof'], noun: 'spade', tag: 'steel', price: 65 },
-  { key: 'c', category: 'Toys/Puzzles', brand: 'Pazl', words: ['wooden', 'tricky', 'colourful'], noun: 'puzzle', tag: 'brainteaser', price: 16 },
-  { key: 'd', category: 'Office/Paper', brand: 'Notra', words: ['ruled', 'recycled', 'pocket'], noun: 'notebook', tag: 'stationery', price: 3 },
-  { key: 'e', category: 'Sport/Running', brand: 'Velo', words: ['breathable', 'reflective', 'trail'], noun: 'shoe', tag: 'athletic', price: 130 },
-  { key: 'f', category: 'Audio/Headphones', brand: 'Sonik', words: ['wireless', 'studio', 'quiet'], noun: 'headphone', tag: 'bluetooth', price: 280 },
+  {
+    key: 'c',
+    category: 'Toys/Puzzles',
+    brand: 'Pazl',
+    words: ['wooden', 'tricky', 'colourful'],
+    noun: 'puzzle',
+    tag: 'brainteaser',
+    price: 16,
+  },
+  {
+    key: 'd',
+    category: 'Office/Paper',
+    brand: 'Notra',
+    words: ['ruled', 'recycled', 'pocket'],
+    noun: 'notebook',
+    tag: 'stationery',
+    price: 3,
+  },
+  {
+    key: 'e',
+    category: 'Sport/Running',
+    brand: 'Velo',
+    words: ['breathable', 'reflective', 'trail'],
+    noun: 'shoe',
+    tag: 'athletic',
+    price: 130,
+  },
+  {
+    key: 'f',
+    category: 'Audio/Headphones',
+    brand: 'Sonik',
+    words: ['wireless', 'studio', 'quiet'],
+    noun: 'headphone',
+    tag: 'bluetooth',
+    price: 280,
+  },
 ];
 const grouped: Item[] = GROUPS.flatMap((group) =>
   Array.from({ length: 15 }, (_, i) => ({
@@ -49,7 +81,11 @@ const grouped: Item[] = GROUPS.flatMap((group) =>
 const groupOf = (itemId: string) => itemId.split('-')[0]!;
 const ids = (list: RecommendationList) => list.items.map((item) => item.itemId);
 
-function shop(catalogItems: Item[], options: Partial<RecommenderOptions> = {}, extra: { shoppers?: ShopperIndex; boosts?: CampaignBoostSource } = {}) {
+function shop(
+  catalogItems: Item[],
+  options: Partial<RecommenderOptions> = {},
+  extra: { shoppers?: ShopperIndex; boosts?: CampaignBoostSource } = {},
+) {
   const encoder = new ContentEncoder({ dimension: DIM });
   const index = new ExactVectorIndex({ dimension: DIM });
   const catalog = new CatalogService({ index, encoder });
@@ -57,17 +93,30 @@ function shop(catalogItems: Item[], options: Partial<RecommenderOptions> = {}, e
   const stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: 7 * 24 * 3600 });
   const models = { current: () => ({ source: new AttributeVectorSource(encoder), index }) };
   const make = (more: Partial<RecommenderOptions> = {}, deps: { shoppers?: ShopperIndex; boosts?: CampaignBoostSource } = extra) =>
-    new Recommender({ catalog, index, stats, encoder, ...deps, options: { defaultK: 10, sessionGapSeconds: 1800, affinityHalfLifeSeconds: AFFINITY_HALF_LIFE, ...options, ...more } });
+    new Recommender({
+      catalog,
+      index,
+      stats,
+      encoder,
+      ...deps,
+      options: { defaultK: 10, sessionGapSeconds: 1800, affinityHalfLifeSeconds: AFFINITY_HALF_LIFE, ...options, ...more },
+    });
   return { encoder, index, catalog, stats, models, recommender: make(), make };
 }
 
 /** The shopper after `steps` (oldest first), vector, recent items and affinity folded in as the engine does. */
-function shopperAfter(s: ReturnType<typeof shop>, steps: Array<[string, InteractionType]>, base: UserState = emptyUserState(), startTs = NOW - 60_000): UserState {
+function shopperAfter(
+  s: ReturnType<typeof shop>,
+  steps: Array<[string, InteractionType]>,
+  base: UserState = emptyUserState(),
+  startTs = NOW - 60_000,
+): UserState {
   let user = base;
   steps.forEach(([itemId, type], i) => {
     const ts = startTs + i * 1000;
     const next = foldIn(user, s.index.get(itemId)!, tasteWeight[type], ts, HALF_LIFE);
-    const affinity = affinityAfter(user.affinity, affinityGain([[s.catalog.get(itemId), tasteWeight[type]]]), ts, AFFINITY_HALF_LIFE) ?? user.affinity;
+    const affinity =
+      affinityAfter(user.affinity, affinityGain([[s.catalog.get(itemId), tasteWeight[type]]]), ts, AFFINITY_HALF_LIFE) ?? user.affinity;
     user = {
       ...user,
       vector: next.vector,
@@ -90,15 +139,32 @@ describe('affinity boost in the recommender', () => {
     const byId = new Map(demo.map((item) => [item.itemId, item]));
     // Lamps viewed: the taste; a brand bought often elsewhere (weeks ago): the affinity alone.
     const category = demo.find((item) => item.category.toLowerCase().includes('lamp'))?.category ?? demo[0]!.category;
-    const viewed = demo.filter((item) => item.category === category && item.inStock !== false && !item.minTier).slice(0, 3).map((item) => item.itemId);
-    const taste = shopperAfter(s, viewed.map((id) => [id, 'view']));
+    const viewed = demo
+      .filter((item) => item.category === category && item.inStock !== false && !item.minTier)
+      .slice(0, 3)
+      .map((item) => item.itemId);
+    const taste = shopperAfter(
+      s,
+      viewed.map((id) => [id, 'view']),
+    );
     const plain = await s.recommender.recommend(taste, { k: 30 }, NOW);
     // The brand most present in places 11..30 of the plain list and least in its top 10.
-    const brandsOf = (list: RecommendationList, from: number, to: number) => list.items.slice(from, to).map((item) => byId.get(item.itemId)!.brand!);
+    const brandsOf = (list: RecommendationList, from: number, to: number) =>
+      list.items.slice(from, to).map((item) => byId.get(item.itemId)!.brand!);
     const tail = brandsOf(plain, 10, 30);
-    const brand = [...new Set(tail)].sort((x, y) => tail.filter((b) => b === y).length - tail.filter((b) => b === x).length || x.localeCompare(y))[0]!;
-    const brandItems = demo.filter((item) => item.brand === brand && item.category !== category && item.inStock !== false && !item.minTier).slice(0, 4).map((item) => item.itemId);
-    const fan = shopperAfter(s, brandItems.map((id) => [id, 'purchase']), emptyUserState(), NOW - 20 * 24 * 3600 * 1000);
+    const brand = [...new Set(tail)].sort(
+      (x, y) => tail.filter((b) => b === y).length - tail.filter((b) => b === x).length || x.localeCompare(y),
+    )[0]!;
+    const brandItems = demo
+      .filter((item) => item.brand === brand && item.category !== category && item.inStock !== false && !item.minTier)
+      .slice(0, 4)
+      .map((item) => item.itemId);
+    const fan = shopperAfter(
+      s,
+      brandItems.map((id) => [id, 'purchase']),
+      emptyUserState(),
+      NOW - 20 * 24 * 3600 * 1000,
+    );
     const user: UserState = { ...taste, affinity: fan.affinity };
     expect(user.affinity.brands.has(brandKey(brand))).toBe(true);
 
@@ -125,10 +191,29 @@ describe('shoppers like you', () => {
     // Six shoppers who viewed lamps and then spades (nothing in their attributes links the two),
     // and six who only looked at puzzles.
     for (let n = 0; n < 6; n++) {
-      shoppers.update(`lamp-and-spade-${n}`, shopperAfter(s, [['a-00', 'view'], ['a-01', 'view'], ['a-02', 'view'], [`b-0${n}`, 'view'], [`b-0${(n + 1) % 6}`, 'like']]));
-      shoppers.update(`puzzles-${n}`, shopperAfter(s, [['c-00', 'view'], [`c-0${n + 1}`, 'view']]));
+      shoppers.update(
+        `lamp-and-spade-${n}`,
+        shopperAfter(s, [
+          ['a-00', 'view'],
+          ['a-01', 'view'],
+          ['a-02', 'view'],
+          [`b-0${n}`, 'view'],
+          [`b-0${(n + 1) % 6}`, 'like'],
+        ]),
+      );
+      shoppers.update(
+        `puzzles-${n}`,
+        shopperAfter(s, [
+          ['c-00', 'view'],
+          [`c-0${n + 1}`, 'view'],
+        ]),
+      );
     }
-    const me = shopperAfter(s, [['a-00', 'view'], ['a-01', 'view'], ['a-02', 'view']]);
+    const me = shopperAfter(s, [
+      ['a-00', 'view'],
+      ['a-01', 'view'],
+      ['a-02', 'view'],
+    ]);
     shoppers.update('me', me);
     const alone = await s.recommender.recommend(me, { k: 15 }, NOW);
     expect(ids(alone).filter((id) => groupOf(id) === 'b')).toEqual([]);
@@ -147,7 +232,13 @@ describe('diversity in the recommender', () => {
     const s = shop(grouped);
     const vectorOf = (id: string) => s.index.get(id);
     // A shopper mostly into lamps, a little into spades and puzzles.
-    const user = shopperAfter(s, [['c-00', 'view'], ['b-00', 'view'], ['a-00', 'view'], ['a-01', 'view'], ['a-02', 'like']]);
+    const user = shopperAfter(s, [
+      ['c-00', 'view'],
+      ['b-00', 'view'],
+      ['a-00', 'view'],
+      ['a-01', 'view'],
+      ['a-02', 'like'],
+    ]);
     const focused = await s.recommender.recommend(user, { k: 10, diversity: 0 }, NOW);
     const diverse = await s.recommender.recommend(user, { k: 10, diversity: 0.5 }, NOW);
     expect(diverse.items).toHaveLength(10);
@@ -184,8 +275,20 @@ describe('reasons', () => {
     const demo = generateDemoCatalog({ count: 1500, seed: 9 });
     const random = mulberry32(17);
     const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
-    const shoppers = new ShopperIndex({ models: { current: () => ({ source: new AttributeVectorSource(new ContentEncoder({ dimension: DIM })), index: new ExactVectorIndex({ dimension: DIM }) }) }, createIndex: (dimension) => new ExactVectorIndex({ dimension }), limit: 1000 });
-    const boosts: CampaignBoostSource = { active: () => true, boostsFor: () => [{ name: 'Summer sale', itemIds: demo.slice(0, 40).map((item) => item.itemId) }] };
+    const shoppers = new ShopperIndex({
+      models: {
+        current: () => ({
+          source: new AttributeVectorSource(new ContentEncoder({ dimension: DIM })),
+          index: new ExactVectorIndex({ dimension: DIM }),
+        }),
+      },
+      createIndex: (dimension) => new ExactVectorIndex({ dimension }),
+      limit: 1000,
+    });
+    const boosts: CampaignBoostSource = {
+      active: () => true,
+      boostsFor: () => [{ name: 'Summer sale', itemIds: demo.slice(0, 40).map((item) => item.itemId) }],
+    };
     const s = shop(demo, { affinityBoost: 0.15, diversity: 0.2 }, { shoppers, boosts });
     const categories = [...new Set(demo.map((item) => item.category))];
     const words = demo.slice(0, 50).map((item) => item.title.split(' ')[0]!);
@@ -219,14 +322,29 @@ describe('reasons', () => {
     }
     expect(lists).toBe(320);
     // The sources and fill-ups all spoke at least once.
-    for (const kind of ['like', 'often viewed with', 'popular now', 'popular in', 'for your search', 'campaign', 'shoppers like you also liked it']) {
+    for (const kind of [
+      'like',
+      'often viewed with',
+      'popular now',
+      'popular in',
+      'for your search',
+      'campaign',
+      'shoppers like you also liked it',
+    ]) {
       expect(seen.get(kind) ?? 0, `${kind}: ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
     }
   });
 
   it('names the category in "popular in" only for the list\'s scope or a category the shopper likes, and fills with "more in <category>"', async () => {
     const s = shop(grouped);
-    await s.stats.record('p1', { items: [['a-05', 5], ['c-05', 5]], pairs: [], ts: NOW - 1000 });
+    await s.stats.record('p1', {
+      items: [
+        ['a-05', 5],
+        ['c-05', 5],
+      ],
+      pairs: [],
+      ts: NOW - 1000,
+    });
     // A shopper with no taste vector yet but an affinity for lamps (from a purchase long ago).
     const likesLamps = { ...emptyUserState(), affinity: shopperAfter(s, [['a-09', 'purchase']]).affinity };
     const list = await s.recommender.recommend(likesLamps, { k: 5 }, NOW);

@@ -40,7 +40,13 @@ function emptyUser(tier: Tier = 'regular'): UserState {
 }
 
 /** The user after interacting with `itemIds` (oldest first), as the engine would fold them in. */
-function userAfter(index: ExactVectorIndex, itemIds: string[], type: InteractionType = 'view', base: UserState = emptyUser(), startTs = NOW - 60_000): UserState {
+function userAfter(
+  index: ExactVectorIndex,
+  itemIds: string[],
+  type: InteractionType = 'view',
+  base: UserState = emptyUser(),
+  startTs = NOW - 60_000,
+): UserState {
   let user = base;
   itemIds.forEach((itemId, i) => {
     const ts = startTs + i * 1000;
@@ -158,7 +164,10 @@ describe('Recommender', () => {
 
   it('searches a large category inside the filtered index search', async () => {
     // 2,500 of 3,000 items in one category: too large for an exact scan of its ids.
-    const big = shop({}, items.map((item, i) => (i < 2500 ? { ...item, category: 'big/one' } : item)));
+    const big = shop(
+      {},
+      items.map((item, i) => (i < 2500 ? { ...item, category: 'big/one' } : item)),
+    );
     const search = vi.spyOn(big.index, 'search');
     const scan = vi.spyOn(big.index, 'scanExact');
     const user = userAfter(big.index, ['sku-00001']);
@@ -177,7 +186,13 @@ describe('Recommender', () => {
       expect(reason).toBe("for your search 'lamp'");
     }
     // A shopper with a taste still gets the searched thing.
-    const runner = userAfter(s.index, items.filter((item) => item.category === 'sports/running').slice(0, 5).map((item) => item.itemId));
+    const runner = userAfter(
+      s.index,
+      items
+        .filter((item) => item.category === 'sports/running')
+        .slice(0, 5)
+        .map((item) => item.itemId),
+    );
     const mixed = await s.recommender.recommend(runner, { query: 'lamp' }, NOW);
     expect(mixed.items.filter(({ itemId }) => byId.get(itemId)!.category === 'home/lamps').length).toBeGreaterThanOrEqual(8);
   });

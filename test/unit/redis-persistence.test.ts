@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { judgePersistence, readRedisPersistence, registerPersistenceMetrics, type PersistenceVerdict } from '../../engine/adapters/redis-persistence.js';
+import {
+  judgePersistence,
+  readRedisPersistence,
+  registerPersistenceMetrics,
+  type PersistenceVerdict,
+} from '../../engine/adapters/redis-persistence.js';
 
 /** A Redis that answers CONFIG GET from `settings`, or refuses CONFIG with `configError`; INFO from `info`. */
 function fakeRedis(options: { settings?: Record<string, string>; configError?: string; info?: string }) {
@@ -20,16 +25,30 @@ function fakeRedis(options: { settings?: Record<string, string>; configError?: s
 
 describe('readRedisPersistence', () => {
   it('reads AOF, snapshots, both and neither from CONFIG GET', async () => {
-    expect(await readRedisPersistence(fakeRedis({ settings: { appendonly: 'yes', appendfsync: 'everysec', save: '' } }))).toEqual({ mode: 'aof', settings: 'appendonly yes (appendfsync everysec), save ""' });
-    expect((await readRedisPersistence(fakeRedis({ settings: { appendonly: 'yes', appendfsync: 'always', save: '3600 1' } }))).mode).toBe('aof+rdb');
-    expect(await readRedisPersistence(fakeRedis({ settings: { appendonly: 'no', save: '3600 1 300 100' } }))).toEqual({ mode: 'rdb', settings: 'appendonly no, save "3600 1 300 100"' });
-    expect(await readRedisPersistence(fakeRedis({ settings: { appendonly: 'no', save: '' } }))).toEqual({ mode: 'none', settings: 'appendonly no, save ""' });
+    expect(await readRedisPersistence(fakeRedis({ settings: { appendonly: 'yes', appendfsync: 'everysec', save: '' } }))).toEqual({
+      mode: 'aof',
+      settings: 'appendonly yes (appendfsync everysec), save ""',
+    });
+    expect((await readRedisPersistence(fakeRedis({ settings: { appendonly: 'yes', appendfsync: 'always', save: '3600 1' } }))).mode).toBe(
+      'aof+rdb',
+    );
+    expect(await readRedisPersistence(fakeRedis({ settings: { appendonly: 'no', save: '3600 1 300 100' } }))).toEqual({
+      mode: 'rdb',
+      settings: 'appendonly no, save "3600 1 300 100"',
+    });
+    expect(await readRedisPersistence(fakeRedis({ settings: { appendonly: 'no', save: '' } }))).toEqual({
+      mode: 'none',
+      settings: 'appendonly no, save ""',
+    });
     // A blank schedule is no schedule.
     expect((await readRedisPersistence(fakeRedis({ settings: { appendonly: 'no', save: '  ' } }))).mode).toBe('none');
   });
 
   it('falls back to INFO persistence where CONFIG is refused (managed Redis)', async () => {
-    const renamed = fakeRedis({ configError: "ERR unknown command 'CONFIG', with args beginning with: 'GET' 'appendonly'", info: '# Persistence\r\naof_enabled:1\r\n' });
+    const renamed = fakeRedis({
+      configError: "ERR unknown command 'CONFIG', with args beginning with: 'GET' 'appendonly'",
+      info: '# Persistence\r\naof_enabled:1\r\n',
+    });
     expect(await readRedisPersistence(renamed)).toMatchObject({ mode: 'aof', settings: expect.stringContaining('CONFIG GET refused') });
     const denied = fakeRedis({ configError: "NOPERM User default has no permissions to run the 'config|get' command" });
     const reading = await readRedisPersistence(denied);
@@ -55,11 +74,15 @@ describe('judgePersistence', () => {
   it('refuses a Redis that keeps nothing, naming the settings, what is lost and the way out', () => {
     const verdict = judgePersistence({ mode: 'none', settings: 'appendonly no, save ""' }, false, where);
     expect(verdict.ok).toBe(false);
-    for (const part of [where, 'appendonly no, save ""', '`appendonly yes`', 'save', 'member accounts', 'REDIS_EPHEMERAL_OK=1']) expect(verdict.detail).toContain(part);
+    for (const part of [where, 'appendonly no, save ""', '`appendonly yes`', 'save', 'member accounts', 'REDIS_EPHEMERAL_OK=1'])
+      expect(verdict.detail).toContain(part);
   });
 
   it('refuses settings it cannot read, unless accepted', () => {
-    expect(judgePersistence({ mode: 'unknown', settings: 'CONFIG GET refused' }, false, where)).toMatchObject({ ok: false, detail: expect.stringContaining('REDIS_EPHEMERAL_OK=1') });
+    expect(judgePersistence({ mode: 'unknown', settings: 'CONFIG GET refused' }, false, where)).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('REDIS_EPHEMERAL_OK=1'),
+    });
     expect(judgePersistence({ mode: 'unknown', settings: 'x' }, true, where)).toMatchObject({ ok: true, ephemeralAccepted: true });
   });
 

@@ -57,7 +57,14 @@ describe('registration merges the visitor of the bearer token', () => {
     const { memberId, token } = res.body as Session;
     expect(decodeJwt(token)).toMatchObject({ sub: memberId, role: 'member' });
     expect(log.merges.map((m) => m.event)).toEqual([
-      { type: 'merge', id: `merge:${guest.visitorId}`, userId: memberId, fromUserId: guest.visitorId, ts: expect.any(Number), receivedAt: expect.any(Number) },
+      {
+        type: 'merge',
+        id: `merge:${guest.visitorId}`,
+        userId: memberId,
+        fromUserId: guest.visitorId,
+        ts: expect.any(Number),
+        receivedAt: expect.any(Number),
+      },
     ]);
     expect(log.merges[0]!.result.duplicate).toBe(false);
   });
@@ -109,7 +116,11 @@ describe('registration merges the visitor of the bearer token', () => {
     const forgedEmail = email();
     const withForged = await register({ email: forgedEmail, password, name: 'Eve' }, forged);
     expect([withForged.status, (withForged.body as ErrorBody).error.code]).toEqual([401, 'unauthorized']);
-    const malformed = await h.fetch('/v1/members', { method: 'POST', json: { email: forgedEmail, password, name: 'Eve' }, headers: { Authorization: 'Basic abc' } });
+    const malformed = await h.fetch('/v1/members', {
+      method: 'POST',
+      json: { email: forgedEmail, password, name: 'Eve' },
+      headers: { Authorization: 'Basic abc' },
+    });
     expect(malformed.status).toBe(401);
 
     // An expired visitor token (the victim's own, a week old): token_expired.
@@ -143,6 +154,8 @@ describe('registration merges the visitor of the bearer token', () => {
     // The account was made; the same registration again is its retry: the same member, merged now.
     const retry = await register(body, guest.token);
     expect(retry.status).toBe(201);
-    expect(log.merges.map((m) => [m.event.userId, m.event.fromUserId, m.result.duplicate])).toEqual([[(retry.body as Session).memberId, guest.visitorId, false]]);
+    expect(log.merges.map((m) => [m.event.userId, m.event.fromUserId, m.result.duplicate])).toEqual([
+      [(retry.body as Session).memberId, guest.visitorId, false],
+    ]);
   });
 });

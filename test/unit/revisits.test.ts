@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RecommendedItem } from '../../engine/contracts/schemas.js';
-import { mergeRevisits, REVISIT_PLACES, RevisitEvidence, revisitCandidates, revisitReason, type RevisitCandidate } from '../../engine/logic/revisits.js';
+import {
+  mergeRevisits,
+  REVISIT_PLACES,
+  RevisitEvidence,
+  revisitCandidates,
+  revisitReason,
+  type RevisitCandidate,
+} from '../../engine/logic/revisits.js';
 import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
 
 /**
@@ -21,14 +28,25 @@ function freshList(n: number): RecommendedItem[] {
 }
 
 /** A candidate touched once among the recent items (times 1), as in every `learned` observation below unless said. */
-const candidate = (itemId: string, place: number, bucket: 0 | 1 = 0, type: RevisitCandidate['type'] = 'view', times: RevisitCandidate['times'] = 1): RevisitCandidate => ({ itemId, place, bucket, type, times });
+const candidate = (
+  itemId: string,
+  place: number,
+  bucket: 0 | 1 = 0,
+  type: RevisitCandidate['type'] = 'view',
+  times: RevisitCandidate['times'] = 1,
+): RevisitCandidate => ({ itemId, place, bucket, type, times });
 
 /**
  * Evidence from `touched.length` observations, each judged against the same recent items
  * (`recentBefore`, bucket by `ts`) and fresh ranking (`fresh`): observation i touches touched[i].
  * So a place's rate is (how often its item is in `touched`) / touched.length.
  */
-function learned(options: { minEvidence: number; maxShare?: number }, recentBefore: RecentInteraction[], fresh: string[] | undefined, touched: string[]): RevisitEvidence {
+function learned(
+  options: { minEvidence: number; maxShare?: number },
+  recentBefore: RecentInteraction[],
+  fresh: string[] | undefined,
+  touched: string[],
+): RevisitEvidence {
   const evidence = new RevisitEvidence({ sessionGapSeconds: GAP_S, ...options });
   for (const itemId of touched) evidence.observe('view', [itemId], NOW, recentBefore, fresh);
   return evidence;
@@ -80,7 +98,14 @@ describe('revisitCandidates', () => {
   });
 
   it('counts the interactions with each item among all the recent ones, three or more as 3', () => {
-    const many = [entry('A', 'view', 1 * SEC), entry('B', 'view', 2 * SEC), entry('A', 'click', 3 * SEC), entry('A', 'view', 4 * SEC), entry('B', 'like', 5 * SEC), entry('A', 'view', 6 * SEC)];
+    const many = [
+      entry('A', 'view', 1 * SEC),
+      entry('B', 'view', 2 * SEC),
+      entry('A', 'click', 3 * SEC),
+      entry('A', 'view', 4 * SEC),
+      entry('B', 'like', 5 * SEC),
+      entry('A', 'view', 6 * SEC),
+    ];
     expect(revisitCandidates(many, NOW, GAP_S).map((c) => [c.itemId, c.times])).toEqual([
       ['A', 3],
       ['B', 2],
@@ -114,7 +139,12 @@ describe('RevisitEvidence', () => {
   });
 
   // Recent items before each event: A, B inside the window, A again (not a new place), C before it.
-  const before = [entry('A', 'view', 10 * SEC), entry('B', 'view', 20 * SEC), entry('A', 'click', 30 * SEC), entry('C', 'view', 2 * 3600 * SEC)];
+  const before = [
+    entry('A', 'view', 10 * SEC),
+    entry('B', 'view', 20 * SEC),
+    entry('A', 'click', 30 * SEC),
+    entry('C', 'view', 2 * 3600 * SEC),
+  ];
   const fresh = ['F0', 'F1', 'F2'];
 
   it('counts each bucket and place and each fresh place, and answers only from minEvidence observations on', () => {
@@ -190,7 +220,7 @@ describe('RevisitEvidence', () => {
     expect(evidence.rates().fresh.every((rate) => rate === 0)).toBe(true);
   });
 
-  it("rates a candidate by its cell (bucket, place, times) once that has the evidence, else by its place", () => {
+  it('rates a candidate by its cell (bucket, place, times) once that has the evidence, else by its place', () => {
     const evidence = new RevisitEvidence({ sessionGapSeconds: GAP_S, minEvidence: 4 });
     const twice = [entry('A', 'view', 10 * SEC), entry('A', 'click', 20 * SEC)];
     const once = [entry('A', 'view', 10 * SEC)];
@@ -206,7 +236,7 @@ describe('RevisitEvidence', () => {
     expect(evidence.candidateRate({ bucket: 1, place: 0, times: 1 })).toBeUndefined();
   });
 
-  it("rates a fresh item by its cell (place, score in tenths) once that has the evidence, else by its place", () => {
+  it('rates a fresh item by its cell (place, score in tenths) once that has the evidence, else by its place', () => {
     const evidence = new RevisitEvidence({ sessionGapSeconds: GAP_S, minEvidence: 2 });
     // First place scored 0.95 (tenth 9): hit 2 of 2. Scored 0.35 (tenth 3): hit 0 of 2. Place 0: 2 of 4.
     for (let i = 0; i < 2; i++) evidence.observe('view', ['F0'], NOW, [], ['F0'], [0.95]);
@@ -247,7 +277,7 @@ describe('mergeRevisits', () => {
   const withR0Rate = (r0Hits: number, maxShare = 0.5): RevisitEvidence =>
     learned({ minEvidence: 10, maxShare }, recentR0, fresh5, [...times('R0', r0Hits), ...times('f0', 2), 'f1', ...times('Z', 7 - r0Hits)]);
 
-  it('puts a recent item with revisit rate 0.3 before a fresh first place of rate 0.2, with that place\'s score and its own reason', () => {
+  it("puts a recent item with revisit rate 0.3 before a fresh first place of rate 0.2, with that place's score and its own reason", () => {
     const evidence = withR0Rate(3);
     expect(evidence.revisitRate(0, 0)).toBeCloseTo(0.3, 12);
     expect([0, 1, 2].map((j) => evidence.freshRate(j))).toEqual([0.2, 0.1, 0]);
@@ -262,7 +292,12 @@ describe('mergeRevisits', () => {
 
   it('puts it at the first fresh place whose rate it beats', () => {
     // 0.15: below 0.2, above 0.1 -> second place, with f1's score.
-    const second = mergeRevisits(freshList(4), [candidate('R0', 0, 0, 'add_to_cart')], 4, learned({ minEvidence: 20 }, recentR0, fresh5, [...times('R0', 3), ...times('f0', 4), ...times('f1', 2), ...times('Z', 11)]));
+    const second = mergeRevisits(
+      freshList(4),
+      [candidate('R0', 0, 0, 'add_to_cart')],
+      4,
+      learned({ minEvidence: 20 }, recentR0, fresh5, [...times('R0', 3), ...times('f0', 4), ...times('f1', 2), ...times('Z', 11)]),
+    );
     expect(second.map((item) => item.itemId)).toEqual(['f0', 'R0', 'f1', 'f2']);
     expect(second[1]).toEqual({ itemId: 'R0', score: 0.8, reason: 'in your cart' });
     // 0.1: not above the second place's 0.1, but above the third's 0 -> third place.
@@ -317,7 +352,12 @@ describe('mergeRevisits', () => {
     const recent = [entry('R0', 'view', 10 * SEC), entry('R1', 'view', 20 * SEC)];
     const evidence = learned({ minEvidence: 10, maxShare: 1 }, recent, fresh5, [...times('R0', 4), ...times('R1', 4), ...times('Z', 2)]);
     // Candidates handed in oldest first: the order comes from the places.
-    expect(mergeRevisits(freshList(4), [candidate('R1', 1), candidate('R0', 0)], 4, evidence).map((item) => item.itemId)).toEqual(['R0', 'R1', 'f0', 'f1']);
+    expect(mergeRevisits(freshList(4), [candidate('R1', 1), candidate('R0', 0)], 4, evidence).map((item) => item.itemId)).toEqual([
+      'R0',
+      'R1',
+      'f0',
+      'f1',
+    ]);
   });
 
   it('does not list a recent item twice when the fresh ranking holds it too', () => {
@@ -353,14 +393,40 @@ describe('mergeRevisits', () => {
   it('gives fresh places beyond the measured ones the last known fresh rate', () => {
     // Lists of three were judged: q = 0.2, 0.1, 0.05 (8, 4, 2 of 40); R0 0.025 (1 of 40).
     const measured = ['f0', 'f1', 'f2'];
-    const evidence = learned({ minEvidence: 40, maxShare: 0.5 }, recentR0, measured, [...times('f0', 8), ...times('f1', 4), ...times('f2', 2), 'R0', ...times('Z', 25)]);
+    const evidence = learned({ minEvidence: 40, maxShare: 0.5 }, recentR0, measured, [
+      ...times('f0', 8),
+      ...times('f1', 4),
+      ...times('f2', 2),
+      'R0',
+      ...times('Z', 25),
+    ]);
     expect([2, 3].map((j) => evidence.freshRate(j))).toEqual([0.05, undefined]);
     // Places 3.. of a list of six are read as 0.05, which R0 does not beat: the list stays fresh.
-    expect(mergeRevisits(freshList(6), [candidate('R0', 0)], 6, evidence).map((item) => item.itemId)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
+    expect(mergeRevisits(freshList(6), [candidate('R0', 0)], 6, evidence).map((item) => item.itemId)).toEqual([
+      'f0',
+      'f1',
+      'f2',
+      'f3',
+      'f4',
+      'f5',
+    ]);
     // Had lists of six been judged (places 3..5 never hit: rate 0), R0 would take the fourth place.
     const six = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
-    const measuredSix = learned({ minEvidence: 40, maxShare: 0.5 }, recentR0, six, [...times('f0', 8), ...times('f1', 4), ...times('f2', 2), 'R0', ...times('Z', 25)]);
-    expect(mergeRevisits(freshList(6), [candidate('R0', 0)], 6, measuredSix).map((item) => item.itemId)).toEqual(['f0', 'f1', 'f2', 'R0', 'f3', 'f4']);
+    const measuredSix = learned({ minEvidence: 40, maxShare: 0.5 }, recentR0, six, [
+      ...times('f0', 8),
+      ...times('f1', 4),
+      ...times('f2', 2),
+      'R0',
+      ...times('Z', 25),
+    ]);
+    expect(mergeRevisits(freshList(6), [candidate('R0', 0)], 6, measuredSix).map((item) => item.itemId)).toEqual([
+      'f0',
+      'f1',
+      'f2',
+      'R0',
+      'f3',
+      'f4',
+    ]);
   });
 
   it("compares with the fresh item's own score tenth where that has the evidence", () => {

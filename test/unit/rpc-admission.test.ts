@@ -36,7 +36,8 @@ function bus(admission: ConstructorParameters<typeof MemoryRpcBus>[1]) {
   return { rpc, expired, rejected };
 }
 
-const similar = (rpc: MemoryRpcBus, user: string, itemId: string, timeoutMs = 2000) => rpc.call('similar', { principal: principal(user), itemId, k: 5 }, timeoutMs);
+const similar = (rpc: MemoryRpcBus, user: string, itemId: string, timeoutMs = 2000) =>
+  rpc.call('similar', { principal: principal(user), itemId, k: 5 }, timeoutMs);
 
 describe('rpc admission (memory bus)', () => {
   it('never runs a request whose deadline passed while it waited, and counts it', async () => {
@@ -76,7 +77,11 @@ describe('rpc admission (memory bus)', () => {
     const { rpc, rejected } = bus({ concurrency: 1, queueLimit: 3, userQueueLimit: 2 });
     const gate = gatedSimilar();
     rpc.serve('similar', gate.handler);
-    const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (err: PulseError) => `${err.code}: ${err.message}`);
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (err: PulseError) => `${err.code}: ${err.message}`,
+      );
     const a = [0, 1, 2].map((i) => outcome(similar(rpc, 'a', `a${i}`))); // 1 running, 2 waiting
     await sleep(5);
     // At once, not at the 2 s timeout: a timeout would not name the full queue.
@@ -101,7 +106,9 @@ describe('rpc admission (memory bus)', () => {
       throw new PulseError('invalid_credentials', 'wrong email or password');
     });
     rpc.serve('similar', async () => ({ items: [], modelVersion: 'test' }) as never);
-    const flood = Array.from({ length: 5 }, (_, i) => rpc.call('members.login', { email: `x${i}@example.com`, password: 'secret' }).catch(() => undefined));
+    const flood = Array.from({ length: 5 }, (_, i) =>
+      rpc.call('members.login', { email: `x${i}@example.com`, password: 'secret' }).catch(() => undefined),
+    );
     await sleep(5);
     expect(logins).toHaveLength(1);
     await expect(similar(rpc, 'shopper', 's1', 500)).resolves.toEqual({ items: [], modelVersion: 'test' });
@@ -132,7 +139,12 @@ describe('rpc deadlines and fairness keys', () => {
   });
 
   it('reads the limits from the engine configuration', () => {
-    const config = loadEngineConfig({ RPC_QUEUE_LIMIT: '50', RPC_USER_QUEUE_LIMIT: '4', RPC_CONCURRENCY: '8', RPC_PASSWORD_CONCURRENCY: '1' });
+    const config = loadEngineConfig({
+      RPC_QUEUE_LIMIT: '50',
+      RPC_USER_QUEUE_LIMIT: '4',
+      RPC_CONCURRENCY: '8',
+      RPC_PASSWORD_CONCURRENCY: '1',
+    });
     expect(rpcAdmission(config)).toEqual({ queueLimit: 50, userQueueLimit: 4, concurrency: 8, passwordConcurrency: 1 });
     expect(() => loadEngineConfig({ RPC_CONCURRENCY: '0' })).toThrow(/RPC_CONCURRENCY/);
   });

@@ -7,7 +7,13 @@ import { emptyUserState } from '../../engine/adapters/state-semantics.js';
 import { CatalogService } from '../../engine/services/catalog-service.js';
 import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
 import { eventEffect, type EffectOptions } from '../../engine/logic/event-effect.js';
-import { DEFAULT_SEARCH_TEXT_SHARE, normalisedMatches, searchFold, searchRelevance, SEARCH_MATCHES } from '../../engine/logic/search-relevance.js';
+import {
+  DEFAULT_SEARCH_TEXT_SHARE,
+  normalisedMatches,
+  searchFold,
+  searchRelevance,
+  SEARCH_MATCHES,
+} from '../../engine/logic/search-relevance.js';
 import { foldIn } from '../../engine/logic/user-vector.js';
 import { cosine } from '../../engine/logic/vector-math.js';
 import type { Item, StoredEvent } from '../../engine/contracts/schemas.js';
@@ -24,14 +30,33 @@ describe('search relevance and the search fold', () => {
     // No item matched the words: the cosine alone (as before BM25); no usable query vector: BM25 alone.
     expect(searchRelevance(undefined, 0.4, 0.5, false)).toBeCloseTo(0.4, 12);
     expect(searchRelevance(0.6, undefined, 0.5, true)).toBeCloseTo(0.6, 12);
-    expect([...normalisedMatches([{ id: 'a', score: 4 }, { id: 'b', score: 1 }])]).toEqual([['a', 1], ['b', 0.25]]);
+    expect([
+      ...normalisedMatches([
+        { id: 'a', score: 4 },
+        { id: 'b', score: 1 },
+      ]),
+    ]).toEqual([
+      ['a', 1],
+      ['b', 0.25],
+    ]);
   });
 
   it('shares a search’s weight between the query vector and its best matches by normalised score', () => {
-    const fold = searchFold(1.5, [{ id: 'a', score: 2 }, { id: 'gone', score: 1.5 }, { id: 'b', score: 1 }], (id) => id !== 'gone');
+    const fold = searchFold(
+      1.5,
+      [
+        { id: 'a', score: 2 },
+        { id: 'gone', score: 1.5 },
+        { id: 'b', score: 1 },
+      ],
+      (id) => id !== 'gone',
+    );
     // Items take 0.75 of 1.5, in proportion to 1 : 0.5.
     expect(fold.query).toBeCloseTo(0.375, 12);
-    expect(fold.items).toEqual([{ itemId: 'a', weight: expect.closeTo(0.75, 12) }, { itemId: 'b', weight: expect.closeTo(0.375, 12) }]);
+    expect(fold.items).toEqual([
+      { itemId: 'a', weight: expect.closeTo(0.75, 12) },
+      { itemId: 'b', weight: expect.closeTo(0.375, 12) },
+    ]);
     expect(searchFold(1.5, [], () => true)).toEqual({ query: 1.5, items: [] });
     const many = Array.from({ length: 30 }, (_, i) => ({ id: `i${i}`, score: 30 - i }));
     expect(searchFold(1.5, many, () => true).items).toHaveLength(SEARCH_MATCHES);
@@ -42,15 +67,25 @@ describe('a search event', () => {
   const options: EffectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50 };
   const unit = (i: number) => Float32Array.from({ length: 8 }, (_, j) => (j === i ? 1 : 0));
   const items: Record<string, Float32Array> = { a: unit(0), b: unit(1), c: unit(2) };
-  const search = (query: string): StoredEvent => ({ id: 's1', type: 'search', query, userId: 'u1', ts: 1000, receivedAt: 1000 }) as StoredEvent;
+  const search = (query: string): StoredEvent =>
+    ({ id: 's1', type: 'search', query, userId: 'u1', ts: 1000, receivedAt: 1000 }) as StoredEvent;
 
   it('moves the shopper toward the matched items’ vectors, weighted by their scores, and the query’s own', () => {
-    const vectors = { item: (id: string) => items[id], text: () => unit(3), textMatches: () => [{ id: 'a', score: 2 }, { id: 'b', score: 1 }] };
+    const vectors = {
+      item: (id: string) => items[id],
+      text: () => unit(3),
+      textMatches: () => [
+        { id: 'a', score: 2 },
+        { id: 'b', score: 1 },
+      ],
+    };
     const effect = eventEffect(emptyUserState(), search('lamp'), vectors, options);
     // 0.75·(2/3)·1.5 on a, 0.75·(1/3)·1.5 on b, 0.25·1.5 on the query: (0.75, 0.375, 0, 0.375), normalised.
     const expected = [0.75, 0.375, 0, 0.375];
     const length = Math.hypot(...expected);
-    expect([...effect.change.vector!.slice(0, 4)].map((x) => Math.round(x * 1e6) / 1e6)).toEqual(expected.map((x) => Math.round((x / length) * 1e6) / 1e6));
+    expect([...effect.change.vector!.slice(0, 4)].map((x) => Math.round(x * 1e6) / 1e6)).toEqual(
+      expected.map((x) => Math.round((x / length) * 1e6) / 1e6),
+    );
     expect(effect.change.strength).toBeCloseTo(1.5, 12);
     expect(effect.next.recent).toEqual([]);
     // Without matches the query's vector takes it all; without a usable query vector the matches do.
@@ -79,7 +114,13 @@ describe('recommend {query} and {channel}', () => {
     const catalog = new CatalogService({ index, encoder });
     for (const item of catalogItems) catalog.apply({ type: 'upsert', item });
     const stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: 7 * 24 * 3600 });
-    const recommender = new Recommender({ catalog, index, stats, encoder, options: { defaultK: 10, sessionGapSeconds: 1800, modelVersion: () => 'v', ...options } });
+    const recommender = new Recommender({
+      catalog,
+      index,
+      stats,
+      encoder,
+      options: { defaultK: 10, sessionGapSeconds: 1800, modelVersion: () => 'v', ...options },
+    });
     return { encoder, index, catalog, recommender };
   }
   const s = shop();
@@ -108,7 +149,9 @@ describe('recommend {query} and {channel}', () => {
     }
     // Nothing passing the filters ranks above the list's last item.
     const last = list.items[list.items.length - 1]!.score;
-    for (const id of s.catalog.ids()) if (s.catalog.isRecommendable(id, 'regular') && !list.items.some((i) => i.itemId === id)) expect(0.5 * relevance(id)).toBeLessThanOrEqual(last + 1e-6);
+    for (const id of s.catalog.ids())
+      if (s.catalog.isRecommendable(id, 'regular') && !list.items.some((i) => i.itemId === id))
+        expect(0.5 * relevance(id)).toBeLessThanOrEqual(last + 1e-6);
     // The text share moves the order: BM25 alone and the vector alone give other lists.
     const bm25 = await shop({ searchTextShare: 1 }).recommender.recommend(emptyUserState(), { query, k: 10 }, NOW);
     const tower = await shop({ searchTextShare: 0 }).recommender.recommend(emptyUserState(), { query, k: 10 }, NOW);

@@ -11,14 +11,35 @@ import type { UserState } from '../../engine/ports/user-state-store.js';
 const DAY = 24 * 3600 * 1000;
 const NOW = Date.UTC(2025, 5, 1);
 
-function shopper(fields: { brands?: Record<string, number>; brandEvents?: Record<string, number>; categories?: Record<string, number> } & Partial<UserState> = {}): UserState {
+function shopper(
+  fields: {
+    brands?: Record<string, number>;
+    brandEvents?: Record<string, number>;
+    categories?: Record<string, number>;
+  } & Partial<UserState> = {},
+): UserState {
   const { brands = {}, brandEvents = {}, categories = {}, ...rest } = fields;
   const state = { ...emptyUserState(), ...rest };
-  state.affinity = { landmark: NOW - DAY, brands: new Map(Object.entries(brands)), brandEvents: new Map(Object.entries(brandEvents)), categories: new Map(Object.entries(categories)) };
+  state.affinity = {
+    landmark: NOW - DAY,
+    brands: new Map(Object.entries(brands)),
+    brandEvents: new Map(Object.entries(brandEvents)),
+    categories: new Map(Object.entries(categories)),
+  };
   return state;
 }
-const purchases = (orders: number, spend: number, lastPurchaseAt: number) => ({ orders, spend, firstPurchaseAt: orders > 0 ? lastPurchaseAt : 0, lastPurchaseAt });
-const member = (fields: Partial<AudienceMember> = {}): AudienceMember => ({ tier: 'regular', points: 0, createdAt: NOW - 400 * DAY, ...fields });
+const purchases = (orders: number, spend: number, lastPurchaseAt: number) => ({
+  orders,
+  spend,
+  firstPurchaseAt: orders > 0 ? lastPurchaseAt : 0,
+  lastPurchaseAt,
+});
+const member = (fields: Partial<AudienceMember> = {}): AudienceMember => ({
+  tier: 'regular',
+  points: 0,
+  createdAt: NOW - 400 * DAY,
+  ...fields,
+});
 
 describe('segments', () => {
   it('new: member created, or first seen, less than 30 days ago (the earlier counts)', () => {
@@ -43,7 +64,12 @@ describe('segments', () => {
   it('big_spender: net spend at least SEGMENT_BIG_SPENDER (default 1000)', () => {
     expect(inSegment('big_spender', shopper({ purchases: purchases(3, 1000, NOW) }), member(), NOW)).toBe(true);
     expect(inSegment('big_spender', shopper({ purchases: purchases(3, 999.99, NOW) }), member(), NOW)).toBe(false);
-    expect(inSegment('big_spender', shopper({ purchases: purchases(3, 999.99, NOW) }), member(), NOW, { ...DEFAULT_SEGMENT_THRESHOLDS, bigSpender: 500 })).toBe(true);
+    expect(
+      inSegment('big_spender', shopper({ purchases: purchases(3, 999.99, NOW) }), member(), NOW, {
+        ...DEFAULT_SEGMENT_THRESHOLDS,
+        bigSpender: 500,
+      }),
+    ).toBe(true);
   });
 
   it('brand_loyal:<brand>: one brand holds half the positive brand affinity, with 3 events or more', () => {
@@ -63,7 +89,10 @@ describe('segments', () => {
 
   it('reads its thresholds from SEGMENT_* and refuses a lapsing window that ends before it starts', () => {
     expect(segmentThresholds(loadEngineConfig({}))).toEqual(DEFAULT_SEGMENT_THRESHOLDS);
-    expect(segmentThresholds(loadEngineConfig({ SEGMENT_NEW_DAYS: '7', SEGMENT_BIG_SPENDER: '250.5' }))).toMatchObject({ newDays: 7, bigSpender: 250.5 });
+    expect(segmentThresholds(loadEngineConfig({ SEGMENT_NEW_DAYS: '7', SEGMENT_BIG_SPENDER: '250.5' }))).toMatchObject({
+      newDays: 7,
+      bigSpender: 250.5,
+    });
     expect(() => loadEngineConfig({ SEGMENT_LAPSING_MIN_DAYS: '90', SEGMENT_LAPSING_MAX_DAYS: '90' })).toThrow(ConfigError);
     expect(() => loadEngineConfig({ SEGMENT_BRAND_LOYAL_SHARE: '1.5' })).toThrow(ConfigError);
   });
@@ -71,9 +100,20 @@ describe('segments', () => {
 
 describe('rfmSummary', () => {
   it('scores recency, frequency and monetary value by the fixed bands', () => {
-    expect(rfmSummary(shopper(), NOW)).toEqual({ recencyDays: null, frequency: 0, monetary: 0, scores: { recency: 1, frequency: 1, monetary: 1 } });
-    expect(rfmSummary(shopper({ purchases: purchases(20, 5000, NOW - 30 * DAY) }), NOW)).toEqual({ recencyDays: 30, frequency: 20, monetary: 5000, scores: { recency: 5, frequency: 5, monetary: 5 } });
-    const score = (orders: number, spend: number, daysAgo: number) => rfmSummary(shopper({ purchases: purchases(orders, spend, NOW - daysAgo * DAY) }), NOW).scores;
+    expect(rfmSummary(shopper(), NOW)).toEqual({
+      recencyDays: null,
+      frequency: 0,
+      monetary: 0,
+      scores: { recency: 1, frequency: 1, monetary: 1 },
+    });
+    expect(rfmSummary(shopper({ purchases: purchases(20, 5000, NOW - 30 * DAY) }), NOW)).toEqual({
+      recencyDays: 30,
+      frequency: 20,
+      monetary: 5000,
+      scores: { recency: 5, frequency: 5, monetary: 5 },
+    });
+    const score = (orders: number, spend: number, daysAgo: number) =>
+      rfmSummary(shopper({ purchases: purchases(orders, spend, NOW - daysAgo * DAY) }), NOW).scores;
     expect(score(10, 1000, 31)).toEqual({ recency: 4, frequency: 4, monetary: 4 });
     expect(score(5, 500, 90.5)).toEqual({ recency: 3, frequency: 3, monetary: 3 });
     expect(score(2, 100, 365)).toEqual({ recency: 2, frequency: 2, monetary: 2 });
@@ -128,7 +168,11 @@ describe('matchesAudience', () => {
   it('segment: the member is in it, with the thresholds given', () => {
     expect(matchesAudience(audience({ segment: 'active' }), member(), fan, NOW)).toBe(true);
     expect(matchesAudience(audience({ segment: 'brand_loyal:Lumo' }), member(), fan, NOW)).toBe(false);
-    expect(matchesAudience(audience({ segment: 'brand_loyal:Lumo' }), member(), fan, NOW, { segments: { ...DEFAULT_SEGMENT_THRESHOLDS, brandLoyalShare: 0.3 } })).toBe(true);
+    expect(
+      matchesAudience(audience({ segment: 'brand_loyal:Lumo' }), member(), fan, NOW, {
+        segments: { ...DEFAULT_SEGMENT_THRESHOLDS, brandLoyalShare: 0.3 },
+      }),
+    ).toBe(true);
     expect(matchesAudience(audience({ segment: 'new' }), member(), fan, NOW)).toBe(false);
   });
 
@@ -143,6 +187,7 @@ describe('matchesAudience', () => {
       ['minPoints', 101],
       ['segment', 'lapsing'],
     ];
-    for (const [criterion, value] of failing) expect(matchesAudience(audience({ ...all, [criterion]: value }), vip, fan, NOW), criterion).toBe(false);
+    for (const [criterion, value] of failing)
+      expect(matchesAudience(audience({ ...all, [criterion]: value }), vip, fan, NOW), criterion).toBe(false);
   });
 });

@@ -21,7 +21,14 @@ const model: ServingModelInfo = {
   createdAt: Date.UTC(2025, 2, 1),
   trainedTo: Date.UTC(2025, 1, 28),
   learnedItems: 300,
-  validation: { k: 20, hitRate: 0.41, mrr: 0.15, cases: 1500, serving: { version: 'attributes-v1', hitRate: 0.19, mrr: 0.08 }, forced: false },
+  validation: {
+    k: 20,
+    hitRate: 0.41,
+    mrr: 0.15,
+    cases: 1500,
+    serving: { version: 'attributes-v1', hitRate: 0.19, mrr: 0.08 },
+    forced: false,
+  },
 };
 
 describe('/readyz of a gateway without an engine in its process', () => {
@@ -66,19 +73,46 @@ describe('/readyz of a gateway without an engine in its process', () => {
 
 describe('a learned model and the items it did not learn', () => {
   const fallback = new ContentEncoder({ dimension: D });
-  const lamp: Item = { itemId: 'lamp', title: 'Nordlys Brass Floor Lamp', category: 'home/lamps', brand: 'Nordlys', price: 120, tags: ['lighting'] };
-  const monitors: Item = { itemId: 'monitors', title: 'Sonara Hi-Fi Studio Monitors', category: 'electronics/audio', brand: 'Sonara', price: 119, tags: ['hi-fi'] };
-  const moreMonitors: Item = { itemId: 'monitors-2', title: 'Sonara Compact Studio Monitors', category: 'electronics/audio', brand: 'Sonara', price: 99, tags: ['hi-fi'] };
+  const lamp: Item = {
+    itemId: 'lamp',
+    title: 'Nordlys Brass Floor Lamp',
+    category: 'home/lamps',
+    brand: 'Nordlys',
+    price: 120,
+    tags: ['lighting'],
+  };
+  const monitors: Item = {
+    itemId: 'monitors',
+    title: 'Sonara Hi-Fi Studio Monitors',
+    category: 'electronics/audio',
+    brand: 'Sonara',
+    price: 119,
+    tags: ['hi-fi'],
+  };
+  const moreMonitors: Item = {
+    itemId: 'monitors-2',
+    title: 'Sonara Compact Studio Monitors',
+    category: 'electronics/audio',
+    brand: 'Sonara',
+    price: 99,
+    tags: ['hi-fi'],
+  };
 
   /** A tower trained on the monitors' features only (every other row zero, as training leaves them). */
   function source(): LearnedVectorSource {
     const buckets = 4096;
     const table = new Float32Array(buckets * D);
-    for (const { row } of hashFeatures(itemFeatures(monitors), buckets, 1)) for (let i = 0; i < D; i++) table[row * D + i] = i === 0 ? 1 : 0.01 * i;
+    for (const { row } of hashFeatures(itemFeatures(monitors), buckets, 1))
+      for (let i = 0; i < D; i++) table[row * D + i] = i === 0 ? 1 : 0.01 * i;
     const vectors = new Float32Array(D);
     vectors[0] = 1;
     return new LearnedVectorSource(
-      { manifest: { version: 'v1', dimension: D, itemIds: ['monitors'], contentTower: { buckets, seed: 1 } }, vectors, rowOf: new Map([['monitors', 0]]), contentTable: table },
+      {
+        manifest: { version: 'v1', dimension: D, itemIds: ['monitors'], contentTower: { buckets, seed: 1 } },
+        vectors,
+        rowOf: new Map([['monitors', 0]]),
+        contentTable: table,
+      },
       fallback,
     );
   }
@@ -101,16 +135,25 @@ describe('a learned model and the items it did not learn', () => {
     expect(loose.vectorFor(lamp)[0]).toBeGreaterThan(0.9);
   });
 
-  it("does not trust a tower that failed on its held-out items (attribute vectors instead), unless nothing else can place the item", () => {
+  it('does not trust a tower that failed on its held-out items (attribute vectors instead), unless nothing else can place the item', () => {
     const fitted = source().model;
-    const weak = new LearnedVectorSource({ ...fitted, manifest: { ...fitted.manifest, metrics: { towerValidationCosine: -0.08 } } }, fallback);
+    const weak = new LearnedVectorSource(
+      { ...fitted, manifest: { ...fitted.manifest, metrics: { towerValidationCosine: -0.08 } } },
+      fallback,
+    );
     expect(weak.hasContentTower).toBe(false);
     expect(weak.vectorWithOrigin(moreMonitors).origin).toBe('attributes');
     expect(weak.vectorWithOrigin(monitors).origin).toBe('learned');
-    const sound = new LearnedVectorSource({ ...fitted, manifest: { ...fitted.manifest, metrics: { towerValidationCosine: 0.35 } } }, fallback);
+    const sound = new LearnedVectorSource(
+      { ...fitted, manifest: { ...fitted.manifest, metrics: { towerValidationCosine: 0.35 } } },
+      fallback,
+    );
     expect(sound.vectorWithOrigin(moreMonitors).origin).toBe('tower');
     // An attribute encoder of another dimension cannot stand in: the tower is used after all.
-    const only = new LearnedVectorSource({ ...fitted, manifest: { ...fitted.manifest, metrics: { towerValidationCosine: -0.08 } } }, new ContentEncoder({ dimension: D * 2 }));
+    const only = new LearnedVectorSource(
+      { ...fitted, manifest: { ...fitted.manifest, metrics: { towerValidationCosine: -0.08 } } },
+      new ContentEncoder({ dimension: D * 2 }),
+    );
     expect(only.vectorWithOrigin(moreMonitors).origin).toBe('tower');
   });
 

@@ -41,8 +41,19 @@ function shop(setup: { minEvidence?: number; push?: boolean; now?: () => number 
   const evidence = new ListEvidence({ sessionGapSeconds: GAP_S, minEvidence: setup.minEvidence ?? MIN_EVIDENCE, maxShare: 0.5 });
   const sessions = new SessionIndex({ sessionGapMs: GAP_S * 1000 });
   // popularCacheMs 0: twins built from the same stores rank alike whenever they are asked.
-  const recommender = (options: Partial<RecommenderOptions> = {}, deps: { evidence?: ListEvidence; sessions?: SessionIndex; stats?: MemoryInteractionStats } = { evidence, sessions }) =>
-    new Recommender({ catalog, index, encoder, stats: deps.stats ?? stats, ...(deps.evidence ? { evidence: deps.evidence } : {}), ...(deps.sessions ? { sessions: deps.sessions } : {}), options: { defaultK: K, sessionGapSeconds: GAP_S, popularCacheMs: 0, ...options } });
+  const recommender = (
+    options: Partial<RecommenderOptions> = {},
+    deps: { evidence?: ListEvidence; sessions?: SessionIndex; stats?: MemoryInteractionStats } = { evidence, sessions },
+  ) =>
+    new Recommender({
+      catalog,
+      index,
+      encoder,
+      stats: deps.stats ?? stats,
+      ...(deps.evidence ? { evidence: deps.evidence } : {}),
+      ...(deps.sessions ? { sessions: deps.sessions } : {}),
+      options: { defaultK: K, sessionGapSeconds: GAP_S, popularCacheMs: 0, ...options },
+    });
   const pushed: Array<{ userId: string; items: string[] }> = [];
   const processor = new EventProcessor({
     users,
@@ -53,12 +64,21 @@ function shop(setup: { minEvidence?: number; push?: boolean; now?: () => number 
     ...(setup.push ? { recommender: recommender() } : {}),
     ...(setup.now ? { now: setup.now } : {}),
     notifier: {
-      pushToUser: (userId, message) => void pushed.push({ userId, items: message.event === 'recommendations' ? message.data.items.map((item) => item.itemId) : [] }),
+      pushToUser: (userId, message) =>
+        void pushed.push({ userId, items: message.event === 'recommendations' ? message.data.items.map((item) => item.itemId) : [] }),
       pushToAll: () => undefined,
     },
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
-    options: { defaultK: K, tasteHalfLifeSeconds: 3600, sessionGapSeconds: GAP_S, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 10 },
+    options: {
+      defaultK: K,
+      tasteHalfLifeSeconds: 3600,
+      sessionGapSeconds: GAP_S,
+      coVisitWindow: 5,
+      recentLimit: 20,
+      pushMaxAgeMs: 60_000,
+      retryDelayMs: 10,
+    },
   });
   // Items every regular shopper may be shown, in id order.
   const shown = catalog
@@ -66,8 +86,22 @@ function shop(setup: { minEvidence?: number; push?: boolean; now?: () => number 
     .filter((id) => catalog.isRecommendable(id, 'regular'))
     .sort();
   let seq = 0;
-  const event = (userId: string, type: 'view' | 'dislike', itemId: string, ts: number): LoggedEvent => ({ type, id: `e${++seq}`, userId, itemId, ts, receivedAt: ts });
-  const purchase = (userId: string, itemId: string, ts: number): LoggedEvent => ({ type: 'purchase', id: `e${++seq}`, userId, items: [{ itemId, quantity: 1, price: catalog.get(itemId)!.price }], ts, receivedAt: ts });
+  const event = (userId: string, type: 'view' | 'dislike', itemId: string, ts: number): LoggedEvent => ({
+    type,
+    id: `e${++seq}`,
+    userId,
+    itemId,
+    ts,
+    receivedAt: ts,
+  });
+  const purchase = (userId: string, itemId: string, ts: number): LoggedEvent => ({
+    type: 'purchase',
+    id: `e${++seq}`,
+    userId,
+    items: [{ itemId, quantity: 1, price: catalog.get(itemId)!.price }],
+    ts,
+    receivedAt: ts,
+  });
   return { catalog, users, stats, evidence, sessions, processor, recommender, shown, event, purchase, pushed };
 }
 
@@ -127,7 +161,14 @@ describe('sessions stage: the SessionIndex', () => {
     await s.processor.process(s.event('visitor', 'view', a, NOW));
     await s.processor.process(s.event('visitor', 'view', e, NOW + 1000));
     expect(s.sessions.query([a]).find(([id]) => id === e)).toEqual([e, 1]);
-    await s.processor.process({ type: 'merge', id: 'merge:visitor', userId: 's1', fromUserId: 'visitor', ts: NOW + 2000, receivedAt: NOW + 2000 });
+    await s.processor.process({
+      type: 'merge',
+      id: 'merge:visitor',
+      userId: 's1',
+      fromUserId: 'visitor',
+      ts: NOW + 2000,
+      receivedAt: NOW + 2000,
+    });
     expect(s.sessions.query([a]).map(([id]) => id)).not.toContain(e);
   });
 });
@@ -199,7 +240,10 @@ describe('sessions stage: re-visit evidence', () => {
     // Only p2 has evidence (place 0; the trained shoppers never had a second distinct item), and
     // its rate (15 hits of 16: the probe's own second view missed p1) beats the fresh first place's 0: p2 first with that place's score, then the
     // fresh ranking, one shorter. Half the list is allowed, one item is all that qualifies.
-    expect(withEvidence.items).toEqual([{ itemId: p2, score: hidden.items[0]!.score, reason: 'you viewed it recently' }, ...hidden.items.slice(0, K - 1)]);
+    expect(withEvidence.items).toEqual([
+      { itemId: p2, score: hidden.items[0]!.score, reason: 'you viewed it recently' },
+      ...hidden.items.slice(0, K - 1),
+    ]);
     expect(ids(withEvidence)).not.toContain(p1);
 
     const title = s.catalog.get(p2)!.title;
@@ -221,7 +265,10 @@ describe('sessions stage: re-visit evidence', () => {
     expect(plain.withEvidence.items).toEqual(plain.hidden.items);
 
     const asked = await listsOf(s, 'buyer', { includeBought: true }, NOW + 1000);
-    expect(asked.withEvidence.items).toEqual([{ itemId: bought, score: asked.hidden.items[0]!.score, reason: 'you bought it before' }, ...asked.hidden.items.slice(0, K - 1)]);
+    expect(asked.withEvidence.items).toEqual([
+      { itemId: bought, score: asked.hidden.items[0]!.score, reason: 'you bought it before' },
+      ...asked.hidden.items.slice(0, K - 1),
+    ]);
 
     const byDefault = await listsOf(s, 'buyer', {}, NOW + 1000, { includeBoughtByDefault: true });
     expect(byDefault.withEvidence.items[0]).toMatchObject({ itemId: bought, reason: 'you bought it before' });
@@ -231,7 +278,7 @@ describe('sessions stage: re-visit evidence', () => {
 });
 
 describe('sessions stage: "sessions like yours" in lists', () => {
-  it('lists what sessions like the shopper\'s held when nothing else speaks for an item', async () => {
+  it("lists what sessions like the shopper's held when nothing else speaks for an item", async () => {
     const s = shop();
     const [a, b, c, d] = s.shown as [string, string, string, string];
     // Other shoppers' sessions, applied by the processor: [a, b], [a, c], [a, b, d].

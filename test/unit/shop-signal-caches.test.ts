@@ -19,10 +19,18 @@ import { mulberry32 } from '../../models/content-encoder.js';
  */
 
 const DIM = 8;
-const models: ServingModels = { current: () => ({ source: { version: 'm1', dimension: DIM }, index: { dimension: DIM } }) as unknown as ServingModel };
+const models: ServingModels = {
+  current: () => ({ source: { version: 'm1', dimension: DIM }, index: { dimension: DIM } }) as unknown as ServingModel,
+};
 
 function shopper(vector: Float32Array, items: string[], type: InteractionType = 'view'): UserState {
-  return { ...emptyUserState(), vector, vectorVersion: 'm1', strength: 5, recent: items.map((itemId, i) => ({ itemId, type, ts: 1_000_000 - i })) };
+  return {
+    ...emptyUserState(),
+    vector,
+    vectorVersion: 'm1',
+    strength: 5,
+    recent: items.map((itemId, i) => ({ itemId, type, ts: 1_000_000 - i })),
+  };
 }
 
 function randomUnit(random: () => number): Float32Array {
@@ -49,16 +57,37 @@ function countingIndex(): { createIndex: (dimension: number) => VectorIndex; ups
 describe('shop signal configuration', () => {
   it('reuses shop-wide lists and neighbours for 5 s and joins the shopper index every 10 s by default', () => {
     const config = loadEngineConfig({});
-    expect(shopSignalCaches(config)).toEqual({ statsCacheMs: 5000, statsCacheItems: 5000, neighbourCacheMs: 5000, neighbourCacheUsers: 5000 });
+    expect(shopSignalCaches(config)).toEqual({
+      statsCacheMs: 5000,
+      statsCacheItems: 5000,
+      neighbourCacheMs: 5000,
+      neighbourCacheUsers: 5000,
+    });
     expect(config.shopperIndexIntervalMs).toBe(10_000);
     expect(config.shopperIndexKeepCosine).toBe(UNCHANGED_COSINE);
   });
 
   it('reads each from its variable, 0 turning the reuse off, and refuses values out of bounds', () => {
-    const config = loadEngineConfig({ STATS_CACHE_MS: '0', STATS_CACHE_ITEMS: '3000', NEIGHBOUR_CACHE_MS: '1000', NEIGHBOUR_CACHE_USERS: '2000', SHOPPER_INDEX_INTERVAL_MS: '0', SHOPPER_INDEX_KEEP_COSINE: '1' });
+    const config = loadEngineConfig({
+      STATS_CACHE_MS: '0',
+      STATS_CACHE_ITEMS: '3000',
+      NEIGHBOUR_CACHE_MS: '1000',
+      NEIGHBOUR_CACHE_USERS: '2000',
+      SHOPPER_INDEX_INTERVAL_MS: '0',
+      SHOPPER_INDEX_KEEP_COSINE: '1',
+    });
     expect(shopSignalCaches(config)).toEqual({ statsCacheMs: 0, statsCacheItems: 3000, neighbourCacheMs: 1000, neighbourCacheUsers: 2000 });
     expect([config.shopperIndexIntervalMs, config.shopperIndexKeepCosine]).toEqual([0, 1]);
-    for (const bad of [{ STATS_CACHE_MS: '-1' }, { STATS_CACHE_MS: '60001' }, { STATS_CACHE_ITEMS: '0' }, { NEIGHBOUR_CACHE_MS: '1.5' }, { NEIGHBOUR_CACHE_USERS: '0' }, { SHOPPER_INDEX_INTERVAL_MS: '600001' }, { SHOPPER_INDEX_KEEP_COSINE: '1.01' }, { SHOPPER_INDEX_KEEP_COSINE: '0.4' }]) {
+    for (const bad of [
+      { STATS_CACHE_MS: '-1' },
+      { STATS_CACHE_MS: '60001' },
+      { STATS_CACHE_ITEMS: '0' },
+      { NEIGHBOUR_CACHE_MS: '1.5' },
+      { NEIGHBOUR_CACHE_USERS: '0' },
+      { SHOPPER_INDEX_INTERVAL_MS: '600001' },
+      { SHOPPER_INDEX_KEEP_COSINE: '1.01' },
+      { SHOPPER_INDEX_KEEP_COSINE: '0.4' },
+    ]) {
       expect(() => loadEngineConfig(bad), JSON.stringify(bad)).toThrow(ConfigError);
     }
   });
@@ -75,7 +104,12 @@ describe('ShopperIndex keepCosine', () => {
       [0.97, 1], // both within: only the first insert
     ] as const) {
       const counting = countingIndex();
-      const index = new ShopperIndex({ models, createIndex: counting.createIndex, limit: 10, ...(keepCosine === undefined ? {} : { keepCosine }) });
+      const index = new ShopperIndex({
+        models,
+        createIndex: counting.createIndex,
+        limit: 10,
+        ...(keepCosine === undefined ? {} : { keepCosine }),
+      });
       index.update('u', shopper(v, ['a']));
       index.update('u', shopper(slightly, ['b', 'a']));
       index.update('u', shopper(further, ['c', 'b', 'a']));
@@ -87,14 +121,19 @@ describe('ShopperIndex keepCosine', () => {
 
   it('refuses a keepCosine outside [0, 1]', () => {
     for (const keepCosine of [-0.1, 1.1, Number.NaN]) {
-      expect(() => new ShopperIndex({ models, createIndex: (dimension) => new ExactVectorIndex({ dimension }), limit: 10, keepCosine })).toThrow(RangeError);
+      expect(
+        () => new ShopperIndex({ models, createIndex: (dimension) => new ExactVectorIndex({ dimension }), limit: 10, keepCosine }),
+      ).toThrow(RangeError);
     }
   });
 });
 
 describe('ShopperIndex.likedByNeighbours scoring', () => {
   /** The scoring as it was written before (a Map of sums, copied and sorted): the reference. */
-  function reference(found: Array<{ id: string; similarity: number }>, entries: (id: string) => readonly string[] | undefined): Array<[string, number]> {
+  function reference(
+    found: Array<{ id: string; similarity: number }>,
+    entries: (id: string) => readonly string[] | undefined,
+  ): Array<[string, number]> {
     const floor = Math.max(0, (found[0]?.similarity ?? 0) * 0.5);
     const scores = new Map<string, number>();
     for (const { id, similarity } of found) {
@@ -109,10 +148,20 @@ describe('ShopperIndex.likedByNeighbours scoring', () => {
     const exact = new ExactVectorIndex({ dimension: DIM });
     const index = new ShopperIndex({ models, createIndex: () => exact, limit: 1000 });
     // Few items, many shoppers: items are shared, sums have several terms, some scores tie.
-    for (let s = 0; s < 200; s++) index.update(`s${s}`, shopper(randomUnit(random), Array.from({ length: 5 }, () => `i${Math.floor(random() * 30)}`)));
+    for (let s = 0; s < 200; s++)
+      index.update(
+        `s${s}`,
+        shopper(
+          randomUnit(random),
+          Array.from({ length: 5 }, () => `i${Math.floor(random() * 30)}`),
+        ),
+      );
     for (let q = 0; q < 50; q++) {
       const asked = randomUnit(random);
-      const found = exact.search(asked, 21).filter((neighbour) => neighbour.id !== 's0').slice(0, 20);
+      const found = exact
+        .search(asked, 21)
+        .filter((neighbour) => neighbour.id !== 's0')
+        .slice(0, 20);
       const expected = reference(found, (id) => index.itemsOf(id));
       expect(expected.length).toBeGreaterThan(0);
       expect(index.likedByNeighbours(asked, 'm1', 20, 's0')).toEqual(expected);
@@ -136,9 +185,17 @@ describe('CachedNeighbourSource reuseCosine', () => {
     };
     const v = normalized(Float32Array.of(1, 0, 0, 0));
     const moved = normalized(Float32Array.of(1, 0.3, 0, 0)); // cosine 0.958
-    for (const [reuseCosine, expected] of [[undefined, 2], [0.95, 1], [1, 2]] as const) {
+    for (const [reuseCosine, expected] of [
+      [undefined, 2],
+      [0.95, 1],
+      [1, 2],
+    ] as const) {
       searches = 0;
-      const cached = new CachedNeighbourSource(source, { ttlMs: 5000, maxEntries: 10, ...(reuseCosine === undefined ? {} : { reuseCosine }) });
+      const cached = new CachedNeighbourSource(source, {
+        ttlMs: 5000,
+        maxEntries: 10,
+        ...(reuseCosine === undefined ? {} : { reuseCosine }),
+      });
       cached.likedByNeighbours(v, 'm1', 20, 'u');
       cached.likedByNeighbours(moved, 'm1', 20, 'u');
       expect(searches, `reuseCosine ${reuseCosine}`).toBe(expected);

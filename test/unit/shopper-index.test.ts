@@ -60,10 +60,39 @@ describe.each(adapters)('ShopperIndex on %s', (_name, createIndex) => {
     const index = new ShopperIndex({ models, createIndex, limit: 100, itemsPerShopper: 3 });
     const random = mulberry32(1);
     // Three shoppers near axis 0 who liked a-items, three near axis 5 who liked b-items.
-    index.update('near-1', shopper(vectorNear(0, random), [['a1', 'view'], ['a2', 'purchase'], ['x', 'dislike'], ['a3', 'like'], ['a4', 'view']]));
-    index.update('near-2', shopper(vectorNear(0, random), [['a1', 'add_to_cart'], ['a5', 'view']]));
-    index.update('near-3', shopper(vectorNear(0, random), [['a1', 'click'], ['a1', 'view'], ['remove', 'remove_from_cart']]));
-    for (let i = 0; i < 3; i++) index.update(`far-${i}`, shopper(vectorNear(5, random), [['b1', 'view'], ['b2', 'like']]));
+    index.update(
+      'near-1',
+      shopper(vectorNear(0, random), [
+        ['a1', 'view'],
+        ['a2', 'purchase'],
+        ['x', 'dislike'],
+        ['a3', 'like'],
+        ['a4', 'view'],
+      ]),
+    );
+    index.update(
+      'near-2',
+      shopper(vectorNear(0, random), [
+        ['a1', 'add_to_cart'],
+        ['a5', 'view'],
+      ]),
+    );
+    index.update(
+      'near-3',
+      shopper(vectorNear(0, random), [
+        ['a1', 'click'],
+        ['a1', 'view'],
+        ['remove', 'remove_from_cart'],
+      ]),
+    );
+    for (let i = 0; i < 3; i++)
+      index.update(
+        `far-${i}`,
+        shopper(vectorNear(5, random), [
+          ['b1', 'view'],
+          ['b2', 'like'],
+        ]),
+      );
     const mine = vectorNear(0, random);
     index.update('me', shopper(mine, [['mine', 'view']]));
     expect(index.size).toBe(7);
@@ -82,7 +111,12 @@ describe.each(adapters)('ShopperIndex on %s', (_name, createIndex) => {
     // Asked with the asker's own vector: without the exclusion they are their own nearest neighbour.
     expect(index.likedByNeighbours(mine, 'm1', 1)).toEqual([['mine', expect.closeTo(1, 5)]]);
     expect(index.likedByNeighbours(mine, 'm1', 1, 'me').map(([id]) => id)).not.toContain('mine');
-    expect(index.likedByNeighbours(vectorNear(5, random), 'm1', 3).map(([id]) => id).sort()).toEqual(['b1', 'b2']);
+    expect(
+      index
+        .likedByNeighbours(vectorNear(5, random), 'm1', 3)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['b1', 'b2']);
   });
 
   it('drops a shopper without a vector in the serving space or without positive items', () => {
@@ -110,7 +144,10 @@ describe.each(adapters)('ShopperIndex on %s', (_name, createIndex) => {
     index.update('s4', shopper(vectorNear(0, random), [['s4-item', 'view']]));
     expect(index.size).toBe(3);
     expect(index.itemsOf('s2')).toBeUndefined();
-    const items = index.likedByNeighbours(vectorNear(0, random), 'm1', 10).map(([id]) => id).sort();
+    const items = index
+      .likedByNeighbours(vectorNear(0, random), 'm1', 10)
+      .map(([id]) => id)
+      .sort();
     expect(items).toEqual(['s1-item', 's3-item', 's4-item']);
     // Many more: the size stays at the limit and only the newest three answer.
     for (let i = 0; i < 50; i++) index.update(`t${i}`, shopper(vectorNear(i % DIM, random), [[`t${i}-item`, 'view']]));
@@ -142,7 +179,8 @@ describe('ShopperIndex in the event processor', () => {
   it('is updated after every applied event (not a duplicate), and a merged visitor leaves it', async () => {
     const encoder = new ContentEncoder({ dimension: DIM });
     const items = new ExactVectorIndex({ dimension: DIM });
-    for (const id of ['i1', 'i2', 'i3']) items.upsert(id, encoder.encodeItem({ itemId: id, title: `thing ${id}`, category: 'c', price: 1 }));
+    for (const id of ['i1', 'i2', 'i3'])
+      items.upsert(id, encoder.encodeItem({ itemId: id, title: `thing ${id}`, category: 'c', price: 1 }));
     const models: ServingModels = { current: () => ({ source: new AttributeVectorSource(encoder), index: items }) };
     const shoppers = new ShopperIndex({ models, createIndex: (dimension) => new ExactVectorIndex({ dimension }), limit: 10 });
     const processor = new EventProcessor({
@@ -153,7 +191,15 @@ describe('ShopperIndex in the event processor', () => {
       notifier: { pushToUser: () => undefined, pushToAll: () => undefined },
       metrics: new EngineMetrics(),
       logger: pino({ level: 'silent' }),
-      options: { defaultK: 5, tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 20, pushMaxAgeMs: 60_000, retryDelayMs: 10 },
+      options: {
+        defaultK: 5,
+        tasteHalfLifeSeconds: 3600,
+        sessionGapSeconds: 1800,
+        coVisitWindow: 5,
+        recentLimit: 20,
+        pushMaxAgeMs: 60_000,
+        retryDelayMs: 10,
+      },
     });
     const ts = 1_700_000_000_000;
     const view = (userId: string, id: string, itemId: string) => ({ type: 'view' as const, id, userId, itemId, ts, receivedAt: ts });
@@ -175,6 +221,8 @@ describe('ShopperIndex in the event processor', () => {
 
 describe('ShopperIndex options', () => {
   it('refuses a limit below 1', () => {
-    expect(() => new ShopperIndex({ models: swappableModels(), createIndex: (dimension) => new ExactVectorIndex({ dimension }), limit: 0 })).toThrow(RangeError);
+    expect(
+      () => new ShopperIndex({ models: swappableModels(), createIndex: (dimension) => new ExactVectorIndex({ dimension }), limit: 0 }),
+    ).toThrow(RangeError);
   });
 });

@@ -10,10 +10,22 @@ import type { ShopperIndex } from '../../engine/services/shopper-index.js';
 describe('ShoppersStage', () => {
   afterEach(() => void vi.useRealTimers());
 
-  const batchOf = (userId: string, version: number, events: LoggedEvent[] = [{ type: 'view', id: `e${version}`, userId, itemId: 'i', ts: 1, receivedAt: 1 }]): Batch => ({
+  const batchOf = (
+    userId: string,
+    version: number,
+    events: LoggedEvent[] = [{ type: 'view', id: `e${version}`, userId, itemId: 'i', ts: 1, receivedAt: 1 }],
+  ): Batch => ({
     tag: `b-${version}`,
     now: 0,
-    users: [{ userId, events: events.map((event, index) => ({ event, index, marker: null, outcome: 'applied' as const })), state: { ...emptyUserState(), version }, mergeSources: new Map(), member: new MemberLookup(userId, undefined) }],
+    users: [
+      {
+        userId,
+        events: events.map((event, index) => ({ event, index, marker: null, outcome: 'applied' as const })),
+        state: { ...emptyUserState(), version },
+        mergeSources: new Map(),
+        member: new MemberLookup(userId, undefined),
+      },
+    ],
   });
 
   it('defers a shopper indexed less than the interval ago, then indexes the newest state', async () => {
@@ -21,7 +33,10 @@ describe('ShoppersStage', () => {
     let now = 10_000;
     const updates: Array<[string, number]> = [];
     const dropped: string[] = [];
-    const index = { update: (userId: string, state: { version: number }) => void updates.push([userId, state.version]), drop: (userId: string) => void dropped.push(userId) } as unknown as ShopperIndex;
+    const index = {
+      update: (userId: string, state: { version: number }) => void updates.push([userId, state.version]),
+      drop: (userId: string) => void dropped.push(userId),
+    } as unknown as ShopperIndex;
     const stage = new ShoppersStage(index, { minIntervalMs: 1000, now: () => now });
     await stage.afterStore(batchOf('u', 1));
     await stage.afterStore(batchOf('u', 2));
@@ -29,7 +44,10 @@ describe('ShoppersStage', () => {
     expect(updates).toEqual([['u', 1]]);
     now += 1000;
     vi.advanceTimersByTime(1000);
-    expect(updates).toEqual([['u', 1], ['u', 3]]);
+    expect(updates).toEqual([
+      ['u', 1],
+      ['u', 3],
+    ]);
     // A merge drops the visitor at once, deferred state and all.
     await stage.afterStore(batchOf('v', 1));
     await stage.afterStore(batchOf('v', 2));
@@ -42,7 +60,10 @@ describe('ShoppersStage', () => {
 
   it('indexes at every batch with no interval', async () => {
     const updates: number[] = [];
-    const stage = new ShoppersStage({ update: (_: string, state: { version: number }) => void updates.push(state.version), drop: () => undefined } as unknown as ShopperIndex);
+    const stage = new ShoppersStage({
+      update: (_: string, state: { version: number }) => void updates.push(state.version),
+      drop: () => undefined,
+    } as unknown as ShopperIndex);
     await stage.afterStore(batchOf('u', 1));
     await stage.afterStore(batchOf('u', 2));
     expect(updates).toEqual([1, 2]);

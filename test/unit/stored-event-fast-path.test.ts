@@ -62,7 +62,7 @@ const invalid: Array<Record<string, unknown>> = [
   { ...base, type: 'add_to_cart', items: [line('a')] },
   { ...base, type: 'purchase', items: [] },
   { ...base, type: 'purchase', items: [line('a', MAX_LINE_QUANTITY, MAX_PRICE)] },
-  { ...base, type: 'purchase', items: [[ 'a', 1, 1 ]] },
+  { ...base, type: 'purchase', items: [['a', 1, 1]] },
   { ...base, type: 'purchase', items: [line('a')], orderId: 'o 1' },
   { ...base, type: 'search', query: '' },
   { ...base, type: 'search', query: 'q'.repeat(501) },
@@ -80,7 +80,8 @@ describe('storedEventFastPath', () => {
     expect(shape(fast!)).toEqual(shape(expected));
     expect(fast).toStrictEqual(expected);
     // The returned lines are fresh objects, as zod's are.
-    if ('items' in event && Array.isArray(event.items) && event.items.length > 0) expect((fast as { items: unknown[] }).items[0]).not.toBe(event.items[0]);
+    if ('items' in event && Array.isArray(event.items) && event.items.length > 0)
+      expect((fast as { items: unknown[] }).items[0]).not.toBe(event.items[0]);
   });
 
   it.each(invalid.map((event, i) => [i, event]))('steps aside for invalid event %i, which parseStoredEvent refuses', (_, event) => {
@@ -98,15 +99,33 @@ describe('storedEventFastPath', () => {
     }
     expect(storedEventFastPath(null)).toBeUndefined();
     expect(storedEventFastPath([base])).toBeUndefined();
-    expect(storedEventFastPath(Object.assign(Object.create({ inherited: 1 }) as object, { ...base, type: 'view', itemId: 'a' }))).toBeUndefined();
-    expect(storedEventFastPath(JSON.parse('{"__proto__":{"x":1},"type":"view","itemId":"a","id":"e1","userId":"u1","ts":5,"receivedAt":6}'))).toBeUndefined();
+    expect(
+      storedEventFastPath(Object.assign(Object.create({ inherited: 1 }) as object, { ...base, type: 'view', itemId: 'a' })),
+    ).toBeUndefined();
+    expect(
+      storedEventFastPath(JSON.parse('{"__proto__":{"x":1},"type":"view","itemId":"a","id":"e1","userId":"u1","ts":5,"receivedAt":6}')),
+    ).toBeUndefined();
   });
 
   it('agrees with the schemas on random mutations of valid events', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const values: unknown[] = ['a', '', 'a b', 0, -1, 1.5, T, MAX_TS + 1, true, false, null, [], {}, 'vip', [line('a')], 'x'.repeat(101)];
-    const keys = ['id', 'userId', 'ts', 'receivedAt', 'tier', 'viaSocket', 'channel', 'type', 'itemId', 'items', 'orderId', 'query', 'other'];
+    const keys = [
+      'id',
+      'userId',
+      'ts',
+      'receivedAt',
+      'tier',
+      'viaSocket',
+      'channel',
+      'type',
+      'itemId',
+      'items',
+      'orderId',
+      'query',
+      'other',
+    ];
     for (let n = 0; n < 2000; n++) {
       const event: Record<string, unknown> = { ...valid[Math.floor(random() * valid.length)]! };
       const key = keys[Math.floor(random() * keys.length)]!;

@@ -70,9 +70,32 @@ describe('renderLineChart', () => {
       yLabel: 'ms',
       y2Label: 'events/s',
       series: [
-        { name: 'p50', points: [[0, 1], [1, 2], [2, 3]] },
-        { name: 'p99', dashed: true, points: [[0, 10], [1, 20], [2, 30]] },
-        { name: 'rate', axis: 'right', points: [[0, 1000], [1, 2000], [2, 1500]] },
+        {
+          name: 'p50',
+          points: [
+            [0, 1],
+            [1, 2],
+            [2, 3],
+          ],
+        },
+        {
+          name: 'p99',
+          dashed: true,
+          points: [
+            [0, 10],
+            [1, 20],
+            [2, 30],
+          ],
+        },
+        {
+          name: 'rate',
+          axis: 'right',
+          points: [
+            [0, 1000],
+            [1, 2000],
+            [2, 1500],
+          ],
+        },
       ],
     });
     assertWellFormed(svg);
@@ -88,8 +111,21 @@ describe('renderLineChart', () => {
       width: 600,
       height: 400,
       series: [
-        { name: 'a', points: [[0, 0], [10, 100]] },
-        { name: 'b', axis: 'right', points: [[0, 0], [10, 5000]] },
+        {
+          name: 'a',
+          points: [
+            [0, 0],
+            [10, 100],
+          ],
+        },
+        {
+          name: 'b',
+          axis: 'right',
+          points: [
+            [0, 0],
+            [10, 5000],
+          ],
+        },
       ],
     });
     const a = pathPoints(svg, 'a');
@@ -105,7 +141,20 @@ describe('renderLineChart', () => {
   });
 
   it('breaks a line at null values instead of drawing zeros', () => {
-    const svg = renderLineChart({ series: [{ name: 's', points: [[0, 1], [1, null], [2, 3], [3, Number.NaN], [4, 2]] }] });
+    const svg = renderLineChart({
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 1],
+            [1, null],
+            [2, 3],
+            [3, Number.NaN],
+            [4, 2],
+          ],
+        },
+      ],
+    });
     const d = svg.match(/<path d="([^"]*)"/)![1]!;
     expect(d.match(/M/g)).toHaveLength(3);
     expect(d.match(/L/g)).toBeNull();
@@ -122,7 +171,13 @@ describe('renderLineChart', () => {
   });
 
   it('wraps a long legend onto more rows and keeps the size asked for', () => {
-    const series = Array.from({ length: 12 }, (_, i) => ({ name: `a fairly long series name ${i}`, points: [[0, i], [1, i + 1]] as Array<[number, number]> }));
+    const series = Array.from({ length: 12 }, (_, i) => ({
+      name: `a fairly long series name ${i}`,
+      points: [
+        [0, i],
+        [1, i + 1],
+      ] as Array<[number, number]>,
+    }));
     const svg = renderLineChart({ width: 500, height: 300, series });
     assertWellFormed(svg);
     expect(svg).toContain('width="500" height="300"');

@@ -41,7 +41,10 @@ describe('TextIndex (BM25)', () => {
 
   it('weighs a field by multiplying its word counts and its length', () => {
     const index = new TextIndex();
-    index.upsert('a', [{ text: 'oak', weight: 2 }, { text: 'desk', weight: 1 }]);
+    index.upsert('a', [
+      { text: 'oak', weight: 2 },
+      { text: 'desk', weight: 1 },
+    ]);
     index.upsert('b', title('oak table'));
     // a: tf(oak) 2, length 3; b: tf 1, length 2; average 2.5.
     const [first, second] = index.search('oak', { limit: 2 });
@@ -99,15 +102,29 @@ describe('TextIndex (BM25)', () => {
   });
 
   it('indexes an item by title, every category level, brand and tags', () => {
-    const item: Item = { itemId: 'i1', title: 'Aurora', category: 'Home > Lighting/Lamps', brand: 'Nordlys', price: 10, tags: ['oak base'] };
+    const item: Item = {
+      itemId: 'i1',
+      title: 'Aurora',
+      category: 'Home > Lighting/Lamps',
+      brand: 'Nordlys',
+      price: 10,
+      tags: ['oak base'],
+    };
     const index = new TextIndex();
     index.upsert(item.itemId, itemTextFields(item));
-    for (const word of ['aurora', 'home', 'lighting', 'lamp', 'nordlys', 'oak', 'base']) expect(index.search(word, { limit: 1 }).map((m) => m.id)).toEqual(['i1']);
+    for (const word of ['aurora', 'home', 'lighting', 'lamp', 'nordlys', 'oak', 'base'])
+      expect(index.search(word, { limit: 1 }).map((m) => m.id)).toEqual(['i1']);
   });
 });
 
 describe('CatalogService search', () => {
-  const item = (itemId: string, title: string, extra: Partial<Item> = {}): Item => ({ itemId, title, category: 'home/lighting', price: 10, ...extra });
+  const item = (itemId: string, title: string, extra: Partial<Item> = {}): Item => ({
+    itemId,
+    title,
+    category: 'home/lighting',
+    price: 10,
+    ...extra,
+  });
   function catalog(items: Item[]): CatalogService {
     const service = new CatalogService({ index: new ExactVectorIndex({ dimension: 16 }), encoder: new ContentEncoder({ dimension: 16 }) });
     for (const entry of items) service.apply({ type: 'upsert', item: entry });
@@ -126,15 +143,27 @@ describe('CatalogService search', () => {
     expect(page.items.map((i) => i.itemId)).toEqual(['b', 'a']);
     expect(page.total).toBe(2);
     expect(service.list({ tier: 'vip', query: 'brass lamp', limit: 1, offset: 1 }).items.map((i) => i.itemId)).toEqual(['d']);
-    expect(service.list({ tier: 'regular', query: 'lamp', category: 'home/furniture', limit: 10, offset: 0 }).items.map((i) => i.itemId)).toEqual(['e']);
+    expect(
+      service.list({ tier: 'regular', query: 'lamp', category: 'home/furniture', limit: 10, offset: 0 }).items.map((i) => i.itemId),
+    ).toEqual(['e']);
     // Stop words only: titles holding the text.
     expect(service.list({ tier: 'regular', query: 'with', limit: 10, offset: 0 }).items.map((i) => i.itemId)).toEqual(['a']);
 
     service.apply({ type: 'upsert', item: item('b', 'Steel lamp') });
     service.apply({ type: 'delete', itemId: 'a' });
     expect(service.list({ tier: 'regular', query: 'brass', limit: 10, offset: 0 }).items.map((i) => i.itemId)).toEqual(['c']);
-    expect(service.textMatches('lamp', 10).map((m) => m.id).sort()).toEqual(['b', 'd', 'e']);
-    expect(service.textMatches('lamp', 10, (id) => id !== 'd').map((m) => m.id).sort()).toEqual(['b', 'e']);
+    expect(
+      service
+        .textMatches('lamp', 10)
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(['b', 'd', 'e']);
+    expect(
+      service
+        .textMatches('lamp', 10, (id) => id !== 'd')
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(['b', 'e']);
   });
 
   it('knows which channels an item is offered in (none listed: every channel)', () => {
@@ -142,7 +171,9 @@ describe('CatalogService search', () => {
     expect(['web', 'both', 'all'].map((id) => service.inChannel(id, 'WEB'))).toEqual([true, true, true]);
     expect(['web', 'both', 'all'].map((id) => service.inChannel(id, 'app'))).toEqual([false, true, true]);
     expect(service.inChannel('unknown', 'web')).toBe(false);
-    expect(() => service.apply({ type: 'upsert', item: item('x', 'X', { channels: [] }) })).toThrow(expect.objectContaining({ code: 'invalid_item' }));
+    expect(() => service.apply({ type: 'upsert', item: item('x', 'X', { channels: [] }) })).toThrow(
+      expect.objectContaining({ code: 'invalid_item' }),
+    );
     expect(service.get('x')).toBeUndefined();
   });
 });

@@ -22,7 +22,8 @@ const catalog: Record<string, ItemAttributes> = {
 };
 const attributesOf = (itemId: string) => catalog[itemId];
 const eventTrigger = (input: Record<string, unknown>): EventTrigger => EventTriggerSchema.parse({ type: 'event', ...input });
-const event = (ts: number, fields: Record<string, unknown>) => ({ id: `e${ts}`, userId: 'm1', ts, receivedAt: ts, ...fields }) as StoredEvent;
+const event = (ts: number, fields: Record<string, unknown>) =>
+  ({ id: `e${ts}`, userId: 'm1', ts, receivedAt: ts, ...fields }) as StoredEvent;
 const view = (ts: number, itemId: string): RecentInteraction => ({ itemId, type: 'view', ts });
 const MIN = 60_000;
 
@@ -71,16 +72,27 @@ describe('event trigger', () => {
     const at = 5 * MIN;
     const recent = [view(at, 'shoe'), view(at - MIN, 'lamp1'), view(at - 2 * MIN, 'lamp2'), view(at - 3 * MIN, 'sofa')];
     expect(eventTriggerFires(threeViews, event(at, { type: 'view', itemId: 'shoe' }), recent, attributesOf)).toBe(false);
-    const mixed: RecentInteraction[] = [view(at, 'lamp1'), { itemId: 'lamp2', type: 'click', ts: at - MIN }, view(at - 2 * MIN, 'shoe'), view(at - 3 * MIN, 'sofa')];
+    const mixed: RecentInteraction[] = [
+      view(at, 'lamp1'),
+      { itemId: 'lamp2', type: 'click', ts: at - MIN },
+      view(at - 2 * MIN, 'shoe'),
+      view(at - 3 * MIN, 'sofa'),
+    ];
     expect(matchingInteractions(threeViews, mixed, at, attributesOf)).toBe(2);
     expect(eventTriggerFires(threeViews, event(at, { type: 'click', itemId: 'lamp1' }), recent, attributesOf)).toBe(false);
   });
 
   it('matches brand case-insensitively and itemId exactly; an unknown item meets no category or brand', () => {
     const lumo = eventTrigger({ eventType: 'like', brand: 'LUMO' });
-    expect(eventTriggerFires(lumo, event(1, { type: 'like', itemId: 'shoe' }), [{ itemId: 'shoe', type: 'like', ts: 1 }], attributesOf)).toBe(true);
-    expect(eventTriggerFires(lumo, event(1, { type: 'like', itemId: 'sofa' }), [{ itemId: 'sofa', type: 'like', ts: 1 }], attributesOf)).toBe(false);
-    expect(eventTriggerFires(lumo, event(1, { type: 'like', itemId: 'gone' }), [{ itemId: 'gone', type: 'like', ts: 1 }], attributesOf)).toBe(false);
+    expect(
+      eventTriggerFires(lumo, event(1, { type: 'like', itemId: 'shoe' }), [{ itemId: 'shoe', type: 'like', ts: 1 }], attributesOf),
+    ).toBe(true);
+    expect(
+      eventTriggerFires(lumo, event(1, { type: 'like', itemId: 'sofa' }), [{ itemId: 'sofa', type: 'like', ts: 1 }], attributesOf),
+    ).toBe(false);
+    expect(
+      eventTriggerFires(lumo, event(1, { type: 'like', itemId: 'gone' }), [{ itemId: 'gone', type: 'like', ts: 1 }], attributesOf),
+    ).toBe(false);
     const one = eventTrigger({ eventType: 'view', itemId: 'gone' });
     expect(eventTriggerFires(one, event(1, { type: 'view', itemId: 'gone' }), [view(1, 'gone')], attributesOf)).toBe(true);
     expect(eventTriggerFires(one, event(1, { type: 'view', itemId: 'lamp1' }), [view(1, 'lamp1')], attributesOf)).toBe(false);
@@ -88,7 +100,14 @@ describe('event trigger', () => {
 
   it('counts an event with several lines once, when any line matches', () => {
     const twoAdds = eventTrigger({ eventType: 'add_to_cart', category: 'home', count: 2 });
-    const basket = { type: 'add_to_cart', itemId: 'shoe', items: [{ itemId: 'lamp1', quantity: 1, price: 5 }, { itemId: 'shoe', quantity: 1, price: 5 }] };
+    const basket = {
+      type: 'add_to_cart',
+      itemId: 'shoe',
+      items: [
+        { itemId: 'lamp1', quantity: 1, price: 5 },
+        { itemId: 'shoe', quantity: 1, price: 5 },
+      ],
+    };
     const lines: RecentInteraction[] = [
       { itemId: 'lamp1', type: 'add_to_cart', ts: 2000 },
       { itemId: 'shoe', type: 'add_to_cart', ts: 2000 },
@@ -110,7 +129,12 @@ describe('cart_abandoned trigger', () => {
   const trigger = { type: 'cart_abandoned', afterSeconds: 2 } as const;
 
   it('an add arms a timer due afterSeconds after the event, named by the event; other events arm none', () => {
-    expect(cartTimerArmedBy(trigger, 'c1', event(10_000, { type: 'add_to_cart', itemId: 'lamp1' }))).toEqual({ campaignId: 'c1', memberId: 'm1', dueAt: 12_000, eventId: 'e10000' });
+    expect(cartTimerArmedBy(trigger, 'c1', event(10_000, { type: 'add_to_cart', itemId: 'lamp1' }))).toEqual({
+      campaignId: 'c1',
+      memberId: 'm1',
+      dueAt: 12_000,
+      eventId: 'e10000',
+    });
     expect(cartTimerArmedBy(trigger, 'c1', event(10_000, { type: 'view', itemId: 'lamp1' }))).toBeUndefined();
   });
 
@@ -136,7 +160,9 @@ describe('cart_abandoned trigger', () => {
     expect(cartStillAbandoned(trigger, timer, { cartLines: 0, recent: [cartAdd] })).toBe(false);
     expect(cartStillAbandoned(trigger, timer, { cartLines: 1, lastPurchaseAt: 9_999, recent: [cartAdd] })).toBe(true);
     expect(cartStillAbandoned(trigger, timer, { cartLines: 1, lastPurchaseAt: 10_000, recent: [cartAdd] })).toBe(false);
-    expect(cartStillAbandoned(trigger, timer, { cartLines: 1, recent: [{ itemId: 'sofa', type: 'purchase', ts: 11_000 }, cartAdd] })).toBe(false);
+    expect(cartStillAbandoned(trigger, timer, { cartLines: 1, recent: [{ itemId: 'sofa', type: 'purchase', ts: 11_000 }, cartAdd] })).toBe(
+      false,
+    );
   });
 });
 

@@ -121,7 +121,15 @@ describe('foldInMany', () => {
     const b = randomUnit(22);
     const current = { vector: taste, strength: 4, updatedAt: T0 };
     const ts = T0 + HALF_LIFE * 1000;
-    const both = foldInMany(current, [{ vector: a, weight: 2 }, { vector: b, weight: 3 }], ts, HALF_LIFE);
+    const both = foldInMany(
+      current,
+      [
+        { vector: a, weight: 2 },
+        { vector: b, weight: 3 },
+      ],
+      ts,
+      HALF_LIFE,
+    );
     expect(both.strength).toBeCloseTo(2 + 5, 6);
     expect(cosine(both.vector, a)).toBeGreaterThan(cosine(taste, a));
     expect(cosine(both.vector, b)).toBeGreaterThan(cosine(taste, b));
@@ -149,7 +157,11 @@ describe('event weights', () => {
 
 describe('foldInMany arithmetic', () => {
   /** The fold as written before its single pass: each vector added in turn into a zeroed array, then norm and scale. */
-  function referenceVector(past: Float32Array | null, decayed: number, items: Array<{ vector: Float32Array; weight: number }>): Float32Array {
+  function referenceVector(
+    past: Float32Array | null,
+    decayed: number,
+    items: Array<{ vector: Float32Array; weight: number }>,
+  ): Float32Array {
     const next = new Float32Array(DIM);
     if (past) addScaled(next, past, decayed);
     for (const item of items) addScaled(next, item.vector, item.weight);
@@ -158,14 +170,18 @@ describe('foldInMany arithmetic', () => {
 
   it('gives the same float32 bytes as adding each vector in turn (signed zeros, no taste, several items)', () => {
     const random = mulberry32(99);
-    const vector = () => Float32Array.from({ length: DIM }, () => {
-      const r = random();
-      return r < 0.05 ? -0 : r < 0.1 ? 0 : r * 2 - 1;
-    });
+    const vector = () =>
+      Float32Array.from({ length: DIM }, () => {
+        const r = random();
+        return r < 0.05 ? -0 : r < 0.1 ? 0 : r * 2 - 1;
+      });
     for (let n = 0; n < 500; n++) {
       const past = random() < 0.2 ? null : vector();
       const current = { vector: past, strength: random() * 25, updatedAt: T0 };
-      const items = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ vector: vector(), weight: random() < 0.1 ? -1 : random() * 3 }));
+      const items = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({
+        vector: vector(),
+        weight: random() < 0.1 ? -1 : random() * 3,
+      }));
       const ts = T0 + Math.floor(random() * 1e7);
       const folded = foldInMany(current, items, ts, HALF_LIFE);
       const expected = referenceVector(past, decayedStrength(current, ts, HALF_LIFE), items);

@@ -68,7 +68,10 @@ function clusteredDataset(seed: number, count: number): Dataset {
     const cluster = Math.floor(random() * CLUSTERS);
     const id = `item-${i}`;
     // Unnormalised on purpose: scaled by 0.5..3, so upsert must normalise.
-    vectors.set(id, normalize(near(centers[cluster]!, random, 0.6)).map((x) => x * (0.5 + 2.5 * random())));
+    vectors.set(
+      id,
+      normalize(near(centers[cluster]!, random, 0.6)).map((x) => x * (0.5 + 2.5 * random())),
+    );
     clusterOf.set(id, cluster);
   }
   return { centers, vectors, clusterOf };
@@ -108,7 +111,10 @@ describe.each(implementations)('%s', (_name, create) => {
     const small = create();
     const v = Float32Array.from({ length: DIM }, (_, i) => i + 1);
     small.upsert('a', v);
-    small.upsert('b', Float32Array.from({ length: DIM }, (_, i) => (i % 2 ? 1 : -1)));
+    small.upsert(
+      'b',
+      Float32Array.from({ length: DIM }, (_, i) => (i % 2 ? 1 : -1)),
+    );
     expect(small.size).toBe(2);
     expect(small.has('a')).toBe(true);
     expect(small.has('c')).toBe(false);
@@ -156,7 +162,12 @@ describe.each(implementations)('%s', (_name, create) => {
 
   it('answers [] to a query with no direction, to k = 0 and on an empty index', () => {
     expect(index.search(new Float32Array(DIM), 10)).toEqual([]);
-    expect(index.search(Float32Array.from({ length: DIM }, () => NaN), 10)).toEqual([]);
+    expect(
+      index.search(
+        Float32Array.from({ length: DIM }, () => NaN),
+        10,
+      ),
+    ).toEqual([]);
     expect(index.search(data.vectors.get('item-1')!, 0)).toEqual([]);
     expect(index.scanExact(new Float32Array(DIM), 10, itemIds)).toEqual([]);
     expect(create().search(data.vectors.get('item-1')!, 10)).toEqual([]);

@@ -105,7 +105,14 @@ export class MemoryCampaignStore implements CampaignStore {
     return pending.map((entry) => structuredClone(entry.promotion));
   }
 
-  async reserve(campaignId: string, memberId: string, promotionId: string, rules: ReserveRules, now: number, live: boolean): Promise<ReserveOutcome> {
+  async reserve(
+    campaignId: string,
+    memberId: string,
+    promotionId: string,
+    rules: ReserveRules,
+    now: number,
+    live: boolean,
+  ): Promise<ReserveOutcome> {
     checkId('campaignId', campaignId);
     checkId('memberId', memberId);
     checkPromotionId(promotionId);
@@ -114,7 +121,14 @@ export class MemoryCampaignStore implements CampaignStore {
     const state = this.stateOf(campaignId);
     if (state.granted.has(promotionId)) return 'again';
     const stored = this.campaigns.get(campaignId);
-    if (!stored || stored.stoppedAt !== undefined || rules.stoppedAt !== undefined || now < rules.startsAt || (rules.endsAt !== undefined && now >= rules.endsAt)) return 'closed';
+    if (
+      !stored ||
+      stored.stoppedAt !== undefined ||
+      rules.stoppedAt !== undefined ||
+      now < rules.startsAt ||
+      (rules.endsAt !== undefined && now >= rules.endsAt)
+    )
+      return 'closed';
     if (rules.budget !== undefined && state.granted.size >= rules.budget) return 'exhausted';
     const last = state.lastGrant.get(memberId);
     if (last !== undefined && (rules.frequencyCapSeconds === undefined || now - last < rules.frequencyCapSeconds * 1000)) return 'capped';
@@ -162,7 +176,13 @@ export class MemoryCampaignStore implements CampaignStore {
   async counts(campaignId: string): Promise<CampaignCounts> {
     const state = this.states.get(checkId('campaignId', campaignId));
     if (!state) return { targeted: 0, delivered: 0, dropped: 0, redeemed: 0, live: 0 };
-    return { targeted: state.targeted.size, delivered: state.granted.size, dropped: state.dropped.size, redeemed: state.redeemedCodes.size, live: state.live.size };
+    return {
+      targeted: state.targeted.size,
+      delivered: state.granted.size,
+      dropped: state.dropped.size,
+      redeemed: state.redeemedCodes.size,
+      live: state.live.size,
+    };
   }
 
   async fanOutDone(campaignId: string, partition: number): Promise<boolean> {
@@ -212,7 +232,15 @@ export class MemoryCampaignStore implements CampaignStore {
   private stateOf(campaignId: string): CampaignState {
     let state = this.states.get(campaignId);
     if (!state) {
-      state = { targeted: new Set(), granted: new Set(), dropped: new Set(), live: new Set(), redeemedCodes: new Set(), lastGrant: new Map(), fanOutDone: new Set() };
+      state = {
+        targeted: new Set(),
+        granted: new Set(),
+        dropped: new Set(),
+        live: new Set(),
+        redeemedCodes: new Set(),
+        lastGrant: new Map(),
+        fanOutDone: new Set(),
+      };
       this.states.set(campaignId, state);
     }
     return state;

@@ -68,7 +68,8 @@ export class MemoryCouponStore implements CouponStore {
     const coupon = this.byMember.get(memberId)?.get(code);
     if (!coupon) {
       const owner = this.owner.get(code);
-      if (owner !== undefined && owner !== memberId) throw new PulseError(ErrorCodes.couponNotYours, `coupon ${code} belongs to another member`);
+      if (owner !== undefined && owner !== memberId)
+        throw new PulseError(ErrorCodes.couponNotYours, `coupon ${code} belongs to another member`);
       throw new PulseError(ErrorCodes.couponNotFound, `no coupon ${code}`);
     }
     if (coupon.redeemedAt !== undefined) throw new PulseError(ErrorCodes.couponUsed, `coupon ${code} was already used`);
@@ -82,14 +83,17 @@ export class MemoryCouponStore implements CouponStore {
     const previous = this.queues.get(memberId) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.redeemRewardNow(memberId, request));
     this.queues.set(memberId, next);
-    void next.finally(() => {
-      if (this.queues.get(memberId) === next) this.queues.delete(memberId);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.queues.get(memberId) === next) this.queues.delete(memberId);
+      })
+      .catch(() => undefined);
     return next;
   }
 
   private async redeemRewardNow(memberId: string, request: RewardRequest): Promise<RewardOutcome> {
-    if (!Number.isInteger(request.points) || request.points <= 0) throw new RangeError(`reward points must be a positive integer, got ${request.points}`);
+    if (!Number.isInteger(request.points) || request.points <= 0)
+      throw new RangeError(`reward points must be a positive integer, got ${request.points}`);
     const member = await this.members.get(memberId);
     if (!member) throw new PulseError(ErrorCodes.notFound, `no member ${memberId}`);
     const prior = this.requests.get(`${memberId}\n${request.requestId}`);
@@ -99,14 +103,20 @@ export class MemoryCouponStore implements CouponStore {
       return { applied: false, coupon: copy(coupon), points: member.points };
     }
     if (member.points < request.points) {
-      throw new PulseError(ErrorCodes.insufficientPoints, `this reward costs ${request.points} points; the balance is ${member.points}`, { points: String(member.points) });
+      throw new PulseError(ErrorCodes.insufficientPoints, `this reward costs ${request.points} points; the balance is ${member.points}`, {
+        points: String(member.points),
+      });
     }
     const { code } = request.coupon;
     const claimed = this.claim(code, memberId);
     if (this.byMember.get(memberId)?.has(code)) throw new CouponCodeTakenError(code);
     let outcome;
     try {
-      outcome = await this.members.applyPoints(memberId, { eventId: `reward:${request.requestId}`, ts: request.ts, delta: -request.points, cause: 'redemption' }, NO_TIER_CHANGE);
+      outcome = await this.members.applyPoints(
+        memberId,
+        { eventId: `reward:${request.requestId}`, ts: request.ts, delta: -request.points, cause: 'redemption' },
+        NO_TIER_CHANGE,
+      );
     } catch (err) {
       if (claimed) this.owner.delete(code);
       throw err;

@@ -1,7 +1,14 @@
 import { ErrorCodes, PulseError } from '../../contracts/errors.js';
 import type { DeadLetter, DeadLetterPage, DeadLetters } from '../../ports/dead-letters.js';
 import type { DeadLetterFailure } from '../../ports/event-log.js';
-import { checkDeadLetterPage, cleanFailure, deadLetterNotFound, deadLetterSeq, decodeDeadPayload, replayTarget } from '../nats-dead-letters.js';
+import {
+  checkDeadLetterPage,
+  cleanFailure,
+  deadLetterNotFound,
+  deadLetterSeq,
+  decodeDeadPayload,
+  replayTarget,
+} from '../nats-dead-letters.js';
 
 interface StoredLetter {
   seq: number;

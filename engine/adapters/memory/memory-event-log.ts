@@ -95,7 +95,8 @@ export class MemoryEventLog implements EventLogWriter, EventSource {
     private readonly options: MemoryEventLogOptions,
     private readonly logger: Logger,
   ) {
-    if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new RangeError(`partitions must be a positive integer, got ${options.partitions}`);
+    if (!Number.isInteger(options.partitions) || options.partitions < 1)
+      throw new RangeError(`partitions must be a positive integer, got ${options.partitions}`);
     this.partitions = options.partitions;
     this.logs = Array.from({ length: options.partitions }, () => new PartitionLog());
     this.deadLetters = new MemoryDeadLetters(options.partitions, (partition, data, msgId) => this.appendOnce(partition, data, msgId).seq);
@@ -152,7 +153,12 @@ export class MemoryEventLog implements EventLogWriter, EventSource {
     }
   }
 
-  private async run(partition: number, handler: (batch: DeliveredEvent[]) => Promise<void>, batchSize: number, signal: AbortSignal): Promise<void> {
+  private async run(
+    partition: number,
+    handler: (batch: DeliveredEvent[]) => Promise<void>,
+    batchSize: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const log = this.logs[partition]!;
     // Like the NATS consumer config: the server holds back deliveries beyond this many unacked.
     const maxAckPending = batchSize * 4;

@@ -1,6 +1,21 @@
 import type { InteractionStats, InteractionUpdate } from '../../ports/interaction-stats.js';
-import { DEFAULT_MAX_NEIGHBOURS, FORWARD_DECAY_EPOCH_MS, MAX_FUTURE_SKEW_MS, RESCALE_EXPONENT, normalisePopular, recordFolded } from '../state-semantics.js';
-import { checkDedupeTtl, checkEventKey, checkHalfLife, checkInteractionUpdate, checkItemId, checkLimit, checkMaxNeighbours } from '../state-validation.js';
+import {
+  DEFAULT_MAX_NEIGHBOURS,
+  FORWARD_DECAY_EPOCH_MS,
+  MAX_FUTURE_SKEW_MS,
+  RESCALE_EXPONENT,
+  normalisePopular,
+  recordFolded,
+} from '../state-semantics.js';
+import {
+  checkDedupeTtl,
+  checkEventKey,
+  checkHalfLife,
+  checkInteractionUpdate,
+  checkItemId,
+  checkLimit,
+  checkMaxNeighbours,
+} from '../state-validation.js';
 import { ExpiringKeys } from './expiring-keys.js';
 
 export interface MemoryInteractionStatsOptions {

@@ -1,7 +1,18 @@
 import { ErrorCodes, PulseError } from '../../contracts/errors.js';
 import { checkLedgerPage, checkPointsChange, nextBalance, reversedPoints } from '../../logic/points.js';
 import type { TierThresholds } from '../../logic/tiers.js';
-import type { LedgerEntry, LedgerPage, MemberScanPage, MemberStore, OrderAcceptance, OrderChange, OrderOutcome, PointsChange, PointsOutcome, StoredMember } from '../../ports/member-store.js';
+import type {
+  LedgerEntry,
+  LedgerPage,
+  MemberScanPage,
+  MemberStore,
+  OrderAcceptance,
+  OrderChange,
+  OrderOutcome,
+  PointsChange,
+  PointsOutcome,
+  StoredMember,
+} from '../../ports/member-store.js';
 import { checkScanCount } from '../state-validation.js';
 
 /** In-process members (embedded mode, tests); same semantics as RedisMemberStore. */
@@ -31,7 +42,8 @@ export class MemoryMemberStore implements MemberStore {
   async createIfAbsent(member: StoredMember): Promise<'created' | 'existing'> {
     // No await: the check and the write are one step, as the Redis record script is.
     if (this.byId.has(member.memberId)) return 'existing';
-    if (member.email !== '' && this.idByEmail.has(member.email)) throw new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
+    if (member.email !== '' && this.idByEmail.has(member.email))
+      throw new PulseError(ErrorCodes.emailTaken, 'a member with this email already exists');
     this.byId.set(member.memberId, { ...member });
     this.ids.push(member.memberId);
     if (member.email !== '') this.idByEmail.set(member.email, member.memberId);
@@ -71,7 +83,11 @@ export class MemoryMemberStore implements MemberStore {
   }
 
   /** The balance and ledger step shared by points changes and orders; the tier change, if any. */
-  private applyBalance(member: StoredMember, change: PointsChange, thresholds: TierThresholds): { from: StoredMember['tier']; to: StoredMember['tier'] } | undefined {
+  private applyBalance(
+    member: StoredMember,
+    change: PointsChange,
+    thresholds: TierThresholds,
+  ): { from: StoredMember['tier']; to: StoredMember['tier'] } | undefined {
     const memberId = member.memberId;
     const next = nextBalance(member, change.delta, change.cause, thresholds);
     const from = member.tier;
@@ -94,7 +110,10 @@ export class MemoryMemberStore implements MemberStore {
     checkLedgerPage(page);
     const entries = this.ledgers.get(memberId) ?? [];
     const end = Math.min(entries.length, (page.before ?? entries.length + 1) - 1);
-    return entries.slice(Math.max(0, end - page.limit), end).reverse().map((entry) => ({ ...entry }));
+    return entries
+      .slice(Math.max(0, end - page.limit), end)
+      .reverse()
+      .map((entry) => ({ ...entry }));
   }
 
   async acceptOrder(order: OrderAcceptance): Promise<{ duplicate: boolean; paidPrices: Record<string, number> }> {
@@ -108,13 +127,20 @@ export class MemoryMemberStore implements MemberStore {
         return { duplicate: true, paidPrices: pricesOf(record, order.lines) };
       }
       const lines = new Map(order.lines.map((line) => [line.itemId, { quantity: line.quantity, price: line.price, returned: 0 }]));
-      this.accepted.set(order.orderId, { userId: order.userId, paidDigest: order.paidDigest ?? '', lines, returns: new Set(), cancelled: false });
+      this.accepted.set(order.orderId, {
+        userId: order.userId,
+        paidDigest: order.paidDigest ?? '',
+        lines,
+        returns: new Set(),
+        cancelled: false,
+      });
       return { duplicate: false, paidPrices: Object.fromEntries(order.lines.map((line) => [line.itemId, line.price])) };
     }
     if (!record) throw conflict(`it was never paid (a ${order.status} needs the paid order first)`);
     if (order.status === 'cancelled') {
       if (record.cancelled) return { duplicate: true, paidPrices: {} };
-      if (order.lines.length > 0 && order.paidDigest !== record.paidDigest) throw conflict('a cancellation names no lines or exactly the paid lines');
+      if (order.lines.length > 0 && order.paidDigest !== record.paidDigest)
+        throw conflict('a cancellation names no lines or exactly the paid lines');
       record.cancelled = true;
       return { duplicate: false, paidPrices: {} };
     }
@@ -124,7 +150,10 @@ export class MemoryMemberStore implements MemberStore {
     for (const line of order.lines) {
       const paid = record.lines.get(line.itemId);
       if (!paid) throw conflict(`item ${line.itemId} is not in it`);
-      if (paid.returned + line.quantity > paid.quantity) throw conflict(`item ${line.itemId}: ${line.quantity} returned, but only ${paid.quantity - paid.returned} of ${paid.quantity} paid are not returned yet`);
+      if (paid.returned + line.quantity > paid.quantity)
+        throw conflict(
+          `item ${line.itemId}: ${line.quantity} returned, but only ${paid.quantity - paid.returned} of ${paid.quantity} paid are not returned yet`,
+        );
     }
     for (const line of order.lines) record.lines.get(line.itemId)!.returned += line.quantity;
     record.returns.add(digest);
@@ -141,7 +170,12 @@ export class MemoryMemberStore implements MemberStore {
     const key = `${userId}\n${change.orderId}`;
     let record = this.applied.get(key);
     const member = this.byId.get(userId);
-    const unchanged = (): OrderOutcome => ({ applied: false, amount: record?.amounts.get(change.eventId) ?? 0, points: 0, ...(member ? { member: { ...member } } : {}) });
+    const unchanged = (): OrderOutcome => ({
+      applied: false,
+      amount: record?.amounts.get(change.eventId) ?? 0,
+      points: 0,
+      ...(member ? { member: { ...member } } : {}),
+    });
     let amount = 0;
     let points = 0;
     if (change.status === 'paid') {
@@ -155,10 +189,12 @@ export class MemoryMemberStore implements MemberStore {
       }
       this.applied.set(key, record);
     } else {
-      if (!record) throw new PulseError(ErrorCodes.unavailable, `order ${change.orderId}: ${change.status} before its paid status was applied`);
+      if (!record)
+        throw new PulseError(ErrorCodes.unavailable, `order ${change.orderId}: ${change.status} before its paid status was applied`);
       if (record.events.has(change.eventId)) return unchanged();
       if (change.status === 'cancelled' && record.cancelled) return unchanged();
-      const returns = change.status === 'cancelled' ? [...record.lines].map(([itemId, line]) => ({ itemId, quantity: line.quantity })) : change.lines;
+      const returns =
+        change.status === 'cancelled' ? [...record.lines].map(([itemId, line]) => ({ itemId, quantity: line.quantity })) : change.lines;
       for (const { itemId, quantity } of returns) {
         const line = record.lines.get(itemId);
         if (!line) continue;
@@ -174,10 +210,19 @@ export class MemoryMemberStore implements MemberStore {
     }
     record.amounts.set(change.eventId, amount);
     if (!member) return { applied: true, amount, points: 0 };
-    const outcome = this.applyBalance(member, { eventId: change.eventId, ts: change.ts, delta: points, cause: change.status === 'paid' ? 'order' : 'cancellation', orderId: change.orderId }, thresholds);
+    const outcome = this.applyBalance(
+      member,
+      {
+        eventId: change.eventId,
+        ts: change.ts,
+        delta: points,
+        cause: change.status === 'paid' ? 'order' : 'cancellation',
+        orderId: change.orderId,
+      },
+      thresholds,
+    );
     return { applied: true, amount, points, member: { ...member }, ...(outcome ? { tierChanged: outcome } : {}) };
   }
-
 }
 
 interface AcceptedOrder {

@@ -37,7 +37,11 @@ export class MemoryRpcBus implements RpcServer, RpcClient {
     this.scheduler.configure(options);
   }
 
-  async call<M extends RpcMethod>(method: M, request: RpcMethods[M]['request'], timeoutMs = DEFAULT_RPC_TIMEOUT_MS): Promise<RpcMethods[M]['result']> {
+  async call<M extends RpcMethod>(
+    method: M,
+    request: RpcMethods[M]['request'],
+    timeoutMs = DEFAULT_RPC_TIMEOUT_MS,
+  ): Promise<RpcMethods[M]['result']> {
     const handler = this.closed ? undefined : this.pick(method);
     if (!handler) throw new PulseError(ErrorCodes.unavailable, `rpc ${method}: no engine is serving it`);
     const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,27 @@
 import { TIERS, type Tier } from '../../contracts/schemas.js';
-import type { AnalyticsRecord, CounterTotals, Population, SegmentCounts, SegmentRanges, ShopAnalytics, ShopMember, ShopperSnapshot } from '../../ports/shop-analytics.js';
+import type {
+  AnalyticsRecord,
+  CounterTotals,
+  Population,
+  SegmentCounts,
+  SegmentRanges,
+  ShopAnalytics,
+  ShopMember,
+  ShopperSnapshot,
+} from '../../ports/shop-analytics.js';
 import { dayOf, hourOf } from '../../logic/shop-analytics.js';
-import { addFields, bucketRange, checkAnalyticsRecord, checkAnalyticsRecords, checkBrandLimit, checkRanges, checkRecordedKey, checkShopMember, counterFields, emptyTotals } from '../shop-analytics-checks.js';
+import {
+  addFields,
+  bucketRange,
+  checkAnalyticsRecord,
+  checkAnalyticsRecords,
+  checkBrandLimit,
+  checkRanges,
+  checkRecordedKey,
+  checkShopMember,
+  counterFields,
+  emptyTotals,
+} from '../shop-analytics-checks.js';
 import { checkDedupeTtl } from '../state-validation.js';
 import { ExpiringKeys } from './expiring-keys.js';
 
@@ -62,7 +82,11 @@ export class MemoryShopAnalytics implements ShopAnalytics {
     const stored = this.shoppers.get(userId);
     if (!stored || shopper.version > stored.version) {
       const { tier, ...values } = shopper;
-      this.shoppers.set(userId, { ...values, loyalBrands: [...new Set(values.loyalBrands)], first: earliest(stored?.first ?? 0, shopper.firstSeenAt) });
+      this.shoppers.set(userId, {
+        ...values,
+        loyalBrands: [...new Set(values.loyalBrands)],
+        first: earliest(stored?.first ?? 0, shopper.firstSeenAt),
+      });
       this.tiers.set(userId, tier);
     }
     if (memberCreatedAt !== undefined) this.join(userId, memberCreatedAt, shopper.tier);
@@ -83,7 +107,17 @@ export class MemoryShopAnalytics implements ShopAnalytics {
     if (!this.tiers.has(userId)) this.tiers.set(userId, tier);
     const shopper = this.shoppers.get(userId);
     if (shopper) shopper.first = earliest(shopper.first, createdAt);
-    else this.shoppers.set(userId, { version: -1, lastEventAt: 0, firstSeenAt: 0, orders: 0, spend: 0, lastPurchaseAt: 0, loyalBrands: [], first: createdAt });
+    else
+      this.shoppers.set(userId, {
+        version: -1,
+        lastEventAt: 0,
+        firstSeenAt: 0,
+        orders: 0,
+        spend: 0,
+        lastPurchaseAt: 0,
+        loyalBrands: [],
+        first: createdAt,
+      });
   }
 
   async segmentCounts(ranges: SegmentRanges, brandLimit: number): Promise<SegmentCounts> {

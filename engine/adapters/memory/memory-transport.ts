@@ -48,7 +48,11 @@ export class MemoryTransport {
   constructor(options: MemoryTransportOptions) {
     const logger = options.logger;
     this.eventLog = new MemoryEventLog(
-      { partitions: options.partitions, ackWaitMs: options.ackWaitMs, duplicateWindowMs: options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS },
+      {
+        partitions: options.partitions,
+        ackWaitMs: options.ackWaitMs,
+        duplicateWindowMs: options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
+      },
       logger.child({ component: 'memory-event-log' }),
     );
     this.deadLetters = this.eventLog.deadLetters;

@@ -138,13 +138,29 @@ function markerKey(userId: string, eventId: string): string {
 }
 
 function newUser(): StoredUser {
-  return { vector: null, vectorVersion: undefined, strength: 0, updatedAt: 0, version: 0, tier: undefined, counts: new Map(), recent: [], bought: new Set(), shopper: emptyShopperState() };
+  return {
+    vector: null,
+    vectorVersion: undefined,
+    strength: 0,
+    updatedAt: 0,
+    version: 0,
+    tier: undefined,
+    counts: new Map(),
+    recent: [],
+    bought: new Set(),
+    shopper: emptyShopperState(),
+  };
 }
 
 function copyShopper(shopper: ShopperState): ShopperState {
   const { affinity, cart, purchases, firstSeenAt } = shopper;
   return {
-    affinity: { landmark: affinity.landmark, categories: new Map(affinity.categories), brands: new Map(affinity.brands), brandEvents: new Map(affinity.brandEvents) },
+    affinity: {
+      landmark: affinity.landmark,
+      categories: new Map(affinity.categories),
+      brands: new Map(affinity.brands),
+      brandEvents: new Map(affinity.brandEvents),
+    },
     cart: new Map(cart),
     purchases: { ...purchases },
     firstSeenAt,

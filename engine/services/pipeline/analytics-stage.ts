@@ -45,7 +45,11 @@ export class AnalyticsStage implements BatchStage {
 
   private record(run: EventRun, shopper: ShopperSnapshot): AnalyticsRecord {
     const { event } = run;
-    const counters = isOrderEvent(event) ? { type: 'order' as const, ts: event.ts, total: run.order?.amount ?? orderAmountFromLines(event) } : isMergeEvent(event) ? undefined : eventCounters(event);
+    const counters = isOrderEvent(event)
+      ? { type: 'order' as const, ts: event.ts, total: run.order?.amount ?? orderAmountFromLines(event) }
+      : isMergeEvent(event)
+        ? undefined
+        : eventCounters(event);
     const member = run.credit?.member;
     return {
       userId: event.userId,

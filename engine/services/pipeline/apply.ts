@@ -35,7 +35,12 @@ const MAX_CONFLICT_RETRIES = 5;
  * event a prepare stage failed, or whose effect throws, fails with every later event of the user
  * (they are handed back together, keeping the order). Cost: one eventEffect per event (~5-10 us).
  */
-export function computeUser(user: UserRun, vectors: VectorLookup, options: EffectOptions, context: Omit<EffectContext, 'recordTier'>): void {
+export function computeUser(
+  user: UserRun,
+  vectors: VectorLookup,
+  options: EffectOptions,
+  context: Omit<EffectContext, 'recordTier'>,
+): void {
   let state = user.state;
   let failure: { error: unknown } | undefined;
   for (const run of user.events) {
@@ -87,7 +92,12 @@ export function computeUser(user: UserRun, vectors: VectorLookup, options: Effec
  * computed again, on their own, a few times at most. Sets each event's outcome and each user's
  * state to the state after its last applied event.
  */
-export async function storeUsers(batch: Batch, store: UserStateStore, reload: (user: UserRun) => Promise<void>, recompute: (user: UserRun) => void): Promise<void> {
+export async function storeUsers(
+  batch: Batch,
+  store: UserStateStore,
+  reload: (user: UserRun) => Promise<void>,
+  recompute: (user: UserRun) => void,
+): Promise<void> {
   let pending = batch.users;
   for (let attempt = 0; pending.length > 0; attempt++) {
     // Parallel arrays (change i is runs[i] of users[i]): no pair object per event.
@@ -125,7 +135,8 @@ export async function storeUsers(batch: Batch, store: UserStateStore, reload: (u
     if (pending.length === 0) return;
     if (attempt >= MAX_CONFLICT_RETRIES) {
       for (const user of pending) {
-        for (const run of user.events) if (!run.outcome && run.error === undefined) run.error = new VersionConflictError(user.userId, attempt + 1);
+        for (const run of user.events)
+          if (!run.outcome && run.error === undefined) run.error = new VersionConflictError(user.userId, attempt + 1);
       }
       return;
     }

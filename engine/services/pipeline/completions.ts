@@ -8,7 +8,10 @@ import type { Batch, EventRun, UserRun } from './batch.js';
  * own event key (idempotent): the normal path never gets here.
  * `wasRecorded` is asked once per distinct batch tag.
  */
-export async function completions(batch: Batch, wasRecorded: (tag: string) => Promise<boolean>): Promise<Array<{ user: UserRun; run: EventRun }>> {
+export async function completions(
+  batch: Batch,
+  wasRecorded: (tag: string) => Promise<boolean>,
+): Promise<Array<{ user: UserRun; run: EventRun }>> {
   const candidates: Array<{ user: UserRun; run: EventRun; tag: string }> = [];
   for (const user of batch.users) {
     for (const run of user.events) if (run.outcome === 'duplicate' && run.marker !== null) candidates.push({ user, run, tag: run.marker });

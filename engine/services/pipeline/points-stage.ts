@@ -60,7 +60,11 @@ export class PointsStage implements BatchStage {
       const shares = splitPoints(orderPoints(orderTotal(event.lines), before.tier, rates), event.lines);
       lines = event.lines.map((line, i) => ({ ...line, points: shares[i]! }));
     }
-    const outcome = await store.applyOrder(event.userId, { eventId: event.id, orderId: event.orderId, status: event.status, ts: event.ts, lines }, thresholds);
+    const outcome = await store.applyOrder(
+      event.userId,
+      { eventId: event.id, orderId: event.orderId, status: event.status, ts: event.ts, lines },
+      thresholds,
+    );
     await this.reaccept(event);
     // Applied before (a redelivery): the amount is what it moved then, for a user state that missed it.
     run.order = { amount: outcome.amount };
@@ -87,7 +91,13 @@ export class PointsStage implements BatchStage {
   private async reaccept(event: StoredOrderEvent): Promise<void> {
     const { orderId, userId, status, lines } = event;
     try {
-      await this.deps.store.acceptOrder({ orderId, userId, status, lines, ...(status === 'returned' ? { returnDigest: returnDigest(lines) } : { paidDigest: paidDigest(lines) }) });
+      await this.deps.store.acceptOrder({
+        orderId,
+        userId,
+        status,
+        lines,
+        ...(status === 'returned' ? { returnDigest: returnDigest(lines) } : { paidDigest: paidDigest(lines) }),
+      });
     } catch (error) {
       if (!(error instanceof PulseError && error.code === ErrorCodes.orderConflict)) throw error;
     }

@@ -70,7 +70,9 @@ export class PushStage implements BatchStage {
       return;
     }
     // An event sent over the user's socket says someone is looking, even before the join arrives.
-    const viaSocket = user.events.some((run) => run.outcome === 'applied' && !isMergeEvent(run.event) && !isOrderEvent(run.event) && run.event.viaSocket === true);
+    const viaSocket = user.events.some(
+      (run) => run.outcome === 'applied' && !isMergeEvent(run.event) && !isOrderEvent(run.event) && run.event.viaSocket === true,
+    );
     if (presence && !viaSocket && !presence.isPresent(user.userId)) {
       metrics.pushesUnchanged.inc({ why: 'absent' });
       return;

@@ -40,7 +40,15 @@ export class TriggersStage implements BatchStage {
       // A duplicate re-runs the event and cart triggers only (its points were credited before).
       if (run.outcome === 'duplicate' && !this.deps.triggers.watches(shopperEvent, now)) continue;
       try {
-        await this.deps.triggers.afterEvent({ event: shopperEvent, state: stateAfter(run, user), member: () => user.member.get(), ...(run.credit?.points ? { points: run.credit.points } : {}) }, now);
+        await this.deps.triggers.afterEvent(
+          {
+            event: shopperEvent,
+            state: stateAfter(run, user),
+            member: () => user.member.get(),
+            ...(run.credit?.points ? { points: run.credit.points } : {}),
+          },
+          now,
+        );
       } catch (err) {
         this.deps.logger.error({ err, eventId: event.id, userId: event.userId }, 'campaign triggers failed');
         this.deps.metrics.errors.inc({ code: 'trigger_failed' });

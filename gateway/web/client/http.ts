@@ -19,7 +19,11 @@ export async function requestJson<T>(method: string, url: string, request: JsonR
   const { body, bearer, headers = {} } = request;
   const init: RequestInit = {
     method,
-    headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   };
   const path = url.replace(/^[a-z]+:\/\/[^/]+/i, '');

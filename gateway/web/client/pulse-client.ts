@@ -3,7 +3,18 @@ import type { Promotion } from '../../../engine/contracts/campaigns.js';
 import type { WireError } from '../../../engine/contracts/errors.js';
 import type { EventInput, RecommendationList, RecommendRequest } from '../../../engine/contracts/schemas.js';
 import type { ClientAck, ClientEventName, ClientToServerEvents, ServerToClientEvents } from '../../../engine/contracts/socket-events.js';
-import { fromWire, identityOf, isExpired, newEventId, newVisitor, PulseClientError, readIdentity, writeIdentity, type Identity, type IdentityStorage } from './identity.js';
+import {
+  fromWire,
+  identityOf,
+  isExpired,
+  newEventId,
+  newVisitor,
+  PulseClientError,
+  readIdentity,
+  writeIdentity,
+  type Identity,
+  type IdentityStorage,
+} from './identity.js';
 import { requestJson } from './http.js';
 
 /**
@@ -178,7 +189,13 @@ export class PulseClient {
    */
   async register(email: string, password: string, name: string): Promise<Identity> {
     const visitor = this.#identity.role === 'visitor' && !isExpired(this.#identity) ? this.#identity : undefined;
-    const { token } = await this.#fetch<{ memberId: string; token: string }>('POST', '/v1/members', { email, password, name }, {}, visitor?.token);
+    const { token } = await this.#fetch<{ memberId: string; token: string }>(
+      'POST',
+      '/v1/members',
+      { email, password, name },
+      {},
+      visitor?.token,
+    );
     return this.#become(identityOf(token), false);
   }
 
@@ -242,7 +259,10 @@ export class PulseClient {
     }
     if (code === 'unauthorized') {
       this.#setStatus('offline');
-      this.#fire('error', new PulseClientError('unauthorized', `the gateway refused the given ${this.#identity.role} token of ${this.#identity.userId}`));
+      this.#fire(
+        'error',
+        new PulseClientError('unauthorized', `the gateway refused the given ${this.#identity.role} token of ${this.#identity.userId}`),
+      );
       return;
     }
     const wait = this.#refusedRetryMs;
@@ -361,7 +381,8 @@ function ackError(ack: unknown): WireError | undefined {
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new PulseClientError('invalid_request', `${name} must be a positive number of ms, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new PulseClientError('invalid_request', `${name} must be a positive number of ms, got ${value}`);
   return value;
 }
 

@@ -1,4 +1,14 @@
-import { describeFailure, PulseClientError, byId, debounce, el, formatCount, type Audience, type Campaign, type ConsoleApi } from './api.js';
+import {
+  describeFailure,
+  PulseClientError,
+  byId,
+  debounce,
+  el,
+  formatCount,
+  type Audience,
+  type Campaign,
+  type ConsoleApi,
+} from './api.js';
 
 /**
  * The new-campaign form (CONTRACT.md "Marketing"): reads the fields into a campaign body, keeps
@@ -52,7 +62,9 @@ function selected(id: string): string[] {
 
 /** The audience as the form says it; `{}` when no criterion is given. */
 export function readAudience(): Audience {
-  const tiers = [...document.querySelectorAll<HTMLInputElement>('input[name="tier"]:checked')].map((box) => box.value as NonNullable<Audience['tiers']>[number]);
+  const tiers = [...document.querySelectorAll<HTMLInputElement>('input[name="tier"]:checked')].map(
+    (box) => box.value as NonNullable<Audience['tiers']>[number],
+  );
   const brands = selected('a-brands');
   const categories = selected('a-categories');
   const minPoints = numberOf('a-min-points', 'audience.minPoints');
@@ -91,9 +103,7 @@ function readTrigger(): Record<string, unknown> {
 
 /** The `POST /v1/campaigns` body; throws FieldProblem for a field the browser cannot read. */
 export function readCampaign(): Record<string, unknown> {
-  const items = (text('o-items') ?? '')
-    .split(/[\s,]+/)
-    .filter(Boolean);
+  const items = (text('o-items') ?? '').split(/[\s,]+/).filter(Boolean);
   const discountPercent = numberOf('o-discount', 'offer.discountPercent');
   const couponTtlSeconds = numberOf('o-ttl', 'offer.couponTtlSeconds', 3600);
   const offer = {
@@ -146,7 +156,10 @@ export class CampaignForm {
     const fill = (select: HTMLSelectElement, values: string[], keepFirst: boolean) => {
       const chosen = new Set([...select.selectedOptions].map((option) => option.value));
       const first = keepFirst ? [...select.options].slice(0, 1) : [];
-      select.replaceChildren(...first, ...values.map((value) => Object.assign(el('option', { value }, value), { selected: chosen.has(value) })));
+      select.replaceChildren(
+        ...first,
+        ...values.map((value) => Object.assign(el('option', { value }, value), { selected: chosen.has(value) })),
+      );
     };
     const list = (id: string, values: string[]) => byId(id).replaceChildren(...values.map((value) => el('option', { value })));
     if (choices.brands) {

@@ -17,7 +17,13 @@ export function describeTrigger(trigger: Campaign['trigger']): string {
     case 'now':
       return 'now';
     case 'event': {
-      const what = [trigger.category && `in ${trigger.category}`, trigger.brand && `of ${trigger.brand}`, trigger.itemId && `item ${trigger.itemId}`].filter(Boolean).join(' ');
+      const what = [
+        trigger.category && `in ${trigger.category}`,
+        trigger.brand && `of ${trigger.brand}`,
+        trigger.itemId && `item ${trigger.itemId}`,
+      ]
+        .filter(Boolean)
+        .join(' ');
       return `${trigger.count} × ${trigger.eventType}${what ? ` ${what}` : ''} within ${Math.round(trigger.withinSeconds / 60)} min`;
     }
     case 'cart_abandoned':
@@ -130,10 +136,24 @@ export class CampaignList {
     const coupon = offer.discountPercent !== undefined ? ` · ${offer.discountPercent}% coupon` : '';
     const card = el(
       'li',
-      { class: 'campaign', 'data-campaign-id': campaign.campaignId, 'data-created-at': String(campaign.createdAt), 'aria-labelledby': headingId },
-      el('div', { class: 'campaign-head' }, el('h3', { id: headingId, tabindex: '-1' }, campaign.name), el('span', { class: 'badge', 'data-status': campaign.status }, campaign.status)),
+      {
+        class: 'campaign',
+        'data-campaign-id': campaign.campaignId,
+        'data-created-at': String(campaign.createdAt),
+        'aria-labelledby': headingId,
+      },
+      el(
+        'div',
+        { class: 'campaign-head' },
+        el('h3', { id: headingId, tabindex: '-1' }, campaign.name),
+        el('span', { class: 'badge', 'data-status': campaign.status }, campaign.status),
+      ),
       el('p', { class: 'meta' }, `Trigger: ${describeTrigger(campaign.trigger)} · Audience: ${describeAudience(campaign.audience)}`),
-      el('p', { class: 'meta' }, `Offer: ${offer.title}${coupon}${campaign.budget !== undefined ? ` · budget ${formatCount(campaign.budget)}` : ''}`),
+      el(
+        'p',
+        { class: 'meta' },
+        `Offer: ${offer.title}${coupon}${campaign.budget !== undefined ? ` · budget ${formatCount(campaign.budget)}` : ''}`,
+      ),
       stats,
     );
     if (STOPPABLE.has(campaign.status)) card.append(this.#stopButton(campaign));

@@ -109,7 +109,14 @@ export function drawLineChart(svg: SVGSVGElement, series: readonly Series[], opt
       d += `${pen ? 'L' : 'M'}${x(index + offset).toFixed(1)} ${y(value).toFixed(1)} `;
       pen = true;
     });
-    const path = svgEl('path', { d: d.trim() || 'M0 0', fill: 'none', stroke: line.color, 'stroke-width': line.width ?? 2, 'stroke-linejoin': 'round', 'data-series': line.label });
+    const path = svgEl('path', {
+      d: d.trim() || 'M0 0',
+      fill: 'none',
+      stroke: line.color,
+      'stroke-width': line.width ?? 2,
+      'stroke-linejoin': 'round',
+      'data-series': line.label,
+    });
     if (line.dash) path.setAttribute('stroke-dasharray', line.dash);
     svg.append(path);
     // A lone point between gaps draws no line: mark it.

@@ -15,7 +15,8 @@ const MAX_TYPE_LINES = 3;
 /** Lines of the events chart: the total, then the busiest types of the window. */
 export function eventSeries(window: LiveWindow): Series[] {
   const byType = new Map<string, number>();
-  for (const second of window.seconds) for (const [type, n] of Object.entries(second.events)) byType.set(type, (byType.get(type) ?? 0) + (n ?? 0));
+  for (const second of window.seconds)
+    for (const [type, n] of Object.entries(second.events)) byType.set(type, (byType.get(type) ?? 0) + (n ?? 0));
   const busiest = [...byType.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_TYPE_LINES);
   return [
     { label: 'all events', color: PALETTE[0]!, width: 3, values: window.seconds.map((s) => s.eventsTotal) },
@@ -49,7 +50,10 @@ export function summarise(window: LiveWindow): { events: string; latency: string
   const span = window.seconds.length;
   return {
     events: `Last ${span} s: ${formatCount(events)} events accepted, peak ${formatCount(peak)}/s, last full second ${formatCount(last)}/s.`,
-    latency: pushes === 0 ? `Last ${span} s: no pushes observed.` : `Last ${span} s: ${formatCount(pushes)} pushes, worst p95 ${formatValue(worstP95)} ms, slowest ${formatValue(worstMax)} ms.`,
+    latency:
+      pushes === 0
+        ? `Last ${span} s: no pushes observed.`
+        : `Last ${span} s: ${formatCount(pushes)} pushes, worst p95 ${formatValue(worstP95)} ms, slowest ${formatValue(worstMax)} ms.`,
   };
 }
 

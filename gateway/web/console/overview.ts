@@ -8,7 +8,11 @@ export function overviewNumbers(overview: AnalyticsOverview): Array<[term: strin
   const tiers = overview.membersByTier;
   const numbers: Array<[term: string, value: string, detail?: string]> = [
     ['Shoppers', formatCount(overview.shoppers)],
-    ['Members', formatCount(overview.members), `${formatCount(tiers.regular)} regular, ${formatCount(tiers.vip)} VIP, ${formatCount(tiers.enterprise)} enterprise`],
+    [
+      'Members',
+      formatCount(overview.members),
+      `${formatCount(tiers.regular)} regular, ${formatCount(tiers.vip)} VIP, ${formatCount(tiers.enterprise)} enterprise`,
+    ],
     ['Active, 24 h / 7 days', `${formatCount(overview.active.last24h)} / ${formatCount(overview.active.last7d)}`],
     ['Events, 24 h', formatCount(events24h)],
     ['Orders, 24 h', formatCount(day.orders)],
@@ -16,7 +20,10 @@ export function overviewNumbers(overview: AnalyticsOverview): Array<[term: strin
   ];
   if (overview.campaigns) {
     const c = overview.campaigns;
-    numbers.push(['Campaigns running / scheduled', `${formatCount(c.running)} / ${formatCount(c.scheduled)}`], ['Offers delivered / redeemed', `${formatCount(c.delivered)} / ${formatCount(c.redeemed)}`]);
+    numbers.push(
+      ['Campaigns running / scheduled', `${formatCount(c.running)} / ${formatCount(c.scheduled)}`],
+      ['Offers delivered / redeemed', `${formatCount(c.delivered)} / ${formatCount(c.redeemed)}`],
+    );
   }
   return numbers;
 }
@@ -41,7 +48,8 @@ async function loadNumbers(api: ConsoleApi): Promise<void> {
   const status = byId('overview-status');
   try {
     const overview = await api.get<AnalyticsOverview>('/v1/analytics/overview');
-    byId('overview-numbers').replaceChildren(...overviewNumbers(overview).map(([term, value, detail]) =>
+    byId('overview-numbers').replaceChildren(
+      ...overviewNumbers(overview).map(([term, value, detail]) =>
         el('div', {}, el('dt', {}, term), el('dd', {}, value, ...(detail ? [el('span', { class: 'detail' }, detail)] : []))),
       ),
     );

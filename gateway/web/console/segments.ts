@@ -10,7 +10,8 @@ import { describeFailure, byId, counted, el, formatCount, type ConsoleApi, type 
 
 /** What a segment means, from the thresholds the engine reported. */
 export function describeSegment(segment: string, thresholds: SegmentList['thresholds']): string {
-  if (segment.startsWith('brand_loyal:')) return `most of their brand interest is ${segment.slice('brand_loyal:'.length)} (${Math.round(thresholds.brandLoyalShare * 100)}%+, ${thresholds.brandLoyalMinEvents}+ events)`;
+  if (segment.startsWith('brand_loyal:'))
+    return `most of their brand interest is ${segment.slice('brand_loyal:'.length)} (${Math.round(thresholds.brandLoyalShare * 100)}%+, ${thresholds.brandLoyalMinEvents}+ events)`;
   switch (segment) {
     case 'new':
       return `first seen or joined in the last ${thresholds.newDays} days`;
@@ -38,13 +39,21 @@ export async function loadSegments(api: ConsoleApi): Promise<string[]> {
         return el(
           'tr',
           { 'data-segment': segment },
-          el('th', { scope: 'row' }, el('span', { class: 'segment-name' }, segment), el('span', { class: 'segment-desc' }, describeSegment(segment, list.thresholds))),
+          el(
+            'th',
+            { scope: 'row' },
+            el('span', { class: 'segment-name' }, segment),
+            el('span', { class: 'segment-desc' }, describeSegment(segment, list.thresholds)),
+          ),
           el('td', { class: 'num' }, formatCount(size)),
           el('td', { class: 'bar-col', 'aria-hidden': 'true' }, el('span', { class: 'bar', style: `width:${share}%` })),
         );
       }),
     );
-    const more = list.loyalBrands > list.segments.filter((s) => s.segment.startsWith('brand_loyal:')).length ? ` ${counted(list.loyalBrands, 'brand')} with loyal shoppers; the biggest are listed.` : '';
+    const more =
+      list.loyalBrands > list.segments.filter((s) => s.segment.startsWith('brand_loyal:')).length
+        ? ` ${counted(list.loyalBrands, 'brand')} with loyal shoppers; the biggest are listed.`
+        : '';
     caption.textContent = `Shoppers in each segment now, of ${counted(list.shoppers, 'shopper')} (${counted(list.members, 'member')}).${more}`;
     return list.segments.map((s) => s.segment);
   } catch (err) {

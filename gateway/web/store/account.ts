@@ -23,8 +23,14 @@ type Mode = 'login' | 'register';
 export class AccountForms {
   readonly #context: StoreContext;
   readonly #section = byId('account');
-  readonly #forms: Record<Mode, HTMLFormElement> = { login: byId<HTMLFormElement>('login-form'), register: byId<HTMLFormElement>('register-form') };
-  readonly #tabs: Record<Mode, HTMLButtonElement> = { login: byId<HTMLButtonElement>('show-login'), register: byId<HTMLButtonElement>('show-register') };
+  readonly #forms: Record<Mode, HTMLFormElement> = {
+    login: byId<HTMLFormElement>('login-form'),
+    register: byId<HTMLFormElement>('register-form'),
+  };
+  readonly #tabs: Record<Mode, HTMLButtonElement> = {
+    login: byId<HTMLButtonElement>('show-login'),
+    register: byId<HTMLButtonElement>('show-register'),
+  };
 
   constructor(context: StoreContext) {
     this.#context = context;

@@ -95,7 +95,11 @@ export class Cart {
     this.#lines.set(item.itemId, { item, quantity: after });
     this.#changed();
     this.#context.status.say(`Added ${after - before} × ${item.title} to the cart (${count.format(this.size)} items).`);
-    await track(this.#context, { type: 'add_to_cart', itemId: item.itemId, items: [{ itemId: item.itemId, quantity: after - before, price: item.price }] });
+    await track(this.#context, {
+      type: 'add_to_cart',
+      itemId: item.itemId,
+      items: [{ itemId: item.itemId, quantity: after - before, price: item.price }],
+    });
   }
 
   /** Sets a line's quantity (0 removes it), emitting `add_to_cart` or `remove_from_cart` with the difference. */
@@ -169,8 +173,11 @@ export class Cart {
     const lines = [...this.#lines.values()];
     // Re-rendering replaces the line's buttons: keep the keyboard where it was (or on the drawer's heading).
     const focused = this.#list.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.focus : undefined;
-    if (lines.length > 0) this.#note.textContent = this.isMember ? 'Members earn points on every order.' : 'Log in or register to earn points on this order.';
-    this.#list.replaceChildren(...(lines.length === 0 ? [el('li', { class: 'empty' }, 'Your cart is empty.')] : lines.map((line) => this.#line(line))));
+    if (lines.length > 0)
+      this.#note.textContent = this.isMember ? 'Members earn points on every order.' : 'Log in or register to earn points on this order.';
+    this.#list.replaceChildren(
+      ...(lines.length === 0 ? [el('li', { class: 'empty' }, 'Your cart is empty.')] : lines.map((line) => this.#line(line))),
+    );
     if (focused !== undefined) {
       const again = this.#list.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focused)}"]`);
       if (again && !(again as HTMLButtonElement).disabled) again.focus();
@@ -180,15 +187,38 @@ export class Cart {
 
   #line({ item, quantity }: CartLine): HTMLLIElement {
     const id = `qty-${item.itemId}`;
-    const input = el('input', { id, type: 'number', inputmode: 'numeric', min: 0, max: MAX_QUANTITY, value: quantity, class: 'qty', 'data-focus': `qty:${item.itemId}` });
+    const input = el('input', {
+      id,
+      type: 'number',
+      inputmode: 'numeric',
+      min: 0,
+      max: MAX_QUANTITY,
+      value: quantity,
+      class: 'qty',
+      'data-focus': `qty:${item.itemId}`,
+    });
     input.addEventListener('change', () => {
       const n = Number(input.value);
       if (Number.isFinite(n)) void this.setQuantity(item.itemId, n);
       else input.value = String(quantity);
     });
-    const minus = el('button', { type: 'button', class: 'button icon', 'aria-label': `One less ${item.title}`, 'data-focus': `less:${item.itemId}` }, '−');
+    const minus = el(
+      'button',
+      { type: 'button', class: 'button icon', 'aria-label': `One less ${item.title}`, 'data-focus': `less:${item.itemId}` },
+      '−',
+    );
     minus.addEventListener('click', () => void this.setQuantity(item.itemId, quantity - 1));
-    const plus = el('button', { type: 'button', class: 'button icon', 'aria-label': `One more ${item.title}`, 'data-focus': `more:${item.itemId}`, disabled: quantity >= MAX_QUANTITY }, '+');
+    const plus = el(
+      'button',
+      {
+        type: 'button',
+        class: 'button icon',
+        'aria-label': `One more ${item.title}`,
+        'data-focus': `more:${item.itemId}`,
+        disabled: quantity >= MAX_QUANTITY,
+      },
+      '+',
+    );
     plus.addEventListener('click', () => void this.add(item, 1));
     const remove = el('button', { type: 'button', class: 'button link', 'aria-label': `Remove ${item.title} from the cart` }, 'Remove');
     remove.addEventListener('click', () => void this.setQuantity(item.itemId, 0));
@@ -196,8 +226,21 @@ export class Cart {
       'li',
       { class: 'cart-line', 'data-item-id': item.itemId },
       productArt(item.category, 56),
-      el('div', { class: 'cart-line-info' }, el('p', { class: 'cart-line-title' }, item.title), el('p', { class: 'muted' }, `${money.format(item.price)} each`), remove),
-      el('div', { class: 'cart-line-qty' }, el('label', { for: id, class: 'visually-hidden' }, `Quantity of ${item.title}`), minus, input, plus),
+      el(
+        'div',
+        { class: 'cart-line-info' },
+        el('p', { class: 'cart-line-title' }, item.title),
+        el('p', { class: 'muted' }, `${money.format(item.price)} each`),
+        remove,
+      ),
+      el(
+        'div',
+        { class: 'cart-line-qty' },
+        el('label', { for: id, class: 'visually-hidden' }, `Quantity of ${item.title}`),
+        minus,
+        input,
+        plus,
+      ),
       el('p', { class: 'cart-line-sum' }, money.format(item.price * quantity)),
     );
   }
@@ -222,7 +265,8 @@ export class Cart {
   #restore(): void {
     try {
       const pending = JSON.parse(localStorage.getItem(CHECKOUT_KEY) ?? 'null') as Partial<PendingCheckout> | null;
-      if (pending && typeof pending.checkoutId === 'string' && typeof pending.cart === 'string') this.#pending = { checkoutId: pending.checkoutId, cart: pending.cart };
+      if (pending && typeof pending.checkoutId === 'string' && typeof pending.cart === 'string')
+        this.#pending = { checkoutId: pending.checkoutId, cart: pending.cart };
     } catch {
       // An unreadable entry: the next checkout gets a new key.
     }
@@ -230,7 +274,13 @@ export class Cart {
       const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]') as unknown;
       if (!Array.isArray(saved)) return;
       for (const line of saved as CartLine[]) {
-        if (line && typeof line.item?.itemId === 'string' && typeof line.item.price === 'number' && Number.isInteger(line.quantity) && line.quantity > 0) {
+        if (
+          line &&
+          typeof line.item?.itemId === 'string' &&
+          typeof line.item.price === 'number' &&
+          Number.isInteger(line.quantity) &&
+          line.quantity > 0
+        ) {
           this.#lines.set(line.item.itemId, { item: line.item, quantity: Math.min(MAX_QUANTITY, line.quantity) });
         }
       }

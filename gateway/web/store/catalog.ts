@@ -144,11 +144,19 @@ export class Catalog {
   #renderChips(): void {
     const departments = [...new Set(this.#categories.map((c) => c.split('/')[0]!))].sort();
     const department = this.#category.split('/')[0] ?? '';
-    this.#departments.replaceChildren(this.#chip('All', '', this.#category === ''), ...departments.map((d) => this.#chip(categoryLabel(d), d, department === d)));
+    this.#departments.replaceChildren(
+      this.#chip('All', '', this.#category === ''),
+      ...departments.map((d) => this.#chip(categoryLabel(d), d, department === d)),
+    );
     const leaves = this.#categories.filter((c) => department !== '' && c.startsWith(`${department}/`));
     this.#subcategories.hidden = leaves.length === 0;
     this.#subcategories.replaceChildren(
-      ...(leaves.length === 0 ? [] : [this.#chip(`All ${categoryLabel(department)}`, department, this.#category === department), ...leaves.map((c) => this.#chip(categoryLabel(c), c, this.#category === c))]),
+      ...(leaves.length === 0
+        ? []
+        : [
+            this.#chip(`All ${categoryLabel(department)}`, department, this.#category === department),
+            ...leaves.map((c) => this.#chip(categoryLabel(c), c, this.#category === c)),
+          ]),
     );
   }
 
@@ -160,20 +168,38 @@ export class Catalog {
 
   #card(item: Item): HTMLLIElement {
     const soldOut = item.inStock === false;
-    const open = el('button', { type: 'button', class: 'card-open', 'aria-label': `${item.title}, ${money.format(item.price)}: details` }, productArt(item.category), el('span', { class: 'card-title' }, item.title));
+    const open = el(
+      'button',
+      { type: 'button', class: 'card-open', 'aria-label': `${item.title}, ${money.format(item.price)}: details` },
+      productArt(item.category),
+      el('span', { class: 'card-title' }, item.title),
+    );
     open.addEventListener('click', () => this.#actions.open(item));
-    const add = el('button', { type: 'button', class: 'button primary small', 'aria-label': `Add ${item.title} to the cart`, disabled: soldOut }, soldOut ? 'Sold out' : 'Add to cart');
+    const add = el(
+      'button',
+      { type: 'button', class: 'button primary small', 'aria-label': `Add ${item.title} to the cart`, disabled: soldOut },
+      soldOut ? 'Sold out' : 'Add to cart',
+    );
     add.addEventListener('click', () => this.#actions.addToCart(item, 1));
     const badges = el(
       'span',
       { class: 'badges' },
-      item.minTier && item.minTier !== 'regular' ? el('span', { class: `badge tier-${item.minTier}` }, `${item.minTier === 'vip' ? 'VIP' : 'Enterprise'} only`) : null,
+      item.minTier && item.minTier !== 'regular'
+        ? el('span', { class: `badge tier-${item.minTier}` }, `${item.minTier === 'vip' ? 'VIP' : 'Enterprise'} only`)
+        : null,
       soldOut ? el('span', { class: 'badge muted-badge' }, 'Out of stock') : null,
     );
     return el(
       'li',
       { 'data-item-id': item.itemId },
-      el('article', { class: 'card' }, open, badges, el('p', { class: 'card-brand' }, item.brand ?? categoryLabel(item.category)), el('div', { class: 'card-foot' }, el('span', { class: 'price' }, money.format(item.price)), add)),
+      el(
+        'article',
+        { class: 'card' },
+        open,
+        badges,
+        el('p', { class: 'card-brand' }, item.brand ?? categoryLabel(item.category)),
+        el('div', { class: 'card-foot' }, el('span', { class: 'price' }, money.format(item.price)), add),
+      ),
     );
   }
 }

@@ -79,7 +79,11 @@ export class MemberPanel {
   async refresh(): Promise<void> {
     const seq = ++this.#seq;
     try {
-      const [member] = await Promise.all([this.#context.client.api<MemberProfile>('GET', '/v1/members/me'), this.#loadCoupons(seq), this.#loadHistory(false, seq)]);
+      const [member] = await Promise.all([
+        this.#context.client.api<MemberProfile>('GET', '/v1/members/me'),
+        this.#loadCoupons(seq),
+        this.#loadHistory(false, seq),
+      ]);
       if (seq === this.#seq) this.#renderProfile(member);
     } catch (err) {
       if (seq === this.#seq) this.#note.textContent = `Your account could not be loaded: ${describeError(err).text}`;
@@ -102,7 +106,8 @@ export class MemberPanel {
       }
       await new Promise((resolve) => setTimeout(resolve, POINTS_POLL_MS));
     }
-    if (this.#member?.memberId === before.memberId) this.#note.textContent = `Points for order ${orderId} are still on their way; they will show here soon.`;
+    if (this.#member?.memberId === before.memberId)
+      this.#note.textContent = `Points for order ${orderId} are still on their way; they will show here soon.`;
   }
 
   /** A `member` push: `{type: 'tier_changed', from, to, points, lifetimePoints}`. */
@@ -137,11 +142,23 @@ export class MemberPanel {
     const now = Date.now();
     const items = coupons.map((coupon) => {
       const off = coupon.kind === 'percent' ? `${coupon.discountPercent ?? 0}% off` : `${coupon.value} off`;
-      const state = coupon.redeemedAt !== undefined ? `used ${when(coupon.redeemedAt)}` : coupon.expiresAt <= now ? 'expired' : `valid until ${when(coupon.expiresAt)}`;
+      const state =
+        coupon.redeemedAt !== undefined
+          ? `used ${when(coupon.redeemedAt)}`
+          : coupon.expiresAt <= now
+            ? 'expired'
+            : `valid until ${when(coupon.expiresAt)}`;
       const usable = coupon.redeemedAt === undefined && coupon.expiresAt > now;
-      return el('li', { class: usable ? 'coupon' : 'coupon spent', 'data-coupon': coupon.code }, el('code', {}, coupon.code), el('span', {}, `${off} · ${state}`));
+      return el(
+        'li',
+        { class: usable ? 'coupon' : 'coupon spent', 'data-coupon': coupon.code },
+        el('code', {}, coupon.code),
+        el('span', {}, `${off} · ${state}`),
+      );
     });
-    byId('member-coupons').replaceChildren(...(items.length === 0 ? [el('li', { class: 'muted' }, 'No coupons yet. Offers appear here when you get one.')] : items));
+    byId('member-coupons').replaceChildren(
+      ...(items.length === 0 ? [el('li', { class: 'muted' }, 'No coupons yet. Offers appear here when you get one.')] : items),
+    );
   }
 
   async #loadHistory(older: boolean, seq: number): Promise<void> {
@@ -152,9 +169,19 @@ export class MemberPanel {
       const page = await this.#context.client.api<HistoryPage>('GET', `/v1/members/me/history?${params}`);
       const entries = await this.#entries(page);
       if (seq !== this.#seq) return;
-      const items = entries.map((entry) => el('li', { class: `history-${entry.kind}` }, el('span', { class: 'history-text' }, entry.text), el('time', { datetime: new Date(entry.ts).toISOString() }, when(entry.ts))));
+      const items = entries.map((entry) =>
+        el(
+          'li',
+          { class: `history-${entry.kind}` },
+          el('span', { class: 'history-text' }, entry.text),
+          el('time', { datetime: new Date(entry.ts).toISOString() }, when(entry.ts)),
+        ),
+      );
       if (older) this.#history.append(...items);
-      else this.#history.replaceChildren(...(items.length === 0 ? [el('li', { class: 'muted' }, 'Nothing yet: your orders and activity will show here.')] : items));
+      else
+        this.#history.replaceChildren(
+          ...(items.length === 0 ? [el('li', { class: 'muted' }, 'Nothing yet: your orders and activity will show here.')] : items),
+        );
       this.#next = page.next;
       this.#more.hidden = page.next === undefined;
     } finally {
@@ -166,12 +193,24 @@ export class MemberPanel {
   async #entries(page: HistoryPage): Promise<Entry[]> {
     const signed = (n: number) => `${n >= 0 ? '+' : '−'}${count.format(Math.abs(n))} points`;
     const entries: Entry[] = [
-      ...page.orders.map((o) => ({ ts: o.ts, kind: 'order', text: `${o.cause === 'cancellation' ? 'Cancelled order' : 'Order'} ${o.orderId ?? ''} · ${signed(o.delta)}` })),
-      ...page.points.filter((p) => p.orderId === undefined || (p.cause !== 'order' && p.cause !== 'cancellation')).map((p) => ({ ts: p.ts, kind: 'points', text: `${p.cause === 'redemption' ? 'Redeemed' : 'Adjustment'} · ${signed(p.delta)}` })),
+      ...page.orders.map((o) => ({
+        ts: o.ts,
+        kind: 'order',
+        text: `${o.cause === 'cancellation' ? 'Cancelled order' : 'Order'} ${o.orderId ?? ''} · ${signed(o.delta)}`,
+      })),
+      ...page.points
+        .filter((p) => p.orderId === undefined || (p.cause !== 'order' && p.cause !== 'cancellation'))
+        .map((p) => ({ ts: p.ts, kind: 'points', text: `${p.cause === 'redemption' ? 'Redeemed' : 'Adjustment'} · ${signed(p.delta)}` })),
       ...page.coupons.map((c) => ({ ts: c.createdAt, kind: 'coupon', text: `Coupon ${c.code} received` })),
       ...(page.promotions ?? []).map((p) => ({ ts: p.deliveredAt, kind: 'offer', text: `Offer: ${p.title}` })),
     ];
-    const events = await Promise.all(page.events.map(async (e) => ({ ts: e.ts, kind: 'event', text: `${EVENT_VERBS[e.type] ?? e.type} ${await this.#titleOf(e.itemId)}` })));
+    const events = await Promise.all(
+      page.events.map(async (e) => ({
+        ts: e.ts,
+        kind: 'event',
+        text: `${EVENT_VERBS[e.type] ?? e.type} ${await this.#titleOf(e.itemId)}`,
+      })),
+    );
     return [...entries, ...events].sort((a, b) => b.ts - a.ts);
   }
 }

@@ -55,7 +55,16 @@ export class ProductDialog {
 
   #render(item: Item): void {
     const soldOut = item.inStock === false;
-    const quantity = el('input', { id: 'product-quantity', type: 'number', inputmode: 'numeric', min: 1, max: 99, value: 1, required: true, disabled: soldOut });
+    const quantity = el('input', {
+      id: 'product-quantity',
+      type: 'number',
+      inputmode: 'numeric',
+      min: 1,
+      max: 99,
+      value: 1,
+      required: true,
+      disabled: soldOut,
+    });
     const add = el('button', { type: 'submit', class: 'button primary', disabled: soldOut }, soldOut ? 'Sold out' : 'Add to cart');
     const form = el('form', { class: 'buy-form' }, el('label', { for: 'product-quantity' }, 'Quantity'), quantity, add);
     form.addEventListener('submit', (event) => {
@@ -81,10 +90,17 @@ export class ProductDialog {
         el('h2', { id: 'product-title', tabindex: -1 }, item.title),
         el('p', { class: 'detail-price' }, money.format(item.price)),
         el('p', { class: soldOut ? 'stock out' : 'stock' }, soldOut ? 'Out of stock' : 'In stock, ships in 1–2 days'),
-        item.minTier && item.minTier !== 'regular' ? el('p', { class: `badge tier-${item.minTier}` }, `Members' ${item.minTier === 'vip' ? 'VIP' : 'Enterprise'} selection`) : null,
+        item.minTier && item.minTier !== 'regular'
+          ? el('p', { class: `badge tier-${item.minTier}` }, `Members' ${item.minTier === 'vip' ? 'VIP' : 'Enterprise'} selection`)
+          : null,
         tags.length > 0 ? el('ul', { class: 'tags', 'aria-label': 'Tags' }, ...tags) : null,
         form,
-        el('section', { class: 'similar', 'aria-labelledby': 'similar-heading' }, el('h3', { id: 'similar-heading' }, 'Similar products'), el('ul', { id: 'similar-list', class: 'similar-list' }, el('li', { class: 'muted' }, 'Loading…'))),
+        el(
+          'section',
+          { class: 'similar', 'aria-labelledby': 'similar-heading' },
+          el('h3', { id: 'similar-heading' }, 'Similar products'),
+          el('ul', { id: 'similar-list', class: 'similar-list' }, el('li', { class: 'muted' }, 'Loading…')),
+        ),
       ),
     );
   }
@@ -92,18 +108,28 @@ export class ProductDialog {
   async #similar(itemId: string): Promise<void> {
     const list = () => document.getElementById('similar-list');
     try {
-      const similar = await this.#context.client.api<RecommendationList>('GET', `/v1/items/${encodeURIComponent(itemId)}/similar?k=${SIMILAR_K}`);
+      const similar = await this.#context.client.api<RecommendationList>(
+        'GET',
+        `/v1/items/${encodeURIComponent(itemId)}/similar?k=${SIMILAR_K}`,
+      );
       const items = await Promise.all(similar.items.map((rec) => this.#actions.item(rec.itemId).catch(() => undefined)));
       if (this.#current !== itemId) return;
       const shown = items.filter((item): item is Item => item !== undefined);
-      list()?.replaceChildren(...(shown.length === 0 ? [el('li', { class: 'muted' }, 'Nothing similar yet.')] : shown.map((item) => this.#similarCard(item))));
+      list()?.replaceChildren(
+        ...(shown.length === 0 ? [el('li', { class: 'muted' }, 'Nothing similar yet.')] : shown.map((item) => this.#similarCard(item))),
+      );
     } catch {
       if (this.#current === itemId) list()?.replaceChildren(el('li', { class: 'muted' }, 'Similar products are unavailable right now.'));
     }
   }
 
   #similarCard(item: Item): HTMLLIElement {
-    const button = el('button', { type: 'button', class: 'similar-card' }, productArt(item.category, 40), el('span', {}, el('span', { class: 'similar-title' }, item.title), el('span', { class: 'price' }, money.format(item.price))));
+    const button = el(
+      'button',
+      { type: 'button', class: 'similar-card' },
+      productArt(item.category, 40),
+      el('span', {}, el('span', { class: 'similar-title' }, item.title), el('span', { class: 'price' }, money.format(item.price))),
+    );
     button.addEventListener('click', () => this.open(item));
     return el('li', {}, button);
   }

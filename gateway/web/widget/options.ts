@@ -51,7 +51,8 @@ export function settingsOf(options: MountOptions): PulseWidgetSettings {
   const toastMs = options.toastMs ?? TOAST_DEFAULT_MS;
   if (!Number.isFinite(toastMs) || toastMs < 0) problems.push(`toastMs must be 0 or more ms, got ${String(options.toastMs)}`);
   if (options.href !== undefined && !options.href.includes('{itemId}')) problems.push(`href must contain {itemId}, got ${options.href}`);
-  if (options.item !== undefined && !ITEM_ID.test(options.item)) problems.push(`item must be an item id (1 to 100 letters, digits, _ . : @ -), got ${options.item}`);
+  if (options.item !== undefined && !ITEM_ID.test(options.item))
+    problems.push(`item must be an item id (1 to 100 letters, digits, _ . : @ -), got ${options.item}`);
   if (problems.length > 0) throw new PulseClientError('invalid_request', `pulse widget: ${problems.join('; ')}`);
   return { k, currency, toastMs, ...pick(options, ['channel', 'href', 'item']), ...(options.title ? { heading: options.title } : {}) };
 }
@@ -61,4 +62,3 @@ function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Partial
   for (const key of keys) if (value[key] !== undefined) out[key] = value[key];
   return out;
 }
-

@@ -182,7 +182,11 @@ export class PulseWidget {
   }
 
   /** Sends the event (retried by the client until acked); returns its id. */
-  #track(event: { type: 'view' | 'click'; itemId: string } | { type: 'impression'; listId?: string; items: Array<{ itemId: string; position: number }> }): string {
+  #track(
+    event:
+      | { type: 'view' | 'click'; itemId: string }
+      | { type: 'impression'; listId?: string; items: Array<{ itemId: string; position: number }> },
+  ): string {
     const { channel } = this.#settings;
     const tracked = { ...event, id: newEventId(), ...(channel ? { channel } : {}) };
     if (event.type !== 'impression') {

@@ -158,7 +158,9 @@ export class PulseRecommendationsElement extends HTMLElement {
 
   #card(card: Card): HTMLLIElement {
     const li = el('li', { 'data-item-id': card.itemId, part: 'item' });
-    const action = this.href ? el('a', { href: this.href.replace('{itemId}', encodeURIComponent(card.itemId)) }) : el('button', { type: 'button' });
+    const action = this.href
+      ? el('a', { href: this.href.replace('{itemId}', encodeURIComponent(card.itemId)) })
+      : el('button', { type: 'button' });
     action.className = 'card';
     action.append(el('span', { class: 'title' }, card.title));
     if (card.price !== undefined) action.append(el('span', { class: 'price' }, this.price.format(card.price)));

@@ -40,7 +40,15 @@ export class PulseToastElement extends HTMLElement {
   show(promotion: Promotion): void {
     if (this.#seen.has(promotion.promotionId)) return;
     this.#seen.add(promotion.promotionId);
-    const toast = el('div', { class: 'toast', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true', 'data-campaign-id': promotion.campaignId, 'data-promotion-id': promotion.promotionId, part: 'toast' });
+    const toast = el('div', {
+      class: 'toast',
+      role: 'status',
+      'aria-live': 'polite',
+      'aria-atomic': 'true',
+      'data-campaign-id': promotion.campaignId,
+      'data-promotion-id': promotion.promotionId,
+      part: 'toast',
+    });
     toast.append(el('h2', {}, promotion.title), el('p', {}, promotion.message));
     if (promotion.coupon) toast.append(this.#coupon(promotion.coupon));
     const close = el('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss offer' }, '×');
@@ -59,7 +67,11 @@ export class PulseToastElement extends HTMLElement {
     const box = el('div', { class: 'coupon' });
     const code = el('code', { 'data-coupon': coupon.code }, coupon.code);
     const copy = el('button', { type: 'button', class: 'copy', 'aria-label': `Copy coupon code ${coupon.code}` }, 'Copy');
-    const note = el('span', { class: 'note', 'aria-live': 'polite' }, `${coupon.discountPercent}% off · until ${new Date(coupon.expiresAt).toLocaleDateString()}`);
+    const note = el(
+      'span',
+      { class: 'note', 'aria-live': 'polite' },
+      `${coupon.discountPercent}% off · until ${new Date(coupon.expiresAt).toLocaleDateString()}`,
+    );
     copy.addEventListener('click', () => {
       void copyText(coupon.code, code).then((ok) => {
         copy.textContent = ok ? 'Copied' : 'Select and copy';
