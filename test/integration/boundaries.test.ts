@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The boundary rules of .dependency-cruiser.cjs (run on the tree by `npm run boundaries` in
+ * `npm test`) checked on themselves: a small tree with planted imports, cruised with the same
+ * configuration, fails on each wrong import and passes on the allowed ones.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'node_modules', '.bin', 'depcruise');
+
+let dir: string;
+
+async function plant(files: Record<string, string>): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+}
+
+function cruise(...paths: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(CLI, [...paths, '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: dir }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pulse-boundaries-'));
+  await copyFile(join(ROOT, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
+  await writeFile(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true },
+    }),
+  );
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  await plant({
+    'engine/contracts/wire.ts': 'export const wire = 1;\n',
+    'engine/logic/pure.ts': "import { wire } from '../contracts/wire.js';\nexport const pure = wire + 1;\n",
+    'engine/adapters/store.ts': 'export const store = 2;\n',
+    'engine/services/service.ts': "import { store } from '../adapters/store.js';\nexport const service = store;\n",
+    'gateway/good.ts': "import { wire } from '../engine/contracts/wire.js';\nexport const good = wire;\n",
+  });
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('boundary rules', () => {
+  it('pass on a tree that keeps them', async () => {
+    const { code, output } = await cruise('engine', 'gateway');
+    expect(output).toContain('no dependency violations');
+    expect(code).toBe(0);
+  });
+
+  it('fail on the gateway importing engine logic', async () => {
+    await plant({ 'gateway/bad.ts': "import { pure } from '../engine/logic/pure.js';\nexport const bad = pure;\n" });
+    const { code, output } = await cruise('engine', 'gateway');
+    expect(code).not.toBe(0);
+    expect(output).toContain('gateway-imports-contracts-only: gateway/bad.ts');
+    await rm(join(dir, 'gateway/bad.ts'));
+  });
+
+  it('fail on pure logic importing an adapter, and on a cycle', async () => {
+    await plant({
+      'engine/logic/impure.ts': "import { store } from '../adapters/store.js';\nexport const impure = store;\n",
+      'engine/logic/ping.ts': "import { pong } from './pong.js';\nexport const ping = (): number => pong();\n",
+      'engine/logic/pong.ts': "import { ping } from './ping.js';\nexport const pong = (): number => ping();\n",
+    });
+    const { code, output } = await cruise('engine', 'gateway');
+    expect(code).not.toBe(0);
+    expect(output).toContain('logic-is-pure: engine/logic/impure.ts');
+    expect(output).toContain('no-circular');
+  });
+});
