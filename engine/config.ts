@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError, env, loadConfig, type ConfigOf } from './contracts/env.js';
+import { sharedConfigSpec } from './contracts/shared-config.js';
 import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './logic/affinity.js';
 import { DEFAULT_AFFINITY_BOOST } from './logic/affinity-boost.js';
 import { DEFAULT_DIVERSITY } from './logic/diversity.js';
@@ -10,31 +11,8 @@ import { DEFAULT_SEGMENT_THRESHOLDS, type SegmentThresholds } from './logic/segm
 import { DEFAULT_RPC_ADMISSION, type RpcAdmissionOptions } from './ports/rpc.js';
 import { UNCHANGED_COSINE } from './services/shopper-index.js';
 
-/** Configuration shared by every role (gateway and engine read the same variables). */
-export const sharedConfigSpec = {
-  natsUrl: env.url(
-    'NATS_URL',
-    'nats://127.0.0.1:4222',
-    'NATS server with JetStream. Unset and unreachable: in-process fake (embedded mode, `npm start` only).',
-    ['nats:', 'tls:'],
-  ),
-  redisUrl: env.url(
-    'REDIS_URL',
-    'redis://127.0.0.1:6379',
-    'Redis for user state. Unset and unreachable: in-process fake (embedded mode, `npm start` only).',
-    ['redis:', 'rediss:'],
-  ),
-  authSecret: env.optionalString('AUTH_SECRET', 'HS256 secret for JWTs. Unset: a random one per start, printed as a warning.'),
-  dataDir: env.string('DATA_DIR', './data', 'Where models and local files live.'),
-  partitions: env.int(
-    'PULSE_PARTITIONS',
-    16,
-    'Partitions of the EVENTS stream (`events.<p>`). Must be the same for every gateway and engine.',
-    1,
-    1024,
-  ),
-  logLevel: env.string('LOG_LEVEL', 'info', 'pino level: trace, debug, info, warn, error.'),
-};
+/** The variables every role reads (engine/contracts/shared-config.ts), re-exported for the engine's own callers. */
+export { sharedConfigSpec, type SharedConfig } from './contracts/shared-config.js';
 
 export const engineConfigSpec = {
   ...sharedConfigSpec,
@@ -361,7 +339,6 @@ export const engineConfigSpec = {
   ),
 };
 
-export type SharedConfig = ConfigOf<typeof sharedConfigSpec>;
 export type EngineConfig = ConfigOf<typeof engineConfigSpec>;
 
 export function loadEngineConfig(source: NodeJS.ProcessEnv = process.env): EngineConfig {

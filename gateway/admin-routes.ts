@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
-import { MAX_DEAD_LETTERS_PAGE, type DeadLetters } from '../engine/ports/dead-letters.js';
+import { MAX_DEAD_LETTERS_PAGE, type DeadLetters } from '../engine/contracts/transport.js';
 import type { TokenService } from './auth.js';
 import { BearerGuard } from './bearer-guard.js';
 import { labelled } from './route-validation.js';

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { OverviewQuerySchema, ProfileQuerySchema, SegmentsQuerySchema } from '../engine/contracts/analytics.js';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 import { IdSchema } from '../engine/contracts/schemas.js';
+import type { ApiRoutesOptions } from './api-routes-options.js';
 import type { TokenClaims } from './auth.js';
 import { BearerGuard } from './bearer-guard.js';
-import type { ApiRoutesOptions } from './http-routes.js';
 
 const UserParamsSchema = z.object({ userId: IdSchema });
 /** `seconds`: how many of the last seconds to return (default and most: the window's length). */

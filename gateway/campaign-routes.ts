@@ -3,8 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { acceptAudience, acceptCampaign } from '../engine/contracts/campaigns.js';
 import { IdSchema } from '../engine/contracts/schemas.js';
+import type { ApiRoutesOptions } from './api-routes-options.js';
 import { BearerGuard } from './bearer-guard.js';
-import type { ApiRoutesOptions } from './http-routes.js';
 import { orEmpty } from './route-validation.js';
 
 const CampaignParamsSchema = z.object({ id: IdSchema });

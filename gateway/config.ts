@@ -1,6 +1,6 @@
 import { env, loadConfig, type ConfigOf, type EnvField } from '../engine/contracts/env.js';
 import { ROLES } from '../engine/contracts/schemas.js';
-import { sharedConfigSpec } from '../engine/config.js';
+import { sharedConfigSpec } from '../engine/contracts/shared-config.js';
 import { DEFAULT_TOKEN_POLICY } from './auth.js';
 
 /** Upper bound of every TOKEN_MAX_TTL_* (s): 5 years. */

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { RequestIdSchema } from '../engine/logic/coupons.js';
+import { RequestIdSchema } from '../engine/contracts/schemas.js';
+import type { ApiRoutesOptions } from './api-routes-options.js';
 import { BearerGuard } from './bearer-guard.js';
-import type { ApiRoutesOptions } from './http-routes.js';
 import { orEmpty, parseBody } from './route-validation.js';
 
 /** The socket's `redeem` parses its payload as these routes word refusals (socket-server.ts). */

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 import { IdSchema, zodDetails, type Item, type LineItem, type Principal } from '../engine/contracts/schemas.js';
-import type { RpcClient } from '../engine/ports/rpc.js';
+import type { RpcClient } from '../engine/contracts/transport.js';
 import { authenticate, principalOf, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
 

@@ -1,6 +1,6 @@
 import { PulseError } from '../engine/contracts/errors.js';
 import type { ServingModelInfo } from '../engine/contracts/model-info.js';
-import type { RpcClient } from '../engine/ports/rpc.js';
+import type { RpcClient } from '../engine/contracts/transport.js';
 
 export type Check = { ok: boolean; detail: string };
 

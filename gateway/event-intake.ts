@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
 import { eventTimeProblem } from '../engine/contracts/bounds.js';
 import { EventInputSchema, type LoggedEvent, type StoredEvent } from '../engine/contracts/schemas.js';
-import type { AppendResult, EventLogWriter } from '../engine/ports/event-log.js';
+import type { AppendResult, EventLogWriter } from '../engine/contracts/transport.js';
 import type { TokenClaims } from './auth.js';
 import type { GatewayMetrics } from './metrics.js';
 import { invalidAs } from './route-validation.js';

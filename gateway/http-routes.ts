@@ -4,27 +4,16 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorCodes, PulseError, type WireError } from '../engine/contracts/errors.js';
 import { CategoryPathSchema, IdSchema, ItemSchema, RecommendRequestSchema, type Item } from '../engine/contracts/schemas.js';
-import type { RpcClient } from '../engine/ports/rpc.js';
-import { principalOf, type TokenService } from './auth.js';
+import type { ApiRoutesOptions } from './api-routes-options.js';
+import { principalOf } from './auth.js';
 import { BearerGuard } from './bearer-guard.js';
-import type { GatewayConfig } from './config.js';
-import { MAX_EVENTS_PER_BATCH, type EventIntake } from './event-intake.js';
+import { MAX_EVENTS_PER_BATCH } from './event-intake.js';
 import { registerMemberRoutes } from './member-routes.js';
 import { registerCouponRoutes } from './coupon-routes.js';
 import { registerOrderRoutes } from './order-routes.js';
 import { registerCampaignRoutes } from './campaign-routes.js';
 import { registerAnalyticsRoutes } from './analytics-routes.js';
-import type { LiveStats } from './live-stats.js';
 import { invalidAs, labelled } from './route-validation.js';
-
-export interface ApiRoutesOptions {
-  config: GatewayConfig;
-  tokens: TokenService;
-  rpc: RpcClient;
-  intake: EventIntake;
-  /** This gateway's per-second window of accepted events and push latencies (`GET /v1/analytics/live`). */
-  live: LiveStats;
-}
 
 /** Largest `items` array one `POST /v1/items/batch` may carry. */
 export const MAX_ITEMS_PER_BATCH = 1000;

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { callRedis } from '../engine/adapters/redis-errors.js';
-import { defineRedisScripts } from '../engine/adapters/redis-scripts.js';
 import type { CounterAdd, CounterStore } from './limits-window.js';
+import { callRedis, defineLimitScripts } from './redis-limit-scripts.js';
 
 /**
  * The Redis side of the gateways' shared limits: the rate counters (limits-window.ts) and the
@@ -73,10 +72,10 @@ export interface SocketLeaseKeys {
 
 export type AcquireOutcome = { ok: true; count: number } | { ok: false; scope: 'user' | 'token'; count: number };
 
-/** Socket leases in Redis (scripts engine/adapters/lua/acquire-socket.lua and renew-socket.lua). */
+/** Socket leases in Redis (scripts lua/acquire-socket.lua and renew-socket.lua, redis-limit-scripts.ts). */
 export class RedisSocketLeases {
   constructor(private readonly redis: Redis) {
-    defineRedisScripts(redis);
+    defineLimitScripts(redis);
   }
 
   get ready(): boolean {

@@ -12,9 +12,9 @@ import {
   type MemberProfile,
   type StoredMergeEvent,
 } from '../engine/contracts/schemas.js';
+import type { ApiRoutesOptions } from './api-routes-options.js';
 import { authenticate as authenticateBearer, authenticateIfPresent } from './auth.js';
 import { BearerGuard } from './bearer-guard.js';
-import type { ApiRoutesOptions } from './http-routes.js';
 import { orEmpty } from './route-validation.js';
 
 /** Member input refused by its schema: the first bad field decides the code (`invalid_email`, `invalid_password`, `invalid_request`). */

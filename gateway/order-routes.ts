@@ -3,8 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { eventTimeProblem } from '../engine/contracts/bounds.js';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 import { OrderSchema } from '../engine/contracts/orders.js';
+import type { ApiRoutesOptions } from './api-routes-options.js';
 import { BearerGuard } from './bearer-guard.js';
-import type { ApiRoutesOptions } from './http-routes.js';
 import { labelled } from './route-validation.js';
 
 /**

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PresencePublisher } from '../engine/ports/presence-channel.js';
-import type { Unsubscribe } from '../engine/ports/notifier.js';
+import type { PresencePublisher, Unsubscribe } from '../engine/contracts/transport.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export interface PresenceAnnouncerOptions {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 import type { PushMessage } from '../engine/contracts/messages.js';
-import type { PushSubscriber, Unsubscribe } from '../engine/ports/notifier.js';
+import type { PushSubscriber, Unsubscribe } from '../engine/contracts/transport.js';
 import type { GatewayMetrics } from './metrics.js';
 
 /** A push that goes out to sockets: every PushMessage but the gateways' own `inbox` hint (ServerToClientEvents). */

@@ -16,7 +16,7 @@ import type {
   SocketWireError,
   TrackAck,
 } from '../engine/contracts/socket-events.js';
-import type { RpcClient } from '../engine/ports/rpc.js';
+import type { RpcClient } from '../engine/contracts/transport.js';
 import { bearerToken, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { parseBody, RedeemBodySchema } from './coupon-routes.js';

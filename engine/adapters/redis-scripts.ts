@@ -62,9 +62,6 @@ const SCRIPT_FILES = {
   recordShopAnalytics: { file: 'record-shop-analytics', numberOfKeys: 14 },
   recordShopAnalyticsBatch: { file: 'record-shop-analytics-batch' },
   recordShopMember: { file: 'record-shop-member', numberOfKeys: 4 },
-  // the gateway's socket leases (gateway/limits-redis.ts)
-  acquireSocket: { file: 'acquire-socket', numberOfKeys: 2 },
-  renewSocket: { file: 'renew-socket', numberOfKeys: 2 },
 } as const satisfies Record<string, ScriptFile>;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
@@ -129,15 +126,6 @@ declare module 'ioredis' {
       createdAt: number,
       givenTier: string,
     ): Result<number, Context>;
-    acquireSocket(
-      user: RedisKey,
-      token: RedisKey,
-      member: string,
-      leaseMs: number,
-      userCap: number,
-      tokenCap: number,
-    ): Result<unknown, Context>;
-    renewSocket(user: RedisKey, token: RedisKey, member: string, leaseMs: number): Result<number, Context>;
   }
 }
 

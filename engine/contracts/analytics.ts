@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EventType, InteractionType, Tier } from './schemas.js';
-import type { RfmSummary, SegmentThresholds } from '../logic/segments.js';
+import type { RfmSummary, SegmentThresholds } from './segments.js';
 
 /**
  * Analytics (CONTRACT.md "Analytics"): the wire shapes of `GET /v1/users/:userId/profile`,

@@ -185,6 +185,16 @@ export interface Promotion {
   items?: string[];
 }
 
+/** A delivered promotion as a member's history shows it (`members.history`). */
+export interface DeliveredPromotion {
+  promotionId: string;
+  campaignId: string;
+  title: string;
+  /** Epoch ms. */
+  deliveredAt: number;
+  couponCode?: string;
+}
+
 export type CampaignCheck =
   | { ok: true; definition: CampaignDefinition }
   | { ok: false; code: CampaignErrorCode; message: string; details?: Record<string, string> };

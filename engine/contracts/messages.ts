@@ -1,10 +1,9 @@
 import type { Item, MemberProfile, Principal, RecommendationList, RecommendRequest } from './schemas.js';
 import type { WireError } from './errors.js';
-import type { LedgerEntry } from '../ports/member-store.js';
-import type { Coupon } from '../ports/coupon-store.js';
-import type { DeliveredPromotion } from '../ports/campaign-store.js';
-import type { RecentInteraction } from '../ports/user-state-store.js';
-import type { Campaign, CampaignStats, Promotion } from './campaigns.js';
+import type { LedgerEntry } from './members.js';
+import type { Coupon } from './coupons.js';
+import type { RecentInteraction } from './interactions.js';
+import type { Campaign, CampaignStats, DeliveredPromotion, Promotion } from './campaigns.js';
 import type { AnalyticsOverview, SegmentList, ShopperProfile } from './analytics.js';
 import type { ServingModelInfo } from './model-info.js';
 

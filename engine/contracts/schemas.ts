@@ -30,6 +30,9 @@ const ID_PATTERN = /^[A-Za-z0-9_.:@-]+$/;
  */
 export const IdSchema = z.string().min(1).max(MAX_ID_LENGTH).regex(ID_PATTERN, 'only letters, digits and _ . : @ -');
 
+/** A reward request's idempotency key: 1..128 printable characters without whitespace. */
+export const RequestIdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'requestId is 1..128 printable ASCII characters without spaces');
+
 /**
  * A category path (`home/lamps`, `Home > Lamps`), 1..200 characters: text-rules.ts, every level
  * non-blank. Items carry one; catalog and recommendation filters name one.

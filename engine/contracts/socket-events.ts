@@ -1,4 +1,4 @@
-import type { Coupon } from '../ports/coupon-store.js';
+import type { Coupon } from './coupons.js';
 import type { Promotion } from './campaigns.js';
 import type { WireError } from './errors.js';
 import type { EventInput, RecommendationList, RecommendRequest } from './schemas.js';

@@ -1,6 +1,6 @@
 import { AFFINITY_LIMIT, type Affinity } from '../ports/user-state-store.js';
 import { categoryLevels } from '../../models/content-encoder.js';
-import type { ItemAttributes } from './triggers.js';
+import type { ItemAttributes } from './item-attributes.js';
 
 /**
  * Brand and category affinity (pure): forward-decayed scores per shopper, see {@link Affinity}.

@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../contracts/schemas.js';
 import type { InteractionUpdate } from '../ports/interaction-stats.js';
 import type { RecentInteraction, UserState } from '../ports/user-state-store.js';
-import type { Candidate, CandidateSources } from './ranking.js';
+import type { Candidate, CandidateSources } from './candidate.js';
 
 /**
  * Complements and substitutes (pure). Two items are *substitutes* when a shopper picks one of

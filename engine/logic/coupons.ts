@@ -66,5 +66,5 @@ export function parseRewardCatalogue(json: string): Reward[] {
 
 export const DAY_MS = 86_400_000;
 
-/** A reward request's idempotency key: 1..128 printable characters without whitespace. */
-export const RequestIdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'requestId is 1..128 printable ASCII characters without spaces');
+/** A reward request's idempotency key (the wire schema, contracts/schemas.ts). */
+export { RequestIdSchema } from '../contracts/schemas.js';

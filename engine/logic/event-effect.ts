@@ -7,7 +7,7 @@ import { DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS, purchaseRelations } from './comple
 import { shopperEffect, type ShopperChange } from './shopper-state.js';
 import { searchFold } from './search-relevance.js';
 import { highestTier } from './tiers.js';
-import type { ItemAttributesOf } from './triggers.js';
+import type { ItemAttributesOf } from './item-attributes.js';
 import { decayedStrength, foldInMany, type TasteState, type WeightedVector } from './user-vector.js';
 import { isUsableVector } from './vector-math.js';
 

@@ -1,4 +1,5 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
+import { POINTS_CAUSES, type PointsCause } from '../contracts/members.js';
 import { tierRank, type Tier } from '../contracts/schemas.js';
 import { tierFor, type PointsRates, type TierThresholds } from './tiers.js';
 
@@ -16,8 +17,7 @@ import { tierFor, type PointsRates, type TierThresholds } from './tiers.js';
  *   toward the next threshold.
  */
 
-export const POINTS_CAUSES = ['order', 'cancellation', 'redemption', 'adjustment'] as const;
-export type PointsCause = (typeof POINTS_CAUSES)[number];
+export { POINTS_CAUSES, type PointsCause };
 
 /** One order line as far as points go. */
 export interface PricedLine {

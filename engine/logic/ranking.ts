@@ -3,8 +3,10 @@ import type { RecentInteraction } from '../ports/user-state-store.js';
 import { mergeComplements } from './complements.js';
 import { keepthBest, sortScored } from './score-order.js';
 import type { RankingTuning } from './ranking-tuning.js';
+import type { Candidate, CandidateSources } from './candidate.js';
 
 export { checkRankingTuning, type RankingTuning } from './ranking-tuning.js';
+export type { Candidate, CandidateSources } from './candidate.js';
 
 /**
  * Candidate merging and scoring. Pure: the recommender gathers the signals (index, stats,
@@ -62,32 +64,6 @@ export const FOLLOW_SHARE = 0.4;
 export const COMPLEMENT_SHARE = 0.5;
 /** Weight of the i-th most recent item's co-visitation list (newest first). */
 const RECENCY_WEIGHTS = [1, 0.75, 0.5, 0.35, 0.25];
-
-export interface Candidate {
-  itemId: string;
-  /** Cosine to the shopper's vector, [-1, 1]; absent when the shopper has none. */
-  similarity?: number;
-  /** Normalised co-visitation, [0, 1]. */
-  coVisitation?: number;
-  /** The recent item behind `coVisitation`. */
-  coVisitedWith?: string;
-  /** Popularity relative to the best item, [0, 1]. */
-  popularity?: number;
-  /** Cosine to the query's vector, [-1, 1]. */
-  queryRelevance?: number;
-  /** How much the shopper's nearest shoppers liked it, relative to the best item, [0, 1]. */
-  neighbours?: number;
-  /** Normalised complement score, [0, 1]: goes with an item the shopper just bought. */
-  complement?: number;
-  /** The bought item behind `complement`. */
-  complementOf?: string;
-  /** How much the sessions most like the shopper's current one hold it, relative to the best item, [0, 1]. */
-  sessions?: number;
-  /** How often it followed the shopper's newest item in other sessions, relative to the best item, [0, 1]. */
-  follows?: number;
-  /** The item it follows (`follows`). */
-  followsAfter?: string;
-}
 
 export interface BlendWeights {
   /** Weight of `sim`. */
@@ -152,29 +128,6 @@ function bestScore(list: ReadonlyArray<readonly [string, number]>): number {
   let best = 0;
   for (const [, score] of list) if (Number.isFinite(score) && score > best) best = score;
   return best;
-}
-
-export interface CandidateSources {
-  /** Neighbours of the shopper's vector: similarity is the cosine to it. */
-  vector?: ReadonlyArray<{ id: string; similarity: number }>;
-  /**
-   * Co-visitation lists of the recent items, newest recent item first; raw scores. `position`
-   * picks the recency weight (0 = newest; default: the list's index), so the items of one basket
-   * can share one.
-   */
-  coVisited?: ReadonlyArray<{ via: string; items: ReadonlyArray<readonly [string, number]>; position?: number }>;
-  /** Popularity in [0, 1]. */
-  popular?: ReadonlyArray<readonly [string, number]>;
-  /** Neighbours of the query's vector: similarity is the cosine to the query. */
-  query?: ReadonlyArray<{ id: string; similarity: number }>;
-  /** Items of the nearest shoppers with raw scores (shopper-index.ts), normalised here. */
-  neighbours?: ReadonlyArray<readonly [string, number]>;
-  /** Complement lists of just-bought items (raw scores), each weighted by its seed's `weight` (default 1). */
-  complements?: ReadonlyArray<{ via: string; items: ReadonlyArray<readonly [string, number]>; weight?: number }>;
-  /** Items of the sessions most like the shopper's current one (session-neighbours.ts), raw scores, normalised here. */
-  sessions?: ReadonlyArray<readonly [string, number]>;
-  /** What followed the shopper's newest item `after` in other sessions (sequential rules), raw scores, normalised here. */
-  follows?: { after: string; items: ReadonlyArray<readonly [string, number]> };
 }
 
 /** Merges the sources into one candidate per item, each carrying every signal it was seen with. */

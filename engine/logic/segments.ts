@@ -1,6 +1,9 @@
 import type { MemberProfile } from '../contracts/schemas.js';
+import type { RfmScore, RfmSummary, SegmentThresholds } from '../contracts/segments.js';
 import type { Affinity, UserState } from '../ports/user-state-store.js';
 import { brandKey } from './affinity.js';
+
+export type { RfmScore, RfmSummary, SegmentThresholds };
 
 /**
  * Built-in shopper segments and the RFM summary (pure), from the user state, the member record
@@ -12,18 +15,6 @@ import { brandKey } from './affinity.js';
  * - `brand_loyal:<brand>`: the brand holds >= `brandLoyalShare` of the positive brand affinity,
  *   with at least `brandLoyalMinEvents` events that touched it. The brand as scored: lower-cased.
  */
-
-export interface SegmentThresholds {
-  newDays: number;
-  activeDays: number;
-  lapsingMinDays: number;
-  lapsingMaxDays: number;
-  /** Currency units. */
-  bigSpender: number;
-  /** (0, 1]. */
-  brandLoyalShare: number;
-  brandLoyalMinEvents: number;
-}
 
 /** The defaults of the SEGMENT_* variables (engine/config.ts). */
 export const DEFAULT_SEGMENT_THRESHOLDS: Readonly<SegmentThresholds> = Object.freeze({
@@ -106,20 +97,6 @@ export function loyalBrands(affinity: Affinity, thresholds: Pick<SegmentThreshol
       loyal.push(brand);
   }
   return loyal.sort();
-}
-
-/** A 1..5 score. */
-export type RfmScore = 1 | 2 | 3 | 4 | 5;
-
-/** Recency, frequency and monetary value of a shopper's purchases, each with a 1..5 score (5 best). */
-export interface RfmSummary {
-  /** Whole days since the last purchase; null when the shopper never bought. */
-  recencyDays: number | null;
-  /** Orders (purchases with a positive total). */
-  frequency: number;
-  /** Net spend: order totals minus cancellations (currency units). */
-  monetary: number;
-  scores: { recency: RfmScore; frequency: RfmScore; monetary: RfmScore };
 }
 
 /**

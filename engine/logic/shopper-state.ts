@@ -2,7 +2,7 @@ import type { StoredEvent, StoredInteractionEvent } from '../contracts/schemas.j
 import { CART_LIMIT, type PurchaseAggregates, type UserState, type UserStateChange } from '../ports/user-state-store.js';
 import { affinityAfter, affinityGain, emptyAffinity, mergedAffinity } from './affinity.js';
 import { tasteWeight } from './event-weights.js';
-import type { ItemAttributes, ItemAttributesOf } from './triggers.js';
+import type { ItemAttributes, ItemAttributesOf } from './item-attributes.js';
 
 /**
  * The shopper part of the user state that campaigns and segments read (pure): affinity

@@ -4,6 +4,7 @@ import type { CartTimer } from '../ports/campaign-store.js';
 import type { RecentInteraction, UserState } from '../ports/user-state-store.js';
 import { categoryLevels } from '../../models/content-encoder.js';
 import { touchedItems } from './event-effect.js';
+import type { ItemAttributesOf } from './item-attributes.js';
 
 /**
  * When a campaign's trigger fires for one member (CONTRACT.md "Marketing", README "Triggers").
@@ -15,14 +16,7 @@ export type EventTrigger = Extract<Trigger, { type: 'event' }>;
 export type CartAbandonedTrigger = Extract<Trigger, { type: 'cart_abandoned' }>;
 export type PointsReachedTrigger = Extract<Trigger, { type: 'points_reached' }>;
 
-/** What a trigger may ask of an item: its catalog category path and brand. */
-export interface ItemAttributes {
-  category: string;
-  brand?: string;
-}
-
-/** The catalog's attributes of an item; undefined for an item the catalog does not hold. */
-export type ItemAttributesOf = (itemId: string) => ItemAttributes | undefined;
+export type { ItemAttributes, ItemAttributesOf } from './item-attributes.js';
 
 /** Normalised paths of the category strings seen: a shop has few, and every trigger check needs them. */
 const categoryPaths = new Map<string, string>();

@@ -1,4 +1,6 @@
-import type { Campaign } from '../contracts/campaigns.js';
+import type { Campaign, DeliveredPromotion } from '../contracts/campaigns.js';
+
+export type { DeliveredPromotion };
 
 /** A campaign as stored: everything but the status, which is derived when read. */
 export type StoredCampaign = Omit<Campaign, 'status'>;
@@ -20,16 +22,6 @@ export interface PendingPromotion {
   items?: string[];
   /** With discountPercent: the code of the coupon made at delivery, and its lifetime (s). */
   coupon?: { code: string; discountPercent: number; ttlSeconds: number };
-}
-
-/** A delivered promotion as a member's history shows it. */
-export interface DeliveredPromotion {
-  promotionId: string;
-  campaignId: string;
-  title: string;
-  /** Epoch ms. */
-  deliveredAt: number;
-  couponCode?: string;
 }
 
 /** What the campaign's rules say to one delivery (see {@link CampaignStore.reserve}). */

@@ -1,3 +1,7 @@
+import type { Coupon, CouponKind } from '../contracts/coupons.js';
+
+export type { Coupon, CouponKind };
+
 /**
  * Coupons and rewards. A coupon belongs to one member and is used at most once. Redis keys (all
  * of a member's on the member's hash tag, see RedisCouponStore): `m:{<memberId>}:cp:<code>`,
@@ -43,27 +47,6 @@ export class CouponCodeTakenError extends Error {
   constructor(readonly couponCode: string) {
     super(`coupon code ${couponCode} already exists`);
   }
-}
-
-export type CouponKind = 'value' | 'percent';
-
-export interface Coupon {
-  /** COUPON_ALPHABET characters (logic/coupons.ts). */
-  code: string;
-  memberId: string;
-  kind: CouponKind;
-  /** Currency units off (kind `value`); 0 for kind `percent`. */
-  value: number;
-  /** 1..100 (kind `percent` only). */
-  discountPercent?: number;
-  /** Epoch ms; the coupon is expired from this instant on. */
-  expiresAt: number;
-  /** Epoch ms. */
-  createdAt: number;
-  source: { type: 'reward' | 'campaign'; id: string };
-  /** Epoch ms (engine clock) of the one use. */
-  redeemedAt?: number;
-  orderId?: string;
 }
 
 export interface RewardRequest {

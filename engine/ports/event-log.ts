@@ -1,20 +1,8 @@
 import type { LoggedEvent } from '../contracts/schemas.js';
+import type { DeadLetterFailure } from '../contracts/transport.js';
 
-export interface AppendResult {
-  /** Stream sequence of the stored event. */
-  seq: number;
-  /** True when the stream already held this (userId, id): nothing new was stored. */
-  duplicate: boolean;
-}
-
-/** The durable log of shopper events (JetStream `EVENTS`). The gateway appends; the engine reads. */
-export interface EventLogWriter {
-  /**
-   * Stores the event in partition `partitionOf(event.userId)`. Resolves only once the log
-   * has durably stored it (JetStream PubAck); rejects with PulseError('unavailable') otherwise.
-   */
-  append(event: LoggedEvent): Promise<AppendResult>;
-}
+/** The gateway's side of the log, and why an event was dead-lettered: engine/contracts/transport.ts. */
+export type { AppendResult, DeadLetterFailure, EventLogWriter } from '../contracts/transport.js';
 
 /** One event handed to a consumer; it stays pending (and is redelivered) until acked. */
 export interface DeliveredEvent {
@@ -35,15 +23,6 @@ export interface DeliveredEvent {
    * the event pending) only when the dead letter could not be stored.
    */
   deadLetter(failure: DeadLetterFailure): Promise<void>;
-}
-
-/** Why an event was dead-lettered. */
-export interface DeadLetterFailure {
-  /** Stable error code (PulseError code, or `internal`). */
-  code: string;
-  message: string;
-  /** Deliveries tried before giving up. */
-  attempts: number;
 }
 
 export interface ConsumeOptions {

@@ -1,6 +1,8 @@
+import type { LedgerEntry, PointsCause } from '../contracts/members.js';
 import type { MemberProfile, Tier } from '../contracts/schemas.js';
-import type { PointsCause } from '../logic/points.js';
 import type { TierThresholds } from '../logic/tiers.js';
+
+export type { LedgerEntry };
 
 /**
  * A member as stored: the public profile plus the password hash (never leaves the engine).
@@ -144,21 +146,6 @@ export interface PointsOutcome {
   member: StoredMember;
   /** Set when this change raised the tier. */
   tierChanged?: { from: Tier; to: Tier };
-}
-
-/** One ledger entry (append-only). */
-export interface LedgerEntry {
-  /** 1, 2, 3, ... per member, in the order applied. */
-  entryId: number;
-  /** Epoch ms of the causing event. */
-  ts: number;
-  /** The true change (may exceed what the clamped balance shows). */
-  delta: number;
-  /** Spendable points after this entry. */
-  balance: number;
-  cause: PointsCause;
-  orderId?: string;
-  eventId: string;
 }
 
 export interface LedgerPage {

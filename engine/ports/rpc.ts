@@ -1,5 +1,8 @@
 import type { RpcMethod, RpcMethods } from '../contracts/messages.js';
 
+/** Gateway side of request/reply: a wire contract (engine/contracts/transport.ts). */
+export type { RpcClient } from '../contracts/transport.js';
+
 /** What a handler knows of the call besides the request. */
 export interface RpcContext {
   /** Epoch ms (engine clock) after which the caller no longer waits (Infinity: none sent). Long work (password hashing) must be done before it or not started. */
@@ -42,13 +45,4 @@ export interface RpcServer {
   serve<M extends RpcMethod>(method: M, handler: RpcHandler<M>): void;
   /** Sets admission limits and hooks (see RpcAdmissionOptions); applies to requests arriving afterwards. */
   configure(options: RpcAdmissionOptions): void;
-}
-
-/**
- * Gateway side. Rejects with PulseError: the engine's own error, or `unavailable`/`timeout`.
- * The request carries its deadline (now + `timeoutMs`, epoch ms): the engine drops it unanswered
- * once the deadline has passed.
- */
-export interface RpcClient {
-  call<M extends RpcMethod>(method: M, request: RpcMethods[M]['request'], timeoutMs?: number): Promise<RpcMethods[M]['result']>;
 }

@@ -1,12 +1,7 @@
-import type { EventType, InteractionType, Tier } from '../contracts/schemas.js';
+import type { RecentInteraction } from '../contracts/interactions.js';
+import type { EventType, Tier } from '../contracts/schemas.js';
 
-/** An item the shopper interacted with (never an impression: it is no interaction). */
-export interface RecentInteraction {
-  itemId: string;
-  type: InteractionType;
-  /** Epoch ms of the event. */
-  ts: number;
-}
+export type { RecentInteraction };
 
 /** A user's materialised state, rebuildable from the event log. */
 export interface UserState {

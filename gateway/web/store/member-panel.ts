@@ -1,8 +1,8 @@
 import type { MemberProfile } from '../../../engine/contracts/schemas.js';
-import type { Coupon } from '../../../engine/ports/coupon-store.js';
-import type { LedgerEntry } from '../../../engine/ports/member-store.js';
-import type { DeliveredPromotion } from '../../../engine/ports/campaign-store.js';
-import type { RecentInteraction } from '../../../engine/ports/user-state-store.js';
+import type { Coupon } from '../../../engine/contracts/coupons.js';
+import type { LedgerEntry } from '../../../engine/contracts/members.js';
+import type { DeliveredPromotion } from '../../../engine/contracts/campaigns.js';
+import type { RecentInteraction } from '../../../engine/contracts/interactions.js';
 import { byId, count, describeError, el, when, type StoreContext } from './dom.js';
 
 /** `GET /v1/members/me/history` (CONTRACT "Membership"; `promotions` and `next` are extensions). */

@@ -1,5 +1,4 @@
 import { PulseClientError } from '../client/identity.js';
-import type { PulseWidgetSettings } from './pulse-widget.js';
 
 /** How long an offer toast stays when nobody interacts with it (ms); hovering or focusing it pauses the clock. */
 export const TOAST_DEFAULT_MS = 15_000;
@@ -31,6 +30,20 @@ export interface MountOptions {
    * The item this page shows (a product page): the shopper opened it, so its `view` is tracked
    * once when the strip mounts. Leave it out on pages that merely list items.
    */
+  item?: string;
+}
+
+/** How a strip is set up: Pulse.mount's options after checking, plus the element. */
+export interface PulseWidgetSettings {
+  k: number;
+  channel?: string;
+  /** Link template for the cards (`{itemId}`); buttons otherwise. */
+  href?: string;
+  heading?: string;
+  currency: string;
+  /** How long a toast stays (ms), 0 for until dismissed. */
+  toastMs: number;
+  /** The item the page shows (a product page): its view is tracked at mount. */
   item?: string;
 }
 

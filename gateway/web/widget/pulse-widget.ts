@@ -1,6 +1,7 @@
 import type { ConnectionStatus, Promotion, PulseClient, RecommendationList, TrackEvent } from '../client/pulse-client.js';
 import { newEventId } from '../client/identity.js';
 import { ItemDetails } from './items.js';
+import type { PulseWidgetSettings } from './options.js';
 import { PulseRecommendationsElement, type Card, type ShownCard } from './strip.js';
 import { PulseToastElement } from './toast.js';
 
@@ -12,20 +13,6 @@ export interface PulseWidgetEvents {
   promotion: Promotion;
   /** The widget tracked an event: an impression of cards shown, a click of a card, a view of an opened item (the event carries its id). */
   track: TrackEvent & { id: string };
-}
-
-/** How a strip is set up: Pulse.mount's options after checking, plus the element. */
-export interface PulseWidgetSettings {
-  k: number;
-  channel?: string;
-  /** Link template for the cards (`{itemId}`); buttons otherwise. */
-  href?: string;
-  heading?: string;
-  currency: string;
-  /** How long a toast stays (ms), 0 for until dismissed. */
-  toastMs: number;
-  /** The item the page shows (a product page): its view is tracked at mount. */
-  item?: string;
 }
 
 const ELEMENTS = { strip: 'pulse-recommendations', toast: 'pulse-toast' } as const;

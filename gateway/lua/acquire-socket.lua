@@ -2,7 +2,9 @@
 -- already holds its cap of live members. Expired members (a crashed gateway's) are dropped first.
 -- KEYS: 1 user set, 2 token set (one hash tag: the user). ARGV: 1 member, 2 leaseMs, 3 userCap,
 -- 4 tokenCap. Returns {1, count} or {0, 'user'|'token', count}.
---@include now-ms
+-- Server clock in epoch ms, as `now` (TIME is allowed in scripts since Redis 5: effects are replicated).
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local users = redis.call('ZCARD', KEYS[1])
