@@ -1,27 +1,16 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
-import { rpcAdmission, segmentThresholds, shopSignalCaches, type EngineConfig } from './config.js';
-import { PulseError } from './contracts/errors.js';
-import type { ServingModelInfo } from './contracts/model-info.js';
+import { segmentThresholds, shopSignalCaches, type EngineConfig } from './config.js';
 import { generateDemoCatalog } from './demo/demo-catalog.js';
 import { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
 import { ContentEncoder } from '../models/content-encoder.js';
 import { latestModelDir } from '../models/artifact.js';
+import { createCampaignServices, type CampaignServices } from './campaign-services.js';
+import type { EngineDeps, EngineStatus } from './engine-deps.js';
+import { registerEngineHandlers } from './engine-handlers.js';
 import { EngineMetrics } from './metrics.js';
-import type { CatalogLog } from './ports/catalog-log.js';
-import type { EventSource } from './ports/event-log.js';
-import type { InteractionStats } from './ports/interaction-stats.js';
-import type { ItemVectorSource } from './ports/item-vector-source.js';
-import type { ModelAnnouncements } from './ports/model-announcements.js';
-import type { Notifier, Unsubscribe } from './ports/notifier.js';
-import type { PartitionLeases } from './ports/partition-leases.js';
-import type { RpcServer } from './ports/rpc.js';
-import type { MemberStore } from './ports/member-store.js';
-import type { UserStateStore } from './ports/user-state-store.js';
-import type { VectorIndex } from './ports/vector-index.js';
-import type { PresenceView } from './ports/presence.js';
+import type { Unsubscribe } from './ports/notifier.js';
 import { SEARCH_MATCHES } from './logic/search-relevance.js';
 import { CatalogService } from './services/catalog-service.js';
 import { EventProcessor } from './services/event-processor.js';
@@ -33,73 +22,11 @@ import {
   type ModelLoadResult,
 } from './services/model-registry.js';
 import { PartitionManager } from './services/partition-manager.js';
-import { registerMemberHandlers } from './services/member-handlers.js';
 import { PasswordPool } from './adapters/password-pool.js';
-import { registerMemberImportHandler } from './services/member-import-handlers.js';
-import { registerOrderHandlers } from './services/order-handlers.js';
-import { registerCouponHandlers } from './services/coupon-handlers.js';
-import { registerHistoryHandlers } from './services/history-handlers.js';
-import { parseRewardCatalogue } from './logic/coupons.js';
-import type { CouponStore } from './ports/coupon-store.js';
-import type { RpcHandler } from './ports/rpc.js';
-import type { RpcMethod } from './contracts/messages.js';
-import { registerQueryHandlers } from './services/query-handlers.js';
-import type { CampaignStore } from './ports/campaign-store.js';
-import type { CampaignChanges } from './ports/campaign-changes.js';
-import { AudienceScanner } from './services/audience-scanner.js';
-import { CampaignFanOut } from './services/campaign-fan-out.js';
-import { registerCampaignHandlers } from './services/campaign-handlers.js';
-import { CampaignRegistry } from './services/campaign-registry.js';
-import { PromotionDelivery } from './services/promotion-delivery.js';
-import { CampaignBoosts } from './services/campaign-boosts.js';
-import { CampaignTriggers } from './services/campaign-triggers.js';
-import { CartTimerPoller } from './services/cart-timer-poller.js';
 import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom } from './services/recommender.js';
-import type { ShopAnalytics } from './ports/shop-analytics.js';
-import { registerAnalyticsHandlers } from './services/analytics-handlers.js';
-import { AnalyticsRecordingMemberStore } from './services/analytics-recording-member-store.js';
 import { ShopperIndex, type ShopperIndexOptions } from './services/shopper-index.js';
 
-/** The engine's outside world, each a port; `main.ts` and the tests pick the adapters. */
-export interface EngineDeps {
-  config: EngineConfig;
-  logger: Logger;
-  eventSource: EventSource;
-  catalogLog: CatalogLog;
-  notifier: Notifier;
-  rpcServer: RpcServer;
-  users: UserStateStore;
-  stats: InteractionStats;
-  leases: PartitionLeases;
-  /** Index of the attribute model served at start. Defaults to an HNSW index of `config.vectorDim`. */
-  index?: VectorIndex;
-  /** Index for a newly loaded model of `dimension` with room for `capacity` items. Defaults to HNSW with the config's parameters. */
-  createIndex?: (dimension: number, capacity: number) => VectorIndex;
-  /** Where trainers announce new models; without it the engine only loads the newest model at start. */
-  modelAnnouncements?: ModelAnnouncements;
-  /** Directory of versioned models. Defaults to `DATA_DIR/models`. */
-  modelsDir?: string;
-  /** Reads a model directory. Defaults to the artifact reader and the learned vector source. */
-  loadModel?: (dir: string) => Promise<ItemVectorSource>;
-  metrics?: EngineMetrics;
-  /** Member accounts; without it the `members.*` methods are not served (another engine may serve them). */
-  members?: MemberStore;
-  /** Coupons and rewards; without it the `coupons.*` and `rewards.*` methods are not served. */
-  coupons?: CouponStore;
-  /** Campaigns and promotion delivery; served (with triggers and the `now` fan-out) only together with `members` and `coupons`. */
-  campaigns?: CampaignStore;
-  /** Campaign changes between engines; without it each engine sees a change at its next periodic reload. */
-  campaignChanges?: CampaignChanges;
-  /** Shop-wide analytics (segments, counters); without it the `analytics.*` methods are not served. */
-  analytics?: ShopAnalytics;
-  /**
-   * Which users have a socket open (gateways announce it). Lists are ranked and pushed after an
-   * event only for present users; without it every live event's user counts as present.
-   */
-  presence?: PresenceView;
-  /** Its connections' checks (Redis, persistence, NATS), answered to gateways' `engine.ping` for their /readyz. */
-  health?: () => Record<string, { ok: boolean; detail: string }>;
-}
+export type { EngineDeps, EngineStatus } from './engine-deps.js';
 
 /**
  * The shopper graph is updated after every event, so it is built cheaper than the item graph
@@ -123,36 +50,7 @@ export function shopperIndexFrom(
   });
 }
 
-/** How often an engine looks for `now` fan-outs still to do on its partitions (ms): partitions taken over, scheduled starts. */
-const FAN_OUT_CHECK_MS = 500;
-
-/** The campaign services, built when the engine has a campaign, member and coupon store. */
-interface CampaignServices {
-  store: CampaignStore;
-  registry: CampaignRegistry;
-  delivery: PromotionDelivery;
-  audiences: AudienceScanner;
-  fanOut: CampaignFanOut;
-  /** event / cart_abandoned / points_reached, run by the event processor. */
-  triggers: CampaignTriggers;
-  /** Fires the due cart timers of the owned partitions. */
-  cartTimers: CartTimerPoller;
-  /** Campaign items in members' lists. */
-  boosts: CampaignBoosts;
-}
-
 export { ATTRIBUTE_MODEL_VERSION };
-
-export interface EngineStatus {
-  ready: boolean;
-  catalogItems: number;
-  partitions: number[];
-  modelVersion: string;
-  /** The serving model with its training date and held-out figures (for /readyz and the console). */
-  model: ServingModelInfo;
-  /** Version of a model whose index is being built, if any. */
-  modelBuilding?: string;
-}
 
 /**
  * The engine role: follows the catalog into its index, consumes its share of event partitions,
@@ -206,7 +104,7 @@ export class Engine {
     });
     // Campaign services before the recommender and the processor, which use them; they reach the
     // partitions through a closure called only once the engine runs.
-    this.campaigns = this.createCampaignServices();
+    this.campaigns = createCampaignServices(deps, this.catalog, this.metrics, () => this.partitions.owned);
     // Shopper vectors of this engine's partitions ("shoppers like you"): a small HNSW graph of its own.
     const shoppers = shopperIndexFrom(config, this.models);
     // Where shoppers' next items fall among their own recent items and their last lists (re-visits by evidence).
@@ -280,60 +178,6 @@ export class Engine {
     });
   }
 
-  private createCampaignServices(): CampaignServices | undefined {
-    const { campaigns: store, members, coupons, users, notifier, config, logger } = this.deps;
-    if (!store || !members || !coupons) return undefined;
-    const registry = new CampaignRegistry({
-      store,
-      ...(this.deps.campaignChanges ? { changes: this.deps.campaignChanges } : {}),
-      logger: logger.child({ component: 'campaigns' }),
-      reloadMs: config.campaignReloadMs,
-    });
-    const delivery = new PromotionDelivery({
-      store,
-      coupons,
-      notifier,
-      logger: logger.child({ component: 'promotions' }),
-      metrics: this.metrics,
-    });
-    const audiences = new AudienceScanner({ members, users, audience: { segments: segmentThresholds(config) } });
-    const fanOut = new CampaignFanOut({
-      registry,
-      delivery,
-      store,
-      audiences,
-      owned: () => this.partitions.owned,
-      partitions: config.partitions,
-      logger: logger.child({ component: 'campaign-fan-out' }),
-      metrics: this.metrics,
-      intervalMs: FAN_OUT_CHECK_MS,
-    });
-    const audience = { segments: segmentThresholds(config) };
-    const triggers = new CampaignTriggers({
-      registry,
-      delivery,
-      timers: store,
-      catalog: this.catalog,
-      partitions: config.partitions,
-      metrics: this.metrics,
-      logger: logger.child({ component: 'campaign-triggers' }),
-      audience,
-    });
-    const cartTimers = new CartTimerPoller({
-      registry,
-      delivery,
-      timers: store,
-      users,
-      members,
-      owned: () => this.partitions.owned,
-      metrics: this.metrics,
-      logger: logger.child({ component: 'cart-timers' }),
-      options: { pollMs: config.cartTimerPollMs },
-      audience,
-    });
-    return { store, registry, delivery, audiences, fanOut, triggers, cartTimers, boosts: new CampaignBoosts(registry, audience) };
-  }
-
   /**
    * Newest model loaded (if any), catalog replayed into its index, demo catalog seeded if the shop
    * is empty, queries served, partitions taken; then every announced model is loaded and swapped in.
@@ -364,105 +208,23 @@ export class Engine {
       await catalogLog.put(items);
       logger.info({ items: items.length }, 'empty catalog: loaded the demo catalog');
     }
-    registerQueryHandlers(this.deps.rpcServer, {
-      users: this.deps.users,
+    await registerEngineHandlers({
+      deps: this.deps,
       catalog: this.catalog,
-      catalogLog,
       recommender: this.recommender,
       models: this.models,
-      tasteHalfLifeSeconds: config.tasteHalfLifeSeconds,
       metrics: this.metrics,
-      ...(this.deps.members ? { members: this.deps.members } : {}),
-      admission: rpcAdmission(config),
-    });
-    const wrap =
-      <M extends RpcMethod>(method: M, handler: RpcHandler<M>): RpcHandler<M> =>
-      async (request, context) => {
-        const end = this.metrics.rpcSeconds.startTimer({ method });
-        try {
-          return await handler(request, context);
-        } catch (err) {
-          this.metrics.errors.inc({ code: err instanceof PulseError ? err.code : 'internal' });
-          throw err;
-        } finally {
-          end();
-        }
-      };
-    const campaigns = this.campaigns;
-    if (this.deps.coupons) {
-      registerCouponHandlers(this.deps.rpcServer, {
-        coupons: this.deps.coupons,
-        rewards: parseRewardCatalogue(config.rewards),
-        wrap,
-        ...(campaigns ? { campaigns: { store: campaigns.store, logger } } : {}),
-      });
-      if (this.deps.members) {
-        registerHistoryHandlers(this.deps.rpcServer, {
-          members: this.deps.members,
-          coupons: this.deps.coupons,
-          users: this.deps.users,
-          wrap,
-          ...(campaigns ? { campaigns: campaigns.store } : {}),
-        });
-      }
-    }
-    if (campaigns) {
-      // Loaded before partitions are taken: triggers on the first events see every campaign.
-      await campaigns.registry.start();
-      registerCampaignHandlers(this.deps.rpcServer, {
-        store: campaigns.store,
-        registry: campaigns.registry,
-        delivery: campaigns.delivery,
-        audiences: campaigns.audiences,
-        ...(this.deps.campaignChanges ? { changes: this.deps.campaignChanges } : {}),
-        logger: logger.child({ component: 'campaigns' }),
-        wrap,
-      });
-    }
-    if (this.deps.members) {
-      // Members created here (registration, import) join the analytics index as they are stored.
-      const analytics = this.deps.analytics;
-      const members = analytics
-        ? new AnalyticsRecordingMemberStore(this.deps.members, analytics, (err, memberId) => {
-            logger.warn({ err, memberId }, 'member not added to the analytics index; its first purchase adds it');
-            this.metrics.errors.inc({ code: 'analytics_member_failed' });
-          })
-        : this.deps.members;
+      campaigns: this.campaigns,
       // Password hashing in worker threads with a bounded, fair, deadline-aware queue (closed in close()).
-      this.passwords ??= new PasswordPool({
-        workers: config.passwordWorkers,
-        queueLimit: config.passwordQueueLimit,
-        clientQueueLimit: config.passwordClientQueueLimit,
-        logger: logger.child({ component: 'passwords' }),
-      });
-      registerMemberHandlers(this.deps.rpcServer, {
-        members,
-        wrap,
-        passwords: this.passwords,
-        loginThrottle: { failures: config.loginFailuresPerEmail, windowMs: config.loginFailureWindowSeconds * 1000 },
-        registrationRetryMs: config.registrationRetrySeconds * 1000,
-      });
-      registerMemberImportHandler(this.deps.rpcServer, { members, wrap });
-      registerOrderHandlers(this.deps.rpcServer, {
-        members: this.deps.members,
-        catalog: this.catalog,
-        priceTolerance: config.orderPriceTolerance,
-        wrap,
-      });
-    }
-    if (this.deps.analytics) {
-      registerAnalyticsHandlers(this.deps.rpcServer, {
-        analytics: this.deps.analytics,
-        users: this.deps.users,
-        ...(this.deps.members ? { members: this.deps.members } : {}),
-        catalog: this.catalog,
-        stats: this.deps.stats,
-        ...(campaigns ? { campaigns: campaigns.store } : {}),
-        thresholds: segmentThresholds(config),
-        affinityHalfLifeSeconds: config.affinityHalfLifeSeconds,
-        wrap,
-      });
-    }
+      passwords: () =>
+        (this.passwords ??= new PasswordPool({
+          workers: config.passwordWorkers,
+          queueLimit: config.passwordQueueLimit,
+          clientQueueLimit: config.passwordClientQueueLimit,
+          logger: logger.child({ component: 'passwords' }),
+        })),
+    });
+    const campaigns = this.campaigns;
     await this.partitions.start();
     campaigns?.fanOut.start();
     campaigns?.cartTimers.start(this.lifetime.signal);

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import { Server, type BroadcastOperator, type Socket } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 import { RecommendRequestSchema, zodDetails } from '../engine/contracts/schemas.js';
@@ -17,17 +17,20 @@ import type {
   TrackAck,
 } from '../engine/contracts/socket-events.js';
 import type { RpcClient } from '../engine/contracts/transport.js';
-import { bearerToken, principalOf, requireRole, type TokenClaims, type TokenService } from './auth.js';
+import { bearerToken, principalOf, requireRole, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { parseBody, RedeemBodySchema } from './coupon-routes.js';
 import { parseCorsOrigins } from './cors.js';
 import type { EventIntake } from './event-intake.js';
-import type { GatewayLimits, SocketLease } from './limits.js';
+import type { GatewayLimits } from './limits.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PresenceAnnouncer } from './presence-announcer.js';
 import type { PushRouter, SocketPush } from './push-router.js';
 import { TokenBucket } from './rate-limit.js';
 import { SocketWriteCoalescer, type EngineConnection } from './socket-writes.js';
+import { type Ack, emitPush, jsonBytes, maxSocketFrameBytes, type SocketData, splitArgs } from './socket-wire.js';
+
+export { maxSocketFrameBytes, type SocketData } from './socket-wire.js';
 
 /** `redeem` payload: the HTTP body plus the code (the HTTP route has it in the path; the engine decides what names a coupon). */
 const RedeemRequestSchema = RedeemBodySchema.extend({ code: z.string().max(200) }).strict();
@@ -46,32 +49,11 @@ export interface SocketServerOptions {
   limits?: GatewayLimits;
 }
 
-/** What the gateway keeps per socket (`socket.data`); never sent to clients. */
-export interface SocketData {
-  claims: TokenClaims;
-  bucket: TokenBucket;
-  /** Its place under SOCKETS_PER_USER / SOCKETS_PER_TOKEN, given back when the connection closes. */
-  lease?: SocketLease;
-}
-
 type PulseServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-/** Where a push goes: one user's room, or every socket of this gateway. */
-type PushTarget = Pick<BroadcastOperator<ServerToClientEvents, SocketData>, 'emit'>;
-/** The ack callback of a client's `E`, as the gateway may call it. */
-type Ack<E extends ClientEventName> = (reply: ClientAck<E>) => void;
 
 /** Room holding every socket of one user on this gateway. */
 export const userRoom = (userId: string) => `user:${userId}`;
-
-/**
- * Socket.IO frames beyond this many bytes make Socket.IO close that one socket (it cannot answer
- * a frame it refused to read); the process keeps serving. Frames between `maxBodyBytes` and this
- * are read and answered with a `payload_too_large` ack, and the socket stays connected.
- */
-export function maxSocketFrameBytes(maxBodyBytes: number): number {
-  return maxBodyBytes + Math.max(16 * 1024, Math.ceil(maxBodyBytes / 4));
-}
 
 /** setTimeout's ceiling (ms); a longer token lifetime is enforced per call instead of by a timer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -348,46 +330,5 @@ export class SocketServer {
     } catch (err) {
       this.#options.logger.warn({ err }, 'socket ack failed');
     }
-  }
-}
-
-/**
- * `(payload, ack)`, `(ack)` or `(payload)`: Socket.IO passes the ack as the last argument. The
- * payload stays unknown (validated by the caller): a client may send anything, typed or not.
- */
-function splitArgs<E extends ClientEventName>(args: unknown[]): [unknown, Ack<E> | undefined] {
-  const last = args[args.length - 1];
-  const ack = typeof last === 'function' ? (last as Ack<E>) : undefined;
-  const payload = ack && args.length === 1 ? undefined : args[0];
-  return [payload, ack];
-}
-
-/** Emits one push on `target`, each event with its own payload type (ServerToClientEvents). */
-function emitPush(target: PushTarget, message: SocketPush): void {
-  switch (message.event) {
-    case 'recommendations':
-      target.emit('recommendations', message.data);
-      return;
-    case 'promotion':
-      target.emit('promotion', message.data);
-      return;
-    case 'member':
-      target.emit('member', message.data);
-      return;
-    default: {
-      // A push event without a case fails to compile here; decodePushMessage lets no unknown event in.
-      const unknown: never = message;
-      throw new Error(`push event ${String((unknown as { event?: unknown }).event)} has no socket event`);
-    }
-  }
-}
-
-/** UTF-8 size of the payload as JSON (what the client sent, give or take framing). */
-function jsonBytes(payload: unknown): number {
-  if (payload === undefined) return 0;
-  try {
-    return Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
-  } catch {
-    return Number.POSITIVE_INFINITY;
   }
 }

@@ -1,10 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { endianness } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFileRef, type ModelManifest } from './artifact-types.js';
+import { exists, readBinary, syncDir, writeBinary, writeSynced } from './artifact-files.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelManifest } from './artifact-types.js';
+import { checkUnitRows, firstNonFinite, normalisedRows } from './artifact-vectors.js';
+import { ModelError } from './model-error.js';
+
+export { normalisedRows } from './artifact-vectors.js';
+export { ModelError, type ModelErrorReason } from './model-error.js';
 
 /**
  * Reading and writing the versioned model artifact (format in ./artifact-types.ts).
@@ -15,29 +19,6 @@ import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFileRef, type ModelManife
  * like a version that lacks its manifest, and a directory with a manifest always has its files.
  * Reading trusts nothing: the manifest's shape, every file's size and sha256, finite unit rows.
  */
-
-export type ModelErrorReason =
-  | 'missing_manifest'
-  | 'bad_manifest'
-  | 'unsupported_format'
-  | 'size_mismatch'
-  | 'checksum_mismatch'
-  | 'bad_vector'
-  | 'dimension_mismatch'
-  | 'already_exists'
-  | 'io';
-
-/** A model that cannot be written or loaded; `reason` is stable, the message says what and where. */
-export class ModelError extends Error {
-  override name = 'ModelError';
-  constructor(
-    readonly reason: ModelErrorReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
 
 export interface LoadedModel {
   manifest: ModelManifest;
@@ -63,8 +44,6 @@ export const ITEMS_FILE = 'items.f32';
 export const CONTENT_FILE = 'content.f32';
 /** Largest dimension accepted; far above anything sensible, it bounds allocations from a bad manifest. */
 export const MAX_DIMENSION = 4096;
-/** A stored row's length must be within this of 1. */
-const UNIT_TOLERANCE = 1e-3;
 
 const VERSION_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 const TMP_MARKER = '.tmp-';
@@ -298,120 +277,6 @@ function checkItemIds(itemIds: readonly string[]): void {
     if (typeof id !== 'string' || id.length === 0) throw new ModelError('bad_manifest', 'item ids must be non-empty strings');
     if (seen.has(id)) throw new ModelError('bad_manifest', `item id "${id}" appears twice`);
     seen.add(id);
-  }
-}
-
-/** A copy with every row scaled to unit length; a zero or non-finite row is refused (ModelError bad_vector). */
-export function normalisedRows(source: Float32Array, dimension: number, itemIds: readonly string[]): Float32Array {
-  const out = new Float32Array(source.length);
-  for (let row = 0; row < itemIds.length; row++) {
-    const offset = row * dimension;
-    let squared = 0;
-    for (let i = 0; i < dimension; i++) squared += source[offset + i]! * source[offset + i]!;
-    if (!Number.isFinite(squared) || squared === 0) {
-      throw new ModelError('bad_vector', `vector of item "${itemIds[row]}" (row ${row}) is ${squared === 0 ? 'zero' : 'not finite'}`);
-    }
-    const inverse = 1 / Math.sqrt(squared);
-    for (let i = 0; i < dimension; i++) out[offset + i] = source[offset + i]! * inverse;
-  }
-  return out;
-}
-
-function checkUnitRows(vectors: Float32Array, dimension: number, itemIds: readonly string[], where: string): void {
-  for (let row = 0; row < itemIds.length; row++) {
-    const offset = row * dimension;
-    let squared = 0;
-    for (let i = 0; i < dimension; i++) squared += vectors[offset + i]! * vectors[offset + i]!;
-    if (!Number.isFinite(squared))
-      throw new ModelError('bad_vector', `${where}: vector of item "${itemIds[row]}" (row ${row}) is not finite`);
-    if (Math.abs(Math.sqrt(squared) - 1) > UNIT_TOLERANCE) {
-      throw new ModelError(
-        'bad_vector',
-        `${where}: vector of item "${itemIds[row]}" (row ${row}) has length ${Math.sqrt(squared).toFixed(4)}, expected 1`,
-      );
-    }
-  }
-}
-
-function firstNonFinite(values: Float32Array): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
-  return -1;
-}
-
-/** Float32 little-endian bytes of `values` (a copy on big-endian hosts). */
-function toLittleEndian(values: Float32Array): Buffer {
-  if (endianness() === 'LE') return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  const out = Buffer.alloc(values.length * 4);
-  for (let i = 0; i < values.length; i++) out.writeFloatLE(values[i]!, i * 4);
-  return out;
-}
-
-/** Float32Array of little-endian bytes, always a fresh aligned copy. */
-function fromLittleEndian(bytes: Buffer): Float32Array {
-  const out = new Float32Array(bytes.length / 4);
-  if (endianness() === 'LE') new Uint8Array(out.buffer).set(bytes);
-  else for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
-  return out;
-}
-
-async function writeBinary(dir: string, name: string, values: Float32Array): Promise<ModelFileRef> {
-  const bytes = toLittleEndian(values);
-  await writeSynced(join(dir, name), bytes);
-  return { path: name, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-}
-
-async function readBinary(dir: string, ref: ModelFileRef, expectedFloats: number): Promise<Float32Array> {
-  const path = join(dir, ref.path);
-  if (ref.bytes !== expectedFloats * 4) {
-    throw new ModelError('size_mismatch', `${path}: manifest says ${ref.bytes} bytes, its shape needs ${expectedFloats * 4}`);
-  }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ModelError(missing ? 'size_mismatch' : 'io', `${path}: ${missing ? 'missing' : (err as Error).message}`, { cause: err });
-  }
-  if (bytes.length !== ref.bytes)
-    throw new ModelError('size_mismatch', `${path}: ${bytes.length} bytes, manifest says ${ref.bytes} (truncated or replaced)`);
-  const sha = createHash('sha256').update(bytes).digest('hex');
-  if (sha !== ref.sha256)
-    throw new ModelError(
-      'checksum_mismatch',
-      `${path}: sha256 ${sha.slice(0, 12)}... differs from the manifest's ${ref.sha256.slice(0, 12)}...`,
-    );
-  return fromLittleEndian(bytes);
-}
-
-async function writeSynced(path: string, bytes: Buffer): Promise<void> {
-  const handle = await open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsync a directory so renames inside it survive a crash (best effort where unsupported). */
-async function syncDir(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, fsConstants.O_RDONLY);
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic.
-  } finally {
-    await handle?.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

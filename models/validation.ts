@@ -1,9 +1,17 @@
-import type { Item } from '../engine/contracts/schemas.js';
 import type { ValidationFigures } from './artifact-types.js';
-import type { ContentEncoder } from './content-encoder.js';
-import type { LearnedVectorSource } from './learned-vector-source.js';
-import { SEQUENCE_EVENT_TYPES, buildSequences, type InteractionEvent, type Sequence } from './sequences.js';
+import type { HoldoutSplit } from './holdout-split.js';
+import { SEQUENCE_EVENT_TYPES, type InteractionEvent } from './sequences.js';
 import { TrainingDataError } from './train.js';
+
+export { splitHoldout, type HeldOutCase, type HoldoutOptions, type HoldoutSplit } from './holdout-split.js';
+export {
+  attributeSpace,
+  candidateSpace,
+  evaluateNextItem,
+  learnedSpace,
+  type CandidateSpace,
+  type EvaluateOptions,
+} from './next-item-evaluation.js';
 
 /**
  * The model gate: is there enough data to train, and does a new model predict held-out behaviour
@@ -115,217 +123,6 @@ export function dataFailures(
     failures.push(`${n(heldOutCases)} held-out cases, fewer than --min-heldout ${n(thresholds.minHeldOutCases)}${since}`);
   }
   return failures;
-}
-
-export interface HoldoutOptions {
-  /** Share (0..1) of sessions, the newest by start, whose time range is held out. */
-  share: number;
-  sessionGapMs?: number;
-  /** Prefix items per query. Default 3. */
-  queryItems?: number;
-  /** Most cases kept (an even stride over all). Default 20,000. */
-  maxCases?: number;
-  /** Epoch ms: hold out nothing older (the serving model's last training event + 1). */
-  notBefore?: number;
-}
-
-/** One held-out case: the prefix's last items (oldest first) and the item that came next. */
-export interface HeldOutCase {
-  prefix: string[];
-  target: string;
-}
-
-export interface HoldoutSplit {
-  /** Events before the cut-off, and untimed ones: the candidate trains on these. */
-  training: InteractionEvent[];
-  /** Epoch ms of the cut-off (NaN when nothing could be held out). */
-  from: number;
-  /** What set the cut-off: the newest share of sessions, or `notBefore` (the serving model's data). */
-  boundBy: 'share' | 'serving';
-  heldOutEvents: number;
-  heldOutSessions: number;
-  /** All cases before the cap. */
-  allCases: number;
-  cases: HeldOutCase[];
-}
-
-/** Splits the log at the start of the newest `share` of sessions and builds the held-out cases (see the file comment). */
-export function splitHoldout(events: readonly InteractionEvent[], options: HoldoutOptions): HoldoutSplit {
-  const { share } = options;
-  if (!(share > 0 && share < 1)) throw new RangeError(`holdout share must be in (0, 1), got ${share}`);
-  const queryItems = options.queryItems ?? 3;
-  const maxCases = options.maxCases ?? 20_000;
-  const sequenceOptions = {
-    purchaseHistories: false,
-    ...(options.sessionGapMs !== undefined ? { sessionGapMs: options.sessionGapMs } : {}),
-  };
-  const starts = buildSequences(events, { ...sequenceOptions, minLength: 1 })
-    .sequences.map((s) => s.from)
-    .filter(Number.isFinite)
-    .sort((a, b) => b - a);
-  const held = Math.ceil(starts.length * share);
-  if (held === 0)
-    return { training: [...events], from: Number.NaN, boundBy: 'share', heldOutEvents: 0, heldOutSessions: 0, allCases: 0, cases: [] };
-  const boundBy = options.notBefore !== undefined && options.notBefore > starts[held - 1]! ? 'serving' : 'share';
-  const from = boundBy === 'serving' ? options.notBefore! : starts[held - 1]!;
-  const training: InteractionEvent[] = [];
-  const heldOut: InteractionEvent[] = [];
-  for (const event of events) (typeof event.ts === 'number' && event.ts >= from ? heldOut : training).push(event);
-  const sessions = buildSequences(heldOut, sequenceOptions).sequences.filter((s) => s.kind === 'session');
-  const all = sessionCases(sessions, queryItems);
-  const stride = all.length > maxCases ? all.length / maxCases : 1;
-  const cases: HeldOutCase[] = [];
-  for (let i = 0; i < all.length && cases.length < maxCases; i++) if (Math.floor(i / stride) === cases.length) cases.push(all[i]!);
-  return { training, from, boundBy, heldOutEvents: heldOut.length, heldOutSessions: sessions.length, allCases: all.length, cases };
-}
-
-function sessionCases(sessions: readonly Sequence[], queryItems: number): HeldOutCase[] {
-  const cases: HeldOutCase[] = [];
-  for (const { items } of sessions) {
-    for (let i = 1; i < items.length; i++) cases.push({ prefix: items.slice(Math.max(0, i - queryItems), i), target: items[i]! });
-  }
-  return cases;
-}
-
-/** The items a model would index, with their unit vectors: what it ranks in the protocol. */
-export interface CandidateSpace {
-  version: string;
-  dimension: number;
-  ids: string[];
-  /** ids.length x dimension, unit rows. */
-  vectors: Float32Array;
-  rowOf: Map<string, number>;
-}
-
-/** A space from (id, vector) pairs; zero vectors (items the model cannot place) are left out. */
-export function candidateSpace(version: string, dimension: number, entries: Iterable<[string, Float32Array]>): CandidateSpace {
-  const ids: string[] = [];
-  const rows: Float32Array[] = [];
-  const rowOf = new Map<string, number>();
-  for (const [id, vector] of entries) {
-    if (rowOf.has(id)) continue;
-    if (vector.length !== dimension) throw new RangeError(`item ${id}: vector of length ${vector.length}, model dimension ${dimension}`);
-    let squared = 0;
-    for (const x of vector) squared += x * x;
-    if (!(squared > 0) || !Number.isFinite(squared)) continue;
-    const inverse = 1 / Math.sqrt(squared);
-    rowOf.set(id, ids.length);
-    ids.push(id);
-    rows.push(vector.map((x) => x * inverse));
-  }
-  const vectors = new Float32Array(ids.length * dimension);
-  rows.forEach((row, i) => vectors.set(row, i * dimension));
-  return { version, dimension, ids, vectors, rowOf };
-}
-
-/** A learned model's space: its learned rows, and every catalog item as the engine would embed it. */
-export function learnedSpace(source: LearnedVectorSource, catalog: readonly Item[]): CandidateSpace {
-  const { itemIds } = source.model.manifest;
-  function* entries(): Generator<[string, Float32Array]> {
-    for (const item of catalog) yield [item.itemId, source.vectorFor(item)];
-    for (const id of itemIds) yield [id, source.learnedVector(id)!];
-  }
-  return candidateSpace(source.version, source.dimension, entries());
-}
-
-/** The attribute model's space: the catalog through the attribute encoder. */
-export function attributeSpace(version: string, encoder: ContentEncoder, catalog: readonly Item[]): CandidateSpace {
-  return candidateSpace(
-    version,
-    encoder.dimension,
-    catalog.map((item): [string, Float32Array] => [item.itemId, encoder.encodeItem(item)]),
-  );
-}
-
-export interface EvaluateOptions {
-  /** Cut-off of HR and MRR. Default 20. */
-  k?: number;
-  /** Cases between two reports (and yields to the event loop). Default 256. */
-  batchSize?: number;
-  /** Called after each batch with the cases done in it. */
-  onProgress?: (cases: number) => void;
-  signal?: AbortSignal;
-}
-
-/**
- * HR@k and MRR@k of one model on the cases (see the file comment). Plain loops: one dot product
- * per candidate and case, and a case stops scanning once k candidates beat its target. (TF.js on
- * the wasm backend was 4x slower than this for a 256 x 64 by 64 x 3,000 product.)
- */
-export async function evaluateNextItem(
-  space: CandidateSpace,
-  cases: readonly HeldOutCase[],
-  options: EvaluateOptions = {},
-): Promise<ValidationFigures> {
-  const k = options.k ?? 20;
-  const batchSize = options.batchSize ?? 256;
-  const D = space.dimension;
-  const query = new Float32Array(D);
-  let hits = 0;
-  let reciprocal = 0;
-  let unknownTargets = 0;
-  for (let start = 0; start < cases.length; start += batchSize) {
-    if (options.signal?.aborted) throw options.signal.reason ?? new Error('evaluation aborted');
-    const end = Math.min(cases.length, start + batchSize);
-    for (let c = start; c < end; c++) {
-      const { prefix, target } = cases[c]!;
-      const targetRow = space.rowOf.get(target);
-      if (targetRow === undefined) {
-        unknownTargets++;
-        continue;
-      }
-      if (!meanQuery(space, prefix, query)) continue;
-      const rank = rankOf(space, query, targetRow, space.rowOf.get(prefix[prefix.length - 1]!), k);
-      if (rank < k) {
-        hits++;
-        reciprocal += 1 / (rank + 1);
-      }
-    }
-    options.onProgress?.(end - start);
-    // Let a progress line, a signal or another task in.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  if (cases.length === 0) return { hitRate: 0, mrr: 0, unknownTargets };
-  return { hitRate: hits / cases.length, mrr: reciprocal / cases.length, unknownTargets };
-}
-
-/** Writes the normalised mean of the prefix items' vectors into `out`; false when the space covers none of them. */
-function meanQuery(space: CandidateSpace, prefix: readonly string[], out: Float32Array): boolean {
-  const D = space.dimension;
-  out.fill(0);
-  let used = 0;
-  for (const id of prefix) {
-    const row = space.rowOf.get(id);
-    if (row === undefined) continue;
-    used++;
-    for (let i = 0; i < D; i++) out[i]! += space.vectors[row * D + i]!;
-  }
-  if (used === 0) return false;
-  let squared = 0;
-  for (let i = 0; i < D; i++) squared += out[i]! * out[i]!;
-  if (!(squared > 0)) return false;
-  const inverse = 1 / Math.sqrt(squared);
-  for (let i = 0; i < D; i++) out[i]! *= inverse;
-  return true;
-}
-
-/** Candidates scoring strictly above the target (the excluded row left out); stops counting at k. */
-function rankOf(space: CandidateSpace, query: Float32Array, target: number, excluded: number | undefined, k: number): number {
-  const { vectors, dimension: D } = space;
-  const n = space.ids.length;
-  const score = dot(query, vectors, target * D, D);
-  let rank = 0;
-  for (let j = 0; j < n; j++) {
-    if (j === target || j === excluded) continue;
-    if (dot(query, vectors, j * D, D) > score && ++rank >= k) return rank;
-  }
-  return rank;
-}
-
-function dot(query: Float32Array, vectors: Float32Array, offset: number, D: number): number {
-  let sum = 0;
-  for (let i = 0; i < D; i++) sum += query[i]! * vectors[offset + i]!;
-  return sum;
 }
 
 export interface GateDecision {

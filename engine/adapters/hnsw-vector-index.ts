@@ -1,5 +1,16 @@
 import hnswlib from 'hnswlib-node';
 import type { Neighbour, SearchMemoBox, VectorIndex } from '../ports/vector-index.js';
+import {
+  BREADTH_MARGIN,
+  DOT_NS_PER_DIMENSION,
+  FILTER_CALL_NS,
+  GOLDEN_FRACTION,
+  MAX_GRAPH_ATTEMPTS,
+  MAX_WIDEN,
+  SELECTIVITY_SAMPLE,
+  WIDEN_MARGIN,
+  graphNs,
+} from './hnsw-search-cost.js';
 import { TopK, VectorSlab, checkDimension, checkQuery, unitCopy } from './vector-slab.js';
 
 /**
@@ -37,31 +48,6 @@ export interface HnswVectorIndexOptions {
   planner?: 'cost' | 'graph-first';
 }
 
-// Cost model of one search, in nanoseconds (hnswlib-node, 64 dimensions, m 16, measured on the
-// 2-core reference machine): an unfiltered walk of breadth max(ef, k) costs 30-50 us up to 64 and
-// grows about linearly past it (k 1,024: 0.47 ms at 3k items, 0.7 ms at 50k); a JS scan costs a
-// filter call per live id and a dot product per passing one. (A filter inside the walk would
-// cost a JS call per visited node: 118 us instead of 50 at 3k items, 369 instead of 99 at 100k.)
-const FILTER_CALL_NS = 20;
-const DOT_NS_PER_DIMENSION = 2;
-const GRAPH_QUERY_NS = 30_000;
-/** Ids the filter is tried on to estimate its selectivity. */
-const SELECTIVITY_SAMPLE = 64;
-/** The fractional part of the golden ratio: a low-discrepancy stride for sampling slots. */
-const GOLDEN_FRACTION = 0.6180339887498949;
-/**
- * A filtered walk in hnswlib explores until it holds ef passing items; an unfiltered walk of
- * breadth ef / selectivity holds that many only half the time (the items nearest a shopper's
- * taste are their recent ones, which their lists exclude, so fewer pass there than the sample
- * says). This margin makes it hold them about nine times in ten, for ~8% more walk.
- */
-const BREADTH_MARGIN = 1.15;
-/** Graph walks of growing breadth tried before a filtered search falls back to the exact scan. */
-const MAX_GRAPH_ATTEMPTS = 3;
-/** A widened walk aims at this many times the passing ids it needs, for the pass rate seen... */
-const WIDEN_MARGIN = 1.5;
-/** ...but grows at most this many times per attempt. */
-const MAX_WIDEN = 8;
 /** Added to a memo's bound (fromMemo) for float rounding of the stored vectors and queries. */
 const MEMO_SLACK = 1e-6;
 
@@ -339,11 +325,6 @@ export class HnswVectorIndex implements VectorIndex {
   pairSimilarity(a: string, b: string): number | undefined {
     return this.slab.pairSimilarity(a, b);
   }
-}
-
-/** Modelled cost (ns) of an unfiltered graph walk returning `breadth` ids with search ef `ef`. */
-function graphNs(breadth: number, ef: number): number {
-  return GRAPH_QUERY_NS * Math.max(1, Math.max(ef, breadth) / 50);
 }
 
 function requireInteger(name: string, value: number, min: number): void {

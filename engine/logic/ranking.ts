@@ -1,12 +1,28 @@
-import type { InteractionType, RecommendedItem } from '../contracts/schemas.js';
-import type { RecentInteraction } from '../ports/user-state-store.js';
-import { mergeComplements } from './complements.js';
+import type { RecommendedItem } from '../contracts/schemas.js';
 import { keepthBest, sortScored } from './score-order.js';
-import type { RankingTuning } from './ranking-tuning.js';
-import type { Candidate, CandidateSources } from './candidate.js';
+import type { Candidate } from './candidate.js';
+import { type BlendWeights, contextWeights, type RankingContext } from './ranking-blend.js';
+import { reasonFor } from './ranking-reasons.js';
+import { clamp01, round } from './score-bounds.js';
 
 export { checkRankingTuning, type RankingTuning } from './ranking-tuning.js';
 export type { Candidate, CandidateSources } from './candidate.js';
+export {
+  STRENGTH_HALF_POINT,
+  CROWD_COVISIT,
+  CROWD_POPULAR,
+  QUERY_SHARE,
+  NEIGHBOUR_SHARE,
+  SESSION_SHARE,
+  FOLLOW_SHARE,
+  COMPLEMENT_SHARE,
+  type BlendWeights,
+  blendWeights,
+  type RankingContext,
+  contextWeights,
+} from './ranking-blend.js';
+export { normaliseScores, mergeCandidates } from './candidate-merge.js';
+export { reasonFor } from './ranking-reasons.js';
 
 /**
  * Candidate merging and scoring. Pure: the recommender gathers the signals (index, stats,
@@ -46,221 +62,6 @@ export type { Candidate, CandidateSources } from './candidate.js';
  * scored with the same blend and placed by score among the organic ones (campaignPicks,
  * withCampaignItems, in campaign-ranking.ts), reason `campaign <name>`.
  */
-
-/** Strength at which the shopper's own vector and the crowd weigh equally. */
-export const STRENGTH_HALF_POINT = 2;
-/** Within the crowd signal: session co-visitation is more specific than popularity. */
-export const CROWD_COVISIT = 0.6;
-export const CROWD_POPULAR = 0.4;
-/** Share of a searched query's relevance in the score; the rest is taste and crowd, scaled by relevance. */
-export const QUERY_SHARE = 0.5;
-/** Share of "shoppers like you" in the personal signal, when the shopper has neighbours. */
-export const NEIGHBOUR_SHARE = 0.3;
-/** Share of "sessions like yours" in the session part of the crowd signal (the rest is co-visitation), when such sessions exist. */
-export const SESSION_SHARE = 0.5;
-/** Share of sequential rules ("often viewed after") in what "sessions like yours" leave to co-visitation, when rules exist. */
-export const FOLLOW_SHARE = 0.4;
-/** Share of the complement signal in the non-query part of the score when complement seeds exist. */
-export const COMPLEMENT_SHARE = 0.5;
-/** Weight of the i-th most recent item's co-visitation list (newest first). */
-const RECENCY_WEIGHTS = [1, 0.75, 0.5, 0.35, 0.25];
-
-export interface BlendWeights {
-  /** Weight of `sim`. */
-  personal: number;
-  coVisitation: number;
-  popularity: number;
-  /** Weight of `rel` (0 without a query). */
-  query: number;
-  /** Weight of `nbr` (0 when the shopper has no neighbours). */
-  neighbours: number;
-  /** Weight of `comp` (0 without complement seeds). */
-  complement: number;
-  /** Weight of `ses` (0 when no session is like the shopper's). */
-  sessions: number;
-  /** Weight of `fol` (0 when nothing is known to follow the shopper's newest item). */
-  follows: number;
-}
-
-/** The blend for a shopper of the given strength; see the module comment. */
-export function blendWeights(
-  strength: number,
-  hasQuery: boolean,
-  tuning: RankingTuning = {},
-  hasNeighbours = false,
-  hasComplements = false,
-  hasSessions = false,
-  hasFollows = false,
-): BlendWeights {
-  const s = Number.isFinite(strength) && strength > 0 ? strength : 0;
-  const alpha = Math.min(tuning.maxPersonal ?? 1, s / (s + (tuning.strengthHalfPoint ?? STRENGTH_HALF_POINT)));
-  const complementShare = hasComplements ? (tuning.complementShare ?? COMPLEMENT_SHARE) : 0;
-  const rest = (hasQuery ? 1 - QUERY_SHARE : 1) * (1 - complementShare);
-  const coVisit = tuning.crowdCoVisit ?? CROWD_COVISIT;
-  const popular = tuning.crowdCoVisit === undefined ? CROWD_POPULAR : 1 - tuning.crowdCoVisit;
-  const neighbours = hasNeighbours ? NEIGHBOUR_SHARE : 0;
-  const sessions = hasSessions ? (tuning.sessionShare ?? SESSION_SHARE) : 0;
-  // Sequential rules take their share of what is left to co-visitation.
-  const follows = hasFollows ? (1 - sessions) * (tuning.followShare ?? FOLLOW_SHARE) : 0;
-  return {
-    personal: rest * alpha * (1 - neighbours),
-    neighbours: rest * alpha * neighbours,
-    sessions: rest * (1 - alpha) * coVisit * sessions,
-    follows: rest * (1 - alpha) * coVisit * follows,
-    coVisitation: rest * (1 - alpha) * coVisit * (1 - sessions - follows),
-    popularity: rest * (1 - alpha) * popular,
-    query: hasQuery ? QUERY_SHARE : 0,
-    complement: (hasQuery ? 1 - QUERY_SHARE : 1) * complementShare,
-  };
-}
-
-/** A list scaled so its best score is 1 (scores <= 0 and non-finite ones are dropped). */
-export function normaliseScores(list: ReadonlyArray<readonly [string, number]>): Array<[string, number]> {
-  const best = bestScore(list);
-  if (best === 0) return [];
-  const out: Array<[string, number]> = [];
-  for (const [id, score] of list) if (Number.isFinite(score) && score > 0) out.push([id, score / best]);
-  return out;
-}
-
-/** The best finite positive score of a list; 0 when none is. */
-function bestScore(list: ReadonlyArray<readonly [string, number]>): number {
-  let best = 0;
-  for (const [, score] of list) if (Number.isFinite(score) && score > best) best = score;
-  return best;
-}
-
-/** Merges the sources into one candidate per item, each carrying every signal it was seen with. */
-export function mergeCandidates(sources: CandidateSources, tuning: RankingTuning = {}): Map<string, Candidate> {
-  const merged = new Map<string, Candidate>();
-  for (const { id, similarity } of sources.vector ?? []) entryIn(merged, id).similarity = similarity;
-  const recencyWeights = tuning.coVisitRecency ?? RECENCY_WEIGHTS;
-  const sum = tuning.coVisitCombine === 'sum';
-  /** With `sum`: the best single contribution per candidate, which names it (`coVisitedWith`). */
-  const bestPart = sum ? new Map<string, number>() : undefined;
-  const coVisited = sources.coVisited ?? [];
-  for (let index = 0; index < coVisited.length; index++) {
-    const { via, items, position = index } = coVisited[index]!;
-    const recency = recencyWeights[Math.min(position, recencyWeights.length - 1)]!;
-    // normaliseScores inline (no array per list): each usable score divided by the list's best.
-    const best = bestScore(items);
-    if (best === 0) continue;
-    for (const [id, score] of items) {
-      if (!(Number.isFinite(score) && score > 0)) continue;
-      const value = (score / best) * recency;
-      const candidate = entryIn(merged, id);
-      if (bestPart) {
-        candidate.coVisitation = (candidate.coVisitation ?? 0) + value;
-        if (value > (bestPart.get(id) ?? 0)) {
-          bestPart.set(id, value);
-          candidate.coVisitedWith = via;
-        }
-      } else if (value > (candidate.coVisitation ?? 0)) {
-        candidate.coVisitation = value;
-        candidate.coVisitedWith = via;
-      }
-    }
-  }
-  if (sum) {
-    let best = 0;
-    for (const candidate of merged.values()) best = Math.max(best, candidate.coVisitation ?? 0);
-    if (best > 0) for (const candidate of merged.values()) if (candidate.coVisitation !== undefined) candidate.coVisitation /= best;
-  }
-  for (const [id, score] of sources.popular ?? []) {
-    if (Number.isFinite(score) && score > 0) entryIn(merged, id).popularity = Math.min(1, score);
-  }
-  for (const { id, similarity } of sources.query ?? []) entryIn(merged, id).queryRelevance = similarity;
-  const neighbours = sources.neighbours ?? [];
-  const bestNeighbour = bestScore(neighbours);
-  if (bestNeighbour > 0)
-    for (const [id, score] of neighbours) if (Number.isFinite(score) && score > 0) entryIn(merged, id).neighbours = score / bestNeighbour;
-  const sessions = sources.sessions ?? [];
-  const bestSession = bestScore(sessions);
-  if (bestSession > 0)
-    for (const [id, score] of sessions) if (Number.isFinite(score) && score > 0) entryIn(merged, id).sessions = score / bestSession;
-  const follows = sources.follows;
-  const bestFollow = follows ? bestScore(follows.items) : 0;
-  if (follows && bestFollow > 0) {
-    for (const [id, score] of follows.items) {
-      if (!(Number.isFinite(score) && score > 0)) continue;
-      const candidate = entryIn(merged, id);
-      candidate.follows = score / bestFollow;
-      candidate.followsAfter = follows.after;
-    }
-  }
-  // (No complement lists, the usual case: no closure, and none of mergeComplements' maps.)
-  const complements = sources.complements ?? [];
-  if (complements.length > 0) mergeComplements(complements, (itemId) => entryIn(merged, itemId));
-  return merged;
-}
-
-/** The candidate of `itemId` in `merged`, added (no signal yet) when absent. */
-function entryIn(merged: Map<string, Candidate>, itemId: string): Candidate {
-  let candidate = merged.get(itemId);
-  if (!candidate) {
-    // Every field present from the start (undefined until a source sets it), in one order: all
-    // candidates share one object shape, which keeps scoring them fast.
-    candidate = {
-      itemId,
-      similarity: undefined,
-      coVisitation: undefined,
-      coVisitedWith: undefined,
-      popularity: undefined,
-      queryRelevance: undefined,
-      neighbours: undefined,
-      complement: undefined,
-      complementOf: undefined,
-      sessions: undefined,
-      follows: undefined,
-      followsAfter: undefined,
-    };
-    merged.set(itemId, candidate);
-  }
-  return candidate;
-}
-
-export interface RankingContext {
-  /** Decayed strength of the shopper's vector. */
-  strength: number;
-  /** The search text, when the request had one. */
-  query?: string;
-  /** Title of an item for reasons; undefined for unknown items. */
-  titleOf(itemId: string): string | undefined;
-  /** The shopper's recent interaction most like `itemId`, for "like <title> you viewed". */
-  nearestRecent(itemId: string): RecentInteraction | undefined;
-  /** Changes to the blend (tuning); default none. */
-  tuning?: RankingTuning;
-  /** Whether the shopper has neighbours ("shoppers like you"): the blend gives them NEIGHBOUR_SHARE. */
-  neighbours?: boolean;
-  /** Whether complement seeds exist (the shopper just bought): `comp` takes COMPLEMENT_SHARE. */
-  complements?: boolean;
-  /** Whether sessions like the shopper's exist: `ses` takes SESSION_SHARE of the co-visitation weight. */
-  sessions?: boolean;
-  /** Whether something is known to follow the shopper's newest item: `fol` takes FOLLOW_SHARE of what co-visitation keeps. */
-  follows?: boolean;
-  /** Affinity boost of an item, [0, 1]: its score is multiplied by 1 + boost. Default none. */
-  boostOf?(itemId: string): number;
-  /**
-   * The most `boostOf` ever returns, [0, 1] (default 1): ranking skips asking for the boost of a
-   * candidate that could not reach the list even with it.
-   */
-  maxBoost?: number;
-  /** The category to name in "popular in <category>" (the list's scope, or one the shopper likes). */
-  popularIn?(itemId: string): string | undefined;
-  /** Reason of an item no signal speaks for (score 0). Default 'to explore the shop'. */
-  fallbackReason?: string;
-}
-
-const VERB: Record<InteractionType, string> = {
-  view: 'viewed',
-  click: 'viewed',
-  search: 'viewed',
-  like: 'liked',
-  add_to_cart: 'added to your cart',
-  remove_from_cart: 'viewed',
-  purchase: 'bought',
-  dislike: 'viewed',
-};
 
 /** Component scores of a candidate under `weights`; they sum to its score (see the module comment). */
 export function scoreParts(
@@ -383,21 +184,6 @@ export function withReasons(scored: readonly ScoredCandidate[], context: Ranking
   return out;
 }
 
-/** The blend of a ranking context. */
-export function contextWeights(
-  context: Pick<RankingContext, 'strength' | 'query' | 'tuning' | 'neighbours' | 'complements' | 'sessions' | 'follows'>,
-): BlendWeights {
-  return blendWeights(
-    context.strength,
-    context.query !== undefined,
-    context.tuning,
-    context.neighbours === true,
-    context.complements === true,
-    context.sessions === true,
-    context.follows === true,
-  );
-}
-
 /** A candidate's score: its blended parts times (1 + affinity boost), rounded. */
 export function scoreOf(candidate: Candidate, weights: BlendWeights, context: Pick<RankingContext, 'boostOf'>): number {
   const boost = context.boostOf ? clamp01(context.boostOf(candidate.itemId)) : 0;
@@ -425,80 +211,4 @@ function blendedSum(candidate: Candidate, weights: BlendWeights): number {
   const sessions = gate * weights.sessions * clamp01(candidate.sessions ?? 0);
   const follows = gate * weights.follows * clamp01(candidate.follows ?? 0);
   return personal + neighbours + coVisitation + popularity + query + complement + sessions + follows;
-}
-
-/**
- * The reason of the largest score component; on a tie, the earlier one in this order: query,
- * complement, personal, neighbours, co-visitation, popularity. An item no signal speaks for gets the context's
- * fallback reason: every listed item says why.
- */
-export function reasonFor(candidate: Candidate, weights: BlendWeights, context: RankingContext): string {
-  // scoreParts' products, in the order above, without building its object (every shown item).
-  const relevance = clamp01(candidate.queryRelevance ?? 0);
-  const gate = weights.query > 0 ? relevance : 1;
-  const query = weights.query * relevance;
-  const complement = gate * weights.complement * clamp01(candidate.complement ?? 0);
-  const personal = gate * weights.personal * clamp01(candidate.similarity ?? 0);
-  const neighbours = gate * weights.neighbours * clamp01(candidate.neighbours ?? 0);
-  const coVisitation = gate * weights.coVisitation * clamp01(candidate.coVisitation ?? 0);
-  const popularity = gate * weights.popularity * clamp01(candidate.popularity ?? 0);
-  const sessions = gate * weights.sessions * clamp01(candidate.sessions ?? 0);
-  const follows = gate * weights.follows * clamp01(candidate.follows ?? 0);
-  // The first largest positive part wins: a later one must be strictly larger.
-  let best: ReasonPart | undefined = query > 0 ? 'query' : undefined;
-  let bestValue = query > 0 ? query : 0;
-  if (complement > bestValue) [best, bestValue] = ['complement', complement];
-  if (personal > bestValue) [best, bestValue] = ['personal', personal];
-  if (neighbours > bestValue) [best, bestValue] = ['neighbours', neighbours];
-  if (coVisitation > bestValue) [best, bestValue] = ['coVisitation', coVisitation];
-  if (sessions > bestValue) [best, bestValue] = ['sessions', sessions];
-  if (follows > bestValue) [best, bestValue] = ['follows', follows];
-  if (popularity > bestValue) [best, bestValue] = ['popularity', popularity];
-  return best === undefined ? (context.fallbackReason ?? 'to explore the shop') : reasonText(best, candidate, context);
-}
-
-/** A score component a reason can name. */
-type ReasonPart = 'query' | 'complement' | 'personal' | 'neighbours' | 'coVisitation' | 'sessions' | 'follows' | 'popularity';
-
-/** The reason text of the component that contributed most. */
-function reasonText(part: ReasonPart, candidate: Candidate, context: RankingContext): string {
-  switch (part) {
-    case 'query':
-      return `for your search '${context.query ?? ''}'`;
-    case 'personal': {
-      const recent = context.nearestRecent(candidate.itemId);
-      const title = recent ? context.titleOf(recent.itemId) : undefined;
-      return recent && title ? `like ${title} you ${VERB[recent.type]}` : 'matches your taste';
-    }
-    case 'complement': {
-      const title = candidate.complementOf ? context.titleOf(candidate.complementOf) : undefined;
-      return title ? `often bought with ${title}` : 'often bought together';
-    }
-    case 'neighbours':
-      return 'shoppers like you also liked it';
-    case 'sessions':
-      return 'in sessions like yours';
-    case 'follows': {
-      const title = candidate.followsAfter ? context.titleOf(candidate.followsAfter) : undefined;
-      return title ? `often viewed after ${title}` : 'often viewed next';
-    }
-    case 'coVisitation': {
-      const title = candidate.coVisitedWith ? context.titleOf(candidate.coVisitedWith) : undefined;
-      return title ? `often viewed with ${title}` : 'often viewed together';
-    }
-    case 'popularity': {
-      const category = context.popularIn?.(candidate.itemId);
-      return category ? `popular in ${category}` : 'popular now';
-    }
-  }
-}
-
-/** value in [0, 1]; 0 for NaN and +-Infinity. Branches only: six per candidate per list. */
-function clamp01(value: number): number {
-  return value > 0 ? (value < 1 ? value : value === Infinity ? 0 : 1) : 0;
-}
-
-/** Scores travel as JSON: 6 decimals are plenty and keep payloads short. */
-function round(score: number): number {
-  return Math.round(score * 1e6) / 1e6;
 }

@@ -1,36 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
-import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { isMergeEvent, type LoggedEvent } from '../contracts/schemas.js';
-import type { EffectOptions, VectorLookup } from '../logic/event-effect.js';
-import type { PointsRates, TierThresholds } from '../logic/tiers.js';
-import type { ItemAttributesOf } from '../logic/triggers.js';
-import type { EngineMetrics } from '../metrics.js';
+import type { VectorLookup } from '../logic/event-effect.js';
 import type { DeliveredEvent } from '../ports/event-log.js';
-import type { InteractionStats } from '../ports/interaction-stats.js';
-import type { MemberStore } from '../ports/member-store.js';
-import type { Notifier } from '../ports/notifier.js';
-import type { PresenceView } from '../ports/presence.js';
-import type { UserState, UserStateStore } from '../ports/user-state-store.js';
-import type { CampaignTriggers } from './campaign-triggers.js';
-import { vectorLookup, type ServingModels } from './model-registry.js';
+import { vectorLookup } from './model-registry.js';
 import { AggregatesStage } from './pipeline/aggregates-stage.js';
 import { AnalyticsStage } from './pipeline/analytics-stage.js';
-import { MemberLookup, type Batch, type EventRun, type UserRun } from './pipeline/batch.js';
+import type { Batch, UserRun } from './pipeline/batch.js';
 import { HeldBackError, VersionConflictError, computeUser, storeUsers } from './pipeline/apply.js';
 import { PointsStage } from './pipeline/points-stage.js';
 import { PushStage } from './pipeline/push-stage.js';
 import { ShoppersStage } from './pipeline/shoppers-stage.js';
 import { SessionsStage } from './pipeline/sessions-stage.js';
-import type { ListEvidence } from './list-evidence.js';
-import type { SessionIndex } from '../logic/session-neighbours.js';
 import type { BatchStage } from './pipeline/stage.js';
 import { TriggersStage } from './pipeline/triggers-stage.js';
-import type { Recommender } from './recommender.js';
-import type { ShopperIndex } from './shopper-index.js';
-import type { SegmentThresholds } from '../logic/segments.js';
-import type { ShopAnalytics } from '../ports/shop-analytics.js';
+import { groupByUser } from './batch-grouping.js';
+import type { EventProcessorDeps, EventResult } from './event-processor-options.js';
+import { StateCache } from './state-cache.js';
+
+export type { EventProcessorOptions, EventProcessorDeps, EventProcessorBaseDeps, EventResult } from './event-processor-options.js';
 
 /** Events of one round at most: partitions' batches that arrive together run as one (handleBatch). */
 const MAX_ROUND_EVENTS = 1024;
@@ -40,74 +28,6 @@ interface Round {
   deliveries: DeliveredEvent[];
   settled: Promise<void>;
 }
-
-export interface EventProcessorOptions extends EffectOptions {
-  /** Length of pushed lists. */
-  defaultK: number;
-  /** Events older than this (ms since the gateway accepted them) are backlog: applied, not pushed. */
-  pushMaxAgeMs: number;
-  /** Delay before a failed event is redelivered (ms); grows with each delivery, up to 30 s. */
-  retryDelayMs: number;
-  /** A shopper's vector joins the "shoppers like you" index at most once per this many ms (default 0: every batch). */
-  shopperIndexIntervalMs?: number;
-  /**
-   * Users whose state the engine keeps after storing it (LRU), so their next batch skips the load:
-   * this engine is the only writer while it holds their partition, and a stale entry (another
-   * engine wrote meanwhile) is caught by the store's version check and loaded again. Default
-   * 20,000 (~5-10 KB each); 0 = off.
-   */
-  userCacheSize?: number;
-  /**
-   * Deliveries after which an event that keeps failing for a reason other than an outage
-   * (not `unavailable`/`timeout`) goes to the dead-letter stream and is acked. Default 5.
-   */
-  maxDeliveries?: number;
-}
-
-export type EventProcessorDeps = EventProcessorBaseDeps &
-  (
-    | {
-        /** The serving model, taken once per batch: user vectors of an older one are re-derived. */
-        models: ServingModels;
-      }
-    | {
-        /** Fixed vectors (tools replaying one model): no model swaps, no re-derivation. */
-        vectors: VectorLookup;
-      }
-  );
-
-export interface EventProcessorBaseDeps {
-  users: UserStateStore;
-  stats: InteractionStats;
-  /** Ranks the list pushed after a batch; absent in replay tools, which push nothing. */
-  recommender?: Recommender;
-  notifier: Notifier;
-  /** Users with an open socket: lists are ranked and pushed only for them. Without it: everyone live. */
-  presence?: PresenceView;
-  metrics: EngineMetrics;
-  logger: Logger;
-  options: EventProcessorOptions;
-  /** Members earn points from their purchases; without it no points are credited. */
-  members?: { store: MemberStore; thresholds: TierThresholds; rates: PointsRates };
-  /** Category and brand of an item (the engine's catalog copy), for affinity; without it none is learned. */
-  itemAttributes?: ItemAttributesOf;
-  /** Campaign triggers run after a member's live event; without it none fire (replay tools). */
-  triggers?: CampaignTriggers;
-  /** Shop-wide analytics (segment sizes, counters), written once per batch; without it none are kept. */
-  analytics?: { store: ShopAnalytics; thresholds: Pick<SegmentThresholds, 'brandLoyalShare' | 'brandLoyalMinEvents'> };
-  /** Shopper vectors for "shoppers like you", updated once per user per batch; without it none are kept. */
-  shoppers?: ShopperIndex;
-  /** Where each shopper's next item was among their recent items and their last fresh ranking (re-visits by evidence); without it none is learned. */
-  evidence?: ListEvidence;
-  /** The shop's recent sessions ("sessions like yours"), fed with every applied item event; without it none are kept. */
-  sessions?: SessionIndex;
-  /** The catalog's best text matches of a search query (CatalogService.textMatches); without it a search moves the shopper by the query's vector alone. */
-  textMatches?: (query: string) => ReadonlyArray<{ id: string; score: number }>;
-  now?: () => number;
-}
-
-/** What became of one event of a batch. */
-export type EventResult = { outcome: 'applied' | 'duplicate' } | { error: unknown };
 
 const DEFAULT_MAX_DELIVERIES = 5;
 const DEFAULT_USER_CACHE_SIZE = 20_000;
@@ -400,51 +320,4 @@ export function isTransient(error: unknown): boolean {
 /** A batch tag: unique across engines and restarts (the markers of its events hold it). */
 function newBatchTag(): string {
   return `b-${randomBytes(9).toString('base64url')}`;
-}
-
-/** The batch's events by user, in stream order within each user; users in order of first appearance. */
-function groupByUser(events: LoggedEvent[], members: MemberStore | undefined): UserRun[] {
-  const users = new Map<string, UserRun>();
-  events.forEach((event, index) => {
-    let user = users.get(event.userId);
-    if (!user) {
-      const read = members ? (userId: string) => members.get(userId) : undefined;
-      user = {
-        userId: event.userId,
-        events: [],
-        state: undefined as never,
-        mergeSources: new Map(),
-        member: new MemberLookup(event.userId, read),
-      };
-      users.set(event.userId, user);
-    }
-    const run: EventRun = { event, index, marker: null };
-    user.events.push(run);
-  });
-  return [...users.values()];
-}
-
-/**
- * User states after the engine stored them, least recently used dropped past `limit` (0: none
- * kept). lru-cache: a get and a set cost about half of a Map's delete + set (1e6 of each: ~65 ms of
- * CPU against ~125 ms); it reserves ~36 bytes per slot up front (0.7 MB at the default 20,000).
- */
-class StateCache {
-  private readonly states: LRUCache<string, UserState> | undefined;
-
-  constructor(limit: number) {
-    if (limit > 0) this.states = new LRUCache({ max: limit });
-  }
-
-  get(userId: string): UserState | undefined {
-    return this.states?.get(userId);
-  }
-
-  set(userId: string, state: UserState): void {
-    this.states?.set(userId, state);
-  }
-
-  delete(userId: string): void {
-    this.states?.delete(userId);
-  }
 }

@@ -14,13 +14,17 @@
  */
 import { Redis } from 'ioredis';
 import { Progress } from '../lib/progress.js';
-import { backlogEvents, backlogItems, takeBatch, type BacklogEvent } from './backlog-data.js';
+import { backlogEvents, takeBatch } from './backlog-data.js';
 import { cpuCosts, cpuWindow, readProcTicks, sampleTicks, type MeasuredProcess } from './cpu.js';
 import { judgeBacklog, type BacklogFigures, type BacklogReport, type StageFigures } from './backlog-report.js';
+import { postEvents, RequestTally, upsertCatalog } from './backlog-requests.js';
+import { followLog, readCounters, waitApplied, type Followed } from './backlog-waits.js';
 import { deleteEngineConsumers, reportProblems, startEngine, startGateway, type EngineProcess, type PhaseContext } from './phase.js';
-import { engineCounters, type EngineCounters } from './prom-text.js';
+import type { EngineCounters } from './prom-text.js';
 import { waitUntil, type ChildHandle } from './processes.js';
 import { LogWatch } from './replay-watch.js';
+
+export { RequestTally } from './backlog-requests.js';
 
 export interface BacklogOptions {
   events: number;
@@ -39,151 +43,8 @@ export interface BacklogOptions {
   stallS: number;
 }
 
-/** One request may take this long before the bench gives up on it and counts a client timeout (ms). */
-const REQUEST_TIMEOUT_MS = 60_000;
-const MAX_ATTEMPTS = 5;
-const POLL_MS = 500;
-/** Polls of JetStream while following a replay (ms). */
-const LOG_POLL_MS = 500;
 /** The events' timestamps span this far into the past (ms): history, not live. */
 const HISTORY_SPAN_MS = 30 * 24 * 3600 * 1000;
-
-/** What went wrong with the bench's own requests (each retried, up to MAX_ATTEMPTS). */
-export class RequestTally {
-  http504 = 0;
-  clientTimeouts = 0;
-  /** Events the gateway rejected as `unavailable`: the log did not confirm them in time. */
-  appendTimeouts = 0;
-  other: Record<string, number> = {};
-
-  count(code: string): void {
-    this.other[code] = (this.other[code] ?? 0) + 1;
-  }
-}
-
-/** POSTs JSON as the admin; undefined when the attempt should be retried (504, 503, timeout, network), counted in `tally`. */
-async function postJson(url: string, token: string, body: unknown, tally: RequestTally): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-  } catch (err) {
-    if ((err as Error).name === 'TimeoutError') tally.clientTimeouts++;
-    else tally.count(`network: ${(err as Error).message}`);
-    return undefined;
-  }
-  const text = await response.text();
-  if (response.status === 504) tally.http504++;
-  else if (response.status === 503) tally.count('http 503');
-  if (response.status === 504 || response.status === 503) return undefined;
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as unknown;
-}
-
-/** Runs `attempt` until it returns true, MAX_ATTEMPTS times at most; false when it never did. */
-async function withRetries(attempt: () => Promise<boolean>): Promise<boolean> {
-  for (let i = 1; i <= MAX_ATTEMPTS; i++) {
-    if (await attempt()) return true;
-    if (i < MAX_ATTEMPTS) await new Promise((r) => setTimeout(r, 250 * i));
-  }
-  return false;
-}
-
-/** Upserts items `prefix0 .. prefix{count-1}` in batches, one request at a time; returns the seconds it took. */
-async function upsertCatalog(
-  url: string,
-  token: string,
-  prefix: string,
-  count: number,
-  batchSize: number,
-  tally: RequestTally,
-  progress?: Progress,
-): Promise<number> {
-  const started = performance.now();
-  for (let from = 0; from < count; from += batchSize) {
-    const items = backlogItems(prefix, from, Math.min(count, from + batchSize));
-    const upserted = await withRetries(async () => {
-      const answer = (await postJson(`${url}/v1/items/batch`, token, { items }, tally)) as
-        | { upserted?: number; rejected?: unknown[] }
-        | undefined;
-      if (answer === undefined) return false;
-      if (answer.rejected && answer.rejected.length > 0)
-        throw new Error(`the gateway rejected catalog items: ${JSON.stringify(answer.rejected[0])}`);
-      return true;
-    });
-    // The engine may still store a batch it did not confirm in time: the catalog goes on.
-    if (!upserted) tally.count(`catalog batch unconfirmed after ${MAX_ATTEMPTS} attempts`);
-    progress?.tick(items.length);
-  }
-  progress?.done();
-  return (performance.now() - started) / 1000;
-}
-
-/** Posts one batch of events; events rejected as `unavailable` are posted again (same ids: safe). */
-async function postEvents(url: string, token: string, batch: BacklogEvent[], tally: RequestTally): Promise<void> {
-  let pending = batch;
-  const posted = await withRetries(async () => {
-    const answer = (await postJson(`${url}/v1/events`, token, { events: pending }, tally)) as
-      | { rejected?: Array<{ index: number; error: { code: string } }> }
-      | undefined;
-    if (answer === undefined) return false;
-    const again: BacklogEvent[] = [];
-    for (const { index, error } of answer.rejected ?? []) {
-      if (error.code !== 'unavailable') throw new Error(`the gateway rejected event ${pending[index]?.id}: ${JSON.stringify(error)}`);
-      tally.appendTimeouts++;
-      again.push(pending[index]!);
-    }
-    pending = again;
-    return again.length === 0;
-  });
-  // Events never stored would stall the wait for the engine: no point measuring on.
-  if (!posted) throw new Error(`posting events ${batch[0]?.id}..: ${pending.length} still not stored after ${MAX_ATTEMPTS} attempts`);
-}
-
-async function readCounters(metricsUrl: string): Promise<EngineCounters | undefined> {
-  try {
-    const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) });
-    return response.ok ? engineCounters(await response.text()) : undefined;
-  } catch {
-    return undefined; // a busy engine may answer late: the next poll tries again
-  }
-}
-
-/** Polls /metrics until `target` events are applied or the count stalls; the last counters and when the target was met. */
-async function waitApplied(
-  metricsUrl: string,
-  target: number,
-  label: string,
-  stallMs: number,
-): Promise<{ counters: EngineCounters | undefined; doneAt: number | undefined }> {
-  let counters = await readCounters(metricsUrl);
-  // Dead-lettered events are done too (never to be applied): the verdict reports them.
-  let seen = counters ? counters.applied + counters.deadLettered : 0;
-  const progress = new Progress({ label, total: Math.max(0, target - seen), unit: 'events' });
-  let movedAt = performance.now();
-  for (;;) {
-    if (counters && counters.applied + counters.deadLettered >= target) {
-      progress.done();
-      return { counters, doneAt: performance.now() };
-    }
-    if (performance.now() - movedAt > stallMs) {
-      progress.done();
-      return { counters, doneAt: undefined };
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-    counters = (await readCounters(metricsUrl)) ?? counters;
-    const done = counters ? counters.applied + counters.deadLettered : 0;
-    if (done > seen) {
-      progress.tick(done - seen);
-      seen = done;
-      movedAt = performance.now();
-    }
-  }
-}
 
 function stage(
   events: number,
@@ -381,44 +242,6 @@ export async function runBacklog(options: BacklogOptions, ctx: PhaseContext): Pr
     replay: replayed,
     requests: { http504: tally.http504, clientTimeouts: tally.clientTimeouts, appendTimeouts: tally.appendTimeouts, other: tally.other },
   });
-}
-
-interface Followed {
-  /** When the first acked messages were seen, and how many there were then. */
-  firstAt: number | undefined;
-  firstAcked: number;
-  /** When every message of the log was acked; undefined when it stalled. */
-  doneAt: number | undefined;
-  acked: number;
-}
-
-/** Polls the log until every message is acked or nothing moved for `stallMs`; `onFirst` runs when the first acks are seen. */
-async function followLog(watch: LogWatch, stallMs: number, onFirst: () => void): Promise<Followed> {
-  const progress = new Progress({ label: 'replay apply', total: watch.total, unit: 'events' });
-  const followed: Followed = { firstAt: undefined, firstAcked: 0, doneAt: undefined, acked: 0 };
-  let movedAt = performance.now();
-  for (;;) {
-    const acked = await watch.acked().catch(() => followed.acked);
-    const now = performance.now();
-    if (acked > followed.acked) {
-      if (followed.firstAt === undefined) {
-        followed.firstAt = now;
-        followed.firstAcked = acked;
-        onFirst();
-      }
-      progress.tick(acked - followed.acked);
-      followed.acked = acked;
-      movedAt = now;
-    }
-    if (followed.acked >= watch.total) {
-      followed.doneAt = now;
-      break;
-    }
-    if (now - movedAt > stallMs) break;
-    await new Promise((r) => setTimeout(r, LOG_POLL_MS));
-  }
-  progress.done();
-  return followed;
 }
 
 async function flushRedis(url: string): Promise<void> {

@@ -16,96 +16,25 @@
  * Loopback or not, every request and wait is bounded in count and time.
  */
 import { performance } from 'node:perf_hooks';
-import pLimit from 'p-limit';
-import { io, type Socket } from 'socket.io-client';
-import { z } from 'zod';
-import { TokenService } from '../../gateway/auth.js';
 import { mulberry32 } from '../../models/content-encoder.js';
-import { UsageError, intOption, isMain, parseCommandLine, runMain } from '../lib/args.js';
+import { isMain, runMain } from '../lib/args.js';
 import { Progress } from '../lib/progress.js';
 import { AnswerBook } from './answers.js';
 import { cpuWindow, readProcTicks, sampleTicks, type CpuWindow, type MeasuredProcess } from './cpu.js';
+import { parseLoadArgs, USAGE, type LoadOptions } from './load-options.js';
+import { connectOne, fetchItemIds, inBatches, makeTokens, SETUP_CONCURRENCY } from './load-setup.js';
 import { engineCounters } from './prom-text.js';
 import type { LoadResult } from './report.js';
 import { OpenLoopSchedule, pickEventType } from './schedule.js';
 import { SecondSeries, countBy, summarize } from './stats.js';
 
-export const USAGE = `usage: tsx scripts/bench/load.ts --url URL [--sockets N] [--rate EVENTS_PER_S] [--duration S] [--warmup S]
-       [--push-timeout MS] [--members SHARE] [--seed N] [--label NAME] [--cpu NAME=PID,...] [--clock-ticks N]
-       [--engine-metrics URL]`;
+export { parseCpuProcesses, parseLoadArgs, USAGE, type LoadOptions } from './load-options.js';
+export { inBatches } from './load-setup.js';
 
-export interface LoadOptions {
-  url: string;
-  sockets: number;
-  ratePerSecond: number;
-  durationS: number;
-  warmupS: number;
-  pushTimeoutMs: number;
-  /** Share of sockets that are members (tokens minted with the secret); the rest are visitors. */
-  memberShare: number;
-  seed: number;
-  label: string;
-  /** AUTH_SECRET, to mint member tokens; without it every socket is a visitor. */
-  authSecret: string | undefined;
-  /** Processes whose CPU time is sampled at both ends of the measured window (this one is added as `load generator`). */
-  cpuProcesses: MeasuredProcess[];
-  /** Clock ticks per second of /proc times (`getconf CLK_TCK`). */
-  clockTicks: number;
-  /** The engine's /metrics, read at both ends of the window for the events it processed in it. */
-  engineMetricsUrl: string | undefined;
-}
-
-/** Requests in flight at once while setting up (tokens, connects). */
-const SETUP_CONCURRENCY = 50;
-/** Any one setup request or socket handshake (ms). */
-const SETUP_TIMEOUT_MS = 15_000;
 /** How long a `track` waits for its ack (ms); the gateway gives up on the log after 5 s by default. */
 const ACK_TIMEOUT_MS = 10_000;
-/** Catalog pages fetched at most (200 items each). */
-const MAX_ITEM_PAGES = 10;
 /** Sends taken from the schedule per loop turn, so a backlog cannot freeze the event loop. */
 const MAX_SENDS_PER_TURN = 1000;
-
-export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv): LoadOptions {
-  const values = parseCommandLine(argv, {
-    url: { type: 'string' },
-    sockets: { type: 'string' },
-    rate: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    'push-timeout': { type: 'string' },
-    members: { type: 'string' },
-    seed: { type: 'string' },
-    label: { type: 'string' },
-    cpu: { type: 'string' },
-    'clock-ticks': { type: 'string' },
-    'engine-metrics': { type: 'string' },
-  });
-  if (!values.url) throw new UsageError('--url is required');
-  let url: URL;
-  try {
-    url = new URL(values.url);
-  } catch {
-    throw new UsageError(`--url is not a URL: "${values.url}"`);
-  }
-  const memberShare = values.members === undefined ? 0.5 : Number(values.members);
-  if (!(memberShare >= 0 && memberShare <= 1)) throw new UsageError(`--members must be a share in [0, 1], got "${values.members}"`);
-  return {
-    url: url.origin,
-    sockets: intOption('sockets', values.sockets, 1000, 1, 100_000),
-    ratePerSecond: intOption('rate', values.rate, 2000, 1, 1_000_000),
-    durationS: intOption('duration', values.duration, 20, 1, 3600),
-    warmupS: intOption('warmup', values.warmup, 3, 0, 600),
-    pushTimeoutMs: intOption('push-timeout', values['push-timeout'], 5000, 100, 60_000),
-    memberShare,
-    seed: intOption('seed', values.seed, 1, 0, 2 ** 31 - 1),
-    label: values.label ?? 'load',
-    authSecret: env.AUTH_SECRET || undefined,
-    cpuProcesses: parseCpuProcesses(values.cpu ?? ''),
-    clockTicks: intOption('clock-ticks', values['clock-ticks'], 100, 1, 1_000_000),
-    engineMetricsUrl: values['engine-metrics'],
-  };
-}
 
 /** Events the engine applied or skipped as duplicates so far, from its /metrics; undefined when it does not answer in time. */
 async function engineProcessed(metricsUrl: string): Promise<number | undefined> {
@@ -117,94 +46,6 @@ async function engineProcessed(metricsUrl: string): Promise<number | undefined> 
   } catch {
     return undefined;
   }
-}
-
-/** `gateway=123,engine=456` -> processes to sample; names without `=` or `,`, pids positive integers. */
-export function parseCpuProcesses(text: string): MeasuredProcess[] {
-  if (text.trim() === '') return [];
-  return text.split(',').map((part) => {
-    const match = /^\s*([^=,]+?)\s*=\s*(\d+)\s*$/.exec(part);
-    if (!match || !(Number(match[2]) > 0)) throw new UsageError(`--cpu takes NAME=PID,..., got "${part}"`);
-    return { name: match[1]!, pid: Number(match[2]) };
-  });
-}
-
-/** Runs `work` over `inputs` with at most `concurrency` in flight; results in input order. */
-export async function inBatches<T, R>(
-  inputs: readonly T[],
-  concurrency: number,
-  work: (input: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  return pLimit(concurrency).map(inputs, work);
-}
-
-async function getJson(url: string, init: RequestInit = {}): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(SETUP_TIMEOUT_MS) });
-  } catch (err) {
-    throw new Error(`${init.method ?? 'GET'} ${url}: ${(err as Error).message}`, { cause: err });
-  }
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${text.slice(0, 300)}`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${init.method ?? 'GET'} ${url}: answer is not JSON: ${text.slice(0, 200)}`);
-  }
-}
-
-const VisitorSchema = z.object({ visitorId: z.string(), token: z.string() });
-const ItemPageSchema = z.object({ items: z.array(z.object({ itemId: z.string() }).passthrough()), total: z.number().int().nonnegative() });
-
-/** One token per socket: members first (ids unique to this run), visitors from the gateway. */
-async function makeTokens(options: LoadOptions, runId: string): Promise<string[]> {
-  const members = options.authSecret ? Math.round(options.sockets * options.memberShare) : 0;
-  const service = options.authSecret ? new TokenService(options.authSecret) : undefined;
-  const ttlSeconds = options.warmupS + options.durationS + 3600;
-  return inBatches(
-    Array.from({ length: options.sockets }, (_, i) => i),
-    SETUP_CONCURRENCY,
-    async (i) => {
-      if (service && i < members) return service.sign({ sub: `bench-${runId}-m${i}`, role: 'member' }, ttlSeconds);
-      return VisitorSchema.parse(await getJson(`${options.url}/v1/visitors`, { method: 'POST' })).token;
-    },
-  );
-}
-
-/** Item ids the shoppers can see, a page of 200 at a time (bounded), and the visible total. */
-async function fetchItemIds(url: string, token: string): Promise<{ ids: string[]; total: number }> {
-  const ids: string[] = [];
-  let total = 0;
-  for (let page = 0; page < MAX_ITEM_PAGES; page++) {
-    const body = ItemPageSchema.parse(
-      await getJson(`${url}/v1/items?limit=200&offset=${page * 200}`, { headers: { authorization: `Bearer ${token}` } }),
-    );
-    total = body.total;
-    for (const item of body.items) ids.push(item.itemId);
-    if (body.items.length === 0 || ids.length >= total) break;
-  }
-  return { ids, total };
-}
-
-interface Connected {
-  socket: Socket | undefined;
-  /** Handshake time (ms), or the error code. */
-  ms?: number;
-  error?: string;
-}
-
-function connectOne(url: string, token: string): Promise<Connected> {
-  const started = performance.now();
-  const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: SETUP_TIMEOUT_MS });
-  return new Promise((resolve) => {
-    socket.once('connect', () => resolve({ socket, ms: performance.now() - started }));
-    socket.once('connect_error', (err: Error & { data?: { code?: unknown } }) => {
-      socket.close();
-      const code = typeof err.data?.code === 'string' ? err.data.code : err.message === 'timeout' ? 'connect_timeout' : 'connect_error';
-      resolve({ socket: undefined, error: code });
-    });
-  });
 }
 
 export async function runLoad(options: LoadOptions, log: NodeJS.WritableStream = process.stderr): Promise<LoadResult> {

@@ -1,172 +1,18 @@
 /**
  * The Online Retail conversion without I/O (see scripts/convert-online-retail.ts for the rules):
- * where the columns sit, how dates read, and the converter that folds sales lines into items,
- * members, purchase events and cancellations.
+ * the converter that folds sales lines into items, members, purchase events and cancellations.
+ * Where the columns sit and how dates read is in csv-columns.ts, what it produces in
+ * conversion-result.ts; both are re-exported here.
  */
-import { IdSchema, type Item, type LineItem, type MemberImport } from '../../engine/contracts/schemas.js';
-import { UsageError } from '../lib/args.js';
+import { IdSchema, type Item, type LineItem } from '../../engine/contracts/schemas.js';
 import { CsvError, isCsvRecordComplete, parseCsvRecord } from '../lib/csv.js';
 import { categoryOf, isProductCode, isUsableDescription, sentenceCase, tagsOf } from './catalog-rules.js';
+import { byTime, memberOf, type Cancellation, type ConversionResult, type PurchaseEvent, type SkipReason } from './conversion-result.js';
+import { columnsOf, parseInvoiceDate, type Columns } from './csv-columns.js';
 
-/** Where each needed column sits; the "Online Retail II" names are accepted too. */
-export interface Columns {
-  invoice: number;
-  stockCode: number;
-  description: number;
-  quantity: number;
-  date: number;
-  price: number;
-  customer: number;
-}
-
-const COLUMN_NAMES: Record<keyof Columns, string[]> = {
-  invoice: ['invoiceno', 'invoice'],
-  stockCode: ['stockcode'],
-  description: ['description'],
-  quantity: ['quantity'],
-  date: ['invoicedate'],
-  price: ['unitprice', 'price'],
-  customer: ['customerid', 'customer id'],
-};
-
-/** Maps header names (any case, BOM and spaces trimmed) to positions; a missing one is a UsageError. */
-export function columnsOf(header: string[]): Columns {
-  const names = header.map((h) =>
-    h
-      .replace(/^\uFEFF/, '')
-      .trim()
-      .toLowerCase(),
-  );
-  const missing: string[] = [];
-  const columns = {} as Columns;
-  for (const [key, aliases] of Object.entries(COLUMN_NAMES) as Array<[keyof Columns, string[]]>) {
-    const index = names.findIndex((n) => aliases.includes(n));
-    if (index === -1) missing.push(aliases[0]!);
-    columns[key] = index;
-  }
-  if (missing.length > 0) throw new UsageError(`the CSV header lacks column(s) ${missing.join(', ')}; got: ${header.join(', ')}`);
-  return columns;
-}
-
-/** Epoch ms of an InvoiceDate (`M/D/YYYY H:MM[:SS]` or `YYYY-MM-DD[ T]HH:MM[:SS]`), read as UTC. */
-export function parseInvoiceDate(raw: string): number | undefined {
-  const text = raw.trim();
-  let parts: number[];
-  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
-  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
-  if (iso) parts = [iso[1], iso[2], iso[3], iso[4], iso[5], iso[6]].map((p) => Number(p ?? 0));
-  else if (us) parts = [us[3], us[1], us[2], us[4], us[5], us[6]].map((p) => Number(p ?? 0));
-  else return undefined;
-  const [year, month, day, hour, minute, second] = parts as [number, number, number, number, number, number];
-  const ts = Date.UTC(year, month - 1, day, hour, minute, second);
-  const back = new Date(ts);
-  // Date.UTC rolls 2/30 over to 3/2: a date that does not round-trip is not a date.
-  if (back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
-  return ts;
-}
-
-export type SkipReason =
-  | 'malformed_csv'
-  | 'non_product_code'
-  | 'non_positive_price'
-  | 'non_positive_quantity'
-  | 'non_negative_cancellation'
-  | 'bad_quantity'
-  | 'quantity_out_of_range'
-  | 'bad_date'
-  | 'bad_id'
-  | 'no_customer'
-  | 'invoice_customer_mismatch'
-  | 'no_item';
-
-export interface PurchaseEvent {
-  id: string;
-  type: 'purchase';
-  userId: string;
-  orderId: string;
-  ts: number;
-  items: LineItem[];
-}
-
-export interface Cancellation {
-  id: string;
-  userId: string;
-  ts: number;
-  items: LineItem[];
-}
-
-export interface ConversionResult {
-  items: Item[];
-  /** One per customer with a purchase or a cancellation, sorted by memberId (see memberOf). */
-  members: MemberImport[];
-  /** Sorted by ts, then id. */
-  events: PurchaseEvent[];
-  /** Sorted by ts, then id. */
-  cancellations: Cancellation[];
-  stats: ConversionStats;
-}
-
-const byTime = (a: { ts: number; id: string }, b: { ts: number; id: string }): number =>
-  a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-/**
- * A cancellation as the event that reverses its points: a `purchase` with the negative
- * quantities, orderId = the InvoiceNo (`C…`). The engine books a negative total as a cancellation
- * at the rate of the tier held at that moment, and leaves negative lines out of the shopper's taste.
- */
-export function cancellationEvent(cancellation: Cancellation): PurchaseEvent {
-  return {
-    id: cancellation.id,
-    type: 'purchase',
-    userId: cancellation.userId,
-    orderId: cancellation.id.replace(/^can-/, ''),
-    ts: cancellation.ts,
-    items: cancellation.items,
-  };
-}
-
-/**
- * Purchases and cancellations in one list, by time (then id: `can-` before `inv-` at the same
- * time): what events.jsonl holds. One list because points depend on the tier held when each
- * event happens, so a customer's events must reach the engine in this order; two files imported
- * one after the other would apply every cancellation after all purchases.
- */
-export function timeOrderedEvents(result: Pick<ConversionResult, 'events' | 'cancellations'>): PurchaseEvent[] {
-  return [...result.events, ...result.cancellations.map(cancellationEvent)].sort(byTime);
-}
-
-/**
- * The member of a customer: memberId = the events' userId (`c<CustomerID>`), a placeholder email
- * on the reserved `.invalid` TLD (RFC 2606: never deliverable, never someone's real address),
- * `Customer <CustomerID>` as the name (the data has none), created at the first invoice.
- */
-export function memberOf(userId: string, firstTs: number): MemberImport {
-  // Ids may hold `@` or `:`; the local part keeps the safe characters only.
-  return {
-    memberId: userId,
-    email: `${userId.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}@online-retail.invalid`,
-    name: `Customer ${userId.replace(/^c/, '')}`,
-    createdAt: firstTs,
-  };
-}
-
-export interface ConversionStats {
-  /** Data records read (header excluded). */
-  lines: number;
-  items: number;
-  /** Distinct customers with at least one purchase event. */
-  customers: number;
-  /** Members written: customers with a purchase or a cancellation. */
-  members: number;
-  /** Invoices written as purchase events (an invoice split in parts counts once). */
-  invoices: number;
-  cancellations: number;
-  /** Line items over all purchase events. */
-  lineItems: number;
-  /** Items whose median price was raised so that no invoice line is more than MAX_PRICE_SPAN times it. */
-  raisedPrices: number;
-  skipped: Partial<Record<SkipReason, number>>;
-}
+export { cancellationEvent, memberOf, timeOrderedEvents } from './conversion-result.js';
+export type { Cancellation, ConversionResult, ConversionStats, PurchaseEvent, SkipReason } from './conversion-result.js';
+export { columnsOf, parseInvoiceDate, type Columns } from './csv-columns.js';
 
 interface InvoiceLine {
   quantity: number;

@@ -3,6 +3,8 @@ import type { Promotion } from '../../../engine/contracts/campaigns.js';
 import type { WireError } from '../../../engine/contracts/errors.js';
 import type { EventInput, RecommendationList, RecommendRequest } from '../../../engine/contracts/schemas.js';
 import type { ClientAck, ClientEventName, ClientToServerEvents, ServerToClientEvents } from '../../../engine/contracts/socket-events.js';
+import type { ConnectionStatus, Handler, PulseClientEvents, TrackEvent } from './client-events.js';
+import { DEFAULT_KEY, defaultStorage, positive, type PulseClientOptions } from './client-options.js';
 import {
   fromWire,
   identityOf,
@@ -30,55 +32,14 @@ import { requestJson } from './http.js';
 export { PulseClientError, identityOf, type Identity, type IdentityStorage };
 export type { Promotion, RecommendationList, RecommendRequest, EventInput, WireError };
 
-/** An Event as `track` takes it (CONTRACT.md "Events"), one member of the union per `type`; `id` is filled in when absent. */
-export type TrackEvent = EventInput extends infer E ? (E extends unknown ? Omit<E, 'userId'> : never) : never;
+export type { ConnectionStatus, PulseClientEvents, TrackEvent } from './client-events.js';
+export type { PulseClientOptions } from './client-options.js';
 
-/** `connecting` (first connection), `connected`, `reconnecting` (dropped, retrying), `offline` (closed or refused, not retrying). */
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';
-
-export interface PulseClientOptions {
-  /** The gateway's origin, e.g. `https://pulse.example`; default the page's own. */
-  url?: string;
-  /** Use this token (a storefront backend minted it) instead of a stored or fetched visitor token; it is not stored. */
-  token?: string;
-  /** Where the identity survives reloads; default localStorage; null keeps it in memory only. */
-  storage?: IdentityStorage | null;
-  /** Key in `storage`. Default `pulse.identity`. */
-  storageKey?: string;
-  /** How long one attempt of a call waits for its ack (ms). Default 10000. */
-  ackTimeoutMs?: number;
-  /** How long a call may take in all, waiting for a reconnect and retries included (ms). Default 30000. */
-  callTimeoutMs?: number;
-  /**
-   * Called when the token has expired (or the gateway refused a stored one): answer a fresh token,
-   * or undefined to go on as a new visitor (the default for every role).
-   */
-  renewToken?: (expired: Identity) => Promise<string | undefined>;
-}
-
-/** Server pushes and client changes a listener can follow with `on`. */
-export interface PulseClientEvents {
-  recommendations: RecommendationList;
-  promotion: Promotion;
-  /** Membership changes, e.g. `{type: 'tier_changed', from, to, points, lifetimePoints}`. */
-  member: Record<string, unknown>;
-  /** The socket connected (true) or dropped (false). */
-  connection: boolean;
-  /** Every change of {@link ConnectionStatus}. */
-  status: ConnectionStatus;
-  /** The identity changed (login, register, logout, `useToken`, a renewed or new visitor token). */
-  identity: Identity;
-  /** The gateway refused a given token: the client stays offline until `useToken` or `login`. */
-  error: PulseClientError;
-}
-
-type Handler<K extends keyof PulseClientEvents> = (value: PulseClientEvents[K]) => void;
 /** The client's socket, typed by the gateway's events (engine/contracts/socket-events.ts). */
 type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** The socket of one attempt of a call: its acks time out (`timeout(ms)`). */
 type TimedSocket = ReturnType<PulseSocket['timeout']>;
 
-const DEFAULT_KEY = 'pulse.identity';
 /** Ack codes after which a call is tried again (CONTRACT: retrying with the same event id is safe). */
 const RETRYABLE: ReadonlySet<string> = new Set(['unavailable', 'timeout']);
 /** Pause before retrying a call the gateway answered `unavailable` or `timeout` (ms). */
@@ -377,22 +338,6 @@ export class PulseClient {
 function ackError(ack: unknown): WireError | undefined {
   if (typeof ack !== 'object' || ack === null || (ack as { ok?: unknown }).ok !== false) return undefined;
   return (ack as { error?: WireError }).error;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new PulseClientError('invalid_request', `${name} must be a positive number of ms, got ${value}`);
-  return value;
-}
-
-/** localStorage, unless the browser forbids it (sandboxed frames, blocked storage). */
-function defaultStorage(): IdentityStorage | null {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

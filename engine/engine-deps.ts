@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { EngineConfig } from './config.js';
+import type { ServingModelInfo } from './contracts/model-info.js';
+import type { EngineMetrics } from './metrics.js';
+import type { CampaignChanges } from './ports/campaign-changes.js';
+import type { CampaignStore } from './ports/campaign-store.js';
+import type { CatalogLog } from './ports/catalog-log.js';
+import type { CouponStore } from './ports/coupon-store.js';
+import type { EventSource } from './ports/event-log.js';
+import type { InteractionStats } from './ports/interaction-stats.js';
+import type { ItemVectorSource } from './ports/item-vector-source.js';
+import type { MemberStore } from './ports/member-store.js';
+import type { ModelAnnouncements } from './ports/model-announcements.js';
+import type { Notifier } from './ports/notifier.js';
+import type { PartitionLeases } from './ports/partition-leases.js';
+import type { PresenceView } from './ports/presence.js';
+import type { RpcServer } from './ports/rpc.js';
+import type { ShopAnalytics } from './ports/shop-analytics.js';
+import type { UserStateStore } from './ports/user-state-store.js';
+import type { VectorIndex } from './ports/vector-index.js';
+
+/** The engine's outside world, each a port; `main.ts` and the tests pick the adapters. */
+export interface EngineDeps {
+  config: EngineConfig;
+  logger: Logger;
+  eventSource: EventSource;
+  catalogLog: CatalogLog;
+  notifier: Notifier;
+  rpcServer: RpcServer;
+  users: UserStateStore;
+  stats: InteractionStats;
+  leases: PartitionLeases;
+  /** Index of the attribute model served at start. Defaults to an HNSW index of `config.vectorDim`. */
+  index?: VectorIndex;
+  /** Index for a newly loaded model of `dimension` with room for `capacity` items. Defaults to HNSW with the config's parameters. */
+  createIndex?: (dimension: number, capacity: number) => VectorIndex;
+  /** Where trainers announce new models; without it the engine only loads the newest model at start. */
+  modelAnnouncements?: ModelAnnouncements;
+  /** Directory of versioned models. Defaults to `DATA_DIR/models`. */
+  modelsDir?: string;
+  /** Reads a model directory. Defaults to the artifact reader and the learned vector source. */
+  loadModel?: (dir: string) => Promise<ItemVectorSource>;
+  metrics?: EngineMetrics;
+  /** Member accounts; without it the `members.*` methods are not served (another engine may serve them). */
+  members?: MemberStore;
+  /** Coupons and rewards; without it the `coupons.*` and `rewards.*` methods are not served. */
+  coupons?: CouponStore;
+  /** Campaigns and promotion delivery; served (with triggers and the `now` fan-out) only together with `members` and `coupons`. */
+  campaigns?: CampaignStore;
+  /** Campaign changes between engines; without it each engine sees a change at its next periodic reload. */
+  campaignChanges?: CampaignChanges;
+  /** Shop-wide analytics (segments, counters); without it the `analytics.*` methods are not served. */
+  analytics?: ShopAnalytics;
+  /**
+   * Which users have a socket open (gateways announce it). Lists are ranked and pushed after an
+   * event only for present users; without it every live event's user counts as present.
+   */
+  presence?: PresenceView;
+  /** Its connections' checks (Redis, persistence, NATS), answered to gateways' `engine.ping` for their /readyz. */
+  health?: () => Record<string, { ok: boolean; detail: string }>;
+}
+
+export interface EngineStatus {
+  ready: boolean;
+  catalogItems: number;
+  partitions: number[];
+  modelVersion: string;
+  /** The serving model with its training date and held-out figures (for /readyz and the console). */
+  model: ServingModelInfo;
+  /** Version of a model whose index is being built, if any. */
+  modelBuilding?: string;
+}
