@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Redis, RedisKey, Result } from 'ioredis';
-import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
 
 /**
  * The gateway's own Lua scripts (the socket leases of limits-redis.ts), one file each under
@@ -60,21 +59,4 @@ export function defineLimitScripts<T extends Redis>(redis: T): T {
   return redis;
 }
 
-/** Redis errors that mean "the server can't serve right now" rather than "our script is wrong". */
-const TRANSIENT_REPLY = /^(OOM|BUSY|LOADING|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MOVED|ASK)\b/;
-
-/**
- * Runs `call`, mapping its failure as the engine's adapters do (engine/adapters/redis-errors.ts):
- * connection loss, timeouts and transient server states become PulseError('unavailable'); a
- * script or command error coming back as a ReplyError is a programmer error, rethrown as it is.
- */
-export async function callRedis<T>(operation: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof PulseError) throw err;
-    if (err instanceof Error && err.name === 'ReplyError' && !TRANSIENT_REPLY.test(err.message)) throw err;
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new PulseError(ErrorCodes.unavailable, `redis ${operation} failed: ${reason}`, undefined, { cause: err });
-  }
-}
+export { callRedis } from '../engine/contracts/redis-errors.js';

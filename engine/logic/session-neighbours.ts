@@ -52,6 +52,11 @@ const FOLLOW_WINDOW = 3;
 /** Followers kept per item. */
 const MAX_FOLLOWERS = 200;
 
+/** Best score first; equal scores by item id (a stable answer for equal inputs). */
+function byScoreThenId(a: readonly [string, number], b: readonly [string, number]): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
 /** The `keep` heaviest entries of a map (ties: all at the threshold kept), as a new map. */
 function strongest(weights: ReadonlyMap<number, number>, keep: number): Map<number, number> {
   if (weights.size <= keep) return new Map(weights);
@@ -156,9 +161,12 @@ export class SessionIndex {
     const slot = newest === undefined ? undefined : this.slots.get(newest);
     const followers = slot === undefined ? undefined : this.follows[slot];
     if (!followers) return [];
+    // Per list: no copy of the followers, only those at least the limit-th best are named and sorted.
+    const threshold = followers.size > limit ? keepthBest([...followers.values()], limit) : -Infinity;
     const out: Array<[string, number]> = [];
-    for (const [follower, weight] of strongest(followers, limit)) out.push([this.ids[follower]!, weight]);
-    out.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [follower, weight] of followers) if (weight >= threshold) out.push([this.ids[follower]!, weight]);
+    out.sort(byScoreThenId);
+    if (out.length > limit) out.length = limit;
     return out;
   }
 
@@ -247,7 +255,7 @@ export class SessionIndex {
       votes[slot] = 0;
       if (value >= threshold) out.push([this.ids[slot]!, value]);
     }
-    out.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    out.sort(byScoreThenId);
     if (out.length > limit) out.length = limit;
     return out;
   }

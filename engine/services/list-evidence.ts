@@ -49,13 +49,17 @@ export class ListEvidence {
    * cart, like, purchase) are counted as observations.
    */
   observe(userId: string, event: LoggedEvent, recentBefore: readonly RecentInteraction[]): void {
-    const fresh = this.lastFresh.get(userId);
     if (isMergeEvent(event) || isOrderEvent(event)) return;
-    const items = touchedItems(event);
+    this.observeItems(userId, event.type, touchedItems(event), event.ts, recentBefore);
+  }
+
+  /** `observe` for a caller that has the event's touched items already (the sessions stage). */
+  observeItems(userId: string, type: string, items: readonly string[], ts: number, recentBefore: readonly RecentInteraction[]): void {
     if (items.length === 0) return;
+    const fresh = this.lastFresh.get(userId);
     // Only the next item event is judged against a list: a later one is not its answer.
     if (fresh) this.lastFresh.delete(userId);
-    this.revisits.observe(event.type, items, event.ts, recentBefore, fresh?.ids, fresh?.scores);
+    this.revisits.observe(type, items, ts, recentBefore, fresh?.ids, fresh?.scores);
   }
 
   /** Shoppers whose ranking is held (metrics, tests). */

@@ -43,12 +43,13 @@ export class SessionsStage implements BatchStage {
         const { event } = run;
         if (isMergeEvent(event)) {
           sessions?.drop(event.fromUserId);
-        } else if (!isOrderEvent(event) && SESSION_TYPES.has(event.type)) {
-          sessions?.add(user.userId, touchedItems(event), event.ts);
+        } else if (!isOrderEvent(event)) {
+          // The event's items, read once for both the session index and the evidence.
+          const items = touchedItems(event);
+          if (SESSION_TYPES.has(event.type)) sessions?.add(user.userId, items, event.ts);
+          if (run.effect && before && evidence) evidence.observeItems(user.userId, event.type, items, event.ts, before);
         }
-        if (!run.effect) continue;
-        if (before && evidence) evidence.observe(user.userId, event, before);
-        before = run.effect.next.recent;
+        if (run.effect) before = run.effect.next.recent;
       }
     }
     return Promise.resolve();
