@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -25,8 +26,11 @@ async function plant(files: Record<string, string>): Promise<void> {
 
 function cruise(...paths: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(CLI, [...paths, '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: dir }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
+    // CI may force colours (FORCE_COLOR): ask for none, and strip any that come anyway.
+    const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+    execFile(CLI, [...paths, '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: dir, env }, (error, stdout, stderr) => {
+      const output = stripVTControlCharacters(`${stdout}${stderr}`);
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output });
     });
   });
 }
