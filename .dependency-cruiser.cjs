@@ -1,8 +1,6 @@
 /**
- * The boundaries the design names, checked in `npm test` (`npm run boundaries`). Known violations
- * that predate the check are listed in .dependency-cruiser-known-violations.json and tolerated
- * (`--ignore-known`) until the layout moves them; any new one fails the run.
- * test/unit/boundaries.test.ts plants wrong imports to show each rule fails.
+ * The boundaries the design names, checked in `npm test` (`npm run boundaries`): any violation
+ * fails the run. test/integration/boundaries.test.ts plants wrong imports to show each rule fails.
  */
 module.exports = {
   forbidden: [
@@ -30,16 +28,23 @@ module.exports = {
     {
       name: 'logic-is-pure',
       severity: 'error',
-      comment: 'Pure logic imports no adapter, no service, no Node I/O and no models runtime.',
-      from: { path: '^engine/logic/' },
-      to: { path: ['^engine/adapters/', '^engine/services/', '^models/(train|backend|item2vec|skipgram)', '^node:(fs|net|http|child_process)'] },
+      comment: 'Pure logic (engine/<domain>/logic/) imports no adapter, no platform code, no Node I/O and no models runtime.',
+      from: { path: '^engine/[^/]+/logic/' },
+      to: { path: ['^engine/[^/]+/adapters/', '^engine/platform/', '^models/(train|backend|item2vec|skipgram)', '^node:(fs|net|http|child_process)'] },
+    },
+    {
+      name: 'logic-imports-logic',
+      severity: 'error',
+      comment: 'Pure logic runs only pure logic and the contracts; of services and ports it may use the types.',
+      from: { path: '^engine/[^/]+/logic/' },
+      to: { path: '^engine/', pathNot: ['^engine/[^/]+/logic/', '^engine/contracts/'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'models-not-engine-services',
       severity: 'error',
-      comment: 'Models do not import engine services or adapters.',
+      comment: 'Models run only engine logic and contracts (of the rest, types only): no services, no adapters.',
       from: { path: '^models/' },
-      to: { path: ['^engine/services/', '^engine/adapters/'] },
+      to: { path: '^engine/', pathNot: ['^engine/[^/]+/logic/', '^engine/contracts/'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'contracts-import-contracts',

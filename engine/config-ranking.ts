@@ -1,8 +1,8 @@
 import { env } from './contracts/env.js';
-import { DEFAULT_AFFINITY_BOOST } from './logic/affinity-boost.js';
-import { DEFAULT_DIVERSITY } from './logic/diversity.js';
-import { DEFAULT_SEARCH_TEXT_SHARE } from './logic/search-relevance.js';
-import { UNCHANGED_COSINE } from './services/shopper-index.js';
+import { DEFAULT_AFFINITY_BOOST } from './recommend/logic/affinity-boost.js';
+import { DEFAULT_DIVERSITY } from './recommend/logic/diversity.js';
+import { DEFAULT_SEARCH_TEXT_SHARE } from './catalog/logic/search-relevance.js';
+import { UNCHANGED_COSINE } from './recommend/shopper-index.js';
 
 /** The engine's variables for what a list holds and the caches behind it (part of engineConfigSpec, config.ts). */
 export const rankingConfigSpec = {

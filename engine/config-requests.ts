@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { env } from './contracts/env.js';
-import { DEFAULT_RPC_ADMISSION } from './ports/rpc.js';
+import { DEFAULT_RPC_ADMISSION } from './platform/rpc.js';
 
 /** The engine's variables for admitting requests: RPC queues, password workers, login and registration limits (part of engineConfigSpec, config.ts). */
 export const requestsConfigSpec = {

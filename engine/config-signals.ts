@@ -1,7 +1,7 @@
 import { env } from './contracts/env.js';
-import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './logic/affinity.js';
-import { DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS } from './logic/complements.js';
-import { DEFAULT_SEGMENT_THRESHOLDS } from './logic/segments.js';
+import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from './shoppers/logic/affinity.js';
+import { DEFAULT_BOUGHT_AFTER_WINDOW_SECONDS } from './recommend/logic/complements.js';
+import { DEFAULT_SEGMENT_THRESHOLDS } from './shoppers/logic/segments.js';
 
 /** The engine's variables for how a shopper's signals fade and group: half-lives, sessions, segments (part of engineConfigSpec, config.ts). */
 export const signalsConfigSpec = {

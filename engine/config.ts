@@ -1,12 +1,12 @@
 import { ConfigError, env, loadConfig, type ConfigOf } from './contracts/env.js';
 import { sharedConfigSpec } from './contracts/shared-config.js';
-import { loyaltyConfigSpec } from './config-loyalty.js';
+import { loyaltyConfigSpec } from './members/config-loyalty.js';
 import { rankingConfigSpec } from './config-ranking.js';
 import { requestsConfigSpec } from './config-requests.js';
 import { signalsConfigSpec } from './config-signals.js';
-import { parseRewardCatalogue } from './logic/coupons.js';
-import type { SegmentThresholds } from './logic/segments.js';
-import type { RpcAdmissionOptions } from './ports/rpc.js';
+import { parseRewardCatalogue } from './members/logic/coupons.js';
+import type { SegmentThresholds } from './shoppers/logic/segments.js';
+import type { RpcAdmissionOptions } from './platform/rpc.js';
 
 /** The variables every role reads (engine/contracts/shared-config.ts), re-exported for the engine's own callers. */
 export { sharedConfigSpec, type SharedConfig } from './contracts/shared-config.js';

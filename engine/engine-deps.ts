@@ -2,22 +2,22 @@ import type { Logger } from 'pino';
 import type { EngineConfig } from './config.js';
 import type { ServingModelInfo } from './contracts/model-info.js';
 import type { EngineMetrics } from './metrics.js';
-import type { CampaignChanges } from './ports/campaign-changes.js';
-import type { CampaignStore } from './ports/campaign-store.js';
-import type { CatalogLog } from './ports/catalog-log.js';
-import type { CouponStore } from './ports/coupon-store.js';
-import type { EventSource } from './ports/event-log.js';
-import type { InteractionStats } from './ports/interaction-stats.js';
-import type { ItemVectorSource } from './ports/item-vector-source.js';
-import type { MemberStore } from './ports/member-store.js';
-import type { ModelAnnouncements } from './ports/model-announcements.js';
-import type { Notifier } from './ports/notifier.js';
-import type { PartitionLeases } from './ports/partition-leases.js';
-import type { PresenceView } from './ports/presence.js';
-import type { RpcServer } from './ports/rpc.js';
-import type { ShopAnalytics } from './ports/shop-analytics.js';
-import type { UserStateStore } from './ports/user-state-store.js';
-import type { VectorIndex } from './ports/vector-index.js';
+import type { CampaignChanges } from './campaigns/campaign-changes.js';
+import type { CampaignStore } from './campaigns/campaign-store.js';
+import type { CatalogLog } from './catalog/catalog-log.js';
+import type { CouponStore } from './members/coupon-store.js';
+import type { EventSource } from './stream/event-log.js';
+import type { InteractionStats } from './recommend/interaction-stats.js';
+import type { ItemVectorSource } from './recommend/item-vector-source.js';
+import type { MemberStore } from './members/member-store.js';
+import type { ModelAnnouncements } from './recommend/model-announcements.js';
+import type { Notifier } from './platform/notifier.js';
+import type { PartitionLeases } from './stream/partition-leases.js';
+import type { PresenceView } from './platform/presence.js';
+import type { RpcServer } from './platform/rpc.js';
+import type { ShopAnalytics } from './analytics/shop-analytics.js';
+import type { UserStateStore } from './shoppers/user-state-store.js';
+import type { VectorIndex } from './recommend/vector-index.js';
 
 /** The engine's outside world, each a port; `main.ts` and the tests pick the adapters. */
 export interface EngineDeps {

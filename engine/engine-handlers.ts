@@ -1,24 +1,24 @@
 import { rpcAdmission, segmentThresholds } from './config.js';
-import type { CampaignServices } from './campaign-services.js';
+import type { CampaignServices } from './campaigns/campaign-services.js';
 import { PulseError } from './contracts/errors.js';
 import type { RpcMethod } from './contracts/messages.js';
 import type { EngineDeps } from './engine-deps.js';
-import { parseRewardCatalogue } from './logic/coupons.js';
+import { parseRewardCatalogue } from './members/logic/coupons.js';
 import type { EngineMetrics } from './metrics.js';
-import type { PasswordPool } from './adapters/password-pool.js';
-import type { RpcHandler } from './ports/rpc.js';
-import { registerAnalyticsHandlers } from './services/analytics-handlers.js';
-import { AnalyticsRecordingMemberStore } from './services/analytics-recording-member-store.js';
-import { registerCampaignHandlers } from './services/campaign-handlers.js';
-import type { CatalogService } from './services/catalog-service.js';
-import { registerCouponHandlers } from './services/coupon-handlers.js';
-import { registerHistoryHandlers } from './services/history-handlers.js';
-import { registerMemberHandlers } from './services/member-handlers.js';
-import { registerMemberImportHandler } from './services/member-import-handlers.js';
-import type { ModelRegistry } from './services/model-registry.js';
-import { registerOrderHandlers } from './services/order-handlers.js';
-import { registerQueryHandlers } from './services/query-handlers.js';
-import type { Recommender } from './services/recommender.js';
+import type { PasswordPool } from './members/adapters/password-pool.js';
+import type { RpcHandler } from './platform/rpc.js';
+import { registerAnalyticsHandlers } from './analytics/analytics-handlers.js';
+import { AnalyticsRecordingMemberStore } from './analytics/analytics-recording-member-store.js';
+import { registerCampaignHandlers } from './campaigns/campaign-handlers.js';
+import type { CatalogService } from './catalog/catalog-service.js';
+import { registerCouponHandlers } from './members/coupon-handlers.js';
+import { registerHistoryHandlers } from './members/history-handlers.js';
+import { registerMemberHandlers } from './members/member-handlers.js';
+import { registerMemberImportHandler } from './members/member-import-handlers.js';
+import type { ModelRegistry } from './recommend/model-registry.js';
+import { registerOrderHandlers } from './members/order-handlers.js';
+import { registerQueryHandlers } from './recommend/query-handlers.js';
+import type { Recommender } from './recommend/recommender.js';
 
 /** What an engine's RPC handlers are served from. */
 export interface EngineHandlerParts {

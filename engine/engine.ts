@@ -2,29 +2,29 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { segmentThresholds, shopSignalCaches, type EngineConfig } from './config.js';
-import { generateDemoCatalog } from './demo/demo-catalog.js';
-import { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
+import { generateDemoCatalog } from './catalog/demo-catalog.js';
+import { HnswVectorIndex } from './recommend/adapters/hnsw-vector-index.js';
 import { ContentEncoder } from '../models/content-encoder.js';
 import { latestModelDir } from '../models/artifact.js';
-import { createCampaignServices, type CampaignServices } from './campaign-services.js';
+import { createCampaignServices, type CampaignServices } from './campaigns/campaign-services.js';
 import type { EngineDeps, EngineStatus } from './engine-deps.js';
 import { registerEngineHandlers } from './engine-handlers.js';
 import { EngineMetrics } from './metrics.js';
-import type { Unsubscribe } from './ports/notifier.js';
-import { SEARCH_MATCHES } from './logic/search-relevance.js';
-import { CatalogService } from './services/catalog-service.js';
-import { EventProcessor } from './services/event-processor.js';
+import type { Unsubscribe } from './platform/notifier.js';
+import { SEARCH_MATCHES } from './catalog/logic/search-relevance.js';
+import { CatalogService } from './catalog/catalog-service.js';
+import { EventProcessor } from './stream/event-processor.js';
 import {
   ATTRIBUTE_MODEL_VERSION,
   AttributeVectorSource,
   loadLearnedSource,
   ModelRegistry,
   type ModelLoadResult,
-} from './services/model-registry.js';
-import { PartitionManager } from './services/partition-manager.js';
-import { PasswordPool } from './adapters/password-pool.js';
-import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom } from './services/recommender.js';
-import { ShopperIndex, type ShopperIndexOptions } from './services/shopper-index.js';
+} from './recommend/model-registry.js';
+import { PartitionManager } from './stream/partition-manager.js';
+import { PasswordPool } from './members/adapters/password-pool.js';
+import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom } from './recommend/recommender.js';
+import { ShopperIndex, type ShopperIndexOptions } from './recommend/shopper-index.js';
 
 export type { EngineDeps, EngineStatus } from './engine-deps.js';
 

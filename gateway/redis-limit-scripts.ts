@@ -4,7 +4,7 @@ import type { Redis, RedisKey, Result } from 'ioredis';
 /**
  * The gateway's own Lua scripts (the socket leases of limits-redis.ts), one file each under
  * `lua/`, registered on the gateway's limits client as ioredis commands, as the engine registers
- * its own (engine/adapters/redis-scripts.ts): `defineLimitScripts(redis)` once per client
+ * its own (engine/platform/redis/redis-scripts.ts): `defineLimitScripts(redis)` once per client
  * (idempotent), then `redis.acquireSocket(...)` or `pipeline.renewSocket(...)`. ioredis sends a
  * command's first call on each connection as EVAL and EVALSHA after that, and answers a NOSCRIPT
  * reply by sending it again as EVAL: nothing needs loading up front.

@@ -1,5 +1,5 @@
 import type { Item } from '../engine/contracts/schemas.js';
-import type { ItemVectorSource } from '../engine/ports/item-vector-source.js';
+import type { ItemVectorSource } from '../engine/recommend/item-vector-source.js';
 import { ModelError } from './artifact.js';
 import type { ModelManifest } from './artifact-types.js';
 import type { ContentEncoder } from './content-encoder.js';

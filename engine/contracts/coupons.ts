@@ -1,6 +1,6 @@
 /**
  * Coupons on the wire (`coupons.list`, `coupons.redeem`, `rewards.redeem`, `members.history`, the
- * socket `redeem` ack). Types only, browser-safe. Stored by CouponStore (engine/ports/coupon-store.ts).
+ * socket `redeem` ack). Types only, browser-safe. Stored by CouponStore (engine/members/coupon-store.ts).
  */
 
 export type CouponKind = 'value' | 'percent';

@@ -1,6 +1,6 @@
 /**
  * A member's points ledger on the wire (`members.points`, `members.history`). Browser-safe.
- * Kept by MemberStore (engine/ports/member-store.ts); the points rules are in logic/points.ts.
+ * Kept by MemberStore (engine/members/member-store.ts); the points rules are in logic/points.ts.
  */
 
 export const POINTS_CAUSES = ['order', 'cancellation', 'redemption', 'adjustment'] as const;

@@ -1,6 +1,17 @@
 import { z } from 'zod';
-import { MAX_ID_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_TOTAL, MAX_PRICE, MAX_TS } from './bounds.js';
-import { IdSchema, linesGrossTotal, parseStoredEvent, TierSchema, type LoggedEvent } from './schemas.js';
+import { MAX_ID_LENGTH, MAX_ORDER_TOTAL, MAX_TS } from './bounds.js';
+import {
+  type OrderLine,
+  OrderLineSchema,
+  ORDER_STATUSES,
+  type OrderStatus,
+  MAX_ORDER_LINES,
+  type StoredOrderEvent,
+} from './order-lines.js';
+import { TierSchema } from './field-schemas.js';
+import { IdSchema, linesGrossTotal, parseStoredEvent, type LoggedEvent } from './schemas.js';
+
+export { MAX_ORDER_LINES, ORDER_STATUSES, OrderLineSchema, type OrderLine, type OrderStatus, type StoredOrderEvent };
 
 /**
  * Orders the shop vouches for (CONTRACT.md "Membership"): a shop backend (role `shop`, or an
@@ -11,22 +22,6 @@ import { IdSchema, linesGrossTotal, parseStoredEvent, TierSchema, type LoggedEve
  * partition (like a login's `merge`), so it is durable before the 202, applied in the user's
  * order with their events, and rebuildable from the log.
  */
-
-export const ORDER_STATUSES = ['paid', 'returned', 'cancelled'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-/** Most lines one order (or one return) may carry. */
-export const MAX_ORDER_LINES = 500;
-
-/** One order line: a positive quantity at a unit price (currency units, as the shop charged it). */
-export const OrderLineSchema = z
-  .object({
-    itemId: IdSchema,
-    quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
-    price: z.number().finite().nonnegative().max(MAX_PRICE),
-  })
-  .strict();
-export type OrderLine = z.infer<typeof OrderLineSchema>;
 
 /**
  * `POST /v1/orders` body. `paid` and `returned` need at least one line; `cancelled` takes none or
@@ -59,24 +54,6 @@ export const OrderSchema = z
       });
   });
 export type Order = z.infer<typeof OrderSchema>;
-
-/**
- * An order as the event log holds it. `lines`: for `paid` the lines as sent (checked against the
- * catalog); for `returned` the returned quantities at the paid prices; for `cancelled` none (the
- * engine reverses whatever of the order is not reversed yet).
- */
-export interface StoredOrderEvent {
-  type: 'order';
-  /** {@link orderEventId}: the idempotency key of this status (and, for a return, these lines). */
-  id: string;
-  userId: string;
-  orderId: string;
-  status: OrderStatus;
-  lines: OrderLine[];
-  ts: number;
-  receivedAt: number;
-  tier?: z.infer<typeof TierSchema>;
-}
 
 export function isOrderEvent(event: LoggedEvent): event is StoredOrderEvent {
   return event.type === 'order';

@@ -3,7 +3,7 @@ import { MAX_ID_LENGTH } from './bounds.js';
 import type { StoredEvent, StoredImpressionEvent } from './event-schemas.js';
 import { EventInputSchema } from './event-schemas.js';
 import { CategoryPathSchema, EpochMsSchema, ID_PATTERN, IdSchema, PriceSchema, TierSchema, type Role, type Tier } from './field-schemas.js';
-import type { StoredOrderEvent } from './orders.js';
+import type { StoredOrderEvent } from './order-lines.js';
 import { storedEventFastPath } from './stored-event-fast-path.js';
 import { safeText, textRule } from './text-rules.js';
 

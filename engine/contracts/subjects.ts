@@ -4,7 +4,7 @@
  */
 export const EVENTS_STREAM = 'EVENTS';
 export const CATALOG_STREAM = 'CATALOG';
-/** Events the engine gave up on, with why (engine/ports/dead-letters.ts). */
+/** Events the engine gave up on, with why (engine/stream/dead-letters.ts). */
 export const DEADLETTERS_STREAM = 'DEADLETTERS';
 
 export function subjectToken(id: string): string {

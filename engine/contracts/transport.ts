@@ -4,11 +4,11 @@ import type { LoggedEvent } from './schemas.js';
 /**
  * The gateway's side of the transport between gateway and engine: what a gateway calls (request/
  * reply, the event log, the dead letters, presence) and receives (pushes). The engine's ports
- * (engine/ports/rpc.ts, notifier.ts, event-log.ts, dead-letters.ts, presence-channel.ts) re-export
+ * (engine/platform/rpc.ts, notifier.ts, event-log.ts, dead-letters.ts, presence-channel.ts) re-export
  * these next to the engine's own side; the NATS adapters (engine/adapters/nats-*.ts) implement both.
  */
 
-// --- request/reply (engine/ports/rpc.ts) ---
+// --- request/reply (engine/platform/rpc.ts) ---
 
 /**
  * Gateway side. Rejects with PulseError: the engine's own error, or `unavailable`/`timeout`.
@@ -19,7 +19,7 @@ export interface RpcClient {
   call<M extends RpcMethod>(method: M, request: RpcMethods[M]['request'], timeoutMs?: number): Promise<RpcMethods[M]['result']>;
 }
 
-// --- pushes (engine/ports/notifier.ts) ---
+// --- pushes (engine/platform/notifier.ts) ---
 
 export type Unsubscribe = () => void;
 
@@ -30,7 +30,7 @@ export interface PushSubscriber {
   subscribeAll(handler: (message: PushMessage) => void): Unsubscribe;
 }
 
-// --- the event log (engine/ports/event-log.ts) ---
+// --- the event log (engine/stream/event-log.ts) ---
 
 export interface AppendResult {
   /** Stream sequence of the stored event. */
@@ -57,7 +57,7 @@ export interface DeadLetterFailure {
   attempts: number;
 }
 
-// --- dead letters (engine/ports/dead-letters.ts) ---
+// --- dead letters (engine/stream/dead-letters.ts) ---
 
 /** One event the engine gave up on (`DeliveredEvent.deadLetter`), as admins see it. */
 export interface DeadLetter {
@@ -111,7 +111,7 @@ export interface DeadLetters {
   drop(id: string): Promise<void>;
 }
 
-// --- presence (engine/ports/presence-channel.ts) ---
+// --- presence (engine/platform/presence-channel.ts) ---
 
 /**
  * Gateway side of presence: what one gateway tells every engine about the users whose sockets it

@@ -1,28 +1,28 @@
 import { pino } from 'pino';
 import type { EngineConfig } from '../../engine/config.js';
 import type { Item, RecommendRequest, StoredEvent } from '../../engine/contracts/schemas.js';
-import { HnswVectorIndex } from '../../engine/adapters/hnsw-vector-index.js';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
+import { HnswVectorIndex } from '../../engine/recommend/adapters/hnsw-vector-index.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { ItemVectorSource } from '../../engine/ports/item-vector-source.js';
-import type { Notifier } from '../../engine/ports/notifier.js';
-import type { VectorIndex } from '../../engine/ports/vector-index.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { EventProcessor } from '../../engine/services/event-processor.js';
-import { AttributeVectorSource, ModelRegistry } from '../../engine/services/model-registry.js';
+import type { ItemVectorSource } from '../../engine/recommend/item-vector-source.js';
+import type { Notifier } from '../../engine/platform/notifier.js';
+import type { VectorIndex } from '../../engine/recommend/vector-index.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { EventProcessor } from '../../engine/stream/event-processor.js';
+import { AttributeVectorSource, ModelRegistry } from '../../engine/recommend/model-registry.js';
 import {
   Recommender,
   listEvidenceFrom,
   recommenderOptionsFrom,
   sessionIndexFrom,
   type RecommenderOptions,
-} from '../../engine/services/recommender.js';
-import type { ListEvidence } from '../../engine/services/list-evidence.js';
-import type { SessionIndex } from '../../engine/logic/session-neighbours.js';
+} from '../../engine/recommend/recommender.js';
+import type { ListEvidence } from '../../engine/recommend/list-evidence.js';
+import type { SessionIndex } from '../../engine/recommend/logic/session-neighbours.js';
 import { shopperIndexFrom } from '../../engine/engine.js';
-import type { ShopperIndex } from '../../engine/services/shopper-index.js';
+import type { ShopperIndex } from '../../engine/recommend/shopper-index.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import type { EvalMethod, ListFilter } from './method.js';
 

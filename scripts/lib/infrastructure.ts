@@ -1,30 +1,30 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { SharedConfig } from '../../engine/config.js';
-import { NatsTransport } from '../../engine/adapters/nats-transport.js';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
-import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
-import { RedisCouponStore } from '../../engine/adapters/redis-coupon-store.js';
-import { MemoryCouponStore } from '../../engine/adapters/memory/memory-coupon-store.js';
-import type { CouponStore } from '../../engine/ports/coupon-store.js';
-import { RedisCampaignStore } from '../../engine/adapters/redis-campaign-store.js';
-import { MemoryCampaignStore } from '../../engine/adapters/memory/memory-campaign-store.js';
-import type { CampaignStore } from '../../engine/ports/campaign-store.js';
-import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
-import { RedisPartitionLeases } from '../../engine/adapters/redis-partition-leases.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryPartitionLeases } from '../../engine/adapters/memory/memory-partition-leases.js';
-import type { UserStateStore } from '../../engine/ports/user-state-store.js';
-import type { MemberStore } from '../../engine/ports/member-store.js';
-import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import type { InteractionStats } from '../../engine/ports/interaction-stats.js';
-import type { PartitionLeases } from '../../engine/ports/partition-leases.js';
-import type { ShopAnalytics } from '../../engine/ports/shop-analytics.js';
-import { RedisShopAnalytics } from '../../engine/adapters/redis-shop-analytics.js';
-import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
-import { PersistenceRefusedError, RedisPersistenceGuard, type PersistenceVerdict } from '../../engine/adapters/redis-persistence.js';
+import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
+import { RedisUserStateStore } from '../../engine/shoppers/adapters/redis-user-state-store.js';
+import { RedisCouponStore } from '../../engine/members/adapters/redis-coupon-store.js';
+import { MemoryCouponStore } from '../../engine/members/adapters/memory-coupon-store.js';
+import type { CouponStore } from '../../engine/members/coupon-store.js';
+import { RedisCampaignStore } from '../../engine/campaigns/adapters/redis-campaign-store.js';
+import { MemoryCampaignStore } from '../../engine/campaigns/adapters/memory-campaign-store.js';
+import type { CampaignStore } from '../../engine/campaigns/campaign-store.js';
+import { RedisInteractionStats } from '../../engine/recommend/adapters/redis-interaction-stats.js';
+import { RedisPartitionLeases } from '../../engine/stream/adapters/redis-partition-leases.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryPartitionLeases } from '../../engine/stream/adapters/memory-partition-leases.js';
+import type { UserStateStore } from '../../engine/shoppers/user-state-store.js';
+import type { MemberStore } from '../../engine/members/member-store.js';
+import { RedisMemberStore } from '../../engine/members/adapters/redis-member-store.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import type { InteractionStats } from '../../engine/recommend/interaction-stats.js';
+import type { PartitionLeases } from '../../engine/stream/partition-leases.js';
+import type { ShopAnalytics } from '../../engine/analytics/shop-analytics.js';
+import { RedisShopAnalytics } from '../../engine/analytics/adapters/redis-shop-analytics.js';
+import { MemoryShopAnalytics } from '../../engine/analytics/adapters/memory-shop-analytics.js';
+import { PersistenceRefusedError, RedisPersistenceGuard, type PersistenceVerdict } from '../../engine/platform/redis/redis-persistence.js';
 
 export type Mode = 'connected' | 'embedded';
 
@@ -137,7 +137,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         campaigns: new RedisCampaignStore(redis, { logger: logger.child({ component: 'campaign-store' }) }),
         analytics: new RedisShopAnalytics(redis, { dedupeTtlSeconds }),
       };
-      // Each store defined the Lua scripts on its client (engine/adapters/redis-scripts.ts): a
+      // Each store defined the Lua scripts on its client (engine/platform/redis/redis-scripts.ts): a
       // script's first call on a connection is an EVAL, so nothing needs loading up front.
       const client = redis;
       cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));

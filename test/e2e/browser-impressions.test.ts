@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ShopperProfile, SegmentList, AnalyticsOverview } from '../../engine/contracts/analytics.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
 import { TokenService } from '../../gateway/auth.js';
 import { launchBrowser, VIEWPORTS, type TestBrowser } from '../helpers/browser.js';
 import { http, visitor } from '../helpers/clients.js';

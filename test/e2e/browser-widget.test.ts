@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Campaign } from '../../engine/contracts/campaigns.js';
-import type { Coupon } from '../../engine/ports/coupon-store.js';
+import type { Coupon } from '../../engine/members/coupon-store.js';
 import { TokenService } from '../../gateway/auth.js';
 import { launchBrowser, screenshot, VIEWPORTS, type TestBrowser } from '../helpers/browser.js';
 import { http } from '../helpers/clients.js';

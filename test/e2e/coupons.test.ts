@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisCouponStore } from '../../engine/adapters/redis-coupon-store.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import type { Coupon } from '../../engine/ports/coupon-store.js';
-import type { LedgerEntry } from '../../engine/ports/member-store.js';
+import { RedisCouponStore } from '../../engine/members/adapters/redis-coupon-store.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import type { Coupon } from '../../engine/members/coupon-store.js';
+import type { LedgerEntry } from '../../engine/members/member-store.js';
 import { TokenService } from '../../gateway/auth.js';
 import { http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';

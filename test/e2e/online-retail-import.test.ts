@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemberProfile } from '../../engine/contracts/schemas.js';
-import type { LedgerEntry } from '../../engine/ports/member-store.js';
+import type { LedgerEntry } from '../../engine/members/member-store.js';
 import { TokenService } from '../../gateway/auth.js';
 import { checkOnlineRetailPointsRemote, type Rules } from '../../scripts/check-online-retail-points.js';
 import { convertOnlineRetail } from '../../scripts/convert-online-retail.js';

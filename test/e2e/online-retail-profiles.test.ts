@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/logic/segments.js';
+import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/shoppers/logic/segments.js';
 import { TokenService } from '../../gateway/auth.js';
 import { checkOnlineRetailProfiles } from '../../scripts/check-online-retail-profiles.js';
 import { convertOnlineRetail } from '../../scripts/convert-online-retail.js';

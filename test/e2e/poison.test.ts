@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ID_LENGTH } from '../../engine/contracts/bounds.js';
 import type { Item, StoredEvent } from '../../engine/contracts/schemas.js';
 import { EVENTS_STREAM, partitionOf } from '../../engine/contracts/subjects.js';
-import type { DeadLetter } from '../../engine/ports/dead-letters.js';
+import type { DeadLetter } from '../../engine/stream/dead-letters.js';
 import { TokenService } from '../../gateway/auth.js';
 import { connectSocket, emitWithAck, http, visitor } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
 import { TokenService } from '../../gateway/auth.js';
 import { http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess, type SpawnPulseOptions } from '../helpers/pulse-process.js';

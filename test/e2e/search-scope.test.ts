@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { Item, RecommendationList } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
 import { TokenService } from '../../gateway/auth.js';
 import { connectSocket, emitWithAck, http, nextPush, visitor } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';

@@ -6,7 +6,7 @@ import { orderEventId } from '../../engine/contracts/order-keys.js';
 import type { StoredOrderEvent } from '../../engine/contracts/orders.js';
 import type { Item } from '../../engine/contracts/schemas.js';
 import { partitionOf, subjects } from '../../engine/contracts/subjects.js';
-import type { LedgerEntry } from '../../engine/ports/member-store.js';
+import type { LedgerEntry } from '../../engine/members/member-store.js';
 import { TokenService } from '../../gateway/auth.js';
 import { http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';

@@ -1,13 +1,13 @@
 import pino from 'pino';
-import { MemoryCampaignStore } from '../../engine/adapters/memory/memory-campaign-store.js';
-import { MemoryCouponStore } from '../../engine/adapters/memory/memory-coupon-store.js';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
+import { MemoryCampaignStore } from '../../engine/campaigns/adapters/memory-campaign-store.js';
+import { MemoryCouponStore } from '../../engine/members/adapters/memory-coupon-store.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
 import { campaignStatus, checkCampaign, type Campaign, type Promotion } from '../../engine/contracts/campaigns.js';
 import type { PushMessage } from '../../engine/contracts/messages.js';
 import type { Tier } from '../../engine/contracts/schemas.js';
-import type { StoredCampaign } from '../../engine/ports/campaign-store.js';
-import type { Notifier } from '../../engine/ports/notifier.js';
-import { PromotionDelivery } from '../../engine/services/promotion-delivery.js';
+import type { StoredCampaign } from '../../engine/campaigns/campaign-store.js';
+import type { Notifier } from '../../engine/platform/notifier.js';
+import { PromotionDelivery } from '../../engine/campaigns/promotion-delivery.js';
 
 /** Campaign test fixtures on the in-memory stores. */
 export const T0 = 1_700_000_000_000;

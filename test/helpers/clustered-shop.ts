@@ -1,5 +1,5 @@
 import type { Item } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 import type { InteractionEvent } from '../../models/sequences.js';
 

@@ -1,15 +1,15 @@
 import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { PulseError } from '../../engine/contracts/errors.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryPartitionLeases } from '../../engine/adapters/memory/memory-partition-leases.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
-import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
-import { RedisPartitionLeases } from '../../engine/adapters/redis-partition-leases.js';
-import { RedisUserStateStore } from '../../engine/adapters/redis-user-state-store.js';
-import type { InteractionStats } from '../../engine/ports/interaction-stats.js';
-import type { PartitionLeases } from '../../engine/ports/partition-leases.js';
-import type { UserStateChange, UserStateStore, UserStateStoreOptions } from '../../engine/ports/user-state-store.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryPartitionLeases } from '../../engine/stream/adapters/memory-partition-leases.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
+import { RedisInteractionStats } from '../../engine/recommend/adapters/redis-interaction-stats.js';
+import { RedisPartitionLeases } from '../../engine/stream/adapters/redis-partition-leases.js';
+import { RedisUserStateStore } from '../../engine/shoppers/adapters/redis-user-state-store.js';
+import type { InteractionStats } from '../../engine/recommend/interaction-stats.js';
+import type { PartitionLeases } from '../../engine/stream/partition-leases.js';
+import type { UserStateChange, UserStateStore, UserStateStoreOptions } from '../../engine/shoppers/user-state-store.js';
 import { randomPrefix, useRedisServer } from './redis-suite.js';
 
 /**

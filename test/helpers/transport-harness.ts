@@ -6,14 +6,14 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
-import { NatsTransport } from '../../engine/adapters/nats-transport.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
+import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
 import type { Item, StoredEvent } from '../../engine/contracts/schemas.js';
 import { CATALOG_STREAM, EVENTS_STREAM, partitionOf } from '../../engine/contracts/subjects.js';
-import type { CatalogLog } from '../../engine/ports/catalog-log.js';
-import type { DeliveredEvent, EventLogWriter, EventSource } from '../../engine/ports/event-log.js';
-import type { Notifier, PushSubscriber } from '../../engine/ports/notifier.js';
-import type { RpcClient, RpcServer } from '../../engine/ports/rpc.js';
+import type { CatalogLog } from '../../engine/catalog/catalog-log.js';
+import type { DeliveredEvent, EventLogWriter, EventSource } from '../../engine/stream/event-log.js';
+import type { Notifier, PushSubscriber } from '../../engine/platform/notifier.js';
+import type { RpcClient, RpcServer } from '../../engine/platform/rpc.js';
 import { captureLogger } from './capture-logger.js';
 import { startNats, type TestServer } from './servers.js';
 

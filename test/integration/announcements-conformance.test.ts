@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAnnouncements } from '../../engine/adapters/memory/memory-announcements.js';
-import { deliverAnnouncement, NatsAnnouncements } from '../../engine/adapters/nats-announcements.js';
+import { MemoryAnnouncements } from '../../engine/platform/adapters/memory-announcements.js';
+import { deliverAnnouncement, NatsAnnouncements } from '../../engine/platform/adapters/nats-announcements.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
 import { subjects } from '../../engine/contracts/subjects.js';
-import type { Announcements } from '../../engine/ports/announcements.js';
-import { campaignChangeChannel, type CampaignChange } from '../../engine/ports/campaign-changes.js';
+import type { Announcements } from '../../engine/platform/announcements.js';
+import { campaignChangeChannel, type CampaignChange } from '../../engine/campaigns/campaign-changes.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { startNats, type TestServer } from '../helpers/servers.js';
 

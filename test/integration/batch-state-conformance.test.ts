@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
-import { RedisShopAnalytics } from '../../engine/adapters/redis-shop-analytics.js';
-import { foldInteractionUpdates } from '../../engine/logic/aggregate-fold.js';
-import type { InteractionUpdate } from '../../engine/ports/interaction-stats.js';
-import type { AnalyticsRecord, ShopAnalytics } from '../../engine/ports/shop-analytics.js';
-import { UNTAGGED_MARKER } from '../../engine/ports/user-state-store.js';
+import { MemoryShopAnalytics } from '../../engine/analytics/adapters/memory-shop-analytics.js';
+import { RedisShopAnalytics } from '../../engine/analytics/adapters/redis-shop-analytics.js';
+import { foldInteractionUpdates } from '../../engine/stream/logic/aggregate-fold.js';
+import type { InteractionUpdate } from '../../engine/recommend/interaction-stats.js';
+import type { AnalyticsRecord, ShopAnalytics } from '../../engine/analytics/shop-analytics.js';
+import { UNTAGGED_MARKER } from '../../engine/shoppers/user-state-store.js';
 import { randomPrefix } from '../helpers/redis-suite.js';
 import { change, random, useStateSuite, vectorOf } from '../helpers/state-suite.js';
 

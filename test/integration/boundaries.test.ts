@@ -47,9 +47,11 @@ beforeAll(async () => {
   await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   await plant({
     'engine/contracts/wire.ts': 'export const wire = 1;\n',
-    'engine/logic/pure.ts': "import { wire } from '../contracts/wire.js';\nexport const pure = wire + 1;\n",
-    'engine/adapters/store.ts': 'export const store = 2;\n',
-    'engine/services/service.ts': "import { store } from '../adapters/store.js';\nexport const service = store;\n",
+    'engine/shelf/logic/pure.ts': "import { wire } from '../../contracts/wire.js';\nexport const pure = wire + 1;\n",
+    'engine/shelf/adapters/store.ts': 'export const store = 2;\n',
+    'engine/shelf/service.ts': "import { store } from './adapters/store.js';\nexport const service = store;\n",
+    'engine/shelf/port.ts': 'export interface Port {\n  get(): number;\n}\nexport const PORT_LIMIT = 3;\n',
+    'engine/shelf/logic/typed.ts': "import type { Port } from '../port.js';\nexport const typed = (port: Port): number => port.get();\n",
     'gateway/good.ts': "import { wire } from '../engine/contracts/wire.js';\nexport const good = wire;\n",
   });
 });
@@ -66,7 +68,7 @@ describe('boundary rules', () => {
   });
 
   it('fail on the gateway importing engine logic', async () => {
-    await plant({ 'gateway/bad.ts': "import { pure } from '../engine/logic/pure.js';\nexport const bad = pure;\n" });
+    await plant({ 'gateway/bad.ts': "import { pure } from '../engine/shelf/logic/pure.js';\nexport const bad = pure;\n" });
     const { code, output } = await cruise('engine', 'gateway');
     expect(code).not.toBe(0);
     expect(output).toContain('gateway-imports-contracts-only: gateway/bad.ts');
@@ -75,13 +77,25 @@ describe('boundary rules', () => {
 
   it('fail on pure logic importing an adapter, and on a cycle', async () => {
     await plant({
-      'engine/logic/impure.ts': "import { store } from '../adapters/store.js';\nexport const impure = store;\n",
-      'engine/logic/ping.ts': "import { pong } from './pong.js';\nexport const ping = (): number => pong();\n",
-      'engine/logic/pong.ts': "import { ping } from './ping.js';\nexport const pong = (): number => ping();\n",
+      'engine/shelf/logic/impure.ts': "import { store } from '../adapters/store.js';\nexport const impure = store;\n",
+      'engine/shelf/logic/ping.ts': "import { pong } from './pong.js';\nexport const ping = (): number => pong();\n",
+      'engine/shelf/logic/pong.ts': "import { ping } from './ping.js';\nexport const pong = (): number => ping();\n",
     });
     const { code, output } = await cruise('engine', 'gateway');
     expect(code).not.toBe(0);
-    expect(output).toContain('logic-is-pure: engine/logic/impure.ts');
+    expect(output).toContain('logic-is-pure: engine/shelf/logic/impure.ts');
     expect(output).toContain('no-circular');
+    for (const file of ['impure', 'ping', 'pong']) await rm(join(dir, `engine/shelf/logic/${file}.ts`));
+  });
+
+  it('fail on pure logic running a service or a port (types of them are allowed)', async () => {
+    await plant({
+      'engine/shelf/logic/runs.ts': "import { PORT_LIMIT } from '../port.js';\nexport const runs = PORT_LIMIT;\n",
+    });
+    const { code, output } = await cruise('engine', 'gateway');
+    expect(code).not.toBe(0);
+    expect(output).toContain('logic-imports-logic: engine/shelf/logic/runs.ts');
+    expect(output).not.toContain('engine/shelf/logic/typed.ts');
+    await rm(join(dir, 'engine/shelf/logic/runs.ts'));
   });
 });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryCampaignStore } from '../../engine/adapters/memory/memory-campaign-store.js';
-import { RedisCampaignStore } from '../../engine/adapters/redis-campaign-store.js';
+import { MemoryCampaignStore } from '../../engine/campaigns/adapters/memory-campaign-store.js';
+import { RedisCampaignStore } from '../../engine/campaigns/adapters/redis-campaign-store.js';
 import { PulseError } from '../../engine/contracts/errors.js';
-import type { CampaignStore, CartTimer, PendingPromotion, ReserveRules, StoredCampaign } from '../../engine/ports/campaign-store.js';
+import type { CampaignStore, CartTimer, PendingPromotion, ReserveRules, StoredCampaign } from '../../engine/campaigns/campaign-store.js';
 import { randomPrefix, useRedisServer } from '../helpers/redis-suite.js';
 
 /** One suite for both CampaignStore implementations; Redis on its own server, each test under a random prefix. */

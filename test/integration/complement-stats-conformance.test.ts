@@ -2,12 +2,12 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { RedisInteractionStats } from '../../engine/adapters/redis-interaction-stats.js';
-import { eventEffect } from '../../engine/logic/event-effect.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
-import type { InteractionStats } from '../../engine/ports/interaction-stats.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { RedisInteractionStats } from '../../engine/recommend/adapters/redis-interaction-stats.js';
+import { eventEffect } from '../../engine/shoppers/logic/event-effect.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
+import type { InteractionStats } from '../../engine/recommend/interaction-stats.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
 import { randomPrefix, useRedisServer } from '../helpers/redis-suite.js';
 
 /**

@@ -1,14 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryCouponStore } from '../../engine/adapters/memory/memory-coupon-store.js';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { RedisCouponStore } from '../../engine/adapters/redis-coupon-store.js';
-import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
+import { MemoryCouponStore } from '../../engine/members/adapters/memory-coupon-store.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { RedisCouponStore } from '../../engine/members/adapters/redis-coupon-store.js';
+import { RedisMemberStore } from '../../engine/members/adapters/redis-member-store.js';
 import { PulseError } from '../../engine/contracts/errors.js';
-import { couponCodeFrom } from '../../engine/logic/coupons.js';
-import { CouponCodeTakenError, type Coupon, type CouponStore } from '../../engine/ports/coupon-store.js';
-import type { MemberStore, StoredMember } from '../../engine/ports/member-store.js';
+import { couponCodeFrom } from '../../engine/members/logic/coupons.js';
+import { CouponCodeTakenError, type Coupon, type CouponStore } from '../../engine/members/coupon-store.js';
+import type { MemberStore, StoredMember } from '../../engine/members/member-store.js';
 import { useRedisServer } from '../helpers/redis-suite.js';
 
 /** Coupons and rewards: one suite for both CouponStore implementations (Redis on its own server, random prefixes). */

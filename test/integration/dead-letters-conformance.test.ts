@@ -1,13 +1,13 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
-import { NatsTransport } from '../../engine/adapters/nats-transport.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
+import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
 import { DEADLETTERS_STREAM, EVENTS_STREAM, subjects } from '../../engine/contracts/subjects.js';
-import type { DeadLetters } from '../../engine/ports/dead-letters.js';
-import type { DeliveredEvent, EventLogWriter, EventSource } from '../../engine/ports/event-log.js';
+import type { DeadLetters } from '../../engine/stream/dead-letters.js';
+import type { DeliveredEvent, EventLogWriter, EventSource } from '../../engine/stream/event-log.js';
 import { startNats, type TestServer } from '../helpers/servers.js';
 import { logger, sleep, usersIn, viewEvent } from '../helpers/transport-harness.js';
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
-import { keySlot } from '../../engine/adapters/redis-slots.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { RedisMemberStore } from '../../engine/members/adapters/redis-member-store.js';
+import { keySlot } from '../../engine/platform/redis/redis-slots.js';
 import { PulseError } from '../../engine/contracts/errors.js';
-import type { MemberStore, StoredMember } from '../../engine/ports/member-store.js';
+import type { MemberStore, StoredMember } from '../../engine/members/member-store.js';
 import { randomPrefix, useRedisServer } from '../helpers/redis-suite.js';
 
 /** One suite for both MemberStore implementations; Redis on its own server, each test under a random prefix. */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { RedisMemberStore } from '../../engine/adapters/redis-member-store.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { RedisMemberStore } from '../../engine/members/adapters/redis-member-store.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import { orderEventId, paidDigest, returnDigest } from '../../engine/contracts/order-keys.js';
-import type { MemberStore, OrderChange, StoredMember } from '../../engine/ports/member-store.js';
+import type { MemberStore, OrderChange, StoredMember } from '../../engine/members/member-store.js';
 import { useRedisServer } from '../helpers/redis-suite.js';
 
 /** Order records (intake and applied side): one suite for both MemberStore implementations. */

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsTransport } from '../../engine/adapters/nats-transport.js';
-import type { DeliveredEvent } from '../../engine/ports/event-log.js';
+import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
+import type { DeliveredEvent } from '../../engine/stream/event-log.js';
 import { BATCH_APPEND_WINDOW, EventIntake, MAX_EVENTS_PER_BATCH } from '../../gateway/event-intake.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';
 import { startNats, type TestServer } from '../helpers/servers.js';

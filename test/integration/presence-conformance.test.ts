@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
-import { NatsTransport } from '../../engine/adapters/nats-transport.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
+import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import type { EventLogWriter, EventSource } from '../../engine/ports/event-log.js';
-import type { PresenceFollower, PresencePublisher } from '../../engine/ports/presence-channel.js';
+import type { EventLogWriter, EventSource } from '../../engine/stream/event-log.js';
+import type { PresenceFollower, PresencePublisher } from '../../engine/platform/presence-channel.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 import { startNats, type TestServer } from '../helpers/servers.js';
 

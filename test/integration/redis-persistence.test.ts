@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { loadEngineConfig } from '../../engine/config.js';
-import { PersistenceRefusedError, RedisPersistenceGuard, readRedisPersistence } from '../../engine/adapters/redis-persistence.js';
+import { PersistenceRefusedError, RedisPersistenceGuard, readRedisPersistence } from '../../engine/platform/redis/redis-persistence.js';
 import { connectInfrastructure } from '../../scripts/lib/infrastructure.js';
 import { startNats, startRedis, type RedisServer, type TestServer } from '../helpers/servers.js';
 

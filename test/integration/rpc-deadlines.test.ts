@@ -5,7 +5,7 @@
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEADLINE_HEADER, NatsRpcClient, NatsRpcServer, TIMEOUT_HEADER } from '../../engine/adapters/nats-rpc.js';
+import { DEADLINE_HEADER, NatsRpcClient, NatsRpcServer, TIMEOUT_HEADER } from '../../engine/platform/adapters/nats-rpc.js';
 import type { PulseError } from '../../engine/contracts/errors.js';
 import { subjects } from '../../engine/contracts/subjects.js';
 import { startNats, type TestServer } from '../helpers/servers.js';

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
-import { RedisShopAnalytics } from '../../engine/adapters/redis-shop-analytics.js';
+import { MemoryShopAnalytics } from '../../engine/analytics/adapters/memory-shop-analytics.js';
+import { RedisShopAnalytics } from '../../engine/analytics/adapters/redis-shop-analytics.js';
 import { PulseError } from '../../engine/contracts/errors.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
-import { DEFAULT_SEGMENT_THRESHOLDS, segmentsOf } from '../../engine/logic/segments.js';
-import { DAY_MS, HOUR_MS, dayOf, hourOf, segmentRanges, shopperSnapshot } from '../../engine/logic/shop-analytics.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import type { AnalyticsRecord, SegmentRanges, ShopAnalytics, ShopperSnapshot } from '../../engine/ports/shop-analytics.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
+import { DEFAULT_SEGMENT_THRESHOLDS, segmentsOf } from '../../engine/shoppers/logic/segments.js';
+import { DAY_MS, HOUR_MS, dayOf, hourOf, segmentRanges, shopperSnapshot } from '../../engine/analytics/logic/shop-analytics.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import type { AnalyticsRecord, SegmentRanges, ShopAnalytics, ShopperSnapshot } from '../../engine/analytics/shop-analytics.js';
 import { randomPrefix, useRedisServer } from '../helpers/redis-suite.js';
 
 /** One suite for both ShopAnalytics implementations (Redis on its own server, a random prefix per test). */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsTransport } from '../../engine/adapters/nats-transport.js';
+import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
 import type { Item, StoredEvent } from '../../engine/contracts/schemas.js';
 import { subjects } from '../../engine/contracts/subjects.js';
 import { readModel, type LoadedModel } from '../../models/artifact.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { CatalogChange, PushMessage } from '../../engine/contracts/messages.js';
 import { describeTransports, item, logLines, sleep, startConsumer, viewEvent } from '../helpers/transport-harness.js';
-import { DEFAULT_MAX_PER_SLICE } from '../../engine/adapters/sliced-queue.js';
+import { DEFAULT_MAX_PER_SLICE } from '../../engine/platform/sliced-queue.js';
 
 describeTransports((harness) => {
   describe('catalog log', () => {

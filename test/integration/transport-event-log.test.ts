@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
 import { partitionOf } from '../../engine/contracts/subjects.js';
-import type { DeliveredEvent } from '../../engine/ports/event-log.js';
+import type { DeliveredEvent } from '../../engine/stream/event-log.js';
 import { describeTransports, logLines, sleep, startConsumer, usersIn, viewEvent } from '../helpers/transport-harness.js';
 
 describeTransports((harness) => {

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsTransport } from '../../engine/adapters/nats-transport.js';
+import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import { CATALOG_STREAM, EVENTS_STREAM } from '../../engine/contracts/subjects.js';
 import { startNats, type TestServer } from '../helpers/servers.js';

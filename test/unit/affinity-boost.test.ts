@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { affinityAfter, affinityGain, emptyAffinity } from '../../engine/logic/affinity.js';
+import { affinityAfter, affinityGain, emptyAffinity } from '../../engine/shoppers/logic/affinity.js';
 import {
   affinityBoost,
   checkAffinityBoost,
@@ -7,9 +7,9 @@ import {
   likedCategory,
   shopperLikes,
   type BoostedItem,
-} from '../../engine/logic/affinity-boost.js';
-import { rankCandidates, type Candidate, type RankingContext } from '../../engine/logic/ranking.js';
-import type { Affinity } from '../../engine/ports/user-state-store.js';
+} from '../../engine/recommend/logic/affinity-boost.js';
+import { rankCandidates, type Candidate, type RankingContext } from '../../engine/recommend/logic/ranking.js';
+import type { Affinity } from '../../engine/shoppers/user-state-store.js';
 
 const HALF_LIFE = 14 * 24 * 3600;
 const NOW = 1_750_000_000_000;

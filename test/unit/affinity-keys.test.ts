@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { affinityAfter, affinityGain, emptyAffinity, topBrands, topCategories, type WeightedKey } from '../../engine/logic/affinity.js';
+import {
+  affinityAfter,
+  affinityGain,
+  emptyAffinity,
+  topBrands,
+  topCategories,
+  type WeightedKey,
+} from '../../engine/shoppers/logic/affinity.js';
 import {
   boostKeys,
   FULL_LIKE_WEIGHT,
@@ -10,10 +17,10 @@ import {
   shopperLikes,
   type BoostedItem,
   type ShopperLikes,
-} from '../../engine/logic/affinity-boost.js';
-import { idBoost, idLikedCategory, KeyIds, KeySpace } from '../../engine/logic/affinity-keys.js';
-import { AFFINITY_LIMIT, type Affinity } from '../../engine/ports/user-state-store.js';
-import { AffinitySignals } from '../../engine/services/affinity-signals.js';
+} from '../../engine/recommend/logic/affinity-boost.js';
+import { idBoost, idLikedCategory, KeyIds, KeySpace } from '../../engine/recommend/logic/affinity-keys.js';
+import { AFFINITY_LIMIT, type Affinity } from '../../engine/shoppers/user-state-store.js';
+import { AffinitySignals } from '../../engine/recommend/affinity-signals.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 const HALF_LIFE = 14 * 24 * 3600;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkUserStateChange } from '../../engine/adapters/state-validation.js';
-import { affinityAfter, affinityGain, AFFINITY_RESCALE_EXPONENT, emptyAffinity } from '../../engine/logic/affinity.js';
-import { AFFINITY_LIMIT, type Affinity, type UserStateChange } from '../../engine/ports/user-state-store.js';
+import { checkUserStateChange } from '../../engine/shoppers/state-validation.js';
+import { affinityAfter, affinityGain, AFFINITY_RESCALE_EXPONENT, emptyAffinity } from '../../engine/shoppers/logic/affinity.js';
+import { AFFINITY_LIMIT, type Affinity, type UserStateChange } from '../../engine/shoppers/user-state-store.js';
 
 const HALF_LIFE = 3600;
 const H = HALF_LIFE * 1000;

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ContentEncoder } from '../../models/content-encoder.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { Recommender, type CampaignBoost, type CampaignBoostSource, type RecommenderOptions } from '../../engine/services/recommender.js';
-import { campaignPicks, campaignSlots, withCampaignItems } from '../../engine/logic/campaign-ranking.js';
-import { foldIn } from '../../engine/logic/user-vector.js';
-import type { StoredMember } from '../../engine/ports/member-store.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { Recommender, type CampaignBoost, type CampaignBoostSource, type RecommenderOptions } from '../../engine/recommend/recommender.js';
+import { campaignPicks, campaignSlots, withCampaignItems } from '../../engine/campaigns/logic/campaign-ranking.js';
+import { foldIn } from '../../engine/shoppers/logic/user-vector.js';
+import type { StoredMember } from '../../engine/members/member-store.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 
 const DIM = 64;
 const NOW = 1_750_000_000_000;

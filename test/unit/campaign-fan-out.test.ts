@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAnnouncements } from '../../engine/adapters/memory/memory-announcements.js';
-import { MemoryRpcBus } from '../../engine/adapters/memory/memory-rpc.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
+import { MemoryAnnouncements } from '../../engine/platform/adapters/memory-announcements.js';
+import { MemoryRpcBus } from '../../engine/platform/adapters/memory-rpc.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
 import type { CampaignStats } from '../../engine/contracts/campaigns.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
 import { partitionOf } from '../../engine/contracts/subjects.js';
-import { campaignChangeChannel } from '../../engine/ports/campaign-changes.js';
-import { AudienceScanner } from '../../engine/services/audience-scanner.js';
-import { CampaignFanOut } from '../../engine/services/campaign-fan-out.js';
-import { registerCampaignHandlers } from '../../engine/services/campaign-handlers.js';
-import { CampaignRegistry } from '../../engine/services/campaign-registry.js';
+import { campaignChangeChannel } from '../../engine/campaigns/campaign-changes.js';
+import { AudienceScanner } from '../../engine/campaigns/audience-scanner.js';
+import { CampaignFanOut } from '../../engine/campaigns/campaign-fan-out.js';
+import { registerCampaignHandlers } from '../../engine/campaigns/campaign-handlers.js';
+import { CampaignRegistry } from '../../engine/campaigns/campaign-registry.js';
 import { deliverySetup, T0 } from '../helpers/campaigns.js';
 
 const PARTITIONS = 4;

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryAnnouncements } from '../../engine/adapters/memory/memory-announcements.js';
-import { MemoryCampaignStore } from '../../engine/adapters/memory/memory-campaign-store.js';
+import { MemoryAnnouncements } from '../../engine/platform/adapters/memory-announcements.js';
+import { MemoryCampaignStore } from '../../engine/campaigns/adapters/memory-campaign-store.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
-import { campaignChangeChannel, type CampaignChange } from '../../engine/ports/campaign-changes.js';
-import { CampaignRegistry } from '../../engine/services/campaign-registry.js';
+import { campaignChangeChannel, type CampaignChange } from '../../engine/campaigns/campaign-changes.js';
+import { CampaignRegistry } from '../../engine/campaigns/campaign-registry.js';
 import { storedCampaign, T0 } from '../helpers/campaigns.js';
 
 const logger = pino({ level: 'silent' });

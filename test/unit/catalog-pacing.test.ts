@@ -1,12 +1,12 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryCatalogLog } from '../../engine/adapters/memory/memory-catalog-log.js';
-import { DEFAULT_MAX_PER_SLICE, SlicedQueue } from '../../engine/adapters/sliced-queue.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryCatalogLog } from '../../engine/catalog/adapters/memory-catalog-log.js';
+import { DEFAULT_MAX_PER_SLICE, SlicedQueue } from '../../engine/platform/sliced-queue.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { AttributeVectorSource, ModelRegistry } from '../../engine/services/model-registry.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { AttributeVectorSource, ModelRegistry } from '../../engine/recommend/model-registry.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 
 const logger = pino({ level: 'silent' });

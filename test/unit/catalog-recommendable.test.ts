@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
 import { TIERS, tierRank, type Item, type Tier } from '../../engine/contracts/schemas.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
 import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
 
 const DIM = 16;

@@ -1,17 +1,17 @@
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import type { RecommendationList, StoredEvent } from '../../engine/contracts/schemas.js';
-import { afterPurchase, complementList, complementSeeds, purchaseRelations } from '../../engine/logic/complements.js';
-import { blendWeights, mergeCandidates, rankCandidates, type RankingContext } from '../../engine/logic/ranking.js';
+import { afterPurchase, complementList, complementSeeds, purchaseRelations } from '../../engine/recommend/logic/complements.js';
+import { blendWeights, mergeCandidates, rankCandidates, type RankingContext } from '../../engine/recommend/logic/ranking.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { EventProcessor } from '../../engine/services/event-processor.js';
-import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
+import type { RecentInteraction } from '../../engine/shoppers/user-state-store.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { EventProcessor } from '../../engine/stream/event-processor.js';
+import { Recommender, type RecommenderOptions } from '../../engine/recommend/recommender.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import { tvShopCatalog, tvShopStream, type ShopEvent } from '../helpers/tv-shop.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { AudienceScanner } from '../../engine/services/audience-scanner.js';
+import { AudienceScanner } from '../../engine/campaigns/audience-scanner.js';
 import { priceLines } from '../../gateway/demo-checkout.js';
 import { readConcurrently } from '../../scripts/lib/remote-reader.js';
 

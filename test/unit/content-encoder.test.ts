@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ContentEncoder, categoryLevels, hashString, itemFeatures, priceBand, stem, tokenize } from '../../models/content-encoder.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import { cosine, dot, norm } from '../../engine/logic/vector-math.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import { cosine, dot, norm } from '../../engine/recommend/logic/vector-math.js';
 import type { Item } from '../../engine/contracts/schemas.js';
 
 const lamp: Item = { itemId: 'l1', title: 'Brass Desk Lamp', category: 'home/lamps', brand: 'Nordlys', price: 79.99, tags: ['led'] };

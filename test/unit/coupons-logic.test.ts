@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadEngineConfig } from '../../engine/config.js';
 import { ConfigError } from '../../engine/contracts/env.js';
-import { COUPON_ALPHABET, CouponCodeSchema, couponCodeFrom, DEFAULT_REWARDS, parseRewardCatalogue } from '../../engine/logic/coupons.js';
+import {
+  COUPON_ALPHABET,
+  CouponCodeSchema,
+  couponCodeFrom,
+  DEFAULT_REWARDS,
+  parseRewardCatalogue,
+} from '../../engine/members/logic/coupons.js';
 
 /** Seeded bytes (mulberry32), so the test is the same on every run. */
 function seededBytes(seed: number, size: number): Uint8Array {

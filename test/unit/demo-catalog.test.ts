@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { demoCategories, generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import { demoCategories, generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
 import { ItemSchema } from '../../engine/contracts/schemas.js';
 
 describe('generateDemoCatalog', () => {

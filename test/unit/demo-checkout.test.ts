@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import { OrderSchema, type StoredOrderEvent } from '../../engine/contracts/orders.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { acceptOrder } from '../../engine/services/order-handlers.js';
+import { acceptOrder } from '../../engine/members/order-handlers.js';
 import { checkoutOrderId, checkoutTotal, parseCheckout } from '../../gateway/demo-checkout.js';
 import { ControllableEventLog, startHarness, type Harness } from './gateway-harness.js';
 

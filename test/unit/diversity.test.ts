@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkDiversity, diversify, meanPairwiseSimilarity, pairSimilarityOf, type PairSimilarity } from '../../engine/logic/diversity.js';
-import { addScaled, dot, normalize, normalized } from '../../engine/logic/vector-math.js';
+import {
+  checkDiversity,
+  diversify,
+  meanPairwiseSimilarity,
+  pairSimilarityOf,
+  type PairSimilarity,
+} from '../../engine/recommend/logic/diversity.js';
+import { addScaled, dot, normalize, normalized } from '../../engine/recommend/logic/vector-math.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 const DIM = 24;

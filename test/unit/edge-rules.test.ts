@@ -6,7 +6,7 @@ import { MAX_ID_LENGTH, MAX_JSON_DEPTH } from '../../engine/contracts/bounds.js'
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import { ItemSchema, MemberNameSchema } from '../../engine/contracts/schemas.js';
 import { categoryPathProblem, textProblem } from '../../engine/contracts/text-rules.js';
-import { CatalogService, checkItems } from '../../engine/services/catalog-service.js';
+import { CatalogService, checkItems } from '../../engine/catalog/catalog-service.js';
 import { DEFAULT_TOKEN_POLICY, TokenService, tokenPolicyOf } from '../../gateway/auth.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { createHttpApp, wireErrorOf } from '../../gateway/http-app.js';

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import { loadEngineConfig } from '../../engine/config.js';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryPartitionLeases } from '../../engine/adapters/memory/memory-partition-leases.js';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryPartitionLeases } from '../../engine/stream/adapters/memory-partition-leases.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
 import type { PushMessage } from '../../engine/contracts/messages.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import type { UserStateChange } from '../../engine/ports/user-state-store.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import type { UserStateChange } from '../../engine/shoppers/user-state-store.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
 import { categoryLevels } from '../../models/content-encoder.js';
 
 /** The engine on its in-process fakes: the embedded mode of `npm start`, and the unit-level contract. */

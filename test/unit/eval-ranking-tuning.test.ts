@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
 import type { InteractionType } from '../../engine/contracts/schemas.js';
-import { blendWeights, checkRankingTuning, mergeCandidates } from '../../engine/logic/ranking.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
+import { blendWeights, checkRankingTuning, mergeCandidates } from '../../engine/recommend/logic/ranking.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { Recommender, type RecommenderOptions } from '../../engine/recommend/recommender.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 
-/** The ranking options the evaluation tunes (engine/logic/ranking.ts RankingTuning, RecommenderOptions). */
+/** The ranking options the evaluation tunes (engine/recommend/logic/ranking.ts RankingTuning, RecommenderOptions). */
 
 describe('RankingTuning', () => {
   it('leaves the blend as it was without tuning', () => {

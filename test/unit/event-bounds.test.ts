@@ -21,8 +21,8 @@ import {
   zodDetails,
   type LoggedEvent,
 } from '../../engine/contracts/schemas.js';
-import { orderPoints } from '../../engine/logic/points.js';
-import type { AppendResult, EventLogWriter } from '../../engine/ports/event-log.js';
+import { orderPoints } from '../../engine/members/logic/points.js';
+import type { AppendResult, EventLogWriter } from '../../engine/stream/event-log.js';
 import type { TokenClaims } from '../../gateway/auth.js';
 import { BATCH_APPEND_WINDOW, EventIntake } from '../../gateway/event-intake.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { eventEffect, prependRecent, touchedItems, type EffectOptions } from '../../engine/logic/event-effect.js';
+import { eventEffect, prependRecent, touchedItems, type EffectOptions } from '../../engine/shoppers/logic/event-effect.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import { cosine } from '../../engine/logic/vector-math.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import { cosine } from '../../engine/recommend/logic/vector-math.js';
 
 const options: EffectOptions = { tasteHalfLifeSeconds: 3600, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50 };
 const empty = (): UserState => emptyUserState();

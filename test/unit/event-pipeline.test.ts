@@ -1,17 +1,17 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryShopAnalytics } from '../../engine/analytics/adapters/memory-shop-analytics.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { PushMessage } from '../../engine/contracts/messages.js';
 import type { LoggedEvent } from '../../engine/contracts/schemas.js';
-import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/logic/segments.js';
+import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/shoppers/logic/segments.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { DeadLetterFailure, DeliveredEvent } from '../../engine/ports/event-log.js';
-import type { InteractionUpdate } from '../../engine/ports/interaction-stats.js';
-import { EventProcessor } from '../../engine/services/event-processor.js';
-import type { Recommender } from '../../engine/services/recommender.js';
+import type { DeadLetterFailure, DeliveredEvent } from '../../engine/stream/event-log.js';
+import type { InteractionUpdate } from '../../engine/recommend/interaction-stats.js';
+import { EventProcessor } from '../../engine/stream/event-processor.js';
+import type { Recommender } from '../../engine/recommend/recommender.js';
 
 /**
  * The batched event path through EventProcessor.handleBatch with in-memory stores: one push per

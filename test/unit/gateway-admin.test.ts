@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import type { DeliveredEvent } from '../../engine/ports/event-log.js';
+import type { DeliveredEvent } from '../../engine/stream/event-log.js';
 import { TokenService } from '../../gateway/auth.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/main.js';

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
 import type { WireError } from '../../engine/contracts/errors.js';
 import { isMergeEvent, type StoredEvent } from '../../engine/contracts/schemas.js';
-import type { AppendResult, EventLogWriter } from '../../engine/ports/event-log.js';
+import type { AppendResult, EventLogWriter } from '../../engine/stream/event-log.js';
 import { TokenService } from '../../gateway/auth.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { Gateway, type ReadinessReport } from '../../gateway/main.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { RpcMethods } from '../../engine/contracts/messages.js';
 import type { Item, RecommendationList } from '../../engine/contracts/schemas.js';
-import type { EventLogWriter } from '../../engine/ports/event-log.js';
+import type { EventLogWriter } from '../../engine/stream/event-log.js';
 import { SECRET, startHarness, type Harness } from './gateway-harness.js';
 
 const shoes: Item = { itemId: 'shoe-1', title: 'Trail shoe', category: 'shoes', brand: 'Acme', price: 89.5 };

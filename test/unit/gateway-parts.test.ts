@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { PushMessage } from '../../engine/contracts/messages.js';
-import type { PushSubscriber } from '../../engine/ports/notifier.js';
+import type { PushSubscriber } from '../../engine/platform/notifier.js';
 import { bearerToken, principalOf, requireRole, TokenService } from '../../gateway/auth.js';
 import { parseCorsOrigins } from '../../gateway/cors.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryPushBus } from '../../engine/adapters/memory/memory-push.js';
+import { MemoryPushBus } from '../../engine/platform/adapters/memory-push.js';
 import type { Promotion } from '../../engine/contracts/campaigns.js';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { PushMessage, RpcMethods } from '../../engine/contracts/messages.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HnswVectorIndex } from '../../engine/adapters/hnsw-vector-index.js';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { addScaled, normalize, normalized } from '../../engine/logic/vector-math.js';
+import { HnswVectorIndex } from '../../engine/recommend/adapters/hnsw-vector-index.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { addScaled, normalize, normalized } from '../../engine/recommend/logic/vector-math.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 /**

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryShopAnalytics } from '../../engine/analytics/adapters/memory-shop-analytics.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import { MAX_ID_LENGTH } from '../../engine/contracts/bounds.js';
 import { checkCampaign } from '../../engine/contracts/campaigns.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
@@ -17,16 +17,16 @@ import {
   type LoggedEvent,
   type StoredEvent,
 } from '../../engine/contracts/schemas.js';
-import { eventEffect, touchedItems, type EffectOptions } from '../../engine/logic/event-effect.js';
-import { assembleProfile } from '../../engine/logic/profile.js';
-import { segmentRanges } from '../../engine/logic/shop-analytics.js';
-import { DEFAULT_SEGMENT_THRESHOLDS, segmentsOf } from '../../engine/logic/segments.js';
+import { eventEffect, touchedItems, type EffectOptions } from '../../engine/shoppers/logic/event-effect.js';
+import { assembleProfile } from '../../engine/shoppers/logic/profile.js';
+import { segmentRanges } from '../../engine/analytics/logic/shop-analytics.js';
+import { DEFAULT_SEGMENT_THRESHOLDS, segmentsOf } from '../../engine/shoppers/logic/segments.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { DeliveredEvent } from '../../engine/ports/event-log.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import { CampaignTriggers } from '../../engine/services/campaign-triggers.js';
-import { EventProcessor } from '../../engine/services/event-processor.js';
-import type { Recommender } from '../../engine/services/recommender.js';
+import type { DeliveredEvent } from '../../engine/stream/event-log.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import { CampaignTriggers } from '../../engine/campaigns/campaign-triggers.js';
+import { EventProcessor } from '../../engine/stream/event-processor.js';
+import type { Recommender } from '../../engine/recommend/recommender.js';
 import type { TokenClaims } from '../../gateway/auth.js';
 import { EventIntake } from '../../gateway/event-intake.js';
 import { GatewayMetrics } from '../../gateway/metrics.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredOrderEvent } from '../../engine/contracts/orders.js';
 import type { LoggedEvent } from '../../engine/contracts/schemas.js';
-import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
-import { ListEvidence } from '../../engine/services/list-evidence.js';
+import type { RecentInteraction } from '../../engine/shoppers/user-state-store.js';
+import { ListEvidence } from '../../engine/recommend/list-evidence.js';
 
 /**
  * ListEvidence (services/list-evidence.ts): a shopper's remembered fresh ranking is judged by

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pageHistory } from '../../engine/logic/history.js';
+import { pageHistory } from '../../engine/members/logic/history.js';
 
 type Row = { id: string; ts: number };
 const ts = { events: (r: Row) => r.ts, orders: (r: Row) => r.ts, points: (r: Row) => r.ts, coupons: (r: Row) => r.ts };

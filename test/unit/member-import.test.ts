@@ -1,13 +1,13 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { MemoryRpcBus } from '../../engine/adapters/memory/memory-rpc.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { MemoryRpcBus } from '../../engine/platform/adapters/memory-rpc.js';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { RpcMethods } from '../../engine/contracts/messages.js';
 import type { MemberProfile } from '../../engine/contracts/schemas.js';
-import type { StoredMember } from '../../engine/ports/member-store.js';
-import { registerMemberHandlers } from '../../engine/services/member-handlers.js';
-import { parseMemberImport, registerMemberImportHandler } from '../../engine/services/member-import-handlers.js';
+import type { StoredMember } from '../../engine/members/member-store.js';
+import { registerMemberHandlers } from '../../engine/members/member-handlers.js';
+import { parseMemberImport, registerMemberImportHandler } from '../../engine/members/member-import-handlers.js';
 import { startHarness, type Harness } from './gateway-harness.js';
 
 const codeOf = (value: unknown) => (value instanceof PulseError ? value.code : 'valid');

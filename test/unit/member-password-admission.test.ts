@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { MemoryRpcBus } from '../../engine/adapters/memory/memory-rpc.js';
-import { PasswordPool } from '../../engine/adapters/password-pool.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { MemoryRpcBus } from '../../engine/platform/adapters/memory-rpc.js';
+import { PasswordPool } from '../../engine/members/adapters/password-pool.js';
 import { PulseError } from '../../engine/contracts/errors.js';
-import { registerMemberHandlers } from '../../engine/services/member-handlers.js';
+import { registerMemberHandlers } from '../../engine/members/member-handlers.js';
 
 const cheap = { N: 2 ** 10, r: 8, p: 1 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCRYPT_PARAMS, hashPassword, PasswordHashFormatError, verifyPassword } from '../../engine/logic/passwords.js';
+import { DEFAULT_SCRYPT_PARAMS, hashPassword, PasswordHashFormatError, verifyPassword } from '../../engine/members/logic/passwords.js';
 
 /** Cheap parameters for most cases; one test runs the production ones. */
 const fast = { N: 2 ** 10, r: 8, p: 1 };

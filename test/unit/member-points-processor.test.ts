@@ -1,17 +1,17 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
 import type { PushMessage } from '../../engine/contracts/messages.js';
 import type { LoggedEvent, Tier } from '../../engine/contracts/schemas.js';
 import { orderEventId } from '../../engine/contracts/order-keys.js';
 import type { OrderStatus, StoredOrderEvent } from '../../engine/contracts/orders.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { MemberStore, StoredMember } from '../../engine/ports/member-store.js';
-import type { Notifier } from '../../engine/ports/notifier.js';
-import { EventProcessor } from '../../engine/services/event-processor.js';
-import type { Recommender } from '../../engine/services/recommender.js';
+import type { MemberStore, StoredMember } from '../../engine/members/member-store.js';
+import type { Notifier } from '../../engine/platform/notifier.js';
+import { EventProcessor } from '../../engine/stream/event-processor.js';
+import type { Recommender } from '../../engine/recommend/recommender.js';
 
 const thresholds = { vip: 1000, enterprise: 10_000 };
 const rates = { regular: 1, vip: 1.5, enterprise: 2 };

@@ -7,7 +7,7 @@ import {
   orderPoints,
   orderTotal,
   roundHalfAwayFromZero,
-} from '../../engine/logic/points.js';
+} from '../../engine/members/logic/points.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 
 const rates = { regular: 1, vip: 1.5, enterprise: 2 } as const;

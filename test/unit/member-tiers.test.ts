@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEngineConfig } from '../../engine/config.js';
 import { ConfigError } from '../../engine/contracts/env.js';
-import { checkTierThresholds, pointsFor, tierFor } from '../../engine/logic/tiers.js';
+import { checkTierThresholds, pointsFor, tierFor } from '../../engine/members/logic/tiers.js';
 
 const thresholds = { vip: 1000, enterprise: 10_000 };
 

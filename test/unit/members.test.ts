@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { MemoryRpcBus } from '../../engine/adapters/memory/memory-rpc.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { MemoryRpcBus } from '../../engine/platform/adapters/memory-rpc.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import {
   EmailSchema,
@@ -13,11 +13,11 @@ import {
   parseStoredEvent,
   type StoredMergeEvent,
 } from '../../engine/contracts/schemas.js';
-import type { VectorLookup } from '../../engine/logic/event-effect.js';
-import { mergeEffect } from '../../engine/logic/merge-effect.js';
-import { cosine } from '../../engine/logic/vector-math.js';
-import { registerMemberHandlers } from '../../engine/services/member-handlers.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
+import type { VectorLookup } from '../../engine/shoppers/logic/event-effect.js';
+import { mergeEffect } from '../../engine/shoppers/logic/merge-effect.js';
+import { cosine } from '../../engine/recommend/logic/vector-math.js';
+import { registerMemberHandlers } from '../../engine/members/member-handlers.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
 
 describe('member schemas', () => {
   it('normalises emails and refuses malformed ones', () => {

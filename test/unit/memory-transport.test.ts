@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { CatalogChange } from '../../engine/contracts/messages.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
 import { partitionOf } from '../../engine/contracts/subjects.js';
-import type { DeliveredEvent } from '../../engine/ports/event-log.js';
+import type { DeliveredEvent } from '../../engine/stream/event-log.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 
 const { logger, lines: logLines } = captureLogger();

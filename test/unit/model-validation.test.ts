@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeServingModel } from '../../engine/contracts/model-info.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import { LearnedVectorSource } from '../../models/learned-vector-source.js';
 import type { InteractionEvent } from '../../models/sequences.js';

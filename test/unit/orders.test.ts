@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import { OrderSchema, parseLoggedEvent } from '../../engine/contracts/orders.js';
 import { orderEventId, returnDigest } from '../../engine/contracts/order-keys.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { reversedPoints, splitPoints } from '../../engine/logic/points.js';
-import { acceptOrder, checkPrices } from '../../engine/services/order-handlers.js';
+import { reversedPoints, splitPoints } from '../../engine/members/logic/points.js';
+import { acceptOrder, checkPrices } from '../../engine/members/order-handlers.js';
 import { TokenService } from '../../gateway/auth.js';
 import { tokenCli } from '../../gateway/token-cli.js';
 

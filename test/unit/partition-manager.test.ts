@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { PartitionManager } from '../../engine/services/partition-manager.js';
-import { MemoryPartitionLeases } from '../../engine/adapters/memory/memory-partition-leases.js';
+import { PartitionManager } from '../../engine/stream/partition-manager.js';
+import { MemoryPartitionLeases } from '../../engine/stream/adapters/memory-partition-leases.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { ConsumeOptions, EventSource } from '../../engine/ports/event-log.js';
+import type { ConsumeOptions, EventSource } from '../../engine/stream/event-log.js';
 
 /** An event source that only records who consumes which partition, to check exclusivity. */
 class RecordingSource {

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { PasswordPool, REPLY_MARGIN_MS, type PasswordAdmission } from '../../engine/adapters/password-pool.js';
-import { LoginThrottle } from '../../engine/adapters/password-pool-throttle.js';
-import { WorkerDeriveBackend, type DeriveBackend } from '../../engine/adapters/password-pool-workers.js';
+import { PasswordPool, REPLY_MARGIN_MS, type PasswordAdmission } from '../../engine/members/adapters/password-pool.js';
+import { LoginThrottle } from '../../engine/members/adapters/password-pool-throttle.js';
+import { WorkerDeriveBackend, type DeriveBackend } from '../../engine/members/adapters/password-pool-workers.js';
 import { PulseError } from '../../engine/contracts/errors.js';
-import { hashPassword, verifyPassword, type DeriveRequest } from '../../engine/logic/passwords.js';
+import { hashPassword, verifyPassword, type DeriveRequest } from '../../engine/members/logic/passwords.js';
 
 const cheap = { N: 2 ** 10, r: 8, p: 1 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyPresence, decodePresence, encodePresence, PresenceTable } from '../../engine/adapters/presence-table.js';
+import { applyPresence, decodePresence, encodePresence, PresenceTable } from '../../engine/platform/presence-table.js';
 import { subjects } from '../../engine/contracts/subjects.js';
 import { captureLogger } from '../helpers/capture-logger.js';
 

@@ -1,18 +1,25 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
-import { MemoryShopAnalytics } from '../../engine/adapters/memory/memory-shop-analytics.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
+import { MemoryShopAnalytics } from '../../engine/analytics/adapters/memory-shop-analytics.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import type { LoggedEvent } from '../../engine/contracts/schemas.js';
-import { activityLevel, assembleProfile, eventsWithin, nearestRank, priceBand, type ProfileOptions } from '../../engine/logic/profile.js';
-import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/logic/segments.js';
-import { DAY_MS, dayOf, segmentRanges } from '../../engine/logic/shop-analytics.js';
+import {
+  activityLevel,
+  assembleProfile,
+  eventsWithin,
+  nearestRank,
+  priceBand,
+  type ProfileOptions,
+} from '../../engine/shoppers/logic/profile.js';
+import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/shoppers/logic/segments.js';
+import { DAY_MS, dayOf, segmentRanges } from '../../engine/analytics/logic/shop-analytics.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { RecentInteraction, UserState } from '../../engine/ports/user-state-store.js';
-import { EventProcessor } from '../../engine/services/event-processor.js';
-import { AnalyticsRecordingMemberStore } from '../../engine/services/analytics-recording-member-store.js';
+import type { RecentInteraction, UserState } from '../../engine/shoppers/user-state-store.js';
+import { EventProcessor } from '../../engine/stream/event-processor.js';
+import { AnalyticsRecordingMemberStore } from '../../engine/analytics/analytics-recording-member-store.js';
 
 const AT = Date.UTC(2025, 5, 1, 12);
 const HALF_LIFE = 14 * 24 * 3600;

@@ -8,8 +8,8 @@ import {
   withReasons,
   type Candidate,
   type RankingContext,
-} from '../../engine/logic/ranking.js';
-import { keepthBest, sortScored } from '../../engine/logic/score-order.js';
+} from '../../engine/recommend/logic/ranking.js';
+import { keepthBest, sortScored } from '../../engine/recommend/logic/score-order.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 /**

@@ -6,8 +6,8 @@ import {
   rankCandidates,
   type Candidate,
   type RankingContext,
-} from '../../engine/logic/ranking.js';
-import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
+} from '../../engine/recommend/logic/ranking.js';
+import type { RecentInteraction } from '../../engine/shoppers/user-state-store.js';
 
 const titles: Record<string, string> = {
   a: 'Alpha Lamp',

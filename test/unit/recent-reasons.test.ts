@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
 import { INTERACTION_TYPES } from '../../engine/contracts/schemas.js';
-import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
-import type { VectorIndex } from '../../engine/ports/vector-index.js';
-import { NEGATIVE_TYPES, RecentReasons } from '../../engine/services/recent-reasons.js';
+import type { RecentInteraction } from '../../engine/shoppers/user-state-store.js';
+import type { VectorIndex } from '../../engine/recommend/vector-index.js';
+import { NEGATIVE_TYPES, RecentReasons } from '../../engine/recommend/recent-reasons.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 const DIM = 8;

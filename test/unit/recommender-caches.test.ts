@@ -1,21 +1,21 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import { affinityAfter, affinityGain } from '../../engine/logic/affinity.js';
-import { affinityBoost, likedCategory, shopperLikes } from '../../engine/logic/affinity-boost.js';
-import { tasteWeight } from '../../engine/logic/event-weights.js';
-import { foldIn } from '../../engine/logic/user-vector.js';
-import { normalized } from '../../engine/logic/vector-math.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import { AffinitySignals } from '../../engine/services/affinity-signals.js';
-import { CachedNeighbourLists, type NeighbourLists } from '../../engine/services/cached-neighbour-lists.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
-import { CachedNeighbourSource, type ShopperNeighbourSource } from '../../engine/services/shopper-index.js';
-import { ShortCache } from '../../engine/services/short-cache.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import { affinityAfter, affinityGain } from '../../engine/shoppers/logic/affinity.js';
+import { affinityBoost, likedCategory, shopperLikes } from '../../engine/recommend/logic/affinity-boost.js';
+import { tasteWeight } from '../../engine/shoppers/logic/event-weights.js';
+import { foldIn } from '../../engine/shoppers/logic/user-vector.js';
+import { normalized } from '../../engine/recommend/logic/vector-math.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import { AffinitySignals } from '../../engine/recommend/affinity-signals.js';
+import { CachedNeighbourLists, type NeighbourLists } from '../../engine/recommend/cached-neighbour-lists.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { Recommender, type RecommenderOptions } from '../../engine/recommend/recommender.js';
+import { CachedNeighbourSource, type ShopperNeighbourSource } from '../../engine/recommend/shopper-index.js';
+import { ShortCache } from '../../engine/platform/short-cache.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 
 /**

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import { RecommendRequestSchema, type InteractionType, type Item, type RecommendationList } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import { affinityAfter, affinityGain, brandKey } from '../../engine/logic/affinity.js';
-import { meanPairwiseSimilarity } from '../../engine/logic/diversity.js';
-import { tasteWeight } from '../../engine/logic/event-weights.js';
-import { foldIn } from '../../engine/logic/user-vector.js';
-import type { StoredMember } from '../../engine/ports/member-store.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { AttributeVectorSource } from '../../engine/services/model-registry.js';
-import { Recommender, type CampaignBoostSource, type RecommenderOptions } from '../../engine/services/recommender.js';
-import { ShopperIndex } from '../../engine/services/shopper-index.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import { affinityAfter, affinityGain, brandKey } from '../../engine/shoppers/logic/affinity.js';
+import { meanPairwiseSimilarity } from '../../engine/recommend/logic/diversity.js';
+import { tasteWeight } from '../../engine/shoppers/logic/event-weights.js';
+import { foldIn } from '../../engine/shoppers/logic/user-vector.js';
+import type { StoredMember } from '../../engine/members/member-store.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { AttributeVectorSource } from '../../engine/recommend/model-registry.js';
+import { Recommender, type CampaignBoostSource, type RecommenderOptions } from '../../engine/recommend/recommender.js';
+import { ShopperIndex } from '../../engine/recommend/shopper-index.js';
 import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
 
 /**

@@ -1,17 +1,17 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { CatalogService, InvalidItemError } from '../../engine/services/catalog-service.js';
-import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
-import { foldIn } from '../../engine/logic/user-vector.js';
-import { tasteWeight } from '../../engine/logic/event-weights.js';
-import { dot } from '../../engine/logic/vector-math.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { CatalogService, InvalidItemError } from '../../engine/catalog/catalog-service.js';
+import { Recommender, type RecommenderOptions } from '../../engine/recommend/recommender.js';
+import { foldIn } from '../../engine/shoppers/logic/user-vector.js';
+import { tasteWeight } from '../../engine/shoppers/logic/event-weights.js';
+import { dot } from '../../engine/recommend/logic/vector-math.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
 import { TIERS, tierRank, type InteractionType, type Item, type Tier } from '../../engine/contracts/schemas.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
 
 const DIM = 64;
 const NOW = 1_750_000_000_000;

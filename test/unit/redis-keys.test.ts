@@ -9,9 +9,9 @@ import {
   orderKeys,
   statsKeys,
   userKeys,
-} from '../../engine/adapters/redis-keys.js';
-import { readScript, scriptSource } from '../../engine/adapters/redis-scripts.js';
-import { keySlot, slotTag } from '../../engine/adapters/redis-slots.js';
+} from '../../engine/platform/redis/redis-keys.js';
+import { readScript, scriptSource } from '../../engine/platform/redis/redis-scripts.js';
+import { keySlot, slotTag } from '../../engine/platform/redis/redis-slots.js';
 
 /** Key names are stored data: these are the names the adapters wrote before the builders existed. */
 describe('Redis key builders', () => {

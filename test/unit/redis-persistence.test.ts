@@ -5,7 +5,7 @@ import {
   readRedisPersistence,
   registerPersistenceMetrics,
   type PersistenceVerdict,
-} from '../../engine/adapters/redis-persistence.js';
+} from '../../engine/platform/redis/redis-persistence.js';
 
 /** A Redis that answers CONFIG GET from `settings`, or refuses CONFIG with `configError`; INFO from `info`. */
 function fakeRedis(options: { settings?: Record<string, string>; configError?: string; info?: string }) {

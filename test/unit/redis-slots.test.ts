@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keySlot, SLOTS, slotTag } from '../../engine/adapters/redis-slots.js';
+import { keySlot, SLOTS, slotTag } from '../../engine/platform/redis/redis-slots.js';
 
 describe('Redis Cluster slots', () => {
   it('computes the slots Redis Cluster does (CRC16-XMODEM mod 16384)', () => {

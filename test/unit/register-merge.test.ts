@@ -1,10 +1,10 @@
 import { decodeJwt, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/adapters/memory/memory-member-store.js';
+import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import { isMergeEvent, type LoggedEvent, type StoredMergeEvent } from '../../engine/contracts/schemas.js';
-import type { AppendResult, EventLogWriter } from '../../engine/ports/event-log.js';
-import { registerMemberHandlers } from '../../engine/services/member-handlers.js';
+import type { AppendResult, EventLogWriter } from '../../engine/stream/event-log.js';
+import { registerMemberHandlers } from '../../engine/members/member-handlers.js';
 import { SECRET, startHarness, type Harness } from './gateway-harness.js';
 
 /** Records what the gateway appends (merges included) and what the log answered; can be made to fail. */

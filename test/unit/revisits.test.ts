@@ -7,8 +7,8 @@ import {
   revisitCandidates,
   revisitReason,
   type RevisitCandidate,
-} from '../../engine/logic/revisits.js';
-import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
+} from '../../engine/recommend/logic/revisits.js';
+import type { RecentInteraction } from '../../engine/shoppers/user-state-store.js';
 
 /**
  * Re-visits by evidence (logic/revisits.ts): which recent items are candidates, how the two hit

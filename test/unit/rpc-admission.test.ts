@@ -1,9 +1,9 @@
 import { headers } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryRpcBus } from '../../engine/adapters/memory/memory-rpc.js';
-import { DEADLINE_HEADER, MAX_CLOCK_SKEW_MS, TIMEOUT_HEADER, requestDeadline } from '../../engine/adapters/nats-rpc.js';
-import { QUEUE_FULL_MESSAGE, USER_QUEUE_FULL_MESSAGE, requestUser } from '../../engine/adapters/rpc-scheduler.js';
+import { MemoryRpcBus } from '../../engine/platform/adapters/memory-rpc.js';
+import { DEADLINE_HEADER, MAX_CLOCK_SKEW_MS, TIMEOUT_HEADER, requestDeadline } from '../../engine/platform/adapters/nats-rpc.js';
+import { QUEUE_FULL_MESSAGE, USER_QUEUE_FULL_MESSAGE, requestUser } from '../../engine/platform/rpc-scheduler.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { Principal } from '../../engine/contracts/schemas.js';
 import { loadEngineConfig, rpcAdmission } from '../../engine/config.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PulseError } from '../../engine/contracts/errors.js';
-import { RpcScheduler, userConcurrencyOf, type RpcJob } from '../../engine/adapters/rpc-scheduler.js';
+import { RpcScheduler, userConcurrencyOf, type RpcJob } from '../../engine/platform/rpc-scheduler.js';
 
 /** A job that runs until `finish()` is called; records when it started or how it was refused. */
 function job(user: string, deadline = Number.POSITIVE_INFINITY) {

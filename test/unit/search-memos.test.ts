@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SearchMemos } from '../../engine/services/search-memos.js';
+import { SearchMemos } from '../../engine/recommend/search-memos.js';
 
 describe('SearchMemos', () => {
   it('gives each shopper one slot, the same on every call', () => {

@@ -1,23 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { ContentEncoder } from '../../models/content-encoder.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
-import { eventEffect, type EffectOptions } from '../../engine/logic/event-effect.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { Recommender, type RecommenderOptions } from '../../engine/recommend/recommender.js';
+import { eventEffect, type EffectOptions } from '../../engine/shoppers/logic/event-effect.js';
 import {
   DEFAULT_SEARCH_TEXT_SHARE,
   normalisedMatches,
   searchFold,
   searchRelevance,
   SEARCH_MATCHES,
-} from '../../engine/logic/search-relevance.js';
-import { foldIn } from '../../engine/logic/user-vector.js';
-import { cosine } from '../../engine/logic/vector-math.js';
+} from '../../engine/catalog/logic/search-relevance.js';
+import { foldIn } from '../../engine/shoppers/logic/user-vector.js';
+import { cosine } from '../../engine/recommend/logic/vector-math.js';
 import type { Item, StoredEvent } from '../../engine/contracts/schemas.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
 
 const NOW = 1_750_000_000_000;
 const DIM = 64;

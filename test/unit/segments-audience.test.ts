@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import { loadEngineConfig, segmentThresholds } from '../../engine/config.js';
 import { AudienceSchema, type Audience } from '../../engine/contracts/campaigns.js';
 import { ConfigError } from '../../engine/contracts/env.js';
 import type { Tier } from '../../engine/contracts/schemas.js';
-import { matchesAudience, type AudienceMember } from '../../engine/logic/audience.js';
-import { DEFAULT_SEGMENT_THRESHOLDS, inSegment, rfmSummary, segmentsOf } from '../../engine/logic/segments.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
+import { matchesAudience, type AudienceMember } from '../../engine/campaigns/logic/audience.js';
+import { DEFAULT_SEGMENT_THRESHOLDS, inSegment, rfmSummary, segmentsOf } from '../../engine/shoppers/logic/segments.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
 
 const DAY = 24 * 3600 * 1000;
 const NOW = Date.UTC(2025, 5, 1);

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../engine/adapters/memory/memory-transport.js';
+import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
 import type { ServingModelInfo } from '../../engine/contracts/model-info.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { AttributeVectorSource, describeSource } from '../../engine/services/model-registry.js';
+import { AttributeVectorSource, describeSource } from '../../engine/recommend/model-registry.js';
 import { TokenService } from '../../gateway/auth.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/main.js';

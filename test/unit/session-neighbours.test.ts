@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionIndex } from '../../engine/logic/session-neighbours.js';
+import { SessionIndex } from '../../engine/recommend/logic/session-neighbours.js';
 
 /**
  * "Sessions like yours" (logic/session-neighbours.ts): how sessions are cut and bounded, and a

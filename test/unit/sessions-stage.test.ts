@@ -1,19 +1,19 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/adapters/memory/memory-interaction-stats.js';
-import { MemoryUserStateStore } from '../../engine/adapters/memory/memory-user-state-store.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import type { LoggedEvent, RecommendationList, RecommendRequest } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/demo/demo-catalog.js';
-import { SessionIndex } from '../../engine/logic/session-neighbours.js';
+import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
+import { SessionIndex } from '../../engine/recommend/logic/session-neighbours.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { EventProcessor } from '../../engine/services/event-processor.js';
-import { ListEvidence } from '../../engine/services/list-evidence.js';
-import { AttributeVectorSource, type ServingModels } from '../../engine/services/model-registry.js';
-import { Recommender, type RecommenderOptions } from '../../engine/services/recommender.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { EventProcessor } from '../../engine/stream/event-processor.js';
+import { ListEvidence } from '../../engine/recommend/list-evidence.js';
+import { AttributeVectorSource, type ServingModels } from '../../engine/recommend/model-registry.js';
+import { Recommender, type RecommenderOptions } from '../../engine/recommend/recommender.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 
 /**

@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import { loadEngineConfig, shopSignalCaches } from '../../engine/config.js';
 import { ConfigError } from '../../engine/contracts/env.js';
 import type { InteractionType } from '../../engine/contracts/schemas.js';
-import { normalized } from '../../engine/logic/vector-math.js';
-import type { UserState } from '../../engine/ports/user-state-store.js';
-import type { VectorIndex } from '../../engine/ports/vector-index.js';
-import type { ServingModel, ServingModels } from '../../engine/services/model-registry.js';
-import { CachedNeighbourSource, ShopperIndex, UNCHANGED_COSINE, type ShopperNeighbourSource } from '../../engine/services/shopper-index.js';
-import { ShortCache } from '../../engine/services/short-cache.js';
+import { normalized } from '../../engine/recommend/logic/vector-math.js';
+import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import type { VectorIndex } from '../../engine/recommend/vector-index.js';
+import type { ServingModel, ServingModels } from '../../engine/recommend/model-registry.js';
+import {
+  CachedNeighbourSource,
+  ShopperIndex,
+  UNCHANGED_COSINE,
+  type ShopperNeighbourSource,
+} from '../../engine/recommend/shopper-index.js';
+import { ShortCache } from '../../engine/platform/short-cache.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 /**

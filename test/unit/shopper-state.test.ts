@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import type { StoredEvent, StoredMergeEvent } from '../../engine/contracts/schemas.js';
-import { topBrands, topCategories } from '../../engine/logic/affinity.js';
-import { eventEffect, type EffectOptions } from '../../engine/logic/event-effect.js';
-import { mergeEffect } from '../../engine/logic/merge-effect.js';
-import { CART_MAX_QUANTITY, cartAfter } from '../../engine/logic/shopper-state.js';
-import type { ItemAttributes } from '../../engine/logic/triggers.js';
-import { AFFINITY_LIMIT, CART_LIMIT, type UserState } from '../../engine/ports/user-state-store.js';
+import { topBrands, topCategories } from '../../engine/shoppers/logic/affinity.js';
+import { eventEffect, type EffectOptions } from '../../engine/shoppers/logic/event-effect.js';
+import { mergeEffect } from '../../engine/shoppers/logic/merge-effect.js';
+import { CART_MAX_QUANTITY, cartAfter } from '../../engine/shoppers/logic/shopper-state.js';
+import type { ItemAttributes } from '../../engine/campaigns/logic/triggers.js';
+import { AFFINITY_LIMIT, CART_LIMIT, type UserState } from '../../engine/shoppers/user-state-store.js';
 import type { OrderStatus, StoredOrderEvent } from '../../engine/contracts/orders.js';
 import { orderEventId } from '../../engine/contracts/order-keys.js';
-import { orderEffect } from '../../engine/services/order-effect.js';
+import { orderEffect } from '../../engine/members/order-effect.js';
 
 const HALF_LIFE = 3600;
 const H = HALF_LIFE * 1000;

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { emptyUserState } from '../../engine/adapters/state-semantics.js';
+import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
 import type { LoggedEvent } from '../../engine/contracts/schemas.js';
-import type { Batch } from '../../engine/services/pipeline/batch.js';
-import { MemberLookup } from '../../engine/services/pipeline/batch.js';
-import { FLUSH_SLICE, ShoppersStage } from '../../engine/services/pipeline/shoppers-stage.js';
-import type { ShopperIndex } from '../../engine/services/shopper-index.js';
+import type { Batch } from '../../engine/stream/pipeline/batch.js';
+import { MemberLookup } from '../../engine/stream/pipeline/batch.js';
+import { FLUSH_SLICE, ShoppersStage } from '../../engine/recommend/shoppers-stage.js';
+import type { ShopperIndex } from '../../engine/recommend/shopper-index.js';
 
 /** The shoppers stage indexes a shopper at most once per interval, the newest state winning. */
 describe('ShoppersStage', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TextIndex, itemTextFields, type TextField } from '../../engine/logic/text-index.js';
-import { CatalogService } from '../../engine/services/catalog-service.js';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
+import { TextIndex, itemTextFields, type TextField } from '../../engine/catalog/logic/text-index.js';
+import { CatalogService } from '../../engine/catalog/catalog-service.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import type { Item } from '../../engine/contracts/schemas.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventTriggerSchema } from '../../engine/contracts/campaigns.js';
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import type { RecentInteraction } from '../../engine/ports/user-state-store.js';
+import type { RecentInteraction } from '../../engine/shoppers/user-state-store.js';
 import {
   cartStillAbandoned,
   cartTimerArmedBy,
@@ -12,7 +12,7 @@ import {
   pointsReached,
   type EventTrigger,
   type ItemAttributes,
-} from '../../engine/logic/triggers.js';
+} from '../../engine/campaigns/logic/triggers.js';
 
 const catalog: Record<string, ItemAttributes> = {
   lamp1: { category: 'Home > Lamps', brand: 'Lumo' },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TASTE_STRENGTH, decayedStrength, foldIn, foldInMany } from '../../engine/logic/user-vector.js';
-import { popularityWeight, tasteWeight } from '../../engine/logic/event-weights.js';
+import { MAX_TASTE_STRENGTH, decayedStrength, foldIn, foldInMany } from '../../engine/shoppers/logic/user-vector.js';
+import { popularityWeight, tasteWeight } from '../../engine/shoppers/logic/event-weights.js';
 import { INTERACTION_TYPES } from '../../engine/contracts/schemas.js';
-import { addScaled, cosine, norm, normalize, scale } from '../../engine/logic/vector-math.js';
+import { addScaled, cosine, norm, normalize, scale } from '../../engine/recommend/logic/vector-math.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 const DIM = 32;

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HnswVectorIndex } from '../../engine/adapters/hnsw-vector-index.js';
-import { ExactVectorIndex } from '../../engine/adapters/memory/exact-vector-index.js';
-import { VectorSlab } from '../../engine/adapters/vector-slab.js';
-import { addScaled, cosine, dot, norm, normalize } from '../../engine/logic/vector-math.js';
-import { InvalidVectorError, type Neighbour, type VectorIndex } from '../../engine/ports/vector-index.js';
+import { HnswVectorIndex } from '../../engine/recommend/adapters/hnsw-vector-index.js';
+import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
+import { VectorSlab } from '../../engine/recommend/adapters/vector-slab.js';
+import { addScaled, cosine, dot, norm, normalize } from '../../engine/recommend/logic/vector-math.js';
+import { InvalidVectorError, type Neighbour, type VectorIndex } from '../../engine/recommend/vector-index.js';
 
 // One suite, every VectorIndex: the exact fake and the HNSW adapter with both planners (the
 // 'graph-first' one forces the graph path that the cost planner skips on small filtered scopes).

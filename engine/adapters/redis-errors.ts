@@ -1,1 +1,0 @@
-export { callRedis, redisError } from '../contracts/redis-errors.js';

@@ -1,0 +1,1 @@
+export { callRedis, redisError } from '../../contracts/redis-errors.js';

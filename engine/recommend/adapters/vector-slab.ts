@@ -1,0 +1,303 @@
+import { InvalidVectorError, UNIT_LENGTH_TOLERANCE, type Neighbour } from '../vector-index.js';
+
+/**
+ * What the vector indexes share (`ExactVectorIndex` and `HnswVectorIndex`): the unit
+ * vectors by slot, exact top-k scans and argument checks, so both return identical similarities
+ * and orderings for the same data.
+ */
+
+/**
+ * Unit-length vectors stored row by row in one growable Float32Array, addressed by slot, with
+ * the id <-> slot maps and a free list. Slots of removed ids are reused (last freed first), so
+ * slots stay dense in [0, capacity): the HNSW adapter uses them directly as hnswlib labels.
+ */
+export class VectorSlab {
+  /** Rows x dimension floats; row `slot` holds that slot's unit vector. */
+  private rows: Float32Array;
+  private readonly slotById = new Map<string, number>();
+  /** undefined for a slot that is free (never used, or released). */
+  private readonly idBySlot: (string | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  /** Slots [0, highWater) have been handed out at least once. */
+  private highWater = 0;
+
+  constructor(
+    readonly dimension: number,
+    initialCapacity: number,
+  ) {
+    if (!Number.isInteger(initialCapacity) || initialCapacity < 1) {
+      throw new RangeError(`initialCapacity must be a positive integer, got ${initialCapacity}`);
+    }
+    this.rows = new Float32Array(initialCapacity * dimension);
+  }
+
+  /** Rows allocated (live + free + never used). */
+  get capacity(): number {
+    return this.rows.length / this.dimension;
+  }
+
+  /** Live ids. */
+  get size(): number {
+    return this.slotById.size;
+  }
+
+  /** One past the highest slot ever used: scans need look no further. */
+  get usedSlots(): number {
+    return this.highWater;
+  }
+
+  slotOf(id: string): number | undefined {
+    return this.slotById.get(id);
+  }
+
+  idAt(slot: number): string | undefined {
+    return this.idBySlot[slot];
+  }
+
+  has(id: string): boolean {
+    return this.slotById.has(id);
+  }
+
+  /** A copy of the id's stored unit vector. */
+  vectorOf(id: string): Float32Array | undefined {
+    const slot = this.slotById.get(id);
+    return slot === undefined ? undefined : this.copyOf(slot);
+  }
+
+  /**
+   * The slot the next new id will get, growing storage (doubling) when full. Changes nothing
+   * visible: the slot is only taken by {@link assign}. `reused` says it held an id before.
+   */
+  reserve(): { slot: number; reused: boolean } {
+    const free = this.freeSlots[this.freeSlots.length - 1];
+    if (free !== undefined) return { slot: free, reused: true };
+    if (this.highWater === this.capacity) {
+      const grown = new Float32Array(this.rows.length * 2);
+      grown.set(this.rows);
+      this.rows = grown;
+    }
+    return { slot: this.highWater, reused: false };
+  }
+
+  /** Takes the slot returned by the last {@link reserve} for `id` and stores its unit vector. */
+  assign(id: string, slot: number, unit: Float32Array): void {
+    if (this.freeSlots[this.freeSlots.length - 1] === slot) this.freeSlots.pop();
+    else if (slot === this.highWater) this.highWater++;
+    else throw new Error(`slot ${slot} was not reserved`);
+    this.slotById.set(id, slot);
+    this.idBySlot[slot] = id;
+    this.write(slot, unit);
+  }
+
+  write(slot: number, unit: Float32Array): void {
+    this.rows.set(unit, slot * this.dimension);
+  }
+
+  /** Frees the id's slot; returns it, or undefined when the id is unknown. */
+  release(id: string): number | undefined {
+    const slot = this.slotById.get(id);
+    if (slot === undefined) return undefined;
+    this.slotById.delete(id);
+    this.idBySlot[slot] = undefined;
+    this.freeSlots.push(slot);
+    return slot;
+  }
+
+  /** Cosine of the id's vector with a unit query; undefined for an unknown id. */
+  similarityOf(id: string, unitQuery: Float32Array): number | undefined {
+    const slot = this.slotById.get(id);
+    return slot === undefined ? undefined : this.similarity(slot, unitQuery);
+  }
+
+  /**
+   * Cosine of two ids' stored vectors, read in place (no copy), clamped to [-1, 1]; undefined when
+   * either id is unknown. Equals `similarityOf(a, copy of b's vector)` exactly: the float32
+   * products are exact in float64 and summed in the same order. Cost: two map reads and one
+   * dimension-long dot product.
+   */
+  pairSimilarity(a: string, b: string): number | undefined {
+    const slotA = this.slotById.get(a);
+    if (slotA === undefined) return undefined;
+    const slotB = this.slotById.get(b);
+    return slotB === undefined ? undefined : this.slotSimilarity(slotA, slotB);
+  }
+
+  /** Cosine of two slots' vectors, clamped to [-1, 1] against rounding. */
+  slotSimilarity(slotA: number, slotB: number): number {
+    const sum = dotAt(this.rows, slotB * this.dimension, this.rows, slotA * this.dimension, this.dimension);
+    return sum > 1 ? 1 : sum < -1 ? -1 : sum;
+  }
+
+  copyOf(slot: number): Float32Array {
+    const start = slot * this.dimension;
+    return this.rows.slice(start, start + this.dimension);
+  }
+
+  /** Cosine of the slot's vector with a unit query, clamped to [-1, 1] against rounding. */
+  similarity(slot: number, unitQuery: Float32Array): number {
+    const sum = dotAt(unitQuery, 0, this.rows, slot * this.dimension, unitQuery.length);
+    return sum > 1 ? 1 : sum < -1 ? -1 : sum;
+  }
+
+  /** Exact top-k over every live id passing `filter`. The filter is called once per live id. */
+  scanAll(unitQuery: Float32Array, k: number, filter?: (id: string) => boolean): Neighbour[] {
+    const top = new TopK(k);
+    for (let slot = 0; slot < this.highWater; slot++) {
+      const id = this.idBySlot[slot];
+      if (id === undefined || (filter !== undefined && !filter(id))) continue;
+      top.offer(id, this.similarity(slot, unitQuery));
+    }
+    return top.drain();
+  }
+
+  /** VectorIndex.scanExact: checks the query, then {@link scanIds} with its unit copy. */
+  scanExact(query: Float32Array, k: number, ids: Iterable<string>): Neighbour[] {
+    const unit = checkQuery(query, k, this.dimension);
+    if (unit === undefined) return [];
+    return this.scanIds(unit, k, ids);
+  }
+
+  /** Exact top-k over the given ids; unknown ids are skipped, duplicates count once. */
+  scanIds(unitQuery: Float32Array, k: number, ids: Iterable<string>): Neighbour[] {
+    const top = new TopK(k);
+    const seen = new Set<number>();
+    for (const id of ids) {
+      const slot = this.slotById.get(id);
+      if (slot === undefined || seen.has(slot)) continue;
+      seen.add(slot);
+      top.offer(id, this.similarity(slot, unitQuery));
+    }
+    return top.drain();
+  }
+}
+
+/**
+ * Dot product of a[aOffset..] and b[bOffset..] over `length` floats, in float64, summed in index
+ * order: unrolled by four (~35% faster than the plain loop at 64 dimensions, ~90 ns) yet the same
+ * additions in the same order, so the same result to the bit as `sum += a[i] * b[i]`.
+ */
+function dotAt(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, length: number): number {
+  let sum = 0;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const ai = aOffset + i;
+    const bi = bOffset + i;
+    sum += a[ai]! * b[bi]!;
+    sum += a[ai + 1]! * b[bi + 1]!;
+    sum += a[ai + 2]! * b[bi + 2]!;
+    sum += a[ai + 3]! * b[bi + 3]!;
+  }
+  for (; i < length; i++) sum += a[aOffset + i]! * b[bOffset + i]!;
+  return sum;
+}
+
+/**
+ * Keeps the k best (highest similarity; on a tie, the smaller id) in a binary min-heap whose
+ * root is the worst kept, so each offer is O(log k) and the cut is deterministic.
+ */
+export class TopK {
+  private readonly heap: Neighbour[] = [];
+
+  constructor(private readonly k: number) {}
+
+  offer(id: string, similarity: number): void {
+    const heap = this.heap;
+    if (heap.length < this.k) {
+      heap.push({ id, similarity });
+      this.siftUp(heap.length - 1);
+    } else if (this.k > 0 && isBetter(similarity, id, heap[0]!)) {
+      heap[0] = { id, similarity };
+      this.siftDown(0);
+    }
+  }
+
+  /** The kept neighbours, best first. Empties the collector. */
+  drain(): Neighbour[] {
+    const out = this.heap.splice(0, this.heap.length);
+    out.sort((a, b) => (isBetter(a.similarity, a.id, b) ? -1 : 1));
+    return out;
+  }
+
+  private siftUp(index: number): void {
+    const heap = this.heap;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (!isBetter(heap[parent]!.similarity, heap[parent]!.id, heap[index]!)) break;
+      [heap[parent], heap[index]] = [heap[index]!, heap[parent]!];
+      index = parent;
+    }
+  }
+
+  private siftDown(index: number): void {
+    const heap = this.heap;
+    for (;;) {
+      const left = 2 * index + 1;
+      const right = left + 1;
+      let worst = index;
+      if (left < heap.length && isBetter(heap[worst]!.similarity, heap[worst]!.id, heap[left]!)) worst = left;
+      if (right < heap.length && isBetter(heap[worst]!.similarity, heap[worst]!.id, heap[right]!)) worst = right;
+      if (worst === index) return;
+      [heap[worst], heap[index]] = [heap[index]!, heap[worst]!];
+      index = worst;
+    }
+  }
+}
+
+function isBetter(similarity: number, id: string, than: Neighbour): boolean {
+  return similarity > than.similarity || (similarity === than.similarity && id < than.id);
+}
+
+/** Throws a RangeError unless `dimension` is a positive integer (a configuration error). */
+export function checkDimension(dimension: number): void {
+  if (!Number.isInteger(dimension) || dimension < 1) {
+    throw new RangeError(`dimension must be a positive integer, got ${dimension}`);
+  }
+}
+
+/**
+ * A unit-length copy of a vector to store; the caller's array is untouched.
+ * @throws InvalidVectorError on a wrong length, a non-finite component or an all-zero vector.
+ */
+export function unitCopy(vector: Float32Array, dimension: number, id: string): Float32Array {
+  if (vector.length !== dimension) {
+    throw new InvalidVectorError(`vector for ${JSON.stringify(id)} has ${vector.length} dimensions, expected ${dimension}`);
+  }
+  const length = finiteLength(vector);
+  if (length === undefined) throw new InvalidVectorError(`vector for ${JSON.stringify(id)} has a non-finite component`);
+  if (length === 0) throw new InvalidVectorError(`vector for ${JSON.stringify(id)} is all zeros`);
+  const unit = new Float32Array(dimension);
+  for (let i = 0; i < dimension; i++) unit[i] = vector[i]! / length;
+  return unit;
+}
+
+/**
+ * Validates a search's arguments and returns the unit-length query (the query itself when it
+ * already is one, within UNIT_LENGTH_TOLERANCE: never mutate it), or undefined when the query
+ * has no direction (all zeros, or a NaN/Infinity component) or k is 0: such searches answer [].
+ * @throws InvalidVectorError on a wrong query length; RangeError when k is not an integer >= 0.
+ */
+export function checkQuery(query: Float32Array, k: number, dimension: number): Float32Array | undefined {
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be an integer >= 0, got ${k}`);
+  if (query.length !== dimension) {
+    throw new InvalidVectorError(`query has ${query.length} dimensions, expected ${dimension}`);
+  }
+  const length = finiteLength(query);
+  if (k === 0 || length === undefined || length === 0) return undefined;
+  // Already unit length (as the ranking's normalised taste is): used as it is, so the similarities
+  // a search returns are exactly `similarity(id, query)` and callers may reuse them (see the port).
+  if (Math.abs(length - 1) <= UNIT_LENGTH_TOLERANCE) return query;
+  const unit = new Float32Array(dimension);
+  for (let i = 0; i < dimension; i++) unit[i] = query[i]! / length;
+  return unit;
+}
+
+/** L2 length, or undefined when a component is NaN or infinite. */
+function finiteLength(vector: Float32Array): number | undefined {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) {
+    const x = vector[i]!;
+    if (!Number.isFinite(x)) return undefined;
+    sum += x * x;
+  }
+  return Math.sqrt(sum);
+}

@@ -1,0 +1,63 @@
+import type { Item } from '../contracts/schemas.js';
+import { idBoost, idLikedCategory, KeySpace } from './logic/affinity-keys.js';
+import type { RankingContext } from './logic/ranking.js';
+import type { UserState } from '../shoppers/user-state-store.js';
+import { fillReason } from './list-fill.js';
+
+/** Category levels and brands numbered before a list starts a fresh KeySpace (a few MB of keys at most). */
+export const MAX_KEY_IDS = 100_000;
+
+export interface AffinitySignalOptions {
+  /** Largest affinity boost, [0, 1] (AFFINITY_BOOST); 0 = none. */
+  maxBoost: number;
+  /** Half-life of affinity (s), to read it as of `now`. */
+  halfLifeSeconds: number;
+  /** Keys numbered before a list starts a fresh KeySpace; default MAX_KEY_IDS. */
+  maxKeyIds?: number;
+}
+
+/**
+ * The parts of a ranking context that come from the shopper's brand and category affinity and the
+ * list's scope: the boost per item (affinity-boost.ts), the category "popular in" names (the
+ * scope when the list has one, else the deepest level of the item's category the shopper likes),
+ * and the reason of an item no signal speaks for.
+ *
+ * Ranking asks for the boost of most candidates of every list, so keys are numbers here
+ * (logic/affinity-keys.ts): each item's category levels and brand are parsed and numbered once,
+ * kept per Item object (a catalog upsert replaces the object, so a changed item is parsed again),
+ * and the shopper's likes are laid out once per list by those numbers. A candidate's boost is then
+ * a catalog read, a WeakMap read and a few array reads.
+ */
+export class AffinitySignals {
+  private keys = new KeySpace();
+
+  constructor(
+    private readonly itemOf: (itemId: string) => Item | undefined,
+    private readonly options: AffinitySignalOptions,
+  ) {}
+
+  /** The context parts for `user`'s list at `now` (epoch ms), scoped to `category` when given. */
+  forList(
+    user: UserState,
+    now: number,
+    category: string | undefined,
+  ): Pick<RankingContext, 'boostOf' | 'maxBoost' | 'popularIn' | 'fallbackReason'> {
+    // Numbers are never reused: a catalog whose categories and brands keep changing gets a fresh
+    // space now and then (its items are parsed again), so the ids stay few.
+    if (this.keys.size > (this.options.maxKeyIds ?? MAX_KEY_IDS)) this.keys = new KeySpace();
+    // The list keeps the space its likes are numbered in, whatever later lists do.
+    const keys = this.keys;
+    const likes = keys.likesOf(user.affinity, now, this.options.halfLifeSeconds);
+    const maxBoost = this.options.maxBoost;
+    const keysOf = (itemId: string) => {
+      const item = this.itemOf(itemId);
+      return item && keys.keysOf(item);
+    };
+    return {
+      // idBoost never exceeds maxBoost (every like is at most 1).
+      ...(likes && maxBoost > 0 ? { boostOf: (itemId: string) => idBoost(keysOf(itemId), likes, maxBoost), maxBoost } : {}),
+      popularIn: (itemId) => category ?? (likes ? idLikedCategory(keysOf(itemId), likes) : undefined),
+      fallbackReason: fillReason(category),
+    };
+  }
+}

@@ -1,0 +1,133 @@
+import type { Affinity, RecentInteraction, UserState } from '../user-state-store.js';
+import type { InteractionType } from '../../contracts/schemas.js';
+import { emptyAffinity } from '../logic/affinity.js';
+import { emptyShopperState, type ShopperState } from '../logic/shopper-state.js';
+import { emptyUserState } from '../state-semantics.js';
+import { isTier } from '../state-validation.js';
+
+// Encodings of the user state as RedisUserStateStore stores it (see its key list).
+
+/** One letter per event type, for compact `recent` entries. Never change a letter: stored data uses it. */
+const TYPE_CODES: Record<InteractionType, string> = {
+  view: 'v',
+  click: 'c',
+  add_to_cart: 'a',
+  remove_from_cart: 'r',
+  purchase: 'p',
+  search: 's',
+  like: 'l',
+  dislike: 'd',
+};
+const TYPES_BY_CODE = new Map(Object.entries(TYPE_CODES).map(([type, code]) => [code, type as InteractionType]));
+
+/** `<type code>|<ts base 36>|<itemId>`: item ids may hold '|', so it is split on the first two only. */
+export function encodeRecent(entry: RecentInteraction): string {
+  return `${TYPE_CODES[entry.type]}|${entry.ts.toString(36)}|${entry.itemId}`;
+}
+
+/** Decodes one entry; a malformed one (written by a foreign version) is dropped, not fatal. */
+export function decodeRecent(encoded: string): RecentInteraction[] {
+  const first = encoded.indexOf('|');
+  const second = encoded.indexOf('|', first + 1);
+  if (first < 0 || second < 0) return [];
+  const type = TYPES_BY_CODE.get(encoded.slice(0, first));
+  const ts = parseInt(encoded.slice(first + 1, second), 36);
+  const itemId = encoded.slice(second + 1);
+  if (!type || !Number.isFinite(ts) || itemId.length === 0) return [];
+  return [{ itemId, type, ts }];
+}
+
+/** Float32 little-endian bytes, whatever the platform's byte order. */
+export function encodeVector(vector: Float32Array): Buffer {
+  const bytes = Buffer.alloc(vector.length * 4);
+  for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i] as number, i * 4);
+  return bytes;
+}
+
+/** Reads Float32 LE bytes; reading through the Buffer avoids aligned views on a pooled, unaligned Buffer. */
+export function decodeVector(bytes: Buffer): Float32Array | null {
+  if (bytes.length === 0 || bytes.length % 4 !== 0) return null;
+  const vector = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < vector.length; i++) vector[i] = bytes.readFloatLE(i * 4);
+  return vector;
+}
+
+/** Builds a UserState from the stored hash fields (missing ones take the empty state's values). */
+export function stateFromStored(
+  vector: Float32Array | null,
+  st: Record<string, string>,
+  recent: RecentInteraction[],
+  bought: Iterable<string>,
+): UserState {
+  const state = emptyUserState();
+  state.vector = vector;
+  state.strength = numberOr(st.strength, 0);
+  state.updatedAt = numberOr(st.updatedAt, 0);
+  state.version = numberOr(st.version, 0);
+  if (st.tier !== undefined && isTier(st.tier)) state.tier = st.tier;
+  if (vector !== null && st.vectorVersion) state.vectorVersion = st.vectorVersion;
+  for (const [field, value] of Object.entries(st)) {
+    if (field.startsWith('c:')) state.counts[field.slice(2)] = numberOr(value, 0);
+  }
+  state.recent = recent;
+  state.bought = new Set(bought);
+  return state;
+}
+
+/** Affinity as stored: JSON with the maps as entry lists (JSON numbers round-trip every finite double). */
+export function encodeAffinity(affinity: Affinity): string {
+  return JSON.stringify({ l: affinity.landmark, c: [...affinity.categories], b: [...affinity.brands], n: [...affinity.brandEvents] });
+}
+
+/** Reads stored affinity; a missing or malformed value (written by a foreign version) reads as none. */
+export function decodeAffinity(stored: string | null): Affinity {
+  const affinity = emptyAffinity();
+  if (stored === null) return affinity;
+  try {
+    const { l, c, b, n } = JSON.parse(stored) as { l: unknown; c: unknown; b: unknown; n: unknown };
+    affinity.landmark = typeof l === 'number' && Number.isFinite(l) ? l : 0;
+    affinity.categories = entriesOf(c);
+    affinity.brands = entriesOf(b);
+    affinity.brandEvents = entriesOf(n);
+  } catch {
+    return emptyAffinity();
+  }
+  return affinity;
+}
+
+/** `[[key, number]...]` as a Map; entries of another shape are dropped. */
+function entriesOf(value: unknown): Map<string, number> {
+  const entries = new Map<string, number>();
+  if (!Array.isArray(value)) return entries;
+  for (const entry of value) {
+    if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+      entries.set(entry[0], entry[1]);
+  }
+  return entries;
+}
+
+/** The shopper fields from `st` and the stored affinity and cart. */
+export function shopperFromStored(st: Record<string, string>, affinity: string | null, cart: string | null): ShopperState {
+  const shopper = emptyShopperState();
+  shopper.affinity = decodeAffinity(affinity);
+  if (cart !== null) {
+    try {
+      shopper.cart = entriesOf(JSON.parse(cart));
+    } catch {
+      // a malformed cart reads as empty
+    }
+  }
+  shopper.purchases = {
+    orders: numberOr(st.orders, 0),
+    spend: numberOr(st.spend, 0),
+    firstPurchaseAt: numberOr(st.firstPurchaseAt, 0),
+    lastPurchaseAt: numberOr(st.lastPurchaseAt, 0),
+  };
+  shopper.firstSeenAt = numberOr(st.firstSeenAt, 0);
+  return shopper;
+}
+
+function numberOr(raw: string | undefined, fallback: number): number {
+  const value = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(value) ? value : fallback;
+}
