@@ -47,6 +47,17 @@ module.exports = {
       to: { path: '^engine/', pathNot: ['^engine/[^/]+/logic/', '^engine/contracts/'], dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'tools-through-domain-entries',
+      severity: 'error',
+      comment: 'Scripts and models reach an engine domain through its mod.ts (types of its ports excepted).',
+      from: { path: '^(scripts|models)/' },
+      to: {
+        path: '^engine/[^/]+/',
+        pathNot: ['^engine/[^/]+/mod[.]ts$', '^engine/contracts/'],
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
       name: 'contracts-import-contracts',
       severity: 'error',
       comment: 'The wire contracts depend on nothing but themselves (and zod).',

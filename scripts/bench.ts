@@ -25,7 +25,7 @@ import { arch, cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { join } from 'node:path';
 import { sharedConfigSpec } from '../engine/config.js';
 import { loadConfig } from '../engine/contracts/env.js';
-import { generateDemoCatalog } from '../engine/catalog/demo-catalog.js';
+import { generateDemoCatalog } from '../engine/catalog/mod.js';
 import { TokenService } from '../gateway/auth.js';
 import { isMain, runMain } from './lib/args.js';
 import { startNats, startRedis } from './lib/local-servers.js';

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadEngineConfig, sharedConfigSpec } from '../engine/config.js';
 import { loadConfig } from '../engine/contracts/env.js';
-import type { ItemVectorSource } from '../engine/recommend/item-vector-source.js';
+import type { ItemVectorSource } from '../engine/recommend/mod.js';
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from './lib/args.js';
 import { createLogger } from './lib/logger.js';
 import { formatElapsed } from './lib/progress.js';

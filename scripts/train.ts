@@ -32,8 +32,8 @@
 import { resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { NatsAnnouncements } from '../engine/platform/adapters/nats-announcements.js';
-import { modelAnnouncementChannel } from '../engine/recommend/model-announcements.js';
+import { NatsAnnouncements } from '../engine/platform/mod.js';
+import { modelAnnouncementChannel } from '../engine/recommend/mod.js';
 import type { Item } from '../engine/contracts/schemas.js';
 import { newModelVersion, writeModel } from '../models/artifact.js';
 import { initTensorFlow } from '../models/backend.js';

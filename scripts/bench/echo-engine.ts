@@ -13,12 +13,12 @@
  * Prints `{"ready":true}` on stdout once its consumers are set up; SIGTERM/SIGINT stop it.
  */
 import { pino } from 'pino';
-import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
+import { NatsTransport } from '../../engine/platform/mod.js';
 import { loadEngineConfig } from '../../engine/config.js';
 import type { Item, RecommendationList } from '../../engine/contracts/schemas.js';
 import { tierRank } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
-import type { DeliveredEvent } from '../../engine/stream/event-log.js';
+import { generateDemoCatalog } from '../../engine/catalog/mod.js';
+import type { DeliveredEvent } from '../../engine/stream/mod.js';
 import { isMain } from '../lib/args.js';
 
 /** The list every push carries: the first `k` demo items, scores descending. */

@@ -8,7 +8,7 @@ import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JetStreamM
 import { connect } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { EVENTS_STREAM } from '../../engine/contracts/subjects.js';
-import { partitionConsumerName } from '../../engine/stream/adapters/nats-event-log.js';
+import { partitionConsumerName } from '../../engine/stream/mod.js';
 import { freePort } from '../lib/local-servers.js';
 import { withUnmeasured, type MeasuredProcess } from './cpu.js';
 import { type Cleanup, answers, spawnChild, waitUntil, type ChildHandle } from './processes.js';

@@ -16,30 +16,30 @@
  * list with `--dump` (one JSON line per list).
  */
 import { writeFile } from 'node:fs/promises';
-import { HnswVectorIndex } from '../../engine/recommend/adapters/hnsw-vector-index.js';
-import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
-import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
+import { HnswVectorIndex } from '../../engine/recommend/mod.js';
+import { ExactVectorIndex } from '../../engine/recommend/mod.js';
+import { MemoryInteractionStats } from '../../engine/recommend/mod.js';
+import { emptyUserState } from '../../engine/shoppers/mod.js';
 import { loadEngineConfig } from '../../engine/config.js';
 import type { InteractionType, Item, StoredEvent } from '../../engine/contracts/schemas.js';
-import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
-import { affinityAfter, affinityGain } from '../../engine/shoppers/logic/affinity.js';
-import { tasteWeight } from '../../engine/shoppers/logic/event-weights.js';
-import { foldIn } from '../../engine/shoppers/logic/user-vector.js';
-import type { UserState } from '../../engine/shoppers/user-state-store.js';
-import type { VectorIndex } from '../../engine/recommend/vector-index.js';
-import { CatalogService } from '../../engine/catalog/catalog-service.js';
-import { AttributeVectorSource } from '../../engine/recommend/model-registry.js';
+import { generateDemoCatalog } from '../../engine/catalog/mod.js';
+import { affinityAfter, affinityGain } from '../../engine/shoppers/mod.js';
+import { tasteWeight } from '../../engine/shoppers/mod.js';
+import { foldIn } from '../../engine/shoppers/mod.js';
+import type { UserState } from '../../engine/shoppers/mod.js';
+import type { VectorIndex } from '../../engine/recommend/mod.js';
+import { CatalogService } from '../../engine/catalog/mod.js';
+import { AttributeVectorSource } from '../../engine/recommend/mod.js';
 import {
   Recommender,
   listEvidenceFrom,
   recommenderOptionsFrom,
   sessionIndexFrom,
   type RecommenderOptions,
-} from '../../engine/recommend/recommender.js';
-import type { ListEvidence } from '../../engine/recommend/list-evidence.js';
-import type { SessionIndex } from '../../engine/recommend/logic/session-neighbours.js';
-import { ShopperIndex } from '../../engine/recommend/shopper-index.js';
+} from '../../engine/recommend/mod.js';
+import type { ListEvidence } from '../../engine/recommend/mod.js';
+import type { SessionIndex } from '../../engine/recommend/mod.js';
+import { ShopperIndex } from '../../engine/recommend/mod.js';
 import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from '../lib/args.js';
 

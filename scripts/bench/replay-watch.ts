@@ -6,7 +6,7 @@
  */
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { partitionConsumerName } from '../../engine/stream/adapters/nats-event-log.js';
+import { partitionConsumerName } from '../../engine/stream/mod.js';
 import { EVENTS_STREAM, subjects } from '../../engine/contracts/subjects.js';
 
 /** A partition consumer's backlog: not yet delivered, and delivered but not yet acked. */

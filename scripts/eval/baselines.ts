@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../engine/contracts/schemas.js';
-import { touchedItems } from '../../engine/shoppers/logic/event-effect.js';
+import { touchedItems } from '../../engine/shoppers/mod.js';
 import type { EvalMethod, ListFilter } from './method.js';
 import { SessionIndex, VSKNN_DEFAULTS, VSKNN_WINDOW, itemKnnScores, vsknnScores, type VsknnOptions } from './sknn.js';
 

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { ItemVectorSource } from '../../engine/recommend/item-vector-source.js';
+import type { ItemVectorSource } from '../../engine/recommend/mod.js';
 import { readModel, writeModel } from '../../models/artifact.js';
 import { initTensorFlow } from '../../models/backend.js';
 import { ContentEncoder } from '../../models/content-encoder.js';

@@ -1,4 +1,4 @@
-import type { RecommenderOptions } from '../../engine/recommend/recommender.js';
+import type { RecommenderOptions } from '../../engine/recommend/mod.js';
 import type { TrainOptions } from '../../models/train.js';
 import type { EngineConfig } from '../../engine/config.js';
 import type { ListFilter } from './method.js';

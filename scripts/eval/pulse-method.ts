@@ -1,28 +1,28 @@
 import { pino } from 'pino';
 import type { EngineConfig } from '../../engine/config.js';
 import type { Item, RecommendRequest, StoredEvent } from '../../engine/contracts/schemas.js';
-import { HnswVectorIndex } from '../../engine/recommend/adapters/hnsw-vector-index.js';
-import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
-import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
+import { HnswVectorIndex } from '../../engine/recommend/mod.js';
+import { ExactVectorIndex } from '../../engine/recommend/mod.js';
+import { MemoryInteractionStats } from '../../engine/recommend/mod.js';
+import { MemoryUserStateStore } from '../../engine/shoppers/mod.js';
 import { EngineMetrics } from '../../engine/metrics.js';
-import type { ItemVectorSource } from '../../engine/recommend/item-vector-source.js';
-import type { Notifier } from '../../engine/platform/notifier.js';
-import type { VectorIndex } from '../../engine/recommend/vector-index.js';
-import { CatalogService } from '../../engine/catalog/catalog-service.js';
-import { EventProcessor } from '../../engine/stream/event-processor.js';
-import { AttributeVectorSource, ModelRegistry } from '../../engine/recommend/model-registry.js';
+import type { ItemVectorSource } from '../../engine/recommend/mod.js';
+import type { Notifier } from '../../engine/platform/mod.js';
+import type { VectorIndex } from '../../engine/recommend/mod.js';
+import { CatalogService } from '../../engine/catalog/mod.js';
+import { EventProcessor } from '../../engine/stream/mod.js';
+import { AttributeVectorSource, ModelRegistry } from '../../engine/recommend/mod.js';
 import {
   Recommender,
   listEvidenceFrom,
   recommenderOptionsFrom,
   sessionIndexFrom,
   type RecommenderOptions,
-} from '../../engine/recommend/recommender.js';
-import type { ListEvidence } from '../../engine/recommend/list-evidence.js';
-import type { SessionIndex } from '../../engine/recommend/logic/session-neighbours.js';
+} from '../../engine/recommend/mod.js';
+import type { ListEvidence } from '../../engine/recommend/mod.js';
+import type { SessionIndex } from '../../engine/recommend/mod.js';
 import { shopperIndexFrom } from '../../engine/engine.js';
-import type { ShopperIndex } from '../../engine/recommend/shopper-index.js';
+import type { ShopperIndex } from '../../engine/recommend/mod.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import type { EvalMethod, ListFilter } from './method.js';
 

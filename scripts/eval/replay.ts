@@ -1,4 +1,4 @@
-import { touchedItems } from '../../engine/shoppers/logic/event-effect.js';
+import { touchedItems } from '../../engine/shoppers/mod.js';
 import { Progress } from '../lib/progress.js';
 import type { EvalDataset } from './dataset.js';
 import type { EvalMethod, ListFilter } from './method.js';

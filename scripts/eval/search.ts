@@ -17,9 +17,9 @@
  * allowed), for every row alike. The default share is chosen on the next-invoice figures.
  */
 import type { EngineConfig } from '../../engine/config.js';
-import { TextIndex, itemTextFields } from '../../engine/catalog/logic/text-index.js';
-import type { ItemVectorSource } from '../../engine/recommend/item-vector-source.js';
-import type { RecommenderOptions } from '../../engine/recommend/recommender.js';
+import { TextIndex, itemTextFields } from '../../engine/catalog/mod.js';
+import type { ItemVectorSource } from '../../engine/recommend/mod.js';
+import type { RecommenderOptions } from '../../engine/recommend/mod.js';
 import { mulberry32, tokenize } from '../../models/content-encoder.js';
 import { renderTable } from '../bench/report.js';
 import { Progress } from '../lib/progress.js';

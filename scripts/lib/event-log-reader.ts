@@ -1,6 +1,6 @@
 import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeCatalogChange } from '../../engine/catalog/adapters/nats-catalog-log.js';
+import { decodeCatalogChange } from '../../engine/catalog/mod.js';
 import { EventInputSchema, IdSchema, ItemSchema, type Item } from '../../engine/contracts/schemas.js';
 import { parseLoggedEvent } from '../../engine/contracts/orders.js';
 import { CATALOG_STREAM, EVENTS_STREAM, fromSubjectToken, subjects } from '../../engine/contracts/subjects.js';

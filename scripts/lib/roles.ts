@@ -8,7 +8,7 @@ import { TokenService, tokenPolicyOf } from '../../gateway/auth.js';
 import { Gateway, type ReadinessReport } from '../../gateway/main.js';
 import type { Infrastructure } from './infrastructure.js';
 import { resolveAuthSecret } from './auth-secret.js';
-import { registerPersistenceMetrics } from '../../engine/platform/redis/redis-persistence.js';
+import { registerPersistenceMetrics } from '../../engine/platform/mod.js';
 
 /** Builds an engine on connected infrastructure (which must include state). */
 export function createEngine(config: EngineConfig, infra: Infrastructure, logger: Logger, defaultMetrics: boolean): Engine {

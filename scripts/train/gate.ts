@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { ATTRIBUTE_MODEL_VERSION } from '../../engine/recommend/model-registry.js';
+import { ATTRIBUTE_MODEL_VERSION } from '../../engine/recommend/mod.js';
 import { latestModelDir, normalisedRows, readModel } from '../../models/artifact.js';
 import type { ModelValidation, ValidationFigures } from '../../models/artifact-types.js';
 import { ContentEncoder } from '../../models/content-encoder.js';

@@ -52,6 +52,9 @@ beforeAll(async () => {
     'engine/shelf/service.ts': "import { store } from './adapters/store.js';\nexport const service = store;\n",
     'engine/shelf/port.ts': 'export interface Port {\n  get(): number;\n}\nexport const PORT_LIMIT = 3;\n',
     'engine/shelf/logic/typed.ts': "import type { Port } from '../port.js';\nexport const typed = (port: Port): number => port.get();\n",
+    'engine/shelf/mod.ts': "export { service } from './service.js';\nexport type { Port } from './port.js';\n",
+    'scripts/tool.ts':
+      "import type { Port } from '../engine/shelf/port.js';\nimport { service } from '../engine/shelf/mod.js';\nexport const tool = (port: Port): number => service + port.get();\n",
     'gateway/good.ts': "import { wire } from '../engine/contracts/wire.js';\nexport const good = wire;\n",
   });
 });
@@ -62,7 +65,7 @@ afterAll(async () => {
 
 describe('boundary rules', () => {
   it('pass on a tree that keeps them', async () => {
-    const { code, output } = await cruise('engine', 'gateway');
+    const { code, output } = await cruise('engine', 'gateway', 'scripts');
     expect(output).toContain('no dependency violations');
     expect(code).toBe(0);
   });
@@ -86,6 +89,15 @@ describe('boundary rules', () => {
     expect(output).toContain('logic-is-pure: engine/shelf/logic/impure.ts');
     expect(output).toContain('no-circular');
     for (const file of ['impure', 'ping', 'pong']) await rm(join(dir, `engine/shelf/logic/${file}.ts`));
+  });
+
+  it('fail on a script reaching into a domain past its mod.ts', async () => {
+    await plant({ 'scripts/reach.ts': "import { store } from '../engine/shelf/adapters/store.js';\nexport const reach = store;\n" });
+    const { code, output } = await cruise('engine', 'gateway', 'scripts');
+    expect(code).not.toBe(0);
+    expect(output).toContain('tools-through-domain-entries: scripts/reach.ts');
+    expect(output).not.toContain('scripts/tool.ts');
+    await rm(join(dir, 'scripts/reach.ts'));
   });
 
   it('fail on pure logic running a service or a port (types of them are allowed)', async () => {
