@@ -107,7 +107,7 @@ export function segmentThresholds(config: EngineConfig): SegmentThresholds {
   };
 }
 
-/** The request admission limits of an engine's configuration (ports/rpc.ts). */
+/** The request admission limits of an engine's configuration (engine/platform/rpc.ts). */
 export function rpcAdmission(config: EngineConfig): RpcAdmissionOptions {
   return {
     queueLimit: config.rpcQueueLimit,

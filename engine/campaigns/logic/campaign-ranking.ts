@@ -76,7 +76,7 @@ export interface CampaignBoost {
   itemIds: readonly string[];
 }
 
-/** Where the recommender learns which campaigns boost a member's list (services/campaign-boosts.ts implements it). */
+/** Where the recommender learns which campaigns boost a member's list (engine/campaigns/campaign-boosts.ts implements it). */
 export interface CampaignBoostSource {
   /** Whether any running campaign offers items; in memory, so callers read a member record only then. */
   active(now: number): boolean;

@@ -19,7 +19,7 @@ export type ApplyOrderReply = {
  * The order scripts over one Redis, with the member store's key prefix.
  * - `ord:{<orderId>}` the intake record (lua/accept-order.lua): hash of userId, `pd` the paid
  *   lines' digest, per item `q:` quantity, `pr:` unit price, `rq:` quantity returned,
- *   `ret:<digest>` per accepted return, `cancelled`. Semantics in ports/member-store.ts `acceptOrder`.
+ *   `ret:<digest>` per accepted return, `cancelled`. Semantics in engine/members/member-store.ts `acceptOrder`.
  * - `m:{<userId>}:ord:<orderId>` the applied record (lua/apply-order.lua), written atomically with
  *   the member's points (all keys share the user's hash tag).
  */

@@ -7,7 +7,7 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
  *
  * The format (salt, parameters, parsing, the constant-time compare) lives here; the expensive
  * step, the key derivation (~50-500 ms and 32 MiB at the defaults), is a `DeriveKey` the caller
- * chooses. The engine passes its PasswordPool (adapters/password-pool.ts: worker threads, a
+ * chooses. The engine passes its PasswordPool (engine/members/adapters/password-pool.ts: worker threads, a
  * bounded queue, deadlines), so a burst of logins never crowds the engine's loop nor libuv's
  * shared thread pool (DNS, files). Without one, `deriveInline` runs scrypt on libuv's pool: for
  * tools and tests with cheap parameters.

@@ -13,7 +13,7 @@ import type { Candidate, CandidateSources } from './candidate.js';
  * What an event adds (purchaseRelations), which of the shopper's purchases seed complement
  * candidates (complementSeeds, afterPurchase), how one seed's two lists make one (complementList)
  * and how the seeds' lists become the candidates' `complement` (mergeComplements) are here;
- * services/complements.ts reads the lists and holds substitutes back.
+ * engine/recommend/complement-lists.ts reads the lists and holds substitutes back.
  */
 
 /** Default window in which a later purchase counts as bought after an earlier one: 30 days (s). */

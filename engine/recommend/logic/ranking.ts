@@ -48,7 +48,7 @@ export { reasonFor } from './ranking-reasons.js';
  * (by up to 2x), so a runner searching "lamp" sees lamps, runner-ish ones first. Scores stay in [0, 1].
  * Ties break on itemId (ascending) so the same inputs always give the same list.
  *
- * Shoppers like you: when the shopper has neighbours (nearest shopper vectors, services/shopper-index.ts),
+ * Shoppers like you: when the shopper has neighbours (nearest shopper vectors, engine/recommend/shopper-index.ts),
  *   nbr      = the neighbours' similarity summed over those who hold the item, / the best item's
  *   personal = alpha * ((1 - NEIGHBOUR_SHARE) * sim + NEIGHBOUR_SHARE * nbr)
  * Complements: with complement seeds (a purchase, logic/complements.ts), `comp` takes

@@ -49,7 +49,7 @@ export function shopperEffect(
   }
   const cart = cartAfter(state.cart, event);
   if (cart) change.cart = cart;
-  // Purchase aggregates (lifetime value) move with the shop's orders only (services/order-effect.ts), never a browser's purchase.
+  // Purchase aggregates (lifetime value) move with the shop's orders only (engine/members/order-effect.ts), never a browser's purchase.
   if (state.firstSeenAt === 0 || event.ts < state.firstSeenAt) change.firstSeenAt = event.ts;
   return change;
 }
