@@ -18,8 +18,10 @@ import type { RpcServer } from './platform/rpc.js';
 import type { ShopAnalytics } from './analytics/shop-analytics.js';
 import type { UserStateStore } from './shoppers/user-state-store.js';
 import type { VectorIndex } from './recommend/vector-index.js';
+import type { PasswordPool } from './members/adapters/password-pool.js';
+import type { Item } from './contracts/schemas.js';
 
-/** The engine's outside world, each a port; `main.ts` and the tests pick the adapters. */
+/** The engine's outside world, each a port or a factory; the composition root (scripts/lib/roles.ts) and the tests pick the adapters. */
 export interface EngineDeps {
   config: EngineConfig;
   logger: Logger;
@@ -30,10 +32,16 @@ export interface EngineDeps {
   users: UserStateStore;
   stats: InteractionStats;
   leases: PartitionLeases;
-  /** Index of the attribute model served at start. Defaults to an HNSW index of `config.vectorDim`. */
+  /** Index for a model of `dimension` with room for `capacity` items (HNSW in a running engine: recommend/adapters/index-factories.ts). */
+  createIndex: (dimension: number, capacity: number) => VectorIndex;
+  /** Index of the attribute model served at start. Defaults to `createIndex(config.vectorDim, 1024)`. */
   index?: VectorIndex;
-  /** Index for a newly loaded model of `dimension` with room for `capacity` items. Defaults to HNSW with the config's parameters. */
-  createIndex?: (dimension: number, capacity: number) => VectorIndex;
+  /** The "shoppers like you" graph (a cheaper HNSW in a running engine). Defaults to `createIndex(dimension, 1024)`. */
+  createShopperIndex?: (dimension: number) => VectorIndex;
+  /** Items to put on an empty catalog at start (the demo catalog when DEMO_CATALOG is on); none when absent. */
+  seedCatalog?: () => Item[];
+  /** The password hashing pool (worker threads), made on first use; required when `members` is given. */
+  createPasswordPool?: () => PasswordPool;
   /** Where trainers announce new models; without it the engine only loads the newest model at start. */
   modelAnnouncements?: ModelAnnouncements;
   /** Directory of versioned models. Defaults to `DATA_DIR/models`. */

@@ -2,8 +2,6 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { segmentThresholds, shopSignalCaches, type EngineConfig } from './config.js';
-import { generateDemoCatalog } from './catalog/demo-catalog.js';
-import { HnswVectorIndex } from './recommend/adapters/hnsw-vector-index.js';
 import { ContentEncoder } from '../models/content-encoder.js';
 import { latestModelDir } from '../models/artifact.js';
 import { createCampaignServices, type CampaignServices } from './campaigns/campaign-services.js';
@@ -22,32 +20,21 @@ import {
   type ModelLoadResult,
 } from './recommend/model-registry.js';
 import { PartitionManager } from './stream/partition-manager.js';
-import { PasswordPool } from './members/adapters/password-pool.js';
+import type { PasswordPool } from './members/adapters/password-pool.js';
+import type { VectorIndex } from './recommend/vector-index.js';
 import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom } from './recommend/recommender.js';
 import { ShopperIndex, type ShopperIndexOptions } from './recommend/shopper-index.js';
 
 export type { EngineDeps, EngineStatus } from './engine-deps.js';
 
-/**
- * The shopper graph is updated after every event, so it is built cheaper than the item graph
- * (an update costs ~efConstruction distance computations); neighbours need no high recall.
- */
-const SHOPPER_HNSW_M = 12;
-const SHOPPER_HNSW_EF_CONSTRUCTION = 48;
-
-/** "Shoppers like you" as an engine keeps it: its own small HNSW graph of shopper vectors; undefined when SHOPPER_INDEX_LIMIT is 0. */
+/** "Shoppers like you" as an engine keeps it: its own small graph of shopper vectors; undefined when SHOPPER_INDEX_LIMIT is 0. */
 export function shopperIndexFrom(
-  config: Pick<EngineConfig, 'shopperIndexLimit' | 'shopperIndexKeepCosine' | 'hnswEf'>,
+  config: Pick<EngineConfig, 'shopperIndexLimit' | 'shopperIndexKeepCosine'>,
   models: ShopperIndexOptions['models'],
+  createIndex: (dimension: number) => VectorIndex,
 ): ShopperIndex | undefined {
   if (config.shopperIndexLimit <= 0) return undefined;
-  return new ShopperIndex({
-    models,
-    limit: config.shopperIndexLimit,
-    keepCosine: config.shopperIndexKeepCosine,
-    createIndex: (dimension) =>
-      new HnswVectorIndex({ dimension, m: SHOPPER_HNSW_M, efConstruction: SHOPPER_HNSW_EF_CONSTRUCTION, ef: config.hnswEf }),
-  });
+  return new ShopperIndex({ models, limit: config.shopperIndexLimit, keepCosine: config.shopperIndexKeepCosine, createIndex });
 }
 
 export { ATTRIBUTE_MODEL_VERSION };
@@ -76,16 +63,7 @@ export class Engine {
     const { config } = deps;
     this.id = config.engineId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.metrics = deps.metrics ?? new EngineMetrics();
-    const createIndex =
-      deps.createIndex ??
-      ((dimension: number, capacity: number) =>
-        new HnswVectorIndex({
-          dimension,
-          m: config.hnswM,
-          efConstruction: config.hnswEfConstruction,
-          ef: config.hnswEf,
-          initialCapacity: Math.max(1024, capacity),
-        }));
+    const { createIndex } = deps;
     const encoder = new ContentEncoder({ dimension: config.vectorDim });
     this.modelsDir = deps.modelsDir ?? join(config.dataDir, 'models');
     // The catalog indexes through the registry, and the registry builds new indexes from the
@@ -106,7 +84,7 @@ export class Engine {
     // partitions through a closure called only once the engine runs.
     this.campaigns = createCampaignServices(deps, this.catalog, this.metrics, () => this.partitions.owned);
     // Shopper vectors of this engine's partitions ("shoppers like you"): a small HNSW graph of its own.
-    const shoppers = shopperIndexFrom(config, this.models);
+    const shoppers = shopperIndexFrom(config, this.models, deps.createShopperIndex ?? ((dimension) => createIndex(dimension, 1024)));
     // Where shoppers' next items fall among their own recent items and their last lists (re-visits by evidence).
     const evidence = listEvidenceFrom(config);
     // The newest sessions of this engine's shoppers ("sessions like yours"), in memory, fed by the event path.
@@ -183,7 +161,7 @@ export class Engine {
    * is empty, queries served, partitions taken; then every announced model is loaded and swapped in.
    */
   async start(): Promise<void> {
-    const { logger, catalogLog, config } = this.deps;
+    const { logger, catalogLog } = this.deps;
     // From the start, so a gateway tells "starting" from "no engine"; a small reply per probe (cached ~1 s).
     this.deps.rpcServer.serve('engine.ping', async () => ({
       engineId: this.id,
@@ -203,10 +181,10 @@ export class Engine {
       this.metrics.catalogItems.set(this.catalog.size);
     }, this.lifetime.signal);
     logger.info({ items: this.catalog.size, ms: Math.round(performance.now() - started) }, 'catalog loaded into the index');
-    if (this.catalog.size === 0 && config.demoCatalog) {
-      const items = generateDemoCatalog();
+    if (this.catalog.size === 0 && this.deps.seedCatalog) {
+      const items = this.deps.seedCatalog();
       await catalogLog.put(items);
-      logger.info({ items: items.length }, 'empty catalog: loaded the demo catalog');
+      logger.info({ items: items.length }, 'empty catalog: loaded the seed catalog');
     }
     await registerEngineHandlers({
       deps: this.deps,
@@ -216,13 +194,11 @@ export class Engine {
       metrics: this.metrics,
       campaigns: this.campaigns,
       // Password hashing in worker threads with a bounded, fair, deadline-aware queue (closed in close()).
-      passwords: () =>
-        (this.passwords ??= new PasswordPool({
-          workers: config.passwordWorkers,
-          queueLimit: config.passwordQueueLimit,
-          clientQueueLimit: config.passwordClientQueueLimit,
-          logger: logger.child({ component: 'passwords' }),
-        })),
+      passwords: () => {
+        if (!this.deps.createPasswordPool) throw new Error('the engine serves members: give it createPasswordPool');
+        this.passwords ??= this.deps.createPasswordPool();
+        return this.passwords;
+      },
     });
     const campaigns = this.campaigns;
     await this.partitions.start();

@@ -12,3 +12,4 @@ export { RedisMemberStore } from './adapters/redis-member-store.js';
 export type { CouponStore } from './coupon-store.js';
 export type { MemberStore } from './member-store.js';
 export { acceptOrder } from './order-handlers.js';
+export { PasswordPool } from './adapters/password-pool.js';

@@ -19,3 +19,4 @@ export { ATTRIBUTE_MODEL_VERSION, AttributeVectorSource, ModelRegistry } from '.
 export { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom, type RecommenderOptions } from './recommender.js';
 export { ShopperIndex } from './shopper-index.js';
 export type { VectorIndex } from './vector-index.js';
+export { itemIndexFactory, shopperIndexFactory } from './adapters/index-factories.js';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { EngineConfig } from '../../engine/config.js';
 import type { Item, RecommendRequest, StoredEvent } from '../../engine/contracts/schemas.js';
-import { HnswVectorIndex } from '../../engine/recommend/mod.js';
+import { HnswVectorIndex, shopperIndexFactory } from '../../engine/recommend/mod.js';
 import { ExactVectorIndex } from '../../engine/recommend/mod.js';
 import { MemoryInteractionStats } from '../../engine/recommend/mod.js';
 import { MemoryUserStateStore } from '../../engine/shoppers/mod.js';
@@ -132,7 +132,7 @@ export class PulseMethod implements EvalMethod {
     this.evidence = listEvidenceFrom(config);
     this.sessions = sessionIndexFrom(config);
     // "Shoppers like you" as engine.ts wires it (its own small HNSW graph).
-    this.shoppers = shopperIndexFrom(config, this.models);
+    this.shoppers = shopperIndexFrom(config, this.models, shopperIndexFactory(config));
     this.processor = new EventProcessor({
       ...(this.evidence ? { evidence: this.evidence } : {}),
       ...(this.sessions ? { sessions: this.sessions } : {}),

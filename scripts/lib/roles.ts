@@ -9,8 +9,14 @@ import { Gateway, type ReadinessReport } from '../../gateway/main.js';
 import type { Infrastructure } from './infrastructure.js';
 import { resolveAuthSecret } from './auth-secret.js';
 import { registerPersistenceMetrics } from '../../engine/platform/mod.js';
+import { generateDemoCatalog } from '../../engine/catalog/mod.js';
+import { PasswordPool } from '../../engine/members/mod.js';
+import { itemIndexFactory, shopperIndexFactory } from '../../engine/recommend/mod.js';
 
-/** Builds an engine on connected infrastructure (which must include state). */
+/**
+ * Builds an engine on connected infrastructure (which must include state): the one place where
+ * the engine role's parts are chosen (with scripts/lib/infrastructure.ts for the connections).
+ */
 export function createEngine(config: EngineConfig, infra: Infrastructure, logger: Logger, defaultMetrics: boolean): Engine {
   if (!infra.state) throw new Error('the engine needs the state store: connect with `state` options');
   const { transport, state } = infra;
@@ -40,6 +46,19 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     campaignChanges: transport.campaignChanges,
     metrics,
     presence,
+    // HNSW for the items of each model and for "shoppers like you" (a cheaper graph).
+    createIndex: itemIndexFactory(config),
+    createShopperIndex: shopperIndexFactory(config),
+    // Password hashing in worker threads with a bounded, fair, deadline-aware queue (closed with the engine).
+    createPasswordPool: () =>
+      new PasswordPool({
+        workers: config.passwordWorkers,
+        queueLimit: config.passwordQueueLimit,
+        clientQueueLimit: config.passwordClientQueueLimit,
+        logger: logger.child({ role: 'engine', component: 'passwords' }),
+      }),
+    // An empty shop starts with the demo catalog unless DEMO_CATALOG=false.
+    ...(config.demoCatalog ? { seedCatalog: () => generateDemoCatalog() } : {}),
     // What gateways cannot see themselves (Redis and its persistence), answered to `engine.ping`.
     health: () => infra.checks(),
   });

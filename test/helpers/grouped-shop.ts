@@ -187,6 +187,70 @@ export async function trainInto(
   return writeModel(modelsDir, trained);
 }
 
+/**
+ * The ranking tests' shop (test/unit/recommender-ranking.test.ts, recommender-reasons.test.ts): six
+ * groups of 15 look-alike items whose attributes share nothing across groups, ids `<group>-<nn>`
+ * from 00; only shoppers can link two groups.
+ */
+export const LOOK_ALIKE_GROUPS = [
+  { key: 'a', category: 'Home/Lamps', brand: 'Lumo', words: ['aurora', 'nimbus', 'solace'], noun: 'lamp', tag: 'lighting', price: 40 },
+  { key: 'b', category: 'Garden/Tools', brand: 'Tergo', words: ['forged', 'ash', 'rustproof'], noun: 'spade', tag: 'steel', price: 65 },
+  {
+    key: 'c',
+    category: 'Toys/Puzzles',
+    brand: 'Pazl',
+    words: ['wooden', 'tricky', 'colourful'],
+    noun: 'puzzle',
+    tag: 'brainteaser',
+    price: 16,
+  },
+  {
+    key: 'd',
+    category: 'Office/Paper',
+    brand: 'Notra',
+    words: ['ruled', 'recycled', 'pocket'],
+    noun: 'notebook',
+    tag: 'stationery',
+    price: 3,
+  },
+  {
+    key: 'e',
+    category: 'Sport/Running',
+    brand: 'Velo',
+    words: ['breathable', 'reflective', 'trail'],
+    noun: 'shoe',
+    tag: 'athletic',
+    price: 130,
+  },
+  {
+    key: 'f',
+    category: 'Audio/Headphones',
+    brand: 'Sonik',
+    words: ['wireless', 'studio', 'quiet'],
+    noun: 'headphone',
+    tag: 'bluetooth',
+    price: 280,
+  },
+];
+
+/** The items of LOOK_ALIKE_GROUPS, group by group. */
+export function lookAlikeCatalog(): Item[] {
+  return LOOK_ALIKE_GROUPS.flatMap((group) =>
+    Array.from({ length: 15 }, (_, i) => ({
+      itemId: `${group.key}-${String(i).padStart(2, '0')}`,
+      // No shared words across groups (not even a number): only the shoppers link them.
+      title: `${group.brand} ${group.words[i % 3]} ${group.noun}`,
+      category: group.category,
+      brand: group.brand,
+      price: group.price + i,
+      tags: [group.tag],
+    })),
+  );
+}
+
+/** The group of an item id `<group>-<nn>`. */
+export const groupOf = (itemId: string) => itemId.split('-')[0]!;
+
 function groupItem(group: GroupSpec, itemId: string, random: () => number): Item {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const [low, high] = group.price;

@@ -1,27 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
-import { RedisMemberStore } from '../../engine/members/adapters/redis-member-store.js';
 import { PulseError } from '../../engine/contracts/errors.js';
-import type { MemberStore, PointsChange, StoredMember } from '../../engine/members/member-store.js';
-import { useRedisServer } from '../helpers/redis-suite.js';
+import type { PointsChange } from '../../engine/members/member-store.js';
+import { member, thresholds, useMemberStores } from '../helpers/member-store-fixtures.js';
 
 /** Points and ledger: one suite for both MemberStore implementations (Redis on its own server, random prefixes). */
-let redis: Redis;
-useRedisServer((client) => (redis = client));
+const implementations = useMemberStores();
 
-const thresholds = { vip: 1000, enterprise: 10_000 };
-const member = (): StoredMember => ({
-  memberId: `m_${randomUUID().slice(0, 12)}`,
-  email: `${randomUUID().slice(0, 8)}@example.com`,
-  name: 'Grace',
-  tier: 'regular',
-  points: 0,
-  lifetimePoints: 0,
-  createdAt: 1_700_000_000_000,
-  passwordHash: 'scrypt$1024$8$1$c2FsdA==$a2V5',
-});
 const change = (eventId: string, delta: number, overrides: Partial<PointsChange> = {}): PointsChange => ({
   eventId,
   ts: 1_700_000_000_000 + delta,
@@ -35,11 +19,6 @@ const codeOf = async (promise: Promise<unknown>) =>
     () => 'resolved',
     (err: unknown) => (err instanceof PulseError ? err.code : String(err)),
   );
-
-const implementations: Array<[string, () => MemberStore]> = [
-  ['memory', () => new MemoryMemberStore()],
-  ['redis', () => new RedisMemberStore(redis, { keyPrefix: `t${randomUUID().slice(0, 8)}:` })],
-];
 
 describe.each(implementations)('MemberStore points conformance: %s', (_name, create) => {
   it('credits once per event id, keeps the record and ledger in step', async () => {

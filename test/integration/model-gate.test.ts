@@ -1,28 +1,18 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
-import { RedisInteractionStats } from '../../engine/recommend/adapters/redis-interaction-stats.js';
-import { RedisPartitionLeases } from '../../engine/stream/adapters/redis-partition-leases.js';
-import { RedisUserStateStore } from '../../engine/shoppers/adapters/redis-user-state-store.js';
-import { loadEngineConfig } from '../../engine/config.js';
+import type { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
 import type { PushMessage } from '../../engine/contracts/messages.js';
 import type { RecommendationList, StoredEvent } from '../../engine/contracts/schemas.js';
-import { Engine } from '../../engine/engine.js';
-import { EngineMetrics } from '../../engine/metrics.js';
+import type { Engine } from '../../engine/engine.js';
 import { EngineProbe } from '../../gateway/engine-probe.js';
 import { readModel } from '../../models/artifact.js';
 import { formatTrainSummary, parseTrainArgs, runTrain, type TrainCliResult } from '../../scripts/train.js';
-import { captureLogger } from '../helpers/capture-logger.js';
+import { startModelEngine, runTrainCli, type ModelEngine } from '../helpers/model-fixtures.js';
 import { clusteredShop } from '../helpers/clustered-shop.js';
-import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import type { TestServer } from '../helpers/servers.js';
 
 /**
  * Issue 14, the model gate, against a running engine (real nats-server and redis-server, engine in
@@ -34,7 +24,6 @@ import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
  * published only with --force.
  */
 const DIM = 32;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shop = clusteredShop({ items: 300, clusters: 30, sessions: 3000 });
 /** The same shop's log a little later: 1,000 more sessions after the first 3,000. */
 const later = clusteredShop({
@@ -47,9 +36,8 @@ const later = clusteredShop({
 });
 
 describe('the model gate of npm run train', () => {
+  let rig: ModelEngine | undefined;
   let nats: TestServer;
-  let redisServer: TestServer;
-  let redis: Redis;
   let transport: NatsTransport;
   let engine: Engine;
   let dataDir: string;
@@ -59,38 +47,9 @@ describe('the model gate of npm run train', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
-    dataDir = await mkdtemp(join(tmpdir(), 'pulse-gate-'));
-    const { logger } = captureLogger('info', lines);
-    transport = await NatsTransport.connect({ url: nats.url, partitions: 4, ackWaitMs: 5000, logger, name: 'model-gate-test' });
-    redis = new Redis(redisServer.url);
-    const keyPrefix = `gate-${randomBytes(4).toString('hex')}:`;
-    const config = loadEngineConfig({
-      PULSE_PARTITIONS: '4',
-      VECTOR_DIM: String(DIM),
-      DATA_DIR: dataDir,
-      DEMO_CATALOG: 'false',
-      PARTITION_LEASE_MS: '3000',
-      ACK_WAIT_MS: '5000',
-      AFFINITY_BOOST: '0',
-    });
-    engine = new Engine({
-      config,
-      logger,
-      eventSource: transport.eventLog,
-      catalogLog: transport.catalogLog,
-      notifier: transport.notifier,
-      rpcServer: transport.rpcServer,
-      users: new RedisUserStateStore(redis, { recentLimit: 50, dedupeTtlSeconds: 3600, keyPrefix }),
-      stats: new RedisInteractionStats(redis, { popularityHalfLifeSeconds: 7 * 24 * 3600, dedupeTtlSeconds: 3600, keyPrefix }),
-      leases: new RedisPartitionLeases(redis, { keyPrefix }),
-      modelAnnouncements: transport.modelAnnouncements,
-      metrics: new EngineMetrics(),
-    });
     // The trainer reads the catalog from the CATALOG stream, as in production.
-    await transport.catalogLog.put(shop.items);
-    await engine.start();
-    await vi.waitFor(() => expect(engine.status().catalogItems, 'catalog').toBe(shop.items.length), { timeout: 10_000, interval: 20 });
+    rig = await startModelEngine({ name: 'model-gate-test', tag: 'gate', dimension: DIM, catalog: shop.items, lines });
+    ({ nats, transport, engine, dataDir } = rig);
     eventsFile = join(dataDir, 'events.jsonl');
     await writeFile(eventsFile, `${shop.events.map((e) => JSON.stringify(e)).join('\n')}\n`);
     laterFile = join(dataDir, 'events-later.jsonl');
@@ -98,11 +57,7 @@ describe('the model gate of npm run train', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await engine?.close();
-    await transport?.close();
-    redis?.disconnect();
-    await Promise.all([nats?.stop(), redisServer?.stop()]);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   const env = () => ({ NATS_URL: nats.url, DATA_DIR: dataDir });
@@ -131,7 +86,7 @@ describe('the model gate of npm run train', () => {
         .map((e) => JSON.stringify(e))
         .join('\n')}\n`,
     );
-    const run = await runCli(['--events', tiny, '--dim', String(DIM)], env());
+    const run = await runTrainCli(['--events', tiny, '--dim', String(DIM)], env());
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/too little data to train a model worth serving: 40 usable events, fewer than --min-events 1,000/);
     expect(run.stderr).toMatch(/the events cover \d+ of 300 catalog items \(\d+(\.\d)?%\), less than --min-coverage 20%/);
@@ -257,20 +212,3 @@ describe('the model gate of npm run train', () => {
     }
   }
 });
-
-/** `npm run train` as npm runs it (tsx), with its own environment; resolves on exit. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'train.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}

@@ -1,23 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm, truncate } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
-import { RedisInteractionStats } from '../../engine/recommend/adapters/redis-interaction-stats.js';
-import { RedisPartitionLeases } from '../../engine/stream/adapters/redis-partition-leases.js';
-import { RedisUserStateStore } from '../../engine/shoppers/adapters/redis-user-state-store.js';
-import { loadEngineConfig } from '../../engine/config.js';
+import type { NatsTransport } from '../../engine/platform/adapters/nats-transport.js';
+import type { RedisUserStateStore } from '../../engine/shoppers/adapters/redis-user-state-store.js';
 import type { PushMessage } from '../../engine/contracts/messages.js';
 import type { Item, RecommendationList, StoredEvent } from '../../engine/contracts/schemas.js';
 import { subjects } from '../../engine/contracts/subjects.js';
-import { Engine } from '../../engine/engine.js';
-import { EngineMetrics } from '../../engine/metrics.js';
-import { captureLogger } from '../helpers/capture-logger.js';
+import type { Engine } from '../../engine/engine.js';
+import { startModelEngine, type ModelEngine } from '../helpers/model-fixtures.js';
 import { coPurchaseStream, fillerCatalog, groupedCatalog, groupIds, newItemLike, trainInto } from '../helpers/grouped-shop.js';
-import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import type { TestServer } from '../helpers/servers.js';
 
 /**
  * Must-show (issue 3): a model trained on a stream where groups A and B are bought together is
@@ -32,9 +25,8 @@ const A = groupIds(items, 'a');
 const B = new Set(groupIds(items, 'b'));
 
 describe('model hot swap in a running engine', () => {
+  let rig: ModelEngine | undefined;
   let nats: TestServer;
-  let redisServer: TestServer;
-  let redis: Redis;
   let transport: NatsTransport;
   let engine: Engine;
   let users: RedisUserStateStore;
@@ -45,41 +37,18 @@ describe('model hot swap in a running engine', () => {
   const unsubscribes: Array<() => void> = [];
 
   beforeAll(async () => {
-    [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
-    dataDir = await mkdtemp(join(tmpdir(), 'pulse-swap-'));
-    const { logger } = captureLogger('info', lines);
-    transport = await NatsTransport.connect({ url: nats.url, partitions: 4, ackWaitMs: 5000, logger, name: 'model-swap-test' });
-    redis = new Redis(redisServer.url);
-    const keyPrefix = `swap-${randomBytes(4).toString('hex')}:`;
-    users = new RedisUserStateStore(redis, { recentLimit: 50, dedupeTtlSeconds: 3600, keyPrefix });
-    // No affinity boost: A and B items are near-equal in the learned space, and the A shopper's
-    // liking for A's category and brand (+15%) would decide every tie; this test is about the space.
-    const config = loadEngineConfig({
-      PULSE_PARTITIONS: '4',
-      VECTOR_DIM: String(DIM),
-      DATA_DIR: dataDir,
-      DEMO_CATALOG: 'false',
-      PARTITION_LEASE_MS: '3000',
-      ACK_WAIT_MS: '5000',
-      AFFINITY_BOOST: '0',
+    // No affinity boost (startModelEngine sets AFFINITY_BOOST 0): A and B items are near-equal in the
+    // learned space, and the A shopper's liking for A's category and brand (+15%) would decide every
+    // tie; this test is about the space. 3,000 out-of-stock fillers make the new index's build take
+    // a while (never recommended).
+    rig = await startModelEngine({
+      name: 'model-swap-test',
+      tag: 'swap',
+      dimension: DIM,
+      catalog: [...items, ...fillerCatalog(3000)],
+      lines,
     });
-    engine = new Engine({
-      config,
-      logger,
-      eventSource: transport.eventLog,
-      catalogLog: transport.catalogLog,
-      notifier: transport.notifier,
-      rpcServer: transport.rpcServer,
-      users,
-      stats: new RedisInteractionStats(redis, { popularityHalfLifeSeconds: 7 * 24 * 3600, dedupeTtlSeconds: 3600, keyPrefix }),
-      leases: new RedisPartitionLeases(redis, { keyPrefix }),
-      modelAnnouncements: transport.modelAnnouncements,
-      metrics: new EngineMetrics(),
-    });
-    // 3,000 out-of-stock fillers make the new index's build take a while (never recommended).
-    await transport.catalogLog.put([...items, ...fillerCatalog(3000)]);
-    await engine.start();
-    await vi.waitFor(() => expect(engine.status().catalogItems, 'catalog').toBe(items.length + 3000), { timeout: 10_000, interval: 20 });
+    ({ nats, transport, engine, users, dataDir } = rig);
     for (const userId of ['shopper-a', 'reader-a', 'cold-a', 'pusher']) {
       pushes.set(userId, []);
       unsubscribes.push(
@@ -96,11 +65,7 @@ describe('model hot swap in a running engine', () => {
 
   afterAll(async () => {
     for (const unsubscribe of unsubscribes) unsubscribe();
-    await engine?.close();
-    await transport?.close();
-    redis?.disconnect();
-    await Promise.all([nats?.stop(), redisServer?.stop()]);
-    await rm(dataDir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   const recommend = (userId: string, k = 10) =>

@@ -1,28 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
-import { RedisMemberStore } from '../../engine/members/adapters/redis-member-store.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import { orderEventId, paidDigest, returnDigest } from '../../engine/contracts/order-keys.js';
-import type { MemberStore, OrderChange, StoredMember } from '../../engine/members/member-store.js';
-import { useRedisServer } from '../helpers/redis-suite.js';
+import type { MemberStore, OrderChange } from '../../engine/members/member-store.js';
+import { member, thresholds, useMemberStores } from '../helpers/member-store-fixtures.js';
 
 /** Order records (intake and applied side): one suite for both MemberStore implementations. */
-let redis: Redis;
-useRedisServer((client) => (redis = client));
+const implementations = useMemberStores();
 
-const thresholds = { vip: 1000, enterprise: 10_000 };
-const member = (): StoredMember => ({
-  memberId: `m_${randomUUID().slice(0, 12)}`,
-  email: `${randomUUID().slice(0, 8)}@example.com`,
-  name: 'Grace',
-  tier: 'regular',
-  points: 0,
-  lifetimePoints: 0,
-  createdAt: 1_700_000_000_000,
-  passwordHash: 'scrypt$1024$8$1$c2FsdA==$a2V5',
-});
 type Line = { itemId: string; quantity: number; price: number; points?: number };
 const codeOf = async (promise: Promise<unknown>) =>
   promise.then(
@@ -48,11 +32,6 @@ const change = (orderId: string, status: 'paid' | 'returned' | 'cancelled', line
   ts: 1_700_000_000_000,
   lines,
 });
-
-const implementations: Array<[string, () => MemberStore]> = [
-  ['memory', () => new MemoryMemberStore()],
-  ['redis', () => new RedisMemberStore(redis, { keyPrefix: `t${randomUUID().slice(0, 8)}:` })],
-];
 
 describe.each(implementations)('MemberStore order records: %s', (_name, create) => {
   it('accepts each status once, answers repeats as duplicates and refuses what contradicts the order', async () => {

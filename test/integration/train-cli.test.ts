@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +11,9 @@ import { subjects } from '../../engine/contracts/subjects.js';
 import { readModel, type LoadedModel } from '../../models/artifact.js';
 import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
 import { LearnedVectorSource } from '../../models/learned-vector-source.js';
+import { runTrainCli } from '../helpers/model-fixtures.js';
 import { freePort, startNats, type TestServer } from '../helpers/servers.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const D = 16;
 
 /** Two groups of items with their own attributes; each session stays in one group. */
@@ -48,29 +46,6 @@ function generate(seed: number): { items: Item[]; events: Array<{ type: 'view'; 
       events.push({ type: 'view' as const, userId: `shopper-${s}`, itemId: `${group}-${Math.floor(random() * 10)}`, ts: (ts += 60_000) });
   }
   return { items, events };
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `npm run train` as `npm` would (tsx), with its own environment; resolves on exit. */
-function runTrainCli(args: string[], env: Record<string, string>): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'train.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 /** Collects `{version, dir}` announcements on pulse.model.published. */

@@ -63,6 +63,8 @@ async function startEngine(options: { duplicateWindowMs?: number; users?: Memory
     stats: new MemoryInteractionStats({ popularityHalfLifeSeconds: 3600 }),
     leases: new MemoryPartitionLeases(),
     index: new ExactVectorIndex({ dimension: 32 }),
+    createIndex: (dimension, capacity) => new ExactVectorIndex({ dimension, initialCapacity: capacity }),
+    seedCatalog: () => generateDemoCatalog(),
   });
   closers.push(
     () => transport.close(),
