@@ -157,8 +157,9 @@ export class Engine {
   }
 
   /**
-   * Newest model loaded (if any), catalog replayed into its index, demo catalog seeded if the shop
-   * is empty, queries served, partitions taken; then every announced model is loaded and swapped in.
+   * Newest model loaded (if any), catalog replayed into its index, the seed catalog (the demo
+   * catalog) put on an empty shop, queries served, partitions taken; then every announced model is
+   * loaded and swapped in.
    */
   async start(): Promise<void> {
     const { logger, catalogLog } = this.deps;

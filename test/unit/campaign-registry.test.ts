@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryAnnouncements } from '../../engine/platform/adapters/memory-announcements.js';
 import { MemoryCampaignStore } from '../../engine/campaigns/adapters/memory-campaign-store.js';
 import { isPulseError } from '../../engine/contracts/errors.js';
@@ -9,6 +8,11 @@ import { CampaignRegistry } from '../../engine/campaigns/campaign-registry.js';
 import { storedCampaign, T0 } from '../helpers/campaigns.js';
 
 const logger = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('CampaignRegistry', () => {
   it('reloads when a change is announced, and answers running campaigns by trigger type and status', async () => {
@@ -58,20 +62,25 @@ describe('CampaignRegistry', () => {
   });
 
   it('heals a missed announcement with its periodic reload, and stops reloading on close', async () => {
+    // The periodic reload is a setInterval: the fake clock drives it.
+    vi.useFakeTimers();
     const store = new MemoryCampaignStore();
     const registry = new CampaignRegistry({ store, logger, reloadMs: 100 });
     await registry.start();
     let reloads = 0;
     registry.onReload(() => reloads++);
     await store.create(storedCampaign('quiet', {}));
+    await vi.advanceTimersByTimeAsync(100);
     await expect.poll(() => registry.get('quiet') !== undefined, { timeout: 2000, interval: 5, message: 'the periodic reload' }).toBe(true);
     registry.close();
     const after = reloads;
-    await sleep(300);
+    await vi.advanceTimersByTimeAsync(300);
     expect(reloads).toBe(after);
   });
 
   it('keeps its last copy when the store fails, and coalesces reloads asked for during one', async () => {
+    // The slow store below waits on a fake timer: the test moves the clock past both reads.
+    vi.useFakeTimers();
     const store = new MemoryCampaignStore();
     await store.create(storedCampaign('kept', {}));
     const registry = new CampaignRegistry({ store, logger, reloadMs: 600_000 });
@@ -90,7 +99,9 @@ describe('CampaignRegistry', () => {
       return list(limit);
     };
     lists = 0;
-    await Promise.all([registry.reload(), registry.reload(), registry.reload(), registry.reload()]);
+    const reloads = Promise.all([registry.reload(), registry.reload(), registry.reload(), registry.reload()]);
+    await vi.advanceTimersByTimeAsync(40);
+    await reloads;
     // One running, one more for the three asked during it.
     expect(lists).toBe(2);
     registry.close();

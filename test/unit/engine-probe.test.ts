@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { RpcMethods } from '../../engine/contracts/messages.js';
@@ -106,11 +106,14 @@ describe('a gateway without an engine in its process', () => {
   let gateway: Gateway | undefined;
   let transport: MemoryTransport | undefined;
   afterEach(async () => {
+    vi.useRealTimers();
     await gateway?.close();
     await transport?.close();
   });
 
   it('is not ready until an engine answers its ping, and names what failed', async () => {
+    // Only Date is faked: the probe's cache runs on Date.now, while HTTP and the RPC need real timers.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const logger = pino({ level: 'silent' });
     const config = loadGatewayConfig({
       PORT: '0',
@@ -146,12 +149,12 @@ describe('a gateway without an engine in its process', () => {
     let pong: Pong = { ...healthy, checks: { ...healthy.checks, redis: { ok: false, detail: 'reconnecting' } } };
     transport.rpcServer.serve('engine.ping', async () => pong);
     // The first answer is cached for a second: wait it out.
-    await new Promise((r) => setTimeout(r, 1100));
+    vi.setSystemTime(Date.now() + 1100);
     const redisDown = await readyz();
     expect(redisDown.status).toBe(503);
     expect(redisDown.body.failed).toEqual(['engine', 'redis']);
     pong = healthy;
-    await new Promise((r) => setTimeout(r, 1100));
+    vi.setSystemTime(Date.now() + 1100);
     const up = await readyz();
     expect(up.status).toBe(200);
     expect(up.body.failed).toBeUndefined();

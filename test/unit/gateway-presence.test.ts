@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
 import type { PresencePublisher } from '../../engine/platform/presence-channel.js';
@@ -143,7 +143,20 @@ function announcer(publisher: PresencePublisher, options: { heartbeatMs?: number
   return { metrics, announcer: new PresenceAnnouncer({ publisher, metrics, logger, gatewayId: 'gw-t', heartbeatMs: 60_000, ...options }) };
 }
 
+/**
+ * Moves the fake clock of the PresenceAnnouncer tests: its heartbeat, join timeout and clock are
+ * faked; setImmediate, which batches a turn of joins and leaves, stays real.
+ */
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+
 describe('PresenceAnnouncer', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('batches one turn of joins and leaves in order, one message per run, and counts sockets per user', async () => {
     const fake = fakePublisher();
     const { announcer: a } = announcer(fake.publisher);
@@ -162,7 +175,7 @@ describe('PresenceAnnouncer', () => {
     await a.announce('d');
     expect(fake.sent).toEqual(['join a,b,c', 'leave a,c', 'join d']);
     fake.sync();
-    await sleep(5);
+    await advance(5);
     expect(fake.sent.at(-1)).toBe('beat 180000 b,d');
     await a.close();
     expect(fake.sent.at(-1)).toBe('leave b,d');
@@ -174,6 +187,7 @@ describe('PresenceAnnouncer', () => {
     a.start();
     a.hold('kept');
     await a.announce('gone-mid-handshake');
+    await advance(120);
     await expect.poll(() => fake.sent.filter((s) => s === 'beat 120 kept').length).toBeGreaterThanOrEqual(3);
     expect(fake.sent).toContain('leave gone-mid-handshake');
     await a.close();
@@ -185,7 +199,9 @@ describe('PresenceAnnouncer', () => {
     await expect(f.announcer.announce('u')).resolves.toBeUndefined();
     const hanging = fakePublisher({ join: () => new Promise(() => undefined) });
     const t = announcer(hanging.publisher, { joinTimeoutMs: 30 });
-    await expect(t.announcer.announce('u')).resolves.toBeUndefined();
+    const timingOut = t.announcer.announce('u');
+    await advance(30);
+    await expect(timingOut).resolves.toBeUndefined();
     const codes = async (m: GatewayMetrics) => (await m.presenceFailures.get()).values.map((v) => v.labels.code);
     expect([await codes(f.metrics), await codes(t.metrics)]).toEqual([['unavailable'], ['timeout']]);
   });

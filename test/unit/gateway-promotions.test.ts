@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryPushBus } from '../../engine/platform/adapters/memory-push.js';
 import type { Promotion } from '../../engine/contracts/campaigns.js';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
@@ -36,6 +36,12 @@ async function counter(
   return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
 }
 
+/**
+ * Moves the fake clock: the router's drain deadline is a setTimeout against Date.now, and the
+ * memory push bus delivers on microtasks, which run on the way.
+ */
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+
 describe('PushRouter promotion claims', () => {
   let bus: MemoryPushBus;
   let metrics: GatewayMetrics;
@@ -45,6 +51,7 @@ describe('PushRouter promotion claims', () => {
   let router: PushRouter;
 
   beforeEach(() => {
+    vi.useFakeTimers();
     bus = new MemoryPushBus(logger);
     metrics = new GatewayMetrics({ defaultMetrics: false });
     emitted = [];
@@ -63,6 +70,9 @@ describe('PushRouter promotion claims', () => {
       logger,
     });
     router.start();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
   it('answers an inbox hint with one live claim and never emits the hint; promotions are emitted', async () => {
@@ -110,7 +120,7 @@ describe('PushRouter promotion claims', () => {
     bus.pushToUser('m-1', { event: 'inbox', data: {} });
     await expect.poll(() => claims.length, { timeout: 1000, interval: 10, message: 'first claim' }).toBe(1);
     bus.pushToUser('m-1', { event: 'inbox', data: {} });
-    await sleep(10);
+    await advance(10);
     release();
     first.resolve();
     await router.drainClaims(Date.now() + 1000);
@@ -144,7 +154,7 @@ describe('PushRouter promotion claims', () => {
     throwing.hold('m-3');
     throwing.claimOnConnect('m-3');
     bus.pushToUser('m-3', { event: 'inbox', data: {} });
-    await sleep(10);
+    await advance(10);
     await throwing.drainClaims(Date.now() + 1000);
     expect(await counter(fresh.promotionClaimFailures, { reason: 'connect', code: 'internal' })).toBe(1);
     expect(await counter(fresh.promotionClaimFailures, { reason: 'hint', code: 'internal' })).toBe(1);
@@ -158,13 +168,13 @@ describe('PushRouter promotion claims', () => {
     router.claimOnConnect('m-1');
     let drained = false;
     const draining = router.drainClaims(Date.now() + 5000).then(() => (drained = true));
-    await sleep(20);
+    await advance(20);
     expect(drained).toBe(false);
     slow.resolve();
     await draining;
     router.claimOnConnect('m-1');
     bus.pushToUser('m-1', { event: 'inbox', data: {} });
-    await sleep(10);
+    await advance(10);
     expect(claims).toHaveLength(1);
     router.close();
   });

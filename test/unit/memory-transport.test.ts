@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
 import { PulseError } from '../../engine/contracts/errors.js';
 import type { CatalogChange } from '../../engine/contracts/messages.js';
@@ -29,6 +29,7 @@ function transport(options: { ackWaitMs?: number; duplicateWindowMs?: number; pa
 }
 
 afterEach(async () => {
+  vi.useRealTimers();
   await Promise.all(transports.splice(0).map((t) => t.close()));
   logLines.length = 0;
 });
@@ -57,10 +58,12 @@ describe('MemoryTransport event log', () => {
   });
 
   it('forgets a message id after the duplicate window', async () => {
+    // The window is measured on Date.now: the fake clock moves past it.
+    vi.useFakeTimers();
     const t = transport({ duplicateWindowMs: 50 });
     const first = await t.eventLog.append(event('a'));
     expect(await t.eventLog.append(event('a'))).toEqual({ seq: first.seq, duplicate: true });
-    await sleep(80);
+    await vi.advanceTimersByTimeAsync(80);
     const later = await t.eventLog.append(event('a'));
     expect(later.duplicate).toBe(false);
     expect(later.seq).toBeGreaterThan(first.seq);
@@ -81,6 +84,8 @@ describe('MemoryTransport event log', () => {
   });
 
   it('logs a failing handler and redelivers its unacked events after the ack wait', async () => {
+    // The ack wait is a setTimeout against Date.now: both follow the fake clock.
+    vi.useFakeTimers();
     const t = transport({ ackWaitMs: 100 });
     const seen: DeliveredEvent[] = [];
     const consumer = consume(t, async (batch) => {
@@ -90,6 +95,8 @@ describe('MemoryTransport event log', () => {
     });
     const appendedAt = Date.now();
     await t.eventLog.append(event('a'));
+    // Timer by timer, so the clock stops at the redelivery rather than past it.
+    for (let i = 0; i < 10 && seen.length < 2; i++) await vi.advanceTimersToNextTimerAsync();
     await expect.poll(() => seen.length, { timeout: 3000, interval: 2, message: 'redelivery' }).toBe(2);
     expect(Date.now() - appendedAt).toBeGreaterThanOrEqual(95);
     expect(seen.map((d) => d.redelivered)).toEqual([false, true]);
@@ -98,6 +105,8 @@ describe('MemoryTransport event log', () => {
   });
 
   it('redelivers a nak with delay only after the delay', async () => {
+    // The nak delay is a setTimeout against Date.now: both follow the fake clock.
+    vi.useFakeTimers();
     const t = transport();
     const seenAt: number[] = [];
     const consumer = consume(t, async (batch) => {
@@ -108,6 +117,7 @@ describe('MemoryTransport event log', () => {
       }
     });
     await t.eventLog.append(event('a'));
+    await vi.advanceTimersByTimeAsync(150);
     await expect.poll(() => seenAt.length, { timeout: 3000, interval: 2, message: 'redelivery' }).toBe(2);
     expect(seenAt[1]! - seenAt[0]!).toBeGreaterThanOrEqual(145);
     await consumer.stop();

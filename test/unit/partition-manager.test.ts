@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { PartitionManager } from '../../engine/stream/partition-manager.js';
 import { MemoryPartitionLeases } from '../../engine/stream/adapters/memory-partition-leases.js';
@@ -32,10 +32,15 @@ class RecordingSource {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Lease rounds run on setInterval and leases expire on Date.now(): both follow the fake clock. */
+const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 const managers: PartitionManager[] = [];
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.close()));
+  vi.useRealTimers();
 });
 
 function manager(source: RecordingSource, leases: MemoryPartitionLeases, ownerId: string): PartitionManager {

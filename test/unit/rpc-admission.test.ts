@@ -1,6 +1,6 @@
 import { headers } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryRpcBus } from '../../engine/platform/adapters/memory-rpc.js';
 import { DEADLINE_HEADER, MAX_CLOCK_SKEW_MS, TIMEOUT_HEADER, requestDeadline } from '../../engine/platform/adapters/nats-rpc.js';
 import { QUEUE_FULL_MESSAGE, USER_QUEUE_FULL_MESSAGE, requestUser } from '../../engine/platform/rpc-scheduler.js';
@@ -9,7 +9,11 @@ import type { Principal } from '../../engine/contracts/schemas.js';
 import { loadEngineConfig, rpcAdmission } from '../../engine/config.js';
 
 const logger = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Call deadlines are setTimeout and Date.now, both faked in the admission tests; the bus's hand-over
+ * (setImmediate) stays real, so a request reaches the scheduler on the next turn as before.
+ */
+const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 const principal = (userId: string): Principal => ({ userId, role: 'visitor', tier: 'regular' });
 
 /** A handler for `similar` that records each start and holds its slot until released. */
@@ -40,14 +44,22 @@ const similar = (rpc: MemoryRpcBus, user: string, itemId: string, timeoutMs = 20
   rpc.call('similar', { principal: principal(user), itemId, k: 5 }, timeoutMs);
 
 describe('rpc admission (memory bus)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('never runs a request whose deadline passed while it waited, and counts it', async () => {
     const { rpc, expired } = bus({ concurrency: 1 });
     const gate = gatedSimilar();
     rpc.serve('similar', gate.handler);
     const first = similar(rpc, 'a', 'i1');
     await sleep(5);
-    const late = await similar(rpc, 'b', 'i2', 50).catch((err: unknown) => err);
-    expect((late as PulseError).code).toBe('timeout');
+    const late = similar(rpc, 'b', 'i2', 50).catch((err: unknown) => err);
+    await sleep(50);
+    expect(((await late) as PulseError).code).toBe('timeout');
     await gate.releaseOne();
     await first;
     await sleep(20);
