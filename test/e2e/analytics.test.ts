@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsOverview, SegmentList, ShopperProfile } from '../../engine/contracts/analytics.js';
 import { TokenService } from '../../gateway/auth.js';
 import { http, visitor } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitForValue } from '../helpers/wait-for.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 type Session = { memberId: string; token: string };
@@ -33,15 +33,7 @@ describe('profiles, segments and the overview', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return Object.fromEntries(res.body.segments.map(({ segment, size }) => [segment, size]));
   };
-  const until = async <T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}\n${pulse.output().slice(-3000)}`);
-      await sleep(50);
-    }
-  };
+  const waiting = { output: () => pulse.output().slice(-3000) };
   const send = async (token: string, events: unknown[]) => {
     const res = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token, body: { events } });
     expect(res.body.accepted).toBe(events.length);
@@ -74,10 +66,11 @@ describe('profiles, segments and the overview', () => {
       ).body;
     [ada, bob] = await Promise.all([register('ada'), register('bob')]);
     // The items must be in the engine's catalog before events name them (affinity reads it).
-    await until(
+    await waitForValue(
       'the items',
       () => get(`/v1/items/lamp-3`, admin),
       (res) => res.status === 200,
+      waiting,
     );
   });
 
@@ -142,10 +135,11 @@ describe('profiles, segments and the overview', () => {
       ],
     };
     await order(paid);
-    const now = await until(
+    const now = await waitForValue(
       'the segments to move',
       () => sizes(),
       (s) => s.big_spender === 1 && s['brand_loyal:lumo'] === 1,
+      waiting,
     );
     expect(now).toMatchObject({ new: 2, active: 1, lapsing: 0, big_spender: 1, 'brand_loyal:lumo': 1 });
     // Sent again (same ids): nothing counts twice.
@@ -163,10 +157,11 @@ describe('profiles, segments and the overview', () => {
     await order(paid);
     await send(bob.token, [{ id: 'b-v1', type: 'view', itemId: 'lamp-1' }]);
     expect(
-      await until(
+      await waitForValue(
         'bob',
         () => sizes(),
         (s) => s.active === 2,
+        waiting,
       ),
     ).toMatchObject({ new: 2, active: 2, big_spender: 1, 'brand_loyal:lumo': 1 });
 
@@ -200,10 +195,11 @@ describe('profiles, segments and the overview', () => {
   });
 
   it('sums the overview: members by tier, activity, events by type, orders and revenue, popular categories', async () => {
-    const overview = await until(
+    const overview = await waitForValue(
       'the overview',
       () => get<AnalyticsOverview>('/v1/analytics/overview', marketing),
       (res) => res.body.counters?.total.events.view === 4,
+      waiting,
     );
     expect(overview.body).toMatchObject({
       shoppers: 2,

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { launchBrowser, VIEWPORTS, type TestBrowser } from '../helpers/browser.j
 import { http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type StoredIdentity = { userId: string; role: string; token: string };
 type History = { events: Array<{ itemId: string; type: string }> };
@@ -30,13 +30,7 @@ describe('storefront: registering keeps what the visitor did', () => {
   let tb: TestBrowser;
 
   const counters = (userId: string) => redis.hgetall(`u:{${userId}}:st`);
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${pulse.output().slice(-3000)}`);
-      await sleep(50);
-    }
-  };
+  const waiting = { timeoutMs: 15_000, output: () => pulse.output().slice(-3000) };
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
@@ -69,10 +63,14 @@ describe('storefront: registering keeps what the visitor did', () => {
     await expect.poll(() => page.textContent('#cart-count')).toBe('2');
     await page.keyboard.press('Escape');
     // Both applied to the visitor before the registration (the merge folds what is applied).
-    await until('the visitor events', async () => {
-      const st = await counters(guest.userId);
-      return Number(st['c:view'] ?? 0) >= 1 && Number(st['c:add_to_cart'] ?? 0) >= 1;
-    });
+    await waitFor(
+      'the visitor events',
+      async () => {
+        const st = await counters(guest.userId);
+        return Number(st['c:view'] ?? 0) >= 1 && Number(st['c:add_to_cart'] ?? 0) >= 1;
+      },
+      waiting,
+    );
     const visitorCart = (await http<ShopperProfile>(pulse.baseUrl, 'GET', `/v1/users/${guest.userId}/profile`, { token: guest.token })).body
       .cart;
     expect(visitorCart).toEqual({ lines: 1, quantity: 2 });
@@ -96,7 +94,7 @@ describe('storefront: registering keeps what the visitor did', () => {
 
     const member = await identityOf(page);
     expect(member.role).toBe('member');
-    await until('the merge', async () => (await counters(member.userId))['c:merge'] === '1');
+    await waitFor('the merge', async () => (await counters(member.userId))['c:merge'] === '1', waiting);
     const history = await http<History>(pulse.baseUrl, 'GET', '/v1/members/me/history?limit=200', { token: member.token });
     const mine = history.body.events.filter((e) => e.itemId === itemId).map((e) => e.type);
     expect(mine.sort()).toEqual(['add_to_cart', 'view']);

@@ -9,6 +9,7 @@ import { partitionOf } from '../../engine/contracts/subjects.js';
 import { connectSocket, emitWithAck, http, nextPush } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess, type SpawnPulseOptions } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const PARTITIONS = 4;
 
@@ -68,15 +69,9 @@ describe('campaign triggers', () => {
     await Promise.all([nats?.stop(), redisServer?.stop()]);
   });
 
-  const failure = (what: string) =>
-    new Error(`${what}\n--- engine ---\n${engine.output().slice(-3000)}\n--- gateway ---\n${gateway.output().slice(-2000)}`);
-
-  const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw failure(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
+  const waiting = {
+    timeoutMs: 10_000,
+    output: () => `--- engine ---\n${engine.output().slice(-3000)}\n--- gateway ---\n${gateway.output().slice(-2000)}`,
   };
 
   const shopper = async (name: string): Promise<Shopper> => {
@@ -135,14 +130,14 @@ describe('campaign triggers', () => {
       items: [{ itemId: item.itemId, quantity: 1, price: item.price }],
     });
 
-    await until('the leaver’s promotion', () => leaver.promotions.length > 0);
+    await waitFor('the leaver’s promotion', () => leaver.promotions.length > 0, waiting);
     expect(leaver.promotions[0]).toMatchObject({
       promotionId: `${cart.campaignId}:${leaver.memberId}:leave-add`,
       campaignId: cart.campaignId,
       title: 'For you',
       coupon: { discountPercent: 10 },
     });
-    await until('the buyer’s purchase', async () => (await applied(buyer)) >= 2);
+    await waitFor('the buyer’s purchase', async () => (await applied(buyer)) >= 2, waiting);
     // Well past the buyer's due time and several polls later: still one for the leaver, none for the buyer.
     await sleep(3000);
     expect(leaver.promotions).toHaveLength(1);
@@ -160,12 +155,12 @@ describe('campaign triggers', () => {
     const member = await shopper('restart');
     await track(member, { id: 'restart-add', type: 'add_to_cart', itemId: items[1]!.itemId });
     // The timer is in Redis before the engine dies.
-    await until('the armed timer', () => timerArmed(cart.campaignId, member.memberId));
+    await waitFor('the armed timer', () => timerArmed(cart.campaignId, member.memberId), waiting);
     await engine.kill();
     await sleep(2500);
     expect(member.promotions).toEqual([]);
     engine = await spawnPulse('engine', options);
-    await until('the promotion from the new engine', () => member.promotions.length > 0, 15_000);
+    await waitFor('the promotion from the new engine', () => member.promotions.length > 0, { ...waiting, timeoutMs: 15_000 });
     expect(member.promotions[0]).toMatchObject({
       promotionId: `${cart.campaignId}:${member.memberId}:restart-add`,
       campaignId: cart.campaignId,
@@ -189,18 +184,18 @@ describe('campaign triggers', () => {
     await track(member, { id: 'view-1', type: 'view', itemId: inTop[0]!.itemId });
     await track(member, { id: 'view-x', type: 'view', itemId: elsewhere.itemId });
     await track(member, { id: 'view-2', type: 'view', itemId: inTop[1]!.itemId });
-    await until('three views applied', async () => (await applied(member)) === 3);
+    await waitFor('three views applied', async () => (await applied(member)) === 3, waiting);
     await sleep(1000);
     expect(member.promotions).toEqual([]);
     await track(member, { id: 'view-3', type: 'view', itemId: inTop[2]!.itemId });
-    await until('the promotion after the third view', () => member.promotions.length > 0);
+    await waitFor('the promotion after the third view', () => member.promotions.length > 0, waiting);
     expect(member.promotions[0]).toMatchObject({
       promotionId: `${views.campaignId}:${member.memberId}:view-3`,
       campaignId: views.campaignId,
     });
     // A fourth view counts four, not three: nothing more.
     await track(member, { id: 'view-4', type: 'view', itemId: inTop[3]?.itemId ?? inTop[0]!.itemId });
-    await until('the fourth view applied', async () => (await applied(member)) === 5);
+    await waitFor('the fourth view applied', async () => (await applied(member)) === 5, waiting);
     await sleep(1000);
     expect(member.promotions).toHaveLength(1);
   });
@@ -220,11 +215,11 @@ describe('campaign triggers', () => {
     const first = Math.floor(60 / item.price);
     const below = Math.round(first * item.price);
     await order('o-save-1', first);
-    await until(`${below} points`, async () => (await points(member)) === below);
+    await waitFor(`${below} points`, async () => (await points(member)) === below, waiting);
     await sleep(1000);
     expect(member.promotions).toEqual([]);
     await order('o-save-2', Math.ceil((100 - below) / item.price) + 1);
-    await until('the promotion at 110 points', () => member.promotions.length > 0);
+    await waitFor('the promotion at 110 points', () => member.promotions.length > 0, waiting);
     expect(member.promotions).toEqual([
       expect.objectContaining({ promotionId: `${reached.campaignId}:${member.memberId}`, campaignId: reached.campaignId }),
     ]);

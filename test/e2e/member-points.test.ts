@@ -8,6 +8,7 @@ import { TokenService } from '../../gateway/auth.js';
 import { connectSocket, emitWithAck, http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type Profile = { memberId: string; tier: string; points: number; lifetimePoints: number };
 
@@ -44,13 +45,7 @@ describe('member points', () => {
     expect(res.status).toBe(202);
     return res.body;
   };
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${pulse.output().slice(-3000)}`);
-      await sleep(50);
-    }
-  };
+  const waiting = { timeoutMs: 10_000, output: () => pulse.output().slice(-3000) };
   const ledger = async (query = '') =>
     (await http<{ entries: LedgerEntry[]; next?: number }>(pulse.baseUrl, 'GET', `/v1/members/me/points${query}`, { token })).body;
 
@@ -82,12 +77,12 @@ describe('member points', () => {
     await send([{ id: 'order-1', type: 'purchase', orderId: 'o1', items: [{ itemId: regularItem.itemId, quantity: 2, price: 60.25 }] }]);
     // A later event of the same user is applied after both copies (per-user order).
     await send([{ id: 'view-1', type: 'view', itemId: regularItem.itemId }]);
-    await until('the order credited', async () => (await me()).points === points);
+    await waitFor('the order credited', async () => (await me()).points === points, waiting);
     await sleep(300);
     expect(await me()).toMatchObject({ points, lifetimePoints: points, tier: 'regular' });
 
     await order({ orderId: 'o1', status: 'cancelled' });
-    await until('the cancellation applied', async () => (await me()).points === 0);
+    await waitFor('the cancellation applied', async () => (await me()).points === 0, waiting);
     expect(await me()).toMatchObject({ points: 0, lifetimePoints: 0 });
     const page = await ledger('?limit=5');
     expect(page.entries.map((e) => [e.entryId, e.delta, e.balance, e.cause, e.orderId])).toEqual([

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import type { Item, RecommendationList } from '../../engine/contracts/schemas.js
 import { http, visitor } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 type Session = { memberId: string; token: string };
@@ -29,13 +29,7 @@ describe('member accounts', () => {
     st: await redis.hgetall(`u:{${userId}}:st`),
     recent: await redis.llen(`u:{${userId}}:recent`),
   });
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${pulse.output().slice(-3000)}`);
-      await sleep(50);
-    }
-  };
+  const waiting = { timeoutMs: 10_000, output: () => pulse.output().slice(-3000) };
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
@@ -114,7 +108,7 @@ describe('member accounts', () => {
     expect(
       (await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token: guest.token, body: { events } })).body.accepted,
     ).toBe(viewed.length);
-    await until('the visitor views', async () => Number((await stateOf(guest.visitorId)).st['c:total'] ?? 0) === viewed.length);
+    await waitFor('the visitor views', async () => Number((await stateOf(guest.visitorId)).st['c:total'] ?? 0) === viewed.length, waiting);
     expect((await stateOf(ada.memberId)).recent).toBe(0);
 
     // Only the holder of the visitor's token may merge it: no token 401, someone else's 403; nothing merged.
@@ -134,7 +128,7 @@ describe('member accounts', () => {
     expect(login.status).toBe(200);
     expect(login.body.memberId).toBe(ada.memberId);
     expect(decodeJwt(login.body.token)).toMatchObject({ sub: ada.memberId, role: 'member', tier: 'regular' });
-    await until('the merge', async () => (await stateOf(ada.memberId)).st['c:merge'] === '1');
+    await waitFor('the merge', async () => (await stateOf(ada.memberId)).st['c:merge'] === '1', waiting);
     const merged = await stateOf(ada.memberId);
     expect(merged.recent).toBe(viewed.length);
 
@@ -158,7 +152,7 @@ describe('member accounts', () => {
       token: login.body.token,
       body: { events: [{ id: 'own-1', type: 'view', itemId: viewed[0] }] },
     });
-    await until('the member event', async () => (await stateOf(ada.memberId)).st['c:view'] === '1');
+    await waitFor('the member event', async () => (await stateOf(ada.memberId)).st['c:view'] === '1', waiting);
     const after = await stateOf(ada.memberId);
     expect(after.st['c:merge']).toBe('1');
     expect(after.st['c:total']).toBe('2');

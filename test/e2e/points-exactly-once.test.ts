@@ -15,6 +15,7 @@ import { TokenService } from '../../gateway/auth.js';
 import { connectSocket, emitWithAck, http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess, type SpawnPulseOptions } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** Points per currency unit of a regular member here; the tier thresholds are out of reach, so every order earns at this rate. */
 const RATE = 2.5;
@@ -58,13 +59,7 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
   };
   const ledgerLength = (memberId: string) => redis.llen(`m:{${memberId}}:ledger`);
   const appliedTotal = async () => (await Promise.all(members.map((m) => ledgerLength(m.memberId)))).reduce((a, b) => a + b, 0);
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${engine.output().slice(-3000)}`);
-      await sleep(200);
-    }
-  };
+  const waiting = { intervalMs: 200, output: () => engine.output().slice(-3000) };
 
   beforeAll(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
@@ -139,7 +134,7 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
         expect((await post(thrice)).body).toMatchObject({ accepted: true, duplicate: true });
       }),
     );
-    await until('the first orders applied', async () => (await appliedTotal()) === MEMBERS, 20_000);
+    await waitFor('the first orders applied', async () => (await appliedTotal()) === MEMBERS, { ...waiting, timeoutMs: 20_000 });
 
     // A burst of 60 orders per member; the engine is SIGKILLed in the middle of it and started
     // again: posts refused meanwhile are retried with the same body, and count once.
@@ -152,7 +147,7 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
         }
       }),
     );
-    await until('a fifth of the burst acked', async () => ackedInBurst >= (MEMBERS * 60) / 5, 30_000);
+    await waitFor('a fifth of the burst acked', async () => ackedInBurst >= (MEMBERS * 60) / 5, { ...waiting, timeoutMs: 30_000 });
     await engine.kill();
     await sleep(500);
     engine = await spawnPulse('engine', options);
@@ -191,7 +186,7 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
 
     const distinctOrders = [...expected.values()].reduce((sum, orders) => sum + orders.size, 0);
     expect(distinctOrders).toBe(MEMBERS * (1 + 60));
-    await until('every acked order applied', async () => (await appliedTotal()) >= distinctOrders, 90_000);
+    await waitFor('every acked order applied', async () => (await appliedTotal()) >= distinctOrders, { ...waiting, timeoutMs: 90_000 });
     // Let straggling redeliveries (ACK_WAIT_MS) land before checking that nothing counted twice.
     await sleep(3000);
     expect(await appliedTotal()).toBe(distinctOrders);
@@ -244,10 +239,10 @@ describe('points and coupons exactly once, across an engine SIGKILL', () => {
       };
       expect((await http(gateway.baseUrl, 'POST', '/v1/orders', { token: shop, body: order })).status).toBe(202);
       const earned = Math.round(quantity * item.price * RATE);
-      await until(
+      await waitFor(
         'the order credited',
         async () => (await http<Profile>(gateway.baseUrl, 'GET', '/v1/members/me', { token: ada.token })).body.points === earned,
-        20_000,
+        { ...waiting, timeoutMs: 20_000 },
       );
       const codes: string[] = [];
       for (let i = 0; i < 3; i++) {

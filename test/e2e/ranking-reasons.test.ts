@@ -10,6 +10,7 @@ import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
 import { connectSocket, emitWithAck, http, visitor } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * Issue 6, must-show 1 (reasons and diversity): a separate engine and gateway on real NATS and
@@ -97,14 +98,7 @@ describe('reasons and diversity', () => {
   const shoppers: Shopper[] = [];
 
   const url = () => gateway.baseUrl;
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}\n${engine.output().slice(-2000)}\n${gateway.output().slice(-1000)}`);
-      await sleep(50);
-    }
-  };
+  const waiting = { timeoutMs: 20_000, output: () => `${engine.output().slice(-2000)}\n${gateway.output().slice(-1000)}` };
   const applied = async (userId: string, events: number) => Number((await redis.hget(`u:{${userId}}:st`, 'c:total')) ?? 0) >= events;
 
   /** Records every item of a list without a non-empty reason; counts the kinds of reasons. */
@@ -185,14 +179,15 @@ describe('reasons and diversity', () => {
     const options = { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret };
     engine = await spawnPulse('engine', { ...options, env: { DEMO_CATALOG: 'false' } });
     gateway = await spawnPulse('gateway', { ...options, waitReady: false });
-    await until('gateway up', async () => (await http(url(), 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
+    await waitFor('gateway up', async () => (await http(url(), 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200, waiting);
     const tokens = new TokenService(secret);
     admin = await tokens.sign({ sub: 'ops', role: 'admin' }, 600);
     const batch = await http<{ upserted: number }>(url(), 'POST', '/v1/items/batch', { token: admin, body: { items } });
     expect(batch.body.upserted).toBe(items.length);
-    await until(
+    await waitFor(
       'the catalog indexed',
       async () => (await http<{ total: number }>(url(), 'GET', '/v1/items?limit=1', { token: admin })).body.total === items.length,
+      waiting,
     );
     const marketing = await tokens.sign({ sub: 'marketer', role: 'marketing' }, 600);
     const campaign = await http(url(), 'POST', '/v1/campaigns', {
@@ -227,13 +222,17 @@ describe('reasons and diversity', () => {
     ]);
     const sent = await http<{ accepted: number }>(url(), 'POST', '/v1/events', { token: admin, body: { events } });
     expect(sent.body.accepted).toBe(events.length);
-    await until("the trainers' events applied", async () => (await Promise.all(trainers.map((id) => applied(id, 5)))).every(Boolean));
+    await waitFor(
+      "the trainers' events applied",
+      async () => (await Promise.all(trainers.map((id) => applied(id, 5)))).every(Boolean),
+      waiting,
+    );
 
     const me = await visitor(url());
     const shopper = await join(me.visitorId, me.token);
     shoppers.push(shopper);
     for (const itemId of ['a-00', 'a-01', 'a-02']) await track(shopper, { type: 'view', itemId });
-    await until('my events applied', () => applied(me.visitorId, 3));
+    await waitFor('my events applied', () => applied(me.visitorId, 3), waiting);
     const list = check(
       'recommend after the lamps',
       await emitWithAck<RecommendationList>(shopper.socket, 'recommend', { k: 15, diversity: 0 }),
@@ -259,7 +258,11 @@ describe('reasons and diversity', () => {
     // Before any event of theirs: the crowd's lists.
     for (const shopper of shoppers) await probe(shopper, random);
     await Promise.all(shoppers.map((shopper, i) => walk(shopper, mulberry32(200 + i), 30)));
-    await until('every event applied', async () => (await Promise.all(shoppers.map((s) => applied(s.userId, s.events)))).every(Boolean));
+    await waitFor(
+      'every event applied',
+      async () => (await Promise.all(shoppers.map((s) => applied(s.userId, s.events)))).every(Boolean),
+      waiting,
+    );
     for (const shopper of shoppers) for (let i = 0; i < 3; i++) await probe(shopper, random);
     await sleep(300); // pushes of the last events, already sent, reach their sockets
 
@@ -292,7 +295,7 @@ describe('reasons and diversity', () => {
       ['like', 'a-05'],
     ])
       await track(shopper, { type, itemId });
-    await until('the events applied', () => applied(me.visitorId, 5));
+    await waitFor('the events applied', () => applied(me.visitorId, 5), waiting);
     const ask = (options: Record<string, unknown>) =>
       emitWithAck<RecommendationList>(shopper.socket, 'recommend', options).then((list) =>
         check(`recommend ${JSON.stringify(options)}`, list),

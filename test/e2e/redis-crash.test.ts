@@ -8,6 +8,7 @@ import { TokenService } from '../../gateway/auth.js';
 import { http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess, type SpawnPulseOptions } from '../helpers/pulse-process.js';
 import { freePort, startNats, startRedis, type RedisServer, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const SECRET = 'e2e-secret-redis-crash';
 const PARTITIONS = '4';
@@ -16,13 +17,8 @@ const PASSWORD = 'kept across a crash';
 type Readyz = { ready: boolean; failed?: string[]; checks: Record<string, { ok: boolean; detail: string }> };
 type Profile = { memberId: string; email: string; tier: string; points: number; lifetimePoints: number };
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, output: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${output().slice(-4000)}`);
-    await sleep(100);
-  }
-}
+/** Checks here may throw while Redis or a process is down: that counts as not yet. */
+const polling = { intervalMs: 100, retryErrors: true };
 
 /**
  * Must-show 4 (nothing accepted is lost), end to end on real servers: redis-server with an
@@ -59,12 +55,11 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     const put = await http<{ upserted: number }>(gateway.baseUrl, 'POST', '/v1/items/batch', { token: admin, body: { items } });
     expect(put.body.upserted).toBe(items.length);
     // The engine is ready once its index holds the catalog.
-    await until(
-      'the engine /readyz',
-      async () => (await http(engineUrl, 'GET', '/readyz')).status === 200,
-      30_000,
-      () => engine.output(),
-    );
+    await waitFor('the engine /readyz', async () => (await http(engineUrl, 'GET', '/readyz')).status === 200, {
+      ...polling,
+      timeoutMs: 30_000,
+      output: () => engine.output().slice(-4000),
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -153,13 +148,12 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
       return { ...profile.body, ledger: ledger.body.entries.length };
     };
     // The orders' points (and some views) are applied before the crash: that state must survive it.
-    await until(
+    await waitFor(
       "the orders' points applied",
       async () =>
         (await Promise.all(members.map((m) => memberState(m.memberId)))).every((state) => state.points > 0 && state.ledger === 1) &&
         (await viewsOf(users[0]!)) > 0,
-      15_000,
-      output,
+      { ...polling, timeoutMs: 15_000, output },
     );
     await sleep(1000);
     const before = await Promise.all(members.map((m) => memberState(m.memberId)));
@@ -169,14 +163,13 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     await redis.kill();
     const ackedAtKill = ackedSoFar();
     // During the outage: the gateway says so (its own Redis connection and the engine's both fail).
-    await until(
+    await waitFor(
       'the gateway /readyz to report redis failed',
       async () => {
         const res = await readyz(gateway.baseUrl);
         return res.status === 503 && (res.body.failed ?? []).includes('redis') && (res.body.failed ?? []).includes('engine');
       },
-      5000,
-      output,
+      { ...polling, timeoutMs: 5000, output },
     );
     expect((await readyz(engineUrl)).body).toMatchObject({ ready: false, failed: ['redis'] });
     // A registration during the outage either fails or, if it says 201, must exist afterwards.
@@ -184,7 +177,11 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
       body: { email: `during.${run}@example.com`, password: PASSWORD, name: 'During' },
     }).catch(() => undefined);
     // Events keep being acked while Redis is down (JetStream holds them): a few batches' worth.
-    await until('events acked during the outage', async () => ackedSoFar() >= ackedAtKill + 3 * users.length * 2, 10_000, output);
+    await waitFor('events acked during the outage', async () => ackedSoFar() >= ackedAtKill + 3 * users.length * 2, {
+      ...polling,
+      timeoutMs: 10_000,
+      output,
+    });
     await redis.restart();
     await sleep(1500);
     sending = false;
@@ -193,11 +190,10 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     expect(total).toBeGreaterThan(300);
 
     // Every acked view counted exactly once: the ones before the crash survived it, the ones acked during the outage were applied after.
-    await until(
+    await waitFor(
       'every acked view applied',
       async () => (await Promise.all(users.map(async (u) => (await viewsOf(u)) >= acked.get(u)!))).every(Boolean),
-      30_000,
-      output,
+      { ...polling, timeoutMs: 30_000, output },
     );
     await sleep(1000);
     for (const user of users) expect(await viewsOf(user)).toBe(acked.get(user));
@@ -217,11 +213,10 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
       ).toBe(200);
     }
     // Both ready again, without a restart of either.
-    await until(
+    await waitFor(
       'both /readyz 200 again',
       async () => (await readyz(gateway.baseUrl)).status === 200 && (await readyz(engineUrl)).status === 200,
-      5000,
-      output,
+      { ...polling, timeoutMs: 5000, output },
     );
     expect(engine.child.exitCode).toBeNull();
   }, 90_000);
@@ -260,12 +255,11 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
       expect(accepted.output()).toMatch(/"level":40[^\n]*accepted by REDIS_EPHEMERAL_OK=1/);
       const url = `http://127.0.0.1:${port}`;
       // Started (its catalog is empty, so `index` keeps /readyz at 503; persistence is what matters here).
-      await until(
-        "the engine's HTTP server",
-        async () => (await http(url, 'GET', '/healthz')).status === 200,
-        10_000,
-        () => accepted!.output(),
-      );
+      await waitFor("the engine's HTTP server", async () => (await http(url, 'GET', '/healthz')).status === 200, {
+        ...polling,
+        timeoutMs: 10_000,
+        output: () => accepted!.output().slice(-4000),
+      });
       const ready = await http<Readyz>(url, 'GET', '/readyz');
       expect(ready.body.failed).toEqual(['index']);
       expect(ready.body.checks.persistence).toMatchObject({

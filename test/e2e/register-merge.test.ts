@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
@@ -9,6 +8,7 @@ import { eventMessageId, partitionOf, subjects } from '../../engine/contracts/su
 import { http, visitor } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 type Session = { memberId: string; token: string };
@@ -32,13 +32,7 @@ describe('registering keeps the visitor history, once', () => {
   const password = 'difference engine';
 
   const counters = (userId: string) => redis.hgetall(`u:{${userId}}:st`);
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${pulse.output().slice(-3000)}`);
-      await sleep(50);
-    }
-  };
+  const waiting = { timeoutMs: 15_000, output: () => pulse.output().slice(-3000) };
   const history = async (token: string) => {
     const res = await http<History>(pulse.baseUrl, 'GET', '/v1/members/me/history?limit=200', { token });
     expect(res.status).toBe(200);
@@ -63,7 +57,7 @@ describe('registering keeps the visitor history, once', () => {
     ];
     const sent = await http<{ accepted: number }>(pulse.baseUrl, 'POST', '/v1/events', { token: guest.token, body: { events } });
     expect(sent.body.accepted).toBe(events.length);
-    await until(`${prefix}'s events`, async () => Number((await counters(guest.visitorId))['c:total'] ?? 0) === events.length);
+    await waitFor(`${prefix}'s events`, async () => Number((await counters(guest.visitorId))['c:total'] ?? 0) === events.length, waiting);
     const expected = events.map((e) => `${e.type}:${e.itemId}`).sort();
     return { ...guest, expected, cart: await cartOf(guest.visitorId, guest.token) };
   };
@@ -94,7 +88,7 @@ describe('registering keeps the visitor history, once', () => {
     const registered = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', { token: guest.token, body });
     expect(registered.status).toBe(201);
     const member = registered.body;
-    await until('the merge', async () => (await counters(member.memberId))['c:merge'] === '1');
+    await waitFor('the merge', async () => (await counters(member.memberId))['c:merge'] === '1', waiting);
     expect(await history(member.token)).toEqual(guest.expected);
     expect(await cartOf(member.memberId, member.token)).toEqual(guest.cart);
 
@@ -140,7 +134,7 @@ describe('registering keeps the visitor history, once', () => {
       body: { events: [{ id: 'grace-own-1', type: 'like', itemId: guest.expected[0]!.split(':')[1] }] },
     });
     expect(own.body.accepted).toBe(1);
-    await until('the member event', async () => (await counters(member.memberId))['c:like'] === '1');
+    await waitFor('the member event', async () => (await counters(member.memberId))['c:like'] === '1', waiting);
     const after = await counters(member.memberId);
     expect([after['c:merge'], after['c:total']]).toEqual(['1', '2']);
     expect(await history(member.token)).toEqual([...guest.expected, `like:${guest.expected[0]!.split(':')[1]}`].sort());
@@ -168,7 +162,7 @@ describe('registering keeps the visitor history, once', () => {
     // With the attacker's own (empty) visitor token: an account holding none of the victim's history.
     const mallory = await http<Session>(pulse.baseUrl, 'POST', '/v1/members', { token: attacker.token, body });
     expect(mallory.status).toBe(201);
-    await until("the attacker's own merge", async () => (await counters(mallory.body.memberId))['c:merge'] === '1');
+    await waitFor("the attacker's own merge", async () => (await counters(mallory.body.memberId))['c:merge'] === '1', waiting);
     expect(await history(mallory.body.token)).toEqual([]);
     expect(await cartOf(mallory.body.memberId, mallory.body.token)).toEqual({ lines: 0, quantity: 0 });
 
@@ -178,7 +172,7 @@ describe('registering keeps the visitor history, once', () => {
       body: { email: `victor.${Date.now().toString(36)}@example.com`, password, name: 'Victor' },
     });
     expect(victimMember.status).toBe(201);
-    await until("the victim's merge", async () => (await counters(victimMember.body.memberId))['c:merge'] === '1');
+    await waitFor("the victim's merge", async () => (await counters(victimMember.body.memberId))['c:merge'] === '1', waiting);
     expect(await history(victimMember.body.token)).toEqual(victim.expected);
     expect(await cartOf(victimMember.body.memberId, victimMember.body.token)).toEqual(victim.cart);
   }, 60_000);

@@ -6,6 +6,7 @@ import { TokenService } from '../../gateway/auth.js';
 import { connectSocket, emitWithAck, http, nextPush, visitor } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * Search and scopes through `npm start` on real nats-server and redis-server, with a catalog the
@@ -47,14 +48,7 @@ describe('search, category and channel scope, end to end (npm start)', () => {
   const isLamp = (id: string) => byId.get(id)?.category === 'home/lamps';
   const inApp = (id: string) => byId.get(id)?.channels?.includes('app') === true;
 
-  /** Polls `check` every 100 ms until it holds; fails after 30 s. */
-  const until = async (check: () => Promise<boolean>): Promise<void> => {
-    const deadline = Date.now() + 30_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`not ready in 30 s:\n${pulse?.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const waiting = { timeoutMs: 30_000, intervalMs: 100, output: () => pulse?.output() ?? '' };
 
   beforeAll(async () => {
     [nats, redis] = await Promise.all([startNats(), startRedis()]);
@@ -66,7 +60,11 @@ describe('search, category and channel scope, end to end (npm start)', () => {
       waitReady: false,
       env: { DEMO_CATALOG: 'false' },
     });
-    await until(async () => (await http(pulse.baseUrl, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
+    await waitFor(
+      'the gateway up',
+      async () => (await http(pulse.baseUrl, 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200,
+      waiting,
+    );
     const admin = await new TokenService(SECRET).sign({ sub: 'ops', role: 'admin' }, 600);
     for (let start = 0; start < catalog.length; start += 1000) {
       const put = await http<{ upserted: number }>(pulse.baseUrl, 'POST', '/v1/items/batch', {
@@ -76,11 +74,13 @@ describe('search, category and channel scope, end to end (npm start)', () => {
       expect(put.body.upserted).toBe(1000);
     }
     // The catalog reaches the engine through the CATALOG stream: wait until it holds every item.
-    await until(
+    await waitFor(
+      'the catalog indexed',
       async () =>
         (await http<{ total: number }>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token: admin })).body.total === catalog.length,
+      waiting,
     );
-    await until(async () => (await http(pulse.baseUrl, 'GET', '/readyz')).status === 200);
+    await waitFor('the engine ready', async () => (await http(pulse.baseUrl, 'GET', '/readyz')).status === 200, waiting);
     token = (await visitor(pulse.baseUrl)).token;
     socket = await connectSocket(pulse.baseUrl, token);
   }, 90_000);

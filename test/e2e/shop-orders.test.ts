@@ -11,6 +11,7 @@ import { TokenService } from '../../gateway/auth.js';
 import { http } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type Profile = { memberId: string; tier: string; points: number; lifetimePoints: number };
 type Line = { itemId: string; quantity: number; price: number };
@@ -48,13 +49,7 @@ describe('orders the shop vouches for', () => {
   const me = async () => (await http<Profile>(pulse.baseUrl, 'GET', '/v1/members/me', { token: memberToken })).body;
   const post = (body: unknown, token = shop) =>
     http<Record<string, unknown> & ErrorBody>(pulse.baseUrl, 'POST', '/v1/orders', { token, body });
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${pulse.output().slice(-3000)}`);
-      await sleep(50);
-    }
-  };
+  const waiting = { timeoutMs: 15_000, output: () => pulse.output().slice(-3000) };
   const start = () =>
     spawnPulse('start', {
       natsUrl: nats.url,
@@ -107,7 +102,7 @@ describe('orders the shop vouches for', () => {
         `/v1/users/${memberId}/profile`,
         { token: admin },
       );
-    await until('the browser events applied', async () => (await profile()).body.activity?.eventsByType?.view === 1);
+    await waitFor('the browser events applied', async () => (await profile()).body.activity?.eventsByType?.view === 1, waiting);
     expect(await me()).toMatchObject({ points: 0, lifetimePoints: 0, tier: 'regular' });
     expect((await profile()).body.purchases).toMatchObject({ orders: 0, spend: 0 });
 
@@ -121,7 +116,7 @@ describe('orders the shop vouches for', () => {
     const paid = { orderId: 'o-1001', userId: memberId, status: 'paid', lines };
     const first = await post(paid);
     expect([first.status, first.body]).toEqual([202, { orderId: 'o-1001', status: 'paid', accepted: true }]);
-    await until('the order credited', async () => (await me()).points === points);
+    await waitFor('the order credited', async () => (await me()).points === points, waiting);
 
     // 3. The same order again over HTTP: accepted as a duplicate, no effect (a later order proves it was applied after).
     const again = await post(paid);
@@ -130,7 +125,7 @@ describe('orders the shop vouches for', () => {
       post({ orderId, userId: memberId, status: 'paid', lines: [{ itemId: c.itemId, quantity: 1, price: c.price }] });
     expect((await probe('probe-1')).status).toBe(202);
     let expected = points + Math.round(c.price);
-    await until('the probe credited', async () => (await me()).points === expected);
+    await waitFor('the probe credited', async () => (await me()).points === expected, waiting);
 
     // 4. A partial return reverses exactly that line's points (one of a's two units).
     const shares = expectedShares(points, lines);
@@ -143,7 +138,7 @@ describe('orders the shop vouches for', () => {
     });
     expect(ret.status).toBe(202);
     expected -= reversed;
-    await until('the return applied', async () => (await me()).points === expected);
+    await waitFor('the return applied', async () => (await me()).points === expected, waiting);
     const tooMany = await post({
       orderId: 'o-1001',
       userId: memberId,
@@ -169,7 +164,7 @@ describe('orders the shop vouches for', () => {
     pulse = await start();
     expect((await probe('probe-2')).status).toBe(202);
     expected += Math.round(c.price);
-    await until('the probe after the restart credited', async () => (await me()).points === expected);
+    await waitFor('the probe after the restart credited', async () => (await me()).points === expected, waiting);
     await sleep(300);
     expect((await me()).points).toBe(expected);
     const ledger = (await http<{ entries: LedgerEntry[] }>(pulse.baseUrl, 'GET', '/v1/members/me/points?limit=50', { token: memberToken }))
@@ -215,7 +210,7 @@ describe('orders the shop vouches for', () => {
     // A later cancellation reverses the rest of o-1001 exactly: what is left is the probes' points.
     expect((await post({ orderId: 'o-1001', userId: memberId, status: 'cancelled' })).status).toBe(202);
     expected = 2 * Math.round(c.price);
-    await until('the cancellation applied', async () => (await me()).points === expected);
+    await waitFor('the cancellation applied', async () => (await me()).points === expected, waiting);
 
     // Lifetime value and revenue come from the orders alone (the 100,000 of the mint attempt nowhere).
     const overview = await http<{ counters: { total: { revenue: number; refunds: number } } }>(

@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Item, RecommendationList, Tier } from '../../engine/contracts/schemas.js';
-import { tierRank } from '../../engine/contracts/schemas.js';
+import type { Item, RecommendationList } from '../../engine/contracts/schemas.js';
 import { TokenService } from '../../gateway/auth.js';
 import { mulberry32 } from '../../models/content-encoder.js';
-import { connectSocket, emitWithAck, http, nextPush } from '../helpers/clients.js';
+import { emitWithAck, http, nextPush } from '../helpers/clients.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
+import { count, groups, items, listIds, minTierOf, type Shopper, tierWatch } from '../helpers/tier-visibility-e2e.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * Issue 4, must-show 3: a regular member never receives a VIP-only (or enterprise-only) item in
@@ -17,63 +17,6 @@ import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
  * minted before the upgrade, gets VIP items in all of them, and still no enterprise item.
  * A separate engine and gateway on real NATS and Redis; VIP at 100 points.
  */
-
-// 12 groups (category x brand) of 16 look-alike items: 8 regular, 5 VIP-only, 3 enterprise-only.
-const CATEGORIES = [
-  { category: 'home/lamps', noun: 'lamp', brands: ['Lumo', 'Halden', 'Brio'] },
-  { category: 'kitchen/knives', noun: 'knife', brands: ['Kato', 'Sabre', 'Ferro'] },
-  { category: 'garden/tools', noun: 'spade', brands: ['Verde', 'Rook', 'Moss'] },
-  { category: 'fashion/watches', noun: 'watch', brands: ['Tempo', 'Orbit', 'Quill'] },
-];
-const WORDS = ['aurora', 'nimbus', 'solace', 'ember', 'tundra', 'zephyr', 'marlin', 'cobalt', 'juniper', 'saffron', 'onyx', 'willow'];
-const PER_GROUP: Record<Tier, number> = { regular: 8, vip: 5, enterprise: 3 };
-
-interface Group {
-  word: string;
-  category: string;
-  ids: Record<Tier, string[]>;
-}
-
-const groups: Group[] = CATEGORIES.flatMap(({ category, brands }, c) =>
-  brands.map((_, b) => ({ word: WORDS[c * 3 + b]!, category, ids: { regular: [], vip: [], enterprise: [] } })),
-);
-const items: Item[] = groups.flatMap((group, g) => {
-  const { noun, brands } = CATEGORIES[Math.floor(g / 3)]!;
-  const brand = brands[g % 3]!;
-  return (['regular', 'vip', 'enterprise'] as const).flatMap((tier) =>
-    Array.from({ length: PER_GROUP[tier] }, (_, i) => {
-      const itemId = `g${g}-${tier[0]}${i}`;
-      group.ids[tier].push(itemId);
-      const price = { regular: 20, vip: 90, enterprise: 300 }[tier] + i * 5;
-      return {
-        itemId,
-        title: `${group.word} ${brand} ${noun} no ${i}`,
-        category: group.category,
-        brand,
-        price,
-        tags: [group.word],
-        ...(tier === 'regular' ? {} : { minTier: tier }),
-      };
-    }),
-  );
-});
-const minTierOf = new Map(items.map((item) => [item.itemId, item.minTier ?? 'regular']));
-const count = (tiers: Tier[], category?: string) =>
-  items.filter((item) => tiers.includes(item.minTier ?? 'regular') && (!category || item.category === category)).length;
-
-interface Shopper {
-  userId: string;
-  token: string;
-  socket: Socket;
-  /** The tier the shopper holds now: every answer must stay within it. */
-  tier: Tier;
-  events: number;
-  pushes: number;
-  /** VIP-only items seen in answers (the controls prove the walks make them rank). */
-  vipSeen: number;
-  favourites: Group[];
-}
-
 describe('tier visibility', () => {
   const secret = 'e2e-secret-tiers';
   let nats: TestServer;
@@ -84,118 +27,11 @@ describe('tier visibility', () => {
   let admin: string;
   const members: Shopper[] = [];
   const controls: Shopper[] = [];
-  const violations: string[] = [];
-  let checked = 0;
 
   const url = () => gateway.baseUrl;
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}\n${engine.output().slice(-2000)}\n${gateway.output().slice(-2000)}`);
-      await sleep(50);
-    }
-  };
-
-  /** Records every item of an answer above the shopper's tier; returns the ids. */
-  const check = (shopper: Shopper, where: string, ids: string[]): string[] => {
-    for (const id of ids) {
-      checked++;
-      const minTier = minTierOf.get(id) ?? 'enterprise';
-      if (minTier === 'vip') shopper.vipSeen++;
-      if (tierRank(minTier) > tierRank(shopper.tier))
-        violations.push(`${shopper.userId} (${shopper.tier}) got ${id} (${minTier}) in ${where}`);
-    }
-    return ids;
-  };
-  const listIds = (list: RecommendationList) => list.items.map((item) => item.itemId);
-  const get = async <T>(shopper: Shopper, path: string, status = 200) => {
-    const res = await http<T>(url(), 'GET', path, { token: shopper.token });
-    expect(res.status, `${path}: ${JSON.stringify(res.body).slice(0, 300)}`).toBe(status);
-    return res.body;
-  };
-
-  async function join(userId: string, token: string, tier: Tier, random: () => number): Promise<Shopper> {
-    const socket = await connectSocket(url(), token);
-    const favourites = [groups[Math.floor(random() * groups.length)]!, groups[Math.floor(random() * groups.length)]!];
-    const shopper: Shopper = { userId, token, socket, tier, events: 0, pushes: 0, vipSeen: 0, favourites };
-    socket.on('recommendations', (list: RecommendationList) => {
-      shopper.pushes++;
-      check(shopper, `push caused by ${list.cause}`, listIds(list));
-    });
-    return shopper;
-  }
-
-  // Every answer a shopper can ask for, each returning the item ids it held (already checked).
-  const probes: Array<(s: Shopper, g: Group, random: () => number) => Promise<string[]>> = [
-    async (s) => check(s, 'recommend ack', listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30 }))),
-    async (s, g) =>
-      check(s, 'recommend ack with query', listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, query: g.word }))),
-    async (s, g) =>
-      check(
-        s,
-        'recommend ack with category',
-        listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, category: g.category })),
-      ),
-    async (s, g) =>
-      check(
-        s,
-        'recommend ack with both',
-        listIds(await emitWithAck<RecommendationList>(s.socket, 'recommend', { k: 30, category: g.category, query: g.word })),
-      ),
-    async (s) => check(s, 'GET /v1/recommendations', listIds(await get<RecommendationList>(s, '/v1/recommendations?k=30'))),
-    async (s, g) =>
-      check(
-        s,
-        'GET /v1/recommendations?category',
-        listIds(await get<RecommendationList>(s, `/v1/recommendations?k=30&category=${encodeURIComponent(g.category)}&query=${g.word}`)),
-      ),
-    async (s, g, random) =>
-      check(s, 'similar', listIds(await get<RecommendationList>(s, `/v1/items/${g.ids.regular[Math.floor(random() * 8)]}/similar?k=20`))),
-    async (s, g) =>
-      check(
-        s,
-        'GET /v1/items?query',
-        (await get<{ items: Item[] }>(s, `/v1/items?query=${g.word}&limit=100`)).items.map((item) => item.itemId),
-      ),
-    async (s, g) =>
-      check(
-        s,
-        'GET /v1/items?category',
-        (await get<{ items: Item[] }>(s, `/v1/items?category=${encodeURIComponent(g.category)}&limit=100`)).items.map(
-          (item) => item.itemId,
-        ),
-      ),
-  ];
-
-  /** A random walk leaning toward the favourite groups' hidden items, with answers asked in between. */
-  async function walk(shopper: Shopper, random: () => number, steps: number): Promise<void> {
-    const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
-    for (let step = 0; step < steps; step++) {
-      const g = random() < 0.75 ? shopper.favourites[0]! : shopper.favourites[1]!;
-      const r = random();
-      if (r < 0.25) {
-        await pick(probes)(shopper, g, random);
-        continue;
-      }
-      const event =
-        r < 0.45
-          ? { type: 'view', itemId: pick(g.ids.regular) }
-          : r < 0.55
-            ? { type: 'click', itemId: pick(g.ids.regular) }
-            : r < 0.65
-              ? { type: 'add_to_cart', itemId: pick(g.ids.regular) }
-              : r < 0.8
-                ? { type: 'search', query: `${g.word} ${random() < 0.5 ? 'no' : ''}`.trim() }
-                : // A link to a hidden item (shared by a friend): the taste moves toward the hidden ones.
-                  { type: 'view', itemId: pick([...g.ids.vip, ...g.ids.enterprise]) };
-      const ack = await emitWithAck<{ ok: boolean }>(shopper.socket, 'track', event);
-      expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true });
-      shopper.events++;
-    }
-    for (const probe of probes) await probe(shopper, shopper.favourites[0]!, random);
-  }
-
+  const waiting = { timeoutMs: 15_000, output: () => `${engine.output().slice(-2000)}\n${gateway.output().slice(-2000)}` };
+  const watch = tierWatch(url);
+  const { violations, check, get, join, probes, walk } = watch;
   const applied = async (shopper: Shopper) => Number((await redis.hget(`u:{${shopper.userId}}:st`, 'c:total')) ?? 0) >= shopper.events;
 
   beforeAll(async () => {
@@ -207,13 +43,14 @@ describe('tier visibility', () => {
       env: { DEMO_CATALOG: 'false', TIER_VIP_POINTS: '100', TIER_ENTERPRISE_POINTS: '1000000', RECOMMEND_K: '20' },
     });
     gateway = await spawnPulse('gateway', { ...options, waitReady: false });
-    await until('gateway up', async () => (await http(url(), 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200);
+    await waitFor('gateway up', async () => (await http(url(), 'GET', '/healthz').catch(() => ({ status: 0 }))).status === 200, waiting);
     admin = await new TokenService(secret).sign({ sub: 'ops', role: 'admin' }, 600);
     const batch = await http<{ upserted: number }>(url(), 'POST', '/v1/items/batch', { token: admin, body: { items } });
     expect(batch.body.upserted).toBe(items.length);
-    await until(
+    await waitFor(
       'the catalog indexed',
       async () => (await http<{ total: number }>(url(), 'GET', '/v1/items?limit=1', { token: admin })).body.total === items.length,
+      waiting,
     );
 
     // Fans make hidden items popular and co-visited with the regular ones (admin-sent, no points):
@@ -272,7 +109,7 @@ describe('tier visibility', () => {
 
   it('never shows a regular member a VIP or enterprise item, over 32 random sessions', async () => {
     await Promise.all([...members, ...controls].map((shopper, i) => walk(shopper, mulberry32(100 + i), 14)));
-    await until('every event applied', async () => (await Promise.all([...members, ...controls].map(applied))).every(Boolean));
+    await waitFor('every event applied', async () => (await Promise.all([...members, ...controls].map(applied))).every(Boolean), waiting);
 
     for (const shopper of members) {
       const g = shopper.favourites[0]!;
@@ -286,7 +123,7 @@ describe('tier visibility', () => {
       );
     }
     expect(violations).toEqual([]);
-    expect(checked).toBeGreaterThan(5_000);
+    expect(watch.checked).toBeGreaterThan(5_000);
     expect(members.reduce((sum, s) => sum + s.pushes, 0)).toBeGreaterThan(members.length * 3);
     for (const control of controls) expect(control.vipSeen, control.userId).toBeGreaterThan(0);
   });
@@ -374,7 +211,7 @@ describe('tier visibility', () => {
     for (const probe of probes) await probe(buyer, g, mulberry32(9));
     expect((await get<{ total: number }>(bystander, '/v1/items?limit=1')).total).toBe(count(['regular']));
     await get(bystander, `/v1/items/${vipId}`, 404);
-    await until("the buyer's events applied", () => applied(buyer));
+    await waitFor("the buyer's events applied", () => applied(buyer), waiting);
     expect(violations).toEqual([]);
   });
 });

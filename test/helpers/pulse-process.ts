@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { freePort } from './servers.js';
+import { waitFor } from './wait-for.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -91,16 +92,19 @@ export async function spawnPulse(role: PulseRole, options: SpawnPulseOptions): P
   };
 
   if (options.waitReady !== false) {
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    for (;;) {
+    const ready = async () => {
       if (!alive()) throw new Error(`pulse ${role} exited early (${child.exitCode ?? child.signalCode}):\n${output}`);
-      if (Date.now() > deadline) {
-        await proc.kill();
-        throw new Error(`pulse ${role} not ready in time:\n${output}`);
-      }
-      if (role === 'engine' ? output.includes('"msg":"engine started"') : await isReady(proc.baseUrl)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return role === 'engine' ? output.includes('"msg":"engine started"') : await isReady(proc.baseUrl);
+    };
+    // An early exit fails at once (kill() is then a no-op); a timeout kills the process.
+    await waitFor(`pulse ${role} to be ready`, ready, {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      intervalMs: 100,
+      output: () => output,
+    }).catch(async (error: unknown) => {
+      await proc.kill();
+      throw error;
+    });
   }
   return proc;
 }
