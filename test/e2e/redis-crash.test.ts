@@ -175,6 +175,7 @@ describe('a Redis crash loses nothing acked; an ephemeral Redis is refused', () 
     // A registration during the outage either fails or, if it says 201, must exist afterwards.
     const during = await http<{ memberId: string }>(gateway.baseUrl, 'POST', '/v1/members', {
       body: { email: `during.${run}@example.com`, password: PASSWORD, name: 'During' },
+      patient: false,
     }).catch(() => undefined);
     // Events keep being acked while Redis is down (JetStream holds them): a few batches' worth.
     await waitFor('events acked during the outage', async () => ackedSoFar() >= ackedAtKill + 3 * users.length * 2, {

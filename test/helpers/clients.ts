@@ -6,12 +6,38 @@ import type { ClientEventName, ClientToServerEvents, ServerToClientEvents } from
 export type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** JSON over HTTP against a gateway, returning status and parsed body. */
+/** Paths whose work is a password hash: a busy pool answers 503/429 with Retry-After, and the same body again is safe. */
+const PASSWORD_PATHS = new Set(['/v1/members', '/v1/sessions']);
+/** How long a patient call keeps retrying a busy password pool (a loaded CI machine hashes slowly). */
+const PATIENCE_MS = 30_000;
+
+/**
+ * One HTTP call, its JSON body parsed. A registration or login answered "busy" (429, 503, 504) is
+ * sent again as a well-behaved client would (after Retry-After, at most 1 s, for up to 30 s),
+ * unless `patient: false` asks for the first answer (tests of the refusals themselves).
+ */
 export async function http<T = unknown>(
   baseUrl: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; rawBody?: string } = {},
+  options: { token?: string; body?: unknown; rawBody?: string; patient?: boolean } = {},
 ): Promise<{ status: number; body: T }> {
+  const patient = options.patient ?? (method === 'POST' && PASSWORD_PATHS.has(path));
+  const giveUpAt = Date.now() + PATIENCE_MS;
+  for (;;) {
+    const answer = await httpOnce<T>(baseUrl, method, path, options);
+    if (!patient || ![429, 503, 504].includes(answer.status) || Date.now() > giveUpAt) return answer;
+    const retryAfterS = Number(answer.retryAfter ?? '0');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(100, retryAfterS * 1000))));
+  }
+}
+
+async function httpOnce<T>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string },
+): Promise<{ status: number; body: T; retryAfter: string | null }> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
@@ -26,7 +52,7 @@ export async function http<T = unknown>(
   } catch {
     // not JSON (e.g. /metrics)
   }
-  return { status: res.status, body: parsed as T };
+  return { status: res.status, body: parsed as T, retryAfter: res.headers.get('retry-after') };
 }
 
 export async function visitor(baseUrl: string): Promise<{ visitorId: string; token: string }> {
