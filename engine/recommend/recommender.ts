@@ -1,46 +1,30 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
-import type { RecommendationList, RecommendedItem, RecommendRequest, Tier } from '../contracts/schemas.js';
-import {
-  checkRankingTuning,
-  mergeCandidates,
-  scoreCandidates,
-  withReasons,
-  type Candidate,
-  type CandidateSources,
-  type RankingContext,
-} from './logic/ranking.js';
-import {
-  campaignPicks,
-  campaignSlots,
-  withCampaignItems,
-  type CampaignBoostSource,
-  type CampaignCandidate,
-} from '../campaigns/logic/campaign-ranking.js';
-import { checkSearchTextShare, DEFAULT_SEARCH_TEXT_SHARE, normalisedMatches, searchRelevance } from '../catalog/logic/search-relevance.js';
-import { addScaled, isUsableVector, norm, normalized } from './logic/vector-math.js';
+import type { RecommendationList, RecommendRequest, Tier } from '../contracts/schemas.js';
+import { scoreCandidates, withReasons, type CandidateSources } from './logic/ranking.js';
+import { campaignPicks, campaignSlots, withCampaignItems, type CampaignBoostSource } from '../campaigns/logic/campaign-ranking.js';
+import { normalisedMatches, searchRelevance } from '../catalog/logic/search-relevance.js';
+import { isUsableVector, norm, normalized } from './logic/vector-math.js';
 import type { InteractionStats } from './interaction-stats.js';
 import type { StoredMember } from '../members/member-store.js';
-import type { RecentInteraction, UserState } from '../shoppers/user-state-store.js';
-import { UNIT_LENGTH_TOLERANCE, type Neighbour, type SearchMemoBox, type VectorIndex } from './vector-index.js';
+import type { UserState } from '../shoppers/user-state-store.js';
+import { UNIT_LENGTH_TOLERANCE, type VectorIndex } from './vector-index.js';
 import type { ContentEncoder } from '../../models/content-encoder.js';
 import { ItemNotFoundError, type CatalogService } from '../catalog/catalog-service.js';
 import { ComplementFinder } from './complement-lists.js';
-import { AffinitySignals } from './affinity-signals.js';
-import { CachedNeighbourLists, type NeighbourLists } from './cached-neighbour-lists.js';
+import { CachedNeighbourLists } from './cached-neighbour-lists.js';
 import { fillList } from './list-fill.js';
-import { firstPassing, passing, passingEntries, type Filter } from './list-filters.js';
-import { NEGATIVE_TYPES, RecentReasons } from './recent-reasons.js';
+import type { Filter } from './list-filters.js';
 import { CachedNeighbourSource, type ShopperNeighbourSource } from './shopper-index.js';
-import { SearchMemos } from './search-memos.js';
-import { checkShortCache } from '../platform/short-cache.js';
-import { checkAffinityBoost } from './logic/affinity-boost.js';
-import { DEFAULT_AFFINITY_HALF_LIFE_SECONDS } from '../shoppers/logic/affinity.js';
-import { checkDiversity, diversify } from './logic/diversity.js';
+import { diversify } from './logic/diversity.js';
 import { AttributeVectorSource, type ServingModels } from './model-registry.js';
 import type { RecommenderOptions } from './recommender-options.js';
 import type { ListEvidence } from './list-evidence.js';
 import type { SessionIndex } from './logic/session-neighbours.js';
-import { mergeRevisits, revisitCandidates } from './logic/revisits.js';
+import { checkListOptions, checkSettings, recommenderSettings, type RecommenderSettings } from './recommender-settings.js';
+import { ListCandidates } from './list-candidates.js';
+import { ServedBlend } from './served-blend.js';
+import { RankingContexts } from './ranking-contexts.js';
+import { blend, measure, QUERY_BLEND } from './logic/taste-query.js';
 
 export type { CampaignBoost, CampaignBoostSource } from '../campaigns/logic/campaign-ranking.js';
 export {
@@ -50,6 +34,7 @@ export {
   sessionIndexFrom,
   type RecommenderOptions,
 } from './recommender-options.js';
+export { latestSession } from './list-candidates.js';
 
 /** The index and vectors come from the swappable serving model, or (tests, tools) a fixed index + attribute encoder. */
 export type RecommenderDeps = {
@@ -69,25 +54,8 @@ export type RecommenderDeps = {
 /** Candidates fetched per source: CANDIDATE_FACTOR x k, at least MIN_CANDIDATES. */
 const CANDIDATE_FACTOR = 4;
 const MIN_CANDIDATES = 20;
-/** Recent items (newest first) whose co-visitation lists become candidates. */
-const COVISIT_SEEDS = 3;
-/** Share of the query's direction in the search vector when the shopper also has a taste vector. */
-const QUERY_BLEND = 0.6;
-/** Popular items held in the cache; candidates are the first of them that pass the filters. */
-const POPULAR_POOL = 500;
-/** A category scope is "small" (scanned exactly instead of a filtered HNSW search) below either bound. */
-const SMALL_SCOPE_SHARE = 0.05;
-const SMALL_SCOPE_ITEMS = 2000;
-/** Nearest shoppers whose recent items become candidates. */
-const SHOPPER_NEIGHBOURS = 20;
 /** With diversity, MMR picks from this many times the list's length of ranked candidates. */
 const DIVERSITY_POOL = 3;
-/** Default bounds of the short caches (RecommenderOptions.statsCacheItems, neighbourCacheUsers). */
-const STATS_CACHE_ITEMS = 2000;
-const NEIGHBOUR_CACHE_USERS = 2000;
-const SEARCH_MEMO_USERS = 20_000;
-/** Items of "sessions like yours" asked for, before the list's filters. */
-const SESSION_ITEMS = 200;
 
 /**
  * Answers "what should this shopper see now": merges vector neighbours, session co-visitation,
@@ -98,110 +66,54 @@ const SESSION_ITEMS = 200;
  *
  * Per list, the work is kept to what the list shows: the taste search's cosines are reused rather
  * than measured again, scores are sorted only for the best candidates, and reasons are written
- * only for the items the list keeps.
+ * only for the items the list keeps. The parts: candidate gathering (list-candidates.ts), the
+ * ranking context and its reasons (ranking-contexts.ts), campaigns and re-visits joining the
+ * fresh ranking (served-blend.ts), the options (recommender-settings.ts).
  */
 export class Recommender {
   private readonly catalog: CatalogService;
   private readonly models: ServingModels;
-  private readonly stats: InteractionStats;
-  private readonly boosts: CampaignBoostSource | undefined;
-  private readonly shoppers: ShopperNeighbourSource | undefined;
-  private readonly evidence: ListEvidence | undefined;
-  private readonly sessionIndex: SessionIndex | undefined;
-  private readonly options: Required<
-    Omit<
-      RecommenderOptions,
-      | 'modelVersion'
-      | 'complements'
-      | 'sources'
-      | 'statsCacheMs'
-      | 'statsCacheItems'
-      | 'neighbourCacheMs'
-      | 'neighbourCacheUsers'
-      | 'searchMemoUsers'
-    >
-  > &
-    Pick<RecommenderOptions, 'modelVersion'>;
-  /** Co-visitation and complement lists, through a short-lived cache (`statsCacheMs`). */
-  private readonly lists: NeighbourLists;
+  private readonly options: RecommenderSettings;
   private readonly complements: ComplementFinder;
-  private readonly affinity: AffinitySignals;
   /** Sources in use; undefined: all. */
   private readonly sources: ReadonlySet<keyof CandidateSources> | undefined;
-  /** Each shopper's memo of their last taste search (`searchMemoUsers`). */
-  private readonly memos: SearchMemos;
-  private popularCache: { fetchedAt: number; items: Array<[string, number]> } | undefined;
-  private popularInFlight: Promise<Array<[string, number]>> | undefined;
+  private readonly candidates: ListCandidates;
+  private readonly contexts: RankingContexts;
+  private readonly served: ServedBlend;
 
   constructor(deps: RecommenderDeps) {
     const { options } = deps;
-    if (!Number.isInteger(options.defaultK) || options.defaultK < 1 || options.defaultK > 100)
-      throw new RangeError(`defaultK must be an integer in 1..100, got ${options.defaultK}`);
-    if (!(options.sessionGapSeconds > 0)) throw new RangeError(`sessionGapSeconds must be positive, got ${options.sessionGapSeconds}`);
+    checkListOptions(options);
     this.catalog = deps.catalog;
     if ('models' in deps) this.models = deps.models;
     else {
       const fixed = { source: new AttributeVectorSource(deps.encoder), index: deps.index };
       this.models = { current: () => fixed };
     }
-    this.stats = deps.stats;
-    this.boosts = deps.boosts;
-    this.evidence = deps.evidence;
-    this.sessionIndex = deps.sessions;
     this.sources = options.sources ? new Set(options.sources) : undefined;
-    const { statsCacheMs, statsCacheItems, neighbourCacheMs, neighbourCacheUsers, searchMemoUsers, ...rest } = options;
-    this.memos = new SearchMemos(searchMemoUsers ?? SEARCH_MEMO_USERS);
-    this.options = {
-      excludeRecent: 20,
-      popularCacheMs: 1000,
-      coVisitSeeds: COVISIT_SEEDS,
-      coVisitSeedScope: 'session',
-      coVisitRecencyBy: 'item',
-      ranking: {},
-      campaignShare: 0.2,
-      affinityBoost: 0,
-      affinityHalfLifeSeconds: DEFAULT_AFFINITY_HALF_LIFE_SECONDS,
-      diversity: 0,
-      searchTextShare: DEFAULT_SEARCH_TEXT_SHARE,
-      revisits: 'evidence',
-      includeBoughtByDefault: false,
-      ...rest,
-    };
-    if (!(this.options.popularCacheMs >= 0)) throw new RangeError('popularCacheMs must be >= 0');
-    const listCache = { ttlMs: statsCacheMs ?? this.options.popularCacheMs, maxEntries: statsCacheItems ?? STATS_CACHE_ITEMS };
-    const neighbourCache = {
-      ttlMs: neighbourCacheMs ?? this.options.popularCacheMs,
-      maxEntries: neighbourCacheUsers ?? NEIGHBOUR_CACHE_USERS,
-    };
-    checkShortCache(listCache, { ttlMs: 'statsCacheMs', maxEntries: 'statsCacheItems' });
-    checkShortCache(neighbourCache, { ttlMs: 'neighbourCacheMs', maxEntries: 'neighbourCacheUsers' });
-    this.lists = new CachedNeighbourLists(deps.stats, listCache);
-    this.shoppers = deps.shoppers && new CachedNeighbourSource(deps.shoppers, neighbourCache);
+    const { settings, memos, listCache, neighbourCache } = recommenderSettings(options);
+    this.options = settings;
+    const lists = new CachedNeighbourLists(deps.stats, listCache);
+    const shoppers = deps.shoppers && new CachedNeighbourSource(deps.shoppers, neighbourCache);
     this.complements = new ComplementFinder({
-      stats: this.lists,
+      stats: lists,
       catalog: deps.catalog,
       sessionGapSeconds: options.sessionGapSeconds,
       ...(options.complements ? { options: options.complements } : {}),
     });
-    this.affinity = new AffinitySignals((itemId) => this.catalog.get(itemId), {
-      maxBoost: this.options.affinityBoost,
-      halfLifeSeconds: this.options.affinityHalfLifeSeconds,
+    this.contexts = new RankingContexts(deps.catalog, settings);
+    checkSettings(settings);
+    this.candidates = new ListCandidates({
+      catalog: deps.catalog,
+      stats: deps.stats,
+      lists,
+      shoppers,
+      sessions: deps.sessions,
+      sources: this.sources,
+      memos,
+      settings,
     });
-    checkSearchTextShare(this.options.searchTextShare);
-    checkAffinityBoost(this.options.affinityBoost);
-    checkDiversity(this.options.diversity);
-    if (!(this.options.campaignShare >= 0 && this.options.campaignShare <= 1))
-      throw new RangeError(`campaignShare must be in [0, 1], got ${this.options.campaignShare}`);
-    if (!Number.isInteger(this.options.coVisitSeeds) || this.options.coVisitSeeds < 0)
-      throw new RangeError('coVisitSeeds must be an integer >= 0');
-    if (this.options.coVisitSeedScope !== 'session' && this.options.coVisitSeedScope !== 'history')
-      throw new RangeError('coVisitSeedScope must be session or history');
-    if (this.options.coVisitRecencyBy !== 'item' && this.options.coVisitRecencyBy !== 'event')
-      throw new RangeError('coVisitRecencyBy must be item or event');
-    checkRankingTuning(this.options.ranking);
-    if (!Number.isInteger(this.options.excludeRecent) || this.options.excludeRecent < 0)
-      throw new RangeError('excludeRecent must be an integer >= 0');
-    if (this.options.revisits !== 'evidence' && this.options.revisits !== 'hide') throw new RangeError('revisits must be evidence or hide');
+    this.served = new ServedBlend(deps.catalog, deps.boosts, deps.evidence, settings);
   }
 
   /**
@@ -247,38 +159,24 @@ export class Recommender {
         : normalisedMatches(this.catalog.textMatches(request.query, candidateK, filter));
     const searching = query !== undefined || text.size > 0;
 
-    const [coVisited, popular] = await Promise.all([this.coVisitedSources(user, now, candidateK), this.popularPool()]);
+    const [coVisited, popular] = await this.candidates.shopWide(user, now, candidateK);
 
-    // Taste neighbours (searched with the query blended in, when there is one) and, separately,
-    // the query's own neighbours, so an exact match is never crowded out by taste. A source not
-    // in use is not searched at all.
+    // Taste neighbours are searched with the query blended in, when there is one.
     const tasteSearch = taste && query ? blend(taste, query, QUERY_BLEND) : taste;
-    const queried = query && this.uses('query') ? this.nearest(index, query, candidateK, filter, scope) : [];
-    // The query's text matches join its vector neighbours (relevance set by measure below).
-    for (const id of text.keys()) queried.push({ id, similarity: 0 });
-    const merged = mergeCandidates(
-      this.used({
-        vector:
-          tasteSearch && this.uses('vector') ? this.nearest(index, tasteSearch, candidateK, filter, scope, this.memos.box(userId)) : [],
-        query: queried,
-        coVisited: coVisited.map(({ via, items, position }) => ({ via, items: passingEntries(items, filter), position })),
-        popular: firstPassing(popular, filter, candidateK),
-        neighbours:
-          taste && this.shoppers && this.uses('neighbours')
-            ? firstPassing(this.shoppers.likedByNeighbours(taste, model.source.version, SHOPPER_NEIGHBOURS, userId), filter, candidateK)
-            : [],
-        complements: complements.sources.map(({ via, items, weight }) => ({ via, items: passingEntries(items, filter), weight })),
-        follows: this.sessionIndex && this.uses('follows') ? this.followingNewest(user, filter, candidateK) : undefined,
-        sessions:
-          this.sessionIndex && this.uses('sessions')
-            ? firstPassing(
-                this.sessionIndex.query(latestSession(user.recent, this.options.sessionGapSeconds), { userId, limit: SESSION_ITEMS }),
-                filter,
-                candidateK,
-              )
-            : [],
-      }),
-      this.options.ranking,
+    const merged = this.candidates.gather(
+      user,
+      model,
+      filter,
+      scope,
+      candidateK,
+      taste,
+      tasteSearch,
+      query,
+      text,
+      coVisited,
+      popular,
+      complements,
+      userId,
     );
     const relevance = searching
       ? (itemId: string) =>
@@ -286,33 +184,11 @@ export class Recommender {
       : undefined;
     // Searched with the (unit) taste itself, no query blend: the vector candidates carry its cosine already.
     const searchedTaste = taste === undefined || (tasteSearch === taste && Math.abs(norm(taste) - 1) <= UNIT_LENGTH_TOLERANCE);
-    this.measure(index, merged.values(), taste, relevance, searchedTaste);
+    measure(index, merged.values(), taste, relevance, searchedTaste);
 
-    const reasons = new RecentReasons(user.recent, index);
-    let hasNeighbours = false;
-    let hasComplements = false;
-    let hasSessions = false;
-    let hasFollows = false;
-    for (const candidate of merged.values()) {
-      if (candidate.follows !== undefined) hasFollows = true;
-      if (candidate.neighbours !== undefined) hasNeighbours = true;
-      if (candidate.complement !== undefined) hasComplements = true;
-      if (candidate.sessions !== undefined) hasSessions = true;
-    }
-    const context: RankingContext = {
-      strength: user.strength,
-      ...(request.query !== undefined && searching ? { query: request.query } : {}),
-      titleOf: (itemId: string) => this.catalog.get(itemId)?.title,
-      nearestRecent: (itemId: string) => reasons.nearest(itemId),
-      tuning: this.options.ranking,
-      neighbours: hasNeighbours,
-      complements: hasComplements,
-      sessions: hasSessions,
-      follows: hasFollows,
-      ...this.affinity.forList(user, now, request.category),
-    };
-    const boosted = member ? this.campaignCandidates(member, user, now, filter, merged) : [];
-    this.measure(index, boosted, taste, relevance, searchedTaste);
+    const context = this.contexts.forList(merged, user, request, searching, now, index);
+    const boosted = member ? this.served.campaignCandidates(member, user, now, filter, merged) : [];
+    measure(index, boosted, taste, relevance, searchedTaste);
     const picks = campaignPicks(boosted, campaignSlots(k, this.options.campaignShare), context);
     // Without campaign picks (most lists): no set, and the organic candidates are all of them.
     const picked = picks.length === 0 ? undefined : new Set(picks.map((item) => item.itemId));
@@ -334,7 +210,8 @@ export class Recommender {
         scope && { ids: scope, category: request.category },
         () => this.catalog.ids(),
       );
-    const organicList = request.query === undefined ? this.withRevisits(ranked, slots, user, request, now, scope, picked, userId) : ranked;
+    const organicList =
+      request.query === undefined ? this.served.withRevisits(ranked, slots, user, request, now, scope, picked, userId) : ranked;
 
     return {
       items: withCampaignItems(organicList, picks, k),
@@ -364,85 +241,9 @@ export class Recommender {
     };
   }
 
-  /** The items of the member's boosting campaigns that pass the list's filters, once each (first campaign names it). */
-  private campaignCandidates(
-    member: StoredMember,
-    user: UserState,
-    now: number,
-    filter: Filter,
-    merged: Map<string, Candidate>,
-  ): CampaignCandidate[] {
-    if (!this.boosts?.active(now)) return [];
-    const out = new Map<string, CampaignCandidate>();
-    for (const { name, itemIds } of this.boosts.boostsFor(member, user, now)) {
-      for (const itemId of itemIds) {
-        if (out.has(itemId) || !filter(itemId)) continue;
-        out.set(itemId, { ...merged.get(itemId), itemId, campaign: name });
-      }
-    }
-    return [...out.values()];
-  }
-
   /** Whether a member's list may carry campaign items now (callers read the member record only then). */
   boosting(now: number): boolean {
-    return this.boosts?.active(now) ?? false;
-  }
-
-  /**
-   * The fresh ranking with the shopper's own recent items merged in by evidence (logic/revisits.ts).
-   * A default list (no category, channel or query) is remembered as the shopper's last fresh
-   * ranking, so their next event tells where in it they went. Recent items pass the list's other
-   * filters (tier, stock, bought, channel, scope, campaign picks).
-   */
-  private withRevisits(
-    fresh: RecommendedItem[],
-    slots: number,
-    user: UserState,
-    request: RecommendRequest,
-    now: number,
-    scope: ReadonlySet<string> | undefined,
-    picked: ReadonlySet<string> | undefined,
-    userId: string | undefined,
-  ): RecommendedItem[] {
-    const evidence = this.evidence;
-    if (!evidence || this.options.revisits !== 'evidence') return fresh;
-    if (userId !== undefined && scope === undefined && request.channel === undefined)
-      evidence.remember(
-        userId,
-        fresh.map((item) => item.itemId),
-        fresh.map((item) => item.score),
-      );
-    if (user.recent.length === 0) return fresh;
-    const recommendable = this.catalog.recommendableIds(user.tier);
-    const channel = request.channel;
-    const candidates = revisitCandidates(user.recent, now, this.options.sessionGapSeconds).filter(
-      ({ itemId }) =>
-        recommendable.has(itemId) &&
-        (request.includeBought || !user.bought.has(itemId)) &&
-        (scope === undefined || scope.has(itemId)) &&
-        (channel === undefined || this.catalog.inChannel(itemId, channel)) &&
-        !picked?.has(itemId),
-    );
-    return candidates.length === 0 ? fresh : mergeRevisits(fresh, candidates, slots, evidence.revisits);
-  }
-
-  /** What followed the shopper's newest item in other sessions (sequential rules), inside the filter. */
-  private followingNewest(user: UserState, filter: Filter, limit: number): CandidateSources['follows'] {
-    const newest = user.recent.find((entry) => !NEGATIVE_TYPES.has(entry.type))?.itemId;
-    if (newest === undefined || !this.sessionIndex) return undefined;
-    return { after: newest, items: firstPassing(this.sessionIndex.following(newest, SESSION_ITEMS), filter, limit) };
-  }
-
-  /** Whether a candidate source is in use (`options.sources`). */
-  private uses(name: keyof CandidateSources): boolean {
-    return this.sources === undefined || this.sources.has(name);
-  }
-
-  /** The sources in use (`options.sources`) of `all`. */
-  private used(all: CandidateSources): CandidateSources {
-    const sources = this.sources;
-    if (!sources) return all;
-    return Object.fromEntries(Object.entries(all).filter(([name]) => sources.has(name as keyof CandidateSources))) as CandidateSources;
+    return this.served.boosting(now);
   }
 
   /** The list's filter; `heldBack` (substitutes of a just-bought item) is excluded too. */
@@ -463,111 +264,6 @@ export class Recommender {
       (channel === undefined || catalog.inChannel(id, channel)) &&
       !heldBack?.(id);
   }
-
-  /**
-   * Nearest neighbours inside the filter; a small category scope is scanned exactly (filtered HNSW
-   * collapses there). `memo`: the shopper's slot for reusing their last walk (VectorIndex.search).
-   */
-  private nearest(
-    index: VectorIndex,
-    vector: Float32Array,
-    k: number,
-    filter: Filter,
-    scope: ReadonlySet<string> | undefined,
-    memo?: SearchMemoBox,
-  ): Neighbour[] {
-    const catalogSize = this.catalog.size;
-    if (scope !== undefined && (scope.size < SMALL_SCOPE_ITEMS || scope.size < catalogSize * SMALL_SCOPE_SHARE)) {
-      return index.scanExact(vector, k, passing(scope, filter));
-    }
-    return index.search(vector, k, filter, memo);
-  }
-
-  /** Co-visitation lists of the newest distinct recent items inside the session window. */
-  private async coVisitedSources(
-    user: UserState,
-    now: number,
-    limit: number,
-  ): Promise<Array<{ via: string; items: Array<[string, number]>; position: number }>> {
-    const sessionStart = this.options.coVisitSeedScope === 'history' ? -Infinity : now - this.options.sessionGapSeconds * 1000;
-    const byEvent = this.options.coVisitRecencyBy === 'event';
-    const seeds: string[] = [];
-    const positions: number[] = [];
-    let position = -1;
-    let previous: RecentInteraction | undefined;
-    for (const entry of user.recent) {
-      if (seeds.length >= this.options.coVisitSeeds) break;
-      // The lines of one event sit next to each other with its type and time (see RecentInteraction).
-      const sameEvent = previous !== undefined && previous.ts === entry.ts && previous.type === entry.type;
-      previous = entry;
-      if (entry.ts < sessionStart || NEGATIVE_TYPES.has(entry.type) || seeds.includes(entry.itemId)) continue;
-      if (!byEvent || !sameEvent || position < 0) position++;
-      seeds.push(entry.itemId);
-      positions.push(position);
-    }
-    // Ask for more than needed: the session's own items (excluded later) co-visit each other most.
-    const lists = await Promise.all(seeds.map((id) => this.lists.coVisited(id, limit + this.options.excludeRecent)));
-    return seeds.map((via, i) => ({ via, items: lists[i] ?? [], position: positions[i]! }));
-  }
-
-  /** The shop's most popular items, cached for `popularCacheMs`; concurrent callers share one fetch. */
-  private async popularPool(): Promise<Array<[string, number]>> {
-    const cached = this.popularCache;
-    if (cached && Date.now() - cached.fetchedAt < this.options.popularCacheMs) return cached.items;
-    if (!this.popularInFlight) {
-      this.popularInFlight = this.stats
-        .popular(POPULAR_POOL)
-        .then((items) => {
-          this.popularCache = { fetchedAt: Date.now(), items };
-          return items;
-        })
-        .finally(() => {
-          this.popularInFlight = undefined;
-        });
-    }
-    return this.popularInFlight;
-  }
-
-  /**
-   * Sets every candidate's similarity to the taste from its stored vector (the search that found
-   * it may have used a blend with the query, and other sources carry none) and, with a query, its
-   * relevance (BM25 and the query vector's cosine blended, search-relevance.ts). With
-   * `searchedTaste` (the taste search used the taste itself), a candidate that already carries a
-   * similarity got it from that search, which is exactly `index.similarity(id, taste)` for a unit
-   * query (the VectorIndex contract): only the others are measured.
-   */
-  private measure(
-    index: VectorIndex,
-    candidates: Iterable<Candidate>,
-    taste: Float32Array | undefined,
-    relevance: ((itemId: string) => number) | undefined,
-    searchedTaste: boolean,
-  ): void {
-    if (!taste && !relevance) return;
-    for (const candidate of candidates) {
-      if (taste && !(searchedTaste && candidate.similarity !== undefined))
-        candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
-      if (relevance) candidate.queryRelevance = relevance(candidate.itemId);
-    }
-  }
-}
-
-/**
- * The items of the shopper's latest session, newest first, distinct, positive interactions only:
- * the run of recent interactions with no pause longer than the session gap, however long ago it
- * ended (a returning shopper's last visit still says what they were after).
- */
-export function latestSession(recent: readonly RecentInteraction[], sessionGapSeconds: number): string[] {
-  const out: string[] = [];
-  const gap = sessionGapSeconds * 1000;
-  let previousTs: number | undefined;
-  for (const entry of recent) {
-    if (previousTs !== undefined && previousTs - entry.ts > gap) break;
-    previousTs = entry.ts;
-    if (NEGATIVE_TYPES.has(entry.type) || out.includes(entry.itemId)) continue;
-    out.push(entry.itemId);
-  }
-  return out;
 }
 
 function checkK(k: number): number {
@@ -575,14 +271,6 @@ function checkK(k: number): number {
     throw new PulseError(ErrorCodes.invalidRequest, 'k must be an integer in 1..100', { k: String(k) });
   }
   return k;
-}
-
-/** normalise((1 - share) * a + share * b) for unit a and b. */
-function blend(a: Float32Array, b: Float32Array, share: number): Float32Array {
-  const out = new Float32Array(a.length);
-  addScaled(out, a, 1 - share);
-  addScaled(out, b, share);
-  return isUsableVector(out) ? normalized(out) : b;
 }
 
 function echo(request: RecommendRequest): NonNullable<RecommendationList['context']> {

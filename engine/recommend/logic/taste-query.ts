@@ -1,0 +1,42 @@
+import type { VectorIndex } from '../vector-index.js';
+import type { Candidate } from './candidate.js';
+import { addScaled, isUsableVector, normalized } from './vector-math.js';
+
+/**
+ * Where the shopper's taste and their query meet in a list (pure): the blended vector the taste
+ * search walks with, and each candidate's cosine to the taste and relevance to the query.
+ */
+
+/** Share of the query's direction in the search vector when the shopper also has a taste vector. */
+export const QUERY_BLEND = 0.6;
+
+/** normalise((1 - share) * a + share * b) for unit a and b. */
+export function blend(a: Float32Array, b: Float32Array, share: number): Float32Array {
+  const out = new Float32Array(a.length);
+  addScaled(out, a, 1 - share);
+  addScaled(out, b, share);
+  return isUsableVector(out) ? normalized(out) : b;
+}
+
+/**
+ * Sets every candidate's similarity to the taste from its stored vector (the search that found
+ * it may have used a blend with the query, and other sources carry none) and, with a query, its
+ * relevance (BM25 and the query vector's cosine blended, search-relevance.ts). With
+ * `searchedTaste` (the taste search used the taste itself), a candidate that already carries a
+ * similarity got it from that search, which is exactly `index.similarity(id, taste)` for a unit
+ * query (the VectorIndex contract): only the others are measured.
+ */
+export function measure(
+  index: VectorIndex,
+  candidates: Iterable<Candidate>,
+  taste: Float32Array | undefined,
+  relevance: ((itemId: string) => number) | undefined,
+  searchedTaste: boolean,
+): void {
+  if (!taste && !relevance) return;
+  for (const candidate of candidates) {
+    if (taste && !(searchedTaste && candidate.similarity !== undefined))
+      candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
+    if (relevance) candidate.queryRelevance = relevance(candidate.itemId);
+  }
+}
