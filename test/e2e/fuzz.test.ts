@@ -1,27 +1,14 @@
 import { connect as connectNats, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { SignJWT } from 'jose';
-import { createConnection } from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS_STREAM } from '../../engine/contracts/subjects.js';
 import { WEB_ASSETS } from '../../gateway/web-assets.js';
 import { connectSocket, http, visitor } from '../helpers/clients.js';
-import {
-  chance,
-  CONTENT_TYPES,
-  deepValue,
-  hostileParam,
-  hostileQuery,
-  hostileRawBody,
-  hostileValue,
-  mutate,
-  pick,
-  rng,
-  routeSpecs,
-  type Rand,
-  type RouteSpec,
-} from '../helpers/fuzz-inputs.js';
+import { ackProblem, answerProblem, errorShapeProblem, inPool, rawExchange, send, SOCKET_ERROR_KEYS } from '../helpers/fuzz-answers.js';
+import { rng, pick, routeSpecs } from '../helpers/fuzz-inputs.js';
+import { planRequest, planSocketCall, type Tokens } from '../helpers/fuzz-plans.js';
 import { refusedInputs, type RefusedInput } from '../helpers/fuzz-refusals.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
@@ -39,92 +26,6 @@ import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 const SIZE = Math.max(5000, Number(process.env.FUZZ_INPUTS ?? 5000));
 const SEED = Number(process.env.FUZZ_SEED ?? 13_013);
 const SECRET = 'e2e-secret-fuzz';
-/** Codes that stand for a server-side failure (5xx) in a socket ack. */
-const SERVER_FAILURE_CODES = new Set(['internal', 'unavailable', 'timeout']);
-const ERROR_KEYS = new Set(['code', 'message', 'details']);
-/** Socket errors may also carry `retryAfterSeconds` (a number) next to the code, as HTTP carries `Retry-After`. */
-const SOCKET_ERROR_KEYS = new Set([...ERROR_KEYS, 'retryAfterSeconds']);
-
-type Tokens = Record<string, string | undefined>;
-
-/** Why `body` is not the API's error shape, or undefined. */
-function errorShapeProblem(body: unknown, allowed: ReadonlySet<string> = ERROR_KEYS): string | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return `not a JSON object: ${String(JSON.stringify(body)).slice(0, 120)}`;
-  const keys = Object.keys(body);
-  if (keys.length !== 1 || keys[0] !== 'error') return `top-level keys ${JSON.stringify(keys)}`;
-  const error = (body as { error: unknown }).error;
-  if (typeof error !== 'object' || error === null) return 'error is not an object';
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code !== 'string' || !/^[a-z][a-z_]*$/.test(code)) return `code ${JSON.stringify(code)}`;
-  if (typeof message !== 'string' || message.length === 0) return 'no message';
-  const extra = Object.keys(error).filter((key) => !allowed.has(key));
-  return extra.length > 0 ? `extra error keys ${extra.join(',')}` : undefined;
-}
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-/**
- * Checks one HTTP answer; returns what is wrong or undefined. `/readyz` is a probe: its 503 is an
- * answer (the readiness report, naming what failed), not a failed request.
- */
-function answerProblem(method: string, answer: Answer, path = ''): string | undefined {
-  if (/^\/readyz(\?|$)/.test(path) && method === 'GET' && (answer.status === 200 || answer.status === 503)) {
-    return /"ready":(true|false)/.test(answer.text) ? undefined : `readyz body ${answer.text.slice(0, 120)}`;
-  }
-  if (answer.status >= 500) return `status ${answer.status}: ${answer.text.slice(0, 200)}`;
-  if ((answer.status === 429 || answer.status === 503) && !answer.headers.get('retry-after')) return `${answer.status} without Retry-After`;
-  if (answer.status < 400 || method === 'HEAD') return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(answer.text);
-  } catch {
-    return `status ${answer.status}, body not JSON: ${answer.text.slice(0, 120)}`;
-  }
-  const problem = errorShapeProblem(body);
-  return problem ? `status ${answer.status}, ${problem}` : undefined;
-}
-
-async function send(base: string, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Answer> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body } : {}),
-    signal: AbortSignal.timeout(15_000),
-  });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-/** Runs `work` over `count` indices with at most `width` at once. */
-async function inPool(count: number, width: number, work: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) await work(next++);
-    }),
-  );
-}
-
-/** A raw HTTP/1.1 exchange (what fetch cannot send): the status and body of the answer. */
-function rawExchange(port: number, request: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    let data = '';
-    const timer = setTimeout(() => socket.destroy(new Error('no answer within 5 s')), 5000);
-    socket.on('data', (chunk) => (data += chunk.toString('utf8')));
-    socket.on('error', (err) => (data ? undefined : reject(err)));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0);
-      resolve({ status, body: data.slice(data.indexOf('\r\n\r\n') + 4) });
-    });
-    socket.write(request);
-  });
-}
 
 function sign(claims: Record<string, unknown>, options: { exp?: number; iat?: number; key?: string } = {}): Promise<string> {
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' });
@@ -350,125 +251,3 @@ describe('fuzz: every route and socket event refuses hostile input cleanly', () 
     expect(failures.slice(0, 25), `${failures.length} failures (seed ${SEED}); counts ${JSON.stringify(counts)}`).toEqual([]);
   }, 180_000);
 });
-
-interface RequestPlan {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string | Buffer;
-  describe: string;
-}
-
-const TOKEN_KINDS = [
-  'none',
-  'visitor',
-  'member',
-  'admin',
-  'admin',
-  'marketing',
-  'shop',
-  'garbage',
-  'forged',
-  'expired',
-  'noExp',
-  'tenYears',
-  'futureIat',
-  'unknownRole',
-  'longSub',
-  'algNone',
-];
-const OTHER_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
-
-/** One random HTTP request on `route`: its method or another, hostile parameters, query, token, body and headers. */
-function planRequest(rand: Rand, route: RouteSpec, n: number, tokens: Tokens): RequestPlan {
-  const method = chance(rand, 0.9) ? route.method : pick(rand, OTHER_METHODS);
-  let path = route.path;
-  for (const [name, valid] of Object.entries(route.params ?? {}))
-    path = path.replace(`:${name}`, chance(rand, 0.5) ? hostileParam(rand, valid) : valid);
-  path += chance(rand, 0.5) ? hostileQuery(rand) : (route.query ?? '');
-  const headers: Record<string, string> = {};
-  const kind = pick(rand, TOKEN_KINDS);
-  const token = tokens[kind];
-  if (token) {
-    headers.authorization = pick(rand, [
-      `Bearer ${token}`,
-      `Bearer ${token}`,
-      `bearer  ${token}`,
-      token,
-      `Basic ${token}`,
-      `Bearer ${token} extra`,
-    ]);
-  } else if (chance(rand, 0.1)) headers.authorization = pick(rand, ['Bearer', 'Bearer ', `Bearer ${'x'.repeat(8000)}`]);
-  if (chance(rand, 0.05)) headers['idempotency-key'] = pick(rand, ['', 'x'.repeat(300), 'k-1', '\u00e4']);
-  if (chance(rand, 0.05)) headers.origin = pick(rand, ['https://evil.example', 'null']);
-  if (chance(rand, 0.05)) headers['x-forwarded-for'] = pick(rand, ['1.2.3.4', 'garbage', '::1, 10.0.0.1']);
-  let body: string | Buffer | undefined;
-  let shape = 'no body';
-  if (method !== 'GET' && method !== 'HEAD') {
-    const template = route.body?.(n);
-    const roll = rand();
-    if (roll < 0.1) {
-      body = hostileRawBody(rand);
-      shape = `raw ${String(body).slice(0, 40)}`;
-    } else if (roll < 0.25) {
-      body = JSON.stringify(hostileValue(rand));
-      shape = `value ${body.slice(0, 60)}`;
-    } else if (template !== undefined) {
-      // Valid bodies of the password routes cost a scrypt hash each: mutate them nearly always.
-      const keepValid = route.path === '/v1/members' || route.path === '/v1/sessions' ? 0.05 : 0.2;
-      const value = chance(rand, keepValid) ? template : mutate(rand, template);
-      body = JSON.stringify(value);
-      shape = `json ${body.slice(0, 80)}`;
-    }
-    if (body !== undefined) headers['content-type'] = chance(rand, 0.85) ? 'application/json' : pick(rand, CONTENT_TYPES);
-  }
-  return { method, path, headers, ...(body !== undefined ? { body } : {}), describe: `[${kind}] ${shape}` };
-}
-
-interface SocketPlan {
-  event: string;
-  args: unknown[];
-  ack: boolean;
-  describe: string;
-}
-
-const SOCKET_TEMPLATES: Record<string, (n: number) => unknown> = {
-  track: (n) =>
-    pick(rng(n), [
-      { id: `fz-sock-${n}`, type: 'view', itemId: 'sku-00042' },
-      { type: 'search', query: 'lamp' },
-      { type: 'purchase', items: [{ itemId: 'sku-00042', quantity: 1, price: 475.99 }] },
-    ]),
-  recommend: () => ({ k: 5, category: 'home' }),
-  redeem: (n) => ({ code: 'K7QX2M9PRT4W', orderId: `o-${n}` }),
-};
-
-/** One random socket call: `track`, `recommend`, `redeem` (mutated, hostile, deep, extra arguments) or an event the server does not know. */
-function planSocketCall(rand: Rand, n: number): SocketPlan {
-  const event = pick(rand, ['track', 'track', 'recommend', 'recommend', 'redeem', 'unknown', 'track']);
-  if (event === 'unknown')
-    return {
-      event: pick(rand, ['hack', 'admin', 'emit', '__proto__', 'x'.repeat(300)]),
-      args: [hostileValue(rand)],
-      ack: false,
-      describe: 'unknown event',
-    };
-  const template = SOCKET_TEMPLATES[event]!(n);
-  const roll = rand();
-  const payload =
-    roll < 0.15 ? template : roll < 0.7 ? mutate(rand, template) : roll < 0.9 ? hostileValue(rand) : deepValue(pick(rand, [40, 2000]));
-  const args = chance(rand, 0.1) ? [payload, hostileValue(rand)] : chance(rand, 0.05) ? [] : [payload];
-  return { event, args, ack: chance(rand, 0.95), describe: String(JSON.stringify(args)).slice(0, 100) };
-}
-
-/** Why a socket ack is wrong: a 5xx-class code, or an error outside the shape. Lists and `{ok: true}` are fine. */
-function ackProblem(ack: unknown): string | undefined {
-  if (typeof ack !== 'object' || ack === null) return `ack ${JSON.stringify(ack)}`;
-  const value = ack as { ok?: unknown; error?: unknown; items?: unknown };
-  if (Array.isArray(value.items) || value.ok === true) return undefined;
-  if (value.ok !== false) return `ack neither a list nor {ok}: ${JSON.stringify(ack).slice(0, 120)}`;
-  const problem = errorShapeProblem({ error: value.error }, SOCKET_ERROR_KEYS);
-  if (problem) return problem;
-  const code = (value.error as { code: string }).code;
-  return SERVER_FAILURE_CODES.has(code) ? `server failure ${code}: ${(value.error as { message: string }).message}` : undefined;
-}

@@ -1,74 +1,20 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
-import type { RpcMethods } from '../../engine/contracts/messages.js';
-import type { Item, RecommendationList } from '../../engine/contracts/schemas.js';
-import type { EventLogWriter } from '../../engine/stream/event-log.js';
-import { SECRET, startHarness, type Harness } from './gateway-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useGatewayHttpApi } from '../helpers/gateway-http-api.js';
+import { SECRET, type Harness } from './gateway-harness.js';
 
-const shoes: Item = { itemId: 'shoe-1', title: 'Trail shoe', category: 'shoes', brand: 'Acme', price: 89.5 };
-
-/** Fails appends of events about item `boom` (a log outage for just those). */
-function flakyLog(inner: EventLogWriter): EventLogWriter {
-  return {
-    append: async (event) => {
-      if ('itemId' in event && event.itemId === 'boom') throw new Error('nats: connection lost');
-      if ('itemId' in event && event.itemId === 'boom-pulse') throw new PulseError(ErrorCodes.unavailable, 'stream unavailable');
-      return inner.append(event);
-    },
-  };
-}
+/**
+ * The gateway HTTP API: auth, request validation and errors, events, and the counters /metrics
+ * shows for them (the metrics test reads what the tests before it counted, so they share a
+ * harness). The catalog routes: gateway-http-catalog.test.ts; health, readiness, CORS and the
+ * served pages: gateway-http-operations.test.ts.
+ */
 
 describe('gateway HTTP API', () => {
   let h: Harness;
-  let ready = true;
-  const calls: {
-    recommend: RpcMethods['recommend']['request'][];
-    upsert: Item[][];
-    list: RpcMethods['catalog.list']['request'][];
-    similar: RpcMethods['similar']['request'][];
-  } = {
-    recommend: [],
-    upsert: [],
-    list: [],
-    similar: [],
-  };
-  const list = (modelVersion: string): RecommendationList => ({
-    items: [{ itemId: 'shoe-1', score: 0.9, reason: 'popular' }],
-    generatedAt: Date.now(),
-    modelVersion,
+  const { calls } = useGatewayHttpApi((harness) => {
+    h = harness;
   });
-
-  beforeAll(async () => {
-    h = await startHarness({
-      env: { MAX_BODY_BYTES: '4096' },
-      wrapEventLog: flakyLog,
-      readiness: async () => ({ ready, checks: { nats: { ok: ready, detail: ready ? 'connected' : 'down' } } }),
-    });
-    const rpc = h.transport.rpcServer;
-    rpc.serve('recommend', async (request) => {
-      calls.recommend.push(request);
-      return list('test-1');
-    });
-    rpc.serve('similar', async (request) => {
-      calls.similar.push(request);
-      return list('test-1');
-    });
-    rpc.serve('catalog.get', async ({ itemId }) => {
-      if (itemId !== shoes.itemId) throw new PulseError(ErrorCodes.notFound, `no item "${itemId}"`);
-      return shoes;
-    });
-    rpc.serve('catalog.list', async (request) => {
-      calls.list.push(request);
-      return { items: [shoes], total: 1, categories: ['shoes'] };
-    });
-    rpc.serve('catalog.upsert', async ({ items }) => {
-      calls.upsert.push(items);
-      return { upserted: items.length };
-    });
-    rpc.serve('catalog.delete', async ({ itemId }) => ({ deleted: itemId === shoes.itemId }));
-  });
-  afterAll(() => h.close());
 
   describe('auth', () => {
     it('issues visitor tokens that work for the visitor own recommendations', async () => {
@@ -185,86 +131,6 @@ describe('gateway HTTP API', () => {
     });
   });
 
-  describe('catalog', () => {
-    it('lets only admins write, and validates items', async () => {
-      const member = await h.token('member', 'm-1');
-      const admin = await h.token('admin', 'root');
-      const denied = await h.fetch('/v1/items/shoe-1', { method: 'PUT', token: member, json: shoes });
-      expect(denied.status).toBe(403);
-      expect(denied.body).toMatchObject({ error: { code: 'forbidden' } });
-
-      const put = await h.fetch('/v1/items/shoe-1', { method: 'PUT', token: admin, json: shoes });
-      expect(put.status).toBe(200);
-      expect(put.body).toEqual(shoes);
-      expect(calls.upsert.at(-1)).toEqual([shoes]);
-
-      const { itemId: _omitted, ...withoutId } = shoes;
-      expect((await h.fetch('/v1/items/shoe-2', { method: 'PUT', token: admin, json: withoutId })).body).toMatchObject({
-        itemId: 'shoe-2',
-      });
-
-      const mismatch = await h.fetch('/v1/items/other', { method: 'PUT', token: admin, json: shoes });
-      expect(mismatch.status).toBe(400);
-      expect(mismatch.body).toMatchObject({ error: { code: 'invalid_item' } });
-
-      const upsertsBefore = calls.upsert.length;
-      const invalid = await h.fetch('/v1/items/shoe-1', { method: 'PUT', token: admin, json: { ...shoes, price: -1 } });
-      expect(invalid.status).toBe(400);
-      expect(invalid.body).toMatchObject({ error: { code: 'invalid_item', details: { price: expect.any(String) } } });
-      expect(calls.upsert.length).toBe(upsertsBefore);
-    });
-
-    it('upserts a batch partially, reporting rejected items by index', async () => {
-      const admin = await h.token('admin', 'root');
-      const items = [shoes, { ...shoes, itemId: 'bad id with spaces' }, { ...shoes, itemId: 'shoe-3' }, { title: 'no id' }];
-      const res = await h.fetch('/v1/items/batch', { method: 'POST', token: admin, json: { items } });
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({
-        upserted: 2,
-        rejected: [
-          { index: 1, error: { code: 'invalid_item', message: expect.any(String), details: expect.any(Object) } },
-          { index: 3, error: { code: 'invalid_item', message: expect.any(String), details: expect.any(Object) } },
-        ],
-      });
-      expect(calls.upsert.at(-1)?.map((i) => i.itemId)).toEqual(['shoe-1', 'shoe-3']);
-
-      const tooMany = await h.fetch('/v1/items/batch', {
-        method: 'POST',
-        token: admin,
-        json: { items: Array.from({ length: 1001 }, () => ({})) },
-      });
-      expect(tooMany.status).toBe(400);
-      expect(tooMany.body).toMatchObject({ error: { code: 'invalid_request' } });
-    });
-
-    it('reads, lists, finds similar items and deletes', async () => {
-      const visitor = await h.token('visitor', 'v_carol');
-      const admin = await h.token('admin', 'root');
-      expect((await h.fetch('/v1/items/shoe-1', { token: visitor })).body).toEqual(shoes);
-      const missing = await h.fetch('/v1/items/ghost', { token: visitor });
-      expect(missing.status).toBe(404);
-      expect(missing.body).toMatchObject({ error: { code: 'not_found' } });
-
-      const page = await h.fetch('/v1/items?category=shoes&limit=5', { token: visitor });
-      expect(page.body).toEqual({ items: [shoes], total: 1, categories: ['shoes'] });
-      expect(calls.list.at(-1)).toEqual({
-        principal: { userId: 'v_carol', role: 'visitor', tier: 'regular' },
-        category: 'shoes',
-        limit: 5,
-        offset: 0,
-      });
-      expect((await h.fetch('/v1/items?limit=abc', { token: visitor })).status).toBe(400);
-
-      expect((await h.fetch('/v1/items/shoe-1/similar', { token: visitor })).status).toBe(200);
-      expect(calls.similar.at(-1)).toMatchObject({ itemId: 'shoe-1', k: 10 });
-      expect((await h.fetch('/v1/items/shoe-1/similar?k=500', { token: visitor })).status).toBe(400);
-
-      expect((await h.fetch('/v1/items/shoe-1', { method: 'DELETE', token: visitor })).status).toBe(403);
-      expect((await h.fetch('/v1/items/shoe-1', { method: 'DELETE', token: admin })).body).toEqual({ deleted: true });
-      expect((await h.fetch('/v1/items/nope', { method: 'DELETE', token: admin })).status).toBe(404);
-    });
-  });
-
   describe('events', () => {
     it('validates each event alone and reports partial rejection', async () => {
       const token = await h.token('member', 'm-batch', 'vip');
@@ -334,24 +200,6 @@ describe('gateway HTTP API', () => {
   });
 
   describe('operations', () => {
-    it('serves /healthz, and /readyz as 200 or 503 with the report', async () => {
-      expect(await h.fetch('/healthz')).toMatchObject({ status: 200, body: { ok: true } });
-      const up = await h.fetch('/readyz');
-      expect(up.status).toBe(200);
-      expect(up.body).toEqual({
-        ready: true,
-        checks: { nats: { ok: true, detail: 'connected' }, gateway: { ok: true, detail: 'accepting' } },
-      });
-      ready = false;
-      try {
-        const down = await h.fetch('/readyz');
-        expect(down.status).toBe(503);
-        expect(down.body).toMatchObject({ ready: false, checks: { nats: { ok: false } } });
-      } finally {
-        ready = true;
-      }
-    });
-
     it('exposes the gateway counters and process metrics on /metrics', async () => {
       const res = await h.fetch('/metrics');
       expect(res.status).toBe(200);
@@ -374,47 +222,6 @@ describe('gateway HTTP API', () => {
         expect(text).toContain(name);
       }
       expect(text).toMatch(/^pulse_gateway_http_request_duration_seconds_count\{method="POST",route="\/v1\/events",status="202"\} \d+/m);
-    });
-
-    it('answers CORS preflights', async () => {
-      const res = await fetch(`${h.url}/v1/events`, {
-        method: 'OPTIONS',
-        headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST' },
-      });
-      expect(res.status).toBe(204);
-      expect(res.headers.get('access-control-allow-origin')).toBe('*');
-      expect(res.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
-    });
-
-    it('serves the storefront, the console, the widget and their bundles (gzipped when asked)', async () => {
-      const page = await h.fetch('/');
-      expect(page.status).toBe(200);
-      expect(page.headers.get('content-type')).toMatch(/text\/html/);
-      expect(page.body).toContain('<script src="/widget.js" data-target="#pulse-recs"');
-      const widget = await fetch(`${h.url}/widget.js`, { headers: { 'accept-encoding': 'identity' } });
-      expect(widget.headers.get('content-type')).toMatch(/javascript/);
-      expect(widget.headers.get('content-encoding')).toBeNull();
-      const plain = Buffer.from(await widget.arrayBuffer());
-      const { gunzipSync } = await import('node:zlib');
-      const zipped = await new Promise<Buffer>((resolve, reject) => {
-        import('node:http').then(({ get }) =>
-          get(`${h.url}/widget.js`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
-            expect(res.headers['content-encoding']).toBe('gzip');
-            const chunks: Buffer[] = [];
-            res
-              .on('data', (c: Buffer) => chunks.push(c))
-              .on('end', () => resolve(Buffer.concat(chunks)))
-              .on('error', reject);
-          }),
-        );
-      });
-      expect(gunzipSync(zipped).equals(plain)).toBe(true);
-      expect(zipped.length).toBeLessThan(plain.length);
-      for (const path of ['/console', '/web/pulse.css', '/web/store.js', '/web/console.js', '/socket.io/socket.io.js']) {
-        const res = await fetch(`${h.url}${path}`);
-        expect(res.status, path).toBe(200);
-        expect((await res.text()).length, path).toBeGreaterThan(100);
-      }
     });
   });
 });

@@ -1,81 +1,27 @@
-import { mkdtemp, mkdir, rm, truncate } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
 import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
-import { MemoryPartitionLeases } from '../../engine/stream/adapters/memory-partition-leases.js';
-import { MemoryTransport } from '../../engine/platform/adapters/memory-transport.js';
-import { loadEngineConfig } from '../../engine/config.js';
-import { Engine } from '../../engine/engine.js';
-import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
 import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
-import type { Item, StoredEvent } from '../../engine/contracts/schemas.js';
-import { isPulseError } from '../../engine/contracts/errors.js';
-import { eventEffect, inSpaceOf, rederiveTaste, type EffectOptions, type VectorLookup } from '../../engine/shoppers/logic/event-effect.js';
+import type { Item } from '../../engine/contracts/schemas.js';
 import { cosine } from '../../engine/recommend/logic/vector-math.js';
 import type { ItemVectorSource } from '../../engine/recommend/item-vector-source.js';
-import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
-import type { RecentInteraction, UserState } from '../../engine/shoppers/user-state-store.js';
 import { CatalogService } from '../../engine/catalog/catalog-service.js';
 import { AttributeVectorSource, loadLearnedSource, ModelRegistry, type ServingModel } from '../../engine/recommend/model-registry.js';
-import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
+import { ContentEncoder } from '../../models/content-encoder.js';
 import { ModelError, writeModel } from '../../models/artifact.js';
+import { captureLogger, DIM, NEW_DIM, TableSource, useModelsDir } from '../helpers/model-registry-fixtures.js';
 
-const DIM = 32;
-const NEW_DIM = 16;
-
-/** A learned model stand-in: a seeded random unit vector per item id; `broken` items throw. */
-class TableSource implements ItemVectorSource {
-  readonly calls: string[] = [];
-  constructor(
-    readonly version: string,
-    readonly dimension: number,
-    private readonly options: { wrongDimensionFor?: string; throwFor?: string } = {},
-  ) {}
-
-  vectorFor(item: Item): Float32Array {
-    this.calls.push(item.itemId);
-    if (item.itemId === this.options.throwFor) throw new Error(`cannot embed ${item.itemId}`);
-    const dimension = item.itemId === this.options.wrongDimensionFor ? this.dimension + 1 : this.dimension;
-    return seededUnit(`${this.version}:${item.itemId}:${item.title}`, dimension);
-  }
-
-  encodeText(): Float32Array {
-    return new Float32Array(this.dimension);
-  }
-}
-
-function seededUnit(key: string, dimension: number): Float32Array {
-  let seed = 7;
-  for (let i = 0; i < key.length; i++) seed = Math.imul(seed ^ key.charCodeAt(i), 16777619);
-  const random = mulberry32(seed >>> 0);
-  const out = Float32Array.from({ length: dimension }, () => random() - 0.5);
-  const norm = Math.hypot(...out);
-  return out.map((x) => x / norm);
-}
-
-/** An info-level logger keeping every line (the shared capture helper keeps warn and above only). */
-function captureLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
+/**
+ * The ModelRegistry: a swap to a new model (built in the background, switched in one step) and the
+ * models it refuses. Re-derived user vectors: user-vector-rederivation.test.ts; the engine's model
+ * loading: engine-model-loading.test.ts.
+ */
 
 let modelsDir: string;
-beforeEach(async () => {
-  modelsDir = await mkdtemp(join(tmpdir(), 'pulse-models-'));
-});
-afterEach(async () => {
-  await rm(modelsDir, { recursive: true, force: true });
+useModelsDir((dir) => {
+  modelsDir = dir;
 });
 
 /** Catalog and registry wired as the engine wires them. */
@@ -268,195 +214,5 @@ describe('ModelRegistry refusals', () => {
     expect(registry.current().index.has('late-item')).toBe(true);
     expect(registry.building).toBeUndefined();
     expect(lines.filter((l) => l.includes('still serving attributes-v1'))).toHaveLength(2);
-  });
-});
-
-describe('lazy re-derivation of user vectors', () => {
-  const T0 = 1_750_000_000_000;
-  const HALF_LIFE = 3600;
-  const options: EffectOptions = { tasteHalfLifeSeconds: HALF_LIFE, sessionGapSeconds: 1800, coVisitWindow: 5, recentLimit: 50 };
-  const axis = (i: number, dimension = 4) => Float32Array.from({ length: dimension }, (_, j) => (j === i ? 1 : 0));
-  const learned: VectorLookup = {
-    item: (id) => ({ a: axis(0), b: axis(1), c: axis(2) })[id],
-    text: () => new Float32Array(4),
-    version: 'v2',
-    dimension: 4,
-  };
-  const user = (recent: RecentInteraction[], extra: Partial<UserState> = {}): UserState => ({
-    ...emptyUserState(),
-    vector: seededUnit('old-space', DIM),
-    strength: 12,
-    updatedAt: recent[0]?.ts ?? T0,
-    version: 7,
-    recent,
-    bought: new Set(),
-    counts: {},
-    tier: 'regular',
-    ...extra,
-  });
-
-  it('folds the recent history in the new space, newest weighing most, purchases shared per basket', () => {
-    // Newest first, as stored: a purchase of b and c (one basket), then an older view of a.
-    const recent: RecentInteraction[] = [
-      { itemId: 'b', type: 'purchase', ts: T0 + 3_600_000 },
-      { itemId: 'c', type: 'purchase', ts: T0 + 3_600_000 },
-      { itemId: 'a', type: 'view', ts: T0 },
-      { itemId: 'gone', type: 'view', ts: T0 - 1000 },
-    ];
-    const state = inSpaceOf(user(recent), learned, HALF_LIFE);
-    expect(state.vectorVersion).toBe('v2');
-    expect(state.vector).toHaveLength(4);
-    const [a, b, c] = [...state.vector!];
-    // a was viewed (weight 1) an hour (one half-life) before the basket: 0.5; b and c share 5 as 5/sqrt(2).
-    expect(b! / a!).toBeCloseTo(5 / Math.SQRT2 / 0.5, 4);
-    expect(b).toBeCloseTo(c!, 6);
-    expect(state.strength).toBeCloseTo(0.5 + 2 * (5 / Math.SQRT2), 4);
-    expect(state.version).toBe(7);
-    // Order matters: the same items the other way round lean towards a.
-    const reversed = rederiveTaste(
-      [recent[2]!, recent[0]!, recent[1]!].map((r, i) => ({ ...r, ts: T0 + (2 - i) * 3_600_000 })),
-      learned,
-      HALF_LIFE,
-      T0 + 7_200_000,
-    );
-    expect(reversed.vector![0]).toBeGreaterThan(state.vector![0]!);
-  });
-
-  it('leaves a vector of the serving version alone and re-derives one of another version or dimension', () => {
-    const recent: RecentInteraction[] = [{ itemId: 'a', type: 'view', ts: T0 }];
-    const current = user(recent, { vector: axis(3), vectorVersion: 'v2' });
-    expect(inSpaceOf(current, learned, HALF_LIFE)).toBe(current);
-    // No recorded version means attribute vectors: stale under v2.
-    expect(inSpaceOf(user(recent, { vector: axis(3) }), learned, HALF_LIFE).vector).toEqual(axis(0));
-    // Same version name but another dimension (VECTOR_DIM changed): re-derived too.
-    expect(inSpaceOf(user(recent, { vectorVersion: 'v2' }), learned, HALF_LIFE).vector).toEqual(axis(0));
-    // Nothing known in the new space: no vector rather than one from the wrong space.
-    const unknown = inSpaceOf(user([{ itemId: 'gone', type: 'view', ts: T0 }]), learned, HALF_LIFE);
-    expect(unknown.vector).toBeNull();
-    expect(unknown.strength).toBe(0);
-  });
-
-  it('stores the re-derived vector with the next event, with its version, even when the event moves nothing', async () => {
-    const store = new MemoryUserStateStore({ recentLimit: 50, dedupeTtlSeconds: 60 });
-    const view = (id: string, itemId: string, ts: number): StoredEvent => ({ id, userId: 'u1', type: 'view', itemId, ts, receivedAt: ts });
-    const attributes: VectorLookup = {
-      item: (id) => ({ a: axis(3), b: axis(2) })[id],
-      text: () => new Float32Array(4),
-      version: 'attributes-v1',
-      dimension: 4,
-    };
-    for (const [i, itemId] of ['a', 'b'].entries()) {
-      const effect = eventEffect(await store.load('u1'), view(`e${i}`, itemId, T0 + i * 1000), attributes, options);
-      expect(effect.change.vectorVersion).toBe('attributes-v1');
-      expect(await store.apply('u1', effect.change)).toBe('applied');
-    }
-    const stale = await store.load('u1');
-    expect(stale.vectorVersion).toBe('attributes-v1');
-
-    const effect = eventEffect(stale, view('e2', 'not-in-model', T0 + 5000), learned, options);
-    expect(effect.change.vectorVersion).toBe('v2');
-    expect(cosine(effect.change.vector!, rederiveTaste(stale.recent, learned, HALF_LIFE, stale.updatedAt).vector!)).toBeCloseTo(1, 6);
-    expect(await store.apply('u1', effect.change)).toBe('applied');
-    const stored = await store.load('u1');
-    expect(stored.vectorVersion).toBe('v2');
-    expect(cosine(stored.vector!, effect.next.vector!)).toBeCloseTo(1, 6);
-    expect(inSpaceOf(stored, learned, HALF_LIFE)).toBe(stored);
-  });
-
-  it('refuses a vector version without a vector', async () => {
-    const store = new MemoryUserStateStore({ recentLimit: 50, dedupeTtlSeconds: 60 });
-    const change = {
-      eventId: 'e1',
-      expectedVersion: 0,
-      type: 'view' as const,
-      strength: 1,
-      updatedAt: T0,
-      recent: [],
-      bought: [],
-      vectorVersion: 'v2',
-    };
-    const error = await store.apply('u1', change).catch((err: unknown) => err);
-    expect(isPulseError(error) && error.code).toBe('invalid_request');
-    expect((await store.load('u1')).version).toBe(0);
-  });
-});
-
-describe('Engine model loading on in-process fakes', () => {
-  const items = generateDemoCatalog({ count: 400, seed: 4 });
-  const training = { events: 1, sequences: 1, from: 1, to: 2, epochs: 1, seconds: 0, backend: 'cpu', parameters: {} };
-  /** A model whose rows are seeded random vectors (no content tower: new items use the attribute encoder). */
-  const writeRandomModel = (dimension = DIM) =>
-    writeModel(modelsDir, {
-      manifest: { dimension, metric: 'cosine', itemIds: items.map((i) => i.itemId), training, metrics: {} },
-      vectors: Float32Array.from({ length: items.length * dimension }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1),
-    });
-
-  async function startEngine() {
-    const { logger, lines } = captureLogger();
-    const config = loadEngineConfig({ PULSE_PARTITIONS: '2', VECTOR_DIM: String(DIM), DEMO_CATALOG: 'false', DATA_DIR: '/nonexistent' });
-    const transport = new MemoryTransport({ partitions: 2, ackWaitMs: 1000, logger });
-    const engine = new Engine({
-      config,
-      logger,
-      eventSource: transport.eventLog,
-      catalogLog: transport.catalogLog,
-      notifier: transport.notifier,
-      rpcServer: transport.rpcServer,
-      users: new MemoryUserStateStore({ recentLimit: 50, dedupeTtlSeconds: 3600 }),
-      stats: new MemoryInteractionStats({ popularityHalfLifeSeconds: 3600 }),
-      leases: new MemoryPartitionLeases(),
-      index: new ExactVectorIndex({ dimension: DIM }),
-      createIndex: (dimension, capacity) => new ExactVectorIndex({ dimension, initialCapacity: capacity }),
-      modelAnnouncements: transport.modelAnnouncements,
-      modelsDir,
-    });
-    await transport.catalogLog.put(items);
-    await engine.start();
-    return { engine, transport, lines, close: async () => void (await Promise.all([engine.close(), transport.close()])) };
-  }
-
-  it('starts on the newest model in the models directory, and swaps to an announced one', async () => {
-    const older = await writeRandomModel();
-    const { engine, transport, lines, close } = await startEngine();
-    try {
-      expect(engine.status()).toMatchObject({ modelVersion: older.version, catalogItems: 400 });
-      // Another dimension and no content tower: new items could not be embedded, so it is refused.
-      const unusable = await writeRandomModel(24);
-      await transport.modelAnnouncements.announce({ version: unusable.version, dir: unusable.dir });
-      await expect
-        .poll(
-          () => lines.join('').includes(`model ${unusable.dir} refused: model ${unusable.version} has dimension 24 and no content tower`),
-          { timeout: 5000, interval: 10 },
-        )
-        .toBe(true);
-      expect(engine.status().modelVersion).toBe(older.version);
-      const newer = await writeRandomModel();
-      await transport.modelAnnouncements.announce({ version: newer.version, dir: newer.version });
-      await expect.poll(() => engine.status().modelVersion, { timeout: 5000, interval: 10 }).toBe(newer.version);
-      const list = await transport.rpcClient.call('recommend', {
-        principal: { userId: 'u1', role: 'visitor', tier: 'regular' },
-        userId: 'u1',
-        options: { k: 5 },
-      });
-      expect(list.modelVersion).toBe(newer.version);
-      // A malformed announcement is refused at the sender.
-      const error = await transport.modelAnnouncements.announce({ version: '', dir: 'x' }).catch((err: unknown) => err);
-      expect(isPulseError(error) && error.code).toBe('invalid_request');
-    } finally {
-      await close();
-    }
-  });
-
-  it('starts on attribute vectors when the newest model is corrupt, and says so', async () => {
-    const bad = await writeRandomModel();
-    await truncate(join(bad.dir, 'items.f32'), 64);
-    const { engine, lines, close } = await startEngine();
-    try {
-      expect(engine.status().modelVersion).toBe('attributes-v1');
-      expect(lines.join('')).toContain(`model ${bad.dir} refused:`);
-      expect(lines.join('')).toContain('still serving attributes-v1');
-    } finally {
-      await close();
-    }
   });
 });

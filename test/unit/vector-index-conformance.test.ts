@@ -1,17 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HnswVectorIndex } from '../../engine/recommend/adapters/hnsw-vector-index.js';
 import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
-import { VectorSlab } from '../../engine/recommend/adapters/vector-slab.js';
-import { addScaled, cosine, dot, norm, normalize } from '../../engine/recommend/logic/vector-math.js';
-import { InvalidVectorError, type Neighbour, type VectorIndex } from '../../engine/recommend/vector-index.js';
+import { cosine, dot, norm } from '../../engine/recommend/logic/vector-math.js';
+import { InvalidVectorError, type VectorIndex } from '../../engine/recommend/vector-index.js';
+import { bruteForce, CLUSTERS, data, DIM, expectBestFirst, fill, ids, ITEMS, itemIds, near, rng } from '../helpers/vector-index-dataset.js';
 
 // One suite, every VectorIndex: the exact fake and the HNSW adapter with both planners (the
 // 'graph-first' one forces the graph path that the cost planner skips on small filtered scopes).
-// Answers are checked against an oracle computed here, independent of both adapters.
-
-const DIM = 32;
-const ITEMS = 2_000;
-const CLUSTERS = 40;
+// Answers are checked against an oracle (test/helpers/vector-index-dataset.ts), independent of both adapters.
+// HNSW-only behaviour: hnsw-vector-index.test.ts; the vector slab and vector-math: vector-math.test.ts.
 
 interface IndexOptions {
   initialCapacity?: number;
@@ -25,80 +22,6 @@ const implementations: [string, (options?: IndexOptions) => VectorIndex & { scan
     (o) => new HnswVectorIndex({ dimension: DIM, m: 16, efConstruction: 200, ef: 50, seed: 7, planner: 'graph-first', ...o }),
   ],
 ];
-
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
-
-function randomVector(random: () => number): Float32Array {
-  return Float32Array.from({ length: DIM }, () => gaussian(random));
-}
-
-/** `noise` times a random direction added to `center`. */
-function near(center: Float32Array, random: () => number, noise: number): Float32Array {
-  const v = Float32Array.from(center);
-  addScaled(v, normalize(randomVector(random)), noise);
-  return v;
-}
-
-interface Dataset {
-  centers: Float32Array[];
-  vectors: Map<string, Float32Array>;
-  clusterOf: Map<string, number>;
-}
-
-function clusteredDataset(seed: number, count: number): Dataset {
-  const random = rng(seed);
-  const centers = Array.from({ length: CLUSTERS }, () => normalize(randomVector(random)));
-  const vectors = new Map<string, Float32Array>();
-  const clusterOf = new Map<string, number>();
-  for (let i = 0; i < count; i++) {
-    const cluster = Math.floor(random() * CLUSTERS);
-    const id = `item-${i}`;
-    // Unnormalised on purpose: scaled by 0.5..3, so upsert must normalise.
-    vectors.set(
-      id,
-      normalize(near(centers[cluster]!, random, 0.6)).map((x) => x * (0.5 + 2.5 * random())),
-    );
-    clusterOf.set(id, cluster);
-  }
-  return { centers, vectors, clusterOf };
-}
-
-/** The oracle: exact top-k by cosine, ties by id. */
-function bruteForce(vectors: Map<string, Float32Array>, query: Float32Array, k: number, filter?: (id: string) => boolean): Neighbour[] {
-  const all: Neighbour[] = [];
-  for (const [id, v] of vectors) if (!filter || filter(id)) all.push({ id, similarity: cosine(query, v) });
-  all.sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : 1));
-  return all.slice(0, k);
-}
-
-function ids(result: Neighbour[]): string[] {
-  return result.map((n) => n.id);
-}
-
-function expectBestFirst(result: Neighbour[]): void {
-  for (let i = 1; i < result.length; i++) expect(result[i - 1]!.similarity).toBeGreaterThanOrEqual(result[i]!.similarity);
-}
-
-function fill(index: VectorIndex, vectors: Map<string, Float32Array>): void {
-  for (const [id, v] of vectors) index.upsert(id, v);
-}
-
-const data = clusteredDataset(20240601, ITEMS);
-const itemIds = [...data.vectors.keys()];
 
 describe.each(implementations)('%s', (_name, create) => {
   let index: VectorIndex;
@@ -348,91 +271,5 @@ describe.each(implementations)('%s', (_name, create) => {
     result.forEach((n, i) => expect(n.similarity).toBeCloseTo(truth[i]!.similarity, 6));
     expect(index.scanExact(query, 100, new Set(scope))).toHaveLength(50);
     expect(index.scanExact(query, 5, [])).toEqual([]);
-  });
-});
-
-describe('VectorSlab dot products', () => {
-  it('equal the plain float64 loop to the bit, whatever the dimension (unrolled by four, remainder included)', () => {
-    const random = rng(3);
-    for (const dimension of [1, 3, 4, 7, 32, 67]) {
-      const slab = new VectorSlab(dimension, 4);
-      const vectors = Array.from({ length: 6 }, (_, i) => {
-        const unit = normalize(Float32Array.from({ length: dimension }, () => gaussian(random)));
-        slab.assign(`v${i}`, slab.reserve().slot, unit);
-        return unit;
-      });
-      const plain = (a: Float32Array, b: Float32Array) => {
-        let sum = 0;
-        for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-        return Math.min(1, Math.max(-1, sum));
-      };
-      for (let a = 0; a < vectors.length; a++) {
-        expect(slab.similarity(slab.slotOf(`v${a}`)!, vectors[0]!)).toBe(plain(vectors[0]!, vectors[a]!));
-        for (let b = 0; b < vectors.length; b++) expect(slab.pairSimilarity(`v${a}`, `v${b}`)).toBe(plain(vectors[a]!, vectors[b]!));
-      }
-    }
-  });
-});
-
-describe('HnswVectorIndex specifics', () => {
-  it('falls back to an exact scan when deletions cut the graph apart', () => {
-    // m = 2 and 95% deleted leaves most live nodes unreachable from the entry point: the graph
-    // alone answers short, the index must not.
-    const sparse = new HnswVectorIndex({ dimension: DIM, m: 2, efConstruction: 50, ef: 20, seed: 1, planner: 'graph-first' });
-    const random = rng(77);
-    const live = new Map<string, Float32Array>();
-    for (const id of itemIds) sparse.upsert(id, data.vectors.get(id)!);
-    for (const id of itemIds) {
-      if (random() < 0.95) sparse.remove(id);
-      else live.set(id, data.vectors.get(id)!);
-    }
-    expect(sparse.size).toBe(live.size);
-    for (let q = 0; q < 10; q++) {
-      const query = near(data.centers[q]!, random, 0.5);
-      expect(ids(sparse.search(query, live.size))).toEqual(ids(bruteForce(live, query, live.size)));
-    }
-  });
-
-  it('doubles its capacity when full', () => {
-    const index = new HnswVectorIndex({ dimension: DIM, m: 8, efConstruction: 50, ef: 20, initialCapacity: 4 });
-    expect(index.capacity).toBe(4);
-    for (const id of itemIds.slice(0, 5)) index.upsert(id, data.vectors.get(id)!);
-    expect(index.capacity).toBe(8);
-    index.remove(itemIds[0]!);
-    index.upsert('reuses-a-slot', data.vectors.get(itemIds[0]!)!);
-    expect(index.capacity).toBe(8);
-    expect(index.search(data.vectors.get(itemIds[0]!)!, 1)[0]?.id).toBe('reuses-a-slot');
-  });
-
-  it('rejects bad options with a RangeError', () => {
-    const good = { dimension: DIM, m: 16, efConstruction: 100, ef: 50 };
-    for (const bad of [{ dimension: 0 }, { dimension: 2.5 }, { m: 1 }, { efConstruction: 0 }, { ef: NaN }, { initialCapacity: 0 }]) {
-      expect(() => new HnswVectorIndex({ ...good, ...bad })).toThrow(RangeError);
-    }
-    expect(() => new ExactVectorIndex({ dimension: -1 })).toThrow(RangeError);
-  });
-});
-
-describe('vector-math', () => {
-  it('computes dot, norm, cosine and addScaled', () => {
-    const a = Float32Array.of(3, 4);
-    const b = Float32Array.of(-4, 3);
-    expect(dot(a, b)).toBe(0);
-    expect(norm(a)).toBe(5);
-    expect(cosine(a, a)).toBeCloseTo(1, 12);
-    expect(cosine(a, b)).toBe(0);
-    expect(cosine(a, new Float32Array(2))).toBe(0);
-    const t = Float32Array.of(1, 1);
-    addScaled(t, a, 2);
-    expect([...t]).toEqual([7, 9]);
-    expect(() => dot(a, new Float32Array(3))).toThrow(RangeError);
-  });
-
-  it('normalises in place and leaves a zero vector zero', () => {
-    const a = Float32Array.of(3, 4);
-    expect(normalize(a)).toBe(a);
-    expect([...a].map((x) => Number(x.toFixed(6)))).toEqual([0.6, 0.8]);
-    const zero = new Float32Array(3);
-    expect([...normalize(zero)]).toEqual([0, 0, 0]);
   });
 });
