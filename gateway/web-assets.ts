@@ -20,14 +20,22 @@ export interface WebAsset {
 type Source = { bundle: string } | { file: string };
 
 const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
 const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
 
 /** URL path -> source under gateway/web/. The allowlist of what the gateway serves. */
 export const WEB_ASSETS: Record<string, Source & { type: string }> = {
   '/': { file: 'pages/store.html', type: 'text/html; charset=utf-8' },
   '/console': { file: 'pages/console.html', type: 'text/html; charset=utf-8' },
-  '/web/pulse.css': { file: 'pages/pulse.css', type: 'text/css; charset=utf-8' },
-  '/web/console.css': { file: 'pages/console.css', type: 'text/css; charset=utf-8' },
+  '/web/store/base.css': { file: 'pages/store/base.css', type: CSS },
+  '/web/store/header.css': { file: 'pages/store/header.css', type: CSS },
+  '/web/store/catalog.css': { file: 'pages/store/catalog.css', type: CSS },
+  '/web/store/panels.css': { file: 'pages/store/panels.css', type: CSS },
+  '/web/store/dialogs.css': { file: 'pages/store/dialogs.css', type: CSS },
+  '/web/store/narrow.css': { file: 'pages/store/narrow.css', type: CSS },
+  '/web/console/base.css': { file: 'pages/console/base.css', type: CSS },
+  '/web/console/forms.css': { file: 'pages/console/forms.css', type: CSS },
+  '/web/console/panels.css': { file: 'pages/console/panels.css', type: CSS },
   '/widget.js': { bundle: 'widget/widget.ts', type: JS },
   '/web/store.js': { bundle: 'store/store.ts', type: JS },
   '/web/console.js': { bundle: 'console/console.ts', type: JS },

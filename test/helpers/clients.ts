@@ -25,9 +25,9 @@ export async function http<T = unknown>(
   const patient = options.patient ?? (method === 'POST' && PASSWORD_PATHS.has(path));
   const giveUpAt = Date.now() + PATIENCE_MS;
   for (;;) {
-    const answer = await httpOnce<T>(baseUrl, method, path, options);
+    const { retryAfter, ...answer } = await httpOnce<T>(baseUrl, method, path, options);
     if (!patient || ![429, 503, 504].includes(answer.status) || Date.now() > giveUpAt) return answer;
-    const retryAfterS = Number(answer.retryAfter ?? '0');
+    const retryAfterS = Number(retryAfter ?? '0');
     await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(100, retryAfterS * 1000))));
   }
 }

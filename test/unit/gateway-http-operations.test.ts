@@ -67,7 +67,11 @@ describe('gateway HTTP API', () => {
       });
       expect(gunzipSync(zipped).equals(plain)).toBe(true);
       expect(zipped.length).toBeLessThan(plain.length);
-      for (const path of ['/console', '/web/pulse.css', '/web/store.js', '/web/console.js', '/socket.io/socket.io.js']) {
+      const styles = [
+        ...['base', 'header', 'catalog', 'panels', 'dialogs', 'narrow'].map((name) => `/web/store/${name}.css`),
+        ...['base', 'forms', 'panels'].map((name) => `/web/console/${name}.css`),
+      ];
+      for (const path of ['/console', ...styles, '/web/store.js', '/web/console.js', '/socket.io/socket.io.js']) {
         const res = await fetch(`${h.url}${path}`);
         expect(res.status, path).toBe(200);
         expect((await res.text()).length, path).toBeGreaterThan(100);
