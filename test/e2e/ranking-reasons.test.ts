@@ -11,6 +11,7 @@ import { connectSocket, emitWithAck, http, visitor } from '../helpers/clients.js
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { groupOf, LOOK_ALIKE_GROUPS, lookAlikeCatalog } from '../helpers/grouped-shop.js';
 
 /**
  * Issue 6, must-show 1 (reasons and diversity): a separate engine and gateway on real NATS and
@@ -21,58 +22,9 @@ import { waitFor } from '../helpers/wait-for.js';
  * vectors the engine uses (the attribute encoder on the items PUT, checked against the similar route).
  */
 
-const GROUPS = [
-  { key: 'a', category: 'Home/Lamps', brand: 'Lumo', words: ['aurora', 'nimbus', 'solace'], noun: 'lamp', tag: 'lighting', price: 40 },
-  { key: 'b', category: 'Garden/Tools', brand: 'Tergo', words: ['forged', 'ash', 'rustproof'], noun: 'spade', tag: 'steel', price: 65 },
-  {
-    key: 'c',
-    category: 'Toys/Puzzles',
-    brand: 'Pazl',
-    words: ['wooden', 'tricky', 'colourful'],
-    noun: 'puzzle',
-    tag: 'brainteaser',
-    price: 16,
-  },
-  {
-    key: 'd',
-    category: 'Office/Paper',
-    brand: 'Notra',
-    words: ['ruled', 'recycled', 'pocket'],
-    noun: 'notebook',
-    tag: 'stationery',
-    price: 3,
-  },
-  {
-    key: 'e',
-    category: 'Sport/Running',
-    brand: 'Velo',
-    words: ['breathable', 'reflective', 'trail'],
-    noun: 'shoe',
-    tag: 'athletic',
-    price: 130,
-  },
-  {
-    key: 'f',
-    category: 'Audio/Headphones',
-    brand: 'Sonik',
-    words: ['wireless', 'studio', 'quiet'],
-    noun: 'headphone',
-    tag: 'bluetooth',
-    price: 280,
-  },
-];
-const items: Item[] = GROUPS.flatMap((group) =>
-  Array.from({ length: 15 }, (_, i) => ({
-    itemId: `${group.key}-${String(i).padStart(2, '0')}`,
-    title: `${group.brand} ${group.words[i % 3]} ${group.noun}`,
-    category: group.category,
-    brand: group.brand,
-    price: group.price + i,
-    tags: [group.tag],
-  })),
-);
+const GROUPS = LOOK_ALIKE_GROUPS;
+const items: Item[] = lookAlikeCatalog();
 const itemIds = items.map((item) => item.itemId);
-const groupOf = (itemId: string) => itemId.split('-')[0]!;
 const CAMPAIGN = 'Spring notebooks';
 const TYPES: EventType[] = ['view', 'view', 'view', 'click', 'like', 'add_to_cart', 'dislike', 'remove_from_cart', 'search', 'purchase'];
 

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ContentEncoder } from '../../models/content-encoder.js';
 import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
-import { ExactVectorIndex } from '../../engine/recommend/adapters/exact-vector-index.js';
-import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
 import { emptyUserState } from '../../engine/shoppers/state-semantics.js';
-import { CatalogService } from '../../engine/catalog/catalog-service.js';
-import { Recommender, type RecommenderOptions } from '../../engine/recommend/recommender.js';
+import type { RecommenderOptions } from '../../engine/recommend/recommender.js';
 import { eventEffect, type EffectOptions } from '../../engine/shoppers/logic/event-effect.js';
 import {
   DEFAULT_SEARCH_TEXT_SHARE,
@@ -18,9 +14,10 @@ import { foldIn } from '../../engine/shoppers/logic/user-vector.js';
 import { cosine } from '../../engine/recommend/logic/vector-math.js';
 import type { Item, StoredEvent } from '../../engine/contracts/schemas.js';
 import type { UserState } from '../../engine/shoppers/user-state-store.js';
+import { shop as catalogShop } from '../helpers/recommender-fixtures.js';
 
 const NOW = 1_750_000_000_000;
-const DIM = 64;
+const _DIM = 64;
 
 describe('search relevance and the search fold', () => {
   it('blends normalised BM25 with the query vector’s cosine, each alone when the other is missing', () => {
@@ -108,21 +105,7 @@ describe('recommend {query} and {channel}', () => {
   });
   const byId = new Map(catalogItems.map((item) => [item.itemId, item]));
 
-  function shop(options: Partial<RecommenderOptions> = {}) {
-    const encoder = new ContentEncoder({ dimension: DIM });
-    const index = new ExactVectorIndex({ dimension: DIM });
-    const catalog = new CatalogService({ index, encoder });
-    for (const item of catalogItems) catalog.apply({ type: 'upsert', item });
-    const stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: 7 * 24 * 3600 });
-    const recommender = new Recommender({
-      catalog,
-      index,
-      stats,
-      encoder,
-      options: { defaultK: 10, sessionGapSeconds: 1800, modelVersion: () => 'v', ...options },
-    });
-    return { encoder, index, catalog, recommender };
-  }
+  const shop = (options: Partial<RecommenderOptions> = {}) => catalogShop(options, catalogItems);
   const s = shop();
   const runner = (): UserState => {
     let user: UserState = emptyUserState();
