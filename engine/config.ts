@@ -1,4 +1,4 @@
-import { ConfigError, env, loadConfig, type ConfigOf } from './contracts/env.js';
+import { ConfigError, env, parseConfig, type ConfigOf } from './contracts/env.js';
 import { sharedConfigSpec } from './contracts/shared-config.js';
 import { loyaltyConfigSpec } from './members/config-loyalty.js';
 import { rankingConfigSpec } from './config-ranking.js';
@@ -73,22 +73,23 @@ export const engineConfigSpec = {
 
 export type EngineConfig = ConfigOf<typeof engineConfigSpec>;
 
+/** The engine's configuration; every problem at once in one ConfigError (`VARIABLE: what is wrong` each). */
 export function loadEngineConfig(source: NodeJS.ProcessEnv = process.env): EngineConfig {
-  const config = loadConfig(engineConfigSpec, source);
-  // Checks across fields, all reported at once.
-  const problems: string[] = [];
+  // Checks across fields, all reported at once with the bad values (run on defaults for those).
+  const { config, problems } = parseConfig(engineConfigSpec, source);
   if (config.tierEnterprisePoints <= config.tierVipPoints) {
-    problems.push(`TIER_ENTERPRISE_POINTS (${config.tierEnterprisePoints}) must be above TIER_VIP_POINTS (${config.tierVipPoints})`);
+    problems.push(`TIER_ENTERPRISE_POINTS: ${config.tierEnterprisePoints} must be above TIER_VIP_POINTS (${config.tierVipPoints})`);
   }
   if (config.segmentLapsingMinDays >= config.segmentLapsingMaxDays) {
     problems.push(
-      `SEGMENT_LAPSING_MIN_DAYS (${config.segmentLapsingMinDays}) must be below SEGMENT_LAPSING_MAX_DAYS (${config.segmentLapsingMaxDays})`,
+      `SEGMENT_LAPSING_MIN_DAYS: ${config.segmentLapsingMinDays} must be below SEGMENT_LAPSING_MAX_DAYS (${config.segmentLapsingMaxDays})`,
     );
   }
   try {
     parseRewardCatalogue(config.rewards);
   } catch (err) {
-    problems.push((err as Error).message);
+    // One line that starts with the variable, like every other problem.
+    problems.push(`REWARDS: ${(err as Error).message.replace(/^REWARDS:?\s*/, '')}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

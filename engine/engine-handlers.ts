@@ -115,6 +115,7 @@ export async function registerEngineHandlers(parts: EngineHandlerParts): Promise
       members: deps.members,
       catalog: catalog,
       priceTolerance: config.orderPriceTolerance,
+      ...(deps.coupons ? { coupons: deps.coupons } : {}),
       wrap,
     });
   }

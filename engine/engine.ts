@@ -19,7 +19,7 @@ import {
   ModelRegistry,
   type ModelLoadResult,
 } from './recommend/model-registry.js';
-import { PartitionManager } from './stream/partition-manager.js';
+import { PartitionManager, partitionRanges } from './stream/partition-manager.js';
 import type { PasswordPool } from './members/adapters/password-pool.js';
 import type { VectorIndex } from './recommend/vector-index.js';
 import { Recommender, listEvidenceFrom, recommenderOptionsFrom, sessionIndexFrom } from './recommend/recommender.js';
@@ -206,7 +206,7 @@ export class Engine {
     campaigns?.fanOut.start();
     campaigns?.cartTimers.start(this.lifetime.signal);
     this.ready = true;
-    logger.info({ engineId: this.id, partitions: this.partitions.owned }, 'engine started');
+    logger.info({ engineId: this.id, partitions: partitionRanges(this.partitions.owned) }, 'engine started');
   }
 
   status(): EngineStatus {

@@ -1,4 +1,4 @@
-import { env, loadConfig, type ConfigOf, type EnvField } from '../engine/contracts/env.js';
+import { ConfigError, env, parseConfig, type ConfigOf, type EnvField } from '../engine/contracts/env.js';
 import { ROLES } from '../engine/contracts/schemas.js';
 import { sharedConfigSpec } from '../engine/contracts/shared-config.js';
 import { DEFAULT_TOKEN_POLICY } from './auth.js';
@@ -39,13 +39,7 @@ export const gatewayConfigSpec = {
     50,
     120_000,
   ),
-  shutdownTimeoutMs: env.int(
-    'SHUTDOWN_TIMEOUT_MS',
-    10_000,
-    'Deadline for a graceful close (ms): in-flight appends, socket disconnects, HTTP drain; then connections are cut.',
-    100,
-    600_000,
-  ),
+  // SHUTDOWN_TIMEOUT_MS: in sharedConfigSpec (every process honours it).
   corsOrigins: env.string(
     'CORS_ORIGINS',
     '*',
@@ -177,6 +171,10 @@ export const gatewayConfigSpec = {
     true,
     "Mount `POST /demo/checkout`, the demo storefront's server-side checkout (prices from the catalog, posts the order with a `shop` token). It places orders without a payment: turn it off on a gateway that faces real shoppers.",
   ),
+  metricsToken: env.optionalString(
+    'METRICS_TOKEN',
+    'Bearer token `/metrics` requires (`Authorization: Bearer <token>`). Unset: `/metrics` is open to anyone who reaches the port, so set it on a gateway that faces the internet.',
+  ),
   readyzEngineTimeoutMs: env.int(
     'READYZ_ENGINE_TIMEOUT_MS',
     500,
@@ -188,6 +186,24 @@ export const gatewayConfigSpec = {
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;
 
+/**
+ * The gateway's configuration; every problem at once in one ConfigError (`VARIABLE: what is wrong`
+ * each), with the checks across fields: token lifetimes within their maximum, and an AUTH_SECRET
+ * in production (`NODE_ENV=production`; elsewhere the commands keep one under DATA_DIR).
+ */
 export function loadGatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return loadConfig(gatewayConfigSpec, source);
+  // The checks across fields run on the fields that parsed (defaults for the bad ones).
+  const { config, problems } = parseConfig(gatewayConfigSpec, source);
+  const lifetimes = [
+    ['VISITOR_TOKEN_TTL_SECONDS', config.visitorTokenTtlSeconds, 'TOKEN_MAX_TTL_VISITOR_SECONDS', config.tokenMaxTtlVisitorSeconds],
+    ['MEMBER_TOKEN_TTL_SECONDS', config.memberTokenTtlSeconds, 'TOKEN_MAX_TTL_MEMBER_SECONDS', config.tokenMaxTtlMemberSeconds],
+  ] as const;
+  for (const [ttlEnv, ttl, maxEnv, max] of lifetimes) {
+    if (ttl > max) problems.push(`${ttlEnv}: ${ttl} exceeds ${maxEnv} (${max}): the gateway would sign tokens it then refuses`);
+  }
+  if (source.NODE_ENV === 'production' && !source.AUTH_SECRET) {
+    problems.push('AUTH_SECRET: required when NODE_ENV=production (the HS256 secret every gateway signs and verifies tokens with)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

@@ -4,10 +4,12 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../engine/contracts/errors.js';
+import { discountedLines } from '../engine/contracts/coupon-prices.js';
 import { IdSchema, zodDetails, type Item, type LineItem, type Principal } from '../engine/contracts/schemas.js';
 import type { RpcClient } from '../engine/contracts/transport.js';
 import { authenticate, principalOf, type TokenService } from './auth.js';
 import type { GatewayConfig } from './config.js';
+import { appliedCoupon, normalizeCouponCode, useCouponForOrder, type AppliedCoupon } from './demo-coupon.js';
 
 /**
  * The demo storefront's "shop backend": `POST /demo/checkout`, the server-side step between a
@@ -29,8 +31,16 @@ import type { GatewayConfig } from './config.js';
  * it is mounted only with DEMO_CHECKOUT=true (the default, for `npm start`'s demo shop) and must be
  * turned off on a gateway that faces real shoppers.
  *
+ * Coupons: a member may send `couponCode` (one of their coupons, e.g. a campaign's). The coupon is
+ * redeemed for the checkout's order first (demo-coupon.ts: once, also across retries), its
+ * discount goes into the lines' unit prices (contracts/coupon-prices.ts), and the order carries
+ * `couponCode` so the engine accepts those prices: the order's total, and so its points, is the
+ * net amount. A refused coupon (`coupon_used`, `coupon_expired`, `coupon_not_found`, ...) is the
+ * shopper's answer and nothing is ordered.
+ *
  * Cost per checkout: one token verification, one `catalog.get` rpc per line (at most
- * MAX_CHECKOUT_LINES, PRICE_LOOKUPS_IN_FLIGHT at a time) and one in-process `POST /v1/orders`.
+ * MAX_CHECKOUT_LINES, PRICE_LOOKUPS_IN_FLIGHT at a time), one `coupons.redeem` with a coupon, and
+ * one in-process `POST /v1/orders`.
  */
 
 /** Distinct items one demo checkout may carry (a web cart, not a wholesale order). */
@@ -52,6 +62,8 @@ const CheckoutSchema = z
       .array(z.object({ itemId: IdSchema, quantity: z.number().int().min(1).max(MAX_CHECKOUT_QUANTITY) }).strict())
       .min(1, 'the cart is empty')
       .max(MAX_CHECKOUT_LINES, `at most ${MAX_CHECKOUT_LINES} lines`),
+    /** One of the member's coupons (any case; the engine decides whether it names one). */
+    couponCode: z.string().trim().min(1, 'an empty coupon code').max(64).optional(),
   })
   .strict();
 
@@ -62,8 +74,12 @@ export interface CheckoutAnswer {
   orderId: string;
   status: 'paid';
   lines: LineItem[];
-  /** Σ quantity × price, rounded to cents (what the shopper pays). */
+  /** Σ quantity × price, rounded to cents (what the shopper pays; net of the coupon). */
   total: number;
+  /** With a coupon: the total at catalog prices, the amount off (subtotal − total) and the coupon. */
+  subtotal?: number;
+  discount?: number;
+  coupon?: AppliedCoupon;
   duplicate?: true;
 }
 
@@ -169,9 +185,20 @@ export function registerDemoCheckout(app: FastifyInstance, options: DemoCheckout
       throw new PulseError(ErrorCodes.forbidden, 'the demo checkout is for shoppers (a member or visitor token)');
     const checkout = parseCheckout(request.body);
     const principal: Principal = principalOf(claims);
-    const lines = await priceLines((itemId) => rpc.call('catalog.get', { principal, itemId }, config.rpcTimeoutMs), checkout.lines);
+    if (checkout.couponCode !== undefined && claims.role !== 'member')
+      throw new PulseError(ErrorCodes.forbidden, 'coupons are for members: log in or register to use one');
+    const priced = await priceLines((itemId) => rpc.call('catalog.get', { principal, itemId }, config.rpcTimeoutMs), checkout.lines);
     const orderId = checkoutOrderId(claims.sub, checkout.checkoutId);
-    const order = { orderId, userId: claims.sub, status: 'paid' as const, lines };
+    const coupon =
+      checkout.couponCode === undefined
+        ? undefined
+        : await useCouponForOrder(rpc, config.rpcTimeoutMs, {
+            memberId: claims.sub,
+            code: normalizeCouponCode(checkout.couponCode),
+            orderId,
+          });
+    const lines = coupon ? discountedLines(priced, coupon) : priced;
+    const order = { orderId, userId: claims.sub, status: 'paid' as const, lines, ...(coupon ? { couponCode: coupon.code } : {}) };
     // Through the public route, in process: the same checks, limits and answers as a shop's call.
     const posted = await app.inject({
       method: 'POST',
@@ -194,6 +221,13 @@ export function registerDemoCheckout(app: FastifyInstance, options: DemoCheckout
         status: 'paid',
         lines,
         total: checkoutTotal(lines),
+        ...(coupon
+          ? {
+              subtotal: checkoutTotal(priced),
+              discount: Math.round((checkoutTotal(priced) - checkoutTotal(lines)) * 100) / 100,
+              coupon: appliedCoupon(coupon),
+            }
+          : {}),
         ...(accepted.data.duplicate ? { duplicate: true as const } : {}),
       };
       return reply.code(answer.duplicate ? 200 : 201).send(answer);

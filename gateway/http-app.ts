@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -12,7 +13,7 @@ import { registerRateLimitHooks } from './limits-http.js';
 import { jsonTextTooDeep } from './json-depth.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayConfig } from './config.js';
-import { WEB_ASSETS, WebAssets } from './web-assets.js';
+import { cacheControlOf, etagMatches, WEB_ASSETS, WebAssets } from './web-assets.js';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { validationErrorOf } from './route-validation.js';
 
@@ -244,14 +245,30 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const model = report.model ? { model: report.model } : {};
     return reply.code(ready ? 200 : 503).send(ready ? { ready, checks, ...model } : { ready, failed, checks, ...model });
   });
-  app.get('/metrics', async (_request, reply) => reply.header('Content-Type', metrics.contentType).send(await metrics.render()));
+  // With METRICS_TOKEN set, /metrics wants it as a bearer token (compared in constant time).
+  const metricsToken = config.metricsToken ? Buffer.from(`Bearer ${config.metricsToken}`) : undefined;
+  app.get('/metrics', async (request, reply) => {
+    if (metricsToken) {
+      const given = Buffer.from(request.headers.authorization ?? '');
+      if (given.length !== metricsToken.length || !timingSafeEqual(given, metricsToken)) {
+        return sendError(reply, metrics, { code: ErrorCodes.unauthorized, message: '/metrics needs the METRICS_TOKEN as a bearer token' });
+      }
+    }
+    return reply.header('Content-Type', metrics.contentType).send(await metrics.render());
+  });
 
-  // The widget, the storefront and the console (web-assets.ts), gzipped for clients that take it.
+  // The widget, the storefront and the console (web-assets.ts), gzipped for clients that take it,
+  // with an ETag (content hash) so a browser's second view is a 304.
   for (const path of Object.keys(WEB_ASSETS)) {
     app.get(path, async (request, reply) => {
       const asset = await web.get(path);
       const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-      reply.header('Content-Type', asset.type).header('Cache-Control', 'no-cache').header('Vary', 'Accept-Encoding');
+      reply
+        .header('Content-Type', asset.type)
+        .header('Cache-Control', cacheControlOf(asset))
+        .header('Vary', 'Accept-Encoding')
+        .header('ETag', asset.etag);
+      if (etagMatches(request.headers['if-none-match'], asset.etag)) return reply.code(304).send();
       if (gzip) reply.header('Content-Encoding', 'gzip');
       return reply.send(gzip ? asset.gzip : asset.body);
     });

@@ -5,8 +5,9 @@ import { connectInfrastructure, type Infrastructure } from './lib/infrastructure
 import { closeAll, closeOnSignals } from './lib/lifecycle.js';
 import { createLogger } from './lib/logger.js';
 import { createEngine, readiness } from './lib/roles.js';
+import { failStartup, loadConfigOrExit } from './lib/startup.js';
 
-const config = loadEngineConfig();
+const config = loadConfigOrExit('pulse-engine', () => loadEngineConfig());
 const logger = createLogger('pulse-engine', config.logLevel);
 let infra: Infrastructure;
 try {
@@ -20,10 +21,8 @@ try {
 } catch (err) {
   // Unreachable servers, or a Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK): one clear line
   // on stderr as well as the log (a pretty-printing log worker may not flush before the exit).
-  const message = err instanceof Error ? err.message : String(err);
-  logger.fatal({ err }, message);
-  process.stderr.write(`pulse-engine: ${message}\n`);
-  process.exit(1);
+  logger.fatal({ err }, err instanceof Error ? err.message : String(err));
+  failStartup('pulse-engine', err);
 }
 const engine = createEngine(config, infra, logger, true);
 const ready = readiness(infra, engine);
@@ -56,6 +55,10 @@ const http = createServer((req, res) => {
   reply(404, JSON.stringify({ error: { code: 'not_found', message: 'not found' } }));
 });
 
-closeOnSignals(logger, () => closeAll([() => engine.close(), () => new Promise<void>((r) => http.close(() => r())), () => infra.close()]));
+closeOnSignals(
+  logger,
+  () => closeAll([() => engine.close(), () => new Promise<void>((r) => http.close(() => r())), () => infra.close()]),
+  config.shutdownTimeoutMs,
+);
 await engine.start();
 if (config.enginePort > 0) http.listen(config.enginePort, () => logger.info({ port: config.enginePort }, 'engine health and metrics'));

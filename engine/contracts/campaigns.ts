@@ -258,20 +258,24 @@ export function checkCampaign(input: unknown, now: number): CampaignCheck {
     return {
       ok: false,
       code: CampaignErrorCodes.invalidSchedule,
-      message: 'endsAt must be after startsAt',
-      details: { endsAt: String(raw.endsAt), startsAt: String(startsAt) },
+      message: `endsAt (${isoTime(raw.endsAt)}) must be after startsAt (${isoTime(startsAt)})`,
+      details: { endsAt: `${isoTime(raw.endsAt)}: not after startsAt`, startsAt: isoTime(startsAt) },
     };
   }
   if (raw.endsAt !== undefined && raw.endsAt <= now) {
     return {
       ok: false,
       code: CampaignErrorCodes.invalidSchedule,
-      message: 'endsAt is already past',
-      details: { endsAt: String(raw.endsAt) },
+      message: `endsAt (${isoTime(raw.endsAt)}) is already past`,
+      details: { endsAt: `${isoTime(raw.endsAt)}: already past` },
     };
   }
   if (startsAt - now > MAX_CAMPAIGN_SPAN_MS || (raw.endsAt !== undefined && raw.endsAt - startsAt > MAX_CAMPAIGN_SPAN_MS)) {
-    return { ok: false, code: CampaignErrorCodes.invalidSchedule, message: 'a campaign starts within a year and runs at most a year' };
+    return {
+      ok: false,
+      code: CampaignErrorCodes.invalidSchedule,
+      message: `a campaign starts within a year and runs at most a year (startsAt ${isoTime(startsAt)}${raw.endsAt === undefined ? '' : `, endsAt ${isoTime(raw.endsAt)}`})`,
+    };
   }
   if (raw.offer.couponTtlSeconds !== undefined && raw.offer.discountPercent === undefined) {
     return {
@@ -331,4 +335,10 @@ export function campaignStatus(
   if (campaign.budget !== undefined && delivered >= campaign.budget) return 'exhausted';
   if (now < campaign.startsAt) return 'scheduled';
   return 'running';
+}
+
+/** An epoch-ms instant as ISO 8601 UTC text for error messages (readable in the console and the API); the number itself when out of range. */
+export function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

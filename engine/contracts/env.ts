@@ -10,11 +10,37 @@ export interface EnvField<T> {
   parse: (raw: string) => T;
 }
 
+/** Every problem of a configuration, each `VARIABLE: what is wrong` (one line each). */
 export class ConfigError extends Error {
   override name = 'ConfigError';
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
+}
+
+/**
+ * Runs every loader, so that the problems of all of them are reported at once (`npm start` reads
+ * the engine's and the gateway's variables): returns their results, or throws one ConfigError
+ * with each distinct problem once (shared variables are read by both). Other errors pass through.
+ */
+export function loadAll<T extends unknown[]>(...loaders: { [K in keyof T]: () => T[K] }): T {
+  const problems: string[] = [];
+  const results: unknown[] = [];
+  for (const load of loaders) {
+    try {
+      results.push(load());
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const problem of err.problems) if (!problems.includes(problem)) problems.push(problem);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return results as T;
+}
+
+/** The lines a command prints for a ConfigError: `<name>: configuration: VARIABLE: what is wrong`. */
+export function configErrorLines(name: string, err: ConfigError): string[] {
+  return err.problems.map((problem) => `${name}: configuration: ${problem.replace(/\s*\n\s*/g, ' ')}`);
 }
 
 export const env = {
@@ -87,6 +113,16 @@ export type ConfigOf<S extends Spec> = { readonly [K in keyof S]: S[K] extends E
 };
 
 export function loadConfig<S extends Spec>(spec: S, source: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const { config, problems } = parseConfig(spec, source);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * The configuration with its problems (`VARIABLE: what is wrong` each), not thrown: a field whose
+ * value is bad holds its default, so checks across fields can still run and report theirs.
+ */
+export function parseConfig<S extends Spec>(spec: S, source: NodeJS.ProcessEnv = process.env): { config: ConfigOf<S>; problems: string[] } {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   const explicit = new Set<string>();
@@ -101,11 +137,11 @@ export function loadConfig<S extends Spec>(spec: S, source: NodeJS.ProcessEnv = 
       out[key] = field.parse(raw);
     } catch (err) {
       problems.push(`${field.env}: ${(err as Error).message}`);
+      out[key] = field.default;
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
   out.explicit = explicit;
-  return Object.freeze(out) as ConfigOf<S>;
+  return { config: Object.freeze(out) as ConfigOf<S>, problems };
 }
 
 /** Markdown table rows of a spec, for the README. */

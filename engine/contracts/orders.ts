@@ -35,9 +35,20 @@ export const OrderSchema = z
     status: z.enum(ORDER_STATUSES),
     lines: z.array(OrderLineSchema).max(MAX_ORDER_LINES).default([]),
     ts: z.number().int().positive().max(MAX_TS).optional(),
+    /**
+     * A paid order's coupon, redeemed for this orderId by the member before (`coupons.redeem`):
+     * its lines may then sit below the catalog price by the coupon's discount (percent per line,
+     * or a value off the whole), and points follow those net prices. Upper-case code.
+     */
+    couponCode: z
+      .string()
+      .regex(/^[A-HJ-NP-Z2-9]{10,32}$/, 'a coupon code is 10..32 upper-case letters and digits (no 0, 1, I, O)')
+      .optional(),
   })
   .strict()
   .superRefine((order, ctx) => {
+    if (order.couponCode !== undefined && order.status !== 'paid')
+      ctx.addIssue({ code: 'custom', path: ['couponCode'], message: 'only a paid order carries a coupon' });
     if (order.status !== 'cancelled' && order.lines.length === 0)
       ctx.addIssue({ code: 'custom', path: ['lines'], message: `a ${order.status} order needs at least one line` });
     const seen = new Set<string>();

@@ -4,6 +4,8 @@ import { OrderSchema, type Order, type OrderLine, type StoredOrderEvent } from '
 import { orderEventId, paidDigest, returnDigest } from '../contracts/order-keys.js';
 import { zodDetails, type Item } from '../contracts/schemas.js';
 import type { MemberStore } from './member-store.js';
+import type { CouponStore } from './coupon-store.js';
+import { checkCouponOrder } from './coupon-order-check.js';
 import type { RpcHandler, RpcServer } from '../platform/rpc.js';
 
 export interface OrderHandlerDeps {
@@ -12,6 +14,8 @@ export interface OrderHandlerDeps {
   catalog: { get(itemId: string): Item | undefined };
   /** ORDER_PRICE_TOLERANCE: how far a paid unit price may lie from the catalog's, as a share of it. */
   priceTolerance: number;
+  /** The members' coupons: a paid order with `couponCode` is checked against its redeemed coupon (coupon-order-check.ts). */
+  coupons?: Pick<CouponStore, 'list'>;
   /** Wraps each handler (metrics, error counting); identity by default. */
   wrap?: <M extends RpcMethod>(method: M, handler: RpcHandler<M>) => RpcHandler<M>;
 }
@@ -50,10 +54,11 @@ export function registerOrderHandlers(server: RpcServer, deps: OrderHandlerDeps)
 export async function acceptOrder(
   order: Order,
   receivedAt: number,
-  deps: Pick<OrderHandlerDeps, 'members' | 'catalog' | 'priceTolerance'>,
+  deps: Pick<OrderHandlerDeps, 'members' | 'catalog' | 'priceTolerance' | 'coupons'>,
 ): Promise<{ duplicate: boolean; event: StoredOrderEvent }> {
   const { members } = deps;
-  if (order.status === 'paid') checkPrices(order.lines, deps.catalog, deps.priceTolerance);
+  if (order.status === 'paid' && order.couponCode !== undefined) await checkCouponOrder(order, deps);
+  else if (order.status === 'paid') checkPrices(order.lines, deps.catalog, deps.priceTolerance);
   else {
     const paid = await members.paidOrderState(order.userId, order.orderId);
     if (paid === 'unknown')

@@ -78,10 +78,18 @@ export class PartitionManager {
         logger.info({ partition, fairShare, engines }, 'handing partition over');
         await this.stop(partition, true);
       }
+      const taken: number[] = [];
       for (const partition of this.preferenceOrder()) {
         if (this.running.size >= fairShare || this.closed) break;
         if (this.running.has(partition)) continue;
-        if (await leases.acquire(partition, options.ownerId, options.leaseMs)) this.run(partition);
+        if (await leases.acquire(partition, options.ownerId, options.leaseMs)) {
+          this.run(partition);
+          taken.push(partition);
+        }
+      }
+      // One line per round, not one per partition (each is logged at debug by run()).
+      if (taken.length > 0) {
+        logger.info({ owned: this.running.size, fairShare }, `partitions taken: ${partitionRanges(taken)}`);
       }
     } catch (err) {
       logger.error({ err }, 'partition lease round failed; retrying next round');
@@ -101,7 +109,7 @@ export class PartitionManager {
   private run(partition: number): void {
     const controller = new AbortController();
     const { source, handler, logger, options } = this.deps;
-    logger.info({ partition }, 'consuming partition');
+    logger.debug({ partition }, 'consuming partition');
     const done = source
       .consume(partition, handler, { batchSize: options.batchSize, signal: controller.signal })
       .catch((err: unknown) => {
@@ -141,4 +149,17 @@ export class PartitionManager {
     this.deps.metrics.partitionsOwned.set(0);
     if (problems.length > 0) this.deps.logger.warn({ problems }, 'partition manager closed with errors');
   }
+}
+
+/** `0-3,7,9-10`: sorted partition numbers as ranges, for a log line. */
+export function partitionRanges(partitions: number[]): string {
+  const sorted = [...partitions].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
 }

@@ -24,6 +24,8 @@ export type TestServer = LocalServer;
 
 /** How long a server may take to open its port (ms). */
 const START_TIMEOUT_MS = 15_000;
+/** Ports tried when another process takes the probed free port before the server binds it. */
+const PORT_ATTEMPTS = 5;
 /** Grace between SIGTERM and SIGKILL on stop (ms). */
 const STOP_GRACE_MS = 3000;
 
@@ -108,6 +110,19 @@ async function launch(binary: string, args: string[], port: number): Promise<Lau
 }
 
 /** Sends `signal` (SIGKILL after STOP_GRACE_MS when it is SIGTERM) and waits for the exit. */
+/** Tries a free port; when another process took it between the probe and the bind, tries another (a few times). */
+async function launchOnFreePort(binary: string, args: (port: number) => string[]): Promise<Launched & { port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { ...(await launch(binary, args(port), port)), port };
+    } catch (err) {
+      const taken = err instanceof Error && /address already in use/i.test(err.message);
+      if (!taken || attempt >= PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
 async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -123,16 +138,15 @@ async function startProcess(
   prefix: string,
 ): Promise<{ port: number; pid: number | undefined; stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  const port = await freePort();
-  let launched: Launched;
+  let launched: Launched & { port: number };
   try {
-    launched = await launch(binary, args(port, dir), port);
+    launched = await launchOnFreePort(binary, (port) => args(port, dir));
   } catch (err) {
     // Nothing half-started is left behind: no process, no temp dir.
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const { child } = launched;
+  const { child, port } = launched;
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
@@ -156,9 +170,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   requireBinary('redis-server', 'redis-server');
   const persistence = options.persistence ?? 'aof';
   const dir = await mkdtemp(join(tmpdir(), 'pulse-redis-'));
-  const port = await freePort();
   // No snapshots either way: the AOF alone is what is under test, and `none` must keep nothing.
-  const args = [
+  const argsFor = (port: number) => [
     '--port',
     String(port),
     '--bind',
@@ -171,8 +184,9 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     dir,
   ];
   let current: ChildProcess;
+  let port: number;
   try {
-    current = (await launch('redis-server', args, port)).child;
+    ({ child: current, port } = await launchOnFreePort('redis-server', argsFor));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -194,7 +208,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     async restart() {
       if (stopped) throw new Error('redis-server was stopped; start a new one');
       await signalAndWait(current, 'SIGTERM');
-      current = (await launch('redis-server', args, port)).child;
+      current = (await launch('redis-server', argsFor(port), port)).child;
     },
   };
   return server;

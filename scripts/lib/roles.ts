@@ -7,7 +7,6 @@ import type { GatewayConfig } from '../../gateway/config.js';
 import { TokenService, tokenPolicyOf } from '../../gateway/auth.js';
 import { Gateway, type ReadinessReport } from '../../gateway/main.js';
 import type { Infrastructure } from './infrastructure.js';
-import { resolveAuthSecret } from './auth-secret.js';
 import { registerPersistenceMetrics } from '../../engine/platform/mod.js';
 import { generateDemoCatalog } from '../../engine/catalog/mod.js';
 import { PasswordPool } from '../../engine/members/mod.js';
@@ -26,7 +25,7 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
   metrics.countPresentUsers(() => presence.count());
   const persistence = infra.persistence;
   if (persistence) registerPersistenceMetrics(metrics.registry, persistence);
-  return new Engine({
+  const engine = new Engine({
     config,
     logger: logger.child({ role: 'engine' }),
     eventSource: transport.eventLog,
@@ -62,9 +61,19 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     // What gateways cannot see themselves (Redis and its persistence), answered to `engine.ping`.
     health: () => infra.checks(),
   });
+  if (config.demoCatalog) seedingEngines.add(engine);
+  return engine;
 }
 
-/** Readiness of a process: its connections, plus the engine's catalog and index when it runs one. */
+/** Engines that put the demo catalog on an empty shop: ready once its items are in the index. */
+const seedingEngines = new WeakSet<Engine>();
+
+/**
+ * Readiness of a process ("can serve"): its connections, plus, when it runs an engine, that the
+ * engine has started (catalog replayed, partitions taken). An empty catalog is ready too (a shop
+ * may load its catalog through the API after start, DEMO_CATALOG=false): the item count and model
+ * are the detail.
+ */
 export function readiness(infra: Infrastructure, engine?: Engine): () => Promise<ReadinessReport> {
   return async () => {
     const checks = infra.checks();
@@ -72,7 +81,9 @@ export function readiness(infra: Infrastructure, engine?: Engine): () => Promise
       const status = engine.status();
       checks.engine = { ok: status.ready, detail: status.ready ? `partitions ${status.partitions.join(',') || 'none'}` : 'starting' };
       const building = status.modelBuilding !== undefined ? ` (building ${status.modelBuilding})` : '';
-      checks.index = { ok: status.catalogItems > 0, detail: `${status.catalogItems} items, model ${status.modelVersion}${building}` };
+      // With DEMO_CATALOG the seed items reach the index just after the start: wait for them.
+      const seeding = seedingEngines.has(engine) && status.catalogItems === 0;
+      checks.index = { ok: status.ready && !seeding, detail: `${status.catalogItems} items, model ${status.modelVersion}${building}` };
       return { ready: Object.values(checks).every((c) => c.ok), checks, model: status.model };
     }
     return { ready: Object.values(checks).every((c) => c.ok), checks };
@@ -85,7 +96,9 @@ export function createGateway(
   logger: Logger,
   options: { engine?: Engine; extraMetrics?: Registry },
 ): Gateway {
-  const tokens = new TokenService(resolveAuthSecret(config.authSecret, logger), tokenPolicyOf(config));
+  // Resolved by the command first (scripts/lib/auth-secret.ts: AUTH_SECRET or the one kept under DATA_DIR).
+  if (!config.authSecret) throw new Error('createGateway needs config.authSecret: resolve it with resolveAuthSecret()');
+  const tokens = new TokenService(config.authSecret, tokenPolicyOf(config));
   return new Gateway({
     config,
     logger: logger.child({ role: 'gateway' }),

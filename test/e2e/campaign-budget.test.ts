@@ -28,8 +28,7 @@ describe('campaigns: a budget with two engines', () => {
     // Both engines hold partitions: the second took its share, the first handed it over.
     await waitFor(
       'the partitions shared',
-      () =>
-        engines.every((e) => e.output().includes('"msg":"consuming partition"')) && engines[0]!.output().includes('handing partition over'),
+      () => engines.every((e) => e.output().includes('"msg":"partitions taken')) && engines[0]!.output().includes('handing partition over'),
       { ...waiting, timeoutMs: 30_000 },
     );
   }, 90_000);

@@ -52,7 +52,7 @@ describe('search, category and channel scope, end to end (npm start)', () => {
 
   beforeAll(async () => {
     [nats, redis] = await Promise.all([startNats(), startRedis()]);
-    // An empty catalog is not ready: wait for the gateway, put the catalog, then wait for /readyz.
+    // Wait for the gateway, put the catalog, wait until the engine holds it, then for /readyz.
     pulse = await spawnPulse('start', {
       natsUrl: nats.url,
       redisUrl: redis.url,

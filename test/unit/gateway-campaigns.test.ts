@@ -155,7 +155,8 @@ describe('gateway campaign routes', () => {
         why: 'end before start',
         body: { ...vipLumo(), startsAt: now + 2 * HOUR, endsAt: now + HOUR },
         code: 'invalid_schedule',
-        details: { endsAt: String(now + HOUR), startsAt: String(now + 2 * HOUR) },
+        // Instants as ISO text, not epoch ms (issue 16: readable in the console and for API users).
+        details: { endsAt: `${new Date(now + HOUR).toISOString()}: not after startsAt`, startsAt: new Date(now + 2 * HOUR).toISOString() },
       },
       { why: 'negative budget', body: { ...vipLumo(), budget: -5 }, code: 'invalid_budget', details: { budget: '-5' } },
       { why: 'fractional budget', body: { ...vipLumo(), budget: 2.5 }, code: 'invalid_budget' },

@@ -40,13 +40,24 @@ class Console {
       void this.#signIn(byId<HTMLTextAreaElement>('token').value.trim());
     });
     byId('sign-out').addEventListener('click', () => this.#signedOut(''));
+    // A `#token=` link pasted into the open console changes only the hash (no reload): sign in with it.
+    window.addEventListener('hashchange', () => {
+      const token = this.#tokenFromLink();
+      if (token) void this.#signIn(token);
+    });
+  }
+
+  /** The token of a `#token=` link in the address bar, dropped from it (it is not kept in the history). */
+  #tokenFromLink(): string | null {
+    const token = new URLSearchParams(location.hash.slice(1)).get('token');
+    if (token) history.replaceState(null, '', location.pathname + location.search);
+    return token;
   }
 
   /** Resumes the tab's session when it holds a token. */
   async resume(): Promise<void> {
     // `npm start` prints /console#token=… (a marketing token of that run): take it, then drop it from the address bar.
-    const fromLink = new URLSearchParams(location.hash.slice(1)).get('token');
-    if (fromLink) history.replaceState(null, '', location.pathname + location.search);
+    const fromLink = this.#tokenFromLink();
     const token = fromLink ?? this.#api.token;
     if (token) await this.#signIn(token);
     else this.#showLogin('');
@@ -104,6 +115,8 @@ class Console {
   }
 
   #showApp(who: string): void {
+    // A second sign-in (a new `#token=` link) replaces the first one's timers.
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
     byId('login').hidden = true;
     byId('app').hidden = false;
     byId('whoami').hidden = false;

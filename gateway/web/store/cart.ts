@@ -1,6 +1,7 @@
 import type { Item } from '../../../engine/contracts/schemas.js';
 import { newEventId } from '../client/identity.js';
 import { byId, count, describeError, el, money, track, type StoreContext } from './dom.js';
+import { CouponField, describeCoupon } from './coupon-field.js';
 import { productArt } from './product-art.js';
 
 /** A cart line: the item as the catalog showed it and how many. */
@@ -16,6 +17,10 @@ export interface PlacedOrder {
   lines: Array<{ itemId: string; quantity: number; price: number }>;
   /** The shop had placed this order already (a retried checkout). */
   duplicate?: true;
+  /** With a coupon: the total at catalog prices, the amount off, and the coupon (`total` is net). */
+  subtotal?: number;
+  discount?: number;
+  coupon?: { code: string; kind: 'value' | 'percent'; value: number; discountPercent?: number };
 }
 
 /** A checkout not yet confirmed: its idempotency key and the cart it was for. */
@@ -53,15 +58,19 @@ export class Cart {
   readonly #button = byId<HTMLButtonElement>('cart-button');
   readonly #checkout = byId<HTMLButtonElement>('checkout');
   readonly #note = byId('cart-note');
+  readonly #discountRow = byId('cart-discount-row');
+  readonly #discount = byId('cart-discount');
+  readonly #coupon: CouponField;
+  #isMember = false;
   /** Set while a checkout awaits the shop's answer, and after a failed one for the same cart. */
   #pending: PendingCheckout | undefined;
   /** Called after the shop placed the order. */
   onPurchase: (order: PlacedOrder) => void = () => undefined;
-  /** Whether the shopper is a member (points are earned) — set by the store on identity changes. */
-  isMember = false;
 
   constructor(context: StoreContext) {
     this.#context = context;
+    this.#coupon = new CouponField(context);
+    this.#coupon.onChange = () => this.#render();
     this.#restore();
     this.#button.addEventListener('click', () => this.show());
     byId('cart-close').addEventListener('click', () => this.#dialog.close());
@@ -78,6 +87,16 @@ export class Cart {
     let total = 0;
     for (const line of this.#lines.values()) total += line.quantity * line.item.price;
     return Math.round(total * 100) / 100;
+  }
+
+  /** Whether the shopper is a member (points are earned, coupons apply) — set by the store on identity changes. */
+  get isMember(): boolean {
+    return this.#isMember;
+  }
+
+  set isMember(isMember: boolean) {
+    this.#isMember = isMember;
+    this.#coupon.visible = isMember;
   }
 
   /** Opens the drawer. */
@@ -132,7 +151,9 @@ export class Cart {
   async checkout(): Promise<void> {
     if (this.#lines.size === 0) return;
     const wanted = [...this.#lines.values()].map(({ item, quantity }) => ({ itemId: item.itemId, quantity }));
-    const cart = JSON.stringify(wanted);
+    const coupon = this.#coupon.applied;
+    // The coupon is part of the order: another coupon (or none) is another checkout key.
+    const cart = JSON.stringify(coupon ? { lines: wanted, couponCode: coupon.code } : wanted);
     // The same cart keeps its key across retries and reloads; a changed cart is another order.
     const pending = this.#pending?.cart === cart ? this.#pending : { checkoutId: `c${newEventId().slice(1)}`, cart };
     this.#pending = pending;
@@ -141,17 +162,26 @@ export class Cart {
     this.#note.textContent = 'Placing your order…';
     let order: PlacedOrder;
     try {
-      order = await this.#context.client.api<PlacedOrder>('POST', '/demo/checkout', { checkoutId: pending.checkoutId, lines: wanted });
+      order = await this.#context.client.api<PlacedOrder>('POST', '/demo/checkout', {
+        checkoutId: pending.checkoutId,
+        lines: wanted,
+        ...(coupon ? { couponCode: coupon.code } : {}),
+      });
     } catch (err) {
-      this.#note.textContent = `The order could not be placed: ${describeError(err).text}. Your cart is unchanged.`;
+      const refusal = describeError(err);
+      // A coupon the shop refused (used meanwhile, expired): drop it, so the next try goes without it.
+      if (coupon && refusal.code.startsWith('coupon_')) this.#coupon.clear(`The coupon was refused: ${refusal.text}`, true);
+      this.#note.textContent = `The order could not be placed: ${refusal.text}. Your cart is unchanged.`;
       this.#checkout.disabled = false;
       return;
     }
     this.#pending = undefined;
     this.#savePending();
     this.#lines.clear();
+    if (order.coupon) this.#coupon.clear(`${order.coupon.code} was used on order ${order.orderId}.`);
     this.#changed();
-    this.#note.textContent = `Thank you! Order ${order.orderId} is placed (${money.format(order.total)}).${this.isMember ? ' Your points are being credited.' : ''}`;
+    const saved = order.coupon && order.discount ? `, ${money.format(order.discount)} saved with ${describeCoupon(order.coupon)}` : '';
+    this.#note.textContent = `Thank you! Order ${order.orderId} is placed (${money.format(order.total)}${saved}).${this.isMember ? ' Your points are being credited.' : ''}`;
     this.#context.status.say(`Order ${order.orderId} placed: ${money.format(order.total)}.`);
     // What was bought, at the shop's prices: taste and "bought together" (no points; the order has them).
     void track(this.#context, { id: `purchase-${order.orderId}`, type: 'purchase', orderId: order.orderId, items: order.lines });
@@ -168,9 +198,13 @@ export class Cart {
     this.#count.textContent = count.format(n);
     this.#count.hidden = n === 0;
     this.#button.setAttribute('aria-label', `Cart, ${n} ${n === 1 ? 'item' : 'items'}`);
-    this.#total.textContent = money.format(this.total);
-    this.#checkout.disabled = n === 0;
     const lines = [...this.#lines.values()];
+    const net = this.#coupon.net(lines.map(({ item, quantity }) => ({ itemId: item.itemId, quantity, price: item.price })));
+    this.#total.textContent = money.format(net);
+    this.#total.dataset.value = String(net);
+    this.#discountRow.hidden = net === this.total;
+    this.#discount.textContent = `−${money.format(Math.round((this.total - net) * 100) / 100)}`;
+    this.#checkout.disabled = n === 0;
     // Re-rendering replaces the line's buttons: keep the keyboard where it was (or on the drawer's heading).
     const focused = this.#list.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.focus : undefined;
     if (lines.length > 0)

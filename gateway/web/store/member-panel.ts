@@ -124,6 +124,8 @@ export class MemberPanel {
     this.#member = member;
     byId('member-name').textContent = member.name || member.email;
     byId('member-email').textContent = member.email;
+    // A long email ends in an ellipsis (panels.css): the whole of it on hover.
+    byId('member-email').title = member.email;
     const tier = byId('member-tier');
     tier.textContent = TIER_NAMES[member.tier] ?? member.tier;
     tier.className = `badge tier-${member.tier}`;

@@ -55,6 +55,10 @@ async function main(): Promise<void> {
     await Promise.all([member.show(isMember), reloadCatalog ? catalog.reload() : Promise.resolve()]);
   };
   client.on('identity', (identity) => void applyIdentity(identity, true));
+  // A promotion with a coupon: the member panel lists the new coupon (the widget shows the toast).
+  client.on('promotion', (promotion) => {
+    if (member.member && promotion.coupon) void member.refresh();
+  });
   client.on('member', (change) => {
     void member.onMemberPush(change);
     // A higher tier may see more of the catalog.

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { TokenService } from '../../gateway/auth.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Runs `npm start`'s script with `env` until it exits (the configuration fails before any server). */
+const runStart = (env: Record<string, string>) => run('start.ts', [], env);
+
+/** Runs scripts/<script> with `args` and `env` until it exits. */
+function run(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', script), ...args], {
+      cwd: root,
+      env: { ...process.env, LOG_FORMAT: 'json', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm start with a bad configuration', () => {
+  it('names every bad variable, one line each on stderr, no stack, exit 1', async () => {
+    const { code, stderr } = await runStart({ PORT: 'abc', RECOMMEND_K: '0', DIVERSITY: '2' });
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines, stderr).toHaveLength(3);
+    expect(lines.map((line) => line.match(/^pulse: configuration: ([A-Z_]+): /)?.[1]).sort()).toEqual(['DIVERSITY', 'PORT', 'RECOMMEND_K']);
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(code).toBe(1);
+  });
+
+  it('refuses to start in production without AUTH_SECRET, in one line', async () => {
+    const { code, stderr } = await runStart({ NODE_ENV: 'production', AUTH_SECRET: '' });
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^pulse: configuration: AUTH_SECRET: required when NODE_ENV=production/),
+    ]);
+    expect(code).toBe(1);
+  });
+});
+
+describe('npm run token without AUTH_SECRET (development)', () => {
+  it('signs with the secret kept under DATA_DIR, the one `npm start` uses', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pulse-token-'));
+    try {
+      const { code, stdout, stderr } = await run('token.ts', ['--role', 'admin'], {
+        DATA_DIR: dataDir,
+        AUTH_SECRET: '',
+        NODE_ENV: 'development',
+      });
+      expect(code, stderr).toBe(0);
+      const secret = (await readFile(join(dataDir, 'auth-secret'), 'utf8')).trim();
+      expect(await new TokenService(secret).verify(stdout.trim())).toMatchObject({ sub: 'admin', role: 'admin' });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
