@@ -28,6 +28,7 @@ const HistoryQuerySchema = z
  * - `GET /v1/members/me/coupons` -> `{coupons}` newest first
  * - `POST /v1/members/me/coupons/:code/redeem` `{orderId}` -> the coupon as used; `coupon_not_found`
  *   404, `coupon_not_yours` 403, `coupon_expired` 410, `coupon_used` 409
+ * - `GET /v1/members/me/rewards` -> `{rewards: [{rewardId, points, value, ttlDays}]}` cheapest first
  * - `POST /v1/members/me/rewards` `{rewardId, requestId?}` (or header `Idempotency-Key`) -> 201
  *   `{coupon, points}` (200 with the first coupon when the request id was seen); `reward_not_found`
  *   404, `insufficient_points` 409. Without a request id each call is a new redemption.
@@ -61,6 +62,10 @@ export function registerCouponRoutes(fastify: FastifyInstance, options: ApiRoute
       { memberId: guard.claims(request).sub, limit, ...(before !== undefined ? { before } : {}) },
       timeout,
     );
+  });
+
+  app.get('/v1/members/me/rewards', { preValidation: member }, async (request) => {
+    return rpc.call('rewards.list', { memberId: guard.claims(request).sub }, timeout);
   });
 
   app.post('/v1/members/me/rewards', { preValidation: member, schema: { body: orEmpty(RewardBodySchema) } }, async (request, reply) => {

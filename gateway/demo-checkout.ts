@@ -22,10 +22,12 @@ import { appliedCoupon, normalizeCouponCode, useCouponForOrder, type AppliedCoup
  * mints and keeps (signed with AUTH_SECRET, short-lived, renewed before it expires). A real shop
  * does the same after its payment step, with the token from `npm run token -- --role shop`.
  *
- * Retries: the browser sends a `checkoutId` it keeps until the order is placed; the order id is a
- * hash of the shopper's id and that key, so a retried checkout (a lost answer, a double click)
- * names the same order and `/v1/orders` counts it once (answered 200 with `duplicate: true`), and
- * no shopper can name another's order.
+ * Retries: the browser sends a `checkoutId` it keeps until the order is placed, whatever the cart
+ * becomes meanwhile (web/store/checkout-key.ts); the order id is a hash of the shopper's id and that
+ * key, so a retried checkout (a lost answer, a double click, a failed post and a changed cart)
+ * names the same order and `/v1/orders` counts it once (answered 200 with `duplicate: true`; other
+ * lines for an order already placed are 409 `order_conflict`), and no shopper can name another's
+ * order.
  *
  * It places orders without a payment, so anyone with a member token could earn points for nothing:
  * it is mounted only with DEMO_CHECKOUT=true (the default, for `npm start`'s demo shop) and must be

@@ -12,6 +12,9 @@ import type { RpcClient } from '../engine/contracts/transport.js';
  * A retried checkout (the same key, so the same orderId: a lost answer, a double click, an order
  * post that failed after the redemption) finds its coupon used, and used for this very order: that
  * is the first attempt's redemption, so it goes on with it instead of failing or redeeming again.
+ * The storefront keeps its key until the shop confirms whatever the cart becomes
+ * (web/store/checkout-key.ts), so a retry with a changed cart after a failed post is such a
+ * retry too, and the coupon is not lost to an order that was never accepted.
  */
 export async function useCouponForOrder(
   rpc: RpcClient,

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { MAX_ID_LENGTH, MAX_JSON_DEPTH } from '../engine/contracts/bounds.js';
 import { ErrorCodes, httpStatusOf, PulseError, type ErrorCode, type WireError } from '../engine/contracts/errors.js';
@@ -13,9 +13,10 @@ import { registerRateLimitHooks } from './limits-http.js';
 import { jsonTextTooDeep } from './json-depth.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayConfig } from './config.js';
-import { cacheControlOf, etagMatches, WEB_ASSETS, WebAssets } from './web-assets.js';
+import { cacheControlOf, etagMatches, IMMUTABLE_CACHE_CONTROL, WEB_ASSETS, type WebAsset, WebAssets } from './web-assets.js';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { validationErrorOf } from './route-validation.js';
+import { recordRoutes } from './openapi.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -163,6 +164,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     // While closing, requests get the API's `unavailable` from the hook below, not Fastify's own 503 body.
     return503OnClosing: false,
   });
+  recordRoutes(app); // every route, for the OpenAPI document (openapi.ts)
 
   // A gateway that is closing answers `unavailable` with `Connection: close`, so clients retry on
   // another one; `/readyz` and `/healthz` still answer (load balancers read them to drain it).
@@ -259,19 +261,32 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
 
   // The widget, the storefront and the console (web-assets.ts), gzipped for clients that take it,
   // with an ETag (content hash) so a browser's second view is a 304.
+  const sendAsset = (request: FastifyRequest, reply: FastifyReply, asset: WebAsset, cacheControl: string) => {
+    const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+    reply
+      .header('Content-Type', asset.type)
+      .header('Cache-Control', cacheControl)
+      .header('Vary', 'Accept-Encoding')
+      .header('ETag', asset.etag);
+    if (etagMatches(request.headers['if-none-match'], asset.etag)) return reply.code(304).send();
+    if (gzip) reply.header('Content-Encoding', 'gzip');
+    return reply.send(gzip ? asset.gzip : asset.body);
+  };
   for (const path of Object.keys(WEB_ASSETS)) {
     app.get(path, async (request, reply) => {
       const asset = await web.get(path);
-      const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-      reply
-        .header('Content-Type', asset.type)
-        .header('Cache-Control', cacheControlOf(asset))
-        .header('Vary', 'Accept-Encoding')
-        .header('ETag', asset.etag);
-      if (etagMatches(request.headers['if-none-match'], asset.etag)) return reply.code(304).send();
-      if (gzip) reply.header('Content-Encoding', 'gzip');
-      return reply.send(gzip ? asset.gzip : asset.body);
+      return sendAsset(request, reply, asset, cacheControlOf(asset));
     });
   }
+  // The same scripts and styles at their content-hashed URLs (`/web/store.<hash8>.js`, named by the
+  // pages): immutable for a year. The plain routes above are static, so they win over this one.
+  app.get('/web/*', async (request, reply) => {
+    const found = await web.getHashed(`/web/${(request.params as { '*': string })['*']}`);
+    if (!found) {
+      reply.callNotFound();
+      return reply;
+    }
+    return sendAsset(request, reply, found.asset, found.current ? IMMUTABLE_CACHE_CONTROL : cacheControlOf(found.asset));
+  });
   return app;
 }

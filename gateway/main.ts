@@ -10,6 +10,7 @@ import { createHttpApp, type ReadinessReport } from './http-app.js';
 import { registerApiRoutes } from './http-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerDemoCheckout } from './demo-checkout.js';
+import { registerOpenApiRoute } from './openapi-route.js';
 import { GatewayMetrics } from './metrics.js';
 import { PresenceAnnouncer } from './presence-announcer.js';
 import { PushRouter } from './push-router.js';
@@ -128,6 +129,7 @@ export class Gateway {
     registerApiRoutes(app, { config, tokens, rpc, intake: this.#intake, live: this.metrics.live });
     registerAdminRoutes(app, { tokens, ...(this.#deps.deadLetters ? { deadLetters: this.#deps.deadLetters } : {}) });
     registerDemoCheckout(app, { config, tokens, rpc, logger: this.#logger });
+    registerOpenApiRoute(app);
     // Socket.IO wraps Fastify's request listener: `/socket.io/` goes to it, the rest to Fastify.
     this.#sockets.attach(app.server);
     this.#pushRouter.start();

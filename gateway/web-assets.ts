@@ -14,14 +14,22 @@ import { gzip as gzipCallback } from 'node:zlib';
  * compiled gateway (dist/gateway/web/built/); a gateway that finds that build serves it. Without
  * one (development, `npm run dev`), each asset is built the first time it is asked for and kept in
  * memory. Either way each asset carries an ETag (a hash of its content) for conditional requests.
+ *
+ * Long-lived caching by content hash: a script or stylesheet under `/web/` also answers at a URL
+ * naming its hash (`/web/store.js` at `/web/store.<hash8>.js`), cached for a year as immutable, and
+ * the pages are served with their `/web/` references rewritten to those URLs (by the build into
+ * the built pages, by `WebAssets` in development), so a deployment changes the URLs it changed the
+ * content of. The plain URLs still answer (ETag, five minutes); `/widget.js` has only its stable one.
  */
 
-/** A servable file: its bytes, gzipped bytes, content type and ETag (weak: the gzip is the same content). */
+/** A servable file: its bytes, gzipped bytes, content type, ETag (weak: the gzip is the same content) and content hash. */
 export interface WebAsset {
   body: Buffer;
   gzip: Buffer;
   type: string;
   etag: string;
+  /** `contentHash(body)`: the part of its hashed URL that names this content. */
+  hash: string;
 }
 
 type Source = { bundle: string } | { file: string };
@@ -61,6 +69,49 @@ export const WEB_ASSETS: Record<string, Source & { type: string }> = {
  */
 export function cacheControlOf(asset: Pick<WebAsset, 'type'>): string {
   return asset.type === HTML ? 'no-cache' : 'public, max-age=300';
+}
+
+/** `Cache-Control` of an asset at its hashed URL: that URL's content never changes. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** The hash a hashed URL carries: the first 8 hex digits of the content's SHA-256. */
+export function contentHash(body: Buffer | string): string {
+  return createHash('sha256').update(body).digest('hex').slice(0, 8);
+}
+
+/** Whether the asset at `path` has a hashed URL: the scripts and styles under `/web/` (not pages, not `/widget.js`). */
+export function hasHashedUrl(path: string): boolean {
+  const source = WEB_ASSETS[path];
+  return source !== undefined && source.type !== HTML && path.startsWith('/web/');
+}
+
+/** The hashed URL of the asset at `path`: `.<hash>` before its extension (`/web/store/base.<hash>.css`). */
+export function hashedPath(path: string, hash: string): string {
+  const dot = path.lastIndexOf('.');
+  return `${path.slice(0, dot)}.${hash}${path.slice(dot)}`;
+}
+
+/** The asset path and hash a hashed URL names, if it is one (of an asset that has a hashed URL). */
+export function parseHashedPath(url: string): { path: string; hash: string } | undefined {
+  const match = /^(\/web\/.+)\.([0-9a-f]{8})(\.[a-z]+)$/.exec(url);
+  if (!match) return undefined;
+  const path = `${match[1]}${match[3]}`;
+  return hasHashedUrl(path) ? { path, hash: match[2] as string } : undefined;
+}
+
+const REFERENCE = /(\s(?:src|href)=")([^"?#]+)"/g;
+
+/** The asset paths with a hashed URL that a page's `src`/`href` attributes name. */
+export function referencedAssets(html: string): string[] {
+  return [...new Set([...html.matchAll(REFERENCE)].map((match) => match[2] as string).filter(hasHashedUrl))];
+}
+
+/** A page with each `src`/`href` naming an asset of `hashes` (path -> content hash) pointed at its hashed URL. */
+export function rewriteAssetUrls(html: string, hashes: ReadonlyMap<string, string>): string {
+  return html.replace(REFERENCE, (whole, attribute: string, path: string) => {
+    const hash = hasHashedUrl(path) ? hashes.get(path) : undefined;
+    return hash ? `${attribute}${hashedPath(path, hash)}"` : whole;
+  });
 }
 
 /** Whether an `If-None-Match` header names `etag` (weak comparison, RFC 9110 §13.1.2). */
@@ -117,34 +168,69 @@ export class WebAssets {
     return this.#built;
   }
 
+  /**
+   * The asset a hashed URL names and whether the hash is its current one; undefined when `url` is
+   * no hashed URL of ours. An old hash (a page of the previous version, during a rolling upgrade)
+   * still gets the current content, but without the immutable caching.
+   */
+  async getHashed(url: string): Promise<{ asset: WebAsset; current: boolean } | undefined> {
+    const hashed = parseHashedPath(url);
+    if (!hashed) return undefined;
+    const asset = await this.get(hashed.path);
+    return { asset, current: asset.hash === hashed.hash };
+  }
+
   async #load(source: Source & { type: string }): Promise<WebAsset> {
     const name = builtName(source);
     if (await this.hasBuild()) {
+      // Built pages already name the hashed URLs (writeWebAssets).
       const [body, zipped] = await Promise.all([readFile(this.#builtDir + name), readFile(`${this.#builtDir}${name}.gz`)]);
-      return { body, gzip: zipped, type: source.type, etag: etagOf(body) };
+      return assetOf(body, zipped, source.type);
     }
-    const body = await load(source, WEB_DIR);
-    return { body, gzip: await gzip(body, { level: 9 }), type: source.type, etag: etagOf(body) };
+    let body = await load(source, WEB_DIR);
+    if (source.type === HTML) {
+      const html = body.toString('utf8');
+      const paths = referencedAssets(html);
+      // One that fails to build keeps its plain URL (which answers with the failure); the page is still served.
+      const assets = await Promise.allSettled(paths.map((path) => this.get(path)));
+      const hashes = new Map<string, string>();
+      assets.forEach((asset, i) => asset.status === 'fulfilled' && hashes.set(paths[i] as string, asset.value.hash));
+      body = Buffer.from(rewriteAssetUrls(html, hashes));
+    }
+    return assetOf(body, await gzip(body, { level: 9 }), source.type);
   }
+}
+
+function assetOf(body: Buffer, zipped: Buffer, type: string): WebAsset {
+  return { body, gzip: zipped, type, etag: etagOf(body), hash: contentHash(body) };
 }
 
 /**
  * The build's step for the browser (scripts/build.mjs): every asset of WEB_ASSETS, bundled or read
- * from `sourceDir` (gateway/web/ of the sources), written to `outDir` with its `.gz`, then the
- * manifest. `outDir` is emptied first. Returns the URL paths written.
+ * from `sourceDir` (gateway/web/ of the sources), written to `outDir` with its `.gz`, the pages last
+ * with their references rewritten to the hashed URLs; then the manifest (the files, and each
+ * hashed URL). `outDir` is emptied first. Returns the URL paths written.
  */
 export async function writeWebAssets(sourceDir: string, outDir: string = BUILT_DIR): Promise<string[]> {
   await rm(outDir, { recursive: true, force: true });
   const names: string[] = [];
-  for (const source of Object.values(WEB_ASSETS)) {
+  const hashes = new Map<string, string>();
+  const entries = Object.entries(WEB_ASSETS);
+  const pagesLast = [...entries.filter(([, source]) => source.type !== HTML), ...entries.filter(([, source]) => source.type === HTML)];
+  for (const [path, source] of pagesLast) {
     const name = builtName(source);
-    const body = await load(source, sourceDir);
+    let body = await load(source, sourceDir);
+    if (source.type === HTML) body = Buffer.from(rewriteAssetUrls(body.toString('utf8'), hashes));
+    else hashes.set(path, contentHash(body));
     await mkdir(dirname(outDir + name), { recursive: true });
     await writeFile(outDir + name, body);
     await writeFile(`${outDir}${name}.gz`, await gzip(body, { level: 9 }));
     names.push(name);
   }
-  await writeFile(outDir + MANIFEST, `${JSON.stringify({ files: names }, null, 2)}\n`);
+  const hashed = Object.fromEntries(
+    [...hashes].filter(([path]) => hasHashedUrl(path)).map(([path, hash]) => [path, hashedPath(path, hash)]),
+  );
+  await writeFile(outDir + MANIFEST, `${JSON.stringify({ files: names, hashed }, null, 2)}\n`);
   return Object.keys(WEB_ASSETS);
 }
 

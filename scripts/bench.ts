@@ -28,6 +28,7 @@ import { loadConfig } from '../engine/contracts/env.js';
 import { generateDemoCatalog } from '../engine/catalog/mod.js';
 import { TokenService } from '../gateway/auth.js';
 import { isMain, runMain } from './lib/args.js';
+import { loadConfigOrExit } from './lib/startup.js';
 import { startNats, startRedis } from './lib/local-servers.js';
 import { formatBacklog } from './bench/backlog-report.js';
 import { runBacklog } from './bench/backlog.js';
@@ -245,7 +246,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const shared = loadConfig(sharedConfigSpec);
+  const shared = loadConfigOrExit('bench', () => loadConfig(sharedConfigSpec));
   const options = parseBenchArgs(argv, shared.dataDir);
   const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const cleanup = new Cleanup(say);

@@ -8,7 +8,8 @@
  * - The files the code reads beside itself (`new URL('./…', import.meta.url)`: the Lua scripts,
  *   the password worker `.mjs`) are copied to the same relative places.
  * - The browser side (the widget, storefront and console bundles, pages and styles) is built once
- *   with its gzip into dist/gateway/web/built/, which the compiled gateway serves.
+ *   with its gzip into dist/gateway/web/built/, which the compiled gateway serves; the pages are
+ *   written naming their scripts and styles by content-hashed URLs (gateway/web-assets.ts).
  * - dist/build-info.json is written last: `npm start` (scripts/run-build.mjs) compares its time with
  *   the sources' and builds again when they are newer.
  */

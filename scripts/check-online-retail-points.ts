@@ -36,6 +36,7 @@ import { EventProcessor } from '../engine/stream/mod.js';
 import { acceptOrder } from '../engine/members/mod.js';
 import { resolveToken } from './import.js';
 import { intOption, isMain, parseCommandLine, runMain, UsageError } from './lib/args.js';
+import { loadConfigOrExit } from './lib/startup.js';
 import { openLines } from './lib/jsonl.js';
 import { checkRemotePoints, formatRemoteReport, type RemotePointsOptions, type RemotePointsReport } from './lib/remote-points.js';
 import { convertCsvLines, type ConversionResult } from './online-retail/converter.js';
@@ -245,7 +246,7 @@ async function main(): Promise<number> {
   }
   const input =
     args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz');
-  const config = loadEngineConfig();
+  const config = loadConfigOrExit('check:points', () => loadEngineConfig());
   const rules: Rules = {
     rates: { regular: config.pointsPerCurrencyRegular, vip: config.pointsPerCurrencyVip, enterprise: config.pointsPerCurrencyEnterprise },
     vip: config.tierVipPoints,

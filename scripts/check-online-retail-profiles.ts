@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { loadEngineConfig } from '../engine/config.js';
 import { resolveToken } from './import.js';
 import { intOption, isMain, parseCommandLine, runMain, UsageError } from './lib/args.js';
+import { loadConfigOrExit } from './lib/startup.js';
 import { openLines } from './lib/jsonl.js';
 import { checkRemoteProfiles, formatProfilesReport, type RemoteProfilesReport } from './lib/remote-profiles.js';
 import { convertCsvLines } from './online-retail/converter.js';
@@ -108,7 +109,7 @@ async function main(): Promise<number> {
   if (args.url === undefined || !/^https?:\/\//.test(args.url) || !URL.canParse(args.url))
     throw new UsageError(`--url must be an http(s) URL, got "${args.url ?? ''}"`);
   if (args.at !== undefined && !/^\d{1,15}$/.test(args.at)) throw new UsageError(`--at must be epoch milliseconds, got "${args.at}"`);
-  const config = loadEngineConfig();
+  const config = loadConfigOrExit('check:profiles', () => loadEngineConfig());
   const result = await checkOnlineRetailProfiles({
     input: args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz'),
     url: args.url,

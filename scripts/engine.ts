@@ -19,9 +19,8 @@ try {
     state: config,
   });
 } catch (err) {
-  // Unreachable servers, or a Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK): one clear line
-  // on stderr as well as the log (a pretty-printing log worker may not flush before the exit).
-  logger.fatal({ err }, err instanceof Error ? err.message : String(err));
+  // Unreachable servers, or a Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK): one line on
+  // stderr, no stack or cause dump.
   failStartup('pulse-engine', err);
 }
 const engine = createEngine(config, infra, logger, true);

@@ -22,9 +22,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadEngineConfig, sharedConfigSpec } from '../engine/config.js';
-import { loadConfig } from '../engine/contracts/env.js';
+import { loadAll, loadConfig } from '../engine/contracts/env.js';
 import type { ItemVectorSource } from '../engine/recommend/mod.js';
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from './lib/args.js';
+import { loadConfigOrExit } from './lib/startup.js';
 import { createLogger } from './lib/logger.js';
 import { formatElapsed } from './lib/progress.js';
 import { createBaselines, type BaselineMode } from './eval/baselines.js';
@@ -245,7 +246,13 @@ export async function evaluateDataset(
 }
 
 async function main(): Promise<number> {
-  const shared = loadConfig(sharedConfigSpec);
+  // The engine's variables too (every evaluation runs the engine's ranking): every problem at once, one line each.
+  const [shared] = loadConfigOrExit('eval', () =>
+    loadAll(
+      () => loadConfig(sharedConfigSpec),
+      () => loadEngineConfig(process.env),
+    ),
+  );
   const options = parseEvalArgs(process.argv.slice(2), shared.dataDir);
   const logger = createLogger('eval', options.json ? 'warn' : shared.logLevel);
   const controller = new AbortController();

@@ -21,7 +21,7 @@ let infra: Infrastructure;
 try {
   infra = await connectInfrastructure(config, { logger, name: 'pulse-gateway', allowEmbedded: false, ackWaitMs: 30_000 });
 } catch (err) {
-  logger.fatal({ err }, err instanceof Error ? err.message : String(err));
+  // An unreachable NATS: one line on stderr, no stack or cause dump.
   failStartup('pulse-gateway', err);
 }
 const gateway = createGateway({ ...config, authSecret: auth.secret }, infra, logger, {});

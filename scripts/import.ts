@@ -36,6 +36,7 @@ import { OrderImportClient } from './lib/order-import.js';
 import { Batcher, RejectTally, fileTagOf, laneOf, parseImportLine, type ImportKind, type ImportRecord } from './lib/import-lines.js';
 import { openLines } from './lib/jsonl.js';
 import { Progress, formatCount, formatElapsed, formatRate } from './lib/progress.js';
+import { loadConfigOrExit } from './lib/startup.js';
 
 export interface ImportSummary {
   kind: ImportKind;
@@ -211,7 +212,11 @@ async function main(): Promise<number> {
   if (given.length !== 1) throw new UsageError('give exactly one of --items FILE, --members FILE, --events FILE or --orders FILE');
   const kind: ImportKind = given[0]!;
   const path = args[kind]!;
-  const url = args.url ?? `http://127.0.0.1:${process.env.PORT || 8080}`;
+  // The variables it reads, checked as the gateway checks them: every problem at once, one line each.
+  const { loadConfig } = await import('../engine/contracts/env.js');
+  const { gatewayConfigSpec } = await import('../gateway/config.js');
+  const config = loadConfigOrExit('import', () => loadConfig({ port: gatewayConfigSpec.port }));
+  const url = args.url ?? `http://127.0.0.1:${config.port}`;
   if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
   // Orders: one request each, so a lane's turn is short and the other lanes keep the reader moving.
   const batchSize = intOption('batch', args.batch, kind === 'orders' ? 25 : 500, 1, 1000);

@@ -43,8 +43,7 @@ try {
   });
 } catch (err) {
   // A reachable Redis that keeps nothing on disk (REDIS_EPHEMERAL_OK), or a server named in the
-  // environment that cannot be reached: one clear line on stderr as well as the log.
-  logger.fatal({ err }, err instanceof Error ? err.message : String(err));
+  // environment that cannot be reached: one line on stderr, no stack or cause dump.
   failStartup('pulse', err);
 }
 const engine = createEngine(engineConfig, infra, logger, false);

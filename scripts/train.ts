@@ -40,6 +40,7 @@ import { initTensorFlow } from '../models/backend.js';
 import { trainModel } from '../models/train.js';
 import { InsufficientDataError, dataFailures, dataFigures, splitHoldout } from '../models/validation.js';
 import { UsageError, isMain, runMain } from './lib/args.js';
+import { loadConfigOrExit } from './lib/startup.js';
 import { readCatalog, readEventFile, readEventLog, readItemFile, type ReadEventsResult } from './lib/event-log-reader.js';
 import { createLogger } from './lib/logger.js';
 import { Progress, formatCount } from './lib/progress.js';
@@ -238,7 +239,8 @@ async function readItems(options: TrainCliOptions, nc: NatsConnection | undefine
 }
 
 async function main(): Promise<number> {
-  const options = parseTrainArgs(process.argv.slice(2), process.env);
+  // The command line and the shared variables (DATA_DIR, NATS_URL): bad variables all at once, one line each.
+  const options = loadConfigOrExit('train', () => parseTrainArgs(process.argv.slice(2), process.env));
   if (options === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -60,6 +60,11 @@ export interface RpcMethods {
   'coupons.list': { request: { memberId: string }; result: { coupons: Coupon[] } };
   /** Uses a coupon once: `coupon_not_found`, `coupon_not_yours`, `coupon_expired`, `coupon_used`. */
   'coupons.redeem': { request: { memberId: string; code: string; orderId: string }; result: Coupon };
+  /** The reward catalogue (`REWARDS`): what points buy, cheapest first. */
+  'rewards.list': {
+    request: { memberId: string };
+    result: { rewards: Array<{ rewardId: string; points: number; value: number; ttlDays: number }> };
+  };
   /** Points for a coupon, once per requestId: `reward_not_found`, `insufficient_points`, `not_found`. */
   'rewards.redeem': {
     request: { memberId: string; rewardId: string; requestId: string };

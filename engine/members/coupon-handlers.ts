@@ -38,7 +38,7 @@ function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, n
 }
 
 /**
- * Registers `coupons.list`, `coupons.redeem` and `rewards.redeem`. Requests are validated again
+ * Registers `coupons.list`, `coupons.redeem`, `rewards.list` and `rewards.redeem`. Requests are validated again
  * here (the engine owns the coupons); expiry is decided by the engine's clock, not the caller's.
  */
 export function registerCouponHandlers(server: RpcServer, deps: CouponHandlerDeps): void {
@@ -66,6 +66,15 @@ export function registerCouponHandlers(server: RpcServer, deps: CouponHandlerDep
       const coupon = await deps.coupons.redeem(id, code.data, orderId, now());
       if (coupon.source.type === 'campaign' && deps.campaigns) await countRedemption(deps.campaigns, coupon.source.id, coupon.code);
       return coupon;
+    }),
+  );
+
+  const catalogue = [...deps.rewards].sort((a, b) => a.points - b.points);
+  server.serve(
+    'rewards.list',
+    wrap('rewards.list', async ({ memberId }) => {
+      parse(IdSchema, memberId, 'memberId');
+      return { rewards: catalogue.map(({ rewardId, points, value, ttlDays }) => ({ rewardId, points, value, ttlDays })) };
     }),
   );
 

@@ -91,7 +91,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
     });
     logger.info({ url: config.natsUrl }, 'connected to NATS JetStream');
   } catch (err) {
-    if (!mayEmbed('NATS_URL')) throw new Error(`cannot reach NATS at ${config.natsUrl}: ${(err as Error).message}`, { cause: err });
+    if (!mayEmbed('NATS_URL')) throw new Error(`cannot reach NATS at ${redactUrl(config.natsUrl)}: ${rootReason(err)}`, { cause: err });
     logger.warn(
       { url: config.natsUrl, reason: (err as Error).message },
       'NATS unreachable: running on the in-process event log (embedded mode, nothing survives a restart)',
@@ -150,7 +150,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
       }
       if (!mayEmbed('REDIS_URL')) {
         await Promise.allSettled(cleanups.map((c) => c()));
-        throw new Error(`cannot reach Redis at ${config.redisUrl}: ${(err as Error).message}`, { cause: err });
+        throw new Error(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${rootReason(err)}`, { cause: err });
       }
       logger.warn(
         { url: config.redisUrl, reason: (err as Error).message },
@@ -236,6 +236,13 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
     redis.disconnect();
     throw lastError ?? err;
   }
+}
+
+/** The innermost cause's message (a refused connection, an unknown host), not the wrappers' that repeat the URL. */
+function rootReason(err: unknown): string {
+  let inner = err;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  return inner instanceof Error ? inner.message : String(inner);
 }
 
 /** The URL(s) without passwords, for logs and /readyz (NATS_URL may list several, comma-separated). */

@@ -14,9 +14,18 @@ export function loadConfigOrExit<T>(name: string, load: () => T): T {
   }
 }
 
-/** A start-up failure that is not a bug (unreachable servers, unusable files): one line on stderr, exit 1. */
+/**
+ * A start-up failure that is not a bug (unreachable servers, unusable files): one line on stderr,
+ * exit 1. No stack and no log record of the error object (its cause chain says nothing more an
+ * operator can act on).
+ */
 export function failStartup(name: string, err: unknown): never {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${name}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.stderr.write(`${startupFailureLine(name, err)}\n`);
   process.exit(1);
+}
+
+/** The line `failStartup` prints: `<name>: <message>` on one line, a password in a URL (`//user:pass@`) masked. */
+export function startupFailureLine(name: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return `${name}: ${message.replace(/\s*\n\s*/g, ' ').replace(/(\/\/[^/:@\s]*:)[^/@\s]+@/g, '$1***@')}`;
 }

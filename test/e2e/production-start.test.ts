@@ -85,7 +85,14 @@ describe('the production build (npm run build, then node dist/scripts/start.js)'
     const page = await fetch(`${baseUrl}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await page.text()).toContain('/widget.js');
+    const html = await page.text();
+    expect(html).toContain('/widget.js');
+    // The built page names its script by content hash, served as immutable.
+    const script = /src="(\/web\/store\.[0-9a-f]{8}\.js)"/.exec(html)?.[1] ?? 'no hashed script in the page';
+    const hashed = await fetch(`${baseUrl}${script}`, { headers: { 'accept-encoding': 'identity' } });
+    expect(hashed.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const store = await readFile(join(root, 'dist', 'gateway', 'web', 'built', 'store', 'store.js'));
+    expect(Buffer.from(await hashed.arrayBuffer()).equals(store)).toBe(true);
 
     const widget = await fetch(`${baseUrl}/widget.js`, { headers: { 'accept-encoding': 'identity' } });
     expect(widget.status).toBe(200);

@@ -1,6 +1,7 @@
 import type { Item } from '../../../engine/contracts/schemas.js';
 import { newEventId } from '../client/identity.js';
 import { byId, count, describeError, el, money, track, type StoreContext } from './dom.js';
+import { keyAfterRefusal, nextCheckout, readPending, type PendingCheckout } from './checkout-key.js';
 import { CouponField, describeCoupon } from './coupon-field.js';
 import { productArt } from './product-art.js';
 
@@ -23,13 +24,6 @@ export interface PlacedOrder {
   coupon?: { code: string; kind: 'value' | 'percent'; value: number; discountPercent?: number };
 }
 
-/** A checkout not yet confirmed: its idempotency key and the cart it was for. */
-interface PendingCheckout {
-  checkoutId: string;
-  /** The cart's lines (ids and quantities) as JSON: another cart gets another key. */
-  cart: string;
-}
-
 const STORAGE_KEY = 'pulse.store.cart';
 const CHECKOUT_KEY = 'pulse.store.checkout';
 const MAX_QUANTITY = 99;
@@ -43,10 +37,11 @@ const MAX_QUANTITY = 99;
  * as a real shop's would: the page sends item ids and quantities only, the shop prices them from
  * its catalog and posts the order with its `shop` token, and that order earns the member's points
  * (total × the tier's rate). The page never holds the shop token nor sets a price. Each checkout
- * carries a key (`checkoutId`) kept, with the cart, until the shop confirms, so a retry (a lost
- * answer, a reload) names the same order and counts once. Then the page emits one `purchase`
- * `{orderId, items}` with the shop's prices: a behaviour signal (taste, bought together), which
- * earns nothing. The lines survive a reload (localStorage `pulse.store.cart`).
+ * carries a key (`checkoutId`) kept until the shop confirms, whatever the cart becomes meanwhile
+ * (checkout-key.ts), so a retry (a lost answer, a reload, a failed post and a changed cart) names
+ * the same order: it counts once, and a coupon the failed attempt redeemed is still good for it.
+ * Then the page emits one `purchase` `{orderId, items}` with the shop's prices: a behaviour
+ * signal (taste, bought together), which earns nothing. The lines survive a reload (localStorage `pulse.store.cart`).
  */
 export class Cart {
   readonly #context: StoreContext;
@@ -62,7 +57,7 @@ export class Cart {
   readonly #discount = byId('cart-discount');
   readonly #coupon: CouponField;
   #isMember = false;
-  /** Set while a checkout awaits the shop's answer, and after a failed one for the same cart. */
+  /** Set from the first attempt of a checkout until the shop confirms it (checkout-key.ts). */
   #pending: PendingCheckout | undefined;
   /** Called after the shop placed the order. */
   onPurchase: (order: PlacedOrder) => void = () => undefined;
@@ -152,12 +147,9 @@ export class Cart {
     if (this.#lines.size === 0) return;
     const wanted = [...this.#lines.values()].map(({ item, quantity }) => ({ itemId: item.itemId, quantity }));
     const coupon = this.#coupon.applied;
-    // The coupon is part of the order: another coupon (or none) is another checkout key.
-    const cart = JSON.stringify(coupon ? { lines: wanted, couponCode: coupon.code } : wanted);
-    // The same cart keeps its key across retries and reloads; a changed cart is another order.
-    const pending = this.#pending?.cart === cart ? this.#pending : { checkoutId: `c${newEventId().slice(1)}`, cart };
-    this.#pending = pending;
-    this.#savePending();
+    // One key until the shop confirms, whatever the cart: a retry names the same order (checkout-key.ts).
+    const pending = nextCheckout(this.#pending, coupon?.code, () => `c${newEventId().slice(1)}`);
+    this.#setPending(pending);
     this.#checkout.disabled = true;
     this.#note.textContent = 'Placing your order…';
     let order: PlacedOrder;
@@ -171,12 +163,15 @@ export class Cart {
       const refusal = describeError(err);
       // A coupon the shop refused (used meanwhile, expired): drop it, so the next try goes without it.
       if (coupon && refusal.code.startsWith('coupon_')) this.#coupon.clear(`The coupon was refused: ${refusal.text}`, true);
-      this.#note.textContent = `The order could not be placed: ${refusal.text}. Your cart is unchanged.`;
+      const kept = keyAfterRefusal(pending, refusal.code);
+      this.#setPending(kept);
+      this.#note.textContent = kept
+        ? `The order could not be placed: ${refusal.text}. Your cart is unchanged.`
+        : `An earlier attempt of this checkout was placed already with other items (${refusal.text}): see your history. Check out again to order this cart.`;
       this.#checkout.disabled = false;
       return;
     }
-    this.#pending = undefined;
-    this.#savePending();
+    this.#setPending(undefined);
     this.#lines.clear();
     if (order.coupon) this.#coupon.clear(`${order.coupon.code} was used on order ${order.orderId}.`);
     this.#changed();
@@ -287,7 +282,10 @@ export class Cart {
     }
   }
 
-  #savePending(): void {
+  #setPending(pending: PendingCheckout | undefined): void {
+    this.#pending = pending;
+    // A coupon a pending attempt sent may be redeemed for its order: it can be applied again.
+    this.#coupon.held = pending?.couponCode;
     try {
       if (this.#pending) localStorage.setItem(CHECKOUT_KEY, JSON.stringify(this.#pending));
       else localStorage.removeItem(CHECKOUT_KEY);
@@ -298,9 +296,8 @@ export class Cart {
 
   #restore(): void {
     try {
-      const pending = JSON.parse(localStorage.getItem(CHECKOUT_KEY) ?? 'null') as Partial<PendingCheckout> | null;
-      if (pending && typeof pending.checkoutId === 'string' && typeof pending.cart === 'string')
-        this.#pending = { checkoutId: pending.checkoutId, cart: pending.cart };
+      this.#pending = readPending(JSON.parse(localStorage.getItem(CHECKOUT_KEY) ?? 'null'));
+      this.#coupon.held = this.#pending?.couponCode;
     } catch {
       // An unreadable entry: the next checkout gets a new key.
     }

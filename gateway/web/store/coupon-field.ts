@@ -23,6 +23,11 @@ export class CouponField {
   readonly #note = byId('coupon-note');
   readonly #remove = byId<HTMLButtonElement>('coupon-remove');
   #applied: Coupon | undefined;
+  /**
+   * The code an unconfirmed checkout sent (cart.ts): the shop may have redeemed it for that
+   * checkout's order already, and takes it again for the same checkout, so it is not "used" here.
+   */
+  held: string | undefined;
   /** Called when the applied coupon changes (the cart re-renders its totals). */
   onChange: () => void = () => undefined;
 
@@ -82,7 +87,7 @@ export class CouponField {
     }
     const coupon = coupons.find((c) => c.code === code);
     if (!coupon) return this.clear(`${code} is not one of your coupons.`, true);
-    if (coupon.redeemedAt !== undefined)
+    if (coupon.redeemedAt !== undefined && coupon.code !== this.held)
       return this.clear(
         `This coupon was already used on ${when(coupon.redeemedAt)}${coupon.orderId ? ` (order ${coupon.orderId})` : ''}.`,
         true,

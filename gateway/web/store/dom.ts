@@ -3,17 +3,7 @@ import type { PulseClient } from '../client/pulse-client.js';
 /** DOM helpers shared by the storefront's modules: element building, formats, the status line. */
 
 export { byId, el } from '../shared/dom.js';
-
-/** Prices in the shop's currency (the demo catalog is in USD). */
-export const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
-/** Whole numbers with thousands separators (points). */
-export const count = new Intl.NumberFormat('en-US');
-const dateTime = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
-
-/** Epoch ms as a short local date and time. */
-export function when(ms: number): string {
-  return dateTime.format(new Date(ms));
-}
+export { count, money, when } from './format.js';
 
 /** `electronics/tv` -> `TV`, `home/lamps` -> `Lamps` (the last level, capitalised; short words upper-cased). */
 export function categoryLabel(category: string): string {

@@ -4,6 +4,8 @@ import type { LedgerEntry } from '../../../engine/contracts/members.js';
 import type { DeliveredPromotion } from '../../../engine/contracts/campaigns.js';
 import type { RecentInteraction } from '../../../engine/contracts/interactions.js';
 import { byId, count, describeError, el, when, type StoreContext } from './dom.js';
+import { describeCoupon } from './coupon-field.js';
+import { RewardsList } from './rewards.js';
 
 /** `GET /v1/members/me/history` (CONTRACT "Membership"; `promotions` and `next` are extensions). */
 interface HistoryPage {
@@ -36,9 +38,9 @@ const EVENT_VERBS: Record<string, string> = {
 type Entry = { ts: number; text: string; kind: string };
 
 /**
- * The member panel: tier, spendable and lifetime points (`GET /v1/members/me`), coupons
- * (`GET /v1/members/me/coupons`) and history (`GET /v1/members/me/history`, paged with `before`
- * = the previous page's `next`). It refreshes on the engine's `member` push (a tier change) and,
+ * The member panel: tier, spendable and lifetime points (`GET /v1/members/me`), rewards to
+ * redeem (rewards.ts), coupons (`GET /v1/members/me/coupons`) and history
+ * (`GET /v1/members/me/history`, paged with `before` = the previous page's `next`). It refreshes on the engine's `member` push (a tier change) and,
  * after a purchase, asks for the balance until the engine has credited the order's points.
  */
 export class MemberPanel {
@@ -48,6 +50,7 @@ export class MemberPanel {
   readonly #history = byId<HTMLOListElement>('member-history');
   readonly #more = byId<HTMLButtonElement>('history-more');
   readonly #note = byId('member-note');
+  readonly #rewards: RewardsList;
   #member: MemberProfile | undefined;
   #next: number | undefined;
   /** Bumped by every refresh: an answer for an older one (or an earlier member) is dropped. */
@@ -56,6 +59,12 @@ export class MemberPanel {
   constructor(context: StoreContext, titleOf: (itemId: string) => Promise<string>) {
     this.#context = context;
     this.#titleOf = titleOf;
+    this.#rewards = new RewardsList(context);
+    // A redemption: the new coupon, the lower balance and the `redemption` entry in the history.
+    this.#rewards.refresh = async () => {
+      await this.refresh();
+      return this.#member?.points;
+    };
     this.#more.addEventListener('click', () => void this.#loadHistory(true, this.#seq));
   }
 
@@ -70,6 +79,7 @@ export class MemberPanel {
     if (!visible) {
       this.#seq++;
       this.#member = undefined;
+      this.#rewards.reset();
       return;
     }
     await this.refresh();
@@ -83,6 +93,7 @@ export class MemberPanel {
         this.#context.client.api<MemberProfile>('GET', '/v1/members/me'),
         this.#loadCoupons(seq),
         this.#loadHistory(false, seq),
+        this.#rewards.load(),
       ]);
       if (seq === this.#seq) this.#renderProfile(member);
     } catch (err) {
@@ -136,6 +147,7 @@ export class MemberPanel {
     const lifetime = byId('member-lifetime');
     lifetime.textContent = count.format(member.lifetimePoints);
     lifetime.dataset.value = String(member.lifetimePoints);
+    this.#rewards.render(member.points);
   }
 
   async #loadCoupons(seq: number): Promise<void> {
@@ -143,7 +155,7 @@ export class MemberPanel {
     if (seq !== this.#seq) return;
     const now = Date.now();
     const items = coupons.map((coupon) => {
-      const off = coupon.kind === 'percent' ? `${coupon.discountPercent ?? 0}% off` : `${coupon.value} off`;
+      const off = describeCoupon(coupon);
       const state =
         coupon.redeemedAt !== undefined
           ? `used ${when(coupon.redeemedAt)}`
