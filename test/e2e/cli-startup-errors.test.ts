@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/servers.js';
+import { REPO_ROOT, runScript } from '../helpers/run-script.js';
 
 /**
  * Issue 16: the commands other than `npm start` report a bad configuration as it does (every bad
@@ -12,28 +11,9 @@ import { freePort } from '../helpers/servers.js';
  * cannot be reached is one line on stderr, without a log record of the error's stack and causes.
  */
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = REPO_ROOT;
 
-/** Runs scripts/<script> with `args` and `env` until it exits. */
-function run(
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', script), ...args], {
-      cwd: root,
-      env: { ...process.env, LOG_FORMAT: 'json', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runScript;
 
 describe('a command with a bad configuration', () => {
   it('npm run import: one line for the bad PORT, exit 1, no stack', async () => {

@@ -1,36 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TokenService } from '../../gateway/auth.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { runScript } from '../helpers/run-script.js';
 
 /** Runs `npm start`'s script with `env` until it exits (the configuration fails before any server). */
 const runStart = (env: Record<string, string>) => run('start.ts', [], env);
 
-/** Runs scripts/<script> with `args` and `env` until it exits. */
-function run(
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', script), ...args], {
-      cwd: root,
-      env: { ...process.env, LOG_FORMAT: 'json', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runScript;
 
 describe('npm start with a bad configuration', () => {
   it('names every bad variable, one line each on stderr, no stack, exit 1', async () => {
