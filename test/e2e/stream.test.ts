@@ -80,7 +80,10 @@ describe('the stream, end to end (npm start)', () => {
       .toContain('sku-new-1');
     const deleted = await http(pulse.baseUrl, 'DELETE', '/v1/items/sku-new-1', { token: admin });
     expect(deleted.status).toBe(200);
-    expect((await http(pulse.baseUrl, 'GET', '/v1/items/sku-new-1', { token })).status).toBe(404);
+    // The delete travels through the catalog log to the engine's copy: the item is gone once it lands.
+    await expect
+      .poll(async () => (await http(pulse.baseUrl, 'GET', '/v1/items/sku-new-1', { token })).status, { timeout: 10_000 })
+      .toBe(404);
   });
 
   it('serves health, readiness with the real servers, and Prometheus metrics', async () => {
