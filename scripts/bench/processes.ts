@@ -40,7 +40,10 @@ const STDOUT_LIMIT = 4 * 1024 * 1024;
 const OUTPUT_LIMIT = 20_000;
 
 export function spawnChild(options: ChildOptions): ChildHandle {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, options.script), ...(options.args ?? [])], {
+  // BENCH_CPU_PROFILE_DIR: every process the bench starts writes a V8 CPU profile there when it exits (for finding where time goes).
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, options.name.replace(/\W+/g, '-'))}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, options.script), ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr === 'inherit' ? 'inherit' : 'pipe'],
