@@ -22,7 +22,6 @@
  * applies the README's rules written out again.
  */
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { MemoryInteractionStats } from '../engine/recommend/mod.js';
 import { MemoryMemberStore } from '../engine/members/mod.js';
@@ -38,6 +37,7 @@ import { resolveToken } from './import.js';
 import { intOption, isMain, parseCommandLine, runMain, UsageError } from './lib/args.js';
 import { loadConfigOrExit } from './lib/startup.js';
 import { openLines } from './lib/jsonl.js';
+import { missingDataset, onlineRetailCsv } from './lib/datasets.js';
 import { checkRemotePoints, formatRemoteReport, type RemotePointsOptions, type RemotePointsReport } from './lib/remote-points.js';
 import { convertCsvLines, type ConversionResult } from './online-retail/converter.js';
 import { independentPoints, type ExpectedBalance, type Rules } from './online-retail/independent-points.js';
@@ -117,7 +117,7 @@ export interface PointsCheckReport {
 
 async function convert(input: string): Promise<ConversionResult> {
   const source = await openLines(input).catch((err: unknown) => {
-    throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new UsageError(`no such file: ${input}`) : err;
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingDataset(input, '--input FILE') : err;
   });
   return convertCsvLines(source.lines, (message) => new UsageError(`${input}: ${message}`)).finally(() => source.close());
 }
@@ -221,9 +221,8 @@ export async function checkOnlineRetailPointsRemote(
   return { ...report, lines };
 }
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const USAGE = `usage: npm run check:points -- [--input FILE.csv.gz] [--url URL [--token T] [--concurrency N] [--wait S]]
-  --input FILE     the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)
+  --input FILE     the UCI Online Retail CSV, plain or .gz (default DATA_DIR/datasets/online-retail/online_retail.csv.gz)
   --url URL        compare with a running Pulse (after importing items.jsonl, members.jsonl and orders.jsonl) instead of an in-process replay
   --token TOKEN    admin bearer token for --url (default: minted from AUTH_SECRET)
   --concurrency N  profile reads in flight, 1-256 (default 16)
@@ -244,8 +243,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const input =
-    args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz');
+  const input = args.input !== undefined ? resolve(args.input) : onlineRetailCsv();
   const config = loadConfigOrExit('check:points', () => loadEngineConfig());
   const rules: Rules = {
     rates: { regular: config.pointsPerCurrencyRegular, vip: config.pointsPerCurrencyVip, enterprise: config.pointsPerCurrencyEnterprise },

@@ -15,11 +15,11 @@
  * product's (check:points replays the orders in process).
  */
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadEngineConfig } from '../engine/config.js';
 import { resolveToken } from './import.js';
 import { intOption, isMain, parseCommandLine, runMain, UsageError } from './lib/args.js';
 import { loadConfigOrExit } from './lib/startup.js';
+import { missingDataset, onlineRetailCsv } from './lib/datasets.js';
 import { openLines } from './lib/jsonl.js';
 import { checkRemoteProfiles, formatProfilesReport, type RemoteProfilesReport } from './lib/remote-profiles.js';
 import { convertCsvLines } from './online-retail/converter.js';
@@ -54,7 +54,7 @@ export interface ProfilesCheckResult extends RemoteProfilesReport {
 /** The catalog's item ids, as the converter makes them from the CSV. */
 async function catalogIds(input: string): Promise<Set<string>> {
   const source = await openLines(input).catch((err: unknown) => {
-    throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new UsageError(`no such file: ${input}`) : err;
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingDataset(input, '--input FILE') : err;
   });
   const converted = await convertCsvLines(source.lines, (message) => new UsageError(`${input}: ${message}`)).finally(() => source.close());
   return new Set(converted.items.map((item) => item.itemId));
@@ -82,11 +82,10 @@ export async function checkOnlineRetailProfiles(options: ProfilesCheckOptions): 
   return { ...report, at, lines };
 }
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const USAGE = `usage: npm run check:profiles -- --url URL [--at MS] [--input FILE.csv.gz] [--token T] [--concurrency N] [--wait S]
   --url URL        the running Pulse (after importing items.jsonl, members.jsonl, orders.jsonl and events.jsonl)
   --at MS          reference time, epoch ms (default: 00:00 UTC of the day after the last invoice)
-  --input FILE     the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)
+  --input FILE     the UCI Online Retail CSV, plain or .gz (default DATA_DIR/datasets/online-retail/online_retail.csv.gz)
   --token TOKEN    admin bearer token (default: minted from AUTH_SECRET)
   --concurrency N  profile reads in flight, 1-256 (default 16)
   --wait S         longest wait for the engine to apply a backlog, 0-3600 s (default 120)
@@ -111,7 +110,7 @@ async function main(): Promise<number> {
   if (args.at !== undefined && !/^\d{1,15}$/.test(args.at)) throw new UsageError(`--at must be epoch milliseconds, got "${args.at}"`);
   const config = loadConfigOrExit('check:profiles', () => loadEngineConfig());
   const result = await checkOnlineRetailProfiles({
-    input: args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz'),
+    input: args.input !== undefined ? resolve(args.input) : onlineRetailCsv(),
     url: args.url,
     token: await resolveToken(args.token, process.env),
     thresholds: {

@@ -48,6 +48,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, isMain, parseCommandLine, runMain } from './lib/args.js';
+import { missingDataset, onlineRetailCsv } from './lib/datasets.js';
 import { JsonlWriter, openLines } from './lib/jsonl.js';
 import { Progress, formatCount, formatElapsed } from './lib/progress.js';
 import { convertCsvLines, timeOrderedEvents, type ConversionStats } from './online-retail/converter.js';
@@ -132,7 +133,7 @@ export function formatStats(stats: ConvertStats, outDir: string, seconds: number
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const USAGE = `usage: npm run convert:online-retail -- [--input FILE.csv.gz] [--out DIR]
-  --input FILE   the UCI Online Retail CSV, plain or .gz (default ../shared/datasets/online-retail/online_retail.csv.gz)
+  --input FILE   the UCI Online Retail CSV, plain or .gz (default DATA_DIR/datasets/online-retail/online_retail.csv.gz)
   --out DIR      where items.jsonl, members.jsonl, events.jsonl and orders.jsonl go (default data/online-retail)`;
 
 async function main(): Promise<number> {
@@ -145,13 +146,12 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const input =
-    args.input !== undefined ? resolve(args.input) : resolve(REPO_ROOT, '../shared/datasets/online-retail/online_retail.csv.gz');
+  const input = args.input !== undefined ? resolve(args.input) : onlineRetailCsv();
   const outDir = args.out !== undefined ? resolve(args.out) : resolve(REPO_ROOT, 'data/online-retail');
   const started = performance.now();
   const stats = await convertOnlineRetail({ input, outDir }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).path === input)
-      throw new UsageError(`no such file: ${input}`);
+      throw missingDataset(input, '--input FILE');
     throw err;
   });
   process.stdout.write(`${formatStats(stats, outDir, (performance.now() - started) / 1000)}\n`);

@@ -6,7 +6,7 @@
  * ports), test-then-learn, beside baselines fed the same stream (scripts/eval/baselines.ts), and
  * reports hit rate (P@K), MRR@K, NDCG@K and catalog coverage at K = 10 and 20.
  *
- * 1. Reads the data set from --data (default ../shared/datasets; never copied into the project).
+ * 1. Reads the data set from --data (default DATA_DIR/datasets, docs/datasets.md; never committed).
  * 2. Learned part: by default trains item2vec (models/trainModel, as `npm run train`) on the
  *    training split only and writes it under <out>/models/<dataset>/; --model DIR loads an
  *    artifact instead; --no-model evaluates the attribute vectors alone.
@@ -17,15 +17,16 @@
  *
  * Exit codes: 0 done, 1 failure (data unreadable, training failed), 2 bad command line, 130 interrupted.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadEngineConfig, sharedConfigSpec } from '../engine/config.js';
 import { loadAll, loadConfig } from '../engine/contracts/env.js';
 import type { ItemVectorSource } from '../engine/recommend/mod.js';
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from './lib/args.js';
 import { loadConfigOrExit } from './lib/startup.js';
+import { missingDataset } from './lib/datasets.js';
 import { createLogger } from './lib/logger.js';
 import { formatElapsed } from './lib/progress.js';
 import { createBaselines, type BaselineMode } from './eval/baselines.js';
@@ -49,8 +50,6 @@ import {
 } from './eval/targets.js';
 import { readYoochoose } from './eval/yoochoose.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
 export const USAGE = `usage: npm run eval -- [options]
   --dataset NAME       yoochoose, online-retail or all (default all)
   --train              train item2vec on each training split first (default)
@@ -62,7 +61,7 @@ export const USAGE = `usage: npm run eval -- [options]
   --index hnsw|exact   the item index (default hnsw, what serves)
   --baselines streaming|static  baselines keep learning from the held-out stream (default) or not
   --cutoff YYYY-MM-DD  online-retail: first day held out (default 2011-10-09)
-  --data DIR           where the data sets are (default ../shared/datasets)
+  --data DIR           where the data sets are (default DATA_DIR/datasets; docs/datasets.md)
   --out DIR            plots, eval-result.json and eval models (default DATA_DIR/eval)
   --search             online-retail: BM25, the content tower and their blend for recommend {query} (eval/search.ts)
   --json               print one JSON object instead of the tables`;
@@ -140,7 +139,7 @@ export function parseEvalArgs(argv: string[], dataDir: string): EvalCliOptions {
     index,
     baselines,
     cutoff,
-    dataDir: resolve(v.data ?? join(REPO_ROOT, '../shared/datasets')),
+    dataDir: resolve(v.data ?? join(dataDir, 'datasets')),
     outDir: resolve(v.out ?? join(dataDir, 'eval')),
     json: v.json === true,
     search: v.search === true,
@@ -148,8 +147,11 @@ export function parseEvalArgs(argv: string[], dataDir: string): EvalCliOptions {
 }
 
 async function readDataset(name: DatasetName, options: EvalCliOptions): Promise<EvalDataset> {
-  if (name === 'yoochoose') return readYoochoose(join(options.dataDir, 'yoochoose-sample'));
-  return readOnlineRetail(join(options.dataDir, 'online-retail', 'online_retail.csv.gz'), options.cutoff);
+  const path =
+    name === 'yoochoose' ? join(options.dataDir, 'yoochoose-sample') : join(options.dataDir, 'online-retail', 'online_retail.csv.gz');
+  if (!existsSync(path)) throw missingDataset(path, '--data DIR');
+  if (name === 'yoochoose') return readYoochoose(path);
+  return readOnlineRetail(path, options.cutoff);
 }
 
 export interface DatasetOutcome {

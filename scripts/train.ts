@@ -11,7 +11,7 @@
  *     start, and the catalog (item attributes) from the CATALOG stream;
  *   - `--events F`: a file instead: `.jsonl(.gz)` Events with `userId` and `ts` (as `npm run
  *     import`; `id` not needed), or `.tsv(.gz)` in the YooChoose format `SessionId ItemId Time`
- *     (epoch seconds; the session is the user), e.g. ../shared/datasets/yoochoose-sample/train_full.tsv.gz;
+ *     (epoch seconds; the session is the user), e.g. data/datasets/yoochoose-sample/train_full.tsv.gz (docs/datasets.md);
  *   - `--items F.jsonl`: item attributes from a file (else CATALOG when NATS is reachable, else none:
  *     no content tower).
  * In file mode NATS is optional: without it the model is written and the announcement skipped

@@ -4,7 +4,7 @@
  * For one prediction (a ranked list and the relevant set, e.g. the next click or the items of
  * the next invoice), at cut-off K:
  *   hit@K   1 when any relevant item is in the first K, else 0. "P@K" in the session-based
- *           recommendation literature (and in ../shared/datasets/README.md) is the mean hit@K,
+ *           recommendation literature (and in docs/evaluation.md) is the mean hit@K,
  *           i.e. the hit rate, not precision = hits / K.
  *   RR@K    1 / rank of the first relevant item when it is within the first K, else 0 (rank 1-based).
  *   NDCG@K  binary gains: DCG = sum over relevant items at rank r <= K of 1 / log2(r + 1),

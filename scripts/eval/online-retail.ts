@@ -4,7 +4,7 @@ import { convertCsvLines, type ConversionResult, type PurchaseEvent } from '../o
 import { DatasetError, type EvalDataset, type EvalStep } from './dataset.js';
 
 /**
- * UCI Online Retail (../shared/datasets/online-retail; Chen, Sain and Guo 2012, CC BY 4.0) as a
+ * UCI Online Retail (docs/datasets.md; Chen, Sain and Guo 2012, CC BY 4.0) as a
  * time split. The catalog, the purchase events (one per invoice, `c<CustomerID>`) and their rules
  * are those of `npm run convert:online-retail` (scripts/online-retail/converter.ts); cancellations
  * are left out.

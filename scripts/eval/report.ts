@@ -1,7 +1,7 @@
 /**
  * How an evaluation is shown: the table (method x metric at each reported K), the JSON object
  * (`--json`) and the metric-versus-K plot. Pure: returns text, writes nothing. Metrics are printed
- * in percent with two decimals, as in ../shared/datasets/README.md. Costs are wall time in ms: per
+ * in percent with two decimals, as in docs/evaluation.md. Costs are wall time in ms: per
  * list (the `recommend` call alone, over every filter: a method's caches may serve the second
  * filter's list of a step from the first's work, so the per-filter figure, in the JSON, depends on
  * the order) and per learned event (training and held-out).

@@ -4,10 +4,10 @@ import { openLines } from '../lib/jsonl.js';
 import { DatasetError, byTime, type EvalDataset, type EvalStep } from './dataset.js';
 
 /**
- * The YooChoose sample (RecSys Challenge 2015 click sessions, ../shared/datasets/yoochoose-sample):
+ * The YooChoose sample (RecSys Challenge 2015 click sessions, docs/datasets.md):
  * `SessionId<TAB>ItemId<TAB>Time` (epoch seconds, fractional), a header line, gzipped.
  *
- * Protocol (../shared/datasets/README.md): train on train_full; in every test session, remove the
+ * Protocol (docs/evaluation.md): train on train_full; in every test session, remove the
  * clicks on items unknown in train, then predict each click from the clicks before it (a session
  * of n remaining clicks gives n - 1 predictions; 10,152 on the sample). The relevant set is the
  * one clicked item; re-clicks of an item seen earlier in the session count like any click.
