@@ -31,6 +31,7 @@
  *   unreachable, refused the token or answered nonsense, 2 for a bad command line.
  */
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from './lib/args.js';
+import { keptAuthSecret } from './lib/auth-secret.js';
 import { ImportAbortedError, ImportClient } from './lib/import-client.js';
 import { OrderImportClient } from './lib/order-import.js';
 import { Batcher, RejectTally, fileTagOf, laneOf, parseImportLine, type ImportKind, type ImportRecord } from './lib/import-lines.js';
@@ -174,17 +175,21 @@ export const USAGE = `usage: npm run import -- (--items FILE.jsonl | --members F
   --orders FILE    one order per line, the body of POST /v1/orders: {orderId, userId, status, lines, ts?};
                    a member's orders are sent in file order; an order placed before counts once
   --url URL        gateway base URL (default http://127.0.0.1:\${PORT:-8080})
-  --token TOKEN    admin bearer token (default: minted from AUTH_SECRET)
+  --token TOKEN    admin bearer token (default: minted from AUTH_SECRET, else, outside production, from the
+                   development secret npm start keeps in DATA_DIR/auth-secret)
   --batch N        lines per request, 1-1000 (default 500; orders: lines per lane turn, default 25, each order its own request)
   --concurrency N  requests in flight, 1-64 (default 4, orders 16); one user's events and orders stay in file order`;
 
-/** The admin token: --token, else one signed with AUTH_SECRET, else a UsageError (exit 2). */
+/**
+ * The admin token: --token, else one signed with AUTH_SECRET, else (outside production) with the
+ * development secret a local `npm start` keeps in DATA_DIR/auth-secret, else a UsageError (exit 2).
+ */
 export async function resolveToken(token: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
   if (token !== undefined && token !== '') return token;
-  const secret = env.AUTH_SECRET;
+  const secret = env.AUTH_SECRET || (env.NODE_ENV === 'production' ? undefined : keptAuthSecret(env.DATA_DIR || './data'));
   if (secret === undefined || secret === '') {
     throw new UsageError(
-      "an admin token is needed: pass --token (e.g. from `npm run token -- --role admin`) or set AUTH_SECRET to the server's secret",
+      "an admin token is needed: pass --token (e.g. from `npm run token -- --role admin`) or set AUTH_SECRET to the server's secret (a local npm start keeps one in DATA_DIR/auth-secret)",
     );
   }
   // Loaded here, not at the top, so unit tests of the pure parts need no gateway code.

@@ -48,6 +48,15 @@ export function resolveAuthSecret(options: AuthSecretOptions): ResolvedAuthSecre
   return { secret, source: 'created', path };
 }
 
+/**
+ * The development secret kept under `dataDir`, if `npm start` (or `npm run token`) made one: for
+ * clients of a running Pulse (import, checks), which must sign with the server's secret and so
+ * never generate one. Undefined when there is none.
+ */
+export function keptAuthSecret(dataDir: string): string | undefined {
+  return readSecret(join(dataDir, AUTH_SECRET_FILE));
+}
+
 /** The secret in `path`, or undefined when the file is missing or empty. */
 function readSecret(path: string): string | undefined {
   let text: string;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,10 +228,22 @@ describe('import over HTTP', () => {
 
 describe('resolveToken', () => {
   it('prefers --token, else signs an admin token with AUTH_SECRET, else explains', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'pulse-import-secret-'));
     expect(await resolveToken('given', { AUTH_SECRET: 's' })).toBe('given');
-    const minted = await resolveToken(undefined, { AUTH_SECRET: 'test-secret' });
+    const minted = await resolveToken(undefined, { AUTH_SECRET: 'test-secret', DATA_DIR: empty });
     expect(await new TokenService('test-secret').verify(minted)).toMatchObject({ sub: 'import', role: 'admin' });
-    await expect(resolveToken(undefined, {})).rejects.toThrow(UsageError);
-    await expect(resolveToken('', { AUTH_SECRET: '' })).rejects.toThrow(/--token/);
+    await expect(resolveToken(undefined, { DATA_DIR: empty })).rejects.toThrow(UsageError);
+    await expect(resolveToken('', { AUTH_SECRET: '', DATA_DIR: empty })).rejects.toThrow(/--token/);
+  });
+
+  it('outside production signs with the development secret npm start keeps in DATA_DIR, and never makes one', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pulse-import-secret-'));
+    await writeFile(join(dataDir, 'auth-secret'), 'kept-secret\n');
+    const minted = await resolveToken(undefined, { DATA_DIR: dataDir });
+    expect(await new TokenService('kept-secret').verify(minted)).toMatchObject({ sub: 'import', role: 'admin' });
+    await expect(resolveToken(undefined, { DATA_DIR: dataDir, NODE_ENV: 'production' })).rejects.toThrow(/--token/);
+    const none = await mkdtemp(join(tmpdir(), 'pulse-import-secret-'));
+    await expect(resolveToken(undefined, { DATA_DIR: none })).rejects.toThrow(/DATA_DIR\/auth-secret/);
+    expect(existsSync(join(none, 'auth-secret'))).toBe(false);
   });
 });
