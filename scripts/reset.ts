@@ -13,18 +13,11 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../engine/contracts/env.js';
 import { sharedConfigSpec } from '../engine/contracts/shared-config.js';
 import { CATALOG_STREAM, DEADLETTERS_STREAM, EVENTS_STREAM } from '../engine/contracts/subjects.js';
+import { redactUrl } from '../engine/platform/mod.js';
 import { parseCommandLine, runMain } from './lib/args.js';
 import { loadConfigOrExit } from './lib/startup.js';
 import type { KeyTally } from './reset/keys.js';
-import {
-  connectRedisState,
-  connectStreams,
-  modelEntries,
-  redactUrl,
-  removeModels,
-  type RedisState,
-  type Streams,
-} from './reset/targets.js';
+import { connectRedisState, connectStreams, modelEntries, removeModels, type RedisState, type Streams } from './reset/targets.js';
 
 const USAGE = `usage: npm run reset -- [--yes] [--catalog-only] [--models] [--force]
 

@@ -9,6 +9,7 @@
 export { MemoryTransport } from './adapters/memory-transport.js';
 export { NatsAnnouncements } from './adapters/nats-announcements.js';
 export { NatsTransport } from './adapters/nats-transport.js';
+export { redactUrl } from './redact-url.js';
 export type { Notifier } from './notifier.js';
 export {
   PersistenceRefusedError,

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { SharedConfig } from '../../engine/config.js';
-import { NatsTransport } from '../../engine/platform/mod.js';
+import { NatsTransport, redactUrl } from '../../engine/platform/mod.js';
 import { MemoryTransport } from '../../engine/platform/mod.js';
 import { RedisUserStateStore } from '../../engine/shoppers/mod.js';
 import { RedisCouponStore } from '../../engine/members/mod.js';
@@ -243,20 +243,4 @@ function rootReason(err: unknown): string {
   let inner = err;
   while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
   return inner instanceof Error ? inner.message : String(inner);
-}
-
-/** The URL(s) without passwords, for logs and /readyz (NATS_URL may list several, comma-separated). */
-function redactUrl(url: string): string {
-  return url
-    .split(',')
-    .map((one) => {
-      try {
-        const parsed = new URL(one.trim());
-        if (parsed.password) parsed.password = '***';
-        return parsed.toString().replace(/\/$/, '');
-      } catch {
-        return '(unparsable URL)';
-      }
-    })
-    .join(',');
 }

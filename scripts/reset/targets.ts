@@ -7,6 +7,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
+import { redactUrl } from '../../engine/platform/mod.js';
 import { RedisPartitionLeases } from '../../engine/stream/mod.js';
 import { KeyTally } from './keys.js';
 
@@ -15,22 +16,6 @@ const CONNECT_TIMEOUT_MS = 3000;
 /** Keys asked of each SCAN step, and the most keys of one UNLINK. */
 const SCAN_COUNT = 1000;
 const UNLINK_BATCH = 500;
-
-/** The URL(s) without passwords, for the output (NATS_URL may list several, comma-separated). */
-export function redactUrl(url: string): string {
-  return url
-    .split(',')
-    .map((one) => {
-      try {
-        const parsed = new URL(one.trim());
-        if (parsed.password) parsed.password = '***';
-        return parsed.toString().replace(/\/$/, '');
-      } catch {
-        return '(unparsable URL)';
-      }
-    })
-    .join(',');
-}
 
 export interface Streams {
   /** Messages of the stream now, or undefined when it does not exist. */

@@ -25,6 +25,7 @@ import { NatsAnnouncements } from './nats-announcements.js';
 import { NatsNotifier, NatsPushSubscriber } from './nats-push.js';
 import { NatsPresence } from './nats-presence.js';
 import { NatsRpcClient, NatsRpcServer } from './nats-rpc.js';
+import { redactUrl } from '../redact-url.js';
 
 export interface NatsTransportOptions {
   url: string;
@@ -147,7 +148,7 @@ export class NatsTransport {
         noAsyncTraces: true,
       });
     } catch (err) {
-      throw new PulseError(ErrorCodes.unavailable, `cannot connect to NATS at ${options.url}`, undefined, { cause: err });
+      throw new PulseError(ErrorCodes.unavailable, `cannot connect to NATS at ${redactUrl(options.url)}`, undefined, { cause: err });
     }
     try {
       const jsm = await jetstreamManager(nc);
@@ -157,7 +158,7 @@ export class NatsTransport {
       await nc.close().catch(() => undefined);
       throw err instanceof PulseError
         ? err
-        : new PulseError(ErrorCodes.unavailable, `JetStream unavailable at ${options.url}`, undefined, { cause: err });
+        : new PulseError(ErrorCodes.unavailable, `JetStream unavailable at ${redactUrl(options.url)}`, undefined, { cause: err });
     }
   }
 
