@@ -16,6 +16,7 @@ describe('redactUrl', () => {
       name: 'redact-test',
       partitions: 1,
       connectTimeoutMs: 2000,
+      ackWaitMs: 30_000,
       logger: pino({ level: 'silent' }),
     }).then(
       () => undefined,
