@@ -41,17 +41,8 @@ import type { ListEvidence } from '../../engine/recommend/mod.js';
 import type { SessionIndex } from '../../engine/recommend/mod.js';
 import { ShopperIndex } from '../../engine/recommend/mod.js';
 import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
-import { UsageError, intOption, isMain, parseCommandLine, runMain } from '../lib/args.js';
-
-const USAGE = `usage: npx tsx scripts/bench/recommend-micro.ts [options]
-  --items LIST     catalog sizes, comma-separated (default 3000,50000)
-  --users N        shoppers (default 300)
-  --lists N        timed lists per catalog size (default 3000)
-  --warmup N       untimed lists first (default 300)
-  --index NAME     hnsw (default, as the engine) or exact
-  --fresh          every cache off (popularity, stats lists, neighbours): lists comparable across builds
-  --dump FILE      write every timed list as one JSON line (FILE.<items>)
-  --seed N         random seed (default 1)`;
+import { isMain, runMain } from '../lib/args.js';
+import { USAGE, parseMicroArgs, type Options } from './recommend-micro-options.js';
 
 const HALF_LIFE_SECONDS = 6 * 3600;
 const AFFINITY_HALF_LIFE_SECONDS = 14 * 24 * 3600;
@@ -62,43 +53,6 @@ const SESSION_VIEWS = 6;
 const HISTORY_MIN = 3;
 const HISTORY_MAX = 25;
 const START = Date.UTC(2025, 5, 1);
-
-interface Options {
-  sizes: number[];
-  users: number;
-  lists: number;
-  warmup: number;
-  index: 'hnsw' | 'exact';
-  fresh: boolean;
-  dump: string | undefined;
-  seed: number;
-}
-
-function parse(argv: string[]): Options {
-  const v = parseCommandLine(argv, {
-    items: { type: 'string' },
-    users: { type: 'string' },
-    lists: { type: 'string' },
-    warmup: { type: 'string' },
-    index: { type: 'string' },
-    fresh: { type: 'boolean' },
-    dump: { type: 'string' },
-    seed: { type: 'string' },
-  });
-  const sizes = (v.items ?? '3000,50000').split(',').map((raw) => intOption('items', raw.trim(), 0, 10, 1_000_000));
-  const index = v.index ?? 'hnsw';
-  if (index !== 'hnsw' && index !== 'exact') throw new UsageError('--index must be hnsw or exact');
-  return {
-    sizes,
-    users: intOption('users', v.users, 300, 1, 100_000),
-    lists: intOption('lists', v.lists, 3000, 1, 10_000_000),
-    warmup: intOption('warmup', v.warmup, 300, 0, 1_000_000),
-    index,
-    fresh: v.fresh === true,
-    dump: v.dump,
-    seed: intOption('seed', v.seed, 1, 0, 2 ** 31),
-  };
-}
 
 /** Counts the aggregate reads (each one a Redis round trip in the engine) by wrapping the read methods. */
 function countReads(stats: MemoryInteractionStats): { reads: number } {
@@ -272,6 +226,8 @@ interface Result {
   wallP50Ms: number;
   wallP99Ms: number;
   readsPerList: number;
+  /** Mean over the lists of the mean cosine between two items of a list (the serving index's vectors). */
+  meanPairCosine: number;
 }
 
 async function runSize(size: number, options: Options): Promise<Result> {
@@ -290,6 +246,7 @@ async function runSize(size: number, options: Options): Promise<Result> {
   const wall: number[] = [];
   let cpuMicros = 0;
   let reads = 0;
+  let pairCosines = 0;
   for (let step = 0; step < options.warmup + options.lists; step++) {
     const u = step % users.length;
     const userId = `u${u}`;
@@ -299,13 +256,18 @@ async function runSize(size: number, options: Options): Promise<Result> {
     const readsBefore = shop.reads.reads;
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const list = await shop.recommender.recommend(user, { k: 10 }, ts + 5, undefined, userId);
+    const request = options.diversity === undefined ? { k: 10 } : { k: 10, diversity: options.diversity };
+    const list = await shop.recommender.recommend(user, request, ts + 5, undefined, userId);
     const elapsed = performance.now() - started;
     const used = process.cpuUsage(cpu);
     if (!timed) continue;
     cpuMicros += used.user + used.system;
     wall.push(elapsed);
     reads += shop.reads.reads - readsBefore;
+    pairCosines += meanPairCosine(
+      shop.index,
+      list.items.map((item) => item.itemId),
+    );
     if (options.dump) dumped.push(JSON.stringify({ step, userId, items: list.items }));
   }
   if (options.dump) await writeFile(`${options.dump}.${size}`, `${dumped.join('\n')}\n`);
@@ -318,19 +280,36 @@ async function runSize(size: number, options: Options): Promise<Result> {
     wallP50Ms: at(0.5),
     wallP99Ms: at(0.99),
     readsPerList: reads / options.lists,
+    meanPairCosine: pairCosines / options.lists,
   };
 }
 
+/** The mean cosine between two items of a list (pairs the index knows both of). */
+function meanPairCosine(index: VectorIndex, ids: string[]): number {
+  let sum = 0;
+  let pairs = 0;
+  for (let i = 0; i < ids.length; i++)
+    for (let j = i + 1; j < ids.length; j++) {
+      const cosine = index.pairSimilarity(ids[i]!, ids[j]!);
+      if (cosine === undefined) continue;
+      sum += cosine;
+      pairs++;
+    }
+  return pairs === 0 ? 0 : sum / pairs;
+}
+
 async function main(): Promise<number> {
-  const options = parse(process.argv.slice(2));
+  const options = parseMicroArgs(process.argv.slice(2));
   process.stdout.write(
     `recommend micro-benchmark: ${options.lists} lists (after ${options.warmup} warm-up) of k 10, ${options.users} users, index ${options.index}${options.fresh ? ', caches off' : ''}, node ${process.version}\n`,
   );
-  process.stdout.write('items    build s  CPU ms/list  wall p50 ms  wall p99 ms  stats reads/list\n');
+  process.stdout.write(
+    `items    build s  CPU ms/list  wall p50 ms  wall p99 ms  stats reads/list  mean pair cos (diversity ${options.diversity ?? 'default'})\n`,
+  );
   for (const size of options.sizes) {
     const r = await runSize(size, options);
     process.stdout.write(
-      `${String(r.size).padEnd(8)} ${r.buildSeconds.toFixed(1).padStart(7)}  ${r.cpuMsPerList.toFixed(3).padStart(11)}  ${r.wallP50Ms.toFixed(3).padStart(11)}  ${r.wallP99Ms.toFixed(3).padStart(11)}  ${r.readsPerList.toFixed(2).padStart(16)}\n`,
+      `${String(r.size).padEnd(8)} ${r.buildSeconds.toFixed(1).padStart(7)}  ${r.cpuMsPerList.toFixed(3).padStart(11)}  ${r.wallP50Ms.toFixed(3).padStart(11)}  ${r.wallP99Ms.toFixed(3).padStart(11)}  ${r.readsPerList.toFixed(2).padStart(16)}  ${r.meanPairCosine.toFixed(3).padStart(13)}\n`,
     );
   }
   return 0;
