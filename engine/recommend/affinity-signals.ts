@@ -1,11 +1,13 @@
 import type { Item } from '../contracts/schemas.js';
-import { idBoost, idLikedCategory, KeySpace } from './logic/affinity-keys.js';
+import { idBoost, idLikedCategory, KeySpace, type LikesById } from './logic/affinity-keys.js';
 import type { RankingContext } from './logic/ranking.js';
 import type { UserState } from '../shoppers/user-state-store.js';
 import { fillReason } from './list-fill.js';
 
 /** Category levels and brands numbered before a list starts a fresh KeySpace (a few MB of keys at most). */
 export const MAX_KEY_IDS = 100_000;
+/** Item rows laid out (KeySpace.byId, ~0.2 KB each) before a list starts a fresh KeySpace: removed and replaced items' rows go then. */
+export const MAX_ITEM_ROWS = 500_000;
 
 export interface AffinitySignalOptions {
   /** Largest affinity boost, [0, 1] (AFFINITY_BOOST); 0 = none. */
@@ -14,6 +16,12 @@ export interface AffinitySignalOptions {
   halfLifeSeconds: number;
   /** Keys numbered before a list starts a fresh KeySpace; default MAX_KEY_IDS. */
   maxKeyIds?: number;
+  /**
+   * A number that changes whenever any item `itemOf` gives changes (CatalogService.version): with
+   * it, an item's keys are read by id while it stands (KeySpace.byId, logic/item-key-rows.ts);
+   * without it, `itemOf` is read for every item asked for.
+   */
+  version?: () => number;
 }
 
 /**
@@ -26,7 +34,8 @@ export interface AffinitySignalOptions {
  * (logic/affinity-keys.ts): each item's category levels and brand are parsed and numbered once,
  * kept per Item object (a catalog upsert replaces the object, so a changed item is parsed again),
  * and the shopper's likes are laid out once per list by those numbers. A candidate's boost is then
- * a catalog read, a WeakMap read and a few array reads.
+ * a Map read by its id and one flat row while the catalog's version stands (logic/item-key-rows.ts;
+ * without a version, a catalog read, a WeakMap read and the keys' objects), and a few array reads.
  */
 export class AffinitySignals {
   private keys = new KeySpace();
@@ -44,19 +53,32 @@ export class AffinitySignals {
   ): Pick<RankingContext, 'boostOf' | 'maxBoost' | 'popularIn' | 'fallbackReason'> {
     // Numbers are never reused: a catalog whose categories and brands keep changing gets a fresh
     // space now and then (its items are parsed again), so the ids stay few.
-    if (this.keys.size > (this.options.maxKeyIds ?? MAX_KEY_IDS)) this.keys = new KeySpace();
+    if (this.keys.size > (this.options.maxKeyIds ?? MAX_KEY_IDS) || this.keys.byId.size > MAX_ITEM_ROWS) this.keys = new KeySpace();
     // The list keeps the space its likes are numbered in, whatever later lists do.
     const keys = this.keys;
     const likes = keys.likesOf(user.affinity, now, this.options.halfLifeSeconds);
     const maxBoost = this.options.maxBoost;
-    const keysOf = (itemId: string) => {
-      const item = this.itemOf(itemId);
-      return item && keys.keysOf(item);
-    };
+    const version = this.options.version;
+    const itemOf = this.itemOf;
+    let boostOf: (itemId: string, liked: LikesById) => number;
+    let likedIn: (itemId: string, liked: LikesById) => string | undefined;
+    if (version !== undefined) {
+      // By item id (logic/item-key-rows.ts): one Map read and a row while the catalog stands.
+      const rows = keys.byId;
+      boostOf = (itemId, liked) => rows.boost(rows.rowOf(itemId, itemOf, version()), liked, maxBoost);
+      likedIn = (itemId, liked) => rows.likedCategory(rows.rowOf(itemId, itemOf, version()), liked);
+    } else {
+      const keysOf = (itemId: string) => {
+        const item = itemOf(itemId);
+        return item && keys.keysOf(item);
+      };
+      boostOf = (itemId, liked) => idBoost(keysOf(itemId), liked, maxBoost);
+      likedIn = (itemId, liked) => idLikedCategory(keysOf(itemId), liked);
+    }
     return {
-      // idBoost never exceeds maxBoost (every like is at most 1).
-      ...(likes && maxBoost > 0 ? { boostOf: (itemId: string) => idBoost(keysOf(itemId), likes, maxBoost), maxBoost } : {}),
-      popularIn: (itemId) => category ?? (likes ? idLikedCategory(keysOf(itemId), likes) : undefined),
+      // The boost never exceeds maxBoost (every like is at most 1).
+      ...(likes && maxBoost > 0 ? { boostOf: (itemId: string) => boostOf(itemId, likes), maxBoost } : {}),
+      popularIn: (itemId) => category ?? (likes ? likedIn(itemId, likes) : undefined),
       fallbackReason: fillReason(category),
     };
   }

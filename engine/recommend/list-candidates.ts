@@ -5,7 +5,7 @@ import type { Complements } from './complement-lists.js';
 import type { InteractionStats } from './interaction-stats.js';
 import { firstPassing, passing, passingEntries, type Filter } from './list-filters.js';
 import { mergeCandidates, type Candidate, type CandidateSources } from './logic/ranking.js';
-import type { SessionIndex } from './logic/session-neighbours.js';
+import { SESSION_QUERY_ITEMS, type SessionIndex } from './logic/session-neighbours.js';
 import { NEGATIVE_TYPES } from './recent-reasons.js';
 import type { RecommenderSettings } from './recommender-settings.js';
 import type { SearchMemos } from './search-memos.js';
@@ -120,10 +120,11 @@ export class ListCandidates {
         follows: this.sessionIndex && this.uses('follows') ? this.followingNewest(user, filter, limit) : undefined,
         sessions:
           this.sessionIndex && this.uses('sessions')
-            ? firstPassing(
-                this.sessionIndex.query(latestSession(user.recent, this.options.sessionGapSeconds), { userId, limit: SESSION_ITEMS }),
-                filter,
+            ? this.sessionIndex.queryPassing(
+                latestSession(user.recent, this.options.sessionGapSeconds, SESSION_QUERY_ITEMS),
+                { userId, limit: SESSION_ITEMS },
                 limit,
+                filter,
               )
             : [],
       }),
@@ -147,7 +148,7 @@ export class ListCandidates {
   private followingNewest(user: UserState, filter: Filter, limit: number): CandidateSources['follows'] {
     const newest = user.recent.find((entry) => !NEGATIVE_TYPES.has(entry.type))?.itemId;
     if (newest === undefined || !this.sessionIndex) return undefined;
-    return { after: newest, items: firstPassing(this.sessionIndex.following(newest, SESSION_ITEMS), filter, limit) };
+    return { after: newest, items: this.sessionIndex.following(newest, SESSION_ITEMS, limit, filter) };
   }
 
   /**
@@ -214,14 +215,15 @@ export class ListCandidates {
 /**
  * The items of the shopper's latest session, newest first, distinct, positive interactions only:
  * the run of recent interactions with no pause longer than the session gap, however long ago it
- * ended (a returning shopper's last visit still says what they were after).
+ * ended (a returning shopper's last visit still says what they were after). `max`: its newest
+ * `max` items only (a query reads no more than SESSION_QUERY_ITEMS).
  */
-export function latestSession(recent: readonly RecentInteraction[], sessionGapSeconds: number): string[] {
+export function latestSession(recent: readonly RecentInteraction[], sessionGapSeconds: number, max = Infinity): string[] {
   const out: string[] = [];
   const gap = sessionGapSeconds * 1000;
   let previousTs: number | undefined;
   for (const entry of recent) {
-    if (previousTs !== undefined && previousTs - entry.ts > gap) break;
+    if (out.length >= max || (previousTs !== undefined && previousTs - entry.ts > gap)) break;
     previousTs = entry.ts;
     if (NEGATIVE_TYPES.has(entry.type) || out.includes(entry.itemId)) continue;
     out.push(entry.itemId);

@@ -22,6 +22,7 @@ export class RankingContexts {
     this.affinity = new AffinitySignals((itemId) => this.catalog.get(itemId), {
       maxBoost: options.affinityBoost,
       halfLifeSeconds: options.affinityHalfLifeSeconds,
+      version: () => this.catalog.version,
     });
   }
 

@@ -34,7 +34,8 @@ import { EngineMetrics } from '../../engine/metrics.js';
 import type { DeliveredEvent } from '../../engine/stream/mod.js';
 import { CatalogService } from '../../engine/catalog/mod.js';
 import { EventProcessor } from '../../engine/stream/mod.js';
-import { AttributeVectorSource, ModelRegistry } from '../../engine/recommend/mod.js';
+import { AttributeVectorSource, ModelRegistry, shopperIndexFactory } from '../../engine/recommend/mod.js';
+import { shopperIndexFrom } from '../../engine/engine.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import { UsageError, intOption, isMain, parseCommandLine, runMain } from '../lib/args.js';
 import { startRedis } from '../lib/local-servers.js';
@@ -50,7 +51,10 @@ const USAGE = `usage: npx tsx scripts/bench/pipeline-micro.ts [options]
   --concurrency N  partitions processed side by side (default 4)
   --cache N        user states cached (default 2000; the engine's USER_STATE_CACHE is 20000)
   --seed N         random seed (default 1)
-  --dump FILE      write every Redis key and value after the run (use --concurrency 1)`;
+  --dump FILE      write every Redis key and value after the run (use --concurrency 1)
+  --commandstats   print redis-server's time per command (INFO commandstats) after the run
+  --shoppers       also feed the "shoppers like you" graph (HNSW, SHOPPER_INDEX_* as the engine
+                   has them): prints its upserts per event`;
 
 const START_TS = Date.UTC(2025, 0, 1);
 const SPAN_MS = 60 * 24 * 3600 * 1000;
@@ -66,6 +70,8 @@ interface Options {
   cache: number;
   seed: number;
   dump: string | undefined;
+  commandstats: boolean;
+  shoppers: boolean;
 }
 
 function parse(argv: string[]): Options {
@@ -79,6 +85,8 @@ function parse(argv: string[]): Options {
     cache: { type: 'string' },
     seed: { type: 'string' },
     dump: { type: 'string' },
+    commandstats: { type: 'boolean' },
+    shoppers: { type: 'boolean' },
   });
   const partitions = intOption('partitions', v.partitions, 8, 1, 1024);
   const concurrency = intOption('concurrency', v.concurrency, 4, 1, 1024);
@@ -93,6 +101,8 @@ function parse(argv: string[]): Options {
     cache: intOption('cache', v.cache, 2_000, 0, 10_000_000),
     seed: intOption('seed', v.seed, 1, 0, 2 ** 31),
     dump: v.dump,
+    commandstats: v.commandstats === true,
+    shoppers: v.shoppers === true,
   };
 }
 
@@ -137,7 +147,10 @@ function delivered(event: LoggedEvent, partition: number, seq: number): Delivere
   };
 }
 
-/** The engine's processor as engine.ts builds it, without ranking (no recommender, triggers, shoppers). */
+/** Upserts into the shopper graph (`--shoppers`). */
+let shopperUpserts = 0;
+
+/** The engine's processor as engine.ts builds it, without ranking (no recommender, triggers; shoppers with `--shoppers`). */
 function createProcessor(redis: Redis, options: Options): EventProcessor {
   const config = loadEngineConfig({});
   const encoder = new ContentEncoder({ dimension: config.vectorDim });
@@ -160,6 +173,18 @@ function createProcessor(redis: Redis, options: Options): EventProcessor {
   });
   for (let i = 0; i < options.items; i++) catalog.apply({ type: 'upsert', item: backlogItem(PREFIX, i) });
   const { recentLimit, dedupeTtlSeconds, popularityHalfLifeSeconds } = config;
+  const shopperIndex = shopperIndexFactory(config);
+  const shoppers = options.shoppers
+    ? shopperIndexFrom(config, models, (dimension) => {
+        const index = shopperIndex(dimension);
+        const upsert = index.upsert.bind(index);
+        index.upsert = (id, vector) => {
+          shopperUpserts++;
+          upsert(id, vector);
+        };
+        return index;
+      })
+    : undefined;
   return new EventProcessor({
     users: new RedisUserStateStore(redis, { recentLimit, dedupeTtlSeconds }),
     stats: new RedisInteractionStats(redis, { popularityHalfLifeSeconds, dedupeTtlSeconds }),
@@ -170,6 +195,7 @@ function createProcessor(redis: Redis, options: Options): EventProcessor {
     itemAttributes: (itemId) => catalog.get(itemId),
     textMatches: (query) => catalog.textMatches(query, 20),
     analytics: { store: new RedisShopAnalytics(redis, { dedupeTtlSeconds }), thresholds: segmentThresholds(config) },
+    ...(shoppers ? { shoppers } : {}),
     options: {
       defaultK: config.defaultK,
       tasteHalfLifeSeconds: config.tasteHalfLifeSeconds,
@@ -182,6 +208,7 @@ function createProcessor(redis: Redis, options: Options): EventProcessor {
       retryDelayMs: 1000,
       maxDeliveries: config.maxDeliveries,
       userCacheSize: options.cache,
+      shopperIndexIntervalMs: config.shopperIndexIntervalMs,
     },
   });
 }
@@ -202,6 +229,20 @@ async function runAll(processor: EventProcessor, partitions: DeliveredEvent[][][
       }
     }
   });
+}
+
+/** redis-server's time per command over the run (scripts' inner calls included), most first, in us per event. */
+function commandStats(info: string, events: number): string {
+  const rows: Array<[string, number, number]> = [];
+  for (const match of info.matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm)) rows.push([match[1]!, Number(match[2]), Number(match[3])]);
+  rows.sort((a, b) => b[2] - a[2]);
+  const lines = rows
+    .slice(0, 20)
+    .map(
+      ([name, calls, usec]) =>
+        `  ${name.padEnd(24)} ${(calls / events).toFixed(2).padStart(7)} calls/event ${(usec / events).toFixed(2).padStart(7)} us/event`,
+    );
+  return `redis-server commands (INFO commandstats; EVALSHA includes its inner calls):\n${lines.join('\n')}\n`;
 }
 
 /** Every key and value, sorted; batch tags (random) replaced by `b-*`. */
@@ -255,6 +296,9 @@ async function main(): Promise<number> {
         `engine ${perEvent(engineMs)} ms CPU/event (${Math.round((engineMs / 1000 / seconds) * 100)}% of a core), ` +
         `redis-server ${perEvent(redisMs)} ms CPU/event; used memory ${(await redis.info('memory')).match(/used_memory_human:(\S+)/)?.[1] ?? '?'}\n`,
     );
+    if (options.shoppers)
+      process.stdout.write(`shopper graph: ${shopperUpserts} upserts (${(shopperUpserts / options.events).toFixed(3)} per event)\n`);
+    if (options.commandstats) process.stdout.write(commandStats(await redis.info('commandstats'), options.events));
     if (options.dump) await dumpRedis(redis, options.dump);
   } finally {
     redis.disconnect();

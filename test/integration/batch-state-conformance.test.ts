@@ -141,6 +141,30 @@ describe.each(suite.implementations)('batched user state (%s)', (_name, make) =>
     expect((await store.loadMany([{ userId: 'batched', eventIds: ['r1', 'r4'] }]))[0]!.markers).toEqual(['b-run', 'b-run']);
   });
 
+  it('stores a run past recentLimit, a dropped vector version and repeated types as the changes one by one', async () => {
+    const store = make.users(options);
+    const entry = (i: number) => ({ itemId: `i${i}`, type: 'view' as const, ts: i });
+    const run = [
+      change({ eventId: 'q1', vector: vectorOf(4, 8), vectorVersion: 'm1', recent: [entry(2), entry(1)], bought: ['i1'] }),
+      change({ eventId: 'q2', expectedVersion: 1, recent: [entry(5), entry(4), entry(3)], cart: new Map([['i3', 2]]) }),
+      change({ eventId: 'q3', expectedVersion: 2, type: 'click', vector: vectorOf(5, 8), bought: ['i1', 'i2'] }),
+      change({ eventId: 'q4', expectedVersion: 3, recent: [entry(7), entry(6)], strength: 3, updatedAt: 1_700_000_000_009 }),
+    ];
+    const outcomes = await store.applyMany(
+      run.map((c) => ({ userId: 'batched', change: c })),
+      'b-q',
+    );
+    expect(outcomes).toEqual(['applied', 'applied', 'applied', 'applied']);
+    for (const c of run) expect(await store.apply('single', c)).toBe('applied');
+    const [batched, single] = [await store.load('batched'), await store.load('single')];
+    expect(batched).toEqual(single);
+    expect(batched.recent.map((r) => r.itemId)).toEqual(['i7', 'i6', 'i5', 'i4', 'i3']);
+    expect(batched.vectorVersion).toBeUndefined();
+    expect(batched.counts).toEqual(single.counts);
+    expect(batched.counts.view).toBe(3);
+    expect(batched.counts.total).toBe(4);
+  });
+
   it("applies a run's changes up to a later one applied before, and nothing after it", async () => {
     const store = make.users(options);
     await store.apply('a', change({ eventId: 'e0' }));

@@ -22,10 +22,7 @@ import { idBoost, idLikedCategory, KeyIds, KeySpace } from '../../engine/recomme
 import { AFFINITY_LIMIT, type Affinity } from '../../engine/shoppers/user-state-store.js';
 import { AffinitySignals } from '../../engine/recommend/affinity-signals.js';
 import { mulberry32 } from '../../models/content-encoder.js';
-
-const HALF_LIFE = 14 * 24 * 3600;
-const NOW = 1_750_000_000_000;
-const DAY = 24 * 3600 * 1000;
+import { DAY, HALF_LIFE, NOW, randomAffinity, randomItem } from '../helpers/random-affinity.js';
 
 /** The likes as they were computed before the one-pass forEachLike: sorted strongest keys, then scaled. */
 function referenceLikes(affinity: Affinity, now: number): ShopperLikes {
@@ -41,35 +38,6 @@ function referenceLikes(affinity: Affinity, now: number): ShopperLikes {
     categories: likes(topCategories(affinity, now, HALF_LIFE, AFFINITY_LIMIT)),
     brands: likes(topBrands(affinity, now, HALF_LIFE, AFFINITY_LIMIT)),
   };
-}
-
-const CATEGORY_PARTS = ['Home', 'home', ' Lamps ', 'Rugs', 'Kitchen', 'Knives', 'Sport', 'shoes'];
-const BRANDS = ['Lumo', ' lumo', 'LUMO ', 'Weave', 'Velo', 'Nord', '   '];
-
-/** A random item: 1-3 levels joined by '/' or ' > ', a brand in any spelling or none. */
-function randomItem(random: () => number, index: number): Item {
-  const depth = 1 + Math.floor(random() * 3);
-  const parts = Array.from({ length: depth }, () => CATEGORY_PARTS[Math.floor(random() * CATEGORY_PARTS.length)]!);
-  const brand = random() < 0.2 ? undefined : BRANDS[Math.floor(random() * BRANDS.length)]!;
-  return {
-    itemId: `i${index}`,
-    title: `item ${index}`,
-    category: parts.join(random() < 0.5 ? '/' : ' > '),
-    ...(brand === undefined ? {} : { brand }),
-    price: 10,
-  } as Item;
-}
-
-/** A random affinity: events of random items and weights (dislikes included), spread over days. */
-function randomAffinity(random: () => number, items: readonly Item[]): Affinity {
-  let affinity = emptyAffinity();
-  const events = Math.floor(random() * 30);
-  for (let e = 0; e < events; e++) {
-    const item = items[Math.floor(random() * items.length)]!;
-    const weight = random() < 0.2 ? -2 : 1 + Math.floor(random() * 3);
-    affinity = affinityAfter(affinity, affinityGain([[item, weight]]), NOW - Math.floor(random() * 60) * DAY, HALF_LIFE) ?? affinity;
-  }
-  return affinity;
 }
 
 describe('affinity keys as ids', () => {

@@ -9,7 +9,7 @@ import {
   type Candidate,
   type RankingContext,
 } from '../../engine/recommend/logic/ranking.js';
-import { keepthBest, sortScored } from '../../engine/recommend/logic/score-order.js';
+import { BestScores, keepthBest, sortScored } from '../../engine/recommend/logic/score-order.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
 /**
@@ -95,6 +95,34 @@ describe('scoreCandidates', () => {
         maxBoost,
       };
       const k = 1 + Math.floor(random() * n);
+      expect(scoreCandidates(candidates, k, context).map(({ itemId, score }) => ({ itemId, score }))).toEqual(
+        reference(candidates, k, context),
+      );
+    }
+  });
+
+  it('keeps exactly the full ranking over long lists of fine-grained scores, many within reach of the cut', () => {
+    const random = mulberry32(23);
+    for (let trial = 0; trial < 150; trial++) {
+      const n = 50 + Math.floor(random() * 400);
+      // Narrow spreads put many candidates within maxBoost of the cut (a long run boosted best sum first).
+      const spread = [0.02, 0.2, 1][trial % 3]!;
+      const candidates: Candidate[] = Array.from({ length: n }, (_, i) => ({
+        itemId: `f${String(Math.floor(random() * 1e5)).padStart(5, '0')}-${i}`,
+        similarity: 0.5 + spread * (random() - 0.5),
+        coVisitation: random() < 0.5 ? undefined : random(),
+        popularity: random() < 0.3 ? undefined : random(),
+      }));
+      const maxBoost = [0.15, 0.5, 1][Math.floor(random() * 3)]!;
+      const boosts = new Map(candidates.map((c) => [c.itemId, random() < 0.3 ? 0 : random() * maxBoost]));
+      const context: RankingContext = {
+        strength: 1 + random() * 20,
+        titleOf: () => undefined,
+        nearestRecent: () => undefined,
+        boostOf: (id) => boosts.get(id) ?? 0,
+        maxBoost,
+      };
+      const k = 1 + Math.floor(random() * 40);
       expect(scoreCandidates(candidates, k, context).map(({ itemId, score }) => ({ itemId, score }))).toEqual(
         reference(candidates, k, context),
       );
@@ -210,6 +238,24 @@ describe('keepthBest', () => {
       expect(keepthBest(Float64Array.from(scores), keep)).toBe(sorted[keep - 1]);
     }
     expect(keepthBest([1, 2], 0)).toBe(Infinity);
+  });
+});
+
+describe('BestScores', () => {
+  it('holds the keep-th best of the scores offered, as keepthBest gives it for every prefix', () => {
+    const random = mulberry32(31);
+    for (let trial = 0; trial < 200; trial++) {
+      const keep = Math.floor(random() * 12);
+      const best = new BestScores(keep);
+      const offered: number[] = [];
+      expect(best.min).toBe(keep === 0 ? Infinity : -Infinity);
+      for (let i = 0; i < 40; i++) {
+        const score = random() < 0.1 ? -Infinity : Math.round(random() * 10) / 10;
+        best.offer(score);
+        offered.push(score);
+        expect(best.min).toBe(keep === 0 ? Infinity : offered.length < keep ? -Infinity : keepthBest(offered, keep));
+      }
+    }
   });
 });
 

@@ -128,6 +128,28 @@ describe.each(implementations)('%s', (_name, create) => {
     expect(index.pairSimilarity('missing', itemIds[0]!)).toBeUndefined();
   });
 
+  it('similarities equals similarity(id, query) bit for bit, NaN for an unknown id; writes only out[0..count)', () => {
+    const random = rng(12);
+    const small = create({ initialCapacity: 4 });
+    for (let i = 0; i < 300; i++) small.upsert(itemIds[i]!, data.vectors.get(itemIds[i]!)!);
+    for (let i = 0; i < 300; i += 7) small.remove(itemIds[i]!); // freed slots, some reused below
+    for (let i = 300; i < 320; i++) small.upsert(itemIds[i]!, data.vectors.get(itemIds[i]!)!);
+    const pool = [...itemIds.slice(0, 330), 'missing', 'also-missing'];
+    for (let round = 0; round < 60; round++) {
+      const raw = Float32Array.from({ length: DIM }, () => random() - 0.5);
+      const length = norm(raw);
+      // A stored vector itself (cosine at the clamp) every few rounds, else a random unit query.
+      const query = round % 5 === 0 ? small.get(itemIds[301 + round / 5]!)! : raw.map((x) => x / length);
+      const ids = Array.from({ length: Math.floor(random() * 40) }, () => pool[Math.floor(random() * pool.length)]!);
+      const count = Math.max(0, ids.length - Math.floor(random() * 3));
+      const out = new Float64Array(ids.length + 2).fill(-7);
+      expect(small.similarities).toBeDefined();
+      small.similarities!(ids, count, query, out);
+      for (let i = 0; i < count; i++) expect(Object.is(out[i], small.similarity(ids[i]!, query) ?? Number.NaN)).toBe(true);
+      for (let i = count; i < out.length; i++) expect(out[i]).toBe(-7);
+    }
+  });
+
   it('reaches recall@10 >= 0.95 against the exact answer on clustered data', () => {
     const random = rng(99);
     let hits = 0;

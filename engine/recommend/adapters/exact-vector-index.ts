@@ -54,6 +54,10 @@ export class ExactVectorIndex implements VectorIndex {
     return this.slab.similarityOf(id, unitQuery);
   }
 
+  similarities(ids: readonly string[], count: number, unitQuery: Float32Array, out: Float64Array): void {
+    this.slab.similaritiesOf(ids, count, unitQuery, out);
+  }
+
   pairSimilarity(a: string, b: string): number | undefined {
     return this.slab.pairSimilarity(a, b);
   }

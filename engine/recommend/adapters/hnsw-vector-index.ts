@@ -160,6 +160,10 @@ export class HnswVectorIndex implements VectorIndex {
     return this.slab.similarityOf(id, unitQuery);
   }
 
+  similarities(ids: readonly string[], count: number, unitQuery: Float32Array, out: Float64Array): void {
+    this.slab.similaritiesOf(ids, count, unitQuery, out);
+  }
+
   /**
    * Up to k nearest ids passing `filter`, best first; never shorter than k when k items pass.
    * The filter must be pure: it may be called more than once per id (sampling, then the search).
@@ -283,13 +287,19 @@ export class HnswVectorIndex implements VectorIndex {
     let passed = 0;
     let floor = Infinity;
     const recording = this.recording;
-    for (const label of labels) {
+    // One dot product per label, measured only when it is used (the memo's floor, or a passing id).
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[i]!;
       const id = this.slab.idAt(label);
       if (id === undefined) continue;
-      if (recording) floor = Math.min(floor, this.slab.similarity(label, unit));
+      let similarity = Number.NaN;
+      if (recording) {
+        similarity = this.slab.similarity(label, unit);
+        if (similarity < floor) floor = similarity;
+      }
       if (filter !== undefined && !filter(id)) continue;
       passed++;
-      top.offer(id, this.slab.similarity(label, unit));
+      top.offer(id, recording ? similarity : this.slab.similarity(label, unit));
     }
     const exhausted = labels.length < breadth;
     // A full walk is remembered for the next search of a nearby query (fromMemo).

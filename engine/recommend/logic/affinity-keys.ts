@@ -1,5 +1,6 @@
 import type { Affinity } from '../../shoppers/user-state-store.js';
 import { boostKeys, CATEGORY_SHARE, BRAND_SHARE, forEachLike, spelled, type BoostedItem } from './affinity-boost.js';
+import { ItemKeyRows } from './item-key-rows.js';
 
 /**
  * The affinity boost (affinity-boost.ts) with every key as a small integer id, so that ranking a
@@ -50,11 +51,15 @@ export interface LikesById {
  * Ids for category levels and brand keys, and each item's keys as ids, kept per Item object: a
  * catalog upsert replaces the object, so a changed item is parsed again and a removed one is
  * collected with its keys. The ids only grow; the owner starts a new space when `size` is large.
+ *
+ * `byId` holds them by item id as well, laid out flat (item-key-rows.ts): the ranking's path.
  */
 export class KeySpace {
   readonly categories = new KeyIds();
   readonly brands = new KeyIds();
   private readonly items = new WeakMap<BoostedItem, ItemKeyIds>();
+  /** Items' keys by item id, numbered in this space. */
+  readonly byId = new ItemKeyRows(this.categories, this.brands);
 
   /** Keys numbered so far, categories and brands. */
   get size(): number {

@@ -1,5 +1,5 @@
 import type { RecommendedItem } from '../../contracts/schemas.js';
-import { keepthBest, sortScored } from './score-order.js';
+import { BestScores, keepthBest, sortScored } from './score-order.js';
 import type { Candidate } from './candidate.js';
 import { type BlendWeights, contextWeights, type RankingContext } from './ranking-blend.js';
 import { reasonFor } from './ranking-reasons.js';
@@ -131,42 +131,59 @@ export function scoreCandidates(
     sums.push(blendedSum(candidate, weights));
   }
   const n = all.length;
-  // Rounded before sorting, so equal printed scores are always in itemId order.
-  const scores: number[] = new Array(n);
   const boostOf = context.boostOf;
-  if (boostOf === undefined) {
-    for (let i = 0; i < n; i++) scores[i] = round(sums[i]!);
-  } else if (keep >= n) {
-    for (let i = 0; i < n; i++) scores[i] = boostedScore(sums[i]!, all[i]!.itemId, boostOf);
+  const scored: ScoredCandidate[] = [];
+  if (boostOf === undefined || keep >= n) {
+    // Rounded before sorting, so equal printed scores are always in itemId order.
+    const scores: number[] = new Array(n);
+    for (let i = 0; i < n; i++) scores[i] = boostOf === undefined ? round(sums[i]!) : boostedScore(sums[i]!, all[i]!.itemId, boostOf);
+    // Only the best `keep` are sorted (score-order.ts): every candidate scoring at least the
+    // keep-th best score, ties included, then cut after the sort.
+    const threshold = keep < n ? keepthBest(scores, keep) : -Infinity;
+    for (let i = 0; i < n; i++) if (scores[i]! >= threshold) scored.push({ itemId: all[i]!.itemId, score: scores[i]!, candidate: all[i]! });
   } else {
     // A boost only raises a score, by at most maxBoost. The best `keep` by blended sum (ties
     // included) are boosted first: the keep-th best of their scores bounds the list's keep-th
     // best score from below, so any other candidate whose best possible score (its sum times
     // 1 + maxBoost) is under that bound cannot be kept, and its boost (an item lookup) is
-    // skipped. Rounding is monotone: the candidates kept and their scores are exactly those of
-    // boosting all. (~15% fewer boosts asked for than with the unboosted bound: 46 of 151 per list
-    // in recommend-micro at 3,000 items, keep 30.)
+    // skipped. The others are boosted best sum first, each raising the bound, until the next one's
+    // best possible score is under it (so are all after it). Rounding is monotone: the candidates
+    // kept and their scores are exactly those of boosting all. (recommend-micro at 3,000 items,
+    // keep 30 of ~375 candidates: ~38 boosts per list, were 48 with the first bound kept; with the
+    // boosts read by id (item-key-rows.ts) scoreCandidates costs ~84 us CPU per list, was ~160:
+    // `npx tsx scripts/bench/recommend-micro.ts --items 3000 --lists 3000 --users 1000`, the call
+    // timed alone, load ~11 on 2 cores.)
     const most = 1 + clamp01(context.maxBoost ?? 1);
     const first = keepthBest(sums, keep);
-    const firstScores: number[] = [];
+    // A candidate's score once boosted; undefined: never boosted, it cannot be kept.
+    const scores: Array<number | undefined> = new Array(n);
+    const best = new BestScores(keep);
     for (let i = 0; i < n; i++) {
       if (!(sums[i]! >= first)) continue;
-      scores[i] = boostedScore(sums[i]!, all[i]!.itemId, boostOf);
-      firstScores.push(scores[i]!);
+      const score = boostedScore(sums[i]!, all[i]!.itemId, boostOf);
+      scores[i] = score;
+      best.offer(score);
     }
-    const bound = keepthBest(firstScores, keep);
+    const bound = best.min;
+    const rest: number[] = [];
     for (let i = 0; i < n; i++) {
       const sum = sums[i]!;
-      if (!(sum >= first)) scores[i] = round(sum * most) < bound ? -Infinity : boostedScore(sum, all[i]!.itemId, boostOf);
+      if (!(sum >= first) && !(round(sum * most) < bound)) rest.push(i);
     }
-  }
-  // Only the best `keep` are sorted (score-order.ts): every candidate scoring at least the
-  // keep-th best score, ties included, then cut after the sort.
-  const threshold = keep < n ? keepthBest(scores, keep) : -Infinity;
-  const scored: ScoredCandidate[] = [];
-  for (let i = 0; i < n; i++) {
-    const score = scores[i]!;
-    if (score >= threshold) scored.push({ itemId: all[i]!.itemId, score, candidate: all[i]! });
+    sortBySumDescending(rest, sums);
+    for (let r = 0; r < rest.length; r++) {
+      const i = rest[r]!;
+      const sum = sums[i]!;
+      if (round(sum * most) < best.min) break;
+      const score = boostedScore(sum, all[i]!.itemId, boostOf);
+      scores[i] = score;
+      best.offer(score);
+    }
+    const threshold = best.min;
+    for (let i = 0; i < n; i++) {
+      const score = scores[i];
+      if (score !== undefined && score >= threshold) scored.push({ itemId: all[i]!.itemId, score, candidate: all[i]! });
+    }
   }
   sortScored(scored);
   if (scored.length > keep) scored.length = keep;
@@ -188,6 +205,22 @@ export function withReasons(scored: readonly ScoredCandidate[], context: Ranking
 export function scoreOf(candidate: Candidate, weights: BlendWeights, context: Pick<RankingContext, 'boostOf'>): number {
   const boost = context.boostOf ? clamp01(context.boostOf(candidate.itemId)) : 0;
   return round(blendedSum(candidate, weights) * (1 + boost));
+}
+
+/** Sorts candidate positions by their sum, highest first (the order of equal sums does not matter). */
+function sortBySumDescending(positions: number[], sums: readonly number[]): void {
+  // Usually a few dozen: by insertion, inline; a long run by Array.sort.
+  if (positions.length > 64) {
+    positions.sort((a, b) => sums[b]! - sums[a]!);
+    return;
+  }
+  for (let i = 1; i < positions.length; i++) {
+    const position = positions[i]!;
+    const sum = sums[position]!;
+    let j = i - 1;
+    for (; j >= 0 && sums[positions[j]!]! < sum; j--) positions[j + 1] = positions[j]!;
+    positions[j + 1] = position;
+  }
 }
 
 /** A blended sum times (1 + the item's boost), rounded: its score. */

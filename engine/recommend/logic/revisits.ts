@@ -63,37 +63,47 @@ export function revisitCandidates(
   limit = REVISIT_PLACES,
 ): RevisitCandidate[] {
   const out: RevisitCandidate[] = [];
-  const seen = new Set<string>();
-  const counts = interactionCounts(recent);
+  const { firsts, counts } = distinctRecent(recent, limit);
   const sessionStart = now - sessionGapSeconds * 1000;
-  let place = 0;
-  for (const entry of recent) {
-    if (place >= limit) break;
-    if (seen.has(entry.itemId)) continue;
-    seen.add(entry.itemId);
-    const here = place++;
+  for (let place = 0; place < firsts.length; place++) {
+    const entry = recent[firsts[place]!]!;
     if (REFUSED_TYPES.has(entry.type) || !ITEM_EVENT_TYPES.has(entry.type)) continue;
     out.push({
       itemId: entry.itemId,
-      place: here,
+      place,
       bucket: entry.ts >= sessionStart ? 0 : 1,
       type: entry.type,
-      times: timesOf(counts, entry.itemId),
+      times: timesOf(counts[place]!),
     });
   }
   return out;
 }
 
-/** Interactions per item among the recent ones. */
-function interactionCounts(recent: readonly RecentInteraction[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const entry of recent) counts.set(entry.itemId, (counts.get(entry.itemId) ?? 0) + 1);
-  return counts;
+/**
+ * The first `limit` distinct items of `recent` (newest first): `firsts[place]` the index of the
+ * newest entry of the place's item, `counts[place]` its entries among all of `recent`. One Map
+ * (id to place) does for both the distinct places and the counts (was a Set and a counting Map).
+ */
+function distinctRecent(recent: readonly RecentInteraction[], limit: number): { firsts: number[]; counts: number[] } {
+  const placeOf = new Map<string, number>();
+  const firsts: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < recent.length; i++) {
+    const itemId = recent[i]!.itemId;
+    const place = placeOf.get(itemId);
+    if (place !== undefined) counts[place]!++;
+    else if (firsts.length < limit) {
+      placeOf.set(itemId, firsts.length);
+      firsts.push(i);
+      counts.push(1);
+    }
+  }
+  return { firsts, counts };
 }
 
-function timesOf(counts: ReadonlyMap<string, number>, itemId: string): 1 | 2 | 3 {
-  const n = counts.get(itemId) ?? 1;
-  return n >= 3 ? 3 : n === 2 ? 2 : 1;
+/** Interactions with an item among the recent ones as a RevisitCandidate's `times`. */
+function timesOf(count: number): 1 | 2 | 3 {
+  return count >= 3 ? 3 : count === 2 ? 2 : 1;
 }
 
 /** Score bins of the fresh cells: a fresh item's score (in [0, 1]; more counts as 1) in tenths. */
@@ -160,24 +170,19 @@ export class RevisitEvidence {
   ): void {
     if (items.length === 0 || !ITEM_EVENT_TYPES.has(type)) return;
     const touched = items.length === 1 ? undefined : new Set(items);
-    const hit = (id: string): boolean => (touched ? touched.has(id) : id === items[0]);
+    const only = items[0]!;
     const sessionStart = ts - this.sessionGapSeconds * 1000;
-    const seen = new Set<string>();
-    const counts = interactionCounts(recentBefore);
-    let place = 0;
-    for (const entry of recentBefore) {
-      if (place >= REVISIT_PLACES) break;
-      if (seen.has(entry.itemId)) continue;
-      seen.add(entry.itemId);
+    const { firsts, counts } = distinctRecent(recentBefore, REVISIT_PLACES);
+    for (let place = 0; place < firsts.length; place++) {
+      const entry = recentBefore[firsts[place]!]!;
       const bucket = entry.ts >= sessionStart ? 0 : 1;
-      const cell = revisitCell(bucket, place, timesOf(counts, entry.itemId));
+      const cell = revisitCell(bucket, place, timesOf(counts[place]!));
       this.revisitSeen[bucket]![place]!++;
       this.revisitCellSeen[cell]!++;
-      if (hit(entry.itemId)) {
+      if (touched ? touched.has(entry.itemId) : entry.itemId === only) {
         this.revisitHits[bucket]![place]!++;
         this.revisitCellHits[cell]!++;
       }
-      place++;
     }
     if (fresh) {
       const n = Math.min(fresh.length, REVISIT_PLACES);
@@ -185,7 +190,7 @@ export class RevisitEvidence {
         const cell = freshCell(j, freshScores?.[j] ?? 0);
         this.freshSeen[j]!++;
         this.freshCellSeen[cell]!++;
-        if (hit(fresh[j]!)) {
+        if (touched ? touched.has(fresh[j]!) : fresh[j] === only) {
           this.freshHits[j]!++;
           this.freshCellHits[cell]!++;
         }

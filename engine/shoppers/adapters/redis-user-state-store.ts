@@ -24,6 +24,9 @@ import {
   stateFromStored,
 } from './redis-user-state-codec.js';
 import { checkEventId, checkUserId, checkUserStateChange, checkUserStateStoreOptions, isTier } from '../state-validation.js';
+import { checkOutcome, checkOutcomes, runEnd, userRunCall } from './redis-user-run.js';
+
+export { runEnd } from './redis-user-run.js';
 
 export {
   decodeAffinity,
@@ -51,9 +54,11 @@ export {
  * - `u:{id}:ev:<eventId>` dedupe marker, expires after dedupeTtlSeconds
  * `apply` is one Lua script (dedupe, version check, every write, marker); `load` is one MULTI.
  * The batched path: `loadMany` is one pipeline (a GET of the vector bytes and one read script per
- * user, ~25 us of client CPU per user), `applyMany` one pipeline of apply scripts, one per
- * user (~20-25 us of client CPU per event in the profile of scripts/bench/pipeline-micro.ts; a
- * user's run sends a vector, affinity or cart a later event replaces as '=' or '', saving ~4 us).
+ * user, ~25 us of client CPU per user), `applyMany` one pipeline of one apply-user-run script per
+ * user's run of changes, writing the run's combined result (each value encoded, sent and written
+ * once). `npx tsx scripts/bench/pipeline-micro.ts` (100,000 events, ~4 per user's run), before ->
+ * after the combined runs: engine 0.084 -> 0.073 ms of CPU per event, redis-server 0.042 -> 0.031
+ * (median of 3, load average ~8-12 on 2 cores); the Redis dump is byte for byte the same.
  */
 export class RedisUserStateStore implements UserStateStore {
   private readonly userKeys: ReturnType<typeof userKeys>;
@@ -137,23 +142,22 @@ export class RedisUserStateStore implements UserStateStore {
     if (changes.length === 0) return [];
     checkEventId(tag);
     // One script per run of consecutive changes of one user (a user's events of a batch are one
-    // EVALSHA, each replaced value sent once: applyUserRun), all in one pipeline.
+    // EVALSHA writing their combined result: applyUserRun), all in one pipeline.
     const calls: ApplyCall[] = [];
     for (let i = 0; i < changes.length; ) {
       const end = runEnd(changes, i);
       const userId = changes[i]!.userId;
       const chained = i > 0 && changes[i - 1]!.userId === userId;
-      calls.push(
-        end - i === 1
-          ? { ...this.applyCall(userId, changes[i]!.change, tag), count: 1, chained }
-          : { ...this.applyEventsCall(userId, changes.slice(i, end), tag, true), chained, start: i, end },
-      );
+      // (expected versions not consecutive cannot be combined: each change sent whole then)
+      const combined = userRunCall(this.keys(checkUserId(userId)), changes, i, end, tag, this.options);
+      const call = combined ?? this.applyEventsCall(userId, changes.slice(i, end), tag);
+      calls.push({ ...call, combined: combined !== undefined, count: end - i, chained, start: i, end });
       i = end;
     }
     const pipeline = this.redis.pipeline();
-    for (const { keys, args, count } of calls) {
-      if (count === 1) pipeline.applyUserState(...keys, ...args);
-      else pipeline.applyUserRun(keys.length, ...keys, ...args);
+    for (const { keys, args, combined } of calls) {
+      if (combined) pipeline.applyUserRun(keys.length, ...keys, ...args);
+      else pipeline.applyUserEvents(keys.length, ...keys, ...args);
     }
     const replies = await callRedis('applyMany', () => pipeline.exec());
     if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis applyMany failed: pipeline aborted');
@@ -165,50 +169,33 @@ export class RedisUserStateStore implements UserStateStore {
       if (err) throw redisError('applyMany', err);
       // A later change of the run cannot apply (rare: nothing was written): the run again in
       // full, applied change by change up to it.
-      if (reply === 'partial' && call.start !== undefined) {
-        const full = this.applyEventsCall(changes[call.start]!.userId, changes.slice(call.start, call.end), tag, false);
+      if (reply === 'partial') {
+        const full = this.applyEventsCall(changes[call.start]!.userId, changes.slice(call.start, call.end), tag);
         reply = await callRedis('script applyUserEvents', () => this.redis.applyUserEvents(full.keys.length, ...full.keys, ...full.args));
       }
       // A run split at a reused event id continues its user's chain: after a change that was not
       // applied, the rest come back `conflict` (their script wrote nothing: the version moved less).
       const broken = call.chained && outcomes[outcomes.length - 1] !== 'applied';
-      const replied = call.count === 1 ? [checkOutcome(reply)] : checkOutcomes(reply, call.count);
-      for (const outcome of replied) outcomes.push(broken ? 'conflict' : outcome);
+      for (const outcome of checkOutcomes(reply, call.count)) outcomes.push(broken ? 'conflict' : outcome);
     }
     return outcomes;
   }
 
-  /**
-   * One applyUserRun (`leaveOutReplaced`) or applyUserEvents call for consecutive changes of
-   * one user. For applyUserRun a vector, affinity or cart a later change of the run replaces is
-   * neither encoded nor sent (the script stores the same state): a user's 4 events of a batch
-   * encode and send their vector and affinity once, not 4 times.
-   */
+  /** One applyUserEvents call for consecutive changes of one user: each change's arguments in full. */
   private applyEventsCall(
     userId: string,
     changes: readonly UserChange[],
     tag: string,
-    leaveOutReplaced: boolean,
-  ): { keys: string[]; args: Array<string | number | Buffer>; count: number } {
+  ): { keys: string[]; args: Array<string | number | Buffer> } {
     const keys = this.keys(checkUserId(userId));
     const args: Array<string | number | Buffer> = [changes.length];
     const markers: string[] = [];
-    const replaced = { vector: false, affinity: false, cart: false };
-    const perChange: Array<Array<string | number | Buffer>> = new Array(changes.length);
-    // From the last change back: whether a later one replaces each value.
-    for (let i = changes.length - 1; i >= 0; i--) {
-      const { change } = changes[i]!;
-      perChange[i] = this.applyCall(userId, change, tag, replaced).args;
-      if (!leaveOutReplaced) continue;
-      if (change.vector) replaced.vector = true;
-      if (change.affinity) replaced.affinity = true;
-      if (change.cart) replaced.cart = true;
+    for (const { change } of changes) {
+      const perChange = this.applyCall(userId, change, tag).args;
+      args.push(perChange.length, ...perChange);
+      markers.push(keys.marker(change.eventId));
     }
-    for (let i = 0; i < changes.length; i++) {
-      args.push(perChange[i]!.length, ...perChange[i]!);
-      markers.push(keys.marker(changes[i]!.change.eventId));
-    }
-    return { keys: [keys.vec, keys.st, keys.recent, keys.bought, keys.affinity, keys.cart, ...markers], args, count: changes.length };
+    return { keys: [keys.vec, keys.st, keys.recent, keys.bought, keys.affinity, keys.cart, ...markers], args };
   }
 
   async apply(userId: string, change: UserStateChange): Promise<ApplyOutcome> {
@@ -216,22 +203,12 @@ export class RedisUserStateStore implements UserStateStore {
     return checkOutcome(await callRedis('script applyUserState', () => this.redis.applyUserState(...keys, ...args)));
   }
 
-  /**
-   * The keys and arguments of one applyUserState call; `replaced` (applyUserEvents) names the
-   * values a later change of the run replaces: sent as '=' (the vector: its version is still
-   * written) or '' (keep), not encoded.
-   */
-  private applyCall(
-    userId: string,
-    change: UserStateChange,
-    tag: string,
-    replaced = NOTHING_REPLACED,
-  ): { keys: string[]; args: Array<string | number | Buffer> } {
+  /** The keys and arguments of one applyUserState call (or one change of an applyUserEvents call). */
+  private applyCall(userId: string, change: UserStateChange, tag: string): { keys: string[]; args: Array<string | number | Buffer> } {
     const keys = this.keys(checkUserId(userId));
     checkUserStateChange(change);
     const { purchases } = change;
-    const affinity = replaced.affinity ? undefined : change.affinity;
-    const cart = replaced.cart ? undefined : change.cart;
+    const { affinity, cart } = change;
     const args: Array<string | number | Buffer> = [
       change.expectedVersion,
       this.options.dedupeTtlSeconds,
@@ -240,7 +217,7 @@ export class RedisUserStateStore implements UserStateStore {
       String(change.strength),
       String(change.updatedAt),
       change.tier ?? '',
-      change.vector ? (replaced.vector ? '=' : encodeVector(change.vector)) : '',
+      change.vector ? encodeVector(change.vector) : '',
       change.vectorVersion ?? '',
       change.recent.length,
       affinity ? encodeAffinity(affinity) : '',
@@ -265,44 +242,15 @@ export class RedisUserStateStore implements UserStateStore {
   }
 }
 
-/** What a later change of an applyUserEvents run replaces (nothing, for applyUserState). */
-const NOTHING_REPLACED: Readonly<{ vector: boolean; affinity: boolean; cart: boolean }> = { vector: false, affinity: false, cart: false };
-
-/**
- * The end (exclusive) of the run of changes from `start` that one applyUserEvents call takes:
- * consecutive changes of one user, up to one whose event id the run holds already (a reused id:
- * the script checks every marker before writing, so the second must see the first's marker, as a
- * call of its own in the same pipeline does).
- */
-export function runEnd(changes: readonly UserChange[], start: number): number {
-  const userId = changes[start]!.userId;
-  let end = start + 1;
-  while (end < changes.length && changes[end]!.userId === userId) {
-    const eventId = changes[end]!.change.eventId;
-    for (let i = start; i < end; i++) if (changes[i]!.change.eventId === eventId) return end;
-    end++;
-  }
-  return end;
-}
-
-/** One EVALSHA of applyMany: `start`/`end` (its changes) for a run of several. */
+/** One EVALSHA of applyMany: the run of changes `start`..`end` (exclusive) of one user. */
 interface ApplyCall {
   keys: string[];
   args: Array<string | number | Buffer>;
+  /** applyUserRun (the run's combined result), else applyUserEvents (each change whole). */
+  combined: boolean;
   count: number;
   /** Continues the previous call's user (a run split at a reused event id). */
   chained: boolean;
-  start?: number;
-  end?: number;
-}
-
-function checkOutcomes(reply: unknown, count: number): ApplyOutcome[] {
-  if (!Array.isArray(reply) || reply.length !== count) throw new Error(`applyUserEvents returned ${String(reply)}`);
-  return reply.map(checkOutcome);
-}
-
-function checkOutcome(outcome: unknown): ApplyOutcome {
-  if (outcome !== 'applied' && outcome !== 'duplicate' && outcome !== 'conflict')
-    throw new Error(`applyUserState returned ${String(outcome)}`);
-  return outcome;
+  start: number;
+  end: number;
 }

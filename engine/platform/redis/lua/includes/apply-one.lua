@@ -1,8 +1,8 @@
 -- The body of one event's apply (see apply-user-state.lua for its keys and arguments), as Lua
 -- functions: `write` does the writes of a change whose marker and version were checked (`version`
 -- is the stored one); `apply` checks, then writes. A vector argument of '=' (never a vector: those
--- are 4n bytes) writes the vector version but not the bytes: a later change of the same run
--- (apply-user-run) writes its own.
+-- are 4n bytes) writes the vector version but not the bytes (no caller sends it since
+-- apply-user-run writes a run's combined result; kept for a client of the older version).
 local function write(vec, st, recent, bought, marker, aff, cart, a, version)
   if a[8] ~= '' then
     if a[8] ~= '=' then redis.call('SET', vec, a[8]) end
