@@ -1,9 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { generateDemoCatalog } from '../../engine/catalog/demo-catalog.js';
-import { http, visitor } from '../helpers/clients.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForDemoCatalog } from '../helpers/demo-catalog-ready.js';
 import { spawnPulse, type PulseProcess } from '../helpers/pulse-process.js';
 import { startNats, startRedis, type TestServer } from '../helpers/servers.js';
 
@@ -87,19 +86,7 @@ describe('password burst', () => {
     redis = new Redis(redisServer.url);
     pulse = await spawnPulse('start', { natsUrl: nats.url, redisUrl: redisServer.url, authSecret: secret, env: { PASSWORD_WORKERS: '1' } });
     // The demo catalog is indexed in slices after the engine is ready: let that work end first.
-    const token = (await visitor(pulse.baseUrl)).token;
-    const items = generateDemoCatalog().filter((item) => !item.minTier || item.minTier === 'regular').length;
-    await vi.waitFor(
-      async () =>
-        expect(
-          (await http<{ total: number }>(pulse.baseUrl, 'GET', '/v1/items?limit=1', { token })).body.total,
-          'demo catalog indexed',
-        ).toBeGreaterThanOrEqual(items),
-      {
-        timeout: 30_000,
-        interval: 200,
-      },
-    );
+    await waitForDemoCatalog(pulse.baseUrl, 30_000);
     const first = await politely(() => post(pulse.baseUrl, '/v1/members', real, shopper));
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     realId = first.body!.memberId!;

@@ -11,7 +11,7 @@ import { startHarness, type Harness } from './gateway-harness.js';
  * Issue 16, rewards in the storefront's member panel (gateway/web/store/rewards.ts): the panel
  * lists `GET /v1/members/me/rewards` (the engine's REWARDS, cheapest first) with their point
  * cost, redeems one with `POST /v1/members/me/rewards` (the coupon joins the member's coupons,
- * the balance drops) and words a refusal. The browser e2e is test/e2e/browser-rewards.test.ts.
+ * the balance drops) and words a refusal. The browser e2e is test/e2e/browser-store-offers.test.ts.
  */
 describe('rewards for the member panel', () => {
   let h: Harness;
