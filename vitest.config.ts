@@ -29,7 +29,8 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'own-process', include: ['test/e2e/**/*.test.ts', ...OWN_MODULES] },
+        // End-to-end files run Pulse from a build made once per run (test/global-build.ts).
+        test: { name: 'own-process', include: ['test/e2e/**/*.test.ts', ...OWN_MODULES], globalSetup: ['test/global-build.ts'] },
       },
     ],
   },

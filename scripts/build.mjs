@@ -14,7 +14,7 @@
  *   the sources' and builds again when they are newer.
  */
 import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -39,13 +39,13 @@ export async function listFiles(dir) {
  * its own beside dist/ and then put in place, so two builds at once (two `npm start` on a stale
  * tree) do not write into each other, and a failed build leaves the previous dist/ as it was.
  */
-export async function buildAll() {
-  const out = `${DIST}.building-${process.pid}`;
+export async function buildAll(dist = DIST) {
+  const out = `${dist}.building-${process.pid}`;
   await rm(out, { recursive: true, force: true });
   try {
     const info = await buildInto(out);
-    await rm(DIST, { recursive: true, force: true });
-    await rename(out, DIST).catch((err) => {
+    await rm(dist, { recursive: true, force: true });
+    await rename(out, dist).catch((err) => {
       // Another build put its dist/ in place meanwhile: the same sources, so keep that one.
       if (err?.code !== 'ENOTEMPTY' && err?.code !== 'EEXIST') throw err;
     });
@@ -88,9 +88,12 @@ async function buildInto(out) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    const info = await buildAll();
+    // `--out DIR`: the same build elsewhere (the end-to-end tests run Pulse from one made per run).
+    const at = process.argv.indexOf('--out');
+    const dist = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : DIST;
+    const info = await buildAll(dist);
     process.stdout.write(
-      `pulse: built dist/ (${info.modules} modules, ${info.files} runtime files, ${info.webAssets} web assets); run it with \`npm start\`\n`,
+      `pulse: built ${relative(ROOT, dist) || dist}/ (${info.modules} modules, ${info.files} runtime files, ${info.webAssets} web assets); run it with \`npm start\`\n`,
     );
   } catch (err) {
     process.stderr.write(`pulse: build failed: ${err instanceof Error ? err.message : String(err)}\n`);

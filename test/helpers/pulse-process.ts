@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { freePort } from './servers.js';
+import { TEST_BUILD } from './test-build.js';
 import { waitFor } from './wait-for.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,7 +46,11 @@ export async function spawnPulse(role: PulseRole, options: SpawnPulseOptions): P
   const removeDataDir = async () => {
     if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', `${role}.ts`)], {
+  // From the build the end-to-end project makes once per run (test/global-build.ts), as `npm start`
+  // runs dist/; through tsx where there is none (a file run outside that project).
+  const built = join(TEST_BUILD, 'scripts', `${role}.js`);
+  const entry = existsSync(built) ? [built] : ['--import', 'tsx', join(root, 'scripts', `${role}.ts`)];
+  const child = spawn(process.execPath, entry, {
     cwd: root,
     env: {
       ...process.env,
