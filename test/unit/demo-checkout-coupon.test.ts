@@ -1,17 +1,12 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryCampaignStore } from '../../engine/campaigns/adapters/memory-campaign-store.js';
 import { couponPriceProblem, discountedLines, linesNetTotal } from '../../engine/contracts/coupon-prices.js';
 import type { Coupon } from '../../engine/contracts/coupons.js';
-import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
-import { OrderSchema, type StoredOrderEvent } from '../../engine/contracts/orders.js';
+import { OrderSchema } from '../../engine/contracts/orders.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { MemoryCouponStore } from '../../engine/members/adapters/memory-coupon-store.js';
-import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
-import { registerCouponHandlers } from '../../engine/members/coupon-handlers.js';
 import { acceptOrder } from '../../engine/members/order-handlers.js';
 import { checkoutOrderId } from '../../gateway/demo-checkout.js';
-import { ControllableEventLog, startHarness, type Harness } from './gateway-harness.js';
+import type { Harness } from './gateway-harness.js';
+import { startCheckoutShop, type CheckoutShop } from './demo-checkout-shop.js';
 
 const CATALOG: Item[] = [
   { itemId: 'lamp-1', title: 'Desk lamp', category: 'home/lamps', price: 19.99 },
@@ -27,13 +22,12 @@ const DAY = 86_400_000;
  */
 describe('demo checkout with a coupon', () => {
   let h: Harness;
-  let log: ControllableEventLog;
-  const members = new MemoryMemberStore();
-  const coupons = new MemoryCouponStore(members);
-  const campaigns = new MemoryCampaignStore();
+  let members: CheckoutShop['members'];
+  let coupons: CheckoutShop['coupons'];
+  let campaigns: CheckoutShop['campaigns'];
+  let orders: CheckoutShop['orders'];
+  let checkout: CheckoutShop['checkout'];
   const byId = new Map(CATALOG.map((item) => [item.itemId, item]));
-  const orders = () => log.calls.filter((e) => (e as { type: string }).type === 'order') as unknown as StoredOrderEvent[];
-  const checkout = async (token: string, json: unknown) => h.fetch('/demo/checkout', { method: 'POST', token, json });
   const errorOf = (res: { status: number; body: unknown }) => [res.status, (res.body as { error?: { code?: string } }).error?.code];
   const issue = async (memberId: string, code: string, terms: Partial<Coupon>) => {
     await coupons.issue({
@@ -49,30 +43,7 @@ describe('demo checkout with a coupon', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness({ wrapEventLog: (inner) => (log = new ControllableEventLog(inner)) });
-    for (const memberId of ['m-1', 'm-2', 'm-3'])
-      await members.create({
-        memberId,
-        email: `${memberId}@example.com`,
-        name: memberId,
-        tier: 'regular',
-        points: 0,
-        lifetimePoints: 0,
-        createdAt: 1,
-      });
-    h.transport.rpcServer.serve('catalog.get', async ({ itemId }) => {
-      const item = byId.get(itemId);
-      if (!item) throw new PulseError(ErrorCodes.notFound, `item ${itemId} not found`);
-      return item;
-    });
-    registerCouponHandlers(h.transport.rpcServer, {
-      coupons,
-      rewards: [],
-      campaigns: { store: campaigns, logger: pino({ level: 'silent' }) },
-    });
-    h.transport.rpcServer.serve('orders.accept', async ({ order, receivedAt }) =>
-      acceptOrder(OrderSchema.parse(order), receivedAt, { members, coupons, catalog: byId, priceTolerance: 0.05 }),
-    );
+    ({ h, members, coupons, campaigns, orders, checkout } = await startCheckoutShop(CATALOG, ['m-1', 'm-2', 'm-3']));
   });
   afterAll(() => h?.close());
 

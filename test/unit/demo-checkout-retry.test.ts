@@ -1,16 +1,10 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryCampaignStore } from '../../engine/campaigns/adapters/memory-campaign-store.js';
 import { ErrorCodes, PulseError } from '../../engine/contracts/errors.js';
-import { OrderSchema, type StoredOrderEvent } from '../../engine/contracts/orders.js';
 import type { Item } from '../../engine/contracts/schemas.js';
-import { MemoryCouponStore } from '../../engine/members/adapters/memory-coupon-store.js';
-import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
-import { registerCouponHandlers } from '../../engine/members/coupon-handlers.js';
-import { acceptOrder } from '../../engine/members/order-handlers.js';
 import { checkoutOrderId } from '../../gateway/demo-checkout.js';
 import { keyAfterRefusal, nextCheckout, readPending, type PendingCheckout } from '../../gateway/web/store/checkout-key.js';
-import { ControllableEventLog, startHarness, type Harness } from './gateway-harness.js';
+import type { Harness } from './gateway-harness.js';
+import { startCheckoutShop, type CheckoutShop } from './demo-checkout-shop.js';
 
 const CATALOG: Item[] = [
   { itemId: 'lamp-1', title: 'Desk lamp', category: 'home/lamps', price: 20 },
@@ -28,48 +22,23 @@ const DAY = 86_400_000;
  */
 describe('demo checkout: a failed order post, then a retry with a changed cart', () => {
   let h: Harness;
-  let log: ControllableEventLog;
   let failNext = 0;
-  const members = new MemoryMemberStore();
-  const coupons = new MemoryCouponStore(members);
-  const campaigns = new MemoryCampaignStore();
-  const byId = new Map(CATALOG.map((item) => [item.itemId, item]));
-  const orders = () => log.calls.filter((e) => (e as { type: string }).type === 'order') as unknown as StoredOrderEvent[];
-  const checkout = async (token: string, json: unknown) => h.fetch('/demo/checkout', { method: 'POST', token, json });
+  let coupons: CheckoutShop['coupons'];
+  let campaigns: CheckoutShop['campaigns'];
+  let orders: CheckoutShop['orders'];
+  let checkout: CheckoutShop['checkout'];
   const codeOf = (res: { body: unknown }) => (res.body as { error?: { code?: string } }).error?.code ?? '';
   let seq = 0;
   const fresh = () => `c-retry-${String(++seq).padStart(6, '0')}`;
 
   beforeAll(async () => {
-    h = await startHarness({ wrapEventLog: (inner) => (log = new ControllableEventLog(inner)) });
-    for (const memberId of ['r-1', 'r-2'])
-      await members.create({
-        memberId,
-        email: `${memberId}@example.com`,
-        name: memberId,
-        tier: 'regular',
-        points: 0,
-        lifetimePoints: 0,
-        createdAt: 1,
-      });
-    h.transport.rpcServer.serve('catalog.get', async ({ itemId }) => {
-      const item = byId.get(itemId);
-      if (!item) throw new PulseError(ErrorCodes.notFound, `item ${itemId} not found`);
-      return item;
-    });
-    registerCouponHandlers(h.transport.rpcServer, {
-      coupons,
-      rewards: [],
-      campaigns: { store: campaigns, logger: pino({ level: 'silent' }) },
-    });
-    // The fake orders call: fails `failNext` times (the engine did not answer), then accepts as the engine does.
-    h.transport.rpcServer.serve('orders.accept', async ({ order, receivedAt }) => {
+    // The engine's orders call fails `failNext` times (the engine did not answer), then accepts as the engine does.
+    ({ h, coupons, campaigns, orders, checkout } = await startCheckoutShop(CATALOG, ['r-1', 'r-2'], () => {
       if (failNext > 0) {
         failNext--;
         throw new PulseError(ErrorCodes.unavailable, 'the order service did not answer');
       }
-      return acceptOrder(OrderSchema.parse(order), receivedAt, { members, coupons, catalog: byId, priceTolerance: 0.05 });
-    });
+    }));
   });
   afterAll(() => h?.close());
 
