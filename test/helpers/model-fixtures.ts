@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runScript } from './run-script.js';
 import { Redis } from 'ioredis';
 import { expect, vi } from 'vitest';
 import { loadEngineConfig } from '../../engine/config.js';
@@ -22,8 +21,6 @@ import { startNats, startRedis, type TestServer } from './servers.js';
  * Shared setup of the model tests against a running engine and the train CLI
  * (test/integration/model-gate.test.ts, model-swap.test.ts, train-cli.test.ts).
  */
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface ModelEngine {
   nats: TestServer;
@@ -110,25 +107,9 @@ export async function startModelEngine(options: ModelEngineOptions): Promise<Mod
   }
 }
 
-export interface TrainCliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type TrainCliRun = Awaited<ReturnType<typeof runScript>>;
 
 /** Runs `npm run train` as npm runs it (tsx), with its own environment; resolves on exit. */
 export function runTrainCli(args: string[], env: Record<string, string>): Promise<TrainCliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'train.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runScript('train.ts', args, { LOG_LEVEL: 'info', ...env });
 }

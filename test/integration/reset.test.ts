@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
@@ -14,6 +12,7 @@ import { NatsTransport } from '../../engine/platform/adapters/nats-transport.js'
 import { campaignKeys, memberKeys, statsKeys, userKeys } from '../../engine/platform/redis/redis-keys.js';
 import { RedisPartitionLeases } from '../../engine/stream/adapters/redis-partition-leases.js';
 import { freePort, startNats, startRedis, type RedisServer, type TestServer } from '../helpers/servers.js';
+import { runScript } from '../helpers/run-script.js';
 
 /**
  * `npm run reset` (scripts/reset.ts) as a child process against a private nats-server and
@@ -21,32 +20,14 @@ import { freePort, startNats, startRedis, type RedisServer, type TestServer } fr
  * application's keys: without --yes nothing goes; a live engine refuses it; --catalog-only purges
  * only CATALOG; --yes purges the streams and Pulse's keys and keeps the others.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const ITEMS = 12;
 const EVENTS = 30;
 /** Another application's keys on the same Redis. */
 const FOREIGN = ['other-app:session:1', 'user:42', 'cache:{u:1}'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runReset(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'reset.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+/** `npm run reset` as npm runs it (tsx), with its own environment; resolves on exit. */
+function runReset(args: string[], env: Record<string, string>): ReturnType<typeof runScript> {
+  return runScript('reset.ts', args, env);
 }
 
 const item = (n: number): Item => ({ itemId: `item-${n}`, title: `Item ${n}`, category: 'home/lamps', price: 10 + n });
