@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { firstPassingBest, firstPassingOf, strongestFirst } from '../../engine/recommend/logic/best-first.js';
+import { firstPassingBest, firstPassingOf, strongestFirst, strongestOrder } from '../../engine/recommend/logic/best-first.js';
+import { IdRanks } from '../../engine/recommend/logic/id-ranks.js';
 import { SessionIndex } from '../../engine/recommend/logic/session-neighbours.js';
 import { mulberry32 } from '../../models/content-encoder.js';
 
@@ -36,7 +37,12 @@ describe('firstPassingBest', () => {
       const cut = random();
       const filter = random() < 0.2 ? undefined : (id: string) => (id.charCodeAt(1) % 10) / 10 >= cut * 0.7;
       const entries = keys.map((key, i): Entry => [names[key]!, scores[i]!]);
-      expect(firstPassingBest(names, keys, scores, count, limit, take, filter)).toEqual(reference(entries, limit, take, filter));
+      const expected = reference(entries, limit, take, filter);
+      expect(firstPassingBest(names, keys, scores, count, limit, take, filter)).toEqual(expected);
+      // With the ids' ranks (some of the newest names not ranked yet: those ties are sorted by string).
+      const ranks = new IdRanks();
+      ranks.refresh(names.slice(0, Math.floor(random() * (names.length + 1))));
+      expect(firstPassingBest(names, keys, scores, count, limit, take, filter, ranks)).toEqual(expected);
     }
   });
 
@@ -49,6 +55,13 @@ describe('firstPassingBest', () => {
       ['b', 2],
       ['a', 1],
     ]);
+  });
+
+  it('keeps the sign of each zero in a tie of zeros', () => {
+    const scores = new Float64Array([0, -0, 0, -0, 1]);
+    const answer = firstPassingBest(['d', 'c', 'b', 'a', 'e'], [0, 1, 2, 3, 4], scores, 5, 5, 5);
+    expect(answer.map(([id]) => id)).toEqual(['e', 'a', 'b', 'c', 'd']);
+    expect(answer.map(([, score]) => Object.is(score, -0))).toEqual([false, true, false, true, false]);
   });
 
   it('firstPassingOf keeps the first passing entries in order', () => {
@@ -75,6 +88,9 @@ describe('strongestFirst', () => {
         .sort((a, b) => values[b]! - values[a]! || a - b)
         .slice(0, keep);
       expect(strongestFirst(values, keep)).toEqual(expected);
+      const order = new Int32Array(count);
+      const length = strongestOrder(Float64Array.from(values), count, keep, order);
+      expect(Array.from(order.subarray(0, length))).toEqual(expected);
     }
   });
 });

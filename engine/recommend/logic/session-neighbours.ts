@@ -1,5 +1,7 @@
-import { firstPassingBest, firstPassingOf, strongestFirst } from './best-first.js';
+import { firstPassingBest } from './best-first.js';
+import { IdRanks } from './id-ranks.js';
 import { keepthBest } from './score-order.js';
+import { SessionVotes } from './session-votes.js';
 
 /**
  * "Sessions like yours" (pure, in memory): session-based nearest neighbours in the manner of
@@ -18,9 +20,11 @@ import { keepthBest } from './score-order.js';
  * items with their similarity divided by 1 + the distance of the newest item they share (a
  * session that shares the last click speaks loudest). Scores are raw; ranking normalises them.
  *
- * Cost: `add` O(1) amortised (a Map read, an array push, a posting push); `query` O(query items
- * × postingsPerItem) Map updates plus O(neighbours × session length): ~50-150 µs at the defaults.
- * Memory: ~100 B per session item and per posting: ~0.1 KB per stored session item.
+ * Cost: `add` O(1) amortised (a Map read, an array push, a posting push; a new item id also
+ * amortised O(log n) string comparisons to rank it, id-ranks.ts); `query` O(query items ×
+ * postingsPerItem) probes of a typed table plus O(neighbours × session length) (session-votes.ts),
+ * then only the ties read are sorted, by integer rank (best-first.ts): ~25-50 µs at the defaults.
+ * Memory: ~100 B per session item and per posting: ~0.1 KB per stored session item; 8 B per item id.
  */
 
 export interface SessionIndexOptions {
@@ -43,11 +47,6 @@ export interface SessionQueryOptions {
   userId?: string;
   /** Newest past sessions sharing an item that are compared at all. Default 500. */
   sample?: number;
-}
-
-/** Best score first; equal scores by item id (a stable answer for equal inputs). */
-function byScoreThenId(a: readonly [string, number], b: readonly [string, number]): number {
-  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 }
 
 /** Items of the current session that weigh (newest first): the d-th newest weighs 1 - d/QUERY_WINDOW. */
@@ -100,14 +99,13 @@ export class SessionIndex {
    * (the strongest), pruned when twice that many have gathered.
    */
   private readonly follows: Array<Map<number, number> | undefined> = [];
-  /** Votes by slot during a query (zero between queries). */
-  private votes = new Float64Array(1024);
-  /** A query's scratch per past session met (see vote): summed weights, 1 + distance, session id. */
-  private sums = new Float64Array(1024);
-  private steps = new Int32Array(1024);
-  private sessionIds = new Float64Array(1024);
-  /** A query's scratch: the scores of the items voted for. */
-  private scores = new Float64Array(256);
+  /** The item ids' order as integers (id-ranks.ts): ties are sorted by id without comparing strings. */
+  private readonly ranks = new IdRanks();
+  /** A query's votes and their scratch (session-votes.ts). */
+  private readonly voting = new SessionVotes();
+  /** following's scratch: the followers read and their weights. */
+  private followers = new Int32Array(2 * MAX_FOLLOWERS);
+  private weights = new Float64Array(2 * MAX_FOLLOWERS);
   private nextId = 1;
 
   constructor(options: SessionIndexOptions) {
@@ -171,13 +169,19 @@ export class SessionIndex {
     const slot = newest === undefined ? undefined : this.slots.get(newest);
     const followers = slot === undefined ? undefined : this.follows[slot];
     if (!followers) return [];
-    // Per list: no copy of the followers, only those at least the limit-th best are named and sorted.
-    const threshold = followers.size > limit ? keepthBest([...followers.values()], limit) : -Infinity;
-    const out: Array<[string, number]> = [];
-    for (const [follower, weight] of followers) if (weight >= threshold) out.push([this.ids[follower]!, weight]);
-    out.sort(byScoreThenId);
-    if (out.length > limit) out.length = limit;
-    return filter === undefined && take >= limit ? out : firstPassingOf(out, take, filter);
+    // Per list: no copy of the followers, only the best read are named and sorted (firstPassingBest).
+    if (this.followers.length < followers.size) {
+      this.followers = new Int32Array(2 * followers.size);
+      this.weights = new Float64Array(2 * followers.size);
+    }
+    const { weights } = this;
+    let count = 0;
+    for (const [follower, weight] of followers) {
+      this.followers[count] = follower;
+      weights[count++] = weight;
+    }
+    this.ranks.refresh(this.ids);
+    return firstPassingBest(this.ids, this.followers, weights, count, limit, take, filter, this.ranks);
   }
 
   /** The slot of an item id, made on first sight (undefined past MAX_ITEMS ids). */
@@ -189,6 +193,8 @@ export class SessionIndex {
       this.slots.set(itemId, slot);
       this.ids.push(itemId);
       this.postings.push([]);
+      // Amortised O(log n) string comparisons per new id (id-ranks.ts); most calls do nothing.
+      this.ranks.refresh(this.ids);
     }
     return slot;
   }
@@ -213,10 +219,10 @@ export class SessionIndex {
   /**
    * The first `take` items passing `filter` of {@link query}'s answer (same options), exactly
    * `firstPassing(query(current, options), filter, take)`, but only what is read is sorted (a
-   * list reads ~50 of the 200 it asks for), and votes are summed with one Map read per posting.
-   * Cost (the session index left by `npx tsx scripts/bench/recommend-micro.ts --items 3000
-   * --lists 3000 --users 1000`, every user's list replayed, load ~10 on 2 cores): 75-105 us per
-   * list against 100-120 us for the former query + firstPassing; identical answers.
+   * list reads ~50 of the 200 it asks for), and votes are summed on typed scratch (session-votes.ts).
+   * Cost (the calls of `npx tsx scripts/bench/recommend-micro.ts --items 3000 --lists 3000
+   * --users 1000` replayed, old and new index side by side, load ~5-8 on 2 cores): about half the
+   * former Map-based vote's time per list (~45 against ~90 us at load 5); identical answers.
    */
   queryPassing(
     current: readonly string[],
@@ -225,108 +231,28 @@ export class SessionIndex {
     filter?: (itemId: string) => boolean,
   ): Array<[string, number]> {
     const limit = options.limit ?? 100;
-    const touched = this.vote(current, options);
-    const count = touched.length;
-    if (count === 0) return [];
-    if (this.scores.length < count) this.scores = new Float64Array(Math.max(count, 2 * this.scores.length));
-    const scores = this.scores;
-    const votes = this.votes;
-    for (let i = 0; i < count; i++) {
-      const slot = touched[i]!;
-      scores[i] = votes[slot]!;
-      votes[slot] = 0;
-    }
-    return firstPassingBest(this.ids, touched, scores, count, limit, take, filter);
-  }
-
-  /**
-   * The votes of the sessions most like `current`, left in `this.votes` by slot (the caller
-   * zeroes them again); returns the slots voted for, in the order first voted for.
-   */
-  private vote(current: readonly string[], options: SessionQueryOptions): number[] {
-    const neighbours = options.neighbours ?? 100;
-    const sample = options.sample ?? 500;
     const n = Math.min(current.length, QUERY_WINDOW);
     if (n === 0) return [];
-    // Per past session (entry e, in the order first met): the summed weights of the query items
-    // it holds and the distance of the newest of them. (A posting is only nearly in id order: a
-    // session still open can touch an item after a newer one did, so the sample is taken by id
-    // afterwards, not by merging.) One Map read per posting, the sums in scratch arrays.
-    const entryOf = new Map<number, number>();
-    let count = 0;
+    // The newest sessions holding each query item (about oldest first) and the item's weight.
+    const postings: Array<number[] | undefined> = [];
+    const weights: number[] = [];
     for (let d = 0; d < n; d++) {
       const slot = this.slots.get(current[d]!);
-      const posting = slot === undefined ? undefined : this.postings[slot];
-      if (!posting) continue;
-      const weight = 1 - d / QUERY_WINDOW;
-      const from = Math.max(0, posting.length - this.postingsPerItem);
-      if (this.sums.length < count + posting.length - from) this.growScratch(count + posting.length - from);
-      const { sums, steps, sessionIds } = this;
-      for (let p = posting.length - 1; p >= from; p--) {
-        const id = posting[p]!;
-        const entry = entryOf.get(id);
-        if (entry === undefined) {
-          entryOf.set(id, count);
-          sums[count] = weight;
-          steps[count] = d + 1;
-          sessionIds[count] = id;
-          count++;
-        } else sums[entry]! += weight;
-      }
+      postings.push(slot === undefined ? undefined : this.postings[slot]);
+      weights.push(1 - d / QUERY_WINDOW);
     }
-    // The recent sample: the newest `sample` sessions (ids grow with time) still held and not the
-    // asker's, newest first. Sorted as id x span + entry in one typed array (exact below 2^53).
-    const { sums, steps, sessionIds } = this;
-    let span = 1;
-    while (span < count) span *= 2;
-    let maxId = 0;
-    for (let e = 0; e < count; e++) if (sessionIds[e]! > maxId) maxId = sessionIds[e]!;
-    const packed = (maxId + 1) * span <= Number.MAX_SAFE_INTEGER;
-    const byId = new Float64Array(count);
-    for (let e = 0; e < count; e++) byId[e] = packed ? sessionIds[e]! * span + e : sessionIds[e]!;
-    byId.sort();
-    const chosen: StoredSession[] = [];
-    const similarity: number[] = [];
-    const step: number[] = [];
-    for (let i = count - 1; i >= 0 && chosen.length < sample; i--) {
-      const key = byId[i]!;
-      const entry = packed ? key % span : entryOf.get(key)!;
-      const id = packed ? (key - entry) / span : key;
-      const session = this.sessions.get(id);
-      if (!session || session.userId === options.userId) continue;
-      chosen.push(session);
-      similarity.push(sums[entry]! / n);
-      step.push(steps[entry]!);
-    }
-    // The `neighbours` most similar, ties: the newer (chosen is newest first). Only those are sorted.
-    const order = strongestFirst(similarity, neighbours);
-    if (this.votes.length < this.ids.length) this.votes = new Float64Array(Math.max(this.ids.length, 2 * this.votes.length));
-    const votes = this.votes;
-    const touched: number[] = [];
-    // A neighbour votes with its similarity divided by how far back its newest shared item is.
-    for (let o = 0; o < order.length; o++) {
-      const i = order[o]!;
-      const vote = similarity[i]! / step[i]!;
-      const items = chosen[i]!.items;
-      for (let j = 0; j < items.length; j++) {
-        const slot = items[j]!;
-        if (votes[slot] === 0) touched.push(slot);
-        votes[slot]! += vote;
-      }
-    }
-    return touched;
-  }
-
-  /** Grows the query's scratch arrays to hold at least `size` past sessions. */
-  private growScratch(size: number): void {
-    const length = Math.max(size, 2 * this.sums.length);
-    const grow = <T extends Float64Array | Int32Array>(old: T, fresh: T): T => {
-      fresh.set(old);
-      return fresh;
-    };
-    this.sums = grow(this.sums, new Float64Array(length));
-    this.steps = grow(this.steps, new Int32Array(length));
-    this.sessionIds = grow(this.sessionIds, new Float64Array(length));
+    const { voting } = this;
+    const count = voting.vote(postings, weights, this.postingsPerItem, this.sessions, {
+      userId: options.userId,
+      sample: options.sample ?? 500,
+      neighbours: options.neighbours ?? 100,
+      slots: this.ids.length,
+    });
+    if (count === 0) return [];
+    voting.take(count);
+    // O(1) unless ids wait for a rank (id-ranks.ts: amortised O(log n) string comparisons per id).
+    this.ranks.refresh(this.ids);
+    return firstPassingBest(this.ids, voting.touched, voting.scores, count, limit, take, filter, this.ranks);
   }
 
   private evict(): void {
