@@ -149,28 +149,9 @@ let depth = 0;
  * ties by position: a sort by (similarity desc, position asc) cut to `keep`, sorting only those kept.
  */
 export function strongestFirst(similarity: readonly number[], keep: number): number[] {
-  const order: number[] = [];
-  if (similarity.length > keep) {
-    const threshold = keepthBest(similarity, keep);
-    let above = 0;
-    for (const value of similarity) if (value > threshold) above++;
-    let atThreshold = keep - above;
-    for (let i = 0; i < similarity.length; i++) {
-      const value = similarity[i]!;
-      if (value > threshold || (value === threshold && atThreshold-- > 0)) order.push(i);
-    }
-  } else for (let i = 0; i < similarity.length; i++) order.push(i);
-  if (order.length > STRONGEST_INSERTION_MAX) order.sort((a, b) => similarity[b]! - similarity[a]! || a - b);
-  else
-    for (let i = 1; i < order.length; i++) {
-      const entry = order[i]!;
-      const value = similarity[entry]!;
-      let j = i - 1;
-      // Positions are in ascending order before the sort: a tie never moves past an earlier one.
-      for (; j >= 0 && value > similarity[order[j]!]!; j--) order[j + 1] = order[j]!;
-      order[j + 1] = entry;
-    }
-  return order;
+  const order = new Int32Array(Math.max(0, Math.min(similarity.length, keep)));
+  const length = strongestOrder(Float64Array.from(similarity), similarity.length, keep, order);
+  return Array.from(order.subarray(0, length));
 }
 
 /**
