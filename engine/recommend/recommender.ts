@@ -7,7 +7,7 @@ import { isUsableVector, norm, normalized } from './logic/vector-math.js';
 import type { InteractionStats } from './interaction-stats.js';
 import type { StoredMember } from '../members/member-store.js';
 import type { UserState } from '../shoppers/user-state-store.js';
-import { UNIT_LENGTH_TOLERANCE, type VectorIndex } from './vector-index.js';
+import { UNIT_LENGTH_TOLERANCE, setFilter, type VectorIndex } from './vector-index.js';
 import type { ContentEncoder } from '../../models/content-encoder.js';
 import { ItemNotFoundError, type CatalogService } from '../catalog/catalog-service.js';
 import { ComplementFinder } from './complement-lists.js';
@@ -255,7 +255,9 @@ export class Recommender {
     // Called a few hundred times per list (searches, sampling, every source): two Set reads in the usual case.
     const recommendable = this.catalog.recommendableIds(user.tier);
     const channel = request.channel;
-    if (scope === undefined && channel === undefined && heldBack === undefined) return (id) => !excluded.has(id) && recommendable.has(id);
+    // A set filter (vector-index.ts): the vector index answers it by slot, without calling it.
+    if (scope === undefined && channel === undefined && heldBack === undefined)
+      return setFilter({ allowed: recommendable, allowedVersion: this.catalog.version, excluded });
     const catalog = this.catalog;
     return (id) =>
       !excluded.has(id) &&

@@ -82,3 +82,34 @@ export interface VectorIndex {
    */
   scanExact(query: Float32Array, k: number, ids: Iterable<string>): Neighbour[];
 }
+
+/**
+ * What a set filter is made of (see {@link setFilter}): an id passes when it is in `allowed` and
+ * not in `excluded`. `allowedVersion` changes whenever `allowed` does (the catalog's version for
+ * its recommendable ids), so an index may keep a view of `allowed` by its own slots between calls.
+ */
+export interface SetFilterParts {
+  readonly allowed: ReadonlySet<string>;
+  readonly allowedVersion: number;
+  readonly excluded: ReadonlySet<string>;
+}
+
+const setFilters = new WeakMap<object, SetFilterParts>();
+
+/**
+ * `(id) => !excluded.has(id) && allowed.has(id)`, described to the indexes: one that holds a view
+ * of `allowed` by slot (HnswVectorIndex) answers the filter by slot in its walk, sampling and scans
+ * (a byte read instead of two string-keyed Set reads per id), with exactly this function's answers.
+ * Cost: one closure and one WeakMap entry per list.
+ */
+export function setFilter(parts: SetFilterParts): (itemId: string) => boolean {
+  const { allowed, excluded } = parts;
+  const filter = (id: string): boolean => !excluded.has(id) && allowed.has(id);
+  setFilters.set(filter, parts);
+  return filter;
+}
+
+/** The parts of a filter made by {@link setFilter}; undefined for any other filter. */
+export function setFilterParts(filter: ((itemId: string) => boolean) | undefined): SetFilterParts | undefined {
+  return filter === undefined ? undefined : setFilters.get(filter);
+}

@@ -1,5 +1,7 @@
 import hnswlib from 'hnswlib-node';
-import type { Neighbour, SearchMemoBox, VectorIndex } from '../vector-index.js';
+import { setFilterParts, type Neighbour, type SearchMemoBox, type VectorIndex } from '../vector-index.js';
+import { AllowedSlots } from './allowed-slots.js';
+import { SearchMemo, memoAnswer } from './hnsw-search-memo.js';
 import {
   BREADTH_MARGIN,
   DOT_NS_PER_DIMENSION,
@@ -48,26 +50,6 @@ export interface HnswVectorIndexOptions {
   planner?: 'cost' | 'graph-first';
 }
 
-/** Added to a memo's bound (fromMemo) for float rounding of the stored vectors and queries. */
-const MEMO_SLACK = 1e-6;
-
-/**
- * What a graph walk leaves for the next search of a nearby query (a shopper's next list): the
- * query, the walk's labels and the lowest similarity among them. Valid only for the index that
- * made it, at the generation it was made (any upsert or remove since makes it stale).
- */
-class SearchMemo {
-  constructor(
-    readonly owner: HnswVectorIndex,
-    readonly generation: number,
-    readonly query: Float32Array,
-    readonly labels: Int32Array,
-    readonly floor: number,
-    /** How far the walk's wanted-th best passing item was above `floor`: a query that moved further than this rarely passes the proof (fromMemo skips it). */
-    readonly headroom: number,
-  ) {}
-}
-
 export class HnswVectorIndex implements VectorIndex {
   readonly dimension: number;
   private readonly slab: VectorSlab;
@@ -82,6 +64,10 @@ export class HnswVectorIndex implements VectorIndex {
   private walked: SearchMemo | undefined;
   /** Whether the current search's caller keeps a memo (only then does a walk record one). */
   private recording = false;
+  /** Set filters (setFilter) by slot, and the current search's answer by slot when its filter is one. */
+  private readonly allowedSlots = new AllowedSlots();
+  private passing: Uint8Array | undefined;
+  private readonly cleared: number[] = [];
 
   constructor(options: HnswVectorIndexOptions) {
     checkDimension(options.dimension);
@@ -182,23 +168,34 @@ export class HnswVectorIndex implements VectorIndex {
     if (memo) memo.value = undefined;
     if (unit === undefined || live === 0) return [];
     const wanted = Math.min(k, live);
-    if (remembered !== undefined) {
-      const reused = this.fromMemo(remembered, unit, wanted, filter);
-      if (reused !== undefined) {
-        if (memo) memo.value = remembered;
-        return reused;
-      }
-    }
-    this.recording = memo !== undefined;
-    this.walked = undefined;
+    // A set filter (a list's) is answered by slot for the whole search: bytes, no string hashing.
+    const parts = setFilterParts(filter);
+    const passing = parts && this.allowedSlots.passing(parts, this.slab, this.generation, this.cleared);
+    this.passing = passing;
     try {
+      if (remembered !== undefined) {
+        const reused = this.fromMemo(remembered, unit, wanted, filter);
+        if (reused !== undefined) {
+          if (memo) memo.value = remembered;
+          return reused;
+        }
+      }
+      this.recording = memo !== undefined;
+      this.walked = undefined;
       const found = this.plannedSearch(unit, k, wanted, live, filter);
       if (memo && this.walked) memo.value = this.walked;
       return found;
     } finally {
       this.recording = false;
       this.walked = undefined;
+      this.passing = undefined;
+      if (passing) this.allowedSlots.restore(passing, this.cleared);
     }
+  }
+
+  /** An exact scan of every live id passing the current search's filter (by slot when it has a set filter's). */
+  private scanAll(unit: Float32Array, k: number, filter?: (id: string) => boolean): Neighbour[] {
+    return this.passing ? this.slab.scanPassing(unit, k, this.passing) : this.slab.scanAll(unit, k, filter);
   }
 
   /** {@link search} without a memo: the planner's choice of graph walk or exact scan. */
@@ -214,22 +211,21 @@ export class HnswVectorIndex implements VectorIndex {
     }
     const dotNs = this.dimension * DOT_NS_PER_DIMENSION;
     // Cheaper than any graph walk even if everything passes: skip sampling.
-    if (this.planner === 'cost' && live * (FILTER_CALL_NS + dotNs) <= graphNs(wanted, this.efSearch))
-      return this.slab.scanAll(unit, k, filter);
+    if (this.planner === 'cost' && live * (FILTER_CALL_NS + dotNs) <= graphNs(wanted, this.efSearch)) return this.scanAll(unit, k, filter);
     const selectivity = this.sampleSelectivity(filter);
     const scanNs = live * (FILTER_CALL_NS + selectivity * dotNs);
     const walkNs = (breadth: number) => graphNs(breadth, this.efSearch) + breadth * (FILTER_CALL_NS + dotNs);
     let breadth = Math.min(live, Math.ceil((Math.max(this.efSearch, wanted) * BREADTH_MARGIN) / selectivity));
-    if (this.planner === 'cost' && scanNs <= walkNs(breadth)) return this.slab.scanAll(unit, k, filter);
+    if (this.planner === 'cost' && scanNs <= walkNs(breadth)) return this.scanAll(unit, k, filter);
     for (let attempt = 1; ; attempt++) {
       const { found, passed, exhausted } = this.searchGraph(unit, breadth, wanted, filter);
       if (found.length >= wanted) return found;
-      if (exhausted || breadth >= live || attempt >= MAX_GRAPH_ATTEMPTS) return this.slab.scanAll(unit, k, filter);
+      if (exhausted || breadth >= live || attempt >= MAX_GRAPH_ATTEMPTS) return this.scanAll(unit, k, filter);
       // Wide enough for the pass rate this walk saw, 2 to MAX_WIDEN times as wide as it was; the
       // items near the query pass less often than the sample said, so a scan may be cheaper now.
       const aimed = Math.ceil((breadth * wanted * WIDEN_MARGIN) / Math.max(1, passed));
       breadth = Math.min(live, Math.max(2 * breadth, Math.min(MAX_WIDEN * breadth, aimed)));
-      if (this.planner === 'cost' && scanNs <= walkNs(breadth)) return this.slab.scanAll(unit, k, filter);
+      if (this.planner === 'cost' && scanNs <= walkNs(breadth)) return this.scanAll(unit, k, filter);
     }
   }
 
@@ -248,24 +244,8 @@ export class HnswVectorIndex implements VectorIndex {
    * (~80 x 64 dimensions, ~5-10 us) instead of the native walk (~60-100 us).
    */
   private fromMemo(memo: SearchMemo, unit: Float32Array, wanted: number, filter?: (id: string) => boolean): Neighbour[] | undefined {
-    if (memo.generation !== this.generation || memo.query.length !== unit.length) return undefined;
-    let moved = 0;
-    for (let i = 0; i < unit.length; i++) moved += unit[i]! * memo.query[i]!;
-    const distance = Math.sqrt(Math.max(0, 2 - 2 * moved));
-    // A float32 query rounding margin: the bound must hold on the stored (float32) vectors.
-    const bound = memo.floor + distance + MEMO_SLACK;
-    // A cheap skip (recommend micro-benchmark): under 1% of the proofs that held had a query that
-    // moved over twice the walk's headroom, about a third of those that failed had.
-    if (bound >= 1 || distance > 2 * memo.headroom) return undefined;
-    const top = new TopK(wanted);
-    for (const label of memo.labels) {
-      const id = this.slab.idAt(label);
-      if (id === undefined || (filter !== undefined && !filter(id))) continue;
-      top.offer(id, this.slab.similarity(label, unit));
-    }
-    const found = top.drain();
-    if (found.length < wanted || found[found.length - 1]!.similarity < bound) return undefined;
-    return found;
+    if (memo.generation !== this.generation) return undefined;
+    return memoAnswer(memo, this.slab, unit, wanted, this.passing, filter);
   }
 
   /**
@@ -287,17 +267,25 @@ export class HnswVectorIndex implements VectorIndex {
     let passed = 0;
     let floor = Infinity;
     const recording = this.recording;
+    const passing = this.passing;
     // One dot product per label, measured only when it is used (the memo's floor, or a passing id).
+    // With a set filter's bytes, a label that fails costs one byte read (and no id) unless recording.
     for (let i = 0; i < labels.length; i++) {
       const label = labels[i]!;
-      const id = this.slab.idAt(label);
-      if (id === undefined) continue;
       let similarity = Number.NaN;
       if (recording) {
+        if (this.slab.idAt(label) === undefined) continue;
         similarity = this.slab.similarity(label, unit);
         if (similarity < floor) floor = similarity;
       }
-      if (filter !== undefined && !filter(id)) continue;
+      let id: string | undefined;
+      if (passing !== undefined) {
+        if (passing[label] !== 1) continue;
+        id = this.slab.idAt(label)!;
+      } else {
+        id = this.slab.idAt(label);
+        if (id === undefined || (filter !== undefined && !filter(id))) continue;
+      }
       passed++;
       top.offer(id, recording ? similarity : this.slab.similarity(label, unit));
     }
@@ -326,7 +314,7 @@ export class HnswVectorIndex implements VectorIndex {
       const id = this.slab.idAt(slot);
       if (id === undefined) continue;
       sampled++;
-      if (filter(id)) passed++;
+      if (this.passing !== undefined ? this.passing[slot] === 1 : filter(id)) passed++;
     }
     return Math.min(1, (passed + 0.5) / (sampled + 1));
   }

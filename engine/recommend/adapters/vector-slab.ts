@@ -1,4 +1,7 @@
 import { InvalidVectorError, UNIT_LENGTH_TOLERANCE, type Neighbour } from '../vector-index.js';
+import { TopK } from './top-k.js';
+
+export { TopK } from './top-k.js';
 
 /**
  * What the vector indexes share (`ExactVectorIndex` and `HnswVectorIndex`): the unit
@@ -192,6 +195,19 @@ export class VectorSlab {
     return top.drain();
   }
 
+  /**
+   * {@link scanAll} with the filter answered by slot (AllowedSlots: byte 1 = the slot's id passes):
+   * the same offers in the same order, a byte read instead of a filter call per live slot.
+   */
+  scanPassing(unitQuery: Float32Array, k: number, passing: Uint8Array): Neighbour[] {
+    const top = new TopK(k);
+    for (let slot = 0; slot < this.highWater; slot++) {
+      if (passing[slot] !== 1) continue;
+      top.offer(this.idBySlot[slot]!, this.similarity(slot, unitQuery));
+    }
+    return top.drain();
+  }
+
   /** VectorIndex.scanExact: checks the query, then {@link scanIds} with its unit copy. */
   scanExact(query: Float32Array, k: number, ids: Iterable<string>): Neighbour[] {
     const unit = checkQuery(query, k, this.dimension);
@@ -236,62 +252,6 @@ function dotAt(a: Float32Array, aOffset: number, b: Float32Array, bOffset: numbe
 /** A cosine clamped to [-1, 1] against float rounding. */
 function clampUnit(sum: number): number {
   return sum > 1 ? 1 : sum < -1 ? -1 : sum;
-}
-
-/**
- * Keeps the k best (highest similarity; on a tie, the smaller id) in a binary min-heap whose
- * root is the worst kept, so each offer is O(log k) and the cut is deterministic.
- */
-export class TopK {
-  private readonly heap: Neighbour[] = [];
-
-  constructor(private readonly k: number) {}
-
-  offer(id: string, similarity: number): void {
-    const heap = this.heap;
-    if (heap.length < this.k) {
-      heap.push({ id, similarity });
-      this.siftUp(heap.length - 1);
-    } else if (this.k > 0 && isBetter(similarity, id, heap[0]!)) {
-      heap[0] = { id, similarity };
-      this.siftDown(0);
-    }
-  }
-
-  /** The kept neighbours, best first. Empties the collector. */
-  drain(): Neighbour[] {
-    const out = this.heap.splice(0, this.heap.length);
-    out.sort((a, b) => (isBetter(a.similarity, a.id, b) ? -1 : 1));
-    return out;
-  }
-
-  private siftUp(index: number): void {
-    const heap = this.heap;
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
-      if (!isBetter(heap[parent]!.similarity, heap[parent]!.id, heap[index]!)) break;
-      [heap[parent], heap[index]] = [heap[index]!, heap[parent]!];
-      index = parent;
-    }
-  }
-
-  private siftDown(index: number): void {
-    const heap = this.heap;
-    for (;;) {
-      const left = 2 * index + 1;
-      const right = left + 1;
-      let worst = index;
-      if (left < heap.length && isBetter(heap[worst]!.similarity, heap[worst]!.id, heap[left]!)) worst = left;
-      if (right < heap.length && isBetter(heap[worst]!.similarity, heap[worst]!.id, heap[right]!)) worst = right;
-      if (worst === index) return;
-      [heap[worst], heap[index]] = [heap[index]!, heap[worst]!];
-      index = worst;
-    }
-  }
-}
-
-function isBetter(similarity: number, id: string, than: Neighbour): boolean {
-  return similarity > than.similarity || (similarity === than.similarity && id < than.id);
 }
 
 /** Throws a RangeError unless `dimension` is a positive integer (a configuration error). */
