@@ -1,5 +1,7 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { EVENT_TYPES, IdSchema, isInteractionType, TIERS, type EventType, type Tier } from '../contracts/schemas.js';
+import { ID_PATTERN } from '../contracts/field-schemas.js';
+import { MAX_ID_LENGTH } from '../contracts/bounds.js';
 import type { InteractionUpdate } from '../recommend/interaction-stats.js';
 import { AFFINITY_LIMIT, CART_LIMIT, type Affinity, type UserStateChange, type UserStateStoreOptions } from './user-state-store.js';
 
@@ -26,7 +28,9 @@ export function checkUserStateStoreOptions(options: UserStateStoreOptions): User
 
 /** User ids end up inside a hash tag: they must be ids as the wire defines them (no braces). */
 export function checkUserId(userId: string): string {
-  if (!IdSchema.safeParse(userId).success) throw invalid(`invalid userId "${String(userId)}"`);
+  // IdSchema's rules by hand (~0.1 us; the schema's safeParse ~1 us and a result object, twice per user and batch).
+  const plain = typeof userId === 'string' && userId.length >= 1 && userId.length <= MAX_ID_LENGTH && ID_PATTERN.test(userId);
+  if (!plain && !IdSchema.safeParse(userId).success) throw invalid(`invalid userId "${String(userId)}"`);
   return userId;
 }
 

@@ -13,6 +13,7 @@ import type {
 import { callRedis } from '../../platform/redis/redis-errors.js';
 import { analyticsKeys } from '../../platform/redis/redis-keys.js';
 import { defineRedisScripts } from '../../platform/redis/redis-scripts.js';
+import { runScript } from '../../platform/redis/prebuilt-evalsha.js';
 import {
   addFields,
   bucketRange,
@@ -116,9 +117,7 @@ export class RedisShopAnalytics implements ShopAnalytics {
       const cut = sumKey.indexOf('\n');
       args.push(Number(sumKey.slice(0, cut)), sumKey.slice(cut + 1), String(value));
     }
-    return (
-      (await callRedis('script recordShopAnalyticsBatch', () => this.redis.recordShopAnalyticsBatch(keys.length, ...keys, ...args))) === 1
-    );
+    return (await callRedis('script recordShopAnalyticsBatch', () => runScript(this.redis, 'recordShopAnalyticsBatch', keys, args))) === 1;
   }
 
   /** KEYS 2..12 of the record scripts. */

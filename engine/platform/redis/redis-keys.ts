@@ -37,18 +37,32 @@ export function userKeys(keyPrefix: string) {
   return {
     /** All of one user's keys (one string concatenation each: this runs per event). */
     of(userId: string): UserKeySet {
-      const base = `${prefix}u:{${userId}}:`;
-      return {
-        vec: `${base}vec`,
-        st: `${base}st`,
-        recent: `${base}recent`,
-        bought: `${base}bought`,
-        affinity: `${base}aff`,
-        cart: `${base}cart`,
-        marker: (eventId: string) => `${base}ev:${eventId}`,
-      };
+      return new UserKeys(`${prefix}u:{${userId}}:`);
     },
   };
+}
+
+/** A class, not an object literal with a closure: `marker` is shared, not made (and named) per user and call. */
+class UserKeys implements UserKeySet {
+  readonly vec: string;
+  readonly st: string;
+  readonly recent: string;
+  readonly bought: string;
+  readonly affinity: string;
+  readonly cart: string;
+
+  constructor(private readonly base: string) {
+    this.vec = `${base}vec`;
+    this.st = `${base}st`;
+    this.recent = `${base}recent`;
+    this.bought = `${base}bought`;
+    this.affinity = `${base}aff`;
+    this.cart = `${base}cart`;
+  }
+
+  marker(eventId: string): string {
+    return `${this.base}ev:${eventId}`;
+  }
 }
 
 /** Shop-wide aggregates (RedisInteractionStats), all under `agg:{g}:`. */

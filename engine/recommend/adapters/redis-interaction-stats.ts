@@ -3,6 +3,7 @@ import type { InteractionStats, InteractionUpdate } from '../interaction-stats.j
 import { callRedis } from '../../platform/redis/redis-errors.js';
 import { statsKeys } from '../../platform/redis/redis-keys.js';
 import { defineRedisScripts } from '../../platform/redis/redis-scripts.js';
+import { runScript } from '../../platform/redis/prebuilt-evalsha.js';
 import {
   DEFAULT_MAX_NEIGHBOURS,
   FORWARD_DECAY_EPOCH_MS,
@@ -101,7 +102,7 @@ export class RedisInteractionStats implements InteractionStats {
       oneWay.length / 3,
       ...oneWay,
     ];
-    return (await callRedis('script recordInteraction', () => this.redis.recordInteraction(keys.length, ...keys, ...args))) === 1;
+    return (await callRedis('script recordInteraction', () => runScript(this.redis, 'recordInteraction', keys, args))) === 1;
   }
 
   async recordMany(batchKey: string, updates: readonly InteractionUpdate[]): Promise<boolean> {

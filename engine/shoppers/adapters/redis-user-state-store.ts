@@ -14,6 +14,7 @@ import { UNTAGGED_MARKER } from '../user-state-store.js';
 import { callRedis, redisError } from '../../platform/redis/redis-errors.js';
 import { userKeys, type UserKeySet } from '../../platform/redis/redis-keys.js';
 import { defineRedisScripts } from '../../platform/redis/redis-scripts.js';
+import { PrebuiltEvalsha, evalshaBytes, prebuiltSha } from '../../platform/redis/prebuilt-evalsha.js';
 import {
   decodeRecent,
   decodeVector,
@@ -71,7 +72,13 @@ export class RedisUserStateStore implements UserStateStore {
     this.options = checkUserStateStoreOptions(options);
     this.userKeys = userKeys(options.keyPrefix ?? '');
     defineRedisScripts(redis);
+    const run = prebuiltSha(redis, 'applyUserRun');
+    const events = prebuiltSha(redis, 'applyUserEvents');
+    this.prebuilt = run !== undefined && events !== undefined ? { run, events } : undefined;
   }
+
+  /** The SHA1s of the apply scripts, when applyMany builds its commands' bytes itself (sendCalls). */
+  private readonly prebuilt: { run: string; events: string } | undefined;
 
   async load(userId: string): Promise<UserState> {
     const keys = this.keys(checkUserId(userId));
@@ -154,13 +161,7 @@ export class RedisUserStateStore implements UserStateStore {
       calls.push({ ...call, combined: combined !== undefined, count: end - i, chained, start: i, end });
       i = end;
     }
-    const pipeline = this.redis.pipeline();
-    for (const { keys, args, combined } of calls) {
-      if (combined) pipeline.applyUserRun(keys.length, ...keys, ...args);
-      else pipeline.applyUserEvents(keys.length, ...keys, ...args);
-    }
-    const replies = await callRedis('applyMany', () => pipeline.exec());
-    if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis applyMany failed: pipeline aborted');
+    const replies = await this.sendCalls(calls);
     const outcomes: ApplyOutcome[] = [];
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i]!;
@@ -179,6 +180,35 @@ export class RedisUserStateStore implements UserStateStore {
       for (const outcome of checkOutcomes(reply, call.count)) outcomes.push(broken ? 'conflict' : outcome);
     }
     return outcomes;
+  }
+
+  /**
+   * Every call in one pipeline, each an EVALSHA built straight into its bytes (PrebuiltEvalsha:
+   * ~10 us and ~2-3 KB of garbage less per call than ioredis's own); replies in call order. A
+   * NOSCRIPT reply (the server lost its script cache; nothing ran) is sent again through the
+   * script's command, which sends the source: in order, after the pipeline, each still the first
+   * write of its user's keys in the batch, since a user's later call of the batch is NOSCRIPT too.
+   */
+  private async sendCalls(calls: readonly ApplyCall[]): Promise<Array<[Error | null, unknown]>> {
+    const pipeline = this.redis.pipeline();
+    const raw = pipeline as unknown as { sendCommand(command: PrebuiltEvalsha): unknown };
+    const prebuilt = this.prebuilt;
+    for (const { keys, args, combined } of calls) {
+      if (prebuilt) raw.sendCommand(new PrebuiltEvalsha(evalshaBytes(combined ? prebuilt.run : prebuilt.events, keys, args)));
+      else if (combined) pipeline.applyUserRun(keys.length, ...keys, ...args);
+      else pipeline.applyUserEvents(keys.length, ...keys, ...args);
+    }
+    const replies = await callRedis('applyMany', () => pipeline.exec());
+    if (!replies) throw new PulseError(ErrorCodes.unavailable, 'redis applyMany failed: pipeline aborted');
+    if (!prebuilt) return replies;
+    for (let i = 0; i < replies.length; i++) {
+      const [err] = replies[i]!;
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) continue;
+      const { keys, args, combined } = calls[i]!;
+      const script = combined ? 'applyUserRun' : 'applyUserEvents';
+      replies[i] = [null, await callRedis(`script ${script}`, () => this.redis[script](keys.length, ...keys, ...args))];
+    }
+    return replies;
   }
 
   /** One applyUserEvents call for consecutive changes of one user: each change's arguments in full. */

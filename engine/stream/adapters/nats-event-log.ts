@@ -185,33 +185,18 @@ export class NatsEventLog implements EventLogWriter, EventSource {
         unsettled.delete(msg);
         continue;
       }
-      batch.push({
-        event,
-        partition,
-        seq: msg.seq,
-        redelivered: msg.redelivered,
-        deliveryCount: msg.info.deliveryCount,
-        ack: async () => {
-          try {
-            msg.ack();
-            unsettled.delete(msg);
-          } catch (err) {
-            throw new PulseError(ErrorCodes.unavailable, 'event log unavailable: ack not sent', undefined, { cause: err });
-          }
-        },
-        nak: (delayMs) => {
-          unsettled.delete(msg);
-          try {
-            msg.nak(delayMs);
-          } catch (err) {
-            // Connection gone: the event comes back after the ack wait anyway.
-            this.logger.warn({ err, partition, seq: msg.seq }, 'nak not sent');
-          }
-        },
-        deadLetter: (failure) => this.deadLetter(msg, partition, event, failure, unsettled),
-      });
+      batch.push(new NatsDelivery(this, msg, event, partition, unsettled));
     }
     return batch;
+  }
+
+  /** A nak (after `delayMs`); a connection gone is logged: the event comes back after the ack wait anyway. */
+  nak(msg: JsMsg, partition: number, delayMs: number | undefined): void {
+    try {
+      msg.nak(delayMs);
+    } catch (err) {
+      this.logger.warn({ err, partition, seq: msg.seq }, 'nak not sent');
+    }
   }
 
   /**
@@ -219,7 +204,7 @@ export class NatsEventLog implements EventLogWriter, EventSource {
    * When the store fails, the message is no longer kept alive: it stays pending and comes back
    * after the ack wait (or sooner, if the caller naks it), as in the memory log.
    */
-  private async deadLetter(
+  async deadLetter(
     msg: JsMsg,
     partition: number,
     event: LoggedEvent,
@@ -265,3 +250,46 @@ export class NatsEventLog implements EventLogWriter, EventSource {
     await Promise.allSettled([...this.running]);
   }
 }
+
+/**
+ * One delivered message: a class, its methods shared, rather than an object with three closures
+ * (~0.3 KB less garbage per event at the event path's rate).
+ */
+class NatsDelivery implements DeliveredEvent {
+  readonly seq: number;
+  readonly redelivered: boolean;
+  readonly deliveryCount: number;
+
+  constructor(
+    private readonly log: NatsEventLog,
+    private readonly msg: JsMsg,
+    readonly event: LoggedEvent,
+    readonly partition: number,
+    private readonly unsettled: Map<JsMsg, number>,
+  ) {
+    this.seq = msg.seq;
+    this.redelivered = msg.redelivered;
+    this.deliveryCount = msg.info.deliveryCount;
+  }
+
+  ack(): Promise<void> {
+    try {
+      this.msg.ack();
+      this.unsettled.delete(this.msg);
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(new PulseError(ErrorCodes.unavailable, 'event log unavailable: ack not sent', undefined, { cause: err }));
+    }
+  }
+
+  nak(delayMs?: number): void {
+    this.unsettled.delete(this.msg);
+    this.log.nak(this.msg, this.partition, delayMs);
+  }
+
+  deadLetter(failure: DeadLetterFailure): Promise<void> {
+    return this.log.deadLetter(this.msg, this.partition, this.event, failure, this.unsettled);
+  }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
