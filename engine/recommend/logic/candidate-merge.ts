@@ -5,7 +5,7 @@ import type { RankingTuning } from './ranking-tuning.js';
 /** Merging the candidate sources into one candidate per item, each signal in [0, 1] (see ranking.ts). */
 
 /** Weight of the i-th most recent item's co-visitation list (newest first). */
-const RECENCY_WEIGHTS = [1, 0.75, 0.5, 0.35, 0.25];
+export const RECENCY_WEIGHTS: readonly number[] = [1, 0.75, 0.5, 0.35, 0.25];
 
 /** A list scaled so its best score is 1 (scores <= 0 and non-finite ones are dropped). */
 export function normaliseScores(list: ReadonlyArray<readonly [string, number]>): Array<[string, number]> {
