@@ -17,6 +17,7 @@ import { CampaignTriggers } from '../../engine/campaigns/campaign-triggers.js';
 import { CartTimerPoller } from '../../engine/campaigns/cart-timer-poller.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import { PromotionDelivery } from '../../engine/campaigns/promotion-delivery.js';
+import { regularMember } from '../helpers/member-records.js';
 
 const PARTITIONS = 4;
 const T0 = 1_700_000_000_000;
@@ -98,15 +99,7 @@ async function setup() {
     return stored.campaignId;
   };
   const member = async (memberId: string) => {
-    await members.create({
-      memberId,
-      email: `${memberId}@example.com`,
-      name: memberId,
-      tier: 'regular',
-      points: 0,
-      lifetimePoints: 0,
-      createdAt: T0 - 1000,
-    });
+    await members.create(regularMember(memberId, T0 - 1000));
   };
   /** A live event at `ts` (received then, processed at the clock's now). */
   const track = (userId: string, id: string, ts: number, fields: Record<string, unknown>) =>

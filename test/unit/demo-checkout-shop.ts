@@ -14,6 +14,7 @@ import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-s
 import { registerCouponHandlers } from '../../engine/members/coupon-handlers.js';
 import { acceptOrder } from '../../engine/members/order-handlers.js';
 import { ControllableEventLog, startHarness, type Harness } from './gateway-harness.js';
+import { regularMember } from '../helpers/member-records.js';
 
 export interface CheckoutShop {
   h: Harness;
@@ -35,16 +36,7 @@ export async function startCheckoutShop(catalog: Item[], memberIds: string[], be
   const coupons = new MemoryCouponStore(members);
   const campaigns = new MemoryCampaignStore();
   const byId = new Map(catalog.map((item) => [item.itemId, item]));
-  for (const memberId of memberIds)
-    await members.create({
-      memberId,
-      email: `${memberId}@example.com`,
-      name: memberId,
-      tier: 'regular',
-      points: 0,
-      lifetimePoints: 0,
-      createdAt: 1,
-    });
+  for (const memberId of memberIds) await members.create(regularMember(memberId, 1));
   h.transport.rpcServer.serve('catalog.get', async ({ itemId }) => {
     const item = byId.get(itemId);
     if (!item) throw new PulseError(ErrorCodes.notFound, `item ${itemId} not found`);
