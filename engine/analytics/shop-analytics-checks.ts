@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { EventTypeSchema, IdSchema, TierSchema, zodDetails, type EventType } from '../contracts/schemas.js';
-import { ID_PATTERN, TIERS } from '../contracts/field-schemas.js';
-import { MAX_ID_LENGTH } from '../contracts/bounds.js';
+import { TIERS, isId } from '../contracts/field-schemas.js';
 import type { AnalyticsRecord, CounterTotals, SegmentRanges, ShopMember } from './shop-analytics.js';
 
 /**
@@ -81,7 +80,7 @@ const isEpochMs = (value: unknown): boolean => Number.isInteger(value) && (value
  */
 function plainlyValid(record: AnalyticsRecord): boolean {
   const { userId, eventKey, counters, shopper, memberCreatedAt } = record;
-  if (typeof userId !== 'string' || userId.length < 1 || userId.length > MAX_ID_LENGTH || !ID_PATTERN.test(userId)) return false;
+  if (!isId(userId)) return false;
   if (typeof eventKey !== 'string' || eventKey.length < 1 || eventKey.length > 1024) return false;
   if (counters !== undefined) {
     if (typeof counters !== 'object' || counters === null) return false;

@@ -25,6 +25,11 @@ export const ID_PATTERN = /^[A-Za-z0-9_.:@-]+$/;
  */
 export const IdSchema = z.string().min(1).max(MAX_ID_LENGTH).regex(ID_PATTERN, 'only letters, digits and _ . : @ -');
 
+/** IdSchema's rules without the schema (~0.1 us, no result object): for checks on the event path. */
+export function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
+}
+
 /** A reward request's idempotency key: 1..128 printable characters without whitespace. */
 export const RequestIdSchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'requestId is 1..128 printable ASCII characters without spaces');
 

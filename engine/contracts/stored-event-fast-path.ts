@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH, MAX_LINE_QUANTITY, MAX_ORDER_TOTAL, MAX_PRICE, MAX_TS } from './bounds.js';
+import { MAX_LINE_QUANTITY, MAX_ORDER_TOTAL, MAX_PRICE, MAX_TS } from './bounds.js';
 import {
   linesGrossTotal,
   MAX_IMPRESSION_ITEMS,
@@ -7,7 +7,7 @@ import {
   type LineItem,
   type StoredEvent,
 } from './event-schemas.js';
-import { ID_PATTERN, TIERS, type Tier } from './field-schemas.js';
+import { TIERS, isId, type Tier } from './field-schemas.js';
 
 // --- Fast path of parseStoredEvent (schemas.ts) -------------------------------------------------
 
@@ -28,10 +28,6 @@ const FAST_EVENT_KEYS = new Map<string, readonly string[]>([
   ['impression', ['listId', 'items']],
 ]);
 const FAST_FIXED_KEYS = new Set(['id', 'ts', 'userId', 'channel', 'type', 'receivedAt', 'tier', 'viaSocket']);
-
-function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
-}
 
 function isEpochMs(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= MAX_TS;

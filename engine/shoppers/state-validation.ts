@@ -1,7 +1,6 @@
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { EVENT_TYPES, IdSchema, isInteractionType, TIERS, type EventType, type Tier } from '../contracts/schemas.js';
-import { ID_PATTERN } from '../contracts/field-schemas.js';
-import { MAX_ID_LENGTH } from '../contracts/bounds.js';
+import { isId } from '../contracts/field-schemas.js';
 import type { InteractionUpdate } from '../recommend/interaction-stats.js';
 import { AFFINITY_LIMIT, CART_LIMIT, type Affinity, type UserStateChange, type UserStateStoreOptions } from './user-state-store.js';
 
@@ -28,9 +27,8 @@ export function checkUserStateStoreOptions(options: UserStateStoreOptions): User
 
 /** User ids end up inside a hash tag: they must be ids as the wire defines them (no braces). */
 export function checkUserId(userId: string): string {
-  // IdSchema's rules by hand (~0.1 us; the schema's safeParse ~1 us and a result object, twice per user and batch).
-  const plain = typeof userId === 'string' && userId.length >= 1 && userId.length <= MAX_ID_LENGTH && ID_PATTERN.test(userId);
-  if (!plain && !IdSchema.safeParse(userId).success) throw invalid(`invalid userId "${String(userId)}"`);
+  // isId first (~0.1 us; the schema's safeParse ~1 us and a result object, twice per user and batch).
+  if (!isId(userId) && !IdSchema.safeParse(userId).success) throw invalid(`invalid userId "${String(userId)}"`);
   return userId;
 }
 
