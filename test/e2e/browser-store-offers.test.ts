@@ -96,6 +96,12 @@ describe('storefront coupon at checkout', () => {
     const item = shown.find((i) => i.inStock !== false && i.price >= 10)!;
     await page.click(`#products li[data-item-id="${item.itemId}"] .card-open`);
     await page.waitForSelector('#product-dialog[open]');
+    // "Similar products" arrive after the dialog opened; "Add to cart" must not move meanwhile
+    // (a centred dialog grew and moved it from under the pointer: the press opened a similar item).
+    const buyTop = () => page.$eval('#product-dialog .buy-form button[type="submit"]', (b) => b.getBoundingClientRect().top);
+    const before = await buyTop();
+    await expect.poll(() => page.textContent('#similar-list'), { timeout: 15_000 }).not.toContain('Loading');
+    expect(await buyTop()).toBe(before);
     await page.fill('#product-quantity', '2');
     await page.click('#product-dialog .buy-form button[type="submit"]');
     await expect.poll(() => page.textContent('#cart-count')).toBe('2');
