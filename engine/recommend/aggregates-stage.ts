@@ -1,6 +1,6 @@
 import { eventMessageId } from '../contracts/subjects.js';
 import type { InteractionStats, InteractionUpdate } from './interaction-stats.js';
-import { appliedEvents, type Batch } from '../stream/pipeline/batch.js';
+import type { Batch } from '../stream/pipeline/batch.js';
 import { completions } from '../stream/pipeline/completions.js';
 import type { BatchStage } from '../stream/pipeline/stage.js';
 
@@ -19,7 +19,10 @@ export class AggregatesStage implements BatchStage {
 
   async afterStore(batch: Batch): Promise<void> {
     const updates: InteractionUpdate[] = [];
-    for (const { run } of appliedEvents(batch)) if (run.effect?.stats) updates.push(run.effect.stats);
+    // Plain loops, not appliedEvents: no { user, run } object and generator step per event.
+    for (const user of batch.users) {
+      for (const run of user.events) if (run.outcome === 'applied' && run.effect?.stats) updates.push(run.effect.stats);
+    }
     await Promise.all([
       updates.length > 0 ? this.stats.recordMany(batch.tag, updates) : undefined,
       ...(await completions(batch, (tag) => this.stats.wasRecorded(tag))).map(({ run }) =>

@@ -69,6 +69,11 @@ describe('Redis adapters: storage details', () => {
     await suite.redis().script('FLUSH');
     expect(await store.apply('u1', change({ eventId: 'e2', expectedVersion: 1 }))).toBe('applied');
     await suite.redis().script('FLUSH');
+    // loadMany's prebuilt EVALSHA (NOSCRIPT: read again through the command)
+    const [loaded] = await store.loadMany([{ userId: 'u1', eventIds: ['e2', 'e3'] }]);
+    expect(loaded!.state.version).toBe(2);
+    expect(loaded!.markers).toEqual(['1', null]);
+    await suite.redis().script('FLUSH');
     expect(await stats.record('e1', { items: [['a', 1]], pairs: [], ts: Date.now() })).toBe(true);
   });
 

@@ -27,6 +27,10 @@ import {
   emptyTotals,
 } from '../shop-analytics-checks.js';
 import { checkDedupeTtl } from '../../shoppers/state-validation.js';
+import { CounterSums, counterFieldList } from './counter-sums.js';
+
+/** KEYS index (1-based) of the total counters (`tot`, the last of fixedKeys). */
+const TOTAL_KEY_INDEX = 12;
 
 export interface RedisShopAnalyticsOptions {
   /** How long a recorded event key is remembered (s). */
@@ -80,18 +84,19 @@ export class RedisShopAnalytics implements ShopAnalytics {
     if (records.length === 0) return false;
     // Counters folded per bucket key (tot, h:<hour>, d:<day>), shoppers to their newest snapshot.
     const keys = [this.keys.done(batchKey), ...this.fixedKeys()];
-    const keyIndex = new Map<string, number>([[keys[11]!, 12]]);
-    const sums = new Map<string, number>();
-    const add = (key: string, field: string, value: number) => {
-      let index = keyIndex.get(key);
+    // KEYS index (1-based) of each hour's and day's bucket, added in the order first met.
+    const hourIndex = new Map<number, number>();
+    const dayIndex = new Map<number, number>();
+    const bucketIndex = (indexes: Map<number, number>, kind: 'h' | 'd', bucket: number): number => {
+      let index = indexes.get(bucket);
       if (index === undefined) {
-        keys.push(key);
+        keys.push(this.keys.bucket(kind, bucket));
         index = keys.length;
-        keyIndex.set(key, index);
+        indexes.set(bucket, index);
       }
-      const sumKey = `${index}\n${field}`;
-      sums.set(sumKey, (sums.get(sumKey) ?? 0) + value);
+      return index;
     };
+    const sums = new CounterSums();
     const latest = new Map<string, AnalyticsRecord>();
     checkAnalyticsRecords(records);
     for (const record of records) {
@@ -104,19 +109,21 @@ export class RedisShopAnalytics implements ShopAnalytics {
         latest.set(record.userId, { ...previous, memberCreatedAt: record.memberCreatedAt });
       }
       if (!record.counters) continue;
-      for (const [field, value] of Object.entries(counterFields(record.counters))) {
-        add(keys[11]!, field, value);
-        add(this.keys.bucket('h', hourOf(record.counters.ts)), field, value);
-        add(this.keys.bucket('d', dayOf(record.counters.ts)), field, value);
+      const fields = counterFieldList(record.counters);
+      if (fields.length === 0) continue;
+      // (KEYS[12], the total, first; then the hour's and the day's bucket, each added on first use)
+      const hour = bucketIndex(hourIndex, 'h', hourOf(record.counters.ts));
+      const day = bucketIndex(dayIndex, 'd', dayOf(record.counters.ts));
+      for (const [field, value] of fields) {
+        sums.add(TOTAL_KEY_INDEX, field, value);
+        sums.add(hour, field, value);
+        sums.add(day, field, value);
       }
     }
     const args: Array<string | number> = [this.dedupeTtlSeconds, latest.size];
     for (const record of latest.values()) args.push(...shopperArgs(record));
     args.push(sums.size);
-    for (const [sumKey, value] of sums) {
-      const cut = sumKey.indexOf('\n');
-      args.push(Number(sumKey.slice(0, cut)), sumKey.slice(cut + 1), String(value));
-    }
+    for (let i = 0; i < sums.size; i++) args.push(sums.indexes[i]!, sums.fields[i]!, String(sums.values[i]!));
     return (await callRedis('script recordShopAnalyticsBatch', () => runScript(this.redis, 'recordShopAnalyticsBatch', keys, args))) === 1;
   }
 

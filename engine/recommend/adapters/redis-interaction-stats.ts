@@ -84,7 +84,10 @@ export class RedisInteractionStats implements InteractionStats {
     const oneWay: Array<string | number> = [];
     for (const [earlier, later, weight] of update.boughtAfter ?? [])
       if (earlier !== later) oneWay.push(indexOf('aft', earlier), later, String(weight));
-    const keys = [this.keys.done(eventKey), this.keys.popularity(), this.keys.landmark(), ...listKeys];
+    const keys = [this.keys.done(eventKey), this.keys.popularity(), this.keys.landmark()];
+    appendAll(keys, listKeys);
+    // Appended in place, not spread and flatMapped into a literal (an array per item, and copies
+    // of a batch's thousands of arguments); the same arguments in the same order. ~0.05 us each.
     const args: Array<string | number> = [
       this.dedupeTtlSeconds,
       update.ts,
@@ -94,14 +97,14 @@ export class RedisInteractionStats implements InteractionStats {
       RESCALE_EXPONENT,
       MAX_FUTURE_SKEW_MS,
       keyItems.length,
-      ...keyItems,
-      update.items.length,
-      ...update.items.flatMap(([itemId, weight]) => [itemId, String(weight)]),
-      bothWays.length / 3,
-      ...bothWays,
-      oneWay.length / 3,
-      ...oneWay,
     ];
+    appendAll(args, keyItems);
+    args.push(update.items.length);
+    for (const [itemId, weight] of update.items) args.push(itemId, String(weight));
+    args.push(bothWays.length / 3);
+    appendAll(args, bothWays);
+    args.push(oneWay.length / 3);
+    appendAll(args, oneWay);
     return (await callRedis('script recordInteraction', () => runScript(this.redis, 'recordInteraction', keys, args))) === 1;
   }
 
@@ -142,6 +145,11 @@ export class RedisInteractionStats implements InteractionStats {
     const reply = await callRedis(operation, () => this.redis.zrevrange(this.keys.neighbours(list, itemId), 0, limit - 1, 'WITHSCORES'));
     return parseWithScores(reply);
   }
+}
+
+/** `out.push(...values)` without the spread (no argument list as long as `values`: a batch's can be thousands). */
+function appendAll<T>(out: T[], values: readonly T[]): void {
+  for (let i = 0; i < values.length; i++) out.push(values[i]!);
 }
 
 /** The neighbour lists: co-visitation, co-purchase, bought-after (key infix). */

@@ -29,8 +29,8 @@ export function userRunCall(
   let firstSeenAt: number | undefined;
   // count field, increment, ... (a run holds a few types)
   const counts: Array<string | number> = [];
-  const recent: string[] = [];
-  const bought: string[] = [];
+  let recentCount = 0;
+  let boughtCount = 0;
   for (let i = start; i < end; i++) {
     const { change } = changes[i]!;
     checkUserStateChange(change);
@@ -42,13 +42,12 @@ export function userRunCall(
     if (change.tier) tier = change.tier;
     if (change.purchases) purchases = change.purchases;
     if (change.firstSeenAt !== undefined) firstSeenAt = change.firstSeenAt;
-    const field = `c:${change.type}`;
+    const field = countField(change.type);
     const at = counts.indexOf(field);
     if (at >= 0) counts[at + 1] = (counts[at + 1] as number) + 1;
     else counts.push(field, 1);
-    // newest first in the change: pushed oldest first
-    for (let r = change.recent.length - 1; r >= 0; r--) recent.push(encodeRecent(change.recent[r]!));
-    for (const itemId of change.bought) bought.push(itemId);
+    recentCount += change.recent.length;
+    boughtCount += change.bought.length;
   }
   counts.push('c:total', end - start);
   const final = changes[end - 1]!.change;
@@ -61,25 +60,52 @@ export function userRunCall(
   if (firstSeenAt !== undefined) fields.push('firstSeenAt', firstSeenAt);
   const cartLines: Array<[string, number]> = [];
   cart?.forEach((quantity, itemId) => cartLines.push([itemId, quantity]));
-  const args: Array<string | number | Buffer> = [
-    end - start,
-    firstVersion,
-    options.dedupeTtlSeconds,
-    options.recentLimit,
-    tag,
-    vector?.vector ? encodeVector(vector.vector) : '',
-    vector?.vectorVersion ?? '',
-    affinity ? encodeAffinity(affinity) : '',
-    cart ? JSON.stringify(cartLines) : '',
-    fields.length / 2,
-    ...fields,
-    counts.length / 2,
-    ...counts,
-    recent.length,
-    ...recent,
-    ...bought,
-  ];
+  // One array of the final length, filled in order (the recent entries and bought ids encoded
+  // straight into it): no arrays grown by push and copied again, no spreads (an iterator and a
+  // result object per element): ~0.6 KB of garbage less per user's run (allocation profile of
+  // pipeline-micro). The same arguments in the same order. ~0.1 us per argument.
+  const args = new Array<string | number | Buffer>(HEADER_ARGS + 1 + fields.length + 1 + counts.length + 1 + recentCount + boughtCount);
+  args[0] = end - start;
+  args[1] = firstVersion;
+  args[2] = options.dedupeTtlSeconds;
+  args[3] = options.recentLimit;
+  args[4] = tag;
+  args[5] = vector?.vector ? encodeVector(vector.vector) : '';
+  args[6] = vector?.vectorVersion ?? '';
+  args[7] = affinity ? encodeAffinity(affinity) : '';
+  args[8] = cart ? JSON.stringify(cartLines) : '';
+  let at = HEADER_ARGS;
+  args[at++] = fields.length / 2;
+  for (let f = 0; f < fields.length; f++) args[at++] = fields[f]!;
+  args[at++] = counts.length / 2;
+  for (let c = 0; c < counts.length; c++) args[at++] = counts[c]!;
+  args[at++] = recentCount;
+  for (let i = start; i < end; i++) {
+    // newest first in the change: sent oldest first
+    const { recent } = changes[i]!.change;
+    for (let r = recent.length - 1; r >= 0; r--) args[at++] = encodeRecent(recent[r]!);
+  }
+  for (let i = start; i < end; i++) {
+    const { bought } = changes[i]!.change;
+    for (let b = 0; b < bought.length; b++) args[at++] = bought[b]!;
+  }
   return { keys: runKeys, args };
+}
+
+/** Arguments before the run's fields: count, first version, dedupe TTL, recent limit, tag, vector, its version, affinity, cart. */
+const HEADER_ARGS = 9;
+
+/** `c:<type>` of each type met so far: one string per type, not one concatenation per event (~0.05 us). */
+const COUNT_FIELDS = new Map<string, string>();
+
+function countField(type: string): string {
+  let field = COUNT_FIELDS.get(type);
+  if (field === undefined) {
+    field = `c:${type}`;
+    // Event types are a closed set (EVENT_TYPES, checked before): the map stays that small.
+    COUNT_FIELDS.set(type, field);
+  }
+  return field;
 }
 
 /**

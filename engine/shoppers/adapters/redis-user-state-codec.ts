@@ -27,14 +27,33 @@ export function encodeRecent(entry: RecentInteraction): string {
 
 /** Decodes one entry; a malformed one (written by a foreign version) is dropped, not fatal. */
 export function decodeRecent(encoded: string): RecentInteraction[] {
+  const entry = decodeRecentEntry(encoded);
+  return entry ? [entry] : [];
+}
+
+/** Decodes one entry; undefined for a malformed one (written by a foreign version). */
+export function decodeRecentEntry(encoded: string): RecentInteraction | undefined {
   const first = encoded.indexOf('|');
   const second = encoded.indexOf('|', first + 1);
-  if (first < 0 || second < 0) return [];
+  if (first < 0 || second < 0) return undefined;
   const type = TYPES_BY_CODE.get(encoded.slice(0, first));
   const ts = parseInt(encoded.slice(first + 1, second), 36);
   const itemId = encoded.slice(second + 1);
-  if (!type || !Number.isFinite(ts) || itemId.length === 0) return [];
-  return [{ itemId, type, ts }];
+  if (!type || !Number.isFinite(ts) || itemId.length === 0) return undefined;
+  return { itemId, type, ts };
+}
+
+/**
+ * `encoded.flatMap(decodeRecent)` without an array per entry (a loaded user's list holds up to
+ * recentLimit entries: ~50 arrays of garbage per load). ~0.2 us per entry.
+ */
+export function decodeRecentList(encoded: readonly string[]): RecentInteraction[] {
+  const out: RecentInteraction[] = [];
+  for (let i = 0; i < encoded.length; i++) {
+    const entry = decodeRecentEntry(encoded[i]!);
+    if (entry) out.push(entry);
+  }
+  return out;
 }
 
 /** Float32 little-endian bytes, whatever the platform's byte order. */
@@ -79,20 +98,74 @@ export function encodeAffinity(affinity: Affinity): string {
   return JSON.stringify({ l: affinity.landmark, c: [...affinity.categories], b: [...affinity.brands], n: [...affinity.brandEvents] });
 }
 
+/**
+ * The whole state of a loaded user: `{ ...stateFromStored(...), ...shopperFromStored(...) }`
+ * (same keys, in the same order, same values), built as one object. That expression made three
+ * empty states' worth of Maps, Sets and objects only to replace them (~1 KB of garbage per loaded
+ * user, allocation profile of pipeline-micro). ~1 us plus the decoding.
+ */
+export function loadedState(
+  vector: Float32Array | null,
+  st: Record<string, string>,
+  recent: RecentInteraction[],
+  bought: Iterable<string>,
+  affinity: string | null,
+  cart: string | null,
+): UserState {
+  const state: UserState = {
+    vector,
+    strength: numberOr(st.strength, 0),
+    updatedAt: numberOr(st.updatedAt, 0),
+    version: numberOr(st.version, 0),
+    recent,
+    bought: new Set(bought),
+    counts: {},
+    tier: st.tier !== undefined && isTier(st.tier) ? st.tier : 'regular',
+    affinity: decodeAffinity(affinity),
+    cart: decodeCart(cart),
+    purchases: {
+      orders: numberOr(st.orders, 0),
+      spend: numberOr(st.spend, 0),
+      firstPurchaseAt: numberOr(st.firstPurchaseAt, 0),
+      lastPurchaseAt: numberOr(st.lastPurchaseAt, 0),
+    },
+    firstSeenAt: numberOr(st.firstSeenAt, 0),
+  };
+  if (vector !== null && st.vectorVersion) state.vectorVersion = st.vectorVersion;
+  // for..in: the order of Object.entries (st is a plain object of string fields), no entry arrays.
+  for (const field in st) {
+    if (field.startsWith('c:')) state.counts[field.slice(2)] = numberOr(st[field], 0);
+  }
+  return state;
+}
+
+/** A stored cart; a missing or malformed one reads as empty. */
+function decodeCart(cart: string | null): Map<string, number> {
+  if (cart !== null) {
+    try {
+      return entriesOf(JSON.parse(cart));
+    } catch {
+      // a malformed cart reads as empty
+    }
+  }
+  return new Map();
+}
+
 /** Reads stored affinity; a missing or malformed value (written by a foreign version) reads as none. */
 export function decodeAffinity(stored: string | null): Affinity {
-  const affinity = emptyAffinity();
-  if (stored === null) return affinity;
+  if (stored === null) return emptyAffinity();
   try {
     const { l, c, b, n } = JSON.parse(stored) as { l: unknown; c: unknown; b: unknown; n: unknown };
-    affinity.landmark = typeof l === 'number' && Number.isFinite(l) ? l : 0;
-    affinity.categories = entriesOf(c);
-    affinity.brands = entriesOf(b);
-    affinity.brandEvents = entriesOf(n);
+    // Built whole (the keys of emptyAffinity, in its order), not an empty one whose maps are replaced.
+    return {
+      landmark: typeof l === 'number' && Number.isFinite(l) ? l : 0,
+      categories: entriesOf(c),
+      brands: entriesOf(b),
+      brandEvents: entriesOf(n),
+    };
   } catch {
     return emptyAffinity();
   }
-  return affinity;
 }
 
 /** `[[key, number]...]` as a Map; entries of another shape are dropped. */

@@ -1,7 +1,7 @@
 import type { StoredEvent, StoredInteractionEvent } from '../../contracts/schemas.js';
 import type { PurchaseAggregates, UserState, UserStateChange } from '../user-state-store.js';
 import { CART_LIMIT } from './state-limits.js';
-import { affinityAfter, affinityGain, emptyAffinity, mergedAffinity } from './affinity.js';
+import { affinityAfter, affinityAfterItem, affinityGain, emptyAffinity, mergedAffinity } from './affinity.js';
 import { tasteWeight } from './event-weights.js';
 import type { ItemAttributes, ItemAttributesOf } from '../../catalog/logic/item-attributes.js';
 
@@ -38,7 +38,11 @@ export function shopperEffect(
   affinityHalfLifeSeconds: number,
 ): ShopperChange {
   const change: ShopperChange = {};
-  if (attributesOf && items.length > 0) {
+  if (attributesOf && items.length === 1) {
+    // One item (most events): no gain maps (affinityAfterItem equals the general path below).
+    const affinity = affinityAfterItem(state.affinity, attributesOf(items[0]!), tasteWeight[event.type], event.ts, affinityHalfLifeSeconds);
+    if (affinity) change.affinity = affinity;
+  } else if (attributesOf && items.length > 0) {
     const weight = tasteWeight[event.type];
     const lineWeight = items.length > 1 ? weight / Math.sqrt(items.length) : weight;
     const lines = new Array<[ItemAttributes | undefined, number]>(items.length);

@@ -25,9 +25,15 @@ export function foldInteractionUpdates(
   const pairs = new PairSums(true);
   const coPurchases = new PairSums(true);
   const boughtAfter = new PairSums(false);
-  for (const update of updates) {
+  // Indexed loops and element reads, not for..of and destructuring: no iterator result per
+  // update, item and pair where those are not optimised away. ~0.05 us per item.
+  for (let u = 0; u < updates.length; u++) {
+    const update = updates[u]!;
     const scale = 2 ** ((Math.min(update.ts, maxTs) - ref) / halfLifeMs);
-    for (const [itemId, weight] of update.items) items.set(itemId, (items.get(itemId) ?? 0) + weight * scale);
+    for (let i = 0; i < update.items.length; i++) {
+      const item = update.items[i]!;
+      items.set(item[0], (items.get(item[0]) ?? 0) + item[1] * scale);
+    }
     pairs.addAll(update.pairs);
     if (update.coPurchases) coPurchases.addAll(update.coPurchases);
     if (update.boughtAfter) boughtAfter.addAll(update.boughtAfter);
@@ -49,9 +55,16 @@ class PairSums {
   }
 
   addAll(pairs: ReadonlyArray<readonly [string, string, number]>): void {
-    for (const [a, b, weight] of pairs) {
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i]!;
+      const a = pair[0];
+      const b = pair[1];
+      const weight = pair[2];
       if (a === b) continue;
-      const [first, second] = this.symmetric && b < a ? [b, a] : [a, b];
+      // Two variables, not a destructured [first, second] (an array per pair).
+      const swap = this.symmetric && b < a;
+      const first = swap ? b : a;
+      const second = swap ? a : b;
       // Ids hold no newline (IdSchema): the key is unambiguous.
       const key = `${first}\n${second}`;
       const sum = this.sums.get(key);
