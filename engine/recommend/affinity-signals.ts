@@ -58,28 +58,58 @@ export class AffinitySignals {
     const keys = this.keys;
     const likes = keys.likesOf(user.affinity, now, this.options.halfLifeSeconds);
     const maxBoost = this.options.maxBoost;
-    const version = this.options.version;
-    const itemOf = this.itemOf;
-    let boostOf: (itemId: string, liked: LikesById) => number;
-    let likedIn: (itemId: string, liked: LikesById) => string | undefined;
-    if (version !== undefined) {
-      // By item id (logic/item-key-rows.ts): one Map read and a row while the catalog stands.
-      const rows = keys.byId;
-      boostOf = (itemId, liked) => rows.boost(rows.rowOf(itemId, itemOf, version()), liked, maxBoost);
-      likedIn = (itemId, liked) => rows.likedCategory(rows.rowOf(itemId, itemOf, version()), liked);
-    } else {
-      const keysOf = (itemId: string) => {
-        const item = itemOf(itemId);
-        return item && keys.keysOf(item);
-      };
-      boostOf = (itemId, liked) => idBoost(keysOf(itemId), liked, maxBoost);
-      likedIn = (itemId, liked) => idLikedCategory(keysOf(itemId), liked);
-    }
-    return {
-      // The boost never exceeds maxBoost (every like is at most 1).
-      ...(likes && maxBoost > 0 ? { boostOf: (itemId: string) => boostOf(itemId, likes), maxBoost } : {}),
-      popularIn: (itemId) => category ?? (likes ? likedIn(itemId, likes) : undefined),
+    const { version } = this.options;
+    // Each reader is made by a function that returns it: no per-list name to set on it (tsx's keepNames).
+    const parts: Pick<RankingContext, 'boostOf' | 'maxBoost' | 'popularIn' | 'fallbackReason'> = {
+      popularIn: popularInReader(keys, this.itemOf, version, category, likes),
       fallbackReason: fillReason(category),
     };
+    // The boost never exceeds maxBoost (every like is at most 1).
+    if (likes && maxBoost > 0) {
+      parts.boostOf = boostReader(keys, this.itemOf, version, likes, maxBoost);
+      parts.maxBoost = maxBoost;
+    }
+    return parts;
   }
+}
+
+/**
+ * An item's boost under `likes`: by item id (logic/item-key-rows.ts: one Map read and a row while
+ * the catalog's `version` stands), or without a version through `itemOf` and the item's keys.
+ */
+function boostReader(
+  keys: KeySpace,
+  itemOf: (itemId: string) => Item | undefined,
+  version: (() => number) | undefined,
+  likes: LikesById,
+  maxBoost: number,
+): (itemId: string) => number {
+  if (version !== undefined) {
+    const rows = keys.byId;
+    return (itemId) => rows.boost(rows.rowOf(itemId, itemOf, version()), likes, maxBoost);
+  }
+  return (itemId) => {
+    const item = itemOf(itemId);
+    return idBoost(item && keys.keysOf(item), likes, maxBoost);
+  };
+}
+
+/** The category "popular in" names for an item: the list's `category` when it has one, else the deepest one the shopper likes. */
+function popularInReader(
+  keys: KeySpace,
+  itemOf: (itemId: string) => Item | undefined,
+  version: (() => number) | undefined,
+  category: string | undefined,
+  likes: LikesById | undefined,
+): (itemId: string) => string | undefined {
+  if (category !== undefined) return () => category;
+  if (likes === undefined) return () => undefined;
+  if (version !== undefined) {
+    const rows = keys.byId;
+    return (itemId) => rows.likedCategory(rows.rowOf(itemId, itemOf, version()), likes);
+  }
+  return (itemId) => {
+    const item = itemOf(itemId);
+    return idLikedCategory(item && keys.keysOf(item), likes);
+  };
 }

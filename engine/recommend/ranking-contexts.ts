@@ -1,6 +1,6 @@
 import type { CatalogService } from '../catalog/catalog-service.js';
 import type { RecommendRequest } from '../contracts/schemas.js';
-import type { UserState } from '../shoppers/user-state-store.js';
+import type { RecentInteraction, UserState } from '../shoppers/user-state-store.js';
 import { AffinitySignals } from './affinity-signals.js';
 import type { Candidate, RankingContext } from './logic/ranking.js';
 import { RecentReasons } from './recent-reasons.js';
@@ -14,6 +14,8 @@ import type { VectorIndex } from './vector-index.js';
  */
 export class RankingContexts {
   private readonly affinity: AffinitySignals;
+  /** An item's title for the reasons, made once (not per list). */
+  private readonly titleOf: (itemId: string) => string | undefined;
 
   constructor(
     private readonly catalog: CatalogService,
@@ -24,6 +26,7 @@ export class RankingContexts {
       halfLifeSeconds: options.affinityHalfLifeSeconds,
       version: () => this.catalog.version,
     });
+    this.titleOf = (itemId) => this.catalog.get(itemId)?.title;
   }
 
   /** The context of `user`'s list at `now` over its merged candidates; `searching`: the query found something to search with. */
@@ -46,17 +49,33 @@ export class RankingContexts {
       if (candidate.complement !== undefined) hasComplements = true;
       if (candidate.sessions !== undefined) hasSessions = true;
     }
-    return {
+    // Built in place, no spread copies; the per-list closures come from functions returning them
+    // (under tsx's keepNames a closure assigned to a name or property gets an Object.defineProperty
+    // per list). forList per list: median ~11 us CPU, was ~21 (recommend-micro --items 3000
+    // --users 1000, old and new alternating list by list in one process).
+    const affinity = this.affinity.forList(user, now, request.category);
+    const context: RankingContext = {
       strength: user.strength,
-      ...(request.query !== undefined && searching ? { query: request.query } : {}),
-      titleOf: (itemId: string) => this.catalog.get(itemId)?.title,
-      nearestRecent: (itemId: string) => reasons.nearest(itemId),
+      titleOf: this.titleOf,
+      nearestRecent: nearestIn(reasons),
       tuning: this.options.ranking,
       neighbours: hasNeighbours,
       complements: hasComplements,
       sessions: hasSessions,
       follows: hasFollows,
-      ...this.affinity.forList(user, now, request.category),
+      popularIn: affinity.popularIn,
+      fallbackReason: affinity.fallbackReason,
     };
+    if (request.query !== undefined && searching) context.query = request.query;
+    if (affinity.boostOf !== undefined) {
+      context.boostOf = affinity.boostOf;
+      context.maxBoost = affinity.maxBoost;
+    }
+    return context;
   }
+}
+
+/** The recent item of `reasons` most like an item ("like <title> you viewed"). */
+function nearestIn(reasons: RecentReasons): (itemId: string) => RecentInteraction | undefined {
+  return (itemId) => reasons.nearest(itemId);
 }

@@ -56,6 +56,8 @@ const CANDIDATE_FACTOR = 4;
 const MIN_CANDIDATES = 20;
 /** With diversity, MMR picks from this many times the list's length of ranked candidates. */
 const DIVERSITY_POOL = 3;
+/** The text matches of a list without a query: one shared empty map, not one per list. */
+const NO_TEXT_MATCHES: ReadonlyMap<string, number> = new Map();
 
 /**
  * Answers "what should this shopper see now": merges vector neighbours, session co-visitation,
@@ -153,10 +155,8 @@ export class Recommender {
     const queryVector = request.query === undefined ? undefined : model.source.encodeText(request.query);
     const query = queryVector && isUsableVector(queryVector) ? queryVector : undefined;
     // The query's BM25 matches inside the filter (scope, tier, stock, channel), normalised to the best.
-    const text =
-      request.query === undefined
-        ? new Map<string, number>()
-        : normalisedMatches(this.catalog.textMatches(request.query, candidateK, filter));
+    const text: ReadonlyMap<string, number> =
+      request.query === undefined ? NO_TEXT_MATCHES : normalisedMatches(this.catalog.textMatches(request.query, candidateK, filter));
     const searching = query !== undefined || text.size > 0;
 
     const [coVisited, popular] = await this.candidates.shopWide(user, now, candidateK);
