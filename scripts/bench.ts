@@ -57,7 +57,7 @@ import {
   sustainedRatio,
   type FindMaxReport,
 } from './bench/search-report.js';
-import { Cleanup } from './bench/processes.js';
+import { Cleanup, ensureBuild } from './bench/processes.js';
 
 export { parseBenchArgs, socketRateFor, USAGE };
 
@@ -262,6 +262,8 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
+    // The processes measured run the production build, as `npm start` and `npm run engine` do.
+    await ensureBuild(say);
     const servers = await startServers(options, shared, cleanup);
     const secret = randomBytes(32).toString('base64url');
     const adminToken = await new TokenService(secret).sign({ sub: 'bench-admin', role: 'admin', tier: 'enterprise' }, 24 * 3600);

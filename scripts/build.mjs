@@ -23,7 +23,12 @@ export const DIST = join(ROOT, 'dist');
 /** The folders compiled, relative to ROOT; the browser sources are built separately. */
 export const SOURCE_DIRS = ['engine', 'gateway', 'models', 'scripts'];
 const BROWSER_DIR = join('gateway', 'web');
-const BUILD_SCRIPTS = [join('scripts', 'build.mjs'), join('scripts', 'run-build.mjs')];
+const BUILD_SCRIPTS = [
+  join('scripts', 'build.mjs'),
+  join('scripts', 'run-build.mjs'),
+  join('scripts', 'build-freshness.mjs'),
+  join('scripts', 'build-freshness.d.mts'),
+];
 
 /** Every file under ROOT/`dir` (relative to ROOT), the browser sources left out. */
 export async function listFiles(dir) {

@@ -1,11 +1,13 @@
 /**
- * Child processes of the benchmark (gateway, engine, echo engine, load generator): each a Node
- * process running a TypeScript entry point through tsx, as `npm run <role>` would, with its
- * output kept for error messages. Every wait is bounded; `stop()` escalates to SIGKILL.
+ * Child processes of the benchmark (gateway, engine, echo engine, load generator): each a plain
+ * Node process running the production build's JavaScript (dist/, built first when stale: see
+ * ensureBuild), as `npm start`, `npm run engine` and `npm run gateway` do, with its output kept for
+ * error messages. Every wait is bounded; `stop()` escalates to SIGKILL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { staleBuild } from '../build-freshness.mjs';
 
 /** The repository root (scripts/bench/ is two levels down). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -13,7 +15,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface ChildOptions {
   /** Shown in errors, e.g. `gateway`. */
   name: string;
-  /** Entry point relative to the repository root, e.g. `scripts/gateway.ts`. */
+  /** Entry point relative to the repository root, e.g. `scripts/gateway.ts`: its build in dist/ runs. */
   script: string;
   args?: string[];
   /** Added to (and overriding) this process's environment. */
@@ -36,6 +38,23 @@ export interface ChildHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Builds dist/ when it is missing or older than the sources (scripts/build.mjs, a few seconds),
+ * so the processes measured run what production runs. Returns why it built, or undefined.
+ */
+export async function ensureBuild(log: (line: string) => void): Promise<string | undefined> {
+  const stale = await staleBuild(ROOT);
+  if (stale === undefined) return undefined;
+  log(`building dist/ (${stale})…`);
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return stale;
+}
+
+/** The build's JavaScript of a TypeScript entry point (`scripts/x.ts` -> `dist/scripts/x.js`). */
+export function builtScript(script: string): string {
+  return join(ROOT, 'dist', script.replace(/\.ts$/, '.js'));
+}
+
 const STDOUT_LIMIT = 4 * 1024 * 1024;
 const OUTPUT_LIMIT = 20_000;
 
@@ -43,7 +62,7 @@ export function spawnChild(options: ChildOptions): ChildHandle {
   // BENCH_CPU_PROFILE_DIR: every process the bench starts writes a V8 CPU profile there when it exits (for finding where time goes).
   const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, options.name.replace(/\W+/g, '-'))}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, options.script), ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...profile, '--enable-source-maps', builtScript(options.script), ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.stderr === 'inherit' ? 'inherit' : 'pipe'],

@@ -31,7 +31,8 @@ describe('npm start: build when missing or stale, then run the build', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pulse-run-build-'));
     await mkdir(join(dir, 'scripts'), { recursive: true });
-    for (const file of ['run-build.mjs', 'build.mjs']) await cp(join(root, 'scripts', file), join(dir, 'scripts', file));
+    for (const file of ['run-build.mjs', 'build.mjs', 'build-freshness.mjs'])
+      await cp(join(root, 'scripts', file), join(dir, 'scripts', file));
     await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
     await writeFile(join(dir, 'scripts', 'start.ts'), "const started: string = 'started from the build';\nconsole.log(started);\n");
     await mkdir(join(dir, 'models'));
