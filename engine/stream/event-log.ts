@@ -4,6 +4,12 @@ import type { DeadLetterFailure } from '../contracts/transport.js';
 /** The gateway's side of the log, and why an event was dead-lettered: engine/contracts/transport.ts. */
 export type { AppendResult, DeadLetterFailure, EventLogWriter } from '../contracts/transport.js';
 
+/**
+ * What `DeliveredEvent.ack()` returns when the ack was sent at once (it cannot fail later): the
+ * processor then attaches no handler to it (no promise and closure per event).
+ */
+export const ACK_SENT: Promise<void> = Promise.resolve();
+
 /** One event handed to a consumer; it stays pending (and is redelivered) until acked. */
 export interface DeliveredEvent {
   event: LoggedEvent;
@@ -13,7 +19,7 @@ export interface DeliveredEvent {
   redelivered: boolean;
   /** How many times the log has delivered this event, this delivery included (1 = the first). */
   deliveryCount: number;
-  /** Call only after the event's effect is stored. */
+  /** Call only after the event's effect is stored. ACK_SENT when it was sent at once. */
   ack(): Promise<void>;
   /** Ask for redelivery after `delayMs` (a transient failure). */
   nak(delayMs?: number): void;

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { isMergeEvent, type LoggedEvent } from '../contracts/schemas.js';
 import type { VectorLookup } from '../shoppers/logic/event-effect.js';
-import type { DeliveredEvent } from './event-log.js';
+import { ACK_SENT, type DeliveredEvent } from './event-log.js';
 import { vectorLookup } from '../recommend/model-registry.js';
 import { AggregatesStage } from '../recommend/aggregates-stage.js';
 import { AnalyticsStage } from '../analytics/analytics-stage.js';
-import type { Batch, EventRun, UserRun } from './pipeline/batch.js';
+import type { Batch, UserRun } from './pipeline/batch.js';
 import { HeldBackError, VersionConflictError, computeUser, storeUsers } from './pipeline/apply.js';
 import { PointsStage } from '../members/points-stage.js';
 import { PushStage } from '../recommend/push-stage.js';
@@ -15,6 +15,7 @@ import { SessionsStage } from '../recommend/sessions-stage.js';
 import type { BatchStage } from './pipeline/stage.js';
 import { TriggersStage } from '../campaigns/triggers-stage.js';
 import { groupByUser } from './batch-grouping.js';
+import { anyRedelivered, loadRequests } from './pipeline/load-requests.js';
 import type { EventProcessorDeps, EventResult } from './event-processor-options.js';
 import { StateCache } from '../shoppers/state-cache.js';
 
@@ -146,15 +147,19 @@ export class EventProcessor {
   private async settle(batch: DeliveredEvent[]): Promise<void> {
     const started = performance.now();
     const results = await this.run(batch);
-    // A stored event's ack without an async wrapper of its own (one promise per event, not three).
-    const settled: Array<Promise<void>> = new Array(batch.length);
+    // A stored event's ack without an async wrapper of its own; one sent at once (ACK_SENT, the NATS
+    // log's) needs no handler: no promise and closure per event (~0.06-0.1 us each, micro-measured).
+    const settled: Array<Promise<void>> = [];
     for (let i = 0; i < batch.length; i++) {
       const delivered = batch[i]!;
       const result = results[i]!;
-      settled[i] =
-        'error' in result ? this.finish(delivered, result) : delivered.ack().catch((err: unknown) => this.ackNotSent(err, delivered));
+      if ('error' in result) settled.push(this.finish(delivered, result));
+      else {
+        const ack = delivered.ack();
+        if (ack !== ACK_SENT) settled.push(ack.catch((err: unknown) => this.ackNotSent(err, delivered)));
+      }
     }
-    await Promise.all(settled);
+    if (settled.length > 0) await Promise.all(settled);
     const seconds = (performance.now() - started) / 1000;
     for (let i = 0; i < batch.length; i++) this.deps.metrics.processSeconds.observe(seconds);
   }
@@ -193,10 +198,7 @@ export class EventProcessor {
   private async run(deliveries: ReadonlyArray<{ event: LoggedEvent; deliveryCount: number }>): Promise<EventResult[]> {
     const batch: Batch = {
       tag: newBatchTag(),
-      users: groupByUser(
-        deliveries.map((d) => d.event),
-        this.deps.members?.store,
-      ),
+      users: groupByUser(deliveries, this.deps.members?.store),
       now: this.now(),
     };
     try {
@@ -227,7 +229,8 @@ export class EventProcessor {
     const results: EventResult[] = new Array(deliveries.length);
     for (const user of batch.users) {
       for (const run of user.events)
-        results[run.index] = run.outcome ? { outcome: run.outcome } : { error: run.error ?? new Error('event not applied') };
+        results[run.index] =
+          run.outcome === 'applied' ? APPLIED : run.outcome ? DUPLICATE : { error: run.error ?? new Error('event not applied') };
     }
     return results;
   }
@@ -242,26 +245,22 @@ export class EventProcessor {
    */
   private async load(batch: Batch, deliveries: ReadonlyArray<{ deliveryCount: number }>): Promise<void> {
     const toLoad: UserRun[] = [];
+    const sources: string[] = [];
     for (const user of batch.users) {
       const cached = this.cache.get(user.userId);
-      if (cached && user.events.every((run) => deliveries[run.index]!.deliveryCount <= 1)) user.state = cached;
+      if (cached && !anyRedelivered(user, deliveries)) user.state = cached;
       else toLoad.push(user);
+      for (const { event } of user.events) if (isMergeEvent(event)) sources.push(event.fromUserId);
     }
-    const sources: string[] = [];
-    for (const user of batch.users) for (const { event } of user.events) if (isMergeEvent(event)) sources.push(event.fromUserId);
     if (toLoad.length === 0 && sources.length === 0) return;
-    const redelivered = (run: EventRun) => deliveries[run.index]!.deliveryCount > 1;
-    const requests = [
-      ...toLoad.map((user) => ({ userId: user.userId, eventIds: user.events.filter(redelivered).map((run) => run.event.id) })),
-      ...sources.map((userId) => ({ userId, eventIds: [] })),
-    ];
-    const loaded = await this.deps.users.loadMany(requests);
-    toLoad.forEach((user, i) => {
+    const loaded = await this.deps.users.loadMany(loadRequests(toLoad, sources, deliveries));
+    for (let i = 0; i < toLoad.length; i++) {
+      const user = toLoad[i]!;
       const { state, markers } = loaded[i]!;
       user.state = state;
       let m = 0;
-      for (const run of user.events) run.marker = redelivered(run) ? (markers[m++] ?? null) : null;
-    });
+      for (const run of user.events) run.marker = deliveries[run.index]!.deliveryCount > 1 ? (markers[m++] ?? null) : null;
+    }
     const sourceStates = new Map(sources.map((userId, i) => [userId, loaded[toLoad.length + i]!.state]));
     for (const user of batch.users) {
       for (const { event } of user.events)
@@ -336,6 +335,10 @@ export function isTransient(error: unknown): boolean {
   if (error instanceof HeldBackError) return true;
   return error instanceof PulseError && (error.code === ErrorCodes.unavailable || error.code === ErrorCodes.timeout);
 }
+
+/** The results of stored events, shared (read only): no result object per event. */
+const APPLIED: EventResult = Object.freeze({ outcome: 'applied' });
+const DUPLICATE: EventResult = Object.freeze({ outcome: 'duplicate' });
 
 /** A batch tag: unique across engines and restarts (the markers of its events hold it). */
 function newBatchTag(): string {

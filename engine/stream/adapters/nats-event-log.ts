@@ -3,7 +3,15 @@ import type { Logger } from 'pino';
 import { ErrorCodes, PulseError } from '../../contracts/errors.js';
 import type { LoggedEvent } from '../../contracts/schemas.js';
 import { EVENTS_STREAM, eventMessageId, partitionOf, subjects } from '../../contracts/subjects.js';
-import type { AppendResult, ConsumeOptions, DeadLetterFailure, DeliveredEvent, EventLogWriter, EventSource } from '../event-log.js';
+import {
+  ACK_SENT,
+  type AppendResult,
+  type ConsumeOptions,
+  type DeadLetterFailure,
+  type DeliveredEvent,
+  type EventLogWriter,
+  type EventSource,
+} from '../event-log.js';
 import { cleanFailure, storeDeadLetter } from './nats-dead-letters.js';
 import { checkConsumeArgs, decodeStoredEvent, ensurePartitionConsumer, keepUnsettledAlive } from './nats-partition-consumer.js';
 
@@ -256,8 +264,6 @@ export class NatsEventLog implements EventLogWriter, EventSource {
  * (~0.3 KB less garbage per event at the event path's rate).
  */
 class NatsDelivery implements DeliveredEvent {
-  readonly seq: number;
-  readonly redelivered: boolean;
   readonly deliveryCount: number;
 
   constructor(
@@ -267,16 +273,22 @@ class NatsDelivery implements DeliveredEvent {
     readonly partition: number,
     private readonly unsettled: Map<JsMsg, number>,
   ) {
-    this.seq = msg.seq;
-    this.redelivered = msg.redelivered;
     this.deliveryCount = msg.info.deliveryCount;
+  }
+
+  get seq(): number {
+    return this.msg.seq;
+  }
+
+  get redelivered(): boolean {
+    return this.deliveryCount > 1;
   }
 
   ack(): Promise<void> {
     try {
       this.msg.ack();
       this.unsettled.delete(this.msg);
-      return RESOLVED;
+      return ACK_SENT;
     } catch (err) {
       return Promise.reject(new PulseError(ErrorCodes.unavailable, 'event log unavailable: ack not sent', undefined, { cause: err }));
     }
@@ -291,5 +303,3 @@ class NatsDelivery implements DeliveredEvent {
     return this.log.deadLetter(this.msg, this.partition, this.event, failure, this.unsettled);
   }
 }
-
-const RESOLVED: Promise<void> = Promise.resolve();
