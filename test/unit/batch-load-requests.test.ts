@@ -8,6 +8,7 @@ import { groupByUser } from '../../engine/stream/batch-grouping.js';
 import { ACK_SENT, type DeliveredEvent } from '../../engine/stream/event-log.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import { anyRedelivered, loadRequests } from '../../engine/stream/pipeline/load-requests.js';
+import { processorOptions } from '../helpers/processor-fixtures.js';
 
 /** The batch's grouping and load requests (built without per-user closures), and acks sent at once (ACK_SENT). */
 
@@ -73,15 +74,7 @@ describe('acks sent at once', () => {
       metrics: new EngineMetrics(),
       logger: pino({ level: 'silent' }),
       now: () => NOW,
-      options: {
-        defaultK: 5,
-        tasteHalfLifeSeconds: 3600,
-        sessionGapSeconds: 1800,
-        coVisitWindow: 5,
-        recentLimit: 20,
-        pushMaxAgeMs: 60_000,
-        retryDelayMs: 100,
-      },
+      options: processorOptions(),
     });
     const acked: string[] = [];
     const delivered = (event: LoggedEvent, ack: () => Promise<void>): DeliveredEvent => ({

@@ -18,6 +18,7 @@ import { CartTimerPoller } from '../../engine/campaigns/cart-timer-poller.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import { PromotionDelivery } from '../../engine/campaigns/promotion-delivery.js';
 import { regularMember } from '../helpers/member-records.js';
+import { processorOptions } from '../helpers/processor-fixtures.js';
 
 const PARTITIONS = 4;
 const T0 = 1_700_000_000_000;
@@ -62,15 +63,7 @@ async function setup() {
     members: { store: members, thresholds: { vip: 1000, enterprise: 10_000 }, rates: { regular: 1, vip: 1.5, enterprise: 2 } },
     triggers,
     now: clock.now,
-    options: {
-      defaultK: 5,
-      tasteHalfLifeSeconds: 3600,
-      sessionGapSeconds: 1800,
-      coVisitWindow: 5,
-      recentLimit: 50,
-      pushMaxAgeMs: 60_000,
-      retryDelayMs: 10,
-    },
+    options: processorOptions({ recentLimit: 50, retryDelayMs: 10 }),
   });
   const pollerDeps: ConstructorParameters<typeof CartTimerPoller>[0] = {
     registry,

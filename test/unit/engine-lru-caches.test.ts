@@ -9,6 +9,7 @@ import { EngineMetrics } from '../../engine/metrics.js';
 import type { DeliveredEvent } from '../../engine/stream/event-log.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import type { Recommender } from '../../engine/recommend/recommender.js';
+import { processorOptions } from '../helpers/processor-fixtures.js';
 
 /**
  * The engine's per-event LRU caches (lru-cache) seen through EventProcessor: user states kept after
@@ -61,17 +62,7 @@ function setup(userCacheSize: number, list: (userId: string) => string[]) {
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     now: () => NOW,
-    options: {
-      defaultK: 5,
-      tasteHalfLifeSeconds: 3600,
-      sessionGapSeconds: 1800,
-      coVisitWindow: 5,
-      recentLimit: 20,
-      pushMaxAgeMs: 60_000,
-      retryDelayMs: 100,
-      maxDeliveries: 3,
-      userCacheSize,
-    },
+    options: processorOptions({ maxDeliveries: 3, userCacheSize }),
   });
   const send = async (...userIds: string[]) => {
     for (const userId of userIds) await processor.handleBatch([delivered(userId)]);

@@ -12,6 +12,7 @@ import type { DeadLetterFailure, DeliveredEvent } from '../../engine/stream/even
 import type { InteractionUpdate } from '../../engine/recommend/interaction-stats.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import type { Recommender } from '../../engine/recommend/recommender.js';
+import { processorOptions } from '../helpers/processor-fixtures.js';
 
 /**
  * The batched event path through EventProcessor.handleBatch with in-memory stores: one push per
@@ -92,16 +93,7 @@ function setup(options: { present?: (userId: string) => boolean; poisonItem?: st
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     now: () => NOW,
-    options: {
-      defaultK: 5,
-      tasteHalfLifeSeconds: 3600,
-      sessionGapSeconds: 1800,
-      coVisitWindow: 5,
-      recentLimit: 20,
-      pushMaxAgeMs: 60_000,
-      retryDelayMs: 100,
-      maxDeliveries: 3,
-    },
+    options: processorOptions({ maxDeliveries: 3 }),
   });
   return { processor, users, stats, analytics, pushes, ranked };
 }

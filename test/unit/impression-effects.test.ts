@@ -16,6 +16,7 @@ import type { UserState } from '../../engine/shoppers/user-state-store.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import type { Recommender } from '../../engine/recommend/recommender.js';
 import { DAY_MS, NOW, shown } from '../helpers/impressions-fixtures.js';
+import { processorOptions } from '../helpers/processor-fixtures.js';
 
 /**
  * Issue 14: an impression is counted as one in the shop's counters and moves nothing a shopper did:
@@ -112,15 +113,7 @@ function pipeline() {
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
     now: () => NOW,
-    options: {
-      defaultK: 5,
-      tasteHalfLifeSeconds: 3600,
-      sessionGapSeconds: 1800,
-      coVisitWindow: 5,
-      recentLimit: 20,
-      pushMaxAgeMs: 60_000,
-      retryDelayMs: 100,
-    },
+    options: processorOptions(),
   });
   let seq = 0;
   const event = (userId: string, fields: Record<string, unknown>, ts = NOW - 1000): LoggedEvent =>

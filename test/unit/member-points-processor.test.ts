@@ -12,6 +12,7 @@ import type { MemberStore, StoredMember } from '../../engine/members/member-stor
 import type { Notifier } from '../../engine/platform/notifier.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import type { Recommender } from '../../engine/recommend/recommender.js';
+import { processorOptions } from '../helpers/processor-fixtures.js';
 
 const thresholds = { vip: 1000, enterprise: 10_000 };
 const rates = { regular: 1, vip: 1.5, enterprise: 2 };
@@ -63,15 +64,7 @@ function setup(members: MemberStore) {
     logger: pino({ level: 'silent' }),
     members: { store: members, thresholds, rates },
     now: () => 1_700_000_001_000,
-    options: {
-      defaultK: 5,
-      tasteHalfLifeSeconds: 3600,
-      sessionGapSeconds: 1800,
-      coVisitWindow: 5,
-      recentLimit: 20,
-      pushMaxAgeMs: 60_000,
-      retryDelayMs: 10,
-    },
+    options: processorOptions({ retryDelayMs: 10 }),
   });
   return { processor, pushes, rankedTiers, users };
 }

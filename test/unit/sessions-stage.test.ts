@@ -15,6 +15,7 @@ import { ListEvidence } from '../../engine/recommend/list-evidence.js';
 import { AttributeVectorSource, type ServingModels } from '../../engine/recommend/model-registry.js';
 import { Recommender, type RecommenderOptions } from '../../engine/recommend/recommender.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
+import { processorOptions } from '../helpers/processor-fixtures.js';
 
 /**
  * The sessions stage through the EventProcessor with in-memory stores: applied events feed the
@@ -70,15 +71,7 @@ function shop(setup: { minEvidence?: number; push?: boolean; now?: () => number 
     },
     metrics: new EngineMetrics(),
     logger: pino({ level: 'silent' }),
-    options: {
-      defaultK: K,
-      tasteHalfLifeSeconds: 3600,
-      sessionGapSeconds: GAP_S,
-      coVisitWindow: 5,
-      recentLimit: 20,
-      pushMaxAgeMs: 60_000,
-      retryDelayMs: 10,
-    },
+    options: processorOptions({ defaultK: K, sessionGapSeconds: GAP_S, retryDelayMs: 10 }),
   });
   // Items every regular shopper may be shown, in id order.
   const shown = catalog

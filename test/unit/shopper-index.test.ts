@@ -15,6 +15,7 @@ import type { VectorIndex } from '../../engine/recommend/vector-index.js';
 import type { ServingModel, ServingModels } from '../../engine/recommend/model-registry.js';
 import { ShopperIndex } from '../../engine/recommend/shopper-index.js';
 import { ContentEncoder, mulberry32 } from '../../models/content-encoder.js';
+import { processorOptions } from '../helpers/processor-fixtures.js';
 
 const DIM = 16;
 
@@ -191,15 +192,7 @@ describe('ShopperIndex in the event processor', () => {
       notifier: { pushToUser: () => undefined, pushToAll: () => undefined },
       metrics: new EngineMetrics(),
       logger: pino({ level: 'silent' }),
-      options: {
-        defaultK: 5,
-        tasteHalfLifeSeconds: 3600,
-        sessionGapSeconds: 1800,
-        coVisitWindow: 5,
-        recentLimit: 20,
-        pushMaxAgeMs: 60_000,
-        retryDelayMs: 10,
-      },
+      options: processorOptions({ retryDelayMs: 10 }),
     });
     const ts = 1_700_000_000_000;
     const view = (userId: string, id: string, itemId: string) => ({ type: 'view' as const, id, userId, itemId, ts, receivedAt: ts });
