@@ -1,14 +1,11 @@
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
 import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
 import type { LoggedEvent } from '../../engine/contracts/schemas.js';
-import { EngineMetrics } from '../../engine/metrics.js';
 import { groupByUser } from '../../engine/stream/batch-grouping.js';
 import { ACK_SENT, type DeliveredEvent } from '../../engine/stream/event-log.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import { anyRedelivered, loadRequests } from '../../engine/stream/pipeline/load-requests.js';
-import { processorOptions } from '../helpers/processor-fixtures.js';
+import { plainProcessorDeps, processorOptions } from '../helpers/processor-fixtures.js';
 
 /** The batch's grouping and load requests (built without per-user closures), and acks sent at once (ACK_SENT). */
 
@@ -67,12 +64,7 @@ describe('acks sent at once', () => {
   it('settles a batch whose acks return ACK_SENT, and one whose ack fails, storing every event once', async () => {
     const users = new MemoryUserStateStore({ recentLimit: 20, dedupeTtlSeconds: 3600 });
     const processor = new EventProcessor({
-      users,
-      stats: new MemoryInteractionStats({ popularityHalfLifeSeconds: 3600 }),
-      vectors: { item: () => new Float32Array(8).fill(0.5), text: () => new Float32Array(8).fill(0.5) },
-      notifier: { pushToUser: () => undefined, pushToAll: () => undefined },
-      metrics: new EngineMetrics(),
-      logger: pino({ level: 'silent' }),
+      ...plainProcessorDeps(users),
       now: () => NOW,
       options: processorOptions(),
     });

@@ -1,6 +1,4 @@
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryInteractionStats } from '../../engine/recommend/adapters/memory-interaction-stats.js';
 import { MemoryMemberStore } from '../../engine/members/adapters/memory-member-store.js';
 import { MemoryShopAnalytics } from '../../engine/analytics/adapters/memory-shop-analytics.js';
 import { MemoryUserStateStore } from '../../engine/shoppers/adapters/memory-user-state-store.js';
@@ -16,10 +14,10 @@ import {
 } from '../../engine/shoppers/logic/profile.js';
 import { DEFAULT_SEGMENT_THRESHOLDS } from '../../engine/shoppers/logic/segments.js';
 import { DAY_MS, dayOf, segmentRanges } from '../../engine/analytics/logic/shop-analytics.js';
-import { EngineMetrics } from '../../engine/metrics.js';
 import type { RecentInteraction, UserState } from '../../engine/shoppers/user-state-store.js';
 import { EventProcessor } from '../../engine/stream/event-processor.js';
 import { AnalyticsRecordingMemberStore } from '../../engine/analytics/analytics-recording-member-store.js';
+import { plainProcessorDeps, processorOptions } from '../helpers/processor-fixtures.js';
 
 const AT = Date.UTC(2025, 5, 1, 12);
 const HALF_LIFE = 14 * 24 * 3600;
@@ -211,22 +209,9 @@ describe('shop analytics through the event processor', () => {
     const analytics = new MemoryShopAnalytics();
     const processor = (withAnalytics: boolean) =>
       new EventProcessor({
-        users,
-        stats: new MemoryInteractionStats({ popularityHalfLifeSeconds: 3600 }),
-        vectors: { item: () => new Float32Array(8).fill(0.5), text: () => new Float32Array(8).fill(0.5) },
-        notifier: { pushToUser: () => undefined, pushToAll: () => undefined },
-        metrics: new EngineMetrics(),
-        logger: pino({ level: 'silent' }),
+        ...plainProcessorDeps(users),
         ...(withAnalytics ? { analytics: { store: analytics, thresholds: DEFAULT_SEGMENT_THRESHOLDS } } : {}),
-        options: {
-          defaultK: 5,
-          tasteHalfLifeSeconds: 3600,
-          sessionGapSeconds: 1800,
-          coVisitWindow: 5,
-          recentLimit: 20,
-          pushMaxAgeMs: -1,
-          retryDelayMs: 10,
-        },
+        options: processorOptions({ pushMaxAgeMs: -1, retryDelayMs: 10 }),
       });
     return { users, analytics, processor };
   }
