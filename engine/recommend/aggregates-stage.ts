@@ -19,7 +19,6 @@ export class AggregatesStage implements BatchStage {
 
   async afterStore(batch: Batch): Promise<void> {
     const updates: InteractionUpdate[] = [];
-    // Plain loops, not appliedEvents: no { user, run } object and generator step per event.
     for (const user of batch.users) {
       for (const run of user.events) if (run.outcome === 'applied' && run.effect?.stats) updates.push(run.effect.stats);
     }

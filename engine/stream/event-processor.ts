@@ -15,7 +15,7 @@ import { SessionsStage } from '../recommend/sessions-stage.js';
 import type { BatchStage } from './pipeline/stage.js';
 import { TriggersStage } from '../campaigns/triggers-stage.js';
 import { groupByUser } from './batch-grouping.js';
-import { anyRedelivered, loadRequests } from './pipeline/load-requests.js';
+import { anyRedelivered, isRedelivered, loadRequests } from './pipeline/load-requests.js';
 import type { EventProcessorDeps, EventResult } from './event-processor-options.js';
 import { StateCache } from '../shoppers/state-cache.js';
 
@@ -259,7 +259,7 @@ export class EventProcessor {
       const { state, markers } = loaded[i]!;
       user.state = state;
       let m = 0;
-      for (const run of user.events) run.marker = deliveries[run.index]!.deliveryCount > 1 ? (markers[m++] ?? null) : null;
+      for (const run of user.events) run.marker = isRedelivered(run, deliveries) ? (markers[m++] ?? null) : null;
     }
     const sourceStates = new Map(sources.map((userId, i) => [userId, loaded[toLoad.length + i]!.state]));
     for (const user of batch.users) {

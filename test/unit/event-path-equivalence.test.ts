@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { affinityAfter, affinityAfterItem, affinityGain, emptyAffinity } from '../../engine/shoppers/logic/affinity.js';
-import {
-  decodeRecent,
-  decodeRecentList,
-  loadedState,
-  shopperFromStored,
-  stateFromStored,
-} from '../../engine/shoppers/adapters/redis-user-state-codec.js';
+import { decodeRecentList, loadedState } from '../../engine/shoppers/adapters/redis-user-state-codec.js';
+import { decodeRecent, shopperFromStored, stateFromStored } from '../helpers/stored-state-reference.js';
 import { CounterSums, counterFieldList } from '../../engine/analytics/adapters/counter-sums.js';
 import { counterFields } from '../../engine/analytics/shop-analytics-checks.js';
 import type { Affinity } from '../../engine/shoppers/user-state-store.js';

@@ -1,8 +1,6 @@
 import type { Affinity, RecentInteraction, UserState } from '../user-state-store.js';
 import type { InteractionType } from '../../contracts/schemas.js';
 import { emptyAffinity } from '../logic/affinity.js';
-import { emptyShopperState, type ShopperState } from '../logic/shopper-state.js';
-import { emptyUserState } from '../state-semantics.js';
 import { isTier } from '../state-validation.js';
 
 // Encodings of the user state as RedisUserStateStore stores it (see its key list).
@@ -25,12 +23,6 @@ export function encodeRecent(entry: RecentInteraction): string {
   return `${TYPE_CODES[entry.type]}|${entry.ts.toString(36)}|${entry.itemId}`;
 }
 
-/** Decodes one entry; a malformed one (written by a foreign version) is dropped, not fatal. */
-export function decodeRecent(encoded: string): RecentInteraction[] {
-  const entry = decodeRecentEntry(encoded);
-  return entry ? [entry] : [];
-}
-
 /** Decodes one entry; undefined for a malformed one (written by a foreign version). */
 export function decodeRecentEntry(encoded: string): RecentInteraction | undefined {
   const first = encoded.indexOf('|');
@@ -44,7 +36,7 @@ export function decodeRecentEntry(encoded: string): RecentInteraction | undefine
 }
 
 /**
- * `encoded.flatMap(decodeRecent)` without an array per entry (a loaded user's list holds up to
+ * The entries of a stored list, a malformed one dropped, without an array per entry (a loaded user's list holds up to
  * recentLimit entries: ~50 arrays of garbage per load). ~0.2 us per entry.
  */
 export function decodeRecentList(encoded: readonly string[]): RecentInteraction[] {
@@ -71,38 +63,15 @@ export function decodeVector(bytes: Buffer): Float32Array | null {
   return vector;
 }
 
-/** Builds a UserState from the stored hash fields (missing ones take the empty state's values). */
-export function stateFromStored(
-  vector: Float32Array | null,
-  st: Record<string, string>,
-  recent: RecentInteraction[],
-  bought: Iterable<string>,
-): UserState {
-  const state = emptyUserState();
-  state.vector = vector;
-  state.strength = numberOr(st.strength, 0);
-  state.updatedAt = numberOr(st.updatedAt, 0);
-  state.version = numberOr(st.version, 0);
-  if (st.tier !== undefined && isTier(st.tier)) state.tier = st.tier;
-  if (vector !== null && st.vectorVersion) state.vectorVersion = st.vectorVersion;
-  for (const [field, value] of Object.entries(st)) {
-    if (field.startsWith('c:')) state.counts[field.slice(2)] = numberOr(value, 0);
-  }
-  state.recent = recent;
-  state.bought = new Set(bought);
-  return state;
-}
-
 /** Affinity as stored: JSON with the maps as entry lists (JSON numbers round-trip every finite double). */
 export function encodeAffinity(affinity: Affinity): string {
   return JSON.stringify({ l: affinity.landmark, c: [...affinity.categories], b: [...affinity.brands], n: [...affinity.brandEvents] });
 }
 
 /**
- * The whole state of a loaded user: `{ ...stateFromStored(...), ...shopperFromStored(...) }`
- * (same keys, in the same order, same values), built as one object. That expression made three
- * empty states' worth of Maps, Sets and objects only to replace them (~1 KB of garbage per loaded
- * user, allocation profile of pipeline-micro). ~1 us plus the decoding.
+ * The whole state of a loaded user, built as one object with the keys of emptyUserState in their
+ * order (its earlier form filled empty states and spread them together: ~1 KB of garbage per
+ * loaded user, allocation profile of pipeline-micro). ~1 us plus the decoding.
  */
 export function loadedState(
   vector: Float32Array | null,
@@ -140,7 +109,7 @@ export function loadedState(
 }
 
 /** A stored cart; a missing or malformed one reads as empty. */
-function decodeCart(cart: string | null): Map<string, number> {
+export function decodeCart(cart: string | null): Map<string, number> {
   if (cart !== null) {
     try {
       return entriesOf(JSON.parse(cart));
@@ -177,27 +146,6 @@ function entriesOf(value: unknown): Map<string, number> {
       entries.set(entry[0], entry[1]);
   }
   return entries;
-}
-
-/** The shopper fields from `st` and the stored affinity and cart. */
-export function shopperFromStored(st: Record<string, string>, affinity: string | null, cart: string | null): ShopperState {
-  const shopper = emptyShopperState();
-  shopper.affinity = decodeAffinity(affinity);
-  if (cart !== null) {
-    try {
-      shopper.cart = entriesOf(JSON.parse(cart));
-    } catch {
-      // a malformed cart reads as empty
-    }
-  }
-  shopper.purchases = {
-    orders: numberOr(st.orders, 0),
-    spend: numberOr(st.spend, 0),
-    firstPurchaseAt: numberOr(st.firstPurchaseAt, 0),
-    lastPurchaseAt: numberOr(st.lastPurchaseAt, 0),
-  };
-  shopper.firstSeenAt = numberOr(st.firstSeenAt, 0);
-  return shopper;
 }
 
 function numberOr(raw: string | undefined, fallback: number): number {

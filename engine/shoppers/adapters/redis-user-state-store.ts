@@ -21,16 +21,7 @@ import { checkOutcome, checkOutcomes, runEnd, userRunCall } from './redis-user-r
 
 export { runEnd } from './redis-user-run.js';
 
-export {
-  decodeAffinity,
-  decodeRecent,
-  decodeVector,
-  encodeAffinity,
-  encodeRecent,
-  encodeVector,
-  shopperFromStored,
-  stateFromStored,
-} from './redis-user-state-codec.js';
+export { decodeAffinity, decodeVector, encodeAffinity, encodeRecent, encodeVector } from './redis-user-state-codec.js';
 
 /**
  * Per-user state in Redis. Keys (all of one user share the hash tag `{<userId>}`):

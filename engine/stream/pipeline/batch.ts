@@ -64,11 +64,6 @@ export interface Batch {
   now: number;
 }
 
-/** Events of the batch that this batch applied, in order per user. */
-export function* appliedEvents(batch: Batch): Generator<{ user: UserRun; run: EventRun }> {
-  for (const user of batch.users) for (const run of user.events) if (run.outcome === 'applied') yield { user, run };
-}
-
 /** Whether an event was accepted recently enough that its user should see its effect pushed. */
 export function isLive(event: LoggedEvent, now: number, pushMaxAgeMs: number): boolean {
   return now - event.receivedAt <= pushMaxAgeMs;

@@ -1,4 +1,4 @@
-import type { UserRun } from './batch.js';
+import type { EventRun, UserRun } from './batch.js';
 
 /** A delivery as the load stage reads it: how many times the log has delivered the event. */
 type Delivery = { deliveryCount: number };
@@ -6,9 +6,14 @@ type Delivery = { deliveryCount: number };
 /** Shared by every request without a marker to read (loadMany only reads it). */
 const NO_EVENT_IDS: readonly string[] = Object.freeze([]);
 
-/** Whether any of the user's events was delivered before (its marker must then be read). */
+/** Whether the log delivered this event before (its dedupe marker must then be read). */
+export function isRedelivered(run: EventRun, deliveries: ReadonlyArray<Delivery>): boolean {
+  return deliveries[run.index]!.deliveryCount > 1;
+}
+
+/** Whether any of the user's events was delivered before. */
 export function anyRedelivered(user: UserRun, deliveries: ReadonlyArray<Delivery>): boolean {
-  for (const run of user.events) if (deliveries[run.index]!.deliveryCount > 1) return true;
+  for (const run of user.events) if (isRedelivered(run, deliveries)) return true;
   return false;
 }
 
@@ -28,7 +33,7 @@ export function loadRequests(
     let eventIds = NO_EVENT_IDS;
     if (anyRedelivered(user, deliveries)) {
       const ids: string[] = [];
-      for (const run of user.events) if (deliveries[run.index]!.deliveryCount > 1) ids.push(run.event.id);
+      for (const run of user.events) if (isRedelivered(run, deliveries)) ids.push(run.event.id);
       eventIds = ids;
     }
     requests[i] = { userId: user.userId, eventIds };
