@@ -67,6 +67,13 @@ export const rankingConfigSpec = {
     0,
     600_000,
   ),
+  shopperIndexBacklogIntervalMs: env.int(
+    'SHOPPER_INDEX_BACKLOG_INTERVAL_MS',
+    120_000,
+    'The same for a shopper whose events in a batch are all history (accepted or made over a minute ago: an import of past events, a replay), and their first state waits too: one update per shopper per this many ms of an import. 0 = after every batch.',
+    0,
+    3_600_000,
+  ),
   shopperIndexKeepCosine: env.number(
     'SHOPPER_INDEX_KEEP_COSINE',
     UNCHANGED_COSINE,

@@ -20,6 +20,7 @@ import type { UserStateStore } from './shoppers/user-state-store.js';
 import type { VectorIndex } from './recommend/vector-index.js';
 import type { PasswordPool } from './members/adapters/password-pool.js';
 import type { Item } from './contracts/schemas.js';
+import type { WriteCoalescer } from './platform/redis/held-writes.js';
 
 /** The engine's outside world, each a port or a factory; the composition root (scripts/lib/roles.ts) and the tests pick the adapters. */
 export interface EngineDeps {
@@ -64,6 +65,8 @@ export interface EngineDeps {
    * event only for present users; without it every live event's user counts as present.
    */
   presence?: PresenceView;
+  /** Holds the state connection's writes while a batch's stages start theirs, sent as one (platform/redis/held-writes.ts); without it each goes at once. */
+  coalesceWrites?: WriteCoalescer;
   /** Its connections' checks (Redis, persistence, NATS), answered to gateways' `engine.ping` for their /readyz. */
   health?: () => Record<string, { ok: boolean; detail: string }>;
 }

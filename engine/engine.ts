@@ -116,6 +116,7 @@ export class Engine {
       ...(sessions ? { sessions } : {}),
       ...(deps.analytics ? { analytics: { store: deps.analytics, thresholds: segmentThresholds(config) } } : {}),
       ...(deps.presence ? { presence: deps.presence } : {}),
+      ...(deps.coalesceWrites ? { coalesceWrites: deps.coalesceWrites } : {}),
       ...(deps.members
         ? {
             members: {
@@ -143,6 +144,8 @@ export class Engine {
         userCacheSize: config.userCacheSize,
         // A shopper joins the shopper graph at most once per SHOPPER_INDEX_INTERVAL_MS: an update costs an HNSW insert, and seconds of lag do not change who is alike.
         shopperIndexIntervalMs: config.shopperIndexIntervalMs,
+        // History (an import, a replay) waits longer, first state included: one update per shopper per interval of the import.
+        shopperIndexBacklogIntervalMs: config.shopperIndexBacklogIntervalMs,
       },
     });
     this.partitions = new PartitionManager({

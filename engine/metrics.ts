@@ -104,6 +104,15 @@ export class EngineMetrics {
   });
   #countPresent: () => number = () => 0;
 
+  /** Counted at each scrape from the event path's shopper stage ({@link countShopperIndexWaiting}). */
+  readonly shopperIndexWaiting: Gauge = new Gauge({
+    name: 'pulse_engine_shopper_index_waiting',
+    help: 'Shoppers whose newest vector waits for their interval before it joins the "shoppers like you" index (SHOPPER_INDEX_INTERVAL_MS, SHOPPER_INDEX_BACKLOG_INTERVAL_MS)',
+    registers: [this.registry],
+    collect: (): void => this.shopperIndexWaiting.set(this.#countWaiting()),
+  });
+  #countWaiting: () => number = () => 0;
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
@@ -111,5 +120,9 @@ export class EngineMetrics {
   /** Where `pulse_engine_present_users` comes from (O(present users) per scrape). */
   countPresentUsers(count: () => number): void {
     this.#countPresent = count;
+  }
+
+  countShopperIndexWaiting(count: () => number): void {
+    this.#countWaiting = count;
   }
 }

@@ -36,6 +36,8 @@ export const CONFIG_NOTES: Record<string, string> = {
   SHOPPER_INDEX_LIMIT: '~1.2 KB each with 64 dimensions.',
   SHOPPER_INDEX_INTERVAL_MS:
     'Each join may cost an HNSW re-insert (~0.15 ms at 1,000 shoppers): at 1 event/s per shopper the default makes that ~0.1 per event instead of ~0.5 at 2 s.',
+  SHOPPER_INDEX_BACKLOG_INTERVAL_MS:
+    "An import applies a shopper's events seconds apart: at the 10 s live interval each shopper cost an HNSW update per 10 s of the import (~35% of an importing engine's CPU, profiled); waiting entries take ~0.5 KB per shopper.",
   NEIGHBOUR_CACHE_MS: "A miss is a shopper-index search, ~0.1 ms. The shopper's own actions still count at once (taste, session, filters).",
   NEIGHBOUR_CACHE_USERS: 'Enough for 1,000 lists/s at the default TTL.',
   STATS_CACHE_MS: "Each miss is a Redis read and its decoding; the shopper's own recent items still seed the lists at once.",

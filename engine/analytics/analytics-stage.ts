@@ -36,10 +36,12 @@ export class AnalyticsStage implements BatchStage {
         records.push(this.record(run, snapshot));
       }
     }
-    const late = await completions(batch, (tag) => this.analytics.wasRecorded(tag));
+    // The batch's write starts at once (with the other stages' in one write: EventProcessor.afterStore).
     await Promise.all([
       records.length > 0 ? this.analytics.recordMany(batch.tag, records) : undefined,
-      ...late.map(({ user, run }) => this.analytics.record(this.record(run, shopperSnapshot(user.state, this.thresholds)))),
+      completions(batch, (tag) => this.analytics.wasRecorded(tag)).then((late) =>
+        Promise.all(late.map(({ user, run }) => this.analytics.record(this.record(run, shopperSnapshot(user.state, this.thresholds))))),
+      ),
     ]);
   }
 

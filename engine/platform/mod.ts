@@ -10,6 +10,7 @@ export { MemoryTransport } from './adapters/memory-transport.js';
 export { NatsAnnouncements } from './adapters/nats-announcements.js';
 export { NatsTransport } from './adapters/nats-transport.js';
 export { redactUrl } from './redact-url.js';
+export { heldWrites, type WriteCoalescer } from './redis/held-writes.js';
 export type { Notifier } from './notifier.js';
 export {
   PersistenceRefusedError,

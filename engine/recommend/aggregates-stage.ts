@@ -22,10 +22,15 @@ export class AggregatesStage implements BatchStage {
     for (const user of batch.users) {
       for (const run of user.events) if (run.outcome === 'applied' && run.effect?.stats) updates.push(run.effect.stats);
     }
+    // The batch's write starts at once (with the other stages' in one write: EventProcessor.afterStore).
     await Promise.all([
       updates.length > 0 ? this.stats.recordMany(batch.tag, updates) : undefined,
-      ...(await completions(batch, (tag) => this.stats.wasRecorded(tag))).map(({ run }) =>
-        run.effect?.stats ? this.stats.record(eventMessageId(run.event.userId, run.event.id), run.effect.stats) : undefined,
+      completions(batch, (tag) => this.stats.wasRecorded(tag)).then((late) =>
+        Promise.all(
+          late.map(({ run }) =>
+            run.effect?.stats ? this.stats.record(eventMessageId(run.event.userId, run.event.id), run.effect.stats) : undefined,
+          ),
+        ),
       ),
     ]);
   }

@@ -33,6 +33,14 @@ export interface ShopperIndexOptions {
   keepCosine?: number;
 }
 
+/** What the shopper index keeps of a user's state (see ShopperIndex.entryOf): ~0.5 KB with 64 dimensions. */
+export interface ShopperEntry {
+  readonly vector: Float32Array | null;
+  readonly vectorVersion: string | undefined;
+  /** Newest distinct positive items, newest first. */
+  readonly items: readonly string[];
+}
+
 /** Interactions that say the shopper liked an item. */
 const POSITIVE: ReadonlySet<EventType> = new Set<EventType>(['view', 'click', 'like', 'add_to_cart', 'purchase']);
 /** Neighbours less similar than this share of the nearest one's similarity are left out. */
@@ -88,13 +96,25 @@ export class ShopperIndex implements ShopperNeighbourSource {
    * when the vector moved past `keepCosine`.
    */
   update(userId: string, state: UserState): void {
+    this.put(userId, this.entryOf(state));
+  }
+
+  /**
+   * What the index keeps of a state (its vector, the vector's space, the newest positive items):
+   * what a caller holds while a shopper's update waits (ShoppersStage), instead of the whole state.
+   */
+  entryOf(state: UserState): ShopperEntry {
+    return { vector: state.vector, vectorVersion: state.vectorVersion, items: positiveItems(state, this.options.itemsPerShopper) };
+  }
+
+  /** {@link update} with an {@link entryOf} taken earlier. */
+  put(userId: string, entry: ShopperEntry): void {
     const { index, version } = this.current();
-    const vector = state.vector;
-    const items = positiveItems(state, this.options.itemsPerShopper);
+    const { vector, items } = entry;
     const inSpace =
       vector !== null &&
       vector.length === index.dimension &&
-      (state.vectorVersion ?? UNVERSIONED_VECTOR_VERSION) === version &&
+      (entry.vectorVersion ?? UNVERSIONED_VECTOR_VERSION) === version &&
       isUsableVector(vector);
     if (!inSpace || items.length === 0) {
       this.drop(userId);

@@ -16,6 +16,7 @@ import type { ListEvidence } from '../recommend/list-evidence.js';
 import type { ServingModels } from '../recommend/model-registry.js';
 import type { Recommender } from '../recommend/recommender.js';
 import type { ShopperIndex } from '../recommend/shopper-index.js';
+import type { WriteCoalescer } from '../platform/redis/held-writes.js';
 
 export interface EventProcessorOptions extends EffectOptions {
   /** Length of pushed lists. */
@@ -26,6 +27,8 @@ export interface EventProcessorOptions extends EffectOptions {
   retryDelayMs: number;
   /** A shopper's vector joins the "shoppers like you" index at most once per this many ms (default 0: every batch). */
   shopperIndexIntervalMs?: number;
+  /** The same for a shopper whose batch held only history (accepted or made over `pushMaxAgeMs` ago: an import, a replay), first state included (default: `shopperIndexIntervalMs`). */
+  shopperIndexBacklogIntervalMs?: number;
   /**
    * Users whose state the engine keeps after storing it (LRU), so their next batch skips the load:
    * this engine is the only writer while it holds their partition, and a stale entry (another
@@ -79,6 +82,12 @@ export interface EventProcessorBaseDeps {
   sessions?: SessionIndex;
   /** The catalog's best text matches of a search query (CatalogService.textMatches); without it a search moves the shopper by the query's vector alone. */
   textMatches?: (query: string) => ReadonlyArray<{ id: string; score: number }>;
+  /**
+   * Holds the state connection's writes while the stages start their after-store work, then sends
+   * them as one (platform/redis/held-writes.ts): the aggregates' and analytics' scripts and the
+   * list's reads of a batch in one write syscall instead of one each. Without it each goes at once.
+   */
+  coalesceWrites?: WriteCoalescer;
   now?: () => number;
 }
 

@@ -71,7 +71,10 @@ export class EventProcessor {
     if (deps.members) stages.push(new PointsStage({ ...deps.members, notifier }));
     stages.push(new AggregatesStage(deps.stats));
     if (deps.analytics) stages.push(new AnalyticsStage(deps.analytics.store, deps.analytics.thresholds));
-    if (deps.shoppers) stages.push(new ShoppersStage(deps.shoppers, { minIntervalMs: options.shopperIndexIntervalMs ?? 0, now: this.now }));
+    if (deps.shoppers) {
+      const { shopperIndexIntervalMs: minIntervalMs = 0, shopperIndexBacklogIntervalMs: backlogIntervalMs, pushMaxAgeMs } = options;
+      stages.push(new ShoppersStage(deps.shoppers, { minIntervalMs, backlogIntervalMs, pushMaxAgeMs, metrics, now: this.now }));
+    }
     // Before the push stage: an event is judged against the list made before it, not after.
     if (deps.evidence || deps.sessions)
       stages.push(
@@ -296,7 +299,8 @@ export class EventProcessor {
   }
 
   private async afterStore(batch: Batch): Promise<void> {
-    const results = await Promise.allSettled(this.stages.map((stage) => stage.afterStore?.(batch)));
+    const start = (): Array<Promise<void> | undefined> => this.stages.map((stage) => stage.afterStore?.(batch));
+    const results = await Promise.allSettled(this.deps.coalesceWrites ? this.deps.coalesceWrites(start) : start());
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') return;
       const stage = this.stages[i]!;

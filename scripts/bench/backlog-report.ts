@@ -17,8 +17,13 @@ export interface StageFigures extends EngineCounters {
   seconds: number | null;
   eventsPerSec: number | null;
   complete: boolean;
-  /** CPU per event of each process over the stage. */
+  /** CPU per event of each process over the stage, the shopper index's catch-up included. */
   costs: CpuCost[];
+  /**
+   * Seconds from the last event applied until no shopper waited to join the "shoppers like you"
+   * index (history's shoppers wait until the import is over); null when some still waited at the limit.
+   */
+  shopperIndexSeconds: number | null;
 }
 
 export interface BacklogFigures {
@@ -69,6 +74,12 @@ function seconds(value: number | null): string {
 
 function rate(value: number | null): string {
   return value === null ? '-' : formatCount(value);
+}
+
+function caughtUp(stage: StageFigures): string {
+  return stage.shopperIndexSeconds === null
+    ? `${formatCount(stage.shopperIndexWaiting)} still waiting`
+    : `${seconds(stage.shopperIndexSeconds)} (in the CPU figures)`;
 }
 
 function rpcSummary(rpc: StageFigures['rpc']): string {
@@ -135,6 +146,7 @@ export function formatBacklog(report: BacklogReport): string {
     ['events dead-lettered', formatCount(ingest.deadLettered), formatCount(replay.deadLettered)],
     ['engine errors', formatErrors(ingest.errors), formatErrors(replay.errors)],
     ['engine rpc calls', rpcSummary(ingest.rpc), rpcSummary(replay.rpc)],
+    ['shoppers like you caught up after (s)', caughtUp(ingest), caughtUp(replay)],
   ]);
   return [
     head,

@@ -51,6 +51,21 @@ export async function waitApplied(
   }
 }
 
+/**
+ * Polls /metrics until no shopper waits to join the "shoppers like you" index (the engine defers
+ * history's shoppers until the import is over: that work belongs to the backlog's cost), or `limitMs`
+ * passed. Seconds it took; undefined when shoppers still waited at the limit.
+ */
+export async function waitShopperIndex(metricsUrl: string, limitMs: number): Promise<number | undefined> {
+  const started = performance.now();
+  for (;;) {
+    const counters = await readCounters(metricsUrl);
+    if (counters && counters.shopperIndexWaiting === 0) return (performance.now() - started) / 1000;
+    if (performance.now() - started > limitMs) return undefined;
+    await new Promise((r) => setTimeout(r, POLL_MS / 5));
+  }
+}
+
 export interface Followed {
   /** When the first acked messages were seen, and how many there were then. */
   firstAt: number | undefined;

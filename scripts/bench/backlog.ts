@@ -18,7 +18,7 @@ import { backlogEvents, takeBatch } from './backlog-data.js';
 import { cpuCosts, cpuWindow, readProcTicks, sampleTicks, type MeasuredProcess } from './cpu.js';
 import { judgeBacklog, type BacklogFigures, type BacklogReport, type StageFigures } from './backlog-report.js';
 import { postEvents, RequestTally, upsertCatalog } from './backlog-requests.js';
-import { followLog, readCounters, waitApplied, type Followed } from './backlog-waits.js';
+import { followLog, readCounters, waitApplied, waitShopperIndex, type Followed } from './backlog-waits.js';
 import { deleteEngineConsumers, reportProblems, startEngine, startGateway, type EngineProcess, type PhaseContext } from './phase.js';
 import type { EngineCounters } from './prom-text.js';
 import { waitUntil, type ChildHandle } from './processes.js';
@@ -46,11 +46,15 @@ export interface BacklogOptions {
 /** The events' timestamps span this far into the past (ms): history, not live. */
 const HISTORY_SPAN_MS = 30 * 24 * 3600 * 1000;
 
+/** How long a stage waits for the shopper index after its last event (ms): SHOPPER_INDEX_BACKLOG_INTERVAL_MS and a margin. */
+const SHOPPER_INDEX_WAIT_MS = 180_000;
+
 function stage(
   events: number,
   seconds: number | undefined,
   counters: EngineCounters | undefined,
   costs: StageFigures['costs'],
+  shopperIndexSeconds: number | undefined,
 ): StageFigures {
   return {
     events,
@@ -62,6 +66,8 @@ function stage(
     retried: counters?.retried ?? 0,
     leaseLosses: counters?.leaseLosses ?? 0,
     deadLettered: counters?.deadLettered ?? 0,
+    shopperIndexWaiting: counters?.shopperIndexWaiting ?? 0,
+    shopperIndexSeconds: shopperIndexSeconds ?? null,
     errors: counters?.errors ?? {},
     rpc: counters?.rpc ?? {},
     costs,
@@ -117,13 +123,15 @@ async function ingest(
   progress.done();
   const postSeconds = (performance.now() - started) / 1000;
   const applied = await waitApplied(engine.metricsUrl!, options.events, 'backlog apply (remaining)', options.stallS * 1000);
+  // The shoppers the import left waiting join the shopper index now: their cost is the import's.
+  const caughtUp = await waitShopperIndex(engine.metricsUrl!, SHOPPER_INDEX_WAIT_MS);
   const window = cpuWindow(measured, ticks, sampleTicks(measured, readTicks), performance.now() - started, ctx.clockTicks);
   const extraDone = await extra;
   // Lease losses and rpc calls until the second catalog is in too.
   const counters = (await readCounters(engine.metricsUrl!)) ?? applied.counters;
   const seconds = applied.doneAt === undefined ? undefined : (applied.doneAt - started) / 1000;
   return {
-    ...stage(options.events, seconds, counters, cpuCosts(window, options.events)),
+    ...stage(options.events, seconds, counters, cpuCosts(window, options.events), caughtUp),
     postSeconds,
     extraCatalog: {
       items: options.extraItems,
@@ -166,6 +174,7 @@ async function replay(
   } finally {
     await watch.close();
   }
+  const caughtUp = await waitShopperIndex(engine.metricsUrl!, SHOPPER_INDEX_WAIT_MS);
   const window = cpuWindow(
     measured,
     ticks,
@@ -178,7 +187,7 @@ async function replay(
   reportProblems(ctx, 'backlog (b)', engine.child);
   const events = watch.total - followed.firstAcked;
   const seconds = followed.doneAt !== undefined && followed.firstAt !== undefined ? (followed.doneAt - followed.firstAt) / 1000 : undefined;
-  const figures = stage(events, seconds, counters, cpuCosts(window, events));
+  const figures = stage(events, seconds, counters, cpuCosts(window, events), caughtUp);
   return {
     ...figures,
     // Every message acked, and every event applied (none is a duplicate on flushed state).

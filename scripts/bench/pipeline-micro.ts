@@ -209,6 +209,9 @@ function createProcessor(redis: Redis, options: Options): EventProcessor {
       maxDeliveries: config.maxDeliveries,
       userCacheSize: options.cache,
       shopperIndexIntervalMs: config.shopperIndexIntervalMs,
+      // History's longer wait (SHOPPER_INDEX_BACKLOG_INTERVAL_MS) is left out: it would move the
+      // shopper updates past the end of the run, where `--shoppers` could not count them.
+      shopperIndexBacklogIntervalMs: config.shopperIndexIntervalMs,
     },
   });
 }

@@ -52,6 +52,8 @@ export interface EngineCounters {
   leaseLosses: number;
   /** Events given up on after too many failed deliveries (stored in DEADLETTERS): never applied. */
   deadLettered: number;
+  /** Shoppers whose newest vector still waits to join the "shoppers like you" index (pulse_engine_shopper_index_waiting). */
+  shopperIndexWaiting: number;
   /** Errors by code. */
   errors: Record<string, number>;
   /**
@@ -86,6 +88,7 @@ export function engineCounters(text: string, slowSeconds = 0.5): EngineCounters 
     retried: sumOf(samples, 'pulse_engine_events_retried_total'),
     leaseLosses: sumOf(samples, 'pulse_engine_partition_lease_losses_total'),
     deadLettered: sumOf(samples, 'pulse_engine_events_dead_lettered_total'),
+    shopperIndexWaiting: sumOf(samples, 'pulse_engine_shopper_index_waiting'),
     errors,
     rpc,
   };

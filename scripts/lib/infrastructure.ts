@@ -24,7 +24,13 @@ import type { PartitionLeases } from '../../engine/stream/mod.js';
 import type { ShopAnalytics } from '../../engine/analytics/mod.js';
 import { RedisShopAnalytics } from '../../engine/analytics/mod.js';
 import { MemoryShopAnalytics } from '../../engine/analytics/mod.js';
-import { PersistenceRefusedError, RedisPersistenceGuard, type PersistenceVerdict } from '../../engine/platform/mod.js';
+import {
+  PersistenceRefusedError,
+  RedisPersistenceGuard,
+  heldWrites,
+  type PersistenceVerdict,
+  type WriteCoalescer,
+} from '../../engine/platform/mod.js';
 
 export type Mode = 'connected' | 'embedded';
 
@@ -47,6 +53,8 @@ export interface Infrastructure {
     coupons: CouponStore;
     campaigns: CampaignStore;
     analytics: ShopAnalytics;
+    /** The Redis connection's write coalescing for the event path (absent in embedded mode). */
+    coalesceWrites?: WriteCoalescer;
   };
   mode: { nats: Mode; redis?: Mode };
   /** How the connected Redis keeps data on disk (absent in embedded mode and without state). */
@@ -136,6 +144,7 @@ export async function connectInfrastructure(config: SharedConfig, options: Conne
         coupons: new RedisCouponStore(redis),
         campaigns: new RedisCampaignStore(redis, { logger: logger.child({ component: 'campaign-store' }) }),
         analytics: new RedisShopAnalytics(redis, { dedupeTtlSeconds }),
+        coalesceWrites: heldWrites(redis),
       };
       // Each store defined the Lua scripts on its client (engine/platform/redis/redis-scripts.ts): a
       // script's first call on a connection is an EVAL, so nothing needs loading up front.

@@ -39,6 +39,7 @@ export function createEngine(config: EngineConfig, infra: Infrastructure, logger
     coupons: state.coupons,
     campaigns: state.campaigns,
     analytics: state.analytics,
+    ...(state.coalesceWrites ? { coalesceWrites: state.coalesceWrites } : {}),
     // New models are announced on NATS; the engine loads them from DATA_DIR/models.
     modelAnnouncements: transport.modelAnnouncements,
     // Campaign changes are announced on NATS; every engine reloads its copy.

@@ -74,6 +74,7 @@ pulse_engine_rpc_seconds_count{method="catalog.upsert"} 9
 pulse_engine_rpc_expired_total{method="catalog.upsert"} 1
 pulse_engine_rpc_rejected_total{method="recommend"} 4
 pulse_engine_events_dead_lettered_total{code="bad_event"} 3
+pulse_engine_shopper_index_waiting 42
 weird_metric{a="x\\"y"} NaN
 `;
 
@@ -93,6 +94,7 @@ describe('engine metrics text', () => {
       retried: 0,
       leaseLosses: 2,
       deadLettered: 3,
+      shopperIndexWaiting: 42,
       errors: { lease_round: 1 },
       rpc: { 'catalog.upsert': { calls: 9, slow: 5, expired: 1, rejected: 0 }, recommend: { calls: 0, slow: 0, expired: 0, rejected: 4 } },
     });
@@ -118,6 +120,8 @@ function stage(overrides: Partial<StageFigures> = {}): StageFigures {
     retried: 0,
     leaseLosses: 0,
     deadLettered: 0,
+    shopperIndexWaiting: 0,
+    shopperIndexSeconds: 2.5,
     errors: {},
     rpc: { 'catalog.upsert': { calls: 52, slow: 0, expired: 0, rejected: 0 } },
     costs: [
@@ -187,6 +191,7 @@ describe('backlog verdict and report', () => {
     expect(line('partition lease losses')).toMatch(/0\s+0$/);
     expect(line('engine rpc calls')).toMatch(/catalog\.upsert 52\s+catalog\.upsert 52$/);
     expect(line('timed-out requests')).toContain('2 (HTTP 504: 2');
+    expect(line('shoppers like you caught up')).toMatch(/2\.50 \(in the CPU figures\)\s+2\.50 \(in the CPU figures\)$/);
     expect(line('verdict')).toBe('verdict  FAIL: 2 timed-out request(s) or append(s)');
   });
 });
