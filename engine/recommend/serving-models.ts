@@ -49,7 +49,8 @@ export interface CatalogView {
 /** Item, text and user-space lookups of one serving model, for the event effect and re-derivation. */
 export function vectorLookup(model: ServingModel): VectorLookup {
   return {
-    item: (itemId) => model.index.get(itemId),
+    // In place where the index can (no copy per applied event): the effect reads it at once (VectorLookup.item).
+    item: model.index.view ? (itemId) => model.index.view?.(itemId) : (itemId) => model.index.get(itemId),
     text: (query) => model.source.encodeText(query),
     version: model.source.version,
     dimension: model.index.dimension,

@@ -46,6 +46,12 @@ export interface VectorIndex {
   /** A copy of the stored unit vector. */
   get(id: string): Float32Array | undefined;
   /**
+   * Optional {@link get} without the copy: the stored unit vector in place. Read it at once and
+   * never keep or change it (a later upsert, removal or growth of the index may move or overwrite
+   * it). For the event path's item lookups (one per applied event: a copy and its garbage each).
+   */
+  view?(id: string): Float32Array | undefined;
+  /**
    * Cosine of the stored vector with a unit-length `unitQuery`, without copying the vector
    * (the ranking hot path); undefined for an unknown id.
    */

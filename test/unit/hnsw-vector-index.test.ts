@@ -36,6 +36,19 @@ describe('HnswVectorIndex specifics', () => {
     expect(index.search(data.vectors.get(itemIds[0]!)!, 1)[0]?.id).toBe('reuses-a-slot');
   });
 
+  it('views a stored vector in place: the values get copies, no copy', () => {
+    const index = new HnswVectorIndex({ dimension: DIM, m: 8, efConstruction: 50, ef: 20, initialCapacity: 4 });
+    for (const id of itemIds.slice(0, 3)) index.upsert(id, data.vectors.get(id)!);
+    const id = itemIds[1]!;
+    const view = index.view(id);
+    expect(view).toBeInstanceOf(Float32Array);
+    expect(Array.from(view!)).toEqual(Array.from(index.get(id)!));
+    // In place: the index's own storage (an upsert of the same id shows through a view taken before).
+    index.upsert(id, data.vectors.get(itemIds[2]!)!);
+    expect(Array.from(view!)).toEqual(Array.from(index.get(id)!));
+    expect(index.view('unknown')).toBeUndefined();
+  });
+
   it('rejects bad options with a RangeError', () => {
     const good = { dimension: DIM, m: 16, efConstruction: 100, ef: 50 };
     for (const bad of [{ dimension: 0 }, { dimension: 2.5 }, { m: 1 }, { efConstruction: 0 }, { ef: NaN }, { initialCapacity: 0 }]) {

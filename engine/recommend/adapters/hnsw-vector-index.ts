@@ -142,6 +142,10 @@ export class HnswVectorIndex implements VectorIndex {
     return this.slab.vectorOf(id);
   }
 
+  view(id: string): Float32Array | undefined {
+    return this.slab.viewOf(id);
+  }
+
   similarity(id: string, unitQuery: Float32Array): number | undefined {
     return this.slab.similarityOf(id, unitQuery);
   }

@@ -69,6 +69,14 @@ export class VectorSlab {
     return slot === undefined ? undefined : this.copyOf(slot);
   }
 
+  /** {@link vectorOf} in place: a view of the row, valid until the slab next changes (see VectorIndex.view). */
+  viewOf(id: string): Float32Array | undefined {
+    const slot = this.slotById.get(id);
+    if (slot === undefined) return undefined;
+    const start = slot * this.dimension;
+    return this.rows.subarray(start, start + this.dimension);
+  }
+
   /**
    * The slot the next new id will get, growing storage (doubling) when full. Changes nothing
    * visible: the slot is only taken by {@link assign}. `reused` says it held an id before.

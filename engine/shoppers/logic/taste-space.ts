@@ -10,6 +10,7 @@ import { decayedStrength, foldInMany, type TasteState, type WeightedVector } fro
 
 /** Where an event's vectors come from: the item index, and the text encoder and text index for searches. */
 export interface VectorLookup {
+  /** An item's unit vector; may be the index's storage in place (VectorIndex.view): read it at once, never keep or change it. */
   item(itemId: string): Float32Array | undefined;
   text(query: string): Float32Array;
   /**
