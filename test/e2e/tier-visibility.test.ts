@@ -136,10 +136,14 @@ describe('tier visibility', () => {
     const hasVip = (ids: string[]) => ids.some((id) => minTierOf.get(id) === 'vip');
     expect((await get<{ total: number }>(buyer, '/v1/items?limit=1')).total).toBe(count(['regular']));
 
-    const tierChanged = new Promise<Record<string, unknown>>((resolve) => buyer.socket.once('member', resolve)).then((event) => {
-      buyer.tier = 'vip';
-      return event;
-    });
+    // The tier is taken as the 'member' event arrives, not a microtask later: the push that follows
+    // it may come in the same socket read (the gateway coalesces writes) and be checked at once.
+    const tierChanged = new Promise<Record<string, unknown>>((resolve) =>
+      buyer.socket.once('member', (event: Record<string, unknown>) => {
+        buyer.tier = 'vip';
+        resolve(event);
+      }),
+    );
     const vipPush = nextPush(buyer.socket, 10_000, (list) => hasVip(listIds(list)));
     // The browser's purchase is a behaviour signal; the shop's order for it earns the points (100+ for VIP).
     const bought = items.find((item) => item.itemId === g.ids.regular[0]!)!;

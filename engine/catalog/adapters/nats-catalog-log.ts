@@ -7,6 +7,7 @@ import { CATALOG_STREAM, fromSubjectToken, subjects } from '../../contracts/subj
 import type { CatalogLog } from '../catalog-log.js';
 import { parseJsonObject } from '../../platform/json-object.js';
 import { SlicedQueue, type SlicedQueueOptions } from '../../platform/sliced-queue.js';
+import type { PubAcks } from '../../platform/adapters/nats-pub-acks.js';
 
 /**
  * Publishes kept in flight at once by `put` (each awaits its own PubAck). A window is issued, and
@@ -55,6 +56,9 @@ export function decodeCatalogChange(json: string, subjectItemId?: string): Catal
  * (SlicedQueue): a replay or a large import never blocks the event loop for long. The queue holds
  * at most the messages of the catalog not yet applied (its raw bytes).
  */
+/** How long a catalog append waits for its PubAck (ms): JetStream's default request timeout. */
+const PUBLISH_TIMEOUT_MS = 5000;
+
 export class NatsCatalogLog implements CatalogLog {
   private readonly followers = new Set<AbortController>();
 
@@ -62,6 +66,8 @@ export class NatsCatalogLog implements CatalogLog {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly logger: Logger,
+    /** Where appends await their PubAck (one reply subscription for all: platform/adapters/nats-pub-acks.ts). */
+    private readonly acks: Pick<PubAcks, 'publish'>,
     /** How changes are paced to a follower's handler. */
     private readonly pacing: SlicedQueueOptions = {},
   ) {}
@@ -80,7 +86,7 @@ export class NatsCatalogLog implements CatalogLog {
 
   private async publish(subject: string, change: CatalogChange): Promise<void> {
     try {
-      await this.js.publish(subject, encodeCatalogChange(change));
+      await this.acks.publish(subject, encodeCatalogChange(change), undefined, PUBLISH_TIMEOUT_MS);
     } catch (err) {
       throw new PulseError(ErrorCodes.unavailable, 'catalog log unavailable', undefined, { cause: err });
     }

@@ -21,6 +21,7 @@ import type { Notifier, PushSubscriber } from '../notifier.js';
 import type { RpcClient, RpcServer } from '../rpc.js';
 import { NatsCatalogLog } from '../../catalog/adapters/nats-catalog-log.js';
 import { NatsEventLog } from '../../stream/adapters/nats-event-log.js';
+import { PubAcks } from './nats-pub-acks.js';
 import { NatsAnnouncements } from './nats-announcements.js';
 import { NatsNotifier, NatsPushSubscriber } from './nats-push.js';
 import { NatsPresence } from './nats-presence.js';
@@ -85,6 +86,8 @@ export class NatsTransport {
   /** Core NATS `presence.*`: gateways announce who holds a socket, engines follow. */
   readonly presence: NatsPresence;
   private readonly events: NatsEventLog;
+  /** The event appends' PubAcks, on one reply subscription. */
+  private readonly acks: PubAcks;
   private readonly catalog: NatsCatalogLog;
   private readonly pushes: NatsPushSubscriber;
   private readonly rpc: NatsRpcServer;
@@ -100,11 +103,13 @@ export class NatsTransport {
     private readonly logger: Logger,
   ) {
     const js = jetstream(nc);
+    this.acks = new PubAcks(nc);
     this.events = new NatsEventLog(
       js,
       jsm,
       { partitions: options.partitions, ackWaitMs: options.ackWaitMs, publishTimeoutMs: PUBLISH_TIMEOUT_MS },
       logger.child({ component: 'nats-event-log' }),
+      this.acks,
     );
     this.deadLetters = new NatsDeadLetters(
       js,
@@ -112,7 +117,7 @@ export class NatsTransport {
       { partitions: options.partitions, publishTimeoutMs: PUBLISH_TIMEOUT_MS },
       logger.child({ component: 'nats-dead-letters' }),
     );
-    this.catalog = new NatsCatalogLog(js, jsm, logger.child({ component: 'nats-catalog-log' }));
+    this.catalog = new NatsCatalogLog(js, jsm, logger.child({ component: 'nats-catalog-log' }), this.acks);
     this.pushes = new NatsPushSubscriber(nc, logger.child({ component: 'nats-push' }));
     this.rpc = new NatsRpcServer(nc, logger.child({ component: 'nats-rpc' }));
     this.eventLog = this.events;
@@ -220,6 +225,8 @@ export class NatsTransport {
       ['presence', () => this.presence.close()],
       // Draining needs the server; while disconnected it would only wait for a reconnect.
       ['drain', () => (this.isConnected() ? this.nc.drain() : this.nc.close())],
+      // Appends still waiting for a PubAck after the drain fail (unavailable) instead of waiting out their timeout.
+      ['pub acks', () => this.acks.close()],
     ];
     for (const [step, run] of steps) {
       try {

@@ -13,6 +13,7 @@ import {
   type EventSource,
 } from '../event-log.js';
 import { cleanFailure, storeDeadLetter } from './nats-dead-letters.js';
+import type { PubAcks } from '../../platform/adapters/nats-pub-acks.js';
 import { checkConsumeArgs, decodeStoredEvent, ensurePartitionConsumer, keepUnsettledAlive } from './nats-partition-consumer.js';
 
 export { checkConsumeArgs, decodeStoredEvent, partitionConsumerName } from './nats-partition-consumer.js';
@@ -42,6 +43,8 @@ export class NatsEventLog implements EventLogWriter, EventSource {
     private readonly jsm: JetStreamManager,
     private readonly options: NatsEventLogOptions,
     private readonly logger: Logger,
+    /** Where appends await their PubAck (one reply subscription for all: nats-pub-acks.ts). */
+    private readonly acks: Pick<PubAcks, 'publish'>,
   ) {
     this.partitions = options.partitions;
   }
@@ -49,11 +52,13 @@ export class NatsEventLog implements EventLogWriter, EventSource {
   async append(event: LoggedEvent): Promise<AppendResult> {
     const partition = partitionOf(event.userId, this.partitions);
     try {
-      // Many appends may be in flight: each request waits for its own PubAck.
-      const ack = await this.js.publish(subjects.events(partition), JSON.stringify(event), {
-        msgID: eventMessageId(event.userId, event.id),
-        timeout: this.options.publishTimeoutMs,
-      });
+      // Many appends may be in flight: each waits for its own PubAck.
+      const ack = await this.acks.publish(
+        subjects.events(partition),
+        JSON.stringify(event),
+        eventMessageId(event.userId, event.id),
+        this.options.publishTimeoutMs,
+      );
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
       throw new PulseError(ErrorCodes.unavailable, 'event log unavailable', undefined, { cause: err });
