@@ -47,6 +47,9 @@ export function decodeCatalogChange(json: string, subjectItemId?: string): Catal
   return changeItemId === subjectItemId ? change : undefined;
 }
 
+/** How long a catalog append waits for its PubAck (ms): JetStream's default request timeout. */
+const PUBLISH_TIMEOUT_MS = 5000;
+
 /**
  * CATALOG on JetStream: one subject per item (`catalog.item.<id>`), the stream keeps only the
  * latest message per subject, so a replay is the current catalog (tombstones included).
@@ -56,9 +59,6 @@ export function decodeCatalogChange(json: string, subjectItemId?: string): Catal
  * (SlicedQueue): a replay or a large import never blocks the event loop for long. The queue holds
  * at most the messages of the catalog not yet applied (its raw bytes).
  */
-/** How long a catalog append waits for its PubAck (ms): JetStream's default request timeout. */
-const PUBLISH_TIMEOUT_MS = 5000;
-
 export class NatsCatalogLog implements CatalogLog {
   private readonly followers = new Set<AbortController>();
 

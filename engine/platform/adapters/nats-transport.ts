@@ -86,7 +86,7 @@ export class NatsTransport {
   /** Core NATS `presence.*`: gateways announce who holds a socket, engines follow. */
   readonly presence: NatsPresence;
   private readonly events: NatsEventLog;
-  /** The event appends' PubAcks, on one reply subscription. */
+  /** The PubAcks of the event and catalog appends, on one reply subscription. */
   private readonly acks: PubAcks;
   private readonly catalog: NatsCatalogLog;
   private readonly pushes: NatsPushSubscriber;
