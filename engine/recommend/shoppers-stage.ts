@@ -2,6 +2,7 @@ import { isMergeEvent, type LoggedEvent } from '../contracts/schemas.js';
 import type { ShopperEntry, ShopperIndex } from './shopper-index.js';
 import type { Batch } from '../stream/pipeline/batch.js';
 import type { BatchStage } from '../stream/pipeline/stage.js';
+import type { UserState } from '../shoppers/user-state-store.js';
 import type { EngineMetrics } from '../metrics.js';
 
 export interface ShoppersStageOptions {
@@ -110,15 +111,16 @@ export class ShoppersStage implements BatchStage {
   }
 
   /** A shopper's new state: indexed now when their interval has passed, otherwise waiting. */
-  private offer(userId: string, state: Parameters<ShopperIndex['entryOf']>[0], queue: IntervalQueue, now: number): void {
+  private offer(userId: string, state: UserState, queue: IntervalQueue, now: number): void {
     if (queue.intervalMs <= 0) {
       this.forget(userId, false);
       this.shoppers.update(userId, state);
       return;
     }
     const last = this.live.at.get(userId) ?? this.backlog.at.get(userId);
-    if (last === undefined && queue === this.live) this.index(userId, this.shoppers.entryOf(state), queue, now);
-    else if (last !== undefined && now - last >= queue.intervalMs) this.index(userId, this.shoppers.entryOf(state), queue, now);
+    // Due: a live shopper not indexed lately, or anyone whose interval has passed.
+    if (last === undefined ? queue === this.live : now - last >= queue.intervalMs)
+      this.index(userId, this.shoppers.entryOf(state), queue, now);
     else {
       // History's first state waits a whole interval, as if indexed now. A live state of a shopper
       // waiting for history's longer interval waits for the live one instead (from the same start;
