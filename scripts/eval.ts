@@ -37,6 +37,7 @@ import { ONLINE_RETAIL_CUTOFF, readOnlineRetail } from './eval/online-retail.js'
 import { DATASET_NAMES, PROFILES, SOURCE_ROWS, VECTOR_ONLY, VECTOR_WITH_COMPLEMENTS, type DatasetName } from './eval/profiles.js';
 import { PulseMethod, attributeVectors } from './eval/pulse-method.js';
 import { replay } from './eval/replay.js';
+import { SharedAggregates } from './eval/shared-aggregates.js';
 import { evaluateSearch, formatSearchReport } from './eval/search.js';
 import { buildReport, formatReport, reportJson, reportPlot, type DatasetReport } from './eval/report.js';
 import {
@@ -192,6 +193,8 @@ export async function evaluateDataset(
   const itemIds = dataset.items.map((item) => item.itemId);
   // A row with its own sources measures the ranking under the fixed filters only (the served list is the engine's, whatever the row).
   const fixedFilters = profile.filters.filter((filter) => !filter.served).map((filter) => filter.name);
+  // Every Pulse row learns the same events with the same settings: their shop-wide aggregates are learned once.
+  const aggregates = new SharedAggregates(engineConfig.popularityHalfLifeSeconds);
   const pulse = (label: string, vectors: ItemVectorSource, tuned: boolean, sources?: typeof VECTOR_ONLY): PulseMethod =>
     new PulseMethod({
       name: label,
@@ -199,6 +202,7 @@ export async function evaluateDataset(
       vectors,
       config: engineConfig,
       index: options.index,
+      aggregates,
       ...(tuned ? { recommender: { ...profile.recommender, ...sources } } : {}),
       ...(sources ? { filters: fixedFilters } : {}),
     });
@@ -219,6 +223,7 @@ export async function evaluateDataset(
           vectors: model.source,
           config: engineConfig,
           index: options.index,
+          aggregates,
           served: row.served,
           filters: [SERVED_FILTER_NAME],
         }),

@@ -10,7 +10,7 @@ export { ExactVectorIndex } from './adapters/exact-vector-index.js';
 export { HnswVectorIndex } from './adapters/hnsw-vector-index.js';
 export { MemoryInteractionStats } from './adapters/memory-interaction-stats.js';
 export { RedisInteractionStats } from './adapters/redis-interaction-stats.js';
-export type { InteractionStats } from './interaction-stats.js';
+export type { InteractionStats, InteractionUpdate } from './interaction-stats.js';
 export type { ItemVectorSource } from './item-vector-source.js';
 export type { ListEvidence } from './list-evidence.js';
 export type { SessionIndex } from './logic/session-neighbours.js';

@@ -3,7 +3,7 @@ import type { EngineConfig } from '../../engine/config.js';
 import type { Item, RecommendRequest, StoredEvent } from '../../engine/contracts/schemas.js';
 import { HnswVectorIndex, shopperIndexFactory } from '../../engine/recommend/mod.js';
 import { ExactVectorIndex } from '../../engine/recommend/mod.js';
-import { MemoryInteractionStats } from '../../engine/recommend/mod.js';
+import { MemoryInteractionStats, type InteractionStats } from '../../engine/recommend/mod.js';
 import { MemoryUserStateStore } from '../../engine/shoppers/mod.js';
 import { EngineMetrics } from '../../engine/metrics.js';
 import type { ItemVectorSource } from '../../engine/recommend/mod.js';
@@ -25,6 +25,7 @@ import { shopperIndexFrom } from '../../engine/engine.js';
 import type { ShopperIndex } from '../../engine/recommend/mod.js';
 import { ContentEncoder } from '../../models/content-encoder.js';
 import type { EvalMethod, ListFilter } from './method.js';
+import type { SharedAggregates } from './shared-aggregates.js';
 
 /**
  * Pulse itself, in process: the engine's own CatalogService, index, Recommender and
@@ -53,6 +54,11 @@ export interface PulseMethodOptions {
   served?: Partial<RecommenderOptions>;
   /** Names of the list filters this row is measured under (default all). */
   filters?: readonly string[];
+  /**
+   * The shop-wide aggregates shared with the replay's other rows (learned once: see
+   * SharedAggregates for when that is sound); default: this row's own.
+   */
+  aggregates?: SharedAggregates;
 }
 
 /** The engine wires the event processor with this window (engine/engine.ts). */
@@ -77,7 +83,7 @@ export class PulseMethod implements EvalMethod {
   private readonly models: ModelRegistry;
   private readonly catalog: CatalogService;
   private readonly users: MemoryUserStateStore;
-  private readonly stats: MemoryInteractionStats;
+  private readonly stats: InteractionStats;
   private readonly processor: EventProcessor;
   /** One recommender per `excludeRecent` of the filters asked for; all share the state above. */
   private readonly recommenders = new Map<number, Recommender>();
@@ -128,7 +134,7 @@ export class PulseMethod implements EvalMethod {
     });
     for (const item of options.items) this.catalog.apply({ type: 'upsert', item });
     this.users = new MemoryUserStateStore({ recentLimit: config.recentLimit, dedupeTtlSeconds: config.dedupeTtlSeconds });
-    this.stats = new MemoryInteractionStats({ popularityHalfLifeSeconds: config.popularityHalfLifeSeconds });
+    this.stats = options.aggregates?.view() ?? new MemoryInteractionStats({ popularityHalfLifeSeconds: config.popularityHalfLifeSeconds });
     this.evidence = listEvidenceFrom(config);
     this.sessions = sessionIndexFrom(config);
     // "Shoppers like you" as engine.ts wires it (its own small HNSW graph).

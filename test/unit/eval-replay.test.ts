@@ -7,6 +7,7 @@ import { predictionCount, type EvalDataset, type EvalStep } from '../../scripts/
 import { REPEATS_FILTER, SHOP_FILTER, type EvalMethod, type ListFilter } from '../../scripts/eval/method.js';
 import { PulseMethod, attributeVectors } from '../../scripts/eval/pulse-method.js';
 import { msPerLearnedEvent, msPerList, replay } from '../../scripts/eval/replay.js';
+import { SharedAggregates } from '../../scripts/eval/shared-aggregates.js';
 import { bareItem } from '../../scripts/eval/yoochoose.js';
 
 const T0 = 1_700_000_000_000;
@@ -156,6 +157,55 @@ describe('replay (test-then-learn)', () => {
     expect(byMethod.get('co-occurrence, session, recency-weighted')!.hitRate).toBeGreaterThan(0.9);
     expect(byMethod.get('item-knn')!.hitRate).toBeGreaterThan(0.9);
     expect(byMethod.get('v-sknn')!.hitRate).toBeGreaterThan(0.9);
+  });
+
+  it('scores rows that share their shop-wide aggregates exactly as rows that learn their own', async () => {
+    const dataset = groupedSessions(11);
+    const config = loadEngineConfig({});
+    const row = (name: string, aggregates?: SharedAggregates, sources?: Array<'coVisited' | 'popular'>) =>
+      new PulseMethod({
+        name,
+        items: dataset.items,
+        vectors: attributeVectors(config.vectorDim),
+        config,
+        index: 'exact',
+        ...(aggregates ? { aggregates } : {}),
+        ...(sources ? { served: { revisits: 'hide' as const, sources } } : {}),
+      });
+    const shared = new SharedAggregates(config.popularityHalfLifeSeconds);
+    const methods = [
+      row('own', undefined),
+      row('own, co-visitation', undefined, ['coVisited']),
+      row('own, popularity', undefined, ['popular']),
+      row('shared', shared),
+      row('shared, co-visitation', shared, ['coVisited']),
+      row('shared, popularity', shared, ['popular']),
+    ];
+    const served: ListFilter = { name: 'served', excludeRecent: 0, includeBought: true, served: true };
+    const result = await replay(dataset, methods, { filters: [served, SHOP_FILTER], maxK: 10, quiet: true });
+    const at10 = (method: string, filter: string) =>
+      result.results.find((r) => r.method === method && r.filter.name === filter)!.all.at(10);
+    for (const filter of ['served', SHOP_FILTER.name])
+      for (const suffix of ['', ', co-visitation', ', popularity']) {
+        expect(at10(`shared${suffix}`, filter)).toEqual(at10(`own${suffix}`, filter));
+      }
+    // The co-visitation row learned something: it is not an empty list scored the same twice.
+    expect(at10('shared, co-visitation', 'served').hitRate).toBeGreaterThan(0.5);
+  });
+
+  it('records an event once however many rows learn it: only the first view writes', async () => {
+    const shared = new SharedAggregates(3600);
+    const writer = shared.view();
+    const reader = shared.view();
+    const update = { items: [['a', 1]] as Array<[string, number]>, pairs: [['a', 'b', 1]] as Array<[string, string, number]>, ts: T0 };
+    expect(await writer.record('e1', update)).toBe(true);
+    expect(await reader.record('e1', update)).toBe(true);
+    expect(await reader.recordMany('batch', [update, update])).toBe(true);
+    expect(await reader.coVisited('a', 10)).toEqual([['b', 1]]);
+    expect(await writer.coVisited('b', 10)).toEqual([['a', 1]]);
+    expect(await reader.popular(10)).toEqual([['a', 1]]);
+    expect(await reader.wasRecorded('e1')).toBe(true);
+    expect(await reader.wasRecorded('batch')).toBe(false);
   });
 
   it('gives Pulse the event time as now: a list after a 31-minute gap is no longer seeded by the session', async () => {

@@ -39,6 +39,19 @@ export class MemoryInteractionStats implements InteractionStats {
   private readonly popularity = new Map<string, number>();
   /** Neighbour lists (co-visitation, co-purchase, bought-after): itemId -> neighbour -> weight. */
   private readonly lists: Record<NeighbourList, Map<string, Map<string, number>>> = { cov: new Map(), cop: new Map(), aft: new Map() };
+  /**
+   * Each list read since its last write, best first; popularity likewise. A read copies the first
+   * `limit` entries of the ordered list instead of copying and sorting the whole list (up to 1.5 x
+   * maxNeighbours entries, every item for popularity): a list asks for ~20 seeds' lists, read again
+   * and again between two writes of each (a catalog's popular items are written rarely per read).
+   * Bounded by the lists themselves (one ordered copy of each list read).
+   */
+  private readonly ordered: Record<NeighbourList, Map<string, Array<[string, number]>>> = {
+    cov: new Map(),
+    cop: new Map(),
+    aft: new Map(),
+  };
+  private orderedPopular: Array<[string, number]> | undefined;
   private landmark = FORWARD_DECAY_EPOCH_MS;
 
   constructor(options: MemoryInteractionStatsOptions) {
@@ -55,7 +68,9 @@ export class MemoryInteractionStats implements InteractionStats {
     const factor = this.decayFactor(update.ts);
     for (const [itemId, weight] of update.items) {
       const increment = weight * factor;
-      if (increment !== 0) this.popularity.set(itemId, (this.popularity.get(itemId) ?? 0) + increment);
+      if (increment === 0) continue;
+      this.popularity.set(itemId, (this.popularity.get(itemId) ?? 0) + increment);
+      this.orderedPopular = undefined;
     }
     this.addBothWays('cov', update.pairs);
     this.addBothWays('cop', update.coPurchases ?? []);
@@ -80,8 +95,8 @@ export class MemoryInteractionStats implements InteractionStats {
 
   async popular(limit: number): Promise<Array<[string, number]>> {
     checkLimit(limit);
-    const positive = [...this.popularity].filter(([, score]) => score > 0);
-    return normalisePopular(bestFirst(positive).slice(0, limit));
+    this.orderedPopular ??= bestFirst([...this.popularity].filter(([, score]) => score > 0));
+    return normalisePopular(this.orderedPopular.slice(0, limit));
   }
 
   async coVisited(itemId: string, limit: number): Promise<Array<[string, number]>> {
@@ -99,7 +114,19 @@ export class MemoryInteractionStats implements InteractionStats {
   private neighbours(list: NeighbourList, itemId: string, limit: number): Array<[string, number]> {
     checkItemId(itemId);
     checkLimit(limit);
-    return bestFirst([...(this.lists[list].get(itemId) ?? [])]).slice(0, limit);
+    const cache = this.ordered[list];
+    let ordered = cache.get(itemId);
+    if (ordered === undefined) {
+      const scores = this.lists[list].get(itemId);
+      if (scores === undefined) return [];
+      ordered = bestFirst([...scores]);
+      cache.set(itemId, ordered);
+    }
+    // Fresh pairs: a caller may keep or change what it gets, as it may a Redis reply.
+    const end = Math.min(limit, ordered.length);
+    const out = new Array<[string, number]>(end);
+    for (let i = 0; i < end; i++) out[i] = [ordered[i]![0], ordered[i]![1]];
+    return out;
   }
 
   /** 2^((ts - landmark) / halfLife), moving the landmark (and rescaling) as the Redis script does. */
@@ -109,6 +136,7 @@ export class MemoryInteractionStats implements InteractionStats {
     if (exponent > RESCALE_EXPONENT) {
       const shift = Math.floor(exponent);
       const scale = 2 ** -shift;
+      this.orderedPopular = undefined;
       for (const [itemId, score] of this.popularity) {
         const scaled = score * scale;
         if (scaled === 0) this.popularity.delete(itemId);
@@ -137,6 +165,7 @@ export class MemoryInteractionStats implements InteractionStats {
     let scores = lists.get(itemId);
     if (!scores) lists.set(itemId, (scores = new Map()));
     scores.set(neighbour, (scores.get(neighbour) ?? 0) + weight);
+    this.ordered[list].delete(itemId);
   }
 
   /** Once a list holds more than 1.5 * maxNeighbours, keep the best maxNeighbours. */
@@ -145,6 +174,7 @@ export class MemoryInteractionStats implements InteractionStats {
     if (!scores || scores.size <= Math.floor(this.maxNeighbours * 1.5)) return;
     const worstFirst = bestFirst([...scores]).reverse();
     for (const [neighbour] of worstFirst.slice(0, scores.size - this.maxNeighbours)) scores.delete(neighbour);
+    this.ordered[list].delete(itemId);
   }
 }
 
