@@ -44,7 +44,13 @@ export const engineConfigSpec = {
   ),
   defaultK: env.int('RECOMMEND_K', 10, 'Length of pushed lists.', 1, 100),
   hnswM: env.int('HNSW_M', 16, 'HNSW graph degree.', 4, 128),
-  hnswEfConstruction: env.int('HNSW_EF_CONSTRUCTION', 200, 'HNSW build breadth.', 10, 2000),
+  hnswEfConstruction: env.int(
+    'HNSW_EF_CONSTRUCTION',
+    100,
+    "HNSW build breadth: every item insert (catalog upsert, model load, an engine's start) costs about this many distance computations per graph layer.",
+    10,
+    2000,
+  ),
   hnswEf: env.int('HNSW_EF', 64, 'HNSW query breadth (set again after every load: hnswlib resets it).', 10, 2000),
   ...loyaltyConfigSpec,
   campaignReloadMs: env.int(

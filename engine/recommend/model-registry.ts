@@ -74,8 +74,8 @@ interface Build {
  * else its attribute vector), and the build logs how many came from each.
  *
  * HNSW graphs are never written to disk: rebuilding from the vectors is fast enough (64 dims,
- * M 16, efConstruction 200 on the 2-core reference machine: 3,000 items in ~0.35-0.5 s, 20,000 in
- * ~3.5 s, linear in items; the event loop waited at most ~10-25 ms meanwhile), and so addPoint
+ * M 16, efConstruction 100 on the 2-core reference machine: ~67 us per item at 50,000 items, half
+ * of efConstruction 200's; the event loop waits at most ~10-25 ms meanwhile), and so addPoint
  * never meets an index being serialised.
  */
 export class ModelRegistry implements ServingModels {
