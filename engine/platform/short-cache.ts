@@ -1,3 +1,5 @@
+import { OldestFirst } from './oldest-first.js';
+
 /** How long a {@link ShortCache} keeps an entry and how many it holds. */
 export interface ShortCacheOptions {
   /** Lifetime of an entry, in ms of wall clock (`now`); 0 keeps nothing (every read is fresh). */
@@ -18,6 +20,8 @@ export interface ShortCacheOptions {
  */
 export class ShortCache<K, V> {
   private readonly entries = new Map<K, { setAt: number; value: V }>();
+  /** The head of `entries` without walking the holes its deletes leave (oldest-first.ts). */
+  private readonly order = new OldestFirst(this.entries);
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -57,9 +61,9 @@ export class ShortCache<K, V> {
     const now = this.now();
     this.entries.delete(key);
     this.entries.set(key, { setAt: now, value });
-    for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && now - entry.setAt < this.ttlMs) break;
-      this.entries.delete(oldest);
+    for (let oldest = this.order.peek(); oldest !== undefined; oldest = this.order.peek()) {
+      if (this.entries.size <= this.maxEntries && now - oldest[1].setAt < this.ttlMs) break;
+      this.order.shift();
     }
   }
 

@@ -3,6 +3,7 @@ import { isOrderEvent } from '../contracts/orders.js';
 import { touchedItems } from '../shoppers/logic/event-effect.js';
 import { REVISIT_PLACES, RevisitEvidence, type RevisitOptions } from './logic/revisits.js';
 import type { RecentInteraction } from '../shoppers/user-state-store.js';
+import { OldestFirst } from '../platform/oldest-first.js';
 
 /**
  * The evidence behind re-visits (logic/revisits.ts), kept in the engine's memory: the rates, and
@@ -23,6 +24,8 @@ export interface ListEvidenceOptions extends RevisitOptions {
 export class ListEvidence {
   readonly revisits: RevisitEvidence;
   private readonly lastFresh = new Map<string, { ids: readonly string[]; scores: readonly number[] | undefined }>();
+  /** The least recently remembered user without walking the holes the re-inserts leave (oldest-first.ts). */
+  private readonly freshOrder = new OldestFirst(this.lastFresh);
   private readonly users: number;
 
   constructor(options: ListEvidenceOptions) {
@@ -38,8 +41,7 @@ export class ListEvidence {
     // Only the places the evidence measures are kept.
     this.lastFresh.set(userId, { ids: fresh.slice(0, REVISIT_PLACES), scores: scores?.slice(0, REVISIT_PLACES) });
     if (this.lastFresh.size > this.users) {
-      const oldest = this.lastFresh.keys().next().value;
-      if (oldest !== undefined) this.lastFresh.delete(oldest);
+      this.freshOrder.shift();
     }
   }
 

@@ -4,6 +4,7 @@ import { UNVERSIONED_VECTOR_VERSION, type UserState } from '../shoppers/user-sta
 import type { VectorIndex } from './vector-index.js';
 import type { ServingModels } from './model-registry.js';
 import { ShortCache, type ShortCacheOptions } from '../platform/short-cache.js';
+import { OldestFirst } from '../platform/oldest-first.js';
 
 /** What the recommender asks of the shopper index ("shoppers like you"). */
 export interface ShopperNeighbourSource {
@@ -68,6 +69,8 @@ export class ShopperIndex implements ShopperNeighbourSource {
   private space: { version: string; index: VectorIndex } | undefined;
   /** userId -> newest positive items; Map order = least recently updated first. */
   private readonly entries = new Map<string, readonly string[]>();
+  /** The least recently updated entry without walking the holes the updates leave (oldest-first.ts). */
+  private readonly order = new OldestFirst(this.entries);
 
   constructor(options: ShopperIndexOptions) {
     this.options = { itemsPerShopper: 5, keepCosine: UNCHANGED_COSINE, ...options };
@@ -124,9 +127,9 @@ export class ShopperIndex implements ShopperNeighbourSource {
     this.entries.delete(userId);
     this.entries.set(userId, items);
     while (this.entries.size > this.options.limit) {
-      const oldest = this.entries.keys().next().value;
+      const oldest = this.order.peek();
       if (oldest === undefined) break;
-      this.drop(oldest);
+      this.drop(oldest[0]);
     }
   }
 

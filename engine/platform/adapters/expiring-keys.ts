@@ -1,3 +1,5 @@
+import { OldestFirst } from '../oldest-first.js';
+
 /**
  * Keys remembered for a fixed time (dedupe markers), each with a small value (the batch tag a
  * marker was written under). One TTL for all, so insertion order is expiry order and expired keys
@@ -5,6 +7,8 @@
  */
 export class ExpiringKeys {
   private readonly entries = new Map<string, { expiresAt: number; value: string }>();
+  /** The head of `entries` without walking the holes its deletes leave. */
+  private readonly order = new OldestFirst(this.entries);
 
   constructor(
     private readonly ttlMs: number,
@@ -30,9 +34,6 @@ export class ExpiringKeys {
 
   private sweep(): void {
     const now = this.now();
-    for (const [key, entry] of this.entries) {
-      if (entry.expiresAt > now) break;
-      this.entries.delete(key);
-    }
+    for (let oldest = this.order.peek(); oldest !== undefined && oldest[1].expiresAt <= now; oldest = this.order.peek()) this.order.shift();
   }
 }

@@ -107,6 +107,8 @@ export class SessionIndex {
   private followers = new Int32Array(2 * MAX_FOLLOWERS);
   private weights = new Float64Array(2 * MAX_FOLLOWERS);
   private nextId = 1;
+  /** No session older than this id is held (evict's cursor). */
+  private oldestId = 1;
 
   constructor(options: SessionIndexOptions) {
     const { maxSessions = 50_000, postingsPerItem = 500, maxSessionItems = 50, sessionGapMs } = options;
@@ -257,11 +259,12 @@ export class SessionIndex {
 
   private evict(): void {
     while (this.sessions.size > this.maxSessions) {
-      // Map order is insertion order: the first is the oldest session.
-      const oldest = this.sessions.keys().next().value;
-      if (oldest === undefined) return;
-      const session = this.sessions.get(oldest)!;
-      this.sessions.delete(oldest);
+      // Ids grow with creation and a session is stored once, so the oldest is the smallest id still
+      // held: a cursor finds it. (Not `sessions.keys().next()`: V8 walks the holes that deletes at a
+      // Map's front leave until it rehashes, ~14 us per eviction at 50,000 sessions.)
+      let session = this.sessions.get(this.oldestId);
+      while (session === undefined) session = this.sessions.get(++this.oldestId);
+      this.sessions.delete(this.oldestId++);
       if (this.open.get(session.userId) === session) this.open.delete(session.userId);
     }
   }
