@@ -127,9 +127,9 @@ export class ShopperIndex implements ShopperNeighbourSource {
     this.entries.delete(userId);
     this.entries.set(userId, items);
     while (this.entries.size > this.options.limit) {
-      const oldest = this.order.peek();
+      const oldest = this.order.shift();
       if (oldest === undefined) break;
-      this.drop(oldest[0]);
+      this.space?.index.remove(oldest);
     }
   }
 
