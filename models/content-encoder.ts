@@ -52,6 +52,13 @@ export class ContentEncoder {
   readonly dimension: number;
   readonly seed: number;
   private readonly cache = new Map<string, Float32Array>();
+  /**
+   * The cache's keys, oldest first, read by one iterator kept across evictions: entries are only
+   * added, and deleted by eviction, so it always stands at the oldest. (`cache.keys().next()` walks
+   * every hole the evictions left at the front until V8 rebuilds the table: ~14 us per eviction
+   * at 50,000 entries.)
+   */
+  private evictionOrder: Iterator<string> = this.cache.keys();
 
   constructor(options: ContentEncoderOptions) {
     if (!Number.isInteger(options.dimension) || options.dimension < 1) {
@@ -117,7 +124,8 @@ export class ContentEncoder {
     for (let i = 0; i < vector.length; i++) vector[i] = vector[i]! * inverse;
     if (this.cache.size >= FEATURE_CACHE_LIMIT) {
       // Maps iterate in insertion order: drop the oldest entry.
-      const oldest = this.cache.keys().next();
+      let oldest = this.evictionOrder.next();
+      if (oldest.done) oldest = (this.evictionOrder = this.cache.keys()).next();
       if (!oldest.done) this.cache.delete(oldest.value);
     }
     this.cache.set(feature, vector);

@@ -107,6 +107,19 @@ describe('ContentEncoder', () => {
   });
 });
 
+describe('ContentEncoder feature cache', () => {
+  it('gives the same vectors once its cache has evicted past its limit (50,000 features) as a fresh encoder', () => {
+    const reference = new ContentEncoder({ dimension: 16 });
+    const first = reference.encodeText('amber lamp');
+    const busy = new ContentEncoder({ dimension: 16 });
+    expect(busy.encodeText('amber lamp')).toEqual(first);
+    // 60,000 distinct words: the oldest features (the two above among them) are evicted and made again.
+    for (let i = 0; i < 60_000; i += 6) busy.encodeText(`w${i} w${i + 1} w${i + 2} w${i + 3} w${i + 4} w${i + 5}`);
+    expect(busy.encodeText('amber lamp')).toEqual(first);
+    expect(busy.encodeText('w59999')).toEqual(reference.encodeText('w59999'));
+  });
+});
+
 describe('feature helpers', () => {
   it('tokenizes with stop words and plural stemming', () => {
     expect(tokenize('The Lamps of Glasses & Boxes, Batteries')).toEqual(['lamp', 'glass', 'box', 'battery']);
