@@ -168,13 +168,12 @@ export class MemoryInteractionStats implements InteractionStats {
     this.ordered[list].delete(itemId);
   }
 
-  /** Once a list holds more than 1.5 * maxNeighbours, keep the best maxNeighbours. */
+  /** Once a list holds more than 1.5 * maxNeighbours, keep the best maxNeighbours (its ordered copy went with the adds before). */
   private trim(list: NeighbourList, itemId: string): void {
     const scores = this.lists[list].get(itemId);
     if (!scores || scores.size <= Math.floor(this.maxNeighbours * 1.5)) return;
     const worstFirst = bestFirst([...scores]).reverse();
     for (const [neighbour] of worstFirst.slice(0, scores.size - this.maxNeighbours)) scores.delete(neighbour);
-    this.ordered[list].delete(itemId);
   }
 }
 
