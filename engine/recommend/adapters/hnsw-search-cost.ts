@@ -11,10 +11,10 @@ export const SELECTIVITY_SAMPLE = 64;
 /** The fractional part of the golden ratio: a low-discrepancy stride for sampling slots. */
 export const GOLDEN_FRACTION = 0.6180339887498949;
 /**
- * A filtered walk in hnswlib explores until it holds ef passing items; an unfiltered walk of
- * breadth ef / selectivity holds that many only half the time (the items nearest a shopper's
- * taste are their recent ones, which their lists exclude, so fewer pass there than the sample
- * says). This margin makes it hold them about nine times in ten, for ~8% more walk.
+ * An unfiltered walk of breadth k / selectivity holds k passing items only about half the time
+ * (the items nearest a shopper's taste are their recent ones, which their lists exclude, so
+ * fewer pass there than the sample says). This margin makes it hold them about nine times in
+ * ten, for ~8% more walk.
  */
 export const BREADTH_MARGIN = 1.15;
 /** Graph walks of growing breadth tried before a filtered search falls back to the exact scan. */
