@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { ErrorCodes, PulseError } from '../contracts/errors.js';
 import { isMergeEvent, type LoggedEvent } from '../contracts/schemas.js';
 import type { VectorLookup } from '../shoppers/logic/event-effect.js';
@@ -15,6 +14,7 @@ import { SessionsStage } from '../recommend/sessions-stage.js';
 import type { BatchStage } from './pipeline/stage.js';
 import { TriggersStage } from '../campaigns/triggers-stage.js';
 import { groupByUser } from './batch-grouping.js';
+import { BatchTags } from './pipeline/batch-tags.js';
 import { anyRedelivered, isRedelivered, loadRequests } from './pipeline/load-requests.js';
 import type { EventProcessorDeps, EventResult } from './event-processor-options.js';
 import { StateCache } from '../shoppers/state-cache.js';
@@ -200,7 +200,7 @@ export class EventProcessor {
   /** The stages over one batch of events; a result per event, in order. */
   private async run(deliveries: ReadonlyArray<{ event: LoggedEvent; deliveryCount: number }>): Promise<EventResult[]> {
     const batch: Batch = {
-      tag: newBatchTag(),
+      tag: BATCH_TAGS.next(),
       users: groupByUser(deliveries, this.deps.members?.store),
       now: this.now(),
     };
@@ -341,10 +341,7 @@ export function isTransient(error: unknown): boolean {
 }
 
 /** The results of stored events, shared (read only): no result object per event. */
+/** This process's batch tags (pipeline/batch-tags.ts). */
+const BATCH_TAGS = new BatchTags();
 const APPLIED: EventResult = Object.freeze({ outcome: 'applied' });
 const DUPLICATE: EventResult = Object.freeze({ outcome: 'duplicate' });
-
-/** A batch tag: unique across engines and restarts (the markers of its events hold it). */
-function newBatchTag(): string {
-  return `b-${randomBytes(9).toString('base64url')}`;
-}
