@@ -39,14 +39,17 @@ export function prebuiltSha(redis: Redis, name: ScriptName): string | undefined 
 }
 
 /**
- * Runs script `name` (one with a variable key count) as a prebuilt EVALSHA, or through its
- * ioredis command where `prebuiltSha` gives none; a NOSCRIPT reply (nothing ran) is sent again
+ * Runs script `name` as a prebuilt EVALSHA, or through its ioredis command where `prebuiltSha` gives none; a NOSCRIPT reply (nothing ran) is sent again
  * through the command, which sends the source. For the large once-per-batch scripts: their
  * hundreds of arguments cost ioredis two array copies, a flattening and a string each.
  */
 export async function runScript(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly RawArg[]): Promise<unknown> {
-  const viaCommand = () =>
-    (redis as unknown as Record<string, (...all: RawArg[]) => Promise<unknown>>)[name]!(keys.length, ...keys, ...args);
+  const viaCommand = () => {
+    const command = (redis as unknown as Record<string, (...all: RawArg[]) => Promise<unknown>>)[name]!;
+    // A script defined with a fixed key count takes no count (ioredis puts it in).
+    const fixedKeys = typeof (redis.scriptsSet as Record<string, { numberOfKeys?: unknown } | undefined>)[name]?.numberOfKeys === 'number';
+    return fixedKeys ? command.call(redis, ...keys, ...args) : command.call(redis, keys.length, ...keys, ...args);
+  };
   const sha = prebuiltSha(redis, name);
   if (sha === undefined) return viaCommand();
   try {
