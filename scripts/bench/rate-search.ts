@@ -39,7 +39,8 @@ export function judgeStep(result: LoadResult, criteria: StepCriteria = DEFAULT_C
   const p99 = result.push.p99;
   const answered = answeredShare(result);
   if (p99 === null) reasons.push('no push arrived');
-  else if (p99 > criteria.p99LimitMs) reasons.push(`p99 ${formatNumber(p99)} ms > ${criteria.p99LimitMs} ms`);
+  else if (p99 > criteria.p99LimitMs)
+    reasons.push(`p99 ${formatNumber(p99)} ms > ${criteria.p99LimitMs} ms${slowSeconds(result.series, criteria.p99LimitMs)}`);
   if (answered === null) reasons.push('no event accepted');
   else if (answered < criteria.minAnsweredShare)
     reasons.push(`answered ${(answered * 100).toFixed(1)}% < ${criteria.minAnsweredShare * 100}%`);
@@ -49,6 +50,18 @@ export function judgeStep(result: LoadResult, criteria: StepCriteria = DEFAULT_C
   const failed = result.events.sent > 0 ? result.events.failed / result.events.sent : 0;
   if (failed > criteria.maxFailedShare) reasons.push(`${(failed * 100).toFixed(1)}% of events failed`);
   return { pass: reasons.length === 0, reasons, p99Ms: p99, answeredShare: answered };
+}
+
+/**
+ * The seconds of the measured window whose own p99 passed the limit, e.g. ` in 2 of 5 seconds
+ * (102, 68 ms)`: whether a step failed on a stretch of slow seconds or everywhere. Empty when no
+ * single second did.
+ */
+export function slowSeconds(series: LoadResult['series'], limitMs: number): string {
+  const slow: number[] = [];
+  for (const point of series) if (point.pushP99 !== null && point.pushP99 > limitMs) slow.push(point.pushP99);
+  if (slow.length === 0) return '';
+  return ` in ${slow.length} of ${series.length} seconds (${slow.map(formatNumber).join(', ')} ms)`;
 }
 
 function formatNumber(value: number): string {

@@ -119,6 +119,12 @@ describe('step verdict', () => {
       /generator sent 80\.0\/s of 100\/s/,
     );
     expect(judgeStep(load({ events: { sent: 800, acked: 700, failed: 100 } })).reasons).toEqual(['12.5% of events failed']);
+    const point = (second: number, pushP99: number | null) => ({ second, events: 100, acks: 100, pushes: 100, pushP50: 5, pushP99 });
+    expect(
+      judgeStep(load({ push: summarize([10, 80]), series: [point(0, 102), point(1, 31), point(2, null), point(3, 68.4), point(4, 50)] }))
+        .reasons,
+    ).toEqual(['p99 80.0 ms > 50 ms in 2 of 5 seconds (102, 68.4 ms)']);
+    expect(judgeStep(load({ push: summarize([10, 80]), series: [point(0, 40), point(1, 45)] })).reasons).toEqual(['p99 80.0 ms > 50 ms']);
     expect(judgeStep(load({ push: summarize([]), events: { sent: 0, acked: 0, failed: 0 } })).reasons).toEqual([
       'no push arrived',
       'no event accepted',
