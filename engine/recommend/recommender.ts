@@ -184,7 +184,7 @@ export class Recommender {
       : undefined;
     // Searched with the (unit) taste itself, no query blend: the vector candidates carry its cosine already.
     const searchedTaste = taste === undefined || (tasteSearch === taste && Math.abs(norm(taste) - 1) <= UNIT_LENGTH_TOLERANCE);
-    measure(index, merged.values(), taste, relevance, searchedTaste);
+    measure(index, merged, taste, relevance, searchedTaste);
 
     const context = this.contexts.forList(merged, user, request, searching, now, index);
     const boosted = member ? this.served.campaignCandidates(member, user, now, filter, merged) : [];
