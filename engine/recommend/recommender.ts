@@ -192,7 +192,7 @@ export class Recommender {
     const picks = campaignPicks(boosted, campaignSlots(k, this.options.campaignShare), context);
     // Without campaign picks (most lists): no set, and the organic candidates are all of them.
     const picked = picks.length === 0 ? undefined : new Set(picks.map((item) => item.itemId));
-    const organic = picked === undefined ? merged.values() : [...merged.values()].filter((candidate) => !picked.has(candidate.itemId));
+    const organic = picked === undefined ? merged : [...merged.values()].filter((candidate) => !picked.has(candidate.itemId));
     // Diversity re-ranks the organic part only: campaign picks are placed by score as before.
     // Reasons are written once the list is cut, for the items shown only.
     const slots = k - picks.length;
