@@ -340,8 +340,8 @@ export function isTransient(error: unknown): boolean {
   return error instanceof PulseError && (error.code === ErrorCodes.unavailable || error.code === ErrorCodes.timeout);
 }
 
-/** The results of stored events, shared (read only): no result object per event. */
 /** This process's batch tags (pipeline/batch-tags.ts). */
 const BATCH_TAGS = new BatchTags();
+/** The results of stored events, shared (read only): no result object per event. */
 const APPLIED: EventResult = Object.freeze({ outcome: 'applied' });
 const DUPLICATE: EventResult = Object.freeze({ outcome: 'duplicate' });

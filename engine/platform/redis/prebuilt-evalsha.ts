@@ -39,9 +39,10 @@ export function prebuiltSha(redis: Redis, name: ScriptName): string | undefined 
 }
 
 /**
- * Runs script `name` as a prebuilt EVALSHA, or through its ioredis command where `prebuiltSha` gives none; a NOSCRIPT reply (nothing ran) is sent again
- * through the command, which sends the source. For the large once-per-batch scripts: their
- * hundreds of arguments cost ioredis two array copies, a flattening and a string each.
+ * Runs script `name` as a prebuilt EVALSHA, or through its ioredis command where `prebuiltSha`
+ * gives none; a NOSCRIPT reply (nothing ran) is sent again through the command, which sends the
+ * source. For the large once-per-batch scripts: their hundreds of arguments cost ioredis two
+ * array copies, a flattening and a string each.
  */
 export async function runScript(redis: Redis, name: ScriptName, keys: readonly string[], args: readonly RawArg[]): Promise<unknown> {
   const viaCommand = () => {

@@ -164,10 +164,11 @@ export class HnswVectorIndex implements VectorIndex {
    * (hnswlib walks max(ef, breadth) wide whatever is asked, so the rest of its candidates come
    * free), and the filter is applied to what it returns. (It walked as wide as a filtered walk
    * of ef would have gone, max(ef, k) / selectivity: ~92 for a list's 40 candidates at ~0.8
-   * passing, 76 us at 3,000 random 64-dimension items and 208 at 50,000, against 67 and 153 at 64; `npm run eval`
-   * serves the same lists to two decimals either way.) A walk that leaves fewer than k passing is widened, and after
-   * MAX_GRAPH_ATTEMPTS (or once the graph has nothing more to give) an exact scan answers. The
-   * 'cost' planner sends selective filters to the exact scan at once.
+   * passing, 76 us at 3,000 random 64-dimension items and 208 at 50,000, against 67 and 153 at
+   * 64; `npm run eval` serves the same lists to two decimals either way.) A walk that leaves
+   * fewer than k passing is widened, and after MAX_GRAPH_ATTEMPTS (or once the graph has nothing
+   * more to give) an exact scan answers. The 'cost' planner sends selective filters to the exact
+   * scan at once.
    */
   search(query: Float32Array, k: number, filter?: (id: string) => boolean, memo?: SearchMemoBox): Neighbour[] {
     const unit = checkQuery(query, k, this.dimension);
