@@ -12,6 +12,7 @@ import {
   type EventLogWriter,
   type EventSource,
 } from '../event-log.js';
+import { BatchedAcks } from './nats-batched-acks.js';
 import { cleanFailure, storeDeadLetter } from './nats-dead-letters.js';
 import type { PubAcks } from '../../platform/adapters/nats-pub-acks.js';
 import { checkConsumeArgs, decodeStoredEvent, ensurePartitionConsumer, keepUnsettledAlive } from './nats-partition-consumer.js';
@@ -37,6 +38,8 @@ export class NatsEventLog implements EventLogWriter, EventSource {
   private readonly running = new Set<Promise<void>>();
   /** Messages terminated because they did not decode, since start. */
   undecodable = 0;
+  /** Where deliveries' acks go: one write per burst (nats-batched-acks.ts). */
+  readonly batchedAcks = new BatchedAcks();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -291,7 +294,7 @@ class NatsDelivery implements DeliveredEvent {
 
   ack(): Promise<void> {
     try {
-      this.msg.ack();
+      this.log.batchedAcks.ack(this.msg);
       this.unsettled.delete(this.msg);
       return ACK_SENT;
     } catch (err) {

@@ -1,0 +1,85 @@
+import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchedAcks } from '../../engine/stream/adapters/nats-batched-acks.js';
+import { startNats, type TestServer } from '../helpers/servers.js';
+
+/** BatchedAcks (one protocol write per burst of acks) against a real nats-server's JetStream. */
+describe('batched acks on a real nats-server', () => {
+  let server: TestServer;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    server = await startNats();
+    nc = await connect({ servers: server.url, noAsyncTraces: true });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'BACKS', subjects: ['backs.*'] });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  /** `count` messages on `subject`, fetched through a new durable consumer with a 1 s ack wait. */
+  async function delivered(subject: string, count: number): Promise<{ messages: JsMsg[]; consumer: string }> {
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    for (let i = 0; i < count; i++) await js.publish(subject, `{"n":${i}}`);
+    const consumer = `c-${subject.replace('.', '-')}`;
+    await jsm.consumers.add('BACKS', {
+      durable_name: consumer,
+      filter_subject: subject,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: 1_000_000_000,
+    });
+    const messages: JsMsg[] = [];
+    const batch = await (await js.consumers.get('BACKS', consumer)).fetch({ max_messages: count, expires: 2000 });
+    for await (const msg of batch) {
+      messages.push(msg);
+      if (messages.length === count) break;
+    }
+    return { messages, consumer };
+  }
+
+  it('acks a burst in one protocol command, and the server takes every ack (nothing pending, nothing redelivered)', async () => {
+    const { messages, consumer } = await delivered('backs.a', 50);
+    expect(messages).toHaveLength(50);
+    const publisher = (messages[0] as unknown as { msg: { publisher: { sendCommand: (...args: unknown[]) => void } } }).msg.publisher;
+    const send = publisher.sendCommand.bind(publisher);
+    let commands = 0;
+    publisher.sendCommand = (...args: unknown[]) => {
+      commands++;
+      send(...args);
+    };
+    const acks = new BatchedAcks();
+    try {
+      for (const msg of messages) acks.ack(msg);
+      expect(acks.waiting).toBe(50);
+      await Promise.resolve();
+      expect(acks.waiting).toBe(0);
+      expect(commands).toBe(1);
+    } finally {
+      publisher.sendCommand = send;
+    }
+    await nc.flush();
+    // Past the ack wait: an unacked message would be pending again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const info = await (await jetstreamManager(nc)).consumers.info('BACKS', consumer);
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+    expect(info.ack_floor.stream_seq).toBe(info.delivered.stream_seq);
+  });
+
+  it('leaves the unacked ones to come back, and acks bursts of one', async () => {
+    const { messages, consumer } = await delivered('backs.b', 4);
+    const acks = new BatchedAcks();
+    acks.ack(messages[0]!);
+    await Promise.resolve();
+    acks.ack(messages[2]!);
+    await nc.flush();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const info = await (await jetstreamManager(nc)).consumers.info('BACKS', consumer);
+    expect(info.num_ack_pending).toBe(2);
+    expect(info.ack_floor.stream_seq).toBe(messages[0]!.seq);
+  });
+});
