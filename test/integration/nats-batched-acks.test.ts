@@ -1,23 +1,15 @@
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { BatchedAcks } from '../../engine/stream/adapters/nats-batched-acks.js';
-import { startNats, type TestServer } from '../helpers/servers.js';
+import { useJetStream } from '../helpers/jetstream-suite.js';
 
 /** BatchedAcks (one protocol write per burst of acks) against a real nats-server's JetStream. */
 describe('batched acks on a real nats-server', () => {
-  let server: TestServer;
+  const connection = useJetStream({ name: 'BACKS', subjects: ['backs.*'] });
   let nc: NatsConnection;
-
-  beforeAll(async () => {
-    server = await startNats();
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: 'BACKS', subjects: ['backs.*'] });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
+  beforeEach(() => {
+    nc = connection();
   });
 
   /** `count` messages on `subject`, fetched through a new durable consumer with a 1 s ack wait. */

@@ -1,24 +1,15 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PubAcks, pubAckOf } from '../../engine/platform/adapters/nats-pub-acks.js';
-import { startNats, type TestServer } from '../helpers/servers.js';
+import { useJetStream } from '../helpers/jetstream-suite.js';
 
 const json = (value: unknown) => ({ data: new TextEncoder().encode(JSON.stringify(value)) });
 
 describe('PubAcks: JetStream publishes on one reply subscription, on a real nats-server', () => {
-  let server: TestServer;
+  const connection = useJetStream({ name: 'ACKS', subjects: ['acks.*'], duplicate_window: 60_000_000_000 });
   let nc: NatsConnection;
-
-  beforeAll(async () => {
-    server = await startNats();
-    nc = await connect({ servers: server.url, noAsyncTraces: true });
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: 'ACKS', subjects: ['acks.*'], duplicate_window: 60_000_000_000 });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
+  beforeEach(() => {
+    nc = connection();
   });
 
   it("answers each publish with the stream's sequence, a repeated message id as a duplicate", async () => {
