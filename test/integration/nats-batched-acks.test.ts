@@ -62,6 +62,26 @@ describe('batched acks on a real nats-server', () => {
     expect(info.ack_floor.stream_seq).toBe(info.delivered.stream_seq);
   });
 
+  it('reports a burst the connection refused instead of throwing in its microtask', async () => {
+    const { messages } = await delivered('backs.c', 2);
+    const publisher = (messages[0] as unknown as { msg: { publisher: { sendCommand: (...args: unknown[]) => void } } }).msg.publisher;
+    const send = publisher.sendCommand;
+    const refused: Array<[unknown, number]> = [];
+    publisher.sendCommand = () => {
+      throw new Error('refused');
+    };
+    try {
+      const acks = new BatchedAcks((err, count) => refused.push([err, count]));
+      for (const msg of messages) acks.ack(msg);
+      await Promise.resolve();
+      expect(refused).toHaveLength(1);
+      expect(refused[0]![1]).toBe(2);
+      expect(String(refused[0]![0])).toMatch(/refused/);
+    } finally {
+      publisher.sendCommand = send;
+    }
+  });
+
   it('leaves the unacked ones to come back, and acks bursts of one', async () => {
     const { messages, consumer } = await delivered('backs.b', 4);
     const acks = new BatchedAcks();

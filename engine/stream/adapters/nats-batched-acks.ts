@@ -33,6 +33,12 @@ export class BatchedAcks {
   private replies: string[] = [];
   private protocol: RawProtocol | undefined;
 
+  /**
+   * @param onError a burst that could not be handed to the connection (its events come back after
+   * the ack wait and are found duplicates, as with an ack not sent): logged by the caller.
+   */
+  constructor(private readonly onError: (err: unknown, count: number) => void = () => {}) {}
+
   ack(msg: JsMsg): void {
     const inner = (msg as unknown as { msg?: InnerMsg }).msg;
     const protocol = inner && rawProtocolOf(inner);
@@ -67,8 +73,13 @@ export class BatchedAcks {
     for (let i = 0; i < replies.length; i++) text += `PUB ${replies[i]}${ACK_TAIL}`;
     protocol.outMsgs += replies.length;
     protocol.outBytes += 4 * replies.length;
-    // Reply subjects are ASCII (JetStream's `$JS.ACK.<stream>.<consumer>.<numbers>`): latin1 is exact.
-    protocol.sendCommand(Buffer.from(text, 'latin1'));
+    try {
+      // Reply subjects are ASCII (JetStream's `$JS.ACK.<stream>.<consumer>.<numbers>`): latin1 is exact.
+      protocol.sendCommand(Buffer.from(text, 'latin1'));
+    } catch (err) {
+      // In a microtask: a throw here would end the process.
+      this.onError(err, replies.length);
+    }
   };
 }
 

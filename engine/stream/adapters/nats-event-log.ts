@@ -39,7 +39,7 @@ export class NatsEventLog implements EventLogWriter, EventSource {
   /** Messages terminated because they did not decode, since start. */
   undecodable = 0;
   /** Where deliveries' acks go: one write per burst (nats-batched-acks.ts). */
-  readonly batchedAcks = new BatchedAcks();
+  readonly batchedAcks: BatchedAcks;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -50,6 +50,9 @@ export class NatsEventLog implements EventLogWriter, EventSource {
     private readonly acks: Pick<PubAcks, 'publish'>,
   ) {
     this.partitions = options.partitions;
+    this.batchedAcks = new BatchedAcks((err, count) =>
+      logger.warn({ err, count }, 'acks not sent; their events come back as duplicates after the ack wait'),
+    );
   }
 
   async append(event: LoggedEvent): Promise<AppendResult> {
