@@ -24,10 +24,10 @@ const ACK_TAIL = ' 4\r\n+ACK\r\n';
  * sends. Profile of an engine replaying the log (`npm run bench -- --backlog`): the acks' encoding
  * alone was 4.4% of its CPU.
  *
- * The lines go out in a microtask after the first ack of the burst, before nats.js flushes its
- * own buffer (it flushes in a microtask queued by the first command it holds), so an ack leaves
- * in the same socket write as it would have. A message without a reply subject, a connection
- * closed, or a handler without `sendCommand` is acked by `msg.ack()` as before.
+ * The lines are handed over in a microtask after the first ack of the burst (a settle's acks are
+ * asked for in one synchronous loop), and nats.js writes them with whatever else it holds then.
+ * A message without a reply subject, a connection closed, or a handler without `sendCommand` is
+ * acked by `msg.ack()` as before.
  */
 export class BatchedAcks {
   private replies: string[] = [];
