@@ -1,4 +1,21 @@
-/** A ranking candidate and the sources it is merged from (pure types; ranking.ts merges and scores them, complements.ts feeds them). */
+/** A ranking candidate and the sources it is merged from (types, and how to walk a list's candidates; ranking.ts merges and scores them, complements.ts feeds them). */
+
+/** A list's candidates as the ranking steps take them: the merge's Map, or an array of some of them. */
+export type Candidates = ReadonlyMap<string, Candidate> | readonly Candidate[];
+
+/** How many `candidates` hold. */
+export function candidateCount(candidates: Candidates): number {
+  return Array.isArray(candidates) ? candidates.length : (candidates as ReadonlyMap<string, Candidate>).size;
+}
+
+/**
+ * Calls `visit` on each candidate in order: an array by index, a Map through `forEach` (no
+ * iterator result object per candidate, as `for...of` over `values()` makes).
+ */
+export function forEachCandidate(candidates: Candidates, visit: (candidate: Candidate) => void): void {
+  if (Array.isArray(candidates)) for (let i = 0; i < candidates.length; i++) visit(candidates[i]!);
+  else (candidates as ReadonlyMap<string, Candidate>).forEach(visit);
+}
 
 export interface Candidate {
   itemId: string;

@@ -1,6 +1,6 @@
 import type { RecommendedItem } from '../../contracts/schemas.js';
 import { BestScores, keepthBest, sortScored } from './score-order.js';
-import type { Candidate } from './candidate.js';
+import { candidateCount, forEachCandidate, type Candidate, type Candidates } from './candidate.js';
 import { type BlendWeights, contextWeights, type RankingContext } from './ranking-blend.js';
 import { reasonFor } from './ranking-reasons.js';
 import { clamp01, round } from './score-bounds.js';
@@ -127,8 +127,9 @@ export function scoreCandidates(
   // three arrays grown per list for its ~400 candidates were ~13 KB of a pushed list's
   // allocation (heap sampling at 1,000 events/s). A Map is read through forEach (no iterator result per
   // candidate). No callback runs while the scratch is in use.
-  const list = candidates instanceof Map || Array.isArray(candidates) ? candidates : [...candidates];
-  const size = list instanceof Map ? list.size : (list as readonly Candidate[]).length;
+  const list: Candidates =
+    candidates instanceof Map || Array.isArray(candidates) ? (candidates as Candidates) : [...(candidates as Iterable<Candidate>)];
+  const size = candidateCount(list);
   if (sumScratch.length < size) {
     sumScratch = new Float64Array(Math.max(size, 2 * sumScratch.length));
     scoreScratch = new Float64Array(sumScratch.length);
@@ -140,8 +141,7 @@ export function scoreCandidates(
     all[n] = candidate;
     sums[n++] = blendedSum(candidate, weights);
   };
-  if (list instanceof Map) list.forEach(add);
-  else for (let i = 0; i < size; i++) add((list as readonly Candidate[])[i]!);
+  forEachCandidate(list, add);
   try {
     return scoreCollected(all as Candidate[], sums, n, keep, context);
   } finally {

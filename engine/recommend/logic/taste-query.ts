@@ -1,5 +1,5 @@
 import type { VectorIndex } from '../vector-index.js';
-import type { Candidate } from './candidate.js';
+import { forEachCandidate, type Candidate, type Candidates } from './candidate.js';
 import { addScaled, isUsableVector, normalized } from './vector-math.js';
 
 /**
@@ -37,7 +37,7 @@ export function blend(a: Float32Array, b: Float32Array, share: number): Float32A
  */
 export function measure(
   index: VectorIndex,
-  candidates: ReadonlyMap<string, Candidate> | readonly Candidate[],
+  candidates: Candidates,
   taste: Float32Array | undefined,
   relevance: ((itemId: string) => number) | undefined,
   searchedTaste: boolean,
@@ -55,8 +55,7 @@ export function measure(
       pendingScratch[count] = candidate;
       idScratch[count++] = candidate.itemId;
     };
-    if (Array.isArray(candidates)) for (let i = 0; i < candidates.length; i++) collect(candidates[i]!);
-    else (candidates as ReadonlyMap<string, Candidate>).forEach(collect);
+    forEachCandidate(candidates, collect);
     if (count === 0) return;
     // One scratch for every list (a fresh ~2.4 KB Float64Array per list is an off-heap buffer the
     // GC tracks): measure's median unchanged (~45 us in recommend-micro), its mean ~5 us lower.
@@ -74,6 +73,5 @@ export function measure(
       candidate.similarity = index.similarity(candidate.itemId, taste) ?? candidate.similarity;
     if (relevance) candidate.queryRelevance = relevance(candidate.itemId);
   };
-  if (Array.isArray(candidates)) for (let i = 0; i < candidates.length; i++) one(candidates[i]!);
-  else (candidates as ReadonlyMap<string, Candidate>).forEach(one);
+  forEachCandidate(candidates, one);
 }
